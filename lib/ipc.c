@@ -1,0 +1,164 @@
+/* ipc.c: length-framed typed messages over a socketpair, with fd passing. */
+#include <sys/socket.h>
+#include <sys/uio.h>
+
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "err.h"
+#include "ipc.h"
+
+int
+ipc_send(int fd, uint8_t type, const struct buf *payload, int pass_fd)
+{
+	uint8_t hdr[5];
+	size_t plen = payload ? buf_len(payload) : 0, total, off = 0;
+	struct iovec iov[2];
+	struct msghdr msg;
+	union {
+		struct cmsghdr align;
+		char buf[CMSG_SPACE(sizeof(int))];
+	} cm;
+	struct cmsghdr *c;
+	ssize_t n;
+	int first = 1;
+
+	if (plen + 1 > IPC_MAX_MESSAGE)
+		return ERR_TOO_BIG;
+	hdr[0] = (uint8_t)((plen + 1) >> 24);
+	hdr[1] = (uint8_t)((plen + 1) >> 16);
+	hdr[2] = (uint8_t)((plen + 1) >> 8);
+	hdr[3] = (uint8_t)(plen + 1);
+	hdr[4] = type;
+	total = sizeof(hdr) + plen;
+	while (off < total) {
+		memset(&msg, 0, sizeof(msg));
+		if (off < sizeof(hdr)) {
+			iov[0].iov_base = hdr + off;
+			iov[0].iov_len = sizeof(hdr) - off;
+			iov[1].iov_base = (void *)(payload ? buf_ptr(payload) :
+			    NULL);
+			iov[1].iov_len = plen;
+			msg.msg_iovlen = plen > 0 ? 2 : 1;
+		} else {
+			iov[0].iov_base = (void *)(buf_ptr(payload) +
+			    (off - sizeof(hdr)));
+			iov[0].iov_len = total - off;
+			msg.msg_iovlen = 1;
+		}
+		msg.msg_iov = iov;
+		if (first && pass_fd >= 0) {
+			memset(&cm, 0, sizeof(cm));
+			msg.msg_control = cm.buf;
+			msg.msg_controllen = sizeof(cm.buf);
+			c = CMSG_FIRSTHDR(&msg);
+			c->cmsg_level = SOL_SOCKET;
+			c->cmsg_type = SCM_RIGHTS;
+			c->cmsg_len = CMSG_LEN(sizeof(int));
+			memcpy(CMSG_DATA(c), &pass_fd, sizeof(int));
+		}
+		n = sendmsg(fd, &msg, MSG_NOSIGNAL);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return errno == EPIPE ? ERR_EOF : ERR_SYSTEM;
+		}
+		first = 0;
+		off += (size_t)n;
+	}
+	return 0;
+}
+
+/* Read exactly len bytes; collect at most one descriptor. */
+static int
+read_full(int fd, uint8_t *p, size_t len, int *fdp, int *got_any)
+{
+	struct msghdr msg;
+	struct iovec iov;
+	union {
+		struct cmsghdr align;
+		char buf[CMSG_SPACE(sizeof(int) * 4)];
+	} cm;
+	struct cmsghdr *c;
+	size_t off = 0, i, nfd;
+	ssize_t n;
+	int rfd;
+
+	while (off < len) {
+		memset(&msg, 0, sizeof(msg));
+		iov.iov_base = p + off;
+		iov.iov_len = len - off;
+		msg.msg_iov = &iov;
+		msg.msg_iovlen = 1;
+		msg.msg_control = cm.buf;
+		msg.msg_controllen = sizeof(cm.buf);
+		n = recvmsg(fd, &msg, MSG_CMSG_CLOEXEC);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return ERR_SYSTEM;
+		}
+		for (c = CMSG_FIRSTHDR(&msg); c != NULL;
+		     c = CMSG_NXTHDR(&msg, c)) {
+			if (c->cmsg_level != SOL_SOCKET ||
+			    c->cmsg_type != SCM_RIGHTS)
+				continue;
+			nfd = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+			for (i = 0; i < nfd; i++) {
+				memcpy(&rfd, CMSG_DATA(c) + i * sizeof(int),
+				    sizeof(int));
+				if (fdp != NULL && *fdp == -1)
+					*fdp = rfd;
+				else
+					close(rfd); /* unexpected: refuse */
+			}
+		}
+		if (msg.msg_flags & MSG_CTRUNC)
+			return ERR_PROTOCOL;
+		if (n == 0)
+			return (off == 0 && !*got_any) ? ERR_EOF : ERR_SHORT;
+		*got_any = 1;
+		off += (size_t)n;
+	}
+	return 0;
+}
+
+int
+ipc_recv(int fd, uint8_t *type, struct buf *payload, int *fdp, size_t max)
+{
+	uint8_t hdr[5], *p;
+	uint32_t len;
+	int r, got = 0, rfd = -1;
+
+	if (fdp != NULL)
+		*fdp = -1;
+	buf_reset(payload);
+	if ((r = read_full(fd, hdr, sizeof(hdr), &rfd, &got)) != 0)
+		goto fail;
+	len = (uint32_t)hdr[0] << 24 | (uint32_t)hdr[1] << 16 |
+	    (uint32_t)hdr[2] << 8 | hdr[3];
+	if (len < 1 || len > max || len > IPC_MAX_MESSAGE) {
+		r = ERR_TOO_BIG;
+		goto fail;
+	}
+	*type = hdr[4];
+	if (len > 1) {
+		if ((r = buf_reserve(payload, len - 1, &p)) != 0)
+			goto fail;
+		if ((r = read_full(fd, p, len - 1, NULL, &got)) != 0)
+			goto fail;
+	}
+	if (fdp != NULL)
+		*fdp = rfd;
+	else if (rfd != -1) {
+		close(rfd);
+		return ERR_PROTOCOL;
+	}
+	return 0;
+fail:
+	if (rfd != -1)
+		close(rfd);
+	return r;
+}

@@ -1,0 +1,51 @@
+/*
+ * ipc.h: framing for every pair of postern processes:
+ * u32 length | u8 type | payload (SSH wire encoding), descriptors passed with
+ * SCM_RIGHTS. The message table is docs/ipc.md.
+ */
+#ifndef POSTERN_IPC_H
+#define POSTERN_IPC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct buf;
+
+/* Message types: see docs/ipc.md for direction, fields and states. */
+enum ipc_type {
+	IPC_INIT = 1,		/* monitor -> preauth: parameters */
+	IPC_LOG = 2,		/* preauth -> monitor: a log line */
+	IPC_SIGN_REQ = 3,	/* preauth -> monitor: sign exchange hash */
+	IPC_SIGN_REPLY = 4,	/* monitor -> preauth: signature */
+	IPC_AUTH_REQ = 5,	/* preauth -> monitor: judge userauth request */
+	IPC_AUTH_REPLY = 6,	/* monitor -> preauth: verdict */
+	IPC_TRANSPORT_STATE = 7, /* preauth -> monitor: keys after success */
+	IPC_SESSION_INIT = 8,	/* monitor -> session: transport + identity */
+	IPC_SESSION_SIGN_REQ = 9, /* session -> monitor: rekey signature */
+	IPC_SESSION_SIGN_REPLY = 10, /* monitor -> session */
+};
+
+/* Verdicts in IPC_AUTH_REPLY. */
+enum auth_verdict {
+	AUTH_FAILURE = 0,
+	AUTH_SUCCESS = 1,
+	AUTH_PARTIAL = 2,
+	AUTH_PK_OK = 3,		/* publickey query: key acceptable */
+	AUTH_TOO_MANY = 4,	/* MaxAuthTries exceeded: disconnect */
+	AUTH_DENIED = 5,	/* disconnect: user change or service */
+};
+
+#define IPC_MAX_MESSAGE (256 * 1024)
+
+/* ipc_send: blocking; pass_fd < 0 sends no descriptor. */
+int ipc_send(int fd, uint8_t type, const struct buf *payload, int pass_fd);
+/*
+ * ipc_recv: blocking; resets payload and fills it with the message body.
+ * *fdp (if non-NULL) gets a received descriptor or -1; a descriptor that
+ * arrives when none is expected is closed and is an error. ERR_EOF on a
+ * clean close before a header, ERR_SHORT on a close mid-message.
+ */
+int ipc_recv(int fd, uint8_t *type, struct buf *payload, int *fdp,
+    size_t max);
+
+#endif

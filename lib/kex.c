@@ -1,0 +1,558 @@
+/*
+ * kex.c: algorithm negotiation (RFC 4253 s7), curve25519-sha256 (RFC 8731),
+ * key derivation (s7.2), strict KEX (OpenSSH PROTOCOL s1.10) and EXT_INFO
+ * (RFC 8308). The host key signature comes from the monitor via a callback.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "err.h"
+#include "log.h"
+#include "transport_int.h"
+
+#define KEX_STRICT_S "kex-strict-s-v00@openssh.com"
+#define KEX_STRICT_C "kex-strict-c-v00@openssh.com"
+#define EXT_INFO_S "ext-info-s"
+#define EXT_INFO_C "ext-info-c"
+
+enum {
+	NL_KEX = 0,
+	NL_HOSTKEY,
+	NL_ENC_C2S,
+	NL_ENC_S2C,
+	NL_MAC_C2S,
+	NL_MAC_S2C,
+	NL_COMP_C2S,
+	NL_COMP_S2C,
+	NL_LANG_C2S,
+	NL_LANG_S2C,
+	NL_MAX
+};
+
+static const char *nl_what[NL_MAX] = {
+	"key exchange method", "host key type", "cipher", "cipher", "MAC",
+	"MAC", "compression method", "compression method", "language",
+	"language"
+};
+
+void
+kex_state_free(struct transport *t)
+{
+	buf_free(t->my_kexinit);
+	buf_free(t->peer_kexinit);
+	t->my_kexinit = t->peer_kexinit = NULL;
+	free(t->neg_kex);
+	free(t->neg_hostkey);
+	free(t->neg_cipher_c2s);
+	free(t->neg_cipher_s2c);
+	free(t->neg_mac_c2s);
+	free(t->neg_mac_s2c);
+	t->neg_kex = t->neg_hostkey = t->neg_cipher_c2s = NULL;
+	t->neg_cipher_s2c = t->neg_mac_c2s = t->neg_mac_s2c = NULL;
+	wipe(&t->pending_c2s, sizeof(t->pending_c2s));
+	wipe(&t->pending_s2c, sizeof(t->pending_s2c));
+}
+
+int
+kex_send_kexinit(struct transport *t)
+{
+	struct buf *b;
+	uint8_t cookie[16];
+	char *kexlist = NULL;
+	size_t n;
+	int r;
+
+	if (t->my_kexinit != NULL)
+		return 0; /* already sent for this exchange */
+	/* The pseudo-algorithms go only into the first KEXINIT. */
+	n = strlen(t->params.kex_algs) + 64;
+	if ((kexlist = malloc(n)) == NULL)
+		return ERR_ALLOC;
+	if (t->kex_count == 0)
+		snprintf(kexlist, n, "%s,%s,%s", t->params.kex_algs,
+		    EXT_INFO_S, KEX_STRICT_S);
+	else
+		snprintf(kexlist, n, "%s", t->params.kex_algs);
+	if ((b = buf_new(8192)) == NULL) {
+		free(kexlist);
+		return ERR_ALLOC;
+	}
+	random_bytes(cookie, sizeof(cookie));
+	if ((r = buf_put_u8(b, SSH2_MSG_KEXINIT)) != 0 ||
+	    (r = buf_put(b, cookie, sizeof(cookie))) != 0 ||
+	    (r = buf_put_cstring(b, kexlist)) != 0 ||
+	    (r = buf_put_cstring(b, t->params.hostkey_algs)) != 0 ||
+	    (r = buf_put_cstring(b, t->params.ciphers)) != 0 ||
+	    (r = buf_put_cstring(b, t->params.ciphers)) != 0 ||
+	    (r = buf_put_cstring(b, t->params.macs)) != 0 ||
+	    (r = buf_put_cstring(b, t->params.macs)) != 0 ||
+	    (r = buf_put_cstring(b, "none")) != 0 ||
+	    (r = buf_put_cstring(b, "none")) != 0 ||
+	    (r = buf_put_cstring(b, "")) != 0 ||
+	    (r = buf_put_cstring(b, "")) != 0 ||
+	    (r = buf_put_bool(b, 0)) != 0 || (r = buf_put_u32(b, 0)) != 0)
+		goto out;
+	if ((r = transport_send_raw_payload(t, b)) != 0)
+		goto out;
+	t->my_kexinit = b;
+	b = NULL;
+	t->sent_newkeys = 0;
+	if (t->kex == KEX_NONE)
+		t->kex = KEX_WAIT_KEXINIT;
+	debug("SSH2_MSG_KEXINIT sent");
+out:
+	free(kexlist);
+	buf_free(b);
+	return r;
+}
+
+/* 1 if name occurs in the comma-separated list. */
+static int
+list_has(const char *list, const char *name)
+{
+	size_t n = strlen(name);
+	const char *p = list;
+
+	while (p != NULL && *p != '\0') {
+		if (strncmp(p, name, n) == 0 && (p[n] == ',' || p[n] == '\0'))
+			return 1;
+		if ((p = strchr(p, ',')) != NULL)
+			p++;
+	}
+	return 0;
+}
+
+/* First algorithm of the client's list that the server also lists. */
+static char *
+match_list(const char *client, const char *server)
+{
+	char *c, *cp, *tok, *save = NULL, *ret = NULL;
+
+	if ((c = cp = strdup(client)) == NULL)
+		return NULL;
+	for (tok = strtok_r(cp, ",", &save); tok != NULL;
+	     tok = strtok_r(NULL, ",", &save)) {
+		if (list_has(server, tok)) {
+			ret = strdup(tok);
+			break;
+		}
+	}
+	free(c);
+	return ret;
+}
+
+static void
+no_match(struct transport *t, int which, const char *offer)
+{
+	char safe[1024];
+
+	sanitise(safe, sizeof(safe), offer);
+	logit("Unable to negotiate with %s port %d: no matching %s found. "
+	      "Their offer: %s", t->params.peer_addr ? t->params.peer_addr :
+	      "UNKNOWN", t->params.peer_port, nl_what[which], safe);
+	transport_disconnect(t, SSH2_DISCONNECT_KEY_EXCHANGE_FAILED,
+	    "no matching %s found", nl_what[which]);
+}
+
+static int
+handle_kexinit(struct transport *t, struct buf *payload)
+{
+	struct buf tmp = *payload;
+	char *lists[NL_MAX] = { 0 };
+	const char *server[NL_MAX];
+	const struct cipher_alg *c2s, *s2c;
+	char *first_kex = NULL, *first_hk = NULL, *p;
+	int follows, r, i;
+	uint32_t reserved;
+
+	if (t->peer_kexinit != NULL) {
+		error("kex: duplicate KEXINIT");
+		return ERR_PROTOCOL;
+	}
+	/* Rekey started by the peer: answer with our own KEXINIT first. */
+	if ((r = kex_send_kexinit(t)) != 0)
+		return r;
+	/* I_C is the whole payload including the message number. */
+	if ((t->peer_kexinit = buf_new(buf_len(payload) + 1)) == NULL)
+		return ERR_ALLOC;
+	if ((r = buf_put_u8(t->peer_kexinit, SSH2_MSG_KEXINIT)) != 0 ||
+	    (r = buf_put(t->peer_kexinit, buf_ptr(payload),
+	    buf_len(payload))) != 0)
+		return r;
+	if ((r = buf_consume(&tmp, 16)) != 0)
+		goto bad;
+	for (i = 0; i < NL_MAX; i++)
+		if ((r = buf_get_cstring(&tmp, &lists[i], NULL)) != 0)
+			goto bad;
+	if ((r = buf_get_bool(&tmp, &follows)) != 0 ||
+	    (r = buf_get_u32(&tmp, &reserved)) != 0 ||
+	    (r = buf_end(&tmp)) != 0)
+		goto bad;
+	*payload = tmp;
+
+	if (t->kex_count == 0) {
+		t->ext_info_c = list_has(lists[NL_KEX], EXT_INFO_C);
+		t->strict = list_has(lists[NL_KEX], KEX_STRICT_C);
+		if (t->strict && t->recv.seqnr != 1) {
+			error("kex: strict KEX violation: KEXINIT was not the "
+			      "first packet");
+			r = ERR_PROTOCOL;
+			goto out;
+		}
+		if (t->strict)
+			debug("kex: strict KEX mode enabled");
+	}
+	server[NL_KEX] = t->params.kex_algs;
+	server[NL_HOSTKEY] = t->params.hostkey_algs;
+	server[NL_ENC_C2S] = server[NL_ENC_S2C] = t->params.ciphers;
+	server[NL_MAC_C2S] = server[NL_MAC_S2C] = t->params.macs;
+	server[NL_COMP_C2S] = server[NL_COMP_S2C] = "none";
+
+	if ((t->neg_kex = match_list(lists[NL_KEX], server[NL_KEX])) == NULL) {
+		no_match(t, NL_KEX, lists[NL_KEX]);
+		r = ERR_NO_MATCH;
+		goto out;
+	}
+	if ((t->neg_hostkey = match_list(lists[NL_HOSTKEY],
+	    server[NL_HOSTKEY])) == NULL) {
+		no_match(t, NL_HOSTKEY, lists[NL_HOSTKEY]);
+		r = ERR_NO_MATCH;
+		goto out;
+	}
+	if ((t->neg_cipher_c2s = match_list(lists[NL_ENC_C2S],
+	    server[NL_ENC_C2S])) == NULL) {
+		no_match(t, NL_ENC_C2S, lists[NL_ENC_C2S]);
+		r = ERR_NO_MATCH;
+		goto out;
+	}
+	if ((t->neg_cipher_s2c = match_list(lists[NL_ENC_S2C],
+	    server[NL_ENC_S2C])) == NULL) {
+		no_match(t, NL_ENC_S2C, lists[NL_ENC_S2C]);
+		r = ERR_NO_MATCH;
+		goto out;
+	}
+	c2s = cipher_by_name(t->neg_cipher_c2s);
+	s2c = cipher_by_name(t->neg_cipher_s2c);
+	if (c2s == NULL || s2c == NULL) {
+		r = ERR_INTERNAL;
+		goto out;
+	}
+	/* A MAC is negotiated only for a cipher that does not authenticate. */
+	if (!c2s->aead || !s2c->aead) {
+		no_match(t, NL_MAC_C2S, lists[NL_MAC_C2S]);
+		r = ERR_NO_MATCH;
+		goto out;
+	}
+	for (i = NL_COMP_C2S; i <= NL_COMP_S2C; i++) {
+		if ((p = match_list(lists[i], server[i])) == NULL) {
+			no_match(t, i, lists[i]);
+			r = ERR_NO_MATCH;
+			goto out;
+		}
+		free(p);
+	}
+	t->pending_c2s.cipher = c2s;
+	t->pending_s2c.cipher = s2c;
+	debug("kex: algorithm: %s", t->neg_kex);
+	debug("kex: host key algorithm: %s", t->neg_hostkey);
+	debug("kex: client->server cipher: %s MAC: <implicit> compression: "
+	      "none", c2s->name);
+	debug("kex: server->client cipher: %s MAC: <implicit> compression: "
+	      "none", s2c->name);
+	if (follows) {
+		/* The guess is right only if both first choices match. */
+		first_kex = strndup(lists[NL_KEX], strcspn(lists[NL_KEX], ","));
+		first_hk = strndup(lists[NL_HOSTKEY],
+		    strcspn(lists[NL_HOSTKEY], ","));
+		if (first_kex == NULL || first_hk == NULL ||
+		    strcmp(first_kex, t->neg_kex) != 0 ||
+		    strcmp(first_hk, t->neg_hostkey) != 0)
+			t->ignore_next = 1;
+	}
+	t->kex = KEX_WAIT_INIT;
+	r = 0;
+	goto out;
+bad:
+	error("kex: malformed KEXINIT: %s", err_str(r));
+	transport_disconnect(t, SSH2_DISCONNECT_PROTOCOL_ERROR,
+	    "malformed KEXINIT");
+	r = ERR_PROTOCOL;
+out:
+	for (i = 0; i < NL_MAX; i++)
+		free(lists[i]);
+	free(first_kex);
+	free(first_hk);
+	return r;
+}
+
+/* Key = HASH(K || H || X || session_id), extended per RFC 4253 s7.2. */
+static int
+derive_key(struct transport *t, char x, const struct buf *kbuf,
+    const uint8_t *h, size_t hlen, uint8_t *out, size_t need)
+{
+	struct digest_ctx *d;
+	uint8_t block[DIGEST_MAX_LEN];
+	size_t have = 0, dlen = digest_len(t->hash_alg);
+	int r = 0;
+
+	if (need > KEX_MAX_KEY)
+		return ERR_INTERNAL;
+	while (have < need) {
+		if ((d = digest_start(t->hash_alg)) == NULL)
+			return ERR_CRYPTO;
+		if (digest_update(d, buf_ptr(kbuf), buf_len(kbuf)) != 0 ||
+		    digest_update(d, h, hlen) != 0 ||
+		    (have == 0 ? (digest_update(d, &x, 1) != 0 ||
+		    digest_update(d, t->session_id, t->session_id_len) != 0) :
+		    digest_update(d, out, have) != 0)) {
+			digest_free(d);
+			return ERR_CRYPTO;
+		}
+		if ((r = digest_final(d, block)) != 0)
+			return r;
+		memcpy(out + have, block, need - have < dlen ? need - have :
+		    dlen);
+		have += need - have < dlen ? need - have : dlen;
+	}
+	wipe(block, sizeof(block));
+	return 0;
+}
+
+static int
+derive_all(struct transport *t, const struct buf *kbuf, const uint8_t *h,
+    size_t hlen)
+{
+	struct kex_keys *c2s = &t->pending_c2s, *s2c = &t->pending_s2c;
+	int r;
+
+	if ((r = derive_key(t, 'A', kbuf, h, hlen, c2s->iv,
+	    c2s->cipher->iv_len)) != 0 ||
+	    (r = derive_key(t, 'B', kbuf, h, hlen, s2c->iv,
+	    s2c->cipher->iv_len)) != 0 ||
+	    (r = derive_key(t, 'C', kbuf, h, hlen, c2s->key,
+	    c2s->cipher->key_len)) != 0 ||
+	    (r = derive_key(t, 'D', kbuf, h, hlen, s2c->key,
+	    s2c->cipher->key_len)) != 0)
+		return r;
+	return 0;
+}
+
+static int
+send_ext_info(struct transport *t)
+{
+	struct buf *b;
+	int r;
+
+	if ((b = buf_new(4096)) == NULL)
+		return ERR_ALLOC;
+	if ((r = buf_put_u8(b, SSH2_MSG_EXT_INFO)) != 0 ||
+	    (r = buf_put_u32(b, 1)) != 0 ||
+	    (r = buf_put_cstring(b, "server-sig-algs")) != 0 ||
+	    (r = buf_put_cstring(b, t->params.server_sig_algs ?
+	    t->params.server_sig_algs : "")) != 0 ||
+	    (r = transport_send_raw_payload(t, b)) != 0)
+		goto out;
+out:
+	buf_free(b);
+	return r;
+}
+
+static const struct transport_hostkey *
+find_hostkey(struct transport *t, const char *alg)
+{
+	size_t i;
+
+	for (i = 0; i < t->params.nhostkeys; i++)
+		if (strcmp(t->params.hostkeys[i].alg, alg) == 0)
+			return &t->params.hostkeys[i];
+	return NULL;
+}
+
+/* curve25519-sha256: ECDH_INIT -> ECDH_REPLY + NEWKEYS (RFC 8731). */
+static int
+handle_ecdh_init(struct transport *t, struct buf *payload)
+{
+	const struct transport_hostkey *hk;
+	const uint8_t *qc;
+	size_t qclen, hlen;
+	uint8_t qs[X25519_KEY_LEN], priv[X25519_KEY_LEN];
+	uint8_t shared[X25519_KEY_LEN], h[DIGEST_MAX_LEN];
+	struct buf *kbuf = NULL, *hb = NULL, *sig = NULL, *reply = NULL;
+	struct digest_ctx *d = NULL;
+	int r;
+
+	if ((r = buf_get_string_direct(payload, &qc, &qclen)) != 0 ||
+	    (r = buf_end(payload)) != 0 || qclen != X25519_KEY_LEN) {
+		error("kex: malformed ECDH_INIT");
+		transport_disconnect(t, SSH2_DISCONNECT_PROTOCOL_ERROR,
+		    "malformed ECDH_INIT");
+		return ERR_PROTOCOL;
+	}
+	if ((hk = find_hostkey(t, t->neg_hostkey)) == NULL)
+		return ERR_INTERNAL;
+	t->hash_alg = DIGEST_SHA256;
+	kbuf = buf_new_secret(128);
+	hb = buf_new(65536);
+	sig = buf_new(4096);
+	reply = buf_new(8192);
+	if (kbuf == NULL || hb == NULL || sig == NULL || reply == NULL) {
+		r = ERR_ALLOC;
+		goto out;
+	}
+	if ((r = x25519_keypair(qs, priv)) != 0)
+		goto out;
+	if ((r = x25519_shared(shared, priv, qc)) != 0) {
+		error("kex: bad client public value");
+		transport_disconnect(t, SSH2_DISCONNECT_KEY_EXCHANGE_FAILED,
+		    "bad public value");
+		r = ERR_PROTOCOL;
+		goto out;
+	}
+	/* K is the shared secret as an mpint (RFC 8731 s3.1). */
+	if ((r = buf_put_mpint_bytes(kbuf, shared, sizeof(shared))) != 0)
+		goto out;
+	if ((r = buf_put_cstring(hb, t->peer_version)) != 0 ||
+	    (r = buf_put_cstring(hb, t->our_version)) != 0 ||
+	    (r = buf_put_stringb(hb, t->peer_kexinit)) != 0 ||
+	    (r = buf_put_stringb(hb, t->my_kexinit)) != 0 ||
+	    (r = buf_put_string(hb, hk->blob, hk->bloblen)) != 0 ||
+	    (r = buf_put_string(hb, qc, qclen)) != 0 ||
+	    (r = buf_put_string(hb, qs, sizeof(qs))) != 0 ||
+	    (r = buf_put(hb, buf_ptr(kbuf), buf_len(kbuf))) != 0)
+		goto out;
+	hlen = digest_len(t->hash_alg);
+	if ((r = digest_memory(t->hash_alg, buf_ptr(hb), buf_len(hb), h)) != 0)
+		goto out;
+	if (t->session_id_len == 0) {
+		memcpy(t->session_id, h, hlen);
+		t->session_id_len = hlen;
+	}
+	if ((r = t->params.sign(t->params.sign_ctx, t->neg_hostkey, h, hlen,
+	    sig)) != 0) {
+		error("kex: host key signature failed: %s", err_str(r));
+		goto out;
+	}
+	if ((r = buf_put_u8(reply, SSH2_MSG_KEX_ECDH_REPLY)) != 0 ||
+	    (r = buf_put_string(reply, hk->blob, hk->bloblen)) != 0 ||
+	    (r = buf_put_string(reply, qs, sizeof(qs))) != 0 ||
+	    (r = buf_put_stringb(reply, sig)) != 0 ||
+	    (r = transport_send_raw_payload(t, reply)) != 0)
+		goto out;
+	if ((r = derive_all(t, kbuf, h, hlen)) != 0)
+		goto out;
+	buf_reset(reply);
+	if ((r = buf_put_u8(reply, SSH2_MSG_NEWKEYS)) != 0 ||
+	    (r = transport_send_raw_payload(t, reply)) != 0)
+		goto out;
+	debug("SSH2_MSG_NEWKEYS sent");
+	transport_set_send_keys(t, &t->pending_s2c);
+	if (t->strict)
+		t->send.seqnr = 0;
+	t->sent_newkeys = 1;
+	if (t->kex_count == 0 && t->ext_info_c &&
+	    (r = send_ext_info(t)) != 0)
+		goto out;
+	transport_flush_held(t);
+	t->kex = KEX_WAIT_NEWKEYS;
+	r = 0;
+out:
+	wipe(priv, sizeof(priv));
+	wipe(shared, sizeof(shared));
+	wipe(h, sizeof(h));
+	digest_free(d);
+	buf_free(kbuf);
+	buf_free(hb);
+	buf_free(sig);
+	buf_free(reply);
+	return r;
+}
+
+static int
+handle_newkeys(struct transport *t, struct buf *payload)
+{
+	if (buf_end(payload) != 0)
+		return ERR_PROTOCOL;
+	debug("SSH2_MSG_NEWKEYS received");
+	transport_set_recv_keys(t, &t->pending_c2s);
+	if (t->strict)
+		t->recv.seqnr = 0;
+	t->kex = KEX_NONE;
+	t->kex_count++;
+	buf_free(t->my_kexinit);
+	buf_free(t->peer_kexinit);
+	t->my_kexinit = t->peer_kexinit = NULL;
+	return 0;
+}
+
+static int
+handle_disconnect(struct transport *t, struct buf *payload)
+{
+	uint32_t reason;
+	char *desc = NULL, safe[512];
+
+	if (buf_get_u32(payload, &reason) != 0 ||
+	    buf_get_cstring(payload, &desc, NULL) != 0) {
+		free(desc);
+		return ERR_DISCONNECTED;
+	}
+	sanitise(safe, sizeof(safe), desc);
+	logit("Received disconnect from %s port %d:%u: %.400s",
+	    t->params.peer_addr ? t->params.peer_addr : "UNKNOWN",
+	    t->params.peer_port, reason, safe);
+	free(desc);
+	return ERR_DISCONNECTED;
+}
+
+static int
+unexpected(struct transport *t, uint8_t type)
+{
+	error("kex: unexpected message type %u in state %d%s", type, t->kex,
+	    t->strict && t->kex_count == 0 ? " (strict KEX)" : "");
+	transport_disconnect(t, SSH2_DISCONNECT_PROTOCOL_ERROR,
+	    "unexpected message type %u", type);
+	return ERR_PROTOCOL;
+}
+
+int
+kex_dispatch(struct transport *t, uint8_t type, struct buf *payload,
+    int *consumed)
+{
+	int initial = t->kex_count == 0;
+
+	*consumed = 1;
+	if (type == SSH2_MSG_DISCONNECT)
+		return handle_disconnect(t, payload);
+	/* Strict KEX: nothing but the exchange itself until it is done. */
+	if (initial && t->strict && type != SSH2_MSG_KEXINIT &&
+	    type != SSH2_MSG_KEX_ECDH_INIT && type != SSH2_MSG_NEWKEYS)
+		return unexpected(t, type);
+	switch (type) {
+	case SSH2_MSG_IGNORE:
+	case SSH2_MSG_DEBUG:
+	case SSH2_MSG_UNIMPLEMENTED:
+		return 0;
+	case SSH2_MSG_KEXINIT:
+		if (t->kex != KEX_NONE && t->kex != KEX_WAIT_KEXINIT)
+			return unexpected(t, type);
+		return handle_kexinit(t, payload);
+	case SSH2_MSG_KEX_ECDH_INIT:
+		if (t->kex != KEX_WAIT_INIT)
+			return unexpected(t, type);
+		return handle_ecdh_init(t, payload);
+	case SSH2_MSG_NEWKEYS:
+		if (t->kex != KEX_WAIT_NEWKEYS)
+			return unexpected(t, type);
+		return handle_newkeys(t, payload);
+	}
+	if (type >= 20 && type <= 49)
+		return unexpected(t, type);
+	/* Nothing above the transport before the first exchange is done. */
+	if (initial)
+		return unexpected(t, type);
+	/* Between the peer's KEXINIT and NEWKEYS it may send only KEX. */
+	if (t->kex == KEX_WAIT_INIT || t->kex == KEX_WAIT_NEWKEYS)
+		return unexpected(t, type);
+	*consumed = 0;
+	return 0;
+}

@@ -1,0 +1,85 @@
+/*
+ * sshkey.h: SSH public keys, signatures and OpenSSH private key files.
+ * Blob and signature formats: RFC 4253 s6.6, RFC 5656, RFC 8332, RFC 8709;
+ * private key file: OpenSSH PROTOCOL.key.
+ */
+#ifndef POSTERN_SSHKEY_H
+#define POSTERN_SSHKEY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct buf;
+
+enum sshkey_type {
+	KEY_UNSPEC = 0,
+	KEY_ED25519,
+	KEY_ECDSA, /* curve in sshkey.ecdsa_nid */
+	KEY_RSA,
+};
+
+struct sshkey; /* opaque; holds an EVP_PKEY */
+
+/* sshkey_from_blob: parse a public key blob; consumed exactly. */
+int sshkey_from_blob(const uint8_t *blob, size_t len, struct sshkey **keyp);
+/* sshkey_to_blob: append the public key blob to out. */
+int sshkey_to_blob(const struct sshkey *key, struct buf *out);
+void sshkey_free(struct sshkey *key);
+enum sshkey_type sshkey_type(const struct sshkey *key);
+/* 1 if the public parts are equal (constant-time over the blobs). */
+int sshkey_equal_public(const struct sshkey *a, const struct sshkey *b);
+/* "ssh-ed25519", "ecdsa-sha2-nistp256", "ssh-rsa" (the blob's type name). */
+const char *sshkey_type_name(const struct sshkey *key);
+/* "ED25519", "ECDSA", "RSA": the short name OpenSSH puts in log lines. */
+const char *sshkey_type_short(const struct sshkey *key);
+/* Size in bits (RSA modulus, EC curve size, 256 for ed25519). */
+unsigned sshkey_bits(const struct sshkey *key);
+/* 1 if key has a private part (loaded from a private key file). */
+int sshkey_is_private(const struct sshkey *key);
+
+/*
+ * sshkey_sig_alg_ok: 1 if signature algorithm name alg is valid for key
+ * ("ssh-ed25519"; "ecdsa-sha2-nistpNNN" matching the curve;
+ * "rsa-sha2-256"/"rsa-sha2-512" for RSA; "ssh-rsa" only if allow_sha1).
+ */
+int sshkey_sig_alg_ok(const struct sshkey *key, const char *alg,
+    int allow_sha1);
+
+/*
+ * sshkey_verify: verify an SSH signature blob (string alg, string sig) over
+ * data. If alg is non-NULL, the signature's own algorithm name must equal
+ * it. RSA keys smaller than min_rsa_bits are refused with ERR_KEY_TYPE.
+ * Returns 0 only for a good signature; ERR_SIGNATURE for a bad one.
+ */
+int sshkey_verify(const struct sshkey *key, const uint8_t *sig, size_t siglen,
+    const uint8_t *data, size_t datalen, const char *alg,
+    unsigned min_rsa_bits);
+
+/* sshkey_sign: append a signature blob (string alg, string sig) to out. */
+int sshkey_sign(const struct sshkey *key, struct buf *out, const uint8_t *data,
+    size_t datalen, const char *alg);
+
+/*
+ * sshkey_load_private: read an unencrypted "openssh-key-v1" private key file
+ * (at least ssh-ed25519; ecdsa and rsa too if easy). Refuses encrypted keys
+ * with ERR_BAD_KEY. The file contents are wiped after parsing.
+ */
+int sshkey_load_private(const char *path, struct sshkey **keyp);
+/* sshkey_parse_private: same, from the file's bytes. */
+int sshkey_parse_private(const uint8_t *data, size_t len, struct sshkey **keyp);
+
+/* sshkey_fingerprint: "SHA256:" + unpadded base64 of SHA-256(blob). */
+int sshkey_fingerprint(const struct sshkey *key, char *out, size_t outlen);
+#define SSHKEY_FP_LEN 64 /* enough for "SHA256:" + 43 chars + NUL */
+
+/*
+ * sshkey_parse_public_text: parse "TYPE BASE64 [comment]" as found in
+ * .pub files and authorized_keys (no options prefix). *endp, if non-NULL,
+ * points just after the base64 field. The TYPE must match the blob's type.
+ */
+int sshkey_parse_public_text(const char *s, struct sshkey **keyp,
+    const char **endp);
+/* sshkey_format_public_text: "TYPE BASE64" malloc'd string. */
+int sshkey_format_public_text(const struct sshkey *key, char **outp);
+
+#endif

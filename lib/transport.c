@@ -1,0 +1,738 @@
+/*
+ * transport.c: SSH binary packet protocol (RFC 4253 s6) and identification
+ * exchange (s4.2) over a non-blocking socket. Packets are sealed in place in
+ * the output buffer; received packets are opened in place in the input one.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "err.h"
+#include "log.h"
+#include "transport_int.h"
+
+static int
+dup_params(struct transport *t, const struct transport_params *p)
+{
+	t->params = *p;
+	return 0;
+}
+
+struct transport *
+transport_new(int fd, const struct transport_params *p)
+{
+	struct transport *t;
+	char line[VERSION_LINE_MAX + 3];
+
+	if ((t = calloc(1, sizeof(*t))) == NULL)
+		return NULL;
+	t->fd = fd;
+	dup_params(t, p);
+	t->in = buf_new(INPUT_MAX);
+	t->out = buf_new(OUTPUT_MAX);
+	t->our_version = strdup(p->version);
+	if (t->in == NULL || t->out == NULL || t->our_version == NULL)
+		goto fail;
+	snprintf(line, sizeof(line), "%s\r\n", p->version);
+	if (buf_put(t->out, line, strlen(line)) != 0)
+		goto fail;
+	/* Like OpenSSH, send KEXINIT right after our identification. */
+	if (kex_send_kexinit(t) != 0)
+		goto fail;
+	return t;
+fail:
+	transport_free(t);
+	return NULL;
+}
+
+static void
+held_free(struct transport *t)
+{
+	struct held_packet *h, *n;
+
+	for (h = t->held_head; h != NULL; h = n) {
+		n = h->next;
+		buf_free(h->payload);
+		free(h);
+	}
+	t->held_head = t->held_tail = NULL;
+}
+
+void
+transport_free(struct transport *t)
+{
+	if (t == NULL)
+		return;
+	cipher_free(t->send.cipher);
+	cipher_free(t->recv.cipher);
+	wipe(&t->send.keys, sizeof(t->send.keys));
+	wipe(&t->recv.keys, sizeof(t->recv.keys));
+	buf_free(t->in);
+	buf_free(t->out);
+	buf_free(t->hold_buf);
+	held_free(t);
+	kex_state_free(t);
+	free(t->our_version);
+	free(t->peer_version);
+	freezero(t, sizeof(*t));
+}
+
+int
+transport_fd(const struct transport *t)
+{
+	return t->fd;
+}
+
+size_t
+transport_output_pending(const struct transport *t)
+{
+	return buf_len(t->out);
+}
+
+int
+transport_output_congested(const struct transport *t)
+{
+	return buf_len(t->out) >= OUTPUT_CONGESTED;
+}
+
+const char *
+transport_peer_version(const struct transport *t)
+{
+	return t->peer_version;
+}
+
+const uint8_t *
+transport_session_id(const struct transport *t, size_t *lenp)
+{
+	if (t->session_id_len == 0)
+		return NULL;
+	if (lenp != NULL)
+		*lenp = t->session_id_len;
+	return t->session_id;
+}
+
+int
+transport_kex_done(const struct transport *t)
+{
+	return t->kex_count > 0;
+}
+
+const char *
+transport_negotiated(const struct transport *t, const char *what)
+{
+	if (strcmp(what, "cipher") == 0)
+		return t->send.alg ? t->send.alg->name : "none";
+	if (strcmp(what, "kex") == 0)
+		return t->neg_kex ? t->neg_kex : "none";
+	if (strcmp(what, "hostkey") == 0)
+		return t->neg_hostkey ? t->neg_hostkey : "none";
+	if (strcmp(what, "mac") == 0)
+		return (t->send.alg && t->send.alg->aead) ? "<implicit>" :
+		    "none";
+	return "none";
+}
+
+int
+transport_read(struct transport *t)
+{
+	uint8_t *p;
+	ssize_t n;
+	size_t room;
+	int r;
+
+	/* Make room without growing past the cap: read at most 256 KiB. */
+	room = buf_max(t->in) - buf_len(t->in);
+	if (room == 0)
+		return 0; /* caller must drain packets first */
+	if (room > 256 * 1024)
+		room = 256 * 1024;
+	if ((r = buf_reserve(t->in, room, &p)) != 0)
+		return r;
+	n = read(t->fd, p, room);
+	if (n < 0) {
+		buf_consume_end(t->in, room);
+		if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+			return 0;
+		return ERR_SYSTEM;
+	}
+	buf_consume_end(t->in, room - (size_t)n);
+	if (n == 0)
+		return ERR_EOF;
+	return 0;
+}
+
+int
+transport_write(struct transport *t)
+{
+	ssize_t n;
+
+	while (buf_len(t->out) > 0) {
+		n = write(t->fd, buf_ptr(t->out), buf_len(t->out));
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				return 0;
+			return errno == EPIPE || errno == ECONNRESET ?
+			    ERR_EOF : ERR_SYSTEM;
+		}
+		buf_consume(t->out, (size_t)n);
+	}
+	return 0;
+}
+
+/* Identification exchange: returns 0 when the peer's line was read. */
+static int
+read_version(struct transport *t)
+{
+	const uint8_t *p;
+	size_t len, i, end;
+	char line[VERSION_LINE_MAX + 1], safe[VERSION_LINE_MAX * 4 + 1];
+
+	for (;;) {
+		p = buf_ptr(t->in);
+		len = buf_len(t->in);
+		for (i = 0; i < len && p[i] != '\n'; i++)
+			;
+		if (i == len) {
+			if (len > VERSION_LINE_MAX)
+				goto too_long;
+			return ERR_AGAIN;
+		}
+		if (i + 1 > VERSION_LINE_MAX)
+			goto too_long;
+		end = i;
+		if (end > 0 && p[end - 1] == '\r')
+			end--;
+		memcpy(line, p, end);
+		line[end] = '\0';
+		buf_consume(t->in, i + 1);
+		if (memchr(line, '\0', end) != NULL) {
+			error("kex_exchange_identification: "
+			      "banner line contains invalid characters");
+			return ERR_PROTOCOL;
+		}
+		if (strncmp(line, "SSH-", 4) != 0) {
+			/* RFC 4253 s4.2: only a server may send other lines. */
+			sanitise(safe, sizeof(safe), line);
+			verbose("kex_exchange_identification: client sent "
+				"invalid protocol identifier \"%.256s\"", safe);
+			return ERR_PROTOCOL;
+		}
+		if (strncmp(line, "SSH-2.0-", 8) != 0 &&
+		    strncmp(line, "SSH-1.99-", 9) != 0) {
+			sanitise(safe, sizeof(safe), line);
+			verbose("Protocol major versions differ: 2.0 vs. "
+				"%.256s", safe);
+			transport_disconnect(t,
+			    SSH2_DISCONNECT_PROTOCOL_VERSION_NOT_SUPPORTED,
+			    "Protocol major versions differ.");
+			return ERR_PROTOCOL;
+		}
+		if ((t->peer_version = strdup(line)) == NULL)
+			return ERR_ALLOC;
+		t->version_done = 1;
+		sanitise(safe, sizeof(safe), line);
+		debug("Remote protocol version 2.0, remote software version "
+		      "%s", safe + (safe[4] == '1' ? 9 : 8));
+		return 0;
+	}
+too_long:
+	error("kex_exchange_identification: banner line too long");
+	return ERR_PROTOCOL;
+}
+
+/* Drop the bytes of the packet returned by the previous call. */
+static void
+release_view(struct transport *t)
+{
+	if (t->view_consume > 0) {
+		buf_consume(t->in, t->view_consume);
+		t->view_consume = 0;
+	}
+	memset(&t->view, 0, sizeof(t->view));
+}
+
+/*
+ * Open the next whole packet in t->in in place. On success the payload is
+ * exposed through t->view and its bytes are released on the next call.
+ */
+static int
+open_packet(struct transport *t)
+{
+	struct direction *d = &t->recv;
+	uint8_t *p;
+	uint32_t plen;
+	size_t block, taglen, need;
+	uint8_t padlen;
+	int r;
+
+	if (buf_len(t->in) < 4)
+		return ERR_AGAIN;
+	p = buf_mutable_ptr(t->in);
+	if (d->cipher != NULL) {
+		if ((r = cipher_get_length(d->cipher, &plen, d->seqnr, p,
+		    buf_len(t->in))) != 0)
+			return r;
+		block = d->alg->block_size;
+		taglen = d->alg->tag_len;
+	} else {
+		plen = (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+		    (uint32_t)p[2] << 8 | p[3];
+		block = 8;
+		taglen = 0;
+	}
+	if (plen < 5 || plen > PACKET_MAX_SIZE) {
+		error("Bad packet length %u.", plen);
+		transport_disconnect(t, SSH2_DISCONNECT_PROTOCOL_ERROR,
+		    "Packet corrupt");
+		return ERR_PROTOCOL;
+	}
+	/* AEAD ciphers leave the length out of the padded block. */
+	if ((d->cipher != NULL && d->alg->aead ? plen : plen + 4) % block
+	    != 0) {
+		error("padding error: need %u block %zu mod %zu", plen, block,
+		    (size_t)(plen % block));
+		transport_disconnect(t, SSH2_DISCONNECT_PROTOCOL_ERROR,
+		    "Packet corrupt");
+		return ERR_PROTOCOL;
+	}
+	need = 4 + (size_t)plen + taglen;
+	if (buf_len(t->in) < need)
+		return ERR_AGAIN;
+	if (d->cipher != NULL) {
+		if ((r = cipher_crypt(d->cipher, d->seqnr, p, p, plen, 4,
+		    taglen)) != 0) {
+			if (r == ERR_MAC) {
+				error("Corrupted MAC on input.");
+				transport_disconnect(t,
+				    SSH2_DISCONNECT_MAC_ERROR,
+				    "Corrupted MAC on input.");
+			}
+			return r;
+		}
+		d->packets_since_keys++;
+	}
+	padlen = p[4];
+	if (padlen < 4 || (size_t)padlen + 1 >= plen) {
+		error("Corrupted padlen %u on input.", padlen);
+		transport_disconnect(t, SSH2_DISCONNECT_PROTOCOL_ERROR,
+		    "Packet corrupt");
+		return ERR_PROTOCOL;
+	}
+	t->view.data = p + 5;
+	t->view.rpos = 0;
+	t->view.wpos = plen - padlen - 1;
+	t->view.cap = t->view.max = t->view.wpos;
+	t->view.flags = 0;
+	t->view_consume = need;
+	d->seqnr++;
+	d->bytes += need;
+	if (d->seqnr == 0 && t->strict && t->kex_count == 0) {
+		error("incoming sequence number wrapped during initial key "
+		      "exchange");
+		return ERR_PROTOCOL;
+	}
+	return 0;
+}
+
+int
+transport_next_packet(struct transport *t, uint8_t *type, struct buf **pp)
+{
+	int r, consumed;
+	uint8_t msg;
+
+	release_view(t);
+	if (!t->version_done) {
+		if ((r = read_version(t)) != 0)
+			return r;
+	}
+	for (;;) {
+		release_view(t);
+		if ((r = open_packet(t)) != 0)
+			return r;
+		if ((r = buf_get_u8(&t->view, &msg)) != 0) {
+			transport_disconnect(t, SSH2_DISCONNECT_PROTOCOL_ERROR,
+			    "empty packet");
+			return ERR_PROTOCOL;
+		}
+		if (t->ignore_next) {
+			t->ignore_next = 0;
+			continue;
+		}
+		consumed = 0;
+		if ((r = kex_dispatch(t, msg, &t->view, &consumed)) != 0)
+			return r;
+		if (consumed)
+			continue;
+		*type = msg;
+		*pp = &t->view;
+		return 0;
+	}
+}
+
+/*
+ * Seal a payload that starts at out->rpos + start in t->out: prepend
+ * length and padding length (reserved by the caller), add padding,
+ * encrypt in place and append the tag.
+ */
+static int
+seal_in_place(struct transport *t, size_t start)
+{
+	struct direction *d = &t->send;
+	size_t block = d->cipher ? d->alg->block_size : 8;
+	size_t taglen = d->cipher ? d->alg->tag_len : 0;
+	size_t payload_len, body, padlen;
+	uint8_t *pad, *p;
+	int aead = d->cipher != NULL && d->alg->aead;
+	int r;
+
+	payload_len = t->out->wpos - t->out->rpos - start - 5;
+	body = 1 + payload_len;
+	/* AEAD: pad (padlen byte + payload + padding) to the block size;
+	 * otherwise the length field counts too. */
+	padlen = block - ((aead ? body : body + 4) % block);
+	if (padlen < 4)
+		padlen += block;
+	if ((r = buf_reserve(t->out, padlen + taglen, &pad)) != 0)
+		return r;
+	random_bytes(pad, padlen);
+	p = t->out->data + t->out->rpos + start;
+	body += padlen;
+	p[0] = (uint8_t)(body >> 24);
+	p[1] = (uint8_t)(body >> 16);
+	p[2] = (uint8_t)(body >> 8);
+	p[3] = (uint8_t)body;
+	p[4] = (uint8_t)padlen;
+	if (d->cipher != NULL) {
+		if ((r = cipher_crypt(d->cipher, d->seqnr, p, p, body, 4,
+		    taglen)) != 0)
+			return r;
+		d->packets_since_keys++;
+	} else
+		buf_consume_end(t->out, taglen); /* none: no tag */
+	d->seqnr++;
+	d->bytes += 4 + body + taglen;
+	if (d->seqnr == 0 && t->strict && t->kex_count == 0)
+		return ERR_PROTOCOL;
+	return 0;
+}
+
+/* Seal a complete payload (message number first) into the output. */
+int
+transport_seal(struct transport *t, const uint8_t *payload, size_t len)
+{
+	size_t start = buf_len(t->out);
+	int r;
+
+	if (len == 0 || len > TRANSPORT_MAX_PAYLOAD)
+		return ERR_TOO_BIG;
+	if ((r = buf_reserve(t->out, 5, NULL)) != 0 ||
+	    (r = buf_put(t->out, payload, len)) != 0)
+		return r;
+	return seal_in_place(t, start);
+}
+
+int
+transport_send_raw_payload(struct transport *t, struct buf *payload)
+{
+	return transport_seal(t, buf_ptr(payload), buf_len(payload));
+}
+
+/* Messages the transport may send while a key exchange is running. */
+static int
+is_kex_message(uint8_t type)
+{
+	return (type >= 1 && type <= 4) || (type >= 20 && type <= 49);
+}
+
+/* 1 while non-transport packets must wait (we sent KEXINIT, not NEWKEYS). */
+static int
+holding(const struct transport *t)
+{
+	return t->kex != KEX_NONE && !t->sent_newkeys;
+}
+
+int
+transport_packet_begin(struct transport *t, uint8_t type, struct buf **pp)
+{
+	int r;
+
+	if (t->building)
+		return ERR_INTERNAL;
+	if (holding(t) && !is_kex_message(type)) {
+		if (t->hold_buf == NULL &&
+		    (t->hold_buf = buf_new(TRANSPORT_MAX_PAYLOAD)) == NULL)
+			return ERR_ALLOC;
+		buf_reset(t->hold_buf);
+		if ((r = buf_put_u8(t->hold_buf, type)) != 0)
+			return r;
+		t->building = 2;
+		*pp = t->hold_buf;
+		return 0;
+	}
+	t->build_start = buf_len(t->out);
+	if ((r = buf_reserve(t->out, 5, NULL)) != 0 ||
+	    (r = buf_put_u8(t->out, type)) != 0)
+		return r;
+	t->building = 1;
+	*pp = t->out;
+	return 0;
+}
+
+int
+transport_packet_send(struct transport *t)
+{
+	struct held_packet *h;
+	size_t len;
+
+	if (t->building == 2) {
+		t->building = 0;
+		if ((h = calloc(1, sizeof(*h))) == NULL)
+			return ERR_ALLOC;
+		if ((h->payload = buf_from(buf_ptr(t->hold_buf),
+		    buf_len(t->hold_buf))) == NULL) {
+			free(h);
+			return ERR_ALLOC;
+		}
+		if (t->held_tail != NULL)
+			t->held_tail->next = h;
+		else
+			t->held_head = h;
+		t->held_tail = h;
+		return 0;
+	}
+	if (t->building != 1)
+		return ERR_INTERNAL;
+	t->building = 0;
+	len = buf_len(t->out) - t->build_start - 5;
+	if (len > TRANSPORT_MAX_PAYLOAD)
+		return ERR_TOO_BIG;
+	return seal_in_place(t, t->build_start);
+}
+
+void
+transport_flush_held(struct transport *t)
+{
+	struct held_packet *h;
+
+	while ((h = t->held_head) != NULL) {
+		t->held_head = h->next;
+		if (transport_send_raw_payload(t, h->payload) != 0)
+			error_f("could not send a held packet");
+		buf_free(h->payload);
+		free(h);
+	}
+	t->held_tail = NULL;
+}
+
+/* Advance a GCM IV's 64-bit invocation counter by n (RFC 5647 s7.1). */
+static void
+iv_advance(uint8_t *iv, size_t ivlen, uint64_t n)
+{
+	uint64_t c = 0;
+	size_t i;
+
+	if (ivlen < 12 || n == 0)
+		return;
+	for (i = 4; i < 12; i++)
+		c = c << 8 | iv[i];
+	c += n;
+	for (i = 11; i >= 4; i--) {
+		iv[i] = (uint8_t)c;
+		c >>= 8;
+	}
+}
+
+/* Install keys for one direction; skip advances the IV (hand-over). */
+static int
+install_keys(struct direction *d, const struct kex_keys *k, int encrypt,
+    uint64_t skip)
+{
+	uint8_t iv[KEX_MAX_KEY];
+	int r;
+
+	cipher_free(d->cipher);
+	d->cipher = NULL;
+	d->alg = k->cipher;
+	d->keys = *k;
+	d->packets_since_keys = skip;
+	memcpy(iv, k->iv, sizeof(iv));
+	iv_advance(iv, k->cipher->iv_len, skip);
+	r = cipher_init(&d->cipher, k->cipher, k->key, iv, encrypt);
+	wipe(iv, sizeof(iv));
+	return r;
+}
+
+void
+transport_set_send_keys(struct transport *t, struct kex_keys *k)
+{
+	if (install_keys(&t->send, k, 1, 0) != 0)
+		fatal_f("cannot install send keys");
+	wipe(k, sizeof(*k));
+}
+
+void
+transport_set_recv_keys(struct transport *t, struct kex_keys *k)
+{
+	if (install_keys(&t->recv, k, 0, 0) != 0)
+		fatal_f("cannot install receive keys");
+	wipe(k, sizeof(*k));
+}
+
+static int
+export_direction(const struct direction *d, struct buf *out)
+{
+	int r;
+
+	if ((r = buf_put_cstring(out, d->alg ? d->alg->name : "none")) != 0 ||
+	    (r = buf_put_string(out, d->keys.key, sizeof(d->keys.key))) != 0 ||
+	    (r = buf_put_string(out, d->keys.iv, sizeof(d->keys.iv))) != 0 ||
+	    (r = buf_put_u32(out, d->seqnr)) != 0 ||
+	    (r = buf_put_u64(out, d->packets_since_keys)) != 0 ||
+	    (r = buf_put_u64(out, d->bytes)) != 0)
+		return r;
+	return 0;
+}
+
+static int
+import_direction(struct direction *d, struct buf *in, int encrypt)
+{
+	struct kex_keys k;
+	const uint8_t *key, *iv;
+	size_t keylen, ivlen;
+	char *name = NULL;
+	uint64_t skip;
+	int r;
+
+	memset(&k, 0, sizeof(k));
+	if ((r = buf_get_cstring(in, &name, NULL)) != 0 ||
+	    (r = buf_get_string_direct(in, &key, &keylen)) != 0 ||
+	    (r = buf_get_string_direct(in, &iv, &ivlen)) != 0 ||
+	    (r = buf_get_u32(in, &d->seqnr)) != 0 ||
+	    (r = buf_get_u64(in, &skip)) != 0 ||
+	    (r = buf_get_u64(in, &d->bytes)) != 0)
+		goto out;
+	if (keylen != sizeof(k.key) || ivlen != sizeof(k.iv) ||
+	    (k.cipher = cipher_by_name(name)) == NULL) {
+		r = ERR_FORMAT;
+		goto out;
+	}
+	memcpy(k.key, key, keylen);
+	memcpy(k.iv, iv, ivlen);
+	r = install_keys(d, &k, encrypt, skip);
+out:
+	wipe(&k, sizeof(k));
+	free(name);
+	return r;
+}
+
+int
+transport_export(struct transport *t, struct buf *out)
+{
+	int r;
+
+	if (t->kex != KEX_NONE || t->kex_count == 0 || t->building ||
+	    t->held_head != NULL)
+		return ERR_BAD_STATE;
+	release_view(t);
+	if ((r = buf_put_u32(out, 1)) != 0 || /* format version */
+	    (r = buf_put_string(out, t->session_id, t->session_id_len)) != 0 ||
+	    (r = buf_put_bool(out, t->strict)) != 0 ||
+	    (r = buf_put_u32(out, (uint32_t)t->kex_count)) != 0 ||
+	    (r = buf_put_cstring(out, t->peer_version)) != 0 ||
+	    (r = buf_put_cstring(out, t->neg_kex ? t->neg_kex : "")) != 0 ||
+	    (r = buf_put_cstring(out, t->neg_hostkey ? t->neg_hostkey : "")) !=
+		0 ||
+	    (r = export_direction(&t->send, out)) != 0 ||
+	    (r = export_direction(&t->recv, out)) != 0 ||
+	    (r = buf_put_stringb(out, t->in)) != 0 ||
+	    (r = buf_put_stringb(out, t->out)) != 0)
+		return r;
+	return 0;
+}
+
+int
+transport_import(int fd, struct buf *in, const struct transport_params *p,
+    struct transport **tp)
+{
+	struct transport *t = NULL;
+	const uint8_t *sid;
+	size_t sidlen;
+	uint32_t version, kc;
+	int r;
+
+	*tp = NULL;
+	if ((t = calloc(1, sizeof(*t))) == NULL)
+		return ERR_ALLOC;
+	t->fd = fd;
+	dup_params(t, p);
+	t->version_done = 1;
+	t->in = buf_new(INPUT_MAX);
+	t->out = buf_new(OUTPUT_MAX);
+	t->our_version = strdup(p->version);
+	if (t->in == NULL || t->out == NULL || t->our_version == NULL) {
+		r = ERR_ALLOC;
+		goto out;
+	}
+	if ((r = buf_get_u32(in, &version)) != 0)
+		goto out;
+	if (version != 1) {
+		r = ERR_FORMAT;
+		goto out;
+	}
+	if ((r = buf_get_string_direct(in, &sid, &sidlen)) != 0)
+		goto out;
+	if (sidlen == 0 || sidlen > sizeof(t->session_id)) {
+		r = ERR_FORMAT;
+		goto out;
+	}
+	memcpy(t->session_id, sid, sidlen);
+	t->session_id_len = sidlen;
+	if ((r = buf_get_bool(in, &t->strict)) != 0 ||
+	    (r = buf_get_u32(in, &kc)) != 0 ||
+	    (r = buf_get_cstring(in, &t->peer_version, NULL)) != 0 ||
+	    (r = buf_get_cstring(in, &t->neg_kex, NULL)) != 0 ||
+	    (r = buf_get_cstring(in, &t->neg_hostkey, NULL)) != 0 ||
+	    (r = import_direction(&t->send, in, 1)) != 0 ||
+	    (r = import_direction(&t->recv, in, 0)) != 0 ||
+	    (r = buf_get_stringb(in, t->in)) != 0 ||
+	    (r = buf_get_stringb(in, t->out)) != 0)
+		goto out;
+	if ((r = buf_end(in)) != 0)
+		goto out;
+	t->kex_count = kc == 0 ? 1 : (int)kc;
+	*tp = t;
+	t = NULL;
+out:
+	transport_free(t);
+	return r;
+}
+
+void
+transport_disconnect(struct transport *t, uint32_t reason, const char *fmt,
+    ...)
+{
+	char msg[256];
+	struct buf *b;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (!t->version_done)
+		goto flush; /* no packet protocol yet: just close */
+	if ((b = buf_new(512)) == NULL)
+		goto flush;
+	if (buf_put_u8(b, SSH2_MSG_DISCONNECT) == 0 &&
+	    buf_put_u32(b, reason) == 0 && buf_put_cstring(b, msg) == 0 &&
+	    buf_put_cstring(b, "") == 0)
+		(void)transport_send_raw_payload(t, b);
+	buf_free(b);
+flush:
+	/* Best effort: one non-blocking write of what is queued. */
+	(void)transport_write(t);
+}

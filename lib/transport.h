@@ -1,0 +1,169 @@
+/*
+ * transport.h: the SSH transport layer (RFC 4253) over a non-blocking
+ * socket: version exchange, binary packet protocol, key exchange, rekeying.
+ * Used by postern-preauth (from the first byte) and postern-session (after
+ * the hand-over of keys and sequence numbers).
+ */
+#ifndef POSTERN_TRANSPORT_H
+#define POSTERN_TRANSPORT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct buf;
+struct transport;
+
+/* SSH message numbers (RFC 4250 s4.1). */
+#define SSH2_MSG_DISCONNECT 1
+#define SSH2_MSG_IGNORE 2
+#define SSH2_MSG_UNIMPLEMENTED 3
+#define SSH2_MSG_DEBUG 4
+#define SSH2_MSG_SERVICE_REQUEST 5
+#define SSH2_MSG_SERVICE_ACCEPT 6
+#define SSH2_MSG_EXT_INFO 7
+#define SSH2_MSG_KEXINIT 20
+#define SSH2_MSG_NEWKEYS 21
+#define SSH2_MSG_KEX_ECDH_INIT 30
+#define SSH2_MSG_KEX_ECDH_REPLY 31
+#define SSH2_MSG_USERAUTH_REQUEST 50
+#define SSH2_MSG_USERAUTH_FAILURE 51
+#define SSH2_MSG_USERAUTH_SUCCESS 52
+#define SSH2_MSG_USERAUTH_BANNER 53
+#define SSH2_MSG_USERAUTH_PK_OK 60
+#define SSH2_MSG_USERAUTH_INFO_REQUEST 60
+#define SSH2_MSG_USERAUTH_INFO_RESPONSE 61
+#define SSH2_MSG_GLOBAL_REQUEST 80
+#define SSH2_MSG_REQUEST_SUCCESS 81
+#define SSH2_MSG_REQUEST_FAILURE 82
+#define SSH2_MSG_CHANNEL_OPEN 90
+#define SSH2_MSG_CHANNEL_OPEN_CONFIRMATION 91
+#define SSH2_MSG_CHANNEL_OPEN_FAILURE 92
+#define SSH2_MSG_CHANNEL_WINDOW_ADJUST 93
+#define SSH2_MSG_CHANNEL_DATA 94
+#define SSH2_MSG_CHANNEL_EXTENDED_DATA 95
+#define SSH2_MSG_CHANNEL_EOF 96
+#define SSH2_MSG_CHANNEL_CLOSE 97
+#define SSH2_MSG_CHANNEL_REQUEST 98
+#define SSH2_MSG_CHANNEL_SUCCESS 99
+#define SSH2_MSG_CHANNEL_FAILURE 100
+#define SSH2_MSG_PING 192
+#define SSH2_MSG_PONG 193
+
+/* Disconnect reasons (RFC 4250 s4.2.2). */
+#define SSH2_DISCONNECT_HOST_NOT_ALLOWED_TO_CONNECT 1
+#define SSH2_DISCONNECT_PROTOCOL_ERROR 2
+#define SSH2_DISCONNECT_KEY_EXCHANGE_FAILED 3
+#define SSH2_DISCONNECT_MAC_ERROR 5
+#define SSH2_DISCONNECT_SERVICE_NOT_AVAILABLE 7
+#define SSH2_DISCONNECT_PROTOCOL_VERSION_NOT_SUPPORTED 8
+#define SSH2_DISCONNECT_CONNECTION_LOST 10
+#define SSH2_DISCONNECT_BY_APPLICATION 11
+#define SSH2_DISCONNECT_TOO_MANY_CONNECTIONS 12
+#define SSH2_DISCONNECT_AUTH_CANCELLED_BY_USER 13
+#define SSH2_DISCONNECT_NO_MORE_AUTH_METHODS_AVAILABLE 14
+#define SSH2_DISCONNECT_ILLEGAL_USER_NAME 15
+
+/* Channel open failure reasons (RFC 4254 s5.1). */
+#define SSH2_OPEN_ADMINISTRATIVELY_PROHIBITED 1
+#define SSH2_OPEN_CONNECT_FAILED 2
+#define SSH2_OPEN_UNKNOWN_CHANNEL_TYPE 3
+#define SSH2_OPEN_RESOURCE_SHORTAGE 4
+
+#define SSH2_EXTENDED_DATA_STDERR 1
+
+/* Largest payload we accept or send (RFC 4253 s6.1 requires >= 32768). */
+#define TRANSPORT_MAX_PAYLOAD (256 * 1024)
+
+/*
+ * Host-key signing is done by the monitor; the transport asks through this
+ * callback: sign hash (the exchange hash H) with the host key whose public
+ * blob is hostkey_blob, using signature algorithm alg; append the signature
+ * blob to sig.
+ */
+typedef int (*transport_sign_fn)(void *ctx, const char *alg,
+    const uint8_t *hash, size_t hashlen, struct buf *sig);
+
+struct transport_hostkey {
+	const char *alg;       /* host key algorithm name, e.g. "ssh-ed25519" */
+	const uint8_t *blob;   /* public key blob */
+	size_t bloblen;
+};
+
+struct transport_params {
+	const char *version;   /* our identification, e.g. "SSH-2.0-OpenSSH_9.2" */
+	const char *kex_algs;  /* comma lists, in preference order */
+	const char *hostkey_algs;
+	const char *ciphers;
+	const char *macs;
+	const struct transport_hostkey *hostkeys;
+	size_t nhostkeys;
+	transport_sign_fn sign;
+	void *sign_ctx;
+	const char *server_sig_algs; /* EXT_INFO server-sig-algs value */
+	const char *peer_addr;	      /* for log lines */
+	int peer_port;
+};
+
+/* transport_new: a server-side transport on a connected socket fd. */
+struct transport *transport_new(int fd, const struct transport_params *params);
+void transport_free(struct transport *t);
+int transport_fd(const struct transport *t);
+
+/*
+ * Event loop interface. transport_read reads what is available (ERR_EOF on
+ * close); transport_write writes what it can of the queued output (0 even
+ * if some remains). Neither blocks: the fd is non-blocking.
+ */
+int transport_read(struct transport *t);
+int transport_write(struct transport *t);
+/* Bytes queued for sending; poll for POLLOUT while this is non-zero. */
+size_t transport_output_pending(const struct transport *t);
+/* 1 while the caller should stop producing data (output queue is full). */
+int transport_output_congested(const struct transport *t);
+
+/*
+ * transport_next_packet: the next packet for the layer above, or ERR_AGAIN
+ * when more input is needed. The transport consumes IGNORE, DEBUG,
+ * UNIMPLEMENTED and key-exchange messages itself; DISCONNECT gives
+ * ERR_DISCONNECTED. On success *type is the message number and *payload
+ * reads the bytes after it; both are valid until the next call.
+ * Any other error: the caller logs it and ends the connection.
+ */
+int transport_next_packet(struct transport *t, uint8_t *type,
+    struct buf **payload);
+
+/*
+ * Sending: transport_packet_begin returns a buffer with the message number
+ * already written; append the payload to it, then call
+ * transport_packet_send to seal and queue it. During a key exchange,
+ * packets other than transport messages are held back and sent after it.
+ */
+int transport_packet_begin(struct transport *t, uint8_t type,
+    struct buf **payload);
+int transport_packet_send(struct transport *t);
+
+/* Queue a DISCONNECT with reason and description, then flush best-effort. */
+void transport_disconnect(struct transport *t, uint32_t reason,
+    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* The session id (first exchange hash); NULL before the first KEX. */
+const uint8_t *transport_session_id(const struct transport *t, size_t *lenp);
+/* 1 after the first key exchange finished (NEWKEYS both ways). */
+int transport_kex_done(const struct transport *t);
+/* The client's identification string (sanitised for logs by the caller). */
+const char *transport_peer_version(const struct transport *t);
+/* Negotiated algorithms, for logs and audit: "cipher", "mac", "kex", "hostkey" */
+const char *transport_negotiated(const struct transport *t, const char *what);
+
+/*
+ * Hand-over from preauth to the session process through the monitor:
+ * transport_export serialises keys, IVs, sequence numbers, strict-kex state
+ * and unprocessed input/output into out (a secret buffer);
+ * transport_import rebuilds a transport on fd from it. params supplies the
+ * algorithm lists and signing callback for later rekeys.
+ */
+int transport_export(struct transport *t, struct buf *out);
+int transport_import(int fd, struct buf *in, const struct transport_params *p,
+    struct transport **tp);
+
+#endif

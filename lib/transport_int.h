@@ -1,0 +1,99 @@
+/* transport_int.h: transport internals shared by transport.c and kex*.c. */
+#ifndef POSTERN_TRANSPORT_INT_H
+#define POSTERN_TRANSPORT_INT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+#include "cipher.h"
+#include "crypto.h"
+#include "transport.h"
+
+#define VERSION_LINE_MAX 255
+#define OUTPUT_CONGESTED (1024 * 1024)
+#define OUTPUT_MAX (32 * 1024 * 1024)
+#define INPUT_MAX (2 * 1024 * 1024)
+#define PACKET_MAX_SIZE (256 * 1024)
+#define KEX_MAX_KEY 64
+
+struct kex_keys {
+	const struct cipher_alg *cipher;
+	uint8_t key[KEX_MAX_KEY];
+	uint8_t iv[KEX_MAX_KEY];
+};
+
+/* One direction of the packet protocol. */
+struct direction {
+	struct cipher_ctx *cipher;
+	const struct cipher_alg *alg;
+	struct kex_keys keys;	/* raw material, kept for hand-over */
+	uint32_t seqnr;
+	uint64_t packets_since_keys; /* GCM invocation counter advance */
+	uint64_t bytes;
+};
+
+enum kex_state {
+	KEX_NONE = 0,	   /* no exchange in progress */
+	KEX_WAIT_KEXINIT,  /* we sent ours, waiting for the peer's */
+	KEX_WAIT_INIT,	   /* waiting for the method's first message */
+	KEX_WAIT_NEWKEYS,  /* we sent NEWKEYS, waiting for the peer's */
+};
+
+struct held_packet {
+	struct buf *payload;
+	struct held_packet *next;
+};
+
+struct transport {
+	int fd;
+	struct transport_params params;
+	char *our_version;
+	char *peer_version;
+	int version_done;
+	unsigned prebanner_lines;
+
+	struct buf *in;	 /* raw bytes from the socket */
+	struct buf *out; /* sealed packets waiting to be written */
+	struct buf view; /* payload of the packet last returned */
+	size_t view_consume; /* bytes of `in` to drop on the next call */
+	struct direction send, recv;
+
+	/* Packet being built by the caller (offset from out->rpos). */
+	int building;
+	size_t build_start;
+	struct buf *hold_buf; /* payload scratch when packets are held */
+	struct held_packet *held_head, *held_tail;
+
+	/* Key exchange. */
+	enum kex_state kex;
+	int kex_count;	       /* completed exchanges */
+	int strict;	       /* kex-strict negotiated in the first exchange */
+	int ext_info_c;	       /* client supports EXT_INFO */
+	int ignore_next;       /* wrong first_kex_packet_follows guess */
+	int sent_newkeys;
+	struct buf *my_kexinit;
+	struct buf *peer_kexinit;
+	char *neg_kex, *neg_hostkey, *neg_cipher_c2s, *neg_cipher_s2c;
+	char *neg_mac_c2s, *neg_mac_s2c;
+	struct kex_keys pending_c2s, pending_s2c;
+	uint8_t session_id[DIGEST_MAX_LEN];
+	size_t session_id_len;
+	int hash_alg;
+};
+
+/* transport.c */
+int transport_seal(struct transport *t, const uint8_t *payload, size_t len);
+int transport_send_raw_payload(struct transport *t, struct buf *payload);
+void transport_set_send_keys(struct transport *t, struct kex_keys *k);
+void transport_set_recv_keys(struct transport *t, struct kex_keys *k);
+void transport_flush_held(struct transport *t);
+
+/* kex.c */
+int kex_send_kexinit(struct transport *t);
+/* kex_dispatch: handle a transport/KEX message; *consumed set if it was. */
+int kex_dispatch(struct transport *t, uint8_t type, struct buf *payload,
+    int *consumed);
+void kex_state_free(struct transport *t);
+
+#endif

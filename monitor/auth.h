@@ -1,0 +1,51 @@
+/* auth.h: the monitor's authentication decisions for one connection. */
+#ifndef POSTERN_AUTH_H
+#define POSTERN_AUTH_H
+
+#include <sys/types.h>
+
+#include <pwd.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "policy/config.h"
+
+struct buf;
+
+struct conn_info {
+	char client_addr[64];
+	int client_port;
+	char server_addr[64];
+	int server_port;
+};
+
+struct authctxt {
+	char *user;	/* as sent by the client (fixed after first request) */
+	char *service;
+	int valid;	/* user exists and may log in */
+	struct passwd pw; /* owned copy; a fake one for invalid users */
+	int failures;
+	int attempts;
+	int authenticated;
+	uint8_t *approved_blob; /* key the last PK_OK approved */
+	size_t approved_len;
+	char method[32];	/* method that succeeded */
+	char detail[160];	/* "ED25519 SHA256:..." for log lines */
+};
+
+void auth_init(struct authctxt *a);
+void auth_free(struct authctxt *a);
+
+/*
+ * auth_request: judge one IPC_AUTH_REQ payload; append the IPC_AUTH_REPLY
+ * payload to reply. sid is the session id the monitor recorded.
+ * Returns 0, or an error that ends the connection (malformed request).
+ */
+int auth_request(struct authctxt *a, const struct server_config *c,
+    const struct conn_info *ci, const uint8_t *sid, size_t sidlen,
+    struct buf *req, struct buf *reply);
+
+/* The prefix of OpenSSH's log lines: "invalid user " or "". */
+const char *auth_invalid_prefix(const struct authctxt *a);
+
+#endif

@@ -1,0 +1,416 @@
+/*
+ * authkeys.c: find a public key in a user's authorized_keys file, reading
+ * it with the user's privileges and applying OpenSSH's StrictModes checks.
+ */
+#include <sys/types.h>
+#include <sys/stat.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "err.h"
+#include "log.h"
+#include "sshkey.h"
+#include "authkeys.h"
+
+#define GROUPS_MAX 65536 /* sanity bound on a user's group list */
+
+/* Who the process was before it took on the user's identity. */
+struct saved_ids {
+	int switched;
+	uid_t euid;
+	gid_t egid;
+	gid_t *groups;
+	int ngroups;
+};
+
+static void
+restore_ids(struct saved_ids *s)
+{
+	if (s->switched) {
+		/* Running on as the wrong user would be worse than dying. */
+		if (seteuid(s->euid) == -1)
+			fatal("%s: seteuid %u: %s", __func__, (unsigned)s->euid,
+			    strerror(errno));
+		if (setegid(s->egid) == -1)
+			fatal("%s: setegid %u: %s", __func__, (unsigned)s->egid,
+			    strerror(errno));
+		if (setgroups((size_t)s->ngroups, s->groups) == -1)
+			fatal("%s: setgroups: %s", __func__, strerror(errno));
+	}
+	free(s->groups);
+	memset(s, 0, sizeof(*s));
+}
+
+/* The user's supplementary groups, from NSS like initgroups(3). */
+static int
+user_groups(const struct passwd *pw, gid_t **groupsp, int *np)
+{
+	gid_t *g = NULL, *ng;
+	int n = 32, want;
+
+	*groupsp = NULL;
+	*np = 0;
+	for (;;) {
+		if ((ng = reallocarray(g, (size_t)n, sizeof(*g))) == NULL) {
+			free(g);
+			return ERR_ALLOC;
+		}
+		g = ng;
+		want = n;
+		if (getgrouplist(pw->pw_name, pw->pw_gid, g, &want) != -1) {
+			*groupsp = g;
+			*np = want;
+			return 0;
+		}
+		if (want <= n || want > GROUPS_MAX) {
+			free(g);
+			return ERR_LIMIT;
+		}
+		n = want;
+	}
+}
+
+/* Take on the user's euid, egid and groups when running as root. */
+static int
+become_user(const struct passwd *pw, struct saved_ids *s)
+{
+	gid_t *ug = NULL;
+	char lname[256];
+	int n, nug = 0, r;
+
+	memset(s, 0, sizeof(*s));
+	if (geteuid() != 0)
+		return 0;
+	s->euid = geteuid();
+	s->egid = getegid();
+	if ((n = getgroups(0, NULL)) < 0)
+		return ERR_SYSTEM;
+	if ((s->groups = calloc(n > 0 ? (size_t)n : 1, sizeof(gid_t))) == NULL)
+		return ERR_ALLOC;
+	if ((s->ngroups = getgroups(n, s->groups)) < 0) {
+		restore_ids(s);
+		return ERR_SYSTEM;
+	}
+	if ((r = user_groups(pw, &ug, &nug)) != 0) {
+		restore_ids(s);
+		return r;
+	}
+	s->switched = 1;
+	r = 0;
+	if (setgroups((size_t)nug, ug) == -1 || setegid(pw->pw_gid) == -1 ||
+	    seteuid(pw->pw_uid) == -1) {
+		r = ERR_SYSTEM;
+		sanitise(lname, sizeof(lname), pw->pw_name);
+		error_f("cannot become user %s: %s", lname, strerror(errno));
+		restore_ids(s);
+	}
+	free(ug);
+	return r;
+}
+
+/* Owned by root or the user, and not writable by group or others. */
+static int
+owner_mode_ok(const struct stat *st, uid_t uid)
+{
+	return (st->st_uid == 0 || st->st_uid == uid) &&
+	    (st->st_mode & (S_IWGRP | S_IWOTH)) == 0;
+}
+
+/*
+ * secure_path: OpenSSH's auth_secure_path(): the file, then each directory
+ * above it up to the user's home (or "/" when outside it). On refusal a
+ * message in OpenSSH's words is left in err.
+ */
+static int
+secure_path(
+    int fd, const char *path, const struct passwd *pw, char *err, size_t errlen)
+{
+	char canon[PATH_MAX], home[PATH_MAX], *slash;
+	struct stat st;
+	int have_home;
+
+	if (realpath(path, canon) == NULL) {
+		snprintf(err, errlen, "realpath %s failed: %s", path,
+		    strerror(errno));
+		return -1;
+	}
+	have_home = pw->pw_dir != NULL && realpath(pw->pw_dir, home) != NULL;
+	if (fstat(fd, &st) == -1) {
+		snprintf(
+		    err, errlen, "stat %s failed: %s", canon, strerror(errno));
+		return -1;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		snprintf(err, errlen, "%s is not a regular file", canon);
+		return -1;
+	}
+	if (!owner_mode_ok(&st, pw->pw_uid)) {
+		snprintf(
+		    err, errlen, "bad ownership or modes for file %s", canon);
+		return -1;
+	}
+	for (;;) {
+		/* Step up to the parent directory. */
+		if ((slash = strrchr(canon, '/')) == NULL) {
+			snprintf(err, errlen, "dirname() failed");
+			return -1;
+		}
+		if (slash == canon)
+			slash[1] = '\0';
+		else
+			*slash = '\0';
+		if (stat(canon, &st) == -1 || !owner_mode_ok(&st, pw->pw_uid)) {
+			snprintf(err, errlen,
+			    "bad ownership or modes for directory %s", canon);
+			return -1;
+		}
+		if (have_home && strcmp(canon, home) == 0)
+			return 0;
+		if (strcmp(canon, "/") == 0)
+			return 0;
+	}
+}
+
+/*
+ * Skip an options field: everything up to whitespace outside double
+ * quotes, where \" does not end a quote. NULL for an unterminated quote.
+ */
+static const char *
+skip_options(const char *cp)
+{
+	int quoted = 0;
+
+	for (; *cp != '\0'; cp++) {
+		if (!quoted && (*cp == ' ' || *cp == '\t'))
+			break;
+		if (*cp == '\\' && cp[1] == '"')
+			cp++;
+		else if (*cp == '"')
+			quoted = !quoted;
+	}
+	return quoted ? NULL : cp;
+}
+
+/* Check one non-comment line; 1 if it is a plain line holding key. */
+static int
+line_matches(const char *cp, const struct sshkey *key, const char *lpath,
+    unsigned long lineno)
+{
+	struct sshkey *found = NULL;
+	const char *rest;
+	char fp[SSHKEY_FP_LEN];
+	int match = 0;
+
+	if (sshkey_parse_public_text(cp, &found, NULL) == 0) {
+		if ((match = sshkey_equal_public(found, key)) &&
+		    sshkey_fingerprint(found, fp, sizeof(fp)) == 0) {
+			debug("%s:%lu: matching key found: %s %s", lpath,
+			    lineno, sshkey_type_short(found), fp);
+			verbose("Accepted key %s %s found at %s:%lu",
+			    sshkey_type_short(found), fp, lpath, lineno);
+		}
+		sshkey_free(found);
+		return match;
+	}
+	/* Not a bare key: maybe options followed by a key. */
+	if ((rest = skip_options(cp)) != NULL &&
+	    sshkey_parse_public_text(rest, &found, NULL) == 0) {
+		debug("%s:%lu: key options are not supported yet; line "
+		      "skipped%s",
+		    lpath, lineno,
+		    sshkey_equal_public(found, key) ? " (its key matches)"
+		                                    : "");
+		sshkey_free(found);
+		return 0;
+	}
+	debug2("%s:%lu: no supported key on line, skipped", lpath, lineno);
+	return 0;
+}
+
+/* Read the file line by line; 0 and *linep on the first match. */
+static int
+scan_file(
+    FILE *f, const struct sshkey *key, const char *lpath, unsigned long *linep)
+{
+	char *line;
+	const char *cp;
+	unsigned long lineno = 0;
+	size_t len;
+	int c, r = ERR_NOT_FOUND;
+
+	/* Room for the longest line, its newline and the NUL. */
+	if ((line = malloc(AUTHKEYS_LINE_MAX + 2)) == NULL)
+		return ERR_ALLOC;
+	while (fgets(line, AUTHKEYS_LINE_MAX + 2, f) != NULL) {
+		lineno++;
+		len = strlen(line);
+		if (len > 0 && line[len - 1] == '\n')
+			line[--len] = '\0';
+		if (len > AUTHKEYS_LINE_MAX) {
+			error("%s line %lu exceeds size limit", lpath, lineno);
+			while ((c = fgetc(f)) != EOF && c != '\n')
+				;
+			continue;
+		}
+		cp = line + strspn(line, " \t");
+		if (*cp == '\0' || *cp == '#' || *cp == '\r')
+			continue;
+		if (line_matches(cp, key, lpath, lineno)) {
+			if (linep != NULL)
+				*linep = lineno;
+			r = 0;
+			break;
+		}
+	}
+	if (r != 0 && ferror(f)) {
+		error("%s: read %s: %s", __func__, lpath, strerror(errno));
+		r = ERR_SYSTEM;
+	}
+	free(line);
+	return r;
+}
+
+/* Open, check and scan; called with the user's privileges in effect. */
+static int
+find_as_user(const struct passwd *pw, const char *path, const char *lpath,
+    const struct sshkey *key, int strict_modes, unsigned long *linep)
+{
+	char lname[256], err[PATH_MAX + 128];
+	struct stat st;
+	FILE *f;
+	int fd, flags, r;
+
+	sanitise(lname, sizeof(lname), pw->pw_name);
+	/* O_NONBLOCK: a FIFO planted in place of the file must not hang us. */
+	fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+	if (fd == -1) {
+		if (errno == ENOENT)
+			debug("Could not open user '%s' authorized keys "
+			      "'%s': %s",
+			    lname, lpath, strerror(errno));
+		else
+			logit("Could not open user '%s' authorized keys "
+			      "'%s': %s",
+			    lname, lpath, strerror(errno));
+		return ERR_NOT_FOUND;
+	}
+	if (fstat(fd, &st) == -1) {
+		error("%s: fstat %s: %s", __func__, lpath, strerror(errno));
+		close(fd);
+		return ERR_SYSTEM;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		logit("User %s authorized keys %s is not a regular file", lname,
+		    lpath);
+		close(fd);
+		return ERR_PERM;
+	}
+	if ((flags = fcntl(fd, F_GETFL)) == -1 ||
+	    fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) == -1) {
+		error("%s: fcntl %s: %s", __func__, lpath, strerror(errno));
+		close(fd);
+		return ERR_SYSTEM;
+	}
+	if (strict_modes && secure_path(fd, path, pw, err, sizeof(err)) != 0) {
+		char lerr[sizeof(err)];
+
+		sanitise(lerr, sizeof(lerr), err);
+		logit("Authentication refused: %s", lerr);
+		close(fd);
+		return ERR_PERM;
+	}
+	if ((f = fdopen(fd, "r")) == NULL) {
+		error("%s: fdopen %s: %s", __func__, lpath, strerror(errno));
+		close(fd);
+		return ERR_SYSTEM;
+	}
+	debug("trying public key file %s", lpath);
+	r = scan_file(f, key, lpath, linep);
+	fclose(f);
+	return r;
+}
+
+int
+authkeys_find(const struct passwd *pw, const char *path,
+    const struct sshkey *key, int strict_modes, unsigned long *linep)
+{
+	struct saved_ids ids;
+	char lpath[PATH_MAX];
+	int r;
+
+	if (linep != NULL)
+		*linep = 0;
+	sanitise(lpath, sizeof(lpath), path);
+	if ((r = become_user(pw, &ids)) != 0)
+		return r;
+	r = find_as_user(pw, path, lpath, key, strict_modes, linep);
+	restore_ids(&ids);
+	return r;
+}
+
+/* Append s to out (size PATH_MAX) at *op; -1 if it would not fit. */
+static int
+path_append(char *out, size_t *op, const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n >= PATH_MAX - *op)
+		return -1;
+	memcpy(out + *op, s, n + 1);
+	*op += n;
+	return 0;
+}
+
+char *
+authkeys_expand_path(const char *pattern, const struct passwd *pw)
+{
+	char out[PATH_MAX], full[PATH_MAX], uid[32], one[2] = {0, 0};
+	const char *p, *ins;
+	size_t o = 0;
+
+	out[0] = '\0';
+	snprintf(uid, sizeof(uid), "%lu", (unsigned long)pw->pw_uid);
+	for (p = pattern; *p != '\0'; p++) {
+		if (*p != '%') {
+			one[0] = *p;
+			ins = one;
+		} else {
+			switch (*++p) {
+			case '%':
+				ins = "%";
+				break;
+			case 'h':
+				ins = pw->pw_dir;
+				break;
+			case 'u':
+				ins = pw->pw_name;
+				break;
+			case 'U':
+				ins = uid;
+				break;
+			default:
+				error("AuthorizedKeysFile: unknown or "
+				      "truncated %% token in \"%.100s\"",
+				    pattern);
+				return NULL;
+			}
+		}
+		if (path_append(out, &o, ins) != 0)
+			return NULL;
+	}
+	if (out[0] == '/')
+		return strdup(out);
+	/* Relative to the home directory, as OpenSSH does. */
+	o = 0;
+	full[0] = '\0';
+	if (path_append(full, &o, pw->pw_dir) != 0 ||
+	    path_append(full, &o, "/") != 0 || path_append(full, &o, out) != 0)
+		return NULL;
+	return strdup(full);
+}

@@ -1,0 +1,300 @@
+/*
+ * listener.c: the long-lived posternd process: binds the listening sockets,
+ * accepts, and fork+execs a fresh per-connection monitor for each client so
+ * that every connection gets its own address space. Signal handlers only
+ * set flags; the poll loop acts on them.
+ */
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+
+#include <arpa/inet.h>
+#include <netdb.h>
+#include <netinet/in.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "err.h"
+#include "log.h"
+#include "monitor.h"
+
+#define MAX_LISTEN 64
+
+static volatile sig_atomic_t got_sighup, got_sigterm, got_sigchld;
+
+static void
+on_signal(int sig)
+{
+	switch (sig) {
+	case SIGHUP:
+		got_sighup = 1;
+		break;
+	case SIGCHLD:
+		got_sigchld = 1;
+		break;
+	default:
+		got_sigterm = sig;
+		break;
+	}
+}
+
+static void
+set_handlers(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGHUP, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGQUIT, &sa, NULL);
+	sigaction(SIGCHLD, &sa, NULL);
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &sa, NULL);
+}
+
+static void
+reset_handlers(void)
+{
+	sigset_t set;
+
+	signal(SIGHUP, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
+	signal(SIGINT, SIG_DFL);
+	signal(SIGQUIT, SIG_DFL);
+	signal(SIGCHLD, SIG_DFL);
+	signal(SIGPIPE, SIG_DFL);
+	sigemptyset(&set);
+	sigprocmask(SIG_SETMASK, &set, NULL);
+}
+
+static int
+listen_one(const char *host, int port, int family, int *fds, size_t *nfds)
+{
+	struct addrinfo hints, *res = NULL, *ai;
+	char portstr[16], ntop[NI_MAXHOST];
+	int fd, one = 1, r, n = 0;
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = family;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+	snprintf(portstr, sizeof(portstr), "%d", port);
+	if ((r = getaddrinfo(host, portstr, &hints, &res)) != 0) {
+		error("bad addr or host: %s (%s)", host ? host : "<any>",
+		    gai_strerror(r));
+		return -1;
+	}
+	for (ai = res; ai != NULL && *nfds < MAX_LISTEN; ai = ai->ai_next) {
+		if (getnameinfo(ai->ai_addr, ai->ai_addrlen, ntop, sizeof(ntop),
+		    NULL, 0, NI_NUMERICHOST) != 0)
+			snprintf(ntop, sizeof(ntop), "?");
+		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, 0);
+		if (fd < 0) {
+			verbose("socket: %.100s", strerror(errno));
+			continue;
+		}
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+		if (ai->ai_family == AF_INET6)
+			setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one,
+			    sizeof(one));
+		if (bind(fd, ai->ai_addr, ai->ai_addrlen) != 0) {
+			error("Bind to port %d on %s failed: %.200s.", port,
+			    ntop, strerror(errno));
+			close(fd);
+			continue;
+		}
+		if (listen(fd, 128) != 0) {
+			error("listen on [%s]:%d: %.100s", ntop, port,
+			    strerror(errno));
+			close(fd);
+			continue;
+		}
+		fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+		logit("Server listening on %s port %d.", ntop, port);
+		fds[(*nfds)++] = fd;
+		n++;
+	}
+	freeaddrinfo(res);
+	return n;
+}
+
+static size_t
+bind_all(const struct server_config *c, int *fds)
+{
+	size_t nfds = 0, i, j;
+
+	for (i = 0; i < c->nlisten; i++) {
+		if (c->listen[i].port != 0) {
+			listen_one(c->listen[i].host, c->listen[i].port,
+			    c->address_family, fds, &nfds);
+			continue;
+		}
+		for (j = 0; j < c->nports; j++)
+			listen_one(c->listen[i].host, c->ports[j],
+			    c->address_family, fds, &nfds);
+	}
+	return nfds;
+}
+
+static void
+write_pidfile(const struct server_config *c)
+{
+	FILE *f;
+
+	if (c->pid_file == NULL)
+		return;
+	if ((f = fopen(c->pid_file, "w")) == NULL) {
+		error("Couldn't create pid file \"%s\": %s", c->pid_file,
+		    strerror(errno));
+		return;
+	}
+	fprintf(f, "%ld\n", (long)getpid());
+	fclose(f);
+}
+
+/* The empty, root-owned directory preauth chroots into. */
+static void
+ensure_empty_dir(void)
+{
+	struct stat st;
+
+	if (getuid() != 0)
+		return;
+	if (mkdir(POSTERN_EMPTY_DIR, 0755) != 0 && errno != EEXIST)
+		fatal("Missing privilege separation directory: %s: %s",
+		    POSTERN_EMPTY_DIR, strerror(errno));
+	if (lstat(POSTERN_EMPTY_DIR, &st) != 0 || !S_ISDIR(st.st_mode) ||
+	    st.st_uid != 0 || (st.st_mode & 022) != 0)
+		fatal("%s must be owned by root and not group or "
+		      "world-writable.", POSTERN_EMPTY_DIR);
+}
+
+static void
+spawn_monitor(int fd, char **argv)
+{
+	char **nargv;
+	size_t n;
+	pid_t pid;
+
+	if ((pid = fork()) < 0) {
+		error("fork: %.100s", strerror(errno));
+		return;
+	}
+	if (pid > 0)
+		return;
+	reset_handlers();
+	for (n = 0; argv[n] != NULL; n++)
+		;
+	if ((nargv = calloc(n + 2, sizeof(*nargv))) == NULL)
+		_exit(1);
+	memcpy(nargv, argv, n * sizeof(*nargv));
+	nargv[n] = "-R";
+	if (fd != 3) {
+		if (dup2(fd, 3) < 0)
+			_exit(1);
+	} else
+		fcntl(3, F_SETFD, 0);
+	closefrom(4);
+	execv("/proc/self/exe", nargv);
+	_exit(1);
+}
+
+int
+listener_run(const struct options *o, struct server_config *c, char **argv)
+{
+	struct pollfd pfds[MAX_LISTEN];
+	int fds[MAX_LISTEN], fd, status;
+	size_t nfds, i;
+	pid_t pid;
+	int handled = 0;
+
+	ensure_empty_dir();
+	if (getuid() == 0 && getpwnam(POSTERN_PRIVSEP_USER) == NULL)
+		fatal("Privilege separation user %s does not exist",
+		    POSTERN_PRIVSEP_USER);
+	{
+		struct hostkeys hk;
+
+		if (hostkeys_load(c, &hk) != 0)
+			fatal("sshd: no hostkeys available -- exiting.");
+		hostkeys_free(&hk);
+	}
+	if ((nfds = bind_all(c, fds)) == 0)
+		fatal("Cannot bind any address.");
+	if (!o->foreground && !o->debug) {
+		if (daemon(0, 0) != 0)
+			fatal("daemon() failed: %.200s", strerror(errno));
+	}
+	write_pidfile(c);
+	set_handlers();
+	for (;;) {
+		if (got_sigterm) {
+			logit("Received signal %d; terminating.",
+			    (int)got_sigterm);
+			if (c->pid_file != NULL)
+				unlink(c->pid_file);
+			exit(255);
+		}
+		if (got_sighup) {
+			struct server_config nc;
+
+			got_sighup = 0;
+			/* A config that does not parse keeps this one. */
+			if (load_config(o, &nc) != 0) {
+				error("Received SIGHUP; new configuration is "
+				      "invalid, keeping the running one.");
+				config_free(&nc);
+			} else {
+				config_free(&nc);
+				logit("Received SIGHUP; restarting.");
+				for (i = 0; i < nfds; i++)
+					close(fds[i]);
+				reset_handlers();
+				execv("/proc/self/exe", argv);
+				fatal("RESTART FAILED: %s", strerror(errno));
+			}
+		}
+		if (got_sigchld) {
+			got_sigchld = 0;
+			while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
+				if (o->debug && handled)
+					exit(0);
+		}
+		for (i = 0; i < nfds; i++) {
+			pfds[i].fd = fds[i];
+			pfds[i].events = POLLIN;
+		}
+		if (poll(pfds, nfds, -1) < 0) {
+			if (errno != EINTR)
+				error("poll: %.100s", strerror(errno));
+			continue;
+		}
+		for (i = 0; i < nfds; i++) {
+			if (!(pfds[i].revents & POLLIN))
+				continue;
+			fd = accept4(fds[i], NULL, NULL, SOCK_CLOEXEC);
+			if (fd < 0) {
+				if (errno != EAGAIN && errno != EINTR &&
+				    errno != ECONNABORTED)
+					error("accept: %.100s",
+					    strerror(errno));
+				continue;
+			}
+			spawn_monitor(fd, argv);
+			close(fd);
+			handled = 1;
+		}
+	}
+}

@@ -1,0 +1,231 @@
+/*
+ * posternd: command line and start-up. Same flags as OpenSSH's sshd. With
+ * the internal -R flag it is the per-connection monitor for the client
+ * socket on fd 3; otherwise it is the listener.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include <sys/socket.h>
+
+#include "crypto.h"
+#include "err.h"
+#include "log.h"
+#include "monitor.h"
+
+#ifndef POSTERN_SYSCONFDIR
+#define POSTERN_SYSCONFDIR "/etc/ssh"
+#endif
+#define DEFAULT_CONFIG POSTERN_SYSCONFDIR "/sshd_config"
+
+static void
+usage(void)
+{
+	fprintf(stderr,
+	    "usage: posternd [-46DdeiqTt] [-C connection_spec] "
+	    "[-c host_cert_file]\n"
+	    "                [-E log_file] [-f config_file] [-g login_grace_time]\n"
+	    "                [-h host_key_file] [-o option] [-p port] "
+	    "[-u len]\n");
+	exit(1);
+}
+
+int
+helper_path(const char *name, char *out, size_t outlen)
+{
+	char self[PATH_MAX];
+	ssize_t n;
+
+	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n > 0) {
+		self[n] = '\0';
+		snprintf(out, outlen, "%s/%s", dirname(self), name);
+		if (access(out, X_OK) == 0)
+			return 0;
+	}
+	snprintf(out, outlen, "%s/%s", POSTERN_LIBEXECDIR, name);
+	return access(out, X_OK) == 0 ? 0 : ERR_NOT_FOUND;
+}
+
+int
+load_config(const struct options *o, struct server_config *c)
+{
+	char line[1024];
+	size_t i;
+	int bad = 0;
+	long port;
+	char *ep;
+
+	config_init(c);
+	/* Command-line options come first, so they win. */
+	for (i = 0; i < o->ncmdline_opts; i++)
+		if (config_parse_line(c, o->cmdline_opts[i], "command-line",
+		    (int)i + 1) != 0)
+			bad++;
+	for (i = 0; i < o->ncmdline_hostkeys; i++) {
+		snprintf(line, sizeof(line), "HostKey %s",
+		    o->cmdline_hostkeys[i]);
+		if (config_parse_line(c, line, "command-line", 0) != 0)
+			bad++;
+	}
+	if (config_load_file(c, o->config_file) != 0)
+		bad++;
+	if (bad)
+		return ERR_CONFIG;
+	if (o->ncmdline_ports > 0) {
+		/* -p replaces the Port lines of the configuration. */
+		c->nports = 0;
+		for (i = 0; i < o->ncmdline_ports; i++) {
+			port = strtol(o->cmdline_ports[i], &ep, 10);
+			if (*ep != '\0' || port < 1 || port > 65535) {
+				error("Bad port number.");
+				return ERR_CONFIG;
+			}
+			c->ports[c->nports++] = (int)port;
+		}
+	}
+	config_fill_defaults(c);
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct options o;
+	struct server_config c;
+	char **saved_argv;
+	int ch, i, logfd = -1;
+	char opt[1024];
+
+	memset(&o, 0, sizeof(o));
+	o.config_file = DEFAULT_CONFIG;
+	/* Keep argv as given: the listener re-execs itself with it. */
+	if ((saved_argv = calloc((size_t)argc + 1, sizeof(*saved_argv))) ==
+	    NULL)
+		return 1;
+	for (i = 0; i < argc; i++)
+		saved_argv[i] = argv[i];
+	log_init("sshd", LL_INFO, LOG_AUTH, 1);
+	while ((ch = getopt(argc, argv, "46C:c:DdE:ef:g:h:io:p:qRTtu:")) !=
+	    -1) {
+		switch (ch) {
+		case '4':
+		case '6':
+			snprintf(opt, sizeof(opt), "AddressFamily %s",
+			    ch == '4' ? "inet" : "inet6");
+			if (o.ncmdline_opts < 64)
+				o.cmdline_opts[o.ncmdline_opts++] = strdup(opt);
+			break;
+		case 'C':
+			/* Connection spec for -T; Match is not evaluated yet. */
+			break;
+		case 'c':
+			fprintf(stderr, "posternd: -c (host certificates) is "
+					"not supported yet\n");
+			return 1;
+		case 'D':
+			o.foreground = 1;
+			break;
+		case 'd':
+			o.debug++;
+			break;
+		case 'E':
+			logfd = open(optarg, O_WRONLY | O_CREAT | O_APPEND |
+			    O_CLOEXEC, 0600);
+			if (logfd < 0) {
+				fprintf(stderr, "Couldn't open logfile %s: "
+				    "%s\n", optarg, strerror(errno));
+				return 1;
+			}
+			break;
+		case 'e':
+			o.log_stderr = 1;
+			break;
+		case 'f':
+			o.config_file = optarg;
+			break;
+		case 'g':
+			snprintf(opt, sizeof(opt), "LoginGraceTime %s",
+			    optarg);
+			if (o.ncmdline_opts < 64)
+				o.cmdline_opts[o.ncmdline_opts++] = strdup(opt);
+			break;
+		case 'h':
+			if (o.ncmdline_hostkeys < 16)
+				o.cmdline_hostkeys[o.ncmdline_hostkeys++] =
+				    optarg;
+			break;
+		case 'i':
+			fprintf(stderr, "posternd: inetd mode (-i) is not "
+					"supported\n");
+			return 1;
+		case 'o':
+			if (o.ncmdline_opts < 64)
+				o.cmdline_opts[o.ncmdline_opts++] = optarg;
+			break;
+		case 'p':
+			if (o.ncmdline_ports < 16)
+				o.cmdline_ports[o.ncmdline_ports++] = optarg;
+			break;
+		case 'q':
+			break;
+		case 'R':
+			o.rexec = 1;
+			break;
+		case 'T':
+			o.dump_config = 1;
+			break;
+		case 't':
+			o.test_only = 1;
+			break;
+		case 'u':
+			break;
+		default:
+			usage();
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "Extra argument %s.\n", argv[optind]);
+		return 1;
+	}
+	if (o.debug) {
+		o.foreground = 1;
+		o.log_stderr = 1;
+	}
+	if (o.test_only || o.dump_config)
+		log_set_stderr(1);
+	if (load_config(&o, &c) != 0)
+		return 255;
+	if (o.debug)
+		c.log_level = o.debug >= 3 ? LL_DEBUG3 :
+		    o.debug == 2 ? LL_DEBUG2 : LL_DEBUG1;
+	log_init("sshd", (enum log_level)c.log_level, c.syslog_facility,
+	    o.log_stderr);
+	if (logfd != -1)
+		log_set_file(logfd);
+	if (o.dump_config) {
+		config_dump(&c, stdout);
+		return 0;
+	}
+	if (o.test_only) {
+		struct hostkeys hk;
+
+		if (hostkeys_load(&c, &hk) != 0) {
+			error("sshd: no hostkeys available -- exiting.");
+			return 1;
+		}
+		hostkeys_free(&hk);
+		return 0;
+	}
+	crypto_init();
+	if (o.rexec)
+		monitor_run(&o, &c);
+	return listener_run(&o, &c, saved_argv) == 0 ? 0 : 1;
+}

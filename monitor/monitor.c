@@ -1,0 +1,555 @@
+/*
+ * monitor.c: the per-connection monitor. Runs as root for the life of the
+ * connection: spawns the sandboxed preauth process, signs its exchange
+ * hashes, judges its auth requests, then spawns the session process as the
+ * user and hands it the transport state.
+ */
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "auth.h"
+#include "buf.h"
+#include "err.h"
+#include "ipc.h"
+#include "log.h"
+#include "monitor.h"
+#include "sandbox/sandbox.h"
+#include "sshkey.h"
+
+#define CHILD_SOCK_FD 3
+#define CHILD_IPC_FD 4
+#define MAX_SIGNATURES 8
+
+enum mon_state {
+	MS_KEX,		  /* before the first exchange hash was signed */
+	MS_AUTH,	  /* userauth requests allowed */
+	MS_AUTHENTICATED, /* only the transport state may come */
+	MS_DONE,
+};
+
+struct monitor {
+	const struct options *o;
+	struct server_config *c;
+	struct hostkeys hk;
+	struct conn_info ci;
+	pid_t preauth_pid;
+	int pfd;
+	enum mon_state state;
+	uint8_t sid[64];
+	size_t sidlen;
+	int nsign;
+	struct authctxt auth;
+	struct buf *tstate;
+};
+
+static struct monitor *cleanup_mon;
+
+static void
+kill_preauth(void)
+{
+	if (cleanup_mon != NULL && cleanup_mon->preauth_pid > 0)
+		kill(cleanup_mon->preauth_pid, SIGKILL);
+}
+
+static void
+addr_to_str(const struct sockaddr_storage *ss, char *out, size_t outlen,
+    int *port)
+{
+	const struct sockaddr_in *s4 = (const struct sockaddr_in *)ss;
+	const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)ss;
+
+	snprintf(out, outlen, "UNKNOWN");
+	*port = 0;
+	if (ss->ss_family == AF_INET) {
+		inet_ntop(AF_INET, &s4->sin_addr, out, (socklen_t)outlen);
+		*port = ntohs(s4->sin_port);
+	} else if (ss->ss_family == AF_INET6) {
+		/* Report v4-mapped addresses as plain IPv4, as OpenSSH does. */
+		if (IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr))
+			inet_ntop(AF_INET, &s6->sin6_addr.s6_addr[12], out,
+			    (socklen_t)outlen);
+		else
+			inet_ntop(AF_INET6, &s6->sin6_addr, out,
+			    (socklen_t)outlen);
+		*port = ntohs(s6->sin6_port);
+	}
+}
+
+static void
+conn_info_fill(struct conn_info *ci, int fd)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+
+	memset(ci, 0, sizeof(*ci));
+	len = sizeof(ss);
+	memset(&ss, 0, sizeof(ss));
+	if (getpeername(fd, (struct sockaddr *)&ss, &len) == 0)
+		addr_to_str(&ss, ci->client_addr, sizeof(ci->client_addr),
+		    &ci->client_port);
+	else
+		snprintf(ci->client_addr, sizeof(ci->client_addr), "UNKNOWN");
+	len = sizeof(ss);
+	memset(&ss, 0, sizeof(ss));
+	if (getsockname(fd, (struct sockaddr *)&ss, &len) == 0)
+		addr_to_str(&ss, ci->server_addr, sizeof(ci->server_addr),
+		    &ci->server_port);
+	else
+		snprintf(ci->server_addr, sizeof(ci->server_addr), "UNKNOWN");
+}
+
+/* fork + exec a helper with the client socket on 3 and IPC on 4. */
+static pid_t
+spawn_helper(const char *name, int sock, int ipc, const struct passwd *pw)
+{
+	char path[4096];
+	char *argv[2], *envp[1] = { NULL };
+	pid_t pid;
+	int devnull;
+
+	if (helper_path(name, path, sizeof(path)) != 0) {
+		error("%s: helper %s not found", __func__, name);
+		return -1;
+	}
+	if ((pid = fork()) < 0) {
+		error("fork: %s", strerror(errno));
+		return -1;
+	}
+	if (pid > 0)
+		return pid;
+	/* child */
+	if ((devnull = open("/dev/null", O_RDWR)) < 0)
+		_exit(1);
+	if (pw != NULL && getuid() == 0 &&
+	    sandbox_drop_to_user(pw->pw_name, pw->pw_uid, pw->pw_gid) != 0)
+		_exit(1);
+	if (dup2(sock, CHILD_SOCK_FD) < 0 || dup2(ipc, CHILD_IPC_FD) < 0 ||
+	    dup2(devnull, STDIN_FILENO) < 0 ||
+	    dup2(devnull, STDOUT_FILENO) < 0)
+		_exit(1);
+	/* preauth logs through the monitor; the session may use stderr. */
+	if (pw == NULL && dup2(devnull, STDERR_FILENO) < 0)
+		_exit(1);
+	closefrom(CHILD_IPC_FD + 1);
+	argv[0] = (char *)name;
+	argv[1] = NULL;
+	execve(path, argv, envp);
+	_exit(1);
+}
+
+static int
+send_init(struct monitor *m, const struct passwd *privsep)
+{
+	struct buf *b;
+	size_t i;
+	int r;
+
+	if ((b = buf_new(IPC_MAX_MESSAGE)) == NULL)
+		return ERR_ALLOC;
+	if ((r = buf_put_cstring(b, POSTERN_BANNER)) != 0 ||
+	    (r = buf_put_cstring(b, DEFAULT_KEX)) != 0 ||
+	    (r = buf_put_cstring(b, m->hk.algs)) != 0 ||
+	    (r = buf_put_cstring(b, DEFAULT_CIPHERS)) != 0 ||
+	    (r = buf_put_cstring(b, DEFAULT_MACS)) != 0 ||
+	    (r = buf_put_cstring(b, SERVER_SIG_ALGS)) != 0 ||
+	    (r = buf_put_cstring(b, m->ci.client_addr)) != 0 ||
+	    (r = buf_put_u32(b, (uint32_t)m->ci.client_port)) != 0 ||
+	    (r = buf_put_u32(b, (uint32_t)log_get_level())) != 0 ||
+	    (r = buf_put_u32(b, privsep ? privsep->pw_uid : getuid())) != 0 ||
+	    (r = buf_put_u32(b, privsep ? privsep->pw_gid : getgid())) != 0 ||
+	    (r = buf_put_cstring(b, privsep ? POSTERN_EMPTY_DIR : "")) != 0 ||
+	    (r = buf_put_u32(b, (uint32_t)m->hk.n)) != 0)
+		goto out;
+	for (i = 0; i < m->hk.n; i++)
+		if ((r = buf_put_cstring(b, m->hk.keys[i].alg)) != 0 ||
+		    (r = buf_put_string(b, m->hk.keys[i].blob,
+		    m->hk.keys[i].bloblen)) != 0)
+			goto out;
+	r = ipc_send(m->pfd, IPC_INIT, b, -1);
+out:
+	buf_free(b);
+	return r;
+}
+
+/* A log line from preauth: hostile text, so sanitise and mark it. */
+static int
+handle_log(struct buf *b)
+{
+	char *msg = NULL, safe[1100];
+	uint32_t level;
+	int r;
+
+	if ((r = buf_get_u32(b, &level)) != 0 ||
+	    (r = buf_get_cstring(b, &msg, NULL)) != 0 ||
+	    (r = buf_end(b)) != 0) {
+		free(msg);
+		return r;
+	}
+	if (level < LL_FATAL || level > LL_DEBUG3) {
+		free(msg);
+		return ERR_FORMAT;
+	}
+	sanitise(safe, sizeof(safe) - 12, msg);
+	strcat(safe, " [preauth]");
+	log_emit((enum log_level)level, safe);
+	free(msg);
+	return 0;
+}
+
+/* Sign an exchange hash with the host key for alg; reply on fd. */
+static int
+handle_sign(struct monitor *m, struct buf *b, int fd, uint8_t reply_type,
+    int record_sid)
+{
+	const struct hostkey *hk;
+	const uint8_t *hash;
+	size_t hashlen;
+	struct buf *sig = NULL;
+	char *alg = NULL;
+	int r;
+
+	if ((r = buf_get_cstring(b, &alg, NULL)) != 0 ||
+	    (r = buf_get_string_direct(b, &hash, &hashlen)) != 0 ||
+	    (r = buf_end(b)) != 0)
+		goto out;
+	/* Only ever sign something shaped like an exchange hash. */
+	if (hashlen != 32 && hashlen != 48 && hashlen != 64) {
+		r = ERR_FORMAT;
+		goto out;
+	}
+	if ((hk = hostkeys_by_alg(&m->hk, alg)) == NULL) {
+		r = ERR_KEY_TYPE;
+		goto out;
+	}
+	if (record_sid && m->sidlen == 0) {
+		memcpy(m->sid, hash, hashlen);
+		m->sidlen = hashlen;
+	}
+	if ((sig = buf_new(8192)) == NULL) {
+		r = ERR_ALLOC;
+		goto out;
+	}
+	if ((r = sshkey_sign(hk->key, sig, hash, hashlen, alg)) != 0)
+		goto out;
+	b = NULL;
+	{
+		struct buf *rep = buf_new(16384);
+
+		if (rep == NULL) {
+			r = ERR_ALLOC;
+			goto out;
+		}
+		if ((r = buf_put_stringb(rep, sig)) == 0)
+			r = ipc_send(fd, reply_type, rep, -1);
+		buf_free(rep);
+	}
+out:
+	buf_free(sig);
+	free(alg);
+	return r;
+}
+
+static void
+log_preauth_end(struct monitor *m, int status)
+{
+	const char *who = "";
+	char user[160] = "", safe[128];
+
+	if (m->auth.user != NULL) {
+		sanitise(safe, sizeof(safe), m->auth.user);
+		snprintf(user, sizeof(user), "%s %s ",
+		    m->auth.valid ? "authenticating user" : "invalid user",
+		    safe);
+		who = user;
+	}
+	if (WIFSIGNALED(status)) {
+		if (WTERMSIG(status) == SIGSYS)
+			error("preauth process %ld killed by the sandbox: "
+			      "signal %d (SIGSYS, system call not allowed)",
+			    (long)m->preauth_pid, WTERMSIG(status));
+		else
+			error("preauth process %ld terminated by signal %d",
+			    (long)m->preauth_pid, WTERMSIG(status));
+		return;
+	}
+	if (!WIFEXITED(status))
+		return;
+	switch (WEXITSTATUS(status)) {
+	case 10:
+		logit("Connection closed by %s%s port %d [preauth]", who,
+		    m->ci.client_addr, m->ci.client_port);
+		break;
+	case 11:
+		logit("Disconnected from %s%s port %d [preauth]", who,
+		    m->ci.client_addr, m->ci.client_port);
+		break;
+	default:
+		break;
+	}
+}
+
+/* The transport state must belong to the exchange the monitor signed. */
+static int
+check_state(struct monitor *m, struct buf *b)
+{
+	struct buf tmp = *b;
+	const uint8_t *sid;
+	size_t sidlen;
+	uint32_t version;
+	int r;
+
+	if ((r = buf_get_u32(&tmp, &version)) != 0 ||
+	    (r = buf_get_string_direct(&tmp, &sid, &sidlen)) != 0)
+		return r;
+	if (version != 1 || sidlen != m->sidlen ||
+	    !ct_eq(sid, m->sid, sidlen))
+		return ERR_PROTOCOL;
+	return 0;
+}
+
+static int
+preauth_loop(struct monitor *m)
+{
+	struct pollfd pfd;
+	struct buf *b, *reply;
+	uint8_t type;
+	time_t deadline = 0, now;
+	int r = 0, timeout;
+
+	if (m->c->login_grace_time > 0)
+		deadline = time(NULL) + m->c->login_grace_time;
+	b = buf_new_secret(IPC_MAX_MESSAGE);
+	reply = buf_new(IPC_MAX_MESSAGE);
+	if (b == NULL || reply == NULL)
+		fatal("out of memory");
+	for (;;) {
+		timeout = -1;
+		if (deadline != 0) {
+			now = time(NULL);
+			if (now >= deadline) {
+				logit("Timeout before authentication for %s "
+				      "port %d", m->ci.client_addr,
+				    m->ci.client_port);
+				r = ERR_TIMEOUT;
+				break;
+			}
+			timeout = (int)(deadline - now) * 1000;
+		}
+		pfd.fd = m->pfd;
+		pfd.events = POLLIN;
+		if ((r = poll(&pfd, 1, timeout)) < 0) {
+			if (errno == EINTR)
+				continue;
+			r = ERR_SYSTEM;
+			break;
+		}
+		if (r == 0)
+			continue;
+		if ((r = ipc_recv(m->pfd, &type, b, NULL,
+		    IPC_MAX_MESSAGE)) != 0)
+			break;
+		r = ERR_BAD_STATE;
+		switch (type) {
+		case IPC_LOG:
+			r = handle_log(b);
+			break;
+		case IPC_SIGN_REQ:
+			if (m->state > MS_AUTH || ++m->nsign > MAX_SIGNATURES)
+				break;
+			r = handle_sign(m, b, m->pfd, IPC_SIGN_REPLY, 1);
+			if (r == 0)
+				m->state = MS_AUTH;
+			break;
+		case IPC_AUTH_REQ:
+			if (m->state != MS_AUTH)
+				break;
+			buf_reset(reply);
+			if ((r = auth_request(&m->auth, m->c, &m->ci, m->sid,
+			    m->sidlen, b, reply)) != 0)
+				break;
+			r = ipc_send(m->pfd, IPC_AUTH_REPLY, reply, -1);
+			if (m->auth.authenticated)
+				m->state = MS_AUTHENTICATED;
+			break;
+		case IPC_TRANSPORT_STATE:
+			if (m->state != MS_AUTHENTICATED)
+				break;
+			if ((r = check_state(m, b)) != 0)
+				break;
+			if ((m->tstate = buf_new_secret(IPC_MAX_MESSAGE)) ==
+			    NULL) {
+				r = ERR_ALLOC;
+				break;
+			}
+			r = buf_put(m->tstate, buf_ptr(b), buf_len(b));
+			m->state = MS_DONE;
+			break;
+		}
+		if (r != 0) {
+			error("monitor: bad message %u from preauth in state "
+			      "%d: %s", type, m->state, err_str(r));
+			break;
+		}
+		if (m->state == MS_DONE)
+			break;
+	}
+	buf_free(b);
+	buf_free(reply);
+	return r;
+}
+
+static int
+send_session_init(struct monitor *m, int fd)
+{
+	struct buf *b;
+	size_t i;
+	int r;
+
+	if ((b = buf_new_secret(IPC_MAX_MESSAGE)) == NULL)
+		return ERR_ALLOC;
+	if ((r = buf_put_stringb(b, m->tstate)) != 0 ||
+	    (r = buf_put_cstring(b, m->auth.pw.pw_name)) != 0 ||
+	    (r = buf_put_cstring(b, m->ci.client_addr)) != 0 ||
+	    (r = buf_put_u32(b, (uint32_t)m->ci.client_port)) != 0 ||
+	    (r = buf_put_cstring(b, m->ci.server_addr)) != 0 ||
+	    (r = buf_put_u32(b, (uint32_t)m->ci.server_port)) != 0 ||
+	    (r = buf_put_cstring(b, "")) != 0 || /* forced command */
+	    (r = buf_put_u32(b, (uint32_t)m->c->max_sessions)) != 0 ||
+	    (r = buf_put_u32(b, (uint32_t)log_get_level())) != 0 ||
+	    (r = buf_put_u32(b, (uint32_t)m->c->syslog_facility)) != 0 ||
+	    (r = buf_put_u32(b, (uint32_t)m->o->log_stderr)) != 0 ||
+	    (r = buf_put_cstring(b, POSTERN_BANNER)) != 0 ||
+	    (r = buf_put_cstring(b, DEFAULT_KEX)) != 0 ||
+	    (r = buf_put_cstring(b, m->hk.algs)) != 0 ||
+	    (r = buf_put_cstring(b, DEFAULT_CIPHERS)) != 0 ||
+	    (r = buf_put_cstring(b, DEFAULT_MACS)) != 0 ||
+	    (r = buf_put_u32(b, (uint32_t)m->hk.n)) != 0)
+		goto out;
+	for (i = 0; i < m->hk.n; i++)
+		if ((r = buf_put_cstring(b, m->hk.keys[i].alg)) != 0 ||
+		    (r = buf_put_string(b, m->hk.keys[i].blob,
+		    m->hk.keys[i].bloblen)) != 0)
+			goto out;
+	r = ipc_send(fd, IPC_SESSION_INIT, b, -1);
+out:
+	buf_free(b);
+	return r;
+}
+
+static void __attribute__((noreturn))
+session_phase(struct monitor *m, int sock)
+{
+	struct buf *b;
+	int sp[2], status;
+	pid_t pid;
+	uint8_t type;
+	int r;
+
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) != 0)
+		fatal("socketpair: %s", strerror(errno));
+	if ((pid = spawn_helper("postern-session", sock, sp[1],
+	    &m->auth.pw)) < 0)
+		exit(1);
+	close(sp[1]);
+	close(sock);
+	if ((r = send_session_init(m, sp[0])) != 0) {
+		error("monitor: cannot start session: %s", err_str(r));
+		kill(pid, SIGKILL);
+		exit(1);
+	}
+	buf_free(m->tstate);
+	m->tstate = NULL;
+	if ((b = buf_new(IPC_MAX_MESSAGE)) == NULL)
+		fatal("out of memory");
+	/* Serve the session (rekey signatures) until it goes away. */
+	while ((r = ipc_recv(sp[0], &type, b, NULL, IPC_MAX_MESSAGE)) == 0) {
+		if (type != IPC_SESSION_SIGN_REQ ||
+		    handle_sign(m, b, sp[0], IPC_SESSION_SIGN_REPLY, 0) != 0) {
+			error("monitor: bad message %u from session", type);
+			kill(pid, SIGKILL);
+			break;
+		}
+	}
+	buf_free(b);
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	if (WIFSIGNALED(status))
+		error("session process %ld terminated by signal %d",
+		    (long)pid, WTERMSIG(status));
+	logit("Disconnected from user %s %s port %d", m->auth.pw.pw_name,
+	    m->ci.client_addr, m->ci.client_port);
+	exit(0);
+}
+
+void
+monitor_run(const struct options *o, struct server_config *c)
+{
+	struct monitor m;
+	struct passwd *privsep = NULL;
+	int sp[2], status, one = 1, r;
+	int sock = CHILD_SOCK_FD;
+
+	memset(&m, 0, sizeof(m));
+	m.o = o;
+	m.c = c;
+	m.pfd = -1;
+	auth_init(&m.auth);
+	cleanup_mon = &m;
+	log_set_fatal_cleanup(kill_preauth);
+	/* Host private keys live here: no core dumps, no ptrace by users. */
+	prctl(PR_SET_DUMPABLE, 0);
+	conn_info_fill(&m.ci, sock);
+	verbose("Connection from %s port %d on %s port %d rdomain \"\"",
+	    m.ci.client_addr, m.ci.client_port, m.ci.server_addr,
+	    m.ci.server_port);
+	(void)setsockopt(sock, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	if ((r = hostkeys_load(c, &m.hk)) != 0)
+		fatal("sshd: no hostkeys available -- exiting.");
+	if (getuid() == 0) {
+		if ((privsep = getpwnam(POSTERN_PRIVSEP_USER)) == NULL)
+			fatal("Privilege separation user %s does not exist",
+			    POSTERN_PRIVSEP_USER);
+	}
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) != 0)
+		fatal("socketpair: %s", strerror(errno));
+	if ((m.preauth_pid = spawn_helper("postern-preauth", sock, sp[1],
+	    NULL)) < 0)
+		exit(1);
+	close(sp[1]);
+	m.pfd = sp[0];
+	if ((r = send_init(&m, privsep)) != 0)
+		fatal("monitor: cannot start preauth: %s", err_str(r));
+	r = preauth_loop(&m);
+	if (r != 0 && r != ERR_EOF)
+		kill(m.preauth_pid, SIGKILL);
+	while (waitpid(m.preauth_pid, &status, 0) < 0 && errno == EINTR)
+		;
+	close(m.pfd);
+	if (m.state != MS_DONE || !WIFEXITED(status) ||
+	    WEXITSTATUS(status) != 0) {
+		if (r == 0 || r == ERR_EOF)
+			log_preauth_end(&m, status);
+		else if (WIFSIGNALED(status) && WTERMSIG(status) == SIGSYS)
+			log_preauth_end(&m, status);
+		exit(1);
+	}
+	m.preauth_pid = 0;
+	session_phase(&m, sock);
+}

@@ -1,0 +1,89 @@
+/* monitor.h: posternd internals: listener, per-connection monitor, auth. */
+#ifndef POSTERN_MONITOR_H
+#define POSTERN_MONITOR_H
+
+#include <sys/types.h>
+
+#include <pwd.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "policy/config.h"
+
+#ifndef POSTERN_PRIVSEP_USER
+#define POSTERN_PRIVSEP_USER "postern"
+#endif
+#ifndef POSTERN_EMPTY_DIR
+#define POSTERN_EMPTY_DIR "/run/postern"
+#endif
+#ifndef POSTERN_LIBEXECDIR
+#define POSTERN_LIBEXECDIR "/usr/lib/postern"
+#endif
+#define POSTERN_VERSION "postern_0.1"
+/* What clients see; OpenSSH-compatible so their quirk tables behave. */
+#define POSTERN_BANNER "SSH-2.0-" POSTERN_VERSION
+
+#define DEFAULT_KEX "curve25519-sha256,curve25519-sha256@libssh.org"
+#define DEFAULT_CIPHERS                                          \
+	"chacha20-poly1305@openssh.com,aes128-gcm@openssh.com,"  \
+	"aes256-gcm@openssh.com"
+#define DEFAULT_MACS "hmac-sha2-256-etm@openssh.com,hmac-sha2-512-etm@openssh.com"
+#define SERVER_SIG_ALGS                                                  \
+	"ssh-ed25519,ecdsa-sha2-nistp256,ecdsa-sha2-nistp384,"           \
+	"ecdsa-sha2-nistp521,rsa-sha2-512,rsa-sha2-256"
+
+struct sshkey;
+struct buf;
+
+/* Everything the command line sets. */
+struct options {
+	const char *config_file;
+	int foreground;	 /* -D */
+	int log_stderr;	 /* -e */
+	int debug;	 /* -d count */
+	int test_only;	 /* -t */
+	int dump_config; /* -T */
+	int rexec;	 /* -R: per-connection monitor on fd 3 (internal) */
+	int inetd;	 /* -i */
+	char *cmdline_ports[16];
+	size_t ncmdline_ports;
+	char *cmdline_hostkeys[16];
+	size_t ncmdline_hostkeys;
+	char *cmdline_opts[64];
+	size_t ncmdline_opts;
+};
+
+struct hostkey {
+	struct sshkey *key;   /* private */
+	char *alg;	      /* "ssh-ed25519" */
+	uint8_t *blob;	      /* public blob */
+	size_t bloblen;
+	char *path;
+};
+
+struct hostkeys {
+	struct hostkey keys[16];
+	size_t n;
+	char *algs; /* comma list of host key algorithms, config order */
+};
+
+/* main.c */
+int load_config(const struct options *o, struct server_config *c);
+/* Path of a helper binary: next to posternd, else the libexec dir. */
+int helper_path(const char *name, char *out, size_t outlen);
+
+/* hostkeys.c */
+int hostkeys_load(const struct server_config *c, struct hostkeys *hk);
+void hostkeys_free(struct hostkeys *hk);
+const struct hostkey *hostkeys_by_alg(const struct hostkeys *hk,
+    const char *alg);
+
+/* listener.c */
+int listener_run(const struct options *o, struct server_config *c,
+    char **argv);
+
+/* monitor.c: serve one connection on fd 3; never returns. */
+void monitor_run(const struct options *o, struct server_config *c)
+    __attribute__((noreturn));
+
+#endif

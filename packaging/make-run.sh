@@ -1,0 +1,36 @@
+#!/bin/sh
+# make-run.sh: start the build-tree server in the foreground on
+# 127.0.0.1:2222 with host keys and a config under run/ (created if missing).
+set -eu
+BUILD=${BUILD:-build}
+top=$(pwd)
+run="$top/run"
+mkdir -p "$run"
+chmod 0755 "$run"
+
+if [ "$(id -u)" = 0 ] && ! getent passwd postern >/dev/null; then
+	echo "make run: creating privilege separation user postern"
+	useradd --system --no-create-home --home-dir /nonexistent \
+		--shell /usr/sbin/nologin postern
+fi
+if [ ! -f "$run/ssh_host_ed25519_key" ]; then
+	echo "make run: generating host key $run/ssh_host_ed25519_key"
+	ssh-keygen -q -t ed25519 -N '' -C "postern host key" \
+		-f "$run/ssh_host_ed25519_key"
+fi
+if [ ! -f "$run/sshd_config" ]; then
+	echo "make run: writing $run/sshd_config"
+	cat >"$run/sshd_config" <<CONF
+# Created by 'make run'. Edit freely; it is not overwritten.
+Port 2222
+ListenAddress 127.0.0.1
+HostKey $run/ssh_host_ed25519_key
+PidFile $run/posternd.pid
+AuthorizedKeysFile .ssh/authorized_keys
+PubkeyAuthentication yes
+StrictModes yes
+LogLevel INFO
+CONF
+fi
+echo "make run: connect with: ssh -p 2222 $(id -un)@127.0.0.1"
+exec "$BUILD/posternd" -D -e -f "$run/sshd_config"

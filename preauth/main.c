@@ -1,0 +1,264 @@
+/*
+ * postern-preauth: the sandboxed, unprivileged process that speaks the SSH
+ * transport and userauth protocols to an unauthenticated client. It holds
+ * no host private key and decides nothing: the monitor signs and judges.
+ */
+#include <sys/stat.h>
+#include <sys/socket.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "crypto.h"
+#include "err.h"
+#include "ipc.h"
+#include "log.h"
+#include "preauth.h"
+#include "sandbox/sandbox.h"
+#include "transport.h"
+
+#define MAX_HOSTKEYS 16
+
+struct init_params {
+	char *version, *kex, *hostkey_algs, *ciphers, *macs, *sig_algs;
+	char *peer_addr, *chroot_dir;
+	uint32_t peer_port, log_level, uid, gid, nhostkeys;
+	struct transport_hostkey hostkeys[MAX_HOSTKEYS];
+	char *hk_alg[MAX_HOSTKEYS];
+	uint8_t *hk_blob[MAX_HOSTKEYS];
+};
+
+static int ipc_fd = PREAUTH_IPC_FD;
+
+/* Relay every log line to the monitor, which logs it with " [preauth]". */
+static void
+relay_log(enum log_level level, const char *msg, void *ctx)
+{
+	struct buf *b;
+
+	if ((b = buf_new(4096)) == NULL)
+		return;
+	if (buf_put_u32(b, (uint32_t)level) == 0 &&
+	    buf_put_cstring(b, msg) == 0)
+		(void)ipc_send(ipc_fd, IPC_LOG, b, -1);
+	buf_free(b);
+}
+
+static int
+sign_via_monitor(void *ctx, const char *alg, const uint8_t *hash,
+    size_t hashlen, struct buf *sig)
+{
+	struct buf *b;
+	uint8_t type;
+	int r;
+
+	if ((b = buf_new(IPC_MAX_MESSAGE)) == NULL)
+		return ERR_ALLOC;
+	if ((r = buf_put_cstring(b, alg)) != 0 ||
+	    (r = buf_put_string(b, hash, hashlen)) != 0 ||
+	    (r = ipc_send(ipc_fd, IPC_SIGN_REQ, b, -1)) != 0 ||
+	    (r = ipc_recv(ipc_fd, &type, b, NULL, IPC_MAX_MESSAGE)) != 0)
+		goto out;
+	if (type != IPC_SIGN_REPLY) {
+		r = ERR_PROTOCOL;
+		goto out;
+	}
+	if ((r = buf_get_stringb(b, sig)) != 0 || (r = buf_end(b)) != 0)
+		goto out;
+out:
+	buf_free(b);
+	return r;
+}
+
+static int
+read_init(struct init_params *ip)
+{
+	struct buf *b;
+	uint8_t type;
+	uint32_t i;
+	size_t len;
+	int r;
+
+	if ((b = buf_new(IPC_MAX_MESSAGE)) == NULL)
+		return ERR_ALLOC;
+	if ((r = ipc_recv(ipc_fd, &type, b, NULL, IPC_MAX_MESSAGE)) != 0)
+		goto out;
+	if (type != IPC_INIT) {
+		r = ERR_PROTOCOL;
+		goto out;
+	}
+	if ((r = buf_get_cstring(b, &ip->version, NULL)) != 0 ||
+	    (r = buf_get_cstring(b, &ip->kex, NULL)) != 0 ||
+	    (r = buf_get_cstring(b, &ip->hostkey_algs, NULL)) != 0 ||
+	    (r = buf_get_cstring(b, &ip->ciphers, NULL)) != 0 ||
+	    (r = buf_get_cstring(b, &ip->macs, NULL)) != 0 ||
+	    (r = buf_get_cstring(b, &ip->sig_algs, NULL)) != 0 ||
+	    (r = buf_get_cstring(b, &ip->peer_addr, NULL)) != 0 ||
+	    (r = buf_get_u32(b, &ip->peer_port)) != 0 ||
+	    (r = buf_get_u32(b, &ip->log_level)) != 0 ||
+	    (r = buf_get_u32(b, &ip->uid)) != 0 ||
+	    (r = buf_get_u32(b, &ip->gid)) != 0 ||
+	    (r = buf_get_cstring(b, &ip->chroot_dir, NULL)) != 0 ||
+	    (r = buf_get_u32(b, &ip->nhostkeys)) != 0)
+		goto out;
+	if (ip->nhostkeys == 0 || ip->nhostkeys > MAX_HOSTKEYS) {
+		r = ERR_FORMAT;
+		goto out;
+	}
+	for (i = 0; i < ip->nhostkeys; i++) {
+		if ((r = buf_get_cstring(b, &ip->hk_alg[i], NULL)) != 0 ||
+		    (r = buf_get_string(b, &ip->hk_blob[i], &len)) != 0)
+			goto out;
+		ip->hostkeys[i].alg = ip->hk_alg[i];
+		ip->hostkeys[i].blob = ip->hk_blob[i];
+		ip->hostkeys[i].bloblen = len;
+	}
+	r = buf_end(b);
+out:
+	buf_free(b);
+	return r;
+}
+
+/* Write everything queued, waiting for the socket as needed. */
+static int
+flush_all(struct transport *t)
+{
+	struct pollfd pfd;
+	int r;
+
+	while (transport_output_pending(t) > 0) {
+		if ((r = transport_write(t)) != 0)
+			return r;
+		if (transport_output_pending(t) == 0)
+			break;
+		pfd.fd = transport_fd(t);
+		pfd.events = POLLOUT;
+		if (poll(&pfd, 1, -1) < 0 && errno != EINTR)
+			return ERR_SYSTEM;
+	}
+	return 0;
+}
+
+static int
+hand_over(struct transport *t)
+{
+	struct buf *state;
+	int r;
+
+	if ((r = flush_all(t)) != 0)
+		return r;
+	if ((state = buf_new_secret(IPC_MAX_MESSAGE)) == NULL)
+		return ERR_ALLOC;
+	if ((r = transport_export(t, state)) == 0)
+		r = ipc_send(ipc_fd, IPC_TRANSPORT_STATE, state, -1);
+	buf_free(state);
+	return r;
+}
+
+static int
+run(struct transport *t)
+{
+	struct userauth ua;
+	struct pollfd pfd;
+	struct buf *payload;
+	uint8_t type;
+	int r;
+
+	memset(&ua, 0, sizeof(ua));
+	for (;;) {
+		pfd.fd = transport_fd(t);
+		pfd.events = POLLIN;
+		if (transport_output_pending(t) > 0)
+			pfd.events |= POLLOUT;
+		if (poll(&pfd, 1, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			return ERR_SYSTEM;
+		}
+		if ((pfd.revents & POLLOUT) && (r = transport_write(t)) != 0)
+			return r;
+		if (pfd.revents & (POLLIN | POLLHUP | POLLERR)) {
+			/* Process what arrived even if the peer then closed. */
+			int rr = transport_read(t);
+
+			for (;;) {
+				r = transport_next_packet(t, &type, &payload);
+				if (r == ERR_AGAIN)
+					break;
+				if (r != 0)
+					return r;
+				if ((r = userauth_dispatch(&ua, t, ipc_fd, type,
+				    payload)) != 0)
+					return r;
+				if (ua.authenticated)
+					return hand_over(t);
+			}
+			if (rr != 0)
+				return rr;
+		}
+		if ((r = transport_write(t)) != 0)
+			return r;
+	}
+}
+
+int
+main(int argc, char **argv)
+{
+	struct init_params ip;
+	struct transport_params tp;
+	struct transport *t;
+	int r, fl;
+
+	memset(&ip, 0, sizeof(ip));
+	log_init("sshd", LL_INFO, 0, 0);
+	log_set_handler(relay_log, NULL);
+	if ((r = read_init(&ip)) != 0)
+		fatal("preauth: bad init message: %s", err_str(r));
+	log_set_level((enum log_level)ip.log_level);
+	crypto_init();
+	if (ip.chroot_dir[0] != '\0' &&
+	    sandbox_chroot_drop(ip.chroot_dir, ip.uid, ip.gid) != 0)
+		fatal("preauth: privilege drop failed");
+	if (sandbox_rlimits() != 0)
+		fatal("preauth: rlimits failed");
+	fl = fcntl(PREAUTH_SOCK_FD, F_GETFL);
+	if (fl < 0 || fcntl(PREAUTH_SOCK_FD, F_SETFL, fl | O_NONBLOCK) < 0)
+		fatal("preauth: fcntl: %s", strerror(errno));
+	if (sandbox_seccomp() != 0)
+		fatal("preauth: seccomp sandbox failed");
+#ifdef POSTERN_TEST_FORBIDDEN_SYSCALL
+	/* Test-only build: a system call the allowlist forbids. */
+	(void)socket(AF_INET, SOCK_STREAM, 0);
+#endif
+	memset(&tp, 0, sizeof(tp));
+	tp.version = ip.version;
+	tp.kex_algs = ip.kex;
+	tp.hostkey_algs = ip.hostkey_algs;
+	tp.ciphers = ip.ciphers;
+	tp.macs = ip.macs;
+	tp.hostkeys = ip.hostkeys;
+	tp.nhostkeys = ip.nhostkeys;
+	tp.sign = sign_via_monitor;
+	tp.server_sig_algs = ip.sig_algs;
+	tp.peer_addr = ip.peer_addr;
+	tp.peer_port = (int)ip.peer_port;
+	if ((t = transport_new(PREAUTH_SOCK_FD, &tp)) == NULL)
+		fatal("preauth: out of memory");
+	r = run(t);
+	if (r == 0)
+		_exit(PREAUTH_EXIT_AUTHENTICATED);
+	(void)transport_write(t);
+	if (r == ERR_EOF)
+		_exit(PREAUTH_EXIT_CLOSED);
+	if (r == ERR_DISCONNECTED)
+		_exit(PREAUTH_EXIT_DISCONNECTED);
+	if (r != ERR_PROTOCOL && r != ERR_LIMIT && r != ERR_NO_MATCH &&
+	    r != ERR_MAC)
+		error("preauth: connection ended: %s", err_str(r));
+	_exit(PREAUTH_EXIT_ERROR);
+}

@@ -1,0 +1,158 @@
+/*
+ * userauth.c: the userauth wire protocol (RFC 4252) in the sandboxed
+ * preauth process. It parses only the outer request; every verdict comes
+ * from the monitor, which re-parses the method data itself.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "err.h"
+#include "ipc.h"
+#include "log.h"
+#include "preauth.h"
+#include "transport.h"
+
+static int
+send_failure(struct transport *t, const char *methods, int partial)
+{
+	struct buf *p;
+	int r;
+
+	if ((r = transport_packet_begin(t, SSH2_MSG_USERAUTH_FAILURE,
+	    &p)) != 0 ||
+	    (r = buf_put_cstring(p, methods)) != 0 ||
+	    (r = buf_put_bool(p, partial)) != 0)
+		return r;
+	return transport_packet_send(t);
+}
+
+static int
+handle_service_request(struct userauth *ua, struct transport *t,
+    struct buf *payload)
+{
+	struct buf *p;
+	char *service = NULL;
+	int r;
+
+	if ((r = buf_get_cstring(payload, &service, NULL)) != 0 ||
+	    (r = buf_end(payload)) != 0)
+		goto out;
+	if (strcmp(service, "ssh-userauth") != 0 || ua->service_ok) {
+		transport_disconnect(t, SSH2_DISCONNECT_SERVICE_NOT_AVAILABLE,
+		    "bad service request");
+		r = ERR_PROTOCOL;
+		goto out;
+	}
+	ua->service_ok = 1;
+	if ((r = transport_packet_begin(t, SSH2_MSG_SERVICE_ACCEPT, &p)) != 0 ||
+	    (r = buf_put_cstring(p, service)) != 0 ||
+	    (r = transport_packet_send(t)) != 0)
+		goto out;
+out:
+	free(service);
+	return r;
+}
+
+static int
+handle_request(struct userauth *ua, struct transport *t, int ipc_fd,
+    struct buf *payload)
+{
+	struct buf *req = NULL, *rep = NULL, *p;
+	const uint8_t *user, *service, *method, *extra;
+	size_t ulen, slen, mlen, elen;
+	char *methods = NULL;
+	uint32_t verdict;
+	uint8_t type;
+	int r;
+
+	if ((r = buf_get_string_direct(payload, &user, &ulen)) != 0 ||
+	    (r = buf_get_string_direct(payload, &service, &slen)) != 0 ||
+	    (r = buf_get_string_direct(payload, &method, &mlen)) != 0) {
+		transport_disconnect(t, SSH2_DISCONNECT_PROTOCOL_ERROR,
+		    "malformed userauth request");
+		return ERR_PROTOCOL;
+	}
+	req = buf_new(IPC_MAX_MESSAGE);
+	rep = buf_new(IPC_MAX_MESSAGE);
+	if (req == NULL || rep == NULL) {
+		r = ERR_ALLOC;
+		goto out;
+	}
+	/* The rest of the packet is the method's; the monitor parses it. */
+	if ((r = buf_put_string(req, user, ulen)) != 0 ||
+	    (r = buf_put_string(req, service, slen)) != 0 ||
+	    (r = buf_put_string(req, method, mlen)) != 0 ||
+	    (r = buf_put_string(req, buf_ptr(payload), buf_len(payload))) !=
+		0 ||
+	    (r = ipc_send(ipc_fd, IPC_AUTH_REQ, req, -1)) != 0 ||
+	    (r = ipc_recv(ipc_fd, &type, rep, NULL, IPC_MAX_MESSAGE)) != 0)
+		goto out;
+	if (type != IPC_AUTH_REPLY) {
+		r = ERR_PROTOCOL;
+		goto out;
+	}
+	if ((r = buf_get_u32(rep, &verdict)) != 0 ||
+	    (r = buf_get_cstring(rep, &methods, NULL)) != 0 ||
+	    (r = buf_get_string_direct(rep, &extra, &elen)) != 0 ||
+	    (r = buf_end(rep)) != 0)
+		goto out;
+	switch (verdict) {
+	case AUTH_SUCCESS:
+		if ((r = transport_packet_begin(t, SSH2_MSG_USERAUTH_SUCCESS,
+		    &p)) != 0 ||
+		    (r = transport_packet_send(t)) != 0)
+			goto out;
+		ua->authenticated = 1;
+		break;
+	case AUTH_PK_OK:
+		/* extra is "string alg, string blob" as the monitor built it. */
+		if ((r = transport_packet_begin(t, SSH2_MSG_USERAUTH_PK_OK,
+		    &p)) != 0 ||
+		    (r = buf_put(p, extra, elen)) != 0 ||
+		    (r = transport_packet_send(t)) != 0)
+			goto out;
+		break;
+	case AUTH_FAILURE:
+	case AUTH_PARTIAL:
+		r = send_failure(t, methods, verdict == AUTH_PARTIAL);
+		break;
+	case AUTH_TOO_MANY:
+		transport_disconnect(t,
+		    SSH2_DISCONNECT_NO_MORE_AUTH_METHODS_AVAILABLE,
+		    "Too many authentication failures");
+		r = ERR_LIMIT;
+		break;
+	default:
+		transport_disconnect(t, SSH2_DISCONNECT_PROTOCOL_ERROR,
+		    "%s", methods[0] ? methods : "authentication refused");
+		r = ERR_PROTOCOL;
+		break;
+	}
+out:
+	free(methods);
+	buf_free(req);
+	buf_free(rep);
+	return r;
+}
+
+int
+userauth_dispatch(struct userauth *ua, struct transport *t, int ipc_fd,
+    uint8_t type, struct buf *payload)
+{
+	switch (type) {
+	case SSH2_MSG_SERVICE_REQUEST:
+		return handle_service_request(ua, t, payload);
+	case SSH2_MSG_USERAUTH_REQUEST:
+		if (!ua->service_ok)
+			break;
+		return handle_request(ua, t, ipc_fd, payload);
+	case SSH2_MSG_EXT_INFO:
+	case SSH2_MSG_PING:
+		return 0; /* nothing we act on before authentication */
+	}
+	error("userauth: unexpected message type %u", type);
+	transport_disconnect(t, SSH2_DISCONNECT_PROTOCOL_ERROR,
+	    "protocol error: unexpected message %u", type);
+	return ERR_PROTOCOL;
+}

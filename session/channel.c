@@ -1,0 +1,823 @@
+/*
+ * channel.c: the channel table, the CHANNEL_* messages and the generic data
+ * path between a channel and its file descriptors (RFC 4254 s5).
+ *
+ * Design
+ *
+ * Structure. A channel is a slot in conn->chans (our id is its index) with
+ * a struct channel_type that supplies what is specific to it: decoding the
+ * CHANNEL_OPEN fields, a table of channel requests, and hooks for the last
+ * messages before CLOSE and for freeing. To add a channel type, write a
+ * struct channel_type (see channel_session.c) and list it in
+ * channel_types[] below; to add a request, add a {name, handler} row to the
+ * type's table. Everything else (windows, packet sizes, EOF and CLOSE, the
+ * fds) is done here once for every type.
+ *
+ * Data path. A channel has up to three fds: rfd (read, sent as
+ * CHANNEL_DATA), efd (read, sent as EXTENDED_DATA stderr) and wfd (written
+ * with the peer's CHANNEL_DATA). Reads go straight into the payload of the
+ * outgoing packet: FIONREAD says how much is there, the packet is begun,
+ * space reserved and read into, then sealed in place by the transport, so
+ * each byte is copied once between the fd and the socket. A read is never
+ * larger than the peer's window or maximum packet, and no fd is read while
+ * the window is closed or the transport output is congested. Peer data is
+ * written to wfd directly from the received packet; what the fd does not
+ * take waits in obuf. Our window is re-opened only for bytes actually
+ * written (or discarded because the write side is gone), so obuf never
+ * holds more than one window.
+ *
+ * Ordering. The transport queue is FIFO, and per channel we queue in this
+ * order only:
+ *  1. CHANNEL_DATA / EXTENDED_DATA, while rfd or efd is open;
+ *  2. CHANNEL_EOF, once rfd and efd have both read end-of-file (both
+ *     pipes drained, even if the child exited long before);
+ *  3. the type's last requests (exit-status or exit-signal), once the type
+ *     says it is ready (the child has been reaped);
+ *  4. CHANNEL_CLOSE; after it nothing more is sent on the channel.
+ * channel_tick() checks these conditions in this order on every loop turn.
+ * A peer CLOSE short-cuts it: fds are closed and our CLOSE is sent at once.
+ * The slot is freed only when CLOSE went both ways.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "err.h"
+#include "log.h"
+#include "transport.h"
+#include "session.h"
+#include "channel.h"
+
+/* The channel types we accept in CHANNEL_OPEN. */
+static const struct channel_type *const channel_types[] = {
+    &channel_type_session,
+    NULL,
+};
+
+#define CHAN_CONFIRMED 0x100 /* OPEN_CONFIRMATION sent: type state exists */
+
+/* Most data we put in one packet, whatever the peer allows. */
+#define CHAN_DATA_MAX (TRANSPORT_MAX_PAYLOAD - 64)
+/* An emptied obuf larger than this is released: idle channels stay small. */
+#define CHAN_OBUF_KEEP (64 * 1024)
+/* Bytes taken by one read when FIONREAD reports nothing. */
+#define CHAN_PROBE 4096
+
+static void
+chan_close_fd(int *fdp)
+{
+	if (*fdp >= 0) {
+		close(*fdp);
+		*fdp = -1;
+	}
+}
+
+/* Write v big-endian into 4 bytes the caller reserved in a packet. */
+static void
+put_be32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24);
+	p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
+}
+
+static struct channel *
+channel_new(struct conn *conn, const struct channel_type *type)
+{
+	struct channel *c, **n;
+	uint32_t id, nslots;
+
+	for (id = 0; id < conn->nslots; id++) {
+		if (conn->chans[id] == NULL)
+			break;
+	}
+	if (id == conn->nslots) {
+		if (conn->nslots >= CHAN_MAX)
+			return NULL;
+		nslots = conn->nslots == 0 ? 8 : conn->nslots * 2;
+		if (nslots > CHAN_MAX)
+			nslots = CHAN_MAX;
+		if ((n = reallocarray(conn->chans, nslots, sizeof(*n))) == NULL)
+			return NULL;
+		memset(
+		    n + conn->nslots, 0, (nslots - conn->nslots) * sizeof(*n));
+		conn->chans = n;
+		conn->nslots = nslots;
+	}
+	if ((c = calloc(1, sizeof(*c))) == NULL)
+		return NULL;
+	if ((c->obuf = buf_new(CHAN_WINDOW_DEFAULT)) == NULL) {
+		free(c);
+		return NULL;
+	}
+	c->id = id;
+	c->type = type;
+	c->local_window = c->local_window_max = CHAN_WINDOW_DEFAULT;
+	c->local_maxpacket = CHAN_PACKET_DEFAULT;
+	c->rfd = c->efd = c->wfd = -1;
+	c->rfd_pi = c->efd_pi = c->wfd_pi = -1;
+	conn->chans[id] = c;
+	conn->nopen++;
+	return c;
+}
+
+static void
+channel_destroy(struct conn *conn, struct channel *c)
+{
+	debug2("channel %u: free", c->id);
+	if ((c->flags & CHAN_CONFIRMED) && c->type->free != NULL)
+		c->type->free(conn, c);
+	chan_close_fd(&c->rfd);
+	chan_close_fd(&c->efd);
+	chan_close_fd(&c->wfd);
+	buf_free(c->obuf);
+	conn->chans[c->id] = NULL;
+	conn->nopen--;
+	free(c);
+}
+
+void
+channel_free_all(struct conn *conn)
+{
+	uint32_t id;
+
+	for (id = 0; id < conn->nslots; id++) {
+		if (conn->chans[id] != NULL)
+			channel_destroy(conn, conn->chans[id]);
+	}
+	free(conn->chans);
+	conn->chans = NULL;
+	conn->nslots = 0;
+}
+
+void
+channel_attach_fds(struct channel *c, int rfd, int wfd, int efd)
+{
+	c->rfd = rfd;
+	c->wfd = wfd;
+	c->efd = efd;
+	c->flags |= CHAN_IO;
+}
+
+/* Drop buffered peer data, crediting it to the window, and shrink obuf. */
+static void
+chan_obuf_discard(struct channel *c)
+{
+	struct buf *n;
+
+	c->local_consumed += (uint32_t)buf_len(c->obuf);
+	buf_reset(c->obuf);
+	if (c->obuf->cap > CHAN_OBUF_KEEP &&
+	    (n = buf_new(CHAN_WINDOW_DEFAULT)) != NULL) {
+		buf_free(c->obuf);
+		c->obuf = n;
+	}
+}
+
+void
+channel_write_done(struct channel *c)
+{
+	if (c->wfd >= 0)
+		debug2("channel %u: write side closed", c->id);
+	chan_close_fd(&c->wfd);
+	chan_obuf_discard(c);
+}
+
+/* Close every fd: the channel no longer forwards anything. */
+static void
+chan_stop_io(struct channel *c)
+{
+	chan_close_fd(&c->rfd);
+	chan_close_fd(&c->efd);
+	channel_write_done(c);
+}
+
+/* Messages to the peer. */
+
+static int
+chan_send_id_only(struct conn *conn, struct channel *c, uint8_t type)
+{
+	struct buf *m;
+	int r;
+
+	if ((r = transport_packet_begin(conn->t, type, &m)) != 0 ||
+	    (r = buf_put_u32(m, c->peer_id)) != 0)
+		return r;
+	return transport_packet_send(conn->t);
+}
+
+static int
+chan_send_open_failure(
+    struct conn *conn, uint32_t peer_id, uint32_t reason, const char *desc)
+{
+	struct buf *m;
+	int r;
+
+	if ((r = transport_packet_begin(
+	         conn->t, SSH2_MSG_CHANNEL_OPEN_FAILURE, &m)) != 0 ||
+	    (r = buf_put_u32(m, peer_id)) != 0 ||
+	    (r = buf_put_u32(m, reason)) != 0 ||
+	    (r = buf_put_cstring(m, desc)) != 0 ||
+	    (r = buf_put_cstring(m, "")) != 0)
+		return r;
+	return transport_packet_send(conn->t);
+}
+
+static int
+chan_send_open_confirmation(struct conn *conn, struct channel *c)
+{
+	struct buf *m;
+	int r;
+
+	if ((r = transport_packet_begin(
+	         conn->t, SSH2_MSG_CHANNEL_OPEN_CONFIRMATION, &m)) != 0 ||
+	    (r = buf_put_u32(m, c->peer_id)) != 0 ||
+	    (r = buf_put_u32(m, c->id)) != 0 ||
+	    (r = buf_put_u32(m, c->local_window)) != 0 ||
+	    (r = buf_put_u32(m, c->local_maxpacket)) != 0)
+		return r;
+	return transport_packet_send(conn->t);
+}
+
+int
+channel_request_begin(
+    struct conn *conn, struct channel *c, const char *name, struct buf **mp)
+{
+	int r;
+
+	if ((r = transport_packet_begin(
+	         conn->t, SSH2_MSG_CHANNEL_REQUEST, mp)) != 0 ||
+	    (r = buf_put_u32(*mp, c->peer_id)) != 0 ||
+	    (r = buf_put_cstring(*mp, name)) != 0 ||
+	    (r = buf_put_bool(*mp, 0)) != 0)
+		return r;
+	return 0;
+}
+
+static int
+chan_data_begin(struct conn *conn, struct channel *c, int ext, struct buf **mp)
+{
+	int r;
+
+	if ((r = transport_packet_begin(conn->t,
+	         ext ? SSH2_MSG_CHANNEL_EXTENDED_DATA : SSH2_MSG_CHANNEL_DATA,
+	         mp)) != 0 ||
+	    (r = buf_put_u32(*mp, c->peer_id)) != 0)
+		return r;
+	if (ext && (r = buf_put_u32(*mp, SSH2_EXTENDED_DATA_STDERR)) != 0)
+		return r;
+	return 0;
+}
+
+/* Messages from the peer. */
+
+/* The open channel the peer calls id; a protocol error if there is none. */
+static int
+chan_lookup(struct conn *conn, uint32_t id, uint8_t type, struct channel **cp)
+{
+	struct channel *c = id < conn->nslots ? conn->chans[id] : NULL;
+
+	*cp = NULL;
+	if (c == NULL)
+		return conn_protocol_error(
+		    conn, "message %u for unknown channel %u", type, id);
+	if (c->flags & CHAN_RCVD_CLOSE)
+		return conn_protocol_error(conn,
+		    "message %u for channel %u after its close", type, id);
+	*cp = c;
+	return 0;
+}
+
+static const struct channel_type *
+chan_type_find(const char *name)
+{
+	size_t i;
+
+	for (i = 0; channel_types[i] != NULL; i++) {
+		if (strcmp(channel_types[i]->name, name) == 0)
+			return channel_types[i];
+	}
+	return NULL;
+}
+
+static int
+chan_input_open(struct conn *conn, struct buf *m)
+{
+	const struct channel_type *type;
+	struct channel *c = NULL;
+	uint32_t peer_id, window, maxpacket, reason = 0;
+	char *ctype = NULL, safe[128];
+	int r;
+
+	if ((r = buf_get_cstring(m, &ctype, NULL)) != 0 ||
+	    (r = buf_get_u32(m, &peer_id)) != 0 ||
+	    (r = buf_get_u32(m, &window)) != 0 ||
+	    (r = buf_get_u32(m, &maxpacket)) != 0)
+		goto out;
+	sanitise(safe, sizeof(safe), ctype);
+	debug("server_input_channel_open: ctype %s rchan %u win %u max %u",
+	    safe, peer_id, window, maxpacket);
+	if ((type = chan_type_find(ctype)) == NULL) {
+		debug(
+		    "server_input_channel_open: unknown channel type %s", safe);
+		r = chan_send_open_failure(conn, peer_id,
+		    SSH2_OPEN_UNKNOWN_CHANNEL_TYPE, "unknown channel type");
+		goto out;
+	}
+	if ((c = channel_new(conn, type)) == NULL) {
+		error_f("cannot open channel: %u open", conn->nopen);
+		r = chan_send_open_failure(conn, peer_id,
+		    SSH2_OPEN_RESOURCE_SHORTAGE, "too many channels");
+		goto out;
+	}
+	c->peer_id = peer_id;
+	c->remote_window = window;
+	c->remote_maxpacket = maxpacket;
+	if ((r = type->open(conn, c, m, &reason)) != 0)
+		goto out;
+	if (reason != 0) {
+		debug("server_input_channel_open: failure %s", safe);
+		r = chan_send_open_failure(
+		    conn, peer_id, reason, "open failed");
+		goto out;
+	}
+	c->flags |= CHAN_CONFIRMED;
+	debug("channel %u: %s open, peer %u", c->id, safe, peer_id);
+	r = chan_send_open_confirmation(conn, c);
+	c = NULL;
+out:
+	if (c != NULL)
+		channel_destroy(conn, c);
+	free(ctype);
+	return r;
+}
+
+static int
+chan_input_window_adjust(struct conn *conn, struct buf *m)
+{
+	struct channel *c;
+	uint32_t id, add;
+	int r;
+
+	if ((r = buf_get_u32(m, &id)) != 0 || (r = buf_get_u32(m, &add)) != 0 ||
+	    (r = buf_end(m)) != 0)
+		return r;
+	if ((r = chan_lookup(conn, id, SSH2_MSG_CHANNEL_WINDOW_ADJUST, &c)) !=
+	    0)
+		return r;
+	if (add > UINT32_MAX - c->remote_window)
+		return conn_protocol_error(conn,
+		    "channel %u: window adjust %u overflows window %u", id, add,
+		    c->remote_window);
+	c->remote_window += add;
+	debug3("channel %u: window %u (+%u)", id, c->remote_window, add);
+	return 0;
+}
+
+/* Hand peer data to wfd: directly if nothing is queued, else via obuf. */
+static int
+chan_deliver(struct channel *c, const uint8_t *p, size_t len)
+{
+	ssize_t n;
+
+	if ((c->flags & CHAN_IO) && c->wfd < 0) {
+		c->local_consumed += (uint32_t)len; /* nobody to take it */
+		return 0;
+	}
+	if (c->wfd >= 0 && buf_len(c->obuf) == 0) {
+		do {
+			n = write(c->wfd, p, len);
+		} while (n == -1 && errno == EINTR);
+		if (n > 0) {
+			p += n;
+			len -= (size_t)n;
+			c->local_consumed += (uint32_t)n;
+		} else if (n == -1 && errno != EAGAIN && errno != EWOULDBLOCK) {
+			debug2("channel %u: write failed: %s", c->id,
+			    strerror(errno));
+			channel_write_done(c);
+			c->local_consumed += (uint32_t)len;
+			return 0;
+		}
+	}
+	if (len == 0)
+		return 0;
+	/* Cannot overflow: obuf + window never exceed the window maximum. */
+	return buf_put(c->obuf, p, len);
+}
+
+static int
+chan_input_data(struct conn *conn, uint8_t type, struct buf *m)
+{
+	struct channel *c;
+	const uint8_t *data;
+	uint32_t id, code = 0;
+	size_t len;
+	int r, ext = type == SSH2_MSG_CHANNEL_EXTENDED_DATA;
+
+	if ((r = buf_get_u32(m, &id)) != 0 ||
+	    (ext && (r = buf_get_u32(m, &code)) != 0) ||
+	    (r = buf_get_string_direct(m, &data, &len)) != 0 ||
+	    (r = buf_end(m)) != 0)
+		return r;
+	if ((r = chan_lookup(conn, id, type, &c)) != 0)
+		return r;
+	if (c->flags & CHAN_SENT_CLOSE)
+		return 0; /* crossed our CLOSE on the wire */
+	if (c->flags & CHAN_RCVD_EOF)
+		return conn_protocol_error(
+		    conn, "channel %u: data after EOF", id);
+	if (len > c->local_maxpacket)
+		return conn_protocol_error(conn,
+		    "channel %u: data of %zu bytes exceeds packet size %u", id,
+		    len, c->local_maxpacket);
+	if (len > c->local_window)
+		return conn_protocol_error(conn,
+		    "channel %u: data of %zu bytes exceeds window %u", id, len,
+		    c->local_window);
+	c->local_window -= (uint32_t)len;
+	if (ext) {
+		/* Nothing reads the peer's stderr: discard it. */
+		debug2("channel %u: ignoring %zu bytes of extended data %u", id,
+		    len, code);
+		c->local_consumed += (uint32_t)len;
+		return 0;
+	}
+	return chan_deliver(c, data, len);
+}
+
+static int
+chan_input_eof(struct conn *conn, struct buf *m)
+{
+	struct channel *c;
+	uint32_t id;
+	int r;
+
+	if ((r = buf_get_u32(m, &id)) != 0 || (r = buf_end(m)) != 0)
+		return r;
+	if ((r = chan_lookup(conn, id, SSH2_MSG_CHANNEL_EOF, &c)) != 0)
+		return r;
+	if (c->flags & CHAN_RCVD_EOF)
+		debug("channel %u: duplicate EOF ignored", id);
+	debug2("channel %u: rcvd eof", id);
+	/* channel_tick closes wfd once obuf is written out. */
+	c->flags |= CHAN_RCVD_EOF;
+	return 0;
+}
+
+static int
+chan_input_close(struct conn *conn, struct buf *m)
+{
+	struct channel *c;
+	uint32_t id;
+	int r;
+
+	if ((r = buf_get_u32(m, &id)) != 0 || (r = buf_end(m)) != 0)
+		return r;
+	if ((r = chan_lookup(conn, id, SSH2_MSG_CHANNEL_CLOSE, &c)) != 0)
+		return r;
+	debug2("channel %u: rcvd close", id);
+	c->flags |= CHAN_RCVD_CLOSE;
+	if (c->type->peer_closed != NULL)
+		c->type->peer_closed(conn, c);
+	chan_stop_io(c);
+	if (!(c->flags & CHAN_SENT_CLOSE)) {
+		c->flags |= CHAN_SENT_CLOSE;
+		debug2("channel %u: send close", id);
+		if ((r = chan_send_id_only(conn, c, SSH2_MSG_CHANNEL_CLOSE)) !=
+		    0)
+			return r;
+	}
+	return 0; /* channel_tick frees it */
+}
+
+static int
+chan_input_request(struct conn *conn, struct buf *m)
+{
+	const struct channel_req *req;
+	struct channel *c;
+	char *name = NULL, safe[128];
+	uint32_t id;
+	int r, want_reply, ok = 0;
+
+	if ((r = buf_get_u32(m, &id)) != 0 ||
+	    (r = buf_get_cstring(m, &name, NULL)) != 0 ||
+	    (r = buf_get_bool(m, &want_reply)) != 0)
+		goto out;
+	if ((r = chan_lookup(conn, id, SSH2_MSG_CHANNEL_REQUEST, &c)) != 0)
+		goto out;
+	sanitise(safe, sizeof(safe), name);
+	debug("session_input_channel_req: channel %u rtype %s reply %d", id,
+	    safe, want_reply);
+	if (c->flags & CHAN_SENT_CLOSE)
+		goto out; /* no reply may follow our CLOSE */
+	for (req = c->type->reqs; req != NULL && req->name != NULL; req++) {
+		if (strcmp(req->name, name) == 0)
+			break;
+	}
+	if (req != NULL && req->name != NULL) {
+		if ((r = req->fn(conn, c, m, &ok)) != 0)
+			goto out;
+	} else
+		debug("channel %u: unsupported request %s", id, safe);
+	if (want_reply)
+		r = chan_send_id_only(conn, c,
+		    ok ? SSH2_MSG_CHANNEL_SUCCESS : SSH2_MSG_CHANNEL_FAILURE);
+out:
+	free(name);
+	return r;
+}
+
+int
+channel_input(struct conn *conn, uint8_t type, struct buf *m)
+{
+	switch (type) {
+	case SSH2_MSG_CHANNEL_OPEN:
+		return chan_input_open(conn, m);
+	case SSH2_MSG_CHANNEL_WINDOW_ADJUST:
+		return chan_input_window_adjust(conn, m);
+	case SSH2_MSG_CHANNEL_DATA:
+	case SSH2_MSG_CHANNEL_EXTENDED_DATA:
+		return chan_input_data(conn, type, m);
+	case SSH2_MSG_CHANNEL_EOF:
+		return chan_input_eof(conn, m);
+	case SSH2_MSG_CHANNEL_CLOSE:
+		return chan_input_close(conn, m);
+	case SSH2_MSG_CHANNEL_REQUEST:
+		return chan_input_request(conn, m);
+	default:
+		/* We never open channels or send requests that want replies. */
+		return conn_protocol_error(conn, "unexpected message %u", type);
+	}
+}
+
+/* The fd side. */
+
+/* Bytes we may put in the next data packet; 0 means do not read. */
+static size_t
+chan_send_room(struct conn *conn, struct channel *c)
+{
+	size_t room = c->remote_window;
+
+	if (room > c->remote_maxpacket)
+		room = c->remote_maxpacket;
+	if (room > CHAN_DATA_MAX)
+		room = CHAN_DATA_MAX;
+	if (room > 0 && transport_output_congested(conn->t))
+		room = 0;
+	return room;
+}
+
+/*
+ * Read up to want bytes from fd into a new data packet and queue it.
+ * *nread is read(2)'s result; if it is <= 0 the packet goes out empty,
+ * which is harmless, since a begun packet cannot be taken back.
+ */
+static int
+chan_read_packet(struct conn *conn, struct channel *c, int fd, int ext,
+    size_t want, ssize_t *nread)
+{
+	struct buf *m;
+	uint8_t *p;
+	ssize_t n;
+	size_t got;
+	int r;
+
+	*nread = 0;
+	if ((r = chan_data_begin(conn, c, ext, &m)) != 0 ||
+	    (r = buf_reserve(m, 4 + want, &p)) != 0)
+		return r;
+	do {
+		n = read(fd, p + 4, want);
+	} while (n == -1 && errno == EINTR);
+	*nread = n;
+	got = n > 0 ? (size_t)n : 0;
+	put_be32(p, (uint32_t)got);
+	if ((r = buf_consume_end(m, want - got)) != 0)
+		return r;
+	c->remote_window -= (uint32_t)got;
+	return transport_packet_send(conn->t);
+}
+
+/* Queue bytes already read (the rare path where FIONREAD said 0). */
+static int
+chan_send_bytes(
+    struct conn *conn, struct channel *c, int ext, const uint8_t *p, size_t len)
+{
+	struct buf *m;
+	int r;
+
+	if ((r = chan_data_begin(conn, c, ext, &m)) != 0 ||
+	    (r = buf_put_string(m, p, len)) != 0)
+		return r;
+	c->remote_window -= (uint32_t)len;
+	return transport_packet_send(conn->t);
+}
+
+/* Handle read(2)'s n <= 0: 1 if the fd is finished (now closed). */
+static int
+chan_read_ended(struct channel *c, int *fdp, ssize_t n, int ext)
+{
+	if (n == -1 &&
+	    (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+		return 0;
+	if (n == -1 && errno != EIO) /* EIO: a pty whose slave closed */
+		debug("channel %u: read %s failed: %s", c->id,
+		    ext ? "stderr" : "output", strerror(errno));
+	debug2("channel %u: %s eof", c->id, ext ? "stderr" : "output");
+	chan_close_fd(fdp);
+	return 1;
+}
+
+/* Move what fd has into data packets, within the peer's window. */
+static int
+chan_read_fd(struct conn *conn, struct channel *c, int *fdp, int ext)
+{
+	uint8_t probe[CHAN_PROBE];
+	size_t avail, want;
+	ssize_t n;
+	int iavail, r;
+
+	if (ioctl(*fdp, FIONREAD, &iavail) == -1 || iavail < 0)
+		iavail = 0;
+	avail = (size_t)iavail;
+	if (avail == 0) {
+		/* End-of-file, an error, or bytes that arrived just now. */
+		if ((want = chan_send_room(conn, c)) == 0)
+			return 0;
+		if (want > sizeof(probe))
+			want = sizeof(probe);
+		do {
+			n = read(*fdp, probe, want);
+		} while (n == -1 && errno == EINTR);
+		if (n <= 0) {
+			chan_read_ended(c, fdp, n, ext);
+			return 0;
+		}
+		return chan_send_bytes(conn, c, ext, probe, (size_t)n);
+	}
+	while (avail > 0 && (want = chan_send_room(conn, c)) > 0) {
+		if (want > avail)
+			want = avail;
+		if ((r = chan_read_packet(conn, c, *fdp, ext, want, &n)) != 0)
+			return r;
+		if (n <= 0) {
+			chan_read_ended(c, fdp, n, ext);
+			return 0;
+		}
+		avail -= (size_t)n; /* n <= want <= avail */
+	}
+	return 0;
+}
+
+static void
+chan_write_fd(struct channel *c)
+{
+	ssize_t n;
+
+	do {
+		n = write(c->wfd, buf_ptr(c->obuf), buf_len(c->obuf));
+	} while (n == -1 && errno == EINTR);
+	if (n == -1) {
+		if (errno == EAGAIN || errno == EWOULDBLOCK)
+			return;
+		debug2("channel %u: write failed: %s", c->id, strerror(errno));
+		channel_write_done(c);
+		return;
+	}
+	c->local_consumed += (uint32_t)n;
+	(void)buf_consume(c->obuf, (size_t)n);
+	if (buf_len(c->obuf) == 0)
+		chan_obuf_discard(c); /* only shrinks: nothing left */
+}
+
+int
+channel_poll_prepare(struct conn *conn)
+{
+	struct channel *c;
+	uint32_t id;
+	int can_send, pi;
+
+	for (id = 0; id < conn->nslots; id++) {
+		if ((c = conn->chans[id]) == NULL)
+			continue;
+		c->rfd_pi = c->efd_pi = c->wfd_pi = -1;
+		can_send = chan_send_room(conn, c) > 0;
+		if (c->rfd >= 0 && can_send) {
+			if ((pi = conn_pfd_add(conn, c->rfd, POLLIN)) < 0)
+				return pi;
+			c->rfd_pi = pi;
+		}
+		if (c->efd >= 0 && can_send) {
+			if ((pi = conn_pfd_add(conn, c->efd, POLLIN)) < 0)
+				return pi;
+			c->efd_pi = pi;
+		}
+		if (c->wfd >= 0 && buf_len(c->obuf) > 0) {
+			if ((pi = conn_pfd_add(conn, c->wfd, POLLOUT)) < 0)
+				return pi;
+			c->wfd_pi = pi;
+		}
+	}
+	return 0;
+}
+
+/* 1 if poll set entry pi is fd and reported an event. */
+static int
+chan_ready(struct conn *conn, int pi, int fd)
+{
+	return pi >= 0 && fd >= 0 && (size_t)pi < conn->npfds &&
+	    conn->pfds[pi].fd == fd && conn->pfds[pi].revents != 0;
+}
+
+int
+channel_poll_handle(struct conn *conn)
+{
+	struct channel *c;
+	uint32_t id;
+	int r;
+
+	for (id = 0; id < conn->nslots; id++) {
+		if ((c = conn->chans[id]) == NULL)
+			continue;
+		if (chan_ready(conn, c->wfd_pi, c->wfd))
+			chan_write_fd(c);
+		if (chan_ready(conn, c->rfd_pi, c->rfd) &&
+		    (r = chan_read_fd(conn, c, &c->rfd, 0)) != 0)
+			return r;
+		if (chan_ready(conn, c->efd_pi, c->efd) &&
+		    (r = chan_read_fd(conn, c, &c->efd, 1)) != 0)
+			return r;
+	}
+	return 0;
+}
+
+/* Advance one channel through window top-up, EOF and CLOSE. */
+static int
+chan_tick_one(struct conn *conn, struct channel *c)
+{
+	struct buf *m;
+	int r;
+
+	if (c->flags & CHAN_SENT_CLOSE)
+		return 0;
+	/* The peer's EOF reaches wfd only after everything before it. */
+	if (c->wfd >= 0 && (c->flags & CHAN_RCVD_EOF) &&
+	    buf_len(c->obuf) == 0) {
+		debug2("channel %u: input drained, closing write side", c->id);
+		chan_close_fd(&c->wfd);
+	}
+	if (!(c->flags & CHAN_RCVD_EOF) &&
+	    c->local_consumed > c->local_window_max / 2) {
+		if ((r = transport_packet_begin(
+		         conn->t, SSH2_MSG_CHANNEL_WINDOW_ADJUST, &m)) != 0 ||
+		    (r = buf_put_u32(m, c->peer_id)) != 0 ||
+		    (r = buf_put_u32(m, c->local_consumed)) != 0 ||
+		    (r = transport_packet_send(conn->t)) != 0)
+			return r;
+		c->local_window += c->local_consumed;
+		c->local_consumed = 0;
+	}
+	/* Output: all data, then EOF, then the type's last words, then CLOSE. */
+	if ((c->flags & CHAN_IO) && c->rfd < 0 && c->efd < 0 &&
+	    !(c->flags & CHAN_SENT_EOF)) {
+		debug2("channel %u: send eof", c->id);
+		c->flags |= CHAN_SENT_EOF;
+		if ((r = chan_send_id_only(conn, c, SSH2_MSG_CHANNEL_EOF)) != 0)
+			return r;
+	}
+	if (!(c->flags & CHAN_SENT_EOF))
+		return 0;
+	if (c->type->close_ready != NULL && !c->type->close_ready(conn, c))
+		return 0;
+	if (c->type->before_close != NULL &&
+	    (r = c->type->before_close(conn, c)) != 0)
+		return r;
+	debug2("channel %u: send close", c->id);
+	c->flags |= CHAN_SENT_CLOSE;
+	chan_stop_io(c);
+	return chan_send_id_only(conn, c, SSH2_MSG_CHANNEL_CLOSE);
+}
+
+int
+channel_tick(struct conn *conn)
+{
+	struct channel *c;
+	uint32_t id;
+	int r;
+
+	for (id = 0; id < conn->nslots; id++) {
+		if ((c = conn->chans[id]) == NULL)
+			continue;
+		if ((r = chan_tick_one(conn, c)) != 0)
+			return r;
+		if ((c->flags & (CHAN_SENT_CLOSE | CHAN_RCVD_CLOSE)) ==
+		    (CHAN_SENT_CLOSE | CHAN_RCVD_CLOSE))
+			channel_destroy(conn, c);
+	}
+	return 0;
+}

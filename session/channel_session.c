@@ -1,0 +1,378 @@
+/*
+ * channel_session.c: the "session" channel type (RFC 4254 s6): its
+ * requests, the child it runs, and exit-status/exit-signal at its end.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include "buf.h"
+#include "err.h"
+#include "log.h"
+#include "transport.h"
+#include "session.h"
+#include "session_exec.h"
+#include "channel.h"
+
+struct chan_session {
+	pid_t pid;   /* the child, once started */
+	int started; /* exec or shell accepted: only one per channel */
+	int reaped;  /* the child was waited for; status is valid */
+	int status;  /* wait status */
+	int forced;  /* running the forced command */
+	int hangup;  /* SIGHUP already sent */
+};
+
+static struct chan_session *
+sess(struct channel *c)
+{
+	return c->priv;
+}
+
+static int
+session_open(
+    struct conn *conn, struct channel *c, struct buf *m, uint32_t *reason)
+{
+	struct chan_session *s;
+	int r;
+
+	if ((r = buf_end(m)) != 0)
+		return r;
+	if (conn->no_more_sessions) {
+		logit("Refusing session channel: no-more-sessions was sent");
+		*reason = SSH2_OPEN_ADMINISTRATIVELY_PROHIBITED;
+		return 0;
+	}
+	if (conn->nsessions >= conn->max_sessions) {
+		logit(
+		    "session_new: too many sessions (%d)", conn->max_sessions);
+		*reason = SSH2_OPEN_ADMINISTRATIVELY_PROHIBITED;
+		return 0;
+	}
+	if ((s = calloc(1, sizeof(*s))) == NULL)
+		return ERR_ALLOC;
+	c->priv = s;
+	conn->nsessions++;
+	return 0;
+}
+
+/* SIGHUP the child's process group if the child still runs. */
+static void
+session_hangup(struct channel *c)
+{
+	struct chan_session *s = sess(c);
+
+	if (!s->started || s->reaped || s->hangup)
+		return;
+	s->hangup = 1;
+	debug("channel %u: sending SIGHUP to process group %ld", c->id,
+	    (long)s->pid);
+	if (killpg(s->pid, SIGHUP) == -1 && errno != ESRCH)
+		error_f(
+		    "killpg(%ld, SIGHUP): %s", (long)s->pid, strerror(errno));
+}
+
+static void
+session_peer_closed(struct conn *conn, struct channel *c)
+{
+	session_hangup(c);
+}
+
+static void
+session_free(struct conn *conn, struct channel *c)
+{
+	session_hangup(c);
+	free(c->priv);
+	c->priv = NULL;
+	conn->nsessions--;
+}
+
+static int
+session_close_ready(struct conn *conn, struct channel *c)
+{
+	return sess(c)->reaped;
+}
+
+/* exit-status or exit-signal, the last thing before CLOSE (s6.10). */
+static int
+session_before_close(struct conn *conn, struct channel *c)
+{
+	struct chan_session *s = sess(c);
+	struct buf *m;
+	int r;
+
+	if (WIFEXITED(s->status)) {
+		debug("channel %u: exit-status %d", c->id,
+		    WEXITSTATUS(s->status));
+		if ((r = channel_request_begin(conn, c, "exit-status", &m)) !=
+		        0 ||
+		    (r = buf_put_u32(m, (uint32_t)WEXITSTATUS(s->status))) != 0)
+			return r;
+	} else if (WIFSIGNALED(s->status)) {
+		debug("channel %u: exit-signal %s", c->id,
+		    signal_to_name(WTERMSIG(s->status)));
+		if ((r = channel_request_begin(conn, c, "exit-signal", &m)) !=
+		        0 ||
+		    (r = buf_put_cstring(
+		         m, signal_to_name(WTERMSIG(s->status)))) != 0 ||
+		    (r = buf_put_bool(m, WCOREDUMP(s->status))) != 0 ||
+		    (r = buf_put_cstring(m, "")) != 0 ||
+		    (r = buf_put_cstring(m, "")) != 0)
+			return r;
+	} else
+		return 0;
+	return transport_packet_send(conn->t);
+}
+
+void
+channel_session_reaped(struct conn *conn, pid_t pid, int status)
+{
+	struct channel *c;
+	struct chan_session *s;
+	uint32_t id;
+
+	for (id = 0; id < conn->nslots; id++) {
+		if ((c = conn->chans[id]) == NULL ||
+		    c->type != &channel_type_session)
+			continue;
+		s = sess(c);
+		if (!s->started || s->reaped || s->pid != pid)
+			continue;
+		debug("channel %u: child %ld exited", c->id, (long)pid);
+		s->reaped = 1;
+		s->status = status;
+		/* As OpenSSH: the child's stdin goes when it does. */
+		channel_write_done(c);
+		return;
+	}
+	debug_f("child %ld was not a session's", (long)pid);
+}
+
+/* exec, shell: start the (forced) command once. */
+static int
+session_start(
+    struct conn *conn, struct channel *c, const char *command, int *ok)
+{
+	struct session_ctx *ctx = conn->ctx;
+	struct chan_session *s = sess(c);
+	const char *run = command, *original = NULL;
+	char what[1024], safe[960];
+	int r, in, out, err;
+	pid_t pid;
+
+	if (s->started) {
+		debug("channel %u: session already started", c->id);
+		return 0;
+	}
+	if (ctx->forced_command != NULL) {
+		original = command;
+		run = ctx->forced_command;
+		s->forced = 1;
+		sanitise(safe, sizeof(safe), run);
+		snprintf(what, sizeof(what), "forced-command '%.900s'", safe);
+	} else
+		snprintf(what, sizeof(what), "%s",
+		    command == NULL ? "shell" : "command");
+	verbose("Starting session: %s for %s from %s port %d id %u", what,
+	    ctx->user, ctx->client_addr, ctx->client_port, c->id);
+	if ((r = session_exec_spawn(
+	         ctx, run, original, &pid, &in, &out, &err)) != 0) {
+		error(
+		    "channel %u: cannot start session: %s", c->id, err_str(r));
+		return r == ERR_ALLOC ? r : 0;
+	}
+	s->pid = pid;
+	s->started = 1;
+	channel_attach_fds(c, out, in, err);
+	*ok = 1;
+	return 0;
+}
+
+static int
+req_exec(struct conn *conn, struct channel *c, struct buf *m, int *ok)
+{
+	char *command = NULL;
+	int r;
+
+	if ((r = buf_get_cstring(m, &command, NULL)) != 0 ||
+	    (r = buf_end(m)) != 0)
+		goto out;
+	r = session_start(conn, c, command, ok);
+out:
+	free(command);
+	return r;
+}
+
+static int
+req_shell(struct conn *conn, struct channel *c, struct buf *m, int *ok)
+{
+	int r;
+
+	if ((r = buf_end(m)) != 0)
+		return r;
+	return session_start(conn, c, NULL, ok);
+}
+
+/* env: decoded, then refused until AcceptEnv exists. */
+static int
+req_env(struct conn *conn, struct channel *c, struct buf *m, int *ok)
+{
+	char *name = NULL, safe[128];
+	int r;
+
+	if ((r = buf_get_cstring(m, &name, NULL)) != 0 ||
+	    (r = buf_skip_string(m)) != 0 || (r = buf_end(m)) != 0)
+		goto out;
+	sanitise(safe, sizeof(safe), name);
+	debug2("Ignoring env request %s: disallowed name", safe);
+out:
+	free(name);
+	return r;
+}
+
+static int
+req_signal(struct conn *conn, struct channel *c, struct buf *m, int *ok)
+{
+	struct chan_session *s = sess(c);
+	char *name = NULL, safe[64];
+	int r, sig;
+
+	if ((r = buf_get_cstring(m, &name, NULL)) != 0 || (r = buf_end(m)) != 0)
+		goto out;
+	sanitise(safe, sizeof(safe), name);
+	if ((sig = signal_from_name(name)) == 0) {
+		error_f("unsupported signal \"%s\"", safe);
+		goto out;
+	}
+	if (!s->started || s->reaped) {
+		error_f("no child for session %u", c->id);
+		goto out;
+	}
+	if (s->forced) {
+		error_f("refusing to send signal %s to forced-command session",
+		    safe);
+		goto out;
+	}
+	debug_f("signal %s, killpg(%ld, %d)", safe, (long)s->pid, sig);
+	if (killpg(s->pid, sig) == -1) {
+		error_f(
+		    "killpg(%ld, %d): %s", (long)s->pid, sig, strerror(errno));
+		goto out;
+	}
+	*ok = 1;
+out:
+	free(name);
+	return r;
+}
+
+/* Requests decoded strictly but refused until their features exist. */
+
+static int
+req_pty(struct conn *conn, struct channel *c, struct buf *m, int *ok)
+{
+	int r;
+
+	if ((r = buf_skip_string(m)) != 0 || /* TERM */
+	    (r = buf_get_u32(m, NULL)) != 0 ||
+	    (r = buf_get_u32(m, NULL)) != 0 ||
+	    (r = buf_get_u32(m, NULL)) != 0 ||
+	    (r = buf_get_u32(m, NULL)) != 0 ||
+	    (r = buf_skip_string(m)) != 0 || /* modes */
+	    (r = buf_end(m)) != 0)
+		return r;
+	debug("channel %u: pty-req refused: no pty support yet", c->id);
+	return 0;
+}
+
+static int
+req_window_change(struct conn *conn, struct channel *c, struct buf *m, int *ok)
+{
+	int r;
+
+	if ((r = buf_get_u32(m, NULL)) != 0 ||
+	    (r = buf_get_u32(m, NULL)) != 0 ||
+	    (r = buf_get_u32(m, NULL)) != 0 ||
+	    (r = buf_get_u32(m, NULL)) != 0 || (r = buf_end(m)) != 0)
+		return r;
+	return 0;
+}
+
+static int
+req_x11(struct conn *conn, struct channel *c, struct buf *m, int *ok)
+{
+	int r;
+
+	if ((r = buf_get_bool(m, NULL)) != 0 || /* single connection */
+	    (r = buf_skip_string(m)) != 0 ||    /* auth protocol */
+	    (r = buf_skip_string(m)) != 0 ||    /* auth cookie */
+	    (r = buf_get_u32(m, NULL)) != 0 ||  /* screen */
+	    (r = buf_end(m)) != 0)
+		return r;
+	debug("channel %u: X11 forwarding refused", c->id);
+	return 0;
+}
+
+static int
+req_agent(struct conn *conn, struct channel *c, struct buf *m, int *ok)
+{
+	int r;
+
+	if ((r = buf_end(m)) != 0)
+		return r;
+	debug("channel %u: agent forwarding refused", c->id);
+	return 0;
+}
+
+static int
+req_subsystem(struct conn *conn, struct channel *c, struct buf *m, int *ok)
+{
+	char *name = NULL, safe[128];
+	int r;
+
+	if ((r = buf_get_cstring(m, &name, NULL)) != 0 || (r = buf_end(m)) != 0)
+		goto out;
+	sanitise(safe, sizeof(safe), name);
+	logit("subsystem request for %.100s by user %s failed, subsystem not "
+	      "found",
+	    safe, conn->ctx->user);
+out:
+	free(name);
+	return r;
+}
+
+static int
+req_break(struct conn *conn, struct channel *c, struct buf *m, int *ok)
+{
+	int r;
+
+	if ((r = buf_get_u32(m, NULL)) != 0 || (r = buf_end(m)) != 0)
+		return r;
+	return 0;
+}
+
+static const struct channel_req session_reqs[] = {
+    {"exec", req_exec},
+    {"shell", req_shell},
+    {"env", req_env},
+    {"signal", req_signal},
+    {"pty-req", req_pty},
+    {"window-change", req_window_change},
+    {"x11-req", req_x11},
+    {"auth-agent-req@openssh.com", req_agent},
+    {"subsystem", req_subsystem},
+    {"break", req_break},
+    {NULL, NULL},
+};
+
+const struct channel_type channel_type_session = {
+    .name = "session",
+    .reqs = session_reqs,
+    .open = session_open,
+    .close_ready = session_close_ready,
+    .before_close = session_before_close,
+    .peer_closed = session_peer_closed,
+    .free = session_free,
+};

@@ -1,0 +1,156 @@
+/*
+ * postern-session: runs as the authenticated user from its first
+ * instruction. Receives the transport state from the monitor, then serves
+ * the connection protocol. It never sees a host private key: rekey
+ * signatures are asked of the monitor.
+ */
+#include <sys/prctl.h>
+
+#include <errno.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "crypto.h"
+#include "err.h"
+#include "ipc.h"
+#include "log.h"
+#include "session.h"
+#include "transport.h"
+
+#define SESSION_SOCK_FD 3
+#define SESSION_IPC_FD 4
+#define MAX_HOSTKEYS 16
+
+static int
+sign_via_monitor(void *ctx, const char *alg, const uint8_t *hash,
+    size_t hashlen, struct buf *sig)
+{
+	struct buf *b;
+	uint8_t type;
+	int r;
+
+	if ((b = buf_new(IPC_MAX_MESSAGE)) == NULL)
+		return ERR_ALLOC;
+	if ((r = buf_put_cstring(b, alg)) != 0 ||
+	    (r = buf_put_string(b, hash, hashlen)) != 0 ||
+	    (r = ipc_send(SESSION_IPC_FD, IPC_SESSION_SIGN_REQ, b, -1)) != 0 ||
+	    (r = ipc_recv(SESSION_IPC_FD, &type, b, NULL, IPC_MAX_MESSAGE)) !=
+	        0)
+		goto out;
+	if (type != IPC_SESSION_SIGN_REPLY) {
+		r = ERR_PROTOCOL;
+		goto out;
+	}
+	if ((r = buf_get_stringb(b, sig)) != 0 || (r = buf_end(b)) != 0)
+		goto out;
+out:
+	buf_free(b);
+	return r;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct buf *b, *state;
+	struct transport_params tp;
+	struct transport_hostkey hks[MAX_HOSTKEYS];
+	struct session_ctx ctx;
+	struct transport *t = NULL;
+	struct passwd *pw;
+	char *user = NULL, *caddr = NULL, *saddr = NULL, *forced = NULL;
+	char *version = NULL, *kex = NULL, *hkalgs = NULL, *ciphers = NULL;
+	char *macs = NULL;
+	uint32_t cport, sport, maxsess, level, facility, to_stderr, nhk, i;
+	uint8_t type;
+	int r;
+
+	signal(SIGPIPE, SIG_IGN);
+	/* Session keys live here: keep them out of core dumps. */
+	prctl(PR_SET_DUMPABLE, 0);
+	log_init("sshd", LL_INFO, 0, 0);
+	b = buf_new_secret(IPC_MAX_MESSAGE);
+	state = buf_new_secret(IPC_MAX_MESSAGE);
+	if (b == NULL || state == NULL)
+		fatal("out of memory");
+	if ((r = ipc_recv(SESSION_IPC_FD, &type, b, NULL, IPC_MAX_MESSAGE)) !=
+	        0 ||
+	    type != IPC_SESSION_INIT)
+		fatal("session: no init message from monitor");
+	if ((r = buf_get_stringb(b, state)) != 0 ||
+	    (r = buf_get_cstring(b, &user, NULL)) != 0 ||
+	    (r = buf_get_cstring(b, &caddr, NULL)) != 0 ||
+	    (r = buf_get_u32(b, &cport)) != 0 ||
+	    (r = buf_get_cstring(b, &saddr, NULL)) != 0 ||
+	    (r = buf_get_u32(b, &sport)) != 0 ||
+	    (r = buf_get_cstring(b, &forced, NULL)) != 0 ||
+	    (r = buf_get_u32(b, &maxsess)) != 0 ||
+	    (r = buf_get_u32(b, &level)) != 0 ||
+	    (r = buf_get_u32(b, &facility)) != 0 ||
+	    (r = buf_get_u32(b, &to_stderr)) != 0 ||
+	    (r = buf_get_cstring(b, &version, NULL)) != 0 ||
+	    (r = buf_get_cstring(b, &kex, NULL)) != 0 ||
+	    (r = buf_get_cstring(b, &hkalgs, NULL)) != 0 ||
+	    (r = buf_get_cstring(b, &ciphers, NULL)) != 0 ||
+	    (r = buf_get_cstring(b, &macs, NULL)) != 0 ||
+	    (r = buf_get_u32(b, &nhk)) != 0)
+		fatal("session: bad init message: %s", err_str(r));
+	if (nhk == 0 || nhk > MAX_HOSTKEYS)
+		fatal("session: bad init message: host keys");
+	memset(hks, 0, sizeof(hks));
+	for (i = 0; i < nhk; i++) {
+		uint8_t *blob;
+		size_t len;
+		char *alg;
+
+		if ((r = buf_get_cstring(b, &alg, NULL)) != 0 ||
+		    (r = buf_get_string(b, &blob, &len)) != 0)
+			fatal("session: bad init message: %s", err_str(r));
+		hks[i].alg = alg;
+		hks[i].blob = blob;
+		hks[i].bloblen = len;
+	}
+	if (buf_end(b) != 0)
+		fatal("session: bad init message: trailing data");
+	log_init("sshd", (enum log_level)level, (int)facility, (int)to_stderr);
+	crypto_init();
+	if ((pw = getpwnam(user)) == NULL || pw->pw_uid != getuid())
+		fatal("session: user %s is not who we run as", user);
+
+	memset(&tp, 0, sizeof(tp));
+	tp.version = version;
+	tp.kex_algs = kex;
+	tp.hostkey_algs = hkalgs;
+	tp.ciphers = ciphers;
+	tp.macs = macs;
+	tp.hostkeys = hks;
+	tp.nhostkeys = nhk;
+	tp.sign = sign_via_monitor;
+	tp.peer_addr = caddr;
+	tp.peer_port = (int)cport;
+	if ((r = transport_import(SESSION_SOCK_FD, state, &tp, &t)) != 0)
+		fatal("session: cannot import transport state: %s", err_str(r));
+	buf_free(state);
+	buf_free(b);
+
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.t = t;
+	ctx.monitor_fd = SESSION_IPC_FD;
+	ctx.user = pw->pw_name;
+	ctx.uid = pw->pw_uid;
+	ctx.gid = pw->pw_gid;
+	ctx.home = pw->pw_dir;
+	ctx.shell = pw->pw_shell;
+	ctx.forced_command = forced[0] != '\0' ? forced : NULL;
+	ctx.client_addr = caddr;
+	ctx.client_port = (int)cport;
+	ctx.server_addr = saddr;
+	ctx.server_port = (int)sport;
+	ctx.max_sessions = (int)maxsess;
+	r = session_run(&ctx);
+	transport_free(t);
+	return r == 0 ? 0 : 1;
+}

@@ -1,0 +1,34 @@
+/*
+ * session.h: the connection protocol (RFC 4254) as run by postern-session,
+ * already running as the authenticated user.
+ */
+#ifndef POSTERN_SESSION_H
+#define POSTERN_SESSION_H
+
+#include <sys/types.h>
+
+struct transport;
+
+struct session_ctx {
+	struct transport *t;
+	int monitor_fd;	       /* IPC to the monitor (unused for now) */
+	const char *user;      /* authenticated user name */
+	uid_t uid;
+	gid_t gid;
+	const char *home;      /* pw_dir */
+	const char *shell;     /* pw_shell ("" means /bin/sh) */
+	const char *forced_command; /* NULL unless forced by policy */
+	const char *client_addr;
+	int client_port;
+	const char *server_addr;
+	int server_port;
+	int max_sessions;      /* 0 = default 10 */
+};
+
+/*
+ * session_run: serve channels until the client disconnects or the
+ * connection fails. Returns 0 on an orderly end, an ERR_* code otherwise.
+ */
+int session_run(struct session_ctx *ctx);
+
+#endif

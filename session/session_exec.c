@@ -1,0 +1,285 @@
+/*
+ * session_exec.c: start a session's command or login shell in a child with
+ * a clean environment, default signal handling and only its three pipes.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "err.h"
+#include "log.h"
+#include "session.h"
+#include "session_exec.h"
+
+#define EXEC_ENV_MAX 16
+#define EXEC_SHELL_DEFAULT "/bin/sh"
+#define EXEC_PATH_USER "/usr/local/bin:/usr/bin:/bin:/usr/games"
+#define EXEC_PATH_ROOT                                                         \
+	"/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+#define EXEC_MAILDIR "/var/mail"
+/* Room for the child's output to pile up between two of our reads. */
+#define EXEC_PIPE_SIZE (256 * 1024)
+
+/* The signal names of RFC 4254 s6.10. */
+static const struct {
+	const char *name;
+	int sig;
+} signal_names[] = {
+    {"ABRT", SIGABRT},
+    {"ALRM", SIGALRM},
+    {"FPE", SIGFPE},
+    {"HUP", SIGHUP},
+    {"ILL", SIGILL},
+    {"INT", SIGINT},
+    {"KILL", SIGKILL},
+    {"PIPE", SIGPIPE},
+    {"QUIT", SIGQUIT},
+    {"SEGV", SIGSEGV},
+    {"TERM", SIGTERM},
+    {"USR1", SIGUSR1},
+    {"USR2", SIGUSR2},
+};
+
+int
+signal_from_name(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(signal_names) / sizeof(signal_names[0]); i++) {
+		if (strcmp(signal_names[i].name, name) == 0)
+			return signal_names[i].sig;
+	}
+	return 0;
+}
+
+const char *
+signal_to_name(int sig)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(signal_names) / sizeof(signal_names[0]); i++) {
+		if (signal_names[i].sig == sig)
+			return signal_names[i].name;
+	}
+	return "SIG@openssh.com";
+}
+
+static const char *
+nonnull(const char *s, const char *dflt)
+{
+	return s != NULL && *s != '\0' ? s : dflt;
+}
+
+static int
+env_add(char **env, size_t *n, const char *name, const char *value)
+{
+	if (*n + 1 >= EXEC_ENV_MAX)
+		return ERR_INTERNAL;
+	if (asprintf(&env[*n], "%s=%s", name, value) == -1) {
+		env[*n] = NULL;
+		return ERR_ALLOC;
+	}
+	env[++*n] = NULL;
+	return 0;
+}
+
+static void
+strv_free(char **v)
+{
+	size_t i;
+
+	for (i = 0; v[i] != NULL; i++)
+		free(v[i]);
+}
+
+/* The environment OpenSSH gives a session without PAM or a pty. */
+static int
+env_build(const struct session_ctx *ctx, const char *shell,
+    const char *original, char **env)
+{
+	char mail[512], client[256], connection[512];
+	const char *caddr = nonnull(ctx->client_addr, "UNKNOWN");
+	const char *saddr = nonnull(ctx->server_addr, "UNKNOWN");
+	size_t n = 0;
+	int r;
+
+	env[0] = NULL;
+	snprintf(mail, sizeof(mail), "%s/%s", EXEC_MAILDIR, ctx->user);
+	snprintf(client, sizeof(client), "%s %d %d", caddr, ctx->client_port,
+	    ctx->server_port);
+	snprintf(connection, sizeof(connection), "%s %d %s %d", caddr,
+	    ctx->client_port, saddr, ctx->server_port);
+	if ((r = env_add(env, &n, "USER", ctx->user)) != 0 ||
+	    (r = env_add(env, &n, "LOGNAME", ctx->user)) != 0 ||
+	    (r = env_add(env, &n, "HOME", nonnull(ctx->home, "/"))) != 0 ||
+	    (r = env_add(env, &n, "PATH",
+	         ctx->uid == 0 ? EXEC_PATH_ROOT : EXEC_PATH_USER)) != 0 ||
+	    (r = env_add(env, &n, "MAIL", mail)) != 0 ||
+	    (r = env_add(env, &n, "SHELL", shell)) != 0)
+		return r;
+	if (getenv("TZ") != NULL &&
+	    (r = env_add(env, &n, "TZ", getenv("TZ"))) != 0)
+		return r;
+	if ((r = env_add(env, &n, "SSH_CLIENT", client)) != 0 ||
+	    (r = env_add(env, &n, "SSH_CONNECTION", connection)) != 0)
+		return r;
+	if (original != NULL &&
+	    (r = env_add(env, &n, "SSH_ORIGINAL_COMMAND", original)) != 0)
+		return r;
+	return 0;
+}
+
+/* printf to the child's stderr (the session's stderr pipe). */
+static void __attribute__((format(printf, 1, 2)))
+child_say(const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		(void)!write(STDERR_FILENO, msg,
+		    (size_t)n < sizeof(msg) ? (size_t)n : sizeof(msg) - 1);
+}
+
+static void
+child_close_from(int lowfd)
+{
+	long max, fd;
+
+	if (close_range((unsigned)lowfd, ~0U, 0) == 0)
+		return;
+	/* Kernels before 5.9: close them one by one. */
+	if ((max = sysconf(_SC_OPEN_MAX)) < 0 || max > 1024 * 1024)
+		max = 1024 * 1024;
+	for (fd = lowfd; fd < max; fd++)
+		(void)close((int)fd);
+}
+
+/* In the child: never returns. */
+static void __attribute__((noreturn)) child_exec(const struct session_ctx *ctx,
+    const char *shell, char **argv, char **env, int in, int out, int err)
+{
+	struct sigaction sa;
+	sigset_t none;
+	const char *home = nonnull(ctx->home, "/");
+	int sig, fds[3];
+
+	/* Our handlers and ignores are no business of the user's programs. */
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = SIG_DFL;
+	sigemptyset(&sa.sa_mask);
+	for (sig = 1; sig < NSIG; sig++)
+		(void)sigaction(sig, &sa, NULL);
+	sigemptyset(&none);
+	(void)sigprocmask(SIG_SETMASK, &none, NULL);
+	(void)setsid();
+
+	/* Lift the pipe ends above 2 first so dup2 cannot clobber one. */
+	if ((fds[0] = fcntl(in, F_DUPFD, 3)) == -1 ||
+	    (fds[1] = fcntl(out, F_DUPFD, 3)) == -1 ||
+	    (fds[2] = fcntl(err, F_DUPFD, 3)) == -1)
+		_exit(1);
+	if (dup2(fds[0], STDIN_FILENO) == -1 ||
+	    dup2(fds[1], STDOUT_FILENO) == -1 ||
+	    dup2(fds[2], STDERR_FILENO) == -1)
+		_exit(1);
+	child_close_from(3);
+
+	if (chdir(home) == -1) {
+		child_say("Could not chdir to home directory %s: %s\n", home,
+		    strerror(errno));
+		(void)!chdir("/");
+	}
+	execve(shell, argv, env);
+	child_say("%s: %s\n", shell, strerror(errno));
+	_exit(1);
+}
+
+static void
+close_pair(int p[2])
+{
+	if (p[0] >= 0)
+		close(p[0]);
+	if (p[1] >= 0)
+		close(p[1]);
+	p[0] = p[1] = -1;
+}
+
+int
+session_exec_spawn(const struct session_ctx *ctx, const char *command,
+    const char *original, pid_t *pidp, int *infd, int *outfd, int *errfd)
+{
+	const char *shell = nonnull(ctx->shell, EXEC_SHELL_DEFAULT);
+	const char *base;
+	char *env[EXEC_ENV_MAX], *argv0 = NULL, *argv[4];
+	int pin[2] = {-1, -1}, pout[2] = {-1, -1}, perr[2] = {-1, -1};
+	pid_t pid;
+	int r;
+
+	*pidp = -1;
+	*infd = *outfd = *errfd = -1;
+	env[0] = NULL;
+	base = strrchr(shell, '/') != NULL ? strrchr(shell, '/') + 1 : shell;
+	if (asprintf(&argv0, "%s%s", command == NULL ? "-" : "", base) == -1) {
+		argv0 = NULL;
+		r = ERR_ALLOC;
+		goto out;
+	}
+	argv[0] = argv0;
+	if (command != NULL) {
+		argv[1] = "-c";
+		argv[2] = (char *)command;
+		argv[3] = NULL;
+	} else
+		argv[1] = NULL;
+	if ((r = env_build(ctx, shell, original, env)) != 0)
+		goto out;
+
+	if (pipe2(pin, O_CLOEXEC) == -1 || pipe2(pout, O_CLOEXEC) == -1 ||
+	    pipe2(perr, O_CLOEXEC) == -1) {
+		error_f("pipe: %s", strerror(errno));
+		r = ERR_SYSTEM;
+		goto out;
+	}
+	(void)fcntl(pout[0], F_SETPIPE_SZ, EXEC_PIPE_SIZE);
+	if (fcntl(pin[1], F_SETFL, O_NONBLOCK) == -1 ||
+	    fcntl(pout[0], F_SETFL, O_NONBLOCK) == -1 ||
+	    fcntl(perr[0], F_SETFL, O_NONBLOCK) == -1) {
+		error_f("fcntl: %s", strerror(errno));
+		r = ERR_SYSTEM;
+		goto out;
+	}
+	if ((pid = fork()) == -1) {
+		error_f("fork: %s", strerror(errno));
+		r = ERR_SYSTEM;
+		goto out;
+	}
+	if (pid == 0)
+		child_exec(ctx, shell, argv, env, pin[0], pout[1], perr[1]);
+
+	debug_f("child %ld: %s", (long)pid,
+	    command == NULL ? "login shell" : "command");
+	*pidp = pid;
+	*infd = pin[1];
+	*outfd = pout[0];
+	*errfd = perr[0];
+	pin[1] = pout[0] = perr[0] = -1;
+	r = 0;
+out:
+	close_pair(pin);
+	close_pair(pout);
+	close_pair(perr);
+	strv_free(env);
+	free(argv0);
+	return r;
+}

@@ -1,0 +1,25 @@
+/* session_exec.h: running a session's command or shell as a child process. */
+#ifndef POSTERN_SESSION_EXEC_H
+#define POSTERN_SESSION_EXEC_H
+
+#include <sys/types.h>
+
+struct session_ctx;
+
+/*
+ * session_exec_spawn: fork and exec the user's shell as `shell -c command`,
+ * or as a login shell when command is NULL. original is the client's own
+ * command when a forced command replaced it (exported as
+ * SSH_ORIGINAL_COMMAND), else NULL. On success *pidp is the child, which
+ * leads its own session and process group, and *infd, *outfd, *errfd are
+ * our non-blocking ends of its stdin, stdout and stderr pipes.
+ */
+int session_exec_spawn(const struct session_ctx *ctx, const char *command,
+    const char *original, pid_t *pidp, int *infd, int *outfd, int *errfd);
+
+/* signal_from_name: an RFC 4254 signal name ("TERM") as a number, or 0. */
+int signal_from_name(const char *name);
+/* signal_to_name: the RFC 4254 name of sig, "SIG@openssh.com" if none. */
+const char *signal_to_name(int sig);
+
+#endif

@@ -1,0 +1,351 @@
+/*
+ * session_run.c: postern-session's event loop: one poll() over the
+ * transport, a SIGCHLD self-pipe and every channel's fds; global requests
+ * and the dispatch of connection-protocol messages (RFC 4254).
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "err.h"
+#include "log.h"
+#include "transport.h"
+#include "session.h"
+#include "channel.h"
+
+/* How long the last output may take to drain when we return. */
+#define CONN_FLUSH_MS 5000
+
+/* Written by the SIGCHLD handler, read by the loop. */
+static int sigchld_pipe[2] = {-1, -1};
+
+static void
+sigchld_handler(int sig)
+{
+	int save_errno = errno;
+
+	(void)!write(sigchld_pipe[1], "", 1);
+	errno = save_errno;
+}
+
+int
+conn_pfd_add(struct conn *conn, int fd, short events)
+{
+	struct pollfd *n;
+	size_t cap;
+
+	if (conn->npfds == conn->pfds_cap) {
+		cap = conn->pfds_cap == 0 ? 16 : conn->pfds_cap * 2;
+		if ((n = reallocarray(conn->pfds, cap, sizeof(*n))) == NULL)
+			return ERR_ALLOC;
+		conn->pfds = n;
+		conn->pfds_cap = cap;
+	}
+	conn->pfds[conn->npfds].fd = fd;
+	conn->pfds[conn->npfds].events = events;
+	conn->pfds[conn->npfds].revents = 0;
+	return (int)conn->npfds++;
+}
+
+int
+conn_is_decode_error(int r)
+{
+	return r == ERR_SHORT || r == ERR_TRAILING || r == ERR_FORMAT ||
+	    r == ERR_STRING_NUL || r == ERR_TOO_BIG;
+}
+
+int
+conn_protocol_error(struct conn *conn, const char *fmt, ...)
+{
+	struct session_ctx *ctx = conn->ctx;
+	char msg[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	logit("Disconnecting user %s %s port %d: %s", ctx->user,
+	    ctx->client_addr, ctx->client_port, msg);
+	if (!conn->disconnected) {
+		conn->disconnected = 1;
+		transport_disconnect(
+		    conn->t, SSH2_DISCONNECT_PROTOCOL_ERROR, "%s", msg);
+	}
+	return ERR_PROTOCOL;
+}
+
+/* Global requests (RFC 4254 s4). */
+
+typedef int (*global_req_fn)(struct conn *conn, struct buf *m, int *ok);
+
+static int
+greq_no_more_sessions(struct conn *conn, struct buf *m, int *ok)
+{
+	int r;
+
+	if ((r = buf_end(m)) != 0)
+		return r;
+	debug("no-more-sessions@openssh.com: further sessions refused");
+	conn->no_more_sessions = 1;
+	*ok = 1;
+	return 0;
+}
+
+static const struct {
+	const char *name;
+	global_req_fn fn;
+} global_reqs[] = {
+    {"no-more-sessions@openssh.com", greq_no_more_sessions},
+    {NULL, NULL},
+};
+
+static int
+conn_input_global_request(struct conn *conn, struct buf *m)
+{
+	struct buf *reply;
+	char *name = NULL, safe[128];
+	size_t i;
+	int r, want_reply, ok = 0;
+
+	if ((r = buf_get_cstring(m, &name, NULL)) != 0 ||
+	    (r = buf_get_bool(m, &want_reply)) != 0)
+		goto out;
+	sanitise(safe, sizeof(safe), name);
+	debug("server_input_global_request: rtype %s want_reply %d", safe,
+	    want_reply);
+	for (i = 0; global_reqs[i].name != NULL; i++) {
+		if (strcmp(global_reqs[i].name, name) == 0)
+			break;
+	}
+	/* Unknown requests are refused without looking at their fields. */
+	if (global_reqs[i].name != NULL &&
+	    (r = global_reqs[i].fn(conn, m, &ok)) != 0)
+		goto out;
+	if (want_reply) {
+		if ((r = transport_packet_begin(conn->t,
+		         ok ? SSH2_MSG_REQUEST_SUCCESS
+		            : SSH2_MSG_REQUEST_FAILURE,
+		         &reply)) != 0 ||
+		    (r = transport_packet_send(conn->t)) != 0)
+			goto out;
+	}
+out:
+	free(name);
+	return r;
+}
+
+/* ping@openssh.com, in case the transport passes it up. */
+static int
+conn_input_ping(struct conn *conn, struct buf *m)
+{
+	const uint8_t *data;
+	struct buf *reply;
+	size_t len;
+	int r;
+
+	if ((r = buf_get_string_direct(m, &data, &len)) != 0 ||
+	    (r = buf_end(m)) != 0)
+		return r;
+	if ((r = transport_packet_begin(conn->t, SSH2_MSG_PONG, &reply)) != 0 ||
+	    (r = buf_put_string(reply, data, len)) != 0)
+		return r;
+	return transport_packet_send(conn->t);
+}
+
+static int
+conn_dispatch(struct conn *conn, uint8_t type, struct buf *m)
+{
+	if (type >= SSH2_MSG_CHANNEL_OPEN && type <= SSH2_MSG_CHANNEL_FAILURE)
+		return channel_input(conn, type, m);
+	switch (type) {
+	case SSH2_MSG_GLOBAL_REQUEST:
+		return conn_input_global_request(conn, m);
+	case SSH2_MSG_PING:
+		return conn_input_ping(conn, m);
+	case SSH2_MSG_REQUEST_SUCCESS:
+	case SSH2_MSG_REQUEST_FAILURE:
+		/* We send no global requests. */
+		return conn_protocol_error(conn, "unexpected message %u", type);
+	}
+	if (type >= SSH2_MSG_USERAUTH_REQUEST &&
+	    type < SSH2_MSG_GLOBAL_REQUEST) {
+		/* RFC 4252 s5.1: userauth after success is ignored. */
+		debug(
+		    "ignoring userauth message %u after authentication", type);
+		return 0;
+	}
+	if (type >= SSH2_MSG_GLOBAL_REQUEST) {
+		debug("ignoring unknown message %u", type);
+		return 0;
+	}
+	return conn_protocol_error(conn, "unexpected message %u", type);
+}
+
+/* Read from the transport and handle every complete packet. */
+static int
+conn_input(struct conn *conn)
+{
+	struct buf *m;
+	uint8_t type;
+	int r, rr;
+
+	rr = transport_read(conn->t);
+	if (rr != 0 && rr != ERR_EOF)
+		return rr;
+	/* Packets read before an end-of-file are still handled. */
+	while ((r = transport_next_packet(conn->t, &type, &m)) == 0) {
+		if ((r = conn_dispatch(conn, type, m)) != 0) {
+			if (conn_is_decode_error(r))
+				r = conn_protocol_error(
+				    conn, "message %u: %s", type, err_str(r));
+			return r;
+		}
+	}
+	if (r != ERR_AGAIN)
+		return r;
+	return rr;
+}
+
+static void
+conn_reap(struct conn *conn)
+{
+	char drain[64];
+	pid_t pid;
+	int status;
+
+	while (read(sigchld_pipe[0], drain, sizeof(drain)) > 0)
+		;
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
+		channel_session_reaped(conn, pid, status);
+}
+
+static int
+conn_loop(struct conn *conn)
+{
+	struct transport *t = conn->t;
+	short tev;
+	int r, n;
+
+	for (;;) {
+		if ((r = channel_tick(conn)) != 0)
+			return r;
+		if (transport_output_pending(t) > 0 &&
+		    (r = transport_write(t)) != 0)
+			return r;
+		tev = POLLIN;
+		if (transport_output_pending(t) > 0)
+			tev |= POLLOUT;
+		conn->npfds = 0;
+		if ((r = conn_pfd_add(conn, transport_fd(t), tev)) < 0 ||
+		    (r = conn_pfd_add(conn, sigchld_pipe[0], POLLIN)) < 0 ||
+		    (r = channel_poll_prepare(conn)) < 0)
+			return r;
+		if ((n = poll(conn->pfds, conn->npfds, -1)) == -1) {
+			if (errno == EINTR)
+				continue;
+			error_f("poll: %s", strerror(errno));
+			return ERR_SYSTEM;
+		}
+		if (conn->pfds[1].revents != 0)
+			conn_reap(conn);
+		if ((conn->pfds[0].revents & (POLLIN | POLLHUP | POLLERR)) &&
+		    (r = conn_input(conn)) != 0)
+			return r;
+		if ((conn->pfds[0].revents & POLLOUT) &&
+		    (r = transport_write(t)) != 0)
+			return r;
+		if ((r = channel_poll_handle(conn)) != 0)
+			return r;
+	}
+}
+
+/* Best effort: let queued output (a DISCONNECT, the last CLOSE) leave. */
+static void
+conn_flush(struct conn *conn)
+{
+	struct pollfd pfd;
+	int n;
+
+	pfd.fd = transport_fd(conn->t);
+	pfd.events = POLLOUT;
+	while (transport_output_pending(conn->t) > 0) {
+		if (transport_write(conn->t) != 0)
+			return;
+		if (transport_output_pending(conn->t) == 0)
+			return;
+		n = poll(&pfd, 1, CONN_FLUSH_MS);
+		if (n == 0 || (n == -1 && errno != EINTR))
+			return;
+	}
+}
+
+int
+session_run(struct session_ctx *ctx)
+{
+	struct sigaction sa, old_chld, old_pipe;
+	struct conn conn;
+	int r, fl;
+
+	memset(&conn, 0, sizeof(conn));
+	conn.ctx = ctx;
+	conn.t = ctx->t;
+	conn.max_sessions = ctx->max_sessions > 0 ? ctx->max_sessions
+	                                          : CONN_MAX_SESSIONS_DEFAULT;
+
+	if (pipe2(sigchld_pipe, O_CLOEXEC | O_NONBLOCK) == -1) {
+		error_f("pipe: %s", strerror(errno));
+		return ERR_SYSTEM;
+	}
+	memset(&sa, 0, sizeof(sa));
+	sigemptyset(&sa.sa_mask);
+	sa.sa_handler = sigchld_handler;
+	sa.sa_flags = SA_RESTART | SA_NOCLDSTOP;
+	(void)sigaction(SIGCHLD, &sa, &old_chld);
+	/* A child that closed its stdin must give EPIPE, not kill us. */
+	sa.sa_handler = SIG_IGN;
+	sa.sa_flags = 0;
+	(void)sigaction(SIGPIPE, &sa, &old_pipe);
+	if ((fl = fcntl(transport_fd(ctx->t), F_GETFL)) != -1 &&
+	    !(fl & O_NONBLOCK))
+		(void)fcntl(transport_fd(ctx->t), F_SETFL, fl | O_NONBLOCK);
+	/* Children that exited before the handler was in place. */
+	conn_reap(&conn);
+
+	r = conn_loop(&conn);
+	switch (r) {
+	case 0:
+	case ERR_PROTOCOL: /* logged and disconnected already */
+		break;
+	case ERR_EOF:
+		verbose("Connection closed by user %s %s port %d", ctx->user,
+		    ctx->client_addr, ctx->client_port);
+		r = 0;
+		break;
+	case ERR_DISCONNECTED:
+		r = 0;
+		break;
+	default:
+		error("ssh_dispatch_run_fatal: Connection from user %s %s "
+		      "port %d: %s",
+		    ctx->user, ctx->client_addr, ctx->client_port, err_str(r));
+		break;
+	}
+	channel_free_all(&conn);
+	conn_flush(&conn);
+	free(conn.pfds);
+	(void)sigaction(SIGCHLD, &old_chld, NULL);
+	(void)sigaction(SIGPIPE, &old_pipe, NULL);
+	close(sigchld_pipe[0]);
+	close(sigchld_pipe[1]);
+	sigchld_pipe[0] = sigchld_pipe[1] = -1;
+	return r;
+}

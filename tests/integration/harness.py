@@ -1,0 +1,830 @@
+"""
+harness.py: fixtures for postern's integration tests.
+
+Every test gets a Context: its own temp dir, host key, sshd_config, free
+loopback port, server instance and test users, all removed afterwards.
+The real OpenSSH client (ssh, ssh-keygen) drives the server.
+
+Python 3 standard library only; must run as root (useradd, /proc/PID/mem).
+"""
+
+import base64
+import errno
+import hashlib
+import os
+import pwd
+import grp
+import re
+import secrets
+import shutil
+import signal
+import socket
+import struct
+import subprocess
+import tempfile
+import threading
+import time
+import traceback
+
+# ---------------------------------------------------------------------------
+# Failures and small helpers
+
+
+class TestFailure(AssertionError):
+    """A test assertion failed; the message is printed as the diagnostic."""
+
+
+def check(cond, msg):
+    if not cond:
+        raise TestFailure(msg)
+
+
+def fail(msg):
+    raise TestFailure(msg)
+
+
+def timeout(seconds):
+    """Decorator: per-test timeout in seconds (default 60)."""
+    def deco(fn):
+        fn.timeout = seconds
+        return fn
+    return deco
+
+
+def poll_until(pred, timeout_s, interval=0.02):
+    """Call pred() until it returns a truthy value or timeout_s passes.
+    Returns the last value of pred()."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        v = pred()
+        if v or time.monotonic() >= deadline:
+            return v
+        time.sleep(interval)
+        interval = min(interval * 1.5, 0.2)
+
+
+def tail(text, n=40):
+    lines = text.splitlines()
+    return lines[-n:]
+
+
+def read_text(path):
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+    except OSError as e:
+        return "<cannot read %s: %s>" % (path, e)
+    # OpenSSH ends stderr log lines with "\r\n".
+    return data.decode("utf-8", "replace").replace("\r\n", "\n")
+
+
+_users_lock = threading.Lock()   # useradd/userdel lock /etc/passwd
+_ports_lock = threading.Lock()
+_ports_used = set()
+
+
+def free_port():
+    """A free TCP port on 127.0.0.1 (bind to 0, read it, close); never the
+    same port twice in one suite run."""
+    for _ in range(100):
+        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        try:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        finally:
+            s.close()
+        with _ports_lock:
+            if port not in _ports_used:
+                _ports_used.add(port)
+                return port
+    raise TestFailure("could not find a free port")
+
+
+def port_listening(port):
+    """True if some socket LISTENs on 127.0.0.1:port or 0.0.0.0:port
+    (read from /proc/net/tcp so that probing does not open a connection
+    the server would log)."""
+    want = {"0100007F:%04X" % port, "00000000:%04X" % port}
+    try:
+        with open("/proc/net/tcp") as f:
+            next(f)
+            for line in f:
+                fields = line.split()
+                if fields[1] in want and fields[3] == "0A":
+                    return True
+    except OSError:
+        pass
+    return False
+
+
+def run(argv, timeout_s=30, check_rc=True, **kw):
+    """subprocess.run with a timeout; raises TestFailure with output on a
+    non-zero exit when check_rc."""
+    try:
+        p = subprocess.run(argv, stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, timeout=timeout_s, **kw)
+    except subprocess.TimeoutExpired:
+        raise TestFailure("command timed out after %ss: %s" % (timeout_s, argv))
+    except OSError as e:
+        raise TestFailure("cannot run %s: %s" % (argv, e))
+    if check_rc and p.returncode != 0:
+        raise TestFailure("command failed (exit %d): %s\n%s%s" % (
+            p.returncode, " ".join(argv),
+            p.stdout.decode(errors="replace"),
+            p.stderr.decode(errors="replace")))
+    return p
+
+
+# ---------------------------------------------------------------------------
+# Suite-wide setup
+
+
+class Suite:
+    """Once-per-run state: privsep user, runtime dirs, shared big files."""
+
+    def __init__(self, server, keep=False):
+        self.server = os.path.abspath(server)
+        self.keep = keep
+        self.dir = tempfile.mkdtemp(prefix="postern-suite-", dir="/tmp")
+        os.chmod(self.dir, 0o755)
+        self._lock = threading.Lock()
+        self._random = None
+
+    def setup(self):
+        if os.geteuid() != 0:
+            raise SystemExit("tests/integration/run.py must run as root")
+        for tool in ("ssh", "ssh-keygen", "useradd", "userdel"):
+            if shutil.which(tool) is None:
+                raise SystemExit("missing tool: %s" % tool)
+        with _users_lock:
+            try:
+                pwd.getpwnam("postern")
+            except KeyError:
+                run(["useradd", "--system", "--no-create-home",
+                     "--home-dir", "/nonexistent",
+                     "--shell", "/usr/sbin/nologin", "postern"])
+        # Empty privilege-separation (chroot) directories, as packaging
+        # creates them: /run/postern for postern, /run/sshd for OpenSSH.
+        for d in ("/run/postern", "/run/sshd"):
+            os.makedirs(d, mode=0o755, exist_ok=True)
+
+    def random_file(self, size=100 * 1024 * 1024):
+        """(path, sha256 hex) of a file of random bytes, made once."""
+        with self._lock:
+            if self._random is None:
+                path = os.path.join(self.dir, "random.bin")
+                h = hashlib.sha256()
+                chunk = 1 << 20
+                with open(path, "wb") as f:
+                    left = size
+                    while left > 0:
+                        b = os.urandom(min(chunk, left))
+                        h.update(b)
+                        f.write(b)
+                        left -= len(b)
+                self._random = (path, h.hexdigest(), size)
+            return self._random
+
+    def cleanup(self):
+        if not self.keep:
+            shutil.rmtree(self.dir, ignore_errors=True)
+
+
+# ---------------------------------------------------------------------------
+# Host keys and memory scanning
+
+
+def _ssh_string(buf, off):
+    if off + 4 > len(buf):
+        raise ValueError("truncated string length at %d" % off)
+    (n,) = struct.unpack(">I", buf[off:off + 4])
+    off += 4
+    if off + n > len(buf):
+        raise ValueError("truncated string at %d" % off)
+    return buf[off:off + n], off + n
+
+
+def parse_ed25519_private(path):
+    """Parse an unencrypted openssh-key-v1 ed25519 private key file (see
+    OpenSSH PROTOCOL.key). Returns dict(seed=32 bytes, pub=32 bytes,
+    body_lines=[base64 lines of the file])."""
+    with open(path) as f:
+        text = f.read()
+    lines = [l.strip() for l in text.splitlines()]
+    try:
+        b = lines.index("-----BEGIN OPENSSH PRIVATE KEY-----")
+        e = lines.index("-----END OPENSSH PRIVATE KEY-----")
+    except ValueError:
+        raise TestFailure("%s: not an OpenSSH private key file" % path)
+    body_lines = [l for l in lines[b + 1:e] if l]
+    blob = base64.b64decode("".join(body_lines))
+    magic = b"openssh-key-v1\0"
+    if not blob.startswith(magic):
+        raise TestFailure("%s: bad magic" % path)
+    off = len(magic)
+    cipher, off = _ssh_string(blob, off)
+    kdf, off = _ssh_string(blob, off)
+    _kdfopts, off = _ssh_string(blob, off)
+    (nkeys,) = struct.unpack(">I", blob[off:off + 4])
+    off += 4
+    if cipher != b"none" or kdf != b"none" or nkeys != 1:
+        raise TestFailure("%s: encrypted or multi-key file" % path)
+    _pubblob, off = _ssh_string(blob, off)
+    priv, off = _ssh_string(blob, off)
+    c1, c2 = struct.unpack(">II", priv[:8])
+    if c1 != c2:
+        raise TestFailure("%s: check ints differ" % path)
+    p = 8
+    ktype, p = _ssh_string(priv, p)
+    pub, p = _ssh_string(priv, p)
+    sk, p = _ssh_string(priv, p)
+    if ktype != b"ssh-ed25519" or len(pub) != 32 or len(sk) != 64:
+        raise TestFailure("%s: not an ed25519 key" % path)
+    if sk[32:] != pub:
+        raise TestFailure("%s: private key does not embed its public key"
+                          % path)
+    return {"seed": sk[:32], "pub": pub, "body_lines": body_lines}
+
+
+def scan_memory(pid, needles):
+    """Search every readable mapping of pid for each needle (bytes).
+    Returns (found: dict needle->list of (region, offset), bytes_scanned).
+    Raises TestFailure if the memory cannot be read at all."""
+    try:
+        with open("/proc/%d/maps" % pid) as f:
+            maps = f.read().splitlines()
+    except OSError as e:
+        raise TestFailure("cannot read /proc/%d/maps: %s" % (pid, e))
+    found = {n: [] for n in needles}
+    scanned = 0
+    maxlen = max(len(n) for n in needles)
+    try:
+        mem = open("/proc/%d/mem" % pid, "rb", buffering=0)
+    except OSError as e:
+        raise TestFailure("cannot open /proc/%d/mem: %s" % (pid, e))
+    with mem:
+        for line in maps:
+            fields = line.split(None, 5)
+            rng, perms = fields[0], fields[1]
+            name = fields[5] if len(fields) > 5 else ""
+            if "r" not in perms or name in ("[vvar]", "[vsyscall]",
+                                            "[vvar_vclock]"):
+                continue
+            start, end = (int(x, 16) for x in rng.split("-"))
+            pos = start
+            carry = b""
+            chunk = 1 << 20
+            while pos < end:
+                n = min(chunk, end - pos)
+                try:
+                    mem.seek(pos)
+                    data = mem.read(n)
+                except OSError:
+                    break
+                if not data:
+                    break
+                scanned += len(data)
+                buf = carry + data
+                for nd in needles:
+                    i = buf.find(nd)
+                    while i != -1:
+                        found[nd].append((line, pos - len(carry) + i - start))
+                        i = buf.find(nd, i + 1)
+                carry = buf[-(maxlen - 1):] if maxlen > 1 else b""
+                pos += len(data)
+    if scanned == 0:
+        raise TestFailure("read no memory at all from pid %d" % pid)
+    return found, scanned
+
+
+def memory_secret_needles(keyinfo):
+    """What must not appear in an unprivileged process: the raw 32-byte
+    seed, and the base64 lines of the private key file that encode private
+    material (their presence means the file was read)."""
+    needles = {keyinfo["seed"]: "ed25519 seed (32 raw bytes)"}
+    for i, l in enumerate(keyinfo["body_lines"][2:], start=2):
+        if len(l) >= 40:
+            needles[l.encode()] = "host key file base64 line %d" % i
+    return needles
+
+
+def assert_no_secrets(pid, keyinfo, what):
+    needles = memory_secret_needles(keyinfo)
+    found, scanned = scan_memory(pid, list(needles))
+    hits = []
+    for nd, where in found.items():
+        for region, off in where[:3]:
+            hits.append("%s at offset 0x%x of %s" % (needles[nd], off, region))
+    check(not hits, "%s (pid %d) memory contains the host private key:\n%s"
+          % (what, pid, "\n".join(hits)))
+    return scanned
+
+
+def memory_scan_self_test(keyinfo):
+    """Positive control: a helper process holding the seed in its heap must
+    be detected, or the scan proves nothing."""
+    p = subprocess.Popen(
+        ["python3", "-c",
+         "import sys\ns = bytes.fromhex(sys.argv[1])\n"
+         "print('ready', flush=True)\nsys.stdin.read()\n",
+         keyinfo["seed"].hex()],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    try:
+        p.stdout.readline()
+        found, _ = scan_memory(p.pid, [keyinfo["seed"]])
+        check(found[keyinfo["seed"]],
+              "memory scan self-test: seed not found in a process holding it")
+    finally:
+        p.stdin.close()
+        p.wait(10)
+
+
+# ---------------------------------------------------------------------------
+# Processes
+
+
+def proc_table():
+    """{pid: (ppid, comm)} from /proc/*/stat."""
+    table = {}
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % d, "rb") as f:
+                s = f.read().decode(errors="replace")
+        except OSError:
+            continue
+        r = s.rfind(")")
+        comm = s[s.find("(") + 1:r]
+        rest = s[r + 2:].split()
+        table[int(d)] = (int(rest[1]), comm)
+    return table
+
+
+def descendants(root_pid):
+    table = proc_table()
+    children = {}
+    for pid, (ppid, _c) in table.items():
+        children.setdefault(ppid, []).append(pid)
+    out, stack = [], [root_pid]
+    while stack:
+        p = stack.pop()
+        for c in children.get(p, []):
+            out.append(c)
+            stack.append(c)
+    return out
+
+
+def exe_of(pid):
+    try:
+        e = os.readlink("/proc/%d/exe" % pid)
+    except OSError as ex:
+        return "<%s>" % ex.strerror
+    if e.endswith(" (deleted)"):
+        e = e[:-len(" (deleted)")]
+    return e
+
+
+def describe_tree(root_pid):
+    return ["pid %d exe %s" % (p, exe_of(p)) for p in descendants(root_pid)]
+
+
+def find_descendant_by_exe(root_pid, basename, timeout_s=10, pred=None):
+    """Poll for a descendant of root_pid whose /proc/PID/exe basename is
+    basename (and pred(pid) if given). Returns pid or raises TestFailure
+    listing the descendants that were seen."""
+    def look():
+        for p in descendants(root_pid):
+            if os.path.basename(exe_of(p)) == basename and \
+                    (pred is None or pred(p)):
+                return p
+        return None
+    pid = poll_until(look, timeout_s)
+    if pid is None:
+        tree = describe_tree(root_pid)
+        fail("no process with exe basename %r found under server pid %d "
+             "within %ss; descendants:\n%s" % (
+                 basename, root_pid, timeout_s,
+                 "\n".join(tree) if tree else "(none)"))
+    return pid
+
+
+def proc_status(pid):
+    """/proc/PID/status as {field: value}."""
+    try:
+        with open("/proc/%d/status" % pid) as f:
+            text = f.read()
+    except OSError as e:
+        raise TestFailure("cannot read /proc/%d/status: %s" % (pid, e))
+    out = {}
+    for line in text.splitlines():
+        k, _, v = line.partition(":")
+        out[k] = v.strip()
+    return out
+
+
+# ---------------------------------------------------------------------------
+# Users
+
+
+class User:
+    def __init__(self, name, key_path):
+        pw = pwd.getpwnam(name)
+        self.name = name
+        self.uid = pw.pw_uid
+        self.gid = pw.pw_gid
+        self.home = pw.pw_dir
+        self.key = key_path            # private key, owned by root, in ctx dir
+        self.pubkey = key_path + ".pub"
+
+
+# ---------------------------------------------------------------------------
+# Client results
+
+
+class Result:
+    def __init__(self, argv, rc, stdout, stderr):
+        self.argv = argv
+        self.rc = rc
+        self.stdout = stdout
+        self.stderr = stderr
+
+    @property
+    def out(self):
+        return self.stdout.decode("utf-8", "replace")
+
+    @property
+    def err(self):
+        return self.stderr.decode("utf-8", "replace").replace("\r\n", "\n")
+
+    def __repr__(self):
+        return "<ssh rc=%s out=%r err=%r>" % (self.rc, self.stdout[:200],
+                                              self.err[-500:])
+
+
+# ---------------------------------------------------------------------------
+# Per-test context
+
+
+BASE_CONFIG = """Port {port}
+ListenAddress 127.0.0.1
+HostKey {dir}/host_ed25519
+PidFile {dir}/posternd.pid
+AuthorizedKeysFile .ssh/authorized_keys
+LogLevel DEBUG1
+StrictModes yes
+"""
+
+
+class Context:
+    def __init__(self, suite, name):
+        self.suite = suite
+        self.name = name
+        self.server_path = suite.server
+        self.dir = tempfile.mkdtemp(prefix="postern-it-%s-" % name, dir="/tmp")
+        os.chmod(self.dir, 0o755)
+        self.port = None
+        self.proc = None
+        self.log_path = os.path.join(self.dir, "server.log")
+        self.config_path = os.path.join(self.dir, "sshd_config")
+        self.users = []
+        self.children = []        # Popen objects to kill on abort
+        self.sockets = []
+        self.client_log = []      # (argv summary, rc, stderr tail)
+        self._lock = threading.Lock()
+        self.aborted = False
+        self.host_key = os.path.join(self.dir, "host_ed25519")
+        run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "hostkey",
+             "-f", self.host_key])
+        self._hostkey_info = None
+
+    # -- host key --------------------------------------------------------
+    def host_key_info(self):
+        if self._hostkey_info is None:
+            self._hostkey_info = parse_ed25519_private(self.host_key)
+        return self._hostkey_info
+
+    # -- server ----------------------------------------------------------
+    def write_config(self, extra=()):
+        self.port = self.port or free_port()
+        text = BASE_CONFIG.format(port=self.port, dir=self.dir)
+        for line in extra:
+            text += line.rstrip("\n") + "\n"
+        with open(self.config_path, "w") as f:
+            f.write(text)
+        return text
+
+    def start_server(self, extra_config=(), server=None, wait_s=10):
+        """Write sshd_config (+ extra lines), start SERVER -D -e -f CONFIG,
+        wait until it listens."""
+        if server is not None:
+            self.server_path = os.path.abspath(server)
+        check(os.path.isfile(self.server_path) and
+              os.access(self.server_path, os.X_OK),
+              "server binary missing or not executable: %s"
+              % self.server_path)
+        self.write_config(extra_config)
+        logf = open(self.log_path, "ab")
+        try:
+            self.proc = subprocess.Popen(
+                [self.server_path, "-D", "-e", "-f", self.config_path],
+                stdin=subprocess.DEVNULL, stdout=logf, stderr=logf,
+                start_new_session=True, cwd=self.dir)
+        finally:
+            logf.close()
+        ok = poll_until(lambda: self.proc.poll() is not None or
+                        port_listening(self.port), wait_s)
+        if self.proc.poll() is not None:
+            fail("server exited with status %s before listening on port %d"
+                 % (self.proc.returncode, self.port))
+        check(ok, "server did not listen on 127.0.0.1:%d within %ss"
+              % (self.port, wait_s))
+
+    def server_alive(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def server_log(self):
+        return read_text(self.log_path)
+
+    def wait_log(self, pattern, timeout_s=10):
+        """Poll the server log for a regex (MULTILINE); returns the match."""
+        rx = re.compile(pattern, re.M)
+        m = poll_until(lambda: rx.search(self.server_log()), timeout_s)
+        return m
+
+    def stop_server(self):
+        p = self.proc
+        if p is None:
+            return
+        if p.poll() is None:
+            try:
+                p.send_signal(signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+            try:
+                p.wait(5)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait(5)
+        # Per-connection children left in the server's process group.
+        try:
+            os.killpg(p.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+
+    # -- users -----------------------------------------------------------
+    def make_user(self, with_key=True):
+        name = "ptst_" + secrets.token_hex(4)
+        with _users_lock:
+            # Password "*": no password login, but not a locked account
+            # ("!" would make sshd without PAM refuse the user).
+            run(["useradd", "-m", "-d", "/home/" + name, "-s", "/bin/bash",
+                 "-p", "*", name])
+        key = os.path.join(self.dir, "key_" + name)
+        user = None
+        try:
+            user = User(name, key)
+        finally:
+            if user is None:
+                self._userdel(name)
+        self.users.append(user)
+        run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", name,
+             "-f", key])
+        if with_key:
+            self.authorize(user, key + ".pub")
+        return user
+
+    def new_key(self, label="other", passphrase=""):
+        key = os.path.join(self.dir, "key_%s_%s" % (label, secrets.token_hex(3)))
+        run(["ssh-keygen", "-q", "-t", "ed25519", "-N", passphrase,
+             "-C", label, "-f", key])
+        return key
+
+    def authorize(self, user, pubkey_path, options=""):
+        sshdir = os.path.join(user.home, ".ssh")
+        os.makedirs(sshdir, exist_ok=True)
+        os.chown(sshdir, user.uid, user.gid)
+        os.chmod(sshdir, 0o700)
+        ak = os.path.join(sshdir, "authorized_keys")
+        with open(pubkey_path) as f:
+            line = f.read().strip()
+        if options:
+            line = options + " " + line
+        with open(ak, "a") as f:
+            f.write(line + "\n")
+        os.chown(ak, user.uid, user.gid)
+        os.chmod(ak, 0o600)
+
+    def _userdel(self, name):
+        try:
+            uid = pwd.getpwnam(name).pw_uid
+        except KeyError:
+            return
+        # Processes of this test's own user (e.g. a session shell that
+        # outlived the server), by pid.
+        for d in os.listdir("/proc"):
+            if d.isdigit():
+                try:
+                    if os.stat("/proc/" + d).st_uid == uid:
+                        os.kill(int(d), signal.SIGKILL)
+                except OSError:
+                    pass
+        with _users_lock:
+            run(["userdel", "-r", "-f", name], check_rc=False)
+
+    # -- clients ---------------------------------------------------------
+    def ssh_argv(self, user, command=None, key=None, extra=(), verbose=False,
+                 loglevel="ERROR", batch=True):
+        argv = ["ssh", "-F", "/dev/null", "-p", str(self.port),
+                "-i", key or user.key, "-o", "IdentitiesOnly=yes",
+                "-o", "StrictHostKeyChecking=no",
+                "-o", "UserKnownHostsFile=/dev/null",
+                "-o", "BatchMode=" + ("yes" if batch else "no"),
+                "-o", "ConnectTimeout=10"]
+        argv += list(extra)
+        if verbose:
+            argv.append("-v")
+        else:
+            argv += ["-o", "LogLevel=" + loglevel]
+        name = user if isinstance(user, str) else user.name
+        argv.append(name + "@127.0.0.1")
+        if command is not None:
+            argv.append(command)
+        return argv
+
+    def _note_client(self, argv, rc, stderr):
+        s = stderr.decode("utf-8", "replace").replace("\r\n", "\n")
+        cmd = argv[-1] if len(argv[-1]) < 80 else argv[-1][:77] + "..."
+        with self._lock:
+            self.client_log.append(("ssh ... %s" % cmd, rc, tail(s, 15)))
+
+    def ssh(self, user, command, key=None, extra=(), verbose=False,
+            input=None, timeout_s=30, stdin=None):
+        """Run the OpenSSH client to completion; returns Result."""
+        argv = self.ssh_argv(user, command, key=key, extra=extra,
+                             verbose=verbose)
+        p = self.popen(argv, stdin=stdin if stdin is not None else
+                       (subprocess.PIPE if input is not None
+                        else subprocess.DEVNULL),
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        try:
+            out, err = p.communicate(input, timeout=timeout_s)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            out, err = p.communicate()
+            self._note_client(argv, "timeout", err)
+            fail("ssh timed out after %ss: %s" % (timeout_s, command))
+        self._note_client(argv, p.returncode, err)
+        return Result(argv, p.returncode, out, err)
+
+    def ssh_ok(self, user, command, expect_out=None, **kw):
+        """ssh must exit 0 (and print expect_out if given)."""
+        r = self.ssh(user, command, **kw)
+        check(r.rc == 0, "ssh %r exited %s, want 0; stderr:\n%s"
+              % (command, r.rc, r.err))
+        if expect_out is not None:
+            check(r.stdout == expect_out, "ssh %r printed %r, want %r"
+                  % (command, r.stdout[:300], expect_out))
+        return r
+
+    def popen(self, argv, **kw):
+        p = subprocess.Popen(argv, **kw)
+        with self._lock:
+            self.children.append(p)
+            if self.aborted:
+                p.kill()
+        return p
+
+    def raw_connect(self, timeout_s=10):
+        s = socket.create_connection(("127.0.0.1", self.port), timeout_s)
+        with self._lock:
+            self.sockets.append(s)
+        return s
+
+    # -- teardown --------------------------------------------------------
+    def abort(self):
+        """Called from the runner thread on a timeout: unblock the test."""
+        with self._lock:
+            self.aborted = True
+            children = list(self.children)
+            socks = list(self.sockets)
+        for p in children:
+            if p.poll() is None:
+                try:
+                    p.kill()
+                except OSError:
+                    pass
+        for s in socks:
+            try:
+                s.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+        self.stop_server()
+
+    def diagnostics(self):
+        lines = []
+        with self._lock:
+            clog = list(self.client_log)
+        for cmd, rc, errtail in clog[-4:]:
+            lines.append("client: %s -> exit %s" % (cmd, rc))
+            lines += ["  stderr: " + l for l in errtail]
+        lines.append("server: %s (port %s)" % (self.server_path, self.port))
+        if self.proc is not None:
+            lines.append("server log tail (%s):" % self.log_path)
+            lines += ["  " + l for l in tail(self.server_log(), 40)]
+        return lines
+
+    def cleanup(self):
+        errors = []
+        with self._lock:
+            children = list(self.children)
+            socks = list(self.sockets)
+        for s in socks:
+            try:
+                s.close()
+            except OSError:
+                pass
+        try:
+            self.stop_server()
+        except Exception as e:      # keep going: users must be removed
+            errors.append("stop_server: %s" % e)
+        for p in children:
+            if p.poll() is None:
+                try:
+                    p.kill()
+                    p.wait(5)
+                except (OSError, subprocess.TimeoutExpired):
+                    pass
+            for f in (p.stdin, p.stdout, p.stderr):
+                if f is not None:
+                    try:
+                        f.close()
+                    except OSError:
+                        pass
+        for u in self.users:
+            try:
+                self._userdel(u.name)
+            except Exception as e:
+                errors.append("userdel %s: %s" % (u.name, e))
+        if not self.suite.keep:
+            shutil.rmtree(self.dir, ignore_errors=True)
+        return errors
+
+
+# ---------------------------------------------------------------------------
+# Raw-socket helpers
+
+
+def wait_closed(sock, timeout_s):
+    """Read and discard until the peer closes (EOF or reset). Returns
+    (closed: bool, data received)."""
+    deadline = time.monotonic() + timeout_s
+    data = b""
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return False, data
+        sock.settimeout(left)
+        try:
+            b = sock.recv(65536)
+        except socket.timeout:
+            return False, data
+        except (ConnectionResetError, BrokenPipeError):
+            return True, data
+        except OSError as e:
+            if e.errno in (errno.ECONNRESET, errno.EPIPE, errno.ENOTCONN):
+                return True, data
+            raise
+        if not b:
+            return True, data
+        data += b
+
+
+def send_all_tolerant(sock, data):
+    """sendall that treats a reset/broken pipe as the server having dropped
+    us already (returns False then)."""
+    try:
+        sock.sendall(data)
+        return True
+    except (ConnectionResetError, BrokenPipeError):
+        return False
+
+
+def format_exc():
+    return traceback.format_exc().rstrip().splitlines()
+
+
+def fingerprint(pubkey_path):
+    """SHA256 fingerprint of a public key file, as sshd logs it."""
+    p = run(["ssh-keygen", "-l", "-E", "sha256", "-f", pubkey_path])
+    fields = p.stdout.decode().split()
+    check(len(fields) >= 2 and fields[1].startswith("SHA256:"),
+          "cannot parse ssh-keygen -l output: %r" % p.stdout)
+    return fields[1]
+
+
+def proc_ids(status, field):
+    """The four ids of a status "Uid:"/"Gid:" line as ints."""
+    v = status.get(field)
+    check(v is not None, "no %s: line in status" % field)
+    return [int(x) for x in v.split()]

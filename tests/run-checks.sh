@@ -1,0 +1,32 @@
+#!/bin/sh
+# run-checks.sh: run the unit tests and the integration suite, print one
+# summary line "N passed, M failed", exit non-zero on any failure.
+BUILD=${BUILD:-build}
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+status=0
+
+for t in "$BUILD"/tests/test_*; do
+	[ -x "$t" ] || continue
+	echo "== unit: $(basename "$t")"
+	if ! "$t" >>"$log" 2>&1; then
+		status=1
+		# A crash prints no "not ok": count it as a failure of its own.
+		echo "not ok - $(basename "$t") exited non-zero" >>"$log"
+	fi
+	grep -E '^(not )?ok - ' "$log" | tail -n +1 >/dev/null
+done
+grep '^not ok' "$log" || true
+
+echo "== integration"
+if ! BUILD="$BUILD" python3 tests/integration/run.py ${INTEGRATION_ARGS:-} | tee -a "$log"; then
+	status=1
+fi
+
+passed=$(grep -c '^ok - ' "$log")
+failed=$(grep -c '^not ok - ' "$log")
+echo "$passed passed, $failed failed"
+if [ "$failed" -ne 0 ] || [ "$status" -ne 0 ]; then
+	exit 1
+fi
+exit 0
