@@ -156,7 +156,7 @@ transport_read(struct transport *t)
 		buf_consume_end(t->in, room);
 		if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
 			return 0;
-		return ERR_SYSTEM;
+		return errno == ECONNRESET ? ERR_EOF : ERR_SYSTEM;
 	}
 	buf_consume_end(t->in, room - (size_t)n);
 	if (n == 0)
@@ -241,7 +241,7 @@ read_version(struct transport *t)
 		return 0;
 	}
 too_long:
-	error("kex_exchange_identification: banner line too long");
+	verbose("kex_exchange_identification: banner line too long");
 	return ERR_PROTOCOL;
 }
 

@@ -23,11 +23,21 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "crypto.h"
 #include "err.h"
 #include "log.h"
 #include "monitor.h"
 
 #define MAX_LISTEN 64
+#define MAX_STARTUPS_TRACKED 4096
+
+/*
+ * One pipe per unauthenticated connection: the monitor closes its end once
+ * the user has authenticated (or exits), so the number of open pipes is
+ * the number of connections still in their startup phase (MaxStartups).
+ */
+static int startup_fds[MAX_STARTUPS_TRACKED];
+static size_t nstartups;
 
 static volatile sig_atomic_t got_sighup, got_sigterm, got_sigchld;
 
@@ -181,32 +191,83 @@ ensure_empty_dir(void)
 		      "world-writable.", POSTERN_EMPTY_DIR);
 }
 
+/* OpenSSH's MaxStartups policy: random early drop between begin and full. */
+static int
+should_drop(const struct server_config *c)
+{
+	unsigned p;
+
+	if (nstartups < (size_t)c->max_startups_begin)
+		return 0;
+	if (nstartups >= (size_t)c->max_startups ||
+	    nstartups >= MAX_STARTUPS_TRACKED)
+		return 1;
+	p = 100 - (unsigned)c->max_startups_rate;
+	p *= (unsigned)(nstartups - (size_t)c->max_startups_begin);
+	p /= (unsigned)(c->max_startups - c->max_startups_begin);
+	p += (unsigned)c->max_startups_rate;
+	return random_uniform(100) < p;
+}
+
+static void
+log_drop(int fd)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	char host[NI_MAXHOST], port[NI_MAXSERV];
+
+	if (getpeername(fd, (struct sockaddr *)&ss, &len) != 0 ||
+	    getnameinfo((struct sockaddr *)&ss, len, host, sizeof(host), port,
+	    sizeof(port), NI_NUMERICHOST | NI_NUMERICSERV) != 0) {
+		snprintf(host, sizeof(host), "UNKNOWN");
+		snprintf(port, sizeof(port), "0");
+	}
+	verbose("drop connection #%zu from [%s]:%s past MaxStartups",
+	    nstartups, host, port);
+}
+
 static void
 spawn_monitor(int fd, char **argv)
 {
 	char **nargv;
 	size_t n;
 	pid_t pid;
+	int sp[2];
 
-	if ((pid = fork()) < 0) {
-		error("fork: %.100s", strerror(errno));
+	if (pipe2(sp, O_CLOEXEC) != 0) {
+		error("pipe: %.100s", strerror(errno));
 		return;
 	}
-	if (pid > 0)
+	if ((pid = fork()) < 0) {
+		error("fork: %.100s", strerror(errno));
+		close(sp[0]);
+		close(sp[1]);
 		return;
+	}
+	if (pid > 0) {
+		close(sp[1]);
+		startup_fds[nstartups++] = sp[0];
+		return;
+	}
 	reset_handlers();
+	close(sp[0]);
 	for (n = 0; argv[n] != NULL; n++)
 		;
 	if ((nargv = calloc(n + 2, sizeof(*nargv))) == NULL)
 		_exit(1);
 	memcpy(nargv, argv, n * sizeof(*nargv));
 	nargv[n] = "-R";
+	/* Socket on 3, startup pipe on 4 (see monitor_run). */
+	if (sp[1] == 3 && (sp[1] = fcntl(3, F_DUPFD_CLOEXEC, 5)) < 0)
+		_exit(1);
 	if (fd != 3) {
 		if (dup2(fd, 3) < 0)
 			_exit(1);
 	} else
 		fcntl(3, F_SETFD, 0);
-	closefrom(4);
+	if (dup2(sp[1], 4) < 0)
+		_exit(1);
+	closefrom(5);
 	execv("/proc/self/exe", nargv);
 	_exit(1);
 }
@@ -214,7 +275,7 @@ spawn_monitor(int fd, char **argv)
 int
 listener_run(const struct options *o, struct server_config *c, char **argv)
 {
-	struct pollfd pfds[MAX_LISTEN];
+	struct pollfd pfds[MAX_LISTEN + MAX_STARTUPS_TRACKED];
 	int fds[MAX_LISTEN], fd, status;
 	size_t nfds, i;
 	pid_t pid;
@@ -276,10 +337,21 @@ listener_run(const struct options *o, struct server_config *c, char **argv)
 			pfds[i].fd = fds[i];
 			pfds[i].events = POLLIN;
 		}
-		if (poll(pfds, nfds, -1) < 0) {
+		for (i = 0; i < nstartups; i++) {
+			pfds[nfds + i].fd = startup_fds[i];
+			pfds[nfds + i].events = POLLIN;
+		}
+		if (poll(pfds, nfds + nstartups, -1) < 0) {
 			if (errno != EINTR)
 				error("poll: %.100s", strerror(errno));
 			continue;
+		}
+		/* A startup pipe that reads EOF: authenticated or gone. */
+		for (i = nstartups; i-- > 0;) {
+			if (pfds[nfds + i].revents == 0)
+				continue;
+			close(startup_fds[i]);
+			startup_fds[i] = startup_fds[--nstartups];
 		}
 		for (i = 0; i < nfds; i++) {
 			if (!(pfds[i].revents & POLLIN))
@@ -290,6 +362,11 @@ listener_run(const struct options *o, struct server_config *c, char **argv)
 				    errno != ECONNABORTED)
 					error("accept: %.100s",
 					    strerror(errno));
+				continue;
+			}
+			if (should_drop(c)) {
+				log_drop(fd);
+				close(fd);
 				continue;
 			}
 			spawn_monitor(fd, argv);

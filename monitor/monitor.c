@@ -35,6 +35,7 @@
 
 #define CHILD_SOCK_FD 3
 #define CHILD_IPC_FD 4
+#define STARTUP_PIPE_FD 4 /* from the listener: close once authenticated */
 #define MAX_SIGNATURES 8
 
 enum mon_state {
@@ -300,6 +301,11 @@ log_preauth_end(struct monitor *m, int status)
 		logit("Disconnected from %s%s port %d [preauth]", who,
 		    m->ci.client_addr, m->ci.client_port);
 		break;
+	case 12:
+		/* fail2ban's ddos mode reads this one. */
+		logit("banner exchange: Connection from %s port %d: invalid "
+		      "format", m->ci.client_addr, m->ci.client_port);
+		break;
 	default:
 		break;
 	}
@@ -503,9 +509,12 @@ monitor_run(const struct options *o, struct server_config *c)
 {
 	struct monitor m;
 	struct passwd *privsep = NULL;
-	int sp[2], status, one = 1, r;
+	int sp[2], status, one = 1, r, startup_fd;
 	int sock = CHILD_SOCK_FD;
 
+	/* Keep the startup pipe off the descriptors children inherit. */
+	startup_fd = fcntl(STARTUP_PIPE_FD, F_DUPFD_CLOEXEC, 10);
+	close(STARTUP_PIPE_FD);
 	memset(&m, 0, sizeof(m));
 	m.o = o;
 	m.c = c;
@@ -551,5 +560,8 @@ monitor_run(const struct options *o, struct server_config *c)
 		exit(1);
 	}
 	m.preauth_pid = 0;
+	/* Authenticated: no longer counts against MaxStartups. */
+	if (startup_fd != -1)
+		close(startup_fd);
 	session_phase(&m, sock);
 }

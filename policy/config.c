@@ -2,7 +2,9 @@
  * config.c: sshd_config(5) reader: OpenSSH's tokenising rules, one keyword
  * table driving parsing and the `sshd -T` dump, defaults, error wording.
  */
-#define _GNU_SOURCE
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* also set by GNUmakefile */
+#endif
 #include <sys/socket.h>
 #include <sys/types.h>
 #include <arpa/inet.h>
@@ -317,6 +319,48 @@ kw_int(struct server_config *c, const struct keyword *k, struct cfg_args *a)
 	if (a->active && *field == CONFIG_UNSET)
 		*field = (int)v;
 	return 0;
+}
+
+/* MaxStartups start[:rate:full]; a single number n means n:30:n. */
+static int
+kw_max_startups(
+    struct server_config *c, const struct keyword *k, struct cfg_args *a)
+{
+	const char *arg = next_arg(a);
+	int begin, rate = 30, full, n = 0;
+
+	if (arg == NULL || *arg == '\0') {
+		error("%s line %d: missing argument.", a->filename, a->lineno);
+		return ERR_CONFIG;
+	}
+	if (sscanf(arg, "%d:%d:%d%n", &begin, &rate, &full, &n) == 3 &&
+	    arg[n] == '\0') {
+		if (begin > full || full < 1 || rate > 100 || rate < 1)
+			n = -1;
+	} else if (sscanf(arg, "%d%n", &begin, &n) == 1 && arg[n] == '\0' &&
+	    begin >= 1) {
+		full = begin;
+	} else
+		n = -1;
+	if (n < 0) {
+		error("%s line %d: Invalid MaxStartups spec.", a->filename,
+		    a->lineno);
+		return ERR_CONFIG;
+	}
+	if (a->active && c->max_startups == CONFIG_UNSET) {
+		c->max_startups_begin = begin;
+		c->max_startups_rate = rate;
+		c->max_startups = full;
+	}
+	return 0;
+}
+
+static void
+dump_max_startups(
+    const struct server_config *c, const struct keyword *k, FILE *f)
+{
+	fprintf(f, "maxstartups %d:%d:%d\n", c->max_startups_begin,
+	    c->max_startups_rate, c->max_startups);
 }
 
 static int
@@ -814,31 +858,71 @@ dump_listen(const struct server_config *c, const struct keyword *k, FILE *f)
 #define OFF(field) offsetof(struct server_config, field)
 
 /*
- * Order is the order of `sshd -T` output. A keyword that only renames
- * another (an alias) gets its own row with dump NULL.
+ * Order is the order of `sshd -T` output. Adding a keyword is one row: a
+ * generic handler (kw_int, kw_choice, kw_time, kw_path, ...) with the
+ * field's offset, or a handler of its own. An alias is a row with the same
+ * field and dump NULL; KW_MATCH marks what a Match block may set.
  */
 static const struct keyword keywords[] = {
-    {"Port", kw_port, dump_ports, 0, 0, NULL, 0},
-    {"AddressFamily", kw_choice, dump_choice, OFF(address_family), 0,
-        choices_family, 0},
-    {"ListenAddress", kw_listen, dump_listen, 0, 0, NULL, 0},
-    {"LoginGraceTime", kw_time, dump_int, OFF(login_grace_time), 0, NULL, 0},
-    {"MaxAuthTries", kw_int, dump_int, OFF(max_auth_tries), 0, NULL, KW_MATCH},
-    {"MaxSessions", kw_int, dump_int, OFF(max_sessions), 0, NULL, KW_MATCH},
-    {"PubkeyAuthentication", kw_choice, dump_choice, OFF(pubkey_authentication),
-        0, choices_yesno, KW_MATCH},
-    {"StrictModes", kw_choice, dump_choice, OFF(strict_modes), 0, choices_yesno,
-        0},
-    {"PidFile", kw_path, dump_str, OFF(pid_file), 0, NULL, 0},
-    {"LogLevel", kw_log_level, dump_log_level, OFF(log_level), 0, NULL,
-        KW_MATCH},
-    {"SyslogFacility", kw_facility, dump_facility, OFF(syslog_facility), 0,
-        NULL, 0},
-    {"AuthorizedKeysFile", kw_word_list, dump_list_words,
-        OFF(authorized_keys_files), OFF(nauthorized_keys_files), NULL,
-        KW_MATCH},
-    {"HostKey", kw_path_list, dump_list_lines, OFF(host_key_files),
-        OFF(nhost_key_files), NULL, 0},
+    {.name = "Port", .parse = kw_port, .dump = dump_ports},
+    {.name = "AddressFamily",
+        .parse = kw_choice,
+        .dump = dump_choice,
+        .off = OFF(address_family),
+        .choices = choices_family},
+    {.name = "ListenAddress", .parse = kw_listen, .dump = dump_listen},
+    {.name = "LoginGraceTime",
+        .parse = kw_time,
+        .dump = dump_int,
+        .off = OFF(login_grace_time)},
+    {.name = "MaxAuthTries",
+        .parse = kw_int,
+        .dump = dump_int,
+        .off = OFF(max_auth_tries),
+        .flags = KW_MATCH},
+    {.name = "MaxSessions",
+        .parse = kw_int,
+        .dump = dump_int,
+        .off = OFF(max_sessions),
+        .flags = KW_MATCH},
+    {.name = "PubkeyAuthentication",
+        .parse = kw_choice,
+        .dump = dump_choice,
+        .off = OFF(pubkey_authentication),
+        .choices = choices_yesno,
+        .flags = KW_MATCH},
+    {.name = "StrictModes",
+        .parse = kw_choice,
+        .dump = dump_choice,
+        .off = OFF(strict_modes),
+        .choices = choices_yesno},
+    {.name = "PidFile",
+        .parse = kw_path,
+        .dump = dump_str,
+        .off = OFF(pid_file)},
+    {.name = "LogLevel",
+        .parse = kw_log_level,
+        .dump = dump_log_level,
+        .off = OFF(log_level),
+        .flags = KW_MATCH},
+    {.name = "SyslogFacility",
+        .parse = kw_facility,
+        .dump = dump_facility,
+        .off = OFF(syslog_facility)},
+    {.name = "AuthorizedKeysFile",
+        .parse = kw_word_list,
+        .dump = dump_list_words,
+        .off = OFF(authorized_keys_files),
+        .count_off = OFF(nauthorized_keys_files),
+        .flags = KW_MATCH},
+    {.name = "HostKey",
+        .parse = kw_path_list,
+        .dump = dump_list_lines,
+        .off = OFF(host_key_files),
+        .count_off = OFF(nhost_key_files)},
+    {.name = "MaxStartups",
+        .parse = kw_max_startups,
+        .dump = dump_max_startups},
 };
 
 #define NKEYWORDS (sizeof(keywords) / sizeof(keywords[0]))
@@ -1036,6 +1120,7 @@ config_init(struct server_config *c)
 	c->login_grace_time = CONFIG_UNSET;
 	c->max_auth_tries = CONFIG_UNSET;
 	c->max_sessions = CONFIG_UNSET;
+	c->max_startups = CONFIG_UNSET;
 }
 
 void
@@ -1225,6 +1310,11 @@ config_fill_defaults(struct server_config *c)
 	set_default_int(&c->login_grace_time, 120);
 	set_default_int(&c->max_auth_tries, 6);
 	set_default_int(&c->max_sessions, 10);
+	if (c->max_startups == CONFIG_UNSET) {
+		c->max_startups_begin = 10;
+		c->max_startups_rate = 30;
+		c->max_startups = 100;
+	}
 	/*
 	 * "PidFile none" is kept as the word while parsing, so that it counts
 	 * as set (first value wins), and becomes NULL here.

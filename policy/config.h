@@ -39,6 +39,10 @@ struct server_config {
 	int login_grace_time;	   /* seconds; 120 */
 	int max_auth_tries;	   /* 6 */
 	int max_sessions;	   /* 10 */
+	/* MaxStartups begin:rate:full; default 10:30:100. */
+	int max_startups_begin;
+	int max_startups_rate;
+	int max_startups;
 };
 
 /* config_init: every field unset (CONFIG_UNSET / NULL / empty lists). */

@@ -253,6 +253,8 @@ main(int argc, char **argv)
 	if (r == 0)
 		_exit(PREAUTH_EXIT_AUTHENTICATED);
 	(void)transport_write(t);
+	if (transport_peer_version(t) == NULL && r != ERR_EOF)
+		_exit(PREAUTH_EXIT_BANNER);
 	if (r == ERR_EOF)
 		_exit(PREAUTH_EXIT_CLOSED);
 	if (r == ERR_DISCONNECTED)

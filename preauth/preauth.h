@@ -16,6 +16,7 @@ struct transport;
 #define PREAUTH_EXIT_ERROR 1
 #define PREAUTH_EXIT_CLOSED 10	     /* peer closed the connection */
 #define PREAUTH_EXIT_DISCONNECTED 11 /* peer sent SSH_MSG_DISCONNECT */
+#define PREAUTH_EXIT_BANNER 12	     /* bad identification string */
 
 struct userauth {
 	int service_ok;	  /* ssh-userauth accepted */

@@ -2,7 +2,9 @@
  * privdrop.c: chroot into the empty privilege-separation directory and give
  * up root for good, then prove that root cannot be regained.
  */
-#define _GNU_SOURCE
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* also set by GNUmakefile */
+#endif
 #include <sys/types.h>
 #include <sys/stat.h>
 #include <errno.h>

@@ -3,7 +3,9 @@
  * speaks a protocol over descriptors opened before confinement; any call
  * not listed kills it (SCMP_ACT_KILL_PROCESS), path lookups fail softly.
  */
-#define _GNU_SOURCE
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* also set by GNUmakefile */
+#endif
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>

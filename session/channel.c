@@ -35,8 +35,9 @@
  *     says it is ready (the child has been reaped);
  *  4. CHANNEL_CLOSE; after it nothing more is sent on the channel.
  * channel_tick() checks these conditions in this order on every loop turn.
- * A peer CLOSE short-cuts it: fds are closed and our CLOSE is sent at once.
- * The slot is freed only when CLOSE went both ways.
+ * A peer CLOSE short-cuts it: the type's peer_closed hook runs (a session
+ * SIGHUPs a child still running), fds are closed and our CLOSE is sent at
+ * once. The slot is freed only when CLOSE went both ways.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -618,19 +619,18 @@ chan_send_bytes(
 	return transport_packet_send(conn->t);
 }
 
-/* Handle read(2)'s n <= 0: 1 if the fd is finished (now closed). */
-static int
+/* After read(2) gave n <= 0: close the fd unless it merely had nothing. */
+static void
 chan_read_ended(struct channel *c, int *fdp, ssize_t n, int ext)
 {
 	if (n == -1 &&
 	    (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
-		return 0;
+		return;
 	if (n == -1 && errno != EIO) /* EIO: a pty whose slave closed */
 		debug("channel %u: read %s failed: %s", c->id,
 		    ext ? "stderr" : "output", strerror(errno));
 	debug2("channel %u: %s eof", c->id, ext ? "stderr" : "output");
 	chan_close_fd(fdp);
-	return 1;
 }
 
 /* Move what fd has into data packets, within the peer's window. */
@@ -738,10 +738,16 @@ int
 channel_poll_handle(struct conn *conn)
 {
 	struct channel *c;
-	uint32_t id;
+	uint32_t i, id;
 	int r;
 
-	for (id = 0; id < conn->nslots; id++) {
+	if (conn->nslots == 0)
+		return 0;
+	/* Rotate the start so that one busy channel cannot fill the
+	 * transport before the others get a turn. */
+	conn->rr = (conn->rr + 1) % conn->nslots;
+	for (i = 0; i < conn->nslots; i++) {
+		id = (conn->rr + i) % conn->nslots;
 		if ((c = conn->chans[id]) == NULL)
 			continue;
 		if (chan_ready(conn, c->wfd_pi, c->wfd))

@@ -90,6 +90,7 @@ struct conn {
 	struct channel **chans; /* indexed by our channel id */
 	uint32_t nslots;
 	uint32_t nopen;
+	uint32_t rr; /* where channel_poll_handle starts: no channel starves */
 	int nsessions;
 	int max_sessions;
 	int no_more_sessions;

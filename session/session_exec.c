@@ -2,7 +2,9 @@
  * session_exec.c: start a session's command or login shell in a child with
  * a clean environment, default signal handling and only its three pipes.
  */
-#define _GNU_SOURCE
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* pipe2, close_range, F_SETPIPE_SZ */
+#endif
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>

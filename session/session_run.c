@@ -3,7 +3,9 @@
  * transport, a SIGCHLD self-pipe and every channel's fds; global requests
  * and the dispatch of connection-protocol messages (RFC 4254).
  */
-#define _GNU_SOURCE
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* pipe2 */
+#endif
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -179,8 +181,7 @@ conn_dispatch(struct conn *conn, uint8_t type, struct buf *m)
 	if (type >= SSH2_MSG_USERAUTH_REQUEST &&
 	    type < SSH2_MSG_GLOBAL_REQUEST) {
 		/* RFC 4252 s5.1: userauth after success is ignored. */
-		debug(
-		    "ignoring userauth message %u after authentication", type);
+		debug("ignoring userauth message %u after auth", type);
 		return 0;
 	}
 	if (type >= SSH2_MSG_GLOBAL_REQUEST) {

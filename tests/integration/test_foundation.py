@@ -9,6 +9,7 @@ import hashlib
 import os
 import pwd
 import re
+import select
 import shutil
 import stat
 import subprocess
@@ -162,8 +163,17 @@ def test_bulk_100mb(ctx):
         p = ctx.popen(argv, stdin=fin, stdout=subprocess.PIPE, stderr=ferr)
     h = hashlib.sha256()
     n = 0
+    fd = p.stdout.fileno()
+    stall = 30
     while True:
-        b = p.stdout.read(1 << 20)
+        r, _, _ = select.select([fd], [], [], stall)
+        if not r:
+            p.kill()
+            p.wait(10)
+            with open(errpath, "rb") as f:
+                ctx._note_client(argv, "killed", f.read())
+            fail("no output for %d s after %d of %d bytes" % (stall, n, size))
+        b = os.read(fd, 1 << 20)
         if not b:
             break
         h.update(b)
@@ -229,9 +239,11 @@ def test_parallel_20(ctx):
                                          stdout=subprocess.PIPE,
                                          stderr=subprocess.PIPE)))
     bad = []
+    deadline = time.monotonic() + 40
     for i, argv, p in procs:
         try:
-            out, err = p.communicate(timeout=40)
+            out, err = p.communicate(
+                timeout=max(0.1, deadline - time.monotonic()))
         except subprocess.TimeoutExpired:
             p.kill()
             out, err = p.communicate()
@@ -313,7 +325,9 @@ def test_preauth_sandbox(ctx):
     os.mkfifo(fifo, 0o600)
     askpass = os.path.join(ctx.dir, "askpass.sh")
     with open(askpass, "w") as f:
-        f.write("#!/bin/sh\n: > '%s'\nexec cat '%s'\n" % (mark, fifo))
+        # timeout: never outlive the test if ssh is killed meanwhile.
+        f.write("#!/bin/sh\n: > '%s'\nexec timeout 60 cat '%s'\n"
+                % (mark, fifo))
     os.chmod(askpass, 0o755)
     env = dict(os.environ, SSH_ASKPASS=askpass, SSH_ASKPASS_REQUIRE="force",
                DISPLAY=":0")

@@ -2,7 +2,9 @@
  * test_config.c: sshd_config parsing: tokenising, first value wins, lists,
  * OpenSSH's error wording, defaults and the `sshd -T` dump.
  */
-#define _GNU_SOURCE
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* also set by GNUmakefile */
+#endif
 #include <sys/socket.h>
 #include <errno.h>
 #include <limits.h>

@@ -2,7 +2,9 @@
  * test_sandbox.c: each confinement step runs in a forked child; the parent
  * judges the child's exit status (SIGSYS for a forbidden call).
  */
-#define _GNU_SOURCE
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* also set by GNUmakefile */
+#endif
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
@@ -10,6 +12,7 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <errno.h>
@@ -342,6 +345,30 @@ k_setuid(void)
 	return 0;
 }
 
+#ifdef __x86_64__
+/* The x32 ABI: x86_64 numbers with bit 30 set. */
+static int
+k_x32(void)
+{
+	if (sandbox_seccomp() != 0)
+		return 10;
+	(void)syscall(0x40000000L | SYS_getpid);
+	return 0;
+}
+
+/* The i386 ABI through int 0x80 (20 is getpid there). */
+static int
+k_int80(void)
+{
+	long ret = 20;
+
+	if (sandbox_seccomp() != 0)
+		return 10;
+	__asm__ volatile("int $0x80" : "+a"(ret) : : "memory");
+	return 0;
+}
+#endif
+
 static const struct {
 	const char *name;
 	child_fn fn;
@@ -357,6 +384,10 @@ static const struct {
     {"seccomp: kill() is killed", k_kill},
     {"seccomp: prctl() is killed", k_prctl},
     {"seccomp: setuid() is killed", k_setuid},
+#ifdef __x86_64__
+    {"seccomp: x32 system call is killed", k_x32},
+    {"seccomp: i386 int 0x80 is killed", k_int80},
+#endif
 };
 
 /* --- chroot and privilege drop ----------------------------------------- */
@@ -562,6 +593,8 @@ main(void)
 		perror("setup");
 		return 2;
 	}
+	/* A child that died early must not leave the parent blocked. */
+	(void)fcntl(pipefd[0], F_SETFL, O_NONBLOCK);
 	test_seccomp();
 
 	if (geteuid() != 0) {
