@@ -4,6 +4,7 @@
  * that every connection gets its own address space. Signal handlers only
  * set flags; the poll loop acts on them.
  */
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -226,8 +227,33 @@ log_drop(int fd)
 	    nstartups, host, port);
 }
 
+/* A sealed memfd holding the running config text, for every connection. */
+static int
+config_memfd(const char *text, size_t len)
+{
+	int fd;
+	size_t off = 0;
+	ssize_t n;
+
+	if ((fd = memfd_create("postern-config",
+	    MFD_CLOEXEC | MFD_ALLOW_SEALING)) < 0)
+		fatal("memfd_create: %s", strerror(errno));
+	while (off < len) {
+		if ((n = write(fd, text + off, len - off)) < 0) {
+			if (errno == EINTR)
+				continue;
+			fatal("config memfd: %s", strerror(errno));
+		}
+		off += (size_t)n;
+	}
+	if (fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE |
+	    F_SEAL_SEAL) != 0)
+		fatal("config memfd seal: %s", strerror(errno));
+	return fd;
+}
+
 static void
-spawn_monitor(int fd, char **argv)
+spawn_monitor(int fd, int cfgfd, char **argv)
 {
 	char **nargv;
 	size_t n;
@@ -257,29 +283,28 @@ spawn_monitor(int fd, char **argv)
 		_exit(1);
 	memcpy(nargv, argv, n * sizeof(*nargv));
 	nargv[n] = "-R";
-	/* Socket on 3, startup pipe on 4 (see monitor_run). */
-	if (sp[1] == 3 && (sp[1] = fcntl(3, F_DUPFD_CLOEXEC, 5)) < 0)
+	/* Socket on 3, startup pipe on 4, config text on 5 (monitor_run). */
+	if ((fd = fcntl(fd, F_DUPFD_CLOEXEC, 10)) < 0 ||
+	    (sp[1] = fcntl(sp[1], F_DUPFD_CLOEXEC, 10)) < 0 ||
+	    (cfgfd = fcntl(cfgfd, F_DUPFD_CLOEXEC, 10)) < 0)
 		_exit(1);
-	if (fd != 3) {
-		if (dup2(fd, 3) < 0)
-			_exit(1);
-	} else
-		fcntl(3, F_SETFD, 0);
-	if (dup2(sp[1], 4) < 0)
+	if (dup2(fd, 3) < 0 || dup2(sp[1], 4) < 0 ||
+	    dup2(cfgfd, CONFIG_TEXT_FD) < 0)
 		_exit(1);
-	closefrom(5);
+	closefrom(CONFIG_TEXT_FD + 1);
 	execv("/proc/self/exe", nargv);
 	_exit(1);
 }
 
 int
-listener_run(const struct options *o, struct server_config *c, char **argv)
+listener_run(const struct options *o, struct server_config *c,
+    const char *config_text, size_t config_len, char **argv)
 {
 	struct pollfd pfds[MAX_LISTEN + MAX_STARTUPS_TRACKED];
 	int fds[MAX_LISTEN], fd, status;
 	size_t nfds, i;
 	pid_t pid;
-	int handled = 0;
+	int handled = 0, cfgfd;
 
 	ensure_empty_dir();
 	if (getuid() == 0 && getpwnam(POSTERN_PRIVSEP_USER) == NULL)
@@ -299,6 +324,7 @@ listener_run(const struct options *o, struct server_config *c, char **argv)
 			fatal("daemon() failed: %.200s", strerror(errno));
 	}
 	write_pidfile(c);
+	cfgfd = config_memfd(config_text, config_len);
 	set_handlers();
 	for (;;) {
 		if (got_sigterm) {
@@ -310,10 +336,17 @@ listener_run(const struct options *o, struct server_config *c, char **argv)
 		}
 		if (got_sighup) {
 			struct server_config nc;
+			char *text = NULL;
+			size_t len;
+			int bad;
 
 			got_sighup = 0;
+			config_init(&nc);
 			/* A config that does not parse keeps this one. */
-			if (load_config(o, &nc) != 0) {
+			bad = config_read_file(o->config_file, &text, &len) != 0 ||
+			    load_config(o, text, len, &nc) != 0;
+			free(text);
+			if (bad) {
 				error("Received SIGHUP; new configuration is "
 				      "invalid, keeping the running one.");
 				config_free(&nc);
@@ -369,7 +402,7 @@ listener_run(const struct options *o, struct server_config *c, char **argv)
 				close(fd);
 				continue;
 			}
-			spawn_monitor(fd, argv);
+			spawn_monitor(fd, cfgfd, argv);
 			close(fd);
 			handled = 1;
 		}

@@ -43,6 +43,8 @@ helper_path(const char *name, char *out, size_t outlen)
 	char self[PATH_MAX];
 	ssize_t n;
 
+	if (out == NULL || outlen == 0)
+		return ERR_INTERNAL;
 	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
 	if (n > 0) {
 		self[n] = '\0';
@@ -55,7 +57,8 @@ helper_path(const char *name, char *out, size_t outlen)
 }
 
 int
-load_config(const struct options *o, struct server_config *c)
+load_config(const struct options *o, const char *text, size_t len,
+    struct server_config *c)
 {
 	char line[1024];
 	size_t i;
@@ -75,7 +78,7 @@ load_config(const struct options *o, struct server_config *c)
 		if (config_parse_line(c, line, "command-line", 0) != 0)
 			bad++;
 	}
-	if (config_load_file(c, o->config_file) != 0)
+	if (config_load_text(c, text, len, o->config_file) != 0)
 		bad++;
 	if (bad)
 		return ERR_CONFIG;
@@ -95,14 +98,47 @@ load_config(const struct options *o, struct server_config *c)
 	return 0;
 }
 
+/* The per-connection monitor reads the listener's config text from fd. */
+static int
+read_config_fd(int fd, char **textp, size_t *lenp)
+{
+	char *text;
+	size_t len = 0;
+	ssize_t n;
+
+	if ((text = malloc(CONFIG_TEXT_MAX + 1)) == NULL)
+		return ERR_ALLOC;
+	while (len <= CONFIG_TEXT_MAX &&
+	    (n = pread(fd, text + len, CONFIG_TEXT_MAX + 1 - len,
+	    (off_t)len)) != 0) {
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			free(text);
+			return ERR_SYSTEM;
+		}
+		len += (size_t)n;
+	}
+	if (len > CONFIG_TEXT_MAX) {
+		free(text);
+		return ERR_TOO_BIG;
+	}
+	text[len] = '\0';
+	close(fd);
+	*textp = text;
+	*lenp = len;
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
 	struct options o;
 	struct server_config c;
 	char **saved_argv;
-	int ch, i, logfd = -1;
-	char opt[1024];
+	int ch, i, logfd = -1, r;
+	char opt[1024], *text = NULL;
+	size_t textlen = 0;
 
 	memset(&o, 0, sizeof(o));
 	o.config_file = DEFAULT_CONFIG;
@@ -201,7 +237,17 @@ main(int argc, char **argv)
 	}
 	if (o.test_only || o.dump_config)
 		log_set_stderr(1);
-	if (load_config(&o, &c) != 0)
+	if (o.rexec)
+		r = read_config_fd(CONFIG_TEXT_FD, &text, &textlen);
+	else
+		r = config_read_file(o.config_file, &text, &textlen);
+	if (r != 0) {
+		if (o.rexec)
+			error("cannot read configuration from listener: %s",
+			    err_str(r));
+		return 255;
+	}
+	if (load_config(&o, text, textlen, &c) != 0)
 		return 255;
 	if (o.debug)
 		c.log_level = o.debug >= 3 ? LL_DEBUG3 :
@@ -227,5 +273,5 @@ main(int argc, char **argv)
 	crypto_init();
 	if (o.rexec)
 		monitor_run(&o, &c);
-	return listener_run(&o, &c, saved_argv) == 0 ? 0 : 1;
+	return listener_run(&o, &c, text, textlen, saved_argv) == 0 ? 0 : 1;
 }

@@ -67,8 +67,13 @@ struct hostkeys {
 	char *algs; /* comma list of host key algorithms, config order */
 };
 
+/* The listener passes its config text to each connection on this fd. */
+#define CONFIG_TEXT_FD 5
+
 /* main.c */
-int load_config(const struct options *o, struct server_config *c);
+/* load_config: command-line options, then the config text (named name). */
+int load_config(const struct options *o, const char *text, size_t len,
+    struct server_config *c);
 /* Path of a helper binary: next to posternd, else the libexec dir. */
 int helper_path(const char *name, char *out, size_t outlen);
 
@@ -80,7 +85,7 @@ const struct hostkey *hostkeys_by_alg(const struct hostkeys *hk,
 
 /* listener.c */
 int listener_run(const struct options *o, struct server_config *c,
-    char **argv);
+    const char *config_text, size_t config_len, char **argv);
 
 /* monitor.c: serve one connection on fd 3; never returns. */
 void monitor_run(const struct options *o, struct server_config *c)

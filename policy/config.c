@@ -1207,41 +1207,95 @@ out:
 }
 
 int
-config_load_file(struct server_config *c, const char *path)
+config_read_file(const char *path, char **textp, size_t *lenp)
 {
 	FILE *f;
-	char *line = NULL;
-	size_t cap = 0;
-	int lineno = 0, bad = 0, r = 0;
+	char *text = NULL;
+	size_t len = 0, n;
+	int r;
 
+	*textp = NULL;
+	*lenp = 0;
 	if ((f = fopen(path, "r")) == NULL) {
 		error("%s: %s", path, strerror(errno));
 		return errno == ENOENT ? ERR_NOT_FOUND : ERR_SYSTEM;
 	}
-	while (getline(&line, &cap, f) != -1) {
-		/* Keep counting after a bad line so every mistake is shown. */
-		if (lineno < INT_MAX)
-			lineno++;
-		r = config_parse_line(c, line, path, lineno);
-		if (r == ERR_ALLOC)
-			goto out;
-		if (r != 0)
-			bad++;
+	if ((text = malloc(CONFIG_TEXT_MAX + 1)) == NULL) {
+		r = ERR_ALLOC;
+		goto out;
 	}
+	while ((n = fread(text + len, 1, CONFIG_TEXT_MAX + 1 - len, f)) > 0)
+		len += n;
 	if (ferror(f)) {
 		error("%s: read error: %s", path, strerror(errno));
 		r = ERR_SYSTEM;
 		goto out;
 	}
+	if (len > CONFIG_TEXT_MAX) {
+		error("%s: file too large", path);
+		r = ERR_TOO_BIG;
+		goto out;
+	}
+	text[len] = '\0';
+	*textp = text;
+	*lenp = len;
+	text = NULL;
+	r = 0;
+out:
+	free(text);
+	fclose(f);
+	return r;
+}
+
+int
+config_load_text(struct server_config *c, const char *text, size_t len,
+    const char *name)
+{
+	const char *p = text, *end = text + len, *nl;
+	char *line = NULL;
+	int lineno = 0, bad = 0, r = 0;
+
+	while (p < end) {
+		nl = memchr(p, '\n', (size_t)(end - p));
+		if (nl == NULL)
+			nl = end;
+		free(line);
+		if ((line = strndup(p, (size_t)(nl - p))) == NULL) {
+			r = ERR_ALLOC;
+			goto out;
+		}
+		p = nl < end ? nl + 1 : end;
+		/* Keep counting after a bad line so every mistake is shown. */
+		if (lineno < INT_MAX)
+			lineno++;
+		r = config_parse_line(c, line, name, lineno);
+		if (r == ERR_ALLOC)
+			goto out;
+		if (r != 0)
+			bad++;
+	}
 	r = 0;
 	if (bad > 0) {
 		error(
-		    "%s: terminating, %d bad configuration options", path, bad);
+		    "%s: terminating, %d bad configuration options", name, bad);
 		r = ERR_CONFIG;
 	}
 out:
 	free(line);
-	fclose(f);
+	return r;
+}
+
+int
+config_load_file(struct server_config *c, const char *path)
+{
+	char *text;
+	size_t len;
+	int r;
+
+	if ((r = config_read_file(path, &text, &len)) != 0)
+		return r;
+	r = config_load_text(c, text, len, path);
+	free(text);
 	return r;
 }
 

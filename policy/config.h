@@ -57,6 +57,17 @@ void config_free(struct server_config *c);
  */
 int config_parse_line(struct server_config *c, const char *line,
     const char *filename, int lineno);
+#define CONFIG_TEXT_MAX (1024 * 1024)
+
+/* config_read_file: the whole file (at most CONFIG_TEXT_MAX), NUL-ended. */
+int config_read_file(const char *path, char **textp, size_t *lenp);
+/*
+ * config_load_text: every line of config text read earlier; name is used in
+ * messages. The listener hands its text to each connection this way, so a
+ * file edited on disk takes effect only on SIGHUP.
+ */
+int config_load_text(struct server_config *c, const char *text, size_t len,
+    const char *name);
 /* config_load_file: every line of a file; ERR_CONFIG if any line was bad. */
 int config_load_file(struct server_config *c, const char *path);
 /* config_fill_defaults: set every still-unset field to its default. */

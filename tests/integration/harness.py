@@ -539,6 +539,34 @@ class Context:
         check(ok, "server did not listen on 127.0.0.1:%d within %ss"
               % (self.port, wait_s))
 
+    def launch_server(self, args=(), listen_port=None, wait_s=10, **popen_kw):
+        """Start SERVER -D -e -f CONFIG ARGS... with the config file already
+        in place (write_config, or written by the test), logging to the
+        same server.log; wait until listen_port (default self.port)
+        listens. popen_kw go to Popen (e.g. user=, group=, env=, cwd=).
+        The previous server, if any, must have been stopped."""
+        check(self.proc is None or self.proc.poll() is not None,
+              "launch_server: the previous server is still running")
+        port = listen_port or self.port
+        check(port, "launch_server: no port (call write_config first)")
+        popen_kw.setdefault("cwd", self.dir)
+        argv = [self.server_path, "-D", "-e", "-f", self.config_path]
+        argv += list(args)
+        logf = open(self.log_path, "ab")
+        try:
+            self.proc = subprocess.Popen(
+                argv, stdin=subprocess.DEVNULL, stdout=logf, stderr=logf,
+                start_new_session=True, **popen_kw)
+        finally:
+            logf.close()
+        ok = poll_until(lambda: self.proc.poll() is not None or
+                        port_listening(port), wait_s)
+        if self.proc.poll() is not None:
+            fail("server %s exited with status %s before listening on port "
+                 "%d" % (" ".join(argv), self.proc.returncode, port))
+        check(ok, "server %s did not listen on 127.0.0.1:%d within %ss"
+              % (" ".join(argv), port, wait_s))
+
     def server_alive(self):
         return self.proc is not None and self.proc.poll() is None
 

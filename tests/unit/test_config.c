@@ -516,7 +516,8 @@ test_dump(void)
 	                   "syslogfacility LOCAL7\n"
 	                   "authorizedkeysfile .ssh/a b c\n"
 	                   "hostkey /etc/ssh/k1\n"
-	                   "hostkey /etc/ssh/k2\n";
+	                   "hostkey /etc/ssh/k2\n"
+	                   "maxstartups 10:30:100\n";
 
 	T_CHECK("dump: parse sample",
 	    good(&c,
@@ -645,6 +646,44 @@ test_load_file(void)
 	config_free(&c);
 }
 
+static void
+test_max_startups(void)
+{
+	struct server_config c;
+
+	T_CHECK("maxstartups: single number", good(&c, "MaxStartups 100"));
+	T_CHECK("maxstartups: n means n:30:n", c.max_startups_begin == 100 &&
+	    c.max_startups_rate == 30 && c.max_startups == 100);
+	config_free(&c);
+	T_CHECK("maxstartups: triple", good(&c, "MaxStartups 10:30:60"));
+	T_CHECK("maxstartups: triple values", c.max_startups_begin == 10 &&
+	    c.max_startups_rate == 30 && c.max_startups == 60);
+	config_free(&c);
+	bad("MaxStartups 5:50:4", "t.conf line 1: Invalid MaxStartups spec.");
+	bad("MaxStartups 10:101:20",
+	    "t.conf line 1: Invalid MaxStartups spec.");
+	bad("MaxStartups x", "t.conf line 1: Invalid MaxStartups spec.");
+}
+
+/* The text loader is what each connection's monitor parses. */
+static void
+test_load_text(void)
+{
+	struct server_config c;
+	const char text[] = "Port 2201\nBogus x\nMaxAuthTries 2";
+
+	config_init(&c);
+	logbuf[0] = '\0';
+	T_CHECK("load_text: bad line reported",
+	    config_load_text(&c, text, strlen(text), "mem") == ERR_CONFIG);
+	T_CHECK("load_text: names source and line",
+	    strstr(logbuf, "mem: line 2: Bad configuration option: Bogus") !=
+		NULL);
+	T_CHECK("load_text: last line without newline parsed",
+	    c.max_auth_tries == 2 && c.nports == 1 && c.ports[0] == 2201);
+	config_free(&c);
+}
+
 int
 main(void)
 {
@@ -660,5 +699,7 @@ main(void)
 	test_defaults();
 	test_dump();
 	test_load_file();
+	test_max_startups();
+	test_load_text();
 	return T_DONE();
 }
