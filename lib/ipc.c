@@ -3,7 +3,9 @@
 #include <sys/uio.h>
 
 #include <errno.h>
+#include <poll.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "buf.h"
@@ -71,9 +73,43 @@ ipc_send(int fd, uint8_t type, const struct buf *payload, int pass_fd)
 	return 0;
 }
 
+static int64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Wait until fd is readable or the deadline (ms, -1 = none) passes. */
+static int
+wait_readable(int fd, int64_t deadline)
+{
+	struct pollfd pfd;
+	int64_t left;
+	int n;
+
+	if (deadline < 0)
+		return 0;
+	for (;;) {
+		left = deadline - now_ms();
+		if (left <= 0)
+			return ERR_TIMEOUT;
+		pfd.fd = fd;
+		pfd.events = POLLIN;
+		n = poll(&pfd, 1, left > INT32_MAX ? INT32_MAX : (int)left);
+		if (n > 0)
+			return 0;
+		if (n < 0 && errno != EINTR)
+			return ERR_SYSTEM;
+	}
+}
+
 /* Read exactly len bytes; collect at most one descriptor. */
 static int
-read_full(int fd, uint8_t *p, size_t len, int *fdp, int *got_any)
+read_full(int fd, uint8_t *p, size_t len, int *fdp, int *got_any,
+    int64_t deadline)
 {
 	struct msghdr msg;
 	struct iovec iov;
@@ -87,6 +123,10 @@ read_full(int fd, uint8_t *p, size_t len, int *fdp, int *got_any)
 	int rfd;
 
 	while (off < len) {
+		int r;
+
+		if ((r = wait_readable(fd, deadline)) != 0)
+			return r;
 		memset(&msg, 0, sizeof(msg));
 		iov.iov_base = p + off;
 		iov.iov_len = len - off;
@@ -128,14 +168,22 @@ read_full(int fd, uint8_t *p, size_t len, int *fdp, int *got_any)
 int
 ipc_recv(int fd, uint8_t *type, struct buf *payload, int *fdp, size_t max)
 {
+	return ipc_recv_timeout(fd, type, payload, fdp, max, -1);
+}
+
+int
+ipc_recv_timeout(int fd, uint8_t *type, struct buf *payload, int *fdp,
+    size_t max, int timeout_ms)
+{
 	uint8_t hdr[5], *p;
 	uint32_t len;
 	int r, got = 0, rfd = -1;
+	int64_t deadline = timeout_ms < 0 ? -1 : now_ms() + timeout_ms;
 
 	if (fdp != NULL)
 		*fdp = -1;
 	buf_reset(payload);
-	if ((r = read_full(fd, hdr, sizeof(hdr), &rfd, &got)) != 0)
+	if ((r = read_full(fd, hdr, sizeof(hdr), &rfd, &got, deadline)) != 0)
 		goto fail;
 	len = (uint32_t)hdr[0] << 24 | (uint32_t)hdr[1] << 16 |
 	    (uint32_t)hdr[2] << 8 | hdr[3];
@@ -147,7 +195,8 @@ ipc_recv(int fd, uint8_t *type, struct buf *payload, int *fdp, size_t max)
 	if (len > 1) {
 		if ((r = buf_reserve(payload, len - 1, &p)) != 0)
 			goto fail;
-		if ((r = read_full(fd, p, len - 1, NULL, &got)) != 0)
+		if ((r = read_full(fd, p, len - 1, NULL, &got, deadline)) !=
+		    0)
 			goto fail;
 	}
 	if (fdp != NULL)
@@ -160,5 +209,31 @@ ipc_recv(int fd, uint8_t *type, struct buf *payload, int *fdp, size_t max)
 fail:
 	if (rfd != -1)
 		close(rfd);
+	return r;
+}
+
+int
+ipc_sign_request(int fd, uint8_t req_type, uint8_t reply_type,
+    const char *alg, const uint8_t *hash, size_t hashlen, struct buf *sig)
+{
+	struct buf *b;
+	uint8_t type;
+	int r;
+
+	if ((b = buf_new(IPC_MAX_MESSAGE)) == NULL)
+		return ERR_ALLOC;
+	if ((r = buf_put_cstring(b, alg)) != 0 ||
+	    (r = buf_put_string(b, hash, hashlen)) != 0 ||
+	    (r = ipc_send(fd, req_type, b, -1)) != 0 ||
+	    (r = ipc_recv(fd, &type, b, NULL, IPC_MAX_MESSAGE)) != 0)
+		goto out;
+	if (type != reply_type) {
+		r = ERR_PROTOCOL;
+		goto out;
+	}
+	if ((r = buf_get_stringb(b, sig)) != 0 || (r = buf_end(b)) != 0)
+		goto out;
+out:
+	buf_free(b);
 	return r;
 }

@@ -47,5 +47,20 @@ int ipc_send(int fd, uint8_t type, const struct buf *payload, int pass_fd);
  */
 int ipc_recv(int fd, uint8_t *type, struct buf *payload, int *fdp,
     size_t max);
+/*
+ * ipc_recv_timeout: the same, but the whole message must arrive within
+ * timeout_ms (-1 = no limit), else ERR_TIMEOUT: a peer that sends half a
+ * message cannot stall the receiver.
+ */
+int ipc_recv_timeout(int fd, uint8_t *type, struct buf *payload, int *fdp,
+    size_t max, int timeout_ms);
+
+/*
+ * ipc_sign_request: ask the monitor on fd to sign an exchange hash with the
+ * host key for alg (req_type/reply_type: the preauth or session pair);
+ * appends the signature blob to sig.
+ */
+int ipc_sign_request(int fd, uint8_t req_type, uint8_t reply_type,
+    const char *alg, const uint8_t *hash, size_t hashlen, struct buf *sig);
 
 #endif

@@ -19,6 +19,7 @@
 #include <openssl/rsa.h>
 
 #include "buf.h"
+#include "crypto.h"
 #include "err.h"
 #include "sshkey.h"
 
@@ -907,76 +908,25 @@ out:
 	return r;
 }
 
-static int
-b64_value(int c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+')
-		return 62;
-	if (c == '/')
-		return 63;
-	return -1;
-}
-
-/*
- * Strict base64: padded, standard alphabet, no whitespace, unused bits
- * zero (as OpenSSH's b64_pton). out must hold 3 * srclen / 4 bytes.
- */
-static int
-b64_decode(const char *src, size_t srclen, uint8_t *out, size_t outmax,
-    size_t *outlenp)
-{
-	size_t i, pad = 0;
-	int v, n;
-
-	*outlenp = 0;
-	if (srclen == 0 || srclen % 4 != 0 || srclen > INT32_MAX)
-		return ERR_FORMAT;
-	if (outmax < srclen / 4 * 3)
-		return ERR_TOO_BIG;
-	if (src[srclen - 1] == '=')
-		pad = src[srclen - 2] == '=' ? 2 : 1;
-	for (i = 0; i < srclen - pad; i++)
-		if (b64_value((unsigned char)src[i]) < 0)
-			return ERR_FORMAT;
-	v = b64_value((unsigned char)src[srclen - pad - 1]);
-	if ((pad == 1 && (v & 0x03) != 0) || (pad == 2 && (v & 0x0f) != 0))
-		return ERR_FORMAT;
-	/* EVP_DecodeBlock counts padding as zero bytes; take them off. */
-	n = EVP_DecodeBlock(out, (const unsigned char *)src, (int)srclen);
-	if (n < 0 || (size_t)n != srclen / 4 * 3) {
-		wipe(out, outmax);
-		return ERR_FORMAT;
-	}
-	*outlenp = (size_t)n - pad;
-	return 0;
-}
-
 int
 sshkey_fingerprint(const struct sshkey *key, char *out, size_t outlen)
 {
-	uint8_t md[EVP_MAX_MD_SIZE];
-	unsigned mdlen = 0;
-	char b64[EVP_MAX_MD_SIZE * 4 / 3 + 4];
-	int n;
+	uint8_t md[DIGEST_MAX_LEN];
+	char b64[DIGEST_MAX_LEN * 4 / 3 + 4];
+	size_t n;
+	int r;
 
-	if (EVP_Digest(buf_ptr(key->blob), buf_len(key->blob), md, &mdlen,
-	        EVP_sha256(), NULL) != 1) {
-		ERR_clear_error();
-		return ERR_CRYPTO;
-	}
-	if ((n = EVP_EncodeBlock((unsigned char *)b64, md, (int)mdlen)) <= 0)
-		return ERR_CRYPTO;
+	if ((r = digest_memory(DIGEST_SHA256, buf_ptr(key->blob),
+	    buf_len(key->blob), md)) != 0)
+		return r;
+	if ((r = base64_encode(md, digest_len(DIGEST_SHA256), b64,
+	    sizeof(b64))) != 0)
+		return r;
 	/* ssh-keygen prints the base64 without its '=' padding. */
+	n = strlen(b64);
 	while (n > 0 && b64[n - 1] == '=')
 		b64[--n] = '\0';
-	n = snprintf(out, outlen, "SHA256:%s", b64);
-	if (n < 0 || (size_t)n >= outlen)
+	if ((size_t)snprintf(out, outlen, "SHA256:%s", b64) >= outlen)
 		return ERR_TOO_BIG;
 	return 0;
 }
@@ -1012,7 +962,7 @@ sshkey_parse_public_text(const char *s, struct sshkey **keyp, const char **endp)
 	bmax = blen / 4 * 3 + 3;
 	if ((blob = malloc(bmax)) == NULL)
 		return ERR_ALLOC;
-	if ((r = b64_decode(s, blen, blob, bmax, &bloblen)) != 0 ||
+	if ((r = base64_decode(s, blen, blob, bmax, &bloblen)) != 0 ||
 	    (r = sshkey_from_blob(blob, bloblen, &k)) != 0)
 		goto out;
 	if (strcmp(name, sshkey_type_name(k)) != 0) {
@@ -1270,7 +1220,7 @@ sshkey_parse_private(const uint8_t *data, size_t len, struct sshkey **keyp)
 		goto out;
 	}
 	if ((r = buf_reserve(raw, decmax, &dec)) != 0 ||
-	    (r = b64_decode((const char *)buf_ptr(b64), buf_len(b64), dec,
+	    (r = base64_decode((const char *)buf_ptr(b64), buf_len(b64), dec,
 	         decmax, &declen)) != 0)
 		goto out;
 	if ((r = buf_consume_end(raw, decmax - declen)) != 0)

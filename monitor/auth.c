@@ -294,13 +294,14 @@ auth_request(struct authctxt *a, const struct server_config *c,
 	    (r = buf_get_stringb(req, m)) != 0 ||
 	    (r = buf_end(req)) != 0)
 		goto out;
-	if (a->authenticated) {
+	if (a->authenticated || a->disconnect) {
 		r = ERR_BAD_STATE;
 		goto out;
 	}
 	if (a->user == NULL) {
 		if (strcmp(service, "ssh-connection") != 0) {
 			sanitise(ss, sizeof(ss), service);
+			a->disconnect = 1;
 			r = reply_put(reply, AUTH_DENIED,
 			    "bad service request", NULL);
 			logit("userauth: unsupported service %s", ss);
@@ -315,6 +316,7 @@ auth_request(struct authctxt *a, const struct server_config *c,
 	    strcmp(a->service, service) != 0) {
 		sanitise(su, sizeof(su), user);
 		sanitise(ss, sizeof(ss), service);
+		a->disconnect = 1;
 		r = reply_put(reply, AUTH_DENIED,
 		    "Change of username or service not allowed", NULL);
 		logit("Change of username or service not allowed: (%s,%s) -> "
@@ -353,6 +355,7 @@ auth_request(struct authctxt *a, const struct server_config *c,
 		      "from %.200s port %d ssh2 [preauth]",
 		    auth_invalid_prefix(a), su, ci->client_addr,
 		    ci->client_port);
+		a->disconnect = 1;
 		r = reply_put(reply, AUTH_TOO_MANY, "", NULL);
 		goto out;
 	}

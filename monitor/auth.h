@@ -27,6 +27,7 @@ struct authctxt {
 	int failures;
 	int attempts;
 	int authenticated;
+	int disconnect;	/* the monitor ends the connection after replying */
 	uint8_t *approved_blob; /* key the last PK_OK approved */
 	size_t approved_len;
 	char method[32];	/* method that succeeded */

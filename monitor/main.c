@@ -245,10 +245,15 @@ main(int argc, char **argv)
 		if (o.rexec)
 			error("cannot read configuration from listener: %s",
 			    err_str(r));
+		free(saved_argv);
 		return 255;
 	}
-	if (load_config(&o, text, textlen, &c) != 0)
+	if (load_config(&o, text, textlen, &c) != 0) {
+		config_free(&c);
+		free(text);
+		free(saved_argv);
 		return 255;
+	}
 	if (o.debug)
 		c.log_level = o.debug >= 3 ? LL_DEBUG3 :
 		    o.debug == 2 ? LL_DEBUG2 : LL_DEBUG1;
@@ -256,19 +261,21 @@ main(int argc, char **argv)
 	    o.log_stderr);
 	if (logfd != -1)
 		log_set_file(logfd);
-	if (o.dump_config) {
-		config_dump(&c, stdout);
-		return 0;
-	}
-	if (o.test_only) {
+	if (o.dump_config || o.test_only) {
 		struct hostkeys hk;
 
-		if (hostkeys_load(&c, &hk) != 0) {
+		r = 0;
+		if (o.dump_config)
+			config_dump(&c, stdout);
+		else if (hostkeys_load(&c, &hk) != 0) {
 			error("sshd: no hostkeys available -- exiting.");
-			return 1;
-		}
-		hostkeys_free(&hk);
-		return 0;
+			r = 1;
+		} else
+			hostkeys_free(&hk);
+		config_free(&c);
+		free(text);
+		free(saved_argv);
+		return r;
 	}
 	crypto_init();
 	if (o.rexec)

@@ -36,7 +36,10 @@
 #define CHILD_SOCK_FD 3
 #define CHILD_IPC_FD 4
 #define STARTUP_PIPE_FD 4 /* from the listener: close once authenticated */
-#define MAX_SIGNATURES 8
+#define MAX_SIGNATURES 2	 /* the first exchange, and one rekey */
+#define EXCHANGE_HASH_LEN 32	 /* sha256: the only exchange hash we sign */
+#define IPC_MESSAGE_TIMEOUT_MS 10000
+#define PREAUTH_EXIT_WAIT_MS 2000
 
 enum mon_state {
 	MS_KEX,		  /* before the first exchange hash was signed */
@@ -145,9 +148,14 @@ spawn_helper(const char *name, int sock, int ipc, const struct passwd *pw)
 	    dup2(devnull, STDIN_FILENO) < 0 ||
 	    dup2(devnull, STDOUT_FILENO) < 0)
 		_exit(1);
-	/* preauth logs through the monitor; the session may use stderr. */
+	/*
+	 * preauth logs through the monitor; the session may use stderr.
+	 * Sanitizer builds keep preauth's stderr so that reports are seen.
+	 */
+#ifndef POSTERN_ASAN
 	if (pw == NULL && dup2(devnull, STDERR_FILENO) < 0)
 		_exit(1);
+#endif
 	closefrom(CHILD_IPC_FD + 1);
 	argv[0] = (char *)name;
 	argv[1] = NULL;
@@ -230,8 +238,8 @@ handle_sign(struct monitor *m, struct buf *b, int fd, uint8_t reply_type,
 	    (r = buf_get_string_direct(b, &hash, &hashlen)) != 0 ||
 	    (r = buf_end(b)) != 0)
 		goto out;
-	/* Only ever sign something shaped like an exchange hash. */
-	if (hashlen != 32 && hashlen != 48 && hashlen != 64) {
+	/* Only ever sign something shaped like our exchange hash. */
+	if (hashlen != EXCHANGE_HASH_LEN) {
 		r = ERR_FORMAT;
 		goto out;
 	}
@@ -368,9 +376,17 @@ preauth_loop(struct monitor *m)
 		}
 		if (r == 0)
 			continue;
-		if ((r = ipc_recv(m->pfd, &type, b, NULL,
-		    IPC_MAX_MESSAGE)) != 0)
+		/* A message must arrive whole, promptly: preauth is hostile. */
+		timeout = IPC_MESSAGE_TIMEOUT_MS;
+		if (deadline != 0 && (deadline - time(NULL)) * 1000 < timeout)
+			timeout = (int)(deadline - time(NULL)) * 1000;
+		if ((r = ipc_recv_timeout(m->pfd, &type, b, NULL,
+		    IPC_MAX_MESSAGE, timeout < 0 ? 0 : timeout)) != 0) {
+			if (r == ERR_TIMEOUT)
+				error("monitor: incomplete message from "
+				      "preauth");
 			break;
+		}
 		r = ERR_BAD_STATE;
 		switch (type) {
 		case IPC_LOG:
@@ -393,6 +409,9 @@ preauth_loop(struct monitor *m)
 			r = ipc_send(m->pfd, IPC_AUTH_REPLY, reply, -1);
 			if (m->auth.authenticated)
 				m->state = MS_AUTHENTICATED;
+			/* Too many failures or a denial: the monitor ends it. */
+			else if (r == 0 && m->auth.disconnect)
+				r = ERR_LIMIT;
 			break;
 		case IPC_TRANSPORT_STATE:
 			if (m->state != MS_AUTHENTICATED)
@@ -408,6 +427,8 @@ preauth_loop(struct monitor *m)
 			m->state = MS_DONE;
 			break;
 		}
+		if (r == ERR_LIMIT)
+			break;
 		if (r != 0) {
 			error("monitor: bad message %u from preauth in state "
 			      "%d: %s", type, m->state, err_str(r));
@@ -419,6 +440,31 @@ preauth_loop(struct monitor *m)
 	buf_free(b);
 	buf_free(reply);
 	return r;
+}
+
+/* Wait up to wait_ms for preauth to exit, then kill it; its status. */
+static int
+reap_preauth(pid_t pid, int wait_ms)
+{
+	struct timespec ts = { 0, 10 * 1000 * 1000 };
+	int status = 0, waited = 0;
+	pid_t r;
+
+	for (;;) {
+		r = waitpid(pid, &status, WNOHANG);
+		if (r == pid)
+			return status;
+		if (r < 0 && errno != EINTR)
+			return 0;
+		if (waited >= wait_ms)
+			break;
+		nanosleep(&ts, NULL);
+		waited += 10;
+	}
+	kill(pid, SIGKILL);
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	return status;
 }
 
 static int
@@ -546,20 +592,22 @@ monitor_run(const struct options *o, struct server_config *c)
 	if ((r = send_init(&m, privsep)) != 0)
 		fatal("monitor: cannot start preauth: %s", err_str(r));
 	r = preauth_loop(&m);
-	if (r != 0 && r != ERR_EOF)
-		kill(m.preauth_pid, SIGKILL);
-	while (waitpid(m.preauth_pid, &status, 0) < 0 && errno == EINTR)
-		;
 	close(m.pfd);
-	if (m.state != MS_DONE || !WIFEXITED(status) ||
-	    WEXITSTATUS(status) != 0) {
-		if (r == 0 || r == ERR_EOF)
-			log_preauth_end(&m, status);
-		else if (WIFSIGNALED(status) && WTERMSIG(status) == SIGSYS)
+	/*
+	 * preauth never outlives this point. It closed its end (EOF) when it
+	 * is exiting, and after a final verdict it still has to send its
+	 * DISCONNECT: give it a moment. In every other case, and after the
+	 * hand-over, kill it.
+	 */
+	status = reap_preauth(m.preauth_pid,
+	    r == ERR_EOF || r == ERR_LIMIT ? PREAUTH_EXIT_WAIT_MS : 0);
+	m.preauth_pid = 0;
+	if (m.state != MS_DONE) {
+		if (r == ERR_EOF ||
+		    (WIFSIGNALED(status) && WTERMSIG(status) == SIGSYS))
 			log_preauth_end(&m, status);
 		exit(1);
 	}
-	m.preauth_pid = 0;
 	/* Authenticated: no longer counts against MaxStartups. */
 	if (startup_fd != -1)
 		close(startup_fd);

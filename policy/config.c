@@ -1237,7 +1237,11 @@ config_read_file(const char *path, char **textp, size_t *lenp)
 		goto out;
 	}
 	text[len] = '\0';
-	*textp = text;
+	/* Keep only what the file needs: every connection holds a copy. */
+	if ((*textp = realloc(text, len + 1)) == NULL) {
+		r = ERR_ALLOC;
+		goto out;
+	}
 	*lenp = len;
 	text = NULL;
 	r = 0;

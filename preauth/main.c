@@ -53,26 +53,8 @@ static int
 sign_via_monitor(void *ctx, const char *alg, const uint8_t *hash,
     size_t hashlen, struct buf *sig)
 {
-	struct buf *b;
-	uint8_t type;
-	int r;
-
-	if ((b = buf_new(IPC_MAX_MESSAGE)) == NULL)
-		return ERR_ALLOC;
-	if ((r = buf_put_cstring(b, alg)) != 0 ||
-	    (r = buf_put_string(b, hash, hashlen)) != 0 ||
-	    (r = ipc_send(ipc_fd, IPC_SIGN_REQ, b, -1)) != 0 ||
-	    (r = ipc_recv(ipc_fd, &type, b, NULL, IPC_MAX_MESSAGE)) != 0)
-		goto out;
-	if (type != IPC_SIGN_REPLY) {
-		r = ERR_PROTOCOL;
-		goto out;
-	}
-	if ((r = buf_get_stringb(b, sig)) != 0 || (r = buf_end(b)) != 0)
-		goto out;
-out:
-	buf_free(b);
-	return r;
+	return ipc_sign_request(ipc_fd, IPC_SIGN_REQ, IPC_SIGN_REPLY, alg, hash, hashlen,
+	    sig);
 }
 
 static int

@@ -15,6 +15,7 @@ import concurrent.futures
 import importlib.util
 import inspect
 import os
+import re
 import sys
 import threading
 import time
@@ -44,6 +45,10 @@ def discover():
         for f in funcs:
             tests.append((f.__name__[len("test_"):], f))
     return tests
+
+
+SANITIZER_REPORT = re.compile(
+    r"ERROR: (?:Address|Leak|Memory)Sanitizer|runtime error: ")
 
 
 def run_one(suite, name, fn):
@@ -88,6 +93,19 @@ def run_one(suite, name, fn):
             diag += ctx.diagnostics()
         except Exception as e:
             diag.append("diagnostics failed: %s" % e)
+    # Sanitizer builds (make asan): any report in the server log fails the
+    # test. Stop the server first so exit-time leak checks have run.
+    try:
+        ctx.stop_server()
+        report = SANITIZER_REPORT.search(ctx.server_log() or "")
+    except Exception as e:
+        report = None
+        diag.append("sanitizer check failed: %s" % e)
+    if report:
+        ok = False
+        diag.append("sanitizer report in server log:")
+        log = ctx.server_log()
+        diag += ["  " + l for l in log[report.start():].splitlines()[:40]]
     errs = ctx.cleanup()
     if errs:
         ok = False
