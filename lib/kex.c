@@ -142,6 +142,15 @@ match_list(const char *client, const char *server)
 	return ret;
 }
 
+/* 1 if two comma-separated lists start with the same name. */
+static int
+same_first(const char *a, const char *b)
+{
+	size_t n = strcspn(a, ",");
+
+	return n == strcspn(b, ",") && strncmp(a, b, n) == 0;
+}
+
 static void
 no_match(struct transport *t, int which, const char *offer)
 {
@@ -162,7 +171,7 @@ handle_kexinit(struct transport *t, struct buf *payload)
 	char *lists[NL_MAX] = { 0 };
 	const char *server[NL_MAX];
 	const struct cipher_alg *c2s, *s2c;
-	char *first_kex = NULL, *first_hk = NULL, *p;
+	char *p;
 	int follows, r, i;
 	uint32_t reserved;
 
@@ -170,6 +179,13 @@ handle_kexinit(struct transport *t, struct buf *payload)
 		error("kex: duplicate KEXINIT");
 		return ERR_PROTOCOL;
 	}
+	/* The previous exchange's choices (rekeying) are replaced. */
+	free(t->neg_kex);
+	free(t->neg_hostkey);
+	free(t->neg_cipher_c2s);
+	free(t->neg_cipher_s2c);
+	t->neg_kex = t->neg_hostkey = NULL;
+	t->neg_cipher_c2s = t->neg_cipher_s2c = NULL;
 	/* Rekey started by the peer: answer with our own KEXINIT first. */
 	if ((r = kex_send_kexinit(t)) != 0)
 		return r;
@@ -261,13 +277,12 @@ handle_kexinit(struct transport *t, struct buf *payload)
 	debug("kex: server->client cipher: %s MAC: <implicit> compression: "
 	      "none", s2c->name);
 	if (follows) {
-		/* The guess is right only if both first choices match. */
-		first_kex = strndup(lists[NL_KEX], strcspn(lists[NL_KEX], ","));
-		first_hk = strndup(lists[NL_HOSTKEY],
-		    strcspn(lists[NL_HOSTKEY], ","));
-		if (first_kex == NULL || first_hk == NULL ||
-		    strcmp(first_kex, t->neg_kex) != 0 ||
-		    strcmp(first_hk, t->neg_hostkey) != 0)
+		/*
+		 * RFC 4253 s7: the guess is right only if both sides list the
+		 * same kex and host key algorithms first.
+		 */
+		if (!same_first(lists[NL_KEX], server[NL_KEX]) ||
+		    !same_first(lists[NL_HOSTKEY], server[NL_HOSTKEY]))
 			t->ignore_next = 1;
 	}
 	t->kex = KEX_WAIT_INIT;
@@ -281,8 +296,6 @@ bad:
 out:
 	for (i = 0; i < NL_MAX; i++)
 		free(lists[i]);
-	free(first_kex);
-	free(first_hk);
 	return r;
 }
 
@@ -299,24 +312,27 @@ derive_key(struct transport *t, char x, const struct buf *kbuf,
 	if (need > KEX_MAX_KEY)
 		return ERR_INTERNAL;
 	while (have < need) {
-		if ((d = digest_start(t->hash_alg)) == NULL)
-			return ERR_CRYPTO;
+		if ((d = digest_start(t->hash_alg)) == NULL) {
+			r = ERR_CRYPTO;
+			break;
+		}
 		if (digest_update(d, buf_ptr(kbuf), buf_len(kbuf)) != 0 ||
 		    digest_update(d, h, hlen) != 0 ||
 		    (have == 0 ? (digest_update(d, &x, 1) != 0 ||
 		    digest_update(d, t->session_id, t->session_id_len) != 0) :
 		    digest_update(d, out, have) != 0)) {
 			digest_free(d);
-			return ERR_CRYPTO;
+			r = ERR_CRYPTO;
+			break;
 		}
 		if ((r = digest_final(d, block)) != 0)
-			return r;
+			break;
 		memcpy(out + have, block, need - have < dlen ? need - have :
 		    dlen);
 		have += need - have < dlen ? need - have : dlen;
 	}
 	wipe(block, sizeof(block));
-	return 0;
+	return r;
 }
 
 static int
@@ -393,7 +409,7 @@ handle_ecdh_init(struct transport *t, struct buf *payload)
 		return ERR_INTERNAL;
 	t->hash_alg = DIGEST_SHA256;
 	kbuf = buf_new_secret(128);
-	hb = buf_new(65536);
+	hb = buf_new_secret(65536); /* ends with K */
 	sig = buf_new(4096);
 	reply = buf_new(8192);
 	if (kbuf == NULL || hb == NULL || sig == NULL || reply == NULL) {

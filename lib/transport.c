@@ -95,7 +95,39 @@ transport_output_pending(const struct transport *t)
 int
 transport_output_congested(const struct transport *t)
 {
-	return buf_len(t->out) >= OUTPUT_CONGESTED;
+	/* Packets held back during a key exchange count too. */
+	return buf_len(t->out) + t->held_bytes >= OUTPUT_CONGESTED;
+}
+
+static uint64_t
+rekey_bytes(const struct cipher_alg *alg)
+{
+	if (alg == NULL)
+		return UINT64_MAX;
+	if (alg->block_size >= 16)
+		return ((uint64_t)1 << (alg->block_size * 2)) * alg->block_size;
+	return (uint64_t)1 << 30;
+}
+
+static int
+worn_out(const struct direction *d)
+{
+	return d->packets_since_keys >= REKEY_PACKETS ||
+	    d->bytes_since_keys >= rekey_bytes(d->alg);
+}
+
+/* Start a key exchange of our own when either direction's keys wear out. */
+static int
+maybe_rekey(struct transport *t)
+{
+	if (t->kex != KEX_NONE || t->kex_count == 0)
+		return 0;
+	if (!worn_out(&t->send) && !worn_out(&t->recv))
+		return 0;
+	debug("rekeying: keys used for %llu/%llu packets",
+	    (unsigned long long)t->send.packets_since_keys,
+	    (unsigned long long)t->recv.packets_since_keys);
+	return kex_send_kexinit(t);
 }
 
 const char *
@@ -331,9 +363,15 @@ open_packet(struct transport *t)
 	t->view_consume = need;
 	d->seqnr++;
 	d->bytes += need;
-	if (d->seqnr == 0 && t->strict && t->kex_count == 0) {
+	d->bytes_since_keys += need;
+	if (d->seqnr == 0 && t->kex_count == 0) {
 		error("incoming sequence number wrapped during initial key "
 		      "exchange");
+		return ERR_PROTOCOL;
+	}
+	/* The peer ignored our rekey until the nonce would repeat. */
+	if (d->packets_since_keys >= MAX_PACKETS_PER_KEY) {
+		error("peer did not rekey before its keys wore out");
 		return ERR_PROTOCOL;
 	}
 	return 0;
@@ -365,6 +403,8 @@ transport_next_packet(struct transport *t, uint8_t *type, struct buf **pp)
 		}
 		consumed = 0;
 		if ((r = kex_dispatch(t, msg, &t->view, &consumed)) != 0)
+			return r;
+		if ((r = maybe_rekey(t)) != 0)
 			return r;
 		if (consumed)
 			continue;
@@ -416,7 +456,10 @@ seal_in_place(struct transport *t, size_t start)
 		buf_consume_end(t->out, taglen); /* none: no tag */
 	d->seqnr++;
 	d->bytes += 4 + body + taglen;
-	if (d->seqnr == 0 && t->strict && t->kex_count == 0)
+	d->bytes_since_keys += 4 + body + taglen;
+	if (d->seqnr == 0 && t->kex_count == 0)
+		return ERR_PROTOCOL;
+	if (d->packets_since_keys >= MAX_PACKETS_PER_KEY)
 		return ERR_PROTOCOL;
 	return 0;
 }
@@ -488,6 +531,7 @@ transport_packet_send(struct transport *t)
 {
 	struct held_packet *h;
 	size_t len;
+	int r;
 
 	if (t->building == 2) {
 		t->building = 0;
@@ -503,6 +547,7 @@ transport_packet_send(struct transport *t)
 		else
 			t->held_head = h;
 		t->held_tail = h;
+		t->held_bytes += buf_len(h->payload);
 		return 0;
 	}
 	if (t->building != 1)
@@ -511,7 +556,9 @@ transport_packet_send(struct transport *t)
 	len = buf_len(t->out) - t->build_start - 5;
 	if (len > TRANSPORT_MAX_PAYLOAD)
 		return ERR_TOO_BIG;
-	return seal_in_place(t, t->build_start);
+	if ((r = seal_in_place(t, t->build_start)) != 0)
+		return r;
+	return maybe_rekey(t);
 }
 
 void
@@ -521,6 +568,7 @@ transport_flush_held(struct transport *t)
 
 	while ((h = t->held_head) != NULL) {
 		t->held_head = h->next;
+		t->held_bytes -= buf_len(h->payload);
 		if (transport_send_raw_payload(t, h->payload) != 0)
 			error_f("could not send a held packet");
 		buf_free(h->payload);
@@ -560,6 +608,7 @@ install_keys(struct direction *d, const struct kex_keys *k, int encrypt,
 	d->alg = k->cipher;
 	d->keys = *k;
 	d->packets_since_keys = skip;
+	d->bytes_since_keys = 0;
 	memcpy(iv, k->iv, sizeof(iv));
 	iv_advance(iv, k->cipher->iv_len, skip);
 	r = cipher_init(&d->cipher, k->cipher, k->key, iv, encrypt);
@@ -710,6 +759,18 @@ transport_import(int fd, struct buf *in, const struct transport_params *p,
 out:
 	transport_free(t);
 	return r;
+}
+
+int
+transport_send_unimplemented(struct transport *t)
+{
+	struct buf *p;
+	int r;
+
+	if ((r = transport_packet_begin(t, SSH2_MSG_UNIMPLEMENTED, &p)) != 0 ||
+	    (r = buf_put_u32(p, t->recv.seqnr - 1)) != 0)
+		return r;
+	return transport_packet_send(t);
 }
 
 void

@@ -142,6 +142,12 @@ int transport_packet_begin(struct transport *t, uint8_t type,
     struct buf **payload);
 int transport_packet_send(struct transport *t);
 
+/*
+ * transport_send_unimplemented: answer the packet last returned by
+ * transport_next_packet with SSH_MSG_UNIMPLEMENTED (RFC 4253 s11.4).
+ */
+int transport_send_unimplemented(struct transport *t);
+
 /* Queue a DISCONNECT with reason and description, then flush best-effort. */
 void transport_disconnect(struct transport *t, uint32_t reason,
     const char *fmt, ...) __attribute__((format(printf, 3, 4)));

@@ -31,7 +31,17 @@ struct direction {
 	uint32_t seqnr;
 	uint64_t packets_since_keys; /* GCM invocation counter advance */
 	uint64_t bytes;
+	uint64_t bytes_since_keys;
 };
+
+/*
+ * Rekey before a key wears out: 2^31 packets (a sequence number, and so
+ * chacha20's nonce, must never repeat under one key), or by volume as
+ * OpenSSH does: 2^(2*blocksize) blocks for 16-byte ciphers, 1 GiB for
+ * 8-byte ones.
+ */
+#define REKEY_PACKETS (1ULL << 31)
+#define MAX_PACKETS_PER_KEY (1ULL << 32)
 
 enum kex_state {
 	KEX_NONE = 0,	   /* no exchange in progress */
@@ -64,6 +74,7 @@ struct transport {
 	size_t build_start;
 	struct buf *hold_buf; /* payload scratch when packets are held */
 	struct held_packet *held_head, *held_tail;
+	size_t held_bytes;
 
 	/* Key exchange. */
 	enum kex_state kex;

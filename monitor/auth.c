@@ -5,8 +5,12 @@
  */
 #include <sys/types.h>
 
+#include <sys/stat.h>
+
 #include <pwd.h>
+#include <shadow.h>
 #include <stdlib.h>
+#include <time.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -55,17 +59,64 @@ auth_invalid_prefix(const struct authctxt *a)
 	return a->valid ? "" : "invalid user ";
 }
 
+/*
+ * OpenSSH's allowed_user() checks that need no configuration (UsePAM is
+ * not implemented, so these apply as with UsePAM no): an expired or
+ * locked account, or a login shell that cannot run, is refused.
+ */
+static int
+account_allowed(const struct passwd *pw)
+{
+	struct spwd *sp;
+	struct stat st;
+	const char *shell;
+	long today;
+
+	if ((sp = getspnam(pw->pw_name)) != NULL) {
+		today = (long)(time(NULL) / 86400);
+		if (sp->sp_expire != -1 && today >= sp->sp_expire) {
+			logit("Account %.100s has expired", pw->pw_name);
+			return 0;
+		}
+		if (sp->sp_pwdp != NULL && (sp->sp_pwdp[0] == '!' ||
+		    strcmp(sp->sp_pwdp, "*LK*") == 0)) {
+			logit("User %.100s not allowed because account is "
+			      "locked", pw->pw_name);
+			return 0;
+		}
+	}
+	shell = pw->pw_shell[0] != '\0' ? pw->pw_shell : "/bin/sh";
+	if (stat(shell, &st) != 0) {
+		logit("User %.100s not allowed because shell %.100s does not "
+		      "exist", pw->pw_name, shell);
+		return 0;
+	}
+	if (!S_ISREG(st.st_mode) ||
+	    (st.st_mode & (S_IXOTH | S_IXUSR | S_IXGRP)) == 0) {
+		logit("User %.100s not allowed because shell %.100s is not "
+		      "executable", pw->pw_name, shell);
+		return 0;
+	}
+	return 1;
+}
+
 /* Look the user up once; invalid users get a fake entry (same path). */
 static int
 lookup_user(struct authctxt *a, const struct conn_info *ci)
 {
 	struct passwd *pw;
 	char safe[256];
+	int refused = 0;
 
 	pw = getpwnam(a->user);
 	/* Not running as root: we can serve only ourselves. */
 	if (pw != NULL && getuid() != 0 && pw->pw_uid != getuid())
 		pw = NULL;
+	/* A refused account goes on as an invalid one, without that line. */
+	if (pw != NULL && !account_allowed(pw)) {
+		refused = 1;
+		pw = NULL;
+	}
 	if (pw != NULL) {
 		a->valid = 1;
 		a->pw.pw_name = strdup(pw->pw_name);
@@ -75,8 +126,9 @@ lookup_user(struct authctxt *a, const struct conn_info *ci)
 		a->pw.pw_gid = pw->pw_gid;
 	} else {
 		sanitise(safe, sizeof(safe), a->user);
-		logit("Invalid user %.100s from %s port %d", safe,
-		    ci->client_addr, ci->client_port);
+		if (!refused)
+			logit("Invalid user %.100s from %s port %d", safe,
+			    ci->client_addr, ci->client_port);
 		a->valid = 0;
 		a->pw.pw_name = strdup(a->user);
 		a->pw.pw_dir = strdup("/nonexist");

@@ -305,6 +305,7 @@ listener_run(const struct options *o, struct server_config *c,
 	size_t nfds, i;
 	pid_t pid;
 	int handled = 0, cfgfd;
+	sigset_t block, waitmask;
 
 	ensure_empty_dir();
 	if (getuid() == 0 && getpwnam(POSTERN_PRIVSEP_USER) == NULL)
@@ -326,6 +327,17 @@ listener_run(const struct options *o, struct server_config *c,
 	write_pidfile(c);
 	cfgfd = config_memfd(config_text, config_len);
 	set_handlers();
+	/*
+	 * Signals stay blocked except inside ppoll(), so one that arrives
+	 * between checking the flags and sleeping still wakes the loop.
+	 */
+	sigemptyset(&block);
+	sigaddset(&block, SIGHUP);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGQUIT);
+	sigaddset(&block, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &block, &waitmask);
 	for (;;) {
 		if (got_sigterm) {
 			logit("Received signal %d; terminating.",
@@ -374,7 +386,7 @@ listener_run(const struct options *o, struct server_config *c,
 			pfds[nfds + i].fd = startup_fds[i];
 			pfds[nfds + i].events = POLLIN;
 		}
-		if (poll(pfds, nfds + nstartups, -1) < 0) {
+		if (ppoll(pfds, nfds + nstartups, NULL, &waitmask) < 0) {
 			if (errno != EINTR)
 				error("poll: %.100s", strerror(errno));
 			continue;

@@ -151,8 +151,7 @@ userauth_dispatch(struct userauth *ua, struct transport *t, int ipc_fd,
 	case SSH2_MSG_PING:
 		return 0; /* nothing we act on before authentication */
 	}
-	error("userauth: unexpected message type %u", type);
-	transport_disconnect(t, SSH2_DISCONNECT_PROTOCOL_ERROR,
-	    "protocol error: unexpected message %u", type);
-	return ERR_PROTOCOL;
+	/* As OpenSSH's dispatch_protocol_error: answer and carry on. */
+	debug("userauth: unexpected message type %u", type);
+	return transport_send_unimplemented(t);
 }

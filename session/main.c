@@ -133,5 +133,18 @@ main(int argc, char **argv)
 	ctx.max_sessions = (int)maxsess;
 	r = session_run(&ctx);
 	transport_free(t);
+	for (i = 0; i < nhk; i++) {
+		free((char *)hks[i].alg);
+		free((uint8_t *)hks[i].blob);
+	}
+	free(user);
+	free(caddr);
+	free(saddr);
+	free(forced);
+	free(version);
+	free(kex);
+	free(hkalgs);
+	free(ciphers);
+	free(macs);
 	return r == 0 ? 0 : 1;
 }

@@ -185,8 +185,8 @@ conn_dispatch(struct conn *conn, uint8_t type, struct buf *m)
 		return 0;
 	}
 	if (type >= SSH2_MSG_GLOBAL_REQUEST) {
-		debug("ignoring unknown message %u", type);
-		return 0;
+		debug("unknown message %u: sending UNIMPLEMENTED", type);
+		return transport_send_unimplemented(conn->t);
 	}
 	return conn_protocol_error(conn, "unexpected message %u", type);
 }
