@@ -252,6 +252,34 @@ config_memfd(const char *text, size_t len)
 	return fd;
 }
 
+/*
+ * postern-session runs as the user; if the user could read it, the kernel
+ * would leave it dumpable (ptrace-able) for its first instructions.
+ */
+static void
+check_helpers(void)
+{
+	char path[4096];
+	struct stat st;
+	const char *names[] = { "postern-preauth", "postern-session" };
+	size_t i;
+
+	for (i = 0; i < 2; i++) {
+		if (helper_path(names[i], path, sizeof(path)) != 0 ||
+		    stat(path, &st) != 0)
+			fatal("helper %s not found next to posternd or in %s",
+			    names[i], POSTERN_LIBEXECDIR);
+		if (getuid() != 0)
+			continue;
+		if (st.st_uid != 0 || (st.st_mode & 022) != 0)
+			fatal("%s must be owned by root and not group or "
+			      "world-writable", path);
+		if (i == 1 && (st.st_mode & 044) != 0)
+			fatal("%s must not be readable by group or others "
+			      "(mode 0711): it runs as the user", path);
+	}
+}
+
 static void
 spawn_monitor(int fd, int cfgfd, char **argv)
 {
@@ -308,6 +336,7 @@ listener_run(const struct options *o, struct server_config *c,
 	sigset_t block, waitmask;
 
 	ensure_empty_dir();
+	check_helpers();
 	if (getuid() == 0 && getpwnam(POSTERN_PRIVSEP_USER) == NULL)
 		fatal("Privilege separation user %s does not exist",
 		    POSTERN_PRIVSEP_USER);

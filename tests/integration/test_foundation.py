@@ -424,7 +424,9 @@ def test_sigsys_kills_preauth(ctx):
     for name, src in srcs.items():
         dst = os.path.join(bdir, name)
         shutil.copyfile(src, dst)
-        os.chmod(dst, 0o755)
+        # Keep each helper's mode: posternd refuses a user-readable
+        # postern-session (it must be 0711).
+        os.chmod(dst, stat.S_IMODE(os.stat(src).st_mode))
     ctx.start_server(server=os.path.join(bdir, "posternd"))
     u = ctx.make_user()
     r = ctx.ssh(u, "echo ok")
