@@ -338,8 +338,8 @@ buf_peek_u32(const struct buf *b, uint32_t *v)
 
 	if (buf_len(b) < 4)
 		return ERR_SHORT;
-	*v = (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-	    (uint32_t)p[2] << 8 | p[3];
+	*v = (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 |
+	    p[3];
 	return 0;
 }
 

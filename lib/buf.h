@@ -8,7 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define BUF_MAX_DEFAULT (256 * 1024)	/* cap when none is given */
+#define BUF_MAX_DEFAULT (256 * 1024)    /* cap when none is given */
 #define BUF_MAX_HARD (64 * 1024 * 1024) /* no buffer may ever exceed this */
 
 #define BUF_SECRET 0x1 /* wipe contents when resized, reset or freed */

@@ -10,11 +10,11 @@
 
 struct cipher_alg {
 	const char *name;  /* "chacha20-poly1305@openssh.com" ... */
-	size_t key_len;	   /* bytes of key material to derive */
-	size_t iv_len;	   /* bytes of IV material to derive (0 for chacha) */
+	size_t key_len;    /* bytes of key material to derive */
+	size_t iv_len;     /* bytes of IV material to derive (0 for chacha) */
 	size_t block_size; /* padding multiple: 8 for chacha, 16 for AES */
-	size_t tag_len;	   /* AEAD tag bytes appended to each packet */
-	int aead;	   /* 1 when the cipher authenticates (no MAC) */
+	size_t tag_len;    /* AEAD tag bytes appended to each packet */
+	int aead;          /* 1 when the cipher authenticates (no MAC) */
 };
 
 struct cipher_ctx;

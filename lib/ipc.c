@@ -40,13 +40,13 @@ ipc_send(int fd, uint8_t type, const struct buf *payload, int pass_fd)
 		if (off < sizeof(hdr)) {
 			iov[0].iov_base = hdr + off;
 			iov[0].iov_len = sizeof(hdr) - off;
-			iov[1].iov_base = (void *)(payload ? buf_ptr(payload) :
-			    NULL);
+			iov[1].iov_base =
+			    (void *)(payload ? buf_ptr(payload) : NULL);
 			iov[1].iov_len = plen;
 			msg.msg_iovlen = plen > 0 ? 2 : 1;
 		} else {
-			iov[0].iov_base = (void *)(buf_ptr(payload) +
-			    (off - sizeof(hdr)));
+			iov[0].iov_base =
+			    (void *)(buf_ptr(payload) + (off - sizeof(hdr)));
 			iov[0].iov_len = total - off;
 			msg.msg_iovlen = 1;
 		}
@@ -108,8 +108,8 @@ wait_readable(int fd, int64_t deadline)
 
 /* Read exactly len bytes; collect at most one descriptor. */
 static int
-read_full(int fd, uint8_t *p, size_t len, int *fdp, int *got_any,
-    int64_t deadline)
+read_full(
+    int fd, uint8_t *p, size_t len, int *fdp, int *got_any, int64_t deadline)
 {
 	struct msghdr msg;
 	struct iovec iov;
@@ -195,8 +195,7 @@ ipc_recv_timeout(int fd, uint8_t *type, struct buf *payload, int *fdp,
 	if (len > 1) {
 		if ((r = buf_reserve(payload, len - 1, &p)) != 0)
 			goto fail;
-		if ((r = read_full(fd, p, len - 1, NULL, &got, deadline)) !=
-		    0)
+		if ((r = read_full(fd, p, len - 1, NULL, &got, deadline)) != 0)
 			goto fail;
 	}
 	if (fdp != NULL)
@@ -213,8 +212,8 @@ fail:
 }
 
 int
-ipc_sign_request(int fd, uint8_t req_type, uint8_t reply_type,
-    const char *alg, const uint8_t *hash, size_t hashlen, struct buf *sig)
+ipc_sign_request(int fd, uint8_t req_type, uint8_t reply_type, const char *alg,
+    const uint8_t *hash, size_t hashlen, struct buf *sig)
 {
 	struct buf *b;
 	uint8_t type;

@@ -13,14 +13,14 @@ struct buf;
 
 /* Message types: see docs/ipc.md for direction, fields and states. */
 enum ipc_type {
-	IPC_INIT = 1,		/* monitor -> preauth: parameters */
-	IPC_LOG = 2,		/* preauth -> monitor: a log line */
-	IPC_SIGN_REQ = 3,	/* preauth -> monitor: sign exchange hash */
-	IPC_SIGN_REPLY = 4,	/* monitor -> preauth: signature */
-	IPC_AUTH_REQ = 5,	/* preauth -> monitor: judge userauth request */
-	IPC_AUTH_REPLY = 6,	/* monitor -> preauth: verdict */
-	IPC_TRANSPORT_STATE = 7, /* preauth -> monitor: keys after success */
-	IPC_SESSION_INIT = 8,	/* monitor -> session: transport + identity */
+	IPC_INIT = 1,       /* monitor -> preauth: parameters */
+	IPC_LOG = 2,        /* preauth -> monitor: a log line */
+	IPC_SIGN_REQ = 3,   /* preauth -> monitor: sign exchange hash */
+	IPC_SIGN_REPLY = 4, /* monitor -> preauth: signature */
+	IPC_AUTH_REQ = 5,   /* preauth -> monitor: judge userauth request */
+	IPC_AUTH_REPLY = 6, /* monitor -> preauth: verdict */
+	IPC_TRANSPORT_STATE = 7,  /* preauth -> monitor: keys after success */
+	IPC_SESSION_INIT = 8,     /* monitor -> session: transport + identity */
 	IPC_SESSION_SIGN_REQ = 9, /* session -> monitor: rekey signature */
 	IPC_SESSION_SIGN_REPLY = 10, /* monitor -> session */
 };
@@ -30,9 +30,9 @@ enum auth_verdict {
 	AUTH_FAILURE = 0,
 	AUTH_SUCCESS = 1,
 	AUTH_PARTIAL = 2,
-	AUTH_PK_OK = 3,		/* publickey query: key acceptable */
-	AUTH_TOO_MANY = 4,	/* MaxAuthTries exceeded: disconnect */
-	AUTH_DENIED = 5,	/* disconnect: user change or service */
+	AUTH_PK_OK = 3,    /* publickey query: key acceptable */
+	AUTH_TOO_MANY = 4, /* MaxAuthTries exceeded: disconnect */
+	AUTH_DENIED = 5,   /* disconnect: user change or service */
 };
 
 #define IPC_MAX_MESSAGE (256 * 1024)
@@ -45,8 +45,7 @@ int ipc_send(int fd, uint8_t type, const struct buf *payload, int pass_fd);
  * arrives when none is expected is closed and is an error. ERR_EOF on a
  * clean close before a header, ERR_SHORT on a close mid-message.
  */
-int ipc_recv(int fd, uint8_t *type, struct buf *payload, int *fdp,
-    size_t max);
+int ipc_recv(int fd, uint8_t *type, struct buf *payload, int *fdp, size_t max);
 /*
  * ipc_recv_timeout: the same, but the whole message must arrive within
  * timeout_ms (-1 = no limit), else ERR_TIMEOUT: a peer that sends half a

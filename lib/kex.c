@@ -30,11 +30,9 @@ enum {
 	NL_MAX
 };
 
-static const char *nl_what[NL_MAX] = {
-	"key exchange method", "host key type", "cipher", "cipher", "MAC",
-	"MAC", "compression method", "compression method", "language",
-	"language"
-};
+static const char *nl_what[NL_MAX] = {"key exchange method", "host key type",
+    "cipher", "cipher", "MAC", "MAC", "compression method",
+    "compression method", "language", "language"};
 
 void
 kex_state_free(struct transport *t)
@@ -70,8 +68,8 @@ kex_send_kexinit(struct transport *t)
 	if ((kexlist = malloc(n)) == NULL)
 		return ERR_ALLOC;
 	if (t->kex_count == 0)
-		snprintf(kexlist, n, "%s,%s,%s", t->params.kex_algs,
-		    EXT_INFO_S, KEX_STRICT_S);
+		snprintf(kexlist, n, "%s,%s,%s", t->params.kex_algs, EXT_INFO_S,
+		    KEX_STRICT_S);
 	else
 		snprintf(kexlist, n, "%s", t->params.kex_algs);
 	if ((b = buf_new(8192)) == NULL) {
@@ -158,8 +156,9 @@ no_match(struct transport *t, int which, const char *offer)
 
 	sanitise(safe, sizeof(safe), offer);
 	logit("Unable to negotiate with %s port %d: no matching %s found. "
-	      "Their offer: %s", t->params.peer_addr ? t->params.peer_addr :
-	      "UNKNOWN", t->params.peer_port, nl_what[which], safe);
+	      "Their offer: %s",
+	    t->params.peer_addr ? t->params.peer_addr : "UNKNOWN",
+	    t->params.peer_port, nl_what[which], safe);
 	transport_disconnect(t, SSH2_DISCONNECT_KEY_EXCHANGE_FAILED,
 	    "no matching %s found", nl_what[which]);
 }
@@ -168,7 +167,7 @@ static int
 handle_kexinit(struct transport *t, struct buf *payload)
 {
 	struct buf tmp = *payload;
-	char *lists[NL_MAX] = { 0 };
+	char *lists[NL_MAX] = {0};
 	const char *server[NL_MAX];
 	const struct cipher_alg *c2s, *s2c;
 	char *p;
@@ -193,8 +192,8 @@ handle_kexinit(struct transport *t, struct buf *payload)
 	if ((t->peer_kexinit = buf_new(buf_len(payload) + 1)) == NULL)
 		return ERR_ALLOC;
 	if ((r = buf_put_u8(t->peer_kexinit, SSH2_MSG_KEXINIT)) != 0 ||
-	    (r = buf_put(t->peer_kexinit, buf_ptr(payload),
-	    buf_len(payload))) != 0)
+	    (r = buf_put(
+	         t->peer_kexinit, buf_ptr(payload), buf_len(payload))) != 0)
 		return r;
 	if ((r = buf_consume(&tmp, 16)) != 0)
 		goto bad;
@@ -202,8 +201,7 @@ handle_kexinit(struct transport *t, struct buf *payload)
 		if ((r = buf_get_cstring(&tmp, &lists[i], NULL)) != 0)
 			goto bad;
 	if ((r = buf_get_bool(&tmp, &follows)) != 0 ||
-	    (r = buf_get_u32(&tmp, &reserved)) != 0 ||
-	    (r = buf_end(&tmp)) != 0)
+	    (r = buf_get_u32(&tmp, &reserved)) != 0 || (r = buf_end(&tmp)) != 0)
 		goto bad;
 	*payload = tmp;
 
@@ -230,20 +228,20 @@ handle_kexinit(struct transport *t, struct buf *payload)
 		r = ERR_NO_MATCH;
 		goto out;
 	}
-	if ((t->neg_hostkey = match_list(lists[NL_HOSTKEY],
-	    server[NL_HOSTKEY])) == NULL) {
+	if ((t->neg_hostkey = match_list(
+	         lists[NL_HOSTKEY], server[NL_HOSTKEY])) == NULL) {
 		no_match(t, NL_HOSTKEY, lists[NL_HOSTKEY]);
 		r = ERR_NO_MATCH;
 		goto out;
 	}
-	if ((t->neg_cipher_c2s = match_list(lists[NL_ENC_C2S],
-	    server[NL_ENC_C2S])) == NULL) {
+	if ((t->neg_cipher_c2s = match_list(
+	         lists[NL_ENC_C2S], server[NL_ENC_C2S])) == NULL) {
 		no_match(t, NL_ENC_C2S, lists[NL_ENC_C2S]);
 		r = ERR_NO_MATCH;
 		goto out;
 	}
-	if ((t->neg_cipher_s2c = match_list(lists[NL_ENC_S2C],
-	    server[NL_ENC_S2C])) == NULL) {
+	if ((t->neg_cipher_s2c = match_list(
+	         lists[NL_ENC_S2C], server[NL_ENC_S2C])) == NULL) {
 		no_match(t, NL_ENC_S2C, lists[NL_ENC_S2C]);
 		r = ERR_NO_MATCH;
 		goto out;
@@ -273,9 +271,11 @@ handle_kexinit(struct transport *t, struct buf *payload)
 	debug("kex: algorithm: %s", t->neg_kex);
 	debug("kex: host key algorithm: %s", t->neg_hostkey);
 	debug("kex: client->server cipher: %s MAC: <implicit> compression: "
-	      "none", c2s->name);
+	      "none",
+	    c2s->name);
 	debug("kex: server->client cipher: %s MAC: <implicit> compression: "
-	      "none", s2c->name);
+	      "none",
+	    s2c->name);
 	if (follows) {
 		/*
 		 * RFC 4253 s7: the guess is right only if both sides list the
@@ -290,8 +290,8 @@ handle_kexinit(struct transport *t, struct buf *payload)
 	goto out;
 bad:
 	error("kex: malformed KEXINIT: %s", err_str(r));
-	transport_disconnect(t, SSH2_DISCONNECT_PROTOCOL_ERROR,
-	    "malformed KEXINIT");
+	transport_disconnect(
+	    t, SSH2_DISCONNECT_PROTOCOL_ERROR, "malformed KEXINIT");
 	r = ERR_PROTOCOL;
 out:
 	for (i = 0; i < NL_MAX; i++)
@@ -319,16 +319,17 @@ derive_key(struct transport *t, char x, const struct buf *kbuf,
 		if (digest_update(d, buf_ptr(kbuf), buf_len(kbuf)) != 0 ||
 		    digest_update(d, h, hlen) != 0 ||
 		    (have == 0 ? (digest_update(d, &x, 1) != 0 ||
-		    digest_update(d, t->session_id, t->session_id_len) != 0) :
-		    digest_update(d, out, have) != 0)) {
+		                     digest_update(d, t->session_id,
+		                         t->session_id_len) != 0)
+		               : digest_update(d, out, have) != 0)) {
 			digest_free(d);
 			r = ERR_CRYPTO;
 			break;
 		}
 		if ((r = digest_final(d, block)) != 0)
 			break;
-		memcpy(out + have, block, need - have < dlen ? need - have :
-		    dlen);
+		memcpy(
+		    out + have, block, need - have < dlen ? need - have : dlen);
 		have += need - have < dlen ? need - have : dlen;
 	}
 	wipe(block, sizeof(block));
@@ -336,20 +337,20 @@ derive_key(struct transport *t, char x, const struct buf *kbuf,
 }
 
 static int
-derive_all(struct transport *t, const struct buf *kbuf, const uint8_t *h,
-    size_t hlen)
+derive_all(
+    struct transport *t, const struct buf *kbuf, const uint8_t *h, size_t hlen)
 {
 	struct kex_keys *c2s = &t->pending_c2s, *s2c = &t->pending_s2c;
 	int r;
 
-	if ((r = derive_key(t, 'A', kbuf, h, hlen, c2s->iv,
-	    c2s->cipher->iv_len)) != 0 ||
-	    (r = derive_key(t, 'B', kbuf, h, hlen, s2c->iv,
-	    s2c->cipher->iv_len)) != 0 ||
-	    (r = derive_key(t, 'C', kbuf, h, hlen, c2s->key,
-	    c2s->cipher->key_len)) != 0 ||
-	    (r = derive_key(t, 'D', kbuf, h, hlen, s2c->key,
-	    s2c->cipher->key_len)) != 0)
+	if ((r = derive_key(
+	         t, 'A', kbuf, h, hlen, c2s->iv, c2s->cipher->iv_len)) != 0 ||
+	    (r = derive_key(
+	         t, 'B', kbuf, h, hlen, s2c->iv, s2c->cipher->iv_len)) != 0 ||
+	    (r = derive_key(
+	         t, 'C', kbuf, h, hlen, c2s->key, c2s->cipher->key_len)) != 0 ||
+	    (r = derive_key(
+	         t, 'D', kbuf, h, hlen, s2c->key, s2c->cipher->key_len)) != 0)
 		return r;
 	return 0;
 }
@@ -365,8 +366,9 @@ send_ext_info(struct transport *t)
 	if ((r = buf_put_u8(b, SSH2_MSG_EXT_INFO)) != 0 ||
 	    (r = buf_put_u32(b, 1)) != 0 ||
 	    (r = buf_put_cstring(b, "server-sig-algs")) != 0 ||
-	    (r = buf_put_cstring(b, t->params.server_sig_algs ?
-	    t->params.server_sig_algs : "")) != 0 ||
+	    (r = buf_put_cstring(b,
+	         t->params.server_sig_algs ? t->params.server_sig_algs : "")) !=
+	        0 ||
 	    (r = transport_send_raw_payload(t, b)) != 0)
 		goto out;
 out:
@@ -401,8 +403,8 @@ handle_ecdh_init(struct transport *t, struct buf *payload)
 	if ((r = buf_get_string_direct(payload, &qc, &qclen)) != 0 ||
 	    (r = buf_end(payload)) != 0 || qclen != X25519_KEY_LEN) {
 		error("kex: malformed ECDH_INIT");
-		transport_disconnect(t, SSH2_DISCONNECT_PROTOCOL_ERROR,
-		    "malformed ECDH_INIT");
+		transport_disconnect(
+		    t, SSH2_DISCONNECT_PROTOCOL_ERROR, "malformed ECDH_INIT");
 		return ERR_PROTOCOL;
 	}
 	if ((hk = find_hostkey(t, t->neg_hostkey)) == NULL)
@@ -420,8 +422,8 @@ handle_ecdh_init(struct transport *t, struct buf *payload)
 		goto out;
 	if ((r = x25519_shared(shared, priv, qc)) != 0) {
 		error("kex: bad client public value");
-		transport_disconnect(t, SSH2_DISCONNECT_KEY_EXCHANGE_FAILED,
-		    "bad public value");
+		transport_disconnect(
+		    t, SSH2_DISCONNECT_KEY_EXCHANGE_FAILED, "bad public value");
 		r = ERR_PROTOCOL;
 		goto out;
 	}
@@ -444,8 +446,8 @@ handle_ecdh_init(struct transport *t, struct buf *payload)
 		memcpy(t->session_id, h, hlen);
 		t->session_id_len = hlen;
 	}
-	if ((r = t->params.sign(t->params.sign_ctx, t->neg_hostkey, h, hlen,
-	    sig)) != 0) {
+	if ((r = t->params.sign(
+	         t->params.sign_ctx, t->neg_hostkey, h, hlen, sig)) != 0) {
 		error("kex: host key signature failed: %s", err_str(r));
 		goto out;
 	}
@@ -466,8 +468,7 @@ handle_ecdh_init(struct transport *t, struct buf *payload)
 	if (t->strict)
 		t->send.seqnr = 0;
 	t->sent_newkeys = 1;
-	if (t->kex_count == 0 && t->ext_info_c &&
-	    (r = send_ext_info(t)) != 0)
+	if (t->kex_count == 0 && t->ext_info_c && (r = send_ext_info(t)) != 0)
 		goto out;
 	transport_flush_held(t);
 	t->kex = KEX_WAIT_NEWKEYS;
@@ -531,8 +532,8 @@ unexpected(struct transport *t, uint8_t type)
 }
 
 int
-kex_dispatch(struct transport *t, uint8_t type, struct buf *payload,
-    int *consumed)
+kex_dispatch(
+    struct transport *t, uint8_t type, struct buf *payload, int *consumed)
 {
 	int initial = t->kex_count == 0;
 

@@ -26,33 +26,33 @@ static const struct {
 	const char *name;
 	enum log_level level;
 } level_names[] = {
-	{ "QUIET", LL_QUIET },
-	{ "FATAL", LL_FATAL },
-	{ "ERROR", LL_ERROR },
-	{ "INFO", LL_INFO },
-	{ "VERBOSE", LL_VERBOSE },
-	{ "DEBUG", LL_DEBUG1 },
-	{ "DEBUG1", LL_DEBUG1 },
-	{ "DEBUG2", LL_DEBUG2 },
-	{ "DEBUG3", LL_DEBUG3 },
+    {"QUIET", LL_QUIET},
+    {"FATAL", LL_FATAL},
+    {"ERROR", LL_ERROR},
+    {"INFO", LL_INFO},
+    {"VERBOSE", LL_VERBOSE},
+    {"DEBUG", LL_DEBUG1},
+    {"DEBUG1", LL_DEBUG1},
+    {"DEBUG2", LL_DEBUG2},
+    {"DEBUG3", LL_DEBUG3},
 };
 
 static const struct {
 	const char *name;
 	int facility;
 } facility_names[] = {
-	{ "DAEMON", LOG_DAEMON },
-	{ "USER", LOG_USER },
-	{ "AUTH", LOG_AUTH },
-	{ "AUTHPRIV", LOG_AUTHPRIV },
-	{ "LOCAL0", LOG_LOCAL0 },
-	{ "LOCAL1", LOG_LOCAL1 },
-	{ "LOCAL2", LOG_LOCAL2 },
-	{ "LOCAL3", LOG_LOCAL3 },
-	{ "LOCAL4", LOG_LOCAL4 },
-	{ "LOCAL5", LOG_LOCAL5 },
-	{ "LOCAL6", LOG_LOCAL6 },
-	{ "LOCAL7", LOG_LOCAL7 },
+    {"DAEMON", LOG_DAEMON},
+    {"USER", LOG_USER},
+    {"AUTH", LOG_AUTH},
+    {"AUTHPRIV", LOG_AUTHPRIV},
+    {"LOCAL0", LOG_LOCAL0},
+    {"LOCAL1", LOG_LOCAL1},
+    {"LOCAL2", LOG_LOCAL2},
+    {"LOCAL3", LOG_LOCAL3},
+    {"LOCAL4", LOG_LOCAL4},
+    {"LOCAL5", LOG_LOCAL5},
+    {"LOCAL6", LOG_LOCAL6},
+    {"LOCAL7", LOG_LOCAL7},
 };
 
 void
@@ -231,8 +231,8 @@ log_emit(enum log_level level, const char *msg)
 		errno = saved;
 		return;
 	}
-	snprintf(line, sizeof(line), "%s%s%s", level_prefix(level), msg,
-	    log_suffix);
+	snprintf(
+	    line, sizeof(line), "%s%s%s", level_prefix(level), msg, log_suffix);
 	if (log_to_stderr || log_fd != -1) {
 		size_t n = strlen(line);
 		int fd = log_fd != -1 ? log_fd : STDERR_FILENO;
@@ -251,8 +251,8 @@ log_emit(enum log_level level, const char *msg)
 }
 
 void
-log_vmsg(enum log_level level, const char *func, int with_func,
-    const char *fmt, va_list ap)
+log_vmsg(enum log_level level, const char *func, int with_func, const char *fmt,
+    va_list ap)
 {
 	char msg[LOG_LINE_MAX];
 	int n = 0;
@@ -268,8 +268,8 @@ log_vmsg(enum log_level level, const char *func, int with_func,
 }
 
 void
-log_msg(enum log_level level, const char *func, int with_func,
-    const char *fmt, ...)
+log_msg(
+    enum log_level level, const char *func, int with_func, const char *fmt, ...)
 {
 	va_list ap;
 

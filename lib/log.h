@@ -21,11 +21,11 @@ enum log_level {
 };
 
 /* A handler replaces stderr/syslog output (preauth relays lines over IPC). */
-typedef void (*log_handler_fn)(enum log_level level, const char *msg,
-    void *ctx);
+typedef void (*log_handler_fn)(
+    enum log_level level, const char *msg, void *ctx);
 
-void log_init(const char *ident, enum log_level level, int facility,
-    int to_stderr);
+void log_init(
+    const char *ident, enum log_level level, int facility, int to_stderr);
 void log_set_level(enum log_level level);
 enum log_level log_get_level(void);
 void log_set_facility(int facility);

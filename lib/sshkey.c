@@ -917,10 +917,10 @@ sshkey_fingerprint(const struct sshkey *key, char *out, size_t outlen)
 	int r;
 
 	if ((r = digest_memory(DIGEST_SHA256, buf_ptr(key->blob),
-	    buf_len(key->blob), md)) != 0)
+	         buf_len(key->blob), md)) != 0)
 		return r;
-	if ((r = base64_encode(md, digest_len(DIGEST_SHA256), b64,
-	    sizeof(b64))) != 0)
+	if ((r = base64_encode(
+	         md, digest_len(DIGEST_SHA256), b64, sizeof(b64))) != 0)
 		return r;
 	/* ssh-keygen prints the base64 without its '=' padding. */
 	n = strlen(b64);

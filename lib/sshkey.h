@@ -42,8 +42,8 @@ int sshkey_is_private(const struct sshkey *key);
  * ("ssh-ed25519"; "ecdsa-sha2-nistpNNN" matching the curve;
  * "rsa-sha2-256"/"rsa-sha2-512" for RSA; "ssh-rsa" only if allow_sha1).
  */
-int sshkey_sig_alg_ok(const struct sshkey *key, const char *alg,
-    int allow_sha1);
+int sshkey_sig_alg_ok(
+    const struct sshkey *key, const char *alg, int allow_sha1);
 
 /*
  * sshkey_verify: verify an SSH signature blob (string alg, string sig) over
@@ -77,8 +77,8 @@ int sshkey_fingerprint(const struct sshkey *key, char *out, size_t outlen);
  * .pub files and authorized_keys (no options prefix). *endp, if non-NULL,
  * points just after the base64 field. The TYPE must match the blob's type.
  */
-int sshkey_parse_public_text(const char *s, struct sshkey **keyp,
-    const char **endp);
+int sshkey_parse_public_text(
+    const char *s, struct sshkey **keyp, const char **endp);
 /* sshkey_format_public_text: "TYPE BASE64" malloc'd string. */
 int sshkey_format_public_text(const struct sshkey *key, char **outp);
 

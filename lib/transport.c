@@ -162,8 +162,8 @@ transport_negotiated(const struct transport *t, const char *what)
 	if (strcmp(what, "hostkey") == 0)
 		return t->neg_hostkey ? t->neg_hostkey : "none";
 	if (strcmp(what, "mac") == 0)
-		return (t->send.alg && t->send.alg->aead) ? "<implicit>" :
-		    "none";
+		return (t->send.alg && t->send.alg->aead) ? "<implicit>"
+		                                          : "none";
 	return "none";
 }
 
@@ -208,8 +208,9 @@ transport_write(struct transport *t)
 				continue;
 			if (errno == EAGAIN || errno == EWOULDBLOCK)
 				return 0;
-			return errno == EPIPE || errno == ECONNRESET ?
-			    ERR_EOF : ERR_SYSTEM;
+			return errno == EPIPE || errno == ECONNRESET
+			    ? ERR_EOF
+			    : ERR_SYSTEM;
 		}
 		buf_consume(t->out, (size_t)n);
 	}
@@ -251,14 +252,16 @@ read_version(struct transport *t)
 			/* RFC 4253 s4.2: only a server may send other lines. */
 			sanitise(safe, sizeof(safe), line);
 			verbose("kex_exchange_identification: client sent "
-				"invalid protocol identifier \"%.256s\"", safe);
+			        "invalid protocol identifier \"%.256s\"",
+			    safe);
 			return ERR_PROTOCOL;
 		}
 		if (strncmp(line, "SSH-2.0-", 8) != 0 &&
 		    strncmp(line, "SSH-1.99-", 9) != 0) {
 			sanitise(safe, sizeof(safe), line);
 			verbose("Protocol major versions differ: 2.0 vs. "
-				"%.256s", safe);
+			        "%.256s",
+			    safe);
 			transport_disconnect(t,
 			    SSH2_DISCONNECT_PROTOCOL_VERSION_NOT_SUPPORTED,
 			    "Protocol major versions differ.");
@@ -269,7 +272,8 @@ read_version(struct transport *t)
 		t->version_done = 1;
 		sanitise(safe, sizeof(safe), line);
 		debug("Remote protocol version 2.0, remote software version "
-		      "%s", safe + (safe[4] == '1' ? 9 : 8));
+		      "%s",
+		    safe + (safe[4] == '1' ? 9 : 8));
 		return 0;
 	}
 too_long:
@@ -306,8 +310,8 @@ open_packet(struct transport *t)
 		return ERR_AGAIN;
 	p = buf_mutable_ptr(t->in);
 	if (d->cipher != NULL) {
-		if ((r = cipher_get_length(d->cipher, &plen, d->seqnr, p,
-		    buf_len(t->in))) != 0)
+		if ((r = cipher_get_length(
+		         d->cipher, &plen, d->seqnr, p, buf_len(t->in))) != 0)
 			return r;
 		block = d->alg->block_size;
 		taglen = d->alg->tag_len;
@@ -319,25 +323,25 @@ open_packet(struct transport *t)
 	}
 	if (plen < 5 || plen > PACKET_MAX_SIZE) {
 		error("Bad packet length %u.", plen);
-		transport_disconnect(t, SSH2_DISCONNECT_PROTOCOL_ERROR,
-		    "Packet corrupt");
+		transport_disconnect(
+		    t, SSH2_DISCONNECT_PROTOCOL_ERROR, "Packet corrupt");
 		return ERR_PROTOCOL;
 	}
 	/* AEAD ciphers leave the length out of the padded block. */
-	if ((d->cipher != NULL && d->alg->aead ? plen : plen + 4) % block
-	    != 0) {
+	if ((d->cipher != NULL && d->alg->aead ? plen : plen + 4) % block !=
+	    0) {
 		error("padding error: need %u block %zu mod %zu", plen, block,
 		    (size_t)(plen % block));
-		transport_disconnect(t, SSH2_DISCONNECT_PROTOCOL_ERROR,
-		    "Packet corrupt");
+		transport_disconnect(
+		    t, SSH2_DISCONNECT_PROTOCOL_ERROR, "Packet corrupt");
 		return ERR_PROTOCOL;
 	}
 	need = 4 + (size_t)plen + taglen;
 	if (buf_len(t->in) < need)
 		return ERR_AGAIN;
 	if (d->cipher != NULL) {
-		if ((r = cipher_crypt(d->cipher, d->seqnr, p, p, plen, 4,
-		    taglen)) != 0) {
+		if ((r = cipher_crypt(
+		         d->cipher, d->seqnr, p, p, plen, 4, taglen)) != 0) {
 			if (r == ERR_MAC) {
 				error("Corrupted MAC on input.");
 				transport_disconnect(t,
@@ -351,8 +355,8 @@ open_packet(struct transport *t)
 	padlen = p[4];
 	if (padlen < 4 || (size_t)padlen + 1 >= plen) {
 		error("Corrupted padlen %u on input.", padlen);
-		transport_disconnect(t, SSH2_DISCONNECT_PROTOCOL_ERROR,
-		    "Packet corrupt");
+		transport_disconnect(
+		    t, SSH2_DISCONNECT_PROTOCOL_ERROR, "Packet corrupt");
 		return ERR_PROTOCOL;
 	}
 	t->view.data = p + 5;
@@ -393,8 +397,8 @@ transport_next_packet(struct transport *t, uint8_t *type, struct buf **pp)
 		if ((r = open_packet(t)) != 0)
 			return r;
 		if ((r = buf_get_u8(&t->view, &msg)) != 0) {
-			transport_disconnect(t, SSH2_DISCONNECT_PROTOCOL_ERROR,
-			    "empty packet");
+			transport_disconnect(
+			    t, SSH2_DISCONNECT_PROTOCOL_ERROR, "empty packet");
 			return ERR_PROTOCOL;
 		}
 		if (t->ignore_next) {
@@ -448,8 +452,8 @@ seal_in_place(struct transport *t, size_t start)
 	p[3] = (uint8_t)body;
 	p[4] = (uint8_t)padlen;
 	if (d->cipher != NULL) {
-		if ((r = cipher_crypt(d->cipher, d->seqnr, p, p, body, 4,
-		    taglen)) != 0)
+		if ((r = cipher_crypt(
+		         d->cipher, d->seqnr, p, p, body, 4, taglen)) != 0)
 			return r;
 		d->packets_since_keys++;
 	} else
@@ -537,8 +541,8 @@ transport_packet_send(struct transport *t)
 		t->building = 0;
 		if ((h = calloc(1, sizeof(*h))) == NULL)
 			return ERR_ALLOC;
-		if ((h->payload = buf_from(buf_ptr(t->hold_buf),
-		    buf_len(t->hold_buf))) == NULL) {
+		if ((h->payload = buf_from(
+		         buf_ptr(t->hold_buf), buf_len(t->hold_buf))) == NULL) {
 			free(h);
 			return ERR_ALLOC;
 		}
@@ -597,8 +601,8 @@ iv_advance(uint8_t *iv, size_t ivlen, uint64_t n)
 
 /* Install keys for one direction; skip advances the IV (hand-over). */
 static int
-install_keys(struct direction *d, const struct kex_keys *k, int encrypt,
-    uint64_t skip)
+install_keys(
+    struct direction *d, const struct kex_keys *k, int encrypt, uint64_t skip)
 {
 	uint8_t iv[KEX_MAX_KEY];
 	int r;
@@ -695,7 +699,7 @@ transport_export(struct transport *t, struct buf *out)
 	    (r = buf_put_cstring(out, t->peer_version)) != 0 ||
 	    (r = buf_put_cstring(out, t->neg_kex ? t->neg_kex : "")) != 0 ||
 	    (r = buf_put_cstring(out, t->neg_hostkey ? t->neg_hostkey : "")) !=
-		0 ||
+	        0 ||
 	    (r = export_direction(&t->send, out)) != 0 ||
 	    (r = export_direction(&t->recv, out)) != 0 ||
 	    (r = buf_put_stringb(out, t->in)) != 0 ||
@@ -774,8 +778,7 @@ transport_send_unimplemented(struct transport *t)
 }
 
 void
-transport_disconnect(struct transport *t, uint32_t reason, const char *fmt,
-    ...)
+transport_disconnect(struct transport *t, uint32_t reason, const char *fmt, ...)
 {
 	char msg[256];
 	struct buf *b;

@@ -84,14 +84,15 @@ typedef int (*transport_sign_fn)(void *ctx, const char *alg,
     const uint8_t *hash, size_t hashlen, struct buf *sig);
 
 struct transport_hostkey {
-	const char *alg;       /* host key algorithm name, e.g. "ssh-ed25519" */
-	const uint8_t *blob;   /* public key blob */
+	const char *alg;     /* host key algorithm name, e.g. "ssh-ed25519" */
+	const uint8_t *blob; /* public key blob */
 	size_t bloblen;
 };
 
 struct transport_params {
-	const char *version;   /* our identification, e.g. "SSH-2.0-OpenSSH_9.2" */
-	const char *kex_algs;  /* comma lists, in preference order */
+	const char
+	    *version; /* our identification, e.g. "SSH-2.0-OpenSSH_9.2" */
+	const char *kex_algs; /* comma lists, in preference order */
 	const char *hostkey_algs;
 	const char *ciphers;
 	const char *macs;
@@ -100,7 +101,7 @@ struct transport_params {
 	transport_sign_fn sign;
 	void *sign_ctx;
 	const char *server_sig_algs; /* EXT_INFO server-sig-algs value */
-	const char *peer_addr;	      /* for log lines */
+	const char *peer_addr;       /* for log lines */
 	int peer_port;
 };
 
@@ -129,8 +130,8 @@ int transport_output_congested(const struct transport *t);
  * reads the bytes after it; both are valid until the next call.
  * Any other error: the caller logs it and ends the connection.
  */
-int transport_next_packet(struct transport *t, uint8_t *type,
-    struct buf **payload);
+int transport_next_packet(
+    struct transport *t, uint8_t *type, struct buf **payload);
 
 /*
  * Sending: transport_packet_begin returns a buffer with the message number
@@ -138,8 +139,8 @@ int transport_next_packet(struct transport *t, uint8_t *type,
  * transport_packet_send to seal and queue it. During a key exchange,
  * packets other than transport messages are held back and sent after it.
  */
-int transport_packet_begin(struct transport *t, uint8_t type,
-    struct buf **payload);
+int transport_packet_begin(
+    struct transport *t, uint8_t type, struct buf **payload);
 int transport_packet_send(struct transport *t);
 
 /*
@@ -149,8 +150,8 @@ int transport_packet_send(struct transport *t);
 int transport_send_unimplemented(struct transport *t);
 
 /* Queue a DISCONNECT with reason and description, then flush best-effort. */
-void transport_disconnect(struct transport *t, uint32_t reason,
-    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+void transport_disconnect(struct transport *t, uint32_t reason, const char *fmt,
+    ...) __attribute__((format(printf, 3, 4)));
 
 /* The session id (first exchange hash); NULL before the first KEX. */
 const uint8_t *transport_session_id(const struct transport *t, size_t *lenp);

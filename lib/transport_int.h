@@ -27,7 +27,7 @@ struct kex_keys {
 struct direction {
 	struct cipher_ctx *cipher;
 	const struct cipher_alg *alg;
-	struct kex_keys keys;	/* raw material, kept for hand-over */
+	struct kex_keys keys; /* raw material, kept for hand-over */
 	uint32_t seqnr;
 	uint64_t packets_since_keys; /* GCM invocation counter advance */
 	uint64_t bytes;
@@ -44,10 +44,10 @@ struct direction {
 #define MAX_PACKETS_PER_KEY (1ULL << 32)
 
 enum kex_state {
-	KEX_NONE = 0,	   /* no exchange in progress */
-	KEX_WAIT_KEXINIT,  /* we sent ours, waiting for the peer's */
-	KEX_WAIT_INIT,	   /* waiting for the method's first message */
-	KEX_WAIT_NEWKEYS,  /* we sent NEWKEYS, waiting for the peer's */
+	KEX_NONE = 0,     /* no exchange in progress */
+	KEX_WAIT_KEXINIT, /* we sent ours, waiting for the peer's */
+	KEX_WAIT_INIT,    /* waiting for the method's first message */
+	KEX_WAIT_NEWKEYS, /* we sent NEWKEYS, waiting for the peer's */
 };
 
 struct held_packet {
@@ -63,9 +63,9 @@ struct transport {
 	int version_done;
 	unsigned prebanner_lines;
 
-	struct buf *in;	 /* raw bytes from the socket */
-	struct buf *out; /* sealed packets waiting to be written */
-	struct buf view; /* payload of the packet last returned */
+	struct buf *in;      /* raw bytes from the socket */
+	struct buf *out;     /* sealed packets waiting to be written */
+	struct buf view;     /* payload of the packet last returned */
 	size_t view_consume; /* bytes of `in` to drop on the next call */
 	struct direction send, recv;
 
@@ -78,10 +78,10 @@ struct transport {
 
 	/* Key exchange. */
 	enum kex_state kex;
-	int kex_count;	       /* completed exchanges */
-	int strict;	       /* kex-strict negotiated in the first exchange */
-	int ext_info_c;	       /* client supports EXT_INFO */
-	int ignore_next;       /* wrong first_kex_packet_follows guess */
+	int kex_count;   /* completed exchanges */
+	int strict;      /* kex-strict negotiated in the first exchange */
+	int ext_info_c;  /* client supports EXT_INFO */
+	int ignore_next; /* wrong first_kex_packet_follows guess */
 	int sent_newkeys;
 	struct buf *my_kexinit;
 	struct buf *peer_kexinit;
@@ -103,8 +103,8 @@ void transport_flush_held(struct transport *t);
 /* kex.c */
 int kex_send_kexinit(struct transport *t);
 /* kex_dispatch: handle a transport/KEX message; *consumed set if it was. */
-int kex_dispatch(struct transport *t, uint8_t type, struct buf *payload,
-    int *consumed);
+int kex_dispatch(
+    struct transport *t, uint8_t type, struct buf *payload, int *consumed);
 void kex_state_free(struct transport *t);
 
 #endif

@@ -78,23 +78,27 @@ account_allowed(const struct passwd *pw)
 			logit("Account %.100s has expired", pw->pw_name);
 			return 0;
 		}
-		if (sp->sp_pwdp != NULL && (sp->sp_pwdp[0] == '!' ||
-		    strcmp(sp->sp_pwdp, "*LK*") == 0)) {
+		if (sp->sp_pwdp != NULL &&
+		    (sp->sp_pwdp[0] == '!' ||
+		        strcmp(sp->sp_pwdp, "*LK*") == 0)) {
 			logit("User %.100s not allowed because account is "
-			      "locked", pw->pw_name);
+			      "locked",
+			    pw->pw_name);
 			return 0;
 		}
 	}
 	shell = pw->pw_shell[0] != '\0' ? pw->pw_shell : "/bin/sh";
 	if (stat(shell, &st) != 0) {
 		logit("User %.100s not allowed because shell %.100s does not "
-		      "exist", pw->pw_name, shell);
+		      "exist",
+		    pw->pw_name, shell);
 		return 0;
 	}
 	if (!S_ISREG(st.st_mode) ||
 	    (st.st_mode & (S_IXOTH | S_IXUSR | S_IXGRP)) == 0) {
 		logit("User %.100s not allowed because shell %.100s is not "
-		      "executable", pw->pw_name, shell);
+		      "executable",
+		    pw->pw_name, shell);
 		return 0;
 	}
 	return 1;
@@ -163,16 +167,17 @@ auth_log(struct authctxt *a, const struct server_config *c,
 	if (authenticated || !a->valid || a->failures >= c->max_auth_tries / 2)
 		level = LL_INFO;
 	sanitise(safe, sizeof(safe), a->user);
-	log_msg(level, __func__, 0, "%s %s for %s%.100s from %.200s port %d "
-	    "ssh2%s%s", verdict, method, auth_invalid_prefix(a), safe,
-	    ci->client_addr, ci->client_port, a->detail[0] ? ": " : "",
-	    a->detail);
+	log_msg(level, __func__, 0,
+	    "%s %s for %s%.100s from %.200s port %d "
+	    "ssh2%s%s",
+	    verdict, method, auth_invalid_prefix(a), safe, ci->client_addr,
+	    ci->client_port, a->detail[0] ? ": " : "", a->detail);
 }
 
 /* 1 if key is listed in one of the user's authorized_keys files. */
 static int
-key_authorized(struct authctxt *a, const struct server_config *c,
-    const struct sshkey *key)
+key_authorized(
+    struct authctxt *a, const struct server_config *c, const struct sshkey *key)
 {
 	unsigned long line;
 	size_t i;
@@ -182,8 +187,8 @@ key_authorized(struct authctxt *a, const struct server_config *c,
 	for (i = 0; i < c->nauthorized_keys_files; i++) {
 		if (strcmp(c->authorized_keys_files[i], "none") == 0)
 			continue;
-		if ((path = authkeys_expand_path(c->authorized_keys_files[i],
-		    &a->pw)) == NULL)
+		if ((path = authkeys_expand_path(
+		         c->authorized_keys_files[i], &a->pw)) == NULL)
 			continue;
 		r = authkeys_find(&a->pw, path, key, c->strict_modes, &line);
 		if (r == 0 && a->valid) {
@@ -224,16 +229,16 @@ reply_put(struct buf *reply, uint32_t verdict, const char *methods,
 	if ((r = buf_put_u32(reply, verdict)) != 0 ||
 	    (r = buf_put_cstring(reply, methods)) != 0)
 		return r;
-	return extra ? buf_put_stringb(reply, extra) :
-	    buf_put_string(reply, NULL, 0);
+	return extra ? buf_put_stringb(reply, extra)
+	             : buf_put_string(reply, NULL, 0);
 }
 
 static int
 accepted_alg(const char *alg)
 {
-	static const char *const algs[] = { "ssh-ed25519",
-		"ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384",
-		"ecdsa-sha2-nistp521", "rsa-sha2-256", "rsa-sha2-512" };
+	static const char *const algs[] = {"ssh-ed25519", "ecdsa-sha2-nistp256",
+	    "ecdsa-sha2-nistp384", "ecdsa-sha2-nistp521", "rsa-sha2-256",
+	    "rsa-sha2-512"};
 	size_t i;
 
 	for (i = 0; i < sizeof(algs) / sizeof(algs[0]); i++)
@@ -280,14 +285,15 @@ auth_pubkey(struct authctxt *a, const struct server_config *c,
 	if (!accepted_alg(alg) || !sshkey_sig_alg_ok(key, alg, 0)) {
 		sanitise(safe, sizeof(safe), alg);
 		verbose("userauth_pubkey: signature algorithm %s not in "
-			"PubkeyAcceptedAlgorithms [preauth]", safe);
+		        "PubkeyAcceptedAlgorithms [preauth]",
+		    safe);
 		r = 0;
 		goto out;
 	}
 	if (sshkey_fingerprint(key, fp, sizeof(fp)) != 0)
 		snprintf(fp, sizeof(fp), "(unknown)");
-	snprintf(a->detail, sizeof(a->detail), "%s %s",
-	    sshkey_type_short(key), fp);
+	snprintf(
+	    a->detail, sizeof(a->detail), "%s %s", sshkey_type_short(key), fp);
 	ok = key_authorized(a, c, key);
 	if (!has_sig) {
 		if (ok) {
@@ -313,8 +319,9 @@ auth_pubkey(struct authctxt *a, const struct server_config *c,
 	}
 	if ((r = signed_data(data, sid, sidlen, a, alg, blob, bloblen)) != 0)
 		goto out;
-	if (ok && sshkey_verify(key, sig, siglen, buf_ptr(data),
-	    buf_len(data), alg, 1024) == 0)
+	if (ok &&
+	    sshkey_verify(
+	        key, sig, siglen, buf_ptr(data), buf_len(data), alg, 1024) == 0)
 		*verdict = AUTH_SUCCESS;
 	r = 0;
 out:
@@ -343,8 +350,7 @@ auth_request(struct authctxt *a, const struct server_config *c,
 	if ((r = buf_get_cstring(req, &user, NULL)) != 0 ||
 	    (r = buf_get_cstring(req, &service, NULL)) != 0 ||
 	    (r = buf_get_cstring(req, &method, NULL)) != 0 ||
-	    (r = buf_get_stringb(req, m)) != 0 ||
-	    (r = buf_end(req)) != 0)
+	    (r = buf_get_stringb(req, m)) != 0 || (r = buf_end(req)) != 0)
 		goto out;
 	if (a->authenticated || a->disconnect) {
 		r = ERR_BAD_STATE;
@@ -354,8 +360,8 @@ auth_request(struct authctxt *a, const struct server_config *c,
 		if (strcmp(service, "ssh-connection") != 0) {
 			sanitise(ss, sizeof(ss), service);
 			a->disconnect = 1;
-			r = reply_put(reply, AUTH_DENIED,
-			    "bad service request", NULL);
+			r = reply_put(
+			    reply, AUTH_DENIED, "bad service request", NULL);
 			logit("userauth: unsupported service %s", ss);
 			goto out;
 		}
@@ -372,14 +378,15 @@ auth_request(struct authctxt *a, const struct server_config *c,
 		r = reply_put(reply, AUTH_DENIED,
 		    "Change of username or service not allowed", NULL);
 		logit("Change of username or service not allowed: (%s,%s) -> "
-		      "(%s,%s) [preauth]", a->user, a->service, su, ss);
+		      "(%s,%s) [preauth]",
+		    a->user, a->service, su, ss);
 		goto out;
 	}
 	a->attempts++;
 	a->detail[0] = '\0';
 	if (strcmp(method, "publickey") == 0) {
 		if ((r = auth_pubkey(a, c, ci, sid, sidlen, m, extra, &verdict,
-		    &postponed)) != 0)
+		         &postponed)) != 0)
 			goto out;
 	} else if (strcmp(method, "none") != 0) {
 		sanitise(sm, sizeof(sm), method);

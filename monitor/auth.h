@@ -20,18 +20,18 @@ struct conn_info {
 };
 
 struct authctxt {
-	char *user;	/* as sent by the client (fixed after first request) */
+	char *user; /* as sent by the client (fixed after first request) */
 	char *service;
-	int valid;	/* user exists and may log in */
+	int valid;        /* user exists and may log in */
 	struct passwd pw; /* owned copy; a fake one for invalid users */
 	int failures;
 	int attempts;
 	int authenticated;
-	int disconnect;	/* the monitor ends the connection after replying */
+	int disconnect; /* the monitor ends the connection after replying */
 	uint8_t *approved_blob; /* key the last PK_OK approved */
 	size_t approved_len;
-	char method[32];	/* method that succeeded */
-	char detail[160];	/* "ED25519 SHA256:..." for log lines */
+	char method[32];  /* method that succeeded */
+	char detail[160]; /* "ED25519 SHA256:..." for log lines */
 };
 
 void auth_init(struct authctxt *a);

@@ -109,7 +109,7 @@ listen_one(const char *host, int port, int family, int *fds, size_t *nfds)
 	}
 	for (ai = res; ai != NULL && *nfds < MAX_LISTEN; ai = ai->ai_next) {
 		if (getnameinfo(ai->ai_addr, ai->ai_addrlen, ntop, sizeof(ntop),
-		    NULL, 0, NI_NUMERICHOST) != 0)
+		        NULL, 0, NI_NUMERICHOST) != 0)
 			snprintf(ntop, sizeof(ntop), "?");
 		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, 0);
 		if (fd < 0) {
@@ -118,8 +118,8 @@ listen_one(const char *host, int port, int family, int *fds, size_t *nfds)
 		}
 		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 		if (ai->ai_family == AF_INET6)
-			setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one,
-			    sizeof(one));
+			setsockopt(
+			    fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
 		if (bind(fd, ai->ai_addr, ai->ai_addrlen) != 0) {
 			error("Bind to port %d on %s failed: %.200s.", port,
 			    ntop, strerror(errno));
@@ -189,7 +189,8 @@ ensure_empty_dir(void)
 	if (lstat(POSTERN_EMPTY_DIR, &st) != 0 || !S_ISDIR(st.st_mode) ||
 	    st.st_uid != 0 || (st.st_mode & 022) != 0)
 		fatal("%s must be owned by root and not group or "
-		      "world-writable.", POSTERN_EMPTY_DIR);
+		      "world-writable.",
+		    POSTERN_EMPTY_DIR);
 }
 
 /* OpenSSH's MaxStartups policy: random early drop between begin and full. */
@@ -219,12 +220,12 @@ log_drop(int fd)
 
 	if (getpeername(fd, (struct sockaddr *)&ss, &len) != 0 ||
 	    getnameinfo((struct sockaddr *)&ss, len, host, sizeof(host), port,
-	    sizeof(port), NI_NUMERICHOST | NI_NUMERICSERV) != 0) {
+	        sizeof(port), NI_NUMERICHOST | NI_NUMERICSERV) != 0) {
 		snprintf(host, sizeof(host), "UNKNOWN");
 		snprintf(port, sizeof(port), "0");
 	}
-	verbose("drop connection #%zu from [%s]:%s past MaxStartups",
-	    nstartups, host, port);
+	verbose("drop connection #%zu from [%s]:%s past MaxStartups", nstartups,
+	    host, port);
 }
 
 /* A sealed memfd holding the running config text, for every connection. */
@@ -235,8 +236,8 @@ config_memfd(const char *text, size_t len)
 	size_t off = 0;
 	ssize_t n;
 
-	if ((fd = memfd_create("postern-config",
-	    MFD_CLOEXEC | MFD_ALLOW_SEALING)) < 0)
+	if ((fd = memfd_create(
+	         "postern-config", MFD_CLOEXEC | MFD_ALLOW_SEALING)) < 0)
 		fatal("memfd_create: %s", strerror(errno));
 	while (off < len) {
 		if ((n = write(fd, text + off, len - off)) < 0) {
@@ -246,8 +247,8 @@ config_memfd(const char *text, size_t len)
 		}
 		off += (size_t)n;
 	}
-	if (fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE |
-	    F_SEAL_SEAL) != 0)
+	if (fcntl(fd, F_ADD_SEALS,
+	        F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) != 0)
 		fatal("config memfd seal: %s", strerror(errno));
 	return fd;
 }
@@ -261,7 +262,7 @@ check_helpers(void)
 {
 	char path[4096];
 	struct stat st;
-	const char *names[] = { "postern-preauth", "postern-session" };
+	const char *names[] = {"postern-preauth", "postern-session"};
 	size_t i;
 
 	for (i = 0; i < 2; i++) {
@@ -273,10 +274,12 @@ check_helpers(void)
 			continue;
 		if (st.st_uid != 0 || (st.st_mode & 022) != 0)
 			fatal("%s must be owned by root and not group or "
-			      "world-writable", path);
+			      "world-writable",
+			    path);
 		if (i == 1 && (st.st_mode & 044) != 0)
 			fatal("%s must not be readable by group or others "
-			      "(mode 0711): it runs as the user", path);
+			      "(mode 0711): it runs as the user",
+			    path);
 	}
 }
 
@@ -384,7 +387,8 @@ listener_run(const struct options *o, struct server_config *c,
 			got_sighup = 0;
 			config_init(&nc);
 			/* A config that does not parse keeps this one. */
-			bad = config_read_file(o->config_file, &text, &len) != 0 ||
+			bad = config_read_file(o->config_file, &text, &len) !=
+			        0 ||
 			    load_config(o, text, len, &nc) != 0;
 			free(text);
 			if (bad) {
@@ -434,8 +438,8 @@ listener_run(const struct options *o, struct server_config *c,
 			if (fd < 0) {
 				if (errno != EAGAIN && errno != EINTR &&
 				    errno != ECONNABORTED)
-					error("accept: %.100s",
-					    strerror(errno));
+					error(
+					    "accept: %.100s", strerror(errno));
 				continue;
 			}
 			if (should_drop(c)) {

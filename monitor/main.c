@@ -31,7 +31,8 @@ usage(void)
 	fprintf(stderr,
 	    "usage: posternd [-46DdeiqTt] [-C connection_spec] "
 	    "[-c host_cert_file]\n"
-	    "                [-E log_file] [-f config_file] [-g login_grace_time]\n"
+	    "                [-E log_file] [-f config_file] [-g "
+	    "login_grace_time]\n"
 	    "                [-h host_key_file] [-o option] [-p port] "
 	    "[-u len]\n");
 	exit(1);
@@ -69,12 +70,12 @@ load_config(const struct options *o, const char *text, size_t len,
 	config_init(c);
 	/* Command-line options come first, so they win. */
 	for (i = 0; i < o->ncmdline_opts; i++)
-		if (config_parse_line(c, o->cmdline_opts[i], "command-line",
-		    (int)i + 1) != 0)
+		if (config_parse_line(
+		        c, o->cmdline_opts[i], "command-line", (int)i + 1) != 0)
 			bad++;
 	for (i = 0; i < o->ncmdline_hostkeys; i++) {
-		snprintf(line, sizeof(line), "HostKey %s",
-		    o->cmdline_hostkeys[i]);
+		snprintf(
+		    line, sizeof(line), "HostKey %s", o->cmdline_hostkeys[i]);
 		if (config_parse_line(c, line, "command-line", 0) != 0)
 			bad++;
 	}
@@ -109,8 +110,8 @@ read_config_fd(int fd, char **textp, size_t *lenp)
 	if ((text = malloc(CONFIG_TEXT_MAX + 1)) == NULL)
 		return ERR_ALLOC;
 	while (len <= CONFIG_TEXT_MAX &&
-	    (n = pread(fd, text + len, CONFIG_TEXT_MAX + 1 - len,
-	    (off_t)len)) != 0) {
+	    (n = pread(
+	         fd, text + len, CONFIG_TEXT_MAX + 1 - len, (off_t)len)) != 0) {
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -149,8 +150,8 @@ main(int argc, char **argv)
 	for (i = 0; i < argc; i++)
 		saved_argv[i] = argv[i];
 	log_init("sshd", LL_INFO, LOG_AUTH, 1);
-	while ((ch = getopt(argc, argv, "46C:c:DdE:ef:g:h:io:p:qRTtu:")) !=
-	    -1) {
+	while (
+	    (ch = getopt(argc, argv, "46C:c:DdE:ef:g:h:io:p:qRTtu:")) != -1) {
 		switch (ch) {
 		case '4':
 		case '6':
@@ -163,8 +164,9 @@ main(int argc, char **argv)
 			/* Connection spec for -T; Match is not evaluated yet. */
 			break;
 		case 'c':
-			fprintf(stderr, "posternd: -c (host certificates) is "
-					"not supported yet\n");
+			fprintf(stderr,
+			    "posternd: -c (host certificates) is "
+			    "not supported yet\n");
 			return 1;
 		case 'D':
 			o.foreground = 1;
@@ -173,11 +175,13 @@ main(int argc, char **argv)
 			o.debug++;
 			break;
 		case 'E':
-			logfd = open(optarg, O_WRONLY | O_CREAT | O_APPEND |
-			    O_CLOEXEC, 0600);
+			logfd = open(optarg,
+			    O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
 			if (logfd < 0) {
-				fprintf(stderr, "Couldn't open logfile %s: "
-				    "%s\n", optarg, strerror(errno));
+				fprintf(stderr,
+				    "Couldn't open logfile %s: "
+				    "%s\n",
+				    optarg, strerror(errno));
 				return 1;
 			}
 			break;
@@ -188,8 +192,7 @@ main(int argc, char **argv)
 			o.config_file = optarg;
 			break;
 		case 'g':
-			snprintf(opt, sizeof(opt), "LoginGraceTime %s",
-			    optarg);
+			snprintf(opt, sizeof(opt), "LoginGraceTime %s", optarg);
 			if (o.ncmdline_opts < 64)
 				o.cmdline_opts[o.ncmdline_opts++] = strdup(opt);
 			break;
@@ -199,8 +202,9 @@ main(int argc, char **argv)
 				    optarg;
 			break;
 		case 'i':
-			fprintf(stderr, "posternd: inetd mode (-i) is not "
-					"supported\n");
+			fprintf(stderr,
+			    "posternd: inetd mode (-i) is not "
+			    "supported\n");
 			return 1;
 		case 'o':
 			if (o.ncmdline_opts < 64)
@@ -255,8 +259,9 @@ main(int argc, char **argv)
 		return 255;
 	}
 	if (o.debug)
-		c.log_level = o.debug >= 3 ? LL_DEBUG3 :
-		    o.debug == 2 ? LL_DEBUG2 : LL_DEBUG1;
+		c.log_level = o.debug >= 3 ? LL_DEBUG3
+		    : o.debug == 2         ? LL_DEBUG2
+		                           : LL_DEBUG1;
 	log_init("sshd", (enum log_level)c.log_level, c.syslog_facility,
 	    o.log_stderr);
 	if (logfd != -1)

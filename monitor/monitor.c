@@ -35,15 +35,15 @@
 
 #define CHILD_SOCK_FD 3
 #define CHILD_IPC_FD 4
-#define STARTUP_PIPE_FD 4 /* from the listener: close once authenticated */
-#define MAX_SIGNATURES 2	 /* the first exchange, and one rekey */
-#define EXCHANGE_HASH_LEN 32	 /* sha256: the only exchange hash we sign */
+#define STARTUP_PIPE_FD 4    /* from the listener: close once authenticated */
+#define MAX_SIGNATURES 2     /* the first exchange, and one rekey */
+#define EXCHANGE_HASH_LEN 32 /* sha256: the only exchange hash we sign */
 #define IPC_MESSAGE_TIMEOUT_MS 10000
 #define PREAUTH_EXIT_WAIT_MS 2000
 
 enum mon_state {
-	MS_KEX,		  /* before the first exchange hash was signed */
-	MS_AUTH,	  /* userauth requests allowed */
+	MS_KEX,           /* before the first exchange hash was signed */
+	MS_AUTH,          /* userauth requests allowed */
 	MS_AUTHENTICATED, /* only the transport state may come */
 	MS_DONE,
 };
@@ -73,8 +73,8 @@ kill_preauth(void)
 }
 
 static void
-addr_to_str(const struct sockaddr_storage *ss, char *out, size_t outlen,
-    int *port)
+addr_to_str(
+    const struct sockaddr_storage *ss, char *out, size_t outlen, int *port)
 {
 	const struct sockaddr_in *s4 = (const struct sockaddr_in *)ss;
 	const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)ss;
@@ -90,8 +90,8 @@ addr_to_str(const struct sockaddr_storage *ss, char *out, size_t outlen,
 			inet_ntop(AF_INET, &s6->sin6_addr.s6_addr[12], out,
 			    (socklen_t)outlen);
 		else
-			inet_ntop(AF_INET6, &s6->sin6_addr, out,
-			    (socklen_t)outlen);
+			inet_ntop(
+			    AF_INET6, &s6->sin6_addr, out, (socklen_t)outlen);
 		*port = ntohs(s6->sin6_port);
 	}
 }
@@ -124,7 +124,7 @@ static pid_t
 spawn_helper(const char *name, int sock, int ipc, const struct passwd *pw)
 {
 	char path[4096];
-	char *argv[2], *envp[1] = { NULL };
+	char *argv[2], *envp[1] = {NULL};
 	pid_t pid;
 	int devnull;
 
@@ -145,10 +145,9 @@ spawn_helper(const char *name, int sock, int ipc, const struct passwd *pw)
 	    sandbox_drop_to_user(pw->pw_name, pw->pw_uid, pw->pw_gid) != 0)
 		_exit(1);
 	if (dup2(sock, CHILD_SOCK_FD) < 0 || dup2(ipc, CHILD_IPC_FD) < 0 ||
-	    dup2(devnull, STDIN_FILENO) < 0 ||
-	    dup2(devnull, STDOUT_FILENO) < 0)
+	    dup2(devnull, STDIN_FILENO) < 0 || dup2(devnull, STDOUT_FILENO) < 0)
 		_exit(1);
-	/*
+		/*
 	 * preauth logs through the monitor; the session may use stderr.
 	 * Sanitizer builds keep preauth's stderr so that reports are seen.
 	 */
@@ -188,8 +187,8 @@ send_init(struct monitor *m, const struct passwd *privsep)
 		goto out;
 	for (i = 0; i < m->hk.n; i++)
 		if ((r = buf_put_cstring(b, m->hk.keys[i].alg)) != 0 ||
-		    (r = buf_put_string(b, m->hk.keys[i].blob,
-		    m->hk.keys[i].bloblen)) != 0)
+		    (r = buf_put_string(
+		         b, m->hk.keys[i].blob, m->hk.keys[i].bloblen)) != 0)
 			goto out;
 	r = ipc_send(m->pfd, IPC_INIT, b, -1);
 out:
@@ -312,7 +311,8 @@ log_preauth_end(struct monitor *m, int status)
 	case 12:
 		/* fail2ban's ddos mode reads this one. */
 		logit("banner exchange: Connection from %s port %d: invalid "
-		      "format", m->ci.client_addr, m->ci.client_port);
+		      "format",
+		    m->ci.client_addr, m->ci.client_port);
 		break;
 	default:
 		break;
@@ -332,8 +332,7 @@ check_state(struct monitor *m, struct buf *b)
 	if ((r = buf_get_u32(&tmp, &version)) != 0 ||
 	    (r = buf_get_string_direct(&tmp, &sid, &sidlen)) != 0)
 		return r;
-	if (version != 1 || sidlen != m->sidlen ||
-	    !ct_eq(sid, m->sid, sidlen))
+	if (version != 1 || sidlen != m->sidlen || !ct_eq(sid, m->sid, sidlen))
 		return ERR_PROTOCOL;
 	return 0;
 }
@@ -359,8 +358,8 @@ preauth_loop(struct monitor *m)
 			now = time(NULL);
 			if (now >= deadline) {
 				logit("Timeout before authentication for %s "
-				      "port %d", m->ci.client_addr,
-				    m->ci.client_port);
+				      "port %d",
+				    m->ci.client_addr, m->ci.client_port);
 				r = ERR_TIMEOUT;
 				break;
 			}
@@ -381,7 +380,7 @@ preauth_loop(struct monitor *m)
 		if (deadline != 0 && (deadline - time(NULL)) * 1000 < timeout)
 			timeout = (int)(deadline - time(NULL)) * 1000;
 		if ((r = ipc_recv_timeout(m->pfd, &type, b, NULL,
-		    IPC_MAX_MESSAGE, timeout < 0 ? 0 : timeout)) != 0) {
+		         IPC_MAX_MESSAGE, timeout < 0 ? 0 : timeout)) != 0) {
 			if (r == ERR_TIMEOUT)
 				error("monitor: incomplete message from "
 				      "preauth");
@@ -404,7 +403,7 @@ preauth_loop(struct monitor *m)
 				break;
 			buf_reset(reply);
 			if ((r = auth_request(&m->auth, m->c, &m->ci, m->sid,
-			    m->sidlen, b, reply)) != 0)
+			         m->sidlen, b, reply)) != 0)
 				break;
 			r = ipc_send(m->pfd, IPC_AUTH_REPLY, reply, -1);
 			if (m->auth.authenticated)
@@ -431,7 +430,8 @@ preauth_loop(struct monitor *m)
 			break;
 		if (r != 0) {
 			error("monitor: bad message %u from preauth in state "
-			      "%d: %s", type, m->state, err_str(r));
+			      "%d: %s",
+			    type, m->state, err_str(r));
 			break;
 		}
 		if (m->state == MS_DONE)
@@ -446,7 +446,7 @@ preauth_loop(struct monitor *m)
 static int
 reap_preauth(pid_t pid, int wait_ms)
 {
-	struct timespec ts = { 0, 10 * 1000 * 1000 };
+	struct timespec ts = {0, 10 * 1000 * 1000};
 	int status = 0, waited = 0;
 	pid_t r;
 
@@ -496,8 +496,8 @@ send_session_init(struct monitor *m, int fd)
 		goto out;
 	for (i = 0; i < m->hk.n; i++)
 		if ((r = buf_put_cstring(b, m->hk.keys[i].alg)) != 0 ||
-		    (r = buf_put_string(b, m->hk.keys[i].blob,
-		    m->hk.keys[i].bloblen)) != 0)
+		    (r = buf_put_string(
+		         b, m->hk.keys[i].blob, m->hk.keys[i].bloblen)) != 0)
 			goto out;
 	r = ipc_send(fd, IPC_SESSION_INIT, b, -1);
 out:
@@ -505,8 +505,7 @@ out:
 	return r;
 }
 
-static void __attribute__((noreturn))
-session_phase(struct monitor *m, int sock)
+static void __attribute__((noreturn)) session_phase(struct monitor *m, int sock)
 {
 	struct buf *b;
 	int sp[2], status;
@@ -516,8 +515,8 @@ session_phase(struct monitor *m, int sock)
 
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) != 0)
 		fatal("socketpair: %s", strerror(errno));
-	if ((pid = spawn_helper("postern-session", sock, sp[1],
-	    &m->auth.pw)) < 0)
+	if ((pid = spawn_helper("postern-session", sock, sp[1], &m->auth.pw)) <
+	    0)
 		exit(1);
 	close(sp[1]);
 	close(sock);
@@ -543,8 +542,8 @@ session_phase(struct monitor *m, int sock)
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
 	if (WIFSIGNALED(status))
-		error("session process %ld terminated by signal %d",
-		    (long)pid, WTERMSIG(status));
+		error("session process %ld terminated by signal %d", (long)pid,
+		    WTERMSIG(status));
 	logit("Disconnected from user %s %s port %d", m->auth.pw.pw_name,
 	    m->ci.client_addr, m->ci.client_port);
 	exit(0);
@@ -584,8 +583,8 @@ monitor_run(const struct options *o, struct server_config *c)
 	}
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) != 0)
 		fatal("socketpair: %s", strerror(errno));
-	if ((m.preauth_pid = spawn_helper("postern-preauth", sock, sp[1],
-	    NULL)) < 0)
+	if ((m.preauth_pid =
+	            spawn_helper("postern-preauth", sock, sp[1], NULL)) < 0)
 		exit(1);
 	close(sp[1]);
 	m.pfd = sp[0];

@@ -24,12 +24,13 @@
 #define POSTERN_BANNER "SSH-2.0-" POSTERN_VERSION
 
 #define DEFAULT_KEX "curve25519-sha256,curve25519-sha256@libssh.org"
-#define DEFAULT_CIPHERS                                          \
-	"chacha20-poly1305@openssh.com,aes128-gcm@openssh.com,"  \
+#define DEFAULT_CIPHERS                                                        \
+	"chacha20-poly1305@openssh.com,aes128-gcm@openssh.com,"                \
 	"aes256-gcm@openssh.com"
-#define DEFAULT_MACS "hmac-sha2-256-etm@openssh.com,hmac-sha2-512-etm@openssh.com"
-#define SERVER_SIG_ALGS                                                  \
-	"ssh-ed25519,ecdsa-sha2-nistp256,ecdsa-sha2-nistp384,"           \
+#define DEFAULT_MACS                                                           \
+	"hmac-sha2-256-etm@openssh.com,hmac-sha2-512-etm@openssh.com"
+#define SERVER_SIG_ALGS                                                        \
+	"ssh-ed25519,ecdsa-sha2-nistp256,ecdsa-sha2-nistp384,"                 \
 	"ecdsa-sha2-nistp521,rsa-sha2-512,rsa-sha2-256"
 
 struct sshkey;
@@ -38,13 +39,13 @@ struct buf;
 /* Everything the command line sets. */
 struct options {
 	const char *config_file;
-	int foreground;	 /* -D */
-	int log_stderr;	 /* -e */
-	int debug;	 /* -d count */
-	int test_only;	 /* -t */
+	int foreground;  /* -D */
+	int log_stderr;  /* -e */
+	int debug;       /* -d count */
+	int test_only;   /* -t */
 	int dump_config; /* -T */
-	int rexec;	 /* -R: per-connection monitor on fd 3 (internal) */
-	int inetd;	 /* -i */
+	int rexec;       /* -R: per-connection monitor on fd 3 (internal) */
+	int inetd;       /* -i */
 	char *cmdline_ports[16];
 	size_t ncmdline_ports;
 	char *cmdline_hostkeys[16];
@@ -54,9 +55,9 @@ struct options {
 };
 
 struct hostkey {
-	struct sshkey *key;   /* private */
-	char *alg;	      /* "ssh-ed25519" */
-	uint8_t *blob;	      /* public blob */
+	struct sshkey *key; /* private */
+	char *alg;          /* "ssh-ed25519" */
+	uint8_t *blob;      /* public blob */
 	size_t bloblen;
 	char *path;
 };
@@ -80,8 +81,8 @@ int helper_path(const char *name, char *out, size_t outlen);
 /* hostkeys.c */
 int hostkeys_load(const struct server_config *c, struct hostkeys *hk);
 void hostkeys_free(struct hostkeys *hk);
-const struct hostkey *hostkeys_by_alg(const struct hostkeys *hk,
-    const char *alg);
+const struct hostkey *hostkeys_by_alg(
+    const struct hostkeys *hk, const char *alg);
 
 /* listener.c */
 int listener_run(const struct options *o, struct server_config *c,

@@ -1252,8 +1252,8 @@ out:
 }
 
 int
-config_load_text(struct server_config *c, const char *text, size_t len,
-    const char *name)
+config_load_text(
+    struct server_config *c, const char *text, size_t len, const char *name)
 {
 	const char *p = text, *end = text + len, *nl;
 	char *line = NULL;

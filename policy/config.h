@@ -32,13 +32,13 @@ struct server_config {
 	char *authorized_keys_files[CONFIG_MAX_LIST];
 	size_t nauthorized_keys_files;
 	int pubkey_authentication; /* yes */
-	int strict_modes;	   /* yes */
-	int log_level;		   /* enum log_level; INFO */
-	int syslog_facility;	   /* LOG_AUTH */
-	char *pid_file;		   /* /run/sshd.pid; "none" = NULL */
-	int login_grace_time;	   /* seconds; 120 */
-	int max_auth_tries;	   /* 6 */
-	int max_sessions;	   /* 10 */
+	int strict_modes;          /* yes */
+	int log_level;             /* enum log_level; INFO */
+	int syslog_facility;       /* LOG_AUTH */
+	char *pid_file;            /* /run/sshd.pid; "none" = NULL */
+	int login_grace_time;      /* seconds; 120 */
+	int max_auth_tries;        /* 6 */
+	int max_sessions;          /* 10 */
 	/* MaxStartups begin:rate:full; default 10:30:100. */
 	int max_startups_begin;
 	int max_startups_rate;
@@ -66,8 +66,8 @@ int config_read_file(const char *path, char **textp, size_t *lenp);
  * messages. The listener hands its text to each connection this way, so a
  * file edited on disk takes effect only on SIGHUP.
  */
-int config_load_text(struct server_config *c, const char *text, size_t len,
-    const char *name);
+int config_load_text(
+    struct server_config *c, const char *text, size_t len, const char *name);
 /* config_load_file: every line of a file; ERR_CONFIG if any line was bad. */
 int config_load_file(struct server_config *c, const char *path);
 /* config_fill_defaults: set every still-unset field to its default. */

@@ -53,8 +53,8 @@ static int
 sign_via_monitor(void *ctx, const char *alg, const uint8_t *hash,
     size_t hashlen, struct buf *sig)
 {
-	return ipc_sign_request(ipc_fd, IPC_SIGN_REQ, IPC_SIGN_REPLY, alg, hash, hashlen,
-	    sig);
+	return ipc_sign_request(
+	    ipc_fd, IPC_SIGN_REQ, IPC_SIGN_REPLY, alg, hash, hashlen, sig);
 }
 
 static int
@@ -174,8 +174,8 @@ run(struct transport *t)
 					break;
 				if (r != 0)
 					return r;
-				if ((r = userauth_dispatch(&ua, t, ipc_fd, type,
-				    payload)) != 0)
+				if ((r = userauth_dispatch(
+				         &ua, t, ipc_fd, type, payload)) != 0)
 					return r;
 				if (ua.authenticated)
 					return hand_over(t);

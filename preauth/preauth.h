@@ -14,12 +14,12 @@ struct transport;
 /* Exit codes: how the connection ended, for the monitor's log line. */
 #define PREAUTH_EXIT_AUTHENTICATED 0
 #define PREAUTH_EXIT_ERROR 1
-#define PREAUTH_EXIT_CLOSED 10	     /* peer closed the connection */
+#define PREAUTH_EXIT_CLOSED 10       /* peer closed the connection */
 #define PREAUTH_EXIT_DISCONNECTED 11 /* peer sent SSH_MSG_DISCONNECT */
-#define PREAUTH_EXIT_BANNER 12	     /* bad identification string */
+#define PREAUTH_EXIT_BANNER 12       /* bad identification string */
 
 struct userauth {
-	int service_ok;	  /* ssh-userauth accepted */
+	int service_ok; /* ssh-userauth accepted */
 	int authenticated;
 };
 

@@ -19,8 +19,8 @@ send_failure(struct transport *t, const char *methods, int partial)
 	struct buf *p;
 	int r;
 
-	if ((r = transport_packet_begin(t, SSH2_MSG_USERAUTH_FAILURE,
-	    &p)) != 0 ||
+	if ((r = transport_packet_begin(t, SSH2_MSG_USERAUTH_FAILURE, &p)) !=
+	        0 ||
 	    (r = buf_put_cstring(p, methods)) != 0 ||
 	    (r = buf_put_bool(p, partial)) != 0)
 		return r;
@@ -28,8 +28,8 @@ send_failure(struct transport *t, const char *methods, int partial)
 }
 
 static int
-handle_service_request(struct userauth *ua, struct transport *t,
-    struct buf *payload)
+handle_service_request(
+    struct userauth *ua, struct transport *t, struct buf *payload)
 {
 	struct buf *p;
 	char *service = NULL;
@@ -55,8 +55,8 @@ out:
 }
 
 static int
-handle_request(struct userauth *ua, struct transport *t, int ipc_fd,
-    struct buf *payload)
+handle_request(
+    struct userauth *ua, struct transport *t, int ipc_fd, struct buf *payload)
 {
 	struct buf *req = NULL, *rep = NULL, *p;
 	const uint8_t *user, *service, *method, *extra;
@@ -84,7 +84,7 @@ handle_request(struct userauth *ua, struct transport *t, int ipc_fd,
 	    (r = buf_put_string(req, service, slen)) != 0 ||
 	    (r = buf_put_string(req, method, mlen)) != 0 ||
 	    (r = buf_put_string(req, buf_ptr(payload), buf_len(payload))) !=
-		0 ||
+	        0 ||
 	    (r = ipc_send(ipc_fd, IPC_AUTH_REQ, req, -1)) != 0 ||
 	    (r = ipc_recv(ipc_fd, &type, rep, NULL, IPC_MAX_MESSAGE)) != 0)
 		goto out;
@@ -99,16 +99,16 @@ handle_request(struct userauth *ua, struct transport *t, int ipc_fd,
 		goto out;
 	switch (verdict) {
 	case AUTH_SUCCESS:
-		if ((r = transport_packet_begin(t, SSH2_MSG_USERAUTH_SUCCESS,
-		    &p)) != 0 ||
+		if ((r = transport_packet_begin(
+		         t, SSH2_MSG_USERAUTH_SUCCESS, &p)) != 0 ||
 		    (r = transport_packet_send(t)) != 0)
 			goto out;
 		ua->authenticated = 1;
 		break;
 	case AUTH_PK_OK:
 		/* extra is "string alg, string blob" as the monitor built it. */
-		if ((r = transport_packet_begin(t, SSH2_MSG_USERAUTH_PK_OK,
-		    &p)) != 0 ||
+		if ((r = transport_packet_begin(
+		         t, SSH2_MSG_USERAUTH_PK_OK, &p)) != 0 ||
 		    (r = buf_put(p, extra, elen)) != 0 ||
 		    (r = transport_packet_send(t)) != 0)
 			goto out;
@@ -124,8 +124,8 @@ handle_request(struct userauth *ua, struct transport *t, int ipc_fd,
 		r = ERR_LIMIT;
 		break;
 	default:
-		transport_disconnect(t, SSH2_DISCONNECT_PROTOCOL_ERROR,
-		    "%s", methods[0] ? methods : "authentication refused");
+		transport_disconnect(t, SSH2_DISCONNECT_PROTOCOL_ERROR, "%s",
+		    methods[0] ? methods : "authentication refused");
 		r = ERR_PROTOCOL;
 		break;
 	}

@@ -29,8 +29,8 @@ static int
 sign_via_monitor(void *ctx, const char *alg, const uint8_t *hash,
     size_t hashlen, struct buf *sig)
 {
-	return ipc_sign_request(SESSION_IPC_FD, IPC_SESSION_SIGN_REQ, IPC_SESSION_SIGN_REPLY, alg, hash, hashlen,
-	    sig);
+	return ipc_sign_request(SESSION_IPC_FD, IPC_SESSION_SIGN_REQ,
+	    IPC_SESSION_SIGN_REPLY, alg, hash, hashlen, sig);
 }
 
 int

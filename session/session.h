@@ -11,18 +11,18 @@ struct transport;
 
 struct session_ctx {
 	struct transport *t;
-	int monitor_fd;	       /* IPC to the monitor (unused for now) */
-	const char *user;      /* authenticated user name */
+	int monitor_fd;   /* IPC to the monitor (unused for now) */
+	const char *user; /* authenticated user name */
 	uid_t uid;
 	gid_t gid;
-	const char *home;      /* pw_dir */
-	const char *shell;     /* pw_shell ("" means /bin/sh) */
+	const char *home;           /* pw_dir */
+	const char *shell;          /* pw_shell ("" means /bin/sh) */
 	const char *forced_command; /* NULL unless forced by policy */
 	const char *client_addr;
 	int client_port;
 	const char *server_addr;
 	int server_port;
-	int max_sessions;      /* 0 = default 10 */
+	int max_sessions; /* 0 = default 10 */
 };
 
 /*

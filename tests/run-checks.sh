@@ -14,9 +14,18 @@ for t in "$BUILD"/tests/test_*; do
 		# A crash prints no "not ok": count it as a failure of its own.
 		echo "not ok - $(basename "$t") exited non-zero" >>"$log"
 	fi
-	grep -E '^(not )?ok - ' "$log" | tail -n +1 >/dev/null
 done
 grep '^not ok' "$log" || true
+
+# Formatting is mechanical: every C file must be as .clang-format has it.
+echo "== format"
+for f in $(git ls-files '*.c' '*.h' 2>/dev/null); do
+	if clang-format "$f" | cmp -s - "$f"; then
+		echo "ok - clang-format: $f" >>"$log"
+	else
+		echo "not ok - clang-format: $f (run make format)" | tee -a "$log"
+	fi
+done
 
 echo "== integration"
 if ! BUILD="$BUILD" python3 tests/integration/run.py ${INTEGRATION_ARGS:-} | tee -a "$log"; then

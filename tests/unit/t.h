@@ -11,16 +11,16 @@
 static int t_failed;
 static int t_passed;
 
-#define T_CHECK(name, expr)                                                \
-	do {                                                               \
-		if (expr) {                                                \
-			t_passed++;                                        \
-			printf("ok - %s\n", (name));                       \
-		} else {                                                   \
-			t_failed++;                                        \
-			printf("not ok - %s (%s:%d: %s)\n", (name),        \
-			    __FILE__, __LINE__, #expr);                    \
-		}                                                          \
+#define T_CHECK(name, expr)                                                    \
+	do {                                                                   \
+		if (expr) {                                                    \
+			t_passed++;                                            \
+			printf("ok - %s\n", (name));                           \
+		} else {                                                       \
+			t_failed++;                                            \
+			printf("not ok - %s (%s:%d: %s)\n", (name), __FILE__,  \
+			    __LINE__, #expr);                                  \
+		}                                                              \
 	} while (0)
 
 #define T_DONE() (fflush(stdout), t_failed == 0 ? 0 : 1)

@@ -652,12 +652,14 @@ test_max_startups(void)
 	struct server_config c;
 
 	T_CHECK("maxstartups: single number", good(&c, "MaxStartups 100"));
-	T_CHECK("maxstartups: n means n:30:n", c.max_startups_begin == 100 &&
-	    c.max_startups_rate == 30 && c.max_startups == 100);
+	T_CHECK("maxstartups: n means n:30:n",
+	    c.max_startups_begin == 100 && c.max_startups_rate == 30 &&
+	        c.max_startups == 100);
 	config_free(&c);
 	T_CHECK("maxstartups: triple", good(&c, "MaxStartups 10:30:60"));
-	T_CHECK("maxstartups: triple values", c.max_startups_begin == 10 &&
-	    c.max_startups_rate == 30 && c.max_startups == 60);
+	T_CHECK("maxstartups: triple values",
+	    c.max_startups_begin == 10 && c.max_startups_rate == 30 &&
+	        c.max_startups == 60);
 	config_free(&c);
 	bad("MaxStartups 5:50:4", "t.conf line 1: Invalid MaxStartups spec.");
 	bad("MaxStartups 10:101:20",
@@ -678,7 +680,7 @@ test_load_text(void)
 	    config_load_text(&c, text, strlen(text), "mem") == ERR_CONFIG);
 	T_CHECK("load_text: names source and line",
 	    strstr(logbuf, "mem: line 2: Bad configuration option: Bogus") !=
-		NULL);
+	        NULL);
 	T_CHECK("load_text: last line without newline parsed",
 	    c.max_auth_tries == 2 && c.nports == 1 && c.ports[0] == 2201);
 	config_free(&c);
