@@ -1,0 +1,183 @@
+/* match.c: wildcard, list, negation and CIDR matching as OpenSSH defines. */
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "match.h"
+
+static int
+match_pattern_case(const char *s, const char *p, int icase)
+{
+	/* Iterative glob with single-star backtracking: linear enough. */
+	const char *star = NULL, *ss = NULL;
+
+	while (*s != '\0') {
+		if (*p == '*') {
+			star = p++;
+			ss = s;
+		} else if (*p == '?' ||
+		    (icase ? tolower((unsigned char)*p) ==
+		                tolower((unsigned char)*s)
+		           : *p == *s)) {
+			p++;
+			s++;
+		} else if (star != NULL) {
+			p = star + 1;
+			s = ++ss;
+		} else
+			return 0;
+	}
+	while (*p == '*')
+		p++;
+	return *p == '\0' && *s == '\0';
+}
+
+int
+match_pattern(const char *s, const char *pattern)
+{
+	return match_pattern_case(s, pattern, 0);
+}
+
+/* Walk a comma list; fn judges one (non-negated) entry. */
+static int
+match_list(const char *s, const char *list,
+    int (*fn)(const char *s, const char *entry, void *ctx), void *ctx)
+{
+	char *copy, *entry, *save = NULL;
+	int got = 0, neg, r;
+
+	if ((copy = strdup(list)) == NULL)
+		return 0;
+	for (entry = strtok_r(copy, ",", &save); entry != NULL;
+	     entry = strtok_r(NULL, ",", &save)) {
+		neg = entry[0] == '!';
+		if (neg)
+			entry++;
+		r = fn(s, entry, ctx);
+		if (r == -2) {
+			got = -2;
+			break;
+		}
+		if (r == 1) {
+			if (neg) {
+				got = -1;
+				break;
+			}
+			got = 1;
+		}
+	}
+	free(copy);
+	return got;
+}
+
+static int
+entry_pattern(const char *s, const char *entry, void *ctx)
+{
+	return match_pattern_case(s, entry, *(int *)ctx);
+}
+
+int
+match_pattern_list(const char *s, const char *list, int icase)
+{
+	return match_list(s, list, entry_pattern, &icase);
+}
+
+/* Parse "addr[/bits]" into family, bytes and prefix length. */
+static int
+parse_cidr(const char *entry, int *family, unsigned char *a, int *bits)
+{
+	char buf[INET6_ADDRSTRLEN + 8], *slash, *ep;
+	long b;
+
+	if (strlen(entry) >= sizeof(buf))
+		return -1;
+	strcpy(buf, entry);
+	if ((slash = strchr(buf, '/')) != NULL)
+		*slash++ = '\0';
+	if (inet_pton(AF_INET, buf, a) == 1)
+		*family = AF_INET;
+	else if (inet_pton(AF_INET6, buf, a) == 1)
+		*family = AF_INET6;
+	else
+		return -1;
+	*bits = *family == AF_INET ? 32 : 128;
+	if (slash != NULL) {
+		b = strtol(slash, &ep, 10);
+		if (*slash == '\0' || *ep != '\0' || b < 0 || b > *bits)
+			return -1;
+		*bits = (int)b;
+	}
+	return 0;
+}
+
+static int
+prefix_equal(const unsigned char *x, const unsigned char *y, int bits)
+{
+	int i, full = bits / 8, rem = bits % 8;
+
+	for (i = 0; i < full; i++)
+		if (x[i] != y[i])
+			return 0;
+	if (rem != 0 && ((x[full] ^ y[full]) & (0xff << (8 - rem)) & 0xff))
+		return 0;
+	return 1;
+}
+
+static int
+entry_addr(const char *addr, const char *entry, void *ctx)
+{
+	unsigned char net[16], host[16];
+	int fam, hfam, bits, hbits;
+
+	(void)ctx;
+	/* Entries with wildcards are plain patterns (e.g. 192.168.*). */
+	if (strpbrk(entry, "*?") != NULL)
+		return addr != NULL && match_pattern(addr, entry);
+	if (parse_cidr(entry, &fam, net, &bits) != 0)
+		return -2;
+	/* A CIDR with host bits set is malformed, as OpenSSH says. */
+	{
+		unsigned char masked[16];
+		int i;
+
+		memcpy(masked, net, sizeof(masked));
+		for (i = bits; i < (fam == AF_INET ? 32 : 128); i++)
+			masked[i / 8] &= (unsigned char)~(0x80 >> (i % 8));
+		if (memcmp(masked, net, fam == AF_INET ? 4 : 16) != 0)
+			return -2;
+	}
+	if (addr == NULL || parse_cidr(addr, &hfam, host, &hbits) != 0 ||
+	    hfam != fam)
+		return 0;
+	return prefix_equal(host, net, bits);
+}
+
+int
+match_addr_list(const char *addr, const char *list)
+{
+	return match_list(addr, list, entry_addr, NULL);
+}
+
+int
+match_user_host(
+    const char *user, const char *host, const char *addr, const char *pattern)
+{
+	const char *at = strchr(pattern, '@');
+	char *upat;
+	int r;
+
+	if (at == NULL)
+		return match_pattern(user, pattern);
+	if ((upat = strndup(pattern, (size_t)(at - pattern))) == NULL)
+		return 0;
+	r = match_pattern(user, upat);
+	free(upat);
+	if (!r)
+		return 0;
+	at++;
+	/* HOST part: a CIDR/address list, else a host name pattern. */
+	if (match_addr_list(addr, at) == 1)
+		return 1;
+	return host != NULL && match_pattern_case(host, at, 1);
+}
