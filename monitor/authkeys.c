@@ -1,6 +1,7 @@
 /*
  * authkeys.c: find a public key in a user's authorized_keys file, reading
- * it with the user's privileges and applying OpenSSH's StrictModes checks.
+ * it with the user's privileges, applying OpenSSH's StrictModes checks and
+ * the lookup-time key options (from=, expiry-time=).
  */
 #include <sys/types.h>
 #include <sys/stat.h>
@@ -11,11 +12,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "err.h"
 #include "log.h"
 #include "sshkey.h"
+#include "policy/authopts.h"
 #include "authkeys.h"
 
 #define GROUPS_MAX 65536 /* sanity bound on a user's group list */
@@ -177,72 +180,132 @@ secure_path(
 	}
 }
 
-/*
- * Skip an options field: everything up to whitespace outside double
- * quotes, where \" does not end a quote. NULL for an unterminated quote.
- */
+/* Sanitised copy of a peer- or user-controlled string for a log line. */
 static const char *
-skip_options(const char *cp)
+clean(char *dst, size_t len, const char *src)
 {
-	int quoted = 0;
-
-	for (; *cp != '\0'; cp++) {
-		if (!quoted && (*cp == ' ' || *cp == '\t'))
-			break;
-		if (*cp == '\\' && cp[1] == '"')
-			cp++;
-		else if (*cp == '"')
-			quoted = !quoted;
-	}
-	return quoted ? NULL : cp;
+	sanitise(dst, len, src != NULL ? src : "UNKNOWN");
+	return dst;
 }
 
-/* Check one non-comment line; 1 if it is a plain line holding key. */
+/*
+ * OpenSSH's auth_authorise_keyopts(): the checks made when a line's key
+ * matches. 0 to accept, -1 to refuse (logged).
+ */
 static int
-line_matches(const char *cp, const struct sshkey *key, const char *lpath,
-    unsigned long lineno)
+authorise(
+    const struct authkeys_query *q, const struct authopts *o, const char *loc)
+{
+	char when[64], user[256], host[256], addr[256], from[256];
+	time_t now = q->now != 0 ? q->now : time(NULL);
+	const char *h = q->remote_host ? q->remote_host : q->remote_addr;
+	int r;
+
+	if (!authopts_check_expiry(o, now)) {
+		authopts_format_time(o->expiry, when, sizeof(when));
+		debug("%s: entry expired at %s", loc, when);
+		return -1;
+	}
+	if (o->principals != NULL && !o->cert_authority) {
+		debug("%s: principals on non-CA key", loc);
+		return -1;
+	}
+	if (o->nfrom == 0)
+		return 0;
+	if ((r = authopts_check_from(o, h, q->remote_addr)) == 1)
+		return 0;
+	if (r == -1)
+		debug("%s: invalid from criteria", loc);
+	logit("%s: Authentication tried for %.100s with correct key but not "
+	      "from a permitted host (host=%.200s, ip=%.200s, "
+	      "required=%.200s).",
+	    loc, clean(user, sizeof(user), q->pw->pw_name),
+	    clean(host, sizeof(host), h),
+	    clean(addr, sizeof(addr), q->remote_addr),
+	    clean(from, sizeof(from), o->from[0]));
+	return -1;
+}
+
+/*
+ * Check one non-comment line: 1 if it holds the key and passes its
+ * options (*optsp then owns them), 0 if not, an ERR_* code on failure.
+ * can_apply 0: the caller cannot enforce options, so only a line with
+ * none that restrict the session may match.
+ */
+static int
+check_line(const struct authkeys_query *q, const char *cp, const char *loc,
+    int can_apply, struct authopts **optsp)
 {
 	struct sshkey *found = NULL;
-	const char *rest;
+	struct authopts *opts = NULL;
+	const char *why = NULL;
 	char fp[SSHKEY_FP_LEN];
-	int match = 0;
+	int r, same;
 
-	if (sshkey_parse_public_text(cp, &found, NULL) == 0) {
-		if ((match = sshkey_equal_public(found, key)) &&
-		    sshkey_fingerprint(found, fp, sizeof(fp)) == 0) {
-			debug("%s:%lu: matching key found: %s %s", lpath,
-			    lineno, sshkey_type_short(found), fp);
-			verbose("Accepted key %s %s found at %s:%lu",
-			    sshkey_type_short(found), fp, lpath, lineno);
-		}
-		sshkey_free(found);
-		return match;
-	}
-	/* Not a bare key: maybe options followed by a key. */
-	if ((rest = skip_options(cp)) != NULL &&
-	    sshkey_parse_public_text(rest, &found, NULL) == 0) {
-		debug("%s:%lu: key options are not supported yet; line "
-		      "skipped%s",
-		    lpath, lineno,
-		    sshkey_equal_public(found, key) ? " (its key matches)"
-		                                    : "");
-		sshkey_free(found);
+	*optsp = NULL;
+	r = authkeys_parse_line(cp, &found, &opts, &why);
+	if (r == ERR_NOT_FOUND) {
+		debug2("%s: no supported key on line, skipped", loc);
 		return 0;
 	}
-	debug2("%s:%lu: no supported key on line, skipped", lpath, lineno);
-	return 0;
+	if (r == ERR_FORMAT && found == NULL) {
+		error("%s at %s", why, loc);
+		return 0;
+	}
+	same = found != NULL && sshkey_equal_public(found, q->key);
+	if (r == ERR_FORMAT) {
+		/* Loud only for the line meant for this key; sshd says debug. */
+		log_msg(same ? LL_INFO : LL_DEBUG1, __func__, 0,
+		    "%s: bad key options: %s", loc, why);
+		r = 0;
+		goto out;
+	}
+	if (r != 0)
+		goto out;
+	if (!same || opts->cert_authority != (q->want_ca != 0)) {
+		if (same)
+			debug2("%s: key matches but the line is %s "
+			       "cert-authority line; skipped",
+			    loc, opts->cert_authority ? "a" : "not a");
+		goto out;
+	}
+	if ((r = sshkey_fingerprint(found, fp, sizeof(fp))) != 0)
+		goto out;
+	debug("%s: matching %s found: %s %s", loc, q->want_ca ? "CA" : "key",
+	    sshkey_type_short(found), fp);
+	if (authorise(q, opts, loc) != 0) {
+		error("Refused by key options at %s", loc);
+		goto out;
+	}
+	authopts_log(opts, loc);
+	if (!can_apply && !authopts_is_unrestricted(opts)) {
+		logit("%s: key options cannot be enforced by this caller; "
+		      "line skipped",
+		    loc);
+		goto out;
+	}
+	if (!q->want_ca)
+		verbose("Accepted key %s %s found at %s",
+		    sshkey_type_short(found), fp, loc);
+	*optsp = opts;
+	opts = NULL;
+	r = 1;
+out:
+	authopts_free(opts);
+	sshkey_free(found);
+	return r;
 }
 
-/* Read the file line by line; 0 and *linep on the first match. */
+/* Read the file line by line; 0, *linep and *optsp on the first match. */
 static int
-scan_file(
-    FILE *f, const struct sshkey *key, const char *lpath, unsigned long *linep)
+scan_file(FILE *f, const struct authkeys_query *q, const char *lpath,
+    int can_apply, unsigned long *linep, struct authopts **optsp)
 {
-	char *line;
+	char *line, loc[PATH_MAX + 32];
 	const char *cp;
 	unsigned long lineno = 0;
 	size_t len;
-	int c, r = ERR_NOT_FOUND;
+	int c, r = ERR_NOT_FOUND, m;
 
 	/* Room for the longest line, its newline and the NUL. */
 	if ((line = malloc(AUTHKEYS_LINE_MAX + 2)) == NULL)
@@ -261,14 +324,19 @@ scan_file(
 		cp = line + strspn(line, " \t");
 		if (*cp == '\0' || *cp == '#' || *cp == '\r')
 			continue;
-		if (line_matches(cp, key, lpath, lineno)) {
+		snprintf(loc, sizeof(loc), "%s:%lu", lpath, lineno);
+		if ((m = check_line(q, cp, loc, can_apply, optsp)) < 0) {
+			r = m;
+			break;
+		}
+		if (m == 1) {
 			if (linep != NULL)
 				*linep = lineno;
 			r = 0;
 			break;
 		}
 	}
-	if (r != 0 && ferror(f)) {
+	if (r == ERR_NOT_FOUND && ferror(f)) {
 		error("%s: read %s: %s", __func__, lpath, strerror(errno));
 		r = ERR_SYSTEM;
 	}
@@ -278,17 +346,17 @@ scan_file(
 
 /* Open, check and scan; called with the user's privileges in effect. */
 static int
-find_as_user(const struct passwd *pw, const char *path, const char *lpath,
-    const struct sshkey *key, int strict_modes, unsigned long *linep)
+find_as_user(const struct authkeys_query *q, const char *lpath, int can_apply,
+    unsigned long *linep, struct authopts **optsp)
 {
 	char lname[256], err[PATH_MAX + 128];
 	struct stat st;
 	FILE *f;
 	int fd, flags, r;
 
-	sanitise(lname, sizeof(lname), pw->pw_name);
+	sanitise(lname, sizeof(lname), q->pw->pw_name);
 	/* O_NONBLOCK: a FIFO planted in place of the file must not hang us. */
-	fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+	fd = open(q->path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
 	if (fd == -1) {
 		if (errno == ENOENT)
 			debug("Could not open user '%s' authorized keys "
@@ -317,7 +385,8 @@ find_as_user(const struct passwd *pw, const char *path, const char *lpath,
 		close(fd);
 		return ERR_SYSTEM;
 	}
-	if (strict_modes && secure_path(fd, path, pw, err, sizeof(err)) != 0) {
+	if (q->strict_modes &&
+	    secure_path(fd, q->path, q->pw, err, sizeof(err)) != 0) {
 		char lerr[sizeof(err)];
 
 		sanitise(lerr, sizeof(lerr), err);
@@ -331,8 +400,33 @@ find_as_user(const struct passwd *pw, const char *path, const char *lpath,
 		return ERR_SYSTEM;
 	}
 	debug("trying public key file %s", lpath);
-	r = scan_file(f, key, lpath, linep);
+	r = scan_file(f, q, lpath, can_apply, linep, optsp);
 	fclose(f);
+	return r;
+}
+
+int
+authkeys_find_opts(const struct authkeys_query *q, unsigned long *linep,
+    struct authopts **optsp)
+{
+	struct authopts *opts = NULL;
+	struct saved_ids ids;
+	char lpath[PATH_MAX];
+	int r;
+
+	if (linep != NULL)
+		*linep = 0;
+	if (optsp != NULL)
+		*optsp = NULL;
+	sanitise(lpath, sizeof(lpath), q->path);
+	if ((r = become_user(q->pw, &ids)) != 0)
+		return r;
+	r = find_as_user(q, lpath, optsp != NULL, linep, &opts);
+	restore_ids(&ids);
+	if (r == 0 && optsp != NULL)
+		*optsp = opts;
+	else
+		authopts_free(opts);
 	return r;
 }
 
@@ -340,18 +434,14 @@ int
 authkeys_find(const struct passwd *pw, const char *path,
     const struct sshkey *key, int strict_modes, unsigned long *linep)
 {
-	struct saved_ids ids;
-	char lpath[PATH_MAX];
-	int r;
+	struct authkeys_query q;
 
-	if (linep != NULL)
-		*linep = 0;
-	sanitise(lpath, sizeof(lpath), path);
-	if ((r = become_user(pw, &ids)) != 0)
-		return r;
-	r = find_as_user(pw, path, lpath, key, strict_modes, linep);
-	restore_ids(&ids);
-	return r;
+	memset(&q, 0, sizeof(q));
+	q.pw = pw;
+	q.path = path;
+	q.key = key;
+	q.strict_modes = strict_modes;
+	return authkeys_find_opts(&q, linep, NULL);
 }
 
 /* Append s to out (size PATH_MAX) at *op; -1 if it would not fit. */

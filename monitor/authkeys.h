@@ -6,22 +6,61 @@
 #define POSTERN_AUTHKEYS_H
 
 #include <pwd.h>
+#include <time.h>
 
+struct authopts;
 struct sshkey;
 
 /* Longest line considered, as OpenSSH's SSH_MAX_PUBKEY_BYTES. */
 #define AUTHKEYS_LINE_MAX 16384
 
+/* One authorized_keys lookup. */
+struct authkeys_query {
+	const struct passwd *pw;
+	const char *path;
+	/*
+	 * want_ca 0: key is the user's key and only lines without
+	 * cert-authority match. want_ca 1: key is the CA key that signed the
+	 * user's certificate and only cert-authority lines match; checking
+	 * the certificate (principals=, validity, its own options) is left
+	 * to the caller.
+	 */
+	const struct sshkey *key;
+	int want_ca;
+	int strict_modes;
+	/* The client: canonical host name (NULL with UseDNS no) and address. */
+	const char *remote_host;
+	const char *remote_addr;
+	time_t now; /* for expiry-time=; 0 means time(NULL) */
+};
+
 /*
- * authkeys_find: look for key in the authorized_keys file path of user pw.
- * Returns 0 when a plain key line matches (*linep, if non-NULL, gets its
- * 1-based line number); ERR_NOT_FOUND when no line matches or the file is
- * missing or unreadable; ERR_PERM when StrictModes (strict_modes != 0)
- * refuses the file or a directory above it, or when it is not a regular
- * file. Lines with an options prefix are skipped (options are not yet
- * supported) and never match. When running as root the file is opened,
- * checked and read with the user's uid, gid and groups, and root is
- * restored before returning; failing to restore is fatal.
+ * authkeys_find_opts: look for q->key in the authorized_keys file q->path
+ * of user q->pw, applying each candidate line's options as OpenSSH's sshd
+ * does at lookup time: a line whose expiry-time= has passed, whose from=
+ * does not admit the client, or that has principals= without
+ * cert-authority is refused (logged with OpenSSH's words) and the search
+ * goes on. A line with an unterminated quote or malformed options is
+ * skipped with a log line naming file and line. Returns 0 for the first
+ * line that matches and passes, with *linep (if non-NULL) its 1-based
+ * number and *optsp (if non-NULL) its parsed options for the caller to
+ * apply (free with authopts_free). With optsp NULL, a line whose options
+ * restrict the session (command=, no-pty, restrict, permitopen= ...; see
+ * authopts_is_unrestricted()) does not match, since the caller could not
+ * apply them. ERR_NOT_FOUND when no line matches or the file is missing
+ * or unreadable; ERR_PERM when StrictModes (q->strict_modes) refuses the
+ * file or a directory above it, or when it is not a regular file;
+ * ERR_ALLOC. When running as root the file is opened, checked and read
+ * with the user's uid, gid and groups, and root is restored before
+ * returning; failing to restore is fatal.
+ */
+int authkeys_find_opts(const struct authkeys_query *q, unsigned long *linep,
+    struct authopts **optsp);
+
+/*
+ * authkeys_find: authkeys_find_opts for a plain user key with no client
+ * address and no options returned: lines with from= or with options that
+ * restrict the session never match.
  */
 int authkeys_find(const struct passwd *pw, const char *path,
     const struct sshkey *key, int strict_modes, unsigned long *linep);

@@ -1,6 +1,7 @@
 /*
  * test_authkeys.c: authorized_keys lookup as the user, StrictModes checks,
- * options-prefixed lines, line limits, log lines and path expansion.
+ * an options-prefixed line, line limits, log lines and path expansion
+ * (options themselves: test_authopts.c).
  * Most checks need root (to chown files and switch to the test user).
  */
 #include <sys/stat.h>
@@ -18,13 +19,14 @@
 #include "log.h"
 #include "sshkey.h"
 #include "monitor/authkeys.h"
+#include "policy/authopts.h"
 #include "tests/unit/t.h"
 
 #define TEST_UID 4242
 #define TEST_GID 4242
 #define OTHER_UID 4343
 
-/* Made with ssh-keygen; only a's, b's and e's lines are plain. */
+/* Made with ssh-keygen; d's line has options, a's, b's and e's are plain. */
 static const char key_a[] =
     "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIAobB4iociU7JhqGiL0eO0dz23zx/0Mq"
     "2Sni6W3yHnRh ak-a";
@@ -149,13 +151,32 @@ test_lines(struct sshkey *a, struct sshkey *b, struct sshkey *c,
 	    authkeys_find(&pw, akpath, c, 1, &line) == ERR_NOT_FOUND &&
 	        line == 0);
 	log_clear();
-	T_CHECK("lines: options-prefixed key d skipped",
+	T_CHECK("lines: options line not matched by authkeys_find",
 	    authkeys_find(&pw, akpath, d, 1, &line) == ERR_NOT_FOUND);
 	snprintf(want, sizeof(want),
-	    "%s:6: key options are not supported yet; line skipped "
-	    "(its key matches)",
+	    "%s:6: key options cannot be enforced by this caller; line "
+	    "skipped",
 	    akpath);
 	T_CHECK("lines: options line logged", log_has(want));
+	{
+		struct authkeys_query q;
+		struct authopts *o = NULL;
+
+		memset(&q, 0, sizeof(q));
+		q.pw = &pw;
+		q.path = akpath;
+		q.key = d;
+		q.strict_modes = 1;
+		q.remote_addr = "192.0.2.1";
+		T_CHECK("lines: options line found with its options",
+		    authkeys_find_opts(&q, &line, &o) == 0 && line == 6 &&
+		        o != NULL && o->force_command != NULL &&
+		        strcmp(o->force_command, "echo hi there") == 0 &&
+		        !o->permit_pty);
+		T_CHECK("lines: privileges restored after options lookup",
+		    ids_restored(ngroups));
+		authopts_free(o);
+	}
 	T_CHECK(
 	    "lines: NULL linep", authkeys_find(&pw, akpath, a, 1, NULL) == 0);
 }

@@ -1,0 +1,611 @@
+/*
+ * sshcert.c: OpenSSH certificates (PROTOCOL.certkeys): strict blob parsing,
+ * CA signature verification and sshd's checks of a user certificate.
+ */
+#include <arpa/inet.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "crypto.h"
+#include "err.h"
+#include "log.h"
+#include "match.h"
+#include "sshcert.h"
+#include "sshkey.h"
+
+#define CERT_BLOB_MAX (64 * 1024)
+#define CERT_NAME_MAX 64
+#define CA_MIN_RSA_BITS 1024 /* OpenSSH's SSH_RSA_MINIMUM_MODULUS_SIZE */
+#define CIDR_VALID_CHARS "0123456789abcdefABCDEF.:/"
+#define CIDR_ENTRY_MAX (INET6_ADDRSTRLEN + 3) /* OpenSSH's limit */
+#define LOG_NAME_MAX 128
+
+/*
+ * Each certificate type: the plain key type it certifies and how many key
+ * fields (strings or mpints; both are strings on the wire) follow the
+ * nonce. The plain key blob is rebuilt from those fields unchanged.
+ */
+struct cert_type {
+	const char *name;
+	const char *plain;
+	int nfields;
+};
+
+static const struct cert_type cert_types[] = {
+    {"ssh-ed25519-cert-v01@openssh.com", "ssh-ed25519", 1},
+    {"ecdsa-sha2-nistp256-cert-v01@openssh.com", "ecdsa-sha2-nistp256", 2},
+    {"ecdsa-sha2-nistp384-cert-v01@openssh.com", "ecdsa-sha2-nistp384", 2},
+    {"ecdsa-sha2-nistp521-cert-v01@openssh.com", "ecdsa-sha2-nistp521", 2},
+    {"ssh-rsa-cert-v01@openssh.com", "ssh-rsa", 2},
+    {"sk-ssh-ed25519-cert-v01@openssh.com", "sk-ssh-ed25519@openssh.com", 2},
+    {"sk-ecdsa-sha2-nistp256-cert-v01@openssh.com",
+        "sk-ecdsa-sha2-nistp256@openssh.com", 3},
+};
+#define N_CERT_TYPES (sizeof(cert_types) / sizeof(cert_types[0]))
+
+/* Algorithm names in publickey requests and the signature each carries. */
+static const struct {
+	const char *alg;
+	const char *cert_type;
+	const char *sig_alg;
+} cert_algs[] = {
+    {"ssh-ed25519-cert-v01@openssh.com", "ssh-ed25519-cert-v01@openssh.com",
+        "ssh-ed25519"},
+    {"ecdsa-sha2-nistp256-cert-v01@openssh.com",
+        "ecdsa-sha2-nistp256-cert-v01@openssh.com", "ecdsa-sha2-nistp256"},
+    {"ecdsa-sha2-nistp384-cert-v01@openssh.com",
+        "ecdsa-sha2-nistp384-cert-v01@openssh.com", "ecdsa-sha2-nistp384"},
+    {"ecdsa-sha2-nistp521-cert-v01@openssh.com",
+        "ecdsa-sha2-nistp521-cert-v01@openssh.com", "ecdsa-sha2-nistp521"},
+    {"rsa-sha2-512-cert-v01@openssh.com", "ssh-rsa-cert-v01@openssh.com",
+        "rsa-sha2-512"},
+    {"rsa-sha2-256-cert-v01@openssh.com", "ssh-rsa-cert-v01@openssh.com",
+        "rsa-sha2-256"},
+    {"ssh-rsa-cert-v01@openssh.com", "ssh-rsa-cert-v01@openssh.com", "ssh-rsa"},
+    {"sk-ssh-ed25519-cert-v01@openssh.com",
+        "sk-ssh-ed25519-cert-v01@openssh.com", "sk-ssh-ed25519@openssh.com"},
+    {"sk-ecdsa-sha2-nistp256-cert-v01@openssh.com",
+        "sk-ecdsa-sha2-nistp256-cert-v01@openssh.com",
+        "sk-ecdsa-sha2-nistp256@openssh.com"},
+};
+#define N_CERT_ALGS (sizeof(cert_algs) / sizeof(cert_algs[0]))
+
+/* Extensions that are flags: their data must be empty. */
+static const struct {
+	const char *name;
+	unsigned flag;
+} cert_exts[] = {
+    {"no-touch-required", SSHCERT_NO_TOUCH_REQUIRED},
+    {"permit-X11-forwarding", SSHCERT_PERMIT_X11},
+    {"permit-agent-forwarding", SSHCERT_PERMIT_AGENT},
+    {"permit-port-forwarding", SSHCERT_PERMIT_PORT_FWD},
+    {"permit-pty", SSHCERT_PERMIT_PTY},
+    {"permit-user-rc", SSHCERT_PERMIT_USER_RC},
+};
+#define N_CERT_EXTS (sizeof(cert_exts) / sizeof(cert_exts[0]))
+
+static const struct cert_type *
+cert_type_by_name(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < N_CERT_TYPES; i++)
+		if (strcmp(name, cert_types[i].name) == 0)
+			return &cert_types[i];
+	return NULL;
+}
+
+int
+sshcert_is_cert_name(const char *name)
+{
+	return sshcert_sig_alg_for(name) != NULL;
+}
+
+const char *
+sshcert_sig_alg_for(const char *alg)
+{
+	size_t i;
+
+	if (alg == NULL)
+		return NULL;
+	for (i = 0; i < N_CERT_ALGS; i++)
+		if (strcmp(alg, cert_algs[i].alg) == 0)
+			return cert_algs[i].sig_alg;
+	return NULL;
+}
+
+int
+sshcert_alg_ok(const struct sshcert *cert, const char *alg)
+{
+	size_t i;
+
+	if (alg == NULL)
+		return 0;
+	for (i = 0; i < N_CERT_ALGS; i++)
+		if (strcmp(alg, cert_algs[i].alg) == 0)
+			return strcmp(cert->type_name,
+			           cert_algs[i].cert_type) == 0;
+	return 0;
+}
+
+void
+sshcert_free(struct sshcert *cert)
+{
+	size_t i;
+
+	if (cert == NULL)
+		return;
+	sshkey_free(cert->key);
+	sshkey_free(cert->ca_key);
+	free(cert->ca_sig_alg);
+	free(cert->key_id);
+	for (i = 0; i < cert->nprincipals; i++)
+		free(cert->principals[i]);
+	free(cert->principals);
+	free(cert->force_command);
+	free(cert->source_address);
+	free(cert->unsupported_critical);
+	buf_free(cert->blob);
+	freezero(cert, sizeof(*cert));
+}
+
+/* get_name: a short NUL-free string into a fixed array. */
+static int
+get_name(struct buf *b, char *out, size_t outlen)
+{
+	const uint8_t *p;
+	size_t len;
+	int r;
+
+	if ((r = buf_get_string_direct(b, &p, &len)) != 0)
+		return r;
+	if (len >= outlen)
+		return ERR_FORMAT;
+	if (len > 0 && memchr(p, '\0', len) != NULL)
+		return ERR_STRING_NUL;
+	if (len > 0)
+		memcpy(out, p, len);
+	out[len] = '\0';
+	return 0;
+}
+
+/* get_cstring_exact: data that is one NUL-free string and nothing else. */
+static int
+get_cstring_exact(const uint8_t *data, size_t len, char **out)
+{
+	struct buf *b;
+	int r;
+
+	*out = NULL;
+	if ((b = buf_from(data, len)) == NULL)
+		return ERR_ALLOC;
+	if ((r = buf_get_cstring(b, out, NULL)) == 0 && (r = buf_end(b)) != 0) {
+		free(*out);
+		*out = NULL;
+	}
+	buf_free(b);
+	return r;
+}
+
+/*
+ * cidr_list_valid: OpenSSH's addr_match_cidr_list() syntax: non-empty
+ * comma-separated addresses or address/prefix, no wildcards or negation.
+ */
+static int
+cidr_list_valid(const char *list)
+{
+	const char *p = list;
+	size_t n;
+
+	for (;;) {
+		n = strcspn(p, ",");
+		if (n == 0 || n > CIDR_ENTRY_MAX ||
+		    strspn(p, CIDR_VALID_CHARS) != n)
+			return 0;
+		if (p[n] == '\0')
+			break;
+		p += n + 1;
+	}
+	/* Only addresses and prefixes remain; match.c checks each one. */
+	return match_addr_list(NULL, list) == 0;
+}
+
+/* One critical option (name is already known to be in order). */
+static int
+critical_option(
+    struct sshcert *c, const char *name, const uint8_t *data, size_t len)
+{
+	char logname[LOG_NAME_MAX];
+	char *s = NULL;
+	int r;
+
+	if (strcmp(name, "force-command") == 0) {
+		if ((r = get_cstring_exact(data, len, &s)) != 0)
+			goto corrupt;
+		c->force_command = s;
+		return 0;
+	}
+	if (strcmp(name, "source-address") == 0) {
+		if ((r = get_cstring_exact(data, len, &s)) != 0)
+			goto corrupt;
+		if (!cidr_list_valid(s)) {
+			error("Certificate source-address contents invalid");
+			free(s);
+			return ERR_FORMAT;
+		}
+		c->source_address = s;
+		return 0;
+	}
+	if (strcmp(name, "verify-required") == 0) {
+		if (len != 0) {
+			r = ERR_TRAILING;
+			goto corrupt;
+		}
+		c->flags |= SSHCERT_VERIFY_REQUIRED;
+		return 0;
+	}
+	/* Unknown: the certificate parses but sshcert_check_user refuses it. */
+	if (c->unsupported_critical == NULL &&
+	    (c->unsupported_critical = strdup(name)) == NULL)
+		return ERR_ALLOC;
+	return 0;
+corrupt:
+	sanitise(logname, sizeof(logname), name);
+	error("Certificate option \"%s\" corrupt (%s)", logname, err_str(r));
+	return r == ERR_ALLOC ? r : ERR_FORMAT;
+}
+
+/* One extension: known flags must carry no data; unknown ones are skipped. */
+static int
+extension(struct sshcert *c, const char *name, size_t len)
+{
+	char logname[LOG_NAME_MAX];
+	size_t i;
+
+	for (i = 0; i < N_CERT_EXTS; i++) {
+		if (strcmp(name, cert_exts[i].name) != 0)
+			continue;
+		if (len != 0) {
+			sanitise(logname, sizeof(logname), name);
+			error("Certificate option \"%s\" corrupt "
+			      "(extra data)",
+			    logname);
+			return ERR_FORMAT;
+		}
+		c->flags |= cert_exts[i].flag;
+		return 0;
+	}
+	sanitise(logname, sizeof(logname), name);
+	debug3_f("ignoring unknown certificate extension \"%s\"", logname);
+	return 0;
+}
+
+/*
+ * The critical options or extensions string: (string name, string data)*,
+ * names in strictly increasing order (lexical order, no repeats).
+ */
+static int
+parse_options(struct sshcert *c, const uint8_t *p, size_t len, int critical)
+{
+	struct buf *b = NULL;
+	char *name = NULL, *prev = NULL;
+	const uint8_t *data;
+	size_t dlen;
+	int r;
+
+	if ((b = buf_from(p, len)) == NULL)
+		return ERR_ALLOC;
+	while (buf_len(b) > 0) {
+		if ((r = buf_get_cstring(b, &name, NULL)) != 0 ||
+		    (r = buf_get_string_direct(b, &data, &dlen)) != 0)
+			goto out;
+		if (prev != NULL && strcmp(prev, name) >= 0) {
+			debug_f("certificate %s out of order or repeated",
+			    critical ? "options" : "extensions");
+			r = ERR_FORMAT;
+			goto out;
+		}
+		if (critical)
+			r = critical_option(c, name, data, dlen);
+		else
+			r = extension(c, name, dlen);
+		if (r != 0)
+			goto out;
+		free(prev);
+		prev = name;
+		name = NULL;
+	}
+	r = 0;
+out:
+	free(name);
+	free(prev);
+	buf_free(b);
+	return r;
+}
+
+/* The principals string: NUL-free strings, at most SSHCERT_MAX_PRINCIPALS. */
+static int
+parse_principals(struct sshcert *c, const uint8_t *p, size_t len)
+{
+	struct buf *b = NULL;
+	char **tmp;
+	int r = 0;
+
+	if ((b = buf_from(p, len)) == NULL)
+		return ERR_ALLOC;
+	while (buf_len(b) > 0) {
+		if (c->nprincipals >= SSHCERT_MAX_PRINCIPALS) {
+			r = ERR_LIMIT;
+			goto out;
+		}
+		tmp =
+		    realloc(c->principals, (c->nprincipals + 1) * sizeof(*tmp));
+		if (tmp == NULL) {
+			r = ERR_ALLOC;
+			goto out;
+		}
+		c->principals = tmp;
+		if ((r = buf_get_cstring(
+		         b, &c->principals[c->nprincipals], NULL)) != 0)
+			goto out;
+		c->nprincipals++;
+	}
+out:
+	buf_free(b);
+	return r;
+}
+
+/* The certified key: rebuild the plain blob from the fields after nonce. */
+static int
+parse_key(struct buf *b, const struct cert_type *ct, struct sshkey **keyp)
+{
+	struct buf *plain = NULL;
+	const uint8_t *p;
+	size_t len;
+	int i, r;
+
+	*keyp = NULL;
+	if ((plain = buf_new(CERT_BLOB_MAX)) == NULL)
+		return ERR_ALLOC;
+	if ((r = buf_put_cstring(plain, ct->plain)) != 0)
+		goto out;
+	for (i = 0; i < ct->nfields; i++) {
+		if ((r = buf_get_string_direct(b, &p, &len)) != 0 ||
+		    (r = buf_put_string(plain, p, len)) != 0)
+			goto out;
+	}
+	r = sshkey_from_blob(buf_ptr(plain), buf_len(plain), keyp);
+out:
+	buf_free(plain);
+	return r;
+}
+
+/* The signature's own algorithm name (string alg, string sig). */
+static int
+sig_alg_name(const uint8_t *sig, size_t len, char **algp)
+{
+	struct buf *b;
+	char name[CERT_NAME_MAX];
+	int r;
+
+	*algp = NULL;
+	if ((b = buf_from(sig, len)) == NULL)
+		return ERR_ALLOC;
+	if ((r = get_name(b, name, sizeof(name))) == 0 &&
+	    (*algp = strdup(name)) == NULL)
+		r = ERR_ALLOC;
+	buf_free(b);
+	return r;
+}
+
+int
+sshcert_from_blob(const uint8_t *blob, size_t len, struct sshcert **certp)
+{
+	struct sshcert *c = NULL;
+	const struct cert_type *ct;
+	struct buf *b = NULL;
+	char name[CERT_NAME_MAX];
+	const uint8_t *princ, *crit, *exts, *ca, *sig;
+	size_t princ_len, crit_len, exts_len, ca_len, sig_len, signed_len;
+	int r;
+
+	*certp = NULL;
+	if (len > CERT_BLOB_MAX)
+		return ERR_TOO_BIG;
+	if ((c = calloc(1, sizeof(*c))) == NULL)
+		return ERR_ALLOC;
+	if ((c->blob = buf_from(blob, len)) == NULL ||
+	    (b = buf_from(blob, len)) == NULL) {
+		r = ERR_ALLOC;
+		goto out;
+	}
+	if ((r = get_name(b, name, sizeof(name))) != 0)
+		goto out;
+	if ((ct = cert_type_by_name(name)) == NULL) {
+		r = ERR_KEY_TYPE;
+		goto out;
+	}
+	c->type_name = ct->name;
+	if ((r = buf_skip_string(b)) != 0 || /* nonce */
+	    (r = parse_key(b, ct, &c->key)) != 0)
+		goto out;
+	if ((r = buf_get_u64(b, &c->serial)) != 0 ||
+	    (r = buf_get_u32(b, &c->type)) != 0 ||
+	    (r = buf_get_cstring(b, &c->key_id, NULL)) != 0 ||
+	    (r = buf_get_string_direct(b, &princ, &princ_len)) != 0 ||
+	    (r = buf_get_u64(b, &c->valid_after)) != 0 ||
+	    (r = buf_get_u64(b, &c->valid_before)) != 0 ||
+	    (r = buf_get_string_direct(b, &crit, &crit_len)) != 0 ||
+	    (r = buf_get_string_direct(b, &exts, &exts_len)) != 0 ||
+	    (r = buf_skip_string(b)) != 0 || /* reserved */
+	    (r = buf_get_string_direct(b, &ca, &ca_len)) != 0)
+		goto out;
+	/* The signature covers everything up to and including the CA key. */
+	signed_len = len - buf_len(b);
+	if ((r = buf_get_string_direct(b, &sig, &sig_len)) != 0 ||
+	    (r = buf_end(b)) != 0)
+		goto out;
+	if (c->type != SSHCERT_TYPE_USER && c->type != SSHCERT_TYPE_HOST) {
+		r = ERR_FORMAT;
+		goto out;
+	}
+	if ((r = parse_principals(c, princ, princ_len)) != 0 ||
+	    (r = parse_options(c, crit, crit_len, 1)) != 0 ||
+	    (r = parse_options(c, exts, exts_len, 0)) != 0)
+		goto out;
+	/* A certificate as CA key is refused: sshkey knows only plain keys. */
+	if ((r = sshkey_from_blob(ca, ca_len, &c->ca_key)) != 0 ||
+	    (r = sig_alg_name(sig, sig_len, &c->ca_sig_alg)) != 0)
+		goto out;
+	/* Naming the algorithm lets a SHA-1 "ssh-rsa" CA signature verify;
+	 * sshcert_check_ca_sig_alg() then decides whether it is accepted. */
+	if ((r = sshkey_verify(c->ca_key, sig, sig_len, blob, signed_len,
+	         c->ca_sig_alg, CA_MIN_RSA_BITS)) != 0) {
+		if (r != ERR_ALLOC && r != ERR_TOO_BIG)
+			r = ERR_SIGNATURE;
+		goto out;
+	}
+	*certp = c;
+	c = NULL;
+	r = 0;
+out:
+	buf_free(b);
+	sshcert_free(c);
+	return r;
+}
+
+int
+sshcert_parse_text(const char *s, struct sshcert **certp, const char **endp)
+{
+	struct sshcert *c = NULL;
+	char name[CERT_NAME_MAX];
+	uint8_t *blob = NULL;
+	size_t tlen, blen, bmax, bloblen = 0;
+	int r;
+
+	*certp = NULL;
+	if (endp != NULL)
+		*endp = s;
+	s += strspn(s, " \t");
+	tlen = strcspn(s, " \t\r\n");
+	if (tlen == 0 || tlen >= sizeof(name))
+		return ERR_FORMAT;
+	memcpy(name, s, tlen);
+	name[tlen] = '\0';
+	if (cert_type_by_name(name) == NULL)
+		return ERR_KEY_TYPE;
+	s += tlen;
+	if (*s != ' ' && *s != '\t')
+		return ERR_FORMAT;
+	s += strspn(s, " \t");
+	blen = strcspn(s, " \t\r\n");
+	if (blen > (CERT_BLOB_MAX + 2) / 3 * 4)
+		return ERR_TOO_BIG;
+	bmax = blen / 4 * 3 + 3;
+	if ((blob = malloc(bmax)) == NULL)
+		return ERR_ALLOC;
+	if ((r = base64_decode(s, blen, blob, bmax, &bloblen)) != 0 ||
+	    (r = sshcert_from_blob(blob, bloblen, &c)) != 0)
+		goto out;
+	if (strcmp(name, c->type_name) != 0) {
+		r = ERR_KEY_TYPE;
+		goto out;
+	}
+	if (endp != NULL)
+		*endp = s + blen;
+	*certp = c;
+	c = NULL;
+out:
+	sshcert_free(c);
+	free(blob);
+	return r;
+}
+
+int
+sshcert_check_ca_sig_alg(const struct sshcert *cert, const char *allowed)
+{
+	if (allowed == NULL)
+		allowed = SSHCERT_DEFAULT_CA_SIG_ALGS;
+	return match_pattern_list(cert->ca_sig_alg, allowed, 0) == 1 ? 0
+	                                                             : ERR_PERM;
+}
+
+int
+sshcert_has_principal(const struct sshcert *cert, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < cert->nprincipals; i++)
+		if (strcmp(name, cert->principals[i]) == 0)
+			return 1;
+	return 0;
+}
+
+int
+sshcert_principal_in_list(const struct sshcert *cert, const char *list)
+{
+	const char *p;
+	size_t i, n, plen;
+
+	for (i = 0; i < cert->nprincipals; i++) {
+		plen = strlen(cert->principals[i]);
+		for (p = list;; p += n + 1) {
+			n = strcspn(p, ",");
+			if (n == plen && memcmp(p, cert->principals[i], n) == 0)
+				return 1;
+			if (p[n] == '\0')
+				break;
+		}
+	}
+	return 0;
+}
+
+int
+sshcert_check_user(const struct sshcert *cert, const char *name, time_t now,
+    const char **reason)
+{
+	char logname[LOG_NAME_MAX];
+
+	*reason = NULL;
+	if (cert->type != SSHCERT_TYPE_USER) {
+		*reason = SSHCERT_R_NOT_USER;
+		return ERR_PERM;
+	}
+	/* A clock before the epoch is "not yet valid", as OpenSSH says. */
+	if (now < 0 || (uint64_t)now < cert->valid_after) {
+		*reason = SSHCERT_R_NOT_YET_VALID;
+		return ERR_PERM;
+	}
+	if ((uint64_t)now >= cert->valid_before) {
+		*reason = SSHCERT_R_EXPIRED;
+		return ERR_PERM;
+	}
+	/* An empty list is refused outright, never read as "anyone". */
+	if (cert->nprincipals == 0) {
+		*reason = SSHCERT_R_NO_PRINCIPALS;
+		return ERR_PERM;
+	}
+	if (name != NULL && !sshcert_has_principal(cert, name)) {
+		*reason = SSHCERT_R_NOT_PRINCIPAL;
+		return ERR_PERM;
+	}
+	if (cert->unsupported_critical != NULL) {
+		sanitise(logname, sizeof(logname), cert->unsupported_critical);
+		error("Certificate critical option \"%s\" is not supported",
+		    logname);
+		*reason = SSHCERT_R_BAD_OPTIONS;
+		return ERR_PERM;
+	}
+	return 0;
+}
+
+int
+sshcert_check_source(const struct sshcert *cert, const char *addr)
+{
+	if (cert->source_address == NULL)
+		return 1;
+	if (addr == NULL)
+		return 0;
+	return match_addr_list(addr, cert->source_address) == 1;
+}
