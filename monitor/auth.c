@@ -7,8 +7,10 @@
 
 #include <sys/stat.h>
 
+#include <errno.h>
 #include <pwd.h>
 #include <shadow.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
 #include <string.h>
@@ -21,15 +23,21 @@
 #include "ipc.h"
 #include "log.h"
 #include "monitor.h"
+#include "policy/access.h"
 #include "sshkey.h"
 #include "transport.h"
 
-#define AUTH_METHODS_OFFERED "publickey"
+/* Methods postern implements, in the order OpenSSH lists them. */
+static const char *const all_methods[] = {"publickey"};
 
 void
-auth_init(struct authctxt *a)
+auth_init(struct authctxt *a, struct server_config *c,
+    const struct config_source *src, const struct conn_info *ci)
 {
 	memset(a, 0, sizeof(*a));
+	a->c = c;
+	a->src = src;
+	a->ci = ci;
 }
 
 static void
@@ -50,6 +58,7 @@ auth_free(struct authctxt *a)
 	free(a->service);
 	free(a->approved_blob);
 	pw_free(&a->pw);
+	authchain_free(&a->chain);
 	memset(a, 0, sizeof(*a));
 }
 
@@ -104,22 +113,51 @@ account_allowed(const struct passwd *pw)
 	return 1;
 }
 
-/* Look the user up once; invalid users get a fake entry (same path). */
+/*
+ * Look the user up once, apply the Match blocks that now match, then
+ * OpenSSH's allowed_user() checks. Invalid and refused users get a fake
+ * entry and take the same path as valid ones.
+ */
 static int
-lookup_user(struct authctxt *a, const struct conn_info *ci)
+lookup_user(struct authctxt *a)
 {
+	const struct conn_info *ci = a->ci;
+	struct match_conn mc;
 	struct passwd *pw;
 	char safe[256];
-	int refused = 0;
+	int refused = 0, r;
 
 	pw = getpwnam(a->user);
 	/* Not running as root: we can serve only ourselves. */
 	if (pw != NULL && getuid() != 0 && pw->pw_uid != getuid())
 		pw = NULL;
+	memset(&mc, 0, sizeof(mc));
+	mc.user = a->user;
+	mc.host = ci->client_addr; /* UseDNS no */
+	mc.addr = ci->client_addr;
+	mc.laddr = ci->server_addr;
+	mc.lport = ci->server_port;
+	mc.invalid_user = pw == NULL;
+	if ((r = config_apply_match(a->c, a->src, &mc)) != 0) {
+		error("Match configuration for %s could not be applied: %s",
+		    ci->client_addr, err_str(r));
+		return r;
+	}
+	/* getpwnam's buffer may have been reused (Match Group lookups). */
+	if (pw != NULL && (pw = getpwnam(a->user)) == NULL)
+		return ERR_NOT_FOUND;
 	/* A refused account goes on as an invalid one, without that line. */
-	if (pw != NULL && !account_allowed(pw)) {
+	if (pw != NULL &&
+	    (!account_allowed(pw) ||
+	        !access_user_allowed(a->c, pw->pw_name, pw->pw_gid,
+	            ci->client_addr, ci->client_addr))) {
 		refused = 1;
 		pw = NULL;
+	}
+	if ((r = authchain_init(
+	         &a->chain, a->c->auth_methods, a->c->nauth_methods)) != 0) {
+		error("bad AuthenticationMethods");
+		return r;
 	}
 	if (pw != NULL) {
 		a->valid = 1;
@@ -155,12 +193,74 @@ lookup_user(struct authctxt *a, const struct conn_info *ci)
 	return 0;
 }
 
+/* OpenSSH's auth_root_allowed(): PermitRootLogin for this method. */
+static int
+root_allowed(struct authctxt *a, const char *method)
+{
+	switch (a->c->permit_root_login) {
+	case PERMIT_YES:
+		return 1;
+	case PERMIT_NO_PASSWD:
+		if (strcmp(method, "publickey") == 0)
+			return 1;
+		break;
+	case PERMIT_FORCED_ONLY:
+		/* Needs a key's command= option: none exist yet (issue 4). */
+		break;
+	}
+	logit("ROOT LOGIN REFUSED FROM %.200s port %d", a->ci->client_addr,
+	    a->ci->client_port);
+	return 0;
+}
+
+/* The methods a failure reply offers: enabled, and able to continue. */
+static void
+methods_left(const struct authctxt *a, char *out, size_t outlen)
+{
+	const char *enabled[sizeof(all_methods) / sizeof(all_methods[0])];
+	size_t i, n = 0;
+
+	for (i = 0; i < sizeof(all_methods) / sizeof(all_methods[0]); i++) {
+		if (strcmp(all_methods[i], "publickey") == 0 &&
+		    !a->c->pubkey_authentication)
+			continue;
+		enabled[n++] = all_methods[i];
+	}
+	authchain_methods(&a->chain, enabled, n, out, outlen);
+}
+
+/* The Banner file's text (read as root, as OpenSSH), or NULL. */
+static char *
+read_banner(const struct authctxt *a, size_t *lenp)
+{
+	FILE *f;
+	char *text;
+	size_t n;
+
+	*lenp = 0;
+	if (a->c->banner == NULL)
+		return NULL;
+	if ((f = fopen(a->c->banner, "r")) == NULL) {
+		error("Banner %s: %s", a->c->banner, strerror(errno));
+		return NULL;
+	}
+	if ((text = malloc(AUTH_BANNER_MAX)) == NULL) {
+		fclose(f);
+		return NULL;
+	}
+	n = fread(text, 1, AUTH_BANNER_MAX, f);
+	fclose(f);
+	*lenp = n;
+	return text;
+}
+
 /* OpenSSH's auth_log(): which level, and the exact wording. */
 static void
-auth_log(struct authctxt *a, const struct server_config *c,
-    const struct conn_info *ci, const char *verdict, const char *method,
+auth_log(struct authctxt *a, const char *verdict, const char *method,
     int authenticated)
 {
+	const struct server_config *c = a->c;
+	const struct conn_info *ci = a->ci;
 	char safe[256];
 	enum log_level level = LL_VERBOSE;
 
@@ -176,9 +276,9 @@ auth_log(struct authctxt *a, const struct server_config *c,
 
 /* 1 if key is listed in one of the user's authorized_keys files. */
 static int
-key_authorized(
-    struct authctxt *a, const struct server_config *c, const struct sshkey *key)
+key_authorized(struct authctxt *a, const struct sshkey *key)
 {
+	const struct server_config *c = a->c;
 	unsigned long line;
 	size_t i;
 	char *path;
@@ -220,17 +320,19 @@ signed_data(struct buf *d, const uint8_t *sid, size_t sidlen,
 	return 0;
 }
 
+/* IPC_AUTH_REPLY: verdict, methods, extra, banner (see docs/ipc.md). */
 static int
 reply_put(struct buf *reply, uint32_t verdict, const char *methods,
-    const struct buf *extra)
+    const struct buf *extra, const char *banner, size_t bannerlen)
 {
 	int r;
 
 	if ((r = buf_put_u32(reply, verdict)) != 0 ||
-	    (r = buf_put_cstring(reply, methods)) != 0)
+	    (r = buf_put_cstring(reply, methods)) != 0 ||
+	    (r = extra ? buf_put_stringb(reply, extra)
+	               : buf_put_string(reply, NULL, 0)) != 0)
 		return r;
-	return extra ? buf_put_stringb(reply, extra)
-	             : buf_put_string(reply, NULL, 0);
+	return buf_put_string(reply, banner, banner ? bannerlen : 0);
 }
 
 static int
@@ -247,21 +349,33 @@ accepted_alg(const char *alg)
 	return 0;
 }
 
+/* 1 if a key with this fingerprint already completed a step. */
+static int
+key_used(const struct authctxt *a, const char *fp)
+{
+	size_t i;
+
+	for (i = 0; i < a->nused_keys; i++)
+		if (strcmp(a->used_keys[i], fp) == 0)
+			return 1;
+	return 0;
+}
+
 /*
- * publickey: returns the verdict. A query (no signature) gives PK_OK for
- * an authorized key; a signed request must verify over data the monitor
- * builds itself from its own session id.
+ * publickey: a query (no signature) gives PK_OK for an authorized key; a
+ * signed request must verify over data the monitor builds itself from its
+ * own session id. *fp gets the key's fingerprint.
  */
 static int
-auth_pubkey(struct authctxt *a, const struct server_config *c,
-    const struct conn_info *ci, const uint8_t *sid, size_t sidlen,
-    struct buf *m, struct buf *extra, int *verdict, int *postponed)
+auth_pubkey(struct authctxt *a, const uint8_t *sid, size_t sidlen,
+    struct buf *m, struct buf *extra, int *verdict, int *postponed, char *fp,
+    size_t fplen)
 {
 	const uint8_t *blob, *sig = NULL;
 	size_t bloblen, siglen = 0;
 	struct sshkey *key = NULL;
 	struct buf *data = NULL;
-	char *alg = NULL, fp[SSHKEY_FP_LEN], safe[128];
+	char *alg = NULL, safe[128];
 	int has_sig, r, ok;
 
 	*verdict = AUTH_FAILURE;
@@ -273,7 +387,8 @@ auth_pubkey(struct authctxt *a, const struct server_config *c,
 		error("userauth_pubkey: malformed request: %s", err_str(r));
 		goto out;
 	}
-	if (!c->pubkey_authentication) {
+	if (!a->c->pubkey_authentication ||
+	    !authchain_allowed(&a->chain, "publickey", NULL)) {
 		r = 0;
 		goto out;
 	}
@@ -290,11 +405,18 @@ auth_pubkey(struct authctxt *a, const struct server_config *c,
 		r = 0;
 		goto out;
 	}
-	if (sshkey_fingerprint(key, fp, sizeof(fp)) != 0)
-		snprintf(fp, sizeof(fp), "(unknown)");
+	if (sshkey_fingerprint(key, fp, fplen) != 0)
+		snprintf(fp, fplen, "(unknown)");
 	snprintf(
 	    a->detail, sizeof(a->detail), "%s %s", sshkey_type_short(key), fp);
-	ok = key_authorized(a, c, key);
+	/* "publickey,publickey" means two different keys. */
+	if (key_used(a, fp)) {
+		logit(
+		    "refusing previously-used %s key", sshkey_type_short(key));
+		r = 0;
+		goto out;
+	}
+	ok = key_authorized(a, key);
 	if (!has_sig) {
 		if (ok) {
 			free(a->approved_blob);
@@ -331,16 +453,34 @@ out:
 	return r;
 }
 
+/*
+ * A method succeeded for this step: PermitRootLogin, then the chain.
+ * Returns AUTH_SUCCESS, AUTH_PARTIAL or AUTH_FAILURE.
+ */
+static int
+step_succeeded(struct authctxt *a, const char *method, const char *fp)
+{
+	if (a->pw.pw_uid == 0 && !root_allowed(a, method))
+		return AUTH_FAILURE;
+	if (fp != NULL && a->nused_keys < AUTH_MAX_USED_KEYS)
+		snprintf(a->used_keys[a->nused_keys++], sizeof(a->used_keys[0]),
+		    "%s", fp);
+	return authchain_success(&a->chain, method, NULL) ? AUTH_SUCCESS
+	                                                  : AUTH_PARTIAL;
+}
+
 int
-auth_request(struct authctxt *a, const struct server_config *c,
-    const struct conn_info *ci, const uint8_t *sid, size_t sidlen,
+auth_request(struct authctxt *a, const uint8_t *sid, size_t sidlen,
     struct buf *req, struct buf *reply)
 {
-	char *user = NULL, *service = NULL, *method = NULL;
-	char su[128], ss[64], sm[64];
+	const struct conn_info *ci = a->ci;
+	char *user = NULL, *service = NULL, *method = NULL, *banner = NULL;
+	char su[128], ss[64], sm[64], fp[SSHKEY_FP_LEN], left[256];
 	struct buf *m = NULL, *extra = NULL;
 	int verdict = AUTH_FAILURE, postponed = 0, r;
+	size_t bannerlen = 0;
 
+	fp[0] = '\0';
 	m = buf_new(IPC_MAX_MESSAGE);
 	extra = buf_new(IPC_MAX_MESSAGE);
 	if (m == NULL || extra == NULL) {
@@ -360,23 +500,25 @@ auth_request(struct authctxt *a, const struct server_config *c,
 		if (strcmp(service, "ssh-connection") != 0) {
 			sanitise(ss, sizeof(ss), service);
 			a->disconnect = 1;
-			r = reply_put(
-			    reply, AUTH_DENIED, "bad service request", NULL);
+			r = reply_put(reply, AUTH_DENIED, "bad service request",
+			    NULL, NULL, 0);
 			logit("userauth: unsupported service %s", ss);
 			goto out;
 		}
 		a->user = user;
 		a->service = service;
 		user = service = NULL;
-		if ((r = lookup_user(a, ci)) != 0)
+		if ((r = lookup_user(a)) != 0)
 			goto out;
+		/* The Banner goes out with the reply to the first request. */
+		banner = read_banner(a, &bannerlen);
 	} else if (strcmp(a->user, user) != 0 ||
 	    strcmp(a->service, service) != 0) {
 		sanitise(su, sizeof(su), user);
 		sanitise(ss, sizeof(ss), service);
 		a->disconnect = 1;
 		r = reply_put(reply, AUTH_DENIED,
-		    "Change of username or service not allowed", NULL);
+		    "Change of username or service not allowed", NULL, NULL, 0);
 		logit("Change of username or service not allowed: (%s,%s) -> "
 		      "(%s,%s) [preauth]",
 		    a->user, a->service, su, ss);
@@ -385,41 +527,51 @@ auth_request(struct authctxt *a, const struct server_config *c,
 	a->attempts++;
 	a->detail[0] = '\0';
 	if (strcmp(method, "publickey") == 0) {
-		if ((r = auth_pubkey(a, c, ci, sid, sidlen, m, extra, &verdict,
-		         &postponed)) != 0)
+		if ((r = auth_pubkey(a, sid, sidlen, m, extra, &verdict,
+		         &postponed, fp, sizeof(fp))) != 0)
 			goto out;
 	} else if (strcmp(method, "none") != 0) {
 		sanitise(sm, sizeof(sm), method);
 		debug("userauth: unsupported method %s", sm);
 	}
+	if (verdict == AUTH_SUCCESS)
+		verdict = step_succeeded(a, method, fp[0] ? fp : NULL);
 	if (verdict == AUTH_SUCCESS) {
 		a->authenticated = 1;
 		snprintf(a->method, sizeof(a->method), "%s", method);
-		auth_log(a, c, ci, "Accepted", method, 1);
-		r = reply_put(reply, AUTH_SUCCESS, "", NULL);
+		auth_log(a, "Accepted", method, 1);
+		r = reply_put(reply, AUTH_SUCCESS, "", NULL, banner, bannerlen);
+		goto out;
+	}
+	methods_left(a, left, sizeof(left));
+	if (verdict == AUTH_PARTIAL) {
+		auth_log(a, "Partial", method, 0);
+		r = reply_put(
+		    reply, AUTH_PARTIAL, left, NULL, banner, bannerlen);
 		goto out;
 	}
 	if (postponed) {
-		auth_log(a, c, ci, "Postponed", method, 0);
-		r = reply_put(reply, AUTH_PK_OK, "", extra);
+		auth_log(a, "Postponed", method, 0);
+		r = reply_put(reply, AUTH_PK_OK, "", extra, banner, bannerlen);
 		goto out;
 	}
 	if (strcmp(method, "none") != 0 || a->attempts > 1) {
-		auth_log(a, c, ci, "Failed", method, 0);
+		auth_log(a, "Failed", method, 0);
 		a->failures++;
 	}
-	if (a->failures >= c->max_auth_tries) {
+	if (a->failures >= a->c->max_auth_tries) {
 		sanitise(su, sizeof(su), a->user);
 		error("maximum authentication attempts exceeded for %s%.100s "
 		      "from %.200s port %d ssh2 [preauth]",
 		    auth_invalid_prefix(a), su, ci->client_addr,
 		    ci->client_port);
 		a->disconnect = 1;
-		r = reply_put(reply, AUTH_TOO_MANY, "", NULL);
+		r = reply_put(reply, AUTH_TOO_MANY, "", NULL, NULL, 0);
 		goto out;
 	}
-	r = reply_put(reply, AUTH_FAILURE, AUTH_METHODS_OFFERED, NULL);
+	r = reply_put(reply, AUTH_FAILURE, left, NULL, banner, bannerlen);
 out:
+	free(banner);
 	free(user);
 	free(service);
 	free(method);

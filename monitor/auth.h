@@ -8,9 +8,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "policy/authchain.h"
 #include "policy/config.h"
 
 struct buf;
+struct config_source;
 
 struct conn_info {
 	char client_addr[64];
@@ -19,7 +21,19 @@ struct conn_info {
 	int server_port;
 };
 
+#define AUTH_MAX_USED_KEYS 16
+#define AUTH_BANNER_MAX (64 * 1024)
+
 struct authctxt {
+	/* The connection's config: Match blocks are applied to it once the
+	 * user is known. */
+	struct server_config *c;
+	const struct config_source *src;
+	const struct conn_info *ci;
+	struct authchain chain; /* AuthenticationMethods progress */
+	/* Keys that completed a step: "publickey,publickey" needs two. */
+	char used_keys[AUTH_MAX_USED_KEYS][64];
+	size_t nused_keys;
 	char *user; /* as sent by the client (fixed after first request) */
 	char *service;
 	int valid;        /* user exists and may log in */
@@ -34,7 +48,8 @@ struct authctxt {
 	char detail[160]; /* "ED25519 SHA256:..." for log lines */
 };
 
-void auth_init(struct authctxt *a);
+void auth_init(struct authctxt *a, struct server_config *c,
+    const struct config_source *src, const struct conn_info *ci);
 void auth_free(struct authctxt *a);
 
 /*
@@ -42,8 +57,7 @@ void auth_free(struct authctxt *a);
  * payload to reply. sid is the session id the monitor recorded.
  * Returns 0, or an error that ends the connection (malformed request).
  */
-int auth_request(struct authctxt *a, const struct server_config *c,
-    const struct conn_info *ci, const uint8_t *sid, size_t sidlen,
+int auth_request(struct authctxt *a, const uint8_t *sid, size_t sidlen,
     struct buf *req, struct buf *reply);
 
 /* The prefix of OpenSSH's log lines: "invalid user " or "". */

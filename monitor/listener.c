@@ -19,11 +19,13 @@
 #include <poll.h>
 #include <pwd.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "buf.h"
 #include "crypto.h"
 #include "err.h"
 #include "log.h"
@@ -228,25 +230,37 @@ log_drop(int fd)
 	    host, port);
 }
 
-/* A sealed memfd holding the running config text, for every connection. */
+/*
+ * A sealed memfd holding the running configuration source, serialised,
+ * for every connection: a file edited on disk takes effect only on SIGHUP.
+ */
 static int
-config_memfd(const char *text, size_t len)
+config_memfd(const struct config_source *src)
 {
-	int fd;
-	size_t off = 0;
+	struct buf *b;
+	const uint8_t *p;
+	size_t off = 0, len;
 	ssize_t n;
+	int fd, r;
 
+	if ((b = buf_new(CONFIG_SOURCE_MAX)) == NULL)
+		fatal("config memfd: out of memory");
+	if ((r = config_source_serialize(src, b)) != 0)
+		fatal("config memfd: %s", err_str(r));
+	p = buf_ptr(b);
+	len = buf_len(b);
 	if ((fd = memfd_create(
 	         "postern-config", MFD_CLOEXEC | MFD_ALLOW_SEALING)) < 0)
 		fatal("memfd_create: %s", strerror(errno));
 	while (off < len) {
-		if ((n = write(fd, text + off, len - off)) < 0) {
+		if ((n = write(fd, p + off, len - off)) < 0) {
 			if (errno == EINTR)
 				continue;
 			fatal("config memfd: %s", strerror(errno));
 		}
 		off += (size_t)n;
 	}
+	buf_free(b);
 	if (fcntl(fd, F_ADD_SEALS,
 	        F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) != 0)
 		fatal("config memfd seal: %s", strerror(errno));
@@ -314,7 +328,7 @@ spawn_monitor(int fd, int cfgfd, char **argv)
 		_exit(1);
 	memcpy(nargv, argv, n * sizeof(*nargv));
 	nargv[n] = "-R";
-	/* Socket on 3, startup pipe on 4, config text on 5 (monitor_run). */
+	/* Socket on 3, startup pipe on 4, config source on 5 (monitor_run). */
 	if ((fd = fcntl(fd, F_DUPFD_CLOEXEC, 10)) < 0 ||
 	    (sp[1] = fcntl(sp[1], F_DUPFD_CLOEXEC, 10)) < 0 ||
 	    (cfgfd = fcntl(cfgfd, F_DUPFD_CLOEXEC, 10)) < 0)
@@ -329,7 +343,7 @@ spawn_monitor(int fd, int cfgfd, char **argv)
 
 int
 listener_run(const struct options *o, struct server_config *c,
-    const char *config_text, size_t config_len, char **argv)
+    const struct config_source *src, char **argv)
 {
 	struct pollfd pfds[MAX_LISTEN + MAX_STARTUPS_TRACKED];
 	int fds[MAX_LISTEN], fd, status;
@@ -357,7 +371,7 @@ listener_run(const struct options *o, struct server_config *c,
 			fatal("daemon() failed: %.200s", strerror(errno));
 	}
 	write_pidfile(c);
-	cfgfd = config_memfd(config_text, config_len);
+	cfgfd = config_memfd(src);
 	set_handlers();
 	/*
 	 * Signals stay blocked except inside ppoll(), so one that arrives
@@ -379,24 +393,28 @@ listener_run(const struct options *o, struct server_config *c,
 			exit(255);
 		}
 		if (got_sighup) {
+			struct config_source *nsrc = NULL;
 			struct server_config nc;
-			char *text = NULL;
-			size_t len;
 			int bad;
 
 			got_sighup = 0;
 			config_init(&nc);
-			/* A config that does not parse keeps this one. */
-			bad = config_read_file(o->config_file, &text, &len) !=
-			        0 ||
-			    load_config(o, text, len, &nc) != 0;
-			free(text);
+			/*
+			 * A config that does not read or parse, including a
+			 * broken Include'd file, keeps this one.
+			 */
+			bad = config_source_read(o->config_file, &nsrc) != 0;
+			/* The restarted listener reports what it ignores. */
+			if (!bad) {
+				config_source_set_quiet(nsrc, 1);
+				bad = load_config(o, nsrc, &nc) != 0;
+			}
+			config_free(&nc);
+			config_source_free(nsrc);
 			if (bad) {
 				error("Received SIGHUP; new configuration is "
 				      "invalid, keeping the running one.");
-				config_free(&nc);
 			} else {
-				config_free(&nc);
 				logit("Received SIGHUP; restarting.");
 				for (i = 0; i < nfds; i++)
 					close(fds[i]);

@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <libgen.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,7 +15,9 @@
 #include <unistd.h>
 
 #include <sys/socket.h>
+#include <sys/stat.h>
 
+#include "buf.h"
 #include "crypto.h"
 #include "err.h"
 #include "log.h"
@@ -58,7 +61,7 @@ helper_path(const char *name, char *out, size_t outlen)
 }
 
 int
-load_config(const struct options *o, const char *text, size_t len,
+load_config(const struct options *o, const struct config_source *src,
     struct server_config *c)
 {
 	char line[1024];
@@ -79,7 +82,7 @@ load_config(const struct options *o, const char *text, size_t len,
 		if (config_parse_line(c, line, "command-line", 0) != 0)
 			bad++;
 	}
-	if (config_load_text(c, text, len, o->config_file) != 0)
+	if (config_load_source(c, src) != 0)
 		bad++;
 	if (bad)
 		return ERR_CONFIG;
@@ -96,39 +99,57 @@ load_config(const struct options *o, const char *text, size_t len,
 		}
 	}
 	config_fill_defaults(c);
-	return 0;
+	return config_check(c);
 }
 
-/* The per-connection monitor reads the listener's config text from fd. */
+/*
+ * The per-connection monitor reads the listener's configuration source,
+ * serialised in a sealed memfd, from fd; nothing is read from disk.
+ */
 static int
-read_config_fd(int fd, char **textp, size_t *lenp)
+read_source_fd(int fd, struct config_source **srcp)
 {
-	char *text;
-	size_t len = 0;
+	struct buf *b = NULL;
+	struct stat st;
+	uint8_t *dst;
+	size_t len, off = 0;
 	ssize_t n;
+	int r;
 
-	if ((text = malloc(CONFIG_TEXT_MAX + 1)) == NULL)
-		return ERR_ALLOC;
-	while (len <= CONFIG_TEXT_MAX &&
-	    (n = pread(
-	         fd, text + len, CONFIG_TEXT_MAX + 1 - len, (off_t)len)) != 0) {
-		if (n < 0) {
+	*srcp = NULL;
+	if (fstat(fd, &st) != 0) {
+		r = ERR_SYSTEM;
+		goto out;
+	}
+	if (st.st_size <= 0 || (uintmax_t)st.st_size > CONFIG_SOURCE_MAX) {
+		r = ERR_TOO_BIG;
+		goto out;
+	}
+	len = (size_t)st.st_size;
+	if ((b = buf_new(len)) == NULL) {
+		r = ERR_ALLOC;
+		goto out;
+	}
+	if ((r = buf_reserve(b, len, &dst)) != 0)
+		goto out;
+	while (off < len) {
+		if ((n = pread(fd, dst + off, len - off, (off_t)off)) < 0) {
 			if (errno == EINTR)
 				continue;
-			free(text);
-			return ERR_SYSTEM;
+			r = ERR_SYSTEM;
+			goto out;
 		}
-		len += (size_t)n;
+		if (n == 0) {
+			r = ERR_SHORT;
+			goto out;
+		}
+		off += (size_t)n;
 	}
-	if (len > CONFIG_TEXT_MAX) {
-		free(text);
-		return ERR_TOO_BIG;
-	}
-	text[len] = '\0';
+	r = config_source_deserialize(b, srcp);
+out:
 	close(fd);
-	*textp = text;
-	*lenp = len;
-	return 0;
+	buf_free(b);
+	return r;
 }
 
 int
@@ -136,10 +157,11 @@ main(int argc, char **argv)
 {
 	struct options o;
 	struct server_config c;
+	struct config_source *src = NULL;
+	struct match_conn mc;
 	char **saved_argv;
 	int ch, i, logfd = -1, r;
-	char opt[1024], *text = NULL;
-	size_t textlen = 0;
+	char opt[1024], *conn_spec = NULL, *conn_storage = NULL;
 
 	memset(&o, 0, sizeof(o));
 	o.config_file = DEFAULT_CONFIG;
@@ -161,7 +183,8 @@ main(int argc, char **argv)
 				o.cmdline_opts[o.ncmdline_opts++] = strdup(opt);
 			break;
 		case 'C':
-			/* Connection spec for -T; Match is not evaluated yet. */
+			/* -T applies the Match blocks for this connection. */
+			conn_spec = optarg;
 			break;
 		case 'c':
 			fprintf(stderr,
@@ -242,9 +265,9 @@ main(int argc, char **argv)
 	if (o.test_only || o.dump_config)
 		log_set_stderr(1);
 	if (o.rexec)
-		r = read_config_fd(CONFIG_TEXT_FD, &text, &textlen);
+		r = read_source_fd(CONFIG_TEXT_FD, &src);
 	else
-		r = config_read_file(o.config_file, &text, &textlen);
+		r = config_source_read(o.config_file, &src);
 	if (r != 0) {
 		if (o.rexec)
 			error("cannot read configuration from listener: %s",
@@ -252,9 +275,9 @@ main(int argc, char **argv)
 		free(saved_argv);
 		return 255;
 	}
-	if (load_config(&o, text, textlen, &c) != 0) {
+	if (load_config(&o, src, &c) != 0) {
 		config_free(&c);
-		free(text);
+		config_source_free(src);
 		free(saved_argv);
 		return 255;
 	}
@@ -270,20 +293,30 @@ main(int argc, char **argv)
 		struct hostkeys hk;
 
 		r = 0;
-		if (o.dump_config)
-			config_dump(&c, stdout);
-		else if (hostkeys_load(&c, &hk) != 0) {
+		if (o.dump_config) {
+			/* As sshd -T: Match blocks for -C, else for nobody. */
+			memset(&mc, 0, sizeof(mc));
+			if (conn_spec != NULL &&
+			    config_parse_conn_spec(
+			        conn_spec, &mc, &conn_storage) != 0)
+				r = 255;
+			else if (config_apply_match(&c, src, &mc) != 0)
+				r = 255;
+			else
+				config_dump(&c, stdout);
+			free(conn_storage);
+		} else if (hostkeys_load(&c, &hk) != 0) {
 			error("sshd: no hostkeys available -- exiting.");
 			r = 1;
 		} else
 			hostkeys_free(&hk);
 		config_free(&c);
-		free(text);
+		config_source_free(src);
 		free(saved_argv);
 		return r;
 	}
 	crypto_init();
 	if (o.rexec)
-		monitor_run(&o, &c);
-	return listener_run(&o, &c, text, textlen, saved_argv) == 0 ? 0 : 1;
+		monitor_run(&o, &c, src);
+	return listener_run(&o, &c, src, saved_argv) == 0 ? 0 : 1;
 }

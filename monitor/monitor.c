@@ -402,8 +402,8 @@ preauth_loop(struct monitor *m)
 			if (m->state != MS_AUTH)
 				break;
 			buf_reset(reply);
-			if ((r = auth_request(&m->auth, m->c, &m->ci, m->sid,
-			         m->sidlen, b, reply)) != 0)
+			if ((r = auth_request(
+			         &m->auth, m->sid, m->sidlen, b, reply)) != 0)
 				break;
 			r = ipc_send(m->pfd, IPC_AUTH_REPLY, reply, -1);
 			if (m->auth.authenticated)
@@ -482,7 +482,8 @@ send_session_init(struct monitor *m, int fd)
 	    (r = buf_put_u32(b, (uint32_t)m->ci.client_port)) != 0 ||
 	    (r = buf_put_cstring(b, m->ci.server_addr)) != 0 ||
 	    (r = buf_put_u32(b, (uint32_t)m->ci.server_port)) != 0 ||
-	    (r = buf_put_cstring(b, "")) != 0 || /* forced command */
+	    (r = buf_put_cstring(
+	         b, m->c->force_command ? m->c->force_command : "")) != 0 ||
 	    (r = buf_put_u32(b, (uint32_t)m->c->max_sessions)) != 0 ||
 	    (r = buf_put_u32(b, (uint32_t)log_get_level())) != 0 ||
 	    (r = buf_put_u32(b, (uint32_t)m->c->syslog_facility)) != 0 ||
@@ -550,7 +551,8 @@ static void __attribute__((noreturn)) session_phase(struct monitor *m, int sock)
 }
 
 void
-monitor_run(const struct options *o, struct server_config *c)
+monitor_run(const struct options *o, struct server_config *c,
+    const struct config_source *src)
 {
 	struct monitor m;
 	struct passwd *privsep = NULL;
@@ -564,7 +566,7 @@ monitor_run(const struct options *o, struct server_config *c)
 	m.o = o;
 	m.c = c;
 	m.pfd = -1;
-	auth_init(&m.auth);
+	auth_init(&m.auth, c, src, &m.ci);
 	cleanup_mon = &m;
 	log_set_fatal_cleanup(kill_preauth);
 	/* Host private keys live here: no core dumps, no ptrace by users. */

@@ -68,12 +68,19 @@ struct hostkeys {
 	char *algs; /* comma list of host key algorithms, config order */
 };
 
-/* The listener passes its config text to each connection on this fd. */
+/*
+ * The listener passes its configuration source (config_source_serialize)
+ * to each connection in a sealed memfd on this fd.
+ */
 #define CONFIG_TEXT_FD 5
 
 /* main.c */
-/* load_config: command-line options, then the config text (named name). */
-int load_config(const struct options *o, const char *text, size_t len,
+/*
+ * load_config: command-line options, then the global settings of src,
+ * -p, the defaults and sshd's final checks. Match blocks are applied
+ * later, per connection (config_apply_match with src).
+ */
+int load_config(const struct options *o, const struct config_source *src,
     struct server_config *c);
 /* Path of a helper binary: next to posternd, else the libexec dir. */
 int helper_path(const char *name, char *out, size_t outlen);
@@ -86,10 +93,10 @@ const struct hostkey *hostkeys_by_alg(
 
 /* listener.c */
 int listener_run(const struct options *o, struct server_config *c,
-    const char *config_text, size_t config_len, char **argv);
+    const struct config_source *src, char **argv);
 
 /* monitor.c: serve one connection on fd 3; never returns. */
-void monitor_run(const struct options *o, struct server_config *c)
-    __attribute__((noreturn));
+void monitor_run(const struct options *o, struct server_config *c,
+    const struct config_source *src) __attribute__((noreturn));
 
 #endif

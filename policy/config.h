@@ -9,6 +9,7 @@
 #include <stdio.h>
 
 #define CONFIG_MAX_LIST 64
+#define CONFIG_MAX_ACCESS 256
 #define CONFIG_UNSET -1
 
 struct listen_addr {
@@ -43,7 +44,88 @@ struct server_config {
 	int max_startups_begin;
 	int max_startups_rate;
 	int max_startups;
+
+	/* --- access rules (issue 3); all may be set inside Match --- */
+	/* Each is the accumulated patterns of every line, in order. */
+	char *allow_users[CONFIG_MAX_ACCESS];
+	size_t nallow_users;
+	char *deny_users[CONFIG_MAX_ACCESS];
+	size_t ndeny_users;
+	char *allow_groups[CONFIG_MAX_ACCESS];
+	size_t nallow_groups;
+	char *deny_groups[CONFIG_MAX_ACCESS];
+	size_t ndeny_groups;
+	int permit_root_login;      /* PERMIT_*; prohibit-password */
+	int permit_empty_passwords; /* no */
+	/*
+	 * AuthenticationMethods: each element is one space-separated list
+	 * as written ("publickey,keyboard-interactive:pam"). None set, or the
+	 * single word "any", means any one method suffices.
+	 */
+	char *auth_methods[CONFIG_MAX_LIST];
+	size_t nauth_methods;
+	int password_authentication;        /* yes */
+	int kbd_interactive_authentication; /* yes (+ChallengeResponse...) */
+	int use_pam;                        /* no */
+	char *banner;                       /* none = NULL */
+	char *force_command;                /* none = NULL */
+	int permit_tty;                     /* yes */
 };
+
+/* PermitRootLogin values (as OpenSSH's servconf.h). */
+#define PERMIT_NO 0
+#define PERMIT_FORCED_ONLY 1
+#define PERMIT_NO_PASSWD 2 /* prohibit-password (without-password) */
+#define PERMIT_YES 3
+
+/* Who is connecting: what Match criteria and -C test against. */
+struct match_conn {
+	const char *user; /* NULL before the user is known */
+	const char *host; /* client host name (no DNS: the address) */
+	const char *addr; /* client address */
+	const char *laddr;
+	int lport;
+	const char *rdomain; /* NULL: none */
+	int invalid_user;    /* the user does not exist (Invalid-User) */
+};
+
+/*
+ * The configuration as read: the main file and every file an Include
+ * names (resolved when read, globbed, sorted, nested to a depth limit).
+ * The listener reads it once per (re)load and hands it, serialised, to
+ * each connection, which parses it; nothing is read from disk later.
+ */
+struct config_source;
+struct buf;
+
+int config_source_read(const char *path, struct config_source **srcp);
+int config_source_serialize(const struct config_source *src, struct buf *out);
+int config_source_deserialize(struct buf *in, struct config_source **srcp);
+void config_source_free(struct config_source *src);
+/*
+ * config_source_set_quiet: no warnings for ignored keywords when loading
+ * src (set on a source deserialised from the listener, which warned).
+ */
+void config_source_set_quiet(struct config_source *src, int quiet);
+
+/* config_load_source: the global (non-Match) settings; ERR_CONFIG if bad. */
+int config_load_source(
+    struct server_config *c, const struct config_source *src);
+/*
+ * config_apply_match: apply every Match block of src that mc matches on
+ * top of c, as OpenSSH does: a value set in a matching block overrides the
+ * global one; among matching blocks the first value obtained wins.
+ * Called by the monitor once the user is known (and by -T -C).
+ */
+int config_apply_match(struct server_config *c, const struct config_source *src,
+    const struct match_conn *mc);
+/*
+ * config_parse_conn_spec: the -C argument "user=…,host=…,addr=…,laddr=…,
+ * lport=…,rdomain=…" into mc (strings point into a copy the caller frees
+ * via *storage).
+ */
+int config_parse_conn_spec(
+    const char *spec, struct match_conn *mc, char **storage);
 
 /* config_init: every field unset (CONFIG_UNSET / NULL / empty lists). */
 void config_init(struct server_config *c);
@@ -51,28 +133,81 @@ void config_init(struct server_config *c);
 void config_free(struct server_config *c);
 
 /*
- * config_parse_line: one line of config text. filename and lineno are used
- * in error messages ("FILE line N: ..." as OpenSSH words them). Returns 0,
- * or ERR_CONFIG after logging the error.
+ * config_parse_line: one command-line option (-o, -h), which comes before
+ * the file and so wins. filename and lineno are used in error messages
+ * ("FILE line N: ..." as OpenSSH words them); Include and Match are
+ * refused here. Returns 0, or ERR_CONFIG after logging the error.
  */
 int config_parse_line(struct server_config *c, const char *line,
     const char *filename, int lineno);
+/* The largest config file read (each file of a source). */
 #define CONFIG_TEXT_MAX (1024 * 1024)
+/* The largest serialised source handed to a connection. */
+#define CONFIG_SOURCE_MAX (32 * 1024 * 1024)
 
-/* config_read_file: the whole file (at most CONFIG_TEXT_MAX), NUL-ended. */
-int config_read_file(const char *path, char **textp, size_t *lenp);
-/*
- * config_load_text: every line of config text read earlier; name is used in
- * messages. The listener hands its text to each connection this way, so a
- * file edited on disk takes effect only on SIGHUP.
- */
-int config_load_text(
-    struct server_config *c, const char *text, size_t len, const char *name);
-/* config_load_file: every line of a file; ERR_CONFIG if any line was bad. */
-int config_load_file(struct server_config *c, const char *path);
 /* config_fill_defaults: set every still-unset field to its default. */
 void config_fill_defaults(struct server_config *c);
+/*
+ * config_check: what sshd checks once the config is complete: at least
+ * one AuthenticationMethods list can be satisfied by the enabled methods.
+ * ERR_CONFIG after logging why not.
+ */
+int config_check(const struct server_config *c);
 /* config_dump: print the effective config like `sshd -T` (lowercase keys). */
 void config_dump(const struct server_config *c, FILE *f);
+
+/*
+ * Token expansion (sshd_config(5) TOKENS). A token whose value is needed
+ * but NULL, a token not in `allowed', or a lone '%' at the end is an
+ * error. %% is always allowed.
+ */
+struct token_values {
+	const char *home;     /* %h */
+	const char *user;     /* %u */
+	const char *uid;      /* %U, the numeric uid as text */
+	const char *conn;     /* %C "client-addr client-port server-addr
+	                         server-port" */
+	const char *rdomain;  /* %D */
+	const char *fp;       /* %f key fingerprint */
+	const char *key;      /* %k base64 key or certificate */
+	const char *key_type; /* %t */
+	const char *key_id;   /* %i certificate key ID */
+	const char *serial;   /* %s certificate serial */
+	const char *ca_fp;    /* %F */
+	const char *ca_key;   /* %K */
+	const char *ca_type;  /* %T */
+};
+/* Which tokens each keyword takes, as sshd_config(5) documents them. */
+#define CONFIG_TOKENS_AUTHORIZED_KEYS_FILE "hUu"
+#define CONFIG_TOKENS_AUTHORIZED_PRINCIPALS_FILE "hUu"
+#define CONFIG_TOKENS_CHROOT_DIRECTORY "hUu"
+#define CONFIG_TOKENS_AUTHORIZED_KEYS_COMMAND "CDfhktUu"
+#define CONFIG_TOKENS_AUTHORIZED_PRINCIPALS_COMMAND "CDFfhiKksTtUu"
+#define CONFIG_TOKENS_RDOMAIN "D"
+/* ForceCommand and Banner take none: their text is used as written. */
+#define CONFIG_TOKENS_NONE ""
+/*
+ * config_expand_tokens: s with every %X of `allowed' replaced; a malloc'd
+ * string, or NULL after logging the error (bad token, missing value,
+ * result longer than CONFIG_TOKENS_MAX).
+ */
+#define CONFIG_TOKENS_MAX 8192
+char *config_expand_tokens(
+    const char *s, const struct token_values *tv, const char *allowed);
+
+/* What postern does with a keyword (docs/sshd_config.md lists them). */
+enum config_keyword_status {
+	CONFIG_KW_IMPLEMENTED, /* takes effect */
+	CONFIG_KW_IGNORED,     /* accepted with a warning, ignored */
+	CONFIG_KW_VALUE,       /* ignored with a warning or refused, by value */
+	CONFIG_KW_REFUSED,     /* an error unless its value is "none" */
+	CONFIG_KW_DEPRECATED,  /* OpenSSH's "Deprecated option": ignored */
+};
+/*
+ * config_keyword_info: the i-th keyword of the table (canonical name,
+ * status, whether Match may set it). ERR_NOT_FOUND past the end.
+ */
+int config_keyword_info(
+    size_t i, const char **name, int *status, int *in_match);
 
 #endif

@@ -59,8 +59,8 @@ handle_request(
     struct userauth *ua, struct transport *t, int ipc_fd, struct buf *payload)
 {
 	struct buf *req = NULL, *rep = NULL, *p;
-	const uint8_t *user, *service, *method, *extra;
-	size_t ulen, slen, mlen, elen;
+	const uint8_t *user, *service, *method, *extra, *banner;
+	size_t ulen, slen, mlen, elen, blen;
 	char *methods = NULL;
 	uint32_t verdict;
 	uint8_t type;
@@ -95,7 +95,16 @@ handle_request(
 	if ((r = buf_get_u32(rep, &verdict)) != 0 ||
 	    (r = buf_get_cstring(rep, &methods, NULL)) != 0 ||
 	    (r = buf_get_string_direct(rep, &extra, &elen)) != 0 ||
+	    (r = buf_get_string_direct(rep, &banner, &blen)) != 0 ||
 	    (r = buf_end(rep)) != 0)
+		goto out;
+	/* The Banner precedes the answer to the first request. */
+	if (blen > 0 &&
+	    ((r = transport_packet_begin(t, SSH2_MSG_USERAUTH_BANNER, &p)) !=
+	            0 ||
+	        (r = buf_put_string(p, banner, blen)) != 0 ||
+	        (r = buf_put_cstring(p, "")) != 0 ||
+	        (r = transport_packet_send(t)) != 0))
 		goto out;
 	switch (verdict) {
 	case AUTH_SUCCESS:

@@ -18,6 +18,7 @@
 #include "err.h"
 #include "log.h"
 #include "policy/config.h"
+#include "policy/config_int.h"
 #include "tests/unit/t.h"
 
 static char logbuf[8192];
@@ -30,38 +31,40 @@ capture(enum log_level level, const char *msg, void *ctx)
 	snprintf(logbuf + used, sizeof(logbuf) - used, "%s\n", msg);
 }
 
-/* parse: a fresh config from lines separated by '\n'; 0 or the error. */
+/*
+ * parse: a fresh config from text loaded as the file t.conf, through the
+ * same path as a real file (config_load_source); 0 or the error.
+ */
 static int
 parse(struct server_config *c, const char *text)
 {
-	char *copy, *line, *save = NULL;
-	int lineno = 0, r, ret = 0;
+	struct cfg_memfile f = {"t.conf", text, strlen(text)};
+	struct config_source *src = NULL;
+	int r;
 
 	logbuf[0] = '\0';
 	config_init(c);
-	if ((copy = strdup(text)) == NULL)
-		return ERR_ALLOC;
-	/* strsep keeps empty lines so line numbers stay true. */
-	save = copy;
-	while ((line = strsep(&save, "\n")) != NULL) {
-		r = config_parse_line(c, line, "t.conf", ++lineno);
-		if (r != 0 && ret == 0)
-			ret = r;
-	}
-	free(copy);
-	return ret;
+	if ((r = cfg_source_from_memory(&f, 1, &src)) != 0)
+		return r;
+	r = config_load_source(c, src);
+	config_source_free(src);
+	return r;
 }
 
-/* bad: one line must fail with exactly this message (line 1 of t.conf). */
+/*
+ * bad: one line must fail with exactly this message (line 1 of t.conf),
+ * followed by sshd's summary line.
+ */
 static void
 bad(const char *line, const char *msg)
 {
 	struct server_config c;
-	char name[256], want[512];
+	char name[256], want[1024];
 	int r;
 
 	r = parse(&c, line);
-	snprintf(want, sizeof(want), "%s\n", msg);
+	snprintf(want, sizeof(want),
+	    "%s\nt.conf: terminating, 1 bad configuration options\n", msg);
 	snprintf(name, sizeof(name), "error for [%s]: %s", line, msg);
 	T_CHECK(name, r == ERR_CONFIG && strcmp(logbuf, want) == 0);
 	if (strcmp(logbuf, want) != 0)
@@ -116,7 +119,9 @@ test_first_wins(void)
 	T_CHECK("first wins: later bad value still an error",
 	    parse(&c, "LogLevel INFO\nLogLevel nope") == ERR_CONFIG &&
 	        strcmp(logbuf,
-	            "t.conf line 2: unsupported log level 'nope'\n") == 0 &&
+	            "t.conf line 2: unsupported log level 'nope'\n"
+	            "t.conf: terminating, 1 bad configuration options\n") ==
+	            0 &&
 	        c.log_level == LL_INFO);
 	config_free(&c);
 
@@ -240,8 +245,11 @@ test_errors(void)
 	bad("FooBarBaz 1",
 	    "t.conf: line 1: Bad configuration option: "
 	    "FooBarBaz");
-	bad("Banner /etc/issue",
-	    "t.conf: line 1: Bad configuration option: Banner");
+	bad("Bannner /etc/issue",
+	    "t.conf: line 1: Bad configuration option: Bannner (did you mean "
+	    "Banner?)");
+	bad("Protocoll 2",
+	    "t.conf: line 1: Bad configuration option: Protocoll");
 	bad("Port", "t.conf line 1: no argument after keyword \"Port\"");
 	bad("Prot", "t.conf line 1: no argument after keyword \"Prot\"");
 	bad("Port=", "t.conf line 1: no argument after keyword \"Port\"");
@@ -351,10 +359,7 @@ test_time(void)
 		snprintf(
 		    line, sizeof(line), "LoginGraceTime \"%s\"", bad_times[i]);
 		snprintf(name, sizeof(name), "time: %s refused", bad_times[i]);
-		T_CHECK(name,
-		    parse(&c, line) == ERR_CONFIG &&
-		        strcmp(logbuf,
-		            "t.conf line 1: invalid time value.\n") == 0);
+		bad(line, "t.conf line 1: invalid time value.");
 		config_free(&c);
 	}
 }
@@ -506,17 +511,26 @@ test_dump(void)
 	                   "listenaddress [::2]:2222\n"
 	                   "listenaddress [::2]:2223\n"
 	                   "listenaddress 10.0.0.1:99\n"
+	                   "usepam no\n"
 	                   "logingracetime 5400\n"
 	                   "maxauthtries 3\n"
 	                   "maxsessions 10\n"
+	                   "permitrootlogin without-password\n"
 	                   "pubkeyauthentication no\n"
+	                   "passwordauthentication yes\n"
+	                   "kbdinteractiveauthentication yes\n"
+	                   "permittty yes\n"
 	                   "strictmodes yes\n"
+	                   "permitemptypasswords no\n"
 	                   "pidfile none\n"
+	                   "banner none\n"
+	                   "forcecommand none\n"
 	                   "loglevel DEBUG\n"
 	                   "syslogfacility LOCAL7\n"
 	                   "authorizedkeysfile .ssh/a b c\n"
 	                   "hostkey /etc/ssh/k1\n"
 	                   "hostkey /etc/ssh/k2\n"
+	                   "authenticationmethods any\n"
 	                   "maxstartups 10:30:100\n";
 
 	T_CHECK("dump: parse sample",
@@ -555,11 +569,13 @@ test_dump(void)
 	            "port 22\naddressfamily any\n"
 	            "listenaddress [::]:22\n"
 	            "listenaddress 0.0.0.0:22\n"
+	            "usepam no\n"
 	            "logingracetime 120\n") == text);
 	T_CHECK("dump: default tail",
 	    text != NULL &&
 	        strstr(text,
-	            "pidfile /run/sshd.pid\nloglevel INFO\n"
+	            "pidfile /run/sshd.pid\nbanner none\n"
+	            "forcecommand none\nloglevel INFO\n"
 	            "syslogfacility AUTH\nauthorizedkeysfile "
 	            ".ssh/authorized_keys .ssh/authorized_keys2\n"
 	            "hostkey /etc/ssh/ssh_host_rsa_key\n") != NULL);
@@ -575,11 +591,27 @@ test_dump(void)
 	        strstr(text,
 	            "addressfamily inet\n"
 	            "listenaddress 0.0.0.0:22\n"
-	            "logingracetime") != NULL);
+	            "usepam no\n") != NULL);
 	T_CHECK("dump: QUIET shows as SILENT like sshd -T",
 	    text != NULL && strstr(text, "\nloglevel SILENT\n") != NULL);
 	free(text);
 	config_free(&c);
+}
+
+/* load_path: a source read from disk, then its global settings. */
+static int
+load_path(struct server_config *c, const char *path)
+{
+	struct config_source *src = NULL;
+	int r;
+
+	config_init(c);
+	logbuf[0] = '\0';
+	if ((r = config_source_read(path, &src)) != 0)
+		return r;
+	r = config_load_source(c, src);
+	config_source_free(src);
+	return r;
 }
 
 static void
@@ -604,9 +636,7 @@ test_load_file(void)
 	      "Port 99999\n",
 	    f);
 	fclose(f);
-	config_init(&c);
-	logbuf[0] = '\0';
-	r = config_load_file(&c, path);
+	r = load_path(&c, path);
 	T_CHECK("load: bad lines give ERR_CONFIG", r == ERR_CONFIG);
 	/* Every bad line is reported, then one summary like sshd's. */
 	if (asprintf(&want,
@@ -631,18 +661,18 @@ test_load_file(void)
 		fputs("Port 2200\r\nLogLevel VERBOSE\r\nMaxSessions 4", f);
 		fclose(f);
 	}
-	config_init(&c);
-	logbuf[0] = '\0';
 	T_CHECK("load: CRLF lines and no final newline",
-	    config_load_file(&c, path) == 0 && logbuf[0] == '\0' &&
+	    load_path(&c, path) == 0 && logbuf[0] == '\0' &&
 	        c.ports[0] == 2200 && c.log_level == LL_VERBOSE &&
 	        c.max_sessions == 4);
 	config_free(&c);
 	unlink(path);
 
-	config_init(&c);
 	T_CHECK("load: missing file",
-	    config_load_file(&c, "/nonexistent/sshd_config") == ERR_NOT_FOUND);
+	    load_path(&c, "/nonexistent/sshd_config") == ERR_NOT_FOUND &&
+	        strcmp(logbuf,
+	            "/nonexistent/sshd_config: No such file or "
+	            "directory\n") == 0);
 	config_free(&c);
 }
 
@@ -667,29 +697,57 @@ test_max_startups(void)
 	bad("MaxStartups x", "t.conf line 1: Invalid MaxStartups spec.");
 }
 
-/* The text loader is what each connection's monitor parses. */
+/* A NUL byte ends its line, as sshd reads lines. */
 static void
-test_load_text(void)
+test_nul_bytes(void)
 {
+	static const char text[] = "Port 2201\0junk\nMaxAuthTries 2";
+	struct cfg_memfile f = {"mem", text, sizeof(text) - 1};
+	struct config_source *src = NULL;
 	struct server_config c;
-	const char text[] = "Port 2201\nBogus x\nMaxAuthTries 2";
 
 	config_init(&c);
 	logbuf[0] = '\0';
-	T_CHECK("load_text: bad line reported",
-	    config_load_text(&c, text, strlen(text), "mem") == ERR_CONFIG);
-	T_CHECK("load_text: names source and line",
-	    strstr(logbuf, "mem: line 2: Bad configuration option: Bogus") !=
-	        NULL);
-	T_CHECK("load_text: last line without newline parsed",
-	    c.max_auth_tries == 2 && c.nports == 1 && c.ports[0] == 2201);
+	T_CHECK("nul: source", cfg_source_from_memory(&f, 1, &src) == 0);
+	T_CHECK("nul: the rest of a line after NUL is ignored",
+	    src != NULL && config_load_source(&c, src) == 0 && c.nports == 1 &&
+	        c.ports[0] == 2201 && c.max_auth_tries == 2 &&
+	        logbuf[0] == '\0');
+	config_free(&c);
+	config_source_free(src);
+}
+
+/* -o lines: before the file, and Include/Match refused there. */
+static void
+test_command_line(void)
+{
+	struct server_config c;
+
+	config_init(&c);
+	logbuf[0] = '\0';
+	T_CHECK("cmdline: an option parses",
+	    config_parse_line(&c, "MaxAuthTries=4", "command-line", 1) == 0 &&
+	        c.max_auth_tries == 4);
+	T_CHECK("cmdline: Include refused",
+	    config_parse_line(&c, "Include /etc/ssh/x", "command-line", 2) ==
+	            ERR_CONFIG &&
+	        strcmp(logbuf,
+	            "Include directive not supported as a "
+	            "command-line option\n") == 0);
+	logbuf[0] = '\0';
+	T_CHECK("cmdline: Match refused",
+	    config_parse_line(&c, "Match User x", "command-line", 3) ==
+	            ERR_CONFIG &&
+	        strcmp(logbuf,
+	            "Match directive not supported as a "
+	            "command-line option\n") == 0);
 	config_free(&c);
 }
 
 int
 main(void)
 {
-	log_init("test_config", LL_DEBUG3, LOG_AUTH, 1);
+	log_init("test_config", LL_INFO, LOG_AUTH, 1);
 	log_set_handler(capture, NULL);
 	test_first_wins();
 	test_accumulate();
@@ -702,6 +760,7 @@ main(void)
 	test_dump();
 	test_load_file();
 	test_max_startups();
-	test_load_text();
+	test_nul_bytes();
+	test_command_line();
 	return T_DONE();
 }

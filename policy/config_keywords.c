@@ -1,0 +1,681 @@
+/*
+ * config_keywords.c: every keyword of OpenSSH 9.x's sshd_config(5) in one
+ * table that drives parsing, the `sshd -T` dump and docs/sshd_config.md:
+ * what postern implements, what it ignores with a warning, what it
+ * refuses, and what OpenSSH itself only calls deprecated.
+ */
+#include <sys/socket.h>
+#include <sys/types.h>
+#include <ctype.h>
+#include <limits.h>
+#include <netdb.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <syslog.h>
+
+#include "err.h"
+#include "log.h"
+#include "monitor/monitor.h" /* the algorithm lists postern offers */
+#include "policy/config_int.h"
+
+#define CFG_HINT_MAX 48 /* longest keyword considered for "did you mean" */
+/* Host key algorithms postern offers (monitor/hostkeys.c loads ed25519). */
+#define OFFERED_HOSTKEY_ALGS "ssh-ed25519"
+
+static const struct choice choices_yesno[] = {
+    {"yes", 1},
+    {"no", 0},
+    {NULL, 0},
+};
+
+static const struct choice choices_family[] = {
+    {"any", AF_UNSPEC},
+    {"inet", AF_INET},
+    {"inet6", AF_INET6},
+    {NULL, 0},
+};
+
+/* The first name of a value is what `sshd -T` prints for it. */
+static const struct choice choices_permit_root[] = {
+    {"without-password", PERMIT_NO_PASSWD},
+    {"prohibit-password", PERMIT_NO_PASSWD},
+    {"forced-commands-only", PERMIT_FORCED_ONLY},
+    {"yes", PERMIT_YES},
+    {"no", PERMIT_NO},
+    {NULL, 0},
+};
+
+static const struct choice choices_compression[] = {
+    {"yes", 2},
+    {"delayed", 2},
+    {"no", 0},
+    {NULL, 0},
+};
+
+static const struct choice choices_gateway_ports[] = {
+    {"clientspecified", 2},
+    {"yes", 1},
+    {"no", 0},
+    {NULL, 0},
+};
+
+static const struct choice choices_forwarding[] = {
+    {"yes", 3},
+    {"all", 3},
+    {"no", 0},
+    {"remote", 2},
+    {"local", 1},
+    {NULL, 0},
+};
+
+static const struct choice choices_ignore_rhosts[] = {
+    {"yes", 1},
+    {"no", 0},
+    {"shosts-only", 2},
+    {NULL, 0},
+};
+
+/* --- dump ----------------------------------------------------------------- */
+
+static void
+dump_key(FILE *f, const struct keyword *k)
+{
+	const char *p;
+
+	for (p = k->name; *p != '\0'; p++)
+		fputc(tolower((unsigned char)*p), f);
+	fputc(' ', f);
+}
+
+static void
+dump_int(const struct server_config *c, const struct keyword *k, FILE *f)
+{
+	dump_key(f, k);
+	fprintf(f, "%d\n", *field_int_c(c, k));
+}
+
+static void
+dump_choice(const struct server_config *c, const struct keyword *k, FILE *f)
+{
+	int v = *field_int_c(c, k);
+	size_t i;
+
+	for (i = 0; k->choices[i].name != NULL; i++) {
+		if (k->choices[i].value == v) {
+			dump_key(f, k);
+			fprintf(f, "%s\n", k->choices[i].name);
+			return;
+		}
+	}
+	dump_key(f, k);
+	fprintf(f, "UNKNOWN\n");
+}
+
+static void
+dump_log_level(const struct server_config *c, const struct keyword *k, FILE *f)
+{
+	int v = *field_int_c(c, k);
+
+	dump_key(f, k);
+	/* sshd -T's names: QUIET shows as SILENT, DEBUG1 as DEBUG. */
+	fprintf(f, "%s\n",
+	    v == LL_QUIET ? "SILENT" : log_level_name((enum log_level)v));
+}
+
+static const struct {
+	int facility;
+	const char *name;
+} facility_names[] = {
+    {LOG_DAEMON, "DAEMON"},
+    {LOG_USER, "USER"},
+    {LOG_AUTH, "AUTH"},
+    {LOG_AUTHPRIV, "AUTHPRIV"},
+    {LOG_LOCAL0, "LOCAL0"},
+    {LOG_LOCAL1, "LOCAL1"},
+    {LOG_LOCAL2, "LOCAL2"},
+    {LOG_LOCAL3, "LOCAL3"},
+    {LOG_LOCAL4, "LOCAL4"},
+    {LOG_LOCAL5, "LOCAL5"},
+    {LOG_LOCAL6, "LOCAL6"},
+    {LOG_LOCAL7, "LOCAL7"},
+};
+
+static void
+dump_facility(const struct server_config *c, const struct keyword *k, FILE *f)
+{
+	int v = *field_int_c(c, k);
+	const char *name = "UNKNOWN";
+	size_t i;
+
+	for (i = 0; i < sizeof(facility_names) / sizeof(facility_names[0]);
+	     i++) {
+		if (facility_names[i].facility == v)
+			name = facility_names[i].name;
+	}
+	dump_key(f, k);
+	fprintf(f, "%s\n", name);
+}
+
+static void
+dump_str(const struct server_config *c, const struct keyword *k, FILE *f)
+{
+	const char *v = *field_str_c(c, k);
+
+	dump_key(f, k);
+	fprintf(f, "%s\n", v != NULL ? v : "none");
+}
+
+/* dump_list_lines: one line per entry (hostkey). */
+static void
+dump_list_lines(const struct server_config *c, const struct keyword *k, FILE *f)
+{
+	char *const *list = field_str_c(c, k);
+	size_t i, n = *field_count_c(c, k);
+
+	for (i = 0; i < n; i++) {
+		dump_key(f, k);
+		fprintf(f, "%s\n", list[i]);
+	}
+}
+
+/* dump_list_words: all entries on one line (authorizedkeysfile). */
+static void
+dump_list_words(const struct server_config *c, const struct keyword *k, FILE *f)
+{
+	char *const *list = field_str_c(c, k);
+	size_t i, n = *field_count_c(c, k);
+
+	if (n == 0)
+		return;
+	dump_key(f, k);
+	for (i = 0; i < n; i++)
+		fprintf(f, "%s%s", i == 0 ? "" : " ", list[i]);
+	fputc('\n', f);
+}
+
+static void
+dump_ports(const struct server_config *c, const struct keyword *k, FILE *f)
+{
+	size_t i;
+
+	for (i = 0; i < c->nports; i++) {
+		dump_key(f, k);
+		fprintf(f, "%d\n", c->ports[i]);
+	}
+}
+
+/*
+ * dump_addrinfo_reversed: sshd keeps each lookup's addresses in reverse
+ * (for a wildcard: [::] before 0.0.0.0), so -T lists them that way.
+ */
+static void
+dump_addrinfo_reversed(
+    const struct keyword *k, const struct addrinfo *ai, int port, FILE *f)
+{
+	char addr[NI_MAXHOST];
+
+	if (ai == NULL)
+		return;
+	dump_addrinfo_reversed(k, ai->ai_next, port, f);
+	if (getnameinfo(ai->ai_addr, ai->ai_addrlen, addr, sizeof(addr), NULL,
+	        0, NI_NUMERICHOST) != 0)
+		return;
+	dump_key(f, k);
+	if (ai->ai_family == AF_INET6)
+		fprintf(f, "[%s]:%d\n", addr, port);
+	else
+		fprintf(f, "%s:%d\n", addr, port);
+}
+
+/* dump_one_listen: host:port resolved to numeric addresses like sshd -T. */
+static void
+dump_one_listen(const struct server_config *c, const struct keyword *k,
+    const char *host, int port, FILE *f)
+{
+	struct addrinfo hints, *res = NULL;
+	char portstr[8];
+	int gai;
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family =
+	    c->address_family == CONFIG_UNSET ? AF_UNSPEC : c->address_family;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_NUMERICSERV | (host == NULL ? AI_PASSIVE : 0);
+	snprintf(portstr, sizeof(portstr), "%d", port);
+	if ((gai = getaddrinfo(host, portstr, &hints, &res)) != 0) {
+		error("bad addr or host: %s (%s)", host != NULL ? host : "",
+		    gai_strerror(gai));
+		return;
+	}
+	dump_addrinfo_reversed(k, res, port, f);
+	freeaddrinfo(res);
+}
+
+/* dump_listen: every address with its own port or with each Port. */
+static void
+dump_listen(const struct server_config *c, const struct keyword *k, FILE *f)
+{
+	size_t i, j;
+
+	for (i = 0; i < c->nlisten; i++) {
+		if (c->listen[i].port != 0) {
+			dump_one_listen(
+			    c, k, c->listen[i].host, c->listen[i].port, f);
+			continue;
+		}
+		for (j = 0; j < c->nports; j++)
+			dump_one_listen(
+			    c, k, c->listen[i].host, c->ports[j], f);
+	}
+}
+
+/* dump_auth_methods: one line of lists; none set shows as "any". */
+static void
+dump_auth_methods(
+    const struct server_config *c, const struct keyword *k, FILE *f)
+{
+	size_t i;
+
+	dump_key(f, k);
+	for (i = 0; i < c->nauth_methods; i++)
+		fprintf(f, "%s%s", i == 0 ? "" : " ", c->auth_methods[i]);
+	fprintf(f, "%s\n", c->nauth_methods == 0 ? "any" : "");
+}
+
+/* --- the keyword table ---------------------------------------------------- */
+
+#define OFF(field) offsetof(struct server_config, field)
+#define M KW_MATCH
+#define G 0
+
+/* Implemented: the handler stores into the field; dump NULL for aliases. */
+#define IMPL(n, parse, dump, off, count, choices, flags)                       \
+	{                                                                      \
+		n, parse, dump, off, count, choices, flags,                    \
+		    CONFIG_KW_IMPLEMENTED, NULL, NULL                          \
+	}
+/* Ignored with a warning; parse only checks the arguments. */
+#define IGN(n, parse, choices, flags)                                          \
+	{                                                                      \
+		n, parse, NULL, 0, 0, choices, flags, CONFIG_KW_IGNORED, NULL, \
+		    NULL                                                       \
+	}
+/* Ignored with a warning or refused, as check decides from the value. */
+#define VAL(n, parse, choices, flags, check, data)                             \
+	{                                                                      \
+		n, parse, NULL, 0, 0, choices, flags, CONFIG_KW_VALUE, check,  \
+		    data                                                       \
+	}
+/* Refused unless its value is "none"; why says what ignoring would do. */
+#define REF(n, parse, flags, why)                                              \
+	{                                                                      \
+		n, parse, NULL, 0, 0, NULL, flags, CONFIG_KW_REFUSED, NULL,    \
+		    why                                                        \
+	}
+/* OpenSSH's deprecated keywords: logged and ignored as sshd does. */
+#define DEP(n, flags)                                                          \
+	{                                                                      \
+		n, cfg_v_consume, NULL, 0, 0, NULL, flags,                     \
+		    CONFIG_KW_DEPRECATED, NULL, NULL                           \
+	}
+
+/*
+ * The implemented keywords come first, in the order of `sshd -T` output;
+ * then the others, alphabetically. The flags say what OpenSSH allows
+ * inside a Match block (M) or only globally (G).
+ */
+const struct keyword cfg_keywords[] = {
+    IMPL("Port", cfg_kw_port, dump_ports, 0, 0, NULL, G),
+    IMPL("AddressFamily", cfg_kw_choice, dump_choice, OFF(address_family), 0,
+        choices_family, G),
+    IMPL("ListenAddress", cfg_kw_listen, dump_listen, 0, 0, NULL, G),
+    IMPL("UsePAM", cfg_kw_use_pam, dump_choice, OFF(use_pam), 0, choices_yesno,
+        G),
+    IMPL("LoginGraceTime", cfg_kw_time, dump_int, OFF(login_grace_time), 0,
+        NULL, G),
+    IMPL("MaxAuthTries", cfg_kw_int, dump_int, OFF(max_auth_tries), 0, NULL, M),
+    IMPL("MaxSessions", cfg_kw_int, dump_int, OFF(max_sessions), 0, NULL, M),
+    IMPL("PermitRootLogin", cfg_kw_choice, dump_choice, OFF(permit_root_login),
+        0, choices_permit_root, M),
+    IMPL("PubkeyAuthentication", cfg_kw_choice, dump_choice,
+        OFF(pubkey_authentication), 0, choices_yesno, M),
+    IMPL("PasswordAuthentication", cfg_kw_choice, dump_choice,
+        OFF(password_authentication), 0, choices_yesno, M),
+    IMPL("KbdInteractiveAuthentication", cfg_kw_choice, dump_choice,
+        OFF(kbd_interactive_authentication), 0, choices_yesno, M),
+    IMPL("PermitTTY", cfg_kw_choice, dump_choice, OFF(permit_tty), 0,
+        choices_yesno, M),
+    IMPL("StrictModes", cfg_kw_choice, dump_choice, OFF(strict_modes), 0,
+        choices_yesno, G),
+    IMPL("PermitEmptyPasswords", cfg_kw_choice, dump_choice,
+        OFF(permit_empty_passwords), 0, choices_yesno, M),
+    IMPL("PidFile", cfg_kw_path, dump_str, OFF(pid_file), 0, NULL, G),
+    IMPL("Banner", cfg_kw_path, dump_str, OFF(banner), 0, NULL, M),
+    IMPL("ForceCommand", cfg_kw_force_command, dump_str, OFF(force_command), 0,
+        NULL, M),
+    IMPL("LogLevel", cfg_kw_log_level, dump_log_level, OFF(log_level), 0, NULL,
+        M),
+    IMPL("SyslogFacility", cfg_kw_facility, dump_facility, OFF(syslog_facility),
+        0, NULL, G),
+    IMPL("AuthorizedKeysFile", cfg_kw_word_list, dump_list_words,
+        OFF(authorized_keys_files), OFF(nauthorized_keys_files), NULL, M),
+    IMPL("HostKey", cfg_kw_path_list, dump_list_lines, OFF(host_key_files),
+        OFF(nhost_key_files), NULL, G),
+    IMPL("AllowUsers", cfg_kw_user_list, dump_list_lines, OFF(allow_users),
+        OFF(nallow_users), NULL, M),
+    IMPL("DenyUsers", cfg_kw_user_list, dump_list_lines, OFF(deny_users),
+        OFF(ndeny_users), NULL, M),
+    IMPL("AllowGroups", cfg_kw_group_list, dump_list_lines, OFF(allow_groups),
+        OFF(nallow_groups), NULL, M),
+    IMPL("DenyGroups", cfg_kw_group_list, dump_list_lines, OFF(deny_groups),
+        OFF(ndeny_groups), NULL, M),
+    IMPL("AuthenticationMethods", cfg_kw_auth_methods, dump_auth_methods, 0, 0,
+        NULL, M),
+    IMPL("MaxStartups", cfg_kw_max_startups, cfg_dump_max_startups, 0, 0, NULL,
+        G),
+    IMPL("Include", cfg_kw_include, NULL, 0, 0, NULL, M),
+    IMPL("Match", cfg_kw_match, NULL, 0, 0, NULL, M),
+    /* Old names sshd still accepts. */
+    IMPL("ChallengeResponseAuthentication", cfg_kw_choice, NULL,
+        OFF(kbd_interactive_authentication), 0, choices_yesno, M),
+    IMPL("SKeyAuthentication", cfg_kw_choice, NULL,
+        OFF(kbd_interactive_authentication), 0, choices_yesno, M),
+    IMPL("DSAAuthentication", cfg_kw_choice, NULL, OFF(pubkey_authentication),
+        0, choices_yesno, G),
+    IMPL("HostDSAKey", cfg_kw_path_list, NULL, OFF(host_key_files),
+        OFF(nhost_key_files), NULL, G),
+
+    IGN("AcceptEnv", cfg_v_env_names, NULL, M),
+    IGN("AFSTokenPassing", cfg_v_consume, NULL, G),
+    IGN("AllowAgentForwarding", cfg_kw_choice, choices_yesno, M),
+    IGN("AllowStreamLocalForwarding", cfg_kw_choice, choices_forwarding, M),
+    IGN("AllowTcpForwarding", cfg_kw_choice, choices_forwarding, M),
+    REF("AuthorizedKeysCommand", cfg_v_command, M,
+        "postern cannot run it yet, so the keys it would return, and the "
+        "options it would put on them, would not apply"),
+    IGN("AuthorizedKeysCommandUser", cfg_v_one, NULL, M),
+    REF("AuthorizedPrincipalsCommand", cfg_v_command, M,
+        "certificate principals would not be checked"),
+    IGN("AuthorizedPrincipalsCommandUser", cfg_v_one, NULL, M),
+    REF("AuthorizedPrincipalsFile", cfg_v_one, M,
+        "certificate principals would not be checked"),
+    IGN("CASignatureAlgorithms", cfg_v_algos, NULL, M),
+    IGN("ChannelTimeout", cfg_v_channel_timeout, NULL, M),
+    REF("ChrootDirectory", cfg_v_one, M,
+        "sessions would not be confined to the directory"),
+    VAL("Ciphers", cfg_v_algos, NULL, G, cfg_chk_algos, DEFAULT_CIPHERS),
+    IGN("ClientAliveCountMax", cfg_kw_int, NULL, M),
+    IGN("ClientAliveInterval", cfg_kw_time, NULL, M),
+    IGN("Compression", cfg_kw_choice, choices_compression, G),
+    IGN("DebianBanner", cfg_kw_choice, choices_yesno, G),
+    IGN("DisableForwarding", cfg_kw_choice, choices_yesno, M),
+    IGN("ExposeAuthInfo", cfg_kw_choice, choices_yesno, M),
+    IGN("FingerprintHash", cfg_v_fp_hash, NULL, G),
+    IGN("GatewayPorts", cfg_kw_choice, choices_gateway_ports, M),
+    IGN("GSSAPIAuthentication", cfg_kw_choice, choices_yesno, M),
+    IGN("GSSAPICleanupCredentials", cfg_kw_choice, choices_yesno, G),
+    IGN("GSSAPIKexAlgorithms", cfg_v_one, NULL, G),
+    IGN("GSSAPIKeyExchange", cfg_kw_choice, choices_yesno, G),
+    IGN("GSSAPIStoreCredentialsOnRekey", cfg_kw_choice, choices_yesno, G),
+    IGN("GSSAPIStrictAcceptorCheck", cfg_kw_choice, choices_yesno, G),
+    IGN("HostbasedAcceptedAlgorithms", cfg_v_algos, NULL, M),
+    IGN("HostbasedAcceptedKeyTypes", cfg_v_algos, NULL, M),
+    IGN("HostbasedAuthentication", cfg_kw_choice, choices_yesno, M),
+    IGN("HostbasedUsesNameFromPacketOnly", cfg_kw_choice, choices_yesno, M),
+    REF("HostCertificate", cfg_v_file, G,
+        "clients that check the host by its certificate would be shown "
+        "only the plain key"),
+    REF("HostKeyAgent", cfg_v_one, G,
+        "postern reads host keys from their files only"),
+    VAL("HostKeyAlgorithms", cfg_v_algos, NULL, G, cfg_chk_algos,
+        OFFERED_HOSTKEY_ALGS),
+    IGN("IgnoreRhosts", cfg_kw_choice, choices_ignore_rhosts, M),
+    IGN("IgnoreUserKnownHosts", cfg_kw_choice, choices_yesno, G),
+    IGN("IPQoS", cfg_v_ipqos, NULL, M),
+    IGN("KeepAlive", cfg_kw_choice, choices_yesno, G),
+    IGN("KerberosAuthentication", cfg_kw_choice, choices_yesno, M),
+    IGN("KerberosGetAFSToken", cfg_v_consume, NULL, G),
+    IGN("KerberosOrLocalPasswd", cfg_kw_choice, choices_yesno, G),
+    IGN("KerberosTgtPassing", cfg_v_consume, NULL, G),
+    IGN("KerberosTicketCleanup", cfg_kw_choice, choices_yesno, G),
+    VAL("KexAlgorithms", cfg_v_algos, NULL, G, cfg_chk_algos, DEFAULT_KEX),
+    IGN("LogVerbose", cfg_v_words, NULL, M),
+    VAL("MACs", cfg_v_algos, NULL, G, cfg_chk_algos, DEFAULT_MACS),
+    IGN("ModuliFile", cfg_v_file, NULL, G),
+    IGN("PermitListen", cfg_v_words, NULL, M),
+    IGN("PermitOpen", cfg_v_words, NULL, M),
+    IGN("PermitTunnel", cfg_v_permit_tunnel, NULL, M),
+    IGN("PermitUserEnvironment", cfg_v_one, NULL, G),
+    IGN("PermitUserRC", cfg_kw_choice, choices_yesno, M),
+    VAL("PerSourceMaxStartups", cfg_v_none_or_int, NULL, G, cfg_chk_persource,
+        NULL),
+    IGN("PerSourceNetBlockSize", cfg_v_netblock, NULL, G),
+    VAL("PerSourcePenalties", cfg_v_words, NULL, G, cfg_chk_penalties, NULL),
+    IGN("PerSourcePenaltyExemptList", cfg_v_one, NULL, G),
+    IGN("PrintLastLog", cfg_kw_choice, choices_yesno, G),
+    IGN("PrintMotd", cfg_kw_choice, choices_yesno, G),
+    VAL("PubkeyAcceptedAlgorithms", cfg_v_algos, NULL, M, cfg_chk_algos,
+        SERVER_SIG_ALGS),
+    VAL("PubkeyAcceptedKeyTypes", cfg_v_algos, NULL, M, cfg_chk_algos,
+        SERVER_SIG_ALGS),
+    IGN("PubkeyAuthOptions", cfg_v_pubkey_auth_options, NULL, M),
+    VAL("RDomain", cfg_v_one, NULL, M, cfg_chk_always,
+        "routing domains are not supported on this platform"),
+    VAL("RekeyLimit", cfg_v_rekey_limit, NULL, M, cfg_chk_rekey_limit, NULL),
+    VAL("RequiredRSASize", cfg_kw_int, NULL, M, cfg_chk_rsa_size, NULL),
+    REF("RevokedKeys", cfg_v_file, M, "revoked keys would be accepted"),
+    IGN("SecurityKeyProvider", cfg_v_one, NULL, G),
+    IGN("SetEnv", cfg_v_env, NULL, M),
+    IGN("SshdSessionPath", cfg_v_file, NULL, G),
+    IGN("StreamLocalBindMask", cfg_v_octal, NULL, M),
+    IGN("StreamLocalBindUnlink", cfg_kw_choice, choices_yesno, M),
+    IGN("Subsystem", cfg_v_subsystem, NULL, G),
+    IGN("TCPKeepAlive", cfg_kw_choice, choices_yesno, G),
+    REF("TrustedUserCAKeys", cfg_v_file, M,
+        "postern does not accept certificates yet, and users who log in "
+        "with them would be locked out silently"),
+    IGN("UnusedConnectionTimeout", cfg_v_none_or_time, NULL, M),
+    VAL("UseDNS", cfg_kw_choice, choices_yesno, G, cfg_chk_use_dns, NULL),
+    IGN("VersionAddendum", cfg_v_rest, NULL, G),
+    IGN("X11DisplayOffset", cfg_kw_int, NULL, M),
+    IGN("X11Forwarding", cfg_kw_choice, choices_yesno, M),
+    IGN("X11UseLocalhost", cfg_kw_choice, choices_yesno, M),
+    IGN("XAuthLocation", cfg_v_file, NULL, G),
+
+    DEP("AuthorizedKeysFile2", M),
+    DEP("CheckMail", G),
+    DEP("KeyRegenerationInterval", G),
+    DEP("PAMAuthenticationViaKbdInt", G),
+    DEP("Protocol", G),
+    DEP("ReverseMappingCheck", G),
+    DEP("RhostsAuthentication", G),
+    DEP("RhostsRSAAuthentication", M),
+    DEP("RSAAuthentication", M),
+    DEP("ServerKeyBits", G),
+    DEP("UseLogin", G),
+    DEP("UsePrivilegeSeparation", G),
+    DEP("VerifyReverseMapping", G),
+};
+
+const size_t cfg_nkeywords = sizeof(cfg_keywords) / sizeof(cfg_keywords[0]);
+
+const struct keyword *
+cfg_keyword_find(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < cfg_nkeywords; i++) {
+		if (strcasecmp(name, cfg_keywords[i].name) == 0)
+			return &cfg_keywords[i];
+	}
+	return NULL;
+}
+
+/*
+ * edit_distance: case-insensitive optimal string alignment distance
+ * (insert, delete, substitute, swap adjacent), or INT_MAX when too long
+ * or when it cannot be below limit.
+ */
+static int
+edit_distance(const char *a, const char *b, int limit)
+{
+	int d[CFG_HINT_MAX + 1][CFG_HINT_MAX + 1];
+	size_t la = strlen(a), lb = strlen(b), i, j;
+	int cost, best;
+
+	if (la > CFG_HINT_MAX || lb > CFG_HINT_MAX)
+		return INT_MAX;
+	/* The distance is at least the difference in length. */
+	if ((la > lb ? la - lb : lb - la) >= (size_t)limit)
+		return INT_MAX;
+	for (i = 0; i <= la; i++)
+		d[i][0] = (int)i;
+	for (j = 0; j <= lb; j++)
+		d[0][j] = (int)j;
+	for (i = 1; i <= la; i++) {
+		for (j = 1; j <= lb; j++) {
+			cost = tolower((unsigned char)a[i - 1]) ==
+			        tolower((unsigned char)b[j - 1])
+			    ? 0
+			    : 1;
+			best = d[i - 1][j] + 1;
+			if (d[i][j - 1] + 1 < best)
+				best = d[i][j - 1] + 1;
+			if (d[i - 1][j - 1] + cost < best)
+				best = d[i - 1][j - 1] + cost;
+			if (i > 1 && j > 1 &&
+			    tolower((unsigned char)a[i - 1]) ==
+			        tolower((unsigned char)b[j - 2]) &&
+			    tolower((unsigned char)a[i - 2]) ==
+			        tolower((unsigned char)b[j - 1]) &&
+			    d[i - 2][j - 2] + 1 < best)
+				best = d[i - 2][j - 2] + 1;
+			d[i][j] = best;
+		}
+	}
+	return d[la][lb];
+}
+
+void
+cfg_report_unknown(const char *kw, const char *filename, int lineno)
+{
+	const char *hint = NULL;
+	int best = 3, dist;
+	size_t i;
+
+	for (i = 0; i < cfg_nkeywords; i++) {
+		/* Suggest only keywords that still mean something. */
+		if (cfg_keywords[i].status == CONFIG_KW_DEPRECATED)
+			continue;
+		dist = edit_distance(kw, cfg_keywords[i].name, best);
+		if (dist < best) {
+			best = dist;
+			hint = cfg_keywords[i].name;
+		}
+	}
+	if (hint != NULL)
+		error("%s: line %d: Bad configuration option: %s (did you "
+		      "mean %s?)",
+		    filename, lineno, kw, hint);
+	else
+		error("%s: line %d: Bad configuration option: %s", filename,
+		    lineno, kw);
+}
+
+int
+config_keyword_info(size_t i, const char **name, int *status, int *in_match)
+{
+	if (i >= cfg_nkeywords)
+		return ERR_NOT_FOUND;
+	*name = cfg_keywords[i].name;
+	*status = cfg_keywords[i].status;
+	*in_match = (cfg_keywords[i].flags & KW_MATCH) != 0;
+	return 0;
+}
+
+void
+config_dump(const struct server_config *c, FILE *f)
+{
+	size_t i;
+
+	for (i = 0; i < cfg_nkeywords; i++) {
+		if (cfg_keywords[i].dump != NULL)
+			cfg_keywords[i].dump(c, &cfg_keywords[i], f);
+	}
+}
+
+/* --- Match application ---------------------------------------------------- */
+
+static void
+copy_int(int *dst, int src)
+{
+	if (src != CONFIG_UNSET)
+		*dst = src;
+}
+
+/* move_str: src's string replaces dst's when a Match block set it. */
+static void
+move_str(char **dst, char **src)
+{
+	if (*src == NULL)
+		return;
+	free(*dst);
+	*dst = *src;
+	*src = NULL;
+}
+
+/* move_list: a list a Match block set replaces the global one whole. */
+static void
+move_list(char **dst, size_t *ndst, char **src, size_t *nsrc)
+{
+	size_t i;
+
+	if (*nsrc == 0)
+		return;
+	for (i = 0; i < *ndst; i++)
+		free(dst[i]);
+	for (i = 0; i < *nsrc; i++) {
+		dst[i] = src[i];
+		src[i] = NULL;
+	}
+	*ndst = *nsrc;
+	*nsrc = 0;
+}
+
+/*
+ * cfg_copy_match_values: OpenSSH's copy_set_server_options() for the
+ * keywords postern implements: whatever the matching blocks set (src)
+ * overrides dst; src is left without the moved strings.
+ */
+int
+cfg_copy_match_values(struct server_config *dst, struct server_config *src)
+{
+	copy_int(&dst->password_authentication, src->password_authentication);
+	copy_int(&dst->pubkey_authentication, src->pubkey_authentication);
+	copy_int(&dst->kbd_interactive_authentication,
+	    src->kbd_interactive_authentication);
+	copy_int(&dst->permit_root_login, src->permit_root_login);
+	copy_int(&dst->permit_empty_passwords, src->permit_empty_passwords);
+	copy_int(&dst->permit_tty, src->permit_tty);
+	copy_int(&dst->max_sessions, src->max_sessions);
+	copy_int(&dst->max_auth_tries, src->max_auth_tries);
+	copy_int(&dst->log_level, src->log_level);
+	move_str(&dst->banner, &src->banner);
+	move_str(&dst->force_command, &src->force_command);
+	move_list(dst->authorized_keys_files, &dst->nauthorized_keys_files,
+	    src->authorized_keys_files, &src->nauthorized_keys_files);
+	move_list(dst->allow_users, &dst->nallow_users, src->allow_users,
+	    &src->nallow_users);
+	move_list(dst->deny_users, &dst->ndeny_users, src->deny_users,
+	    &src->ndeny_users);
+	move_list(dst->allow_groups, &dst->nallow_groups, src->allow_groups,
+	    &src->nallow_groups);
+	move_list(dst->deny_groups, &dst->ndeny_groups, src->deny_groups,
+	    &src->ndeny_groups);
+	move_list(dst->auth_methods, &dst->nauth_methods, src->auth_methods,
+	    &src->nauth_methods);
+	return 0;
+}

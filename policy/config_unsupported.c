@@ -1,0 +1,606 @@
+/*
+ * config_unsupported.c: the keywords postern does not implement. Their
+ * arguments are still checked with sshd's rules (a config sshd refuses is
+ * refused here too); the checks decide whether ignoring a value could
+ * weaken security, in which case the line is refused, not ignored.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "err.h"
+#include "log.h"
+#include "match.h"
+#include "policy/config_int.h"
+
+/* OpenSSH's RSA modulus floor, which postern also enforces. */
+#define RSA_MIN_BITS 1024
+
+static int
+missing(struct cfg_args *a)
+{
+	error("%s line %d: %s missing argument.", a->filename, a->lineno,
+	    a->keyword);
+	return ERR_CONFIG;
+}
+
+/* One argument (a user name, a socket, an algorithm list...). */
+int
+cfg_v_one(struct server_config *c, const struct keyword *k, struct cfg_args *a)
+{
+	const char *arg = cfg_next_arg(a);
+
+	if (arg == NULL || *arg == '\0')
+		return missing(a);
+	return 0;
+}
+
+/* One file name. */
+int
+cfg_v_file(struct server_config *c, const struct keyword *k, struct cfg_args *a)
+{
+	const char *arg = cfg_next_arg(a);
+
+	if (arg == NULL || *arg == '\0') {
+		error("%s line %d: missing file name.", a->filename, a->lineno);
+		return ERR_CONFIG;
+	}
+	return 0;
+}
+
+/* A command line: an absolute path or "none", then its arguments. */
+int
+cfg_v_command(
+    struct server_config *c, const struct keyword *k, struct cfg_args *a)
+{
+	const char *cmd = a->rest != NULL ? a->rest : "";
+
+	cmd += strspn(cmd, CFG_WHITESPACE);
+	if (cmd[0] != '/' && strcasecmp(cmd, "none") != 0) {
+		error("%s line %d: %s must be an absolute path", a->filename,
+		    a->lineno, a->keyword);
+		return ERR_CONFIG;
+	}
+	a->next = a->ac;
+	return 0;
+}
+
+/* The rest of the line as written (VersionAddendum). */
+int
+cfg_v_rest(struct server_config *c, const struct keyword *k, struct cfg_args *a)
+{
+	const char *s = a->rest != NULL ? a->rest : "";
+
+	s += strspn(s, CFG_WHITESPACE);
+	if (*s == '\0')
+		return missing(a);
+	if (strchr(s, '\r') != NULL) {
+		error("%s line %d: Invalid %s argument", a->filename, a->lineno,
+		    a->keyword);
+		return ERR_CONFIG;
+	}
+	a->next = a->ac;
+	return 0;
+}
+
+/* Anything: what OpenSSH itself ignores (deprecated keywords). */
+int
+cfg_v_consume(
+    struct server_config *c, const struct keyword *k, struct cfg_args *a)
+{
+	a->next = a->ac;
+	return 0;
+}
+
+/* One or more non-empty words; "none" only alone. */
+int
+cfg_v_words(
+    struct server_config *c, const struct keyword *k, struct cfg_args *a)
+{
+	const char *arg;
+	int n = 0;
+
+	while ((arg = cfg_next_arg(a)) != NULL) {
+		if (*arg == '\0') {
+			error("%s line %d: keyword %s empty argument",
+			    a->filename, a->lineno, a->keyword);
+			return ERR_CONFIG;
+		}
+		if (strcasecmp(arg, "none") == 0 &&
+		    (n > 0 || a->next < a->ac)) {
+			error("%s line %d: keyword %s \"none\" argument must "
+			      "appear alone.",
+			    a->filename, a->lineno, a->keyword);
+			return ERR_CONFIG;
+		}
+		n++;
+	}
+	return n == 0 ? missing(a) : 0;
+}
+
+/* AcceptEnv: variable names (patterns), no '='. */
+int
+cfg_v_env_names(
+    struct server_config *c, const struct keyword *k, struct cfg_args *a)
+{
+	const char *arg;
+
+	while ((arg = cfg_next_arg(a)) != NULL) {
+		if (*arg == '\0' || strchr(arg, '=') != NULL) {
+			error("%s line %d: Invalid environment name.",
+			    a->filename, a->lineno);
+			return ERR_CONFIG;
+		}
+	}
+	return 0;
+}
+
+/* SetEnv: NAME=VALUE words. */
+int
+cfg_v_env(struct server_config *c, const struct keyword *k, struct cfg_args *a)
+{
+	const char *arg;
+
+	while ((arg = cfg_next_arg(a)) != NULL) {
+		if (*arg == '\0' || strchr(arg, '=') == NULL) {
+			error("%s line %d: Invalid environment.", a->filename,
+			    a->lineno);
+			return ERR_CONFIG;
+		}
+	}
+	return 0;
+}
+
+/* An algorithm list: [+-^]name,name... without empty names. */
+int
+cfg_v_algos(
+    struct server_config *c, const struct keyword *k, struct cfg_args *a)
+{
+	const char *arg = cfg_next_arg(a), *list;
+
+	if (arg == NULL || *arg == '\0')
+		return missing(a);
+	list = strchr("+-^", *arg) != NULL ? arg + 1 : arg;
+	if (*list == '\0' || *list == ',' || list[strlen(list) - 1] == ',' ||
+	    strstr(list, ",,") != NULL) {
+		error("%s line %d: Bad %s list '%s'.", a->filename, a->lineno,
+		    a->keyword, arg);
+		return ERR_CONFIG;
+	}
+	return 0;
+}
+
+/* ChannelTimeout: "none", or TYPE=INTERVAL words. */
+int
+cfg_v_channel_timeout(
+    struct server_config *c, const struct keyword *k, struct cfg_args *a)
+{
+	const char *arg, *eq;
+	int n = 0;
+
+	while ((arg = cfg_next_arg(a)) != NULL) {
+		if (strcasecmp(arg, "none") == 0) {
+			if (n > 0 || a->next < a->ac) {
+				error("%s line %d: keyword %s \"none\" "
+				      "argument must appear alone.",
+				    a->filename, a->lineno, a->keyword);
+				return ERR_CONFIG;
+			}
+		} else if ((eq = strchr(arg, '=')) == NULL || eq == arg ||
+		    cfg_time_value(eq + 1) < 0) {
+			error("%s line %d: invalid channel timeout %s",
+			    a->filename, a->lineno, arg);
+			return ERR_CONFIG;
+		}
+		n++;
+	}
+	return 0;
+}
+
+static int
+ipqos_ok(const char *s)
+{
+	static const char *const names[] = {"af11", "af12", "af13", "af21",
+	    "af22", "af23", "af31", "af32", "af33", "af41", "af42", "af43",
+	    "cs0", "cs1", "cs2", "cs3", "cs4", "cs5", "cs6", "cs7", "ef", "le",
+	    "lowdelay", "throughput", "reliability", "none"};
+	char *end;
+	long v;
+	size_t i;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if (strcasecmp(s, names[i]) == 0)
+			return 1;
+	}
+	errno = 0;
+	v = strtol(s, &end, 0);
+	return *s != '\0' && *end == '\0' && errno == 0 && v >= 0 && v <= 255;
+}
+
+/* IPQoS: one value, or interactive and bulk. */
+int
+cfg_v_ipqos(
+    struct server_config *c, const struct keyword *k, struct cfg_args *a)
+{
+	const char *arg = cfg_next_arg(a);
+
+	if (arg == NULL || *arg == '\0')
+		return missing(a);
+	if (!ipqos_ok(arg)) {
+		error("%s line %d: Bad %s value: %s", a->filename, a->lineno,
+		    a->keyword, arg);
+		return ERR_CONFIG;
+	}
+	if ((arg = cfg_next_arg(a)) != NULL && !ipqos_ok(arg)) {
+		error("%s line %d: Bad %s value: %s", a->filename, a->lineno,
+		    a->keyword, arg);
+		return ERR_CONFIG;
+	}
+	return 0;
+}
+
+/*
+ * scaled_value: scan_scaled(3)'s form, a decimal number with an optional
+ * fraction and an optional K, M, G, T, P or E suffix. -1 if malformed,
+ * else 0 with *zero set when the value is 0.
+ */
+static int
+scaled_value(const char *s, int *zero, long long *approx)
+{
+	const char *p = s;
+	long long whole = 0;
+	int digits = 0, nonzero = 0, shift = 0;
+
+	for (; isdigit((unsigned char)*p); p++, digits++) {
+		nonzero |= *p != '0';
+		if (whole < LLONG_MAX / 10)
+			whole = whole * 10 + (*p - '0');
+	}
+	if (*p == '.') {
+		for (p++; isdigit((unsigned char)*p); p++, digits++)
+			nonzero |= *p != '0';
+	}
+	if (digits == 0)
+		return -1;
+	if (*p != '\0') {
+		const char *units = "KMGTPE", *u;
+
+		if ((u = strchr(units, toupper((unsigned char)*p))) == NULL ||
+		    p[1] != '\0')
+			return -1;
+		shift = 10 * (int)(u - units + 1);
+	}
+	*zero = !nonzero;
+	*approx = shift >= 60 || whole > (LLONG_MAX >> shift) ? LLONG_MAX
+	                                                      : whole << shift;
+	return 0;
+}
+
+/* RekeyLimit: "default" or a byte count, then an optional interval. */
+int
+cfg_v_rekey_limit(
+    struct server_config *c, const struct keyword *k, struct cfg_args *a)
+{
+	const char *arg = cfg_next_arg(a);
+	long long v;
+	int zero;
+
+	if (arg == NULL || *arg == '\0')
+		return missing(a);
+	if (strcmp(arg, "default") != 0) {
+		if (scaled_value(arg, &zero, &v) != 0) {
+			error("%s line %d: Bad %s number '%s': %s", a->filename,
+			    a->lineno, a->keyword, arg, strerror(EINVAL));
+			return ERR_CONFIG;
+		}
+		if (!zero && v < 16) {
+			error("%s line %d: %s too small", a->filename,
+			    a->lineno, a->keyword);
+			return ERR_CONFIG;
+		}
+	}
+	if ((arg = cfg_next_arg(a)) == NULL || strcmp(arg, "none") == 0)
+		return 0;
+	if (*arg == '\0') {
+		error(
+		    "%s line %d: missing time value.", a->filename, a->lineno);
+		return ERR_CONFIG;
+	}
+	if (cfg_time_value(arg) < 0) {
+		error(
+		    "%s line %d: invalid time value.", a->filename, a->lineno);
+		return ERR_CONFIG;
+	}
+	return 0;
+}
+
+/* StreamLocalBindMask: an octal mode up to 0777. */
+int
+cfg_v_octal(
+    struct server_config *c, const struct keyword *k, struct cfg_args *a)
+{
+	const char *arg = cfg_next_arg(a);
+	char *end;
+	long v;
+
+	if (arg == NULL || *arg == '\0')
+		return missing(a);
+	v = strtol(arg, &end, 8);
+	if (end == arg || v < 0 || v > 0777) {
+		error("%s line %d: Invalid %s.", a->filename, a->lineno,
+		    a->keyword);
+		return ERR_CONFIG;
+	}
+	return 0;
+}
+
+/* FingerprintHash: a digest name. */
+int
+cfg_v_fp_hash(
+    struct server_config *c, const struct keyword *k, struct cfg_args *a)
+{
+	static const char *const names[] = {
+	    "md5", "sha1", "sha256", "sha384", "sha512"};
+	const char *arg = cfg_next_arg(a);
+	size_t i;
+
+	if (arg == NULL || *arg == '\0')
+		return missing(a);
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if (strcasecmp(arg, names[i]) == 0)
+			return 0;
+	}
+	error("%s line %d: Invalid %s algorithm \"%s\".", a->filename,
+	    a->lineno, a->keyword, arg);
+	return ERR_CONFIG;
+}
+
+/* PubkeyAuthOptions: none, touch-required, verify-required. */
+int
+cfg_v_pubkey_auth_options(
+    struct server_config *c, const struct keyword *k, struct cfg_args *a)
+{
+	const char *arg;
+
+	while ((arg = cfg_next_arg(a)) != NULL) {
+		if (strcasecmp(arg, "none") != 0 &&
+		    strcasecmp(arg, "touch-required") != 0 &&
+		    strcasecmp(arg, "verify-required") != 0) {
+			error("%s line %d: unsupported %s option %s",
+			    a->filename, a->lineno, a->keyword, arg);
+			return ERR_CONFIG;
+		}
+	}
+	return 0;
+}
+
+/* PerSourceNetBlockSize: IPv4 bits[:IPv6 bits]. */
+int
+cfg_v_netblock(
+    struct server_config *c, const struct keyword *k, struct cfg_args *a)
+{
+	const char *arg = cfg_next_arg(a);
+	int v4, v6 = 0, n;
+
+	if (arg == NULL || *arg == '\0')
+		return missing(a);
+	n = sscanf(arg, "%d:%d", &v4, &v6);
+	if (n < 1 || v4 < 0 || v4 > 32 || (n == 2 && (v6 < 0 || v6 > 128))) {
+		error("%s line %d: Invalid %s spec.", a->filename, a->lineno,
+		    a->keyword);
+		return ERR_CONFIG;
+	}
+	return 0;
+}
+
+/* PerSourceMaxStartups: "none" or a number. */
+int
+cfg_v_none_or_int(
+    struct server_config *c, const struct keyword *k, struct cfg_args *a)
+{
+	const char *arg = cfg_next_arg(a), *why;
+	long long v;
+
+	if (arg == NULL || *arg == '\0')
+		return missing(a);
+	if (strcmp(arg, "none") == 0)
+		return 0;
+	if (cfg_parse_decimal(arg, 0, INT_MAX, &v, &why) != 0) {
+		error("%s line %d: %s integer value %s.", a->filename,
+		    a->lineno, a->keyword, why);
+		return ERR_CONFIG;
+	}
+	return 0;
+}
+
+/* UnusedConnectionTimeout: "none" or a time. */
+int
+cfg_v_none_or_time(
+    struct server_config *c, const struct keyword *k, struct cfg_args *a)
+{
+	const char *arg = cfg_next_arg(a);
+
+	if (arg == NULL || *arg == '\0') {
+		error(
+		    "%s line %d: missing time value.", a->filename, a->lineno);
+		return ERR_CONFIG;
+	}
+	if (strcasecmp(arg, "none") != 0 && cfg_time_value(arg) < 0) {
+		error(
+		    "%s line %d: invalid time value.", a->filename, a->lineno);
+		return ERR_CONFIG;
+	}
+	return 0;
+}
+
+/* Subsystem: a name, a command and its arguments. */
+int
+cfg_v_subsystem(
+    struct server_config *c, const struct keyword *k, struct cfg_args *a)
+{
+	const char *arg = cfg_next_arg(a);
+
+	if (arg == NULL || *arg == '\0')
+		return missing(a);
+	if ((arg = cfg_next_arg(a)) == NULL || *arg == '\0') {
+		error("%s line %d: Missing subsystem command.", a->filename,
+		    a->lineno);
+		return ERR_CONFIG;
+	}
+	a->next = a->ac;
+	return 0;
+}
+
+/* PermitTunnel: sshd compares these case-sensitively. */
+int
+cfg_v_permit_tunnel(
+    struct server_config *c, const struct keyword *k, struct cfg_args *a)
+{
+	static const char *const modes[] = {
+	    "no", "point-to-point", "ethernet", "yes"};
+	const char *arg = cfg_next_arg(a);
+	size_t i;
+
+	if (arg == NULL || *arg == '\0')
+		return missing(a);
+	for (i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
+		if (strcmp(arg, modes[i]) == 0)
+			return 0;
+	}
+	error("%s line %d: bad %s argument %s", a->filename, a->lineno,
+	    a->keyword, arg);
+	return ERR_CONFIG;
+}
+
+/* --- may this value be ignored? ------------------------------------------- */
+
+/*
+ * An algorithm list may be ignored only if it keeps every algorithm postern
+ * offers (k->data): "+list" and "^list" only add to OpenSSH's defaults,
+ * which hold all of postern's; "-list" must remove none of them; an
+ * explicit list (patterns allowed) must name all of them.
+ */
+const char *
+cfg_chk_algos(
+    const struct keyword *k, struct cfg_args *a, char *buf, size_t len)
+{
+	const char *list = a->av[0], *p = k->data, *comma;
+	char name[128];
+	size_t n;
+	int kept;
+
+	for (;;) {
+		comma = strchr(p, ',');
+		n = comma != NULL ? (size_t)(comma - p) : strlen(p);
+		if (n >= sizeof(name))
+			n = sizeof(name) - 1;
+		memcpy(name, p, n);
+		name[n] = '\0';
+		if (*list == '+' || *list == '^')
+			kept = 1;
+		else if (*list == '-')
+			kept = match_pattern_list(name, list + 1, 0) != 1;
+		else
+			kept = match_pattern_list(name, list, 0) == 1;
+		if (!kept) {
+			snprintf(buf, len,
+			    "it leaves out %s, which postern offers and cannot "
+			    "withhold yet",
+			    name);
+			return buf;
+		}
+		if (comma == NULL)
+			return NULL;
+		p = comma + 1;
+	}
+}
+
+/* RequiredRSASize: postern's own floor is OpenSSH's default, 1024. */
+const char *
+cfg_chk_rsa_size(
+    const struct keyword *k, struct cfg_args *a, char *buf, size_t len)
+{
+	const char *why;
+	long long v;
+
+	if (cfg_parse_decimal(a->av[0], 0, INT_MAX, &v, &why) == 0 &&
+	    v <= RSA_MIN_BITS)
+		return NULL;
+	snprintf(buf, len,
+	    "postern accepts RSA keys of %d bits and more; ignoring a higher "
+	    "minimum would accept smaller keys",
+	    RSA_MIN_BITS);
+	return buf;
+}
+
+/* RekeyLimit: only the defaults ("default" or 0, no interval). */
+const char *
+cfg_chk_rekey_limit(
+    const struct keyword *k, struct cfg_args *a, char *buf, size_t len)
+{
+	long long v;
+	int zero = 0;
+
+	if ((strcmp(a->av[0], "default") == 0 ||
+	        (scaled_value(a->av[0], &zero, &v) == 0 && zero)) &&
+	    (a->ac < 2 || strcmp(a->av[1], "none") == 0 ||
+	        cfg_time_value(a->av[1]) == 0))
+		return NULL;
+	snprintf(buf, len,
+	    "postern rekeys only at its own limits; ignoring a lower limit "
+	    "would keep each key in use longer");
+	return buf;
+}
+
+/* UseDNS yes: names in Match Host and user@host would never match. */
+const char *
+cfg_chk_use_dns(
+    const struct keyword *k, struct cfg_args *a, char *buf, size_t len)
+{
+	if (strcasecmp(a->av[0], "no") == 0)
+		return NULL;
+	snprintf(buf, len,
+	    "postern matches Host patterns against the client address only; a "
+	    "DenyUsers user@host or Match Host rule naming a host name would "
+	    "never apply");
+	return buf;
+}
+
+/* PerSourceMaxStartups: only "none" (no per-source limit). */
+const char *
+cfg_chk_persource(
+    const struct keyword *k, struct cfg_args *a, char *buf, size_t len)
+{
+	if (strcmp(a->av[0], "none") == 0)
+		return NULL;
+	snprintf(buf, len,
+	    "postern has no per-source connection limit; ignoring it would "
+	    "allow more unauthenticated connections than configured");
+	return buf;
+}
+
+/* PerSourcePenalties: only "no" (OpenSSH 9.8's default is on). */
+const char *
+cfg_chk_penalties(
+    const struct keyword *k, struct cfg_args *a, char *buf, size_t len)
+{
+	if (a->ac == 1 && strcasecmp(a->av[0], "no") == 0)
+		return NULL;
+	snprintf(buf, len,
+	    "postern does not penalise sources yet; ignoring it would drop "
+	    "the configured protection");
+	return buf;
+}
+
+/* A keyword refused whatever its value (k->data says why). */
+const char *
+cfg_chk_always(
+    const struct keyword *k, struct cfg_args *a, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s", k->data);
+	return buf;
+}

@@ -1,0 +1,810 @@
+/*
+ * config_values.c: sshd_config(5) value syntax (numbers, times, paths,
+ * ports, addresses) and the handlers of the keywords postern implements.
+ * Each handler checks its arguments on every line and stores them only
+ * when the line is active and the field is still unset (first value
+ * wins), or appends for the keywords that accumulate.
+ */
+#include <sys/socket.h>
+#include <sys/types.h>
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <netdb.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "err.h"
+#include "log.h"
+#include "policy/config_int.h"
+
+const char *
+cfg_next_arg(struct cfg_args *a)
+{
+	if (a->next >= a->ac)
+		return NULL;
+	return a->av[a->next++];
+}
+
+/* --- value parsers -------------------------------------------------------- */
+
+/*
+ * cfg_parse_decimal: a base-10 integer in [min, max] with strtonum(3)'s
+ * wording on failure ("invalid", "too small", "too large").
+ */
+int
+cfg_parse_decimal(const char *s, long long min, long long max, long long *out,
+    const char **why)
+{
+	char *end = NULL;
+	long long v;
+
+	*why = NULL;
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (s[0] == '\0' || end == NULL || *end != '\0') {
+		*why = "invalid";
+		return -1;
+	}
+	if ((errno == ERANGE && v == LLONG_MIN) || v < min) {
+		*why = "too small";
+		return -1;
+	}
+	if ((errno == ERANGE && v == LLONG_MAX) || v > max) {
+		*why = "too large";
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+/* port_number: 1..65535 or a tcp service name; -1 if neither. */
+static int
+port_number(const char *s)
+{
+	int port = cfg_a2port(s);
+
+	return port == 0 ? -1 : port;
+}
+
+/*
+ * cfg_time_value: OpenSSH's time format, a sequence of NUMBER[unit]
+ * where unit is s, m, h, d or w in either case and no unit means seconds
+ * ("1h30m" = 5400). -1 on a malformed value or one beyond INT_MAX.
+ */
+int
+cfg_time_value(const char *s)
+{
+	long long total = 0, n, mult;
+
+	if (*s == '\0')
+		return -1;
+	while (*s != '\0') {
+		if (*s == '+')
+			s++;
+		if (!isdigit((unsigned char)*s))
+			return -1;
+		for (n = 0; isdigit((unsigned char)*s); s++) {
+			n = n * 10 + (*s - '0');
+			if (n > INT_MAX)
+				return -1;
+		}
+		switch (*s) {
+		case '\0':
+			mult = 1;
+			break;
+		case 's':
+		case 'S':
+			mult = 1;
+			s++;
+			break;
+		case 'm':
+		case 'M':
+			mult = 60;
+			s++;
+			break;
+		case 'h':
+		case 'H':
+			mult = 60 * 60;
+			s++;
+			break;
+		case 'd':
+		case 'D':
+			mult = 24 * 60 * 60;
+			s++;
+			break;
+		case 'w':
+		case 'W':
+			mult = 7 * 24 * 60 * 60;
+			s++;
+			break;
+		default:
+			return -1;
+		}
+		total += n * mult;
+		if (total > INT_MAX)
+			return -1;
+	}
+	return (int)total;
+}
+
+/*
+ * tilde_expand: "~/x" and "~user/x" with the home directory, as OpenSSH's
+ * tilde_expand_filename() (the current user for "~"); other paths as is.
+ */
+static int
+tilde_expand(const char *path, struct cfg_args *a, char **out)
+{
+	const struct passwd *pw;
+	const char *slash, *rest;
+	char user[256];
+	size_t ulen, hlen;
+
+	*out = NULL;
+	if (path[0] != '~') {
+		*out = strdup(path);
+		return *out == NULL ? ERR_ALLOC : 0;
+	}
+	slash = strchr(path, '/');
+	ulen = slash != NULL ? (size_t)(slash - path - 1) : strlen(path + 1);
+	rest = slash != NULL ? slash : "";
+	if (ulen >= sizeof(user)) {
+		error("%s line %d: user name too long in %s", a->filename,
+		    a->lineno, path);
+		return ERR_CONFIG;
+	}
+	memcpy(user, path + 1, ulen);
+	user[ulen] = '\0';
+	pw = ulen == 0 ? getpwuid(getuid()) : getpwnam(user);
+	if (pw == NULL) {
+		error("%s line %d: no such user in %s", a->filename, a->lineno,
+		    path);
+		return ERR_CONFIG;
+	}
+	/* "/" as home must not give "//x". */
+	hlen = strlen(pw->pw_dir);
+	if (hlen > 0 && pw->pw_dir[hlen - 1] == '/' && rest[0] == '/')
+		hlen--;
+	if (asprintf(out, "%.*s%s", (int)hlen, pw->pw_dir, rest) < 0) {
+		*out = NULL;
+		return ERR_ALLOC;
+	}
+	return 0;
+}
+
+/*
+ * absolute_path: tilde_expand, then a relative path made absolute against
+ * the current directory, as sshd's derelativise_path() does for HostKey,
+ * PidFile and Banner. "none" is kept as is.
+ */
+static int
+absolute_path(const char *path, struct cfg_args *a, char **out)
+{
+	char cwd[PATH_MAX], *exp = NULL;
+	int r;
+
+	*out = NULL;
+	if (strcasecmp(path, "none") == 0) {
+		*out = strdup(path);
+		return *out == NULL ? ERR_ALLOC : 0;
+	}
+	if ((r = tilde_expand(path, a, &exp)) != 0)
+		return r;
+	if (exp[0] == '/') {
+		*out = exp;
+		return 0;
+	}
+	if (getcwd(cwd, sizeof(cwd)) == NULL) {
+		error("%s line %d: getcwd: %s", a->filename, a->lineno,
+		    strerror(errno));
+		free(exp);
+		return ERR_CONFIG;
+	}
+	r = asprintf(out, "%s%s%s", cwd, strcmp(cwd, "/") == 0 ? "" : "/", exp);
+	free(exp);
+	if (r < 0) {
+		*out = NULL;
+		return ERR_ALLOC;
+	}
+	return 0;
+}
+
+/* --- keyword handlers ----------------------------------------------------- */
+
+int
+cfg_kw_int(struct server_config *c, const struct keyword *k, struct cfg_args *a)
+{
+	const char *arg = cfg_next_arg(a), *why;
+	int *field = field_int(c, k);
+	long long v;
+
+	if (arg == NULL || *arg == '\0') {
+		error("%s line %d: %s integer value missing.", a->filename,
+		    a->lineno, a->keyword);
+		return ERR_CONFIG;
+	}
+	if (cfg_parse_decimal(arg, 0, INT_MAX, &v, &why) != 0) {
+		error("%s line %d: %s integer value %s.", a->filename,
+		    a->lineno, a->keyword, why);
+		return ERR_CONFIG;
+	}
+	if (a->active && *field == CONFIG_UNSET)
+		*field = (int)v;
+	return 0;
+}
+
+/* MaxStartups start[:rate:full]; a single number n means n:30:n. */
+int
+cfg_kw_max_startups(
+    struct server_config *c, const struct keyword *k, struct cfg_args *a)
+{
+	const char *arg = cfg_next_arg(a);
+	int begin, rate = 30, full, n = 0;
+
+	if (arg == NULL || *arg == '\0') {
+		error("%s line %d: missing argument.", a->filename, a->lineno);
+		return ERR_CONFIG;
+	}
+	if (sscanf(arg, "%d:%d:%d%n", &begin, &rate, &full, &n) == 3 &&
+	    arg[n] == '\0') {
+		if (begin > full || full < 1 || rate > 100 || rate < 1)
+			n = -1;
+	} else if (sscanf(arg, "%d%n", &begin, &n) == 1 && arg[n] == '\0' &&
+	    begin >= 1) {
+		full = begin;
+	} else
+		n = -1;
+	if (n < 0) {
+		error("%s line %d: Invalid MaxStartups spec.", a->filename,
+		    a->lineno);
+		return ERR_CONFIG;
+	}
+	if (a->active && c->max_startups == CONFIG_UNSET) {
+		c->max_startups_begin = begin;
+		c->max_startups_rate = rate;
+		c->max_startups = full;
+	}
+	return 0;
+}
+
+void
+cfg_dump_max_startups(
+    const struct server_config *c, const struct keyword *k, FILE *f)
+{
+	fprintf(f, "maxstartups %d:%d:%d\n", c->max_startups_begin,
+	    c->max_startups_rate, c->max_startups);
+}
+
+int
+cfg_kw_choice(
+    struct server_config *c, const struct keyword *k, struct cfg_args *a)
+{
+	const char *arg = cfg_next_arg(a);
+	int *field = field_int(c, k);
+	size_t i;
+
+	if (arg == NULL || *arg == '\0') {
+		error("%s line %d: missing argument.", a->filename, a->lineno);
+		return ERR_CONFIG;
+	}
+	for (i = 0; k->choices[i].name != NULL; i++) {
+		if (strcasecmp(arg, k->choices[i].name) == 0)
+			break;
+	}
+	if (k->choices[i].name == NULL) {
+		error("%s line %d: unsupported option \"%s\".", a->filename,
+		    a->lineno, arg);
+		return ERR_CONFIG;
+	}
+	if (a->active && *field == CONFIG_UNSET)
+		*field = k->choices[i].value;
+	return 0;
+}
+
+int
+cfg_kw_time(
+    struct server_config *c, const struct keyword *k, struct cfg_args *a)
+{
+	const char *arg = cfg_next_arg(a);
+	int *field = field_int(c, k);
+	int v;
+
+	if (arg == NULL || *arg == '\0') {
+		error(
+		    "%s line %d: missing time value.", a->filename, a->lineno);
+		return ERR_CONFIG;
+	}
+	if ((v = cfg_time_value(arg)) == -1) {
+		error(
+		    "%s line %d: invalid time value.", a->filename, a->lineno);
+		return ERR_CONFIG;
+	}
+	if (a->active && *field == CONFIG_UNSET)
+		*field = v;
+	return 0;
+}
+
+int
+cfg_kw_log_level(
+    struct server_config *c, const struct keyword *k, struct cfg_args *a)
+{
+	const char *arg = cfg_next_arg(a);
+	int *field = field_int(c, k);
+	int v;
+
+	if (arg == NULL)
+		arg = "";
+	/* sshd also accepts SILENT, its name for QUIET. */
+	v = strcasecmp(arg, "SILENT") == 0 ? (int)LL_QUIET
+	                                   : log_level_from_name(arg);
+	if (v < 0) {
+		error("%s line %d: unsupported log level '%s'", a->filename,
+		    a->lineno, arg);
+		return ERR_CONFIG;
+	}
+	if (a->active && *field == CONFIG_UNSET)
+		*field = v;
+	return 0;
+}
+
+int
+cfg_kw_facility(
+    struct server_config *c, const struct keyword *k, struct cfg_args *a)
+{
+	const char *arg = cfg_next_arg(a);
+	int *field = field_int(c, k);
+	int v;
+
+	if (arg == NULL)
+		arg = "";
+	if ((v = log_facility_from_name(arg)) < 0) {
+		error("%s line %d: unsupported log facility '%s'", a->filename,
+		    a->lineno, arg);
+		return ERR_CONFIG;
+	}
+	if (a->active && *field == CONFIG_UNSET)
+		*field = v;
+	return 0;
+}
+
+/* cfg_kw_path: one file name, made absolute; first value wins. */
+int
+cfg_kw_path(
+    struct server_config *c, const struct keyword *k, struct cfg_args *a)
+{
+	const char *arg = cfg_next_arg(a);
+	char **field = field_str(c, k);
+	char *path = NULL;
+	int r;
+
+	if (arg == NULL || *arg == '\0') {
+		error("%s line %d: missing file name.", a->filename, a->lineno);
+		return ERR_CONFIG;
+	}
+	if ((r = absolute_path(arg, a, &path)) != 0)
+		return r;
+	if (a->active && *field == NULL) {
+		*field = path;
+		path = NULL;
+	}
+	free(path);
+	return 0;
+}
+
+/* cfg_kw_path_list: one file name per line, lines accumulate (HostKey). */
+int
+cfg_kw_path_list(
+    struct server_config *c, const struct keyword *k, struct cfg_args *a)
+{
+	const char *arg = cfg_next_arg(a);
+	char **list = field_str(c, k);
+	size_t *n = field_count(c, k);
+	char *path = NULL;
+	int r;
+
+	if (arg == NULL || *arg == '\0') {
+		error("%s line %d: missing file name.", a->filename, a->lineno);
+		return ERR_CONFIG;
+	}
+	if (a->active && *n >= CONFIG_MAX_LIST) {
+		error("%s line %d: too many %s entries.", a->filename,
+		    a->lineno, k->name);
+		return ERR_CONFIG;
+	}
+	if ((r = absolute_path(arg, a, &path)) != 0)
+		return r;
+	if (a->active)
+		list[(*n)++] = path;
+	else
+		free(path);
+	return 0;
+}
+
+/*
+ * cfg_kw_word_list: every argument of the first line that sets the keyword
+ * (AuthorizedKeysFile), each with a leading ~ expanded as sshd does;
+ * later lines are checked but ignored.
+ */
+int
+cfg_kw_word_list(
+    struct server_config *c, const struct keyword *k, struct cfg_args *a)
+{
+	char **list = field_str(c, k);
+	size_t *n = field_count(c, k);
+	int store = a->active && *n == 0, first = a->next, r;
+	const char *arg;
+	char *word;
+
+	if (a->ac - a->next > CONFIG_MAX_LIST) {
+		error("%s line %d: too many %s entries.", a->filename,
+		    a->lineno, k->name);
+		return ERR_CONFIG;
+	}
+	while ((arg = cfg_next_arg(a)) != NULL) {
+		if (*arg == '\0') {
+			error("%s line %d: keyword %s empty argument",
+			    a->filename, a->lineno, a->keyword);
+			return ERR_CONFIG;
+		}
+		if ((r = tilde_expand(arg, a, &word)) != 0)
+			return r;
+		free(word);
+	}
+	if (!store)
+		return 0;
+	for (a->next = first; (arg = cfg_next_arg(a)) != NULL;) {
+		if ((r = tilde_expand(arg, a, &list[*n])) != 0)
+			return r;
+		(*n)++;
+	}
+	return 0;
+}
+
+/* cfg_kw_port: Port lines accumulate. */
+int
+cfg_kw_port(
+    struct server_config *c, const struct keyword *k, struct cfg_args *a)
+{
+	const char *arg = cfg_next_arg(a);
+	int port;
+
+	if (a->active && c->nports >= CONFIG_MAX_LIST) {
+		error("%s line %d: too many ports.", a->filename, a->lineno);
+		return ERR_CONFIG;
+	}
+	if (arg == NULL || *arg == '\0') {
+		error(
+		    "%s line %d: missing port number.", a->filename, a->lineno);
+		return ERR_CONFIG;
+	}
+	if ((port = port_number(arg)) <= 0) {
+		error("%s line %d: Badly formatted port number.", a->filename,
+		    a->lineno);
+		return ERR_CONFIG;
+	}
+	if (a->active)
+		c->ports[c->nports++] = port;
+	return 0;
+}
+
+/*
+ * split_host_port: ListenAddress's forms. An address with two or more
+ * colons and no brackets is a bare IPv6 address; "[host]" may carry
+ * ":port"; otherwise the first colon separates the port. Returns the host
+ * in *host (pointing into arg, modified) and the port string or NULL.
+ */
+static int
+split_host_port(char *arg, char **host, char **port)
+{
+	char *p;
+
+	*host = arg;
+	*port = NULL;
+	if (strchr(arg, '[') == NULL && (p = strchr(arg, ':')) != NULL &&
+	    strchr(p + 1, ':') != NULL)
+		return 0;
+	if (arg[0] == '[') {
+		if ((p = strchr(arg, ']')) == NULL)
+			return -1;
+		if (p[1] != '\0' && p[1] != ':')
+			return -1;
+		if (p[1] == ':')
+			*port = p + 2;
+		*p = '\0';
+		*host = arg + 1;
+		return 0;
+	}
+	p = arg + strcspn(arg, ":/");
+	if (*p == '/')
+		return -1;
+	if (*p == ':') {
+		*p = '\0';
+		*port = p + 1;
+	}
+	return 0;
+}
+
+int
+cfg_kw_listen(
+    struct server_config *c, const struct keyword *k, struct cfg_args *a)
+{
+	const char *arg = cfg_next_arg(a), *extra;
+	char *copy = NULL, *host, *portstr;
+	int port = 0, r = ERR_CONFIG;
+
+	if (arg == NULL || *arg == '\0') {
+		error("%s line %d: missing address", a->filename, a->lineno);
+		return ERR_CONFIG;
+	}
+	if ((copy = strdup(arg)) == NULL)
+		return ERR_ALLOC;
+	if (split_host_port(copy, &host, &portstr) != 0) {
+		error("%s line %d: bad address:port usage", a->filename,
+		    a->lineno);
+		goto out;
+	}
+	if (portstr != NULL && (port = port_number(portstr)) <= 0) {
+		error("%s line %d: bad port number", a->filename, a->lineno);
+		goto out;
+	}
+	if (*host == '\0') {
+		error("%s line %d: missing address", a->filename, a->lineno);
+		goto out;
+	}
+	if ((extra = cfg_next_arg(a)) != NULL) {
+		if (strcmp(extra, "rdomain") != 0 || cfg_next_arg(a) == NULL)
+			error("%s line %d: bad ListenAddress syntax",
+			    a->filename, a->lineno);
+		else
+			error("%s line %d: ListenAddress rdomain is not "
+			      "supported",
+			    a->filename, a->lineno);
+		goto out;
+	}
+	if (!a->active) {
+		r = 0;
+		goto out;
+	}
+	if (c->nlisten >= CONFIG_MAX_LIST) {
+		error("%s line %d: too many listen addresses.", a->filename,
+		    a->lineno);
+		goto out;
+	}
+	if ((c->listen[c->nlisten].host = strdup(host)) == NULL) {
+		r = ERR_ALLOC;
+		goto out;
+	}
+	c->listen[c->nlisten++].port = port;
+	r = 0;
+out:
+	free(copy);
+	return r;
+}
+
+/* --- access rules --------------------------------------------------------- */
+
+/* AllowUsers, DenyUsers: USER[@HOST] patterns accumulate. */
+int
+cfg_kw_user_list(
+    struct server_config *c, const struct keyword *k, struct cfg_args *a)
+{
+	char **list = field_str(c, k);
+	size_t *n = field_count(c, k);
+	const char *arg, *at;
+
+	while ((arg = cfg_next_arg(a)) != NULL) {
+		/* As sshd's match_user() in test mode: the host part parses. */
+		at = strchr(arg, '@');
+		if (*arg == '\0' ||
+		    (at != NULL && cfg_addr_list(NULL, at + 1) == -2)) {
+			error("%s line %d: invalid %s pattern: \"%s\"",
+			    a->filename, a->lineno, a->keyword, arg);
+			return ERR_CONFIG;
+		}
+		if (!a->active)
+			continue;
+		if (*n >= CONFIG_MAX_ACCESS) {
+			error("%s line %d: too many %s entries.", a->filename,
+			    a->lineno, k->name);
+			return ERR_CONFIG;
+		}
+		if ((list[*n] = strdup(arg)) == NULL)
+			return ERR_ALLOC;
+		(*n)++;
+	}
+	return 0;
+}
+
+/* AllowGroups, DenyGroups: group name patterns accumulate. */
+int
+cfg_kw_group_list(
+    struct server_config *c, const struct keyword *k, struct cfg_args *a)
+{
+	char **list = field_str(c, k);
+	size_t *n = field_count(c, k);
+	const char *arg;
+
+	while ((arg = cfg_next_arg(a)) != NULL) {
+		if (*arg == '\0') {
+			error("%s line %d: empty %s pattern", a->filename,
+			    a->lineno, a->keyword);
+			return ERR_CONFIG;
+		}
+		if (!a->active)
+			continue;
+		if (*n >= CONFIG_MAX_ACCESS) {
+			error("%s line %d: too many %s entries.", a->filename,
+			    a->lineno, k->name);
+			return ERR_CONFIG;
+		}
+		if ((list[*n] = strdup(arg)) == NULL)
+			return ERR_ALLOC;
+		(*n)++;
+	}
+	return 0;
+}
+
+/*
+ * auth_method_ok: one element of a comma list: publickey, password or
+ * keyboard-interactive[:SUBMETHOD]. The methods sshd knows but postern
+ * does not offer (none, hostbased, gssapi-with-mic) are refused, so that
+ * a list can never name a method that silently cannot happen.
+ */
+static int
+auth_method_ok(const char *m, struct cfg_args *a)
+{
+	static const char *const unoffered[] = {
+	    "none", "hostbased", "gssapi-with-mic"};
+	const char *colon = strchr(m, ':');
+	size_t len = colon != NULL ? (size_t)(colon - m) : strlen(m), i;
+
+	if (len == strlen("keyboard-interactive") &&
+	    strncmp(m, "keyboard-interactive", len) == 0) {
+		if (colon == NULL)
+			return 1;
+		if (colon[1] == '\0' || strchr(colon + 1, ':') != NULL) {
+			error("%s line %d: %s: bad submethod in \"%s\"",
+			    a->filename, a->lineno, a->keyword, m);
+			return 0;
+		}
+		return 1;
+	}
+	if ((len == strlen("publickey") && strncmp(m, "publickey", len) == 0) ||
+	    (len == strlen("password") && strncmp(m, "password", len) == 0)) {
+		if (colon == NULL)
+			return 1;
+		error("%s line %d: %s: method %.*s has no submethods (\"%s\")",
+		    a->filename, a->lineno, a->keyword, (int)len, m, m);
+		return 0;
+	}
+	for (i = 0; i < sizeof(unoffered) / sizeof(unoffered[0]); i++) {
+		if (len == strlen(unoffered[i]) &&
+		    strncmp(m, unoffered[i], len) == 0) {
+			error("%s line %d: %s method \"%.*s\" is not supported "
+			      "by postern",
+			    a->filename, a->lineno, a->keyword, (int)len, m);
+			return 0;
+		}
+	}
+	error("Unknown authentication method \"%s\" in list", m);
+	error("%s line %d: invalid %s method list.", a->filename, a->lineno,
+	    a->keyword);
+	return 0;
+}
+
+static int
+auth_list_ok(const char *list, struct cfg_args *a)
+{
+	const char *p = list, *comma;
+	char method[128];
+	size_t len;
+
+	if (*list == '\0') {
+		error("empty authentication method list");
+		error("%s line %d: invalid %s method list.", a->filename,
+		    a->lineno, a->keyword);
+		return 0;
+	}
+	for (;;) {
+		comma = strchr(p, ',');
+		len = comma != NULL ? (size_t)(comma - p) : strlen(p);
+		if (len >= sizeof(method)) {
+			error("%s line %d: invalid %s method list.",
+			    a->filename, a->lineno, a->keyword);
+			return 0;
+		}
+		memcpy(method, p, len);
+		method[len] = '\0';
+		if (!auth_method_ok(method, a))
+			return 0;
+		if (comma == NULL)
+			return 1;
+		p = comma + 1;
+	}
+}
+
+/*
+ * AuthenticationMethods: the lists of the first line that sets it; "any"
+ * must stand alone, also against a list an earlier line set (sshd's rule,
+ * checked whether or not the line is active).
+ */
+int
+cfg_kw_auth_methods(
+    struct server_config *c, const struct keyword *k, struct cfg_args *a)
+{
+	int store = a->active && c->nauth_methods == 0, any = 0;
+	const char *arg;
+
+	while ((arg = cfg_next_arg(a)) != NULL) {
+		if (strcmp(arg, "any") == 0) {
+			if (c->nauth_methods > 0) {
+				error("%s line %d: \"any\" must appear alone "
+				      "in %s",
+				    a->filename, a->lineno, a->keyword);
+				return ERR_CONFIG;
+			}
+			any = 1;
+		} else if (any) {
+			error("%s line %d: \"any\" must appear alone in %s",
+			    a->filename, a->lineno, a->keyword);
+			return ERR_CONFIG;
+		} else if (!auth_list_ok(arg, a))
+			return ERR_CONFIG;
+		if (!store)
+			continue;
+		if (c->nauth_methods >= CONFIG_MAX_LIST) {
+			error("%s line %d: too many %s entries.", a->filename,
+			    a->lineno, k->name);
+			return ERR_CONFIG;
+		}
+		if ((c->auth_methods[c->nauth_methods] = strdup(arg)) == NULL)
+			return ERR_ALLOC;
+		c->nauth_methods++;
+	}
+	return 0;
+}
+
+/* ForceCommand: the rest of the line as written, first value wins. */
+int
+cfg_kw_force_command(
+    struct server_config *c, const struct keyword *k, struct cfg_args *a)
+{
+	const char *cmd = a->rest != NULL ? a->rest : "";
+
+	cmd += strspn(cmd, CFG_WHITESPACE);
+	if (*cmd == '\0') {
+		error("%s line %d: %s missing argument.", a->filename,
+		    a->lineno, a->keyword);
+		return ERR_CONFIG;
+	}
+	if (a->active && c->force_command == NULL &&
+	    (c->force_command = strdup(cmd)) == NULL)
+		return ERR_ALLOC;
+	a->next = a->ac;
+	return 0;
+}
+
+/*
+ * UsePAM: "no" is what postern does. "yes" is refused until PAM is
+ * implemented: ignoring it would skip PAM's account and session checks.
+ */
+int
+cfg_kw_use_pam(
+    struct server_config *c, const struct keyword *k, struct cfg_args *a)
+{
+	int r;
+
+	if ((r = cfg_kw_choice(c, k, a)) != 0)
+		return r;
+	if (strcasecmp(a->av[a->next - 1], "yes") == 0) {
+		error("%s line %d: UsePAM yes is not supported yet",
+		    a->filename, a->lineno);
+		return ERR_CONFIG;
+	}
+	return 0;
+}

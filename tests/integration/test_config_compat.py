@@ -1,0 +1,390 @@
+"""
+test_config_compat.py: `posternd -T` against OpenSSH's `sshd -T` over a set
+of configurations (Include, Match with every criterion, -C specifications,
+list keywords, PermitRootLogin, AuthenticationMethods, AllowUsers...): for
+every keyword posternd prints (the ones it implements), both must print
+the same lines in the same order, and agree on which configurations are
+invalid. Only `sshd -T` and `sshd -t -f FILE` are run, never a listening
+sshd. /usr/sbin/sshd must be installed (CI installs openssh-server): the
+tests fail, not skip, without it. Last, the configuration files as read
+once: an Include'd file edited on disk takes effect on SIGHUP, and a broken
+one keeps the running configuration.
+"""
+
+import grp
+import os
+import pwd
+import re
+import signal
+
+import harness
+from harness import check, fail
+
+SSHD = "/usr/sbin/sshd"
+
+
+def _setup(ctx):
+    """A host key (sshd -T loads the host keys) and /run/sshd."""
+    if not os.path.exists(SSHD):
+        fail("%s is not installed: the sshd -T comparison needs OpenSSH's "
+             "server (apt-get install openssh-server)" % SSHD)
+    os.makedirs("/run/sshd", mode=0o755, exist_ok=True)
+    key = os.path.join(ctx.dir, "compat_hostkey")
+    if not os.path.exists(key):
+        harness.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f",
+                     key])
+    return key
+
+
+def _write(ctx, name, text):
+    path = os.path.join(ctx.dir, name)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "w") as f:
+        f.write(text)
+    return path
+
+
+def _dump(argv):
+    p = harness.run(argv, check_rc=False)
+    return (p.returncode, p.stdout.decode(errors="replace").splitlines(),
+            p.stderr.decode(errors="replace"))
+
+
+def _compare(ctx, name, text, specs=(None,), extra=(), valid=True):
+    """Both -T outputs for the config `text' (HostKey prepended), for each
+    -C spec in specs; posternd's lines must equal sshd's lines for the
+    same keywords. valid=False: both must refuse the configuration."""
+    key = _setup(ctx)
+    path = _write(ctx, "cfg_%s" % name, "HostKey %s\n%s" % (key, text))
+    for spec in specs:
+        args = ["-T", "-f", path] + list(extra)
+        if spec is not None:
+            args += ["-C", spec]
+        what = "%s%s" % (name, " -C %s" % spec if spec else "")
+        s_rc, s_lines, s_err = _dump([SSHD] + args)
+        p_rc, p_lines, p_err = _dump([ctx.server_path] + args)
+        if not valid:
+            check(s_rc != 0, "%s: sshd -T accepted a config the test calls "
+                  "invalid:\n%s" % (what, text))
+            check(p_rc != 0, "%s: sshd refuses this config (%s) but "
+                  "posternd -T accepted it" % (what, s_err.strip()))
+            continue
+        check(s_rc == 0, "%s: sshd -T failed (exit %d): %s"
+              % (what, s_rc, s_err.strip()))
+        check(p_rc == 0, "%s: posternd -T failed (exit %d): %s"
+              % (what, p_rc, p_err.strip()))
+        check(p_lines, "%s: posternd -T printed nothing" % what)
+        keys = set(l.split(" ", 1)[0] for l in p_lines)
+        want = [l for l in s_lines if l.split(" ", 1)[0] in keys]
+        if want != p_lines:
+            diff = ["  sshd:    %s" % l for l in want if l not in p_lines]
+            diff += ["  posternd: %s" % l for l in p_lines if l not in want]
+            if not diff:
+                diff = ["  (same lines, different order)"]
+            fail("%s: posternd -T differs from sshd -T:\n%s\nconfig:\n%s"
+                 % (what, "\n".join(diff), text))
+    return p_lines
+
+
+def _check_t(ctx, name, text, valid):
+    """-t agrees with sshd -t on whether the config is valid."""
+    key = _setup(ctx)
+    path = _write(ctx, "t_%s" % name, "HostKey %s\n%s" % (key, text))
+    s = harness.run([SSHD, "-t", "-f", path], check_rc=False)
+    p = harness.run([ctx.server_path, "-t", "-f", path], check_rc=False)
+    check((s.returncode == 0) == valid, "%s: sshd -t exit %d, expected %s"
+          % (name, s.returncode, "valid" if valid else "invalid"))
+    check((p.returncode == 0) == valid,
+          "%s: posternd -t exit %d (%s), sshd -t exit %d"
+          % (name, p.returncode, p.stderr.decode(errors="replace").strip(),
+             s.returncode))
+    if valid:
+        check(p.stdout == b"" and p.stderr == b"",
+              "%s: posternd -t is not silent: %r %r"
+              % (name, p.stdout, p.stderr))
+
+
+def _root_group():
+    return grp.getgrgid(pwd.getpwnam("root").pw_gid).gr_name
+
+
+# ---------------------------------------------------------------------------
+
+
+def test_compat_global(ctx):
+    _compare(ctx, "defaults", "")
+    _compare(ctx, "global", "\n".join([
+        "Port 2222",
+        "Port 2223",
+        "ListenAddress 127.0.0.1",
+        "ListenAddress [::1]:2224",
+        "AddressFamily any",
+        "LoginGraceTime 1h2m",
+        "MaxAuthTries 3",
+        "MaxSessions 4",
+        "MaxStartups 5:50:20",
+        "PubkeyAuthentication no",
+        "PasswordAuthentication no",
+        "KbdInteractiveAuthentication no",
+        "PermitEmptyPasswords yes",
+        "PermitTTY no",
+        "StrictModes no",
+        "PidFile /run/compat.pid",
+        "LogLevel DEBUG2",
+        "SyslogFacility LOCAL5",
+        "AuthorizedKeysFile .ssh/authorized_keys %h/.ssh/extra /etc/ssh/k/%u",
+        "Banner /etc/issue.net",
+        "ForceCommand /usr/bin/printf '%s\\n' \"a  b\" # not a comment",
+        "UsePAM no",
+        ""]))
+    # First value wins; a second line of a single-value keyword is ignored.
+    _compare(ctx, "first_wins", "\n".join([
+        "MaxAuthTries 2", "MaxAuthTries 5", "LogLevel QUIET", "LogLevel INFO",
+        "PidFile none", "PidFile /x.pid", "Banner none", "Banner /etc/issue",
+        "AuthorizedKeysFile none", "AuthorizedKeysFile .ssh/x",
+        "MaxStartups 7", ""]))
+    # Old names and sshd's own deprecated keywords.
+    _compare(ctx, "aliases", "\n".join([
+        "ChallengeResponseAuthentication no", "DSAAuthentication no",
+        "Protocol 2", "UsePrivilegeSeparation sandbox",
+        "RSAAuthentication yes", ""]))
+    # -o comes first.
+    _compare(ctx, "cmdline", "MaxAuthTries 5\n",
+             extra=["-o", "MaxAuthTries=1", "-o", "PermitRootLogin=no"])
+
+
+def test_compat_permit_root_login(ctx):
+    for v in ("yes", "no", "prohibit-password", "without-password",
+              "forced-commands-only"):
+        _compare(ctx, "prl_%s" % v, "PermitRootLogin %s\n" % v)
+    _compare(ctx, "prl_match", "PermitRootLogin no\nMatch User root "
+             "Address 10.0.0.0/8\nPermitRootLogin forced-commands-only\n",
+             specs=(None, "user=root,addr=10.1.1.1",
+                    "user=root,addr=192.0.2.1"))
+
+
+def test_compat_auth_methods(ctx):
+    for i, v in enumerate((
+            "any", "publickey",
+            "publickey,password publickey,keyboard-interactive",
+            "publickey,keyboard-interactive:pam",
+            "keyboard-interactive:totp publickey,publickey")):
+        _compare(ctx, "am_%d" % i, "AuthenticationMethods %s\n" % v)
+    am_match = "\n".join([
+        "Match User alice", "AuthenticationMethods publickey,password",
+        "Match Address 192.0.2.0/24", "AuthenticationMethods any", ""])
+    _compare(ctx, "am_match", am_match,
+             specs=(None, "user=bob,addr=192.0.2.1", "user=bob,addr=10.0.0.1"))
+    # Once alice's block set a list, sshd refuses the later "any" line,
+    # whether or not its own block matches.
+    _compare(ctx, "am_match_any_after", am_match,
+             specs=("user=alice,addr=192.0.2.1", "user=alice,addr=10.0.0.1"),
+             valid=False)
+    _compare(ctx, "am_any_mixed", "AuthenticationMethods any publickey\n",
+             valid=False)
+    _compare(ctx, "am_any_after", "AuthenticationMethods publickey\n"
+             "Match User x\nAuthenticationMethods any\n", valid=False)
+    _compare(ctx, "am_bad", "AuthenticationMethods publickey,,password\n",
+             valid=False)
+
+
+def test_compat_access_lists(ctx):
+    text = "\n".join([
+        "AllowUsers alice bob@10.0.0.0/8 'carol@*.example.com'",
+        "AllowUsers dave@192.0.2.1",
+        "DenyUsers mallory eve@!10.1.0.0/16,10.0.0.0/8",
+        "AllowGroups staff \"wheel\"",
+        "DenyGroups guests", "DenyGroups nogroup", ""])
+    _compare(ctx, "access", text)
+    _compare(ctx, "access_match", text + "\n".join([
+        "Match User alice", "AllowUsers alice", "DenyGroups g1 g2",
+        "Match Address 10.0.0.0/8", "AllowUsers frank",
+        "AllowGroups admins", ""]),
+        specs=(None, "user=alice,addr=10.2.3.4", "user=alice,addr=192.0.2.9",
+               "user=zed,addr=10.2.3.4"))
+    _compare(ctx, "access_bad", "DenyUsers bob@10.0.0.1/8\n", valid=False)
+
+
+def test_compat_include(ctx):
+    d = os.path.join(ctx.dir, "inc.d")
+    _write(ctx, "inc.d/20-b.conf", "MaxSessions 2\nPort 2020\n"
+           "AllowUsers b\n")
+    _write(ctx, "inc.d/10-a.conf", "MaxSessions 1\nPort 1010\n"
+           "AllowUsers a\nMatch User bob\nPermitTTY no\nMaxAuthTries 1\n")
+    _write(ctx, "inc.d/30-c.conf", "PermitTTY yes\nBanner /etc/c\n")
+    _write(ctx, "inc.d/README", "this is not a config\n")
+    _write(ctx, "match.conf", "PasswordAuthentication no\n"
+           "Match Address 192.0.2.0/24\nMaxSessions 7\n")
+    _compare(ctx, "include_glob",
+             "Include %s/*.conf\nMaxAuthTries 4\nPort 22\n"
+             "Include postern-compat-nothing-*.conf\n" % d,
+             specs=(None, "user=bob", "user=alice"))
+    _compare(ctx, "include_in_match",
+             "Match User bob\nInclude %s\nMatch all\nMaxSessions 5\n"
+             % os.path.join(ctx.dir, "match.conf"),
+             specs=(None, "user=bob,addr=192.0.2.1", "user=bob,addr=10.0.0.1",
+                    "user=alice,addr=192.0.2.1"))
+    _compare(ctx, "include_nested", "Include %s\n"
+             % _write(ctx, "outer.conf", "Include %s/10-a.conf\nPort 99\n" % d),
+             specs=(None, "user=bob"))
+    _compare(ctx, "include_global_in_match",
+             "Match User bob\nInclude %s/20-b.conf\n" % d, valid=False)
+    self_inc = os.path.join(ctx.dir, "self.conf")
+    _write(ctx, "self.conf", "Include %s\n" % self_inc)
+    _compare(ctx, "include_self", "Include %s\n" % self_inc, valid=False)
+
+
+def test_compat_match_criteria(ctx):
+    group = _root_group()
+    text = "\n".join([
+        "MaxSessions 10",
+        "Match User alice,bob*,!bobby",
+        "MaxSessions 1",
+        "Match Group %s" % group,
+        "MaxSessions 2",
+        "Match Host *.Example.com,!bad.example.com",
+        "MaxSessions 3",
+        "Match Address 10.0.0.0/8,!10.9.0.0/16 LocalPort 2222",
+        "MaxSessions 4",
+        "Match LocalAddress 192.0.2.0/24,2001:db8::/32",
+        "MaxSessions 5",
+        "Match RDomain vrf-*",
+        "MaxSessions 6",
+        "Match User carol Address 172.16.*",
+        "MaxSessions 7",
+        ""])
+    _compare(ctx, "criteria", text, specs=(
+        "user=alice,lport=22",
+        "user=bobcat,lport=22",
+        "user=bobby,lport=22",
+        "user=root,lport=22",
+        "user=nobody-such,lport=22",
+        "host=www.EXAMPLE.com,lport=22",
+        "host=bad.example.com,lport=22",
+        "addr=10.1.2.3,lport=2222",
+        "addr=10.9.2.3,lport=2222",
+        "addr=10.1.2.3,lport=22",
+        "laddr=192.0.2.5,lport=22",
+        "laddr=2001:db8::5,lport=22",
+        "laddr=198.51.100.1,lport=22",
+        "rdomain=vrf-blue,lport=22",
+        "user=carol,addr=172.16.3.4,lport=22",
+        "user=carol,addr=172.17.3.4,lport=22",
+        "user=x,host=h,addr=1.2.3.4,laddr=192.0.2.1,lport=2222,rdomain=r",
+    ))
+    # Without lport, a LocalPort criterion is an error for sshd -T too.
+    _compare(ctx, "criteria_no_lport", text, specs=(None, "user=alice"),
+             valid=False)
+
+
+def test_compat_match_precedence(ctx):
+    text = "\n".join([
+        "PasswordAuthentication no",
+        "MaxAuthTries 6",
+        "AllowUsers a b",
+        "Banner /etc/issue",
+        "ForceCommand /bin/global",
+        "LogLevel VERBOSE",
+        "Match User alice",
+        "PasswordAuthentication yes",
+        "AllowUsers c",
+        "Banner none",
+        "LogLevel DEBUG3",
+        "AuthorizedKeysFile /etc/ssh/keys/%u",
+        "Match Address 10.0.0.0/8",
+        "PasswordAuthentication no",
+        "MaxAuthTries 2",
+        "AllowUsers d",
+        "ForceCommand none",
+        "PermitTTY no",
+        "Match all",
+        "MaxAuthTries 3",
+        "KbdInteractiveAuthentication no",
+        "PermitEmptyPasswords yes",
+        "PubkeyAuthentication no",
+        "MaxSessions 1",
+        ""])
+    _compare(ctx, "precedence", text, specs=(
+        None, "user=alice,addr=10.0.0.1", "user=alice,addr=192.0.2.1",
+        "user=bob,addr=10.0.0.1", "user=bob,addr=192.0.2.1"))
+    # "Match all" makes the following lines global again.
+    _compare(ctx, "match_all_global", "Match User x\nMatch all\nPort 2200\n"
+             "MaxAuthTries 2\n")
+
+
+def test_compat_match_errors(ctx):
+    for name, text in (
+            ("bad_attr", "Match Colour red\nMaxSessions 1\n"),
+            ("all_combined", "Match all User x\nMaxSessions 1\n"),
+            ("no_criteria", "Match User\nMaxSessions 1\n"),
+            ("bad_cidr", "Match Address 10.0.0.1/8\nMaxSessions 1\n"),
+            ("bad_lport", "Match LocalPort abc\nMaxSessions 1\n"),
+            ("global_in_match", "Match User x\nPort 22\n"),
+            ("unknown", "NoSuchKeyword yes\n"),
+            ("bad_value", "PermitRootLogin maybe\n")):
+        _compare(ctx, name, text, valid=False)
+        _check_t(ctx, name, text, False)
+    for name, text in (
+            ("ok_comment", "Match User x # trailing comment\nMaxSessions 1\n"),
+            ("ok_pattern_addr", "Match Address foo,10.*\nMaxSessions 1\n"),
+            ("ok_equals", "Match User=x\nMaxSessions=1\n")):
+        _compare(ctx, name, text, specs=(None, "user=x,addr=10.1.1.1"))
+        _check_t(ctx, name, text, True)
+
+
+# ---------------------------------------------------------------------------
+# The files are read once: edits take effect on SIGHUP, and a broken
+# Include'd file on SIGHUP keeps the running configuration.
+
+MSG_HUP_INVALID = ("Received SIGHUP; new configuration is invalid, keeping "
+                   "the running one.")
+MSG_HUP_RESTART = "Received SIGHUP; restarting."
+
+
+def _login(ctx, u, want_ok, what):
+    r = ctx.ssh(u, "echo ok")
+    if want_ok:
+        check(r.rc == 0 and r.stdout == b"ok\n", "%s: login should work: "
+              "rc %s stdout %r %s" % (what, r.rc, r.stdout, r.err[-300:]))
+    else:
+        check(r.rc == 255 and r.stdout == b"", "%s: login should be "
+              "refused: rc %s stdout %r" % (what, r.rc, r.stdout))
+
+
+def test_include_reload(ctx):
+    _write(ctx, "conf.d/10-pubkey.conf", "PubkeyAuthentication yes\n")
+    ctx.start_server(extra_config=["Include %s/conf.d/*.conf" % ctx.dir])
+    u = ctx.make_user()
+    pid = ctx.proc.pid
+    _login(ctx, u, True, "PubkeyAuthentication yes from an included file")
+
+    # Edited on disk without SIGHUP: connections keep what was read.
+    _write(ctx, "conf.d/10-pubkey.conf", "PubkeyAuthentication no\n")
+    _login(ctx, u, True, "included file edited but no SIGHUP")
+
+    # A broken included file (and one more) on SIGHUP: keep running.
+    _write(ctx, "conf.d/20-bad.conf", "NoSuchKeywordAtAll yes\n")
+    os.kill(pid, signal.SIGHUP)
+    check(ctx.wait_log(r"^(?:error: )?%s$" % re.escape(MSG_HUP_INVALID), 10),
+          "after SIGHUP with a broken Include'd file the log lacks %r"
+          % MSG_HUP_INVALID)
+    check(ctx.wait_log(r"conf\.d/20-bad\.conf: line 1: Bad configuration "
+                       r"option: NoSuchKeywordAtAll", 5),
+          "the reason (file and line of the bad option) is not logged")
+    check(ctx.server_alive(), "server exited after SIGHUP with a broken "
+          "included file (exit %s)" % ctx.proc.returncode)
+    _login(ctx, u, True, "running config kept after a failed reload")
+
+    # Fixed: the reload takes the edited included file.
+    os.unlink(os.path.join(ctx.dir, "conf.d/20-bad.conf"))
+    os.kill(pid, signal.SIGHUP)
+    check(ctx.wait_log(r"^%s$" % re.escape(MSG_HUP_RESTART), 10),
+          "after SIGHUP with a valid config the log lacks %r"
+          % MSG_HUP_RESTART)
+    listening = r"^Server listening on 127\.0\.0\.1 port %d\.$" % ctx.port
+    check(harness.poll_until(
+        lambda: len(re.findall(listening, ctx.server_log(), re.M)) >= 2 and
+        harness.port_listening(ctx.port), 10),
+        "server did not listen again after the restart")
+    _login(ctx, u, False, "PubkeyAuthentication no from the reloaded "
+           "included file")

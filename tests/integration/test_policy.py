@@ -1,0 +1,241 @@
+"""
+test_policy.py: sshd_config policy with the real OpenSSH client: access
+lists, Match, Include, AuthenticationMethods chains, PermitRootLogin,
+Banner, ForceCommand and the shipped sshd_config.d snippets. Expectations
+and log lines are OpenSSH's (sshd_config(5), OpenSSH 9.2).
+"""
+
+import grp
+import os
+import re
+import subprocess
+
+import harness
+from harness import check
+
+SNIPPETS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..",
+                        "..", "packaging", "sshd_config.d")
+
+
+def _ok(ctx, u, what, key=None, cmd="echo ok"):
+    r = ctx.ssh(u, cmd, key=key)
+    check(r.rc == 0 and r.stdout == b"ok\n",
+          "%s: login should work: rc %s stdout %r stderr %s"
+          % (what, r.rc, r.stdout, r.err[-300:]))
+    return r
+
+
+def _refused(ctx, u, what, key=None):
+    r = ctx.ssh(u, "echo ok", key=key)
+    check(r.rc == 255 and r.stdout == b"",
+          "%s: login should be refused: rc %s stdout %r"
+          % (what, r.rc, r.stdout))
+    return r
+
+
+def _start_replacing(ctx, extra,
+                     replace=("AuthorizedKeysFile ", "StrictModes ")):
+    """Start the server with extra lines, dropping the base config's lines
+    for those keywords: the first value obtained would win otherwise."""
+    ctx.write_config(extra)
+    with open(ctx.config_path) as f:
+        lines = f.read().splitlines()
+    out = []
+    extra_set = set(extra)
+    for line in lines:
+        if line.startswith(replace) and line not in extra_set:
+            continue
+        out.append(line)
+    with open(ctx.config_path, "w") as f:
+        f.write("\n".join(out) + "\n")
+    ctx.launch_server()
+
+
+def _log(ctx, rx, what):
+    check(ctx.wait_log(rx, 5), "%s: server log lacks %r" % (what, rx))
+
+
+def test_allow_deny_users(ctx):
+    a, b, c = ctx.make_user(), ctx.make_user(), ctx.make_user()
+    ctx.start_server(extra_config=[
+        "AllowUsers %s %s@127.0.0.0/8 nobody@10.0.0.0/8" % (a.name, b.name),
+        "DenyUsers %s" % b.name])
+    _ok(ctx, a, "listed in AllowUsers")
+    _refused(ctx, b, "listed in DenyUsers (DenyUsers wins)")
+    _log(ctx, r"^User %s from 127\.0\.0\.1 not allowed because listed in "
+         r"DenyUsers$" % b.name, "DenyUsers")
+    _refused(ctx, c, "not listed in AllowUsers")
+    _log(ctx, r"^User %s from 127\.0\.0\.1 not allowed because not listed "
+         r"in AllowUsers$" % c.name, "AllowUsers")
+    _log(ctx, r"^Connection closed by invalid user %s 127\.0\.0\.1 port \d+ "
+         r"\[preauth\]$" % c.name, "refused user handled as invalid")
+
+
+def test_allow_deny_groups(ctx):
+    a, b = ctx.make_user(), ctx.make_user()
+    gname = "ptgrp_" + a.name[-6:]
+    subprocess.run(["groupadd", gname], check=True)
+    try:
+        subprocess.run(["usermod", "-a", "-G", gname, a.name], check=True)
+        ctx.start_server(extra_config=["AllowGroups %s" % gname])
+        _ok(ctx, a, "member of AllowGroups group")
+        _refused(ctx, b, "not in AllowGroups")
+        _log(ctx, r"^User %s from 127\.0\.0\.1 not allowed because none of "
+             r"user's groups are listed in AllowGroups$" % b.name,
+             "AllowGroups")
+        ctx.stop_server()
+        ctx.proc = None
+        ctx.start_server(extra_config=["DenyGroups %s" % gname])
+        _refused(ctx, a, "member of DenyGroups group")
+        _log(ctx, r"^User %s from 127\.0\.0\.1 not allowed because a group "
+             r"is listed in DenyGroups$" % a.name, "DenyGroups")
+        _ok(ctx, b, "not in DenyGroups")
+    finally:
+        subprocess.run(["groupdel", gname], check=False)
+
+
+def test_match_user_overrides(ctx):
+    a, b = ctx.make_user(), ctx.make_user()
+    ctx.start_server(extra_config=[
+        "Match User %s" % a.name,
+        "\tPubkeyAuthentication no",
+        "Match Address 10.0.0.0/8",
+        "\tPubkeyAuthentication no"])
+    _refused(ctx, a, "Match User turned publickey off")
+    _ok(ctx, b, "other users are not matched")
+
+
+def test_include_snippet(ctx):
+    a, b = ctx.make_user(), ctx.make_user()
+    d = os.path.join(ctx.dir, "conf.d")
+    os.mkdir(d)
+    with open(os.path.join(d, "10-deny.conf"), "w") as f:
+        f.write("DenyUsers %s\n" % b.name)
+    with open(os.path.join(d, "20-other.txt"), "w") as f:
+        f.write("DenyUsers %s\n" % a.name)  # not matched by *.conf
+    ctx.start_server(extra_config=["Include %s/*.conf" % d])
+    _ok(ctx, a, "user not denied by the included snippet")
+    _refused(ctx, b, "user denied by the included snippet")
+
+
+def test_chain_requires_both(ctx):
+    """publickey,publickey: one key alone is partial success only."""
+    u = ctx.make_user()
+    second = ctx.new_key("second")
+    ctx.authorize(u, second + ".pub")
+    ctx.start_server(extra_config=["AuthenticationMethods publickey,publickey"])
+    r = _refused(ctx, u, "one key for a two-key chain")
+    _log(ctx, r"^Partial publickey for %s from 127\.0\.0\.1 port \d+ ssh2: "
+         r"ED25519 SHA256:" % u.name, "partial success logged")
+    r = ctx.ssh(u, "echo ok", extra=("-i", second))
+    check(r.rc == 0 and r.stdout == b"ok\n",
+          "two different keys should complete publickey,publickey: rc %s "
+          "%r %s" % (r.rc, r.stdout, r.err[-300:]))
+    _log(ctx, r"^Accepted publickey for %s " % u.name, "accepted")
+
+
+def test_chain_alternatives(ctx):
+    """A whitespace list: either list admits; the unfinishable one does
+    not block the other."""
+    u = ctx.make_user()
+    ctx.start_server(extra_config=[
+        "AuthenticationMethods publickey,password publickey"])
+    _ok(ctx, u, "second alternative (publickey alone)")
+    ctx.stop_server()
+    ctx.proc = None
+    ctx.start_server(extra_config=["AuthenticationMethods publickey,password"])
+    r = _refused(ctx, u, "publickey alone for publickey,password")
+    check("Permission denied" in r.err,
+          "client should be told it is denied: %s" % r.err[-300:])
+
+
+def test_permit_root_login(ctx):
+    keys = os.path.join(ctx.dir, "keys")
+    os.mkdir(keys, 0o755)
+    key = ctx.new_key("root")
+    with open(key + ".pub") as f, \
+            open(os.path.join(keys, "root"), "w") as out:
+        out.write(f.read())
+    base = ["AuthorizedKeysFile %s/%%u" % keys, "StrictModes no"]
+    for value, admitted in (("prohibit-password", True), ("yes", True),
+                            ("no", False), ("forced-commands-only", False)):
+        ctx.stop_server()
+        ctx.proc = None
+        _start_replacing(ctx, base + ["PermitRootLogin " + value])
+        r = ctx.ssh("root", "echo ok", key=key)
+        if admitted:
+            check(r.rc == 0 and r.stdout == b"ok\n",
+                  "PermitRootLogin %s should admit root with a key: rc %s %s"
+                  % (value, r.rc, r.err[-300:]))
+        else:
+            check(r.rc == 255 and r.stdout == b"",
+                  "PermitRootLogin %s should refuse root with a plain key: "
+                  "rc %s %r" % (value, r.rc, r.stdout))
+            _log(ctx, r"^ROOT LOGIN REFUSED FROM 127\.0\.0\.1 port \d+",
+                 "PermitRootLogin " + value)
+
+
+def test_banner(ctx):
+    u = ctx.make_user()
+    banner = os.path.join(ctx.dir, "banner")
+    with open(banner, "w") as f:
+        f.write("Authorized use only. postern banner test.\n")
+    ctx.start_server(extra_config=["Banner %s" % banner])
+    r = ctx.ssh(u, "echo ok", extra=("-o", "LogLevel=INFO"))
+    check(r.rc == 0 and r.stdout == b"ok\n", "login failed: %s" % r.err)
+    check("Authorized use only. postern banner test." in r.err,
+          "client did not show the banner: %r" % r.err[-300:])
+
+
+def test_force_command(ctx):
+    a, b = ctx.make_user(), ctx.make_user()
+    ctx.start_server(extra_config=[
+        "Match User %s" % a.name,
+        "\tForceCommand echo forced:$SSH_ORIGINAL_COMMAND"])
+    r = ctx.ssh(a, "echo mine")
+    check(r.rc == 0 and r.stdout == b"forced:echo mine\n",
+          "ForceCommand did not replace the command: rc %s %r"
+          % (r.rc, r.stdout))
+    _ok(ctx, b, "ForceCommand only in the Match block")
+
+
+def test_snippets_accepted_by_t(ctx):
+    """Every shipped snippet, Included from a config, passes posternd -t
+    (20-pam.conf needs UsePAM, which is refused until PAM exists)."""
+    ctx.write_config()
+    names = sorted(os.listdir(SNIPPETS))
+    check(len(names) >= 6, "snippets missing: %s" % names)
+    for n in names:
+        if n == "20-pam.conf":
+            continue
+        cfg = os.path.join(ctx.dir, "t_" + n)
+        with open(ctx.config_path) as f, open(cfg, "w") as out:
+            out.write(f.read())
+            out.write("Include %s\n" % os.path.abspath(
+                os.path.join(SNIPPETS, n)))
+        r = subprocess.run([ctx.server_path, "-t", "-f", cfg],
+                           capture_output=True, timeout=20)
+        check(r.returncode == 0, "posternd -t refused %s: %s"
+              % (n, r.stderr.decode(errors="replace")))
+
+
+def test_snippet_force_publickey_and_deny_root(ctx):
+    u = ctx.make_user()
+    keys = os.path.join(ctx.dir, "keys")
+    os.mkdir(keys, 0o755)
+    key = ctx.new_key("root")
+    with open(key + ".pub") as f, \
+            open(os.path.join(keys, "root"), "w") as out:
+        out.write(f.read())
+    with open(u.key + ".pub") as f, \
+            open(os.path.join(keys, u.name), "w") as out:
+        out.write(f.read())
+    _start_replacing(ctx, [
+        "AuthorizedKeysFile %s/%%u" % keys, "StrictModes no",
+        "Include %s/20-force_publickey_auth.conf" % os.path.abspath(SNIPPETS),
+        "Include %s/20-deny_root.conf" % os.path.abspath(SNIPPETS)])
+    _ok(ctx, u, "publickey login under 20-force_publickey_auth.conf")
+    r = ctx.ssh("root", "echo ok", key=key)
+    check(r.rc == 255 and r.stdout == b"",
+          "20-deny_root.conf: root got in (rc %s)" % r.rc)
+    _log(ctx, r"^ROOT LOGIN REFUSED FROM 127\.0\.0\.1", "deny_root")

@@ -1,0 +1,722 @@
+/*
+ * test_config_keywords.c: every keyword of the table: its status and Match
+ * flag (as sshd 9.2 has it), a typical line accepted silently, with the
+ * warning, or as deprecated; the value checks that refuse what could not
+ * be ignored safely; every message; docs/sshd_config.md in step.
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* also set by GNUmakefile */
+#endif
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <syslog.h>
+
+#include "err.h"
+#include "log.h"
+#include "policy/config.h"
+#include "policy/config_int.h"
+#include "tests/unit/t.h"
+
+#define IMPL CONFIG_KW_IMPLEMENTED
+#define IGN CONFIG_KW_IGNORED
+#define VALUE CONFIG_KW_VALUE
+#define REF CONFIG_KW_REFUSED
+#define DEP CONFIG_KW_DEPRECATED
+
+static char logbuf[16384];
+
+static void
+capture(enum log_level level, const char *msg, void *ctx)
+{
+	size_t used = strlen(logbuf);
+
+	snprintf(logbuf + used, sizeof(logbuf) - used, "%s\n", msg);
+}
+
+/* What sshd 9.2 allows inside Match (probed with sshd -t), and a value. */
+static const struct {
+	const char *name;
+	const char *sample; /* NULL: no value is accepted */
+	int in_match;
+	int status;
+} want[] = {
+    {"Port", "2222", 0, IMPL},
+    {"AddressFamily", "inet", 0, IMPL},
+    {"ListenAddress", "127.0.0.1", 0, IMPL},
+    {"UsePAM", "no", 0, IMPL},
+    {"LoginGraceTime", "30", 0, IMPL},
+    {"MaxAuthTries", "3", 1, IMPL},
+    {"MaxSessions", "2", 1, IMPL},
+    {"PermitRootLogin", "no", 1, IMPL},
+    {"PubkeyAuthentication", "yes", 1, IMPL},
+    {"PasswordAuthentication", "no", 1, IMPL},
+    {"KbdInteractiveAuthentication", "no", 1, IMPL},
+    {"PermitTTY", "no", 1, IMPL},
+    {"StrictModes", "yes", 0, IMPL},
+    {"PermitEmptyPasswords", "no", 1, IMPL},
+    {"PidFile", "/run/x.pid", 0, IMPL},
+    {"Banner", "/etc/issue.net", 1, IMPL},
+    {"ForceCommand", "/bin/true", 1, IMPL},
+    {"LogLevel", "VERBOSE", 1, IMPL},
+    {"SyslogFacility", "AUTHPRIV", 0, IMPL},
+    {"AuthorizedKeysFile", ".ssh/authorized_keys", 1, IMPL},
+    {"HostKey", "/etc/ssh/k", 0, IMPL},
+    {"AllowUsers", "alice", 1, IMPL},
+    {"DenyUsers", "bob", 1, IMPL},
+    {"AllowGroups", "staff", 1, IMPL},
+    {"DenyGroups", "guests", 1, IMPL},
+    {"AuthenticationMethods", "publickey", 1, IMPL},
+    {"MaxStartups", "10:30:60", 0, IMPL},
+    {"Include", "/etc/ssh/none.d/*.conf", 1, IMPL},
+    {"Match", "all", 1, IMPL},
+    {"ChallengeResponseAuthentication", "no", 1, IMPL},
+    {"SKeyAuthentication", "no", 1, IMPL},
+    {"DSAAuthentication", "yes", 0, IMPL},
+    {"HostDSAKey", "/etc/ssh/k2", 0, IMPL},
+    {"AcceptEnv", "LANG LC_*", 1, IGN},
+    {"AFSTokenPassing", "no", 0, IGN},
+    {"AllowAgentForwarding", "no", 1, IGN},
+    {"AllowStreamLocalForwarding", "local", 1, IGN},
+    {"AllowTcpForwarding", "remote", 1, IGN},
+    {"AuthorizedKeysCommand", "none", 1, REF},
+    {"AuthorizedKeysCommandUser", "nobody", 1, IGN},
+    {"AuthorizedPrincipalsCommand", "none", 1, REF},
+    {"AuthorizedPrincipalsCommandUser", "nobody", 1, IGN},
+    {"AuthorizedPrincipalsFile", "none", 1, REF},
+    {"CASignatureAlgorithms", "ssh-ed25519", 1, IGN},
+    {"ChannelTimeout", "session=5m", 1, IGN},
+    {"ChrootDirectory", "none", 1, REF},
+    {"Ciphers", "+aes256-ctr", 0, VALUE},
+    {"ClientAliveCountMax", "3", 1, IGN},
+    {"ClientAliveInterval", "1m", 1, IGN},
+    {"Compression", "delayed", 0, IGN},
+    {"DebianBanner", "no", 0, IGN},
+    {"DisableForwarding", "yes", 1, IGN},
+    {"ExposeAuthInfo", "no", 1, IGN},
+    {"FingerprintHash", "md5", 0, IGN},
+    {"GatewayPorts", "clientspecified", 1, IGN},
+    {"GSSAPIAuthentication", "no", 1, IGN},
+    {"GSSAPICleanupCredentials", "yes", 0, IGN},
+    {"GSSAPIKexAlgorithms", "gss-curve25519-sha256-", 0, IGN},
+    {"GSSAPIKeyExchange", "no", 0, IGN},
+    {"GSSAPIStoreCredentialsOnRekey", "no", 0, IGN},
+    {"GSSAPIStrictAcceptorCheck", "yes", 0, IGN},
+    {"HostbasedAcceptedAlgorithms", "ssh-ed25519", 1, IGN},
+    {"HostbasedAcceptedKeyTypes", "ssh-ed25519", 1, IGN},
+    {"HostbasedAuthentication", "no", 1, IGN},
+    {"HostbasedUsesNameFromPacketOnly", "no", 1, IGN},
+    {"HostCertificate", "none", 0, REF},
+    {"HostKeyAgent", "none", 0, REF},
+    {"HostKeyAlgorithms", "ssh-ed25519,rsa-sha2-512", 0, VALUE},
+    {"IgnoreRhosts", "shosts-only", 1, IGN},
+    {"IgnoreUserKnownHosts", "yes", 0, IGN},
+    {"IPQoS", "af21 cs1", 1, IGN},
+    {"KeepAlive", "yes", 0, IGN},
+    {"KerberosAuthentication", "no", 1, IGN},
+    {"KerberosGetAFSToken", "no", 0, IGN},
+    {"KerberosOrLocalPasswd", "yes", 0, IGN},
+    {"KerberosTgtPassing", "no", 0, IGN},
+    {"KerberosTicketCleanup", "yes", 0, IGN},
+    {"KexAlgorithms", "-diffie-hellman-group14-sha256", 0, VALUE},
+    {"LogVerbose", "kex.c:*:1000", 1, IGN},
+    {"MACs", "^hmac-sha2-512", 0, VALUE},
+    {"ModuliFile", "/etc/ssh/moduli", 0, IGN},
+    {"PermitListen", "any", 1, IGN},
+    {"PermitOpen", "none", 1, IGN},
+    {"PermitTunnel", "point-to-point", 1, IGN},
+    {"PermitUserEnvironment", "no", 0, IGN},
+    {"PermitUserRC", "no", 1, IGN},
+    {"PerSourceMaxStartups", "none", 0, VALUE},
+    {"PerSourceNetBlockSize", "24:56", 0, IGN},
+    {"PerSourcePenalties", "no", 0, VALUE},
+    {"PerSourcePenaltyExemptList", "10.0.0.0/8", 0, IGN},
+    {"PrintLastLog", "no", 0, IGN},
+    {"PrintMotd", "no", 0, IGN},
+    {"PubkeyAcceptedAlgorithms", "+ssh-rsa", 1, VALUE},
+    {"PubkeyAcceptedKeyTypes", "*", 1, VALUE},
+    {"PubkeyAuthOptions", "none", 1, IGN},
+    {"RDomain", NULL, 1, VALUE},
+    {"RekeyLimit", "default none", 1, VALUE},
+    {"RequiredRSASize", "1024", 1, VALUE},
+    {"RevokedKeys", "none", 1, REF},
+    {"SecurityKeyProvider", "internal", 0, IGN},
+    {"SetEnv", "FOO=bar", 1, IGN},
+    {"SshdSessionPath", "/usr/lib/openssh/sshd-session", 0, IGN},
+    {"StreamLocalBindMask", "0177", 1, IGN},
+    {"StreamLocalBindUnlink", "no", 1, IGN},
+    {"Subsystem", "sftp /usr/lib/openssh/sftp-server -l INFO", 0, IGN},
+    {"TCPKeepAlive", "no", 0, IGN},
+    {"TrustedUserCAKeys", "none", 1, REF},
+    {"UnusedConnectionTimeout", "none", 1, IGN},
+    {"UseDNS", "no", 0, VALUE},
+    {"VersionAddendum", "hello world", 0, IGN},
+    {"X11DisplayOffset", "10", 1, IGN},
+    {"X11Forwarding", "yes", 1, IGN},
+    {"X11UseLocalhost", "yes", 1, IGN},
+    {"XAuthLocation", "/usr/bin/xauth", 0, IGN},
+    {"AuthorizedKeysFile2", "x", 1, DEP},
+    {"CheckMail", "no", 0, DEP},
+    {"KeyRegenerationInterval", "1h", 0, DEP},
+    {"PAMAuthenticationViaKbdInt", "no", 0, DEP},
+    {"Protocol", "2", 0, DEP},
+    {"ReverseMappingCheck", "no", 0, DEP},
+    {"RhostsAuthentication", "no", 0, DEP},
+    {"RhostsRSAAuthentication", "no", 1, DEP},
+    {"RSAAuthentication", "yes", 1, DEP},
+    {"ServerKeyBits", "1024", 0, DEP},
+    {"UseLogin", "no", 0, DEP},
+    {"UsePrivilegeSeparation", "sandbox", 0, DEP},
+    {"VerifyReverseMapping", "no", 0, DEP},
+};
+
+#define NWANT (sizeof(want) / sizeof(want[0]))
+
+/* load: text as the file t.conf; 0 or the error, messages in logbuf. */
+static int
+load(struct server_config *c, const char *text)
+{
+	struct cfg_memfile f = {"t.conf", text, strlen(text)};
+	struct config_source *src = NULL;
+	int r;
+
+	logbuf[0] = '\0';
+	config_init(c);
+	if ((r = cfg_source_from_memory(&f, 1, &src)) != 0)
+		return r;
+	r = config_load_source(c, src);
+	config_source_free(src);
+	return r;
+}
+
+static void
+test_table(void)
+{
+	const char *name;
+	int status, in_match, found, ok = 1;
+	size_t i, j;
+
+	for (i = 0; config_keyword_info(i, &name, &status, &in_match) == 0;
+	     i++) {
+		for (found = 0, j = 0; j < NWANT; j++) {
+			if (strcmp(want[j].name, name) != 0)
+				continue;
+			found = 1;
+			if (want[j].status != status ||
+			    want[j].in_match != in_match) {
+				printf("# %s: status %d match %d\n", name,
+				    status, in_match);
+				ok = 0;
+			}
+		}
+		if (!found) {
+			printf("# %s not in the test table\n", name);
+			ok = 0;
+		}
+	}
+	T_CHECK("table: every keyword as expected", ok);
+	T_CHECK("table: no keyword missing", i == NWANT);
+}
+
+/* expect_line: the log a sample line of want[i] gives. */
+static void
+expect_line(size_t i, const char *prefix, int lineno, char *out, size_t len)
+{
+	switch (want[i].status) {
+	case IMPL:
+		out[0] = '\0';
+		break;
+	case DEP:
+		/* Protocol is logged at DEBUG2 only, as by sshd. */
+		if (strcmp(want[i].name, "Protocol") == 0)
+			out[0] = '\0';
+		else
+			snprintf(out, len,
+			    "t.conf line %d: Deprecated option %s\n", lineno,
+			    want[i].name);
+		break;
+	default:
+		snprintf(out, len,
+		    "t.conf line %d: Unsupported option %s (not implemented by "
+		    "postern; ignored)\n",
+		    lineno, want[i].name);
+		break;
+	}
+	(void)prefix;
+}
+
+static void
+test_samples(void)
+{
+	struct server_config c;
+	char text[512], exp[512], name[256];
+	size_t i;
+	int r;
+
+	for (i = 0; i < NWANT; i++) {
+		if (want[i].sample == NULL)
+			continue;
+		/* Globally. */
+		snprintf(text, sizeof(text), "%s %s\n", want[i].name,
+		    want[i].sample);
+		r = load(&c, text);
+		expect_line(i, "", 1, exp, sizeof(exp));
+		snprintf(name, sizeof(name), "sample: %s %s", want[i].name,
+		    want[i].sample);
+		T_CHECK(name, r == 0 && strcmp(logbuf, exp) == 0);
+		if (r != 0 || strcmp(logbuf, exp) != 0)
+			printf("# got: %s", logbuf);
+		config_free(&c);
+		/* Inside a Match block. */
+		snprintf(text, sizeof(text), "Match User x\n%s %s\n",
+		    want[i].name, want[i].sample);
+		r = load(&c, text);
+		if (want[i].in_match)
+			expect_line(i, "", 2, exp, sizeof(exp));
+		else
+			snprintf(exp, sizeof(exp),
+			    "t.conf line 2: Directive '%s' is not allowed "
+			    "within "
+			    "a Match block\nt.conf: terminating, 1 bad "
+			    "configuration options\n",
+			    want[i].name);
+		snprintf(
+		    name, sizeof(name), "sample in Match: %s", want[i].name);
+		T_CHECK(name,
+		    (r == 0) == (want[i].in_match != 0) &&
+		        strcmp(logbuf, exp) == 0);
+		if (strcmp(logbuf, exp) != 0)
+			printf("# got: %s", logbuf);
+		config_free(&c);
+	}
+}
+
+/* refused: a line that must be refused with exactly this reason. */
+static void
+refused(const char *line, const char *value_why)
+{
+	struct server_config c;
+	char kw[64], exp[1024], name[256];
+	int r;
+
+	sscanf(line, "%63s", kw);
+	snprintf(exp, sizeof(exp),
+	    "t.conf line 1: %s %s\nt.conf: terminating, 1 bad configuration "
+	    "options\n",
+	    kw, value_why);
+	r = load(&c, line);
+	snprintf(name, sizeof(name), "refused: %s", line);
+	T_CHECK(name, r == ERR_CONFIG && strcmp(logbuf, exp) == 0);
+	if (strcmp(logbuf, exp) != 0)
+		printf("# got: %s", logbuf);
+	config_free(&c);
+}
+
+/* warned: a line accepted with the warning only. */
+static void
+warned(const char *line)
+{
+	struct server_config c;
+	char kw[64], exp[512], name[256];
+	int r;
+
+	sscanf(line, "%63s", kw);
+	snprintf(exp, sizeof(exp),
+	    "t.conf line 1: Unsupported option %s (not implemented by "
+	    "postern; ignored)\n",
+	    kw);
+	r = load(&c, line);
+	snprintf(name, sizeof(name), "warned: %s", line);
+	T_CHECK(name, r == 0 && strcmp(logbuf, exp) == 0);
+	if (strcmp(logbuf, exp) != 0)
+		printf("# got: %s", logbuf);
+	config_free(&c);
+}
+
+#define ALGO_WHY(v, alg)                                                       \
+	v " is not supported by postern (it leaves out " alg                   \
+	  ", which postern offers and cannot withhold yet)"
+
+static void
+test_values(void)
+{
+	refused("RevokedKeys /etc/ssh/revoked",
+	    "/etc/ssh/revoked is not supported by postern (revoked keys would "
+	    "be accepted)");
+	refused("TrustedUserCAKeys /etc/ssh/ca.pub",
+	    "/etc/ssh/ca.pub is not supported by postern (postern does not "
+	    "accept certificates yet, and users who log in with them would be "
+	    "locked out silently)");
+	refused("ChrootDirectory /srv/%u",
+	    "/srv/%u is not supported by postern (sessions would not be "
+	    "confined to the directory)");
+	refused("AuthorizedKeysCommand /usr/bin/sss_ssh_authorizedkeys %u",
+	    "/usr/bin/sss_ssh_authorizedkeys is not supported by postern "
+	    "(postern cannot run it yet, so the keys it would return, and the "
+	    "options it would put on them, would not apply)");
+	refused("AuthorizedPrincipalsFile /etc/ssh/principals/%u",
+	    "/etc/ssh/principals/%u is not supported by postern (certificate "
+	    "principals would not be checked)");
+	refused("AuthorizedPrincipalsCommand /bin/p",
+	    "/bin/p is not supported by postern (certificate principals would "
+	    "not be checked)");
+	refused("HostCertificate /etc/ssh/host-cert.pub",
+	    "/etc/ssh/host-cert.pub is not supported by postern (clients that "
+	    "check the host by its certificate would be shown only the plain "
+	    "key)");
+	refused("HostKeyAgent /run/agent.sock",
+	    "/run/agent.sock is not supported by postern (postern reads host "
+	    "keys from their files only)");
+	refused("RDomain vrf0",
+	    "vrf0 is not supported by postern (routing "
+	    "domains are not supported on this platform)");
+	refused("Ciphers aes256-gcm@openssh.com,aes128-gcm@openssh.com",
+	    ALGO_WHY("aes256-gcm@openssh.com,aes128-gcm@openssh.com",
+	        "chacha20-poly1305@openssh.com"));
+	refused("Ciphers -chacha20*",
+	    ALGO_WHY("-chacha20*", "chacha20-poly1305@openssh.com"));
+	refused("KexAlgorithms sntrup761x25519-sha512@openssh.com",
+	    ALGO_WHY(
+	        "sntrup761x25519-sha512@openssh.com", "curve25519-sha256"));
+	refused("MACs hmac-sha2-512-etm@openssh.com",
+	    ALGO_WHY("hmac-sha2-512-etm@openssh.com",
+	        "hmac-sha2-256-etm@openssh.com"));
+	refused("HostKeyAlgorithms rsa-sha2-512",
+	    ALGO_WHY("rsa-sha2-512", "ssh-ed25519"));
+	refused("PubkeyAcceptedAlgorithms ssh-ed25519",
+	    ALGO_WHY("ssh-ed25519", "ecdsa-sha2-nistp256"));
+	refused("PubkeyAcceptedAlgorithms -rsa-sha2-*",
+	    ALGO_WHY("-rsa-sha2-*", "rsa-sha2-512"));
+	refused("RequiredRSASize 3072",
+	    "3072 is not supported by postern (postern accepts RSA keys of "
+	    "1024 "
+	    "bits and more; ignoring a higher minimum would accept smaller "
+	    "keys)");
+	refused("RekeyLimit 1G 1h",
+	    "1G is not supported by postern (postern rekeys only at its own "
+	    "limits; ignoring a lower limit would keep each key in use "
+	    "longer)");
+	refused("RekeyLimit default 30m",
+	    "default is not supported by postern (postern rekeys only at its "
+	    "own limits; ignoring a lower limit would keep each key in use "
+	    "longer)");
+	refused("UseDNS yes",
+	    "yes is not supported by postern (postern matches Host patterns "
+	    "against the client address only; a DenyUsers user@host or Match "
+	    "Host rule naming a host name would never apply)");
+	refused("PerSourceMaxStartups 10",
+	    "10 is not supported by postern (postern has no per-source "
+	    "connection limit; ignoring it would allow more unauthenticated "
+	    "connections than configured)");
+	refused("PerSourcePenalties authfail:10s",
+	    "authfail:10s is not supported by postern (postern does not "
+	    "penalise sources yet; ignoring it would drop the configured "
+	    "protection)");
+
+	warned("Ciphers +aes128-cbc");
+	warned("Ciphers ^aes256-ctr");
+	warned("Ciphers -aes*-ctr,3des-cbc");
+	warned("Ciphers chacha20-poly1305@openssh.com,aes*-gcm@openssh.com");
+	warned("KexAlgorithms curve25519-*,sntrup761x25519-sha512@openssh.com");
+	warned("MACs hmac-sha2-*");
+	warned("HostKeyAlgorithms *");
+	warned("PubkeyAcceptedKeyTypes *,!ssh-dss");
+	warned("RequiredRSASize 512");
+	warned("RekeyLimit 0 0");
+	warned("RekeyLimit default");
+	warned("UseDNS no");
+	warned("PerSourcePenalties no");
+	warned("ChrootDirectory none");
+	warned("AuthorizedKeysCommand none");
+	warned("RevokedKeys NONE");
+}
+
+static void
+bad(const char *line, const char *msg)
+{
+	struct server_config c;
+	char exp[1024], name[256];
+	int r;
+
+	snprintf(exp, sizeof(exp),
+	    "%s\nt.conf: terminating, 1 bad configuration options\n", msg);
+	r = load(&c, line);
+	snprintf(name, sizeof(name), "error: %s", line);
+	T_CHECK(name, r == ERR_CONFIG && strcmp(logbuf, exp) == 0);
+	if (strcmp(logbuf, exp) != 0)
+		printf("# got: %s", logbuf);
+	config_free(&c);
+}
+
+static void
+test_errors(void)
+{
+	bad("UsePAM yes", "t.conf line 1: UsePAM yes is not supported yet");
+	bad("UsePAM maybe", "t.conf line 1: unsupported option \"maybe\".");
+	bad("PermitRootLogin maybe",
+	    "t.conf line 1: unsupported option \"maybe\".");
+	bad("AllowUsers \"\"",
+	    "t.conf line 1: invalid AllowUsers pattern: "
+	    "\"\"");
+	bad("DenyUsers bob@10.0.0.1/8",
+	    "t.conf line 1: invalid DenyUsers pattern: \"bob@10.0.0.1/8\"");
+	bad("AllowGroups a \"\"", "t.conf line 1: empty AllowGroups pattern");
+	bad("AuthenticationMethods any publickey",
+	    "t.conf line 1: \"any\" must appear alone in "
+	    "AuthenticationMethods");
+	bad("AuthenticationMethods publickey any",
+	    "t.conf line 1: \"any\" must appear alone in "
+	    "AuthenticationMethods");
+	bad("AuthenticationMethods publickey,,password",
+	    "Unknown authentication method \"\" in list\nt.conf line 1: "
+	    "invalid AuthenticationMethods method list.");
+	bad("AuthenticationMethods pubkey",
+	    "Unknown authentication method \"pubkey\" in list\nt.conf line "
+	    "1: invalid AuthenticationMethods method list.");
+	bad("AuthenticationMethods \"\"",
+	    "empty authentication method list\nt.conf line 1: invalid "
+	    "AuthenticationMethods method list.");
+	bad("AuthenticationMethods none",
+	    "t.conf line 1: AuthenticationMethods method \"none\" is not "
+	    "supported by postern");
+	bad("AuthenticationMethods publickey,hostbased",
+	    "t.conf line 1: AuthenticationMethods method \"hostbased\" is "
+	    "not supported by postern");
+	bad("AuthenticationMethods publickey:x",
+	    "t.conf line 1: AuthenticationMethods: method publickey has no "
+	    "submethods (\"publickey:x\")");
+	bad("AuthenticationMethods keyboard-interactive:",
+	    "t.conf line 1: AuthenticationMethods: bad submethod in "
+	    "\"keyboard-interactive:\"");
+	bad("Banner \"\"", "t.conf line 1: missing file name.");
+	bad("X11Forwarding maybe",
+	    "t.conf line 1: unsupported option \"maybe\".");
+	bad("AcceptEnv A=B", "t.conf line 1: Invalid environment name.");
+	bad("SetEnv A", "t.conf line 1: Invalid environment.");
+	bad("ClientAliveInterval 1x", "t.conf line 1: invalid time value.");
+	bad("ChannelTimeout none session=1m",
+	    "t.conf line 1: keyword ChannelTimeout \"none\" argument must "
+	    "appear alone.");
+	bad("ChannelTimeout session",
+	    "t.conf line 1: invalid channel timeout "
+	    "session");
+	bad("IPQoS fast", "t.conf line 1: Bad IPQoS value: fast");
+	bad("RekeyLimit 8", "t.conf line 1: RekeyLimit too small");
+	bad("RekeyLimit lots",
+	    "t.conf line 1: Bad RekeyLimit number 'lots': Invalid argument");
+	bad("StreamLocalBindMask x",
+	    "t.conf line 1: Invalid "
+	    "StreamLocalBindMask.");
+	bad("FingerprintHash crc32",
+	    "t.conf line 1: Invalid FingerprintHash algorithm \"crc32\".");
+	bad("PubkeyAuthOptions touch",
+	    "t.conf line 1: unsupported "
+	    "PubkeyAuthOptions option touch");
+	bad("PerSourceNetBlockSize 33",
+	    "t.conf line 1: Invalid "
+	    "PerSourceNetBlockSize spec.");
+	bad("Subsystem sftp", "t.conf line 1: Missing subsystem command.");
+	bad("PermitTunnel Yes", "t.conf line 1: bad PermitTunnel argument Yes");
+	bad("AuthorizedKeysCommand bin/x",
+	    "t.conf line 1: AuthorizedKeysCommand must be an absolute path");
+	bad("Ciphers aes,,x", "t.conf line 1: Bad Ciphers list 'aes,,x'.");
+	bad("UnusedConnectionTimeout soon",
+	    "t.conf line 1: invalid time "
+	    "value.");
+	bad("LogVerbose a none",
+	    "t.conf line 1: keyword LogVerbose \"none\" argument must appear "
+	    "alone.");
+	bad("X11DisplayOffset x",
+	    "t.conf line 1: X11DisplayOffset integer value invalid.");
+	bad("Include \"\"", "t.conf line 1: keyword Include empty argument");
+}
+
+static void
+test_implemented_values(void)
+{
+	struct server_config c;
+
+	T_CHECK("values: access lists accumulate",
+	    load(&c,
+	        "AllowUsers a b@10.0.0.0/8\nAllowUsers c@*.example\n"
+	        "DenyUsers d\nAllowGroups g1 g2\nDenyGroups \"g 3\"\n") == 0 &&
+	        c.nallow_users == 3 &&
+	        strcmp(c.allow_users[2], "c@*.example") == 0 &&
+	        c.ndeny_users == 1 && c.nallow_groups == 2 &&
+	        strcmp(c.deny_groups[0], "g 3") == 0);
+	config_free(&c);
+	T_CHECK("values: PermitRootLogin prohibit-password",
+	    load(&c, "PermitRootLogin prohibit-password") == 0 &&
+	        c.permit_root_login == PERMIT_NO_PASSWD);
+	config_free(&c);
+	T_CHECK("values: PermitRootLogin without-password",
+	    load(&c, "PermitRootLogin without-password") == 0 &&
+	        c.permit_root_login == PERMIT_NO_PASSWD);
+	config_free(&c);
+	T_CHECK("values: PermitRootLogin forced-commands-only",
+	    load(&c, "PermitRootLogin forced-commands-only") == 0 &&
+	        c.permit_root_login == PERMIT_FORCED_ONLY);
+	config_free(&c);
+	T_CHECK("values: PermitRootLogin yes / no",
+	    load(&c, "PermitRootLogin YES\nPermitRootLogin no") == 0 &&
+	        c.permit_root_login == PERMIT_YES);
+	config_free(&c);
+	T_CHECK("values: AuthenticationMethods lists",
+	    load(&c,
+	        "AuthenticationMethods publickey,keyboard-interactive:totp "
+	        "password publickey,publickey\n"
+	        "AuthenticationMethods password") == 0 &&
+	        c.nauth_methods == 3 &&
+	        strcmp(c.auth_methods[0],
+	            "publickey,keyboard-interactive:totp") == 0 &&
+	        strcmp(c.auth_methods[2], "publickey,publickey") == 0);
+	config_free(&c);
+	T_CHECK("values: AuthenticationMethods any is no list",
+	    load(&c, "AuthenticationMethods any") == 0 &&
+	        c.nauth_methods == 1 && (config_fill_defaults(&c), 1) &&
+	        c.nauth_methods == 0);
+	config_free(&c);
+	T_CHECK("values: ForceCommand keeps the line as written",
+	    load(&c,
+	        "ForceCommand   /bin/echo \"a  b\" %u # c\n"
+	        "ForceCommand /bin/second") == 0 &&
+	        strcmp(c.force_command, "/bin/echo \"a  b\" %u # c") == 0);
+	config_free(&c);
+	T_CHECK("values: ForceCommand \"\" is kept as written, as by sshd",
+	    load(&c, "ForceCommand \"\"") == 0 &&
+	        strcmp(c.force_command, "\"\"") == 0);
+	config_free(&c);
+	T_CHECK("values: KbdInteractive old names are aliases",
+	    load(&c,
+	        "ChallengeResponseAuthentication no\n"
+	        "KbdInteractiveAuthentication yes") == 0 &&
+	        c.kbd_interactive_authentication == 0);
+	config_free(&c);
+	T_CHECK("values: Banner none",
+	    load(&c, "Banner none") == 0 && (config_fill_defaults(&c), 1) &&
+	        c.banner == NULL);
+	config_free(&c);
+	T_CHECK("values: defaults of the access rules",
+	    load(&c, "") == 0 && (config_fill_defaults(&c), 1) &&
+	        c.permit_root_login == PERMIT_NO_PASSWD &&
+	        c.permit_empty_passwords == 0 &&
+	        c.password_authentication == 1 &&
+	        c.kbd_interactive_authentication == 1 && c.use_pam == 0 &&
+	        c.permit_tty == 1 && c.banner == NULL &&
+	        c.force_command == NULL && c.nauth_methods == 0 &&
+	        c.nallow_users == 0);
+	config_free(&c);
+
+	/* sshd's check that some list can be satisfied. */
+	T_CHECK("check: load",
+	    load(&c,
+	        "PubkeyAuthentication no\n"
+	        "AuthenticationMethods publickey\n") == 0);
+	config_fill_defaults(&c);
+	logbuf[0] = '\0';
+	T_CHECK("check: no list can be satisfied",
+	    config_check(&c) == ERR_CONFIG &&
+	        strcmp(logbuf,
+	            "Disabled method \"publickey\" in AuthenticationMethods "
+	            "list \"publickey\"\nAuthenticationMethods cannot be "
+	            "satisfied by enabled authentication methods\n") == 0);
+	config_free(&c);
+	T_CHECK("check: one list is enough",
+	    load(&c,
+	        "PasswordAuthentication no\nAuthenticationMethods "
+	        "password,publickey publickey\n") == 0 &&
+	        (config_fill_defaults(&c), 1) && config_check(&c) == 0);
+	config_free(&c);
+}
+
+/* The status a row of docs/sshd_config.md gives in words. */
+static int
+doc_status(const char *s)
+{
+	if (strncmp(s, "implemented", 11) == 0)
+		return IMPL;
+	if (strncmp(s, "ignored", 7) == 0)
+		return IGN;
+	if (strncmp(s, "depends on the value", 20) == 0)
+		return VALUE;
+	if (strncmp(s, "refused", 7) == 0)
+		return REF;
+	if (strncmp(s, "deprecated", 10) == 0)
+		return DEP;
+	return -1;
+}
+
+/* docs/sshd_config.md: one row per keyword with the same status. */
+static void
+test_docs(void)
+{
+	FILE *f = fopen("docs/sshd_config.md", "r");
+	char line[2048], name[128], *p, *q;
+	int seen[NWANT], ok = 1, st, in_match, in_table = 0;
+	size_t i;
+
+	memset(seen, 0, sizeof(seen));
+	T_CHECK("docs: docs/sshd_config.md readable", f != NULL);
+	if (f == NULL)
+		return;
+	while (fgets(line, sizeof(line), f) != NULL) {
+		/* "## Keywords": | `Keyword` | status | Match | notes | */
+		if (strncmp(line, "## ", 3) == 0)
+			in_table = strcmp(line, "## Keywords\n") == 0;
+		if (!in_table || strncmp(line, "| `", 3) != 0)
+			continue;
+		p = line + 3;
+		if ((q = strchr(p, '`')) == NULL ||
+		    (size_t)(q - p) >= sizeof(name))
+			continue;
+		memcpy(name, p, (size_t)(q - p));
+		name[q - p] = '\0';
+		p = q + 1;
+		p += strspn(p, " |");
+		st = doc_status(p);
+		in_match = -1;
+		if ((q = strchr(p, '|')) != NULL) {
+			q += strspn(q, " |");
+			if (strncmp(q, "yes", 3) == 0)
+				in_match = 1;
+			else if (strncmp(q, "no", 2) == 0)
+				in_match = 0;
+		}
+		for (i = 0; i < NWANT; i++) {
+			if (strcmp(want[i].name, name) != 0)
+				continue;
+			seen[i]++;
+			if (st != want[i].status ||
+			    in_match != want[i].in_match) {
+				printf("# docs: %s: wrong status or Match "
+				       "column\n",
+				    name);
+				ok = 0;
+			}
+		}
+	}
+	fclose(f);
+	for (i = 0; i < NWANT; i++) {
+		if (seen[i] != 1) {
+			printf("# docs: %s listed %d times\n", want[i].name,
+			    seen[i]);
+			ok = 0;
+		}
+	}
+	T_CHECK("docs: every keyword once, with its status", ok);
+}
+
+int
+main(void)
+{
+	log_init("test_config_keywords", LL_INFO, LOG_AUTH, 1);
+	log_set_handler(capture, NULL);
+	test_table();
+	test_samples();
+	test_values();
+	test_errors();
+	test_implemented_values();
+	test_docs();
+	return T_DONE();
+}
