@@ -24,6 +24,7 @@
 #include "log.h"
 #include "monitor.h"
 #include "policy/access.h"
+#include "authopts.h"
 #include "sshkey.h"
 #include "transport.h"
 
@@ -59,6 +60,7 @@ auth_free(struct authctxt *a)
 	free(a->approved_blob);
 	pw_free(&a->pw);
 	authchain_free(&a->chain);
+	authopts_free(a->opts);
 	memset(a, 0, sizeof(*a));
 }
 
@@ -195,7 +197,8 @@ lookup_user(struct authctxt *a)
 
 /* OpenSSH's auth_root_allowed(): PermitRootLogin for this method. */
 static int
-root_allowed(struct authctxt *a, const char *method)
+root_allowed(
+    struct authctxt *a, const char *method, const struct authopts *opts)
 {
 	switch (a->c->permit_root_login) {
 	case PERMIT_YES:
@@ -205,7 +208,10 @@ root_allowed(struct authctxt *a, const char *method)
 			return 1;
 		break;
 	case PERMIT_FORCED_ONLY:
-		/* Needs a key's command= option: none exist yet (issue 4). */
+		if (opts != NULL && opts->force_command != NULL) {
+			logit("Root login accepted for forced command.");
+			return 1;
+		}
 		break;
 	}
 	logit("ROOT LOGIN REFUSED FROM %.200s port %d", a->ci->client_addr,
@@ -274,28 +280,40 @@ auth_log(struct authctxt *a, const char *verdict, const char *method,
 	    ci->client_port, a->detail[0] ? ": " : "", a->detail);
 }
 
-/* 1 if key is listed in one of the user's authorized_keys files. */
+/*
+ * 1 if key is listed in one of the user's authorized_keys files; *optsp
+ * gets the matching line's options (from= and expiry-time already met).
+ */
 static int
-key_authorized(struct authctxt *a, const struct sshkey *key)
+key_authorized(
+    struct authctxt *a, const struct sshkey *key, struct authopts **optsp)
 {
 	const struct server_config *c = a->c;
+	struct authkeys_query q;
 	unsigned long line;
 	size_t i;
 	char *path;
 	int r;
 
+	*optsp = NULL;
 	for (i = 0; i < c->nauthorized_keys_files; i++) {
 		if (strcmp(c->authorized_keys_files[i], "none") == 0)
 			continue;
 		if ((path = authkeys_expand_path(
 		         c->authorized_keys_files[i], &a->pw)) == NULL)
 			continue;
-		r = authkeys_find(&a->pw, path, key, c->strict_modes, &line);
-		if (r == 0 && a->valid) {
-			free(path);
-			return 1;
-		}
+		memset(&q, 0, sizeof(q));
+		q.pw = &a->pw;
+		q.path = path;
+		q.key = key;
+		q.strict_modes = c->strict_modes;
+		q.remote_addr = a->ci->client_addr;
+		r = authkeys_find_opts(&q, &line, optsp);
 		free(path);
+		if (r == 0 && a->valid)
+			return 1;
+		authopts_free(*optsp);
+		*optsp = NULL;
 	}
 	return 0;
 }
@@ -369,8 +387,9 @@ key_used(const struct authctxt *a, const char *fp)
 static int
 auth_pubkey(struct authctxt *a, const uint8_t *sid, size_t sidlen,
     struct buf *m, struct buf *extra, int *verdict, int *postponed, char *fp,
-    size_t fplen)
+    size_t fplen, struct authopts **optsp)
 {
+	struct authopts *opts = NULL;
 	const uint8_t *blob, *sig = NULL;
 	size_t bloblen, siglen = 0;
 	struct sshkey *key = NULL;
@@ -416,7 +435,7 @@ auth_pubkey(struct authctxt *a, const uint8_t *sid, size_t sidlen,
 		r = 0;
 		goto out;
 	}
-	ok = key_authorized(a, key);
+	ok = key_authorized(a, key, &opts);
 	if (!has_sig) {
 		if (ok) {
 			free(a->approved_blob);
@@ -442,11 +461,15 @@ auth_pubkey(struct authctxt *a, const uint8_t *sid, size_t sidlen,
 	if ((r = signed_data(data, sid, sidlen, a, alg, blob, bloblen)) != 0)
 		goto out;
 	if (ok &&
-	    sshkey_verify(
-	        key, sig, siglen, buf_ptr(data), buf_len(data), alg, 1024) == 0)
+	    sshkey_verify(key, sig, siglen, buf_ptr(data), buf_len(data), alg,
+	        1024) == 0) {
 		*verdict = AUTH_SUCCESS;
+		*optsp = opts;
+		opts = NULL;
+	}
 	r = 0;
 out:
+	authopts_free(opts);
 	buf_free(data);
 	sshkey_free(key);
 	free(alg);
@@ -458,10 +481,28 @@ out:
  * Returns AUTH_SUCCESS, AUTH_PARTIAL or AUTH_FAILURE.
  */
 static int
-step_succeeded(struct authctxt *a, const char *method, const char *fp)
+step_succeeded(struct authctxt *a, const char *method, const char *fp,
+    struct authopts *opts)
 {
-	if (a->pw.pw_uid == 0 && !root_allowed(a, method))
+	struct authopts *merged;
+
+	/* A later step never lifts a restriction from an earlier one. */
+	if (opts == NULL && (opts = authopts_new(1)) == NULL)
 		return AUTH_FAILURE;
+	merged = a->opts == NULL ? authopts_copy(opts)
+	                         : authopts_merge(a->opts, opts);
+	authopts_free(opts);
+	if (merged == NULL) {
+		logit("%s: options of this step conflict with earlier ones",
+		    method);
+		return AUTH_FAILURE;
+	}
+	if (a->pw.pw_uid == 0 && !root_allowed(a, method, merged)) {
+		authopts_free(merged);
+		return AUTH_FAILURE;
+	}
+	authopts_free(a->opts);
+	a->opts = merged;
 	if (fp != NULL && a->nused_keys < AUTH_MAX_USED_KEYS)
 		snprintf(a->used_keys[a->nused_keys++], sizeof(a->used_keys[0]),
 		    "%s", fp);
@@ -476,6 +517,7 @@ auth_request(struct authctxt *a, const uint8_t *sid, size_t sidlen,
 	const struct conn_info *ci = a->ci;
 	char *user = NULL, *service = NULL, *method = NULL, *banner = NULL;
 	char su[128], ss[64], sm[64], fp[SSHKEY_FP_LEN], left[256];
+	struct authopts *opts = NULL;
 	struct buf *m = NULL, *extra = NULL;
 	int verdict = AUTH_FAILURE, postponed = 0, r;
 	size_t bannerlen = 0;
@@ -528,14 +570,16 @@ auth_request(struct authctxt *a, const uint8_t *sid, size_t sidlen,
 	a->detail[0] = '\0';
 	if (strcmp(method, "publickey") == 0) {
 		if ((r = auth_pubkey(a, sid, sidlen, m, extra, &verdict,
-		         &postponed, fp, sizeof(fp))) != 0)
+		         &postponed, fp, sizeof(fp), &opts)) != 0)
 			goto out;
 	} else if (strcmp(method, "none") != 0) {
 		sanitise(sm, sizeof(sm), method);
 		debug("userauth: unsupported method %s", sm);
 	}
-	if (verdict == AUTH_SUCCESS)
-		verdict = step_succeeded(a, method, fp[0] ? fp : NULL);
+	if (verdict == AUTH_SUCCESS) {
+		verdict = step_succeeded(a, method, fp[0] ? fp : NULL, opts);
+		opts = NULL;
+	}
 	if (verdict == AUTH_SUCCESS) {
 		a->authenticated = 1;
 		snprintf(a->method, sizeof(a->method), "%s", method);
@@ -571,6 +615,7 @@ auth_request(struct authctxt *a, const uint8_t *sid, size_t sidlen,
 	}
 	r = reply_put(reply, AUTH_FAILURE, left, NULL, banner, bannerlen);
 out:
+	authopts_free(opts);
 	free(banner);
 	free(user);
 	free(service);

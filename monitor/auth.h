@@ -13,6 +13,7 @@
 
 struct buf;
 struct config_source;
+struct authopts;
 
 struct conn_info {
 	char client_addr[64];
@@ -34,6 +35,9 @@ struct authctxt {
 	/* Keys that completed a step: "publickey,publickey" needs two. */
 	char used_keys[AUTH_MAX_USED_KEYS][64];
 	size_t nused_keys;
+	/* Options earned so far, merged most-restrictively along the chain;
+	 * the session gets them at the end. */
+	struct authopts *opts;
 	char *user; /* as sent by the client (fixed after first request) */
 	char *service;
 	int valid;        /* user exists and may log in */

@@ -18,7 +18,7 @@
 #include "err.h"
 #include "log.h"
 #include "sshkey.h"
-#include "policy/authopts.h"
+#include "authopts.h"
 #include "authkeys.h"
 
 #define GROUPS_MAX 65536 /* sanity bound on a user's group list */

@@ -30,6 +30,7 @@
 #include "ipc.h"
 #include "log.h"
 #include "monitor.h"
+#include "authopts.h"
 #include "sandbox/sandbox.h"
 #include "sshkey.h"
 
@@ -121,10 +122,11 @@ conn_info_fill(struct conn_info *ci, int fd)
 
 /* fork + exec a helper with the client socket on 3 and IPC on 4. */
 static pid_t
-spawn_helper(const char *name, int sock, int ipc, const struct passwd *pw)
+spawn_helper(const char *name, int sock, int ipc, const struct passwd *pw,
+    int log_stderr)
 {
 	char path[4096];
-	char *argv[2], *envp[1] = {NULL};
+	char *argv[3] = {NULL, NULL, NULL}, *envp[1] = {NULL};
 	pid_t pid;
 	int devnull;
 
@@ -158,6 +160,9 @@ spawn_helper(const char *name, int sock, int ipc, const struct passwd *pw)
 	closefrom(CHILD_IPC_FD + 1);
 	argv[0] = (char *)name;
 	argv[1] = NULL;
+	/* So that the session's earliest errors reach the same log. */
+	if (pw != NULL && log_stderr)
+		argv[1] = "-e";
 	execve(path, argv, envp);
 	_exit(1);
 }
@@ -470,7 +475,7 @@ reap_preauth(pid_t pid, int wait_ms)
 static int
 send_session_init(struct monitor *m, int fd)
 {
-	struct buf *b;
+	struct buf *b, *ob = NULL;
 	size_t i;
 	int r;
 
@@ -500,8 +505,17 @@ send_session_init(struct monitor *m, int fd)
 		    (r = buf_put_string(
 		         b, m->hk.keys[i].blob, m->hk.keys[i].bloblen)) != 0)
 			goto out;
+	/* The options the login earned (authorized_keys, certificate). */
+	if ((ob = buf_new(IPC_MAX_MESSAGE)) == NULL) {
+		r = ERR_ALLOC;
+		goto out;
+	}
+	if ((r = authopts_serialize(m->auth.opts, ob)) != 0 ||
+	    (r = buf_put_stringb(b, ob)) != 0)
+		goto out;
 	r = ipc_send(fd, IPC_SESSION_INIT, b, -1);
 out:
+	buf_free(ob);
 	buf_free(b);
 	return r;
 }
@@ -516,8 +530,8 @@ static void __attribute__((noreturn)) session_phase(struct monitor *m, int sock)
 
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) != 0)
 		fatal("socketpair: %s", strerror(errno));
-	if ((pid = spawn_helper("postern-session", sock, sp[1], &m->auth.pw)) <
-	    0)
+	if ((pid = spawn_helper("postern-session", sock, sp[1], &m->auth.pw,
+	         m->o->log_stderr)) < 0)
 		exit(1);
 	close(sp[1]);
 	close(sock);
@@ -586,7 +600,7 @@ monitor_run(const struct options *o, struct server_config *c,
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) != 0)
 		fatal("socketpair: %s", strerror(errno));
 	if ((m.preauth_pid =
-	            spawn_helper("postern-preauth", sock, sp[1], NULL)) < 0)
+	            spawn_helper("postern-preauth", sock, sp[1], NULL, 0)) < 0)
 		exit(1);
 	close(sp[1]);
 	m.pfd = sp[0];

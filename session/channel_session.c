@@ -172,7 +172,10 @@ session_start(
 		run = ctx->forced_command;
 		s->forced = 1;
 		sanitise(safe, sizeof(safe), run);
-		snprintf(what, sizeof(what), "forced-command '%.900s'", safe);
+		snprintf(what, sizeof(what), "forced-command %s '%.900s'",
+		    ctx->forced_command_source ? ctx->forced_command_source
+		                               : "(config)",
+		    safe);
 	} else
 		snprintf(what, sizeof(what), "%s",
 		    command == NULL ? "shell" : "command");

@@ -10,6 +10,7 @@
 #include <pwd.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <syslog.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -18,6 +19,7 @@
 #include "err.h"
 #include "ipc.h"
 #include "log.h"
+#include "authopts.h"
 #include "session.h"
 #include "transport.h"
 
@@ -45,6 +47,7 @@ main(int argc, char **argv)
 	char *user = NULL, *caddr = NULL, *saddr = NULL, *forced = NULL;
 	char *version = NULL, *kex = NULL, *hkalgs = NULL, *ciphers = NULL;
 	char *macs = NULL;
+	struct authopts *opts = NULL;
 	uint32_t cport, sport, maxsess, level, facility, to_stderr, nhk, i;
 	uint8_t type;
 	int r;
@@ -52,7 +55,9 @@ main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	/* Session keys live here: keep them out of core dumps. */
 	prctl(PR_SET_DUMPABLE, 0);
-	log_init("sshd", LL_INFO, 0, 0);
+	/* -e from the monitor: log to stderr from the first line on. */
+	log_init(
+	    "sshd", LL_INFO, LOG_AUTH, argc > 1 && strcmp(argv[1], "-e") == 0);
 	b = buf_new_secret(IPC_MAX_MESSAGE);
 	state = buf_new_secret(IPC_MAX_MESSAGE);
 	if (b == NULL || state == NULL)
@@ -94,6 +99,14 @@ main(int argc, char **argv)
 		hks[i].blob = blob;
 		hks[i].bloblen = len;
 	}
+	{
+		struct buf *ob = buf_new(IPC_MAX_MESSAGE);
+
+		if (ob == NULL || buf_get_stringb(b, ob) != 0 ||
+		    authopts_deserialize(ob, &opts) != 0)
+			fatal("session: bad init message: options");
+		buf_free(ob);
+	}
 	if (buf_end(b) != 0)
 		fatal("session: bad init message: trailing data");
 	log_init("sshd", (enum log_level)level, (int)facility, (int)to_stderr);
@@ -125,7 +138,15 @@ main(int argc, char **argv)
 	ctx.gid = pw->pw_gid;
 	ctx.home = pw->pw_dir;
 	ctx.shell = pw->pw_shell;
-	ctx.forced_command = forced[0] != '\0' ? forced : NULL;
+	/* As OpenSSH: ForceCommand wins over a key's command= option. */
+	if (forced[0] != '\0') {
+		ctx.forced_command = forced;
+		ctx.forced_command_source = "(config)";
+	} else if (opts->force_command != NULL) {
+		ctx.forced_command = opts->force_command;
+		ctx.forced_command_source = "(key-option)";
+	}
+	ctx.opts = opts;
 	ctx.client_addr = caddr;
 	ctx.client_port = (int)cport;
 	ctx.server_addr = saddr;
@@ -141,6 +162,7 @@ main(int argc, char **argv)
 	free(caddr);
 	free(saddr);
 	free(forced);
+	authopts_free(opts);
 	free(version);
 	free(kex);
 	free(hkalgs);

@@ -8,6 +8,7 @@
 #include <sys/types.h>
 
 struct transport;
+struct authopts;
 
 struct session_ctx {
 	struct transport *t;
@@ -18,6 +19,10 @@ struct session_ctx {
 	const char *home;           /* pw_dir */
 	const char *shell;          /* pw_shell ("" means /bin/sh) */
 	const char *forced_command; /* NULL unless forced by policy */
+	/* "(config)" for ForceCommand, "(key-option)" for command=. */
+	const char *forced_command_source;
+	/* Options from authorized_keys/certificates for this login. */
+	const struct authopts *opts;
 	const char *client_addr;
 	int client_port;
 	const char *server_addr;

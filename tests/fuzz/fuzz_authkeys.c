@@ -10,7 +10,7 @@
 #include "err.h"
 #include "log.h"
 #include "sshkey.h"
-#include "policy/authopts.h"
+#include "authopts.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -19,7 +19,7 @@
 #include "log.h"
 #include "sshkey.h"
 #include "monitor/authkeys.h"
-#include "policy/authopts.h"
+#include "authopts.h"
 #include "tests/unit/t.h"
 
 #define TEST_UID 4242

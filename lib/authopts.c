@@ -16,7 +16,7 @@
 #include "log.h"
 #include "match.h"
 #include "sshkey.h"
-#include "policy/authopts.h"
+#include "authopts.h"
 
 #define HOST_MAX 1025 /* NI_MAXHOST: longest permit host OpenSSH takes */
 

@@ -1,0 +1,111 @@
+"""
+test_keyopts.py: authorized_keys options as sshd(8) AUTHORIZED_KEYS FILE
+FORMAT documents them, through the real OpenSSH client, and
+PermitRootLogin forced-commands-only.
+"""
+
+import os
+import re
+
+from harness import check
+
+
+def _reset_keys(ctx, u, options):
+    ak = os.path.join(u.home, ".ssh", "authorized_keys")
+    os.unlink(ak)
+    ctx.authorize(u, u.key + ".pub", options=options)
+
+
+def test_command_option(ctx):
+    u = ctx.make_user()
+    _reset_keys(ctx, u, 'command="echo forced:$SSH_ORIGINAL_COMMAND"')
+    ctx.start_server()
+    r = ctx.ssh(u, "echo asked")
+    check(r.rc == 0 and r.stdout == b"forced:echo asked\n",
+          "command= did not replace the command: rc %s %r" % (r.rc, r.stdout))
+    check(ctx.wait_log(r"Starting session: forced-command \(key-option\) "
+                       r"'echo forced:\$SSH_ORIGINAL_COMMAND' for %s"
+                       % u.name, 5),
+          "no 'Starting session: forced-command (key-option)' line")
+    r = ctx.ssh(u, None)
+    check(r.rc == 0 and r.stdout == b"forced:\n",
+          "a shell request must run the forced command too: %r" % r.stdout)
+
+
+def test_config_forcecommand_beats_key_command(ctx):
+    u = ctx.make_user()
+    _reset_keys(ctx, u, 'command="echo from-key"')
+    ctx.start_server(extra_config=["ForceCommand echo from-config"])
+    r = ctx.ssh(u, "true")
+    check(r.rc == 0 and r.stdout == b"from-config\n",
+          "ForceCommand must take precedence over command=: %r" % r.stdout)
+
+
+def test_from_option(ctx):
+    u = ctx.make_user()
+    _reset_keys(ctx, u, 'from="10.9.8.0/24,!127.0.0.1"')
+    ctx.start_server()
+    r = ctx.ssh(u, "echo ok")
+    check(r.rc == 255 and r.stdout == b"",
+          "from= mismatch must refuse: rc %s" % r.rc)
+    check(ctx.wait_log(r"Authentication tried for %s with correct key but "
+                       r"not from a permitted host \(host=.*ip=127\.0\.0\.1"
+                       % u.name, 5),
+          "no 'not from a permitted host' log line")
+    _reset_keys(ctx, u, 'from="127.0.0.0/8"')
+    r = ctx.ssh(u, "echo ok")
+    check(r.rc == 0 and r.stdout == b"ok\n", "from= match must admit")
+
+
+def test_expiry_option(ctx):
+    u = ctx.make_user()
+    _reset_keys(ctx, u, 'expiry-time="20200101"')
+    ctx.start_server()
+    r = ctx.ssh(u, "echo ok")
+    check(r.rc == 255 and r.stdout == b"", "expired key must be refused")
+    check(ctx.wait_log(r"entry expired at", 5),
+          "no 'entry expired' log line")
+    _reset_keys(ctx, u, 'expiry-time="29991231"')
+    r = ctx.ssh(u, "echo ok")
+    check(r.rc == 0 and r.stdout == b"ok\n", "future expiry must admit")
+
+
+def test_malformed_option_line_skipped(ctx):
+    u = ctx.make_user()
+    _reset_keys(ctx, u, 'command="unterminated')
+    ctx.start_server()
+    r = ctx.ssh(u, "echo ok")
+    check(r.rc == 255 and r.stdout == b"",
+          "a malformed line must not be half-applied or used")
+    check(re.search(r"authorized_keys:1", ctx.server_log()),
+          "the log must name the file and line of the malformed entry")
+
+
+def test_root_forced_commands_only(ctx):
+    keys = os.path.join(ctx.dir, "keys")
+    os.mkdir(keys, 0o755)
+    plain = ctx.new_key("rootplain")
+    forced = ctx.new_key("rootforced")
+    with open(os.path.join(keys, "root"), "w") as out:
+        out.write(open(plain + ".pub").read())
+        out.write('command="echo root-forced" ' + open(forced + ".pub").read())
+    ctx.write_config(["PermitRootLogin forced-commands-only"])
+    with open(ctx.config_path) as f:
+        text = f.read()
+    text = text.replace("AuthorizedKeysFile .ssh/authorized_keys",
+                        "AuthorizedKeysFile %s/%%u" % keys)
+    text = text.replace("StrictModes yes", "StrictModes no")
+    with open(ctx.config_path, "w") as f:
+        f.write(text)
+    ctx.launch_server()
+    r = ctx.ssh("root", "echo shell", key=forced)
+    check(r.rc == 0 and r.stdout == b"root-forced\n",
+          "root with a command= key must get in and run that command: rc %s "
+          "%r %s" % (r.rc, r.stdout, r.err[-200:]))
+    check(ctx.wait_log(r"^Root login accepted for forced command\.$", 5),
+          "no 'Root login accepted for forced command.' line")
+    r = ctx.ssh("root", "echo shell", key=plain)
+    check(r.rc == 255 and r.stdout == b"",
+          "root with a plain key must be refused: rc %s %r" % (r.rc, r.stdout))
+    check(ctx.wait_log(r"^ROOT LOGIN REFUSED FROM 127\.0\.0\.1 port \d+", 5),
+          "no ROOT LOGIN REFUSED line")
