@@ -18,7 +18,7 @@
 #include "err.h"
 #include "log.h"
 #include "sshkey.h"
-#include "monitor/authkeys.h"
+#include "authkeys.h"
 #include "authopts.h"
 #include "tests/unit/t.h"
 
