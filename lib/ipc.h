@@ -23,6 +23,7 @@ enum ipc_type {
 	IPC_SESSION_INIT = 8,     /* monitor -> session: transport + identity */
 	IPC_SESSION_SIGN_REQ = 9, /* session -> monitor: rekey signature */
 	IPC_SESSION_SIGN_REPLY = 10, /* monitor -> session */
+	IPC_AUTH_RESPONSE = 11,      /* preauth -> monitor: INFO_RESPONSE */
 };
 
 /* Verdicts in IPC_AUTH_REPLY. */
@@ -30,7 +31,8 @@ enum auth_verdict {
 	AUTH_FAILURE = 0,
 	AUTH_SUCCESS = 1,
 	AUTH_PARTIAL = 2,
-	AUTH_PK_OK = 3,    /* publickey query: key acceptable */
+	AUTH_CONTINUE =
+	    3, /* send the message in extra (PK_OK, INFO_REQUEST), wait */
 	AUTH_TOO_MANY = 4, /* MaxAuthTries exceeded: disconnect */
 	AUTH_DENIED = 5,   /* disconnect: user change or service */
 };

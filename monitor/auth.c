@@ -22,6 +22,7 @@
 #include "err.h"
 #include "ipc.h"
 #include "log.h"
+#include "match.h"
 #include "monitor.h"
 #include "policy/access.h"
 #include "authopts.h"
@@ -33,12 +34,14 @@ static const char *const all_methods[] = {"publickey"};
 
 void
 auth_init(struct authctxt *a, struct server_config *c,
-    const struct config_source *src, const struct conn_info *ci)
+    const struct config_source *src, const struct conn_info *ci,
+    const struct module_set *mods)
 {
 	memset(a, 0, sizeof(*a));
 	a->c = c;
 	a->src = src;
 	a->ci = ci;
+	a->mods = mods;
 }
 
 static void
@@ -55,6 +58,11 @@ pw_free(struct passwd *pw)
 void
 auth_free(struct authctxt *a)
 {
+	size_t i;
+
+	for (i = 0; a->mods != NULL && i < a->mods->n; i++)
+		if (a->started[i] && a->mods->mods[i]->finish != NULL)
+			a->mods->mods[i]->finish(a->states[i]);
 	free(a->user);
 	free(a->service);
 	free(a->approved_blob);
@@ -145,6 +153,8 @@ lookup_user(struct authctxt *a)
 		    ci->client_addr, err_str(r));
 		return r;
 	}
+	/* LogLevel may differ per user or address. */
+	log_set_level((enum log_level)a->c->log_level);
 	/* getpwnam's buffer may have been reused (Match Group lookups). */
 	if (pw != NULL && (pw = getpwnam(a->user)) == NULL)
 		return ERR_NOT_FOUND;
@@ -219,7 +229,20 @@ root_allowed(
 	return 0;
 }
 
-/* The methods a failure reply offers: enabled, and able to continue. */
+/* 1 if method is switched on by the configuration. */
+static int
+method_enabled(const struct authctxt *a, const char *method)
+{
+	if (strcmp(method, "publickey") == 0)
+		return a->c->pubkey_authentication;
+	if (strcmp(method, "keyboard-interactive") == 0)
+		return a->c->kbd_interactive_authentication;
+	if (strcmp(method, "password") == 0)
+		return a->c->password_authentication;
+	return 0;
+}
+
+/* The methods a failure reply offers: loaded, enabled, able to continue. */
 static void
 methods_left(const struct authctxt *a, char *out, size_t outlen)
 {
@@ -227,8 +250,8 @@ methods_left(const struct authctxt *a, char *out, size_t outlen)
 	size_t i, n = 0;
 
 	for (i = 0; i < sizeof(all_methods) / sizeof(all_methods[0]); i++) {
-		if (strcmp(all_methods[i], "publickey") == 0 &&
-		    !a->c->pubkey_authentication)
+		if (!method_enabled(a, all_methods[i]) ||
+		    modules_find(a->mods, all_methods[i], NULL) == NULL)
 			continue;
 		enabled[n++] = all_methods[i];
 	}
@@ -280,64 +303,6 @@ auth_log(struct authctxt *a, const char *verdict, const char *method,
 	    ci->client_port, a->detail[0] ? ": " : "", a->detail);
 }
 
-/*
- * 1 if key is listed in one of the user's authorized_keys files; *optsp
- * gets the matching line's options (from= and expiry-time already met).
- */
-static int
-key_authorized(
-    struct authctxt *a, const struct sshkey *key, struct authopts **optsp)
-{
-	const struct server_config *c = a->c;
-	struct authkeys_query q;
-	unsigned long line;
-	size_t i;
-	char *path;
-	int r;
-
-	*optsp = NULL;
-	for (i = 0; i < c->nauthorized_keys_files; i++) {
-		if (strcmp(c->authorized_keys_files[i], "none") == 0)
-			continue;
-		if ((path = authkeys_expand_path(
-		         c->authorized_keys_files[i], &a->pw)) == NULL)
-			continue;
-		memset(&q, 0, sizeof(q));
-		q.pw = &a->pw;
-		q.path = path;
-		q.key = key;
-		q.strict_modes = c->strict_modes;
-		q.remote_addr = a->ci->client_addr;
-		r = authkeys_find_opts(&q, &line, optsp);
-		free(path);
-		if (r == 0 && a->valid)
-			return 1;
-		authopts_free(*optsp);
-		*optsp = NULL;
-	}
-	return 0;
-}
-
-/* The data a publickey signature covers (RFC 4252 s7), rebuilt here. */
-static int
-signed_data(struct buf *d, const uint8_t *sid, size_t sidlen,
-    const struct authctxt *a, const char *alg, const uint8_t *blob,
-    size_t bloblen)
-{
-	int r;
-
-	if ((r = buf_put_string(d, sid, sidlen)) != 0 ||
-	    (r = buf_put_u8(d, SSH2_MSG_USERAUTH_REQUEST)) != 0 ||
-	    (r = buf_put_cstring(d, a->user)) != 0 ||
-	    (r = buf_put_cstring(d, a->service)) != 0 ||
-	    (r = buf_put_cstring(d, "publickey")) != 0 ||
-	    (r = buf_put_bool(d, 1)) != 0 ||
-	    (r = buf_put_cstring(d, alg)) != 0 ||
-	    (r = buf_put_string(d, blob, bloblen)) != 0)
-		return r;
-	return 0;
-}
-
 /* IPC_AUTH_REPLY: verdict, methods, extra, banner (see docs/ipc.md). */
 static int
 reply_put(struct buf *reply, uint32_t verdict, const char *methods,
@@ -353,20 +318,6 @@ reply_put(struct buf *reply, uint32_t verdict, const char *methods,
 	return buf_put_string(reply, banner, banner ? bannerlen : 0);
 }
 
-static int
-accepted_alg(const char *alg)
-{
-	static const char *const algs[] = {"ssh-ed25519", "ecdsa-sha2-nistp256",
-	    "ecdsa-sha2-nistp384", "ecdsa-sha2-nistp521", "rsa-sha2-256",
-	    "rsa-sha2-512"};
-	size_t i;
-
-	for (i = 0; i < sizeof(algs) / sizeof(algs[0]); i++)
-		if (strcmp(alg, algs[i]) == 0)
-			return 1;
-	return 0;
-}
-
 /* 1 if a key with this fingerprint already completed a step. */
 static int
 key_used(const struct authctxt *a, const char *fp)
@@ -379,113 +330,182 @@ key_used(const struct authctxt *a, const char *fp)
 	return 0;
 }
 
-/*
- * publickey: a query (no signature) gives PK_OK for an authorized key; a
- * signed request must verify over data the monitor builds itself from its
- * own session id. *fp gets the key's fingerprint.
- */
-static int
-auth_pubkey(struct authctxt *a, const uint8_t *sid, size_t sidlen,
-    struct buf *m, struct buf *extra, int *verdict, int *postponed, char *fp,
-    size_t fplen, struct authopts **optsp)
+/* The per-connection view a module gets (see postern_module.h). */
+static const char *
+conn_setting(const struct pm_conn *conn, const char *kw, size_t idx)
 {
-	struct authopts *opts = NULL;
-	const uint8_t *blob, *sig = NULL;
-	size_t bloblen, siglen = 0;
-	struct sshkey *key = NULL;
-	struct buf *data = NULL;
-	char *alg = NULL, safe[128];
-	int has_sig, r, ok;
+	const struct authctxt *a = conn->host;
+	const struct server_config *c = a->c;
 
-	*verdict = AUTH_FAILURE;
-	if ((r = buf_get_bool(m, &has_sig)) != 0 ||
-	    (r = buf_get_cstring(m, &alg, NULL)) != 0 ||
-	    (r = buf_get_string_direct(m, &blob, &bloblen)) != 0 ||
-	    (has_sig && (r = buf_get_string_direct(m, &sig, &siglen)) != 0) ||
-	    (r = buf_end(m)) != 0) {
-		error("userauth_pubkey: malformed request: %s", err_str(r));
-		goto out;
-	}
-	if (!a->c->pubkey_authentication ||
-	    !authchain_allowed(&a->chain, "publickey", NULL)) {
-		r = 0;
-		goto out;
-	}
-	if ((r = sshkey_from_blob(blob, bloblen, &key)) != 0) {
-		error("userauth_pubkey: cannot decode key: %s", err_str(r));
-		r = 0;
-		goto out;
-	}
-	if (!accepted_alg(alg) || !sshkey_sig_alg_ok(key, alg, 0)) {
-		sanitise(safe, sizeof(safe), alg);
-		verbose("userauth_pubkey: signature algorithm %s not in "
-		        "PubkeyAcceptedAlgorithms [preauth]",
-		    safe);
-		r = 0;
-		goto out;
-	}
-	if (sshkey_fingerprint(key, fp, fplen) != 0)
-		snprintf(fp, fplen, "(unknown)");
-	snprintf(
-	    a->detail, sizeof(a->detail), "%s %s", sshkey_type_short(key), fp);
-	/* "publickey,publickey" means two different keys. */
-	if (key_used(a, fp)) {
-		logit(
-		    "refusing previously-used %s key", sshkey_type_short(key));
-		r = 0;
-		goto out;
-	}
-	ok = key_authorized(a, key, &opts);
-	if (!has_sig) {
-		if (ok) {
-			free(a->approved_blob);
-			if ((a->approved_blob = malloc(bloblen)) == NULL) {
-				r = ERR_ALLOC;
-				goto out;
-			}
-			memcpy(a->approved_blob, blob, bloblen);
-			a->approved_len = bloblen;
-			if ((r = buf_put_cstring(extra, alg)) != 0 ||
-			    (r = buf_put_string(extra, blob, bloblen)) != 0)
-				goto out;
-			*verdict = AUTH_PK_OK;
-			*postponed = 1;
+	if (strcmp(kw, "authorizedkeysfile") == 0)
+		return idx < c->nauthorized_keys_files
+		    ? c->authorized_keys_files[idx]
+		    : NULL;
+	if (idx > 0)
+		return NULL;
+	if (strcmp(kw, "strictmodes") == 0)
+		return c->strict_modes ? "yes" : "no";
+	if (strcmp(kw, "pubkeyauthentication") == 0)
+		return c->pubkey_authentication ? "yes" : "no";
+	if (strcmp(kw, "kbdinteractiveauthentication") == 0)
+		return c->kbd_interactive_authentication ? "yes" : "no";
+	if (strcmp(kw, "passwordauthentication") == 0)
+		return c->password_authentication ? "yes" : "no";
+	if (strcmp(kw, "permitemptypasswords") == 0)
+		return c->permit_empty_passwords ? "yes" : "no";
+	return NULL;
+}
+
+static void
+conn_fill(struct authctxt *a, const uint8_t *sid, size_t sidlen)
+{
+	struct pm_conn *pc = &a->conn;
+
+	memset(pc, 0, sizeof(*pc));
+	pc->user = a->user;
+	pc->user_valid = a->valid;
+	pc->uid = a->pw.pw_uid;
+	pc->gid = a->pw.pw_gid;
+	pc->home = a->pw.pw_dir;
+	pc->service = a->service;
+	pc->client_addr = a->ci->client_addr;
+	pc->client_port = a->ci->client_port;
+	pc->session_id = sid;
+	pc->session_id_len = sidlen;
+	pc->setting = conn_setting;
+	pc->host = a;
+}
+
+/* The module's state for this connection, started on first use. */
+static int
+module_state(struct authctxt *a, const struct pm_module *m, void **statep)
+{
+	size_t i;
+	int r;
+
+	for (i = 0; i < a->mods->n; i++) {
+		if (a->mods->mods[i] != m)
+			continue;
+		if (!a->started[i]) {
+			if (m->start != NULL &&
+			    (r = m->start(&a->conn, &a->states[i])) != 0)
+				return r;
+			a->started[i] = 1;
 		}
-		r = 0;
-		goto out;
+		*statep = a->states[i];
+		return 0;
 	}
-	if ((data = buf_new(IPC_MAX_MESSAGE)) == NULL) {
-		r = ERR_ALLOC;
-		goto out;
+	return ERR_INTERNAL;
+}
+
+/*
+ * keyboard-interactive picks its device (submethod) among the loaded
+ * ones that AuthenticationMethods allows at this point, preferring those
+ * the client named (RFC 4256 s3.1 submethods).
+ */
+static const struct pm_module *
+pick_kbdint(struct authctxt *a, const uint8_t *data, size_t len)
+{
+	const struct pm_module *m, *first = NULL;
+	struct buf *b;
+	char *lang = NULL, *subs = NULL;
+	size_t i;
+
+	if ((b = buf_from(data, len)) != NULL &&
+	    buf_get_cstring(b, &lang, NULL) == 0)
+		(void)buf_get_cstring(b, &subs, NULL);
+	buf_free(b);
+	for (i = 0; i < a->mods->n; i++) {
+		m = a->mods->mods[i];
+		if (strcmp(m->method, "keyboard-interactive") != 0 ||
+		    m->submethod == NULL || m->response == NULL ||
+		    !authchain_allowed(&a->chain, m->method, m->submethod))
+			continue;
+		if (first == NULL)
+			first = m;
+		if (subs != NULL && subs[0] != '\0' &&
+		    match_pattern_list(m->submethod, subs, 0) == 1) {
+			first = m;
+			break;
+		}
 	}
-	if ((r = signed_data(data, sid, sidlen, a, alg, blob, bloblen)) != 0)
+	free(lang);
+	free(subs);
+	return first;
+}
+
+/* Run a module call; map its result onto the monitor's verdicts. */
+static int
+run_module(struct authctxt *a, const struct pm_module *m, int response,
+    const uint8_t *data, size_t len, int *verdict, struct buf *extra,
+    struct authopts **optsp, char *cred, size_t credlen)
+{
+	struct pm_result res;
+	struct buf *ob = NULL;
+	void *st;
+	int r;
+
+	memset(&res, 0, sizeof(res));
+	*verdict = AUTH_FAILURE;
+	if ((r = module_state(a, m, &st)) != 0)
+		return r;
+	r = response ? m->response(st, &a->conn, data, len, &res)
+	             : m->request(st, &a->conn, data, len, &res);
+	if (r != 0)
 		goto out;
-	if (ok &&
-	    sshkey_verify(key, sig, siglen, buf_ptr(data), buf_len(data), alg,
-	        1024) == 0) {
+	res.detail[sizeof(res.detail) - 1] = '\0';
+	res.credential[sizeof(res.credential) - 1] = '\0';
+	snprintf(a->detail, sizeof(a->detail), "%s", res.detail);
+	snprintf(cred, credlen, "%s", res.credential);
+	switch (res.verdict) {
+	case PM_SUCCESS:
+		if (res.opts != NULL &&
+		    ((ob = buf_from(res.opts, res.opts_len)) == NULL ||
+		        (r = authopts_deserialize(ob, optsp)) != 0)) {
+			error("module %s: bad options", m->method);
+			r = ERR_FORMAT;
+			goto out;
+		}
 		*verdict = AUTH_SUCCESS;
-		*optsp = opts;
-		opts = NULL;
+		break;
+	case PM_CONTINUE:
+		/* Only PK_OK / INFO_REQUEST (both 60) may be relayed. */
+		if (res.msg_type != SSH2_MSG_USERAUTH_PK_OK ||
+		    res.msg == NULL) {
+			r = ERR_FORMAT;
+			goto out;
+		}
+		if ((r = buf_put_u8(extra, res.msg_type)) != 0 ||
+		    (r = buf_put(extra, res.msg, res.msg_len)) != 0)
+			goto out;
+		*verdict = AUTH_CONTINUE;
+		break;
+	default:
+		break;
 	}
-	r = 0;
 out:
-	authopts_free(opts);
-	buf_free(data);
-	sshkey_free(key);
-	free(alg);
+	buf_free(ob);
+	free(res.msg);
+	freezero(res.opts, res.opts_len);
 	return r;
 }
 
 /*
- * A method succeeded for this step: PermitRootLogin, then the chain.
- * Returns AUTH_SUCCESS, AUTH_PARTIAL or AUTH_FAILURE.
+ * A method succeeded for this step: options, PermitRootLogin, then the
+ * chain. Returns AUTH_SUCCESS, AUTH_PARTIAL or AUTH_FAILURE.
  */
 static int
-step_succeeded(struct authctxt *a, const char *method, const char *fp,
-    struct authopts *opts)
+step_succeeded(struct authctxt *a, const char *method, const char *submethod,
+    const char *cred, struct authopts *opts)
 {
 	struct authopts *merged;
 
+	/* "publickey,publickey" means two different keys. */
+	if (cred[0] != '\0' && key_used(a, cred)) {
+		logit("refusing previously-used credential %s", cred);
+		authopts_free(opts);
+		return AUTH_FAILURE;
+	}
 	/* A later step never lifts a restriction from an earlier one. */
 	if (opts == NULL && (opts = authopts_new(1)) == NULL)
 		return AUTH_FAILURE;
@@ -503,26 +523,80 @@ step_succeeded(struct authctxt *a, const char *method, const char *fp,
 	}
 	authopts_free(a->opts);
 	a->opts = merged;
-	if (fp != NULL && a->nused_keys < AUTH_MAX_USED_KEYS)
+	if (cred[0] != '\0' && a->nused_keys < AUTH_MAX_USED_KEYS)
 		snprintf(a->used_keys[a->nused_keys++], sizeof(a->used_keys[0]),
-		    "%s", fp);
-	return authchain_success(&a->chain, method, NULL) ? AUTH_SUCCESS
-	                                                  : AUTH_PARTIAL;
+		    "%s", cred);
+	return authchain_success(&a->chain, method, submethod) ? AUTH_SUCCESS
+	                                                       : AUTH_PARTIAL;
+}
+
+/*
+ * The verdict of one method call, as OpenSSH's userauth_finish() words and
+ * counts it; appends the IPC_AUTH_REPLY payload to reply.
+ */
+static int
+finish(struct authctxt *a, const char *method, const char *submethod,
+    int verdict, const char *cred, struct authopts *opts,
+    const struct buf *extra, const char *banner, size_t bannerlen,
+    struct buf *reply)
+{
+	const struct conn_info *ci = a->ci;
+	char su[128], left[256];
+
+	if (verdict == AUTH_SUCCESS)
+		verdict = step_succeeded(a, method, submethod, cred, opts);
+	else
+		authopts_free(opts);
+	if (verdict == AUTH_SUCCESS) {
+		a->authenticated = 1;
+		a->active = NULL;
+		snprintf(a->method, sizeof(a->method), "%s", method);
+		auth_log(a, "Accepted", method, 1);
+		return reply_put(
+		    reply, AUTH_SUCCESS, "", NULL, banner, bannerlen);
+	}
+	methods_left(a, left, sizeof(left));
+	if (verdict == AUTH_PARTIAL) {
+		a->active = NULL;
+		auth_log(a, "Partial", method, 0);
+		return reply_put(
+		    reply, AUTH_PARTIAL, left, NULL, banner, bannerlen);
+	}
+	if (verdict == AUTH_CONTINUE) {
+		auth_log(a, "Postponed", method, 0);
+		return reply_put(
+		    reply, AUTH_CONTINUE, "", extra, banner, bannerlen);
+	}
+	a->active = NULL;
+	if (strcmp(method, "none") != 0 || a->attempts > 1) {
+		auth_log(a, "Failed", method, 0);
+		a->failures++;
+	}
+	if (a->failures >= a->c->max_auth_tries) {
+		sanitise(su, sizeof(su), a->user);
+		error("maximum authentication attempts exceeded for %s%.100s "
+		      "from %.200s port %d ssh2 [preauth]",
+		    auth_invalid_prefix(a), su, ci->client_addr,
+		    ci->client_port);
+		a->disconnect = 1;
+		return reply_put(reply, AUTH_TOO_MANY, "", NULL, NULL, 0);
+	}
+	return reply_put(reply, AUTH_FAILURE, left, NULL, banner, bannerlen);
 }
 
 int
 auth_request(struct authctxt *a, const uint8_t *sid, size_t sidlen,
     struct buf *req, struct buf *reply)
 {
-	const struct conn_info *ci = a->ci;
+	const struct pm_module *mod = NULL;
 	char *user = NULL, *service = NULL, *method = NULL, *banner = NULL;
-	char su[128], ss[64], sm[64], fp[SSHKEY_FP_LEN], left[256];
-	struct authopts *opts = NULL;
+	char ss[64], su[128], sm[64], cred[96];
 	struct buf *m = NULL, *extra = NULL;
-	int verdict = AUTH_FAILURE, postponed = 0, r;
+	struct authopts *opts = NULL;
+	int verdict = AUTH_FAILURE, r;
 	size_t bannerlen = 0;
 
-	fp[0] = '\0';
+	cred[0] = '\0';
 	m = buf_new(IPC_MAX_MESSAGE);
 	extra = buf_new(IPC_MAX_MESSAGE);
 	if (m == NULL || extra == NULL) {
@@ -552,6 +626,7 @@ auth_request(struct authctxt *a, const uint8_t *sid, size_t sidlen,
 		user = service = NULL;
 		if ((r = lookup_user(a)) != 0)
 			goto out;
+		conn_fill(a, sid, sidlen);
 		/* The Banner goes out with the reply to the first request. */
 		banner = read_banner(a, &bannerlen);
 	} else if (strcmp(a->user, user) != 0 ||
@@ -566,60 +641,67 @@ auth_request(struct authctxt *a, const uint8_t *sid, size_t sidlen,
 		    a->user, a->service, su, ss);
 		goto out;
 	}
+	/* A new request abandons a keyboard-interactive exchange. */
+	a->active = NULL;
 	a->attempts++;
 	a->detail[0] = '\0';
-	if (strcmp(method, "publickey") == 0) {
-		if ((r = auth_pubkey(a, sid, sidlen, m, extra, &verdict,
-		         &postponed, fp, sizeof(fp), &opts)) != 0)
+	if (strcmp(method, "keyboard-interactive") == 0)
+		mod = pick_kbdint(a, buf_ptr(m), buf_len(m));
+	else if (strcmp(method, "none") != 0)
+		mod = modules_find(a->mods, method, NULL);
+	if (mod != NULL && method_enabled(a, method) &&
+	    authchain_allowed(&a->chain, method, mod->submethod)) {
+		if ((r = run_module(a, mod, 0, buf_ptr(m), buf_len(m), &verdict,
+		         extra, &opts, cred, sizeof(cred))) != 0)
 			goto out;
+		if (verdict == AUTH_CONTINUE && mod->response != NULL)
+			a->active = mod;
 	} else if (strcmp(method, "none") != 0) {
 		sanitise(sm, sizeof(sm), method);
-		debug("userauth: unsupported method %s", sm);
+		debug("userauth: method %s not available", sm);
 	}
-	if (verdict == AUTH_SUCCESS) {
-		verdict = step_succeeded(a, method, fp[0] ? fp : NULL, opts);
-		opts = NULL;
-	}
-	if (verdict == AUTH_SUCCESS) {
-		a->authenticated = 1;
-		snprintf(a->method, sizeof(a->method), "%s", method);
-		auth_log(a, "Accepted", method, 1);
-		r = reply_put(reply, AUTH_SUCCESS, "", NULL, banner, bannerlen);
-		goto out;
-	}
-	methods_left(a, left, sizeof(left));
-	if (verdict == AUTH_PARTIAL) {
-		auth_log(a, "Partial", method, 0);
-		r = reply_put(
-		    reply, AUTH_PARTIAL, left, NULL, banner, bannerlen);
-		goto out;
-	}
-	if (postponed) {
-		auth_log(a, "Postponed", method, 0);
-		r = reply_put(reply, AUTH_PK_OK, "", extra, banner, bannerlen);
-		goto out;
-	}
-	if (strcmp(method, "none") != 0 || a->attempts > 1) {
-		auth_log(a, "Failed", method, 0);
-		a->failures++;
-	}
-	if (a->failures >= a->c->max_auth_tries) {
-		sanitise(su, sizeof(su), a->user);
-		error("maximum authentication attempts exceeded for %s%.100s "
-		      "from %.200s port %d ssh2 [preauth]",
-		    auth_invalid_prefix(a), su, ci->client_addr,
-		    ci->client_port);
-		a->disconnect = 1;
-		r = reply_put(reply, AUTH_TOO_MANY, "", NULL, NULL, 0);
-		goto out;
-	}
-	r = reply_put(reply, AUTH_FAILURE, left, NULL, banner, bannerlen);
+	r = finish(a, method, mod ? mod->submethod : NULL, verdict, cred, opts,
+	    extra, banner, bannerlen, reply);
+	opts = NULL;
 out:
 	authopts_free(opts);
 	free(banner);
 	free(user);
 	free(service);
 	free(method);
+	buf_free(m);
+	buf_free(extra);
+	return r;
+}
+
+int
+auth_response(struct authctxt *a, struct buf *req, struct buf *reply)
+{
+	const struct pm_module *mod = a->active;
+	struct buf *m = NULL, *extra = NULL;
+	struct authopts *opts = NULL;
+	int verdict = AUTH_FAILURE, r;
+	char cred[96];
+
+	cred[0] = '\0';
+	if (mod == NULL || a->authenticated || a->disconnect)
+		return ERR_BAD_STATE;
+	m = buf_new(IPC_MAX_MESSAGE);
+	extra = buf_new(IPC_MAX_MESSAGE);
+	if (m == NULL || extra == NULL) {
+		r = ERR_ALLOC;
+		goto out;
+	}
+	if ((r = buf_get_stringb(req, m)) != 0 || (r = buf_end(req)) != 0)
+		goto out;
+	if ((r = run_module(a, mod, 1, buf_ptr(m), buf_len(m), &verdict, extra,
+	         &opts, cred, sizeof(cred))) != 0)
+		goto out;
+	r = finish(a, mod->method, mod->submethod, verdict, cred, opts, extra,
+	    NULL, 0, reply);
+	opts = NULL;
+out:
+	authopts_free(opts);
 	buf_free(m);
 	buf_free(extra);
 	return r;

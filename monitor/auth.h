@@ -8,6 +8,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "modules/postern_module.h"
+#include "monitor/modules.h"
 #include "policy/authchain.h"
 #include "policy/config.h"
 
@@ -32,6 +34,12 @@ struct authctxt {
 	const struct config_source *src;
 	const struct conn_info *ci;
 	struct authchain chain; /* AuthenticationMethods progress */
+	const struct module_set *mods;
+	void *states[MODULES_MAX]; /* each module's per-connection state */
+	int started[MODULES_MAX];
+	struct pm_conn conn; /* what modules see */
+	/* The keyboard-interactive module whose INFO_RESPONSE is awaited. */
+	const struct pm_module *active;
 	/* Keys that completed a step: "publickey,publickey" needs two. */
 	char used_keys[AUTH_MAX_USED_KEYS][64];
 	size_t nused_keys;
@@ -53,7 +61,8 @@ struct authctxt {
 };
 
 void auth_init(struct authctxt *a, struct server_config *c,
-    const struct config_source *src, const struct conn_info *ci);
+    const struct config_source *src, const struct conn_info *ci,
+    const struct module_set *mods);
 void auth_free(struct authctxt *a);
 
 /*
@@ -63,6 +72,12 @@ void auth_free(struct authctxt *a);
  */
 int auth_request(struct authctxt *a, const uint8_t *sid, size_t sidlen,
     struct buf *req, struct buf *reply);
+
+/*
+ * auth_response: a keyboard-interactive INFO_RESPONSE (IPC_AUTH_RESPONSE)
+ * for the exchange in progress; same reply as auth_request.
+ */
+int auth_response(struct authctxt *a, struct buf *req, struct buf *reply);
 
 /* The prefix of OpenSSH's log lines: "invalid user " or "". */
 const char *auth_invalid_prefix(const struct authctxt *a);

@@ -30,6 +30,7 @@
 #include "err.h"
 #include "log.h"
 #include "monitor.h"
+#include "monitor/modules.h"
 
 #define MAX_LISTEN 64
 #define MAX_STARTUPS_TRACKED 4096
@@ -354,6 +355,21 @@ listener_run(const struct options *o, struct server_config *c,
 
 	ensure_empty_dir();
 	check_helpers();
+	/* Say once, at start, which method modules load and which do not. */
+	{
+		struct module_set ms;
+		char dir[4096];
+		int n;
+
+		modules_dir(dir, sizeof(dir));
+		if ((n = modules_load(dir, &ms, 0)) <= 0)
+			fatal("no authentication method modules could be "
+			      "loaded from %s",
+			    dir);
+		verbose("%d authentication method module%s loaded from %s", n,
+		    n == 1 ? "" : "s", dir);
+		modules_free(&ms);
+	}
 	if (getuid() == 0 && getpwnam(POSTERN_PRIVSEP_USER) == NULL)
 		fatal("Privilege separation user %s does not exist",
 		    POSTERN_PRIVSEP_USER);

@@ -30,6 +30,7 @@
 #include "ipc.h"
 #include "log.h"
 #include "monitor.h"
+#include "monitor/modules.h"
 #include "authopts.h"
 #include "sandbox/sandbox.h"
 #include "sshkey.h"
@@ -61,6 +62,7 @@ struct monitor {
 	size_t sidlen;
 	int nsign;
 	struct authctxt auth;
+	struct module_set mods;
 	struct buf *tstate;
 };
 
@@ -417,6 +419,18 @@ preauth_loop(struct monitor *m)
 			else if (r == 0 && m->auth.disconnect)
 				r = ERR_LIMIT;
 			break;
+		case IPC_AUTH_RESPONSE:
+			if (m->state != MS_AUTH)
+				break;
+			buf_reset(reply);
+			if ((r = auth_response(&m->auth, b, reply)) != 0)
+				break;
+			r = ipc_send(m->pfd, IPC_AUTH_REPLY, reply, -1);
+			if (m->auth.authenticated)
+				m->state = MS_AUTHENTICATED;
+			else if (r == 0 && m->auth.disconnect)
+				r = ERR_LIMIT;
+			break;
 		case IPC_TRANSPORT_STATE:
 			if (m->state != MS_AUTHENTICATED)
 				break;
@@ -580,7 +594,16 @@ monitor_run(const struct options *o, struct server_config *c,
 	m.o = o;
 	m.c = c;
 	m.pfd = -1;
-	auth_init(&m.auth, c, src, &m.ci);
+	{
+		char dir[4096];
+
+		modules_dir(dir, sizeof(dir));
+		if (modules_load(dir, &m.mods, 1) <= 0)
+			fatal("no authentication method modules could be "
+			      "loaded from %s",
+			    dir);
+	}
+	auth_init(&m.auth, c, src, &m.ci, &m.mods);
 	cleanup_mon = &m;
 	log_set_fatal_cleanup(kill_preauth);
 	/* Host private keys live here: no core dumps, no ptrace by users. */

@@ -19,7 +19,9 @@ struct transport;
 #define PREAUTH_EXIT_BANNER 12       /* bad identification string */
 
 struct userauth {
-	int service_ok; /* ssh-userauth accepted */
+	int service_ok;      /* ssh-userauth accepted */
+	int last_was_kbdint; /* the last request was keyboard-interactive */
+	int info_pending;    /* an INFO_REQUEST awaits its INFO_RESPONSE */
 	int authenticated;
 };
 

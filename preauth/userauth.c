@@ -54,44 +54,17 @@ out:
 	return r;
 }
 
+/* Act on the monitor's IPC_AUTH_REPLY (to a request or a response). */
 static int
-handle_request(
-    struct userauth *ua, struct transport *t, int ipc_fd, struct buf *payload)
+apply_reply(struct userauth *ua, struct transport *t, struct buf *rep)
 {
-	struct buf *req = NULL, *rep = NULL, *p;
-	const uint8_t *user, *service, *method, *extra, *banner;
-	size_t ulen, slen, mlen, elen, blen;
+	const uint8_t *extra, *banner;
+	size_t elen, blen;
 	char *methods = NULL;
 	uint32_t verdict;
-	uint8_t type;
+	struct buf *p;
 	int r;
 
-	if ((r = buf_get_string_direct(payload, &user, &ulen)) != 0 ||
-	    (r = buf_get_string_direct(payload, &service, &slen)) != 0 ||
-	    (r = buf_get_string_direct(payload, &method, &mlen)) != 0) {
-		transport_disconnect(t, SSH2_DISCONNECT_PROTOCOL_ERROR,
-		    "malformed userauth request");
-		return ERR_PROTOCOL;
-	}
-	req = buf_new(IPC_MAX_MESSAGE);
-	rep = buf_new(IPC_MAX_MESSAGE);
-	if (req == NULL || rep == NULL) {
-		r = ERR_ALLOC;
-		goto out;
-	}
-	/* The rest of the packet is the method's; the monitor parses it. */
-	if ((r = buf_put_string(req, user, ulen)) != 0 ||
-	    (r = buf_put_string(req, service, slen)) != 0 ||
-	    (r = buf_put_string(req, method, mlen)) != 0 ||
-	    (r = buf_put_string(req, buf_ptr(payload), buf_len(payload))) !=
-	        0 ||
-	    (r = ipc_send(ipc_fd, IPC_AUTH_REQ, req, -1)) != 0 ||
-	    (r = ipc_recv(ipc_fd, &type, rep, NULL, IPC_MAX_MESSAGE)) != 0)
-		goto out;
-	if (type != IPC_AUTH_REPLY) {
-		r = ERR_PROTOCOL;
-		goto out;
-	}
 	if ((r = buf_get_u32(rep, &verdict)) != 0 ||
 	    (r = buf_get_cstring(rep, &methods, NULL)) != 0 ||
 	    (r = buf_get_string_direct(rep, &extra, &elen)) != 0 ||
@@ -106,6 +79,7 @@ handle_request(
 	        (r = buf_put_cstring(p, "")) != 0 ||
 	        (r = transport_packet_send(t)) != 0))
 		goto out;
+	ua->info_pending = 0;
 	switch (verdict) {
 	case AUTH_SUCCESS:
 		if ((r = transport_packet_begin(
@@ -114,13 +88,17 @@ handle_request(
 			goto out;
 		ua->authenticated = 1;
 		break;
-	case AUTH_PK_OK:
-		/* extra is "string alg, string blob" as the monitor built it. */
-		if ((r = transport_packet_begin(
-		         t, SSH2_MSG_USERAUTH_PK_OK, &p)) != 0 ||
-		    (r = buf_put(p, extra, elen)) != 0 ||
+	case AUTH_CONTINUE:
+		/* extra is the message to send: PK_OK or INFO_REQUEST (60). */
+		if (elen < 1 || extra[0] != SSH2_MSG_USERAUTH_PK_OK) {
+			r = ERR_PROTOCOL;
+			goto out;
+		}
+		if ((r = transport_packet_begin(t, extra[0], &p)) != 0 ||
+		    (r = buf_put(p, extra + 1, elen - 1)) != 0 ||
 		    (r = transport_packet_send(t)) != 0)
 			goto out;
+		ua->info_pending = ua->last_was_kbdint;
 		break;
 	case AUTH_FAILURE:
 	case AUTH_PARTIAL:
@@ -140,8 +118,78 @@ handle_request(
 	}
 out:
 	free(methods);
-	buf_free(req);
+	return r;
+}
+
+/* Send one IPC request to the monitor and act on its reply. */
+static int
+ask_monitor(struct userauth *ua, struct transport *t, int ipc_fd, uint8_t type,
+    const struct buf *req)
+{
+	struct buf *rep;
+	uint8_t rtype;
+	int r;
+
+	if ((rep = buf_new(IPC_MAX_MESSAGE)) == NULL)
+		return ERR_ALLOC;
+	if ((r = ipc_send(ipc_fd, type, req, -1)) != 0 ||
+	    (r = ipc_recv(ipc_fd, &rtype, rep, NULL, IPC_MAX_MESSAGE)) != 0)
+		goto out;
+	if (rtype != IPC_AUTH_REPLY) {
+		r = ERR_PROTOCOL;
+		goto out;
+	}
+	r = apply_reply(ua, t, rep);
+out:
 	buf_free(rep);
+	return r;
+}
+
+static int
+handle_request(
+    struct userauth *ua, struct transport *t, int ipc_fd, struct buf *payload)
+{
+	struct buf *req = NULL;
+	const uint8_t *user, *service, *method;
+	size_t ulen, slen, mlen;
+	int r;
+
+	if ((r = buf_get_string_direct(payload, &user, &ulen)) != 0 ||
+	    (r = buf_get_string_direct(payload, &service, &slen)) != 0 ||
+	    (r = buf_get_string_direct(payload, &method, &mlen)) != 0) {
+		transport_disconnect(t, SSH2_DISCONNECT_PROTOCOL_ERROR,
+		    "malformed userauth request");
+		return ERR_PROTOCOL;
+	}
+	ua->last_was_kbdint = mlen == strlen("keyboard-interactive") &&
+	    memcmp(method, "keyboard-interactive", mlen) == 0;
+	if ((req = buf_new(IPC_MAX_MESSAGE)) == NULL)
+		return ERR_ALLOC;
+	/* The rest of the packet is the method's; the monitor parses it. */
+	if ((r = buf_put_string(req, user, ulen)) != 0 ||
+	    (r = buf_put_string(req, service, slen)) != 0 ||
+	    (r = buf_put_string(req, method, mlen)) != 0 ||
+	    (r = buf_put_string(req, buf_ptr(payload), buf_len(payload))) == 0)
+		r = ask_monitor(ua, t, ipc_fd, IPC_AUTH_REQ, req);
+	buf_free(req);
+	return r;
+}
+
+/* keyboard-interactive: relay the client's answers to the monitor. */
+static int
+handle_info_response(
+    struct userauth *ua, struct transport *t, int ipc_fd, struct buf *payload)
+{
+	struct buf *req;
+	int r;
+
+	if (!ua->info_pending)
+		return transport_send_unimplemented(t);
+	if ((req = buf_new(IPC_MAX_MESSAGE)) == NULL)
+		return ERR_ALLOC;
+	if ((r = buf_put_string(req, buf_ptr(payload), buf_len(payload))) == 0)
+		r = ask_monitor(ua, t, ipc_fd, IPC_AUTH_RESPONSE, req);
+	buf_free(req);
 	return r;
 }
 
@@ -156,6 +204,8 @@ userauth_dispatch(struct userauth *ua, struct transport *t, int ipc_fd,
 		if (!ua->service_ok)
 			break;
 		return handle_request(ua, t, ipc_fd, payload);
+	case SSH2_MSG_USERAUTH_INFO_RESPONSE:
+		return handle_info_response(ua, t, ipc_fd, payload);
 	case SSH2_MSG_EXT_INFO:
 	case SSH2_MSG_PING:
 		return 0; /* nothing we act on before authentication */

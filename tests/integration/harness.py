@@ -12,6 +12,7 @@ import base64
 import errno
 import hashlib
 import os
+import stat
 import pwd
 import grp
 import re
@@ -246,6 +247,30 @@ def parse_ed25519_private(path):
 
 
 HUGE_MAPPING = 4 << 30
+
+
+def copy_server(server_path, dest, overrides=None):
+    """Copy posternd, its helpers and its modules/ directory into dest
+    (created 0755), keeping every file's mode (posternd refuses a
+    readable postern-session, and modules must not be writable).
+    overrides maps a helper name to another source file. Returns the
+    path of the copied posternd."""
+    bindir = os.path.dirname(os.path.abspath(server_path))
+    overrides = overrides or {}
+    os.makedirs(dest, 0o755, exist_ok=True)
+    for name in ("posternd", "postern-preauth", "postern-session"):
+        src = overrides.get(name, os.path.join(bindir, name))
+        dst = os.path.join(dest, name)
+        shutil.copyfile(src, dst)
+        os.chmod(dst, stat.S_IMODE(os.stat(src).st_mode))
+    msrc = os.path.join(bindir, "modules")
+    mdst = os.path.join(dest, "modules")
+    os.makedirs(mdst, 0o755, exist_ok=True)
+    for name in sorted(os.listdir(msrc)):
+        shutil.copyfile(os.path.join(msrc, name), os.path.join(mdst, name))
+        os.chmod(os.path.join(mdst, name),
+                 stat.S_IMODE(os.stat(os.path.join(msrc, name)).st_mode))
+    return os.path.join(dest, "posternd")
 
 
 def scan_memory(pid, needles):

@@ -419,15 +419,10 @@ def test_sigsys_kills_preauth(ctx):
     missing = [p for p in srcs.values() if not os.path.isfile(p)]
     check(not missing, "missing binaries for the SIGSYS test (build them "
           "with make all): %s" % ", ".join(missing))
-    bdir = os.path.join(ctx.dir, "bin")
-    os.mkdir(bdir, 0o755)
-    for name, src in srcs.items():
-        dst = os.path.join(bdir, name)
-        shutil.copyfile(src, dst)
-        # Keep each helper's mode: posternd refuses a user-readable
-        # postern-session (it must be 0711).
-        os.chmod(dst, stat.S_IMODE(os.stat(src).st_mode))
-    ctx.start_server(server=os.path.join(bdir, "posternd"))
+    server = harness.copy_server(
+        ctx.server_path, os.path.join(ctx.dir, "bin"),
+        {"postern-preauth": srcs["postern-preauth"]})
+    ctx.start_server(server=server)
     u = ctx.make_user()
     r = ctx.ssh(u, "echo ok")
     check(r.rc == 255, "ssh exited %s (stdout %r), want 255: the sandbox "

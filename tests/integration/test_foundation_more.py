@@ -526,12 +526,8 @@ def test_nonroot_server(ctx):
     names = [os.path.basename(ctx.server_path)]
     names += [h for h in HELPERS if os.path.exists(os.path.join(bindir, h))]
     if not all(_reachable_by_others(os.path.join(bindir, n)) for n in names):
-        copy = os.path.join(ctx.dir, "bin")
-        os.mkdir(copy, 0o755)
-        for n in names:
-            shutil.copyfile(os.path.join(bindir, n), os.path.join(copy, n))
-            os.chmod(os.path.join(copy, n), 0o755)
-        ctx.server_path = os.path.join(copy, names[0])
+        ctx.server_path = harness.copy_server(
+            ctx.server_path, os.path.join(ctx.dir, "bin"))
 
     hostkey = os.path.join(srv, "host_ed25519")
     harness.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C",

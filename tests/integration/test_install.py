@@ -10,17 +10,13 @@ import shutil
 import stat
 import subprocess
 
+import harness
 from harness import check
 
 
 def test_readable_session_binary_refused(ctx):
-    bindir = os.path.dirname(os.path.abspath(ctx.server_path))
     bdir = os.path.join(ctx.dir, "bin")
-    os.mkdir(bdir, 0o755)
-    for name in ("posternd", "postern-preauth", "postern-session"):
-        src = os.path.join(bindir, name)
-        shutil.copyfile(src, os.path.join(bdir, name))
-        os.chmod(os.path.join(bdir, name), stat.S_IMODE(os.stat(src).st_mode))
+    harness.copy_server(ctx.server_path, bdir)
     session = os.path.join(bdir, "postern-session")
     check(stat.S_IMODE(os.stat(session).st_mode) == 0o711,
           "build/postern-session has mode %o, want 711"

@@ -1,0 +1,105 @@
+/*
+ * sftp.h: the SFTP version 3 server (draft-ietf-secsh-filexfer-02 with
+ * OpenSSH's extensions, PROTOCOL section 4) as an engine that the session
+ * runs in-process inside its event loop: bytes in, bytes out, no process
+ * and no pipe of its own.
+ *
+ * Hosting it (one engine per "subsystem sftp" channel):
+ *   - hand the channel's data to sftp_server_input() only while
+ *     sftp_server_want_input() is 1, and re-open the channel window only
+ *     for what was handed over; while it is 0 the engine has stopped
+ *     taking requests because its output queue is full;
+ *   - send sftp_server_output_ptr()/sftp_server_output_pending() as
+ *     channel data as the peer's window allows, then
+ *     sftp_server_output_consume() what was sent and call
+ *     sftp_server_input(s, NULL, 0) to let it work on requests it queued;
+ *   - a negative return from sftp_server_input() means the peer broke the
+ *     protocol (or memory ran out): send what is pending and close the
+ *     channel. At channel EOF, send what is pending, then free.
+ * Everything runs as the process's user; nothing changes the process's
+ * working directory or umask except for the duration of one system call.
+ */
+#ifndef POSTERN_SFTP_H
+#define POSTERN_SFTP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* OpenSSH's SFTP_MAX_MSG_LENGTH: the largest packet either side sends. */
+#define SFTP_MAX_MSG_LENGTH (256 * 1024)
+#define SFTP_MAX_READ_LENGTH (SFTP_MAX_MSG_LENGTH - 1024)
+#define SFTP_MAX_HANDLES_DEFAULT 512
+
+struct sftp_server;
+
+/*
+ * Options, as sftp-server(8) takes them. sftp_parse_options() fills the
+ * flags and points into argv; the caller sets user, home and client_addr.
+ * sftp_server_new() copies what it keeps.
+ */
+struct sftp_options {
+	int read_only;          /* -R */
+	int umask;              /* -u; -1: the process's own umask */
+	int log_level;          /* -l, an enum log_level; LL_ERROR default */
+	int log_facility;       /* -f, a syslog facility; -1: leave as is */
+	int log_stderr;         /* -e */
+	int query_requests;     /* -Q requests was given */
+	const char *start_dir;  /* -d, before ~, %d, %u, %U expansion */
+	const char *deny;       /* -P: comma-separated request names */
+	const char *allow;      /* -p: comma-separated request names */
+	const char *user;       /* the user's name (for %u and logs) */
+	const char *home;       /* the user's home: start dir, ~, %d */
+	const char *client_addr;/* for "session opened ... from [addr]" */
+	unsigned max_handles;   /* 0: SFTP_MAX_HANDLES_DEFAULT */
+};
+
+/* sftp_options_init: the defaults (no flags, -l ERROR). */
+void sftp_options_init(struct sftp_options *o);
+
+/*
+ * sftp_parse_options: internal-sftp / sftp-server flags
+ * [-cehR] [-d dir] [-f facility] [-l level] [-P denied] [-p allowed]
+ * [-Q requests] [-u umask]. argv[0] is the program name. Returns 0, or
+ * ERR_CONFIG (with *errmsg set to a static description) for a bad or
+ * unknown flag and for -h. o must have been initialised.
+ */
+int sftp_parse_options(
+    int argc, char **argv, struct sftp_options *o, const char **errmsg);
+
+/* sftp_usage: the usage line for progname, without a newline. */
+const char *sftp_usage(void);
+
+/* sftp_request_name: the i-th request name (for -Q requests), or NULL. */
+const char *sftp_request_name(unsigned i);
+
+/*
+ * sftp_server_new: an engine for one client; NULL (with errno set) if
+ * memory runs out, a percent token in -d is unknown or the option lists
+ * are malformed. -f is applied to the process's log facility, as
+ * OpenSSH's internal-sftp does in its session process.
+ */
+struct sftp_server *sftp_server_new(const struct sftp_options *o);
+
+/*
+ * sftp_server_input: len bytes from the client (any split: partial or many
+ * packets); data may be NULL when len is 0, which only resumes work on
+ * queued requests. Returns 0, or a negative ERR_* once the client broke
+ * the protocol; every later call returns the same error.
+ */
+int sftp_server_input(struct sftp_server *s, const uint8_t *data, size_t len);
+
+/* Bytes waiting to go to the client, oldest first. */
+size_t sftp_server_output_pending(const struct sftp_server *s);
+const uint8_t *sftp_server_output_ptr(const struct sftp_server *s);
+void sftp_server_output_consume(struct sftp_server *s, size_t n);
+
+/*
+ * sftp_server_want_input: 1 if the engine takes more input now, 0 while
+ * its output queue is full (or it failed): stop reading from the client.
+ */
+int sftp_server_want_input(const struct sftp_server *s);
+
+/* sftp_server_free: closes every open handle; NULL is fine. */
+void sftp_server_free(struct sftp_server *s);
+
+#endif

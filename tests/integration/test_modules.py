@@ -1,0 +1,107 @@
+"""
+test_modules.py: authentication methods as modules. A third party's
+method (tests/modules/fixed.c, keyboard-interactive:fixed) works through
+AuthenticationMethods without touching the core; modules that are
+writable by others or speak another ABI version are refused at start
+with a log line saying which and why.
+"""
+
+import os
+import re
+import shutil
+import subprocess
+
+import harness
+from harness import check
+
+FIXED_ANSWER = "postern-fixed-answer"
+
+
+def _server_with(ctx, extra_modules=(), mode=None):
+    bindir = os.path.dirname(os.path.abspath(ctx.server_path))
+    server = harness.copy_server(ctx.server_path, os.path.join(ctx.dir, "bin"))
+    mdir = os.path.join(ctx.dir, "bin", "modules")
+    for name in extra_modules:
+        dst = os.path.join(mdir, name)
+        shutil.copyfile(os.path.join(bindir, "tests", "modules", name), dst)
+        os.chmod(dst, mode if mode is not None else 0o755)
+    return server
+
+
+def _askpass(ctx, answer):
+    script = os.path.join(ctx.dir, "askpass_%d.sh" % len(answer))
+    with open(script, "w") as f:
+        f.write("#!/bin/sh\nprintf '%%s\\n' '%s'\n" % answer)
+    os.chmod(script, 0o755)
+    return dict(os.environ, SSH_ASKPASS=script, SSH_ASKPASS_REQUIRE="force",
+                DISPLAY=":0")
+
+
+def _ssh_kbdint(ctx, u, answer):
+    argv = ctx.ssh_argv(u, "echo ok", batch=False,
+                        extra=("-o", "KbdInteractiveAuthentication=yes",
+                               "-o", "NumberOfPasswordPrompts=1"))
+    return subprocess.run(argv, stdin=subprocess.DEVNULL,
+                          capture_output=True, timeout=30,
+                          env=_askpass(ctx, answer))
+
+
+def test_third_party_module_in_chain(ctx):
+    ctx.server_path = _server_with(ctx, ["fixed.so"])
+    u = ctx.make_user()
+    ctx.start_server(extra_config=[
+        "AuthenticationMethods publickey,keyboard-interactive:fixed"])
+    r = _ssh_kbdint(ctx, u, FIXED_ANSWER)
+    check(r.returncode == 0 and r.stdout == b"ok\n",
+          "publickey then the module's question answered right should log "
+          "in: rc %s %r %s" % (r.returncode, r.stdout, r.stderr[-300:]))
+    check(ctx.wait_log(r"^Partial publickey for %s " % u.name, 5),
+          "the key alone must be only partial success")
+    check(ctx.wait_log(r"^Accepted keyboard-interactive for %s from "
+                       r"127\.0\.0\.1 port \d+ ssh2" % u.name, 5),
+          "no 'Accepted keyboard-interactive' line")
+    r = _ssh_kbdint(ctx, u, "wrong answer")
+    check(r.returncode == 255 and r.stdout == b"",
+          "a wrong answer must be refused: rc %s" % r.returncode)
+    check(ctx.wait_log(r"^Failed keyboard-interactive for %s " % u.name, 5),
+          "no 'Failed keyboard-interactive' line")
+
+
+def test_module_refused_at_start(ctx):
+    ctx.server_path = _server_with(ctx, ["badabi.so"])
+    mdir = os.path.join(ctx.dir, "bin", "modules")
+    # A second bad one: group-writable.
+    shutil.copyfile(os.path.join(mdir, "publickey.so"),
+                    os.path.join(mdir, "writable.so"))
+    os.chmod(os.path.join(mdir, "writable.so"), 0o775)
+    u = ctx.make_user()
+    ctx.start_server(extra_config=[
+        "AuthenticationMethods publickey keyboard-interactive:badabi"])
+    check(ctx.wait_log(r"^error: module %s/badabi\.so refused: ABI version "
+                       r"\d+, this posternd speaks \d+$" % re.escape(mdir), 5),
+          "no log line refusing the wrong-ABI module")
+    check(ctx.wait_log(r"^error: module %s/writable\.so refused: group or "
+                       r"world writable$" % re.escape(mdir), 5),
+          "no log line refusing the group-writable module")
+    # The refused module must not be usable: its method always 'succeeds'.
+    r = _ssh_kbdint(ctx, u, "anything")
+    check(r.returncode == 0 and r.stdout == b"ok\n",
+          "publickey (the other alternative) should still work: rc %s"
+          % r.returncode)
+    check(not re.search(r"^Accepted keyboard-interactive", ctx.server_log(),
+                        re.M), "a refused module authenticated someone")
+
+
+def test_insecure_module_dir_refused(ctx):
+    ctx.server_path = _server_with(ctx)
+    mdir = os.path.join(ctx.dir, "bin", "modules")
+    os.chmod(mdir, 0o777)
+    ctx.write_config()
+    r = subprocess.run([ctx.server_path, "-D", "-e", "-f", ctx.config_path],
+                       stdin=subprocess.DEVNULL, capture_output=True,
+                       timeout=20)
+    check(r.returncode != 0, "posternd started with a world-writable module "
+          "directory")
+    check(b"module directory" in r.stderr and
+          b"group or world writable" in r.stderr,
+          "no clear message: %r" % r.stderr[-300:])
