@@ -1,0 +1,18 @@
+#!/bin/sh
+# apt-install-quiet.sh PKG...: install Debian packages for the build and
+# tests without starting any service they ship (openssh-server would start
+# an sshd on port 22): a temporary policy-rc.d refuses service starts.
+set -eu
+policy=/usr/sbin/policy-rc.d
+created=0
+if [ ! -e "$policy" ]; then
+	printf '#!/bin/sh\nexit 101\n' >"$policy"
+	chmod 0755 "$policy"
+	created=1
+fi
+cleanup() { [ "$created" = 1 ] && rm -f "$policy"; }
+trap cleanup EXIT
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq "$@" >/dev/null
+mkdir -p /run/sshd
