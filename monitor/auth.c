@@ -24,6 +24,7 @@
 #include "log.h"
 #include "match.h"
 #include "monitor.h"
+#include "monitor/pam.h"
 #include "policy/access.h"
 #include "authopts.h"
 #include "sshkey.h"
@@ -67,6 +68,7 @@ auth_free(struct authctxt *a)
 	free(a->service);
 	free(a->approved_blob);
 	pw_free(&a->pw);
+	pamctx_end(a->pam);
 	authchain_free(&a->chain);
 	authopts_free(a->opts);
 	memset(a, 0, sizeof(*a));
@@ -163,6 +165,13 @@ lookup_user(struct authctxt *a)
 	    (!account_allowed(pw) ||
 	        !access_user_allowed(a->c, pw->pw_name, pw->pw_gid,
 	            ci->client_addr, ci->client_addr))) {
+		refused = 1;
+		pw = NULL;
+	}
+	/* UsePAM: a PAM handle for a valid user, as OpenSSH's start_pam(). */
+	if (pw != NULL && a->c->use_pam &&
+	    pamctx_start(&a->pam, a->c->pam_service_name, pw->pw_name,
+	        ci->client_addr) != 0) {
 		refused = 1;
 		pw = NULL;
 	}
@@ -547,6 +556,19 @@ finish(struct authctxt *a, const char *method, const char *submethod,
 		verdict = step_succeeded(a, method, submethod, cred, opts);
 	else
 		authopts_free(opts);
+	/* UsePAM: the account phase decides last, as in OpenSSH. */
+	if (verdict == AUTH_SUCCESS && a->pam != NULL &&
+	    pamctx_account(a->pam) != 0) {
+		sanitise(su, sizeof(su), a->user);
+		log_msg(LL_FATAL, __func__, 0,
+		    "Access denied for user %s by PAM account configuration "
+		    "[preauth]",
+		    su);
+		a->disconnect = 1;
+		return reply_put(reply, AUTH_DENIED,
+		    "Access denied by PAM account configuration", NULL, NULL,
+		    0);
+	}
 	if (verdict == AUTH_SUCCESS) {
 		a->authenticated = 1;
 		a->active = NULL;

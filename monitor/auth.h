@@ -16,6 +16,7 @@
 struct buf;
 struct config_source;
 struct authopts;
+struct pamctx;
 
 struct conn_info {
 	char client_addr[64];
@@ -38,6 +39,7 @@ struct authctxt {
 	void *states[MODULES_MAX]; /* each module's per-connection state */
 	int started[MODULES_MAX];
 	struct pm_conn conn; /* what modules see */
+	struct pamctx *pam;  /* UsePAM yes, valid users */
 	/* The keyboard-interactive module whose INFO_RESPONSE is awaited. */
 	const struct pm_module *active;
 	/* Keys that completed a step: "publickey,publickey" needs two. */

@@ -31,6 +31,7 @@
 #include "log.h"
 #include "monitor.h"
 #include "monitor/modules.h"
+#include "monitor/pam.h"
 #include "authopts.h"
 #include "sandbox/sandbox.h"
 #include "sshkey.h"
@@ -527,6 +528,19 @@ send_session_init(struct monitor *m, int fd)
 	if ((r = authopts_serialize(m->auth.opts, ob)) != 0 ||
 	    (r = buf_put_stringb(b, ob)) != 0)
 		goto out;
+	/* UsePAM: the environment PAM's session modules set. */
+	{
+		char **env = NULL;
+		size_t n = 0;
+
+		if (m->auth.pam != NULL)
+			env = pamctx_env(m->auth.pam, &n);
+		if ((r = buf_put_u32(b, (uint32_t)n)) != 0)
+			goto out;
+		for (i = 0; i < n; i++)
+			if ((r = buf_put_cstring(b, env[i])) != 0)
+				goto out;
+	}
 	r = ipc_send(fd, IPC_SESSION_INIT, b, -1);
 out:
 	buf_free(ob);
@@ -542,6 +556,12 @@ static void __attribute__((noreturn)) session_phase(struct monitor *m, int sock)
 	uint8_t type;
 	int r;
 
+	/* UsePAM: credentials and session open before the user's session. */
+	if (m->auth.pam != NULL && pamctx_open_session(m->auth.pam) != 0) {
+		error("PAM session for %s could not be opened",
+		    m->auth.pw.pw_name);
+		exit(1);
+	}
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) != 0)
 		fatal("socketpair: %s", strerror(errno));
 	if ((pid = spawn_helper("postern-session", sock, sp[1], &m->auth.pw,
@@ -575,6 +595,9 @@ static void __attribute__((noreturn)) session_phase(struct monitor *m, int sock)
 		    WTERMSIG(status));
 	logit("Disconnected from user %s %s port %d", m->auth.pw.pw_name,
 	    m->ci.client_addr, m->ci.client_port);
+	/* UsePAM: the monitor closes the PAM session (as root). */
+	pamctx_end(m->auth.pam);
+	m->auth.pam = NULL;
 	exit(0);
 }
 

@@ -4,13 +4,20 @@
 # an sshd on port 22): a temporary policy-rc.d refuses service starts.
 set -eu
 policy=/usr/sbin/policy-rc.d
-created=0
-if [ ! -e "$policy" ]; then
-	printf '#!/bin/sh\nexit 101\n' >"$policy"
-	chmod 0755 "$policy"
-	created=1
+saved=""
+if [ -e "$policy" ]; then
+	saved=$(mktemp)
+	cp -p "$policy" "$saved"
 fi
-cleanup() { [ "$created" = 1 ] && rm -f "$policy"; }
+printf '#!/bin/sh\nexit 101\n' >"$policy"
+chmod 0755 "$policy"
+cleanup() {
+	if [ -n "$saved" ]; then
+		mv -f "$saved" "$policy"
+	else
+		rm -f "$policy"
+	fi
+}
 trap cleanup EXIT
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq

@@ -63,6 +63,7 @@ config_free(struct server_config *c)
 	free(c->pid_file);
 	free(c->banner);
 	free(c->force_command);
+	free(c->pam_service_name);
 	config_init(c);
 }
 
@@ -491,6 +492,9 @@ config_fill_defaults(struct server_config *c)
 	set_default_int(&c->password_authentication, 1);
 	set_default_int(&c->kbd_interactive_authentication, 1);
 	set_default_int(&c->use_pam, 0);
+	if (c->pam_service_name == NULL &&
+	    (c->pam_service_name = strdup("sshd")) == NULL)
+		fatal_f("out of memory");
 	set_default_int(&c->permit_tty, 1);
 	/*
 	 * "PidFile none" is kept as the word while parsing, so that it counts

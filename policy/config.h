@@ -67,6 +67,7 @@ struct server_config {
 	int password_authentication;        /* yes */
 	int kbd_interactive_authentication; /* yes (+ChallengeResponse...) */
 	int use_pam;                        /* no */
+	char *pam_service_name;             /* sshd */
 	char *banner;                       /* none = NULL */
 	char *force_command;                /* none = NULL */
 	int permit_tty;                     /* yes */

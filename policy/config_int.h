@@ -273,6 +273,8 @@ int cfg_kw_auth_methods(
     struct server_config *c, const struct keyword *k, struct cfg_args *a);
 int cfg_kw_force_command(
     struct server_config *c, const struct keyword *k, struct cfg_args *a);
+int cfg_kw_pam_service(
+    struct server_config *c, const struct keyword *k, struct cfg_args *a);
 int cfg_kw_use_pam(
     struct server_config *c, const struct keyword *k, struct cfg_args *a);
 void cfg_dump_max_startups(

@@ -334,6 +334,9 @@ const struct keyword cfg_keywords[] = {
     IMPL("ListenAddress", cfg_kw_listen, dump_listen, 0, 0, NULL, G),
     IMPL("UsePAM", cfg_kw_use_pam, dump_choice, OFF(use_pam), 0, choices_yesno,
         G),
+    /* OpenSSH >= 10; sshd 9.2 -T does not print it, so neither do we. */
+    IMPL("PAMServiceName", cfg_kw_pam_service, NULL, OFF(pam_service_name), 0,
+        NULL, G),
     IMPL("LoginGraceTime", cfg_kw_time, dump_int, OFF(login_grace_time), 0,
         NULL, G),
     IMPL("MaxAuthTries", cfg_kw_int, dump_int, OFF(max_auth_tries), 0, NULL, M),

@@ -790,21 +790,30 @@ cfg_kw_force_command(
 }
 
 /*
- * UsePAM: "no" is what postern does. "yes" is refused until PAM is
- * implemented: ignoring it would skip PAM's account and session checks.
+ * UsePAM: yes runs PAM's account check after authentication and its
+ * credentials and session phases around the session (monitor/pam.c).
  */
 int
 cfg_kw_use_pam(
     struct server_config *c, const struct keyword *k, struct cfg_args *a)
 {
-	int r;
+	return cfg_kw_choice(c, k, a);
+}
 
-	if ((r = cfg_kw_choice(c, k, a)) != 0)
-		return r;
-	if (strcasecmp(a->av[a->next - 1], "yes") == 0) {
-		error("%s line %d: UsePAM yes is not supported yet",
-		    a->filename, a->lineno);
+/* PAMServiceName (OpenSSH >= 10): the PAM service; default "sshd". */
+int
+cfg_kw_pam_service(
+    struct server_config *c, const struct keyword *k, struct cfg_args *a)
+{
+	const char *arg = a->next < a->ac ? a->av[a->next++] : NULL;
+
+	if (arg == NULL || *arg == '\0' || strchr(arg, '/') != NULL) {
+		error("%s line %d: %s needs a PAM service name.", a->filename,
+		    a->lineno, a->keyword);
 		return ERR_CONFIG;
 	}
+	if (a->active && c->pam_service_name == NULL &&
+	    (c->pam_service_name = strdup(arg)) == NULL)
+		return ERR_ALLOC;
 	return 0;
 }

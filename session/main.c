@@ -48,6 +48,8 @@ main(int argc, char **argv)
 	char *version = NULL, *kex = NULL, *hkalgs = NULL, *ciphers = NULL;
 	char *macs = NULL;
 	struct authopts *opts = NULL;
+	char **pam_env = NULL;
+	uint32_t npam = 0;
 	uint32_t cport, sport, maxsess, level, facility, to_stderr, nhk, i;
 	uint8_t type;
 	int r;
@@ -107,6 +109,14 @@ main(int argc, char **argv)
 			fatal("session: bad init message: options");
 		buf_free(ob);
 	}
+	if ((r = buf_get_u32(b, &npam)) != 0 || npam > 1024)
+		fatal("session: bad init message: PAM environment");
+	if ((pam_env = calloc((size_t)npam + 1, sizeof(*pam_env))) == NULL)
+		fatal("out of memory");
+	for (i = 0; i < npam; i++)
+		if ((r = buf_get_cstring(b, &pam_env[i], NULL)) != 0 ||
+		    strchr(pam_env[i], '=') == NULL)
+			fatal("session: bad init message: PAM environment");
 	if (buf_end(b) != 0)
 		fatal("session: bad init message: trailing data");
 	log_init("sshd", (enum log_level)level, (int)facility, (int)to_stderr);
@@ -147,6 +157,8 @@ main(int argc, char **argv)
 		ctx.forced_command_source = "(key-option)";
 	}
 	ctx.opts = opts;
+	ctx.pam_env = pam_env;
+	ctx.npam_env = npam;
 	ctx.client_addr = caddr;
 	ctx.client_port = (int)cport;
 	ctx.server_addr = saddr;
@@ -163,6 +175,9 @@ main(int argc, char **argv)
 	free(saddr);
 	free(forced);
 	authopts_free(opts);
+	for (i = 0; i < npam; i++)
+		free(pam_env[i]);
+	free(pam_env);
 	free(version);
 	free(kex);
 	free(hkalgs);

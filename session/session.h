@@ -21,6 +21,9 @@ struct session_ctx {
 	const char *forced_command; /* NULL unless forced by policy */
 	/* "(config)" for ForceCommand, "(key-option)" for command=. */
 	const char *forced_command_source;
+	/* UsePAM: "NAME=value" strings PAM's session modules set. */
+	char **pam_env;
+	size_t npam_env;
 	/* Options from authorized_keys/certificates for this login. */
 	const struct authopts *opts;
 	const char *client_addr;

@@ -19,7 +19,7 @@
 #include "session.h"
 #include "session_exec.h"
 
-#define EXEC_ENV_MAX 16
+#define EXEC_ENV_MAX 128
 #define EXEC_SHELL_DEFAULT "/bin/sh"
 #define EXEC_PATH_USER "/usr/local/bin:/usr/bin:/bin:/usr/games"
 #define EXEC_PATH_ROOT                                                         \
@@ -106,6 +106,7 @@ env_build(const struct session_ctx *ctx, const char *shell,
     const char *original, char **env)
 {
 	char mail[512], client[256], connection[512];
+	size_t i, j;
 	const char *caddr = nonnull(ctx->client_addr, "UNKNOWN");
 	const char *saddr = nonnull(ctx->server_addr, "UNKNOWN");
 	size_t n = 0;
@@ -134,6 +135,31 @@ env_build(const struct session_ctx *ctx, const char *shell,
 	if (original != NULL &&
 	    (r = env_add(env, &n, "SSH_ORIGINAL_COMMAND", original)) != 0)
 		return r;
+	/* UsePAM: PAM's environment, replacing a variable of the same name
+	 * (as OpenSSH's copy_environment). */
+	for (i = 0; i < ctx->npam_env; i++) {
+		const char *eq = strchr(ctx->pam_env[i], '=');
+		size_t nl = eq != NULL ? (size_t)(eq - ctx->pam_env[i]) : 0;
+
+		if (nl == 0)
+			continue;
+		for (j = 0; j < n; j++)
+			if (strncmp(env[j], ctx->pam_env[i], nl + 1) == 0)
+				break;
+		if (j < n) {
+			char *dup = strdup(ctx->pam_env[i]);
+
+			if (dup == NULL)
+				return ERR_ALLOC;
+			free(env[j]);
+			env[j] = dup;
+		} else if (n + 1 >= EXEC_ENV_MAX)
+			return ERR_TOO_BIG;
+		else if ((env[n] = strdup(ctx->pam_env[i])) == NULL)
+			return ERR_ALLOC;
+		else
+			env[++n] = NULL;
+	}
 	return 0;
 }
 

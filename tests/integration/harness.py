@@ -519,6 +519,8 @@ class Context:
         self.log_path = os.path.join(self.dir, "server.log")
         self.config_path = os.path.join(self.dir, "sshd_config")
         self.users = []
+        # Callables run at the end of the test (files outside self.dir).
+        self.cleanups = []
         self.children = []        # Popen objects to kill on abort
         self.sockets = []
         self.client_log = []      # (argv summary, rc, stderr tail)
@@ -795,6 +797,11 @@ class Context:
 
     def cleanup(self):
         errors = []
+        for fn in self.cleanups:
+            try:
+                fn()
+            except Exception as e:
+                errors.append("cleanup hook: %s" % e)
         with self._lock:
             children = list(self.children)
             socks = list(self.sockets)

@@ -45,7 +45,8 @@ static const struct {
     {"Port", "2222", 0, IMPL},
     {"AddressFamily", "inet", 0, IMPL},
     {"ListenAddress", "127.0.0.1", 0, IMPL},
-    {"UsePAM", "no", 0, IMPL},
+    {"UsePAM", "yes", 0, IMPL},
+    {"PAMServiceName", "postern-test", 0, IMPL},
     {"LoginGraceTime", "30", 0, IMPL},
     {"MaxAuthTries", "3", 1, IMPL},
     {"MaxSessions", "2", 1, IMPL},
@@ -452,7 +453,8 @@ bad(const char *line, const char *msg)
 static void
 test_errors(void)
 {
-	bad("UsePAM yes", "t.conf line 1: UsePAM yes is not supported yet");
+	bad("PAMServiceName ../evil",
+	    "t.conf line 1: PAMServiceName needs a PAM service name.");
 	bad("UsePAM maybe", "t.conf line 1: unsupported option \"maybe\".");
 	bad("PermitRootLogin maybe",
 	    "t.conf line 1: unsupported option \"maybe\".");

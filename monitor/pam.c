@@ -1,0 +1,154 @@
+/*
+ * pam.c: the PAM account and session phases for UsePAM yes. The
+ * conversation function answers no prompts (account and session modules
+ * do not ask; password and keyboard-interactive via PAM are method
+ * modules) and logs PAM's informational and error messages.
+ */
+#include <security/pam_appl.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "err.h"
+#include "log.h"
+#include "monitor/pam.h"
+
+struct pamctx {
+	pam_handle_t *h;
+	int session_open;
+	int cred_set;
+	char **env;
+	size_t nenv;
+};
+
+static int
+quiet_conv(int n, const struct pam_message **msg, struct pam_response **resp,
+    void *data)
+{
+	struct pam_response *r;
+	char safe[512];
+	int i;
+
+	*resp = NULL;
+	if (n <= 0 || n > PAM_MAX_NUM_MSG)
+		return PAM_CONV_ERR;
+	if ((r = calloc((size_t)n, sizeof(*r))) == NULL)
+		return PAM_BUF_ERR;
+	for (i = 0; i < n; i++) {
+		switch (msg[i]->msg_style) {
+		case PAM_ERROR_MSG:
+		case PAM_TEXT_INFO:
+			sanitise(safe, sizeof(safe), msg[i]->msg);
+			logit("PAM: %s", safe);
+			break;
+		default:
+			/* No one to ask: this phase cannot prompt. */
+			free(r);
+			return PAM_CONV_ERR;
+		}
+	}
+	*resp = r;
+	return PAM_SUCCESS;
+}
+
+static const struct pam_conv conv = {quiet_conv, NULL};
+
+int
+pamctx_start(struct pamctx **pp, const char *service, const char *user,
+    const char *rhost)
+{
+	struct pamctx *p;
+	int rc;
+
+	*pp = NULL;
+	if ((p = calloc(1, sizeof(*p))) == NULL)
+		return ERR_ALLOC;
+	debug(
+	    "PAM: initializing for \"%s\" with service \"%s\"", user, service);
+	if ((rc = pam_start(service, user, &conv, &p->h)) != PAM_SUCCESS) {
+		error("PAM: initialisation failed: %s", pam_strerror(NULL, rc));
+		free(p);
+		return ERR_SYSTEM;
+	}
+	if ((rc = pam_set_item(p->h, PAM_RHOST, rhost)) != PAM_SUCCESS ||
+	    (rc = pam_set_item(p->h, PAM_TTY, "ssh")) != PAM_SUCCESS) {
+		error("PAM: failed to set items: %s", pam_strerror(p->h, rc));
+		pamctx_end(p);
+		return ERR_SYSTEM;
+	}
+	*pp = p;
+	return 0;
+}
+
+int
+pamctx_account(struct pamctx *p)
+{
+	int rc = pam_acct_mgmt(p->h, 0);
+
+	debug("PAM: pam_acct_mgmt = %d (%s)", rc, pam_strerror(p->h, rc));
+	if (rc == PAM_SUCCESS)
+		return 0;
+	if (rc == PAM_NEW_AUTHTOK_REQD)
+		logit("PAM: password expired; password change is not "
+		      "supported yet, refusing");
+	else
+		error("PAM: %s", pam_strerror(p->h, rc));
+	return ERR_PERM;
+}
+
+int
+pamctx_open_session(struct pamctx *p)
+{
+	char **list;
+	size_t n;
+	int rc;
+
+	/*
+	 * As OpenSSH: when PAM did not authenticate the user (publickey), a
+	 * failing setcred is only noted; the auth stack may well deny.
+	 */
+	if ((rc = pam_setcred(p->h, PAM_ESTABLISH_CRED)) != PAM_SUCCESS)
+		debug("PAM: pam_setcred(): %s", pam_strerror(p->h, rc));
+	else
+		p->cred_set = 1;
+	if ((rc = pam_open_session(p->h, 0)) != PAM_SUCCESS) {
+		error("PAM: pam_open_session(): %s", pam_strerror(p->h, rc));
+		return ERR_PERM;
+	}
+	p->session_open = 1;
+	/* pam_getenvlist's strings are ours to keep (and free). */
+	if ((list = pam_getenvlist(p->h)) != NULL) {
+		for (n = 0; list[n] != NULL; n++)
+			;
+		p->env = list;
+		p->nenv = n;
+	}
+	return 0;
+}
+
+char **
+pamctx_env(struct pamctx *p, size_t *np)
+{
+	*np = p->nenv;
+	return p->env;
+}
+
+void
+pamctx_end(struct pamctx *p)
+{
+	size_t i;
+	int rc;
+
+	if (p == NULL)
+		return;
+	if (p->session_open && (rc = pam_close_session(p->h, 0)) != PAM_SUCCESS)
+		error("PAM: pam_close_session(): %s", pam_strerror(p->h, rc));
+	if (p->cred_set)
+		(void)pam_setcred(p->h, PAM_DELETE_CRED);
+	pam_end(p->h, PAM_SUCCESS);
+	for (i = 0; i < p->nenv; i++)
+		freezero(p->env[i], strlen(p->env[i]));
+	free(p->env);
+	free(p);
+}

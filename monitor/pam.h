@@ -1,0 +1,30 @@
+/*
+ * pam.h: UsePAM yes in the monitor: the account check after authentication,
+ * and credentials plus session open/close around the user's session, with
+ * PAM_RHOST, PAM_TTY ("ssh") and PAM_USER set as OpenSSH sets them.
+ */
+#ifndef POSTERN_PAM_H
+#define POSTERN_PAM_H
+
+#include <stddef.h>
+
+struct pamctx;
+
+/* pamctx_start: pam_start(service, user) with PAM_RHOST and PAM_TTY. */
+int pamctx_start(struct pamctx **pp, const char *service, const char *user,
+    const char *rhost);
+/*
+ * pamctx_account: pam_acct_mgmt(). 0 when the account may log in;
+ * ERR_PERM otherwise (logged with PAM's reason). An expired password
+ * (PAM_NEW_AUTHTOK_REQD) is refused too: postern cannot yet run the
+ * password change dialogue.
+ */
+int pamctx_account(struct pamctx *p);
+/* pamctx_open_session: pam_setcred(ESTABLISH) + pam_open_session(). */
+int pamctx_open_session(struct pamctx *p);
+/* The PAM environment ("NAME=value" strings, NULL-terminated; owned). */
+char **pamctx_env(struct pamctx *p, size_t *np);
+/* Close the session (if open), delete credentials, pam_end(). */
+void pamctx_end(struct pamctx *p);
+
+#endif
