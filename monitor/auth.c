@@ -360,6 +360,8 @@ conn_setting(const struct pm_conn *conn, const char *kw, size_t idx)
 		return c->kbd_interactive_authentication ? "yes" : "no";
 	if (strcmp(kw, "passwordauthentication") == 0)
 		return c->password_authentication ? "yes" : "no";
+	if (strcmp(kw, "totpusersfile") == 0)
+		return c->totp_users_file;
 	if (strcmp(kw, "permitemptypasswords") == 0)
 		return c->permit_empty_passwords ? "yes" : "no";
 	return NULL;

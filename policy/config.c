@@ -64,6 +64,7 @@ config_free(struct server_config *c)
 	free(c->banner);
 	free(c->force_command);
 	free(c->pam_service_name);
+	free(c->totp_users_file);
 	config_init(c);
 }
 
@@ -492,6 +493,9 @@ config_fill_defaults(struct server_config *c)
 	set_default_int(&c->password_authentication, 1);
 	set_default_int(&c->kbd_interactive_authentication, 1);
 	set_default_int(&c->use_pam, 0);
+	if (c->totp_users_file == NULL &&
+	    (c->totp_users_file = strdup("/etc/users.oath")) == NULL)
+		fatal_f("out of memory");
 	if (c->pam_service_name == NULL &&
 	    (c->pam_service_name = strdup("sshd")) == NULL)
 		fatal_f("out of memory");

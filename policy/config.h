@@ -68,6 +68,7 @@ struct server_config {
 	int kbd_interactive_authentication; /* yes (+ChallengeResponse...) */
 	int use_pam;                        /* no */
 	char *pam_service_name;             /* sshd */
+	char *totp_users_file;              /* /etc/users.oath (postern) */
 	char *banner;                       /* none = NULL */
 	char *force_command;                /* none = NULL */
 	int permit_tty;                     /* yes */

@@ -337,6 +337,9 @@ const struct keyword cfg_keywords[] = {
     /* OpenSSH >= 10; sshd 9.2 -T does not print it, so neither do we. */
     IMPL("PAMServiceName", cfg_kw_pam_service, NULL, OFF(pam_service_name), 0,
         NULL, G),
+    /* postern's own: the pam_oath users file keyboard-interactive:totp
+     * reads (sshd knows no such keyword, so -T does not print it). */
+    IMPL("TOTPUsersFile", cfg_kw_path, NULL, OFF(totp_users_file), 0, NULL, M),
     IMPL("LoginGraceTime", cfg_kw_time, dump_int, OFF(login_grace_time), 0,
         NULL, G),
     IMPL("MaxAuthTries", cfg_kw_int, dump_int, OFF(max_auth_tries), 0, NULL, M),

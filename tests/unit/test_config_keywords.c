@@ -47,6 +47,7 @@ static const struct {
     {"ListenAddress", "127.0.0.1", 0, IMPL},
     {"UsePAM", "yes", 0, IMPL},
     {"PAMServiceName", "postern-test", 0, IMPL},
+    {"TOTPUsersFile", "/etc/users.oath", 1, IMPL},
     {"LoginGraceTime", "30", 0, IMPL},
     {"MaxAuthTries", "3", 1, IMPL},
     {"MaxSessions", "2", 1, IMPL},
