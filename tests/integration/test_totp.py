@@ -1,0 +1,330 @@
+"""
+test_totp.py: keyboard-interactive:totp (modules/totp.c) with the real
+OpenSSH client answering "Verification code: " through SSH_ASKPASS, and
+codes computed by oathtool: the shipped two-factor recipe
+(packaging/sshd_config.d/20-totp.conf) with pam_oath's users file (TOTP
+and HOTP) and with ~/.google_authenticator (reuse, scratch codes,
+RATE_LIMIT, ownership checks). A code is never accepted twice; a user
+with no enrolment, or an invalid user, never gets in.
+"""
+
+import os
+import re
+import secrets
+import subprocess
+import time
+
+import harness
+from harness import check
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+RECIPE = os.path.join(HERE, "..", "..", "packaging", "sshd_config.d",
+                      "20-totp.conf")
+STEP = 30
+
+
+def _hexkey():
+    return secrets.token_hex(20)
+
+
+def _b32key():
+    # 10 random bytes: 16 base32 characters, as google-authenticator makes.
+    import base64
+    return base64.b32encode(secrets.token_bytes(10)).decode()
+
+
+def _oathtool(*args):
+    p = harness.run(["oathtool"] + list(args))
+    return p.stdout.decode().strip()
+
+
+def _totp(key, steps=0, base32=False, when=None):
+    """The TOTP code STEP*steps seconds from when (default now)."""
+    t = int(when if when is not None else time.time()) + STEP * steps
+    argv = ["--totp", "-N", "@%d" % t]
+    if base32:
+        argv.append("-b")
+    return _oathtool(*(argv + [key]))
+
+
+def _hotp(key, counter):
+    return _oathtool("--hotp", "-c", str(counter), key)
+
+
+def _wrong(codes):
+    """A six-digit code that is none of codes."""
+    c = int(codes[0])
+    while "%06d" % c in codes:
+        c = (c + 1) % 1000000
+    return "%06d" % c
+
+
+def _askpass(ctx, answer):
+    script = os.path.join(ctx.dir, "askpass_%s.sh" % secrets.token_hex(4))
+    with open(script, "w") as f:
+        f.write("#!/bin/sh\nprintf '%%s\\n' '%s'\n" % answer)
+    os.chmod(script, 0o755)
+    return dict(os.environ, SSH_ASKPASS=script, SSH_ASKPASS_REQUIRE="force",
+                DISPLAY=":0")
+
+
+def _login(ctx, u, code):
+    """ssh with the key and then code for "Verification code: "."""
+    key = ctx.new_key("nokey") if isinstance(u, str) else None
+    argv = ctx.ssh_argv(u, "echo ok", key=key, batch=False,
+                        extra=("-o", "KbdInteractiveAuthentication=yes",
+                               "-o", "PreferredAuthentications="
+                                     "publickey,keyboard-interactive",
+                               "-o", "NumberOfPasswordPrompts=1"))
+    p = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True,
+                       timeout=30, env=_askpass(ctx, code))
+    ctx._note_client(argv, p.returncode, p.stderr)
+    return p
+
+
+def _admitted(p):
+    return p.returncode == 0 and p.stdout == b"ok\n"
+
+
+def _refused(p):
+    return p.returncode == 255 and p.stdout == b""
+
+
+def _count(ctx, pattern):
+    return len(re.findall(pattern, ctx.server_log(), re.M))
+
+
+def _users_file(ctx, lines):
+    path = os.path.join(ctx.dir, "users.oath")
+    with open(path, "w") as f:
+        f.write("".join(l + "\n" for l in lines))
+    os.chmod(path, 0o600)
+    return path
+
+
+def _ga_file(u, text, mode=0o400):
+    path = os.path.join(u.home, ".google_authenticator")
+    with open(path, "w") as f:
+        f.write(text)
+    os.chown(path, u.uid, u.gid)
+    os.chmod(path, mode)
+    return path
+
+
+def _read(path):
+    with open(path) as f:
+        return f.read()
+
+
+def _start(ctx, usersfile, methods=None):
+    extra = ["TOTPUsersFile " + usersfile]
+    if methods is None:
+        extra.append("Include " + os.path.abspath(RECIPE))
+    else:
+        extra += ["KbdInteractiveAuthentication yes",
+                  "AuthenticationMethods " + methods]
+    ctx.start_server(extra_config=extra)
+
+
+def test_totp_users_file(ctx):
+    u = ctx.make_user()
+    key = _hexkey()
+    path = _users_file(ctx, ["# pam_oath users file",
+                             "HOTP/T30 %s - %s" % (u.name, key)])
+    _start(ctx, path)
+    now = time.time()
+    code = _totp(key, when=now)
+    p = _login(ctx, u, code)
+    check(_admitted(p), "publickey + the right TOTP code should log in: "
+          "rc %s %r %s" % (p.returncode, p.stdout, p.stderr[-300:]))
+    check(ctx.wait_log(r"^Partial publickey for %s " % u.name, 5),
+          "the key alone must be only partial success")
+    check(ctx.wait_log(r"^Accepted keyboard-interactive for %s from "
+                       r"127\.0\.0\.1 port \d+ ssh2" % u.name, 5),
+          "no 'Accepted keyboard-interactive' line")
+    check(re.search(r"^HOTP/T30\s+%s\s+-\s+%s\s+\d+\s+%s\s" %
+                    (u.name, key, code), _read(path), re.M),
+          "liboath did not record the code in the users file:\n%s"
+          % _read(path))
+
+    p = _login(ctx, u, code)
+    check(_refused(p), "the same code a second time must be refused: rc %s"
+          % p.returncode)
+    check(ctx.wait_log(r"totp: verification code for user %s was already "
+                       r"used \(%s\)" % (u.name, re.escape(path)), 5),
+          "no log line saying the code was already used")
+    check(ctx.wait_log(r"^Failed keyboard-interactive for %s from "
+                       % u.name, 5),
+          "no 'Failed keyboard-interactive' line")
+
+    p = _login(ctx, u, _wrong([_totp(key, s, when=now)
+                               for s in (-2, -1, 0, 1, 2)]))
+    check(_refused(p), "a wrong code must be refused: rc %s" % p.returncode)
+    check(ctx.wait_log(r"totp: wrong verification code for user %s "
+                       % u.name, 5), "no log line for the wrong code")
+
+    # The next step's code (inside the window) is a new code: accepted.
+    p = _login(ctx, u, _totp(key, 1, when=now))
+    check(_admitted(p), "the next step's code should log in: rc %s %s"
+          % (p.returncode, p.stderr[-300:]))
+
+    # BatchMode: the client cannot answer; publickey alone is not enough.
+    r = ctx.ssh(u, "echo ok")
+    check(r.rc == 255 and r.stdout == b"",
+          "publickey alone must not log in: rc %s" % r.rc)
+    check(_count(ctx, r"^Accepted keyboard-interactive for %s " % u.name)
+          == 2, "exactly two logins should have been accepted")
+
+
+def test_totp_users_file_hotp(ctx):
+    u = ctx.make_user()
+    key = _hexkey()
+    path = _users_file(ctx, ["HOTP %s - %s 0" % (u.name, key)])
+    _start(ctx, path)
+    p = _login(ctx, u, _hotp(key, 0))
+    check(_admitted(p), "the HOTP code for counter 0 should log in: rc %s %s"
+          % (p.returncode, p.stderr[-300:]))
+    p = _login(ctx, u, _hotp(key, 0))
+    check(_refused(p), "the same HOTP code again must be refused")
+    p = _login(ctx, u, _hotp(key, 1))
+    check(_admitted(p), "the next HOTP code should log in: rc %s"
+          % p.returncode)
+    # liboath keeps the counter of the last code used, and that code.
+    check(re.search(r"^HOTP\s+%s\s+-\s+%s\s+1\s+%s\s" %
+                    (u.name, key, _hotp(key, 1)), _read(path), re.M),
+          "the counter was not advanced:\n%s" % _read(path))
+    p = _login(ctx, u, _hotp(key, 0))
+    check(_refused(p), "an older HOTP code must be refused")
+
+
+def test_totp_google_authenticator(ctx):
+    u = ctx.make_user()
+    secret = _b32key()
+    scratch = ["%08d" % (10000000 + secrets.randbelow(89999999))
+               for _ in range(3)]
+    path = _ga_file(u, "%s\n\" RATE_LIMIT 10 30\n\" DISALLOW_REUSE\n"
+                    "\" TOTP_AUTH\n%s\n" % (secret, "\n".join(scratch)))
+    # No users file: the secret comes from ~/.google_authenticator.
+    _start(ctx, os.path.join(ctx.dir, "absent.oath"))
+    now = time.time()
+    code = _totp(secret, base32=True, when=now)
+    p = _login(ctx, u, code)
+    check(_admitted(p), "publickey + the right code from "
+          "~/.google_authenticator should log in: rc %s %r %s"
+          % (p.returncode, p.stdout, p.stderr[-300:]))
+    check(ctx.wait_log(r"^Partial publickey for %s " % u.name, 5),
+          "the key alone must be only partial success")
+    st = os.stat(path)
+    check(st.st_uid == u.uid and (st.st_mode & 0o777) == 0o400,
+          "the rewritten file must stay the user's, mode 0400: uid %d "
+          "mode %o" % (st.st_uid, st.st_mode & 0o777))
+    text = _read(path)
+    check(re.search(r'^" DISALLOW_REUSE \d+$', text, re.M) and
+          re.search(r'^" RATE_LIMIT 10 30 \d+$', text, re.M) and
+          text.startswith(secret + "\n"),
+          "state not recorded in the file:\n%s" % text)
+    check(not [f for f in os.listdir(u.home)
+               if f.startswith(".google_authenticator~")],
+          "a temporary file was left behind")
+
+    p = _login(ctx, u, code)
+    check(_refused(p), "the same code again must be refused (DISALLOW_REUSE)")
+    check(ctx.wait_log(r"totp: verification code for user %s was already "
+                       r"used" % u.name, 5), "no 'already used' log line")
+
+    p = _login(ctx, u, _wrong([_totp(secret, s, base32=True, when=now)
+                               for s in (-1, 0, 1)]))
+    check(_refused(p), "a wrong code must be refused")
+    check(ctx.wait_log(r"totp: wrong verification code for user %s "
+                       % u.name, 5), "no log line for the wrong code")
+
+    p = _login(ctx, u, scratch[1])
+    check(_admitted(p), "a scratch code should log in: rc %s %s"
+          % (p.returncode, p.stderr[-300:]))
+    check(ctx.wait_log(r"totp: accepted scratch code for user %s \(.*, 2 "
+                       r"left\)" % u.name, 5), "no log line for the scratch "
+          "code")
+    check(scratch[1] not in _read(path) and scratch[0] in _read(path),
+          "the used scratch code must be removed, the others kept:\n%s"
+          % _read(path))
+    p = _login(ctx, u, scratch[1])
+    check(_refused(p), "a scratch code must work only once")
+
+    r = ctx.ssh(u, "echo ok")
+    check(r.rc == 255, "publickey alone must not log in: rc %s" % r.rc)
+    check(_count(ctx, r"^Accepted keyboard-interactive for %s " % u.name)
+          == 2, "exactly two logins should have been accepted")
+
+
+def test_totp_no_enrolment(ctx):
+    u = ctx.make_user()
+    other = _hexkey()
+    path = _users_file(ctx, ["HOTP/T30 someone_else - %s" % other])
+    _start(ctx, path)
+    p = _login(ctx, u, _totp(other))
+    check(_refused(p), "a user with no enrolment must be refused: rc %s"
+          % p.returncode)
+    check(ctx.wait_log(r"totp: no TOTP enrolment for user %s$" % u.name, 5),
+          "no log line saying the user has no enrolment")
+    check(ctx.wait_log(r"^Failed keyboard-interactive for %s " % u.name, 5),
+          "no 'Failed keyboard-interactive' line")
+    check(_read(path) == "HOTP/T30 someone_else - %s\n" % other,
+          "the users file changed")
+
+
+def test_totp_invalid_user(ctx):
+    # In the users file, but not an account: never let through, file untouched.
+    name = "ptst_nouser_" + secrets.token_hex(3)
+    key = _hexkey()
+    path = _users_file(ctx, ["HOTP/T30 %s - %s" % (name, key)])
+    _start(ctx, path, methods="keyboard-interactive:totp")
+    p = _login(ctx, name, _totp(key))
+    check(_refused(p), "an invalid user must be refused: rc %s"
+          % p.returncode)
+    check(ctx.wait_log(r"totp: no TOTP enrolment for invalid user %s$"
+                       % name, 5), "no log line for the invalid user")
+    check(ctx.wait_log(r"^Failed keyboard-interactive for invalid user %s "
+                       % name, 5), "no 'Failed keyboard-interactive for "
+          "invalid user' line")
+    check(_read(path) == "HOTP/T30 %s - %s\n" % (name, key),
+          "the users file changed for an invalid user")
+
+
+def test_totp_google_authenticator_refused_files(ctx):
+    u = ctx.make_user()
+    secret = _b32key()
+    path = _ga_file(u, "%s\n\" TOTP_AUTH\n" % secret, mode=0o644)
+    _start(ctx, os.path.join(ctx.dir, "absent.oath"))
+    p = _login(ctx, u, _totp(secret, base32=True))
+    check(_refused(p), "a world-readable ~/.google_authenticator must be "
+          "refused: rc %s" % p.returncode)
+    check(ctx.wait_log(r"totp: bad ownership or modes for file %s$"
+                       % re.escape(path), 5), "no log line for the modes")
+
+    # A symbolic link (to a file that would pass) is refused too.
+    real = os.path.join(u.home, "ga_real")
+    os.rename(path, real)
+    os.chmod(real, 0o400)
+    os.symlink(real, path)
+    os.lchown(path, u.uid, u.gid)
+    p = _login(ctx, u, _totp(secret, base32=True))
+    check(_refused(p), "a symlinked ~/.google_authenticator must be refused")
+    check(ctx.wait_log(r"totp: %s refused: a symbolic link"
+                       % re.escape(path), 5), "no log line for the link")
+
+
+def test_totp_google_authenticator_rate_limit(ctx):
+    u = ctx.make_user()
+    secret = _b32key()
+    path = _ga_file(u, "%s\n\" RATE_LIMIT 1 30\n\" TOTP_AUTH\n" % secret)
+    _start(ctx, os.path.join(ctx.dir, "absent.oath"))
+    now = time.time()
+    p = _login(ctx, u, _wrong([_totp(secret, s, base32=True, when=now)
+                               for s in (-1, 0, 1)]))
+    check(_refused(p), "a wrong code must be refused")
+    p = _login(ctx, u, _totp(secret, base32=True))
+    check(_refused(p), "a second attempt inside RATE_LIMIT 1 30 must be "
+          "refused even with the right code: rc %s" % p.returncode)
+    check(ctx.wait_log(r"totp: too many login attempts for user %s "
+                       r"\(RATE_LIMIT in %s\)" % (u.name, re.escape(path)),
+                       5), "no log line for the rate limit")
