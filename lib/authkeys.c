@@ -17,7 +17,9 @@
 
 #include "err.h"
 #include "log.h"
+#include "sshcert.h"
 #include "sshkey.h"
+#include "sshkey_sk.h"
 #include "authopts.h"
 #include "authkeys.h"
 
@@ -237,22 +239,28 @@ check_line(const struct authkeys_query *q, const char *cp, const char *loc,
     int can_apply, struct authopts **optsp)
 {
 	struct sshkey *found = NULL;
-	struct authopts *opts = NULL;
-	const char *why = NULL;
+	struct sshkey_sk *found_sk = NULL;
+	struct authopts *opts = NULL, *final = NULL;
+	const char *why = NULL, *type;
 	char fp[SSHKEY_FP_LEN];
 	int r, same;
 
 	*optsp = NULL;
-	r = authkeys_parse_line(cp, &found, &opts, &why);
+	r = authkeys_parse_line_sk(cp, &found, &found_sk, &opts, &why);
 	if (r == ERR_NOT_FOUND) {
 		debug2("%s: no supported key on line, skipped", loc);
 		return 0;
 	}
-	if (r == ERR_FORMAT && found == NULL) {
+	if (r == ERR_FORMAT && found == NULL && found_sk == NULL) {
 		error("%s at %s", why, loc);
 		return 0;
 	}
-	same = found != NULL && sshkey_equal_public(found, q->key);
+	if (q->sk_key != NULL)
+		same = found_sk != NULL &&
+		    sshkey_sk_equal_public(found_sk, q->sk_key);
+	else
+		same = found != NULL && q->key != NULL &&
+		    sshkey_equal_public(found, q->key);
 	if (r == ERR_FORMAT) {
 		/* Loud only for the line meant for this key; sshd says debug. */
 		log_msg(same ? LL_INFO : LL_DEBUG1, __func__, 0,
@@ -269,10 +277,17 @@ check_line(const struct authkeys_query *q, const char *cp, const char *loc,
 			    loc, opts->cert_authority ? "a" : "not a");
 		goto out;
 	}
-	if ((r = sshkey_fingerprint(found, fp, sizeof(fp))) != 0)
+	if (found_sk != NULL) {
+		r = sshkey_sk_fingerprint(found_sk, fp, sizeof(fp));
+		type = sshkey_sk_type_short(found_sk);
+	} else {
+		r = sshkey_fingerprint(found, fp, sizeof(fp));
+		type = sshkey_type_short(found);
+	}
+	if (r != 0)
 		goto out;
 	debug("%s: matching %s found: %s %s", loc, q->want_ca ? "CA" : "key",
-	    sshkey_type_short(found), fp);
+	    type, fp);
 	if (authorise(q, opts, loc) != 0) {
 		error("Refused by key options at %s", loc);
 		goto out;
@@ -284,15 +299,26 @@ check_line(const struct authkeys_query *q, const char *cp, const char *loc,
 		    loc);
 		goto out;
 	}
+	/* A CA line: the certificate decides whether it is the one. */
+	if (q->want_ca && q->ca_check != NULL) {
+		if (q->ca_check(q->ca_arg, opts, loc, &final) != 0) {
+			authopts_free(final);
+			goto out;
+		}
+		if (final != NULL) {
+			authopts_free(opts);
+			opts = final;
+		}
+	}
 	if (!q->want_ca)
-		verbose("Accepted key %s %s found at %s",
-		    sshkey_type_short(found), fp, loc);
+		verbose("Accepted key %s %s found at %s", type, fp, loc);
 	*optsp = opts;
 	opts = NULL;
 	r = 1;
 out:
 	authopts_free(opts);
 	sshkey_free(found);
+	sshkey_sk_free(found_sk);
 	return r;
 }
 
@@ -344,28 +370,31 @@ scan_file(FILE *f, const struct authkeys_query *q, const char *lpath,
 	return r;
 }
 
-/* Open, check and scan; called with the user's privileges in effect. */
+/*
+ * Open a file of the user's (what: "authorized keys", "authorized
+ * principals") and check it as OpenSSH's auth_openfile() does; called with
+ * the user's privileges in effect. 0 and *fp, or ERR_NOT_FOUND (logged
+ * unless the file does not exist), ERR_PERM, ERR_SYSTEM.
+ */
 static int
-find_as_user(const struct authkeys_query *q, const char *lpath, int can_apply,
-    unsigned long *linep, struct authopts **optsp)
+open_user_file(const struct passwd *pw, const char *path, const char *lpath,
+    int strict_modes, const char *what, FILE **fp)
 {
-	char lname[256], err[PATH_MAX + 128];
+	char lname[256], err[PATH_MAX + 128], lerr[PATH_MAX + 128];
 	struct stat st;
-	FILE *f;
-	int fd, flags, r;
+	int fd, flags;
 
-	sanitise(lname, sizeof(lname), q->pw->pw_name);
+	*fp = NULL;
+	sanitise(lname, sizeof(lname), pw->pw_name);
 	/* O_NONBLOCK: a FIFO planted in place of the file must not hang us. */
-	fd = open(q->path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+	fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
 	if (fd == -1) {
 		if (errno == ENOENT)
-			debug("Could not open user '%s' authorized keys "
-			      "'%s': %s",
-			    lname, lpath, strerror(errno));
+			debug("Could not open user '%s' %s '%s': %s", lname,
+			    what, lpath, strerror(errno));
 		else
-			logit("Could not open user '%s' authorized keys "
-			      "'%s': %s",
-			    lname, lpath, strerror(errno));
+			logit("Could not open user '%s' %s '%s': %s", lname,
+			    what, lpath, strerror(errno));
 		return ERR_NOT_FOUND;
 	}
 	if (fstat(fd, &st) == -1) {
@@ -374,8 +403,8 @@ find_as_user(const struct authkeys_query *q, const char *lpath, int can_apply,
 		return ERR_SYSTEM;
 	}
 	if (!S_ISREG(st.st_mode)) {
-		logit("User %s authorized keys %s is not a regular file", lname,
-		    lpath);
+		logit(
+		    "User %s %s %s is not a regular file", lname, what, lpath);
 		close(fd);
 		return ERR_PERM;
 	}
@@ -385,20 +414,31 @@ find_as_user(const struct authkeys_query *q, const char *lpath, int can_apply,
 		close(fd);
 		return ERR_SYSTEM;
 	}
-	if (q->strict_modes &&
-	    secure_path(fd, q->path, q->pw, err, sizeof(err)) != 0) {
-		char lerr[sizeof(err)];
-
+	if (strict_modes && secure_path(fd, path, pw, err, sizeof(err)) != 0) {
 		sanitise(lerr, sizeof(lerr), err);
 		logit("Authentication refused: %s", lerr);
 		close(fd);
 		return ERR_PERM;
 	}
-	if ((f = fdopen(fd, "r")) == NULL) {
+	if ((*fp = fdopen(fd, "r")) == NULL) {
 		error("%s: fdopen %s: %s", __func__, lpath, strerror(errno));
 		close(fd);
 		return ERR_SYSTEM;
 	}
+	return 0;
+}
+
+/* Open, check and scan; called with the user's privileges in effect. */
+static int
+find_as_user(const struct authkeys_query *q, const char *lpath, int can_apply,
+    unsigned long *linep, struct authopts **optsp)
+{
+	FILE *f;
+	int r;
+
+	if ((r = open_user_file(q->pw, q->path, lpath, q->strict_modes,
+	         "authorized keys", &f)) != 0)
+		return r;
 	debug("trying public key file %s", lpath);
 	r = scan_file(f, q, lpath, can_apply, linep, optsp);
 	fclose(f);
@@ -442,6 +482,132 @@ authkeys_find(const struct passwd *pw, const char *path,
 	q.key = key;
 	q.strict_modes = strict_modes;
 	return authkeys_find_opts(&q, linep, NULL);
+}
+
+/*
+ * One line of a principals file (comment already cut): 1 if its principal
+ * is one of cert's, with *optsp its options; 0 if not; an ERR_* code.
+ */
+static int
+principal_line(char *cp, const struct sshcert *cert, const char *loc,
+    struct authopts **optsp)
+{
+	const char *why = NULL;
+	char *end, *name, *opts = NULL, lname[256];
+	int r;
+
+	*optsp = NULL;
+	end = cp + strlen(cp);
+	while (end > cp &&
+	    (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\r' ||
+	        end[-1] == '\n'))
+		*--end = '\0';
+	/* Inner blanks: the options come first, the principal is last. */
+	name = cp;
+	if (strpbrk(cp, " \t") != NULL) {
+		name = cp + strlen(cp);
+		while (name > cp && name[-1] != ' ' && name[-1] != '\t')
+			name--;
+		opts = cp;
+	}
+	if ((r = authopts_parse(opts, optsp, &why)) != 0) {
+		if (r == ERR_ALLOC)
+			return r;
+		debug("%s: bad principals options: %s", loc, why);
+		return 0;
+	}
+	if (!sshcert_has_principal(cert, name)) {
+		authopts_free(*optsp);
+		*optsp = NULL;
+		return 0;
+	}
+	sanitise(lname, sizeof(lname), name);
+	debug3("%s: matched principal \"%.100s\"", loc, lname);
+	return 1;
+}
+
+/* Read the principals file; 0, *linep and *optsp for the first match. */
+static int
+scan_principals(FILE *f, const struct sshcert *cert, const char *lpath,
+    unsigned long *linep, struct authopts **optsp)
+{
+	char *line, *cp, *hash, loc[PATH_MAX + 32];
+	unsigned long lineno = 0, nonblank = 0;
+	size_t len;
+	int c, r = ERR_NOT_FOUND, m;
+
+	if ((line = malloc(AUTHKEYS_LINE_MAX + 2)) == NULL)
+		return ERR_ALLOC;
+	while (fgets(line, AUTHKEYS_LINE_MAX + 2, f) != NULL) {
+		lineno++;
+		len = strlen(line);
+		if (len > 0 && line[len - 1] == '\n')
+			line[--len] = '\0';
+		if (len > AUTHKEYS_LINE_MAX) {
+			error("%s line %lu exceeds size limit", lpath, lineno);
+			while ((c = fgetc(f)) != EOF && c != '\n')
+				;
+			continue;
+		}
+		/* As sshd: the whole file is read, the first match counts. */
+		if (r == 0)
+			continue;
+		cp = line + strspn(line, " \t");
+		if ((hash = strchr(cp, '#')) != NULL)
+			*hash = '\0';
+		if (*cp == '\0' || *cp == '\r')
+			continue;
+		nonblank++;
+		snprintf(loc, sizeof(loc), "%s:%lu", lpath, lineno);
+		if ((m = principal_line(cp, cert, loc, optsp)) < 0) {
+			r = m;
+			break;
+		}
+		if (m == 1) {
+			if (linep != NULL)
+				*linep = lineno;
+			r = 0;
+		}
+	}
+	if (r == ERR_NOT_FOUND && ferror(f)) {
+		error("%s: read %s: %s", __func__, lpath, strerror(errno));
+		r = ERR_SYSTEM;
+	}
+	debug2("%s: %s: processed %lu/%lu lines", __func__, lpath, nonblank,
+	    lineno);
+	free(line);
+	return r;
+}
+
+int
+authkeys_find_principal(const struct passwd *pw, const char *path,
+    int strict_modes, const struct sshcert *cert, unsigned long *linep,
+    struct authopts **optsp)
+{
+	struct authopts *opts = NULL;
+	struct saved_ids ids;
+	char lpath[PATH_MAX];
+	FILE *f = NULL;
+	int r;
+
+	if (linep != NULL)
+		*linep = 0;
+	*optsp = NULL;
+	sanitise(lpath, sizeof(lpath), path);
+	if ((r = become_user(pw, &ids)) != 0)
+		return r;
+	debug("trying authorized principals file %s", lpath);
+	if ((r = open_user_file(pw, path, lpath, strict_modes,
+	         "authorized principals", &f)) == 0) {
+		r = scan_principals(f, cert, lpath, linep, &opts);
+		fclose(f);
+	}
+	restore_ids(&ids);
+	if (r == 0)
+		*optsp = opts;
+	else
+		authopts_free(opts);
+	return r;
 }
 
 /* Append s to out (size PATH_MAX) at *op; -1 if it would not fit. */

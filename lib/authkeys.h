@@ -9,7 +9,9 @@
 #include <time.h>
 
 struct authopts;
+struct sshcert;
 struct sshkey;
+struct sshkey_sk;
 
 /* Longest line considered, as OpenSSH's SSH_MAX_PUBKEY_BYTES. */
 #define AUTHKEYS_LINE_MAX 16384
@@ -26,12 +28,26 @@ struct authkeys_query {
 	 * to the caller.
 	 */
 	const struct sshkey *key;
+	/* A FIDO security key to look for instead of key (want_ca 0). */
+	const struct sshkey_sk *sk_key;
 	int want_ca;
 	int strict_modes;
 	/* The client: canonical host name (NULL with UseDNS no) and address. */
 	const char *remote_host;
 	const char *remote_addr;
 	time_t now; /* for expiry-time=; 0 means time(NULL) */
+	/*
+	 * want_ca: called for each cert-authority line whose key is q->key
+	 * and whose own options passed (from=, expiry-time=), with those
+	 * options and the line's "FILE:LINE" for log lines, to judge the
+	 * certificate by them. 0 accepts the line, and *optsp, if set, holds
+	 * the options to return instead of the line's; anything else goes
+	 * on with the next line, as sshd does. Runs with the user's
+	 * privileges in effect. NULL: every such line is accepted.
+	 */
+	int (*ca_check)(void *arg, const struct authopts *line_opts,
+	    const char *loc, struct authopts **optsp);
+	void *ca_arg;
 };
 
 /*
@@ -55,6 +71,24 @@ struct authkeys_query {
  * returning; failing to restore is fatal.
  */
 int authkeys_find_opts(const struct authkeys_query *q, unsigned long *linep,
+    struct authopts **optsp);
+
+/*
+ * authkeys_find_principal: OpenSSH's match_principals_file() for an
+ * AuthorizedPrincipalsFile: read path, of user pw, with the user's
+ * privileges and (strict_modes) StrictModes' checks as for authorized_keys,
+ * for a line naming one of cert's principals. On each line a '#' starts a
+ * comment, surrounding blanks are dropped, and a line with blanks inside
+ * carries authorized_keys options before its last word, the principal.
+ * Returns 0 for the first line that names one, with *linep (if non-NULL)
+ * its number and *optsp its options (defaults when it has none; free with
+ * authopts_free); a line whose options do not parse is skipped (logged).
+ * ERR_NOT_FOUND when no line matches or the file is missing or
+ * unreadable; ERR_PERM when StrictModes refuses it or it is not a regular
+ * file; ERR_ALLOC.
+ */
+int authkeys_find_principal(const struct passwd *pw, const char *path,
+    int strict_modes, const struct sshcert *cert, unsigned long *linep,
     struct authopts **optsp);
 
 /*

@@ -16,6 +16,7 @@
 #include "log.h"
 #include "match.h"
 #include "sshkey.h"
+#include "sshkey_sk.h"
 #include "authopts.h"
 
 #define HOST_MAX 1025 /* NI_MAXHOST: longest permit host OpenSSH takes */
@@ -754,9 +755,20 @@ skip_options(const char *cp)
 	return quoted ? NULL : cp;
 }
 
+/* A plain key, or (skp non-NULL) a FIDO security key, at s. */
+static int
+parse_key_text(const char *s, struct sshkey **kp, struct sshkey_sk **skp)
+{
+	if (sshkey_parse_public_text(s, kp, NULL) == 0)
+		return 0;
+	if (skp != NULL && sshkey_sk_parse_public_text(s, skp, NULL) == 0)
+		return 0;
+	return ERR_NOT_FOUND;
+}
+
 static int
 split_line(const char *line, const char **optsp, size_t *optslenp,
-    const char **keyp, struct sshkey **kp)
+    const char **keyp, struct sshkey **kp, struct sshkey_sk **skp)
 {
 	const char *cp = line + strspn(line, " \t"), *end, *key;
 
@@ -764,17 +776,19 @@ split_line(const char *line, const char **optsp, size_t *optslenp,
 	*optslenp = 0;
 	*keyp = NULL;
 	*kp = NULL;
+	if (skp != NULL)
+		*skp = NULL;
 	if (*cp == '\0' || *cp == '#' || *cp == '\n' || *cp == '\r')
 		return ERR_NOT_FOUND;
 	/* As sshd: a key first; failing that, options and then a key. */
-	if (sshkey_parse_public_text(cp, kp, NULL) == 0) {
+	if (parse_key_text(cp, kp, skp) == 0) {
 		*keyp = cp;
 		return 0;
 	}
 	if ((end = skip_options(cp)) == NULL)
 		return ERR_FORMAT;
 	key = end + strspn(end, " \t");
-	if (*key == '\0' || sshkey_parse_public_text(key, kp, NULL) != 0)
+	if (*key == '\0' || parse_key_text(key, kp, skp) != 0)
 		return ERR_NOT_FOUND;
 	*optsp = cp;
 	*optslenp = (size_t)(end - cp);
@@ -789,7 +803,7 @@ authkeys_split_line(
 	struct sshkey *k = NULL;
 	int r;
 
-	r = split_line(line, optsp, optslenp, keyp, &k);
+	r = split_line(line, optsp, optslenp, keyp, &k, NULL);
 	sshkey_free(k);
 	return r;
 }
@@ -798,6 +812,13 @@ int
 authkeys_parse_line(const char *line, struct sshkey **keyp,
     struct authopts **optsp, const char **errstrp)
 {
+	return authkeys_parse_line_sk(line, keyp, NULL, optsp, errstrp);
+}
+
+int
+authkeys_parse_line_sk(const char *line, struct sshkey **keyp,
+    struct sshkey_sk **skp, struct authopts **optsp, const char **errstrp)
+{
 	const char *opts, *key, *err = NULL;
 	size_t optslen;
 	int r;
@@ -805,7 +826,7 @@ authkeys_parse_line(const char *line, struct sshkey **keyp,
 	*keyp = NULL;
 	*optsp = NULL;
 	*errstrp = NULL;
-	r = split_line(line, &opts, &optslen, &key, keyp);
+	r = split_line(line, &opts, &optslen, &key, keyp, skp);
 	if (r == ERR_FORMAT)
 		*errstrp = "invalid key option string";
 	if (r != 0)

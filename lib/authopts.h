@@ -12,6 +12,7 @@
 
 struct buf;
 struct sshkey;
+struct sshkey_sk;
 
 #define AUTHOPTS_ENV_MAX 1024    /* environment= strings per set */
 #define AUTHOPTS_PERMIT_MAX 4096 /* permitopen= or permitlisten= entries */
@@ -127,6 +128,14 @@ int authkeys_split_line(
  */
 int authkeys_parse_line(const char *line, struct sshkey **keyp,
     struct authopts **optsp, const char **errstrp);
+/*
+ * authkeys_parse_line_sk: the same, also taking FIDO security keys
+ * (sk-ssh-ed25519@openssh.com, sk-ecdsa-sha2-nistp256@openssh.com): a line
+ * holding one sets *skp instead of *keyp (skp NULL: such a line has no
+ * supported key, ERR_NOT_FOUND). The caller frees both in every case.
+ */
+int authkeys_parse_line_sk(const char *line, struct sshkey **keyp,
+    struct sshkey_sk **skp, struct authopts **optsp, const char **errstrp);
 
 /*
  * authopts_merge: the most restrictive combination of a and b, for the

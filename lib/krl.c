@@ -78,7 +78,8 @@ struct krl {
 
 /*
  * Key types OpenSSH reads that lib/sshkey does not: a text list naming one
- * is not malformed. No key postern accepts can equal such a key.
+ * is not malformed. Their plain keys are kept as blobs (FIDO sk- keys are
+ * checked that way, krl_check_blob); their certificates are skipped.
  */
 static const char *const foreign_types[] = {
     "ssh-dss",
@@ -895,17 +896,25 @@ static int
 plain_revoked(const struct krl *krl, const struct sshkey *key)
 {
 	struct buf *blob = NULL;
-	struct blob want;
-	uint8_t md[DIGEST_MAX_LEN];
 	int r;
 
 	if ((blob = buf_new(KEY_BLOB_MAX)) == NULL)
 		return ERR_ALLOC;
-	if ((r = sshkey_to_blob(key, blob)) != 0)
-		goto out;
+	if ((r = sshkey_to_blob(key, blob)) == 0)
+		r = krl_check_blob(krl, buf_ptr(blob), buf_len(blob));
+	buf_free(blob);
+	return r;
+}
+
+int
+krl_check_blob(const struct krl *krl, const uint8_t *p, size_t len)
+{
+	struct blob want;
+	uint8_t md[DIGEST_MAX_LEN];
+	int r;
+
 	if (buf_len(krl->sha1s) > 0) {
-		if ((r = digest_memory(
-		         DIGEST_SHA1, buf_ptr(blob), buf_len(blob), md)) != 0)
+		if ((r = digest_memory(DIGEST_SHA1, p, len, md)) != 0)
 			goto out;
 		if (found(md, buf_ptr(krl->sha1s),
 		        buf_len(krl->sha1s) / SHA1_LEN, SHA1_LEN, sha1_cmp)) {
@@ -915,8 +924,7 @@ plain_revoked(const struct krl *krl, const struct sshkey *key)
 		}
 	}
 	if (buf_len(krl->sha256s) > 0) {
-		if ((r = digest_memory(
-		         DIGEST_SHA256, buf_ptr(blob), buf_len(blob), md)) != 0)
+		if ((r = digest_memory(DIGEST_SHA256, p, len, md)) != 0)
 			goto out;
 		if (found(md, buf_ptr(krl->sha256s),
 		        buf_len(krl->sha256s) / SHA256_LEN, SHA256_LEN,
@@ -926,8 +934,9 @@ plain_revoked(const struct krl *krl, const struct sshkey *key)
 			goto out;
 		}
 	}
-	want.p = buf_mutable_ptr(blob);
-	want.len = buf_len(blob);
+	/* found() compares, never writes: the cast only fits struct blob. */
+	want.p = (uint8_t *)(uintptr_t)p;
+	want.len = len;
 	if (found(&want, krl->keys, krl->nkeys, sizeof(*krl->keys), blob_cmp)) {
 		debug_f("revoked by explicit key");
 		r = ERR_PERM;
@@ -935,7 +944,6 @@ plain_revoked(const struct krl *krl, const struct sshkey *key)
 	}
 	r = 0;
 out:
-	buf_free(blob);
 	return r;
 }
 

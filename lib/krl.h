@@ -39,5 +39,11 @@ int krl_is_binary(const struct krl *krl);
  */
 int krl_check_key(const struct krl *krl, const struct sshkey *key,
     const struct sshcert *cert);
+/*
+ * krl_check_blob: the same for a plain public key given as its blob, of
+ * any type (a FIDO sk- key, which lib/sshkey does not parse): revoked by
+ * SHA1 or SHA256 hash of the blob or by the blob itself.
+ */
+int krl_check_blob(const struct krl *krl, const uint8_t *blob, size_t len);
 
 #endif

@@ -11,7 +11,7 @@
 
 #define LOG_LINE_MAX 1024
 
-static const char *log_ident = "sshd";
+static const char *log_ident = POSTERN_SYSLOG_IDENT;
 static enum log_level log_level_cur = LL_INFO;
 static int log_facility_cur = LOG_AUTH;
 static int log_to_stderr;

@@ -8,6 +8,14 @@
 #include <stdarg.h>
 #include <stddef.h>
 
+/*
+ * The syslog ident, and the process name and title prefix (proctitle.h):
+ * OpenSSH's, so that fail2ban, sshguard and journalctl -t sshd find them.
+ */
+#ifndef POSTERN_SYSLOG_IDENT
+#define POSTERN_SYSLOG_IDENT "sshd"
+#endif
+
 /* Same order and names as OpenSSH's LogLevel. */
 enum log_level {
 	LL_QUIET = 0,

@@ -708,6 +708,63 @@ transport_export(struct transport *t, struct buf *out)
 	return 0;
 }
 
+/* One direction of a hand-over state: its cipher; the keys are skipped. */
+static int
+state_direction(
+    struct buf *in, char *name, size_t namelen, unsigned *bits, int *aead)
+{
+	const struct cipher_alg *alg;
+	char *s = NULL;
+	uint32_t seqnr;
+	uint64_t n;
+	int r;
+
+	if ((r = buf_get_cstring(in, &s, NULL)) != 0 ||
+	    (r = buf_skip_string(in)) != 0 || (r = buf_skip_string(in)) != 0 ||
+	    (r = buf_get_u32(in, &seqnr)) != 0 ||
+	    (r = buf_get_u64(in, &n)) != 0 || (r = buf_get_u64(in, &n)) != 0)
+		goto out;
+	snprintf(name, namelen, "%s", s);
+	alg = cipher_by_name(s);
+	*bits = alg != NULL ? (unsigned)alg->key_len * 8 : 0;
+	*aead = alg != NULL && alg->aead;
+out:
+	free(s);
+	return r;
+}
+
+int
+transport_state_algs(const struct buf *state, struct transport_algs *a)
+{
+	struct buf in = *state; /* a view: keys are read in place, not copied */
+	char *kex = NULL, *hostkey = NULL;
+	uint32_t version, kc;
+	int strict, r;
+
+	memset(a, 0, sizeof(*a));
+	if ((r = buf_get_u32(&in, &version)) != 0)
+		return r;
+	if (version != 1)
+		return ERR_FORMAT;
+	if ((r = buf_skip_string(&in)) != 0 ||
+	    (r = buf_get_bool(&in, &strict)) != 0 ||
+	    (r = buf_get_u32(&in, &kc)) != 0 ||
+	    (r = buf_skip_string(&in)) != 0 ||
+	    (r = buf_get_cstring(&in, &kex, NULL)) != 0 ||
+	    (r = buf_get_cstring(&in, &hostkey, NULL)) != 0 ||
+	    (r = state_direction(&in, a->cipher_out, sizeof(a->cipher_out),
+	         &a->key_bits_out, &a->aead_out)) != 0 ||
+	    (r = state_direction(&in, a->cipher_in, sizeof(a->cipher_in),
+	         &a->key_bits_in, &a->aead_in)) != 0)
+		goto out;
+	snprintf(a->kex, sizeof(a->kex), "%s", kex);
+	snprintf(a->hostkey, sizeof(a->hostkey), "%s", hostkey);
+out:
+	free(kex);
+	free(hostkey);
+	return r;
+}
+
 int
 transport_import(int fd, struct buf *in, const struct transport_params *p,
     struct transport **tp)

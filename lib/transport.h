@@ -173,4 +173,19 @@ int transport_export(struct transport *t, struct buf *out);
 int transport_import(int fd, struct buf *in, const struct transport_params *p,
     struct transport **tp);
 
+/*
+ * transport_state_algs: the algorithms a hand-over state (transport_export)
+ * was negotiated with, read without copying its keys: what the monitor
+ * records in the audit trail. Names are cut to fit.
+ */
+struct transport_algs {
+	char kex[64];
+	char hostkey[64];
+	char cipher_out[64]; /* server to client */
+	char cipher_in[64];  /* client to server */
+	unsigned key_bits_out, key_bits_in;
+	int aead_out, aead_in; /* 1: the cipher authenticates (no MAC) */
+};
+int transport_state_algs(const struct buf *state, struct transport_algs *a);
+
 #endif

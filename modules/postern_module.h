@@ -11,8 +11,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Bumped on any incompatible change; the monitor refuses other values. */
-#define POSTERN_MODULE_ABI 1
+/*
+ * Bumped on any change; the monitor refuses a module outside
+ * POSTERN_MODULE_ABI_MIN..POSTERN_MODULE_ABI. Version 2 appended origin to
+ * struct pm_result, which the monitor allocates and zeroes: a version 1
+ * module, which never writes it, still works.
+ */
+#define POSTERN_MODULE_ABI 2
+#define POSTERN_MODULE_ABI_MIN 1
 
 /* Every module exports one descriptor under this name. */
 #define POSTERN_MODULE_SYMBOL "postern_module_v1"
@@ -64,6 +70,10 @@ struct pm_result {
 	 * encoding (authopts_serialize); NULL imposes none. */
 	uint8_t *opts;
 	size_t opts_len;
+	/* ABI 2, for the audit trail: where the credential was found, as
+	 * "FILE:LINE" (an authorized_keys or principals line) or "FILE" (a
+	 * TrustedUserCAKeys file); empty when it was not. */
+	char origin[512];
 };
 
 struct pm_module {

@@ -1,92 +1,503 @@
 /*
- * publickey.so: the "publickey" method (RFC 4252 s7) against the user's
- * authorized_keys files, with every option they can carry. Runs in the
+ * publickey.so: the "publickey" method (RFC 4252 s7) for plain keys, FIDO
+ * security keys (PROTOCOL.u2f) and OpenSSH user certificates
+ * (PROTOCOL.certkeys), judged as OpenSSH's sshd judges them:
+ * authorized_keys with every option, cert-authority lines,
+ * TrustedUserCAKeys, AuthorizedPrincipalsFile, RevokedKeys. Runs in the
  * monitor; the signed data is rebuilt here from the monitor's session id.
  */
 #include <sys/types.h>
 
+#include <errno.h>
+#include <inttypes.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <time.h>
 
+#include "alglist.h"
+#include "authcert.h"
 #include "authkeys.h"
 #include "authopts.h"
 #include "buf.h"
 #include "err.h"
+#include "krl.h"
 #include "log.h"
+#include "match.h"
 #include "modules/postern_module.h"
+#include "sshcert.h"
 #include "sshkey.h"
+#include "sshkey_sk.h"
 
 #define SSH2_MSG_USERAUTH_REQUEST 50
 #define SSH2_MSG_USERAUTH_PK_OK 60
 #define PK_MAX_MESSAGE (256 * 1024)
+#define PK_MIN_RSA_BITS 1024 /* OpenSSH's SSH_RSA_MINIMUM_MODULUS_SIZE */
+#define PK_LOG_MAX 256
 
-static const char *const accepted_algs[] = {"ssh-ed25519",
+/* Request algorithms postern verifies (PubkeyAcceptedAlgorithms picks). */
+static const char *const implemented_algs[] = {"ssh-ed25519",
     "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384", "ecdsa-sha2-nistp521",
-    "rsa-sha2-256", "rsa-sha2-512"};
+    "rsa-sha2-256", "rsa-sha2-512", "ssh-rsa", SSHKEY_SK_ED25519_NAME,
+    SSHKEY_SK_ECDSA_NAME, "ssh-ed25519-cert-v01@openssh.com",
+    "ecdsa-sha2-nistp256-cert-v01@openssh.com",
+    "ecdsa-sha2-nistp384-cert-v01@openssh.com",
+    "ecdsa-sha2-nistp521-cert-v01@openssh.com",
+    "rsa-sha2-256-cert-v01@openssh.com", "rsa-sha2-512-cert-v01@openssh.com",
+    "ssh-rsa-cert-v01@openssh.com"};
+
+/* The key of one request: exactly one of key, sk and cert is set. */
+struct userkey {
+	struct sshkey *key;
+	struct sshkey_sk *sk;
+	struct sshcert *cert;
+	const struct sshkey *plain; /* key, or the certified key */
+	const char *type;           /* "ED25519", "ED25519-SK", "RSA-CERT" */
+	char fp[SSHKEY_FP_LEN];     /* of the plain or certified key */
+	char ca_fp[SSHKEY_FP_LEN];  /* certificates: of the CA key */
+};
+
+/* The configuration one request is judged by. */
+struct pk_conf {
+	const char *accepted;   /* PubkeyAcceptedAlgorithms, resolved */
+	const char *ca_algs;    /* CASignatureAlgorithms, resolved */
+	const char *trusted_ca; /* TrustedUserCAKeys; NULL: none */
+	const char *revoked;    /* RevokedKeys; NULL: none */
+	const char *principals; /* AuthorizedPrincipalsFile; NULL: none */
+	unsigned min_rsa_bits;  /* RequiredRSASize, at least 1024 */
+	int touch_required;     /* PubkeyAuthOptions */
+	int verify_required;
+	int strict_modes;
+};
+
+/* What the cert-authority line check needs (authkeys_query.ca_check). */
+struct ca_line_ctx {
+	const struct pm_conn *c;
+	const struct userkey *uk;
+	time_t now;
+};
+
+static void
+userkey_free(struct userkey *uk)
+{
+	sshkey_free(uk->key);
+	sshkey_sk_free(uk->sk);
+	sshcert_free(uk->cert);
+	memset(uk, 0, sizeof(*uk));
+}
 
 static int
-accepted_alg(const char *alg)
+implemented(const char *alg)
 {
 	size_t i;
 
-	for (i = 0; i < sizeof(accepted_algs) / sizeof(accepted_algs[0]); i++)
-		if (strcmp(alg, accepted_algs[i]) == 0)
+	for (i = 0; i < sizeof(implemented_algs) / sizeof(implemented_algs[0]);
+	     i++)
+		if (strcmp(alg, implemented_algs[i]) == 0)
 			return 1;
 	return 0;
 }
 
-static int
-setting_yes(const struct pm_conn *c, const char *kw)
+/* A setting, or NULL for an unset one or "none" in any case. */
+static const char *
+setting_file(const struct pm_conn *c, const char *kw)
 {
 	const char *v = c->setting(c, kw, 0);
 
-	return v != NULL && strcmp(v, "yes") == 0;
+	return v == NULL || strcasecmp(v, "none") == 0 ? NULL : v;
+}
+
+static void
+read_conf(const struct pm_conn *c, struct pk_conf *cf)
+{
+	const char *v;
+	long bits;
+
+	memset(cf, 0, sizeof(*cf));
+	v = c->setting(c, "pubkeyacceptedalgorithms", 0);
+	cf->accepted = v != NULL ? v : ALGLIST_PUBKEY_DEFAULT;
+	v = c->setting(c, "casignaturealgorithms", 0);
+	cf->ca_algs = v != NULL ? v : ALGLIST_CA_SIG_DEFAULT;
+	cf->trusted_ca = setting_file(c, "trustedusercakeys");
+	cf->revoked = setting_file(c, "revokedkeys");
+	cf->principals = setting_file(c, "authorizedprincipalsfile");
+	v = c->setting(c, "requiredrsasize", 0);
+	bits = v != NULL ? strtol(v, NULL, 10) : 0;
+	cf->min_rsa_bits = bits > PK_MIN_RSA_BITS && bits < 1L << 20
+	    ? (unsigned)bits
+	    : PK_MIN_RSA_BITS;
+	v = c->setting(c, "pubkeyauthoptions", 0);
+	cf->touch_required = v != NULL && strstr(v, "touch-required") != NULL;
+	cf->verify_required = v != NULL && strstr(v, "verify-required") != NULL;
+	v = c->setting(c, "strictmodes", 0);
+	cf->strict_modes = v != NULL && strcmp(v, "yes") == 0;
+}
+
+/* The fake or real passwd entry the lookups read files as. */
+static void
+conn_pw(const struct pm_conn *c, struct passwd *pw)
+{
+	memset(pw, 0, sizeof(*pw));
+	pw->pw_name = (char *)c->user;
+	pw->pw_dir = (char *)c->home;
+	pw->pw_uid = (uid_t)c->uid;
+	pw->pw_gid = (gid_t)c->gid;
+}
+
+/* Parse the key blob as the request's algorithm says it is. */
+static int
+userkey_parse(
+    const char *alg, const uint8_t *blob, size_t len, struct userkey *uk)
+{
+	int r;
+
+	memset(uk, 0, sizeof(*uk));
+	if (sshcert_is_cert_name(alg)) {
+		if ((r = sshcert_from_blob(blob, len, &uk->cert)) != 0)
+			return r;
+		uk->plain = uk->cert->key;
+		uk->type = authcert_type_short(uk->cert);
+		if ((r = sshkey_fingerprint(
+		         uk->cert->ca_key, uk->ca_fp, sizeof(uk->ca_fp))) != 0)
+			return r;
+		return sshkey_fingerprint(uk->plain, uk->fp, sizeof(uk->fp));
+	}
+	if (sshkey_sk_is_type_name(alg)) {
+		if ((r = sshkey_sk_from_blob(blob, len, &uk->sk)) != 0)
+			return r;
+		uk->type = sshkey_sk_type_short(uk->sk);
+		return sshkey_sk_fingerprint(uk->sk, uk->fp, sizeof(uk->fp));
+	}
+	if ((r = sshkey_from_blob(blob, len, &uk->key)) != 0)
+		return r;
+	uk->plain = uk->key;
+	uk->type = sshkey_type_short(uk->key);
+	return sshkey_fingerprint(uk->key, uk->fp, sizeof(uk->fp));
+}
+
+/* 1 if the request's algorithm fits the key it carries. */
+static int
+userkey_alg_ok(const struct userkey *uk, const char *alg)
+{
+	if (uk->cert != NULL)
+		return sshcert_alg_ok(uk->cert, alg);
+	if (uk->sk != NULL)
+		return sshkey_sk_sig_alg_ok(uk->sk, alg);
+	return sshkey_sig_alg_ok(uk->key, alg, 1);
 }
 
 /*
- * 1 if key is listed in one of the user's authorized_keys files; *optsp
- * gets the matching line's options (from= and expiry-time already met).
+ * OpenSSH's auth_key_is_revoked(): 1 if RevokedKeys lists the key (for a
+ * certificate: its key, its serial or ID, or its CA), or if the file
+ * cannot be read or parsed, which refuses every key.
  */
 static int
-key_authorized(
-    const struct pm_conn *c, const struct sshkey *key, struct authopts **optsp)
+revoked(const struct pk_conf *cf, const struct userkey *uk)
+{
+	struct krl *krl = NULL;
+	struct buf *b = NULL;
+	char why[PK_LOG_MAX];
+	int r;
+
+	if (cf->revoked == NULL)
+		return 0;
+	if ((r = krl_load(cf->revoked, &krl)) != 0) {
+		snprintf(why, sizeof(why), "%s",
+		    r == ERR_SYSTEM ? strerror(errno) : err_str(r));
+		error("Error checking authentication key %s %s in revoked "
+		      "keys file %s: %s",
+		    uk->type, uk->fp, cf->revoked, why);
+		return 1;
+	}
+	if (uk->sk != NULL) {
+		if ((b = buf_new(PK_MAX_MESSAGE)) == NULL)
+			r = ERR_ALLOC;
+		else if ((r = sshkey_sk_to_blob(uk->sk, b)) == 0)
+			r = krl_check_blob(krl, buf_ptr(b), buf_len(b));
+		buf_free(b);
+	} else
+		r = krl_check_key(krl, uk->key, uk->cert);
+	krl_free(krl);
+	if (r == ERR_PERM) {
+		error("Authentication key %s %s revoked by file %s", uk->type,
+		    uk->fp, cf->revoked);
+		return 1;
+	}
+	if (r != 0) {
+		error("Error checking authentication key %s %s in revoked "
+		      "keys file %s: %s",
+		    uk->type, uk->fp, cf->revoked, err_str(r));
+		return 1;
+	}
+	return 0;
+}
+
+/* OpenSSH's refusal for a certificate used from outside source-address. */
+static int
+cert_source_ok(
+    const struct pm_conn *c, const struct sshcert *cert, const char *loc)
+{
+	char user[PK_LOG_MAX];
+
+	if (sshcert_check_source(cert, c->client_addr))
+		return 1;
+	sanitise(user, sizeof(user), c->user);
+	logit("%s: Authentication tried for %.100s with valid certificate but "
+	      "not from a permitted source address (%.200s).",
+	    loc, user, c->client_addr);
+	return 0;
+}
+
+/*
+ * A cert-authority line of authorized_keys whose key signed the
+ * certificate: OpenSSH's auth_check_authkey_line() for certificates. The
+ * certificate's options, merged with the line's; principals= or else the
+ * user name among its principals; its validity.
+ */
+static int
+ca_line_check(void *arg, const struct authopts *line, const char *loc,
+    struct authopts **optsp)
+{
+	const struct ca_line_ctx *x = arg;
+	const struct sshcert *cert = x->uk->cert;
+	struct authopts *certopts = NULL, *final = NULL;
+	const char *reason = NULL;
+	char id[PK_LOG_MAX];
+
+	*optsp = NULL;
+	if (authcert_opts(cert, &certopts) != 0) {
+		reason = "Invalid certificate options";
+		goto fail;
+	}
+	if (!cert_source_ok(x->c, cert, loc)) {
+		reason = "Refused by certificate options";
+		goto fail;
+	}
+	/* The merge logs why it fails. */
+	if ((final = authopts_merge(line, certopts)) == NULL)
+		goto out;
+	if (line->principals != NULL &&
+	    !sshcert_principal_in_list(cert, line->principals)) {
+		reason = SSHCERT_R_NO_AUTH_PRINCIPAL;
+		goto fail;
+	}
+	if (sshcert_check_user(cert,
+	        line->principals == NULL ? x->c->user : NULL, x->now,
+	        &reason) != 0)
+		goto fail;
+	sanitise(id, sizeof(id), cert->key_id);
+	verbose("Accepted certificate ID \"%s\" (serial %" PRIu64 ") signed "
+	        "by CA %s %s found at %s",
+	    id, cert->serial, sshkey_type_short(cert->ca_key), x->uk->ca_fp,
+	    loc);
+	authopts_free(certopts);
+	*optsp = final;
+	return 0;
+fail:
+	error("%s", reason);
+out:
+	authopts_free(certopts);
+	authopts_free(final);
+	return -1;
+}
+
+/*
+ * The user's authorized_keys files: the key itself on a plain line, or
+ * for a certificate its CA on a cert-authority line. 1 and *optsp (the
+ * options to apply) if one allows it; origin gets its "FILE:LINE".
+ */
+static int
+authorized_keys_allow(const struct pm_conn *c, const struct pk_conf *cf,
+    const struct userkey *uk, struct authopts **optsp, char *origin,
+    size_t originlen)
 {
 	struct passwd pw;
 	struct authkeys_query q;
-	unsigned long line;
+	struct ca_line_ctx x;
 	const char *pattern;
 	char *path;
+	unsigned long line = 0;
 	size_t i;
 	int r;
 
 	*optsp = NULL;
-	memset(&pw, 0, sizeof(pw));
-	pw.pw_name = (char *)c->user;
-	pw.pw_dir = (char *)c->home;
-	pw.pw_uid = (uid_t)c->uid;
-	pw.pw_gid = (gid_t)c->gid;
+	conn_pw(c, &pw);
+	x.c = c;
+	x.uk = uk;
+	x.now = time(NULL);
 	for (i = 0; (pattern = c->setting(c, "authorizedkeysfile", i)) != NULL;
 	     i++) {
-		if (strcmp(pattern, "none") == 0)
+		if (strcasecmp(pattern, "none") == 0)
 			continue;
 		if ((path = authkeys_expand_path(pattern, &pw)) == NULL)
 			continue;
 		memset(&q, 0, sizeof(q));
 		q.pw = &pw;
 		q.path = path;
-		q.key = key;
-		q.strict_modes = setting_yes(c, "strictmodes");
+		q.strict_modes = cf->strict_modes;
 		q.remote_addr = c->client_addr;
+		if (uk->cert != NULL) {
+			q.key = uk->cert->ca_key;
+			q.want_ca = 1;
+			q.ca_check = ca_line_check;
+			q.ca_arg = &x;
+		} else if (uk->sk != NULL)
+			q.sk_key = uk->sk;
+		else
+			q.key = uk->key;
 		r = authkeys_find_opts(&q, &line, optsp);
+		if (r == 0)
+			snprintf(origin, originlen, "%s:%lu", path, line);
 		free(path);
 		/* An invalid user takes the same path and never matches. */
 		if (r == 0 && c->user_valid)
 			return 1;
+		origin[0] = '\0';
 		authopts_free(*optsp);
 		*optsp = NULL;
 	}
+	return 0;
+}
+
+/* OpenSSH's auth_authorise_keyopts() for a principals file's options. */
+static int
+principal_opts_ok(
+    const struct pm_conn *c, const struct authopts *o, const char *loc)
+{
+	char when[64], user[PK_LOG_MAX], from[PK_LOG_MAX];
+	int r;
+
+	if (!authopts_check_expiry(o, time(NULL))) {
+		authopts_format_time(o->expiry, when, sizeof(when));
+		debug("%s: entry expired at %s", loc, when);
+		return 0;
+	}
+	if (o->principals != NULL && !o->cert_authority) {
+		debug("%s: principals on non-CA key", loc);
+		return 0;
+	}
+	if (o->cert_authority) {
+		debug("%s: cert-authority flag invalid here", loc);
+		return 0;
+	}
+	if (o->nfrom == 0 ||
+	    (r = authopts_check_from(o, NULL, c->client_addr)) == 1)
+		return 1;
+	if (r == -1)
+		debug("%s: invalid from criteria", loc);
+	sanitise(user, sizeof(user), c->user);
+	sanitise(from, sizeof(from), o->from[0]);
+	logit("%s: Authentication tried for %.100s with correct key but not "
+	      "from a permitted host (host=%.200s, ip=%.200s, "
+	      "required=%.200s).",
+	    loc, user, c->client_addr, c->client_addr, from);
+	return 0;
+}
+
+/*
+ * OpenSSH's user_cert_trusted_ca(): a certificate whose CA is listed in
+ * TrustedUserCAKeys, for a principal the AuthorizedPrincipalsFile names
+ * (or, without one, the user name). 1 and *optsp if it allows the login;
+ * origin gets the principals file's "FILE:LINE", or the CA file.
+ */
+static int
+trusted_ca_allow(const struct pm_conn *c, const struct pk_conf *cf,
+    const struct userkey *uk, struct authopts **optsp, char *origin,
+    size_t originlen)
+{
+	unsigned long line = 0;
+	const struct sshcert *cert = uk->cert;
+	struct authopts *popts = NULL, *certopts = NULL, *final = NULL;
+	struct passwd pw;
+	const char *reason = NULL;
+	char *pfile = NULL, id[PK_LOG_MAX];
+	int r, ok = 0;
+
+	*optsp = NULL;
+	if (cf->trusted_ca == NULL)
+		return 0;
+	if ((r = authcert_ca_listed(cf->trusted_ca, cert->ca_key)) != 0) {
+		debug2("CA %s %s is not listed in %s: %s",
+		    sshkey_type_short(cert->ca_key), uk->ca_fp, cf->trusted_ca,
+		    r == ERR_SYSTEM ? strerror(errno) : err_str(r));
+		return 0;
+	}
+	conn_pw(c, &pw);
+	if (cf->principals != NULL) {
+		if ((pfile = authkeys_expand_path(cf->principals, &pw)) == NULL)
+			goto out;
+		if (authkeys_find_principal(&pw, pfile, cf->strict_modes, cert,
+		        &line, &popts) != 0) {
+			reason = SSHCERT_R_NO_AUTH_PRINCIPAL;
+			goto fail;
+		}
+	}
+	if (sshcert_check_user(
+	        cert, pfile != NULL ? NULL : c->user, time(NULL), &reason) != 0)
+		goto fail;
+	if (authcert_opts(cert, &certopts) != 0) {
+		reason = "Invalid certificate options";
+		goto fail;
+	}
+	if (!cert_source_ok(c, cert, "cert")) {
+		reason = "Refused by certificate options";
+		goto fail;
+	}
+	if (popts != NULL) {
+		if (!principal_opts_ok(c, popts, "principals")) {
+			reason = "Refused by certificate principals options";
+			goto fail;
+		}
+		/* The merge logs why it fails. */
+		if ((final = authopts_merge(popts, certopts)) == NULL)
+			goto out;
+	} else {
+		final = certopts;
+		certopts = NULL;
+	}
+	sanitise(id, sizeof(id), cert->key_id);
+	verbose("Accepted certificate ID \"%s\" (serial %" PRIu64 ") signed "
+	        "by %s CA %s via %s",
+	    id, cert->serial, sshkey_type_short(cert->ca_key), uk->ca_fp,
+	    cf->trusted_ca);
+	*optsp = final;
+	final = NULL;
+	ok = c->user_valid;
+	if (ok && pfile != NULL)
+		snprintf(origin, originlen, "%s:%lu", pfile, line);
+	else if (ok)
+		snprintf(origin, originlen, "%s", cf->trusted_ca);
+	goto out;
+fail:
+	error("%s", reason);
+out:
+	authopts_free(popts);
+	authopts_free(certopts);
+	authopts_free(final);
+	free(pfile);
+	if (!ok) {
+		authopts_free(*optsp);
+		*optsp = NULL;
+	}
+	return ok;
+}
+
+/* OpenSSH's user_key_allowed(): RevokedKeys, then each source in order. */
+static int
+key_allowed(const struct pm_conn *c, const struct pk_conf *cf,
+    const struct userkey *uk, struct authopts **optsp, char *origin,
+    size_t originlen)
+{
+	*optsp = NULL;
+	if (revoked(cf, uk))
+		return 0;
+	if (authorized_keys_allow(c, cf, uk, optsp, origin, originlen))
+		return 1;
+	if (uk->cert != NULL &&
+	    trusted_ca_allow(c, cf, uk, optsp, origin, originlen))
+		return 1;
 	return 0;
 }
 
@@ -109,6 +520,62 @@ signed_data(struct buf *d, const struct pm_conn *c, const char *alg,
 	return 0;
 }
 
+/*
+ * A security key's signature: its flags against PubkeyAuthOptions and the
+ * key options, as OpenSSH's userauth_pubkey() checks them, one refusal
+ * logged. 1 if they are met.
+ */
+static int
+sk_flags_ok(const struct pm_conn *c, const struct pk_conf *cf,
+    const struct userkey *uk, const struct authopts *opts, uint8_t flags)
+{
+	const char *reason = NULL;
+	char user[PK_LOG_MAX];
+	int touch, verify;
+
+	touch = cf->touch_required || opts == NULL ||
+	    !opts->no_require_user_presence;
+	verify = cf->verify_required || (opts != NULL && opts->require_verify);
+	if (sshkey_sk_check_flags(flags, touch, 0, &reason) == 0 &&
+	    sshkey_sk_check_flags(flags, 0, verify, &reason) == 0)
+		return 1;
+	sanitise(user, sizeof(user), c->user);
+	error(SSHKEY_SK_REJECT_FMT " [preauth]", uk->type, uk->fp,
+	    c->user_valid ? "" : "invalid user ", user, c->client_addr,
+	    c->client_port, reason);
+	return 0;
+}
+
+/* Verify the signature; 1 if it is good (and, for sk keys, its flags). */
+static int
+signature_ok(const struct pm_conn *c, const struct pk_conf *cf,
+    const struct userkey *uk, const struct authopts *opts, const char *alg,
+    const uint8_t *sig, size_t siglen, const struct buf *data,
+    struct pm_result *res)
+{
+	size_t n;
+	uint32_t counter;
+	uint8_t flags;
+
+	if (uk->sk != NULL) {
+		if (sshkey_sk_verify(uk->sk, sig, siglen, buf_ptr(data),
+		        buf_len(data), &flags, &counter) != 0)
+			return 0;
+		debug("userauth_pubkey: sk_counter = %" PRIu32
+		      ", sk_flags = 0x%02x",
+		    counter, flags);
+		/* OpenSSH's log lines carry the counter from here on. */
+		n = strlen(res->detail);
+		snprintf(res->detail + n, sizeof(res->detail) - n,
+		    ", signature count = %" PRIu32, counter);
+		return sk_flags_ok(c, cf, uk, opts, flags);
+	}
+	if (uk->cert != NULL)
+		alg = sshcert_sig_alg_for(alg);
+	return sshkey_verify(uk->plain, sig, siglen, buf_ptr(data),
+	           buf_len(data), alg, cf->min_rsa_bits) == 0;
+}
+
 /* Hand a buffer's bytes to the monitor as a malloc'd copy. */
 static int
 give(const struct buf *b, uint8_t **out, size_t *lenp)
@@ -118,6 +585,48 @@ give(const struct buf *b, uint8_t **out, size_t *lenp)
 	memcpy(*out, buf_ptr(b), buf_len(b));
 	*lenp = buf_len(b);
 	return 0;
+}
+
+/*
+ * The checks OpenSSH's userauth_pubkey() makes before it looks the key
+ * up (in its preauth process, hence the suffix). 1 if the key may be
+ * tried.
+ */
+static int
+precheck(const struct pk_conf *cf, const struct userkey *uk, const char *alg)
+{
+	char safe[PK_LOG_MAX];
+
+	if (!userkey_alg_ok(uk, alg)) {
+		sanitise(safe, sizeof(safe), alg);
+		error("userauth_pubkey: type mismatch for decoded key "
+		      "(received %s, expected %s) [preauth]",
+		    uk->type, safe);
+		return 0;
+	}
+	if (match_pattern_list(alg, cf->accepted, 0) != 1 ||
+	    !implemented(alg)) {
+		sanitise(safe, sizeof(safe), alg);
+		logit("userauth_pubkey: signature algorithm %s not in "
+		      "PubkeyAcceptedAlgorithms [preauth]",
+		    safe);
+		return 0;
+	}
+	if (uk->cert != NULL &&
+	    sshcert_check_ca_sig_alg(uk->cert, cf->ca_algs) != 0) {
+		sanitise(safe, sizeof(safe), uk->cert->ca_sig_alg);
+		logit("userauth_pubkey: certificate signature algorithm %s: "
+		      "signature algorithm not supported [preauth]",
+		    safe);
+		return 0;
+	}
+	if (uk->plain != NULL && sshkey_type(uk->plain) == KEY_RSA &&
+	    sshkey_bits(uk->plain) < cf->min_rsa_bits) {
+		logit(
+		    "refusing %s key: Invalid key length [preauth]", uk->type);
+		return 0;
+	}
+	return 1;
 }
 
 static int
@@ -134,11 +643,13 @@ pk_request(void *state, const struct pm_conn *c, const uint8_t *data,
 	const uint8_t *blob, *sig = NULL;
 	size_t bloblen, siglen = 0;
 	struct buf *m = NULL, *out = NULL;
-	struct sshkey *key = NULL;
+	struct userkey uk;
+	struct pk_conf cf;
 	struct authopts *opts = NULL;
-	char *alg = NULL, safe[128], fp[SSHKEY_FP_LEN];
+	char *alg = NULL, safe[PK_LOG_MAX];
 	int has_sig, ok, r;
 
+	memset(&uk, 0, sizeof(uk));
 	res->verdict = PM_FAILURE;
 	if ((m = buf_from(data, len)) == NULL ||
 	    (out = buf_new(PK_MAX_MESSAGE)) == NULL) {
@@ -154,25 +665,26 @@ pk_request(void *state, const struct pm_conn *c, const uint8_t *data,
 		r = ERR_PROTOCOL;
 		goto out;
 	}
-	if ((r = sshkey_from_blob(blob, bloblen, &key)) != 0) {
-		error("userauth_pubkey: cannot decode key: %s", err_str(r));
-		r = 0;
-		goto out;
-	}
-	if (!accepted_alg(alg) || !sshkey_sig_alg_ok(key, alg, 0)) {
+	if ((r = userkey_parse(alg, blob, bloblen, &uk)) != 0) {
 		sanitise(safe, sizeof(safe), alg);
-		verbose("userauth_pubkey: signature algorithm %s not in "
-		        "PubkeyAcceptedAlgorithms [preauth]",
-		    safe);
+		error("userauth_pubkey: cannot decode key: %s: %s [preauth]",
+		    safe, err_str(r));
 		r = 0;
 		goto out;
 	}
-	if (sshkey_fingerprint(key, fp, sizeof(fp)) != 0)
-		snprintf(fp, sizeof(fp), "(unknown)");
-	snprintf(res->detail, sizeof(res->detail), "%s %s",
-	    sshkey_type_short(key), fp);
-	snprintf(res->credential, sizeof(res->credential), "%s", fp);
-	ok = key_authorized(c, key, &opts);
+	read_conf(c, &cf);
+	if (uk.cert != NULL)
+		authcert_describe(uk.cert, res->detail, sizeof(res->detail));
+	else
+		snprintf(
+		    res->detail, sizeof(res->detail), "%s %s", uk.type, uk.fp);
+	/* The key, not the certificate: "publickey,publickey" needs two. */
+	snprintf(res->credential, sizeof(res->credential), "%s", uk.fp);
+	if (!precheck(&cf, &uk, alg)) {
+		r = 0;
+		goto out;
+	}
+	ok = key_allowed(c, &cf, &uk, &opts, res->origin, sizeof(res->origin));
 	if (!has_sig) {
 		/* A query: say whether this key would do (USERAUTH_PK_OK). */
 		if (ok) {
@@ -189,9 +701,7 @@ pk_request(void *state, const struct pm_conn *c, const uint8_t *data,
 	/* blob and sig point into m: build the signed data in out. */
 	if ((r = signed_data(out, c, alg, blob, bloblen)) != 0)
 		goto out;
-	if (ok &&
-	    sshkey_verify(
-	        key, sig, siglen, buf_ptr(out), buf_len(out), alg, 1024) == 0) {
+	if (ok && signature_ok(c, &cf, &uk, opts, alg, sig, siglen, out, res)) {
 		buf_reset(out);
 		if ((r = authopts_serialize(opts, out)) != 0 ||
 		    (r = give(out, &res->opts, &res->opts_len)) != 0)
@@ -201,7 +711,7 @@ pk_request(void *state, const struct pm_conn *c, const uint8_t *data,
 	r = 0;
 out:
 	authopts_free(opts);
-	sshkey_free(key);
+	userkey_free(&uk);
 	free(alg);
 	buf_free(m);
 	buf_free(out);

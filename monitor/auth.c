@@ -16,6 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "audit.h"
 #include "auth.h"
 #include "authkeys.h"
 #include "buf.h"
@@ -27,6 +28,7 @@
 #include "monitor/pam.h"
 #include "policy/access.h"
 #include "authopts.h"
+#include "proctitle.h"
 #include "sshkey.h"
 #include "transport.h"
 
@@ -364,6 +366,35 @@ conn_setting(const struct pm_conn *conn, const char *kw, size_t idx)
 		return c->totp_users_file;
 	if (strcmp(kw, "permitemptypasswords") == 0)
 		return c->permit_empty_passwords ? "yes" : "no";
+	/* Public keys and certificates, as sshd -T prints them. */
+	if (strcmp(kw, "pubkeyacceptedalgorithms") == 0)
+		return c->pubkey_accepted_algos;
+	if (strcmp(kw, "casignaturealgorithms") == 0)
+		return c->ca_sign_algorithms;
+	if (strcmp(kw, "trustedusercakeys") == 0)
+		return c->trusted_user_ca_keys != NULL ? c->trusted_user_ca_keys
+		                                       : "none";
+	if (strcmp(kw, "revokedkeys") == 0)
+		return c->revoked_keys_file != NULL ? c->revoked_keys_file
+		                                    : "none";
+	if (strcmp(kw, "authorizedprincipalsfile") == 0)
+		return c->authorized_principals_file != NULL
+		    ? c->authorized_principals_file
+		    : "none";
+	if (strcmp(kw, "requiredrsasize") == 0) {
+		/* The module copies it before asking for another value. */
+		static char rsa_size[16];
+
+		snprintf(
+		    rsa_size, sizeof(rsa_size), "%d", c->required_rsa_size);
+		return rsa_size;
+	}
+	if (strcmp(kw, "pubkeyauthoptions") == 0) {
+		static const char *const pao[] = {"none", "touch-required",
+		    "verify-required", "touch-required verify-required"};
+
+		return pao[c->pubkey_auth_options & 3];
+	}
 	return NULL;
 }
 
@@ -467,6 +498,8 @@ run_module(struct authctxt *a, const struct pm_module *m, int response,
 	res.detail[sizeof(res.detail) - 1] = '\0';
 	res.credential[sizeof(res.credential) - 1] = '\0';
 	snprintf(a->detail, sizeof(a->detail), "%s", res.detail);
+	res.origin[sizeof(res.origin) - 1] = '\0';
+	snprintf(a->origin, sizeof(a->origin), "%s", res.origin);
 	snprintf(cred, credlen, "%s", res.credential);
 	switch (res.verdict) {
 	case PM_SUCCESS:
@@ -566,6 +599,7 @@ finish(struct authctxt *a, const char *method, const char *submethod,
 		    "Access denied for user %s by PAM account configuration "
 		    "[preauth]",
 		    su);
+		audit_auth(a, method, submethod, cred, AUTH_FAILURE);
 		a->disconnect = 1;
 		return reply_put(reply, AUTH_DENIED,
 		    "Access denied by PAM account configuration", NULL, NULL,
@@ -576,6 +610,7 @@ finish(struct authctxt *a, const char *method, const char *submethod,
 		a->active = NULL;
 		snprintf(a->method, sizeof(a->method), "%s", method);
 		auth_log(a, "Accepted", method, 1);
+		audit_auth(a, method, submethod, cred, AUTH_SUCCESS);
 		return reply_put(
 		    reply, AUTH_SUCCESS, "", NULL, banner, bannerlen);
 	}
@@ -583,6 +618,7 @@ finish(struct authctxt *a, const char *method, const char *submethod,
 	if (verdict == AUTH_PARTIAL) {
 		a->active = NULL;
 		auth_log(a, "Partial", method, 0);
+		audit_auth(a, method, submethod, cred, AUTH_PARTIAL);
 		return reply_put(
 		    reply, AUTH_PARTIAL, left, NULL, banner, bannerlen);
 	}
@@ -594,6 +630,7 @@ finish(struct authctxt *a, const char *method, const char *submethod,
 	a->active = NULL;
 	if (strcmp(method, "none") != 0 || a->attempts > 1) {
 		auth_log(a, "Failed", method, 0);
+		audit_auth(a, method, submethod, cred, AUTH_FAILURE);
 		a->failures++;
 	}
 	if (a->failures >= a->c->max_auth_tries) {
@@ -602,6 +639,7 @@ finish(struct authctxt *a, const char *method, const char *submethod,
 		      "from %.200s port %d ssh2 [preauth]",
 		    auth_invalid_prefix(a), su, ci->client_addr,
 		    ci->client_port);
+		audit_auth_maxtries(a);
 		a->disconnect = 1;
 		return reply_put(reply, AUTH_TOO_MANY, "", NULL, NULL, 0);
 	}
@@ -651,6 +689,9 @@ auth_request(struct authctxt *a, const uint8_t *sid, size_t sidlen,
 		if ((r = lookup_user(a)) != 0)
 			goto out;
 		conn_fill(a, sid, sidlen);
+		/* As OpenSSH's monitor names itself once the user is known. */
+		proctitle_set(
+		    "%s [priv]", a->valid ? a->pw.pw_name : "unknown");
 		/* The Banner goes out with the reply to the first request. */
 		banner = read_banner(a, &bannerlen);
 	} else if (strcmp(a->user, user) != 0 ||
@@ -669,6 +710,7 @@ auth_request(struct authctxt *a, const uint8_t *sid, size_t sidlen,
 	a->active = NULL;
 	a->attempts++;
 	a->detail[0] = '\0';
+	a->origin[0] = '\0';
 	if (strcmp(method, "keyboard-interactive") == 0)
 		mod = pick_kbdint(a, buf_ptr(m), buf_len(m));
 	else if (strcmp(method, "none") != 0)

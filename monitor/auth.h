@@ -60,6 +60,7 @@ struct authctxt {
 	size_t approved_len;
 	char method[32];  /* method that succeeded */
 	char detail[160]; /* "ED25519 SHA256:..." for log lines */
+	char origin[512]; /* where it matched, "FILE:LINE": audit records */
 };
 
 void auth_init(struct authctxt *a, struct server_config *c,

@@ -30,7 +30,9 @@
 #include "err.h"
 #include "log.h"
 #include "monitor.h"
+#include "monitor/audit.h"
 #include "monitor/modules.h"
+#include "proctitle.h"
 
 #define MAX_LISTEN 64
 #define MAX_STARTUPS_TRACKED 4096
@@ -298,6 +300,21 @@ check_helpers(void)
 	}
 }
 
+/* OpenSSH's listener title: the command line and the startups in flight. */
+static void
+listener_title(const struct server_config *c, char **argv)
+{
+	char cmd[256];
+	size_t i, n = 0;
+
+	cmd[0] = '\0';
+	for (i = 0; argv[i] != NULL && n < sizeof(cmd); i++)
+		n += (size_t)snprintf(
+		    cmd + n, sizeof(cmd) - n, "%s%s", i ? " " : "", argv[i]);
+	proctitle_set("%s [listener] %zu of %d-%d startups", cmd, nstartups,
+	    c->max_startups_begin, c->max_startups);
+}
+
 static void
 spawn_monitor(int fd, int cfgfd, char **argv)
 {
@@ -355,6 +372,7 @@ listener_run(const struct options *o, struct server_config *c,
 
 	ensure_empty_dir();
 	check_helpers();
+	audit_check();
 	/* Say once, at start, which method modules load and which do not. */
 	{
 		struct module_set ms;
@@ -401,6 +419,7 @@ listener_run(const struct options *o, struct server_config *c,
 	sigaddset(&block, SIGCHLD);
 	sigprocmask(SIG_BLOCK, &block, &waitmask);
 	for (;;) {
+		listener_title(c, argv);
 		if (got_sigterm) {
 			logit("Received signal %d; terminating.",
 			    (int)got_sigterm);

@@ -22,6 +22,7 @@
 #include "err.h"
 #include "log.h"
 #include "monitor.h"
+#include "proctitle.h"
 
 #ifndef POSTERN_SYSCONFDIR
 #define POSTERN_SYSCONFDIR "/etc/ssh"
@@ -162,7 +163,12 @@ main(int argc, char **argv)
 	char **saved_argv;
 	int ch, i, logfd = -1, r;
 	char opt[1024], *conn_spec = NULL, *conn_storage = NULL;
+	static char certopts[16][1024]; /* -c, as configuration lines */
+	size_t ncerts = 0;
 
+	/* Before anything reads argv: the title takes over its memory. */
+	proctitle_init(argc, argv);
+	proctitle_name();
 	memset(&o, 0, sizeof(o));
 	o.config_file = DEFAULT_CONFIG;
 	/* Keep argv as given: the listener re-execs itself with it. */
@@ -171,7 +177,7 @@ main(int argc, char **argv)
 		return 1;
 	for (i = 0; i < argc; i++)
 		saved_argv[i] = argv[i];
-	log_init("sshd", LL_INFO, LOG_AUTH, 1);
+	log_init(POSTERN_SYSLOG_IDENT, LL_INFO, LOG_AUTH, 1);
 	while (
 	    (ch = getopt(argc, argv, "46C:c:DdE:ef:g:h:io:p:qRTtu:")) != -1) {
 		switch (ch) {
@@ -187,10 +193,13 @@ main(int argc, char **argv)
 			conn_spec = optarg;
 			break;
 		case 'c':
-			fprintf(stderr,
-			    "posternd: -c (host certificates) is "
-			    "not supported yet\n");
-			return 1;
+			/* As sshd: a HostCertificate before the file's. */
+			if (ncerts >= 16 || o.ncmdline_opts >= 64)
+				break;
+			snprintf(certopts[ncerts], sizeof(certopts[ncerts]),
+			    "HostCertificate \"%s\"", optarg);
+			o.cmdline_opts[o.ncmdline_opts++] = certopts[ncerts++];
+			break;
 		case 'D':
 			o.foreground = 1;
 			break;
@@ -285,8 +294,8 @@ main(int argc, char **argv)
 		c.log_level = o.debug >= 3 ? LL_DEBUG3
 		    : o.debug == 2         ? LL_DEBUG2
 		                           : LL_DEBUG1;
-	log_init("sshd", (enum log_level)c.log_level, c.syslog_facility,
-	    o.log_stderr);
+	log_init(POSTERN_SYSLOG_IDENT, (enum log_level)c.log_level,
+	    c.syslog_facility, o.log_stderr);
 	if (logfd != -1)
 		log_set_file(logfd);
 	if (o.dump_config || o.test_only) {

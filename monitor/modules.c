@@ -112,7 +112,7 @@ load_one(const char *dir, const char *name, struct module_set *ms)
 		dlclose(h);
 		return 0;
 	}
-	if (m->abi != POSTERN_MODULE_ABI) {
+	if (m->abi < POSTERN_MODULE_ABI_MIN || m->abi > POSTERN_MODULE_ABI) {
 		refused(
 		    "module %s refused: ABI version %u, this posternd speaks "
 		    "%u",

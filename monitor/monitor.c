@@ -24,6 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "audit.h"
 #include "auth.h"
 #include "buf.h"
 #include "err.h"
@@ -33,6 +34,7 @@
 #include "monitor/modules.h"
 #include "monitor/pam.h"
 #include "authopts.h"
+#include "proctitle.h"
 #include "sandbox/sandbox.h"
 #include "sshkey.h"
 
@@ -128,9 +130,10 @@ static pid_t
 spawn_helper(const char *name, int sock, int ipc, const struct passwd *pw,
     int log_stderr)
 {
-	char path[4096];
+	char path[4096], title[PROCTITLE_ARG0_MAX];
 	char *argv[3] = {NULL, NULL, NULL}, *envp[1] = {NULL};
 	pid_t pid;
+	size_t n;
 	int devnull;
 
 	if (helper_path(name, path, sizeof(path)) != 0) {
@@ -161,7 +164,20 @@ spawn_helper(const char *name, int sock, int ipc, const struct passwd *pw,
 		_exit(1);
 #endif
 	closefrom(CHILD_IPC_FD + 1);
-	argv[0] = (char *)name;
+	/*
+	 * argv[0] is the title ps shows from the start, OpenSSH's, padded
+	 * with blanks: it is the room the helper has to change it in.
+	 */
+	if (pw != NULL)
+		snprintf(title, sizeof(title), "%s: %s@notty",
+		    POSTERN_SYSLOG_IDENT, pw->pw_name);
+	else
+		snprintf(
+		    title, sizeof(title), "%s: [net]", POSTERN_SYSLOG_IDENT);
+	n = strlen(title);
+	memset(title + n, ' ', sizeof(title) - 1 - n);
+	title[sizeof(title) - 1] = '\0';
+	argv[0] = title;
 	argv[1] = NULL;
 	/* So that the session's earliest errors reach the same log. */
 	if (pw != NULL && log_stderr)
@@ -237,8 +253,10 @@ handle_sign(struct monitor *m, struct buf *b, int fd, uint8_t reply_type,
 	const struct hostkey *hk;
 	const uint8_t *hash;
 	size_t hashlen;
+	static const char cert_suffix[] = "-cert-v01@openssh.com";
 	struct buf *sig = NULL;
 	char *alg = NULL;
+	size_t certlen;
 	int r;
 
 	if ((r = buf_get_cstring(b, &alg, NULL)) != 0 ||
@@ -262,6 +280,15 @@ handle_sign(struct monitor *m, struct buf *b, int fd, uint8_t reply_type,
 		r = ERR_ALLOC;
 		goto out;
 	}
+	/*
+	 * A host certificate's algorithm, one of ours (hostkeys.c), is
+	 * signed by its key with the plain algorithm named before the
+	 * suffix: rsa-sha2-512-cert-v01@openssh.com -> rsa-sha2-512.
+	 */
+	certlen = strlen(alg);
+	if (certlen > strlen(cert_suffix) &&
+	    strcmp(alg + certlen - strlen(cert_suffix), cert_suffix) == 0)
+		alg[certlen - strlen(cert_suffix)] = '\0';
 	if ((r = sshkey_sign(hk->key, sig, hash, hashlen, alg)) != 0)
 		goto out;
 	b = NULL;
@@ -560,8 +587,10 @@ static void __attribute__((noreturn)) session_phase(struct monitor *m, int sock)
 	if (m->auth.pam != NULL && pamctx_open_session(m->auth.pam) != 0) {
 		error("PAM session for %s could not be opened",
 		    m->auth.pw.pw_name);
+		audit_login(&m->auth, 0);
 		exit(1);
 	}
+	audit_login(&m->auth, 1);
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) != 0)
 		fatal("socketpair: %s", strerror(errno));
 	if ((pid = spawn_helper("postern-session", sock, sp[1], &m->auth.pw,
@@ -576,6 +605,7 @@ static void __attribute__((noreturn)) session_phase(struct monitor *m, int sock)
 	}
 	buf_free(m->tstate);
 	m->tstate = NULL;
+	audit_session_start(&m->auth);
 	if ((b = buf_new(IPC_MAX_MESSAGE)) == NULL)
 		fatal("out of memory");
 	/* Serve the session (rekey signatures) until it goes away. */
@@ -593,6 +623,8 @@ static void __attribute__((noreturn)) session_phase(struct monitor *m, int sock)
 	if (WIFSIGNALED(status))
 		error("session process %ld terminated by signal %d", (long)pid,
 		    WTERMSIG(status));
+	audit_session_end(
+	    &m->auth, WIFEXITED(status) && WEXITSTATUS(status) == 0, pid);
 	logit("Disconnected from user %s %s port %d", m->auth.pw.pw_name,
 	    m->ci.client_addr, m->ci.client_port);
 	/* UsePAM: the monitor closes the PAM session (as root). */
@@ -631,6 +663,8 @@ monitor_run(const struct options *o, struct server_config *c,
 	log_set_fatal_cleanup(kill_preauth);
 	/* Host private keys live here: no core dumps, no ptrace by users. */
 	prctl(PR_SET_DUMPABLE, 0);
+	proctitle_set("[accepted]");
+	audit_start();
 	conn_info_fill(&m.ci, sock);
 	verbose("Connection from %s port %d on %s port %d rdomain \"\"",
 	    m.ci.client_addr, m.ci.client_port, m.ci.server_addr,
@@ -653,6 +687,11 @@ monitor_run(const struct options *o, struct server_config *c,
 	if ((r = send_init(&m, privsep)) != 0)
 		fatal("monitor: cannot start preauth: %s", err_str(r));
 	r = preauth_loop(&m);
+	/* The audit trail: the transport handed over, or a failed login. */
+	if (m.state == MS_DONE)
+		audit_crypto_session(&m.auth, m.tstate, m.preauth_pid);
+	else
+		audit_preauth_end(&m.auth, m.sidlen > 0, m.preauth_pid);
 	close(m.pfd);
 	/*
 	 * preauth never outlives this point. It closed its end (EOF) when it

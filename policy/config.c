@@ -10,6 +10,7 @@
 #include <strings.h>
 #include <syslog.h>
 
+#include "alglist.h"
 #include "err.h"
 #include "log.h"
 #include "policy/config_int.h"
@@ -35,6 +36,8 @@ config_init(struct server_config *c)
 	c->kbd_interactive_authentication = CONFIG_UNSET;
 	c->use_pam = CONFIG_UNSET;
 	c->permit_tty = CONFIG_UNSET;
+	c->required_rsa_size = CONFIG_UNSET;
+	c->pubkey_auth_options = CONFIG_UNSET;
 }
 
 static void
@@ -65,6 +68,12 @@ config_free(struct server_config *c)
 	free(c->force_command);
 	free(c->pam_service_name);
 	free(c->totp_users_file);
+	free(c->pubkey_accepted_algos);
+	free(c->ca_sign_algorithms);
+	free(c->trusted_user_ca_keys);
+	free(c->revoked_keys_file);
+	free(c->authorized_principals_file);
+	free_list(c->host_cert_files, c->nhost_cert_files);
 	config_init(c);
 }
 
@@ -371,10 +380,40 @@ config_load_source(struct server_config *c, const struct config_source *src)
 	return cfg_parse_file(&p, 0, 0, &active, 0);
 }
 
+/* A path keyword's "none" (any case, as sshd) is no file. */
+static void
+none_is_null(char **field)
+{
+	if (*field != NULL && strcasecmp(*field, "none") == 0) {
+		free(*field);
+		*field = NULL;
+	}
+}
+
+/* An algorithm list as sshd -T prints it: +, -, ^ and patterns resolved. */
+static void
+assemble(char **field, const char *def, const char *all)
+{
+	char *out = NULL;
+
+	/* The handler checked the value, so only memory can fail here. */
+	if (alglist_assemble(*field, def, all, &out) != 0)
+		fatal_f("cannot assemble algorithm list \"%s\"",
+		    *field != NULL ? *field : "(default)");
+	free(*field);
+	*field = out;
+}
+
 /* What "none" and "any" mean once a value is final. */
 static void
 normalise(struct server_config *c)
 {
+	none_is_null(&c->trusted_user_ca_keys);
+	none_is_null(&c->revoked_keys_file);
+	assemble(
+	    &c->pubkey_accepted_algos, ALGLIST_PUBKEY_DEFAULT, ALGLIST_KEY_ALL);
+	assemble(
+	    &c->ca_sign_algorithms, ALGLIST_CA_SIG_DEFAULT, ALGLIST_SIG_ALL);
 	if (c->banner != NULL && strcasecmp(c->banner, "none") == 0) {
 		free(c->banner);
 		c->banner = NULL;
@@ -500,6 +539,8 @@ config_fill_defaults(struct server_config *c)
 	    (c->pam_service_name = strdup("sshd")) == NULL)
 		fatal_f("out of memory");
 	set_default_int(&c->permit_tty, 1);
+	set_default_int(&c->required_rsa_size, 1024);
+	set_default_int(&c->pubkey_auth_options, 0);
 	/*
 	 * "PidFile none" is kept as the word while parsing, so that it counts
 	 * as set (first value wins), and becomes NULL here.

@@ -72,7 +72,27 @@ struct server_config {
 	char *banner;                       /* none = NULL */
 	char *force_command;                /* none = NULL */
 	int permit_tty;                     /* yes */
+
+	/* --- public keys and certificates (issue 4) --- */
+	int required_rsa_size;   /* RequiredRSASize; 1024 */
+	int pubkey_auth_options; /* PUBKEYAUTH_* flags; none */
+	/* Algorithm lists as written until config_fill_defaults(), then as
+	 * sshd -T prints them (OpenSSH's +, -, ^ and patterns resolved). */
+	char *pubkey_accepted_algos; /* PubkeyAcceptedAlgorithms */
+	char *ca_sign_algorithms;    /* CASignatureAlgorithms */
+	char *trusted_user_ca_keys;  /* none = NULL */
+	char *revoked_keys_file;     /* none = NULL */
+	/* AuthorizedPrincipalsFile as written ("none" in any case: none);
+	 * tokens %% %h %U %u, relative to the home directory. */
+	char *authorized_principals_file;
+	/* HostCertificate (accumulate); -c adds to them. */
+	char *host_cert_files[CONFIG_MAX_LIST];
+	size_t nhost_cert_files;
 };
+
+/* PubkeyAuthOptions flags (as OpenSSH's servconf.h). */
+#define PUBKEYAUTH_TOUCH_REQUIRED 0x1
+#define PUBKEYAUTH_VERIFY_REQUIRED 0x2
 
 /* PermitRootLogin values (as OpenSSH's servconf.h). */
 #define PERMIT_NO 0

@@ -277,6 +277,14 @@ int cfg_kw_pam_service(
     struct server_config *c, const struct keyword *k, struct cfg_args *a);
 int cfg_kw_use_pam(
     struct server_config *c, const struct keyword *k, struct cfg_args *a);
+int cfg_kw_tilde_path(
+    struct server_config *c, const struct keyword *k, struct cfg_args *a);
+int cfg_kw_pubkey_algos(
+    struct server_config *c, const struct keyword *k, struct cfg_args *a);
+int cfg_kw_ca_sig_algos(
+    struct server_config *c, const struct keyword *k, struct cfg_args *a);
+int cfg_kw_pubkey_auth_options(
+    struct server_config *c, const struct keyword *k, struct cfg_args *a);
 void cfg_dump_max_startups(
     const struct server_config *c, const struct keyword *k, FILE *f);
 
@@ -309,8 +317,6 @@ int cfg_v_octal(
     struct server_config *c, const struct keyword *k, struct cfg_args *a);
 int cfg_v_fp_hash(
     struct server_config *c, const struct keyword *k, struct cfg_args *a);
-int cfg_v_pubkey_auth_options(
-    struct server_config *c, const struct keyword *k, struct cfg_args *a);
 int cfg_v_netblock(
     struct server_config *c, const struct keyword *k, struct cfg_args *a);
 int cfg_v_none_or_int(
@@ -323,8 +329,6 @@ int cfg_v_permit_tunnel(
     struct server_config *c, const struct keyword *k, struct cfg_args *a);
 
 const char *cfg_chk_algos(
-    const struct keyword *k, struct cfg_args *a, char *buf, size_t len);
-const char *cfg_chk_rsa_size(
     const struct keyword *k, struct cfg_args *a, char *buf, size_t len);
 const char *cfg_chk_rekey_limit(
     const struct keyword *k, struct cfg_args *a, char *buf, size_t len);

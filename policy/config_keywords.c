@@ -285,6 +285,27 @@ dump_auth_methods(
 	fprintf(f, "%s\n", c->nauth_methods == 0 ? "any" : "");
 }
 
+/* dump_pubkey_auth_options: the flags by name, "none" for none. */
+static void
+dump_pubkey_auth_options(
+    const struct server_config *c, const struct keyword *k, FILE *f)
+{
+	int v = *field_int_c(c, k);
+
+	dump_key(f, k);
+	if ((v & (PUBKEYAUTH_TOUCH_REQUIRED | PUBKEYAUTH_VERIFY_REQUIRED)) ==
+	    0) {
+		fprintf(f, "none\n");
+		return;
+	}
+	fprintf(f, "%s%s%s\n",
+	    (v & PUBKEYAUTH_TOUCH_REQUIRED) ? "touch-required" : "",
+	    (v & PUBKEYAUTH_TOUCH_REQUIRED) && (v & PUBKEYAUTH_VERIFY_REQUIRED)
+	        ? " "
+	        : "",
+	    (v & PUBKEYAUTH_VERIFY_REQUIRED) ? "verify-required" : "");
+}
+
 /* --- the keyword table ---------------------------------------------------- */
 
 #define OFF(field) offsetof(struct server_config, field)
@@ -344,6 +365,8 @@ const struct keyword cfg_keywords[] = {
         NULL, G),
     IMPL("MaxAuthTries", cfg_kw_int, dump_int, OFF(max_auth_tries), 0, NULL, M),
     IMPL("MaxSessions", cfg_kw_int, dump_int, OFF(max_sessions), 0, NULL, M),
+    IMPL("RequiredRSASize", cfg_kw_int, dump_int, OFF(required_rsa_size), 0,
+        NULL, M),
     IMPL("PermitRootLogin", cfg_kw_choice, dump_choice, OFF(permit_root_login),
         0, choices_permit_root, M),
     IMPL("PubkeyAuthentication", cfg_kw_choice, dump_choice,
@@ -362,6 +385,16 @@ const struct keyword cfg_keywords[] = {
     IMPL("Banner", cfg_kw_path, dump_str, OFF(banner), 0, NULL, M),
     IMPL("ForceCommand", cfg_kw_force_command, dump_str, OFF(force_command), 0,
         NULL, M),
+    IMPL("TrustedUserCAKeys", cfg_kw_path, dump_str, OFF(trusted_user_ca_keys),
+        0, NULL, M),
+    IMPL("RevokedKeys", cfg_kw_path, dump_str, OFF(revoked_keys_file), 0, NULL,
+        M),
+    IMPL("AuthorizedPrincipalsFile", cfg_kw_tilde_path, dump_str,
+        OFF(authorized_principals_file), 0, NULL, M),
+    IMPL("CASignatureAlgorithms", cfg_kw_ca_sig_algos, dump_str,
+        OFF(ca_sign_algorithms), 0, NULL, M),
+    IMPL("PubkeyAcceptedAlgorithms", cfg_kw_pubkey_algos, dump_str,
+        OFF(pubkey_accepted_algos), 0, NULL, M),
     IMPL("LogLevel", cfg_kw_log_level, dump_log_level, OFF(log_level), 0, NULL,
         M),
     IMPL("SyslogFacility", cfg_kw_facility, dump_facility, OFF(syslog_facility),
@@ -370,6 +403,8 @@ const struct keyword cfg_keywords[] = {
         OFF(authorized_keys_files), OFF(nauthorized_keys_files), NULL, M),
     IMPL("HostKey", cfg_kw_path_list, dump_list_lines, OFF(host_key_files),
         OFF(nhost_key_files), NULL, G),
+    IMPL("HostCertificate", cfg_kw_path_list, dump_list_lines,
+        OFF(host_cert_files), OFF(nhost_cert_files), NULL, G),
     IMPL("AllowUsers", cfg_kw_user_list, dump_list_lines, OFF(allow_users),
         OFF(nallow_users), NULL, M),
     IMPL("DenyUsers", cfg_kw_user_list, dump_list_lines, OFF(deny_users),
@@ -382,6 +417,8 @@ const struct keyword cfg_keywords[] = {
         NULL, M),
     IMPL("MaxStartups", cfg_kw_max_startups, cfg_dump_max_startups, 0, 0, NULL,
         G),
+    IMPL("PubkeyAuthOptions", cfg_kw_pubkey_auth_options,
+        dump_pubkey_auth_options, OFF(pubkey_auth_options), 0, NULL, M),
     IMPL("Include", cfg_kw_include, NULL, 0, 0, NULL, M),
     IMPL("Match", cfg_kw_match, NULL, 0, 0, NULL, M),
     /* Old names sshd still accepts. */
@@ -393,6 +430,8 @@ const struct keyword cfg_keywords[] = {
         0, choices_yesno, G),
     IMPL("HostDSAKey", cfg_kw_path_list, NULL, OFF(host_key_files),
         OFF(nhost_key_files), NULL, G),
+    IMPL("PubkeyAcceptedKeyTypes", cfg_kw_pubkey_algos, NULL,
+        OFF(pubkey_accepted_algos), 0, NULL, M),
 
     IGN("AcceptEnv", cfg_v_env_names, NULL, M),
     IGN("AFSTokenPassing", cfg_v_consume, NULL, G),
@@ -406,9 +445,6 @@ const struct keyword cfg_keywords[] = {
     REF("AuthorizedPrincipalsCommand", cfg_v_command, M,
         "certificate principals would not be checked"),
     IGN("AuthorizedPrincipalsCommandUser", cfg_v_one, NULL, M),
-    REF("AuthorizedPrincipalsFile", cfg_v_one, M,
-        "certificate principals would not be checked"),
-    IGN("CASignatureAlgorithms", cfg_v_algos, NULL, M),
     IGN("ChannelTimeout", cfg_v_channel_timeout, NULL, M),
     REF("ChrootDirectory", cfg_v_one, M,
         "sessions would not be confined to the directory"),
@@ -431,9 +467,6 @@ const struct keyword cfg_keywords[] = {
     IGN("HostbasedAcceptedKeyTypes", cfg_v_algos, NULL, M),
     IGN("HostbasedAuthentication", cfg_kw_choice, choices_yesno, M),
     IGN("HostbasedUsesNameFromPacketOnly", cfg_kw_choice, choices_yesno, M),
-    REF("HostCertificate", cfg_v_file, G,
-        "clients that check the host by its certificate would be shown "
-        "only the plain key"),
     REF("HostKeyAgent", cfg_v_one, G,
         "postern reads host keys from their files only"),
     VAL("HostKeyAlgorithms", cfg_v_algos, NULL, G, cfg_chk_algos,
@@ -463,16 +496,9 @@ const struct keyword cfg_keywords[] = {
     IGN("PerSourcePenaltyExemptList", cfg_v_one, NULL, G),
     IGN("PrintLastLog", cfg_kw_choice, choices_yesno, G),
     IGN("PrintMotd", cfg_kw_choice, choices_yesno, G),
-    VAL("PubkeyAcceptedAlgorithms", cfg_v_algos, NULL, M, cfg_chk_algos,
-        SERVER_SIG_ALGS),
-    VAL("PubkeyAcceptedKeyTypes", cfg_v_algos, NULL, M, cfg_chk_algos,
-        SERVER_SIG_ALGS),
-    IGN("PubkeyAuthOptions", cfg_v_pubkey_auth_options, NULL, M),
     VAL("RDomain", cfg_v_one, NULL, M, cfg_chk_always,
         "routing domains are not supported on this platform"),
     VAL("RekeyLimit", cfg_v_rekey_limit, NULL, M, cfg_chk_rekey_limit, NULL),
-    VAL("RequiredRSASize", cfg_kw_int, NULL, M, cfg_chk_rsa_size, NULL),
-    REF("RevokedKeys", cfg_v_file, M, "revoked keys would be accepted"),
     IGN("SecurityKeyProvider", cfg_v_one, NULL, G),
     IGN("SetEnv", cfg_v_env, NULL, M),
     IGN("SshdSessionPath", cfg_v_file, NULL, G),
@@ -480,9 +506,6 @@ const struct keyword cfg_keywords[] = {
     IGN("StreamLocalBindUnlink", cfg_kw_choice, choices_yesno, M),
     IGN("Subsystem", cfg_v_subsystem, NULL, G),
     IGN("TCPKeepAlive", cfg_kw_choice, choices_yesno, G),
-    REF("TrustedUserCAKeys", cfg_v_file, M,
-        "postern does not accept certificates yet, and users who log in "
-        "with them would be locked out silently"),
     IGN("UnusedConnectionTimeout", cfg_v_none_or_time, NULL, M),
     VAL("UseDNS", cfg_kw_choice, choices_yesno, G, cfg_chk_use_dns, NULL),
     IGN("VersionAddendum", cfg_v_rest, NULL, G),
@@ -669,6 +692,14 @@ cfg_copy_match_values(struct server_config *dst, struct server_config *src)
 	copy_int(&dst->max_sessions, src->max_sessions);
 	copy_int(&dst->max_auth_tries, src->max_auth_tries);
 	copy_int(&dst->log_level, src->log_level);
+	copy_int(&dst->required_rsa_size, src->required_rsa_size);
+	copy_int(&dst->pubkey_auth_options, src->pubkey_auth_options);
+	move_str(&dst->trusted_user_ca_keys, &src->trusted_user_ca_keys);
+	move_str(&dst->revoked_keys_file, &src->revoked_keys_file);
+	move_str(
+	    &dst->authorized_principals_file, &src->authorized_principals_file);
+	move_str(&dst->pubkey_accepted_algos, &src->pubkey_accepted_algos);
+	move_str(&dst->ca_sign_algorithms, &src->ca_sign_algorithms);
 	move_str(&dst->banner, &src->banner);
 	move_str(&dst->force_command, &src->force_command);
 	move_list(dst->authorized_keys_files, &dst->nauthorized_keys_files,

@@ -17,9 +17,6 @@
 #include "match.h"
 #include "policy/config_int.h"
 
-/* OpenSSH's RSA modulus floor, which postern also enforces. */
-#define RSA_MIN_BITS 1024
-
 static int
 missing(struct cfg_args *a)
 {
@@ -359,25 +356,6 @@ cfg_v_fp_hash(
 	return ERR_CONFIG;
 }
 
-/* PubkeyAuthOptions: none, touch-required, verify-required. */
-int
-cfg_v_pubkey_auth_options(
-    struct server_config *c, const struct keyword *k, struct cfg_args *a)
-{
-	const char *arg;
-
-	while ((arg = cfg_next_arg(a)) != NULL) {
-		if (strcasecmp(arg, "none") != 0 &&
-		    strcasecmp(arg, "touch-required") != 0 &&
-		    strcasecmp(arg, "verify-required") != 0) {
-			error("%s line %d: unsupported %s option %s",
-			    a->filename, a->lineno, a->keyword, arg);
-			return ERR_CONFIG;
-		}
-	}
-	return 0;
-}
-
 /* PerSourceNetBlockSize: IPv4 bits[:IPv6 bits]. */
 int
 cfg_v_netblock(
@@ -517,24 +495,6 @@ cfg_chk_algos(
 			return NULL;
 		p = comma + 1;
 	}
-}
-
-/* RequiredRSASize: postern's own floor is OpenSSH's default, 1024. */
-const char *
-cfg_chk_rsa_size(
-    const struct keyword *k, struct cfg_args *a, char *buf, size_t len)
-{
-	const char *why;
-	long long v;
-
-	if (cfg_parse_decimal(a->av[0], 0, INT_MAX, &v, &why) == 0 &&
-	    v <= RSA_MIN_BITS)
-		return NULL;
-	snprintf(buf, len,
-	    "postern accepts RSA keys of %d bits and more; ignoring a higher "
-	    "minimum would accept smaller keys",
-	    RSA_MIN_BITS);
-	return buf;
 }
 
 /* RekeyLimit: only the defaults ("default" or 0, no interval). */

@@ -19,6 +19,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "alglist.h"
 #include "err.h"
 #include "log.h"
 #include "policy/config_int.h"
@@ -815,5 +816,116 @@ cfg_kw_pam_service(
 	if (a->active && c->pam_service_name == NULL &&
 	    (c->pam_service_name = strdup(arg)) == NULL)
 		return ERR_ALLOC;
+	return 0;
+}
+
+/*
+ * cfg_kw_tilde_path: one file name with a leading ~ expanded and nothing
+ * else (AuthorizedPrincipalsFile: tokens are expanded per user, and a
+ * relative name is taken under the home directory); first value wins.
+ */
+int
+cfg_kw_tilde_path(
+    struct server_config *c, const struct keyword *k, struct cfg_args *a)
+{
+	const char *arg = cfg_next_arg(a);
+	char **field = field_str(c, k);
+	char *path = NULL;
+	int r;
+
+	if (arg == NULL || *arg == '\0') {
+		error("%s line %d: %s missing argument.", a->filename,
+		    a->lineno, a->keyword);
+		return ERR_CONFIG;
+	}
+	if ((r = tilde_expand(arg, a, &path)) != 0)
+		return r;
+	if (a->active && *field == NULL) {
+		*field = path;
+		path = NULL;
+	}
+	free(path);
+	return 0;
+}
+
+/*
+ * An algorithm list: its names checked as sshd checks them when it reads
+ * the line, and the list resolved once to be sure it can be. Stored as
+ * written; config_fill_defaults() resolves it.
+ */
+static int
+algo_list(struct server_config *c, const struct keyword *k, struct cfg_args *a,
+    const char *def, const char *all, const char *bad)
+{
+	const char *arg = cfg_next_arg(a);
+	char **field = field_str(c, k);
+	char *out = NULL;
+	int r;
+
+	if (arg == NULL || *arg == '\0') {
+		error("%s line %d: %s missing argument.", a->filename,
+		    a->lineno, a->keyword);
+		return ERR_CONFIG;
+	}
+	if (!alglist_names_valid(arg, ALGLIST_KEY_ALL)) {
+		error("%s line %d: Bad %s '%s'.", a->filename, a->lineno, bad,
+		    arg);
+		return ERR_CONFIG;
+	}
+	if ((r = alglist_assemble(arg, def, all, &out)) != 0) {
+		if (r == ERR_ALLOC)
+			return r;
+		/* A "!name" outside a "-list", or no name it can use. */
+		error("%s line %d: invalid %s list '%s'", a->filename,
+		    a->lineno, a->keyword, arg);
+		return ERR_CONFIG;
+	}
+	free(out);
+	if (a->active && *field == NULL && (*field = strdup(arg)) == NULL)
+		return ERR_ALLOC;
+	return 0;
+}
+
+/* PubkeyAcceptedAlgorithms (and its old name PubkeyAcceptedKeyTypes). */
+int
+cfg_kw_pubkey_algos(
+    struct server_config *c, const struct keyword *k, struct cfg_args *a)
+{
+	return algo_list(
+	    c, k, a, ALGLIST_PUBKEY_DEFAULT, ALGLIST_KEY_ALL, "key types");
+}
+
+/* CASignatureAlgorithms: what a CA may have signed a certificate with. */
+int
+cfg_kw_ca_sig_algos(
+    struct server_config *c, const struct keyword *k, struct cfg_args *a)
+{
+	return algo_list(c, k, a, ALGLIST_CA_SIG_DEFAULT, ALGLIST_SIG_ALL,
+	    "CASignatureAlgorithms algorithms");
+}
+
+/* PubkeyAuthOptions: none, touch-required, verify-required (any case). */
+int
+cfg_kw_pubkey_auth_options(
+    struct server_config *c, const struct keyword *k, struct cfg_args *a)
+{
+	const char *arg;
+	int value = 0;
+
+	while ((arg = cfg_next_arg(a)) != NULL) {
+		if (strcasecmp(arg, "none") == 0)
+			continue;
+		if (strcasecmp(arg, "touch-required") == 0)
+			value |= PUBKEYAUTH_TOUCH_REQUIRED;
+		else if (strcasecmp(arg, "verify-required") == 0)
+			value |= PUBKEYAUTH_VERIFY_REQUIRED;
+		else {
+			error("%s line %d: unsupported %s option %s",
+			    a->filename, a->lineno, a->keyword, arg);
+			return ERR_CONFIG;
+		}
+	}
+	if (a->active && c->pubkey_auth_options == CONFIG_UNSET)
+		c->pubkey_auth_options = value;
 	return 0;
 }

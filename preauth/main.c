@@ -19,6 +19,7 @@
 #include "ipc.h"
 #include "log.h"
 #include "preauth.h"
+#include "proctitle.h"
 #include "sandbox/sandbox.h"
 #include "transport.h"
 
@@ -196,8 +197,12 @@ main(int argc, char **argv)
 	struct transport *t;
 	int r, fl;
 
+	/* Named and titled as OpenSSH's unprivileged child: "sshd: [net]". */
+	proctitle_init(argc, argv);
+	proctitle_name();
+	proctitle_set("[net]");
 	memset(&ip, 0, sizeof(ip));
-	log_init("sshd", LL_INFO, 0, 0);
+	log_init(POSTERN_SYSLOG_IDENT, LL_INFO, 0, 0);
 	log_set_handler(relay_log, NULL);
 	if ((r = read_init(&ip)) != 0)
 		fatal("preauth: bad init message: %s", err_str(r));

@@ -20,6 +20,7 @@
 #include "ipc.h"
 #include "log.h"
 #include "authopts.h"
+#include "proctitle.h"
 #include "session.h"
 #include "transport.h"
 
@@ -54,12 +55,15 @@ main(int argc, char **argv)
 	uint8_t type;
 	int r;
 
+	/* Named and titled as OpenSSH's session: "sshd: user@notty". */
+	proctitle_init(argc, argv);
+	proctitle_name();
 	signal(SIGPIPE, SIG_IGN);
 	/* Session keys live here: keep them out of core dumps. */
 	prctl(PR_SET_DUMPABLE, 0);
 	/* -e from the monitor: log to stderr from the first line on. */
-	log_init(
-	    "sshd", LL_INFO, LOG_AUTH, argc > 1 && strcmp(argv[1], "-e") == 0);
+	log_init(POSTERN_SYSLOG_IDENT, LL_INFO, LOG_AUTH,
+	    argc > 1 && strcmp(argv[1], "-e") == 0);
 	b = buf_new_secret(IPC_MAX_MESSAGE);
 	state = buf_new_secret(IPC_MAX_MESSAGE);
 	if (b == NULL || state == NULL)
@@ -119,10 +123,12 @@ main(int argc, char **argv)
 			fatal("session: bad init message: PAM environment");
 	if (buf_end(b) != 0)
 		fatal("session: bad init message: trailing data");
-	log_init("sshd", (enum log_level)level, (int)facility, (int)to_stderr);
+	log_init(POSTERN_SYSLOG_IDENT, (enum log_level)level, (int)facility,
+	    (int)to_stderr);
 	crypto_init();
 	if ((pw = getpwnam(user)) == NULL || pw->pw_uid != getuid())
 		fatal("session: user %s is not who we run as", user);
+	proctitle_set("%s@notty", pw->pw_name);
 
 	memset(&tp, 0, sizeof(tp));
 	tp.version = version;

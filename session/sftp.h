@@ -35,22 +35,25 @@ struct sftp_server;
 /*
  * Options, as sftp-server(8) takes them. sftp_parse_options() fills the
  * flags and points into argv; the caller sets user, home and client_addr.
- * sftp_server_new() copies what it keeps.
+ * sftp_server_new() copies what it keeps. -l filters this engine's own
+ * lines; -f and -e concern the process's logging, so the host applies
+ * them (log_set_facility, log_set_stderr) as OpenSSH's internal-sftp
+ * re-initialises logging in its session process.
  */
 struct sftp_options {
-	int read_only;          /* -R */
-	int umask;              /* -u; -1: the process's own umask */
-	int log_level;          /* -l, an enum log_level; LL_ERROR default */
-	int log_facility;       /* -f, a syslog facility; -1: leave as is */
-	int log_stderr;         /* -e */
-	int query_requests;     /* -Q requests was given */
-	const char *start_dir;  /* -d, before ~, %d, %u, %U expansion */
-	const char *deny;       /* -P: comma-separated request names */
-	const char *allow;      /* -p: comma-separated request names */
-	const char *user;       /* the user's name (for %u and logs) */
-	const char *home;       /* the user's home: start dir, ~, %d */
-	const char *client_addr;/* for "session opened ... from [addr]" */
-	unsigned max_handles;   /* 0: SFTP_MAX_HANDLES_DEFAULT */
+	int read_only;           /* -R */
+	int umask;               /* -u; -1: the process's own umask */
+	int log_level;           /* -l, an enum log_level; LL_ERROR default */
+	int log_facility;        /* -f, a syslog facility; -1: not given */
+	int log_stderr;          /* -e */
+	int query_requests;      /* -Q requests was given */
+	const char *start_dir;   /* -d, before ~, %d, %u, %U expansion */
+	const char *deny;        /* -P: comma-separated request names */
+	const char *allow;       /* -p: comma-separated request names */
+	const char *user;        /* the user's name (for %u and logs) */
+	const char *home;        /* the user's home: start dir, ~, %d */
+	const char *client_addr; /* for "session opened ... from [addr]" */
+	unsigned max_handles;    /* 0: SFTP_MAX_HANDLES_DEFAULT */
 };
 
 /* sftp_options_init: the defaults (no flags, -l ERROR). */
@@ -66,17 +69,16 @@ void sftp_options_init(struct sftp_options *o);
 int sftp_parse_options(
     int argc, char **argv, struct sftp_options *o, const char **errmsg);
 
-/* sftp_usage: the usage line for progname, without a newline. */
+/* sftp_usage: the flags part of the usage line (after the name). */
 const char *sftp_usage(void);
 
 /* sftp_request_name: the i-th request name (for -Q requests), or NULL. */
 const char *sftp_request_name(unsigned i);
 
 /*
- * sftp_server_new: an engine for one client; NULL (with errno set) if
- * memory runs out, a percent token in -d is unknown or the option lists
- * are malformed. -f is applied to the process's log facility, as
- * OpenSSH's internal-sftp does in its session process.
+ * sftp_server_new: an engine for one client, starting in -d (expanded),
+ * else home, else the process's directory. NULL (with errno set) if
+ * memory runs out, -d has an unknown token or no directory can be opened.
  */
 struct sftp_server *sftp_server_new(const struct sftp_options *o);
 

@@ -107,8 +107,7 @@ decode_extended(struct buf *b, struct sftp_req *q)
 	q->ext = SFTP_EXT_UNKNOWN;
 	for (i = SFTP_EXT_UNKNOWN + 1; i < SFTP_EXT_COUNT; i++) {
 		if (strlen(ext_names[i]) == q->ext_name.len &&
-		    memcmp(ext_names[i], q->ext_name.p, q->ext_name.len) ==
-		        0) {
+		    memcmp(ext_names[i], q->ext_name.p, q->ext_name.len) == 0) {
 			q->ext = (enum sftp_ext)i;
 			break;
 		}

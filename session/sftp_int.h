@@ -76,10 +76,16 @@ struct buf;
 #define SSH2_FXE_STATVFS_ST_NOSUID 0x2
 
 #define SFTP_VERSION 3
-#define SFTP_HANDLE_LEN 4        /* a handle is a u32 table index */
-#define SFTP_READDIR_BATCH 100   /* names per READDIR reply, as OpenSSH */
-#define SFTP_PATH_MAX 4096       /* a path with its NUL */
-#define SFTP_OUT_HIGH (512 * 1024) /* stop taking requests above this */
+#define SFTP_HANDLE_LEN 4      /* a handle is a u32 table index */
+#define SFTP_READDIR_BATCH 100 /* names per READDIR reply, as OpenSSH */
+#define SFTP_PATH_MAX 4096     /* a path with its NUL */
+/*
+ * Replies queue up to SFTP_OUT_HIGH; then requests wait until the host
+ * has taken the queue below SFTP_OUT_LOW, so that little is left to move
+ * when the queue is compacted.
+ */
+#define SFTP_OUT_HIGH (512 * 1024)
+#define SFTP_OUT_LOW (64 * 1024)
 
 /* The extended requests the decoder knows (index into its name table). */
 enum sftp_ext {
@@ -141,10 +147,10 @@ enum sftp_handle_kind {
 
 struct sftp_handle {
 	enum sftp_handle_kind kind;
-	int fd;      /* SFTP_H_FILE */
-	DIR *dir;    /* SFTP_H_DIR */
-	int oflags;  /* open(2) flags of a file */
-	char *name;  /* as the client gave it, for logs */
+	int fd;     /* SFTP_H_FILE */
+	DIR *dir;   /* SFTP_H_DIR */
+	int oflags; /* open(2) flags of a file */
+	char *name; /* as the client gave it, for logs */
 	uint64_t nread, nwritten;
 };
 
@@ -160,6 +166,7 @@ struct sftp_server {
 	struct buf *in;  /* a partial packet, or requests held back */
 	struct buf *out; /* replies not yet taken by the host */
 	int dead;        /* the ERR_* that stopped the engine, or 0 */
+	int full;        /* output reached SFTP_OUT_HIGH, not yet LOW */
 	int init_done;
 	uint32_t client_version;
 
@@ -191,8 +198,8 @@ int sftp_decode_attrs(struct buf *b, struct sftp_attrs *a);
 const char *sftp_ext_name(enum sftp_ext ext);
 
 /* sftp_server.c: replies, status, handles, logging */
-void sftp_log(struct sftp_server *s, enum log_level level, const char *fmt,
-    ...) __attribute__((format(printf, 3, 4)));
+void sftp_log(struct sftp_server *s, enum log_level level, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 /* sftp_quote: a client string made safe for a log line, into out. */
 const char *sftp_quote(char *out, size_t outlen, const char *str);
 int sftp_reply_begin(
@@ -215,8 +222,8 @@ void sftp_attrs_from_stat(struct sftp_attrs *a, const struct stat *st);
 /* sftp_cpath: the string as a C path in out, or -1 with ENAMETOOLONG. */
 int sftp_cpath(const struct sftp_str *str, char *out, size_t outlen);
 /* sftp_handle_new: a slot for fd or dir; -1 when the table is full. */
-int sftp_handle_new(struct sftp_server *s, enum sftp_handle_kind kind,
-    int fd, DIR *dir, int oflags, const char *name);
+int sftp_handle_new(struct sftp_server *s, enum sftp_handle_kind kind, int fd,
+    DIR *dir, int oflags, const char *name);
 /* sftp_handle_get: the open handle the string names and is of kind. */
 struct sftp_handle *sftp_handle_get(
     struct sftp_server *s, const struct sftp_str *h, enum sftp_handle_kind);
@@ -246,6 +253,9 @@ int sftp_do_realpath(struct sftp_server *s, const struct sftp_req *q);
 int sftp_do_rename(struct sftp_server *s, const struct sftp_req *q);
 int sftp_do_readlink(struct sftp_server *s, const struct sftp_req *q);
 int sftp_do_symlink(struct sftp_server *s, const struct sftp_req *q);
+/* sftp_setstat_path: SETSTAT, or lsetstat@openssh.com with nofollow. */
+int sftp_setstat_path(
+    struct sftp_server *s, const struct sftp_req *q, int nofollow);
 
 /* sftp_ext.c: OpenSSH's extensions */
 int sftp_do_posix_rename(struct sftp_server *s, const struct sftp_req *q);
@@ -270,11 +280,14 @@ void sftp_strmode(unsigned mode, char out[12]);
  * ".", ".." and symbolic links resolved; the last component may be
  * missing. 0, or -1 with errno.
  */
-int sftp_realpath(struct sftp_server *s, const char *path, char *out,
-    size_t outlen);
+int sftp_realpath(
+    struct sftp_server *s, const char *path, char *out, size_t outlen);
 /* sftp_tilde: "~", "~/x", "~user/x" expanded (home: "~"); -1 if no user. */
 int sftp_tilde(const char *home, const char *path, char *out, size_t outlen);
-/* sftp_idname_free: the uid/gid name caches. */
+/* sftp_user_name/sftp_group_name: cached look-ups; NULL if unknown. */
+const char *sftp_user_name(struct sftp_server *s, unsigned uid);
+const char *sftp_group_name(struct sftp_server *s, unsigned gid);
+/* sftp_idnames_free: the uid/gid name caches. */
 void sftp_idnames_free(struct sftp_server *s);
 
 #endif

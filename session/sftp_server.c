@@ -43,25 +43,21 @@ static const struct sftp_handler handlers[] = {
     {"lstat", SSH2_FXP_LSTAT, SFTP_EXT_NONE, NULL, 0, sftp_do_stat},
     {"fstat", SSH2_FXP_FSTAT, SFTP_EXT_NONE, NULL, 0, sftp_do_fstat},
     {"setstat", SSH2_FXP_SETSTAT, SFTP_EXT_NONE, NULL, 1, sftp_do_setstat},
-    {"fsetstat", SSH2_FXP_FSETSTAT, SFTP_EXT_NONE, NULL, 1,
-        sftp_do_fsetstat},
+    {"fsetstat", SSH2_FXP_FSETSTAT, SFTP_EXT_NONE, NULL, 1, sftp_do_fsetstat},
     {"opendir", SSH2_FXP_OPENDIR, SFTP_EXT_NONE, NULL, 0, sftp_do_opendir},
     {"readdir", SSH2_FXP_READDIR, SFTP_EXT_NONE, NULL, 0, sftp_do_readdir},
     {"remove", SSH2_FXP_REMOVE, SFTP_EXT_NONE, NULL, 1, sftp_do_remove},
     {"mkdir", SSH2_FXP_MKDIR, SFTP_EXT_NONE, NULL, 1, sftp_do_mkdir},
     {"rmdir", SSH2_FXP_RMDIR, SFTP_EXT_NONE, NULL, 1, sftp_do_rmdir},
-    {"realpath", SSH2_FXP_REALPATH, SFTP_EXT_NONE, NULL, 0,
-        sftp_do_realpath},
+    {"realpath", SSH2_FXP_REALPATH, SFTP_EXT_NONE, NULL, 0, sftp_do_realpath},
     {"stat", SSH2_FXP_STAT, SFTP_EXT_NONE, NULL, 0, sftp_do_stat},
     {"rename", SSH2_FXP_RENAME, SFTP_EXT_NONE, NULL, 1, sftp_do_rename},
-    {"readlink", SSH2_FXP_READLINK, SFTP_EXT_NONE, NULL, 0,
-        sftp_do_readlink},
+    {"readlink", SSH2_FXP_READLINK, SFTP_EXT_NONE, NULL, 0, sftp_do_readlink},
     {"symlink", SSH2_FXP_SYMLINK, SFTP_EXT_NONE, NULL, 1, sftp_do_symlink},
     /* In the order OpenSSH advertises them. */
     {"posix-rename", SSH2_FXP_EXTENDED, SFTP_EXT_POSIX_RENAME, "1", 1,
         sftp_do_posix_rename},
-    {"statvfs", SSH2_FXP_EXTENDED, SFTP_EXT_STATVFS, "2", 0,
-        sftp_do_statvfs},
+    {"statvfs", SSH2_FXP_EXTENDED, SFTP_EXT_STATVFS, "2", 0, sftp_do_statvfs},
     {"fstatvfs", SSH2_FXP_EXTENDED, SFTP_EXT_FSTATVFS, "2", 0,
         sftp_do_fstatvfs},
     {"hardlink", SSH2_FXP_EXTENDED, SFTP_EXT_HARDLINK, "1", 1,
@@ -76,8 +72,8 @@ static const struct sftp_handler handlers[] = {
         sftp_do_copy_data},
     {"home-directory", SSH2_FXP_EXTENDED, SFTP_EXT_HOME_DIRECTORY, "1", 0,
         sftp_do_home_directory},
-    {"users-groups-by-id", SSH2_FXP_EXTENDED, SFTP_EXT_USERS_GROUPS_BY_ID,
-        "1", 0, sftp_do_users_groups},
+    {"users-groups-by-id", SSH2_FXP_EXTENDED, SFTP_EXT_USERS_GROUPS_BY_ID, "1",
+        0, sftp_do_users_groups},
 };
 #define NHANDLERS (sizeof(handlers) / sizeof(handlers[0]))
 
@@ -321,7 +317,7 @@ sftp_attrs_from_stat(struct sftp_attrs *a, const struct stat *st)
 {
 	memset(a, 0, sizeof(*a));
 	a->flags = SSH2_FILEXFER_ATTR_SIZE | SSH2_FILEXFER_ATTR_UIDGID |
-	           SSH2_FILEXFER_ATTR_PERMISSIONS | SSH2_FILEXFER_ATTR_ACMODTIME;
+	    SSH2_FILEXFER_ATTR_PERMISSIONS | SSH2_FILEXFER_ATTR_ACMODTIME;
 	a->size = (uint64_t)st->st_size;
 	a->uid = (uint32_t)st->st_uid;
 	a->gid = (uint32_t)st->st_gid;
@@ -380,8 +376,7 @@ sftp_handle_new(struct sftp_server *s, enum sftp_handle_kind kind, int fd,
 			ncap = s->max_handles;
 		if ((n = reallocarray(s->handles, ncap, sizeof(*n))) == NULL)
 			return -1;
-		memset(n + s->nhandles, 0,
-		    (ncap - s->nhandles) * sizeof(*n));
+		memset(n + s->nhandles, 0, (ncap - s->nhandles) * sizeof(*n));
 		s->handles = n;
 		s->nhandles = ncap;
 	}
@@ -424,13 +419,13 @@ sftp_handle_log_close(
 
 	sftp_quote(q, sizeof(q), h->name);
 	if (h->kind == SFTP_H_FILE)
-		sftp_log(s, LL_INFO, "%s%sclose \"%s\" bytes read %llu written "
-		    "%llu", why, *why ? " " : "", q,
-		    (unsigned long long)h->nread,
+		sftp_log(s, LL_INFO,
+		    "%s%sclose \"%s\" bytes read %llu written %llu", why,
+		    *why ? " " : "", q, (unsigned long long)h->nread,
 		    (unsigned long long)h->nwritten);
 	else
-		sftp_log(s, LL_INFO, "%s%sclosedir \"%s\"", why, *why ? " " : "",
-		    q);
+		sftp_log(
+		    s, LL_INFO, "%s%sclosedir \"%s\"", why, *why ? " " : "", q);
 }
 
 int
@@ -477,7 +472,8 @@ request_permitted(
 	enum log_level lv = quiet ? LL_DEBUG2 : LL_VERBOSE;
 
 	if (s->read_only && h->does_write) {
-		sftp_log(s, lv, "Refusing %s request in read-only mode", h->name);
+		sftp_log(
+		    s, lv, "Refusing %s request in read-only mode", h->name);
 		return 0;
 	}
 	if (s->deny != NULL && list_has(s->deny, h->name)) {
@@ -486,8 +482,8 @@ request_permitted(
 	}
 	if (s->allow != NULL) {
 		if (list_has(s->allow, h->name)) {
-			sftp_log(s, LL_DEBUG2, "Permitting allowlisted %s "
-			    "request", h->name);
+			sftp_log(s, LL_DEBUG2,
+			    "Permitting allowlisted %s request", h->name);
 			return 1;
 		}
 		sftp_log(s, lv, "Refusing non-allowlisted %s request", h->name);
@@ -513,8 +509,8 @@ process_init(struct sftp_server *s, const struct sftp_req *q)
 		/* What this engine refuses is not advertised. */
 		if (!request_permitted(s, &handlers[i], 1))
 			continue;
-		if ((r = buf_put_cstring(s->out,
-		         sftp_ext_name(handlers[i].ext))) != 0 ||
+		if ((r = buf_put_cstring(
+		         s->out, sftp_ext_name(handlers[i].ext))) != 0 ||
 		    (r = buf_put_cstring(s->out, handlers[i].version)) != 0) {
 			sftp_reply_cancel(s, mark);
 			return r;
@@ -544,14 +540,14 @@ dispatch(struct sftp_server *s, struct buf *pkt)
 	int r;
 
 	if ((r = sftp_decode(pkt, &q)) != 0) {
-		error("bad message from %s local user %s: %s",
-		    s->client_addr, s->user, err_str(r));
+		error("bad message from %s local user %s: %s", s->client_addr,
+		    s->user, err_str(r));
 		return r;
 	}
 	if (q.type == SSH2_FXP_INIT) {
 		if (s->init_done) {
-			error("Received duplicate INIT from %s",
-			    s->client_addr);
+			error(
+			    "Received duplicate INIT from %s", s->client_addr);
 			return ERR_PROTOCOL;
 		}
 		s->init_done = 1;
@@ -566,8 +562,8 @@ dispatch(struct sftp_server *s, struct buf *pkt)
 			snprintf(name, sizeof(name), "%.*s",
 			    (int)(q.ext_name.len > 100 ? 100 : q.ext_name.len),
 			    (const char *)q.ext_name.p);
-			sftp_log(s, LL_ERROR, "Unknown extended request "
-			    "\"%s\"", sftp_quote(ename, sizeof(ename), name));
+			sftp_log(s, LL_ERROR, "Unknown extended request \"%s\"",
+			    sftp_quote(ename, sizeof(ename), name));
 		} else
 			sftp_log(s, LL_ERROR, "Unknown message %u", q.type);
 		return sftp_send_status(s, q.id, SSH2_FX_OP_UNSUPPORTED);
@@ -583,8 +579,8 @@ dispatch(struct sftp_server *s, struct buf *pkt)
  * for a length over the cap.
  */
 static int
-packet_ready(struct sftp_server *s, const uint8_t *p, size_t avail,
-    size_t *total)
+packet_ready(
+    struct sftp_server *s, const uint8_t *p, size_t avail, size_t *total)
 {
 	struct buf v;
 	uint32_t len;
@@ -617,10 +613,20 @@ run_packet(struct sftp_server *s, const uint8_t *p, size_t total)
 	return dispatch(s, &v);
 }
 
+/* Room for replies, with hysteresis between the two marks. */
 static int
-can_work(const struct sftp_server *s)
+room(const struct sftp_server *s)
 {
-	return buf_len(s->out) < SFTP_OUT_HIGH;
+	size_t n = buf_len(s->out);
+
+	return s->full ? n <= SFTP_OUT_LOW : n < SFTP_OUT_HIGH;
+}
+
+static int
+can_work(struct sftp_server *s)
+{
+	s->full = !room(s);
+	return !s->full;
 }
 
 /* The whole packets queued in s->in, while there is room for replies. */
@@ -664,6 +670,8 @@ input(struct sftp_server *s, const uint8_t *data, size_t len)
 
 	if ((r = drain_queue(s)) != 0)
 		return r;
+	if (len == 0)
+		return 0; /* only a resume: nothing new to frame */
 	if (buf_len(s->in) > 0) {
 		/* Held back requests go first; new bytes queue behind. */
 		if (!can_work(s))
@@ -679,8 +687,8 @@ input(struct sftp_server *s, const uint8_t *data, size_t len)
 		}
 		if (buf_len(s->in) < 4)
 			return 0;
-		if ((r = packet_ready(s, buf_ptr(s->in), buf_len(s->in),
-		         &total)) < 0)
+		if ((r = packet_ready(
+		         s, buf_ptr(s->in), buf_len(s->in), &total)) < 0)
 			return r;
 		take = total - buf_len(s->in);
 		if (take > len)
@@ -743,8 +751,8 @@ sftp_server_output_consume(struct sftp_server *s, size_t n)
 int
 sftp_server_want_input(const struct sftp_server *s)
 {
-	return s->dead == 0 && can_work(s) &&
-	       buf_len(s->in) <= SFTP_MAX_MSG_LENGTH + 4;
+	return s->dead == 0 && room(s) &&
+	    buf_len(s->in) <= SFTP_MAX_MSG_LENGTH + 4;
 }
 
 /* ------------------------------------------------------------------ */
@@ -871,10 +879,10 @@ sftp_server_new(const struct sftp_options *o)
 	s->max_handles =
 	    o->max_handles != 0 ? o->max_handles : SFTP_MAX_HANDLES_DEFAULT;
 	/* Leave descriptors for the rest of the session. */
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
-	    rl.rlim_cur / 2 < s->max_handles)
-		s->max_handles = rl.rlim_cur / 2 > 0 ? (unsigned)(rl.rlim_cur / 2)
-		                                     : 1;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 &&
+	    rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur / 2 < s->max_handles)
+		s->max_handles =
+		    rl.rlim_cur / 2 > 0 ? (unsigned)(rl.rlim_cur / 2) : 1;
 	s->in = buf_new(SFTP_IN_MAX);
 	s->out = buf_new(SFTP_OUT_MAX);
 	if (fail || s->in == NULL || s->out == NULL) {
@@ -907,8 +915,9 @@ sftp_server_free(struct sftp_server *s)
 		(void)sftp_handle_close(s, &s->handles[i]);
 	}
 	if (s->cwd_fd >= 0)
-		sftp_log(s, LL_INFO, "session closed for local user %s from "
-		    "[%s]", s->user, s->client_addr);
+		sftp_log(s, LL_INFO,
+		    "session closed for local user %s from [%s]", s->user,
+		    s->client_addr);
 	free(s->handles);
 	sftp_idnames_free(s);
 	buf_free(s->in);

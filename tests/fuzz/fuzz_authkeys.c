@@ -10,6 +10,7 @@
 #include "err.h"
 #include "log.h"
 #include "sshkey.h"
+#include "sshkey_sk.h"
 #include "authopts.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -89,6 +90,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static int init;
 	struct authopts *o = NULL;
 	struct sshkey *k = NULL;
+	struct sshkey_sk *sk = NULL;
 	const char *opts, *key, *err;
 	size_t optslen;
 	char *line, *withkey;
@@ -118,6 +120,17 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	sshkey_free(k);
 	authopts_free(o);
 	k = NULL;
+	o = NULL;
+
+	/* The same with FIDO security keys: at most one key comes back. */
+	r = authkeys_parse_line_sk(line, &k, &sk, &o, &err);
+	if ((r == 0) != (o != NULL) || (r == 0 && (k == NULL) == (sk == NULL)))
+		abort();
+	sshkey_free(k);
+	sshkey_sk_free(sk);
+	authopts_free(o);
+	k = NULL;
+	sk = NULL;
 	o = NULL;
 
 	/* The input as an options field, directly and in front of a key. */

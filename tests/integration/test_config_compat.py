@@ -332,6 +332,75 @@ def test_compat_match_errors(ctx):
         _check_t(ctx, name, text, True)
 
 
+def test_compat_pubkey_keywords(ctx):
+    """Public keys and certificates: algorithm lists with OpenSSH's +, -,
+    ^ and patterns, RequiredRSASize, PubkeyAuthOptions, the CA and
+    revocation files, principals, host certificates; in Match blocks."""
+    key = _setup(ctx)
+    harness.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f",
+                 os.path.join(ctx.dir, "compat_ca")])
+    harness.run(["ssh-keygen", "-q", "-s", os.path.join(ctx.dir, "compat_ca"),
+                 "-I", "host", "-h", key + ".pub"])
+    cert = key + "-cert.pub"
+    for i, v in enumerate((
+            "-ssh-ed25519*", "+ssh-rsa*", "^ssh-rsa,ssh-ed25519",
+            "ssh-ed25519-cert-v01@openssh.com,rsa-sha2-256", "*",
+            "rsa-sha2-*,ecdsa-sha2-nistp256", "-*", "-ssh-ed25519,!ssh-dss")):
+        _compare(ctx, "pkalgs_%d" % i, "PubkeyAcceptedAlgorithms %s\n" % v)
+    _compare(ctx, "pktypes", "PubkeyAcceptedKeyTypes -rsa*\n"
+             "PubkeyAcceptedAlgorithms ssh-ed25519\n")
+    for i, v in enumerate(("+ssh-rsa", "ssh-ed25519", "-rsa*,ecdsa*",
+                           "^rsa-sha2-256", "*")):
+        _compare(ctx, "casig_%d" % i, "CASignatureAlgorithms %s\n" % v)
+    for i, v in enumerate(("none", "touch-required", "verify-required",
+                           "verify-required touch-required",
+                           "none verify-required", "TOUCH-REQUIRED")):
+        _compare(ctx, "pao_%d" % i, "PubkeyAuthOptions %s\n" % v)
+    for v in ("1024", "3072", "512"):
+        _compare(ctx, "rsasize_%s" % v, "RequiredRSASize %s\n" % v)
+    _compare(ctx, "files", "\n".join([
+        "TrustedUserCAKeys /etc/ssh/user_ca.pub",
+        "RevokedKeys revoked_keys",
+        "AuthorizedPrincipalsFile .ssh/principals_%u",
+        "HostCertificate %s" % cert,
+        ""]))
+    _compare(ctx, "files_none", "TrustedUserCAKeys none\nRevokedKeys NONE\n"
+             "AuthorizedPrincipalsFile none\n")
+    _compare(ctx, "files_tilde", "AuthorizedPrincipalsFile ~/p\n"
+             "TrustedUserCAKeys ~root/ca.pub\n")
+    _compare(ctx, "hostcert_cmdline", "HostCertificate %s\n" % cert,
+             extra=["-c", cert])
+    text = "\n".join([
+        "PubkeyAcceptedAlgorithms -rsa*",
+        "RequiredRSASize 2048",
+        "TrustedUserCAKeys /etc/ssh/ca_global.pub",
+        "Match User alice",
+        "PubkeyAcceptedAlgorithms +ssh-rsa",
+        "CASignatureAlgorithms ssh-ed25519",
+        "RequiredRSASize 4096",
+        "PubkeyAuthOptions verify-required",
+        "TrustedUserCAKeys none",
+        "RevokedKeys /etc/ssh/revoked",
+        "AuthorizedPrincipalsFile /etc/ssh/principals/%u",
+        "Match Address 10.0.0.0/8",
+        "TrustedUserCAKeys /etc/ssh/ca_net.pub",
+        "PubkeyAuthOptions touch-required",
+        ""])
+    _compare(ctx, "pubkey_match", text, specs=(
+        None, "user=alice,addr=10.1.1.1", "user=alice,addr=192.0.2.1",
+        "user=bob,addr=10.1.1.1", "user=bob,addr=192.0.2.1"))
+    for name, text in (
+            ("pk_unknown", "PubkeyAcceptedAlgorithms ssh-ed25519,nosuch\n"),
+            ("pk_nomatch", "PubkeyAcceptedAlgorithms nosuch*\n"),
+            ("pk_negated", "PubkeyAcceptedAlgorithms *,!ssh-dss\n"),
+            ("ca_unknown", "CASignatureAlgorithms +nosuch\n"),
+            ("pao_bad", "PubkeyAuthOptions touch\n"),
+            ("rsasize_bad", "RequiredRSASize big\n"),
+            ("hostcert_in_match", "Match User x\nHostCertificate /x\n")):
+        _compare(ctx, name, text, valid=False)
+        _check_t(ctx, name, text, False)
+
+
 # ---------------------------------------------------------------------------
 # The files are read once: edits take effect on SIGHUP, and a broken
 # Include'd file on SIGHUP keeps the running configuration.

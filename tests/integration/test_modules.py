@@ -67,6 +67,20 @@ def test_third_party_module_in_chain(ctx):
           "no 'Failed keyboard-interactive' line")
 
 
+def test_module_of_abi_1_still_works(ctx):
+    # ABI 2 only appended a field the monitor zeroes (docs/modules.md).
+    ctx.server_path = _server_with(ctx, ["abi1.so"])
+    u = ctx.make_user()
+    ctx.start_server(extra_config=[
+        "AuthenticationMethods publickey,keyboard-interactive:fixed"])
+    r = _ssh_kbdint(ctx, u, FIXED_ANSWER)
+    check(r.returncode == 0 and r.stdout == b"ok\n",
+          "a module of ABI version 1 should still log in: rc %s %r %s"
+          % (r.returncode, r.stdout, r.stderr[-300:]))
+    check(not re.search(r"refused", ctx.server_log()),
+          "a module was refused:\n%s" % ctx.server_log())
+
+
 def test_module_refused_at_start(ctx):
     ctx.server_path = _server_with(ctx, ["badabi.so"])
     mdir = os.path.join(ctx.dir, "bin", "modules")

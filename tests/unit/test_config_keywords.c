@@ -13,6 +13,7 @@
 #include <strings.h>
 #include <syslog.h>
 
+#include "alglist.h"
 #include "err.h"
 #include "log.h"
 #include "policy/config.h"
@@ -86,8 +87,8 @@ static const struct {
     {"AuthorizedKeysCommandUser", "nobody", 1, IGN},
     {"AuthorizedPrincipalsCommand", "none", 1, REF},
     {"AuthorizedPrincipalsCommandUser", "nobody", 1, IGN},
-    {"AuthorizedPrincipalsFile", "none", 1, REF},
-    {"CASignatureAlgorithms", "ssh-ed25519", 1, IGN},
+    {"AuthorizedPrincipalsFile", ".ssh/principals_%u", 1, IMPL},
+    {"CASignatureAlgorithms", "ssh-ed25519", 1, IMPL},
     {"ChannelTimeout", "session=5m", 1, IGN},
     {"ChrootDirectory", "none", 1, REF},
     {"Ciphers", "+aes256-ctr", 0, VALUE},
@@ -109,7 +110,7 @@ static const struct {
     {"HostbasedAcceptedKeyTypes", "ssh-ed25519", 1, IGN},
     {"HostbasedAuthentication", "no", 1, IGN},
     {"HostbasedUsesNameFromPacketOnly", "no", 1, IGN},
-    {"HostCertificate", "none", 0, REF},
+    {"HostCertificate", "/etc/ssh/host-cert.pub", 0, IMPL},
     {"HostKeyAgent", "none", 0, REF},
     {"HostKeyAlgorithms", "ssh-ed25519,rsa-sha2-512", 0, VALUE},
     {"IgnoreRhosts", "shosts-only", 1, IGN},
@@ -136,13 +137,13 @@ static const struct {
     {"PerSourcePenaltyExemptList", "10.0.0.0/8", 0, IGN},
     {"PrintLastLog", "no", 0, IGN},
     {"PrintMotd", "no", 0, IGN},
-    {"PubkeyAcceptedAlgorithms", "+ssh-rsa", 1, VALUE},
-    {"PubkeyAcceptedKeyTypes", "*", 1, VALUE},
-    {"PubkeyAuthOptions", "none", 1, IGN},
+    {"PubkeyAcceptedAlgorithms", "+ssh-rsa", 1, IMPL},
+    {"PubkeyAcceptedKeyTypes", "*", 1, IMPL},
+    {"PubkeyAuthOptions", "touch-required verify-required", 1, IMPL},
     {"RDomain", NULL, 1, VALUE},
     {"RekeyLimit", "default none", 1, VALUE},
-    {"RequiredRSASize", "1024", 1, VALUE},
-    {"RevokedKeys", "none", 1, REF},
+    {"RequiredRSASize", "3072", 1, IMPL},
+    {"RevokedKeys", "/etc/ssh/revoked", 1, IMPL},
     {"SecurityKeyProvider", "internal", 0, IGN},
     {"SetEnv", "FOO=bar", 1, IGN},
     {"SshdSessionPath", "/usr/lib/openssh/sshd-session", 0, IGN},
@@ -150,7 +151,7 @@ static const struct {
     {"StreamLocalBindUnlink", "no", 1, IGN},
     {"Subsystem", "sftp /usr/lib/openssh/sftp-server -l INFO", 0, IGN},
     {"TCPKeepAlive", "no", 0, IGN},
-    {"TrustedUserCAKeys", "none", 1, REF},
+    {"TrustedUserCAKeys", "/etc/ssh/ca.pub", 1, IMPL},
     {"UnusedConnectionTimeout", "none", 1, IGN},
     {"UseDNS", "no", 0, VALUE},
     {"VersionAddendum", "hello world", 0, IGN},
@@ -343,13 +344,6 @@ warned(const char *line)
 static void
 test_values(void)
 {
-	refused("RevokedKeys /etc/ssh/revoked",
-	    "/etc/ssh/revoked is not supported by postern (revoked keys would "
-	    "be accepted)");
-	refused("TrustedUserCAKeys /etc/ssh/ca.pub",
-	    "/etc/ssh/ca.pub is not supported by postern (postern does not "
-	    "accept certificates yet, and users who log in with them would be "
-	    "locked out silently)");
 	refused("ChrootDirectory /srv/%u",
 	    "/srv/%u is not supported by postern (sessions would not be "
 	    "confined to the directory)");
@@ -357,16 +351,9 @@ test_values(void)
 	    "/usr/bin/sss_ssh_authorizedkeys is not supported by postern "
 	    "(postern cannot run it yet, so the keys it would return, and the "
 	    "options it would put on them, would not apply)");
-	refused("AuthorizedPrincipalsFile /etc/ssh/principals/%u",
-	    "/etc/ssh/principals/%u is not supported by postern (certificate "
-	    "principals would not be checked)");
 	refused("AuthorizedPrincipalsCommand /bin/p",
 	    "/bin/p is not supported by postern (certificate principals would "
 	    "not be checked)");
-	refused("HostCertificate /etc/ssh/host-cert.pub",
-	    "/etc/ssh/host-cert.pub is not supported by postern (clients that "
-	    "check the host by its certificate would be shown only the plain "
-	    "key)");
 	refused("HostKeyAgent /run/agent.sock",
 	    "/run/agent.sock is not supported by postern (postern reads host "
 	    "keys from their files only)");
@@ -386,15 +373,6 @@ test_values(void)
 	        "hmac-sha2-256-etm@openssh.com"));
 	refused("HostKeyAlgorithms rsa-sha2-512",
 	    ALGO_WHY("rsa-sha2-512", "ssh-ed25519"));
-	refused("PubkeyAcceptedAlgorithms ssh-ed25519",
-	    ALGO_WHY("ssh-ed25519", "ecdsa-sha2-nistp256"));
-	refused("PubkeyAcceptedAlgorithms -rsa-sha2-*",
-	    ALGO_WHY("-rsa-sha2-*", "rsa-sha2-512"));
-	refused("RequiredRSASize 3072",
-	    "3072 is not supported by postern (postern accepts RSA keys of "
-	    "1024 "
-	    "bits and more; ignoring a higher minimum would accept smaller "
-	    "keys)");
 	refused("RekeyLimit 1G 1h",
 	    "1G is not supported by postern (postern rekeys only at its own "
 	    "limits; ignoring a lower limit would keep each key in use "
@@ -423,15 +401,12 @@ test_values(void)
 	warned("KexAlgorithms curve25519-*,sntrup761x25519-sha512@openssh.com");
 	warned("MACs hmac-sha2-*");
 	warned("HostKeyAlgorithms *");
-	warned("PubkeyAcceptedKeyTypes *,!ssh-dss");
-	warned("RequiredRSASize 512");
 	warned("RekeyLimit 0 0");
 	warned("RekeyLimit default");
 	warned("UseDNS no");
 	warned("PerSourcePenalties no");
 	warned("ChrootDirectory none");
 	warned("AuthorizedKeysCommand none");
-	warned("RevokedKeys NONE");
 }
 
 static void
@@ -513,6 +488,15 @@ test_errors(void)
 	    "StreamLocalBindMask.");
 	bad("FingerprintHash crc32",
 	    "t.conf line 1: Invalid FingerprintHash algorithm \"crc32\".");
+	bad("PubkeyAcceptedKeyTypes *,!ssh-dss",
+	    "t.conf line 1: invalid PubkeyAcceptedKeyTypes list '*,!ssh-dss'");
+	bad("PubkeyAcceptedAlgorithms ssh-ed25519,foo",
+	    "t.conf line 1: Bad key types 'ssh-ed25519,foo'.");
+	bad("CASignatureAlgorithms ssh-ed25519-cert-v01@openssh.com",
+	    "t.conf line 1: invalid CASignatureAlgorithms list "
+	    "'ssh-ed25519-cert-v01@openssh.com'");
+	bad("RequiredRSASize big",
+	    "t.conf line 1: RequiredRSASize integer value invalid.");
 	bad("PubkeyAuthOptions touch",
 	    "t.conf line 1: unsupported "
 	    "PubkeyAuthOptions option touch");
@@ -710,6 +694,84 @@ test_docs(void)
 	T_CHECK("docs: every keyword once, with its status", ok);
 }
 
+/* The keywords of public keys and certificates: defaults, lists, Match. */
+static void
+test_pubkey_values(void)
+{
+	struct server_config c;
+	struct cfg_memfile f;
+	struct config_source *src = NULL;
+	struct match_conn mc;
+	const char *text;
+
+	T_CHECK("pubkey: defaults",
+	    load(&c, "") == 0 && (config_fill_defaults(&c), 1) &&
+	        c.required_rsa_size == 1024 && c.pubkey_auth_options == 0 &&
+	        c.trusted_user_ca_keys == NULL && c.revoked_keys_file == NULL &&
+	        c.authorized_principals_file == NULL &&
+	        c.nhost_cert_files == 0 &&
+	        strcmp(c.pubkey_accepted_algos, ALGLIST_PUBKEY_DEFAULT) == 0 &&
+	        strcmp(c.ca_sign_algorithms, ALGLIST_CA_SIG_DEFAULT) == 0);
+	config_free(&c);
+	T_CHECK("pubkey: values as written, lists resolved",
+	    load(&c,
+	        "PubkeyAcceptedAlgorithms rsa-sha2-*\n"
+	        "PubkeyAcceptedAlgorithms ssh-ed25519\n"
+	        "CASignatureAlgorithms +ssh-rsa\n"
+	        "RequiredRSASize 3072\n"
+	        "PubkeyAuthOptions verify-required none\n"
+	        "TrustedUserCAKeys /etc/ssh/ca.pub\n"
+	        "RevokedKeys NONE\n"
+	        "AuthorizedPrincipalsFile .ssh/p_%u\n"
+	        "HostCertificate /etc/ssh/a-cert.pub\n"
+	        "HostCertificate /etc/ssh/b-cert.pub\n") == 0 &&
+	        (config_fill_defaults(&c), 1) &&
+	        strcmp(c.pubkey_accepted_algos,
+	            "rsa-sha2-256,rsa-sha2-256-cert-v01@openssh.com,"
+	            "rsa-sha2-512,rsa-sha2-512-cert-v01@openssh.com") == 0 &&
+	        strcmp(c.ca_sign_algorithms,
+	            ALGLIST_CA_SIG_DEFAULT ",ssh-rsa") == 0 &&
+	        c.required_rsa_size == 3072 &&
+	        c.pubkey_auth_options == PUBKEYAUTH_VERIFY_REQUIRED &&
+	        strcmp(c.trusted_user_ca_keys, "/etc/ssh/ca.pub") == 0 &&
+	        c.revoked_keys_file == NULL &&
+	        strcmp(c.authorized_principals_file, ".ssh/p_%u") == 0 &&
+	        c.nhost_cert_files == 2 &&
+	        strcmp(c.host_cert_files[1], "/etc/ssh/b-cert.pub") == 0);
+	config_free(&c);
+
+	/* A Match block's values replace the global ones, resolved again. */
+	text = "PubkeyAcceptedAlgorithms -rsa*\n"
+	       "RevokedKeys /etc/ssh/revoked\n"
+	       "Match User alice\n"
+	       "PubkeyAcceptedAlgorithms ssh-ed25519\n"
+	       "RevokedKeys none\n"
+	       "RequiredRSASize 4096\n"
+	       "PubkeyAuthOptions touch-required\n";
+	f.path = "t.conf";
+	f.text = text;
+	f.len = strlen(text);
+	config_init(&c);
+	T_CHECK("pubkey match: load",
+	    cfg_source_from_memory(&f, 1, &src) == 0 &&
+	        config_load_source(&c, src) == 0);
+	config_fill_defaults(&c);
+	T_CHECK("pubkey match: global -list resolved",
+	    strstr(c.pubkey_accepted_algos, "rsa") == NULL &&
+	        strstr(c.pubkey_accepted_algos, "ssh-ed25519,") != NULL &&
+	        strcmp(c.revoked_keys_file, "/etc/ssh/revoked") == 0);
+	memset(&mc, 0, sizeof(mc));
+	mc.user = "alice";
+	mc.addr = mc.host = "192.0.2.1";
+	T_CHECK("pubkey match: applied",
+	    config_apply_match(&c, src, &mc) == 0 &&
+	        strcmp(c.pubkey_accepted_algos, "ssh-ed25519") == 0 &&
+	        c.revoked_keys_file == NULL && c.required_rsa_size == 4096 &&
+	        c.pubkey_auth_options == PUBKEYAUTH_TOUCH_REQUIRED);
+	config_free(&c);
+	config_source_free(src);
+}
+
 int
 main(void)
 {
@@ -720,6 +782,7 @@ main(void)
 	test_values();
 	test_errors();
 	test_implemented_values();
+	test_pubkey_values();
 	test_docs();
 	return T_DONE();
 }

@@ -1,0 +1,87 @@
+/*
+ * alglist.h: OpenSSH's algorithm-list syntax for sshd_config keywords such
+ * as PubkeyAcceptedAlgorithms and CASignatureAlgorithms: "+list" appends
+ * to the default, "-list" removes from it, "^list" puts names first, a
+ * plain list replaces it; names may be wildcard patterns.
+ */
+#ifndef POSTERN_ALGLIST_H
+#define POSTERN_ALGLIST_H
+
+/* The longest list handled (every name OpenSSH knows fits many times). */
+#define ALGLIST_MAX 4096
+
+/*
+ * Every key and signature algorithm name OpenSSH 9.x knows, in its own
+ * order (`ssh -Q PubkeyAcceptedAlgorithms`): patterns are matched
+ * against these, so `sshd -T` and `posternd -T` print the same lists.
+ */
+#define ALGLIST_KEY_ALL                                                        \
+	"ssh-ed25519,ssh-ed25519-cert-v01@openssh.com,"                        \
+	"sk-ssh-ed25519@openssh.com,sk-ssh-ed25519-cert-v01@openssh.com,"      \
+	"ecdsa-sha2-nistp256,ecdsa-sha2-nistp256-cert-v01@openssh.com,"        \
+	"ecdsa-sha2-nistp384,ecdsa-sha2-nistp384-cert-v01@openssh.com,"        \
+	"ecdsa-sha2-nistp521,ecdsa-sha2-nistp521-cert-v01@openssh.com,"        \
+	"sk-ecdsa-sha2-nistp256@openssh.com,"                                  \
+	"sk-ecdsa-sha2-nistp256-cert-v01@openssh.com,"                         \
+	"webauthn-sk-ecdsa-sha2-nistp256@openssh.com,"                         \
+	"ssh-dss,ssh-dss-cert-v01@openssh.com,"                                \
+	"ssh-rsa,ssh-rsa-cert-v01@openssh.com,"                                \
+	"rsa-sha2-256,rsa-sha2-256-cert-v01@openssh.com,"                      \
+	"rsa-sha2-512,rsa-sha2-512-cert-v01@openssh.com"
+
+/* The plain (non-certificate) ones: what a CA may sign with. */
+#define ALGLIST_SIG_ALL                                                        \
+	"ssh-ed25519,sk-ssh-ed25519@openssh.com,ecdsa-sha2-nistp256,"          \
+	"ecdsa-sha2-nistp384,ecdsa-sha2-nistp521,"                             \
+	"sk-ecdsa-sha2-nistp256@openssh.com,"                                  \
+	"webauthn-sk-ecdsa-sha2-nistp256@openssh.com,ssh-dss,ssh-rsa,"         \
+	"rsa-sha2-256,rsa-sha2-512"
+
+/* OpenSSH's default PubkeyAcceptedAlgorithms (KEX_DEFAULT_PK_ALG). */
+#define ALGLIST_PUBKEY_DEFAULT                                                 \
+	"ssh-ed25519-cert-v01@openssh.com,"                                    \
+	"ecdsa-sha2-nistp256-cert-v01@openssh.com,"                            \
+	"ecdsa-sha2-nistp384-cert-v01@openssh.com,"                            \
+	"ecdsa-sha2-nistp521-cert-v01@openssh.com,"                            \
+	"sk-ssh-ed25519-cert-v01@openssh.com,"                                 \
+	"sk-ecdsa-sha2-nistp256-cert-v01@openssh.com,"                         \
+	"rsa-sha2-512-cert-v01@openssh.com,"                                   \
+	"rsa-sha2-256-cert-v01@openssh.com,"                                   \
+	"ssh-ed25519,ecdsa-sha2-nistp256,ecdsa-sha2-nistp384,"                 \
+	"ecdsa-sha2-nistp521,sk-ssh-ed25519@openssh.com,"                      \
+	"sk-ecdsa-sha2-nistp256@openssh.com,rsa-sha2-512,rsa-sha2-256"
+
+/* OpenSSH's default CASignatureAlgorithms: no SHA-1 "ssh-rsa". */
+#define ALGLIST_CA_SIG_DEFAULT                                                 \
+	"ssh-ed25519,ecdsa-sha2-nistp256,ecdsa-sha2-nistp384,"                 \
+	"ecdsa-sha2-nistp521,sk-ssh-ed25519@openssh.com,"                      \
+	"sk-ecdsa-sha2-nistp256@openssh.com,rsa-sha2-512,rsa-sha2-256"
+
+/*
+ * alglist_names_valid: OpenSSH's sshkey_names_valid2() with wildcards, as
+ * sshd checks a list when it reads it: every comma-separated entry must
+ * match (or, negated, un-match) at least one name of `all'. A leading
+ * '+' or '^' is skipped; a "-list" is not checked (sshd does not). 1 if
+ * valid, 0 if not (an empty entry is invalid too).
+ */
+int alglist_names_valid(const char *spec, const char *all);
+
+/*
+ * alglist_assemble: OpenSSH's kex_assemble_names(): the effective list
+ * for spec given the default list def and every known name all. "+list"
+ * appends the list's names to def, "^list" puts them before def, a plain
+ * list replaces def; then each entry, in order, is expanded to the names
+ * of `all' it matches (in all's order), duplicates dropped. "-list"
+ * removes from def every name matching one of its patterns; if that
+ * removes them all, def stays (what sshd shows for "-*"). spec NULL or ""
+ * gives def. Returns 0 and a malloc'd list in *out; ERR_FORMAT for a
+ * negated entry outside a "-list", or a list whose entries match no name;
+ * ERR_TOO_BIG, ERR_ALLOC.
+ */
+int alglist_assemble(
+    const char *spec, const char *def, const char *all, char **out);
+
+/* alglist_has: 1 if name is one of the (exact) names of list. */
+int alglist_has(const char *list, const char *name);
+
+#endif

@@ -1,0 +1,146 @@
+/*
+ * authcert.c: a verified user certificate as sshd applies it: its options,
+ * whether its CA is trusted (TrustedUserCAKeys), its description in logs.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "authcert.h"
+#include "authopts.h"
+#include "buf.h"
+#include "err.h"
+#include "log.h"
+#include "sshcert.h"
+#include "sshkey.h"
+
+/* A key ID longer than this is cut in log lines anyway. */
+#define KEY_ID_LOG_MAX 256
+
+int
+authcert_opts(const struct sshcert *cert, struct authopts **optsp)
+{
+	struct authopts *o;
+	int r;
+
+	*optsp = NULL;
+	if ((o = authopts_new(0)) == NULL)
+		return ERR_ALLOC;
+	o->permit_x11_forwarding = (cert->flags & SSHCERT_PERMIT_X11) != 0;
+	o->permit_agent_forwarding = (cert->flags & SSHCERT_PERMIT_AGENT) != 0;
+	o->permit_port_forwarding =
+	    (cert->flags & SSHCERT_PERMIT_PORT_FWD) != 0;
+	o->permit_pty = (cert->flags & SSHCERT_PERMIT_PTY) != 0;
+	o->permit_user_rc = (cert->flags & SSHCERT_PERMIT_USER_RC) != 0;
+	o->no_require_user_presence =
+	    (cert->flags & SSHCERT_NO_TOUCH_REQUIRED) != 0;
+	o->require_verify = (cert->flags & SSHCERT_VERIFY_REQUIRED) != 0;
+	if (cert->force_command != NULL &&
+	    (o->force_command = strdup(cert->force_command)) == NULL) {
+		r = ERR_ALLOC;
+		goto fail;
+	}
+	if (cert->source_address != NULL &&
+	    (r = authopts_add_source_address(o, cert->source_address)) != 0) {
+		if (r == ERR_FORMAT)
+			error("Certificate source-address contents invalid");
+		goto fail;
+	}
+	*optsp = o;
+	return 0;
+fail:
+	authopts_free(o);
+	return r;
+}
+
+int
+authcert_ca_listed(const char *path, const struct sshkey *ca)
+{
+	struct sshkey *k = NULL;
+	FILE *f;
+	char *line = NULL, *cp;
+	size_t cap = 0, total = 0;
+	ssize_t n;
+	unsigned long lineno = 0;
+	int r = ERR_NOT_FOUND, saved;
+
+	if ((f = fopen(path, "re")) == NULL)
+		return ERR_SYSTEM;
+	while ((n = getline(&line, &cap, f)) != -1) {
+		lineno++;
+		if ((total += (size_t)n) > AUTHCERT_CA_FILE_MAX) {
+			r = ERR_TOO_BIG;
+			break;
+		}
+		cp = line + strspn(line, " \t");
+		if (*cp == '#' || *cp == '\0' || *cp == '\n' || *cp == '\r')
+			continue;
+		if (sshkey_parse_public_text(cp, &k, NULL) != 0) {
+			debug2_f("%s line %lu: no key postern reads, skipped",
+			    path, lineno);
+			continue;
+		}
+		if (sshkey_equal_public(k, ca))
+			r = 0;
+		sshkey_free(k);
+		k = NULL;
+		if (r == 0)
+			break;
+	}
+	saved = errno;
+	if (r == ERR_NOT_FOUND && ferror(f)) {
+		r = ERR_SYSTEM;
+		errno = saved;
+	}
+	free(line);
+	fclose(f);
+	return r;
+}
+
+const char *
+authcert_type_short(const struct sshcert *cert)
+{
+	switch (sshkey_type(cert->key)) {
+	case KEY_ED25519:
+		return "ED25519-CERT";
+	case KEY_ECDSA:
+		return "ECDSA-CERT";
+	case KEY_RSA:
+		return "RSA-CERT";
+	default:
+		return "UNKNOWN-CERT";
+	}
+}
+
+void
+authcert_describe(const struct sshcert *cert, char *out, size_t len)
+{
+	char fp[SSHKEY_FP_LEN], cafp[SSHKEY_FP_LEN], id[KEY_ID_LOG_MAX];
+	char head[128], tail[128];
+	size_t fixed, room;
+
+	if (len == 0)
+		return;
+	if (sshkey_fingerprint(cert->key, fp, sizeof(fp)) != 0)
+		snprintf(fp, sizeof(fp), "(null)");
+	if (sshkey_fingerprint(cert->ca_key, cafp, sizeof(cafp)) != 0)
+		snprintf(cafp, sizeof(cafp), "(null)");
+	snprintf(
+	    head, sizeof(head), "%s %s ID ", authcert_type_short(cert), fp);
+	snprintf(tail, sizeof(tail), " (serial %" PRIu64 ") CA %s %s",
+	    cert->serial, sshkey_type_short(cert->ca_key), cafp);
+	sanitise(id, sizeof(id), cert->key_id);
+	/* Shorten the ID, never the fingerprints, to fit. */
+	fixed = strlen(head) + strlen(tail);
+	room = len > fixed + 1 ? len - fixed - 1 : 0;
+	if (strlen(id) > room) {
+		if (room >= 3) {
+			id[room - 3] = '\0';
+			strcat(id, "...");
+		} else
+			id[0] = '\0';
+	}
+	snprintf(out, len, "%s%s%s", head, id, tail);
+}

@@ -1,0 +1,66 @@
+/*
+ * audit.h: the Linux audit trail (libaudit) of one connection, written by
+ * its monitor with the record types and fields of OpenSSH's Linux audit
+ * build. docs/audit.md lists every record and field.
+ */
+#ifndef POSTERN_AUDIT_H
+#define POSTERN_AUDIT_H
+
+#include <sys/types.h>
+
+struct authctxt;
+struct buf;
+
+/*
+ * audit_check: the listener, at start: say once (at INFO) when the kernel
+ * has no audit interface, so that the absence of records is explained.
+ */
+void audit_check(void);
+
+/*
+ * audit_start: a monitor, before its first record: open the audit
+ * interface for this process. Without one (the listener said so) or when
+ * not running as root, every record below is skipped.
+ */
+void audit_start(void);
+
+/*
+ * USER_AUTH for one verdict of an authentication method: AUTH_SUCCESS,
+ * AUTH_PARTIAL or AUTH_FAILURE (ipc.h); method and submethod as run, cred
+ * the credential the module reported. The key, certificate and the file
+ * and line it matched come from a.
+ */
+void audit_auth(const struct authctxt *a, const char *method,
+    const char *submethod, const char *cred, int verdict);
+/* USER_AUTH with op=maxtries-exceeded: MaxAuthTries ended the attempts. */
+void audit_auth_maxtries(const struct authctxt *a);
+
+/* USER_LOGIN: success, or the final failure of a login. */
+void audit_login(const struct authctxt *a, int success);
+
+/*
+ * CRYPTO_SESSION, one per direction, for the transport the session takes
+ * over: state is the hand-over (transport_export), spid the preauth
+ * process that negotiated it.
+ */
+void audit_crypto_session(
+    const struct authctxt *a, const struct buf *state, pid_t spid);
+
+/* USER_START: the user's session process runs. */
+void audit_session_start(const struct authctxt *a);
+
+/*
+ * The session process spid ended, and with it the session keys:
+ * CRYPTO_KEY_USER op=destroy per direction, then USER_END (ok) or USER_ERR
+ * (it died or was killed).
+ */
+void audit_session_end(const struct authctxt *a, int ok, pid_t spid);
+
+/*
+ * A connection that ended before authentication: CRYPTO_KEY_USER
+ * op=destroy per direction when the preauth process spid had negotiated
+ * keys, then USER_LOGIN res=failed.
+ */
+void audit_preauth_end(const struct authctxt *a, int had_keys, pid_t spid);
+
+#endif

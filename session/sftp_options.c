@@ -1,0 +1,151 @@
+/*
+ * sftp_options.c: the command-line flags of internal-sftp and
+ * sftp-server(8), parsed without getopt's global state.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "err.h"
+#include "log.h"
+#include "sftp.h"
+
+void
+sftp_options_init(struct sftp_options *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->umask = -1;
+	o->log_level = LL_ERROR;
+	o->log_facility = -1;
+}
+
+const char *
+sftp_usage(void)
+{
+	return "[-ehR] [-d start_directory] [-f log_facility] "
+	       "[-l log_level] [-P denied_requests] [-p allowed_requests] "
+	       "[-u umask]";
+}
+
+static int
+set_flag(
+    struct sftp_options *o, char flag, const char *arg, const char **errmsg)
+{
+	char *end;
+	long v;
+	int n;
+
+	switch (flag) {
+	case 'd':
+		o->start_dir = arg;
+		break;
+	case 'f':
+		if ((n = log_facility_from_name(arg)) == -1) {
+			*errmsg = "invalid log facility";
+			return ERR_CONFIG;
+		}
+		o->log_facility = n;
+		break;
+	case 'l':
+		if ((n = log_level_from_name(arg)) == -1) {
+			*errmsg = "invalid log level";
+			return ERR_CONFIG;
+		}
+		o->log_level = n;
+		break;
+	case 'P':
+		if (o->deny != NULL) {
+			*errmsg = "refused requests already set";
+			return ERR_CONFIG;
+		}
+		o->deny = arg;
+		break;
+	case 'p':
+		if (o->allow != NULL) {
+			*errmsg = "permitted requests already set";
+			return ERR_CONFIG;
+		}
+		o->allow = arg;
+		break;
+	case 'Q':
+		if (strcasecmp(arg, "requests") != 0) {
+			*errmsg = "invalid query type";
+			return ERR_CONFIG;
+		}
+		o->query_requests = 1;
+		break;
+	case 'u':
+		errno = 0;
+		v = strtol(arg, &end, 8);
+		if (*arg == '\0' || *end != '\0' || errno != 0 || v < 0 ||
+		    v > 0777) {
+			*errmsg = "invalid umask";
+			return ERR_CONFIG;
+		}
+		o->umask = (int)v;
+		break;
+	default:
+		*errmsg = "unknown option";
+		return ERR_CONFIG;
+	}
+	return 0;
+}
+
+int
+sftp_parse_options(
+    int argc, char **argv, struct sftp_options *o, const char **errmsg)
+{
+	const char *a, *arg;
+	int i, r;
+
+	*errmsg = NULL;
+	for (i = 1; i < argc; i++) {
+		a = argv[i];
+		if (a[0] != '-' || a[1] == '\0')
+			break; /* operands end the flags, as with getopt */
+		if (strcmp(a, "--") == 0)
+			break;
+		for (a++; *a != '\0'; a++) {
+			switch (*a) {
+			case 'R':
+				o->read_only = 1;
+				continue;
+			case 'e':
+				o->log_stderr = 1;
+				continue;
+			case 'c':
+				/* sshd runs "internal-sftp -c ...": the rest
+				 * are the shell's arguments. */
+				return 0;
+			case 'h':
+				*errmsg = "usage";
+				return ERR_CONFIG;
+			case 'd':
+			case 'f':
+			case 'l':
+			case 'P':
+			case 'p':
+			case 'Q':
+			case 'u':
+				break;
+			default:
+				*errmsg = "unknown option";
+				return ERR_CONFIG;
+			}
+			/* A flag with an argument: the rest, or the next word. */
+			if (a[1] != '\0')
+				arg = a + 1;
+			else if (i + 1 < argc)
+				arg = argv[++i];
+			else {
+				*errmsg = "option requires an argument";
+				return ERR_CONFIG;
+			}
+			if ((r = set_flag(o, *a, arg, errmsg)) != 0)
+				return r;
+			break;
+		}
+	}
+	return 0;
+}

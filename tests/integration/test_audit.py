@@ -1,0 +1,309 @@
+"""
+test_audit.py: the audit trail through Debian's real auditd. posternd's
+monitor writes, through libaudit, USER_AUTH for every authentication
+verdict (with the key's fingerprint and the authorized_keys file and line
+that matched), USER_LOGIN on success and on final failure, CRYPTO_SESSION
+for the transport, CRYPTO_KEY_USER when the session keys are gone and
+USER_START/USER_END around the session; packaging/audit/postern.rules
+loads, and a file watch records posternd reading authorized_keys. Read back
+with ausearch, as docs/audit.md shows. auditd is started when it is not
+running, and the system is left as it was found: rules removed, auditd
+stopped, the kernel's audit switch restored.
+
+When the kernel has no audit interface, posternd says so once and goes on.
+"""
+
+import os
+import re
+import subprocess
+import time
+
+from harness import (check, fail, fingerprint, poll_until, port_listening,
+                     run, timeout)
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+RULES = os.path.join(HERE, "..", "..", "packaging", "audit", "postern.rules")
+
+AUDITD_CONF = """local_events = yes
+write_logs = yes
+log_file = {log}
+log_format = ENRICHED
+flush = DATA
+freq = 0
+max_log_file = 64
+num_logs = 0
+max_log_file_action = IGNORE
+space_left = 75
+space_left_action = IGNORE
+admin_space_left = 50
+admin_space_left_action = IGNORE
+disk_full_action = IGNORE
+disk_error_action = IGNORE
+plugin_dir = {dir}/plugins.d
+q_depth = 2000
+overflow_action = SYSLOG
+end_of_event_timeout = 2
+use_libwrap = no
+transport = TCP
+distribute_network = no
+"""
+
+
+def _audit_status():
+    """auditctl -s as a dict; fails the test (never skips) when the kernel
+    has no audit support."""
+    p = run(["auditctl", "-s"], check_rc=False)
+    if p.returncode != 0:
+        fail("the kernel audit interface is not usable here (auditctl -s: "
+             "%s)" % (p.stdout + p.stderr).decode(errors="replace").strip())
+    st = {}
+    for line in p.stdout.decode().splitlines():
+        k, _, v = line.partition(" ")
+        st[k] = v.strip()
+    return st
+
+
+def _rule_lines(path):
+    with open(path) as f:
+        return [l.split() for l in f
+                if l.strip() and not l.lstrip().startswith("#")]
+
+
+class Auditd:
+    """A running auditd to read records from: the system's, or one started
+    for the test (auditd -n, private config and log). undo() puts back
+    what the test changed."""
+
+    def __init__(self, ctx):
+        self.ctx = ctx
+        self.proc = None
+        self.added = []          # auditctl -w argument lists
+        st = _audit_status()
+        self.enabled_before = st.get("enabled", "0")
+        pid = int(st.get("pid", "0") or 0)
+        ctx.cleanups.append(self.undo)
+        if pid and os.path.exists("/proc/%d" % pid):
+            self.log = None      # ausearch reads the system's log
+            return
+        d = os.path.join(ctx.dir, "auditd")
+        os.makedirs(os.path.join(d, "plugins.d"), 0o700)
+        self.log = os.path.join(d, "audit.log")
+        conf = os.path.join(d, "auditd.conf")
+        with open(conf, "w") as f:
+            f.write(AUDITD_CONF.format(log=self.log, dir=d))
+        os.chmod(conf, 0o600)
+        out = open(os.path.join(d, "auditd.out"), "wb")
+        self.proc = subprocess.Popen(["auditd", "-n", "-c", d],
+                                     stdin=subprocess.DEVNULL, stdout=out,
+                                     stderr=out, start_new_session=True)
+        out.close()
+        ok = poll_until(lambda: self.proc.poll() is not None or
+                        _audit_status().get("pid") == str(self.proc.pid), 10)
+        check(self.proc.poll() is None and ok,
+              "auditd did not start: %s" % open(os.path.join(
+                  d, "auditd.out"), errors="replace").read())
+
+    def watch(self, argv):
+        """Add a rule given as auditctl -w arguments; removed by undo()."""
+        run(["auditctl"] + argv)
+        self.added.append(argv)
+
+    def undo(self):
+        for argv in reversed(self.added):
+            run(["auditctl", "-W"] + argv[1:], check_rc=False)
+        self.added = []
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+            # auditd switched auditing on; without it, leave it as found.
+            run(["auditctl", "-e", self.enabled_before], check_rc=False)
+
+    def search(self, args, want, timeout_s=10):
+        """ausearch ARGS -i until a line matches regex want; the output."""
+        argv = ["ausearch"] + (["-if", self.log] if self.log else []) + \
+            list(args) + ["-i"]
+        rx = re.compile(want, re.M)
+        last = {"out": ""}
+
+        def look():
+            p = run(argv, check_rc=False)
+            last["out"] = p.stdout.decode(errors="replace")
+            return rx.search(last["out"])
+        if poll_until(look, timeout_s) is None:
+            fail("no audit record matches %r in `%s`:\n%s" % (
+                want, " ".join(argv), "\n".join(last["out"].splitlines()[-30:])))
+        return last["out"]
+
+
+def _authorize_on_line_2(ctx, u):
+    """authorized_keys with a comment first: the key is on line 2."""
+    sshdir = os.path.join(u.home, ".ssh")
+    os.makedirs(sshdir, exist_ok=True)
+    with open(os.path.join(sshdir, "authorized_keys"), "w") as f:
+        f.write("# keys of %s\n" % u.name)
+    ctx.authorize(u, u.pubkey)
+    return os.path.join(sshdir, "authorized_keys")
+
+
+@timeout(120)
+def test_audit_records(ctx):
+    ad = Auditd(ctx)
+    # The shipped rules; a watch needs its directory (root's .ssh).
+    made_root_ssh = not os.path.isdir("/root/.ssh")
+    if made_root_ssh:
+        os.mkdir("/root/.ssh", 0o700)
+        ctx.cleanups.append(lambda: os.rmdir("/root/.ssh"))
+    for words in _rule_lines(RULES):
+        check(words[0] == "-w", "postern.rules: not a watch: %s" % words)
+        ad.watch(words)
+    listed = run(["auditctl", "-l"]).stdout.decode()
+    for path, key in (("/root/.ssh/authorized_keys", "postern-authorized-keys"),
+                      ("/etc/ssh/sshd_config", "postern-config"),
+                      ("/etc/ssh/sshd_config.d", "postern-config"),
+                      ("/etc/users.oath", "postern-totp")):
+        check(re.search(r"^-w %s -p rwa -k %s$" % (re.escape(path), key),
+                        listed, re.M),
+              "auditctl -l lacks the watch on %s:\n%s" % (path, listed))
+
+    u = ctx.make_user(with_key=False)
+    ak = _authorize_on_line_2(ctx, u)
+    wkey = "postern-test-%s" % u.name
+    ad.watch(["-w", ak, "-p", "r", "-k", wkey])
+    ctx.start_server()
+    fp = fingerprint(u.pubkey)
+    other = ctx.new_key("stranger")
+    other_fp = fingerprint(other + ".pub")
+
+    # A refused key first, then the login.
+    r = ctx.ssh(u, "true", key=other)
+    check(r.rc == 255, "a key not in authorized_keys logged in: %r" % r)
+    ctx.ssh_ok(u, "echo ok", expect_out=b"ok\n")
+    m = ctx.wait_log(r"^Accepted publickey for %s from 127\.0\.0\.1 port "
+                     r"(\d+) ssh2: ED25519 %s$"
+                     % (re.escape(u.name), re.escape(fp)), 10)
+    check(m, "no Accepted line for %s" % u.name)
+    rport = m.group(1)
+    check(ctx.wait_log(r"^Disconnected from user %s " % re.escape(u.name), 10),
+          "the session did not end")
+
+    acct = r"acct=%s " % re.escape(u.name)
+    exe = r"exe=%s " % re.escape(os.path.realpath(ctx.server_path))
+    tail = r"hostname=\? addr=127\.0\.0\.1 terminal=ssh res=%s"
+    auth_ok = (r"type=USER_AUTH .* msg='op=publickey %skey_type=ED25519 "
+               r"key_fp=%s file=%s line=2 chain=complete %s" + tail) % (
+        acct, re.escape(fp), re.escape(ak), exe, "success")
+    auth_bad = (r"type=USER_AUTH .* msg='op=publickey %skey_type=ED25519 "
+                r"key_fp=%s %s" + tail) % (acct, re.escape(other_fp), exe,
+                                           "failed")
+    out = ad.search(["-m", "USER_AUTH,USER_LOGIN", "-ts", "recent"], auth_ok)
+    check(re.search(auth_bad, out, re.M),
+          "no USER_AUTH res=failed record for the refused key %s" % other_fp)
+    check(re.search((r"type=USER_LOGIN .* msg='op=login %s%s" + tail)
+                    % (acct, exe, "success"), out, re.M),
+          "no USER_LOGIN res=success record for %s" % u.name)
+    check(re.search((r"type=USER_LOGIN .* msg='op=login %s%s" + tail)
+                    % (acct, exe, "failed"), out, re.M),
+          "no USER_LOGIN res=failed record for the refused connection")
+
+    # The transport the session took over, and its end.
+    out = ad.search(["-m", "CRYPTO_SESSION,CRYPTO_KEY_USER", "-ts",
+                     "recent"], r"op=destroy kind=session .*rport=%s " % rport)
+    for direction in ("from-client", "from-server"):
+        check(re.search(r"type=CRYPTO_SESSION .* msg='op=start direction=%s "
+                        r"cipher=\S+ ksize=\d+ mac=\S+ pfs=curve25519-sha256"
+                        r"\S* hostkey=ssh-ed25519 spid=\d+ suid=postern "
+                        r"rport=%s laddr=127\.0\.0\.1 lport=%d " % (
+                            direction, rport, ctx.port), out, re.M),
+              "no CRYPTO_SESSION %s record for port %s" % (direction, rport))
+        check(re.search(r"type=CRYPTO_KEY_USER .* msg='op=destroy "
+                        r"kind=session fp=\? direction=%s spid=\d+ suid=%s "
+                        r"rport=%s " % (direction, re.escape(u.name), rport),
+                        out, re.M),
+              "no CRYPTO_KEY_USER destroy %s record for port %s"
+              % (direction, rport))
+    out = ad.search(["-m", "USER_START,USER_END", "-ts", "recent"],
+                    r"type=USER_END .* msg='op=login %s" % acct)
+    check(re.search(r"type=USER_START .* msg='op=login %s%s" % (acct, exe),
+                    out, re.M), "no USER_START record for %s" % u.name)
+
+    # The watch: posternd's monitor (comm sshd) read authorized_keys.
+    out = ad.search(["-k", wkey], r"name=%s " % re.escape(ak))
+    check(re.search(r"type=SYSCALL .* comm=sshd %s" % exe.rstrip(), out,
+                    re.M),
+          "the authorized_keys read was not recorded for comm=sshd:\n%s"
+          % "\n".join(out.splitlines()[-12:]))
+    # The shipped rules record a read of sshd_config too.
+    if os.path.exists("/etc/ssh/sshd_config"):
+        run(["head", "-c", "1", "/etc/ssh/sshd_config"])
+        ad.search(["-k", "postern-config", "-ts", "recent"],
+                  r"type=SYSCALL .* comm=head .*key=postern-config")
+
+
+def test_audit_unavailable_logged_once(ctx):
+    # A kernel without CONFIG_AUDIT refuses the audit netlink socket with
+    # EPROTONOSUPPORT; a seccomp filter does the same here for
+    # socket(AF_NETLINK, *, NETLINK_AUDIT) only, as systemd's
+    # RestrictAddressFamilies does for whole families.
+    wrapper = os.path.join(ctx.dir, "no_audit.py")
+    with open(wrapper, "w") as f:
+        f.write(NO_AUDIT_WRAPPER)
+    ctx.write_config()
+    u = ctx.make_user()
+    logf = open(ctx.log_path, "ab")
+    try:
+        ctx.proc = subprocess.Popen(
+            ["python3", wrapper, ctx.server_path, "-D", "-e", "-f",
+             ctx.config_path], stdin=subprocess.DEVNULL, stdout=logf,
+            stderr=logf, start_new_session=True, cwd=ctx.dir)
+    finally:
+        logf.close()
+    check(poll_until(lambda: ctx.proc.poll() is not None or
+                     port_listening(ctx.port), 10) and ctx.proc.poll() is None,
+          "server did not start under the no-audit filter:\n%s"
+          % ctx.server_log())
+    for _ in range(2):
+        ctx.ssh_ok(u, "echo ok", expect_out=b"ok\n")
+    check(ctx.wait_log(r"^debug1: audit: kernel audit interface not "
+                       r"available", 5),
+          "the monitor did not notice the missing audit interface")
+    lines = re.findall(r"^audit: kernel audit interface not available "
+                       r"\(Protocol not supported\); no audit records are "
+                       r"written$", ctx.server_log(), re.M)
+    check(len(lines) == 1, "want the 'audit unavailable' line once, got %d:"
+          "\n%s" % (len(lines), ctx.server_log()))
+
+
+NO_AUDIT_WRAPPER = r'''
+# no_audit.py SERVER ARGS...: exec SERVER with socket(AF_NETLINK, *,
+# NETLINK_AUDIT) failing with EPROTONOSUPPORT, as on a kernel built
+# without audit support (libseccomp through ctypes).
+import ctypes, errno, os, sys
+AF_NETLINK, NETLINK_AUDIT = 16, 9
+SCMP_ACT_ALLOW = 0x7fff0000
+SCMP_ACT_ERRNO = lambda e: 0x00050000 | (e & 0xffff)
+SCMP_CMP_EQ = 4
+class Cmp(ctypes.Structure):
+    _fields_ = [("arg", ctypes.c_uint), ("op", ctypes.c_int),
+                ("datum_a", ctypes.c_uint64), ("datum_b", ctypes.c_uint64)]
+lib = ctypes.CDLL("libseccomp.so.2", use_errno=True)
+lib.seccomp_init.restype = ctypes.c_void_p
+lib.seccomp_init.argtypes = [ctypes.c_uint32]
+lib.seccomp_syscall_resolve_name.argtypes = [ctypes.c_char_p]
+lib.seccomp_rule_add_array.argtypes = [ctypes.c_void_p, ctypes.c_uint32,
+    ctypes.c_int, ctypes.c_uint, ctypes.POINTER(Cmp)]
+lib.seccomp_load.argtypes = [ctypes.c_void_p]
+f = lib.seccomp_init(SCMP_ACT_ALLOW)
+nr = lib.seccomp_syscall_resolve_name(b"socket")
+cmps = (Cmp * 2)(Cmp(0, SCMP_CMP_EQ, AF_NETLINK, 0),
+                 Cmp(2, SCMP_CMP_EQ, NETLINK_AUDIT, 0))
+if not f or nr < 0 or \
+        lib.seccomp_rule_add_array(f, SCMP_ACT_ERRNO(errno.EPROTONOSUPPORT),
+                                   nr, 2, cmps) != 0 or \
+        lib.seccomp_load(f) != 0:
+    sys.exit("no_audit.py: cannot install the seccomp filter")
+os.execv(sys.argv[1], sys.argv[1:])
+'''

@@ -1,0 +1,520 @@
+"""
+test_certs.py: user certificates (TrustedUserCAKeys, cert-authority lines,
+AuthorizedPrincipalsFile, validity, critical options), RevokedKeys (text
+lists and KRLs), the public key algorithm keywords, FIDO security keys and
+host certificates, through the real OpenSSH client. Keys, certificates and
+KRLs are made with ssh-keygen at test time; FIDO keys with the test
+authenticator build/tests/soft_sk.so.
+"""
+
+import os
+import re
+
+import harness
+from harness import check
+
+
+# ---------------------------------------------------------------------------
+# helpers
+
+
+def _keygen(ctx, name, ktype="ed25519", bits=None, comment=None):
+    path = os.path.join(ctx.dir, name)
+    argv = ["ssh-keygen", "-q", "-t", ktype, "-N", "", "-C",
+            comment or name, "-f", path]
+    if bits is not None:
+        argv[4:4] = ["-b", str(bits)]
+    harness.run(argv)
+    return path
+
+
+def _sign(ctx, ca, key, ident, principals, validity=None, opts=(),
+          serial=None, host=False):
+    """Certify key.pub with CA ca; returns key-cert.pub (replaced on each
+    call for the same key)."""
+    argv = ["ssh-keygen", "-q", "-s", ca, "-I", ident]
+    if principals is not None:
+        argv += ["-n", principals]
+    if validity is not None:
+        argv += ["-V", validity]
+    if serial is not None:
+        argv += ["-z", str(serial)]
+    for o in opts:
+        argv += ["-O", o]
+    if host:
+        argv.append("-h")
+    argv.append(key + ".pub")
+    cert = key + "-cert.pub"
+    if os.path.exists(cert):
+        os.unlink(cert)
+    harness.run(argv)
+    return cert
+
+
+def _user_key(ctx, u, name="ukey"):
+    """A key of the user's that no authorized_keys file lists."""
+    return _keygen(ctx, "%s_%s" % (name, u.name))
+
+
+def _login(ctx, u, key, want_ok, what, command="echo ok", extra=(),
+           expect_out=b"ok\n", env=None):
+    argv = ctx.ssh_argv(u, command, key=key, extra=extra)
+    p = ctx.popen(argv, stdin=harness.subprocess.DEVNULL,
+                  stdout=harness.subprocess.PIPE,
+                  stderr=harness.subprocess.PIPE, env=env)
+    try:
+        out, err = p.communicate(timeout=30)
+    except harness.subprocess.TimeoutExpired:
+        p.kill()
+        out, err = p.communicate()
+        harness.fail("%s: ssh timed out" % what)
+    ctx._note_client(argv, p.returncode, err)
+    if want_ok:
+        check(p.returncode == 0 and out == expect_out,
+              "%s: login should work: rc %s stdout %r; stderr:\n%s"
+              % (what, p.returncode, out, err.decode(errors="replace")[-600:]))
+    else:
+        check(p.returncode == 255 and out == b"",
+              "%s: login should be refused: rc %s stdout %r"
+              % (what, p.returncode, out))
+    return out
+
+
+def _log_has(ctx, pattern, what, timeout_s=5):
+    check(ctx.wait_log(pattern, timeout_s),
+          "%s: no log line matching %r" % (what, pattern))
+
+
+def _write(path, text, owner=None, mode=0o644):
+    with open(path, "w") as f:
+        f.write(text)
+    os.chmod(path, mode)
+    if owner is not None:
+        os.chown(path, owner.uid, owner.gid)
+
+
+def _ssh_dir(u):
+    d = os.path.join(u.home, ".ssh")
+    os.makedirs(d, exist_ok=True)
+    os.chown(d, u.uid, u.gid)
+    os.chmod(d, 0o700)
+    return d
+
+
+def _pub(path):
+    with open(path + ".pub") as f:
+        return f.read().strip()
+
+
+def _ca_config(ctx, ca, extra=()):
+    return ["TrustedUserCAKeys %s.pub" % ca] + list(extra)
+
+
+def _soft_sk(ctx):
+    so = os.path.join(os.path.dirname(os.path.abspath(ctx.server_path)),
+                      "tests", "soft_sk.so")
+    check(os.path.exists(so), "%s missing (make builds it)" % so)
+    return so
+
+
+# ---------------------------------------------------------------------------
+# user certificates
+
+
+def test_cert_trusted_ca(ctx):
+    ca = _keygen(ctx, "user_ca")
+    u = ctx.make_user(with_key=False)
+    key = _user_key(ctx, u)
+    _sign(ctx, ca, key, "alice-laptop", u.name, serial=7)
+    ctx.start_server(extra_config=_ca_config(ctx, ca))
+    _login(ctx, u, key, True, "certificate from a TrustedUserCAKeys CA")
+    fp = harness.fingerprint(key + ".pub")
+    cafp = harness.fingerprint(ca + ".pub")
+    _log_has(ctx, r"^Accepted publickey for %s from 127\.0\.0\.1 port \d+ "
+             r"ssh2: ED25519-CERT %s ID alice-laptop \(serial 7\) CA "
+             r"ED25519 %s$" % (u.name, re.escape(fp), re.escape(cafp)),
+             "OpenSSH's Accepted line for a certificate")
+    _log_has(ctx, r"^Accepted certificate ID \"alice-laptop\" \(serial 7\) "
+             r"signed by ED25519 CA %s via %s\.pub$"
+             % (re.escape(cafp), re.escape(ca)),
+             "the Accepted certificate line")
+    # Another CA's certificate, and the plain key itself, are refused.
+    other = _keygen(ctx, "other_ca")
+    _sign(ctx, other, key, "forged", u.name)
+    _login(ctx, u, key, False, "certificate from an untrusted CA")
+
+
+def test_cert_authority_line(ctx):
+    ca = _keygen(ctx, "ak_ca")
+    u = ctx.make_user(with_key=False)
+    key = _user_key(ctx, u)
+    ak = os.path.join(_ssh_dir(u), "authorized_keys")
+    _write(ak, "cert-authority %s\n" % _pub(ca), owner=u, mode=0o600)
+    _sign(ctx, ca, key, "via-ak", u.name, serial=3)
+    ctx.start_server()
+    _login(ctx, u, key, True, "cert-authority line")
+    cafp = harness.fingerprint(ca + ".pub")
+    _log_has(ctx, r"^Accepted certificate ID \"via-ak\" \(serial 3\) signed "
+             r"by CA ED25519 %s found at %s:1$" % (re.escape(cafp),
+                                                   re.escape(ak)),
+             "the Accepted certificate line for a cert-authority line")
+    _log_has(ctx, r"^Accepted publickey for %s .* ssh2: ED25519-CERT "
+             r"SHA256:\S+ ID via-ak \(serial 3\) CA ED25519 %s$"
+             % (u.name, re.escape(cafp)), "the Accepted line")
+    # A plain line with the CA key does not admit its certificates.
+    _write(ak, "%s\n" % _pub(ca), owner=u, mode=0o600)
+    _login(ctx, u, key, False, "CA key without cert-authority")
+
+    # principals= replaces the user name: a certificate for "deploy".
+    _write(ak, 'cert-authority,principals="ops,deploy" %s\n' % _pub(ca),
+           owner=u, mode=0o600)
+    _sign(ctx, ca, key, "deploy-cert", "deploy")
+    _login(ctx, u, key, True, "cert-authority with principals=")
+    _write(ak, 'cert-authority,principals="ops" %s\n' % _pub(ca),
+           owner=u, mode=0o600)
+    _login(ctx, u, key, False, "principals= not naming the certificate's")
+    _log_has(ctx, r"^error: Certificate does not contain an authorized "
+             r"principal$", "principals= mismatch")
+
+
+def test_cert_expired(ctx):
+    ca = _keygen(ctx, "exp_ca")
+    u = ctx.make_user(with_key=False)
+    key = _user_key(ctx, u)
+    _sign(ctx, ca, key, "old", u.name, validity="20200101:20200102")
+    ctx.start_server(extra_config=_ca_config(ctx, ca))
+    _login(ctx, u, key, False, "expired certificate")
+    _log_has(ctx, r"^error: Certificate invalid: expired$", "expired")
+    check("not yet valid" not in ctx.server_log(),
+          "an expired certificate must not be called not yet valid")
+
+
+def test_cert_not_yet_valid(ctx):
+    ca = _keygen(ctx, "nyv_ca")
+    u = ctx.make_user(with_key=False)
+    key = _user_key(ctx, u)
+    _sign(ctx, ca, key, "future", u.name, validity="20990101:20991231")
+    ctx.start_server(extra_config=_ca_config(ctx, ca))
+    _login(ctx, u, key, False, "certificate not yet valid")
+    _log_has(ctx, r"^error: Certificate invalid: not yet valid$",
+             "not yet valid")
+
+
+def test_cert_wrong_principal(ctx):
+    ca = _keygen(ctx, "wp_ca")
+    u = ctx.make_user(with_key=False)
+    key = _user_key(ctx, u)
+    _sign(ctx, ca, key, "someone", "someone-else,root")
+    ctx.start_server(extra_config=_ca_config(ctx, ca))
+    _login(ctx, u, key, False, "certificate for another principal")
+    _log_has(ctx, r"^error: Certificate invalid: name is not a listed "
+             r"principal$", "wrong principal")
+
+
+def test_cert_revoked_list(ctx):
+    ca = _keygen(ctx, "rl_ca")
+    u = ctx.make_user(with_key=False)
+    key = _user_key(ctx, u)
+    _sign(ctx, ca, key, "revoked-by-list", u.name)
+    revoked = os.path.join(ctx.dir, "revoked_keys")
+    _write(revoked, "# revoked\n%s\n" % _pub(key))
+    ctx.start_server(extra_config=_ca_config(
+        ctx, ca, ["RevokedKeys %s" % revoked]))
+    _login(ctx, u, key, False, "certificate whose key is listed in "
+           "RevokedKeys")
+    fp = harness.fingerprint(key + ".pub")
+    _log_has(ctx, r"^error: Authentication key ED25519-CERT %s revoked by "
+             r"file %s$" % (re.escape(fp), re.escape(revoked)),
+             "revoked by a text list")
+    # Another key of the user's, not listed, still logs in.
+    key2 = _keygen(ctx, "ukey2_" + u.name)
+    _sign(ctx, ca, key2, "fine", u.name)
+    _login(ctx, u, key2, True, "certificate not in RevokedKeys")
+    # Listing the CA revokes every certificate it signed.
+    _write(revoked, "%s\n" % _pub(ca))
+    _login(ctx, u, key2, False, "certificate whose CA is revoked")
+
+
+def test_cert_revoked_krl(ctx):
+    ca = _keygen(ctx, "krl_ca")
+    u = ctx.make_user(with_key=False)
+    key = _user_key(ctx, u)
+    key2 = _keygen(ctx, "kk2_" + u.name)
+    spec = os.path.join(ctx.dir, "krl_spec")
+    _write(spec, "serial: 10-20\nid: stolen-laptop\n")
+    krl = os.path.join(ctx.dir, "revoked.krl")
+    harness.run(["ssh-keygen", "-q", "-k", "-f", krl, "-s", ca + ".pub",
+                 spec])
+    ctx.start_server(extra_config=_ca_config(ctx, ca, ["RevokedKeys %s"
+                                                       % krl]))
+    fp = harness.fingerprint(key + ".pub")
+    _sign(ctx, ca, key, "laptop-15", u.name, serial=15)
+    _login(ctx, u, key, False, "certificate revoked by serial in a KRL")
+    _log_has(ctx, r"^error: Authentication key ED25519-CERT %s revoked by "
+             r"file %s$" % (re.escape(fp), re.escape(krl)),
+             "revoked by serial")
+    _sign(ctx, ca, key, "stolen-laptop", u.name, serial=30)
+    _login(ctx, u, key, False, "certificate revoked by key ID in a KRL")
+    _sign(ctx, ca, key2, "desk", u.name, serial=21)
+    _login(ctx, u, key2, True, "certificate outside the revoked serials")
+    # A KRL revoking a plain key, with ssh-keygen -k KEY.pub.
+    ctx.authorize(u, key2 + ".pub")
+    os.unlink(key2 + "-cert.pub")
+    harness.run(["ssh-keygen", "-q", "-k", "-f", krl, key2 + ".pub"])
+    _login(ctx, u, key2, False, "plain key revoked by a KRL")
+    _log_has(ctx, r"^error: Authentication key ED25519 %s revoked by file "
+             r"%s$" % (re.escape(harness.fingerprint(key2 + ".pub")),
+                       re.escape(krl)), "plain key revoked")
+
+
+def test_cert_revoked_keys_unreadable(ctx):
+    u = ctx.make_user()
+    missing = os.path.join(ctx.dir, "no-such-revoked-keys")
+    ctx.start_server(extra_config=["RevokedKeys %s" % missing])
+    _login(ctx, u, u.key, False, "any key with an unreadable RevokedKeys")
+    _log_has(ctx, r"^error: Error checking authentication key ED25519 %s in "
+             r"revoked keys file %s: No such file or directory$"
+             % (re.escape(harness.fingerprint(u.pubkey)), re.escape(missing)),
+             "unreadable RevokedKeys")
+    # A malformed file refuses every key too.
+    _write(missing, "this is not a key\n")
+    _login(ctx, u, u.key, False, "any key with a malformed RevokedKeys")
+    _write(missing, "# nothing revoked\n")
+    _login(ctx, u, u.key, True, "an empty RevokedKeys list")
+
+
+def test_cert_force_command(ctx):
+    ca = _keygen(ctx, "fc_ca")
+    u = ctx.make_user(with_key=False)
+    key = _user_key(ctx, u)
+    _sign(ctx, ca, key, "forced", u.name,
+          opts=["force-command=echo cert-forced:$SSH_ORIGINAL_COMMAND"])
+    ctx.start_server(extra_config=_ca_config(ctx, ca))
+    _login(ctx, u, key, True, "force-command from the certificate",
+           command="echo asked", expect_out=b"cert-forced:echo asked\n")
+    _log_has(ctx, r"Starting session: forced-command \(key-option\) "
+             r"'echo cert-forced:\$SSH_ORIGINAL_COMMAND' for %s" % u.name,
+             "the forced command's session line")
+
+
+def test_cert_source_address(ctx):
+    ca = _keygen(ctx, "sa_ca")
+    u = ctx.make_user(with_key=False)
+    key = _user_key(ctx, u)
+    _sign(ctx, ca, key, "elsewhere", u.name,
+          opts=["source-address=10.0.0.0/8,192.0.2.1"])
+    ctx.start_server(extra_config=_ca_config(ctx, ca))
+    _login(ctx, u, key, False, "source-address mismatch")
+    _log_has(ctx, r"^cert: Authentication tried for %s with valid "
+             r"certificate but not from a permitted source address "
+             r"\(127\.0\.0\.1\)\.$" % u.name, "source-address mismatch")
+    _log_has(ctx, r"^error: Refused by certificate options$",
+             "Refused by certificate options")
+    _sign(ctx, ca, key, "here", u.name,
+          opts=["source-address=10.0.0.0/8,127.0.0.0/8"])
+    _login(ctx, u, key, True, "source-address match")
+
+
+def test_cert_principals_file(ctx):
+    ca = _keygen(ctx, "pf_ca")
+    u = ctx.make_user(with_key=False)
+    key = _user_key(ctx, u)
+    pf = os.path.join(_ssh_dir(u), "principals")
+    _write(pf, "# who may log in\n  ops \ndeploy # the deploy role\n",
+           owner=u, mode=0o600)
+    ctx.start_server(extra_config=_ca_config(
+        ctx, ca, ["AuthorizedPrincipalsFile .ssh/principals"]))
+    _sign(ctx, ca, key, "deploy-1", "deploy")
+    _login(ctx, u, key, True, "principal listed in AuthorizedPrincipalsFile")
+    # With a principals file, the user name itself is not enough.
+    _sign(ctx, ca, key, "by-name", u.name)
+    _login(ctx, u, key, False, "user name not in AuthorizedPrincipalsFile")
+    _log_has(ctx, r"^error: Certificate does not contain an authorized "
+             r"principal$", "principal not in the file")
+    # A line's options apply: command= runs instead.
+    _write(pf, 'command="echo from-principals" deploy\n', owner=u,
+           mode=0o600)
+    _sign(ctx, ca, key, "deploy-2", "deploy")
+    _login(ctx, u, key, True, "principals line with command=",
+           expect_out=b"from-principals\n")
+    # StrictModes: a group-writable principals file is refused.
+    os.chmod(pf, 0o620)
+    _login(ctx, u, key, False, "group-writable principals file")
+    _log_has(ctx, r"^Authentication refused: bad ownership or modes for "
+             r"file %s$" % re.escape(pf), "StrictModes on the principals "
+             "file")
+
+
+# ---------------------------------------------------------------------------
+# key algorithms and sizes
+
+
+def test_required_rsa_size(ctx):
+    u = ctx.make_user(with_key=False)
+    small = _keygen(ctx, "rsa2048_" + u.name, "rsa", 2048)
+    big = _keygen(ctx, "rsa3072_" + u.name, "rsa", 3072)
+    ctx.authorize(u, small + ".pub")
+    ctx.authorize(u, big + ".pub")
+    ctx.start_server(extra_config=["RequiredRSASize 3072"])
+    _login(ctx, u, small, False, "2048-bit RSA key under RequiredRSASize "
+           "3072")
+    _log_has(ctx, r"^refusing RSA key: Invalid key length \[preauth\]$",
+             "RequiredRSASize refusal")
+    _login(ctx, u, big, True, "3072-bit RSA key under RequiredRSASize 3072")
+
+
+def test_pubkey_accepted_algorithms(ctx):
+    u = ctx.make_user()
+    ec = _keygen(ctx, "ecdsa_" + u.name, "ecdsa", 256)
+    ctx.authorize(u, ec + ".pub")
+    ctx.start_server(extra_config=["PubkeyAcceptedAlgorithms -ssh-ed25519*"])
+    _login(ctx, u, u.key, False, "ed25519 key left out of "
+           "PubkeyAcceptedAlgorithms")
+    _log_has(ctx, r"^userauth_pubkey: signature algorithm ssh-ed25519 not "
+             r"in PubkeyAcceptedAlgorithms \[preauth\]$",
+             "PubkeyAcceptedAlgorithms refusal")
+    _login(ctx, u, ec, True, "ecdsa key still accepted")
+
+
+def test_cert_ca_signature_algorithms(ctx):
+    ca = _keygen(ctx, "csa_ca", "ecdsa", 256)
+    u = ctx.make_user(with_key=False)
+    key = _user_key(ctx, u)
+    _sign(ctx, ca, key, "ecdsa-signed", u.name)
+    ctx.start_server(extra_config=_ca_config(
+        ctx, ca, ["CASignatureAlgorithms ssh-ed25519,rsa-sha2-*"]))
+    _login(ctx, u, key, False, "CA signature algorithm not allowed")
+    _log_has(ctx, r"^userauth_pubkey: certificate signature algorithm "
+             r"ecdsa-sha2-nistp256: signature algorithm not supported "
+             r"\[preauth\]$", "CASignatureAlgorithms refusal")
+
+
+# ---------------------------------------------------------------------------
+# FIDO security keys
+
+
+def _sk_enrol(ctx, u, ktype, so):
+    path = os.path.join(ctx.dir, "%s_%s" % (ktype, u.name))
+    harness.run(["ssh-keygen", "-q", "-t", ktype, "-w", so, "-N", "", "-C",
+                 ktype, "-f", path], stdin=harness.subprocess.DEVNULL)
+    return path
+
+
+def _sk_env(so, uv=False):
+    env = dict(os.environ)
+    env.pop("SOFT_SK_UV", None)
+    env.pop("SOFT_SK_NO_TOUCH", None)
+    if uv:
+        env["SOFT_SK_UV"] = "1"
+    return env
+
+
+def test_sk_keys(ctx):
+    so = _soft_sk(ctx)
+    u = ctx.make_user(with_key=False)
+    ed = _sk_enrol(ctx, u, "ed25519-sk", so)
+    ec = _sk_enrol(ctx, u, "ecdsa-sk", so)
+    ctx.authorize(u, ed + ".pub")
+    ctx.authorize(u, ec + ".pub")
+    ctx.start_server()
+    opt = ["-o", "SecurityKeyProvider=%s" % so]
+    _login(ctx, u, ed, True, "ed25519-sk key", extra=opt, env=_sk_env(so))
+    _log_has(ctx, r"^Accepted publickey for %s from 127\.0\.0\.1 port \d+ "
+             r"ssh2: ED25519-SK %s" % (u.name, re.escape(
+                 harness.fingerprint(ed + ".pub"))), "ed25519-sk Accepted")
+    _login(ctx, u, ec, True, "ecdsa-sk key", extra=opt, env=_sk_env(so))
+    _log_has(ctx, r"^Accepted publickey for %s from 127\.0\.0\.1 port \d+ "
+             r"ssh2: ECDSA-SK %s" % (u.name, re.escape(
+                 harness.fingerprint(ec + ".pub"))), "ecdsa-sk Accepted")
+
+
+def test_sk_verify_required(ctx):
+    so = _soft_sk(ctx)
+    u = ctx.make_user(with_key=False)
+    ed = _sk_enrol(ctx, u, "ed25519-sk", so)
+    ctx.authorize(u, ed + ".pub")
+    ctx.start_server(extra_config=["PubkeyAuthOptions verify-required"])
+    opt = ["-o", "SecurityKeyProvider=%s" % so]
+    _login(ctx, u, ed, False, "verify-required without user verification",
+           extra=opt, env=_sk_env(so))
+    _log_has(ctx, r"^error: public key ED25519-SK %s signature for %s from "
+             r"127\.0\.0\.1 port \d+ rejected: user verification "
+             r"requirement not met +\[preauth\]$"
+             % (re.escape(harness.fingerprint(ed + ".pub")), u.name),
+             "verify-required refusal")
+    _login(ctx, u, ed, True, "verify-required with user verification",
+           extra=opt, env=_sk_env(so, uv=True))
+
+
+def test_sk_touch_required(ctx):
+    so = _soft_sk(ctx)
+    u = ctx.make_user(with_key=False)
+    ed = _sk_enrol(ctx, u, "ed25519-sk", so)
+    ctx.authorize(u, ed + ".pub")
+    ctx.start_server()
+    opt = ["-o", "SecurityKeyProvider=%s" % so]
+    env = _sk_env(so)
+    env["SOFT_SK_NO_TOUCH"] = "1"
+    _login(ctx, u, ed, False, "signature without user presence", extra=opt,
+           env=env)
+    _log_has(ctx, r"rejected: user presence \(authenticator touch\) "
+             r"requirement not met +\[preauth\]$", "touch refusal")
+    # The no-touch-required key option lifts it.
+    os.unlink(os.path.join(u.home, ".ssh", "authorized_keys"))
+    ctx.authorize(u, ed + ".pub", options="no-touch-required")
+    _login(ctx, u, ed, True, "no-touch-required key option", extra=opt,
+           env=env)
+
+
+# ---------------------------------------------------------------------------
+# host certificates
+
+
+def _host_cert_login(ctx, u, ca, what):
+    kh = os.path.join(ctx.dir, "known_hosts_ca")
+    _write(kh, "@cert-authority [127.0.0.1]:%d %s\n" % (ctx.port, _pub(ca)))
+    argv = ["ssh", "-F", "/dev/null", "-p", str(ctx.port), "-i", u.key,
+            "-o", "IdentitiesOnly=yes", "-o", "StrictHostKeyChecking=yes",
+            "-o", "UserKnownHostsFile=%s" % kh,
+            "-o", "GlobalKnownHostsFile=/dev/null",
+            "-o", "HostKeyAlgorithms=ssh-ed25519-cert-v01@openssh.com",
+            "-o", "BatchMode=yes", "-o", "ConnectTimeout=10",
+            "%s@127.0.0.1" % u.name, "echo ok"]
+    r = harness.run(argv, check_rc=False)
+    ctx._note_client(argv, r.returncode, r.stderr)
+    check(r.returncode == 0 and r.stdout == b"ok\n",
+          "%s: ssh with an @cert-authority known_hosts line must connect: "
+          "rc %s %r\n%s" % (what, r.returncode, r.stdout,
+                            r.stderr.decode(errors="replace")[-600:]))
+
+
+def test_host_certificate(ctx):
+    ca = _keygen(ctx, "host_ca")
+    cert = _sign(ctx, ca, ctx.host_key, "test-host", "127.0.0.1", host=True)
+    u = ctx.make_user()
+    ctx.start_server(extra_config=["HostCertificate %s" % cert])
+    _host_cert_login(ctx, u, ca, "HostCertificate")
+    # A client that trusts another CA refuses the host.
+    other = _keygen(ctx, "other_host_ca")
+    kh = os.path.join(ctx.dir, "known_hosts_other")
+    _write(kh, "@cert-authority [127.0.0.1]:%d %s\n"
+           % (ctx.port, _pub(other)))
+    r = harness.run(["ssh", "-F", "/dev/null", "-p", str(ctx.port), "-i",
+                     u.key, "-o", "IdentitiesOnly=yes",
+                     "-o", "StrictHostKeyChecking=yes",
+                     "-o", "UserKnownHostsFile=%s" % kh,
+                     "-o", "GlobalKnownHostsFile=/dev/null",
+                     "-o", "HostKeyAlgorithms=ssh-ed25519-cert-v01@openssh.com",
+                     "-o", "BatchMode=yes", "%s@127.0.0.1" % u.name,
+                     "echo ok"], check_rc=False)
+    check(r.returncode == 255 and r.stdout == b"",
+          "a host certificate from an untrusted CA must not be accepted")
+
+
+def test_host_certificate_flag(ctx):
+    ca = _keygen(ctx, "flag_ca")
+    cert = _sign(ctx, ca, ctx.host_key, "test-host", "127.0.0.1", host=True)
+    u = ctx.make_user()
+    ctx.write_config()
+    ctx.launch_server(args=["-c", cert])
+    _host_cert_login(ctx, u, ca, "-c")

@@ -1,0 +1,85 @@
+"""
+test_proctitle.py: every postern process that logs is named "sshd" (its
+comm, which the journal records as _COMM and Debian's fail2ban matches)
+and titled as OpenSSH titles its processes, so that ps, pgrep and admins
+recognise them: the listener "sshd: CMDLINE [listener] N of B-M
+startups", a connection's monitor "sshd: [accepted]" then "sshd: USER
+[priv]", the preauth process "sshd: [net]", the session "sshd:
+USER@notty". Processes are found by /proc/PID/exe, which stays the binary.
+"""
+
+import os
+import re
+import subprocess
+
+from harness import (check, descendants, exe_of, find_descendant_by_exe,
+                     poll_until)
+
+
+def _comm(pid):
+    with open("/proc/%d/comm" % pid) as f:
+        return f.read().rstrip("\n")
+
+
+def _title(pid):
+    """What ps shows: the command line up to its padding."""
+    with open("/proc/%d/cmdline" % pid, "rb") as f:
+        raw = f.read()
+    return raw.split(b"\0", 1)[0].decode(errors="replace")
+
+
+def _wait_title(pid, want, timeout_s=10):
+    rx = re.compile(want)
+    got = poll_until(lambda: rx.fullmatch(_title(pid)), timeout_s)
+    check(got, "process %d (%s) is titled %r, want %r"
+          % (pid, exe_of(pid), _title(pid), want))
+
+
+def _monitor_of(ctx, pred=None):
+    return find_descendant_by_exe(ctx.proc.pid, "posternd", pred=pred)
+
+
+def test_process_names_and_titles(ctx):
+    ctx.start_server()
+    server = ctx.server_path
+    listener = ctx.proc.pid
+    check(_comm(listener) == "sshd",
+          "listener comm is %r, want 'sshd'" % _comm(listener))
+    startups = r"sshd: %s -D -e -f %s \[listener\] %%d of 10-100 startups" % (
+        re.escape(server), re.escape(ctx.config_path))
+    _wait_title(listener, startups % 0)
+
+    # An unauthenticated connection: its monitor and preauth process.
+    s = ctx.raw_connect()
+    s.sendall(b"SSH-2.0-OpenSSH_9.2p1 title-test\r\n")
+    mon = _monitor_of(ctx)
+    pre = find_descendant_by_exe(mon, "postern-preauth")
+    for pid, what in ((mon, "monitor"), (pre, "preauth")):
+        check(_comm(pid) == "sshd", "%s comm is %r, want 'sshd'"
+              % (what, _comm(pid)))
+    _wait_title(mon, r"sshd: \[accepted\]")
+    _wait_title(pre, r"sshd: \[net\]")
+    _wait_title(listener, startups % 1)
+    s.close()
+    check(poll_until(lambda: mon not in descendants(listener), 10),
+          "the monitor of a closed connection did not exit")
+    _wait_title(listener, startups % 0)
+
+    # A session: the monitor names the user, the session process too.
+    u = ctx.make_user()
+    p = ctx.popen(ctx.ssh_argv(u, "cat"), stdin=subprocess.PIPE,
+                  stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        sess = find_descendant_by_exe(listener, "postern-session")
+        mon = _monitor_of(ctx, pred=lambda pid: sess in descendants(pid))
+        check(_comm(sess) == "sshd" and _comm(mon) == "sshd",
+              "session/monitor comm are %r/%r, want 'sshd'"
+              % (_comm(sess), _comm(mon)))
+        _wait_title(mon, r"sshd: %s \[priv\]" % re.escape(u.name))
+        _wait_title(sess, r"sshd: %s@notty" % re.escape(u.name))
+        # The exe is still the helper binary (tests find processes by it).
+        check(os.path.basename(exe_of(sess)) == "postern-session",
+              "session exe is %s" % exe_of(sess))
+    finally:
+        p.communicate(b"", timeout=10)
+    check(p.returncode == 0, "ssh ... cat exited %s" % p.returncode)
