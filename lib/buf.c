@@ -469,6 +469,27 @@ buf_get_cstring(struct buf *b, char **out, size_t *lenp)
 }
 
 int
+buf_get_cstring_fixed(struct buf *b, char *out, size_t outlen)
+{
+	struct buf tmp = *b;
+	const uint8_t *p;
+	size_t len;
+	int r;
+
+	if ((r = buf_get_string_direct(&tmp, &p, &len)) != 0)
+		return r;
+	if (len >= outlen)
+		return ERR_FORMAT;
+	if (len > 0 && memchr(p, '\0', len) != NULL)
+		return ERR_STRING_NUL;
+	if (len > 0)
+		memcpy(out, p, len);
+	out[len] = '\0';
+	*b = tmp;
+	return 0;
+}
+
+int
 buf_get_stringb(struct buf *b, struct buf *dst)
 {
 	struct buf tmp = *b;

@@ -72,6 +72,11 @@ int buf_get_string(struct buf *b, uint8_t **out, size_t *lenp);
 int buf_get_string_direct(struct buf *b, const uint8_t **out, size_t *lenp);
 /* buf_get_cstring: like buf_get_string but rejects embedded NUL bytes. */
 int buf_get_cstring(struct buf *b, char **out, size_t *lenp);
+/*
+ * buf_get_cstring_fixed: a short string without NULs into out (outlen
+ * including the NUL); ERR_FORMAT when it does not fit. For names.
+ */
+int buf_get_cstring_fixed(struct buf *b, char *out, size_t outlen);
 /* buf_get_stringb appends the string's contents to dst. */
 int buf_get_stringb(struct buf *b, struct buf *dst);
 /* buf_get_mpint_direct: non-negative mpint, leading zero stripped. */

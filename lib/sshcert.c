@@ -150,26 +150,6 @@ sshcert_free(struct sshcert *cert)
 	freezero(cert, sizeof(*cert));
 }
 
-/* get_name: a short NUL-free string into a fixed array. */
-static int
-get_name(struct buf *b, char *out, size_t outlen)
-{
-	const uint8_t *p;
-	size_t len;
-	int r;
-
-	if ((r = buf_get_string_direct(b, &p, &len)) != 0)
-		return r;
-	if (len >= outlen)
-		return ERR_FORMAT;
-	if (len > 0 && memchr(p, '\0', len) != NULL)
-		return ERR_STRING_NUL;
-	if (len > 0)
-		memcpy(out, p, len);
-	out[len] = '\0';
-	return 0;
-}
-
 /* get_cstring_exact: data that is one NUL-free string and nothing else. */
 static int
 get_cstring_exact(const uint8_t *data, size_t len, char **out)
@@ -392,7 +372,7 @@ sig_alg_name(const uint8_t *sig, size_t len, char **algp)
 	*algp = NULL;
 	if ((b = buf_from(sig, len)) == NULL)
 		return ERR_ALLOC;
-	if ((r = get_name(b, name, sizeof(name))) == 0 &&
+	if ((r = buf_get_cstring_fixed(b, name, sizeof(name))) == 0 &&
 	    (*algp = strdup(name)) == NULL)
 		r = ERR_ALLOC;
 	buf_free(b);
@@ -420,7 +400,7 @@ sshcert_from_blob(const uint8_t *blob, size_t len, struct sshcert **certp)
 		r = ERR_ALLOC;
 		goto out;
 	}
-	if ((r = get_name(b, name, sizeof(name))) != 0)
+	if ((r = buf_get_cstring_fixed(b, name, sizeof(name))) != 0)
 		goto out;
 	if ((ct = cert_type_by_name(name)) == NULL) {
 		r = ERR_KEY_TYPE;

@@ -125,26 +125,6 @@ type_from_name(const char *name, const struct ec_curve **curvep)
 	return KEY_UNSPEC;
 }
 
-/* get_name: read a short string without NULs into a fixed array. */
-static int
-get_name(struct buf *b, char *out, size_t outlen)
-{
-	const uint8_t *p;
-	size_t len;
-	int r;
-
-	if ((r = buf_get_string_direct(b, &p, &len)) != 0)
-		return r;
-	if (len >= outlen)
-		return ERR_FORMAT;
-	if (len > 0 && memchr(p, '\0', len) != NULL)
-		return ERR_STRING_NUL;
-	if (len > 0)
-		memcpy(out, p, len);
-	out[len] = '\0';
-	return 0;
-}
-
 /* A private copy of bytes that will hold secrets. */
 static struct buf *
 secret_from(const void *data, size_t len)
@@ -493,7 +473,7 @@ parse_public_fields(struct buf *b, enum sshkey_type type,
 			return r;
 		return ed25519_new(p, len, NULL, keyp);
 	case KEY_ECDSA:
-		if ((r = get_name(b, curve, sizeof(curve))) != 0)
+		if ((r = buf_get_cstring_fixed(b, curve, sizeof(curve))) != 0)
 			return r;
 		if (strcmp(curve, c->ssh_name) != 0)
 			return ERR_BAD_KEY;
@@ -526,7 +506,7 @@ sshkey_from_blob(const uint8_t *blob, size_t len, struct sshkey **keyp)
 		return ERR_TOO_BIG;
 	if ((b = buf_from(blob, len)) == NULL)
 		return ERR_ALLOC;
-	if ((r = get_name(b, name, sizeof(name))) != 0)
+	if ((r = buf_get_cstring_fixed(b, name, sizeof(name))) != 0)
 		goto out;
 	if ((type = type_from_name(name, &c)) == KEY_UNSPEC) {
 		r = ERR_KEY_TYPE;
@@ -741,7 +721,7 @@ sshkey_verify(const struct sshkey *key, const uint8_t *sig, size_t siglen,
 		return ERR_TOO_BIG;
 	if ((b = buf_from(sig, siglen)) == NULL)
 		return ERR_ALLOC;
-	if ((r = get_name(b, sigalg, sizeof(sigalg))) != 0 ||
+	if ((r = buf_get_cstring_fixed(b, sigalg, sizeof(sigalg))) != 0 ||
 	    (r = buf_get_string_direct(b, &s, &slen)) != 0 ||
 	    (r = buf_end(b)) != 0)
 		goto out;
@@ -909,15 +889,15 @@ out:
 }
 
 int
-sshkey_fingerprint(const struct sshkey *key, char *out, size_t outlen)
+sshkey_fingerprint_blob(
+    const uint8_t *blob, size_t len, char *out, size_t outlen)
 {
 	uint8_t md[DIGEST_MAX_LEN];
 	char b64[DIGEST_MAX_LEN * 4 / 3 + 4];
 	size_t n;
 	int r;
 
-	if ((r = digest_memory(DIGEST_SHA256, buf_ptr(key->blob),
-	         buf_len(key->blob), md)) != 0)
+	if ((r = digest_memory(DIGEST_SHA256, blob, len, md)) != 0)
 		return r;
 	if ((r = base64_encode(
 	         md, digest_len(DIGEST_SHA256), b64, sizeof(b64))) != 0)
@@ -929,6 +909,13 @@ sshkey_fingerprint(const struct sshkey *key, char *out, size_t outlen)
 	if ((size_t)snprintf(out, outlen, "SHA256:%s", b64) >= outlen)
 		return ERR_TOO_BIG;
 	return 0;
+}
+
+int
+sshkey_fingerprint(const struct sshkey *key, char *out, size_t outlen)
+{
+	return sshkey_fingerprint_blob(
+	    buf_ptr(key->blob), buf_len(key->blob), out, outlen);
 }
 
 int
@@ -1037,7 +1024,7 @@ parse_private_fields(struct buf *b, enum sshkey_type type,
 		r = ed25519_new(pk, pk_len, seed, keyp);
 		break;
 	case KEY_ECDSA:
-		if ((r = get_name(b, curve, sizeof(curve))) != 0 ||
+		if ((r = buf_get_cstring_fixed(b, curve, sizeof(curve))) != 0 ||
 		    (r = buf_get_string_direct(b, &q, &q_len)) != 0 ||
 		    (r = buf_get_mpint_direct(b, &d, &d_len)) != 0)
 			return r;
@@ -1087,7 +1074,7 @@ parse_private_section(struct buf *b, struct sshkey **keyp)
 		return r;
 	if (check1 != check2)
 		return ERR_BAD_KEY;
-	if ((r = get_name(b, name, sizeof(name))) != 0)
+	if ((r = buf_get_cstring_fixed(b, name, sizeof(name))) != 0)
 		return r;
 	if ((type = type_from_name(name, &c)) == KEY_UNSPEC)
 		return ERR_KEY_TYPE;
@@ -1130,8 +1117,8 @@ parse_key_v1(struct buf *b, struct sshkey **keyp)
 		return ERR_BAD_KEY;
 	if (memcmp(magic, KEY_MAGIC, KEY_MAGIC_LEN) != 0)
 		return ERR_BAD_KEY;
-	if ((r = get_name(b, cipher, sizeof(cipher))) != 0 ||
-	    (r = get_name(b, kdf, sizeof(kdf))) != 0 ||
+	if ((r = buf_get_cstring_fixed(b, cipher, sizeof(cipher))) != 0 ||
+	    (r = buf_get_cstring_fixed(b, kdf, sizeof(kdf))) != 0 ||
 	    (r = buf_get_string_direct(b, &p, &len)) != 0)
 		return r;
 	/* Encrypted keys are refused, not half-supported. */

@@ -70,7 +70,10 @@ int sshkey_parse_private(const uint8_t *data, size_t len, struct sshkey **keyp);
 
 /* sshkey_fingerprint: "SHA256:" + unpadded base64 of SHA-256(blob). */
 int sshkey_fingerprint(const struct sshkey *key, char *out, size_t outlen);
-#define SSHKEY_FP_LEN 64 /* enough for "SHA256:" + 43 chars + NUL */
+#define SSHKEY_FP_LEN 64
+/* The same for any key blob (security keys, certificates). */
+int sshkey_fingerprint_blob(const uint8_t *blob, size_t len, char *out,
+    size_t outlen); /* enough for "SHA256:" + 43 chars + NUL */
 
 /*
  * sshkey_parse_public_text: parse "TYPE BASE64 [comment]" as found in

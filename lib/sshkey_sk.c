@@ -69,26 +69,6 @@ sshkey_sk_is_type_name(const char *name)
 	return sk_type_by_name(name) != NULL;
 }
 
-/* get_name: read a short string without NULs into a fixed array. */
-static int
-get_name(struct buf *b, char *out, size_t outlen)
-{
-	const uint8_t *p;
-	size_t len;
-	int r;
-
-	if ((r = buf_get_string_direct(b, &p, &len)) != 0)
-		return r;
-	if (len >= outlen)
-		return ERR_FORMAT;
-	if (len > 0 && memchr(p, '\0', len) != NULL)
-		return ERR_STRING_NUL;
-	if (len > 0)
-		memcpy(out, p, len);
-	out[len] = '\0';
-	return 0;
-}
-
 void
 sshkey_sk_free(struct sshkey_sk *key)
 {
@@ -128,7 +108,7 @@ sshkey_sk_parse_fields(
 		goto out;
 	/* The key fields are those of the plain key, after its name. */
 	if (t->kind == SK_ECDSA) {
-		if ((r = get_name(b, curve, sizeof(curve))) != 0)
+		if ((r = buf_get_cstring_fixed(b, curve, sizeof(curve))) != 0)
 			goto out;
 		if (strcmp(curve, SK_CURVE_NAME) != 0) {
 			r = ERR_BAD_KEY;
@@ -170,7 +150,7 @@ sshkey_sk_from_blob(const uint8_t *blob, size_t len, struct sshkey_sk **keyp)
 		return ERR_TOO_BIG;
 	if ((b = buf_from(blob, len)) == NULL)
 		return ERR_ALLOC;
-	if ((r = get_name(b, name, sizeof(name))) != 0 ||
+	if ((r = buf_get_cstring_fixed(b, name, sizeof(name))) != 0 ||
 	    (r = sshkey_sk_parse_fields(b, name, &k)) != 0 ||
 	    (r = buf_end(b)) != 0)
 		goto out;
@@ -272,7 +252,7 @@ sshkey_sk_verify(const struct sshkey_sk *key, const uint8_t *sig, size_t siglen,
 		r = ERR_ALLOC;
 		goto out;
 	}
-	if ((r = get_name(b, name, sizeof(name))) != 0 ||
+	if ((r = buf_get_cstring_fixed(b, name, sizeof(name))) != 0 ||
 	    (r = buf_get_string_direct(b, &s, &slen)) != 0 ||
 	    (r = buf_get_u8(b, &flags)) != 0 ||
 	    (r = buf_get_u32(b, &counter)) != 0 || (r = buf_end(b)) != 0)
@@ -324,24 +304,8 @@ sshkey_sk_check_flags(
 int
 sshkey_sk_fingerprint(const struct sshkey_sk *key, char *out, size_t outlen)
 {
-	uint8_t md[DIGEST_MAX_LEN];
-	char b64[DIGEST_MAX_LEN * 4 / 3 + 4];
-	size_t n;
-	int r;
-
-	if ((r = digest_memory(DIGEST_SHA256, buf_ptr(key->blob),
-	         buf_len(key->blob), md)) != 0)
-		return r;
-	if ((r = base64_encode(
-	         md, digest_len(DIGEST_SHA256), b64, sizeof(b64))) != 0)
-		return r;
-	/* ssh-keygen prints the base64 without its '=' padding. */
-	n = strlen(b64);
-	while (n > 0 && b64[n - 1] == '=')
-		b64[--n] = '\0';
-	if ((size_t)snprintf(out, outlen, "SHA256:%s", b64) >= outlen)
-		return ERR_TOO_BIG;
-	return 0;
+	return sshkey_fingerprint_blob(
+	    buf_ptr(key->blob), buf_len(key->blob), out, outlen);
 }
 
 int

@@ -430,5 +430,25 @@ main(void)
 	test_caps();
 	test_mpint();
 	test_secret();
+	{
+		struct buf *nb = buf_new(64);
+		char name[8];
+
+		buf_put_cstring(nb, "ed25519");
+		buf_put_cstring(nb, "too-long-a-name");
+		buf_put_string(nb, "a\0b", 3);
+		T_CHECK("cstring_fixed: fits",
+		    buf_get_cstring_fixed(nb, name, sizeof(name)) == 0 &&
+		        strcmp(name, "ed25519") == 0);
+		T_CHECK("cstring_fixed: too long is ERR_FORMAT",
+		    buf_get_cstring_fixed(nb, name, sizeof(name)) ==
+		        ERR_FORMAT);
+		T_CHECK("cstring_fixed: failure consumes nothing",
+		    buf_skip_string(nb) == 0);
+		T_CHECK("cstring_fixed: embedded NUL refused",
+		    buf_get_cstring_fixed(nb, name, sizeof(name)) ==
+		        ERR_STRING_NUL);
+		buf_free(nb);
+	}
 	return T_DONE();
 }
