@@ -471,6 +471,27 @@ authkeys_find_opts(const struct authkeys_query *q, unsigned long *linep,
 }
 
 int
+authkeys_find_stream(const struct authkeys_query *q, FILE *f, const char *label,
+    unsigned long *linep, struct authopts **optsp)
+{
+	struct authopts *opts = NULL;
+	char lpath[PATH_MAX];
+	int r;
+
+	if (linep != NULL)
+		*linep = 0;
+	if (optsp != NULL)
+		*optsp = NULL;
+	sanitise(lpath, sizeof(lpath), label);
+	r = scan_file(f, q, lpath, optsp != NULL, linep, &opts);
+	if (r == 0 && optsp != NULL)
+		*optsp = opts;
+	else
+		authopts_free(opts);
+	return r;
+}
+
+int
 authkeys_find(const struct passwd *pw, const char *path,
     const struct sshkey *key, int strict_modes, unsigned long *linep)
 {
@@ -576,6 +597,25 @@ scan_principals(FILE *f, const struct sshcert *cert, const char *lpath,
 	debug2("%s: %s: processed %lu/%lu lines", __func__, lpath, nonblank,
 	    lineno);
 	free(line);
+	return r;
+}
+
+int
+authkeys_find_principal_stream(FILE *f, const char *label,
+    const struct sshcert *cert, unsigned long *linep, struct authopts **optsp)
+{
+	struct authopts *opts = NULL;
+	char lpath[PATH_MAX];
+	int r;
+
+	if (linep != NULL)
+		*linep = 0;
+	*optsp = NULL;
+	sanitise(lpath, sizeof(lpath), label);
+	if ((r = scan_principals(f, cert, lpath, linep, &opts)) == 0)
+		*optsp = opts;
+	else
+		authopts_free(opts);
 	return r;
 }
 

@@ -6,6 +6,7 @@
 #define POSTERN_AUTHKEYS_H
 
 #include <pwd.h>
+#include <stdio.h>
 #include <time.h>
 
 struct authopts;
@@ -90,6 +91,23 @@ int authkeys_find_opts(const struct authkeys_query *q, unsigned long *linep,
 int authkeys_find_principal(const struct passwd *pw, const char *path,
     int strict_modes, const struct sshcert *cert, unsigned long *linep,
     struct authopts **optsp);
+
+/*
+ * authkeys_find_stream: authkeys_find_opts over lines already read (an
+ * AuthorizedKeysCommand's output), with label (the command) naming them
+ * in log lines as "LABEL:LINE". No file or privilege checks; q->path and
+ * q->strict_modes are not used.
+ */
+int authkeys_find_stream(const struct authkeys_query *q, FILE *f,
+    const char *label, unsigned long *linep, struct authopts **optsp);
+
+/*
+ * authkeys_find_principal_stream: authkeys_find_principal over lines
+ * already read (an AuthorizedPrincipalsCommand's output), named label in
+ * log lines.
+ */
+int authkeys_find_principal_stream(FILE *f, const char *label,
+    const struct sshcert *cert, unsigned long *linep, struct authopts **optsp);
 
 /*
  * authkeys_find: authkeys_find_opts for a plain user key with no client

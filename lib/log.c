@@ -218,10 +218,37 @@ level_prefix(enum log_level level)
 	}
 }
 
+/*
+ * One message, one line: a control character that reached a message (a
+ * client's method name, a file's text) is written as \ooo, as OpenSSH
+ * writes every line through strnvis(), so that nothing can forge a line
+ * for fail2ban to read. Text sanitise() made passes unchanged.
+ */
+static void
+escape_controls(char *dst, size_t dstlen, const char *src)
+{
+	size_t o = 0;
+	unsigned char c;
+
+	for (; (c = (unsigned char)*src) != '\0'; src++) {
+		if (c >= 0x20 && c != 0x7f) {
+			if (o + 1 >= dstlen)
+				break;
+			dst[o++] = (char)c;
+		} else {
+			if (o + 4 >= dstlen)
+				break;
+			snprintf(dst + o, 5, "\\%03o", c);
+			o += 4;
+		}
+	}
+	dst[o] = '\0';
+}
+
 void
 log_emit(enum log_level level, const char *msg)
 {
-	char line[LOG_LINE_MAX + 64];
+	char raw[LOG_LINE_MAX + 64], line[LOG_LINE_MAX + 64];
 	int saved = errno;
 
 	if (level > log_level_cur)
@@ -232,7 +259,8 @@ log_emit(enum log_level level, const char *msg)
 		return;
 	}
 	snprintf(
-	    line, sizeof(line), "%s%s%s", level_prefix(level), msg, log_suffix);
+	    raw, sizeof(raw), "%s%s%s", level_prefix(level), msg, log_suffix);
+	escape_controls(line, sizeof(line), raw);
 	if (log_to_stderr || log_fd != -1) {
 		size_t n = strlen(line);
 		int fd = log_fd != -1 ? log_fd : STDERR_FILENO;

@@ -20,6 +20,8 @@ extern char **environ;
 
 static char *title_area;  /* where argv[0] was */
 static size_t title_room; /* bytes from there to the end of the strings */
+/* The moved arguments, for good (volatile: the store is their root). */
+static char **volatile title_args;
 
 /* The end of s if the next string starts right after it, else NULL. */
 static char *
@@ -66,14 +68,14 @@ proctitle_init(int argc, char **argv)
 		environ = env;
 		env = NULL;
 	}
-	for (k = 0; k < argc; k++) {
+	for (k = 0; k < argc; k++)
 		argv[k] = args[k];
-		args[k] = NULL;
-	}
+	title_args = args;
+	args = NULL;
 	title_area = start;
 	title_room = (size_t)(end - start);
 out:
-	for (k = 0; k < argc; k++)
+	for (k = 0; args != NULL && k < argc; k++)
 		free(args[k]);
 	free(args);
 	for (i = 0; env != NULL && i < n; i++)

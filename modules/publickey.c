@@ -6,22 +6,31 @@
  * TrustedUserCAKeys, AuthorizedPrincipalsFile, RevokedKeys. Runs in the
  * monitor; the signed data is rebuilt here from the monitor's session id.
  */
+#include <sys/stat.h>
 #include <sys/types.h>
+#include <sys/wait.h>
 
 #include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
 #include <inttypes.h>
+#include <limits.h>
+#include <poll.h>
 #include <pwd.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "alglist.h"
 #include "authcert.h"
 #include "authkeys.h"
 #include "authopts.h"
 #include "buf.h"
+#include "crypto.h"
 #include "err.h"
 #include "krl.h"
 #include "log.h"
@@ -36,6 +45,14 @@
 #define PK_MAX_MESSAGE (256 * 1024)
 #define PK_MIN_RSA_BITS 1024 /* OpenSSH's SSH_RSA_MINIMUM_MODULUS_SIZE */
 #define PK_LOG_MAX 256
+/* AuthorizedKeysCommand and AuthorizedPrincipalsCommand: postern's bounds
+ * on what one run may print and how long it may take (sshd has none). */
+#define PK_CMD_MAX_OUTPUT (1024 * 1024)
+#define PK_CMD_TIMEOUT_MS (30 * 1000)
+#define PK_CMD_MAX_ARGS 256
+#define PK_CMD_MAX_LEN 8192
+#define PK_KEYS_CMD_TOKENS "CDfhktUu"
+#define PK_PRINCIPALS_CMD_TOKENS "CDFfhiKksTtUu"
 
 /* Request algorithms postern verifies (PubkeyAcceptedAlgorithms picks). */
 static const char *const implemented_algs[] = {"ssh-ed25519",
@@ -57,6 +74,8 @@ struct userkey {
 	const char *type;           /* "ED25519", "ED25519-SK", "RSA-CERT" */
 	char fp[SSHKEY_FP_LEN];     /* of the plain or certified key */
 	char ca_fp[SSHKEY_FP_LEN];  /* certificates: of the CA key */
+	const uint8_t *blob;        /* as the request carried it */
+	size_t bloblen;
 };
 
 /* The configuration one request is judged by. */
@@ -154,6 +173,8 @@ userkey_parse(
 	int r;
 
 	memset(uk, 0, sizeof(*uk));
+	uk->blob = blob;
+	uk->bloblen = len;
 	if (sshcert_is_cert_name(alg)) {
 		if ((r = sshcert_from_blob(blob, len, &uk->cert)) != 0)
 			return r;
@@ -396,6 +417,475 @@ principal_opts_ok(
 	return 0;
 }
 
+/* --- AuthorizedKeysCommand, AuthorizedPrincipalsCommand ------------------ */
+
+/* The values of the % tokens, by letter. */
+struct cmd_tokens {
+	const char *v[128];
+};
+
+/* One command run: its words and how it is named in log lines. */
+struct cmd_run {
+	const char *tag; /* "AuthorizedKeysCommand" */
+	char *av[PK_CMD_MAX_ARGS + 2];
+	int ac;
+	char printable[PK_CMD_MAX_LEN];
+};
+
+static void
+cmd_run_free(struct cmd_run *cr)
+{
+	int i;
+
+	for (i = 0; i < cr->ac; i++)
+		free(cr->av[i]);
+	cr->ac = 0;
+}
+
+/*
+ * Split a command line into words as OpenSSH's argv_split(): blanks
+ * separate words, '...' and "..." quote, and a backslash escapes a blank,
+ * a quote or itself. 0, or -1 after logging.
+ */
+static int
+cmd_split(const char *s, struct cmd_run *cr)
+{
+	char *w;
+	size_t n;
+	int quote;
+
+	if ((w = malloc(strlen(s) + 1)) == NULL)
+		return -1;
+	for (;;) {
+		s += strspn(s, " \t");
+		if (*s == '\0')
+			break;
+		if (cr->ac >= PK_CMD_MAX_ARGS) {
+			error("%s: too many arguments", cr->tag);
+			goto fail;
+		}
+		for (n = 0, quote = 0; *s != '\0'; s++) {
+			if (quote == 0 && (*s == ' ' || *s == '\t'))
+				break;
+			if (*s == '\\' &&
+			    (s[1] == '\\' || s[1] == '\'' || s[1] == '"' ||
+			        s[1] == ' ' || s[1] == '\t')) {
+				w[n++] = *++s;
+				continue;
+			}
+			if (quote == 0 && (*s == '\'' || *s == '"')) {
+				quote = *s;
+				continue;
+			}
+			if (quote != 0 && *s == quote) {
+				quote = 0;
+				continue;
+			}
+			w[n++] = *s;
+		}
+		if (quote != 0) {
+			error("%s: unterminated quote", cr->tag);
+			goto fail;
+		}
+		w[n] = '\0';
+		if ((cr->av[cr->ac] = strdup(w)) == NULL)
+			goto fail;
+		cr->ac++;
+	}
+	free(w);
+	return 0;
+fail:
+	free(w);
+	cmd_run_free(cr);
+	return -1;
+}
+
+/* s with the tokens of `allowed' expanded; malloc'd, or NULL (logged). */
+static char *
+cmd_expand(const char *tag, const char *s, const struct cmd_tokens *tk,
+    const char *allowed)
+{
+	char *out;
+	const char *v;
+	size_t n = 0, vl;
+
+	if ((out = malloc(PK_CMD_MAX_LEN)) == NULL)
+		return NULL;
+	for (; *s != '\0'; s++) {
+		v = NULL;
+		if (*s == '%') {
+			s++;
+			if (*s == '%')
+				v = "%";
+			else if (*s != '\0' && (unsigned char)*s < 128 &&
+			    strchr(allowed, *s) != NULL)
+				v = tk->v[(unsigned char)*s];
+			if (v == NULL) {
+				error("%s: unknown or unavailable token "
+				      "%%%c",
+				    tag, *s != '\0' ? *s : '?');
+				free(out);
+				return NULL;
+			}
+		}
+		vl = v != NULL ? strlen(v) : 1;
+		if (n + vl >= PK_CMD_MAX_LEN) {
+			error("%s: expanded argument too long", tag);
+			free(out);
+			return NULL;
+		}
+		memcpy(out + n, v != NULL ? v : s, vl);
+		n += vl;
+	}
+	out[n] = '\0';
+	return out;
+}
+
+/*
+ * OpenSSH's safe_path() for a command run as root's choice: the program a
+ * regular file, it and every directory above it owned by root and not
+ * writable by group or others. 0, or -1 with err set.
+ */
+static int
+cmd_safe_path(const char *path, char *err, size_t errlen)
+{
+	char real[PATH_MAX], *slash;
+	struct stat st;
+
+	if (realpath(path, real) == NULL) {
+		snprintf(err, errlen, "realpath %s failed: %s", path,
+		    strerror(errno));
+		return -1;
+	}
+	if (stat(real, &st) == -1 || !S_ISREG(st.st_mode)) {
+		snprintf(err, errlen, "%s is not a regular file", real);
+		return -1;
+	}
+	if (st.st_uid != 0 || (st.st_mode & 022) != 0) {
+		snprintf(
+		    err, errlen, "bad ownership or modes for file %s", real);
+		return -1;
+	}
+	for (;;) {
+		if ((slash = strrchr(real, '/')) == NULL)
+			break;
+		if (slash == real)
+			slash[1] = '\0';
+		else
+			*slash = '\0';
+		if (stat(real, &st) == -1 || st.st_uid != 0 ||
+		    (st.st_mode & 022) != 0) {
+			snprintf(err, errlen,
+			    "bad ownership or modes for directory %s", real);
+			return -1;
+		}
+		if (strcmp(real, "/") == 0)
+			break;
+	}
+	return 0;
+}
+
+/* In the child: become the user, plumb stdio, exec. Never returns. */
+static void
+cmd_child(const struct cmd_run *cr, const struct passwd *runas, int out)
+{
+	char *const envp[] = {NULL};
+	sigset_t none;
+	int fd;
+
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	signal(SIGPIPE, SIG_DFL);
+	(void)setsid(); /* no controlling terminal */
+	if ((fd = open("/dev/null", O_RDWR)) == -1 || dup2(fd, 0) == -1 ||
+	    dup2(fd, 2) == -1 || dup2(out, 1) == -1)
+		_exit(127);
+	closefrom(3);
+	if (geteuid() == 0) {
+		if (initgroups(runas->pw_name, runas->pw_gid) == -1 ||
+		    setresgid(runas->pw_gid, runas->pw_gid, runas->pw_gid) ==
+		        -1 ||
+		    setresuid(runas->pw_uid, runas->pw_uid, runas->pw_uid) ==
+		        -1)
+			_exit(127);
+	} else if (runas->pw_uid != getuid())
+		_exit(127);
+	execve(cr->av[0], cr->av, envp);
+	_exit(127);
+}
+
+/*
+ * Read the child's output until EOF, the size bound or the deadline. 0,
+ * or -1 (logged) when a bound was hit.
+ */
+static int
+cmd_read(const struct cmd_run *cr, int fd, char **outp, size_t *lenp)
+{
+	struct timespec start, now;
+	struct pollfd pfd;
+	char *out;
+	size_t len = 0;
+	ssize_t n;
+	long left;
+
+	if ((out = malloc(PK_CMD_MAX_OUTPUT + 1)) == NULL)
+		return -1;
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	for (;;) {
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		left = PK_CMD_TIMEOUT_MS -
+		    ((now.tv_sec - start.tv_sec) * 1000 +
+		        (now.tv_nsec - start.tv_nsec) / 1000000);
+		if (left <= 0) {
+			error("%s %s timed out after %d seconds; killed",
+			    cr->tag, cr->printable, PK_CMD_TIMEOUT_MS / 1000);
+			goto fail;
+		}
+		pfd.fd = fd;
+		pfd.events = POLLIN;
+		if (poll(&pfd, 1, (int)left) == -1) {
+			if (errno == EINTR)
+				continue;
+			error("%s: poll: %s", cr->tag, strerror(errno));
+			goto fail;
+		}
+		if (pfd.revents == 0)
+			continue;
+		n = read(fd, out + len, PK_CMD_MAX_OUTPUT + 1 - len);
+		if (n == -1 && (errno == EINTR || errno == EAGAIN))
+			continue;
+		if (n == -1) {
+			error("%s: read: %s", cr->tag, strerror(errno));
+			goto fail;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+		if (len > PK_CMD_MAX_OUTPUT) {
+			error("%s %s printed more than %d bytes; killed",
+			    cr->tag, cr->printable, PK_CMD_MAX_OUTPUT);
+			goto fail;
+		}
+	}
+	out[len] = '\0';
+	*outp = out;
+	*lenp = len;
+	return 0;
+fail:
+	free(out);
+	return -1;
+}
+
+/*
+ * Run the command line `cmdline' as user `runas' (OpenSSH's subprocess()
+ * and exited_cleanly()): tokens expanded in its arguments, the user name
+ * as the only argument when it has none. 0 with its output (malloc'd,
+ * NUL-terminated) when it ran and exited 0; -1 otherwise, logged.
+ */
+static int
+cmd_run(struct cmd_run *cr, const char *cmdline, const char *runas_name,
+    const struct cmd_tokens *tk, const char *allowed, const char *user,
+    char **outp, size_t *lenp)
+{
+	struct passwd *pw, runas;
+	char err[PATH_MAX + 64], *x, *runas_copy = NULL;
+	size_t n;
+	pid_t pid;
+	int i, p[2], status, ok;
+
+	*outp = NULL;
+	*lenp = 0;
+	if (runas_name == NULL) {
+		error("No user for %s specified, skipping", cr->tag);
+		return -1;
+	}
+	if (cmd_split(cmdline, cr) != 0)
+		return -1;
+	if (cr->ac == 0) {
+		error("%s: no command", cr->tag);
+		return -1;
+	}
+	for (i = 1; i < cr->ac; i++) {
+		if ((x = cmd_expand(cr->tag, cr->av[i], tk, allowed)) == NULL)
+			goto fail;
+		free(cr->av[i]);
+		cr->av[i] = x;
+	}
+	if (cr->ac == 1 && (cr->av[cr->ac++] = strdup(user)) == NULL)
+		goto fail;
+	cr->av[cr->ac] = NULL;
+	cr->printable[0] = '\0';
+	for (i = 0, n = 0; i < cr->ac && n < sizeof(cr->printable); i++)
+		n += (size_t)snprintf(cr->printable + n,
+		    sizeof(cr->printable) - n, "%s%s", i > 0 ? " " : "",
+		    cr->av[i]);
+	sanitise(err, sizeof(err), cr->printable);
+	snprintf(cr->printable, sizeof(cr->printable), "%s", err);
+	errno = 0;
+	if ((pw = getpwnam(runas_name)) == NULL) {
+		sanitise(err, sizeof(err), runas_name);
+		error("%sUser \"%s\" not found: %s", cr->tag, err,
+		    errno != 0 ? strerror(errno) : "no such user");
+		goto fail;
+	}
+	if ((runas_copy = strdup(pw->pw_name)) == NULL)
+		goto fail;
+	memset(&runas, 0, sizeof(runas));
+	runas.pw_name = runas_copy;
+	runas.pw_uid = pw->pw_uid;
+	runas.pw_gid = pw->pw_gid;
+	if (cr->av[0][0] != '/') {
+		error("%s path is not absolute", cr->tag);
+		goto fail;
+	}
+	if (cmd_safe_path(cr->av[0], err, sizeof(err)) != 0) {
+		error("Unsafe %s \"%s\": %s", cr->tag, cr->av[0], err);
+		goto fail;
+	}
+	debug("Running %s: \"%s\" as \"%s\"", cr->tag, cr->printable,
+	    runas.pw_name);
+	if (pipe2(p, O_CLOEXEC) == -1) {
+		error("%s: pipe: %s", cr->tag, strerror(errno));
+		goto fail;
+	}
+	if ((pid = fork()) == -1) {
+		error("%s: fork: %s", cr->tag, strerror(errno));
+		close(p[0]);
+		close(p[1]);
+		goto fail;
+	}
+	if (pid == 0) {
+		close(p[0]);
+		cmd_child(cr, &runas, p[1]);
+	}
+	close(p[1]);
+	ok = cmd_read(cr, p[0], outp, lenp) == 0;
+	close(p[0]);
+	if (!ok)
+		kill(pid, SIGKILL);
+	while (waitpid(pid, &status, 0) == -1 && errno == EINTR)
+		;
+	if (ok && WIFSIGNALED(status)) {
+		error("%s %s exited on signal %d", cr->tag, cr->printable,
+		    WTERMSIG(status));
+		ok = 0;
+	} else if (ok && WEXITSTATUS(status) != 0) {
+		logit("%s %s failed, status %d", cr->tag, cr->printable,
+		    WEXITSTATUS(status));
+		ok = 0;
+	}
+	free(runas_copy);
+	if (ok)
+		return 0;
+	free(*outp);
+	*outp = NULL;
+	*lenp = 0;
+	return -1;
+fail:
+	free(runas_copy);
+	return -1;
+}
+
+/* Base64 of a key's blob into a malloc'd string, or NULL. */
+static char *
+key_base64(const uint8_t *blob, size_t len)
+{
+	size_t n = 4 * ((len + 2) / 3) + 1;
+	char *s;
+
+	if ((s = malloc(n)) == NULL)
+		return NULL;
+	if (base64_encode(blob, len, s, n) != 0) {
+		free(s);
+		return NULL;
+	}
+	return s;
+}
+
+/* The tokens every command takes: %C %D %h %U %u, and the key's. */
+static void
+cmd_tokens_fill(const struct pm_conn *c, const struct userkey *uk,
+    const char *key_b64, char *uid, size_t uidlen, struct cmd_tokens *tk)
+{
+	memset(tk, 0, sizeof(*tk));
+	snprintf(uid, uidlen, "%lu", c->uid);
+	tk->v['C'] = c->setting(c, "connection", 0);
+	tk->v['D'] = "";
+	tk->v['h'] = c->home;
+	tk->v['U'] = uid;
+	tk->v['u'] = c->user;
+	tk->v['f'] = uk->fp;
+	tk->v['k'] = key_b64;
+	if (uk->cert != NULL)
+		tk->v['t'] = uk->cert->type_name;
+	else if (uk->sk != NULL)
+		tk->v['t'] = sshkey_sk_type_name(uk->sk);
+	else
+		tk->v['t'] = sshkey_type_name(uk->key);
+}
+
+/* A command setting, or NULL when unset or "none". */
+static const char *
+setting_command(const struct pm_conn *c, const char *kw)
+{
+	return setting_file(c, kw);
+}
+
+/*
+ * AuthorizedPrincipalsCommand for a certificate through TrustedUserCAKeys:
+ * 0 and *optsp when its output names one of the certificate's principals.
+ */
+static int
+principals_command_find(const struct pm_conn *c, const struct userkey *uk,
+    const char *cmdline, char *origin, size_t originlen,
+    struct authopts **optsp)
+{
+	struct cmd_run cr;
+	struct cmd_tokens tk;
+	struct buf *b = NULL;
+	const struct sshcert *cert = uk->cert;
+	char uid[32], serial[32], *k64 = NULL, *ca64 = NULL, *out = NULL;
+	char id[PK_LOG_MAX];
+	unsigned long line = 0;
+	size_t len;
+	FILE *f;
+	int r = ERR_NOT_FOUND;
+
+	*optsp = NULL;
+	memset(&cr, 0, sizeof(cr));
+	cr.tag = "AuthorizedPrincipalsCommand";
+	if ((b = buf_new(PK_MAX_MESSAGE)) == NULL ||
+	    sshkey_to_blob(cert->ca_key, b) != 0 ||
+	    (ca64 = key_base64(buf_ptr(b), buf_len(b))) == NULL ||
+	    (k64 = key_base64(uk->blob, uk->bloblen)) == NULL)
+		goto out;
+	cmd_tokens_fill(c, uk, k64, uid, sizeof(uid), &tk);
+	snprintf(serial, sizeof(serial), "%" PRIu64, cert->serial);
+	sanitise(id, sizeof(id), cert->key_id);
+	tk.v['F'] = uk->ca_fp;
+	tk.v['i'] = id;
+	tk.v['K'] = ca64;
+	tk.v['s'] = serial;
+	tk.v['T'] = sshkey_type_name(cert->ca_key);
+	if (cmd_run(&cr, cmdline,
+	        c->setting(c, "authorizedprincipalscommanduser", 0), &tk,
+	        PK_PRINCIPALS_CMD_TOKENS, c->user, &out, &len) != 0)
+		goto out;
+	if (len == 0 || (f = fmemopen(out, len, "r")) == NULL)
+		goto out;
+	r = authkeys_find_principal_stream(f, "(command)", cert, &line, optsp);
+	fclose(f);
+	if (r == 0)
+		snprintf(origin, originlen, "%.400s:%lu", cr.printable, line);
+out:
+	cmd_run_free(&cr);
+	buf_free(b);
+	free(k64);
+	free(ca64);
+	free(out);
+	return r;
+}
+
 /*
  * OpenSSH's user_cert_trusted_ca(): a certificate whose CA is listed in
  * TrustedUserCAKeys, for a principal the AuthorizedPrincipalsFile names
@@ -412,8 +902,9 @@ trusted_ca_allow(const struct pm_conn *c, const struct pk_conf *cf,
 	struct authopts *popts = NULL, *certopts = NULL, *final = NULL;
 	struct passwd pw;
 	const char *reason = NULL;
-	char *pfile = NULL, id[PK_LOG_MAX];
-	int r, ok = 0;
+	const char *pcmd;
+	char *pfile = NULL, id[PK_LOG_MAX], cmd_origin[512];
+	int r, ok = 0, found = 0;
 
 	*optsp = NULL;
 	if (cf->trusted_ca == NULL)
@@ -425,17 +916,26 @@ trusted_ca_allow(const struct pm_conn *c, const struct pk_conf *cf,
 		return 0;
 	}
 	conn_pw(c, &pw);
+	pcmd = setting_command(c, "authorizedprincipalscommand");
 	if (cf->principals != NULL) {
 		if ((pfile = authkeys_expand_path(cf->principals, &pw)) == NULL)
 			goto out;
-		if (authkeys_find_principal(&pw, pfile, cf->strict_modes, cert,
-		        &line, &popts) != 0) {
-			reason = SSHCERT_R_NO_AUTH_PRINCIPAL;
-			goto fail;
-		}
+		if (authkeys_find_principal(
+		        &pw, pfile, cf->strict_modes, cert, &line, &popts) == 0)
+			found = 1;
 	}
-	if (sshcert_check_user(
-	        cert, pfile != NULL ? NULL : c->user, time(NULL), &reason) != 0)
+	/* As sshd: the command is asked when the file names none. */
+	if (!found && pcmd != NULL && c->user_valid &&
+	    principals_command_find(
+	        c, uk, pcmd, cmd_origin, sizeof(cmd_origin), &popts) == 0)
+		found = 2;
+	if (!found && (cf->principals != NULL || pcmd != NULL)) {
+		reason = SSHCERT_R_NO_AUTH_PRINCIPAL;
+		goto fail;
+	}
+	if (sshcert_check_user(cert,
+	        cf->principals != NULL || pcmd != NULL ? NULL : c->user,
+	        time(NULL), &reason) != 0)
 		goto fail;
 	if (authcert_opts(cert, &certopts) != 0) {
 		reason = "Invalid certificate options";
@@ -465,7 +965,9 @@ trusted_ca_allow(const struct pm_conn *c, const struct pk_conf *cf,
 	*optsp = final;
 	final = NULL;
 	ok = c->user_valid;
-	if (ok && pfile != NULL)
+	if (ok && found == 2)
+		snprintf(origin, originlen, "%.500s", cmd_origin);
+	else if (ok && found == 1)
 		snprintf(origin, originlen, "%s:%lu", pfile, line);
 	else if (ok)
 		snprintf(origin, originlen, "%s", cf->trusted_ca);
@@ -484,6 +986,68 @@ out:
 	return ok;
 }
 
+/*
+ * OpenSSH's user_key_command_allowed2(): AuthorizedKeysCommand's output
+ * read as an authorized_keys file. 1 and *optsp if a line allows the key.
+ */
+static int
+keys_command_allow(const struct pm_conn *c, const struct userkey *uk,
+    struct authopts **optsp, char *origin, size_t originlen)
+{
+	struct authkeys_query q;
+	struct passwd pw;
+	struct ca_line_ctx x;
+	struct cmd_run cr;
+	struct cmd_tokens tk;
+	const char *cmdline;
+	char uid[32], *k64 = NULL, *out = NULL;
+	unsigned long line = 0;
+	size_t len;
+	FILE *f;
+	int ok = 0;
+
+	*optsp = NULL;
+	if ((cmdline = setting_command(c, "authorizedkeyscommand")) == NULL ||
+	    !c->user_valid)
+		return 0;
+	memset(&cr, 0, sizeof(cr));
+	cr.tag = "AuthorizedKeysCommand";
+	if ((k64 = key_base64(uk->blob, uk->bloblen)) == NULL)
+		return 0;
+	cmd_tokens_fill(c, uk, k64, uid, sizeof(uid), &tk);
+	if (cmd_run(&cr, cmdline, c->setting(c, "authorizedkeyscommanduser", 0),
+	        &tk, PK_KEYS_CMD_TOKENS, c->user, &out, &len) != 0 ||
+	    len == 0 || (f = fmemopen(out, len, "r")) == NULL)
+		goto out;
+	conn_pw(c, &pw);
+	x.c = c;
+	x.uk = uk;
+	x.now = time(NULL);
+	memset(&q, 0, sizeof(q));
+	q.pw = &pw;
+	q.path = cmdline;
+	q.remote_addr = c->client_addr;
+	if (uk->cert != NULL) {
+		q.key = uk->cert->ca_key;
+		q.want_ca = 1;
+		q.ca_check = ca_line_check;
+		q.ca_arg = &x;
+	} else if (uk->sk != NULL)
+		q.sk_key = uk->sk;
+	else
+		q.key = uk->key;
+	if (authkeys_find_stream(&q, f, cmdline, &line, optsp) == 0) {
+		snprintf(origin, originlen, "%s:%lu", cmdline, line);
+		ok = 1;
+	}
+	fclose(f);
+out:
+	cmd_run_free(&cr);
+	free(k64);
+	free(out);
+	return ok;
+}
+
 /* OpenSSH's user_key_allowed(): RevokedKeys, then each source in order. */
 static int
 key_allowed(const struct pm_conn *c, const struct pk_conf *cf,
@@ -497,6 +1061,8 @@ key_allowed(const struct pm_conn *c, const struct pk_conf *cf,
 		return 1;
 	if (uk->cert != NULL &&
 	    trusted_ca_allow(c, cf, uk, optsp, origin, originlen))
+		return 1;
+	if (keys_command_allow(c, uk, optsp, origin, originlen))
 		return 1;
 	return 0;
 }

@@ -381,6 +381,23 @@ conn_setting(const struct pm_conn *conn, const char *kw, size_t idx)
 		return c->authorized_principals_file != NULL
 		    ? c->authorized_principals_file
 		    : "none";
+	if (strcmp(kw, "authorizedkeyscommand") == 0)
+		return c->authorized_keys_command;
+	if (strcmp(kw, "authorizedkeyscommanduser") == 0)
+		return c->authorized_keys_command_user;
+	if (strcmp(kw, "authorizedprincipalscommand") == 0)
+		return c->authorized_principals_command;
+	if (strcmp(kw, "authorizedprincipalscommanduser") == 0)
+		return c->authorized_principals_command_user;
+	if (strcmp(kw, "connection") == 0) {
+		/* Not a keyword: the %C token's value, for the commands. */
+		static char conn_str[160];
+
+		snprintf(conn_str, sizeof(conn_str), "%s %d %s %d",
+		    a->ci->client_addr, a->ci->client_port, a->ci->server_addr,
+		    a->ci->server_port);
+		return conn_str;
+	}
 	if (strcmp(kw, "requiredrsasize") == 0) {
 		/* The module copies it before asking for another value. */
 		static char rsa_size[16];

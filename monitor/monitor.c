@@ -568,6 +568,13 @@ send_session_init(struct monitor *m, int fd)
 			if ((r = buf_put_cstring(b, env[i])) != 0)
 				goto out;
 	}
+	/* The Subsystem table: name, command with its arguments. */
+	if ((r = buf_put_u32(b, (uint32_t)m->c->nsubsystems)) != 0)
+		goto out;
+	for (i = 0; i < m->c->nsubsystems; i++)
+		if ((r = buf_put_cstring(b, m->c->subsystem_name[i])) != 0 ||
+		    (r = buf_put_cstring(b, m->c->subsystem_args[i])) != 0)
+			goto out;
 	r = ipc_send(fd, IPC_SESSION_INIT, b, -1);
 out:
 	buf_free(ob);

@@ -73,7 +73,13 @@ config_free(struct server_config *c)
 	free(c->trusted_user_ca_keys);
 	free(c->revoked_keys_file);
 	free(c->authorized_principals_file);
+	free(c->authorized_keys_command);
+	free(c->authorized_keys_command_user);
+	free(c->authorized_principals_command);
+	free(c->authorized_principals_command_user);
 	free_list(c->host_cert_files, c->nhost_cert_files);
+	free_list(c->subsystem_name, c->nsubsystems);
+	free_list(c->subsystem_args, c->nsubsystems);
 	config_init(c);
 }
 
@@ -578,6 +584,21 @@ config_check(const struct server_config *c)
 	size_t i, len;
 	int ok;
 
+	/* As sshd: a command needs a user to run as (main section only). */
+	if (c->authorized_keys_command != NULL &&
+	    strcasecmp(c->authorized_keys_command, "none") != 0 &&
+	    c->authorized_keys_command_user == NULL) {
+		error("AuthorizedKeysCommand set without "
+		      "AuthorizedKeysCommandUser");
+		return ERR_CONFIG;
+	}
+	if (c->authorized_principals_command != NULL &&
+	    strcasecmp(c->authorized_principals_command, "none") != 0 &&
+	    c->authorized_principals_command_user == NULL) {
+		error("AuthorizedPrincipalsCommand set without "
+		      "AuthorizedPrincipalsCommandUser");
+		return ERR_CONFIG;
+	}
 	if (c->nauth_methods == 0)
 		return 0;
 	for (i = 0; i < c->nauth_methods; i++) {

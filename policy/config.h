@@ -85,9 +85,24 @@ struct server_config {
 	/* AuthorizedPrincipalsFile as written ("none" in any case: none);
 	 * tokens %% %h %U %u, relative to the home directory. */
 	char *authorized_principals_file;
+	/* AuthorizedKeysCommand and AuthorizedPrincipalsCommand as written
+	 * (the rest of the line; "none" kept, as sshd -T prints it), and the
+	 * users they run as; NULL when unset. */
+	char *authorized_keys_command;
+	char *authorized_keys_command_user;
+	char *authorized_principals_command;
+	char *authorized_principals_command_user;
 	/* HostCertificate (accumulate); -c adds to them. */
 	char *host_cert_files[CONFIG_MAX_LIST];
 	size_t nhost_cert_files;
+
+	/* --- sessions (issue 6) --- */
+	/* Subsystem (accumulate, global; the first line for a name wins):
+	 * the name, and the command with its arguments joined by single
+	 * spaces, as sshd -T prints them. */
+	char *subsystem_name[CONFIG_MAX_LIST];
+	char *subsystem_args[CONFIG_MAX_LIST];
+	size_t nsubsystems;
 };
 
 /* PubkeyAuthOptions flags (as OpenSSH's servconf.h). */

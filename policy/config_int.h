@@ -279,6 +279,12 @@ int cfg_kw_use_pam(
     struct server_config *c, const struct keyword *k, struct cfg_args *a);
 int cfg_kw_tilde_path(
     struct server_config *c, const struct keyword *k, struct cfg_args *a);
+int cfg_kw_command(
+    struct server_config *c, const struct keyword *k, struct cfg_args *a);
+int cfg_kw_local_user(
+    struct server_config *c, const struct keyword *k, struct cfg_args *a);
+int cfg_kw_subsystem(
+    struct server_config *c, const struct keyword *k, struct cfg_args *a);
 int cfg_kw_pubkey_algos(
     struct server_config *c, const struct keyword *k, struct cfg_args *a);
 int cfg_kw_ca_sig_algos(
@@ -292,8 +298,6 @@ void cfg_dump_max_startups(
 int cfg_v_one(
     struct server_config *c, const struct keyword *k, struct cfg_args *a);
 int cfg_v_file(
-    struct server_config *c, const struct keyword *k, struct cfg_args *a);
-int cfg_v_command(
     struct server_config *c, const struct keyword *k, struct cfg_args *a);
 int cfg_v_rest(
     struct server_config *c, const struct keyword *k, struct cfg_args *a);
@@ -322,8 +326,6 @@ int cfg_v_netblock(
 int cfg_v_none_or_int(
     struct server_config *c, const struct keyword *k, struct cfg_args *a);
 int cfg_v_none_or_time(
-    struct server_config *c, const struct keyword *k, struct cfg_args *a);
-int cfg_v_subsystem(
     struct server_config *c, const struct keyword *k, struct cfg_args *a);
 int cfg_v_permit_tunnel(
     struct server_config *c, const struct keyword *k, struct cfg_args *a);

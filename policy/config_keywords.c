@@ -306,6 +306,19 @@ dump_pubkey_auth_options(
 	    (v & PUBKEYAUTH_VERIFY_REQUIRED) ? "verify-required" : "");
 }
 
+/* dump_subsystems: "subsystem NAME COMMAND ARGS", one line each. */
+static void
+dump_subsystems(const struct server_config *c, const struct keyword *k, FILE *f)
+{
+	size_t i;
+
+	for (i = 0; i < c->nsubsystems; i++) {
+		dump_key(f, k);
+		fprintf(
+		    f, "%s %s\n", c->subsystem_name[i], c->subsystem_args[i]);
+	}
+}
+
 /* --- the keyword table ---------------------------------------------------- */
 
 #define OFF(field) offsetof(struct server_config, field)
@@ -391,6 +404,14 @@ const struct keyword cfg_keywords[] = {
         M),
     IMPL("AuthorizedPrincipalsFile", cfg_kw_tilde_path, dump_str,
         OFF(authorized_principals_file), 0, NULL, M),
+    IMPL("AuthorizedKeysCommand", cfg_kw_command, dump_str,
+        OFF(authorized_keys_command), 0, NULL, M),
+    IMPL("AuthorizedKeysCommandUser", cfg_kw_local_user, dump_str,
+        OFF(authorized_keys_command_user), 0, NULL, M),
+    IMPL("AuthorizedPrincipalsCommand", cfg_kw_command, dump_str,
+        OFF(authorized_principals_command), 0, NULL, M),
+    IMPL("AuthorizedPrincipalsCommandUser", cfg_kw_local_user, dump_str,
+        OFF(authorized_principals_command_user), 0, NULL, M),
     IMPL("CASignatureAlgorithms", cfg_kw_ca_sig_algos, dump_str,
         OFF(ca_sign_algorithms), 0, NULL, M),
     IMPL("PubkeyAcceptedAlgorithms", cfg_kw_pubkey_algos, dump_str,
@@ -415,6 +436,7 @@ const struct keyword cfg_keywords[] = {
         OFF(ndeny_groups), NULL, M),
     IMPL("AuthenticationMethods", cfg_kw_auth_methods, dump_auth_methods, 0, 0,
         NULL, M),
+    IMPL("Subsystem", cfg_kw_subsystem, dump_subsystems, 0, 0, NULL, G),
     IMPL("MaxStartups", cfg_kw_max_startups, cfg_dump_max_startups, 0, 0, NULL,
         G),
     IMPL("PubkeyAuthOptions", cfg_kw_pubkey_auth_options,
@@ -438,13 +460,6 @@ const struct keyword cfg_keywords[] = {
     IGN("AllowAgentForwarding", cfg_kw_choice, choices_yesno, M),
     IGN("AllowStreamLocalForwarding", cfg_kw_choice, choices_forwarding, M),
     IGN("AllowTcpForwarding", cfg_kw_choice, choices_forwarding, M),
-    REF("AuthorizedKeysCommand", cfg_v_command, M,
-        "postern cannot run it yet, so the keys it would return, and the "
-        "options it would put on them, would not apply"),
-    IGN("AuthorizedKeysCommandUser", cfg_v_one, NULL, M),
-    REF("AuthorizedPrincipalsCommand", cfg_v_command, M,
-        "certificate principals would not be checked"),
-    IGN("AuthorizedPrincipalsCommandUser", cfg_v_one, NULL, M),
     IGN("ChannelTimeout", cfg_v_channel_timeout, NULL, M),
     REF("ChrootDirectory", cfg_v_one, M,
         "sessions would not be confined to the directory"),
@@ -504,7 +519,6 @@ const struct keyword cfg_keywords[] = {
     IGN("SshdSessionPath", cfg_v_file, NULL, G),
     IGN("StreamLocalBindMask", cfg_v_octal, NULL, M),
     IGN("StreamLocalBindUnlink", cfg_kw_choice, choices_yesno, M),
-    IGN("Subsystem", cfg_v_subsystem, NULL, G),
     IGN("TCPKeepAlive", cfg_kw_choice, choices_yesno, G),
     IGN("UnusedConnectionTimeout", cfg_v_none_or_time, NULL, M),
     VAL("UseDNS", cfg_kw_choice, choices_yesno, G, cfg_chk_use_dns, NULL),
@@ -698,6 +712,13 @@ cfg_copy_match_values(struct server_config *dst, struct server_config *src)
 	move_str(&dst->revoked_keys_file, &src->revoked_keys_file);
 	move_str(
 	    &dst->authorized_principals_file, &src->authorized_principals_file);
+	move_str(&dst->authorized_keys_command, &src->authorized_keys_command);
+	move_str(&dst->authorized_keys_command_user,
+	    &src->authorized_keys_command_user);
+	move_str(&dst->authorized_principals_command,
+	    &src->authorized_principals_command);
+	move_str(&dst->authorized_principals_command_user,
+	    &src->authorized_principals_command_user);
 	move_str(&dst->pubkey_accepted_algos, &src->pubkey_accepted_algos);
 	move_str(&dst->ca_sign_algorithms, &src->ca_sign_algorithms);
 	move_str(&dst->banner, &src->banner);

@@ -49,23 +49,6 @@ cfg_v_file(struct server_config *c, const struct keyword *k, struct cfg_args *a)
 	return 0;
 }
 
-/* A command line: an absolute path or "none", then its arguments. */
-int
-cfg_v_command(
-    struct server_config *c, const struct keyword *k, struct cfg_args *a)
-{
-	const char *cmd = a->rest != NULL ? a->rest : "";
-
-	cmd += strspn(cmd, CFG_WHITESPACE);
-	if (cmd[0] != '/' && strcasecmp(cmd, "none") != 0) {
-		error("%s line %d: %s must be an absolute path", a->filename,
-		    a->lineno, a->keyword);
-		return ERR_CONFIG;
-	}
-	a->next = a->ac;
-	return 0;
-}
-
 /* The rest of the line as written (VersionAddendum). */
 int
 cfg_v_rest(struct server_config *c, const struct keyword *k, struct cfg_args *a)
@@ -412,24 +395,6 @@ cfg_v_none_or_time(
 		    "%s line %d: invalid time value.", a->filename, a->lineno);
 		return ERR_CONFIG;
 	}
-	return 0;
-}
-
-/* Subsystem: a name, a command and its arguments. */
-int
-cfg_v_subsystem(
-    struct server_config *c, const struct keyword *k, struct cfg_args *a)
-{
-	const char *arg = cfg_next_arg(a);
-
-	if (arg == NULL || *arg == '\0')
-		return missing(a);
-	if ((arg = cfg_next_arg(a)) == NULL || *arg == '\0') {
-		error("%s line %d: Missing subsystem command.", a->filename,
-		    a->lineno);
-		return ERR_CONFIG;
-	}
-	a->next = a->ac;
 	return 0;
 }
 

@@ -849,6 +849,61 @@ cfg_kw_tilde_path(
 }
 
 /*
+ * cfg_kw_command: AuthorizedKeysCommand, AuthorizedPrincipalsCommand: the
+ * rest of the line, an absolute path or "none".
+ */
+int
+cfg_kw_command(
+    struct server_config *c, const struct keyword *k, struct cfg_args *a)
+{
+	const char *cmd = a->rest != NULL ? a->rest : "";
+	char **field = field_str(c, k);
+
+	cmd += strspn(cmd, CFG_WHITESPACE);
+	if (*cmd == '\0') {
+		error("%s line %d: %s missing argument.", a->filename,
+		    a->lineno, a->keyword);
+		return ERR_CONFIG;
+	}
+	if (cmd[0] != '/' && strcasecmp(cmd, "none") != 0) {
+		error("%s line %d: %s must be an absolute path", a->filename,
+		    a->lineno, a->keyword);
+		return ERR_CONFIG;
+	}
+	a->next = a->ac;
+	/*
+	 * sshd 9.x tests authorized_keys_command for both keywords: the
+	 * first AuthorizedKeysCommand wins, AuthorizedPrincipalsCommand is
+	 * replaced by each later one until an AuthorizedKeysCommand is set
+	 * and ignored from then on. Copied, so that -T agrees.
+	 */
+	if (a->active && c->authorized_keys_command == NULL) {
+		free(*field);
+		if ((*field = strdup(cmd)) == NULL)
+			return ERR_ALLOC;
+	}
+	return 0;
+}
+
+/* cfg_kw_local_user: one user name (AuthorizedKeysCommandUser). */
+int
+cfg_kw_local_user(
+    struct server_config *c, const struct keyword *k, struct cfg_args *a)
+{
+	const char *arg = cfg_next_arg(a);
+	char **field = field_str(c, k);
+
+	if (arg == NULL || *arg == '\0') {
+		error("%s line %d: missing %s argument.", a->filename,
+		    a->lineno, a->keyword);
+		return ERR_CONFIG;
+	}
+	if (a->active && *field == NULL && (*field = strdup(arg)) == NULL)
+		return ERR_ALLOC;
+	return 0;
+}
+
+/*
  * An algorithm list: its names checked as sshd checks them when it reads
  * the line, and the list resolved once to be sure it can be. Stored as
  * written; config_fill_defaults() resolves it.
@@ -927,5 +982,67 @@ cfg_kw_pubkey_auth_options(
 	}
 	if (a->active && c->pubkey_auth_options == CONFIG_UNSET)
 		c->pubkey_auth_options = value;
+	return 0;
+}
+
+/*
+ * Subsystem NAME COMMAND [ARGS...]: lines accumulate; a later line for a
+ * name already defined is ignored (the first wins, as OpenSSH >= 9.5).
+ * The command and its arguments are kept joined by single spaces.
+ */
+int
+cfg_kw_subsystem(
+    struct server_config *c, const struct keyword *k, struct cfg_args *a)
+{
+	const char *name = cfg_next_arg(a), *arg;
+	char *joined = NULL, *dupname = NULL, *p;
+	size_t i, len;
+
+	if (name == NULL || *name == '\0') {
+		error("%s line %d: %s missing argument.", a->filename,
+		    a->lineno, a->keyword);
+		return ERR_CONFIG;
+	}
+	if ((arg = cfg_next_arg(a)) == NULL || *arg == '\0') {
+		error("%s line %d: Missing subsystem command.", a->filename,
+		    a->lineno);
+		return ERR_CONFIG;
+	}
+	if (!a->active) {
+		a->next = a->ac;
+		return 0;
+	}
+	for (i = 0; i < c->nsubsystems; i++) {
+		if (strcmp(c->subsystem_name[i], name) == 0) {
+			debug("%s line %d: Subsystem '%s' already defined.",
+			    a->filename, a->lineno, name);
+			a->next = a->ac;
+			return 0;
+		}
+	}
+	if (c->nsubsystems >= CONFIG_MAX_LIST) {
+		error("%s line %d: too many subsystems defined.", a->filename,
+		    a->lineno);
+		return ERR_CONFIG;
+	}
+	if ((joined = strdup(arg)) == NULL)
+		return ERR_ALLOC;
+	while ((arg = cfg_next_arg(a)) != NULL) {
+		len = strlen(joined) + 1 + strlen(arg) + 1;
+		if ((p = realloc(joined, len)) == NULL) {
+			free(joined);
+			return ERR_ALLOC;
+		}
+		joined = p;
+		strcat(joined, " ");
+		strcat(joined, arg);
+	}
+	if ((dupname = strdup(name)) == NULL) {
+		free(joined);
+		return ERR_ALLOC;
+	}
+	c->subsystem_name[c->nsubsystems] = dupname;
+	c->subsystem_args[c->nsubsystems] = joined;
+	c->nsubsystems++;
 	return 0;
 }

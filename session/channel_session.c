@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include "buf.h"
 #include "err.h"
@@ -151,10 +152,28 @@ channel_session_reaped(struct conn *conn, pid_t pid, int status)
 	debug_f("child %ld was not a session's", (long)pid);
 }
 
-/* exec, shell: start the (forced) command once. */
+/* "internal-sftp" alone or followed by a blank: the engine, not a program. */
 static int
-session_start(
-    struct conn *conn, struct channel *c, const char *command, int *ok)
+is_internal_sftp(const char *command)
+{
+	static const char name[] = "internal-sftp";
+
+	return command != NULL &&
+	    strncmp(command, name, sizeof(name) - 1) == 0 &&
+	    (command[sizeof(name) - 1] == '\0' ||
+	        command[sizeof(name) - 1] == ' ' ||
+	        command[sizeof(name) - 1] == '\t');
+}
+
+/*
+ * exec, shell, subsystem: start the (forced) command once. subsystem is 1
+ * when command is a Subsystem's "command args" line: it runs without
+ * SSH_ORIGINAL_COMMAND. A command starting with internal-sftp (forced or
+ * a subsystem's) serves SFTP in a child instead of running a program.
+ */
+static int
+session_start(struct conn *conn, struct channel *c, const char *command,
+    int subsystem, int *ok)
 {
 	struct session_ctx *ctx = conn->ctx;
 	struct chan_session *s = sess(c);
@@ -178,11 +197,17 @@ session_start(
 		    safe);
 	} else
 		snprintf(what, sizeof(what), "%s",
-		    command == NULL ? "shell" : "command");
+		    subsystem             ? "subsystem"
+		        : command == NULL ? "shell"
+		                          : "command");
 	verbose("Starting session: %s for %s from %s port %d id %u", what,
 	    ctx->user, ctx->client_addr, ctx->client_port, c->id);
-	if ((r = session_exec_spawn(
-	         ctx, run, original, &pid, &in, &out, &err)) != 0) {
+	if (is_internal_sftp(run))
+		r = session_sftp_spawn(ctx, run, &pid, &in, &out, &err);
+	else
+		r = session_exec_spawn(ctx, run, s->forced ? original : NULL,
+		    &pid, &in, &out, &err);
+	if (r != 0) {
 		error(
 		    "channel %u: cannot start session: %s", c->id, err_str(r));
 		return r == ERR_ALLOC ? r : 0;
@@ -203,7 +228,7 @@ req_exec(struct conn *conn, struct channel *c, struct buf *m, int *ok)
 	if ((r = buf_get_cstring(m, &command, NULL)) != 0 ||
 	    (r = buf_end(m)) != 0)
 		goto out;
-	r = session_start(conn, c, command, ok);
+	r = session_start(conn, c, command, 0, ok);
 out:
 	free(command);
 	return r;
@@ -216,7 +241,7 @@ req_shell(struct conn *conn, struct channel *c, struct buf *m, int *ok)
 
 	if ((r = buf_end(m)) != 0)
 		return r;
-	return session_start(conn, c, NULL, ok);
+	return session_start(conn, c, NULL, 0, ok);
 }
 
 /* env: decoded, then refused until AcceptEnv exists. */
@@ -332,15 +357,36 @@ req_agent(struct conn *conn, struct channel *c, struct buf *m, int *ok)
 static int
 req_subsystem(struct conn *conn, struct channel *c, struct buf *m, int *ok)
 {
-	char *name = NULL, safe[128];
+	struct session_ctx *ctx = conn->ctx;
+	char *name = NULL, safe[128], prog[256];
+	const char *args;
+	size_t i;
 	int r;
 
 	if ((r = buf_get_cstring(m, &name, NULL)) != 0 || (r = buf_end(m)) != 0)
 		goto out;
 	sanitise(safe, sizeof(safe), name);
-	logit("subsystem request for %.100s by user %s failed, subsystem not "
-	      "found",
-	    safe, conn->ctx->user);
+	for (i = 0; i < ctx->nsubsys; i++)
+		if (strcmp(ctx->subsys_name[i], name) == 0)
+			break;
+	if (i == ctx->nsubsys) {
+		logit("subsystem request for %.100s by user %s failed, "
+		      "subsystem not found",
+		    safe, ctx->user);
+		goto out;
+	}
+	args = ctx->subsys_args[i];
+	if (is_internal_sftp(args))
+		debug("subsystem: internal-sftp");
+	else {
+		snprintf(prog, sizeof(prog), "%.*s", (int)strcspn(args, " \t"),
+		    args);
+		if (access(prog, F_OK) == -1)
+			debug("subsystem: cannot stat %s: %s", prog,
+			    strerror(errno));
+		debug("subsystem: exec() %s", args);
+	}
+	r = session_start(conn, c, args, 1, ok);
 out:
 	free(name);
 	return r;

@@ -49,8 +49,8 @@ main(int argc, char **argv)
 	char *version = NULL, *kex = NULL, *hkalgs = NULL, *ciphers = NULL;
 	char *macs = NULL;
 	struct authopts *opts = NULL;
-	char **pam_env = NULL;
-	uint32_t npam = 0;
+	char **pam_env = NULL, **ss_name = NULL, **ss_args = NULL;
+	uint32_t npam = 0, nss = 0;
 	uint32_t cport, sport, maxsess, level, facility, to_stderr, nhk, i;
 	uint8_t type;
 	int r;
@@ -121,6 +121,15 @@ main(int argc, char **argv)
 		if ((r = buf_get_cstring(b, &pam_env[i], NULL)) != 0 ||
 		    strchr(pam_env[i], '=') == NULL)
 			fatal("session: bad init message: PAM environment");
+	if ((r = buf_get_u32(b, &nss)) != 0 || nss > 1024)
+		fatal("session: bad init message: subsystems");
+	if ((ss_name = calloc((size_t)nss + 1, sizeof(*ss_name))) == NULL ||
+	    (ss_args = calloc((size_t)nss + 1, sizeof(*ss_args))) == NULL)
+		fatal("out of memory");
+	for (i = 0; i < nss; i++)
+		if ((r = buf_get_cstring(b, &ss_name[i], NULL)) != 0 ||
+		    (r = buf_get_cstring(b, &ss_args[i], NULL)) != 0)
+			fatal("session: bad init message: subsystems");
 	if (buf_end(b) != 0)
 		fatal("session: bad init message: trailing data");
 	log_init(POSTERN_SYSLOG_IDENT, (enum log_level)level, (int)facility,
@@ -170,6 +179,9 @@ main(int argc, char **argv)
 	ctx.server_addr = saddr;
 	ctx.server_port = (int)sport;
 	ctx.max_sessions = (int)maxsess;
+	ctx.subsys_name = ss_name;
+	ctx.subsys_args = ss_args;
+	ctx.nsubsys = nss;
 	r = session_run(&ctx);
 	transport_free(t);
 	for (i = 0; i < nhk; i++) {
@@ -184,6 +196,12 @@ main(int argc, char **argv)
 	for (i = 0; i < npam; i++)
 		free(pam_env[i]);
 	free(pam_env);
+	for (i = 0; i < nss; i++) {
+		free(ss_name[i]);
+		free(ss_args[i]);
+	}
+	free(ss_name);
+	free(ss_args);
 	free(version);
 	free(kex);
 	free(hkalgs);

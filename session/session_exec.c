@@ -18,6 +18,7 @@
 #include "log.h"
 #include "session.h"
 #include "session_exec.h"
+#include "sftp.h"
 
 #define EXEC_ENV_MAX 128
 #define EXEC_SHELL_DEFAULT "/bin/sh"
@@ -25,6 +26,7 @@
 #define EXEC_PATH_ROOT                                                         \
 	"/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 #define EXEC_MAILDIR "/var/mail"
+#define EXEC_SFTP_ARGS 64 /* internal-sftp words */
 /* Room for the child's output to pile up between two of our reads. */
 #define EXEC_PIPE_SIZE (256 * 1024)
 
@@ -193,13 +195,12 @@ child_close_from(int lowfd)
 		(void)close((int)fd);
 }
 
-/* In the child: never returns. */
-static void __attribute__((noreturn)) child_exec(const struct session_ctx *ctx,
-    const char *shell, char **argv, char **env, int in, int out, int err)
+/* In the child: default signals, own session, the pipes as fds 0-2. */
+static void
+child_setup(int in, int out, int err)
 {
 	struct sigaction sa;
 	sigset_t none;
-	const char *home = nonnull(ctx->home, "/");
 	int sig, fds[3];
 
 	/* Our handlers and ignores are no business of the user's programs. */
@@ -222,7 +223,15 @@ static void __attribute__((noreturn)) child_exec(const struct session_ctx *ctx,
 	    dup2(fds[2], STDERR_FILENO) == -1)
 		_exit(1);
 	child_close_from(3);
+}
 
+/* In the child: never returns. */
+static void __attribute__((noreturn)) child_exec(const struct session_ctx *ctx,
+    const char *shell, char **argv, char **env, int in, int out, int err)
+{
+	const char *home = nonnull(ctx->home, "/");
+
+	child_setup(in, out, err);
 	if (chdir(home) == -1) {
 		child_say("Could not chdir to home directory %s: %s\n", home,
 		    strerror(errno));
@@ -231,6 +240,26 @@ static void __attribute__((noreturn)) child_exec(const struct session_ctx *ctx,
 	execve(shell, argv, env);
 	child_say("%s: %s\n", shell, strerror(errno));
 	_exit(1);
+}
+
+/* The child's stdin, stdout and stderr pipes, our ends non-blocking. */
+static int
+make_pipes(int pin[2], int pout[2], int perr[2])
+{
+	if (pipe2(pin, O_CLOEXEC) == -1 || pipe2(pout, O_CLOEXEC) == -1 ||
+	    pipe2(perr, O_CLOEXEC) == -1) {
+		error_f("pipe: %s", strerror(errno));
+		return ERR_SYSTEM;
+	}
+	(void)fcntl(pin[0], F_SETPIPE_SZ, EXEC_PIPE_SIZE);
+	(void)fcntl(pout[0], F_SETPIPE_SZ, EXEC_PIPE_SIZE);
+	if (fcntl(pin[1], F_SETFL, O_NONBLOCK) == -1 ||
+	    fcntl(pout[0], F_SETFL, O_NONBLOCK) == -1 ||
+	    fcntl(perr[0], F_SETFL, O_NONBLOCK) == -1) {
+		error_f("fcntl: %s", strerror(errno));
+		return ERR_SYSTEM;
+	}
+	return 0;
 }
 
 static void
@@ -273,20 +302,8 @@ session_exec_spawn(const struct session_ctx *ctx, const char *command,
 	if ((r = env_build(ctx, shell, original, env)) != 0)
 		goto out;
 
-	if (pipe2(pin, O_CLOEXEC) == -1 || pipe2(pout, O_CLOEXEC) == -1 ||
-	    pipe2(perr, O_CLOEXEC) == -1) {
-		error_f("pipe: %s", strerror(errno));
-		r = ERR_SYSTEM;
+	if ((r = make_pipes(pin, pout, perr)) != 0)
 		goto out;
-	}
-	(void)fcntl(pout[0], F_SETPIPE_SZ, EXEC_PIPE_SIZE);
-	if (fcntl(pin[1], F_SETFL, O_NONBLOCK) == -1 ||
-	    fcntl(pout[0], F_SETFL, O_NONBLOCK) == -1 ||
-	    fcntl(perr[0], F_SETFL, O_NONBLOCK) == -1) {
-		error_f("fcntl: %s", strerror(errno));
-		r = ERR_SYSTEM;
-		goto out;
-	}
 	if ((pid = fork()) == -1) {
 		error_f("fork: %s", strerror(errno));
 		r = ERR_SYSTEM;
@@ -309,5 +326,99 @@ out:
 	close_pair(perr);
 	strv_free(env);
 	free(argv0);
+	return r;
+}
+
+/*
+ * split_args: a command line into words as OpenSSH's argv_split: blanks
+ * separate, '...' and "..." quote, a backslash escapes a quote, a
+ * backslash or a blank. line is modified; returns the count or -1.
+ */
+static int
+split_args(char *line, char **argv, int max)
+{
+	char *src = line, *dst, quote;
+	int argc = 0;
+
+	for (;;) {
+		while (*src == ' ' || *src == '\t')
+			src++;
+		if (*src == '\0')
+			break;
+		if (argc + 1 >= max)
+			return -1;
+		argv[argc++] = dst = src;
+		quote = 0;
+		while (*src != '\0') {
+			if (quote == 0 && (*src == ' ' || *src == '\t'))
+				break;
+			if (*src == '\\' &&
+			    (src[1] == '\'' || src[1] == '"' ||
+			        src[1] == '\\' ||
+			        (quote == 0 && src[1] == ' '))) {
+				*dst++ = src[1];
+				src += 2;
+			} else if (quote == 0 && (*src == '\'' || *src == '"'))
+				quote = *src++;
+			else if (quote != 0 && *src == quote) {
+				quote = 0;
+				src++;
+			} else
+				*dst++ = *src++;
+		}
+		if (quote != 0)
+			return -1;
+		if (*src != '\0')
+			src++;
+		*dst = '\0';
+	}
+	argv[argc] = NULL;
+	return argc;
+}
+
+int
+session_sftp_spawn(const struct session_ctx *ctx, const char *command,
+    pid_t *pidp, int *infd, int *outfd, int *errfd)
+{
+	int pin[2] = {-1, -1}, pout[2] = {-1, -1}, perr[2] = {-1, -1};
+	char *line, *argv[EXEC_SFTP_ARGS];
+	int r, argc;
+	pid_t pid;
+
+	*pidp = -1;
+	*infd = *outfd = *errfd = -1;
+	if ((line = strdup(command)) == NULL)
+		return ERR_ALLOC;
+	if ((argc = split_args(line, argv, EXEC_SFTP_ARGS)) <= 0) {
+		error("internal-sftp: bad arguments");
+		free(line);
+		return ERR_CONFIG;
+	}
+	if ((r = make_pipes(pin, pout, perr)) != 0)
+		goto out;
+	if ((pid = fork()) == -1) {
+		error_f("fork: %s", strerror(errno));
+		r = ERR_SYSTEM;
+		goto out;
+	}
+	if (pid == 0) {
+		child_setup(pin[0], pout[1], perr[1]);
+		if (chdir(nonnull(ctx->home, "/")) == -1)
+			(void)!chdir("/");
+		_exit(sftp_host_main(argc, argv, STDIN_FILENO, STDOUT_FILENO,
+		    STDERR_FILENO, ctx->user, ctx->home, ctx->client_addr));
+	}
+	debug_f("child %ld: internal-sftp", (long)pid);
+	*pidp = pid;
+	*infd = pin[1];
+	*outfd = pout[0];
+	*errfd = perr[0];
+	pin[1] = pout[0] = perr[0] = -1;
+	r = 0;
+out:
+	close_pair(pin);
+	close_pair(pout);
+	close_pair(perr);
+	free(line);
 	return r;
 }

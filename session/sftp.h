@@ -104,4 +104,22 @@ int sftp_server_want_input(const struct sftp_server *s);
 /* sftp_server_free: closes every open handle; NULL is fine. */
 void sftp_server_free(struct sftp_server *s);
 
+/*
+ * sftp_host_serve: run engine s on infd (requests) and outfd (replies),
+ * made non-blocking, until infd reaches EOF and every reply went out, or
+ * outfd is gone. Returns an exit status: 0, 1 when the client broke the
+ * protocol, 2 when poll failed.
+ */
+int sftp_host_serve(struct sftp_server *s, int infd, int outfd);
+
+/*
+ * sftp_host_main: internal-sftp / sftp-server as a program on these fds:
+ * parse the flags in argv (argv[0] the name), answer -Q, apply -l, -f and
+ * -e to this process's logging, then serve one client with
+ * sftp_host_serve. Usage and start errors go to errfd. Returns the exit
+ * status.
+ */
+int sftp_host_main(int argc, char **argv, int infd, int outfd, int errfd,
+    const char *user, const char *home, const char *client_addr);
+
 #endif

@@ -209,6 +209,23 @@ def test_audit_records(ctx):
                     % (acct, exe, "failed"), out, re.M),
           "no USER_LOGIN res=failed record for the refused connection")
 
+    # A certificate through a cert-authority line (line 3): its ID, serial
+    # and CA are recorded with the line.
+    ca = ctx.new_key("ca")
+    with open(ak, "a") as f:
+        f.write("cert-authority %s" % open(ca + ".pub").read())
+    ukey = ctx.new_key("certified")
+    run(["ssh-keygen", "-q", "-s", ca, "-I", "audit id 7", "-n", u.name,
+         "-z", "7", ukey + ".pub"])
+    ctx.ssh_ok(u, "true", key=ukey)
+    cert_ok = (r"type=USER_AUTH .* msg='op=publickey %skey_type=ED25519-CERT "
+               r"key_fp=%s cert_id=%s cert_serial=7 ca_type=ED25519 ca_fp=%s "
+               r"file=%s line=3 chain=complete %s" + tail) % (
+        acct, re.escape(fingerprint(ukey + ".pub")),
+        "61756469742069642037",  # "audit id 7", hex-encoded: it has blanks
+        re.escape(fingerprint(ca + ".pub")), re.escape(ak), exe, "success")
+    ad.search(["-m", "USER_AUTH", "-ts", "recent"], cert_ok)
+
     # The transport the session took over, and its end.
     out = ad.search(["-m", "CRYPTO_SESSION,CRYPTO_KEY_USER", "-ts",
                      "recent"], r"op=destroy kind=session .*rport=%s " % rport)

@@ -153,6 +153,21 @@ def test_compat_global(ctx):
              extra=["-o", "MaxAuthTries=1", "-o", "PermitRootLogin=no"])
 
 
+def test_compat_subsystem(ctx):
+    # Lines accumulate in order; arguments are re-joined by single spaces,
+    # quotes removed (a duplicate name is left out: sshd 9.2 refuses it,
+    # later versions keep the first).
+    _compare(ctx, "subsystem", "\n".join([
+        "Subsystem sftp internal-sftp -l  INFO -d \"/srv/a b\"",
+        "Subsystem backup /usr/local/bin/backup --mode 'r o'",
+        "Subsystem x=y /bin/true",
+        ""]))
+    _compare(ctx, "subsystem_nocmd", "Subsystem sftp\n", valid=False)
+    _compare(ctx, "subsystem_noname", "Subsystem\n", valid=False)
+    _compare(ctx, "subsystem_match",
+             "Match User x\nSubsystem sftp internal-sftp\n", valid=False)
+
+
 def test_compat_permit_root_login(ctx):
     for v in ("yes", "no", "prohibit-password", "without-password",
               "forced-commands-only"):
@@ -418,6 +433,53 @@ def _login(ctx, u, want_ok, what):
     else:
         check(r.rc == 255 and r.stdout == b"", "%s: login should be "
               "refused: rc %s stdout %r" % (what, r.rc, r.stdout))
+
+
+def test_compat_keys_commands(ctx):
+    """AuthorizedKeysCommand(+User) and AuthorizedPrincipalsCommand(+User):
+    the rest of the line as written, Match may set them;
+    a relative command or one without its user is refused by both."""
+    _compare(ctx, "akc", "\n".join([
+        "AuthorizedKeysCommand /usr/bin/keys %u %f  \"%k x\"",
+        "AuthorizedKeysCommand /usr/bin/second",
+        "AuthorizedKeysCommandUser nobody",
+        "AuthorizedPrincipalsCommand /usr/bin/princ %u %i %s",
+        "AuthorizedPrincipalsCommandUser daemon",
+        ""]))
+    # sshd's quirk: AuthorizedPrincipalsCommand, last one wins, and none
+    # is kept once an AuthorizedKeysCommand is set.
+    _compare(ctx, "apc_order", "AuthorizedPrincipalsCommand /p\n"
+             "AuthorizedPrincipalsCommand /q %u\n"
+             "AuthorizedPrincipalsCommandUser nobody\n"
+             "AuthorizedKeysCommand /a\nAuthorizedKeysCommandUser nobody\n"
+             "AuthorizedPrincipalsCommand /r\n")
+    _compare(ctx, "akc_none", "AuthorizedKeysCommand none\n"
+             "AuthorizedPrincipalsCommand NONE\n")
+    _compare(ctx, "akc_user_only", "AuthorizedKeysCommandUser nobody\n"
+             "AuthorizedPrincipalsCommandUser nobody\n")
+    text = "\n".join([
+        "AuthorizedKeysCommand /usr/bin/global %u",
+        "AuthorizedKeysCommandUser nobody",
+        "Match User alice",
+        "AuthorizedKeysCommand /usr/bin/alice %f",
+        "AuthorizedKeysCommandUser daemon",
+        "AuthorizedPrincipalsCommand /usr/bin/p %u",
+        "AuthorizedPrincipalsCommandUser nobody",
+        "Match Address 10.0.0.0/8",
+        "AuthorizedKeysCommand none",
+        ""])
+    _compare(ctx, "akc_match", text, specs=(
+        None, "user=alice,addr=10.1.1.1", "user=alice,addr=192.0.2.1",
+        "user=bob,addr=10.1.1.1", "user=bob,addr=192.0.2.1"))
+    for name, text in (
+            ("akc_relative", "AuthorizedKeysCommand bin/keys\n"
+             "AuthorizedKeysCommandUser nobody\n"),
+            ("apc_relative", "AuthorizedPrincipalsCommand p %u\n"
+             "AuthorizedPrincipalsCommandUser nobody\n"),
+            ("akc_no_user", "AuthorizedKeysCommand /usr/bin/keys\n"),
+            ("apc_no_user", "AuthorizedPrincipalsCommand /usr/bin/p\n"),
+            ("akc_user_missing", "AuthorizedKeysCommandUser\n")):
+        _compare(ctx, name, text, valid=False)
 
 
 def test_include_reload(ctx):

@@ -28,6 +28,12 @@ def _title(pid):
     return raw.split(b"\0", 1)[0].decode(errors="replace")
 
 
+def _wait_comm(pid, what, timeout_s=10):
+    """A process just found may not have named itself yet."""
+    check(poll_until(lambda: _comm(pid) == "sshd", timeout_s),
+          "%s (pid %d) comm is %r, want 'sshd'" % (what, pid, _comm(pid)))
+
+
 def _wait_title(pid, want, timeout_s=10):
     rx = re.compile(want)
     got = poll_until(lambda: rx.fullmatch(_title(pid)), timeout_s)
@@ -43,8 +49,7 @@ def test_process_names_and_titles(ctx):
     ctx.start_server()
     server = ctx.server_path
     listener = ctx.proc.pid
-    check(_comm(listener) == "sshd",
-          "listener comm is %r, want 'sshd'" % _comm(listener))
+    _wait_comm(listener, "listener")
     startups = r"sshd: %s -D -e -f %s \[listener\] %%d of 10-100 startups" % (
         re.escape(server), re.escape(ctx.config_path))
     _wait_title(listener, startups % 0)
@@ -54,9 +59,8 @@ def test_process_names_and_titles(ctx):
     s.sendall(b"SSH-2.0-OpenSSH_9.2p1 title-test\r\n")
     mon = _monitor_of(ctx)
     pre = find_descendant_by_exe(mon, "postern-preauth")
-    for pid, what in ((mon, "monitor"), (pre, "preauth")):
-        check(_comm(pid) == "sshd", "%s comm is %r, want 'sshd'"
-              % (what, _comm(pid)))
+    _wait_comm(mon, "monitor")
+    _wait_comm(pre, "preauth")
     _wait_title(mon, r"sshd: \[accepted\]")
     _wait_title(pre, r"sshd: \[net\]")
     _wait_title(listener, startups % 1)
@@ -72,9 +76,8 @@ def test_process_names_and_titles(ctx):
     try:
         sess = find_descendant_by_exe(listener, "postern-session")
         mon = _monitor_of(ctx, pred=lambda pid: sess in descendants(pid))
-        check(_comm(sess) == "sshd" and _comm(mon) == "sshd",
-              "session/monitor comm are %r/%r, want 'sshd'"
-              % (_comm(sess), _comm(mon)))
+        _wait_comm(sess, "session")
+        _wait_comm(mon, "monitor")
         _wait_title(mon, r"sshd: %s \[priv\]" % re.escape(u.name))
         _wait_title(sess, r"sshd: %s@notty" % re.escape(u.name))
         # The exe is still the helper binary (tests find processes by it).

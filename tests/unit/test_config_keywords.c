@@ -83,10 +83,10 @@ static const struct {
     {"AllowAgentForwarding", "no", 1, IGN},
     {"AllowStreamLocalForwarding", "local", 1, IGN},
     {"AllowTcpForwarding", "remote", 1, IGN},
-    {"AuthorizedKeysCommand", "none", 1, REF},
-    {"AuthorizedKeysCommandUser", "nobody", 1, IGN},
-    {"AuthorizedPrincipalsCommand", "none", 1, REF},
-    {"AuthorizedPrincipalsCommandUser", "nobody", 1, IGN},
+    {"AuthorizedKeysCommand", "none", 1, IMPL},
+    {"AuthorizedKeysCommandUser", "nobody", 1, IMPL},
+    {"AuthorizedPrincipalsCommand", "none", 1, IMPL},
+    {"AuthorizedPrincipalsCommandUser", "nobody", 1, IMPL},
     {"AuthorizedPrincipalsFile", ".ssh/principals_%u", 1, IMPL},
     {"CASignatureAlgorithms", "ssh-ed25519", 1, IMPL},
     {"ChannelTimeout", "session=5m", 1, IGN},
@@ -149,7 +149,7 @@ static const struct {
     {"SshdSessionPath", "/usr/lib/openssh/sshd-session", 0, IGN},
     {"StreamLocalBindMask", "0177", 1, IGN},
     {"StreamLocalBindUnlink", "no", 1, IGN},
-    {"Subsystem", "sftp /usr/lib/openssh/sftp-server -l INFO", 0, IGN},
+    {"Subsystem", "sftp /usr/lib/openssh/sftp-server -l INFO", 0, IMPL},
     {"TCPKeepAlive", "no", 0, IGN},
     {"TrustedUserCAKeys", "/etc/ssh/ca.pub", 1, IMPL},
     {"UnusedConnectionTimeout", "none", 1, IGN},
@@ -347,13 +347,6 @@ test_values(void)
 	refused("ChrootDirectory /srv/%u",
 	    "/srv/%u is not supported by postern (sessions would not be "
 	    "confined to the directory)");
-	refused("AuthorizedKeysCommand /usr/bin/sss_ssh_authorizedkeys %u",
-	    "/usr/bin/sss_ssh_authorizedkeys is not supported by postern "
-	    "(postern cannot run it yet, so the keys it would return, and the "
-	    "options it would put on them, would not apply)");
-	refused("AuthorizedPrincipalsCommand /bin/p",
-	    "/bin/p is not supported by postern (certificate principals would "
-	    "not be checked)");
 	refused("HostKeyAgent /run/agent.sock",
 	    "/run/agent.sock is not supported by postern (postern reads host "
 	    "keys from their files only)");
@@ -406,7 +399,6 @@ test_values(void)
 	warned("UseDNS no");
 	warned("PerSourcePenalties no");
 	warned("ChrootDirectory none");
-	warned("AuthorizedKeysCommand none");
 }
 
 static void
@@ -694,6 +686,29 @@ test_docs(void)
 	T_CHECK("docs: every keyword once, with its status", ok);
 }
 
+/* Subsystem: lines accumulate, the first for a name wins, args joined. */
+static void
+test_subsystem_values(void)
+{
+	struct server_config c;
+
+	T_CHECK("subsystem: accumulate, first wins",
+	    load(&c,
+	        "Subsystem sftp internal-sftp -l  INFO \"-d\" '/srv'\n"
+	        "Subsystem x /bin/echo\n"
+	        "Subsystem sftp /usr/lib/openssh/sftp-server\n") == 0 &&
+	        c.nsubsystems == 2 &&
+	        strcmp(c.subsystem_name[0], "sftp") == 0 &&
+	        strcmp(c.subsystem_args[0], "internal-sftp -l INFO -d /srv") ==
+	            0 &&
+	        strcmp(c.subsystem_name[1], "x") == 0 &&
+	        strcmp(c.subsystem_args[1], "/bin/echo") == 0);
+	config_free(&c);
+	T_CHECK("subsystem: not inside Match",
+	    load(&c, "Match user x\nSubsystem sftp internal-sftp\n") != 0);
+	config_free(&c);
+}
+
 /* The keywords of public keys and certificates: defaults, lists, Match. */
 static void
 test_pubkey_values(void)
@@ -740,6 +755,24 @@ test_pubkey_values(void)
 	        strcmp(c.host_cert_files[1], "/etc/ssh/b-cert.pub") == 0);
 	config_free(&c);
 
+	/* sshd's quirk: a principals command after a keys command is lost. */
+	T_CHECK("commands: rest of line kept, first value wins",
+	    load(&c,
+	        "AuthorizedKeysCommand /usr/bin/k %u \"%f x\"\n"
+	        "AuthorizedKeysCommand /usr/bin/other\n"
+	        "AuthorizedKeysCommandUser nobody\n"
+	        "AuthorizedPrincipalsCommand none\n") == 0 &&
+	        strcmp(c.authorized_keys_command, "/usr/bin/k %u \"%f x\"") ==
+	            0 &&
+	        strcmp(c.authorized_keys_command_user, "nobody") == 0 &&
+	        c.authorized_principals_command == NULL &&
+	        c.authorized_principals_command_user == NULL);
+	config_free(&c);
+	T_CHECK("commands: a command needs its user",
+	    load(&c, "AuthorizedPrincipalsCommand /bin/p %u\n") == 0 &&
+	        (config_fill_defaults(&c), 1) && config_check(&c) != 0);
+	config_free(&c);
+
 	/* A Match block's values replace the global ones, resolved again. */
 	text = "PubkeyAcceptedAlgorithms -rsa*\n"
 	       "RevokedKeys /etc/ssh/revoked\n"
@@ -783,6 +816,7 @@ main(void)
 	test_errors();
 	test_implemented_values();
 	test_pubkey_values();
+	test_subsystem_values();
 	test_docs();
 	return T_DONE();
 }

@@ -1,0 +1,170 @@
+/*
+ * sftp_host.c: the SFTP engine served on a pair of file descriptors
+ * (a session's child for internal-sftp, or the test program on stdin and
+ * stdout): the engine's hosting rules of sftp.h on blocking-free pipes.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "err.h"
+#include "log.h"
+#include "session/sftp.h"
+
+#define SFTP_HOST_READ_CHUNK (256 * 1024)
+
+static int
+set_nonblock(int fd)
+{
+	int fl = fcntl(fd, F_GETFL);
+
+	return fl == -1 ? -1 : fcntl(fd, F_SETFL, fl | O_NONBLOCK);
+}
+
+/* Send what the engine has queued; 0, or -1 once outfd is gone. */
+static int
+flush_some(struct sftp_server *s, int outfd)
+{
+	ssize_t n;
+
+	while (sftp_server_output_pending(s) > 0) {
+		n = write(outfd, sftp_server_output_ptr(s),
+		    sftp_server_output_pending(s));
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1 && errno == EAGAIN)
+			return 0;
+		if (n <= 0)
+			return -1;
+		sftp_server_output_consume(s, (size_t)n);
+	}
+	return 0;
+}
+
+/* Write all of a short text (the -Q list) to a possibly blocking fd. */
+static void
+put_text(int fd, const char *text)
+{
+	size_t off = 0, len = strlen(text);
+	ssize_t n;
+
+	while (off < len) {
+		n = write(fd, text + off, len - off);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return;
+		off += (size_t)n;
+	}
+}
+
+int
+sftp_host_serve(struct sftp_server *s, int infd, int outfd)
+{
+	uint8_t *buf;
+	struct pollfd pfd[2];
+	int eof = 0, status = 0;
+	ssize_t n;
+
+	if (set_nonblock(infd) == -1 || set_nonblock(outfd) == -1) {
+		error_f("fcntl: %s", strerror(errno));
+		return 1;
+	}
+	if ((buf = malloc(SFTP_HOST_READ_CHUNK)) == NULL) {
+		error_f("out of memory");
+		return 1;
+	}
+	for (;;) {
+		pfd[0].fd = !eof && sftp_server_want_input(s) ? infd : -1;
+		pfd[0].events = POLLIN;
+		pfd[1].fd = sftp_server_output_pending(s) > 0 ? outfd : -1;
+		pfd[1].events = POLLOUT;
+		pfd[0].revents = pfd[1].revents = 0;
+		if (pfd[0].fd == -1 && pfd[1].fd == -1)
+			break; /* input ended and every reply went out */
+		if (poll(pfd, 2, -1) == -1) {
+			if (errno == EINTR)
+				continue;
+			status = 2;
+			break;
+		}
+		if (pfd[1].revents != 0) {
+			if (flush_some(s, outfd) != 0)
+				break; /* the client went away */
+			/* Room again: run requests the engine held back. */
+			if (sftp_server_input(s, NULL, 0) != 0) {
+				status = 1;
+				break;
+			}
+		}
+		if (pfd[0].revents != 0) {
+			n = read(infd, buf, SFTP_HOST_READ_CHUNK);
+			if (n == -1 && (errno == EINTR || errno == EAGAIN))
+				continue;
+			if (n <= 0) {
+				eof = 1;
+				continue;
+			}
+			if (sftp_server_input(s, buf, (size_t)n) != 0) {
+				status = 1;
+				break;
+			}
+		}
+	}
+	/* A broken protocol: still send the replies already made. */
+	if (status == 1) {
+		(void)fcntl(
+		    outfd, F_SETFL, fcntl(outfd, F_GETFL) & ~O_NONBLOCK);
+		(void)flush_some(s, outfd);
+	}
+	free(buf);
+	return status;
+}
+
+int
+sftp_host_main(int argc, char **argv, int infd, int outfd, int errfd,
+    const char *user, const char *home, const char *client_addr)
+{
+	struct sftp_options o;
+	struct sftp_server *s;
+	const char *msg, *name = argc > 0 ? argv[0] : "internal-sftp";
+	char line[512];
+	unsigned i;
+	int status;
+
+	sftp_options_init(&o);
+	if (sftp_parse_options(argc, argv, &o, &msg) != 0) {
+		snprintf(line, sizeof(line), "%s: %s\nusage: %s %s\n", name,
+		    msg, name, sftp_usage());
+		put_text(errfd, line);
+		return 1;
+	}
+	if (o.query_requests) {
+		for (i = 0; sftp_request_name(i) != NULL; i++) {
+			put_text(outfd, sftp_request_name(i));
+			put_text(outfd, "\n");
+		}
+		return 0;
+	}
+	o.user = user;
+	o.home = home;
+	o.client_addr = client_addr;
+	/* -l, -f and -e: this process only serves the engine now. */
+	log_set_level((enum log_level)o.log_level);
+	if (o.log_facility >= 0)
+		log_set_facility(o.log_facility);
+	log_set_stderr(o.log_stderr);
+	if ((s = sftp_server_new(&o)) == NULL) {
+		snprintf(line, sizeof(line), "%s: cannot start: %s\n", name,
+		    strerror(errno));
+		put_text(errfd, line);
+		return 1;
+	}
+	status = sftp_host_serve(s, infd, outfd);
+	sftp_server_free(s);
+	return status;
+}

@@ -1,0 +1,196 @@
+"""
+test_keys_command.py: AuthorizedKeysCommand and AuthorizedPrincipalsCommand
+with the real OpenSSH client. The commands are small shell scripts in a
+root-owned directory under /run (sshd, and postern, refuse a program under
+a directory others may write, such as /tmp); they check the arguments the
+tokens expand to, the user they run as and their empty environment, and
+print a key or a principal.
+"""
+
+import os
+import pwd
+import re
+import secrets
+import shutil
+
+import harness
+from harness import check
+
+
+def _cmd_dir(ctx):
+    d = "/run/postern-it-cmd-" + secrets.token_hex(4)
+    os.mkdir(d, 0o755)
+    os.chmod(d, 0o755)
+    ctx.cleanups.append(lambda: shutil.rmtree(d, ignore_errors=True))
+    return d
+
+
+def _script(d, name, body, mode=0o755):
+    path = os.path.join(d, name)
+    with open(path, "w") as f:
+        f.write("#!/bin/sh\n" + body)
+    os.chmod(path, mode)
+    return path
+
+
+def _pub(path):
+    with open(path) as f:
+        return f.read().strip()
+
+
+def _login(ctx, u, key, want_ok, what, expect_out=b"ok\n"):
+    r = ctx.ssh(u, "echo ok", key=key)
+    if want_ok:
+        check(r.rc == 0 and r.stdout == expect_out,
+              "%s: login should work: rc %s stdout %r; stderr:\n%s"
+              % (what, r.rc, r.stdout, r.err))
+    else:
+        check(r.rc == 255 and r.stdout == b"",
+              "%s: login should be refused: rc %s stdout %r"
+              % (what, r.rc, r.stdout))
+
+
+def _log_has(ctx, pattern, what, timeout_s=5):
+    check(ctx.wait_log(pattern, timeout_s),
+          "%s: no log line matching %r" % (what, pattern))
+
+
+def _nobody():
+    return pwd.getpwnam("nobody")
+
+
+def test_keys_command_login(ctx):
+    """The command runs as AuthorizedKeysCommandUser with an empty
+    environment and no terminal, gets %u %f %k %t as arguments, and its
+    output is read as authorized_keys, options included."""
+    u = ctx.make_user(with_key=False)
+    fp = harness.fingerprint(u.pubkey)
+    pub = _pub(u.pubkey)
+    ktype, kb64 = pub.split()[:2]
+    d = _cmd_dir(ctx)
+    body = "\n".join([
+        '[ "$(id -u)" = "%d" ] || exit 3' % _nobody().pw_uid,
+        '[ -z "$HOME$USER$LOGNAME$SSH_CONNECTION" ] || exit 4',
+        '[ "$#" = 5 ] || exit 5',
+        '[ "$1" = "%s" ] || exit 6' % u.name,
+        '[ "$2" = "%s" ] || exit 7' % fp,
+        '[ "$3" = "%s" ] || exit 8' % kb64,
+        '[ "$4" = "%s" ] || exit 9' % ktype,
+        '[ "$5" = "100%" ] || exit 10',
+        "/usr/bin/tty >/dev/null 2>&1 && exit 11",
+        "echo '# a comment'",
+        "echo 'ssh-ed25519 AAAAnotakey'",
+        "echo '%s'" % pub,
+        ""])
+    cmd = _script(d, "keys", body)
+    ctx.start_server(extra_config=[
+        "AuthorizedKeysCommand %s %%u %%f %%k %%t 100%%%%" % cmd,
+        "AuthorizedKeysCommandUser nobody"])
+    _login(ctx, u, u.key, True, "key printed by AuthorizedKeysCommand")
+    _log_has(ctx, r"^Accepted key ED25519 %s found at %s" %
+             (re.escape(fp), re.escape(cmd)), "the Accepted key line")
+    _log_has(ctx, r"^Accepted publickey for %s from" % u.name,
+             "OpenSSH's Accepted line")
+    # Another key of the user's is not in the output.
+    other = ctx.new_key("other")
+    _login(ctx, u, other, False, "a key the command does not print")
+
+
+def test_keys_command_options(ctx):
+    """Options on the printed line apply (command=), and the user name is
+    the only argument of a command given without any."""
+    u = ctx.make_user(with_key=False)
+    d = _cmd_dir(ctx)
+    cmd = _script(d, "keys", "\n".join([
+        '[ "$#" = 1 ] && [ "$1" = "%s" ] || exit 1' % u.name,
+        "echo 'command=\"echo forced\" %s'" % _pub(u.pubkey), ""]))
+    ctx.start_server(extra_config=[
+        "AuthorizedKeysCommand %s" % cmd,
+        "AuthorizedKeysCommandUser nobody"])
+    _login(ctx, u, u.key, True, "command= from the command's output",
+           expect_out=b"forced\n")
+
+
+def test_keys_command_refusals(ctx):
+    """Nothing printed, a non-zero exit, and an unsafe program each refuse
+    the key (the authorized_keys file still works)."""
+    u = ctx.make_user(with_key=False)
+    d = _cmd_dir(ctx)
+    pub = _pub(u.pubkey)
+    empty = _script(d, "empty", "exit 0\n")
+    failing = _script(d, "failing", "echo '%s'\nexit 2\n" % pub)
+    unsafe = _script(d, "unsafe", "echo '%s'\n" % pub, mode=0o775)
+    os.chmod(unsafe, 0o775)
+    for cmd, line in (
+            (empty, None),
+            (failing, r"^AuthorizedKeysCommand %s %s failed, status 2$"
+             % (re.escape(failing), u.name)),
+            (unsafe, r"^error: Unsafe AuthorizedKeysCommand \"%s\": bad ownership "
+             r"or modes for file %s$" % (re.escape(unsafe),
+                                         re.escape(unsafe)))):
+        ctx.start_server(extra_config=[
+            "AuthorizedKeysCommand %s" % cmd,
+            "AuthorizedKeysCommandUser nobody"])
+        _login(ctx, u, u.key, False, "command %s" % os.path.basename(cmd))
+        if line is not None:
+            _log_has(ctx, line, "log line for %s" % os.path.basename(cmd))
+        ctx.stop_server()
+
+
+def test_keys_command_match_none(ctx):
+    """A Match block can turn the command off for a user."""
+    u = ctx.make_user(with_key=False)
+    d = _cmd_dir(ctx)
+    cmd = _script(d, "keys", "echo '%s'\n" % _pub(u.pubkey))
+    ctx.start_server(extra_config=[
+        "AuthorizedKeysCommand %s" % cmd,
+        "AuthorizedKeysCommandUser nobody",
+        "Match User %s" % u.name,
+        "AuthorizedKeysCommand none"])
+    _login(ctx, u, u.key, False, "AuthorizedKeysCommand none in Match")
+
+
+def _keygen(ctx, name):
+    path = os.path.join(ctx.dir, name)
+    harness.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", name,
+                 "-f", path])
+    return path
+
+
+def test_principals_command(ctx):
+    """A certificate through TrustedUserCAKeys whose principal only the
+    AuthorizedPrincipalsCommand names; %u %i %s %F %T %t as arguments."""
+    u = ctx.make_user(with_key=False)
+    ca = _keygen(ctx, "pc_ca")
+    key = _keygen(ctx, "pc_user")
+    harness.run(["ssh-keygen", "-q", "-s", ca, "-I", "laptop", "-z", "42",
+                 "-n", "team-a", key + ".pub"])
+    cafp = harness.fingerprint(ca + ".pub")
+    d = _cmd_dir(ctx)
+    body = "\n".join([
+        '[ "$(id -u)" = "%d" ] || exit 3' % _nobody().pw_uid,
+        '[ "$1" = "%s" ] || exit 4' % u.name,
+        '[ "$2" = laptop ] || exit 5',
+        '[ "$3" = 42 ] || exit 6',
+        '[ "$4" = "%s" ] || exit 7' % cafp,
+        '[ "$5" = ssh-ed25519 ] || exit 8',
+        '[ "$6" = ssh-ed25519-cert-v01@openssh.com ] || exit 9',
+        "echo team-b",
+        "echo team-a",
+        ""])
+    cmd = _script(d, "principals", body)
+    wrong = _script(d, "wrong", "echo team-b\n")
+    base = ["TrustedUserCAKeys %s.pub" % ca,
+            "AuthorizedPrincipalsCommandUser nobody"]
+    ctx.start_server(extra_config=base + [
+        "AuthorizedPrincipalsCommand %s %%u %%i %%s %%F %%T %%t" % cmd])
+    _login(ctx, u, key, True, "principal from AuthorizedPrincipalsCommand")
+    _log_has(ctx, r"^Accepted certificate ID \"laptop\" \(serial 42\) "
+             r"signed by ED25519 CA %s via %s\.pub$"
+             % (re.escape(cafp), re.escape(ca)), "Accepted certificate")
+    ctx.stop_server()
+    ctx.start_server(extra_config=base + [
+        "AuthorizedPrincipalsCommand %s" % wrong])
+    _login(ctx, u, key, False, "command naming no principal of the cert")
+    _log_has(ctx, r"Certificate does not contain an authorized principal",
+             "refusal line")

@@ -1,0 +1,163 @@
+"""
+test_sftp.py: postern's own session serving SFTP: `Subsystem sftp
+internal-sftp [flags]` (the engine in a child of the session, no program
+run), ForceCommand internal-sftp, and a Subsystem that runs an external
+program, all driven by the real OpenSSH sftp, scp and ssh clients.
+"""
+
+import os
+import shutil
+import tempfile
+
+from harness import check, run
+from test_sftp_engine import (_client_opts, _random_file, _scp, _sftp,
+                              _sha256)
+
+
+def _start(ctx, lines=("Subsystem sftp internal-sftp",)):
+    ctx.start_server(list(lines))
+    return ctx.make_user()
+
+
+def test_sftp_put_get(ctx):
+    """20 MB up and down, pipelined, byte for byte, owned by the user."""
+    u = _start(ctx)
+    src = os.path.join(ctx.dir, "src.bin")
+    want = _random_file(src, 20 * 1024 * 1024)
+    back = os.path.join(ctx.dir, "back.bin")
+    _sftp(ctx, u, ["put %s up.bin" % src, "get up.bin %s" % back],
+          extra=["-R", "64", "-B", "32768"])
+    remote = os.path.join(u.home, "up.bin")
+    check(_sha256(remote) == want, "uploaded file differs from the source")
+    check(os.stat(remote).st_uid == u.uid,
+          "uploaded file not owned by the user")
+    check(_sha256(back) == want, "downloaded file differs from the source")
+    check(ctx.wait_log(r"Starting session: subsystem for %s" % u.name, 5),
+          "no 'Starting session: subsystem' line")
+
+
+def test_sftp_operations(ctx):
+    """mkdir, rename, rm, ls, symlink, chmod through postern."""
+    u = _start(ctx)
+    local = os.path.join(ctx.dir, "small.txt")
+    with open(local, "w") as f:
+        f.write("hello sftp\n")
+    rc, out, err = _sftp(ctx, u, [
+        "mkdir d1",
+        "put %s d1/a.txt" % local,
+        "rename d1/a.txt d1/b.txt",
+        "symlink b.txt d1/link",
+        "chmod 640 d1/b.txt",
+        "ls -l d1",
+        "-rm d1/nonexistent",
+        "pwd",
+    ])
+    d1 = os.path.join(u.home, "d1")
+    check(os.path.isdir(d1), "mkdir did not create d1")
+    check(not os.path.exists(os.path.join(d1, "a.txt")),
+          "rename left the old name")
+    with open(os.path.join(d1, "b.txt")) as f:
+        check(f.read() == "hello sftp\n", "renamed file has wrong content")
+    check(os.readlink(os.path.join(d1, "link")) == "b.txt",
+          "symlink has the wrong target")
+    check(os.stat(os.path.join(d1, "b.txt")).st_mode & 0o777 == 0o640,
+          "chmod 640 not applied")
+    check("-rw-r-----" in out and "link" in out,
+          "ls -l lacks the entries:\n%s" % out)
+    check("No such file" in err, "rm of a missing file: no error:\n%s" % err)
+    check("Remote working directory: %s" % u.home in out,
+          "pwd is not the home directory:\n%s" % out)
+    _sftp(ctx, u, ["rm d1/link", "rm d1/b.txt", "rmdir d1"])
+    check(not os.path.exists(d1), "rm/rmdir left d1")
+
+
+def test_sftp_scp(ctx):
+    """scp in its default (SFTP) mode, both ways."""
+    u = _start(ctx)
+    src = os.path.join(ctx.dir, "scp.bin")
+    want = _random_file(src, 3 * 1024 * 1024 + 17)
+    _scp(ctx, u, [src, "%s@127.0.0.1:copy.bin" % u.name])
+    check(_sha256(os.path.join(u.home, "copy.bin")) == want,
+          "scp upload differs")
+    back = os.path.join(ctx.dir, "scp-back.bin")
+    _scp(ctx, u, ["%s@127.0.0.1:copy.bin" % u.name, back])
+    check(_sha256(back) == want, "scp download differs")
+
+
+def test_sftp_read_only_and_unknown(ctx):
+    """internal-sftp -R refuses a put; an unknown subsystem is refused."""
+    u = _start(ctx, ["Subsystem sftp internal-sftp -R -l INFO"])
+    with open(os.path.join(u.home, "ro.txt"), "w") as f:
+        f.write("read me\n")
+    os.chown(os.path.join(u.home, "ro.txt"), u.uid, u.gid)
+    back = os.path.join(ctx.dir, "ro-back.txt")
+    _sftp(ctx, u, ["get ro.txt %s" % back])
+    with open(back) as f:
+        check(f.read() == "read me\n", "get in read-only mode failed")
+    local = os.path.join(ctx.dir, "up.txt")
+    with open(local, "w") as f:
+        f.write("x\n")
+    rc, out, err = _sftp(ctx, u, ["put %s up.txt" % local], ok=False)
+    check(rc != 0 and "Permission denied" in err,
+          "put not refused in read-only mode: rc %d\n%s" % (rc, err))
+    check(not os.path.exists(os.path.join(u.home, "up.txt")),
+          "read-only mode created the file")
+    r = ctx.ssh(u, "nosuch", extra=["-s"])
+    check(r.rc != 0, "an unknown subsystem was accepted")
+    check(ctx.wait_log(r"subsystem request for nosuch by user %s failed"
+                       % u.name, 5), "no log line for the unknown subsystem")
+
+
+def test_sftp_force_command(ctx):
+    """ForceCommand internal-sftp: sftp works, a command gets no shell."""
+    # As in OpenSSH the subsystem must exist; the forced command replaces
+    # its program (which does not exist here).
+    u = _start(ctx, ["Subsystem sftp /nonexistent/sftp-server",
+                     "ForceCommand internal-sftp -d /tmp"])
+    rc, out, err = _sftp(ctx, u, ["pwd"])
+    check("Remote working directory: /tmp" in out,
+          "-d of the forced internal-sftp not applied:\n%s" % out)
+    marker = os.path.join(ctx.dir, "ran")
+    # The SFTP server reads the command's stdin as requests: what is no
+    # SFTP packet ends it with a failure; nothing is run.
+    r = ctx.ssh(u, "touch %s; echo shell-ran" % marker,
+                input=b"not an sftp packet\n")
+    check(r.rc != 0, "a command under ForceCommand internal-sftp exited 0")
+    check(b"shell-ran" not in r.stdout and not os.path.exists(marker),
+          "a command ran under ForceCommand internal-sftp")
+
+
+def test_sftp_external_subsystem(ctx):
+    """Subsystem NAME /path/program args: run through the user's shell
+    (so, as with sshd, quotes in the config group nothing for it: the
+    arguments are re-joined by spaces), stdin read, output and exit status
+    arriving, no SSH_ORIGINAL_COMMAND."""
+    bindir = tempfile.mkdtemp(prefix="postern-subsys-")
+    os.chmod(bindir, 0o755)
+    script = os.path.join(bindir, "subsys.sh")
+    with open(script, "w") as f:
+        f.write("#!/bin/sh\n"
+                "echo \"args:$1:$2\"\n"
+                "echo \"orig:${SSH_ORIGINAL_COMMAND-unset}\"\n"
+                "echo \"who:$(id -un)\"\n"
+                "cat\n"
+                "echo err >&2\n"
+                "exit 3\n")
+    os.chmod(script, 0o755)
+    u = _start(ctx, ["Subsystem sftp internal-sftp",
+                     "Subsystem hello %s one 'two words'" % script])
+    r = ctx.ssh(u, "hello", extra=["-s"], input=b"from stdin\n")
+    want = ("args:one:two\norig:unset\nwho:%s\nfrom stdin\n"
+            % u.name).encode()
+    check(r.stdout == want, "subsystem output %r, want %r"
+          % (r.stdout, want))
+    check(r.stderr == b"err\n", "subsystem stderr %r" % r.stderr)
+    check(r.rc == 3, "subsystem exit status %s, want 3" % r.rc)
+    # scp also works next to it with the same config.
+    src = os.path.join(ctx.dir, "a.txt")
+    with open(src, "w") as f:
+        f.write("a\n")
+    run(["scp"] + _client_opts(ctx, u) + ["-P", str(ctx.port), src,
+        "%s@127.0.0.1:a.txt" % u.name])
+    check(os.path.exists(os.path.join(u.home, "a.txt")), "scp failed")
+    shutil.rmtree(bindir)
