@@ -9,6 +9,8 @@
 
 #include "err.h"
 #include "log.h"
+#include "mlkem768.h"
+#include "sntrup761.h"
 #include "transport_int.h"
 
 #define KEX_STRICT_S "kex-strict-s-v00@openssh.com"
@@ -387,21 +389,156 @@ find_hostkey(struct transport *t, const char *alg)
 	return NULL;
 }
 
-/* curve25519-sha256: ECDH_INIT -> ECDH_REPLY + NEWKEYS (RFC 8731). */
+/*
+ * The exchanges shaped like ECDH: the client sends its public value in
+ * KEX_ECDH_INIT (30), the server answers with its own in KEX_ECDH_REPLY
+ * (31). Each method turns the client's value into the server's and the
+ * encoded shared secret K.
+ */
+struct kex_method {
+	const char *name;
+	int hash_alg;
+	int (*server)(
+	    const uint8_t *qc, size_t qclen, struct buf *qs, struct buf *kbuf);
+};
+
+/* curve25519-sha256 (RFC 8731): K is the X25519 result as an mpint. */
+static int
+kex_c25519_server(
+    const uint8_t *qc, size_t qclen, struct buf *qs, struct buf *kbuf)
+{
+	uint8_t pub[X25519_KEY_LEN], priv[X25519_KEY_LEN];
+	uint8_t shared[X25519_KEY_LEN];
+	int r;
+
+	if (qclen != X25519_KEY_LEN)
+		return ERR_FORMAT;
+	if ((r = x25519_keypair(pub, priv)) != 0 ||
+	    (r = x25519_shared(shared, priv, qc)) != 0 ||
+	    (r = buf_put(qs, pub, sizeof(pub))) != 0 ||
+	    (r = buf_put_mpint_bytes(kbuf, shared, sizeof(shared))) != 0)
+		goto out;
+out:
+	wipe(priv, sizeof(priv));
+	wipe(shared, sizeof(shared));
+	return r;
+}
+
+/*
+ * The post-quantum hybrids (OpenSSH's sntrup761x25519-sha512 and
+ * mlkem768x25519-sha256): the client sends KEM public key || X25519
+ * public key; the server answers KEM ciphertext || X25519 public key; K
+ * is HASH(KEM secret || X25519 secret), encoded as a string.
+ */
+static int
+hybrid_server(const uint8_t *qc, size_t qclen, struct buf *qs, struct buf *kbuf,
+    size_t pklen, size_t ctlen, int hash_alg,
+    int (*encap)(uint8_t *ct, uint8_t *ss, const uint8_t *pk))
+{
+	uint8_t pub[X25519_KEY_LEN], priv[X25519_KEY_LEN];
+	uint8_t xss[X25519_KEY_LEN], kss[32], both[64], k[DIGEST_MAX_LEN];
+	uint8_t *ct;
+	int r;
+
+	if (qclen != pklen + X25519_KEY_LEN)
+		return ERR_FORMAT;
+	if ((r = buf_reserve(qs, ctlen, &ct)) != 0)
+		return r;
+	if ((r = encap(ct, kss, qc)) != 0 ||
+	    (r = x25519_keypair(pub, priv)) != 0 ||
+	    (r = x25519_shared(xss, priv, qc + pklen)) != 0 ||
+	    (r = buf_put(qs, pub, sizeof(pub))) != 0)
+		goto out;
+	memcpy(both, kss, sizeof(kss));
+	memcpy(both + sizeof(kss), xss, sizeof(xss));
+	if ((r = digest_memory(hash_alg, both, sizeof(both), k)) != 0 ||
+	    (r = buf_put_string(kbuf, k, digest_len(hash_alg))) != 0)
+		goto out;
+out:
+	wipe(priv, sizeof(priv));
+	wipe(xss, sizeof(xss));
+	wipe(kss, sizeof(kss));
+	wipe(both, sizeof(both));
+	wipe(k, sizeof(k));
+	return r;
+}
+
+static int
+sntrup_encap(uint8_t *ct, uint8_t *ss, const uint8_t *pk)
+{
+	return sntrup761_enc(ct, ss, pk);
+}
+
+static int
+kex_sntrup_server(
+    const uint8_t *qc, size_t qclen, struct buf *qs, struct buf *kbuf)
+{
+	return hybrid_server(qc, qclen, qs, kbuf, SNTRUP761_PUBLICKEY_SIZE,
+	    SNTRUP761_CIPHERTEXT_SIZE, DIGEST_SHA512, sntrup_encap);
+}
+
+static int
+mlkem_encap(uint8_t *ct, uint8_t *ss, const uint8_t *pk)
+{
+	return mlkem768_encaps(ct, ss, pk);
+}
+
+static int
+kex_mlkem_server(
+    const uint8_t *qc, size_t qclen, struct buf *qs, struct buf *kbuf)
+{
+	return hybrid_server(qc, qclen, qs, kbuf, MLKEM768_EK_SIZE,
+	    MLKEM768_CT_SIZE, DIGEST_SHA256, mlkem_encap);
+}
+
+static const struct kex_method kex_methods[] = {
+    {"mlkem768x25519-sha256", DIGEST_SHA256, kex_mlkem_server},
+    {"sntrup761x25519-sha512", DIGEST_SHA512, kex_sntrup_server},
+    {"sntrup761x25519-sha512@openssh.com", DIGEST_SHA512, kex_sntrup_server},
+    {"curve25519-sha256", DIGEST_SHA256, kex_c25519_server},
+    {"curve25519-sha256@libssh.org", DIGEST_SHA256, kex_c25519_server},
+};
+
+static const struct kex_method *
+kex_method(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(kex_methods) / sizeof(kex_methods[0]); i++)
+		if (strcmp(kex_methods[i].name, name) == 0)
+			return &kex_methods[i];
+	return NULL;
+}
+
+int
+kex_server_compute(const char *name, const uint8_t *qc, size_t qclen,
+    struct buf *qs, struct buf *kbuf, int *hash_alg)
+{
+	const struct kex_method *km = kex_method(name);
+
+	if (km == NULL)
+		return ERR_NO_MATCH;
+	*hash_alg = km->hash_alg;
+	return km->server(qc, qclen, qs, kbuf);
+}
+
+/* KEX_ECDH_INIT -> KEX_ECDH_REPLY + NEWKEYS for any method above. */
 static int
 handle_ecdh_init(struct transport *t, struct buf *payload)
 {
 	const struct transport_hostkey *hk;
+	const struct kex_method *km;
 	const uint8_t *qc;
 	size_t qclen, hlen;
-	uint8_t qs[X25519_KEY_LEN], priv[X25519_KEY_LEN];
-	uint8_t shared[X25519_KEY_LEN], h[DIGEST_MAX_LEN];
+	uint8_t h[DIGEST_MAX_LEN];
 	struct buf *kbuf = NULL, *hb = NULL, *sig = NULL, *reply = NULL;
-	struct digest_ctx *d = NULL;
+	struct buf *qs = NULL;
 	int r;
 
+	if ((km = kex_method(t->neg_kex)) == NULL)
+		return ERR_INTERNAL;
 	if ((r = buf_get_string_direct(payload, &qc, &qclen)) != 0 ||
-	    (r = buf_end(payload)) != 0 || qclen != X25519_KEY_LEN) {
+	    (r = buf_end(payload)) != 0) {
 		error("kex: malformed ECDH_INIT");
 		transport_disconnect(
 		    t, SSH2_DISCONNECT_PROTOCOL_ERROR, "malformed ECDH_INIT");
@@ -409,34 +546,31 @@ handle_ecdh_init(struct transport *t, struct buf *payload)
 	}
 	if ((hk = find_hostkey(t, t->neg_hostkey)) == NULL)
 		return ERR_INTERNAL;
-	t->hash_alg = DIGEST_SHA256;
+	t->hash_alg = km->hash_alg;
 	kbuf = buf_new_secret(128);
 	hb = buf_new_secret(65536); /* ends with K */
 	sig = buf_new(4096);
 	reply = buf_new(8192);
-	if (kbuf == NULL || hb == NULL || sig == NULL || reply == NULL) {
+	qs = buf_new(4096);
+	if (kbuf == NULL || hb == NULL || sig == NULL || reply == NULL ||
+	    qs == NULL) {
 		r = ERR_ALLOC;
 		goto out;
 	}
-	if ((r = x25519_keypair(qs, priv)) != 0)
-		goto out;
-	if ((r = x25519_shared(shared, priv, qc)) != 0) {
-		error("kex: bad client public value");
+	if ((r = km->server(qc, qclen, qs, kbuf)) != 0) {
+		error("kex: bad client public value for %s", km->name);
 		transport_disconnect(
 		    t, SSH2_DISCONNECT_KEY_EXCHANGE_FAILED, "bad public value");
 		r = ERR_PROTOCOL;
 		goto out;
 	}
-	/* K is the shared secret as an mpint (RFC 8731 s3.1). */
-	if ((r = buf_put_mpint_bytes(kbuf, shared, sizeof(shared))) != 0)
-		goto out;
 	if ((r = buf_put_cstring(hb, t->peer_version)) != 0 ||
 	    (r = buf_put_cstring(hb, t->our_version)) != 0 ||
 	    (r = buf_put_stringb(hb, t->peer_kexinit)) != 0 ||
 	    (r = buf_put_stringb(hb, t->my_kexinit)) != 0 ||
 	    (r = buf_put_string(hb, hk->blob, hk->bloblen)) != 0 ||
 	    (r = buf_put_string(hb, qc, qclen)) != 0 ||
-	    (r = buf_put_string(hb, qs, sizeof(qs))) != 0 ||
+	    (r = buf_put_stringb(hb, qs)) != 0 ||
 	    (r = buf_put(hb, buf_ptr(kbuf), buf_len(kbuf))) != 0)
 		goto out;
 	hlen = digest_len(t->hash_alg);
@@ -453,7 +587,7 @@ handle_ecdh_init(struct transport *t, struct buf *payload)
 	}
 	if ((r = buf_put_u8(reply, SSH2_MSG_KEX_ECDH_REPLY)) != 0 ||
 	    (r = buf_put_string(reply, hk->blob, hk->bloblen)) != 0 ||
-	    (r = buf_put_string(reply, qs, sizeof(qs))) != 0 ||
+	    (r = buf_put_stringb(reply, qs)) != 0 ||
 	    (r = buf_put_stringb(reply, sig)) != 0 ||
 	    (r = transport_send_raw_payload(t, reply)) != 0)
 		goto out;
@@ -474,10 +608,8 @@ handle_ecdh_init(struct transport *t, struct buf *payload)
 	t->kex = KEX_WAIT_NEWKEYS;
 	r = 0;
 out:
-	wipe(priv, sizeof(priv));
-	wipe(shared, sizeof(shared));
 	wipe(h, sizeof(h));
-	digest_free(d);
+	buf_free(qs);
 	buf_free(kbuf);
 	buf_free(hb);
 	buf_free(sig);

@@ -102,6 +102,13 @@ void transport_flush_held(struct transport *t);
 
 /* kex.c */
 int kex_send_kexinit(struct transport *t);
+/*
+ * kex_server_compute: the server's half of an ECDH-shaped method: from
+ * the client's public value, the server's public value (qs) and the
+ * encoded shared secret K (kbuf). Exposed for known-answer tests.
+ */
+int kex_server_compute(const char *name, const uint8_t *qc, size_t qclen,
+    struct buf *qs, struct buf *kbuf, int *hash_alg);
 /* kex_dispatch: handle a transport/KEX message; *consumed set if it was. */
 int kex_dispatch(
     struct transport *t, uint8_t type, struct buf *payload, int *consumed);

@@ -40,9 +40,11 @@
 
 #define CHILD_SOCK_FD 3
 #define CHILD_IPC_FD 4
-#define STARTUP_PIPE_FD 4    /* from the listener: close once authenticated */
-#define MAX_SIGNATURES 2     /* the first exchange, and one rekey */
-#define EXCHANGE_HASH_LEN 32 /* sha256: the only exchange hash we sign */
+#define STARTUP_PIPE_FD 4 /* from the listener: close once authenticated */
+#define MAX_SIGNATURES 2  /* the first exchange, and one rekey */
+/* Exchange hashes we sign: sha256 and (sntrup761x25519) sha512. */
+#define EXCHANGE_HASH_LEN 32
+#define EXCHANGE_HASH_LEN_512 64
 #define IPC_MESSAGE_TIMEOUT_MS 10000
 #define PREAUTH_EXIT_WAIT_MS 2000
 
@@ -264,7 +266,7 @@ handle_sign(struct monitor *m, struct buf *b, int fd, uint8_t reply_type,
 	    (r = buf_end(b)) != 0)
 		goto out;
 	/* Only ever sign something shaped like our exchange hash. */
-	if (hashlen != EXCHANGE_HASH_LEN) {
+	if (hashlen != EXCHANGE_HASH_LEN && hashlen != EXCHANGE_HASH_LEN_512) {
 		r = ERR_FORMAT;
 		goto out;
 	}

@@ -23,7 +23,12 @@
 /* What clients see; OpenSSH-compatible so their quirk tables behave. */
 #define POSTERN_BANNER "SSH-2.0-" POSTERN_VERSION
 
-#define DEFAULT_KEX "curve25519-sha256,curve25519-sha256@libssh.org"
+/* Post-quantum hybrids first: OpenSSH >= 9.9 prefers ML-KEM, 8.5-9.8
+ * (Debian 12's 9.2 among them) offer sntrup761 first. */
+#define DEFAULT_KEX                                                            \
+	"mlkem768x25519-sha256,sntrup761x25519-sha512,"                        \
+	"sntrup761x25519-sha512@openssh.com,curve25519-sha256,"                \
+	"curve25519-sha256@libssh.org"
 #define DEFAULT_CIPHERS                                                        \
 	"chacha20-poly1305@openssh.com,aes128-gcm@openssh.com,"                \
 	"aes256-gcm@openssh.com"

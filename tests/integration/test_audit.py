@@ -199,7 +199,12 @@ def test_audit_records(ctx):
     auth_bad = (r"type=USER_AUTH .* msg='op=publickey %skey_type=ED25519 "
                 r"key_fp=%s %s" + tail) % (acct, re.escape(other_fp), exe,
                                            "failed")
-    out = ad.search(["-m", "USER_AUTH,USER_LOGIN", "-ts", "recent"], auth_ok)
+    # Each record is written when its decision is made: wait for the last
+    # one (the successful login), then check the others.
+    login_ok = (r"type=USER_LOGIN .* msg='op=login %s%s" + tail) % (
+        acct, exe, "success")
+    ad.search(["-m", "USER_AUTH,USER_LOGIN", "-ts", "recent"], auth_ok)
+    out = ad.search(["-m", "USER_AUTH,USER_LOGIN", "-ts", "recent"], login_ok)
     check(re.search(auth_bad, out, re.M),
           "no USER_AUTH res=failed record for the refused key %s" % other_fp)
     check(re.search((r"type=USER_LOGIN .* msg='op=login %s%s" + tail)
@@ -231,7 +236,9 @@ def test_audit_records(ctx):
                      "recent"], r"op=destroy kind=session .*rport=%s " % rport)
     for direction in ("from-client", "from-server"):
         check(re.search(r"type=CRYPTO_SESSION .* msg='op=start direction=%s "
-                        r"cipher=\S+ ksize=\d+ mac=\S+ pfs=curve25519-sha256"
+                        r"cipher=\S+ ksize=\d+ mac=\S+ "
+                        r"pfs=(?:sntrup761x25519-sha512|mlkem768x25519-sha256|"
+                        r"curve25519-sha256)"
                         r"\S* hostkey=ssh-ed25519 spid=\d+ suid=postern "
                         r"rport=%s laddr=127\.0\.0\.1 lport=%d " % (
                             direction, rport, ctx.port), out, re.M),

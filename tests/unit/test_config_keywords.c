@@ -360,7 +360,7 @@ test_values(void)
 	    ALGO_WHY("-chacha20*", "chacha20-poly1305@openssh.com"));
 	refused("KexAlgorithms sntrup761x25519-sha512@openssh.com",
 	    ALGO_WHY(
-	        "sntrup761x25519-sha512@openssh.com", "curve25519-sha256"));
+	        "sntrup761x25519-sha512@openssh.com", "mlkem768x25519-sha256"));
 	refused("MACs hmac-sha2-512-etm@openssh.com",
 	    ALGO_WHY("hmac-sha2-512-etm@openssh.com",
 	        "hmac-sha2-256-etm@openssh.com"));
@@ -391,7 +391,8 @@ test_values(void)
 	warned("Ciphers ^aes256-ctr");
 	warned("Ciphers -aes*-ctr,3des-cbc");
 	warned("Ciphers chacha20-poly1305@openssh.com,aes*-gcm@openssh.com");
-	warned("KexAlgorithms curve25519-*,sntrup761x25519-sha512@openssh.com");
+	warned("KexAlgorithms mlkem768x25519-sha256,sntrup761x25519-sha512*,"
+	       "curve25519-*");
 	warned("MACs hmac-sha2-*");
 	warned("HostKeyAlgorithms *");
 	warned("RekeyLimit 0 0");
