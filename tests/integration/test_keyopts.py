@@ -89,7 +89,10 @@ def test_root_forced_commands_only(ctx):
     with open(os.path.join(keys, "root"), "w") as out:
         out.write(open(plain + ".pub").read())
         out.write('command="echo root-forced" ' + open(forced + ".pub").read())
-    ctx.write_config(["PermitRootLogin forced-commands-only"])
+    snippets = os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                            "..", "..", "packaging", "sshd_config.d")
+    ctx.write_config(["Include %s" % os.path.join(
+        snippets, "20-root-forced-commands.conf")])
     with open(ctx.config_path) as f:
         text = f.read()
     text = text.replace("AuthorizedKeysFile .ssh/authorized_keys",

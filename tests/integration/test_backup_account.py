@@ -1,0 +1,75 @@
+"""
+test_backup_account.py: the shipped 30-backup-account.conf recipe with
+real rsync and rrsync (Debian's rsync package): a Match User block whose
+ForceCommand is `rrsync -ro DIR` lets `rsync -a user@host:/ dest/` read
+DIR, and refuses writes and paths outside it. The snippet names the
+account "backup" and /srv/backup; the test uses its own user and
+directory in a copy of it.
+"""
+
+import hashlib
+import os
+import shutil
+import subprocess
+
+from harness import check
+
+SNIPPET = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..",
+                       "..", "packaging", "sshd_config.d",
+                       "30-backup-account.conf")
+
+
+def _rsync(ctx, u, args, timeout=60):
+    ssh = " ".join(ctx.ssh_argv(u)[:-1])  # everything but user@host
+    return subprocess.run(["rsync", "-e", ssh] + args, capture_output=True,
+                          timeout=timeout)
+
+
+def test_rrsync_backup_account(ctx):
+    u = ctx.make_user()
+    srv = os.path.join(ctx.dir, "srv-backup")
+    os.makedirs(os.path.join(srv, "sub"), 0o755)
+    files = {"a.txt": b"alpha\n", "sub/b.bin": os.urandom(300000)}
+    for name, data in files.items():
+        with open(os.path.join(srv, name), "wb") as f:
+            f.write(data)
+    secret = os.path.join(ctx.dir, "outside.txt")
+    with open(secret, "w") as f:
+        f.write("not for the backup account\n")
+    os.chmod(ctx.dir, 0o755)
+    with open(SNIPPET) as f:
+        text = f.read()
+    check("Match User backup" in text and "rrsync -ro /srv/backup" in text,
+          "30-backup-account.conf no longer has the recipe this tests")
+    snippet = os.path.join(ctx.dir, "30-backup-account.conf")
+    with open(snippet, "w") as f:
+        f.write(text.replace("Match User backup", "Match User " + u.name)
+                    .replace("/srv/backup", srv))
+    ctx.start_server(extra_config=["Include " + snippet])
+
+    dest = os.path.join(ctx.dir, "dest")
+    r = _rsync(ctx, u, ["-a", "%s@127.0.0.1:/" % u.name, dest + "/"])
+    check(r.returncode == 0, "rsync read failed: %s" % r.stderr[-400:])
+    for name, data in files.items():
+        with open(os.path.join(dest, name), "rb") as f:
+            check(hashlib.sha256(f.read()).digest() ==
+                  hashlib.sha256(data).digest(), "%s differs" % name)
+
+    up = os.path.join(ctx.dir, "upload.txt")
+    with open(up, "w") as f:
+        f.write("should not land\n")
+    r = _rsync(ctx, u, ["-a", up, "%s@127.0.0.1:/" % u.name])
+    check(r.returncode != 0, "a write through rrsync -ro succeeded")
+    check(not os.path.exists(os.path.join(srv, "upload.txt")),
+          "the file was written into the backup directory")
+
+    r = _rsync(ctx, u, ["-a", "%s@127.0.0.1:../outside.txt" % u.name,
+                        os.path.join(ctx.dir, "escaped.txt")])
+    check(not os.path.exists(os.path.join(ctx.dir, "escaped.txt")),
+          "rrsync let ../ escape the backup directory")
+
+    r = ctx.ssh(u, "cat %s" % secret)
+    check(r.stdout == b"", "a shell command ran for the backup account")
+    r = ctx.ssh(u, "tty", extra=("-tt",))
+    check(b"/dev/pts" not in r.stdout,
+          "the backup account got a terminal (PermitTTY no)")
