@@ -366,11 +366,17 @@ send_ext_info(struct transport *t)
 	if ((b = buf_new(4096)) == NULL)
 		return ERR_ALLOC;
 	if ((r = buf_put_u8(b, SSH2_MSG_EXT_INFO)) != 0 ||
-	    (r = buf_put_u32(b, 1)) != 0 ||
+	    (r = buf_put_u32(b, 3)) != 0 ||
 	    (r = buf_put_cstring(b, "server-sig-algs")) != 0 ||
 	    (r = buf_put_cstring(b,
 	         t->params.server_sig_algs ? t->params.server_sig_algs : "")) !=
 	        0 ||
+	    /* OpenSSH PROTOCOL s1.9, s2.5: keys bound to this host key. */
+	    (r = buf_put_cstring(b, "publickey-hostbound@openssh.com")) != 0 ||
+	    (r = buf_put_cstring(b, "0")) != 0 ||
+	    /* s1.9: PING/PONG, answered by the session (after auth only). */
+	    (r = buf_put_cstring(b, "ping@openssh.com")) != 0 ||
+	    (r = buf_put_cstring(b, "0")) != 0 ||
 	    (r = transport_send_raw_payload(t, b)) != 0)
 		goto out;
 out:

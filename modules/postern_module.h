@@ -50,6 +50,13 @@ struct pm_conn {
 	const char *(*setting)(
 	    const struct pm_conn *conn, const char *keyword, size_t idx);
 	void *host; /* the monitor's, opaque */
+	/*
+	 * The method name of the request being judged, e.g.
+	 * "publickey-hostbound-v00@openssh.com" for the host-bound form
+	 * (OpenSSH PROTOCOL s2.5), whose extra host key field the monitor
+	 * has already checked. Appended in ABI 2; older modules ignore it.
+	 */
+	const char *method;
 };
 
 /* What one call decided. The module fills it; the monitor frees msg and

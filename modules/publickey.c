@@ -41,6 +41,7 @@
 #include "sshkey_sk.h"
 
 #define SSH2_MSG_USERAUTH_REQUEST 50
+#define HOSTBOUND_METHOD "publickey-hostbound-v00@openssh.com"
 #define SSH2_MSG_USERAUTH_PK_OK 60
 #define PK_MAX_MESSAGE (256 * 1024)
 #define PK_MIN_RSA_BITS 1024 /* OpenSSH's SSH_RSA_MINIMUM_MODULUS_SIZE */
@@ -1067,10 +1068,14 @@ key_allowed(const struct pm_conn *c, const struct pk_conf *cf,
 	return 0;
 }
 
-/* The data a publickey signature covers (RFC 4252 s7). */
+/*
+ * The data a publickey signature covers (RFC 4252 s7); the host-bound
+ * form (OpenSSH PROTOCOL s2.5) names its method and adds the host key.
+ */
 static int
 signed_data(struct buf *d, const struct pm_conn *c, const char *alg,
-    const uint8_t *blob, size_t bloblen)
+    const uint8_t *blob, size_t bloblen, const uint8_t *hostkey,
+    size_t hostkeylen)
 {
 	int r;
 
@@ -1078,10 +1083,13 @@ signed_data(struct buf *d, const struct pm_conn *c, const char *alg,
 	    (r = buf_put_u8(d, SSH2_MSG_USERAUTH_REQUEST)) != 0 ||
 	    (r = buf_put_cstring(d, c->user)) != 0 ||
 	    (r = buf_put_cstring(d, c->service)) != 0 ||
-	    (r = buf_put_cstring(d, "publickey")) != 0 ||
+	    (r = buf_put_cstring(
+	         d, hostkey != NULL ? HOSTBOUND_METHOD : "publickey")) != 0 ||
 	    (r = buf_put_bool(d, 1)) != 0 ||
 	    (r = buf_put_cstring(d, alg)) != 0 ||
-	    (r = buf_put_string(d, blob, bloblen)) != 0)
+	    (r = buf_put_string(d, blob, bloblen)) != 0 ||
+	    (hostkey != NULL &&
+	        (r = buf_put_string(d, hostkey, hostkeylen)) != 0))
 		return r;
 	return 0;
 }
@@ -1206,10 +1214,13 @@ static int
 pk_request(void *state, const struct pm_conn *c, const uint8_t *data,
     size_t len, struct pm_result *res)
 {
-	const uint8_t *blob, *sig = NULL;
-	size_t bloblen, siglen = 0;
+	const uint8_t *blob, *sig = NULL, *hostkey = NULL;
+	size_t bloblen, siglen = 0, hostkeylen = 0;
 	struct buf *m = NULL, *out = NULL;
 	struct userkey uk;
+	/* The monitor checked the host key of a host-bound request. */
+	int hostbound =
+	    c->method != NULL && strcmp(c->method, HOSTBOUND_METHOD) == 0;
 	struct pk_conf cf;
 	struct authopts *opts = NULL;
 	char *alg = NULL, safe[PK_LOG_MAX];
@@ -1225,6 +1236,8 @@ pk_request(void *state, const struct pm_conn *c, const uint8_t *data,
 	if ((r = buf_get_bool(m, &has_sig)) != 0 ||
 	    (r = buf_get_cstring(m, &alg, NULL)) != 0 ||
 	    (r = buf_get_string_direct(m, &blob, &bloblen)) != 0 ||
+	    (hostbound &&
+	        (r = buf_get_string_direct(m, &hostkey, &hostkeylen)) != 0) ||
 	    (has_sig && (r = buf_get_string_direct(m, &sig, &siglen)) != 0) ||
 	    (r = buf_end(m)) != 0) {
 		error("userauth_pubkey: malformed request: %s", err_str(r));
@@ -1265,7 +1278,8 @@ pk_request(void *state, const struct pm_conn *c, const uint8_t *data,
 		goto out;
 	}
 	/* blob and sig point into m: build the signed data in out. */
-	if ((r = signed_data(out, c, alg, blob, bloblen)) != 0)
+	if ((r = signed_data(
+	         out, c, alg, blob, bloblen, hostkey, hostkeylen)) != 0)
 		goto out;
 	if (ok && signature_ok(c, &cf, &uk, opts, alg, sig, siglen, out, res)) {
 		buf_reset(out);

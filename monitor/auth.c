@@ -32,8 +32,11 @@
 #include "sshkey.h"
 #include "transport.h"
 
-/* Methods postern implements, in the order OpenSSH lists them. */
-static const char *const all_methods[] = {"publickey"};
+#define HOSTBOUND_METHOD "publickey-hostbound-v00@openssh.com"
+
+/* Method names in the order OpenSSH offers them; modules provide them. */
+static const char *const all_methods[] = {
+    "publickey", "password", "keyboard-interactive"};
 
 void
 auth_init(struct authctxt *a, struct server_config *c,
@@ -663,10 +666,34 @@ finish(struct authctxt *a, const char *method, const char *submethod,
 	return reply_put(reply, AUTH_FAILURE, left, NULL, banner, bannerlen);
 }
 
+/* 1 if a publickey-hostbound request names this connection's host key. */
+static int
+hostbound_key_ok(const struct authctxt *a, const struct buf *m)
+{
+	struct buf tmp = *m;
+	const uint8_t *hk;
+	size_t hklen;
+	int has_sig, ok = 0;
+
+	if (buf_get_bool(&tmp, &has_sig) != 0 || buf_skip_string(&tmp) != 0 ||
+	    buf_skip_string(&tmp) != 0 ||
+	    buf_get_string_direct(&tmp, &hk, &hklen) != 0)
+		goto out;
+	ok = a->kex_hostkey_blob != NULL && hklen == a->kex_hostkey_len &&
+	    memcmp(hk, a->kex_hostkey_blob, hklen) == 0;
+out:
+	if (!ok)
+		logit("userauth_pubkey: refusing %s request: the host key is "
+		      "not this connection's [preauth]",
+		    HOSTBOUND_METHOD);
+	return ok;
+}
+
 int
 auth_request(struct authctxt *a, const uint8_t *sid, size_t sidlen,
     struct buf *req, struct buf *reply)
 {
+	const char *canon;
 	const struct pm_module *mod = NULL;
 	char *user = NULL, *service = NULL, *method = NULL, *banner = NULL;
 	char ss[64], su[128], sm[64], cred[96];
@@ -728,22 +755,37 @@ auth_request(struct authctxt *a, const uint8_t *sid, size_t sidlen,
 	a->attempts++;
 	a->detail[0] = '\0';
 	a->origin[0] = '\0';
-	if (strcmp(method, "keyboard-interactive") == 0)
+	/*
+	 * publickey-hostbound-v00@openssh.com is publickey bound to this
+	 * connection's host key (OpenSSH PROTOCOL s2.5): the monitor checks
+	 * that key itself, then it is publickey for every other purpose.
+	 */
+	a->conn.method = method;
+	canon = method;
+	if (strcmp(method, HOSTBOUND_METHOD) == 0) {
+		canon = "publickey";
+		if (!hostbound_key_ok(a, m))
+			goto judged;
+		debug("userauth: %s: the key is bound to this host key",
+		    HOSTBOUND_METHOD);
+	}
+	if (strcmp(canon, "keyboard-interactive") == 0)
 		mod = pick_kbdint(a, buf_ptr(m), buf_len(m));
-	else if (strcmp(method, "none") != 0)
-		mod = modules_find(a->mods, method, NULL);
-	if (mod != NULL && method_enabled(a, method) &&
-	    authchain_allowed(&a->chain, method, mod->submethod)) {
+	else if (strcmp(canon, "none") != 0)
+		mod = modules_find(a->mods, canon, NULL);
+	if (mod != NULL && method_enabled(a, canon) &&
+	    authchain_allowed(&a->chain, canon, mod->submethod)) {
 		if ((r = run_module(a, mod, 0, buf_ptr(m), buf_len(m), &verdict,
 		         extra, &opts, cred, sizeof(cred))) != 0)
 			goto out;
 		if (verdict == AUTH_CONTINUE && mod->response != NULL)
 			a->active = mod;
-	} else if (strcmp(method, "none") != 0) {
+	} else if (strcmp(canon, "none") != 0) {
 		sanitise(sm, sizeof(sm), method);
 		debug("userauth: method %s not available", sm);
 	}
-	r = finish(a, method, mod ? mod->submethod : NULL, verdict, cred, opts,
+judged:
+	r = finish(a, canon, mod ? mod->submethod : NULL, verdict, cred, opts,
 	    extra, banner, bannerlen, reply);
 	opts = NULL;
 out:

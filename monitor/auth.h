@@ -17,6 +17,7 @@ struct buf;
 struct config_source;
 struct authopts;
 struct pamctx;
+struct sshkey;
 
 struct conn_info {
 	char client_addr[64];
@@ -40,6 +41,10 @@ struct authctxt {
 	int started[MODULES_MAX];
 	struct pm_conn conn; /* what modules see */
 	struct pamctx *pam;  /* UsePAM yes, valid users */
+	/* The host key blob the first exchange sent (a certificate's, for a
+	 * host certificate): what publickey-hostbound requests must name. */
+	const uint8_t *kex_hostkey_blob;
+	size_t kex_hostkey_len;
 	/* The keyboard-interactive module whose INFO_RESPONSE is awaited. */
 	const struct pm_module *active;
 	/* Keys that completed a step: "publickey,publickey" needs two. */

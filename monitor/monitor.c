@@ -277,6 +277,9 @@ handle_sign(struct monitor *m, struct buf *b, int fd, uint8_t reply_type,
 	if (record_sid && m->sidlen == 0) {
 		memcpy(m->sid, hash, hashlen);
 		m->sidlen = hashlen;
+		/* The host key this connection is bound to (hostbound auth). */
+		m->auth.kex_hostkey_blob = hk->blob;
+		m->auth.kex_hostkey_len = hk->bloblen;
 	}
 	if ((sig = buf_new(8192)) == NULL) {
 		r = ERR_ALLOC;
