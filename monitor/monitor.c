@@ -188,13 +188,49 @@ spawn_helper(const char *name, int sock, int ipc, const struct passwd *pw,
 	_exit(1);
 }
 
+/*
+ * server-sig-algs (RFC 8308): the signature algorithms the global
+ * PubkeyAcceptedAlgorithms allows; certificate names are key types, not
+ * signature algorithms, so they are left out.
+ */
+static void
+server_sig_algs(const struct server_config *c, char *out, size_t outlen)
+{
+	const char *list = c->pubkey_accepted_algos != NULL
+	    ? c->pubkey_accepted_algos
+	    : SERVER_SIG_ALGS;
+	const char *p = list, *e;
+	size_t n, o = 0;
+
+	out[0] = '\0';
+	while (*p != '\0') {
+		e = strchr(p, ',');
+		n = e != NULL ? (size_t)(e - p) : strlen(p);
+		if (n > 0 &&
+		    (n < 21 ||
+		        memcmp(p + n - 21, "-cert-v01@openssh.com", 21) != 0) &&
+		    o + n + 2 < outlen) {
+			if (o > 0)
+				out[o++] = ',';
+			memcpy(out + o, p, n);
+			o += n;
+			out[o] = '\0';
+		}
+		p += n;
+		if (*p == ',')
+			p++;
+	}
+}
+
 static int
 send_init(struct monitor *m, const struct passwd *privsep)
 {
+	char sig_algs[1024];
 	struct buf *b;
 	size_t i;
 	int r;
 
+	server_sig_algs(m->c, sig_algs, sizeof(sig_algs));
 	if ((b = buf_new(IPC_MAX_MESSAGE)) == NULL)
 		return ERR_ALLOC;
 	if ((r = buf_put_cstring(b, POSTERN_BANNER)) != 0 ||
@@ -202,7 +238,7 @@ send_init(struct monitor *m, const struct passwd *privsep)
 	    (r = buf_put_cstring(b, m->hk.algs)) != 0 ||
 	    (r = buf_put_cstring(b, DEFAULT_CIPHERS)) != 0 ||
 	    (r = buf_put_cstring(b, DEFAULT_MACS)) != 0 ||
-	    (r = buf_put_cstring(b, SERVER_SIG_ALGS)) != 0 ||
+	    (r = buf_put_cstring(b, sig_algs)) != 0 ||
 	    (r = buf_put_cstring(b, m->ci.client_addr)) != 0 ||
 	    (r = buf_put_u32(b, (uint32_t)m->ci.client_port)) != 0 ||
 	    (r = buf_put_u32(b, (uint32_t)log_get_level())) != 0 ||

@@ -20,3 +20,17 @@ def test_client_uses_hostbound_publickey(ctx):
           "the server did not judge a host-bound publickey request")
     check(ctx.wait_log(r"^Accepted publickey for %s " % u.name, 5),
           "host-bound login not logged as 'Accepted publickey'")
+
+
+def test_server_sig_algs_follow_config(ctx):
+    """server-sig-algs (RFC 8308) lists what PubkeyAcceptedAlgorithms
+    allows, without certificate names."""
+    u = ctx.make_user()
+    ctx.start_server(extra_config=[
+        "PubkeyAcceptedAlgorithms ssh-ed25519,rsa-sha2-512,"
+        "ssh-ed25519-cert-v01@openssh.com"])
+    r = ctx.ssh(u, "echo ok", verbose=True)
+    check(r.rc == 0, "login failed: %s" % r.err[-300:])
+    check("server-sig-algs=<ssh-ed25519,rsa-sha2-512>" in r.err,
+          "server-sig-algs does not follow PubkeyAcceptedAlgorithms: %s"
+          % [l for l in r.err.splitlines() if "server-sig-algs" in l])
