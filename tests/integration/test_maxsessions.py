@@ -1,0 +1,52 @@
+"""
+test_maxsessions.py: MaxSessions limits the session channels of one
+connection, as sshd_config(5) says. The OpenSSH client's connection
+multiplexing (ControlMaster) opens each extra session as a channel on
+the same connection.
+"""
+
+import os
+import subprocess
+import time
+
+import harness
+from harness import check
+
+
+def test_max_sessions(ctx):
+    u = ctx.make_user()
+    ctx.start_server(extra_config=["MaxSessions 2"])
+    ctl = os.path.join(ctx.dir, "ctl")
+    master = ctx.popen(ctx.ssh_argv(u, None, extra=(
+        "-o", "ControlMaster=yes", "-o", "ControlPath=" + ctl, "-N")),
+        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE)
+    check(harness.poll_until(lambda: os.path.exists(ctl), 10),
+          "the control master did not start")
+
+    def via_master(cmd, stdin=subprocess.DEVNULL):
+        argv = ["ssh", "-F", "/dev/null", "-o", "ControlPath=" + ctl,
+                "-o", "ControlMaster=no", "%s@127.0.0.1" % u.name, cmd]
+        return ctx.popen(argv, stdin=stdin, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE)
+
+    first = via_master("sleep 20")
+    second = via_master("sleep 20")
+    time.sleep(1.0)
+    third = via_master("echo third")
+    out, err = third.communicate(timeout=20)
+    check(third.returncode != 0 and out == b"",
+          "a third session beyond MaxSessions 2 was opened: rc %s %r"
+          % (third.returncode, out))
+    for p in (first, second):
+        check(p.poll() is None, "an allowed session ended early")
+        p.kill()
+        p.communicate()
+    time.sleep(0.5)
+    fourth = via_master("echo fourth")
+    out, err = fourth.communicate(timeout=20)
+    check(fourth.returncode == 0 and out == b"fourth\n",
+          "after sessions closed a new one should open: rc %s %r %r"
+          % (fourth.returncode, out, err[-200:]))
+    master.kill()
+    master.communicate()
