@@ -22,102 +22,7 @@
 #include "sshkey_sk.h"
 #include "authopts.h"
 #include "authkeys.h"
-
-#define GROUPS_MAX 65536 /* sanity bound on a user's group list */
-
-/* Who the process was before it took on the user's identity. */
-struct saved_ids {
-	int switched;
-	uid_t euid;
-	gid_t egid;
-	gid_t *groups;
-	int ngroups;
-};
-
-static void
-restore_ids(struct saved_ids *s)
-{
-	if (s->switched) {
-		/* Running on as the wrong user would be worse than dying. */
-		if (seteuid(s->euid) == -1)
-			fatal("%s: seteuid %u: %s", __func__, (unsigned)s->euid,
-			    strerror(errno));
-		if (setegid(s->egid) == -1)
-			fatal("%s: setegid %u: %s", __func__, (unsigned)s->egid,
-			    strerror(errno));
-		if (setgroups((size_t)s->ngroups, s->groups) == -1)
-			fatal("%s: setgroups: %s", __func__, strerror(errno));
-	}
-	free(s->groups);
-	memset(s, 0, sizeof(*s));
-}
-
-/* The user's supplementary groups, from NSS like initgroups(3). */
-static int
-user_groups(const struct passwd *pw, gid_t **groupsp, int *np)
-{
-	gid_t *g = NULL, *ng;
-	int n = 32, want;
-
-	*groupsp = NULL;
-	*np = 0;
-	for (;;) {
-		if ((ng = reallocarray(g, (size_t)n, sizeof(*g))) == NULL) {
-			free(g);
-			return ERR_ALLOC;
-		}
-		g = ng;
-		want = n;
-		if (getgrouplist(pw->pw_name, pw->pw_gid, g, &want) != -1) {
-			*groupsp = g;
-			*np = want;
-			return 0;
-		}
-		if (want <= n || want > GROUPS_MAX) {
-			free(g);
-			return ERR_LIMIT;
-		}
-		n = want;
-	}
-}
-
-/* Take on the user's euid, egid and groups when running as root. */
-static int
-become_user(const struct passwd *pw, struct saved_ids *s)
-{
-	gid_t *ug = NULL;
-	char lname[256];
-	int n, nug = 0, r;
-
-	memset(s, 0, sizeof(*s));
-	if (geteuid() != 0)
-		return 0;
-	s->euid = geteuid();
-	s->egid = getegid();
-	if ((n = getgroups(0, NULL)) < 0)
-		return ERR_SYSTEM;
-	if ((s->groups = calloc(n > 0 ? (size_t)n : 1, sizeof(gid_t))) == NULL)
-		return ERR_ALLOC;
-	if ((s->ngroups = getgroups(n, s->groups)) < 0) {
-		restore_ids(s);
-		return ERR_SYSTEM;
-	}
-	if ((r = user_groups(pw, &ug, &nug)) != 0) {
-		restore_ids(s);
-		return r;
-	}
-	s->switched = 1;
-	r = 0;
-	if (setgroups((size_t)nug, ug) == -1 || setegid(pw->pw_gid) == -1 ||
-	    seteuid(pw->pw_uid) == -1) {
-		r = ERR_SYSTEM;
-		sanitise(lname, sizeof(lname), pw->pw_name);
-		error_f("cannot become user %s: %s", lname, strerror(errno));
-		restore_ids(s);
-	}
-	free(ug);
-	return r;
-}
+#include "privs.h"
 
 /* Owned by root or the user, and not writable by group or others. */
 static int
@@ -450,7 +355,7 @@ authkeys_find_opts(const struct authkeys_query *q, unsigned long *linep,
     struct authopts **optsp)
 {
 	struct authopts *opts = NULL;
-	struct saved_ids ids;
+	struct privs_saved ids;
 	char lpath[PATH_MAX];
 	int r;
 
@@ -459,10 +364,11 @@ authkeys_find_opts(const struct authkeys_query *q, unsigned long *linep,
 	if (optsp != NULL)
 		*optsp = NULL;
 	sanitise(lpath, sizeof(lpath), q->path);
-	if ((r = become_user(q->pw, &ids)) != 0)
+	if ((r = privs_become_user(
+	         q->pw->pw_name, q->pw->pw_uid, q->pw->pw_gid, &ids)) != 0)
 		return r;
 	r = find_as_user(q, lpath, optsp != NULL, linep, &opts);
-	restore_ids(&ids);
+	privs_restore(&ids);
 	if (r == 0 && optsp != NULL)
 		*optsp = opts;
 	else
@@ -625,7 +531,7 @@ authkeys_find_principal(const struct passwd *pw, const char *path,
     struct authopts **optsp)
 {
 	struct authopts *opts = NULL;
-	struct saved_ids ids;
+	struct privs_saved ids;
 	char lpath[PATH_MAX];
 	FILE *f = NULL;
 	int r;
@@ -634,7 +540,8 @@ authkeys_find_principal(const struct passwd *pw, const char *path,
 		*linep = 0;
 	*optsp = NULL;
 	sanitise(lpath, sizeof(lpath), path);
-	if ((r = become_user(pw, &ids)) != 0)
+	if ((r = privs_become_user(
+	         pw->pw_name, pw->pw_uid, pw->pw_gid, &ids)) != 0)
 		return r;
 	debug("trying authorized principals file %s", lpath);
 	if ((r = open_user_file(pw, path, lpath, strict_modes,
@@ -642,7 +549,7 @@ authkeys_find_principal(const struct passwd *pw, const char *path,
 		r = scan_principals(f, cert, lpath, linep, &opts);
 		fclose(f);
 	}
-	restore_ids(&ids);
+	privs_restore(&ids);
 	if (r == 0)
 		*optsp = opts;
 	else

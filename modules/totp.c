@@ -26,6 +26,7 @@
 #include "gauth.h"
 #include "log.h"
 #include "modules/postern_module.h"
+#include "privs.h"
 
 #define SSH2_MSG_USERAUTH_INFO_REQUEST 60
 #define TOTP_PROMPT "Verification code: "
@@ -37,7 +38,6 @@
 #define LOCK_WAIT_MS 3000 /* a user may hold their own file's lock */
 #define LOCK_POLL_MS 20
 #define LOCK_REOPENS 8
-#define GROUPS_MAX 65536
 
 /* What one source said about the user and the code. */
 enum verdict {
@@ -49,97 +49,6 @@ enum verdict {
 struct totp_state {
 	int asked;
 };
-
-/* Who the process was before it took on the user's identity. */
-struct saved_ids {
-	int switched;
-	uid_t euid;
-	gid_t egid;
-	gid_t *groups;
-	int ngroups;
-};
-
-static void
-restore_ids(struct saved_ids *s)
-{
-	if (s->switched) {
-		/* Carrying on as the wrong user would be worse than dying. */
-		if (seteuid(s->euid) == -1)
-			fatal("%s: seteuid %u: %s", __func__, (unsigned)s->euid,
-			    strerror(errno));
-		if (setegid(s->egid) == -1)
-			fatal("%s: setegid %u: %s", __func__, (unsigned)s->egid,
-			    strerror(errno));
-		if (setgroups((size_t)s->ngroups, s->groups) == -1)
-			fatal("%s: setgroups: %s", __func__, strerror(errno));
-	}
-	free(s->groups);
-	memset(s, 0, sizeof(*s));
-}
-
-/* The user's supplementary groups, as initgroups(3) would set them. */
-static int
-user_groups(const char *name, gid_t gid, gid_t **gp, int *np)
-{
-	gid_t *g = NULL, *ng;
-	int n = 32, want;
-
-	for (;;) {
-		if ((ng = reallocarray(g, (size_t)n, sizeof(*g))) == NULL) {
-			free(g);
-			return ERR_ALLOC;
-		}
-		g = ng;
-		want = n;
-		if (getgrouplist(name, gid, g, &want) != -1) {
-			*gp = g;
-			*np = want;
-			return 0;
-		}
-		if (want <= n || want > GROUPS_MAX) {
-			free(g);
-			return ERR_LIMIT;
-		}
-		n = want;
-	}
-}
-
-/* Take on the user's euid, egid and groups when running as root. */
-static int
-become_user(const struct pm_conn *c, struct saved_ids *s)
-{
-	gid_t *ug = NULL;
-	int n, nug = 0, r;
-
-	memset(s, 0, sizeof(*s));
-	if (geteuid() != 0)
-		return 0;
-	s->euid = geteuid();
-	s->egid = getegid();
-	if ((n = getgroups(0, NULL)) < 0)
-		return ERR_SYSTEM;
-	if ((s->groups = calloc(n > 0 ? (size_t)n : 1, sizeof(gid_t))) == NULL)
-		return ERR_ALLOC;
-	if ((s->ngroups = getgroups(n, s->groups)) < 0) {
-		restore_ids(s);
-		return ERR_SYSTEM;
-	}
-	if ((r = user_groups(c->user, (gid_t)c->gid, &ug, &nug)) != 0) {
-		restore_ids(s);
-		return r;
-	}
-	s->switched = 1;
-	r = 0;
-	if (setgroups((size_t)nug, ug) == -1 || setegid((gid_t)c->gid) == -1 ||
-	    seteuid((uid_t)c->uid) == -1) {
-		error_f(
-		    "cannot take on the user's identity: %s", strerror(errno));
-		restore_ids(s);
-		r = ERR_SYSTEM;
-	}
-	free(ug);
-	return r;
-}
 
 static int
 owner_ok(const struct stat *st, uid_t uid)
@@ -583,7 +492,7 @@ out:
 static enum verdict
 gauth_verify(const struct pm_conn *c, const char *code, const char *lu)
 {
-	struct saved_ids ids;
+	struct privs_saved ids;
 	char path[PATH_MAX];
 	enum verdict v;
 
@@ -594,10 +503,10 @@ gauth_verify(const struct pm_conn *c, const char *code, const char *lu)
 		return V_NOT_ENROLLED;
 	if (geteuid() != 0 && geteuid() != (uid_t)c->uid)
 		return V_NOT_ENROLLED;
-	if (become_user(c, &ids) != 0)
+	if (privs_become_user(c->user, (uid_t)c->uid, (gid_t)c->gid, &ids) != 0)
 		return V_REFUSED;
 	v = gauth_verify_as_user(c, path, code, lu);
-	restore_ids(&ids);
+	privs_restore(&ids);
 	return v;
 }
 
