@@ -42,8 +42,9 @@
 #define CHILD_IPC_FD 4
 #define STARTUP_PIPE_FD 4 /* from the listener: close once authenticated */
 #define MAX_SIGNATURES 2  /* the first exchange, and one rekey */
-/* Exchange hashes we sign: sha256 and (sntrup761x25519) sha512. */
+/* Exchange hashes we sign: sha256, sha384 (nistp384) and sha512. */
 #define EXCHANGE_HASH_LEN 32
+#define EXCHANGE_HASH_LEN_384 48
 #define EXCHANGE_HASH_LEN_512 64
 #define IPC_MESSAGE_TIMEOUT_MS 10000
 #define PREAUTH_EXIT_WAIT_MS 2000
@@ -302,7 +303,8 @@ handle_sign(struct monitor *m, struct buf *b, int fd, uint8_t reply_type,
 	    (r = buf_end(b)) != 0)
 		goto out;
 	/* Only ever sign something shaped like our exchange hash. */
-	if (hashlen != EXCHANGE_HASH_LEN && hashlen != EXCHANGE_HASH_LEN_512) {
+	if (hashlen != EXCHANGE_HASH_LEN && hashlen != EXCHANGE_HASH_LEN_384 &&
+	    hashlen != EXCHANGE_HASH_LEN_512) {
 		r = ERR_FORMAT;
 		goto out;
 	}
@@ -616,6 +618,9 @@ send_session_init(struct monitor *m, int fd)
 		if ((r = buf_put_cstring(b, m->c->subsystem_name[i])) != 0 ||
 		    (r = buf_put_cstring(b, m->c->subsystem_args[i])) != 0)
 			goto out;
+	/* PermitTTY; the key's no-pty travels in the options above. */
+	if ((r = buf_put_u32(b, m->c->permit_tty == 0 ? 0 : 1)) != 0)
+		goto out;
 	r = ipc_send(fd, IPC_SESSION_INIT, b, -1);
 out:
 	buf_free(ob);

@@ -10,16 +10,23 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "authopts.h"
 #include "buf.h"
 #include "err.h"
 #include "log.h"
+#include "proctitle.h"
 #include "transport.h"
 #include "session.h"
 #include "session_exec.h"
+#include "session_pty.h"
 #include "channel.h"
 
+/* The longest TERM we take from a pty-req. */
+#define SESSION_TERM_MAX 256
+
 struct chan_session {
-	pid_t pid;   /* the child, once started */
+	struct session_pty pty; /* pty.master >= 0 after a granted pty-req */
+	pid_t pid;              /* the child, once started */
 	int started; /* exec or shell accepted: only one per channel */
 	int reaped;  /* the child was waited for; status is valid */
 	int status;  /* wait status */
@@ -55,6 +62,7 @@ session_open(
 	}
 	if ((s = calloc(1, sizeof(*s))) == NULL)
 		return ERR_ALLOC;
+	session_pty_init(&s->pty);
 	c->priv = s;
 	conn->nsessions++;
 	return 0;
@@ -86,6 +94,7 @@ static void
 session_free(struct conn *conn, struct channel *c)
 {
 	session_hangup(c);
+	session_pty_free(&sess(c)->pty);
 	free(c->priv);
 	c->priv = NULL;
 	conn->nsessions--;
@@ -206,7 +215,10 @@ session_start(struct conn *conn, struct channel *c, const char *command,
 		r = session_sftp_spawn(ctx, run, &pid, &in, &out, &err);
 	else
 		r = session_exec_spawn(ctx, run, s->forced ? original : NULL,
-		    &pid, &in, &out, &err);
+		    s->pty.master >= 0 ? &s->pty : NULL, &pid, &in, &out, &err);
+	/* The child has the slave now (or never will): without our copy,
+	 * reading the master fails with EIO once the child's side is gone. */
+	session_pty_close_slave(&s->pty);
 	if (r != 0) {
 		error(
 		    "channel %u: cannot start session: %s", c->id, err_str(r));
@@ -296,37 +308,91 @@ out:
 	return r;
 }
 
-/* Requests decoded strictly but refused until their features exist. */
-
+/*
+ * pty-req (s6.2): allocate the pty now, as OpenSSH does, so that the modes
+ * and size are set before the program starts; refused when PermitTTY or
+ * the key's options (no-pty, restrict) forbid it.
+ */
 static int
 req_pty(struct conn *conn, struct channel *c, struct buf *m, int *ok)
 {
+	struct session_ctx *ctx = conn->ctx;
+	struct chan_session *s = sess(c);
+	char *term = NULL, safe[SESSION_TERM_MAX];
+	const uint8_t *modes;
+	uint32_t cols, rows, xpix, ypix;
+	size_t termlen, modeslen;
 	int r;
 
-	if ((r = buf_skip_string(m)) != 0 || /* TERM */
-	    (r = buf_get_u32(m, NULL)) != 0 ||
-	    (r = buf_get_u32(m, NULL)) != 0 ||
-	    (r = buf_get_u32(m, NULL)) != 0 ||
-	    (r = buf_get_u32(m, NULL)) != 0 ||
-	    (r = buf_skip_string(m)) != 0 || /* modes */
+	if ((r = buf_get_cstring(m, &term, &termlen)) != 0 ||
+	    (r = buf_get_u32(m, &cols)) != 0 ||
+	    (r = buf_get_u32(m, &rows)) != 0 ||
+	    (r = buf_get_u32(m, &xpix)) != 0 ||
+	    (r = buf_get_u32(m, &ypix)) != 0 ||
+	    (r = buf_get_string_direct(m, &modes, &modeslen)) != 0 ||
 	    (r = buf_end(m)) != 0)
-		return r;
-	debug("channel %u: pty-req refused: no pty support yet", c->id);
-	return 0;
+		goto out;
+	if (!ctx->permit_tty || ctx->opts == NULL || !ctx->opts->permit_pty) {
+		debug("Allocating a pty not permitted for this connection.");
+		goto out;
+	}
+	if (s->pty.master >= 0) {
+		error("channel %u: session already has a pty", c->id);
+		goto out;
+	}
+	if (s->started) {
+		debug("channel %u: pty-req after the session started", c->id);
+		goto out;
+	}
+	if (termlen >= SESSION_TERM_MAX) {
+		error("channel %u: pty-req: TERM too long", c->id);
+		goto out;
+	}
+	sanitise(safe, sizeof(safe), term);
+	debug("Allocating pty: TERM %s, %ux%u chars, %ux%u pixels, "
+	      "%zu bytes of modes",
+	    safe, cols, rows, xpix, ypix, modeslen);
+	if ((r = session_pty_open(&s->pty, term, cols, rows, xpix, ypix, modes,
+	         modeslen)) != 0) {
+		error(
+		    "channel %u: pty allocation failed: %s", c->id, err_str(r));
+		r = r == ERR_ALLOC ? r : 0;
+		goto out;
+	}
+	/* As OpenSSH: "sshd: user@pts/N" once the session has a terminal. */
+	proctitle_set("%s@%s", ctx->user,
+	    strncmp(s->pty.name, "/dev/", 5) == 0 ? s->pty.name + 5
+	                                          : s->pty.name);
+	*ok = 1;
+out:
+	free(term);
+	return r;
 }
 
+/* window-change (s6.7): the program gets SIGWINCH from the kernel. */
 static int
 req_window_change(struct conn *conn, struct channel *c, struct buf *m, int *ok)
 {
+	struct chan_session *s = sess(c);
+	uint32_t cols, rows, xpix, ypix;
 	int r;
 
-	if ((r = buf_get_u32(m, NULL)) != 0 ||
-	    (r = buf_get_u32(m, NULL)) != 0 ||
-	    (r = buf_get_u32(m, NULL)) != 0 ||
-	    (r = buf_get_u32(m, NULL)) != 0 || (r = buf_end(m)) != 0)
+	if ((r = buf_get_u32(m, &cols)) != 0 ||
+	    (r = buf_get_u32(m, &rows)) != 0 ||
+	    (r = buf_get_u32(m, &xpix)) != 0 ||
+	    (r = buf_get_u32(m, &ypix)) != 0 || (r = buf_end(m)) != 0)
 		return r;
+	if (s->pty.master < 0) {
+		debug("channel %u: window-change without a pty", c->id);
+		return 0;
+	}
+	debug2("channel %u: window-change %ux%u", c->id, cols, rows);
+	if (session_pty_resize(&s->pty, cols, rows, xpix, ypix) == 0)
+		*ok = 1;
 	return 0;
 }
+
+/* Requests decoded strictly but refused until their features exist. */
 
 static int
 req_x11(struct conn *conn, struct channel *c, struct buf *m, int *ok)

@@ -50,7 +50,7 @@ main(int argc, char **argv)
 	char *macs = NULL;
 	struct authopts *opts = NULL;
 	char **pam_env = NULL, **ss_name = NULL, **ss_args = NULL;
-	uint32_t npam = 0, nss = 0;
+	uint32_t npam = 0, nss = 0, permit_tty = 0;
 	uint32_t cport, sport, maxsess, level, facility, to_stderr, nhk, i;
 	uint8_t type;
 	int r;
@@ -130,6 +130,8 @@ main(int argc, char **argv)
 		if ((r = buf_get_cstring(b, &ss_name[i], NULL)) != 0 ||
 		    (r = buf_get_cstring(b, &ss_args[i], NULL)) != 0)
 			fatal("session: bad init message: subsystems");
+	if ((r = buf_get_u32(b, &permit_tty)) != 0)
+		fatal("session: bad init message: PermitTTY");
 	if (buf_end(b) != 0)
 		fatal("session: bad init message: trailing data");
 	log_init(POSTERN_SYSLOG_IDENT, (enum log_level)level, (int)facility,
@@ -179,6 +181,7 @@ main(int argc, char **argv)
 	ctx.server_addr = saddr;
 	ctx.server_port = (int)sport;
 	ctx.max_sessions = (int)maxsess;
+	ctx.permit_tty = permit_tty != 0;
 	ctx.subsys_name = ss_name;
 	ctx.subsys_args = ss_args;
 	ctx.nsubsys = nss;

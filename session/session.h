@@ -31,6 +31,7 @@ struct session_ctx {
 	const char *server_addr;
 	int server_port;
 	int max_sessions; /* 0 = default 10 */
+	int permit_tty;   /* PermitTTY (the key's no-pty is in opts) */
 	/* Subsystem: names and their "command args" lines, from policy. */
 	char **subsys_name;
 	char **subsys_args;

@@ -12,12 +12,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include "err.h"
 #include "log.h"
 #include "session.h"
 #include "session_exec.h"
+#include "session_pty.h"
 #include "sftp.h"
 
 #define EXEC_ENV_MAX 128
@@ -102,10 +104,10 @@ strv_free(char **v)
 		free(v[i]);
 }
 
-/* The environment OpenSSH gives a session without PAM or a pty. */
+/* The environment OpenSSH gives a session, TERM and SSH_TTY with a pty. */
 static int
 env_build(const struct session_ctx *ctx, const char *shell,
-    const char *original, char **env)
+    const char *original, const struct session_pty *pty, char **env)
 {
 	char mail[512], client[256], connection[512];
 	size_t i, j;
@@ -133,6 +135,11 @@ env_build(const struct session_ctx *ctx, const char *shell,
 		return r;
 	if ((r = env_add(env, &n, "SSH_CLIENT", client)) != 0 ||
 	    (r = env_add(env, &n, "SSH_CONNECTION", connection)) != 0)
+		return r;
+	if (pty != NULL && (r = env_add(env, &n, "SSH_TTY", pty->name)) != 0)
+		return r;
+	if (pty != NULL && pty->term != NULL && pty->term[0] != '\0' &&
+	    (r = env_add(env, &n, "TERM", pty->term)) != 0)
 		return r;
 	if (original != NULL &&
 	    (r = env_add(env, &n, "SSH_ORIGINAL_COMMAND", original)) != 0)
@@ -195,9 +202,12 @@ child_close_from(int lowfd)
 		(void)close((int)fd);
 }
 
-/* In the child: default signals, own session, the pipes as fds 0-2. */
+/*
+ * In the child: default signals, own session, the pipes (or a pty slave)
+ * as fds 0-2. ctty: in is a terminal to make the session's controlling one.
+ */
 static void
-child_setup(int in, int out, int err)
+child_setup(int in, int out, int err, int ctty)
 {
 	struct sigaction sa;
 	sigset_t none;
@@ -212,6 +222,10 @@ child_setup(int in, int out, int err)
 	sigemptyset(&none);
 	(void)sigprocmask(SIG_SETMASK, &none, NULL);
 	(void)setsid();
+	if (ctty && ioctl(in, TIOCSCTTY, 0) == -1) {
+		child_say("TIOCSCTTY: %s\n", strerror(errno));
+		_exit(1);
+	}
 
 	/* Lift the pipe ends above 2 first so dup2 cannot clobber one. */
 	if ((fds[0] = fcntl(in, F_DUPFD, 3)) == -1 ||
@@ -226,12 +240,13 @@ child_setup(int in, int out, int err)
 }
 
 /* In the child: never returns. */
-static void __attribute__((noreturn)) child_exec(const struct session_ctx *ctx,
-    const char *shell, char **argv, char **env, int in, int out, int err)
+static void __attribute__((noreturn))
+child_exec(const struct session_ctx *ctx, const char *shell, char **argv,
+    char **env, int in, int out, int err, int ctty)
 {
 	const char *home = nonnull(ctx->home, "/");
 
-	child_setup(in, out, err);
+	child_setup(in, out, err, ctty);
 	if (chdir(home) == -1) {
 		child_say("Could not chdir to home directory %s: %s\n", home,
 		    strerror(errno));
@@ -274,7 +289,8 @@ close_pair(int p[2])
 
 int
 session_exec_spawn(const struct session_ctx *ctx, const char *command,
-    const char *original, pid_t *pidp, int *infd, int *outfd, int *errfd)
+    const char *original, const struct session_pty *pty, pid_t *pidp, int *infd,
+    int *outfd, int *errfd)
 {
 	const char *shell = nonnull(ctx->shell, EXEC_SHELL_DEFAULT);
 	const char *base;
@@ -299,21 +315,37 @@ session_exec_spawn(const struct session_ctx *ctx, const char *command,
 		argv[3] = NULL;
 	} else
 		argv[1] = NULL;
-	if ((r = env_build(ctx, shell, original, env)) != 0)
+	if ((r = env_build(ctx, shell, original, pty, env)) != 0)
 		goto out;
 
-	if ((r = make_pipes(pin, pout, perr)) != 0)
+	if (pty != NULL) {
+		/* The channel reads and writes the master (stderr merged, as
+		 * OpenSSH): two descriptors, each closed on its own. */
+		if (pty->slave < 0 ||
+		    (pin[1] = fcntl(pty->master, F_DUPFD_CLOEXEC, 3)) == -1 ||
+		    (pout[0] = fcntl(pty->master, F_DUPFD_CLOEXEC, 3)) == -1) {
+			error_f("pty: %s",
+			    pty->slave < 0 ? "no slave" : strerror(errno));
+			r = ERR_SYSTEM;
+			goto out;
+		}
+	} else if ((r = make_pipes(pin, pout, perr)) != 0)
 		goto out;
 	if ((pid = fork()) == -1) {
 		error_f("fork: %s", strerror(errno));
 		r = ERR_SYSTEM;
 		goto out;
 	}
-	if (pid == 0)
-		child_exec(ctx, shell, argv, env, pin[0], pout[1], perr[1]);
+	if (pid == 0) {
+		if (pty != NULL)
+			child_exec(ctx, shell, argv, env, pty->slave,
+			    pty->slave, pty->slave, 1);
+		child_exec(ctx, shell, argv, env, pin[0], pout[1], perr[1], 0);
+	}
 
-	debug_f("child %ld: %s", (long)pid,
-	    command == NULL ? "login shell" : "command");
+	debug_f("child %ld: %s%s", (long)pid,
+	    command == NULL ? "login shell" : "command",
+	    pty != NULL ? " on a pty" : "");
 	*pidp = pid;
 	*infd = pin[1];
 	*outfd = pout[0];
@@ -402,7 +434,7 @@ session_sftp_spawn(const struct session_ctx *ctx, const char *command,
 		goto out;
 	}
 	if (pid == 0) {
-		child_setup(pin[0], pout[1], perr[1]);
+		child_setup(pin[0], pout[1], perr[1], 0);
 		if (chdir(nonnull(ctx->home, "/")) == -1)
 			(void)!chdir("/");
 		_exit(sftp_host_main(argc, argv, STDIN_FILENO, STDOUT_FILENO,

@@ -5,6 +5,7 @@
 #include <sys/types.h>
 
 struct session_ctx;
+struct session_pty;
 
 /*
  * session_exec_spawn: fork and exec the user's shell as `shell -c command`,
@@ -12,10 +13,14 @@ struct session_ctx;
  * command when a forced command replaced it (exported as
  * SSH_ORIGINAL_COMMAND), else NULL. On success *pidp is the child, which
  * leads its own session and process group, and *infd, *outfd, *errfd are
- * our non-blocking ends of its stdin, stdout and stderr pipes.
+ * our non-blocking ends of its stdin, stdout and stderr pipes. With pty,
+ * the child has the slave as fds 0-2 and as its controlling terminal,
+ * TERM and SSH_TTY are set, *infd and *outfd are two descriptors of the
+ * master and *errfd is -1; the caller closes its slave afterwards.
  */
 int session_exec_spawn(const struct session_ctx *ctx, const char *command,
-    const char *original, pid_t *pidp, int *infd, int *outfd, int *errfd);
+    const char *original, const struct session_pty *pty, pid_t *pidp, int *infd,
+    int *outfd, int *errfd);
 
 /*
  * session_sftp_spawn: fork a child that serves SFTP with the in-process
