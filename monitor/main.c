@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 
 #include "buf.h"
+#include "cipher.h"
 #include "crypto.h"
 #include "err.h"
 #include "log.h"
@@ -153,6 +154,58 @@ out:
 	return r;
 }
 
+/*
+ * -Q what: the algorithms postern supports, one per line, as `ssh -Q`
+ * prints them: cipher, mac, kex, key, key-cert, sig.
+ */
+static int
+query(const char *what)
+{
+	static const char *const keys =
+	    "ssh-ed25519,sk-ssh-ed25519@openssh.com,"
+	    "ecdsa-sha2-nistp256,ecdsa-sha2-nistp384,"
+	    "ecdsa-sha2-nistp521,"
+	    "sk-ecdsa-sha2-nistp256@openssh.com,"
+	    "ssh-rsa";
+	static const char *const certs =
+	    "ssh-ed25519-cert-v01@openssh.com,"
+	    "ecdsa-sha2-nistp256-cert-v01@openssh.com,"
+	    "ecdsa-sha2-nistp384-cert-v01@openssh.com,"
+	    "ecdsa-sha2-nistp521-cert-v01@openssh.com,"
+	    "ssh-rsa-cert-v01@openssh.com";
+	static const char *const sigs =
+	    "ssh-ed25519,sk-ssh-ed25519@openssh.com,ecdsa-sha2-nistp256,"
+	    "ecdsa-sha2-nistp384,ecdsa-sha2-nistp521,"
+	    "sk-ecdsa-sha2-nistp256@openssh.com,rsa-sha2-256,rsa-sha2-512";
+	const char *list = NULL, *p;
+
+	if (strcmp(what, "cipher") == 0 || strcmp(what, "ciphers") == 0)
+		list = cipher_supported_list();
+	else if (strcmp(what, "mac") == 0 || strcmp(what, "macs") == 0)
+		list = ""; /* only AEAD ciphers so far: no separate MACs */
+	else if (strcmp(what, "kex") == 0)
+		list = DEFAULT_KEX;
+	else if (strcmp(what, "key") == 0 || strcmp(what, "key-plain") == 0)
+		list = keys;
+	else if (strcmp(what, "key-cert") == 0)
+		list = certs;
+	else if (strcmp(what, "sig") == 0)
+		list = sigs;
+	if (list == NULL) {
+		fprintf(stderr, "Unsupported query \"%s\"\n", what);
+		return 1;
+	}
+	for (p = list; *p != '\0';) {
+		size_t n = strcspn(p, ",");
+
+		printf("%.*s\n", (int)n, p);
+		p += n;
+		if (*p == ',')
+			p++;
+	}
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -179,7 +232,7 @@ main(int argc, char **argv)
 		saved_argv[i] = argv[i];
 	log_init(POSTERN_SYSLOG_IDENT, LL_INFO, LOG_AUTH, 1);
 	while (
-	    (ch = getopt(argc, argv, "46C:c:DdE:ef:g:h:io:p:qRTtu:")) != -1) {
+	    (ch = getopt(argc, argv, "46C:c:DdE:ef:g:h:io:p:Q:qRTtu:")) != -1) {
 		switch (ch) {
 		case '4':
 		case '6':
@@ -248,6 +301,8 @@ main(int argc, char **argv)
 			break;
 		case 'q':
 			break;
+		case 'Q':
+			return query(optarg);
 		case 'R':
 			o.rexec = 1;
 			break;

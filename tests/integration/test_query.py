@@ -1,0 +1,51 @@
+"""
+test_query.py: posternd -Q lists what postern supports, one name per
+line, as ssh -Q does; every cipher and key exchange it lists works with
+the real OpenSSH client when the client supports it.
+"""
+
+import subprocess
+
+from harness import check
+
+
+def _q(ctx, what):
+    r = subprocess.run([ctx.server_path, "-Q", what], capture_output=True,
+                       text=True, timeout=10)
+    return r.returncode, r.stdout.split(), r.stderr
+
+
+def test_query_lists(ctx):
+    rc, ciphers, _ = _q(ctx, "cipher")
+    check(rc == 0 and "chacha20-poly1305@openssh.com" in ciphers and
+          "aes256-gcm@openssh.com" in ciphers, "-Q cipher: %s" % ciphers)
+    rc, kex, _ = _q(ctx, "kex")
+    check(rc == 0 and "curve25519-sha256" in kex and
+          "sntrup761x25519-sha512@openssh.com" in kex, "-Q kex: %s" % kex)
+    rc, keys, _ = _q(ctx, "key")
+    check(rc == 0 and "ssh-ed25519" in keys and "ssh-rsa" in keys,
+          "-Q key: %s" % keys)
+    rc, certs, _ = _q(ctx, "key-cert")
+    check(rc == 0 and "ssh-ed25519-cert-v01@openssh.com" in certs,
+          "-Q key-cert: %s" % certs)
+    rc, _, err = _q(ctx, "no-such-thing")
+    check(rc != 0 and "Unsupported query" in err, "bad -Q accepted")
+
+
+def test_query_matches_what_works(ctx):
+    client_c = subprocess.run(["ssh", "-Q", "cipher"], capture_output=True,
+                              text=True).stdout.split()
+    client_k = subprocess.run(["ssh", "-Q", "kex"], capture_output=True,
+                              text=True).stdout.split()
+    u = ctx.make_user()
+    ctx.start_server()
+    for c in _q(ctx, "cipher")[1]:
+        if c in client_c:
+            r = ctx.ssh(u, "echo ok", extra=("-c", c))
+            check(r.rc == 0 and r.stdout == b"ok\n",
+                  "-Q lists cipher %s but a login with it failed" % c)
+    for k in _q(ctx, "kex")[1]:
+        if k in client_k:
+            r = ctx.ssh(u, "echo ok", extra=("-o", "KexAlgorithms=" + k))
+            check(r.rc == 0 and r.stdout == b"ok\n",
+                  "-Q lists kex %s but a login with it failed" % k)
