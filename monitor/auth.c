@@ -369,6 +369,10 @@ conn_setting(const struct pm_conn *conn, const char *kw, size_t idx)
 		return c->totp_users_file;
 	if (strcmp(kw, "permitemptypasswords") == 0)
 		return c->permit_empty_passwords ? "yes" : "no";
+	if (strcmp(kw, "usepam") == 0)
+		return c->use_pam ? "yes" : "no";
+	if (strcmp(kw, "pamservicename") == 0)
+		return c->pam_service_name;
 	/* Public keys and certificates, as sshd -T prints them. */
 	if (strcmp(kw, "pubkeyacceptedalgorithms") == 0)
 		return c->pubkey_accepted_algos;
@@ -605,8 +609,16 @@ finish(struct authctxt *a, const char *method, const char *submethod,
     struct buf *reply)
 {
 	const struct conn_info *ci = a->ci;
-	char su[128], left[256];
+	char su[128], left[256], logm[128];
 
+	/*
+	 * OpenSSH logs its kbd-int device, "keyboard-interactive/pam", which
+	 * fail2ban's filters know; postern's own devices log the method.
+	 */
+	snprintf(logm, sizeof(logm), "%s%s%s", method,
+	    submethod != NULL && strcmp(submethod, "pam") == 0 ? "/" : "",
+	    submethod != NULL && strcmp(submethod, "pam") == 0 ? submethod
+	                                                       : "");
 	if (verdict == AUTH_SUCCESS)
 		verdict = step_succeeded(a, method, submethod, cred, opts);
 	else
@@ -629,7 +641,7 @@ finish(struct authctxt *a, const char *method, const char *submethod,
 		a->authenticated = 1;
 		a->active = NULL;
 		snprintf(a->method, sizeof(a->method), "%s", method);
-		auth_log(a, "Accepted", method, 1);
+		auth_log(a, "Accepted", logm, 1);
 		audit_auth(a, method, submethod, cred, AUTH_SUCCESS);
 		return reply_put(
 		    reply, AUTH_SUCCESS, "", NULL, banner, bannerlen);
@@ -637,19 +649,19 @@ finish(struct authctxt *a, const char *method, const char *submethod,
 	methods_left(a, left, sizeof(left));
 	if (verdict == AUTH_PARTIAL) {
 		a->active = NULL;
-		auth_log(a, "Partial", method, 0);
+		auth_log(a, "Partial", logm, 0);
 		audit_auth(a, method, submethod, cred, AUTH_PARTIAL);
 		return reply_put(
 		    reply, AUTH_PARTIAL, left, NULL, banner, bannerlen);
 	}
 	if (verdict == AUTH_CONTINUE) {
-		auth_log(a, "Postponed", method, 0);
+		auth_log(a, "Postponed", logm, 0);
 		return reply_put(
 		    reply, AUTH_CONTINUE, "", extra, banner, bannerlen);
 	}
 	a->active = NULL;
 	if (strcmp(method, "none") != 0 || a->attempts > 1) {
-		auth_log(a, "Failed", method, 0);
+		auth_log(a, "Failed", logm, 0);
 		audit_auth(a, method, submethod, cred, AUTH_FAILURE);
 		a->failures++;
 	}

@@ -1,0 +1,175 @@
+/*
+ * pam.so: keyboard-interactive:pam under UsePAM yes. The PAM stack
+ * (PAMServiceName) runs in a child of the monitor (pam_relay.h); each
+ * batch of its prompts goes to the client as one USERAUTH_INFO_REQUEST,
+ * echo flags kept, PAM's informational and error text as the
+ * instruction, and the client's answers go back to PAM.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "modules/pam_relay.h"
+
+#define SSH2_MSG_USERAUTH_INFO_REQUEST 60
+
+struct kbdint_state {
+	struct pamrelay relay;
+	int running;
+};
+
+static int
+kbdint_start(const struct pm_conn *conn, void **statep)
+{
+	struct kbdint_state *st;
+
+	(void)conn;
+	if ((st = calloc(1, sizeof(*st))) == NULL)
+		return ERR_ALLOC;
+	st->relay.fd = -1;
+	*statep = st;
+	return 0;
+}
+
+static void
+kbdint_stop(struct kbdint_state *st)
+{
+	if (st->running)
+		pamrelay_stop(&st->relay);
+	st->running = 0;
+}
+
+/* Carry the conversation on to its next question or its verdict. */
+static int
+kbdint_step(
+    struct kbdint_state *st, const struct pm_conn *conn, struct pm_result *res)
+{
+	struct buf *q;
+	int r, pamrc = PAM_AUTH_ERR;
+
+	res->verdict = PM_FAILURE;
+	if ((q = buf_new(PAMRELAY_PKT_MAX)) == NULL) {
+		kbdint_stop(st);
+		return 0;
+	}
+	r = pamrelay_next(&st->relay, q, &pamrc);
+	if (r == 1) {
+		if ((res->msg = malloc(buf_len(q))) != NULL) {
+			memcpy(res->msg, buf_ptr(q), buf_len(q));
+			res->msg_len = buf_len(q);
+			res->msg_type = SSH2_MSG_USERAUTH_INFO_REQUEST;
+			res->verdict = PM_CONTINUE;
+		} else
+			kbdint_stop(st);
+		buf_free(q);
+		return 0;
+	}
+	buf_free(q);
+	kbdint_stop(st);
+	if (r == 0 && pamrc != PAM_SUCCESS)
+		debug(
+		    "PAM: keyboard-interactive: %s", pam_strerror(NULL, pamrc));
+	if (r == 0 && pamrc == PAM_SUCCESS && conn->user_valid)
+		res->verdict = PM_SUCCESS;
+	return 0;
+}
+
+static int
+kbdint_request(void *state, const struct pm_conn *conn, const uint8_t *data,
+    size_t len, struct pm_result *res)
+{
+	struct kbdint_state *st = state;
+	const char *use = conn->setting(conn, "usepam", 0);
+
+	(void)data;
+	(void)len;
+	res->verdict = PM_FAILURE;
+	kbdint_stop(st);
+	if (use == NULL || strcmp(use, "yes") != 0) {
+		debug("keyboard-interactive:pam needs UsePAM yes");
+		return 0;
+	}
+	if (pamrelay_start(&st->relay, conn, NULL) != 0)
+		return 0;
+	st->running = 1;
+	return kbdint_step(st, conn, res);
+}
+
+static int
+kbdint_response(void *state, const struct pm_conn *conn, const uint8_t *data,
+    size_t len, struct pm_result *res)
+{
+	struct kbdint_state *st = state;
+	const char *empty = conn->setting(conn, "permitemptypasswords", 0);
+	char *answers[PAM_MAX_NUM_MSG];
+	struct buf *b;
+	uint32_t n = 0, i;
+	int r = 0, blank = 0;
+
+	memset(answers, 0, sizeof(answers));
+	res->verdict = PM_FAILURE;
+	if (!st->running)
+		return 0;
+	if ((b = buf_from(data, len)) == NULL) {
+		kbdint_stop(st);
+		return 0;
+	}
+	if ((r = buf_get_u32(b, &n)) != 0 || n > PAM_MAX_NUM_MSG)
+		goto bad;
+	for (i = 0; i < n; i++)
+		if ((r = buf_get_cstring(b, &answers[i], NULL)) != 0)
+			goto bad;
+	if ((r = buf_end(b)) != 0)
+		goto bad;
+	if (n != pamrelay_nprompts(&st->relay)) {
+		logit("keyboard-interactive:pam: %u answers to %u prompts", n,
+		    pamrelay_nprompts(&st->relay));
+		kbdint_stop(st);
+		goto done;
+	}
+	/* PermitEmptyPasswords no: a blank secret never satisfies a step. */
+	for (i = 0; i < n; i++)
+		if (answers[i][0] == '\0' &&
+		    pamrelay_prompt_secret(&st->relay, i))
+			blank = 1;
+	if (blank && (empty == NULL || strcmp(empty, "yes") != 0)) {
+		kbdint_stop(st);
+		goto done;
+	}
+	if (pamrelay_answer(&st->relay, answers, n) != 0) {
+		kbdint_stop(st);
+		goto done;
+	}
+	r = kbdint_step(st, conn, res);
+	goto done;
+bad:
+	kbdint_stop(st);
+	r = ERR_FORMAT;
+done:
+	for (i = 0; i < n && i < PAM_MAX_NUM_MSG; i++)
+		if (answers[i] != NULL)
+			freezero(answers[i], strlen(answers[i]));
+	buf_free(b);
+	return r;
+}
+
+static void
+kbdint_finish(void *state)
+{
+	struct kbdint_state *st = state;
+
+	if (st == NULL)
+		return;
+	kbdint_stop(st);
+	free(st);
+}
+
+__attribute__((visibility("default")))
+const struct pm_module postern_module_v1 = {
+    .abi = POSTERN_MODULE_ABI,
+    .method = "keyboard-interactive",
+    .submethod = "pam",
+    .start = kbdint_start,
+    .request = kbdint_request,
+    .response = kbdint_response,
+    .finish = kbdint_finish,
+};

@@ -1,0 +1,413 @@
+/*
+ * pam_relay.h: a PAM conversation run in a child of the monitor, shared
+ * (header-only: one module per .so) by pam.c (keyboard-interactive:pam)
+ * and pam_password.c (password). The child runs pam_authenticate and
+ * pam_acct_mgmt; its prompts come to the module over a socketpair and the
+ * answers go back, so a PAM module that blocks stalls only the child, and
+ * the module waits for it a bounded time.
+ *
+ * Child to module: 'P' u32 n, n x (u32 style, string text): a batch of
+ * messages, answered by u32 n, n x string; 'R' u32 pam_rc: PAM is done.
+ */
+#ifndef POSTERN_PAM_RELAY_H
+#define POSTERN_PAM_RELAY_H
+
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <security/pam_appl.h>
+
+#include "buf.h"
+#include "err.h"
+#include "log.h"
+#include "modules/postern_module.h"
+
+#define PAMRELAY_WAIT_MS 20000 /* for each step of the conversation */
+#define PAMRELAY_PKT_MAX 65536
+#define PAMRELAY_INFO_MAX 2048
+#define PAMRELAY_MSG_MAX 512 /* PAM_MAX_MSG_SIZE */
+
+struct pamrelay {
+	pid_t pid;
+	int fd;
+	uint32_t nmsg; /* messages of the batch awaiting answers */
+	int styles[PAM_MAX_NUM_MSG];
+	char info[PAMRELAY_INFO_MAX]; /* text to show with the next prompts */
+};
+
+/* The child's side: the conversation function and its context. */
+struct pamrelay_child {
+	int fd;
+	const char *password; /* NULL: relay every message */
+};
+
+static __attribute__((unused)) int
+pamrelay_send(int fd, const struct buf *b)
+{
+	ssize_t n;
+
+	do
+		n = send(fd, buf_ptr(b), buf_len(b), MSG_NOSIGNAL);
+	while (n < 0 && errno == EINTR);
+	return n == (ssize_t)buf_len(b) ? 0 : ERR_SYSTEM;
+}
+
+/* One packet into b (cleared first); waits up to ms (-1: forever). */
+static __attribute__((unused)) int
+pamrelay_recv(int fd, struct buf *b, int ms)
+{
+	struct pollfd pfd;
+	uint8_t *dst;
+	ssize_t n;
+	int r;
+
+	buf_reset(b);
+	pfd.fd = fd;
+	pfd.events = POLLIN;
+	do
+		r = poll(&pfd, 1, ms);
+	while (r < 0 && errno == EINTR);
+	if (r == 0)
+		return ERR_TIMEOUT;
+	if (r < 0 || buf_reserve(b, PAMRELAY_PKT_MAX, &dst) != 0)
+		return ERR_SYSTEM;
+	do
+		n = recv(fd, dst, PAMRELAY_PKT_MAX, 0);
+	while (n < 0 && errno == EINTR);
+	if (n <= 0) {
+		buf_reset(b);
+		return ERR_SYSTEM;
+	}
+	buf_consume_end(b, PAMRELAY_PKT_MAX - (size_t)n);
+	return 0;
+}
+
+static __attribute__((unused)) void
+pamrelay_free_resp(struct pam_response *resp, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (resp[i].resp != NULL)
+			freezero(resp[i].resp, strlen(resp[i].resp));
+	free(resp);
+}
+
+static __attribute__((unused)) int
+pamrelay_is_prompt(int style)
+{
+	return style == PAM_PROMPT_ECHO_OFF || style == PAM_PROMPT_ECHO_ON;
+}
+
+static __attribute__((unused)) int
+pamrelay_conv(int n, const struct pam_message **msg, struct pam_response **resp,
+    void *data)
+{
+	struct pamrelay_child *c = data;
+	struct pam_response *r;
+	struct buf *b = NULL;
+	uint32_t got;
+	char *ans;
+	int i;
+
+	*resp = NULL;
+	if (n <= 0 || n > PAM_MAX_NUM_MSG)
+		return PAM_CONV_ERR;
+	if ((r = calloc((size_t)n, sizeof(*r))) == NULL)
+		return PAM_BUF_ERR;
+	if (c->password != NULL) {
+		/* password: the client's password answers echo-off prompts. */
+		for (i = 0; i < n; i++) {
+			if (msg[i]->msg_style == PAM_PROMPT_ECHO_OFF) {
+				if ((r[i].resp = strdup(c->password)) == NULL)
+					goto fail;
+			} else if (msg[i]->msg_style != PAM_TEXT_INFO &&
+			    msg[i]->msg_style != PAM_ERROR_MSG)
+				goto fail;
+		}
+		*resp = r;
+		return PAM_SUCCESS;
+	}
+	if ((b = buf_new_secret(PAMRELAY_PKT_MAX)) == NULL ||
+	    buf_put_u8(b, 'P') != 0 || buf_put_u32(b, (uint32_t)n) != 0)
+		goto fail;
+	for (i = 0; i < n; i++)
+		if (buf_put_u32(b, (uint32_t)msg[i]->msg_style) != 0 ||
+		    buf_put_cstring(b, msg[i]->msg ? msg[i]->msg : "") != 0)
+			goto fail;
+	if (pamrelay_send(c->fd, b) != 0 || pamrelay_recv(c->fd, b, -1) != 0 ||
+	    buf_get_u32(b, &got) != 0 || got != (uint32_t)n)
+		goto fail;
+	for (i = 0; i < n; i++) {
+		if (buf_get_cstring(b, &ans, NULL) != 0)
+			goto fail;
+		if (pamrelay_is_prompt(msg[i]->msg_style))
+			r[i].resp = ans;
+		else
+			freezero(ans, strlen(ans));
+	}
+	buf_free(b);
+	*resp = r;
+	return PAM_SUCCESS;
+fail:
+	buf_free(b);
+	pamrelay_free_resp(r, n);
+	return PAM_CONV_ERR;
+}
+
+static __attribute__((unused)) void __attribute__((noreturn))
+pamrelay_child_main(int fd, const struct pm_conn *conn, const char *service,
+    const char *password, int disallow_null)
+{
+	struct pamrelay_child c = {fd, password};
+	struct pam_conv conv = {pamrelay_conv, &c};
+	pam_handle_t *h = NULL;
+	struct buf *b;
+	sigset_t none;
+	int rc, devnull;
+
+	/* Nothing of the monitor's but this socket reaches PAM's modules. */
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	if ((devnull = open("/dev/null", O_RDWR)) >= 0) {
+		dup2(devnull, 0);
+		dup2(devnull, 1);
+		dup2(devnull, 2);
+	}
+	if (dup2(fd, 3) != 3)
+		_exit(1);
+	c.fd = 3;
+	closefrom(4);
+	rc = pam_start(service, conn->user, &conv, &h);
+	if (rc == PAM_SUCCESS)
+		rc = pam_set_item(h, PAM_RHOST, conn->client_addr);
+	if (rc == PAM_SUCCESS)
+		rc = pam_set_item(h, PAM_TTY, "ssh");
+	if (rc == PAM_SUCCESS)
+		rc = pam_authenticate(
+		    h, disallow_null ? PAM_DISALLOW_NULL_AUTHTOK : 0);
+	if (rc == PAM_SUCCESS)
+		rc = pam_acct_mgmt(
+		    h, disallow_null ? PAM_DISALLOW_NULL_AUTHTOK : 0);
+	if ((b = buf_new(64)) != NULL && buf_put_u8(b, 'R') == 0 &&
+	    buf_put_u32(b, (uint32_t)rc) == 0)
+		(void)pamrelay_send(c.fd, b);
+	if (h != NULL)
+		pam_end(h, rc);
+	_exit(0);
+}
+
+/* Start PAM for conn in a child; password NULL relays the prompts. */
+static __attribute__((unused)) int
+pamrelay_start(
+    struct pamrelay *pr, const struct pm_conn *conn, const char *password)
+{
+	const char *service, *empty;
+	int sv[2];
+
+	memset(pr, 0, sizeof(*pr));
+	pr->fd = -1;
+	if ((service = conn->setting(conn, "pamservicename", 0)) == NULL)
+		service = "sshd";
+	empty = conn->setting(conn, "permitemptypasswords", 0);
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) {
+		error("PAM: socketpair: %s", strerror(errno));
+		return ERR_SYSTEM;
+	}
+	if ((pr->pid = fork()) < 0) {
+		error("PAM: fork: %s", strerror(errno));
+		close(sv[0]);
+		close(sv[1]);
+		return ERR_SYSTEM;
+	}
+	if (pr->pid == 0) {
+		close(sv[0]);
+		pamrelay_child_main(sv[1], conn, service, password,
+		    empty == NULL || strcmp(empty, "yes") != 0);
+	}
+	close(sv[1]);
+	pr->fd = sv[0];
+	return 0;
+}
+
+static __attribute__((unused)) void
+pamrelay_stop(struct pamrelay *pr)
+{
+	if (pr->pid > 0) {
+		kill(pr->pid, SIGKILL);
+		while (waitpid(pr->pid, NULL, 0) < 0 && errno == EINTR)
+			;
+	}
+	if (pr->fd >= 0)
+		close(pr->fd);
+	memset(pr, 0, sizeof(*pr));
+	pr->fd = -1;
+}
+
+static __attribute__((unused)) void
+pamrelay_add_info(struct pamrelay *pr, const char *text)
+{
+	size_t used = strlen(pr->info);
+
+	snprintf(pr->info + used, sizeof(pr->info) - used, "%s\n", text);
+}
+
+/*
+ * Run the conversation to its next question. Returns 1 with an
+ * USERAUTH_INFO_REQUEST payload in q (the prompts), 0 with PAM's verdict
+ * in *pamrc, or a negative error (the child failed or took too long).
+ */
+static __attribute__((unused)) int
+pamrelay_next(struct pamrelay *pr, struct buf *q, int *pamrc)
+{
+	struct buf *b, *reply = NULL;
+	char *texts[PAM_MAX_NUM_MSG];
+	uint32_t n = 0, i, style, rc, nprompts;
+	uint8_t type;
+	int r;
+
+	memset(texts, 0, sizeof(texts));
+	if ((b = buf_new_secret(PAMRELAY_PKT_MAX)) == NULL)
+		return ERR_ALLOC;
+	for (;;) {
+		for (i = 0; i < n; i++) {
+			free(texts[i]);
+			texts[i] = NULL;
+		}
+		n = 0;
+		if ((r = pamrelay_recv(pr->fd, b, PAMRELAY_WAIT_MS)) != 0) {
+			error("PAM: the conversation %s",
+			    r == ERR_TIMEOUT ? "timed out" : "failed");
+			goto out;
+		}
+		if ((r = buf_get_u8(b, &type)) != 0)
+			goto out;
+		if (type == 'R') {
+			if ((r = buf_get_u32(b, &rc)) != 0)
+				goto out;
+			*pamrc = (int)rc;
+			r = 0;
+			goto out;
+		}
+		if (type != 'P' || (r = buf_get_u32(b, &n)) != 0 || n == 0 ||
+		    n > PAM_MAX_NUM_MSG) {
+			n = 0;
+			r = ERR_FORMAT;
+			goto out;
+		}
+		nprompts = 0;
+		for (i = 0; i < n; i++) {
+			if ((r = buf_get_u32(b, &style)) != 0 ||
+			    (r = buf_get_cstring(b, &texts[i], NULL)) != 0)
+				goto out;
+			pr->styles[i] = (int)style;
+			if (pamrelay_is_prompt((int)style))
+				nprompts++;
+			else
+				pamrelay_add_info(pr, texts[i]);
+		}
+		pr->nmsg = n;
+		if (nprompts > 0)
+			break;
+		/* Only text: keep it for the next prompts, answer nothing. */
+		if ((reply = buf_new(PAMRELAY_PKT_MAX)) == NULL ||
+		    (r = buf_put_u32(reply, n)) != 0)
+			goto out;
+		for (i = 0; i < n; i++)
+			if ((r = buf_put_cstring(reply, "")) != 0)
+				goto out;
+		if ((r = pamrelay_send(pr->fd, reply)) != 0)
+			goto out;
+		buf_free(reply);
+		reply = NULL;
+		pr->nmsg = 0;
+	}
+	/* RFC 4256 s3.2: name, instruction, language, prompts. */
+	if ((r = buf_put_cstring(q, "")) != 0 ||
+	    (r = buf_put_cstring(q, pr->info)) != 0 ||
+	    (r = buf_put_cstring(q, "")) != 0 ||
+	    (r = buf_put_u32(q, nprompts)) != 0)
+		goto out;
+	for (i = 0; i < n; i++) {
+		if (!pamrelay_is_prompt(pr->styles[i]))
+			continue;
+		if ((r = buf_put_cstring(q, texts[i])) != 0 ||
+		    (r = buf_put_bool(
+		         q, pr->styles[i] == PAM_PROMPT_ECHO_ON)) != 0)
+			goto out;
+	}
+	pr->info[0] = '\0';
+	r = 1;
+out:
+	for (i = 0; i < n; i++)
+		free(texts[i]);
+	buf_free(reply);
+	buf_free(b);
+	return r;
+}
+
+/* The number of prompts of the pending batch. */
+static __attribute__((unused)) uint32_t
+pamrelay_nprompts(const struct pamrelay *pr)
+{
+	uint32_t i, k = 0;
+
+	for (i = 0; i < pr->nmsg; i++)
+		if (pamrelay_is_prompt(pr->styles[i]))
+			k++;
+	return k;
+}
+
+/* 1 if the pending batch's k-th prompt has echo off. */
+static __attribute__((unused)) int
+pamrelay_prompt_secret(const struct pamrelay *pr, uint32_t k)
+{
+	uint32_t i;
+
+	for (i = 0; i < pr->nmsg; i++) {
+		if (!pamrelay_is_prompt(pr->styles[i]))
+			continue;
+		if (k-- == 0)
+			return pr->styles[i] == PAM_PROMPT_ECHO_OFF;
+	}
+	return 0;
+}
+
+/* Send the prompts' answers (in prompt order) to the child. */
+static __attribute__((unused)) int
+pamrelay_answer(struct pamrelay *pr, char *const *answers, uint32_t n)
+{
+	struct buf *b;
+	uint32_t i, k = 0;
+	int r;
+
+	if (n != pamrelay_nprompts(pr))
+		return ERR_FORMAT;
+	if ((b = buf_new_secret(PAMRELAY_PKT_MAX)) == NULL)
+		return ERR_ALLOC;
+	if ((r = buf_put_u32(b, pr->nmsg)) != 0)
+		goto out;
+	for (i = 0; i < pr->nmsg; i++)
+		if ((r = buf_put_cstring(b,
+		         pamrelay_is_prompt(pr->styles[i]) ? answers[k++]
+		                                           : "")) != 0)
+			goto out;
+	r = pamrelay_send(pr->fd, b);
+	pr->nmsg = 0;
+out:
+	buf_free(b);
+	return r;
+}
+
+#endif

@@ -1,0 +1,159 @@
+"""
+test_pam_auth.py: password and keyboard-interactive:pam through a real PAM
+conversation (modules/pam.c, modules/pam_password.c): pam_unix stacks
+written to /etc/pam.d for the test (PAMServiceName), a password set with
+chpasswd, the OpenSSH client answering through SSH_ASKPASS.
+"""
+
+import os
+import re
+import secrets
+import subprocess
+
+from harness import check, run
+
+PASSWORD = "Pt-" + secrets.token_hex(6)
+PAM_UNIX = ["auth required pam_unix.so",
+            "account required pam_unix.so",
+            "session required pam_unix.so"]
+
+
+def _service(ctx, lines):
+    name = "postern-test-" + secrets.token_hex(4)
+    path = os.path.join("/etc/pam.d", name)
+    with open(path, "w") as f:
+        f.write("\n".join(lines) + "\n")
+    ctx.cleanups.append(lambda: os.path.exists(path) and os.unlink(path))
+    return name
+
+
+def _user(ctx, with_key=True):
+    u = ctx.make_user(with_key=with_key)
+    run(["chpasswd"], input=("%s:%s\n" % (u.name, PASSWORD)).encode())
+    return u
+
+
+def _askpass(ctx, answer):
+    script = os.path.join(ctx.dir, "askpass_%s.sh" % secrets.token_hex(3))
+    with open(script, "w") as f:
+        f.write("#!/bin/sh\nprintf '%%s\\n' '%s'\n" % answer)
+    os.chmod(script, 0o755)
+    return dict(os.environ, SSH_ASKPASS=script, SSH_ASKPASS_REQUIRE="force",
+                DISPLAY=":0")
+
+
+def _ssh(ctx, u, answer, methods, key=None):
+    argv = ctx.ssh_argv(u, "echo ok", batch=False, key=key,
+                        extra=("-o", "PreferredAuthentications=" + methods,
+                               "-o", "KbdInteractiveAuthentication=yes",
+                               "-o", "PasswordAuthentication=yes",
+                               "-o", "NumberOfPasswordPrompts=1"))
+    return subprocess.run(argv, stdin=subprocess.DEVNULL,
+                          capture_output=True, timeout=40,
+                          env=_askpass(ctx, answer))
+
+
+def _server(ctx, lines, extra):
+    svc = _service(ctx, lines)
+    ctx.start_server(extra_config=["UsePAM yes", "PAMServiceName " + svc]
+                     + list(extra))
+
+
+def test_pam_kbdint_password(ctx):
+    u = _user(ctx)
+    _server(ctx, PAM_UNIX, ["KbdInteractiveAuthentication yes",
+                            "AuthenticationMethods keyboard-interactive:pam"])
+    r = _ssh(ctx, u, PASSWORD, "keyboard-interactive")
+    check(r.returncode == 0 and r.stdout == b"ok\n",
+          "the right password through keyboard-interactive:pam should log "
+          "in: rc %s %r %s" % (r.returncode, r.stdout, r.stderr[-300:]))
+    check(ctx.wait_log(r"^Accepted keyboard-interactive/pam for %s from "
+                       r"127\.0\.0\.1 port \d+ ssh2" % u.name, 5),
+          "no 'Accepted keyboard-interactive/pam' line")
+    r = _ssh(ctx, u, "wrong-" + PASSWORD, "keyboard-interactive")
+    check(r.returncode == 255 and r.stdout == b"",
+          "a wrong password must be refused: rc %s" % r.returncode)
+    check(ctx.wait_log(r"^Failed keyboard-interactive/pam for %s from "
+                       % u.name, 5),
+          "no 'Failed keyboard-interactive/pam' line")
+
+
+def test_pam_password_method(ctx):
+    u = _user(ctx)
+    _server(ctx, PAM_UNIX, ["PasswordAuthentication yes",
+                            "AuthenticationMethods password"])
+    r = _ssh(ctx, u, PASSWORD, "password")
+    check(r.returncode == 0 and r.stdout == b"ok\n",
+          "the right password should log in: rc %s %r %s"
+          % (r.returncode, r.stdout, r.stderr[-300:]))
+    check(ctx.wait_log(r"^Accepted password for %s from 127\.0\.0\.1 "
+                       r"port \d+ ssh2$" % u.name, 5),
+          "no 'Accepted password' line")
+    r = _ssh(ctx, u, "wrong-" + PASSWORD, "password")
+    check(r.returncode == 255 and r.stdout == b"",
+          "a wrong password must be refused: rc %s" % r.returncode)
+    check(ctx.wait_log(r"^Failed password for %s from " % u.name, 5),
+          "no 'Failed password' line")
+    r = _ssh(ctx, "nosuch_" + secrets.token_hex(3), PASSWORD, "password",
+             key=u.key)
+    check(r.returncode == 255, "an invalid user must be refused")
+    check(ctx.wait_log(r"^Failed password for invalid user nosuch_", 5),
+          "no 'Failed password for invalid user' line")
+
+
+def test_pam_shipped_two_factor(ctx):
+    here = os.path.dirname(os.path.abspath(__file__))
+    conf = os.path.join(here, "..", "..", "packaging", "sshd_config.d",
+                        "20-pam.conf")
+    with open(conf) as f:
+        shipped = [ln.strip() for ln in f
+                   if ln.strip() and not ln.lstrip().startswith("#")]
+    u = _user(ctx)
+    svc = _service(ctx, PAM_UNIX)
+    ctx.start_server(extra_config=shipped + ["PAMServiceName " + svc])
+    r = _ssh(ctx, u, PASSWORD, "publickey,keyboard-interactive")
+    check(r.returncode == 0 and r.stdout == b"ok\n",
+          "key then password should log in: rc %s %r %s"
+          % (r.returncode, r.stdout, r.stderr[-300:]))
+    check(ctx.wait_log(r"^Partial publickey for %s " % u.name, 5),
+          "the key alone must be only partial success")
+    r = ctx.ssh(u, "echo ok")
+    check(r.rc == 255 and r.stdout == b"",
+          "the key alone must be refused: rc %s" % r.rc)
+
+
+def test_pam_expired_account(ctx):
+    u = _user(ctx)
+    run(["chage", "-E", "0", u.name])
+    _server(ctx, PAM_UNIX, ["KbdInteractiveAuthentication yes",
+                            "AuthenticationMethods keyboard-interactive:pam"])
+    r = _ssh(ctx, u, PASSWORD, "keyboard-interactive")
+    check(r.returncode == 255 and r.stdout == b"",
+          "an expired account must be refused: rc %s %r"
+          % (r.returncode, r.stdout))
+    check(not re.search(r"^Accepted ", ctx.server_log(), re.M),
+          "an expired account was accepted")
+
+
+def test_pam_oath_stack(ctx):
+    # Debian's libpam-oath: the one-time code through keyboard-interactive:pam.
+    u = _user(ctx)
+    key = secrets.token_hex(20)
+    users = os.path.join(ctx.dir, "users.oath")
+    with open(users, "w") as f:
+        f.write("HOTP/T30 %s - %s\n" % (u.name, key))
+    os.chmod(users, 0o600)
+    _server(ctx, ["auth required pam_oath.so usersfile=%s window=1" % users,
+                  "account required pam_unix.so",
+                  "session required pam_unix.so"],
+            ["KbdInteractiveAuthentication yes",
+             "AuthenticationMethods keyboard-interactive:pam"])
+    code = run(["oathtool", "--totp", key]).stdout.decode().strip()
+    r = _ssh(ctx, u, code, "keyboard-interactive")
+    check(r.returncode == 0 and r.stdout == b"ok\n",
+          "pam_oath's code should log in: rc %s %r %s"
+          % (r.returncode, r.stdout, r.stderr[-300:]))
+    r = _ssh(ctx, u, "000000" if code != "000000" else "111111",
+             "keyboard-interactive")
+    check(r.returncode == 255 and r.stdout == b"",
+          "a wrong code must be refused: rc %s" % r.returncode)
