@@ -404,6 +404,7 @@ find_hostkey(struct transport *t, const char *alg)
 struct kex_method {
 	const char *name;
 	int hash_alg;
+	int mpint; /* e and f are mpints (RFC 4253 s8), not strings */
 	int (*server)(
 	    const uint8_t *qc, size_t qclen, struct buf *qs, struct buf *kbuf);
 };
@@ -497,12 +498,62 @@ kex_mlkem_server(
 	    MLKEM768_CT_SIZE, DIGEST_SHA256, mlkem_encap);
 }
 
+/* ecdh-sha2-nistp* (RFC 5656 s4): Q_C/Q_S uncompressed points. */
+static int
+kex_p256_server(
+    const uint8_t *qc, size_t qclen, struct buf *qs, struct buf *kbuf)
+{
+	return kex_ecdh_nist_server("P-256", 32, qc, qclen, qs, kbuf);
+}
+
+static int
+kex_p384_server(
+    const uint8_t *qc, size_t qclen, struct buf *qs, struct buf *kbuf)
+{
+	return kex_ecdh_nist_server("P-384", 48, qc, qclen, qs, kbuf);
+}
+
+static int
+kex_p521_server(
+    const uint8_t *qc, size_t qclen, struct buf *qs, struct buf *kbuf)
+{
+	return kex_ecdh_nist_server("P-521", 66, qc, qclen, qs, kbuf);
+}
+
+/* diffie-hellman-group* (RFC 4253 s8, RFC 8268): e and f as mpints. */
+static int
+kex_modp2048_server(
+    const uint8_t *qc, size_t qclen, struct buf *qs, struct buf *kbuf)
+{
+	return kex_dh_modp_server("modp_2048", qc, qclen, qs, kbuf);
+}
+
+static int
+kex_modp4096_server(
+    const uint8_t *qc, size_t qclen, struct buf *qs, struct buf *kbuf)
+{
+	return kex_dh_modp_server("modp_4096", qc, qclen, qs, kbuf);
+}
+
+static int
+kex_modp8192_server(
+    const uint8_t *qc, size_t qclen, struct buf *qs, struct buf *kbuf)
+{
+	return kex_dh_modp_server("modp_8192", qc, qclen, qs, kbuf);
+}
+
 static const struct kex_method kex_methods[] = {
-    {"mlkem768x25519-sha256", DIGEST_SHA256, kex_mlkem_server},
-    {"sntrup761x25519-sha512", DIGEST_SHA512, kex_sntrup_server},
-    {"sntrup761x25519-sha512@openssh.com", DIGEST_SHA512, kex_sntrup_server},
-    {"curve25519-sha256", DIGEST_SHA256, kex_c25519_server},
-    {"curve25519-sha256@libssh.org", DIGEST_SHA256, kex_c25519_server},
+    {"mlkem768x25519-sha256", DIGEST_SHA256, 0, kex_mlkem_server},
+    {"sntrup761x25519-sha512", DIGEST_SHA512, 0, kex_sntrup_server},
+    {"sntrup761x25519-sha512@openssh.com", DIGEST_SHA512, 0, kex_sntrup_server},
+    {"curve25519-sha256", DIGEST_SHA256, 0, kex_c25519_server},
+    {"curve25519-sha256@libssh.org", DIGEST_SHA256, 0, kex_c25519_server},
+    {"ecdh-sha2-nistp256", DIGEST_SHA256, 0, kex_p256_server},
+    {"ecdh-sha2-nistp384", DIGEST_SHA384, 0, kex_p384_server},
+    {"ecdh-sha2-nistp521", DIGEST_SHA512, 0, kex_p521_server},
+    {"diffie-hellman-group14-sha256", DIGEST_SHA256, 1, kex_modp2048_server},
+    {"diffie-hellman-group16-sha512", DIGEST_SHA512, 1, kex_modp4096_server},
+    {"diffie-hellman-group18-sha512", DIGEST_SHA512, 1, kex_modp8192_server},
 };
 
 static const struct kex_method *
@@ -528,6 +579,15 @@ kex_server_compute(const char *name, const uint8_t *qc, size_t qclen,
 	return km->server(qc, qclen, qs, kbuf);
 }
 
+/* A public value as the method encodes it: string, or mpint (e, f). */
+static int
+put_value(
+    struct buf *b, const struct kex_method *km, const uint8_t *v, size_t len)
+{
+	return km->mpint ? buf_put_mpint_bytes(b, v, len)
+	                 : buf_put_string(b, v, len);
+}
+
 /* KEX_ECDH_INIT -> KEX_ECDH_REPLY + NEWKEYS for any method above. */
 static int
 handle_ecdh_init(struct transport *t, struct buf *payload)
@@ -543,7 +603,10 @@ handle_ecdh_init(struct transport *t, struct buf *payload)
 
 	if ((km = kex_method(t->neg_kex)) == NULL)
 		return ERR_INTERNAL;
-	if ((r = buf_get_string_direct(payload, &qc, &qclen)) != 0 ||
+	/* Q_C is a string; e (RFC 4253 s8) an mpint, kept as its magnitude. */
+	if ((r = km->mpint
+	            ? buf_get_mpint_direct(payload, &qc, &qclen)
+	            : buf_get_string_direct(payload, &qc, &qclen)) != 0 ||
 	    (r = buf_end(payload)) != 0) {
 		error("kex: malformed ECDH_INIT");
 		transport_disconnect(
@@ -553,8 +616,8 @@ handle_ecdh_init(struct transport *t, struct buf *payload)
 	if ((hk = find_hostkey(t, t->neg_hostkey)) == NULL)
 		return ERR_INTERNAL;
 	t->hash_alg = km->hash_alg;
-	kbuf = buf_new_secret(128);
-	hb = buf_new_secret(65536); /* ends with K */
+	kbuf = buf_new_secret(2048); /* up to an 8192-bit mpint */
+	hb = buf_new_secret(65536);  /* ends with K */
 	sig = buf_new(4096);
 	reply = buf_new(8192);
 	qs = buf_new(4096);
@@ -575,8 +638,8 @@ handle_ecdh_init(struct transport *t, struct buf *payload)
 	    (r = buf_put_stringb(hb, t->peer_kexinit)) != 0 ||
 	    (r = buf_put_stringb(hb, t->my_kexinit)) != 0 ||
 	    (r = buf_put_string(hb, hk->blob, hk->bloblen)) != 0 ||
-	    (r = buf_put_string(hb, qc, qclen)) != 0 ||
-	    (r = buf_put_stringb(hb, qs)) != 0 ||
+	    (r = put_value(hb, km, qc, qclen)) != 0 ||
+	    (r = put_value(hb, km, buf_ptr(qs), buf_len(qs))) != 0 ||
 	    (r = buf_put(hb, buf_ptr(kbuf), buf_len(kbuf))) != 0)
 		goto out;
 	hlen = digest_len(t->hash_alg);
@@ -593,7 +656,7 @@ handle_ecdh_init(struct transport *t, struct buf *payload)
 	}
 	if ((r = buf_put_u8(reply, SSH2_MSG_KEX_ECDH_REPLY)) != 0 ||
 	    (r = buf_put_string(reply, hk->blob, hk->bloblen)) != 0 ||
-	    (r = buf_put_stringb(reply, qs)) != 0 ||
+	    (r = put_value(reply, km, buf_ptr(qs), buf_len(qs))) != 0 ||
 	    (r = buf_put_stringb(reply, sig)) != 0 ||
 	    (r = transport_send_raw_payload(t, reply)) != 0)
 		goto out;

@@ -109,6 +109,15 @@ int kex_send_kexinit(struct transport *t);
  */
 int kex_server_compute(const char *name, const uint8_t *qc, size_t qclen,
     struct buf *qs, struct buf *kbuf, int *hash_alg);
+/* kexdh.c: ECDH over a NIST curve (RFC 5656 s4), K = mpint(x). */
+int kex_ecdh_nist_server(const char *curve, size_t field_len, const uint8_t *qc,
+    size_t qclen, struct buf *qs, struct buf *kbuf);
+/*
+ * kexdh.c: DH over a named MODP group (RFC 4253 s8): e in, f out, both
+ * as big-endian magnitudes; K as an mpint.
+ */
+int kex_dh_modp_server(const char *group, const uint8_t *e, size_t elen,
+    struct buf *qs, struct buf *kbuf);
 /* kex_dispatch: handle a transport/KEX message; *consumed set if it was. */
 int kex_dispatch(
     struct transport *t, uint8_t type, struct buf *payload, int *consumed);

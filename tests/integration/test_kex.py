@@ -2,8 +2,8 @@
 test_kex.py: key exchange methods with the real OpenSSH client: every
 method postern offers that this client supports logs in, the client's
 -v output names it, and rekeying under the post-quantum hybrid (sha512
-exchange hashes signed by the monitor for the session) keeps data
-intact.
+exchange hashes signed by the monitor for the session) and under
+ecdh-sha2-nistp384 (sha384 exchange hashes) keeps data intact.
 """
 
 import hashlib
@@ -14,7 +14,13 @@ from harness import check
 
 POSTERN_KEX = ["mlkem768x25519-sha256", "sntrup761x25519-sha512",
                "sntrup761x25519-sha512@openssh.com", "curve25519-sha256",
-               "curve25519-sha256@libssh.org"]
+               "curve25519-sha256@libssh.org", "ecdh-sha2-nistp256",
+               "ecdh-sha2-nistp384", "ecdh-sha2-nistp521",
+               "diffie-hellman-group16-sha512",
+               "diffie-hellman-group18-sha512",
+               "diffie-hellman-group14-sha256"]
+# Every OpenSSH client since 7.3 has these; they must not be skipped.
+CLASSIC_KEX = POSTERN_KEX[5:]
 
 
 def _client_kex():
@@ -28,6 +34,8 @@ def test_each_kex_method(ctx):
     check("sntrup761x25519-sha512@openssh.com" in methods,
           "the OpenSSH client here should offer sntrup761x25519: %s"
           % methods)
+    missing = [k for k in CLASSIC_KEX if k not in methods]
+    check(not missing, "the OpenSSH client here lacks %s" % missing)
     u = ctx.make_user()
     ctx.start_server()
     for k in methods:
@@ -50,15 +58,26 @@ def test_default_prefers_post_quantum(ctx):
           % [l for l in r.err.splitlines() if "kex: algorithm" in l])
 
 
-def test_rekey_under_sntrup761(ctx):
+def _rekey_under(ctx, kex):
     u = ctx.make_user()
     ctx.start_server()
     data = os.urandom(6 * 1024 * 1024)
     r = ctx.ssh(u, "cat", input=data,
-                extra=("-o", "KexAlgorithms=sntrup761x25519-sha512@openssh.com",
-                       "-o", "RekeyLimit=1M"))
+                extra=("-o", "KexAlgorithms=" + kex, "-o", "RekeyLimit=1M"))
     check(r.rc == 0, "transfer failed: rc %s %s" % (r.rc, r.err[-300:]))
     check(hashlib.sha256(r.stdout).digest() == hashlib.sha256(data).digest(),
           "data changed across rekeys (%d bytes back)" % len(r.stdout))
     n = ctx.server_log().count("SSH2_MSG_NEWKEYS received")
     check(n > 3, "expected several key exchanges, saw %d" % n)
+
+
+def test_rekey_under_sntrup761(ctx):
+    _rekey_under(ctx, "sntrup761x25519-sha512@openssh.com")
+
+
+def test_rekey_under_nistp384(ctx):
+    _rekey_under(ctx, "ecdh-sha2-nistp384")
+
+
+def test_rekey_under_dh_group14(ctx):
+    _rekey_under(ctx, "diffie-hellman-group14-sha256")

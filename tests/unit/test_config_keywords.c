@@ -122,7 +122,7 @@ static const struct {
     {"KerberosOrLocalPasswd", "yes", 0, IGN},
     {"KerberosTgtPassing", "no", 0, IGN},
     {"KerberosTicketCleanup", "yes", 0, IGN},
-    {"KexAlgorithms", "-diffie-hellman-group14-sha256", 0, VALUE},
+    {"KexAlgorithms", "-diffie-hellman-group1-sha1", 0, VALUE},
     {"LogVerbose", "kex.c:*:1000", 1, IGN},
     {"MACs", "^hmac-sha2-512", 0, VALUE},
     {"ModuliFile", "/etc/ssh/moduli", 0, IGN},
@@ -361,6 +361,14 @@ test_values(void)
 	refused("KexAlgorithms sntrup761x25519-sha512@openssh.com",
 	    ALGO_WHY(
 	        "sntrup761x25519-sha512@openssh.com", "mlkem768x25519-sha256"));
+	refused("KexAlgorithms -diffie-hellman-group14-sha256",
+	    ALGO_WHY("-diffie-hellman-group14-sha256",
+	        "diffie-hellman-group14-sha256"));
+	refused("KexAlgorithms mlkem768x25519-sha256,sntrup761x25519-sha512*,"
+	        "curve25519-*",
+	    ALGO_WHY("mlkem768x25519-sha256,sntrup761x25519-sha512*,"
+	             "curve25519-*",
+	        "ecdh-sha2-nistp256"));
 	refused("MACs hmac-sha2-512-etm@openssh.com",
 	    ALGO_WHY("hmac-sha2-512-etm@openssh.com",
 	        "hmac-sha2-256-etm@openssh.com"));
@@ -392,7 +400,8 @@ test_values(void)
 	warned("Ciphers -aes*-ctr,3des-cbc");
 	warned("Ciphers chacha20-poly1305@openssh.com,aes*-gcm@openssh.com");
 	warned("KexAlgorithms mlkem768x25519-sha256,sntrup761x25519-sha512*,"
-	       "curve25519-*");
+	       "curve25519-*,ecdh-sha2-*,diffie-hellman-group1?-sha*");
+	warned("KexAlgorithms +diffie-hellman-group14-sha1");
 	warned("MACs hmac-sha2-*");
 	warned("HostKeyAlgorithms *");
 	warned("RekeyLimit 0 0");
