@@ -1,17 +1,65 @@
 /*
- * pam_password.so: password under UsePAM yes. The client's password
- * answers the echo-off prompts of the PAM stack (PAMServiceName), run in
- * a child of the monitor (pam_relay.h). A blank password is refused
- * before PAM unless PermitEmptyPasswords yes; an invalid user's PAM run
- * gets a password that cannot match, as OpenSSH's, and always fails.
+ * pam_password.so: the "password" method. Under UsePAM yes the client's
+ * password answers the echo-off prompts of the PAM stack (PAMServiceName),
+ * run in a child of the monitor (pam_relay.h); under UsePAM no it is
+ * checked against the shadow hash with crypt(3), as OpenSSH's
+ * sys_auth_passwd(). A blank password is refused first unless
+ * PermitEmptyPasswords yes; an invalid user takes the same path with a
+ * password (or hash) that cannot match, and always fails.
  */
+#include <crypt.h>
+#include <shadow.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "modules/pam_relay.h"
 
 /* OpenSSH's: no PAM module accepts it, and it cannot be typed. */
 #define FAKE_PASSWORD "\b\n\r\177INCORRECT"
+
+/* A well-formed SHA-512 crypt hash that no password matches: invalid
+ * users and accounts without a hash cost the same crypt(3) work. */
+#define FAKE_HASH                                                              \
+	"$6$postern$fakehashnopasswordmatchesthis0123456789abcdefghijklmnop"   \
+	"qrstuvwxyzABCDEFGHIJKLMNOPQRSTU"
+
+/* UsePAM no: 1 if password matches the user's shadow entry. */
+static int
+shadow_password_ok(const struct pm_conn *conn, const char *password)
+{
+	struct crypt_data *cd;
+	struct spwd *sp = NULL;
+	const char *hash = FAKE_HASH, *out;
+	char lname[256];
+	int usable = 0, ok = 0;
+	long today = (long)(time(NULL) / 86400);
+
+	if (conn->user_valid && (sp = getspnam(conn->user)) != NULL &&
+	    sp->sp_pwdp != NULL && sp->sp_pwdp[0] != '\0' &&
+	    sp->sp_pwdp[0] != '!' && sp->sp_pwdp[0] != '*') {
+		hash = sp->sp_pwdp;
+		usable = 1;
+	}
+	if ((cd = calloc(1, sizeof(*cd))) == NULL)
+		return 0;
+	out = crypt_r(password, hash, cd);
+	ok = usable && out != NULL && strlen(out) == strlen(hash) &&
+	    ct_eq(out, hash, strlen(hash));
+	freezero(cd, sizeof(*cd));
+	/* An expired password must be changed first: postern cannot yet. */
+	if (ok && sp != NULL &&
+	    (sp->sp_lstchg == 0 ||
+	        (sp->sp_max >= 0 && sp->sp_lstchg > 0 &&
+	            today > sp->sp_lstchg + sp->sp_max))) {
+		sanitise(lname, sizeof(lname), conn->user);
+		logit("password for %s has expired and must be changed; "
+		      "password change is not supported yet",
+		    lname);
+		ok = 0;
+	}
+	return ok;
+}
 
 static int
 password_request(void *state, const struct pm_conn *conn, const uint8_t *data,
@@ -39,12 +87,13 @@ password_request(void *state, const struct pm_conn *conn, const uint8_t *data,
 	}
 	if ((r = buf_end(b)) != 0)
 		goto out;
-	if (use == NULL || strcmp(use, "yes") != 0) {
-		debug("password: only through PAM (UsePAM yes)");
-		goto out;
-	}
 	if (plen == 0 && (empty == NULL || strcmp(empty, "yes") != 0))
 		goto out;
+	if (use == NULL || strcmp(use, "yes") != 0) {
+		if (shadow_password_ok(conn, password) && conn->user_valid)
+			res->verdict = PM_SUCCESS;
+		goto out;
+	}
 	if (pamrelay_start(
 	        &relay, conn, conn->user_valid ? password : FAKE_PASSWORD) != 0)
 		goto out;

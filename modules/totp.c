@@ -33,7 +33,8 @@
 #define TOTP_USERS_FILE "/etc/users.oath" /* pam_oath's default */
 #define TOTP_GA_FILE ".google_authenticator"
 /* Steps either side of now for the users file (HOTP: codes ahead). */
-#define TOTP_WINDOW 1
+#define TOTP_WINDOW 1 /* default for TOTPWindow */
+#define TOTP_WINDOW_MAX 10
 #define TOTP_ANSWER_MAX 64
 #define LOCK_WAIT_MS 3000 /* a user may hold their own file's lock */
 #define LOCK_POLL_MS 20
@@ -49,6 +50,22 @@ enum verdict {
 struct totp_state {
 	int asked;
 };
+
+/* TOTPWindow: the steps either side of now a users-file code may be from. */
+static size_t
+totp_window(const struct pm_conn *c)
+{
+	const char *v = c->setting(c, "totpwindow", 0);
+	char *end;
+	long n;
+
+	if (v == NULL)
+		return TOTP_WINDOW;
+	n = strtol(v, &end, 10);
+	if (*end != '\0' || n < 0)
+		return TOTP_WINDOW;
+	return n > TOTP_WINDOW_MAX ? TOTP_WINDOW_MAX : (size_t)n;
+}
 
 static int
 owner_ok(const struct stat *st, uid_t uid)
@@ -233,7 +250,7 @@ usersfile_verify(
 	 * any earlier step, from then on.
 	 */
 	rc = oath_authenticate_usersfile(
-	    canon, c->user, code, TOTP_WINDOW, "", &last);
+	    canon, c->user, code, totp_window(c), "", &last);
 	switch (rc) {
 	case OATH_OK:
 		verbose("totp: accepted verification code for user %s (%s)", lu,

@@ -367,6 +367,12 @@ conn_setting(const struct pm_conn *conn, const char *kw, size_t idx)
 		return c->password_authentication ? "yes" : "no";
 	if (strcmp(kw, "totpusersfile") == 0)
 		return c->totp_users_file;
+	if (strcmp(kw, "totpwindow") == 0) {
+		static char window[16];
+
+		snprintf(window, sizeof(window), "%d", c->totp_window);
+		return window;
+	}
 	if (strcmp(kw, "permitemptypasswords") == 0)
 		return c->permit_empty_passwords ? "yes" : "no";
 	if (strcmp(kw, "usepam") == 0)

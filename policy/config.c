@@ -35,6 +35,7 @@ config_init(struct server_config *c)
 	c->password_authentication = CONFIG_UNSET;
 	c->kbd_interactive_authentication = CONFIG_UNSET;
 	c->use_pam = CONFIG_UNSET;
+	c->totp_window = CONFIG_UNSET;
 	c->permit_tty = CONFIG_UNSET;
 	c->required_rsa_size = CONFIG_UNSET;
 	c->pubkey_auth_options = CONFIG_UNSET;
@@ -538,6 +539,7 @@ config_fill_defaults(struct server_config *c)
 	set_default_int(&c->password_authentication, 1);
 	set_default_int(&c->kbd_interactive_authentication, 1);
 	set_default_int(&c->use_pam, 0);
+	set_default_int(&c->totp_window, 1);
 	if (c->totp_users_file == NULL &&
 	    (c->totp_users_file = strdup("/etc/users.oath")) == NULL)
 		fatal_f("out of memory");

@@ -69,9 +69,10 @@ struct server_config {
 	int use_pam;                        /* no */
 	char *pam_service_name;             /* sshd */
 	char *totp_users_file;              /* /etc/users.oath (postern) */
-	char *banner;                       /* none = NULL */
-	char *force_command;                /* none = NULL */
-	int permit_tty;                     /* yes */
+	int totp_window;     /* 1 (postern): +-steps, users file */
+	char *banner;        /* none = NULL */
+	char *force_command; /* none = NULL */
+	int permit_tty;      /* yes */
 
 	/* --- public keys and certificates (issue 4) --- */
 	int required_rsa_size;   /* RequiredRSASize; 1024 */

@@ -374,6 +374,8 @@ const struct keyword cfg_keywords[] = {
     /* postern's own: the pam_oath users file keyboard-interactive:totp
      * reads (sshd knows no such keyword, so -T does not print it). */
     IMPL("TOTPUsersFile", cfg_kw_path, NULL, OFF(totp_users_file), 0, NULL, M),
+    /* postern's own: steps either side a users-file code may be from. */
+    IMPL("TOTPWindow", cfg_kw_int, NULL, OFF(totp_window), 0, NULL, M),
     IMPL("LoginGraceTime", cfg_kw_time, dump_int, OFF(login_grace_time), 0,
         NULL, G),
     IMPL("MaxAuthTries", cfg_kw_int, dump_int, OFF(max_auth_tries), 0, NULL, M),
@@ -705,6 +707,8 @@ cfg_copy_match_values(struct server_config *dst, struct server_config *src)
 	copy_int(&dst->permit_tty, src->permit_tty);
 	copy_int(&dst->max_sessions, src->max_sessions);
 	copy_int(&dst->max_auth_tries, src->max_auth_tries);
+	copy_int(&dst->totp_window, src->totp_window);
+	move_str(&dst->totp_users_file, &src->totp_users_file);
 	copy_int(&dst->log_level, src->log_level);
 	copy_int(&dst->required_rsa_size, src->required_rsa_size);
 	copy_int(&dst->pubkey_auth_options, src->pubkey_auth_options);

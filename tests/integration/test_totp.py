@@ -328,3 +328,33 @@ def test_totp_google_authenticator_rate_limit(ctx):
     check(ctx.wait_log(r"totp: too many login attempts for user %s "
                        r"\(RATE_LIMIT in %s\)" % (u.name, re.escape(path)),
                        5), "no log line for the rate limit")
+
+
+def test_totp_users_file_in_match_and_window(ctx):
+    """TOTPUsersFile and TOTPWindow take effect from a Match block; with
+    TOTPWindow 0 a code from the previous 30 s step is refused, with the
+    default window of 1 it is accepted."""
+    u, v = ctx.make_user(), ctx.make_user()
+    key_u, key_v = _hexkey(), _hexkey()
+    users = _users_file(ctx, ["HOTP/T30 %s - %s" % (u.name, key_u),
+                              "HOTP/T30 %s - %s" % (v.name, key_v)])
+    ctx.start_server(extra_config=[
+        "KbdInteractiveAuthentication yes",
+        "AuthenticationMethods publickey,keyboard-interactive:totp",
+        "TOTPUsersFile /nonexistent/users.oath",
+        "Match User %s" % u.name,
+        "\tTOTPUsersFile %s" % users,
+        "\tTOTPWindow 0",
+        "Match User %s" % v.name,
+        "\tTOTPUsersFile %s" % users])
+    now = time.time()
+    # Stay clear of a step boundary so "previous step" stays previous.
+    if now % STEP > STEP - 5:
+        time.sleep(STEP - now % STEP + 1)
+        now = time.time()
+    check(_refused(_login(ctx, u, _totp(key_u, steps=-1, when=now))),
+          "TOTPWindow 0 (from Match) accepted the previous step's code")
+    check(_admitted(_login(ctx, u, _totp(key_u, when=now))),
+          "the current code, from the Match block's users file, refused")
+    check(_admitted(_login(ctx, v, _totp(key_v, steps=-1, when=now))),
+          "the default TOTPWindow 1 refused the previous step's code")

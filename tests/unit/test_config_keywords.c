@@ -49,6 +49,7 @@ static const struct {
     {"UsePAM", "yes", 0, IMPL},
     {"PAMServiceName", "postern-test", 0, IMPL},
     {"TOTPUsersFile", "/etc/users.oath", 1, IMPL},
+    {"TOTPWindow", "2", 1, IMPL},
     {"LoginGraceTime", "30", 0, IMPL},
     {"MaxAuthTries", "3", 1, IMPL},
     {"MaxSessions", "2", 1, IMPL},
