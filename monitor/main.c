@@ -302,7 +302,9 @@ main(int argc, char **argv)
 		case 'q':
 			break;
 		case 'Q':
-			return query(optarg);
+			r = query(optarg);
+			free(saved_argv);
+			return r;
 		case 'R':
 			o.rexec = 1;
 			break;
