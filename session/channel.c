@@ -486,6 +486,12 @@ chan_input_close(struct conn *conn, struct buf *m)
 	if (c->type->peer_closed != NULL)
 		c->type->peer_closed(conn, c);
 	chan_stop_io(c);
+	/* All data went out (EOF sent): the type's last words, if ready. */
+	if (!(c->flags & CHAN_SENT_CLOSE) && (c->flags & CHAN_SENT_EOF) &&
+	    (c->type->close_ready == NULL || c->type->close_ready(conn, c)) &&
+	    c->type->before_close != NULL &&
+	    (r = c->type->before_close(conn, c)) != 0)
+		return r;
 	if (!(c->flags & CHAN_SENT_CLOSE)) {
 		c->flags |= CHAN_SENT_CLOSE;
 		debug2("channel %u: send close", id);

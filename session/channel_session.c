@@ -87,6 +87,18 @@ session_hangup(struct channel *c)
 static void
 session_peer_closed(struct conn *conn, struct channel *c)
 {
+	struct chan_session *s = sess(c);
+	int status;
+
+	/*
+	 * A client may close right after our EOF; a child that has already
+	 * exited is reaped now so its exit-status still goes out first.
+	 */
+	if (s->started && !s->reaped &&
+	    waitpid(s->pid, &status, WNOHANG) == s->pid) {
+		s->reaped = 1;
+		s->status = status;
+	}
 	session_hangup(c);
 }
 
