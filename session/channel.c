@@ -30,14 +30,16 @@
  * order only:
  *  1. CHANNEL_DATA / EXTENDED_DATA, while rfd or efd is open;
  *  2. CHANNEL_EOF, once rfd and efd have both read end-of-file (both
- *     pipes drained, even if the child exited long before);
- *  3. the type's last requests (exit-status or exit-signal), once the type
- *     says it is ready (the child has been reaped);
+ *     pipes drained, even if the child exited long before) and the type
+ *     says it is ready (the child has been reaped): a client may close as
+ *     soon as it has EOF, so EOF and the last requests go out together;
+ *  3. the type's last requests (exit-status or exit-signal);
  *  4. CHANNEL_CLOSE; after it nothing more is sent on the channel.
  * channel_tick() checks these conditions in this order on every loop turn.
  * A peer CLOSE short-cuts it: the type's peer_closed hook runs (a session
- * SIGHUPs a child still running), fds are closed and our CLOSE is sent at
- * once. The slot is freed only when CLOSE went both ways.
+ * reaps a child that has exited, else SIGHUPs it), fds are closed, the
+ * last requests go out if EOF did and they are ready, and our CLOSE is
+ * sent at once. The slot is freed only when CLOSE went both ways.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -794,9 +796,15 @@ chan_tick_one(struct conn *conn, struct channel *c)
 		c->local_window += c->local_consumed;
 		c->local_consumed = 0;
 	}
-	/* Output: all data, then EOF, then the type's last words, then CLOSE. */
+	/*
+	 * Output: all data, then EOF, then the type's last words, then CLOSE.
+	 * EOF waits until those last words are known (a session's child is
+	 * reaped): a client may close as soon as it sees EOF, and the
+	 * exit-status must not be lost in that gap.
+	 */
 	if ((c->flags & CHAN_IO) && c->rfd < 0 && c->efd < 0 &&
-	    !(c->flags & CHAN_SENT_EOF)) {
+	    !(c->flags & CHAN_SENT_EOF) &&
+	    (c->type->close_ready == NULL || c->type->close_ready(conn, c))) {
 		debug2("channel %u: send eof", c->id);
 		c->flags |= CHAN_SENT_EOF;
 		if ((r = chan_send_id_only(conn, c, SSH2_MSG_CHANNEL_EOF)) != 0)

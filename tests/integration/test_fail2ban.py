@@ -132,7 +132,7 @@ class SyslogReceiver:
     def lines(self):
         return [l for _f, l in list(self.records)]
 
-    def wait(self, pattern, timeout_s=10):
+    def wait(self, pattern, timeout_s=30):
         rx = re.compile(pattern)
         return poll_until(lambda: any(rx.search(l) for l in self.lines()),
                           timeout_s)
