@@ -455,37 +455,27 @@ out:
 	return r;
 }
 
+static int
+known_cert_type(const char *name)
+{
+	return cert_type_by_name(name) != NULL;
+}
+
 int
 sshcert_parse_text(const char *s, struct sshcert **certp, const char **endp)
 {
 	struct sshcert *c = NULL;
 	char name[CERT_NAME_MAX];
 	uint8_t *blob = NULL;
-	size_t tlen, blen, bmax, bloblen = 0;
+	size_t bloblen = 0;
+	const char *end;
 	int r;
 
 	*certp = NULL;
 	if (endp != NULL)
 		*endp = s;
-	s += strspn(s, " \t");
-	tlen = strcspn(s, " \t\r\n");
-	if (tlen == 0 || tlen >= sizeof(name))
-		return ERR_FORMAT;
-	memcpy(name, s, tlen);
-	name[tlen] = '\0';
-	if (cert_type_by_name(name) == NULL)
-		return ERR_KEY_TYPE;
-	s += tlen;
-	if (*s != ' ' && *s != '\t')
-		return ERR_FORMAT;
-	s += strspn(s, " \t");
-	blen = strcspn(s, " \t\r\n");
-	if (blen > (CERT_BLOB_MAX + 2) / 3 * 4)
-		return ERR_TOO_BIG;
-	bmax = blen / 4 * 3 + 3;
-	if ((blob = malloc(bmax)) == NULL)
-		return ERR_ALLOC;
-	if ((r = base64_decode(s, blen, blob, bmax, &bloblen)) != 0 ||
+	if ((r = sshkey_text_split(s, name, sizeof(name), known_cert_type,
+	         CERT_BLOB_MAX, &blob, &bloblen, &end)) != 0 ||
 	    (r = sshcert_from_blob(blob, bloblen, &c)) != 0)
 		goto out;
 	if (strcmp(name, c->type_name) != 0) {
@@ -493,7 +483,7 @@ sshcert_parse_text(const char *s, struct sshcert **certp, const char **endp)
 		goto out;
 	}
 	if (endp != NULL)
-		*endp = s + blen;
+		*endp = end;
 	*certp = c;
 	c = NULL;
 out:

@@ -919,37 +919,66 @@ sshkey_fingerprint(const struct sshkey *key, char *out, size_t outlen)
 }
 
 int
-sshkey_parse_public_text(const char *s, struct sshkey **keyp, const char **endp)
+sshkey_text_split(const char *s, char *name, size_t namelen,
+    int (*known)(const char *name), size_t blobmax, uint8_t **blobp,
+    size_t *bloblenp, const char **endp)
 {
-	struct sshkey *k = NULL;
-	const struct ec_curve *c;
-	char name[KEY_NAME_MAX];
-	uint8_t *blob = NULL;
-	size_t tlen, blen, bmax, bloblen = 0;
+	uint8_t *blob;
+	size_t tlen, blen, bmax;
 	int r;
 
-	*keyp = NULL;
-	if (endp != NULL)
-		*endp = s;
+	*blobp = NULL;
+	*bloblenp = 0;
 	s += strspn(s, " \t");
 	tlen = strcspn(s, " \t\r\n");
-	if (tlen == 0 || tlen >= sizeof(name))
+	if (tlen == 0 || tlen >= namelen)
 		return ERR_FORMAT;
 	memcpy(name, s, tlen);
 	name[tlen] = '\0';
-	if (type_from_name(name, &c) == KEY_UNSPEC)
+	if (!known(name))
 		return ERR_KEY_TYPE;
 	s += tlen;
 	if (*s != ' ' && *s != '\t')
 		return ERR_FORMAT;
 	s += strspn(s, " \t");
 	blen = strcspn(s, " \t\r\n");
-	if (blen > (KEY_BLOB_MAX + 2) / 3 * 4)
+	if (blen > (blobmax + 2) / 3 * 4)
 		return ERR_TOO_BIG;
 	bmax = blen / 4 * 3 + 3;
 	if ((blob = malloc(bmax)) == NULL)
 		return ERR_ALLOC;
-	if ((r = base64_decode(s, blen, blob, bmax, &bloblen)) != 0 ||
+	if ((r = base64_decode(s, blen, blob, bmax, bloblenp)) != 0) {
+		free(blob);
+		return r;
+	}
+	*blobp = blob;
+	*endp = s + blen;
+	return 0;
+}
+
+static int
+known_key_type(const char *name)
+{
+	const struct ec_curve *c;
+
+	return type_from_name(name, &c) != KEY_UNSPEC;
+}
+
+int
+sshkey_parse_public_text(const char *s, struct sshkey **keyp, const char **endp)
+{
+	struct sshkey *k = NULL;
+	char name[KEY_NAME_MAX];
+	uint8_t *blob = NULL;
+	size_t bloblen = 0;
+	const char *end;
+	int r;
+
+	*keyp = NULL;
+	if (endp != NULL)
+		*endp = s;
+	if ((r = sshkey_text_split(s, name, sizeof(name), known_key_type,
+	         KEY_BLOB_MAX, &blob, &bloblen, &end)) != 0 ||
 	    (r = sshkey_from_blob(blob, bloblen, &k)) != 0)
 		goto out;
 	if (strcmp(name, sshkey_type_name(k)) != 0) {
@@ -957,7 +986,7 @@ sshkey_parse_public_text(const char *s, struct sshkey **keyp, const char **endp)
 		goto out;
 	}
 	if (endp != NULL)
-		*endp = s + blen;
+		*endp = end;
 	*keyp = k;
 	k = NULL;
 out:

@@ -82,6 +82,16 @@ int sshkey_fingerprint_blob(const uint8_t *blob, size_t len, char *out,
  */
 int sshkey_parse_public_text(
     const char *s, struct sshkey **keyp, const char **endp);
+/*
+ * sshkey_text_split: the fields of "TYPE BASE64 [comment]" for any key or
+ * certificate parser: the type name (into name, which known() must
+ * accept), the decoded blob (malloc'd, at most blobmax bytes) and, in
+ * *endp, the end of the base64 field. ERR_FORMAT, ERR_KEY_TYPE for an
+ * unknown name, ERR_TOO_BIG, or base64_decode's error.
+ */
+int sshkey_text_split(const char *s, char *name, size_t namelen,
+    int (*known)(const char *name), size_t blobmax, uint8_t **blobp,
+    size_t *bloblenp, const char **endp);
 /* sshkey_format_public_text: "TYPE BASE64" malloc'd string. */
 int sshkey_format_public_text(const struct sshkey *key, char **outp);
 

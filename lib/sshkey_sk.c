@@ -315,31 +315,16 @@ sshkey_sk_parse_public_text(
 	struct sshkey_sk *k = NULL;
 	char name[SK_NAME_MAX];
 	uint8_t *blob = NULL;
-	size_t tlen, blen, bmax, bloblen = 0;
+	size_t bloblen = 0;
+	const char *end;
 	int r;
 
 	*keyp = NULL;
 	if (endp != NULL)
 		*endp = s;
-	s += strspn(s, " \t");
-	tlen = strcspn(s, " \t\r\n");
-	if (tlen == 0 || tlen >= sizeof(name))
-		return ERR_FORMAT;
-	memcpy(name, s, tlen);
-	name[tlen] = '\0';
-	if (!sshkey_sk_is_type_name(name))
-		return ERR_KEY_TYPE;
-	s += tlen;
-	if (*s != ' ' && *s != '\t')
-		return ERR_FORMAT;
-	s += strspn(s, " \t");
-	blen = strcspn(s, " \t\r\n");
-	if (blen > (SK_BLOB_MAX + 2) / 3 * 4)
-		return ERR_TOO_BIG;
-	bmax = blen / 4 * 3 + 3;
-	if ((blob = malloc(bmax)) == NULL)
-		return ERR_ALLOC;
-	if ((r = base64_decode(s, blen, blob, bmax, &bloblen)) != 0 ||
+	if ((r = sshkey_text_split(s, name, sizeof(name),
+	         sshkey_sk_is_type_name, SK_BLOB_MAX, &blob, &bloblen, &end)) !=
+	        0 ||
 	    (r = sshkey_sk_from_blob(blob, bloblen, &k)) != 0)
 		goto out;
 	if (strcmp(name, k->type->name) != 0) {
@@ -347,7 +332,7 @@ sshkey_sk_parse_public_text(
 		goto out;
 	}
 	if (endp != NULL)
-		*endp = s + blen;
+		*endp = end;
 	*keyp = k;
 	k = NULL;
 out:
