@@ -11,6 +11,7 @@ Python 3 standard library only; must run as root (useradd, /proc/PID/mem).
 import base64
 import errno
 import hashlib
+import fcntl
 import os
 import stat
 import pwd
@@ -79,7 +80,39 @@ def read_text(path):
     return data.decode("utf-8", "replace").replace("\r\n", "\n")
 
 
-_users_lock = threading.Lock()   # useradd/userdel lock /etc/passwd
+class HostLock:
+    """A lock held across threads and processes (flock on a file under
+    /run/lock): for what the whole machine shares, such as /etc/passwd
+    (useradd/userdel) or the one kernel audit daemon. Suites from several
+    checkouts may run at once."""
+
+    def __init__(self, name):
+        self.path = "/run/lock/postern-test-%s.lock" % name
+        self.thread_lock = threading.Lock()
+        self.fd = None
+
+    def __enter__(self):
+        self.thread_lock.acquire()
+        try:
+            os.makedirs("/run/lock", exist_ok=True)
+            self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+            fcntl.flock(self.fd, fcntl.LOCK_EX)
+        except BaseException:
+            if self.fd is not None:
+                os.close(self.fd)
+                self.fd = None
+            self.thread_lock.release()
+            raise
+        return self
+
+    def __exit__(self, *exc):
+        os.close(self.fd)
+        self.fd = None
+        self.thread_lock.release()
+        return False
+
+
+_users_lock = HostLock("users")   # useradd/userdel lock /etc/passwd
 _ports_lock = threading.Lock()
 _ports_used = set()
 

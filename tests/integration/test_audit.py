@@ -18,6 +18,7 @@ import re
 import subprocess
 import time
 
+import harness
 from harness import (check, fail, fingerprint, poll_until, port_listening,
                      run, timeout)
 
@@ -78,6 +79,10 @@ class Auditd:
         self.ctx = ctx
         self.proc = None
         self.added = []          # auditctl -w argument lists
+        # One kernel audit daemon per machine: suites running side by side
+        # take turns.
+        self.lock = harness.HostLock("auditd")
+        self.lock.__enter__()
         st = _audit_status()
         self.enabled_before = st.get("enabled", "0")
         pid = int(st.get("pid", "0") or 0)
@@ -121,6 +126,9 @@ class Auditd:
                 self.proc.wait(5)
             # auditd switched auditing on; without it, leave it as found.
             run(["auditctl", "-e", self.enabled_before], check_rc=False)
+        if self.lock is not None:
+            self.lock.__exit__(None, None, None)
+            self.lock = None
 
     def search(self, args, want, timeout_s=10):
         """ausearch ARGS -i until a line matches regex want; the output."""
