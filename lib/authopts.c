@@ -88,8 +88,8 @@ strv_union(char ***vp, size_t *np, char *const *src, size_t n)
 
 /* permit lists */
 
-static void
-permits_free(struct authopts_permits *p)
+void
+authopts_permits_free(struct authopts_permits *p)
 {
 	size_t i;
 
@@ -181,8 +181,8 @@ authopts_free(struct authopts *o)
 	strv_free(o->env, o->nenv);
 	strv_free(o->from, o->nfrom);
 	strv_free(o->source_address, o->nsource_address);
-	permits_free(&o->permitopen);
-	permits_free(&o->permitlisten);
+	authopts_permits_free(&o->permitopen);
+	authopts_permits_free(&o->permitlisten);
 	free(o);
 }
 
@@ -543,30 +543,23 @@ clean_host(char *h)
 	return h;
 }
 
-/* permitopen="host:port" or permitlisten="[host:]port". */
-static int
-parse_permit(
-    const char **sp, int listen, struct authopts_permits *p, const char **errp)
+int
+authopts_permits_add_spec(struct authopts_permits *p, const char *written,
+    int listen, const char **errp)
 {
-	char *v = NULL, *spec, *host, *port_s;
+	char *spec = NULL, *host, *port_s;
 	int port, r;
 
 	if (p->n >= AUTHOPTS_PERMIT_MAX) {
 		*errp = "too many permission directives";
 		return ERR_FORMAT;
 	}
-	if ((r = dequote(sp, &v, errp)) != 0)
-		return r;
-	spec = v;
 	/* A bare port in permitlisten means any listen address. */
-	if (listen && strchr(v, ':') == NULL) {
-		if (asprintf(&spec, "*:%s", v) == -1) {
-			free(v);
-			*errp = "memory allocation failed";
-			return ERR_ALLOC;
-		}
-		free(v);
-		v = spec;
+	if (asprintf(&spec, "%s%s",
+	        listen && strchr(written, ':') == NULL ? "*:" : "",
+	        written) == -1) {
+		*errp = "memory allocation failed";
+		return ERR_ALLOC;
 	}
 	if ((host = split_host_port(spec, &port_s)) == NULL ||
 	    strlen(host) >= HOST_MAX) {
@@ -593,6 +586,25 @@ parse_permit(
 	if (r == ERR_LIMIT)
 		r = ERR_FORMAT;
 out:
+	free(spec);
+	return r;
+}
+
+/* permitopen="host:port" or permitlisten="[host:]port". */
+static int
+parse_permit(
+    const char **sp, int listen, struct authopts_permits *p, const char **errp)
+{
+	char *v = NULL;
+	int r;
+
+	if (p->n >= AUTHOPTS_PERMIT_MAX) {
+		*errp = "too many permission directives";
+		return ERR_FORMAT;
+	}
+	if ((r = dequote(sp, &v, errp)) != 0)
+		return r;
+	r = authopts_permits_add_spec(p, v, listen, errp);
 	free(v);
 	return r;
 }
@@ -1019,17 +1031,16 @@ authopts_is_unrestricted(const struct authopts *o)
 }
 
 int
-authopts_permitopen_ok(const struct authopts *o, const char *host, int port)
+authopts_permits_open_ok(
+    const struct authopts_permits *p, const char *host, int port)
 {
 	const struct authopts_permit *e;
 	size_t i;
 
-	if (!o->permit_port_forwarding)
-		return 0;
-	if (!o->permitopen.restricted)
+	if (!p->restricted)
 		return 1;
-	for (i = 0; i < o->permitopen.n; i++) {
-		e = &o->permitopen.v[i];
+	for (i = 0; i < p->n; i++) {
+		e = &p->v[i];
 		if ((e->port == AUTHOPTS_PORT_ANY || e->port == port) &&
 		    (strcmp(e->host, "*") == 0 || strcmp(e->host, host) == 0))
 			return 1;
@@ -1038,29 +1049,42 @@ authopts_permitopen_ok(const struct authopts *o, const char *host, int port)
 }
 
 int
-authopts_permitlisten_ok(const struct authopts *o, const char *host, int port)
+authopts_permits_listen_ok(
+    const struct authopts_permits *p, const char *host, int port)
 {
 	const struct authopts_permit *e;
-	char *lhost, *p;
+	char *lhost, *s;
 	size_t i;
 	int ok = 0;
 
-	if (!o->permit_port_forwarding)
-		return 0;
-	if (!o->permitlisten.restricted)
+	if (!p->restricted)
 		return 1;
 	if (host == NULL || (lhost = strdup(host)) == NULL)
 		return 0;
-	for (p = lhost; *p != '\0'; p++)
-		if (*p >= 'A' && *p <= 'Z')
-			*p = (char)(*p - 'A' + 'a');
-	for (i = 0; i < o->permitlisten.n && !ok; i++) {
-		e = &o->permitlisten.v[i];
+	for (s = lhost; *s != '\0'; s++)
+		if (*s >= 'A' && *s <= 'Z')
+			*s = (char)(*s - 'A' + 'a');
+	for (i = 0; i < p->n && !ok; i++) {
+		e = &p->v[i];
 		ok = (e->port == AUTHOPTS_PORT_ANY || e->port == port) &&
 		    match_pattern(lhost, e->host);
 	}
 	free(lhost);
 	return ok;
+}
+
+int
+authopts_permitopen_ok(const struct authopts *o, const char *host, int port)
+{
+	return o->permit_port_forwarding &&
+	    authopts_permits_open_ok(&o->permitopen, host, port);
+}
+
+int
+authopts_permitlisten_ok(const struct authopts *o, const char *host, int port)
+{
+	return o->permit_port_forwarding &&
+	    authopts_permits_listen_ok(&o->permitlisten, host, port);
 }
 
 /* merging */
@@ -1262,8 +1286,8 @@ put_strv(struct buf *b, char *const *v, size_t n)
 	return 0;
 }
 
-static int
-put_permits(struct buf *b, const struct authopts_permits *p)
+int
+authopts_permits_put(struct buf *b, const struct authopts_permits *p)
 {
 	size_t i;
 	int r;
@@ -1298,8 +1322,8 @@ authopts_serialize(const struct authopts *o, struct buf *b)
 	    (r = put_strv(b, o->env, o->nenv)) != 0 ||
 	    (r = put_strv(b, o->from, o->nfrom)) != 0 ||
 	    (r = put_strv(b, o->source_address, o->nsource_address)) != 0 ||
-	    (r = put_permits(b, &o->permitopen)) != 0 ||
-	    (r = put_permits(b, &o->permitlisten)) != 0)
+	    (r = authopts_permits_put(b, &o->permitopen)) != 0 ||
+	    (r = authopts_permits_put(b, &o->permitlisten)) != 0)
 		return r;
 	return 0;
 }
@@ -1358,8 +1382,8 @@ get_strv(struct buf *b, char ***vp, size_t *np, size_t max, int env)
 	return 0;
 }
 
-static int
-get_permits(struct buf *b, struct authopts_permits *p)
+int
+authopts_permits_get(struct buf *b, struct authopts_permits *p)
 {
 	uint32_t n, i, port;
 	char *host;
@@ -1421,8 +1445,8 @@ authopts_deserialize(struct buf *b, struct authopts **out)
 	    (r = get_strv(b, &o->from, &o->nfrom, AUTHOPTS_FROM_MAX, 0)) != 0 ||
 	    (r = get_strv(b, &o->source_address, &o->nsource_address,
 	         AUTHOPTS_FROM_MAX, 0)) != 0 ||
-	    (r = get_permits(b, &o->permitopen)) != 0 ||
-	    (r = get_permits(b, &o->permitlisten)) != 0 ||
+	    (r = authopts_permits_get(b, &o->permitopen)) != 0 ||
+	    (r = authopts_permits_get(b, &o->permitlisten)) != 0 ||
 	    (r = buf_end(b)) != 0)
 		goto out;
 	*out = o;

@@ -204,6 +204,29 @@ int authopts_permitopen_ok(
 int authopts_permitlisten_ok(
     const struct authopts *o, const char *host, int port);
 
+/*
+ * The same checks on one list alone (sshd_config's PermitOpen and
+ * PermitListen use them too): 1 if the list is unrestricted or an entry
+ * admits host:port.
+ */
+int authopts_permits_open_ok(
+    const struct authopts_permits *p, const char *host, int port);
+int authopts_permits_listen_ok(
+    const struct authopts_permits *p, const char *host, int port);
+/*
+ * authopts_permits_add_spec: add one "host:port" entry as written
+ * ("[addr]:port", port "*" for any; with listen, a bare port means "*:port")
+ * and mark the list restricted. ERR_FORMAT with *errp set to OpenSSH's
+ * reason ("invalid permission hostname", "invalid permission port"),
+ * ERR_ALLOC.
+ */
+int authopts_permits_add_spec(struct authopts_permits *p, const char *spec,
+    int listen, const char **errp);
+void authopts_permits_free(struct authopts_permits *p);
+/* One list in the encoding authopts_serialize uses for it. */
+int authopts_permits_put(struct buf *b, const struct authopts_permits *p);
+int authopts_permits_get(struct buf *b, struct authopts_permits *p);
+
 /* authopts_log: a debug line "LOC: key options: ..." as OpenSSH logs it. */
 void authopts_log(const struct authopts *o, const char *loc);
 

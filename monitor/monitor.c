@@ -28,6 +28,7 @@
 #include "auth.h"
 #include "buf.h"
 #include "err.h"
+#include "fwdpolicy.h"
 #include "ipc.h"
 #include "log.h"
 #include "monitor.h"
@@ -557,6 +558,25 @@ reap_preauth(pid_t pid, int wait_ms)
 	return status;
 }
 
+/* The forwarding settings after Match, as one nested string. */
+static int
+put_forward_policy(struct monitor *m, struct buf *b)
+{
+	struct fwd_policy fp;
+	struct buf *fb;
+	int r;
+
+	if ((fb = buf_new(IPC_MAX_MESSAGE)) == NULL)
+		return ERR_ALLOC;
+	if ((r = config_forward_policy(m->c, &fp)) == 0) {
+		if ((r = fwd_policy_serialize(&fp, fb)) == 0)
+			r = buf_put_stringb(b, fb);
+		fwd_policy_free(&fp);
+	}
+	buf_free(fb);
+	return r;
+}
+
 static int
 send_session_init(struct monitor *m, int fd)
 {
@@ -620,6 +640,8 @@ send_session_init(struct monitor *m, int fd)
 			goto out;
 	/* PermitTTY; the key's no-pty travels in the options above. */
 	if ((r = buf_put_u32(b, m->c->permit_tty == 0 ? 0 : 1)) != 0)
+		goto out;
+	if ((r = put_forward_policy(m, b)) != 0)
 		goto out;
 	r = ipc_send(fd, IPC_SESSION_INIT, b, -1);
 out:

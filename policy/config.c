@@ -12,6 +12,7 @@
 
 #include "alglist.h"
 #include "err.h"
+#include "fwdpolicy.h"
 #include "log.h"
 #include "policy/config_int.h"
 
@@ -39,6 +40,7 @@ config_init(struct server_config *c)
 	c->permit_tty = CONFIG_UNSET;
 	c->required_rsa_size = CONFIG_UNSET;
 	c->pubkey_auth_options = CONFIG_UNSET;
+	cfg_forward_init(&c->fwd);
 }
 
 static void
@@ -81,6 +83,7 @@ config_free(struct server_config *c)
 	free_list(c->host_cert_files, c->nhost_cert_files);
 	free_list(c->subsystem_name, c->nsubsystems);
 	free_list(c->subsystem_args, c->nsubsystems);
+	cfg_forward_free(&c->fwd);
 	config_init(c);
 }
 
@@ -549,6 +552,12 @@ config_fill_defaults(struct server_config *c)
 	set_default_int(&c->permit_tty, 1);
 	set_default_int(&c->required_rsa_size, 1024);
 	set_default_int(&c->pubkey_auth_options, 0);
+	set_default_int(&c->fwd.allow_tcp_forwarding, FWD_ALL);
+	set_default_int(&c->fwd.allow_streamlocal_forwarding, FWD_ALL);
+	set_default_int(&c->fwd.gateway_ports, FWD_GATEWAY_NO);
+	set_default_int(&c->fwd.disable_forwarding, 0);
+	set_default_int(&c->fwd.streamlocal_bind_mask, 0177);
+	set_default_int(&c->fwd.streamlocal_bind_unlink, 0);
 	/*
 	 * "PidFile none" is kept as the word while parsing, so that it counts
 	 * as set (first value wins), and becomes NULL here.

@@ -17,6 +17,22 @@ struct listen_addr {
 	int port;   /* 0 = use the Port list */
 };
 
+/* Forwarding keywords (policy/config_forward.c). */
+struct config_forward {
+	int allow_tcp_forwarding;         /* FWD_* bits; yes */
+	int allow_streamlocal_forwarding; /* FWD_* bits; yes */
+	int gateway_ports;                /* FWD_GATEWAY_*; no */
+	int disable_forwarding;           /* no */
+	int streamlocal_bind_mask;        /* 0177 */
+	int streamlocal_bind_unlink;      /* no */
+	/* PermitOpen, PermitListen: the first line's words as sshd -T prints
+	 * them (a bare PermitListen port gets "*:"); none set is "any". */
+	char *permit_open[CONFIG_MAX_LIST];
+	size_t npermit_open;
+	char *permit_listen[CONFIG_MAX_LIST];
+	size_t npermit_listen;
+};
+
 struct server_config {
 	/* Ports from Port lines (accumulate); default 22. */
 	int ports[CONFIG_MAX_LIST];
@@ -104,6 +120,9 @@ struct server_config {
 	char *subsystem_name[CONFIG_MAX_LIST];
 	char *subsystem_args[CONFIG_MAX_LIST];
 	size_t nsubsystems;
+
+	/* --- forwarding (issue 8) --- */
+	struct config_forward fwd;
 };
 
 /* PubkeyAuthOptions flags (as OpenSSH's servconf.h). */
@@ -191,6 +210,13 @@ void config_fill_defaults(struct server_config *c);
  * ERR_CONFIG after logging why not.
  */
 int config_check(const struct server_config *c);
+struct fwd_policy;
+/*
+ * config_forward_policy: the forwarding settings of a complete config
+ * (after Match) as the session enforces them. ERR_ALLOC, or ERR_CONFIG
+ * for a PermitOpen/PermitListen entry the parser let through.
+ */
+int config_forward_policy(const struct server_config *c, struct fwd_policy *p);
 /* config_dump: print the effective config like `sshd -T` (lowercase keys). */
 void config_dump(const struct server_config *c, FILE *f);
 

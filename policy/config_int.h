@@ -317,8 +317,6 @@ int cfg_v_ipqos(
     struct server_config *c, const struct keyword *k, struct cfg_args *a);
 int cfg_v_rekey_limit(
     struct server_config *c, const struct keyword *k, struct cfg_args *a);
-int cfg_v_octal(
-    struct server_config *c, const struct keyword *k, struct cfg_args *a);
 int cfg_v_fp_hash(
     struct server_config *c, const struct keyword *k, struct cfg_args *a);
 int cfg_v_netblock(
@@ -343,7 +341,21 @@ const char *cfg_chk_penalties(
 const char *cfg_chk_always(
     const struct keyword *k, struct cfg_args *a, char *buf, size_t len);
 
+/* config_forward.c */
+void cfg_forward_init(struct config_forward *f);
+void cfg_forward_free(struct config_forward *f);
+int cfg_kw_permits(
+    struct server_config *c, const struct keyword *k, struct cfg_args *a);
+int cfg_kw_octal(
+    struct server_config *c, const struct keyword *k, struct cfg_args *a);
+void cfg_dump_permits(
+    const struct server_config *c, const struct keyword *k, FILE *f);
+void cfg_dump_octal(
+    const struct server_config *c, const struct keyword *k, FILE *f);
+
 /* config_keywords.c */
+/* cfg_dump_key: the keyword, lowercased, and a space (sshd -T). */
+void cfg_dump_key(FILE *f, const struct keyword *k);
 /* Match application: copy what a Match block may set from src. */
 int cfg_copy_match_values(struct server_config *dst, struct server_config *src);
 

@@ -90,6 +90,12 @@ dump_key(FILE *f, const struct keyword *k)
 	fputc(' ', f);
 }
 
+void
+cfg_dump_key(FILE *f, const struct keyword *k)
+{
+	dump_key(f, k);
+}
+
 static void
 dump_int(const struct server_config *c, const struct keyword *k, FILE *f)
 {
@@ -382,6 +388,8 @@ const struct keyword cfg_keywords[] = {
     IMPL("MaxSessions", cfg_kw_int, dump_int, OFF(max_sessions), 0, NULL, M),
     IMPL("RequiredRSASize", cfg_kw_int, dump_int, OFF(required_rsa_size), 0,
         NULL, M),
+    IMPL("StreamLocalBindMask", cfg_kw_octal, cfg_dump_octal,
+        OFF(fwd.streamlocal_bind_mask), 0, NULL, M),
     IMPL("PermitRootLogin", cfg_kw_choice, dump_choice, OFF(permit_root_login),
         0, choices_permit_root, M),
     IMPL("PubkeyAuthentication", cfg_kw_choice, dump_choice,
@@ -396,6 +404,16 @@ const struct keyword cfg_keywords[] = {
         choices_yesno, G),
     IMPL("PermitEmptyPasswords", cfg_kw_choice, dump_choice,
         OFF(permit_empty_passwords), 0, choices_yesno, M),
+    IMPL("GatewayPorts", cfg_kw_choice, dump_choice, OFF(fwd.gateway_ports), 0,
+        choices_gateway_ports, M),
+    IMPL("AllowTcpForwarding", cfg_kw_choice, dump_choice,
+        OFF(fwd.allow_tcp_forwarding), 0, choices_forwarding, M),
+    IMPL("DisableForwarding", cfg_kw_choice, dump_choice,
+        OFF(fwd.disable_forwarding), 0, choices_yesno, M),
+    IMPL("AllowStreamLocalForwarding", cfg_kw_choice, dump_choice,
+        OFF(fwd.allow_streamlocal_forwarding), 0, choices_forwarding, M),
+    IMPL("StreamLocalBindUnlink", cfg_kw_choice, dump_choice,
+        OFF(fwd.streamlocal_bind_unlink), 0, choices_yesno, M),
     IMPL("PidFile", cfg_kw_path, dump_str, OFF(pid_file), 0, NULL, G),
     IMPL("Banner", cfg_kw_path, dump_str, OFF(banner), 0, NULL, M),
     IMPL("ForceCommand", cfg_kw_force_command, dump_str, OFF(force_command), 0,
@@ -441,6 +459,10 @@ const struct keyword cfg_keywords[] = {
     IMPL("Subsystem", cfg_kw_subsystem, dump_subsystems, 0, 0, NULL, G),
     IMPL("MaxStartups", cfg_kw_max_startups, cfg_dump_max_startups, 0, 0, NULL,
         G),
+    IMPL("PermitOpen", cfg_kw_permits, cfg_dump_permits, OFF(fwd.permit_open),
+        OFF(fwd.npermit_open), NULL, M),
+    IMPL("PermitListen", cfg_kw_permits, cfg_dump_permits,
+        OFF(fwd.permit_listen), OFF(fwd.npermit_listen), NULL, M),
     IMPL("PubkeyAuthOptions", cfg_kw_pubkey_auth_options,
         dump_pubkey_auth_options, OFF(pubkey_auth_options), 0, NULL, M),
     IMPL("Include", cfg_kw_include, NULL, 0, 0, NULL, M),
@@ -460,8 +482,6 @@ const struct keyword cfg_keywords[] = {
     IGN("AcceptEnv", cfg_v_env_names, NULL, M),
     IGN("AFSTokenPassing", cfg_v_consume, NULL, G),
     IGN("AllowAgentForwarding", cfg_kw_choice, choices_yesno, M),
-    IGN("AllowStreamLocalForwarding", cfg_kw_choice, choices_forwarding, M),
-    IGN("AllowTcpForwarding", cfg_kw_choice, choices_forwarding, M),
     IGN("ChannelTimeout", cfg_v_channel_timeout, NULL, M),
     REF("ChrootDirectory", cfg_v_one, M,
         "sessions would not be confined to the directory"),
@@ -470,10 +490,8 @@ const struct keyword cfg_keywords[] = {
     IGN("ClientAliveInterval", cfg_kw_time, NULL, M),
     IGN("Compression", cfg_kw_choice, choices_compression, G),
     IGN("DebianBanner", cfg_kw_choice, choices_yesno, G),
-    IGN("DisableForwarding", cfg_kw_choice, choices_yesno, M),
     IGN("ExposeAuthInfo", cfg_kw_choice, choices_yesno, M),
     IGN("FingerprintHash", cfg_v_fp_hash, NULL, G),
-    IGN("GatewayPorts", cfg_kw_choice, choices_gateway_ports, M),
     IGN("GSSAPIAuthentication", cfg_kw_choice, choices_yesno, M),
     IGN("GSSAPICleanupCredentials", cfg_kw_choice, choices_yesno, G),
     IGN("GSSAPIKexAlgorithms", cfg_v_one, NULL, G),
@@ -501,8 +519,6 @@ const struct keyword cfg_keywords[] = {
     IGN("LogVerbose", cfg_v_words, NULL, M),
     VAL("MACs", cfg_v_algos, NULL, G, cfg_chk_algos, DEFAULT_MACS),
     IGN("ModuliFile", cfg_v_file, NULL, G),
-    IGN("PermitListen", cfg_v_words, NULL, M),
-    IGN("PermitOpen", cfg_v_words, NULL, M),
     IGN("PermitTunnel", cfg_v_permit_tunnel, NULL, M),
     IGN("PermitUserEnvironment", cfg_v_one, NULL, G),
     IGN("PermitUserRC", cfg_kw_choice, choices_yesno, M),
@@ -519,8 +535,6 @@ const struct keyword cfg_keywords[] = {
     IGN("SecurityKeyProvider", cfg_v_one, NULL, G),
     IGN("SetEnv", cfg_v_env, NULL, M),
     IGN("SshdSessionPath", cfg_v_file, NULL, G),
-    IGN("StreamLocalBindMask", cfg_v_octal, NULL, M),
-    IGN("StreamLocalBindUnlink", cfg_kw_choice, choices_yesno, M),
     IGN("TCPKeepAlive", cfg_kw_choice, choices_yesno, G),
     IGN("UnusedConnectionTimeout", cfg_v_none_or_time, NULL, M),
     VAL("UseDNS", cfg_kw_choice, choices_yesno, G, cfg_chk_use_dns, NULL),
@@ -739,5 +753,18 @@ cfg_copy_match_values(struct server_config *dst, struct server_config *src)
 	    &src->ndeny_groups);
 	move_list(dst->auth_methods, &dst->nauth_methods, src->auth_methods,
 	    &src->nauth_methods);
+	copy_int(&dst->fwd.allow_tcp_forwarding, src->fwd.allow_tcp_forwarding);
+	copy_int(&dst->fwd.allow_streamlocal_forwarding,
+	    src->fwd.allow_streamlocal_forwarding);
+	copy_int(&dst->fwd.gateway_ports, src->fwd.gateway_ports);
+	copy_int(&dst->fwd.disable_forwarding, src->fwd.disable_forwarding);
+	copy_int(
+	    &dst->fwd.streamlocal_bind_mask, src->fwd.streamlocal_bind_mask);
+	copy_int(&dst->fwd.streamlocal_bind_unlink,
+	    src->fwd.streamlocal_bind_unlink);
+	move_list(dst->fwd.permit_open, &dst->fwd.npermit_open,
+	    src->fwd.permit_open, &src->fwd.npermit_open);
+	move_list(dst->fwd.permit_listen, &dst->fwd.npermit_listen,
+	    src->fwd.permit_listen, &src->fwd.npermit_listen);
 	return 0;
 }

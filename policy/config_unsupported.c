@@ -298,26 +298,6 @@ cfg_v_rekey_limit(
 	return 0;
 }
 
-/* StreamLocalBindMask: an octal mode up to 0777. */
-int
-cfg_v_octal(
-    struct server_config *c, const struct keyword *k, struct cfg_args *a)
-{
-	const char *arg = cfg_next_arg(a);
-	char *end;
-	long v;
-
-	if (arg == NULL || *arg == '\0')
-		return missing(a);
-	v = strtol(arg, &end, 8);
-	if (end == arg || v < 0 || v > 0777) {
-		error("%s line %d: Invalid %s.", a->filename, a->lineno,
-		    a->keyword);
-		return ERR_CONFIG;
-	}
-	return 0;
-}
-
 /* FingerprintHash: a digest name. */
 int
 cfg_v_fp_hash(

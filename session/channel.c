@@ -42,9 +42,11 @@
  * sent at once. The slot is freed only when CLOSE went both ways.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "buf.h"
@@ -57,10 +59,14 @@
 /* The channel types we accept in CHANNEL_OPEN. */
 static const struct channel_type *const channel_types[] = {
     &channel_type_session,
+    &channel_type_direct_tcpip,
+    &channel_type_direct_streamlocal,
     NULL,
 };
 
-#define CHAN_CONFIRMED 0x100 /* OPEN_CONFIRMATION sent: type state exists */
+#define CHAN_CONFIRMED 0x100 /* type state exists (open accepted or pending) */
+#define CHAN_OPENING 0x200   /* no confirmation yet: no I/O, no messages */
+#define CHAN_OUTBOUND 0x400  /* we sent the CHANNEL_OPEN */
 
 /* Most data we put in one packet, whatever the peer allows. */
 #define CHAN_DATA_MAX (TRANSPORT_MAX_PAYLOAD - 64)
@@ -166,6 +172,31 @@ channel_attach_fds(struct channel *c, int rfd, int wfd, int efd)
 	c->flags |= CHAN_IO;
 }
 
+int
+channel_attach_socket(struct channel *c, int fd)
+{
+	int wfd;
+
+	/* Two descriptors, so that each side can end on its own. */
+	if ((wfd = fcntl(fd, F_DUPFD_CLOEXEC, 0)) == -1) {
+		error_f("dup: %s", strerror(errno));
+		close(fd);
+		return ERR_SYSTEM;
+	}
+	channel_attach_fds(c, fd, wfd, -1);
+	c->flags |= CHAN_SOCKET;
+	return 0;
+}
+
+/* Close wfd; a socket is told first, or the other end never sees EOF. */
+static void
+chan_close_wfd(struct channel *c)
+{
+	if (c->wfd >= 0 && (c->flags & CHAN_SOCKET))
+		(void)shutdown(c->wfd, SHUT_WR);
+	chan_close_fd(&c->wfd);
+}
+
 /* Drop buffered peer data, crediting it to the window, and shrink obuf. */
 static void
 chan_obuf_discard(struct channel *c)
@@ -186,7 +217,7 @@ channel_write_done(struct channel *c)
 {
 	if (c->wfd >= 0)
 		debug2("channel %u: write side closed", c->id);
-	chan_close_fd(&c->wfd);
+	chan_close_wfd(c);
 	chan_obuf_discard(c);
 }
 
@@ -291,6 +322,17 @@ chan_lookup(struct conn *conn, uint32_t id, uint8_t type, struct channel **cp)
 	if (c->flags & CHAN_RCVD_CLOSE)
 		return conn_protocol_error(conn,
 		    "message %u for channel %u after its close", type, id);
+	if ((c->flags & CHAN_OPENING) &&
+	    ((type != SSH2_MSG_CHANNEL_OPEN_CONFIRMATION &&
+	         type != SSH2_MSG_CHANNEL_OPEN_FAILURE) ||
+	        !(c->flags & CHAN_OUTBOUND)))
+		return conn_protocol_error(conn,
+		    "message %u for channel %u before its open", type, id);
+	if (!(c->flags & CHAN_OPENING) &&
+	    (type == SSH2_MSG_CHANNEL_OPEN_CONFIRMATION ||
+	        type == SSH2_MSG_CHANNEL_OPEN_FAILURE))
+		return conn_protocol_error(
+		    conn, "message %u for channel %u already open", type, id);
 	*cp = c;
 	return 0;
 }
@@ -342,6 +384,12 @@ chan_input_open(struct conn *conn, struct buf *m)
 	c->remote_maxpacket = maxpacket;
 	if ((r = type->open(conn, c, m, &reason)) != 0)
 		goto out;
+	if (reason == CHAN_OPEN_LATER) {
+		c->flags |= CHAN_CONFIRMED | CHAN_OPENING;
+		debug2("channel %u: %s open pending", c->id, safe);
+		c = NULL;
+		goto out;
+	}
 	if (reason != 0) {
 		debug("server_input_channel_open: failure %s", safe);
 		r = chan_send_open_failure(
@@ -356,6 +404,116 @@ out:
 	if (c != NULL)
 		channel_destroy(conn, c);
 	free(ctype);
+	return r;
+}
+
+int
+channel_open_confirm(struct conn *conn, struct channel *c)
+{
+	c->flags &= ~CHAN_OPENING;
+	debug("channel %u: open confirmed, peer %u", c->id, c->peer_id);
+	return chan_send_open_confirmation(conn, c);
+}
+
+int
+channel_open_fail(
+    struct conn *conn, struct channel *c, uint32_t reason, const char *desc)
+{
+	uint32_t peer_id = c->peer_id;
+
+	debug("channel %u: open failed, reason %u", c->id, reason);
+	channel_destroy(conn, c);
+	return chan_send_open_failure(conn, peer_id, reason, desc);
+}
+
+int
+channel_open_begin(struct conn *conn, const struct channel_type *type,
+    struct channel **cp, struct buf **mp)
+{
+	struct channel *c;
+	int r;
+
+	*cp = NULL;
+	if ((c = channel_new(conn, type)) == NULL)
+		return ERR_LIMIT;
+	c->flags |= CHAN_CONFIRMED | CHAN_OPENING | CHAN_OUTBOUND;
+	if ((r = transport_packet_begin(conn->t, SSH2_MSG_CHANNEL_OPEN, mp)) !=
+	        0 ||
+	    (r = buf_put_cstring(*mp, type->name)) != 0 ||
+	    (r = buf_put_u32(*mp, c->id)) != 0 ||
+	    (r = buf_put_u32(*mp, c->local_window)) != 0 ||
+	    (r = buf_put_u32(*mp, c->local_maxpacket)) != 0) {
+		c->flags &= ~CHAN_CONFIRMED; /* the caller has set nothing */
+		channel_destroy(conn, c);
+		return r;
+	}
+	debug("channel %u: new %s", c->id, type->name);
+	*cp = c;
+	return 0;
+}
+
+/* OPEN_CONFIRMATION of a channel we opened (s5.1). */
+static int
+chan_input_open_confirmation(struct conn *conn, struct buf *m)
+{
+	struct channel *c;
+	uint32_t id, peer_id, window, maxpacket;
+	int r;
+
+	if ((r = buf_get_u32(m, &id)) != 0 ||
+	    (r = buf_get_u32(m, &peer_id)) != 0 ||
+	    (r = buf_get_u32(m, &window)) != 0 ||
+	    (r = buf_get_u32(m, &maxpacket)) != 0 || (r = buf_end(m)) != 0)
+		return r;
+	if ((r = chan_lookup(
+	         conn, id, SSH2_MSG_CHANNEL_OPEN_CONFIRMATION, &c)) != 0)
+		return r;
+	c->peer_id = peer_id;
+	c->remote_window = window;
+	c->remote_maxpacket = maxpacket;
+	c->flags &= ~CHAN_OPENING;
+	debug2("channel %u: open confirm rwindow %u rmax %u", id, window,
+	    maxpacket);
+	return 0;
+}
+
+static const char *
+chan_reason_text(uint32_t reason)
+{
+	switch (reason) {
+	case SSH2_OPEN_ADMINISTRATIVELY_PROHIBITED:
+		return "administratively prohibited";
+	case SSH2_OPEN_CONNECT_FAILED:
+		return "connect failed";
+	case SSH2_OPEN_UNKNOWN_CHANNEL_TYPE:
+		return "unknown channel type";
+	case SSH2_OPEN_RESOURCE_SHORTAGE:
+		return "resource shortage";
+	}
+	return "unknown reason";
+}
+
+static int
+chan_input_open_failure(struct conn *conn, struct buf *m)
+{
+	struct channel *c;
+	uint32_t id, reason;
+	char *desc = NULL, safe[256];
+	int r;
+
+	if ((r = buf_get_u32(m, &id)) != 0 ||
+	    (r = buf_get_u32(m, &reason)) != 0 ||
+	    (r = buf_get_cstring(m, &desc, NULL)) != 0 ||
+	    (r = buf_skip_string(m)) != 0 || (r = buf_end(m)) != 0)
+		goto out;
+	if ((r = chan_lookup(conn, id, SSH2_MSG_CHANNEL_OPEN_FAILURE, &c)) != 0)
+		goto out;
+	sanitise(safe, sizeof(safe), desc);
+	logit("channel %u: open failed: %s%s%s", id, chan_reason_text(reason),
+	    *safe != '\0' ? ": " : "", safe);
+	channel_destroy(conn, c);
+out:
+	free(desc);
 	return r;
 }
 
@@ -547,6 +705,10 @@ channel_input(struct conn *conn, uint8_t type, struct buf *m)
 	switch (type) {
 	case SSH2_MSG_CHANNEL_OPEN:
 		return chan_input_open(conn, m);
+	case SSH2_MSG_CHANNEL_OPEN_CONFIRMATION:
+		return chan_input_open_confirmation(conn, m);
+	case SSH2_MSG_CHANNEL_OPEN_FAILURE:
+		return chan_input_open_failure(conn, m);
 	case SSH2_MSG_CHANNEL_WINDOW_ADJUST:
 		return chan_input_window_adjust(conn, m);
 	case SSH2_MSG_CHANNEL_DATA:
@@ -559,7 +721,7 @@ channel_input(struct conn *conn, uint8_t type, struct buf *m)
 	case SSH2_MSG_CHANNEL_REQUEST:
 		return chan_input_request(conn, m);
 	default:
-		/* We never open channels or send requests that want replies. */
+		/* We send no channel requests that want replies. */
 		return conn_protocol_error(conn, "unexpected message %u", type);
 	}
 }
@@ -714,6 +876,8 @@ channel_poll_prepare(struct conn *conn)
 		if ((c = conn->chans[id]) == NULL)
 			continue;
 		c->rfd_pi = c->efd_pi = c->wfd_pi = -1;
+		if (c->flags & CHAN_OPENING)
+			continue;
 		can_send = chan_send_room(conn, c) > 0;
 		if (c->rfd >= 0 && can_send) {
 			if ((pi = conn_pfd_add(conn, c->rfd, POLLIN)) < 0)
@@ -777,13 +941,13 @@ chan_tick_one(struct conn *conn, struct channel *c)
 	struct buf *m;
 	int r;
 
-	if (c->flags & CHAN_SENT_CLOSE)
+	if (c->flags & (CHAN_SENT_CLOSE | CHAN_OPENING))
 		return 0;
 	/* The peer's EOF reaches wfd only after everything before it. */
 	if (c->wfd >= 0 && (c->flags & CHAN_RCVD_EOF) &&
 	    buf_len(c->obuf) == 0) {
 		debug2("channel %u: input drained, closing write side", c->id);
-		chan_close_fd(&c->wfd);
+		chan_close_wfd(c);
 	}
 	if (!(c->flags & CHAN_RCVD_EOF) &&
 	    c->local_consumed > c->local_window_max / 2) {
@@ -813,6 +977,9 @@ chan_tick_one(struct conn *conn, struct channel *c)
 	if (!(c->flags & CHAN_SENT_EOF))
 		return 0;
 	if (c->type->close_ready != NULL && !c->type->close_ready(conn, c))
+		return 0;
+	/* Half-closed: the peer may still send until its EOF is written. */
+	if ((c->flags & CHAN_IO) && c->wfd >= 0)
 		return 0;
 	if (c->type->before_close != NULL &&
 	    (r = c->type->before_close(conn, c)) != 0)

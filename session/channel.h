@@ -16,6 +16,7 @@ struct transport;
 struct session_ctx;
 struct channel;
 struct conn;
+struct fwd_state;
 
 #define CHAN_WINDOW_DEFAULT (2 * 1024 * 1024) /* our receive window */
 #define CHAN_PACKET_DEFAULT 32768             /* our maximum packet */
@@ -27,7 +28,12 @@ struct conn;
 #define CHAN_SENT_EOF 0x02
 #define CHAN_RCVD_CLOSE 0x04
 #define CHAN_SENT_CLOSE 0x08
-#define CHAN_IO 0x10 /* fds attached: from now on fd == -1 means finished */
+#define CHAN_IO 0x10     /* fds attached: from now on fd == -1 means finished */
+#define CHAN_SOCKET 0x20 /* wfd is a socket: shut it down when closing it */
+
+/* An open hook's *reason meaning "pending": the type answers later with
+ * channel_open_confirm() or channel_open_fail(). */
+#define CHAN_OPEN_LATER 0xffffffffU
 
 /*
  * A channel request handler decodes the type-specific fields (ending with
@@ -45,7 +51,8 @@ struct channel_req {
 /*
  * What a channel type adds to the generic channel. Hooks may be NULL.
  *  open: decode the type-specific CHANNEL_OPEN fields; leave *reason 0 to
- *      accept or set an SSH2_OPEN_* code to refuse (then nothing to free).
+ *      accept or set an SSH2_OPEN_* code to refuse (then nothing to free),
+ *      or CHAN_OPEN_LATER with c->priv set to answer once ready.
  *  close_ready: 1 once nothing type-specific is left to send (default 1).
  *  before_close: send the last requests (exit-status) before our CLOSE.
  *  peer_closed: the peer sent CLOSE; stop whatever feeds the channel.
@@ -97,6 +104,7 @@ struct conn {
 	int disconnected; /* we sent DISCONNECT: stop */
 	struct pollfd *pfds;
 	size_t npfds, pfds_cap;
+	struct fwd_state *fwd; /* TCP/Unix-socket forwarding (forward.c) */
 };
 
 /* channel.c */
@@ -113,12 +121,35 @@ void channel_free_all(struct conn *conn);
 void channel_attach_fds(struct channel *c, int rfd, int wfd, int efd);
 /* channel_write_done: the write side is gone; discard what the peer sends. */
 void channel_write_done(struct channel *c);
+/*
+ * channel_attach_socket: start the I/O on a connected socket (both
+ * directions; our EOF shuts down its write side). ERR_SYSTEM, fd closed.
+ */
+int channel_attach_socket(struct channel *c, int fd);
+/* A pending open (CHAN_OPEN_LATER) succeeded: send OPEN_CONFIRMATION. */
+int channel_open_confirm(struct conn *conn, struct channel *c);
+/* A pending open failed: send OPEN_FAILURE and free the channel. */
+int channel_open_fail(
+    struct conn *conn, struct channel *c, uint32_t reason, const char *desc);
+/*
+ * channel_open_begin: open a channel of ours (forwarded-tcpip...): a new
+ * channel of type, and a CHANNEL_OPEN packet begun up to the maximum
+ * packet size, for the caller to add the type's fields to and send with
+ * transport_packet_send(). The channel waits for the peer's confirmation
+ * (no I/O before it) or failure (then it is freed with its fds).
+ * ERR_LIMIT when the table is full.
+ */
+int channel_open_begin(struct conn *conn, const struct channel_type *type,
+    struct channel **cp, struct buf **mp);
 /* channel_request_begin: start a CHANNEL_REQUEST without want_reply. */
 int channel_request_begin(
     struct conn *conn, struct channel *c, const char *name, struct buf **mp);
 
 /* channel_session.c */
 extern const struct channel_type channel_type_session;
+/* channel_tcp.c */
+extern const struct channel_type channel_type_direct_tcpip;
+extern const struct channel_type channel_type_direct_streamlocal;
 /* channel_session_reaped: the child pid exited with wait status. */
 void channel_session_reaped(struct conn *conn, pid_t pid, int status);
 

@@ -20,6 +20,7 @@
 #include "ipc.h"
 #include "log.h"
 #include "authopts.h"
+#include "fwdpolicy.h"
 #include "proctitle.h"
 #include "session.h"
 #include "transport.h"
@@ -49,6 +50,7 @@ main(int argc, char **argv)
 	char *version = NULL, *kex = NULL, *hkalgs = NULL, *ciphers = NULL;
 	char *macs = NULL;
 	struct authopts *opts = NULL;
+	struct fwd_policy fwdp;
 	char **pam_env = NULL, **ss_name = NULL, **ss_args = NULL;
 	uint32_t npam = 0, nss = 0, permit_tty = 0;
 	uint32_t cport, sport, maxsess, level, facility, to_stderr, nhk, i;
@@ -132,6 +134,14 @@ main(int argc, char **argv)
 			fatal("session: bad init message: subsystems");
 	if ((r = buf_get_u32(b, &permit_tty)) != 0)
 		fatal("session: bad init message: PermitTTY");
+	{
+		struct buf *fb = buf_new(IPC_MAX_MESSAGE);
+
+		if (fb == NULL || buf_get_stringb(b, fb) != 0 ||
+		    fwd_policy_deserialize(fb, &fwdp) != 0)
+			fatal("session: bad init message: forwarding");
+		buf_free(fb);
+	}
 	if (buf_end(b) != 0)
 		fatal("session: bad init message: trailing data");
 	log_init(POSTERN_SYSLOG_IDENT, (enum log_level)level, (int)facility,
@@ -185,6 +195,7 @@ main(int argc, char **argv)
 	ctx.subsys_name = ss_name;
 	ctx.subsys_args = ss_args;
 	ctx.nsubsys = nss;
+	ctx.fwd = &fwdp;
 	r = session_run(&ctx);
 	transport_free(t);
 	for (i = 0; i < nhk; i++) {
@@ -196,6 +207,7 @@ main(int argc, char **argv)
 	free(saddr);
 	free(forced);
 	authopts_free(opts);
+	fwd_policy_free(&fwdp);
 	for (i = 0; i < npam; i++)
 		free(pam_env[i]);
 	free(pam_env);

@@ -9,6 +9,7 @@
 
 struct transport;
 struct authopts;
+struct fwd_policy;
 
 struct session_ctx {
 	struct transport *t;
@@ -36,6 +37,8 @@ struct session_ctx {
 	char **subsys_name;
 	char **subsys_args;
 	size_t nsubsys;
+	/* AllowTcpForwarding, PermitOpen...: forwarding after Match. */
+	const struct fwd_policy *fwd;
 };
 
 /*

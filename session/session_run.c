@@ -23,6 +23,7 @@
 #include "transport.h"
 #include "session.h"
 #include "channel.h"
+#include "forward.h"
 
 /* How long the last output may take to drain when we return. */
 #define CONN_FLUSH_MS 5000
@@ -116,7 +117,7 @@ conn_input_global_request(struct conn *conn, struct buf *m)
 	struct buf *reply;
 	char *name = NULL, safe[128];
 	size_t i;
-	int r, want_reply, ok = 0;
+	int r, want_reply, ok = 0, handled;
 
 	if ((r = buf_get_cstring(m, &name, NULL)) != 0 ||
 	    (r = buf_get_bool(m, &want_reply)) != 0)
@@ -128,6 +129,11 @@ conn_input_global_request(struct conn *conn, struct buf *m)
 		if (strcmp(global_reqs[i].name, name) == 0)
 			break;
 	}
+	/* Forwarding requests reply themselves (tcpip-forward's port). */
+	if ((r = fwd_global_request(conn, name, m, want_reply, &handled)) !=
+	        0 ||
+	    handled)
+		goto out;
 	/* Unknown requests are refused without looking at their fields. */
 	if (global_reqs[i].name != NULL &&
 	    (r = global_reqs[i].fn(conn, m, &ok)) != 0)
@@ -248,7 +254,8 @@ conn_loop(struct conn *conn)
 		conn->npfds = 0;
 		if ((r = conn_pfd_add(conn, transport_fd(t), tev)) < 0 ||
 		    (r = conn_pfd_add(conn, sigchld_pipe[0], POLLIN)) < 0 ||
-		    (r = channel_poll_prepare(conn)) < 0)
+		    (r = channel_poll_prepare(conn)) < 0 ||
+		    (r = fwd_poll_prepare(conn)) < 0)
 			return r;
 		if ((n = poll(conn->pfds, conn->npfds, -1)) == -1) {
 			if (errno == EINTR)
@@ -264,7 +271,8 @@ conn_loop(struct conn *conn)
 		if ((conn->pfds[0].revents & POLLOUT) &&
 		    (r = transport_write(t)) != 0)
 			return r;
-		if ((r = channel_poll_handle(conn)) != 0)
+		if ((r = channel_poll_handle(conn)) != 0 ||
+		    (r = fwd_poll_handle(conn)) != 0)
 			return r;
 	}
 }
@@ -341,6 +349,7 @@ session_run(struct session_ctx *ctx)
 		break;
 	}
 	channel_free_all(&conn);
+	fwd_free(&conn);
 	conn_flush(&conn);
 	free(conn.pfds);
 	(void)sigaction(SIGCHLD, &old_chld, NULL);

@@ -518,6 +518,7 @@ test_dump(void)
 	    "maxauthtries 3\n"
 	    "maxsessions 10\n"
 	    "requiredrsasize 1024\n"
+	    "streamlocalbindmask 0177\n"
 	    "permitrootlogin without-password\n"
 	    "pubkeyauthentication no\n"
 	    "passwordauthentication yes\n"
@@ -525,6 +526,11 @@ test_dump(void)
 	    "permittty yes\n"
 	    "strictmodes yes\n"
 	    "permitemptypasswords no\n"
+	    "gatewayports no\n"
+	    "allowtcpforwarding yes\n"
+	    "disableforwarding no\n"
+	    "allowstreamlocalforwarding yes\n"
+	    "streamlocalbindunlink no\n"
 	    "pidfile none\n"
 	    "banner none\n"
 	    "forcecommand none\n"
@@ -544,6 +550,8 @@ test_dump(void)
 	    "hostkey /etc/ssh/k2\n"
 	    "authenticationmethods any\n"
 	    "maxstartups 10:30:100\n"
+	    "permitopen any\n"
+	    "permitlisten any\n"
 	    "pubkeyauthoptions none\n";
 
 	T_CHECK("dump: parse sample",
