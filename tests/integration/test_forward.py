@@ -189,3 +189,505 @@ def test_forward_local_50mb(ctx):
                        r" port \d+, target 127\.0\.0\.1 port %d" % echo.port),
           "no direct-tcpip debug line in the log")
     _stop(p)
+
+
+def _http_server(ctx, body):
+    """python3 -m http.server on loopback serving one file; returns
+    (port, file name)."""
+    root = os.path.join(ctx.dir, "www")
+    os.makedirs(root, exist_ok=True)
+    with open(os.path.join(root, "f.bin"), "wb") as f:
+        f.write(body)
+    port = harness.free_port()
+    p = ctx.popen(["python3", "-m", "http.server", "-b", "127.0.0.1",
+                   str(port)], cwd=root, stdout=subprocess.DEVNULL,
+                  stderr=subprocess.DEVNULL)
+    ctx.cleanups.append(lambda: _stop(p))
+    check(harness.poll_until(lambda: harness.port_listening(port), 15),
+          "http.server did not listen")
+    return port, "f.bin"
+
+
+@timeout(90)
+def test_forward_dynamic_socks(ctx):
+    """ssh -D: curl through SOCKS5 with the name resolved by the server
+    (asynchronously: "localhost" is no numeric address), and SOCKS4."""
+    ctx.start_server()
+    user = ctx.make_user()
+    body = os.urandom(3 * 1024 * 1024)
+    hport, name = _http_server(ctx, body)
+    dport = harness.free_port()
+    p = _client(ctx, user, ["-D", "127.0.0.1:%d" % dport] + EXIT_FWD)
+    _wait_listen(p, port=dport)
+    for proxy in ("--socks5-hostname", "--socks4"):
+        r = harness.run(["curl", "-sS", "--max-time", "30", proxy,
+                         "127.0.0.1:%d" % dport,
+                         "http://localhost:%d/%s" % (hport, name)],
+                        check_rc=False)
+        check(r.returncode == 0 and r.stdout == body,
+              "curl %s through ssh -D: exit %d, %d bytes, stderr %s"
+              % (proxy, r.returncode, len(r.stdout), r.stderr))
+    check(ctx.wait_log(r"target localhost port %d" % hport),
+          "the SOCKS request did not reach the server by name")
+    # A name that does not resolve fails the open, the session lives on.
+    r = harness.run(["curl", "-sS", "--max-time", "30", "--socks5-hostname",
+                     "127.0.0.1:%d" % dport, "http://no-such-host.invalid/"],
+                    check_rc=False)
+    check(r.returncode != 0, "curl through an unresolvable name succeeded")
+    check(ctx.wait_log(r"connect_to no-such-host\.invalid: unknown host"),
+          "no 'unknown host' log line")
+    # A refused connection: connect failed, with the error.
+    closed = harness.free_port()
+    r = harness.run(["curl", "-sS", "--max-time", "30", "--socks5-hostname",
+                     "127.0.0.1:%d" % dport, "http://127.0.0.1:%d/" % closed],
+                    check_rc=False)
+    check(r.returncode != 0, "curl to a closed port succeeded")
+    check(ctx.wait_log(r"connect_to 127\.0\.0\.1 port %d: failed\." % closed),
+          "no 'connect_to ... failed.' log line")
+    check(p.poll() is None, "ssh -D exited after failed opens")
+    r = harness.run(["curl", "-sS", "--max-time", "30", "--socks5-hostname",
+                     "127.0.0.1:%d" % dport,
+                     "http://127.0.0.1:%d/%s" % (hport, name)],
+                    check_rc=False)
+    check(r.returncode == 0 and r.stdout == body,
+          "the forward stopped working after failed opens")
+    _stop(p)
+
+
+@timeout(60)
+def test_forward_stdio_proxycommand(ctx):
+    """ssh -W host:port as another ssh's ProxyCommand, through postern to
+    postern itself."""
+    ctx.start_server()
+    user = ctx.make_user()
+    inner = " ".join(ctx.ssh_argv(user, None, extra=["-W", "%h:%p"]))
+    r = ctx.ssh(user, "echo through-W", extra=[
+        "-o", "ProxyCommand=" + inner])
+    check(r.rc == 0 and r.stdout == b"through-W\n",
+          "ssh with ProxyCommand ssh -W: exit %s, out %r, err %s"
+          % (r.rc, r.stdout, r.err))
+    check(ctx.wait_log(r"server_request_direct_tcpip: originator \S+ port "
+                       r"\d+, target 127\.0\.0\.1 port %d" % ctx.port),
+          "no direct-tcpip line for -W")
+
+
+def _second_server(ctx):
+    """A second posternd on another port with the same host key."""
+    port = harness.free_port()
+    conf = os.path.join(ctx.dir, "sshd_config2")
+    with open(conf, "w") as f:
+        f.write(harness.BASE_CONFIG.format(port=port, dir=ctx.dir)
+                .replace("posternd.pid", "posternd2.pid"))
+    log = open(os.path.join(ctx.dir, "server2.log"), "ab")
+    p = ctx.popen([ctx.server_path, "-D", "-e", "-f", conf],
+                  stdin=subprocess.DEVNULL, stdout=log, stderr=log,
+                  start_new_session=True, cwd=ctx.dir)
+    log.close()
+    ctx.cleanups.append(lambda: _stop(p))
+    check(harness.poll_until(lambda: p.poll() is not None or
+                             harness.port_listening(port), 10)
+          and p.poll() is None, "second server did not start")
+    return port
+
+
+@timeout(60)
+def test_forward_proxyjump(ctx):
+    """ssh -J through postern to a second postern instance."""
+    ctx.start_server()
+    user = ctx.make_user()
+    port2 = _second_server(ctx)
+    cfg = os.path.join(ctx.dir, "ssh_config")
+    with open(cfg, "w") as f:
+        f.write("Host jump\n HostName 127.0.0.1\n Port %d\n"
+                "Host target\n HostName 127.0.0.1\n Port %d\n"
+                " ProxyJump jump\n"
+                "Host *\n User %s\n IdentityFile %s\n IdentitiesOnly yes\n"
+                " StrictHostKeyChecking no\n UserKnownHostsFile /dev/null\n"
+                " BatchMode yes\n LogLevel ERROR\n ConnectTimeout 10\n"
+                % (ctx.port, port2, user.name, user.key))
+    r = harness.run(["ssh", "-F", cfg, "target", "echo jumped $SSH_CONNECTION"],
+                    check_rc=False)
+    out = r.stdout.decode(errors="replace")
+    check(r.returncode == 0 and out.startswith("jumped ")
+          and out.split()[-1] == str(port2),
+          "ssh -J: exit %d, out %r, err %s" % (r.returncode, out, r.stderr))
+    check(ctx.wait_log(r"target 127\.0\.0\.1 port %d" % port2),
+          "the jump host did not log the direct-tcpip to the target")
+
+
+# --- remote forwarding (tcpip-forward) --------------------------------------
+
+
+@timeout(90)
+def test_forward_remote(ctx):
+    """ssh -R with a fixed port and with port 0; cancel on exit."""
+    ctx.start_server()
+    user = ctx.make_user()
+    echo = _echo(ctx)
+    rport = harness.free_port()
+    p = _client(ctx, user, ["-R", "%d:127.0.0.1:%d" % (rport, echo.port)]
+                + EXIT_FWD)
+    _wait_listen(p, port=rport)
+    data = os.urandom(5 * 1024 * 1024)
+    back = _roundtrip(rport, data)
+    check(_sha(back) == _sha(data), "-R: %d bytes came back wrong"
+          % len(back))
+    # The listener is the session's, not root's.
+    _stop(p)
+    check(harness.poll_until(lambda: not harness.port_listening(rport), 10),
+          "the -R listener outlived the session")
+
+    # Port 0: the client prints the port the server allocated.
+    p = _client(ctx, user, ["-R", "0:127.0.0.1:%d" % echo.port] + EXIT_FWD,
+                extra=["-o", "LogLevel=INFO"])
+    line = b""
+    end = time.monotonic() + 15
+    while time.monotonic() < end and b"Allocated port" not in line:
+        b = p.stderr.readline()
+        if not b:
+            break
+        line = b
+    m = re.search(rb"Allocated port (\d+) for remote forward", line)
+    check(m is not None, "ssh -R 0 printed no allocated port: %r" % line)
+    port0 = int(m.group(1))
+    check(port0 > 0 and harness.port_listening(port0),
+          "allocated port %d does not listen" % port0)
+    check(_roundtrip(port0, b"hello port zero") == b"hello port zero",
+          "-R 0 forward did not echo")
+    _stop(p)
+
+
+@timeout(60)
+def test_forward_remote_gatewayports(ctx):
+    """GatewayPorts no binds loopback whatever is asked; clientspecified
+    binds what the client asks for."""
+    ctx.start_server(["Match User nobody-at-all", "GatewayPorts yes"])
+    user = ctx.make_user()
+    echo = _echo(ctx)
+    rport = harness.free_port()
+    p = _client(ctx, user, ["-R", "0.0.0.0:%d:127.0.0.1:%d"
+                            % (rport, echo.port)] + EXIT_FWD)
+    _wait_listen(p, port=rport)
+    bound = _tcp_listeners(rport)
+    check(bound == ["0100007F"],
+          "GatewayPorts no: -R 0.0.0.0 bound %s, want 127.0.0.1" % bound)
+    _stop(p)
+    ctx.stop_server()
+    ctx.start_server(["GatewayPorts clientspecified"])
+    p = _client(ctx, user, ["-R", "0.0.0.0:%d:127.0.0.1:%d"
+                            % (rport, echo.port)] + EXIT_FWD)
+    _wait_listen(p, port=rport)
+    bound = _tcp_listeners(rport)
+    check(bound == ["00000000"],
+          "GatewayPorts clientspecified: -R 0.0.0.0 bound %s" % bound)
+    check(_roundtrip(rport, b"gw") == b"gw", "wildcard -R did not echo")
+    _stop(p)
+
+
+def _tcp_listeners(port):
+    """The IPv4 addresses (hex, as /proc/net/tcp) listening on port."""
+    out = []
+    for line in open("/proc/net/tcp").read().splitlines()[1:]:
+        f = line.split()
+        addr, p = f[1].split(":")
+        if f[3] == "0A" and int(p, 16) == port:
+            out.append(addr)
+    return out
+
+
+# --- Unix-domain sockets ------------------------------------------------------
+
+
+def _user_dir(ctx, user, name):
+    """A directory the user owns (and root can reach), for sockets."""
+    d = os.path.join(ctx.dir, name)
+    os.makedirs(d)
+    os.chown(d, user.uid, user.gid)
+    os.chmod(d, 0o755)
+    return d
+
+
+@timeout(90)
+def test_forward_streamlocal(ctx):
+    """-R /path:host:port (the server's socket is the user's, mode from
+    StreamLocalBindMask), -L port:/path (direct-streamlocal), and
+    -L /path:host:port (a client-side socket, direct-tcpip)."""
+    ctx.start_server()
+    user = ctx.make_user()
+    echo = _echo(ctx)
+    d = _user_dir(ctx, user, "socks")
+
+    # -R: streamlocal-forward; the socket is created as the user.
+    spath = os.path.join(d, "remote.sock")
+    p = _client(ctx, user, ["-R", "%s:127.0.0.1:%d" % (spath, echo.port)]
+                + EXIT_FWD)
+    _wait_listen(p, path=spath)
+    st = os.stat(spath)
+    check(stat.S_ISSOCK(st.st_mode) and st.st_uid == user.uid
+          and st.st_gid == user.gid and stat.S_IMODE(st.st_mode) == 0o600,
+          "server-side socket: mode %o uid %d gid %d, want socket 600 %d:%d"
+          % (st.st_mode, st.st_uid, st.st_gid, user.uid, user.gid))
+    data = os.urandom(2 * 1024 * 1024)
+    check(_sha(_roundtrip(spath, data)) == _sha(data),
+          "-R unix socket forward came back wrong")
+    _stop(p)
+    check(harness.poll_until(lambda: not os.path.exists(spath), 10),
+          "the socket file outlived its forward")
+
+    # -L port:/path: direct-streamlocal to a server-side socket.
+    upath = os.path.join(d, "echo.sock")
+    _echo(ctx, upath)
+    p, lport = _local_forward(ctx, user, upath)
+    check(_sha(_roundtrip(lport, data)) == _sha(data),
+          "-L to a unix socket came back wrong")
+    check(ctx.wait_log(r"server_request_direct_streamlocal: originator "
+                       r"\S+ port \d+, target %s" % re.escape(upath)),
+          "no direct-streamlocal debug line")
+    _stop(p)
+
+    # -L /path:host:port: the client listens on a socket.
+    cpath = os.path.join(ctx.dir, "client.sock")
+    p = _client(ctx, user, ["-L", "%s:127.0.0.1:%d" % (cpath, echo.port)]
+                + EXIT_FWD)
+    _wait_listen(p, path=cpath)
+    check(_roundtrip(cpath, b"via client socket") == b"via client socket",
+          "-L from a client-side socket did not echo")
+    _stop(p)
+
+
+@timeout(60)
+def test_forward_streamlocal_bind(ctx):
+    """StreamLocalBindMask and StreamLocalBindUnlink."""
+    ctx.start_server(["StreamLocalBindMask 0117", "StreamLocalBindUnlink yes"])
+    user = ctx.make_user()
+    echo = _echo(ctx)
+    d = _user_dir(ctx, user, "socks")
+    spath = os.path.join(d, "stale.sock")
+    stale = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    stale.bind(spath)
+    stale.close()
+    os.chown(spath, user.uid, user.gid)
+    p = _client(ctx, user, ["-R", "%s:127.0.0.1:%d" % (spath, echo.port)]
+                + EXIT_FWD)
+    check(harness.poll_until(lambda: p.poll() is not None or
+                             _connectable(spath), 15),
+          "the -R socket did not replace the stale one")
+    if p.poll() is not None:
+        fail("ssh exited: %s" % p.stderr.read())
+    check(stat.S_IMODE(os.stat(spath).st_mode) == 0o660,
+          "StreamLocalBindMask 0117 gave mode %o"
+          % stat.S_IMODE(os.stat(spath).st_mode))
+    check(_roundtrip(spath, b"unlinked") == b"unlinked",
+          "forward through the replaced socket did not echo")
+    _stop(p)
+
+
+def _connectable(path):
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        s.connect(path)
+        return True
+    except OSError:
+        return False
+    finally:
+        s.close()
+
+
+# --- denials ----------------------------------------------------------------
+
+
+def _local_denied(ctx, user, target, log_rx, key=None):
+    """-L to target: the client's connection gets nothing back and the
+    server logs log_rx."""
+    p, lport = _local_forward(ctx, user, target, key=key)
+    back = _roundtrip(lport, b"must not arrive")
+    check(back == b"", "-L %s was not refused (got %r)" % (target, back))
+    check(ctx.wait_log(log_rx), "no log line /%s/" % log_rx)
+    check(p.poll() is None, "ssh -L exited after a refused open")
+    _stop(p)
+
+
+def _local_ok(ctx, user, target, key=None):
+    p, lport = _local_forward(ctx, user, target, key=key)
+    back = _roundtrip(lport, b"allowed")
+    check(back == b"allowed", "-L %s was refused" % target)
+    _stop(p)
+
+
+def _remote_result(ctx, user, spec, key=None):
+    """ssh -R spec with ExitOnForwardFailure: True if the forward was set
+    up (then the client is stopped), False if ssh gave up on it."""
+    port = None
+    m = re.match(r"(?:[^:]*:)?(\d+):", spec)
+    if m and not spec.startswith("/"):
+        port = int(m.group(1))
+    p = _client(ctx, user, ["-R", spec] + EXIT_FWD, key=key)
+    path = spec.split(":")[0] if spec.startswith("/") else None
+    harness.poll_until(lambda: p.poll() is not None or
+                       (harness.port_listening(port) if port
+                        else os.path.exists(path)), 15)
+    if p.poll() is None:
+        _stop(p)
+        return True
+    err = p.stderr.read().decode(errors="replace")
+    check("remote port forwarding failed" in err or
+          "forwarding failed" in err,
+          "ssh -R %s failed for another reason: %s" % (spec, err))
+    return False
+
+
+def _closed_port():
+    return harness.free_port()
+
+
+@timeout(90)
+def test_forward_deny_allowtcpforwarding(ctx):
+    """AllowTcpForwarding no, and local/remote from a Match block."""
+    user = ctx.make_user()
+    echo = _echo(ctx)
+    ctx.start_server(["AllowTcpForwarding no"])
+    _local_denied(ctx, user, "127.0.0.1:%d" % echo.port,
+                  r"refused local port forward: originator 127\.0\.0\.1 "
+                  r"port \d+, target 127\.0\.0\.1 port %d" % echo.port)
+    check(not _remote_result(ctx, user, "%d:127.0.0.1:%d"
+                             % (harness.free_port(), echo.port)),
+          "AllowTcpForwarding no: -R was set up")
+    ctx.stop_server()
+    ctx.start_server(["AllowTcpForwarding local",
+                      "Match User %s" % user.name,
+                      "AllowTcpForwarding remote"])
+    check(_remote_result(ctx, user, "%d:127.0.0.1:%d"
+                         % (harness.free_port(), echo.port)),
+          "AllowTcpForwarding remote (Match): -R was refused")
+    _local_denied(ctx, user, "127.0.0.1:%d" % echo.port,
+                  r"refused local port forward: .* target 127\.0\.0\.1 port "
+                  r"%d" % echo.port)
+    ctx.stop_server()
+    ctx.start_server(["AllowTcpForwarding local"])
+    _local_ok(ctx, user, "127.0.0.1:%d" % echo.port)
+    check(not _remote_result(ctx, user, "%d:127.0.0.1:%d"
+                             % (harness.free_port(), echo.port)),
+          "AllowTcpForwarding local: -R was set up")
+
+
+@timeout(90)
+def test_forward_deny_permitopen(ctx):
+    """PermitOpen limits destinations (and refuses socket paths)."""
+    user = ctx.make_user()
+    echo = _echo(ctx)
+    other = _echo(ctx)
+    d = _user_dir(ctx, user, "socks")
+    upath = os.path.join(d, "echo.sock")
+    _echo(ctx, upath)
+    ctx.start_server(["PermitOpen 127.0.0.1:%d [::1]:22" % echo.port])
+    _local_ok(ctx, user, "127.0.0.1:%d" % echo.port)
+    _local_denied(ctx, user, "127.0.0.1:%d" % other.port,
+                  r"Received request from 127\.0\.0\.1 port \d+ to connect "
+                  r"to host 127\.0\.0\.1 port %d, but the request was "
+                  r"denied\." % other.port)
+    _local_denied(ctx, user, upath,
+                  r"Received request to connect to path %s, but the "
+                  r"request was denied\." % re.escape(upath))
+    # PermitListen likewise for -R.
+    ctx.stop_server()
+    rport = harness.free_port()
+    ctx.start_server(["PermitListen localhost:%d" % rport])
+    check(_remote_result(ctx, user, "%d:127.0.0.1:%d" % (rport, echo.port)),
+          "PermitListen: the listed -R was refused")
+    bad = harness.free_port()
+    check(not _remote_result(ctx, user, "%d:127.0.0.1:%d" % (bad, echo.port)),
+          "PermitListen: an unlisted -R was set up")
+    check(ctx.wait_log(r"Received request from 127\.0\.0\.1 port \d+ to "
+                       r"remote forward to host localhost port %d, but the "
+                       r"request was denied\." % bad),
+          "no log line for the refused -R")
+
+
+@timeout(90)
+def test_forward_deny_disableforwarding(ctx):
+    """DisableForwarding yes overrides AllowTcpForwarding yes."""
+    user = ctx.make_user()
+    echo = _echo(ctx)
+    d = _user_dir(ctx, user, "socks")
+    ctx.start_server(["AllowTcpForwarding yes", "DisableForwarding yes"])
+    _local_denied(ctx, user, "127.0.0.1:%d" % echo.port,
+                  r"refused local port forward: originator 127\.0\.0\.1 "
+                  r"port \d+, target 127\.0\.0\.1 port %d" % echo.port)
+    check(not _remote_result(ctx, user, "%d:127.0.0.1:%d"
+                             % (harness.free_port(), echo.port)),
+          "DisableForwarding: -R was set up")
+    check(not _remote_result(ctx, user, "%s:127.0.0.1:%d"
+                             % (os.path.join(d, "r.sock"), echo.port)),
+          "DisableForwarding: -R to a socket was set up")
+    upath = os.path.join(d, "echo.sock")
+    _echo(ctx, upath)
+    _local_denied(ctx, user, upath,
+                  r"refused streamlocal port forward: originator \S+ port "
+                  r"\d+, target %s" % re.escape(upath))
+
+
+@timeout(90)
+def test_forward_deny_streamlocal(ctx):
+    """AllowStreamLocalForwarding no: sockets refused, TCP still works."""
+    user = ctx.make_user()
+    echo = _echo(ctx)
+    d = _user_dir(ctx, user, "socks")
+    upath = os.path.join(d, "echo.sock")
+    _echo(ctx, upath)
+    ctx.start_server(["AllowStreamLocalForwarding no"])
+    _local_denied(ctx, user, upath,
+                  r"refused streamlocal port forward: .*target %s"
+                  % re.escape(upath))
+    check(not _remote_result(ctx, user, "%s:127.0.0.1:%d"
+                             % (os.path.join(d, "r.sock"), echo.port)),
+          "AllowStreamLocalForwarding no: -R to a socket was set up")
+    _local_ok(ctx, user, "127.0.0.1:%d" % echo.port)
+    # Privileged ports are root's only.
+    check(not _remote_result(ctx, user, "1023:127.0.0.1:%d" % echo.port),
+          "a user could listen on port 1023")
+
+
+@timeout(120)
+def test_forward_deny_key_options(ctx):
+    """restrict, restrict+port-forwarding, no-port-forwarding, permitopen=
+    and permitlisten= from authorized_keys."""
+    ctx.start_server()
+    echo = _echo(ctx)
+    other = _echo(ctx)
+
+    def user_with(opts):
+        u = ctx.make_user(with_key=False)
+        ctx.authorize(u, u.key + ".pub", options=opts)
+        return u
+
+    refused = (r"refused local port forward: originator 127\.0\.0\.1 port "
+               r"\d+, target 127\.0\.0\.1 port %d")
+    u = user_with("restrict")
+    _local_denied(ctx, u, "127.0.0.1:%d" % echo.port, refused % echo.port)
+    check(not _remote_result(ctx, u, "%d:127.0.0.1:%d"
+                             % (harness.free_port(), echo.port)),
+          "restrict: -R was set up")
+
+    u = user_with("restrict,port-forwarding")
+    _local_ok(ctx, u, "127.0.0.1:%d" % echo.port)
+
+    u = user_with("no-port-forwarding")
+    _local_denied(ctx, u, "127.0.0.1:%d" % other.port, refused % other.port)
+    check(not _remote_result(ctx, u, "%d:127.0.0.1:%d"
+                             % (harness.free_port(), echo.port)),
+          "no-port-forwarding: -R was set up")
+
+    u = user_with('permitopen="127.0.0.1:%d"' % echo.port)
+    _local_ok(ctx, u, "127.0.0.1:%d" % echo.port)
+    _local_denied(ctx, u, "127.0.0.1:%d" % other.port,
+                  r"Received request from 127\.0\.0\.1 port \d+ to connect "
+                  r"to host 127\.0\.0\.1 port %d, but the request was "
+                  r"denied\." % other.port)
+
+    rport = harness.free_port()
+    u = user_with('permitlisten="%d"' % rport)
+    check(_remote_result(ctx, u, "%d:127.0.0.1:%d" % (rport, echo.port)),
+          "permitlisten: the listed -R was refused")
+    check(not _remote_result(ctx, u, "%d:127.0.0.1:%d"
+                             % (harness.free_port(), echo.port)),
+          "permitlisten: an unlisted -R was set up")
