@@ -519,3 +519,47 @@ def test_include_reload(ctx):
         "server did not listen again after the restart")
     _login(ctx, u, False, "PubkeyAuthentication no from the reloaded "
            "included file")
+
+
+def test_compat_forwarding(ctx):
+    _compare(ctx, "fwd", "\n".join([
+        "AllowTcpForwarding remote",
+        "AllowStreamLocalForwarding local",
+        "GatewayPorts clientspecified",
+        "DisableForwarding yes",
+        "StreamLocalBindMask 022x",
+        "StreamLocalBindUnlink yes",
+        "PermitOpen foo:* *:22 [::1]:80 host:ssh :80",
+        "PermitOpen ignored:1",
+        "PermitListen 8080 localhost:9000 h*:*",
+        ""]))
+    for v in ("yes", "all", "no", "local", "remote"):
+        _compare(ctx, "atf_%s" % v, "AllowTcpForwarding %s\n" % v)
+    for v in ("yes", "no", "clientspecified"):
+        _compare(ctx, "gp_%s" % v, "GatewayPorts %s\n" % v)
+    _compare(ctx, "fwd_none", "PermitOpen none\nPermitListen none\n"
+             "StreamLocalBindMask 0\n")
+    _compare(ctx, "fwd_match", "\n".join([
+        "AllowTcpForwarding no", "PermitOpen a:1",
+        "Match User alice", "AllowTcpForwarding local", "PermitOpen b:2 c:3",
+        "PermitListen 2222", "GatewayPorts yes",
+        "Match Address 10.0.0.0/8", "DisableForwarding yes",
+        "StreamLocalBindMask 0077", "PermitOpen any", ""]),
+        specs=(None, "user=alice,addr=10.0.0.1", "user=alice,addr=192.0.2.1",
+               "user=bob,addr=10.0.0.1"))
+    for name, text in (
+            ("po_any_first", "PermitOpen any foo:1\n"),
+            ("po_any_later", "PermitOpen foo:1 any\n"),
+            ("po_noport", "PermitOpen foo\n"),
+            ("po_badport", "PermitOpen foo:x\n"),
+            ("po_zero", "PermitOpen foo:0\n"),
+            ("po_big", "PermitOpen foo:70000\n"),
+            ("po_bracket", "PermitOpen [::1:80\n"),
+            ("po_slash", "PermitOpen foo/80\n"),
+            ("po_empty", "PermitOpen\n"),
+            ("pl_bare_name", "PermitListen localhost\n"),
+            ("mask_big", "StreamLocalBindMask 1000\n"),
+            ("mask_bad", "StreamLocalBindMask x\n"),
+            ("atf_bad", "AllowTcpForwarding maybe\n"),
+            ("gp_bad", "GatewayPorts sometimes\n")):
+        _compare(ctx, name, text, valid=False)
