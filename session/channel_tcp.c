@@ -124,19 +124,6 @@ is_direct(const struct channel *c)
 	    c->type == &channel_type_direct_streamlocal;
 }
 
-int
-channel_tcp_pending(struct conn *conn)
-{
-	uint32_t id;
-	struct channel *c;
-
-	for (id = 0; id < conn->nslots; id++)
-		if ((c = conn->chans[id]) != NULL && is_direct(c) &&
-		    c->priv != NULL && tcp(c)->state != TCP_OPEN)
-			return 1;
-	return 0;
-}
-
 static void
 lookup_release(struct tcp_lookup *l)
 {

@@ -52,7 +52,5 @@ int channel_tcp_open_forwarded(
     struct conn *conn, int fd, const char *host, int port, const char *path);
 /* The wakeup pipe's read end, or -1; drained by the caller. */
 int channel_tcp_wake_fd(void);
-/* channel_tcp_pending: opens still being resolved or connected. */
-int channel_tcp_pending(struct conn *conn);
 
 #endif
