@@ -333,6 +333,12 @@ def test_forward_remote(ctx):
     check(_sha(back) == _sha(data), "-R: %d bytes came back wrong"
           % len(back))
     # The listener is the session's, not root's.
+    uids = [int(l.split()[7]) for l in
+            open("/proc/net/tcp").read().splitlines()[1:]
+            if l.split()[3] == "0A"
+            and int(l.split()[1].split(":")[1], 16) == rport]
+    check(uids == [user.uid], "-R listener owned by uid %s, want %d"
+          % (uids, user.uid))
     _stop(p)
     check(harness.poll_until(lambda: not harness.port_listening(rport), 10),
           "the -R listener outlived the session")
@@ -354,6 +360,27 @@ def test_forward_remote(ctx):
           "allocated port %d does not listen" % port0)
     check(_roundtrip(port0, b"hello port zero") == b"hello port zero",
           "-R 0 forward did not echo")
+    _stop(p)
+
+
+@timeout(60)
+def test_forward_remote_dynamic(ctx):
+    """ssh -R PORT without a destination: the client answers SOCKS on the
+    forwarded connections; the server only listens and opens channels."""
+    ctx.start_server()
+    user = ctx.make_user()
+    body = os.urandom(256 * 1024)
+    hport, name = _http_server(ctx, body)
+    rport = harness.free_port()
+    p = _client(ctx, user, ["-R", "127.0.0.1:%d" % rport] + EXIT_FWD)
+    _wait_listen(p, port=rport)
+    r = harness.run(["curl", "-sS", "--max-time", "30", "--socks5-hostname",
+                     "127.0.0.1:%d" % rport,
+                     "http://localhost:%d/%s" % (hport, name)],
+                    check_rc=False)
+    check(r.returncode == 0 and r.stdout == body,
+          "curl through ssh -R SOCKS: exit %d, %d bytes, %s"
+          % (r.returncode, len(r.stdout), r.stderr))
     _stop(p)
 
 
