@@ -718,3 +718,64 @@ def test_forward_deny_key_options(ctx):
     check(not _remote_result(ctx, u, "%d:127.0.0.1:%d"
                              % (harness.free_port(), echo.port)),
           "permitlisten: an unlisted -R was set up")
+
+
+
+# --- failures the client sees, and cancelling -------------------------------
+
+
+@timeout(60)
+def test_forward_open_failures(ctx):
+    """The reason of failed opens as ssh -W reports them: a closed port
+    and an unknown name fail to connect, with the error."""
+    ctx.start_server()
+    user = ctx.make_user()
+    cases = (("127.0.0.1:%d" % harness.free_port(),
+              "connect failed: Connection refused"),
+             ("no-such-host.invalid:80", "connect failed: "))
+    for dest, want in cases:
+        r = ctx.ssh(user, None, extra=["-W", dest], verbose=True)
+        err = r.err
+        check(r.rc != 0 and ("open failed: " + want) in err,
+              "ssh -W %s: exit %s, want 'open failed: %s' in:\n%s"
+              % (dest[:40], r.rc, want, harness.tail(err, 8)))
+    check(ctx.wait_log(r"connect_to no-such-host\.invalid: unknown host"),
+          "no 'unknown host' line")
+
+
+@timeout(60)
+def test_forward_cancel(ctx):
+    """-O forward / -O cancel through a control master: a TCP forward
+    and a socket forward are cancelled, their listeners gone."""
+    ctx.start_server()
+    user = ctx.make_user()
+    echo = _echo(ctx)
+    d = _user_dir(ctx, user, "socks")
+    ctl = os.path.join(ctx.dir, "ctl")
+    master = _client(ctx, user, [], extra=["-M", "-S", ctl])
+    check(harness.poll_until(lambda: os.path.exists(ctl) or
+                             master.poll() is not None, 15)
+          and master.poll() is None, "control master did not start")
+
+    def mux(*args):
+        r = harness.run(["ssh", "-S", ctl] + list(args) + ["x"],
+                        check_rc=False)
+        check(r.returncode == 0, "ssh -S %s: %s" % (" ".join(args),
+                                                     r.stderr))
+        return r.stdout.decode().strip()
+
+    port = harness.free_port()
+    mux("-O", "forward", "-R", "%d:127.0.0.1:%d" % (port, echo.port))
+    check(_roundtrip(port, b"mux") == b"mux", "-O forward -R did not echo")
+    mux("-O", "cancel", "-R", "%d:127.0.0.1:%d" % (port, echo.port))
+    check(harness.poll_until(lambda: not harness.port_listening(port), 10),
+          "cancel-tcpip-forward left port %d listening" % port)
+    spath = os.path.join(d, "mux.sock")
+    mux("-O", "forward", "-R", "%s:127.0.0.1:%d" % (spath, echo.port))
+    check(_roundtrip(spath, b"sock") == b"sock", "socket forward failed")
+    mux("-O", "cancel", "-R", "%s:127.0.0.1:%d" % (spath, echo.port))
+    check(harness.poll_until(lambda: not os.path.exists(spath), 10),
+          "cancel-streamlocal-forward left the socket")
+    check(ctx.wait_log(r"cancel-tcpip-forward addr \S+ port %d" % port),
+          "no cancel-tcpip-forward line")
+    _stop(master)
