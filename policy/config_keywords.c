@@ -443,6 +443,23 @@ const struct keyword cfg_keywords[] = {
         G),
     IMPL("PubkeyAuthOptions", cfg_kw_pubkey_auth_options,
         dump_pubkey_auth_options, OFF(pubkey_auth_options), 0, NULL, M),
+    /* The login environment and jails (config_session.c). */
+    IMPL("AcceptEnv", cfg_kw_accept_env, cfg_dump_env_list, OFF(accept_env),
+        OFF(naccept_env), NULL, M),
+    IMPL("SetEnv", cfg_kw_set_env, cfg_dump_env_list, OFF(set_env),
+        OFF(nset_env), NULL, M),
+    IMPL("PermitUserEnvironment", cfg_kw_permit_user_env,
+        cfg_dump_permit_user_env, OFF(permit_user_env), 0, NULL, G),
+    IMPL("PermitUserRC", cfg_kw_choice, dump_choice, OFF(permit_user_rc), 0,
+        choices_yesno, M),
+    IMPL("PrintMotd", cfg_kw_choice, dump_choice, OFF(print_motd), 0,
+        choices_yesno, G),
+    IMPL("PrintLastLog", cfg_kw_choice, dump_choice, OFF(print_lastlog), 0,
+        choices_yesno, G),
+    IMPL("ExposeAuthInfo", cfg_kw_choice, dump_choice, OFF(expose_auth_info), 0,
+        choices_yesno, M),
+    IMPL("ChrootDirectory", cfg_kw_chroot, dump_str, OFF(chroot_directory), 0,
+        NULL, M),
     IMPL("Include", cfg_kw_include, NULL, 0, 0, NULL, M),
     IMPL("Match", cfg_kw_match, NULL, 0, 0, NULL, M),
     /* Old names sshd still accepts. */
@@ -457,21 +474,17 @@ const struct keyword cfg_keywords[] = {
     IMPL("PubkeyAcceptedKeyTypes", cfg_kw_pubkey_algos, NULL,
         OFF(pubkey_accepted_algos), 0, NULL, M),
 
-    IGN("AcceptEnv", cfg_v_env_names, NULL, M),
     IGN("AFSTokenPassing", cfg_v_consume, NULL, G),
     IGN("AllowAgentForwarding", cfg_kw_choice, choices_yesno, M),
     IGN("AllowStreamLocalForwarding", cfg_kw_choice, choices_forwarding, M),
     IGN("AllowTcpForwarding", cfg_kw_choice, choices_forwarding, M),
     IGN("ChannelTimeout", cfg_v_channel_timeout, NULL, M),
-    REF("ChrootDirectory", cfg_v_one, M,
-        "sessions would not be confined to the directory"),
     VAL("Ciphers", cfg_v_algos, NULL, G, cfg_chk_algos, DEFAULT_CIPHERS),
     IGN("ClientAliveCountMax", cfg_kw_int, NULL, M),
     IGN("ClientAliveInterval", cfg_kw_time, NULL, M),
     IGN("Compression", cfg_kw_choice, choices_compression, G),
     IGN("DebianBanner", cfg_kw_choice, choices_yesno, G),
     IGN("DisableForwarding", cfg_kw_choice, choices_yesno, M),
-    IGN("ExposeAuthInfo", cfg_kw_choice, choices_yesno, M),
     IGN("FingerprintHash", cfg_v_fp_hash, NULL, G),
     IGN("GatewayPorts", cfg_kw_choice, choices_gateway_ports, M),
     IGN("GSSAPIAuthentication", cfg_kw_choice, choices_yesno, M),
@@ -504,20 +517,15 @@ const struct keyword cfg_keywords[] = {
     IGN("PermitListen", cfg_v_words, NULL, M),
     IGN("PermitOpen", cfg_v_words, NULL, M),
     IGN("PermitTunnel", cfg_v_permit_tunnel, NULL, M),
-    IGN("PermitUserEnvironment", cfg_v_one, NULL, G),
-    IGN("PermitUserRC", cfg_kw_choice, choices_yesno, M),
     VAL("PerSourceMaxStartups", cfg_v_none_or_int, NULL, G, cfg_chk_persource,
         NULL),
     IGN("PerSourceNetBlockSize", cfg_v_netblock, NULL, G),
     VAL("PerSourcePenalties", cfg_v_words, NULL, G, cfg_chk_penalties, NULL),
     IGN("PerSourcePenaltyExemptList", cfg_v_one, NULL, G),
-    IGN("PrintLastLog", cfg_kw_choice, choices_yesno, G),
-    IGN("PrintMotd", cfg_kw_choice, choices_yesno, G),
     VAL("RDomain", cfg_v_one, NULL, M, cfg_chk_always,
         "routing domains are not supported on this platform"),
     VAL("RekeyLimit", cfg_v_rekey_limit, NULL, M, cfg_chk_rekey_limit, NULL),
     IGN("SecurityKeyProvider", cfg_v_one, NULL, G),
-    IGN("SetEnv", cfg_v_env, NULL, M),
     IGN("SshdSessionPath", cfg_v_file, NULL, G),
     IGN("StreamLocalBindMask", cfg_v_octal, NULL, M),
     IGN("StreamLocalBindUnlink", cfg_kw_choice, choices_yesno, M),
@@ -739,5 +747,11 @@ cfg_copy_match_values(struct server_config *dst, struct server_config *src)
 	    &src->ndeny_groups);
 	move_list(dst->auth_methods, &dst->nauth_methods, src->auth_methods,
 	    &src->nauth_methods);
+	move_list(dst->accept_env, &dst->naccept_env, src->accept_env,
+	    &src->naccept_env);
+	move_list(dst->set_env, &dst->nset_env, src->set_env, &src->nset_env);
+	copy_int(&dst->permit_user_rc, src->permit_user_rc);
+	copy_int(&dst->expose_auth_info, src->expose_auth_info);
+	move_str(&dst->chroot_directory, &src->chroot_directory);
 	return 0;
 }

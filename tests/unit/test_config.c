@@ -544,7 +544,13 @@ test_dump(void)
 	    "hostkey /etc/ssh/k2\n"
 	    "authenticationmethods any\n"
 	    "maxstartups 10:30:100\n"
-	    "pubkeyauthoptions none\n";
+	    "pubkeyauthoptions none\n"
+	    "permituserenvironment no\n"
+	    "permituserrc yes\n"
+	    "printmotd yes\n"
+	    "printlastlog yes\n"
+	    "exposeauthinfo no\n"
+	    "chrootdirectory none\n";
 
 	T_CHECK("dump: parse sample",
 	    good(&c,
