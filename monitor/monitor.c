@@ -16,6 +16,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <poll.h>
 #include <pwd.h>
 #include <signal.h>
@@ -146,7 +147,9 @@ jail_enter(const char *jail, char *path, int *exe)
 		return -1;
 	memcpy(slash + 1, "postern-session-static",
 	    sizeof("postern-session-static"));
-	if ((*exe = open(path, O_PATH | O_CLOEXEC)) == -1) {
+	/* Above the descriptors the child is about to arrange. */
+	if ((*exe = open(path, O_PATH | O_CLOEXEC)) == -1 ||
+	    (*exe = fcntl(*exe, F_DUPFD_CLOEXEC, 10)) == -1) {
 		error("%s: %s", path, strerror(errno));
 		return -1;
 	}
@@ -193,10 +196,14 @@ spawn_helper(const char *name, int sock, int ipc, const struct passwd *pw,
 	/* child */
 	if ((devnull = open("/dev/null", O_RDWR)) < 0)
 		_exit(1);
-	if (jail != NULL && jail_enter(jail, path, &exe) != 0)
+	/* The groups come from /etc/group, which a jail does not have. */
+	if (jail != NULL &&
+	    (pw == NULL || initgroups(pw->pw_name, pw->pw_gid) != 0 ||
+	        jail_enter(jail, path, &exe) != 0))
 		_exit(1);
 	if (pw != NULL && getuid() == 0 &&
-	    sandbox_drop_to_user(pw->pw_name, pw->pw_uid, pw->pw_gid) != 0)
+	    sandbox_drop_to_user(
+	        jail != NULL ? NULL : pw->pw_name, pw->pw_uid, pw->pw_gid) != 0)
 		_exit(1);
 	if (dup2(sock, CHILD_SOCK_FD) < 0 || dup2(ipc, CHILD_IPC_FD) < 0 ||
 	    dup2(devnull, STDIN_FILENO) < 0 || dup2(devnull, STDOUT_FILENO) < 0)
@@ -209,7 +216,13 @@ spawn_helper(const char *name, int sock, int ipc, const struct passwd *pw,
 	if (pw == NULL && dup2(devnull, STDERR_FILENO) < 0)
 		_exit(1);
 #endif
-	closefrom(CHILD_IPC_FD + 1);
+	/* The jail's session binary survives as fd 5 (close-on-exec). */
+	if (exe != -1) {
+		if (dup3(exe, CHILD_IPC_FD + 1, O_CLOEXEC) == -1)
+			_exit(1);
+		exe = CHILD_IPC_FD + 1;
+	}
+	closefrom(exe != -1 ? CHILD_IPC_FD + 2 : CHILD_IPC_FD + 1);
 	/*
 	 * argv[0] is the title ps shows from the start, OpenSSH's, padded
 	 * with blanks: it is the room the helper has to change it in.
@@ -232,6 +245,7 @@ spawn_helper(const char *name, int sock, int ipc, const struct passwd *pw,
 		syscall(SYS_execveat, exe, "", argv, envp, AT_EMPTY_PATH);
 	else
 		execve(path, argv, envp);
+	error("exec %s: %s", path, strerror(errno));
 	_exit(1);
 }
 
