@@ -132,21 +132,12 @@ conn_info_fill(struct conn_info *ci, int fd)
 }
 
 /*
- * In the session's child, still root: open the static session binary,
- * then enter the jail (path checked by login_chroot_path).
+ * In the session's child, still root: open the static session binary
+ * (path), then enter the jail (checked by login_chroot_path).
  */
 static int
-jail_enter(const char *jail, char *path, int *exe)
+jail_enter(const char *jail, const char *path, int *exe)
 {
-	char *slash = strrchr(path, '/');
-
-	/* postern-session-static next to postern-session. */
-	if (slash == NULL ||
-	    (size_t)(slash - path) + 1 + sizeof("postern-session-static") >
-	        4096)
-		return -1;
-	memcpy(slash + 1, "postern-session-static",
-	    sizeof("postern-session-static"));
 	/* Above the descriptors the child is about to arrange. */
 	if ((*exe = open(path, O_PATH | O_CLOEXEC)) == -1 ||
 	    (*exe = fcntl(*exe, F_DUPFD_CLOEXEC, 10)) == -1) {
@@ -183,6 +174,8 @@ spawn_helper(const char *name, int sock, int ipc, const struct passwd *pw,
 	size_t n;
 	int devnull, exe = -1;
 
+	if (jail != NULL)
+		name = "postern-session-static";
 	if (helper_path(name, path, sizeof(path)) != 0) {
 		error("%s: helper %s not found", __func__, name);
 		return -1;
