@@ -255,3 +255,19 @@ def test_forced_command_original(ctx):
     r = ctx.ssh_ok(u, "ls -l /tmp")
     check(r.stdout == b"orig=ls -l /tmp\n",
           "forced command output %r" % r.stdout)
+
+
+def test_env_keywords_dump_as_sshd(ctx):
+    """-T prints the login keywords as sshd -T does, with Match too."""
+    from test_config_compat import _compare
+    text = ("AcceptEnv LANG LC_*\nAcceptEnv POSTERN_*\n"
+            "SetEnv A=1 B=\"two words\" A=3\nSetEnv C=4\n"
+            "PermitUserEnvironment LANG,LC_*\nPermitUserRC no\n"
+            "PrintMotd no\nPrintLastLog no\nExposeAuthInfo yes\n"
+            "ChrootDirectory /srv/%u\n"
+            "Match User alice\n\tAcceptEnv ONLY_ALICE\n\tSetEnv X=y\n"
+            "\tChrootDirectory none\n\tPermitUserRC yes\n"
+            "\tExposeAuthInfo no\n")
+    _compare(ctx, "login", text,
+             specs=(None, "user=alice,host=h,addr=1.2.3.4",
+                    "user=bob,host=h,addr=1.2.3.4"))
