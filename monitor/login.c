@@ -412,7 +412,7 @@ out:
 	return r;
 }
 
-/* IPC_SESSION_LOGOUT_REC: string tty. */
+/* IPC_SESSION_LOGOUT_REC: string tty; the logout record, the pty released. */
 static int
 logout_rec(struct login_state *ls, struct buf *b)
 {
@@ -422,15 +422,19 @@ logout_rec(struct login_state *ls, struct buf *b)
 
 	if ((r = buf_get_cstring(b, &tty, NULL)) != 0 || (r = buf_end(b)) != 0)
 		goto out;
-	if ((p = pty_find(ls, tty)) == NULL || !p->logged_in) {
-		error("monitor: logout record refused for a pty that is not "
-		      "logged in");
+	if ((p = pty_find(ls, tty)) == NULL) {
+		error("monitor: release of a pty this connection does not "
+		      "hold");
 		r = ERR_PROTOCOL;
 		goto out;
 	}
-	utmp_record(ls, p, 0);
-	p->logged_in = 0;
-	debug("logout recorded on %s", p->name);
+	if (p->logged_in) {
+		utmp_record(ls, p, 0);
+		debug("logout recorded on %s", p->name);
+	}
+	/* Its slot is free again: the count is of ptys held now. */
+	*p = ls->ptys[--ls->nptys];
+	memset(&ls->ptys[ls->nptys], 0, sizeof(ls->ptys[0]));
 out:
 	free(tty);
 	return r;

@@ -111,8 +111,8 @@ session_free(struct conn *conn, struct channel *c)
 	struct chan_session *s = sess(c);
 
 	session_hangup(c);
-	/* The utmp/wtmp logout record, written by the monitor. */
-	if (s->pty.logged_in &&
+	/* The monitor writes the logout record and forgets the pty. */
+	if (s->pty.master >= 0 &&
 	    session_login_logout(conn->ctx->monitor_fd, s->pty.name) != 0)
 		error("channel %u: logout record for %s failed", c->id,
 		    s->pty.name);

@@ -68,7 +68,8 @@ void session_login_auth_file_remove(struct session_login *l);
 int session_login_pty(int fd, int *master, int *slave, char *name, size_t len);
 /* session_login_record: utmp/wtmp/lastlog login for tty; *msg last login. */
 int session_login_record(int fd, const char *tty, pid_t pid, char **msg);
-/* session_login_logout: the logout record for tty. */
+/* session_login_logout: the logout record for tty (if logged in); the
+ * monitor releases the pty. */
 int session_login_logout(int fd, const char *tty);
 
 /*

@@ -271,3 +271,29 @@ def test_env_keywords_dump_as_sshd(ctx):
     _compare(ctx, "login", text,
              specs=(None, "user=alice,host=h,addr=1.2.3.4",
                     "user=bob,host=h,addr=1.2.3.4"))
+
+
+def test_pty_slots_released(ctx):
+    """One connection (a ControlMaster), MaxSessions 1, four pty sessions
+    one after the other: the monitor frees each pty when its channel
+    goes."""
+    ctx.start_server(["MaxSessions 1"])
+    u = ctx.make_user()
+    sock = os.path.join(ctx.dir, "mux")
+    master = ctx.popen(ctx.ssh_argv(u, None, extra=["-M", "-S", sock, "-N"]),
+                       stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                       stderr=subprocess.PIPE)
+    ctx.cleanups.append(lambda: master.poll() is None and master.kill())
+    check(poll_until(lambda: os.path.exists(sock), 10),
+          "control master did not start")
+    for i in range(4):
+        c = _TtyClient(ctx, u, "tty", extra=["-S", sock])
+        rc, out, err = c.finish()
+        check(rc == 0 and re.match(rb"^/dev/pts/\d+\r?\n$", out),
+              "session %d over the master: rc %s out %r err %r"
+              % (i, rc, out, err))
+    check(len(re.findall(r"Accepted publickey for %s" % u.name,
+                         ctx.server_log())) == 1,
+          "the sessions did not share one connection: %d logins"
+          % len(re.findall(r"Accepted publickey for %s" % u.name,
+                           ctx.server_log())))
