@@ -34,6 +34,7 @@
 #include "ipc.h"
 #include "log.h"
 #include "login.h"
+#include "monitor/pam.h"
 #include "authopts.h"
 #include "policy/config.h"
 
@@ -188,7 +189,8 @@ login_send(int fd, const struct authctxt *a, const struct server_config *c,
 	    (r = put_list(b, c->set_env, c->nset_env)) != 0 ||
 	    (r = buf_put_cstring(b,
 	         c->expose_auth_info == 1 && a->auth_info != NULL ? a->auth_info
-	                                                          : "")) != 0)
+	                                                          : "")) != 0 ||
+	    (r = buf_put_cstring(b, pamctx_loginmsg(a->pam))) != 0)
 		goto out;
 	r = ipc_send(fd, IPC_SESSION_LOGIN, b, -1);
 out:

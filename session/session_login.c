@@ -80,6 +80,7 @@ session_login_recv(int fd, struct session_login *l)
 	    (r = get_list(b, &l->accept_env, &l->naccept_env)) != 0 ||
 	    (r = get_list(b, &l->set_env, &l->nset_env)) != 0 ||
 	    (r = buf_get_cstring(b, &l->auth_info, NULL)) != 0 ||
+	    (r = buf_get_cstring(b, &l->loginmsg, NULL)) != 0 ||
 	    (r = buf_end(b)) != 0)
 		goto out;
 	l->uid = (uid_t)uid;
@@ -111,6 +112,7 @@ session_login_free(struct session_login *l)
 	free_list(l->accept_env, l->naccept_env);
 	free_list(l->set_env, l->nset_env);
 	free(l->auth_info);
+	free(l->loginmsg);
 	memset(l, 0, sizeof(*l));
 }
 
@@ -397,10 +399,14 @@ session_login_child(const struct session_ctx *ctx,
 			    ctx->home, strerror(errno));
 		(void)!chdir("/");
 	}
-	if (pty && !quiet_login(ctx, command)) {
-		if (ch != NULL && ch->lastlog != NULL)
+	/* As sshd: PAM's messages for any login without a command, then
+	 * for one on a pty the last login and /etc/motd (PrintMotd). */
+	if (!quiet_login(ctx, command)) {
+		if (l != NULL && l->loginmsg != NULL)
+			put_stdout(l->loginmsg, strlen(l->loginmsg));
+		if (pty && ch != NULL && ch->lastlog != NULL)
 			put_stdout(ch->lastlog, strlen(ch->lastlog));
-		if (l != NULL && (l->flags & LOGIN_F_PRINT_MOTD))
+		if (pty && l != NULL && (l->flags & LOGIN_F_PRINT_MOTD))
 			print_motd();
 	}
 	do_rc_files(ctx, ch, shell, env);

@@ -38,6 +38,7 @@ struct session_login {
 	char **set_env; /* NAME=VALUE */
 	size_t nset_env;
 	char *auth_info; /* ExposeAuthInfo text, "" if off */
+	char *loginmsg;  /* UsePAM: what PAM's modules said (pam_motd) */
 	char *auth_file; /* SSH_USER_AUTH, once written; NULL otherwise */
 };
 

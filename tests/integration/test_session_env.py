@@ -297,3 +297,26 @@ def test_pty_slots_released(ctx):
           "the sessions did not share one connection: %d logins"
           % len(re.findall(r"Accepted publickey for %s" % u.name,
                            ctx.server_log())))
+
+
+def test_pam_motd(ctx):
+    """UsePAM yes with pam_motd (Debian's /etc/pam.d/sshd does this, with
+    PrintMotd no): its text is shown at an interactive login, as sshd
+    shows PAM's messages, and not for a command."""
+    from test_pam import _service
+    motd = os.path.join(ctx.dir, "pam-motd")
+    with open(motd, "w") as f:
+        f.write("motd-from-pam_motd\n")
+    svc = _service(ctx, ["auth required pam_deny.so",
+                         "account required pam_unix.so",
+                         "session optional pam_motd.so motd=%s noupdate"
+                         % motd,
+                         "session required pam_unix.so"])
+    ctx.start_server(["UsePAM yes", "PAMServiceName " + svc,
+                      "PrintMotd no"])
+    u = ctx.make_user()
+    out = _interactive(ctx, u)
+    check("motd-from-pam_motd" in out, "pam_motd's text not shown: %r" % out)
+    r = ctx.ssh_ok(u, "echo cmd")
+    check(r.stdout == b"cmd\n", "pam_motd text shown for a command: %r"
+          % r.stdout)
