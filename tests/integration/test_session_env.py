@@ -126,6 +126,15 @@ def test_user_rc(ctx):
     r = ctx.ssh_ok(u, "echo cmd")
     check(r.stdout == b"cmd\n" and not os.path.exists(marker),
           "no-user-rc: rc ran anyway (%r)" % r.stdout)
+    # restrict turns it off; restrict,user-rc back on.
+    for opts, runs in (("restrict", False), ("restrict,user-rc", True)):
+        os.unlink(ak)
+        ctx.authorize(u, u.pubkey, options=opts)
+        r = ctx.ssh_ok(u, "echo cmd")
+        check(os.path.exists(marker) == runs,
+              "%s: rc %s" % (opts, "did not run" if runs else "ran"))
+        if runs:
+            os.unlink(marker)
 
 
 def _interactive(ctx, u, script=b"echo MARK-$((6*7)); exit 0\n"):
