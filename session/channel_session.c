@@ -27,11 +27,12 @@
 struct chan_session {
 	struct session_pty pty; /* pty.master >= 0 after a granted pty-req */
 	pid_t pid;              /* the child, once started */
-	int started; /* exec or shell accepted: only one per channel */
-	int reaped;  /* the child was waited for; status is valid */
-	int status;  /* wait status */
-	int forced;  /* running the forced command */
-	int hangup;  /* SIGHUP already sent */
+	int started;         /* exec or shell accepted: only one per channel */
+	int reaped;          /* the child was waited for; status is valid */
+	int status;          /* wait status */
+	int forced;          /* running the forced command */
+	int hangup;          /* SIGHUP already sent */
+	struct x11_fwd *x11; /* after a granted x11-req */
 };
 
 static struct chan_session *
@@ -106,6 +107,7 @@ static void
 session_free(struct conn *conn, struct channel *c)
 {
 	session_hangup(c);
+	x11_free(conn, sess(c)->x11);
 	session_pty_free(&sess(c)->pty);
 	free(c->priv);
 	c->priv = NULL;
@@ -187,19 +189,20 @@ is_internal_sftp(const char *command)
 }
 
 /*
- * exec, shell, subsystem: start the (forced) command once. subsystem is 1
- * when command is a Subsystem's "command args" line: it runs without
+ * exec, shell, subsystem: start the (forced) command once. subsystem is the
+ * name when command is a Subsystem's "command args" line: it runs without
  * SSH_ORIGINAL_COMMAND. A command starting with internal-sftp (forced or
  * a subsystem's) serves SFTP in a child instead of running a program.
  */
 static int
 session_start(struct conn *conn, struct channel *c, const char *command,
-    int subsystem, int *ok)
+    const char *subsystem, int *ok)
 {
 	struct session_ctx *ctx = conn->ctx;
 	struct chan_session *s = sess(c);
-	const char *run = command, *original = NULL;
-	char what[1024], safe[960];
+	const char *run = command, *original = NULL, *extra[5];
+	char what[1024], safe[960], xtype[300];
+	size_t nextra = 0;
 	int r, in, out, err;
 	pid_t pid;
 
@@ -223,11 +226,29 @@ session_start(struct conn *conn, struct channel *c, const char *command,
 		                          : "command");
 	verbose("Starting session: %s for %s from %s port %d id %u", what,
 	    ctx->user, ctx->client_addr, ctx->client_port, c->id);
+	/* ChannelTimeout's names: session:shell, :command, :subsystem:X. */
+	snprintf(xtype, sizeof(xtype), "session:%s%.256s",
+	    subsystem             ? "subsystem:"
+	        : command == NULL ? "shell"
+	                          : "command",
+	    subsystem != NULL ? subsystem : "");
+	channel_set_timeout_type(conn, c, xtype);
+	if (s->x11 != NULL) {
+		(void)x11_xauth(conn, s->x11);
+		extra[nextra++] = "DISPLAY";
+		extra[nextra++] = x11_display(s->x11);
+	}
+	if (agent_socket_path(conn) != NULL) {
+		extra[nextra++] = "SSH_AUTH_SOCK";
+		extra[nextra++] = agent_socket_path(conn);
+	}
+	extra[nextra] = NULL;
 	if (is_internal_sftp(run))
 		r = session_sftp_spawn(ctx, run, &pid, &in, &out, &err);
 	else
 		r = session_exec_spawn(ctx, run, s->forced ? original : NULL,
-		    s->pty.master >= 0 ? &s->pty : NULL, &pid, &in, &out, &err);
+		    s->pty.master >= 0 ? &s->pty : NULL, extra, &pid, &in, &out,
+		    &err);
 	/* The child has the slave now (or never will): without our copy,
 	 * reading the master fails with EIO once the child's side is gone. */
 	session_pty_close_slave(&s->pty);
@@ -252,7 +273,7 @@ req_exec(struct conn *conn, struct channel *c, struct buf *m, int *ok)
 	if ((r = buf_get_cstring(m, &command, NULL)) != 0 ||
 	    (r = buf_end(m)) != 0)
 		goto out;
-	r = session_start(conn, c, command, 0, ok);
+	r = session_start(conn, c, command, NULL, ok);
 out:
 	free(command);
 	return r;
@@ -265,7 +286,7 @@ req_shell(struct conn *conn, struct channel *c, struct buf *m, int *ok)
 
 	if ((r = buf_end(m)) != 0)
 		return r;
-	return session_start(conn, c, NULL, 0, ok);
+	return session_start(conn, c, NULL, NULL, ok);
 }
 
 /* env: decoded, then refused until AcceptEnv exists. */
@@ -406,21 +427,14 @@ req_window_change(struct conn *conn, struct channel *c, struct buf *m, int *ok)
 
 /* Requests decoded strictly but refused until their features exist. */
 
+/* x11-req (s6.3.1): x11.c sets up the display. */
 static int
 req_x11(struct conn *conn, struct channel *c, struct buf *m, int *ok)
 {
-	int r;
-
-	if ((r = buf_get_bool(m, NULL)) != 0 || /* single connection */
-	    (r = buf_skip_string(m)) != 0 ||    /* auth protocol */
-	    (r = buf_skip_string(m)) != 0 ||    /* auth cookie */
-	    (r = buf_get_u32(m, NULL)) != 0 ||  /* screen */
-	    (r = buf_end(m)) != 0)
-		return r;
-	debug("channel %u: X11 forwarding refused", c->id);
-	return 0;
+	return x11_request(conn, m, &sess(c)->x11, ok);
 }
 
+/* auth-agent-req@openssh.com: agent.c, once per connection. */
 static int
 req_agent(struct conn *conn, struct channel *c, struct buf *m, int *ok)
 {
@@ -428,8 +442,7 @@ req_agent(struct conn *conn, struct channel *c, struct buf *m, int *ok)
 
 	if ((r = buf_end(m)) != 0)
 		return r;
-	debug("channel %u: agent forwarding refused", c->id);
-	return 0;
+	return agent_request(conn, ok);
 }
 
 static int
@@ -464,7 +477,7 @@ req_subsystem(struct conn *conn, struct channel *c, struct buf *m, int *ok)
 			    strerror(errno));
 		debug("subsystem: exec() %s", args);
 	}
-	r = session_start(conn, c, args, 1, ok);
+	r = session_start(conn, c, args, name, ok);
 out:
 	free(name);
 	return r;

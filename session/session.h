@@ -36,7 +36,35 @@ struct session_ctx {
 	char **subsys_name;
 	char **subsys_args;
 	size_t nsubsys;
+	/* Agent/X11 forwarding, tunnels, liveness (issue 8; fwd_config.c). */
+	struct session_fwd_config *fwd;
 };
+
+/* A ChannelTimeout entry: channels whose type matches idle this long. */
+struct channel_timeout {
+	char *type; /* pattern */
+	int secs;   /* 0: never */
+};
+
+struct session_fwd_config {
+	int allow_agent_forwarding; /* AllowAgentForwarding */
+	int disable_forwarding;     /* DisableForwarding */
+	int x11_forwarding;         /* X11Forwarding */
+	int x11_display_offset;
+	int x11_use_localhost;
+	char *xauth_location;
+	int client_alive_interval; /* seconds, 0 off */
+	int client_alive_count_max;
+	int unused_connection_timeout; /* seconds, 0 none */
+	int permit_tunnel;
+	struct channel_timeout *timeouts;
+	size_t ntimeouts;
+};
+
+struct buf;
+/* session_fwd_get: decode what the monitor's session_fwd_put encoded. */
+int session_fwd_get(struct buf *b, struct session_fwd_config **fwdp);
+void session_fwd_free(struct session_fwd_config *fwd);
 
 /*
  * session_run: serve channels until the client disconnects or the

@@ -107,7 +107,8 @@ strv_free(char **v)
 /* The environment OpenSSH gives a session, TERM and SSH_TTY with a pty. */
 static int
 env_build(const struct session_ctx *ctx, const char *shell,
-    const char *original, const struct session_pty *pty, char **env)
+    const char *original, const struct session_pty *pty,
+    const char *const *extra, char **env)
 {
 	char mail[512], client[256], connection[512];
 	size_t i, j;
@@ -144,6 +145,10 @@ env_build(const struct session_ctx *ctx, const char *shell,
 	if (original != NULL &&
 	    (r = env_add(env, &n, "SSH_ORIGINAL_COMMAND", original)) != 0)
 		return r;
+	/* Forwarding: DISPLAY, SSH_AUTH_SOCK ("NAME=value" pairs). */
+	for (i = 0; extra != NULL && extra[i] != NULL; i += 2)
+		if ((r = env_add(env, &n, extra[i], extra[i + 1])) != 0)
+			return r;
 	/* UsePAM: PAM's environment, replacing a variable of the same name
 	 * (as OpenSSH's copy_environment). */
 	for (i = 0; i < ctx->npam_env; i++) {
@@ -289,8 +294,9 @@ close_pair(int p[2])
 
 int
 session_exec_spawn(const struct session_ctx *ctx, const char *command,
-    const char *original, const struct session_pty *pty, pid_t *pidp, int *infd,
-    int *outfd, int *errfd)
+    const char *original, const struct session_pty *pty,
+    const char *const *extra_env, pid_t *pidp, int *infd, int *outfd,
+    int *errfd)
 {
 	const char *shell = nonnull(ctx->shell, EXEC_SHELL_DEFAULT);
 	const char *base;
@@ -315,7 +321,7 @@ session_exec_spawn(const struct session_ctx *ctx, const char *command,
 		argv[3] = NULL;
 	} else
 		argv[1] = NULL;
-	if ((r = env_build(ctx, shell, original, pty, env)) != 0)
+	if ((r = env_build(ctx, shell, original, pty, extra_env, env)) != 0)
 		goto out;
 
 	if (pty != NULL) {

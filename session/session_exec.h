@@ -17,10 +17,13 @@ struct session_pty;
  * the child has the slave as fds 0-2 and as its controlling terminal,
  * TERM and SSH_TTY are set, *infd and *outfd are two descriptors of the
  * master and *errfd is -1; the caller closes its slave afterwards.
+ * extra_env (NULL or name, value, ..., NULL) adds variables such as
+ * DISPLAY and SSH_AUTH_SOCK.
  */
 int session_exec_spawn(const struct session_ctx *ctx, const char *command,
-    const char *original, const struct session_pty *pty, pid_t *pidp, int *infd,
-    int *outfd, int *errfd);
+    const char *original, const struct session_pty *pty,
+    const char *const *extra_env, pid_t *pidp, int *infd, int *outfd,
+    int *errfd);
 
 /*
  * session_sftp_spawn: fork a child that serves SFTP with the in-process

@@ -175,8 +175,7 @@ conn_dispatch(struct conn *conn, uint8_t type, struct buf *m)
 		return conn_input_ping(conn, m);
 	case SSH2_MSG_REQUEST_SUCCESS:
 	case SSH2_MSG_REQUEST_FAILURE:
-		/* We send no global requests. */
-		return conn_protocol_error(conn, "unexpected message %u", type);
+		return conn_global_reply(conn, type); /* our keepalives */
 	}
 	if (type >= SSH2_MSG_USERAUTH_REQUEST &&
 	    type < SSH2_MSG_GLOBAL_REQUEST) {
@@ -248,14 +247,20 @@ conn_loop(struct conn *conn)
 		conn->npfds = 0;
 		if ((r = conn_pfd_add(conn, transport_fd(t), tev)) < 0 ||
 		    (r = conn_pfd_add(conn, sigchld_pipe[0], POLLIN)) < 0 ||
-		    (r = channel_poll_prepare(conn)) < 0)
+		    (r = channel_poll_prepare(conn)) < 0 ||
+		    (r = agent_poll_prepare(conn)) < 0 ||
+		    (r = x11_poll_prepare(conn)) < 0)
 			return r;
-		if ((n = poll(conn->pfds, conn->npfds, -1)) == -1) {
-			if (errno == EINTR)
-				continue;
+		n = poll(conn->pfds, conn->npfds, conn_timers_poll_ms(conn));
+		if (n == -1 && errno != EINTR) {
 			error_f("poll: %s", strerror(errno));
 			return ERR_SYSTEM;
 		}
+		if ((r = conn_timers_run(
+		         conn, n > 0 && (conn->pfds[0].revents & POLLIN))) != 0)
+			return r;
+		if (n <= 0)
+			continue;
 		if (conn->pfds[1].revents != 0)
 			conn_reap(conn);
 		if ((conn->pfds[0].revents & (POLLIN | POLLHUP | POLLERR)) &&
@@ -264,7 +269,9 @@ conn_loop(struct conn *conn)
 		if ((conn->pfds[0].revents & POLLOUT) &&
 		    (r = transport_write(t)) != 0)
 			return r;
-		if ((r = channel_poll_handle(conn)) != 0)
+		if ((r = channel_poll_handle(conn)) != 0 ||
+		    (r = agent_poll_handle(conn)) != 0 ||
+		    (r = x11_poll_handle(conn)) != 0)
 			return r;
 	}
 }
@@ -320,11 +327,13 @@ session_run(struct session_ctx *ctx)
 		(void)fcntl(transport_fd(ctx->t), F_SETFL, fl | O_NONBLOCK);
 	/* Children that exited before the handler was in place. */
 	conn_reap(&conn);
+	conn_timers_init(&conn);
 
 	r = conn_loop(&conn);
 	switch (r) {
 	case 0:
 	case ERR_PROTOCOL: /* logged and disconnected already */
+	case ERR_TIMEOUT:  /* logged: ClientAlive, UnusedConnectionTimeout */
 		break;
 	case ERR_EOF:
 		verbose("Connection closed by user %s %s port %d", ctx->user,
@@ -341,7 +350,10 @@ session_run(struct session_ctx *ctx)
 		break;
 	}
 	channel_free_all(&conn);
-	conn_flush(&conn);
+	x11_cleanup_all(&conn);
+	agent_cleanup(&conn);
+	if (!conn.dead) /* a client that stopped answering takes nothing */
+		conn_flush(&conn);
 	free(conn.pfds);
 	(void)sigaction(SIGCHLD, &old_chld, NULL);
 	(void)sigaction(SIGPIPE, &old_pipe, NULL);
