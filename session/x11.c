@@ -31,6 +31,7 @@
 #include "transport.h"
 #include "session.h"
 #include "channel.h"
+#include "session_exec.h"
 
 #define X11_BASE_PORT 6000
 #define X11_MAX_DISPLAYS 1000 /* display numbers tried above the offset */
@@ -265,6 +266,7 @@ xauth_child(const struct session_ctx *ctx, const char *prog, int in)
 		(void)dup2(null, STDOUT_FILENO);
 		(void)dup2(null, STDERR_FILENO);
 	}
+	session_close_from(3); /* the connection's sockets stay with us */
 	snprintf(
 	    home, sizeof(home), "HOME=%s", ctx->home != NULL ? ctx->home : "/");
 	env[0] = home;

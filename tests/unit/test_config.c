@@ -515,17 +515,27 @@ test_dump(void)
 	    "listenaddress 10.0.0.1:99\n"
 	    "usepam no\n"
 	    "logingracetime 5400\n"
+	    "x11displayoffset 10\n"
 	    "maxauthtries 3\n"
 	    "maxsessions 10\n"
+	    "clientaliveinterval 0\n"
+	    "clientalivecountmax 3\n"
 	    "requiredrsasize 1024\n"
+	    "unusedconnectiontimeout none\n"
 	    "permitrootlogin without-password\n"
 	    "pubkeyauthentication no\n"
 	    "passwordauthentication yes\n"
 	    "kbdinteractiveauthentication yes\n"
+	    "x11forwarding no\n"
+	    "x11uselocalhost yes\n"
 	    "permittty yes\n"
 	    "strictmodes yes\n"
+	    "tcpkeepalive yes\n"
 	    "permitemptypasswords no\n"
+	    "allowagentforwarding yes\n"
+	    "disableforwarding no\n"
 	    "pidfile none\n"
+	    "xauthlocation /usr/bin/xauth\n"
 	    "banner none\n"
 	    "forcecommand none\n"
 	    "trustedusercakeys none\n"
@@ -544,6 +554,7 @@ test_dump(void)
 	    "hostkey /etc/ssh/k2\n"
 	    "authenticationmethods any\n"
 	    "maxstartups 10:30:100\n"
+	    "permittunnel no\n"
 	    "pubkeyauthoptions none\n";
 
 	T_CHECK("dump: parse sample",
@@ -587,7 +598,8 @@ test_dump(void)
 	T_CHECK("dump: default tail",
 	    text != NULL &&
 	        strstr(text,
-	            "pidfile /run/sshd.pid\nbanner none\n"
+	            "pidfile /run/sshd.pid\nxauthlocation /usr/bin/xauth\n"
+	            "banner none\n"
 	            "forcecommand none\ntrustedusercakeys none\n"
 	            "revokedkeys none\nauthorizedprincipalsfile none\n"
 	            "authorizedkeyscommand none\n"
