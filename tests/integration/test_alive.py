@@ -171,3 +171,33 @@ def test_keywords_compat(ctx):
                 "Match User a\n  TCPKeepAlive no",
                 "Match User a\n  XAuthLocation /x"):
         _compare(ctx, "fwd_bad", bad + "\n", valid=False)
+
+
+def _server_side_timer(ctx, u, extra_config):
+    """The ss(8) timer field of the server's end of an ssh connection."""
+    ctx.start_server(extra_config=extra_config)
+    p = ctx.popen(ctx.ssh_argv(u, "echo up; sleep 30"),
+                  stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                  stderr=subprocess.DEVNULL)
+    try:
+        check(p.stdout.readline() == b"up\n", "the session did not start")
+        out = harness.run(["ss", "-tnoH", "state", "established",
+                           "( sport = :%d )" % ctx.port]).stdout.decode()
+        check(out.strip(), "ss shows no connection on port %d" % ctx.port)
+        return out
+    finally:
+        p.kill()
+        p.wait()
+        ctx.stop_server()
+        ctx.proc = None
+
+
+def test_tcp_keepalive(ctx):
+    u = ctx.make_user()
+    out = _server_side_timer(ctx, u, [])
+    check("keepalive" in out, "TCPKeepAlive yes (default): no keepalive "
+          "timer on the server's socket: %r" % out)
+    out = _server_side_timer(ctx, u, ["TCPKeepAlive no"])
+    check("keepalive" not in out,
+          "TCPKeepAlive no: the server's socket has a keepalive timer: %r"
+          % out)
