@@ -33,7 +33,7 @@
 #include "monitor.h"
 #include "monitor/modules.h"
 #include "monitor/pam.h"
-#include "monitor/session_fwd.h"
+#include "monitor/session_axl.h"
 #include "authopts.h"
 #include "proctitle.h"
 #include "sandbox/sandbox.h"
@@ -623,7 +623,7 @@ send_session_init(struct monitor *m, int fd)
 	if ((r = buf_put_u32(b, m->c->permit_tty == 0 ? 0 : 1)) != 0)
 		goto out;
 	/* Agent/X11 forwarding, tunnels and liveness (issue 8). */
-	if ((r = session_fwd_put(b, m->c)) != 0)
+	if ((r = session_axl_put(b, m->c)) != 0)
 		goto out;
 	r = ipc_send(fd, IPC_SESSION_INIT, b, -1);
 out:

@@ -39,7 +39,7 @@ config_init(struct server_config *c)
 	c->permit_tty = CONFIG_UNSET;
 	c->required_rsa_size = CONFIG_UNSET;
 	c->pubkey_auth_options = CONFIG_UNSET;
-	cfg_forward_init(c);
+	cfg_liveness_init(c);
 }
 
 static void
@@ -82,7 +82,7 @@ config_free(struct server_config *c)
 	free_list(c->host_cert_files, c->nhost_cert_files);
 	free_list(c->subsystem_name, c->nsubsystems);
 	free_list(c->subsystem_args, c->nsubsystems);
-	cfg_forward_free(c);
+	cfg_liveness_free(c);
 	config_init(c);
 }
 
@@ -551,7 +551,7 @@ config_fill_defaults(struct server_config *c)
 	set_default_int(&c->permit_tty, 1);
 	set_default_int(&c->required_rsa_size, 1024);
 	set_default_int(&c->pubkey_auth_options, 0);
-	cfg_forward_defaults(c);
+	cfg_liveness_defaults(c);
 	/*
 	 * "PidFile none" is kept as the word while parsing, so that it counts
 	 * as set (first value wins), and becomes NULL here.

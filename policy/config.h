@@ -105,7 +105,7 @@ struct server_config {
 	char *subsystem_args[CONFIG_MAX_LIST];
 	size_t nsubsystems;
 
-	/* --- agent and X11 forwarding, liveness (issue 8; config_forward.c) */
+	/* --- agent and X11 forwarding, liveness (issue 8; config_liveness.c) */
 	int allow_agent_forwarding;    /* yes */
 	int disable_forwarding;        /* no */
 	int x11_forwarding;            /* no */

@@ -337,11 +337,11 @@ const char *cfg_chk_penalties(
 const char *cfg_chk_always(
     const struct keyword *k, struct cfg_args *a, char *buf, size_t len);
 
-/* config_forward.c: agent/X11 forwarding, tunnels, liveness. */
-void cfg_forward_init(struct server_config *c);
-void cfg_forward_free(struct server_config *c);
-void cfg_forward_defaults(struct server_config *c);
-void cfg_forward_copy_match(
+/* config_liveness.c: agent/X11 forwarding, tunnels, liveness. */
+void cfg_liveness_init(struct server_config *c);
+void cfg_liveness_free(struct server_config *c);
+void cfg_liveness_defaults(struct server_config *c);
+void cfg_liveness_copy_match(
     struct server_config *dst, struct server_config *src);
 int cfg_kw_none_or_time(
     struct server_config *c, const struct keyword *k, struct cfg_args *a);

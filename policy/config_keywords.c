@@ -761,6 +761,6 @@ cfg_copy_match_values(struct server_config *dst, struct server_config *src)
 	    &src->ndeny_groups);
 	move_list(dst->auth_methods, &dst->nauth_methods, src->auth_methods,
 	    &src->nauth_methods);
-	cfg_forward_copy_match(dst, src);
+	cfg_liveness_copy_match(dst, src);
 	return 0;
 }

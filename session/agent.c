@@ -80,7 +80,7 @@ int
 agent_request(struct conn *conn, int *ok)
 {
 	struct session_ctx *ctx = conn->ctx;
-	const struct session_fwd_config *f = ctx->fwd;
+	const struct session_axl *f = ctx->axl;
 	struct agent_fwd *a;
 
 	if (ctx->opts == NULL || !ctx->opts->permit_agent_forwarding ||
@@ -137,13 +137,12 @@ agent_accept(struct conn *conn, struct agent_fwd *a)
 			error_f("accept: %s", strerror(errno));
 		return 0;
 	}
-	if ((r = channel_open_begin(conn, &channel_type_agent, NULL, &c, &m)) !=
-	    0) {
+	if ((r = channel_open_begin(conn, &channel_type_agent, &c, &m)) != 0) {
 		close(fd);
 		return r == ERR_LIMIT ? 0 : r;
 	}
-	if ((r = channel_sock_attach(c, fd)) != 0)
-		close(fd); /* the channel closes when the peer confirms */
+	/* On failure the channel closes once the peer confirms it. */
+	(void)channel_attach_socket(c, fd);
 	return transport_packet_send(conn->t);
 }
 

@@ -28,7 +28,7 @@ monotime_ms(void)
 void
 conn_timers_init(struct conn *conn)
 {
-	const struct session_fwd_config *f = conn->ctx->fwd;
+	const struct session_axl *f = conn->ctx->axl;
 
 	conn->now_ms = monotime_ms();
 	if (f != NULL && f->client_alive_interval > 0)
@@ -83,7 +83,7 @@ conn_id_log(struct conn *conn, const char *what)
 static int
 client_alive_check(struct conn *conn)
 {
-	const struct session_fwd_config *f = conn->ctx->fwd;
+	const struct session_axl *f = conn->ctx->axl;
 	struct buf *m;
 	int r;
 
@@ -107,7 +107,7 @@ client_alive_check(struct conn *conn)
 int
 conn_timers_run(struct conn *conn, int input)
 {
-	const struct session_fwd_config *f = conn->ctx->fwd;
+	const struct session_axl *f = conn->ctx->axl;
 	struct channel *c;
 	uint32_t id;
 	int r;

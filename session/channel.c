@@ -137,7 +137,7 @@ channel_new(struct conn *conn, const struct channel_type *type)
 void
 channel_set_timeout_type(struct conn *conn, struct channel *c, const char *type)
 {
-	const struct session_fwd_config *f = conn->ctx->fwd;
+	const struct session_axl *f = conn->ctx->axl;
 	size_t i;
 
 	c->idle_timeout = 0;
@@ -572,7 +572,7 @@ out:
 
 int
 channel_open_begin(struct conn *conn, const struct channel_type *type,
-    void *priv, struct channel **cp, struct buf **mp)
+    struct channel **cp, struct buf **mp)
 {
 	struct channel *c;
 	int r;
@@ -583,7 +583,6 @@ channel_open_begin(struct conn *conn, const struct channel_type *type,
 		    "cannot open %s channel: %u open", type->name, conn->nopen);
 		return ERR_LIMIT;
 	}
-	c->priv = priv;
 	c->flags |= CHAN_OPENING | CHAN_CONFIRMED; /* type state exists */
 	if ((r = transport_packet_begin(conn->t, SSH2_MSG_CHANNEL_OPEN, mp)) !=
 	        0 ||

@@ -133,13 +133,14 @@ void channel_attach_fds(struct channel *c, int rfd, int wfd, int efd);
 void channel_write_done(struct channel *c);
 /*
  * channel_open_begin: a channel we open to the peer (RFC 4254 s5.1): the
- * channel, with priv as its state and the fds of channel_attach_fds, and a
- * begun CHANNEL_OPEN to which the caller appends the type-specific fields
+ * channel (the caller sets priv and attaches its fds) and a begun
+ * CHANNEL_OPEN to which the caller appends the type-specific fields
  * before transport_packet_send. The channel moves no data until the
  * peer's confirmation; a refusal frees it (type->free included).
+ * ERR_LIMIT when the table is full.
  */
 int channel_open_begin(struct conn *conn, const struct channel_type *type,
-    void *priv, struct channel **cp, struct buf **mp);
+    struct channel **cp, struct buf **mp);
 /* channel_set_timeout_type: ChannelTimeout for c by a type name. */
 void channel_set_timeout_type(
     struct conn *conn, struct channel *c, const char *type);
@@ -160,8 +161,11 @@ extern const struct channel_type channel_type_tun;
 /* channel_sock.c: plain socket channels (agent, X11). */
 /* channel_sock_close_ready: EOF first, CLOSE when both ways are done. */
 int channel_sock_close_ready(struct conn *conn, struct channel *c);
-/* channel_sock_attach: a socket as the channel's fds (rfd, dup as wfd). */
-int channel_sock_attach(struct channel *c, int sock);
+/*
+ * channel_attach_socket: a connected socket as the channel's fds (rfd,
+ * and a duplicate as wfd). ERR_SYSTEM with the socket closed.
+ */
+int channel_attach_socket(struct channel *c, int sock);
 
 /* alive.c: ClientAlive*, UnusedConnectionTimeout, ChannelTimeout. */
 void conn_timers_init(struct conn *conn);

@@ -26,7 +26,7 @@ channel_sock_close_ready(struct conn *conn, struct channel *c)
 }
 
 int
-channel_sock_attach(struct channel *c, int sock)
+channel_attach_socket(struct channel *c, int sock)
 {
 	int fl, wfd;
 
@@ -35,6 +35,7 @@ channel_sock_attach(struct channel *c, int sock)
 	    fcntl(sock, F_SETFL, fl | O_NONBLOCK) == -1 ||
 	    (wfd = fcntl(sock, F_DUPFD_CLOEXEC, 3)) == -1) {
 		error_f("socket: %s", strerror(errno));
+		close(sock);
 		channel_attach_fds(c, -1, -1, -1); /* closes once confirmed */
 		return ERR_SYSTEM;
 	}

@@ -20,7 +20,7 @@ tun_open(struct conn *conn, struct channel *c, struct buf *m, uint32_t *reason)
 {
 	const struct session_ctx *ctx = conn->ctx;
 	uint32_t mode, unit;
-	int r, permit = ctx->fwd != NULL ? ctx->fwd->permit_tunnel : 0;
+	int r, permit = ctx->axl != NULL ? ctx->axl->permit_tunnel : 0;
 
 	if ((r = buf_get_u32(m, &mode)) != 0 ||
 	    (r = buf_get_u32(m, &unit)) != 0 || (r = buf_end(m)) != 0)

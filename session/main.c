@@ -49,7 +49,7 @@ main(int argc, char **argv)
 	char *version = NULL, *kex = NULL, *hkalgs = NULL, *ciphers = NULL;
 	char *macs = NULL;
 	struct authopts *opts = NULL;
-	struct session_fwd_config *fwd = NULL;
+	struct session_axl *axl = NULL;
 	char **pam_env = NULL, **ss_name = NULL, **ss_args = NULL;
 	uint32_t npam = 0, nss = 0, permit_tty = 0;
 	uint32_t cport, sport, maxsess, level, facility, to_stderr, nhk, i;
@@ -133,7 +133,7 @@ main(int argc, char **argv)
 			fatal("session: bad init message: subsystems");
 	if ((r = buf_get_u32(b, &permit_tty)) != 0)
 		fatal("session: bad init message: PermitTTY");
-	if ((r = session_fwd_get(b, &fwd)) != 0)
+	if ((r = session_axl_get(b, &axl)) != 0)
 		fatal("session: bad init message: forwarding settings");
 	if (buf_end(b) != 0)
 		fatal("session: bad init message: trailing data");
@@ -188,7 +188,7 @@ main(int argc, char **argv)
 	ctx.subsys_name = ss_name;
 	ctx.subsys_args = ss_args;
 	ctx.nsubsys = nss;
-	ctx.fwd = fwd;
+	ctx.axl = axl;
 	r = session_run(&ctx);
 	transport_free(t);
 	for (i = 0; i < nhk; i++) {
@@ -200,7 +200,7 @@ main(int argc, char **argv)
 	free(saddr);
 	free(forced);
 	authopts_free(opts);
-	session_fwd_free(fwd);
+	session_axl_free(axl);
 	for (i = 0; i < npam; i++)
 		free(pam_env[i]);
 	free(pam_env);

@@ -36,8 +36,8 @@ struct session_ctx {
 	char **subsys_name;
 	char **subsys_args;
 	size_t nsubsys;
-	/* Agent/X11 forwarding, tunnels, liveness (issue 8; fwd_config.c). */
-	struct session_fwd_config *fwd;
+	/* Agent/X11 forwarding, tunnels, liveness (issue 8; axl_config.c). */
+	struct session_axl *axl;
 };
 
 /* A ChannelTimeout entry: channels whose type matches idle this long. */
@@ -46,7 +46,7 @@ struct channel_timeout {
 	int secs;   /* 0: never */
 };
 
-struct session_fwd_config {
+struct session_axl {
 	int allow_agent_forwarding; /* AllowAgentForwarding */
 	int disable_forwarding;     /* DisableForwarding */
 	int x11_forwarding;         /* X11Forwarding */
@@ -62,9 +62,9 @@ struct session_fwd_config {
 };
 
 struct buf;
-/* session_fwd_get: decode what the monitor's session_fwd_put encoded. */
-int session_fwd_get(struct buf *b, struct session_fwd_config **fwdp);
-void session_fwd_free(struct session_fwd_config *fwd);
+/* session_axl_get: decode what the monitor's session_axl_put encoded. */
+int session_axl_get(struct buf *b, struct session_axl **axlp);
+void session_axl_free(struct session_axl *axl);
 
 /*
  * session_run: serve channels until the client disconnects or the

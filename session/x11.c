@@ -155,7 +155,7 @@ x11_bind_display(struct x11_fwd *x, int display, int loopback)
 
 /* The first free display at or above X11DisplayOffset. */
 static int
-x11_create_display(struct x11_fwd *x, const struct session_fwd_config *f)
+x11_create_display(struct x11_fwd *x, const struct session_axl *f)
 {
 	char host[256];
 	int d, r;
@@ -195,7 +195,7 @@ int
 x11_request(struct conn *conn, struct buf *m, struct x11_fwd **xp, int *ok)
 {
 	struct session_ctx *ctx = conn->ctx;
-	const struct session_fwd_config *f = ctx->fwd;
+	const struct session_axl *f = ctx->axl;
 	struct x11_fwd *x = NULL;
 	struct stat st;
 	size_t plen, clen;
@@ -285,7 +285,7 @@ xauth_child(const struct session_ctx *ctx, const char *prog, int in)
 int
 x11_xauth(struct conn *conn, const struct x11_fwd *x)
 {
-	const struct session_fwd_config *f = conn->ctx->fwd;
+	const struct session_axl *f = conn->ctx->axl;
 	char cmd[2 * X11_STR_MAX + 2400];
 	int p[2], status, n;
 	pid_t pid;
@@ -394,8 +394,7 @@ x11_accept(struct conn *conn, struct x11_fwd *x, int lfd)
 		debug("X11 forwarding: single connection, closing display");
 		x11_close_listeners(x);
 	}
-	if ((r = channel_open_begin(conn, &channel_type_x11, NULL, &c, &m)) !=
-	    0) {
+	if ((r = channel_open_begin(conn, &channel_type_x11, &c, &m)) != 0) {
 		close(fd);
 		return r == ERR_LIMIT ? 0 : r;
 	}
@@ -404,8 +403,7 @@ x11_accept(struct conn *conn, struct x11_fwd *x, int lfd)
 		close(fd);
 		return r;
 	}
-	if (channel_sock_attach(c, fd) != 0)
-		close(fd);
+	(void)channel_attach_socket(c, fd); /* failed: closes when confirmed */
 	return transport_packet_send(conn->t);
 }
 

@@ -1,5 +1,5 @@
 /*
- * session_fwd.c: the agent/X11 forwarding, tunnel and liveness settings
+ * session_axl.c: the agent/X11 forwarding, tunnel and liveness settings
  * of the effective (Match-applied) config, encoded for the session.
  */
 #include <stdint.h>
@@ -8,7 +8,7 @@
 #include "buf.h"
 #include "err.h"
 #include "policy/config_int.h"
-#include "monitor/session_fwd.h"
+#include "monitor/session_axl.h"
 
 static uint32_t
 nonneg(int v)
@@ -17,7 +17,7 @@ nonneg(int v)
 }
 
 int
-session_fwd_put(struct buf *b, const struct server_config *c)
+session_axl_put(struct buf *b, const struct server_config *c)
 {
 	char type[256];
 	uint32_t n = 0;

@@ -1,5 +1,5 @@
 /*
- * config_forward.c: the keywords of agent and X11 forwarding, tunnels and
+ * config_liveness.c: the keywords of agent and X11 forwarding, tunnels and
  * connection liveness (AllowAgentForwarding, X11*, ClientAlive*,
  * ChannelTimeout, UnusedConnectionTimeout, PermitTunnel, ...): their
  * defaults, Match copying, and the value syntax the generic handlers of
@@ -18,7 +18,7 @@
 #define XAUTH_DEFAULT "/usr/bin/xauth" /* Debian's xauth package */
 
 void
-cfg_forward_init(struct server_config *c)
+cfg_liveness_init(struct server_config *c)
 {
 	c->allow_agent_forwarding = CONFIG_UNSET;
 	c->disable_forwarding = CONFIG_UNSET;
@@ -33,7 +33,7 @@ cfg_forward_init(struct server_config *c)
 }
 
 void
-cfg_forward_free(struct server_config *c)
+cfg_liveness_free(struct server_config *c)
 {
 	size_t i;
 
@@ -52,7 +52,7 @@ default_int(int *field, int value)
 }
 
 void
-cfg_forward_defaults(struct server_config *c)
+cfg_liveness_defaults(struct server_config *c)
 {
 	default_int(&c->allow_agent_forwarding, 1);
 	default_int(&c->disable_forwarding, 0);
@@ -77,7 +77,7 @@ copy_set(int *dst, int src)
 }
 
 void
-cfg_forward_copy_match(struct server_config *dst, struct server_config *src)
+cfg_liveness_copy_match(struct server_config *dst, struct server_config *src)
 {
 	size_t i;
 

@@ -1,6 +1,6 @@
 /*
- * fwd_config.c: the agent/X11 forwarding, tunnel and liveness settings
- * from IPC_SESSION_INIT (monitor/session_fwd.c encodes them).
+ * axl_config.c: the agent/X11 forwarding, tunnel and liveness settings
+ * from IPC_SESSION_INIT (monitor/session_axl.c encodes them).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -13,7 +13,7 @@
 #define FWD_STR_MAX 4096
 
 void
-session_fwd_free(struct session_fwd_config *fwd)
+session_axl_free(struct session_axl *fwd)
 {
 	size_t i;
 
@@ -41,9 +41,9 @@ get_int(struct buf *b, int *v)
 }
 
 int
-session_fwd_get(struct buf *b, struct session_fwd_config **fwdp)
+session_axl_get(struct buf *b, struct session_axl **fwdp)
 {
-	struct session_fwd_config *f;
+	struct session_axl *f;
 	uint32_t n, i;
 	size_t len;
 	int r;
@@ -82,6 +82,6 @@ session_fwd_get(struct buf *b, struct session_fwd_config **fwdp)
 	*fwdp = f;
 	f = NULL;
 out:
-	session_fwd_free(f);
+	session_axl_free(f);
 	return r;
 }
