@@ -50,6 +50,7 @@ earliest(int64_t *best, int64_t t)
 int
 conn_timers_poll_ms(struct conn *conn)
 {
+	const struct session_axl *f = conn->ctx->axl;
 	struct channel *c;
 	int64_t best = 0, wait;
 	uint32_t id;
@@ -57,7 +58,7 @@ conn_timers_poll_ms(struct conn *conn)
 	earliest(&best, conn->alive_deadline);
 	if (conn->nopen == 0)
 		earliest(&best, conn->unused_deadline);
-	for (id = 0; id < conn->nslots; id++) {
+	for (id = 0; f != NULL && f->ntimeouts > 0 && id < conn->nslots; id++) {
 		if ((c = conn->chans[id]) != NULL && c->idle_timeout > 0 &&
 		    (c->flags & CHAN_IO))
 			earliest(&best,
@@ -135,7 +136,7 @@ conn_timers_run(struct conn *conn, int input)
 			return ERR_TIMEOUT;
 		}
 	}
-	for (id = 0; id < conn->nslots; id++) {
+	for (id = 0; f->ntimeouts > 0 && id < conn->nslots; id++) {
 		if ((c = conn->chans[id]) == NULL || c->idle_timeout <= 0 ||
 		    !(c->flags & CHAN_IO) ||
 		    (c->flags & (CHAN_SENT_CLOSE | CHAN_RCVD_CLOSE)))
