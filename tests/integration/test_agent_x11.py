@@ -27,10 +27,16 @@ def _agent(ctx, key):
     check(harness.poll_until(lambda: os.path.exists(sock), 10),
           "ssh-agent did not create %s" % sock)
     env = dict(os.environ, SSH_AUTH_SOCK=sock)
-    p = subprocess.run(["ssh-add", key], env=env, stdin=subprocess.DEVNULL,
-                       stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                       timeout=20)
-    check(p.returncode == 0, "ssh-add failed: %r" % p.stderr)
+    last = []
+
+    def add():
+        # The socket exists from bind(); it answers once it listens.
+        p = subprocess.run(["ssh-add", key], env=env,
+                           stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, timeout=20)
+        last[:] = [p.stderr]
+        return p.returncode == 0
+    check(harness.poll_until(add, 10), "ssh-add failed: %r" % last)
     return env
 
 
