@@ -208,6 +208,32 @@ def test_x11_display_offset(ctx):
           "X11DisplayOffset 40: %r %s" % (r.out, r.err))
 
 
+def test_x11_use_localhost(ctx):
+    """X11UseLocalhost yes (default) listens on the loopback only, no on
+    the wildcard address with DISPLAY naming the host."""
+    u = ctx.make_user()
+    env = _xvfb(ctx)
+    cmd = 'echo "DISPLAY=$DISPLAY"; n=${DISPLAY#*:}; n=${n%%.*}; ' \
+          'ss -ltnH "sport = :$((6000 + n))"'
+    for use_localhost in ("yes", "no"):
+        ctx.start_server(extra_config=["X11Forwarding yes",
+                                       "X11UseLocalhost " + use_localhost])
+        r = _ssh_env(ctx, u, cmd, env, extra=("-X",))
+        ctx.stop_server()
+        ctx.proc = None
+        m = re.search(r"^DISPLAY=(.*):(\d+)\.0$", r.out, re.M)
+        check(r.rc == 0 and m, "X11UseLocalhost %s: no DISPLAY: %r %s"
+              % (use_localhost, r.out, r.err))
+        addrs = re.findall(r"(\S+):%d\s" % (6000 + int(m.group(2))), r.out)
+        if use_localhost == "yes":
+            check(m.group(1) == "localhost" and "127.0.0.1" in addrs and
+                  "0.0.0.0" not in addrs,
+                  "X11UseLocalhost yes: %r" % r.out)
+        else:
+            check(m.group(1) == os.uname().nodename and "0.0.0.0" in addrs,
+                  "X11UseLocalhost no: %r" % r.out)
+
+
 def _x11_denied(ctx, u, env, what):
     _denied(ctx, u, env, what, X11_CMD, "-X", "DISPLAY=none")
 
