@@ -30,6 +30,19 @@
 /* Written by the SIGCHLD handler, read by the loop. */
 static int sigchld_pipe[2] = {-1, -1};
 
+/* SIGTERM or SIGHUP: end the connection, cleaning up (agent socket...). */
+static volatile sig_atomic_t got_term;
+
+static void
+sigterm_handler(int sig)
+{
+	int save_errno = errno;
+
+	got_term = sig;
+	(void)!write(sigchld_pipe[1], "", 1);
+	errno = save_errno;
+}
+
 static void
 sigchld_handler(int sig)
 {
@@ -256,6 +269,11 @@ conn_loop(struct conn *conn)
 			error_f("poll: %s", strerror(errno));
 			return ERR_SYSTEM;
 		}
+		if (got_term) {
+			verbose(
+			    "Received signal %d; terminating.", (int)got_term);
+			return 0;
+		}
 		if ((r = conn_timers_run(
 		         conn, n > 0 && (conn->pfds[0].revents & POLLIN))) != 0)
 			return r;
@@ -299,7 +317,7 @@ conn_flush(struct conn *conn)
 int
 session_run(struct session_ctx *ctx)
 {
-	struct sigaction sa, old_chld, old_pipe;
+	struct sigaction sa, old_chld, old_pipe, old_term, old_hup;
 	struct conn conn;
 	int r, fl;
 
@@ -318,6 +336,9 @@ session_run(struct session_ctx *ctx)
 	sa.sa_handler = sigchld_handler;
 	sa.sa_flags = SA_RESTART | SA_NOCLDSTOP;
 	(void)sigaction(SIGCHLD, &sa, &old_chld);
+	sa.sa_handler = sigterm_handler;
+	(void)sigaction(SIGTERM, &sa, &old_term);
+	(void)sigaction(SIGHUP, &sa, &old_hup);
 	/* A child that closed its stdin must give EPIPE, not kill us. */
 	sa.sa_handler = SIG_IGN;
 	sa.sa_flags = 0;
@@ -356,6 +377,8 @@ session_run(struct session_ctx *ctx)
 		conn_flush(&conn);
 	free(conn.pfds);
 	(void)sigaction(SIGCHLD, &old_chld, NULL);
+	(void)sigaction(SIGTERM, &old_term, NULL);
+	(void)sigaction(SIGHUP, &old_hup, NULL);
 	(void)sigaction(SIGPIPE, &old_pipe, NULL);
 	close(sigchld_pipe[0]);
 	close(sigchld_pipe[1]);

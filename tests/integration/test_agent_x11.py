@@ -11,6 +11,7 @@ DisableForwarding.
 
 import os
 import re
+import signal
 import subprocess
 
 import harness
@@ -80,11 +81,8 @@ def test_agent_forwarding(ctx):
           % sockdir)
 
 
-def test_agent_socket_removed_on_drop(ctx):
-    """The connection dies (client killed): the socket still goes."""
-    u = ctx.make_user()
-    ctx.start_server()
-    env = _agent(ctx, u.key)
+def _agent_session(ctx, u, env):
+    """A session with a forwarded agent: (ssh process, socket path)."""
     argv = ctx.ssh_argv(u, 'echo "SOCK=$SSH_AUTH_SOCK"; sleep 60',
                         extra=("-A",))
     p = ctx.popen(argv, env=env, stdin=subprocess.DEVNULL,
@@ -93,11 +91,31 @@ def test_agent_socket_removed_on_drop(ctx):
     m = SOCK_RX.search(line)
     check(m, "no agent socket in the session: %r" % line)
     check(os.path.exists(m.group(1)), "%s does not exist" % m.group(1))
+    return p, m.group(1)
+
+
+def test_agent_socket_removed_on_drop(ctx):
+    """The connection dies (client killed), or the session process is
+    told to terminate: the socket and its directory still go."""
+    u = ctx.make_user()
+    ctx.start_server()
+    env = _agent(ctx, u.key)
+    p, sock = _agent_session(ctx, u, env)
     p.kill()
     p.wait()
-    sockdir = os.path.dirname(m.group(1))
-    check(harness.poll_until(lambda: not os.path.exists(sockdir), 20),
-          "the agent socket directory %s outlived the connection" % sockdir)
+    check(harness.poll_until(
+        lambda: not os.path.exists(os.path.dirname(sock)), 20),
+        "the agent socket directory of %s outlived the connection" % sock)
+    p, sock = _agent_session(ctx, u, env)
+    spid = harness.find_descendant_by_exe(
+        ctx.proc.pid, "postern-session", timeout_s=15,
+        pred=lambda q: os.stat("/proc/%d" % q).st_uid == u.uid)
+    os.kill(spid, signal.SIGTERM)
+    check(harness.poll_until(
+        lambda: not os.path.exists(os.path.dirname(sock)), 20),
+        "the agent socket directory of %s outlived SIGTERM to the session "
+        "process" % sock)
+    p.wait(20)
 
 
 def _denied(ctx, u, env, what, cmd, flag, marker):
