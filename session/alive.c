@@ -12,6 +12,7 @@
 #include "buf.h"
 #include "err.h"
 #include "log.h"
+#include "match.h"
 #include "transport.h"
 #include "session.h"
 #include "channel.h"
@@ -158,4 +159,25 @@ conn_global_reply(struct conn *conn, uint8_t type)
 	/* Success or failure: the client is alive either way. */
 	conn->alive_misses = 0;
 	return 0;
+}
+
+void
+channel_set_timeout_type(struct conn *conn, struct channel *c, const char *type)
+{
+	const struct session_axl *f = conn->ctx->axl;
+	char safe[128];
+	size_t i;
+
+	c->idle_timeout = 0;
+	for (i = 0; f != NULL && i < f->ntimeouts; i++) {
+		/* The first pattern that matches decides (as sshd). */
+		if (match_pattern(type, f->timeouts[i].type)) {
+			c->idle_timeout = f->timeouts[i].secs;
+			sanitise(
+			    safe, sizeof(safe), type); /* a subsystem name */
+			debug2("channel %u: type %s: idle timeout %d s", c->id,
+			    safe, c->idle_timeout);
+			return;
+		}
+	}
 }

@@ -51,7 +51,6 @@
 #include "buf.h"
 #include "err.h"
 #include "log.h"
-#include "match.h"
 #include "transport.h"
 #include "session.h"
 #include "channel.h"
@@ -132,24 +131,6 @@ channel_new(struct conn *conn, const struct channel_type *type)
 	conn->chans[id] = c;
 	conn->nopen++;
 	return c;
-}
-
-void
-channel_set_timeout_type(struct conn *conn, struct channel *c, const char *type)
-{
-	const struct session_axl *f = conn->ctx->axl;
-	size_t i;
-
-	c->idle_timeout = 0;
-	for (i = 0; f != NULL && i < f->ntimeouts; i++) {
-		/* The first pattern that matches decides (as sshd). */
-		if (match_pattern(type, f->timeouts[i].type)) {
-			c->idle_timeout = f->timeouts[i].secs;
-			debug2("channel %u: type %s: idle timeout %d s", c->id,
-			    type, c->idle_timeout);
-			return;
-		}
-	}
 }
 
 static void
