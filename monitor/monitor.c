@@ -36,6 +36,7 @@
 #include "monitor.h"
 #include "monitor/modules.h"
 #include "monitor/pam.h"
+#include "monitor/session_axl.h"
 #include "authopts.h"
 #include "proctitle.h"
 #include "sandbox/sandbox.h"
@@ -674,6 +675,9 @@ send_session_init(struct monitor *m, int fd)
 	/* PermitTTY; the key's no-pty travels in the options above. */
 	if ((r = buf_put_u32(b, m->c->permit_tty == 0 ? 0 : 1)) != 0)
 		goto out;
+	/* Agent/X11 forwarding, tunnels and liveness (issue 8). */
+	if ((r = session_axl_put(b, m->c)) != 0)
+		goto out;
 	r = ipc_send(fd, IPC_SESSION_INIT, b, -1);
 out:
 	buf_free(ob);
@@ -792,6 +796,10 @@ monitor_run(const struct options *o, struct server_config *c,
 	    m.ci.client_addr, m.ci.client_port, m.ci.server_addr,
 	    m.ci.server_port);
 	(void)setsockopt(sock, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	/* TCPKeepAlive (global only): the kernel probes an idle peer. */
+	if (c->tcp_keepalive != 0)
+		(void)setsockopt(
+		    sock, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
 	if ((r = hostkeys_load(c, &m.hk)) != 0)
 		fatal("sshd: no hostkeys available -- exiting.");
 	if (getuid() == 0) {

@@ -43,6 +43,7 @@ config_init(struct server_config *c)
 	c->print_motd = CONFIG_UNSET;
 	c->print_lastlog = CONFIG_UNSET;
 	c->expose_auth_info = CONFIG_UNSET;
+	cfg_liveness_init(c);
 }
 
 static void
@@ -89,6 +90,7 @@ config_free(struct server_config *c)
 	free_list(c->set_env, c->nset_env);
 	free(c->permit_user_env);
 	free(c->chroot_directory);
+	cfg_liveness_free(c);
 	config_init(c);
 }
 
@@ -567,6 +569,7 @@ config_fill_defaults(struct server_config *c)
 	set_default_int(&c->print_motd, 1);
 	set_default_int(&c->print_lastlog, 1);
 	set_default_int(&c->expose_auth_info, 0);
+	cfg_liveness_defaults(c);
 	/*
 	 * "PidFile none" is kept as the word while parsing, so that it counts
 	 * as set (first value wins), and becomes NULL here.

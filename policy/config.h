@@ -120,7 +120,29 @@ struct server_config {
 	int print_lastlog;      /* yes */
 	int expose_auth_info;   /* no */
 	char *chroot_directory; /* none = NULL; tokens %% %h %U %u */
+	/* --- agent and X11 forwarding, liveness (issue 8; config_liveness.c) */
+	int allow_agent_forwarding;    /* yes */
+	int disable_forwarding;        /* no */
+	int x11_forwarding;            /* no */
+	int x11_display_offset;        /* 10 */
+	int x11_use_localhost;         /* yes */
+	char *xauth_location;          /* /usr/bin/xauth */
+	int client_alive_interval;     /* seconds; 0 = off */
+	int client_alive_count_max;    /* 3 */
+	int tcp_keepalive;             /* yes */
+	int unused_connection_timeout; /* seconds; 0 = none */
+	int permit_tunnel;             /* TUNNEL_*; no */
+	/* ChannelTimeout "type=interval" words as written; the single word
+	 * "none" when set to none (it still counts as set). */
+	char *channel_timeouts[CONFIG_MAX_LIST];
+	size_t nchannel_timeouts;
 };
+
+/* PermitTunnel values (as OpenSSH's SSH_TUNMODE_*). */
+#define TUNNEL_NO 0
+#define TUNNEL_POINTOPOINT 1
+#define TUNNEL_ETHERNET 2
+#define TUNNEL_YES 3
 
 /* PubkeyAuthOptions flags (as OpenSSH's servconf.h). */
 #define PUBKEYAUTH_TOUCH_REQUIRED 0x1

@@ -324,8 +324,6 @@ int cfg_v_env(
     struct server_config *c, const struct keyword *k, struct cfg_args *a);
 int cfg_v_algos(
     struct server_config *c, const struct keyword *k, struct cfg_args *a);
-int cfg_v_channel_timeout(
-    struct server_config *c, const struct keyword *k, struct cfg_args *a);
 int cfg_v_ipqos(
     struct server_config *c, const struct keyword *k, struct cfg_args *a);
 int cfg_v_rekey_limit(
@@ -337,10 +335,6 @@ int cfg_v_fp_hash(
 int cfg_v_netblock(
     struct server_config *c, const struct keyword *k, struct cfg_args *a);
 int cfg_v_none_or_int(
-    struct server_config *c, const struct keyword *k, struct cfg_args *a);
-int cfg_v_none_or_time(
-    struct server_config *c, const struct keyword *k, struct cfg_args *a);
-int cfg_v_permit_tunnel(
     struct server_config *c, const struct keyword *k, struct cfg_args *a);
 
 const char *cfg_chk_algos(
@@ -355,6 +349,25 @@ const char *cfg_chk_penalties(
     const struct keyword *k, struct cfg_args *a, char *buf, size_t len);
 const char *cfg_chk_always(
     const struct keyword *k, struct cfg_args *a, char *buf, size_t len);
+
+/* config_liveness.c: agent/X11 forwarding, tunnels, liveness. */
+void cfg_liveness_init(struct server_config *c);
+void cfg_liveness_free(struct server_config *c);
+void cfg_liveness_defaults(struct server_config *c);
+void cfg_liveness_copy_match(
+    struct server_config *dst, struct server_config *src);
+int cfg_kw_none_or_time(
+    struct server_config *c, const struct keyword *k, struct cfg_args *a);
+void cfg_dump_none_or_time(
+    const struct server_config *c, const struct keyword *k, FILE *f);
+int cfg_kw_permit_tunnel(
+    struct server_config *c, const struct keyword *k, struct cfg_args *a);
+int cfg_channel_timeout_split(
+    const char *word, char *type, size_t tlen, int *secs);
+int cfg_kw_channel_timeout(
+    struct server_config *c, const struct keyword *k, struct cfg_args *a);
+void cfg_dump_channel_timeouts(
+    const struct server_config *c, const struct keyword *k, FILE *f);
 
 /* config_keywords.c */
 /* Match application: copy what a Match block may set from src. */

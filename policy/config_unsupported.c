@@ -154,33 +154,6 @@ cfg_v_algos(
 	return 0;
 }
 
-/* ChannelTimeout: "none", or TYPE=INTERVAL words. */
-int
-cfg_v_channel_timeout(
-    struct server_config *c, const struct keyword *k, struct cfg_args *a)
-{
-	const char *arg, *eq;
-	int n = 0;
-
-	while ((arg = cfg_next_arg(a)) != NULL) {
-		if (strcasecmp(arg, "none") == 0) {
-			if (n > 0 || a->next < a->ac) {
-				error("%s line %d: keyword %s \"none\" "
-				      "argument must appear alone.",
-				    a->filename, a->lineno, a->keyword);
-				return ERR_CONFIG;
-			}
-		} else if ((eq = strchr(arg, '=')) == NULL || eq == arg ||
-		    cfg_time_value(eq + 1) < 0) {
-			error("%s line %d: invalid channel timeout %s",
-			    a->filename, a->lineno, arg);
-			return ERR_CONFIG;
-		}
-		n++;
-	}
-	return 0;
-}
-
 static int
 ipqos_ok(const char *s)
 {
@@ -376,47 +349,6 @@ cfg_v_none_or_int(
 		return ERR_CONFIG;
 	}
 	return 0;
-}
-
-/* UnusedConnectionTimeout: "none" or a time. */
-int
-cfg_v_none_or_time(
-    struct server_config *c, const struct keyword *k, struct cfg_args *a)
-{
-	const char *arg = cfg_next_arg(a);
-
-	if (arg == NULL || *arg == '\0') {
-		error(
-		    "%s line %d: missing time value.", a->filename, a->lineno);
-		return ERR_CONFIG;
-	}
-	if (strcasecmp(arg, "none") != 0 && cfg_time_value(arg) < 0) {
-		error(
-		    "%s line %d: invalid time value.", a->filename, a->lineno);
-		return ERR_CONFIG;
-	}
-	return 0;
-}
-
-/* PermitTunnel: sshd compares these case-sensitively. */
-int
-cfg_v_permit_tunnel(
-    struct server_config *c, const struct keyword *k, struct cfg_args *a)
-{
-	static const char *const modes[] = {
-	    "no", "point-to-point", "ethernet", "yes"};
-	const char *arg = cfg_next_arg(a);
-	size_t i;
-
-	if (arg == NULL || *arg == '\0')
-		return missing(a);
-	for (i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
-		if (strcmp(arg, modes[i]) == 0)
-			return 0;
-	}
-	error("%s line %d: bad %s argument %s", a->filename, a->lineno,
-	    a->keyword, arg);
-	return ERR_CONFIG;
 }
 
 /* --- may this value be ignored? ------------------------------------------- */

@@ -49,6 +49,7 @@ main(int argc, char **argv)
 	char *version = NULL, *kex = NULL, *hkalgs = NULL, *ciphers = NULL;
 	char *macs = NULL;
 	struct authopts *opts = NULL;
+	struct session_axl *axl = NULL;
 	char **pam_env = NULL, **ss_name = NULL, **ss_args = NULL;
 	uint32_t npam = 0, nss = 0, permit_tty = 0;
 	uint32_t cport, sport, maxsess, level, facility, to_stderr, nhk, i;
@@ -132,6 +133,8 @@ main(int argc, char **argv)
 			fatal("session: bad init message: subsystems");
 	if ((r = buf_get_u32(b, &permit_tty)) != 0)
 		fatal("session: bad init message: PermitTTY");
+	if ((r = session_axl_get(b, &axl)) != 0)
+		fatal("session: bad init message: forwarding settings");
 	if (buf_end(b) != 0)
 		fatal("session: bad init message: trailing data");
 	log_init(POSTERN_SYSLOG_IDENT, (enum log_level)level, (int)facility,
@@ -191,6 +194,7 @@ main(int argc, char **argv)
 	ctx.subsys_name = ss_name;
 	ctx.subsys_args = ss_args;
 	ctx.nsubsys = nss;
+	ctx.axl = axl;
 	r = session_run(&ctx);
 	session_login_free(&login);
 	transport_free(t);
@@ -203,6 +207,7 @@ main(int argc, char **argv)
 	free(saddr);
 	free(forced);
 	authopts_free(opts);
+	session_axl_free(axl);
 	for (i = 0; i < npam; i++)
 		free(pam_env[i]);
 	free(pam_env);

@@ -81,7 +81,7 @@ static const struct {
     {"HostDSAKey", "/etc/ssh/k2", 0, IMPL},
     {"AcceptEnv", "LANG LC_*", 1, IMPL},
     {"AFSTokenPassing", "no", 0, IGN},
-    {"AllowAgentForwarding", "no", 1, IGN},
+    {"AllowAgentForwarding", "no", 1, IMPL},
     {"AllowStreamLocalForwarding", "local", 1, IGN},
     {"AllowTcpForwarding", "remote", 1, IGN},
     {"AuthorizedKeysCommand", "none", 1, IMPL},
@@ -90,14 +90,14 @@ static const struct {
     {"AuthorizedPrincipalsCommandUser", "nobody", 1, IMPL},
     {"AuthorizedPrincipalsFile", ".ssh/principals_%u", 1, IMPL},
     {"CASignatureAlgorithms", "ssh-ed25519", 1, IMPL},
-    {"ChannelTimeout", "session=5m", 1, IGN},
+    {"ChannelTimeout", "session=5m", 1, IMPL},
     {"ChrootDirectory", "none", 1, IMPL},
     {"Ciphers", "+aes256-ctr", 0, VALUE},
-    {"ClientAliveCountMax", "3", 1, IGN},
-    {"ClientAliveInterval", "1m", 1, IGN},
+    {"ClientAliveCountMax", "3", 1, IMPL},
+    {"ClientAliveInterval", "1m", 1, IMPL},
     {"Compression", "delayed", 0, IGN},
     {"DebianBanner", "no", 0, IGN},
-    {"DisableForwarding", "yes", 1, IGN},
+    {"DisableForwarding", "yes", 1, IMPL},
     {"ExposeAuthInfo", "no", 1, IMPL},
     {"FingerprintHash", "md5", 0, IGN},
     {"GatewayPorts", "clientspecified", 1, IGN},
@@ -117,7 +117,7 @@ static const struct {
     {"IgnoreRhosts", "shosts-only", 1, IGN},
     {"IgnoreUserKnownHosts", "yes", 0, IGN},
     {"IPQoS", "af21 cs1", 1, IGN},
-    {"KeepAlive", "yes", 0, IGN},
+    {"KeepAlive", "yes", 0, IMPL},
     {"KerberosAuthentication", "no", 1, IGN},
     {"KerberosGetAFSToken", "no", 0, IGN},
     {"KerberosOrLocalPasswd", "yes", 0, IGN},
@@ -129,7 +129,7 @@ static const struct {
     {"ModuliFile", "/etc/ssh/moduli", 0, IGN},
     {"PermitListen", "any", 1, IGN},
     {"PermitOpen", "none", 1, IGN},
-    {"PermitTunnel", "point-to-point", 1, IGN},
+    {"PermitTunnel", "point-to-point", 1, IMPL},
     {"PermitUserEnvironment", "no", 0, IMPL},
     {"PermitUserRC", "no", 1, IMPL},
     {"PerSourceMaxStartups", "none", 0, VALUE},
@@ -151,15 +151,15 @@ static const struct {
     {"StreamLocalBindMask", "0177", 1, IGN},
     {"StreamLocalBindUnlink", "no", 1, IGN},
     {"Subsystem", "sftp /usr/lib/openssh/sftp-server -l INFO", 0, IMPL},
-    {"TCPKeepAlive", "no", 0, IGN},
+    {"TCPKeepAlive", "no", 0, IMPL},
     {"TrustedUserCAKeys", "/etc/ssh/ca.pub", 1, IMPL},
-    {"UnusedConnectionTimeout", "none", 1, IGN},
+    {"UnusedConnectionTimeout", "none", 1, IMPL},
     {"UseDNS", "no", 0, VALUE},
     {"VersionAddendum", "hello world", 0, IGN},
-    {"X11DisplayOffset", "10", 1, IGN},
-    {"X11Forwarding", "yes", 1, IGN},
-    {"X11UseLocalhost", "yes", 1, IGN},
-    {"XAuthLocation", "/usr/bin/xauth", 0, IGN},
+    {"X11DisplayOffset", "10", 1, IMPL},
+    {"X11Forwarding", "yes", 1, IMPL},
+    {"X11UseLocalhost", "yes", 1, IMPL},
+    {"XAuthLocation", "/usr/bin/xauth", 0, IMPL},
     {"AuthorizedKeysFile2", "x", 1, DEP},
     {"CheckMail", "no", 0, DEP},
     {"KeyRegenerationInterval", "1h", 0, DEP},
@@ -531,6 +531,26 @@ test_implemented_values(void)
 	        strcmp(c.allow_users[2], "c@*.example") == 0 &&
 	        c.ndeny_users == 1 && c.nallow_groups == 2 &&
 	        strcmp(c.deny_groups[0], "g 3") == 0);
+	config_free(&c);
+	T_CHECK("values: forwarding and liveness keywords",
+	    load(&c,
+	        "ClientAliveInterval 1m\nClientAliveCountMax 0\n"
+	        "UnusedConnectionTimeout none\nX11DisplayOffset 12\n"
+	        "ChannelTimeout session:*=5m *=1h\nChannelTimeout x=1\n"
+	        "PermitTunnel ethernet\nKeepAlive no\nTCPKeepAlive yes\n") ==
+	            0 &&
+	        c.client_alive_interval == 60 &&
+	        c.client_alive_count_max == 0 &&
+	        c.unused_connection_timeout == 0 &&
+	        c.x11_display_offset == 12 && c.nchannel_timeouts == 2 &&
+	        strcmp(c.channel_timeouts[1], "*=1h") == 0 &&
+	        c.permit_tunnel == TUNNEL_ETHERNET && c.tcp_keepalive == 0);
+	config_free(&c);
+	T_CHECK("values: PermitTunnel is case-sensitive",
+	    load(&c, "PermitTunnel Yes") != 0);
+	config_free(&c);
+	T_CHECK("values: ChannelTimeout none stands alone",
+	    load(&c, "ChannelTimeout none x=1") != 0);
 	config_free(&c);
 	T_CHECK("values: PermitRootLogin prohibit-password",
 	    load(&c, "PermitRootLogin prohibit-password") == 0 &&
