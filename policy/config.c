@@ -11,6 +11,9 @@
 #include <syslog.h>
 
 #include "alglist.h"
+#include "cipher.h"
+#include "kex.h"
+#include "mac.h"
 #include "err.h"
 #include "log.h"
 #include "policy/config_int.h"
@@ -39,6 +42,7 @@ config_init(struct server_config *c)
 	c->permit_tty = CONFIG_UNSET;
 	c->required_rsa_size = CONFIG_UNSET;
 	c->pubkey_auth_options = CONFIG_UNSET;
+	c->compression = CONFIG_UNSET;
 }
 
 static void
@@ -71,6 +75,10 @@ config_free(struct server_config *c)
 	free(c->totp_users_file);
 	free(c->pubkey_accepted_algos);
 	free(c->ca_sign_algorithms);
+	free(c->ciphers);
+	free(c->macs);
+	free(c->kex_algorithms);
+	free(c->hostkey_algorithms);
 	free(c->trusted_user_ca_keys);
 	free(c->revoked_keys_file);
 	free(c->authorized_principals_file);
@@ -421,6 +429,11 @@ normalise(struct server_config *c)
 	    &c->pubkey_accepted_algos, ALGLIST_PUBKEY_DEFAULT, ALGLIST_KEY_ALL);
 	assemble(
 	    &c->ca_sign_algorithms, ALGLIST_CA_SIG_DEFAULT, ALGLIST_SIG_ALL);
+	assemble(&c->ciphers, ALGLIST_CIPHER_DEFAULT, cipher_supported_list());
+	assemble(&c->macs, ALGLIST_MAC_DEFAULT, mac_supported_list());
+	assemble(&c->kex_algorithms, ALGLIST_KEX_DEFAULT, kex_supported_list());
+	assemble(
+	    &c->hostkey_algorithms, ALGLIST_HOSTKEY_DEFAULT, ALGLIST_KEY_ALL);
 	if (c->banner != NULL && strcasecmp(c->banner, "none") == 0) {
 		free(c->banner);
 		c->banner = NULL;
@@ -549,6 +562,7 @@ config_fill_defaults(struct server_config *c)
 	set_default_int(&c->permit_tty, 1);
 	set_default_int(&c->required_rsa_size, 1024);
 	set_default_int(&c->pubkey_auth_options, 0);
+	set_default_int(&c->compression, COMPRESSION_DELAYED);
 	/*
 	 * "PidFile none" is kept as the word while parsing, so that it counts
 	 * as set (first value wins), and becomes NULL here.

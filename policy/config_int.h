@@ -289,6 +289,14 @@ int cfg_kw_pubkey_algos(
     struct server_config *c, const struct keyword *k, struct cfg_args *a);
 int cfg_kw_ca_sig_algos(
     struct server_config *c, const struct keyword *k, struct cfg_args *a);
+int cfg_kw_ciphers(
+    struct server_config *c, const struct keyword *k, struct cfg_args *a);
+int cfg_kw_macs(
+    struct server_config *c, const struct keyword *k, struct cfg_args *a);
+int cfg_kw_kex_algos(
+    struct server_config *c, const struct keyword *k, struct cfg_args *a);
+int cfg_kw_hostkey_algos(
+    struct server_config *c, const struct keyword *k, struct cfg_args *a);
 int cfg_kw_pubkey_auth_options(
     struct server_config *c, const struct keyword *k, struct cfg_args *a);
 void cfg_dump_max_startups(

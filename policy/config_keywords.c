@@ -22,8 +22,6 @@
 #include "policy/config_int.h"
 
 #define CFG_HINT_MAX 48 /* longest keyword considered for "did you mean" */
-/* Host key algorithms postern offers (monitor/hostkeys.c loads ed25519). */
-#define OFFERED_HOSTKEY_ALGS "ssh-ed25519"
 
 static const struct choice choices_yesno[] = {
     {"yes", 1},
@@ -49,9 +47,9 @@ static const struct choice choices_permit_root[] = {
 };
 
 static const struct choice choices_compression[] = {
-    {"yes", 2},
-    {"delayed", 2},
-    {"no", 0},
+    {"yes", COMPRESSION_DELAYED},
+    {"delayed", COMPRESSION_DELAYED},
+    {"no", COMPRESSION_NO},
     {NULL, 0},
 };
 
@@ -396,7 +394,11 @@ const struct keyword cfg_keywords[] = {
         choices_yesno, G),
     IMPL("PermitEmptyPasswords", cfg_kw_choice, dump_choice,
         OFF(permit_empty_passwords), 0, choices_yesno, M),
+    IMPL("Compression", cfg_kw_choice, dump_choice, OFF(compression), 0,
+        choices_compression, G),
     IMPL("PidFile", cfg_kw_path, dump_str, OFF(pid_file), 0, NULL, G),
+    IMPL("Ciphers", cfg_kw_ciphers, dump_str, OFF(ciphers), 0, NULL, G),
+    IMPL("MACs", cfg_kw_macs, dump_str, OFF(macs), 0, NULL, G),
     IMPL("Banner", cfg_kw_path, dump_str, OFF(banner), 0, NULL, M),
     IMPL("ForceCommand", cfg_kw_force_command, dump_str, OFF(force_command), 0,
         NULL, M),
@@ -414,8 +416,12 @@ const struct keyword cfg_keywords[] = {
         OFF(authorized_principals_command), 0, NULL, M),
     IMPL("AuthorizedPrincipalsCommandUser", cfg_kw_local_user, dump_str,
         OFF(authorized_principals_command_user), 0, NULL, M),
+    IMPL("KexAlgorithms", cfg_kw_kex_algos, dump_str, OFF(kex_algorithms), 0,
+        NULL, G),
     IMPL("CASignatureAlgorithms", cfg_kw_ca_sig_algos, dump_str,
         OFF(ca_sign_algorithms), 0, NULL, M),
+    IMPL("HostKeyAlgorithms", cfg_kw_hostkey_algos, dump_str,
+        OFF(hostkey_algorithms), 0, NULL, G),
     IMPL("PubkeyAcceptedAlgorithms", cfg_kw_pubkey_algos, dump_str,
         OFF(pubkey_accepted_algos), 0, NULL, M),
     IMPL("LogLevel", cfg_kw_log_level, dump_log_level, OFF(log_level), 0, NULL,
@@ -465,10 +471,8 @@ const struct keyword cfg_keywords[] = {
     IGN("ChannelTimeout", cfg_v_channel_timeout, NULL, M),
     REF("ChrootDirectory", cfg_v_one, M,
         "sessions would not be confined to the directory"),
-    VAL("Ciphers", cfg_v_algos, NULL, G, cfg_chk_algos, DEFAULT_CIPHERS),
     IGN("ClientAliveCountMax", cfg_kw_int, NULL, M),
     IGN("ClientAliveInterval", cfg_kw_time, NULL, M),
-    IGN("Compression", cfg_kw_choice, choices_compression, G),
     IGN("DebianBanner", cfg_kw_choice, choices_yesno, G),
     IGN("DisableForwarding", cfg_kw_choice, choices_yesno, M),
     IGN("ExposeAuthInfo", cfg_kw_choice, choices_yesno, M),
@@ -486,8 +490,6 @@ const struct keyword cfg_keywords[] = {
     IGN("HostbasedUsesNameFromPacketOnly", cfg_kw_choice, choices_yesno, M),
     REF("HostKeyAgent", cfg_v_one, G,
         "postern reads host keys from their files only"),
-    VAL("HostKeyAlgorithms", cfg_v_algos, NULL, G, cfg_chk_algos,
-        OFFERED_HOSTKEY_ALGS),
     IGN("IgnoreRhosts", cfg_kw_choice, choices_ignore_rhosts, M),
     IGN("IgnoreUserKnownHosts", cfg_kw_choice, choices_yesno, G),
     IGN("IPQoS", cfg_v_ipqos, NULL, M),
@@ -497,9 +499,7 @@ const struct keyword cfg_keywords[] = {
     IGN("KerberosOrLocalPasswd", cfg_kw_choice, choices_yesno, G),
     IGN("KerberosTgtPassing", cfg_v_consume, NULL, G),
     IGN("KerberosTicketCleanup", cfg_kw_choice, choices_yesno, G),
-    VAL("KexAlgorithms", cfg_v_algos, NULL, G, cfg_chk_algos, DEFAULT_KEX),
     IGN("LogVerbose", cfg_v_words, NULL, M),
-    VAL("MACs", cfg_v_algos, NULL, G, cfg_chk_algos, DEFAULT_MACS),
     IGN("ModuliFile", cfg_v_file, NULL, G),
     IGN("PermitListen", cfg_v_words, NULL, M),
     IGN("PermitOpen", cfg_v_words, NULL, M),
