@@ -72,7 +72,8 @@ transport_free(struct transport *t)
 	mac_free(t->recv.mac);
 	zcomp_free(t->send.z);
 	zcomp_free(t->recv.z);
-	buf_free(t->zbuf);
+	buf_free(t->zin);
+	buf_free(t->zout);
 	wipe(&t->send.keys, sizeof(t->send.keys));
 	wipe(&t->recv.keys, sizeof(t->recv.keys));
 	buf_free(t->in);
@@ -338,7 +339,7 @@ compressing(const struct transport *t, const struct direction *d)
 	return d->keys.comp == COMP_DELAYED && t->authenticated;
 }
 
-/* Inflate the payload of the packet in t->view into t->zbuf. */
+/* Inflate the payload of the packet in t->view into t->zin. */
 static int
 inflate_view(struct transport *t)
 {
@@ -347,11 +348,11 @@ inflate_view(struct transport *t)
 
 	if (d->z == NULL && (r = zcomp_new(&d->z, 0)) != 0)
 		return r;
-	if (t->zbuf == NULL &&
-	    (t->zbuf = buf_new_secret(TRANSPORT_MAX_PAYLOAD + 4096)) == NULL)
+	if (t->zin == NULL &&
+	    (t->zin = buf_new_secret(TRANSPORT_MAX_PAYLOAD + 4096)) == NULL)
 		return ERR_ALLOC;
-	buf_reset(t->zbuf);
-	r = zcomp_inflate(d->z, buf_ptr(&t->view), buf_len(&t->view), t->zbuf,
+	buf_reset(t->zin);
+	r = zcomp_inflate(d->z, buf_ptr(&t->view), buf_len(&t->view), t->zin,
 	    TRANSPORT_MAX_PAYLOAD);
 	if (r != 0) {
 		error("%s",
@@ -361,9 +362,9 @@ inflate_view(struct transport *t)
 		    t, SSH2_DISCONNECT_PROTOCOL_ERROR, "Packet corrupt");
 		return ERR_PROTOCOL;
 	}
-	t->view.data = buf_mutable_ptr(t->zbuf);
+	t->view.data = buf_mutable_ptr(t->zin);
 	t->view.rpos = 0;
-	t->view.wpos = buf_len(t->zbuf);
+	t->view.wpos = buf_len(t->zin);
 	t->view.cap = t->view.max = t->view.wpos;
 	return 0;
 }
@@ -531,17 +532,17 @@ deflate_payload(struct transport *t, size_t start)
 
 	if (d->z == NULL && (r = zcomp_new(&d->z, 1)) != 0)
 		return r;
-	if (t->zbuf == NULL &&
-	    (t->zbuf = buf_new_secret(TRANSPORT_MAX_PAYLOAD + 4096)) == NULL)
+	if (t->zout == NULL &&
+	    (t->zout = buf_new_secret(TRANSPORT_MAX_PAYLOAD + 4096)) == NULL)
 		return ERR_ALLOC;
-	buf_reset(t->zbuf);
+	buf_reset(t->zout);
 	if ((r = zcomp_deflate(
-	         d->z, buf_ptr(t->out) + start + 5, plen, t->zbuf)) != 0)
+	         d->z, buf_ptr(t->out) + start + 5, plen, t->zout)) != 0)
 		return r;
 	if ((r = buf_consume_end(t->out, plen)) != 0 ||
-	    (r = buf_put(t->out, buf_ptr(t->zbuf), buf_len(t->zbuf))) != 0)
+	    (r = buf_put(t->out, buf_ptr(t->zout), buf_len(t->zout))) != 0)
 		return r;
-	buf_reset(t->zbuf);
+	buf_reset(t->zout);
 	return 0;
 }
 
@@ -765,8 +766,11 @@ install_keys(
 
 	cipher_free(d->cipher);
 	mac_free(d->mac);
+	/* As OpenSSH, a zlib stream starts afresh with every set of keys. */
+	zcomp_free(d->z);
 	d->cipher = NULL;
 	d->mac = NULL;
+	d->z = NULL;
 	d->alg = k->cipher;
 	d->macalg = k->mac;
 	d->keys = *k;

@@ -48,7 +48,8 @@ struct direction {
 	/* Receiving, CTR without -etm: the first block of the packet at the
 	 * head of the input is decrypted already (it holds the length). */
 	int head_decrypted;
-	/* zlib stream: kept across rekeys; used while keys.comp says so. */
+	/* zlib stream, used while keys.comp says so; every NEWKEYS starts a
+	 * new one (OpenSSH's start_compression_in/out at ssh_set_newkeys). */
 	struct zcomp *z;
 };
 
@@ -107,7 +108,10 @@ struct transport {
 	char *neg_mac_c2s, *neg_mac_s2c;
 	char *neg_comp_c2s, *neg_comp_s2c;
 	int authenticated; /* USERAUTH_SUCCESS sent: delayed compression on */
-	struct buf *zbuf;  /* compression scratch */
+	struct buf *zin;   /* the inflated payload of the packet last read */
+	/* deflate scratch (not zin: a reply may be compressed while the
+	 * caller still reads the packet last returned) */
+	struct buf *zout;
 	struct kex_keys pending_c2s, pending_s2c;
 	uint8_t session_id[DIGEST_MAX_LEN];
 	size_t session_id_len;
