@@ -291,3 +291,37 @@ def test_rekey_ctr_mac_compressed(ctx):
                             "MAC: %s compression: zlib@openssh.com" % mac))
         check(n > 2, "%s: expected several compressed exchanges, saw %d"
               % (mac, n))
+
+
+def test_advertised_in_configured_order(ctx):
+    """The server's KEXINIT carries the lists exactly as configured (the
+    client's -vv prints the peer's proposal); HostKeyAlgorithms keeps only
+    those a loaded host key serves, in the configured order."""
+    u = ctx.make_user()
+    ctx.start_server([
+        "Ciphers aes256-ctr,chacha20-poly1305@openssh.com,"
+        "aes128-gcm@openssh.com",
+        "MACs umac-128-etm@openssh.com,hmac-sha2-512,"
+        "hmac-sha2-256-etm@openssh.com",
+        "KexAlgorithms diffie-hellman-group16-sha512,curve25519-sha256",
+        "HostKeyAlgorithms rsa-sha2-512,ssh-ed25519,ecdsa-sha2-nistp256",
+        "Compression no"])
+    argv = ctx.ssh_argv(u, "echo ok")
+    argv.insert(1, "-vv")
+    p = harness.run(argv, check_rc=False)
+    err = p.stderr.decode(errors="replace").replace("\r\n", "\n")
+    check(p.returncode == 0 and p.stdout == b"ok\n",
+          "login failed: %s" % err[-400:])
+    peer = err[err.index("peer server KEXINIT proposal"):]
+    for want in ("KEX algorithms: diffie-hellman-group16-sha512,"
+                 "curve25519-sha256,ext-info-s,kex-strict-s-v00@openssh.com",
+                 "host key algorithms: ssh-ed25519\n",
+                 "ciphers ctos: aes256-ctr,chacha20-poly1305@openssh.com,"
+                 "aes128-gcm@openssh.com\n",
+                 "ciphers stoc: aes256-ctr,chacha20-poly1305@openssh.com,"
+                 "aes128-gcm@openssh.com\n",
+                 "MACs ctos: umac-128-etm@openssh.com,hmac-sha2-512,"
+                 "hmac-sha2-256-etm@openssh.com\n",
+                 "compression ctos: none\n"):
+        check(want in peer, "the server's proposal lacks %r:\n%s"
+              % (want, "\n".join(peer.splitlines()[:12])))
