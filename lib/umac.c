@@ -19,6 +19,7 @@
 #define P36 ((1ULL << 36) - 5)
 #define P64 (0xFFFFFFFFFFFFFFFFULL - 58)     /* 2^64 - 59 */
 #define POLY64_MAXWORD 0xFFFFFFFF00000000ULL /* 2^64 - 2^32 */
+#define L1_STACK_CHUNKS 264                  /* L1 outputs kept on the stack */
 #define POLY64_CHUNKS 16384 /* L1 outputs hashed with POLY64: 2^17 bytes */
 
 struct umac_ctx {
@@ -338,7 +339,7 @@ uhash_iter(struct umac_ctx *ctx, size_t it, const uint8_t *msg, size_t len,
 	const uint32_t *k = ctx->l1key + 4 * it;
 	uint8_t b[16];
 	size_t nchunks, i, n;
-	uint64_t y;
+	uint64_t y, v;
 	uint32_t h;
 	int r;
 
@@ -353,13 +354,15 @@ uhash_iter(struct umac_ctx *ctx, size_t it, const uint8_t *msg, size_t len,
 			n = len - i * L1_KEY_LEN;
 			if (n > L1_KEY_LEN)
 				n = L1_KEY_LEN;
-			l1out[i] = l1_chunk(k, msg + i * L1_KEY_LEN, n);
+			v = l1_chunk(k, msg + i * L1_KEY_LEN, n);
 			if (i < POLY64_CHUNKS)
-				y = poly64(y, ctx->k64[it], l1out[i]);
+				y = poly64(y, ctx->k64[it], v);
+			else
+				l1out[i - POLY64_CHUNKS] = v;
 		}
 		if (nchunks <= POLY64_CHUNKS)
 			put_be64(b + 8, y);
-		else if ((r = poly128(ctx->k128[it], y, l1out + POLY64_CHUNKS,
+		else if ((r = poly128(ctx->k128[it], y, l1out,
 		              nchunks - POLY64_CHUNKS, b)) != 0)
 			return r;
 	}
@@ -407,8 +410,10 @@ umac_compute(struct umac_ctx *ctx, const uint8_t *msg, size_t len,
 
 	if (ctx == NULL || (msg == NULL && len > 0) || tag == NULL)
 		return ERR_INTERNAL;
+	/* Only L1 outputs past POLY64's share are kept (never for SSH). */
 	nchunks = (len + L1_KEY_LEN - 1) / L1_KEY_LEN;
-	if (nchunks > 1 && (l1out = calloc(nchunks, sizeof(*l1out))) == NULL)
+	if (nchunks > POLY64_CHUNKS &&
+	    (l1out = calloc(nchunks - POLY64_CHUNKS, sizeof(*l1out))) == NULL)
 		return ERR_ALLOC;
 	for (i = 0; i < ctx->iters && r == 0; i++)
 		r = uhash_iter(ctx, i, msg, len, l1out, hash + 4 * i);
