@@ -194,42 +194,51 @@ umac_free(struct umac_ctx *ctx)
 }
 
 /*
- * s5.2.1 NH over len bytes (a multiple of 32): message words are read
- * little-endian (L1-HASH's ENDIAN-SWAP), key words big-endian.
+ * s5.2.1 NH over len bytes (a multiple of 32), for every iteration at
+ * once (iteration it uses the key shifted by 4 words), so the message is
+ * read once: message words are read little-endian (L1-HASH's
+ * ENDIAN-SWAP), key words big-endian; y[it] accumulates.
  */
-static uint64_t
-nh(const uint32_t *k, const uint8_t *m, size_t len)
+static void
+nh(const uint32_t *k, const uint8_t *m, size_t len, size_t iters, uint64_t *y)
 {
-	uint64_t y = 0;
-	size_t i, j, t = len / 4;
+	uint32_t w[8];
+	const uint32_t *kk;
+	size_t i, j, it, t = len / 4;
 
-	for (i = 0; i < t; i += 8)
-		for (j = 0; j < 4; j++)
-			y += (uint64_t)(uint32_t)(le32(m + 4 * (i + j)) +
-			         k[i + j]) *
-			    (uint32_t)(le32(m + 4 * (i + j + 4)) +
-			        k[i + j + 4]);
-	return y;
+	for (i = 0; i < t; i += 8) {
+		for (j = 0; j < 8; j++)
+			w[j] = le32(m + 4 * (i + j));
+		for (it = 0; it < iters; it++) {
+			kk = k + 4 * it + i;
+			for (j = 0; j < 4; j++)
+				y[it] += (uint64_t)(uint32_t)(w[j] + kk[j]) *
+				    (uint32_t)(w[j + 4] + kk[j + 4]);
+		}
+	}
 }
 
-/* s5.2: L1-HASH of one chunk of at most 1024 bytes. */
-static uint64_t
-l1_chunk(const uint32_t *k, const uint8_t *m, size_t len)
+/* s5.2: L1-HASH of one chunk of at most 1024 bytes, every iteration. */
+static void
+l1_chunk(
+    const uint32_t *k, const uint8_t *m, size_t len, size_t iters, uint64_t *y)
 {
 	uint8_t pad[L1_KEY_LEN];
-	size_t full = len & ~(size_t)31, padded;
-	uint64_t y;
+	size_t full = len & ~(size_t)31, padded, it;
 
-	y = nh(k, m, full);
+	for (it = 0; it < iters; it++)
+		y[it] = 0;
+	nh(k, m, full, iters, y);
 	/* zeropad(M, 32) has a nonzero length: the empty chunk is 32 zeros. */
 	if (full < len || len == 0) {
 		padded = len == 0 ? 32 : (len - full + 31) & ~(size_t)31;
 		memset(pad, 0, padded);
 		memcpy(pad, m + full, len - full);
-		y += nh(k + full / 4, pad, padded);
+		nh(k + full / 4, pad, padded, iters, y);
 		wipe(pad, padded);
 	}
-	return y + (uint64_t)len * 8;
+	for (it = 0; it < iters; it++)
+		y[it] += (uint64_t)len * 8;
 }
 
 /* One step of s5.3.1 POLY with 64-bit words, p = 2^64 - 59. */
@@ -331,46 +340,62 @@ l3(const uint64_t k1[8], uint32_t k2, const uint8_t b[16])
 	return (uint32_t)y ^ k2;
 }
 
-/* s5 UHASH, iteration it: 4 bytes of the hash into out. */
+/*
+ * s5 UHASH: 4 bytes per iteration into out. L1 runs over each chunk once
+ * for all iterations; POLY64 consumes its outputs as they come, and those
+ * past its share (messages over 16 MiB) wait in l1out for POLY128.
+ */
 static int
-uhash_iter(struct umac_ctx *ctx, size_t it, const uint8_t *msg, size_t len,
-    uint64_t *l1out, uint8_t out[4])
+uhash(struct umac_ctx *ctx, const uint8_t *msg, size_t len, uint64_t *l1out,
+    uint8_t *out)
 {
-	const uint32_t *k = ctx->l1key + 4 * it;
-	uint8_t b[16];
-	size_t nchunks, i, n;
-	uint64_t y, v;
+	uint8_t b[MAX_ITERS][16];
+	uint64_t y[MAX_ITERS], v[MAX_ITERS];
+	size_t nchunks, nrest, i, n, it;
 	uint32_t h;
 	int r;
 
 	memset(b, 0, sizeof(b));
+	nchunks = (len + L1_KEY_LEN - 1) / L1_KEY_LEN;
+	nrest = nchunks > POLY64_CHUNKS ? nchunks - POLY64_CHUNKS : 0;
 	if (len <= L1_KEY_LEN) {
 		/* One chunk: L2 is skipped, B = zeroes(8) || L1. */
-		put_be64(b + 8, l1_chunk(k, msg, len));
+		l1_chunk(ctx->l1key, msg, len, ctx->iters, v);
+		for (it = 0; it < ctx->iters; it++)
+			put_be64(b[it] + 8, v[it]);
 	} else {
-		nchunks = (len + L1_KEY_LEN - 1) / L1_KEY_LEN;
-		y = 1;
+		for (it = 0; it < ctx->iters; it++)
+			y[it] = 1;
 		for (i = 0; i < nchunks; i++) {
 			n = len - i * L1_KEY_LEN;
 			if (n > L1_KEY_LEN)
 				n = L1_KEY_LEN;
-			v = l1_chunk(k, msg + i * L1_KEY_LEN, n);
-			if (i < POLY64_CHUNKS)
-				y = poly64(y, ctx->k64[it], v);
-			else
-				l1out[i - POLY64_CHUNKS] = v;
+			l1_chunk(
+			    ctx->l1key, msg + i * L1_KEY_LEN, n, ctx->iters, v);
+			for (it = 0; it < ctx->iters; it++) {
+				if (i < POLY64_CHUNKS)
+					y[it] =
+					    poly64(y[it], ctx->k64[it], v[it]);
+				else
+					l1out[it * nrest + i - POLY64_CHUNKS] =
+					    v[it];
+			}
 		}
-		if (nchunks <= POLY64_CHUNKS)
-			put_be64(b + 8, y);
-		else if ((r = poly128(ctx->k128[it], y, l1out,
-		              nchunks - POLY64_CHUNKS, b)) != 0)
-			return r;
+		for (it = 0; it < ctx->iters; it++) {
+			if (nrest == 0)
+				put_be64(b[it] + 8, y[it]);
+			else if ((r = poly128(ctx->k128[it], y[it],
+			              l1out + it * nrest, nrest, b[it])) != 0)
+				return r;
+		}
 	}
-	h = l3(ctx->l3k1[it], ctx->l3k2[it], b);
-	out[0] = (uint8_t)(h >> 24);
-	out[1] = (uint8_t)(h >> 16);
-	out[2] = (uint8_t)(h >> 8);
-	out[3] = (uint8_t)h;
+	for (it = 0; it < ctx->iters; it++) {
+		h = l3(ctx->l3k1[it], ctx->l3k2[it], b[it]);
+		out[4 * it] = (uint8_t)(h >> 24);
+		out[4 * it + 1] = (uint8_t)(h >> 16);
+		out[4 * it + 2] = (uint8_t)(h >> 8);
+		out[4 * it + 3] = (uint8_t)h;
+	}
 	return 0;
 }
 
@@ -413,10 +438,10 @@ umac_compute(struct umac_ctx *ctx, const uint8_t *msg, size_t len,
 	/* Only L1 outputs past POLY64's share are kept (never for SSH). */
 	nchunks = (len + L1_KEY_LEN - 1) / L1_KEY_LEN;
 	if (nchunks > POLY64_CHUNKS &&
-	    (l1out = calloc(nchunks - POLY64_CHUNKS, sizeof(*l1out))) == NULL)
+	    (l1out = calloc((nchunks - POLY64_CHUNKS) * ctx->iters,
+	         sizeof(*l1out))) == NULL)
 		return ERR_ALLOC;
-	for (i = 0; i < ctx->iters && r == 0; i++)
-		r = uhash_iter(ctx, i, msg, len, l1out, hash + 4 * i);
+	r = uhash(ctx, msg, len, l1out, hash);
 	if (r == 0 && (r = pdf(ctx, nonce, pad)) == 0)
 		for (i = 0; i < ctx->taglen; i++)
 			tag[i] = hash[i] ^ pad[i];
