@@ -93,7 +93,7 @@ zcomp_deflate(struct zcomp *z, const uint8_t *in, size_t len, struct buf *out)
 	uint8_t *p;
 	int r, zr;
 
-	if (z == NULL || !z->deflate || len > UINT32_MAX)
+	if (z == NULL || !z->deflate || out == NULL || len > UINT32_MAX)
 		return ERR_INTERNAL;
 	z->used = 1;
 	z->s.next_in = (Bytef *)in;
@@ -105,6 +105,10 @@ zcomp_deflate(struct zcomp *z, const uint8_t *in, size_t len, struct buf *out)
 		z->s.avail_out = ZCHUNK;
 		zr = deflate(&z->s, Z_PARTIAL_FLUSH);
 		buf_consume_end(out, z->s.avail_out);
+		/* Z_BUF_ERROR: the previous round filled the chunk exactly
+		 * and nothing was left to flush. */
+		if (zr == Z_BUF_ERROR && z->s.avail_in == 0)
+			break;
 		if (zr != Z_OK)
 			return ERR_INTERNAL;
 	} while (z->s.avail_out == 0);
@@ -115,12 +119,13 @@ int
 zcomp_inflate(
     struct zcomp *z, const uint8_t *in, size_t len, struct buf *out, size_t max)
 {
-	size_t start = buf_len(out), room;
+	size_t start, room;
 	uint8_t *p;
 	int r, zr;
 
-	if (z == NULL || z->deflate || len > UINT32_MAX)
+	if (z == NULL || z->deflate || out == NULL || len > UINT32_MAX)
 		return ERR_INTERNAL;
+	start = buf_len(out);
 	z->used = 1;
 	z->s.next_in = (Bytef *)in;
 	z->s.avail_in = (uInt)len;
