@@ -71,10 +71,9 @@ main(void)
 	T_CHECK("umac_new 32", umac_new(&c32, key, 4) == 0);
 	T_CHECK("umac_new 64", umac_new(&c64, key, 8) == 0);
 	T_CHECK("umac_new 96", umac_new(&c96, key, 12) == 0);
-	T_CHECK("umac_new 128", umac_new(&c128, key, 16) == 0);
 	T_CHECK("umac_new refuses 5 bytes",
 	    umac_new(&c128, key, 5) == ERR_INTERNAL && c128 == NULL);
-	T_CHECK("umac_new 128 again", umac_new(&c128, key, 16) == 0);
+	T_CHECK("umac_new 128", umac_new(&c128, key, 16) == 0);
 	if ((msg = malloc((size_t)1 << 25)) == NULL)
 		return 1;
 	for (i = 0; i < sizeof(vecs) / sizeof(vecs[0]); i++) {
