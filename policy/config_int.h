@@ -338,8 +338,6 @@ int cfg_v_none_or_time(
 int cfg_v_permit_tunnel(
     struct server_config *c, const struct keyword *k, struct cfg_args *a);
 
-const char *cfg_chk_algos(
-    const struct keyword *k, struct cfg_args *a, char *buf, size_t len);
 const char *cfg_chk_rekey_limit(
     const struct keyword *k, struct cfg_args *a, char *buf, size_t len);
 const char *cfg_chk_use_dns(

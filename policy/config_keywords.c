@@ -18,7 +18,6 @@
 
 #include "err.h"
 #include "log.h"
-#include "monitor/monitor.h" /* the algorithm lists postern offers */
 #include "policy/config_int.h"
 
 #define CFG_HINT_MAX 48 /* longest keyword considered for "did you mean" */
