@@ -26,6 +26,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "alglist.h"
 #include "audit.h"
 #include "auth.h"
 #include "login.h"
@@ -41,6 +42,7 @@
 #include "proctitle.h"
 #include "sandbox/sandbox.h"
 #include "sshkey.h"
+#include "transport.h"
 
 #define CHILD_SOCK_FD 3
 #define CHILD_IPC_FD 4
@@ -277,6 +279,45 @@ server_sig_algs(const struct server_config *c, char *out, size_t outlen)
 	}
 }
 
+/*
+ * The transport's algorithm lists as configured, in configured order:
+ * kex, host key (only those a loaded key can serve), ciphers, MACs,
+ * compression (Compression yes/delayed: zlib@openssh.com after "none",
+ * as sshd offers it).
+ */
+static int
+put_alg_lists(const struct monitor *m, struct buf *b)
+{
+	char hk[ALGLIST_MAX];
+	const char *p = m->c->hostkey_algorithms, *e;
+	size_t n, o = 0;
+	char name[256];
+	int r;
+
+	hk[0] = '\0';
+	for (; p != NULL && *p != '\0'; p = *e == ',' ? e + 1 : e) {
+		e = p + strcspn(p, ",");
+		n = (size_t)(e - p);
+		if (n == 0 || n >= sizeof(name))
+			continue;
+		memcpy(name, p, n);
+		name[n] = '\0';
+		if (!alglist_has(m->hk.algs, name) || o + n + 2 > sizeof(hk))
+			continue;
+		o += (size_t)snprintf(
+		    hk + o, sizeof(hk) - o, "%s%s", o > 0 ? "," : "", name);
+	}
+	if ((r = buf_put_cstring(b, m->c->kex_algorithms)) != 0 ||
+	    (r = buf_put_cstring(b, hk)) != 0 ||
+	    (r = buf_put_cstring(b, m->c->ciphers)) != 0 ||
+	    (r = buf_put_cstring(b, m->c->macs)) != 0 ||
+	    (r = buf_put_cstring(b,
+	         m->c->compression != COMPRESSION_NO ? "none,zlib@openssh.com"
+	                                             : "none")) != 0)
+		return r;
+	return 0;
+}
+
 static int
 send_init(struct monitor *m, const struct passwd *privsep)
 {
@@ -289,10 +330,7 @@ send_init(struct monitor *m, const struct passwd *privsep)
 	if ((b = buf_new(IPC_MAX_MESSAGE)) == NULL)
 		return ERR_ALLOC;
 	if ((r = buf_put_cstring(b, POSTERN_BANNER)) != 0 ||
-	    (r = buf_put_cstring(b, DEFAULT_KEX)) != 0 ||
-	    (r = buf_put_cstring(b, m->hk.algs)) != 0 ||
-	    (r = buf_put_cstring(b, DEFAULT_CIPHERS)) != 0 ||
-	    (r = buf_put_cstring(b, DEFAULT_MACS)) != 0 ||
+	    (r = put_alg_lists(m, b)) != 0 ||
 	    (r = buf_put_cstring(b, sig_algs)) != 0 ||
 	    (r = buf_put_cstring(b, m->ci.client_addr)) != 0 ||
 	    (r = buf_put_u32(b, (uint32_t)m->ci.client_port)) != 0 ||
@@ -464,7 +502,8 @@ check_state(struct monitor *m, struct buf *b)
 	if ((r = buf_get_u32(&tmp, &version)) != 0 ||
 	    (r = buf_get_string_direct(&tmp, &sid, &sidlen)) != 0)
 		return r;
-	if (version != 1 || sidlen != m->sidlen || !ct_eq(sid, m->sid, sidlen))
+	if (version != TRANSPORT_STATE_VERSION || sidlen != m->sidlen ||
+	    !ct_eq(sid, m->sid, sidlen))
 		return ERR_PROTOCOL;
 	return 0;
 }
@@ -633,10 +672,7 @@ send_session_init(struct monitor *m, int fd)
 	    (r = buf_put_u32(b, (uint32_t)m->c->syslog_facility)) != 0 ||
 	    (r = buf_put_u32(b, (uint32_t)m->o->log_stderr)) != 0 ||
 	    (r = buf_put_cstring(b, POSTERN_BANNER)) != 0 ||
-	    (r = buf_put_cstring(b, DEFAULT_KEX)) != 0 ||
-	    (r = buf_put_cstring(b, m->hk.algs)) != 0 ||
-	    (r = buf_put_cstring(b, DEFAULT_CIPHERS)) != 0 ||
-	    (r = buf_put_cstring(b, DEFAULT_MACS)) != 0 ||
+	    (r = put_alg_lists(m, b)) != 0 ||
 	    (r = buf_put_u32(b, (uint32_t)m->hk.n)) != 0)
 		goto out;
 	for (i = 0; i < m->hk.n; i++)

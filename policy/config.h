@@ -97,6 +97,15 @@ struct server_config {
 	char *host_cert_files[CONFIG_MAX_LIST];
 	size_t nhost_cert_files;
 
+	/* --- transport (issue 7) --- */
+	/* Ciphers, MACs, KexAlgorithms, HostKeyAlgorithms: as written until
+	 * config_fill_defaults(), then resolved as sshd -T prints them. */
+	char *ciphers;
+	char *macs;
+	char *kex_algorithms;
+	char *hostkey_algorithms;
+	int compression; /* Compression: COMPRESSION_*; yes (delayed) */
+
 	/* --- sessions (issue 6) --- */
 	/* Subsystem (accumulate, global; the first line for a name wins):
 	 * the name, and the command with its arguments joined by single
@@ -143,6 +152,9 @@ struct server_config {
 #define TUNNEL_POINTOPOINT 1
 #define TUNNEL_ETHERNET 2
 #define TUNNEL_YES 3
+/* Compression values (as OpenSSH's COMP_NONE, COMP_DELAYED). */
+#define COMPRESSION_NO 0
+#define COMPRESSION_DELAYED 2
 
 /* PubkeyAuthOptions flags (as OpenSSH's servconf.h). */
 #define PUBKEYAUTH_TOUCH_REQUIRED 0x1

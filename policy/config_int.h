@@ -289,6 +289,14 @@ int cfg_kw_pubkey_algos(
     struct server_config *c, const struct keyword *k, struct cfg_args *a);
 int cfg_kw_ca_sig_algos(
     struct server_config *c, const struct keyword *k, struct cfg_args *a);
+int cfg_kw_ciphers(
+    struct server_config *c, const struct keyword *k, struct cfg_args *a);
+int cfg_kw_macs(
+    struct server_config *c, const struct keyword *k, struct cfg_args *a);
+int cfg_kw_kex_algos(
+    struct server_config *c, const struct keyword *k, struct cfg_args *a);
+int cfg_kw_hostkey_algos(
+    struct server_config *c, const struct keyword *k, struct cfg_args *a);
 int cfg_kw_pubkey_auth_options(
     struct server_config *c, const struct keyword *k, struct cfg_args *a);
 /* config_session.c: the login environment and ChrootDirectory. */
@@ -337,8 +345,6 @@ int cfg_v_netblock(
 int cfg_v_none_or_int(
     struct server_config *c, const struct keyword *k, struct cfg_args *a);
 
-const char *cfg_chk_algos(
-    const struct keyword *k, struct cfg_args *a, char *buf, size_t len);
 const char *cfg_chk_rekey_limit(
     const struct keyword *k, struct cfg_args *a, char *buf, size_t len);
 const char *cfg_chk_use_dns(

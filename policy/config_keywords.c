@@ -18,12 +18,9 @@
 
 #include "err.h"
 #include "log.h"
-#include "monitor/monitor.h" /* the algorithm lists postern offers */
 #include "policy/config_int.h"
 
 #define CFG_HINT_MAX 48 /* longest keyword considered for "did you mean" */
-/* Host key algorithms postern offers (monitor/hostkeys.c loads ed25519). */
-#define OFFERED_HOSTKEY_ALGS "ssh-ed25519"
 
 static const struct choice choices_yesno[] = {
     {"yes", 1},
@@ -49,9 +46,9 @@ static const struct choice choices_permit_root[] = {
 };
 
 static const struct choice choices_compression[] = {
-    {"yes", 2},
-    {"delayed", 2},
-    {"no", 0},
+    {"yes", COMPRESSION_DELAYED},
+    {"delayed", COMPRESSION_DELAYED},
+    {"no", COMPRESSION_NO},
     {NULL, 0},
 };
 
@@ -425,6 +422,8 @@ const struct keyword cfg_keywords[] = {
         choices_yesno, G),
     IMPL("PermitEmptyPasswords", cfg_kw_choice, dump_choice,
         OFF(permit_empty_passwords), 0, choices_yesno, M),
+    IMPL("Compression", cfg_kw_choice, dump_choice, OFF(compression), 0,
+        choices_compression, G),
     IMPL("AllowAgentForwarding", cfg_kw_choice, dump_choice,
         OFF(allow_agent_forwarding), 0, choices_yesno, M),
     IMPL("DisableForwarding", cfg_kw_choice, dump_choice,
@@ -434,6 +433,8 @@ const struct keyword cfg_keywords[] = {
     IMPL("PidFile", cfg_kw_path, dump_str, OFF(pid_file), 0, NULL, G),
     IMPL("XAuthLocation", cfg_kw_path, dump_str, OFF(xauth_location), 0, NULL,
         G),
+    IMPL("Ciphers", cfg_kw_ciphers, dump_str, OFF(ciphers), 0, NULL, G),
+    IMPL("MACs", cfg_kw_macs, dump_str, OFF(macs), 0, NULL, G),
     IMPL("Banner", cfg_kw_path, dump_str, OFF(banner), 0, NULL, M),
     IMPL("ForceCommand", cfg_kw_force_command, dump_str, OFF(force_command), 0,
         NULL, M),
@@ -453,8 +454,12 @@ const struct keyword cfg_keywords[] = {
         OFF(authorized_principals_command), 0, NULL, M),
     IMPL("AuthorizedPrincipalsCommandUser", cfg_kw_local_user, dump_str,
         OFF(authorized_principals_command_user), 0, NULL, M),
+    IMPL("KexAlgorithms", cfg_kw_kex_algos, dump_str, OFF(kex_algorithms), 0,
+        NULL, G),
     IMPL("CASignatureAlgorithms", cfg_kw_ca_sig_algos, dump_str,
         OFF(ca_sign_algorithms), 0, NULL, M),
+    IMPL("HostKeyAlgorithms", cfg_kw_hostkey_algos, dump_str,
+        OFF(hostkey_algorithms), 0, NULL, G),
     IMPL("PubkeyAcceptedAlgorithms", cfg_kw_pubkey_algos, dump_str,
         OFF(pubkey_accepted_algos), 0, NULL, M),
     IMPL("LogLevel", cfg_kw_log_level, dump_log_level, OFF(log_level), 0, NULL,
@@ -512,8 +517,6 @@ const struct keyword cfg_keywords[] = {
     IGN("AFSTokenPassing", cfg_v_consume, NULL, G),
     IGN("AllowStreamLocalForwarding", cfg_kw_choice, choices_forwarding, M),
     IGN("AllowTcpForwarding", cfg_kw_choice, choices_forwarding, M),
-    VAL("Ciphers", cfg_v_algos, NULL, G, cfg_chk_algos, DEFAULT_CIPHERS),
-    IGN("Compression", cfg_kw_choice, choices_compression, G),
     IGN("DebianBanner", cfg_kw_choice, choices_yesno, G),
     IGN("FingerprintHash", cfg_v_fp_hash, NULL, G),
     IGN("GatewayPorts", cfg_kw_choice, choices_gateway_ports, M),
@@ -529,8 +532,6 @@ const struct keyword cfg_keywords[] = {
     IGN("HostbasedUsesNameFromPacketOnly", cfg_kw_choice, choices_yesno, M),
     REF("HostKeyAgent", cfg_v_one, G,
         "postern reads host keys from their files only"),
-    VAL("HostKeyAlgorithms", cfg_v_algos, NULL, G, cfg_chk_algos,
-        OFFERED_HOSTKEY_ALGS),
     IGN("IgnoreRhosts", cfg_kw_choice, choices_ignore_rhosts, M),
     IGN("IgnoreUserKnownHosts", cfg_kw_choice, choices_yesno, G),
     IGN("IPQoS", cfg_v_ipqos, NULL, M),
@@ -539,9 +540,7 @@ const struct keyword cfg_keywords[] = {
     IGN("KerberosOrLocalPasswd", cfg_kw_choice, choices_yesno, G),
     IGN("KerberosTgtPassing", cfg_v_consume, NULL, G),
     IGN("KerberosTicketCleanup", cfg_kw_choice, choices_yesno, G),
-    VAL("KexAlgorithms", cfg_v_algos, NULL, G, cfg_chk_algos, DEFAULT_KEX),
     IGN("LogVerbose", cfg_v_words, NULL, M),
-    VAL("MACs", cfg_v_algos, NULL, G, cfg_chk_algos, DEFAULT_MACS),
     IGN("ModuliFile", cfg_v_file, NULL, G),
     IGN("PermitListen", cfg_v_words, NULL, M),
     IGN("PermitOpen", cfg_v_words, NULL, M),

@@ -14,7 +14,6 @@
 
 #include "err.h"
 #include "log.h"
-#include "match.h"
 #include "policy/config_int.h"
 
 static int
@@ -352,47 +351,6 @@ cfg_v_none_or_int(
 }
 
 /* --- may this value be ignored? ------------------------------------------- */
-
-/*
- * An algorithm list may be ignored only if it keeps every algorithm postern
- * offers (k->data): "+list" and "^list" only add to OpenSSH's defaults,
- * which hold all of postern's; "-list" must remove none of them; an
- * explicit list (patterns allowed) must name all of them.
- */
-const char *
-cfg_chk_algos(
-    const struct keyword *k, struct cfg_args *a, char *buf, size_t len)
-{
-	const char *list = a->av[0], *p = k->data, *comma;
-	char name[128];
-	size_t n;
-	int kept;
-
-	for (;;) {
-		comma = strchr(p, ',');
-		n = comma != NULL ? (size_t)(comma - p) : strlen(p);
-		if (n >= sizeof(name))
-			n = sizeof(name) - 1;
-		memcpy(name, p, n);
-		name[n] = '\0';
-		if (*list == '+' || *list == '^')
-			kept = 1;
-		else if (*list == '-')
-			kept = match_pattern_list(name, list + 1, 0) != 1;
-		else
-			kept = match_pattern_list(name, list, 0) == 1;
-		if (!kept) {
-			snprintf(buf, len,
-			    "it leaves out %s, which postern offers and cannot "
-			    "withhold yet",
-			    name);
-			return buf;
-		}
-		if (comma == NULL)
-			return NULL;
-		p = comma + 1;
-	}
-}
 
 /* RekeyLimit: only the defaults ("default" or 0, no interval). */
 const char *

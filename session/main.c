@@ -47,7 +47,7 @@ main(int argc, char **argv)
 	struct session_login login;
 	char *user = NULL, *caddr = NULL, *saddr = NULL, *forced = NULL;
 	char *version = NULL, *kex = NULL, *hkalgs = NULL, *ciphers = NULL;
-	char *macs = NULL;
+	char *macs = NULL, *comp = NULL;
 	struct authopts *opts = NULL;
 	struct session_axl *axl = NULL;
 	char **pam_env = NULL, **ss_name = NULL, **ss_args = NULL;
@@ -89,6 +89,7 @@ main(int argc, char **argv)
 	    (r = buf_get_cstring(b, &hkalgs, NULL)) != 0 ||
 	    (r = buf_get_cstring(b, &ciphers, NULL)) != 0 ||
 	    (r = buf_get_cstring(b, &macs, NULL)) != 0 ||
+	    (r = buf_get_cstring(b, &comp, NULL)) != 0 ||
 	    (r = buf_get_u32(b, &nhk)) != 0)
 		fatal("session: bad init message: %s", err_str(r));
 	if (nhk == 0 || nhk > MAX_HOSTKEYS)
@@ -154,6 +155,7 @@ main(int argc, char **argv)
 	tp.hostkey_algs = hkalgs;
 	tp.ciphers = ciphers;
 	tp.macs = macs;
+	tp.compression = comp;
 	tp.hostkeys = hks;
 	tp.nhostkeys = nhk;
 	tp.sign = sign_via_monitor;
@@ -222,5 +224,6 @@ main(int argc, char **argv)
 	free(hkalgs);
 	free(ciphers);
 	free(macs);
+	free(comp);
 	return r == 0 ? 0 : 1;
 }
