@@ -20,6 +20,7 @@ from benchlib import Bench, log, run, table  # noqa: E402
 MB = 1024 * 1024
 SIZE = int(os.environ.get("BENCH_TRANSFER_MB", "1024")) * MB
 RUNS = int(os.environ.get("BENCH_TRANSFER_RUNS", "2"))
+ONLY = os.environ.get("BENCH_TRANSFER_ONLY", "")
 
 # label, ssh -o options
 CONFIGS = [
@@ -96,6 +97,8 @@ def main():
         os_ = b.start("openssh")
         rate_rows, cpu_rows = [], []
         for label, opts in CONFIGS:
+            if ONLY not in label:
+                continue
             if not offered(b, ps, opts):
                 log("note: postern does not offer %s; skipped" % label)
                 continue
