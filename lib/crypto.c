@@ -167,9 +167,9 @@ random_padding(void *buf, size_t len)
 			left = sizeof(pool);
 		}
 		n = len < left ? len : left;
+		/* Wiped once handed out: never the same bytes twice. */
 		memcpy(p, pool + sizeof(pool) - left, n);
-		wipe(
-		    pool + sizeof(pool) - left, n); /* never handed out twice */
+		wipe(pool + sizeof(pool) - left, n);
 		left -= n;
 		p += n;
 		len -= n;
