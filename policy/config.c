@@ -11,6 +11,9 @@
 #include <syslog.h>
 
 #include "alglist.h"
+#include "cipher.h"
+#include "kex.h"
+#include "mac.h"
 #include "err.h"
 #include "fwdpolicy.h"
 #include "log.h"
@@ -40,6 +43,12 @@ config_init(struct server_config *c)
 	c->permit_tty = CONFIG_UNSET;
 	c->required_rsa_size = CONFIG_UNSET;
 	c->pubkey_auth_options = CONFIG_UNSET;
+	c->permit_user_rc = CONFIG_UNSET;
+	c->print_motd = CONFIG_UNSET;
+	c->print_lastlog = CONFIG_UNSET;
+	c->expose_auth_info = CONFIG_UNSET;
+	cfg_liveness_init(c);
+	c->compression = CONFIG_UNSET;
 	cfg_forward_init(&c->fwd);
 }
 
@@ -73,6 +82,10 @@ config_free(struct server_config *c)
 	free(c->totp_users_file);
 	free(c->pubkey_accepted_algos);
 	free(c->ca_sign_algorithms);
+	free(c->ciphers);
+	free(c->macs);
+	free(c->kex_algorithms);
+	free(c->hostkey_algorithms);
 	free(c->trusted_user_ca_keys);
 	free(c->revoked_keys_file);
 	free(c->authorized_principals_file);
@@ -83,6 +96,11 @@ config_free(struct server_config *c)
 	free_list(c->host_cert_files, c->nhost_cert_files);
 	free_list(c->subsystem_name, c->nsubsystems);
 	free_list(c->subsystem_args, c->nsubsystems);
+	free_list(c->accept_env, c->naccept_env);
+	free_list(c->set_env, c->nset_env);
+	free(c->permit_user_env);
+	free(c->chroot_directory);
+	cfg_liveness_free(c);
 	cfg_forward_free(&c->fwd);
 	config_init(c);
 }
@@ -424,9 +442,20 @@ normalise(struct server_config *c)
 	    &c->pubkey_accepted_algos, ALGLIST_PUBKEY_DEFAULT, ALGLIST_KEY_ALL);
 	assemble(
 	    &c->ca_sign_algorithms, ALGLIST_CA_SIG_DEFAULT, ALGLIST_SIG_ALL);
+	assemble(&c->ciphers, ALGLIST_CIPHER_DEFAULT, cipher_supported_list());
+	assemble(&c->macs, ALGLIST_MAC_DEFAULT, mac_supported_list());
+	assemble(&c->kex_algorithms, ALGLIST_KEX_DEFAULT, kex_supported_list());
+	assemble(
+	    &c->hostkey_algorithms, ALGLIST_HOSTKEY_DEFAULT, ALGLIST_KEY_ALL);
 	if (c->banner != NULL && strcasecmp(c->banner, "none") == 0) {
 		free(c->banner);
 		c->banner = NULL;
+	}
+	none_is_null(&c->chroot_directory);
+	if (c->permit_user_env != NULL &&
+	    strcasecmp(c->permit_user_env, "no") == 0) {
+		free(c->permit_user_env);
+		c->permit_user_env = NULL;
 	}
 	if (c->force_command != NULL &&
 	    strcasecmp(c->force_command, "none") == 0) {
@@ -552,10 +581,15 @@ config_fill_defaults(struct server_config *c)
 	set_default_int(&c->permit_tty, 1);
 	set_default_int(&c->required_rsa_size, 1024);
 	set_default_int(&c->pubkey_auth_options, 0);
+	set_default_int(&c->permit_user_rc, 1);
+	set_default_int(&c->print_motd, 1);
+	set_default_int(&c->print_lastlog, 1);
+	set_default_int(&c->expose_auth_info, 0);
+	cfg_liveness_defaults(c);
+	set_default_int(&c->compression, COMPRESSION_DELAYED);
 	set_default_int(&c->fwd.allow_tcp_forwarding, FWD_ALL);
 	set_default_int(&c->fwd.allow_streamlocal_forwarding, FWD_ALL);
 	set_default_int(&c->fwd.gateway_ports, FWD_GATEWAY_NO);
-	set_default_int(&c->fwd.disable_forwarding, 0);
 	set_default_int(&c->fwd.streamlocal_bind_mask, 0177);
 	set_default_int(&c->fwd.streamlocal_bind_unlink, 0);
 	/*

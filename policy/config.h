@@ -22,7 +22,6 @@ struct config_forward {
 	int allow_tcp_forwarding;         /* FWD_* bits; yes */
 	int allow_streamlocal_forwarding; /* FWD_* bits; yes */
 	int gateway_ports;                /* FWD_GATEWAY_*; no */
-	int disable_forwarding;           /* no */
 	int streamlocal_bind_mask;        /* 0177 */
 	int streamlocal_bind_unlink;      /* no */
 	/* PermitOpen, PermitListen: the first line's words as sshd -T prints
@@ -113,6 +112,15 @@ struct server_config {
 	char *host_cert_files[CONFIG_MAX_LIST];
 	size_t nhost_cert_files;
 
+	/* --- transport (issue 7) --- */
+	/* Ciphers, MACs, KexAlgorithms, HostKeyAlgorithms: as written until
+	 * config_fill_defaults(), then resolved as sshd -T prints them. */
+	char *ciphers;
+	char *macs;
+	char *kex_algorithms;
+	char *hostkey_algorithms;
+	int compression; /* Compression: COMPRESSION_*; yes (delayed) */
+
 	/* --- sessions (issue 6) --- */
 	/* Subsystem (accumulate, global; the first line for a name wins):
 	 * the name, and the command with its arguments joined by single
@@ -121,9 +129,49 @@ struct server_config {
 	char *subsystem_args[CONFIG_MAX_LIST];
 	size_t nsubsystems;
 
+	/* --- the login environment and jails (issue 6) --- */
+	/* AcceptEnv patterns (lines accumulate) and SetEnv NAME=VALUE
+	 * (the first line that sets any wins; a name's first value wins). */
+	char *accept_env[CONFIG_MAX_LIST];
+	size_t naccept_env;
+	char *set_env[CONFIG_MAX_LIST];
+	size_t nset_env;
+	/* PermitUserEnvironment as written: "no" (NULL once filled), "yes",
+	 * or a pattern list of the names to accept. */
+	char *permit_user_env;
+	int permit_user_rc;     /* yes */
+	int print_motd;         /* yes */
+	int print_lastlog;      /* yes */
+	int expose_auth_info;   /* no */
+	char *chroot_directory; /* none = NULL; tokens %% %h %U %u */
+	/* --- agent and X11 forwarding, liveness (issue 8; config_liveness.c) */
+	int allow_agent_forwarding;    /* yes */
+	int disable_forwarding;        /* no */
+	int x11_forwarding;            /* no */
+	int x11_display_offset;        /* 10 */
+	int x11_use_localhost;         /* yes */
+	char *xauth_location;          /* /usr/bin/xauth */
+	int client_alive_interval;     /* seconds; 0 = off */
+	int client_alive_count_max;    /* 3 */
+	int tcp_keepalive;             /* yes */
+	int unused_connection_timeout; /* seconds; 0 = none */
+	int permit_tunnel;             /* TUNNEL_*; no */
+	/* ChannelTimeout "type=interval" words as written; the single word
+	 * "none" when set to none (it still counts as set). */
+	char *channel_timeouts[CONFIG_MAX_LIST];
+	size_t nchannel_timeouts;
 	/* --- forwarding (issue 8) --- */
 	struct config_forward fwd;
 };
+
+/* PermitTunnel values (as OpenSSH's SSH_TUNMODE_*). */
+#define TUNNEL_NO 0
+#define TUNNEL_POINTOPOINT 1
+#define TUNNEL_ETHERNET 2
+#define TUNNEL_YES 3
+/* Compression values (as OpenSSH's COMP_NONE, COMP_DELAYED). */
+#define COMPRESSION_NO 0
+#define COMPRESSION_DELAYED 2
 
 /* PubkeyAuthOptions flags (as OpenSSH's servconf.h). */
 #define PUBKEYAUTH_TOUCH_REQUIRED 0x1

@@ -1,10 +1,10 @@
 /*
  * config_forward.c: the forwarding keywords of sshd_config(5):
  * AllowTcpForwarding, AllowStreamLocalForwarding, GatewayPorts,
- * DisableForwarding, PermitOpen, PermitListen, StreamLocalBindMask and
+ * PermitOpen, PermitListen, StreamLocalBindMask and
  * StreamLocalBindUnlink: parsing, the `sshd -T` lines and the policy handed
  * to the session (defaults are set in config.c, Match copies in
- * config_keywords.c).
+ * config_keywords.c; DisableForwarding is config_liveness.c's).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,7 +23,6 @@ cfg_forward_init(struct config_forward *f)
 	f->allow_tcp_forwarding = CONFIG_UNSET;
 	f->allow_streamlocal_forwarding = CONFIG_UNSET;
 	f->gateway_ports = CONFIG_UNSET;
-	f->disable_forwarding = CONFIG_UNSET;
 	f->streamlocal_bind_mask = CONFIG_UNSET;
 	f->streamlocal_bind_unlink = CONFIG_UNSET;
 }
@@ -192,7 +191,7 @@ config_forward_policy(const struct server_config *c, struct fwd_policy *p)
 	p->allow_tcp = f->allow_tcp_forwarding;
 	p->allow_streamlocal = f->allow_streamlocal_forwarding;
 	p->gateway_ports = f->gateway_ports;
-	p->disable = f->disable_forwarding == 1;
+	p->disable = c->disable_forwarding == 1;
 	p->bind_mask = f->streamlocal_bind_mask;
 	p->bind_unlink = f->streamlocal_bind_unlink == 1;
 	if ((r = fwd_policy_add_permits(&p->permitopen, f->permit_open,

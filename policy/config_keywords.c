@@ -18,12 +18,9 @@
 
 #include "err.h"
 #include "log.h"
-#include "monitor/monitor.h" /* the algorithm lists postern offers */
 #include "policy/config_int.h"
 
 #define CFG_HINT_MAX 48 /* longest keyword considered for "did you mean" */
-/* Host key algorithms postern offers (monitor/hostkeys.c loads ed25519). */
-#define OFFERED_HOSTKEY_ALGS "ssh-ed25519"
 
 static const struct choice choices_yesno[] = {
     {"yes", 1},
@@ -49,9 +46,9 @@ static const struct choice choices_permit_root[] = {
 };
 
 static const struct choice choices_compression[] = {
-    {"yes", 2},
-    {"delayed", 2},
-    {"no", 0},
+    {"yes", COMPRESSION_DELAYED},
+    {"delayed", COMPRESSION_DELAYED},
+    {"no", COMPRESSION_NO},
     {NULL, 0},
 };
 
@@ -68,6 +65,15 @@ static const struct choice choices_forwarding[] = {
     {"no", 0},
     {"remote", 2},
     {"local", 1},
+    {NULL, 0},
+};
+
+/* PermitTunnel (compared case-sensitively, as sshd does). */
+static const struct choice choices_permit_tunnel[] = {
+    {"yes", TUNNEL_YES},
+    {"point-to-point", TUNNEL_POINTOPOINT},
+    {"ethernet", TUNNEL_ETHERNET},
+    {"no", TUNNEL_NO},
     {NULL, 0},
 };
 
@@ -384,12 +390,20 @@ const struct keyword cfg_keywords[] = {
     IMPL("TOTPWindow", cfg_kw_int, NULL, OFF(totp_window), 0, NULL, M),
     IMPL("LoginGraceTime", cfg_kw_time, dump_int, OFF(login_grace_time), 0,
         NULL, G),
+    IMPL("X11DisplayOffset", cfg_kw_int, dump_int, OFF(x11_display_offset), 0,
+        NULL, M),
     IMPL("MaxAuthTries", cfg_kw_int, dump_int, OFF(max_auth_tries), 0, NULL, M),
     IMPL("MaxSessions", cfg_kw_int, dump_int, OFF(max_sessions), 0, NULL, M),
+    IMPL("ClientAliveInterval", cfg_kw_time, dump_int,
+        OFF(client_alive_interval), 0, NULL, M),
+    IMPL("ClientAliveCountMax", cfg_kw_int, dump_int,
+        OFF(client_alive_count_max), 0, NULL, M),
     IMPL("RequiredRSASize", cfg_kw_int, dump_int, OFF(required_rsa_size), 0,
         NULL, M),
     IMPL("StreamLocalBindMask", cfg_kw_octal, cfg_dump_octal,
         OFF(fwd.streamlocal_bind_mask), 0, NULL, M),
+    IMPL("UnusedConnectionTimeout", cfg_kw_none_or_time, cfg_dump_none_or_time,
+        OFF(unused_connection_timeout), 0, NULL, M),
     IMPL("PermitRootLogin", cfg_kw_choice, dump_choice, OFF(permit_root_login),
         0, choices_permit_root, M),
     IMPL("PubkeyAuthentication", cfg_kw_choice, dump_choice,
@@ -398,25 +412,49 @@ const struct keyword cfg_keywords[] = {
         OFF(password_authentication), 0, choices_yesno, M),
     IMPL("KbdInteractiveAuthentication", cfg_kw_choice, dump_choice,
         OFF(kbd_interactive_authentication), 0, choices_yesno, M),
+    IMPL("PrintMotd", cfg_kw_choice, dump_choice, OFF(print_motd), 0,
+        choices_yesno, G),
+    IMPL("PrintLastLog", cfg_kw_choice, dump_choice, OFF(print_lastlog), 0,
+        choices_yesno, G),
+    IMPL("X11Forwarding", cfg_kw_choice, dump_choice, OFF(x11_forwarding), 0,
+        choices_yesno, M),
+    IMPL("X11UseLocalhost", cfg_kw_choice, dump_choice, OFF(x11_use_localhost),
+        0, choices_yesno, M),
     IMPL("PermitTTY", cfg_kw_choice, dump_choice, OFF(permit_tty), 0,
+        choices_yesno, M),
+    IMPL("PermitUserRC", cfg_kw_choice, dump_choice, OFF(permit_user_rc), 0,
         choices_yesno, M),
     IMPL("StrictModes", cfg_kw_choice, dump_choice, OFF(strict_modes), 0,
         choices_yesno, G),
+    IMPL("TCPKeepAlive", cfg_kw_choice, dump_choice, OFF(tcp_keepalive), 0,
+        choices_yesno, G),
     IMPL("PermitEmptyPasswords", cfg_kw_choice, dump_choice,
         OFF(permit_empty_passwords), 0, choices_yesno, M),
+    IMPL("Compression", cfg_kw_choice, dump_choice, OFF(compression), 0,
+        choices_compression, G),
     IMPL("GatewayPorts", cfg_kw_choice, dump_choice, OFF(fwd.gateway_ports), 0,
         choices_gateway_ports, M),
     IMPL("AllowTcpForwarding", cfg_kw_choice, dump_choice,
         OFF(fwd.allow_tcp_forwarding), 0, choices_forwarding, M),
+    IMPL("AllowAgentForwarding", cfg_kw_choice, dump_choice,
+        OFF(allow_agent_forwarding), 0, choices_yesno, M),
     IMPL("DisableForwarding", cfg_kw_choice, dump_choice,
-        OFF(fwd.disable_forwarding), 0, choices_yesno, M),
+        OFF(disable_forwarding), 0, choices_yesno, M),
     IMPL("AllowStreamLocalForwarding", cfg_kw_choice, dump_choice,
         OFF(fwd.allow_streamlocal_forwarding), 0, choices_forwarding, M),
     IMPL("StreamLocalBindUnlink", cfg_kw_choice, dump_choice,
         OFF(fwd.streamlocal_bind_unlink), 0, choices_yesno, M),
+    IMPL("ExposeAuthInfo", cfg_kw_choice, dump_choice, OFF(expose_auth_info), 0,
+        choices_yesno, M),
     IMPL("PidFile", cfg_kw_path, dump_str, OFF(pid_file), 0, NULL, G),
+    IMPL("XAuthLocation", cfg_kw_path, dump_str, OFF(xauth_location), 0, NULL,
+        G),
+    IMPL("Ciphers", cfg_kw_ciphers, dump_str, OFF(ciphers), 0, NULL, G),
+    IMPL("MACs", cfg_kw_macs, dump_str, OFF(macs), 0, NULL, G),
     IMPL("Banner", cfg_kw_path, dump_str, OFF(banner), 0, NULL, M),
     IMPL("ForceCommand", cfg_kw_force_command, dump_str, OFF(force_command), 0,
+        NULL, M),
+    IMPL("ChrootDirectory", cfg_kw_chroot, dump_str, OFF(chroot_directory), 0,
         NULL, M),
     IMPL("TrustedUserCAKeys", cfg_kw_path, dump_str, OFF(trusted_user_ca_keys),
         0, NULL, M),
@@ -432,8 +470,12 @@ const struct keyword cfg_keywords[] = {
         OFF(authorized_principals_command), 0, NULL, M),
     IMPL("AuthorizedPrincipalsCommandUser", cfg_kw_local_user, dump_str,
         OFF(authorized_principals_command_user), 0, NULL, M),
+    IMPL("KexAlgorithms", cfg_kw_kex_algos, dump_str, OFF(kex_algorithms), 0,
+        NULL, G),
     IMPL("CASignatureAlgorithms", cfg_kw_ca_sig_algos, dump_str,
         OFF(ca_sign_algorithms), 0, NULL, M),
+    IMPL("HostKeyAlgorithms", cfg_kw_hostkey_algos, dump_str,
+        OFF(hostkey_algorithms), 0, NULL, G),
     IMPL("PubkeyAcceptedAlgorithms", cfg_kw_pubkey_algos, dump_str,
         OFF(pubkey_accepted_algos), 0, NULL, M),
     IMPL("LogLevel", cfg_kw_log_level, dump_log_level, OFF(log_level), 0, NULL,
@@ -454,15 +496,26 @@ const struct keyword cfg_keywords[] = {
         OFF(nallow_groups), NULL, M),
     IMPL("DenyGroups", cfg_kw_group_list, dump_list_lines, OFF(deny_groups),
         OFF(ndeny_groups), NULL, M),
+    /* The login environment (config_session.c). */
+    IMPL("AcceptEnv", cfg_kw_accept_env, cfg_dump_env_list, OFF(accept_env),
+        OFF(naccept_env), NULL, M),
+    IMPL("SetEnv", cfg_kw_set_env, cfg_dump_env_list, OFF(set_env),
+        OFF(nset_env), NULL, M),
     IMPL("AuthenticationMethods", cfg_kw_auth_methods, dump_auth_methods, 0, 0,
         NULL, M),
+    IMPL("ChannelTimeout", cfg_kw_channel_timeout, cfg_dump_channel_timeouts, 0,
+        0, NULL, M),
     IMPL("Subsystem", cfg_kw_subsystem, dump_subsystems, 0, 0, NULL, G),
     IMPL("MaxStartups", cfg_kw_max_startups, cfg_dump_max_startups, 0, 0, NULL,
         G),
+    IMPL("PermitTunnel", cfg_kw_permit_tunnel, dump_choice, OFF(permit_tunnel),
+        0, choices_permit_tunnel, M),
     IMPL("PermitOpen", cfg_kw_permits, cfg_dump_permits, OFF(fwd.permit_open),
         OFF(fwd.npermit_open), NULL, M),
     IMPL("PermitListen", cfg_kw_permits, cfg_dump_permits,
         OFF(fwd.permit_listen), OFF(fwd.npermit_listen), NULL, M),
+    IMPL("PermitUserEnvironment", cfg_kw_permit_user_env,
+        cfg_dump_permit_user_env, OFF(permit_user_env), 0, NULL, G),
     IMPL("PubkeyAuthOptions", cfg_kw_pubkey_auth_options,
         dump_pubkey_auth_options, OFF(pubkey_auth_options), 0, NULL, M),
     IMPL("Include", cfg_kw_include, NULL, 0, 0, NULL, M),
@@ -478,19 +531,11 @@ const struct keyword cfg_keywords[] = {
         OFF(nhost_key_files), NULL, G),
     IMPL("PubkeyAcceptedKeyTypes", cfg_kw_pubkey_algos, NULL,
         OFF(pubkey_accepted_algos), 0, NULL, M),
+    IMPL("KeepAlive", cfg_kw_choice, NULL, OFF(tcp_keepalive), 0, choices_yesno,
+        G),
 
-    IGN("AcceptEnv", cfg_v_env_names, NULL, M),
     IGN("AFSTokenPassing", cfg_v_consume, NULL, G),
-    IGN("AllowAgentForwarding", cfg_kw_choice, choices_yesno, M),
-    IGN("ChannelTimeout", cfg_v_channel_timeout, NULL, M),
-    REF("ChrootDirectory", cfg_v_one, M,
-        "sessions would not be confined to the directory"),
-    VAL("Ciphers", cfg_v_algos, NULL, G, cfg_chk_algos, DEFAULT_CIPHERS),
-    IGN("ClientAliveCountMax", cfg_kw_int, NULL, M),
-    IGN("ClientAliveInterval", cfg_kw_time, NULL, M),
-    IGN("Compression", cfg_kw_choice, choices_compression, G),
     IGN("DebianBanner", cfg_kw_choice, choices_yesno, G),
-    IGN("ExposeAuthInfo", cfg_kw_choice, choices_yesno, M),
     IGN("FingerprintHash", cfg_v_fp_hash, NULL, G),
     IGN("GSSAPIAuthentication", cfg_kw_choice, choices_yesno, M),
     IGN("GSSAPICleanupCredentials", cfg_kw_choice, choices_yesno, G),
@@ -504,45 +549,28 @@ const struct keyword cfg_keywords[] = {
     IGN("HostbasedUsesNameFromPacketOnly", cfg_kw_choice, choices_yesno, M),
     REF("HostKeyAgent", cfg_v_one, G,
         "postern reads host keys from their files only"),
-    VAL("HostKeyAlgorithms", cfg_v_algos, NULL, G, cfg_chk_algos,
-        OFFERED_HOSTKEY_ALGS),
     IGN("IgnoreRhosts", cfg_kw_choice, choices_ignore_rhosts, M),
     IGN("IgnoreUserKnownHosts", cfg_kw_choice, choices_yesno, G),
     IGN("IPQoS", cfg_v_ipqos, NULL, M),
-    IGN("KeepAlive", cfg_kw_choice, choices_yesno, G),
     IGN("KerberosAuthentication", cfg_kw_choice, choices_yesno, M),
     IGN("KerberosGetAFSToken", cfg_v_consume, NULL, G),
     IGN("KerberosOrLocalPasswd", cfg_kw_choice, choices_yesno, G),
     IGN("KerberosTgtPassing", cfg_v_consume, NULL, G),
     IGN("KerberosTicketCleanup", cfg_kw_choice, choices_yesno, G),
-    VAL("KexAlgorithms", cfg_v_algos, NULL, G, cfg_chk_algos, DEFAULT_KEX),
     IGN("LogVerbose", cfg_v_words, NULL, M),
-    VAL("MACs", cfg_v_algos, NULL, G, cfg_chk_algos, DEFAULT_MACS),
     IGN("ModuliFile", cfg_v_file, NULL, G),
-    IGN("PermitTunnel", cfg_v_permit_tunnel, NULL, M),
-    IGN("PermitUserEnvironment", cfg_v_one, NULL, G),
-    IGN("PermitUserRC", cfg_kw_choice, choices_yesno, M),
     VAL("PerSourceMaxStartups", cfg_v_none_or_int, NULL, G, cfg_chk_persource,
         NULL),
     IGN("PerSourceNetBlockSize", cfg_v_netblock, NULL, G),
     VAL("PerSourcePenalties", cfg_v_words, NULL, G, cfg_chk_penalties, NULL),
     IGN("PerSourcePenaltyExemptList", cfg_v_one, NULL, G),
-    IGN("PrintLastLog", cfg_kw_choice, choices_yesno, G),
-    IGN("PrintMotd", cfg_kw_choice, choices_yesno, G),
     VAL("RDomain", cfg_v_one, NULL, M, cfg_chk_always,
         "routing domains are not supported on this platform"),
     VAL("RekeyLimit", cfg_v_rekey_limit, NULL, M, cfg_chk_rekey_limit, NULL),
     IGN("SecurityKeyProvider", cfg_v_one, NULL, G),
-    IGN("SetEnv", cfg_v_env, NULL, M),
     IGN("SshdSessionPath", cfg_v_file, NULL, G),
-    IGN("TCPKeepAlive", cfg_kw_choice, choices_yesno, G),
-    IGN("UnusedConnectionTimeout", cfg_v_none_or_time, NULL, M),
     VAL("UseDNS", cfg_kw_choice, choices_yesno, G, cfg_chk_use_dns, NULL),
     IGN("VersionAddendum", cfg_v_rest, NULL, G),
-    IGN("X11DisplayOffset", cfg_kw_int, NULL, M),
-    IGN("X11Forwarding", cfg_kw_choice, choices_yesno, M),
-    IGN("X11UseLocalhost", cfg_kw_choice, choices_yesno, M),
-    IGN("XAuthLocation", cfg_v_file, NULL, G),
 
     DEP("AuthorizedKeysFile2", M),
     DEP("CheckMail", G),
@@ -753,11 +781,17 @@ cfg_copy_match_values(struct server_config *dst, struct server_config *src)
 	    &src->ndeny_groups);
 	move_list(dst->auth_methods, &dst->nauth_methods, src->auth_methods,
 	    &src->nauth_methods);
+	move_list(dst->accept_env, &dst->naccept_env, src->accept_env,
+	    &src->naccept_env);
+	move_list(dst->set_env, &dst->nset_env, src->set_env, &src->nset_env);
+	copy_int(&dst->permit_user_rc, src->permit_user_rc);
+	copy_int(&dst->expose_auth_info, src->expose_auth_info);
+	move_str(&dst->chroot_directory, &src->chroot_directory);
+	cfg_liveness_copy_match(dst, src);
 	copy_int(&dst->fwd.allow_tcp_forwarding, src->fwd.allow_tcp_forwarding);
 	copy_int(&dst->fwd.allow_streamlocal_forwarding,
 	    src->fwd.allow_streamlocal_forwarding);
 	copy_int(&dst->fwd.gateway_ports, src->fwd.gateway_ports);
-	copy_int(&dst->fwd.disable_forwarding, src->fwd.disable_forwarding);
 	copy_int(
 	    &dst->fwd.streamlocal_bind_mask, src->fwd.streamlocal_bind_mask);
 	copy_int(&dst->fwd.streamlocal_bind_unlink,

@@ -16,8 +16,9 @@
  * Data path. A channel has up to three fds: rfd (read, sent as
  * CHANNEL_DATA), efd (read, sent as EXTENDED_DATA stderr) and wfd (written
  * with the peer's CHANNEL_DATA). Reads go straight into the payload of the
- * outgoing packet: FIONREAD says how much is there, the packet is begun,
- * space reserved and read into, then sealed in place by the transport, so
+ * outgoing packet: the packet is begun, a whole packet's worth of space
+ * reserved and read into (a read that finds nothing drops the packet),
+ * the unused space trimmed, then sealed in place by the transport, so
  * each byte is copied once between the fd and the socket. A read is never
  * larger than the peer's window or maximum packet, and no fd is read while
  * the window is closed or the transport output is congested. Peer data is
@@ -42,7 +43,6 @@
  * sent at once. The slot is freed only when CLOSE went both ways.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -59,21 +59,20 @@
 /* The channel types we accept in CHANNEL_OPEN. */
 static const struct channel_type *const channel_types[] = {
     &channel_type_session,
+    &channel_type_tun,
     &channel_type_direct_tcpip,
     &channel_type_direct_streamlocal,
     NULL,
 };
 
-#define CHAN_CONFIRMED 0x100 /* type state exists (open accepted or pending) */
-#define CHAN_OPENING 0x200   /* no confirmation yet: no I/O, no messages */
-#define CHAN_OUTBOUND 0x400  /* we sent the CHANNEL_OPEN */
+#define CHAN_CONFIRMED 0x100 /* OPEN_CONFIRMATION sent: type state exists */
+/* The peer's open waits for our answer (CHAN_OPEN_LATER; with OPENING). */
+#define CHAN_PENDING 0x200
 
 /* Most data we put in one packet, whatever the peer allows. */
 #define CHAN_DATA_MAX (TRANSPORT_MAX_PAYLOAD - 64)
 /* An emptied obuf larger than this is released: idle channels stay small. */
 #define CHAN_OBUF_KEEP (64 * 1024)
-/* Bytes taken by one read when FIONREAD reports nothing. */
-#define CHAN_PROBE 4096
 
 static void
 chan_close_fd(int *fdp)
@@ -129,6 +128,9 @@ channel_new(struct conn *conn, const struct channel_type *type)
 	c->local_maxpacket = CHAN_PACKET_DEFAULT;
 	c->rfd = c->efd = c->wfd = -1;
 	c->rfd_pi = c->efd_pi = c->wfd_pi = -1;
+	c->last_io = conn->now_ms;
+	channel_set_timeout_type(conn, c,
+	    type->timeout_name != NULL ? type->timeout_name : type->name);
 	conn->chans[id] = c;
 	conn->nopen++;
 	return c;
@@ -172,31 +174,6 @@ channel_attach_fds(struct channel *c, int rfd, int wfd, int efd)
 	c->flags |= CHAN_IO;
 }
 
-int
-channel_attach_socket(struct channel *c, int fd)
-{
-	int wfd;
-
-	/* Two descriptors, so that each side can end on its own. */
-	if ((wfd = fcntl(fd, F_DUPFD_CLOEXEC, 0)) == -1) {
-		error_f("dup: %s", strerror(errno));
-		close(fd);
-		return ERR_SYSTEM;
-	}
-	channel_attach_fds(c, fd, wfd, -1);
-	c->flags |= CHAN_SOCKET;
-	return 0;
-}
-
-/* Close wfd; a socket is told first, or the other end never sees EOF. */
-static void
-chan_close_wfd(struct channel *c)
-{
-	if (c->wfd >= 0 && (c->flags & CHAN_SOCKET))
-		(void)shutdown(c->wfd, SHUT_WR);
-	chan_close_fd(&c->wfd);
-}
-
 /* Drop buffered peer data, crediting it to the window, and shrink obuf. */
 static void
 chan_obuf_discard(struct channel *c)
@@ -217,7 +194,7 @@ channel_write_done(struct channel *c)
 {
 	if (c->wfd >= 0)
 		debug2("channel %u: write side closed", c->id);
-	chan_close_wfd(c);
+	chan_close_fd(&c->wfd);
 	chan_obuf_discard(c);
 }
 
@@ -322,17 +299,10 @@ chan_lookup(struct conn *conn, uint32_t id, uint8_t type, struct channel **cp)
 	if (c->flags & CHAN_RCVD_CLOSE)
 		return conn_protocol_error(conn,
 		    "message %u for channel %u after its close", type, id);
-	if ((c->flags & CHAN_OPENING) &&
-	    ((type != SSH2_MSG_CHANNEL_OPEN_CONFIRMATION &&
-	         type != SSH2_MSG_CHANNEL_OPEN_FAILURE) ||
-	        !(c->flags & CHAN_OUTBOUND)))
+	if (c->flags & CHAN_OPENING)
 		return conn_protocol_error(conn,
-		    "message %u for channel %u before its open", type, id);
-	if (!(c->flags & CHAN_OPENING) &&
-	    (type == SSH2_MSG_CHANNEL_OPEN_CONFIRMATION ||
-	        type == SSH2_MSG_CHANNEL_OPEN_FAILURE))
-		return conn_protocol_error(
-		    conn, "message %u for channel %u already open", type, id);
+		    "message %u for channel %u before its confirmation", type,
+		    id);
 	*cp = c;
 	return 0;
 }
@@ -385,7 +355,8 @@ chan_input_open(struct conn *conn, struct buf *m)
 	if ((r = type->open(conn, c, m, &reason)) != 0)
 		goto out;
 	if (reason == CHAN_OPEN_LATER) {
-		c->flags |= CHAN_CONFIRMED | CHAN_OPENING;
+		/* No I/O and no messages until channel_open_confirm(). */
+		c->flags |= CHAN_CONFIRMED | CHAN_OPENING | CHAN_PENDING;
 		debug2("channel %u: %s open pending", c->id, safe);
 		c = NULL;
 		goto out;
@@ -404,116 +375,6 @@ out:
 	if (c != NULL)
 		channel_destroy(conn, c);
 	free(ctype);
-	return r;
-}
-
-int
-channel_open_confirm(struct conn *conn, struct channel *c)
-{
-	c->flags &= ~CHAN_OPENING;
-	debug("channel %u: open confirmed, peer %u", c->id, c->peer_id);
-	return chan_send_open_confirmation(conn, c);
-}
-
-int
-channel_open_fail(
-    struct conn *conn, struct channel *c, uint32_t reason, const char *desc)
-{
-	uint32_t peer_id = c->peer_id;
-
-	debug("channel %u: open failed, reason %u", c->id, reason);
-	channel_destroy(conn, c);
-	return chan_send_open_failure(conn, peer_id, reason, desc);
-}
-
-int
-channel_open_begin(struct conn *conn, const struct channel_type *type,
-    struct channel **cp, struct buf **mp)
-{
-	struct channel *c;
-	int r;
-
-	*cp = NULL;
-	if ((c = channel_new(conn, type)) == NULL)
-		return ERR_LIMIT;
-	c->flags |= CHAN_CONFIRMED | CHAN_OPENING | CHAN_OUTBOUND;
-	if ((r = transport_packet_begin(conn->t, SSH2_MSG_CHANNEL_OPEN, mp)) !=
-	        0 ||
-	    (r = buf_put_cstring(*mp, type->name)) != 0 ||
-	    (r = buf_put_u32(*mp, c->id)) != 0 ||
-	    (r = buf_put_u32(*mp, c->local_window)) != 0 ||
-	    (r = buf_put_u32(*mp, c->local_maxpacket)) != 0) {
-		c->flags &= ~CHAN_CONFIRMED; /* the caller has set nothing */
-		channel_destroy(conn, c);
-		return r;
-	}
-	debug("channel %u: new %s", c->id, type->name);
-	*cp = c;
-	return 0;
-}
-
-/* OPEN_CONFIRMATION of a channel we opened (s5.1). */
-static int
-chan_input_open_confirmation(struct conn *conn, struct buf *m)
-{
-	struct channel *c;
-	uint32_t id, peer_id, window, maxpacket;
-	int r;
-
-	if ((r = buf_get_u32(m, &id)) != 0 ||
-	    (r = buf_get_u32(m, &peer_id)) != 0 ||
-	    (r = buf_get_u32(m, &window)) != 0 ||
-	    (r = buf_get_u32(m, &maxpacket)) != 0 || (r = buf_end(m)) != 0)
-		return r;
-	if ((r = chan_lookup(
-	         conn, id, SSH2_MSG_CHANNEL_OPEN_CONFIRMATION, &c)) != 0)
-		return r;
-	c->peer_id = peer_id;
-	c->remote_window = window;
-	c->remote_maxpacket = maxpacket;
-	c->flags &= ~CHAN_OPENING;
-	debug2("channel %u: open confirm rwindow %u rmax %u", id, window,
-	    maxpacket);
-	return 0;
-}
-
-static const char *
-chan_reason_text(uint32_t reason)
-{
-	switch (reason) {
-	case SSH2_OPEN_ADMINISTRATIVELY_PROHIBITED:
-		return "administratively prohibited";
-	case SSH2_OPEN_CONNECT_FAILED:
-		return "connect failed";
-	case SSH2_OPEN_UNKNOWN_CHANNEL_TYPE:
-		return "unknown channel type";
-	case SSH2_OPEN_RESOURCE_SHORTAGE:
-		return "resource shortage";
-	}
-	return "unknown reason";
-}
-
-static int
-chan_input_open_failure(struct conn *conn, struct buf *m)
-{
-	struct channel *c;
-	uint32_t id, reason;
-	char *desc = NULL, safe[256];
-	int r;
-
-	if ((r = buf_get_u32(m, &id)) != 0 ||
-	    (r = buf_get_u32(m, &reason)) != 0 ||
-	    (r = buf_get_cstring(m, &desc, NULL)) != 0 ||
-	    (r = buf_skip_string(m)) != 0 || (r = buf_end(m)) != 0)
-		goto out;
-	if ((r = chan_lookup(conn, id, SSH2_MSG_CHANNEL_OPEN_FAILURE, &c)) != 0)
-		goto out;
-	sanitise(safe, sizeof(safe), desc);
-	logit("channel %u: open failed: %s%s%s", id, chan_reason_text(reason),
-	    *safe != '\0' ? ": " : "", safe);
-	channel_destroy(conn, c);
-out:
-	free(desc);
 	return r;
 }
 
@@ -601,6 +462,7 @@ chan_input_data(struct conn *conn, uint8_t type, struct buf *m)
 		    "channel %u: data of %zu bytes exceeds window %u", id, len,
 		    c->local_window);
 	c->local_window -= (uint32_t)len;
+	c->last_io = conn->now_ms;
 	if (ext) {
 		/* Nothing reads the peer's stderr: discard it. */
 		debug2("channel %u: ignoring %zu bytes of extended data %u", id,
@@ -645,7 +507,16 @@ chan_input_close(struct conn *conn, struct buf *m)
 	c->flags |= CHAN_RCVD_CLOSE;
 	if (c->type->peer_closed != NULL)
 		c->type->peer_closed(conn, c);
-	chan_stop_io(c);
+	/*
+	 * As OpenSSH: what the peer sent before its EOF and CLOSE still
+	 * reaches wfd (a forwarded socket whose reader is slower than the
+	 * peer); channel_tick frees the channel once obuf is written out.
+	 */
+	if ((c->flags & CHAN_RCVD_EOF) && c->wfd >= 0 && buf_len(c->obuf) > 0) {
+		chan_close_fd(&c->rfd);
+		chan_close_fd(&c->efd);
+	} else
+		chan_stop_io(c);
 	/* All data went out (EOF sent): the type's last words, if ready. */
 	if (!(c->flags & CHAN_SENT_CLOSE) && (c->flags & CHAN_SENT_EOF) &&
 	    (c->type->close_ready == NULL || c->type->close_ready(conn, c)) &&
@@ -700,6 +571,130 @@ out:
 }
 
 int
+channel_open_begin(struct conn *conn, const struct channel_type *type,
+    struct channel **cp, struct buf **mp)
+{
+	struct channel *c;
+	int r;
+
+	*cp = NULL;
+	if ((c = channel_new(conn, type)) == NULL) {
+		error_f(
+		    "cannot open %s channel: %u open", type->name, conn->nopen);
+		return ERR_LIMIT;
+	}
+	c->flags |= CHAN_OPENING | CHAN_CONFIRMED; /* type state exists */
+	if ((r = transport_packet_begin(conn->t, SSH2_MSG_CHANNEL_OPEN, mp)) !=
+	        0 ||
+	    (r = buf_put_cstring(*mp, type->name)) != 0 ||
+	    (r = buf_put_u32(*mp, c->id)) != 0 ||
+	    (r = buf_put_u32(*mp, c->local_window)) != 0 ||
+	    (r = buf_put_u32(*mp, c->local_maxpacket)) != 0)
+		return r; /* the connection ends: channel_free_all frees it */
+	debug("channel %u: opening %s", c->id, type->name);
+	*cp = c;
+	return 0;
+}
+
+int
+channel_open_confirm(struct conn *conn, struct channel *c)
+{
+	c->flags &= ~(CHAN_OPENING | CHAN_PENDING);
+	c->last_io = conn->now_ms;
+	debug("channel %u: %s open, peer %u", c->id, c->type->name, c->peer_id);
+	return chan_send_open_confirmation(conn, c);
+}
+
+int
+channel_open_fail(
+    struct conn *conn, struct channel *c, uint32_t reason, const char *desc)
+{
+	uint32_t peer_id = c->peer_id;
+
+	debug("channel %u: %s open failed, reason %u", c->id, c->type->name,
+	    reason);
+	channel_destroy(conn, c);
+	return chan_send_open_failure(conn, peer_id, reason, desc);
+}
+
+/* The channel we opened that the peer answers about (ours, opening). */
+static int
+chan_lookup_opening(
+    struct conn *conn, uint32_t id, uint8_t type, struct channel **cp)
+{
+	struct channel *c = id < conn->nslots ? conn->chans[id] : NULL;
+
+	*cp = c;
+	if (c == NULL || !(c->flags & CHAN_OPENING) ||
+	    (c->flags & CHAN_PENDING))
+		return conn_protocol_error(conn,
+		    "message %u for channel %u that we are not opening", type,
+		    id);
+	return 0;
+}
+
+static int
+chan_input_open_confirmation(struct conn *conn, struct buf *m)
+{
+	struct channel *c;
+	uint32_t id, peer_id, window, maxpacket;
+	int r;
+
+	if ((r = buf_get_u32(m, &id)) != 0 ||
+	    (r = buf_get_u32(m, &peer_id)) != 0 ||
+	    (r = buf_get_u32(m, &window)) != 0 ||
+	    (r = buf_get_u32(m, &maxpacket)) != 0 || (r = buf_end(m)) != 0)
+		return r;
+	if ((r = chan_lookup_opening(
+	         conn, id, SSH2_MSG_CHANNEL_OPEN_CONFIRMATION, &c)) != 0)
+		return r;
+	c->flags &= ~CHAN_OPENING;
+	c->peer_id = peer_id;
+	c->remote_window = window;
+	c->remote_maxpacket = maxpacket;
+	c->last_io = conn->now_ms;
+	debug2("channel %u: open confirmed, peer %u win %u max %u", id, peer_id,
+	    window, maxpacket);
+	return 0;
+}
+
+static int
+chan_input_open_failure(struct conn *conn, struct buf *m)
+{
+	struct channel *c;
+	uint32_t id, reason;
+	char *desc = NULL, safe[128];
+	int r;
+
+	if ((r = buf_get_u32(m, &id)) != 0 ||
+	    (r = buf_get_u32(m, &reason)) != 0 ||
+	    (r = buf_get_cstring(m, &desc, NULL)) != 0 ||
+	    (r = buf_skip_string(m)) != 0 || (r = buf_end(m)) != 0)
+		goto out;
+	if ((r = chan_lookup_opening(
+	         conn, id, SSH2_MSG_CHANNEL_OPEN_FAILURE, &c)) != 0)
+		goto out;
+	sanitise(safe, sizeof(safe), desc);
+	debug("channel %u: %s open failed: reason %u: %s", id, c->type->name,
+	    reason, safe);
+	channel_destroy(conn, c);
+out:
+	free(desc);
+	return r;
+}
+
+void
+channel_idle_close(struct conn *conn, struct channel *c)
+{
+	verbose("channel %u: closing after %d seconds of inactivity", c->id,
+	    c->idle_timeout);
+	c->idle_timeout = 0;
+	if (c->type->peer_closed != NULL)
+		c->type->peer_closed(conn, c);
+	chan_stop_io(c);
+}
+
+int
 channel_input(struct conn *conn, uint8_t type, struct buf *m)
 {
 	switch (type) {
@@ -744,9 +739,8 @@ chan_send_room(struct conn *conn, struct channel *c)
 }
 
 /*
- * Read up to want bytes from fd into a new data packet and queue it.
- * *nread is read(2)'s result; if it is <= 0 the packet goes out empty,
- * which is harmless, since a begun packet cannot be taken back.
+ * Read up to want bytes from fd straight into a new data packet and queue
+ * it. *nread is read(2)'s result; if it is <= 0 the packet is dropped.
  */
 static int
 chan_read_packet(struct conn *conn, struct channel *c, int fd, int ext,
@@ -766,26 +760,16 @@ chan_read_packet(struct conn *conn, struct channel *c, int fd, int ext,
 		n = read(fd, p + 4, want);
 	} while (n == -1 && errno == EINTR);
 	*nread = n;
-	got = n > 0 ? (size_t)n : 0;
+	if (n <= 0) {
+		transport_packet_cancel(conn->t);
+		return 0;
+	}
+	got = (size_t)n;
 	put_be32(p, (uint32_t)got);
 	if ((r = buf_consume_end(m, want - got)) != 0)
 		return r;
 	c->remote_window -= (uint32_t)got;
-	return transport_packet_send(conn->t);
-}
-
-/* Queue bytes already read (the rare path where FIONREAD said 0). */
-static int
-chan_send_bytes(
-    struct conn *conn, struct channel *c, int ext, const uint8_t *p, size_t len)
-{
-	struct buf *m;
-	int r;
-
-	if ((r = chan_data_begin(conn, c, ext, &m)) != 0 ||
-	    (r = buf_put_string(m, p, len)) != 0)
-		return r;
-	c->remote_window -= (uint32_t)len;
+	c->last_io = conn->now_ms;
 	return transport_packet_send(conn->t);
 }
 
@@ -803,43 +787,27 @@ chan_read_ended(struct channel *c, int *fdp, ssize_t n, int ext)
 	chan_close_fd(fdp);
 }
 
-/* Move what fd has into data packets, within the peer's window. */
+/*
+ * Move what fd has into data packets, within the peer's window. Each read
+ * asks for a whole packet's worth; a short read means fd is drained for
+ * now, so no read is spent on learning that it is empty.
+ */
 static int
 chan_read_fd(struct conn *conn, struct channel *c, int *fdp, int ext)
 {
-	uint8_t probe[CHAN_PROBE];
-	size_t avail, want;
+	size_t want;
 	ssize_t n;
-	int iavail, r;
+	int r;
 
-	if (ioctl(*fdp, FIONREAD, &iavail) == -1 || iavail < 0)
-		iavail = 0;
-	avail = (size_t)iavail;
-	if (avail == 0) {
-		/* End-of-file, an error, or bytes that arrived just now. */
-		if ((want = chan_send_room(conn, c)) == 0)
-			return 0;
-		if (want > sizeof(probe))
-			want = sizeof(probe);
-		do {
-			n = read(*fdp, probe, want);
-		} while (n == -1 && errno == EINTR);
-		if (n <= 0) {
-			chan_read_ended(c, fdp, n, ext);
-			return 0;
-		}
-		return chan_send_bytes(conn, c, ext, probe, (size_t)n);
-	}
-	while (avail > 0 && (want = chan_send_room(conn, c)) > 0) {
-		if (want > avail)
-			want = avail;
+	while ((want = chan_send_room(conn, c)) > 0) {
 		if ((r = chan_read_packet(conn, c, *fdp, ext, want, &n)) != 0)
 			return r;
 		if (n <= 0) {
 			chan_read_ended(c, fdp, n, ext);
 			return 0;
 		}
-		avail -= (size_t)n; /* n <= want <= avail */
+		if ((size_t)n < want)
+			return 0;
 	}
 	return 0;
 }
@@ -947,7 +915,9 @@ chan_tick_one(struct conn *conn, struct channel *c)
 	if (c->wfd >= 0 && (c->flags & CHAN_RCVD_EOF) &&
 	    buf_len(c->obuf) == 0) {
 		debug2("channel %u: input drained, closing write side", c->id);
-		chan_close_wfd(c);
+		/* A socket's reader sees EOF though rfd still holds it. */
+		(void)shutdown(c->wfd, SHUT_WR);
+		chan_close_fd(&c->wfd);
 	}
 	if (!(c->flags & CHAN_RCVD_EOF) &&
 	    c->local_consumed > c->local_window_max / 2) {
@@ -978,9 +948,6 @@ chan_tick_one(struct conn *conn, struct channel *c)
 		return 0;
 	if (c->type->close_ready != NULL && !c->type->close_ready(conn, c))
 		return 0;
-	/* Half-closed: the peer may still send until its EOF is written. */
-	if ((c->flags & CHAN_IO) && c->wfd >= 0)
-		return 0;
 	if (c->type->before_close != NULL &&
 	    (r = c->type->before_close(conn, c)) != 0)
 		return r;
@@ -1003,7 +970,8 @@ channel_tick(struct conn *conn)
 		if ((r = chan_tick_one(conn, c)) != 0)
 			return r;
 		if ((c->flags & (CHAN_SENT_CLOSE | CHAN_RCVD_CLOSE)) ==
-		    (CHAN_SENT_CLOSE | CHAN_RCVD_CLOSE))
+		        (CHAN_SENT_CLOSE | CHAN_RCVD_CLOSE) &&
+		    (c->wfd < 0 || buf_len(c->obuf) == 0))
 			channel_destroy(conn, c);
 	}
 	return 0;

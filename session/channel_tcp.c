@@ -550,22 +550,26 @@ out:
 const struct channel_type channel_type_direct_tcpip = {
     .name = "direct-tcpip",
     .open = direct_tcpip_open,
+    .close_ready = channel_sock_close_ready,
     .free = tcp_chan_free,
 };
 
 const struct channel_type channel_type_direct_streamlocal = {
     .name = "direct-streamlocal@openssh.com",
     .open = direct_streamlocal_open,
+    .close_ready = channel_sock_close_ready,
     .free = tcp_chan_free,
 };
 
 /* Ours: the client never opens these. */
 static const struct channel_type channel_type_forwarded_tcpip = {
     .name = "forwarded-tcpip",
+    .close_ready = channel_sock_close_ready,
 };
 
 static const struct channel_type channel_type_forwarded_streamlocal = {
     .name = "forwarded-streamlocal@openssh.com",
+    .close_ready = channel_sock_close_ready,
 };
 
 int

@@ -7,7 +7,6 @@
 #include <sys/prctl.h>
 
 #include <errno.h>
-#include <pwd.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <syslog.h>
@@ -23,6 +22,7 @@
 #include "fwdpolicy.h"
 #include "proctitle.h"
 #include "session.h"
+#include "session_login.h"
 #include "transport.h"
 
 #define SESSION_SOCK_FD 3
@@ -45,11 +45,12 @@ main(int argc, char **argv)
 	struct transport_hostkey hks[MAX_HOSTKEYS];
 	struct session_ctx ctx;
 	struct transport *t = NULL;
-	struct passwd *pw;
+	struct session_login login;
 	char *user = NULL, *caddr = NULL, *saddr = NULL, *forced = NULL;
 	char *version = NULL, *kex = NULL, *hkalgs = NULL, *ciphers = NULL;
-	char *macs = NULL;
+	char *macs = NULL, *comp = NULL;
 	struct authopts *opts = NULL;
+	struct session_axl *axl = NULL;
 	struct fwd_policy fwdp;
 	char **pam_env = NULL, **ss_name = NULL, **ss_args = NULL;
 	uint32_t npam = 0, nss = 0, permit_tty = 0;
@@ -90,6 +91,7 @@ main(int argc, char **argv)
 	    (r = buf_get_cstring(b, &hkalgs, NULL)) != 0 ||
 	    (r = buf_get_cstring(b, &ciphers, NULL)) != 0 ||
 	    (r = buf_get_cstring(b, &macs, NULL)) != 0 ||
+	    (r = buf_get_cstring(b, &comp, NULL)) != 0 ||
 	    (r = buf_get_u32(b, &nhk)) != 0)
 		fatal("session: bad init message: %s", err_str(r));
 	if (nhk == 0 || nhk > MAX_HOSTKEYS)
@@ -134,6 +136,8 @@ main(int argc, char **argv)
 			fatal("session: bad init message: subsystems");
 	if ((r = buf_get_u32(b, &permit_tty)) != 0)
 		fatal("session: bad init message: PermitTTY");
+	if ((r = session_axl_get(b, &axl)) != 0)
+		fatal("session: bad init message: forwarding settings");
 	{
 		struct buf *fb = buf_new(IPC_MAX_MESSAGE);
 
@@ -147,9 +151,13 @@ main(int argc, char **argv)
 	log_init(POSTERN_SYSLOG_IDENT, (enum log_level)level, (int)facility,
 	    (int)to_stderr);
 	crypto_init();
-	if ((pw = getpwnam(user)) == NULL || pw->pw_uid != getuid())
+	/* The passwd entry comes from the monitor: in a ChrootDirectory
+	 * jail there is no /etc/passwd to read. */
+	if ((r = session_login_recv(SESSION_IPC_FD, &login)) != 0)
+		fatal("session: bad login message: %s", err_str(r));
+	if (login.uid != getuid())
 		fatal("session: user %s is not who we run as", user);
-	proctitle_set("%s@notty", pw->pw_name);
+	proctitle_set("%s@notty", user);
 
 	memset(&tp, 0, sizeof(tp));
 	tp.version = version;
@@ -157,6 +165,7 @@ main(int argc, char **argv)
 	tp.hostkey_algs = hkalgs;
 	tp.ciphers = ciphers;
 	tp.macs = macs;
+	tp.compression = comp;
 	tp.hostkeys = hks;
 	tp.nhostkeys = nhk;
 	tp.sign = sign_via_monitor;
@@ -170,11 +179,13 @@ main(int argc, char **argv)
 	memset(&ctx, 0, sizeof(ctx));
 	ctx.t = t;
 	ctx.monitor_fd = SESSION_IPC_FD;
-	ctx.user = pw->pw_name;
-	ctx.uid = pw->pw_uid;
-	ctx.gid = pw->pw_gid;
-	ctx.home = pw->pw_dir;
-	ctx.shell = pw->pw_shell;
+	ctx.user = user;
+	ctx.uid = login.uid;
+	ctx.gid = login.gid;
+	ctx.home = login.home;
+	ctx.shell = login.shell;
+	ctx.login = &login;
+	session_login_auth_file(&login);
 	/* As OpenSSH: ForceCommand wins over a key's command= option. */
 	if (forced[0] != '\0') {
 		ctx.forced_command = forced;
@@ -195,8 +206,10 @@ main(int argc, char **argv)
 	ctx.subsys_name = ss_name;
 	ctx.subsys_args = ss_args;
 	ctx.nsubsys = nss;
+	ctx.axl = axl;
 	ctx.fwd = &fwdp;
 	r = session_run(&ctx);
+	session_login_free(&login);
 	transport_free(t);
 	for (i = 0; i < nhk; i++) {
 		free((char *)hks[i].alg);
@@ -207,6 +220,7 @@ main(int argc, char **argv)
 	free(saddr);
 	free(forced);
 	authopts_free(opts);
+	session_axl_free(axl);
 	fwd_policy_free(&fwdp);
 	for (i = 0; i < npam; i++)
 		free(pam_env[i]);
@@ -222,5 +236,6 @@ main(int argc, char **argv)
 	free(hkalgs);
 	free(ciphers);
 	free(macs);
+	free(comp);
 	return r == 0 ? 0 : 1;
 }
