@@ -11,6 +11,7 @@ http.server; the client's forwards are ssh -N processes.
 """
 
 import hashlib
+import json
 import os
 import re
 import socket
@@ -779,3 +780,95 @@ def test_forward_cancel(ctx):
     check(ctx.wait_log(r"cancel-tcpip-forward addr \S+ port %d" % port),
           "no cancel-tcpip-forward line")
     _stop(master)
+
+
+# --- a client that is not OpenSSH's -------------------------------------------
+
+_PARAMIKO = r'''
+import json, socket, sys, time
+import paramiko
+from paramiko.message import Message
+
+port, user, key, echo = int(sys.argv[1]), sys.argv[2], sys.argv[3], int(sys.argv[4])
+res = {}
+t = paramiko.Transport(("127.0.0.1", port))
+t.connect(username=user, pkey=paramiko.Ed25519Key(filename=key))
+
+def try_open(dest):
+    try:
+        ch = t.open_channel("direct-tcpip", dest, ("127.0.0.1", 1), timeout=10)
+        ch.sendall(b"pm")
+        got = ch.recv(2)
+        ch.close()
+        return got.decode()
+    except paramiko.ChannelException as e:
+        return e.code
+
+res["ok"] = try_open(("127.0.0.1", echo))
+res["bigport"] = try_open(("127.0.0.1", 70000))
+res["longhost"] = try_open(("h" * 2000, 80))
+res["refused"] = try_open(("127.0.0.1", int(sys.argv[5])))
+
+p = t.request_port_forward("127.0.0.1", 0)
+res["alloc"] = p
+s = socket.create_connection(("127.0.0.1", p), 10)
+ch = t.accept(10)
+res["accepted"] = ch is not None
+if ch is not None:
+    s.sendall(b"rfwd")
+    res["rdata"] = ch.recv(4).decode()
+    ch.close()
+s.close()
+t.cancel_port_forward("127.0.0.1", p)
+time.sleep(0.5)
+try:
+    socket.create_connection(("127.0.0.1", p), 2).close()
+    res["after_cancel"] = "listening"
+except OSError:
+    res["after_cancel"] = "closed"
+
+# A confirmation for a channel we never opened ends the connection.
+m = Message()
+m.add_byte(bytes([91]))
+m.add_int(999)
+m.add_int(0)
+m.add_int(1 << 20)
+m.add_int(32768)
+t._send_user_message(m)
+time.sleep(1)
+res["alive"] = t.is_active()
+print(json.dumps(res))
+'''
+
+
+@timeout(60)
+def test_forward_paramiko(ctx):
+    """paramiko: direct-tcpip with a port above 65535 and a host name too
+    long (prohibited), a closed port (connect failed), a port-0 forward
+    and its cancel, and an OPEN_CONFIRMATION for no channel (the
+    connection ends, the server lives)."""
+    ctx.start_server()
+    user = ctx.make_user()
+    echo = _echo(ctx)
+    script = os.path.join(ctx.dir, "pm.py")
+    with open(script, "w") as f:
+        f.write(_PARAMIKO)
+    r = harness.run(["/usr/bin/python3", script, str(ctx.port), user.name,
+                     user.key, str(echo.port), str(harness.free_port())],
+                    check_rc=False, timeout_s=45)
+    out = r.stdout.decode(errors="replace").strip().splitlines()
+    check(r.returncode == 0 and out, "paramiko script failed: %s"
+          % r.stderr.decode(errors="replace")[-2000:])
+    res = json.loads(out[-1])
+    check(res["ok"] == "pm", "direct-tcpip through paramiko: %r" % res)
+    check(res["bigport"] == 1 and res["longhost"] == 1,
+          "bad direct-tcpip fields not refused as prohibited: %r" % res)
+    check(res["refused"] == 2, "closed port not 'connect failed': %r" % res)
+    check(res["alloc"] > 0 and res["accepted"] and res["rdata"] == "rfwd",
+          "port-0 forward through paramiko: %r" % res)
+    check(res["after_cancel"] == "closed",
+          "cancel-tcpip-forward left the port listening")
+    check(not res["alive"], "OPEN_CONFIRMATION for no channel was accepted")
+    check(ctx.wait_log(r"message 91 for channel 999"),
+          "no log line for the stray confirmation")
+    check(ctx.server_alive(), "the listener died")
