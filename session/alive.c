@@ -16,6 +16,7 @@
 #include "transport.h"
 #include "session.h"
 #include "channel.h"
+#include "forward.h"
 
 static int64_t
 monotime_ms(void)
@@ -57,7 +58,7 @@ conn_timers_poll_ms(struct conn *conn)
 	uint32_t id;
 
 	earliest(&best, conn->alive_deadline);
-	if (conn->nopen == 0)
+	if (conn->nopen == 0 && !fwd_listening(conn))
 		earliest(&best, conn->unused_deadline);
 	for (id = 0; f != NULL && f->ntimeouts > 0 && id < conn->nslots; id++) {
 		if ((c = conn->chans[id]) != NULL && c->idle_timeout > 0 &&
@@ -129,7 +130,8 @@ conn_timers_run(struct conn *conn, int input)
 		}
 	}
 	if (conn->unused_deadline > 0) {
-		if (conn->nopen > 0)
+		/* A remote forward's listener is in use, as in sshd. */
+		if (conn->nopen > 0 || fwd_listening(conn))
 			conn->unused_deadline = conn->now_ms +
 			    (int64_t)f->unused_connection_timeout * 1000;
 		else if (conn->now_ms >= conn->unused_deadline) {

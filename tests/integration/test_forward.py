@@ -365,6 +365,26 @@ def test_forward_remote(ctx):
 
 
 @timeout(60)
+def test_forward_remote_keeps_connection_used(ctx):
+    """UnusedConnectionTimeout: a connection whose only use is a remote
+    forward's listener is not unused (sshd counts listeners as channels);
+    the client is still there well past the timeout."""
+    ctx.start_server(["UnusedConnectionTimeout 1"])
+    user = ctx.make_user()
+    echo = _echo(ctx)
+    rport = harness.free_port()
+    p = _client(ctx, user, ["-R", "%d:127.0.0.1:%d" % (rport, echo.port)]
+                + EXIT_FWD)
+    _wait_listen(p, port=rport)
+    ended = harness.poll_until(lambda: p.poll() is not None, 4)
+    check(not ended, "the connection holding only a -R listener ended")
+    check(_roundtrip(rport, b"still") == b"still", "-R stopped forwarding")
+    check("terminating inactive connection" not in ctx.server_log(),
+          "the -R connection was called inactive")
+    _stop(p)
+
+
+@timeout(60)
 def test_forward_remote_dynamic(ctx):
     """ssh -R PORT without a destination: the client answers SOCKS on the
     forwarded connections; the server only listens and opens channels."""
