@@ -892,3 +892,24 @@ def test_forward_paramiko(ctx):
     check(ctx.wait_log(r"message 91 for channel 999"),
           "no log line for the stray confirmation")
     check(ctx.server_alive(), "the listener died")
+
+
+@timeout(90)
+def test_forward_certificate_extension(ctx):
+    """A user certificate allows forwarding only with its
+    permit-port-forwarding extension."""
+    ca = ctx.new_key("ca")
+    ctx.start_server(["TrustedUserCAKeys %s.pub" % ca])
+    user = ctx.make_user(with_key=False)
+    echo = _echo(ctx)
+    key = ctx.new_key("fwdcert")
+    harness.run(["ssh-keygen", "-q", "-s", ca, "-I", "with-fwd", "-n",
+                 user.name, key + ".pub"])
+    _local_ok(ctx, user, "127.0.0.1:%d" % echo.port, key=key)
+    os.unlink(key + "-cert.pub")
+    harness.run(["ssh-keygen", "-q", "-s", ca, "-I", "no-fwd", "-n",
+                 user.name, "-O", "clear", "-O", "permit-pty", key + ".pub"])
+    _local_denied(ctx, user, "127.0.0.1:%d" % echo.port,
+                  r"refused local port forward: originator 127\.0\.0\.1 "
+                  r"port \d+, target 127\.0\.0\.1 port %d" % echo.port,
+                  key=key)
