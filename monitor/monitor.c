@@ -727,7 +727,7 @@ static void __attribute__((noreturn)) session_phase(struct monitor *m, int sock)
 	struct buf *b;
 	char *jail = NULL;
 	int sp[2], status;
-	pid_t pid;
+	pid_t pid, w;
 	uint8_t type;
 	int r;
 
@@ -780,13 +780,16 @@ static void __attribute__((noreturn)) session_phase(struct monitor *m, int sock)
 	}
 	buf_free(b);
 	login_end(&ls);
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+	status = 0;
+	while ((w = waitpid(pid, &status, 0)) < 0 && errno == EINTR)
 		;
-	if (WIFSIGNALED(status))
+	if (w < 0)
+		error("waitpid %ld: %s", (long)pid, strerror(errno));
+	else if (WIFSIGNALED(status))
 		error("session process %ld terminated by signal %d", (long)pid,
 		    WTERMSIG(status));
-	audit_session_end(
-	    &m->auth, WIFEXITED(status) && WEXITSTATUS(status) == 0, pid);
+	audit_session_end(&m->auth,
+	    w == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0, pid);
 	logit("Disconnected from user %s %s port %d", m->auth.pw.pw_name,
 	    m->ci.client_addr, m->ci.client_port);
 	/* UsePAM: the monitor closes the PAM session (as root). */
