@@ -205,6 +205,7 @@ static int
 pty_alloc(struct login_state *ls, int fd)
 {
 	const struct authctxt *a = ls->a;
+	struct login_pty *p;
 	struct buf *rep = NULL;
 	struct group *gr;
 	char name[LOGIN_TTY_MAX];
@@ -249,11 +250,6 @@ pty_alloc(struct login_state *ls, int fd)
 		    strerror(errno));
 		goto reply;
 	}
-	snprintf(
-	    ls->ptys[ls->nptys].name, sizeof(ls->ptys[0].name), "%s", name);
-	ls->ptys[ls->nptys].logged_in = 0;
-	ls->nptys++;
-	debug("pty allocated: %s", name);
 	ok = 1;
 reply:
 	if (slave != -1)
@@ -266,11 +262,29 @@ reply:
 	    (r = buf_put_cstring(rep, ok ? name : "")) != 0)
 		goto out;
 	r = ipc_send(fd, IPC_SESSION_PTY_REPLY, rep, ok ? master : -1);
+	if (r == 0 && ok) {
+		/* The monitor's copy holds the pty number until logout_rec. */
+		p = &ls->ptys[ls->nptys++];
+		snprintf(p->name, sizeof(p->name), "%s", name);
+		p->master = master;
+		p->logged_in = 0;
+		master = -1;
+		debug("pty allocated: %s", name);
+	}
 out:
 	if (master != -1)
 		close(master);
 	buf_free(rep);
 	return r;
+}
+
+/* pty_release: close the monitor's master (the number may be reused). */
+static void
+pty_release(struct login_state *ls, struct login_pty *p)
+{
+	close(p->master);
+	*p = ls->ptys[--ls->nptys];
+	memset(&ls->ptys[ls->nptys], 0, sizeof(ls->ptys[0]));
 }
 
 static struct login_pty *
@@ -381,9 +395,10 @@ login_rec(struct login_state *ls, int fd, struct buf *b)
 {
 	struct login_pty *p;
 	struct buf *rep = NULL;
-	char *tty = NULL, msg[LOGIN_LASTLOG_MSG];
+	char *tty = NULL, msg[LOGIN_LASTLOG_MSG], held[LOGIN_TTY_MAX];
+	unsigned int ptn;
 	uint32_t pid;
-	int r;
+	int r, n;
 
 	msg[0] = '\0';
 	if ((r = buf_get_cstring(b, &tty, NULL)) != 0 ||
@@ -394,6 +409,15 @@ login_rec(struct login_state *ls, int fd, struct buf *b)
 	    pid > (uint32_t)0x3fffffff) {
 		error("monitor: login record refused for a pty this "
 		      "connection does not hold");
+		r = ERR_PROTOCOL;
+		goto out;
+	}
+	/* The master we hold is still that pty (it cannot have moved). */
+	if (ioctl(p->master, TIOCGPTN, &ptn) == -1 ||
+	    (n = snprintf(held, sizeof(held), "/dev/pts/%u", ptn)) < 0 ||
+	    (size_t)n >= sizeof(held) || strcmp(held, p->name) != 0) {
+		error("monitor: login record refused: %s is not the pty held",
+		    p->name);
 		r = ERR_PROTOCOL;
 		goto out;
 	}
@@ -434,9 +458,8 @@ logout_rec(struct login_state *ls, struct buf *b)
 		utmp_record(ls, p, 0);
 		debug("logout recorded on %s", p->name);
 	}
-	/* Its slot is free again: the count is of ptys held now. */
-	*p = ls->ptys[--ls->nptys];
-	memset(&ls->ptys[ls->nptys], 0, sizeof(ls->ptys[0]));
+	/* Only now may the number go to another login; the slot is free. */
+	pty_release(ls, p);
 out:
 	free(tty);
 	return r;
@@ -462,13 +485,13 @@ login_handle(struct login_state *ls, int fd, uint8_t type, struct buf *b)
 void
 login_end(struct login_state *ls)
 {
-	size_t i;
+	struct login_pty *p;
 
-	for (i = 0; i < ls->nptys; i++) {
-		if (!ls->ptys[i].logged_in)
-			continue;
-		utmp_record(ls, &ls->ptys[i], 0);
-		ls->ptys[i].logged_in = 0;
+	while (ls->nptys > 0) {
+		p = &ls->ptys[ls->nptys - 1];
+		if (p->logged_in)
+			utmp_record(ls, p, 0);
+		pty_release(ls, p);
 	}
 }
 
