@@ -18,6 +18,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <lastlog.h>
+#include <limits.h>
 #include <paths.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -61,56 +62,157 @@ login_state_init(struct login_state *ls, const struct authctxt *a,
 
 /* --- ChrootDirectory ------------------------------------------------------ */
 
-/* Each prefix of path ending in '/', then path itself, as sshd checks. */
-static int
-chroot_check(const char *path)
-{
-	char component[4096];
-	const char *cp;
-	struct stat st;
-	size_t n;
+#define CHROOT_MAX_LINKS 40
 
-	if (path[0] != '/') {
-		error("chroot path does not begin at root");
+/* One directory on the way: root's, writable by nobody else (sshd's words). */
+static int
+chroot_dir_ok(int fd, const char *shown, int component)
+{
+	struct stat st;
+
+	debug3_f("checking '%s%s'", shown, component ? "/" : "");
+	if (fstat(fd, &st) != 0) {
+		error("%s: stat(\"%s\"): %s", __func__, shown, strerror(errno));
 		return ERR_CONFIG;
 	}
-	if (strlen(path) >= sizeof(component)) {
-		error("chroot path too long");
+	if (st.st_uid != 0 || (st.st_mode & 022) != 0) {
+		error("bad ownership or modes for chroot directory %s\"%s%s\"",
+		    component ? "component " : "", shown,
+		    component && strcmp(shown, "/") != 0 ? "/" : "");
 		return ERR_CONFIG;
 	}
-	for (cp = path; cp != NULL;) {
-		if ((cp = strchr(cp, '/')) == NULL)
-			snprintf(component, sizeof(component), "%s", path);
-		else {
-			cp++;
-			n = (size_t)(cp - path);
-			memcpy(component, path, n);
-			component[n] = '\0';
-		}
-		debug3_f("checking '%s'", component);
-		if (stat(component, &st) != 0) {
-			error("%s: stat(\"%s\"): %s", __func__, component,
-			    strerror(errno));
-			return ERR_CONFIG;
-		}
-		if (st.st_uid != 0 || (st.st_mode & 022) != 0) {
-			error("bad ownership or modes for chroot directory "
-			      "%s\"%s\"",
-			    cp == NULL ? "" : "component ", component);
-			return ERR_CONFIG;
-		}
-		if (!S_ISDIR(st.st_mode)) {
-			error("chroot path %s\"%s\" is not a directory",
-			    cp == NULL ? "" : "component ", component);
-			return ERR_CONFIG;
-		}
+	if (!S_ISDIR(st.st_mode)) {
+		error("chroot path %s\"%s%s\" is not a directory",
+		    component ? "component " : "", shown,
+		    component && strcmp(shown, "/") != 0 ? "/" : "");
+		return ERR_CONFIG;
 	}
 	return 0;
 }
 
+/*
+ * chroot_open: walk path from "/" one name at a time with O_NOFOLLOW,
+ * checking each directory reached. A symlink is read and its target walked
+ * the same way, so every directory the jail is reached through is checked,
+ * not only the names as written. *fdp is an O_PATH descriptor of the very
+ * directory checked last: the session enters it by descriptor, so nothing
+ * can be swapped in between the check and the chroot.
+ */
+static int
+chroot_open(const char *path, int *fdp)
+{
+	char todo[PATH_MAX], next[PATH_MAX], target[PATH_MAX];
+	char shown[PATH_MAX], cand[PATH_MAX];
+	char *name, *rest, *slash;
+	struct stat st;
+	int dirfd = -1, fd = -1, nlinks = 0, r = ERR_CONFIG, n;
+	ssize_t len;
+
+	*fdp = -1;
+	if (path[0] != '/') {
+		error("chroot path does not begin at root");
+		return ERR_CONFIG;
+	}
+	if (strlen(path) >= sizeof(todo)) {
+		error("chroot path too long");
+		return ERR_CONFIG;
+	}
+	snprintf(todo, sizeof(todo), "%s", path);
+	snprintf(shown, sizeof(shown), "/");
+	if ((dirfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC)) == -1) {
+		error("%s: open(\"/\"): %s", __func__, strerror(errno));
+		return ERR_CONFIG;
+	}
+	if (chroot_dir_ok(dirfd, shown, 1) != 0)
+		goto out;
+	for (rest = todo;;) {
+		while (*rest == '/')
+			rest++;
+		if (*rest == '\0')
+			break;
+		name = rest;
+		rest = strchrnul(rest, '/');
+		if (*rest != '\0')
+			*rest++ = '\0';
+		while (*rest == '/')
+			rest++;
+		if (strcmp(name, ".") == 0)
+			continue;
+		if (strcmp(name, "..") == 0) {
+			/* shown is dirfd's own path: its parent is known. */
+			if ((slash = strrchr(shown, '/')) != NULL)
+				slash[slash == shown ? 1 : 0] = '\0';
+			snprintf(cand, sizeof(cand), "%s", shown);
+		} else if ((n = snprintf(cand, sizeof(cand), "%s%s%s", shown,
+		                strcmp(shown, "/") == 0 ? "" : "/", name)) <
+		        0 ||
+		    (size_t)n >= sizeof(cand)) {
+			error("chroot path too long");
+			goto out;
+		}
+		fd = openat(dirfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+		if (fd == -1 || fstat(fd, &st) != 0) {
+			error("%s: stat(\"%s\"): %s", __func__, cand,
+			    strerror(errno));
+			goto out;
+		}
+		if (S_ISLNK(st.st_mode)) {
+			/* Walk the target from here (or from "/"). */
+			if (++nlinks > CHROOT_MAX_LINKS) {
+				error("%s: stat(\"%s\"): %s", __func__, cand,
+				    strerror(ELOOP));
+				goto out;
+			}
+			len = readlinkat(fd, "", target, sizeof(target) - 1);
+			if (len <= 0) {
+				error("%s: readlink(\"%s\"): %s", __func__,
+				    cand, len == 0 ? "empty" : strerror(errno));
+				goto out;
+			}
+			target[len] = '\0';
+			n = snprintf(next, sizeof(next), "%s/%s", target, rest);
+			if (n < 0 || (size_t)n >= sizeof(next)) {
+				error("chroot path too long");
+				goto out;
+			}
+			memcpy(todo, next, (size_t)n + 1);
+			rest = todo;
+			close(fd);
+			fd = -1;
+			if (target[0] == '/') {
+				close(dirfd);
+				snprintf(shown, sizeof(shown), "/");
+				dirfd =
+				    open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+				if (dirfd == -1) {
+					error("%s: open(\"/\"): %s", __func__,
+					    strerror(errno));
+					goto out;
+				}
+			}
+			continue;
+		}
+		snprintf(shown, sizeof(shown), "%s", cand);
+		if (chroot_dir_ok(fd, shown, *rest != '\0') != 0)
+			goto out;
+		close(dirfd);
+		dirfd = fd;
+		fd = -1;
+	}
+	*fdp = dirfd;
+	dirfd = -1;
+	r = 0;
+out:
+	if (fd != -1)
+		close(fd);
+	if (dirfd != -1)
+		close(dirfd);
+	return r;
+}
+
 int
-login_chroot_path(
-    const struct authctxt *a, const struct server_config *c, char **pathp)
+login_chroot_path(const struct authctxt *a, const struct server_config *c,
+    char **pathp, int *fdp)
 {
 	struct token_values tv;
 	char uid[32];
@@ -118,6 +220,7 @@ login_chroot_path(
 	int r;
 
 	*pathp = NULL;
+	*fdp = -1;
 	if (c->chroot_directory == NULL)
 		return 0;
 	if (getuid() != 0) {
@@ -132,7 +235,7 @@ login_chroot_path(
 	if ((path = config_expand_tokens(c->chroot_directory, &tv,
 	         CONFIG_TOKENS_CHROOT_DIRECTORY)) == NULL)
 		return ERR_CONFIG;
-	if ((r = chroot_check(path)) != 0) {
+	if ((r = chroot_open(path, fdp)) != 0) {
 		free(path);
 		return r;
 	}

@@ -45,12 +45,15 @@ void login_state_init(struct login_state *ls, const struct authctxt *a,
 
 /*
  * login_chroot_path: ChrootDirectory for this login, tokens expanded and
- * every component checked as sshd does (root-owned, not group- or
- * world-writable, a directory); NULL in *pathp when there is none. An
- * error is logged in sshd's words and ends the login.
+ * every directory on the way checked as sshd does (root-owned, not group-
+ * or world-writable, a directory), symlinks resolved by the walk itself so
+ * that the directories they lead through are checked too. *fdp is an
+ * O_PATH descriptor of the checked jail, to enter by descriptor; NULL and
+ * -1 when there is none. An error is logged in sshd's words and ends the
+ * login.
  */
-int login_chroot_path(
-    const struct authctxt *a, const struct server_config *c, char **pathp);
+int login_chroot_path(const struct authctxt *a, const struct server_config *c,
+    char **pathp, int *fdp);
 
 /*
  * login_send: IPC_SESSION_LOGIN, right after IPC_SESSION_INIT. chrooted

@@ -136,10 +136,11 @@ conn_info_fill(struct conn_info *ci, int fd)
 
 /*
  * In the session's child, still root: open the static session binary
- * (path), then enter the jail (checked by login_chroot_path).
+ * (path), then enter the jail by its descriptor (jailfd, opened and
+ * checked by login_chroot_path; jail is its name for the log).
  */
 static int
-jail_enter(const char *jail, const char *path, int *exe)
+jail_enter(const char *jail, int jailfd, const char *path, int *exe)
 {
 	/* Above the descriptors the child is about to arrange. */
 	if ((*exe = open(path, O_PATH | O_CLOEXEC)) == -1 ||
@@ -147,29 +148,23 @@ jail_enter(const char *jail, const char *path, int *exe)
 		error("%s: %s", path, strerror(errno));
 		return -1;
 	}
-	if (chdir(jail) == -1) {
-		error("Unable to chdir to chroot path \"%s\": %s", jail,
-		    strerror(errno));
-		return -1;
-	}
-	if (chroot(jail) == -1) {
+	if (sandbox_enter_dir(jailfd) != 0) {
 		error("chroot(\"%s\"): %s", jail, strerror(errno));
 		return -1;
 	}
-	if (chdir("/") == -1)
-		return -1;
+	close(jailfd);
 	return 0;
 }
 
 /*
  * fork + exec a helper with the client socket on 3 and IPC on 4. With
- * jail (ChrootDirectory, already checked), the helper is the static
+ * jail (ChrootDirectory, checked and open on jailfd), the helper is the static
  * session binary, opened before chroot and exec'd from that descriptor
  * once inside the jail and running as the user (docs/chroot.md).
  */
 static pid_t
 spawn_helper(const char *name, int sock, int ipc, const struct passwd *pw,
-    int log_stderr, const char *jail)
+    int log_stderr, const char *jail, int jailfd)
 {
 	char path[4096], title[PROCTITLE_ARG0_MAX];
 	char *argv[3] = {NULL, NULL, NULL}, *envp[1] = {NULL};
@@ -195,7 +190,7 @@ spawn_helper(const char *name, int sock, int ipc, const struct passwd *pw,
 	/* The groups come from /etc/group, which a jail does not have. */
 	if (jail != NULL &&
 	    (pw == NULL || initgroups(pw->pw_name, pw->pw_gid) != 0 ||
-	        jail_enter(jail, path, &exe) != 0))
+	        jail_enter(jail, jailfd, path, &exe) != 0))
 		_exit(1);
 	if (pw != NULL && getuid() == 0 &&
 	    sandbox_drop_to_user(
@@ -726,7 +721,7 @@ static void __attribute__((noreturn)) session_phase(struct monitor *m, int sock)
 	struct login_state ls;
 	struct buf *b;
 	char *jail = NULL;
-	int sp[2], status;
+	int sp[2], status, jailfd = -1;
 	pid_t pid, w;
 	uint8_t type;
 	int r;
@@ -740,7 +735,7 @@ static void __attribute__((noreturn)) session_phase(struct monitor *m, int sock)
 	}
 	audit_login(&m->auth, 1);
 	/* ChrootDirectory: checked here, where a refusal can be logged. */
-	if (login_chroot_path(&m->auth, m->c, &jail) != 0) {
+	if (login_chroot_path(&m->auth, m->c, &jail, &jailfd) != 0) {
 		pamctx_end(m->auth.pam);
 		exit(1);
 	}
@@ -749,8 +744,10 @@ static void __attribute__((noreturn)) session_phase(struct monitor *m, int sock)
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) != 0)
 		fatal("socketpair: %s", strerror(errno));
 	if ((pid = spawn_helper("postern-session", sock, sp[1], &m->auth.pw,
-	         m->o->log_stderr, jail)) < 0)
+	         m->o->log_stderr, jail, jailfd)) < 0)
 		exit(1);
+	if (jailfd != -1)
+		close(jailfd);
 	close(sp[1]);
 	close(sock);
 	if ((r = send_session_init(m, sp[0])) != 0 ||
@@ -849,7 +846,7 @@ monitor_run(const struct options *o, struct server_config *c,
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) != 0)
 		fatal("socketpair: %s", strerror(errno));
 	if ((m.preauth_pid = spawn_helper(
-	         "postern-preauth", sock, sp[1], NULL, 0, NULL)) < 0)
+	         "postern-preauth", sock, sp[1], NULL, 0, NULL, -1)) < 0)
 		exit(1);
 	close(sp[1]);
 	m.pfd = sp[0];
