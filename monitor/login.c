@@ -90,6 +90,23 @@ chroot_dir_ok(int fd, const char *shown, int component)
 	return 0;
 }
 
+/* cand: the path of name in shown (the walk's directory, ".." known). */
+static int
+chroot_name(char *cand, size_t len, char *shown, const char *name)
+{
+	char *slash;
+	int n;
+
+	if (strcmp(name, "..") == 0) {
+		if ((slash = strrchr(shown, '/')) != NULL)
+			slash[slash == shown ? 1 : 0] = '\0';
+		name = "";
+	}
+	n = snprintf(cand, len, "%s%s%s", shown,
+	    strcmp(shown, "/") == 0 || name[0] == '\0' ? "" : "/", name);
+	return n < 0 || (size_t)n >= len ? -1 : 0;
+}
+
 /*
  * chroot_open: walk path from "/" one name at a time with O_NOFOLLOW,
  * checking each directory reached. A symlink is read and its target walked
@@ -103,7 +120,7 @@ chroot_open(const char *path, int *fdp)
 {
 	char todo[PATH_MAX], next[PATH_MAX], target[PATH_MAX];
 	char shown[PATH_MAX], cand[PATH_MAX];
-	char *name, *rest, *slash;
+	char *name, *rest;
 	struct stat st;
 	int dirfd = -1, fd = -1, nlinks = 0, r = ERR_CONFIG, n;
 	ssize_t len;
@@ -138,15 +155,7 @@ chroot_open(const char *path, int *fdp)
 			rest++;
 		if (strcmp(name, ".") == 0)
 			continue;
-		if (strcmp(name, "..") == 0) {
-			/* shown is dirfd's own path: its parent is known. */
-			if ((slash = strrchr(shown, '/')) != NULL)
-				slash[slash == shown ? 1 : 0] = '\0';
-			snprintf(cand, sizeof(cand), "%s", shown);
-		} else if ((n = snprintf(cand, sizeof(cand), "%s%s%s", shown,
-		                strcmp(shown, "/") == 0 ? "" : "/", name)) <
-		        0 ||
-		    (size_t)n >= sizeof(cand)) {
+		if (chroot_name(cand, sizeof(cand), shown, name) != 0) {
 			error("chroot path too long");
 			goto out;
 		}
