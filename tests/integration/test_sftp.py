@@ -1,6 +1,6 @@
 """
 test_sftp.py: postern's own session serving SFTP: `Subsystem sftp
-internal-sftp [flags]` (the engine in a child of the session, no program
+internal-sftp [flags]` (the engine inside the session process, no program
 run), ForceCommand internal-sftp, and a Subsystem that runs an external
 program, all driven by the real OpenSSH sftp, scp and ssh clients.
 """
