@@ -18,6 +18,7 @@
 #include "err.h"
 #include "ipc.h"
 #include "log.h"
+#include "memtrim.h"
 #include "authopts.h"
 #include "proctitle.h"
 #include "session.h"
@@ -191,6 +192,7 @@ main(int argc, char **argv)
 	ctx.subsys_name = ss_name;
 	ctx.subsys_args = ss_args;
 	ctx.nsubsys = nss;
+	mem_trim(); /* the hand-over's buffers and OpenSSL's set-up */
 	r = session_run(&ctx);
 	session_login_free(&login);
 	transport_free(t);
