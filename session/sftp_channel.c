@@ -109,32 +109,17 @@ chan_sftp_data(
 	return 0;
 }
 
-static void
-chan_sftp_finish(struct conn *conn, struct channel *c, struct chan_sftp *cs)
-{
-	cs->done = 1;
-	sftp_server_free(cs->s); /* logs "session closed" */
-	cs->s = NULL;
-	channel_session_service_done(conn, c, cs->status);
-}
-
+/*
+ * Send replies and run held-back requests until the window or the
+ * transport is full; at the end (EOF or a broken packet, every reply
+ * sent) the engine goes, logging "session closed".
+ */
 static int
-chan_sftp_pump(struct conn *conn, struct channel *c)
+chan_sftp_serve(struct conn *conn, struct channel *c, struct chan_sftp *cs)
 {
-	struct chan_sftp *cs = c->svc_ctx;
 	size_t pending, sent;
 	int r;
 
-	if (cs->done || (c->flags & (CHAN_SENT_CLOSE | CHAN_RCVD_CLOSE)))
-		return 0;
-	if ((r = chan_sftp_send_buf(conn, c, 1, cs->err)) != 0 ||
-	    (r = chan_sftp_send_buf(conn, c, 0, cs->out)) != 0)
-		return r;
-	if (cs->s == NULL) {
-		if (buf_len(cs->out) == 0 && buf_len(cs->err) == 0)
-			chan_sftp_finish(conn, c, cs);
-		return 0;
-	}
 	for (;;) {
 		pending = sftp_server_output_pending(cs->s);
 		if (pending > 0) {
@@ -153,11 +138,31 @@ chan_sftp_pump(struct conn *conn, struct channel *c)
 		if (sftp_server_output_pending(cs->s) == 0)
 			break;
 	}
-	/* The -e lines of those requests. */
-	if ((r = chan_sftp_send_buf(conn, c, 1, cs->err)) != 0)
+	if (cs->failed || (c->flags & CHAN_RCVD_EOF)) {
+		sftp_server_free(cs->s);
+		cs->s = NULL;
+	}
+	return 0;
+}
+
+static int
+chan_sftp_pump(struct conn *conn, struct channel *c)
+{
+	struct chan_sftp *cs = c->svc_ctx;
+	int r;
+
+	if (cs->done || (c->flags & (CHAN_SENT_CLOSE | CHAN_RCVD_CLOSE)))
+		return 0;
+	if (cs->s != NULL && (r = chan_sftp_serve(conn, c, cs)) != 0)
 		return r;
-	if (buf_len(cs->err) == 0 && (cs->failed || (c->flags & CHAN_RCVD_EOF)))
-		chan_sftp_finish(conn, c, cs);
+	if ((r = chan_sftp_send_buf(conn, c, 1, cs->err)) != 0 ||
+	    (r = chan_sftp_send_buf(conn, c, 0, cs->out)) != 0)
+		return r;
+	/* Nothing left to serve or say: the session ends like a child. */
+	if (cs->s == NULL && buf_len(cs->out) == 0 && buf_len(cs->err) == 0) {
+		cs->done = 1;
+		channel_session_service_done(conn, c, cs->status);
+	}
 	return 0;
 }
 
