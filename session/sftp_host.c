@@ -164,24 +164,6 @@ sftp_host_open(int argc, char **argv, const char *user, const char *home,
 	return -1;
 }
 
-void
-sftp_host_log_line(int facility, int level, const char *msg)
-{
-	enum log_level global = log_get_level();
-	int old = log_get_facility();
-
-	if (facility >= 0 && facility != old)
-		log_set_facility(facility);
-	/* -l is the engine's level: let its lines past the process's. */
-	if (level > (int)global)
-		log_set_level((enum log_level)level);
-	log_emit((enum log_level)level, msg);
-	if (level > (int)global)
-		log_set_level(global);
-	if (facility >= 0 && facility != old)
-		log_set_facility(old);
-}
-
 /* This process serves only the engine: -e and -f are its own. */
 static void
 host_main_log(void *ctx, int level, const char *msg)

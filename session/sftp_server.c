@@ -87,6 +87,24 @@ sftp_request_name(unsigned i)
 /* logging */
 
 void
+sftp_host_log_line(int facility, int level, const char *msg)
+{
+	enum log_level global = log_get_level();
+	int old = log_get_facility();
+
+	if (facility >= 0 && facility != old)
+		log_set_facility(facility);
+	/* -l is the engine's level: let its lines past the process's. */
+	if (level > (int)global)
+		log_set_level((enum log_level)level);
+	log_emit((enum log_level)level, msg);
+	if (level > (int)global)
+		log_set_level(global);
+	if (facility >= 0 && facility != old)
+		log_set_facility(old);
+}
+
+void
 sftp_log(struct sftp_server *s, enum log_level level, const char *fmt, ...)
 {
 	char msg[1024];
