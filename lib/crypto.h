@@ -43,5 +43,13 @@ int base64_decode(const char *src, size_t srclen, uint8_t *dst, size_t dstlen,
 
 /* crypto_init: load OpenSSL error strings/algorithms before any sandbox. */
 void crypto_init(void);
+/*
+ * crypto_init_config: only OpenSSL's configuration; algorithms are fetched
+ * on first use. For processes that are never sandboxed and never run the
+ * transport's ciphers (the listener, a connection's monitor): OpenSSL
+ * builds its table of every cipher on the first cipher fetch, some 200 KB
+ * of heap that each monitor would keep for the whole connection.
+ */
+void crypto_init_config(void);
 
 #endif
