@@ -15,7 +15,7 @@
 
 /* Left alone below the caller's frame: room for the calls made from here
  * (madvise itself) and the ABI's red zone. */
-#define MEMTRIM_STACK_KEEP (16 * 1024)
+#define MEMTRIM_STACK_KEEP (4 * 1024)
 
 /* The lowest address of the mapping that holds sp, if it is "[stack]". */
 static int
