@@ -137,7 +137,8 @@ main(int argc, char **argv)
 		fatal("session: bad init message: trailing data");
 	log_init(POSTERN_SYSLOG_IDENT, (enum log_level)level, (int)facility,
 	    (int)to_stderr);
-	crypto_init();
+	/* The transport fetches its cipher now, key exchange at rekey. */
+	crypto_init_config();
 	/* The passwd entry comes from the monitor: in a ChrootDirectory
 	 * jail there is no /etc/passwd to read. */
 	if ((r = session_login_recv(SESSION_IPC_FD, &login)) != 0)
