@@ -34,6 +34,7 @@
 #include "err.h"
 #include "ipc.h"
 #include "log.h"
+#include "memtrim.h"
 #include "monitor.h"
 #include "monitor/modules.h"
 #include "monitor/pam.h"
@@ -763,6 +764,8 @@ static void __attribute__((noreturn)) session_phase(struct monitor *m, int sock)
 		fatal("out of memory");
 	free(jail);
 	login_state_init(&ls, &m->auth, m->c, &m->ci);
+	/* Logged in: what authentication needed goes back to the kernel. */
+	mem_trim();
 	/* Serve the session (rekey signatures, ptys, utmp) until it goes. */
 	while ((r = ipc_recv(sp[0], &type, b, NULL, IPC_MAX_MESSAGE)) == 0) {
 		if (type == IPC_SESSION_SIGN_REQ)

@@ -18,6 +18,7 @@
 #include "err.h"
 #include "ipc.h"
 #include "log.h"
+#include "memtrim.h"
 #include "authopts.h"
 #include "proctitle.h"
 #include "session.h"
@@ -140,7 +141,8 @@ main(int argc, char **argv)
 		fatal("session: bad init message: trailing data");
 	log_init(POSTERN_SYSLOG_IDENT, (enum log_level)level, (int)facility,
 	    (int)to_stderr);
-	crypto_init();
+	/* The transport fetches its cipher now, key exchange at rekey. */
+	crypto_init_config();
 	/* The passwd entry comes from the monitor: in a ChrootDirectory
 	 * jail there is no /etc/passwd to read. */
 	if ((r = session_login_recv(SESSION_IPC_FD, &login)) != 0)
@@ -197,6 +199,7 @@ main(int argc, char **argv)
 	ctx.subsys_args = ss_args;
 	ctx.nsubsys = nss;
 	ctx.axl = axl;
+	mem_trim(); /* the hand-over's buffers and OpenSSL's set-up */
 	r = session_run(&ctx);
 	session_login_free(&login);
 	transport_free(t);
