@@ -119,11 +119,16 @@ rekey_bytes(const struct cipher_alg *alg)
 	return (uint64_t)1 << 30;
 }
 
+/* RekeyLimit lowers the cipher's own limit, never raises it. */
 static int
-worn_out(const struct direction *d)
+worn_out(const struct transport *t, const struct direction *d)
 {
+	uint64_t limit = rekey_bytes(d->alg);
+
+	if (t->params.rekey_limit != 0 && t->params.rekey_limit < limit)
+		limit = t->params.rekey_limit;
 	return d->packets_since_keys >= REKEY_PACKETS ||
-	    d->bytes_since_keys >= rekey_bytes(d->alg);
+	    d->bytes_since_keys >= limit;
 }
 
 /* Start a key exchange of our own when either direction's keys wear out. */
@@ -132,7 +137,7 @@ maybe_rekey(struct transport *t)
 {
 	if (t->kex != KEX_NONE || t->kex_count == 0)
 		return 0;
-	if (!worn_out(&t->send) && !worn_out(&t->recv))
+	if (!worn_out(t, &t->send) && !worn_out(t, &t->recv))
 		return 0;
 	debug("rekeying: keys used for %llu/%llu packets",
 	    (unsigned long long)t->send.packets_since_keys,
@@ -840,6 +845,8 @@ transport_set_recv_keys(struct transport *t, struct kex_keys *k)
 	if (install_keys(&t->recv, k, 0, 0) != 0)
 		fatal_f("cannot install receive keys");
 	wipe(k, sizeof(*k));
+	/* The peer's NEWKEYS ends an exchange (ours went first). */
+	transport_rekey_clock_start(t);
 }
 
 /*
@@ -1072,6 +1079,7 @@ transport_import(int fd, struct buf *in, const struct transport_params *p,
 	if ((r = buf_end(in)) != 0)
 		goto out;
 	t->kex_count = kc == 0 ? 1 : (int)kc;
+	transport_rekey_clock_start(t);
 	*tp = t;
 	t = NULL;
 out:

@@ -29,6 +29,7 @@ struct init_params {
 	char *version, *kex, *hostkey_algs, *ciphers, *macs, *comp, *sig_algs;
 	char *peer_addr, *chroot_dir;
 	uint32_t peer_port, log_level, uid, gid, nhostkeys;
+	struct transport_params rekey; /* only RekeyLimit's two fields */
 	struct transport_hostkey hostkeys[MAX_HOSTKEYS];
 	char *hk_alg[MAX_HOSTKEYS];
 	uint8_t *hk_blob[MAX_HOSTKEYS];
@@ -102,6 +103,8 @@ read_init(struct init_params *ip)
 		ip->hostkeys[i].blob = ip->hk_blob[i];
 		ip->hostkeys[i].bloblen = len;
 	}
+	if ((r = transport_rekey_get(b, &ip->rekey)) != 0)
+		goto out;
 	r = buf_end(b);
 out:
 	buf_free(b);
@@ -159,11 +162,13 @@ run(struct transport *t)
 		pfd.events = POLLIN;
 		if (transport_output_pending(t) > 0)
 			pfd.events |= POLLOUT;
-		if (poll(&pfd, 1, -1) < 0) {
+		if (poll(&pfd, 1, transport_rekey_poll_ms(t)) < 0) {
 			if (errno == EINTR)
 				continue;
 			return ERR_SYSTEM;
 		}
+		if ((r = transport_rekey_timer(t)) != 0)
+			return r;
 		if ((pfd.revents & POLLOUT) && (r = transport_write(t)) != 0)
 			return r;
 		if (pfd.revents & (POLLIN | POLLHUP | POLLERR)) {
@@ -236,6 +241,8 @@ main(int argc, char **argv)
 	tp.server_sig_algs = ip.sig_algs;
 	tp.peer_addr = ip.peer_addr;
 	tp.peer_port = (int)ip.peer_port;
+	tp.rekey_limit = ip.rekey.rekey_limit;
+	tp.rekey_interval = ip.rekey.rekey_interval;
 	if ((t = transport_new(PREAUTH_SOCK_FD, &tp)) == NULL)
 		fatal("preauth: out of memory");
 	r = run(t);
