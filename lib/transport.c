@@ -135,7 +135,7 @@ worn_out(const struct transport *t, const struct direction *d)
 static int
 maybe_rekey(struct transport *t)
 {
-	if (t->kex != KEX_NONE || t->kex_count == 0)
+	if (t->kex != KEX_NONE || t->kex_count == 0 || !transport_may_rekey(t))
 		return 0;
 	if (!worn_out(t, &t->send) && !worn_out(t, &t->recv))
 		return 0;
@@ -775,6 +775,10 @@ transport_flush_held(struct transport *t)
 		free(h);
 	}
 	t->held_tail = NULL;
+	if (t->authenticated_held) {
+		t->authenticated_held = 0;
+		t->authenticated = 1;
+	}
 }
 
 /*
@@ -1090,7 +1094,10 @@ out:
 void
 transport_set_authenticated(struct transport *t)
 {
-	t->authenticated = 1;
+	if (t->held_head != NULL)
+		t->authenticated_held = 1;
+	else
+		t->authenticated = 1;
 }
 
 int

@@ -109,6 +109,9 @@ struct transport_params {
 	 * start (0: none). */
 	uint64_t rekey_limit;
 	uint32_t rekey_interval;
+	/* Exchanges we may take part in, the first included (0: no limit):
+	 * we start none beyond it (preauth: what the monitor will sign). */
+	int kex_max;
 };
 
 /* transport_new: a server-side transport on a connected socket fd. */
@@ -180,6 +183,8 @@ const char *transport_negotiated(const struct transport *t, const char *what);
  * exchange once it has passed.
  */
 int transport_rekey_poll_ms(const struct transport *t);
+/* 1 while a key exchange runs or packets wait for its end. */
+int transport_kex_busy(const struct transport *t);
 /* The monotonic clock in milliseconds, for event-loop timers. */
 int64_t transport_monotime_ms(void);
 int transport_rekey_timer(struct transport *t);
@@ -193,7 +198,8 @@ int transport_rekey_get(struct buf *b, struct transport_params *p);
 /*
  * transport_set_authenticated: call right after queueing
  * USERAUTH_SUCCESS; delayed compression (zlib@openssh.com) starts with
- * the next packet in each direction.
+ * the next packet in each direction (after the key exchange, if one
+ * holds USERAUTH_SUCCESS back).
  */
 void transport_set_authenticated(struct transport *t);
 

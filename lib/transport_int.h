@@ -120,6 +120,9 @@ struct transport {
 	int hash_alg;
 	/* When the keys last changed (monotonic ms): RekeyLimit's interval. */
 	int64_t rekey_clock_ms;
+	/* USERAUTH_SUCCESS is held back by a key exchange: compression
+	 * starts when it is sent (transport_flush_held). */
+	int authenticated_held;
 };
 
 /* transport.c */
@@ -131,6 +134,8 @@ void transport_flush_held(struct transport *t);
 
 /* transport_rekey.c: RekeyLimit's interval starts again (new keys). */
 void transport_rekey_clock_start(struct transport *t);
+/* 0 when params.kex_max forbids us to start another exchange. */
+int transport_may_rekey(const struct transport *t);
 
 /* kex.c */
 int kex_send_kexinit(struct transport *t);

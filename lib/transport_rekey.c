@@ -27,12 +27,24 @@ transport_rekey_clock_start(struct transport *t)
 	t->rekey_clock_ms = transport_monotime_ms();
 }
 
+int
+transport_may_rekey(const struct transport *t)
+{
+	return t->params.kex_max == 0 || t->kex_count < t->params.kex_max;
+}
+
+int
+transport_kex_busy(const struct transport *t)
+{
+	return t->kex != KEX_NONE || t->held_head != NULL || t->building;
+}
+
 /* The deadline, or 0 when no interval applies right now. */
 static int64_t
 rekey_due_ms(const struct transport *t)
 {
 	if (t->params.rekey_interval == 0 || t->kex != KEX_NONE ||
-	    t->kex_count == 0)
+	    t->kex_count == 0 || !transport_may_rekey(t))
 		return 0;
 	return t->rekey_clock_ms + (int64_t)t->params.rekey_interval * 1000;
 }

@@ -24,6 +24,9 @@
 #include "transport.h"
 
 #define MAX_HOSTKEYS 16
+/* The monitor signs two exchange hashes before authentication (its
+ * MAX_SIGNATURES): the first exchange and one rekey. */
+#define PREAUTH_KEX_MAX 2
 
 struct init_params {
 	char *version, *kex, *hostkey_algs, *ciphers, *macs, *comp, *sig_algs;
@@ -147,6 +150,24 @@ hand_over(struct transport *t)
 	return r;
 }
 
+/*
+ * Once auth succeeded, only the key exchange that holds USERAUTH_SUCCESS
+ * back (one we started as the client's request crossed our KEXINIT) may
+ * go on; the client has nothing else to send before it sees success.
+ */
+static int
+dispatch(
+    struct userauth *ua, struct transport *t, uint8_t type, struct buf *payload)
+{
+	if (!ua->authenticated)
+		return userauth_dispatch(ua, t, ipc_fd, type, payload);
+	error(
+	    "preauth: message type %u before USERAUTH_SUCCESS was sent", type);
+	transport_disconnect(
+	    t, SSH2_DISCONNECT_PROTOCOL_ERROR, "unexpected message");
+	return ERR_PROTOCOL;
+}
+
 static int
 run(struct transport *t)
 {
@@ -181,12 +202,14 @@ run(struct transport *t)
 					break;
 				if (r != 0)
 					return r;
-				if ((r = userauth_dispatch(
-				         &ua, t, ipc_fd, type, payload)) != 0)
+				if ((r = dispatch(&ua, t, type, payload)) != 0)
 					return r;
-				if (ua.authenticated)
+				if (ua.authenticated && !transport_kex_busy(t))
 					return hand_over(t);
 			}
+			/* A key exchange held USERAUTH_SUCCESS back. */
+			if (ua.authenticated && !transport_kex_busy(t))
+				return hand_over(t);
 			if (rr != 0)
 				return rr;
 		}
@@ -243,6 +266,7 @@ main(int argc, char **argv)
 	tp.peer_port = (int)ip.peer_port;
 	tp.rekey_limit = ip.rekey.rekey_limit;
 	tp.rekey_interval = ip.rekey.rekey_interval;
+	tp.kex_max = PREAUTH_KEX_MAX;
 	if ((t = transport_new(PREAUTH_SOCK_FD, &tp)) == NULL)
 		fatal("preauth: out of memory");
 	r = run(t);
