@@ -118,6 +118,11 @@ struct transport {
 	uint8_t session_id[DIGEST_MAX_LEN];
 	size_t session_id_len;
 	int hash_alg;
+	/* When the keys last changed (monotonic ms): RekeyLimit's interval. */
+	int64_t rekey_clock_ms;
+	/* USERAUTH_SUCCESS is held back by a key exchange: compression
+	 * starts when it is sent (transport_flush_held). */
+	int authenticated_held;
 };
 
 /* transport.c */
@@ -126,6 +131,11 @@ int transport_send_raw_payload(struct transport *t, struct buf *payload);
 void transport_set_send_keys(struct transport *t, struct kex_keys *k);
 void transport_set_recv_keys(struct transport *t, struct kex_keys *k);
 void transport_flush_held(struct transport *t);
+
+/* transport_rekey.c: RekeyLimit's interval starts again (new keys). */
+void transport_rekey_clock_start(struct transport *t);
+/* 0 when params.kex_max forbids us to start another exchange. */
+int transport_may_rekey(const struct transport *t);
 
 /* kex.c */
 int kex_send_kexinit(struct transport *t);

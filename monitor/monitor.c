@@ -314,6 +314,15 @@ put_alg_lists(const struct monitor *m, struct buf *b)
 	return 0;
 }
 
+/* RekeyLimit for the transport (docs/ipc.md: u64 bytes, u32 seconds). */
+static int
+put_rekey_limit(struct buf *b, const struct server_config *c)
+{
+	return transport_rekey_put(b,
+	    c->rekey_limit > 0 ? (uint64_t)c->rekey_limit : 0,
+	    c->rekey_interval > 0 ? (uint32_t)c->rekey_interval : 0);
+}
+
 static int
 send_init(struct monitor *m, const struct passwd *privsep)
 {
@@ -341,6 +350,9 @@ send_init(struct monitor *m, const struct passwd *privsep)
 		    (r = buf_put_string(
 		         b, m->hk.keys[i].blob, m->hk.keys[i].bloblen)) != 0)
 			goto out;
+	/* RekeyLimit, global: preauth runs before any Match applies. */
+	if ((r = put_rekey_limit(b, m->c)) != 0)
+		goto out;
 	r = ipc_send(m->pfd, IPC_INIT, b, -1);
 out:
 	buf_free(b);
@@ -709,6 +721,9 @@ send_session_init(struct monitor *m, int fd)
 		goto out;
 	/* Agent/X11 forwarding, tunnels and liveness (issue 8). */
 	if ((r = session_axl_put(b, m->c)) != 0)
+		goto out;
+	/* RekeyLimit, as Match set it for this login. */
+	if ((r = put_rekey_limit(b, m->c)) != 0)
 		goto out;
 	r = ipc_send(fd, IPC_SESSION_INIT, b, -1);
 out:

@@ -145,6 +145,9 @@ struct server_config {
 	 * "none" when set to none (it still counts as set). */
 	char *channel_timeouts[CONFIG_MAX_LIST];
 	size_t nchannel_timeouts;
+	/* --- RekeyLimit (config_rekey.c) */
+	long long rekey_limit; /* bytes; 0 = the cipher's own limit */
+	int rekey_interval;    /* seconds; 0 = none */
 };
 
 /* PermitTunnel values (as OpenSSH's SSH_TUNMODE_*). */

@@ -137,6 +137,9 @@ main(int argc, char **argv)
 		fatal("session: bad init message: PermitTTY");
 	if ((r = session_axl_get(b, &axl)) != 0)
 		fatal("session: bad init message: forwarding settings");
+	memset(&tp, 0, sizeof(tp));
+	if ((r = transport_rekey_get(b, &tp)) != 0)
+		fatal("session: bad init message: RekeyLimit");
 	if (buf_end(b) != 0)
 		fatal("session: bad init message: trailing data");
 	log_init(POSTERN_SYSLOG_IDENT, (enum log_level)level, (int)facility,
@@ -151,7 +154,7 @@ main(int argc, char **argv)
 		fatal("session: user %s is not who we run as", user);
 	proctitle_set("%s@notty", user);
 
-	memset(&tp, 0, sizeof(tp));
+	/* tp.rekey_* came with the init message. */
 	tp.version = version;
 	tp.kex_algs = kex;
 	tp.hostkey_algs = hkalgs;

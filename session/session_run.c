@@ -241,6 +241,17 @@ conn_reap(struct conn *conn)
 		channel_session_reaped(conn, pid, status);
 }
 
+/* The nearest of the connection's timers and RekeyLimit's interval. */
+static int
+poll_ms(struct conn *conn)
+{
+	int a = conn_timers_poll_ms(conn), b = transport_rekey_poll_ms(conn->t);
+
+	if (a < 0)
+		return b;
+	return b < 0 || a < b ? a : b;
+}
+
 static int
 conn_loop(struct conn *conn)
 {
@@ -264,7 +275,7 @@ conn_loop(struct conn *conn)
 		    (r = agent_poll_prepare(conn)) < 0 ||
 		    (r = x11_poll_prepare(conn)) < 0)
 			return r;
-		n = poll(conn->pfds, conn->npfds, conn_timers_poll_ms(conn));
+		n = poll(conn->pfds, conn->npfds, poll_ms(conn));
 		if (n == -1 && errno != EINTR) {
 			error_f("poll: %s", strerror(errno));
 			return ERR_SYSTEM;
@@ -274,8 +285,9 @@ conn_loop(struct conn *conn)
 			    "Received signal %d; terminating.", (int)got_term);
 			return 0;
 		}
-		if ((r = conn_timers_run(
-		         conn, n > 0 && (conn->pfds[0].revents & POLLIN))) != 0)
+		if ((r = conn_timers_run(conn,
+		         n > 0 && (conn->pfds[0].revents & POLLIN))) != 0 ||
+		    (r = transport_rekey_timer(t)) != 0)
 			return r;
 		if (n <= 0)
 			continue;

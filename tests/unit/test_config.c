@@ -565,6 +565,7 @@ test_dump(void)
 	    "authenticationmethods any\n"
 	    "maxstartups 10:30:100\n"
 	    "permittunnel no\n"
+	    "rekeylimit 0 0\n"
 	    "permituserenvironment no\n"
 	    "pubkeyauthoptions none\n";
 
