@@ -71,6 +71,8 @@ config_free(struct server_config *c)
 	free(c->totp_users_file);
 	free(c->pubkey_accepted_algos);
 	free(c->ca_sign_algorithms);
+	free(c->host_key_algorithms);
+	free(c->moduli_file);
 	free(c->trusted_user_ca_keys);
 	free(c->revoked_keys_file);
 	free(c->authorized_principals_file);
@@ -421,6 +423,8 @@ normalise(struct server_config *c)
 	    &c->pubkey_accepted_algos, ALGLIST_PUBKEY_DEFAULT, ALGLIST_KEY_ALL);
 	assemble(
 	    &c->ca_sign_algorithms, ALGLIST_CA_SIG_DEFAULT, ALGLIST_SIG_ALL);
+	assemble(
+	    &c->host_key_algorithms, ALGLIST_PUBKEY_DEFAULT, ALGLIST_KEY_ALL);
 	if (c->banner != NULL && strcasecmp(c->banner, "none") == 0) {
 		free(c->banner);
 		c->banner = NULL;
@@ -512,6 +516,7 @@ config_fill_defaults(struct server_config *c)
 		c->nlisten = 1;
 	}
 	if (c->nhost_key_files == 0) {
+		c->host_keys_implicit = 1;
 		for (i = 0; i < sizeof(host_keys) / sizeof(host_keys[0]); i++)
 			add_default_str(c->host_key_files, &c->nhost_key_files,
 			    host_keys[i]);
@@ -553,6 +558,8 @@ config_fill_defaults(struct server_config *c)
 	 * "PidFile none" is kept as the word while parsing, so that it counts
 	 * as set (first value wins), and becomes NULL here.
 	 */
+	if (c->moduli_file == NULL)
+		c->moduli_file = xstrdup_default(POSTERN_SYSCONFDIR "/moduli");
 	if (c->pid_file == NULL)
 		c->pid_file = xstrdup_default("/run/sshd.pid");
 	else if (strcasecmp(c->pid_file, "none") == 0) {

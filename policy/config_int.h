@@ -285,6 +285,8 @@ int cfg_kw_local_user(
     struct server_config *c, const struct keyword *k, struct cfg_args *a);
 int cfg_kw_subsystem(
     struct server_config *c, const struct keyword *k, struct cfg_args *a);
+int cfg_kw_hostkey_algos(
+    struct server_config *c, const struct keyword *k, struct cfg_args *a);
 int cfg_kw_pubkey_algos(
     struct server_config *c, const struct keyword *k, struct cfg_args *a);
 int cfg_kw_ca_sig_algos(

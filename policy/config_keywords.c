@@ -22,8 +22,6 @@
 #include "policy/config_int.h"
 
 #define CFG_HINT_MAX 48 /* longest keyword considered for "did you mean" */
-/* Host key algorithms postern offers (monitor/hostkeys.c loads ed25519). */
-#define OFFERED_HOSTKEY_ALGS "ssh-ed25519"
 
 static const struct choice choices_yesno[] = {
     {"yes", 1},
@@ -397,6 +395,7 @@ const struct keyword cfg_keywords[] = {
     IMPL("PermitEmptyPasswords", cfg_kw_choice, dump_choice,
         OFF(permit_empty_passwords), 0, choices_yesno, M),
     IMPL("PidFile", cfg_kw_path, dump_str, OFF(pid_file), 0, NULL, G),
+    IMPL("ModuliFile", cfg_kw_path, dump_str, OFF(moduli_file), 0, NULL, G),
     IMPL("Banner", cfg_kw_path, dump_str, OFF(banner), 0, NULL, M),
     IMPL("ForceCommand", cfg_kw_force_command, dump_str, OFF(force_command), 0,
         NULL, M),
@@ -416,6 +415,8 @@ const struct keyword cfg_keywords[] = {
         OFF(authorized_principals_command_user), 0, NULL, M),
     IMPL("CASignatureAlgorithms", cfg_kw_ca_sig_algos, dump_str,
         OFF(ca_sign_algorithms), 0, NULL, M),
+    IMPL("HostKeyAlgorithms", cfg_kw_hostkey_algos, dump_str,
+        OFF(host_key_algorithms), 0, NULL, G),
     IMPL("PubkeyAcceptedAlgorithms", cfg_kw_pubkey_algos, dump_str,
         OFF(pubkey_accepted_algos), 0, NULL, M),
     IMPL("LogLevel", cfg_kw_log_level, dump_log_level, OFF(log_level), 0, NULL,
@@ -486,8 +487,6 @@ const struct keyword cfg_keywords[] = {
     IGN("HostbasedUsesNameFromPacketOnly", cfg_kw_choice, choices_yesno, M),
     REF("HostKeyAgent", cfg_v_one, G,
         "postern reads host keys from their files only"),
-    VAL("HostKeyAlgorithms", cfg_v_algos, NULL, G, cfg_chk_algos,
-        OFFERED_HOSTKEY_ALGS),
     IGN("IgnoreRhosts", cfg_kw_choice, choices_ignore_rhosts, M),
     IGN("IgnoreUserKnownHosts", cfg_kw_choice, choices_yesno, G),
     IGN("IPQoS", cfg_v_ipqos, NULL, M),
@@ -500,7 +499,6 @@ const struct keyword cfg_keywords[] = {
     VAL("KexAlgorithms", cfg_v_algos, NULL, G, cfg_chk_algos, DEFAULT_KEX),
     IGN("LogVerbose", cfg_v_words, NULL, M),
     VAL("MACs", cfg_v_algos, NULL, G, cfg_chk_algos, DEFAULT_MACS),
-    IGN("ModuliFile", cfg_v_file, NULL, G),
     IGN("PermitListen", cfg_v_words, NULL, M),
     IGN("PermitOpen", cfg_v_words, NULL, M),
     IGN("PermitTunnel", cfg_v_permit_tunnel, NULL, M),

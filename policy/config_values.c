@@ -950,6 +950,15 @@ cfg_kw_pubkey_algos(
 	    c, k, a, ALGLIST_PUBKEY_DEFAULT, ALGLIST_KEY_ALL, "key types");
 }
 
+/* HostKeyAlgorithms: what the server may offer of its host keys. */
+int
+cfg_kw_hostkey_algos(
+    struct server_config *c, const struct keyword *k, struct cfg_args *a)
+{
+	return algo_list(
+	    c, k, a, ALGLIST_PUBKEY_DEFAULT, ALGLIST_KEY_ALL, "key types");
+}
+
 /* CASignatureAlgorithms: what a CA may have signed a certificate with. */
 int
 cfg_kw_ca_sig_algos(

@@ -23,7 +23,7 @@
 #include "sandbox/sandbox.h"
 #include "transport.h"
 
-#define MAX_HOSTKEYS 16
+#define MAX_HOSTKEYS 32 /* offered algorithms: monitor.h hostkeys.keys */
 
 struct init_params {
 	char *version, *kex, *hostkey_algs, *ciphers, *macs, *sig_algs;

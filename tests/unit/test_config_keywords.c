@@ -113,7 +113,7 @@ static const struct {
     {"HostbasedUsesNameFromPacketOnly", "no", 1, IGN},
     {"HostCertificate", "/etc/ssh/host-cert.pub", 0, IMPL},
     {"HostKeyAgent", "none", 0, REF},
-    {"HostKeyAlgorithms", "ssh-ed25519,rsa-sha2-512", 0, VALUE},
+    {"HostKeyAlgorithms", "ssh-ed25519,rsa-sha2-512", 0, IMPL},
     {"IgnoreRhosts", "shosts-only", 1, IGN},
     {"IgnoreUserKnownHosts", "yes", 0, IGN},
     {"IPQoS", "af21 cs1", 1, IGN},
@@ -126,7 +126,7 @@ static const struct {
     {"KexAlgorithms", "-diffie-hellman-group1-sha1", 0, VALUE},
     {"LogVerbose", "kex.c:*:1000", 1, IGN},
     {"MACs", "^hmac-sha2-512", 0, VALUE},
-    {"ModuliFile", "/etc/ssh/moduli", 0, IGN},
+    {"ModuliFile", "/etc/ssh/moduli", 0, IMPL},
     {"PermitListen", "any", 1, IGN},
     {"PermitOpen", "none", 1, IGN},
     {"PermitTunnel", "point-to-point", 1, IGN},
@@ -373,8 +373,6 @@ test_values(void)
 	refused("MACs hmac-sha2-512-etm@openssh.com",
 	    ALGO_WHY("hmac-sha2-512-etm@openssh.com",
 	        "hmac-sha2-256-etm@openssh.com"));
-	refused("HostKeyAlgorithms rsa-sha2-512",
-	    ALGO_WHY("rsa-sha2-512", "ssh-ed25519"));
 	refused("RekeyLimit 1G 1h",
 	    "1G is not supported by postern (postern rekeys only at its own "
 	    "limits; ignoring a lower limit would keep each key in use "
@@ -404,7 +402,6 @@ test_values(void)
 	       "curve25519-*,ecdh-sha2-*,diffie-hellman-group1?-sha*");
 	warned("KexAlgorithms +diffie-hellman-group14-sha1");
 	warned("MACs hmac-sha2-*");
-	warned("HostKeyAlgorithms *");
 	warned("RekeyLimit 0 0");
 	warned("RekeyLimit default");
 	warned("UseDNS no");

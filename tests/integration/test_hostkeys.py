@@ -1,0 +1,195 @@
+"""
+test_hostkeys.py: host keys with the real OpenSSH client: every host key
+algorithm (ed25519, ECDSA on the three curves, RSA with SHA-2 256 and 512,
+ssh-rsa only when configured), keys in openssh-key-v1, PEM and PKCS#8,
+host certificates for RSA and ECDSA keys, key files with bad permissions,
+UpdateHostKeys (hostkeys-00 / hostkeys-prove-00), diffie-hellman group
+exchange with the system moduli and with the built-in fallback, and
+postern-keygen.
+"""
+
+import os
+import re
+import subprocess
+
+import harness
+from harness import check, run
+
+
+def _keygen(ctx, name, kind, bits=None, fmt=None):
+    path = os.path.join(ctx.dir, name)
+    argv = ["ssh-keygen", "-q", "-t", kind, "-N", "", "-C", name, "-f", path]
+    if bits:
+        argv += ["-b", str(bits)]
+    if fmt:
+        argv += ["-m", fmt]
+    run(argv)
+    return path
+
+
+def _host_keys(ctx, fmt=None):
+    """ed25519 (harness), ECDSA 256/384/521 and RSA 3072 host keys."""
+    keys = [ctx.host_key]
+    for name, kind, bits in (("host_ecdsa256", "ecdsa", 256),
+                             ("host_ecdsa384", "ecdsa", 384),
+                             ("host_ecdsa521", "ecdsa", 521),
+                             ("host_rsa", "rsa", 3072)):
+        keys.append(_keygen(ctx, name, kind, bits, fmt))
+    return keys
+
+
+def _pub(path):
+    with open(path + ".pub") as f:
+        return f.read().split()[1]
+
+
+def _login_with(ctx, u, alg, known_hosts=None):
+    extra = ["-o", "HostKeyAlgorithms=" + alg]
+    if known_hosts:
+        extra += ["-o", "UserKnownHostsFile=" + known_hosts,
+                  "-o", "StrictHostKeyChecking=yes"]
+    r = ctx.ssh(u, "echo ok", verbose=True, extra=extra)
+    check(r.rc == 0 and r.stdout == b"ok\n",
+          "%s: login failed: rc %s %s" % (alg, r.rc, r.err[-400:]))
+    check("kex: host key algorithm: %s" % alg in r.err,
+          "%s: the client did not negotiate it: %s" % (alg, [
+              l for l in r.err.splitlines() if "host key algorithm" in l]))
+    return r
+
+
+def _known_hosts(ctx, name, keys):
+    """A known_hosts file holding exactly these host keys."""
+    path = os.path.join(ctx.dir, name)
+    with open(path, "w") as f:
+        for k in keys:
+            with open(k + ".pub") as p:
+                t, b = p.read().split()[:2]
+            f.write("[127.0.0.1]:%d %s %s\n" % (ctx.port, t, b))
+    return path
+
+
+ALGS = [("ssh-ed25519", 0), ("ecdsa-sha2-nistp256", 1),
+        ("ecdsa-sha2-nistp384", 2), ("ecdsa-sha2-nistp521", 3),
+        ("rsa-sha2-512", 4), ("rsa-sha2-256", 4)]
+
+
+def _every_algorithm(ctx, fmt):
+    u = ctx.make_user()
+    keys = _host_keys(ctx, fmt)
+    ctx.start_server(extra_config=["HostKey %s" % k for k in keys[1:]])
+    for alg, i in ALGS:
+        # The known_hosts file has only the key that must be presented:
+        # the client checks the signature with exactly that key.
+        kh = _known_hosts(ctx, "kh_%s" % alg, [keys[i]])
+        _login_with(ctx, u, alg, kh)
+    # ssh-rsa (SHA-1) is not offered unless configured.
+    r = ctx.ssh(u, "echo ok", extra=("-o", "HostKeyAlgorithms=ssh-rsa"))
+    check(r.rc != 0, "ssh-rsa must not be offered by default")
+    check(ctx.wait_log(r"no matching host key type found"),
+          "the refusal of ssh-rsa was not logged")
+
+
+def test_every_host_key_algorithm(ctx):
+    _every_algorithm(ctx, None)
+
+
+def test_pem_host_keys(ctx):
+    _every_algorithm(ctx, "PEM")
+
+
+def test_pkcs8_host_keys(ctx):
+    _every_algorithm(ctx, "PKCS8")
+
+
+def test_ssh_rsa_when_configured(ctx):
+    u = ctx.make_user()
+    rsa = _keygen(ctx, "host_rsa", "rsa", 2048)
+    ctx.start_server(extra_config=["HostKey %s" % rsa,
+                                   "HostKeyAlgorithms +ssh-rsa"])
+    kh = _known_hosts(ctx, "kh", [rsa])
+    _login_with(ctx, u, "ssh-rsa", kh)
+
+
+def test_host_key_algorithms_order_and_filter(ctx):
+    """The offer follows HostKeyAlgorithms: only the listed algorithms of
+    the loaded keys, in the configured order."""
+    u = ctx.make_user()
+    keys = _host_keys(ctx)
+    ctx.start_server(extra_config=[
+        "HostKey %s" % k for k in keys[1:]] + [
+        "HostKeyAlgorithms rsa-sha2-256,ssh-ed25519"])
+    r = ctx.ssh(u, "echo ok", extra=(
+        "-o", "HostKeyAlgorithms=rsa-sha2-512,ecdsa-sha2-nistp256"))
+    check(r.rc != 0, "rsa-sha2-512 and ECDSA must not be offered")
+    r = ctx.ssh(u, "echo ok", verbose=True, extra=("-vv",))
+    m = re.search(r"peer server KEXINIT proposal.*?host key algorithms: "
+                  r"(\S+)", r.err, re.S)
+    check(m is not None, "client -vv output without the server's proposal")
+    check(m.group(1) == "rsa-sha2-256,ssh-ed25519",
+          "server offered %s" % m.group(1))
+
+
+def test_bad_permissions_refused(ctx):
+    u = ctx.make_user()
+    rsa = _keygen(ctx, "host_rsa", "rsa", 3072)
+    os.chmod(rsa, 0o644)
+    ctx.start_server(extra_config=["HostKey %s" % rsa])
+    check(ctx.wait_log(r"Permissions 0644 for '%s' are too open\."
+                       % re.escape(rsa)),
+          "no 'too open' line for a 0644 key")
+    check(ctx.wait_log(r'Unable to load host key "%s": bad permissions'
+                       % re.escape(rsa)),
+          "no 'Unable to load host key' line")
+    r = ctx.ssh(u, "echo ok", extra=("-o", "HostKeyAlgorithms=rsa-sha2-512"))
+    check(r.rc != 0, "a key with bad permissions was used")
+    # The ed25519 key still serves.
+    ctx.ssh_ok(u, "echo ok", expect_out=b"ok\n")
+
+
+def test_encrypted_host_key_refused(ctx):
+    u = ctx.make_user()
+    path = os.path.join(ctx.dir, "host_enc")
+    run(["ssh-keygen", "-q", "-t", "ecdsa", "-N", "secret", "-m", "PEM",
+         "-f", path])
+    ctx.start_server(extra_config=["HostKey %s" % path])
+    check(ctx.wait_log(r'Unable to load host key "%s"' % re.escape(path)),
+          "an encrypted host key was not reported")
+    ctx.ssh_ok(u, "echo ok", expect_out=b"ok\n")
+
+
+def _host_cert(ctx, key, principals="127.0.0.1"):
+    ca = _keygen(ctx, "host_ca", "ed25519")
+    run(["ssh-keygen", "-q", "-s", ca, "-I", "hostcert", "-h",
+         "-n", principals, key + ".pub"])
+    return ca, key + "-cert.pub"
+
+
+def _cert_authority_kh(ctx, ca):
+    kh = os.path.join(ctx.dir, "kh_ca")
+    with open(ca + ".pub") as f:
+        t, b = f.read().split()[:2]
+    with open(kh, "w") as f:
+        f.write("@cert-authority [127.0.0.1]:%d %s %s\n" % (ctx.port, t, b))
+    return kh
+
+
+def test_rsa_host_certificate(ctx):
+    u = ctx.make_user()
+    rsa = _keygen(ctx, "host_rsa", "rsa", 3072)
+    ca, cert = _host_cert(ctx, rsa)
+    ctx.start_server(extra_config=["HostKey %s" % rsa,
+                                   "HostCertificate %s" % cert])
+    kh = _cert_authority_kh(ctx, ca)
+    for alg in ("rsa-sha2-512-cert-v01@openssh.com",
+                "rsa-sha2-256-cert-v01@openssh.com"):
+        _login_with(ctx, u, alg, kh)
+
+
+def test_ecdsa_host_certificate(ctx):
+    u = ctx.make_user()
+    ec = _keygen(ctx, "host_ecdsa", "ecdsa", 384, "PEM")
+    ca, cert = _host_cert(ctx, ec)
+    ctx.start_server(extra_config=["HostKey %s" % ec,
+                                   "HostCertificate %s" % cert])
+    kh = _cert_authority_kh(ctx, ca)
+    _login_with(ctx, u, "ecdsa-sha2-nistp384-cert-v01@openssh.com", kh)
