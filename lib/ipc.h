@@ -22,8 +22,12 @@ enum ipc_type {
 	IPC_TRANSPORT_STATE = 7,  /* preauth -> monitor: keys after success */
 	IPC_SESSION_INIT = 8,     /* monitor -> session: transport + identity */
 	IPC_SESSION_SIGN_REQ = 9, /* session -> monitor: rekey signature */
-	IPC_SESSION_SIGN_REPLY = 10, /* monitor -> session */
-	IPC_AUTH_RESPONSE = 11,      /* preauth -> monitor: INFO_RESPONSE */
+	IPC_SESSION_SIGN_REPLY = 10,  /* monitor -> session */
+	IPC_AUTH_RESPONSE = 11,       /* preauth -> monitor: INFO_RESPONSE */
+	IPC_SESSION_PROVE_REQ = 30,   /* session -> monitor: hostkeys-prove */
+	IPC_SESSION_PROVE_REPLY = 31, /* monitor -> session: signatures */
+	IPC_GEX_REQ = 32,   /* preauth or session -> monitor: a DH group */
+	IPC_GEX_REPLY = 33, /* monitor -> preauth or session: p, g */
 };
 
 /* Verdicts in IPC_AUTH_REPLY. */

@@ -13,6 +13,7 @@
 #include "alglist.h"
 #include "buf.h"
 #include "err.h"
+#include "ipc.h"
 #include "log.h"
 #include "monitor.h"
 #include "sshcert.h"
@@ -20,6 +21,9 @@
 
 #define HOSTCERT_FILE_MAX (64 * 1024) /* a -cert.pub line is a few KB */
 #define NAME_MAX_LEN 64
+/* What a proof signs: its name, the session id and a key blob. */
+#define HOSTKEY_PROVE_NAME "hostkeys-prove-00@openssh.com"
+#define HOSTKEY_PROVE_DATA_MAX (64 * 1024)
 #define N_ELEMS(a) (sizeof(a) / sizeof((a)[0]))
 
 void
@@ -328,4 +332,73 @@ hostkeys_by_blob(const struct hostkeys *hk, const uint8_t *blob, size_t len)
 		    memcmp(hk->pub[i].blob, blob, len) == 0)
 			return &hk->pub[i];
 	return NULL;
+}
+
+/*
+ * The signature algorithm a proof with key uses: for RSA the one the
+ * exchange was signed with when that was RSA (the client checks for it),
+ * else rsa-sha2-512; for the others the key's own.
+ */
+static const char *
+prove_alg(const struct sshkey *key, const char *kex_alg)
+{
+	const char *plain = sshcert_sig_alg_for(kex_alg);
+
+	if (plain == NULL)
+		plain = kex_alg;
+	if (sshkey_type(key) == KEY_RSA)
+		return sshkey_sig_alg_ok(key, plain, 1) ? plain
+		                                        : "rsa-sha2-512";
+	return sshkey_type_name(key);
+}
+
+int
+hostkeys_prove(const struct hostkeys *hk, const char *kex_alg,
+    const uint8_t *sid, size_t sidlen, struct buf *req, struct buf *reply)
+{
+	const struct hostkey_pub *p;
+	struct buf *data = NULL, *sig = NULL, *sigs = NULL;
+	const uint8_t *blob;
+	size_t len;
+	uint32_t n = 0;
+	int r;
+
+	buf_reset(reply);
+	if ((data = buf_new(HOSTKEY_PROVE_DATA_MAX)) == NULL ||
+	    (sig = buf_new(HOSTKEY_PROVE_DATA_MAX)) == NULL ||
+	    (sigs = buf_new(IPC_MAX_MESSAGE)) == NULL) {
+		r = ERR_ALLOC;
+		goto out;
+	}
+	while (buf_len(req) > 0) {
+		if ((r = buf_get_string_direct(req, &blob, &len)) != 0)
+			goto out;
+		/* Only keys we hold, each at most as often as we hold keys. */
+		if (++n > N_ELEMS(hk->pub) ||
+		    (p = hostkeys_by_blob(hk, blob, len)) == NULL) {
+			debug("hostkeys-prove: unknown host key (#%u)", n);
+			r = buf_put_bool(reply, 0) || buf_put_u32(reply, 0)
+			    ? ERR_ALLOC
+			    : 0;
+			goto out;
+		}
+		buf_reset(data);
+		buf_reset(sig);
+		if ((r = buf_put_cstring(data, HOSTKEY_PROVE_NAME)) != 0 ||
+		    (r = buf_put_string(data, sid, sidlen)) != 0 ||
+		    (r = buf_put_string(data, p->blob, p->bloblen)) != 0 ||
+		    (r = sshkey_sign(p->key, sig, buf_ptr(data), buf_len(data),
+		         prove_alg(p->key, kex_alg))) != 0 ||
+		    (r = buf_put_stringb(sigs, sig)) != 0)
+			goto out;
+	}
+	if ((r = buf_put_bool(reply, 1)) != 0 ||
+	    (r = buf_put_u32(reply, n)) != 0 ||
+	    (r = buf_put(reply, buf_ptr(sigs), buf_len(sigs))) != 0)
+		goto out;
+out:
+	buf_free(data);
+	buf_free(sig);
+	buf_free(sigs);
+	return r;
 }

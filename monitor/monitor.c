@@ -40,8 +40,9 @@
 
 #define CHILD_SOCK_FD 3
 #define CHILD_IPC_FD 4
-#define STARTUP_PIPE_FD 4 /* from the listener: close once authenticated */
-#define MAX_SIGNATURES 2  /* the first exchange, and one rekey */
+#define STARTUP_PIPE_FD 4    /* from the listener: close once authenticated */
+#define MAX_SIGNATURES 2     /* the first exchange, and one rekey */
+#define MAX_PROVE_REQUESTS 8 /* hostkeys-prove-00: a client sends one */
 /* Exchange hashes we sign: sha256, sha384 (nistp384) and sha512. */
 #define EXCHANGE_HASH_LEN 32
 #define EXCHANGE_HASH_LEN_384 48
@@ -67,6 +68,8 @@ struct monitor {
 	uint8_t sid[64];
 	size_t sidlen;
 	int nsign;
+	char kex_alg[64]; /* the host key algorithm last signed with */
+	int nprove;       /* hostkeys-prove requests served */
 	struct authctxt auth;
 	struct module_set mods;
 	struct buf *tstate;
@@ -312,6 +315,7 @@ handle_sign(struct monitor *m, struct buf *b, int fd, uint8_t reply_type,
 		r = ERR_KEY_TYPE;
 		goto out;
 	}
+	snprintf(m->kex_alg, sizeof(m->kex_alg), "%s", alg);
 	if (record_sid && m->sidlen == 0) {
 		memcpy(m->sid, hash, hashlen);
 		m->sidlen = hashlen;
@@ -349,6 +353,33 @@ handle_sign(struct monitor *m, struct buf *b, int fd, uint8_t reply_type,
 out:
 	buf_free(sig);
 	free(alg);
+	return r;
+}
+
+/* hostkeys-prove-00@openssh.com for the session: a few per connection. */
+static int
+handle_prove(struct monitor *m, struct buf *b, int fd)
+{
+	struct buf *reply;
+	int r;
+
+	if ((reply = buf_new(IPC_MAX_MESSAGE)) == NULL)
+		return ERR_ALLOC;
+	if (m->sidlen == 0) {
+		r = ERR_BAD_STATE;
+		goto out;
+	}
+	if (++m->nprove > MAX_PROVE_REQUESTS) {
+		error("monitor: too many hostkeys-prove requests");
+		r = buf_put_bool(reply, 0) || buf_put_u32(reply, 0) ? ERR_ALLOC
+		                                                    : 0;
+	} else
+		r = hostkeys_prove(
+		    &m->hk, m->kex_alg, m->sid, m->sidlen, b, reply);
+	if (r == 0)
+		r = ipc_send(fd, IPC_SESSION_PROVE_REPLY, reply, -1);
+out:
+	buf_free(reply);
 	return r;
 }
 
@@ -663,9 +694,20 @@ static void __attribute__((noreturn)) session_phase(struct monitor *m, int sock)
 		fatal("out of memory");
 	/* Serve the session (rekey signatures) until it goes away. */
 	while ((r = ipc_recv(sp[0], &type, b, NULL, IPC_MAX_MESSAGE)) == 0) {
-		if (type != IPC_SESSION_SIGN_REQ ||
-		    handle_sign(m, b, sp[0], IPC_SESSION_SIGN_REPLY, 0) != 0) {
-			error("monitor: bad message %u from session", type);
+		switch (type) {
+		case IPC_SESSION_SIGN_REQ:
+			r = handle_sign(m, b, sp[0], IPC_SESSION_SIGN_REPLY, 0);
+			break;
+		case IPC_SESSION_PROVE_REQ:
+			r = handle_prove(m, b, sp[0]);
+			break;
+		default:
+			r = ERR_BAD_STATE;
+			break;
+		}
+		if (r != 0) {
+			error("monitor: bad message %u from session: %s", type,
+			    err_str(r));
 			kill(pid, SIGKILL);
 			break;
 		}

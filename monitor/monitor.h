@@ -118,6 +118,15 @@ int hostkeys_load(const struct server_config *c, struct hostkeys *hk);
 void hostkeys_free(struct hostkeys *hk);
 const struct hostkey *hostkeys_by_alg(
     const struct hostkeys *hk, const char *alg);
+/*
+ * hostkeys_prove: the monitor's half of hostkeys-prove-00@openssh.com
+ * (OpenSSH PROTOCOL s2.5): req is the key blobs the client asked about;
+ * reply gets bool granted, u32 n, n x string signature over
+ * (string "hostkeys-prove-00@openssh.com", string sid, string blob).
+ * Only keys this monitor loaded are signed; anything else is refused.
+ */
+int hostkeys_prove(const struct hostkeys *hk, const char *kex_alg,
+    const uint8_t *sid, size_t sidlen, struct buf *req, struct buf *reply);
 /* The loaded host key whose public blob is blob, or NULL. */
 const struct hostkey_pub *hostkeys_by_blob(
     const struct hostkeys *hk, const uint8_t *blob, size_t len);

@@ -185,6 +185,8 @@ main(int argc, char **argv)
 	ctx.subsys_name = ss_name;
 	ctx.subsys_args = ss_args;
 	ctx.nsubsys = nss;
+	ctx.hostkeys = hks;
+	ctx.nhostkeys = nhk;
 	r = session_run(&ctx);
 	transport_free(t);
 	for (i = 0; i < nhk; i++) {

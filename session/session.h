@@ -9,6 +9,7 @@
 
 struct transport;
 struct authopts;
+struct transport_hostkey;
 
 struct session_ctx {
 	struct transport *t;
@@ -36,6 +37,9 @@ struct session_ctx {
 	char **subsys_name;
 	char **subsys_args;
 	size_t nsubsys;
+	/* The offered host key algorithms and their blobs (hostkeys-00). */
+	const struct transport_hostkey *hostkeys;
+	size_t nhostkeys;
 };
 
 /*

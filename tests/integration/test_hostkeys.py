@@ -43,12 +43,28 @@ def _pub(path):
         return f.read().split()[1]
 
 
+def _ssh_kh(ctx, u, known_hosts, extra=()):
+    """ssh -v ... echo ok checking the host key against known_hosts (the
+    harness's own argv turns checking off; ssh keeps the first value of
+    an option, so those are taken out)."""
+    argv = ctx.ssh_argv(u, "echo ok", extra=extra, verbose=True)
+    for opt in ("StrictHostKeyChecking=no", "UserKnownHostsFile=/dev/null"):
+        i = argv.index(opt)
+        del argv[i - 1:i + 1]
+    argv[1:1] = ["-o", "UserKnownHostsFile=" + known_hosts,
+                 "-o", "StrictHostKeyChecking=yes"]
+    p = ctx.popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                  stderr=subprocess.PIPE)
+    out, err = p.communicate(timeout=30)
+    return harness.Result(argv, p.returncode, out, err)
+
+
 def _login_with(ctx, u, alg, known_hosts=None):
     extra = ["-o", "HostKeyAlgorithms=" + alg]
     if known_hosts:
-        extra += ["-o", "UserKnownHostsFile=" + known_hosts,
-                  "-o", "StrictHostKeyChecking=yes"]
-    r = ctx.ssh(u, "echo ok", verbose=True, extra=extra)
+        r = _ssh_kh(ctx, u, known_hosts, extra)
+    else:
+        r = ctx.ssh(u, "echo ok", verbose=True, extra=extra)
     check(r.rc == 0 and r.stdout == b"ok\n",
           "%s: login failed: rc %s %s" % (alg, r.rc, r.err[-400:]))
     check("kex: host key algorithm: %s" % alg in r.err,
@@ -193,3 +209,49 @@ def test_ecdsa_host_certificate(ctx):
                                    "HostCertificate %s" % cert])
     kh = _cert_authority_kh(ctx, ca)
     _login_with(ctx, u, "ecdsa-sha2-nistp384-cert-v01@openssh.com", kh)
+
+
+def test_update_host_keys_learns_all(ctx):
+    """hostkeys-00 / hostkeys-prove-00: a client that knows only the
+    ed25519 key learns the ECDSA and RSA keys, each proven by the monitor
+    over this connection's session id."""
+    u = ctx.make_user()
+    ec = _keygen(ctx, "host_ecdsa", "ecdsa", 256)
+    rsa = _keygen(ctx, "host_rsa", "rsa", 3072)
+    ctx.start_server(extra_config=["HostKey %s" % ec, "HostKey %s" % rsa])
+    kh = _known_hosts(ctx, "kh_update", [ctx.host_key])
+    r = _ssh_kh(ctx, u, kh, ("-o", "UpdateHostKeys=yes"))
+    check(r.rc == 0 and r.stdout == b"ok\n",
+          "login failed: rc %s %s" % (r.rc, r.err[-400:]))
+    with open(kh) as f:
+        text = f.read()
+    for k in (ctx.host_key, ec, rsa):
+        check(_pub(k) in text, "known_hosts lacks %s after UpdateHostKeys:"
+              "\n%s\nclient:\n%s" % (os.path.basename(k), text,
+                                     r.err[-1500:]))
+    # Each learned key works on its own now.
+    for alg in ("ecdsa-sha2-nistp256", "rsa-sha2-256"):
+        _login_with(ctx, u, alg, kh)
+
+
+def test_hostkeys_prove_rsa_under_rsa_kex(ctx):
+    """The proof for an RSA key uses the RSA algorithm the exchange was
+    signed with (the client insists on it)."""
+    u = ctx.make_user()
+    rsa = _keygen(ctx, "host_rsa", "rsa", 3072)
+    ec = _keygen(ctx, "host_ecdsa", "ecdsa", 521, "PKCS8")
+    ctx.start_server(extra_config=["HostKey %s" % rsa, "HostKey %s" % ec])
+    kh = _known_hosts(ctx, "kh_rsa", [rsa])
+    r = _ssh_kh(ctx, u, kh, (
+        "-o", "UpdateHostKeys=yes",
+        # The client learns only the types this list accepts.
+        "-o", "HostKeyAlgorithms=rsa-sha2-256,ssh-ed25519,"
+        "ecdsa-sha2-nistp521"))
+    check(r.rc == 0, "login failed: rc %s %s" % (r.rc, r.err[-400:]))
+    check("kex: host key algorithm: rsa-sha2-256" in r.err,
+          "rsa-sha2-256 was not negotiated")
+    with open(kh) as f:
+        text = f.read()
+    check(_pub(ec) in text and _pub(ctx.host_key) in text,
+          "known_hosts did not learn the other keys:\n%s\n%s"
+          % (text, r.err[-1500:]))
