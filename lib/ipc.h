@@ -68,4 +68,11 @@ int ipc_recv_timeout(int fd, uint8_t *type, struct buf *payload, int *fdp,
 int ipc_sign_request(int fd, uint8_t req_type, uint8_t reply_type,
     const char *alg, const uint8_t *hash, size_t hashlen, struct buf *sig);
 
+/*
+ * ipc_gex_request: ask the monitor on fd for a DH group of about n bits
+ * in [min, max] (IPC_GEX_REQ); p and g get big-endian magnitudes.
+ */
+int ipc_gex_request(int fd, uint32_t min, uint32_t n, uint32_t max,
+    struct buf *p, struct buf *g);
+
 #endif

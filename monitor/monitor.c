@@ -29,6 +29,7 @@
 #include "buf.h"
 #include "err.h"
 #include "ipc.h"
+#include "kexgex.h"
 #include "log.h"
 #include "monitor.h"
 #include "monitor/modules.h"
@@ -70,6 +71,7 @@ struct monitor {
 	int nsign;
 	char kex_alg[64]; /* the host key algorithm last signed with */
 	int nprove;       /* hostkeys-prove requests served */
+	int ngex;         /* DH groups handed to preauth */
 	struct authctxt auth;
 	struct module_set mods;
 	struct buf *tstate;
@@ -356,6 +358,40 @@ out:
 	return r;
 }
 
+/*
+ * A DH group for diffie-hellman-group-exchange-*: the request checked
+ * again (the asker is hostile), the group from ModuliFile or built in.
+ */
+static int
+handle_gex(struct monitor *m, struct buf *b, int fd)
+{
+	struct buf *p = NULL, *g = NULL, *reply = NULL;
+	uint32_t min, n, max;
+	int r;
+
+	if ((r = buf_get_u32(b, &min)) != 0 || (r = buf_get_u32(b, &n)) != 0 ||
+	    (r = buf_get_u32(b, &max)) != 0 || (r = buf_end(b)) != 0)
+		return r;
+	if ((r = kexgex_check_request(min, n, max, &min, &n, &max)) != 0)
+		return r;
+	if ((p = buf_new(KEXGEX_MAX_BITS / 8)) == NULL ||
+	    (g = buf_new(KEXGEX_MAX_BITS / 8)) == NULL ||
+	    (reply = buf_new(IPC_MAX_MESSAGE)) == NULL) {
+		r = ERR_ALLOC;
+		goto out;
+	}
+	if ((r = kexgex_group(m->c->moduli_file, min, n, max, p, g)) != 0 ||
+	    (r = buf_put_mpint_bytes(reply, buf_ptr(p), buf_len(p))) != 0 ||
+	    (r = buf_put_mpint_bytes(reply, buf_ptr(g), buf_len(g))) != 0)
+		goto out;
+	r = ipc_send(fd, IPC_GEX_REPLY, reply, -1);
+out:
+	buf_free(p);
+	buf_free(g);
+	buf_free(reply);
+	return r;
+}
+
 /* hostkeys-prove-00@openssh.com for the session: a few per connection. */
 static int
 handle_prove(struct monitor *m, struct buf *b, int fd)
@@ -506,6 +542,12 @@ preauth_loop(struct monitor *m)
 			r = handle_sign(m, b, m->pfd, IPC_SIGN_REPLY, 1);
 			if (r == 0)
 				m->state = MS_AUTH;
+			break;
+		case IPC_GEX_REQ:
+			/* One per exchange, as the signatures it precedes. */
+			if (m->state > MS_AUTH || ++m->ngex > MAX_SIGNATURES)
+				break;
+			r = handle_gex(m, b, m->pfd);
 			break;
 		case IPC_AUTH_REQ:
 			if (m->state != MS_AUTH)
@@ -700,6 +742,9 @@ static void __attribute__((noreturn)) session_phase(struct monitor *m, int sock)
 			break;
 		case IPC_SESSION_PROVE_REQ:
 			r = handle_prove(m, b, sp[0]);
+			break;
+		case IPC_GEX_REQ:
+			r = handle_gex(m, b, sp[0]);
 			break;
 		default:
 			r = ERR_BAD_STATE;

@@ -30,7 +30,8 @@
 	"sntrup761x25519-sha512@openssh.com,curve25519-sha256,"                \
 	"curve25519-sha256@libssh.org,ecdh-sha2-nistp256,ecdh-sha2-nistp384,"  \
 	"ecdh-sha2-nistp521,diffie-hellman-group16-sha512,"                    \
-	"diffie-hellman-group18-sha512,diffie-hellman-group14-sha256"
+	"diffie-hellman-group18-sha512,diffie-hellman-group14-sha256,"         \
+	"diffie-hellman-group-exchange-sha256"
 #define DEFAULT_CIPHERS                                                        \
 	"chacha20-poly1305@openssh.com,aes128-gcm@openssh.com,"                \
 	"aes256-gcm@openssh.com"

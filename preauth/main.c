@@ -51,6 +51,13 @@ relay_log(enum log_level level, const char *msg, void *ctx)
 }
 
 static int
+gex_via_monitor(void *ctx, uint32_t min, uint32_t n, uint32_t max,
+    struct buf *p, struct buf *g)
+{
+	return ipc_gex_request(ipc_fd, min, n, max, p, g);
+}
+
+static int
 sign_via_monitor(void *ctx, const char *alg, const uint8_t *hash,
     size_t hashlen, struct buf *sig)
 {
@@ -231,6 +238,7 @@ main(int argc, char **argv)
 	tp.hostkeys = ip.hostkeys;
 	tp.nhostkeys = ip.nhostkeys;
 	tp.sign = sign_via_monitor;
+	tp.gex_group = gex_via_monitor;
 	tp.server_sig_algs = ip.sig_algs;
 	tp.peer_addr = ip.peer_addr;
 	tp.peer_port = (int)ip.peer_port;

@@ -36,6 +36,13 @@ sign_via_monitor(void *ctx, const char *alg, const uint8_t *hash,
 	    IPC_SESSION_SIGN_REPLY, alg, hash, hashlen, sig);
 }
 
+static int
+gex_via_monitor(void *ctx, uint32_t min, uint32_t n, uint32_t max,
+    struct buf *p, struct buf *g)
+{
+	return ipc_gex_request(SESSION_IPC_FD, min, n, max, p, g);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -150,6 +157,7 @@ main(int argc, char **argv)
 	tp.hostkeys = hks;
 	tp.nhostkeys = nhk;
 	tp.sign = sign_via_monitor;
+	tp.gex_group = gex_via_monitor;
 	tp.peer_addr = caddr;
 	tp.peer_port = (int)cport;
 	if ((r = transport_import(SESSION_SOCK_FD, state, &tp, &t)) != 0)

@@ -255,3 +255,78 @@ def test_hostkeys_prove_rsa_under_rsa_kex(ctx):
     check(_pub(ec) in text and _pub(ctx.host_key) in text,
           "known_hosts did not learn the other keys:\n%s\n%s"
           % (text, r.err[-1500:]))
+
+
+GEX = "diffie-hellman-group-exchange-sha256"
+
+
+def _gex_login(ctx, u, cipher="aes128-gcm@openssh.com"):
+    # aes128-gcm makes the client ask for n = 3072 bits (min 2048).
+    r = ctx.ssh(u, "echo ok", verbose=True, extra=(
+        "-o", "KexAlgorithms=" + GEX, "-o", "Ciphers=" + cipher))
+    check(r.rc == 0 and r.stdout == b"ok\n",
+          "GEX login failed: rc %s %s" % (r.rc, r.err[-400:]))
+    check("kex: algorithm: %s" % GEX in r.err, "GEX was not negotiated")
+    check("SSH2_MSG_KEX_DH_GEX_REPLY received" in r.err,
+          "the client did not see a group exchange")
+    return r
+
+
+def test_gex_system_moduli(ctx):
+    check(os.path.exists("/etc/ssh/moduli"), "no /etc/ssh/moduli here")
+    u = ctx.make_user()
+    ctx.start_server()
+    _gex_login(ctx, u)
+    check(ctx.wait_log(r"DH_GEX_REQUEST received: 2048 <= 3072 <= 8192; "
+                       r"sending a 3072-bit group"),
+          "the server did not pick a 3072-bit group")
+    check("using fixed modulus" not in ctx.server_log(),
+          "the system moduli file was not used")
+
+
+def test_gex_moduli_file_choice(ctx):
+    """ModuliFile with one 4096-bit group: the client's 3072 gets it (the
+    built-in choice would be 3072 bits)."""
+    u = ctx.make_user()
+    line = None
+    with open("/etc/ssh/moduli") as f:
+        for l in f:
+            if l.split()[4:5] == ["4095"]:
+                line = l
+                break
+    check(line is not None, "no 4096-bit group in /etc/ssh/moduli")
+    path = os.path.join(ctx.dir, "moduli")
+    with open(path, "w") as f:
+        f.write("# test moduli\n" + line)
+    ctx.start_server(extra_config=["ModuliFile %s" % path])
+    _gex_login(ctx, u)
+    check(ctx.wait_log(r"sending a 4096-bit group"),
+          "the group of ModuliFile was not used")
+
+
+def test_gex_fallback_when_moduli_missing(ctx):
+    u = ctx.make_user()
+    missing = os.path.join(ctx.dir, "no-such-moduli")
+    ctx.start_server(extra_config=["ModuliFile %s" % missing])
+    _gex_login(ctx, u)
+    check(ctx.wait_log(r"WARNING: could not open %s \(No such file or "
+                       r"directory\), using fixed modulus"
+                       % re.escape(missing)),
+          "the fallback to a built-in group was not logged")
+    check(ctx.wait_log(r"sending a 3072-bit group"),
+          "the built-in 3072-bit group was not used")
+
+
+def test_gex_rekey(ctx):
+    """Rekeying with the group exchange in the session process: the monitor
+    answers its group requests too."""
+    u = ctx.make_user()
+    ctx.start_server()
+    data = os.urandom(3 * 1024 * 1024)
+    r = ctx.ssh(u, "cat", input=data, extra=(
+        "-o", "KexAlgorithms=" + GEX, "-o", "RekeyLimit=1M"))
+    check(r.rc == 0 and r.stdout == data,
+          "transfer across GEX rekeys failed: rc %s %s"
+          % (r.rc, r.err[-300:]))
+    n = len(re.findall(r"DH_GEX_REQUEST received", ctx.server_log()))
+    check(n >= 3, "expected several group exchanges, saw %d" % n)
