@@ -330,3 +330,53 @@ def test_gex_rekey(ctx):
           % (r.rc, r.err[-300:]))
     n = len(re.findall(r"DH_GEX_REQUEST received", ctx.server_log()))
     check(n >= 3, "expected several group exchanges, saw %d" % n)
+
+
+def test_postern_keygen(ctx):
+    """postern-keygen creates the missing ed25519, ECDSA P-256 and RSA 3072
+    host keys (0600, .pub 0644) that ssh-keygen reads and posternd serves;
+    a second run changes nothing."""
+    keygen = os.path.join(os.path.dirname(ctx.server_path), "postern-keygen")
+    d = os.path.join(ctx.dir, "keys")
+    os.mkdir(d)
+    p = run([keygen, "-d", d])
+    check(b"generating new host keys: ED25519 ECDSA RSA" in p.stdout,
+          "postern-keygen said: %r" % p.stdout)
+    want = {"ssh_host_ed25519_key": ("ED25519", 256),
+            "ssh_host_ecdsa_key": ("ECDSA", 256),
+            "ssh_host_rsa_key": ("RSA", 3072)}
+    before = {}
+    for name, (kind, bits) in want.items():
+        path = os.path.join(d, name)
+        check(os.stat(path).st_mode & 0o777 == 0o600,
+              "%s mode %o" % (name, os.stat(path).st_mode & 0o777))
+        check(os.stat(path + ".pub").st_mode & 0o777 == 0o644,
+              "%s.pub mode %o" % (name, os.stat(path + ".pub").st_mode))
+        out = run(["ssh-keygen", "-l", "-f", path]).stdout.decode()
+        check(out.startswith("%d SHA256:" % bits) and
+              out.rstrip().endswith("(%s)" % kind),
+              "ssh-keygen -l -f %s: %s" % (name, out))
+        # The private part is what the .pub says.
+        derived = run(["ssh-keygen", "-y", "-f", path]).stdout.split()[:2]
+        with open(path + ".pub", "rb") as f:
+            check(f.read().split()[:2] == derived,
+                  "%s: the private key does not match its .pub" % name)
+        with open(path, "rb") as f:
+            before[name] = f.read()
+    p = run([keygen, "-d", d])
+    check(p.stdout == b"", "second run generated keys: %r" % p.stdout)
+    for name in want:
+        with open(os.path.join(d, name), "rb") as f:
+            check(f.read() == before[name], "%s was rewritten" % name)
+    # posternd serves all three.
+    u = ctx.make_user()
+    keys = [os.path.join(d, n) for n in want]
+    text = ctx.write_config().replace(
+        "HostKey %s\n" % ctx.host_key,
+        "".join("HostKey %s\n" % k for k in keys))
+    with open(ctx.config_path, "w") as f:
+        f.write(text)
+    ctx.launch_server()
+    for alg, k in (("ssh-ed25519", keys[0]), ("ecdsa-sha2-nistp256", keys[1]),
+                   ("rsa-sha2-512", keys[2])):
+        _login_with(ctx, u, alg, _known_hosts(ctx, "kh_" + alg, [k]))

@@ -2,7 +2,8 @@
  * test_sshkey_pem.c: private keys in PEM and PKCS#8 (lib/sshkey_pem.c):
  * each fixture parses to the public key ssh-keygen printed, signs what
  * verifies; encrypted keys, unknown curves and garbage are refused; a key
- * file others may read is refused as sshd does.
+ * file others may read is refused as sshd does; generated keys written
+ * as openssh-key-v1 read back as the same key.
  */
 #include <fcntl.h>
 #include <stdlib.h>
@@ -116,6 +117,51 @@ test_permissions(void)
 	unlink(path);
 }
 
+static void
+roundtrip(const char *name, enum sshkey_type type, unsigned bits)
+{
+	struct sshkey *k = NULL, *back = NULL;
+	struct buf *file = buf_new(65536);
+	char label[128];
+	static const char begin[] = "-----BEGIN OPENSSH PRIVATE KEY-----\n";
+
+	snprintf(label, sizeof(label), "%s: generated and written", name);
+	T_CHECK(label,
+	    file != NULL && sshkey_generate(type, bits, &k) == 0 &&
+	        sshkey_write_private(k, "host@example", file) == 0);
+	if (k == NULL) {
+		buf_free(file);
+		return;
+	}
+	snprintf(label, sizeof(label), "%s: armored", name);
+	T_CHECK(label,
+	    buf_len(file) > sizeof(begin) &&
+	        memcmp(buf_ptr(file), begin, sizeof(begin) - 1) == 0);
+	snprintf(label, sizeof(label), "%s: reads back as the same key", name);
+	T_CHECK(label,
+	    sshkey_parse_private(buf_ptr(file), buf_len(file), &back) == 0 &&
+	        sshkey_equal_public(k, back) && sshkey_is_private(back) &&
+	        sshkey_bits(back) == bits);
+	sshkey_free(k);
+	sshkey_free(back);
+	buf_free(file);
+}
+
+static void
+test_generate(void)
+{
+	struct sshkey *k = NULL;
+
+	roundtrip("ed25519", KEY_ED25519, 256);
+	roundtrip("ecdsa P-256", KEY_ECDSA, 256);
+	roundtrip("ecdsa P-521", KEY_ECDSA, 521);
+	roundtrip("rsa 2048", KEY_RSA, 2048);
+	T_CHECK("no ECDSA on other curves",
+	    sshkey_generate(KEY_ECDSA, 255, &k) == ERR_KEY_TYPE && k == NULL);
+	T_CHECK("no short RSA",
+	    sshkey_generate(KEY_RSA, 1024, &k) == ERR_KEY_TYPE && k == NULL);
+}
+
 int
 main(void)
 {
@@ -123,5 +169,6 @@ main(void)
 	test_fixtures();
 	test_refused();
 	test_permissions();
+	test_generate();
 	return T_DONE();
 }
