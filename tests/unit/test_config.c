@@ -526,6 +526,7 @@ test_dump(void)
 	    "strictmodes yes\n"
 	    "permitemptypasswords no\n"
 	    "pidfile none\n"
+	    "modulifile /etc/ssh/moduli\n"
 	    "banner none\n"
 	    "forcecommand none\n"
 	    "trustedusercakeys none\n"
@@ -536,6 +537,7 @@ test_dump(void)
 	    "authorizedprincipalscommand none\n"
 	    "authorizedprincipalscommanduser none\n"
 	    "casignaturealgorithms " ALGLIST_CA_SIG_DEFAULT "\n"
+	    "hostkeyalgorithms " ALGLIST_PUBKEY_DEFAULT "\n"
 	    "pubkeyacceptedalgorithms " ALGLIST_PUBKEY_DEFAULT "\n"
 	    "loglevel DEBUG\n"
 	    "syslogfacility LOCAL7\n"
@@ -587,7 +589,8 @@ test_dump(void)
 	T_CHECK("dump: default tail",
 	    text != NULL &&
 	        strstr(text,
-	            "pidfile /run/sshd.pid\nbanner none\n"
+	            "pidfile /run/sshd.pid\nmodulifile /etc/ssh/moduli\n"
+	            "banner none\n"
 	            "forcecommand none\ntrustedusercakeys none\n"
 	            "revokedkeys none\nauthorizedprincipalsfile none\n"
 	            "authorizedkeyscommand none\n"
@@ -595,6 +598,7 @@ test_dump(void)
 	            "authorizedprincipalscommand none\n"
 	            "authorizedprincipalscommanduser none\n"
 	            "casignaturealgorithms " ALGLIST_CA_SIG_DEFAULT "\n"
+	            "hostkeyalgorithms " ALGLIST_PUBKEY_DEFAULT "\n"
 	            "pubkeyacceptedalgorithms " ALGLIST_PUBKEY_DEFAULT "\n"
 	            "loglevel INFO\n"
 	            "syslogfacility AUTH\nauthorizedkeysfile "

@@ -399,7 +399,8 @@ test_values(void)
 	warned("Ciphers -aes*-ctr,3des-cbc");
 	warned("Ciphers chacha20-poly1305@openssh.com,aes*-gcm@openssh.com");
 	warned("KexAlgorithms mlkem768x25519-sha256,sntrup761x25519-sha512*,"
-	       "curve25519-*,ecdh-sha2-*,diffie-hellman-group1?-sha*");
+	       "curve25519-*,ecdh-sha2-*,diffie-hellman-group1?-sha*,"
+	       "diffie-hellman-group-exchange-sha256");
 	warned("KexAlgorithms +diffie-hellman-group14-sha1");
 	warned("MACs hmac-sha2-*");
 	warned("RekeyLimit 0 0");
