@@ -28,8 +28,8 @@
 #define MODULI_TESTS_COMPOSITE 0x01
 #define MODULI_LINE_MAX 8192
 #define GEX_MAX_BYTES (KEXGEX_MAX_BITS / 8)
-/* Our exponent: twice the 512 bits the largest session keys need. */
-#define GEX_PRIV_BITS 1024
+/* Our exponent: at least 512 bits, twice the 256 OpenSSH takes as floor. */
+#define GEX_PRIV_MIN_BITS 512
 
 /* SSH_MSG_KEX_DH_GEX_* (RFC 4419 s5). */
 #define MSG_GEX_GROUP 31
@@ -43,18 +43,13 @@
 static const char *
 field(const char **s, size_t *len)
 {
-	const char *p = *s, *start;
+	const char *p = *s + strspn(*s, " \t");
 
-	while (*p == ' ' || *p == '\t')
-		p++;
 	if (*p == '\0' || *p == '\n' || *p == '\r')
 		return NULL;
-	start = p;
-	while (*p != '\0' && !isspace((unsigned char)*p))
-		p++;
-	*len = (size_t)(p - start);
-	*s = p;
-	return start;
+	*len = strcspn(p, " \t\r\n\v\f");
+	*s = p + *len;
+	return p;
 }
 
 /* A decimal field within [0, max]; -1 if it is none. */
@@ -77,12 +72,7 @@ number(const char *p, size_t len, long max)
 static int
 all_hex(const char *p, size_t len)
 {
-	size_t i;
-
-	for (i = 0; i < len; i++)
-		if (!isxdigit((unsigned char)p[i]))
-			return 0;
-	return len > 0;
+	return len > 0 && strspn(p, "0123456789abcdefABCDEF") >= len;
 }
 
 int
@@ -381,14 +371,13 @@ gex_request(struct transport *t, struct buf *payload)
 
 /* An EVP "DH" key of the group p, g: a fresh key pair, or the peer's. */
 static EVP_PKEY *
-dh_key(const struct kexgex *x, const BIGNUM *pub)
+dh_key(const struct kexgex *x, const BIGNUM *pub, int priv_len)
 {
 	OSSL_PARAM_BLD *bld = NULL;
 	OSSL_PARAM *params = NULL, kp[2];
 	EVP_PKEY_CTX *ctx = NULL, *kctx = NULL;
 	EVP_PKEY *dom = NULL, *key = NULL;
 	BIGNUM *p = NULL, *g = NULL;
-	int priv_len = GEX_PRIV_BITS;
 
 	if ((p = BN_bin2bn(buf_ptr(x->p), (int)buf_len(x->p), NULL)) == NULL ||
 	    (g = BN_bin2bn(buf_ptr(x->g), (int)buf_len(x->g), NULL)) == NULL ||
@@ -430,9 +419,33 @@ out:
 	return key;
 }
 
+/*
+ * The exponent's size, as OpenSSH sizes it: twice the bits of the
+ * longest key or IV the exchange must produce, at least 512, below p's.
+ */
+static int
+priv_bits(const struct transport *t, const struct kexgex *x)
+{
+	const struct cipher_alg *c[2] = {
+	    t->pending_c2s.cipher, t->pending_s2c.cipher};
+	size_t need = 0, i;
+	int bits, pbits = (int)buf_len(x->p) * 8 - 1;
+
+	for (i = 0; i < 2; i++) {
+		if (c[i] != NULL && c[i]->key_len > need)
+			need = c[i]->key_len;
+		if (c[i] != NULL && c[i]->iv_len > need)
+			need = c[i]->iv_len;
+	}
+	bits = (int)need * 8 * 2;
+	if (bits < GEX_PRIV_MIN_BITS)
+		bits = GEX_PRIV_MIN_BITS;
+	return bits < pbits ? bits : pbits;
+}
+
 /* f and the encoded K for the client's e. */
 static int
-gex_compute(const struct kexgex *x, const uint8_t *e, size_t elen,
+gex_compute(const struct kexgex *x, int priv_len, const uint8_t *e, size_t elen,
     struct buf *f, struct buf *kbuf)
 {
 	EVP_PKEY *mine = NULL, *peer = NULL;
@@ -455,10 +468,10 @@ gex_compute(const struct kexgex *x, const uint8_t *e, size_t elen,
 	/* RFC 4419 s3: 1 < e < p-1. */
 	if (BN_cmp(ebn, BN_value_one()) <= 0 || BN_cmp(ebn, pm1) >= 0)
 		goto out;
-	if ((peer = dh_key(x, ebn)) == NULL)
+	if ((peer = dh_key(x, ebn, 0)) == NULL)
 		goto out;
 	r = ERR_CRYPTO;
-	if ((mine = dh_key(x, NULL)) == NULL ||
+	if ((mine = dh_key(x, NULL, priv_len)) == NULL ||
 	    EVP_PKEY_get_bn_param(mine, OSSL_PKEY_PARAM_PUB_KEY, &fbn) != 1)
 		goto out;
 	if ((r = kex_evp_derive(mine, peer, shared, &slen)) != 0)
@@ -510,7 +523,7 @@ gex_init(struct transport *t, struct buf *payload)
 		r = ERR_ALLOC;
 		goto out;
 	}
-	if ((r = gex_compute(x, e, elen, f, kbuf)) != 0) {
+	if ((r = gex_compute(x, priv_bits(t, x), e, elen, f, kbuf)) != 0) {
 		r = gex_error(t, SSH2_DISCONNECT_KEY_EXCHANGE_FAILED,
 		    "bad client public value for DH group exchange");
 		goto out;

@@ -163,7 +163,7 @@ load_cert(struct hostkeys *hk, const char *path)
 	struct sshcert *cert = NULL;
 	struct hostkey_cert *hc;
 	char *text = NULL;
-	size_t j;
+	size_t j, k;
 	int r = 0;
 
 	if (strcasecmp(path, "none") == 0)
@@ -190,15 +190,13 @@ load_cert(struct hostkeys *hk, const char *path)
 		error("No matching private key for certificate: %s", path);
 		goto out;
 	}
-	for (r = 0; r < (int)hk->ncert; r++)
-		if (hk->cert[r].pub == j) {
+	for (k = 0; k < hk->ncert; k++)
+		if (hk->cert[k].pub == j) {
 			error("Ignoring duplicate host certificate type %s in "
 			      "\"%s\"",
 			    cert->type_name, path);
-			r = 0;
 			goto out;
 		}
-	r = 0;
 	if (hk->ncert >= N_ELEMS(hk->cert)) {
 		error("Too many host certificates; ignoring \"%s\"", path);
 		goto out;
