@@ -243,9 +243,12 @@ kexgex_fallback(
 			best = sizes[i];
 			pick = i;
 		}
-	/* [min, max] within 2048..8192 always holds one of them. */
+	/*
+	 * A client whose max is below our 2048-bit floor gets group 14
+	 * anyway, as from sshd: it may refuse it, but gets nothing weaker.
+	 */
 	if (best == 0)
-		return ERR_NOT_FOUND;
+		pick = 0;
 	if ((bn = primes[pick](NULL)) == NULL)
 		return ERR_CRYPTO;
 	buf_reset(p);
@@ -350,8 +353,9 @@ gex_request(struct transport *t, struct buf *payload)
 	x->min = min;
 	x->n = n;
 	x->max = max;
+	/* The monitor checks and clamps them again itself. */
 	if ((r = t->params.gex_group(
-	         t->params.sign_ctx, cmin, cn, cmax, x->p, x->g)) != 0) {
+	         t->params.sign_ctx, min, n, max, x->p, x->g)) != 0) {
 		error("kex: no group for DH_GEX_REQUEST: %s", err_str(r));
 		return r;
 	}

@@ -48,7 +48,10 @@ int kexgex_check_request(uint32_t min, uint32_t n, uint32_t max, uint32_t *omin,
 int kexgex_choose(FILE *f, uint32_t min, uint32_t n, uint32_t max,
     struct buf *p, struct buf *g);
 
-/* kexgex_fallback: the same choice among RFC 3526 groups 14-18 (g = 2). */
+/*
+ * kexgex_fallback: the same choice among RFC 3526 groups 14-18 (g = 2);
+ * group 14 when none lies in [min, max] (max below 2048).
+ */
 int kexgex_fallback(
     uint32_t min, uint32_t n, uint32_t max, struct buf *p, struct buf *g);
 

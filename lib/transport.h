@@ -86,7 +86,8 @@ typedef int (*transport_sign_fn)(void *ctx, const char *alg,
 /*
  * DH group exchange: the monitor picks the group (ModuliFile); the
  * transport asks through this callback (with sign_ctx) for a group of
- * about n bits within [min, max], p and g as big-endian magnitudes.
+ * about n bits within [min, max] (the client's numbers, unclamped), p
+ * and g as big-endian magnitudes.
  */
 typedef int (*transport_gex_fn)(void *ctx, uint32_t min, uint32_t n,
     uint32_t max, struct buf *p, struct buf *g);

@@ -10,6 +10,7 @@ postern-keygen.
 
 import os
 import re
+import struct
 import subprocess
 
 import harness
@@ -380,3 +381,58 @@ def test_postern_keygen(ctx):
     for alg, k in (("ssh-ed25519", keys[0]), ("ecdsa-sha2-nistp256", keys[1]),
                    ("rsa-sha2-512", keys[2])):
         _login_with(ctx, u, alg, _known_hosts(ctx, "kh_" + alg, [k]))
+
+
+def _raw_packet(payload):
+    pad = 8 - (len(payload) + 5) % 8
+    if pad < 4:
+        pad += 8
+    return (struct.pack(">IB", len(payload) + pad + 1, pad) + payload +
+            b"\0" * pad)
+
+
+def _raw_read_packet(sock):
+    def exact(n):
+        b = b""
+        while len(b) < n:
+            c = sock.recv(n - len(b))
+            check(c, "server closed the connection")
+            b += c
+        return b
+    length, pad = struct.unpack(">IB", exact(5))
+    return exact(length - 1)[:length - 1 - pad]
+
+
+def _s(b):
+    return struct.pack(">I", len(b)) + b
+
+
+def test_gex_small_request_gets_2048(ctx):
+    """A client asking for at most 1536 bits (as ssh-audit probes) gets
+    the 2048-bit group 14, as from sshd with its warning, not a dropped
+    connection."""
+    ctx.start_server()
+    sock = ctx.raw_connect()
+    sock.sendall(b"SSH-2.0-gextest\r\n")
+    banner = b""
+    while not banner.endswith(b"\n"):
+        c = sock.recv(1)
+        check(c, "no server identification")
+        banner += c
+    kexinit = (bytes([20]) + os.urandom(16) + _s(GEX.encode()) +
+               _s(b"ssh-ed25519") + _s(b"chacha20-poly1305@openssh.com") * 2 +
+               _s(b"hmac-sha2-256-etm@openssh.com") * 2 + _s(b"none") * 2 +
+               _s(b"") * 2 + b"\0" + b"\0\0\0\0")
+    sock.sendall(_raw_packet(kexinit))
+    check(_raw_read_packet(sock)[0] == 20, "no KEXINIT from the server")
+    sock.sendall(_raw_packet(bytes([34]) + struct.pack(">III", 512, 1024,
+                                                       1536)))
+    reply = _raw_read_packet(sock)
+    check(reply[0] == 31, "no DH_GEX_GROUP: message %d" % reply[0])
+    plen = struct.unpack(">I", reply[1:5])[0]
+    p = int.from_bytes(reply[5:5 + plen], "big")
+    check(p.bit_length() == 2048, "got a %d-bit group" % p.bit_length())
+    check(ctx.wait_log(r"WARNING: no suitable primes in /etc/ssh/moduli"),
+          "the fallback was not logged")
+    check("bad message" not in ctx.server_log(),
+          "the monitor refused the request")

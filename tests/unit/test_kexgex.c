@@ -133,6 +133,8 @@ test_fallback(void)
 	    kexgex_fallback(2048, 5000, 8192, p, g) == 0 && buf_len(p) == 768);
 	T_CHECK("fallback max 2048: group 14",
 	    kexgex_fallback(2048, 2048, 2048, p, g) == 0 && buf_len(p) == 256);
+	T_CHECK("max below 2048: group 14 all the same",
+	    kexgex_fallback(2048, 2048, 1536, p, g) == 0 && buf_len(p) == 256);
 	T_CHECK("missing file: fallback",
 	    kexgex_group("/nonexistent/moduli", 2048, 4096, 8192, p, g) == 0 &&
 	        buf_len(p) == 512);
