@@ -436,3 +436,31 @@ def test_gex_small_request_gets_2048(ctx):
           "the fallback was not logged")
     check("bad message" not in ctx.server_log(),
           "the monitor refused the request")
+
+
+def test_default_host_keys_leave_out_ecdsa(ctx):
+    """With no HostKey line posternd loads /etc/ssh's RSA and ed25519 keys
+    but not the ECDSA one (stricter than sshd), and says so."""
+    for t in ("rsa", "ecdsa", "ed25519"):
+        check(os.path.exists("/etc/ssh/ssh_host_%s_key" % t),
+              "/etc/ssh/ssh_host_%s_key missing (openssh-server installs "
+              "it)" % t)
+    u = ctx.make_user()
+    text = ctx.write_config().replace("HostKey %s\n" % ctx.host_key, "")
+    with open(ctx.config_path, "w") as f:
+        f.write(text)
+    ctx.launch_server()
+    for alg, t in (("ssh-ed25519", "ed25519"), ("rsa-sha2-512", "rsa")):
+        kh = os.path.join(ctx.dir, "kh_default_" + t)
+        with open("/etc/ssh/ssh_host_%s_key.pub" % t) as f:
+            k = f.read().split()[:2]
+        with open(kh, "w") as f:
+            f.write("[127.0.0.1]:%d %s %s\n" % (ctx.port, k[0], k[1]))
+        _login_with(ctx, u, alg, kh)
+    r = ctx.ssh(u, "echo ok",
+                extra=("-o", "HostKeyAlgorithms=ecdsa-sha2-nistp256,"
+                       "ecdsa-sha2-nistp384,ecdsa-sha2-nistp521"))
+    check(r.rc != 0, "the default ECDSA host key was offered")
+    check(ctx.wait_log(r'Not offering host key "/etc/ssh/ssh_host_ecdsa_key" '
+                       r"\(ecdsa-sha2-nistp\d+\)"),
+          "no line about the ECDSA key left out")
