@@ -22,8 +22,15 @@ enum ipc_type {
 	IPC_TRANSPORT_STATE = 7,  /* preauth -> monitor: keys after success */
 	IPC_SESSION_INIT = 8,     /* monitor -> session: transport + identity */
 	IPC_SESSION_SIGN_REQ = 9, /* session -> monitor: rekey signature */
-	IPC_SESSION_SIGN_REPLY = 10,  /* monitor -> session */
-	IPC_AUTH_RESPONSE = 11,       /* preauth -> monitor: INFO_RESPONSE */
+	IPC_SESSION_SIGN_REPLY = 10, /* monitor -> session */
+	IPC_AUTH_RESPONSE = 11,      /* preauth -> monitor: INFO_RESPONSE */
+	/* The login (monitor/login.c, session/session_login.c). */
+	IPC_SESSION_LOGIN = 20,       /* monitor -> session: login settings */
+	IPC_SESSION_PTY_REQ = 21,     /* session -> monitor: allocate a pty */
+	IPC_SESSION_PTY_REPLY = 22,   /* monitor -> session: its master */
+	IPC_SESSION_LOGIN_REC = 23,   /* session -> monitor: utmp login */
+	IPC_SESSION_LOGIN_REPLY = 24, /* monitor -> session: last login */
+	IPC_SESSION_LOGOUT_REC = 25,  /* session -> monitor: utmp logout */
 	IPC_SESSION_PROVE_REQ = 30,   /* session -> monitor: hostkeys-prove */
 	IPC_SESSION_PROVE_REPLY = 31, /* monitor -> session: signatures */
 	IPC_GEX_REQ = 32,   /* preauth or session -> monitor: a DH group */

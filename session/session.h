@@ -10,6 +10,7 @@
 struct transport;
 struct authopts;
 struct transport_hostkey;
+struct session_login;
 
 struct session_ctx {
 	struct transport *t;
@@ -40,6 +41,8 @@ struct session_ctx {
 	/* The offered host key algorithms and their blobs (hostkeys-00). */
 	const struct transport_hostkey *hostkeys;
 	size_t nhostkeys;
+	/* The login's settings from the monitor (session_login.h). */
+	struct session_login *login;
 };
 
 /*
