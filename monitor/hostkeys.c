@@ -257,7 +257,7 @@ static int
 build_offer(const struct server_config *c, struct hostkeys *hk)
 {
 	const char *list =
-	    c->host_key_algorithms ? c->host_key_algorithms : "ssh-ed25519";
+	    c->hostkey_algorithms ? c->hostkey_algorithms : "ssh-ed25519";
 	const char *p = list;
 	char name[NAME_MAX_LEN];
 	struct hostkey e;

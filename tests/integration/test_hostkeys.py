@@ -259,15 +259,17 @@ def test_hostkeys_prove_rsa_under_rsa_kex(ctx):
 
 
 GEX = "diffie-hellman-group-exchange-sha256"
+# Not in the default KexAlgorithms (like group14: 2048-bit groups).
+GEX_ON = "KexAlgorithms +" + GEX
 
 
-def _gex_login(ctx, u, cipher="aes128-gcm@openssh.com"):
+def _gex_login(ctx, u, cipher="aes128-gcm@openssh.com", kex=GEX):
     # aes128-gcm makes the client ask for n = 3072 bits (min 2048).
     r = ctx.ssh(u, "echo ok", verbose=True, extra=(
-        "-o", "KexAlgorithms=" + GEX, "-o", "Ciphers=" + cipher))
+        "-o", "KexAlgorithms=" + kex, "-o", "Ciphers=" + cipher))
     check(r.rc == 0 and r.stdout == b"ok\n",
           "GEX login failed: rc %s %s" % (r.rc, r.err[-400:]))
-    check("kex: algorithm: %s" % GEX in r.err, "GEX was not negotiated")
+    check("kex: algorithm: %s" % kex in r.err, "GEX was not negotiated")
     check("SSH2_MSG_KEX_DH_GEX_REPLY received" in r.err,
           "the client did not see a group exchange")
     return r
@@ -276,7 +278,7 @@ def _gex_login(ctx, u, cipher="aes128-gcm@openssh.com"):
 def test_gex_system_moduli(ctx):
     check(os.path.exists("/etc/ssh/moduli"), "no /etc/ssh/moduli here")
     u = ctx.make_user()
-    ctx.start_server()
+    ctx.start_server(extra_config=[GEX_ON])
     _gex_login(ctx, u)
     check(ctx.wait_log(r"DH_GEX_REQUEST received: 2048 <= 3072 <= 8192; "
                        r"sending a 3072-bit group"),
@@ -299,7 +301,7 @@ def test_gex_moduli_file_choice(ctx):
     path = os.path.join(ctx.dir, "moduli")
     with open(path, "w") as f:
         f.write("# test moduli\n" + line)
-    ctx.start_server(extra_config=["ModuliFile %s" % path])
+    ctx.start_server(extra_config=["ModuliFile %s" % path, GEX_ON])
     _gex_login(ctx, u)
     check(ctx.wait_log(r"sending a 4096-bit group"),
           "the group of ModuliFile was not used")
@@ -308,7 +310,7 @@ def test_gex_moduli_file_choice(ctx):
 def test_gex_fallback_when_moduli_missing(ctx):
     u = ctx.make_user()
     missing = os.path.join(ctx.dir, "no-such-moduli")
-    ctx.start_server(extra_config=["ModuliFile %s" % missing])
+    ctx.start_server(extra_config=["ModuliFile %s" % missing, GEX_ON])
     _gex_login(ctx, u)
     check(ctx.wait_log(r"WARNING: could not open %s \(No such file or "
                        r"directory\), using fixed modulus"
@@ -322,7 +324,7 @@ def test_gex_rekey(ctx):
     """Rekeying with the group exchange in the session process: the monitor
     answers its group requests too."""
     u = ctx.make_user()
-    ctx.start_server()
+    ctx.start_server(extra_config=[GEX_ON])
     data = os.urandom(3 * 1024 * 1024)
     r = ctx.ssh(u, "cat", input=data, extra=(
         "-o", "KexAlgorithms=" + GEX, "-o", "RekeyLimit=1M"))
@@ -411,7 +413,7 @@ def test_gex_small_request_gets_2048(ctx):
     """A client asking for at most 1536 bits (as ssh-audit probes) gets
     the 2048-bit group 14, as from sshd with its warning, not a dropped
     connection."""
-    ctx.start_server()
+    ctx.start_server(extra_config=[GEX_ON])
     sock = ctx.raw_connect()
     sock.sendall(b"SSH-2.0-gextest\r\n")
     banner = b""
@@ -464,3 +466,18 @@ def test_default_host_keys_leave_out_ecdsa(ctx):
     check(ctx.wait_log(r'Not offering host key "/etc/ssh/ssh_host_ecdsa_key" '
                        r"\(ecdsa-sha2-nistp\d+\)"),
           "no line about the ECDSA key left out")
+
+
+def test_gex_only_when_configured(ctx):
+    """The group exchange is not offered by default; -sha1 works only when
+    KexAlgorithms names it."""
+    u = ctx.make_user()
+    ctx.start_server()
+    r = ctx.ssh(u, "echo ok", extra=("-o", "KexAlgorithms=" + GEX))
+    check(r.rc != 0, "GEX was offered by default")
+    check(ctx.wait_log(r"no matching key exchange method found"),
+          "the refusal was not logged")
+    ctx.stop_server()
+    ctx.start_server(extra_config=[
+        "KexAlgorithms +diffie-hellman-group-exchange-sha1"])
+    _gex_login(ctx, u, kex="diffie-hellman-group-exchange-sha1")
