@@ -3,6 +3,10 @@
  * exchange (s4.2) over a non-blocking socket. Packets are sealed in place in
  * the output buffer; received packets are opened in place in the input one.
  */
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -179,6 +183,32 @@ transport_negotiated(const struct transport *t, const char *what)
 	return "none";
 }
 
+/*
+ * Delayed ACKs: a client with Nagle on (OpenSSH's) holds a small write until
+ * its previous one is ACKed, and Linux delays that ACK by up to 40 ms when
+ * we have nothing to send back: three such stalls made most of a login.
+ * After a small read, unless we are streaming output (whose segments carry
+ * the ACKs anyway), re-arm TCP_QUICKACK, which the kernel drops by itself.
+ * Bulk reads and bulk sends cost no extra syscall.
+ */
+#define QUICKACK_READ_MAX (16 * 1024)
+#define QUICKACK_SENT_MAX (16 * 1024)
+
+static void
+quickack(struct transport *t, size_t nread)
+{
+	int one = 1;
+	uint64_t sent = t->send.bytes - t->sent_at_read;
+
+	t->sent_at_read = t->send.bytes;
+	if (t->no_quickack || nread >= QUICKACK_READ_MAX ||
+	    sent >= QUICKACK_SENT_MAX)
+		return;
+	if (setsockopt(t->fd, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof(one)) ==
+	    -1)
+		t->no_quickack = 1; /* not TCP: never again */
+}
+
 int
 transport_read(struct transport *t)
 {
@@ -205,6 +235,7 @@ transport_read(struct transport *t)
 	buf_consume_end(t->in, room - (size_t)n);
 	if (n == 0)
 		return ERR_EOF;
+	quickack(t, (size_t)n);
 	return 0;
 }
 
@@ -578,7 +609,7 @@ seal_in_place(struct transport *t, size_t start)
 		padlen += block;
 	if ((r = buf_reserve(t->out, padlen + taglen, &pad)) != 0)
 		return r;
-	random_bytes(pad, padlen);
+	random_padding(pad, padlen);
 	p = t->out->data + t->out->rpos + start;
 	body += padlen;
 	p[0] = (uint8_t)(body >> 24);
@@ -715,6 +746,14 @@ transport_packet_send(struct transport *t)
 	if ((r = seal_in_place(t, t->build_start)) != 0)
 		return r;
 	return maybe_rekey(t);
+}
+
+void
+transport_packet_cancel(struct transport *t)
+{
+	if (t->building == 1)
+		(void)buf_consume_end(t->out, buf_len(t->out) - t->build_start);
+	t->building = 0;
 }
 
 void

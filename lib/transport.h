@@ -153,6 +153,8 @@ int transport_next_packet(
 int transport_packet_begin(
     struct transport *t, uint8_t type, struct buf **payload);
 int transport_packet_send(struct transport *t);
+/* transport_packet_cancel: drop the packet begun and not yet sent. */
+void transport_packet_cancel(struct transport *t);
 
 /*
  * transport_send_unimplemented: answer the packet last returned by

@@ -87,6 +87,8 @@ struct transport {
 	struct buf view;     /* payload of the packet last returned */
 	size_t view_consume; /* bytes of `in` to drop on the next call */
 	struct direction send, recv;
+	uint64_t sent_at_read; /* send.bytes at the last read (quickack) */
+	int no_quickack;       /* the socket is not TCP */
 
 	/* Packet being built by the caller (offset from out->rpos). */
 	int building;

@@ -16,8 +16,9 @@
  * Data path. A channel has up to three fds: rfd (read, sent as
  * CHANNEL_DATA), efd (read, sent as EXTENDED_DATA stderr) and wfd (written
  * with the peer's CHANNEL_DATA). Reads go straight into the payload of the
- * outgoing packet: FIONREAD says how much is there, the packet is begun,
- * space reserved and read into, then sealed in place by the transport, so
+ * outgoing packet: the packet is begun, a whole packet's worth of space
+ * reserved and read into (a read that finds nothing drops the packet),
+ * the unused space trimmed, then sealed in place by the transport, so
  * each byte is copied once between the fd and the socket. A read is never
  * larger than the peer's window or maximum packet, and no fd is read while
  * the window is closed or the transport output is congested. Peer data is
@@ -68,8 +69,6 @@ static const struct channel_type *const channel_types[] = {
 #define CHAN_DATA_MAX (TRANSPORT_MAX_PAYLOAD - 64)
 /* An emptied obuf larger than this is released: idle channels stay small. */
 #define CHAN_OBUF_KEEP (64 * 1024)
-/* Bytes taken by one read when FIONREAD reports nothing. */
-#define CHAN_PROBE 4096
 
 static void
 chan_close_fd(int *fdp)
@@ -698,9 +697,8 @@ chan_send_room(struct conn *conn, struct channel *c)
 }
 
 /*
- * Read up to want bytes from fd into a new data packet and queue it.
- * *nread is read(2)'s result; if it is <= 0 the packet goes out empty,
- * which is harmless, since a begun packet cannot be taken back.
+ * Read up to want bytes from fd straight into a new data packet and queue
+ * it. *nread is read(2)'s result; if it is <= 0 the packet is dropped.
  */
 static int
 chan_read_packet(struct conn *conn, struct channel *c, int fd, int ext,
@@ -720,27 +718,15 @@ chan_read_packet(struct conn *conn, struct channel *c, int fd, int ext,
 		n = read(fd, p + 4, want);
 	} while (n == -1 && errno == EINTR);
 	*nread = n;
-	got = n > 0 ? (size_t)n : 0;
+	if (n <= 0) {
+		transport_packet_cancel(conn->t);
+		return 0;
+	}
+	got = (size_t)n;
 	put_be32(p, (uint32_t)got);
 	if ((r = buf_consume_end(m, want - got)) != 0)
 		return r;
 	c->remote_window -= (uint32_t)got;
-	c->last_io = conn->now_ms;
-	return transport_packet_send(conn->t);
-}
-
-/* Queue bytes already read (the rare path where FIONREAD said 0). */
-static int
-chan_send_bytes(
-    struct conn *conn, struct channel *c, int ext, const uint8_t *p, size_t len)
-{
-	struct buf *m;
-	int r;
-
-	if ((r = chan_data_begin(conn, c, ext, &m)) != 0 ||
-	    (r = buf_put_string(m, p, len)) != 0)
-		return r;
-	c->remote_window -= (uint32_t)len;
 	c->last_io = conn->now_ms;
 	return transport_packet_send(conn->t);
 }
@@ -759,43 +745,27 @@ chan_read_ended(struct channel *c, int *fdp, ssize_t n, int ext)
 	chan_close_fd(fdp);
 }
 
-/* Move what fd has into data packets, within the peer's window. */
+/*
+ * Move what fd has into data packets, within the peer's window. Each read
+ * asks for a whole packet's worth; a short read means fd is drained for
+ * now, so no read is spent on learning that it is empty.
+ */
 static int
 chan_read_fd(struct conn *conn, struct channel *c, int *fdp, int ext)
 {
-	uint8_t probe[CHAN_PROBE];
-	size_t avail, want;
+	size_t want;
 	ssize_t n;
-	int iavail, r;
+	int r;
 
-	if (ioctl(*fdp, FIONREAD, &iavail) == -1 || iavail < 0)
-		iavail = 0;
-	avail = (size_t)iavail;
-	if (avail == 0) {
-		/* End-of-file, an error, or bytes that arrived just now. */
-		if ((want = chan_send_room(conn, c)) == 0)
-			return 0;
-		if (want > sizeof(probe))
-			want = sizeof(probe);
-		do {
-			n = read(*fdp, probe, want);
-		} while (n == -1 && errno == EINTR);
-		if (n <= 0) {
-			chan_read_ended(c, fdp, n, ext);
-			return 0;
-		}
-		return chan_send_bytes(conn, c, ext, probe, (size_t)n);
-	}
-	while (avail > 0 && (want = chan_send_room(conn, c)) > 0) {
-		if (want > avail)
-			want = avail;
+	while ((want = chan_send_room(conn, c)) > 0) {
 		if ((r = chan_read_packet(conn, c, *fdp, ext, want, &n)) != 0)
 			return r;
 		if (n <= 0) {
 			chan_read_ended(c, fdp, n, ext);
 			return 0;
 		}
-		avail -= (size_t)n; /* n <= want <= avail */
+		if ((size_t)n < want)
+			return 0;
 	}
 	return 0;
 }
