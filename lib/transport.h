@@ -83,6 +83,15 @@ struct transport;
 typedef int (*transport_sign_fn)(void *ctx, const char *alg,
     const uint8_t *hash, size_t hashlen, struct buf *sig);
 
+/*
+ * DH group exchange: the monitor picks the group (ModuliFile); the
+ * transport asks through this callback (with sign_ctx) for a group of
+ * about n bits within [min, max] (the client's numbers, unclamped), p
+ * and g as big-endian magnitudes.
+ */
+typedef int (*transport_gex_fn)(void *ctx, uint32_t min, uint32_t n,
+    uint32_t max, struct buf *p, struct buf *g);
+
 struct transport_hostkey {
 	const char *alg;     /* host key algorithm name, e.g. "ssh-ed25519" */
 	const uint8_t *blob; /* public key blob */
@@ -101,6 +110,7 @@ struct transport_params {
 	size_t nhostkeys;
 	transport_sign_fn sign;
 	void *sign_ctx;
+	transport_gex_fn gex_group;  /* NULL: no group exchange */
 	const char *server_sig_algs; /* EXT_INFO server-sig-algs value */
 	const char *peer_addr;       /* for log lines */
 	int peer_port;

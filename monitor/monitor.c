@@ -33,6 +33,7 @@
 #include "buf.h"
 #include "err.h"
 #include "ipc.h"
+#include "kexgex.h"
 #include "log.h"
 #include "memtrim.h"
 #include "monitor.h"
@@ -47,12 +48,14 @@
 
 #define CHILD_SOCK_FD 3
 #define CHILD_IPC_FD 4
-#define STARTUP_PIPE_FD 4 /* from the listener: close once authenticated */
-#define MAX_SIGNATURES 2  /* the first exchange, and one rekey */
-/* Exchange hashes we sign: sha256, sha384 (nistp384) and sha512. */
+#define STARTUP_PIPE_FD 4    /* from the listener: close once authenticated */
+#define MAX_SIGNATURES 2     /* the first exchange, and one rekey */
+#define MAX_PROVE_REQUESTS 8 /* hostkeys-prove-00: a client sends one */
+/* Exchange hashes we sign: sha256, sha384 (nistp384), sha512, sha1 (GEX). */
 #define EXCHANGE_HASH_LEN 32
 #define EXCHANGE_HASH_LEN_384 48
 #define EXCHANGE_HASH_LEN_512 64
+#define EXCHANGE_HASH_LEN_SHA1 20 /* diffie-hellman-group-exchange-sha1 */
 #define IPC_MESSAGE_TIMEOUT_MS 10000
 #define PREAUTH_EXIT_WAIT_MS 2000
 
@@ -74,6 +77,9 @@ struct monitor {
 	uint8_t sid[64];
 	size_t sidlen;
 	int nsign;
+	char kex_alg[64]; /* the host key algorithm last signed with */
+	int nprove;       /* hostkeys-prove requests served */
+	int ngex;         /* DH groups handed to preauth */
 	struct authctxt auth;
 	struct module_set mods;
 	struct buf *tstate;
@@ -404,7 +410,8 @@ handle_sign(struct monitor *m, struct buf *b, int fd, uint8_t reply_type,
 		goto out;
 	/* Only ever sign something shaped like our exchange hash. */
 	if (hashlen != EXCHANGE_HASH_LEN && hashlen != EXCHANGE_HASH_LEN_384 &&
-	    hashlen != EXCHANGE_HASH_LEN_512) {
+	    hashlen != EXCHANGE_HASH_LEN_512 &&
+	    hashlen != EXCHANGE_HASH_LEN_SHA1) {
 		r = ERR_FORMAT;
 		goto out;
 	}
@@ -412,6 +419,7 @@ handle_sign(struct monitor *m, struct buf *b, int fd, uint8_t reply_type,
 		r = ERR_KEY_TYPE;
 		goto out;
 	}
+	snprintf(m->kex_alg, sizeof(m->kex_alg), "%s", alg);
 	if (record_sid && m->sidlen == 0) {
 		memcpy(m->sid, hash, hashlen);
 		m->sidlen = hashlen;
@@ -449,6 +457,67 @@ handle_sign(struct monitor *m, struct buf *b, int fd, uint8_t reply_type,
 out:
 	buf_free(sig);
 	free(alg);
+	return r;
+}
+
+/*
+ * A DH group for diffie-hellman-group-exchange-*: the request checked
+ * again (the asker is hostile), the group from ModuliFile or built in.
+ */
+static int
+handle_gex(struct monitor *m, struct buf *b, int fd)
+{
+	struct buf *p = NULL, *g = NULL, *reply = NULL;
+	uint32_t min, n, max;
+	int r;
+
+	if ((r = buf_get_u32(b, &min)) != 0 || (r = buf_get_u32(b, &n)) != 0 ||
+	    (r = buf_get_u32(b, &max)) != 0 || (r = buf_end(b)) != 0)
+		return r;
+	if ((r = kexgex_check_request(min, n, max, &min, &n, &max)) != 0)
+		return r;
+	if ((p = buf_new(KEXGEX_MAX_BITS / 8)) == NULL ||
+	    (g = buf_new(KEXGEX_MAX_BITS / 8)) == NULL ||
+	    (reply = buf_new(IPC_MAX_MESSAGE)) == NULL) {
+		r = ERR_ALLOC;
+		goto out;
+	}
+	if ((r = kexgex_group(m->c->moduli_file, min, n, max, p, g)) != 0 ||
+	    (r = buf_put_mpint_bytes(reply, buf_ptr(p), buf_len(p))) != 0 ||
+	    (r = buf_put_mpint_bytes(reply, buf_ptr(g), buf_len(g))) != 0)
+		goto out;
+	r = ipc_send(fd, IPC_GEX_REPLY, reply, -1);
+out:
+	buf_free(p);
+	buf_free(g);
+	buf_free(reply);
+	return r;
+}
+
+/* hostkeys-prove-00@openssh.com for the session: a few per connection. */
+static int
+handle_prove(struct monitor *m, struct buf *b, int fd)
+{
+	struct buf *reply;
+	int r;
+
+	if ((reply = buf_new(IPC_MAX_MESSAGE)) == NULL)
+		return ERR_ALLOC;
+	if (m->sidlen == 0) {
+		r = ERR_BAD_STATE;
+		goto out;
+	}
+	if (++m->nprove > MAX_PROVE_REQUESTS) {
+		error("monitor: too many hostkeys-prove requests");
+		r = buf_put_bool(reply, 0) || buf_put_u32(reply, 0) ? ERR_ALLOC
+		                                                    : 0;
+	} else
+		r = hostkeys_prove(
+		    &m->hk, m->kex_alg, m->sid, m->sidlen, b, reply);
+	if (r == 0)
+		r = ipc_send(fd, IPC_SESSION_PROVE_REPLY, reply, -1);
+out:
+	buf_free(reply);
 	return r;
 }
 
@@ -576,6 +645,12 @@ preauth_loop(struct monitor *m)
 			r = handle_sign(m, b, m->pfd, IPC_SIGN_REPLY, 1);
 			if (r == 0)
 				m->state = MS_AUTH;
+			break;
+		case IPC_GEX_REQ:
+			/* One per exchange, as the signatures it precedes. */
+			if (m->state > MS_AUTH || ++m->ngex > MAX_SIGNATURES)
+				break;
+			r = handle_gex(m, b, m->pfd);
 			break;
 		case IPC_AUTH_REQ:
 			if (m->state != MS_AUTH)
@@ -783,12 +858,23 @@ static void __attribute__((noreturn)) session_phase(struct monitor *m, int sock)
 	mem_trim();
 	/* Serve the session (rekey signatures, ptys, utmp) until it goes. */
 	while ((r = ipc_recv(sp[0], &type, b, NULL, IPC_MAX_MESSAGE)) == 0) {
-		if (type == IPC_SESSION_SIGN_REQ)
+		switch (type) {
+		case IPC_SESSION_SIGN_REQ:
 			r = handle_sign(m, b, sp[0], IPC_SESSION_SIGN_REPLY, 0);
-		else
+			break;
+		case IPC_SESSION_PROVE_REQ:
+			r = handle_prove(m, b, sp[0]);
+			break;
+		case IPC_GEX_REQ:
+			r = handle_gex(m, b, sp[0]);
+			break;
+		default:
 			r = login_handle(&ls, sp[0], type, b);
+			break;
+		}
 		if (r != 0) {
-			error("monitor: bad message %u from session", type);
+			error("monitor: bad message %u from session: %s", type,
+			    err_str(r));
 			kill(pid, SIGKILL);
 			break;
 		}

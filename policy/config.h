@@ -81,8 +81,11 @@ struct server_config {
 	 * sshd -T prints them (OpenSSH's +, -, ^ and patterns resolved). */
 	char *pubkey_accepted_algos; /* PubkeyAcceptedAlgorithms */
 	char *ca_sign_algorithms;    /* CASignatureAlgorithms */
-	char *trusted_user_ca_keys;  /* none = NULL */
-	char *revoked_keys_file;     /* none = NULL */
+	char *moduli_file;           /* ModuliFile; /etc/ssh/moduli */
+	/* 1 when no HostKey line (or -h) named a key: the default files. */
+	int host_keys_implicit;
+	char *trusted_user_ca_keys; /* none = NULL */
+	char *revoked_keys_file;    /* none = NULL */
 	/* AuthorizedPrincipalsFile as written ("none" in any case: none);
 	 * tokens %% %h %U %u, relative to the home directory. */
 	char *authorized_principals_file;

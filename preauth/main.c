@@ -23,7 +23,7 @@
 #include "sandbox/sandbox.h"
 #include "transport.h"
 
-#define MAX_HOSTKEYS 16
+#define MAX_HOSTKEYS 32 /* offered algorithms: monitor.h hostkeys.keys */
 /* The monitor signs two exchange hashes before authentication (its
  * MAX_SIGNATURES): the first exchange and one rekey. */
 #define PREAUTH_KEX_MAX 2
@@ -52,6 +52,13 @@ relay_log(enum log_level level, const char *msg, void *ctx)
 	    buf_put_cstring(b, msg) == 0)
 		(void)ipc_send(ipc_fd, IPC_LOG, b, -1);
 	buf_free(b);
+}
+
+static int
+gex_via_monitor(void *ctx, uint32_t min, uint32_t n, uint32_t max,
+    struct buf *p, struct buf *g)
+{
+	return ipc_gex_request(ipc_fd, min, n, max, p, g);
 }
 
 static int
@@ -261,6 +268,7 @@ main(int argc, char **argv)
 	tp.hostkeys = ip.hostkeys;
 	tp.nhostkeys = ip.nhostkeys;
 	tp.sign = sign_via_monitor;
+	tp.gex_group = gex_via_monitor;
 	tp.server_sig_algs = ip.sig_algs;
 	tp.peer_addr = ip.peer_addr;
 	tp.peer_port = (int)ip.peer_port;

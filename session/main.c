@@ -27,7 +27,7 @@
 
 #define SESSION_SOCK_FD 3
 #define SESSION_IPC_FD 4
-#define MAX_HOSTKEYS 16
+#define MAX_HOSTKEYS 32 /* offered algorithms: monitor.h hostkeys.keys */
 
 static int
 sign_via_monitor(void *ctx, const char *alg, const uint8_t *hash,
@@ -35,6 +35,13 @@ sign_via_monitor(void *ctx, const char *alg, const uint8_t *hash,
 {
 	return ipc_sign_request(SESSION_IPC_FD, IPC_SESSION_SIGN_REQ,
 	    IPC_SESSION_SIGN_REPLY, alg, hash, hashlen, sig);
+}
+
+static int
+gex_via_monitor(void *ctx, uint32_t min, uint32_t n, uint32_t max,
+    struct buf *p, struct buf *g)
+{
+	return ipc_gex_request(SESSION_IPC_FD, min, n, max, p, g);
 }
 
 int
@@ -164,6 +171,7 @@ main(int argc, char **argv)
 	tp.hostkeys = hks;
 	tp.nhostkeys = nhk;
 	tp.sign = sign_via_monitor;
+	tp.gex_group = gex_via_monitor;
 	tp.peer_addr = caddr;
 	tp.peer_port = (int)cport;
 	if ((r = transport_import(SESSION_SOCK_FD, state, &tp, &t)) != 0)
@@ -201,6 +209,8 @@ main(int argc, char **argv)
 	ctx.subsys_name = ss_name;
 	ctx.subsys_args = ss_args;
 	ctx.nsubsys = nss;
+	ctx.hostkeys = hks;
+	ctx.nhostkeys = nhk;
 	ctx.axl = axl;
 	mem_trim(); /* the hand-over's buffers and OpenSSL's set-up */
 	r = session_run(&ctx);

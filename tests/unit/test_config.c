@@ -540,6 +540,7 @@ test_dump(void)
 	    "disableforwarding no\n"
 	    "exposeauthinfo no\n"
 	    "pidfile none\n"
+	    "modulifile /etc/ssh/moduli\n"
 	    "xauthlocation /usr/bin/xauth\n"
 	    "ciphers " ALGLIST_CIPHER_DEFAULT "\n"
 	    "macs " ALGLIST_MAC_DEFAULT "\n"
@@ -610,7 +611,8 @@ test_dump(void)
 	T_CHECK("dump: default tail",
 	    text != NULL &&
 	        strstr(text,
-	            "pidfile /run/sshd.pid\nxauthlocation /usr/bin/xauth\n"
+	            "pidfile /run/sshd.pid\nmodulifile /etc/ssh/moduli\n"
+	            "xauthlocation /usr/bin/xauth\n"
 	            "ciphers " ALGLIST_CIPHER_DEFAULT "\n"
 	            "macs " ALGLIST_MAC_DEFAULT "\n"
 	            "banner none\n"

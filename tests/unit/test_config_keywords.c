@@ -126,7 +126,7 @@ static const struct {
     {"KexAlgorithms", "-diffie-hellman-group1-sha1", 0, IMPL},
     {"LogVerbose", "kex.c:*:1000", 1, IGN},
     {"MACs", "^hmac-sha2-512", 0, IMPL},
-    {"ModuliFile", "/etc/ssh/moduli", 0, IGN},
+    {"ModuliFile", "/etc/ssh/moduli", 0, IMPL},
     {"PermitListen", "any", 1, IGN},
     {"PermitOpen", "none", 1, IGN},
     {"PermitTunnel", "point-to-point", 1, IMPL},
