@@ -545,6 +545,7 @@ test_dump(void)
 	    "streamlocalbindunlink no\n"
 	    "exposeauthinfo no\n"
 	    "pidfile none\n"
+	    "modulifile /etc/ssh/moduli\n"
 	    "xauthlocation /usr/bin/xauth\n"
 	    "ciphers " ALGLIST_CIPHER_DEFAULT "\n"
 	    "macs " ALGLIST_MAC_DEFAULT "\n"
@@ -570,6 +571,7 @@ test_dump(void)
 	    "authenticationmethods any\n"
 	    "maxstartups 10:30:100\n"
 	    "permittunnel no\n"
+	    "rekeylimit 0 0\n"
 	    "permitopen any\n"
 	    "permitlisten any\n"
 	    "permituserenvironment no\n"
@@ -616,7 +618,8 @@ test_dump(void)
 	T_CHECK("dump: default tail",
 	    text != NULL &&
 	        strstr(text,
-	            "pidfile /run/sshd.pid\nxauthlocation /usr/bin/xauth\n"
+	            "pidfile /run/sshd.pid\nmodulifile /etc/ssh/moduli\n"
+	            "xauthlocation /usr/bin/xauth\n"
 	            "ciphers " ALGLIST_CIPHER_DEFAULT "\n"
 	            "macs " ALGLIST_MAC_DEFAULT "\n"
 	            "banner none\n"
