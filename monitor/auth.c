@@ -131,6 +131,30 @@ account_allowed(const struct passwd *pw)
 }
 
 /*
+ * OpenSSH's auth_shadow_pwexpired() (UsePAM no, password method): 1 if
+ * the shadow password must be changed before the login goes on.
+ */
+static int
+shadow_password_expired(const char *user)
+{
+	struct spwd *sp;
+	long today = (long)(time(NULL) / 86400);
+
+	if ((sp = getspnam(user)) == NULL)
+		return 0;
+	if (sp->sp_lstchg == 0) {
+		logit("User %.100s password has expired (root forced)", user);
+		return 1;
+	}
+	if (sp->sp_max >= 0 && sp->sp_lstchg > 0 &&
+	    today > sp->sp_lstchg + sp->sp_max) {
+		logit("User %.100s password has expired (password aged)", user);
+		return 1;
+	}
+	return 0;
+}
+
+/*
  * Look the user up once, apply the Match blocks that now match, then
  * OpenSSH's allowed_user() checks. Invalid and refused users get a fake
  * entry and take the same path as valid ones.
@@ -668,6 +692,7 @@ finish(struct authctxt *a, const char *method, const char *submethod,
 {
 	const struct conn_info *ci = a->ci;
 	char su[128], left[256], logm[128];
+	int pr = 0;
 
 	/*
 	 * OpenSSH logs its kbd-int device, "keyboard-interactive/pam", which
@@ -681,9 +706,20 @@ finish(struct authctxt *a, const char *method, const char *submethod,
 		verdict = step_succeeded(a, method, submethod, cred, opts);
 	else
 		authopts_free(opts);
+	/* UsePAM no: a password that worked but has expired must change. */
+	if ((verdict == AUTH_SUCCESS || verdict == AUTH_PARTIAL) &&
+	    !a->c->use_pam && a->valid && strcmp(method, "password") == 0 &&
+	    shadow_password_expired(a->pw.pw_name))
+		a->force_pwchange = 1;
 	/* UsePAM: the account phase decides last, as in OpenSSH. */
 	if (verdict == AUTH_SUCCESS && a->pam != NULL &&
-	    pamctx_account(a->pam) != 0) {
+	    (pr = pamctx_account(a->pam)) == PAMCTX_PWCHANGE) {
+		sanitise(su, sizeof(su), a->user);
+		logit("User %s password has expired (PAM): it must be changed "
+		      "at login",
+		    su);
+		a->force_pwchange = 1;
+	} else if (verdict == AUTH_SUCCESS && a->pam != NULL && pr != 0) {
 		sanitise(su, sizeof(su), a->user);
 		log_msg(LL_FATAL, __func__, 0,
 		    "Access denied for user %s by PAM account configuration "
@@ -694,6 +730,12 @@ finish(struct authctxt *a, const char *method, const char *submethod,
 		return reply_put(reply, AUTH_DENIED,
 		    "Access denied by PAM account configuration", NULL, NULL,
 		    0);
+	}
+	if (verdict == AUTH_SUCCESS && a->force_pwchange && a->opts != NULL) {
+		/* As OpenSSH's sshpam_password_change_required(). */
+		a->opts->permit_port_forwarding = 0;
+		a->opts->permit_agent_forwarding = 0;
+		a->opts->permit_x11_forwarding = 0;
 	}
 	if (verdict == AUTH_SUCCESS) {
 		a->authenticated = 1;

@@ -60,6 +60,9 @@ struct authctxt {
 	int failures;
 	int attempts;
 	int authenticated;
+	/* The password has expired: the session runs passwd(1) instead of
+	 * anything asked for, without forwarding (OpenSSH's force_pwchange). */
+	int force_pwchange;
 	int disconnect; /* the monitor ends the connection after replying */
 	uint8_t *approved_blob; /* key the last PK_OK approved */
 	size_t approved_len;

@@ -557,13 +557,29 @@ reap_preauth(pid_t pid, int wait_ms)
 	return status;
 }
 
+/*
+ * An expired password (auth.h force_pwchange): whatever the client asks
+ * for runs this instead, as OpenSSH's do_pwchange(): passwd(1) on a
+ * terminal, a refusal without one.
+ */
+#define PWCHANGE_COMMAND                                                       \
+	"echo 'WARNING: Your password has expired.' >&2; "                     \
+	"if [ -t 0 ]; then "                                                   \
+	"echo 'You must change your password now and login again!' >&2; "      \
+	"exec /usr/bin/passwd; fi; "                                           \
+	"echo 'Password change required but no TTY available.' >&2; exit 1"
+
 static int
 send_session_init(struct monitor *m, int fd)
 {
+	const char *forced = m->c->force_command;
+
 	struct buf *b, *ob = NULL;
 	size_t i;
 	int r;
 
+	if (m->auth.force_pwchange)
+		forced = PWCHANGE_COMMAND;
 	if ((b = buf_new_secret(IPC_MAX_MESSAGE)) == NULL)
 		return ERR_ALLOC;
 	if ((r = buf_put_stringb(b, m->tstate)) != 0 ||
@@ -572,8 +588,7 @@ send_session_init(struct monitor *m, int fd)
 	    (r = buf_put_u32(b, (uint32_t)m->ci.client_port)) != 0 ||
 	    (r = buf_put_cstring(b, m->ci.server_addr)) != 0 ||
 	    (r = buf_put_u32(b, (uint32_t)m->ci.server_port)) != 0 ||
-	    (r = buf_put_cstring(
-	         b, m->c->force_command ? m->c->force_command : "")) != 0 ||
+	    (r = buf_put_cstring(b, forced != NULL ? forced : "")) != 0 ||
 	    (r = buf_put_u32(b, (uint32_t)m->c->max_sessions)) != 0 ||
 	    (r = buf_put_u32(b, (uint32_t)log_get_level())) != 0 ||
 	    (r = buf_put_u32(b, (uint32_t)m->c->syslog_facility)) != 0 ||
