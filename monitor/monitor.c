@@ -29,6 +29,7 @@
 #include "buf.h"
 #include "err.h"
 #include "ipc.h"
+#include "kexaudit.h"
 #include "log.h"
 #include "monitor.h"
 #include "monitor/modules.h"
@@ -67,6 +68,8 @@ struct monitor {
 	uint8_t sid[64];
 	size_t sidlen;
 	int nsign;
+	int nsign_session;    /* rekey signatures for the session process */
+	uint32_t kex_audited; /* the last key exchange recorded (audit) */
 	struct authctxt auth;
 	struct module_set mods;
 	struct buf *tstate;
@@ -284,6 +287,30 @@ handle_log(struct buf *b)
 	return 0;
 }
 
+/*
+ * IPC_AUDIT_KEX (preauth or session): record the new session keys. Only
+ * an exchange the monitor signed for, each once, in order; only names the
+ * server offered (kexaudit_decode).
+ */
+static int
+handle_audit_kex(struct monitor *m, struct buf *b, pid_t spid, uid_t suid)
+{
+	struct kexaudit_lists lists = {
+	    DEFAULT_KEX, m->hk.algs, DEFAULT_CIPHERS, DEFAULT_MACS};
+	struct transport_algs t;
+	uint32_t num;
+	int r;
+
+	if ((r = kexaudit_decode(b, &lists, &num, &t)) != 0)
+		return r;
+	if (num <= m->kex_audited ||
+	    num > (uint32_t)(m->nsign + m->nsign_session))
+		return ERR_BAD_STATE;
+	audit_crypto_session(&m->auth, &t, m->kex_audited > 0, spid, suid);
+	m->kex_audited = num;
+	return 0;
+}
+
 /* Sign an exchange hash with the host key for alg; reply on fd. */
 static int
 handle_sign(struct monitor *m, struct buf *b, int fd, uint8_t reply_type,
@@ -475,6 +502,12 @@ preauth_loop(struct monitor *m)
 			r = handle_sign(m, b, m->pfd, IPC_SIGN_REPLY, 1);
 			if (r == 0)
 				m->state = MS_AUTH;
+			break;
+		case IPC_AUDIT_KEX:
+			if (m->state != MS_AUTH && m->state != MS_AUTHENTICATED)
+				break;
+			r = handle_audit_kex(
+			    m, b, m->preauth_pid, audit_preauth_uid());
 			break;
 		case IPC_AUTH_REQ:
 			if (m->state != MS_AUTH)
@@ -678,8 +711,14 @@ static void __attribute__((noreturn)) session_phase(struct monitor *m, int sock)
 		fatal("out of memory");
 	/* Serve the session (rekey signatures) until it goes away. */
 	while ((r = ipc_recv(sp[0], &type, b, NULL, IPC_MAX_MESSAGE)) == 0) {
-		if (type != IPC_SESSION_SIGN_REQ ||
-		    handle_sign(m, b, sp[0], IPC_SESSION_SIGN_REPLY, 0) != 0) {
+		if (type == IPC_SESSION_SIGN_REQ)
+			m->nsign_session++;
+		if (type == IPC_SESSION_SIGN_REQ
+		        ? handle_sign(m, b, sp[0], IPC_SESSION_SIGN_REPLY, 0) !=
+		            0
+		        : type != IPC_AUDIT_KEX ||
+		            handle_audit_kex(m, b, pid, m->auth.pw.pw_uid) !=
+		                0) {
 			error("monitor: bad message %u from session", type);
 			kill(pid, SIGKILL);
 			break;
@@ -756,8 +795,8 @@ monitor_run(const struct options *o, struct server_config *c,
 		fatal("monitor: cannot start preauth: %s", err_str(r));
 	r = preauth_loop(&m);
 	/* The audit trail: the transport handed over, or a failed login. */
-	if (m.state == MS_DONE)
-		audit_crypto_session(&m.auth, m.tstate, m.preauth_pid);
+	if (m.state == MS_DONE && m.kex_audited == 0)
+		audit_crypto_session_state(&m.auth, m.tstate, m.preauth_pid);
 	else
 		audit_preauth_end(&m.auth, m.sidlen > 0, m.preauth_pid);
 	close(m.pfd);
