@@ -117,15 +117,20 @@ pk_key_parse(
 		if ((r = sshcert_from_blob(blob, len, &uk->cert)) != 0)
 			return r;
 		uk->plain = uk->cert->key;
+		uk->sk_plain = uk->cert->sk_key;
 		uk->type = authcert_type_short(uk->cert);
 		if ((r = sshkey_fingerprint(
 		         uk->cert->ca_key, uk->ca_fp, sizeof(uk->ca_fp))) != 0)
 			return r;
+		if (uk->sk_plain != NULL)
+			return sshkey_sk_fingerprint(
+			    uk->sk_plain, uk->fp, sizeof(uk->fp));
 		return sshkey_fingerprint(uk->plain, uk->fp, sizeof(uk->fp));
 	}
 	if (sshkey_sk_is_type_name(alg)) {
 		if ((r = sshkey_sk_from_blob(blob, len, &uk->sk)) != 0)
 			return r;
+		uk->sk_plain = uk->sk;
 		uk->type = sshkey_sk_type_short(uk->sk);
 		return sshkey_sk_fingerprint(uk->sk, uk->fp, sizeof(uk->fp));
 	}
@@ -399,16 +404,17 @@ signature_ok(const struct pm_conn *c, const struct pk_conf *cf,
 	uint32_t counter;
 	uint8_t flags;
 
-	if (uk->sk != NULL) {
-		if (sshkey_sk_verify(uk->sk, sig, siglen, buf_ptr(data),
+	if (uk->sk_plain != NULL) {
+		if (sshkey_sk_verify(uk->sk_plain, sig, siglen, buf_ptr(data),
 		        buf_len(data), &flags, &counter) != 0)
 			return 0;
 		debug("userauth_pubkey: sk_counter = %" PRIu32
 		      ", sk_flags = 0x%02x",
 		    counter, flags);
 		/* OpenSSH's log lines carry the counter from here on. */
-		n = strlen(res->detail);
-		snprintf(res->detail + n, sizeof(res->detail) - n,
+		/* detail_long (ABI 3) has room for a certificate's too. */
+		n = strlen(res->detail_long);
+		snprintf(res->detail_long + n, sizeof(res->detail_long) - n,
 		    ", signature count = %" PRIu32, counter);
 		return sk_flags_ok(c, cf, uk, opts, flags);
 	}
@@ -526,10 +532,11 @@ pkauth_request(const struct pm_conn *c, const uint8_t *data, size_t len,
 	}
 	read_conf(c, &cf);
 	if (uk.cert != NULL)
-		authcert_describe(uk.cert, res->detail, sizeof(res->detail));
+		authcert_describe(
+		    uk.cert, res->detail_long, sizeof(res->detail_long));
 	else
-		snprintf(
-		    res->detail, sizeof(res->detail), "%s %s", uk.type, uk.fp);
+		snprintf(res->detail_long, sizeof(res->detail_long), "%s %s",
+		    uk.type, uk.fp);
 	/* The key, not the certificate: "publickey,publickey" needs two. */
 	snprintf(res->credential, sizeof(res->credential), "%s", uk.fp);
 	if (!precheck(ops, &cf, &uk, alg)) {

@@ -29,10 +29,12 @@ struct pk_key {
 	struct sshkey_sk *sk;
 	struct sshcert *cert;
 	const struct sshkey *plain; /* key, or a plain certified key */
-	const char *type;           /* "ED25519", "ED25519-SK", "RSA-CERT" */
-	char fp[SSHKEY_FP_LEN];     /* of the plain or certified key */
-	char ca_fp[SSHKEY_FP_LEN];  /* certificates: of the CA key */
-	const uint8_t *blob;        /* as the request carried it */
+	/* sk, or a certified FIDO key (sk-*-cert-v01@openssh.com) */
+	const struct sshkey_sk *sk_plain;
+	const char *type;          /* "ED25519", "ED25519-SK", "RSA-CERT" */
+	char fp[SSHKEY_FP_LEN];    /* of the plain or certified key */
+	char ca_fp[SSHKEY_FP_LEN]; /* certificates: of the CA key */
+	const uint8_t *blob;       /* as the request carried it */
 	size_t bloblen;
 };
 

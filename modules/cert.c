@@ -36,7 +36,8 @@ static const char *const cert_algs[] = {"ssh-ed25519-cert-v01@openssh.com",
     "ecdsa-sha2-nistp384-cert-v01@openssh.com",
     "ecdsa-sha2-nistp521-cert-v01@openssh.com",
     "rsa-sha2-256-cert-v01@openssh.com", "rsa-sha2-512-cert-v01@openssh.com",
-    "ssh-rsa-cert-v01@openssh.com"};
+    "ssh-rsa-cert-v01@openssh.com", "sk-ssh-ed25519-cert-v01@openssh.com",
+    "sk-ecdsa-sha2-nistp256-cert-v01@openssh.com"};
 
 /* What the cert-authority line check needs (authkeys_query.ca_check). */
 struct ca_line_ctx {

@@ -17,7 +17,8 @@
  * struct pm_result, which the monitor allocates and zeroes: a version 1
  * module, which never writes it, still works. Version 3 appended key_algs
  * and check_method to struct pm_module, which the monitor reads only from
- * a descriptor that says it is version 3 or later.
+ * a descriptor that says it is version 3 or later, and detail_long to
+ * struct pm_result (zeroed as origin is).
  */
 #define POSTERN_MODULE_ABI 3
 #define POSTERN_MODULE_ABI_MIN 1
@@ -83,6 +84,9 @@ struct pm_result {
 	 * "FILE:LINE" (an authorized_keys or principals line) or "FILE" (a
 	 * TrustedUserCAKeys file); empty when it was not. */
 	char origin[512];
+	/* ABI 3: detail when it does not fit in detail[] (a certificate of
+	 * a FIDO key and its signature count); empty: detail stands. */
+	char detail_long[320];
 };
 
 /*

@@ -603,7 +603,9 @@ run_module(struct authctxt *a, const struct pm_module *m, int response,
 		goto out;
 	res.detail[sizeof(res.detail) - 1] = '\0';
 	res.credential[sizeof(res.credential) - 1] = '\0';
-	snprintf(a->detail, sizeof(a->detail), "%s", res.detail);
+	res.detail_long[sizeof(res.detail_long) - 1] = '\0';
+	snprintf(a->detail, sizeof(a->detail), "%s",
+	    res.detail_long[0] != '\0' ? res.detail_long : res.detail);
 	res.origin[sizeof(res.origin) - 1] = '\0';
 	snprintf(a->origin, sizeof(a->origin), "%s", res.origin);
 	snprintf(cred, credlen, "%s", res.credential);

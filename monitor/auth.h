@@ -67,7 +67,7 @@ struct authctxt {
 	uint8_t *approved_blob; /* key the last PK_OK approved */
 	size_t approved_len;
 	char method[32];  /* method that succeeded */
-	char detail[160]; /* "ED25519 SHA256:..." for log lines */
+	char detail[320]; /* "ED25519 SHA256:..." for log lines */
 	char origin[512]; /* where it matched, "FILE:LINE": audit records */
 };
 

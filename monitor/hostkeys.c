@@ -132,7 +132,8 @@ load_cert(struct hostkeys *hk, size_t nkeys, const char *path)
 		goto out;
 	}
 	for (j = 0; j < nkeys; j++)
-		if (sshkey_equal_public(hk->keys[j].key, cert->key))
+		if (cert->key != NULL &&
+		    sshkey_equal_public(hk->keys[j].key, cert->key))
 			break;
 	if (j == nkeys) {
 		error("No matching private key for certificate: %s", path);
