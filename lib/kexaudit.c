@@ -60,7 +60,8 @@ listed(const char *name, const char *list)
 	size_t n = strlen(name);
 	const char *p = list;
 
-	if (n == 0 || list == NULL)
+	/* One name: a comma would let a whole list pass as one. */
+	if (n == 0 || list == NULL || strchr(name, ',') != NULL)
 		return 0;
 	while ((p = strstr(p, name)) != NULL) {
 		if ((p == list || p[-1] == ',') &&
