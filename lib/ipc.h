@@ -26,6 +26,13 @@ enum ipc_type {
 	IPC_AUTH_RESPONSE = 11,      /* preauth -> monitor: INFO_RESPONSE */
 	IPC_AUDIT_KEX =
 	    12, /* preauth/session -> monitor: a key exchange done */
+	/* The login (monitor/login.c, session/session_login.c). */
+	IPC_SESSION_LOGIN = 20,       /* monitor -> session: login settings */
+	IPC_SESSION_PTY_REQ = 21,     /* session -> monitor: allocate a pty */
+	IPC_SESSION_PTY_REPLY = 22,   /* monitor -> session: its master */
+	IPC_SESSION_LOGIN_REC = 23,   /* session -> monitor: utmp login */
+	IPC_SESSION_LOGIN_REPLY = 24, /* monitor -> session: last login */
+	IPC_SESSION_LOGOUT_REC = 25,  /* session -> monitor: utmp logout */
 };
 
 /* Verdicts in IPC_AUTH_REPLY. */

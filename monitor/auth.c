@@ -18,6 +18,7 @@
 
 #include "audit.h"
 #include "auth.h"
+#include "login.h"
 #include "authkeys.h"
 #include "buf.h"
 #include "err.h"
@@ -72,6 +73,7 @@ auth_free(struct authctxt *a)
 	free(a->user);
 	free(a->service);
 	free(a->approved_blob);
+	free(a->auth_info);
 	pw_free(&a->pw);
 	pamctx_end(a->pam);
 	authchain_free(&a->chain);
@@ -678,6 +680,7 @@ step_succeeded(struct authctxt *a, const char *method, const char *submethod,
 	if (cred[0] != '\0' && a->nused_keys < AUTH_MAX_USED_KEYS)
 		snprintf(a->used_keys[a->nused_keys++], sizeof(a->used_keys[0]),
 		    "%s", cred);
+	login_auth_info_add(&a->auth_info, method, a->step_req);
 	return authchain_success(&a->chain, method, submethod) ? AUTH_SUCCESS
 	                                                       : AUTH_PARTIAL;
 }
@@ -901,8 +904,10 @@ auth_request(struct authctxt *a, const uint8_t *sid, size_t sidlen,
 		debug("userauth: method %s not available", sm);
 	}
 judged:
+	a->step_req = m;
 	r = finish(a, canon, mod ? mod->submethod : NULL, verdict, cred, opts,
 	    extra, banner, bannerlen, reply);
+	a->step_req = NULL;
 	opts = NULL;
 out:
 	authopts_free(opts);

@@ -69,6 +69,9 @@ struct authctxt {
 	char method[32];  /* method that succeeded */
 	char detail[320]; /* "ED25519 SHA256:..." for log lines */
 	char origin[512]; /* where it matched, "FILE:LINE": audit records */
+	/* ExposeAuthInfo: a line per successful step (monitor/login.c). */
+	char *auth_info;
+	const struct buf *step_req; /* the request being judged, or NULL */
 };
 
 void auth_init(struct authctxt *a, struct server_config *c,

@@ -279,21 +279,26 @@ check_helpers(void)
 {
 	char path[4096];
 	struct stat st;
-	const char *names[] = {"postern-preauth", "postern-session"};
+	/* The static session is needed only for ChrootDirectory. */
+	const char *names[] = {
+	    "postern-preauth", "postern-session", "postern-session-static"};
 	size_t i;
 
-	for (i = 0; i < 2; i++) {
+	for (i = 0; i < 3; i++) {
 		if (helper_path(names[i], path, sizeof(path)) != 0 ||
-		    stat(path, &st) != 0)
+		    stat(path, &st) != 0) {
+			if (i == 2)
+				continue;
 			fatal("helper %s not found next to posternd or in %s",
 			    names[i], POSTERN_LIBEXECDIR);
+		}
 		if (getuid() != 0)
 			continue;
 		if (st.st_uid != 0 || (st.st_mode & 022) != 0)
 			fatal("%s must be owned by root and not group or "
 			      "world-writable",
 			    path);
-		if (i == 1 && (st.st_mode & 044) != 0)
+		if (i >= 1 && (st.st_mode & 044) != 0)
 			fatal("%s must not be readable by group or others "
 			      "(mode 0711): it runs as the user",
 			    path);

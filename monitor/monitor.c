@@ -5,6 +5,7 @@
  * user and hands it the transport state.
  */
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/socket.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -15,6 +16,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <poll.h>
 #include <pwd.h>
 #include <signal.h>
@@ -26,6 +28,7 @@
 
 #include "audit.h"
 #include "auth.h"
+#include "login.h"
 #include "buf.h"
 #include "err.h"
 #include "ipc.h"
@@ -131,17 +134,51 @@ conn_info_fill(struct conn_info *ci, int fd)
 		snprintf(ci->server_addr, sizeof(ci->server_addr), "UNKNOWN");
 }
 
-/* fork + exec a helper with the client socket on 3 and IPC on 4. */
+/*
+ * In the session's child, still root: open the static session binary
+ * (path), then enter the jail (checked by login_chroot_path).
+ */
+static int
+jail_enter(const char *jail, const char *path, int *exe)
+{
+	/* Above the descriptors the child is about to arrange. */
+	if ((*exe = open(path, O_PATH | O_CLOEXEC)) == -1 ||
+	    (*exe = fcntl(*exe, F_DUPFD_CLOEXEC, 10)) == -1) {
+		error("%s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (chdir(jail) == -1) {
+		error("Unable to chdir to chroot path \"%s\": %s", jail,
+		    strerror(errno));
+		return -1;
+	}
+	if (chroot(jail) == -1) {
+		error("chroot(\"%s\"): %s", jail, strerror(errno));
+		return -1;
+	}
+	if (chdir("/") == -1)
+		return -1;
+	return 0;
+}
+
+/*
+ * fork + exec a helper with the client socket on 3 and IPC on 4. With
+ * jail (ChrootDirectory, already checked), the helper is the static
+ * session binary, opened before chroot and exec'd from that descriptor
+ * once inside the jail and running as the user (docs/chroot.md).
+ */
 static pid_t
 spawn_helper(const char *name, int sock, int ipc, const struct passwd *pw,
-    int log_stderr)
+    int log_stderr, const char *jail)
 {
 	char path[4096], title[PROCTITLE_ARG0_MAX];
 	char *argv[3] = {NULL, NULL, NULL}, *envp[1] = {NULL};
 	pid_t pid;
 	size_t n;
-	int devnull;
+	int devnull, exe = -1;
 
+	if (jail != NULL)
+		name = "postern-session-static";
 	if (helper_path(name, path, sizeof(path)) != 0) {
 		error("%s: helper %s not found", __func__, name);
 		return -1;
@@ -155,8 +192,14 @@ spawn_helper(const char *name, int sock, int ipc, const struct passwd *pw,
 	/* child */
 	if ((devnull = open("/dev/null", O_RDWR)) < 0)
 		_exit(1);
+	/* The groups come from /etc/group, which a jail does not have. */
+	if (jail != NULL &&
+	    (pw == NULL || initgroups(pw->pw_name, pw->pw_gid) != 0 ||
+	        jail_enter(jail, path, &exe) != 0))
+		_exit(1);
 	if (pw != NULL && getuid() == 0 &&
-	    sandbox_drop_to_user(pw->pw_name, pw->pw_uid, pw->pw_gid) != 0)
+	    sandbox_drop_to_user(
+	        jail != NULL ? NULL : pw->pw_name, pw->pw_uid, pw->pw_gid) != 0)
 		_exit(1);
 	if (dup2(sock, CHILD_SOCK_FD) < 0 || dup2(ipc, CHILD_IPC_FD) < 0 ||
 	    dup2(devnull, STDIN_FILENO) < 0 || dup2(devnull, STDOUT_FILENO) < 0)
@@ -169,7 +212,13 @@ spawn_helper(const char *name, int sock, int ipc, const struct passwd *pw,
 	if (pw == NULL && dup2(devnull, STDERR_FILENO) < 0)
 		_exit(1);
 #endif
-	closefrom(CHILD_IPC_FD + 1);
+	/* The jail's session binary survives as fd 5 (close-on-exec). */
+	if (exe != -1) {
+		if (dup3(exe, CHILD_IPC_FD + 1, O_CLOEXEC) == -1)
+			_exit(1);
+		exe = CHILD_IPC_FD + 1;
+	}
+	closefrom(exe != -1 ? CHILD_IPC_FD + 2 : CHILD_IPC_FD + 1);
 	/*
 	 * argv[0] is the title ps shows from the start, OpenSSH's, padded
 	 * with blanks: it is the room the helper has to change it in.
@@ -188,7 +237,11 @@ spawn_helper(const char *name, int sock, int ipc, const struct passwd *pw,
 	/* So that the session's earliest errors reach the same log. */
 	if (pw != NULL && log_stderr)
 		argv[1] = "-e";
-	execve(path, argv, envp);
+	if (exe != -1)
+		syscall(SYS_execveat, exe, "", argv, envp, AT_EMPTY_PATH);
+	else
+		execve(path, argv, envp);
+	error("exec %s: %s", path, strerror(errno));
 	_exit(1);
 }
 
@@ -678,7 +731,9 @@ out:
 
 static void __attribute__((noreturn)) session_phase(struct monitor *m, int sock)
 {
+	struct login_state ls;
 	struct buf *b;
+	char *jail = NULL;
 	int sp[2], status;
 	pid_t pid;
 	uint8_t type;
@@ -692,14 +747,22 @@ static void __attribute__((noreturn)) session_phase(struct monitor *m, int sock)
 		exit(1);
 	}
 	audit_login(&m->auth, 1);
+	/* ChrootDirectory: checked here, where a refusal can be logged. */
+	if (login_chroot_path(&m->auth, m->c, &jail) != 0) {
+		pamctx_end(m->auth.pam);
+		exit(1);
+	}
+	if (jail != NULL)
+		verbose("Changed root directory to \"%s\"", jail);
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) != 0)
 		fatal("socketpair: %s", strerror(errno));
 	if ((pid = spawn_helper("postern-session", sock, sp[1], &m->auth.pw,
-	         m->o->log_stderr)) < 0)
+	         m->o->log_stderr, jail)) < 0)
 		exit(1);
 	close(sp[1]);
 	close(sock);
-	if ((r = send_session_init(m, sp[0])) != 0) {
+	if ((r = send_session_init(m, sp[0])) != 0 ||
+	    (r = login_send(sp[0], &m->auth, m->c, jail != NULL)) != 0) {
 		error("monitor: cannot start session: %s", err_str(r));
 		kill(pid, SIGKILL);
 		exit(1);
@@ -709,22 +772,25 @@ static void __attribute__((noreturn)) session_phase(struct monitor *m, int sock)
 	audit_session_start(&m->auth);
 	if ((b = buf_new(IPC_MAX_MESSAGE)) == NULL)
 		fatal("out of memory");
-	/* Serve the session (rekey signatures) until it goes away. */
+	free(jail);
+	login_state_init(&ls, &m->auth, m->c, &m->ci);
+	/* Serve the session (rekey signatures, ptys, utmp) until it goes. */
 	while ((r = ipc_recv(sp[0], &type, b, NULL, IPC_MAX_MESSAGE)) == 0) {
-		if (type == IPC_SESSION_SIGN_REQ)
+		if (type == IPC_SESSION_SIGN_REQ) {
 			m->nsign_session++;
-		if (type == IPC_SESSION_SIGN_REQ
-		        ? handle_sign(m, b, sp[0], IPC_SESSION_SIGN_REPLY, 0) !=
-		            0
-		        : type != IPC_AUDIT_KEX ||
-		            handle_audit_kex(m, b, pid, m->auth.pw.pw_uid) !=
-		                0) {
+			r = handle_sign(m, b, sp[0], IPC_SESSION_SIGN_REPLY, 0);
+		} else if (type == IPC_AUDIT_KEX)
+			r = handle_audit_kex(m, b, pid, m->auth.pw.pw_uid);
+		else
+			r = login_handle(&ls, sp[0], type, b);
+		if (r != 0) {
 			error("monitor: bad message %u from session", type);
 			kill(pid, SIGKILL);
 			break;
 		}
 	}
 	buf_free(b);
+	login_end(&ls);
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
 	if (WIFSIGNALED(status))
@@ -786,8 +852,8 @@ monitor_run(const struct options *o, struct server_config *c,
 	}
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) != 0)
 		fatal("socketpair: %s", strerror(errno));
-	if ((m.preauth_pid =
-	            spawn_helper("postern-preauth", sock, sp[1], NULL, 0)) < 0)
+	if ((m.preauth_pid = spawn_helper(
+	         "postern-preauth", sock, sp[1], NULL, 0, NULL)) < 0)
 		exit(1);
 	close(sp[1]);
 	m.pfd = sp[0];

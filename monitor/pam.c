@@ -2,7 +2,8 @@
  * pam.c: the PAM account and session phases for UsePAM yes. The
  * conversation function answers no prompts (account and session modules
  * do not ask; password and keyboard-interactive via PAM are method
- * modules) and logs PAM's informational and error messages.
+ * modules) and keeps PAM's informational and error messages (pam_motd's)
+ * for the user's login, as sshd's loginmsg.
  */
 #include <security/pam_appl.h>
 
@@ -14,13 +15,36 @@
 #include "log.h"
 #include "monitor/pam.h"
 
+/* What PAM's modules say (pam_motd) is shown at login, up to this much. */
+#define PAM_LOGINMSG_MAX (64 * 1024)
+
 struct pamctx {
 	pam_handle_t *h;
+	struct pam_conv conv;
 	int session_open;
 	int cred_set;
 	char **env;
 	size_t nenv;
+	char *loginmsg; /* informational/error messages, one per line */
+	size_t loginmsglen;
 };
+
+/* Keep a message for the user's login (as sshd's loginmsg). */
+static void
+keep_message(struct pamctx *p, const char *msg)
+{
+	size_t n = strlen(msg);
+	char *grown;
+
+	if (p == NULL || p->loginmsglen + n + 2 > PAM_LOGINMSG_MAX ||
+	    (grown = realloc(p->loginmsg, p->loginmsglen + n + 2)) == NULL)
+		return;
+	memcpy(grown + p->loginmsglen, msg, n);
+	p->loginmsglen += n;
+	grown[p->loginmsglen++] = '\n';
+	grown[p->loginmsglen] = '\0';
+	p->loginmsg = grown;
+}
 
 static int
 quiet_conv(int n, const struct pam_message **msg, struct pam_response **resp,
@@ -40,7 +64,8 @@ quiet_conv(int n, const struct pam_message **msg, struct pam_response **resp,
 		case PAM_ERROR_MSG:
 		case PAM_TEXT_INFO:
 			sanitise(safe, sizeof(safe), msg[i]->msg);
-			logit("PAM: %s", safe);
+			debug("PAM: %s", safe);
+			keep_message(data, msg[i]->msg);
 			break;
 		default:
 			/* No one to ask: this phase cannot prompt. */
@@ -51,8 +76,6 @@ quiet_conv(int n, const struct pam_message **msg, struct pam_response **resp,
 	*resp = r;
 	return PAM_SUCCESS;
 }
-
-static const struct pam_conv conv = {quiet_conv, NULL};
 
 int
 pamctx_start(struct pamctx **pp, const char *service, const char *user,
@@ -66,7 +89,9 @@ pamctx_start(struct pamctx **pp, const char *service, const char *user,
 		return ERR_ALLOC;
 	debug(
 	    "PAM: initializing for \"%s\" with service \"%s\"", user, service);
-	if ((rc = pam_start(service, user, &conv, &p->h)) != PAM_SUCCESS) {
+	p->conv.conv = quiet_conv;
+	p->conv.appdata_ptr = p;
+	if ((rc = pam_start(service, user, &p->conv, &p->h)) != PAM_SUCCESS) {
 		error("PAM: initialisation failed: %s", pam_strerror(NULL, rc));
 		free(p);
 		return ERR_SYSTEM;
@@ -125,6 +150,12 @@ pamctx_open_session(struct pamctx *p)
 	return 0;
 }
 
+const char *
+pamctx_loginmsg(const struct pamctx *p)
+{
+	return p != NULL && p->loginmsg != NULL ? p->loginmsg : "";
+}
+
 char **
 pamctx_env(struct pamctx *p, size_t *np)
 {
@@ -148,5 +179,6 @@ pamctx_end(struct pamctx *p)
 	for (i = 0; i < p->nenv; i++)
 		freezero(p->env[i], strlen(p->env[i]));
 	free(p->env);
+	free(p->loginmsg);
 	free(p);
 }

@@ -25,6 +25,8 @@ int pamctx_account(struct pamctx *p);
 int pamctx_open_session(struct pamctx *p);
 /* The PAM environment ("NAME=value" strings, NULL-terminated; owned). */
 char **pamctx_env(struct pamctx *p, size_t *np);
+/* What PAM's modules said (pam_motd), one message per line; "" if none. */
+const char *pamctx_loginmsg(const struct pamctx *p);
 /* Close the session (if open), delete credentials, pam_end(). */
 void pamctx_end(struct pamctx *p);
 

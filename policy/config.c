@@ -39,6 +39,10 @@ config_init(struct server_config *c)
 	c->permit_tty = CONFIG_UNSET;
 	c->required_rsa_size = CONFIG_UNSET;
 	c->pubkey_auth_options = CONFIG_UNSET;
+	c->permit_user_rc = CONFIG_UNSET;
+	c->print_motd = CONFIG_UNSET;
+	c->print_lastlog = CONFIG_UNSET;
+	c->expose_auth_info = CONFIG_UNSET;
 }
 
 static void
@@ -81,6 +85,10 @@ config_free(struct server_config *c)
 	free_list(c->host_cert_files, c->nhost_cert_files);
 	free_list(c->subsystem_name, c->nsubsystems);
 	free_list(c->subsystem_args, c->nsubsystems);
+	free_list(c->accept_env, c->naccept_env);
+	free_list(c->set_env, c->nset_env);
+	free(c->permit_user_env);
+	free(c->chroot_directory);
 	config_init(c);
 }
 
@@ -425,6 +433,12 @@ normalise(struct server_config *c)
 		free(c->banner);
 		c->banner = NULL;
 	}
+	none_is_null(&c->chroot_directory);
+	if (c->permit_user_env != NULL &&
+	    strcasecmp(c->permit_user_env, "no") == 0) {
+		free(c->permit_user_env);
+		c->permit_user_env = NULL;
+	}
 	if (c->force_command != NULL &&
 	    strcasecmp(c->force_command, "none") == 0) {
 		free(c->force_command);
@@ -549,6 +563,10 @@ config_fill_defaults(struct server_config *c)
 	set_default_int(&c->permit_tty, 1);
 	set_default_int(&c->required_rsa_size, 1024);
 	set_default_int(&c->pubkey_auth_options, 0);
+	set_default_int(&c->permit_user_rc, 1);
+	set_default_int(&c->print_motd, 1);
+	set_default_int(&c->print_lastlog, 1);
+	set_default_int(&c->expose_auth_info, 0);
 	/*
 	 * "PidFile none" is kept as the word while parsing, so that it counts
 	 * as set (first value wins), and becomes NULL here.

@@ -104,6 +104,22 @@ struct server_config {
 	char *subsystem_name[CONFIG_MAX_LIST];
 	char *subsystem_args[CONFIG_MAX_LIST];
 	size_t nsubsystems;
+
+	/* --- the login environment and jails (issue 6) --- */
+	/* AcceptEnv patterns (lines accumulate) and SetEnv NAME=VALUE
+	 * (the first line that sets any wins; a name's first value wins). */
+	char *accept_env[CONFIG_MAX_LIST];
+	size_t naccept_env;
+	char *set_env[CONFIG_MAX_LIST];
+	size_t nset_env;
+	/* PermitUserEnvironment as written: "no" (NULL once filled), "yes",
+	 * or a pattern list of the names to accept. */
+	char *permit_user_env;
+	int permit_user_rc;     /* yes */
+	int print_motd;         /* yes */
+	int print_lastlog;      /* yes */
+	int expose_auth_info;   /* no */
+	char *chroot_directory; /* none = NULL; tokens %% %h %U %u */
 };
 
 /* PubkeyAuthOptions flags (as OpenSSH's servconf.h). */

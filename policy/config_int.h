@@ -291,6 +291,19 @@ int cfg_kw_ca_sig_algos(
     struct server_config *c, const struct keyword *k, struct cfg_args *a);
 int cfg_kw_pubkey_auth_options(
     struct server_config *c, const struct keyword *k, struct cfg_args *a);
+/* config_session.c: the login environment and ChrootDirectory. */
+int cfg_kw_accept_env(
+    struct server_config *c, const struct keyword *k, struct cfg_args *a);
+int cfg_kw_set_env(
+    struct server_config *c, const struct keyword *k, struct cfg_args *a);
+int cfg_kw_permit_user_env(
+    struct server_config *c, const struct keyword *k, struct cfg_args *a);
+int cfg_kw_chroot(
+    struct server_config *c, const struct keyword *k, struct cfg_args *a);
+void cfg_dump_env_list(
+    const struct server_config *c, const struct keyword *k, FILE *f);
+void cfg_dump_permit_user_env(
+    const struct server_config *c, const struct keyword *k, FILE *f);
 void cfg_dump_max_startups(
     const struct server_config *c, const struct keyword *k, FILE *f);
 

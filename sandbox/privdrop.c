@@ -165,10 +165,12 @@ sandbox_drop_to_user(const char *name, uid_t uid, gid_t gid)
 		/* Not root (e.g. a test instance): fine if already that user. */
 		if (getuid() == uid && getgid() == gid)
 			return verify_dropped(uid, gid, 0);
-		error_f("not running as root, cannot become %s", name);
+		error_f("not running as root, cannot become %s",
+		    name != NULL ? name : "the user");
 		return ERR_PERM;
 	}
-	if (initgroups(name, gid) != 0) {
+	/* name NULL: the groups were set already (before a chroot). */
+	if (name != NULL && initgroups(name, gid) != 0) {
 		error_f("initgroups %s %u: %s", name, (unsigned)gid,
 		    strerror(errno));
 		return ERR_SYSTEM;

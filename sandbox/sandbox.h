@@ -24,6 +24,8 @@ int sandbox_seccomp(void);
 /*
  * sandbox_drop_to_user: become a logged-in user for good (initgroups,
  * setresgid, setresuid, verified). Used before exec of postern-session.
+ * name NULL: keep the supplementary groups already set (initgroups was
+ * called before a chroot, where /etc/group cannot be read).
  */
 int sandbox_drop_to_user(const char *name, uid_t uid, gid_t gid);
 

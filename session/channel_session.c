@@ -18,6 +18,7 @@
 #include "transport.h"
 #include "session.h"
 #include "session_exec.h"
+#include "session_login.h"
 #include "session_pty.h"
 #include "channel.h"
 
@@ -32,6 +33,8 @@ struct chan_session {
 	int status;  /* wait status */
 	int forced;  /* running the forced command */
 	int hangup;  /* SIGHUP already sent */
+	char **env;  /* env requests AcceptEnv let through, "NAME=value" */
+	size_t nenv;
 };
 
 static struct chan_session *
@@ -105,8 +108,16 @@ session_peer_closed(struct conn *conn, struct channel *c)
 static void
 session_free(struct conn *conn, struct channel *c)
 {
+	struct chan_session *s = sess(c);
+
 	session_hangup(c);
-	session_pty_free(&sess(c)->pty);
+	/* The monitor writes the logout record and forgets the pty. */
+	if (s->pty.master >= 0 &&
+	    session_login_logout(conn->ctx->monitor_fd, s->pty.name) != 0)
+		error("channel %u: logout record for %s failed", c->id,
+		    s->pty.name);
+	session_env_free(s->env, s->nenv);
+	session_pty_free(&s->pty);
 	free(c->priv);
 	c->priv = NULL;
 	conn->nsessions--;
@@ -225,9 +236,29 @@ session_start(struct conn *conn, struct channel *c, const char *command,
 	    ctx->user, ctx->client_addr, ctx->client_port, c->id);
 	if (is_internal_sftp(run))
 		r = session_sftp_spawn(ctx, run, &pid, &in, &out, &err);
-	else
+	else {
+		struct session_child ch;
+		char *lastlog = NULL;
+
+		memset(&ch, 0, sizeof(ch));
+		ch.env = s->env;
+		ch.nenv = s->nenv;
+		ch.subsystem = subsystem;
+		/* A pty login is recorded (utmp, wtmp, lastlog) first. */
+		if (s->pty.master >= 0 && !s->pty.logged_in) {
+			if (session_login_record(ctx->monitor_fd, s->pty.name,
+			        getpid(), &lastlog) == 0)
+				s->pty.logged_in = 1;
+			else
+				error("channel %u: login record for %s failed",
+				    c->id, s->pty.name);
+		}
+		ch.lastlog = lastlog;
 		r = session_exec_spawn(ctx, run, s->forced ? original : NULL,
-		    s->pty.master >= 0 ? &s->pty : NULL, &pid, &in, &out, &err);
+		    s->pty.master >= 0 ? &s->pty : NULL, &ch, &pid, &in, &out,
+		    &err);
+		free(lastlog);
+	}
 	/* The child has the slave now (or never will): without our copy,
 	 * reading the master fails with EIO once the child's side is gone. */
 	session_pty_close_slave(&s->pty);
@@ -268,20 +299,35 @@ req_shell(struct conn *conn, struct channel *c, struct buf *m, int *ok)
 	return session_start(conn, c, NULL, 0, ok);
 }
 
-/* env: decoded, then refused until AcceptEnv exists. */
+/* env (s6.4): kept for the child when a name passes AcceptEnv. */
 static int
 req_env(struct conn *conn, struct channel *c, struct buf *m, int *ok)
 {
-	char *name = NULL, safe[128];
+	struct chan_session *s = sess(c);
+	char *name = NULL, *value = NULL, safe[128];
 	int r;
 
 	if ((r = buf_get_cstring(m, &name, NULL)) != 0 ||
-	    (r = buf_skip_string(m)) != 0 || (r = buf_end(m)) != 0)
+	    (r = buf_get_cstring(m, &value, NULL)) != 0 ||
+	    (r = buf_end(m)) != 0)
 		goto out;
 	sanitise(safe, sizeof(safe), name);
-	debug2("Ignoring env request %s: disallowed name", safe);
+	if (s->nenv >= SESSION_ENV_REQ_MAX) {
+		debug2("Ignoring env request %s: too many env vars", safe);
+		goto out;
+	}
+	if (name[0] == '\0' || strchr(name, '=') != NULL ||
+	    !session_env_accept(conn->ctx->login, name)) {
+		debug2("Ignoring env request %s: disallowed name", safe);
+		goto out;
+	}
+	debug2("Setting env %d: %s=<value>", (int)s->nenv, safe);
+	if ((r = session_env_add(&s->env, &s->nenv, name, value)) != 0)
+		goto out;
+	*ok = 1;
 out:
 	free(name);
+	free(value);
 	return r;
 }
 
@@ -364,8 +410,8 @@ req_pty(struct conn *conn, struct channel *c, struct buf *m, int *ok)
 	debug("Allocating pty: TERM %s, %ux%u chars, %ux%u pixels, "
 	      "%zu bytes of modes",
 	    safe, cols, rows, xpix, ypix, modeslen);
-	if ((r = session_pty_open(&s->pty, term, cols, rows, xpix, ypix, modes,
-	         modeslen)) != 0) {
+	if ((r = session_pty_open(&s->pty, ctx->monitor_fd, term, cols, rows,
+	         xpix, ypix, modes, modeslen)) != 0) {
 		error(
 		    "channel %u: pty allocation failed: %s", c->id, err_str(r));
 		r = r == ERR_ALLOC ? r : 0;

@@ -7,7 +7,6 @@
 #include <sys/prctl.h>
 
 #include <errno.h>
-#include <pwd.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <syslog.h>
@@ -22,6 +21,7 @@
 #include "authopts.h"
 #include "proctitle.h"
 #include "session.h"
+#include "session_login.h"
 #include "transport.h"
 
 #define SESSION_SOCK_FD 3
@@ -44,7 +44,7 @@ main(int argc, char **argv)
 	struct transport_hostkey hks[MAX_HOSTKEYS];
 	struct session_ctx ctx;
 	struct transport *t = NULL;
-	struct passwd *pw;
+	struct session_login login;
 	char *user = NULL, *caddr = NULL, *saddr = NULL, *forced = NULL;
 	char *version = NULL, *kex = NULL, *hkalgs = NULL, *ciphers = NULL;
 	char *macs = NULL;
@@ -137,9 +137,13 @@ main(int argc, char **argv)
 	log_init(POSTERN_SYSLOG_IDENT, (enum log_level)level, (int)facility,
 	    (int)to_stderr);
 	crypto_init();
-	if ((pw = getpwnam(user)) == NULL || pw->pw_uid != getuid())
+	/* The passwd entry comes from the monitor: in a ChrootDirectory
+	 * jail there is no /etc/passwd to read. */
+	if ((r = session_login_recv(SESSION_IPC_FD, &login)) != 0)
+		fatal("session: bad login message: %s", err_str(r));
+	if (login.uid != getuid())
 		fatal("session: user %s is not who we run as", user);
-	proctitle_set("%s@notty", pw->pw_name);
+	proctitle_set("%s@notty", user);
 
 	memset(&tp, 0, sizeof(tp));
 	tp.version = version;
@@ -160,11 +164,13 @@ main(int argc, char **argv)
 	memset(&ctx, 0, sizeof(ctx));
 	ctx.t = t;
 	ctx.monitor_fd = SESSION_IPC_FD;
-	ctx.user = pw->pw_name;
-	ctx.uid = pw->pw_uid;
-	ctx.gid = pw->pw_gid;
-	ctx.home = pw->pw_dir;
-	ctx.shell = pw->pw_shell;
+	ctx.user = user;
+	ctx.uid = login.uid;
+	ctx.gid = login.gid;
+	ctx.home = login.home;
+	ctx.shell = login.shell;
+	ctx.login = &login;
+	session_login_auth_file(&login);
 	/* As OpenSSH: ForceCommand wins over a key's command= option. */
 	if (forced[0] != '\0') {
 		ctx.forced_command = forced;
@@ -186,6 +192,7 @@ main(int argc, char **argv)
 	ctx.subsys_args = ss_args;
 	ctx.nsubsys = nss;
 	r = session_run(&ctx);
+	session_login_free(&login);
 	transport_free(t);
 	for (i = 0; i < nhk; i++) {
 		free((char *)hks[i].alg);

@@ -9,6 +9,7 @@
 
 struct transport;
 struct authopts;
+struct session_login;
 
 struct session_ctx {
 	struct transport *t;
@@ -36,6 +37,8 @@ struct session_ctx {
 	char **subsys_name;
 	char **subsys_args;
 	size_t nsubsys;
+	/* The login's settings from the monitor (session_login.h). */
+	struct session_login *login;
 };
 
 /*

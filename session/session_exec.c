@@ -19,15 +19,11 @@
 #include "log.h"
 #include "session.h"
 #include "session_exec.h"
+#include "session_login.h"
 #include "session_pty.h"
 #include "sftp.h"
 
-#define EXEC_ENV_MAX 128
 #define EXEC_SHELL_DEFAULT "/bin/sh"
-#define EXEC_PATH_USER "/usr/local/bin:/usr/bin:/bin:/usr/games"
-#define EXEC_PATH_ROOT                                                         \
-	"/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-#define EXEC_MAILDIR "/var/mail"
 #define EXEC_SFTP_ARGS 64 /* internal-sftp words */
 /* Room for the child's output to pile up between two of our reads. */
 #define EXEC_PIPE_SIZE (256 * 1024)
@@ -82,94 +78,13 @@ nonnull(const char *s, const char *dflt)
 	return s != NULL && *s != '\0' ? s : dflt;
 }
 
-static int
-env_add(char **env, size_t *n, const char *name, const char *value)
-{
-	if (*n + 1 >= EXEC_ENV_MAX)
-		return ERR_INTERNAL;
-	if (asprintf(&env[*n], "%s=%s", name, value) == -1) {
-		env[*n] = NULL;
-		return ERR_ALLOC;
-	}
-	env[++*n] = NULL;
-	return 0;
-}
-
 static void
 strv_free(char **v)
 {
 	size_t i;
 
-	for (i = 0; v[i] != NULL; i++)
+	for (i = 0; v != NULL && v[i] != NULL; i++)
 		free(v[i]);
-}
-
-/* The environment OpenSSH gives a session, TERM and SSH_TTY with a pty. */
-static int
-env_build(const struct session_ctx *ctx, const char *shell,
-    const char *original, const struct session_pty *pty, char **env)
-{
-	char mail[512], client[256], connection[512];
-	size_t i, j;
-	const char *caddr = nonnull(ctx->client_addr, "UNKNOWN");
-	const char *saddr = nonnull(ctx->server_addr, "UNKNOWN");
-	size_t n = 0;
-	int r;
-
-	env[0] = NULL;
-	snprintf(mail, sizeof(mail), "%s/%s", EXEC_MAILDIR, ctx->user);
-	snprintf(client, sizeof(client), "%s %d %d", caddr, ctx->client_port,
-	    ctx->server_port);
-	snprintf(connection, sizeof(connection), "%s %d %s %d", caddr,
-	    ctx->client_port, saddr, ctx->server_port);
-	if ((r = env_add(env, &n, "USER", ctx->user)) != 0 ||
-	    (r = env_add(env, &n, "LOGNAME", ctx->user)) != 0 ||
-	    (r = env_add(env, &n, "HOME", nonnull(ctx->home, "/"))) != 0 ||
-	    (r = env_add(env, &n, "PATH",
-	         ctx->uid == 0 ? EXEC_PATH_ROOT : EXEC_PATH_USER)) != 0 ||
-	    (r = env_add(env, &n, "MAIL", mail)) != 0 ||
-	    (r = env_add(env, &n, "SHELL", shell)) != 0)
-		return r;
-	if (getenv("TZ") != NULL &&
-	    (r = env_add(env, &n, "TZ", getenv("TZ"))) != 0)
-		return r;
-	if ((r = env_add(env, &n, "SSH_CLIENT", client)) != 0 ||
-	    (r = env_add(env, &n, "SSH_CONNECTION", connection)) != 0)
-		return r;
-	if (pty != NULL && (r = env_add(env, &n, "SSH_TTY", pty->name)) != 0)
-		return r;
-	if (pty != NULL && pty->term != NULL && pty->term[0] != '\0' &&
-	    (r = env_add(env, &n, "TERM", pty->term)) != 0)
-		return r;
-	if (original != NULL &&
-	    (r = env_add(env, &n, "SSH_ORIGINAL_COMMAND", original)) != 0)
-		return r;
-	/* UsePAM: PAM's environment, replacing a variable of the same name
-	 * (as OpenSSH's copy_environment). */
-	for (i = 0; i < ctx->npam_env; i++) {
-		const char *eq = strchr(ctx->pam_env[i], '=');
-		size_t nl = eq != NULL ? (size_t)(eq - ctx->pam_env[i]) : 0;
-
-		if (nl == 0)
-			continue;
-		for (j = 0; j < n; j++)
-			if (strncmp(env[j], ctx->pam_env[i], nl + 1) == 0)
-				break;
-		if (j < n) {
-			char *dup = strdup(ctx->pam_env[i]);
-
-			if (dup == NULL)
-				return ERR_ALLOC;
-			free(env[j]);
-			env[j] = dup;
-		} else if (n + 1 >= EXEC_ENV_MAX)
-			return ERR_TOO_BIG;
-		else if ((env[n] = strdup(ctx->pam_env[i])) == NULL)
-			return ERR_ALLOC;
-		else
-			env[++n] = NULL;
-	}
-	return 0;
 }
 
 /* printf to the child's stderr (the session's stderr pipe). */
@@ -240,18 +155,14 @@ child_setup(int in, int out, int err, int ctty)
 }
 
 /* In the child: never returns. */
-static void __attribute__((noreturn))
-child_exec(const struct session_ctx *ctx, const char *shell, char **argv,
-    char **env, int in, int out, int err, int ctty)
+static void __attribute__((noreturn)) child_exec(const struct session_ctx *ctx,
+    const struct session_child *ch, const char *shell, char **argv, char **env,
+    int in, int out, int err, int ctty)
 {
-	const char *home = nonnull(ctx->home, "/");
-
 	child_setup(in, out, err, ctty);
-	if (chdir(home) == -1) {
-		child_say("Could not chdir to home directory %s: %s\n", home,
-		    strerror(errno));
-		(void)!chdir("/");
-	}
+	/* Home directory, last login and motd, ~/.ssh/rc (session_login.c). */
+	session_login_child(
+	    ctx, ch, argv[1] != NULL ? argv[2] : NULL, ctty, shell, env);
 	execve(shell, argv, env);
 	child_say("%s: %s\n", shell, strerror(errno));
 	_exit(1);
@@ -289,19 +200,19 @@ close_pair(int p[2])
 
 int
 session_exec_spawn(const struct session_ctx *ctx, const char *command,
-    const char *original, const struct session_pty *pty, pid_t *pidp, int *infd,
-    int *outfd, int *errfd)
+    const char *original, const struct session_pty *pty,
+    const struct session_child *ch, pid_t *pidp, int *infd, int *outfd,
+    int *errfd)
 {
 	const char *shell = nonnull(ctx->shell, EXEC_SHELL_DEFAULT);
 	const char *base;
-	char *env[EXEC_ENV_MAX], *argv0 = NULL, *argv[4];
+	char **env = NULL, *argv0 = NULL, *argv[4];
 	int pin[2] = {-1, -1}, pout[2] = {-1, -1}, perr[2] = {-1, -1};
 	pid_t pid;
 	int r;
 
 	*pidp = -1;
 	*infd = *outfd = *errfd = -1;
-	env[0] = NULL;
 	base = strrchr(shell, '/') != NULL ? strrchr(shell, '/') + 1 : shell;
 	if (asprintf(&argv0, "%s%s", command == NULL ? "-" : "", base) == -1) {
 		argv0 = NULL;
@@ -315,7 +226,7 @@ session_exec_spawn(const struct session_ctx *ctx, const char *command,
 		argv[3] = NULL;
 	} else
 		argv[1] = NULL;
-	if ((r = env_build(ctx, shell, original, pty, env)) != 0)
+	if ((r = session_env_build(ctx, ch, shell, original, pty, &env)) != 0)
 		goto out;
 
 	if (pty != NULL) {
@@ -338,9 +249,10 @@ session_exec_spawn(const struct session_ctx *ctx, const char *command,
 	}
 	if (pid == 0) {
 		if (pty != NULL)
-			child_exec(ctx, shell, argv, env, pty->slave,
+			child_exec(ctx, ch, shell, argv, env, pty->slave,
 			    pty->slave, pty->slave, 1);
-		child_exec(ctx, shell, argv, env, pin[0], pout[1], perr[1], 0);
+		child_exec(
+		    ctx, ch, shell, argv, env, pin[0], pout[1], perr[1], 0);
 	}
 
 	debug_f("child %ld: %s%s", (long)pid,
@@ -357,6 +269,7 @@ out:
 	close_pair(pout);
 	close_pair(perr);
 	strv_free(env);
+	free(env);
 	free(argv0);
 	return r;
 }

@@ -6,6 +6,7 @@
 
 struct session_ctx;
 struct session_pty;
+struct session_child;
 
 /*
  * session_exec_spawn: fork and exec the user's shell as `shell -c command`,
@@ -17,10 +18,13 @@ struct session_pty;
  * the child has the slave as fds 0-2 and as its controlling terminal,
  * TERM and SSH_TTY are set, *infd and *outfd are two descriptors of the
  * master and *errfd is -1; the caller closes its slave afterwards.
+ * ch (may be NULL) is what the channel adds: its accepted env requests,
+ * the last-login text, whether it is a subsystem (session_login.h).
  */
 int session_exec_spawn(const struct session_ctx *ctx, const char *command,
-    const char *original, const struct session_pty *pty, pid_t *pidp, int *infd,
-    int *outfd, int *errfd);
+    const char *original, const struct session_pty *pty,
+    const struct session_child *ch, pid_t *pidp, int *infd, int *outfd,
+    int *errfd);
 
 /*
  * session_sftp_spawn: fork a child that serves SFTP with the in-process

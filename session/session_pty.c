@@ -2,10 +2,10 @@
  * session_pty.c: allocate a pseudo-terminal for a session channel, size it
  * and apply the client's encoded terminal modes (RFC 4254 s8) to it.
  *
- * The session process already runs as the user, so the pty is opened
- * through /dev/ptmx as any user program would; devpts gives the slave to
- * its opener. Nothing here needs root: utmp/wtmp and lastlog, which do,
- * are not written by this process.
+ * The monitor, root, allocates the pty and hands us its master (owned by
+ * the user, group tty, 0620): it writes utmp/wtmp and lastlog only for
+ * ptys it allocated for this connection. The slave comes from the master
+ * (TIOCGPTPEER), which works inside a ChrootDirectory jail too.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE /* posix_openpt, ptsname_r */
@@ -20,6 +20,7 @@
 
 #include "err.h"
 #include "log.h"
+#include "session_login.h"
 #include "session_pty.h"
 
 /* RFC 4254 s8 opcodes with a meaning outside the flag tables. */
@@ -301,31 +302,19 @@ session_pty_resize(struct session_pty *p, uint32_t cols, uint32_t rows,
 }
 
 int
-session_pty_open(struct session_pty *p, const char *term, uint32_t cols,
-    uint32_t rows, uint32_t xpix, uint32_t ypix, const uint8_t *modes,
-    size_t modeslen)
+session_pty_open(struct session_pty *p, int monitor_fd, const char *term,
+    uint32_t cols, uint32_t rows, uint32_t xpix, uint32_t ypix,
+    const uint8_t *modes, size_t modeslen)
 {
 	int r;
 
 	session_pty_init(p);
 	if ((p->term = strdup(term)) == NULL)
 		return ERR_ALLOC;
-	if ((p->master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC)) == -1) {
-		error("openpty: %s", strerror(errno));
-		r = ERR_SYSTEM;
+	/* The monitor allocates it (it records utmp for its own ptys). */
+	if ((r = session_login_pty(monitor_fd, &p->master, &p->slave, p->name,
+	         sizeof(p->name))) != 0)
 		goto fail;
-	}
-	if (grantpt(p->master) == -1 || unlockpt(p->master) == -1 ||
-	    ptsname_r(p->master, p->name, sizeof(p->name)) != 0) {
-		error("openpty: %s", strerror(errno));
-		r = ERR_SYSTEM;
-		goto fail;
-	}
-	if ((p->slave = open(p->name, O_RDWR | O_NOCTTY | O_CLOEXEC)) == -1) {
-		error("openpty: %s: %s", p->name, strerror(errno));
-		r = ERR_SYSTEM;
-		goto fail;
-	}
 	if ((r = session_pty_resize(p, cols, rows, xpix, ypix)) != 0)
 		goto fail;
 	tty_apply_modes(p->slave, modes, modeslen);

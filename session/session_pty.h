@@ -10,19 +10,20 @@ struct session_pty {
 	int master;    /* ours: read, written and resized; -1 if none */
 	int slave;     /* the child's terminal until it is started; -1 after */
 	char name[64]; /* the slave's path, for SSH_TTY */
+	int logged_in; /* a utmp login record was asked for */
 	char *term;    /* TERM from the request, "" if none */
 };
 
 /* session_pty_init: an empty pty (no fds), safe to free. */
 void session_pty_init(struct session_pty *p);
 /*
- * session_pty_open: allocate a pty for the user we run as, set its size
+ * session_pty_open: a pty from the monitor (monitor_fd), set its size
  * (characters and pixels) and apply the RFC 4254 s8 encoded terminal modes
  * to the slave. term is copied. Returns 0 or an ERR_* code.
  */
-int session_pty_open(struct session_pty *p, const char *term, uint32_t cols,
-    uint32_t rows, uint32_t xpix, uint32_t ypix, const uint8_t *modes,
-    size_t modeslen);
+int session_pty_open(struct session_pty *p, int monitor_fd, const char *term,
+    uint32_t cols, uint32_t rows, uint32_t xpix, uint32_t ypix,
+    const uint8_t *modes, size_t modeslen);
 /* session_pty_resize: TIOCSWINSZ on the master; the program gets SIGWINCH. */
 int session_pty_resize(struct session_pty *p, uint32_t cols, uint32_t rows,
     uint32_t xpix, uint32_t ypix);

@@ -522,12 +522,17 @@ test_dump(void)
 	    "pubkeyauthentication no\n"
 	    "passwordauthentication yes\n"
 	    "kbdinteractiveauthentication yes\n"
+	    "printmotd yes\n"
+	    "printlastlog yes\n"
 	    "permittty yes\n"
+	    "permituserrc yes\n"
 	    "strictmodes yes\n"
 	    "permitemptypasswords no\n"
+	    "exposeauthinfo no\n"
 	    "pidfile none\n"
 	    "banner none\n"
 	    "forcecommand none\n"
+	    "chrootdirectory none\n"
 	    "trustedusercakeys none\n"
 	    "revokedkeys none\n"
 	    "authorizedprincipalsfile none\n"
@@ -544,6 +549,7 @@ test_dump(void)
 	    "hostkey /etc/ssh/k2\n"
 	    "authenticationmethods any\n"
 	    "maxstartups 10:30:100\n"
+	    "permituserenvironment no\n"
 	    "pubkeyauthoptions none\n";
 
 	T_CHECK("dump: parse sample",
@@ -588,7 +594,8 @@ test_dump(void)
 	    text != NULL &&
 	        strstr(text,
 	            "pidfile /run/sshd.pid\nbanner none\n"
-	            "forcecommand none\ntrustedusercakeys none\n"
+	            "forcecommand none\nchrootdirectory none\n"
+	            "trustedusercakeys none\n"
 	            "revokedkeys none\nauthorizedprincipalsfile none\n"
 	            "authorizedkeyscommand none\n"
 	            "authorizedkeyscommanduser none\n"

@@ -1,0 +1,512 @@
+/*
+ * login.c: the monitor's part of a login. It stays root for the session,
+ * so it allocates the ptys (owned by the user, group tty, mode 0620),
+ * writes the utmp/wtmp login and logout records and lastlog for those
+ * ptys only, and checks ChrootDirectory before the session starts.
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* TIOCGPTPEER, posix_openpt */
+#endif
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <sys/types.h>
+
+#include <arpa/inet.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <lastlog.h>
+#include <paths.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <utmp.h>
+#include <utmpx.h>
+
+#include "auth.h"
+#include "buf.h"
+#include "crypto.h"
+#include "err.h"
+#include "ipc.h"
+#include "log.h"
+#include "login.h"
+#include "monitor/pam.h"
+#include "authopts.h"
+#include "policy/config.h"
+
+#define LOGIN_AUTH_INFO_MAX (64 * 1024)
+#define LOGIN_LASTLOG_MSG 512
+
+/* Flags of IPC_SESSION_LOGIN. */
+#define LOGIN_F_USE_PAM 0x01
+#define LOGIN_F_PRINT_MOTD 0x02
+#define LOGIN_F_PRINT_LASTLOG 0x04
+#define LOGIN_F_PERMIT_USER_RC 0x08
+#define LOGIN_F_CHROOTED 0x10
+#define LOGIN_F_ADMIN_FORCED 0x20
+
+void
+login_state_init(struct login_state *ls, const struct authctxt *a,
+    const struct server_config *c, const struct conn_info *ci)
+{
+	memset(ls, 0, sizeof(*ls));
+	ls->a = a;
+	ls->c = c;
+	ls->ci = ci;
+}
+
+/* --- ChrootDirectory ------------------------------------------------------ */
+
+/* Each prefix of path ending in '/', then path itself, as sshd checks. */
+static int
+chroot_check(const char *path)
+{
+	char component[4096];
+	const char *cp;
+	struct stat st;
+	size_t n;
+
+	if (path[0] != '/') {
+		error("chroot path does not begin at root");
+		return ERR_CONFIG;
+	}
+	if (strlen(path) >= sizeof(component)) {
+		error("chroot path too long");
+		return ERR_CONFIG;
+	}
+	for (cp = path; cp != NULL;) {
+		if ((cp = strchr(cp, '/')) == NULL)
+			snprintf(component, sizeof(component), "%s", path);
+		else {
+			cp++;
+			n = (size_t)(cp - path);
+			memcpy(component, path, n);
+			component[n] = '\0';
+		}
+		debug3_f("checking '%s'", component);
+		if (stat(component, &st) != 0) {
+			error("%s: stat(\"%s\"): %s", __func__, component,
+			    strerror(errno));
+			return ERR_CONFIG;
+		}
+		if (st.st_uid != 0 || (st.st_mode & 022) != 0) {
+			error("bad ownership or modes for chroot directory "
+			      "%s\"%s\"",
+			    cp == NULL ? "" : "component ", component);
+			return ERR_CONFIG;
+		}
+		if (!S_ISDIR(st.st_mode)) {
+			error("chroot path %s\"%s\" is not a directory",
+			    cp == NULL ? "" : "component ", component);
+			return ERR_CONFIG;
+		}
+	}
+	return 0;
+}
+
+int
+login_chroot_path(
+    const struct authctxt *a, const struct server_config *c, char **pathp)
+{
+	struct token_values tv;
+	char uid[32];
+	char *path;
+	int r;
+
+	*pathp = NULL;
+	if (c->chroot_directory == NULL)
+		return 0;
+	if (getuid() != 0) {
+		error("server lacks privileges to chroot to ChrootDirectory");
+		return ERR_CONFIG;
+	}
+	memset(&tv, 0, sizeof(tv));
+	snprintf(uid, sizeof(uid), "%lu", (unsigned long)a->pw.pw_uid);
+	tv.home = a->pw.pw_dir;
+	tv.user = a->pw.pw_name;
+	tv.uid = uid;
+	if ((path = config_expand_tokens(c->chroot_directory, &tv,
+	         CONFIG_TOKENS_CHROOT_DIRECTORY)) == NULL)
+		return ERR_CONFIG;
+	if ((r = chroot_check(path)) != 0) {
+		free(path);
+		return r;
+	}
+	*pathp = path;
+	return 0;
+}
+
+/* --- IPC_SESSION_LOGIN ---------------------------------------------------- */
+
+static int
+put_list(struct buf *b, char *const *list, size_t n)
+{
+	size_t i;
+	int r;
+
+	if ((r = buf_put_u32(b, (uint32_t)n)) != 0)
+		return r;
+	for (i = 0; i < n; i++)
+		if ((r = buf_put_cstring(b, list[i])) != 0)
+			return r;
+	return 0;
+}
+
+int
+login_send(int fd, const struct authctxt *a, const struct server_config *c,
+    int chrooted)
+{
+	struct buf *b;
+	uint32_t flags = 0;
+	int r;
+
+	if ((b = buf_new(IPC_MAX_MESSAGE)) == NULL)
+		return ERR_ALLOC;
+	if (c->use_pam == 1)
+		flags |= LOGIN_F_USE_PAM;
+	if (c->print_motd == 1)
+		flags |= LOGIN_F_PRINT_MOTD;
+	if (c->print_lastlog == 1)
+		flags |= LOGIN_F_PRINT_LASTLOG;
+	if (c->permit_user_rc == 1)
+		flags |= LOGIN_F_PERMIT_USER_RC;
+	if (chrooted)
+		flags |= LOGIN_F_CHROOTED;
+	if (c->force_command != NULL)
+		flags |= LOGIN_F_ADMIN_FORCED;
+	if ((r = buf_put_u32(b, (uint32_t)a->pw.pw_uid)) != 0 ||
+	    (r = buf_put_u32(b, (uint32_t)a->pw.pw_gid)) != 0 ||
+	    (r = buf_put_cstring(b, a->pw.pw_dir)) != 0 ||
+	    (r = buf_put_cstring(b, a->pw.pw_shell)) != 0 ||
+	    (r = buf_put_u32(b, flags)) != 0 ||
+	    (r = buf_put_cstring(b,
+	         c->permit_user_env == NULL ? "" : c->permit_user_env)) != 0 ||
+	    (r = put_list(b, c->accept_env, c->naccept_env)) != 0 ||
+	    (r = put_list(b, c->set_env, c->nset_env)) != 0 ||
+	    (r = buf_put_cstring(b,
+	         c->expose_auth_info == 1 && a->auth_info != NULL ? a->auth_info
+	                                                          : "")) != 0 ||
+	    (r = buf_put_cstring(b, pamctx_loginmsg(a->pam))) != 0)
+		goto out;
+	r = ipc_send(fd, IPC_SESSION_LOGIN, b, -1);
+out:
+	buf_free(b);
+	return r;
+}
+
+/* --- ptys ----------------------------------------------------------------- */
+
+/* Allocate a pty for the user: reply with its name and master. */
+static int
+pty_alloc(struct login_state *ls, int fd)
+{
+	const struct authctxt *a = ls->a;
+	struct buf *rep = NULL;
+	struct group *gr;
+	char name[LOGIN_TTY_MAX];
+	int master = -1, slave = -1, ok = 0, r, n;
+	unsigned int ptn;
+	gid_t gid;
+	mode_t mode;
+
+	if (ls->c->permit_tty == 0 || a->opts == NULL || !a->opts->permit_pty) {
+		debug("pty request refused: not permitted for this login");
+		goto reply;
+	}
+	if (ls->nptys >= LOGIN_MAX_PTYS ||
+	    ls->nptys >= (size_t)ls->c->max_sessions) {
+		error("pty request refused: %zu ptys allocated", ls->nptys);
+		goto reply;
+	}
+	if ((master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC)) == -1 ||
+	    grantpt(master) == -1 || unlockpt(master) == -1 ||
+	    ioctl(master, TIOCGPTN, &ptn) == -1) {
+		error("openpty: %s", strerror(errno));
+		goto reply;
+	}
+	n = snprintf(name, sizeof(name), "/dev/pts/%u", ptn);
+	if (n < 0 || (size_t)n >= sizeof(name))
+		goto reply;
+	if ((slave = ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY)) == -1) {
+		error("openpty: %s: %s", name, strerror(errno));
+		goto reply;
+	}
+	/* As sshd's pty_setowner: the user's, group tty, 0620. */
+	gr = getgrnam("tty");
+	gid = gr != NULL ? gr->gr_gid : a->pw.pw_gid;
+	mode = gr != NULL ? 0620 : 0600;
+	if (fchown(slave, a->pw.pw_uid, gid) == -1 && getuid() == 0) {
+		error("chown(%.100s, %u, %u) failed: %s", name,
+		    (unsigned)a->pw.pw_uid, (unsigned)gid, strerror(errno));
+		goto reply;
+	}
+	if (fchmod(slave, mode) == -1 && getuid() == 0) {
+		error("chmod(%.100s, 0%o) failed: %s", name, (unsigned)mode,
+		    strerror(errno));
+		goto reply;
+	}
+	snprintf(
+	    ls->ptys[ls->nptys].name, sizeof(ls->ptys[0].name), "%s", name);
+	ls->ptys[ls->nptys].logged_in = 0;
+	ls->nptys++;
+	debug("pty allocated: %s", name);
+	ok = 1;
+reply:
+	if (slave != -1)
+		close(slave);
+	if ((rep = buf_new(256)) == NULL) {
+		r = ERR_ALLOC;
+		goto out;
+	}
+	if ((r = buf_put_u32(rep, (uint32_t)ok)) != 0 ||
+	    (r = buf_put_cstring(rep, ok ? name : "")) != 0)
+		goto out;
+	r = ipc_send(fd, IPC_SESSION_PTY_REPLY, rep, ok ? master : -1);
+out:
+	if (master != -1)
+		close(master);
+	buf_free(rep);
+	return r;
+}
+
+static struct login_pty *
+pty_find(struct login_state *ls, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < ls->nptys; i++)
+		if (strcmp(ls->ptys[i].name, name) == 0)
+			return &ls->ptys[i];
+	return NULL;
+}
+
+/* --- utmp, wtmp, lastlog -------------------------------------------------- */
+
+static void
+copy_field(char *dst, size_t dstlen, const char *src)
+{
+	size_t n = strlen(src);
+
+	memset(dst, 0, dstlen);
+	memcpy(dst, src, n < dstlen ? n : dstlen);
+}
+
+/* A USER_PROCESS (login) or DEAD_PROCESS (logout) record in utmp, wtmp. */
+static void
+utmp_record(const struct login_state *ls, const struct login_pty *p, int in)
+{
+	const char *line = p->name + strlen("/dev/");
+	struct utmpx ut;
+	struct timeval tv;
+	size_t len = strlen(line);
+
+	memset(&ut, 0, sizeof(ut));
+	ut.ut_type = in ? USER_PROCESS : DEAD_PROCESS;
+	ut.ut_pid = p->pid;
+	copy_field(ut.ut_line, sizeof(ut.ut_line), line);
+	/* The id: the line's last characters ("ts/3"), as login(1) does. */
+	copy_field(ut.ut_id, sizeof(ut.ut_id),
+	    len > sizeof(ut.ut_id) ? line + len - sizeof(ut.ut_id) : line);
+	if (in) {
+		copy_field(ut.ut_user, sizeof(ut.ut_user), ls->a->pw.pw_name);
+		copy_field(ut.ut_host, sizeof(ut.ut_host), ls->ci->client_addr);
+		if (inet_pton(AF_INET, ls->ci->client_addr, &ut.ut_addr_v6) !=
+		    1)
+			(void)inet_pton(
+			    AF_INET6, ls->ci->client_addr, &ut.ut_addr_v6);
+	}
+	gettimeofday(&tv, NULL);
+	ut.ut_tv.tv_sec = (int32_t)tv.tv_sec;
+	ut.ut_tv.tv_usec = (int32_t)tv.tv_usec;
+	setutxent();
+	if (pututxline(&ut) == NULL)
+		debug("utmp: %s: %s", _PATH_UTMPX, strerror(errno));
+	endutxent();
+	updwtmpx(_PATH_WTMPX, &ut);
+}
+
+/*
+ * lastlog: the previous login as "Last login: ..." (empty if none or
+ * PrintLastLog is off), then this login written in its place.
+ */
+static void
+lastlog_record(const struct login_state *ls, const struct login_pty *p,
+    char *msg, size_t msglen)
+{
+	struct lastlog ll;
+	char when[64], host[sizeof(ll.ll_host) + 1];
+	off_t off = (off_t)ls->a->pw.pw_uid * (off_t)sizeof(ll);
+	time_t t;
+	struct tm tm;
+	int fd;
+
+	msg[0] = '\0';
+	if ((fd = open(_PATH_LASTLOG, O_RDWR | O_CLOEXEC)) == -1) {
+		debug("lastlog: %s: %s", _PATH_LASTLOG, strerror(errno));
+		return;
+	}
+	memset(&ll, 0, sizeof(ll));
+	if (pread(fd, &ll, sizeof(ll), off) == (ssize_t)sizeof(ll) &&
+	    ll.ll_time != 0 && ls->c->print_lastlog == 1) {
+		t = (time_t)ll.ll_time;
+		if (localtime_r(&t, &tm) != NULL &&
+		    strftime(when, sizeof(when), "%a %b %e %H:%M:%S %Y", &tm) >
+		        0) {
+			memcpy(host, ll.ll_host, sizeof(ll.ll_host));
+			host[sizeof(ll.ll_host)] = '\0';
+			if (host[0] != '\0')
+				snprintf(msg, msglen,
+				    "Last login: %s from %s\r\n", when, host);
+			else
+				snprintf(
+				    msg, msglen, "Last login: %s\r\n", when);
+		}
+	}
+	memset(&ll, 0, sizeof(ll));
+	ll.ll_time = (int32_t)time(NULL);
+	copy_field(ll.ll_line, sizeof(ll.ll_line), p->name + strlen("/dev/"));
+	copy_field(ll.ll_host, sizeof(ll.ll_host), ls->ci->client_addr);
+	if (pwrite(fd, &ll, sizeof(ll), off) != (ssize_t)sizeof(ll))
+		error("lastlog: write %s: %s", _PATH_LASTLOG, strerror(errno));
+	close(fd);
+}
+
+/* IPC_SESSION_LOGIN_REC: string tty, u32 pid. */
+static int
+login_rec(struct login_state *ls, int fd, struct buf *b)
+{
+	struct login_pty *p;
+	struct buf *rep = NULL;
+	char *tty = NULL, msg[LOGIN_LASTLOG_MSG];
+	uint32_t pid;
+	int r;
+
+	msg[0] = '\0';
+	if ((r = buf_get_cstring(b, &tty, NULL)) != 0 ||
+	    (r = buf_get_u32(b, &pid)) != 0 || (r = buf_end(b)) != 0)
+		goto out;
+	/* Only a pty this monitor allocated, recorded once, a real pid. */
+	if ((p = pty_find(ls, tty)) == NULL || p->logged_in || pid == 0 ||
+	    pid > (uint32_t)0x3fffffff) {
+		error("monitor: login record refused for a pty this "
+		      "connection does not hold");
+		r = ERR_PROTOCOL;
+		goto out;
+	}
+	p->pid = (pid_t)pid;
+	p->logged_in = 1;
+	lastlog_record(ls, p, msg, sizeof(msg));
+	utmp_record(ls, p, 1);
+	debug("login recorded on %s for %s", p->name, ls->a->pw.pw_name);
+	if ((rep = buf_new(LOGIN_LASTLOG_MSG + 16)) == NULL) {
+		r = ERR_ALLOC;
+		goto out;
+	}
+	if ((r = buf_put_cstring(rep, msg)) == 0)
+		r = ipc_send(fd, IPC_SESSION_LOGIN_REPLY, rep, -1);
+out:
+	buf_free(rep);
+	free(tty);
+	return r;
+}
+
+/* IPC_SESSION_LOGOUT_REC: string tty; the logout record, the pty released. */
+static int
+logout_rec(struct login_state *ls, struct buf *b)
+{
+	struct login_pty *p;
+	char *tty = NULL;
+	int r;
+
+	if ((r = buf_get_cstring(b, &tty, NULL)) != 0 || (r = buf_end(b)) != 0)
+		goto out;
+	if ((p = pty_find(ls, tty)) == NULL) {
+		error("monitor: release of a pty this connection does not "
+		      "hold");
+		r = ERR_PROTOCOL;
+		goto out;
+	}
+	if (p->logged_in) {
+		utmp_record(ls, p, 0);
+		debug("logout recorded on %s", p->name);
+	}
+	/* Its slot is free again: the count is of ptys held now. */
+	*p = ls->ptys[--ls->nptys];
+	memset(&ls->ptys[ls->nptys], 0, sizeof(ls->ptys[0]));
+out:
+	free(tty);
+	return r;
+}
+
+int
+login_handle(struct login_state *ls, int fd, uint8_t type, struct buf *b)
+{
+	switch (type) {
+	case IPC_SESSION_PTY_REQ:
+		if (buf_end(b) != 0)
+			return ERR_FORMAT;
+		return pty_alloc(ls, fd);
+	case IPC_SESSION_LOGIN_REC:
+		return login_rec(ls, fd, b);
+	case IPC_SESSION_LOGOUT_REC:
+		return logout_rec(ls, b);
+	default:
+		return 1;
+	}
+}
+
+void
+login_end(struct login_state *ls)
+{
+	size_t i;
+
+	for (i = 0; i < ls->nptys; i++) {
+		if (!ls->ptys[i].logged_in)
+			continue;
+		utmp_record(ls, &ls->ptys[i], 0);
+		ls->ptys[i].logged_in = 0;
+	}
+}
+
+/* --- ExposeAuthInfo ------------------------------------------------------- */
+
+void
+login_auth_info_add(char **info, const char *method, const struct buf *req)
+{
+	struct buf tmp, *kb = NULL;
+	const uint8_t *blob;
+	char *alg = NULL, *b64 = NULL, *line = NULL, *grown;
+	size_t bloblen, have = *info != NULL ? strlen(*info) : 0;
+	int has_sig;
+
+	/* The key's own type (the blob's first string), as sshd writes it. */
+	if (strcmp(method, "publickey") == 0 && req != NULL) {
+		tmp = *req;
+		if (buf_get_bool(&tmp, &has_sig) != 0 ||
+		    buf_skip_string(&tmp) != 0 ||
+		    buf_get_string_direct(&tmp, &blob, &bloblen) != 0 ||
+		    bloblen > 16384 || (kb = buf_from(blob, bloblen)) == NULL ||
+		    buf_get_cstring(kb, &alg, NULL) != 0 ||
+		    (b64 = malloc(bloblen / 3 * 4 + 8)) == NULL ||
+		    base64_encode(blob, bloblen, b64, bloblen / 3 * 4 + 8) != 0)
+			goto out;
+		if (asprintf(&line, "publickey %s %s\n", alg, b64) == -1)
+			line = NULL;
+	} else if (asprintf(&line, "%s\n", method) == -1)
+		line = NULL;
+	if (line == NULL || have + strlen(line) > LOGIN_AUTH_INFO_MAX)
+		goto out;
+	if ((grown = realloc(*info, have + strlen(line) + 1)) == NULL)
+		goto out;
+	memcpy(grown + have, line, strlen(line) + 1);
+	*info = grown;
+out:
+	buf_free(kb);
+	free(alg);
+	free(b64);
+	free(line);
+}

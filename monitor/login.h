@@ -1,0 +1,75 @@
+/*
+ * login.h: what the monitor does for a login once the user is known: the
+ * session's login settings, its ptys and their utmp/wtmp/lastlog records,
+ * ExposeAuthInfo's text, and the ChrootDirectory checks.
+ */
+#ifndef POSTERN_MONITOR_LOGIN_H
+#define POSTERN_MONITOR_LOGIN_H
+
+#include <sys/types.h>
+
+#include <stdint.h>
+
+struct authctxt;
+struct buf;
+struct conn_info;
+struct server_config;
+
+/* At most this many ptys per connection (and never above MaxSessions). */
+#define LOGIN_MAX_PTYS 64
+#define LOGIN_TTY_MAX 32
+
+struct login_pty {
+	char name[LOGIN_TTY_MAX]; /* "/dev/pts/N" */
+	int logged_in;            /* a utmp login record is open */
+	pid_t pid;                /* as recorded */
+};
+
+/* The monitor's side of one connection's session phase. */
+struct login_state {
+	const struct authctxt *a;
+	const struct server_config *c;
+	const struct conn_info *ci;
+	struct login_pty ptys[LOGIN_MAX_PTYS];
+	size_t nptys;
+};
+
+void login_state_init(struct login_state *ls, const struct authctxt *a,
+    const struct server_config *c, const struct conn_info *ci);
+
+/*
+ * login_chroot_path: ChrootDirectory for this login, tokens expanded and
+ * every component checked as sshd does (root-owned, not group- or
+ * world-writable, a directory); NULL in *pathp when there is none. An
+ * error is logged in sshd's words and ends the login.
+ */
+int login_chroot_path(
+    const struct authctxt *a, const struct server_config *c, char **pathp);
+
+/*
+ * login_send: IPC_SESSION_LOGIN, right after IPC_SESSION_INIT. chrooted
+ * says the session starts inside ChrootDirectory.
+ */
+int login_send(int fd, const struct authctxt *a, const struct server_config *c,
+    int chrooted);
+
+/*
+ * login_handle: one of the session's login requests (IPC_SESSION_PTY_REQ,
+ * _LOGIN_REC, _LOGOUT_REC), answered on fd. 1 if type is not one of them,
+ * 0 when handled, an ERR_* code for a malformed or disallowed request
+ * (which ends the connection).
+ */
+int login_handle(struct login_state *ls, int fd, uint8_t type, struct buf *b);
+
+/* login_end: logout records for every pty still logged in. */
+void login_end(struct login_state *ls);
+
+/*
+ * login_auth_info_add: one line for ExposeAuthInfo after a successful
+ * step: "publickey ALG BASE64" (from req, the USERAUTH_REQUEST rest),
+ * "password", "keyboard-interactive". Appended to *info.
+ */
+void login_auth_info_add(
+    char **info, const char *method, const struct buf *req);
+
+#endif

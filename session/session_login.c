@@ -1,0 +1,413 @@
+/*
+ * session_login.c: the session's side of the login: the settings from the
+ * monitor, ptys and utmp records asked of it (it stays root; we do not),
+ * ExposeAuthInfo's file, and the child's start-up before the user's
+ * program: home directory, last login and motd, ~/.ssh/rc.
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* TIOCGPTPEER */
+#endif
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "authopts.h"
+#include "buf.h"
+#include "err.h"
+#include "ipc.h"
+#include "log.h"
+#include "session.h"
+#include "session_login.h"
+
+#define LOGIN_LIST_MAX 1024
+#define LOGIN_MSG_MAX 4096
+#define LOGIN_BSHELL "/bin/sh"
+#define LOGIN_SYSTEM_RC "/etc/ssh/sshrc"
+#define LOGIN_MOTD "/etc/motd"
+
+static int
+get_list(struct buf *b, char ***listp, size_t *np)
+{
+	uint32_t n, i;
+	int r;
+
+	*listp = NULL;
+	*np = 0;
+	if ((r = buf_get_u32(b, &n)) != 0)
+		return r;
+	if (n > LOGIN_LIST_MAX)
+		return ERR_TOO_BIG;
+	if ((*listp = calloc((size_t)n + 1, sizeof(**listp))) == NULL)
+		return ERR_ALLOC;
+	for (i = 0; i < n; i++) {
+		if ((r = buf_get_cstring(b, &(*listp)[i], NULL)) != 0)
+			return r;
+		*np = i + 1;
+	}
+	return 0;
+}
+
+int
+session_login_recv(int fd, struct session_login *l)
+{
+	struct buf *b;
+	uint32_t uid, gid;
+	uint8_t type;
+	int r;
+
+	memset(l, 0, sizeof(*l));
+	if ((b = buf_new(IPC_MAX_MESSAGE)) == NULL)
+		return ERR_ALLOC;
+	if ((r = ipc_recv(fd, &type, b, NULL, IPC_MAX_MESSAGE)) != 0)
+		goto out;
+	if (type != IPC_SESSION_LOGIN) {
+		r = ERR_PROTOCOL;
+		goto out;
+	}
+	if ((r = buf_get_u32(b, &uid)) != 0 ||
+	    (r = buf_get_u32(b, &gid)) != 0 ||
+	    (r = buf_get_cstring(b, &l->home, NULL)) != 0 ||
+	    (r = buf_get_cstring(b, &l->shell, NULL)) != 0 ||
+	    (r = buf_get_u32(b, &l->flags)) != 0 ||
+	    (r = buf_get_cstring(b, &l->permit_user_env, NULL)) != 0 ||
+	    (r = get_list(b, &l->accept_env, &l->naccept_env)) != 0 ||
+	    (r = get_list(b, &l->set_env, &l->nset_env)) != 0 ||
+	    (r = buf_get_cstring(b, &l->auth_info, NULL)) != 0 ||
+	    (r = buf_get_cstring(b, &l->loginmsg, NULL)) != 0 ||
+	    (r = buf_end(b)) != 0)
+		goto out;
+	l->uid = (uid_t)uid;
+	l->gid = (gid_t)gid;
+out:
+	buf_free(b);
+	return r;
+}
+
+static void
+free_list(char **list, size_t n)
+{
+	size_t i;
+
+	if (list == NULL)
+		return;
+	for (i = 0; i < n; i++)
+		free(list[i]);
+	free(list);
+}
+
+void
+session_login_free(struct session_login *l)
+{
+	session_login_auth_file_remove(l);
+	free(l->home);
+	free(l->shell);
+	free(l->permit_user_env);
+	free_list(l->accept_env, l->naccept_env);
+	free_list(l->set_env, l->nset_env);
+	free(l->auth_info);
+	free(l->loginmsg);
+	memset(l, 0, sizeof(*l));
+}
+
+/* --- ExposeAuthInfo ------------------------------------------------------- */
+
+void
+session_login_auth_file(struct session_login *l)
+{
+	char path[] = "/tmp/sshauth.XXXXXXXXXXXXXXX";
+	size_t len, off = 0;
+	ssize_t n;
+	mode_t old;
+	int fd;
+
+	if (l->auth_info == NULL || l->auth_info[0] == '\0')
+		return;
+	old = umask(077);
+	fd = mkstemp(path);
+	umask(old);
+	if (fd == -1) {
+		error("ExposeAuthInfo: mkstemp: %s", strerror(errno));
+		return;
+	}
+	len = strlen(l->auth_info);
+	while (off < len) {
+		if ((n = write(fd, l->auth_info + off, len - off)) <= 0) {
+			if (n == -1 && errno == EINTR)
+				continue;
+			error("ExposeAuthInfo: write %s: %s", path,
+			    strerror(errno));
+			close(fd);
+			unlink(path);
+			return;
+		}
+		off += (size_t)n;
+	}
+	close(fd);
+	if ((l->auth_file = strdup(path)) == NULL)
+		unlink(path);
+	else
+		debug("ExposeAuthInfo: %s", path);
+}
+
+void
+session_login_auth_file_remove(struct session_login *l)
+{
+	if (l->auth_file == NULL)
+		return;
+	if (unlink(l->auth_file) == -1 && errno != ENOENT)
+		error("ExposeAuthInfo: unlink %s: %s", l->auth_file,
+		    strerror(errno));
+	free(l->auth_file);
+	l->auth_file = NULL;
+}
+
+/* --- ptys and utmp through the monitor ------------------------------------ */
+
+int
+session_login_pty(int fd, int *master, int *slave, char *name, size_t len)
+{
+	struct buf *b;
+	char *tty = NULL;
+	uint32_t ok;
+	unsigned int ptn;
+	uint8_t type;
+	int r, mfd = -1;
+
+	*master = *slave = -1;
+	if ((b = buf_new(1024)) == NULL)
+		return ERR_ALLOC;
+	if ((r = ipc_send(fd, IPC_SESSION_PTY_REQ, b, -1)) != 0 ||
+	    (r = ipc_recv(fd, &type, b, &mfd, 1024)) != 0)
+		goto out;
+	if (type != IPC_SESSION_PTY_REPLY) {
+		r = ERR_PROTOCOL;
+		goto out;
+	}
+	if ((r = buf_get_u32(b, &ok)) != 0 ||
+	    (r = buf_get_cstring(b, &tty, NULL)) != 0 || (r = buf_end(b)) != 0)
+		goto out;
+	if (!ok || mfd == -1) {
+		r = ok ? ERR_PROTOCOL : ERR_PERM;
+		goto out;
+	}
+	/* The name must be the master's own (TIOCGPTN), not a claim. */
+	if (ioctl(mfd, TIOCGPTN, &ptn) == -1 ||
+	    (size_t)snprintf(name, len, "/dev/pts/%u", ptn) >= len ||
+	    strcmp(name, tty) != 0) {
+		r = ERR_PROTOCOL;
+		goto out;
+	}
+	if ((*slave = ioctl(mfd, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC)) ==
+	    -1) {
+		error("openpty: %s: %s", name, strerror(errno));
+		r = ERR_SYSTEM;
+		goto out;
+	}
+	*master = mfd;
+	mfd = -1;
+	r = 0;
+out:
+	if (mfd != -1)
+		close(mfd);
+	free(tty);
+	buf_free(b);
+	return r;
+}
+
+int
+session_login_record(int fd, const char *tty, pid_t pid, char **msg)
+{
+	struct buf *b;
+	uint8_t type;
+	int r;
+
+	*msg = NULL;
+	if ((b = buf_new(LOGIN_MSG_MAX)) == NULL)
+		return ERR_ALLOC;
+	if ((r = buf_put_cstring(b, tty)) != 0 ||
+	    (r = buf_put_u32(b, (uint32_t)pid)) != 0 ||
+	    (r = ipc_send(fd, IPC_SESSION_LOGIN_REC, b, -1)) != 0 ||
+	    (r = ipc_recv(fd, &type, b, NULL, LOGIN_MSG_MAX)) != 0)
+		goto out;
+	if (type != IPC_SESSION_LOGIN_REPLY) {
+		r = ERR_PROTOCOL;
+		goto out;
+	}
+	if ((r = buf_get_cstring(b, msg, NULL)) != 0 || (r = buf_end(b)) != 0) {
+		free(*msg);
+		*msg = NULL;
+	}
+out:
+	buf_free(b);
+	return r;
+}
+
+int
+session_login_logout(int fd, const char *tty)
+{
+	struct buf *b;
+	int r;
+
+	if ((b = buf_new(256)) == NULL)
+		return ERR_ALLOC;
+	if ((r = buf_put_cstring(b, tty)) == 0)
+		r = ipc_send(fd, IPC_SESSION_LOGOUT_REC, b, -1);
+	buf_free(b);
+	return r;
+}
+
+/* --- in the child --------------------------------------------------------- */
+
+static void
+put_stdout(const char *s, size_t len)
+{
+	ssize_t n;
+
+	while (len > 0) {
+		if ((n = write(STDOUT_FILENO, s, len)) <= 0) {
+			if (n == -1 && errno == EINTR)
+				continue;
+			return;
+		}
+		s += n;
+		len -= (size_t)n;
+	}
+}
+
+/* ~/.hushlogin or a command: no last login, no motd (as sshd). */
+static int
+quiet_login(const struct session_ctx *ctx, const char *command)
+{
+	char path[4096];
+	struct stat st;
+
+	if (command != NULL)
+		return 1;
+	snprintf(path, sizeof(path), "%s/.hushlogin", ctx->home);
+	return stat(path, &st) == 0;
+}
+
+static void
+print_motd(void)
+{
+	char buf[4096];
+	ssize_t n;
+	int fd;
+
+	if ((fd = open(LOGIN_MOTD, O_RDONLY | O_CLOEXEC)) == -1)
+		return;
+	while ((n = read(fd, buf, sizeof(buf))) > 0)
+		put_stdout(buf, (size_t)n);
+	close(fd);
+}
+
+/* Run argv with env, our stdout/stderr, stdin a pipe fed xauth data. */
+static void
+run_rc(const char *path, char *const argv[], char **env,
+    const struct session_child *ch)
+{
+	int p[2], status;
+	pid_t pid;
+	char line[1024];
+	int n;
+
+	if (pipe2(p, O_CLOEXEC) == -1) {
+		fprintf(stderr, "Could not run %s\n", path);
+		return;
+	}
+	if ((pid = fork()) == -1) {
+		fprintf(stderr, "Could not run %s\n", path);
+		close(p[0]);
+		close(p[1]);
+		return;
+	}
+	if (pid == 0) {
+		if (dup2(p[0], STDIN_FILENO) == -1)
+			_exit(127);
+		execve(argv[0], argv, env);
+		_exit(127);
+	}
+	close(p[0]);
+	/* X11: "proto cookie" for the rc to hand to xauth (as sshd). */
+	if (ch != NULL && ch->x11_proto != NULL && ch->x11_cookie != NULL) {
+		n = snprintf(line, sizeof(line), "%s %s\n", ch->x11_proto,
+		    ch->x11_cookie);
+		if (n > 0 && (size_t)n < sizeof(line))
+			(void)!write(p[1], line, (size_t)n);
+	}
+	close(p[1]);
+	while (waitpid(pid, &status, 0) == -1 && errno == EINTR)
+		;
+}
+
+/*
+ * ~/.ssh/rc through the user's shell (`shell -c '/bin/sh ~/.ssh/rc'`),
+ * unless ForceCommand, a subsystem, PermitUserRC no or the key's
+ * no-user-rc; otherwise /etc/ssh/sshrc with /bin/sh.
+ */
+static void
+do_rc_files(const struct session_ctx *ctx, const struct session_child *ch,
+    const char *shell, char **env)
+{
+	const struct session_login *l = ctx->login;
+	char rc[4096], *cmd = NULL;
+	char *argv[4];
+	struct stat st;
+
+	snprintf(rc, sizeof(rc), "%s/.ssh/rc", ctx->home);
+	if (l != NULL && !(ch != NULL && ch->subsystem) &&
+	    !(l->flags & LOGIN_F_ADMIN_FORCED) &&
+	    (l->flags & LOGIN_F_PERMIT_USER_RC) && ctx->opts != NULL &&
+	    ctx->opts->permit_user_rc && stat(rc, &st) == 0) {
+		if (asprintf(&cmd, "%s '%s'", LOGIN_BSHELL, rc) == -1)
+			return;
+		argv[0] = (char *)shell;
+		argv[1] = "-c";
+		argv[2] = cmd;
+		argv[3] = NULL;
+		run_rc(rc, argv, env, ch);
+		free(cmd);
+	} else if (stat(LOGIN_SYSTEM_RC, &st) == 0) {
+		argv[0] = LOGIN_BSHELL;
+		argv[1] = LOGIN_SYSTEM_RC;
+		argv[2] = NULL;
+		run_rc(LOGIN_SYSTEM_RC, argv, env, ch);
+	}
+	/* (Without either rc, X11 forwarding runs xauth itself here.) */
+}
+
+void
+session_login_child(const struct session_ctx *ctx,
+    const struct session_child *ch, const char *command, int pty,
+    const char *shell, char **env)
+{
+	const struct session_login *l = ctx->login;
+	int chrooted = l != NULL && (l->flags & LOGIN_F_CHROOTED);
+
+	if (chdir(ctx->home) == -1) {
+		/* In a jail the home directory may well not exist: quiet. */
+		if (!chrooted)
+			fprintf(stderr,
+			    "Could not chdir to home directory %s: %s\n",
+			    ctx->home, strerror(errno));
+		(void)!chdir("/");
+	}
+	/* As sshd: PAM's messages for any login without a command, then
+	 * for one on a pty the last login and /etc/motd (PrintMotd). */
+	if (!quiet_login(ctx, command)) {
+		if (l != NULL && l->loginmsg != NULL)
+			put_stdout(l->loginmsg, strlen(l->loginmsg));
+		if (pty && ch != NULL && ch->lastlog != NULL)
+			put_stdout(ch->lastlog, strlen(ch->lastlog));
+		if (pty && l != NULL && (l->flags & LOGIN_F_PRINT_MOTD))
+			print_motd();
+	}
+	do_rc_files(ctx, ch, shell, env);
+}

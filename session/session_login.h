@@ -1,0 +1,102 @@
+/*
+ * session_login.h: the login as the session sees it: the settings the
+ * monitor sends (IPC_SESSION_LOGIN), ptys and utmp records asked of the
+ * monitor, the environment of a child, and what runs in the child before
+ * the user's program (home directory, last login, motd, ~/.ssh/rc).
+ */
+#ifndef POSTERN_SESSION_LOGIN_H
+#define POSTERN_SESSION_LOGIN_H
+
+#include <sys/types.h>
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct session_ctx;
+struct session_pty;
+
+/* Flags of IPC_SESSION_LOGIN (monitor/login.c). */
+#define LOGIN_F_USE_PAM 0x01
+#define LOGIN_F_PRINT_MOTD 0x02
+#define LOGIN_F_PRINT_LASTLOG 0x04
+#define LOGIN_F_PERMIT_USER_RC 0x08
+#define LOGIN_F_CHROOTED 0x10
+#define LOGIN_F_ADMIN_FORCED 0x20 /* ForceCommand (not a key's command=) */
+
+/* Client env requests kept per channel (OpenSSH's limit). */
+#define SESSION_ENV_REQ_MAX 128
+
+struct session_login {
+	uid_t uid;
+	gid_t gid;
+	char *home;
+	char *shell;
+	uint32_t flags;
+	char *permit_user_env; /* "" no, "yes", or a pattern list */
+	char **accept_env;
+	size_t naccept_env;
+	char **set_env; /* NAME=VALUE */
+	size_t nset_env;
+	char *auth_info; /* ExposeAuthInfo text, "" if off */
+	char *loginmsg;  /* UsePAM: what PAM's modules said (pam_motd) */
+	char *auth_file; /* SSH_USER_AUTH, once written; NULL otherwise */
+};
+
+/* What one channel adds to its child's start. */
+struct session_child {
+	char **env; /* accepted env requests, "NAME=value" */
+	size_t nenv;
+	const char *lastlog; /* the monitor's "Last login: ..." or NULL */
+	int subsystem;       /* a Subsystem: no ~/.ssh/rc */
+	/* X11 forwarding (not here yet): DISPLAY, and the protocol and
+	 * cookie that ~/.ssh/rc or xauth get on stdin. */
+	const char *display;
+	const char *x11_proto;
+	const char *x11_cookie;
+};
+
+/* session_login_recv: IPC_SESSION_LOGIN, strictly decoded. */
+int session_login_recv(int fd, struct session_login *l);
+void session_login_free(struct session_login *l);
+/* ExposeAuthInfo: write SSH_USER_AUTH's file (as the user); remove it. */
+void session_login_auth_file(struct session_login *l);
+void session_login_auth_file_remove(struct session_login *l);
+
+/*
+ * session_login_pty: ask the monitor for a pty; *master and *slave are
+ * ours (close-on-exec), name its path. ERR_PERM if refused.
+ */
+int session_login_pty(int fd, int *master, int *slave, char *name, size_t len);
+/* session_login_record: utmp/wtmp/lastlog login for tty; *msg last login. */
+int session_login_record(int fd, const char *tty, pid_t pid, char **msg);
+/* session_login_logout: the logout record for tty (if logged in); the
+ * monitor releases the pty. */
+int session_login_logout(int fd, const char *tty);
+
+/*
+ * session_env_accept: whether an env request's name passes AcceptEnv;
+ * session_env_add keeps it in (env, *n) (a later value of a name wins).
+ */
+int session_env_accept(const struct session_login *l, const char *name);
+int session_env_add(
+    char ***env, size_t *n, const char *name, const char *value);
+void session_env_free(char **env, size_t n);
+
+/*
+ * session_env_build: the child's environment in OpenSSH's order; a
+ * NULL-terminated malloc'd array in *envp.
+ */
+int session_env_build(const struct session_ctx *ctx,
+    const struct session_child *ch, const char *shell, const char *original,
+    const struct session_pty *pty, char ***envp);
+
+/*
+ * session_login_child: in the child, just before exec: chdir to home, the
+ * last login and motd for an interactive pty login, then ~/.ssh/rc or
+ * /etc/ssh/sshrc. stdout/stderr are already the session's.
+ */
+void session_login_child(const struct session_ctx *ctx,
+    const struct session_child *ch, const char *command, int pty,
+    const char *shell, char **env);
+
+#endif

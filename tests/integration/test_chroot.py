@@ -1,0 +1,122 @@
+"""
+test_chroot.py: ChrootDirectory with ForceCommand internal-sftp, the
+classic SFTP-only jail: a root-owned directory with no programs or
+libraries in it. The real sftp client sees only the jail; a jail with bad
+ownership or modes is refused with sshd's log line.
+"""
+
+import os
+import secrets
+import shutil
+import subprocess
+
+from harness import check
+
+
+def _jail(ctx, u):
+    """/srv/pjail-USER: root's, 0755, with a file and the user's upload/."""
+    os.makedirs("/srv", mode=0o755, exist_ok=True)
+    jail = "/srv/pjail-" + u.name
+    os.mkdir(jail, 0o755)
+    ctx.cleanups.append(lambda: shutil.rmtree(jail, ignore_errors=True))
+    with open(os.path.join(jail, "welcome.txt"), "w") as f:
+        f.write("inside the jail\n")
+    up = os.path.join(jail, "upload")
+    os.mkdir(up, 0o755)
+    os.chown(up, u.uid, u.gid)
+    return jail
+
+
+def _sftp(ctx, u, batch):
+    argv = ["sftp", "-b", "-", "-P", str(ctx.port), "-i", u.key,
+            "-o", "IdentitiesOnly=yes", "-o", "StrictHostKeyChecking=no",
+            "-o", "UserKnownHostsFile=/dev/null", "-o", "BatchMode=yes",
+            "%s@127.0.0.1" % u.name]
+    return subprocess.run(argv, input=batch.encode(), capture_output=True,
+                          timeout=60)
+
+
+def _config(u):
+    # As sshd: the client's "subsystem sftp" must name a Subsystem even
+    # when ForceCommand replaces it.
+    return ["Subsystem sftp internal-sftp", "Match User " + u.name,
+            "\tChrootDirectory /srv/pjail-%u",
+            "\tForceCommand internal-sftp"]
+
+
+def test_chroot_sftp_jail(ctx):
+    u = ctx.make_user()
+    jail = _jail(ctx, u)
+    ctx.start_server(_config(u))
+    data = os.urandom(1024 * 1024 + 3)
+    src = os.path.join(ctx.dir, "put.bin")
+    with open(src, "wb") as f:
+        f.write(data)
+    back = os.path.join(ctx.dir, "got.bin")
+    r = _sftp(ctx, u, "pwd\nls -1 /\nls -1 /..\nput %s /upload/put.bin\n"
+              "get /upload/put.bin %s\nget /welcome.txt %s/w.txt\n"
+              % (src, back, ctx.dir))
+    out = r.stdout.decode("utf-8", "replace")
+    check(r.returncode == 0, "sftp in the jail: rc %s out %r err %r"
+          % (r.returncode, out, r.stderr))
+    listing = [l.strip() for l in out.splitlines()
+               if l and not l.startswith("sftp>") and
+               not l.startswith("Remote working directory")]
+    names = set(listing)
+    check(names == {"/upload", "/welcome.txt"} or
+          names == {"upload", "welcome.txt"} or
+          names == {"/upload", "/welcome.txt", "/../upload",
+                    "/../welcome.txt"},
+          "ls / in the jail shows %r, want only upload and welcome.txt"
+          % listing)
+    check("Remote working directory: /" in out, "pwd: %r" % out)
+    with open(os.path.join(jail, "upload", "put.bin"), "rb") as f:
+        check(f.read() == data, "upload landed wrong")
+    check(os.stat(os.path.join(jail, "upload", "put.bin")).st_uid == u.uid,
+          "uploaded file not the user's")
+    with open(back, "rb") as f:
+        check(f.read() == data, "download differs")
+    with open(os.path.join(ctx.dir, "w.txt")) as f:
+        check(f.read() == "inside the jail\n", "jail file content")
+    # Nothing outside the jail is reachable.
+    r = _sftp(ctx, u, "get /etc/passwd %s/p\n" % ctx.dir)
+    check(r.returncode != 0 and not os.path.exists(
+        os.path.join(ctx.dir, "p")), "read /etc/passwd from the jail")
+    check(ctx.wait_log(r'Changed root directory to "%s"' % jail, 5),
+          "no 'Changed root directory' log line")
+    # The jail has no programs: a shell cannot run there.
+    r = ctx.ssh(u, "ls /")
+    check(b"welcome.txt" not in r.stdout, "a command ran in the jail?")
+
+
+def test_chroot_bad_modes_refused(ctx):
+    u = ctx.make_user()
+    jail = _jail(ctx, u)
+    os.chmod(jail, 0o775)
+    ctx.start_server(_config(u))
+    r = _sftp(ctx, u, "ls /\n")
+    check(r.returncode != 0, "a group-writable jail was used: %r"
+          % r.stdout)
+    check(ctx.wait_log(r'bad ownership or modes for chroot directory "%s"'
+                       % jail, 5),
+          "no 'bad ownership or modes for chroot directory' line")
+    # A component owned by the user: refused the same way.
+    os.chmod(jail, 0o755)
+    os.chown(jail, u.uid, u.gid)
+    r = _sftp(ctx, u, "ls /\n")
+    check(r.returncode != 0, "a user-owned jail was used")
+    # A parent component: "component" with its trailing slash.
+    parent = "/srv/pjail-p" + secrets.token_hex(3)
+    os.mkdir(parent, 0o777)
+    ctx.cleanups.append(lambda: shutil.rmtree(parent, ignore_errors=True))
+    os.chmod(parent, 0o777)
+    os.mkdir(os.path.join(parent, "j"), 0o755)
+    ctx.stop_server()
+    ctx.start_server(["Subsystem sftp internal-sftp", "Match User " + u.name,
+                      "\tChrootDirectory %s/j" % parent,
+                      "\tForceCommand internal-sftp"])
+    r = _sftp(ctx, u, "ls /\n")
+    check(r.returncode != 0, "a jail under a world-writable dir was used")
+    check(ctx.wait_log(r'bad ownership or modes for chroot directory '
+                       r'component "%s/"' % parent, 5),
+          "no 'component' line for the world-writable parent")

@@ -1,0 +1,331 @@
+"""
+test_session_env.py: the login environment with the real OpenSSH client:
+SendEnv/AcceptEnv, SetEnv, ~/.ssh/environment and environment= with
+PermitUserEnvironment, ~/.ssh/rc (and no-user-rc), motd and the last
+login line on an interactive login, utmp/wtmp records (who, last),
+ExposeAuthInfo.
+"""
+
+import os
+import re
+import subprocess
+import time
+
+from harness import check, fail, poll_until, run, timeout
+
+from test_pty import _TtyClient
+
+
+def _env_of(ctx, u, extra=(), env=None):
+    """The remote `env` output as a dict."""
+    argv = ctx.ssh_argv(u, "env", extra=extra)
+    p = subprocess.run(argv, capture_output=True, timeout=30, env=env,
+                       stdin=subprocess.DEVNULL)
+    check(p.returncode == 0, "ssh env: rc %s %r" % (p.returncode, p.stderr))
+    out = {}
+    for line in p.stdout.decode("utf-8", "replace").splitlines():
+        if "=" in line:
+            k, v = line.split("=", 1)
+            out[k] = v
+    return out
+
+
+def _write_user_file(u, rel, text, mode=0o644):
+    path = os.path.join(u.home, rel)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "w") as f:
+        f.write(text)
+    os.chown(path, u.uid, u.gid)
+    os.chmod(path, mode)
+    return path
+
+
+def test_env_login_variables(ctx):
+    ctx.start_server()
+    u = ctx.make_user()
+    e = _env_of(ctx, u)
+    want = {"USER": u.name, "LOGNAME": u.name, "HOME": u.home,
+            "SHELL": "/bin/bash", "MAIL": "/var/mail/" + u.name,
+            "PATH": "/usr/local/bin:/usr/bin:/bin:/usr/games"}
+    for k, v in want.items():
+        check(e.get(k) == v, "%s=%r, want %r" % (k, e.get(k), v))
+    check(re.match(r"^127\.0\.0\.1 \d+ %d$" % ctx.port,
+                   e.get("SSH_CLIENT", "")), "SSH_CLIENT=%r"
+          % e.get("SSH_CLIENT"))
+    check(re.match(r"^127\.0\.0\.1 \d+ 127\.0\.0\.1 %d$" % ctx.port,
+                   e.get("SSH_CONNECTION", "")), "SSH_CONNECTION=%r"
+          % e.get("SSH_CONNECTION"))
+    for k in ("SSH_TTY", "SSH_ORIGINAL_COMMAND", "SSH_USER_AUTH"):
+        check(k not in e, "%s set without reason: %r" % (k, e.get(k)))
+
+
+def test_env_accept_and_set(ctx):
+    ctx.start_server(["AcceptEnv LC_POSTERN_* POSTERN_OK",
+                      "SetEnv POSTERN_SET=from-config POSTERN_OK=admin-wins"])
+    u = ctx.make_user()
+    env = dict(os.environ, LC_POSTERN_A="alpha", POSTERN_NO="nope",
+               POSTERN_OK="client", HOME=os.environ.get("HOME", "/root"))
+    e = _env_of(ctx, u, env=env,
+                extra=["-o", "SendEnv=LC_POSTERN_A POSTERN_NO POSTERN_OK",
+                       "-o", "SetEnv=USER=spoofed"])
+    check(e.get("LC_POSTERN_A") == "alpha",
+          "accepted variable missing: %r" % e.get("LC_POSTERN_A"))
+    check("POSTERN_NO" not in e, "variable not in AcceptEnv passed")
+    check(e.get("USER") == u.name, "client overrode USER: %r" % e.get("USER"))
+    check(e.get("POSTERN_SET") == "from-config", "SetEnv: %r"
+          % e.get("POSTERN_SET"))
+    check(e.get("POSTERN_OK") == "admin-wins",
+          "SetEnv must override AcceptEnv: %r" % e.get("POSTERN_OK"))
+
+
+def test_env_user_environment(ctx):
+    # PermitUserEnvironment no (the default): nothing from the user.
+    ctx.start_server()
+    u = ctx.make_user(with_key=False)
+    ctx.authorize(u, u.pubkey, options='environment="KEYVAR=from-key"')
+    _write_user_file(u, ".ssh/environment",
+                     "# comment\nFILEVAR=from-file\n\nLANG=C.UTF-8\n",
+                     0o600)
+    e = _env_of(ctx, u)
+    check("FILEVAR" not in e and "KEYVAR" not in e,
+          "PermitUserEnvironment no, yet: %r %r"
+          % (e.get("FILEVAR"), e.get("KEYVAR")))
+    ctx.stop_server()
+    # yes: both, the file after the key option.
+    ctx.start_server(["PermitUserEnvironment yes"])
+    e = _env_of(ctx, u)
+    check(e.get("FILEVAR") == "from-file", "FILEVAR=%r" % e.get("FILEVAR"))
+    check(e.get("KEYVAR") == "from-key", "KEYVAR=%r" % e.get("KEYVAR"))
+    check(e.get("LANG") == "C.UTF-8", "LANG=%r" % e.get("LANG"))
+    ctx.stop_server()
+    # A pattern list: only the names that match.
+    ctx.start_server(["PermitUserEnvironment LANG,KEY*"])
+    e = _env_of(ctx, u)
+    check("FILEVAR" not in e, "FILEVAR not in the pattern list, yet set")
+    check(e.get("KEYVAR") == "from-key" and e.get("LANG") == "C.UTF-8",
+          "pattern list: KEYVAR=%r LANG=%r" % (e.get("KEYVAR"),
+                                               e.get("LANG")))
+
+
+def test_user_rc(ctx):
+    ctx.start_server()
+    u = ctx.make_user()
+    marker = os.path.join(u.home, "rc-ran")
+    _write_user_file(u, ".ssh/rc",
+                     'echo "rc:$USER" > "$HOME/rc-ran"\necho rc-stdout\n')
+    r = ctx.ssh_ok(u, "echo cmd")
+    check(r.stdout == b"rc-stdout\ncmd\n",
+          "~/.ssh/rc output then the command's, got %r" % r.stdout)
+    with open(marker) as f:
+        check(f.read() == "rc:%s\n" % u.name, "rc ran with the wrong env")
+    os.unlink(marker)
+    # no-user-rc on the key: not run.
+    ak = os.path.join(u.home, ".ssh", "authorized_keys")
+    os.unlink(ak)
+    ctx.authorize(u, u.pubkey, options="no-user-rc")
+    r = ctx.ssh_ok(u, "echo cmd")
+    check(r.stdout == b"cmd\n" and not os.path.exists(marker),
+          "no-user-rc: rc ran anyway (%r)" % r.stdout)
+    # restrict turns it off; restrict,user-rc back on.
+    for opts, runs in (("restrict", False), ("restrict,user-rc", True)):
+        os.unlink(ak)
+        ctx.authorize(u, u.pubkey, options=opts)
+        r = ctx.ssh_ok(u, "echo cmd")
+        check(os.path.exists(marker) == runs,
+              "%s: rc %s" % (opts, "did not run" if runs else "ran"))
+        if runs:
+            os.unlink(marker)
+
+
+def _interactive(ctx, u, script=b"echo MARK-$((6*7)); exit 0\n"):
+    c = _TtyClient(ctx, u, None)
+    os.write(c.master, script)
+    rc, out, err = c.finish()
+    check(rc == 0 and b"MARK-42" in out,
+          "interactive login: rc %s out %r err %r" % (rc, out, err))
+    return out.decode("utf-8", "replace")
+
+
+@timeout(90)
+def test_motd_and_last_login(ctx):
+    motd = "/etc/motd"
+    saved = None
+    if os.path.exists(motd):
+        with open(motd, "rb") as f:
+            saved = f.read()
+
+    def restore():
+        if saved is None:
+            os.unlink(motd)
+        else:
+            with open(motd, "wb") as f:
+                f.write(saved)
+    ctx.cleanups.append(restore)
+    with open(motd, "w") as f:
+        f.write("postern-motd-line\n")
+    ctx.start_server()
+    u = ctx.make_user()
+    out = _interactive(ctx, u)
+    check("postern-motd-line" in out, "motd not shown: %r" % out)
+    check("Last login" not in out, "a first login has no last login")
+    # A command, even with a pty, gets no motd.
+    c = _TtyClient(ctx, u, "echo only")
+    rc, cout, err = c.finish()
+    check(b"postern-motd-line" not in cout, "motd shown for a command")
+    out = _interactive(ctx, u)
+    m = re.search(r"Last login: \w{3} \w{3} [ \d]\d \d\d:\d\d:\d\d \d{4} "
+                  r"from 127\.0\.0\.1", out)
+    check(m, "no 'Last login: ... from 127.0.0.1' line: %r" % out)
+    # ~/.hushlogin silences both.
+    _write_user_file(u, ".hushlogin", "")
+    out = _interactive(ctx, u)
+    check("postern-motd-line" not in out and "Last login" not in out,
+          "hushlogin: %r" % out)
+    ctx.stop_server()
+    # PrintMotd no, PrintLastLog no.
+    os.unlink(os.path.join(u.home, ".hushlogin"))
+    ctx.start_server(["PrintMotd no", "PrintLastLog no"])
+    out = _interactive(ctx, u)
+    check("postern-motd-line" not in out and "Last login" not in out,
+          "PrintMotd/PrintLastLog no: %r" % out)
+
+
+@timeout(90)
+def test_utmp_wtmp(ctx):
+    utmp = "/run/utmp"
+    if not os.path.exists(utmp):
+        # Containers often have none: make one as systemd would.
+        with open(utmp, "wb"):
+            pass
+        os.chmod(utmp, 0o664)
+        ctx.cleanups.append(lambda: os.path.exists(utmp) and
+                            os.unlink(utmp))
+    ctx.start_server()
+    u = ctx.make_user()
+    c = _TtyClient(ctx, u, None)
+    os.write(c.master, b"echo TTY=$(tty); echo R$((1+1))EADY\n")
+    if not c.read_until(lambda o: b"R2EADY" in o):
+        c.p.kill()
+        c.finish()
+        fail("shell never got ready: %r" % c.out)
+    m = re.search(rb"TTY=/dev/(pts/\d+)", c.out)
+    check(m, "no tty in %r" % c.out)
+    line = m.group(1).decode()
+    who = run(["who"]).stdout.decode()
+    check(re.search(r"^%s\s+%s\s.*\(127\.0\.0\.1\)" % (u.name,
+                                                        re.escape(line)),
+                    who, re.M),
+          "who does not show %s on %s during the session:\n%s"
+          % (u.name, line, who))
+    os.write(c.master, b"exit 0\n")
+    rc, out, err = c.finish()
+    check(rc == 0, "shell exit %s" % rc)
+    # After the session: gone from who, in last with a logout time.
+    ok = poll_until(lambda: u.name not in run(["who"]).stdout.decode(), 10)
+    check(ok, "still in who after logout:\n%s" % run(["who"]).stdout)
+    rx = re.compile(r"^%s\s+%s\s+127\.0\.0\.1\s.*- \d\d:\d\d" %
+                    (u.name, re.escape(line)), re.M)
+    ok = poll_until(lambda: rx.search(run(["last", "-w", u.name])
+                                      .stdout.decode()), 10)
+    check(ok, "last has no finished login for %s on %s:\n%s"
+          % (u.name, line, run(["last", "-w", u.name]).stdout.decode()))
+    ll = run(["lastlog", "-u", u.name]).stdout.decode()
+    check(re.search(r"^%s\s+%s\s+127\.0\.0\.1" % (u.name, re.escape(line)),
+                    ll, re.M), "lastlog: %s" % ll)
+
+
+def test_expose_auth_info(ctx):
+    ctx.start_server(["ExposeAuthInfo yes"])
+    u = ctx.make_user()
+    r = ctx.ssh_ok(u, 'echo "F=$SSH_USER_AUTH"; cat "$SSH_USER_AUTH"; '
+                   'stat -c %a:%U "$SSH_USER_AUTH"')
+    lines = r.out.splitlines()
+    check(lines and re.match(r"^F=/tmp/sshauth\.\w+$", lines[0]),
+          "SSH_USER_AUTH: %r" % r.out)
+    path = lines[0][2:]
+    with open(u.pubkey) as f:
+        typ, b64 = f.read().split()[:2]
+    check("publickey %s %s" % (typ, b64) in lines,
+          "auth info lacks the key: %r" % r.out)
+    check(lines[-1] == "600:%s" % u.name, "file mode/owner %r" % lines[-1])
+    ok = poll_until(lambda: not os.path.exists(path), 10)
+    check(ok, "%s left behind after the session" % path)
+    ctx.stop_server()
+    ctx.start_server()
+    r = ctx.ssh_ok(u, 'echo "F=${SSH_USER_AUTH-unset}"')
+    check(r.out == "F=unset\n", "ExposeAuthInfo no: %r" % r.out)
+
+
+def test_forced_command_original(ctx):
+    """SSH_ORIGINAL_COMMAND with ForceCommand; no ~/.ssh/rc then."""
+    ctx.start_server(["ForceCommand echo \"orig=$SSH_ORIGINAL_COMMAND\""])
+    u = ctx.make_user()
+    _write_user_file(u, ".ssh/rc", "echo rc-ran\n")
+    r = ctx.ssh_ok(u, "ls -l /tmp")
+    check(r.stdout == b"orig=ls -l /tmp\n",
+          "forced command output %r" % r.stdout)
+
+
+def test_env_keywords_dump_as_sshd(ctx):
+    """-T prints the login keywords as sshd -T does, with Match too."""
+    from test_config_compat import _compare
+    text = ("AcceptEnv LANG LC_*\nAcceptEnv POSTERN_*\n"
+            "SetEnv A=1 B=\"two words\" A=3\nSetEnv C=4\n"
+            "PermitUserEnvironment LANG,LC_*\nPermitUserRC no\n"
+            "PrintMotd no\nPrintLastLog no\nExposeAuthInfo yes\n"
+            "ChrootDirectory /srv/%u\n"
+            "Match User alice\n\tAcceptEnv ONLY_ALICE\n\tSetEnv X=y\n"
+            "\tChrootDirectory none\n\tPermitUserRC yes\n"
+            "\tExposeAuthInfo no\n")
+    _compare(ctx, "login", text,
+             specs=(None, "user=alice,host=h,addr=1.2.3.4",
+                    "user=bob,host=h,addr=1.2.3.4"))
+
+
+def test_pty_slots_released(ctx):
+    """One connection (a ControlMaster), MaxSessions 1, four pty sessions
+    one after the other: the monitor frees each pty when its channel
+    goes."""
+    ctx.start_server(["MaxSessions 1"])
+    u = ctx.make_user()
+    sock = os.path.join(ctx.dir, "mux")
+    master = ctx.popen(ctx.ssh_argv(u, None, extra=["-M", "-S", sock, "-N"]),
+                       stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                       stderr=subprocess.PIPE)
+    ctx.cleanups.append(lambda: master.poll() is None and master.kill())
+    check(poll_until(lambda: os.path.exists(sock), 10),
+          "control master did not start")
+    for i in range(4):
+        c = _TtyClient(ctx, u, "tty", extra=["-S", sock])
+        rc, out, err = c.finish()
+        check(rc == 0 and re.match(rb"^/dev/pts/\d+\r?\n$", out),
+              "session %d over the master: rc %s out %r err %r"
+              % (i, rc, out, err))
+    check(len(re.findall(r"Accepted publickey for %s" % u.name,
+                         ctx.server_log())) == 1,
+          "the sessions did not share one connection: %d logins"
+          % len(re.findall(r"Accepted publickey for %s" % u.name,
+                           ctx.server_log())))
+
+
+def test_pam_motd(ctx):
+    """UsePAM yes with pam_motd (Debian's /etc/pam.d/sshd does this, with
+    PrintMotd no): its text is shown at an interactive login, as sshd
+    shows PAM's messages, and not for a command."""
+    from test_pam import _service
+    motd = os.path.join(ctx.dir, "pam-motd")
+    with open(motd, "w") as f:
+        f.write("motd-from-pam_motd\n")
+    svc = _service(ctx, ["auth required pam_deny.so",
+                         "account required pam_unix.so",
+                         "session optional pam_motd.so motd=%s noupdate"
+                         % motd,
+                         "session required pam_unix.so"])
+    ctx.start_server(["UsePAM yes", "PAMServiceName " + svc,
+                      "PrintMotd no"])
+    u = ctx.make_user()
+    out = _interactive(ctx, u)
+    check("motd-from-pam_motd" in out, "pam_motd's text not shown: %r" % out)
+    r = ctx.ssh_ok(u, "echo cmd")
+    check(r.stdout == b"cmd\n", "pam_motd text shown for a command: %r"
+          % r.stdout)
