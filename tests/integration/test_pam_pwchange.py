@@ -165,6 +165,15 @@ def test_expired_password_changed_at_login_on_tty(ctx):
     u = ctx.make_user()
     run(["chpasswd"], input=("%s:%s\n" % (u.name, OLD)).encode())
     run(["chage", "-d", "0", u.name])
+    # As OpenSSH, the change comes before anything of the user's: a
+    # ~/.ssh/rc does not run.
+    marker = os.path.join(ctx.dir, "rc_ran_" + u.name)
+    rc = os.path.join(u.home, ".ssh", "rc")
+    with open(rc, "w") as f:
+        f.write("touch %s\n" % marker)
+    os.chown(rc, u.uid, u.gid)
+    os.chmod(ctx.dir, 0o777)
+    ctx.cleanups.append(lambda: os.chmod(ctx.dir, 0o755))
     svc = _service(ctx, PAM_UNIX)
     ctx.start_server(extra_config=["UsePAM yes", "PAMServiceName " + svc])
     # No terminal: the command does not run.
@@ -175,6 +184,7 @@ def test_expired_password_changed_at_login_on_tty(ctx):
           % (r.rc, r.stdout, r.err[-300:]))
     check(ctx.wait_log(r"^User %s password has expired \(PAM\)" % u.name, 5),
           "no log line for the expired password")
+    check(not os.path.exists(marker), "~/.ssh/rc ran before the change")
     rc, out = _passwd_on_tty(ctx, u, OLD, NEW)
     check(b"WARNING: Your password has expired." in out and
           b"You must change your password now and login again!" in out,
@@ -186,11 +196,14 @@ def test_expired_password_changed_at_login_on_tty(ctx):
     check("password must be changed" not in sp,
           "the password is still expired after passwd: rc %s %r\n%s"
           % (rc, out[-600:], sp))
-    # Now the command runs.
+    check(not os.path.exists(marker), "~/.ssh/rc ran before the change")
+    # Now the command runs, after ~/.ssh/rc (which shows the test can see
+    # it run).
     r = ctx.ssh(u, "echo ok")
     check(r.rc == 0 and r.stdout == b"ok\n",
           "after the change the key should run commands: rc %s %r"
           % (r.rc, r.err[-300:]))
+    check(os.path.exists(marker), "~/.ssh/rc did not run for a login")
 
 
 def test_pam_password_method_expired(ctx):
