@@ -10,9 +10,14 @@ Server CPU is read from the listener's /proc/PID/stat: utime+stime of the
 listener plus cutime+cstime, which the kernel adds when a reaped child (and,
 recursively, everything that child reaped) exits. Both daemons reap their
 per-connection processes, so after a connection has ended the delta covers
-every process that served it.
+every process that served it. OpenSSH's per-connection monitor exits
+without waiting for its session child, which would then be reparented to
+init and its CPU lost: both daemons are started as child subreapers
+(PR_SET_CHILD_SUBREAPER, kept across exec), so orphans come back to the
+listener, which reaps them.
 """
 
+import ctypes
 import os
 import pwd
 import secrets
@@ -30,7 +35,9 @@ BUILD = os.environ.get("BUILD", "build")
 POSTERND = os.path.join(TOP, BUILD, "posternd")
 OPENSSH = "/usr/sbin/sshd"
 CLK_TCK = os.sysconf("SC_CLK_TCK")
-USER = "pbench"
+# Per run: benches started from several worktrees must not share (and
+# delete) each other's user.
+USER = "pbench%d" % os.getpid()
 
 
 def log(msg):
@@ -59,6 +66,15 @@ def wait_port(port, timeout_s=10):
         except OSError:
             time.sleep(0.02)
     raise SystemExit("bench: nothing listens on port %d" % port)
+
+
+PR_SET_CHILD_SUBREAPER = 36
+
+
+def _subreaper():
+    """preexec_fn: make the daemon about to be exec'd a child subreaper."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
 
 
 class Server:
@@ -148,7 +164,8 @@ class Bench:
                 f.write(line.rstrip("\n") + "\n")
         logf = open(os.path.join(self.dir, "%s_%d.log" % (kind, port)), "wb")
         proc = subprocess.Popen([exe, "-D", "-e", "-f", cfg],
-                                stdout=logf, stderr=logf)
+                                stdout=logf, stderr=logf,
+                                preexec_fn=_subreaper)
         logf.close()
         wait_port(port)
         s = Server(kind, proc, port, cfg)

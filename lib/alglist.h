@@ -58,6 +58,26 @@
 	"sk-ecdsa-sha2-nistp256@openssh.com,rsa-sha2-512,rsa-sha2-256"
 
 /*
+ * postern's transport defaults: stricter than OpenSSH's so that ssh-audit
+ * finds nothing to fail or warn about (docs/sshd_config.md). No NIST
+ * curves, no 2048-bit group14, no SHA-1, no 64-bit-tag or encrypt-and-MAC
+ * MACs; all of them can still be configured.
+ */
+#define ALGLIST_KEX_DEFAULT                                                    \
+	"mlkem768x25519-sha256,sntrup761x25519-sha512,"                        \
+	"sntrup761x25519-sha512@openssh.com,curve25519-sha256,"                \
+	"curve25519-sha256@libssh.org,diffie-hellman-group16-sha512,"          \
+	"diffie-hellman-group18-sha512"
+#define ALGLIST_CIPHER_DEFAULT                                                 \
+	"chacha20-poly1305@openssh.com,aes128-gcm@openssh.com,"                \
+	"aes256-gcm@openssh.com,aes128-ctr,aes192-ctr,aes256-ctr"
+#define ALGLIST_MAC_DEFAULT                                                    \
+	"hmac-sha2-256-etm@openssh.com,hmac-sha2-512-etm@openssh.com,"         \
+	"umac-128-etm@openssh.com"
+/* HostKeyAlgorithms: OpenSSH's default; only those with a key are sent. */
+#define ALGLIST_HOSTKEY_DEFAULT ALGLIST_PUBKEY_DEFAULT
+
+/*
  * alglist_names_valid: OpenSSH's sshkey_names_valid2() with wildcards, as
  * sshd checks a list when it reads it: every comma-separated entry must
  * match (or, negated, un-match) at least one name of `all'. A leading

@@ -1,7 +1,7 @@
 /*
  * cipher.c: SSH packet ciphers over OpenSSL EVP: chacha20-poly1305@openssh.com
- * (PROTOCOL.chacha20poly1305) and AES-GCM (RFC 5647), in place, one packet
- * per call, with EVP contexts allocated once per key.
+ * (PROTOCOL.chacha20poly1305), AES-GCM (RFC 5647) and AES-CTR (RFC 4344),
+ * in place, one packet per call, with EVP contexts allocated once per key.
  */
 #include <limits.h>
 #include <stdlib.h>
@@ -32,8 +32,8 @@ struct cipher_ops {
 };
 
 /*
- * One row per algorithm. A non-AEAD cipher (e.g. aes-ctr, aead = 0) adds a
- * row with its own ops and tag_len 0; its MAC lives elsewhere.
+ * One row per algorithm. A non-AEAD cipher (aes-ctr, aead = 0) has
+ * tag_len 0; its MAC lives in mac.c.
  */
 struct cipher_impl {
 	struct cipher_alg alg;
@@ -286,6 +286,45 @@ gcm_get_length(
 	return 0;
 }
 
+/* ---- aes128-ctr, aes192-ctr, aes256-ctr (RFC 4344) ---- */
+
+static int
+ctr_init(struct cipher_ctx *ctx, const uint8_t *key, const uint8_t *iv)
+{
+	if ((ctx->evp = EVP_CIPHER_CTX_new()) == NULL)
+		return ERR_ALLOC;
+	if (EVP_CipherInit_ex(ctx->evp, ctx->impl->evp(), NULL, key, iv, 1) !=
+	    1)
+		return ERR_CRYPTO;
+	if ((size_t)EVP_CIPHER_CTX_get_key_length(ctx->evp) !=
+	        ctx->impl->alg.key_len ||
+	    (size_t)EVP_CIPHER_CTX_get_iv_length(ctx->evp) !=
+	        ctx->impl->alg.iv_len)
+		return ERR_CRYPTO;
+	return 0;
+}
+
+/*
+ * The counter runs on across packets. aadlen bytes (an -etm MAC's length
+ * field) stay in clear; the caller passes aadlen 0 and the first block to
+ * decrypt a length field otherwise.
+ */
+static int
+ctr_crypt(struct cipher_ctx *ctx, uint32_t seqnr, uint8_t *dst,
+    const uint8_t *src, size_t len, size_t aadlen)
+{
+	int outl;
+
+	if (dst != src)
+		memmove(dst, src, aadlen);
+	if (len > 0 &&
+	    (EVP_CipherUpdate(
+	         ctx->evp, dst + aadlen, &outl, src + aadlen, (int)len) != 1 ||
+	        (size_t)outl != len))
+		return ERR_CRYPTO;
+	return 0;
+}
+
 /* ---- the table ---- */
 
 static const struct cipher_ops chachapoly_ops = {
@@ -300,7 +339,15 @@ static const struct cipher_ops gcm_ops = {
     gcm_get_length,
 };
 
+static const struct cipher_ops ctr_ops = {
+    ctr_init, ctr_crypt, gcm_get_length, /* -etm: the length is sent in clear */
+};
+
+/* OpenSSH's order (ssh -Q cipher), restricted to what postern supports. */
 static const struct cipher_impl ciphers[] = {
+    {{"aes128-ctr", 16, 16, 16, 0, 0}, &ctr_ops, EVP_aes_128_ctr},
+    {{"aes192-ctr", 24, 16, 16, 0, 0}, &ctr_ops, EVP_aes_192_ctr},
+    {{"aes256-ctr", 32, 16, 16, 0, 0}, &ctr_ops, EVP_aes_256_ctr},
     {{"chacha20-poly1305@openssh.com", 2 * CHACHA_KEY_LEN, 0, 8,
          POLY1305_TAG_LEN, 1},
         &chachapoly_ops, NULL},
@@ -339,8 +386,8 @@ cipher_by_name(const char *name)
 const char *
 cipher_supported_list(void)
 {
-	return "chacha20-poly1305@openssh.com,"
-	       "aes128-gcm@openssh.com,aes256-gcm@openssh.com";
+	return "aes128-ctr,aes192-ctr,aes256-ctr,aes128-gcm@openssh.com,"
+	       "aes256-gcm@openssh.com,chacha20-poly1305@openssh.com";
 }
 
 int

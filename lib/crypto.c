@@ -145,6 +145,37 @@ random_bytes(void *buf, size_t len)
 	}
 }
 
+/*
+ * Packet padding needs unpredictable bytes, not secret ones, and a handful
+ * per packet: one getrandom(2) per packet would cost a syscall per packet
+ * on bulk transfers. Draw them from a pool refilled 4 KiB at a time. Each
+ * process that sends packets is exec'd fresh, so no two share a pool.
+ */
+#define PAD_POOL_SIZE 4096
+
+void
+random_padding(void *buf, size_t len)
+{
+	static uint8_t pool[PAD_POOL_SIZE];
+	static size_t left;
+	uint8_t *p = buf;
+	size_t n;
+
+	while (len > 0) {
+		if (left == 0) {
+			random_bytes(pool, sizeof(pool));
+			left = sizeof(pool);
+		}
+		n = len < left ? len : left;
+		/* Wiped once handed out: never the same bytes twice. */
+		memcpy(p, pool + sizeof(pool) - left, n);
+		wipe(pool + sizeof(pool) - left, n);
+		left -= n;
+		p += n;
+		len -= n;
+	}
+}
+
 uint32_t
 random_uniform(uint32_t upper_bound)
 {

@@ -25,6 +25,11 @@ void digest_free(struct digest_ctx *ctx);
 
 /* random_bytes: fill from the OS CSPRNG (getrandom); fatal on failure. */
 void random_bytes(void *buf, size_t len);
+/*
+ * random_padding: unpredictable (not secret) bytes for packet padding,
+ * from a buffered pool: no syscall per call.
+ */
+void random_padding(void *buf, size_t len);
 uint32_t random_uniform(uint32_t upper_bound);
 
 /* X25519 (RFC 7748). */

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "err.h"
+#include "kex.h"
 #include "log.h"
 #include "mlkem768.h"
 #include "sntrup761.h"
@@ -48,10 +49,20 @@ kex_state_free(struct transport *t)
 	free(t->neg_cipher_s2c);
 	free(t->neg_mac_c2s);
 	free(t->neg_mac_s2c);
+	free(t->neg_comp_c2s);
+	free(t->neg_comp_s2c);
 	t->neg_kex = t->neg_hostkey = t->neg_cipher_c2s = NULL;
 	t->neg_cipher_s2c = t->neg_mac_c2s = t->neg_mac_s2c = NULL;
+	t->neg_comp_c2s = t->neg_comp_s2c = NULL;
 	wipe(&t->pending_c2s, sizeof(t->pending_c2s));
 	wipe(&t->pending_s2c, sizeof(t->pending_s2c));
+}
+
+/* The compression methods we offer ("Compression" in sshd_config). */
+static const char *
+server_comp(const struct transport *t)
+{
+	return t->params.compression != NULL ? t->params.compression : "none";
 }
 
 int
@@ -87,8 +98,8 @@ kex_send_kexinit(struct transport *t)
 	    (r = buf_put_cstring(b, t->params.ciphers)) != 0 ||
 	    (r = buf_put_cstring(b, t->params.macs)) != 0 ||
 	    (r = buf_put_cstring(b, t->params.macs)) != 0 ||
-	    (r = buf_put_cstring(b, "none")) != 0 ||
-	    (r = buf_put_cstring(b, "none")) != 0 ||
+	    (r = buf_put_cstring(b, server_comp(t))) != 0 ||
+	    (r = buf_put_cstring(b, server_comp(t))) != 0 ||
 	    (r = buf_put_cstring(b, "")) != 0 ||
 	    (r = buf_put_cstring(b, "")) != 0 ||
 	    (r = buf_put_bool(b, 0)) != 0 || (r = buf_put_u32(b, 0)) != 0)
@@ -165,6 +176,13 @@ no_match(struct transport *t, int which, const char *offer)
 	    "no matching %s found", nl_what[which]);
 }
 
+/* What a negotiated compression name means (only what we offer). */
+static int
+comp_method(const char *name)
+{
+	return strcmp(name, "zlib@openssh.com") == 0 ? COMP_DELAYED : COMP_NONE;
+}
+
 static int
 handle_kexinit(struct transport *t, struct buf *payload)
 {
@@ -172,7 +190,6 @@ handle_kexinit(struct transport *t, struct buf *payload)
 	char *lists[NL_MAX] = {0};
 	const char *server[NL_MAX];
 	const struct cipher_alg *c2s, *s2c;
-	char *p;
 	int follows, r, i;
 	uint32_t reserved;
 
@@ -185,8 +202,14 @@ handle_kexinit(struct transport *t, struct buf *payload)
 	free(t->neg_hostkey);
 	free(t->neg_cipher_c2s);
 	free(t->neg_cipher_s2c);
+	free(t->neg_mac_c2s);
+	free(t->neg_mac_s2c);
+	free(t->neg_comp_c2s);
+	free(t->neg_comp_s2c);
 	t->neg_kex = t->neg_hostkey = NULL;
 	t->neg_cipher_c2s = t->neg_cipher_s2c = NULL;
+	t->neg_mac_c2s = t->neg_mac_s2c = NULL;
+	t->neg_comp_c2s = t->neg_comp_s2c = NULL;
 	/* Rekey started by the peer: answer with our own KEXINIT first. */
 	if ((r = kex_send_kexinit(t)) != 0)
 		return r;
@@ -223,7 +246,7 @@ handle_kexinit(struct transport *t, struct buf *payload)
 	server[NL_HOSTKEY] = t->params.hostkey_algs;
 	server[NL_ENC_C2S] = server[NL_ENC_S2C] = t->params.ciphers;
 	server[NL_MAC_C2S] = server[NL_MAC_S2C] = t->params.macs;
-	server[NL_COMP_C2S] = server[NL_COMP_S2C] = "none";
+	server[NL_COMP_C2S] = server[NL_COMP_S2C] = server_comp(t);
 
 	if ((t->neg_kex = match_list(lists[NL_KEX], server[NL_KEX])) == NULL) {
 		no_match(t, NL_KEX, lists[NL_KEX]);
@@ -255,29 +278,51 @@ handle_kexinit(struct transport *t, struct buf *payload)
 		goto out;
 	}
 	/* A MAC is negotiated only for a cipher that does not authenticate. */
-	if (!c2s->aead || !s2c->aead) {
+	if (!c2s->aead &&
+	    (t->neg_mac_c2s = match_list(
+	         lists[NL_MAC_C2S], server[NL_MAC_C2S])) == NULL) {
 		no_match(t, NL_MAC_C2S, lists[NL_MAC_C2S]);
 		r = ERR_NO_MATCH;
 		goto out;
 	}
-	for (i = NL_COMP_C2S; i <= NL_COMP_S2C; i++) {
-		if ((p = match_list(lists[i], server[i])) == NULL) {
-			no_match(t, i, lists[i]);
-			r = ERR_NO_MATCH;
-			goto out;
-		}
-		free(p);
+	if (!s2c->aead &&
+	    (t->neg_mac_s2c = match_list(
+	         lists[NL_MAC_S2C], server[NL_MAC_S2C])) == NULL) {
+		no_match(t, NL_MAC_S2C, lists[NL_MAC_S2C]);
+		r = ERR_NO_MATCH;
+		goto out;
+	}
+	if ((t->neg_comp_c2s = match_list(
+	         lists[NL_COMP_C2S], server[NL_COMP_C2S])) == NULL) {
+		no_match(t, NL_COMP_C2S, lists[NL_COMP_C2S]);
+		r = ERR_NO_MATCH;
+		goto out;
+	}
+	if ((t->neg_comp_s2c = match_list(
+	         lists[NL_COMP_S2C], server[NL_COMP_S2C])) == NULL) {
+		no_match(t, NL_COMP_S2C, lists[NL_COMP_S2C]);
+		r = ERR_NO_MATCH;
+		goto out;
 	}
 	t->pending_c2s.cipher = c2s;
 	t->pending_s2c.cipher = s2c;
+	t->pending_c2s.mac = mac_by_name(t->neg_mac_c2s);
+	t->pending_s2c.mac = mac_by_name(t->neg_mac_s2c);
+	if ((!c2s->aead && t->pending_c2s.mac == NULL) ||
+	    (!s2c->aead && t->pending_s2c.mac == NULL)) {
+		r = ERR_INTERNAL;
+		goto out;
+	}
+	t->pending_c2s.comp = comp_method(t->neg_comp_c2s);
+	t->pending_s2c.comp = comp_method(t->neg_comp_s2c);
 	debug("kex: algorithm: %s", t->neg_kex);
 	debug("kex: host key algorithm: %s", t->neg_hostkey);
-	debug("kex: client->server cipher: %s MAC: <implicit> compression: "
-	      "none",
-	    c2s->name);
-	debug("kex: server->client cipher: %s MAC: <implicit> compression: "
-	      "none",
-	    s2c->name);
+	debug("kex: client->server cipher: %s MAC: %s compression: %s",
+	    c2s->name, c2s->aead ? "<implicit>" : t->neg_mac_c2s,
+	    t->neg_comp_c2s);
+	debug("kex: server->client cipher: %s MAC: %s compression: %s",
+	    s2c->name, s2c->aead ? "<implicit>" : t->neg_mac_s2c,
+	    t->neg_comp_s2c);
 	if (follows) {
 		/*
 		 * RFC 4253 s7: the guess is right only if both sides list the
@@ -353,6 +398,14 @@ derive_all(
 	         t, 'C', kbuf, h, hlen, c2s->key, c2s->cipher->key_len)) != 0 ||
 	    (r = derive_key(
 	         t, 'D', kbuf, h, hlen, s2c->key, s2c->cipher->key_len)) != 0)
+		return r;
+	/* Integrity keys (E, F) only for a cipher that needs a MAC. */
+	if ((c2s->mac != NULL &&
+	        (r = derive_key(t, 'E', kbuf, h, hlen, c2s->mac_key,
+	             c2s->mac->key_len)) != 0) ||
+	    (s2c->mac != NULL &&
+	        (r = derive_key(t, 'F', kbuf, h, hlen, s2c->mac_key,
+	             s2c->mac->key_len)) != 0))
 		return r;
 	return 0;
 }
@@ -555,6 +608,20 @@ static const struct kex_method kex_methods[] = {
     {"diffie-hellman-group16-sha512", DIGEST_SHA512, 1, kex_modp4096_server},
     {"diffie-hellman-group18-sha512", DIGEST_SHA512, 1, kex_modp8192_server},
 };
+
+const char *
+kex_supported_list(void)
+{
+	static char list[1024];
+	size_t i, n = 0;
+
+	if (list[0] != '\0')
+		return list;
+	for (i = 0; i < sizeof(kex_methods) / sizeof(kex_methods[0]); i++)
+		n += (size_t)snprintf(list + n, sizeof(list) - n, "%s%s",
+		    i > 0 ? "," : "", kex_methods[i].name);
+	return list;
+}
 
 static const struct kex_method *
 kex_method(const char *name)

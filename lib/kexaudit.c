@@ -20,6 +20,15 @@
 
 #define KEXAUDIT_NAME_MAX 64
 
+/* A direction's MAC: "" for an AEAD cipher. */
+static const char *
+direction_mac(const struct direction *d)
+{
+	if (d->alg->aead || d->macalg == NULL)
+		return "";
+	return d->macalg->name;
+}
+
 int
 kexaudit_report(struct transport *t, int fd, int *reported)
 {
@@ -39,12 +48,8 @@ kexaudit_report(struct transport *t, int fd, int *reported)
 	        0 ||
 	    (r = buf_put_cstring(b, t->recv.alg->name)) != 0 ||
 	    (r = buf_put_cstring(b, t->send.alg->name)) != 0 ||
-	    (r = buf_put_cstring(b,
-	         t->recv.alg->aead || !t->neg_mac_c2s ? "" : t->neg_mac_c2s)) !=
-	        0 ||
-	    (r = buf_put_cstring(b,
-	         t->send.alg->aead || !t->neg_mac_s2c ? "" : t->neg_mac_s2c)) !=
-	        0)
+	    (r = buf_put_cstring(b, direction_mac(&t->recv))) != 0 ||
+	    (r = buf_put_cstring(b, direction_mac(&t->send))) != 0)
 		goto out;
 	if ((r = ipc_send(fd, IPC_AUDIT_KEX, b, -1)) == 0)
 		*reported = t->kex_count;
@@ -75,7 +80,8 @@ listed(const char *name, const char *list)
 /* One cipher and its MAC: known, offered, and consistent. */
 static int
 direction(const char *cipher, const char *mac, const struct kexaudit_lists *l,
-    char *name, size_t namelen, unsigned *bits, int *aead)
+    char *name, size_t namelen, char *macname, size_t macnamelen,
+    unsigned *bits, int *aead)
 {
 	const struct cipher_alg *alg;
 
@@ -85,6 +91,7 @@ direction(const char *cipher, const char *mac, const struct kexaudit_lists *l,
 	if (alg->aead ? mac[0] != '\0' : !listed(mac, l->macs))
 		return ERR_FORMAT;
 	snprintf(name, namelen, "%s", cipher);
+	snprintf(macname, macnamelen, "%s", alg->aead ? "<implicit>" : mac);
 	*bits = (unsigned)alg->key_len * 8;
 	*aead = alg->aead;
 	return 0;
@@ -113,9 +120,11 @@ kexaudit_decode(struct buf *b, const struct kexaudit_lists *lists,
 	    !listed(hk, lists->hostkey))
 		return ERR_FORMAT;
 	if ((r = direction(c_in, m_in, lists, a->cipher_in,
-	         sizeof(a->cipher_in), &a->key_bits_in, &a->aead_in)) != 0 ||
+	         sizeof(a->cipher_in), a->mac_in, sizeof(a->mac_in),
+	         &a->key_bits_in, &a->aead_in)) != 0 ||
 	    (r = direction(c_out, m_out, lists, a->cipher_out,
-	         sizeof(a->cipher_out), &a->key_bits_out, &a->aead_out)) != 0)
+	         sizeof(a->cipher_out), a->mac_out, sizeof(a->mac_out),
+	         &a->key_bits_out, &a->aead_out)) != 0)
 		return r;
 	snprintf(a->kex, sizeof(a->kex), "%s", kex);
 	snprintf(a->hostkey, sizeof(a->hostkey), "%s", hk);

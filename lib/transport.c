@@ -3,6 +3,10 @@
  * exchange (s4.2) over a non-blocking socket. Packets are sealed in place in
  * the output buffer; received packets are opened in place in the input one.
  */
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -68,6 +72,12 @@ transport_free(struct transport *t)
 		return;
 	cipher_free(t->send.cipher);
 	cipher_free(t->recv.cipher);
+	mac_free(t->send.mac);
+	mac_free(t->recv.mac);
+	zcomp_free(t->send.z);
+	zcomp_free(t->recv.z);
+	buf_free(t->zin);
+	buf_free(t->zout);
 	wipe(&t->send.keys, sizeof(t->send.keys));
 	wipe(&t->recv.keys, sizeof(t->recv.keys));
 	buf_free(t->in);
@@ -161,10 +171,42 @@ transport_negotiated(const struct transport *t, const char *what)
 		return t->neg_kex ? t->neg_kex : "none";
 	if (strcmp(what, "hostkey") == 0)
 		return t->neg_hostkey ? t->neg_hostkey : "none";
-	if (strcmp(what, "mac") == 0)
+	if (strcmp(what, "mac") == 0) {
+		if (t->send.macalg != NULL)
+			return t->send.macalg->name;
 		return (t->send.alg && t->send.alg->aead) ? "<implicit>"
 		                                          : "none";
+	}
+	if (strcmp(what, "compression") == 0)
+		return t->send.keys.comp == COMP_DELAYED ? "zlib@openssh.com"
+		                                         : "none";
 	return "none";
+}
+
+/*
+ * Delayed ACKs: a client with Nagle on (OpenSSH's) holds a small write until
+ * its previous one is ACKed, and Linux delays that ACK by up to 40 ms when
+ * we have nothing to send back: three such stalls made most of a login.
+ * After a small read, unless we are streaming output (whose segments carry
+ * the ACKs anyway), re-arm TCP_QUICKACK, which the kernel drops by itself.
+ * Bulk reads and bulk sends cost no extra syscall.
+ */
+#define QUICKACK_READ_MAX (16 * 1024)
+#define QUICKACK_SENT_MAX (16 * 1024)
+
+static void
+quickack(struct transport *t, size_t nread)
+{
+	int one = 1;
+	uint64_t sent = t->send.bytes - t->sent_at_read;
+
+	t->sent_at_read = t->send.bytes;
+	if (t->no_quickack || nread >= QUICKACK_READ_MAX ||
+	    sent >= QUICKACK_SENT_MAX)
+		return;
+	if (setsockopt(t->fd, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof(one)) ==
+	    -1)
+		t->no_quickack = 1; /* not TCP: never again */
 }
 
 int
@@ -193,6 +235,7 @@ transport_read(struct transport *t)
 	buf_consume_end(t->in, room - (size_t)n);
 	if (n == 0)
 		return ERR_EOF;
+	quickack(t, (size_t)n);
 	return 0;
 }
 
@@ -292,9 +335,78 @@ release_view(struct transport *t)
 	memset(&t->view, 0, sizeof(t->view));
 }
 
+static uint32_t
+get_be32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+	    (uint32_t)p[2] << 8 | p[3];
+}
+
+static int
+corrupt_mac(struct transport *t)
+{
+	error("Corrupted MAC on input.");
+	transport_disconnect(
+	    t, SSH2_DISCONNECT_MAC_ERROR, "Corrupted MAC on input.");
+	return ERR_MAC;
+}
+
+/* Decrypt n bytes at p with a non-AEAD cipher, counting CTR blocks. */
+static int
+ctr_decrypt(struct direction *d, uint8_t *p, size_t n, size_t aadlen)
+{
+	int r;
+
+	if ((r = cipher_crypt(d->cipher, d->seqnr, p, p, n, aadlen, 0)) != 0)
+		return r;
+	d->iv_skip += n / d->alg->block_size;
+	return 0;
+}
+
+/* 1 while this direction's packets are compressed. */
+static int
+compressing(const struct transport *t, const struct direction *d)
+{
+	return d->keys.comp == COMP_DELAYED && t->authenticated;
+}
+
+/* Inflate the payload of the packet in t->view into t->zin. */
+static int
+inflate_view(struct transport *t)
+{
+	struct direction *d = &t->recv;
+	int r;
+
+	if (d->z == NULL && (r = zcomp_new(&d->z, 0)) != 0)
+		return r;
+	if (t->zin == NULL &&
+	    (t->zin = buf_new_secret(TRANSPORT_MAX_PAYLOAD + 4096)) == NULL)
+		return ERR_ALLOC;
+	buf_reset(t->zin);
+	r = zcomp_inflate(d->z, buf_ptr(&t->view), buf_len(&t->view), t->zin,
+	    TRANSPORT_MAX_PAYLOAD);
+	if (r != 0) {
+		error("%s",
+		    r == ERR_TOO_BIG ? "decompressed packet too large"
+		                     : "corrupted compressed data");
+		transport_disconnect(
+		    t, SSH2_DISCONNECT_PROTOCOL_ERROR, "Packet corrupt");
+		return ERR_PROTOCOL;
+	}
+	t->view.data = buf_mutable_ptr(t->zin);
+	t->view.rpos = 0;
+	t->view.wpos = buf_len(t->zin);
+	t->view.cap = t->view.max = t->view.wpos;
+	return 0;
+}
+
 /*
  * Open the next whole packet in t->in in place. On success the payload is
  * exposed through t->view and its bytes are released on the next call.
+ * Three shapes: AEAD (cipher authenticates; length AAD or encrypted with
+ * its own key), -etm MACs (length in clear, MAC over length||ciphertext,
+ * checked before decrypting), and the original one (everything encrypted,
+ * MAC over seqnr||plaintext, the first block decrypted to read the length).
  */
 static int
 open_packet(struct transport *t)
@@ -302,56 +414,77 @@ open_packet(struct transport *t)
 	struct direction *d = &t->recv;
 	uint8_t *p;
 	uint32_t plen;
-	size_t block, taglen, need;
+	size_t block = 8, taglen = 0, need, avail = buf_len(t->in);
 	uint8_t padlen;
-	int r;
+	int aead = 0, etm = 0, r;
 
-	if (buf_len(t->in) < 4)
+	if (avail < 4)
 		return ERR_AGAIN;
 	p = buf_mutable_ptr(t->in);
 	if (d->cipher != NULL) {
-		if ((r = cipher_get_length(
-		         d->cipher, &plen, d->seqnr, p, buf_len(t->in))) != 0)
-			return r;
 		block = d->alg->block_size;
-		taglen = d->alg->tag_len;
-	} else {
-		plen = (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-		    (uint32_t)p[2] << 8 | p[3];
-		block = 8;
-		taglen = 0;
+		aead = d->alg->aead;
+		etm = !aead && d->macalg != NULL && d->macalg->etm;
+		taglen = aead ? d->alg->tag_len
+		              : (d->macalg != NULL ? d->macalg->tag_len : 0);
 	}
+	if (d->cipher != NULL && !aead && !etm) {
+		if (!d->head_decrypted) {
+			if (avail < block)
+				return ERR_AGAIN;
+			if ((r = ctr_decrypt(d, p, block, 0)) != 0)
+				return r;
+			d->head_decrypted = 1;
+		}
+		plen = get_be32(p);
+	} else if (d->cipher != NULL) {
+		if ((r = cipher_get_length(
+		         d->cipher, &plen, d->seqnr, p, avail)) != 0)
+			return r;
+	} else
+		plen = get_be32(p);
 	if (plen < 5 || plen > PACKET_MAX_SIZE) {
 		error("Bad packet length %u.", plen);
 		transport_disconnect(
 		    t, SSH2_DISCONNECT_PROTOCOL_ERROR, "Packet corrupt");
 		return ERR_PROTOCOL;
 	}
-	/* AEAD ciphers leave the length out of the padded block. */
-	if ((d->cipher != NULL && d->alg->aead ? plen : plen + 4) % block !=
-	    0) {
+	/* AEAD and -etm leave the length out of the padded blocks. */
+	if ((aead || etm ? plen : plen + 4) % block != 0) {
 		error("padding error: need %u block %zu mod %zu", plen, block,
-		    (size_t)(plen % block));
+		    (size_t)((aead || etm ? plen : plen + 4) % block));
 		transport_disconnect(
 		    t, SSH2_DISCONNECT_PROTOCOL_ERROR, "Packet corrupt");
 		return ERR_PROTOCOL;
 	}
 	need = 4 + (size_t)plen + taglen;
-	if (buf_len(t->in) < need)
+	if (avail < need)
 		return ERR_AGAIN;
-	if (d->cipher != NULL) {
+	if (aead) {
 		if ((r = cipher_crypt(
-		         d->cipher, d->seqnr, p, p, plen, 4, taglen)) != 0) {
-			if (r == ERR_MAC) {
-				error("Corrupted MAC on input.");
-				transport_disconnect(t,
-				    SSH2_DISCONNECT_MAC_ERROR,
-				    "Corrupted MAC on input.");
-			}
+		         d->cipher, d->seqnr, p, p, plen, 4, taglen)) != 0)
+			return r == ERR_MAC ? corrupt_mac(t) : r;
+		d->iv_skip++;
+	} else if (etm) {
+		r = mac_verify(
+		    d->mac, d->seqnr, p, 4 + (size_t)plen, p + 4 + plen);
+		if (r != 0)
+			return r == ERR_MAC ? corrupt_mac(t) : r;
+		if ((r = ctr_decrypt(d, p, plen, 4)) != 0)
 			return r;
+	} else if (d->cipher != NULL) {
+		d->head_decrypted = 0;
+		if ((r = ctr_decrypt(d, p + block, 4 + plen - block, 0)) != 0)
+			return r;
+		if (d->mac != NULL) {
+			r = mac_verify(d->mac, d->seqnr, p, 4 + (size_t)plen,
+			    p + 4 + plen);
+			if (r != 0)
+				return r == ERR_MAC ? corrupt_mac(t) : r;
 		}
-		d->packets_since_keys++;
 	}
+	if (d->cipher != NULL)
+		d->packets_since_keys++;
 	padlen = p[4];
 	if (padlen < 4 || (size_t)padlen + 1 >= plen) {
 		error("Corrupted padlen %u on input.", padlen);
@@ -365,6 +498,8 @@ open_packet(struct transport *t)
 	t->view.cap = t->view.max = t->view.wpos;
 	t->view.flags = 0;
 	t->view_consume = need;
+	if (compressing(t, d) && (r = inflate_view(t)) != 0)
+		return r;
 	d->seqnr++;
 	d->bytes += need;
 	d->bytes_since_keys += need;
@@ -418,32 +553,63 @@ transport_next_packet(struct transport *t, uint8_t *type, struct buf **pp)
 	}
 }
 
+/* Replace the payload at start + 5 in t->out by its compressed form. */
+static int
+deflate_payload(struct transport *t, size_t start)
+{
+	struct direction *d = &t->send;
+	size_t plen = buf_len(t->out) - start - 5;
+	int r;
+
+	if (d->z == NULL && (r = zcomp_new(&d->z, 1)) != 0)
+		return r;
+	if (t->zout == NULL &&
+	    (t->zout = buf_new_secret(TRANSPORT_MAX_PAYLOAD + 4096)) == NULL)
+		return ERR_ALLOC;
+	buf_reset(t->zout);
+	if ((r = zcomp_deflate(
+	         d->z, buf_ptr(t->out) + start + 5, plen, t->zout)) != 0)
+		return r;
+	if ((r = buf_consume_end(t->out, plen)) != 0 ||
+	    (r = buf_put(t->out, buf_ptr(t->zout), buf_len(t->zout))) != 0)
+		return r;
+	buf_reset(t->zout);
+	return 0;
+}
+
 /*
  * Seal a payload that starts at out->rpos + start in t->out: prepend
  * length and padding length (reserved by the caller), add padding,
- * encrypt in place and append the tag.
+ * encrypt in place and append the tag. The three packet shapes are those
+ * of open_packet.
  */
 static int
 seal_in_place(struct transport *t, size_t start)
 {
 	struct direction *d = &t->send;
 	size_t block = d->cipher ? d->alg->block_size : 8;
-	size_t taglen = d->cipher ? d->alg->tag_len : 0;
-	size_t payload_len, body, padlen;
+	size_t taglen = 0, payload_len, body, padlen;
 	uint8_t *pad, *p;
 	int aead = d->cipher != NULL && d->alg->aead;
+	int etm = !aead && d->macalg != NULL && d->macalg->etm;
 	int r;
 
+	if (aead)
+		taglen = d->alg->tag_len;
+	else if (d->macalg != NULL)
+		taglen = d->macalg->tag_len;
+	if (compressing(t, d) && (r = deflate_payload(t, start)) != 0)
+		return r;
 	payload_len = t->out->wpos - t->out->rpos - start - 5;
 	body = 1 + payload_len;
-	/* AEAD: pad (padlen byte + payload + padding) to the block size;
-	 * otherwise the length field counts too. */
-	padlen = block - ((aead ? body : body + 4) % block);
+	/* AEAD and -etm: pad (padlen byte + payload + padding) to the block
+	 * size; otherwise the length field counts too. */
+	padlen = block - ((aead || etm ? body : body + 4) % block);
 	if (padlen < 4)
 		padlen += block;
 	if ((r = buf_reserve(t->out, padlen + taglen, &pad)) != 0)
 		return r;
-	random_bytes(pad, padlen);
+	random_padding(pad, padlen);
 	p = t->out->data + t->out->rpos + start;
 	body += padlen;
 	p[0] = (uint8_t)(body >> 24);
@@ -451,13 +617,30 @@ seal_in_place(struct transport *t, size_t start)
 	p[2] = (uint8_t)(body >> 8);
 	p[3] = (uint8_t)body;
 	p[4] = (uint8_t)padlen;
-	if (d->cipher != NULL) {
+	if (aead) {
 		if ((r = cipher_crypt(
 		         d->cipher, d->seqnr, p, p, body, 4, taglen)) != 0)
 			return r;
-		d->packets_since_keys++;
+		d->iv_skip++;
+	} else if (etm) {
+		if ((r = cipher_crypt(d->cipher, d->seqnr, p, p, body, 4, 0)) !=
+		        0 ||
+		    (r = mac_compute(
+		         d->mac, d->seqnr, p, 4 + body, p + 4 + body)) != 0)
+			return r;
+		d->iv_skip += body / block;
+	} else if (d->cipher != NULL) {
+		if ((d->mac != NULL &&
+		        (r = mac_compute(d->mac, d->seqnr, p, 4 + body,
+		             p + 4 + body)) != 0) ||
+		    (r = cipher_crypt(
+		         d->cipher, d->seqnr, p, p, 4 + body, 0, 0)) != 0)
+			return r;
+		d->iv_skip += (4 + body) / block;
 	} else
 		buf_consume_end(t->out, taglen); /* none: no tag */
+	if (d->cipher != NULL)
+		d->packets_since_keys++;
 	d->seqnr++;
 	d->bytes += 4 + body + taglen;
 	d->bytes_since_keys += 4 + body + taglen;
@@ -566,6 +749,14 @@ transport_packet_send(struct transport *t)
 }
 
 void
+transport_packet_cancel(struct transport *t)
+{
+	if (t->building == 1)
+		(void)buf_consume_end(t->out, buf_len(t->out) - t->build_start);
+	t->building = 0;
+}
+
+void
 transport_flush_held(struct transport *t)
 {
 	struct held_packet *h;
@@ -581,21 +772,26 @@ transport_flush_held(struct transport *t)
 	t->held_tail = NULL;
 }
 
-/* Advance a GCM IV's 64-bit invocation counter by n (RFC 5647 s7.1). */
+/*
+ * Advance an IV by n uses: GCM's 64-bit invocation counter (RFC 5647
+ * s7.1, bytes 4..11) by n packets, or a CTR counter block (RFC 4344 s4,
+ * the whole 16-byte big-endian integer) by n blocks.
+ */
 static void
-iv_advance(uint8_t *iv, size_t ivlen, uint64_t n)
+iv_advance(const struct cipher_alg *alg, uint8_t *iv, uint64_t n)
 {
-	uint64_t c = 0;
-	size_t i;
+	size_t lo, hi, i;
+	unsigned carry = 0;
 
-	if (ivlen < 12 || n == 0)
+	if (n == 0 || alg->iv_len < 12)
 		return;
-	for (i = 4; i < 12; i++)
-		c = c << 8 | iv[i];
-	c += n;
-	for (i = 11; i >= 4; i--) {
-		iv[i] = (uint8_t)c;
-		c >>= 8;
+	lo = alg->aead ? 4 : 0;
+	hi = alg->aead ? 12 : alg->iv_len;
+	for (i = hi; i > lo; i--) {
+		carry += iv[i - 1] + (unsigned)(n & 0xff);
+		iv[i - 1] = (uint8_t)carry;
+		carry >>= 8;
+		n >>= 8;
 	}
 }
 
@@ -608,15 +804,25 @@ install_keys(
 	int r;
 
 	cipher_free(d->cipher);
+	mac_free(d->mac);
+	/* As OpenSSH, a zlib stream starts afresh with every set of keys. */
+	zcomp_free(d->z);
 	d->cipher = NULL;
+	d->mac = NULL;
+	d->z = NULL;
 	d->alg = k->cipher;
+	d->macalg = k->mac;
 	d->keys = *k;
-	d->packets_since_keys = skip;
+	d->packets_since_keys = 0;
+	d->iv_skip = skip;
 	d->bytes_since_keys = 0;
+	d->head_decrypted = 0;
 	memcpy(iv, k->iv, sizeof(iv));
-	iv_advance(iv, k->cipher->iv_len, skip);
+	iv_advance(k->cipher, iv, skip);
 	r = cipher_init(&d->cipher, k->cipher, k->key, iv, encrypt);
 	wipe(iv, sizeof(iv));
+	if (r == 0 && k->mac != NULL)
+		r = mac_init(&d->mac, k->mac, k->mac_key);
 	return r;
 }
 
@@ -636,6 +842,13 @@ transport_set_recv_keys(struct transport *t, struct kex_keys *k)
 	wipe(k, sizeof(*k));
 }
 
+/*
+ * Hand-over state, format 2. Per direction: cipher name, key, IV, MAC
+ * name ("" for none), MAC key, compression method, sequence number,
+ * packets and IV uses (GCM packets, CTR blocks) since the keys, bytes,
+ * and whether the head of the input is decrypted already (CTR).
+ */
+
 static int
 export_direction(const struct direction *d, struct buf *out)
 {
@@ -644,9 +857,15 @@ export_direction(const struct direction *d, struct buf *out)
 	if ((r = buf_put_cstring(out, d->alg ? d->alg->name : "none")) != 0 ||
 	    (r = buf_put_string(out, d->keys.key, sizeof(d->keys.key))) != 0 ||
 	    (r = buf_put_string(out, d->keys.iv, sizeof(d->keys.iv))) != 0 ||
+	    (r = buf_put_cstring(out, d->macalg ? d->macalg->name : "")) != 0 ||
+	    (r = buf_put_string(
+	         out, d->keys.mac_key, sizeof(d->keys.mac_key))) != 0 ||
+	    (r = buf_put_u32(out, (uint32_t)d->keys.comp)) != 0 ||
 	    (r = buf_put_u32(out, d->seqnr)) != 0 ||
 	    (r = buf_put_u64(out, d->packets_since_keys)) != 0 ||
-	    (r = buf_put_u64(out, d->bytes)) != 0)
+	    (r = buf_put_u64(out, d->iv_skip)) != 0 ||
+	    (r = buf_put_u64(out, d->bytes)) != 0 ||
+	    (r = buf_put_bool(out, d->head_decrypted)) != 0)
 		return r;
 	return 0;
 }
@@ -655,31 +874,52 @@ static int
 import_direction(struct direction *d, struct buf *in, int encrypt)
 {
 	struct kex_keys k;
-	const uint8_t *key, *iv;
-	size_t keylen, ivlen;
-	char *name = NULL;
-	uint64_t skip;
-	int r;
+	const uint8_t *key, *iv, *mkey;
+	size_t keylen, ivlen, mkeylen;
+	char *name = NULL, *mname = NULL;
+	uint64_t packets, skip;
+	uint32_t comp;
+	int head, r;
 
 	memset(&k, 0, sizeof(k));
 	if ((r = buf_get_cstring(in, &name, NULL)) != 0 ||
 	    (r = buf_get_string_direct(in, &key, &keylen)) != 0 ||
 	    (r = buf_get_string_direct(in, &iv, &ivlen)) != 0 ||
+	    (r = buf_get_cstring(in, &mname, NULL)) != 0 ||
+	    (r = buf_get_string_direct(in, &mkey, &mkeylen)) != 0 ||
+	    (r = buf_get_u32(in, &comp)) != 0 ||
 	    (r = buf_get_u32(in, &d->seqnr)) != 0 ||
+	    (r = buf_get_u64(in, &packets)) != 0 ||
 	    (r = buf_get_u64(in, &skip)) != 0 ||
-	    (r = buf_get_u64(in, &d->bytes)) != 0)
+	    (r = buf_get_u64(in, &d->bytes)) != 0 ||
+	    (r = buf_get_bool(in, &head)) != 0)
 		goto out;
 	if (keylen != sizeof(k.key) || ivlen != sizeof(k.iv) ||
+	    mkeylen != sizeof(k.mac_key) || comp > COMP_DELAYED ||
 	    (k.cipher = cipher_by_name(name)) == NULL) {
 		r = ERR_FORMAT;
 		goto out;
 	}
+	/* A cipher that does not authenticate needs a MAC; AEAD none. */
+	k.mac = mac_by_name(mname);
+	if ((k.cipher->aead && *mname != '\0') ||
+	    (!k.cipher->aead && k.mac == NULL) ||
+	    (head && (encrypt || k.cipher->aead || k.mac->etm))) {
+		r = ERR_FORMAT;
+		goto out;
+	}
+	k.comp = (int)comp;
 	memcpy(k.key, key, keylen);
 	memcpy(k.iv, iv, ivlen);
-	r = install_keys(d, &k, encrypt, skip);
+	memcpy(k.mac_key, mkey, mkeylen);
+	if ((r = install_keys(d, &k, encrypt, skip)) != 0)
+		goto out;
+	d->packets_since_keys = packets;
+	d->head_decrypted = head;
 out:
 	wipe(&k, sizeof(k));
 	free(name);
+	free(mname);
 	return r;
 }
 
@@ -691,8 +931,15 @@ transport_export(struct transport *t, struct buf *out)
 	if (t->kex != KEX_NONE || t->kex_count == 0 || t->building ||
 	    t->held_head != NULL)
 		return ERR_BAD_STATE;
+	/*
+	 * A zlib stream's history does not travel: compression must not
+	 * have started yet (zlib@openssh.com starts after USERAUTH_SUCCESS,
+	 * the last packet preauth sends).
+	 */
+	if (zcomp_used(t->send.z) || zcomp_used(t->recv.z))
+		return ERR_BAD_STATE;
 	release_view(t);
-	if ((r = buf_put_u32(out, 1)) != 0 || /* format version */
+	if ((r = buf_put_u32(out, TRANSPORT_STATE_VERSION)) != 0 ||
 	    (r = buf_put_string(out, t->session_id, t->session_id_len)) != 0 ||
 	    (r = buf_put_bool(out, t->strict)) != 0 ||
 	    (r = buf_put_u32(out, (uint32_t)t->kex_count)) != 0 ||
@@ -700,6 +947,7 @@ transport_export(struct transport *t, struct buf *out)
 	    (r = buf_put_cstring(out, t->neg_kex ? t->neg_kex : "")) != 0 ||
 	    (r = buf_put_cstring(out, t->neg_hostkey ? t->neg_hostkey : "")) !=
 	        0 ||
+	    (r = buf_put_bool(out, t->authenticated)) != 0 ||
 	    (r = export_direction(&t->send, out)) != 0 ||
 	    (r = export_direction(&t->recv, out)) != 0 ||
 	    (r = buf_put_stringb(out, t->in)) != 0 ||
@@ -708,28 +956,33 @@ transport_export(struct transport *t, struct buf *out)
 	return 0;
 }
 
-/* One direction of a hand-over state: its cipher; the keys are skipped. */
+/* One direction of a hand-over state: its algorithms; keys are skipped. */
 static int
-state_direction(
-    struct buf *in, char *name, size_t namelen, unsigned *bits, int *aead)
+state_direction(struct buf *in, char *name, size_t namelen, char *mac,
+    size_t maclen, unsigned *bits, int *aead)
 {
 	const struct cipher_alg *alg;
-	char *s = NULL;
-	uint32_t seqnr;
+	char *s = NULL, *m = NULL;
+	uint32_t u;
 	uint64_t n;
-	int r;
+	int b, r;
 
 	if ((r = buf_get_cstring(in, &s, NULL)) != 0 ||
 	    (r = buf_skip_string(in)) != 0 || (r = buf_skip_string(in)) != 0 ||
-	    (r = buf_get_u32(in, &seqnr)) != 0 ||
-	    (r = buf_get_u64(in, &n)) != 0 || (r = buf_get_u64(in, &n)) != 0)
+	    (r = buf_get_cstring(in, &m, NULL)) != 0 ||
+	    (r = buf_skip_string(in)) != 0 || (r = buf_get_u32(in, &u)) != 0 ||
+	    (r = buf_get_u32(in, &u)) != 0 || (r = buf_get_u64(in, &n)) != 0 ||
+	    (r = buf_get_u64(in, &n)) != 0 || (r = buf_get_u64(in, &n)) != 0 ||
+	    (r = buf_get_bool(in, &b)) != 0)
 		goto out;
 	snprintf(name, namelen, "%s", s);
 	alg = cipher_by_name(s);
 	*bits = alg != NULL ? (unsigned)alg->key_len * 8 : 0;
 	*aead = alg != NULL && alg->aead;
+	snprintf(mac, maclen, "%s", *aead ? "<implicit>" : m);
 out:
 	free(s);
+	free(m);
 	return r;
 }
 
@@ -739,12 +992,12 @@ transport_state_algs(const struct buf *state, struct transport_algs *a)
 	struct buf in = *state; /* a view: keys are read in place, not copied */
 	char *kex = NULL, *hostkey = NULL;
 	uint32_t version, kc;
-	int strict, r;
+	int strict, authed, r;
 
 	memset(a, 0, sizeof(*a));
 	if ((r = buf_get_u32(&in, &version)) != 0)
 		return r;
-	if (version != 1)
+	if (version != TRANSPORT_STATE_VERSION)
 		return ERR_FORMAT;
 	if ((r = buf_skip_string(&in)) != 0 ||
 	    (r = buf_get_bool(&in, &strict)) != 0 ||
@@ -752,10 +1005,13 @@ transport_state_algs(const struct buf *state, struct transport_algs *a)
 	    (r = buf_skip_string(&in)) != 0 ||
 	    (r = buf_get_cstring(&in, &kex, NULL)) != 0 ||
 	    (r = buf_get_cstring(&in, &hostkey, NULL)) != 0 ||
+	    (r = buf_get_bool(&in, &authed)) != 0 ||
 	    (r = state_direction(&in, a->cipher_out, sizeof(a->cipher_out),
-	         &a->key_bits_out, &a->aead_out)) != 0 ||
+	         a->mac_out, sizeof(a->mac_out), &a->key_bits_out,
+	         &a->aead_out)) != 0 ||
 	    (r = state_direction(&in, a->cipher_in, sizeof(a->cipher_in),
-	         &a->key_bits_in, &a->aead_in)) != 0)
+	         a->mac_in, sizeof(a->mac_in), &a->key_bits_in, &a->aead_in)) !=
+	        0)
 		goto out;
 	snprintf(a->kex, sizeof(a->kex), "%s", kex);
 	snprintf(a->hostkey, sizeof(a->hostkey), "%s", hostkey);
@@ -790,7 +1046,7 @@ transport_import(int fd, struct buf *in, const struct transport_params *p,
 	}
 	if ((r = buf_get_u32(in, &version)) != 0)
 		goto out;
-	if (version != 1) {
+	if (version != TRANSPORT_STATE_VERSION) {
 		r = ERR_FORMAT;
 		goto out;
 	}
@@ -807,6 +1063,7 @@ transport_import(int fd, struct buf *in, const struct transport_params *p,
 	    (r = buf_get_cstring(in, &t->peer_version, NULL)) != 0 ||
 	    (r = buf_get_cstring(in, &t->neg_kex, NULL)) != 0 ||
 	    (r = buf_get_cstring(in, &t->neg_hostkey, NULL)) != 0 ||
+	    (r = buf_get_bool(in, &t->authenticated)) != 0 ||
 	    (r = import_direction(&t->send, in, 1)) != 0 ||
 	    (r = import_direction(&t->recv, in, 0)) != 0 ||
 	    (r = buf_get_stringb(in, t->in)) != 0 ||
@@ -820,6 +1077,12 @@ transport_import(int fd, struct buf *in, const struct transport_params *p,
 out:
 	transport_free(t);
 	return r;
+}
+
+void
+transport_set_authenticated(struct transport *t)
+{
+	t->authenticated = 1;
 }
 
 int

@@ -96,6 +96,7 @@ struct transport_params {
 	const char *hostkey_algs;
 	const char *ciphers;
 	const char *macs;
+	const char *compression; /* NULL: "none" */
 	const struct transport_hostkey *hostkeys;
 	size_t nhostkeys;
 	transport_sign_fn sign;
@@ -142,6 +143,8 @@ int transport_next_packet(
 int transport_packet_begin(
     struct transport *t, uint8_t type, struct buf **payload);
 int transport_packet_send(struct transport *t);
+/* transport_packet_cancel: drop the packet begun and not yet sent. */
+void transport_packet_cancel(struct transport *t);
 
 /*
  * transport_send_unimplemented: answer the packet last returned by
@@ -159,8 +162,18 @@ const uint8_t *transport_session_id(const struct transport *t, size_t *lenp);
 int transport_kex_done(const struct transport *t);
 /* The client's identification string (sanitised for logs by the caller). */
 const char *transport_peer_version(const struct transport *t);
-/* Negotiated algorithms, for logs and audit: "cipher", "mac", "kex", "hostkey" */
+/*
+ * Negotiated algorithms, for logs and audit: "cipher", "mac", "kex",
+ * "hostkey", "compression" (the server to client direction).
+ */
 const char *transport_negotiated(const struct transport *t, const char *what);
+
+/*
+ * transport_set_authenticated: call right after queueing
+ * USERAUTH_SUCCESS; delayed compression (zlib@openssh.com) starts with
+ * the next packet in each direction.
+ */
+void transport_set_authenticated(struct transport *t);
 
 /*
  * Hand-over from preauth to the session process through the monitor:
@@ -169,6 +182,7 @@ const char *transport_negotiated(const struct transport *t, const char *what);
  * transport_import rebuilds a transport on fd from it. params supplies the
  * algorithm lists and signing callback for later rekeys.
  */
+#define TRANSPORT_STATE_VERSION 2
 int transport_export(struct transport *t, struct buf *out);
 int transport_import(int fd, struct buf *in, const struct transport_params *p,
     struct transport **tp);
@@ -183,6 +197,8 @@ struct transport_algs {
 	char hostkey[64];
 	char cipher_out[64]; /* server to client */
 	char cipher_in[64];  /* client to server */
+	char mac_out[64];    /* "<implicit>" for an AEAD cipher */
+	char mac_in[64];
 	unsigned key_bits_out, key_bits_in;
 	int aead_out, aead_in; /* 1: the cipher authenticates (no MAC) */
 };

@@ -8,7 +8,9 @@
 #include "buf.h"
 #include "cipher.h"
 #include "crypto.h"
+#include "mac.h"
 #include "transport.h"
+#include "zcomp.h"
 
 #define VERSION_LINE_MAX 255
 #define OUTPUT_CONGESTED (1024 * 1024)
@@ -17,21 +19,38 @@
 #define PACKET_MAX_SIZE (256 * 1024)
 #define KEX_MAX_KEY 64
 
+/* Compression methods (the "compression" name-lists of KEXINIT). */
+#define COMP_NONE 0
+#define COMP_DELAYED 1 /* zlib@openssh.com: from USERAUTH_SUCCESS on */
+
 struct kex_keys {
 	const struct cipher_alg *cipher;
+	const struct mac_alg *mac; /* NULL with an AEAD cipher */
+	int comp;                  /* COMP_* */
 	uint8_t key[KEX_MAX_KEY];
 	uint8_t iv[KEX_MAX_KEY];
+	uint8_t mac_key[KEX_MAX_KEY];
 };
 
 /* One direction of the packet protocol. */
 struct direction {
 	struct cipher_ctx *cipher;
 	const struct cipher_alg *alg;
+	struct mac_ctx *mac;
+	const struct mac_alg *macalg;
 	struct kex_keys keys; /* raw material, kept for hand-over */
 	uint32_t seqnr;
-	uint64_t packets_since_keys; /* GCM invocation counter advance */
+	uint64_t packets_since_keys;
+	/* IV advance since the keys: GCM packets, or CTR blocks. */
+	uint64_t iv_skip;
 	uint64_t bytes;
 	uint64_t bytes_since_keys;
+	/* Receiving, CTR without -etm: the first block of the packet at the
+	 * head of the input is decrypted already (it holds the length). */
+	int head_decrypted;
+	/* zlib stream, used while keys.comp says so; every NEWKEYS starts a
+	 * new one (OpenSSH's start_compression_in/out at ssh_set_newkeys). */
+	struct zcomp *z;
 };
 
 /*
@@ -68,6 +87,8 @@ struct transport {
 	struct buf view;     /* payload of the packet last returned */
 	size_t view_consume; /* bytes of `in` to drop on the next call */
 	struct direction send, recv;
+	uint64_t sent_at_read; /* send.bytes at the last read (quickack) */
+	int no_quickack;       /* the socket is not TCP */
 
 	/* Packet being built by the caller (offset from out->rpos). */
 	int building;
@@ -87,6 +108,12 @@ struct transport {
 	struct buf *peer_kexinit;
 	char *neg_kex, *neg_hostkey, *neg_cipher_c2s, *neg_cipher_s2c;
 	char *neg_mac_c2s, *neg_mac_s2c;
+	char *neg_comp_c2s, *neg_comp_s2c;
+	int authenticated; /* USERAUTH_SUCCESS sent: delayed compression on */
+	struct buf *zin;   /* the inflated payload of the packet last read */
+	/* deflate scratch (not zin: a reply may be compressed while the
+	 * caller still reads the packet last returned) */
+	struct buf *zout;
 	struct kex_keys pending_c2s, pending_s2c;
 	uint8_t session_id[DIGEST_MAX_LEN];
 	size_t session_id_len;

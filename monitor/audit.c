@@ -325,8 +325,7 @@ audit_crypto_session(const struct authctxt *a, const struct transport_algs *t,
 		snprintf(bits, sizeof(bits), "%u",
 		    out ? t->key_bits_out : t->key_bits_in);
 		field(msg, sizeof(msg), "ksize", bits, 0);
-		field(msg, sizeof(msg), "mac",
-		    (out ? t->aead_out : t->aead_in) ? "<implicit>" : "?", 0);
+		field(msg, sizeof(msg), "mac", out ? t->mac_out : t->mac_in, 0);
 		field(msg, sizeof(msg), "pfs", t->kex, 0);
 		field(msg, sizeof(msg), "hostkey", t->hostkey, 0);
 		conn_fields(msg, sizeof(msg), a, spid, suid);

@@ -19,6 +19,8 @@
 
 #include "buf.h"
 #include "cipher.h"
+#include "kex.h"
+#include "mac.h"
 #include "crypto.h"
 #include "err.h"
 #include "log.h"
@@ -156,7 +158,7 @@ out:
 
 /*
  * -Q what: the algorithms postern supports, one per line, as `ssh -Q`
- * prints them: cipher, mac, kex, key, key-cert, sig.
+ * prints them: cipher, mac, kex, key, key-cert, sig, compression.
  */
 static int
 query(const char *what)
@@ -182,9 +184,11 @@ query(const char *what)
 	if (strcmp(what, "cipher") == 0 || strcmp(what, "ciphers") == 0)
 		list = cipher_supported_list();
 	else if (strcmp(what, "mac") == 0 || strcmp(what, "macs") == 0)
-		list = ""; /* only AEAD ciphers so far: no separate MACs */
+		list = mac_supported_list();
 	else if (strcmp(what, "kex") == 0)
-		list = DEFAULT_KEX;
+		list = kex_supported_list();
+	else if (strcmp(what, "compression") == 0)
+		list = "none,zlib@openssh.com";
 	else if (strcmp(what, "key") == 0 || strcmp(what, "key-plain") == 0)
 		list = keys;
 	else if (strcmp(what, "key-cert") == 0)

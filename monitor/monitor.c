@@ -26,6 +26,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "alglist.h"
 #include "audit.h"
 #include "auth.h"
 #include "login.h"
@@ -37,10 +38,12 @@
 #include "monitor.h"
 #include "monitor/modules.h"
 #include "monitor/pam.h"
+#include "monitor/session_axl.h"
 #include "authopts.h"
 #include "proctitle.h"
 #include "sandbox/sandbox.h"
 #include "sshkey.h"
+#include "transport.h"
 
 #define CHILD_SOCK_FD 3
 #define CHILD_IPC_FD 4
@@ -279,6 +282,45 @@ server_sig_algs(const struct server_config *c, char *out, size_t outlen)
 	}
 }
 
+/*
+ * The transport's algorithm lists as configured, in configured order:
+ * kex, host key (only those a loaded key can serve), ciphers, MACs,
+ * compression (Compression yes/delayed: zlib@openssh.com after "none",
+ * as sshd offers it).
+ */
+static int
+put_alg_lists(const struct monitor *m, struct buf *b)
+{
+	char hk[ALGLIST_MAX];
+	const char *p = m->c->hostkey_algorithms, *e;
+	size_t n, o = 0;
+	char name[256];
+	int r;
+
+	hk[0] = '\0';
+	for (; p != NULL && *p != '\0'; p = *e == ',' ? e + 1 : e) {
+		e = p + strcspn(p, ",");
+		n = (size_t)(e - p);
+		if (n == 0 || n >= sizeof(name))
+			continue;
+		memcpy(name, p, n);
+		name[n] = '\0';
+		if (!alglist_has(m->hk.algs, name) || o + n + 2 > sizeof(hk))
+			continue;
+		o += (size_t)snprintf(
+		    hk + o, sizeof(hk) - o, "%s%s", o > 0 ? "," : "", name);
+	}
+	if ((r = buf_put_cstring(b, m->c->kex_algorithms)) != 0 ||
+	    (r = buf_put_cstring(b, hk)) != 0 ||
+	    (r = buf_put_cstring(b, m->c->ciphers)) != 0 ||
+	    (r = buf_put_cstring(b, m->c->macs)) != 0 ||
+	    (r = buf_put_cstring(b,
+	         m->c->compression != COMPRESSION_NO ? "none,zlib@openssh.com"
+	                                             : "none")) != 0)
+		return r;
+	return 0;
+}
+
 static int
 send_init(struct monitor *m, const struct passwd *privsep)
 {
@@ -291,10 +333,7 @@ send_init(struct monitor *m, const struct passwd *privsep)
 	if ((b = buf_new(IPC_MAX_MESSAGE)) == NULL)
 		return ERR_ALLOC;
 	if ((r = buf_put_cstring(b, POSTERN_BANNER)) != 0 ||
-	    (r = buf_put_cstring(b, DEFAULT_KEX)) != 0 ||
-	    (r = buf_put_cstring(b, m->hk.algs)) != 0 ||
-	    (r = buf_put_cstring(b, DEFAULT_CIPHERS)) != 0 ||
-	    (r = buf_put_cstring(b, DEFAULT_MACS)) != 0 ||
+	    (r = put_alg_lists(m, b)) != 0 ||
 	    (r = buf_put_cstring(b, sig_algs)) != 0 ||
 	    (r = buf_put_cstring(b, m->ci.client_addr)) != 0 ||
 	    (r = buf_put_u32(b, (uint32_t)m->ci.client_port)) != 0 ||
@@ -349,7 +388,7 @@ static int
 handle_audit_kex(struct monitor *m, struct buf *b, pid_t spid, uid_t suid)
 {
 	struct kexaudit_lists lists = {
-	    DEFAULT_KEX, m->hk.algs, DEFAULT_CIPHERS, DEFAULT_MACS};
+	    m->c->kex_algorithms, m->hk.algs, m->c->ciphers, m->c->macs};
 	struct transport_algs t;
 	uint32_t num;
 	int r;
@@ -490,7 +529,8 @@ check_state(struct monitor *m, struct buf *b)
 	if ((r = buf_get_u32(&tmp, &version)) != 0 ||
 	    (r = buf_get_string_direct(&tmp, &sid, &sidlen)) != 0)
 		return r;
-	if (version != 1 || sidlen != m->sidlen || !ct_eq(sid, m->sid, sidlen))
+	if (version != TRANSPORT_STATE_VERSION || sidlen != m->sidlen ||
+	    !ct_eq(sid, m->sid, sidlen))
 		return ERR_PROTOCOL;
 	return 0;
 }
@@ -680,10 +720,7 @@ send_session_init(struct monitor *m, int fd)
 	    (r = buf_put_u32(b, (uint32_t)m->c->syslog_facility)) != 0 ||
 	    (r = buf_put_u32(b, (uint32_t)m->o->log_stderr)) != 0 ||
 	    (r = buf_put_cstring(b, POSTERN_BANNER)) != 0 ||
-	    (r = buf_put_cstring(b, DEFAULT_KEX)) != 0 ||
-	    (r = buf_put_cstring(b, m->hk.algs)) != 0 ||
-	    (r = buf_put_cstring(b, DEFAULT_CIPHERS)) != 0 ||
-	    (r = buf_put_cstring(b, DEFAULT_MACS)) != 0 ||
+	    (r = put_alg_lists(m, b)) != 0 ||
 	    (r = buf_put_u32(b, (uint32_t)m->hk.n)) != 0)
 		goto out;
 	for (i = 0; i < m->hk.n; i++)
@@ -721,6 +758,9 @@ send_session_init(struct monitor *m, int fd)
 			goto out;
 	/* PermitTTY; the key's no-pty travels in the options above. */
 	if ((r = buf_put_u32(b, m->c->permit_tty == 0 ? 0 : 1)) != 0)
+		goto out;
+	/* Agent/X11 forwarding, tunnels and liveness (issue 8). */
+	if ((r = session_axl_put(b, m->c)) != 0)
 		goto out;
 	r = ipc_send(fd, IPC_SESSION_INIT, b, -1);
 out:
@@ -843,6 +883,10 @@ monitor_run(const struct options *o, struct server_config *c,
 	    m.ci.client_addr, m.ci.client_port, m.ci.server_addr,
 	    m.ci.server_port);
 	(void)setsockopt(sock, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	/* TCPKeepAlive (global only): the kernel probes an idle peer. */
+	if (c->tcp_keepalive != 0)
+		(void)setsockopt(
+		    sock, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
 	if ((r = hostkeys_load(c, &m.hk)) != 0)
 		fatal("sshd: no hostkeys available -- exiting.");
 	if (getuid() == 0) {

@@ -23,19 +23,6 @@
 /* What clients see; OpenSSH-compatible so their quirk tables behave. */
 #define POSTERN_BANNER "SSH-2.0-" POSTERN_VERSION
 
-/* Post-quantum hybrids first: OpenSSH >= 9.9 prefers ML-KEM, 8.5-9.8
- * (Debian 12's 9.2 among them) offer sntrup761 first. */
-#define DEFAULT_KEX                                                            \
-	"mlkem768x25519-sha256,sntrup761x25519-sha512,"                        \
-	"sntrup761x25519-sha512@openssh.com,curve25519-sha256,"                \
-	"curve25519-sha256@libssh.org,ecdh-sha2-nistp256,ecdh-sha2-nistp384,"  \
-	"ecdh-sha2-nistp521,diffie-hellman-group16-sha512,"                    \
-	"diffie-hellman-group18-sha512,diffie-hellman-group14-sha256"
-#define DEFAULT_CIPHERS                                                        \
-	"chacha20-poly1305@openssh.com,aes128-gcm@openssh.com,"                \
-	"aes256-gcm@openssh.com"
-#define DEFAULT_MACS                                                           \
-	"hmac-sha2-256-etm@openssh.com,hmac-sha2-512-etm@openssh.com"
 #define SERVER_SIG_ALGS                                                        \
 	"ssh-ed25519,ecdsa-sha2-nistp256,ecdsa-sha2-nistp384,"                 \
 	"ecdsa-sha2-nistp521,rsa-sha2-512,rsa-sha2-256"

@@ -11,6 +11,9 @@
 #include <syslog.h>
 
 #include "alglist.h"
+#include "cipher.h"
+#include "kex.h"
+#include "mac.h"
 #include "err.h"
 #include "log.h"
 #include "policy/config_int.h"
@@ -43,6 +46,8 @@ config_init(struct server_config *c)
 	c->print_motd = CONFIG_UNSET;
 	c->print_lastlog = CONFIG_UNSET;
 	c->expose_auth_info = CONFIG_UNSET;
+	cfg_liveness_init(c);
+	c->compression = CONFIG_UNSET;
 }
 
 static void
@@ -75,6 +80,10 @@ config_free(struct server_config *c)
 	free(c->totp_users_file);
 	free(c->pubkey_accepted_algos);
 	free(c->ca_sign_algorithms);
+	free(c->ciphers);
+	free(c->macs);
+	free(c->kex_algorithms);
+	free(c->hostkey_algorithms);
 	free(c->trusted_user_ca_keys);
 	free(c->revoked_keys_file);
 	free(c->authorized_principals_file);
@@ -89,6 +98,7 @@ config_free(struct server_config *c)
 	free_list(c->set_env, c->nset_env);
 	free(c->permit_user_env);
 	free(c->chroot_directory);
+	cfg_liveness_free(c);
 	config_init(c);
 }
 
@@ -429,6 +439,11 @@ normalise(struct server_config *c)
 	    &c->pubkey_accepted_algos, ALGLIST_PUBKEY_DEFAULT, ALGLIST_KEY_ALL);
 	assemble(
 	    &c->ca_sign_algorithms, ALGLIST_CA_SIG_DEFAULT, ALGLIST_SIG_ALL);
+	assemble(&c->ciphers, ALGLIST_CIPHER_DEFAULT, cipher_supported_list());
+	assemble(&c->macs, ALGLIST_MAC_DEFAULT, mac_supported_list());
+	assemble(&c->kex_algorithms, ALGLIST_KEX_DEFAULT, kex_supported_list());
+	assemble(
+	    &c->hostkey_algorithms, ALGLIST_HOSTKEY_DEFAULT, ALGLIST_KEY_ALL);
 	if (c->banner != NULL && strcasecmp(c->banner, "none") == 0) {
 		free(c->banner);
 		c->banner = NULL;
@@ -567,6 +582,8 @@ config_fill_defaults(struct server_config *c)
 	set_default_int(&c->print_motd, 1);
 	set_default_int(&c->print_lastlog, 1);
 	set_default_int(&c->expose_auth_info, 0);
+	cfg_liveness_defaults(c);
+	set_default_int(&c->compression, COMPRESSION_DELAYED);
 	/*
 	 * "PidFile none" is kept as the word while parsing, so that it counts
 	 * as set (first value wins), and becomes NULL here.

@@ -97,6 +97,15 @@ struct server_config {
 	char *host_cert_files[CONFIG_MAX_LIST];
 	size_t nhost_cert_files;
 
+	/* --- transport (issue 7) --- */
+	/* Ciphers, MACs, KexAlgorithms, HostKeyAlgorithms: as written until
+	 * config_fill_defaults(), then resolved as sshd -T prints them. */
+	char *ciphers;
+	char *macs;
+	char *kex_algorithms;
+	char *hostkey_algorithms;
+	int compression; /* Compression: COMPRESSION_*; yes (delayed) */
+
 	/* --- sessions (issue 6) --- */
 	/* Subsystem (accumulate, global; the first line for a name wins):
 	 * the name, and the command with its arguments joined by single
@@ -120,7 +129,32 @@ struct server_config {
 	int print_lastlog;      /* yes */
 	int expose_auth_info;   /* no */
 	char *chroot_directory; /* none = NULL; tokens %% %h %U %u */
+	/* --- agent and X11 forwarding, liveness (issue 8; config_liveness.c) */
+	int allow_agent_forwarding;    /* yes */
+	int disable_forwarding;        /* no */
+	int x11_forwarding;            /* no */
+	int x11_display_offset;        /* 10 */
+	int x11_use_localhost;         /* yes */
+	char *xauth_location;          /* /usr/bin/xauth */
+	int client_alive_interval;     /* seconds; 0 = off */
+	int client_alive_count_max;    /* 3 */
+	int tcp_keepalive;             /* yes */
+	int unused_connection_timeout; /* seconds; 0 = none */
+	int permit_tunnel;             /* TUNNEL_*; no */
+	/* ChannelTimeout "type=interval" words as written; the single word
+	 * "none" when set to none (it still counts as set). */
+	char *channel_timeouts[CONFIG_MAX_LIST];
+	size_t nchannel_timeouts;
 };
+
+/* PermitTunnel values (as OpenSSH's SSH_TUNMODE_*). */
+#define TUNNEL_NO 0
+#define TUNNEL_POINTOPOINT 1
+#define TUNNEL_ETHERNET 2
+#define TUNNEL_YES 3
+/* Compression values (as OpenSSH's COMP_NONE, COMP_DELAYED). */
+#define COMPRESSION_NO 0
+#define COMPRESSION_DELAYED 2
 
 /* PubkeyAuthOptions flags (as OpenSSH's servconf.h). */
 #define PUBKEYAUTH_TOUCH_REQUIRED 0x1

@@ -289,6 +289,14 @@ int cfg_kw_pubkey_algos(
     struct server_config *c, const struct keyword *k, struct cfg_args *a);
 int cfg_kw_ca_sig_algos(
     struct server_config *c, const struct keyword *k, struct cfg_args *a);
+int cfg_kw_ciphers(
+    struct server_config *c, const struct keyword *k, struct cfg_args *a);
+int cfg_kw_macs(
+    struct server_config *c, const struct keyword *k, struct cfg_args *a);
+int cfg_kw_kex_algos(
+    struct server_config *c, const struct keyword *k, struct cfg_args *a);
+int cfg_kw_hostkey_algos(
+    struct server_config *c, const struct keyword *k, struct cfg_args *a);
 int cfg_kw_pubkey_auth_options(
     struct server_config *c, const struct keyword *k, struct cfg_args *a);
 /* config_session.c: the login environment and ChrootDirectory. */
@@ -324,8 +332,6 @@ int cfg_v_env(
     struct server_config *c, const struct keyword *k, struct cfg_args *a);
 int cfg_v_algos(
     struct server_config *c, const struct keyword *k, struct cfg_args *a);
-int cfg_v_channel_timeout(
-    struct server_config *c, const struct keyword *k, struct cfg_args *a);
 int cfg_v_ipqos(
     struct server_config *c, const struct keyword *k, struct cfg_args *a);
 int cfg_v_rekey_limit(
@@ -338,13 +344,7 @@ int cfg_v_netblock(
     struct server_config *c, const struct keyword *k, struct cfg_args *a);
 int cfg_v_none_or_int(
     struct server_config *c, const struct keyword *k, struct cfg_args *a);
-int cfg_v_none_or_time(
-    struct server_config *c, const struct keyword *k, struct cfg_args *a);
-int cfg_v_permit_tunnel(
-    struct server_config *c, const struct keyword *k, struct cfg_args *a);
 
-const char *cfg_chk_algos(
-    const struct keyword *k, struct cfg_args *a, char *buf, size_t len);
 const char *cfg_chk_rekey_limit(
     const struct keyword *k, struct cfg_args *a, char *buf, size_t len);
 const char *cfg_chk_use_dns(
@@ -355,6 +355,25 @@ const char *cfg_chk_penalties(
     const struct keyword *k, struct cfg_args *a, char *buf, size_t len);
 const char *cfg_chk_always(
     const struct keyword *k, struct cfg_args *a, char *buf, size_t len);
+
+/* config_liveness.c: agent/X11 forwarding, tunnels, liveness. */
+void cfg_liveness_init(struct server_config *c);
+void cfg_liveness_free(struct server_config *c);
+void cfg_liveness_defaults(struct server_config *c);
+void cfg_liveness_copy_match(
+    struct server_config *dst, struct server_config *src);
+int cfg_kw_none_or_time(
+    struct server_config *c, const struct keyword *k, struct cfg_args *a);
+void cfg_dump_none_or_time(
+    const struct server_config *c, const struct keyword *k, FILE *f);
+int cfg_kw_permit_tunnel(
+    struct server_config *c, const struct keyword *k, struct cfg_args *a);
+int cfg_channel_timeout_split(
+    const char *word, char *type, size_t tlen, int *secs);
+int cfg_kw_channel_timeout(
+    struct server_config *c, const struct keyword *k, struct cfg_args *a);
+void cfg_dump_channel_timeouts(
+    const struct server_config *c, const struct keyword *k, FILE *f);
 
 /* config_keywords.c */
 /* Match application: copy what a Match block may set from src. */

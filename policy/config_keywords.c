@@ -18,12 +18,9 @@
 
 #include "err.h"
 #include "log.h"
-#include "monitor/monitor.h" /* the algorithm lists postern offers */
 #include "policy/config_int.h"
 
 #define CFG_HINT_MAX 48 /* longest keyword considered for "did you mean" */
-/* Host key algorithms postern offers (monitor/hostkeys.c loads ed25519). */
-#define OFFERED_HOSTKEY_ALGS "ssh-ed25519"
 
 static const struct choice choices_yesno[] = {
     {"yes", 1},
@@ -49,9 +46,9 @@ static const struct choice choices_permit_root[] = {
 };
 
 static const struct choice choices_compression[] = {
-    {"yes", 2},
-    {"delayed", 2},
-    {"no", 0},
+    {"yes", COMPRESSION_DELAYED},
+    {"delayed", COMPRESSION_DELAYED},
+    {"no", COMPRESSION_NO},
     {NULL, 0},
 };
 
@@ -68,6 +65,15 @@ static const struct choice choices_forwarding[] = {
     {"no", 0},
     {"remote", 2},
     {"local", 1},
+    {NULL, 0},
+};
+
+/* PermitTunnel (compared case-sensitively, as sshd does). */
+static const struct choice choices_permit_tunnel[] = {
+    {"yes", TUNNEL_YES},
+    {"point-to-point", TUNNEL_POINTOPOINT},
+    {"ethernet", TUNNEL_ETHERNET},
+    {"no", TUNNEL_NO},
     {NULL, 0},
 };
 
@@ -378,10 +384,18 @@ const struct keyword cfg_keywords[] = {
     IMPL("TOTPWindow", cfg_kw_int, NULL, OFF(totp_window), 0, NULL, M),
     IMPL("LoginGraceTime", cfg_kw_time, dump_int, OFF(login_grace_time), 0,
         NULL, G),
+    IMPL("X11DisplayOffset", cfg_kw_int, dump_int, OFF(x11_display_offset), 0,
+        NULL, M),
     IMPL("MaxAuthTries", cfg_kw_int, dump_int, OFF(max_auth_tries), 0, NULL, M),
     IMPL("MaxSessions", cfg_kw_int, dump_int, OFF(max_sessions), 0, NULL, M),
+    IMPL("ClientAliveInterval", cfg_kw_time, dump_int,
+        OFF(client_alive_interval), 0, NULL, M),
+    IMPL("ClientAliveCountMax", cfg_kw_int, dump_int,
+        OFF(client_alive_count_max), 0, NULL, M),
     IMPL("RequiredRSASize", cfg_kw_int, dump_int, OFF(required_rsa_size), 0,
         NULL, M),
+    IMPL("UnusedConnectionTimeout", cfg_kw_none_or_time, cfg_dump_none_or_time,
+        OFF(unused_connection_timeout), 0, NULL, M),
     IMPL("PermitRootLogin", cfg_kw_choice, dump_choice, OFF(permit_root_login),
         0, choices_permit_root, M),
     IMPL("PubkeyAuthentication", cfg_kw_choice, dump_choice,
@@ -394,17 +408,33 @@ const struct keyword cfg_keywords[] = {
         choices_yesno, G),
     IMPL("PrintLastLog", cfg_kw_choice, dump_choice, OFF(print_lastlog), 0,
         choices_yesno, G),
+    IMPL("X11Forwarding", cfg_kw_choice, dump_choice, OFF(x11_forwarding), 0,
+        choices_yesno, M),
+    IMPL("X11UseLocalhost", cfg_kw_choice, dump_choice, OFF(x11_use_localhost),
+        0, choices_yesno, M),
     IMPL("PermitTTY", cfg_kw_choice, dump_choice, OFF(permit_tty), 0,
         choices_yesno, M),
     IMPL("PermitUserRC", cfg_kw_choice, dump_choice, OFF(permit_user_rc), 0,
         choices_yesno, M),
     IMPL("StrictModes", cfg_kw_choice, dump_choice, OFF(strict_modes), 0,
         choices_yesno, G),
+    IMPL("TCPKeepAlive", cfg_kw_choice, dump_choice, OFF(tcp_keepalive), 0,
+        choices_yesno, G),
     IMPL("PermitEmptyPasswords", cfg_kw_choice, dump_choice,
         OFF(permit_empty_passwords), 0, choices_yesno, M),
+    IMPL("Compression", cfg_kw_choice, dump_choice, OFF(compression), 0,
+        choices_compression, G),
+    IMPL("AllowAgentForwarding", cfg_kw_choice, dump_choice,
+        OFF(allow_agent_forwarding), 0, choices_yesno, M),
+    IMPL("DisableForwarding", cfg_kw_choice, dump_choice,
+        OFF(disable_forwarding), 0, choices_yesno, M),
     IMPL("ExposeAuthInfo", cfg_kw_choice, dump_choice, OFF(expose_auth_info), 0,
         choices_yesno, M),
     IMPL("PidFile", cfg_kw_path, dump_str, OFF(pid_file), 0, NULL, G),
+    IMPL("XAuthLocation", cfg_kw_path, dump_str, OFF(xauth_location), 0, NULL,
+        G),
+    IMPL("Ciphers", cfg_kw_ciphers, dump_str, OFF(ciphers), 0, NULL, G),
+    IMPL("MACs", cfg_kw_macs, dump_str, OFF(macs), 0, NULL, G),
     IMPL("Banner", cfg_kw_path, dump_str, OFF(banner), 0, NULL, M),
     IMPL("ForceCommand", cfg_kw_force_command, dump_str, OFF(force_command), 0,
         NULL, M),
@@ -424,8 +454,12 @@ const struct keyword cfg_keywords[] = {
         OFF(authorized_principals_command), 0, NULL, M),
     IMPL("AuthorizedPrincipalsCommandUser", cfg_kw_local_user, dump_str,
         OFF(authorized_principals_command_user), 0, NULL, M),
+    IMPL("KexAlgorithms", cfg_kw_kex_algos, dump_str, OFF(kex_algorithms), 0,
+        NULL, G),
     IMPL("CASignatureAlgorithms", cfg_kw_ca_sig_algos, dump_str,
         OFF(ca_sign_algorithms), 0, NULL, M),
+    IMPL("HostKeyAlgorithms", cfg_kw_hostkey_algos, dump_str,
+        OFF(hostkey_algorithms), 0, NULL, G),
     IMPL("PubkeyAcceptedAlgorithms", cfg_kw_pubkey_algos, dump_str,
         OFF(pubkey_accepted_algos), 0, NULL, M),
     IMPL("LogLevel", cfg_kw_log_level, dump_log_level, OFF(log_level), 0, NULL,
@@ -453,9 +487,13 @@ const struct keyword cfg_keywords[] = {
         OFF(nset_env), NULL, M),
     IMPL("AuthenticationMethods", cfg_kw_auth_methods, dump_auth_methods, 0, 0,
         NULL, M),
+    IMPL("ChannelTimeout", cfg_kw_channel_timeout, cfg_dump_channel_timeouts, 0,
+        0, NULL, M),
     IMPL("Subsystem", cfg_kw_subsystem, dump_subsystems, 0, 0, NULL, G),
     IMPL("MaxStartups", cfg_kw_max_startups, cfg_dump_max_startups, 0, 0, NULL,
         G),
+    IMPL("PermitTunnel", cfg_kw_permit_tunnel, dump_choice, OFF(permit_tunnel),
+        0, choices_permit_tunnel, M),
     IMPL("PermitUserEnvironment", cfg_kw_permit_user_env,
         cfg_dump_permit_user_env, OFF(permit_user_env), 0, NULL, G),
     IMPL("PubkeyAuthOptions", cfg_kw_pubkey_auth_options,
@@ -473,18 +511,13 @@ const struct keyword cfg_keywords[] = {
         OFF(nhost_key_files), NULL, G),
     IMPL("PubkeyAcceptedKeyTypes", cfg_kw_pubkey_algos, NULL,
         OFF(pubkey_accepted_algos), 0, NULL, M),
+    IMPL("KeepAlive", cfg_kw_choice, NULL, OFF(tcp_keepalive), 0, choices_yesno,
+        G),
 
     IGN("AFSTokenPassing", cfg_v_consume, NULL, G),
-    IGN("AllowAgentForwarding", cfg_kw_choice, choices_yesno, M),
     IGN("AllowStreamLocalForwarding", cfg_kw_choice, choices_forwarding, M),
     IGN("AllowTcpForwarding", cfg_kw_choice, choices_forwarding, M),
-    IGN("ChannelTimeout", cfg_v_channel_timeout, NULL, M),
-    VAL("Ciphers", cfg_v_algos, NULL, G, cfg_chk_algos, DEFAULT_CIPHERS),
-    IGN("ClientAliveCountMax", cfg_kw_int, NULL, M),
-    IGN("ClientAliveInterval", cfg_kw_time, NULL, M),
-    IGN("Compression", cfg_kw_choice, choices_compression, G),
     IGN("DebianBanner", cfg_kw_choice, choices_yesno, G),
-    IGN("DisableForwarding", cfg_kw_choice, choices_yesno, M),
     IGN("FingerprintHash", cfg_v_fp_hash, NULL, G),
     IGN("GatewayPorts", cfg_kw_choice, choices_gateway_ports, M),
     IGN("GSSAPIAuthentication", cfg_kw_choice, choices_yesno, M),
@@ -499,24 +532,18 @@ const struct keyword cfg_keywords[] = {
     IGN("HostbasedUsesNameFromPacketOnly", cfg_kw_choice, choices_yesno, M),
     REF("HostKeyAgent", cfg_v_one, G,
         "postern reads host keys from their files only"),
-    VAL("HostKeyAlgorithms", cfg_v_algos, NULL, G, cfg_chk_algos,
-        OFFERED_HOSTKEY_ALGS),
     IGN("IgnoreRhosts", cfg_kw_choice, choices_ignore_rhosts, M),
     IGN("IgnoreUserKnownHosts", cfg_kw_choice, choices_yesno, G),
     IGN("IPQoS", cfg_v_ipqos, NULL, M),
-    IGN("KeepAlive", cfg_kw_choice, choices_yesno, G),
     IGN("KerberosAuthentication", cfg_kw_choice, choices_yesno, M),
     IGN("KerberosGetAFSToken", cfg_v_consume, NULL, G),
     IGN("KerberosOrLocalPasswd", cfg_kw_choice, choices_yesno, G),
     IGN("KerberosTgtPassing", cfg_v_consume, NULL, G),
     IGN("KerberosTicketCleanup", cfg_kw_choice, choices_yesno, G),
-    VAL("KexAlgorithms", cfg_v_algos, NULL, G, cfg_chk_algos, DEFAULT_KEX),
     IGN("LogVerbose", cfg_v_words, NULL, M),
-    VAL("MACs", cfg_v_algos, NULL, G, cfg_chk_algos, DEFAULT_MACS),
     IGN("ModuliFile", cfg_v_file, NULL, G),
     IGN("PermitListen", cfg_v_words, NULL, M),
     IGN("PermitOpen", cfg_v_words, NULL, M),
-    IGN("PermitTunnel", cfg_v_permit_tunnel, NULL, M),
     VAL("PerSourceMaxStartups", cfg_v_none_or_int, NULL, G, cfg_chk_persource,
         NULL),
     IGN("PerSourceNetBlockSize", cfg_v_netblock, NULL, G),
@@ -529,14 +556,8 @@ const struct keyword cfg_keywords[] = {
     IGN("SshdSessionPath", cfg_v_file, NULL, G),
     IGN("StreamLocalBindMask", cfg_v_octal, NULL, M),
     IGN("StreamLocalBindUnlink", cfg_kw_choice, choices_yesno, M),
-    IGN("TCPKeepAlive", cfg_kw_choice, choices_yesno, G),
-    IGN("UnusedConnectionTimeout", cfg_v_none_or_time, NULL, M),
     VAL("UseDNS", cfg_kw_choice, choices_yesno, G, cfg_chk_use_dns, NULL),
     IGN("VersionAddendum", cfg_v_rest, NULL, G),
-    IGN("X11DisplayOffset", cfg_kw_int, NULL, M),
-    IGN("X11Forwarding", cfg_kw_choice, choices_yesno, M),
-    IGN("X11UseLocalhost", cfg_kw_choice, choices_yesno, M),
-    IGN("XAuthLocation", cfg_v_file, NULL, G),
 
     DEP("AuthorizedKeysFile2", M),
     DEP("CheckMail", G),
@@ -753,5 +774,6 @@ cfg_copy_match_values(struct server_config *dst, struct server_config *src)
 	copy_int(&dst->permit_user_rc, src->permit_user_rc);
 	copy_int(&dst->expose_auth_info, src->expose_auth_info);
 	move_str(&dst->chroot_directory, &src->chroot_directory);
+	cfg_liveness_copy_match(dst, src);
 	return 0;
 }

@@ -14,7 +14,6 @@
 
 #include "err.h"
 #include "log.h"
-#include "match.h"
 #include "policy/config_int.h"
 
 static int
@@ -150,33 +149,6 @@ cfg_v_algos(
 		error("%s line %d: Bad %s list '%s'.", a->filename, a->lineno,
 		    a->keyword, arg);
 		return ERR_CONFIG;
-	}
-	return 0;
-}
-
-/* ChannelTimeout: "none", or TYPE=INTERVAL words. */
-int
-cfg_v_channel_timeout(
-    struct server_config *c, const struct keyword *k, struct cfg_args *a)
-{
-	const char *arg, *eq;
-	int n = 0;
-
-	while ((arg = cfg_next_arg(a)) != NULL) {
-		if (strcasecmp(arg, "none") == 0) {
-			if (n > 0 || a->next < a->ac) {
-				error("%s line %d: keyword %s \"none\" "
-				      "argument must appear alone.",
-				    a->filename, a->lineno, a->keyword);
-				return ERR_CONFIG;
-			}
-		} else if ((eq = strchr(arg, '=')) == NULL || eq == arg ||
-		    cfg_time_value(eq + 1) < 0) {
-			error("%s line %d: invalid channel timeout %s",
-			    a->filename, a->lineno, arg);
-			return ERR_CONFIG;
-		}
-		n++;
 	}
 	return 0;
 }
@@ -378,89 +350,7 @@ cfg_v_none_or_int(
 	return 0;
 }
 
-/* UnusedConnectionTimeout: "none" or a time. */
-int
-cfg_v_none_or_time(
-    struct server_config *c, const struct keyword *k, struct cfg_args *a)
-{
-	const char *arg = cfg_next_arg(a);
-
-	if (arg == NULL || *arg == '\0') {
-		error(
-		    "%s line %d: missing time value.", a->filename, a->lineno);
-		return ERR_CONFIG;
-	}
-	if (strcasecmp(arg, "none") != 0 && cfg_time_value(arg) < 0) {
-		error(
-		    "%s line %d: invalid time value.", a->filename, a->lineno);
-		return ERR_CONFIG;
-	}
-	return 0;
-}
-
-/* PermitTunnel: sshd compares these case-sensitively. */
-int
-cfg_v_permit_tunnel(
-    struct server_config *c, const struct keyword *k, struct cfg_args *a)
-{
-	static const char *const modes[] = {
-	    "no", "point-to-point", "ethernet", "yes"};
-	const char *arg = cfg_next_arg(a);
-	size_t i;
-
-	if (arg == NULL || *arg == '\0')
-		return missing(a);
-	for (i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
-		if (strcmp(arg, modes[i]) == 0)
-			return 0;
-	}
-	error("%s line %d: bad %s argument %s", a->filename, a->lineno,
-	    a->keyword, arg);
-	return ERR_CONFIG;
-}
-
 /* --- may this value be ignored? ------------------------------------------- */
-
-/*
- * An algorithm list may be ignored only if it keeps every algorithm postern
- * offers (k->data): "+list" and "^list" only add to OpenSSH's defaults,
- * which hold all of postern's; "-list" must remove none of them; an
- * explicit list (patterns allowed) must name all of them.
- */
-const char *
-cfg_chk_algos(
-    const struct keyword *k, struct cfg_args *a, char *buf, size_t len)
-{
-	const char *list = a->av[0], *p = k->data, *comma;
-	char name[128];
-	size_t n;
-	int kept;
-
-	for (;;) {
-		comma = strchr(p, ',');
-		n = comma != NULL ? (size_t)(comma - p) : strlen(p);
-		if (n >= sizeof(name))
-			n = sizeof(name) - 1;
-		memcpy(name, p, n);
-		name[n] = '\0';
-		if (*list == '+' || *list == '^')
-			kept = 1;
-		else if (*list == '-')
-			kept = match_pattern_list(name, list + 1, 0) != 1;
-		else
-			kept = match_pattern_list(name, list, 0) == 1;
-		if (!kept) {
-			snprintf(buf, len,
-			    "it leaves out %s, which postern offers and cannot "
-			    "withhold yet",
-			    name);
-			return buf;
-		}
-		if (comma == NULL)
-			return NULL;
-		p = comma + 1;
-	}
-}
 
 /* RekeyLimit: only the defaults ("default" or 0, no interval). */
 const char *

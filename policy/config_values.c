@@ -20,6 +20,9 @@
 #include <unistd.h>
 
 #include "alglist.h"
+#include "cipher.h"
+#include "kex.h"
+#include "mac.h"
 #include "err.h"
 #include "log.h"
 #include "policy/config_int.h"
@@ -909,8 +912,9 @@ cfg_kw_local_user(
  * written; config_fill_defaults() resolves it.
  */
 static int
-algo_list(struct server_config *c, const struct keyword *k, struct cfg_args *a,
-    const char *def, const char *all, const char *bad)
+algo_list_checked(struct server_config *c, const struct keyword *k,
+    struct cfg_args *a, const char *def, const char *all, const char *valid,
+    const char *bad)
 {
 	const char *arg = cfg_next_arg(a);
 	char **field = field_str(c, k);
@@ -922,7 +926,7 @@ algo_list(struct server_config *c, const struct keyword *k, struct cfg_args *a,
 		    a->lineno, a->keyword);
 		return ERR_CONFIG;
 	}
-	if (!alglist_names_valid(arg, ALGLIST_KEY_ALL)) {
+	if (!alglist_names_valid(arg, valid)) {
 		error("%s line %d: Bad %s '%s'.", a->filename, a->lineno, bad,
 		    arg);
 		return ERR_CONFIG;
@@ -939,6 +943,60 @@ algo_list(struct server_config *c, const struct keyword *k, struct cfg_args *a,
 	if (a->active && *field == NULL && (*field = strdup(arg)) == NULL)
 		return ERR_ALLOC;
 	return 0;
+}
+
+/* Key algorithm lists: every key or certificate name OpenSSH knows. */
+static int
+algo_list(struct server_config *c, const struct keyword *k, struct cfg_args *a,
+    const char *def, const char *all, const char *bad)
+{
+	return algo_list_checked(c, k, a, def, all, ALGLIST_KEY_ALL, bad);
+}
+
+/*
+ * Ciphers, MACs, KexAlgorithms, HostKeyAlgorithms: names postern
+ * supports; an unknown one is an error naming the file, line and keyword.
+ */
+static int
+transport_list(struct server_config *c, const struct keyword *k,
+    struct cfg_args *a, const char *def, const char *all)
+{
+	char bad[64];
+
+	snprintf(bad, sizeof(bad), "%s list", a->keyword);
+	return algo_list_checked(c, k, a, def, all, all, bad);
+}
+
+int
+cfg_kw_ciphers(
+    struct server_config *c, const struct keyword *k, struct cfg_args *a)
+{
+	return transport_list(
+	    c, k, a, ALGLIST_CIPHER_DEFAULT, cipher_supported_list());
+}
+
+int
+cfg_kw_macs(
+    struct server_config *c, const struct keyword *k, struct cfg_args *a)
+{
+	return transport_list(
+	    c, k, a, ALGLIST_MAC_DEFAULT, mac_supported_list());
+}
+
+int
+cfg_kw_kex_algos(
+    struct server_config *c, const struct keyword *k, struct cfg_args *a)
+{
+	return transport_list(
+	    c, k, a, ALGLIST_KEX_DEFAULT, kex_supported_list());
+}
+
+int
+cfg_kw_hostkey_algos(
+    struct server_config *c, const struct keyword *k, struct cfg_args *a)
+{
+	return transport_list(
+	    c, k, a, ALGLIST_HOSTKEY_DEFAULT, ALGLIST_KEY_ALL);
 }
 
 /* PubkeyAcceptedAlgorithms (and its old name PubkeyAcceptedKeyTypes). */

@@ -27,7 +27,7 @@
 #define MAX_HOSTKEYS 16
 
 struct init_params {
-	char *version, *kex, *hostkey_algs, *ciphers, *macs, *sig_algs;
+	char *version, *kex, *hostkey_algs, *ciphers, *macs, *comp, *sig_algs;
 	char *peer_addr, *chroot_dir;
 	uint32_t peer_port, log_level, uid, gid, nhostkeys;
 	struct transport_hostkey hostkeys[MAX_HOSTKEYS];
@@ -81,6 +81,7 @@ read_init(struct init_params *ip)
 	    (r = buf_get_cstring(b, &ip->hostkey_algs, NULL)) != 0 ||
 	    (r = buf_get_cstring(b, &ip->ciphers, NULL)) != 0 ||
 	    (r = buf_get_cstring(b, &ip->macs, NULL)) != 0 ||
+	    (r = buf_get_cstring(b, &ip->comp, NULL)) != 0 ||
 	    (r = buf_get_cstring(b, &ip->sig_algs, NULL)) != 0 ||
 	    (r = buf_get_cstring(b, &ip->peer_addr, NULL)) != 0 ||
 	    (r = buf_get_u32(b, &ip->peer_port)) != 0 ||
@@ -234,6 +235,7 @@ main(int argc, char **argv)
 	tp.hostkey_algs = ip.hostkey_algs;
 	tp.ciphers = ip.ciphers;
 	tp.macs = ip.macs;
+	tp.compression = ip.comp;
 	tp.hostkeys = ip.hostkeys;
 	tp.nhostkeys = ip.nhostkeys;
 	tp.sign = sign_via_monitor;

@@ -86,6 +86,7 @@ apply_reply(struct userauth *ua, struct transport *t, struct buf *rep)
 		         t, SSH2_MSG_USERAUTH_SUCCESS, &p)) != 0 ||
 		    (r = transport_packet_send(t)) != 0)
 			goto out;
+		transport_set_authenticated(t);
 		ua->authenticated = 1;
 		break;
 	case AUTH_CONTINUE:

@@ -16,8 +16,9 @@
  * Data path. A channel has up to three fds: rfd (read, sent as
  * CHANNEL_DATA), efd (read, sent as EXTENDED_DATA stderr) and wfd (written
  * with the peer's CHANNEL_DATA). Reads go straight into the payload of the
- * outgoing packet: FIONREAD says how much is there, the packet is begun,
- * space reserved and read into, then sealed in place by the transport, so
+ * outgoing packet: the packet is begun, a whole packet's worth of space
+ * reserved and read into (a read that finds nothing drops the packet),
+ * the unused space trimmed, then sealed in place by the transport, so
  * each byte is copied once between the fd and the socket. A read is never
  * larger than the peer's window or maximum packet, and no fd is read while
  * the window is closed or the transport output is congested. Peer data is
@@ -45,6 +46,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "buf.h"
@@ -57,6 +59,7 @@
 /* The channel types we accept in CHANNEL_OPEN. */
 static const struct channel_type *const channel_types[] = {
     &channel_type_session,
+    &channel_type_tun,
     NULL,
 };
 
@@ -66,8 +69,6 @@ static const struct channel_type *const channel_types[] = {
 #define CHAN_DATA_MAX (TRANSPORT_MAX_PAYLOAD - 64)
 /* An emptied obuf larger than this is released: idle channels stay small. */
 #define CHAN_OBUF_KEEP (64 * 1024)
-/* Bytes taken by one read when FIONREAD reports nothing. */
-#define CHAN_PROBE 4096
 
 static void
 chan_close_fd(int *fdp)
@@ -123,6 +124,9 @@ channel_new(struct conn *conn, const struct channel_type *type)
 	c->local_maxpacket = CHAN_PACKET_DEFAULT;
 	c->rfd = c->efd = c->wfd = -1;
 	c->rfd_pi = c->efd_pi = c->wfd_pi = -1;
+	c->last_io = conn->now_ms;
+	channel_set_timeout_type(conn, c,
+	    type->timeout_name != NULL ? type->timeout_name : type->name);
 	conn->chans[id] = c;
 	conn->nopen++;
 	return c;
@@ -291,6 +295,10 @@ chan_lookup(struct conn *conn, uint32_t id, uint8_t type, struct channel **cp)
 	if (c->flags & CHAN_RCVD_CLOSE)
 		return conn_protocol_error(conn,
 		    "message %u for channel %u after its close", type, id);
+	if (c->flags & CHAN_OPENING)
+		return conn_protocol_error(conn,
+		    "message %u for channel %u before its confirmation", type,
+		    id);
 	*cp = c;
 	return 0;
 }
@@ -443,6 +451,7 @@ chan_input_data(struct conn *conn, uint8_t type, struct buf *m)
 		    "channel %u: data of %zu bytes exceeds window %u", id, len,
 		    c->local_window);
 	c->local_window -= (uint32_t)len;
+	c->last_io = conn->now_ms;
 	if (ext) {
 		/* Nothing reads the peer's stderr: discard it. */
 		debug2("channel %u: ignoring %zu bytes of extended data %u", id,
@@ -542,11 +551,117 @@ out:
 }
 
 int
+channel_open_begin(struct conn *conn, const struct channel_type *type,
+    struct channel **cp, struct buf **mp)
+{
+	struct channel *c;
+	int r;
+
+	*cp = NULL;
+	if ((c = channel_new(conn, type)) == NULL) {
+		error_f(
+		    "cannot open %s channel: %u open", type->name, conn->nopen);
+		return ERR_LIMIT;
+	}
+	c->flags |= CHAN_OPENING | CHAN_CONFIRMED; /* type state exists */
+	if ((r = transport_packet_begin(conn->t, SSH2_MSG_CHANNEL_OPEN, mp)) !=
+	        0 ||
+	    (r = buf_put_cstring(*mp, type->name)) != 0 ||
+	    (r = buf_put_u32(*mp, c->id)) != 0 ||
+	    (r = buf_put_u32(*mp, c->local_window)) != 0 ||
+	    (r = buf_put_u32(*mp, c->local_maxpacket)) != 0)
+		return r; /* the connection ends: channel_free_all frees it */
+	debug("channel %u: opening %s", c->id, type->name);
+	*cp = c;
+	return 0;
+}
+
+/* The channel we opened that the peer answers about (ours, opening). */
+static int
+chan_lookup_opening(
+    struct conn *conn, uint32_t id, uint8_t type, struct channel **cp)
+{
+	struct channel *c = id < conn->nslots ? conn->chans[id] : NULL;
+
+	*cp = c;
+	if (c == NULL || !(c->flags & CHAN_OPENING))
+		return conn_protocol_error(conn,
+		    "message %u for channel %u that we are not opening", type,
+		    id);
+	return 0;
+}
+
+static int
+chan_input_open_confirmation(struct conn *conn, struct buf *m)
+{
+	struct channel *c;
+	uint32_t id, peer_id, window, maxpacket;
+	int r;
+
+	if ((r = buf_get_u32(m, &id)) != 0 ||
+	    (r = buf_get_u32(m, &peer_id)) != 0 ||
+	    (r = buf_get_u32(m, &window)) != 0 ||
+	    (r = buf_get_u32(m, &maxpacket)) != 0 || (r = buf_end(m)) != 0)
+		return r;
+	if ((r = chan_lookup_opening(
+	         conn, id, SSH2_MSG_CHANNEL_OPEN_CONFIRMATION, &c)) != 0)
+		return r;
+	c->flags &= ~CHAN_OPENING;
+	c->peer_id = peer_id;
+	c->remote_window = window;
+	c->remote_maxpacket = maxpacket;
+	c->last_io = conn->now_ms;
+	debug2("channel %u: open confirmed, peer %u win %u max %u", id, peer_id,
+	    window, maxpacket);
+	return 0;
+}
+
+static int
+chan_input_open_failure(struct conn *conn, struct buf *m)
+{
+	struct channel *c;
+	uint32_t id, reason;
+	char *desc = NULL, safe[128];
+	int r;
+
+	if ((r = buf_get_u32(m, &id)) != 0 ||
+	    (r = buf_get_u32(m, &reason)) != 0 ||
+	    (r = buf_get_cstring(m, &desc, NULL)) != 0 ||
+	    (r = buf_skip_string(m)) != 0 || (r = buf_end(m)) != 0)
+		goto out;
+	if ((r = chan_lookup_opening(
+	         conn, id, SSH2_MSG_CHANNEL_OPEN_FAILURE, &c)) != 0)
+		goto out;
+	sanitise(safe, sizeof(safe), desc);
+	debug("channel %u: %s open failed: reason %u: %s", id, c->type->name,
+	    reason, safe);
+	channel_destroy(conn, c);
+out:
+	free(desc);
+	return r;
+}
+
+void
+channel_idle_close(struct conn *conn, struct channel *c)
+{
+	verbose("channel %u: closing after %d seconds of inactivity", c->id,
+	    c->idle_timeout);
+	c->idle_timeout = 0;
+	if (c->type->peer_closed != NULL)
+		c->type->peer_closed(conn, c);
+	chan_stop_io(c);
+}
+
+int
 channel_input(struct conn *conn, uint8_t type, struct buf *m)
 {
 	switch (type) {
 	case SSH2_MSG_CHANNEL_OPEN:
 		return chan_input_open(conn, m);
+	case SSH2_MSG_CHANNEL_OPEN_CONFIRMATION:
+		return chan_input_open_confirmation(conn, m);
+	case SSH2_MSG_CHANNEL_OPEN_FAILURE:
+		return chan_input_open_failure(conn, m);
 	case SSH2_MSG_CHANNEL_WINDOW_ADJUST:
 		return chan_input_window_adjust(conn, m);
 	case SSH2_MSG_CHANNEL_DATA:
@@ -559,7 +674,7 @@ channel_input(struct conn *conn, uint8_t type, struct buf *m)
 	case SSH2_MSG_CHANNEL_REQUEST:
 		return chan_input_request(conn, m);
 	default:
-		/* We never open channels or send requests that want replies. */
+		/* We send no channel requests that want replies. */
 		return conn_protocol_error(conn, "unexpected message %u", type);
 	}
 }
@@ -582,9 +697,8 @@ chan_send_room(struct conn *conn, struct channel *c)
 }
 
 /*
- * Read up to want bytes from fd into a new data packet and queue it.
- * *nread is read(2)'s result; if it is <= 0 the packet goes out empty,
- * which is harmless, since a begun packet cannot be taken back.
+ * Read up to want bytes from fd straight into a new data packet and queue
+ * it. *nread is read(2)'s result; if it is <= 0 the packet is dropped.
  */
 static int
 chan_read_packet(struct conn *conn, struct channel *c, int fd, int ext,
@@ -604,26 +718,16 @@ chan_read_packet(struct conn *conn, struct channel *c, int fd, int ext,
 		n = read(fd, p + 4, want);
 	} while (n == -1 && errno == EINTR);
 	*nread = n;
-	got = n > 0 ? (size_t)n : 0;
+	if (n <= 0) {
+		transport_packet_cancel(conn->t);
+		return 0;
+	}
+	got = (size_t)n;
 	put_be32(p, (uint32_t)got);
 	if ((r = buf_consume_end(m, want - got)) != 0)
 		return r;
 	c->remote_window -= (uint32_t)got;
-	return transport_packet_send(conn->t);
-}
-
-/* Queue bytes already read (the rare path where FIONREAD said 0). */
-static int
-chan_send_bytes(
-    struct conn *conn, struct channel *c, int ext, const uint8_t *p, size_t len)
-{
-	struct buf *m;
-	int r;
-
-	if ((r = chan_data_begin(conn, c, ext, &m)) != 0 ||
-	    (r = buf_put_string(m, p, len)) != 0)
-		return r;
-	c->remote_window -= (uint32_t)len;
+	c->last_io = conn->now_ms;
 	return transport_packet_send(conn->t);
 }
 
@@ -641,43 +745,27 @@ chan_read_ended(struct channel *c, int *fdp, ssize_t n, int ext)
 	chan_close_fd(fdp);
 }
 
-/* Move what fd has into data packets, within the peer's window. */
+/*
+ * Move what fd has into data packets, within the peer's window. Each read
+ * asks for a whole packet's worth; a short read means fd is drained for
+ * now, so no read is spent on learning that it is empty.
+ */
 static int
 chan_read_fd(struct conn *conn, struct channel *c, int *fdp, int ext)
 {
-	uint8_t probe[CHAN_PROBE];
-	size_t avail, want;
+	size_t want;
 	ssize_t n;
-	int iavail, r;
+	int r;
 
-	if (ioctl(*fdp, FIONREAD, &iavail) == -1 || iavail < 0)
-		iavail = 0;
-	avail = (size_t)iavail;
-	if (avail == 0) {
-		/* End-of-file, an error, or bytes that arrived just now. */
-		if ((want = chan_send_room(conn, c)) == 0)
-			return 0;
-		if (want > sizeof(probe))
-			want = sizeof(probe);
-		do {
-			n = read(*fdp, probe, want);
-		} while (n == -1 && errno == EINTR);
-		if (n <= 0) {
-			chan_read_ended(c, fdp, n, ext);
-			return 0;
-		}
-		return chan_send_bytes(conn, c, ext, probe, (size_t)n);
-	}
-	while (avail > 0 && (want = chan_send_room(conn, c)) > 0) {
-		if (want > avail)
-			want = avail;
+	while ((want = chan_send_room(conn, c)) > 0) {
 		if ((r = chan_read_packet(conn, c, *fdp, ext, want, &n)) != 0)
 			return r;
 		if (n <= 0) {
 			chan_read_ended(c, fdp, n, ext);
 			return 0;
 		}
-		avail -= (size_t)n; /* n <= want <= avail */
+		if ((size_t)n < want)
+			return 0;
 	}
 	return 0;
 }
@@ -714,6 +802,8 @@ channel_poll_prepare(struct conn *conn)
 		if ((c = conn->chans[id]) == NULL)
 			continue;
 		c->rfd_pi = c->efd_pi = c->wfd_pi = -1;
+		if (c->flags & CHAN_OPENING)
+			continue;
 		can_send = chan_send_room(conn, c) > 0;
 		if (c->rfd >= 0 && can_send) {
 			if ((pi = conn_pfd_add(conn, c->rfd, POLLIN)) < 0)
@@ -777,12 +867,14 @@ chan_tick_one(struct conn *conn, struct channel *c)
 	struct buf *m;
 	int r;
 
-	if (c->flags & CHAN_SENT_CLOSE)
+	if (c->flags & (CHAN_SENT_CLOSE | CHAN_OPENING))
 		return 0;
 	/* The peer's EOF reaches wfd only after everything before it. */
 	if (c->wfd >= 0 && (c->flags & CHAN_RCVD_EOF) &&
 	    buf_len(c->obuf) == 0) {
 		debug2("channel %u: input drained, closing write side", c->id);
+		/* A socket's reader sees EOF though rfd still holds it. */
+		(void)shutdown(c->wfd, SHUT_WR);
 		chan_close_fd(&c->wfd);
 	}
 	if (!(c->flags & CHAN_RCVD_EOF) &&

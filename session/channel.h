@@ -28,6 +28,7 @@ struct conn;
 #define CHAN_RCVD_CLOSE 0x04
 #define CHAN_SENT_CLOSE 0x08
 #define CHAN_IO 0x10 /* fds attached: from now on fd == -1 means finished */
+#define CHAN_OPENING 0x20 /* we sent CHANNEL_OPEN; no answer yet */
 
 /*
  * A channel request handler decodes the type-specific fields (ending with
@@ -53,6 +54,8 @@ struct channel_req {
  */
 struct channel_type {
 	const char *name;
+	/* ChannelTimeout's name for the type when it differs (NULL: name). */
+	const char *timeout_name;
 	const struct channel_req *reqs; /* terminated by a NULL name */
 	int (*open)(struct conn *conn, struct channel *c, struct buf *m,
 	    uint32_t *reason);
@@ -82,6 +85,9 @@ struct channel {
 	struct buf *obuf;           /* peer data not yet written to wfd */
 
 	void *priv; /* the type's state */
+
+	int idle_timeout; /* ChannelTimeout seconds; 0 none */
+	int64_t last_io;  /* conn->now_ms of the last data either way */
 };
 
 struct conn {
@@ -98,6 +104,18 @@ struct conn {
 	int kex_reported; /* key exchanges reported to the monitor (-1: none) */
 	struct pollfd *pfds;
 	size_t npfds, pfds_cap;
+
+	/* Timers (alive.c), in monotonic milliseconds. */
+	int64_t now_ms;          /* taken after each poll() */
+	int64_t alive_deadline;  /* next ClientAlive check; 0 off */
+	int alive_misses;        /* keepalives sent without an answer */
+	uint32_t greq_pending;   /* our global requests awaiting replies */
+	int64_t unused_deadline; /* UnusedConnectionTimeout; 0 off */
+	int dead;                /* the peer is gone: do not flush output */
+	/* Agent and X11 forwarding (agent.c, x11.c). */
+	struct agent_fwd *agent;
+	int agent_requested; /* once per connection, as sshd */
+	struct x11_fwd *x11s;
 };
 
 /* channel.c */
@@ -114,6 +132,21 @@ void channel_free_all(struct conn *conn);
 void channel_attach_fds(struct channel *c, int rfd, int wfd, int efd);
 /* channel_write_done: the write side is gone; discard what the peer sends. */
 void channel_write_done(struct channel *c);
+/*
+ * channel_open_begin: a channel we open to the peer (RFC 4254 s5.1): the
+ * channel (the caller sets priv and attaches its fds) and a begun
+ * CHANNEL_OPEN to which the caller appends the type-specific fields
+ * before transport_packet_send. The channel moves no data until the
+ * peer's confirmation; a refusal frees it (type->free included).
+ * ERR_LIMIT when the table is full.
+ */
+int channel_open_begin(struct conn *conn, const struct channel_type *type,
+    struct channel **cp, struct buf **mp);
+/* channel_set_timeout_type: ChannelTimeout for c by a type name. */
+void channel_set_timeout_type(
+    struct conn *conn, struct channel *c, const char *type);
+/* channel_idle_close: the channel idled past its timeout: shut it down. */
+void channel_idle_close(struct conn *conn, struct channel *c);
 /* channel_request_begin: start a CHANNEL_REQUEST without want_reply. */
 int channel_request_begin(
     struct conn *conn, struct channel *c, const char *name, struct buf **mp);
@@ -122,6 +155,47 @@ int channel_request_begin(
 extern const struct channel_type channel_type_session;
 /* channel_session_reaped: the child pid exited with wait status. */
 void channel_session_reaped(struct conn *conn, pid_t pid, int status);
+
+/* channel_tun.c: tun@openssh.com, refused (PermitTunnel). */
+extern const struct channel_type channel_type_tun;
+
+/* channel_sock.c: plain socket channels (agent, X11). */
+/* channel_sock_close_ready: EOF first, CLOSE when both ways are done. */
+int channel_sock_close_ready(struct conn *conn, struct channel *c);
+/*
+ * channel_attach_socket: a connected socket as the channel's fds (rfd,
+ * and a duplicate as wfd). ERR_SYSTEM with the socket closed.
+ */
+int channel_attach_socket(struct channel *c, int sock);
+
+/* alive.c: ClientAlive*, UnusedConnectionTimeout, ChannelTimeout. */
+void conn_timers_init(struct conn *conn);
+/* conn_timers_poll_ms: poll()'s timeout for the nearest deadline. */
+int conn_timers_poll_ms(struct conn *conn);
+/* conn_timers_run: after poll(); input: the client sent something. */
+int conn_timers_run(struct conn *conn, int input);
+/* conn_global_reply: REQUEST_SUCCESS/FAILURE for one of ours. */
+int conn_global_reply(struct conn *conn, uint8_t type);
+
+/* agent.c, x11.c: listeners in the poll set; cleanup at the end. */
+/* agent_request: auth-agent-req@openssh.com; *ok = 1 when listening. */
+int agent_request(struct conn *conn, int *ok);
+/* agent_socket_path: SSH_AUTH_SOCK for sessions, NULL if none. */
+const char *agent_socket_path(const struct conn *conn);
+int agent_poll_prepare(struct conn *conn);
+int agent_poll_handle(struct conn *conn);
+void agent_cleanup(struct conn *conn);
+struct x11_fwd;
+/* x11_request: x11-req for a session; *xp holds its display. */
+int x11_request(struct conn *conn, struct buf *m, struct x11_fwd **xp, int *ok);
+/* x11_display: DISPLAY for the session, NULL without X11. */
+const char *x11_display(const struct x11_fwd *x);
+/* x11_xauth: give xauth(1) the session's display and cookie. */
+int x11_xauth(struct conn *conn, const struct x11_fwd *x);
+void x11_free(struct conn *conn, struct x11_fwd *x);
+int x11_poll_prepare(struct conn *conn);
+int x11_poll_handle(struct conn *conn);
+void x11_cleanup_all(struct conn *conn);
 
 /* session_run.c */
 int conn_pfd_add(struct conn *conn, int fd, short events);

@@ -35,6 +35,7 @@ struct chan_session {
 	int hangup;  /* SIGHUP already sent */
 	char **env;  /* env requests AcceptEnv let through, "NAME=value" */
 	size_t nenv;
+	struct x11_fwd *x11; /* after a granted x11-req */
 };
 
 static struct chan_session *
@@ -117,6 +118,7 @@ session_free(struct conn *conn, struct channel *c)
 		error("channel %u: logout record for %s failed", c->id,
 		    s->pty.name);
 	session_env_free(s->env, s->nenv);
+	x11_free(conn, s->x11);
 	session_pty_free(&s->pty);
 	free(c->priv);
 	c->priv = NULL;
@@ -198,19 +200,19 @@ is_internal_sftp(const char *command)
 }
 
 /*
- * exec, shell, subsystem: start the (forced) command once. subsystem is 1
- * when command is a Subsystem's "command args" line: it runs without
+ * exec, shell, subsystem: start the (forced) command once. subsystem is the
+ * name when command is a Subsystem's "command args" line: it runs without
  * SSH_ORIGINAL_COMMAND. A command starting with internal-sftp (forced or
  * a subsystem's) serves SFTP in a child instead of running a program.
  */
 static int
 session_start(struct conn *conn, struct channel *c, const char *command,
-    int subsystem, int *ok)
+    const char *subsystem, int *ok)
 {
 	struct session_ctx *ctx = conn->ctx;
 	struct chan_session *s = sess(c);
 	const char *run = command, *original = NULL;
-	char what[1024], safe[960];
+	char what[1024], safe[960], xtype[300];
 	int r, in, out, err;
 	pid_t pid;
 
@@ -234,6 +236,15 @@ session_start(struct conn *conn, struct channel *c, const char *command,
 		                          : "command");
 	verbose("Starting session: %s for %s from %s port %d id %u", what,
 	    ctx->user, ctx->client_addr, ctx->client_port, c->id);
+	/* ChannelTimeout's names: session:shell, :command, :subsystem:X. */
+	snprintf(xtype, sizeof(xtype), "session:%s%.256s",
+	    subsystem             ? "subsystem:"
+	        : command == NULL ? "shell"
+	                          : "command",
+	    subsystem != NULL ? subsystem : "");
+	channel_set_timeout_type(conn, c, xtype);
+	if (s->x11 != NULL)
+		(void)x11_xauth(conn, s->x11);
 	if (is_internal_sftp(run))
 		r = session_sftp_spawn(ctx, run, &pid, &in, &out, &err);
 	else {
@@ -243,7 +254,10 @@ session_start(struct conn *conn, struct channel *c, const char *command,
 		memset(&ch, 0, sizeof(ch));
 		ch.env = s->env;
 		ch.nenv = s->nenv;
-		ch.subsystem = subsystem;
+		ch.subsystem = subsystem != NULL;
+		if (s->x11 != NULL)
+			ch.display = x11_display(s->x11);
+		ch.agent_sock = agent_socket_path(conn);
 		/* A pty login is recorded (utmp, wtmp, lastlog) first. */
 		if (s->pty.master >= 0 && !s->pty.logged_in) {
 			if (session_login_record(ctx->monitor_fd, s->pty.name,
@@ -283,7 +297,7 @@ req_exec(struct conn *conn, struct channel *c, struct buf *m, int *ok)
 	if ((r = buf_get_cstring(m, &command, NULL)) != 0 ||
 	    (r = buf_end(m)) != 0)
 		goto out;
-	r = session_start(conn, c, command, 0, ok);
+	r = session_start(conn, c, command, NULL, ok);
 out:
 	free(command);
 	return r;
@@ -296,7 +310,7 @@ req_shell(struct conn *conn, struct channel *c, struct buf *m, int *ok)
 
 	if ((r = buf_end(m)) != 0)
 		return r;
-	return session_start(conn, c, NULL, 0, ok);
+	return session_start(conn, c, NULL, NULL, ok);
 }
 
 /* env (s6.4): kept for the child when a name passes AcceptEnv. */
@@ -452,21 +466,14 @@ req_window_change(struct conn *conn, struct channel *c, struct buf *m, int *ok)
 
 /* Requests decoded strictly but refused until their features exist. */
 
+/* x11-req (s6.3.1): x11.c sets up the display. */
 static int
 req_x11(struct conn *conn, struct channel *c, struct buf *m, int *ok)
 {
-	int r;
-
-	if ((r = buf_get_bool(m, NULL)) != 0 || /* single connection */
-	    (r = buf_skip_string(m)) != 0 ||    /* auth protocol */
-	    (r = buf_skip_string(m)) != 0 ||    /* auth cookie */
-	    (r = buf_get_u32(m, NULL)) != 0 ||  /* screen */
-	    (r = buf_end(m)) != 0)
-		return r;
-	debug("channel %u: X11 forwarding refused", c->id);
-	return 0;
+	return x11_request(conn, m, &sess(c)->x11, ok);
 }
 
+/* auth-agent-req@openssh.com: agent.c, once per connection. */
 static int
 req_agent(struct conn *conn, struct channel *c, struct buf *m, int *ok)
 {
@@ -474,8 +481,7 @@ req_agent(struct conn *conn, struct channel *c, struct buf *m, int *ok)
 
 	if ((r = buf_end(m)) != 0)
 		return r;
-	debug("channel %u: agent forwarding refused", c->id);
-	return 0;
+	return agent_request(conn, ok);
 }
 
 static int
@@ -510,7 +516,7 @@ req_subsystem(struct conn *conn, struct channel *c, struct buf *m, int *ok)
 			    strerror(errno));
 		debug("subsystem: exec() %s", args);
 	}
-	r = session_start(conn, c, args, 1, ok);
+	r = session_start(conn, c, args, name, ok);
 out:
 	free(name);
 	return r;

@@ -47,8 +47,9 @@ main(int argc, char **argv)
 	struct session_login login;
 	char *user = NULL, *caddr = NULL, *saddr = NULL, *forced = NULL;
 	char *version = NULL, *kex = NULL, *hkalgs = NULL, *ciphers = NULL;
-	char *macs = NULL;
+	char *macs = NULL, *comp = NULL;
 	struct authopts *opts = NULL;
+	struct session_axl *axl = NULL;
 	char **pam_env = NULL, **ss_name = NULL, **ss_args = NULL;
 	uint32_t npam = 0, nss = 0, permit_tty = 0;
 	uint32_t cport, sport, maxsess, level, facility, to_stderr, nhk, i;
@@ -88,6 +89,7 @@ main(int argc, char **argv)
 	    (r = buf_get_cstring(b, &hkalgs, NULL)) != 0 ||
 	    (r = buf_get_cstring(b, &ciphers, NULL)) != 0 ||
 	    (r = buf_get_cstring(b, &macs, NULL)) != 0 ||
+	    (r = buf_get_cstring(b, &comp, NULL)) != 0 ||
 	    (r = buf_get_u32(b, &nhk)) != 0)
 		fatal("session: bad init message: %s", err_str(r));
 	if (nhk == 0 || nhk > MAX_HOSTKEYS)
@@ -132,6 +134,8 @@ main(int argc, char **argv)
 			fatal("session: bad init message: subsystems");
 	if ((r = buf_get_u32(b, &permit_tty)) != 0)
 		fatal("session: bad init message: PermitTTY");
+	if ((r = session_axl_get(b, &axl)) != 0)
+		fatal("session: bad init message: forwarding settings");
 	if (buf_end(b) != 0)
 		fatal("session: bad init message: trailing data");
 	log_init(POSTERN_SYSLOG_IDENT, (enum log_level)level, (int)facility,
@@ -151,6 +155,7 @@ main(int argc, char **argv)
 	tp.hostkey_algs = hkalgs;
 	tp.ciphers = ciphers;
 	tp.macs = macs;
+	tp.compression = comp;
 	tp.hostkeys = hks;
 	tp.nhostkeys = nhk;
 	tp.sign = sign_via_monitor;
@@ -191,6 +196,7 @@ main(int argc, char **argv)
 	ctx.subsys_name = ss_name;
 	ctx.subsys_args = ss_args;
 	ctx.nsubsys = nss;
+	ctx.axl = axl;
 	r = session_run(&ctx);
 	session_login_free(&login);
 	transport_free(t);
@@ -203,6 +209,7 @@ main(int argc, char **argv)
 	free(saddr);
 	free(forced);
 	authopts_free(opts);
+	session_axl_free(axl);
 	for (i = 0; i < npam; i++)
 		free(pam_env[i]);
 	free(pam_env);
@@ -217,5 +224,6 @@ main(int argc, char **argv)
 	free(hkalgs);
 	free(ciphers);
 	free(macs);
+	free(comp);
 	return r == 0 ? 0 : 1;
 }

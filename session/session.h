@@ -39,7 +39,35 @@ struct session_ctx {
 	size_t nsubsys;
 	/* The login's settings from the monitor (session_login.h). */
 	struct session_login *login;
+	/* Agent/X11 forwarding, tunnels, liveness (issue 8; axl_config.c). */
+	struct session_axl *axl;
 };
+
+/* A ChannelTimeout entry: channels whose type matches idle this long. */
+struct channel_timeout {
+	char *type; /* pattern */
+	int secs;   /* 0: never */
+};
+
+struct session_axl {
+	int allow_agent_forwarding; /* AllowAgentForwarding */
+	int disable_forwarding;     /* DisableForwarding */
+	int x11_forwarding;         /* X11Forwarding */
+	int x11_display_offset;
+	int x11_use_localhost;
+	char *xauth_location;
+	int client_alive_interval; /* seconds, 0 off */
+	int client_alive_count_max;
+	int unused_connection_timeout; /* seconds, 0 none */
+	int permit_tunnel;
+	struct channel_timeout *timeouts;
+	size_t ntimeouts;
+};
+
+struct buf;
+/* session_axl_get: decode what the monitor's session_axl_put encoded. */
+int session_axl_get(struct buf *b, struct session_axl **axlp);
+void session_axl_free(struct session_axl *axl);
 
 /*
  * session_run: serve channels until the client disconnects or the

@@ -206,7 +206,10 @@ session_env_build(const struct session_ctx *ctx, const struct session_child *ch,
 	    (r = session_env_add(&env, &n, "DISPLAY", ch->display)) != 0)
 		goto fail;
 	/* PermitUserEnvironment: environment= options, ~/.ssh/environment. */
-	/* (SSH_AUTH_SOCK goes here once agent forwarding exists.) */
+	if (ch != NULL && ch->agent_sock != NULL &&
+	    (r = session_env_add(&env, &n, "SSH_AUTH_SOCK", ch->agent_sock)) !=
+	        0)
+		goto fail;
 	if (l != NULL && l->permit_user_env != NULL &&
 	    l->permit_user_env[0] != '\0') {
 		for (i = 0; ctx->opts != NULL && i < ctx->opts->nenv; i++) {

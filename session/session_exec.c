@@ -103,8 +103,8 @@ child_say(const char *fmt, ...)
 		    (size_t)n < sizeof(msg) ? (size_t)n : sizeof(msg) - 1);
 }
 
-static void
-child_close_from(int lowfd)
+void
+session_close_from(int lowfd)
 {
 	long max, fd;
 
@@ -151,7 +151,7 @@ child_setup(int in, int out, int err, int ctty)
 	    dup2(fds[1], STDOUT_FILENO) == -1 ||
 	    dup2(fds[2], STDERR_FILENO) == -1)
 		_exit(1);
-	child_close_from(3);
+	session_close_from(3);
 }
 
 /* In the child: never returns. */

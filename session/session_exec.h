@@ -34,6 +34,9 @@ int session_exec_spawn(const struct session_ctx *ctx, const char *command,
 int session_sftp_spawn(const struct session_ctx *ctx, const char *command,
     pid_t *pidp, int *infd, int *outfd, int *errfd);
 
+/* session_close_from: in a child, close every fd from lowfd up. */
+void session_close_from(int lowfd);
+
 /* signal_from_name: an RFC 4254 signal name ("TERM") as a number, or 0. */
 int signal_from_name(const char *name);
 /* signal_to_name: the RFC 4254 name of sig, "SIG@openssh.com" if none. */

@@ -31,6 +31,19 @@
 /* Written by the SIGCHLD handler, read by the loop. */
 static int sigchld_pipe[2] = {-1, -1};
 
+/* SIGTERM or SIGHUP: end the connection, cleaning up (agent socket...). */
+static volatile sig_atomic_t got_term;
+
+static void
+sigterm_handler(int sig)
+{
+	int save_errno = errno;
+
+	got_term = sig;
+	(void)!write(sigchld_pipe[1], "", 1);
+	errno = save_errno;
+}
+
 static void
 sigchld_handler(int sig)
 {
@@ -176,8 +189,7 @@ conn_dispatch(struct conn *conn, uint8_t type, struct buf *m)
 		return conn_input_ping(conn, m);
 	case SSH2_MSG_REQUEST_SUCCESS:
 	case SSH2_MSG_REQUEST_FAILURE:
-		/* We send no global requests. */
-		return conn_protocol_error(conn, "unexpected message %u", type);
+		return conn_global_reply(conn, type); /* our keepalives */
 	}
 	if (type >= SSH2_MSG_USERAUTH_REQUEST &&
 	    type < SSH2_MSG_GLOBAL_REQUEST) {
@@ -256,14 +268,25 @@ conn_loop(struct conn *conn)
 		conn->npfds = 0;
 		if ((r = conn_pfd_add(conn, transport_fd(t), tev)) < 0 ||
 		    (r = conn_pfd_add(conn, sigchld_pipe[0], POLLIN)) < 0 ||
-		    (r = channel_poll_prepare(conn)) < 0)
+		    (r = channel_poll_prepare(conn)) < 0 ||
+		    (r = agent_poll_prepare(conn)) < 0 ||
+		    (r = x11_poll_prepare(conn)) < 0)
 			return r;
-		if ((n = poll(conn->pfds, conn->npfds, -1)) == -1) {
-			if (errno == EINTR)
-				continue;
+		n = poll(conn->pfds, conn->npfds, conn_timers_poll_ms(conn));
+		if (n == -1 && errno != EINTR) {
 			error_f("poll: %s", strerror(errno));
 			return ERR_SYSTEM;
 		}
+		if (got_term) {
+			verbose(
+			    "Received signal %d; terminating.", (int)got_term);
+			return 0;
+		}
+		if ((r = conn_timers_run(
+		         conn, n > 0 && (conn->pfds[0].revents & POLLIN))) != 0)
+			return r;
+		if (n <= 0)
+			continue;
 		if (conn->pfds[1].revents != 0)
 			conn_reap(conn);
 		if ((conn->pfds[0].revents & (POLLIN | POLLHUP | POLLERR)) &&
@@ -272,7 +295,9 @@ conn_loop(struct conn *conn)
 		if ((conn->pfds[0].revents & POLLOUT) &&
 		    (r = transport_write(t)) != 0)
 			return r;
-		if ((r = channel_poll_handle(conn)) != 0)
+		if ((r = channel_poll_handle(conn)) != 0 ||
+		    (r = agent_poll_handle(conn)) != 0 ||
+		    (r = x11_poll_handle(conn)) != 0)
 			return r;
 	}
 }
@@ -300,7 +325,7 @@ conn_flush(struct conn *conn)
 int
 session_run(struct session_ctx *ctx)
 {
-	struct sigaction sa, old_chld, old_pipe;
+	struct sigaction sa, old_chld, old_pipe, old_term, old_hup;
 	struct conn conn;
 	int r, fl;
 
@@ -320,6 +345,9 @@ session_run(struct session_ctx *ctx)
 	sa.sa_handler = sigchld_handler;
 	sa.sa_flags = SA_RESTART | SA_NOCLDSTOP;
 	(void)sigaction(SIGCHLD, &sa, &old_chld);
+	sa.sa_handler = sigterm_handler;
+	(void)sigaction(SIGTERM, &sa, &old_term);
+	(void)sigaction(SIGHUP, &sa, &old_hup);
 	/* A child that closed its stdin must give EPIPE, not kill us. */
 	sa.sa_handler = SIG_IGN;
 	sa.sa_flags = 0;
@@ -329,11 +357,13 @@ session_run(struct session_ctx *ctx)
 		(void)fcntl(transport_fd(ctx->t), F_SETFL, fl | O_NONBLOCK);
 	/* Children that exited before the handler was in place. */
 	conn_reap(&conn);
+	conn_timers_init(&conn);
 
 	r = conn_loop(&conn);
 	switch (r) {
 	case 0:
 	case ERR_PROTOCOL: /* logged and disconnected already */
+	case ERR_TIMEOUT:  /* logged: ClientAlive, UnusedConnectionTimeout */
 		break;
 	case ERR_EOF:
 		verbose("Connection closed by user %s %s port %d", ctx->user,
@@ -350,9 +380,14 @@ session_run(struct session_ctx *ctx)
 		break;
 	}
 	channel_free_all(&conn);
-	conn_flush(&conn);
+	x11_cleanup_all(&conn);
+	agent_cleanup(&conn);
+	if (!conn.dead) /* a client that stopped answering takes nothing */
+		conn_flush(&conn);
 	free(conn.pfds);
 	(void)sigaction(SIGCHLD, &old_chld, NULL);
+	(void)sigaction(SIGTERM, &old_term, NULL);
+	(void)sigaction(SIGHUP, &old_hup, NULL);
 	(void)sigaction(SIGPIPE, &old_pipe, NULL);
 	close(sigchld_pipe[0]);
 	close(sigchld_pipe[1]);

@@ -21,6 +21,9 @@ POSTERN_KEX = ["mlkem768x25519-sha256", "sntrup761x25519-sha512",
                "diffie-hellman-group14-sha256"]
 # Every OpenSSH client since 7.3 has these; they must not be skipped.
 CLASSIC_KEX = POSTERN_KEX[5:]
+# The NIST curves and group14 are implemented but not in the default
+# list (docs/sshd_config.md): configure every method.
+ALL_KEX = "KexAlgorithms " + ",".join(POSTERN_KEX)
 
 
 def _client_kex():
@@ -37,7 +40,7 @@ def test_each_kex_method(ctx):
     missing = [k for k in CLASSIC_KEX if k not in methods]
     check(not missing, "the OpenSSH client here lacks %s" % missing)
     u = ctx.make_user()
-    ctx.start_server()
+    ctx.start_server([ALL_KEX])
     for k in methods:
         r = ctx.ssh(u, "echo ok", verbose=True,
                     extra=("-o", "KexAlgorithms=" + k))
@@ -60,7 +63,7 @@ def test_default_prefers_post_quantum(ctx):
 
 def _rekey_under(ctx, kex):
     u = ctx.make_user()
-    ctx.start_server()
+    ctx.start_server([ALL_KEX])
     data = os.urandom(6 * 1024 * 1024)
     r = ctx.ssh(u, "cat", input=data,
                 extra=("-o", "KexAlgorithms=" + kex, "-o", "RekeyLimit=1M"))
@@ -81,3 +84,15 @@ def test_rekey_under_nistp384(ctx):
 
 def test_rekey_under_dh_group14(ctx):
     _rekey_under(ctx, "diffie-hellman-group14-sha256")
+
+
+def test_default_kex_list(ctx):
+    """By default the NIST curves and group14 are not offered (they are
+    when configured, above): a client offering only them is refused."""
+    u = ctx.make_user()
+    ctx.start_server()
+    for k in ("ecdh-sha2-nistp256", "diffie-hellman-group14-sha256"):
+        r = ctx.ssh(u, "echo ok", extra=("-o", "KexAlgorithms=" + k))
+        check(r.rc == 255 and r.stdout == b"",
+              "%s is offered by default" % k)
+    ctx.ssh_ok(u, "echo ok", expect_out=b"ok\n")

@@ -8,7 +8,10 @@
 #include <string.h>
 
 #include "alglist.h"
+#include "cipher.h"
 #include "err.h"
+#include "kex.h"
+#include "mac.h"
 #include "tests/unit/t.h"
 
 #define CERTS                                                                  \
@@ -134,9 +137,103 @@ test_valid(void)
 	        alglist_has("a,bc,d", "d") && !alglist_has("a,bc,d", "*"));
 }
 
+/* One transport list: spec against def and all gives want (NULL: error). */
+static void
+tl(const char *what, const char *spec, const char *def, const char *all,
+    const char *want)
+{
+	char name[256], *out = NULL;
+	int r;
+
+	r = alglist_assemble(spec, def, all, &out);
+	snprintf(name, sizeof(name), "%s \"%s\"", what, spec);
+	if (want == NULL)
+		T_CHECK(name, r == ERR_FORMAT && out == NULL);
+	else {
+		T_CHECK(name, r == 0 && strcmp(out, want) == 0);
+		if (r == 0 && strcmp(out, want) != 0)
+			printf("# got  %s\n# want %s\n", out, want);
+	}
+	free(out);
+}
+
+/* Ciphers, MACs, KexAlgorithms: the syntax over postern's own names. */
+static void
+test_transport_lists(void)
+{
+	const char *c = cipher_supported_list(), *m = mac_supported_list();
+	const char *k = kex_supported_list();
+
+	tl("ciphers", "", ALGLIST_CIPHER_DEFAULT, c, ALGLIST_CIPHER_DEFAULT);
+	tl("ciphers", "aes256-ctr,chacha20-poly1305@openssh.com",
+	    ALGLIST_CIPHER_DEFAULT, c,
+	    "aes256-ctr,chacha20-poly1305@openssh.com");
+	tl("ciphers", "aes*-ctr", ALGLIST_CIPHER_DEFAULT, c,
+	    "aes128-ctr,aes192-ctr,aes256-ctr");
+	tl("ciphers",
+	    "aes1?"
+	    "?-*",
+	    ALGLIST_CIPHER_DEFAULT, c,
+	    "aes128-ctr,aes192-ctr,aes128-gcm@openssh.com");
+	tl("ciphers", "-*-ctr", ALGLIST_CIPHER_DEFAULT, c,
+	    "chacha20-poly1305@openssh.com,aes128-gcm@openssh.com,"
+	    "aes256-gcm@openssh.com");
+	tl("ciphers", "-*gcm*,aes192-ctr", ALGLIST_CIPHER_DEFAULT, c,
+	    "chacha20-poly1305@openssh.com,aes128-ctr,aes256-ctr");
+	tl("ciphers", "^aes256-ctr,aes128-ctr", ALGLIST_CIPHER_DEFAULT, c,
+	    "aes256-ctr,aes128-ctr,chacha20-poly1305@openssh.com,"
+	    "aes128-gcm@openssh.com,aes256-gcm@openssh.com,aes192-ctr");
+	tl("ciphers", "aes128-cbc", ALGLIST_CIPHER_DEFAULT, c, NULL);
+	tl("ciphers", "aes*,!aes128-ctr", ALGLIST_CIPHER_DEFAULT, c, NULL);
+	T_CHECK("ciphers: unknown name invalid",
+	    !alglist_names_valid("aes128-ctr,3des-cbc", c));
+	T_CHECK(
+	    "ciphers: +unknown invalid", !alglist_names_valid("+3des-cbc", c));
+	T_CHECK("ciphers: pattern valid", alglist_names_valid("aes*", c));
+
+	tl("macs", "", ALGLIST_MAC_DEFAULT, m, ALGLIST_MAC_DEFAULT);
+	tl("macs", "+hmac-sha1", ALGLIST_MAC_DEFAULT, m,
+	    ALGLIST_MAC_DEFAULT ",hmac-sha1");
+	tl("macs", "^umac-64-etm@openssh.com", ALGLIST_MAC_DEFAULT, m,
+	    "umac-64-etm@openssh.com," ALGLIST_MAC_DEFAULT);
+	tl("macs", "-hmac-sha2-512*", ALGLIST_MAC_DEFAULT, m,
+	    "hmac-sha2-256-etm@openssh.com,umac-128-etm@openssh.com");
+	tl("macs", "*-etm@openssh.com", ALGLIST_MAC_DEFAULT, m,
+	    "hmac-sha1-etm@openssh.com,hmac-sha2-256-etm@openssh.com,"
+	    "hmac-sha2-512-etm@openssh.com,umac-64-etm@openssh.com,"
+	    "umac-128-etm@openssh.com");
+	tl("macs",
+	    "umac-?"
+	    "?-etm@openssh.com",
+	    ALGLIST_MAC_DEFAULT, m, "umac-64-etm@openssh.com");
+	T_CHECK("macs: hmac-md5 invalid", !alglist_names_valid("hmac-md5", m));
+
+	tl("kex", "", ALGLIST_KEX_DEFAULT, k, ALGLIST_KEX_DEFAULT);
+	tl("kex", "+ecdh-sha2-nistp256,diffie-hellman-group14-sha256",
+	    ALGLIST_KEX_DEFAULT, k,
+	    ALGLIST_KEX_DEFAULT
+	    ",ecdh-sha2-nistp256,diffie-hellman-group14-sha256");
+	tl("kex", "-sntrup*,mlkem*", ALGLIST_KEX_DEFAULT, k,
+	    "curve25519-sha256,curve25519-sha256@libssh.org,"
+	    "diffie-hellman-group16-sha512,diffie-hellman-group18-sha512");
+	tl("kex", "ecdh-*", ALGLIST_KEX_DEFAULT, k,
+	    "ecdh-sha2-nistp256,ecdh-sha2-nistp384,ecdh-sha2-nistp521");
+	tl("kex", "curve25519-sha256,nosuch", ALGLIST_KEX_DEFAULT, k,
+	    "curve25519-sha256");
+	T_CHECK("kex: every default is implemented",
+	    alglist_names_valid(ALGLIST_KEX_DEFAULT, k));
+	T_CHECK("kex: group1 invalid",
+	    !alglist_names_valid("diffie-hellman-group1-sha1", k));
+	T_CHECK("ciphers: every default is implemented",
+	    alglist_names_valid(ALGLIST_CIPHER_DEFAULT, c));
+	T_CHECK("macs: every default is implemented",
+	    alglist_names_valid(ALGLIST_MAC_DEFAULT, m));
+}
+
 int
 main(void)
 {
+	test_transport_lists();
 	test_assemble();
 	test_valid();
 	return T_DONE();

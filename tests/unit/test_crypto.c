@@ -424,8 +424,8 @@ test_cipher_table(void)
 
 	T_CHECK("cipher_supported_list",
 	    strcmp(cipher_supported_list(),
-	        "chacha20-poly1305@openssh.com,aes128-gcm@openssh.com,"
-	        "aes256-gcm@openssh.com") == 0);
+	        "aes128-ctr,aes192-ctr,aes256-ctr,aes128-gcm@openssh.com,"
+	        "aes256-gcm@openssh.com,chacha20-poly1305@openssh.com") == 0);
 	a = cipher_by_name("chacha20-poly1305@openssh.com");
 	T_CHECK("cipher chacha params",
 	    a != NULL && a->key_len == 64 && a->iv_len == 0 &&
@@ -438,7 +438,11 @@ test_cipher_table(void)
 	T_CHECK("cipher aes256-gcm params",
 	    a != NULL && a->key_len == 32 && a->iv_len == 12 &&
 	        a->block_size == 16 && a->tag_len == 16 && a->aead == 1);
-	T_CHECK("cipher unknown", cipher_by_name("aes128-ctr") == NULL);
+	a = cipher_by_name("aes192-ctr");
+	T_CHECK("cipher aes192-ctr params",
+	    a != NULL && a->key_len == 24 && a->iv_len == 16 &&
+	        a->block_size == 16 && a->tag_len == 0 && a->aead == 0);
+	T_CHECK("cipher unknown", cipher_by_name("aes128-cbc") == NULL);
 	T_CHECK("cipher NULL name", cipher_by_name(NULL) == NULL);
 	T_CHECK("cipher case-sensitive",
 	    cipher_by_name("AES128-GCM@openssh.com") == NULL);

@@ -15,7 +15,7 @@
 static const struct kexaudit_lists lists = {
     "curve25519-sha256,mlkem768x25519-sha256",
     "ssh-ed25519",
-    "chacha20-poly1305@openssh.com,aes256-gcm@openssh.com",
+    "chacha20-poly1305@openssh.com,aes256-gcm@openssh.com,aes128-ctr",
     "hmac-sha2-256-etm@openssh.com",
 };
 
@@ -64,6 +64,24 @@ main(void)
 	        strcmp(a.cipher_out, "aes256-gcm@openssh.com") == 0 &&
 	        a.aead_in && a.aead_out && a.key_bits_in == 512 &&
 	        a.key_bits_out == 256);
+	T_CHECK("a cipher with a MAC",
+	    decode(report(2, "mlkem768x25519-sha256", "ssh-ed25519",
+	               "aes128-ctr", "chacha20-poly1305@openssh.com",
+	               "hmac-sha2-256-etm@openssh.com", "", 0),
+	        &num, &a) == 0 &&
+	        num == 2 && !a.aead_in && a.aead_out &&
+	        strcmp(a.mac_in, "hmac-sha2-256-etm@openssh.com") == 0 &&
+	        strcmp(a.mac_out, "<implicit>") == 0 && a.key_bits_in == 128);
+	T_CHECK("a cipher without its MAC",
+	    decode(
+	        report(2, "mlkem768x25519-sha256", "ssh-ed25519", "aes128-ctr",
+	            "chacha20-poly1305@openssh.com", "", "", 0),
+	        &num, &a) == ERR_FORMAT);
+	T_CHECK("a MAC not offered",
+	    decode(
+	        report(2, "mlkem768x25519-sha256", "ssh-ed25519", "aes128-ctr",
+	            "chacha20-poly1305@openssh.com", "hmac-sha1", "", 0),
+	        &num, &a) == ERR_FORMAT);
 	T_CHECK("exchange number 0 refused",
 	    decode(report(0, "curve25519-sha256", "ssh-ed25519",
 	               "chacha20-poly1305@openssh.com",

@@ -10,18 +10,21 @@
 #include "transport.h"
 #include "t.h"
 
-/* One direction as transport_export writes it. */
+/* One direction as transport_export writes it (format 2). */
 static int
-put_direction(struct buf *b, const char *cipher)
+put_direction(struct buf *b, const char *cipher, const char *mac)
 {
-	static const unsigned char key[64], iv[12];
+	static const unsigned char key[64], iv[64], mkey[64];
 	int r;
 
 	if ((r = buf_put_cstring(b, cipher)) != 0 ||
 	    (r = buf_put_string(b, key, sizeof(key))) != 0 ||
 	    (r = buf_put_string(b, iv, sizeof(iv))) != 0 ||
-	    (r = buf_put_u32(b, 3)) != 0 || (r = buf_put_u64(b, 3)) != 0 ||
-	    (r = buf_put_u64(b, 1234)) != 0)
+	    (r = buf_put_cstring(b, mac)) != 0 ||
+	    (r = buf_put_string(b, mkey, sizeof(mkey))) != 0 ||
+	    (r = buf_put_u32(b, 1)) != 0 || (r = buf_put_u32(b, 3)) != 0 ||
+	    (r = buf_put_u64(b, 3)) != 0 || (r = buf_put_u64(b, 3)) != 0 ||
+	    (r = buf_put_u64(b, 1234)) != 0 || (r = buf_put_bool(b, 0)) != 0)
 		return r;
 	return 0;
 }
@@ -37,8 +40,9 @@ state(uint32_t version, const char *kex, const char *out, const char *in)
 	    buf_put_bool(b, 1) != 0 || buf_put_u32(b, 1) != 0 ||
 	    buf_put_cstring(b, "SSH-2.0-OpenSSH_9.2") != 0 ||
 	    buf_put_cstring(b, kex) != 0 ||
-	    buf_put_cstring(b, "ssh-ed25519") != 0 ||
-	    put_direction(b, out) != 0 || put_direction(b, in) != 0 ||
+	    buf_put_cstring(b, "ssh-ed25519") != 0 || buf_put_bool(b, 1) != 0 ||
+	    put_direction(b, out, "") != 0 ||
+	    put_direction(b, in, "hmac-sha2-256-etm@openssh.com") != 0 ||
 	    buf_put_string(b, "in", 2) != 0 || buf_put_string(b, "", 0) != 0) {
 		buf_free(b);
 		return NULL;
@@ -55,8 +59,8 @@ main(void)
 	size_t n;
 	int r, bad = 0;
 
-	b = state(1, "curve25519-sha256", "chacha20-poly1305@openssh.com",
-	    "aes256-gcm@openssh.com");
+	b = state(TRANSPORT_STATE_VERSION, "curve25519-sha256",
+	    "chacha20-poly1305@openssh.com", "aes256-ctr");
 	T_CHECK("state built", b != NULL);
 	if (b == NULL)
 		return T_DONE();
@@ -65,11 +69,13 @@ main(void)
 	T_CHECK("hostkey", strcmp(a.hostkey, "ssh-ed25519") == 0);
 	T_CHECK("cipher out",
 	    strcmp(a.cipher_out, "chacha20-poly1305@openssh.com") == 0);
-	T_CHECK(
-	    "cipher in", strcmp(a.cipher_in, "aes256-gcm@openssh.com") == 0);
+	T_CHECK("cipher in", strcmp(a.cipher_in, "aes256-ctr") == 0);
 	T_CHECK("chacha key bits (two keys)", a.key_bits_out == 512);
 	T_CHECK("aes256 key bits", a.key_bits_in == 256);
-	T_CHECK("aead both", a.aead_out == 1 && a.aead_in == 1);
+	T_CHECK("aead out, not in", a.aead_out == 1 && a.aead_in == 0);
+	T_CHECK("mac out implicit", strcmp(a.mac_out, "<implicit>") == 0);
+	T_CHECK(
+	    "mac in", strcmp(a.mac_in, "hmac-sha2-256-etm@openssh.com") == 0);
 	T_CHECK("state left unread", buf_len(b) > 0);
 
 	/* Every truncation is an error, never a read past the end. */
@@ -84,7 +90,7 @@ main(void)
 	T_CHECK("truncated states refused", bad == 0);
 	buf_free(b);
 
-	b = state(2, "curve25519-sha256", "aes128-gcm@openssh.com",
+	b = state(1, "curve25519-sha256", "aes128-gcm@openssh.com",
 	    "aes128-gcm@openssh.com");
 	T_CHECK("other version refused",
 	    b != NULL && transport_state_algs(b, &a) == ERR_FORMAT);
@@ -92,7 +98,8 @@ main(void)
 
 	memset(longname, 'x', sizeof(longname) - 1);
 	longname[sizeof(longname) - 1] = '\0';
-	b = state(1, longname, longname, "no such cipher");
+	b = state(
+	    TRANSPORT_STATE_VERSION, longname, longname, "no such cipher");
 	T_CHECK("hostile names parse",
 	    b != NULL && transport_state_algs(b, &a) == 0);
 	T_CHECK("names cut to fit",

@@ -1,0 +1,56 @@
+/*
+ * session_axl.c: the agent/X11 forwarding, tunnel and liveness settings
+ * of the effective (Match-applied) config, encoded for the session.
+ */
+#include <stdint.h>
+#include <string.h>
+
+#include "buf.h"
+#include "err.h"
+#include "policy/config_int.h"
+#include "monitor/session_axl.h"
+
+static uint32_t
+nonneg(int v)
+{
+	return v < 0 ? 0 : (uint32_t)v;
+}
+
+int
+session_axl_put(struct buf *b, const struct server_config *c)
+{
+	char type[256];
+	uint32_t n = 0;
+	size_t i;
+	int r, secs;
+
+	if ((r = buf_put_u32(b, nonneg(c->allow_agent_forwarding))) != 0 ||
+	    (r = buf_put_u32(b, nonneg(c->disable_forwarding))) != 0 ||
+	    (r = buf_put_u32(b, nonneg(c->x11_forwarding))) != 0 ||
+	    (r = buf_put_u32(b, nonneg(c->x11_display_offset))) != 0 ||
+	    (r = buf_put_u32(b, nonneg(c->x11_use_localhost))) != 0 ||
+	    (r = buf_put_cstring(
+	         b, c->xauth_location != NULL ? c->xauth_location : "")) != 0 ||
+	    (r = buf_put_u32(b, nonneg(c->client_alive_interval))) != 0 ||
+	    (r = buf_put_u32(b, nonneg(c->client_alive_count_max))) != 0 ||
+	    (r = buf_put_u32(b, nonneg(c->unused_connection_timeout))) != 0 ||
+	    (r = buf_put_u32(b, nonneg(c->permit_tunnel))) != 0)
+		return r;
+	/* ChannelTimeout: "none" stands alone and means no entries. */
+	for (i = 0; i < c->nchannel_timeouts; i++)
+		if (strcmp(c->channel_timeouts[i], "none") != 0)
+			n++;
+	if ((r = buf_put_u32(b, n)) != 0)
+		return r;
+	for (i = 0; i < c->nchannel_timeouts; i++) {
+		if (strcmp(c->channel_timeouts[i], "none") == 0)
+			continue;
+		if (cfg_channel_timeout_split(
+		        c->channel_timeouts[i], type, sizeof(type), &secs) != 0)
+			return ERR_CONFIG; /* the parser accepted it: cannot be */
+		if ((r = buf_put_cstring(b, type)) != 0 ||
+		    (r = buf_put_u32(b, (uint32_t)secs)) != 0)
+			return r;
+	}
+	return 0;
+}

@@ -1,0 +1,241 @@
+/*
+ * config_liveness.c: the keywords of agent and X11 forwarding, tunnels and
+ * connection liveness (AllowAgentForwarding, X11*, ClientAlive*,
+ * ChannelTimeout, UnusedConnectionTimeout, PermitTunnel, ...): their
+ * defaults, Match copying, and the value syntax the generic handlers of
+ * config_values.c do not cover.
+ */
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "err.h"
+#include "log.h"
+#include "policy/config_int.h"
+
+#define XAUTH_DEFAULT "/usr/bin/xauth" /* Debian's xauth package */
+
+void
+cfg_liveness_init(struct server_config *c)
+{
+	c->allow_agent_forwarding = CONFIG_UNSET;
+	c->disable_forwarding = CONFIG_UNSET;
+	c->x11_forwarding = CONFIG_UNSET;
+	c->x11_display_offset = CONFIG_UNSET;
+	c->x11_use_localhost = CONFIG_UNSET;
+	c->client_alive_interval = CONFIG_UNSET;
+	c->client_alive_count_max = CONFIG_UNSET;
+	c->tcp_keepalive = CONFIG_UNSET;
+	c->unused_connection_timeout = CONFIG_UNSET;
+	c->permit_tunnel = CONFIG_UNSET;
+}
+
+void
+cfg_liveness_free(struct server_config *c)
+{
+	size_t i;
+
+	free(c->xauth_location);
+	c->xauth_location = NULL;
+	for (i = 0; i < c->nchannel_timeouts; i++)
+		free(c->channel_timeouts[i]);
+	c->nchannel_timeouts = 0;
+}
+
+static void
+default_int(int *field, int value)
+{
+	if (*field == CONFIG_UNSET)
+		*field = value;
+}
+
+void
+cfg_liveness_defaults(struct server_config *c)
+{
+	default_int(&c->allow_agent_forwarding, 1);
+	default_int(&c->disable_forwarding, 0);
+	default_int(&c->x11_forwarding, 0);
+	default_int(&c->x11_display_offset, 10);
+	default_int(&c->x11_use_localhost, 1);
+	default_int(&c->client_alive_interval, 0);
+	default_int(&c->client_alive_count_max, 3);
+	default_int(&c->tcp_keepalive, 1);
+	default_int(&c->unused_connection_timeout, 0);
+	default_int(&c->permit_tunnel, TUNNEL_NO);
+	if (c->xauth_location == NULL &&
+	    (c->xauth_location = strdup(XAUTH_DEFAULT)) == NULL)
+		fatal_f("out of memory");
+}
+
+static void
+copy_set(int *dst, int src)
+{
+	if (src != CONFIG_UNSET)
+		*dst = src;
+}
+
+void
+cfg_liveness_copy_match(struct server_config *dst, struct server_config *src)
+{
+	size_t i;
+
+	copy_set(&dst->allow_agent_forwarding, src->allow_agent_forwarding);
+	copy_set(&dst->disable_forwarding, src->disable_forwarding);
+	copy_set(&dst->x11_forwarding, src->x11_forwarding);
+	copy_set(&dst->x11_display_offset, src->x11_display_offset);
+	copy_set(&dst->x11_use_localhost, src->x11_use_localhost);
+	copy_set(&dst->client_alive_interval, src->client_alive_interval);
+	copy_set(&dst->client_alive_count_max, src->client_alive_count_max);
+	copy_set(
+	    &dst->unused_connection_timeout, src->unused_connection_timeout);
+	copy_set(&dst->permit_tunnel, src->permit_tunnel);
+	if (src->nchannel_timeouts == 0)
+		return;
+	for (i = 0; i < dst->nchannel_timeouts; i++)
+		free(dst->channel_timeouts[i]);
+	for (i = 0; i < src->nchannel_timeouts; i++) {
+		dst->channel_timeouts[i] = src->channel_timeouts[i];
+		src->channel_timeouts[i] = NULL;
+	}
+	dst->nchannel_timeouts = src->nchannel_timeouts;
+	src->nchannel_timeouts = 0;
+}
+
+/* UnusedConnectionTimeout: "none" (stored as 0) or a time. */
+int
+cfg_kw_none_or_time(
+    struct server_config *c, const struct keyword *k, struct cfg_args *a)
+{
+	const char *arg = cfg_next_arg(a);
+	int *field = field_int(c, k);
+	int v = 0;
+
+	if (arg == NULL || *arg == '\0') {
+		error(
+		    "%s line %d: missing time value.", a->filename, a->lineno);
+		return ERR_CONFIG;
+	}
+	if (strcasecmp(arg, "none") != 0 && (v = cfg_time_value(arg)) < 0) {
+		error(
+		    "%s line %d: invalid time value.", a->filename, a->lineno);
+		return ERR_CONFIG;
+	}
+	if (a->active && *field == CONFIG_UNSET)
+		*field = v;
+	return 0;
+}
+
+void
+cfg_dump_none_or_time(
+    const struct server_config *c, const struct keyword *k, FILE *f)
+{
+	int v = *field_int_c(c, k);
+
+	if (v <= 0)
+		fprintf(f, "%s none\n", "unusedconnectiontimeout");
+	else
+		fprintf(f, "%s %d\n", "unusedconnectiontimeout", v);
+}
+
+/* PermitTunnel: sshd compares its words case-sensitively. */
+int
+cfg_kw_permit_tunnel(
+    struct server_config *c, const struct keyword *k, struct cfg_args *a)
+{
+	const char *arg = cfg_next_arg(a);
+	int *field = field_int(c, k);
+	size_t i;
+
+	if (arg == NULL || *arg == '\0') {
+		error("%s line %d: %s missing argument.", a->filename,
+		    a->lineno, a->keyword);
+		return ERR_CONFIG;
+	}
+	for (i = 0; k->choices[i].name != NULL; i++) {
+		if (strcmp(arg, k->choices[i].name) == 0)
+			break;
+	}
+	if (k->choices[i].name == NULL) {
+		error("%s line %d: bad %s argument %s", a->filename, a->lineno,
+		    a->keyword, arg);
+		return ERR_CONFIG;
+	}
+	if (a->active && *field == CONFIG_UNSET)
+		*field = k->choices[i].value;
+	return 0;
+}
+
+/*
+ * cfg_channel_timeout_split: one ChannelTimeout word "type=interval" into
+ * the type pattern (copied into type, size tlen) and seconds; -1 if bad.
+ */
+int
+cfg_channel_timeout_split(const char *word, char *type, size_t tlen, int *secs)
+{
+	const char *eq = strchr(word, '=');
+	size_t n;
+
+	if (eq == NULL || eq == word || (n = (size_t)(eq - word)) >= tlen ||
+	    (*secs = cfg_time_value(eq + 1)) < 0)
+		return -1;
+	memcpy(type, word, n);
+	type[n] = '\0';
+	return 0;
+}
+
+/* ChannelTimeout: "none" alone, or TYPE=INTERVAL words; first line wins. */
+int
+cfg_kw_channel_timeout(
+    struct server_config *c, const struct keyword *k, struct cfg_args *a)
+{
+	const char *arg;
+	char type[256];
+	int n = 0, secs, store = a->active && c->nchannel_timeouts == 0;
+
+	while ((arg = cfg_next_arg(a)) != NULL) {
+		if (strcmp(arg, "none") == 0) {
+			if (n > 0 || a->next < a->ac) {
+				error("%s line %d: keyword %s \"none\" "
+				      "argument must appear alone.",
+				    a->filename, a->lineno, a->keyword);
+				return ERR_CONFIG;
+			}
+		} else if (cfg_channel_timeout_split(
+		               arg, type, sizeof(type), &secs) != 0) {
+			error("%s line %d: invalid channel timeout %s",
+			    a->filename, a->lineno, arg);
+			return ERR_CONFIG;
+		}
+		n++;
+		if (!store)
+			continue;
+		if (c->nchannel_timeouts >= CONFIG_MAX_LIST) {
+			error("%s line %d: too many %s entries.", a->filename,
+			    a->lineno, a->keyword);
+			return ERR_CONFIG;
+		}
+		if ((c->channel_timeouts[c->nchannel_timeouts] = strdup(arg)) ==
+		    NULL)
+			return ERR_ALLOC;
+		c->nchannel_timeouts++;
+	}
+	return 0;
+}
+
+/* sshd -T prints the words as written, and nothing for "none". */
+void
+cfg_dump_channel_timeouts(
+    const struct server_config *c, const struct keyword *k, FILE *f)
+{
+	size_t i;
+
+	if (c->nchannel_timeouts == 0 ||
+	    strcmp(c->channel_timeouts[0], "none") == 0)
+		return;
+	fprintf(f, "channeltimeout");
+	for (i = 0; i < c->nchannel_timeouts; i++)
+		fprintf(f, " %s", c->channel_timeouts[i]);
+	fputc('\n', f);
+}

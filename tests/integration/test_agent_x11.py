@@ -1,0 +1,275 @@
+"""
+test_agent_x11.py: agent forwarding and X11 forwarding with the real
+OpenSSH client: `ssh -A` with a real ssh-agent on the client side, then
+`ssh-add -l` in the session lists the client's key through the forwarded
+socket, which is gone after logout; `ssh -X` with Xvfb as the client's
+display, then xdpyinfo (x11-utils) in the session talks to it through
+the forwarded display. Every denial: AllowAgentForwarding no,
+no-agent-forwarding, X11Forwarding no, no-X11-forwarding, restrict,
+DisableForwarding.
+"""
+
+import os
+import re
+import signal
+import subprocess
+
+import harness
+from harness import check, fail
+
+SOCK_RX = re.compile(r"^SOCK=(/tmp/ssh-[A-Za-z0-9]{10}/agent\.\d+)$", re.M)
+
+
+def _agent(ctx, key):
+    """A real ssh-agent holding key; returns the environment for ssh."""
+    sock = os.path.join(ctx.dir, "client-agent.sock")
+    ctx.popen(["ssh-agent", "-D", "-a", sock], stdin=subprocess.DEVNULL,
+              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    check(harness.poll_until(lambda: os.path.exists(sock), 10),
+          "ssh-agent did not create %s" % sock)
+    env = dict(os.environ, SSH_AUTH_SOCK=sock)
+    last = []
+
+    def add():
+        # The socket exists from bind(); it answers once it listens.
+        p = subprocess.run(["ssh-add", key], env=env,
+                           stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, timeout=20)
+        last[:] = [p.stderr]
+        return p.returncode == 0
+    check(harness.poll_until(add, 10), "ssh-add failed: %r" % last)
+    return env
+
+
+def _ssh_env(ctx, u, command, env, extra=(), timeout_s=30):
+    argv = ctx.ssh_argv(u, command, extra=extra)
+    p = ctx.popen(argv, env=env, stdin=subprocess.DEVNULL,
+                  stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        out, err = p.communicate(timeout=timeout_s)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        p.communicate()
+        fail("ssh timed out: %s" % command)
+    ctx._note_client(argv, p.returncode, err)
+    return harness.Result(argv, p.returncode, out, err)
+
+
+AGENT_CMD = 'echo "SOCK=${SSH_AUTH_SOCK:-none}"; ' \
+            'if [ -n "$SSH_AUTH_SOCK" ]; then ' \
+            'stat -c "DIR=%a %U" "$(dirname "$SSH_AUTH_SOCK")"; ' \
+            'ssh-add -l; fi'
+
+
+def test_agent_forwarding(ctx):
+    u = ctx.make_user()
+    ctx.start_server()
+    env = _agent(ctx, u.key)
+    fp = harness.fingerprint(u.pubkey)
+    r = _ssh_env(ctx, u, AGENT_CMD, env, extra=("-A",))
+    check(r.rc == 0, "ssh -A failed: rc %s %s %r" % (r.rc, r.err, r.out))
+    m = SOCK_RX.search(r.out)
+    check(m, "no SSH_AUTH_SOCK like /tmp/ssh-XXXXXXXXXX/agent.PID in the "
+          "session: %r" % r.out)
+    check("DIR=700 %s" % u.name in r.out,
+          "the socket's directory is not 0700 and the user's: %r" % r.out)
+    check(fp in r.out, "ssh-add -l in the session does not list the "
+          "client's key %s: %r" % (fp, r.out))
+    sockdir = os.path.dirname(m.group(1))
+    check(harness.poll_until(lambda: not os.path.exists(sockdir), 15),
+          "the agent socket directory %s is still there after logout"
+          % sockdir)
+
+
+def _agent_session(ctx, u, env):
+    """A session with a forwarded agent: (ssh process, socket path)."""
+    argv = ctx.ssh_argv(u, 'echo "SOCK=$SSH_AUTH_SOCK"; sleep 60',
+                        extra=("-A",))
+    p = ctx.popen(argv, env=env, stdin=subprocess.DEVNULL,
+                  stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    line = p.stdout.readline().decode()
+    m = SOCK_RX.search(line)
+    check(m, "no agent socket in the session: %r" % line)
+    check(os.path.exists(m.group(1)), "%s does not exist" % m.group(1))
+    return p, m.group(1)
+
+
+def test_agent_socket_removed_on_drop(ctx):
+    """The connection dies (client killed), or the session process is
+    told to terminate: the socket and its directory still go."""
+    u = ctx.make_user()
+    ctx.start_server()
+    env = _agent(ctx, u.key)
+    p, sock = _agent_session(ctx, u, env)
+    p.kill()
+    p.wait()
+    check(harness.poll_until(
+        lambda: not os.path.exists(os.path.dirname(sock)), 20),
+        "the agent socket directory of %s outlived the connection" % sock)
+    p, sock = _agent_session(ctx, u, env)
+    spid = harness.find_descendant_by_exe(
+        ctx.proc.pid, "postern-session", timeout_s=15,
+        pred=lambda q: os.stat("/proc/%d" % q).st_uid == u.uid)
+    os.kill(spid, signal.SIGTERM)
+    check(harness.poll_until(
+        lambda: not os.path.exists(os.path.dirname(sock)), 20),
+        "the agent socket directory of %s outlived SIGTERM to the session "
+        "process" % sock)
+    p.wait(20)
+
+
+def _denied(ctx, u, env, what, cmd, flag, marker):
+    """cmd runs, but the forwarding that flag asks for is not granted."""
+    r = _ssh_env(ctx, u, cmd, env, extra=(flag,))
+    check(r.rc == 0, "%s: ssh failed: rc %s %s" % (what, r.rc, r.err))
+    check(marker in r.out, "%s: %s was granted: %r" % (what, flag, r.out))
+
+
+def _agent_denied(ctx, u, env, what):
+    _denied(ctx, u, env, what, AGENT_CMD, "-A", "SOCK=none")
+
+
+def test_agent_denials(ctx):
+    u = ctx.make_user()
+    ctx.start_server(extra_config=["Match User %s" % u.name,
+                                   "    AllowAgentForwarding no"])
+    env = _agent(ctx, u.key)
+    _agent_denied(ctx, u, env, "AllowAgentForwarding no (in Match)")
+    ctx.stop_server()
+    ctx.proc = None
+    ctx.start_server(extra_config=["DisableForwarding yes"])
+    _agent_denied(ctx, u, env, "DisableForwarding yes")
+    ctx.stop_server()
+    ctx.proc = None
+    ctx.start_server()
+    for opts in ("no-agent-forwarding", "restrict"):
+        ak = os.path.join(u.home, ".ssh", "authorized_keys")
+        os.unlink(ak)
+        ctx.authorize(u, u.pubkey, options=opts)
+        _agent_denied(ctx, u, env, opts)
+    # restrict,agent-forwarding gives it back.
+    os.unlink(os.path.join(u.home, ".ssh", "authorized_keys"))
+    ctx.authorize(u, u.pubkey, options="restrict,agent-forwarding")
+    r = _ssh_env(ctx, u, AGENT_CMD, env, extra=("-A",))
+    check(SOCK_RX.search(r.out), "restrict,agent-forwarding: no agent "
+          "socket: %r %s" % (r.out, r.err))
+
+
+# --- X11 -------------------------------------------------------------------
+
+
+def _free_display():
+    """A display number with neither an X socket nor a lock file."""
+    for n in range(150, 400):
+        if not (os.path.exists("/tmp/.X11-unix/X%d" % n) or
+                os.path.exists("/tmp/.X%d-lock" % n)):
+            return n
+    fail("no free X display number")
+
+
+def _xvfb(ctx):
+    """Xvfb as the client's display; returns the client's environment."""
+    for _ in range(5):
+        n = _free_display()
+        p = ctx.popen(["Xvfb", ":%d" % n, "-nolisten", "tcp", "-screen",
+                       "0", "640x480x24"], stdin=subprocess.DEVNULL,
+                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        if harness.poll_until(
+                lambda: p.poll() is not None or
+                os.path.exists("/tmp/.X11-unix/X%d" % n), 15) and \
+                p.poll() is None:
+            env = dict(os.environ, DISPLAY=":%d" % n)
+            env.pop("XAUTHORITY", None)
+            # The client needs xauth data to make its fake cookie.
+            xa = os.path.join(ctx.dir, "client.Xauthority")
+            env["XAUTHORITY"] = xa
+            harness.run(["xauth", "-f", xa, "generate", ":%d" % n, ".",
+                         "trusted"], check_rc=False, env=env)
+            return env
+    fail("Xvfb did not start")
+
+
+X11_CMD = 'echo "DISPLAY=${DISPLAY:-none}"; ' \
+          'if [ -n "$DISPLAY" ]; then xdpyinfo | grep -E ' \
+          '"(name of display|dimensions):"; fi'
+
+
+def test_x11_forwarding(ctx):
+    u = ctx.make_user()
+    ctx.start_server(extra_config=["X11Forwarding yes"])
+    env = _xvfb(ctx)
+    r = _ssh_env(ctx, u, X11_CMD, env, extra=("-X",))
+    check(r.rc == 0, "ssh -X failed: rc %s %s %r" % (r.rc, r.err, r.out))
+    m = re.search(r"^DISPLAY=localhost:(\d+)\.0$", r.out, re.M)
+    check(m and int(m.group(1)) >= 10,
+          "DISPLAY is not localhost:N.0 with N >= X11DisplayOffset 10: %r"
+          % r.out)
+    check("name of display:    localhost:%s.0" % m.group(1) in r.out and
+          "640x480 pixels" in r.out,
+          "xdpyinfo did not reach the client's Xvfb: %r %s" % (r.out, r.err))
+    # The cookie reached the user's ~/.Xauthority for that display.
+    xa = harness.run(["xauth", "-f", os.path.join(u.home, ".Xauthority"),
+                      "list"], check_rc=False)
+    check(("unix:%s" % m.group(1)).encode() in xa.stdout,
+          "no xauth entry for unix:%s: %r" % (m.group(1), xa.stdout))
+
+
+def test_x11_display_offset(ctx):
+    u = ctx.make_user()
+    ctx.start_server(extra_config=["X11Forwarding yes",
+                                   "X11DisplayOffset 40"])
+    env = _xvfb(ctx)
+    r = _ssh_env(ctx, u, X11_CMD, env, extra=("-X",))
+    m = re.search(r"^DISPLAY=localhost:(\d+)\.0$", r.out, re.M)
+    check(r.rc == 0 and m and int(m.group(1)) >= 40 and
+          "640x480 pixels" in r.out,
+          "X11DisplayOffset 40: %r %s" % (r.out, r.err))
+
+
+def test_x11_use_localhost(ctx):
+    """X11UseLocalhost yes (default) listens on the loopback only, no on
+    the wildcard address with DISPLAY naming the host."""
+    u = ctx.make_user()
+    env = _xvfb(ctx)
+    cmd = 'echo "DISPLAY=$DISPLAY"; n=${DISPLAY#*:}; n=${n%%.*}; ' \
+          'ss -ltnH "sport = :$((6000 + n))"'
+    for use_localhost in ("yes", "no"):
+        ctx.start_server(extra_config=["X11Forwarding yes",
+                                       "X11UseLocalhost " + use_localhost])
+        r = _ssh_env(ctx, u, cmd, env, extra=("-X",))
+        ctx.stop_server()
+        ctx.proc = None
+        m = re.search(r"^DISPLAY=(.*):(\d+)\.0$", r.out, re.M)
+        check(r.rc == 0 and m, "X11UseLocalhost %s: no DISPLAY: %r %s"
+              % (use_localhost, r.out, r.err))
+        addrs = re.findall(r"(\S+):%d\s" % (6000 + int(m.group(2))), r.out)
+        if use_localhost == "yes":
+            check(m.group(1) == "localhost" and "127.0.0.1" in addrs and
+                  "0.0.0.0" not in addrs,
+                  "X11UseLocalhost yes: %r" % r.out)
+        else:
+            check(m.group(1) == os.uname().nodename and "0.0.0.0" in addrs,
+                  "X11UseLocalhost no: %r" % r.out)
+
+
+def _x11_denied(ctx, u, env, what):
+    _denied(ctx, u, env, what, X11_CMD, "-X", "DISPLAY=none")
+
+
+def test_x11_denials(ctx):
+    u = ctx.make_user()
+    ctx.start_server()  # X11Forwarding defaults to no
+    env = _xvfb(ctx)
+    _x11_denied(ctx, u, env, "X11Forwarding no (default)")
+    ctx.stop_server()
+    ctx.proc = None
+    ctx.start_server(extra_config=["X11Forwarding yes",
+                                   "DisableForwarding yes"])
+    _x11_denied(ctx, u, env, "DisableForwarding yes")
+    ctx.stop_server()
+    ctx.proc = None
+    ctx.start_server(extra_config=["X11Forwarding yes"])
+    for opts in ("no-X11-forwarding", "restrict"):
+        os.unlink(os.path.join(u.home, ".ssh", "authorized_keys"))
+        ctx.authorize(u, u.pubkey, options=opts)
+        _x11_denied(ctx, u, env, opts)

@@ -1,0 +1,203 @@
+"""
+test_alive.py: connection liveness and timeouts with the real OpenSSH
+client: ClientAliveInterval/ClientAliveCountMax end a connection whose
+client was frozen (SIGSTOP) with sshd's log line, and keep one whose
+client answers; the client's own keepalives (ServerAliveInterval) are
+answered; UnusedConnectionTimeout closes an `ssh -N` connection;
+ChannelTimeout closes an idle session; `ssh -w` gets its
+tun@openssh.com channel refused. The client's keepalive@openssh.com
+requests are global requests postern does not know: their failure reply
+is what every unknown request with want-reply gets. No timing is
+asserted: only that things happen, within generous limits.
+"""
+
+import os
+import re
+import signal
+import subprocess
+
+import harness
+from harness import check, fail
+
+def _session_pid(ctx, u):
+    """The user's session process (postern-session) under the server."""
+    return harness.find_descendant_by_exe(
+        ctx.proc.pid, "postern-session", timeout_s=15,
+        pred=lambda p: os.stat("/proc/%d" % p).st_uid == u.uid)
+
+
+def _gone(pid):
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return f.read().split(") ", 1)[1].startswith("Z")
+    except OSError:
+        return True
+
+
+@harness.timeout(90)
+def test_client_alive_frozen_client(ctx):
+    u = ctx.make_user()
+    ctx.start_server(extra_config=["ClientAliveInterval 1",
+                                   "ClientAliveCountMax 2"])
+    p = ctx.popen(ctx.ssh_argv(u, "sleep 120", extra=(
+        "-o", "ServerAliveInterval=0")), stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    check(ctx.wait_log(r"Starting session: command for %s" % u.name, 15),
+          "the session did not start")
+    spid = _session_pid(ctx, u)
+    os.kill(p.pid, signal.SIGSTOP)
+    try:
+        m = ctx.wait_log(r"Timeout, client not responding from user %s "
+                         r"127\.0\.0\.1 port \d+$" % u.name, 60)
+        check(m, "no 'Timeout, client not responding from user %s ...' "
+              "line for a frozen client" % u.name)
+        check(harness.poll_until(lambda: _gone(spid), 30),
+              "the session process %d is still there after the timeout"
+              % spid)
+    finally:
+        os.kill(p.pid, signal.SIGCONT)
+        p.kill()
+        p.wait()
+
+
+@harness.timeout(90)
+def test_client_alive_answered(ctx):
+    """A client that answers the keepalives stays, and its own
+    keepalive@openssh.com requests are answered too."""
+    u = ctx.make_user()
+    ctx.start_server(extra_config=["ClientAliveInterval 1",
+                                   "ClientAliveCountMax 1"])
+    r = ctx.ssh(u, "sleep 5; echo done", extra=(
+        "-o", "ServerAliveInterval=1", "-o", "ServerAliveCountMax=2"),
+        timeout_s=60)
+    check(r.rc == 0 and r.stdout == b"done\n",
+          "a session with keepalives both ways ended: rc %s %r %s"
+          % (r.rc, r.stdout, r.err))
+    log = ctx.server_log()
+    check("Timeout, client not responding" not in log,
+          "an answering client was timed out")
+    check(re.search(r"rtype keepalive@openssh\.com want_reply 1", log),
+          "the client's keepalive@openssh.com requests never arrived")
+
+
+@harness.timeout(90)
+def test_unused_connection_timeout(ctx):
+    u = ctx.make_user()
+    ctx.start_server(extra_config=["UnusedConnectionTimeout 2"])
+    p = ctx.popen(ctx.ssh_argv(u, None, extra=("-N",)),
+                  stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                  stderr=subprocess.PIPE)
+    try:
+        p.wait(60)
+    except subprocess.TimeoutExpired:
+        fail("ssh -N was not disconnected by UnusedConnectionTimeout 2")
+    check(ctx.wait_log(r"terminating inactive connection from user %s "
+                       r"127\.0\.0\.1 port \d+$" % u.name, 10),
+          "no 'terminating inactive connection' line")
+    # A connection with a channel open is not cut.
+    r = ctx.ssh(u, "sleep 4; echo kept", timeout_s=60)
+    check(r.rc == 0 and r.stdout == b"kept\n",
+          "a connection with an open session was cut: %r %s"
+          % (r.stdout, r.err))
+
+
+@harness.timeout(90)
+def test_channel_timeout(ctx):
+    u = ctx.make_user()
+    ctx.start_server(extra_config=["ChannelTimeout session:command=2"])
+    r = ctx.ssh(u, "sleep 60", timeout_s=60)
+    check(r.rc != 0, "an idle session outlived ChannelTimeout: rc %s"
+          % r.rc)
+    check(ctx.wait_log(r"channel \d+: closing after 2 seconds of "
+                       r"inactivity", 10),
+          "no 'closing after 2 seconds of inactivity' line")
+    # Output counts as activity: a chatty command is not cut.
+    r = ctx.ssh(u, "for i in 1 2 3 4 5 6; do echo $i; sleep 0.5; done",
+                timeout_s=60)
+    check(r.rc == 0 and r.stdout.endswith(b"6\n"),
+          "an active session was cut: rc %s %r" % (r.rc, r.stdout))
+
+
+def test_tun_refused(ctx):
+    """ssh -w: postern refuses tun@openssh.com (it cannot create a tun
+    device as the user) with a log line; the connection goes on."""
+    u = ctx.make_user()
+    ctx.start_server(extra_config=["PermitTunnel yes"])
+    r = ctx.ssh(u, "echo alive", extra=(
+        "-w", "any", "-o", "Tunnel=point-to-point",
+        "-o", "ExitOnForwardFailure=no"), timeout_s=60)
+    check(ctx.wait_log(r"refused tun@openssh\.com channel from user %s "
+                       r"127\.0\.0\.1 port \d+: tunnel forwarding is not "
+                       r"supported" % u.name, 10),
+          "no 'refused tun@openssh.com channel' line: %r" % r)
+    check(r.rc == 0 and r.stdout == b"alive\n",
+          "the connection did not go on after the refusal: %r" % r)
+    ctx.stop_server()
+    ctx.proc = None
+    ctx.start_server()  # PermitTunnel no
+    r = ctx.ssh(u, "echo alive", extra=(
+        "-w", "any", "-o", "Tunnel=point-to-point"), timeout_s=60)
+    check(ctx.wait_log(r"refused tun@openssh\.com channel from user %s "
+                       r"127\.0\.0\.1 port \d+: PermitTunnel does not "
+                       r"allow it" % u.name, 10),
+          "PermitTunnel no: no refusal line: %r" % r)
+
+
+def test_keywords_compat(ctx):
+    """posternd -T prints the forwarding and liveness keywords as sshd -T
+    does: defaults, values, Match blocks, invalid values."""
+    from test_config_compat import _compare
+    _compare(ctx, "fwd_defaults", "")
+    _compare(ctx, "fwd_values", "\n".join([
+        "ClientAliveInterval 1m30s", "ClientAliveCountMax 0",
+        "UnusedConnectionTimeout 5m", "X11Forwarding yes",
+        "X11DisplayOffset 20", "X11UseLocalhost no", "TCPKeepAlive no",
+        "AllowAgentForwarding no", "DisableForwarding yes",
+        "XAuthLocation /opt/x/xauth", "ChannelTimeout session:*=5m *=1h",
+        "ChannelTimeout x11-connection=1", "PermitTunnel ethernet", ""]))
+    _compare(ctx, "fwd_alias", "KeepAlive no\nChannelTimeout none\n")
+    _compare(ctx, "fwd_match", "\n".join([
+        "X11Forwarding no", "ClientAliveInterval 10",
+        "Match User alice", "  X11Forwarding yes",
+        "  ClientAliveInterval 3", "  ClientAliveCountMax 9",
+        "  AllowAgentForwarding no", "  PermitTunnel point-to-point",
+        "  UnusedConnectionTimeout 1h", "  ChannelTimeout session=1",
+        "  X11DisplayOffset 99", "  DisableForwarding yes", ""]),
+        specs=(None, "user=alice,host=h,addr=10.0.0.1",
+               "user=bob,host=h,addr=10.0.0.1"))
+    for bad in ("PermitTunnel Yes", "ChannelTimeout none x=1",
+                "ChannelTimeout session", "UnusedConnectionTimeout soon",
+                "ClientAliveInterval -1", "X11DisplayOffset x",
+                "Match User a\n  TCPKeepAlive no",
+                "Match User a\n  XAuthLocation /x"):
+        _compare(ctx, "fwd_bad", bad + "\n", valid=False)
+
+
+def _server_side_timer(ctx, u, extra_config):
+    """The ss(8) timer field of the server's end of an ssh connection."""
+    ctx.start_server(extra_config=extra_config)
+    p = ctx.popen(ctx.ssh_argv(u, "echo up; sleep 30"),
+                  stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                  stderr=subprocess.DEVNULL)
+    try:
+        check(p.stdout.readline() == b"up\n", "the session did not start")
+        out = harness.run(["ss", "-tnoH", "state", "established",
+                           "( sport = :%d )" % ctx.port]).stdout.decode()
+        check(out.strip(), "ss shows no connection on port %d" % ctx.port)
+        return out
+    finally:
+        p.kill()
+        p.wait()
+        ctx.stop_server()
+        ctx.proc = None
+
+
+def test_tcp_keepalive(ctx):
+    u = ctx.make_user()
+    out = _server_side_timer(ctx, u, [])
+    check("keepalive" in out, "TCPKeepAlive yes (default): no keepalive "
+          "timer on the server's socket: %r" % out)
+    out = _server_side_timer(ctx, u, ["TCPKeepAlive no"])
+    check("keepalive" not in out,
+          "TCPKeepAlive no: the server's socket has a keepalive timer: %r"
+          % out)

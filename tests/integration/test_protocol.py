@@ -1,0 +1,303 @@
+"""
+test_protocol.py: transport behaviour (issue 7, Protocol behaviour and Bad
+input) with the real OpenSSH client and with a raw client in Python for
+what no well-behaved client does:
+
+- 200 MB each way with RekeyLimit 1M, set on the server and, separately,
+  on the client; the bytes arrive intact (sha256) across hundreds of
+  key exchanges.
+- EXT_INFO advertises ping@openssh.com; PING is never answered before the
+  first key exchange is done.
+- A peer that stalls in the middle of the key exchange is dropped by
+  LoginGraceTime with OpenSSH's log line.
+- Strict KEX: an SSH_MSG_IGNORE before NEWKEYS ends the connection with a
+  DISCONNECT and a log line.
+
+What test_foundation_more.py already covers is not repeated here: strict
+KEX negotiated as `ssh -vvv` shows it, LoginGraceTime for a peer that
+stalls after its banner, 30 MB rekeying through `cat`.
+"""
+
+import hashlib
+import os
+import re
+import secrets
+import socket
+import struct
+import subprocess
+import time
+
+import harness
+from harness import check, timeout
+
+BIG = 200 * 1024 * 1024  # twice the suite's 100 MiB random file
+RX_CLIENT_NEWKEYS = re.compile(r"^debug1: SSH2_MSG_NEWKEYS received", re.M)
+
+MSG_DISCONNECT = 1
+MSG_IGNORE = 2
+MSG_KEXINIT = 20
+MSG_PING = 192
+MSG_PONG = 193
+
+
+# ---------------------------------------------------------------------------
+# Rekeying under bulk transfer
+
+
+def _upload(ctx, u, path, extra, errpath):
+    """Send path twice to the server's sha256sum; returns (its digest,
+    stderr)."""
+    argv = ctx.ssh_argv(u, "sha256sum", extra=list(extra) + ["-v"])
+    with open(errpath, "wb") as err:
+        feed = ctx.popen(["cat", path, path], stdout=subprocess.PIPE)
+        p = ctx.popen(argv, stdin=feed.stdout, stdout=subprocess.PIPE,
+                      stderr=err)
+        feed.stdout.close()
+        out, _ = p.communicate(timeout=240)
+        feed.wait(10)
+    with open(errpath, "rb") as f:
+        e = f.read()
+    ctx._note_client(argv, p.returncode, e)
+    check(p.returncode == 0, "upload %s: ssh exited %s" % (extra, p.returncode))
+    return out.decode().split()[0] if out else "", e.decode("utf-8", "replace")
+
+
+def _download(ctx, u, path, extra, errpath):
+    """cat path twice on the server; returns (digest of what arrived,
+    bytes, stderr)."""
+    argv = ctx.ssh_argv(u, "cat %s %s" % (path, path),
+                        extra=list(extra) + ["-v"])
+    h = hashlib.sha256()
+    n = 0
+    with open(errpath, "wb") as err:
+        p = ctx.popen(argv, stdin=subprocess.DEVNULL,
+                      stdout=subprocess.PIPE, stderr=err)
+        while True:
+            b = p.stdout.read(1 << 20)
+            if not b:
+                break
+            h.update(b)
+            n += len(b)
+        rc = p.wait(60)
+    with open(errpath, "rb") as f:
+        e = f.read()
+    ctx._note_client(argv, rc, e)
+    check(rc == 0, "download %s: ssh exited %s after %d bytes"
+          % (extra, rc, n))
+    return h.hexdigest(), n, e.decode("utf-8", "replace")
+
+
+def _rekey_200mb(ctx, server_config, client_extra):
+    ctx.start_server(extra_config=server_config)
+    u = ctx.make_user()
+    # The suite's shared random file, sent twice.
+    path, _, size = ctx.suite.random_file()
+    check(2 * size == BIG, "the suite's random file has %d bytes" % size)
+    os.chmod(path, 0o644)
+    h = hashlib.sha256()
+    for _ in range(2):
+        with open(path, "rb") as f:
+            for b in iter(lambda: f.read(1 << 20), b""):
+                h.update(b)
+    digest = h.hexdigest()
+    got, err = _upload(ctx, u, path, client_extra,
+                       os.path.join(ctx.dir, "up.stderr"))
+    check(got == digest, "upload: server's sha256 %s != %s" % (got, digest))
+    n = len(RX_CLIENT_NEWKEYS.findall(err))
+    # 200 MB at one exchange per MiB; the initial exchange makes one more.
+    check(n > 100, "upload: the client logged %d key exchanges, want more "
+          "than 100 (RekeyLimit 1M, 200 MB)" % n)
+    got, nbytes, err = _download(ctx, u, path, client_extra,
+                                 os.path.join(ctx.dir, "down.stderr"))
+    check(nbytes == BIG and got == digest,
+          "download: %d bytes with sha256 %s, want %d with %s"
+          % (nbytes, got, BIG, digest))
+    n = len(RX_CLIENT_NEWKEYS.findall(err))
+    check(n > 100, "download: the client logged %d key exchanges, want more "
+          "than 100 (RekeyLimit 1M, 200 MB)" % n)
+
+
+@timeout(600)
+def test_rekey_200mb_server_rekeylimit(ctx):
+    _rekey_200mb(ctx, ["RekeyLimit 1M"], [])
+
+
+@timeout(600)
+def test_rekey_200mb_client_rekeylimit(ctx):
+    _rekey_200mb(ctx, [], ["-o", "RekeyLimit=1M"])
+
+
+# ---------------------------------------------------------------------------
+# EXT_INFO and PING
+
+
+def test_ext_info_advertises_ping(ctx):
+    ctx.start_server()
+    u = ctx.make_user()
+    r = ctx.ssh(u, "echo ok", extra=["-vvv"])
+    check(r.rc == 0 and r.stdout == b"ok\n", "ssh -vvv exited %s, stdout %r"
+          % (r.rc, r.stdout))
+    # OpenSSH 9.2's client predates ping@openssh.com and names it
+    # unrecognised; a later client records it. Either way it was sent.
+    check(re.search(r"^debug1: kex_input_ext_info: ping@openssh\.com"
+                    r"(?: \(unrecognised\)|=<0>)$", r.err, re.M),
+          "EXT_INFO lacks ping@openssh.com; the client saw:\n%s"
+          % "\n".join(l for l in r.err.splitlines() if "ext_info" in l))
+    check(re.search(r"^debug1: kex_input_ext_info: server-sig-algs=<",
+                    r.err, re.M), "EXT_INFO lacks server-sig-algs")
+
+
+# ---------------------------------------------------------------------------
+# A raw client: plaintext packets before the first NEWKEYS
+
+
+def _name_list(names):
+    b = ",".join(names).encode()
+    return struct.pack(">I", len(b)) + b
+
+
+def _packet(payload):
+    """An unencrypted binary packet (RFC 4253 s6), block size 8."""
+    pad = 8 - (5 + len(payload)) % 8
+    if pad < 4:
+        pad += 8
+    return (struct.pack(">IB", 1 + len(payload) + pad, pad) + payload +
+            secrets.token_bytes(pad))
+
+
+def _kexinit(strict):
+    kex = ["curve25519-sha256"]
+    if strict:
+        kex.append("kex-strict-c-v00@openssh.com")
+    lists = [kex, ["ssh-ed25519"],
+             ["chacha20-poly1305@openssh.com", "aes128-gcm@openssh.com"],
+             ["chacha20-poly1305@openssh.com", "aes128-gcm@openssh.com"],
+             ["hmac-sha2-256"], ["hmac-sha2-256"], ["none"], ["none"],
+             [], []]
+    payload = bytes([MSG_KEXINIT]) + secrets.token_bytes(16)
+    for names in lists:
+        payload += _name_list(names)
+    return _packet(payload + b"\x00" + struct.pack(">I", 0))
+
+
+class RawPeer:
+    """Reads the server's identification line and plaintext packets."""
+
+    def __init__(self, sock):
+        self.s = sock
+        self.buf = b""
+        self.eof = False
+
+    def _fill(self, deadline):
+        left = deadline - time.monotonic()
+        if left <= 0 or self.eof:
+            return False
+        self.s.settimeout(left)
+        try:
+            b = self.s.recv(65536)
+        except socket.timeout:
+            return False
+        except (ConnectionResetError, BrokenPipeError):
+            b = b""
+        if not b:
+            self.eof = True
+            return False
+        self.buf += b
+        return True
+
+    def version(self, timeout_s=10):
+        deadline = time.monotonic() + timeout_s
+        while b"\n" not in self.buf:
+            if not self._fill(deadline):
+                return None
+        line, self.buf = self.buf.split(b"\n", 1)
+        return line.rstrip(b"\r")
+
+    def packet(self, timeout_s=10):
+        """(type, payload) of the next packet, or None on EOF/timeout."""
+        deadline = time.monotonic() + timeout_s
+        while True:
+            if len(self.buf) >= 4:
+                plen = struct.unpack(">I", self.buf[:4])[0]
+                check(5 <= plen <= 35000, "server sent a plaintext packet "
+                      "length %d" % plen)
+                if len(self.buf) >= 4 + plen:
+                    pad = self.buf[4]
+                    payload = self.buf[5:4 + plen - pad]
+                    self.buf = self.buf[4 + plen:]
+                    return payload[0], payload[1:]
+            if not self._fill(deadline):
+                return None
+
+
+def _start_kex(ctx, strict, extra_config=()):
+    """Connect, exchange identifications and KEXINITs; returns
+    (socket, RawPeer, local port)."""
+    ctx.start_server(extra_config=extra_config)
+    s = ctx.raw_connect()
+    peer = RawPeer(s)
+    s.sendall(b"SSH-2.0-postern_raw_test\r\n")
+    v = peer.version()
+    check(v is not None and v.startswith(b"SSH-2.0-"),
+          "no identification line from the server: %r" % v)
+    first = peer.packet()
+    check(first is not None and first[0] == MSG_KEXINIT,
+          "the server's first packet is %r, want KEXINIT" %
+          (first[0] if first else None))
+    s.sendall(_kexinit(strict))
+    return s, peer, s.getsockname()[1]
+
+
+def _rest_until_close(peer, timeout_s=10):
+    """Message types the server sends until it closes; None if it does not
+    close within timeout_s."""
+    types = []
+    deadline = time.monotonic() + timeout_s
+    while True:
+        p = peer.packet(max(0.01, deadline - time.monotonic()))
+        if p is None:
+            return types if peer.eof else None
+        types.append(p[0])
+        if p[0] == MSG_DISCONNECT:
+            harness.wait_closed(peer.s, max(0.01,
+                                            deadline - time.monotonic()))
+            return types
+
+
+def test_strict_kex_ignore_before_newkeys(ctx):
+    s, peer, lport = _start_kex(ctx, strict=True)
+    s.sendall(_packet(bytes([MSG_IGNORE]) + struct.pack(">I", 3) + b"abc"))
+    types = _rest_until_close(peer)
+    check(types is not None, "the server kept the connection open after an "
+          "IGNORE during a strict key exchange")
+    check(MSG_DISCONNECT in types, "the server closed without a DISCONNECT; "
+          "it sent message types %s" % types)
+    check(ctx.wait_log(r"strict KEX.*(?:type|packet type) 2\b|"
+                       r"(?:type|packet type) 2\b.*strict KEX", 5),
+          "the server log names neither strict KEX nor message type 2")
+    check(ctx.server_alive(), "server exited")
+
+
+def test_ping_not_answered_before_kex(ctx):
+    s, peer, lport = _start_kex(ctx, strict=False)
+    s.sendall(_packet(bytes([MSG_PING]) + struct.pack(">I", 4) + b"ping"))
+    types = _rest_until_close(peer)
+    check(types is not None, "the server kept the connection open after a "
+          "PING in the middle of the first key exchange")
+    check(MSG_PONG not in types, "the server answered PING before the key "
+          "exchange (message types %s)" % types)
+    check(ctx.server_alive(), "server exited")
+
+
+def test_login_grace_time_mid_kex(ctx):
+    s, peer, lport = _start_kex(ctx, strict=True,
+                                extra_config=["LoginGraceTime 2"])
+    t0 = time.monotonic()
+    closed, _ = harness.wait_closed(s, 15)
+    check(closed, "with LoginGraceTime 2 a client that stalls after its "
+          "KEXINIT was still connected after 15 s")
+    want = "Timeout before authentication for 127.0.0.1 port %d" % lport
+    check(ctx.wait_log(r"^%s$" % re.escape(want), 5),
+          "connection closed after %.1f s but the server log lacks %r"
+          % (time.monotonic() - t0, want))
+    check(ctx.server_alive(), "server exited after the grace timeout")
