@@ -408,6 +408,16 @@ base64_decode(
 
 /* ---- library setup ---- */
 
+void
+crypto_init_config(void)
+{
+	if (OPENSSL_init_crypto(OPENSSL_INIT_LOAD_CONFIG |
+	            OPENSSL_INIT_LOAD_CRYPTO_STRINGS |
+	            OPENSSL_INIT_ADD_ALL_CIPHERS | OPENSSL_INIT_ADD_ALL_DIGESTS,
+	        NULL) != 1)
+		fatal_f("OPENSSL_init_crypto failed");
+}
+
 /*
  * Load the OpenSSL configuration, and fetch the algorithms postern uses, now
  * while files can still be opened; later fetches hit OpenSSL's method cache.
@@ -426,11 +436,7 @@ crypto_init(void)
 	EVP_MAC *mac;
 	size_t i;
 
-	if (OPENSSL_init_crypto(OPENSSL_INIT_LOAD_CONFIG |
-	            OPENSSL_INIT_LOAD_CRYPTO_STRINGS |
-	            OPENSSL_INIT_ADD_ALL_CIPHERS | OPENSSL_INIT_ADD_ALL_DIGESTS,
-	        NULL) != 1)
-		fatal_f("OPENSSL_init_crypto failed");
+	crypto_init_config();
 	for (i = 0; i < sizeof(mds) / sizeof(mds[0]); i++) {
 		if ((md = EVP_MD_fetch(NULL, mds[i], NULL)) == NULL)
 			debug_f("OpenSSL lacks %s", mds[i]);

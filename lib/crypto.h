@@ -48,5 +48,15 @@ int base64_decode(const char *src, size_t srclen, uint8_t *dst, size_t dstlen,
 
 /* crypto_init: load OpenSSL error strings/algorithms before any sandbox. */
 void crypto_init(void);
+/*
+ * crypto_init_config: only OpenSSL's configuration; algorithms are fetched
+ * on first use. For processes that are not sandboxed: the listener and a
+ * connection's monitor, which never run the transport's ciphers (OpenSSL
+ * builds its table of every cipher on the first cipher fetch, some 170 KB
+ * of heap a monitor would keep for the whole connection), and the
+ * session, which fetches its cipher at once and the key exchange's
+ * algorithms only when it rekeys.
+ */
+void crypto_init_config(void);
 
 #endif

@@ -236,3 +236,36 @@ out:
 	buf_free(b);
 	return r;
 }
+
+int
+ipc_gex_request(int fd, uint32_t min, uint32_t n, uint32_t max, struct buf *p,
+    struct buf *g)
+{
+	struct buf *b;
+	const uint8_t *v;
+	size_t len;
+	uint8_t type;
+	int r;
+
+	if ((b = buf_new(IPC_MAX_MESSAGE)) == NULL)
+		return ERR_ALLOC;
+	if ((r = buf_put_u32(b, min)) != 0 || (r = buf_put_u32(b, n)) != 0 ||
+	    (r = buf_put_u32(b, max)) != 0 ||
+	    (r = ipc_send(fd, IPC_GEX_REQ, b, -1)) != 0 ||
+	    (r = ipc_recv(fd, &type, b, NULL, IPC_MAX_MESSAGE)) != 0)
+		goto out;
+	if (type != IPC_GEX_REPLY) {
+		r = ERR_PROTOCOL;
+		goto out;
+	}
+	buf_reset(p);
+	buf_reset(g);
+	if ((r = buf_get_mpint_direct(b, &v, &len)) != 0 ||
+	    (r = buf_put(p, v, len)) != 0 ||
+	    (r = buf_get_mpint_direct(b, &v, &len)) != 0 ||
+	    (r = buf_put(g, v, len)) != 0 || (r = buf_end(b)) != 0)
+		goto out;
+out:
+	buf_free(b);
+	return r;
+}

@@ -33,6 +33,10 @@ enum ipc_type {
 	IPC_SESSION_LOGIN_REC = 23,   /* session -> monitor: utmp login */
 	IPC_SESSION_LOGIN_REPLY = 24, /* monitor -> session: last login */
 	IPC_SESSION_LOGOUT_REC = 25,  /* session -> monitor: utmp logout */
+	IPC_SESSION_PROVE_REQ = 30,   /* session -> monitor: hostkeys-prove */
+	IPC_SESSION_PROVE_REPLY = 31, /* monitor -> session: signatures */
+	IPC_GEX_REQ = 32,   /* preauth or session -> monitor: a DH group */
+	IPC_GEX_REPLY = 33, /* monitor -> preauth or session: p, g */
 };
 
 /* Verdicts in IPC_AUTH_REPLY. */
@@ -72,5 +76,12 @@ int ipc_recv_timeout(int fd, uint8_t *type, struct buf *payload, int *fdp,
  */
 int ipc_sign_request(int fd, uint8_t req_type, uint8_t reply_type,
     const char *alg, const uint8_t *hash, size_t hashlen, struct buf *sig);
+
+/*
+ * ipc_gex_request: ask the monitor on fd for a DH group of about n bits
+ * in [min, max] (IPC_GEX_REQ); p and g get big-endian magnitudes.
+ */
+int ipc_gex_request(int fd, uint32_t min, uint32_t n, uint32_t max,
+    struct buf *p, struct buf *g);
 
 #endif

@@ -56,6 +56,7 @@ kex_state_free(struct transport *t)
 	t->neg_comp_c2s = t->neg_comp_s2c = NULL;
 	wipe(&t->pending_c2s, sizeof(t->pending_c2s));
 	wipe(&t->pending_s2c, sizeof(t->pending_s2c));
+	kexgex_free(t);
 }
 
 /* The compression methods we offer ("Compression" in sshd_config). */
@@ -437,7 +438,7 @@ out:
 	return r;
 }
 
-static const struct transport_hostkey *
+const struct transport_hostkey *
 find_hostkey(struct transport *t, const char *alg)
 {
 	size_t i;
@@ -620,6 +621,8 @@ kex_supported_list(void)
 	for (i = 0; i < sizeof(kex_methods) / sizeof(kex_methods[0]); i++)
 		n += (size_t)snprintf(list + n, sizeof(list) - n, "%s%s",
 		    i > 0 ? "," : "", kex_methods[i].name);
+	/* The group exchange has messages of its own (kexgex.c). */
+	snprintf(list + n, sizeof(list) - n, ",%s", KEXGEX_NAMES);
 	return list;
 }
 
@@ -653,6 +656,70 @@ put_value(
 {
 	return km->mpint ? buf_put_mpint_bytes(b, v, len)
 	                 : buf_put_string(b, v, len);
+}
+
+int
+kex_hash_start(
+    struct transport *t, struct buf *hb, const struct transport_hostkey *hk)
+{
+	int r;
+
+	if ((r = buf_put_cstring(hb, t->peer_version)) != 0 ||
+	    (r = buf_put_cstring(hb, t->our_version)) != 0 ||
+	    (r = buf_put_stringb(hb, t->peer_kexinit)) != 0 ||
+	    (r = buf_put_stringb(hb, t->my_kexinit)) != 0 ||
+	    (r = buf_put_string(hb, hk->blob, hk->bloblen)) != 0)
+		return r;
+	return 0;
+}
+
+int
+kex_hash_sign(struct transport *t, const struct buf *hb, uint8_t *h,
+    size_t *hlenp, struct buf *sig)
+{
+	size_t hlen = digest_len(t->hash_alg);
+	int r;
+
+	*hlenp = hlen;
+	if ((r = digest_memory(t->hash_alg, buf_ptr(hb), buf_len(hb), h)) != 0)
+		return r;
+	if (t->session_id_len == 0) {
+		memcpy(t->session_id, h, hlen);
+		t->session_id_len = hlen;
+	}
+	if ((r = t->params.sign(
+	         t->params.sign_ctx, t->neg_hostkey, h, hlen, sig)) != 0)
+		error("kex: host key signature failed: %s", err_str(r));
+	return r;
+}
+
+int
+kex_send_newkeys(
+    struct transport *t, const struct buf *kbuf, const uint8_t *h, size_t hlen)
+{
+	struct buf *b;
+	int r;
+
+	if ((r = derive_all(t, kbuf, h, hlen)) != 0)
+		return r;
+	if ((b = buf_new(16)) == NULL)
+		return ERR_ALLOC;
+	if ((r = buf_put_u8(b, SSH2_MSG_NEWKEYS)) != 0 ||
+	    (r = transport_send_raw_payload(t, b)) != 0)
+		goto out;
+	debug("SSH2_MSG_NEWKEYS sent");
+	transport_set_send_keys(t, &t->pending_s2c);
+	if (t->strict)
+		t->send.seqnr = 0;
+	t->sent_newkeys = 1;
+	if (t->kex_count == 0 && t->ext_info_c && (r = send_ext_info(t)) != 0)
+		goto out;
+	transport_flush_held(t);
+	t->kex = KEX_WAIT_NEWKEYS;
+	r = 0;
+out:
+	buf_free(b);
+	return r;
 }
 
 /* KEX_ECDH_INIT -> KEX_ECDH_REPLY + NEWKEYS for any method above. */
@@ -700,49 +767,19 @@ handle_ecdh_init(struct transport *t, struct buf *payload)
 		r = ERR_PROTOCOL;
 		goto out;
 	}
-	if ((r = buf_put_cstring(hb, t->peer_version)) != 0 ||
-	    (r = buf_put_cstring(hb, t->our_version)) != 0 ||
-	    (r = buf_put_stringb(hb, t->peer_kexinit)) != 0 ||
-	    (r = buf_put_stringb(hb, t->my_kexinit)) != 0 ||
-	    (r = buf_put_string(hb, hk->blob, hk->bloblen)) != 0 ||
+	if ((r = kex_hash_start(t, hb, hk)) != 0 ||
 	    (r = put_value(hb, km, qc, qclen)) != 0 ||
 	    (r = put_value(hb, km, buf_ptr(qs), buf_len(qs))) != 0 ||
-	    (r = buf_put(hb, buf_ptr(kbuf), buf_len(kbuf))) != 0)
+	    (r = buf_put(hb, buf_ptr(kbuf), buf_len(kbuf))) != 0 ||
+	    (r = kex_hash_sign(t, hb, h, &hlen, sig)) != 0)
 		goto out;
-	hlen = digest_len(t->hash_alg);
-	if ((r = digest_memory(t->hash_alg, buf_ptr(hb), buf_len(hb), h)) != 0)
-		goto out;
-	if (t->session_id_len == 0) {
-		memcpy(t->session_id, h, hlen);
-		t->session_id_len = hlen;
-	}
-	if ((r = t->params.sign(
-	         t->params.sign_ctx, t->neg_hostkey, h, hlen, sig)) != 0) {
-		error("kex: host key signature failed: %s", err_str(r));
-		goto out;
-	}
 	if ((r = buf_put_u8(reply, SSH2_MSG_KEX_ECDH_REPLY)) != 0 ||
 	    (r = buf_put_string(reply, hk->blob, hk->bloblen)) != 0 ||
 	    (r = put_value(reply, km, buf_ptr(qs), buf_len(qs))) != 0 ||
 	    (r = buf_put_stringb(reply, sig)) != 0 ||
 	    (r = transport_send_raw_payload(t, reply)) != 0)
 		goto out;
-	if ((r = derive_all(t, kbuf, h, hlen)) != 0)
-		goto out;
-	buf_reset(reply);
-	if ((r = buf_put_u8(reply, SSH2_MSG_NEWKEYS)) != 0 ||
-	    (r = transport_send_raw_payload(t, reply)) != 0)
-		goto out;
-	debug("SSH2_MSG_NEWKEYS sent");
-	transport_set_send_keys(t, &t->pending_s2c);
-	if (t->strict)
-		t->send.seqnr = 0;
-	t->sent_newkeys = 1;
-	if (t->kex_count == 0 && t->ext_info_c && (r = send_ext_info(t)) != 0)
-		goto out;
-	transport_flush_held(t);
-	t->kex = KEX_WAIT_NEWKEYS;
-	r = 0;
+	r = kex_send_newkeys(t, kbuf, h, hlen);
 out:
 	wipe(h, sizeof(h));
 	buf_free(qs);
@@ -808,6 +845,9 @@ kex_dispatch(
 	*consumed = 1;
 	if (type == SSH2_MSG_DISCONNECT)
 		return handle_disconnect(t, payload);
+	/* The group exchange has messages of its own (kexgex.c). */
+	if (t->kex == KEX_WAIT_INIT && kexgex_wants(t, type))
+		return kexgex_input(t, type, payload);
 	/* Strict KEX: nothing but the exchange itself until it is done. */
 	if (initial && t->strict && type != SSH2_MSG_KEXINIT &&
 	    type != SSH2_MSG_KEX_ECDH_INIT && type != SSH2_MSG_NEWKEYS)

@@ -78,8 +78,8 @@ out:
 }
 
 /* Shared secret of priv and peer into out (at most *outlen bytes). */
-static int
-derive(EVP_PKEY *priv, EVP_PKEY *peer, uint8_t *out, size_t *outlen)
+int
+kex_evp_derive(EVP_PKEY *priv, EVP_PKEY *peer, uint8_t *out, size_t *outlen)
 {
 	EVP_PKEY_CTX *ctx;
 	size_t need = 0;
@@ -124,7 +124,7 @@ kex_ecdh_nist_server(const char *curve, size_t field_len, const uint8_t *qc,
 	        &publen) != 1 ||
 	    publen != qclen || pub[0] != 0x04)
 		goto out;
-	if ((r = derive(mine, peer, shared, &slen)) != 0)
+	if ((r = kex_evp_derive(mine, peer, shared, &slen)) != 0)
 		goto out;
 	if (slen != field_len) {
 		r = ERR_CRYPTO;
@@ -172,7 +172,7 @@ kex_dh_modp_server(const char *group, const uint8_t *e, size_t elen,
 		r = ERR_FORMAT;
 		goto out;
 	}
-	if ((r = derive(mine, peer, shared, &slen)) != 0)
+	if ((r = kex_evp_derive(mine, peer, shared, &slen)) != 0)
 		goto out;
 	/* f and K as big-endian magnitudes; the caller writes f as mpint. */
 	if ((r = buf_reserve(qs, (size_t)BN_num_bytes(f), &fp)) != 0)

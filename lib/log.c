@@ -91,6 +91,12 @@ log_set_facility(int facility)
 	}
 }
 
+int
+log_get_facility(void)
+{
+	return log_facility_cur;
+}
+
 void
 log_set_stderr(int on)
 {

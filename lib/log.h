@@ -37,6 +37,7 @@ void log_init(
 void log_set_level(enum log_level level);
 enum log_level log_get_level(void);
 void log_set_facility(int facility);
+int log_get_facility(void);
 void log_set_stderr(int on);
 void log_set_file(int fd);
 void log_set_handler(log_handler_fn fn, void *ctx);

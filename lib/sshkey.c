@@ -21,7 +21,9 @@
 #include "buf.h"
 #include "crypto.h"
 #include "err.h"
+#include "log.h"
 #include "sshkey.h"
+#include "sshkey_int.h"
 
 #define ED25519_PK_LEN 32
 #define ED25519_SEED_LEN 32
@@ -1197,9 +1199,10 @@ sshkey_parse_private(const uint8_t *data, size_t len, struct sshkey **keyp)
 		r = ERR_ALLOC;
 		goto out;
 	}
+	/* Anything but openssh-key-v1: PEM or PKCS#8, through OpenSSL. */
 	if (buf_len(text) < blen ||
 	    memcmp(buf_ptr(text), MARK_BEGIN, blen) != 0) {
-		r = ERR_FORMAT;
+		r = sshkey_parse_pem(data, len, keyp);
 		goto out;
 	}
 	(void)buf_consume(text, blen);
@@ -1274,6 +1277,22 @@ sshkey_load_private(const char *path, struct sshkey **keyp)
 		r = ERR_TOO_BIG;
 		goto out;
 	}
+	/* As OpenSSH: a key of ours that others may read is not used. */
+	if (st.st_uid == getuid() && (st.st_mode & 077) != 0) {
+		error("@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@"
+		      "@@@@@@@@@");
+		error("@         WARNING: UNPROTECTED PRIVATE KEY FILE!       "
+		      "   @");
+		error("@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@"
+		      "@@@@@@@@@");
+		error("Permissions 0%3.3o for '%s' are too open.",
+		    (unsigned)st.st_mode & 0777, path);
+		error("It is required that your private key files are NOT "
+		      "accessible by others.");
+		error("This private key will be ignored.");
+		r = ERR_PERM;
+		goto out;
+	}
 	if ((b = buf_new_secret(PRIVKEY_FILE_MAX + 4096)) == NULL) {
 		r = ERR_ALLOC;
 		goto out;
@@ -1303,5 +1322,125 @@ out:
 	buf_free(b);
 	close(fd);
 	errno = saved;
+	return r;
+}
+
+EVP_PKEY *
+sshkey_evp(const struct sshkey *key)
+{
+	return key->pkey;
+}
+
+#define EVP_NUMBERS_MAX (6 * (RSA_MAX_BITS / 8 + 1))
+
+/* A BIGNUM parameter of pkey as big-endian bytes into a secret buffer. */
+static int
+evp_bn_bytes(EVP_PKEY *pkey, const char *name, struct buf *out,
+    const uint8_t **p, size_t *len)
+{
+	BIGNUM *bn = NULL;
+	uint8_t *dst;
+	int r = ERR_BAD_KEY;
+
+	if (EVP_PKEY_get_bn_param(pkey, name, &bn) != 1)
+		return ERR_BAD_KEY;
+	*len = (size_t)BN_num_bytes(bn);
+	if (*len == 0 || (r = buf_reserve(out, *len, &dst)) != 0)
+		goto out;
+	if (BN_bn2bin(bn, dst) != (int)*len) {
+		r = ERR_CRYPTO;
+		goto out;
+	}
+	*p = dst;
+	r = 0;
+out:
+	BN_clear_free(bn);
+	return r;
+}
+
+int
+sshkey_from_evp(EVP_PKEY *pkey, struct sshkey **keyp)
+{
+	struct buf *sb = NULL;
+	struct rsa_parts rp;
+	const struct ec_curve *c = NULL;
+	uint8_t pk[ED25519_PK_LEN], seed[ED25519_SEED_LEN];
+	uint8_t q[1 + 2 * 66];
+	const uint8_t *d;
+	char group[64];
+	size_t len, d_len, i;
+	int r = ERR_KEY_TYPE;
+
+	*keyp = NULL;
+	/*
+	 * Room for every number of the largest RSA key, allocated up front:
+	 * the pointers into it must not move.
+	 */
+	if ((sb = buf_new_secret(EVP_NUMBERS_MAX)) == NULL)
+		return ERR_ALLOC;
+	if (buf_reserve(sb, EVP_NUMBERS_MAX, NULL) != 0 ||
+	    buf_consume_end(sb, EVP_NUMBERS_MAX) != 0) {
+		buf_free(sb);
+		return ERR_ALLOC;
+	}
+	if (EVP_PKEY_is_a(pkey, "ED25519")) {
+		len = sizeof(seed);
+		if (EVP_PKEY_get_raw_private_key(pkey, seed, &len) != 1 ||
+		    len != sizeof(seed)) {
+			r = ERR_BAD_KEY;
+			goto out;
+		}
+		len = sizeof(pk);
+		if (EVP_PKEY_get_raw_public_key(pkey, pk, &len) != 1 ||
+		    len != sizeof(pk)) {
+			r = ERR_BAD_KEY;
+			goto out;
+		}
+		r = ed25519_new(pk, sizeof(pk), seed, keyp);
+	} else if (EVP_PKEY_is_a(pkey, "EC")) {
+		if (EVP_PKEY_get_utf8_string_param(pkey,
+		        OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof(group),
+		        NULL) != 1)
+			goto out;
+		for (i = 0; i < N_CURVES; i++)
+			if (strcmp(ec_curves[i].group, group) == 0)
+				c = &ec_curves[i];
+		if (c == NULL)
+			goto out;
+		/* The point as the blob wants it: uncompressed. */
+		if (EVP_PKEY_set_utf8_string_param(pkey,
+		        OSSL_PKEY_PARAM_EC_POINT_CONVERSION_FORMAT,
+		        "uncompressed") != 1 ||
+		    EVP_PKEY_get_octet_string_param(pkey,
+		        OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY, q, sizeof(q),
+		        &len) != 1) {
+			r = ERR_BAD_KEY;
+			goto out;
+		}
+		if ((r = evp_bn_bytes(
+		         pkey, OSSL_PKEY_PARAM_PRIV_KEY, sb, &d, &d_len)) != 0)
+			goto out;
+		r = ecdsa_new(c, q, len, d, d_len, keyp);
+	} else if (EVP_PKEY_is_a(pkey, "RSA")) {
+		memset(&rp, 0, sizeof(rp));
+		if ((r = evp_bn_bytes(pkey, OSSL_PKEY_PARAM_RSA_N, sb, &rp.n,
+		         &rp.n_len)) != 0 ||
+		    (r = evp_bn_bytes(pkey, OSSL_PKEY_PARAM_RSA_E, sb, &rp.e,
+		         &rp.e_len)) != 0 ||
+		    (r = evp_bn_bytes(pkey, OSSL_PKEY_PARAM_RSA_D, sb, &rp.d,
+		         &rp.d_len)) != 0 ||
+		    (r = evp_bn_bytes(pkey, OSSL_PKEY_PARAM_RSA_FACTOR1, sb,
+		         &rp.p, &rp.p_len)) != 0 ||
+		    (r = evp_bn_bytes(pkey, OSSL_PKEY_PARAM_RSA_FACTOR2, sb,
+		         &rp.q, &rp.q_len)) != 0 ||
+		    (r = evp_bn_bytes(pkey, OSSL_PKEY_PARAM_RSA_COEFFICIENT1,
+		         sb, &rp.iqmp, &rp.iqmp_len)) != 0)
+			goto out;
+		r = rsa_new(&rp, 1, keyp);
+	}
+out:
+	ERR_clear_error();
+	wipe(seed, sizeof(seed));
+	buf_free(sb);
 	return r;
 }

@@ -95,4 +95,16 @@ int sshkey_text_split(const char *s, char *name, size_t namelen,
 /* sshkey_format_public_text: "TYPE BASE64" malloc'd string. */
 int sshkey_format_public_text(const struct sshkey *key, char **outp);
 
+/*
+ * sshkey_generate: a new key: KEY_ED25519; KEY_ECDSA with bits 256, 384
+ * or 521; KEY_RSA with 2048..16384 bits.
+ */
+int sshkey_generate(enum sshkey_type type, unsigned bits, struct sshkey **keyp);
+/*
+ * sshkey_write_private: append the key as an unencrypted openssh-key-v1
+ * private key file (PROTOCOL.key), armored as ssh-keygen writes it.
+ */
+int sshkey_write_private(
+    const struct sshkey *key, const char *comment, struct buf *out);
+
 #endif

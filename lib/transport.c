@@ -119,20 +119,25 @@ rekey_bytes(const struct cipher_alg *alg)
 	return (uint64_t)1 << 30;
 }
 
+/* RekeyLimit lowers the cipher's own limit, never raises it. */
 static int
-worn_out(const struct direction *d)
+worn_out(const struct transport *t, const struct direction *d)
 {
+	uint64_t limit = rekey_bytes(d->alg);
+
+	if (t->params.rekey_limit != 0 && t->params.rekey_limit < limit)
+		limit = t->params.rekey_limit;
 	return d->packets_since_keys >= REKEY_PACKETS ||
-	    d->bytes_since_keys >= rekey_bytes(d->alg);
+	    d->bytes_since_keys >= limit;
 }
 
 /* Start a key exchange of our own when either direction's keys wear out. */
 static int
 maybe_rekey(struct transport *t)
 {
-	if (t->kex != KEX_NONE || t->kex_count == 0)
+	if (t->kex != KEX_NONE || t->kex_count == 0 || !transport_may_rekey(t))
 		return 0;
-	if (!worn_out(&t->send) && !worn_out(&t->recv))
+	if (!worn_out(t, &t->send) && !worn_out(t, &t->recv))
 		return 0;
 	debug("rekeying: keys used for %llu/%llu packets",
 	    (unsigned long long)t->send.packets_since_keys,
@@ -770,6 +775,10 @@ transport_flush_held(struct transport *t)
 		free(h);
 	}
 	t->held_tail = NULL;
+	if (t->authenticated_held) {
+		t->authenticated_held = 0;
+		t->authenticated = 1;
+	}
 }
 
 /*
@@ -840,6 +849,8 @@ transport_set_recv_keys(struct transport *t, struct kex_keys *k)
 	if (install_keys(&t->recv, k, 0, 0) != 0)
 		fatal_f("cannot install receive keys");
 	wipe(k, sizeof(*k));
+	/* The peer's NEWKEYS ends an exchange (ours went first). */
+	transport_rekey_clock_start(t);
 }
 
 /*
@@ -1072,6 +1083,7 @@ transport_import(int fd, struct buf *in, const struct transport_params *p,
 	if ((r = buf_end(in)) != 0)
 		goto out;
 	t->kex_count = kc == 0 ? 1 : (int)kc;
+	transport_rekey_clock_start(t);
 	*tp = t;
 	t = NULL;
 out:
@@ -1082,7 +1094,10 @@ out:
 void
 transport_set_authenticated(struct transport *t)
 {
-	t->authenticated = 1;
+	if (t->held_head != NULL)
+		t->authenticated_held = 1;
+	else
+		t->authenticated = 1;
 }
 
 int

@@ -83,6 +83,15 @@ struct transport;
 typedef int (*transport_sign_fn)(void *ctx, const char *alg,
     const uint8_t *hash, size_t hashlen, struct buf *sig);
 
+/*
+ * DH group exchange: the monitor picks the group (ModuliFile); the
+ * transport asks through this callback (with sign_ctx) for a group of
+ * about n bits within [min, max] (the client's numbers, unclamped), p
+ * and g as big-endian magnitudes.
+ */
+typedef int (*transport_gex_fn)(void *ctx, uint32_t min, uint32_t n,
+    uint32_t max, struct buf *p, struct buf *g);
+
 struct transport_hostkey {
 	const char *alg;     /* host key algorithm name, e.g. "ssh-ed25519" */
 	const uint8_t *blob; /* public key blob */
@@ -101,9 +110,18 @@ struct transport_params {
 	size_t nhostkeys;
 	transport_sign_fn sign;
 	void *sign_ctx;
+	transport_gex_fn gex_group;  /* NULL: no group exchange */
 	const char *server_sig_algs; /* EXT_INFO server-sig-algs value */
 	const char *peer_addr;       /* for log lines */
 	int peer_port;
+	/* RekeyLimit: bytes either way under one set of keys (0: only the
+	 * cipher's own limit), seconds from one exchange to the next we
+	 * start (0: none). */
+	uint64_t rekey_limit;
+	uint32_t rekey_interval;
+	/* Exchanges we may take part in, the first included (0: no limit):
+	 * we start none beyond it (preauth: what the monitor will sign). */
+	int kex_max;
 };
 
 /* transport_new: a server-side transport on a connected socket fd. */
@@ -169,9 +187,29 @@ const char *transport_peer_version(const struct transport *t);
 const char *transport_negotiated(const struct transport *t, const char *what);
 
 /*
+ * RekeyLimit's interval, run by the caller's event loop (never from a
+ * signal handler): transport_rekey_poll_ms is the poll() timeout until it
+ * is due (-1: nothing to wait for); transport_rekey_timer starts a key
+ * exchange once it has passed.
+ */
+int transport_rekey_poll_ms(const struct transport *t);
+/* 1 while a key exchange runs or packets wait for its end. */
+int transport_kex_busy(const struct transport *t);
+/* The monotonic clock in milliseconds, for event-loop timers. */
+int64_t transport_monotime_ms(void);
+int transport_rekey_timer(struct transport *t);
+/*
+ * The RekeyLimit settings in IPC messages (docs/ipc.md): u64 bytes,
+ * u32 seconds; transport_rekey_get stores them into p.
+ */
+int transport_rekey_put(struct buf *b, uint64_t bytes, uint32_t secs);
+int transport_rekey_get(struct buf *b, struct transport_params *p);
+
+/*
  * transport_set_authenticated: call right after queueing
  * USERAUTH_SUCCESS; delayed compression (zlib@openssh.com) starts with
- * the next packet in each direction.
+ * the next packet in each direction (after the key exchange, if one
+ * holds USERAUTH_SUCCESS back).
  */
 void transport_set_authenticated(struct transport *t);
 

@@ -118,6 +118,12 @@ struct transport {
 	uint8_t session_id[DIGEST_MAX_LEN];
 	size_t session_id_len;
 	int hash_alg;
+	/* When the keys last changed (monotonic ms): RekeyLimit's interval. */
+	int64_t rekey_clock_ms;
+	/* USERAUTH_SUCCESS is held back by a key exchange: compression
+	 * starts when it is sent (transport_flush_held). */
+	int authenticated_held;
+	struct kexgex *gex; /* a group exchange in progress (kexgex.c) */
 };
 
 /* transport.c */
@@ -126,6 +132,11 @@ int transport_send_raw_payload(struct transport *t, struct buf *payload);
 void transport_set_send_keys(struct transport *t, struct kex_keys *k);
 void transport_set_recv_keys(struct transport *t, struct kex_keys *k);
 void transport_flush_held(struct transport *t);
+
+/* transport_rekey.c: RekeyLimit's interval starts again (new keys). */
+void transport_rekey_clock_start(struct transport *t);
+/* 0 when params.kex_max forbids us to start another exchange. */
+int transport_may_rekey(const struct transport *t);
 
 /* kex.c */
 int kex_send_kexinit(struct transport *t);
@@ -145,6 +156,37 @@ int kex_ecdh_nist_server(const char *curve, size_t field_len, const uint8_t *qc,
  */
 int kex_dh_modp_server(const char *group, const uint8_t *e, size_t elen,
     struct buf *qs, struct buf *kbuf);
+/* kex.c: the host key for a negotiated algorithm, or NULL. */
+const struct transport_hostkey *find_hostkey(
+    struct transport *t, const char *alg);
+/* kex.c: the exchange hash's common start: V_C, V_S, I_C, I_S, K_S. */
+int kex_hash_start(
+    struct transport *t, struct buf *hb, const struct transport_hostkey *hk);
+/*
+ * kex.c: H = HASH(hb) into h (*hlenp bytes), the session id if it is the
+ * first, and the monitor's signature of H with the negotiated host key.
+ */
+int kex_hash_sign(struct transport *t, const struct buf *hb, uint8_t *h,
+    size_t *hlenp, struct buf *sig);
+/*
+ * kex.c: after the method's reply is sent: derive the keys from K (kbuf)
+ * and H, send NEWKEYS (and EXT_INFO after the first exchange).
+ */
+int kex_send_newkeys(
+    struct transport *t, const struct buf *kbuf, const uint8_t *h, size_t hlen);
+/* kexdh.c: the shared secret of two EVP keys (peer checked) into out. */
+struct evp_pkey_st;
+int kex_evp_derive(struct evp_pkey_st *priv, struct evp_pkey_st *peer,
+    uint8_t *out, size_t *outlen);
+/* kexgex.c: the transport side of diffie-hellman-group-exchange-*. */
+#define KEXGEX_NAMES                                                           \
+	"diffie-hellman-group-exchange-sha256,"                                \
+	"diffie-hellman-group-exchange-sha1"
+int kexgex_hash_alg(const char *kex); /* DIGEST_*, 0 if not one */
+/* 1 if a message 30..49 belongs to a group exchange in negotiation. */
+int kexgex_wants(const struct transport *t, uint8_t type);
+int kexgex_input(struct transport *t, uint8_t type, struct buf *payload);
+void kexgex_free(struct transport *t);
 /* kex_dispatch: handle a transport/KEX message; *consumed set if it was. */
 int kex_dispatch(
     struct transport *t, uint8_t type, struct buf *payload, int *consumed);

@@ -1,6 +1,7 @@
 /*
- * hostkeys.c: load host private keys, and the host certificates that go
- * with them; only the monitor ever holds the keys.
+ * hostkeys.c: load host private keys and the host certificates that go
+ * with them, and list the host key algorithms they are offered under;
+ * only the monitor ever holds the keys.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -9,65 +10,40 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "alglist.h"
 #include "buf.h"
 #include "err.h"
+#include "ipc.h"
 #include "log.h"
 #include "monitor.h"
 #include "sshcert.h"
 #include "sshkey.h"
 
 #define HOSTCERT_FILE_MAX (64 * 1024) /* a -cert.pub line is a few KB */
+#define NAME_MAX_LEN 64
+/* What a proof signs: its name, the session id and a key blob. */
+#define HOSTKEY_PROVE_NAME "hostkeys-prove-00@openssh.com"
+#define HOSTKEY_PROVE_DATA_MAX (64 * 1024)
+#define N_ELEMS(a) (sizeof(a) / sizeof((a)[0]))
 
 void
 hostkeys_free(struct hostkeys *hk)
 {
 	size_t i;
 
-	for (i = 0; i < hk->n; i++) {
-		sshkey_free(hk->keys[i].key);
+	for (i = 0; i < hk->n; i++)
 		free(hk->keys[i].alg);
-		free(hk->keys[i].blob);
-		free(hk->keys[i].path);
+	for (i = 0; i < hk->npub; i++) {
+		sshkey_free(hk->pub[i].key);
+		free(hk->pub[i].blob);
+		free(hk->pub[i].path);
+	}
+	for (i = 0; i < hk->ncert; i++) {
+		free(hk->cert[i].blob);
+		free(hk->cert[i].path);
 	}
 	free(hk->algs);
 	memset(hk, 0, sizeof(*hk));
-}
-
-/* The host key algorithm a key is offered under (only one per key here). */
-static const char *
-hostkey_alg(const struct sshkey *key)
-{
-	if (sshkey_type(key) == KEY_RSA)
-		return "rsa-sha2-512";
-	return sshkey_type_name(key);
-}
-
-/* The algorithm a host certificate is offered under. */
-static const char *
-hostcert_alg(const struct sshcert *cert)
-{
-	if (sshkey_type(cert->key) == KEY_RSA)
-		return "rsa-sha2-512-cert-v01@openssh.com";
-	return cert->type_name;
-}
-
-/* Add one entry; takes key. 0 or ERR_ALLOC. */
-static int
-add_entry(struct hostkeys *hk, struct sshkey *key, const char *alg,
-    const uint8_t *blob, size_t bloblen, const char *path)
-{
-	struct hostkey *e = &hk->keys[hk->n];
-
-	e->key = key;
-	e->alg = strdup(alg);
-	e->blob = malloc(bloblen);
-	e->bloblen = bloblen;
-	e->path = strdup(path);
-	hk->n++;
-	if (e->alg == NULL || e->blob == NULL || e->path == NULL)
-		return ERR_ALLOC;
-	memcpy(e->blob, blob, bloblen);
-	return 0;
 }
 
 /* A whole small text file, NUL-terminated; NULL with errno set. */
@@ -98,20 +74,97 @@ read_small_file(const char *path)
 	return text;
 }
 
+static int
+copy_blob(const uint8_t *blob, size_t len, uint8_t **out)
+{
+	if ((*out = malloc(len)) == NULL)
+		return ERR_ALLOC;
+	memcpy(*out, blob, len);
+	return 0;
+}
+
+/* 1 if a loaded key of the same key type is already there. */
+static int
+have_type(const struct hostkeys *hk, const struct sshkey *key)
+{
+	size_t i;
+
+	for (i = 0; i < hk->npub; i++)
+		if (strcmp(sshkey_type_name(hk->pub[i].key),
+		        sshkey_type_name(key)) == 0)
+			return 1;
+	return 0;
+}
+
 /*
- * One HostCertificate: matched to a loaded host key (one of the first
- * nkeys entries) and added as its certificate algorithm. A certificate
- * that cannot be used is skipped with sshd's error lines. 0 or ERR_ALLOC.
+ * One HostKey file. Missing files are skipped quietly, unusable ones
+ * with sshd's error line. 0 or ERR_ALLOC.
  */
 static int
-load_cert(struct hostkeys *hk, size_t nkeys, const char *path)
+load_key(const struct server_config *c, struct hostkeys *hk, const char *path)
+{
+	struct sshkey *key = NULL;
+	struct buf *b = NULL;
+	struct hostkey_pub *p;
+	int r;
+
+	if (hk->npub >= N_ELEMS(hk->pub)) {
+		error("Too many host keys; ignoring \"%s\"", path);
+		return 0;
+	}
+	if (access(path, R_OK) != 0 && errno == ENOENT) {
+		debug("Unable to load host key \"%s\": No such file", path);
+		return 0;
+	}
+	if ((r = sshkey_load_private(path, &key)) != 0) {
+		error("Unable to load host key \"%s\": %s", path,
+		    r == ERR_PERM ? "bad permissions" : err_str(r));
+		return 0;
+	}
+	/*
+	 * Stricter than sshd: with no HostKey line, the default ECDSA key
+	 * (NIST curve) is left out; a HostKey line naming it offers it.
+	 */
+	if (c->host_keys_implicit && sshkey_type(key) == KEY_ECDSA) {
+		verbose("Not offering host key \"%s\" (%s): name it in a "
+		        "HostKey line to offer it",
+		    path, sshkey_type_name(key));
+		sshkey_free(key);
+		return 0;
+	}
+	if (have_type(hk, key)) {
+		error("Ignoring duplicate host key type %s in \"%s\"",
+		    sshkey_type_name(key), path);
+		sshkey_free(key);
+		return 0;
+	}
+	if ((b = buf_new(16384)) == NULL || (r = sshkey_to_blob(key, b)) != 0) {
+		buf_free(b);
+		sshkey_free(key);
+		return ERR_ALLOC;
+	}
+	p = &hk->pub[hk->npub++];
+	p->key = key;
+	p->bloblen = buf_len(b);
+	r = copy_blob(buf_ptr(b), buf_len(b), &p->blob);
+	buf_free(b);
+	if (r == 0 && (p->path = strdup(path)) == NULL)
+		r = ERR_ALLOC;
+	return r;
+}
+
+/*
+ * One HostCertificate, matched to a loaded host key. A certificate that
+ * cannot be used is skipped with sshd's error lines. 0 or ERR_ALLOC.
+ */
+static int
+load_cert(struct hostkeys *hk, const char *path)
 {
 	struct sshcert *cert = NULL;
-	struct sshkey *key = NULL;
-	const char *alg;
+	struct hostkey_cert *hc;
 	char *text = NULL;
-	size_t j;
-	int r;
+	size_t j, k;
+	int r = 0;
 
 	if (strcasecmp(path, "none") == 0)
 		return 0;
@@ -128,101 +181,107 @@ load_cert(struct hostkeys *hk, size_t nkeys, const char *path)
 	}
 	if (cert->type != SSHCERT_TYPE_HOST) {
 		error("Certificate file is not a host certificate: %s", path);
-		r = 0;
 		goto out;
 	}
-	for (j = 0; j < nkeys; j++)
+	for (j = 0; j < hk->npub; j++)
 		if (cert->key != NULL &&
-		    sshkey_equal_public(hk->keys[j].key, cert->key))
+		    sshkey_equal_public(hk->pub[j].key, cert->key))
 			break;
-	if (j == nkeys) {
+	if (j == hk->npub) {
 		error("No matching private key for certificate: %s", path);
-		r = 0;
 		goto out;
 	}
-	alg = hostcert_alg(cert);
-	if (hostkeys_by_alg(hk, alg) != NULL) {
-		error("Ignoring duplicate host certificate type %s in \"%s\"",
-		    alg, path);
-		r = 0;
+	for (k = 0; k < hk->ncert; k++)
+		if (hk->cert[k].pub == j) {
+			error("Ignoring duplicate host certificate type %s in "
+			      "\"%s\"",
+			    cert->type_name, path);
+			goto out;
+		}
+	if (hk->ncert >= N_ELEMS(hk->cert)) {
+		error("Too many host certificates; ignoring \"%s\"", path);
 		goto out;
 	}
-	if (hk->n >= sizeof(hk->keys) / sizeof(hk->keys[0])) {
-		error("Too many host keys and certificates; ignoring \"%s\"",
-		    path);
-		r = 0;
-		goto out;
-	}
-	/* Each entry owns its key: load it again for the certificate. */
-	if ((r = sshkey_load_private(hk->keys[j].path, &key)) != 0) {
-		error("Unable to load host key \"%s\" for certificate \"%s\": "
-		      "%s",
-		    hk->keys[j].path, path, err_str(r));
-		r = 0;
-		goto out;
-	}
-	r = add_entry(
-	    hk, key, alg, buf_ptr(cert->blob), buf_len(cert->blob), path);
-	key = NULL;
-	if (r == 0)
-		debug("host certificate: #%zu type %s %s", j, alg, path);
+	hc = &hk->cert[hk->ncert++];
+	hc->pub = j;
+	hc->bloblen = buf_len(cert->blob);
+	if ((r = copy_blob(
+	         buf_ptr(cert->blob), buf_len(cert->blob), &hc->blob)) == 0 &&
+	    (hc->path = strdup(path)) == NULL)
+		r = ERR_ALLOC;
+	debug("host certificate: #%zu type %s %s", j, cert->type_name, path);
 out:
-	sshkey_free(key);
 	sshcert_free(cert);
 	free(text);
 	return r;
 }
 
-int
-hostkeys_load(const struct server_config *c, struct hostkeys *hk)
+/* The key (plain or certificate) that can serve host key algorithm alg. */
+static int
+find_for_alg(const struct hostkeys *hk, const char *alg, struct hostkey *e)
 {
-	struct sshkey *key;
-	struct buf *b;
-	size_t i, nkeys, len = 0;
-	int r;
+	const char *plain;
+	size_t i;
 
-	memset(hk, 0, sizeof(*hk));
-	for (i = 0; i < c->nhost_key_files; i++) {
-		const char *path = c->host_key_files[i];
+	memset(e, 0, sizeof(*e));
+	if ((plain = sshcert_sig_alg_for(alg)) != NULL) {
+		for (i = 0; i < hk->ncert; i++) {
+			const struct hostkey_pub *p = &hk->pub[hk->cert[i].pub];
 
-		if (hk->n >= sizeof(hk->keys) / sizeof(hk->keys[0]))
-			break;
-		if (access(path, R_OK) != 0 && errno == ENOENT) {
-			debug("Unable to load host key \"%s\": No such file",
-			    path);
-			continue;
+			/* A certificate is of its key's type. */
+			if (sshkey_sig_alg_ok(p->key, plain, 1)) {
+				e->key = p->key;
+				e->blob = hk->cert[i].blob;
+				e->bloblen = hk->cert[i].bloblen;
+				e->path = hk->cert[i].path;
+				return 1;
+			}
 		}
-		if ((r = sshkey_load_private(path, &key)) != 0) {
-			error("Unable to load host key \"%s\": %s", path,
-			    err_str(r));
-			continue;
+		return 0;
+	}
+	for (i = 0; i < hk->npub; i++)
+		if (sshkey_sig_alg_ok(hk->pub[i].key, alg, 1)) {
+			e->key = hk->pub[i].key;
+			e->blob = hk->pub[i].blob;
+			e->bloblen = hk->pub[i].bloblen;
+			e->path = hk->pub[i].path;
+			return 1;
 		}
-		if (hostkeys_by_alg(hk, hostkey_alg(key)) != NULL) {
-			error("Ignoring duplicate host key type %s in \"%s\"",
-			    hostkey_alg(key), path);
-			sshkey_free(key);
-			continue;
+	return 0;
+}
+
+/*
+ * The offer: every name of HostKeyAlgorithms, in its order, that a
+ * loaded key or certificate can serve. 0, ERR_NOT_FOUND or ERR_ALLOC.
+ */
+static int
+build_offer(const struct server_config *c, struct hostkeys *hk)
+{
+	const char *list =
+	    c->hostkey_algorithms ? c->hostkey_algorithms : "ssh-ed25519";
+	const char *p = list;
+	char name[NAME_MAX_LEN];
+	struct hostkey e;
+	size_t n, len = 0, i;
+
+	while (*p != '\0') {
+		n = strcspn(p, ",");
+		if (n > 0 && n < sizeof(name) && hk->n < N_ELEMS(hk->keys)) {
+			memcpy(name, p, n);
+			name[n] = '\0';
+			if (find_for_alg(hk, name, &e)) {
+				if ((e.alg = strdup(name)) == NULL)
+					return ERR_ALLOC;
+				hk->keys[hk->n++] = e;
+				len += n + 1;
+			}
 		}
-		if ((b = buf_new(16384)) == NULL ||
-		    sshkey_to_blob(key, b) != 0) {
-			buf_free(b);
-			sshkey_free(key);
-			return ERR_ALLOC;
-		}
-		r = add_entry(
-		    hk, key, hostkey_alg(key), buf_ptr(b), buf_len(b), path);
-		buf_free(b);
-		if (r != 0)
-			return r;
+		p += n;
+		if (*p == ',')
+			p++;
 	}
 	if (hk->n == 0)
 		return ERR_NOT_FOUND;
-	nkeys = hk->n;
-	for (i = 0; i < c->nhost_cert_files; i++)
-		if ((r = load_cert(hk, nkeys, c->host_cert_files[i])) != 0)
-			return r;
-	for (i = 0; i < hk->n; i++)
-		len += strlen(hk->keys[i].alg) + 1;
 	if ((hk->algs = calloc(1, len + 1)) == NULL)
 		return ERR_ALLOC;
 	for (i = 0; i < hk->n; i++) {
@@ -231,6 +290,24 @@ hostkeys_load(const struct server_config *c, struct hostkeys *hk)
 		strcat(hk->algs, hk->keys[i].alg);
 	}
 	return 0;
+}
+
+int
+hostkeys_load(const struct server_config *c, struct hostkeys *hk)
+{
+	size_t i;
+	int r;
+
+	memset(hk, 0, sizeof(*hk));
+	for (i = 0; i < c->nhost_key_files; i++)
+		if ((r = load_key(c, hk, c->host_key_files[i])) != 0)
+			return r;
+	if (hk->npub == 0)
+		return ERR_NOT_FOUND;
+	for (i = 0; i < c->nhost_cert_files; i++)
+		if ((r = load_cert(hk, c->host_cert_files[i])) != 0)
+			return r;
+	return build_offer(c, hk);
 }
 
 const struct hostkey *
@@ -242,4 +319,85 @@ hostkeys_by_alg(const struct hostkeys *hk, const char *alg)
 		if (strcmp(hk->keys[i].alg, alg) == 0)
 			return &hk->keys[i];
 	return NULL;
+}
+
+const struct hostkey_pub *
+hostkeys_by_blob(const struct hostkeys *hk, const uint8_t *blob, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < hk->npub; i++)
+		if (hk->pub[i].bloblen == len &&
+		    memcmp(hk->pub[i].blob, blob, len) == 0)
+			return &hk->pub[i];
+	return NULL;
+}
+
+/*
+ * The signature algorithm a proof with key uses: for RSA the one the
+ * exchange was signed with when that was RSA (the client checks for it),
+ * else rsa-sha2-512; for the others the key's own.
+ */
+static const char *
+prove_alg(const struct sshkey *key, const char *kex_alg)
+{
+	const char *plain = sshcert_sig_alg_for(kex_alg);
+
+	if (plain == NULL)
+		plain = kex_alg;
+	if (sshkey_type(key) == KEY_RSA)
+		return sshkey_sig_alg_ok(key, plain, 1) ? plain
+		                                        : "rsa-sha2-512";
+	return sshkey_type_name(key);
+}
+
+int
+hostkeys_prove(const struct hostkeys *hk, const char *kex_alg,
+    const uint8_t *sid, size_t sidlen, struct buf *req, struct buf *reply)
+{
+	const struct hostkey_pub *p;
+	struct buf *data = NULL, *sig = NULL, *sigs = NULL;
+	const uint8_t *blob;
+	size_t len;
+	uint32_t n = 0;
+	int r;
+
+	buf_reset(reply);
+	if ((data = buf_new(HOSTKEY_PROVE_DATA_MAX)) == NULL ||
+	    (sig = buf_new(HOSTKEY_PROVE_DATA_MAX)) == NULL ||
+	    (sigs = buf_new(IPC_MAX_MESSAGE)) == NULL) {
+		r = ERR_ALLOC;
+		goto out;
+	}
+	while (buf_len(req) > 0) {
+		if ((r = buf_get_string_direct(req, &blob, &len)) != 0)
+			goto out;
+		/* Only keys we hold, each at most as often as we hold keys. */
+		if (++n > N_ELEMS(hk->pub) ||
+		    (p = hostkeys_by_blob(hk, blob, len)) == NULL) {
+			debug("hostkeys-prove: unknown host key (#%u)", n);
+			r = buf_put_bool(reply, 0) || buf_put_u32(reply, 0)
+			    ? ERR_ALLOC
+			    : 0;
+			goto out;
+		}
+		buf_reset(data);
+		buf_reset(sig);
+		if ((r = buf_put_cstring(data, HOSTKEY_PROVE_NAME)) != 0 ||
+		    (r = buf_put_string(data, sid, sidlen)) != 0 ||
+		    (r = buf_put_string(data, p->blob, p->bloblen)) != 0 ||
+		    (r = sshkey_sign(p->key, sig, buf_ptr(data), buf_len(data),
+		         prove_alg(p->key, kex_alg))) != 0 ||
+		    (r = buf_put_stringb(sigs, sig)) != 0)
+			goto out;
+	}
+	if ((r = buf_put_bool(reply, 1)) != 0 ||
+	    (r = buf_put_u32(reply, n)) != 0 ||
+	    (r = buf_put(reply, buf_ptr(sigs), buf_len(sigs))) != 0)
+		goto out;
+out:
+	buf_free(data);
+	buf_free(sig);
+	buf_free(sigs);
+	return r;
 }

@@ -18,6 +18,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <lastlog.h>
+#include <limits.h>
 #include <paths.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -61,56 +62,166 @@ login_state_init(struct login_state *ls, const struct authctxt *a,
 
 /* --- ChrootDirectory ------------------------------------------------------ */
 
-/* Each prefix of path ending in '/', then path itself, as sshd checks. */
-static int
-chroot_check(const char *path)
-{
-	char component[4096];
-	const char *cp;
-	struct stat st;
-	size_t n;
+#define CHROOT_MAX_LINKS 40
 
-	if (path[0] != '/') {
-		error("chroot path does not begin at root");
+/* One directory on the way: root's, writable by nobody else (sshd's words). */
+static int
+chroot_dir_ok(int fd, const char *shown, int component)
+{
+	struct stat st;
+
+	debug3_f("checking '%s%s'", shown, component ? "/" : "");
+	if (fstat(fd, &st) != 0) {
+		error("%s: stat(\"%s\"): %s", __func__, shown, strerror(errno));
 		return ERR_CONFIG;
 	}
-	if (strlen(path) >= sizeof(component)) {
-		error("chroot path too long");
+	if (st.st_uid != 0 || (st.st_mode & 022) != 0) {
+		error("bad ownership or modes for chroot directory %s\"%s%s\"",
+		    component ? "component " : "", shown,
+		    component && strcmp(shown, "/") != 0 ? "/" : "");
 		return ERR_CONFIG;
 	}
-	for (cp = path; cp != NULL;) {
-		if ((cp = strchr(cp, '/')) == NULL)
-			snprintf(component, sizeof(component), "%s", path);
-		else {
-			cp++;
-			n = (size_t)(cp - path);
-			memcpy(component, path, n);
-			component[n] = '\0';
-		}
-		debug3_f("checking '%s'", component);
-		if (stat(component, &st) != 0) {
-			error("%s: stat(\"%s\"): %s", __func__, component,
-			    strerror(errno));
-			return ERR_CONFIG;
-		}
-		if (st.st_uid != 0 || (st.st_mode & 022) != 0) {
-			error("bad ownership or modes for chroot directory "
-			      "%s\"%s\"",
-			    cp == NULL ? "" : "component ", component);
-			return ERR_CONFIG;
-		}
-		if (!S_ISDIR(st.st_mode)) {
-			error("chroot path %s\"%s\" is not a directory",
-			    cp == NULL ? "" : "component ", component);
-			return ERR_CONFIG;
-		}
+	if (!S_ISDIR(st.st_mode)) {
+		error("chroot path %s\"%s%s\" is not a directory",
+		    component ? "component " : "", shown,
+		    component && strcmp(shown, "/") != 0 ? "/" : "");
+		return ERR_CONFIG;
 	}
 	return 0;
 }
 
+/* cand: the path of name in shown (the walk's directory, ".." known). */
+static int
+chroot_name(char *cand, size_t len, char *shown, const char *name)
+{
+	char *slash;
+	int n;
+
+	if (strcmp(name, "..") == 0) {
+		if ((slash = strrchr(shown, '/')) != NULL)
+			slash[slash == shown ? 1 : 0] = '\0';
+		name = "";
+	}
+	n = snprintf(cand, len, "%s%s%s", shown,
+	    strcmp(shown, "/") == 0 || name[0] == '\0' ? "" : "/", name);
+	return n < 0 || (size_t)n >= len ? -1 : 0;
+}
+
+/*
+ * chroot_open: walk path from "/" one name at a time with O_NOFOLLOW,
+ * checking each directory reached. A symlink is read and its target walked
+ * the same way, so every directory the jail is reached through is checked,
+ * not only the names as written. *fdp is an O_PATH descriptor of the very
+ * directory checked last: the session enters it by descriptor, so nothing
+ * can be swapped in between the check and the chroot.
+ */
+static int
+chroot_open(const char *path, int *fdp)
+{
+	char todo[PATH_MAX], next[PATH_MAX], target[PATH_MAX];
+	char shown[PATH_MAX], cand[PATH_MAX];
+	char *name, *rest;
+	struct stat st;
+	int dirfd = -1, fd = -1, nlinks = 0, r = ERR_CONFIG, n;
+	ssize_t len;
+
+	*fdp = -1;
+	if (path[0] != '/') {
+		error("chroot path does not begin at root");
+		return ERR_CONFIG;
+	}
+	if (strlen(path) >= sizeof(todo)) {
+		error("chroot path too long");
+		return ERR_CONFIG;
+	}
+	snprintf(todo, sizeof(todo), "%s", path);
+	snprintf(shown, sizeof(shown), "/");
+	if ((dirfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC)) == -1) {
+		error("%s: open(\"/\"): %s", __func__, strerror(errno));
+		return ERR_CONFIG;
+	}
+	if (chroot_dir_ok(dirfd, shown, 1) != 0)
+		goto out;
+	for (rest = todo;;) {
+		while (*rest == '/')
+			rest++;
+		if (*rest == '\0')
+			break;
+		name = rest;
+		rest = strchrnul(rest, '/');
+		if (*rest != '\0')
+			*rest++ = '\0';
+		while (*rest == '/')
+			rest++;
+		if (strcmp(name, ".") == 0)
+			continue;
+		if (chroot_name(cand, sizeof(cand), shown, name) != 0) {
+			error("chroot path too long");
+			goto out;
+		}
+		fd = openat(dirfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+		if (fd == -1 || fstat(fd, &st) != 0) {
+			error("%s: stat(\"%s\"): %s", __func__, cand,
+			    strerror(errno));
+			goto out;
+		}
+		if (S_ISLNK(st.st_mode)) {
+			/* Walk the target from here (or from "/"). */
+			if (++nlinks > CHROOT_MAX_LINKS) {
+				error("%s: stat(\"%s\"): %s", __func__, cand,
+				    strerror(ELOOP));
+				goto out;
+			}
+			len = readlinkat(fd, "", target, sizeof(target) - 1);
+			if (len <= 0) {
+				error("%s: readlink(\"%s\"): %s", __func__,
+				    cand, len == 0 ? "empty" : strerror(errno));
+				goto out;
+			}
+			target[len] = '\0';
+			n = snprintf(next, sizeof(next), "%s/%s", target, rest);
+			if (n < 0 || (size_t)n >= sizeof(next)) {
+				error("chroot path too long");
+				goto out;
+			}
+			memcpy(todo, next, (size_t)n + 1);
+			rest = todo;
+			close(fd);
+			fd = -1;
+			if (target[0] == '/') {
+				close(dirfd);
+				snprintf(shown, sizeof(shown), "/");
+				dirfd =
+				    open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+				if (dirfd == -1) {
+					error("%s: open(\"/\"): %s", __func__,
+					    strerror(errno));
+					goto out;
+				}
+			}
+			continue;
+		}
+		snprintf(shown, sizeof(shown), "%s", cand);
+		if (chroot_dir_ok(fd, shown, *rest != '\0') != 0)
+			goto out;
+		close(dirfd);
+		dirfd = fd;
+		fd = -1;
+	}
+	*fdp = dirfd;
+	dirfd = -1;
+	r = 0;
+out:
+	if (fd != -1)
+		close(fd);
+	if (dirfd != -1)
+		close(dirfd);
+	return r;
+}
+
 int
-login_chroot_path(
-    const struct authctxt *a, const struct server_config *c, char **pathp)
+login_chroot_path(const struct authctxt *a, const struct server_config *c,
+    char **pathp, int *fdp)
 {
 	struct token_values tv;
 	char uid[32];
@@ -118,6 +229,7 @@ login_chroot_path(
 	int r;
 
 	*pathp = NULL;
+	*fdp = -1;
 	if (c->chroot_directory == NULL)
 		return 0;
 	if (getuid() != 0) {
@@ -132,7 +244,7 @@ login_chroot_path(
 	if ((path = config_expand_tokens(c->chroot_directory, &tv,
 	         CONFIG_TOKENS_CHROOT_DIRECTORY)) == NULL)
 		return ERR_CONFIG;
-	if ((r = chroot_check(path)) != 0) {
+	if ((r = chroot_open(path, fdp)) != 0) {
 		free(path);
 		return r;
 	}
@@ -207,6 +319,7 @@ static int
 pty_alloc(struct login_state *ls, int fd)
 {
 	const struct authctxt *a = ls->a;
+	struct login_pty *p;
 	struct buf *rep = NULL;
 	struct group *gr;
 	char name[LOGIN_TTY_MAX];
@@ -251,11 +364,6 @@ pty_alloc(struct login_state *ls, int fd)
 		    strerror(errno));
 		goto reply;
 	}
-	snprintf(
-	    ls->ptys[ls->nptys].name, sizeof(ls->ptys[0].name), "%s", name);
-	ls->ptys[ls->nptys].logged_in = 0;
-	ls->nptys++;
-	debug("pty allocated: %s", name);
 	ok = 1;
 reply:
 	if (slave != -1)
@@ -268,11 +376,29 @@ reply:
 	    (r = buf_put_cstring(rep, ok ? name : "")) != 0)
 		goto out;
 	r = ipc_send(fd, IPC_SESSION_PTY_REPLY, rep, ok ? master : -1);
+	if (r == 0 && ok) {
+		/* The monitor's copy holds the pty number until logout_rec. */
+		p = &ls->ptys[ls->nptys++];
+		snprintf(p->name, sizeof(p->name), "%s", name);
+		p->master = master;
+		p->logged_in = 0;
+		master = -1;
+		debug("pty allocated: %s", name);
+	}
 out:
 	if (master != -1)
 		close(master);
 	buf_free(rep);
 	return r;
+}
+
+/* pty_release: close the monitor's master (the number may be reused). */
+static void
+pty_release(struct login_state *ls, struct login_pty *p)
+{
+	close(p->master);
+	*p = ls->ptys[--ls->nptys];
+	memset(&ls->ptys[ls->nptys], 0, sizeof(ls->ptys[0]));
 }
 
 static struct login_pty *
@@ -383,9 +509,10 @@ login_rec(struct login_state *ls, int fd, struct buf *b)
 {
 	struct login_pty *p;
 	struct buf *rep = NULL;
-	char *tty = NULL, msg[LOGIN_LASTLOG_MSG];
+	char *tty = NULL, msg[LOGIN_LASTLOG_MSG], held[LOGIN_TTY_MAX];
+	unsigned int ptn;
 	uint32_t pid;
-	int r;
+	int r, n;
 
 	msg[0] = '\0';
 	if ((r = buf_get_cstring(b, &tty, NULL)) != 0 ||
@@ -396,6 +523,15 @@ login_rec(struct login_state *ls, int fd, struct buf *b)
 	    pid > (uint32_t)0x3fffffff) {
 		error("monitor: login record refused for a pty this "
 		      "connection does not hold");
+		r = ERR_PROTOCOL;
+		goto out;
+	}
+	/* The master we hold is still that pty (it cannot have moved). */
+	if (ioctl(p->master, TIOCGPTN, &ptn) == -1 ||
+	    (n = snprintf(held, sizeof(held), "/dev/pts/%u", ptn)) < 0 ||
+	    (size_t)n >= sizeof(held) || strcmp(held, p->name) != 0) {
+		error("monitor: login record refused: %s is not the pty held",
+		    p->name);
 		r = ERR_PROTOCOL;
 		goto out;
 	}
@@ -436,9 +572,8 @@ logout_rec(struct login_state *ls, struct buf *b)
 		utmp_record(ls, p, 0);
 		debug("logout recorded on %s", p->name);
 	}
-	/* Its slot is free again: the count is of ptys held now. */
-	*p = ls->ptys[--ls->nptys];
-	memset(&ls->ptys[ls->nptys], 0, sizeof(ls->ptys[0]));
+	/* Only now may the number go to another login; the slot is free. */
+	pty_release(ls, p);
 out:
 	free(tty);
 	return r;
@@ -464,13 +599,13 @@ login_handle(struct login_state *ls, int fd, uint8_t type, struct buf *b)
 void
 login_end(struct login_state *ls)
 {
-	size_t i;
+	struct login_pty *p;
 
-	for (i = 0; i < ls->nptys; i++) {
-		if (!ls->ptys[i].logged_in)
-			continue;
-		utmp_record(ls, &ls->ptys[i], 0);
-		ls->ptys[i].logged_in = 0;
+	while (ls->nptys > 0) {
+		p = &ls->ptys[ls->nptys - 1];
+		if (p->logged_in)
+			utmp_record(ls, p, 0);
+		pty_release(ls, p);
 	}
 }
 

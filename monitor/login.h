@@ -19,8 +19,14 @@ struct server_config;
 #define LOGIN_MAX_PTYS 64
 #define LOGIN_TTY_MAX 32
 
+/*
+ * The monitor keeps its own copy of each master until the logout record is
+ * written: while it is open the kernel cannot give /dev/pts/N to another
+ * login, so a record for this name is always about this connection's pty.
+ */
 struct login_pty {
 	char name[LOGIN_TTY_MAX]; /* "/dev/pts/N" */
+	int master;               /* the monitor's copy, close-on-exec */
 	int logged_in;            /* a utmp login record is open */
 	pid_t pid;                /* as recorded */
 };
@@ -39,12 +45,15 @@ void login_state_init(struct login_state *ls, const struct authctxt *a,
 
 /*
  * login_chroot_path: ChrootDirectory for this login, tokens expanded and
- * every component checked as sshd does (root-owned, not group- or
- * world-writable, a directory); NULL in *pathp when there is none. An
- * error is logged in sshd's words and ends the login.
+ * every directory on the way checked as sshd does (root-owned, not group-
+ * or world-writable, a directory), symlinks resolved by the walk itself so
+ * that the directories they lead through are checked too. *fdp is an
+ * O_PATH descriptor of the checked jail, to enter by descriptor; NULL and
+ * -1 when there is none. An error is logged in sshd's words and ends the
+ * login.
  */
-int login_chroot_path(
-    const struct authctxt *a, const struct server_config *c, char **pathp);
+int login_chroot_path(const struct authctxt *a, const struct server_config *c,
+    char **pathp, int *fdp);
 
 /*
  * login_send: IPC_SESSION_LOGIN, right after IPC_SESSION_INIT. chrooted
@@ -61,7 +70,7 @@ int login_send(int fd, const struct authctxt *a, const struct server_config *c,
  */
 int login_handle(struct login_state *ls, int fd, uint8_t type, struct buf *b);
 
-/* login_end: logout records for every pty still logged in. */
+/* login_end: logout records for every pty still logged in; the ptys go. */
 void login_end(struct login_state *ls);
 
 /*

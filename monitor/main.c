@@ -385,7 +385,7 @@ main(int argc, char **argv)
 		free(saved_argv);
 		return r;
 	}
-	crypto_init();
+	crypto_init_config(); /* no transport here: no cipher tables */
 	if (o.rexec)
 		monitor_run(&o, &c, src);
 	return listener_run(&o, &c, src, saved_argv) == 0 ? 0 : 1;

@@ -34,7 +34,9 @@
 #include "err.h"
 #include "ipc.h"
 #include "kexaudit.h"
+#include "kexgex.h"
 #include "log.h"
+#include "memtrim.h"
 #include "monitor.h"
 #include "monitor/modules.h"
 #include "monitor/pam.h"
@@ -47,12 +49,14 @@
 
 #define CHILD_SOCK_FD 3
 #define CHILD_IPC_FD 4
-#define STARTUP_PIPE_FD 4 /* from the listener: close once authenticated */
-#define MAX_SIGNATURES 2  /* the first exchange, and one rekey */
-/* Exchange hashes we sign: sha256, sha384 (nistp384) and sha512. */
+#define STARTUP_PIPE_FD 4    /* from the listener: close once authenticated */
+#define MAX_SIGNATURES 2     /* the first exchange, and one rekey */
+#define MAX_PROVE_REQUESTS 8 /* hostkeys-prove-00: a client sends one */
+/* Exchange hashes we sign: sha256, sha384 (nistp384), sha512, sha1 (GEX). */
 #define EXCHANGE_HASH_LEN 32
 #define EXCHANGE_HASH_LEN_384 48
 #define EXCHANGE_HASH_LEN_512 64
+#define EXCHANGE_HASH_LEN_SHA1 20 /* diffie-hellman-group-exchange-sha1 */
 #define IPC_MESSAGE_TIMEOUT_MS 10000
 #define PREAUTH_EXIT_WAIT_MS 2000
 
@@ -76,6 +80,9 @@ struct monitor {
 	int nsign;
 	int nsign_session;    /* rekey signatures for the session process */
 	uint32_t kex_audited; /* the last key exchange recorded (audit) */
+	char kex_alg[64];     /* the host key algorithm last signed with */
+	int nprove;           /* hostkeys-prove requests served */
+	int ngex;             /* DH groups handed to preauth */
 	struct authctxt auth;
 	struct module_set mods;
 	struct buf *tstate;
@@ -139,10 +146,11 @@ conn_info_fill(struct conn_info *ci, int fd)
 
 /*
  * In the session's child, still root: open the static session binary
- * (path), then enter the jail (checked by login_chroot_path).
+ * (path), then enter the jail by its descriptor (jailfd, opened and
+ * checked by login_chroot_path; jail is its name for the log).
  */
 static int
-jail_enter(const char *jail, const char *path, int *exe)
+jail_enter(const char *jail, int jailfd, const char *path, int *exe)
 {
 	/* Above the descriptors the child is about to arrange. */
 	if ((*exe = open(path, O_PATH | O_CLOEXEC)) == -1 ||
@@ -150,29 +158,23 @@ jail_enter(const char *jail, const char *path, int *exe)
 		error("%s: %s", path, strerror(errno));
 		return -1;
 	}
-	if (chdir(jail) == -1) {
-		error("Unable to chdir to chroot path \"%s\": %s", jail,
-		    strerror(errno));
-		return -1;
-	}
-	if (chroot(jail) == -1) {
+	if (sandbox_enter_dir(jailfd) != 0) {
 		error("chroot(\"%s\"): %s", jail, strerror(errno));
 		return -1;
 	}
-	if (chdir("/") == -1)
-		return -1;
+	close(jailfd);
 	return 0;
 }
 
 /*
  * fork + exec a helper with the client socket on 3 and IPC on 4. With
- * jail (ChrootDirectory, already checked), the helper is the static
+ * jail (ChrootDirectory, checked and open on jailfd), the helper is the static
  * session binary, opened before chroot and exec'd from that descriptor
  * once inside the jail and running as the user (docs/chroot.md).
  */
 static pid_t
 spawn_helper(const char *name, int sock, int ipc, const struct passwd *pw,
-    int log_stderr, const char *jail)
+    int log_stderr, const char *jail, int jailfd)
 {
 	char path[4096], title[PROCTITLE_ARG0_MAX];
 	char *argv[3] = {NULL, NULL, NULL}, *envp[1] = {NULL};
@@ -198,7 +200,7 @@ spawn_helper(const char *name, int sock, int ipc, const struct passwd *pw,
 	/* The groups come from /etc/group, which a jail does not have. */
 	if (jail != NULL &&
 	    (pw == NULL || initgroups(pw->pw_name, pw->pw_gid) != 0 ||
-	        jail_enter(jail, path, &exe) != 0))
+	        jail_enter(jail, jailfd, path, &exe) != 0))
 		_exit(1);
 	if (pw != NULL && getuid() == 0 &&
 	    sandbox_drop_to_user(
@@ -321,6 +323,15 @@ put_alg_lists(const struct monitor *m, struct buf *b)
 	return 0;
 }
 
+/* RekeyLimit for the transport (docs/ipc.md: u64 bytes, u32 seconds). */
+static int
+put_rekey_limit(struct buf *b, const struct server_config *c)
+{
+	return transport_rekey_put(b,
+	    c->rekey_limit > 0 ? (uint64_t)c->rekey_limit : 0,
+	    c->rekey_interval > 0 ? (uint32_t)c->rekey_interval : 0);
+}
+
 static int
 send_init(struct monitor *m, const struct passwd *privsep)
 {
@@ -348,6 +359,9 @@ send_init(struct monitor *m, const struct passwd *privsep)
 		    (r = buf_put_string(
 		         b, m->hk.keys[i].blob, m->hk.keys[i].bloblen)) != 0)
 			goto out;
+	/* RekeyLimit, global: preauth runs before any Match applies. */
+	if ((r = put_rekey_limit(b, m->c)) != 0)
+		goto out;
 	r = ipc_send(m->pfd, IPC_INIT, b, -1);
 out:
 	buf_free(b);
@@ -423,7 +437,8 @@ handle_sign(struct monitor *m, struct buf *b, int fd, uint8_t reply_type,
 		goto out;
 	/* Only ever sign something shaped like our exchange hash. */
 	if (hashlen != EXCHANGE_HASH_LEN && hashlen != EXCHANGE_HASH_LEN_384 &&
-	    hashlen != EXCHANGE_HASH_LEN_512) {
+	    hashlen != EXCHANGE_HASH_LEN_512 &&
+	    hashlen != EXCHANGE_HASH_LEN_SHA1) {
 		r = ERR_FORMAT;
 		goto out;
 	}
@@ -431,6 +446,7 @@ handle_sign(struct monitor *m, struct buf *b, int fd, uint8_t reply_type,
 		r = ERR_KEY_TYPE;
 		goto out;
 	}
+	snprintf(m->kex_alg, sizeof(m->kex_alg), "%s", alg);
 	if (record_sid && m->sidlen == 0) {
 		memcpy(m->sid, hash, hashlen);
 		m->sidlen = hashlen;
@@ -468,6 +484,67 @@ handle_sign(struct monitor *m, struct buf *b, int fd, uint8_t reply_type,
 out:
 	buf_free(sig);
 	free(alg);
+	return r;
+}
+
+/*
+ * A DH group for diffie-hellman-group-exchange-*: the request checked
+ * again (the asker is hostile), the group from ModuliFile or built in.
+ */
+static int
+handle_gex(struct monitor *m, struct buf *b, int fd)
+{
+	struct buf *p = NULL, *g = NULL, *reply = NULL;
+	uint32_t min, n, max;
+	int r;
+
+	if ((r = buf_get_u32(b, &min)) != 0 || (r = buf_get_u32(b, &n)) != 0 ||
+	    (r = buf_get_u32(b, &max)) != 0 || (r = buf_end(b)) != 0)
+		return r;
+	if ((r = kexgex_check_request(min, n, max, &min, &n, &max)) != 0)
+		return r;
+	if ((p = buf_new(KEXGEX_MAX_BITS / 8)) == NULL ||
+	    (g = buf_new(KEXGEX_MAX_BITS / 8)) == NULL ||
+	    (reply = buf_new(IPC_MAX_MESSAGE)) == NULL) {
+		r = ERR_ALLOC;
+		goto out;
+	}
+	if ((r = kexgex_group(m->c->moduli_file, min, n, max, p, g)) != 0 ||
+	    (r = buf_put_mpint_bytes(reply, buf_ptr(p), buf_len(p))) != 0 ||
+	    (r = buf_put_mpint_bytes(reply, buf_ptr(g), buf_len(g))) != 0)
+		goto out;
+	r = ipc_send(fd, IPC_GEX_REPLY, reply, -1);
+out:
+	buf_free(p);
+	buf_free(g);
+	buf_free(reply);
+	return r;
+}
+
+/* hostkeys-prove-00@openssh.com for the session: a few per connection. */
+static int
+handle_prove(struct monitor *m, struct buf *b, int fd)
+{
+	struct buf *reply;
+	int r;
+
+	if ((reply = buf_new(IPC_MAX_MESSAGE)) == NULL)
+		return ERR_ALLOC;
+	if (m->sidlen == 0) {
+		r = ERR_BAD_STATE;
+		goto out;
+	}
+	if (++m->nprove > MAX_PROVE_REQUESTS) {
+		error("monitor: too many hostkeys-prove requests");
+		r = buf_put_bool(reply, 0) || buf_put_u32(reply, 0) ? ERR_ALLOC
+		                                                    : 0;
+	} else
+		r = hostkeys_prove(
+		    &m->hk, m->kex_alg, m->sid, m->sidlen, b, reply);
+	if (r == 0)
+		r = ipc_send(fd, IPC_SESSION_PROVE_REPLY, reply, -1);
+out:
+	buf_free(reply);
 	return r;
 }
 
@@ -601,6 +678,12 @@ preauth_loop(struct monitor *m)
 				break;
 			r = handle_audit_kex(
 			    m, b, m->preauth_pid, audit_preauth_uid());
+			break;
+		case IPC_GEX_REQ:
+			/* One per exchange, as the signatures it precedes. */
+			if (m->state > MS_AUTH || ++m->ngex > MAX_SIGNATURES)
+				break;
+			r = handle_gex(m, b, m->pfd);
 			break;
 		case IPC_AUTH_REQ:
 			if (m->state != MS_AUTH)
@@ -762,6 +845,9 @@ send_session_init(struct monitor *m, int fd)
 	/* Agent/X11 forwarding, tunnels and liveness (issue 8). */
 	if ((r = session_axl_put(b, m->c)) != 0)
 		goto out;
+	/* RekeyLimit, as Match set it for this login. */
+	if ((r = put_rekey_limit(b, m->c)) != 0)
+		goto out;
 	r = ipc_send(fd, IPC_SESSION_INIT, b, -1);
 out:
 	buf_free(ob);
@@ -774,8 +860,8 @@ static void __attribute__((noreturn)) session_phase(struct monitor *m, int sock)
 	struct login_state ls;
 	struct buf *b;
 	char *jail = NULL;
-	int sp[2], status;
-	pid_t pid;
+	int sp[2], status, jailfd = -1;
+	pid_t pid, w;
 	uint8_t type;
 	int r;
 
@@ -788,7 +874,7 @@ static void __attribute__((noreturn)) session_phase(struct monitor *m, int sock)
 	}
 	audit_login(&m->auth, 1);
 	/* ChrootDirectory: checked here, where a refusal can be logged. */
-	if (login_chroot_path(&m->auth, m->c, &jail) != 0) {
+	if (login_chroot_path(&m->auth, m->c, &jail, &jailfd) != 0) {
 		pamctx_end(m->auth.pam);
 		exit(1);
 	}
@@ -797,8 +883,10 @@ static void __attribute__((noreturn)) session_phase(struct monitor *m, int sock)
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) != 0)
 		fatal("socketpair: %s", strerror(errno));
 	if ((pid = spawn_helper("postern-session", sock, sp[1], &m->auth.pw,
-	         m->o->log_stderr, jail)) < 0)
+	         m->o->log_stderr, jail, jailfd)) < 0)
 		exit(1);
+	if (jailfd != -1)
+		close(jailfd);
 	close(sp[1]);
 	close(sock);
 	if ((r = send_session_init(m, sp[0])) != 0 ||
@@ -814,6 +902,8 @@ static void __attribute__((noreturn)) session_phase(struct monitor *m, int sock)
 		fatal("out of memory");
 	free(jail);
 	login_state_init(&ls, &m->auth, m->c, &m->ci);
+	/* Logged in: what authentication needed goes back to the kernel. */
+	mem_trim();
 	/* Serve the session (rekey signatures, ptys, utmp) until it goes. */
 	while ((r = ipc_recv(sp[0], &type, b, NULL, IPC_MAX_MESSAGE)) == 0) {
 		if (type == IPC_SESSION_SIGN_REQ) {
@@ -822,22 +912,40 @@ static void __attribute__((noreturn)) session_phase(struct monitor *m, int sock)
 		} else if (type == IPC_AUDIT_KEX)
 			r = handle_audit_kex(m, b, pid, m->auth.pw.pw_uid);
 		else
-			r = login_handle(&ls, sp[0], type, b);
+			switch (type) {
+			case IPC_SESSION_SIGN_REQ:
+				r = handle_sign(
+				    m, b, sp[0], IPC_SESSION_SIGN_REPLY, 0);
+				break;
+			case IPC_SESSION_PROVE_REQ:
+				r = handle_prove(m, b, sp[0]);
+				break;
+			case IPC_GEX_REQ:
+				r = handle_gex(m, b, sp[0]);
+				break;
+			default:
+				r = login_handle(&ls, sp[0], type, b);
+				break;
+			}
 		if (r != 0) {
-			error("monitor: bad message %u from session", type);
+			error("monitor: bad message %u from session: %s", type,
+			    err_str(r));
 			kill(pid, SIGKILL);
 			break;
 		}
 	}
 	buf_free(b);
 	login_end(&ls);
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+	status = 0;
+	while ((w = waitpid(pid, &status, 0)) < 0 && errno == EINTR)
 		;
-	if (WIFSIGNALED(status))
+	if (w < 0)
+		error("waitpid %ld: %s", (long)pid, strerror(errno));
+	else if (WIFSIGNALED(status))
 		error("session process %ld terminated by signal %d", (long)pid,
 		    WTERMSIG(status));
-	audit_session_end(
-	    &m->auth, WIFEXITED(status) && WEXITSTATUS(status) == 0, pid);
+	audit_session_end(&m->auth,
+	    w == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0, pid);
 	logit("Disconnected from user %s %s port %d", m->auth.pw.pw_name,
 	    m->ci.client_addr, m->ci.client_port);
 	/* UsePAM: the monitor closes the PAM session (as root). */
@@ -897,7 +1005,7 @@ monitor_run(const struct options *o, struct server_config *c,
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) != 0)
 		fatal("socketpair: %s", strerror(errno));
 	if ((m.preauth_pid = spawn_helper(
-	         "postern-preauth", sock, sp[1], NULL, 0, NULL)) < 0)
+	         "postern-preauth", sock, sp[1], NULL, 0, NULL, -1)) < 0)
 		exit(1);
 	close(sp[1]);
 	m.pfd = sp[0];

@@ -48,18 +48,39 @@ struct options {
 	size_t ncmdline_opts;
 };
 
-struct hostkey {
-	struct sshkey *key; /* private */
-	char *alg;          /* "ssh-ed25519" */
-	uint8_t *blob;      /* public blob */
+/* A loaded host key: private, with its public blob. */
+struct hostkey_pub {
+	struct sshkey *key;
+	uint8_t *blob;
 	size_t bloblen;
 	char *path;
 };
 
+/* A host certificate for pub[pub]. */
+struct hostkey_cert {
+	size_t pub;
+	uint8_t *blob; /* the certificate */
+	size_t bloblen;
+	char *path;
+};
+
+/* One offered host key algorithm and what serves it (borrowed). */
+struct hostkey {
+	struct sshkey *key;  /* private */
+	char *alg;           /* "rsa-sha2-256", "ssh-ed25519-cert-v01@..." */
+	const uint8_t *blob; /* public blob or certificate */
+	size_t bloblen;
+	const char *path;
+};
+
 struct hostkeys {
-	struct hostkey keys[16];
+	struct hostkey_pub pub[16];
+	size_t npub;
+	struct hostkey_cert cert[16];
+	size_t ncert;
+	struct hostkey keys[32]; /* the offer, in HostKeyAlgorithms order */
 	size_t n;
-	char *algs; /* comma list of host key algorithms, config order */
+	char *algs; /* comma list of the offered algorithms */
 };
 
 /*
@@ -84,6 +105,18 @@ int hostkeys_load(const struct server_config *c, struct hostkeys *hk);
 void hostkeys_free(struct hostkeys *hk);
 const struct hostkey *hostkeys_by_alg(
     const struct hostkeys *hk, const char *alg);
+/*
+ * hostkeys_prove: the monitor's half of hostkeys-prove-00@openssh.com
+ * (OpenSSH PROTOCOL s2.5): req is the key blobs the client asked about;
+ * reply gets bool granted, u32 n, n x string signature over
+ * (string "hostkeys-prove-00@openssh.com", string sid, string blob).
+ * Only keys this monitor loaded are signed; anything else is refused.
+ */
+int hostkeys_prove(const struct hostkeys *hk, const char *kex_alg,
+    const uint8_t *sid, size_t sidlen, struct buf *req, struct buf *reply);
+/* The loaded host key whose public blob is blob, or NULL. */
+const struct hostkey_pub *hostkeys_by_blob(
+    const struct hostkeys *hk, const uint8_t *blob, size_t len);
 
 /* listener.c */
 int listener_run(const struct options *o, struct server_config *c,

@@ -84,6 +84,7 @@ config_free(struct server_config *c)
 	free(c->macs);
 	free(c->kex_algorithms);
 	free(c->hostkey_algorithms);
+	free(c->moduli_file);
 	free(c->trusted_user_ca_keys);
 	free(c->revoked_keys_file);
 	free(c->authorized_principals_file);
@@ -541,6 +542,7 @@ config_fill_defaults(struct server_config *c)
 		c->nlisten = 1;
 	}
 	if (c->nhost_key_files == 0) {
+		c->host_keys_implicit = 1;
 		for (i = 0; i < sizeof(host_keys) / sizeof(host_keys[0]); i++)
 			add_default_str(c->host_key_files, &c->nhost_key_files,
 			    host_keys[i]);
@@ -588,6 +590,8 @@ config_fill_defaults(struct server_config *c)
 	 * "PidFile none" is kept as the word while parsing, so that it counts
 	 * as set (first value wins), and becomes NULL here.
 	 */
+	if (c->moduli_file == NULL)
+		c->moduli_file = xstrdup_default(POSTERN_SYSCONFDIR "/moduli");
 	if (c->pid_file == NULL)
 		c->pid_file = xstrdup_default("/run/sshd.pid");
 	else if (strcasecmp(c->pid_file, "none") == 0) {

@@ -81,8 +81,11 @@ struct server_config {
 	 * sshd -T prints them (OpenSSH's +, -, ^ and patterns resolved). */
 	char *pubkey_accepted_algos; /* PubkeyAcceptedAlgorithms */
 	char *ca_sign_algorithms;    /* CASignatureAlgorithms */
-	char *trusted_user_ca_keys;  /* none = NULL */
-	char *revoked_keys_file;     /* none = NULL */
+	char *moduli_file;           /* ModuliFile; /etc/ssh/moduli */
+	/* 1 when no HostKey line (or -h) named a key: the default files. */
+	int host_keys_implicit;
+	char *trusted_user_ca_keys; /* none = NULL */
+	char *revoked_keys_file;    /* none = NULL */
 	/* AuthorizedPrincipalsFile as written ("none" in any case: none);
 	 * tokens %% %h %U %u, relative to the home directory. */
 	char *authorized_principals_file;
@@ -145,6 +148,9 @@ struct server_config {
 	 * "none" when set to none (it still counts as set). */
 	char *channel_timeouts[CONFIG_MAX_LIST];
 	size_t nchannel_timeouts;
+	/* --- RekeyLimit (config_rekey.c) */
+	long long rekey_limit; /* bytes; 0 = the cipher's own limit */
+	int rekey_interval;    /* seconds; 0 = none */
 };
 
 /* PermitTunnel values (as OpenSSH's SSH_TUNMODE_*). */

@@ -334,8 +334,6 @@ int cfg_v_algos(
     struct server_config *c, const struct keyword *k, struct cfg_args *a);
 int cfg_v_ipqos(
     struct server_config *c, const struct keyword *k, struct cfg_args *a);
-int cfg_v_rekey_limit(
-    struct server_config *c, const struct keyword *k, struct cfg_args *a);
 int cfg_v_octal(
     struct server_config *c, const struct keyword *k, struct cfg_args *a);
 int cfg_v_fp_hash(
@@ -345,8 +343,6 @@ int cfg_v_netblock(
 int cfg_v_none_or_int(
     struct server_config *c, const struct keyword *k, struct cfg_args *a);
 
-const char *cfg_chk_rekey_limit(
-    const struct keyword *k, struct cfg_args *a, char *buf, size_t len);
 const char *cfg_chk_use_dns(
     const struct keyword *k, struct cfg_args *a, char *buf, size_t len);
 const char *cfg_chk_persource(
@@ -373,6 +369,12 @@ int cfg_channel_timeout_split(
 int cfg_kw_channel_timeout(
     struct server_config *c, const struct keyword *k, struct cfg_args *a);
 void cfg_dump_channel_timeouts(
+    const struct server_config *c, const struct keyword *k, FILE *f);
+
+/* config_rekey.c: RekeyLimit. */
+int cfg_kw_rekey_limit(
+    struct server_config *c, const struct keyword *k, struct cfg_args *a);
+void cfg_dump_rekey_limit(
     const struct server_config *c, const struct keyword *k, FILE *f);
 
 /* config_keywords.c */

@@ -30,6 +30,8 @@ cfg_liveness_init(struct server_config *c)
 	c->tcp_keepalive = CONFIG_UNSET;
 	c->unused_connection_timeout = CONFIG_UNSET;
 	c->permit_tunnel = CONFIG_UNSET;
+	c->rekey_limit = CONFIG_UNSET;
+	c->rekey_interval = CONFIG_UNSET;
 }
 
 void
@@ -64,6 +66,9 @@ cfg_liveness_defaults(struct server_config *c)
 	default_int(&c->tcp_keepalive, 1);
 	default_int(&c->unused_connection_timeout, 0);
 	default_int(&c->permit_tunnel, TUNNEL_NO);
+	default_int(&c->rekey_interval, 0);
+	if (c->rekey_limit == CONFIG_UNSET)
+		c->rekey_limit = 0;
 	if (c->xauth_location == NULL &&
 	    (c->xauth_location = strdup(XAUTH_DEFAULT)) == NULL)
 		fatal_f("out of memory");
@@ -91,6 +96,9 @@ cfg_liveness_copy_match(struct server_config *dst, struct server_config *src)
 	copy_set(
 	    &dst->unused_connection_timeout, src->unused_connection_timeout);
 	copy_set(&dst->permit_tunnel, src->permit_tunnel);
+	copy_set(&dst->rekey_interval, src->rekey_interval);
+	if (src->rekey_limit != CONFIG_UNSET)
+		dst->rekey_limit = src->rekey_limit;
 	if (src->nchannel_timeouts == 0)
 		return;
 	for (i = 0; i < dst->nchannel_timeouts; i++)

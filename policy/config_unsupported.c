@@ -195,81 +195,6 @@ cfg_v_ipqos(
 	return 0;
 }
 
-/*
- * scaled_value: scan_scaled(3)'s form, a decimal number with an optional
- * fraction and an optional K, M, G, T, P or E suffix. -1 if malformed,
- * else 0 with *zero set when the value is 0.
- */
-static int
-scaled_value(const char *s, int *zero, long long *approx)
-{
-	const char *p = s;
-	long long whole = 0;
-	int digits = 0, nonzero = 0, shift = 0;
-
-	for (; isdigit((unsigned char)*p); p++, digits++) {
-		nonzero |= *p != '0';
-		if (whole < LLONG_MAX / 10)
-			whole = whole * 10 + (*p - '0');
-	}
-	if (*p == '.') {
-		for (p++; isdigit((unsigned char)*p); p++, digits++)
-			nonzero |= *p != '0';
-	}
-	if (digits == 0)
-		return -1;
-	if (*p != '\0') {
-		const char *units = "KMGTPE", *u;
-
-		if ((u = strchr(units, toupper((unsigned char)*p))) == NULL ||
-		    p[1] != '\0')
-			return -1;
-		shift = 10 * (int)(u - units + 1);
-	}
-	*zero = !nonzero;
-	*approx = shift >= 60 || whole > (LLONG_MAX >> shift) ? LLONG_MAX
-	                                                      : whole << shift;
-	return 0;
-}
-
-/* RekeyLimit: "default" or a byte count, then an optional interval. */
-int
-cfg_v_rekey_limit(
-    struct server_config *c, const struct keyword *k, struct cfg_args *a)
-{
-	const char *arg = cfg_next_arg(a);
-	long long v;
-	int zero;
-
-	if (arg == NULL || *arg == '\0')
-		return missing(a);
-	if (strcmp(arg, "default") != 0) {
-		if (scaled_value(arg, &zero, &v) != 0) {
-			error("%s line %d: Bad %s number '%s': %s", a->filename,
-			    a->lineno, a->keyword, arg, strerror(EINVAL));
-			return ERR_CONFIG;
-		}
-		if (!zero && v < 16) {
-			error("%s line %d: %s too small", a->filename,
-			    a->lineno, a->keyword);
-			return ERR_CONFIG;
-		}
-	}
-	if ((arg = cfg_next_arg(a)) == NULL || strcmp(arg, "none") == 0)
-		return 0;
-	if (*arg == '\0') {
-		error(
-		    "%s line %d: missing time value.", a->filename, a->lineno);
-		return ERR_CONFIG;
-	}
-	if (cfg_time_value(arg) < 0) {
-		error(
-		    "%s line %d: invalid time value.", a->filename, a->lineno);
-		return ERR_CONFIG;
-	}
-	return 0;
-}
-
 /* StreamLocalBindMask: an octal mode up to 0777. */
 int
 cfg_v_octal(
@@ -351,25 +276,6 @@ cfg_v_none_or_int(
 }
 
 /* --- may this value be ignored? ------------------------------------------- */
-
-/* RekeyLimit: only the defaults ("default" or 0, no interval). */
-const char *
-cfg_chk_rekey_limit(
-    const struct keyword *k, struct cfg_args *a, char *buf, size_t len)
-{
-	long long v;
-	int zero = 0;
-
-	if ((strcmp(a->av[0], "default") == 0 ||
-	        (scaled_value(a->av[0], &zero, &v) == 0 && zero)) &&
-	    (a->ac < 2 || strcmp(a->av[1], "none") == 0 ||
-	        cfg_time_value(a->av[1]) == 0))
-		return NULL;
-	snprintf(buf, len,
-	    "postern rekeys only at its own limits; ignoring a lower limit "
-	    "would keep each key in use longer");
-	return buf;
-}
 
 /* UseDNS yes: names in Match Host and user@host would never match. */
 const char *

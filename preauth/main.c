@@ -24,12 +24,16 @@
 #include "sandbox/sandbox.h"
 #include "transport.h"
 
-#define MAX_HOSTKEYS 16
+#define MAX_HOSTKEYS 32 /* offered algorithms: monitor.h hostkeys.keys */
+/* The monitor signs two exchange hashes before authentication (its
+ * MAX_SIGNATURES): the first exchange and one rekey. */
+#define PREAUTH_KEX_MAX 2
 
 struct init_params {
 	char *version, *kex, *hostkey_algs, *ciphers, *macs, *comp, *sig_algs;
 	char *peer_addr, *chroot_dir;
 	uint32_t peer_port, log_level, uid, gid, nhostkeys;
+	struct transport_params rekey; /* only RekeyLimit's two fields */
 	struct transport_hostkey hostkeys[MAX_HOSTKEYS];
 	char *hk_alg[MAX_HOSTKEYS];
 	uint8_t *hk_blob[MAX_HOSTKEYS];
@@ -49,6 +53,13 @@ relay_log(enum log_level level, const char *msg, void *ctx)
 	    buf_put_cstring(b, msg) == 0)
 		(void)ipc_send(ipc_fd, IPC_LOG, b, -1);
 	buf_free(b);
+}
+
+static int
+gex_via_monitor(void *ctx, uint32_t min, uint32_t n, uint32_t max,
+    struct buf *p, struct buf *g)
+{
+	return ipc_gex_request(ipc_fd, min, n, max, p, g);
 }
 
 static int
@@ -103,6 +114,8 @@ read_init(struct init_params *ip)
 		ip->hostkeys[i].blob = ip->hk_blob[i];
 		ip->hostkeys[i].bloblen = len;
 	}
+	if ((r = transport_rekey_get(b, &ip->rekey)) != 0)
+		goto out;
 	r = buf_end(b);
 out:
 	buf_free(b);
@@ -145,6 +158,24 @@ hand_over(struct transport *t)
 	return r;
 }
 
+/*
+ * Once auth succeeded, only the key exchange that holds USERAUTH_SUCCESS
+ * back (one we started as the client's request crossed our KEXINIT) may
+ * go on; the client has nothing else to send before it sees success.
+ */
+static int
+dispatch(
+    struct userauth *ua, struct transport *t, uint8_t type, struct buf *payload)
+{
+	if (!ua->authenticated)
+		return userauth_dispatch(ua, t, ipc_fd, type, payload);
+	error(
+	    "preauth: message type %u before USERAUTH_SUCCESS was sent", type);
+	transport_disconnect(
+	    t, SSH2_DISCONNECT_PROTOCOL_ERROR, "unexpected message");
+	return ERR_PROTOCOL;
+}
+
 static int
 run(struct transport *t)
 {
@@ -160,11 +191,13 @@ run(struct transport *t)
 		pfd.events = POLLIN;
 		if (transport_output_pending(t) > 0)
 			pfd.events |= POLLOUT;
-		if (poll(&pfd, 1, -1) < 0) {
+		if (poll(&pfd, 1, transport_rekey_poll_ms(t)) < 0) {
 			if (errno == EINTR)
 				continue;
 			return ERR_SYSTEM;
 		}
+		if ((r = transport_rekey_timer(t)) != 0)
+			return r;
 		if ((pfd.revents & POLLOUT) && (r = transport_write(t)) != 0)
 			return r;
 		if (pfd.revents & (POLLIN | POLLHUP | POLLERR)) {
@@ -182,12 +215,14 @@ run(struct transport *t)
 					break;
 				if (r != 0)
 					return r;
-				if ((r = userauth_dispatch(
-				         &ua, t, ipc_fd, type, payload)) != 0)
+				if ((r = dispatch(&ua, t, type, payload)) != 0)
 					return r;
-				if (ua.authenticated)
+				if (ua.authenticated && !transport_kex_busy(t))
 					return hand_over(t);
 			}
+			/* A key exchange held USERAUTH_SUCCESS back. */
+			if (ua.authenticated && !transport_kex_busy(t))
+				return hand_over(t);
 			if (rr != 0)
 				return rr;
 		}
@@ -239,9 +274,13 @@ main(int argc, char **argv)
 	tp.hostkeys = ip.hostkeys;
 	tp.nhostkeys = ip.nhostkeys;
 	tp.sign = sign_via_monitor;
+	tp.gex_group = gex_via_monitor;
 	tp.server_sig_algs = ip.sig_algs;
 	tp.peer_addr = ip.peer_addr;
 	tp.peer_port = (int)ip.peer_port;
+	tp.rekey_limit = ip.rekey.rekey_limit;
+	tp.rekey_interval = ip.rekey.rekey_interval;
+	tp.kex_max = PREAUTH_KEX_MAX;
 	if ((t = transport_new(PREAUTH_SOCK_FD, &tp)) == NULL)
 		fatal("preauth: out of memory");
 	r = run(t);

@@ -123,6 +123,14 @@ open_chroot_dir(const char *dir, int *fdp)
 }
 
 int
+sandbox_enter_dir(int fd)
+{
+	if (fchdir(fd) != 0 || chroot(".") != 0 || chdir("/") != 0)
+		return ERR_SYSTEM;
+	return 0;
+}
+
+int
 sandbox_chroot_drop(const char *dir, uid_t uid, gid_t gid)
 {
 	int fd = -1, r;
@@ -141,7 +149,7 @@ sandbox_chroot_drop(const char *dir, uid_t uid, gid_t gid)
 	if ((r = open_chroot_dir(dir, &fd)) != 0)
 		return r;
 	/* chroot to the directory we opened and checked, not to its name. */
-	if (fchdir(fd) != 0 || chroot(".") != 0 || chdir("/") != 0) {
+	if (sandbox_enter_dir(fd) != 0) {
 		error_f("chroot(\"%s\"): %s", dir, strerror(errno));
 		close(fd);
 		return ERR_SYSTEM;

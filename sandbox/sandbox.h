@@ -12,6 +12,12 @@
  */
 int sandbox_chroot_drop(const char *dir, uid_t uid, gid_t gid);
 
+/*
+ * sandbox_enter_dir: chroot to the directory open on fd (checked by the
+ * caller) and chdir("/"); by descriptor, so the name cannot be swapped.
+ */
+int sandbox_enter_dir(int fd);
+
 /* sandbox_rlimits: RLIMIT_FSIZE 0, RLIMIT_NPROC 0, RLIMIT_NOFILE to current. */
 int sandbox_rlimits(void);
 

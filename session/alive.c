@@ -17,21 +17,12 @@
 #include "session.h"
 #include "channel.h"
 
-static int64_t
-monotime_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 void
 conn_timers_init(struct conn *conn)
 {
 	const struct session_axl *f = conn->ctx->axl;
 
-	conn->now_ms = monotime_ms();
+	conn->now_ms = transport_monotime_ms();
 	if (f != NULL && f->client_alive_interval > 0)
 		conn->alive_deadline =
 		    conn->now_ms + (int64_t)f->client_alive_interval * 1000;
@@ -67,7 +58,7 @@ conn_timers_poll_ms(struct conn *conn)
 	}
 	if (best == 0)
 		return -1;
-	wait = best - monotime_ms();
+	wait = best - transport_monotime_ms();
 	if (wait < 0)
 		return 0;
 	return wait > INT_MAX ? INT_MAX : (int)wait;
@@ -114,7 +105,7 @@ conn_timers_run(struct conn *conn, int input)
 	uint32_t id;
 	int r;
 
-	conn->now_ms = monotime_ms();
+	conn->now_ms = transport_monotime_ms();
 	if (f == NULL)
 		return 0;
 	if (conn->alive_deadline > 0) {

@@ -136,6 +136,8 @@ static void
 channel_destroy(struct conn *conn, struct channel *c)
 {
 	debug2("channel %u: free", c->id);
+	if (c->svc != NULL && c->svc->free != NULL)
+		c->svc->free(conn, c);
 	if ((c->flags & CHAN_CONFIRMED) && c->type->free != NULL)
 		c->type->free(conn, c);
 	chan_close_fd(&c->rfd);
@@ -459,6 +461,8 @@ chan_input_data(struct conn *conn, uint8_t type, struct buf *m)
 		c->local_consumed += (uint32_t)len;
 		return 0;
 	}
+	if (c->svc != NULL)
+		return c->svc->data(conn, c, data, len);
 	return chan_deliver(c, data, len);
 }
 
@@ -856,6 +860,8 @@ channel_poll_handle(struct conn *conn)
 		if (chan_ready(conn, c->efd_pi, c->efd) &&
 		    (r = chan_read_fd(conn, c, &c->efd, 1)) != 0)
 			return r;
+		if (c->svc != NULL && (r = c->svc->pump(conn, c)) != 0)
+			return r;
 	}
 	return 0;
 }
@@ -930,6 +936,29 @@ channel_tick(struct conn *conn)
 		if ((c->flags & (CHAN_SENT_CLOSE | CHAN_RCVD_CLOSE)) ==
 		    (CHAN_SENT_CLOSE | CHAN_RCVD_CLOSE))
 			channel_destroy(conn, c);
+	}
+	return 0;
+}
+
+int
+channel_send_data(struct conn *conn, struct channel *c, int ext,
+    const uint8_t *p, size_t len, size_t *sent)
+{
+	struct buf *m;
+	size_t room, n;
+	int r;
+
+	*sent = 0;
+	while (*sent < len && (room = chan_send_room(conn, c)) > 0) {
+		n = len - *sent < room ? len - *sent : room;
+		if ((r = chan_data_begin(conn, c, ext, &m)) != 0 ||
+		    (r = buf_put_string(m, p + *sent, n)) != 0)
+			return r;
+		c->remote_window -= (uint32_t)n;
+		c->last_io = conn->now_ms;
+		*sent += n;
+		if ((r = transport_packet_send(conn->t)) != 0)
+			return r;
 	}
 	return 0;
 }

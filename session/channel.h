@@ -65,6 +65,22 @@ struct channel_type {
 	void (*free)(struct conn *conn, struct channel *c);
 };
 
+/*
+ * An in-process service that stands in for a channel's fds (internal-sftp,
+ * sftp_channel.c), set in c->svc with its state in c->svc_ctx:
+ *  data: the peer's CHANNEL_DATA; the service adds to c->local_consumed
+ *      what it has finished with, which re-opens the window;
+ *  pump: every loop turn: send output with channel_send_data and, once
+ *      done, end the channel as the type does when its child ends;
+ *  free: release c->svc_ctx.
+ */
+struct channel_service {
+	int (*data)(
+	    struct conn *conn, struct channel *c, const uint8_t *p, size_t len);
+	int (*pump)(struct conn *conn, struct channel *c);
+	void (*free)(struct conn *conn, struct channel *c);
+};
+
 struct channel {
 	uint32_t id;      /* ours, the index in the table */
 	uint32_t peer_id; /* the peer's number for it */
@@ -84,7 +100,9 @@ struct channel {
 	int rfd_pi, efd_pi, wfd_pi; /* index in the poll set or -1 */
 	struct buf *obuf;           /* peer data not yet written to wfd */
 
-	void *priv; /* the type's state */
+	void *priv;                        /* the type's state */
+	const struct channel_service *svc; /* in place of fds, or NULL */
+	void *svc_ctx;
 
 	int idle_timeout; /* ChannelTimeout seconds; 0 none */
 	int64_t last_io;  /* conn->now_ms of the last data either way */
@@ -147,6 +165,13 @@ void channel_set_timeout_type(
     struct conn *conn, struct channel *c, const char *type);
 /* channel_idle_close: the channel idled past its timeout: shut it down. */
 void channel_idle_close(struct conn *conn, struct channel *c);
+/*
+ * channel_send_data: queue what fits of p[0, len) in the peer's window and
+ * packet size as CHANNEL_DATA (EXTENDED_DATA stderr if ext) while the
+ * transport is not congested; *sent says how much.
+ */
+int channel_send_data(struct conn *conn, struct channel *c, int ext,
+    const uint8_t *p, size_t len, size_t *sent);
 /* channel_request_begin: start a CHANNEL_REQUEST without want_reply. */
 int channel_request_begin(
     struct conn *conn, struct channel *c, const char *name, struct buf **mp);
@@ -196,6 +221,19 @@ void x11_free(struct conn *conn, struct x11_fwd *x);
 int x11_poll_prepare(struct conn *conn);
 int x11_poll_handle(struct conn *conn);
 void x11_cleanup_all(struct conn *conn);
+/*
+ * channel_session_service_done: the in-process service of a session ended
+ * with exit status: EOF, exit-status and CLOSE follow.
+ */
+void channel_session_service_done(
+    struct conn *conn, struct channel *c, int status);
+
+/* sftp_channel.c */
+/*
+ * chan_sftp_start: serve "internal-sftp [flags]" on session channel c
+ * in-process (c->svc). 0, or ERR_CONFIG for a bad command line, ERR_ALLOC.
+ */
+int chan_sftp_start(struct conn *conn, struct channel *c, const char *command);
 
 /* session_run.c */
 int conn_pfd_add(struct conn *conn, int fd, short events);

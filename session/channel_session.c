@@ -78,7 +78,7 @@ session_hangup(struct channel *c)
 {
 	struct chan_session *s = sess(c);
 
-	if (!s->started || s->reaped || s->hangup)
+	if (!s->started || s->reaped || s->hangup || s->pid <= 0)
 		return;
 	s->hangup = 1;
 	debug("channel %u: sending SIGHUP to process group %ld", c->id,
@@ -103,6 +103,9 @@ session_peer_closed(struct conn *conn, struct channel *c)
 		s->reaped = 1;
 		s->status = status;
 	}
+	/* An in-process service ends with the channel. */
+	if (c->svc != NULL && !s->reaped)
+		s->reaped = 1;
 	session_hangup(c);
 }
 
@@ -186,6 +189,18 @@ channel_session_reaped(struct conn *conn, pid_t pid, int status)
 	debug_f("child %ld was not a session's", (long)pid);
 }
 
+void
+channel_session_service_done(struct conn *conn, struct channel *c, int status)
+{
+	struct chan_session *s = sess(c);
+
+	debug("channel %u: internal-sftp ended, status %d", c->id, status);
+	s->reaped = 1;
+	s->status = W_EXITCODE(status, 0);
+	/* No fds: from now on the output counts as finished. */
+	c->flags |= CHAN_IO;
+}
+
 /* "internal-sftp" alone or followed by a blank: the engine, not a program. */
 static int
 is_internal_sftp(const char *command)
@@ -203,7 +218,7 @@ is_internal_sftp(const char *command)
  * exec, shell, subsystem: start the (forced) command once. subsystem is the
  * name when command is a Subsystem's "command args" line: it runs without
  * SSH_ORIGINAL_COMMAND. A command starting with internal-sftp (forced or
- * a subsystem's) serves SFTP in a child instead of running a program.
+ * a subsystem's) serves SFTP in this process instead of running a program.
  */
 static int
 session_start(struct conn *conn, struct channel *c, const char *command,
@@ -213,8 +228,8 @@ session_start(struct conn *conn, struct channel *c, const char *command,
 	struct chan_session *s = sess(c);
 	const char *run = command, *original = NULL;
 	char what[1024], safe[960], xtype[300];
-	int r, in, out, err;
-	pid_t pid;
+	int r, in = -1, out = -1, err = -1;
+	pid_t pid = 0;
 
 	if (s->started) {
 		debug("channel %u: session already started", c->id);
@@ -246,7 +261,7 @@ session_start(struct conn *conn, struct channel *c, const char *command,
 	if (s->x11 != NULL)
 		(void)x11_xauth(conn, s->x11);
 	if (is_internal_sftp(run))
-		r = session_sftp_spawn(ctx, run, &pid, &in, &out, &err);
+		r = chan_sftp_start(conn, c, run);
 	else {
 		struct session_child ch;
 		char *lastlog = NULL;
@@ -283,7 +298,8 @@ session_start(struct conn *conn, struct channel *c, const char *command,
 	}
 	s->pid = pid;
 	s->started = 1;
-	channel_attach_fds(c, out, in, err);
+	if (c->svc == NULL)
+		channel_attach_fds(c, out, in, err);
 	*ok = 1;
 	return 0;
 }
@@ -359,7 +375,7 @@ req_signal(struct conn *conn, struct channel *c, struct buf *m, int *ok)
 		error_f("unsupported signal \"%s\"", safe);
 		goto out;
 	}
-	if (!s->started || s->reaped) {
+	if (!s->started || s->reaped || s->pid <= 0) {
 		error_f("no child for session %u", c->id);
 		goto out;
 	}

@@ -18,6 +18,7 @@
 #include "err.h"
 #include "ipc.h"
 #include "log.h"
+#include "memtrim.h"
 #include "authopts.h"
 #include "proctitle.h"
 #include "session.h"
@@ -26,7 +27,7 @@
 
 #define SESSION_SOCK_FD 3
 #define SESSION_IPC_FD 4
-#define MAX_HOSTKEYS 16
+#define MAX_HOSTKEYS 32 /* offered algorithms: monitor.h hostkeys.keys */
 
 static int
 sign_via_monitor(void *ctx, const char *alg, const uint8_t *hash,
@@ -34,6 +35,13 @@ sign_via_monitor(void *ctx, const char *alg, const uint8_t *hash,
 {
 	return ipc_sign_request(SESSION_IPC_FD, IPC_SESSION_SIGN_REQ,
 	    IPC_SESSION_SIGN_REPLY, alg, hash, hashlen, sig);
+}
+
+static int
+gex_via_monitor(void *ctx, uint32_t min, uint32_t n, uint32_t max,
+    struct buf *p, struct buf *g)
+{
+	return ipc_gex_request(SESSION_IPC_FD, min, n, max, p, g);
 }
 
 int
@@ -136,11 +144,15 @@ main(int argc, char **argv)
 		fatal("session: bad init message: PermitTTY");
 	if ((r = session_axl_get(b, &axl)) != 0)
 		fatal("session: bad init message: forwarding settings");
+	memset(&tp, 0, sizeof(tp));
+	if ((r = transport_rekey_get(b, &tp)) != 0)
+		fatal("session: bad init message: RekeyLimit");
 	if (buf_end(b) != 0)
 		fatal("session: bad init message: trailing data");
 	log_init(POSTERN_SYSLOG_IDENT, (enum log_level)level, (int)facility,
 	    (int)to_stderr);
-	crypto_init();
+	/* The transport fetches its cipher now, key exchange at rekey. */
+	crypto_init_config();
 	/* The passwd entry comes from the monitor: in a ChrootDirectory
 	 * jail there is no /etc/passwd to read. */
 	if ((r = session_login_recv(SESSION_IPC_FD, &login)) != 0)
@@ -149,7 +161,7 @@ main(int argc, char **argv)
 		fatal("session: user %s is not who we run as", user);
 	proctitle_set("%s@notty", user);
 
-	memset(&tp, 0, sizeof(tp));
+	/* tp.rekey_* came with the init message. */
 	tp.version = version;
 	tp.kex_algs = kex;
 	tp.hostkey_algs = hkalgs;
@@ -159,6 +171,7 @@ main(int argc, char **argv)
 	tp.hostkeys = hks;
 	tp.nhostkeys = nhk;
 	tp.sign = sign_via_monitor;
+	tp.gex_group = gex_via_monitor;
 	tp.peer_addr = caddr;
 	tp.peer_port = (int)cport;
 	if ((r = transport_import(SESSION_SOCK_FD, state, &tp, &t)) != 0)
@@ -196,7 +209,10 @@ main(int argc, char **argv)
 	ctx.subsys_name = ss_name;
 	ctx.subsys_args = ss_args;
 	ctx.nsubsys = nss;
+	ctx.hostkeys = hks;
+	ctx.nhostkeys = nhk;
 	ctx.axl = axl;
+	mem_trim(); /* the hand-over's buffers and OpenSSL's set-up */
 	r = session_run(&ctx);
 	session_login_free(&login);
 	transport_free(t);

@@ -9,6 +9,7 @@
 
 struct transport;
 struct authopts;
+struct transport_hostkey;
 struct session_login;
 
 struct session_ctx {
@@ -37,6 +38,9 @@ struct session_ctx {
 	char **subsys_name;
 	char **subsys_args;
 	size_t nsubsys;
+	/* The offered host key algorithms and their blobs (hostkeys-00). */
+	const struct transport_hostkey *hostkeys;
+	size_t nhostkeys;
 	/* The login's settings from the monitor (session_login.h). */
 	struct session_login *login;
 	/* Agent/X11 forwarding, tunnels, liveness (issue 8; axl_config.c). */

@@ -21,10 +21,8 @@
 #include "session_exec.h"
 #include "session_login.h"
 #include "session_pty.h"
-#include "sftp.h"
 
 #define EXEC_SHELL_DEFAULT "/bin/sh"
-#define EXEC_SFTP_ARGS 64 /* internal-sftp words */
 /* Room for the child's output to pile up between two of our reads. */
 #define EXEC_PIPE_SIZE (256 * 1024)
 
@@ -271,99 +269,5 @@ out:
 	strv_free(env);
 	free(env);
 	free(argv0);
-	return r;
-}
-
-/*
- * split_args: a command line into words as OpenSSH's argv_split: blanks
- * separate, '...' and "..." quote, a backslash escapes a quote, a
- * backslash or a blank. line is modified; returns the count or -1.
- */
-static int
-split_args(char *line, char **argv, int max)
-{
-	char *src = line, *dst, quote;
-	int argc = 0;
-
-	for (;;) {
-		while (*src == ' ' || *src == '\t')
-			src++;
-		if (*src == '\0')
-			break;
-		if (argc + 1 >= max)
-			return -1;
-		argv[argc++] = dst = src;
-		quote = 0;
-		while (*src != '\0') {
-			if (quote == 0 && (*src == ' ' || *src == '\t'))
-				break;
-			if (*src == '\\' &&
-			    (src[1] == '\'' || src[1] == '"' ||
-			        src[1] == '\\' ||
-			        (quote == 0 && src[1] == ' '))) {
-				*dst++ = src[1];
-				src += 2;
-			} else if (quote == 0 && (*src == '\'' || *src == '"'))
-				quote = *src++;
-			else if (quote != 0 && *src == quote) {
-				quote = 0;
-				src++;
-			} else
-				*dst++ = *src++;
-		}
-		if (quote != 0)
-			return -1;
-		if (*src != '\0')
-			src++;
-		*dst = '\0';
-	}
-	argv[argc] = NULL;
-	return argc;
-}
-
-int
-session_sftp_spawn(const struct session_ctx *ctx, const char *command,
-    pid_t *pidp, int *infd, int *outfd, int *errfd)
-{
-	int pin[2] = {-1, -1}, pout[2] = {-1, -1}, perr[2] = {-1, -1};
-	char *line, *argv[EXEC_SFTP_ARGS];
-	int r, argc;
-	pid_t pid;
-
-	*pidp = -1;
-	*infd = *outfd = *errfd = -1;
-	if ((line = strdup(command)) == NULL)
-		return ERR_ALLOC;
-	if ((argc = split_args(line, argv, EXEC_SFTP_ARGS)) <= 0) {
-		error("internal-sftp: bad arguments");
-		free(line);
-		return ERR_CONFIG;
-	}
-	if ((r = make_pipes(pin, pout, perr)) != 0)
-		goto out;
-	if ((pid = fork()) == -1) {
-		error_f("fork: %s", strerror(errno));
-		r = ERR_SYSTEM;
-		goto out;
-	}
-	if (pid == 0) {
-		child_setup(pin[0], pout[1], perr[1], 0);
-		if (chdir(nonnull(ctx->home, "/")) == -1)
-			(void)!chdir("/");
-		_exit(sftp_host_main(argc, argv, STDIN_FILENO, STDOUT_FILENO,
-		    STDERR_FILENO, ctx->user, ctx->home, ctx->client_addr));
-	}
-	debug_f("child %ld: internal-sftp", (long)pid);
-	*pidp = pid;
-	*infd = pin[1];
-	*outfd = pout[0];
-	*errfd = perr[0];
-	pin[1] = pout[0] = perr[0] = -1;
-	r = 0;
-out:
-	close_pair(pin);
-	close_pair(pout);
-	close_pair(perr);
-	free(line);
 	return r;
 }

@@ -26,14 +26,6 @@ int session_exec_spawn(const struct session_ctx *ctx, const char *command,
     const struct session_child *ch, pid_t *pidp, int *infd, int *outfd,
     int *errfd);
 
-/*
- * session_sftp_spawn: fork a child that serves SFTP with the in-process
- * engine (no program is run) on the same three pipes; command is
- * "internal-sftp [flags]", split as a shell would without expansion.
- */
-int session_sftp_spawn(const struct session_ctx *ctx, const char *command,
-    pid_t *pidp, int *infd, int *outfd, int *errfd);
-
 /* session_close_from: in a child, close every fd from lowfd up. */
 void session_close_from(int lowfd);
 

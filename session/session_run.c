@@ -20,10 +20,12 @@
 #include "buf.h"
 #include "err.h"
 #include "kexaudit.h"
+#include "ipc.h"
 #include "log.h"
 #include "transport.h"
 #include "session.h"
 #include "channel.h"
+#include "session_int_hostkeys.h"
 
 /* How long the last output may take to drain when we return. */
 #define CONN_FLUSH_MS 5000
@@ -125,6 +127,28 @@ static const struct {
 };
 
 static int
+conn_hostkeys_prove(struct conn *conn, struct buf *m, int want_reply)
+{
+	struct buf *reply, *sigs;
+	int r, ok = 0;
+
+	if ((sigs = buf_new(IPC_MAX_MESSAGE)) == NULL)
+		return ERR_ALLOC;
+	if ((r = session_hostkeys_prove(conn->ctx, m, &ok, sigs)) != 0 ||
+	    !want_reply)
+		goto out;
+	if ((r = transport_packet_begin(conn->t,
+	         ok ? SSH2_MSG_REQUEST_SUCCESS : SSH2_MSG_REQUEST_FAILURE,
+	         &reply)) != 0 ||
+	    (r = buf_put(reply, buf_ptr(sigs), buf_len(sigs))) != 0 ||
+	    (r = transport_packet_send(conn->t)) != 0)
+		goto out;
+out:
+	buf_free(sigs);
+	return r;
+}
+
+static int
 conn_input_global_request(struct conn *conn, struct buf *m)
 {
 	struct buf *reply;
@@ -138,6 +162,11 @@ conn_input_global_request(struct conn *conn, struct buf *m)
 	sanitise(safe, sizeof(safe), name);
 	debug("server_input_global_request: rtype %s want_reply %d", safe,
 	    want_reply);
+	/* The one request answered with data: signatures from the monitor. */
+	if (strcmp(name, HOSTKEYS_PROVE_REQ) == 0) {
+		r = conn_hostkeys_prove(conn, m, want_reply);
+		goto out;
+	}
 	for (i = 0; global_reqs[i].name != NULL; i++) {
 		if (strcmp(global_reqs[i].name, name) == 0)
 			break;
@@ -249,6 +278,17 @@ conn_reap(struct conn *conn)
 		channel_session_reaped(conn, pid, status);
 }
 
+/* The nearest of the connection's timers and RekeyLimit's interval. */
+static int
+poll_ms(struct conn *conn)
+{
+	int a = conn_timers_poll_ms(conn), b = transport_rekey_poll_ms(conn->t);
+
+	if (a < 0)
+		return b;
+	return b < 0 || a < b ? a : b;
+}
+
 static int
 conn_loop(struct conn *conn)
 {
@@ -272,7 +312,7 @@ conn_loop(struct conn *conn)
 		    (r = agent_poll_prepare(conn)) < 0 ||
 		    (r = x11_poll_prepare(conn)) < 0)
 			return r;
-		n = poll(conn->pfds, conn->npfds, conn_timers_poll_ms(conn));
+		n = poll(conn->pfds, conn->npfds, poll_ms(conn));
 		if (n == -1 && errno != EINTR) {
 			error_f("poll: %s", strerror(errno));
 			return ERR_SYSTEM;
@@ -282,8 +322,9 @@ conn_loop(struct conn *conn)
 			    "Received signal %d; terminating.", (int)got_term);
 			return 0;
 		}
-		if ((r = conn_timers_run(
-		         conn, n > 0 && (conn->pfds[0].revents & POLLIN))) != 0)
+		if ((r = conn_timers_run(conn,
+		         n > 0 && (conn->pfds[0].revents & POLLIN))) != 0 ||
+		    (r = transport_rekey_timer(t)) != 0)
 			return r;
 		if (n <= 0)
 			continue;
@@ -358,6 +399,9 @@ session_run(struct session_ctx *ctx)
 	/* Children that exited before the handler was in place. */
 	conn_reap(&conn);
 	conn_timers_init(&conn);
+	/* As sshd: tell the client every host key (UpdateHostKeys). */
+	if ((r = session_hostkeys_notify(ctx)) != 0)
+		error_f("hostkeys-00: %s", err_str(r));
 
 	r = conn_loop(&conn);
 	switch (r) {

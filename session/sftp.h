@@ -2,13 +2,15 @@
  * sftp.h: the SFTP version 3 server (draft-ietf-secsh-filexfer-02 with
  * OpenSSH's extensions, PROTOCOL section 4) as an engine that the session
  * runs in-process inside its event loop: bytes in, bytes out, no process
- * and no pipe of its own.
+ * and no pipe of its own (session/sftp_channel.c hosts it on a channel;
+ * sftp_host.c on a pair of descriptors, for the test wrapper).
  *
  * Hosting it (one engine per "subsystem sftp" channel):
- *   - hand the channel's data to sftp_server_input() only while
- *     sftp_server_want_input() is 1, and re-open the channel window only
- *     for what was handed over; while it is 0 the engine has stopped
- *     taking requests because its output queue is full;
+ *   - hand the peer's data to sftp_server_input(); the engine runs whole
+ *     requests straight from those bytes and queues the rest (a partial
+ *     packet, or requests held back while its output queue is full).
+ *     Re-open the peer's window only for bytes it has finished with: what
+ *     was handed over less the growth of sftp_server_input_queued();
  *   - send sftp_server_output_ptr()/sftp_server_output_pending() as
  *     channel data as the peer's window allows, then
  *     sftp_server_output_consume() what was sent and call
@@ -25,12 +27,17 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct buf;
+
 /* OpenSSH's SFTP_MAX_MSG_LENGTH: the largest packet either side sends. */
 #define SFTP_MAX_MSG_LENGTH (256 * 1024)
 #define SFTP_MAX_READ_LENGTH (SFTP_MAX_MSG_LENGTH - 1024)
 #define SFTP_MAX_HANDLES_DEFAULT 512
 
 struct sftp_server;
+
+/* The host's sink for the engine's log lines (level: an enum log_level). */
+typedef void (*sftp_log_fn)(void *ctx, int level, const char *msg);
 
 /*
  * Options, as sftp-server(8) takes them. sftp_parse_options() fills the
@@ -54,6 +61,10 @@ struct sftp_options {
 	const char *home;        /* the user's home: start dir, ~, %d */
 	const char *client_addr; /* for "session opened ... from [addr]" */
 	unsigned max_handles;    /* 0: SFTP_MAX_HANDLES_DEFAULT */
+	/* Where the engine's own lines (those -l lets through) go; NULL: the
+	 * process's log. A host applies -e and -f this way. */
+	sftp_log_fn log_fn;
+	void *log_ctx;
 };
 
 /* sftp_options_init: the defaults (no flags, -l ERROR). */
@@ -71,6 +82,14 @@ int sftp_parse_options(
 
 /* sftp_usage: the flags part of the usage line (after the name). */
 const char *sftp_usage(void);
+
+/*
+ * sftp_split_args: a command line ("internal-sftp -d '/a b'") into words
+ * as OpenSSH's argv_split: blanks separate, '...' and "..." quote, a
+ * backslash escapes a quote, a backslash or a blank. line is modified;
+ * argv gets at most max - 1 words and a NULL. Returns the count or -1.
+ */
+int sftp_split_args(char *line, char **argv, int max);
 
 /* sftp_request_name: the i-th request name (for -Q requests), or NULL. */
 const char *sftp_request_name(unsigned i);
@@ -101,6 +120,9 @@ void sftp_server_output_consume(struct sftp_server *s, size_t n);
  */
 int sftp_server_want_input(const struct sftp_server *s);
 
+/* Bytes of input held by the engine (partial or held-back requests). */
+size_t sftp_server_input_queued(const struct sftp_server *s);
+
 /* sftp_server_free: closes every open handle; NULL is fine. */
 void sftp_server_free(struct sftp_server *s);
 
@@ -113,11 +135,28 @@ void sftp_server_free(struct sftp_server *s);
 int sftp_host_serve(struct sftp_server *s, int infd, int outfd);
 
 /*
+ * sftp_host_open: internal-sftp / sftp-server started from its command
+ * line (argv[0] the name) for user: parse the flags, answer -Q, start an
+ * engine. Returns -1 with *sp set and *o filled (the host applies -e and
+ * -f), or an exit status when there is nothing to serve: then text for
+ * the client's stdout (-Q's list) is appended to out and a usage or start
+ * error to err.
+ */
+int sftp_host_open(int argc, char **argv, const char *user, const char *home,
+    const char *client_addr, struct sftp_options *o, struct sftp_server **sp,
+    struct buf *out, struct buf *err);
+
+/*
+ * sftp_host_log_line: one of the engine's lines into the process's log at
+ * level, whatever the process's own level, with syslog facility (-f) if
+ * it is >= 0.
+ */
+void sftp_host_log_line(int facility, int level, const char *msg);
+
+/*
  * sftp_host_main: internal-sftp / sftp-server as a program on these fds:
- * parse the flags in argv (argv[0] the name), answer -Q, apply -l, -f and
- * -e to this process's logging, then serve one client with
- * sftp_host_serve. Usage and start errors go to errfd. Returns the exit
- * status.
+ * sftp_host_open, -l, -f and -e applied to this process's logging, then
+ * one client served with sftp_host_serve. Returns the exit status.
  */
 int sftp_host_main(int argc, char **argv, int infd, int outfd, int errfd,
     const char *user, const char *home, const char *client_addr);

@@ -1,7 +1,8 @@
 /*
- * sftp_host.c: the SFTP engine served on a pair of file descriptors
- * (a session's child for internal-sftp, or the test program on stdin and
- * stdout): the engine's hosting rules of sftp.h on blocking-free pipes.
+ * sftp_host.c: starting the SFTP engine from internal-sftp's command
+ * line, and serving it on a pair of file descriptors (the test program
+ * on stdin and stdout): the engine's hosting rules of sftp.h on
+ * non-blocking pipes.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -11,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "buf.h"
 #include "err.h"
 #include "log.h"
 #include "session/sftp.h"
@@ -45,15 +47,16 @@ flush_some(struct sftp_server *s, int outfd)
 	return 0;
 }
 
-/* Write all of a short text (the -Q list) to a possibly blocking fd. */
+/* Write all of a buffer to a possibly blocking fd. */
 static void
-put_text(int fd, const char *text)
+put_all(int fd, const struct buf *b)
 {
-	size_t off = 0, len = strlen(text);
+	const uint8_t *p = buf_ptr(b);
+	size_t off = 0, len = buf_len(b);
 	ssize_t n;
 
 	while (off < len) {
-		n = write(fd, text + off, len - off);
+		n = write(fd, p + off, len - off);
 		if (n == -1 && errno == EINTR)
 			continue;
 		if (n <= 0)
@@ -126,44 +129,80 @@ sftp_host_serve(struct sftp_server *s, int infd, int outfd)
 }
 
 int
+sftp_host_open(int argc, char **argv, const char *user, const char *home,
+    const char *client_addr, struct sftp_options *o, struct sftp_server **sp,
+    struct buf *out, struct buf *err)
+{
+	const char *msg, *name = argc > 0 ? argv[0] : "internal-sftp";
+	char line[512];
+	unsigned i;
+	int r = 0;
+
+	*sp = NULL;
+	if (sftp_parse_options(argc, argv, o, &msg) != 0) {
+		snprintf(line, sizeof(line), "%s: %s\nusage: %s %s\n", name,
+		    msg, name, sftp_usage());
+		(void)buf_put(err, line, strlen(line));
+		return 1;
+	}
+	if (o->query_requests) {
+		for (i = 0; r == 0 && sftp_request_name(i) != NULL; i++)
+			if ((r = buf_put(out, sftp_request_name(i),
+			         strlen(sftp_request_name(i)))) == 0)
+				r = buf_put_u8(out, '\n');
+		return 0;
+	}
+	o->user = user;
+	o->home = home;
+	o->client_addr = client_addr;
+	if ((*sp = sftp_server_new(o)) == NULL) {
+		snprintf(line, sizeof(line), "%s: cannot start: %s\n", name,
+		    strerror(errno));
+		(void)buf_put(err, line, strlen(line));
+		return 1;
+	}
+	return -1;
+}
+
+/* This process serves only the engine: -e and -f are its own. */
+static void
+host_main_log(void *ctx, int level, const char *msg)
+{
+	const struct sftp_options *o = ctx;
+
+	log_set_stderr(o->log_stderr);
+	sftp_host_log_line(o->log_facility, level, msg);
+}
+
+int
 sftp_host_main(int argc, char **argv, int infd, int outfd, int errfd,
     const char *user, const char *home, const char *client_addr)
 {
 	struct sftp_options o;
 	struct sftp_server *s;
-	const char *msg, *name = argc > 0 ? argv[0] : "internal-sftp";
-	char line[512];
-	unsigned i;
+	struct buf *out, *err;
 	int status;
 
+	out = buf_new(64 * 1024);
+	err = buf_new(4096);
+	if (out == NULL || err == NULL) {
+		buf_free(out);
+		buf_free(err);
+		return 1;
+	}
 	sftp_options_init(&o);
-	if (sftp_parse_options(argc, argv, &o, &msg) != 0) {
-		snprintf(line, sizeof(line), "%s: %s\nusage: %s %s\n", name,
-		    msg, name, sftp_usage());
-		put_text(errfd, line);
-		return 1;
-	}
-	if (o.query_requests) {
-		for (i = 0; sftp_request_name(i) != NULL; i++) {
-			put_text(outfd, sftp_request_name(i));
-			put_text(outfd, "\n");
-		}
-		return 0;
-	}
-	o.user = user;
-	o.home = home;
-	o.client_addr = client_addr;
-	/* -l, -f and -e: this process only serves the engine now. */
+	o.log_fn = host_main_log;
+	o.log_ctx = &o;
+	status = sftp_host_open(
+	    argc, argv, user, home, client_addr, &o, &s, out, err);
+	put_all(outfd, out);
+	put_all(errfd, err);
+	buf_free(out);
+	buf_free(err);
+	if (status >= 0)
+		return status;
+	/* -l: this process only serves the engine. */
 	log_set_level((enum log_level)o.log_level);
-	if (o.log_facility >= 0)
-		log_set_facility(o.log_facility);
-	log_set_stderr(o.log_stderr);
-	if ((s = sftp_server_new(&o)) == NULL) {
-		snprintf(line, sizeof(line), "%s: cannot start: %s\n", name,
-		    strerror(errno));
-		put_text(errfd, line);
-		return 1;
-	}
 	status = sftp_host_serve(s, infd, outfd);
 	sftp_server_free(s);
 	return status;

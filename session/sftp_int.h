@@ -173,6 +173,8 @@ struct sftp_server {
 	int read_only;
 	int umask; /* -1: the process's own */
 	int log_level;
+	sftp_log_fn log_fn; /* the host's sink for our lines, or NULL */
+	void *log_ctx;
 	char *deny, *allow; /* -P, -p */
 	char *user, *home, *client_addr;
 	int cwd_fd;     /* relative paths are looked up from here */

@@ -149,3 +149,50 @@ sftp_parse_options(
 	}
 	return 0;
 }
+
+/*
+ * sftp_split_args: a command line into words as OpenSSH's argv_split: blanks
+ * separate, '...' and "..." quote, a backslash escapes a quote, a
+ * backslash or a blank. line is modified; returns the count or -1.
+ */
+int
+sftp_split_args(char *line, char **argv, int max)
+{
+	char *src = line, *dst, quote;
+	int argc = 0;
+
+	for (;;) {
+		while (*src == ' ' || *src == '\t')
+			src++;
+		if (*src == '\0')
+			break;
+		if (argc + 1 >= max)
+			return -1;
+		argv[argc++] = dst = src;
+		quote = 0;
+		while (*src != '\0') {
+			if (quote == 0 && (*src == ' ' || *src == '\t'))
+				break;
+			if (*src == '\\' &&
+			    (src[1] == '\'' || src[1] == '"' ||
+			        src[1] == '\\' ||
+			        (quote == 0 && src[1] == ' '))) {
+				*dst++ = src[1];
+				src += 2;
+			} else if (quote == 0 && (*src == '\'' || *src == '"'))
+				quote = *src++;
+			else if (quote != 0 && *src == quote) {
+				quote = 0;
+				src++;
+			} else
+				*dst++ = *src++;
+		}
+		if (quote != 0)
+			return -1;
+		if (*src != '\0')
+			src++;
+		*dst = '\0';
+	}
+	argv[argc] = NULL;
+	return argc;
+}

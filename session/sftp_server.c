@@ -87,10 +87,27 @@ sftp_request_name(unsigned i)
 /* logging */
 
 void
+sftp_host_log_line(int facility, int level, const char *msg)
+{
+	enum log_level global = log_get_level();
+	int old = log_get_facility();
+
+	if (facility >= 0 && facility != old)
+		log_set_facility(facility);
+	/* -l is the engine's level: let its lines past the process's. */
+	if (level > (int)global)
+		log_set_level((enum log_level)level);
+	log_emit((enum log_level)level, msg);
+	if (level > (int)global)
+		log_set_level(global);
+	if (facility >= 0 && facility != old)
+		log_set_facility(old);
+}
+
+void
 sftp_log(struct sftp_server *s, enum log_level level, const char *fmt, ...)
 {
 	char msg[1024];
-	enum log_level global;
 	va_list ap;
 
 	if ((int)level > s->log_level)
@@ -98,13 +115,10 @@ sftp_log(struct sftp_server *s, enum log_level level, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	/* -l is this engine's level: let its lines past the process's. */
-	global = log_get_level();
-	if (level > global)
-		log_set_level(level);
-	log_emit(level, msg);
-	if (level > global)
-		log_set_level(global);
+	if (s->log_fn != NULL)
+		s->log_fn(s->log_ctx, (int)level, msg);
+	else
+		sftp_host_log_line(-1, (int)level, msg);
 }
 
 const char *
@@ -748,6 +762,12 @@ sftp_server_output_consume(struct sftp_server *s, size_t n)
 	(void)buf_consume(s->out, n);
 }
 
+size_t
+sftp_server_input_queued(const struct sftp_server *s)
+{
+	return buf_len(s->in);
+}
+
 int
 sftp_server_want_input(const struct sftp_server *s)
 {
@@ -870,6 +890,8 @@ sftp_server_new(const struct sftp_options *o)
 	s->read_only = o->read_only;
 	s->umask = o->umask;
 	s->log_level = o->log_level;
+	s->log_fn = o->log_fn;
+	s->log_ctx = o->log_ctx;
 	s->deny = dup_or_null(o->deny, &fail);
 	s->allow = dup_or_null(o->allow, &fail);
 	s->user = dup_or_null(o->user != NULL ? o->user : "UNKNOWN", &fail);

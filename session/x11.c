@@ -287,8 +287,8 @@ x11_xauth(struct conn *conn, const struct x11_fwd *x)
 {
 	const struct session_axl *f = conn->ctx->axl;
 	char cmd[2 * X11_STR_MAX + 2400];
-	int p[2], status, n;
-	pid_t pid;
+	int p[2], status = 0, n;
+	pid_t pid, w;
 
 	if (x == NULL)
 		return 0;
@@ -315,9 +315,11 @@ x11_xauth(struct conn *conn, const struct x11_fwd *x)
 		error("xauth: write: %s", strerror(errno));
 	explicit_bzero(cmd, sizeof(cmd));
 	close(p[1]);
-	while (waitpid(pid, &status, 0) == -1 && errno == EINTR)
+	while ((w = waitpid(pid, &status, 0)) == -1 && errno == EINTR)
 		;
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+	if (w == -1)
+		error("%s: waitpid: %s", f->xauth_location, strerror(errno));
+	else if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
 		error("%s exited abnormally (status %d)", f->xauth_location,
 		    status);
 	return 0;

@@ -182,7 +182,7 @@ class Suite:
         self.dir = tempfile.mkdtemp(prefix="postern-suite-", dir="/tmp")
         os.chmod(self.dir, 0o755)
         self._lock = threading.Lock()
-        self._random = None
+        self._random = {}
 
     def setup(self):
         if os.geteuid() != 0:
@@ -202,10 +202,11 @@ class Suite:
         os.makedirs("/run/sshd", mode=0o755, exist_ok=True)
 
     def random_file(self, size=100 * 1024 * 1024):
-        """(path, sha256 hex) of a file of random bytes, made once."""
+        """(path, sha256 hex, size) of a file of random bytes, made once
+        per size."""
         with self._lock:
-            if self._random is None:
-                path = os.path.join(self.dir, "random.bin")
+            if size not in self._random:
+                path = os.path.join(self.dir, "random-%d.bin" % size)
                 h = hashlib.sha256()
                 chunk = 1 << 20
                 with open(path, "wb") as f:
@@ -215,8 +216,8 @@ class Suite:
                         h.update(b)
                         f.write(b)
                         left -= len(b)
-                self._random = (path, h.hexdigest(), size)
-            return self._random
+                self._random[size] = (path, h.hexdigest(), size)
+            return self._random[size]
 
     def cleanup(self):
         if not self.keep:
@@ -563,6 +564,11 @@ class Context:
         run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "hostkey",
              "-f", self.host_key])
         self._hostkey_info = None
+
+    def random_file(self, size=100 * 1024 * 1024):
+        """The suite's shared random file of this size: (path, sha256,
+        size). Read it, never change it."""
+        return self.suite.random_file(size)
 
     # -- host key --------------------------------------------------------
     def host_key_info(self):

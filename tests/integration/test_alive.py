@@ -17,7 +17,7 @@ import signal
 import subprocess
 
 import harness
-from harness import check, fail
+from harness import check, fail, poll_until
 
 def _session_pid(ctx, u):
     """The user's session process (postern-session) under the server."""
@@ -181,8 +181,17 @@ def _server_side_timer(ctx, u, extra_config):
                   stderr=subprocess.DEVNULL)
     try:
         check(p.stdout.readline() == b"up\n", "the session did not start")
-        out = harness.run(["ss", "-tnoH", "state", "established",
-                           "( sport = :%d )" % ctx.port]).stdout.decode()
+        # While data waits for an ACK, ss shows the retransmission timer
+        # ("on") instead of the keepalive one: look until the queue drains.
+        seen = {"out": ""}
+
+        def idle():
+            seen["out"] = harness.run(
+                ["ss", "-tnoH", "state", "established",
+                 "( sport = :%d )" % ctx.port]).stdout.decode()
+            return seen["out"].strip() and "timer:(on," not in seen["out"]
+        poll_until(idle, 10)
+        out = seen["out"]
         check(out.strip(), "ss shows no connection on port %d" % ctx.port)
         return out
     finally:

@@ -120,3 +120,43 @@ def test_chroot_bad_modes_refused(ctx):
     check(ctx.wait_log(r'bad ownership or modes for chroot directory '
                        r'component "%s/"' % parent, 5),
           "no 'component' line for the world-writable parent")
+
+
+def test_chroot_via_symlink(ctx):
+    """ChrootDirectory through a symlink (in a root-owned directory) to a
+    good jail: used, as sshd follows it. A link whose target lies under a
+    world-writable directory: refused, naming the directory the link
+    leads through."""
+    u = ctx.make_user()
+    jail = _jail(ctx, u)
+    link = "/srv/pjail-l" + secrets.token_hex(3)
+    # Relative, through "..": /srv/pjail-lX -> ../srv/./pjail-USER
+    os.symlink("../srv/./" + os.path.basename(jail), link)
+    ctx.cleanups.append(lambda: os.path.lexists(link) and os.unlink(link))
+    ctx.start_server(["Subsystem sftp internal-sftp", "Match User " + u.name,
+                      "\tChrootDirectory %s" % link,
+                      "\tForceCommand internal-sftp"])
+    r = _sftp(ctx, u, "get /welcome.txt %s/w.txt\nls -1 /\n" % ctx.dir)
+    out = r.stdout.decode("utf-8", "replace")
+    check(r.returncode == 0, "sftp through the symlinked jail: rc %s "
+          "out %r err %r" % (r.returncode, out, r.stderr))
+    with open(os.path.join(ctx.dir, "w.txt")) as f:
+        check(f.read() == "inside the jail\n", "jail file content")
+    check("/etc" not in out and "upload" in out, "ls / in the jail: %r"
+          % out)
+    check(ctx.wait_log(r'Changed root directory to "%s"' % link, 5),
+          "no 'Changed root directory' log line")
+    # The same link, now to a jail under a world-writable directory.
+    parent = "/srv/pjail-p" + secrets.token_hex(3)
+    os.mkdir(parent, 0o755)
+    ctx.cleanups.append(lambda: shutil.rmtree(parent, ignore_errors=True))
+    os.chmod(parent, 0o777)
+    os.mkdir(os.path.join(parent, "j"), 0o755)
+    os.unlink(link)
+    os.symlink(os.path.join(parent, "j"), link)
+    r = _sftp(ctx, u, "ls /\n")
+    check(r.returncode != 0, "a jail reached through a world-writable "
+          "directory was used: %r" % r.stdout)
+    check(ctx.wait_log(r'bad ownership or modes for chroot directory '
+                       r'component "%s/"' % parent, 5),
+          "no 'component' line for the directory the link leads through")

@@ -454,6 +454,31 @@ def test_compat_transport_keywords(ctx):
         _check_t(ctx, name, text, False)
 
 
+def test_compat_rekey_limit(ctx):
+    """RekeyLimit: sizes with suffixes and fractions (scan_scaled), times,
+    "default" and "none", each half kept from its first line, Match
+    overriding the global value; malformed values refused by both."""
+    for i, v in enumerate(("1M", "default 2", "1G 1h", "0 0", "16",
+                           "1.999K none", "1.123456789M 1h30m", "7.99E",
+                           "+5m 1w", ".5M", "16B 10", "default none")):
+        _compare(ctx, "rekey_%d" % i, "RekeyLimit %s\n" % v)
+    _compare(ctx, "rekey_first_wins",
+             "RekeyLimit 1M none\nRekeyLimit 2M 5\nRekeyLimit 3M 6\n")
+    _compare(ctx, "rekey_match", "RekeyLimit 1M 1h\nMatch User bob\n"
+             "  RekeyLimit 2M 5\nMatch Address 10.0.0.0/8\n"
+             "  RekeyLimit default\n",
+             specs=(None, "user=bob,addr=192.0.2.1",
+                    "user=al,addr=10.0.0.1", "user=bob,addr=10.0.0.1"))
+    for name, v in (("too_small", "15"), ("fraction_small", "0.01K"),
+                    ("bad_unit", "1KB"), ("range", "8E"),
+                    ("huge", "9223372036854775808"), ("time", "1M 1x"),
+                    ("neg_time", "1M -5"), ("extra", "1M 1h x"),
+                    ("empty", "")):
+        text = "RekeyLimit %s\n" % v
+        _compare(ctx, "rekey_bad_" + name, text, valid=False)
+        _check_t(ctx, "rekey_bad_" + name, text, False)
+
+
 # ---------------------------------------------------------------------------
 # The files are read once: edits take effect on SIGHUP, and a broken
 # Include'd file on SIGHUP keeps the running configuration.

@@ -127,6 +127,85 @@ def test_rekey_200mb_client_rekeylimit(ctx):
     _rekey_200mb(ctx, [], ["-o", "RekeyLimit=1M"])
 
 
+# RekeyLimit's interval: the server's own key exchanges, started by a timer
+# in its event loop. The session lives ~5 s (ten half-second sleeps), so a
+# 2 s interval must have started at least one exchange after the first.
+RX_TIMED_REKEY = r"rekeying: 2 seconds since the last key exchange"
+INTERVAL_CMD = "for i in 1 2 3 4 5 6 7 8 9 10; do echo $i; sleep 0.5; done"
+INTERVAL_OUT = b"".join(b"%d\n" % i for i in range(1, 11))
+
+
+def _rekey_interval_session(ctx, u):
+    r = ctx.ssh(u, INTERVAL_CMD, verbose=True)
+    check(r.rc == 0 and r.stdout == INTERVAL_OUT,
+          "ssh exited %s with %r, want 0 with 1..10" % (r.rc, r.stdout))
+    n = len(RX_CLIENT_NEWKEYS.findall(r.err))
+    check(n > 1, "the client logged %d key exchange(s) in a ~5 s session "
+          "with RekeyLimit default 2, want more than 1" % n)
+    check(ctx.wait_log(RX_TIMED_REKEY, 5),
+          "the server log lacks its timed rekey line (%s)" % RX_TIMED_REKEY)
+
+
+def test_rekey_interval_session(ctx):
+    ctx.start_server(extra_config=["RekeyLimit default 2"])
+    _rekey_interval_session(ctx, ctx.make_user())
+
+
+def test_rekey_interval_match_user(ctx):
+    """RekeyLimit in a Match block applies to the session (as sshd)."""
+    u = ctx.make_user()
+    ctx.start_server(extra_config=["Match User %s" % u.name,
+                                   "  RekeyLimit default 2"])
+    _rekey_interval_session(ctx, u)
+
+
+# paramiko (in /usr/bin/python3 only) waits before authenticating: the
+# preauth process's own timer rekeys meanwhile, and the login that follows
+# is handed over with keys from a later exchange than the first.
+PARAMIKO_WAIT = r"""
+import sys, time, paramiko
+port, user, keyfile = sys.argv[1:4]
+sock = __import__("socket").create_connection(("127.0.0.1", int(port)), 20)
+t = paramiko.Transport(sock)
+t.start_client(timeout=20)
+time.sleep(5)
+t.auth_publickey(user, paramiko.Ed25519Key.from_private_key_file(keyfile))
+ch = t.open_session()
+ch.exec_command("echo hello after rekeys")
+data = b""
+while True:
+    b = ch.recv(4096)
+    if not b:
+        break
+    data += b
+status = ch.recv_exit_status()
+t.close()
+sys.stdout.buffer.write(data)
+sys.exit(status)
+"""
+
+
+def test_rekey_interval_preauth(ctx):
+    ctx.start_server(extra_config=["RekeyLimit default 2"])
+    u = ctx.make_user()
+    script = os.path.join(ctx.dir, "paramiko_wait.py")
+    with open(script, "w") as f:
+        f.write(PARAMIKO_WAIT)
+    env = dict(os.environ)
+    env.pop("PYTHONPATH", None)
+    env.pop("PYTHONHOME", None)
+    argv = ["/usr/bin/python3", script, str(ctx.port), u.name, u.key]
+    p = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                       env=env, timeout=60)
+    ctx._note_client(argv, p.returncode, p.stderr)
+    check(p.returncode == 0 and p.stdout == b"hello after rekeys\n",
+          "paramiko exited %s with %r; stderr:\n%s"
+          % (p.returncode, p.stdout,
+             p.stderr.decode("utf-8", "replace")[-1500:]))
+    check(ctx.wait_log(RX_TIMED_REKEY + r" \[preauth\]", 5),
+          "the server log lacks preauth's timed rekey line")
+
+
 # ---------------------------------------------------------------------------
 # EXT_INFO and PING
 

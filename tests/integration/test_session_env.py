@@ -30,6 +30,38 @@ def _env_of(ctx, u, extra=(), env=None):
     return out
 
 
+def _monitor_pty_masters(ctx):
+    """How many pty masters the server's root processes (the monitors:
+    real uid 0, among the server's descendants) hold open."""
+    kids = {}
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % d) as f:
+                st = f.read()
+            ppid = int(st[st.rindex(")") + 2:].split()[1])
+        except (OSError, ValueError):
+            continue
+        kids.setdefault(ppid, []).append(int(d))
+    todo, n = [ctx.proc.pid], 0
+    while todo:
+        pid = todo.pop()
+        todo += kids.get(pid, [])
+        try:
+            with open("/proc/%d/status" % pid) as f:
+                uid = [l.split()[1] for l in f if l.startswith("Uid:")][0]
+            if uid != "0":
+                continue
+            for fd in os.listdir("/proc/%d/fd" % pid):
+                if os.readlink("/proc/%d/fd/%s" % (pid, fd)) in \
+                        ("/dev/ptmx", "/dev/pts/ptmx"):
+                    n += 1
+        except (OSError, IndexError):
+            continue
+    return n
+
+
 def _write_user_file(u, rel, text, mode=0o644):
     path = os.path.join(u.home, rel)
     os.makedirs(os.path.dirname(path), exist_ok=True)
@@ -217,12 +249,18 @@ def test_utmp_wtmp(ctx):
                     who, re.M),
           "who does not show %s on %s during the session:\n%s"
           % (u.name, line, who))
+    # The monitor holds its own master: /dev/pts/N cannot go to another
+    # login before the logout record is written.
+    n = _monitor_pty_masters(ctx)
+    check(n == 1, "the monitor holds %d pty masters during the session" % n)
     os.write(c.master, b"exit 0\n")
     rc, out, err = c.finish()
     check(rc == 0, "shell exit %s" % rc)
     # After the session: gone from who, in last with a logout time.
     ok = poll_until(lambda: u.name not in run(["who"]).stdout.decode(), 10)
     check(ok, "still in who after logout:\n%s" % run(["who"]).stdout)
+    check(poll_until(lambda: _monitor_pty_masters(ctx) == 0, 10),
+          "the monitor still holds a pty master after logout")
     rx = re.compile(r"^%s\s+%s\s+127\.0\.0\.1\s.*- \d\d:\d\d" %
                     (u.name, re.escape(line)), re.M)
     ok = poll_until(lambda: rx.search(run(["last", "-w", u.name])
@@ -301,6 +339,10 @@ def test_pty_slots_released(ctx):
         check(rc == 0 and re.match(rb"^/dev/pts/\d+\r?\n$", out),
               "session %d over the master: rc %s out %r err %r"
               % (i, rc, out, err))
+        # The connection stays; the monitor let this pty go.
+        check(poll_until(lambda: _monitor_pty_masters(ctx) == 0, 10),
+              "session %d: the monitor still holds %d pty masters"
+              % (i, _monitor_pty_masters(ctx)))
     check(len(re.findall(r"Accepted publickey for %s" % u.name,
                          ctx.server_log())) == 1,
           "the sessions did not share one connection: %d logins"

@@ -1,15 +1,17 @@
 """
 test_sftp.py: postern's own session serving SFTP: `Subsystem sftp
-internal-sftp [flags]` (the engine in a child of the session, no program
+internal-sftp [flags]` (the engine inside the session process, no program
 run), ForceCommand internal-sftp, and a Subsystem that runs an external
 program, all driven by the real OpenSSH sftp, scp and ssh clients.
 """
 
 import os
 import shutil
+import subprocess
 import tempfile
 
-from harness import check, run
+from harness import (check, descendants, exe_of, fail,
+                     find_descendant_by_exe, poll_until, run)
 from test_sftp_engine import (_client_opts, _random_file, _scp, _sftp,
                               _sha256)
 
@@ -34,6 +36,74 @@ def test_sftp_put_get(ctx):
     check(_sha256(back) == want, "downloaded file differs from the source")
     check(ctx.wait_log(r"Starting session: subsystem for %s" % u.name, 5),
           "no 'Starting session: subsystem' line")
+
+
+def test_sftp_put_get_200mb(ctx):
+    """200 MB of random bytes up and down with the client's defaults
+    (requests as large as the limits extension allows, many in flight,
+    the channel window filled both ways), sha256 equal, then resumed
+    (reget) from the middle."""
+    u = _start(ctx)
+    src, want, size = ctx.random_file(200 * 1024 * 1024)
+    back = os.path.join(ctx.dir, "back200.bin")
+    _sftp(ctx, u, ["put %s big.bin" % src, "get big.bin %s" % back],
+          timeout_s=600)
+    remote = os.path.join(u.home, "big.bin")
+    check(os.path.getsize(remote) == size,
+          "uploaded %d bytes, want %d" % (os.path.getsize(remote), size))
+    check(_sha256(remote) == want, "uploaded file differs from the source")
+    check(_sha256(back) == want, "downloaded file differs from the source")
+    with open(back, "r+b") as f:
+        f.truncate(size // 2 + 4097)
+    _sftp(ctx, u, ["reget big.bin %s" % back], timeout_s=600)
+    check(_sha256(back) == want, "reget did not complete the file")
+
+
+def test_sftp_in_process(ctx):
+    """internal-sftp is served by the session process itself: while a
+    client is connected the session has no child process; -e sends the
+    engine's log lines to the client's stderr."""
+    u = _start(ctx, ["Subsystem sftp internal-sftp -e -l INFO"])
+    argv = ["sftp"] + _client_opts(ctx, u) + ["-P", str(ctx.port), "-b",
+                                               "-", "%s@127.0.0.1" % u.name]
+    p = ctx.popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                  stderr=subprocess.PIPE)
+    try:
+        p.stdin.write(b"pwd\n")
+        p.stdin.flush()
+        sess = find_descendant_by_exe(ctx.proc.pid, "postern-session")
+        # Once the request was answered the engine is certainly running
+        # (batch mode echoes the command first).
+        lines = [p.stdout.readline() for _ in range(2)]
+        check(any(b"Remote working directory" in x for x in lines),
+              "no answer to pwd: %r" % lines)
+        kids = [exe_of(k) for k in descendants(sess)]
+        check(kids == [], "the session runs children for internal-sftp: %s"
+              % kids)
+        out, err = p.communicate(b"ls\n", timeout=30)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        fail("sftp did not finish")
+    check(p.returncode == 0, "sftp exited %d: %r" % (p.returncode, err))
+    check(b"session opened for local user %s" % u.name.encode() in err,
+          "-e: no engine log line on the client's stderr: %r" % err)
+    check(b"session closed for local user %s" % u.name.encode() in err,
+          "-e: the line at the client's EOF did not reach stderr: %r" % err)
+
+
+def test_sftp_query_and_usage(ctx):
+    """internal-sftp -Q requests lists the requests on stdout and exits 0;
+    a bad flag prints the usage on stderr and exits 1, as sftp-server."""
+    u = _start(ctx, ["Subsystem sftp internal-sftp -Q requests",
+                     "Subsystem bad internal-sftp -Z"])
+    r = ctx.ssh(u, "sftp", extra=["-s"])
+    names = r.stdout.decode().split()
+    check(r.rc == 0, "-Q requests exited %s" % r.rc)
+    for n in ("open", "read", "write", "posix-rename", "copy-data"):
+        check(n in names, "-Q requests lacks %s: %s" % (n, names))
+    r = ctx.ssh(u, "bad", extra=["-s"])
+    check(r.rc == 1, "a bad flag exited %s, want 1" % r.rc)
+    check(b"usage:" in r.stderr, "no usage line: %r" % r.stderr)
 
 
 def test_sftp_operations(ctx):

@@ -540,6 +540,7 @@ test_dump(void)
 	    "disableforwarding no\n"
 	    "exposeauthinfo no\n"
 	    "pidfile none\n"
+	    "modulifile /etc/ssh/moduli\n"
 	    "xauthlocation /usr/bin/xauth\n"
 	    "ciphers " ALGLIST_CIPHER_DEFAULT "\n"
 	    "macs " ALGLIST_MAC_DEFAULT "\n"
@@ -565,6 +566,7 @@ test_dump(void)
 	    "authenticationmethods any\n"
 	    "maxstartups 10:30:100\n"
 	    "permittunnel no\n"
+	    "rekeylimit 0 0\n"
 	    "permituserenvironment no\n"
 	    "pubkeyauthoptions none\n";
 
@@ -609,7 +611,8 @@ test_dump(void)
 	T_CHECK("dump: default tail",
 	    text != NULL &&
 	        strstr(text,
-	            "pidfile /run/sshd.pid\nxauthlocation /usr/bin/xauth\n"
+	            "pidfile /run/sshd.pid\nmodulifile /etc/ssh/moduli\n"
+	            "xauthlocation /usr/bin/xauth\n"
 	            "ciphers " ALGLIST_CIPHER_DEFAULT "\n"
 	            "macs " ALGLIST_MAC_DEFAULT "\n"
 	            "banner none\n"

@@ -126,7 +126,7 @@ static const struct {
     {"KexAlgorithms", "-diffie-hellman-group1-sha1", 0, IMPL},
     {"LogVerbose", "kex.c:*:1000", 1, IGN},
     {"MACs", "^hmac-sha2-512", 0, IMPL},
-    {"ModuliFile", "/etc/ssh/moduli", 0, IGN},
+    {"ModuliFile", "/etc/ssh/moduli", 0, IMPL},
     {"PermitListen", "any", 1, IGN},
     {"PermitOpen", "none", 1, IGN},
     {"PermitTunnel", "point-to-point", 1, IMPL},
@@ -142,7 +142,7 @@ static const struct {
     {"PubkeyAcceptedKeyTypes", "*", 1, IMPL},
     {"PubkeyAuthOptions", "touch-required verify-required", 1, IMPL},
     {"RDomain", NULL, 1, VALUE},
-    {"RekeyLimit", "default none", 1, VALUE},
+    {"RekeyLimit", "1G 1h", 1, IMPL},
     {"RequiredRSASize", "3072", 1, IMPL},
     {"RevokedKeys", "/etc/ssh/revoked", 1, IMPL},
     {"SecurityKeyProvider", "internal", 0, IGN},
@@ -376,14 +376,9 @@ test_values(void)
 	accepted("HostKeyAlgorithms *");
 	accepted("HostKeyAlgorithms rsa-sha2-512");
 	accepted("Compression no");
-	refused("RekeyLimit 1G 1h",
-	    "1G is not supported by postern (postern rekeys only at its own "
-	    "limits; ignoring a lower limit would keep each key in use "
-	    "longer)");
-	refused("RekeyLimit default 30m",
-	    "default is not supported by postern (postern rekeys only at its "
-	    "own limits; ignoring a lower limit would keep each key in use "
-	    "longer)");
+	accepted("RekeyLimit 1G 1h");
+	accepted("RekeyLimit default 30m");
+	accepted("RekeyLimit 1.5M none");
 	refused("UseDNS yes",
 	    "yes is not supported by postern (postern matches Host patterns "
 	    "against the client address only; a DenyUsers user@host or Match "
@@ -397,8 +392,8 @@ test_values(void)
 	    "penalise sources yet; ignoring it would drop the configured "
 	    "protection)");
 
-	warned("RekeyLimit 0 0");
-	warned("RekeyLimit default");
+	accepted("RekeyLimit 0 0");
+	accepted("RekeyLimit default");
 	warned("UseDNS no");
 	warned("PerSourcePenalties no");
 }
@@ -493,6 +488,13 @@ test_errors(void)
 	bad("RekeyLimit 8", "t.conf line 1: RekeyLimit too small");
 	bad("RekeyLimit lots",
 	    "t.conf line 1: Bad RekeyLimit number 'lots': Invalid argument");
+	bad("RekeyLimit 1KB",
+	    "t.conf line 1: Bad RekeyLimit number '1KB': Invalid argument");
+	bad("RekeyLimit 8E",
+	    "t.conf line 1: Bad RekeyLimit number '8E': "
+	    "Numerical result out of range");
+	bad("RekeyLimit 1M 1x", "t.conf line 1: invalid time value.");
+	bad("RekeyLimit 0.01K", "t.conf line 1: RekeyLimit too small");
 	bad("StreamLocalBindMask x",
 	    "t.conf line 1: Invalid "
 	    "StreamLocalBindMask.");
@@ -556,6 +558,23 @@ test_implemented_values(void)
 	        c.x11_display_offset == 12 && c.nchannel_timeouts == 2 &&
 	        strcmp(c.channel_timeouts[1], "*=1h") == 0 &&
 	        c.permit_tunnel == TUNNEL_ETHERNET && c.tcp_keepalive == 0);
+	config_free(&c);
+	/* As sshd: each half kept from the first line that sets it;
+	 * scan_scaled(3) truncates fractions. */
+	T_CHECK("values: RekeyLimit",
+	    load(&c,
+	        "RekeyLimit 1.999K none\nRekeyLimit 2M 1h30m\n"
+	        "RekeyLimit 3M 5\n") == 0 &&
+	        c.rekey_limit == 2046 && c.rekey_interval == 5400);
+	config_free(&c);
+	T_CHECK("values: RekeyLimit defaults",
+	    load(&c, "RekeyLimit default\n") == 0 &&
+	        (config_fill_defaults(&c), 1) && c.rekey_limit == 0 &&
+	        c.rekey_interval == 0);
+	config_free(&c);
+	T_CHECK("values: RekeyLimit 7.99E drops what does not fit",
+	    load(&c, "RekeyLimit 7.99E") == 0 &&
+	        c.rekey_limit == 8070450532247928832LL);
 	config_free(&c);
 	T_CHECK("values: PermitTunnel is case-sensitive",
 	    load(&c, "PermitTunnel Yes") != 0);

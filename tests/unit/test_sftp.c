@@ -1748,6 +1748,36 @@ parse(const char *line, struct sftp_options *o, const char **msg)
 	return sftp_parse_options(argc, argv, o, msg);
 }
 
+/* internal-sftp's command line split as OpenSSH's argv_split does. */
+static void
+test_split_args(void)
+{
+	char line[128], *argv[8];
+	int n;
+
+	snprintf(line, sizeof(line), "internal-sftp  -d '/a b' -P\t\"x y\"");
+	n = sftp_split_args(line, argv, 8);
+	T_CHECK("split: quotes group, blanks separate",
+	    n == 5 && strcmp(argv[0], "internal-sftp") == 0 &&
+	        strcmp(argv[1], "-d") == 0 && strcmp(argv[2], "/a b") == 0 &&
+	        strcmp(argv[3], "-P") == 0 && argv[4] != NULL &&
+	        strcmp(argv[4], "x y") == 0 && argv[5] == NULL);
+	snprintf(line, sizeof(line), "a\\ b c\\'d \"e\\\"f\"");
+	n = sftp_split_args(line, argv, 8);
+	T_CHECK("split: backslash escapes a blank and quotes",
+	    n == 3 && strcmp(argv[0], "a b") == 0 &&
+	        strcmp(argv[1], "c'd") == 0 && strcmp(argv[2], "e\"f") == 0);
+	snprintf(line, sizeof(line), "a 'unterminated");
+	T_CHECK("split: unterminated quote refused",
+	    sftp_split_args(line, argv, 8) == -1);
+	snprintf(line, sizeof(line), "a b c d");
+	T_CHECK("split: too many words refused",
+	    sftp_split_args(line, argv, 4) == -1);
+	snprintf(line, sizeof(line), "   ");
+	T_CHECK("split: blank line has no words",
+	    sftp_split_args(line, argv, 4) == 0 && argv[0] == NULL);
+}
+
 static void
 test_options(void)
 {
@@ -1850,6 +1880,7 @@ main(void)
 	test_framing();
 	test_backpressure();
 	test_options();
+	test_split_args();
 	test_start_dir();
 	test_logging();
 	if (rmdir(dir) != 0)

@@ -1,0 +1,231 @@
+/*
+ * sftp_channel.c: internal-sftp served in the session process itself, on
+ * a session channel: SFTP packets are run straight from the channel's
+ * incoming data and replies go from the engine's queue into channel data
+ * packets; no child process, no pipe.
+ *
+ * Flow control. The engine takes whatever the peer sends (its window
+ * bounds that) and runs whole requests at once, holding back the rest
+ * while its reply queue is full (sftp.h). The peer's window is re-opened
+ * only for bytes the engine is done with, so a client that does not read
+ * its replies is stopped by its own window. Replies leave as the peer's
+ * window and the transport's queue allow; every loop turn (pump) sends
+ * what fits, then lets the engine run the requests it held back, until
+ * the window or the transport is full: that bounds the file I/O done per
+ * turn and keeps the connection's other channels served. File I/O blocks
+ * (regular files), as it does in OpenSSH's sftp-server.
+ *
+ * End. At the peer's EOF (after the last replies went out), on a broken
+ * packet (exit status 1) or when there was nothing to serve (-Q, a usage
+ * error), the session is told the "child" ended: EOF, exit-status and
+ * CLOSE follow as for a program.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "err.h"
+#include "log.h"
+#include "session.h"
+#include "channel.h"
+#include "sftp.h"
+
+#define SFTP_CHAN_ARGS 64            /* words of "internal-sftp [flags]" */
+#define SFTP_CHAN_TEXT (64 * 1024)   /* -Q's list */
+#define SFTP_CHAN_STDERR (64 * 1024) /* -e lines not yet sent; then dropped */
+
+struct chan_sftp {
+	struct sftp_options o;
+	struct sftp_server *s; /* NULL when there is nothing to serve */
+	struct buf *out;       /* -Q's list, for the client's stdout */
+	struct buf *err;       /* a usage error and -e lines: its stderr */
+	int status;            /* exit status: 1 once the engine failed */
+	int failed;
+	int done;
+};
+
+/* -e: the engine's lines go to the client's stderr, as the child's did. */
+static void
+chan_sftp_log(void *ctx, int level, const char *msg)
+{
+	struct chan_sftp *cs = ctx;
+	size_t len = strlen(msg);
+
+	if (!cs->o.log_stderr) {
+		sftp_host_log_line(cs->o.log_facility, level, msg);
+		return;
+	}
+	if (buf_len(cs->err) + len + 2 > SFTP_CHAN_STDERR)
+		return;
+	(void)buf_put(cs->err, msg, len);
+	(void)buf_put(cs->err, "\r\n", 2);
+}
+
+/* Send what fits of b as (extended) data; 0 or a connection error. */
+static int
+chan_sftp_send_buf(struct conn *conn, struct channel *c, int ext, struct buf *b)
+{
+	size_t sent;
+	int r;
+
+	if (buf_len(b) == 0)
+		return 0;
+	if ((r = channel_send_data(
+	         conn, c, ext, buf_ptr(b), buf_len(b), &sent)) != 0)
+		return r;
+	return buf_consume(b, sent);
+}
+
+/* Run the engine on len bytes (none: resume), crediting the window. */
+static void
+chan_sftp_feed(
+    struct channel *c, struct chan_sftp *cs, const uint8_t *p, size_t len)
+{
+	size_t before = sftp_server_input_queued(cs->s), after;
+
+	if (sftp_server_input(cs->s, p, len) != 0) {
+		/* The engine logged why; what it queued is dropped. */
+		cs->failed = 1;
+		cs->status = 1;
+		c->local_consumed += (uint32_t)(len + before);
+		return;
+	}
+	after = sftp_server_input_queued(cs->s);
+	c->local_consumed += (uint32_t)(len + before - after);
+}
+
+static int
+chan_sftp_data(
+    struct conn *conn, struct channel *c, const uint8_t *p, size_t len)
+{
+	struct chan_sftp *cs = c->svc_ctx;
+
+	if (cs->s == NULL || cs->failed || cs->done) {
+		c->local_consumed += (uint32_t)len; /* nobody to take it */
+		return 0;
+	}
+	chan_sftp_feed(c, cs, p, len);
+	return 0;
+}
+
+/*
+ * Send replies and run held-back requests until the window or the
+ * transport is full; at the end (EOF or a broken packet, every reply
+ * sent) the engine goes, logging "session closed".
+ */
+static int
+chan_sftp_serve(struct conn *conn, struct channel *c, struct chan_sftp *cs)
+{
+	size_t pending, sent;
+	int r;
+
+	for (;;) {
+		pending = sftp_server_output_pending(cs->s);
+		if (pending > 0) {
+			if ((r = channel_send_data(conn, c, 0,
+			         sftp_server_output_ptr(cs->s), pending,
+			         &sent)) != 0)
+				return r;
+			sftp_server_output_consume(cs->s, sent);
+			if (sent < pending)
+				return 0; /* window or transport full */
+		}
+		if (cs->failed)
+			break;
+		/* Room for replies again: the requests held back. */
+		chan_sftp_feed(c, cs, NULL, 0);
+		if (sftp_server_output_pending(cs->s) == 0)
+			break;
+	}
+	if (cs->failed || (c->flags & CHAN_RCVD_EOF)) {
+		sftp_server_free(cs->s);
+		cs->s = NULL;
+	}
+	return 0;
+}
+
+static int
+chan_sftp_pump(struct conn *conn, struct channel *c)
+{
+	struct chan_sftp *cs = c->svc_ctx;
+	int r;
+
+	if (cs->done || (c->flags & (CHAN_SENT_CLOSE | CHAN_RCVD_CLOSE)))
+		return 0;
+	if (cs->s != NULL && (r = chan_sftp_serve(conn, c, cs)) != 0)
+		return r;
+	if ((r = chan_sftp_send_buf(conn, c, 1, cs->err)) != 0 ||
+	    (r = chan_sftp_send_buf(conn, c, 0, cs->out)) != 0)
+		return r;
+	/* Nothing left to serve or say: the session ends like a child. */
+	if (cs->s == NULL && buf_len(cs->out) == 0 && buf_len(cs->err) == 0) {
+		cs->done = 1;
+		channel_session_service_done(conn, c, cs->status);
+	}
+	return 0;
+}
+
+static void
+chan_sftp_free(struct conn *conn, struct channel *c)
+{
+	struct chan_sftp *cs = c->svc_ctx;
+
+	if (cs == NULL)
+		return;
+	sftp_server_free(cs->s);
+	buf_free(cs->out);
+	buf_free(cs->err);
+	free(cs);
+	c->svc_ctx = NULL;
+}
+
+static const struct channel_service chan_sftp_service = {
+    .data = chan_sftp_data,
+    .pump = chan_sftp_pump,
+    .free = chan_sftp_free,
+};
+
+int
+chan_sftp_start(struct conn *conn, struct channel *c, const char *command)
+{
+	struct session_ctx *ctx = conn->ctx;
+	struct chan_sftp *cs;
+	char *line = NULL, *argv[SFTP_CHAN_ARGS];
+	int argc, status, r = ERR_ALLOC;
+
+	if ((cs = calloc(1, sizeof(*cs))) == NULL ||
+	    (cs->out = buf_new(SFTP_CHAN_TEXT)) == NULL ||
+	    (cs->err = buf_new(SFTP_CHAN_STDERR)) == NULL ||
+	    (line = strdup(command)) == NULL)
+		goto out;
+	if ((argc = sftp_split_args(line, argv, SFTP_CHAN_ARGS)) <= 0) {
+		error("internal-sftp: bad arguments");
+		r = ERR_CONFIG;
+		goto out;
+	}
+	sftp_options_init(&cs->o);
+	cs->o.log_fn = chan_sftp_log;
+	cs->o.log_ctx = cs;
+	status = sftp_host_open(argc, argv, ctx->user, ctx->home,
+	    ctx->client_addr, &cs->o, &cs->s, cs->out, cs->err);
+	/* argv is gone after this: the engine copied what it keeps. */
+	cs->o.start_dir = cs->o.deny = cs->o.allow = NULL;
+	if (status >= 0)
+		cs->status = status;
+	debug("channel %u: internal-sftp in-process%s", c->id,
+	    cs->s == NULL ? " (nothing to serve)" : "");
+	c->svc = &chan_sftp_service;
+	c->svc_ctx = cs;
+	cs = NULL;
+	r = 0;
+out:
+	if (cs != NULL) {
+		sftp_server_free(cs->s);
+		buf_free(cs->out);
+		buf_free(cs->err);
+		free(cs);
+	}
+	free(line);
+	return r;
+}

@@ -1,0 +1,483 @@
+"""
+test_hostkeys.py: host keys with the real OpenSSH client: every host key
+algorithm (ed25519, ECDSA on the three curves, RSA with SHA-2 256 and 512,
+ssh-rsa only when configured), keys in openssh-key-v1, PEM and PKCS#8,
+host certificates for RSA and ECDSA keys, key files with bad permissions,
+UpdateHostKeys (hostkeys-00 / hostkeys-prove-00), diffie-hellman group
+exchange with the system moduli and with the built-in fallback, and
+postern-keygen.
+"""
+
+import os
+import re
+import struct
+import subprocess
+
+import harness
+from harness import check, run
+
+
+def _keygen(ctx, name, kind, bits=None, fmt=None):
+    path = os.path.join(ctx.dir, name)
+    argv = ["ssh-keygen", "-q", "-t", kind, "-N", "", "-C", name, "-f", path]
+    if bits:
+        argv += ["-b", str(bits)]
+    if fmt:
+        argv += ["-m", fmt]
+    run(argv)
+    return path
+
+
+def _host_keys(ctx, fmt=None):
+    """ed25519 (harness), ECDSA 256/384/521 and RSA 3072 host keys."""
+    keys = [ctx.host_key]
+    for name, kind, bits in (("host_ecdsa256", "ecdsa", 256),
+                             ("host_ecdsa384", "ecdsa", 384),
+                             ("host_ecdsa521", "ecdsa", 521),
+                             ("host_rsa", "rsa", 3072)):
+        keys.append(_keygen(ctx, name, kind, bits, fmt))
+    return keys
+
+
+def _pub(path):
+    with open(path + ".pub") as f:
+        return f.read().split()[1]
+
+
+def _ssh_kh(ctx, u, known_hosts, extra=()):
+    """ssh -v ... echo ok checking the host key against known_hosts (the
+    harness's own argv turns checking off; ssh keeps the first value of
+    an option, so those are taken out)."""
+    argv = ctx.ssh_argv(u, "echo ok", extra=extra, verbose=True)
+    for opt in ("StrictHostKeyChecking=no", "UserKnownHostsFile=/dev/null"):
+        i = argv.index(opt)
+        del argv[i - 1:i + 1]
+    argv[1:1] = ["-o", "UserKnownHostsFile=" + known_hosts,
+                 "-o", "StrictHostKeyChecking=yes"]
+    p = ctx.popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                  stderr=subprocess.PIPE)
+    out, err = p.communicate(timeout=30)
+    return harness.Result(argv, p.returncode, out, err)
+
+
+def _login_with(ctx, u, alg, known_hosts=None):
+    extra = ["-o", "HostKeyAlgorithms=" + alg]
+    if known_hosts:
+        r = _ssh_kh(ctx, u, known_hosts, extra)
+    else:
+        r = ctx.ssh(u, "echo ok", verbose=True, extra=extra)
+    check(r.rc == 0 and r.stdout == b"ok\n",
+          "%s: login failed: rc %s %s" % (alg, r.rc, r.err[-400:]))
+    check("kex: host key algorithm: %s" % alg in r.err,
+          "%s: the client did not negotiate it: %s" % (alg, [
+              l for l in r.err.splitlines() if "host key algorithm" in l]))
+    return r
+
+
+def _known_hosts(ctx, name, keys):
+    """A known_hosts file holding exactly these host keys."""
+    path = os.path.join(ctx.dir, name)
+    with open(path, "w") as f:
+        for k in keys:
+            with open(k + ".pub") as p:
+                t, b = p.read().split()[:2]
+            f.write("[127.0.0.1]:%d %s %s\n" % (ctx.port, t, b))
+    return path
+
+
+ALGS = [("ssh-ed25519", 0), ("ecdsa-sha2-nistp256", 1),
+        ("ecdsa-sha2-nistp384", 2), ("ecdsa-sha2-nistp521", 3),
+        ("rsa-sha2-512", 4), ("rsa-sha2-256", 4)]
+
+
+def _every_algorithm(ctx, fmt):
+    u = ctx.make_user()
+    keys = _host_keys(ctx, fmt)
+    ctx.start_server(extra_config=["HostKey %s" % k for k in keys[1:]])
+    for alg, i in ALGS:
+        # The known_hosts file has only the key that must be presented:
+        # the client checks the signature with exactly that key.
+        kh = _known_hosts(ctx, "kh_%s" % alg, [keys[i]])
+        _login_with(ctx, u, alg, kh)
+    # ssh-rsa (SHA-1) is not offered unless configured.
+    r = ctx.ssh(u, "echo ok", extra=("-o", "HostKeyAlgorithms=ssh-rsa"))
+    check(r.rc != 0, "ssh-rsa must not be offered by default")
+    check(ctx.wait_log(r"no matching host key type found"),
+          "the refusal of ssh-rsa was not logged")
+
+
+def test_every_host_key_algorithm(ctx):
+    _every_algorithm(ctx, None)
+
+
+def test_pem_host_keys(ctx):
+    _every_algorithm(ctx, "PEM")
+
+
+def test_pkcs8_host_keys(ctx):
+    _every_algorithm(ctx, "PKCS8")
+
+
+def test_ssh_rsa_when_configured(ctx):
+    u = ctx.make_user()
+    rsa = _keygen(ctx, "host_rsa", "rsa", 2048)
+    ctx.start_server(extra_config=["HostKey %s" % rsa,
+                                   "HostKeyAlgorithms +ssh-rsa"])
+    kh = _known_hosts(ctx, "kh", [rsa])
+    _login_with(ctx, u, "ssh-rsa", kh)
+
+
+def test_host_key_algorithms_order_and_filter(ctx):
+    """The offer follows HostKeyAlgorithms: only the listed algorithms of
+    the loaded keys, in the configured order."""
+    u = ctx.make_user()
+    keys = _host_keys(ctx)
+    ctx.start_server(extra_config=[
+        "HostKey %s" % k for k in keys[1:]] + [
+        "HostKeyAlgorithms rsa-sha2-256,ssh-ed25519"])
+    r = ctx.ssh(u, "echo ok", extra=(
+        "-o", "HostKeyAlgorithms=rsa-sha2-512,ecdsa-sha2-nistp256"))
+    check(r.rc != 0, "rsa-sha2-512 and ECDSA must not be offered")
+    r = ctx.ssh(u, "echo ok", verbose=True, extra=("-vv",))
+    m = re.search(r"peer server KEXINIT proposal.*?host key algorithms: "
+                  r"(\S+)", r.err, re.S)
+    check(m is not None, "client -vv output without the server's proposal")
+    check(m.group(1) == "rsa-sha2-256,ssh-ed25519",
+          "server offered %s" % m.group(1))
+
+
+def test_bad_permissions_refused(ctx):
+    u = ctx.make_user()
+    rsa = _keygen(ctx, "host_rsa", "rsa", 3072)
+    os.chmod(rsa, 0o644)
+    ctx.start_server(extra_config=["HostKey %s" % rsa])
+    check(ctx.wait_log(r"Permissions 0644 for '%s' are too open\."
+                       % re.escape(rsa)),
+          "no 'too open' line for a 0644 key")
+    check(ctx.wait_log(r'Unable to load host key "%s": bad permissions'
+                       % re.escape(rsa)),
+          "no 'Unable to load host key' line")
+    r = ctx.ssh(u, "echo ok", extra=("-o", "HostKeyAlgorithms=rsa-sha2-512"))
+    check(r.rc != 0, "a key with bad permissions was used")
+    # The ed25519 key still serves.
+    ctx.ssh_ok(u, "echo ok", expect_out=b"ok\n")
+
+
+def test_encrypted_host_key_refused(ctx):
+    u = ctx.make_user()
+    path = os.path.join(ctx.dir, "host_enc")
+    run(["ssh-keygen", "-q", "-t", "ecdsa", "-N", "secret", "-m", "PEM",
+         "-f", path])
+    ctx.start_server(extra_config=["HostKey %s" % path])
+    check(ctx.wait_log(r'Unable to load host key "%s"' % re.escape(path)),
+          "an encrypted host key was not reported")
+    ctx.ssh_ok(u, "echo ok", expect_out=b"ok\n")
+
+
+def _host_cert(ctx, key, principals="127.0.0.1"):
+    ca = _keygen(ctx, "host_ca", "ed25519")
+    run(["ssh-keygen", "-q", "-s", ca, "-I", "hostcert", "-h",
+         "-n", principals, key + ".pub"])
+    return ca, key + "-cert.pub"
+
+
+def _cert_authority_kh(ctx, ca):
+    kh = os.path.join(ctx.dir, "kh_ca")
+    with open(ca + ".pub") as f:
+        t, b = f.read().split()[:2]
+    with open(kh, "w") as f:
+        f.write("@cert-authority [127.0.0.1]:%d %s %s\n" % (ctx.port, t, b))
+    return kh
+
+
+def test_rsa_host_certificate(ctx):
+    u = ctx.make_user()
+    rsa = _keygen(ctx, "host_rsa", "rsa", 3072)
+    ca, cert = _host_cert(ctx, rsa)
+    ctx.start_server(extra_config=["HostKey %s" % rsa,
+                                   "HostCertificate %s" % cert])
+    kh = _cert_authority_kh(ctx, ca)
+    for alg in ("rsa-sha2-512-cert-v01@openssh.com",
+                "rsa-sha2-256-cert-v01@openssh.com"):
+        _login_with(ctx, u, alg, kh)
+
+
+def test_ecdsa_host_certificate(ctx):
+    u = ctx.make_user()
+    ec = _keygen(ctx, "host_ecdsa", "ecdsa", 384, "PEM")
+    ca, cert = _host_cert(ctx, ec)
+    ctx.start_server(extra_config=["HostKey %s" % ec,
+                                   "HostCertificate %s" % cert])
+    kh = _cert_authority_kh(ctx, ca)
+    _login_with(ctx, u, "ecdsa-sha2-nistp384-cert-v01@openssh.com", kh)
+
+
+def test_update_host_keys_learns_all(ctx):
+    """hostkeys-00 / hostkeys-prove-00: a client that knows only the
+    ed25519 key learns the ECDSA and RSA keys, each proven by the monitor
+    over this connection's session id."""
+    u = ctx.make_user()
+    ec = _keygen(ctx, "host_ecdsa", "ecdsa", 256)
+    rsa = _keygen(ctx, "host_rsa", "rsa", 3072)
+    ctx.start_server(extra_config=["HostKey %s" % ec, "HostKey %s" % rsa])
+    kh = _known_hosts(ctx, "kh_update", [ctx.host_key])
+    r = _ssh_kh(ctx, u, kh, ("-o", "UpdateHostKeys=yes"))
+    check(r.rc == 0 and r.stdout == b"ok\n",
+          "login failed: rc %s %s" % (r.rc, r.err[-400:]))
+    with open(kh) as f:
+        text = f.read()
+    for k in (ctx.host_key, ec, rsa):
+        check(_pub(k) in text, "known_hosts lacks %s after UpdateHostKeys:"
+              "\n%s\nclient:\n%s" % (os.path.basename(k), text,
+                                     r.err[-1500:]))
+    # Each learned key works on its own now.
+    for alg in ("ecdsa-sha2-nistp256", "rsa-sha2-256"):
+        _login_with(ctx, u, alg, kh)
+
+
+def test_hostkeys_prove_rsa_under_rsa_kex(ctx):
+    """The proof for an RSA key uses the RSA algorithm the exchange was
+    signed with (the client insists on it)."""
+    u = ctx.make_user()
+    rsa = _keygen(ctx, "host_rsa", "rsa", 3072)
+    ec = _keygen(ctx, "host_ecdsa", "ecdsa", 521, "PKCS8")
+    ctx.start_server(extra_config=["HostKey %s" % rsa, "HostKey %s" % ec])
+    kh = _known_hosts(ctx, "kh_rsa", [rsa])
+    r = _ssh_kh(ctx, u, kh, (
+        "-o", "UpdateHostKeys=yes",
+        # The client learns only the types this list accepts.
+        "-o", "HostKeyAlgorithms=rsa-sha2-256,ssh-ed25519,"
+        "ecdsa-sha2-nistp521"))
+    check(r.rc == 0, "login failed: rc %s %s" % (r.rc, r.err[-400:]))
+    check("kex: host key algorithm: rsa-sha2-256" in r.err,
+          "rsa-sha2-256 was not negotiated")
+    with open(kh) as f:
+        text = f.read()
+    check(_pub(ec) in text and _pub(ctx.host_key) in text,
+          "known_hosts did not learn the other keys:\n%s\n%s"
+          % (text, r.err[-1500:]))
+
+
+GEX = "diffie-hellman-group-exchange-sha256"
+# Not in the default KexAlgorithms (like group14: 2048-bit groups).
+GEX_ON = "KexAlgorithms +" + GEX
+
+
+def _gex_login(ctx, u, cipher="aes128-gcm@openssh.com", kex=GEX):
+    # aes128-gcm makes the client ask for n = 3072 bits (min 2048).
+    r = ctx.ssh(u, "echo ok", verbose=True, extra=(
+        "-o", "KexAlgorithms=" + kex, "-o", "Ciphers=" + cipher))
+    check(r.rc == 0 and r.stdout == b"ok\n",
+          "GEX login failed: rc %s %s" % (r.rc, r.err[-400:]))
+    check("kex: algorithm: %s" % kex in r.err, "GEX was not negotiated")
+    check("SSH2_MSG_KEX_DH_GEX_REPLY received" in r.err,
+          "the client did not see a group exchange")
+    return r
+
+
+def test_gex_system_moduli(ctx):
+    check(os.path.exists("/etc/ssh/moduli"), "no /etc/ssh/moduli here")
+    u = ctx.make_user()
+    ctx.start_server(extra_config=[GEX_ON])
+    _gex_login(ctx, u)
+    check(ctx.wait_log(r"DH_GEX_REQUEST received: 2048 <= 3072 <= 8192; "
+                       r"sending a 3072-bit group"),
+          "the server did not pick a 3072-bit group")
+    check("using fixed modulus" not in ctx.server_log(),
+          "the system moduli file was not used")
+
+
+def test_gex_moduli_file_choice(ctx):
+    """ModuliFile with one 4096-bit group: the client's 3072 gets it (the
+    built-in choice would be 3072 bits)."""
+    u = ctx.make_user()
+    line = None
+    with open("/etc/ssh/moduli") as f:
+        for l in f:
+            if l.split()[4:5] == ["4095"]:
+                line = l
+                break
+    check(line is not None, "no 4096-bit group in /etc/ssh/moduli")
+    path = os.path.join(ctx.dir, "moduli")
+    with open(path, "w") as f:
+        f.write("# test moduli\n" + line)
+    ctx.start_server(extra_config=["ModuliFile %s" % path, GEX_ON])
+    _gex_login(ctx, u)
+    check(ctx.wait_log(r"sending a 4096-bit group"),
+          "the group of ModuliFile was not used")
+
+
+def test_gex_fallback_when_moduli_missing(ctx):
+    u = ctx.make_user()
+    missing = os.path.join(ctx.dir, "no-such-moduli")
+    ctx.start_server(extra_config=["ModuliFile %s" % missing, GEX_ON])
+    _gex_login(ctx, u)
+    check(ctx.wait_log(r"WARNING: could not open %s \(No such file or "
+                       r"directory\), using fixed modulus"
+                       % re.escape(missing)),
+          "the fallback to a built-in group was not logged")
+    check(ctx.wait_log(r"sending a 3072-bit group"),
+          "the built-in 3072-bit group was not used")
+
+
+def test_gex_rekey(ctx):
+    """Rekeying with the group exchange in the session process: the monitor
+    answers its group requests too."""
+    u = ctx.make_user()
+    ctx.start_server(extra_config=[GEX_ON])
+    data = os.urandom(3 * 1024 * 1024)
+    r = ctx.ssh(u, "cat", input=data, extra=(
+        "-o", "KexAlgorithms=" + GEX, "-o", "RekeyLimit=1M"))
+    check(r.rc == 0 and r.stdout == data,
+          "transfer across GEX rekeys failed: rc %s %s"
+          % (r.rc, r.err[-300:]))
+    n = len(re.findall(r"DH_GEX_REQUEST received", ctx.server_log()))
+    check(n >= 3, "expected several group exchanges, saw %d" % n)
+
+
+def test_postern_keygen(ctx):
+    """postern-keygen creates the missing ed25519, ECDSA P-256 and RSA 3072
+    host keys (0600, .pub 0644) that ssh-keygen reads and posternd serves;
+    a second run changes nothing."""
+    keygen = os.path.join(os.path.dirname(ctx.server_path), "postern-keygen")
+    d = os.path.join(ctx.dir, "keys")
+    os.mkdir(d)
+    p = run([keygen, "-d", d])
+    check(b"generating new host keys: ED25519 ECDSA RSA" in p.stdout,
+          "postern-keygen said: %r" % p.stdout)
+    want = {"ssh_host_ed25519_key": ("ED25519", 256),
+            "ssh_host_ecdsa_key": ("ECDSA", 256),
+            "ssh_host_rsa_key": ("RSA", 3072)}
+    before = {}
+    for name, (kind, bits) in want.items():
+        path = os.path.join(d, name)
+        check(os.stat(path).st_mode & 0o777 == 0o600,
+              "%s mode %o" % (name, os.stat(path).st_mode & 0o777))
+        check(os.stat(path + ".pub").st_mode & 0o777 == 0o644,
+              "%s.pub mode %o" % (name, os.stat(path + ".pub").st_mode))
+        out = run(["ssh-keygen", "-l", "-f", path]).stdout.decode()
+        check(out.startswith("%d SHA256:" % bits) and
+              out.rstrip().endswith("(%s)" % kind),
+              "ssh-keygen -l -f %s: %s" % (name, out))
+        # The private part is what the .pub says.
+        derived = run(["ssh-keygen", "-y", "-f", path]).stdout.split()[:2]
+        with open(path + ".pub", "rb") as f:
+            check(f.read().split()[:2] == derived,
+                  "%s: the private key does not match its .pub" % name)
+        with open(path, "rb") as f:
+            before[name] = f.read()
+    p = run([keygen, "-d", d])
+    check(p.stdout == b"", "second run generated keys: %r" % p.stdout)
+    for name in want:
+        with open(os.path.join(d, name), "rb") as f:
+            check(f.read() == before[name], "%s was rewritten" % name)
+    # posternd serves all three.
+    u = ctx.make_user()
+    keys = [os.path.join(d, n) for n in want]
+    text = ctx.write_config().replace(
+        "HostKey %s\n" % ctx.host_key,
+        "".join("HostKey %s\n" % k for k in keys))
+    with open(ctx.config_path, "w") as f:
+        f.write(text)
+    ctx.launch_server()
+    for alg, k in (("ssh-ed25519", keys[0]), ("ecdsa-sha2-nistp256", keys[1]),
+                   ("rsa-sha2-512", keys[2])):
+        _login_with(ctx, u, alg, _known_hosts(ctx, "kh_" + alg, [k]))
+
+
+def _raw_packet(payload):
+    pad = 8 - (len(payload) + 5) % 8
+    if pad < 4:
+        pad += 8
+    return (struct.pack(">IB", len(payload) + pad + 1, pad) + payload +
+            b"\0" * pad)
+
+
+def _raw_read_packet(sock):
+    def exact(n):
+        b = b""
+        while len(b) < n:
+            c = sock.recv(n - len(b))
+            check(c, "server closed the connection")
+            b += c
+        return b
+    length, pad = struct.unpack(">IB", exact(5))
+    return exact(length - 1)[:length - 1 - pad]
+
+
+def _s(b):
+    return struct.pack(">I", len(b)) + b
+
+
+def test_gex_small_request_gets_2048(ctx):
+    """A client asking for at most 1536 bits (as ssh-audit probes) gets
+    the 2048-bit group 14, as from sshd with its warning, not a dropped
+    connection."""
+    ctx.start_server(extra_config=[GEX_ON])
+    sock = ctx.raw_connect()
+    sock.sendall(b"SSH-2.0-gextest\r\n")
+    banner = b""
+    while not banner.endswith(b"\n"):
+        c = sock.recv(1)
+        check(c, "no server identification")
+        banner += c
+    kexinit = (bytes([20]) + os.urandom(16) + _s(GEX.encode()) +
+               _s(b"ssh-ed25519") + _s(b"chacha20-poly1305@openssh.com") * 2 +
+               _s(b"hmac-sha2-256-etm@openssh.com") * 2 + _s(b"none") * 2 +
+               _s(b"") * 2 + b"\0" + b"\0\0\0\0")
+    sock.sendall(_raw_packet(kexinit))
+    check(_raw_read_packet(sock)[0] == 20, "no KEXINIT from the server")
+    sock.sendall(_raw_packet(bytes([34]) + struct.pack(">III", 512, 1024,
+                                                       1536)))
+    reply = _raw_read_packet(sock)
+    check(reply[0] == 31, "no DH_GEX_GROUP: message %d" % reply[0])
+    plen = struct.unpack(">I", reply[1:5])[0]
+    p = int.from_bytes(reply[5:5 + plen], "big")
+    check(p.bit_length() == 2048, "got a %d-bit group" % p.bit_length())
+    check(ctx.wait_log(r"WARNING: no suitable primes in /etc/ssh/moduli"),
+          "the fallback was not logged")
+    check("bad message" not in ctx.server_log(),
+          "the monitor refused the request")
+
+
+def test_default_host_keys_leave_out_ecdsa(ctx):
+    """With no HostKey line posternd loads /etc/ssh's RSA and ed25519 keys
+    but not the ECDSA one (stricter than sshd), and says so."""
+    for t in ("rsa", "ecdsa", "ed25519"):
+        check(os.path.exists("/etc/ssh/ssh_host_%s_key" % t),
+              "/etc/ssh/ssh_host_%s_key missing (openssh-server installs "
+              "it)" % t)
+    u = ctx.make_user()
+    text = ctx.write_config().replace("HostKey %s\n" % ctx.host_key, "")
+    with open(ctx.config_path, "w") as f:
+        f.write(text)
+    ctx.launch_server()
+    for alg, t in (("ssh-ed25519", "ed25519"), ("rsa-sha2-512", "rsa")):
+        kh = os.path.join(ctx.dir, "kh_default_" + t)
+        with open("/etc/ssh/ssh_host_%s_key.pub" % t) as f:
+            k = f.read().split()[:2]
+        with open(kh, "w") as f:
+            f.write("[127.0.0.1]:%d %s %s\n" % (ctx.port, k[0], k[1]))
+        _login_with(ctx, u, alg, kh)
+    r = ctx.ssh(u, "echo ok",
+                extra=("-o", "HostKeyAlgorithms=ecdsa-sha2-nistp256,"
+                       "ecdsa-sha2-nistp384,ecdsa-sha2-nistp521"))
+    check(r.rc != 0, "the default ECDSA host key was offered")
+    check(ctx.wait_log(r'Not offering host key "/etc/ssh/ssh_host_ecdsa_key" '
+                       r"\(ecdsa-sha2-nistp\d+\)"),
+          "no line about the ECDSA key left out")
+
+
+def test_gex_only_when_configured(ctx):
+    """The group exchange is not offered by default; -sha1 works only when
+    KexAlgorithms names it."""
+    u = ctx.make_user()
+    ctx.start_server()
+    r = ctx.ssh(u, "echo ok", extra=("-o", "KexAlgorithms=" + GEX))
+    check(r.rc != 0, "GEX was offered by default")
+    check(ctx.wait_log(r"no matching key exchange method found"),
+          "the refusal was not logged")
+    ctx.stop_server()
+    ctx.start_server(extra_config=[
+        "KexAlgorithms +diffie-hellman-group-exchange-sha1"])
+    _gex_login(ctx, u, kex="diffie-hellman-group-exchange-sha1")
