@@ -15,6 +15,7 @@
 #include "log.h"
 #include "sshcert.h"
 #include "sshkey.h"
+#include "sshkey_sk.h"
 
 /* A key ID longer than this is cut in log lines anyway. */
 #define KEY_ID_LOG_MAX 256
@@ -102,6 +103,11 @@ authcert_ca_listed(const char *path, const struct sshkey *ca)
 const char *
 authcert_type_short(const struct sshcert *cert)
 {
+	if (cert->sk_key != NULL)
+		return strcmp(sshkey_sk_type_short(cert->sk_key),
+		           "ED25519-SK") == 0
+		    ? "ED25519-SK-CERT"
+		    : "ECDSA-SK-CERT";
 	switch (sshkey_type(cert->key)) {
 	case KEY_ED25519:
 		return "ED25519-CERT";
@@ -123,7 +129,9 @@ authcert_describe(const struct sshcert *cert, char *out, size_t len)
 
 	if (len == 0)
 		return;
-	if (sshkey_fingerprint(cert->key, fp, sizeof(fp)) != 0)
+	if ((cert->sk_key != NULL
+	            ? sshkey_sk_fingerprint(cert->sk_key, fp, sizeof(fp))
+	            : sshkey_fingerprint(cert->key, fp, sizeof(fp))) != 0)
 		snprintf(fp, sizeof(fp), "(null)");
 	if (sshkey_fingerprint(cert->ca_key, cafp, sizeof(cafp)) != 0)
 		snprintf(cafp, sizeof(cafp), "(null)");

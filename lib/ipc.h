@@ -24,6 +24,8 @@ enum ipc_type {
 	IPC_SESSION_SIGN_REQ = 9, /* session -> monitor: rekey signature */
 	IPC_SESSION_SIGN_REPLY = 10, /* monitor -> session */
 	IPC_AUTH_RESPONSE = 11,      /* preauth -> monitor: INFO_RESPONSE */
+	IPC_AUDIT_KEX =
+	    12, /* preauth/session -> monitor: a key exchange done */
 	/* The login (monitor/login.c, session/session_login.c). */
 	IPC_SESSION_LOGIN = 20,       /* monitor -> session: login settings */
 	IPC_SESSION_PTY_REQ = 21,     /* session -> monitor: allocate a pty */

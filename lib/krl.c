@@ -16,6 +16,7 @@
 #include "log.h"
 #include "sshcert.h"
 #include "sshkey.h"
+#include "sshkey_sk.h"
 
 #define KRL_MAGIC "SSHKRL\n" /* and its NUL: 8 bytes */
 #define KRL_MAGIC_LEN 8
@@ -764,7 +765,9 @@ text_line(struct krl *krl, const char *s)
 		r = ERR_ALLOC;
 		goto out;
 	}
-	if ((r = sshkey_to_blob(plain, blob)) != 0 ||
+	/* A FIDO key's certificate revokes that key. */
+	if ((r = plain != NULL ? sshkey_to_blob(plain, blob)
+	                       : sshkey_sk_to_blob(c->sk_key, blob)) != 0 ||
 	    (r = add_key_blob(krl, buf_ptr(blob), buf_len(blob))) != 0)
 		goto out;
 out:
@@ -1023,8 +1026,20 @@ krl_check_key(
 		return r;
 	if (cert == NULL)
 		return 0;
-	if (cert->key != key && (r = plain_revoked(krl, cert->key)) != 0)
+	if (cert->key != NULL && cert->key != key &&
+	    (r = plain_revoked(krl, cert->key)) != 0)
 		return r;
+	if (cert->sk_key != NULL) {
+		struct buf *blob = buf_new(KEY_BLOB_MAX);
+
+		if (blob == NULL)
+			return ERR_ALLOC;
+		if ((r = sshkey_sk_to_blob(cert->sk_key, blob)) == 0)
+			r = krl_check_blob(krl, buf_ptr(blob), buf_len(blob));
+		buf_free(blob);
+		if (r != 0)
+			return r;
+	}
 	if ((r = cert_revoked(krl, cert)) != 0)
 		return r;
 	return plain_revoked(krl, cert->ca_key);

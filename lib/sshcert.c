@@ -13,6 +13,7 @@
 #include "match.h"
 #include "sshcert.h"
 #include "sshkey.h"
+#include "sshkey_sk.h"
 
 #define CERT_BLOB_MAX (64 * 1024)
 #define CERT_NAME_MAX 64
@@ -137,6 +138,7 @@ sshcert_free(struct sshcert *cert)
 	if (cert == NULL)
 		return;
 	sshkey_free(cert->key);
+	sshkey_sk_free(cert->sk_key);
 	sshkey_free(cert->ca_key);
 	free(cert->ca_sig_alg);
 	free(cert->key_id);
@@ -407,8 +409,14 @@ sshcert_from_blob(const uint8_t *blob, size_t len, struct sshcert **certp)
 		goto out;
 	}
 	c->type_name = ct->name;
-	if ((r = buf_skip_string(b)) != 0 || /* nonce */
-	    (r = parse_key(b, ct, &c->key)) != 0)
+	if ((r = buf_skip_string(b)) != 0) /* nonce */
+		goto out;
+	/* A FIDO key's fields are its own (key, then application). */
+	if (sshkey_sk_is_type_name(ct->plain))
+		r = sshkey_sk_parse_fields(b, ct->plain, &c->sk_key);
+	else
+		r = parse_key(b, ct, &c->key);
+	if (r != 0)
 		goto out;
 	if ((r = buf_get_u64(b, &c->serial)) != 0 ||
 	    (r = buf_get_u32(b, &c->type)) != 0 ||

@@ -53,21 +53,25 @@ struct buf;
  * callers; every string is NUL-terminated and free of embedded NULs, but
  * chosen by the CA or the peer: sanitise() key_id and principals to log.
  */
+struct sshkey_sk;
+
 struct sshcert {
 	const char *type_name; /* "ssh-ed25519-cert-v01@openssh.com", ... */
 	struct sshkey *key;    /* the certified key: verifies the user */
-	struct sshkey *ca_key; /* the key that signed the certificate */
-	char *ca_sig_alg;      /* the CA signature's algorithm */
-	uint64_t serial;       /* 0 when the CA does not number certs */
-	uint32_t type;         /* SSHCERT_TYPE_USER or SSHCERT_TYPE_HOST */
-	char *key_id;          /* free-form identity, for logs */
-	char **principals;     /* nprincipals names */
-	size_t nprincipals;    /* 0: refused by sshcert_check_user() */
-	uint64_t valid_after;  /* valid_after <= now < valid_before */
-	uint64_t valid_before; /* UINT64_MAX: "forever" */
-	char *force_command;   /* critical option; NULL if absent */
-	char *source_address;  /* critical option, CIDR list; NULL: any */
-	unsigned flags;        /* SSHCERT_PERMIT_* and friends */
+	/* A FIDO key instead (sk-*-cert-v01@openssh.com): key is NULL. */
+	struct sshkey_sk *sk_key;
+	struct sshkey *ca_key;      /* the key that signed the certificate */
+	char *ca_sig_alg;           /* the CA signature's algorithm */
+	uint64_t serial;            /* 0 when the CA does not number certs */
+	uint32_t type;              /* SSHCERT_TYPE_USER or SSHCERT_TYPE_HOST */
+	char *key_id;               /* free-form identity, for logs */
+	char **principals;          /* nprincipals names */
+	size_t nprincipals;         /* 0: refused by sshcert_check_user() */
+	uint64_t valid_after;       /* valid_after <= now < valid_before */
+	uint64_t valid_before;      /* UINT64_MAX: "forever" */
+	char *force_command;        /* critical option; NULL if absent */
+	char *source_address;       /* critical option, CIDR list; NULL: any */
+	unsigned flags;             /* SSHCERT_PERMIT_* and friends */
 	char *unsupported_critical; /* first unknown critical option or NULL */
 	struct buf *blob;           /* the certificate blob as received */
 };

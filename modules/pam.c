@@ -44,6 +44,8 @@ kbdint_step(
     struct kbdint_state *st, const struct pm_conn *conn, struct pm_result *res)
 {
 	struct buf *q;
+	char user[128];
+	uint32_t changed;
 	int r, pamrc = PAM_AUTH_ERR;
 
 	res->verdict = PM_FAILURE;
@@ -64,7 +66,16 @@ kbdint_step(
 		return 0;
 	}
 	buf_free(q);
+	changed = st->relay.changed;
 	kbdint_stop(st);
+	if (r == 0 && changed != 0) {
+		sanitise(user, sizeof(user), conn->user);
+		if (changed == 1)
+			logit("PAM: expired password changed for %s", user);
+		else
+			logit("PAM: password change for %s failed: %s", user,
+			    pam_strerror(NULL, pamrc));
+	}
 	if (r == 0 && pamrc != PAM_SUCCESS)
 		debug(
 		    "PAM: keyboard-interactive: %s", pam_strerror(NULL, pamrc));

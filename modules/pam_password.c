@@ -31,9 +31,7 @@ shadow_password_ok(const struct pm_conn *conn, const char *password)
 	struct crypt_data *cd;
 	struct spwd *sp = NULL;
 	const char *hash = FAKE_HASH, *out;
-	char lname[256];
 	int usable = 0, ok = 0;
-	long today = (long)(time(NULL) / 86400);
 
 	if (conn->user_valid && (sp = getspnam(conn->user)) != NULL &&
 	    sp->sp_pwdp != NULL && sp->sp_pwdp[0] != '\0' &&
@@ -47,17 +45,8 @@ shadow_password_ok(const struct pm_conn *conn, const char *password)
 	ok = usable && out != NULL && strlen(out) == strlen(hash) &&
 	    ct_eq(out, hash, strlen(hash));
 	freezero(cd, sizeof(*cd));
-	/* An expired password must be changed first: postern cannot yet. */
-	if (ok && sp != NULL &&
-	    (sp->sp_lstchg == 0 ||
-	        (sp->sp_max >= 0 && sp->sp_lstchg > 0 &&
-	            today > sp->sp_lstchg + sp->sp_max))) {
-		sanitise(lname, sizeof(lname), conn->user);
-		logit("password for %s has expired and must be changed; "
-		      "password change is not supported yet",
-		    lname);
-		ok = 0;
-	}
+	/* An expired password still authenticates: the monitor makes the
+	 * session change it (OpenSSH's force_pwchange). */
 	return ok;
 }
 

@@ -7,7 +7,9 @@
  * the module waits for it a bounded time.
  *
  * Child to module: 'P' u32 n, n x (u32 style, string text): a batch of
- * messages, answered by u32 n, n x string; 'R' u32 pam_rc: PAM is done.
+ * messages, answered by u32 n, n x string; 'R' u32 pam_rc, u32 changed:
+ * PAM is done (changed: 1 if an expired password was changed, 2 if the
+ * change was tried and failed).
  */
 #ifndef POSTERN_PAM_RELAY_H
 #define POSTERN_PAM_RELAY_H
@@ -44,6 +46,7 @@ struct pamrelay {
 	uint32_t nmsg; /* messages of the batch awaiting answers */
 	int styles[PAM_MAX_NUM_MSG];
 	char info[PAMRELAY_INFO_MAX]; /* text to show with the next prompts */
+	uint32_t changed; /* 'R': the expired password's change, see above */
 };
 
 /* The child's side: the conversation function and its context. */
@@ -175,6 +178,7 @@ pamrelay_child_main(int fd, const struct pm_conn *conn, const char *service,
 	pam_handle_t *h = NULL;
 	struct buf *b;
 	sigset_t none;
+	uint32_t changed = 0;
 	int rc, devnull;
 
 	/* Nothing of the monitor's but this socket reaches PAM's modules. */
@@ -200,8 +204,21 @@ pamrelay_child_main(int fd, const struct pm_conn *conn, const char *service,
 	if (rc == PAM_SUCCESS)
 		rc = pam_acct_mgmt(
 		    h, disallow_null ? PAM_DISALLOW_NULL_AUTHTOK : 0);
+	/*
+	 * An expired password (keyboard-interactive only, as OpenSSH's
+	 * sshpam_thread()): PAM's change dialogue over the same conversation;
+	 * the login succeeds only if the change does.
+	 */
+	if (rc == PAM_NEW_AUTHTOK_REQD && password == NULL) {
+		rc = pam_chauthtok(h, PAM_CHANGE_EXPIRED_AUTHTOK);
+		changed = rc == PAM_SUCCESS ? 1 : 2;
+	} else if (rc == PAM_NEW_AUTHTOK_REQD) {
+		/* password: authenticated; the monitor's account phase sees
+		 * the expiry again and has the session change it. */
+		rc = PAM_SUCCESS;
+	}
 	if ((b = buf_new(64)) != NULL && buf_put_u8(b, 'R') == 0 &&
-	    buf_put_u32(b, (uint32_t)rc) == 0)
+	    buf_put_u32(b, (uint32_t)rc) == 0 && buf_put_u32(b, changed) == 0)
 		(void)pamrelay_send(c.fd, b);
 	if (h != NULL)
 		pam_end(h, rc);
@@ -294,7 +311,8 @@ pamrelay_next(struct pamrelay *pr, struct buf *q, int *pamrc)
 		if ((r = buf_get_u8(b, &type)) != 0)
 			goto out;
 		if (type == 'R') {
-			if ((r = buf_get_u32(b, &rc)) != 0)
+			if ((r = buf_get_u32(b, &rc)) != 0 ||
+			    (r = buf_get_u32(b, &pr->changed)) != 0)
 				goto out;
 			*pamrc = (int)rc;
 			r = 0;

@@ -15,9 +15,12 @@
  * Bumped on any change; the monitor refuses a module outside
  * POSTERN_MODULE_ABI_MIN..POSTERN_MODULE_ABI. Version 2 appended origin to
  * struct pm_result, which the monitor allocates and zeroes: a version 1
- * module, which never writes it, still works.
+ * module, which never writes it, still works. Version 3 appended key_algs
+ * and check_method to struct pm_module, which the monitor reads only from
+ * a descriptor that says it is version 3 or later, and detail_long to
+ * struct pm_result (zeroed as origin is).
  */
-#define POSTERN_MODULE_ABI 2
+#define POSTERN_MODULE_ABI 3
 #define POSTERN_MODULE_ABI_MIN 1
 
 /* Every module exports one descriptor under this name. */
@@ -81,11 +84,31 @@ struct pm_result {
 	 * "FILE:LINE" (an authorized_keys or principals line) or "FILE" (a
 	 * TrustedUserCAKeys file); empty when it was not. */
 	char origin[512];
+	/* ABI 3: detail when it does not fit in detail[] (a certificate of
+	 * a FIDO key and its signature count); empty: detail stands. */
+	char detail_long[320];
+};
+
+/*
+ * ABI 3, for a policy module: a method has just succeeded for one step of
+ * a valid user's chain; the policy may still refuse it.
+ */
+struct pm_step {
+	const char *method;    /* "publickey", "password", ... */
+	const char *submethod; /* NULL, or "pam", "totp", ... */
+	/* The session options merged along the chain so far, this step's
+	 * included (lib/authopts.h's encoding), and their forced command
+	 * (command=, a certificate's force-command) or NULL. */
+	const uint8_t *opts;
+	size_t opts_len;
+	const char *forced_command;
 };
 
 struct pm_module {
-	uint32_t abi;          /* POSTERN_MODULE_ABI */
-	const char *method;    /* "publickey", "keyboard-interactive", ... */
+	uint32_t abi; /* POSTERN_MODULE_ABI */
+	/* "publickey", "keyboard-interactive", ...; NULL for a policy
+	 * module (ABI 3), which has check_method and no request. */
+	const char *method;
 	const char *submethod; /* NULL, or a device such as "pam", "totp" */
 	/* Per connection, once the user is known. 0 or a negative error. */
 	int (*start)(const struct pm_conn *conn, void **state);
@@ -100,6 +123,23 @@ struct pm_module {
 	int (*response)(void *state, const struct pm_conn *conn,
 	    const uint8_t *data, size_t len, struct pm_result *res);
 	void (*finish)(void *state);
+	/*
+	 * ABI 3. publickey modules only: the request algorithms this module
+	 * judges, a pattern list ("*-cert-v01@openssh.com"). The monitor
+	 * reads the algorithm of each publickey request and hands it to the
+	 * first module (in file name order) whose list matches it; NULL
+	 * (and every module of ABI 1 or 2) takes the algorithms no module
+	 * lists.
+	 */
+	const char *key_algs;
+	/*
+	 * ABI 3. A policy module: called after every successful step of a
+	 * valid user's chain, before it counts. PM_SUCCESS lets it count;
+	 * anything else (PM_FAILURE, a negative error) refuses it. Every
+	 * loaded policy module is asked; each may log why it refuses.
+	 */
+	int (*check_method)(
+	    const struct pm_conn *conn, const struct pm_step *step);
 };
 
 #endif

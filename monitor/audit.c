@@ -294,21 +294,54 @@ conn_fields(
 }
 
 /* The uid preauth runs as: the privsep user's (root runs it). */
-static uid_t
-preauth_uid(void)
+uid_t
+audit_preauth_uid(void)
 {
 	struct passwd *pw = getpwnam(POSTERN_PRIVSEP_USER);
 
 	return pw != NULL ? pw->pw_uid : (uid_t)-1;
 }
 
+static void keys_destroyed(const struct authctxt *a, pid_t spid, uid_t suid);
+
 void
-audit_crypto_session(
+audit_crypto_session(const struct authctxt *a, const struct transport_algs *t,
+    int rekey, pid_t spid, uid_t suid)
+{
+	char msg[AUDIT_MSG_MAX], bits[16];
+	int out;
+
+	if (audit_fd < 0)
+		return;
+	if (rekey)
+		keys_destroyed(a, spid, suid);
+	for (out = 0; out < 2; out++) {
+		msg[0] = '\0';
+		field(msg, sizeof(msg), "op", "start", 0);
+		field(msg, sizeof(msg), "direction",
+		    out ? "from-server" : "from-client", 0);
+		field(msg, sizeof(msg), "cipher",
+		    out ? t->cipher_out : t->cipher_in, 0);
+		snprintf(bits, sizeof(bits), "%u",
+		    out ? t->key_bits_out : t->key_bits_in);
+		field(msg, sizeof(msg), "ksize", bits, 0);
+		field(msg, sizeof(msg), "mac", out ? t->mac_out : t->mac_in, 0);
+		field(msg, sizeof(msg), "pfs", t->kex, 0);
+		field(msg, sizeof(msg), "hostkey", t->hostkey, 0);
+		conn_fields(msg, sizeof(msg), a, spid, suid);
+		audit_result(audit_log_user_message(audit_fd,
+		                 AUDIT_CRYPTO_SESSION, msg + 1, NULL,
+		                 a->ci->client_addr, POSTERN_AUDIT_TTY, 1),
+		    "CRYPTO_SESSION");
+	}
+}
+
+void
+audit_crypto_session_state(
     const struct authctxt *a, const struct buf *state, pid_t spid)
 {
 	struct transport_algs t;
-	char msg[AUDIT_MSG_MAX], bits[16];
-	int r, out;
+	int r;
 
 	if (audit_fd < 0)
 		return;
@@ -317,25 +350,7 @@ audit_crypto_session(
 		    err_str(r));
 		return;
 	}
-	for (out = 0; out < 2; out++) {
-		msg[0] = '\0';
-		field(msg, sizeof(msg), "op", "start", 0);
-		field(msg, sizeof(msg), "direction",
-		    out ? "from-server" : "from-client", 0);
-		field(msg, sizeof(msg), "cipher",
-		    out ? t.cipher_out : t.cipher_in, 0);
-		snprintf(bits, sizeof(bits), "%u",
-		    out ? t.key_bits_out : t.key_bits_in);
-		field(msg, sizeof(msg), "ksize", bits, 0);
-		field(msg, sizeof(msg), "mac", out ? t.mac_out : t.mac_in, 0);
-		field(msg, sizeof(msg), "pfs", t.kex, 0);
-		field(msg, sizeof(msg), "hostkey", t.hostkey, 0);
-		conn_fields(msg, sizeof(msg), a, spid, preauth_uid());
-		audit_result(audit_log_user_message(audit_fd,
-		                 AUDIT_CRYPTO_SESSION, msg + 1, NULL,
-		                 a->ci->client_addr, POSTERN_AUDIT_TTY, 1),
-		    "CRYPTO_SESSION");
-	}
+	audit_crypto_session(a, &t, 0, spid, audit_preauth_uid());
 }
 
 /* CRYPTO_KEY_USER op=destroy for both directions' session keys. */
@@ -375,6 +390,6 @@ audit_preauth_end(const struct authctxt *a, int had_keys, pid_t spid)
 	if (audit_fd < 0)
 		return;
 	if (had_keys)
-		keys_destroyed(a, spid, preauth_uid());
+		keys_destroyed(a, spid, audit_preauth_uid());
 	audit_login(a, 0);
 }

@@ -38,13 +38,20 @@ void audit_auth_maxtries(const struct authctxt *a);
 /* USER_LOGIN: success, or the final failure of a login. */
 void audit_login(const struct authctxt *a, int success);
 
+struct transport_algs;
+
 /*
- * CRYPTO_SESSION, one per direction, for the transport the session takes
- * over: state is the hand-over (transport_export), spid the preauth
- * process that negotiated it.
+ * CRYPTO_SESSION, one per direction, for a set of session keys: the
+ * algorithms (checked, see lib/kexaudit.h) the process spid, running as
+ * suid, negotiated. A rekey first records the old keys' destruction.
  */
-void audit_crypto_session(
+void audit_crypto_session(const struct authctxt *a,
+    const struct transport_algs *t, int rekey, pid_t spid, uid_t suid);
+/* The same from a hand-over state (transport_export) of preauth's. */
+void audit_crypto_session_state(
     const struct authctxt *a, const struct buf *state, pid_t spid);
+/* The uid preauth runs as (the privsep user's), for suid=. */
+uid_t audit_preauth_uid(void);
 
 /* USER_START: the user's session process runs. */
 void audit_session_start(const struct authctxt *a);

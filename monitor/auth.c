@@ -133,6 +133,30 @@ account_allowed(const struct passwd *pw)
 }
 
 /*
+ * OpenSSH's auth_shadow_pwexpired() (UsePAM no, password method): 1 if
+ * the shadow password must be changed before the login goes on.
+ */
+static int
+shadow_password_expired(const char *user)
+{
+	struct spwd *sp;
+	long today = (long)(time(NULL) / 86400);
+
+	if ((sp = getspnam(user)) == NULL)
+		return 0;
+	if (sp->sp_lstchg == 0) {
+		logit("User %.100s password has expired (root forced)", user);
+		return 1;
+	}
+	if (sp->sp_max >= 0 && sp->sp_lstchg > 0 &&
+	    today > sp->sp_lstchg + sp->sp_max) {
+		logit("User %.100s password has expired (password aged)", user);
+		return 1;
+	}
+	return 0;
+}
+
+/*
  * Look the user up once, apply the Match blocks that now match, then
  * OpenSSH's allowed_user() checks. Invalid and refused users get a fake
  * entry and take the same path as valid ones.
@@ -221,25 +245,44 @@ lookup_user(struct authctxt *a)
 	return 0;
 }
 
-/* OpenSSH's auth_root_allowed(): PermitRootLogin for this method. */
+/*
+ * The policy modules' word on a step that succeeded (rootpolicy.so holds
+ * PermitRootLogin). Without any policy module root is refused: a missing
+ * rootpolicy.so must not open root logins.
+ */
 static int
-root_allowed(
-    struct authctxt *a, const char *method, const struct authopts *opts)
+policy_allowed(struct authctxt *a, const char *method, const char *submethod,
+    const struct authopts *opts)
 {
-	switch (a->c->permit_root_login) {
-	case PERMIT_YES:
-		return 1;
-	case PERMIT_NO_PASSWD:
-		if (strcmp(method, "publickey") == 0)
+	struct pm_step step;
+	struct buf *b = NULL;
+	size_t i;
+	int ok = 0;
+
+	if (a->mods->npolicies == 0) {
+		if (a->pw.pw_uid != 0)
 			return 1;
-		break;
-	case PERMIT_FORCED_ONLY:
-		if (opts != NULL && opts->force_command != NULL) {
-			logit("Root login accepted for forced command.");
-			return 1;
-		}
-		break;
+		error("no policy module loaded to apply PermitRootLogin");
+		goto refuse_root;
 	}
+	if ((b = buf_new(IPC_MAX_MESSAGE)) == NULL ||
+	    authopts_serialize(opts, b) != 0)
+		goto out;
+	memset(&step, 0, sizeof(step));
+	step.method = method;
+	step.submethod = submethod;
+	step.opts = buf_ptr(b);
+	step.opts_len = buf_len(b);
+	step.forced_command = opts->force_command;
+	for (i = 0; i < a->mods->npolicies; i++)
+		if (a->mods->policies[i]->check_method(&a->conn, &step) !=
+		    PM_SUCCESS)
+			goto out;
+	ok = 1;
+out:
+	buf_free(b);
+	return ok;
+refuse_root:
 	logit("ROOT LOGIN REFUSED FROM %.200s port %d", a->ci->client_addr,
 	    a->ci->client_port);
 	return 0;
@@ -379,6 +422,15 @@ conn_setting(const struct pm_conn *conn, const char *kw, size_t idx)
 		return c->permit_empty_passwords ? "yes" : "no";
 	if (strcmp(kw, "usepam") == 0)
 		return c->use_pam ? "yes" : "no";
+	if (strcmp(kw, "permitrootlogin") == 0) {
+		static const char *const prl[] = {
+		    "no", "forced-commands-only", "prohibit-password", "yes"};
+
+		return c->permit_root_login >= PERMIT_NO &&
+		        c->permit_root_login <= PERMIT_YES
+		    ? prl[c->permit_root_login]
+		    : "no";
+	}
 	if (strcmp(kw, "pamservicename") == 0)
 		return c->pam_service_name;
 	/* Public keys and certificates, as sshd -T prints them. */
@@ -508,6 +560,30 @@ pick_kbdint(struct authctxt *a, const uint8_t *data, size_t len)
 	return first;
 }
 
+/*
+ * publickey: the module that judges the request's algorithm (cert.so
+ * takes certificates, publickey.so plain keys; docs/modules.md).
+ */
+static const struct pm_module *
+pick_pubkey(struct authctxt *a, const struct buf *m)
+{
+	struct buf tmp = *m;
+	const struct pm_module *mod;
+	char *alg = NULL, safe[64];
+	int has_sig;
+
+	/* A malformed request goes to any publickey module, which says so. */
+	if (buf_get_bool(&tmp, &has_sig) != 0 ||
+	    buf_get_cstring(&tmp, &alg, NULL) != 0)
+		return modules_find(a->mods, "publickey", NULL);
+	if ((mod = modules_find_key(a->mods, alg)) == NULL) {
+		sanitise(safe, sizeof(safe), alg);
+		debug("userauth_pubkey: no module judges %s keys", safe);
+	}
+	free(alg);
+	return mod;
+}
+
 /* Run a module call; map its result onto the monitor's verdicts. */
 static int
 run_module(struct authctxt *a, const struct pm_module *m, int response,
@@ -529,7 +605,9 @@ run_module(struct authctxt *a, const struct pm_module *m, int response,
 		goto out;
 	res.detail[sizeof(res.detail) - 1] = '\0';
 	res.credential[sizeof(res.credential) - 1] = '\0';
-	snprintf(a->detail, sizeof(a->detail), "%s", res.detail);
+	res.detail_long[sizeof(res.detail_long) - 1] = '\0';
+	snprintf(a->detail, sizeof(a->detail), "%s",
+	    res.detail_long[0] != '\0' ? res.detail_long : res.detail);
 	res.origin[sizeof(res.origin) - 1] = '\0';
 	snprintf(a->origin, sizeof(a->origin), "%s", res.origin);
 	snprintf(cred, credlen, "%s", res.credential);
@@ -593,7 +671,7 @@ step_succeeded(struct authctxt *a, const char *method, const char *submethod,
 		    method);
 		return AUTH_FAILURE;
 	}
-	if (a->pw.pw_uid == 0 && !root_allowed(a, method, merged)) {
+	if (!policy_allowed(a, method, submethod, merged)) {
 		authopts_free(merged);
 		return AUTH_FAILURE;
 	}
@@ -619,6 +697,7 @@ finish(struct authctxt *a, const char *method, const char *submethod,
 {
 	const struct conn_info *ci = a->ci;
 	char su[128], left[256], logm[128];
+	int pr = 0;
 
 	/*
 	 * OpenSSH logs its kbd-int device, "keyboard-interactive/pam", which
@@ -632,9 +711,20 @@ finish(struct authctxt *a, const char *method, const char *submethod,
 		verdict = step_succeeded(a, method, submethod, cred, opts);
 	else
 		authopts_free(opts);
+	/* UsePAM no: a password that worked but has expired must change. */
+	if ((verdict == AUTH_SUCCESS || verdict == AUTH_PARTIAL) &&
+	    !a->c->use_pam && a->valid && strcmp(method, "password") == 0 &&
+	    shadow_password_expired(a->pw.pw_name))
+		a->force_pwchange = 1;
 	/* UsePAM: the account phase decides last, as in OpenSSH. */
 	if (verdict == AUTH_SUCCESS && a->pam != NULL &&
-	    pamctx_account(a->pam) != 0) {
+	    (pr = pamctx_account(a->pam)) == PAMCTX_PWCHANGE) {
+		sanitise(su, sizeof(su), a->user);
+		logit("User %s password has expired (PAM): it must be changed "
+		      "at login",
+		    su);
+		a->force_pwchange = 1;
+	} else if (verdict == AUTH_SUCCESS && a->pam != NULL && pr != 0) {
 		sanitise(su, sizeof(su), a->user);
 		log_msg(LL_FATAL, __func__, 0,
 		    "Access denied for user %s by PAM account configuration "
@@ -645,6 +735,12 @@ finish(struct authctxt *a, const char *method, const char *submethod,
 		return reply_put(reply, AUTH_DENIED,
 		    "Access denied by PAM account configuration", NULL, NULL,
 		    0);
+	}
+	if (verdict == AUTH_SUCCESS && a->force_pwchange && a->opts != NULL) {
+		/* As OpenSSH's sshpam_password_change_required(). */
+		a->opts->permit_port_forwarding = 0;
+		a->opts->permit_agent_forwarding = 0;
+		a->opts->permit_x11_forwarding = 0;
 	}
 	if (verdict == AUTH_SUCCESS) {
 		a->authenticated = 1;
@@ -792,6 +888,8 @@ auth_request(struct authctxt *a, const uint8_t *sid, size_t sidlen,
 	}
 	if (strcmp(canon, "keyboard-interactive") == 0)
 		mod = pick_kbdint(a, buf_ptr(m), buf_len(m));
+	else if (strcmp(canon, "publickey") == 0)
+		mod = pick_pubkey(a, m);
 	else if (strcmp(canon, "none") != 0)
 		mod = modules_find(a->mods, canon, NULL);
 	if (mod != NULL && method_enabled(a, canon) &&

@@ -60,11 +60,14 @@ struct authctxt {
 	int failures;
 	int attempts;
 	int authenticated;
+	/* The password has expired: the session runs passwd(1) instead of
+	 * anything asked for, without forwarding (OpenSSH's force_pwchange). */
+	int force_pwchange;
 	int disconnect; /* the monitor ends the connection after replying */
 	uint8_t *approved_blob; /* key the last PK_OK approved */
 	size_t approved_len;
 	char method[32];  /* method that succeeded */
-	char detail[160]; /* "ED25519 SHA256:..." for log lines */
+	char detail[320]; /* "ED25519 SHA256:..." for log lines */
 	char origin[512]; /* where it matched, "FILE:LINE": audit records */
 	/* ExposeAuthInfo: a line per successful step (monitor/login.c). */
 	char *auth_info;

@@ -184,7 +184,8 @@ load_cert(struct hostkeys *hk, const char *path)
 		goto out;
 	}
 	for (j = 0; j < hk->npub; j++)
-		if (sshkey_equal_public(hk->pub[j].key, cert->key))
+		if (cert->key != NULL &&
+		    sshkey_equal_public(hk->pub[j].key, cert->key))
 			break;
 	if (j == hk->npub) {
 		error("No matching private key for certificate: %s", path);

@@ -288,7 +288,9 @@ login_send(int fd, const struct authctxt *a, const struct server_config *c,
 		flags |= LOGIN_F_PERMIT_USER_RC;
 	if (chrooted)
 		flags |= LOGIN_F_CHROOTED;
-	if (c->force_command != NULL)
+	/* An expired password's change (auth.h force_pwchange) is forced by
+	 * the monitor too: the user's ~/.ssh/rc does not run first. */
+	if (c->force_command != NULL || a->force_pwchange)
 		flags |= LOGIN_F_ADMIN_FORCED;
 	if ((r = buf_put_u32(b, (uint32_t)a->pw.pw_uid)) != 0 ||
 	    (r = buf_put_u32(b, (uint32_t)a->pw.pw_gid)) != 0 ||

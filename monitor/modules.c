@@ -17,6 +17,7 @@
 
 #include "err.h"
 #include "log.h"
+#include "match.h"
 #include "monitor/modules.h"
 
 #ifndef POSTERN_MODULEDIR
@@ -54,6 +55,13 @@ untrusted(const struct stat *st)
 	return NULL;
 }
 
+/* The publickey algorithms a module lists (ABI 3), or NULL: the rest. */
+static const char *
+key_algs(const struct pm_module *m)
+{
+	return m->abi >= 3 ? m->key_algs : NULL;
+}
+
 /* 1 if a module for the same method:submethod is already loaded. */
 static int
 already_loaded(const struct module_set *ms, const struct pm_module *m)
@@ -64,6 +72,11 @@ already_loaded(const struct module_set *ms, const struct pm_module *m)
 		const struct pm_module *o = ms->mods[i];
 
 		if (strcmp(o->method, m->method) != 0)
+			continue;
+		/* Key handlers share "publickey", each for its own keys. */
+		if ((key_algs(o) == NULL) != (key_algs(m) == NULL) ||
+		    (key_algs(o) != NULL &&
+		        strcmp(key_algs(o), key_algs(m)) != 0))
 			continue;
 		if (o->submethod == NULL && m->submethod == NULL)
 			return 1;
@@ -120,7 +133,19 @@ load_one(const char *dir, const char *name, struct module_set *ms)
 		dlclose(h);
 		return 0;
 	}
-	if (m->method == NULL || m->request == NULL) {
+	if (m->method == NULL && m->abi >= 3 && m->check_method != NULL) {
+		if (ms->npolicies >= MODULES_MAX) {
+			refused("module %s refused: too many modules", path);
+			dlclose(h);
+			return 0;
+		}
+		ms->policies[ms->npolicies] = m;
+		ms->policy_handles[ms->npolicies++] = h;
+		debug("module %s: policy", path);
+		return 1;
+	}
+	if (m->method == NULL || m->request == NULL ||
+	    (key_algs(m) != NULL && strcmp(m->method, "publickey") != 0)) {
 		refused("module %s refused: incomplete descriptor", path);
 		dlclose(h);
 		return 0;
@@ -190,6 +215,8 @@ modules_free(struct module_set *ms)
 		dlclose(ms->handles[i]);
 		free(ms->names[i]);
 	}
+	for (i = 0; i < ms->npolicies; i++)
+		dlclose(ms->policy_handles[i]);
 	memset(ms, 0, sizeof(*ms));
 }
 
@@ -211,4 +238,23 @@ modules_find(
 			return ms->mods[i];
 	}
 	return NULL;
+}
+
+const struct pm_module *
+modules_find_key(const struct module_set *ms, const char *alg)
+{
+	const struct pm_module *rest = NULL;
+	size_t i;
+
+	for (i = 0; i < ms->n; i++) {
+		if (strcmp(ms->mods[i]->method, "publickey") != 0)
+			continue;
+		if (key_algs(ms->mods[i]) == NULL) {
+			if (rest == NULL)
+				rest = ms->mods[i];
+		} else if (match_pattern_list(alg, key_algs(ms->mods[i]), 0) ==
+		    1)
+			return ms->mods[i];
+	}
+	return rest;
 }

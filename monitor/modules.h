@@ -13,6 +13,10 @@ struct module_set {
 	void *handles[MODULES_MAX];
 	char *names[MODULES_MAX];
 	size_t n;
+	/* Policy modules (ABI 3: check_method, no method). */
+	const struct pm_module *policies[MODULES_MAX];
+	void *policy_handles[MODULES_MAX];
+	size_t npolicies;
 };
 
 /*
@@ -36,5 +40,12 @@ void modules_free(struct module_set *ms);
 /* The module for method[:submethod]; submethod NULL matches any. */
 const struct pm_module *modules_find(
     const struct module_set *ms, const char *method, const char *submethod);
+
+/*
+ * The publickey module that judges requests of algorithm alg: the first
+ * whose key_algs lists it, else the first that lists none. NULL if none.
+ */
+const struct pm_module *modules_find_key(
+    const struct module_set *ms, const char *alg);
 
 #endif

@@ -34,6 +34,7 @@
 #include "err.h"
 #include "fwdpolicy.h"
 #include "ipc.h"
+#include "kexaudit.h"
 #include "kexgex.h"
 #include "log.h"
 #include "memtrim.h"
@@ -78,9 +79,11 @@ struct monitor {
 	uint8_t sid[64];
 	size_t sidlen;
 	int nsign;
-	char kex_alg[64]; /* the host key algorithm last signed with */
-	int nprove;       /* hostkeys-prove requests served */
-	int ngex;         /* DH groups handed to preauth */
+	int nsign_session;    /* rekey signatures for the session process */
+	uint32_t kex_audited; /* the last key exchange recorded (audit) */
+	char kex_alg[64];     /* the host key algorithm last signed with */
+	int nprove;           /* hostkeys-prove requests served */
+	int ngex;             /* DH groups handed to preauth */
 	struct authctxt auth;
 	struct module_set mods;
 	struct buf *tstate;
@@ -391,6 +394,30 @@ handle_log(struct buf *b)
 	return 0;
 }
 
+/*
+ * IPC_AUDIT_KEX (preauth or session): record the new session keys. Only
+ * an exchange the monitor signed for, each once, in order; only names the
+ * server offered (kexaudit_decode).
+ */
+static int
+handle_audit_kex(struct monitor *m, struct buf *b, pid_t spid, uid_t suid)
+{
+	struct kexaudit_lists lists = {
+	    m->c->kex_algorithms, m->hk.algs, m->c->ciphers, m->c->macs};
+	struct transport_algs t;
+	uint32_t num;
+	int r;
+
+	if ((r = kexaudit_decode(b, &lists, &num, &t)) != 0)
+		return r;
+	if (num <= m->kex_audited ||
+	    num > (uint32_t)(m->nsign + m->nsign_session))
+		return ERR_BAD_STATE;
+	audit_crypto_session(&m->auth, &t, m->kex_audited > 0, spid, suid);
+	m->kex_audited = num;
+	return 0;
+}
+
 /* Sign an exchange hash with the host key for alg; reply on fd. */
 static int
 handle_sign(struct monitor *m, struct buf *b, int fd, uint8_t reply_type,
@@ -647,6 +674,12 @@ preauth_loop(struct monitor *m)
 			if (r == 0)
 				m->state = MS_AUTH;
 			break;
+		case IPC_AUDIT_KEX:
+			if (m->state != MS_AUTH && m->state != MS_AUTHENTICATED)
+				break;
+			r = handle_audit_kex(
+			    m, b, m->preauth_pid, audit_preauth_uid());
+			break;
 		case IPC_GEX_REQ:
 			/* One per exchange, as the signatures it precedes. */
 			if (m->state > MS_AUTH || ++m->ngex > MAX_SIGNATURES)
@@ -752,14 +785,29 @@ put_forward_policy(struct monitor *m, struct buf *b)
 	buf_free(fb);
 	return r;
 }
+/*
+ * An expired password (auth.h force_pwchange): whatever the client asks
+ * for runs this instead, as OpenSSH's do_pwchange(): passwd(1) on a
+ * terminal, a refusal without one.
+ */
+#define PWCHANGE_COMMAND                                                       \
+	"echo 'WARNING: Your password has expired.' >&2; "                     \
+	"if [ -t 0 ]; then "                                                   \
+	"echo 'You must change your password now and login again!' >&2; "      \
+	"exec /usr/bin/passwd; fi; "                                           \
+	"echo 'Password change required but no TTY available.' >&2; exit 1"
 
 static int
 send_session_init(struct monitor *m, int fd)
 {
+	const char *forced = m->c->force_command;
+
 	struct buf *b, *ob = NULL;
 	size_t i;
 	int r;
 
+	if (m->auth.force_pwchange)
+		forced = PWCHANGE_COMMAND;
 	if ((b = buf_new_secret(IPC_MAX_MESSAGE)) == NULL)
 		return ERR_ALLOC;
 	if ((r = buf_put_stringb(b, m->tstate)) != 0 ||
@@ -768,8 +816,7 @@ send_session_init(struct monitor *m, int fd)
 	    (r = buf_put_u32(b, (uint32_t)m->ci.client_port)) != 0 ||
 	    (r = buf_put_cstring(b, m->ci.server_addr)) != 0 ||
 	    (r = buf_put_u32(b, (uint32_t)m->ci.server_port)) != 0 ||
-	    (r = buf_put_cstring(
-	         b, m->c->force_command ? m->c->force_command : "")) != 0 ||
+	    (r = buf_put_cstring(b, forced != NULL ? forced : "")) != 0 ||
 	    (r = buf_put_u32(b, (uint32_t)m->c->max_sessions)) != 0 ||
 	    (r = buf_put_u32(b, (uint32_t)log_get_level())) != 0 ||
 	    (r = buf_put_u32(b, (uint32_t)m->c->syslog_facility)) != 0 ||
@@ -880,20 +927,27 @@ static void __attribute__((noreturn)) session_phase(struct monitor *m, int sock)
 	mem_trim();
 	/* Serve the session (rekey signatures, ptys, utmp) until it goes. */
 	while ((r = ipc_recv(sp[0], &type, b, NULL, IPC_MAX_MESSAGE)) == 0) {
-		switch (type) {
-		case IPC_SESSION_SIGN_REQ:
+		if (type == IPC_SESSION_SIGN_REQ) {
+			m->nsign_session++;
 			r = handle_sign(m, b, sp[0], IPC_SESSION_SIGN_REPLY, 0);
-			break;
-		case IPC_SESSION_PROVE_REQ:
-			r = handle_prove(m, b, sp[0]);
-			break;
-		case IPC_GEX_REQ:
-			r = handle_gex(m, b, sp[0]);
-			break;
-		default:
-			r = login_handle(&ls, sp[0], type, b);
-			break;
-		}
+		} else if (type == IPC_AUDIT_KEX)
+			r = handle_audit_kex(m, b, pid, m->auth.pw.pw_uid);
+		else
+			switch (type) {
+			case IPC_SESSION_SIGN_REQ:
+				r = handle_sign(
+				    m, b, sp[0], IPC_SESSION_SIGN_REPLY, 0);
+				break;
+			case IPC_SESSION_PROVE_REQ:
+				r = handle_prove(m, b, sp[0]);
+				break;
+			case IPC_GEX_REQ:
+				r = handle_gex(m, b, sp[0]);
+				break;
+			default:
+				r = login_handle(&ls, sp[0], type, b);
+				break;
+			}
 		if (r != 0) {
 			error("monitor: bad message %u from session: %s", type,
 			    err_str(r));
@@ -980,8 +1034,8 @@ monitor_run(const struct options *o, struct server_config *c,
 		fatal("monitor: cannot start preauth: %s", err_str(r));
 	r = preauth_loop(&m);
 	/* The audit trail: the transport handed over, or a failed login. */
-	if (m.state == MS_DONE)
-		audit_crypto_session(&m.auth, m.tstate, m.preauth_pid);
+	if (m.state == MS_DONE && m.kex_audited == 0)
+		audit_crypto_session_state(&m.auth, m.tstate, m.preauth_pid);
 	else
 		audit_preauth_end(&m.auth, m.sidlen > 0, m.preauth_pid);
 	close(m.pfd);

@@ -115,10 +115,8 @@ pamctx_account(struct pamctx *p)
 	if (rc == PAM_SUCCESS)
 		return 0;
 	if (rc == PAM_NEW_AUTHTOK_REQD)
-		logit("PAM: password expired; password change is not "
-		      "supported yet, refusing");
-	else
-		error("PAM: %s", pam_strerror(p->h, rc));
+		return PAMCTX_PWCHANGE;
+	error("PAM: %s", pam_strerror(p->h, rc));
 	return ERR_PERM;
 }
 

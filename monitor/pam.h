@@ -15,10 +15,11 @@ int pamctx_start(struct pamctx **pp, const char *service, const char *user,
     const char *rhost);
 /*
  * pamctx_account: pam_acct_mgmt(). 0 when the account may log in;
- * ERR_PERM otherwise (logged with PAM's reason). An expired password
- * (PAM_NEW_AUTHTOK_REQD) is refused too: postern cannot yet run the
- * password change dialogue.
+ * PAMCTX_PWCHANGE when it may, but its password has expired
+ * (PAM_NEW_AUTHTOK_REQD: the session must change it first, as OpenSSH's
+ * force_pwchange); ERR_PERM otherwise (logged with PAM's reason).
  */
+#define PAMCTX_PWCHANGE 1
 int pamctx_account(struct pamctx *p);
 /* pamctx_open_session: pam_setcred(ESTABLISH) + pam_open_session(). */
 int pamctx_open_session(struct pamctx *p);

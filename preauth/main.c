@@ -17,6 +17,7 @@
 #include "crypto.h"
 #include "err.h"
 #include "ipc.h"
+#include "kexaudit.h"
 #include "log.h"
 #include "preauth.h"
 #include "proctitle.h"
@@ -182,7 +183,7 @@ run(struct transport *t)
 	struct pollfd pfd;
 	struct buf *payload;
 	uint8_t type;
-	int r;
+	int r, kex_reported = 0;
 
 	memset(&ua, 0, sizeof(ua));
 	for (;;) {
@@ -205,6 +206,11 @@ run(struct transport *t)
 
 			for (;;) {
 				r = transport_next_packet(t, &type, &payload);
+				/* Each new set of keys, for the audit trail. */
+				if ((r == 0 || r == ERR_AGAIN) &&
+				    kexaudit_report(t, ipc_fd, &kex_reported) !=
+				        0)
+					return ERR_SYSTEM;
 				if (r == ERR_AGAIN)
 					break;
 				if (r != 0)

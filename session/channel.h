@@ -125,6 +125,7 @@ struct conn {
 	int max_sessions;
 	int no_more_sessions;
 	int disconnected; /* we sent DISCONNECT: stop */
+	int kex_reported; /* key exchanges reported to the monitor (-1: none) */
 	struct pollfd *pfds;
 	size_t npfds, pfds_cap;
 

@@ -15,7 +15,7 @@ struct fwd_policy;
 
 struct session_ctx {
 	struct transport *t;
-	int monitor_fd;   /* IPC to the monitor (unused for now) */
+	int monitor_fd;   /* IPC to the monitor: rekey signatures, audit */
 	const char *user; /* authenticated user name */
 	uid_t uid;
 	gid_t gid;

@@ -19,6 +19,7 @@
 
 #include "buf.h"
 #include "err.h"
+#include "kexaudit.h"
 #include "ipc.h"
 #include "log.h"
 #include "transport.h"
@@ -251,6 +252,10 @@ conn_input(struct conn *conn)
 		return rr;
 	/* Packets read before an end-of-file are still handled. */
 	while ((r = transport_next_packet(conn->t, &type, &m)) == 0) {
+		/* A rekey's new keys, for the monitor's audit trail. */
+		if (kexaudit_report(conn->t, conn->ctx->monitor_fd,
+		        &conn->kex_reported) != 0)
+			return ERR_SYSTEM;
 		if ((r = conn_dispatch(conn, type, m)) != 0) {
 			if (conn_is_decode_error(r))
 				r = conn_protocol_error(
@@ -260,6 +265,9 @@ conn_input(struct conn *conn)
 	}
 	if (r != ERR_AGAIN)
 		return r;
+	if (kexaudit_report(
+	        conn->t, conn->ctx->monitor_fd, &conn->kex_reported) != 0)
+		return ERR_SYSTEM;
 	return rr;
 }
 
@@ -373,6 +381,7 @@ session_run(struct session_ctx *ctx)
 	memset(&conn, 0, sizeof(conn));
 	conn.ctx = ctx;
 	conn.t = ctx->t;
+	conn.kex_reported = -1;
 	conn.max_sessions = ctx->max_sessions > 0 ? ctx->max_sessions
 	                                          : CONN_MAX_SESSIONS_DEFAULT;
 

@@ -48,8 +48,8 @@ exercise(const struct sshcert *c)
 	size_t i;
 	int r;
 
-	if (c->key == NULL || c->ca_key == NULL || c->ca_sig_alg == NULL ||
-	    c->key_id == NULL || c->blob == NULL)
+	if ((c->key == NULL) == (c->sk_key == NULL) || c->ca_key == NULL ||
+	    c->ca_sig_alg == NULL || c->key_id == NULL || c->blob == NULL)
 		abort();
 	for (i = 0; i < c->nprincipals; i++)
 		if (c->principals[i] == NULL)

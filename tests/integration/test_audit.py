@@ -275,6 +275,75 @@ def test_audit_records(ctx):
                   r"type=SYSCALL .* comm=head .*key=postern-config")
 
 
+def _crypto_records(out, rport):
+    """The CRYPTO_SESSION and CRYPTO_KEY_USER lines of one connection."""
+    return [l for l in out.splitlines()
+            if re.search(r"type=CRYPTO_(?:SESSION|KEY_USER) .* rport=%s "
+                         % rport, l)]
+
+
+@timeout(120)
+def test_audit_crypto_unauthenticated_and_rekey(ctx):
+    ad = Auditd(ctx)
+    u = ctx.make_user()
+    ctx.start_server()
+    # A connection that never authenticates: its keys are recorded when
+    # they are made (IPC_AUDIT_KEX from preauth) and when they go.
+    stranger = ctx.new_key("stranger")
+    r = ctx.ssh(u, "true", key=stranger)
+    check(r.rc == 255, "a stranger's key logged in: %r" % r)
+    m = ctx.wait_log(r"^Failed publickey for %s from 127\.0\.0\.1 port "
+                     r"(\d+) " % re.escape(u.name), 10)
+    check(m, "no Failed publickey line")
+    bad_port = m.group(1)
+    out = ad.search(["-m", "CRYPTO_SESSION,CRYPTO_KEY_USER", "-ts", "recent"],
+                    r"type=CRYPTO_KEY_USER .* msg='op=destroy kind=session "
+                    r"fp=\? direction=from-server spid=\d+ suid=postern "
+                    r"rport=%s " % bad_port)
+    lines = _crypto_records(out, bad_port)
+    for direction in ("from-client", "from-server"):
+        check(any(re.search(r"type=CRYPTO_SESSION .* msg='op=start "
+                            r"direction=%s cipher=\S+ ksize=\d+ mac=\S+ "
+                            r"pfs=\S+ hostkey=ssh-ed25519 spid=\d+ "
+                            r"suid=postern rport=%s " % (direction, bad_port),
+                            l) for l in lines),
+              "no CRYPTO_SESSION %s record for the unauthenticated "
+              "connection (port %s):\n%s" % (direction, bad_port,
+                                               "\n".join(lines)))
+
+    # A login that rekeys (RekeyLimit): every new set of keys is recorded
+    # by the session process's monitor, the old ones destroyed first.
+    data = os.urandom(3 * 1024 * 1024)
+    r = ctx.ssh(u, "cat", input=data, extra=("-o", "RekeyLimit=1M"))
+    check(r.rc == 0 and r.stdout == data, "the transfer failed: rc %s" % r.rc)
+    m = ctx.wait_log(r"^Accepted publickey for %s from 127\.0\.0\.1 port "
+                     r"(\d+) " % re.escape(u.name), 10)
+    rport = m.group(1)
+    check(ctx.wait_log(r"^Disconnected from user %s 127\.0\.0\.1 port %s"
+                       % (re.escape(u.name), rport), 10),
+          "the session did not end")
+    rekeys = ctx.server_log().count("SSH2_MSG_NEWKEYS received") - 2
+    check(rekeys >= 2, "expected rekeys, saw %d" % rekeys)
+    # The last records: the session's keys destroyed at its end.
+    out = ad.search(["-m", "CRYPTO_SESSION,CRYPTO_KEY_USER", "-ts", "recent"],
+                    r"type=CRYPTO_KEY_USER .* msg='op=destroy kind=session "
+                    r"fp=\? direction=from-server spid=\d+ suid=%s "
+                    r"rport=%s " % (re.escape(u.name), rport))
+    lines = _crypto_records(out, rport)
+    starts = [l for l in lines if "type=CRYPTO_SESSION" in l and
+              "direction=from-client" in l]
+    by_user = [l for l in starts if "suid=%s " % u.name in l]
+    check(len(starts) >= 1 + rekeys and len(by_user) >= rekeys,
+          "expected a CRYPTO_SESSION record per key exchange (1 + %d "
+          "rekeys, %d from the session): %d, %d\n%s"
+          % (rekeys, rekeys, len(starts), len(by_user), "\n".join(lines)))
+    destroys = [l for l in lines if "type=CRYPTO_KEY_USER" in l and
+                "direction=from-client" in l]
+    check(len(destroys) >= 1 + rekeys,
+          "expected a CRYPTO_KEY_USER destroy per replaced or final set of "
+          "keys: %d\n%s" % (len(destroys), "\n".join(lines)))
+
+
 def test_audit_unavailable_logged_once(ctx):
     # A kernel without CONFIG_AUDIT refuses the audit netlink socket with
     # EPROTONOSUPPORT; a seccomp filter does the same here for

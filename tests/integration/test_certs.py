@@ -518,3 +518,77 @@ def test_host_certificate_flag(ctx):
     ctx.write_config()
     ctx.launch_server(args=["-c", cert])
     _host_cert_login(ctx, u, ca, "-c")
+
+
+# ---------------------------------------------------------------------------
+# certificates of FIDO keys (sk-*-cert-v01@openssh.com, cert.so)
+
+
+def test_sk_certificates(ctx):
+    so = _soft_sk(ctx)
+    ca = _keygen(ctx, "sk_user_ca")
+    u = ctx.make_user(with_key=False)
+    ed = _sk_enrol(ctx, u, "ed25519-sk", so)
+    ec = _sk_enrol(ctx, u, "ecdsa-sk", so)
+    _sign(ctx, ca, ed, "ed-sk-id", u.name, serial=11)
+    _sign(ctx, ca, ec, "ec-sk-id", u.name, serial=12)
+    ctx.start_server(extra_config=_ca_config(ctx, ca))
+    opt = ["-o", "SecurityKeyProvider=%s" % so]
+    cafp = re.escape(harness.fingerprint(ca + ".pub"))
+    for key, short, ident, serial in ((ed, "ED25519-SK", "ed-sk-id", 11),
+                                      (ec, "ECDSA-SK", "ec-sk-id", 12)):
+        _login(ctx, u, key, True, "%s certificate" % short, extra=opt,
+               env=_sk_env(so))
+        _log_has(ctx, r"^Accepted publickey for %s from 127\.0\.0\.1 port "
+                 r"\d+ ssh2: %s-CERT %s ID %s \(serial %d\) CA ED25519 %s, "
+                 r"signature count = \d+$"
+                 % (u.name, short, re.escape(harness.fingerprint(
+                     key + ".pub")), ident, serial, cafp),
+                 "%s-CERT Accepted" % short)
+    # No touch: refused, unless the certificate says no-touch-required.
+    env = _sk_env(so)
+    env["SOFT_SK_NO_TOUCH"] = "1"
+    _login(ctx, u, ed, False, "sk certificate without user presence",
+           extra=opt, env=env)
+    _log_has(ctx, r"^error: public key ED25519-SK-CERT %s signature for %s "
+             r"from 127\.0\.0\.1 port \d+ rejected: user presence "
+             r"\(authenticator touch\) requirement not met +\[preauth\]$"
+             % (re.escape(harness.fingerprint(ed + ".pub")), u.name),
+             "touch refusal for an sk certificate")
+    _sign(ctx, ca, ed, "ed-sk-notouch", u.name,
+          opts=["no-touch-required"])
+    _login(ctx, u, ed, True, "no-touch-required certificate extension",
+           extra=opt, env=env)
+    # verify-required (a critical option): only with user verification.
+    _sign(ctx, ca, ec, "ec-sk-verify", u.name, opts=["verify-required"])
+    _login(ctx, u, ec, False, "verify-required certificate without UV",
+           extra=opt, env=_sk_env(so))
+    _log_has(ctx, r"rejected: user verification requirement not met "
+             r"+\[preauth\]$", "verify-required refusal")
+    _login(ctx, u, ec, True, "verify-required certificate with UV",
+           extra=opt, env=_sk_env(so, uv=True))
+    # Another CA's certificate of the same FIDO key is refused.
+    other = _keygen(ctx, "sk_other_ca")
+    _sign(ctx, other, ed, "forged", u.name)
+    _login(ctx, u, ed, False, "sk certificate from an untrusted CA",
+           extra=opt, env=_sk_env(so))
+
+
+def test_sk_certificate_revoked(ctx):
+    so = _soft_sk(ctx)
+    ca = _keygen(ctx, "sk_rev_ca")
+    u = ctx.make_user(with_key=False)
+    ed = _sk_enrol(ctx, u, "ed25519-sk", so)
+    _sign(ctx, ca, ed, "to-revoke", u.name, serial=5)
+    krl = os.path.join(ctx.dir, "sk.krl")
+    spec = os.path.join(ctx.dir, "sk.krlspec")
+    with open(spec, "w") as f:
+        f.write("serial: 5\n")
+    harness.run(["ssh-keygen", "-q", "-k", "-f", krl, "-s", ca + ".pub",
+                 spec])
+    ctx.start_server(extra_config=_ca_config(ctx, ca) +
+                     ["RevokedKeys %s" % krl])
+    _login(ctx, u, ed, False, "revoked sk certificate (KRL serial)",
+           extra=["-o", "SecurityKeyProvider=%s" % so], env=_sk_env(so))
+    _log_has(ctx, r"^error: Authentication key ED25519-SK-CERT \S+ revoked "
+             r"by file %s$" % re.escape(krl), "revocation line")

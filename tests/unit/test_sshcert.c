@@ -14,6 +14,7 @@
 #include "log.h"
 #include "sshcert.h"
 #include "sshkey.h"
+#include "sshkey_sk.h"
 #include "tests/unit/cert_fixtures.h"
 #include "tests/unit/t.h"
 
@@ -747,6 +748,53 @@ test_text(void)
 	        sshcert_parse_text("", &c, NULL) != 0);
 }
 
+/*
+ * A certificate of a FIDO key (ssh-keygen -s ca -I fx-sk -n alice -z 9
+ * over an sk-ssh-ed25519@openssh.com key with a made-up public key): the
+ * certified key is the sk key, not a plain one.
+ */
+static const char sk_cert_text[] =
+    "sk-ssh-ed25519-cert-v01@openssh.com "
+    "AAAAI3NrLXNzaC1lZDI1NTE5LWNlcnQtdjAxQG9wZW5zc2guY29tAAAAIBCdThhfpC"
+    "C9dVfIMfhq61HO0xY7fgqQGTx0+2Mit/uyAAAAIAABAgMEBQYHCAkKCwwNDg8QERIT"
+    "FBUWFxgZGhscHR4fAAAABHNzaDoAAAAAAAAACQAAAAEAAAAFZngtc2sAAAAJAAAABW"
+    "FsaWNlAAAAAF4L4QAAAAAA9IUFgAAAAAAAAACCAAAAFXBlcm1pdC1YMTEtZm9yd2Fy"
+    "ZGluZwAAAAAAAAAXcGVybWl0LWFnZW50LWZvcndhcmRpbmcAAAAAAAAAFnBlcm1pdC"
+    "1wb3J0LWZvcndhcmRpbmcAAAAAAAAACnBlcm1pdC1wdHkAAAAAAAAADnBlcm1pdC11"
+    "c2VyLXJjAAAAAAAAAAAAAAAzAAAAC3NzaC1lZDI1NTE5AAAAIEUU+Df63MWXOwpuYS"
+    "MUMbXfXyoTnl4PGtxdtyDA/LlFAAAAUwAAAAtzc2gtZWQyNTUxOQAAAEAatxRNwp+o"
+    "82HsOjcslrhFiWbfjRf+sW2I4LnQ84eqSKdfK6eoGJ6EAdLvunX1oE3LS2ctnM3TnV"
+    "RneTd6QLwD";
+
+static void
+test_sk_certificate(void)
+{
+	struct sshcert *c = NULL;
+	const char *reason;
+
+	T_CHECK("sk cert: parses",
+	    sshcert_parse_text(sk_cert_text, &c, NULL) == 0 && c != NULL);
+	if (c == NULL)
+		return;
+	T_CHECK("sk cert: the certified key is a FIDO key",
+	    c->key == NULL && c->sk_key != NULL &&
+	        strcmp(sshkey_sk_type_name(c->sk_key),
+	            "sk-ssh-ed25519@openssh.com") == 0 &&
+	        strcmp(sshkey_sk_application(c->sk_key), "ssh:") == 0);
+	T_CHECK("sk cert: fields",
+	    c->serial == 9 && strcmp(c->key_id, "fx-sk") == 0 &&
+	        c->type == SSHCERT_TYPE_USER);
+	T_CHECK("sk cert: alice may use it",
+	    sshcert_check_user(c, "alice", NOW, &reason) == 0);
+	T_CHECK("sk cert: its algorithm",
+	    sshcert_alg_ok(c, "sk-ssh-ed25519-cert-v01@openssh.com") &&
+	        !sshcert_alg_ok(c, "ssh-ed25519-cert-v01@openssh.com") &&
+	        strcmp(
+	            sshcert_sig_alg_for("sk-ssh-ed25519-cert-v01@openssh.com"),
+	            "sk-ssh-ed25519@openssh.com") == 0);
+	sshcert_free(c);
+}
+
 int
 main(void)
 {
@@ -764,5 +812,6 @@ main(void)
 	test_tampered();
 	test_built();
 	test_text();
+	test_sk_certificate();
 	return T_DONE();
 }

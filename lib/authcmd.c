@@ -1,0 +1,395 @@
+/*
+ * authcmd.c: AuthorizedKeysCommand and AuthorizedPrincipalsCommand runs,
+ * as OpenSSH's subprocess(): split, token expansion, safe_path(), run as
+ * the configured user, output read within postern's bounds.
+ */
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <limits.h>
+#include <poll.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "authcmd.h"
+#include "crypto.h"
+#include "log.h"
+
+void
+authcmd_free(struct authcmd *cr)
+{
+	int i;
+
+	for (i = 0; i < cr->ac; i++)
+		free(cr->av[i]);
+	cr->ac = 0;
+}
+
+/*
+ * Split a command line into words as OpenSSH's argv_split(): blanks
+ * separate words, '...' and "..." quote, and a backslash escapes a blank,
+ * a quote or itself. 0, or -1 after logging.
+ */
+static int
+cmd_split(const char *s, struct authcmd *cr)
+{
+	char *w;
+	size_t n;
+	int quote;
+
+	if ((w = malloc(strlen(s) + 1)) == NULL)
+		return -1;
+	for (;;) {
+		s += strspn(s, " \t");
+		if (*s == '\0')
+			break;
+		if (cr->ac >= AUTHCMD_MAX_ARGS) {
+			error("%s: too many arguments", cr->tag);
+			goto fail;
+		}
+		for (n = 0, quote = 0; *s != '\0'; s++) {
+			if (quote == 0 && (*s == ' ' || *s == '\t'))
+				break;
+			if (*s == '\\' &&
+			    (s[1] == '\\' || s[1] == '\'' || s[1] == '"' ||
+			        s[1] == ' ' || s[1] == '\t')) {
+				w[n++] = *++s;
+				continue;
+			}
+			if (quote == 0 && (*s == '\'' || *s == '"')) {
+				quote = *s;
+				continue;
+			}
+			if (quote != 0 && *s == quote) {
+				quote = 0;
+				continue;
+			}
+			w[n++] = *s;
+		}
+		if (quote != 0) {
+			error("%s: unterminated quote", cr->tag);
+			goto fail;
+		}
+		w[n] = '\0';
+		if ((cr->av[cr->ac] = strdup(w)) == NULL)
+			goto fail;
+		cr->ac++;
+	}
+	free(w);
+	return 0;
+fail:
+	free(w);
+	authcmd_free(cr);
+	return -1;
+}
+
+/* s with the tokens of `allowed' expanded; malloc'd, or NULL (logged). */
+static char *
+cmd_expand(const char *tag, const char *s, const struct authcmd_tokens *tk,
+    const char *allowed)
+{
+	char *out;
+	const char *v;
+	size_t n = 0, vl;
+
+	if ((out = malloc(AUTHCMD_MAX_LEN)) == NULL)
+		return NULL;
+	for (; *s != '\0'; s++) {
+		v = NULL;
+		if (*s == '%') {
+			s++;
+			if (*s == '%')
+				v = "%";
+			else if (*s != '\0' && (unsigned char)*s < 128 &&
+			    strchr(allowed, *s) != NULL)
+				v = tk->v[(unsigned char)*s];
+			if (v == NULL) {
+				error("%s: unknown or unavailable token "
+				      "%%%c",
+				    tag, *s != '\0' ? *s : '?');
+				free(out);
+				return NULL;
+			}
+		}
+		vl = v != NULL ? strlen(v) : 1;
+		if (n + vl >= AUTHCMD_MAX_LEN) {
+			error("%s: expanded argument too long", tag);
+			free(out);
+			return NULL;
+		}
+		memcpy(out + n, v != NULL ? v : s, vl);
+		n += vl;
+	}
+	out[n] = '\0';
+	return out;
+}
+
+/*
+ * OpenSSH's safe_path() for a command run as root's choice: the program a
+ * regular file, it and every directory above it owned by root and not
+ * writable by group or others. 0, or -1 with err set.
+ */
+static int
+cmd_safe_path(const char *path, char *err, size_t errlen)
+{
+	char real[PATH_MAX], *slash;
+	struct stat st;
+
+	if (realpath(path, real) == NULL) {
+		snprintf(err, errlen, "realpath %s failed: %s", path,
+		    strerror(errno));
+		return -1;
+	}
+	if (stat(real, &st) == -1 || !S_ISREG(st.st_mode)) {
+		snprintf(err, errlen, "%s is not a regular file", real);
+		return -1;
+	}
+	if (st.st_uid != 0 || (st.st_mode & 022) != 0) {
+		snprintf(
+		    err, errlen, "bad ownership or modes for file %s", real);
+		return -1;
+	}
+	for (;;) {
+		if ((slash = strrchr(real, '/')) == NULL)
+			break;
+		if (slash == real)
+			slash[1] = '\0';
+		else
+			*slash = '\0';
+		if (stat(real, &st) == -1 || st.st_uid != 0 ||
+		    (st.st_mode & 022) != 0) {
+			snprintf(err, errlen,
+			    "bad ownership or modes for directory %s", real);
+			return -1;
+		}
+		if (strcmp(real, "/") == 0)
+			break;
+	}
+	return 0;
+}
+
+/* In the child: become the user, plumb stdio, exec. Never returns. */
+static void
+cmd_child(const struct authcmd *cr, const struct passwd *runas, int out)
+{
+	char *const envp[] = {NULL};
+	sigset_t none;
+	int fd;
+
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	signal(SIGPIPE, SIG_DFL);
+	(void)setsid(); /* no controlling terminal */
+	if ((fd = open("/dev/null", O_RDWR)) == -1 || dup2(fd, 0) == -1 ||
+	    dup2(fd, 2) == -1 || dup2(out, 1) == -1)
+		_exit(127);
+	closefrom(3);
+	if (geteuid() == 0) {
+		if (initgroups(runas->pw_name, runas->pw_gid) == -1 ||
+		    setresgid(runas->pw_gid, runas->pw_gid, runas->pw_gid) ==
+		        -1 ||
+		    setresuid(runas->pw_uid, runas->pw_uid, runas->pw_uid) ==
+		        -1)
+			_exit(127);
+	} else if (runas->pw_uid != getuid())
+		_exit(127);
+	execve(cr->av[0], cr->av, envp);
+	_exit(127);
+}
+
+/*
+ * Read the child's output until EOF, the size bound or the deadline. 0,
+ * or -1 (logged) when a bound was hit.
+ */
+static int
+cmd_read(const struct authcmd *cr, int fd, char **outp, size_t *lenp)
+{
+	struct timespec start, now;
+	struct pollfd pfd;
+	char *out;
+	size_t len = 0;
+	ssize_t n;
+	long left;
+
+	if ((out = malloc(AUTHCMD_MAX_OUTPUT + 1)) == NULL)
+		return -1;
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	for (;;) {
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		left = AUTHCMD_TIMEOUT_MS -
+		    ((now.tv_sec - start.tv_sec) * 1000 +
+		        (now.tv_nsec - start.tv_nsec) / 1000000);
+		if (left <= 0) {
+			error("%s %s timed out after %d seconds; killed",
+			    cr->tag, cr->printable, AUTHCMD_TIMEOUT_MS / 1000);
+			goto fail;
+		}
+		pfd.fd = fd;
+		pfd.events = POLLIN;
+		if (poll(&pfd, 1, (int)left) == -1) {
+			if (errno == EINTR)
+				continue;
+			error("%s: poll: %s", cr->tag, strerror(errno));
+			goto fail;
+		}
+		if (pfd.revents == 0)
+			continue;
+		n = read(fd, out + len, AUTHCMD_MAX_OUTPUT + 1 - len);
+		if (n == -1 && (errno == EINTR || errno == EAGAIN))
+			continue;
+		if (n == -1) {
+			error("%s: read: %s", cr->tag, strerror(errno));
+			goto fail;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+		if (len > AUTHCMD_MAX_OUTPUT) {
+			error("%s %s printed more than %d bytes; killed",
+			    cr->tag, cr->printable, AUTHCMD_MAX_OUTPUT);
+			goto fail;
+		}
+	}
+	out[len] = '\0';
+	*outp = out;
+	*lenp = len;
+	return 0;
+fail:
+	free(out);
+	return -1;
+}
+
+/*
+ * Run the command line `cmdline' as user `runas' (OpenSSH's subprocess()
+ * and exited_cleanly()): tokens expanded in its arguments, the user name
+ * as the only argument when it has none. 0 with its output (malloc'd,
+ * NUL-terminated) when it ran and exited 0; -1 otherwise, logged.
+ */
+int
+authcmd_run(struct authcmd *cr, const char *cmdline, const char *runas_name,
+    const struct authcmd_tokens *tk, const char *allowed, const char *user,
+    char **outp, size_t *lenp)
+{
+	struct passwd *pw, runas;
+	char err[PATH_MAX + 64], *x, *runas_copy = NULL;
+	size_t n;
+	pid_t pid;
+	int i, p[2], status, ok;
+
+	*outp = NULL;
+	*lenp = 0;
+	if (runas_name == NULL) {
+		error("No user for %s specified, skipping", cr->tag);
+		return -1;
+	}
+	if (cmd_split(cmdline, cr) != 0)
+		return -1;
+	if (cr->ac == 0) {
+		error("%s: no command", cr->tag);
+		return -1;
+	}
+	for (i = 1; i < cr->ac; i++) {
+		if ((x = cmd_expand(cr->tag, cr->av[i], tk, allowed)) == NULL)
+			goto fail;
+		free(cr->av[i]);
+		cr->av[i] = x;
+	}
+	if (cr->ac == 1 && (cr->av[cr->ac++] = strdup(user)) == NULL)
+		goto fail;
+	cr->av[cr->ac] = NULL;
+	cr->printable[0] = '\0';
+	for (i = 0, n = 0; i < cr->ac && n < sizeof(cr->printable); i++)
+		n += (size_t)snprintf(cr->printable + n,
+		    sizeof(cr->printable) - n, "%s%s", i > 0 ? " " : "",
+		    cr->av[i]);
+	sanitise(err, sizeof(err), cr->printable);
+	snprintf(cr->printable, sizeof(cr->printable), "%s", err);
+	errno = 0;
+	if ((pw = getpwnam(runas_name)) == NULL) {
+		sanitise(err, sizeof(err), runas_name);
+		error("%sUser \"%s\" not found: %s", cr->tag, err,
+		    errno != 0 ? strerror(errno) : "no such user");
+		goto fail;
+	}
+	if ((runas_copy = strdup(pw->pw_name)) == NULL)
+		goto fail;
+	memset(&runas, 0, sizeof(runas));
+	runas.pw_name = runas_copy;
+	runas.pw_uid = pw->pw_uid;
+	runas.pw_gid = pw->pw_gid;
+	if (cr->av[0][0] != '/') {
+		error("%s path is not absolute", cr->tag);
+		goto fail;
+	}
+	if (cmd_safe_path(cr->av[0], err, sizeof(err)) != 0) {
+		error("Unsafe %s \"%s\": %s", cr->tag, cr->av[0], err);
+		goto fail;
+	}
+	debug("Running %s: \"%s\" as \"%s\"", cr->tag, cr->printable,
+	    runas.pw_name);
+	if (pipe2(p, O_CLOEXEC) == -1) {
+		error("%s: pipe: %s", cr->tag, strerror(errno));
+		goto fail;
+	}
+	if ((pid = fork()) == -1) {
+		error("%s: fork: %s", cr->tag, strerror(errno));
+		close(p[0]);
+		close(p[1]);
+		goto fail;
+	}
+	if (pid == 0) {
+		close(p[0]);
+		cmd_child(cr, &runas, p[1]);
+	}
+	close(p[1]);
+	ok = cmd_read(cr, p[0], outp, lenp) == 0;
+	close(p[0]);
+	if (!ok)
+		kill(pid, SIGKILL);
+	while (waitpid(pid, &status, 0) == -1 && errno == EINTR)
+		;
+	if (ok && WIFSIGNALED(status)) {
+		error("%s %s exited on signal %d", cr->tag, cr->printable,
+		    WTERMSIG(status));
+		ok = 0;
+	} else if (ok && WEXITSTATUS(status) != 0) {
+		logit("%s %s failed, status %d", cr->tag, cr->printable,
+		    WEXITSTATUS(status));
+		ok = 0;
+	}
+	free(runas_copy);
+	if (ok)
+		return 0;
+	free(*outp);
+	*outp = NULL;
+	*lenp = 0;
+	return -1;
+fail:
+	free(runas_copy);
+	return -1;
+}
+
+/* Base64 of a key's blob into a malloc'd string, or NULL. */
+char *
+authcmd_base64(const uint8_t *blob, size_t len)
+{
+	size_t n = 4 * ((len + 2) / 3) + 1;
+	char *s;
+
+	if ((s = malloc(n)) == NULL)
+		return NULL;
+	if (base64_encode(blob, len, s, n) != 0) {
+		free(s);
+		return NULL;
+	}
+	return s;
+}

@@ -1,0 +1,45 @@
+/*
+ * authcmd.h: run AuthorizedKeysCommand / AuthorizedPrincipalsCommand as
+ * OpenSSH's subprocess() does, with postern's bounds on time and output.
+ */
+#ifndef POSTERN_AUTHCMD_H
+#define POSTERN_AUTHCMD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* postern's bounds on what one run may print and how long it may take
+ * (sshd has none); docs/sshd_config.md. */
+#define AUTHCMD_MAX_OUTPUT (1024 * 1024)
+#define AUTHCMD_TIMEOUT_MS (30 * 1000)
+#define AUTHCMD_MAX_ARGS 256
+#define AUTHCMD_MAX_LEN 8192
+
+/* The values of the % tokens, by letter. */
+struct authcmd_tokens {
+	const char *v[128];
+};
+
+/* One command run: its words and how it is named in log lines. */
+struct authcmd {
+	const char *tag; /* "AuthorizedKeysCommand" */
+	char *av[AUTHCMD_MAX_ARGS + 2];
+	int ac;
+	char printable[AUTHCMD_MAX_LEN];
+};
+
+/*
+ * authcmd_run: run cmdline as user runas_name: tokens among `allowed'
+ * expanded in its arguments, the user name as the only argument when it
+ * has none. 0 with its output (malloc'd, NUL-terminated) when it ran and
+ * exited 0 within the bounds; -1 otherwise, logged. cr->tag names it.
+ */
+int authcmd_run(struct authcmd *cr, const char *cmdline, const char *runas_name,
+    const struct authcmd_tokens *tk, const char *allowed, const char *user,
+    char **outp, size_t *lenp);
+void authcmd_free(struct authcmd *cr);
+
+/* Base64 of a blob into a malloc'd string, or NULL. */
+char *authcmd_base64(const uint8_t *blob, size_t len);
+
+#endif

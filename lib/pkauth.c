@@ -1,0 +1,579 @@
+/*
+ * pkauth.c: the publickey method as OpenSSH's userauth_pubkey() judges
+ * it (RFC 4252 s7, OpenSSH PROTOCOL s2.5 host-bound requests, PROTOCOL.u2f
+ * security keys): the request parsed and re-checked, RevokedKeys, the
+ * authorized_keys files and AuthorizedKeysCommand, the signature. Shared
+ * by publickey.so and cert.so, which say where else a key may be found.
+ */
+#include <sys/types.h>
+
+#include <errno.h>
+#include <inttypes.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "alglist.h"
+#include "authcert.h"
+#include "authkeys.h"
+#include "authopts.h"
+#include "buf.h"
+#include "crypto.h"
+#include "err.h"
+#include "krl.h"
+#include "log.h"
+#include "match.h"
+#include "pkauth.h"
+#include "sshcert.h"
+#include "sshkey.h"
+#include "sshkey_sk.h"
+
+#define SSH2_MSG_USERAUTH_REQUEST 50
+#define SSH2_MSG_USERAUTH_PK_OK 60
+#define HOSTBOUND_METHOD "publickey-hostbound-v00@openssh.com"
+#define PK_MIN_RSA_BITS 1024 /* OpenSSH's SSH_RSA_MINIMUM_MODULUS_SIZE */
+#define PKAUTH_KEYS_CMD_TOKENS "CDfhktUu"
+
+static void
+pk_key_free(struct pk_key *uk)
+{
+	sshkey_free(uk->key);
+	sshkey_sk_free(uk->sk);
+	sshcert_free(uk->cert);
+	memset(uk, 0, sizeof(*uk));
+}
+
+static int
+implemented(const struct pk_ops *ops, const char *alg)
+{
+	size_t i;
+
+	for (i = 0; i < ops->nalgs; i++)
+		if (strcmp(alg, ops->algs[i]) == 0)
+			return 1;
+	return 0;
+}
+
+/* A setting, or NULL for an unset one or "none" in any case. */
+const char *
+pkauth_setting_file(const struct pm_conn *c, const char *kw)
+{
+	const char *v = c->setting(c, kw, 0);
+
+	return v == NULL || strcasecmp(v, "none") == 0 ? NULL : v;
+}
+
+static void
+read_conf(const struct pm_conn *c, struct pk_conf *cf)
+{
+	const char *v;
+	long bits;
+
+	memset(cf, 0, sizeof(*cf));
+	v = c->setting(c, "pubkeyacceptedalgorithms", 0);
+	cf->accepted = v != NULL ? v : ALGLIST_PUBKEY_DEFAULT;
+	v = c->setting(c, "casignaturealgorithms", 0);
+	cf->ca_algs = v != NULL ? v : ALGLIST_CA_SIG_DEFAULT;
+	cf->trusted_ca = pkauth_setting_file(c, "trustedusercakeys");
+	cf->revoked = pkauth_setting_file(c, "revokedkeys");
+	cf->principals = pkauth_setting_file(c, "authorizedprincipalsfile");
+	v = c->setting(c, "requiredrsasize", 0);
+	bits = v != NULL ? strtol(v, NULL, 10) : 0;
+	cf->min_rsa_bits = bits > PK_MIN_RSA_BITS && bits < 1L << 20
+	    ? (unsigned)bits
+	    : PK_MIN_RSA_BITS;
+	v = c->setting(c, "pubkeyauthoptions", 0);
+	cf->touch_required = v != NULL && strstr(v, "touch-required") != NULL;
+	cf->verify_required = v != NULL && strstr(v, "verify-required") != NULL;
+	v = c->setting(c, "strictmodes", 0);
+	cf->strict_modes = v != NULL && strcmp(v, "yes") == 0;
+}
+
+/* The fake or real passwd entry the lookups read files as. */
+void
+pkauth_conn_pw(const struct pm_conn *c, struct passwd *pw)
+{
+	memset(pw, 0, sizeof(*pw));
+	pw->pw_name = (char *)c->user;
+	pw->pw_dir = (char *)c->home;
+	pw->pw_uid = (uid_t)c->uid;
+	pw->pw_gid = (gid_t)c->gid;
+}
+
+/* Parse the key blob as the request's algorithm says it is. */
+static int
+pk_key_parse(
+    const char *alg, const uint8_t *blob, size_t len, struct pk_key *uk)
+{
+	int r;
+
+	memset(uk, 0, sizeof(*uk));
+	uk->blob = blob;
+	uk->bloblen = len;
+	if (sshcert_is_cert_name(alg)) {
+		if ((r = sshcert_from_blob(blob, len, &uk->cert)) != 0)
+			return r;
+		uk->plain = uk->cert->key;
+		uk->sk_plain = uk->cert->sk_key;
+		uk->type = authcert_type_short(uk->cert);
+		if ((r = sshkey_fingerprint(
+		         uk->cert->ca_key, uk->ca_fp, sizeof(uk->ca_fp))) != 0)
+			return r;
+		if (uk->sk_plain != NULL)
+			return sshkey_sk_fingerprint(
+			    uk->sk_plain, uk->fp, sizeof(uk->fp));
+		return sshkey_fingerprint(uk->plain, uk->fp, sizeof(uk->fp));
+	}
+	if (sshkey_sk_is_type_name(alg)) {
+		if ((r = sshkey_sk_from_blob(blob, len, &uk->sk)) != 0)
+			return r;
+		uk->sk_plain = uk->sk;
+		uk->type = sshkey_sk_type_short(uk->sk);
+		return sshkey_sk_fingerprint(uk->sk, uk->fp, sizeof(uk->fp));
+	}
+	if ((r = sshkey_from_blob(blob, len, &uk->key)) != 0)
+		return r;
+	uk->plain = uk->key;
+	uk->type = sshkey_type_short(uk->key);
+	return sshkey_fingerprint(uk->key, uk->fp, sizeof(uk->fp));
+}
+
+/* 1 if the request's algorithm fits the key it carries. */
+static int
+pk_key_alg_ok(const struct pk_key *uk, const char *alg)
+{
+	if (uk->cert != NULL)
+		return sshcert_alg_ok(uk->cert, alg);
+	if (uk->sk != NULL)
+		return sshkey_sk_sig_alg_ok(uk->sk, alg);
+	return sshkey_sig_alg_ok(uk->key, alg, 1);
+}
+
+/*
+ * OpenSSH's auth_key_is_revoked(): 1 if RevokedKeys lists the key (for a
+ * certificate: its key, its serial or ID, or its CA), or if the file
+ * cannot be read or parsed, which refuses every key.
+ */
+int
+pkauth_revoked(const struct pk_conf *cf, const struct pk_key *uk)
+{
+	struct krl *krl = NULL;
+	struct buf *b = NULL;
+	char why[PKAUTH_LOG_MAX];
+	int r;
+
+	if (cf->revoked == NULL)
+		return 0;
+	if ((r = krl_load(cf->revoked, &krl)) != 0) {
+		snprintf(why, sizeof(why), "%s",
+		    r == ERR_SYSTEM ? strerror(errno) : err_str(r));
+		error("Error checking authentication key %s %s in revoked "
+		      "keys file %s: %s",
+		    uk->type, uk->fp, cf->revoked, why);
+		return 1;
+	}
+	if (uk->sk != NULL) {
+		if ((b = buf_new(PKAUTH_MAX_MESSAGE)) == NULL)
+			r = ERR_ALLOC;
+		else if ((r = sshkey_sk_to_blob(uk->sk, b)) == 0)
+			r = krl_check_blob(krl, buf_ptr(b), buf_len(b));
+		buf_free(b);
+	} else
+		r = krl_check_key(krl, uk->key, uk->cert);
+	krl_free(krl);
+	if (r == ERR_PERM) {
+		error("Authentication key %s %s revoked by file %s", uk->type,
+		    uk->fp, cf->revoked);
+		return 1;
+	}
+	if (r != 0) {
+		error("Error checking authentication key %s %s in revoked "
+		      "keys file %s: %s",
+		    uk->type, uk->fp, cf->revoked, err_str(r));
+		return 1;
+	}
+	return 0;
+}
+
+/* What an authorized_keys line must name: the key, or a certificate's
+ * CA on a cert-authority line that ca_check accepts. */
+static void
+query_key(struct authkeys_query *q, const struct pk_key *uk,
+    int (*ca_check)(
+        void *, const struct authopts *, const char *, struct authopts **),
+    void *ca_arg)
+{
+	if (uk->cert != NULL) {
+		q->key = uk->cert->ca_key;
+		q->want_ca = 1;
+		q->ca_check = ca_check;
+		q->ca_arg = ca_arg;
+	} else if (uk->sk != NULL)
+		q->sk_key = uk->sk;
+	else
+		q->key = uk->key;
+}
+
+/*
+ * The user's authorized_keys files: the key itself on a plain line, or
+ * for a certificate its CA on a cert-authority line. 1 and *optsp (the
+ * options to apply) if one allows it; origin gets its "FILE:LINE".
+ */
+int
+pkauth_authorized_keys(const struct pm_conn *c, const struct pk_conf *cf,
+    const struct pk_key *uk,
+    int (*ca_check)(
+        void *, const struct authopts *, const char *, struct authopts **),
+    void *ca_arg, struct authopts **optsp, char *origin, size_t originlen)
+{
+	struct passwd pw;
+	struct authkeys_query q;
+	const char *pattern;
+	char *path;
+	unsigned long line = 0;
+	size_t i;
+	int r;
+
+	*optsp = NULL;
+	pkauth_conn_pw(c, &pw);
+	for (i = 0; (pattern = c->setting(c, "authorizedkeysfile", i)) != NULL;
+	     i++) {
+		if (strcasecmp(pattern, "none") == 0)
+			continue;
+		if ((path = authkeys_expand_path(pattern, &pw)) == NULL)
+			continue;
+		memset(&q, 0, sizeof(q));
+		q.pw = &pw;
+		q.path = path;
+		q.strict_modes = cf->strict_modes;
+		q.remote_addr = c->client_addr;
+		query_key(&q, uk, ca_check, ca_arg);
+		r = authkeys_find_opts(&q, &line, optsp);
+		if (r == 0)
+			snprintf(origin, originlen, "%s:%lu", path, line);
+		free(path);
+		/* An invalid user takes the same path and never matches. */
+		if (r == 0 && c->user_valid)
+			return 1;
+		origin[0] = '\0';
+		authopts_free(*optsp);
+		*optsp = NULL;
+	}
+	return 0;
+}
+
+/* The tokens every command takes: %C %D %h %U %u, and the key's. */
+void
+pkauth_cmd_tokens(const struct pm_conn *c, const struct pk_key *uk,
+    const char *key_b64, char *uid, size_t uidlen, struct authcmd_tokens *tk)
+{
+	memset(tk, 0, sizeof(*tk));
+	snprintf(uid, uidlen, "%lu", c->uid);
+	tk->v['C'] = c->setting(c, "connection", 0);
+	tk->v['D'] = "";
+	tk->v['h'] = c->home;
+	tk->v['U'] = uid;
+	tk->v['u'] = c->user;
+	tk->v['f'] = uk->fp;
+	tk->v['k'] = key_b64;
+	if (uk->cert != NULL)
+		tk->v['t'] = uk->cert->type_name;
+	else if (uk->sk != NULL)
+		tk->v['t'] = sshkey_sk_type_name(uk->sk);
+	else
+		tk->v['t'] = sshkey_type_name(uk->key);
+}
+
+/*
+ * OpenSSH's user_key_command_allowed2(): AuthorizedKeysCommand's output
+ * read as an authorized_keys file. 1 and *optsp if a line allows the key.
+ */
+int
+pkauth_keys_command(const struct pm_conn *c, const struct pk_key *uk,
+    int (*ca_check)(
+        void *, const struct authopts *, const char *, struct authopts **),
+    void *ca_arg, struct authopts **optsp, char *origin, size_t originlen)
+{
+	struct authkeys_query q;
+	struct passwd pw;
+	struct authcmd cr;
+	struct authcmd_tokens tk;
+	const char *cmdline;
+	char uid[32], *k64 = NULL, *out = NULL;
+	unsigned long line = 0;
+	size_t len;
+	FILE *f;
+	int ok = 0;
+
+	*optsp = NULL;
+	if ((cmdline = pkauth_setting_file(c, "authorizedkeyscommand")) ==
+	        NULL ||
+	    !c->user_valid)
+		return 0;
+	memset(&cr, 0, sizeof(cr));
+	cr.tag = "AuthorizedKeysCommand";
+	if ((k64 = authcmd_base64(uk->blob, uk->bloblen)) == NULL)
+		return 0;
+	pkauth_cmd_tokens(c, uk, k64, uid, sizeof(uid), &tk);
+	if (authcmd_run(&cr, cmdline,
+	        c->setting(c, "authorizedkeyscommanduser", 0), &tk,
+	        PKAUTH_KEYS_CMD_TOKENS, c->user, &out, &len) != 0 ||
+	    len == 0 || (f = fmemopen(out, len, "r")) == NULL)
+		goto out;
+	pkauth_conn_pw(c, &pw);
+	memset(&q, 0, sizeof(q));
+	q.pw = &pw;
+	q.path = cmdline;
+	q.remote_addr = c->client_addr;
+	query_key(&q, uk, ca_check, ca_arg);
+	if (authkeys_find_stream(&q, f, cmdline, &line, optsp) == 0) {
+		snprintf(origin, originlen, "%s:%lu", cmdline, line);
+		ok = 1;
+	}
+	fclose(f);
+out:
+	authcmd_free(&cr);
+	free(k64);
+	free(out);
+	return ok;
+}
+
+/*
+ * The data a publickey signature covers (RFC 4252 s7); the host-bound
+ * form (OpenSSH PROTOCOL s2.5) names its method and adds the host key.
+ */
+static int
+signed_data(struct buf *d, const struct pm_conn *c, const char *alg,
+    const uint8_t *blob, size_t bloblen, const uint8_t *hostkey,
+    size_t hostkeylen)
+{
+	int r;
+
+	if ((r = buf_put_string(d, c->session_id, c->session_id_len)) != 0 ||
+	    (r = buf_put_u8(d, SSH2_MSG_USERAUTH_REQUEST)) != 0 ||
+	    (r = buf_put_cstring(d, c->user)) != 0 ||
+	    (r = buf_put_cstring(d, c->service)) != 0 ||
+	    (r = buf_put_cstring(
+	         d, hostkey != NULL ? HOSTBOUND_METHOD : "publickey")) != 0 ||
+	    (r = buf_put_bool(d, 1)) != 0 ||
+	    (r = buf_put_cstring(d, alg)) != 0 ||
+	    (r = buf_put_string(d, blob, bloblen)) != 0 ||
+	    (hostkey != NULL &&
+	        (r = buf_put_string(d, hostkey, hostkeylen)) != 0))
+		return r;
+	return 0;
+}
+
+/*
+ * A security key's signature: its flags against PubkeyAuthOptions and the
+ * key options, as OpenSSH's userauth_pubkey() checks them, one refusal
+ * logged. 1 if they are met.
+ */
+static int
+sk_flags_ok(const struct pm_conn *c, const struct pk_conf *cf,
+    const struct pk_key *uk, const struct authopts *opts, uint8_t flags)
+{
+	const char *reason = NULL;
+	char user[PKAUTH_LOG_MAX];
+	int touch, verify;
+
+	touch = cf->touch_required || opts == NULL ||
+	    !opts->no_require_user_presence;
+	verify = cf->verify_required || (opts != NULL && opts->require_verify);
+	if (sshkey_sk_check_flags(flags, touch, 0, &reason) == 0 &&
+	    sshkey_sk_check_flags(flags, 0, verify, &reason) == 0)
+		return 1;
+	sanitise(user, sizeof(user), c->user);
+	error(SSHKEY_SK_REJECT_FMT " [preauth]", uk->type, uk->fp,
+	    c->user_valid ? "" : "invalid user ", user, c->client_addr,
+	    c->client_port, reason);
+	return 0;
+}
+
+/* Verify the signature; 1 if it is good (and, for sk keys, its flags). */
+static int
+signature_ok(const struct pm_conn *c, const struct pk_conf *cf,
+    const struct pk_key *uk, const struct authopts *opts, const char *alg,
+    const uint8_t *sig, size_t siglen, const struct buf *data,
+    struct pm_result *res)
+{
+	size_t n;
+	uint32_t counter;
+	uint8_t flags;
+
+	if (uk->sk_plain != NULL) {
+		if (sshkey_sk_verify(uk->sk_plain, sig, siglen, buf_ptr(data),
+		        buf_len(data), &flags, &counter) != 0)
+			return 0;
+		debug("userauth_pubkey: sk_counter = %" PRIu32
+		      ", sk_flags = 0x%02x",
+		    counter, flags);
+		/* OpenSSH's log lines carry the counter from here on. */
+		/* detail_long (ABI 3) has room for a certificate's too. */
+		n = strlen(res->detail_long);
+		snprintf(res->detail_long + n, sizeof(res->detail_long) - n,
+		    ", signature count = %" PRIu32, counter);
+		return sk_flags_ok(c, cf, uk, opts, flags);
+	}
+	if (uk->cert != NULL)
+		alg = sshcert_sig_alg_for(alg);
+	return sshkey_verify(uk->plain, sig, siglen, buf_ptr(data),
+	           buf_len(data), alg, cf->min_rsa_bits) == 0;
+}
+
+/* Hand a buffer's bytes to the monitor as a malloc'd copy. */
+static int
+give(const struct buf *b, uint8_t **out, size_t *lenp)
+{
+	if ((*out = malloc(buf_len(b) > 0 ? buf_len(b) : 1)) == NULL)
+		return ERR_ALLOC;
+	memcpy(*out, buf_ptr(b), buf_len(b));
+	*lenp = buf_len(b);
+	return 0;
+}
+
+/*
+ * The checks OpenSSH's userauth_pubkey() makes before it looks the key
+ * up (in its preauth process, hence the suffix). 1 if the key may be
+ * tried.
+ */
+static int
+precheck(const struct pk_ops *ops, const struct pk_conf *cf,
+    const struct pk_key *uk, const char *alg)
+{
+	char safe[PKAUTH_LOG_MAX];
+
+	if (!pk_key_alg_ok(uk, alg)) {
+		sanitise(safe, sizeof(safe), alg);
+		error("userauth_pubkey: type mismatch for decoded key "
+		      "(received %s, expected %s) [preauth]",
+		    uk->type, safe);
+		return 0;
+	}
+	if (match_pattern_list(alg, cf->accepted, 0) != 1 ||
+	    !implemented(ops, alg)) {
+		sanitise(safe, sizeof(safe), alg);
+		logit("userauth_pubkey: signature algorithm %s not in "
+		      "PubkeyAcceptedAlgorithms [preauth]",
+		    safe);
+		return 0;
+	}
+	if (uk->cert != NULL &&
+	    sshcert_check_ca_sig_alg(uk->cert, cf->ca_algs) != 0) {
+		sanitise(safe, sizeof(safe), uk->cert->ca_sig_alg);
+		logit("userauth_pubkey: certificate signature algorithm %s: "
+		      "signature algorithm not supported [preauth]",
+		    safe);
+		return 0;
+	}
+	if (uk->plain != NULL && sshkey_type(uk->plain) == KEY_RSA &&
+	    sshkey_bits(uk->plain) < cf->min_rsa_bits) {
+		logit(
+		    "refusing %s key: Invalid key length [preauth]", uk->type);
+		return 0;
+	}
+	return 1;
+}
+
+int
+pkauth_request(const struct pm_conn *c, const uint8_t *data, size_t len,
+    struct pm_result *res, const struct pk_ops *ops)
+{
+	const uint8_t *blob, *sig = NULL, *hostkey = NULL;
+	size_t bloblen, siglen = 0, hostkeylen = 0;
+	struct buf *m = NULL, *out = NULL;
+	struct pk_key uk;
+	/* The monitor checked the host key of a host-bound request. */
+	int hostbound =
+	    c->method != NULL && strcmp(c->method, HOSTBOUND_METHOD) == 0;
+	struct pk_conf cf;
+	struct authopts *opts = NULL;
+	char *alg = NULL, safe[PKAUTH_LOG_MAX];
+	int has_sig, ok, r;
+
+	memset(&uk, 0, sizeof(uk));
+	res->verdict = PM_FAILURE;
+	if ((m = buf_from(data, len)) == NULL ||
+	    (out = buf_new(PKAUTH_MAX_MESSAGE)) == NULL) {
+		r = ERR_ALLOC;
+		goto out;
+	}
+	if ((r = buf_get_bool(m, &has_sig)) != 0 ||
+	    (r = buf_get_cstring(m, &alg, NULL)) != 0 ||
+	    (r = buf_get_string_direct(m, &blob, &bloblen)) != 0 ||
+	    (hostbound &&
+	        (r = buf_get_string_direct(m, &hostkey, &hostkeylen)) != 0) ||
+	    (has_sig && (r = buf_get_string_direct(m, &sig, &siglen)) != 0) ||
+	    (r = buf_end(m)) != 0) {
+		error("userauth_pubkey: malformed request: %s", err_str(r));
+		r = ERR_PROTOCOL;
+		goto out;
+	}
+	if (sshcert_is_cert_name(alg) != ops->certs) {
+		/* The monitor sends certificates to cert.so (key_algs). */
+		sanitise(safe, sizeof(safe), alg);
+		logit("userauth_pubkey: %s keys are not this module's: %s "
+		      "[preauth]",
+		    safe,
+		    ops->certs ? "not a certificate"
+		               : "cert.so judges certificates");
+		r = 0;
+		goto out;
+	}
+	if ((r = pk_key_parse(alg, blob, bloblen, &uk)) != 0) {
+		sanitise(safe, sizeof(safe), alg);
+		error("userauth_pubkey: cannot decode key: %s: %s [preauth]",
+		    safe, err_str(r));
+		r = 0;
+		goto out;
+	}
+	read_conf(c, &cf);
+	if (uk.cert != NULL)
+		authcert_describe(
+		    uk.cert, res->detail_long, sizeof(res->detail_long));
+	else
+		snprintf(res->detail_long, sizeof(res->detail_long), "%s %s",
+		    uk.type, uk.fp);
+	/* The key, not the certificate: "publickey,publickey" needs two. */
+	snprintf(res->credential, sizeof(res->credential), "%s", uk.fp);
+	if (!precheck(ops, &cf, &uk, alg)) {
+		r = 0;
+		goto out;
+	}
+	ok = ops->allowed(c, &cf, &uk, &opts, res->origin, sizeof(res->origin));
+	if (!has_sig) {
+		/* A query: say whether this key would do (USERAUTH_PK_OK). */
+		if (ok) {
+			if ((r = buf_put_cstring(out, alg)) != 0 ||
+			    (r = buf_put_string(out, blob, bloblen)) != 0 ||
+			    (r = give(out, &res->msg, &res->msg_len)) != 0)
+				goto out;
+			res->msg_type = SSH2_MSG_USERAUTH_PK_OK;
+			res->verdict = PM_CONTINUE;
+		}
+		r = 0;
+		goto out;
+	}
+	/* blob and sig point into m: build the signed data in out. */
+	if ((r = signed_data(
+	         out, c, alg, blob, bloblen, hostkey, hostkeylen)) != 0)
+		goto out;
+	if (ok && signature_ok(c, &cf, &uk, opts, alg, sig, siglen, out, res)) {
+		buf_reset(out);
+		if ((r = authopts_serialize(opts, out)) != 0 ||
+		    (r = give(out, &res->opts, &res->opts_len)) != 0)
+			goto out;
+		res->verdict = PM_SUCCESS;
+	}
+	r = 0;
+out:
+	authopts_free(opts);
+	pk_key_free(&uk);
+	free(alg);
+	buf_free(m);
+	buf_free(out);
+	return r;
+}

@@ -1,0 +1,355 @@
+/*
+ * cert.so: the publickey method for OpenSSH user certificates
+ * (PROTOCOL.certkeys), *-cert-v01@openssh.com, judged as OpenSSH's sshd
+ * judges them: RevokedKeys (the key, serial, ID or CA), cert-authority
+ * lines of authorized_keys (principals=), TrustedUserCAKeys with
+ * AuthorizedPrincipalsFile and AuthorizedPrincipalsCommand, validity,
+ * the critical options and extensions, CASignatureAlgorithms. The
+ * monitor hands it every request whose algorithm is a certificate's
+ * (key_algs); the request and signature machinery is lib/pkauth.c.
+ */
+#include <sys/types.h>
+
+#include <errno.h>
+#include <inttypes.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "authcert.h"
+#include "authkeys.h"
+#include "authopts.h"
+#include "buf.h"
+#include "err.h"
+#include "log.h"
+#include "pkauth.h"
+#include "sshcert.h"
+#include "sshkey.h"
+
+#define PK_PRINCIPALS_CMD_TOKENS "CDFfhiKksTtUu"
+
+/* Request algorithms this module verifies. */
+static const char *const cert_algs[] = {"ssh-ed25519-cert-v01@openssh.com",
+    "ecdsa-sha2-nistp256-cert-v01@openssh.com",
+    "ecdsa-sha2-nistp384-cert-v01@openssh.com",
+    "ecdsa-sha2-nistp521-cert-v01@openssh.com",
+    "rsa-sha2-256-cert-v01@openssh.com", "rsa-sha2-512-cert-v01@openssh.com",
+    "ssh-rsa-cert-v01@openssh.com", "sk-ssh-ed25519-cert-v01@openssh.com",
+    "sk-ecdsa-sha2-nistp256-cert-v01@openssh.com"};
+
+/* What the cert-authority line check needs (authkeys_query.ca_check). */
+struct ca_line_ctx {
+	const struct pm_conn *c;
+	const struct pk_key *uk;
+	time_t now;
+};
+
+/* OpenSSH's refusal for a certificate used from outside source-address. */
+static int
+cert_source_ok(
+    const struct pm_conn *c, const struct sshcert *cert, const char *loc)
+{
+	char user[PKAUTH_LOG_MAX];
+
+	if (sshcert_check_source(cert, c->client_addr))
+		return 1;
+	sanitise(user, sizeof(user), c->user);
+	logit("%s: Authentication tried for %.100s with valid certificate but "
+	      "not from a permitted source address (%.200s).",
+	    loc, user, c->client_addr);
+	return 0;
+}
+
+/*
+ * A cert-authority line of authorized_keys whose key signed the
+ * certificate: OpenSSH's auth_check_authkey_line() for certificates. The
+ * certificate's options, merged with the line's; principals= or else the
+ * user name among its principals; its validity.
+ */
+static int
+ca_line_check(void *arg, const struct authopts *line, const char *loc,
+    struct authopts **optsp)
+{
+	const struct ca_line_ctx *x = arg;
+	const struct sshcert *cert = x->uk->cert;
+	struct authopts *certopts = NULL, *final = NULL;
+	const char *reason = NULL;
+	char id[PKAUTH_LOG_MAX];
+
+	*optsp = NULL;
+	if (authcert_opts(cert, &certopts) != 0) {
+		reason = "Invalid certificate options";
+		goto fail;
+	}
+	if (!cert_source_ok(x->c, cert, loc)) {
+		reason = "Refused by certificate options";
+		goto fail;
+	}
+	/* The merge logs why it fails. */
+	if ((final = authopts_merge(line, certopts)) == NULL)
+		goto out;
+	if (line->principals != NULL &&
+	    !sshcert_principal_in_list(cert, line->principals)) {
+		reason = SSHCERT_R_NO_AUTH_PRINCIPAL;
+		goto fail;
+	}
+	if (sshcert_check_user(cert,
+	        line->principals == NULL ? x->c->user : NULL, x->now,
+	        &reason) != 0)
+		goto fail;
+	sanitise(id, sizeof(id), cert->key_id);
+	verbose("Accepted certificate ID \"%s\" (serial %" PRIu64 ") signed "
+	        "by CA %s %s found at %s",
+	    id, cert->serial, sshkey_type_short(cert->ca_key), x->uk->ca_fp,
+	    loc);
+	authopts_free(certopts);
+	*optsp = final;
+	return 0;
+fail:
+	error("%s", reason);
+out:
+	authopts_free(certopts);
+	authopts_free(final);
+	return -1;
+}
+
+/* OpenSSH's auth_authorise_keyopts() for a principals file's options. */
+static int
+principal_opts_ok(
+    const struct pm_conn *c, const struct authopts *o, const char *loc)
+{
+	char when[64], user[PKAUTH_LOG_MAX], from[PKAUTH_LOG_MAX];
+	int r;
+
+	if (!authopts_check_expiry(o, time(NULL))) {
+		authopts_format_time(o->expiry, when, sizeof(when));
+		debug("%s: entry expired at %s", loc, when);
+		return 0;
+	}
+	if (o->principals != NULL && !o->cert_authority) {
+		debug("%s: principals on non-CA key", loc);
+		return 0;
+	}
+	if (o->cert_authority) {
+		debug("%s: cert-authority flag invalid here", loc);
+		return 0;
+	}
+	if (o->nfrom == 0 ||
+	    (r = authopts_check_from(o, NULL, c->client_addr)) == 1)
+		return 1;
+	if (r == -1)
+		debug("%s: invalid from criteria", loc);
+	sanitise(user, sizeof(user), c->user);
+	sanitise(from, sizeof(from), o->from[0]);
+	logit("%s: Authentication tried for %.100s with correct key but not "
+	      "from a permitted host (host=%.200s, ip=%.200s, "
+	      "required=%.200s).",
+	    loc, user, c->client_addr, c->client_addr, from);
+	return 0;
+}
+
+/*
+ * AuthorizedPrincipalsCommand for a certificate through TrustedUserCAKeys:
+ * 0 and *optsp when its output names one of the certificate's principals.
+ */
+static int
+principals_command_find(const struct pm_conn *c, const struct pk_key *uk,
+    const char *cmdline, char *origin, size_t originlen,
+    struct authopts **optsp)
+{
+	struct authcmd cr;
+	struct authcmd_tokens tk;
+	struct buf *b = NULL;
+	const struct sshcert *cert = uk->cert;
+	char uid[32], serial[32], *k64 = NULL, *ca64 = NULL, *out = NULL;
+	char id[PKAUTH_LOG_MAX];
+	unsigned long line = 0;
+	size_t len;
+	FILE *f;
+	int r = ERR_NOT_FOUND;
+
+	*optsp = NULL;
+	memset(&cr, 0, sizeof(cr));
+	cr.tag = "AuthorizedPrincipalsCommand";
+	if ((b = buf_new(PKAUTH_MAX_MESSAGE)) == NULL ||
+	    sshkey_to_blob(cert->ca_key, b) != 0 ||
+	    (ca64 = authcmd_base64(buf_ptr(b), buf_len(b))) == NULL ||
+	    (k64 = authcmd_base64(uk->blob, uk->bloblen)) == NULL)
+		goto out;
+	pkauth_cmd_tokens(c, uk, k64, uid, sizeof(uid), &tk);
+	snprintf(serial, sizeof(serial), "%" PRIu64, cert->serial);
+	sanitise(id, sizeof(id), cert->key_id);
+	tk.v['F'] = uk->ca_fp;
+	tk.v['i'] = id;
+	tk.v['K'] = ca64;
+	tk.v['s'] = serial;
+	tk.v['T'] = sshkey_type_name(cert->ca_key);
+	if (authcmd_run(&cr, cmdline,
+	        c->setting(c, "authorizedprincipalscommanduser", 0), &tk,
+	        PK_PRINCIPALS_CMD_TOKENS, c->user, &out, &len) != 0)
+		goto out;
+	if (len == 0 || (f = fmemopen(out, len, "r")) == NULL)
+		goto out;
+	r = authkeys_find_principal_stream(f, "(command)", cert, &line, optsp);
+	fclose(f);
+	if (r == 0)
+		snprintf(origin, originlen, "%.400s:%lu", cr.printable, line);
+out:
+	authcmd_free(&cr);
+	buf_free(b);
+	free(k64);
+	free(ca64);
+	free(out);
+	return r;
+}
+
+/*
+ * OpenSSH's user_cert_trusted_ca(): a certificate whose CA is listed in
+ * TrustedUserCAKeys, for a principal the AuthorizedPrincipalsFile names
+ * (or, without one, the user name). 1 and *optsp if it allows the login;
+ * origin gets the principals file's "FILE:LINE", or the CA file.
+ */
+static int
+trusted_ca_allow(const struct pm_conn *c, const struct pk_conf *cf,
+    const struct pk_key *uk, struct authopts **optsp, char *origin,
+    size_t originlen)
+{
+	unsigned long line = 0;
+	const struct sshcert *cert = uk->cert;
+	struct authopts *popts = NULL, *certopts = NULL, *final = NULL;
+	struct passwd pw;
+	const char *reason = NULL;
+	const char *pcmd;
+	char *pfile = NULL, id[PKAUTH_LOG_MAX], cmd_origin[512];
+	int r, ok = 0, found = 0;
+
+	*optsp = NULL;
+	if (cf->trusted_ca == NULL)
+		return 0;
+	if ((r = authcert_ca_listed(cf->trusted_ca, cert->ca_key)) != 0) {
+		debug2("CA %s %s is not listed in %s: %s",
+		    sshkey_type_short(cert->ca_key), uk->ca_fp, cf->trusted_ca,
+		    r == ERR_SYSTEM ? strerror(errno) : err_str(r));
+		return 0;
+	}
+	pkauth_conn_pw(c, &pw);
+	pcmd = pkauth_setting_file(c, "authorizedprincipalscommand");
+	if (cf->principals != NULL) {
+		if ((pfile = authkeys_expand_path(cf->principals, &pw)) == NULL)
+			goto out;
+		if (authkeys_find_principal(
+		        &pw, pfile, cf->strict_modes, cert, &line, &popts) == 0)
+			found = 1;
+	}
+	/* As sshd: the command is asked when the file names none. */
+	if (!found && pcmd != NULL && c->user_valid &&
+	    principals_command_find(
+	        c, uk, pcmd, cmd_origin, sizeof(cmd_origin), &popts) == 0)
+		found = 2;
+	if (!found && (cf->principals != NULL || pcmd != NULL)) {
+		reason = SSHCERT_R_NO_AUTH_PRINCIPAL;
+		goto fail;
+	}
+	if (sshcert_check_user(cert,
+	        cf->principals != NULL || pcmd != NULL ? NULL : c->user,
+	        time(NULL), &reason) != 0)
+		goto fail;
+	if (authcert_opts(cert, &certopts) != 0) {
+		reason = "Invalid certificate options";
+		goto fail;
+	}
+	if (!cert_source_ok(c, cert, "cert")) {
+		reason = "Refused by certificate options";
+		goto fail;
+	}
+	if (popts != NULL) {
+		if (!principal_opts_ok(c, popts, "principals")) {
+			reason = "Refused by certificate principals options";
+			goto fail;
+		}
+		/* The merge logs why it fails. */
+		if ((final = authopts_merge(popts, certopts)) == NULL)
+			goto out;
+	} else {
+		final = certopts;
+		certopts = NULL;
+	}
+	sanitise(id, sizeof(id), cert->key_id);
+	verbose("Accepted certificate ID \"%s\" (serial %" PRIu64 ") signed "
+	        "by %s CA %s via %s",
+	    id, cert->serial, sshkey_type_short(cert->ca_key), uk->ca_fp,
+	    cf->trusted_ca);
+	*optsp = final;
+	final = NULL;
+	ok = c->user_valid;
+	if (ok && found == 2)
+		snprintf(origin, originlen, "%.500s", cmd_origin);
+	else if (ok && found == 1)
+		snprintf(origin, originlen, "%s:%lu", pfile, line);
+	else if (ok)
+		snprintf(origin, originlen, "%s", cf->trusted_ca);
+	goto out;
+fail:
+	error("%s", reason);
+out:
+	authopts_free(popts);
+	authopts_free(certopts);
+	authopts_free(final);
+	free(pfile);
+	if (!ok) {
+		authopts_free(*optsp);
+		*optsp = NULL;
+	}
+	return ok;
+}
+
+/*
+ * OpenSSH's user_key_allowed() for a certificate: RevokedKeys, then
+ * cert-authority lines of the AuthorizedKeysFile files, TrustedUserCAKeys,
+ * and cert-authority lines of AuthorizedKeysCommand's output.
+ */
+static int
+cert_allowed(const struct pm_conn *c, const struct pk_conf *cf,
+    const struct pk_key *uk, struct authopts **optsp, char *origin,
+    size_t originlen)
+{
+	struct ca_line_ctx x;
+
+	*optsp = NULL;
+	if (pkauth_revoked(cf, uk))
+		return 0;
+	x.c = c;
+	x.uk = uk;
+	x.now = time(NULL);
+	if (pkauth_authorized_keys(
+	        c, cf, uk, ca_line_check, &x, optsp, origin, originlen))
+		return 1;
+	if (trusted_ca_allow(c, cf, uk, optsp, origin, originlen))
+		return 1;
+	return pkauth_keys_command(
+	    c, uk, ca_line_check, &x, optsp, origin, originlen);
+}
+
+static const struct pk_ops cert_ops = {
+    .algs = cert_algs,
+    .nalgs = sizeof(cert_algs) / sizeof(cert_algs[0]),
+    .certs = 1,
+    .allowed = cert_allowed,
+};
+
+static int
+cert_request(void *state, const struct pm_conn *c, const uint8_t *data,
+    size_t len, struct pm_result *res)
+{
+	return pkauth_request(c, data, len, res, &cert_ops);
+}
+
+__attribute__((visibility("default")))
+const struct pm_module postern_module_v1 = {
+    .abi = POSTERN_MODULE_ABI,
+    .method = "publickey",
+    .request = cert_request,
+    .key_algs = "*-cert-v01@openssh.com",
+};

@@ -1,0 +1,231 @@
+"""
+test_pam_pwchange.py: an expired password (chage -d 0) under UsePAM yes.
+keyboard-interactive:pam runs PAM's change dialogue (pam_chauthtok with
+PAM_CHANGE_EXPIRED_AUTHTOK) over keyboard-interactive, as OpenSSH does,
+and logs in only if the change succeeds; the new password works after.
+Real pam_unix stacks in /etc/pam.d, the real OpenSSH client answering
+each prompt through SSH_ASKPASS.
+"""
+
+import os
+import re
+import secrets
+import subprocess
+
+from harness import check, run
+
+OLD = "Old-" + secrets.token_hex(6)
+NEW = "Nw9!" + secrets.token_hex(8)
+PAM_UNIX = ["auth required pam_unix.so",
+            "account required pam_unix.so",
+            "password required pam_unix.so yescrypt",
+            "session required pam_unix.so"]
+
+
+def _service(ctx, lines):
+    name = "postern-test-" + secrets.token_hex(4)
+    path = os.path.join("/etc/pam.d", name)
+    with open(path, "w") as f:
+        f.write("\n".join(lines) + "\n")
+    ctx.cleanups.append(lambda: os.path.exists(path) and os.unlink(path))
+    return name
+
+
+def _askpass(ctx, current, new, retype=None):
+    """An askpass that answers PAM's prompts by their text and records
+    each prompt it was shown."""
+    script = os.path.join(ctx.dir, "askpass_%s.sh" % secrets.token_hex(3))
+    seen = script + ".prompts"
+    with open(script, "w") as f:
+        f.write("#!/bin/sh\n"
+                "printf '%%s\\n' \"$1\" >> '%s'\n"
+                "case \"$1\" in\n"
+                "  *[Rr]etype*) printf '%%s\\n' '%s' ;;\n"
+                "  *[Nn]ew*) printf '%%s\\n' '%s' ;;\n"
+                "  *) printf '%%s\\n' '%s' ;;\n"
+                "esac\n" % (seen, retype or new, new, current))
+    os.chmod(script, 0o755)
+    env = dict(os.environ, SSH_ASKPASS=script, SSH_ASKPASS_REQUIRE="force",
+               DISPLAY=":0")
+    return env, seen
+
+
+def _kbdint(ctx, u, current, new, retype=None):
+    env, seen = _askpass(ctx, current, new, retype)
+    argv = ctx.ssh_argv(u, "echo ok", batch=False,
+                        extra=("-o", "PreferredAuthentications="
+                               "keyboard-interactive",
+                               "-o", "KbdInteractiveAuthentication=yes",
+                               "-o", "NumberOfPasswordPrompts=1"))
+    r = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True,
+                       timeout=40, env=env)
+    prompts = open(seen).read() if os.path.exists(seen) else ""
+    return r, prompts
+
+
+def _expired_user(ctx):
+    u = ctx.make_user(with_key=False)
+    run(["chpasswd"], input=("%s:%s\n" % (u.name, OLD)).encode())
+    run(["chage", "-d", "0", u.name])
+    return u
+
+
+def _start(ctx):
+    svc = _service(ctx, PAM_UNIX)
+    ctx.start_server(extra_config=[
+        "UsePAM yes", "PAMServiceName " + svc,
+        "KbdInteractiveAuthentication yes",
+        "AuthenticationMethods keyboard-interactive:pam"])
+
+
+def test_pam_expired_password_changed_over_kbdint(ctx):
+    u = _expired_user(ctx)
+    _start(ctx)
+    r, prompts = _kbdint(ctx, u, OLD, NEW)
+    check(r.returncode == 0 and r.stdout == b"ok\n",
+          "the change dialogue should succeed and log in: rc %s %r %s\n"
+          "prompts: %r" % (r.returncode, r.stdout, r.stderr[-400:], prompts))
+    for want in ("Current password", "New password", "Retype new password"):
+        check(want in prompts, "PAM's %r prompt did not reach the client: %r"
+              % (want, prompts))
+    check(ctx.wait_log(r"^PAM: expired password changed for %s$" % u.name,
+                       5), "no log line for the change")
+    check(ctx.wait_log(r"^Accepted keyboard-interactive/pam for %s from "
+                       r"127\.0\.0\.1 port \d+ ssh2" % u.name, 5),
+          "no Accepted line")
+    # The new password works on its own now; the old one no longer does.
+    r, prompts = _kbdint(ctx, u, NEW, "unused")
+    check(r.returncode == 0 and r.stdout == b"ok\n",
+          "the new password should log in: rc %s %s prompts %r"
+          % (r.returncode, r.stderr[-300:], prompts))
+    check("New password" not in prompts,
+          "a second change was asked for: %r" % prompts)
+    r, _ = _kbdint(ctx, u, OLD, "unused")
+    check(r.returncode == 255 and r.stdout == b"",
+          "the old password still works: rc %s" % r.returncode)
+
+
+def test_pam_expired_password_change_fails(ctx):
+    u = _expired_user(ctx)
+    _start(ctx)
+    # The retyped password does not match: PAM refuses the change.
+    r, prompts = _kbdint(ctx, u, OLD, NEW, retype=NEW + "x")
+    check(r.returncode == 255 and r.stdout == b"",
+          "a failed change must not log in: rc %s %r prompts %r"
+          % (r.returncode, r.stdout, prompts))
+    check(ctx.wait_log(r"^PAM: password change for %s failed: " % u.name, 5),
+          "no log line for the failed change")
+    check(not re.search(r"^Accepted ", ctx.server_log(), re.M),
+          "a failed change was accepted")
+    # Still expired, still the old password.
+    sp = subprocess.run(["chage", "-l", u.name], capture_output=True,
+                        text=True).stdout
+    check("password must be changed" in sp,
+          "the password is no longer marked expired: %s" % sp)
+
+
+def _passwd_on_tty(ctx, u, current, new):
+    """ssh -tt with the user's key; answer passwd(1)'s prompts on the
+    terminal. Returns (rc, output)."""
+    import select
+    import time
+    master, slave = os.openpty()
+    argv = ctx.ssh_argv(u, None, extra=("-tt",))
+    p = ctx.popen(argv, stdin=slave, stdout=subprocess.PIPE,
+                  stderr=subprocess.STDOUT)
+    out = b""
+    answers = [(b"Current password:", current), (b"New password:", new),
+               (b"Retype new password:", new)]
+    end = time.monotonic() + 30
+    try:
+        while time.monotonic() < end:
+            r, _, _ = select.select([p.stdout], [], [], 1)
+            if r:
+                data = os.read(p.stdout.fileno(), 4096)
+                if not data:
+                    break
+                out += data
+            if answers and answers[0][0] in out:
+                out = out.replace(answers[0][0], answers[0][0] + b"<>")
+                os.write(master, answers[0][1].encode() + b"\r")
+                answers.pop(0)
+        p.wait(timeout=15)
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+        os.close(master)
+        os.close(slave)
+    return p.returncode, out
+
+
+def test_expired_password_changed_at_login_on_tty(ctx):
+    # UsePAM yes, publickey: pam_acct_mgmt says the password must change;
+    # as OpenSSH, the session runs passwd(1) on the terminal first.
+    u = ctx.make_user()
+    run(["chpasswd"], input=("%s:%s\n" % (u.name, OLD)).encode())
+    run(["chage", "-d", "0", u.name])
+    # As OpenSSH, the change comes before anything of the user's: a
+    # ~/.ssh/rc does not run.
+    marker = os.path.join(ctx.dir, "rc_ran_" + u.name)
+    rc = os.path.join(u.home, ".ssh", "rc")
+    with open(rc, "w") as f:
+        f.write("touch %s\n" % marker)
+    os.chown(rc, u.uid, u.gid)
+    os.chmod(ctx.dir, 0o777)
+    ctx.cleanups.append(lambda: os.chmod(ctx.dir, 0o755))
+    svc = _service(ctx, PAM_UNIX)
+    ctx.start_server(extra_config=["UsePAM yes", "PAMServiceName " + svc])
+    # No terminal: the command does not run.
+    r = ctx.ssh(u, "echo ok")
+    check(r.rc == 1 and r.stdout == b"" and
+          "Password change required but no TTY available." in r.err,
+          "without a tty the command ran or no refusal: rc %s %r %r"
+          % (r.rc, r.stdout, r.err[-300:]))
+    check(ctx.wait_log(r"^User %s password has expired \(PAM\)" % u.name, 5),
+          "no log line for the expired password")
+    check(not os.path.exists(marker), "~/.ssh/rc ran before the change")
+    rc, out = _passwd_on_tty(ctx, u, OLD, NEW)
+    check(b"WARNING: Your password has expired." in out and
+          b"You must change your password now and login again!" in out,
+          "no warning on the terminal: %r" % out[-600:])
+    check(b"Retype new password:<>" in out,
+          "passwd's prompts were not all answered: %r" % out[-600:])
+    sp = subprocess.run(["chage", "-l", u.name], capture_output=True,
+                        text=True).stdout
+    check("password must be changed" not in sp,
+          "the password is still expired after passwd: rc %s %r\n%s"
+          % (rc, out[-600:], sp))
+    check(not os.path.exists(marker), "~/.ssh/rc ran before the change")
+    # Now the command runs, after ~/.ssh/rc (which shows the test can see
+    # it run).
+    r = ctx.ssh(u, "echo ok")
+    check(r.rc == 0 and r.stdout == b"ok\n",
+          "after the change the key should run commands: rc %s %r"
+          % (r.rc, r.err[-300:]))
+    check(os.path.exists(marker), "~/.ssh/rc did not run for a login")
+
+
+def test_pam_password_method_expired(ctx):
+    # UsePAM yes, the password method: the password authenticates, PAM's
+    # account phase says it must change; without a terminal no command.
+    u = _expired_user(ctx)
+    svc = _service(ctx, PAM_UNIX)
+    ctx.start_server(extra_config=[
+        "UsePAM yes", "PAMServiceName " + svc, "PasswordAuthentication yes",
+        "AuthenticationMethods password"])
+    env, _ = _askpass(ctx, OLD, NEW)
+    argv = ctx.ssh_argv(u, "echo ok", batch=False, extra=(
+        "-o", "PreferredAuthentications=password",
+        "-o", "NumberOfPasswordPrompts=1"))
+    r = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True,
+                       timeout=40, env=env)
+    check(r.returncode == 1 and r.stdout == b"" and
+          b"Password change required but no TTY available." in r.stderr,
+          "expired password by the password method: rc %s %r %r"
+          % (r.returncode, r.stdout, r.stderr[-300:]))
+    check(ctx.wait_log(r"^Accepted password for %s " % u.name, 5),
+          "no Accepted password line")
+    r = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True,
+                       timeout=40, env=_askpass(ctx, "wrong-" + OLD, NEW)[0])
+    check(r.returncode == 255, "a wrong expired password got in")
