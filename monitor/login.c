@@ -42,13 +42,14 @@
 #define LOGIN_AUTH_INFO_MAX (64 * 1024)
 #define LOGIN_LASTLOG_MSG 512
 
-/* Flags of IPC_SESSION_LOGIN. */
+/* Flags of IPC_SESSION_LOGIN (as session/session_login.h). */
 #define LOGIN_F_USE_PAM 0x01
 #define LOGIN_F_PRINT_MOTD 0x02
 #define LOGIN_F_PRINT_LASTLOG 0x04
 #define LOGIN_F_PERMIT_USER_RC 0x08
 #define LOGIN_F_CHROOTED 0x10
 #define LOGIN_F_ADMIN_FORCED 0x20
+#define LOGIN_F_PWCHANGE 0x40
 
 void
 login_state_init(struct login_state *ls, const struct authctxt *a,
@@ -288,10 +289,12 @@ login_send(int fd, const struct authctxt *a, const struct server_config *c,
 		flags |= LOGIN_F_PERMIT_USER_RC;
 	if (chrooted)
 		flags |= LOGIN_F_CHROOTED;
-	/* An expired password's change (auth.h force_pwchange) is forced by
-	 * the monitor too: the user's ~/.ssh/rc does not run first. */
-	if (c->force_command != NULL || a->force_pwchange)
+	if (c->force_command != NULL)
 		flags |= LOGIN_F_ADMIN_FORCED;
+	/* An expired password (auth.h force_pwchange): the session runs
+	 * passwd(1) directly, as OpenSSH's do_pwchange(), whatever is asked. */
+	if (a->force_pwchange)
+		flags |= LOGIN_F_PWCHANGE;
 	if ((r = buf_put_u32(b, (uint32_t)a->pw.pw_uid)) != 0 ||
 	    (r = buf_put_u32(b, (uint32_t)a->pw.pw_gid)) != 0 ||
 	    (r = buf_put_cstring(b, a->pw.pw_dir)) != 0 ||

@@ -785,29 +785,20 @@ put_forward_policy(struct monitor *m, struct buf *b)
 	buf_free(fb);
 	return r;
 }
-/*
- * An expired password (auth.h force_pwchange): whatever the client asks
- * for runs this instead, as OpenSSH's do_pwchange(): passwd(1) on a
- * terminal, a refusal without one.
- */
-#define PWCHANGE_COMMAND                                                       \
-	"echo 'WARNING: Your password has expired.' >&2; "                     \
-	"if [ -t 0 ]; then "                                                   \
-	"echo 'You must change your password now and login again!' >&2; "      \
-	"exec /usr/bin/passwd; fi; "                                           \
-	"echo 'Password change required but no TTY available.' >&2; exit 1"
 
 static int
 send_session_init(struct monitor *m, int fd)
 {
 	const char *forced = m->c->force_command;
-
 	struct buf *b, *ob = NULL;
 	size_t i;
 	int r;
 
+	/* An expired password (auth.h force_pwchange): the session runs
+	 * nothing but passwd(1), told by IPC_SESSION_LOGIN's flag
+	 * LOGIN_F_PWCHANGE; no command goes to it. */
 	if (m->auth.force_pwchange)
-		forced = PWCHANGE_COMMAND;
+		forced = NULL;
 	if ((b = buf_new_secret(IPC_MAX_MESSAGE)) == NULL)
 		return ERR_ALLOC;
 	if ((r = buf_put_stringb(b, m->tstate)) != 0 ||

@@ -214,8 +214,27 @@ is_internal_sftp(const char *command)
 	        command[sizeof(name) - 1] == '\t');
 }
 
+/* A pty login is recorded (utmp, wtmp, lastlog) first: the last login. */
+static char *
+pty_login(
+    const struct session_ctx *ctx, struct channel *c, struct chan_session *s)
+{
+	char *lastlog = NULL;
+
+	if (s->pty.master < 0 || s->pty.logged_in)
+		return NULL;
+	if (session_login_record(
+	        ctx->monitor_fd, s->pty.name, getpid(), &lastlog) == 0)
+		s->pty.logged_in = 1;
+	else
+		error("channel %u: login record for %s failed", c->id,
+		    s->pty.name);
+	return lastlog;
+}
+
 /*
- * exec, shell, subsystem: start the (forced) command once. subsystem is the
+ * exec, shell, subsystem: start the (forced) command once. An expired
+ * password (LOGIN_F_PWCHANGE) runs only passwd(1), whatever was asked. subsystem is the
  * name when command is a Subsystem's "command args" line: it runs without
  * SSH_ORIGINAL_COMMAND. A command starting with internal-sftp (forced or
  * a subsystem's) serves SFTP in this process instead of running a program.
@@ -229,13 +248,20 @@ session_start(struct conn *conn, struct channel *c, const char *command,
 	const char *run = command, *original = NULL;
 	char what[1024], safe[960], xtype[300];
 	int r, in = -1, out = -1, err = -1;
+	int pwchange =
+	    ctx->login != NULL && (ctx->login->flags & LOGIN_F_PWCHANGE);
 	pid_t pid = 0;
 
 	if (s->started) {
 		debug("channel %u: session already started", c->id);
 		return 0;
 	}
-	if (ctx->forced_command != NULL) {
+	if (pwchange) {
+		/* The client's request only names the log line's kind. */
+		run = NULL;
+		s->forced = 1;
+	}
+	if (ctx->forced_command != NULL && !pwchange) {
 		original = command;
 		run = ctx->forced_command;
 		s->forced = 1;
@@ -258,13 +284,18 @@ session_start(struct conn *conn, struct channel *c, const char *command,
 	                          : "command",
 	    subsystem != NULL ? subsystem : "");
 	channel_set_timeout_type(conn, c, xtype);
-	if (s->x11 != NULL)
+	if (s->x11 != NULL && !pwchange)
 		(void)x11_xauth(conn, s->x11);
-	if (is_internal_sftp(run))
+	if (pwchange) {
+		/* Recorded as a login (utmp), but the last login not shown. */
+		free(pty_login(ctx, c, s));
+		r = session_exec_pwchange(ctx,
+		    s->pty.master >= 0 ? &s->pty : NULL, &pid, &in, &out, &err);
+	} else if (is_internal_sftp(run))
 		r = chan_sftp_start(conn, c, run);
 	else {
 		struct session_child ch;
-		char *lastlog = NULL;
+		char *lastlog;
 
 		memset(&ch, 0, sizeof(ch));
 		ch.env = s->env;
@@ -273,15 +304,7 @@ session_start(struct conn *conn, struct channel *c, const char *command,
 		if (s->x11 != NULL)
 			ch.display = x11_display(s->x11);
 		ch.agent_sock = agent_socket_path(conn);
-		/* A pty login is recorded (utmp, wtmp, lastlog) first. */
-		if (s->pty.master >= 0 && !s->pty.logged_in) {
-			if (session_login_record(ctx->monitor_fd, s->pty.name,
-			        getpid(), &lastlog) == 0)
-				s->pty.logged_in = 1;
-			else
-				error("channel %u: login record for %s failed",
-				    c->id, s->pty.name);
-		}
+		lastlog = pty_login(ctx, c, s);
 		ch.lastlog = lastlog;
 		r = session_exec_spawn(ctx, run, s->forced ? original : NULL,
 		    s->pty.master >= 0 ? &s->pty : NULL, &ch, &pid, &in, &out,

@@ -23,6 +23,9 @@
 #include "session_pty.h"
 
 #define EXEC_SHELL_DEFAULT "/bin/sh"
+/* An expired password's change (session_exec_pwchange), as OpenSSH's. */
+#define EXEC_PASSWD "/usr/bin/passwd"
+#define EXEC_PWCHANGE_PATH "/usr/bin:/bin:/usr/sbin:/sbin"
 /* Room for the child's output to pile up between two of our reads. */
 #define EXEC_PIPE_SIZE (256 * 1024)
 
@@ -152,12 +155,11 @@ child_setup(int in, int out, int err, int ctty)
 	session_close_from(3);
 }
 
-/* In the child: never returns. */
-static void __attribute__((noreturn)) child_exec(const struct session_ctx *ctx,
-    const struct session_child *ch, const char *shell, char **argv, char **env,
-    int in, int out, int err, int ctty)
+/* In the child, its descriptors in place: never returns. */
+static void __attribute__((noreturn))
+child_exec(const struct session_ctx *ctx, const struct session_child *ch,
+    const char *shell, char **argv, char **env, int ctty)
 {
-	child_setup(in, out, err, ctty);
 	/* Home directory, last login and motd, ~/.ssh/rc (session_login.c). */
 	session_login_child(
 	    ctx, ch, argv[1] != NULL ? argv[2] : NULL, ctty, shell, env);
@@ -196,6 +198,67 @@ close_pair(int p[2])
 	p[0] = p[1] = -1;
 }
 
+/*
+ * Our ends and the child's: with a pty, the channel reads and writes the
+ * master (stderr merged, as OpenSSH), two descriptors each closed on its
+ * own; else three pipes.
+ */
+static int
+child_fds(const struct session_pty *pty, int pin[2], int pout[2], int perr[2])
+{
+	if (pty == NULL)
+		return make_pipes(pin, pout, perr);
+	if (pty->slave < 0 ||
+	    (pin[1] = fcntl(pty->master, F_DUPFD_CLOEXEC, 3)) == -1 ||
+	    (pout[0] = fcntl(pty->master, F_DUPFD_CLOEXEC, 3)) == -1) {
+		error_f(
+		    "pty: %s", pty->slave < 0 ? "no slave" : strerror(errno));
+		return ERR_SYSTEM;
+	}
+	return 0;
+}
+
+/*
+ * Fork a child with its stdin, stdout and stderr in place (the pty's
+ * slave or pipes), its own session, default signals and nothing else
+ * open. *pidp is 0 in the child; in the parent the child's pid, and
+ * *infd, *outfd, *errfd are our ends (*errfd -1 with a pty).
+ */
+static int
+fork_child(const struct session_pty *pty, pid_t *pidp, int *infd, int *outfd,
+    int *errfd)
+{
+	int pin[2] = {-1, -1}, pout[2] = {-1, -1}, perr[2] = {-1, -1};
+	pid_t pid;
+	int r;
+
+	if ((r = child_fds(pty, pin, pout, perr)) != 0)
+		goto out;
+	if ((pid = fork()) == -1) {
+		error_f("fork: %s", strerror(errno));
+		r = ERR_SYSTEM;
+		goto out;
+	}
+	if (pid == 0) {
+		if (pty != NULL)
+			child_setup(pty->slave, pty->slave, pty->slave, 1);
+		else
+			child_setup(pin[0], pout[1], perr[1], 0);
+		*pidp = 0;
+		return 0;
+	}
+	*pidp = pid;
+	*infd = pin[1];
+	*outfd = pout[0];
+	*errfd = perr[0];
+	pin[1] = pout[0] = perr[0] = -1;
+out:
+	close_pair(pin);
+	close_pair(pout);
+	close_pair(perr);
+	return r;
+}
+
 int
 session_exec_spawn(const struct session_ctx *ctx, const char *command,
     const char *original, const struct session_pty *pty,
@@ -205,8 +268,6 @@ session_exec_spawn(const struct session_ctx *ctx, const char *command,
 	const char *shell = nonnull(ctx->shell, EXEC_SHELL_DEFAULT);
 	const char *base;
 	char **env = NULL, *argv0 = NULL, *argv[4];
-	int pin[2] = {-1, -1}, pout[2] = {-1, -1}, perr[2] = {-1, -1};
-	pid_t pid;
 	int r;
 
 	*pidp = -1;
@@ -227,47 +288,81 @@ session_exec_spawn(const struct session_ctx *ctx, const char *command,
 	if ((r = session_env_build(ctx, ch, shell, original, pty, &env)) != 0)
 		goto out;
 
-	if (pty != NULL) {
-		/* The channel reads and writes the master (stderr merged, as
-		 * OpenSSH): two descriptors, each closed on its own. */
-		if (pty->slave < 0 ||
-		    (pin[1] = fcntl(pty->master, F_DUPFD_CLOEXEC, 3)) == -1 ||
-		    (pout[0] = fcntl(pty->master, F_DUPFD_CLOEXEC, 3)) == -1) {
-			error_f("pty: %s",
-			    pty->slave < 0 ? "no slave" : strerror(errno));
-			r = ERR_SYSTEM;
-			goto out;
-		}
-	} else if ((r = make_pipes(pin, pout, perr)) != 0)
+	if ((r = fork_child(pty, pidp, infd, outfd, errfd)) != 0)
 		goto out;
-	if ((pid = fork()) == -1) {
-		error_f("fork: %s", strerror(errno));
-		r = ERR_SYSTEM;
-		goto out;
-	}
-	if (pid == 0) {
-		if (pty != NULL)
-			child_exec(ctx, ch, shell, argv, env, pty->slave,
-			    pty->slave, pty->slave, 1);
-		child_exec(
-		    ctx, ch, shell, argv, env, pin[0], pout[1], perr[1], 0);
-	}
-
-	debug_f("child %ld: %s%s", (long)pid,
+	if (*pidp == 0)
+		child_exec(ctx, ch, shell, argv, env, pty != NULL);
+	debug_f("child %ld: %s%s", (long)*pidp,
 	    command == NULL ? "login shell" : "command",
 	    pty != NULL ? " on a pty" : "");
-	*pidp = pid;
-	*infd = pin[1];
-	*outfd = pout[0];
-	*errfd = perr[0];
-	pin[1] = pout[0] = perr[0] = -1;
-	r = 0;
 out:
-	close_pair(pin);
-	close_pair(pout);
-	close_pair(perr);
 	strv_free(env);
 	free(env);
 	free(argv0);
+	return r;
+}
+
+/* The variables passwd(1) gets: nothing the user or client chose. */
+static int
+pwchange_env(
+    const struct session_ctx *ctx, const struct session_pty *pty, char ***envp)
+{
+	const char *shell = nonnull(ctx->shell, EXEC_SHELL_DEFAULT);
+	char **env;
+	size_t n = 0;
+	int r;
+
+	if ((env = calloc(1, sizeof(*env))) == NULL)
+		return ERR_ALLOC;
+	if ((r = session_env_add(&env, &n, "PATH", EXEC_PWCHANGE_PATH)) != 0 ||
+	    (r = session_env_add(&env, &n, "USER", ctx->user)) != 0 ||
+	    (r = session_env_add(&env, &n, "LOGNAME", ctx->user)) != 0 ||
+	    (r = session_env_add(&env, &n, "HOME", nonnull(ctx->home, "/"))) !=
+	        0 ||
+	    (r = session_env_add(&env, &n, "SHELL", shell)) != 0 ||
+	    (pty != NULL && pty->term != NULL && pty->term[0] != '\0' &&
+	        (r = session_env_add(&env, &n, "TERM", pty->term)) != 0)) {
+		session_env_free(env, n);
+		return r;
+	}
+	*envp = env;
+	return 0;
+}
+
+/* In the child: never returns. */
+static void __attribute__((noreturn)) pwchange_child(char **env, int tty)
+{
+	char *argv[] = {"passwd", NULL};
+
+	child_say("WARNING: Your password has expired.\n");
+	if (!tty) {
+		child_say("Password change required but no TTY available.\n");
+		_exit(1);
+	}
+	child_say("You must change your password now and login again!\n");
+	execve(EXEC_PASSWD, argv, env);
+	child_say("passwd: %s\n", strerror(errno));
+	_exit(1);
+}
+
+int
+session_exec_pwchange(const struct session_ctx *ctx,
+    const struct session_pty *pty, pid_t *pidp, int *infd, int *outfd,
+    int *errfd)
+{
+	char **env = NULL;
+	int r;
+
+	*pidp = -1;
+	*infd = *outfd = *errfd = -1;
+	if ((r = pwchange_env(ctx, pty, &env)) != 0)
+		return r;
+	if ((r = fork_child(pty, pidp, infd, outfd, errfd)) == 0 && *pidp == 0)
+		pwchange_child(env, pty != NULL);
+	if (r == 0)
+		debug_f("child %ld: password change%s", (long)*pidp,
+		    pty != NULL ? " on a pty" : ", no tty");
+	strv_free(env);
+	free(env);
 	return r;
 }

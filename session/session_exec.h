@@ -26,6 +26,19 @@ int session_exec_spawn(const struct session_ctx *ctx, const char *command,
     const struct session_child *ch, pid_t *pidp, int *infd, int *outfd,
     int *errfd);
 
+/*
+ * session_exec_pwchange: an expired password's session, whatever was
+ * asked for (OpenSSH's do_pwchange): with pty, "WARNING: Your password
+ * has expired." and "You must change your password now and login
+ * again!", then /usr/bin/passwd with only PATH, USER, LOGNAME, HOME,
+ * SHELL and TERM -- no shell, ~/.ssh/rc, motd or user environment;
+ * without one the child says it cannot and exits 1 running nothing.
+ * The descriptors are as session_exec_spawn's.
+ */
+int session_exec_pwchange(const struct session_ctx *ctx,
+    const struct session_pty *pty, pid_t *pidp, int *infd, int *outfd,
+    int *errfd);
+
 /* session_close_from: in a child, close every fd from lowfd up. */
 void session_close_from(int lowfd);
 

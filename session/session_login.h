@@ -22,6 +22,8 @@ struct session_pty;
 #define LOGIN_F_PERMIT_USER_RC 0x08
 #define LOGIN_F_CHROOTED 0x10
 #define LOGIN_F_ADMIN_FORCED 0x20 /* ForceCommand (not a key's command=) */
+/* An expired password: every session request runs only passwd(1). */
+#define LOGIN_F_PWCHANGE 0x40
 
 /* Client env requests kept per channel (OpenSSH's limit). */
 #define SESSION_ENV_REQ_MAX 128

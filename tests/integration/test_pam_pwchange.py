@@ -229,3 +229,97 @@ def test_pam_password_method_expired(ctx):
     r = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True,
                        timeout=40, env=_askpass(ctx, "wrong-" + OLD, NEW)[0])
     check(r.returncode == 255, "a wrong expired password got in")
+
+
+# --- issue 5: the change runs passwd(1) itself, not through the shell -----
+
+ESCAPE = "ESCAPED-" + secrets.token_hex(4)
+
+
+def _escaping_user(ctx):
+    """An expired user whose bash startup files would end any `bash -c`
+    before it got to passwd: Debian's bash reads ~/.bashrc for `bash -c`
+    when SSH_CLIENT is set, and BASH_ENV names a file for any bash."""
+    u = ctx.make_user()
+    run(["chpasswd"], input=("%s:%s\n" % (u.name, OLD)).encode())
+    run(["chage", "-d", "0", u.name])
+    for name in (".bashrc", "bash_env.sh"):
+        path = os.path.join(u.home, name)
+        with open(path, "w") as f:
+            f.write("echo %s; echo %s >&2; exit 0\n" % (ESCAPE, ESCAPE))
+        os.chown(path, u.uid, u.gid)
+    return u
+
+
+def _refused(r, what):
+    out = r.stdout + r.err.encode()
+    check(ESCAPE.encode() not in out,
+          "%s: the user's startup file ran instead of the change: rc %s %r"
+          % (what, r.rc, out[-300:]))
+    check(r.rc == 1 and r.stdout == b"" and
+          "WARNING: Your password has expired." in r.err and
+          "Password change required but no TTY available." in r.err,
+          "%s: no refusal without a tty: rc %s %r %r"
+          % (what, r.rc, r.stdout, r.err[-300:]))
+
+
+def test_pwchange_bashrc_no_tty(ctx):
+    u = _escaping_user(ctx)
+    svc = _service(ctx, PAM_UNIX)
+    ctx.start_server(extra_config=[
+        "UsePAM yes", "PAMServiceName " + svc, "AcceptEnv BASH_ENV",
+        "Subsystem sftp internal-sftp"])
+    _refused(ctx.ssh(u, "echo ok"), "exec")
+    _refused(ctx.ssh(u, None), "shell")
+    _refused(ctx.ssh(u, "sftp", extra=("-s",)), "internal-sftp subsystem")
+    # BASH_ENV from the client (AcceptEnv) names a file bash would run.
+    _refused(ctx.ssh(u, "echo ok", extra=(
+        "-o", "SetEnv=BASH_ENV=" + os.path.join(u.home, "bash_env.sh"))),
+        "BASH_ENV via AcceptEnv")
+    check(ctx.wait_log(r"^User %s password has expired \(PAM\)" % u.name, 5),
+          "no log line for the expired password")
+
+
+def test_pwchange_bashrc_no_tty_shadow(ctx):
+    # UsePAM no: the shadow entry says expired; the password method.
+    u = _escaping_user(ctx)
+    ctx.start_server(extra_config=[
+        "UsePAM no", "PasswordAuthentication yes", "AcceptEnv BASH_ENV",
+        "AuthenticationMethods password"])
+    env, _ = _askpass(ctx, OLD, NEW)
+    for cmd, extra in (("echo ok", ()), ("echo ok", (
+            "-o", "SetEnv=BASH_ENV=" + os.path.join(u.home, "bash_env.sh")))):
+        argv = ctx.ssh_argv(u, cmd, batch=False, extra=extra + (
+            "-o", "PreferredAuthentications=password",
+            "-o", "NumberOfPasswordPrompts=1"))
+        p = subprocess.run(argv, stdin=subprocess.DEVNULL,
+                           capture_output=True, timeout=40, env=env)
+
+        class R:
+            rc, stdout = p.returncode, p.stdout
+            err = p.stderr.decode("utf-8", "replace")
+        _refused(R, "password method, UsePAM no %r" % (extra,))
+
+
+def test_pwchange_bashrc_tty(ctx):
+    u = _escaping_user(ctx)
+    svc = _service(ctx, PAM_UNIX)
+    ctx.start_server(extra_config=["UsePAM yes", "PAMServiceName " + svc])
+    rc, out = _passwd_on_tty(ctx, u, OLD, NEW)
+    check(ESCAPE.encode() not in out,
+          "the user's ~/.bashrc ran instead of passwd: %r" % out[-600:])
+    check(b"WARNING: Your password has expired." in out and
+          b"You must change your password now and login again!" in out and
+          b"Retype new password:<>" in out,
+          "passwd did not run on the terminal: rc %s %r" % (rc, out[-600:]))
+    sp = subprocess.run(["chage", "-l", u.name], capture_output=True,
+                        text=True).stdout
+    check("password must be changed" not in sp,
+          "the password is still expired after passwd: %r\n%s"
+          % (out[-600:], sp))
+    # The control: once changed, a command goes through bash -c, which
+    # reads this ~/.bashrc (so the checks above could fail).
+    r = ctx.ssh(u, "echo ok")
+    check(ESCAPE.encode() in r.stdout,
+          "~/.bashrc does not run for bash -c here: rc %s %r %r"
+          % (r.rc, r.stdout, r.err[-300:]))
