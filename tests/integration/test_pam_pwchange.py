@@ -124,13 +124,14 @@ def test_pam_expired_password_change_fails(ctx):
           "the password is no longer marked expired: %s" % sp)
 
 
-def _passwd_on_tty(ctx, u, current, new):
+def _passwd_on_tty(ctx, u, current, new, extra=(), probe=None):
     """ssh -tt with the user's key; answer passwd(1)'s prompts on the
-    terminal. Returns (rc, output)."""
+    terminal (calling probe() once before the first answer). Returns
+    (rc, output)."""
     import select
     import time
     master, slave = os.openpty()
-    argv = ctx.ssh_argv(u, None, extra=("-tt",))
+    argv = ctx.ssh_argv(u, None, extra=("-tt",) + tuple(extra))
     p = ctx.popen(argv, stdin=slave, stdout=subprocess.PIPE,
                   stderr=subprocess.STDOUT)
     out = b""
@@ -146,6 +147,8 @@ def _passwd_on_tty(ctx, u, current, new):
                     break
                 out += data
             if answers and answers[0][0] in out:
+                if probe is not None and len(answers) == 3:
+                    probe()
                 out = out.replace(answers[0][0], answers[0][0] + b"<>")
                 os.write(master, answers[0][1].encode() + b"\r")
                 answers.pop(0)
@@ -236,14 +239,14 @@ def test_pam_password_method_expired(ctx):
 ESCAPE = "ESCAPED-" + secrets.token_hex(4)
 
 
-def _escaping_user(ctx):
+def _escaping_user(ctx, bashrc=True):
     """An expired user whose bash startup files would end any `bash -c`
     before it got to passwd: Debian's bash reads ~/.bashrc for `bash -c`
     when SSH_CLIENT is set, and BASH_ENV names a file for any bash."""
     u = ctx.make_user()
     run(["chpasswd"], input=("%s:%s\n" % (u.name, OLD)).encode())
     run(["chage", "-d", "0", u.name])
-    for name in (".bashrc", "bash_env.sh"):
+    for name in ((".bashrc",) if bashrc else ()) + ("bash_env.sh",):
         path = os.path.join(u.home, name)
         with open(path, "w") as f:
             f.write("echo %s; echo %s >&2; exit 0\n" % (ESCAPE, ESCAPE))
@@ -272,12 +275,74 @@ def test_pwchange_bashrc_no_tty(ctx):
     _refused(ctx.ssh(u, "echo ok"), "exec")
     _refused(ctx.ssh(u, None), "shell")
     _refused(ctx.ssh(u, "sftp", extra=("-s",)), "internal-sftp subsystem")
-    # BASH_ENV from the client (AcceptEnv) names a file bash would run.
     _refused(ctx.ssh(u, "echo ok", extra=(
         "-o", "SetEnv=BASH_ENV=" + os.path.join(u.home, "bash_env.sh"))),
         "BASH_ENV via AcceptEnv")
     check(ctx.wait_log(r"^User %s password has expired \(PAM\)" % u.name, 5),
           "no log line for the expired password")
+
+
+def _passwd_environ(u):
+    """The environment and argv of the user's running passwd(1)."""
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            # passwd is set-uid root: its real uid is the user's.
+            with open("/proc/%s/status" % d) as f:
+                uid = [line.split()[1] for line in f
+                       if line.startswith("Uid:")]
+            if uid != [str(u.uid)]:
+                continue
+            with open("/proc/%s/cmdline" % d, "rb") as f:
+                argv = f.read().split(b"\0")[:-1]
+            if not argv or os.path.basename(argv[0]) != b"passwd":
+                continue
+            with open("/proc/%s/environ" % d, "rb") as f:
+                env = f.read().split(b"\0")[:-1]
+        except OSError:
+            continue
+        return argv, dict(e.decode().split("=", 1) for e in env)
+    return None, None
+
+
+def test_pwchange_tty_environment(ctx):
+    # BASH_ENV through AcceptEnv, SetEnv, PAM's and ~/.ssh/environment:
+    # none of it reaches passwd(1), which gets only the login basics.
+    u = _escaping_user(ctx, bashrc=False)
+    ssh_env = os.path.join(u.home, ".ssh", "environment")
+    with open(ssh_env, "w") as f:
+        f.write("POSTERN_USERENV=1\nBASH_ENV=%s/bash_env.sh\n" % u.home)
+    os.chown(ssh_env, u.uid, u.gid)
+    conf = os.path.join(ctx.dir, "pam_env.conf")
+    with open(conf, "w") as f:
+        f.write("POSTERN_PAMENV DEFAULT=1\n")
+    svc = _service(ctx, PAM_UNIX + ["session required pam_env.so "
+                                    "readenv=0 conffile=" + conf])
+    ctx.start_server(extra_config=[
+        "UsePAM yes", "PAMServiceName " + svc, "AcceptEnv BASH_ENV",
+        "PermitUserEnvironment yes", "SetEnv POSTERN_SETENV=1"])
+    seen = {}
+
+    def probe():
+        seen["argv"], seen["env"] = _passwd_environ(u)
+
+    rc, out = _passwd_on_tty(ctx, u, OLD, NEW, extra=(
+        "-o", "SetEnv=BASH_ENV=" + os.path.join(u.home, "bash_env.sh")),
+        probe=probe)
+    check(ESCAPE.encode() not in out,
+          "BASH_ENV ran instead of passwd: %r" % out[-600:])
+    check(seen.get("env") is not None,
+          "no passwd process of the user at its prompt: %r" % out[-600:])
+    env = seen["env"]
+    check(set(env) == {"PATH", "USER", "LOGNAME", "HOME", "SHELL", "TERM"},
+          "passwd's environment is not the minimal one: %r" % env)
+    check(seen["argv"] == [b"passwd"], "passwd's argv: %r" % seen["argv"])
+    check(env["USER"] == u.name and env["LOGNAME"] == u.name and
+          env["HOME"] == u.home and env["SHELL"] == "/bin/bash",
+          "passwd's environment: %r" % env)
+    check(b"Retype new password:<>" in out,
+          "passwd's prompts were not all answered: %r" % out[-600:])
 
 
 def test_pwchange_bashrc_no_tty_shadow(ctx):
