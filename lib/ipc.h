@@ -84,4 +84,14 @@ int ipc_sign_request(int fd, uint8_t req_type, uint8_t reply_type,
 int ipc_gex_request(int fd, uint32_t min, uint32_t n, uint32_t max,
     struct buf *p, struct buf *g);
 
+/* Flags of IPC_SESSION_LOGIN (monitor/login.c sends, session reads). */
+#define LOGIN_F_USE_PAM 0x01
+#define LOGIN_F_PRINT_MOTD 0x02
+#define LOGIN_F_PRINT_LASTLOG 0x04
+#define LOGIN_F_PERMIT_USER_RC 0x08
+#define LOGIN_F_CHROOTED 0x10
+#define LOGIN_F_ADMIN_FORCED 0x20 /* ForceCommand (not a key's command=) */
+/* An expired password: every session request runs only passwd(1). */
+#define LOGIN_F_PWCHANGE 0x40
+
 #endif

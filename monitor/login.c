@@ -42,14 +42,7 @@
 #define LOGIN_AUTH_INFO_MAX (64 * 1024)
 #define LOGIN_LASTLOG_MSG 512
 
-/* Flags of IPC_SESSION_LOGIN (as session/session_login.h). */
-#define LOGIN_F_USE_PAM 0x01
-#define LOGIN_F_PRINT_MOTD 0x02
-#define LOGIN_F_PRINT_LASTLOG 0x04
-#define LOGIN_F_PERMIT_USER_RC 0x08
-#define LOGIN_F_CHROOTED 0x10
-#define LOGIN_F_ADMIN_FORCED 0x20
-#define LOGIN_F_PWCHANGE 0x40
+/* Flags of IPC_SESSION_LOGIN: lib/ipc.h. */
 
 void
 login_state_init(struct login_state *ls, const struct authctxt *a,

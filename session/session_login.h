@@ -12,18 +12,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ipc.h"
+
 struct session_ctx;
 struct session_pty;
 
-/* Flags of IPC_SESSION_LOGIN (monitor/login.c). */
-#define LOGIN_F_USE_PAM 0x01
-#define LOGIN_F_PRINT_MOTD 0x02
-#define LOGIN_F_PRINT_LASTLOG 0x04
-#define LOGIN_F_PERMIT_USER_RC 0x08
-#define LOGIN_F_CHROOTED 0x10
-#define LOGIN_F_ADMIN_FORCED 0x20 /* ForceCommand (not a key's command=) */
-/* An expired password: every session request runs only passwd(1). */
-#define LOGIN_F_PWCHANGE 0x40
+/* Flags of IPC_SESSION_LOGIN: lib/ipc.h. */
 
 /* Client env requests kept per channel (OpenSSH's limit). */
 #define SESSION_ENV_REQ_MAX 128
