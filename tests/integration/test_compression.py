@@ -43,6 +43,19 @@ res["up_len"] = len(up)
 res["out_head"] = out[:80].decode(errors="replace")
 res["down_ok"] = out[68:] == b"".join(b"%d\n" % i for i in range(1, 300001))
 res["down_len"] = len(out) - 68
+# A rekey after the hand-over: both streams start afresh (RFC 4253 s6.2).
+t.renegotiate_keys()
+ch = t.open_session()
+ch.exec_command("sha256sum")
+ch.sendall(up)
+ch.shutdown_write()
+again = b""
+while True:
+    d = ch.recv(65536)
+    if not d:
+        break
+    again += d
+res["after_rekey"] = again.decode(errors="replace")
 t.close()
 print(json.dumps(res))
 '''
@@ -64,8 +77,8 @@ def _paramiko(ctx, text, args, timeout_s):
 def test_compression_zlib_paramiko(ctx):
     """paramiko forced to plain zlib: logs in with a key (the compressed
     preauth traffic crosses the hand-over), then more than 1 MB each way
-    through one exec channel, content checked; the server log names zlib
-    for both directions."""
+    through one exec channel, content checked, then again after a rekey
+    (fresh streams); the server log names zlib for both directions."""
     ctx.start_server()
     user = ctx.make_user()
     rc, out, err = _paramiko(ctx, _CLIENT, [ctx.port, user.name, user.key],
@@ -81,6 +94,8 @@ def test_compression_zlib_paramiko(ctx):
           "upload changed on the way: %r" % res)
     check(res["down_ok"] and res["down_len"] > 1000000,
           "download changed on the way: %r" % res)
+    check(res["after_rekey"] == res["up_sha"] + "  -\n",
+          "upload after a rekey changed on the way: %r" % res)
     check(ctx.wait_log(r"kex: client->server cipher: \S+ MAC: \S+ "
                        r"compression: zlib( \[preauth\])?$"),
           "no client->server compression: zlib in the log:\n%s"
