@@ -181,7 +181,9 @@ no_match(struct transport *t, int which, const char *offer)
 static int
 comp_method(const char *name)
 {
-	return strcmp(name, "zlib@openssh.com") == 0 ? COMP_DELAYED : COMP_NONE;
+	if (strcmp(name, "zlib@openssh.com") == 0)
+		return COMP_DELAYED;
+	return strcmp(name, "zlib") == 0 ? COMP_ZLIB : COMP_NONE;
 }
 
 static int

@@ -35,6 +35,7 @@ transport_new(int fd, const struct transport_params *p)
 		return NULL;
 	t->fd = fd;
 	dup_params(t, p);
+	t->zrecord = 1;
 	t->in = buf_new(INPUT_MAX);
 	t->out = buf_new(OUTPUT_MAX);
 	t->our_version = strdup(p->version);
@@ -184,6 +185,7 @@ transport_negotiated(const struct transport *t, const char *what)
 	}
 	if (strcmp(what, "compression") == 0)
 		return t->send.keys.comp == COMP_DELAYED ? "zlib@openssh.com"
+		    : t->send.keys.comp == COMP_ZLIB     ? "zlib"
 		                                         : "none";
 	return "none";
 }
@@ -372,7 +374,34 @@ ctr_decrypt(struct direction *d, uint8_t *p, size_t n, size_t aadlen)
 static int
 compressing(const struct transport *t, const struct direction *d)
 {
-	return d->keys.comp == COMP_DELAYED && t->authenticated;
+	return d->keys.comp == COMP_ZLIB ||
+	    (d->keys.comp == COMP_DELAYED && t->authenticated);
+}
+
+/* A new stream for d; before the hand-over it records its history. */
+static int
+zstream_new(struct transport *t, struct direction *d, int deflate)
+{
+	int r;
+
+	if ((r = zcomp_new(&d->z, deflate)) != 0)
+		return r;
+	return t->zrecord ? zcomp_record(d->z, ZLIB_HISTORY_MAX) : 0;
+}
+
+/* The error of a zlib call, logged; ERR_LIMIT: history cap (preauth). */
+static int
+zstream_error(struct transport *t, int r)
+{
+	if (r == ERR_LIMIT) {
+		error("compressed traffic before authentication exceeds %d "
+		      "bytes (zlib hand-over history)",
+		    ZLIB_HISTORY_MAX);
+		transport_disconnect(t, SSH2_DISCONNECT_COMPRESSION_ERROR,
+		    "Too much compressed data before authentication");
+		return ERR_PROTOCOL;
+	}
+	return r;
 }
 
 /* Inflate the payload of the packet in t->view into t->zin. */
@@ -382,7 +411,7 @@ inflate_view(struct transport *t)
 	struct direction *d = &t->recv;
 	int r;
 
-	if (d->z == NULL && (r = zcomp_new(&d->z, 0)) != 0)
+	if (d->z == NULL && (r = zstream_new(t, d, 0)) != 0)
 		return r;
 	if (t->zin == NULL &&
 	    (t->zin = buf_new_secret(TRANSPORT_MAX_PAYLOAD + 4096)) == NULL)
@@ -390,6 +419,8 @@ inflate_view(struct transport *t)
 	buf_reset(t->zin);
 	r = zcomp_inflate(d->z, buf_ptr(&t->view), buf_len(&t->view), t->zin,
 	    TRANSPORT_MAX_PAYLOAD);
+	if (r == ERR_LIMIT || r == ERR_ALLOC)
+		return zstream_error(t, r);
 	if (r != 0) {
 		error("%s",
 		    r == ERR_TOO_BIG ? "decompressed packet too large"
@@ -566,15 +597,18 @@ deflate_payload(struct transport *t, size_t start)
 	size_t plen = buf_len(t->out) - start - 5;
 	int r;
 
-	if (d->z == NULL && (r = zcomp_new(&d->z, 1)) != 0)
+	if (d->z == NULL && (r = zstream_new(t, d, 1)) != 0)
 		return r;
 	if (t->zout == NULL &&
 	    (t->zout = buf_new_secret(TRANSPORT_MAX_PAYLOAD + 4096)) == NULL)
 		return ERR_ALLOC;
 	buf_reset(t->zout);
 	if ((r = zcomp_deflate(
-	         d->z, buf_ptr(t->out) + start + 5, plen, t->zout)) != 0)
-		return r;
+	         d->z, buf_ptr(t->out) + start + 5, plen, t->zout)) != 0) {
+		/* Drop the unsealed packet before any disconnect follows. */
+		buf_consume_end(t->out, buf_len(t->out) - start);
+		return zstream_error(t, r);
+	}
 	if ((r = buf_consume_end(t->out, plen)) != 0 ||
 	    (r = buf_put(t->out, buf_ptr(t->zout), buf_len(t->zout))) != 0)
 		return r;
@@ -854,10 +888,11 @@ transport_set_recv_keys(struct transport *t, struct kex_keys *k)
 }
 
 /*
- * Hand-over state, format 2. Per direction: cipher name, key, IV, MAC
+ * Hand-over state, format 3. Per direction: cipher name, key, IV, MAC
  * name ("" for none), MAC key, compression method, sequence number,
  * packets and IV uses (GCM packets, CTR blocks) since the keys, bytes,
- * and whether the head of the input is decrypted already (CTR).
+ * and whether the head of the input is decrypted already (CTR); after the
+ * unprocessed input and output, each direction's zlib stream history.
  */
 
 static int
@@ -906,7 +941,7 @@ import_direction(struct direction *d, struct buf *in, int encrypt)
 	    (r = buf_get_bool(in, &head)) != 0)
 		goto out;
 	if (keylen != sizeof(k.key) || ivlen != sizeof(k.iv) ||
-	    mkeylen != sizeof(k.mac_key) || comp > COMP_DELAYED ||
+	    mkeylen != sizeof(k.mac_key) || comp > COMP_ZLIB ||
 	    (k.cipher = cipher_by_name(name)) == NULL) {
 		r = ERR_FORMAT;
 		goto out;
@@ -934,6 +969,36 @@ out:
 	return r;
 }
 
+/*
+ * A zlib stream travels as its history (zcomp_export): bool started, then
+ * string history and string SHA-256 of its output.
+ */
+static int
+export_zlib(struct direction *d, struct buf *out)
+{
+	int r;
+
+	if (!zcomp_used(d->z))
+		return buf_put_bool(out, 0);
+	if ((r = buf_put_bool(out, 1)) != 0)
+		return r;
+	return zcomp_export(d->z, out);
+}
+
+/* The session side replays it: refused unless it matches the hash. */
+static int
+import_zlib(
+    struct transport *t, struct direction *d, struct buf *in, int deflate)
+{
+	int started, r;
+
+	if ((r = buf_get_bool(in, &started)) != 0 || !started)
+		return r;
+	if (!compressing(t, d))
+		return ERR_FORMAT;
+	return zcomp_import(&d->z, deflate, in, TRANSPORT_MAX_PAYLOAD);
+}
+
 int
 transport_export(struct transport *t, struct buf *out)
 {
@@ -941,13 +1006,6 @@ transport_export(struct transport *t, struct buf *out)
 
 	if (t->kex != KEX_NONE || t->kex_count == 0 || t->building ||
 	    t->held_head != NULL)
-		return ERR_BAD_STATE;
-	/*
-	 * A zlib stream's history does not travel: compression must not
-	 * have started yet (zlib@openssh.com starts after USERAUTH_SUCCESS,
-	 * the last packet preauth sends).
-	 */
-	if (zcomp_used(t->send.z) || zcomp_used(t->recv.z))
 		return ERR_BAD_STATE;
 	release_view(t);
 	if ((r = buf_put_u32(out, TRANSPORT_STATE_VERSION)) != 0 ||
@@ -962,7 +1020,9 @@ transport_export(struct transport *t, struct buf *out)
 	    (r = export_direction(&t->send, out)) != 0 ||
 	    (r = export_direction(&t->recv, out)) != 0 ||
 	    (r = buf_put_stringb(out, t->in)) != 0 ||
-	    (r = buf_put_stringb(out, t->out)) != 0)
+	    (r = buf_put_stringb(out, t->out)) != 0 ||
+	    (r = export_zlib(&t->send, out)) != 0 ||
+	    (r = export_zlib(&t->recv, out)) != 0)
 		return r;
 	return 0;
 }
@@ -1078,7 +1138,9 @@ transport_import(int fd, struct buf *in, const struct transport_params *p,
 	    (r = import_direction(&t->send, in, 1)) != 0 ||
 	    (r = import_direction(&t->recv, in, 0)) != 0 ||
 	    (r = buf_get_stringb(in, t->in)) != 0 ||
-	    (r = buf_get_stringb(in, t->out)) != 0)
+	    (r = buf_get_stringb(in, t->out)) != 0 ||
+	    (r = import_zlib(t, &t->send, in, 1)) != 0 ||
+	    (r = import_zlib(t, &t->recv, in, 0)) != 0)
 		goto out;
 	if ((r = buf_end(in)) != 0)
 		goto out;

@@ -54,6 +54,7 @@ struct transport;
 #define SSH2_DISCONNECT_PROTOCOL_ERROR 2
 #define SSH2_DISCONNECT_KEY_EXCHANGE_FAILED 3
 #define SSH2_DISCONNECT_MAC_ERROR 5
+#define SSH2_DISCONNECT_COMPRESSION_ERROR 6
 #define SSH2_DISCONNECT_SERVICE_NOT_AVAILABLE 7
 #define SSH2_DISCONNECT_PROTOCOL_VERSION_NOT_SUPPORTED 8
 #define SSH2_DISCONNECT_CONNECTION_LOST 10
@@ -220,7 +221,7 @@ void transport_set_authenticated(struct transport *t);
  * transport_import rebuilds a transport on fd from it. params supplies the
  * algorithm lists and signing callback for later rekeys.
  */
-#define TRANSPORT_STATE_VERSION 2
+#define TRANSPORT_STATE_VERSION 3
 int transport_export(struct transport *t, struct buf *out);
 int transport_import(int fd, struct buf *in, const struct transport_params *p,
     struct transport **tp);

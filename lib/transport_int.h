@@ -22,6 +22,14 @@
 /* Compression methods (the "compression" name-lists of KEXINIT). */
 #define COMP_NONE 0
 #define COMP_DELAYED 1 /* zlib@openssh.com: from USERAUTH_SUCCESS on */
+#define COMP_ZLIB 2    /* zlib: from NEWKEYS on */
+/*
+ * Before the hand-over (transport_new, not transport_import) a zlib
+ * stream records its history for zcomp_export, at most this many bytes
+ * per direction: preauth traffic is a few KiB, and both histories must
+ * fit one IPC message with the rest of the state.
+ */
+#define ZLIB_HISTORY_MAX (64 * 1024)
 
 struct kex_keys {
 	const struct cipher_alg *cipher;
@@ -110,6 +118,7 @@ struct transport {
 	char *neg_mac_c2s, *neg_mac_s2c;
 	char *neg_comp_c2s, *neg_comp_s2c;
 	int authenticated; /* USERAUTH_SUCCESS sent: delayed compression on */
+	int zrecord;       /* record zlib history for the hand-over */
 	struct buf *zin;   /* the inflated payload of the packet last read */
 	/* deflate scratch (not zin: a reply may be compressed while the
 	 * caller still reads the packet last returned) */

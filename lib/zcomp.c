@@ -9,6 +9,7 @@
 #include <zlib.h>
 
 #include "buf.h"
+#include "crypto.h"
 #include "err.h"
 #include "zcomp.h"
 
@@ -19,6 +20,8 @@ struct zcomp {
 	z_stream s;
 	int deflate;
 	int used;
+	struct buf *rec;         /* recorded inputs, or NULL */
+	struct digest_ctx *hash; /* SHA-256 of the output, while recording */
 };
 
 /* zlib allocations are wiped on free: the window holds plaintext. */
@@ -78,6 +81,8 @@ zcomp_free(struct zcomp *z)
 		deflateEnd(&z->s);
 	else
 		inflateEnd(&z->s);
+	buf_free(z->rec);
+	digest_free(z->hash);
 	freezero(z, sizeof(*z));
 }
 
@@ -88,13 +93,58 @@ zcomp_used(const struct zcomp *z)
 }
 
 int
+zcomp_record(struct zcomp *z, size_t max)
+{
+	if (z == NULL || z->used || z->rec != NULL)
+		return ERR_BAD_STATE;
+	if ((z->rec = buf_new_secret(max)) == NULL ||
+	    (z->hash = digest_start(DIGEST_SHA256)) == NULL)
+		return ERR_ALLOC;
+	return 0;
+}
+
+/* While recording, keep each input as a string; ERR_LIMIT past the cap. */
+static int
+record_input(struct zcomp *z, const uint8_t *in, size_t len)
+{
+	if (z->rec == NULL)
+		return 0;
+	if (len > buf_max(z->rec) - buf_len(z->rec) ||
+	    buf_max(z->rec) - buf_len(z->rec) - len < 4) {
+		/* Recording ends (zcomp_export then fails); the stream goes on,
+		 * so the caller can still send its disconnect. */
+		buf_free(z->rec);
+		digest_free(z->hash);
+		z->rec = NULL;
+		z->hash = NULL;
+		return ERR_LIMIT;
+	}
+	return buf_put_string(z->rec, in, len);
+}
+
+/* While recording, hash what the stream produced from out's start on. */
+static int
+record_output(struct zcomp *z, const struct buf *out, size_t start)
+{
+	if (z->hash == NULL)
+		return 0;
+	return digest_update(
+	    z->hash, buf_ptr(out) + start, buf_len(out) - start);
+}
+
+int
 zcomp_deflate(struct zcomp *z, const uint8_t *in, size_t len, struct buf *out)
 {
 	uint8_t *p;
 	int r, zr;
 
+	size_t start;
+
 	if (z == NULL || !z->deflate || out == NULL || len > UINT32_MAX)
 		return ERR_INTERNAL;
+	if ((r = record_input(z, in, len)) != 0)
+		return r;
+	start = buf_len(out);
 	z->used = 1;
 	z->s.next_in = (Bytef *)in;
 	z->s.avail_in = (uInt)len;
@@ -112,7 +162,9 @@ zcomp_deflate(struct zcomp *z, const uint8_t *in, size_t len, struct buf *out)
 		if (zr != Z_OK)
 			return ERR_INTERNAL;
 	} while (z->s.avail_out == 0);
-	return z->s.avail_in == 0 ? 0 : ERR_INTERNAL;
+	if (z->s.avail_in != 0)
+		return ERR_INTERNAL;
+	return record_output(z, out, start);
 }
 
 int
@@ -125,6 +177,8 @@ zcomp_inflate(
 
 	if (z == NULL || z->deflate || out == NULL || len > UINT32_MAX)
 		return ERR_INTERNAL;
+	if ((r = record_input(z, in, len)) != 0)
+		return r;
 	start = buf_len(out);
 	z->used = 1;
 	z->s.next_in = (Bytef *)in;
@@ -143,11 +197,87 @@ zcomp_inflate(
 		zr = inflate(&z->s, Z_SYNC_FLUSH);
 		buf_consume_end(out, z->s.avail_out);
 		if (zr == Z_BUF_ERROR && z->s.avail_in == 0 &&
-		    z->s.avail_out > 0)
-			return 0; /* all input used, nothing more to give */
+		    z->s.avail_out > 0) /* all input used, nothing more */
+			return record_output(z, out, start);
 		if (zr != Z_OK)
 			return ERR_FORMAT;
 		if (z->s.avail_in == 0 && z->s.avail_out > 0)
-			return 0;
+			return record_output(z, out, start);
 	}
+}
+
+int
+zcomp_export(struct zcomp *z, struct buf *out)
+{
+	uint8_t md[32];
+	int r;
+
+	if (z == NULL || z->rec == NULL || z->hash == NULL)
+		return ERR_BAD_STATE;
+	r = digest_final(z->hash, md);
+	z->hash = NULL;
+	if (r == 0 && (r = buf_put_stringb(out, z->rec)) == 0)
+		r = buf_put_string(out, md, sizeof(md));
+	/* The history holds preauth plaintext (passwords): gone now. */
+	buf_free(z->rec);
+	z->rec = NULL;
+	wipe(md, sizeof(md));
+	return r;
+}
+
+int
+zcomp_import(struct zcomp **zp, int deflate, struct buf *in, size_t max)
+{
+	struct zcomp *z = NULL;
+	struct digest_ctx *hash = NULL;
+	struct buf *scratch = NULL, recs;
+	const uint8_t *p, *want, *one;
+	uint8_t md[32];
+	size_t len, wantlen, onelen;
+	int r;
+
+	*zp = NULL;
+	if ((r = buf_get_string_direct(in, &p, &len)) != 0 ||
+	    (r = buf_get_string_direct(in, &want, &wantlen)) != 0)
+		return r;
+	if (wantlen != sizeof(md))
+		return ERR_FORMAT;
+	memset(&recs, 0, sizeof(recs));
+	recs.data = (uint8_t *)p;
+	recs.wpos = recs.cap = recs.max = len;
+	if ((r = zcomp_new(&z, deflate)) != 0)
+		return r;
+	if ((hash = digest_start(DIGEST_SHA256)) == NULL ||
+	    (scratch = buf_new_secret(max + ZCHUNK)) == NULL) {
+		r = ERR_ALLOC;
+		goto out;
+	}
+	/* Replay the history; the output is only hashed, then dropped. */
+	while (buf_len(&recs) > 0) {
+		buf_reset(scratch);
+		if ((r = buf_get_string_direct(&recs, &one, &onelen)) != 0)
+			goto out;
+		r = deflate ? zcomp_deflate(z, one, onelen, scratch)
+		            : zcomp_inflate(z, one, onelen, scratch, max);
+		if (r != 0 ||
+		    (r = digest_update(
+		         hash, buf_ptr(scratch), buf_len(scratch))) != 0)
+			goto out;
+	}
+	r = digest_final(hash, md);
+	hash = NULL;
+	if (r != 0)
+		goto out;
+	if (!ct_eq(md, want, sizeof(md))) {
+		r = ERR_MAC;
+		goto out;
+	}
+	*zp = z;
+	z = NULL;
+out:
+	wipe(md, sizeof(md));
+	digest_free(hash);
+	buf_free(scratch);
+	zcomp_free(z);
+	return r;
 }

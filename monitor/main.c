@@ -188,7 +188,7 @@ query(const char *what)
 	else if (strcmp(what, "kex") == 0)
 		list = kex_supported_list();
 	else if (strcmp(what, "compression") == 0)
-		list = "none,zlib@openssh.com";
+		list = "none,zlib@openssh.com,zlib";
 	else if (strcmp(what, "key") == 0 || strcmp(what, "key-plain") == 0)
 		list = keys;
 	else if (strcmp(what, "key-cert") == 0)

@@ -289,7 +289,8 @@ server_sig_algs(const struct server_config *c, char *out, size_t outlen)
  * The transport's algorithm lists as configured, in configured order:
  * kex, host key (only those a loaded key can serve), ciphers, MACs,
  * compression (Compression yes/delayed: zlib@openssh.com after "none",
- * as sshd offers it).
+ * as sshd offers it, then plain zlib; the client's order decides, and
+ * OpenSSH's ssh -C lists zlib@openssh.com before zlib).
  */
 static int
 put_alg_lists(const struct monitor *m, struct buf *b)
@@ -318,8 +319,9 @@ put_alg_lists(const struct monitor *m, struct buf *b)
 	    (r = buf_put_cstring(b, m->c->ciphers)) != 0 ||
 	    (r = buf_put_cstring(b, m->c->macs)) != 0 ||
 	    (r = buf_put_cstring(b,
-	         m->c->compression != COMPRESSION_NO ? "none,zlib@openssh.com"
-	                                             : "none")) != 0)
+	         m->c->compression != COMPRESSION_NO
+	             ? "none,zlib@openssh.com,zlib"
+	             : "none")) != 0)
 		return r;
 	return 0;
 }

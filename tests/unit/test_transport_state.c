@@ -1,7 +1,10 @@
 /*
  * test_transport_state.c: transport_state_algs, the monitor's reading of
  * the hand-over state (hostile: it comes from preauth) for its audit
- * records: the names it carries, cut to fit, and exact bounds checks.
+ * records: the names it carries, cut to fit, and exact bounds checks;
+ * transport_import of a zlib stream's history (format 3): one that replays
+ * to its hash is taken, a mismatch or a stream the negotiated compression
+ * does not allow is refused.
  */
 #include <string.h>
 
@@ -9,10 +12,11 @@
 #include "err.h"
 #include "transport.h"
 #include "t.h"
+#include "zcomp.h"
 
-/* One direction as transport_export writes it (format 2). */
+/* One direction as transport_export writes it (format 3). */
 static int
-put_direction(struct buf *b, const char *cipher, const char *mac)
+put_direction(struct buf *b, const char *cipher, const char *mac, int comp)
 {
 	static const unsigned char key[64], iv[64], mkey[64];
 	int r;
@@ -22,15 +26,21 @@ put_direction(struct buf *b, const char *cipher, const char *mac)
 	    (r = buf_put_string(b, iv, sizeof(iv))) != 0 ||
 	    (r = buf_put_cstring(b, mac)) != 0 ||
 	    (r = buf_put_string(b, mkey, sizeof(mkey))) != 0 ||
-	    (r = buf_put_u32(b, 1)) != 0 || (r = buf_put_u32(b, 3)) != 0 ||
-	    (r = buf_put_u64(b, 3)) != 0 || (r = buf_put_u64(b, 3)) != 0 ||
-	    (r = buf_put_u64(b, 1234)) != 0 || (r = buf_put_bool(b, 0)) != 0)
+	    (r = buf_put_u32(b, (uint32_t)comp)) != 0 ||
+	    (r = buf_put_u32(b, 3)) != 0 || (r = buf_put_u64(b, 3)) != 0 ||
+	    (r = buf_put_u64(b, 3)) != 0 || (r = buf_put_u64(b, 1234)) != 0 ||
+	    (r = buf_put_bool(b, 0)) != 0)
 		return r;
 	return 0;
 }
 
+/*
+ * A state with compression comp both ways; ztail: the zlib histories (NULL:
+ * no stream started either way).
+ */
 static struct buf *
-state(uint32_t version, const char *kex, const char *out, const char *in)
+state_z(uint32_t version, const char *kex, const char *out, const char *in,
+    int comp, const struct buf *ztail)
 {
 	static const unsigned char sid[32] = {1};
 	struct buf *b = buf_new(65536);
@@ -41,13 +51,89 @@ state(uint32_t version, const char *kex, const char *out, const char *in)
 	    buf_put_cstring(b, "SSH-2.0-OpenSSH_9.2") != 0 ||
 	    buf_put_cstring(b, kex) != 0 ||
 	    buf_put_cstring(b, "ssh-ed25519") != 0 || buf_put_bool(b, 1) != 0 ||
-	    put_direction(b, out, "") != 0 ||
-	    put_direction(b, in, "hmac-sha2-256-etm@openssh.com") != 0 ||
-	    buf_put_string(b, "in", 2) != 0 || buf_put_string(b, "", 0) != 0) {
+	    put_direction(b, out, "", comp) != 0 ||
+	    put_direction(b, in, "hmac-sha2-256-etm@openssh.com", comp) != 0 ||
+	    buf_put_string(b, "in", 2) != 0 || buf_put_string(b, "", 0) != 0 ||
+	    (ztail == NULL &&
+	        (buf_put_bool(b, 0) != 0 || buf_put_bool(b, 0) != 0)) ||
+	    (ztail != NULL &&
+	        buf_put(b, buf_ptr(ztail), buf_len(ztail)) != 0)) {
 		buf_free(b);
 		return NULL;
 	}
 	return b;
+}
+
+static struct buf *
+state(uint32_t version, const char *kex, const char *out, const char *in)
+{
+	return state_z(version, kex, out, in, 1, NULL);
+}
+
+/*
+ * The zlib part of a state: a send stream's history after a few packets
+ * (its hash byte flipped if bad), no receive stream.
+ */
+static struct buf *
+zlib_tail(int bad)
+{
+	struct zcomp *z = NULL;
+	struct buf *c = buf_new(65536), *t = buf_new(65536);
+	static const char msg[] = "SSH_MSG_USERAUTH_REQUEST with a password";
+	int k, ok;
+
+	ok = c != NULL && t != NULL && zcomp_new(&z, 1) == 0 &&
+	    zcomp_record(z, 65536) == 0;
+	for (k = 0; ok && k < 5; k++)
+		ok =
+		    zcomp_deflate(z, (const uint8_t *)msg, sizeof(msg), c) == 0;
+	ok = ok && buf_put_bool(t, 1) == 0 && zcomp_export(z, t) == 0 &&
+	    buf_put_bool(t, 0) == 0;
+	if (ok && bad)
+		buf_mutable_ptr(t)[buf_len(t) - 2] ^= 1; /* last hash byte */
+	zcomp_free(z);
+	buf_free(c);
+	if (!ok) {
+		buf_free(t);
+		return NULL;
+	}
+	return t;
+}
+
+/* transport_import of a state with zlib histories. */
+static int
+import_z(int comp, int bad)
+{
+	struct transport_params p;
+	struct transport *t = NULL;
+	struct buf *z = zlib_tail(bad), *b;
+	int r;
+
+	memset(&p, 0, sizeof(p));
+	p.version = "SSH-2.0-OpenSSH_9.2";
+	b = state_z(TRANSPORT_STATE_VERSION, "curve25519-sha256",
+	    "aes128-gcm@openssh.com", "aes256-ctr", comp, z);
+	r = b != NULL ? transport_import(-1, b, &p, &t) : ERR_ALLOC;
+	if ((r == 0) != (t != NULL))
+		r = ERR_INTERNAL;
+	transport_free(t);
+	buf_free(b);
+	buf_free(z);
+	return r;
+}
+
+static void
+test_zlib_import(void)
+{
+	T_CHECK("zlib history with compression none refused",
+	    import_z(0, 0) == ERR_FORMAT);
+	T_CHECK("zlib history replays (zlib)", import_z(2, 0) == 0);
+	T_CHECK("zlib history replays (zlib@openssh.com, after auth)",
+	    import_z(1, 0) == 0);
+	T_CHECK(
+	    "zlib history: replay mismatch refused", import_z(2, 1) == ERR_MAC);
+	T_CHECK("zlib history: unknown compression refused",
+	    import_z(3, 0) == ERR_FORMAT);
 }
 
 int
@@ -82,12 +168,14 @@ main(void)
 	for (n = 0; n < buf_len(b); n++) {
 		cut = buf_from(buf_ptr(b), n);
 		r = cut != NULL ? transport_state_algs(cut, &a) : ERR_ALLOC;
-		/* Only the trailing in/out buffers may be missing. */
-		if (r == 0 && n < buf_len(b) - 10)
+		/* Only the trailing in/out buffers and zlib parts may be
+		 * missing. */
+		if (r == 0 && n < buf_len(b) - 12)
 			bad++;
 		buf_free(cut);
 	}
 	T_CHECK("truncated states refused", bad == 0);
+	test_zlib_import();
 	buf_free(b);
 
 	b = state(1, "curve25519-sha256", "aes128-gcm@openssh.com",
