@@ -777,6 +777,45 @@ chan_read_packet(struct conn *conn, struct channel *c, int fd, int ext,
 	return transport_packet_send(conn->t);
 }
 
+/* Bytes one chan_read_batch asks for when a packet may carry per. */
+static size_t
+chan_batch_want(struct channel *c, size_t per)
+{
+	size_t want = c->remote_window;
+
+	if (want > per * TRANSPORT_BATCH_MAX)
+		want = per * TRANSPORT_BATCH_MAX;
+	return want;
+}
+
+/*
+ * Like chan_read_packet, but one read fills as many packets as the window
+ * allows (see transport_read_packets); ERR_AGAIN when the transport cannot.
+ */
+static int
+chan_read_batch(struct conn *conn, struct channel *c, int fd, int ext,
+    size_t per, size_t want, ssize_t *nread)
+{
+	uint8_t prefix[9];
+	size_t plen = 5;
+	int r;
+
+	prefix[0] =
+	    ext ? SSH2_MSG_CHANNEL_EXTENDED_DATA : SSH2_MSG_CHANNEL_DATA;
+	put_be32(prefix + 1, c->peer_id);
+	if (ext) {
+		put_be32(prefix + 5, SSH2_EXTENDED_DATA_STDERR);
+		plen = 9;
+	}
+	if ((r = transport_read_packets(
+	         conn->t, fd, prefix, plen, per, want, nread)) != 0 ||
+	    *nread <= 0)
+		return r;
+	c->remote_window -= (uint32_t)*nread;
+	c->last_io = conn->now_ms;
+	return 0;
+}
+
 /* After read(2) gave n <= 0: close the fd unless it merely had nothing. */
 static void
 chan_read_ended(struct channel *c, int *fdp, ssize_t n, int ext)
@@ -799,12 +838,18 @@ chan_read_ended(struct channel *c, int *fdp, ssize_t n, int ext)
 static int
 chan_read_fd(struct conn *conn, struct channel *c, int *fdp, int ext)
 {
-	size_t want;
+	size_t per, want;
 	ssize_t n;
 	int r;
 
-	while ((want = chan_send_room(conn, c)) > 0) {
-		if ((r = chan_read_packet(conn, c, *fdp, ext, want, &n)) != 0)
+	while ((per = chan_send_room(conn, c)) > 0) {
+		want = chan_batch_want(c, per);
+		r = chan_read_batch(conn, c, *fdp, ext, per, want, &n);
+		if (r == ERR_AGAIN) {
+			want = per;
+			r = chan_read_packet(conn, c, *fdp, ext, want, &n);
+		}
+		if (r != 0)
 			return r;
 		if (n <= 0) {
 			chan_read_ended(c, fdp, n, ext);
