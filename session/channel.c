@@ -15,13 +15,16 @@
  *
  * Data path. A channel has up to three fds: rfd (read, sent as
  * CHANNEL_DATA), efd (read, sent as EXTENDED_DATA stderr) and wfd (written
- * with the peer's CHANNEL_DATA). Reads go straight into the payload of the
- * outgoing packet: the packet is begun, a whole packet's worth of space
- * reserved and read into (a read that finds nothing drops the packet),
- * the unused space trimmed, then sealed in place by the transport, so
- * each byte is copied once between the fd and the socket. A read is never
- * larger than the peer's window or maximum packet, and no fd is read while
- * the window is closed or the transport output is congested. Peer data is
+ * with the peer's CHANNEL_DATA). Reads go straight into the payloads of
+ * outgoing packets: one readv(2) fills up to TRANSPORT_BATCH_MAX packets
+ * laid out back to back in the transport's output (at most
+ * CHAN_BATCH_BYTES, the size of the child's pipe, so one read empties it
+ * and wakes its writer once), the last one trimmed, each sealed in place,
+ * so each byte is copied once between the fd and the socket. While the
+ * transport cannot (key exchange, compression) one packet is begun,
+ * reserved and read into instead. Reads never exceed the peer's window or
+ * maximum packet, and no fd is read while the window is closed or the
+ * transport output is congested. Peer data is
  * written to wfd directly from the received packet; what the fd does not
  * take waits in obuf. Our window is re-opened only for bytes actually
  * written (or discarded because the write side is gone), so obuf never
@@ -71,6 +74,9 @@ static const struct channel_type *const channel_types[] = {
 
 /* Most data we put in one packet, whatever the peer allows. */
 #define CHAN_DATA_MAX (TRANSPORT_MAX_PAYLOAD - 64)
+/* At most this much child output per read (the pipe's size, see
+ * session_exec.c). */
+#define CHAN_BATCH_BYTES (1024 * 1024)
 /* An emptied obuf larger than this is released: idle channels stay small. */
 #define CHAN_OBUF_KEEP (64 * 1024)
 
@@ -785,6 +791,9 @@ chan_batch_want(struct channel *c, size_t per)
 
 	if (want > per * TRANSPORT_BATCH_MAX)
 		want = per * TRANSPORT_BATCH_MAX;
+	/* A peer's huge maximum packet must not make one read huge. */
+	if (want > CHAN_BATCH_BYTES && per <= CHAN_BATCH_BYTES)
+		want = CHAN_BATCH_BYTES;
 	return want;
 }
 
