@@ -18,8 +18,8 @@
  * with the peer's CHANNEL_DATA). Reads go straight into the payloads of
  * outgoing packets: one readv(2) fills up to TRANSPORT_BATCH_MAX packets
  * laid out back to back in the transport's output (at most
- * CHAN_BATCH_BYTES, the size of the child's pipe, so one read empties it
- * and wakes its writer once), the last one trimmed, each sealed in place,
+ * CHAN_BATCH_BYTES, to which a streaming child's pipe is enlarged, so one
+ * read empties it and wakes its writer once), each sealed in place,
  * so each byte is copied once between the fd and the socket. While the
  * transport cannot (key exchange, compression) one packet is begun,
  * reserved and read into instead. Reads never exceed the peer's window or
@@ -46,6 +46,7 @@
  * sent at once. The slot is freed only when CLOSE went both ways.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -74,9 +75,11 @@ static const struct channel_type *const channel_types[] = {
 
 /* Most data we put in one packet, whatever the peer allows. */
 #define CHAN_DATA_MAX (TRANSPORT_MAX_PAYLOAD - 64)
-/* At most this much child output per read (the pipe's size, see
- * session_exec.c). */
+/* At most this much output per read. */
 #define CHAN_BATCH_BYTES (1024 * 1024)
+/* A read this large found a full pipe (session_exec.c makes them 256 KiB):
+ * the child streams, and its pipe is enlarged to CHAN_BATCH_BYTES. */
+#define CHAN_PIPE_GROW_AT (256 * 1024)
 /* An emptied obuf larger than this is released: idle channels stay small. */
 #define CHAN_OBUF_KEEP (64 * 1024)
 
@@ -822,6 +825,15 @@ chan_read_batch(struct conn *conn, struct channel *c, int fd, int ext,
 		return r;
 	c->remote_window -= (uint32_t)*nread;
 	c->last_io = conn->now_ms;
+	/* Fewer, larger reads, each waking the writer at most once; only for
+	 * a streaming child, so that idle sessions do not use up the user's
+	 * pipe allowance (fs.pipe-user-pages-soft). Best effort: not a pipe,
+	 * or over the limit, and it stays as it is. */
+	if (!ext && (size_t)*nread >= CHAN_PIPE_GROW_AT &&
+	    !(c->flags & CHAN_RFD_GROWN)) {
+		c->flags |= CHAN_RFD_GROWN;
+		(void)fcntl(fd, F_SETPIPE_SZ, CHAN_BATCH_BYTES);
+	}
 	return 0;
 }
 

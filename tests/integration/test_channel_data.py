@@ -73,3 +73,23 @@ def test_output_trickled_and_interleaved(ctx):
           % (r.stdout[:80], want_out[:80]))
     check(r.stderr == want_err, "stderr %r..., want %r..."
           % (r.stderr[:80], want_err[:80]))
+
+
+PIPE_SIZE_CMD = ("/usr/bin/python3 -c 'import fcntl, sys; "
+                 "print(fcntl.fcntl(1, 1032), file=sys.stderr)'")  # F_GETPIPE_SZ
+
+
+def test_stdout_pipe_grows_for_streaming(ctx):
+    ctx.start_server()
+    u = ctx.make_user()
+    # A quiet command keeps the 256 KiB pipe the session made ...
+    r = ctx.ssh(u, PIPE_SIZE_CMD)
+    check(r.rc == 0 and r.stderr.strip() == b"262144",
+          "a quiet command's stdout pipe: %r (rc %s), want 262144"
+          % (r.stderr, r.rc))
+    # ... one that streams has it enlarged to a whole read's worth (1 MiB).
+    r = ctx.ssh(u, "head -c 20000000 /dev/zero; " + PIPE_SIZE_CMD)
+    check(r.rc == 0 and len(r.stdout) == 20000000 and
+          r.stderr.strip() == b"1048576",
+          "after 20 MB of output, the stdout pipe: %r (rc %s, %d bytes), "
+          "want 1048576" % (r.stderr, r.rc, len(r.stdout)))
