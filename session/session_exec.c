@@ -23,8 +23,7 @@
 #include "session_pty.h"
 
 #define EXEC_SHELL_DEFAULT "/bin/sh"
-/* Room for the child's output to pile up between two of our reads;
- * channel.c enlarges it for a child that streams. */
+/* Room for the child's output to pile up between two of our reads. */
 #define EXEC_PIPE_SIZE (256 * 1024)
 
 /* The signal names of RFC 4254 s6.10. */
