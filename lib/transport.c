@@ -6,6 +6,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 
 #include <errno.h>
 #include <stdarg.h>
@@ -617,6 +618,32 @@ deflate_payload(struct transport *t, size_t start)
 }
 
 /*
+ * The padding length seal_in_place gives a payload of payload_len bytes;
+ * *taglenp is the MAC or AEAD tag length that follows the padding.
+ */
+static size_t
+seal_trailer(const struct transport *t, size_t payload_len, size_t *taglenp)
+{
+	const struct direction *d = &t->send;
+	size_t block = d->cipher ? d->alg->block_size : 8;
+	size_t body = 1 + payload_len, padlen;
+	int aead = d->cipher != NULL && d->alg->aead;
+	int etm = !aead && d->macalg != NULL && d->macalg->etm;
+
+	*taglenp = 0;
+	if (aead)
+		*taglenp = d->alg->tag_len;
+	else if (d->macalg != NULL)
+		*taglenp = d->macalg->tag_len;
+	/* AEAD and -etm: pad (padlen byte + payload + padding) to the block
+	 * size; otherwise the length field counts too. */
+	padlen = block - ((aead || etm ? body : body + 4) % block);
+	if (padlen < 4)
+		padlen += block;
+	return padlen;
+}
+
+/*
  * Seal a payload that starts at out->rpos + start in t->out: prepend
  * length and padding length (reserved by the caller), add padding,
  * encrypt in place and append the tag. The three packet shapes are those
@@ -627,25 +654,17 @@ seal_in_place(struct transport *t, size_t start)
 {
 	struct direction *d = &t->send;
 	size_t block = d->cipher ? d->alg->block_size : 8;
-	size_t taglen = 0, payload_len, body, padlen;
+	size_t taglen, payload_len, body, padlen;
 	uint8_t *pad, *p;
 	int aead = d->cipher != NULL && d->alg->aead;
 	int etm = !aead && d->macalg != NULL && d->macalg->etm;
 	int r;
 
-	if (aead)
-		taglen = d->alg->tag_len;
-	else if (d->macalg != NULL)
-		taglen = d->macalg->tag_len;
 	if (compressing(t, d) && (r = deflate_payload(t, start)) != 0)
 		return r;
 	payload_len = t->out->wpos - t->out->rpos - start - 5;
 	body = 1 + payload_len;
-	/* AEAD and -etm: pad (padlen byte + payload + padding) to the block
-	 * size; otherwise the length field counts too. */
-	padlen = block - ((aead || etm ? body : body + 4) % block);
-	if (padlen < 4)
-		padlen += block;
+	padlen = seal_trailer(t, payload_len, &taglen);
 	if ((r = buf_reserve(t->out, padlen + taglen, &pad)) != 0)
 		return r;
 	random_padding(pad, padlen);
@@ -793,6 +812,73 @@ transport_packet_cancel(struct transport *t)
 	if (t->building == 1)
 		(void)buf_consume_end(t->out, buf_len(t->out) - t->build_start);
 	t->building = 0;
+}
+
+/*
+ * Read fd's data straight into data packets laid out back to back in the
+ * output: one readv(2) fills the data fields of up to TRANSPORT_BATCH_MAX
+ * packets of maxdata bytes (want in all), each then sealed in place. A
+ * single large read empties a pipe in one go (one wake-up of its writer)
+ * and costs no copy. The payload of each packet is prefix, the data's
+ * length (uint32) and the data.
+ */
+int
+transport_read_packets(struct transport *t, int fd, const uint8_t *prefix,
+    size_t prefixlen, size_t maxdata, size_t want, ssize_t *nread)
+{
+	struct iovec iov[TRANSPORT_BATCH_MAX];
+	size_t hdr = 5 + prefixlen + 4, taglen, slot, count, i, len, base;
+	size_t total, left;
+	uint8_t *p, *q;
+	ssize_t n;
+	int r;
+
+	*nread = 0;
+	if (t->building || holding(t) || compressing(t, &t->send) ||
+	    maxdata == 0 || want == 0 ||
+	    prefixlen + 4 + maxdata > TRANSPORT_MAX_PAYLOAD)
+		return ERR_AGAIN;
+	slot = hdr + maxdata +
+	    seal_trailer(t, prefixlen + 4 + maxdata, &taglen) + taglen;
+	count = (want + maxdata - 1) / maxdata;
+	if (count > TRANSPORT_BATCH_MAX) {
+		count = TRANSPORT_BATCH_MAX;
+		want = count * maxdata;
+	}
+	/* A shorter last packet may need up to a block more padding. */
+	total = count * slot + 64;
+	base = buf_len(t->out);
+	if ((r = buf_reserve(t->out, total, &p)) != 0)
+		return r;
+	for (i = 0; i < count; i++) {
+		iov[i].iov_base = p + i * slot + hdr;
+		iov[i].iov_len = i + 1 < count ? maxdata : want - i * maxdata;
+	}
+	do {
+		n = readv(fd, iov, (int)count);
+	} while (n == -1 && errno == EINTR);
+	*nread = n;
+	/* Give the room back; the packets below take it again without moving
+	 * the buffer, which has the capacity now. */
+	(void)buf_consume_end(t->out, total);
+	if (n <= 0)
+		return 0;
+	for (i = 0, left = (size_t)n; left > 0; i++) {
+		len = left < maxdata ? left : maxdata;
+		if ((r = buf_reserve(t->out, hdr + len, &q)) != 0)
+			return r;
+		if (q != p + i * slot)
+			return ERR_INTERNAL;
+		memcpy(q + 5, prefix, prefixlen);
+		q[5 + prefixlen] = (uint8_t)(len >> 24);
+		q[5 + prefixlen + 1] = (uint8_t)(len >> 16);
+		q[5 + prefixlen + 2] = (uint8_t)(len >> 8);
+		q[5 + prefixlen + 3] = (uint8_t)len;
+		if ((r = seal_in_place(t, base + i * slot)) != 0)
+			return r;
+		left -= len;
+	}
+	return maybe_rekey(t);
 }
 
 void

@@ -8,6 +8,8 @@
 #define POSTERN_TRANSPORT_H
 
 #include <stddef.h>
+#include <sys/types.h>
+
 #include <stdint.h>
 
 struct buf;
@@ -164,6 +166,16 @@ int transport_packet_begin(
 int transport_packet_send(struct transport *t);
 /* transport_packet_cancel: drop the packet begun and not yet sent. */
 void transport_packet_cancel(struct transport *t);
+/*
+ * transport_read_packets: read up to want bytes from fd straight into data
+ * packets of at most maxdata bytes each (payload: prefix, uint32 length,
+ * data) and queue them; *nread is readv(2)'s result (<= 0: nothing queued).
+ * ERR_AGAIN: not possible now (key exchange, compression); use
+ * transport_packet_begin instead.
+ */
+#define TRANSPORT_BATCH_MAX 32
+int transport_read_packets(struct transport *t, int fd, const uint8_t *prefix,
+    size_t prefixlen, size_t maxdata, size_t want, ssize_t *nread);
 
 /*
  * transport_send_unimplemented: answer the packet last returned by

@@ -15,13 +15,16 @@
  *
  * Data path. A channel has up to three fds: rfd (read, sent as
  * CHANNEL_DATA), efd (read, sent as EXTENDED_DATA stderr) and wfd (written
- * with the peer's CHANNEL_DATA). Reads go straight into the payload of the
- * outgoing packet: the packet is begun, a whole packet's worth of space
- * reserved and read into (a read that finds nothing drops the packet),
- * the unused space trimmed, then sealed in place by the transport, so
- * each byte is copied once between the fd and the socket. A read is never
- * larger than the peer's window or maximum packet, and no fd is read while
- * the window is closed or the transport output is congested. Peer data is
+ * with the peer's CHANNEL_DATA). Reads go straight into the payloads of
+ * outgoing packets: one readv(2) fills up to TRANSPORT_BATCH_MAX packets
+ * laid out back to back in the transport's output (at most
+ * CHAN_BATCH_BYTES, to which a streaming child's pipe is enlarged, so one
+ * read empties it and wakes its writer once), each sealed in place,
+ * so each byte is copied once between the fd and the socket. While the
+ * transport cannot (key exchange, compression) one packet is begun,
+ * reserved and read into instead. Reads never exceed the peer's window or
+ * maximum packet, and no fd is read while the window is closed or the
+ * transport output is congested. Peer data is
  * written to wfd directly from the received packet; what the fd does not
  * take waits in obuf. Our window is re-opened only for bytes actually
  * written (or discarded because the write side is gone), so obuf never
@@ -43,6 +46,7 @@
  * sent at once. The slot is freed only when CLOSE went both ways.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -71,6 +75,11 @@ static const struct channel_type *const channel_types[] = {
 
 /* Most data we put in one packet, whatever the peer allows. */
 #define CHAN_DATA_MAX (TRANSPORT_MAX_PAYLOAD - 64)
+/* At most this much output per read. */
+#define CHAN_BATCH_BYTES (1024 * 1024)
+/* A read this large found a full pipe (session_exec.c makes them 256 KiB):
+ * the child streams, and its pipe is enlarged to CHAN_BATCH_BYTES. */
+#define CHAN_PIPE_GROW_AT (256 * 1024)
 /* An emptied obuf larger than this is released: idle channels stay small. */
 #define CHAN_OBUF_KEEP (64 * 1024)
 
@@ -777,6 +786,57 @@ chan_read_packet(struct conn *conn, struct channel *c, int fd, int ext,
 	return transport_packet_send(conn->t);
 }
 
+/* Bytes one chan_read_batch asks for when a packet may carry per. */
+static size_t
+chan_batch_want(struct channel *c, size_t per)
+{
+	size_t want = c->remote_window;
+
+	if (want > per * TRANSPORT_BATCH_MAX)
+		want = per * TRANSPORT_BATCH_MAX;
+	/* A peer's huge maximum packet must not make one read huge. */
+	if (want > CHAN_BATCH_BYTES && per <= CHAN_BATCH_BYTES)
+		want = CHAN_BATCH_BYTES;
+	return want;
+}
+
+/*
+ * Like chan_read_packet, but one read fills as many packets as the window
+ * allows (see transport_read_packets); ERR_AGAIN when the transport cannot.
+ */
+static int
+chan_read_batch(struct conn *conn, struct channel *c, int fd, int ext,
+    size_t per, size_t want, ssize_t *nread)
+{
+	uint8_t prefix[9];
+	size_t plen = 5;
+	int r;
+
+	prefix[0] =
+	    ext ? SSH2_MSG_CHANNEL_EXTENDED_DATA : SSH2_MSG_CHANNEL_DATA;
+	put_be32(prefix + 1, c->peer_id);
+	if (ext) {
+		put_be32(prefix + 5, SSH2_EXTENDED_DATA_STDERR);
+		plen = 9;
+	}
+	if ((r = transport_read_packets(
+	         conn->t, fd, prefix, plen, per, want, nread)) != 0 ||
+	    *nread <= 0)
+		return r;
+	c->remote_window -= (uint32_t)*nread;
+	c->last_io = conn->now_ms;
+	/* Fewer, larger reads, each waking the writer at most once; only for
+	 * a streaming child, so that idle sessions do not use up the user's
+	 * pipe allowance (fs.pipe-user-pages-soft). Best effort: not a pipe,
+	 * or over the limit, and it stays as it is. */
+	if (!ext && (size_t)*nread >= CHAN_PIPE_GROW_AT &&
+	    !(c->flags & CHAN_RFD_GROWN)) {
+		c->flags |= CHAN_RFD_GROWN;
+		(void)fcntl(fd, F_SETPIPE_SZ, CHAN_BATCH_BYTES);
+	}
+	return 0;
+}
+
 /* After read(2) gave n <= 0: close the fd unless it merely had nothing. */
 static void
 chan_read_ended(struct channel *c, int *fdp, ssize_t n, int ext)
@@ -799,12 +859,18 @@ chan_read_ended(struct channel *c, int *fdp, ssize_t n, int ext)
 static int
 chan_read_fd(struct conn *conn, struct channel *c, int *fdp, int ext)
 {
-	size_t want;
+	size_t per, want;
 	ssize_t n;
 	int r;
 
-	while ((want = chan_send_room(conn, c)) > 0) {
-		if ((r = chan_read_packet(conn, c, *fdp, ext, want, &n)) != 0)
+	while ((per = chan_send_room(conn, c)) > 0) {
+		want = chan_batch_want(c, per);
+		r = chan_read_batch(conn, c, *fdp, ext, per, want, &n);
+		if (r == ERR_AGAIN) {
+			want = per;
+			r = chan_read_packet(conn, c, *fdp, ext, want, &n);
+		}
+		if (r != 0)
 			return r;
 		if (n <= 0) {
 			chan_read_ended(c, fdp, n, ext);

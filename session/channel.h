@@ -29,7 +29,8 @@ struct fwd_state;
 #define CHAN_RCVD_CLOSE 0x04
 #define CHAN_SENT_CLOSE 0x08
 #define CHAN_IO 0x10 /* fds attached: from now on fd == -1 means finished */
-#define CHAN_OPENING 0x20 /* we sent CHANNEL_OPEN; no answer yet */
+#define CHAN_OPENING 0x20   /* we sent CHANNEL_OPEN; no answer yet */
+#define CHAN_RFD_GROWN 0x40 /* rfd's pipe enlarged for streaming */
 
 /* An open hook's *reason meaning "pending": the type answers later with
  * channel_open_confirm() or channel_open_fail(), never from the hook. */

@@ -1,0 +1,95 @@
+"""
+test_channel_data.py: a command's output reaches the client intact, byte
+for byte, on stdout (CHANNEL_DATA) and stderr (CHANNEL_EXTENDED_DATA), for
+every packet shape the transport seals: AEAD (aes-gcm, chacha20-poly1305),
+encrypt-then-MAC, MAC-then-encrypt, compression, and across key exchanges.
+
+The session reads a child's output with one readv(2) into up to 32 data
+packets laid out back to back in the transport's output and seals them in
+place (transport_read_packets); the last packet of a read is short. A file
+of an odd size, and output trickled in small writes, exercise full, short
+and single packets; a mistake in the layout garbles the stream and the
+client fails on a bad MAC or prints other bytes.
+"""
+
+import os
+
+from harness import check
+
+# Not a multiple of any packet size, several reads' worth.
+SIZE = 3 * 1024 * 1024 + 12345
+
+CLIENT_CONFIGS = [
+    ["-o", "Ciphers=aes128-gcm@openssh.com"],
+    ["-o", "Ciphers=chacha20-poly1305@openssh.com"],
+    ["-o", "Ciphers=aes128-ctr", "-o", "MACs=hmac-sha2-256-etm@openssh.com"],
+    ["-o", "Ciphers=aes256-ctr", "-o", "MACs=hmac-sha2-512"],
+    ["-o", "Ciphers=aes128-ctr", "-o", "MACs=umac-64@openssh.com"],
+    ["-o", "Compression=yes"],
+    ["-o", "Ciphers=aes128-gcm@openssh.com", "-o", "RekeyLimit=256K"],
+]
+
+SERVER_CONFIG = [
+    "Ciphers +aes256-ctr,aes128-ctr",
+    "MACs hmac-sha2-256-etm@openssh.com,hmac-sha2-512,umac-64@openssh.com",
+    "Compression yes",
+]
+
+
+def _blob(ctx, u):
+    path = os.path.join(u.home, "blob")
+    with open(path, "wb") as f:
+        f.write(os.urandom(SIZE))
+    os.chmod(path, 0o644)
+    with open(path, "rb") as f:
+        return f.read()
+
+
+def test_output_intact_every_packet_shape(ctx):
+    ctx.start_server(extra_config=SERVER_CONFIG)
+    u = ctx.make_user()
+    data = _blob(ctx, u)
+    for extra in CLIENT_CONFIGS:
+        r = ctx.ssh(u, "cat blob; cat blob >&2", extra=extra, timeout_s=60)
+        what = " ".join(extra)
+        check(r.rc == 0, "%s: ssh exited %s" % (what, r.rc))
+        check(r.stdout == data, "%s: stdout has %d bytes, not the file's %d "
+              "or other bytes" % (what, len(r.stdout), len(data)))
+        check(r.stderr == data, "%s: stderr has %d bytes, not the file's %d "
+              "or other bytes" % (what, len(r.stderr), len(data)))
+
+
+def test_output_trickled_and_interleaved(ctx):
+    ctx.start_server()
+    u = ctx.make_user()
+    # Many small writes on both pipes, some of a single byte.
+    cmd = ("i=0; while [ $i -lt 300 ]; do printf 'o%d\\n' $i; "
+           "printf 'e%d\\n' $i >&2; printf x; i=$((i+1)); done")
+    r = ctx.ssh(u, cmd)
+    want_out = b"".join(b"o%d\nx" % i for i in range(300))
+    want_err = b"".join(b"e%d\n" % i for i in range(300))
+    check(r.rc == 0, "ssh exited %s" % r.rc)
+    check(r.stdout == want_out, "stdout %r..., want %r..."
+          % (r.stdout[:80], want_out[:80]))
+    check(r.stderr == want_err, "stderr %r..., want %r..."
+          % (r.stderr[:80], want_err[:80]))
+
+
+PIPE_SIZE_CMD = ("/usr/bin/python3 -c 'import fcntl, sys; "
+                 "print(fcntl.fcntl(1, 1032), file=sys.stderr)'")  # F_GETPIPE_SZ
+
+
+def test_stdout_pipe_grows_for_streaming(ctx):
+    ctx.start_server()
+    u = ctx.make_user()
+    # A quiet command keeps the 256 KiB pipe the session made ...
+    r = ctx.ssh(u, PIPE_SIZE_CMD)
+    check(r.rc == 0 and r.stderr.strip() == b"262144",
+          "a quiet command's stdout pipe: %r (rc %s), want 262144"
+          % (r.stderr, r.rc))
+    # ... one that streams has it enlarged to a whole read's worth (1 MiB).
+    r = ctx.ssh(u, "head -c 20000000 /dev/zero; " + PIPE_SIZE_CMD)
+    check(r.rc == 0 and len(r.stdout) == 20000000 and
+          r.stderr.strip() == b"1048576",
+          "after 20 MB of output, the stdout pipe: %r (rc %s, %d bytes), "
+          "want 1048576" % (r.stderr, r.rc, len(r.stdout)))
