@@ -13,6 +13,8 @@ client fails on a bad MAC or prints other bytes.
 """
 
 import os
+import subprocess
+import time
 
 from harness import check
 
@@ -88,8 +90,20 @@ def test_stdout_pipe_grows_for_streaming(ctx):
           "a quiet command's stdout pipe: %r (rc %s), want 262144"
           % (r.stderr, r.rc))
     # ... one that streams has it enlarged to a whole read's worth (1 MiB).
-    r = ctx.ssh(u, "head -c 20000000 /dev/zero; " + PIPE_SIZE_CMD)
-    check(r.rc == 0 and len(r.stdout) == 20000000 and
-          r.stderr.strip() == b"1048576",
+    # The client reads nothing for a while, so the pipe certainly fills
+    # (a reader that keeps up would never see it full).
+    p = subprocess.Popen(
+        ctx.ssh_argv(u, "head -c 20000000 /dev/zero; " + PIPE_SIZE_CMD),
+        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE)
+    try:
+        time.sleep(2)
+        out, err = p.communicate(timeout=120)
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+    check(p.returncode == 0 and len(out) == 20000000 and
+          err.strip() == b"1048576",
           "after 20 MB of output, the stdout pipe: %r (rc %s, %d bytes), "
-          "want 1048576" % (r.stderr, r.rc, len(r.stdout)))
+          "want 1048576" % (err, p.returncode, len(out)))
