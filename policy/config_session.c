@@ -88,10 +88,9 @@ cfg_kw_set_env(
 	return 0;
 }
 
-/* PermitUserEnvironment yes | no | pattern-list; first value wins. */
-int
-cfg_kw_permit_user_env(
-    struct server_config *c, const struct keyword *k, struct cfg_args *a)
+/* One non-empty word into *dst, the first value winning. */
+static int
+first_word(char **dst, struct cfg_args *a)
 {
 	const char *arg = cfg_next_arg(a);
 
@@ -100,10 +99,17 @@ cfg_kw_permit_user_env(
 		    a->lineno, a->keyword);
 		return ERR_CONFIG;
 	}
-	if (a->active && c->permit_user_env == NULL &&
-	    (c->permit_user_env = strdup(arg)) == NULL)
+	if (a->active && *dst == NULL && (*dst = strdup(arg)) == NULL)
 		return ERR_ALLOC;
 	return 0;
+}
+
+/* PermitUserEnvironment yes | no | pattern-list; first value wins. */
+int
+cfg_kw_permit_user_env(
+    struct server_config *c, const struct keyword *k, struct cfg_args *a)
+{
+	return first_word(&c->permit_user_env, a);
 }
 
 /* ChrootDirectory: one path (tokens expanded and checked at login). */
@@ -111,17 +117,7 @@ int
 cfg_kw_chroot(
     struct server_config *c, const struct keyword *k, struct cfg_args *a)
 {
-	const char *arg = cfg_next_arg(a);
-
-	if (arg == NULL || *arg == '\0') {
-		error("%s line %d: %s missing argument.", a->filename,
-		    a->lineno, a->keyword);
-		return ERR_CONFIG;
-	}
-	if (a->active && c->chroot_directory == NULL &&
-	    (c->chroot_directory = strdup(arg)) == NULL)
-		return ERR_ALLOC;
-	return 0;
+	return first_word(&c->chroot_directory, a);
 }
 
 /* acceptenv / setenv: one line per entry, as sshd -T. */
