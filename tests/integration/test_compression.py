@@ -126,8 +126,11 @@ t = paramiko.Transport(("127.0.0.1", port))
 t.use_compression(True)
 t._preferred_compression = ("zlib",)
 t.start_client(timeout=20)
-for i in range(4):
-    t.send_ignore(30000)  # random bytes: they do not compress
+try:
+    for i in range(4):
+        t.send_ignore(30000)  # random bytes: they do not compress
+except (EOFError, OSError):
+    pass  # the server may close before the last one is written
 time.sleep(2)
 print("active" if t.is_active() else "closed")
 '''
