@@ -77,9 +77,9 @@ static const struct channel_type *const channel_types[] = {
 #define CHAN_DATA_MAX (TRANSPORT_MAX_PAYLOAD - 64)
 /* At most this much output per read. */
 #define CHAN_BATCH_BYTES (1024 * 1024)
-/* A read this large found a full pipe (session_exec.c makes them 256 KiB):
- * the child streams, and its pipe is enlarged to CHAN_BATCH_BYTES. */
-#define CHAN_PIPE_GROW_AT (256 * 1024)
+/* After this much output the child streams: its pipe (session_exec.c makes
+ * them 256 KiB) is enlarged to CHAN_BATCH_BYTES. */
+#define CHAN_PIPE_GROW_AT (4 * 1024 * 1024)
 /* An emptied obuf larger than this is released: idle channels stay small. */
 #define CHAN_OBUF_KEEP (64 * 1024)
 
@@ -829,7 +829,9 @@ chan_read_batch(struct conn *conn, struct channel *c, int fd, int ext,
 	 * a streaming child, so that idle sessions do not use up the user's
 	 * pipe allowance (fs.pipe-user-pages-soft). Best effort: not a pipe,
 	 * or over the limit, and it stays as it is. */
-	if (!ext && (size_t)*nread >= CHAN_PIPE_GROW_AT &&
+	if (!ext)
+		c->rfd_total += (uint64_t)*nread;
+	if (!ext && c->rfd_total >= CHAN_PIPE_GROW_AT &&
 	    !(c->flags & CHAN_RFD_GROWN)) {
 		c->flags |= CHAN_RFD_GROWN;
 		(void)fcntl(fd, F_SETPIPE_SZ, CHAN_BATCH_BYTES);

@@ -101,9 +101,10 @@ struct channel {
 	uint32_t remote_window; /* bytes we may still send */
 	uint32_t remote_maxpacket;
 
-	int rfd; /* read side -> CHANNEL_DATA */
-	int efd; /* read side -> CHANNEL_EXTENDED_DATA (stderr) */
-	int wfd; /* CHANNEL_DATA -> write side */
+	int rfd;            /* read side -> CHANNEL_DATA */
+	int efd;            /* read side -> CHANNEL_EXTENDED_DATA (stderr) */
+	int wfd;            /* CHANNEL_DATA -> write side */
+	uint64_t rfd_total; /* bytes read from rfd so far */
 	int rfd_pi, efd_pi, wfd_pi; /* index in the poll set or -1 */
 	struct buf *obuf;           /* peer data not yet written to wfd */
 
