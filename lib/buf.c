@@ -1,6 +1,8 @@
 /* buf.c: bounds-checked byte buffer and SSH wire encoding. */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "buf.h"
 #include "err.h"
@@ -204,6 +206,32 @@ buf_consume_end(struct buf *b, size_t len)
 		return ERR_SHORT;
 	b->wpos -= len;
 	return 0;
+}
+
+int
+buf_read_fd(struct buf *b, int fd, size_t max)
+{
+	uint8_t *p;
+	ssize_t n;
+	int r;
+
+	for (;;) {
+		if ((r = buf_reserve(b, 4096, &p)) != 0)
+			return r;
+		n = read(fd, p, 4096);
+		/* Give back what read() did not fill. */
+		(void)buf_consume_end(b, n > 0 ? 4096 - (size_t)n : 4096);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1 && errno == EAGAIN)
+			return 0;
+		if (n == -1)
+			return ERR_SYSTEM;
+		if (n == 0)
+			return 0;
+		if (buf_len(b) > max)
+			return ERR_TOO_BIG;
+	}
 }
 
 int

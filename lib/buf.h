@@ -45,6 +45,12 @@ int buf_end(const struct buf *b);
 int buf_reserve(struct buf *b, size_t len, uint8_t **dst);
 int buf_consume(struct buf *b, size_t len);
 int buf_consume_end(struct buf *b, size_t len);
+/*
+ * buf_read_fd: append what fd gives until end of file (EAGAIN on a
+ * non-blocking fd counts as the end). ERR_TOO_BIG once the buffer holds
+ * more than max bytes; ERR_SYSTEM (errno set) on a read error.
+ */
+int buf_read_fd(struct buf *b, int fd, size_t max);
 /* buf_compact drops consumed bytes so the unread data starts at offset 0. */
 void buf_compact(struct buf *b);
 

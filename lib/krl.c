@@ -838,8 +838,6 @@ krl_load(const char *path, struct krl **krlp)
 {
 	struct buf *b = NULL;
 	struct stat st;
-	uint8_t *p;
-	ssize_t n;
 	int fd, r, saved;
 
 	*krlp = NULL;
@@ -864,27 +862,8 @@ krl_load(const char *path, struct krl **krlp)
 		r = ERR_ALLOC;
 		goto out;
 	}
-	for (;;) {
-		if ((r = buf_reserve(b, 4096, &p)) != 0)
-			goto out;
-		n = read(fd, p, 4096);
-		/* Give back what read() did not fill. */
-		(void)buf_consume_end(b, n > 0 ? 4096 - (size_t)n : 4096);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1 && errno == EAGAIN)
-			break;
-		if (n == -1) {
-			r = ERR_SYSTEM;
-			goto out;
-		}
-		if (n == 0)
-			break;
-		if (buf_len(b) > KRL_FILE_MAX) {
-			r = ERR_TOO_BIG;
-			goto out;
-		}
-	}
+	if ((r = buf_read_fd(b, fd, KRL_FILE_MAX)) != 0)
+		goto out;
 	r = krl_from_bytes(buf_ptr(b), buf_len(b), krlp);
 out:
 	saved = errno;

@@ -1258,8 +1258,6 @@ sshkey_load_private(const char *path, struct sshkey **keyp)
 {
 	struct buf *b = NULL;
 	struct stat st;
-	uint8_t *p;
-	ssize_t n;
 	int fd, r, saved;
 
 	*keyp = NULL;
@@ -1297,25 +1295,8 @@ sshkey_load_private(const char *path, struct sshkey **keyp)
 		r = ERR_ALLOC;
 		goto out;
 	}
-	for (;;) {
-		if ((r = buf_reserve(b, 4096, &p)) != 0)
-			goto out;
-		n = read(fd, p, 4096);
-		/* Give back what read() did not fill. */
-		(void)buf_consume_end(b, n > 0 ? 4096 - (size_t)n : 4096);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1) {
-			r = ERR_SYSTEM;
-			goto out;
-		}
-		if (n == 0)
-			break;
-	}
-	if (buf_len(b) > PRIVKEY_FILE_MAX) {
-		r = ERR_TOO_BIG;
+	if ((r = buf_read_fd(b, fd, PRIVKEY_FILE_MAX)) != 0)
 		goto out;
-	}
 	r = sshkey_parse_private(buf_ptr(b), buf_len(b), keyp);
 out:
 	saved = errno;
