@@ -198,6 +198,26 @@ chachapoly_get_length(
 	return 0;
 }
 
+/*
+ * evp_body: the aadlen bytes in front go to dst as they are; the len bytes
+ * after them through evp (a stream mode: output as long as input).
+ */
+static int
+evp_body(EVP_CIPHER_CTX *evp, uint8_t *dst, const uint8_t *src, size_t len,
+    size_t aadlen)
+{
+	int outl;
+
+	if (dst != src)
+		memmove(dst, src, aadlen);
+	if (len > 0 &&
+	    (EVP_CipherUpdate(
+	         evp, dst + aadlen, &outl, src + aadlen, (int)len) != 1 ||
+	        (size_t)outl != len))
+		return ERR_CRYPTO;
+	return 0;
+}
+
 /* ---- aes128-gcm@openssh.com, aes256-gcm@openssh.com ---- */
 
 static int
@@ -254,12 +274,7 @@ gcm_crypt(struct cipher_ctx *ctx, uint32_t seqnr, uint8_t *dst,
 	}
 	if (EVP_CipherUpdate(ctx->evp, NULL, &outl, src, (int)aadlen) != 1)
 		goto out;
-	if (dst != src)
-		memmove(dst, src, aadlen);
-	if (len > 0 &&
-	    (EVP_CipherUpdate(
-	         ctx->evp, dst + aadlen, &outl, src + aadlen, (int)len) != 1 ||
-	        (size_t)outl != len))
+	if (evp_body(ctx->evp, dst, src, len, aadlen) != 0)
 		goto out;
 	if (EVP_CipherFinal_ex(ctx->evp, scratch, &outl) != 1) {
 		if (!ctx->encrypt) {
@@ -313,16 +328,7 @@ static int
 ctr_crypt(struct cipher_ctx *ctx, uint32_t seqnr, uint8_t *dst,
     const uint8_t *src, size_t len, size_t aadlen)
 {
-	int outl;
-
-	if (dst != src)
-		memmove(dst, src, aadlen);
-	if (len > 0 &&
-	    (EVP_CipherUpdate(
-	         ctx->evp, dst + aadlen, &outl, src + aadlen, (int)len) != 1 ||
-	        (size_t)outl != len))
-		return ERR_CRYPTO;
-	return 0;
+	return evp_body(ctx->evp, dst, src, len, aadlen);
 }
 
 /* ---- the table ---- */
