@@ -210,6 +210,8 @@ int transport_rekey_poll_ms(const struct transport *t);
 int transport_kex_busy(const struct transport *t);
 /* The monotonic clock in milliseconds, for event-loop timers. */
 int64_t transport_monotime_ms(void);
+/* poll()'s timeout until the monotonic time due (0: none, -1 returned). */
+int transport_poll_ms_until(int64_t due);
 int transport_rekey_timer(struct transport *t);
 /*
  * The RekeyLimit settings in IPC messages (docs/ipc.md): u64 bytes,

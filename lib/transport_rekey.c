@@ -21,6 +21,19 @@ transport_monotime_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+int
+transport_poll_ms_until(int64_t due)
+{
+	int64_t wait;
+
+	if (due == 0)
+		return -1;
+	wait = due - transport_monotime_ms();
+	if (wait < 0)
+		return 0;
+	return wait > INT_MAX ? INT_MAX : (int)wait;
+}
+
 void
 transport_rekey_clock_start(struct transport *t)
 {
@@ -52,14 +65,7 @@ rekey_due_ms(const struct transport *t)
 int
 transport_rekey_poll_ms(const struct transport *t)
 {
-	int64_t due = rekey_due_ms(t), wait;
-
-	if (due == 0)
-		return -1;
-	wait = due - transport_monotime_ms();
-	if (wait < 0)
-		return 0;
-	return wait > INT_MAX ? INT_MAX : (int)wait;
+	return transport_poll_ms_until(rekey_due_ms(t));
 }
 
 int

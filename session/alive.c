@@ -45,7 +45,7 @@ conn_timers_poll_ms(struct conn *conn)
 {
 	const struct session_axl *f = conn->ctx->axl;
 	struct channel *c;
-	int64_t best = 0, wait;
+	int64_t best = 0;
 	uint32_t id;
 
 	earliest(&best, conn->alive_deadline);
@@ -57,12 +57,7 @@ conn_timers_poll_ms(struct conn *conn)
 			earliest(&best,
 			    c->last_io + (int64_t)c->idle_timeout * 1000);
 	}
-	if (best == 0)
-		return -1;
-	wait = best - transport_monotime_ms();
-	if (wait < 0)
-		return 0;
-	return wait > INT_MAX ? INT_MAX : (int)wait;
+	return transport_poll_ms_until(best);
 }
 
 /* "user NAME ADDR port N", as sshd's sshpkt_fmt_connection_id. */
