@@ -90,18 +90,6 @@ out:
 	return r;
 }
 
-static void
-free_list(char **list, size_t n)
-{
-	size_t i;
-
-	if (list == NULL)
-		return;
-	for (i = 0; i < n; i++)
-		free(list[i]);
-	free(list);
-}
-
 void
 session_login_free(struct session_login *l)
 {
@@ -109,8 +97,8 @@ session_login_free(struct session_login *l)
 	free(l->home);
 	free(l->shell);
 	free(l->permit_user_env);
-	free_list(l->accept_env, l->naccept_env);
-	free_list(l->set_env, l->nset_env);
+	session_env_free(l->accept_env, l->naccept_env);
+	session_env_free(l->set_env, l->nset_env);
 	free(l->auth_info);
 	free(l->loginmsg);
 	memset(l, 0, sizeof(*l));
