@@ -11,9 +11,9 @@ import subprocess
 import tempfile
 
 from harness import (check, descendants, exe_of, fail,
-                     find_descendant_by_exe, poll_until, run)
-from test_sftp_engine import (_client_opts, _random_file, _scp, _sftp,
-                              _sha256)
+                     find_descendant_by_exe, run)
+from test_sftp_engine import (_client_opts, _sftp, _sha256, operations,
+                              put_get, read_only, scp_both_ways)
 
 
 def _start(ctx, lines=("Subsystem sftp internal-sftp",)):
@@ -22,18 +22,10 @@ def _start(ctx, lines=("Subsystem sftp internal-sftp",)):
 
 
 def test_sftp_put_get(ctx):
-    """20 MB up and down, pipelined, byte for byte, owned by the user."""
+    """20 MB up and down, pipelined, byte for byte, owned by the user,
+    resumed (test_sftp_engine.put_get)."""
     u = _start(ctx)
-    src = os.path.join(ctx.dir, "src.bin")
-    want = _random_file(src, 20 * 1024 * 1024)
-    back = os.path.join(ctx.dir, "back.bin")
-    _sftp(ctx, u, ["put %s up.bin" % src, "get up.bin %s" % back],
-          extra=["-R", "64", "-B", "32768"])
-    remote = os.path.join(u.home, "up.bin")
-    check(_sha256(remote) == want, "uploaded file differs from the source")
-    check(os.stat(remote).st_uid == u.uid,
-          "uploaded file not owned by the user")
-    check(_sha256(back) == want, "downloaded file differs from the source")
+    put_get(ctx, u)
     check(ctx.wait_log(r"Starting session: subsystem for %s" % u.name, 5),
           "no 'Starting session: subsystem' line")
 
@@ -107,71 +99,22 @@ def test_sftp_query_and_usage(ctx):
 
 
 def test_sftp_operations(ctx):
-    """mkdir, rename, rm, ls, symlink, chmod through postern."""
-    u = _start(ctx)
-    local = os.path.join(ctx.dir, "small.txt")
-    with open(local, "w") as f:
-        f.write("hello sftp\n")
-    rc, out, err = _sftp(ctx, u, [
-        "mkdir d1",
-        "put %s d1/a.txt" % local,
-        "rename d1/a.txt d1/b.txt",
-        "symlink b.txt d1/link",
-        "chmod 640 d1/b.txt",
-        "ls -l d1",
-        "-rm d1/nonexistent",
-        "pwd",
-    ])
-    d1 = os.path.join(u.home, "d1")
-    check(os.path.isdir(d1), "mkdir did not create d1")
-    check(not os.path.exists(os.path.join(d1, "a.txt")),
-          "rename left the old name")
-    with open(os.path.join(d1, "b.txt")) as f:
-        check(f.read() == "hello sftp\n", "renamed file has wrong content")
-    check(os.readlink(os.path.join(d1, "link")) == "b.txt",
-          "symlink has the wrong target")
-    check(os.stat(os.path.join(d1, "b.txt")).st_mode & 0o777 == 0o640,
-          "chmod 640 not applied")
-    check("-rw-r-----" in out and "link" in out,
-          "ls -l lacks the entries:\n%s" % out)
-    check("No such file" in err, "rm of a missing file: no error:\n%s" % err)
-    check("Remote working directory: %s" % u.home in out,
-          "pwd is not the home directory:\n%s" % out)
-    _sftp(ctx, u, ["rm d1/link", "rm d1/b.txt", "rmdir d1"])
-    check(not os.path.exists(d1), "rm/rmdir left d1")
+    """mkdir, rename, rm, ls, symlink, ln, chmod, df and their errors
+    (test_sftp_engine.operations)."""
+    operations(ctx, _start(ctx))
 
 
 def test_sftp_scp(ctx):
-    """scp in its default (SFTP) mode, both ways."""
-    u = _start(ctx)
-    src = os.path.join(ctx.dir, "scp.bin")
-    want = _random_file(src, 3 * 1024 * 1024 + 17)
-    _scp(ctx, u, [src, "%s@127.0.0.1:copy.bin" % u.name])
-    check(_sha256(os.path.join(u.home, "copy.bin")) == want,
-          "scp upload differs")
-    back = os.path.join(ctx.dir, "scp-back.bin")
-    _scp(ctx, u, ["%s@127.0.0.1:copy.bin" % u.name, back])
-    check(_sha256(back) == want, "scp download differs")
+    """scp in its default (SFTP) mode, both ways and recursively
+    (test_sftp_engine.scp_both_ways)."""
+    scp_both_ways(ctx, _start(ctx))
 
 
 def test_sftp_read_only_and_unknown(ctx):
-    """internal-sftp -R refuses a put; an unknown subsystem is refused."""
+    """internal-sftp -R refuses changes (test_sftp_engine.read_only); an
+    unknown subsystem is refused."""
     u = _start(ctx, ["Subsystem sftp internal-sftp -R -l INFO"])
-    with open(os.path.join(u.home, "ro.txt"), "w") as f:
-        f.write("read me\n")
-    os.chown(os.path.join(u.home, "ro.txt"), u.uid, u.gid)
-    back = os.path.join(ctx.dir, "ro-back.txt")
-    _sftp(ctx, u, ["get ro.txt %s" % back])
-    with open(back) as f:
-        check(f.read() == "read me\n", "get in read-only mode failed")
-    local = os.path.join(ctx.dir, "up.txt")
-    with open(local, "w") as f:
-        f.write("x\n")
-    rc, out, err = _sftp(ctx, u, ["put %s up.txt" % local], ok=False)
-    check(rc != 0 and "Permission denied" in err,
-          "put not refused in read-only mode: rc %d\n%s" % (rc, err))
-    check(not os.path.exists(os.path.join(u.home, "up.txt")),
-          "read-only mode created the file")
+    read_only(ctx, u)
     r = ctx.ssh(u, "nosuch", extra=["-s"])
     check(r.rc != 0, "an unknown subsystem was accepted")
     check(ctx.wait_log(r"subsystem request for nosuch by user %s failed"

@@ -1,10 +1,10 @@
 """
 test_sftp_engine.py: postern's SFTP engine (session/sftp_*.c) driven by
-the real OpenSSH sftp and scp clients. Until postern's session hosts the
-engine in-process, OpenSSH's own sshd runs it as a subsystem through the
-stdin/stdout wrapper $BUILD/tests/postern-sftp-stdio (tests/sftp/), so
-these tests check the engine against a real client; later the same
-scenarios run against postern.
+the real OpenSSH sftp and scp clients, run by OpenSSH's own sshd as a
+subsystem through the stdin/stdout wrapper $BUILD/tests/postern-sftp-stdio
+(tests/sftp/): the engine as an external program. The scenarios (put_get,
+operations, scp_both_ways, read_only) are shared with test_sftp.py, which
+runs them against postern's in-process internal-sftp.
 """
 
 import hashlib
@@ -100,10 +100,11 @@ def _sha256(path):
     return h.hexdigest()
 
 
-def test_sftp_engine_put_get(ctx):
+def put_get(ctx, u):
     """A 20 MB random file up and down, pipelined as OpenSSH does it
-    (64 requests of 32 KiB in flight), byte for byte."""
-    u = _start(ctx)
+    (64 requests of 32 KiB in flight), byte for byte, owned by the user;
+    then resumed (reget) from the middle. Returns the downloaded copy's
+    path."""
     src = os.path.join(ctx.dir, "src.bin")
     want = _random_file(src, 20 * 1024 * 1024)
     back = os.path.join(ctx.dir, "back.bin")
@@ -119,13 +120,17 @@ def test_sftp_engine_put_get(ctx):
         f.truncate(7 * 1024 * 1024 + 123)
     _sftp(ctx, u, ["reget up.bin %s" % back])
     check(_sha256(back) == want, "reget did not complete the file")
+
+
+def test_sftp_engine_put_get(ctx):
+    """put_get through OpenSSH's sshd running the engine's wrapper."""
+    put_get(ctx, _start(ctx))
     check(ctx.wait_log(r"subsystem: exec\(\) \S*postern-sftp-stdio", 5),
           "sshd did not run the engine's wrapper")
 
 
-def test_sftp_engine_operations(ctx):
+def operations(ctx, u):
     """mkdir, rename, rm, ls, symlink, ln, chmod, df and their errors."""
-    u = _start(ctx)
     local = os.path.join(ctx.dir, "small.txt")
     with open(local, "w") as f:
         f.write("hello sftp\n")
@@ -171,9 +176,13 @@ def test_sftp_engine_operations(ctx):
     check(rc != 0, "rmdir of a missing directory succeeded")
 
 
-def test_sftp_engine_scp(ctx):
+def test_sftp_engine_operations(ctx):
+    """operations through OpenSSH's sshd running the engine's wrapper."""
+    operations(ctx, _start(ctx))
+
+
+def scp_both_ways(ctx, u):
     """scp in its default (SFTP) mode, both ways, and recursively."""
-    u = _start(ctx)
     src = os.path.join(ctx.dir, "scp.bin")
     want = _random_file(src, 3 * 1024 * 1024 + 17)
     _scp(ctx, u, [src, "%s@127.0.0.1:copy.bin" % u.name])
@@ -196,9 +205,13 @@ def test_sftp_engine_scp(ctx):
         check(f.read() == "nested\n", "scp -s download differs")
 
 
-def test_sftp_engine_read_only(ctx):
+def test_sftp_engine_scp(ctx):
+    """scp_both_ways through OpenSSH's sshd running the engine's wrapper."""
+    scp_both_ways(ctx, _start(ctx))
+
+
+def read_only(ctx, u):
     """-R: downloads work, uploads and changes are refused."""
-    u = _start(ctx, "-R")
     with open(os.path.join(u.home, "ro.txt"), "w") as f:
         f.write("read me\n")
     os.chown(os.path.join(u.home, "ro.txt"), u.uid, u.gid)
@@ -226,3 +239,8 @@ def test_sftp_engine_read_only(ctx):
     check(r.returncode != 0 and
           not os.path.exists(os.path.join(u.home, "up2.txt")),
           "scp upload succeeded in read-only mode")
+
+
+def test_sftp_engine_read_only(ctx):
+    """read_only through OpenSSH's sshd running the engine's wrapper."""
+    read_only(ctx, _start(ctx, "-R"))
