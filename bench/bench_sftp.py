@@ -29,7 +29,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from benchlib import USER, Bench, log, median, run, table  # noqa: E402
+from benchlib import USER, Bench, median, table  # noqa: E402
 
 SIZE_MB = int(os.environ.get("BENCH_SFTP_MB", "1024"))
 RUNS = int(os.environ.get("BENCH_SFTP_RUNS", "3"))

@@ -20,13 +20,11 @@ listener, which reaps them.
 import ctypes
 import os
 import pwd
-import secrets
 import shutil
 import signal
 import socket
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
 

@@ -15,7 +15,6 @@ import fcntl
 import os
 import stat
 import pwd
-import grp
 import re
 import secrets
 import shutil

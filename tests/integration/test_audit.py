@@ -16,7 +16,6 @@ When the kernel has no audit interface, posternd says so once and goes on.
 import os
 import re
 import subprocess
-import time
 
 import harness
 from harness import (check, fail, fingerprint, poll_until, port_listening,

@@ -9,7 +9,6 @@ directory in a copy of it.
 
 import hashlib
 import os
-import shutil
 import subprocess
 
 from harness import check

@@ -10,10 +10,7 @@ import os
 import pwd
 import re
 import select
-import shutil
-import stat
 import subprocess
-import threading
 import time
 
 import harness

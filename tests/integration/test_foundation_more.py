@@ -15,7 +15,6 @@ import pwd
 import re
 import secrets
 import select
-import shutil
 import signal
 import stat
 import subprocess

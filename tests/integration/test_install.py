@@ -6,7 +6,6 @@ to start with one (posternd-only behaviour).
 """
 
 import os
-import shutil
 import stat
 import subprocess
 

@@ -5,12 +5,9 @@ Banner, ForceCommand and the shipped sshd_config.d snippets. Expectations
 and log lines are OpenSSH's (sshd_config(5), OpenSSH 9.2).
 """
 
-import grp
 import os
-import re
 import subprocess
 
-import harness
 from harness import check
 
 SNIPPETS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..",

@@ -9,7 +9,6 @@ ExposeAuthInfo.
 import os
 import re
 import subprocess
-import time
 
 from harness import check, fail, poll_until, run, timeout
 
