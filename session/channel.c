@@ -77,8 +77,8 @@ static const struct channel_type *const channel_types[] = {
 #define CHAN_DATA_MAX (TRANSPORT_MAX_PAYLOAD - 64)
 /* At most this much output per read. */
 #define CHAN_BATCH_BYTES (1024 * 1024)
-/* After this much output the child streams: its pipe (session_exec.c makes
- * them 256 KiB) is enlarged to CHAN_BATCH_BYTES. */
+/* After this much output (or input) the child streams: its pipe
+ * (session_exec.c makes them 256 KiB) is enlarged to CHAN_BATCH_BYTES. */
 #define CHAN_PIPE_GROW_AT (4 * 1024 * 1024)
 /* An emptied obuf larger than this is released: idle channels stay small. */
 #define CHAN_OBUF_KEEP (64 * 1024)
@@ -420,6 +420,14 @@ chan_deliver(struct channel *c, const uint8_t *p, size_t len)
 	if ((c->flags & CHAN_IO) && c->wfd < 0) {
 		c->local_consumed += (uint32_t)len; /* nobody to take it */
 		return 0;
+	}
+	/* As for rfd (chan_read_batch): a child that takes a stream of input
+	 * gets a larger pipe, so fewer writes fill it and wake it. */
+	c->wfd_total += len;
+	if (c->wfd >= 0 && c->wfd_total >= CHAN_PIPE_GROW_AT &&
+	    !(c->flags & CHAN_WFD_GROWN)) {
+		c->flags |= CHAN_WFD_GROWN;
+		(void)fcntl(c->wfd, F_SETPIPE_SZ, CHAN_BATCH_BYTES);
 	}
 	if (c->wfd >= 0 && buf_len(c->obuf) == 0) {
 		do {

@@ -31,6 +31,7 @@ struct fwd_state;
 #define CHAN_IO 0x10 /* fds attached: from now on fd == -1 means finished */
 #define CHAN_OPENING 0x20   /* we sent CHANNEL_OPEN; no answer yet */
 #define CHAN_RFD_GROWN 0x40 /* rfd's pipe enlarged for streaming */
+#define CHAN_WFD_GROWN 0x80 /* wfd's pipe enlarged for streaming */
 
 /* An open hook's *reason meaning "pending": the type answers later with
  * channel_open_confirm() or channel_open_fail(), never from the hook. */
@@ -105,6 +106,7 @@ struct channel {
 	int efd;            /* read side -> CHANNEL_EXTENDED_DATA (stderr) */
 	int wfd;            /* CHANNEL_DATA -> write side */
 	uint64_t rfd_total; /* bytes read from rfd so far */
+	uint64_t wfd_total; /* bytes of peer data for wfd so far */
 	int rfd_pi, efd_pi, wfd_pi; /* index in the poll set or -1 */
 	struct buf *obuf;           /* peer data not yet written to wfd */
 
