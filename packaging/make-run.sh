@@ -1,8 +1,11 @@
 #!/bin/sh
 # make-run.sh: start the build-tree server in the foreground on
 # 127.0.0.1:2222 with host keys and a config under run/ (created if missing).
+# POSTERN_RUN_PORT puts a newly written config on another port (the tests
+# use it; an existing run/sshd_config is left as it is).
 set -eu
 BUILD=${BUILD:-build}
+port=${POSTERN_RUN_PORT:-2222}
 top=$(pwd)
 run="$top/run"
 mkdir -p "$run"
@@ -19,7 +22,7 @@ if [ ! -f "$run/sshd_config" ]; then
 	echo "make run: writing $run/sshd_config"
 	cat >"$run/sshd_config" <<CONF
 # Created by 'make run'. Edit freely; it is not overwritten.
-Port 2222
+Port $port
 ListenAddress 127.0.0.1
 HostKey $run/ssh_host_ed25519_key
 HostKey $run/ssh_host_rsa_key
@@ -33,5 +36,6 @@ StrictModes yes
 LogLevel INFO
 CONF
 fi
-echo "make run: connect with: ssh -p 2222 $(id -un)@127.0.0.1"
+port=$(sed -n 's/^Port[[:space:]]\{1,\}\([0-9]\{1,\}\).*/\1/p' "$run/sshd_config" | head -n 1)
+echo "make run: connect with: ssh -p ${port:-22} $(id -un)@127.0.0.1"
 exec "$BUILD/posternd" -D -e -f "$run/sshd_config"
