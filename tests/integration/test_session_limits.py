@@ -1,0 +1,126 @@
+"""
+test_session_limits.py: the session process under a hostile or starved
+client (a security review's findings, each reproduced with paramiko):
+
+- a client that never answers the server's KEXINIT of a rekey gets no PONG
+  for its PINGs (OpenSSH 9.9p2, CVE-2025-26466), and one that keeps asking
+  for replies meanwhile is disconnected once the replies held back for the
+  end of the exchange reach their cap, with a log line;
+"""
+
+import json
+import os
+
+import harness
+from harness import check, timeout
+
+# ---------------------------------------------------------------------------
+# A rekey the client never answers (paramiko, in /usr/bin/python3 only)
+
+# The client's KEXINIT handler waits for the main thread: the server's
+# rekey (RekeyLimit's 1 s interval) stays in KEX_WAIT_KEXINIT meanwhile.
+# "ping": 50 PINGs of 64 KiB, then the exchange is finished and one more
+# PING is sent; every PONG that arrives is recorded. "flood": global
+# requests that want a reply, until the server ends the connection.
+_STALL_KEX = r'''
+import json, socket, sys, threading
+import paramiko
+from paramiko.message import Message
+
+port, user, key, mode = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
+t = paramiko.Transport(("127.0.0.1", port))
+t.connect(username=user, pkey=paramiko.Ed25519Key(filename=key))
+seen, resume, started = threading.Event(), threading.Event(), threading.Event()
+pongs = []
+orig = type(t)._handler_table[20]
+
+def on_kexinit(self, m):
+    seen.set()
+    resume.wait()
+    orig(self, m)  # clears clear_to_send until the exchange is done
+    started.set()
+
+def on_pong(self, m):
+    pongs.append(m.get_binary()[:8].decode())
+
+t._handler_table = dict(type(t)._handler_table)
+t._handler_table[20] = on_kexinit
+t._handler_table[193] = on_pong
+res = {"kexinit": seen.wait(30)}
+
+def ping(tag, size):
+    m = Message()
+    m.add_byte(bytes([192]))
+    m.add_string(tag.encode() + b"x" * (size - len(tag)))
+    t._send_message(m)
+
+if mode == "ping":
+    for i in range(50):
+        ping("during%02d" % i, 64 * 1024)
+    resume.set()
+    res["rekeyed"] = started.wait(30) and t.clear_to_send.wait(30)
+    ping("after---", 16)
+    ch = t.open_session()
+    ch.exec_command("echo alive")
+    res["echo"] = ch.makefile().read().decode()
+    res["pongs"] = pongs
+else:
+    m = Message()
+    m.add_byte(bytes([80]))
+    m.add_string("flood@postern.test")
+    m.add_boolean(True)
+    res["sent"] = 0
+    try:
+        while res["sent"] < 1000000:
+            t._send_message(m)
+            res["sent"] += 1
+    except (OSError, EOFError, paramiko.SSHException) as e:
+        res["error"] = repr(e)
+    resume.set()
+print(json.dumps(res))
+sys.stdout.flush()
+t.close()
+'''
+
+
+def _stall_kex(ctx, mode):
+    ctx.start_server(extra_config=["RekeyLimit default 1"])
+    user = ctx.make_user()
+    script = os.path.join(ctx.dir, "stall_kex.py")
+    with open(script, "w") as f:
+        f.write(_STALL_KEX)
+    r = harness.run(["/usr/bin/python3", script, str(ctx.port), user.name,
+                     user.key, mode], check_rc=False, timeout_s=150)
+    out = r.stdout.decode(errors="replace").strip().splitlines()
+    check(out and out[-1].startswith("{"), "paramiko script failed (%s): %s"
+          % (r.returncode, r.stderr.decode(errors="replace")[-2000:]))
+    res = json.loads(out[-1])
+    check(res["kexinit"], "the server never started its timed rekey")
+    return res
+
+
+@timeout(120)
+def test_ping_ignored_during_rekey(ctx):
+    """PINGs sent while the server waits for the client's KEXINIT get no
+    PONG, not even after the exchange; one sent after it does."""
+    res = _stall_kex(ctx, "ping")
+    check(res["rekeyed"], "the key exchange did not finish: %r" % res)
+    check(res["echo"] == "alive\n", "no session after the rekey: %r" % res)
+    check(res["pongs"] == ["after---"],
+          "PONGs received %r, want only the one after the rekey"
+          % res["pongs"][:5])
+    check(ctx.wait_log(r"ignoring PING during key exchange"),
+          "no log line for the ignored PINGs")
+
+
+@timeout(150)
+def test_held_replies_capped_during_rekey(ctx):
+    """A client that never answers the rekey and keeps asking for replies
+    is disconnected when the held replies reach their cap."""
+    res = _stall_kex(ctx, "flood")
+    check(ctx.wait_log(r"Disconnecting: peer did not answer the key "
+                       r"exchange; \d+ bytes of packets held back", 30),
+          "no disconnect line after %d requests (%s)"
+          % (res["sent"], res.get("error")))
+    check("error" in res, "the connection survived %d requests" % res["sent"])
+    check(ctx.server_alive(), "the listener died")
