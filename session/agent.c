@@ -119,6 +119,9 @@ agent_poll_prepare(struct conn *conn)
 
 	if (a == NULL)
 		return 0;
+	a->pi = -1;
+	if (conn_accept_paused(conn))
+		return 0;
 	a->pi = conn_pfd_add(conn, a->lfd, POLLIN);
 	return a->pi < 0 ? a->pi : 0;
 }
@@ -132,9 +135,7 @@ agent_accept(struct conn *conn, struct agent_fwd *a)
 	int fd, r;
 
 	if ((fd = accept4(a->lfd, NULL, NULL, SOCK_CLOEXEC)) == -1) {
-		if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR &&
-		    errno != ECONNABORTED)
-			error_f("accept: %s", strerror(errno));
+		conn_accept_failed(conn, errno);
 		return 0;
 	}
 	if ((r = channel_open_begin(conn, &channel_type_agent, &c, &m)) != 0) {

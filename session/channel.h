@@ -144,7 +144,8 @@ struct conn {
 	struct agent_fwd *agent;
 	int agent_requested; /* once per connection, as sshd */
 	struct x11_fwd *x11s;
-	struct fwd_state *fwd; /* TCP/Unix-socket forwarding (forward.c) */
+	struct fwd_state *fwd;      /* TCP/Unix-socket forwarding (forward.c) */
+	int64_t accept_pause_until; /* listeners rest (accept_pause.c) */
 };
 
 /* channel.c */
@@ -221,6 +222,11 @@ int conn_timers_poll_ms(struct conn *conn);
 int conn_timers_run(struct conn *conn, int input);
 /* conn_global_reply: REQUEST_SUCCESS/FAILURE for one of ours. */
 int conn_global_reply(struct conn *conn, uint8_t type);
+
+/* accept_pause.c: 1 while listeners must not be polled. */
+int conn_accept_paused(const struct conn *conn);
+/* conn_accept_failed: log accept(2)'s errno; out of fds: pause 1 s. */
+void conn_accept_failed(struct conn *conn, int err);
 
 /* agent.c, x11.c: listeners in the poll set; cleanup at the end. */
 /* agent_request: auth-agent-req@openssh.com; *ok = 1 when listening. */

@@ -10,6 +10,9 @@ client (a security review's findings, each reproduced with paramiko):
 
 import json
 import os
+import re
+import subprocess
+import time
 
 import harness
 from harness import check, timeout
@@ -124,3 +127,91 @@ def test_held_replies_capped_during_rekey(ctx):
           % (res["sent"], res.get("error")))
     check("error" in res, "the connection survived %d requests" % res["sent"])
     check(ctx.server_alive(), "the listener died")
+
+
+# ---------------------------------------------------------------------------
+# accept(2) out of descriptors: the listener rests, the connection lives
+
+# The session runs under RLIMIT_NOFILE 64: two sftp channels open files
+# until the session has no descriptor left, then a connection to the -R
+# listener waits in its queue. On "go" from the test, the files are closed
+# and the forwarded connection must arrive and carry data.
+_NOFILE = 64
+_STARVE = r'''
+import json, socket, sys
+import paramiko
+
+port, user, key, home = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
+t = paramiko.Transport(("127.0.0.1", port))
+t.connect(username=user, pkey=paramiko.Ed25519Key(filename=key))
+fport = t.request_port_forward("127.0.0.1", 0)
+files, res = [], {}
+for n in range(2):
+    sftp = paramiko.SFTPClient.from_transport(t)
+    while len(files) < 200:
+        try:
+            files.append(sftp.open(home + "/.profile", "r"))
+        except IOError:
+            break
+res["files"] = len(files)
+s = socket.create_connection(("127.0.0.1", fport), 10)
+print("starved", flush=True)
+sys.stdin.readline()
+for f in files:
+    f.close()
+ch = t.accept(20)
+res["accepted"] = ch is not None
+if ch is not None:
+    s.sendall(b"ping")
+    res["data"] = ch.recv(4).decode()
+    ch.sendall(b"pong")
+    res["back"] = s.recv(4).decode()
+res["active"] = t.is_active()
+print(json.dumps(res), flush=True)
+t.close()
+'''
+RX_ACCEPT = r"^error: accept: Too many open files"
+
+
+@timeout(120)
+def test_forward_accept_out_of_fds(ctx):
+    """accept() failing with EMFILE on a -R listener logs once per
+    one-second rest instead of spinning; the connection goes on and the
+    queued connection is taken once descriptors are free."""
+    ctx.start_server(extra_config=["Subsystem sftp internal-sftp"])
+    # Every connection's processes inherit the listener's limit.
+    harness.run(["prlimit", "--pid", str(ctx.proc.pid),
+                 "--nofile=%d:%d" % (_NOFILE, _NOFILE)])
+    user = ctx.make_user()
+    home = "/home/" + user.name
+    with open(home + "/.profile", "a"):
+        pass
+    script = os.path.join(ctx.dir, "starve.py")
+    with open(script, "w") as f:
+        f.write(_STARVE)
+    p = ctx.popen(["/usr/bin/python3", script, str(ctx.port), user.name,
+                   user.key, home], stdin=subprocess.PIPE,
+                  stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    line = p.stdout.readline()
+    if line != b"starved\n":
+        p.kill()
+        out, err = p.communicate(timeout=10)
+        harness.fail("paramiko script failed: %r\n%s" % (
+            line + out, err.decode(errors="replace")[-2000:]))
+    check(ctx.wait_log(RX_ACCEPT, 20), "no accept failure was logged")
+    # A listener that stays in the poll set fails thousands of times a
+    # second; one that rests for a second fails about three times here.
+    time.sleep(3)
+    n = len(re.findall(RX_ACCEPT, ctx.server_log(), re.M))
+    check(n <= 10, "accept failed %d times in about 3 seconds" % n)
+    out, err = p.communicate(b"go\n", timeout=60)
+    lines = out.decode(errors="replace").strip().splitlines()
+    check(p.returncode == 0 and lines, "paramiko script failed: %s"
+          % err.decode(errors="replace")[-2000:])
+    res = json.loads(lines[-1])
+    check(res["accepted"] and res.get("data") == "ping" and
+          res.get("back") == "pong" and res["active"],
+          "the forwarded connection did not go through: %r" % res)
+    check(ctx.wait_log(r"accept: Too many open files; not accepting "
+                       r"connections for 1000 ms"),
+          "the accept line lacks its rest")
