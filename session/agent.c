@@ -138,12 +138,9 @@ agent_accept(struct conn *conn, struct agent_fwd *a)
 		conn_accept_failed(conn, errno);
 		return 0;
 	}
-	if ((r = channel_open_begin(conn, &channel_type_agent, &c, &m)) != 0) {
-		close(fd);
-		return r == ERR_LIMIT ? 0 : r;
-	}
-	/* On failure the channel closes once the peer confirms it. */
-	(void)channel_attach_socket(c, fd);
+	if ((r = channel_open_socket(conn, &channel_type_agent, fd, &c, &m)) !=
+	    0)
+		return r == ERR_LIMIT ? 0 : r; /* only this one is dropped */
 	return transport_packet_send(conn->t);
 }
 

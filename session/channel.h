@@ -213,6 +213,20 @@ int channel_sock_close_ready(struct conn *conn, struct channel *c);
  * and a duplicate as wfd). ERR_SYSTEM with the socket closed.
  */
 int channel_attach_socket(struct channel *c, int sock);
+/*
+ * channel_socket_fds: sock made non-blocking and *wfd its duplicate. On
+ * failure (out of descriptors) a log line names what was dropped, sock
+ * is closed and ERR_SYSTEM returned: only that connection is lost.
+ */
+int channel_socket_fds(int sock, const char *what, int *wfd);
+/*
+ * channel_open_socket: channel_open_begin for an accepted socket, which
+ * becomes the channel's fds. ERR_LIMIT (the socket closed, logged) when
+ * the socket or the table has no room: drop that connection and go on;
+ * any other error ends the connection.
+ */
+int channel_open_socket(struct conn *conn, const struct channel_type *type,
+    int sock, struct channel **cp, struct buf **mp);
 
 /* alive.c: ClientAlive*, UnusedConnectionTimeout, ChannelTimeout. */
 void conn_timers_init(struct conn *conn);

@@ -397,16 +397,11 @@ x11_accept(struct conn *conn, struct x11_fwd *x, int lfd)
 		debug("X11 forwarding: single connection, closing display");
 		x11_close_listeners(x);
 	}
-	if ((r = channel_open_begin(conn, &channel_type_x11, &c, &m)) != 0) {
-		close(fd);
-		return r == ERR_LIMIT ? 0 : r;
-	}
+	if ((r = channel_open_socket(conn, &channel_type_x11, fd, &c, &m)) != 0)
+		return r == ERR_LIMIT ? 0 : r; /* only this one is dropped */
 	if ((r = buf_put_cstring(m, addr)) != 0 ||
-	    (r = buf_put_u32(m, (uint32_t)atoi(port))) != 0) {
-		close(fd);
+	    (r = buf_put_u32(m, (uint32_t)atoi(port))) != 0)
 		return r;
-	}
-	(void)channel_attach_socket(c, fd); /* failed: closes when confirmed */
 	return transport_packet_send(conn->t);
 }
 

@@ -6,6 +6,11 @@ client (a security review's findings, each reproduced with paramiko):
   for its PINGs (OpenSSH 9.9p2, CVE-2025-26466), and one that keeps asking
   for replies meanwhile is disconnected once the replies held back for the
   end of the exchange reach their cap, with a log line;
+- a session out of descriptors rests its listeners for a second when
+  accept() fails (no busy loop, no log flood) and takes the waiting
+  connection later;
+- a channel that cannot get its descriptors fails alone: the connection
+  goes on.
 """
 
 import json
@@ -137,7 +142,7 @@ def test_held_replies_capped_during_rekey(ctx):
 # listener waits in its queue. On "go" from the test, the files are closed
 # and the forwarded connection must arrive and carry data.
 _NOFILE = 64
-_STARVE = r'''
+_STARVE_BEGIN = r'''
 import json, socket, sys
 import paramiko
 
@@ -154,6 +159,8 @@ for n in range(2):
         except IOError:
             break
 res["files"] = len(files)
+'''
+_STARVE = _STARVE_BEGIN + r'''
 s = socket.create_connection(("127.0.0.1", fport), 10)
 print("starved", flush=True)
 sys.stdin.readline()
@@ -173,11 +180,9 @@ t.close()
 RX_ACCEPT = r"^error: accept: Too many open files"
 
 
-@timeout(120)
-def test_forward_accept_out_of_fds(ctx):
-    """accept() failing with EMFILE on a -R listener logs once per
-    one-second rest instead of spinning; the connection goes on and the
-    queued connection is taken once descriptors are free."""
+def _starved_server(ctx, text):
+    """A server whose connections run under RLIMIT_NOFILE _NOFILE, a user
+    with a file to open, and the script: (user, home, script path)."""
     ctx.start_server(extra_config=["Subsystem sftp internal-sftp"])
     # Every connection's processes inherit the listener's limit.
     harness.run(["prlimit", "--pid", str(ctx.proc.pid),
@@ -188,7 +193,16 @@ def test_forward_accept_out_of_fds(ctx):
         pass
     script = os.path.join(ctx.dir, "starve.py")
     with open(script, "w") as f:
-        f.write(_STARVE)
+        f.write(text)
+    return user, home, script
+
+
+@timeout(120)
+def test_forward_accept_out_of_fds(ctx):
+    """accept() failing with EMFILE on a -R listener logs once per
+    one-second rest instead of spinning; the connection goes on and the
+    queued connection is taken once descriptors are free."""
+    user, home, script = _starved_server(ctx, _STARVE)
     p = ctx.popen(["/usr/bin/python3", script, str(ctx.port), user.name,
                    user.key, home], stdin=subprocess.PIPE,
                   stdout=subprocess.PIPE, stderr=subprocess.PIPE)
@@ -215,3 +229,64 @@ def test_forward_accept_out_of_fds(ctx):
     check(ctx.wait_log(r"accept: Too many open files; not accepting "
                        r"connections for 1000 ms"),
           "the accept line lacks its rest")
+
+
+# ---------------------------------------------------------------------------
+# A channel's own descriptors run out: that channel fails, the connection
+# goes on. With every descriptor taken, a direct-tcpip open (the first, so
+# the session still needs its wake pipe) fails as a resource shortage;
+# with one left, the -R listener's connection is accepted but cannot be
+# duplicated and is dropped. Then the files are closed and a command and
+# a forwarded connection still work.
+_DROP = _STARVE_BEGIN + r'''
+try:
+    t.open_channel("direct-tcpip", ("127.0.0.1", fport), ("127.0.0.1", 1),
+                   timeout=10).close()
+    res["direct"] = "opened"
+except paramiko.ChannelException as e:
+    res["direct"] = e.code
+files.pop().close()
+s = socket.create_connection(("127.0.0.1", fport), 10)
+s.settimeout(20)
+try:
+    res["dropped"] = s.recv(1) == b""
+except ConnectionResetError:
+    res["dropped"] = True
+s.close()
+for f in files:
+    f.close()
+res["active"] = t.is_active()
+ch = t.open_session()
+ch.exec_command("echo alive")
+res["echo"] = ch.makefile().read().decode()
+s = socket.create_connection(("127.0.0.1", fport), 10)
+ch = t.accept(20)
+res["accepted"] = ch is not None
+if ch is not None:
+    s.sendall(b"ping")
+    res["data"] = ch.recv(4).decode()
+print(json.dumps(res), flush=True)
+t.close()
+'''
+
+
+@timeout(120)
+def test_channel_out_of_fds_not_fatal(ctx):
+    """direct-tcpip and forwarded-tcpip without descriptors fail alone."""
+    user, home, script = _starved_server(ctx, _DROP)
+    r = harness.run(["/usr/bin/python3", script, str(ctx.port), user.name,
+                     user.key, home], check_rc=False, timeout_s=90)
+    out = r.stdout.decode(errors="replace").strip().splitlines()
+    check(r.returncode == 0 and out, "paramiko script failed: %s"
+          % r.stderr.decode(errors="replace")[-2000:])
+    res = json.loads(out[-1])
+    check(res["direct"] == 4, "direct-tcpip without descriptors: %r, want "
+          "OPEN_FAILURE resource shortage (4)" % res)
+    check(res["dropped"], "the connection without a descriptor was kept")
+    check(res["active"] and res["echo"] == "alive\n" and res["accepted"]
+          and res.get("data") == "ping",
+          "the connection did not go on: %r" % res)
+    check(ctx.wait_log(r"^error: forwarded-tcpip connection dropped: "
+                       r"Too many open files$"),
+          "no log line for the dropped connection")
+    check(ctx.server_alive(), "the listener died")
