@@ -775,11 +775,21 @@ int
 transport_packet_send(struct transport *t)
 {
 	struct held_packet *h;
-	size_t len;
+	size_t len, cost;
 	int r;
 
 	if (t->building == 2) {
 		t->building = 0;
+		cost = buf_len(t->hold_buf) + HELD_OVERHEAD;
+		if (t->held_bytes + cost > HELD_MAX) {
+			/* CVE-2025-26466: a peer that never answers KEXINIT. */
+			error("Disconnecting: peer did not answer the key "
+			      "exchange; %zu bytes of packets held back",
+			    t->held_bytes);
+			transport_disconnect(t, SSH2_DISCONNECT_PROTOCOL_ERROR,
+			    "too much output held back during key exchange");
+			return ERR_PROTOCOL;
+		}
 		if ((h = calloc(1, sizeof(*h))) == NULL)
 			return ERR_ALLOC;
 		if ((h->payload = buf_from(
@@ -792,7 +802,7 @@ transport_packet_send(struct transport *t)
 		else
 			t->held_head = h;
 		t->held_tail = h;
-		t->held_bytes += buf_len(h->payload);
+		t->held_bytes += cost;
 		return 0;
 	}
 	if (t->building != 1)
@@ -888,7 +898,7 @@ transport_flush_held(struct transport *t)
 
 	while ((h = t->held_head) != NULL) {
 		t->held_head = h->next;
-		t->held_bytes -= buf_len(h->payload);
+		t->held_bytes -= buf_len(h->payload) + HELD_OVERHEAD;
 		if (transport_send_raw_payload(t, h->payload) != 0)
 			error_f("could not send a held packet");
 		buf_free(h->payload);

@@ -16,6 +16,15 @@
 #define OUTPUT_CONGESTED (1024 * 1024)
 #define OUTPUT_MAX (32 * 1024 * 1024)
 #define INPUT_MAX (2 * 1024 * 1024)
+/*
+ * Packets held back during a key exchange (transport_packet_begin): each
+ * costs its payload plus HELD_OVERHEAD (allocations, and the header,
+ * padding and MAC it gets when sealed). Past HELD_MAX the peer is not
+ * finishing the exchange it was asked for and is disconnected; half the
+ * output cap, so that the held packets always fit the output when sent.
+ */
+#define HELD_OVERHEAD 128
+#define HELD_MAX (OUTPUT_MAX / 2)
 #define PACKET_MAX_SIZE (256 * 1024)
 #define KEX_MAX_KEY 64
 
@@ -103,7 +112,7 @@ struct transport {
 	size_t build_start;
 	struct buf *hold_buf; /* payload scratch when packets are held */
 	struct held_packet *held_head, *held_tail;
-	size_t held_bytes;
+	size_t held_bytes; /* payloads + HELD_OVERHEAD each */
 
 	/* Key exchange. */
 	enum kex_state kex;

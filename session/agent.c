@@ -1,7 +1,7 @@
 /*
  * agent.c: agent forwarding (OpenSSH PROTOCOL s2.1, auth-agent-req and
  * auth-agent@openssh.com): a listening Unix socket in a fresh private
- * directory (/tmp/ssh-XXXXXXXXXX/agent.PID, the directory 0700), named
+ * directory (/tmp/ssh-XXXXXX/agent.PID, the directory 0700), named
  * by SSH_AUTH_SOCK in the sessions; each connection to it becomes an
  * auth-agent@openssh.com channel to the client. Removed at the end.
  */
@@ -54,7 +54,8 @@ agent_listen(struct agent_fwd *a)
 {
 	struct sockaddr_un sun;
 
-	snprintf(a->dir, sizeof(a->dir), "/tmp/ssh-XXXXXXXXXX");
+	/* mkdtemp(3) replaces exactly the last six X. */
+	snprintf(a->dir, sizeof(a->dir), "/tmp/ssh-XXXXXX");
 	if (mkdtemp(a->dir) == NULL) {
 		error("agent forwarding: mkdtemp: %s", strerror(errno));
 		a->dir[0] = '\0';
@@ -119,6 +120,9 @@ agent_poll_prepare(struct conn *conn)
 
 	if (a == NULL)
 		return 0;
+	a->pi = -1;
+	if (conn_accept_paused(conn))
+		return 0;
 	a->pi = conn_pfd_add(conn, a->lfd, POLLIN);
 	return a->pi < 0 ? a->pi : 0;
 }
@@ -132,17 +136,12 @@ agent_accept(struct conn *conn, struct agent_fwd *a)
 	int fd, r;
 
 	if ((fd = accept4(a->lfd, NULL, NULL, SOCK_CLOEXEC)) == -1) {
-		if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR &&
-		    errno != ECONNABORTED)
-			error_f("accept: %s", strerror(errno));
+		conn_accept_failed(conn, errno);
 		return 0;
 	}
-	if ((r = channel_open_begin(conn, &channel_type_agent, &c, &m)) != 0) {
-		close(fd);
-		return r == ERR_LIMIT ? 0 : r;
-	}
-	/* On failure the channel closes once the peer confirms it. */
-	(void)channel_attach_socket(c, fd);
+	if ((r = channel_open_socket(conn, &channel_type_agent, fd, &c, &m)) !=
+	    0)
+		return r == ERR_LIMIT ? 0 : r; /* only this one is dropped */
 	return transport_packet_send(conn->t);
 }
 

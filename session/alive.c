@@ -49,6 +49,8 @@ conn_timers_poll_ms(struct conn *conn)
 	uint32_t id;
 
 	earliest(&best, conn->alive_deadline);
+	if (conn_accept_paused(conn))
+		earliest(&best, conn->accept_pause_until);
 	if (conn->nopen == 0 && !fwd_listening(conn))
 		earliest(&best, conn->unused_deadline);
 	for (id = 0; f != NULL && f->ntimeouts > 0 && id < conn->nslots; id++) {

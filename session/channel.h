@@ -144,7 +144,8 @@ struct conn {
 	struct agent_fwd *agent;
 	int agent_requested; /* once per connection, as sshd */
 	struct x11_fwd *x11s;
-	struct fwd_state *fwd; /* TCP/Unix-socket forwarding (forward.c) */
+	struct fwd_state *fwd;      /* TCP/Unix-socket forwarding (forward.c) */
+	int64_t accept_pause_until; /* listeners rest (accept_pause.c) */
 };
 
 /* channel.c */
@@ -212,6 +213,20 @@ int channel_sock_close_ready(struct conn *conn, struct channel *c);
  * and a duplicate as wfd). ERR_SYSTEM with the socket closed.
  */
 int channel_attach_socket(struct channel *c, int sock);
+/*
+ * channel_socket_fds: sock made non-blocking and *wfd its duplicate. On
+ * failure (out of descriptors) a log line names what was dropped, sock
+ * is closed and ERR_SYSTEM returned: only that connection is lost.
+ */
+int channel_socket_fds(int sock, const char *what, int *wfd);
+/*
+ * channel_open_socket: channel_open_begin for an accepted socket, which
+ * becomes the channel's fds. ERR_LIMIT (the socket closed, logged) when
+ * the socket or the table has no room: drop that connection and go on;
+ * any other error ends the connection.
+ */
+int channel_open_socket(struct conn *conn, const struct channel_type *type,
+    int sock, struct channel **cp, struct buf **mp);
 
 /* alive.c: ClientAlive*, UnusedConnectionTimeout, ChannelTimeout. */
 void conn_timers_init(struct conn *conn);
@@ -221,6 +236,11 @@ int conn_timers_poll_ms(struct conn *conn);
 int conn_timers_run(struct conn *conn, int input);
 /* conn_global_reply: REQUEST_SUCCESS/FAILURE for one of ours. */
 int conn_global_reply(struct conn *conn, uint8_t type);
+
+/* accept_pause.c: 1 while listeners must not be polled. */
+int conn_accept_paused(const struct conn *conn);
+/* conn_accept_failed: log accept(2)'s errno; out of fds: pause 1 s. */
+void conn_accept_failed(struct conn *conn, int err);
 
 /* agent.c, x11.c: listeners in the poll set; cleanup at the end. */
 /* agent_request: auth-agent-req@openssh.com; *ok = 1 when listening. */

@@ -26,19 +26,48 @@ channel_sock_close_ready(struct conn *conn, struct channel *c)
 }
 
 int
-channel_attach_socket(struct channel *c, int sock)
+channel_socket_fds(int sock, const char *what, int *wfd)
 {
-	int fl, wfd;
+	int fl;
 
 	/* rfd and wfd are closed separately: two descriptors. */
 	if ((fl = fcntl(sock, F_GETFL)) == -1 ||
 	    fcntl(sock, F_SETFL, fl | O_NONBLOCK) == -1 ||
-	    (wfd = fcntl(sock, F_DUPFD_CLOEXEC, 3)) == -1) {
-		error_f("socket: %s", strerror(errno));
+	    (*wfd = fcntl(sock, F_DUPFD_CLOEXEC, 3)) == -1) {
+		error("%s connection dropped: %s", what, strerror(errno));
 		close(sock);
+		*wfd = -1;
+		return ERR_SYSTEM;
+	}
+	return 0;
+}
+
+int
+channel_attach_socket(struct channel *c, int sock)
+{
+	int wfd;
+
+	if (channel_socket_fds(sock, c->type->name, &wfd) != 0) {
 		channel_attach_fds(c, -1, -1, -1); /* closes once confirmed */
 		return ERR_SYSTEM;
 	}
 	channel_attach_fds(c, sock, wfd, -1);
+	return 0;
+}
+
+int
+channel_open_socket(struct conn *conn, const struct channel_type *type,
+    int sock, struct channel **cp, struct buf **mp)
+{
+	int wfd, r;
+
+	if (channel_socket_fds(sock, type->name, &wfd) != 0)
+		return ERR_LIMIT;
+	if ((r = channel_open_begin(conn, type, cp, mp)) != 0) {
+		close(sock);
+		close(wfd);
+		return r;
+	}
+	channel_attach_fds(*cp, sock, wfd, -1);
 	return 0;
 }

@@ -411,15 +411,17 @@ channel_tcp_poll_handle(struct conn *conn)
 
 /* Channel types. */
 
+/* host: the channel's on success, still the caller's on failure. */
 static int
 tcp_chan_new(struct channel *c, int unix_socket, char *host, int port)
 {
 	struct tcp_chan *t;
 
-	if (wake_init() != 0 || (t = calloc(1, sizeof(*t))) == NULL) {
-		free(host);
+	/* Out of descriptors for the wake pipe: this open fails, no more. */
+	if (wake_init() != 0)
+		return ERR_LIMIT;
+	if ((t = calloc(1, sizeof(*t))) == NULL)
 		return ERR_ALLOC;
-	}
 	t->unix_socket = unix_socket;
 	t->host = host;
 	t->port = port;
@@ -468,8 +470,13 @@ direct_tcpip_open(
 		    ctx->client_addr, ctx->client_port, shost, port);
 		goto out;
 	}
-	if ((r = tcp_chan_new(c, 0, host, (int)port)) != 0)
+	if ((r = tcp_chan_new(c, 0, host, (int)port)) != 0) {
+		if (r == ERR_LIMIT) {
+			*reason = SSH2_OPEN_RESOURCE_SHORTAGE;
+			r = 0;
+		}
 		goto out;
+	}
 	host = NULL;
 	if ((r = tcp_lookup_start(c)) != 0) {
 		tcp_chan_free(conn, c);
@@ -525,8 +532,13 @@ direct_streamlocal_open(
 		goto out;
 	}
 	memcpy(sun.sun_path, path, len + 1);
-	if ((r = tcp_chan_new(c, 1, path, 0)) != 0)
+	if ((r = tcp_chan_new(c, 1, path, 0)) != 0) {
+		if (r == ERR_LIMIT) {
+			*reason = SSH2_OPEN_RESOURCE_SHORTAGE;
+			r = 0;
+		}
 		goto out;
+	}
 	path = NULL;
 	*reason = CHAN_OPEN_LATER;
 	s = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -583,17 +595,11 @@ channel_tcp_open_forwarded(
 	char addr[NI_MAXHOST] = "", sport[NI_MAXSERV] = "0";
 	int r;
 
-	if ((r = channel_open_begin(conn,
+	if ((r = channel_open_socket(conn,
 	         path == NULL ? &channel_type_forwarded_tcpip
 	                      : &channel_type_forwarded_streamlocal,
-	         &c, &m)) != 0) {
-		error("cannot open a channel for a forwarded connection: %s",
-		    err_str(r));
-		close(fd);
-		return r == ERR_LIMIT ? 0 : r;
-	}
-	if ((r = channel_attach_socket(c, fd)) != 0)
-		return r; /* the packet is begun: the connection must end */
+	         fd, &c, &m)) != 0)
+		return r == ERR_LIMIT ? 0 : r; /* only this one is dropped */
 	if (path != NULL) {
 		if ((r = buf_put_cstring(m, path)) != 0 ||
 		    (r = buf_put_cstring(m, "")) != 0)

@@ -525,7 +525,7 @@ fwd_poll_prepare(struct conn *conn)
 		for (j = 0; j < l->nfds; j++) {
 			/* No new connections while the channel table is full. */
 			l->pis[j] = -1;
-			if (conn->nopen >= CHAN_MAX)
+			if (conn->nopen >= CHAN_MAX || conn_accept_paused(conn))
 				continue;
 			if ((pi = conn_pfd_add(conn, l->fds[j], POLLIN)) < 0)
 				return pi;
@@ -543,9 +543,7 @@ fwd_accept(struct conn *conn, struct fwd_listener *l, int fd)
 	for (n = 0; n < FWD_ACCEPT_BURST && conn->nopen < CHAN_MAX; n++) {
 		if ((s = accept4(
 		         fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) == -1) {
-			if (errno != EAGAIN && errno != EWOULDBLOCK &&
-			    errno != EINTR && errno != ECONNABORTED)
-				error("accept: %.100s", strerror(errno));
+			conn_accept_failed(conn, errno);
 			return 0;
 		}
 		if ((r = channel_tcp_open_forwarded(conn, s, l->host, l->port,

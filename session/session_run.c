@@ -206,6 +206,11 @@ conn_input_ping(struct conn *conn, struct buf *m)
 	if ((r = buf_get_string_direct(m, &data, &len)) != 0 ||
 	    (r = buf_end(m)) != 0)
 		return r;
+	/* As OpenSSH 9.9p2: a PONG would wait for the exchange's end. */
+	if (transport_kex_busy(conn->t)) {
+		debug("ignoring PING during key exchange");
+		return 0;
+	}
 	if ((r = transport_packet_begin(conn->t, SSH2_MSG_PONG, &reply)) != 0 ||
 	    (r = buf_put_string(reply, data, len)) != 0)
 		return r;

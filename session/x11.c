@@ -360,6 +360,9 @@ x11_poll_prepare(struct conn *conn)
 
 	for (x = conn->x11s; x != NULL; x = x->next) {
 		for (i = 0; i < x->nlisten; i++) {
+			x->pi[i] = -1;
+			if (conn_accept_paused(conn))
+				continue;
 			if ((x->pi[i] = conn_pfd_add(conn, x->lfd[i], POLLIN)) <
 			    0)
 				return x->pi[i];
@@ -381,9 +384,7 @@ x11_accept(struct conn *conn, struct x11_fwd *x, int lfd)
 
 	if ((fd = accept4(lfd, (struct sockaddr *)&ss, &sslen, SOCK_CLOEXEC)) ==
 	    -1) {
-		if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR &&
-		    errno != ECONNABORTED)
-			error_f("accept: %s", strerror(errno));
+		conn_accept_failed(conn, errno);
 		return 0;
 	}
 	if (getnameinfo((struct sockaddr *)&ss, sslen, addr, sizeof(addr), port,
@@ -396,16 +397,11 @@ x11_accept(struct conn *conn, struct x11_fwd *x, int lfd)
 		debug("X11 forwarding: single connection, closing display");
 		x11_close_listeners(x);
 	}
-	if ((r = channel_open_begin(conn, &channel_type_x11, &c, &m)) != 0) {
-		close(fd);
-		return r == ERR_LIMIT ? 0 : r;
-	}
+	if ((r = channel_open_socket(conn, &channel_type_x11, fd, &c, &m)) != 0)
+		return r == ERR_LIMIT ? 0 : r; /* only this one is dropped */
 	if ((r = buf_put_cstring(m, addr)) != 0 ||
-	    (r = buf_put_u32(m, (uint32_t)atoi(port))) != 0) {
-		close(fd);
+	    (r = buf_put_u32(m, (uint32_t)atoi(port))) != 0)
 		return r;
-	}
-	(void)channel_attach_socket(c, fd); /* failed: closes when confirmed */
 	return transport_packet_send(conn->t);
 }
 
