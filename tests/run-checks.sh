@@ -28,7 +28,17 @@ for f in $(git ls-files '*.c' '*.h' 2>/dev/null); do
 done
 
 echo "== integration"
-if ! BUILD="$BUILD" python3 tests/integration/run.py ${INTEGRATION_ARGS:-} | tee -a "$log"; then
+# The pipe's status is tee's: run.py's own goes through a file, so that a
+# suite that cannot even start (an import error) fails the run.
+rcfile=$(mktemp)
+trap 'rm -f "$log" "$rcfile"' EXIT
+echo 1 >"$rcfile"
+{
+	BUILD="$BUILD" python3 tests/integration/run.py ${INTEGRATION_ARGS:-}
+	echo $? >"$rcfile"
+} | tee -a "$log"
+if [ "$(cat "$rcfile")" != 0 ]; then
+	echo "not ok - integration suite exited $(cat "$rcfile")" | tee -a "$log"
 	status=1
 fi
 
