@@ -218,10 +218,12 @@ should_drop(const struct server_config *c)
 {
 	unsigned p;
 
+	/* The table's size first: MaxStartups may be set above it. */
+	if (nmonitors >= MAX_STARTUPS_TRACKED)
+		return 1;
 	if (nstartups < (size_t)c->max_startups_begin)
 		return 0;
-	if (nstartups >= (size_t)c->max_startups ||
-	    nmonitors >= MAX_STARTUPS_TRACKED)
+	if (nstartups >= (size_t)c->max_startups)
 		return 1;
 	p = 100 - (unsigned)c->max_startups_rate;
 	p *= (unsigned)(nstartups - (size_t)c->max_startups_begin);

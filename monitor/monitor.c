@@ -663,13 +663,9 @@ preauth_loop(struct monitor *m)
 			if (m->state == MS_AUTHENTICATED)
 				error("monitor: preauth did not hand the "
 				      "connection over in time");
-			else {
-				/* Dies here if SIGALRM came first. */
+			else
+				/* Dies of SIGALRM; the listener logs it. */
 				grace_claim();
-				logit("Timeout before authentication for %s "
-				      "port %d",
-				    m->ci.client_addr, m->ci.client_port);
-			}
 			r = ERR_TIMEOUT;
 			break;
 		}
