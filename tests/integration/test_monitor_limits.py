@@ -263,3 +263,22 @@ def test_change_of_username_sanitised(ctx):
         "user name not sanitised as elsewhere: %r vs %r"
         % (line, inv.group(1)))
     t.close()
+
+
+@timeout(60)
+def test_max_startups_refuses_what_sshd_refuses(ctx):
+    """A negative or zero MaxStartups would turn the limit off: refused,
+    in sshd's words (file, line, keyword as written)."""
+    key = ctx.new_key("hostkey")
+    for i, v in enumerate(("-1:30:10", "0", "0:30:10", "10:0:20",
+                           "-5")):
+        path = os.path.join(ctx.dir, "ms_%d.conf" % i)
+        with open(path, "w") as f:
+            f.write("HostKey %s\nmaxStartups %s\n" % (key, v))
+        s = run(["/usr/sbin/sshd", "-t", "-f", path], check_rc=False)
+        p = run([ctx.server_path, "-t", "-f", path], check_rc=False)
+        check(s.returncode != 0, "sshd accepted MaxStartups %s" % v)
+        want = "%s line 2: Invalid maxStartups spec." % path
+        check(p.returncode != 0 and want in p.stderr.decode(),
+              "MaxStartups %s: posternd -t exit %d, stderr %r, want %r"
+              % (v, p.returncode, p.stderr, want))
