@@ -61,10 +61,9 @@ sign_budget_take(struct sign_budget *sb)
 		    (now - sb->last_ms) >= sb->refill_ms * SIGN_BUDGET_BURST
 		    ? full
 		    : (now - sb->last_ms) * 1000 / sb->refill_ms;
-	sb->milli +=
-	    db >= (uint64_t)SIGN_BUDGET_REFILL_BYTES * SIGN_BUDGET_BURST
+	sb->milli += db >= sb->refill_bytes * SIGN_BUDGET_BURST
 	    ? full
-	    : (int64_t)(db * 1000 / SIGN_BUDGET_REFILL_BYTES);
+	    : (int64_t)(db * 1000 / sb->refill_bytes);
 	if (sb->milli > full)
 		sb->milli = full;
 	sb->last_ms = now;
