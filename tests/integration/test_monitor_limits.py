@@ -64,7 +64,7 @@ def test_grace_time_ends_a_busy_monitor(ctx):
         pub = f.read().strip()
     cmd = os.path.join(d, "slow-keys")
     with open(cmd, "w") as f:
-        f.write("#!/bin/sh\nsleep 8\necho '%s'\n" % pub)
+        f.write("#!/bin/sh\nsleep 20\necho '%s'\n" % pub)
     os.chmod(cmd, 0o755)
     ctx.start_server(extra_config=[
         "LoginGraceTime 2", "AuthorizedKeysFile none",
@@ -74,6 +74,11 @@ def test_grace_time_ends_a_busy_monitor(ctx):
     check(out != "accepted", "login went through after LoginGraceTime")
     check(_monitors_gone(ctx), "the monitor outlived LoginGraceTime: %s"
           % harness.describe_tree(ctx.proc.pid))
+    # The command got SIGKILL as its monitor died (PR_SET_PDEATHSIG).
+    check(harness.poll_until(lambda: subprocess.run(
+        ["pgrep", "-f", "^/bin/sh %s" % cmd],
+        stdout=subprocess.DEVNULL).returncode != 0, 5),
+        "AuthorizedKeysCommand outlived its monitor")
     log = ctx.server_log()
     check("Accepted publickey" not in log,
           "a login past LoginGraceTime was logged as accepted:\n%s"
