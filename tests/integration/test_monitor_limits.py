@@ -13,10 +13,64 @@ import secrets
 import shutil
 import subprocess
 
-import paramiko
-
 import harness
 from harness import check, run, timeout
+
+# paramiko is in /usr/bin/python3 only: the client runs as a script there.
+# It prints its local port, then what became of the login.
+CLIENT = r"""
+import socket, sys, time, paramiko
+mode, port, user = sys.argv[1:4]
+s = socket.create_connection(("127.0.0.1", int(port)), 120)
+print(s.getsockname()[1], flush=True)
+t = paramiko.Transport(s)
+t.start_client(timeout=20)
+if mode == "userchange":
+    try:
+        t.auth_none(user)
+    except paramiko.BadAuthenticationType:
+        pass
+    # A second request by hand: paramiko would ask for the service again.
+    m = paramiko.Message()
+    m.add_byte(bytes([50]))  # SSH_MSG_USERAUTH_REQUEST
+    m.add_string("other")
+    m.add_string("ssh-connection")
+    m.add_string("none")
+    t._send_message(m)
+    time.sleep(2)
+else:
+    t.auth_timeout = 120
+    try:
+        t.auth_publickey(
+            user, paramiko.Ed25519Key.from_private_key_file(sys.argv[4]))
+        print("accepted", flush=True)
+    except Exception as e:  # the monitor ends the connection
+        print("refused: %r" % e, flush=True)
+    # "hold": keep the connection until the server ends it.
+    while mode == "hold" and t.is_active():
+        time.sleep(0.1)
+t.close()
+"""
+
+
+def _client(ctx, mode, user, key=None, timeout_s=150):
+    """Run CLIENT; (client port, the lines it printed after it)."""
+    script = os.path.join(ctx.dir, "client.py")
+    with open(script, "w") as f:
+        f.write(CLIENT)
+    env = dict(os.environ)
+    env.pop("PYTHONPATH", None)
+    env.pop("PYTHONHOME", None)
+    argv = ["/usr/bin/python3", script, mode, str(ctx.port), user]
+    if key is not None:
+        argv.append(key)
+    p = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                       env=env, timeout=timeout_s)
+    ctx._note_client(argv[:4], p.returncode, p.stderr)
+    lines = p.stdout.decode(errors="replace").splitlines()
+    check(lines and lines[0].isdigit(), "client failed: %r %r"
+          % (p.stdout, p.stderr[-2000:]))
+    return int(lines[0]), lines[1:]
 
 
 def _cmd_dir(ctx):
@@ -37,23 +91,6 @@ def _timeouts(ctx, port):
     return [l for l in ctx.server_log().splitlines() if l.endswith(want)]
 
 
-def _try_pubkey(ctx, user, key_path):
-    """A publickey attempt over a raw socket; (client port, outcome)."""
-    s = ctx.raw_connect(timeout_s=120)
-    port = s.getsockname()[1]
-    t = paramiko.Transport(s)
-    try:
-        t.start_client(timeout=20)
-        t.auth_timeout = 120
-        t.auth_publickey(user.name,
-                         paramiko.Ed25519Key.from_private_key_file(key_path))
-        out = "accepted"
-    except Exception as e:  # the monitor ends the connection
-        out = "refused: %r" % e
-    t.close()
-    return port, out
-
-
 @timeout(180)
 def test_grace_time_ends_a_busy_monitor(ctx):
     """The key comes from a command slower than LoginGraceTime: the monitor
@@ -70,8 +107,9 @@ def test_grace_time_ends_a_busy_monitor(ctx):
         "LoginGraceTime 2", "AuthorizedKeysFile none",
         "AuthorizedKeysCommand %s %%u" % cmd,
         "AuthorizedKeysCommandUser nobody"])
-    port, out = _try_pubkey(ctx, u, u.key)
-    check(out != "accepted", "login went through after LoginGraceTime")
+    port, out = _client(ctx, "pubkey", u.name, u.key)
+    check(out and out[0].startswith("refused"),
+          "login went through after LoginGraceTime: %r" % out)
     check(_monitors_gone(ctx), "the monitor outlived LoginGraceTime: %s"
           % harness.describe_tree(ctx.proc.pid))
     # The command got SIGKILL as its monitor died (PR_SET_PDEATHSIG).
@@ -221,10 +259,8 @@ def test_session_signature_budget(ctx):
     srv = harness.copy_server(ctx.server_path, os.path.join(ctx.dir, "bin"),
                               {"postern-session": exe})
     ctx.start_server(server=srv)
-    s = ctx.raw_connect()
-    t = paramiko.Transport(s)
-    t.start_client(timeout=20)
-    t.auth_publickey(u.name, paramiko.Ed25519Key.from_private_key_file(u.key))
+    _, res = _client(ctx, "hold", u.name, u.key, timeout_s=60)
+    check(res == ["accepted"], "login failed: %r" % res)
     check(ctx.wait_log(r"monitor: host key signature refused: the session "
                        r"asked for more than rekeying needs \(16 granted\); "
                        r"ending the connection", 20),
@@ -234,27 +270,13 @@ def test_session_signature_budget(ctx):
         "the session outlived the refusal")
     n = open(out).read().count("signed")
     check(n == 16, "the session got %d signatures, want the burst of 16" % n)
-    t.close()
 
 
 @timeout(60)
 def test_change_of_username_sanitised(ctx):
     ctx.start_server()
-    s = ctx.raw_connect()
-    t = paramiko.Transport(s)
-    t.start_client(timeout=20)
     first = "ev\x1b[31m\\il" + secrets.token_hex(2)
-    try:
-        t.auth_none(first)
-    except paramiko.BadAuthenticationType:
-        pass
-    # A second request by hand: paramiko would ask for the service again.
-    m = paramiko.Message()
-    m.add_byte(bytes([50]))  # SSH_MSG_USERAUTH_REQUEST
-    m.add_string("other")
-    m.add_string("ssh-connection")
-    m.add_string("none")
-    t._send_message(m)
+    _client(ctx, "userchange", first)
     m = ctx.wait_log(r"Change of username or service not allowed: .*", 10)
     check(m, "no change-of-username line:\n%s"
           % harness.tail(ctx.server_log()))
@@ -267,7 +289,6 @@ def test_change_of_username_sanitised(ctx):
         "(other,ssh-connection)" % inv.group(1)),
         "user name not sanitised as elsewhere: %r vs %r"
         % (line, inv.group(1)))
-    t.close()
 
 
 @timeout(60)
