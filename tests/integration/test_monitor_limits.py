@@ -58,14 +58,8 @@ def _client(ctx, mode, user, key=None, timeout_s=150):
     script = os.path.join(ctx.dir, "client.py")
     with open(script, "w") as f:
         f.write(CLIENT)
-    env = dict(os.environ)
-    env.pop("PYTHONPATH", None)
-    env.pop("PYTHONHOME", None)
     argv = ["/usr/bin/python3", script, mode, str(ctx.port), user]
-    if key is not None:
-        argv.append(key)
-    p = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                       env=env, timeout=timeout_s)
+    p = run(argv + ([key] if key else []), timeout_s, check_rc=False)
     ctx._note_client(argv[:4], p.returncode, p.stderr)
     lines = p.stdout.decode(errors="replace").splitlines()
     check(lines and lines[0].isdigit(), "client failed: %r %r"
