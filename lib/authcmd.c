@@ -3,6 +3,7 @@
  * as OpenSSH's subprocess(): split, token expansion, safe_path(), run as
  * the configured user, output read within postern's bounds.
  */
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -179,7 +180,8 @@ cmd_safe_path(const char *path, char *err, size_t errlen)
 
 /* In the child: become the user, plumb stdio, exec. Never returns. */
 static void
-cmd_child(const struct authcmd *cr, const struct passwd *runas, int out)
+cmd_child(
+    const struct authcmd *cr, const struct passwd *runas, int out, pid_t parent)
 {
 	char *const envp[] = {NULL};
 	sigset_t none;
@@ -201,6 +203,9 @@ cmd_child(const struct authcmd *cr, const struct passwd *runas, int out)
 		        -1)
 			_exit(127);
 	} else if (runas->pw_uid != getuid())
+		_exit(127);
+	/* The monitor may die of LoginGraceTime: the command goes with it. */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != parent)
 		_exit(127);
 	execve(cr->av[0], cr->av, envp);
 	_exit(127);
@@ -282,7 +287,7 @@ authcmd_run(struct authcmd *cr, const char *cmdline, const char *runas_name,
 	struct passwd *pw, runas;
 	char err[PATH_MAX + 64], *x, *runas_copy = NULL;
 	size_t n;
-	pid_t pid;
+	pid_t pid, parent;
 	int i, p[2], status, ok;
 
 	*outp = NULL;
@@ -340,6 +345,7 @@ authcmd_run(struct authcmd *cr, const char *cmdline, const char *runas_name,
 		error("%s: pipe: %s", cr->tag, strerror(errno));
 		goto fail;
 	}
+	parent = getpid();
 	if ((pid = fork()) == -1) {
 		error("%s: fork: %s", cr->tag, strerror(errno));
 		close(p[0]);
@@ -348,7 +354,7 @@ authcmd_run(struct authcmd *cr, const char *cmdline, const char *runas_name,
 	}
 	if (pid == 0) {
 		close(p[0]);
-		cmd_child(cr, &runas, p[1]);
+		cmd_child(cr, &runas, p[1], parent);
 	}
 	close(p[1]);
 	ok = cmd_read(cr, p[0], outp, lenp) == 0;

@@ -227,6 +227,41 @@ out:
 	return r;
 }
 
+/*
+ * The next line of a user's file into line (AUTHKEYS_LINE_MAX + 2 bytes),
+ * without its newline: 1, or 0 at the end. A longer line is skipped and
+ * logged; what lies past AUTHKEYS_FILE_MAX bytes is ignored, logged once.
+ */
+static int
+next_line(FILE *f, char *line, const char *lpath, unsigned long *lineno)
+{
+	unsigned long skipped;
+	size_t len;
+	int c;
+
+	for (;;) {
+		if (fgets(line, AUTHKEYS_LINE_MAX + 2, f) == NULL)
+			return 0;
+		if (ftello(f) > AUTHKEYS_FILE_MAX)
+			goto too_big;
+		(*lineno)++;
+		len = strlen(line);
+		if (len > 0 && line[len - 1] == '\n')
+			line[--len] = '\0';
+		if (len <= AUTHKEYS_LINE_MAX)
+			return 1;
+		error("%s line %lu exceeds size limit", lpath, *lineno);
+		for (skipped = 0; (c = fgetc(f)) != EOF && c != '\n';)
+			if (++skipped % 4096 == 0 &&
+			    ftello(f) > AUTHKEYS_FILE_MAX)
+				goto too_big;
+	}
+too_big:
+	error("%s exceeds the size limit of %ld bytes; the rest is ignored",
+	    lpath, AUTHKEYS_FILE_MAX);
+	return 0;
+}
+
 /* Read the file line by line; 0, *linep and *optsp on the first match. */
 static int
 scan_file(FILE *f, const struct authkeys_query *q, const char *lpath,
@@ -235,23 +270,12 @@ scan_file(FILE *f, const struct authkeys_query *q, const char *lpath,
 	char *line, loc[PATH_MAX + 32];
 	const char *cp;
 	unsigned long lineno = 0;
-	size_t len;
-	int c, r = ERR_NOT_FOUND, m;
+	int r = ERR_NOT_FOUND, m;
 
 	/* Room for the longest line, its newline and the NUL. */
 	if ((line = malloc(AUTHKEYS_LINE_MAX + 2)) == NULL)
 		return ERR_ALLOC;
-	while (fgets(line, AUTHKEYS_LINE_MAX + 2, f) != NULL) {
-		lineno++;
-		len = strlen(line);
-		if (len > 0 && line[len - 1] == '\n')
-			line[--len] = '\0';
-		if (len > AUTHKEYS_LINE_MAX) {
-			error("%s line %lu exceeds size limit", lpath, lineno);
-			while ((c = fgetc(f)) != EOF && c != '\n')
-				;
-			continue;
-		}
+	while (next_line(f, line, lpath, &lineno)) {
 		cp = line + strspn(line, " \t");
 		if (*cp == '\0' || *cp == '#' || *cp == '\r')
 			continue;
@@ -460,22 +484,11 @@ scan_principals(FILE *f, const struct sshcert *cert, const char *lpath,
 {
 	char *line, *cp, *hash, loc[PATH_MAX + 32];
 	unsigned long lineno = 0, nonblank = 0;
-	size_t len;
-	int c, r = ERR_NOT_FOUND, m;
+	int r = ERR_NOT_FOUND, m;
 
 	if ((line = malloc(AUTHKEYS_LINE_MAX + 2)) == NULL)
 		return ERR_ALLOC;
-	while (fgets(line, AUTHKEYS_LINE_MAX + 2, f) != NULL) {
-		lineno++;
-		len = strlen(line);
-		if (len > 0 && line[len - 1] == '\n')
-			line[--len] = '\0';
-		if (len > AUTHKEYS_LINE_MAX) {
-			error("%s line %lu exceeds size limit", lpath, lineno);
-			while ((c = fgetc(f)) != EOF && c != '\n')
-				;
-			continue;
-		}
+	while (next_line(f, line, lpath, &lineno)) {
 		/* As sshd: the whole file is read, the first match counts. */
 		if (r == 0)
 			continue;

@@ -16,6 +16,11 @@ struct sshkey_sk;
 
 /* Longest line considered, as OpenSSH's SSH_MAX_PUBKEY_BYTES. */
 #define AUTHKEYS_LINE_MAX 16384
+/*
+ * Most bytes read of a user's authorized_keys or principals file (the root
+ * monitor reads it): generous for large key sets, the rest is ignored.
+ */
+#define AUTHKEYS_FILE_MAX (64L * 1024 * 1024)
 
 /* One authorized_keys lookup. */
 struct authkeys_query {

@@ -73,8 +73,8 @@ ipc_send(int fd, uint8_t type, const struct buf *payload, int pass_fd)
 	return 0;
 }
 
-static int64_t
-now_ms(void)
+int64_t
+ipc_now_ms(void)
 {
 	struct timespec ts;
 
@@ -93,7 +93,7 @@ wait_readable(int fd, int64_t deadline)
 	if (deadline < 0)
 		return 0;
 	for (;;) {
-		left = deadline - now_ms();
+		left = deadline - ipc_now_ms();
 		if (left <= 0)
 			return ERR_TIMEOUT;
 		pfd.fd = fd;
@@ -178,7 +178,7 @@ ipc_recv_timeout(int fd, uint8_t *type, struct buf *payload, int *fdp,
 	uint8_t hdr[5], *p;
 	uint32_t len;
 	int r, got = 0, rfd = -1;
-	int64_t deadline = timeout_ms < 0 ? -1 : now_ms() + timeout_ms;
+	int64_t deadline = timeout_ms < 0 ? -1 : ipc_now_ms() + timeout_ms;
 
 	if (fdp != NULL)
 		*fdp = -1;

@@ -61,6 +61,9 @@ int ipc_send(int fd, uint8_t type, const struct buf *payload, int pass_fd);
  * clean close before a header, ERR_SHORT on a close mid-message.
  */
 int ipc_recv(int fd, uint8_t *type, struct buf *payload, int *fdp, size_t max);
+/* ipc_now_ms: the monotonic clock, in ms, that IPC deadlines use. */
+int64_t ipc_now_ms(void);
+
 /*
  * ipc_recv_timeout: the same, but the whole message must arrive within
  * timeout_ms (-1 = no limit), else ERR_TIMEOUT: a peer that sends half a

@@ -26,6 +26,7 @@
 #include "log.h"
 #include "match.h"
 #include "monitor.h"
+#include "monitor/grace.h"
 #include "monitor/pam.h"
 #include "policy/access.h"
 #include "authopts.h"
@@ -743,6 +744,7 @@ finish(struct authctxt *a, const char *method, const char *submethod,
 		a->opts->permit_x11_forwarding = 0;
 	}
 	if (verdict == AUTH_SUCCESS) {
+		grace_claim(); /* past LoginGraceTime: never "Accepted" */
 		a->authenticated = 1;
 		a->active = NULL;
 		snprintf(a->method, sizeof(a->method), "%s", method);
@@ -857,14 +859,18 @@ auth_request(struct authctxt *a, const uint8_t *sid, size_t sidlen,
 		banner = read_banner(a, &bannerlen);
 	} else if (strcmp(a->user, user) != 0 ||
 	    strcmp(a->service, service) != 0) {
+		char pu[128], ps[64];
+
 		sanitise(su, sizeof(su), user);
 		sanitise(ss, sizeof(ss), service);
 		a->disconnect = 1;
 		r = reply_put(reply, AUTH_DENIED,
 		    "Change of username or service not allowed", NULL, NULL, 0);
+		sanitise(pu, sizeof(pu), a->user);
+		sanitise(ps, sizeof(ps), a->service);
 		logit("Change of username or service not allowed: (%s,%s) -> "
 		      "(%s,%s) [preauth]",
-		    a->user, a->service, su, ss);
+		    pu, ps, su, ss);
 		goto out;
 	}
 	/* A new request abandons a keyboard-interactive exchange. */

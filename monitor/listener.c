@@ -42,8 +42,22 @@
  * the user has authenticated (or exits), so the number of open pipes is
  * the number of connections still in their startup phase (MaxStartups).
  */
-static int startup_fds[MAX_STARTUPS_TRACKED];
 static size_t nstartups;
+
+/*
+ * Monitors not yet authenticated, by pid, with their client: one killed by
+ * LoginGraceTime's SIGALRM (monitor/grace.c) cannot log its timeout, so the
+ * listener does when it reaps it. An entry goes when the monitor says it
+ * authenticated (a byte on its startup pipe) or when it is reaped.
+ */
+struct preauth_monitor {
+	pid_t pid;
+	int fd; /* its startup pipe, -1 once that read EOF */
+	char host[NI_MAXHOST];
+	char port[NI_MAXSERV];
+};
+static struct preauth_monitor monitors[MAX_STARTUPS_TRACKED];
+static size_t nmonitors;
 
 static volatile sig_atomic_t got_sighup, got_sigterm, got_sigchld;
 
@@ -204,10 +218,12 @@ should_drop(const struct server_config *c)
 {
 	unsigned p;
 
+	/* The table's size first: MaxStartups may be set above it. */
+	if (nmonitors >= MAX_STARTUPS_TRACKED)
+		return 1;
 	if (nstartups < (size_t)c->max_startups_begin)
 		return 0;
-	if (nstartups >= (size_t)c->max_startups ||
-	    nstartups >= MAX_STARTUPS_TRACKED)
+	if (nstartups >= (size_t)c->max_startups)
 		return 1;
 	p = 100 - (unsigned)c->max_startups_rate;
 	p *= (unsigned)(nstartups - (size_t)c->max_startups_begin);
@@ -217,18 +233,25 @@ should_drop(const struct server_config *c)
 }
 
 static void
-log_drop(int fd)
+peer_name(int fd, char host[NI_MAXHOST], char port[NI_MAXSERV])
 {
 	struct sockaddr_storage ss;
 	socklen_t len = sizeof(ss);
-	char host[NI_MAXHOST], port[NI_MAXSERV];
 
 	if (getpeername(fd, (struct sockaddr *)&ss, &len) != 0 ||
-	    getnameinfo((struct sockaddr *)&ss, len, host, sizeof(host), port,
-	        sizeof(port), NI_NUMERICHOST | NI_NUMERICSERV) != 0) {
-		snprintf(host, sizeof(host), "UNKNOWN");
-		snprintf(port, sizeof(port), "0");
+	    getnameinfo((struct sockaddr *)&ss, len, host, NI_MAXHOST, port,
+	        NI_MAXSERV, NI_NUMERICHOST | NI_NUMERICSERV) != 0) {
+		snprintf(host, NI_MAXHOST, "UNKNOWN");
+		snprintf(port, NI_MAXSERV, "0");
 	}
+}
+
+static void
+log_drop(int fd)
+{
+	char host[NI_MAXHOST], port[NI_MAXSERV];
+
+	peer_name(fd, host, port);
 	verbose("drop connection #%zu from [%s]:%s past MaxStartups", nstartups,
 	    host, port);
 }
@@ -321,6 +344,52 @@ listener_title(const struct server_config *c, char **argv)
 }
 
 static void
+monitor_forget(size_t i)
+{
+	if (monitors[i].fd != -1) {
+		close(monitors[i].fd);
+		nstartups--;
+	}
+	monitors[i] = monitors[--nmonitors];
+}
+
+/* Its startup pipe is readable: a byte if it authenticated, else EOF. */
+static void
+monitor_startup_done(size_t i)
+{
+	char c;
+	ssize_t n;
+
+	while ((n = read(monitors[i].fd, &c, 1)) < 0 && errno == EINTR)
+		;
+	if (n == 1) {
+		monitor_forget(i);
+		return;
+	}
+	/* Exiting: no startup any more, the entry waits for the reaping. */
+	close(monitors[i].fd);
+	monitors[i].fd = -1;
+	nstartups--;
+}
+
+/* A child was reaped: OpenSSH's line if LoginGraceTime killed it. */
+static void
+monitor_reaped(pid_t pid, int status)
+{
+	size_t i;
+
+	for (i = 0; i < nmonitors; i++) {
+		if (monitors[i].pid != pid)
+			continue;
+		if (WIFSIGNALED(status) && WTERMSIG(status) == SIGALRM)
+			logit("Timeout before authentication for %s port %s",
+			    monitors[i].host, monitors[i].port);
+		monitor_forget(i);
+		return;
+	}
+}
+
+static void
 spawn_monitor(int fd, int cfgfd, char **argv)
 {
 	char **nargv;
@@ -339,8 +408,13 @@ spawn_monitor(int fd, int cfgfd, char **argv)
 		return;
 	}
 	if (pid > 0) {
+		struct preauth_monitor *pm = &monitors[nmonitors++];
+
 		close(sp[1]);
-		startup_fds[nstartups++] = sp[0];
+		pm->pid = pid;
+		pm->fd = sp[0];
+		peer_name(fd, pm->host, pm->port);
+		nstartups++;
 		return;
 	}
 	reset_handlers();
@@ -465,29 +539,30 @@ listener_run(const struct options *o, struct server_config *c,
 		}
 		if (got_sigchld) {
 			got_sigchld = 0;
-			while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
+			while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+				monitor_reaped(pid, status);
 				if (o->debug && handled)
 					exit(0);
+			}
 		}
 		for (i = 0; i < nfds; i++) {
 			pfds[i].fd = fds[i];
 			pfds[i].events = POLLIN;
 		}
-		for (i = 0; i < nstartups; i++) {
-			pfds[nfds + i].fd = startup_fds[i];
+		for (i = 0; i < nmonitors; i++) {
+			pfds[nfds + i].fd = monitors[i].fd;
 			pfds[nfds + i].events = POLLIN;
 		}
-		if (ppoll(pfds, nfds + nstartups, NULL, &waitmask) < 0) {
+		if (ppoll(pfds, nfds + nmonitors, NULL, &waitmask) < 0) {
 			if (errno != EINTR)
 				error("poll: %.100s", strerror(errno));
 			continue;
 		}
-		/* A startup pipe that reads EOF: authenticated or gone. */
-		for (i = nstartups; i-- > 0;) {
-			if (pfds[nfds + i].revents == 0)
-				continue;
-			close(startup_fds[i]);
-			startup_fds[i] = startup_fds[--nstartups];
+		/* A startup pipe that is readable: authenticated or gone. */
+		for (i = nmonitors; i-- > 0;) {
+			if (pfds[nfds + i].fd != -1 &&
+			    pfds[nfds + i].revents != 0)
+				monitor_startup_done(i);
 		}
 		for (i = 0; i < nfds; i++) {
 			if (!(pfds[i].revents & POLLIN))

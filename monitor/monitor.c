@@ -17,6 +17,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <limits.h>
 #include <poll.h>
 #include <pwd.h>
 #include <signal.h>
@@ -39,9 +40,11 @@
 #include "log.h"
 #include "memtrim.h"
 #include "monitor.h"
+#include "monitor/grace.h"
 #include "monitor/modules.h"
 #include "monitor/pam.h"
 #include "monitor/session_axl.h"
+#include "monitor/sign_budget.h"
 #include "authopts.h"
 #include "proctitle.h"
 #include "sandbox/sandbox.h"
@@ -60,6 +63,8 @@
 #define EXCHANGE_HASH_LEN_SHA1 20 /* diffie-hellman-group-exchange-sha1 */
 #define IPC_MESSAGE_TIMEOUT_MS 10000
 #define PREAUTH_EXIT_WAIT_MS 2000
+/* After "Accepted": the state may wait for a key exchange to finish. */
+#define HANDOVER_TIMEOUT_MS 30000
 
 enum mon_state {
 	MS_KEX,           /* before the first exchange hash was signed */
@@ -179,7 +184,7 @@ spawn_helper(const char *name, int sock, int ipc, const struct passwd *pw,
 {
 	char path[4096], title[PROCTITLE_ARG0_MAX];
 	char *argv[3] = {NULL, NULL, NULL}, *envp[1] = {NULL};
-	pid_t pid;
+	pid_t pid, parent;
 	size_t n;
 	int devnull, exe = -1;
 
@@ -189,6 +194,7 @@ spawn_helper(const char *name, int sock, int ipc, const struct passwd *pw,
 		error("%s: helper %s not found", __func__, name);
 		return -1;
 	}
+	parent = getpid();
 	if ((pid = fork()) < 0) {
 		error("fork: %s", strerror(errno));
 		return -1;
@@ -196,6 +202,13 @@ spawn_helper(const char *name, int sock, int ipc, const struct passwd *pw,
 	if (pid > 0)
 		return pid;
 	/* child */
+	/*
+	 * preauth dies with the monitor (LoginGraceTime's SIGALRM may end it
+	 * anywhere); it would otherwise wait on a client that stays silent.
+	 */
+	if (pw == NULL &&
+	    (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != parent))
+		_exit(1);
 	if ((devnull = open("/dev/null", O_RDWR)) < 0)
 		_exit(1);
 	/* The groups come from /etc/group, which a jail does not have. */
@@ -615,34 +628,48 @@ check_state(struct monitor *m, struct buf *b)
 	return 0;
 }
 
+/*
+ * ms left to wait for preauth (0: time is up, -1: no limit): LoginGraceTime
+ * until authenticated (grace.c), then HANDOVER_TIMEOUT_MS for the state.
+ */
+static int64_t
+preauth_wait_left(struct monitor *m, int64_t *handover)
+{
+	int64_t left;
+
+	if (m->state != MS_AUTHENTICATED)
+		return grace_left_ms();
+	if (*handover == 0)
+		*handover = ipc_now_ms() + HANDOVER_TIMEOUT_MS;
+	left = *handover - ipc_now_ms();
+	return left < 0 ? 0 : left;
+}
+
 static int
 preauth_loop(struct monitor *m)
 {
 	struct pollfd pfd;
 	struct buf *b, *reply;
 	uint8_t type;
-	time_t deadline = 0, now;
+	int64_t left, handover = 0;
 	int r = 0, timeout;
 
-	if (m->c->login_grace_time > 0)
-		deadline = time(NULL) + m->c->login_grace_time;
 	b = buf_new_secret(IPC_MAX_MESSAGE);
 	reply = buf_new(IPC_MAX_MESSAGE);
 	if (b == NULL || reply == NULL)
 		fatal("out of memory");
 	for (;;) {
-		timeout = -1;
-		if (deadline != 0) {
-			now = time(NULL);
-			if (now >= deadline) {
-				logit("Timeout before authentication for %s "
-				      "port %d",
-				    m->ci.client_addr, m->ci.client_port);
-				r = ERR_TIMEOUT;
-				break;
-			}
-			timeout = (int)(deadline - now) * 1000;
+		if ((left = preauth_wait_left(m, &handover)) == 0) {
+			if (m->state == MS_AUTHENTICATED)
+				error("monitor: preauth did not hand the "
+				      "connection over in time");
+			else
+				/* Dies of SIGALRM; the listener logs it. */
+				grace_claim();
+			r = ERR_TIMEOUT;
+			break;
 		}
+		timeout = left < 0 ? -1 : left > INT_MAX ? INT_MAX : (int)left;
 		pfd.fd = m->pfd;
 		pfd.events = POLLIN;
 		if ((r = poll(&pfd, 1, timeout)) < 0) {
@@ -655,8 +682,9 @@ preauth_loop(struct monitor *m)
 			continue;
 		/* A message must arrive whole, promptly: preauth is hostile. */
 		timeout = IPC_MESSAGE_TIMEOUT_MS;
-		if (deadline != 0 && (deadline - time(NULL)) * 1000 < timeout)
-			timeout = (int)(deadline - time(NULL)) * 1000;
+		left = preauth_wait_left(m, &handover);
+		if (left >= 0 && left < timeout)
+			timeout = (int)left;
 		if ((r = ipc_recv_timeout(m->pfd, &type, b, NULL,
 		         IPC_MAX_MESSAGE, timeout < 0 ? 0 : timeout)) != 0) {
 			if (r == ERR_TIMEOUT)
@@ -872,6 +900,7 @@ out:
 static void __attribute__((noreturn)) session_phase(struct monitor *m, int sock)
 {
 	struct login_state ls;
+	struct sign_budget sb;
 	struct buf *b;
 	char *jail = NULL;
 	int sp[2], status, jailfd = -1;
@@ -902,7 +931,8 @@ static void __attribute__((noreturn)) session_phase(struct monitor *m, int sock)
 	if (jailfd != -1)
 		close(jailfd);
 	close(sp[1]);
-	close(sock);
+	/* Kept until the session ends: its byte counts (sign_budget.c). */
+	sign_budget_init(&sb, sock, m->c->rekey_limit, m->c->rekey_interval);
 	if ((r = send_session_init(m, sp[0])) != 0 ||
 	    (r = login_send(sp[0], &m->auth, m->c, jail != NULL)) != 0) {
 		error("monitor: cannot start session: %s", err_str(r));
@@ -921,16 +951,23 @@ static void __attribute__((noreturn)) session_phase(struct monitor *m, int sock)
 	/* Serve the session (rekey signatures, ptys, utmp) until it goes. */
 	while ((r = ipc_recv(sp[0], &type, b, NULL, IPC_MAX_MESSAGE)) == 0) {
 		if (type == IPC_SESSION_SIGN_REQ) {
+			/* A taken-over session must not sign at will. */
+			if (sign_budget_take(&sb) != 0) {
+				error(
+				    "monitor: host key signature refused: the "
+				    "session asked for more than rekeying "
+				    "needs (%lu granted); ending the "
+				    "connection",
+				    sb.granted);
+				kill(pid, SIGKILL);
+				break;
+			}
 			m->nsign_session++;
 			r = handle_sign(m, b, sp[0], IPC_SESSION_SIGN_REPLY, 0);
 		} else if (type == IPC_AUDIT_KEX)
 			r = handle_audit_kex(m, b, pid, m->auth.pw.pw_uid);
 		else
 			switch (type) {
-			case IPC_SESSION_SIGN_REQ:
-				r = handle_sign(
-				    m, b, sp[0], IPC_SESSION_SIGN_REPLY, 0);
-				break;
 			case IPC_SESSION_PROVE_REQ:
 				r = handle_prove(m, b, sp[0]);
 				break;
@@ -948,6 +985,7 @@ static void __attribute__((noreturn)) session_phase(struct monitor *m, int sock)
 			break;
 		}
 	}
+	close(sock);
 	buf_free(b);
 	login_end(&ls);
 	status = 0;
@@ -1001,6 +1039,8 @@ monitor_run(const struct options *o, struct server_config *c,
 	proctitle_set("[accepted]");
 	audit_start();
 	conn_info_fill(&m.ci, sock);
+	/* LoginGraceTime holds even while the monitor is busy (grace.c). */
+	(void)grace_arm(c->login_grace_time);
 	verbose("Connection from %s port %d on %s port %d rdomain \"\"",
 	    m.ci.client_addr, m.ci.client_port, m.ci.server_addr,
 	    m.ci.server_port);
@@ -1026,6 +1066,8 @@ monitor_run(const struct options *o, struct server_config *c,
 	if ((r = send_init(&m, privsep)) != 0)
 		fatal("monitor: cannot start preauth: %s", err_str(r));
 	r = preauth_loop(&m);
+	/* From here on the monitor reports its own ending. */
+	grace_claim();
 	/* The audit trail: the transport handed over, or a failed login. */
 	if (m.state == MS_DONE && m.kex_audited == 0)
 		audit_crypto_session_state(&m.auth, m.tstate, m.preauth_pid);
@@ -1047,8 +1089,14 @@ monitor_run(const struct options *o, struct server_config *c,
 			log_preauth_end(&m, status);
 		exit(1);
 	}
-	/* Authenticated: no longer counts against MaxStartups. */
-	if (startup_fd != -1)
+	/*
+	 * Authenticated: no longer counts against MaxStartups. The byte tells
+	 * the listener this was no timeout (an EOF alone: the monitor ends).
+	 */
+	if (startup_fd != -1) {
+		if (write(startup_fd, "a", 1) != 1)
+			debug("startup pipe: %s", strerror(errno));
 		close(startup_fd);
+	}
 	session_phase(&m, sock);
 }

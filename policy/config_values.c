@@ -242,36 +242,53 @@ cfg_kw_int(struct server_config *c, const struct keyword *k, struct cfg_args *a)
 	return 0;
 }
 
-/* MaxStartups start[:rate:full]; a single number n means n:30:n. */
+/*
+ * MaxStartups start[:rate:full]; a single number n means n:30:n. Each part
+ * a whole decimal number, start at least 1 (as sshd: 0 or less would turn
+ * the limit off), start <= full, rate 1..100.
+ */
 int
 cfg_kw_max_startups(
     struct server_config *c, const struct keyword *k, struct cfg_args *a)
 {
-	const char *arg = cfg_next_arg(a);
-	int begin, rate = 30, full, n = 0;
+	const char *arg = cfg_next_arg(a), *why;
+	char part[3][32];
+	long long v[3] = {0, 30, 0};
+	size_t i, n = 0, len;
+	const char *p;
+	int ok = 1;
 
 	if (arg == NULL || *arg == '\0') {
 		error("%s line %d: missing argument.", a->filename, a->lineno);
 		return ERR_CONFIG;
 	}
-	if (sscanf(arg, "%d:%d:%d%n", &begin, &rate, &full, &n) == 3 &&
-	    arg[n] == '\0') {
-		if (begin > full || full < 1 || rate > 100 || rate < 1)
-			n = -1;
-	} else if (sscanf(arg, "%d%n", &begin, &n) == 1 && arg[n] == '\0' &&
-	    begin >= 1) {
-		full = begin;
-	} else
-		n = -1;
-	if (n < 0) {
-		error("%s line %d: Invalid MaxStartups spec.", a->filename,
-		    a->lineno);
+	for (p = arg; ok; p += len + 1) {
+		len = strcspn(p, ":");
+		if (n == 3 || len >= sizeof(part[0]))
+			ok = 0;
+		else {
+			memcpy(part[n], p, len);
+			part[n++][len] = '\0';
+		}
+		if (p[len] == '\0')
+			break;
+	}
+	ok = ok && (n == 1 || n == 3);
+	for (i = 0; ok && i < n; i++)
+		ok = cfg_parse_decimal(part[i], 1, INT_MAX, &v[i], &why) == 0;
+	if (ok && n == 1)
+		v[2] = v[0];
+	else if (ok)
+		ok = v[0] <= v[2] && v[1] <= 100;
+	if (!ok) {
+		error("%s line %d: Invalid %s spec.", a->filename, a->lineno,
+		    a->keyword);
 		return ERR_CONFIG;
 	}
 	if (a->active && c->max_startups == CONFIG_UNSET) {
-		c->max_startups_begin = begin;
-		c->max_startups_rate = rate;
-		c->max_startups = full;
+		c->max_startups_begin = (int)v[0];
+		c->max_startups_rate = (int)v[1];
+		c->max_startups = (int)v[2];
 	}
 	return 0;
 }

@@ -3,12 +3,14 @@
  * transport and userauth protocols to an unauthenticated client. It holds
  * no host private key and decides nothing: the monitor signs and judges.
  */
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/socket.h>
 
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -237,6 +239,7 @@ main(int argc, char **argv)
 	struct init_params ip;
 	struct transport_params tp;
 	struct transport *t;
+	pid_t monitor = getppid();
 	int r, fl;
 
 	/* Named and titled as OpenSSH's unprivileged child: "sshd: [net]". */
@@ -253,6 +256,13 @@ main(int argc, char **argv)
 	if (ip.chroot_dir[0] != '\0' &&
 	    sandbox_chroot_drop(ip.chroot_dir, ip.uid, ip.gid) != 0)
 		fatal("preauth: privilege drop failed");
+	/*
+	 * The drop cleared the death signal the monitor set: die with it
+	 * again (LoginGraceTime's SIGALRM may end it while this waits on a
+	 * silent client).
+	 */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != monitor)
+		_exit(1);
 	if (sandbox_rlimits() != 0)
 		fatal("preauth: rlimits failed");
 	fl = fcntl(PREAUTH_SOCK_FD, F_GETFL);

@@ -754,6 +754,21 @@ test_max_startups(void)
 	bad("MaxStartups 10:101:20",
 	    "t.conf line 1: Invalid MaxStartups spec.");
 	bad("MaxStartups x", "t.conf line 1: Invalid MaxStartups spec.");
+	/* A negative or zero start would turn the limit off. */
+	bad("MaxStartups -1:30:10", "t.conf line 1: Invalid MaxStartups spec.");
+	bad("MaxStartups 0:30:10", "t.conf line 1: Invalid MaxStartups spec.");
+	bad("MaxStartups 0", "t.conf line 1: Invalid MaxStartups spec.");
+	bad("MaxStartups -5", "t.conf line 1: Invalid MaxStartups spec.");
+	bad("MaxStartups 10:0:20", "t.conf line 1: Invalid MaxStartups spec.");
+	bad("MaxStartups 10:30:99999999999",
+	    "t.conf line 1: Invalid MaxStartups spec.");
+	bad("MaxStartups 10:30", "t.conf line 1: Invalid MaxStartups spec.");
+	bad("MaxStartups 1:2:3:4", "t.conf line 1: Invalid MaxStartups spec.");
+	bad("MaxStartups 10::20", "t.conf line 1: Invalid MaxStartups spec.");
+	/* The keyword as written, as sshd reports it. */
+	bad("maxstartups -1:30:10", "t.conf line 1: Invalid maxstartups spec.");
+	T_CHECK("maxstartups: 1:100:1", good(&c, "MaxStartups 1:100:1"));
+	config_free(&c);
 }
 
 /* A NUL byte ends its line, as sshd reads lines. */

@@ -1,0 +1,307 @@
+"""
+test_monitor_limits.py: the root monitor's own limits. LoginGraceTime ends a
+monitor even while it is busy (here in a slow AuthorizedKeysCommand), and
+the timeout is logged once, in OpenSSH's words, with no "Accepted"; a user's
+authorized_keys is read up to a size limit; a session process that asks for
+host key signatures faster than rekeying needs loses its connection; the
+"Change of username" line is sanitised.
+"""
+
+import os
+import re
+import secrets
+import shutil
+import subprocess
+
+import harness
+from harness import check, run, timeout
+
+# paramiko is in /usr/bin/python3 only: the client runs as a script there.
+# It prints its local port, then what became of the login.
+CLIENT = r"""
+import socket, sys, time, paramiko
+mode, port, user = sys.argv[1:4]
+s = socket.create_connection(("127.0.0.1", int(port)), 120)
+print(s.getsockname()[1], flush=True)
+t = paramiko.Transport(s)
+t.start_client(timeout=20)
+if mode == "userchange":
+    try:
+        t.auth_none(user)
+    except paramiko.BadAuthenticationType:
+        pass
+    # A second request by hand: paramiko would ask for the service again.
+    m = paramiko.Message()
+    m.add_byte(bytes([50]))  # SSH_MSG_USERAUTH_REQUEST
+    m.add_string("other")
+    m.add_string("ssh-connection")
+    m.add_string("none")
+    t._send_message(m)
+    time.sleep(2)
+else:
+    t.auth_timeout = 120
+    try:
+        t.auth_publickey(
+            user, paramiko.Ed25519Key.from_private_key_file(sys.argv[4]))
+        print("accepted", flush=True)
+    except Exception as e:  # the monitor ends the connection
+        print("refused: %r" % e, flush=True)
+    # "hold": keep the connection until the server ends it.
+    while mode == "hold" and t.is_active():
+        time.sleep(0.1)
+t.close()
+"""
+
+
+def _client(ctx, mode, user, key=None, timeout_s=150):
+    """Run CLIENT; (client port, the lines it printed after it)."""
+    script = os.path.join(ctx.dir, "client.py")
+    with open(script, "w") as f:
+        f.write(CLIENT)
+    argv = ["/usr/bin/python3", script, mode, str(ctx.port), user]
+    p = run(argv + ([key] if key else []), timeout_s, check_rc=False)
+    ctx._note_client(argv[:4], p.returncode, p.stderr)
+    lines = p.stdout.decode(errors="replace").splitlines()
+    check(lines and lines[0].isdigit(), "client failed: %r %r"
+          % (p.stdout, p.stderr[-2000:]))
+    return int(lines[0]), lines[1:]
+
+
+def _cmd_dir(ctx):
+    d = "/run/postern-it-mon-" + secrets.token_hex(4)
+    os.mkdir(d, 0o755)
+    ctx.cleanups.append(lambda: shutil.rmtree(d, ignore_errors=True))
+    return d
+
+
+def _monitors_gone(ctx, timeout_s=60):
+    """Wait until the listener has no children left (monitors reaped)."""
+    return harness.poll_until(
+        lambda: not harness.descendants(ctx.proc.pid), timeout_s, 0.1)
+
+
+def _timeouts(ctx, port):
+    want = "Timeout before authentication for 127.0.0.1 port %d" % port
+    return [l for l in ctx.server_log().splitlines() if l.endswith(want)]
+
+
+@timeout(180)
+def test_grace_time_ends_a_busy_monitor(ctx):
+    """The key comes from a command slower than LoginGraceTime: the monitor
+    is killed while it waits, the timeout is logged once, nothing else."""
+    u = ctx.make_user(with_key=False)
+    d = _cmd_dir(ctx)
+    with open(u.key + ".pub") as f:
+        pub = f.read().strip()
+    cmd = os.path.join(d, "slow-keys")
+    with open(cmd, "w") as f:
+        f.write("#!/bin/sh\nsleep 20\necho '%s'\n" % pub)
+    os.chmod(cmd, 0o755)
+    ctx.start_server(extra_config=[
+        "LoginGraceTime 2", "AuthorizedKeysFile none",
+        "AuthorizedKeysCommand %s %%u" % cmd,
+        "AuthorizedKeysCommandUser nobody"])
+    port, out = _client(ctx, "pubkey", u.name, u.key)
+    check(out and out[0].startswith("refused"),
+          "login went through after LoginGraceTime: %r" % out)
+    check(_monitors_gone(ctx), "the monitor outlived LoginGraceTime: %s"
+          % harness.describe_tree(ctx.proc.pid))
+    # The command got SIGKILL as its monitor died (PR_SET_PDEATHSIG).
+    check(harness.poll_until(lambda: subprocess.run(
+        ["pgrep", "-f", "^/bin/sh %s" % cmd],
+        stdout=subprocess.DEVNULL).returncode != 0, 5),
+        "AuthorizedKeysCommand outlived its monitor")
+    log = ctx.server_log()
+    check("Accepted publickey" not in log,
+          "a login past LoginGraceTime was logged as accepted:\n%s"
+          % harness.tail(log))
+    check(len(_timeouts(ctx, port)) == 1,
+          "want exactly one timeout line for port %d:\n%s"
+          % (port, harness.tail(log)))
+    check(ctx.server_alive(), "the listener died")
+    # The limit ends only that login: the next one, with a key file, works.
+    ctx.stop_server()
+    ctx.authorize(u, u.key + ".pub")
+    ctx.start_server(extra_config=["LoginGraceTime 2"])
+    ctx.ssh_ok(u, "true")
+
+
+@timeout(120)
+def test_grace_time_idle_client_logged_once(ctx):
+    ctx.start_server(extra_config=["LoginGraceTime 1"])
+    s = ctx.raw_connect()
+    port = s.getsockname()[1]
+    s.sendall(b"SSH-2.0-stall\r\n")
+    closed, _ = harness.wait_closed(s, 30)
+    check(closed, "a stalled client was not dropped")
+    check(_monitors_gone(ctx), "monitor still running")
+    n = _timeouts(ctx, port)
+    check(len(n) == 1, "want one timeout line, got %r" % n)
+
+
+@timeout(120)
+def test_huge_grace_time_does_not_overflow(ctx):
+    """LoginGraceTime near INT_MAX seconds: logins work, a stalled client
+    is not dropped at once (the ms arithmetic would overflow)."""
+    u = ctx.make_user()
+    ctx.start_server(extra_config=["LoginGraceTime 2147483647"])
+    ctx.ssh_ok(u, "true")
+    s = ctx.raw_connect()
+    s.sendall(b"SSH-2.0-stall\r\n")
+    closed, _ = harness.wait_closed(s, 3)
+    check(not closed, "a huge LoginGraceTime dropped the client at once")
+    check("Timeout before authentication" not in ctx.server_log(),
+          "timeout logged with a huge LoginGraceTime")
+
+
+@timeout(180)
+def test_authorized_keys_size_limit(ctx):
+    """Past 64 MiB of authorized_keys the rest is ignored and logged; a key
+    near the start still works."""
+    u = ctx.make_user(with_key=False)
+    sshdir = os.path.join(u.home, ".ssh")
+    ak = os.path.join(sshdir, "authorized_keys")
+    ctx.authorize(u, u.key + ".pub")  # makes .ssh with the right modes
+    with open(u.key + ".pub", "rb") as f:
+        pub = f.read().strip() + b"\n"
+    size = 65 << 20
+    # Sparse: what any user can make of their own file.
+    with open(ak, "wb") as f:
+        f.write(b"\n")
+        f.truncate(size)
+        f.seek(size)
+        f.write(b"\n" + pub)
+    ctx.start_server()
+    r = ctx.ssh(u, "true")
+    check(r.rc == 255, "key past the size limit was used: rc %d" % r.rc)
+    check(ctx.wait_log(re.escape(ak) + r" exceeds the size limit of "
+                       r"67108864 bytes; the rest is ignored", 10),
+          "no size-limit line:\n%s" % harness.tail(ctx.server_log()))
+    check("Accepted publickey" not in ctx.server_log(), "accepted")
+    with open(ak, "r+b") as f:
+        f.write(pub)
+    ctx.ssh_ok(u, "true")
+
+
+FAKE_SESSION = r'''
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+static int rd(void *p, size_t n) {
+	size_t o = 0;
+	while (o < n) {
+		ssize_t r = read(4, (char *)p + o, n - o);
+		if (r <= 0) return -1;
+		o += (size_t)r;
+	}
+	return 0;
+}
+static int recvmsg1(uint8_t *type) {
+	uint8_t h[5], *tmp;
+	uint32_t n;
+	if (rd(h, 5)) return -1;
+	n = (uint32_t)h[0] << 24 | h[1] << 16 | h[2] << 8 | h[3];
+	*type = h[4];
+	if (n < 1 || (tmp = malloc(n)) == NULL) return -1;
+	if (n > 1 && rd(tmp, n - 1)) return -1;
+	free(tmp);
+	return 0;
+}
+static void put32(uint8_t *o, uint32_t n) {
+	o[0] = n >> 24; o[1] = n >> 16; o[2] = n >> 8; o[3] = n;
+}
+int main(int argc, char **argv) {
+	uint8_t t, m[128];
+	int i, ok = 0;
+	FILE *out = fopen(OUT, "w");
+	if (out == NULL) return 1;
+	if (recvmsg1(&t) || recvmsg1(&t)) return 1; /* INIT, LOGIN */
+	for (i = 0; i < 1000; i++) {
+		size_t o = 5;
+		put32(m + o, 11); memcpy(m + o + 4, "ssh-ed25519", 11); o += 15;
+		put32(m + o, 32); memset(m + o + 4, 0, 32);
+		memcpy(m + o + 4, &i, sizeof(i)); o += 36;
+		put32(m, (uint32_t)(o - 4)); m[4] = 9; /* SESSION_SIGN_REQ */
+		if (write(4, m, o) != (ssize_t)o) break;
+		if (recvmsg1(&t) || t != 10) break;
+		ok++;
+		/* Written each time: the monitor kills it when it refuses. */
+		fprintf(out, "signed %d\n", ok);
+		fflush(out);
+	}
+	return 0;
+}
+'''
+
+
+@timeout(120)
+def test_session_signature_budget(ctx):
+    """A session process that asks for 1000 host key signatures at once:
+    it gets the burst, then the monitor refuses, logs and ends it."""
+    u = ctx.make_user()
+    out = os.path.join(ctx.dir, "signed.out")
+    open(out, "w").close()
+    os.chmod(out, 0o666)
+    src = os.path.join(ctx.dir, "fake_session.c")
+    with open(src, "w") as f:
+        f.write(FAKE_SESSION)
+    exe = os.path.join(ctx.dir, "fake_session")
+    run(["cc", "-O2", "-DOUT=\"%s\"" % out, "-o", exe, src])
+    os.chmod(exe, 0o711)
+    srv = harness.copy_server(ctx.server_path, os.path.join(ctx.dir, "bin"),
+                              {"postern-session": exe})
+    ctx.start_server(server=srv)
+    # The client may see the connection end before its success: the log
+    # tells whether the login (and so the fake session) happened.
+    _client(ctx, "hold", u.name, u.key, timeout_s=60)
+    check(ctx.wait_log(r"^Accepted publickey for %s " % u.name, 10),
+          "login failed:\n%s" % harness.tail(ctx.server_log()))
+    check(ctx.wait_log(r"monitor: host key signature refused: the session "
+                       r"asked for more than rekeying needs \(16 granted\); "
+                       r"ending the connection", 20),
+          "no refusal logged:\n%s" % harness.tail(ctx.server_log()))
+    check(harness.poll_until(
+        lambda: not harness.descendants(ctx.proc.pid), 20),
+        "the session outlived the refusal")
+    n = open(out).read().count("signed")
+    check(n == 16, "the session got %d signatures, want the burst of 16" % n)
+
+
+@timeout(60)
+def test_change_of_username_sanitised(ctx):
+    ctx.start_server()
+    first = "ev\x1b[31m\\il" + secrets.token_hex(2)
+    _client(ctx, "userchange", first)
+    m = ctx.wait_log(r"Change of username or service not allowed: .*", 10)
+    check(m, "no change-of-username line:\n%s"
+          % harness.tail(ctx.server_log()))
+    line = m.group(0)
+    inv = re.search(r"Invalid user (\S+) from", ctx.server_log())
+    check(inv, "no Invalid user line")
+    # Both names sanitised alike (a backslash doubled, ESC as \033).
+    check("\x1b" not in line and line.startswith(
+        "Change of username or service not allowed: (%s,ssh-connection) -> "
+        "(other,ssh-connection)" % inv.group(1)),
+        "user name not sanitised as elsewhere: %r vs %r"
+        % (line, inv.group(1)))
+
+
+@timeout(60)
+def test_max_startups_refuses_what_sshd_refuses(ctx):
+    """A negative or zero MaxStartups would turn the limit off: refused,
+    in sshd's words (file, line, keyword as written)."""
+    key = ctx.new_key("hostkey")
+    for i, v in enumerate(("-1:30:10", "0", "0:30:10", "10:0:20",
+                           "-5")):
+        path = os.path.join(ctx.dir, "ms_%d.conf" % i)
+        with open(path, "w") as f:
+            f.write("HostKey %s\nmaxStartups %s\n" % (key, v))
+        s = run(["/usr/sbin/sshd", "-t", "-f", path], check_rc=False)
+        p = run([ctx.server_path, "-t", "-f", path], check_rc=False)
+        check(s.returncode != 0, "sshd accepted MaxStartups %s" % v)
+        want = "%s line 2: Invalid maxStartups spec." % path
+        check(p.returncode != 0 and want in p.stderr.decode(),
+              "MaxStartups %s: posternd -t exit %d, stderr %r, want %r"
+              % (v, p.returncode, p.stderr, want))
