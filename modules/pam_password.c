@@ -83,11 +83,13 @@ dummy_hash(void)
 		if (seen[i].n > seen[best].n)
 			best = i;
 	if (nseen > 0) {
-		/* The setting is the hash without its last field (bcrypt
-		 * has none: crypt(3) takes the whole hash as well). */
+		/* The setting is the hash without its last field; bcrypt's
+		 * ($2b$) has no separate one, and crypt(3) takes a whole
+		 * hash as a setting too. */
 		snprintf(dummy_setting, sizeof(dummy_setting), "%s",
 		    seen[best].setting);
-		if ((cut = strrchr(dummy_setting, '$')) != NULL &&
+		if (strncmp(seen[best].method, "$2", 2) != 0 &&
+		    (cut = strrchr(dummy_setting, '$')) != NULL &&
 		    cut - dummy_setting > (ptrdiff_t)strlen(seen[best].method))
 			cut[1] = '\0';
 		wipe(seen, sizeof(seen));

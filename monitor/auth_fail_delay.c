@@ -54,8 +54,8 @@ timing_key(struct authctxt *a)
 		}
 	}
 	if (pick != NULL && (sig = buf_new_secret(16384)) != NULL &&
-	    buf_put(sig, label, sizeof(label)) == 0 &&
-	    sshkey_sign(pick, sig, buf_ptr(sig), buf_len(sig), alg) == 0 &&
+	    sshkey_sign(
+	        pick, sig, (const uint8_t *)label, sizeof(label), alg) == 0 &&
 	    digest_memory(DIGEST_SHA512, buf_ptr(sig), buf_len(sig), md) == 0)
 		memcpy(a->timing_key, md, sizeof(a->timing_key));
 	else
