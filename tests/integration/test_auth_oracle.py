@@ -335,23 +335,29 @@ def test_monitor_refuses_module_success_for_invalid_user(ctx):
           "an 'Accepted' line for an invalid user")
 
 
-def _scan_after_failed_password(ctx, use_pam):
+def _scan_after_failed_password(ctx, use_pam, kbdint=False):
     u = ctx.make_user(with_key=False)
     _set_password(u.name, PASSWORD)
     wrong = "Wx-" + secrets.token_hex(12)
-    extra = ["PasswordAuthentication yes", "UsePAM " + use_pam]
+    extra = ["PasswordAuthentication yes", "UsePAM " + use_pam,
+             "KbdInteractiveAuthentication yes"]
     if use_pam == "yes":
         extra.append("PAMServiceName " + _service(ctx))
     ctx.start_server(extra_config=extra)
     t = _transport(ctx)
     try:
         try:
-            t.auth_password(u.name, wrong)
+            if kbdint:
+                t.auth_interactive(u.name,
+                                   lambda a, b, pl: [wrong for _ in pl])
+            else:
+                t.auth_password(u.name, wrong)
             check(False, "a wrong password logged in")
         except paramiko.AuthenticationException:
             pass
-        check(ctx.wait_log(r"^Failed password for %s " % u.name, 5),
-              "no 'Failed password' line")
+        check(ctx.wait_log(r"^Failed %s for %s " % (
+            "keyboard-interactive/pam" if kbdint else "password", u.name), 5),
+            "no 'Failed' line for the attempt")
         pids = [p for p in harness.descendants(ctx.proc.pid)
                 if os.path.basename(harness.exe_of(p))
                 in ("posternd", "postern-preauth")]
@@ -359,12 +365,11 @@ def _scan_after_failed_password(ctx, use_pam):
         check("postern-preauth" in names and "posternd" in names,
               "no monitor and preauth for the connection: %r" % names)
         for p in pids:
-            found, _ = harness.scan_memory(
-                p, [wrong.encode(), u.name.encode()])
+            found, _ = harness.scan_memory(p, [wrong.encode(), b"SSH-2.0-"])
             what = "%s (pid %d)" % (harness.exe_of(p), p)
-            # Control: the scan sees what the process must hold.
-            check(found[u.name.encode()],
-                  "%s: the user name is not in memory: the scan is blind"
+            # Control: the scan sees what every such process holds.
+            check(found[b"SSH-2.0-"],
+                  "%s: no SSH version string in memory: the scan is blind"
                   % what)
             check(not found[wrong.encode()],
                   "%s still holds a failed password after the attempt: %s"
@@ -379,3 +384,7 @@ def test_failed_password_wiped_from_memory(ctx):
 
 def test_failed_pam_password_wiped_from_memory(ctx):
     _scan_after_failed_password(ctx, "yes")
+
+
+def test_failed_kbdint_answer_wiped_from_memory(ctx):
+    _scan_after_failed_password(ctx, "yes", kbdint=True)
