@@ -26,6 +26,7 @@
  * libxcrypt's default (what pam_unix and chpasswd use).
  */
 #define DUMMY_METHODS 8
+#define DUMMY_ENTRIES 1024 /* a directory may enumerate many more */
 
 static char dummy_setting[CRYPT_GENSALT_OUTPUT_SIZE + 128];
 
@@ -53,13 +54,13 @@ dummy_hash(void)
 	} seen[DUMMY_METHODS];
 	struct spwd *sp;
 	char method[16], *cut;
-	size_t nseen = 0, i, best = 0;
+	size_t nseen = 0, i, best = 0, entries = 0;
 
 	if (dummy_setting[0] != '\0')
 		return dummy_setting;
 	memset(seen, 0, sizeof(seen));
 	setspent();
-	while ((sp = getspent()) != NULL) {
+	while (entries++ < DUMMY_ENTRIES && (sp = getspent()) != NULL) {
 		if (sp->sp_pwdp == NULL ||
 		    hash_method(sp->sp_pwdp, method, sizeof(method)) == 0 ||
 		    strlen(sp->sp_pwdp) >= sizeof(seen[0].setting))

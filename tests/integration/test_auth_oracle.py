@@ -13,14 +13,12 @@ the monitor ends a connection whose module accepts an invalid user; a
 failed password is gone from the monitor's and preauth's memory.
 """
 
+import json
 import os
 import re
 import secrets
 import shutil
-import socket
 import subprocess
-
-import paramiko
 
 import harness
 from harness import check, run
@@ -75,40 +73,76 @@ def _set_password(name, pw):
     run(["chpasswd"], input=("%s:%s\n" % (name, pw)).encode())
 
 
-def _transport(ctx):
-    s = socket.create_connection(("127.0.0.1", ctx.port), timeout=30)
-    t = paramiko.Transport(s)
-    t.start_client(timeout=20)
-    return t
+# paramiko lives in /usr/bin/python3 only: the client runs there.
+_CLIENT = r'''
+import json, re, socket, sys
+import paramiko
+
+spec = json.loads(sys.argv[1])
+res = {"ok": False, "prompts": [], "error": ""}
+
+
+def answer(title, instr, plist):
+    out = []
+    for p, _echo in plist:
+        res["prompts"].append(p)
+        a = spec["secret"]
+        for rx, alt in spec.get("answers", []):
+            if re.search(rx, p, re.I):
+                a = alt
+        out.append(a)
+    return out
+
+
+s = socket.create_connection(("127.0.0.1", spec["port"]), timeout=30)
+t = paramiko.Transport(s)
+t.start_client(timeout=20)
+try:
+    if spec["method"] == "password":
+        t.auth_password(spec["user"], spec["secret"])
+    elif spec["method"] == "kbdint":
+        t.auth_interactive(spec["user"], answer)
+    else:
+        t.auth_publickey(spec["user"],
+                         paramiko.Ed25519Key.from_private_key_file(
+                             spec["key"]))
+    res["ok"] = True
+except Exception as e:
+    res["error"] = "%s: %s" % (type(e).__name__, e)
+print(json.dumps(res), flush=True)
+if spec.get("hold"):
+    sys.stdin.read()
+t.close()
+'''
+
+
+def _client(ctx, user, method, secret="", answers=(), key=None, hold=False):
+    """One login attempt by paramiko; a dict ok/prompts/error. With hold,
+    (dict, process): the connection stays open until process.stdin closes."""
+    spec = json.dumps({"port": ctx.port, "user": user, "method": method,
+                       "secret": secret, "answers": list(answers),
+                       "key": key, "hold": hold})
+    p = subprocess.Popen(["/usr/bin/python3", "-c", _CLIENT, spec],
+                         stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE)
+    if hold:
+        line = p.stdout.readline()
+        if not line:
+            check(False, "the paramiko client died: %r"
+                  % p.communicate(timeout=30)[1][-500:])
+        return json.loads(line), p
+    out, err = p.communicate(timeout=60)
+    check(out, "the paramiko client died: %r" % err[-500:])
+    return json.loads(out.splitlines()[0])
 
 
 def _password(ctx, user, pw):
-    t = _transport(ctx)
-    try:
-        t.auth_password(user, pw)
-        return True
-    except paramiko.AuthenticationException:
-        return False
-    finally:
-        t.close()
+    return _client(ctx, user, "password", pw)["ok"]
 
 
-def _kbdint(ctx, user, answer_for):
-    """keyboard-interactive; answer_for(prompt) answers each prompt."""
-    prompts = []
-
-    def handler(title, instr, plist):
-        prompts.extend(p for p, _echo in plist)
-        return [answer_for(p) for p, _echo in plist]
-    t = _transport(ctx)
-    try:
-        t.auth_interactive(user, handler)
-        ok = True
-    except paramiko.AuthenticationException:
-        ok = False
-    finally:
-        t.close()
-    return ok, prompts
+def _kbdint(ctx, user, secret, answers=()):
+    r = _client(ctx, user, "kbdint", secret, answers)
+    return r["ok"], r["prompts"]
 
 
 def _shadow_line(name):
@@ -167,10 +201,8 @@ def test_pam_refused_user_expired_password_not_changed(ctx):
     ctx.start_server(extra_config=[
         "UsePAM yes", "PAMServiceName " + _service(ctx, prog),
         "KbdInteractiveAuthentication yes", "DenyUsers " + u.name])
-
-    def answer(p):
-        return NEWPASS if re.search("new|retype", p, re.I) else PASSWORD
-    ok, prompts = _kbdint(ctx, u.name, answer)
+    ok, prompts = _kbdint(ctx, u.name, PASSWORD,
+                          [("new|retype", NEWPASS)])
     check(not ok, "a DenyUsers user must never log in")
     check(_shadow_line(u.name) == before,
           "the refused user's expired password was changed in /etc/shadow")
@@ -196,7 +228,7 @@ def test_pam_root_secret_needs_permitrootlogin_yes(ctx):
         "PermitRootLogin prohibit-password"])
     check(not _password(ctx, name, PASSWORD),
           "root's password must not log in under prohibit-password")
-    ok, _ = _kbdint(ctx, name, lambda p: PASSWORD)
+    ok, _ = _kbdint(ctx, name, PASSWORD)
     check(not ok, "root's keyboard-interactive must not log in under "
           "prohibit-password")
     toks = [tok for who, tok in _recorded(log) if who == name]
@@ -290,14 +322,8 @@ def test_invalid_user_name_not_in_keys_path(ctx):
     os.makedirs(keys)
     ctx.start_server(extra_config=[
         "Match all", "AuthorizedKeysFile %s/%%u" % keys])
-    t = _transport(ctx)
-    try:
-        t.auth_publickey("../x" + secrets.token_hex(2),
-                         paramiko.Ed25519Key.from_private_key_file(u.key))
-    except paramiko.AuthenticationException:
-        pass
-    finally:
-        t.close()
+    r = _client(ctx, "../x" + secrets.token_hex(2), "publickey", key=u.key)
+    check(not r["ok"], "an invalid user logged in with a key")
     check(ctx.wait_log(r"^Invalid user \.\./x[0-9a-f]{4} from ", 5),
           "log lines must still name the user the client sent")
     check(ctx.wait_log(r"%s/NOUSER" % re.escape(keys), 5),
@@ -319,13 +345,10 @@ def test_monitor_refuses_module_success_for_invalid_user(ctx):
     ctx.start_server(extra_config=[
         "KbdInteractiveAuthentication yes",
         "AuthenticationMethods keyboard-interactive:acceptall"])
-    ok, _ = _kbdint(ctx, u.name, lambda p: "")
+    ok, _ = _kbdint(ctx, u.name, "")
     check(ok, "control: the broken module accepts a valid user")
     who = "nosuch" + secrets.token_hex(3)
-    try:
-        ok, _ = _kbdint(ctx, who, lambda p: "")
-    except (paramiko.SSHException, EOFError, OSError):
-        ok = False
+    ok, _ = _kbdint(ctx, who, "")
     check(not ok, "an invalid user logged in because a module said so")
     check(ctx.wait_log(r"INTERNAL ERROR: module keyboard-interactive:"
                        r"acceptall accepted invalid user %s" % who, 5),
@@ -344,17 +367,10 @@ def _scan_after_failed_password(ctx, use_pam, kbdint=False):
     if use_pam == "yes":
         extra.append("PAMServiceName " + _service(ctx))
     ctx.start_server(extra_config=extra)
-    t = _transport(ctx)
+    r, client = _client(ctx, u.name, "kbdint" if kbdint else "password",
+                        wrong, hold=True)
     try:
-        try:
-            if kbdint:
-                t.auth_interactive(u.name,
-                                   lambda a, b, pl: [wrong for _ in pl])
-            else:
-                t.auth_password(u.name, wrong)
-            check(False, "a wrong password logged in")
-        except paramiko.AuthenticationException:
-            pass
+        check(not r["ok"], "a wrong password logged in")
         check(ctx.wait_log(r"^Failed %s for %s " % (
             "keyboard-interactive/pam" if kbdint else "password", u.name), 5),
             "no 'Failed' line for the attempt")
@@ -375,7 +391,8 @@ def _scan_after_failed_password(ctx, use_pam, kbdint=False):
                   "%s still holds a failed password after the attempt: %s"
                   % (what, [h[0] for h in found[wrong.encode()][:3]]))
     finally:
-        t.close()
+        client.stdin.close()
+        client.wait(30)
 
 
 def test_failed_password_wiped_from_memory(ctx):
