@@ -620,7 +620,11 @@ run_module(struct authctxt *a, const struct pm_module *m, int response,
 	snprintf(cred, credlen, "%s", res.credential);
 	switch (res.verdict) {
 	case PM_SUCCESS:
-		/* Whatever a module says, an invalid user never succeeds. */
+		/*
+		 * Whatever a module says, an invalid user never succeeds:
+		 * the attempt fails as any other, and the monitor ends the
+		 * connection after the reply (a->disconnect).
+		 */
 		if (!a->valid) {
 			char su[128];
 
@@ -631,8 +635,7 @@ run_module(struct authctxt *a, const struct pm_module *m, int response,
 			    m->submethod != NULL ? m->submethod : "", su,
 			    a->ci->client_addr, a->ci->client_port);
 			a->disconnect = 1;
-			r = ERR_PERM;
-			goto out;
+			break;
 		}
 		if (res.opts != NULL &&
 		    ((ob = buf_from(res.opts, res.opts_len)) == NULL ||

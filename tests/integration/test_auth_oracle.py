@@ -353,6 +353,9 @@ def test_monitor_refuses_module_success_for_invalid_user(ctx):
     check(ctx.wait_log(r"INTERNAL ERROR: module keyboard-interactive:"
                        r"acceptall accepted invalid user %s" % who, 5),
           "no log line for the module's success for an invalid user")
+    check(ctx.wait_log(r"^Failed keyboard-interactive for invalid user %s "
+                       % who, 5),
+          "the attempt must be logged as failed, as fail2ban reads it")
     check(not re.search(r"^Accepted .* for (invalid user )?%s " % who,
                         ctx.server_log(), re.M),
           "an 'Accepted' line for an invalid user")
