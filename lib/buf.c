@@ -63,18 +63,30 @@ buf_new_secret(size_t max)
 	return buf_alloc(max, BUF_SECRET);
 }
 
-struct buf *
-buf_from(const void *data, size_t len)
+static struct buf *
+buf_copy_of(const void *data, size_t len, unsigned flags)
 {
 	struct buf *b;
 
-	if ((b = buf_new(len == 0 ? 1 : len)) == NULL)
+	if ((b = buf_alloc(len == 0 ? 1 : len, flags)) == NULL)
 		return NULL;
 	if (buf_put(b, data, len) != 0) {
 		buf_free(b);
 		return NULL;
 	}
 	return b;
+}
+
+struct buf *
+buf_from(const void *data, size_t len)
+{
+	return buf_copy_of(data, len, 0);
+}
+
+struct buf *
+buf_from_secret(const void *data, size_t len)
+{
+	return buf_copy_of(data, len, BUF_SECRET);
 }
 
 void

@@ -30,6 +30,8 @@ struct buf *buf_new(size_t max);
 struct buf *buf_new_secret(size_t max);
 /* buf_from copies len bytes into a new buffer capped at max(len, 1). */
 struct buf *buf_from(const void *data, size_t len);
+/* buf_from_secret: the same, as a buffer wiped when reset or freed. */
+struct buf *buf_from_secret(const void *data, size_t len);
 void buf_free(struct buf *b);
 void buf_reset(struct buf *b);
 

@@ -97,7 +97,8 @@ void
 pkauth_conn_pw(const struct pm_conn *c, struct passwd *pw)
 {
 	memset(pw, 0, sizeof(*pw));
-	pw->pw_name = (char *)c->user;
+	/* An invalid user's name never reaches a path (%u): OpenSSH's. */
+	pw->pw_name = (char *)(c->user_valid ? c->user : "NOUSER");
 	pw->pw_dir = (char *)c->home;
 	pw->pw_uid = (uid_t)c->uid;
 	pw->pw_gid = (gid_t)c->gid;

@@ -79,7 +79,7 @@ kbdint_step(
 	if (r == 0 && pamrc != PAM_SUCCESS)
 		debug(
 		    "PAM: keyboard-interactive: %s", pam_strerror(NULL, pamrc));
-	if (r == 0 && pamrc == PAM_SUCCESS && conn->user_valid)
+	if (r == 0 && pamrc == PAM_SUCCESS && pamrelay_secret_usable(conn))
 		res->verdict = PM_SUCCESS;
 	return 0;
 }
@@ -120,7 +120,7 @@ kbdint_response(void *state, const struct pm_conn *conn, const uint8_t *data,
 	res->verdict = PM_FAILURE;
 	if (!st->running)
 		return 0;
-	if ((b = buf_from(data, len)) == NULL) {
+	if ((b = buf_from_secret(data, len)) == NULL) {
 		kbdint_stop(st);
 		return 0;
 	}
@@ -146,6 +146,17 @@ kbdint_response(void *state, const struct pm_conn *conn, const uint8_t *data,
 		kbdint_stop(st);
 		goto done;
 	}
+	/* Refused, invalid, or root without PermitRootLogin yes: PAM gets
+	 * answers that cannot match, on the same path. */
+	if (!pamrelay_secret_usable(conn))
+		for (i = 0; i < n; i++) {
+			freezero(answers[i], strlen(answers[i]));
+			if ((answers[i] = strdup(PAMRELAY_FAKE_PASSWORD)) ==
+			    NULL) {
+				kbdint_stop(st);
+				goto done;
+			}
+		}
 	if (pamrelay_answer(&st->relay, answers, n) != 0) {
 		kbdint_stop(st);
 		goto done;

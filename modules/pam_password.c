@@ -9,20 +9,98 @@
  */
 #include <crypt.h>
 #include <shadow.h>
+#include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "modules/pam_relay.h"
 
-/* OpenSSH's: no PAM module accepts it, and it cannot be typed. */
-#define FAKE_PASSWORD "\b\n\r\177INCORRECT"
+/*
+ * The setting an invalid user's (or a hashless account's) password is
+ * hashed with: the method and cost of the system's own hashes, so the
+ * crypt(3) work does not tell accounts apart. As OpenSSH's pick_salt(),
+ * it comes from the shadow file: the method most of its usable hashes
+ * use, with the parameters and salt of the first of them; with none,
+ * libxcrypt's default (what pam_unix and chpasswd use).
+ */
+#define DUMMY_METHODS 8
+#define DUMMY_ENTRIES 1024 /* a directory may enumerate many more */
 
-/* A well-formed SHA-512 crypt hash that no password matches: invalid
- * users and accounts without a hash cost the same crypt(3) work. */
-#define FAKE_HASH                                                              \
-	"$6$postern$fakehashnopasswordmatchesthis0123456789abcdefghijklmnop"   \
-	"qrstuvwxyzABCDEFGHIJKLMNOPQRSTU"
+static char dummy_setting[CRYPT_GENSALT_OUTPUT_SIZE + 128];
+
+/* "$y$j9T$salt$hash" -> method "y" (up to the second '$'). */
+static size_t
+hash_method(const char *h, char *out, size_t outlen)
+{
+	const char *end;
+
+	if (h[0] != '$' || (end = strchr(h + 1, '$')) == NULL ||
+	    (size_t)(end - h) >= outlen)
+		return 0;
+	memcpy(out, h, (size_t)(end - h) + 1);
+	out[end - h + 1] = '\0';
+	return (size_t)(end - h) + 1;
+}
+
+static const char *
+dummy_hash(void)
+{
+	struct {
+		char method[16];
+		char setting[sizeof(dummy_setting)];
+		unsigned n;
+	} seen[DUMMY_METHODS];
+	struct spwd *sp;
+	char method[16], *cut;
+	size_t nseen = 0, i, best = 0, entries = 0;
+
+	if (dummy_setting[0] != '\0')
+		return dummy_setting;
+	memset(seen, 0, sizeof(seen));
+	setspent();
+	while (entries++ < DUMMY_ENTRIES && (sp = getspent()) != NULL) {
+		if (sp->sp_pwdp == NULL ||
+		    hash_method(sp->sp_pwdp, method, sizeof(method)) == 0 ||
+		    strlen(sp->sp_pwdp) >= sizeof(seen[0].setting))
+			continue;
+		for (i = 0; i < nseen; i++)
+			if (strcmp(seen[i].method, method) == 0)
+				break;
+		if (i == nseen) {
+			if (nseen == DUMMY_METHODS)
+				continue;
+			snprintf(seen[i].method, sizeof(seen[i].method), "%s",
+			    method);
+			snprintf(seen[i].setting, sizeof(seen[i].setting), "%s",
+			    sp->sp_pwdp);
+			nseen++;
+		}
+		seen[i].n++;
+	}
+	endspent();
+	for (i = 1; i < nseen; i++)
+		if (seen[i].n > seen[best].n)
+			best = i;
+	if (nseen > 0) {
+		/* The setting is the hash without its last field; bcrypt's
+		 * ($2b$) has no separate one, and crypt(3) takes a whole
+		 * hash as a setting too. */
+		snprintf(dummy_setting, sizeof(dummy_setting), "%s",
+		    seen[best].setting);
+		if (strncmp(seen[best].method, "$2", 2) != 0 &&
+		    (cut = strrchr(dummy_setting, '$')) != NULL &&
+		    cut - dummy_setting > (ptrdiff_t)strlen(seen[best].method))
+			cut[1] = '\0';
+		wipe(seen, sizeof(seen));
+	} else if (crypt_gensalt_rn(NULL, 0, NULL, 0, dummy_setting,
+	               sizeof(dummy_setting)) == NULL)
+		snprintf(dummy_setting, sizeof(dummy_setting), "$6$postern$");
+	hash_method(dummy_setting, method, sizeof(method));
+	debug2("password: unknown accounts are checked with %s hashes", method);
+	return dummy_setting;
+}
 
 /* UsePAM no: 1 if password matches the user's shadow entry. */
 static int
@@ -30,7 +108,7 @@ shadow_password_ok(const struct pm_conn *conn, const char *password)
 {
 	struct crypt_data *cd;
 	struct spwd *sp = NULL;
-	const char *hash = FAKE_HASH, *out;
+	const char *hash = dummy_hash(), *out;
 	int usable = 0, ok = 0;
 
 	if (conn->user_valid && (sp = getspnam(conn->user)) != NULL &&
@@ -64,7 +142,7 @@ password_request(void *state, const struct pm_conn *conn, const uint8_t *data,
 
 	(void)state;
 	res->verdict = PM_FAILURE;
-	if ((b = buf_from(data, len)) == NULL)
+	if ((b = buf_from_secret(data, len)) == NULL)
 		return 0;
 	/* RFC 4252 s8: boolean FALSE, string password. */
 	if ((r = buf_get_bool(b, &change)) != 0 ||
@@ -79,19 +157,23 @@ password_request(void *state, const struct pm_conn *conn, const uint8_t *data,
 	if (plen == 0 && (empty == NULL || strcmp(empty, "yes") != 0))
 		goto out;
 	if (use == NULL || strcmp(use, "yes") != 0) {
-		if (shadow_password_ok(conn, password) && conn->user_valid)
+		/* As OpenSSH's auth_password(): root without PermitRootLogin
+		 * yes pays the same crypt(3) and fails. */
+		if (shadow_password_ok(conn, password) &&
+		    pamrelay_secret_usable(conn))
 			res->verdict = PM_SUCCESS;
 		goto out;
 	}
-	if (pamrelay_start(
-	        &relay, conn, conn->user_valid ? password : FAKE_PASSWORD) != 0)
+	if (pamrelay_start(&relay, conn,
+	        pamrelay_secret_usable(conn) ? password
+	                                     : PAMRELAY_FAKE_PASSWORD) != 0)
 		goto out;
 	/* The child has its copy: this one is no longer needed. */
 	freezero(password, plen);
 	password = NULL;
 	if ((q = buf_new(PAMRELAY_PKT_MAX)) != NULL &&
 	    pamrelay_next(&relay, q, &pamrc) == 0 && pamrc == PAM_SUCCESS &&
-	    conn->user_valid)
+	    pamrelay_secret_usable(conn))
 		res->verdict = PM_SUCCESS;
 	else if (pamrc != PAM_SUCCESS)
 		debug("PAM: password: %s", pam_strerror(NULL, pamrc));

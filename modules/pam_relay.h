@@ -40,6 +40,9 @@
 #define PAMRELAY_INFO_MAX 2048
 #define PAMRELAY_MSG_MAX 512 /* PAM_MAX_MSG_SIZE */
 
+/* OpenSSH's: no PAM module accepts it, and it cannot be typed. */
+#define PAMRELAY_FAKE_PASSWORD "\b\n\r\177INCORRECT"
+
 struct pamrelay {
 	pid_t pid;
 	int fd;
@@ -54,6 +57,26 @@ struct pamrelay_child {
 	int fd;
 	const char *password; /* NULL: relay every message */
 };
+
+/*
+ * 1 if the client's own secrets may reach PAM (or crypt's verdict may
+ * count). As OpenSSH: an invalid or refused user, and root unless
+ * PermitRootLogin yes, take the same path with PAMRELAY_FAKE_PASSWORD in
+ * place of every answer, so PAM's fail delay says nothing about whether
+ * the password was right, and such a request never succeeds.
+ */
+static __attribute__((unused)) int
+pamrelay_secret_usable(const struct pm_conn *conn)
+{
+	const char *prl;
+
+	if (!conn->user_valid)
+		return 0;
+	if (conn->uid != 0)
+		return 1;
+	prl = conn->setting(conn, "permitrootlogin", 0);
+	return prl != NULL && strcmp(prl, "yes") == 0;
+}
 
 static __attribute__((unused)) int
 pamrelay_send(int fd, const struct buf *b)
@@ -171,7 +194,7 @@ fail:
 
 static __attribute__((unused)) void __attribute__((noreturn))
 pamrelay_child_main(int fd, const struct pm_conn *conn, const char *service,
-    const char *password, int disallow_null)
+    const char *password, int disallow_null, int may_change)
 {
 	struct pamrelay_child c = {fd, password};
 	struct pam_conv conv = {pamrelay_conv, &c};
@@ -207,9 +230,12 @@ pamrelay_child_main(int fd, const struct pm_conn *conn, const char *service,
 	/*
 	 * An expired password (keyboard-interactive only, as OpenSSH's
 	 * sshpam_thread()): PAM's change dialogue over the same conversation;
-	 * the login succeeds only if the change does.
+	 * the login succeeds only if the change does. Never for a user whose
+	 * answers PAM does not get (pamrelay_secret_usable).
 	 */
-	if (rc == PAM_NEW_AUTHTOK_REQD && password == NULL) {
+	if (rc == PAM_NEW_AUTHTOK_REQD && !may_change) {
+		rc = PAM_AUTH_ERR;
+	} else if (rc == PAM_NEW_AUTHTOK_REQD && password == NULL) {
 		rc = pam_chauthtok(h, PAM_CHANGE_EXPIRED_AUTHTOK);
 		changed = rc == PAM_SUCCESS ? 1 : 2;
 	} else if (rc == PAM_NEW_AUTHTOK_REQD) {
@@ -251,7 +277,8 @@ pamrelay_start(
 	if (pr->pid == 0) {
 		close(sv[0]);
 		pamrelay_child_main(sv[1], conn, service, password,
-		    empty == NULL || strcmp(empty, "yes") != 0);
+		    empty == NULL || strcmp(empty, "yes") != 0,
+		    pamrelay_secret_usable(conn));
 	}
 	close(sv[1]);
 	pr->fd = sv[0];

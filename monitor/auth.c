@@ -200,10 +200,15 @@ lookup_user(struct authctxt *a)
 		refused = 1;
 		pw = NULL;
 	}
-	/* UsePAM: a PAM handle for a valid user, as OpenSSH's start_pam(). */
-	if (pw != NULL && a->c->use_pam &&
-	    pamctx_start(&a->pam, a->c->pam_service_name, pw->pw_name,
-	        ci->client_addr) != 0) {
+	/*
+	 * UsePAM: a PAM handle for every user, valid or not, under the name
+	 * the client sent, as OpenSSH's start_pam(): its cost does not tell
+	 * them apart. Only a valid user's is ever used.
+	 */
+	if (a->c->use_pam &&
+	    pamctx_start(&a->pam, a->c->pam_service_name, a->user,
+	        ci->client_addr) != 0 &&
+	    pw != NULL) {
 		refused = 1;
 		pw = NULL;
 	}
@@ -225,7 +230,9 @@ lookup_user(struct authctxt *a)
 			logit("Invalid user %.100s from %s port %d", safe,
 			    ci->client_addr, ci->client_port);
 		a->valid = 0;
-		a->pw.pw_name = strdup(a->user);
+		/* OpenSSH's fake account: never the client's name in a path
+		 * (%u); log lines use a->user. */
+		a->pw.pw_name = strdup("NOUSER");
 		a->pw.pw_dir = strdup("/nonexist");
 		a->pw.pw_shell = strdup("/bin/false");
 		/* As OpenSSH's fake user: the privsep account's ids. */
@@ -614,6 +621,23 @@ run_module(struct authctxt *a, const struct pm_module *m, int response,
 	snprintf(cred, credlen, "%s", res.credential);
 	switch (res.verdict) {
 	case PM_SUCCESS:
+		/*
+		 * Whatever a module says, an invalid user never succeeds:
+		 * the attempt fails as any other, and the monitor ends the
+		 * connection after the reply (a->disconnect).
+		 */
+		if (!a->valid) {
+			char su[128];
+
+			sanitise(su, sizeof(su), a->user);
+			error("INTERNAL ERROR: module %s%s%s accepted invalid "
+			      "user %s from %s port %d: connection ended",
+			    m->method, m->submethod != NULL ? ":" : "",
+			    m->submethod != NULL ? m->submethod : "", su,
+			    a->ci->client_addr, a->ci->client_port);
+			a->disconnect = 1;
+			break;
+		}
 		if (res.opts != NULL &&
 		    ((ob = buf_from(res.opts, res.opts_len)) == NULL ||
 		        (r = authopts_deserialize(ob, optsp)) != 0)) {
@@ -772,6 +796,9 @@ finish(struct authctxt *a, const char *method, const char *submethod,
 		audit_auth(a, method, submethod, cred, AUTH_FAILURE);
 		a->failures++;
 	}
+	if (strcmp(method, "password") == 0 ||
+	    strcmp(method, "keyboard-interactive") == 0)
+		auth_fail_delay(a);
 	if (a->failures >= a->c->max_auth_tries) {
 		sanitise(su, sizeof(su), a->user);
 		error("maximum authentication attempts exceeded for %s%.100s "
@@ -822,7 +849,9 @@ auth_request(struct authctxt *a, const uint8_t *sid, size_t sidlen,
 	size_t bannerlen = 0;
 
 	cred[0] = '\0';
-	m = buf_new(IPC_MAX_MESSAGE);
+	clock_gettime(CLOCK_MONOTONIC, &a->tstart);
+	/* The method's fields may hold a password: wiped when freed. */
+	m = buf_new_secret(IPC_MAX_MESSAGE);
 	extra = buf_new(IPC_MAX_MESSAGE);
 	if (m == NULL || extra == NULL) {
 		r = ERR_ALLOC;
@@ -923,6 +952,8 @@ out:
 	free(method);
 	buf_free(m);
 	buf_free(extra);
+	/* Nothing of the request outlives its judgement. */
+	buf_reset(req);
 	return r;
 }
 
@@ -938,7 +969,8 @@ auth_response(struct authctxt *a, struct buf *req, struct buf *reply)
 	cred[0] = '\0';
 	if (mod == NULL || a->authenticated || a->disconnect)
 		return ERR_BAD_STATE;
-	m = buf_new(IPC_MAX_MESSAGE);
+	clock_gettime(CLOCK_MONOTONIC, &a->tstart);
+	m = buf_new_secret(IPC_MAX_MESSAGE);
 	extra = buf_new(IPC_MAX_MESSAGE);
 	if (m == NULL || extra == NULL) {
 		r = ERR_ALLOC;
@@ -956,5 +988,6 @@ out:
 	authopts_free(opts);
 	buf_free(m);
 	buf_free(extra);
+	buf_reset(req);
 	return r;
 }

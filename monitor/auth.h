@@ -7,6 +7,7 @@
 #include <pwd.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "modules/postern_module.h"
 #include "monitor/modules.h"
@@ -18,6 +19,7 @@ struct config_source;
 struct authopts;
 struct pamctx;
 struct sshkey;
+struct hostkeys;
 
 struct conn_info {
 	char client_addr[64];
@@ -72,6 +74,13 @@ struct authctxt {
 	/* ExposeAuthInfo: a line per successful step (monitor/login.c). */
 	char *auth_info;
 	const struct buf *step_req; /* the request being judged, or NULL */
+	/* The minimum time of a failed password or keyboard-interactive
+	 * attempt (auth_fail_delay.c): when the request came in, and the
+	 * host keys its per-server secret derives from. */
+	struct timespec tstart;
+	const struct hostkeys *hostkeys;
+	uint8_t timing_key[32];
+	int have_timing_key;
 };
 
 void auth_init(struct authctxt *a, struct server_config *c,
@@ -92,6 +101,21 @@ int auth_request(struct authctxt *a, const uint8_t *sid, size_t sidlen,
  * for the exchange in progress; same reply as auth_request.
  */
 int auth_response(struct authctxt *a, struct buf *req, struct buf *reply);
+
+/*
+ * auth_set_hostkeys: the host keys the minimum failure time's per-server
+ * secret is derived from (borrowed for the life of a).
+ */
+void auth_set_hostkeys(struct authctxt *a, const struct hostkeys *hk);
+
+/*
+ * auth_fail_delay: as OpenSSH's ensure_minimum_time_since(): hold a
+ * failed attempt that began at a->tstart to a per-user minimum (5 to 9
+ * ms, from a keyed hash of the user name), doubled until it exceeds the
+ * time the attempt took, so failures of real and unknown users last the
+ * same.
+ */
+void auth_fail_delay(struct authctxt *a);
 
 /* The prefix of OpenSSH's log lines: "invalid user " or "". */
 const char *auth_invalid_prefix(const struct authctxt *a);

@@ -1051,6 +1051,7 @@ monitor_run(const struct options *o, struct server_config *c,
 		    sock, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
 	if ((r = hostkeys_load(c, &m.hk)) != 0)
 		fatal("sshd: no hostkeys available -- exiting.");
+	auth_set_hostkeys(&m.auth, &m.hk);
 	if (getuid() == 0) {
 		if ((privsep = getpwnam(POSTERN_PRIVSEP_USER)) == NULL)
 			fatal("Privilege separation user %s does not exist",

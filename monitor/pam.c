@@ -82,13 +82,15 @@ pamctx_start(struct pamctx **pp, const char *service, const char *user,
     const char *rhost)
 {
 	struct pamctx *p;
+	char su[128];
 	int rc;
 
 	*pp = NULL;
 	if ((p = calloc(1, sizeof(*p))) == NULL)
 		return ERR_ALLOC;
-	debug(
-	    "PAM: initializing for \"%s\" with service \"%s\"", user, service);
+	/* An invalid user's name too: the client's, sanitised. */
+	sanitise(su, sizeof(su), user);
+	debug("PAM: initializing for \"%s\" with service \"%s\"", su, service);
 	p->conv.conv = quiet_conv;
 	p->conv.appdata_ptr = p;
 	if ((rc = pam_start(service, user, &p->conv, &p->h)) != PAM_SUCCESS) {

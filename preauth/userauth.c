@@ -164,7 +164,8 @@ handle_request(
 	}
 	ua->last_was_kbdint = mlen == strlen("keyboard-interactive") &&
 	    memcmp(method, "keyboard-interactive", mlen) == 0;
-	if ((req = buf_new(IPC_MAX_MESSAGE)) == NULL)
+	/* The method's fields may hold a password: wiped when freed. */
+	if ((req = buf_new_secret(IPC_MAX_MESSAGE)) == NULL)
 		return ERR_ALLOC;
 	/* The rest of the packet is the method's; the monitor parses it. */
 	if ((r = buf_put_string(req, user, ulen)) != 0 ||
@@ -172,6 +173,7 @@ handle_request(
 	    (r = buf_put_string(req, method, mlen)) != 0 ||
 	    (r = buf_put_string(req, buf_ptr(payload), buf_len(payload))) == 0)
 		r = ask_monitor(ua, t, ipc_fd, IPC_AUTH_REQ, req);
+	wipe(buf_mutable_ptr(payload), buf_len(payload));
 	buf_free(req);
 	return r;
 }
@@ -186,10 +188,11 @@ handle_info_response(
 
 	if (!ua->info_pending)
 		return transport_send_unimplemented(t);
-	if ((req = buf_new(IPC_MAX_MESSAGE)) == NULL)
+	if ((req = buf_new_secret(IPC_MAX_MESSAGE)) == NULL)
 		return ERR_ALLOC;
 	if ((r = buf_put_string(req, buf_ptr(payload), buf_len(payload))) == 0)
 		r = ask_monitor(ua, t, ipc_fd, IPC_AUTH_RESPONSE, req);
+	wipe(buf_mutable_ptr(payload), buf_len(payload));
 	buf_free(req);
 	return r;
 }

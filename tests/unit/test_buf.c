@@ -266,6 +266,14 @@ test_caps(void)
 	b = buf_from(NULL, 0);
 	T_CHECK("buf_from empty", b != NULL && buf_len(b) == 0);
 	buf_free(b);
+	b = buf_from_secret("xyz", 3);
+	T_CHECK("buf_from_secret copies, caps and is secret",
+	    b != NULL && buf_is(b, "78797a") && buf_max(b) == 3 &&
+	        (b->flags & BUF_SECRET));
+	buf_reset(b);
+	T_CHECK("buf_from_secret reset wipes",
+	    b->data[0] == 0 && b->data[1] == 0 && b->data[2] == 0);
+	buf_free(b);
 }
 
 static void

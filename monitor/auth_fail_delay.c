@@ -1,0 +1,115 @@
+/*
+ * auth_fail_delay.c: the minimum time of a failed password or
+ * keyboard-interactive attempt, as OpenSSH's ensure_minimum_time_since(),
+ * so that how long a failure takes says nothing about whether the account
+ * exists. A plain sleep in this connection's monitor: no signal handler.
+ */
+#include <errno.h>
+#include <string.h>
+#include <time.h>
+
+#include "auth.h"
+#include "buf.h"
+#include "crypto.h"
+#include "log.h"
+#include "monitor.h"
+#include "sshkey.h"
+
+#define FAIL_DELAY_MIN_NS 5000000ULL /* 5 ms, plus up to ~4.3 ms per user */
+
+void
+auth_set_hostkeys(struct authctxt *a, const struct hostkeys *hk)
+{
+	a->hostkeys = hk;
+}
+
+/*
+ * The per-server secret: a hash of a deterministic signature (Ed25519,
+ * else RSA) by a host key over a fixed string, so it is the same for every
+ * connection and across restarts, yet unknown outside. Without such a key,
+ * a random one (the delay then differs per connection).
+ */
+static void
+timing_key(struct authctxt *a)
+{
+	static const char label[] = "postern minimum failure time v1";
+	const struct sshkey *pick = NULL;
+	const char *alg = NULL, *type;
+	uint8_t md[64];
+	struct buf *sig = NULL;
+	size_t i;
+
+	if (a->have_timing_key)
+		return;
+	for (i = 0; a->hostkeys != NULL && i < a->hostkeys->npub; i++) {
+		type = sshkey_type_name(a->hostkeys->pub[i].key);
+		if (strcmp(type, "ssh-ed25519") == 0) {
+			pick = a->hostkeys->pub[i].key;
+			alg = type;
+			break;
+		}
+		if (pick == NULL && strcmp(type, "ssh-rsa") == 0) {
+			pick = a->hostkeys->pub[i].key;
+			alg = "rsa-sha2-512";
+		}
+	}
+	if (pick != NULL && (sig = buf_new_secret(16384)) != NULL &&
+	    sshkey_sign(
+	        pick, sig, (const uint8_t *)label, sizeof(label), alg) == 0 &&
+	    digest_memory(DIGEST_SHA512, buf_ptr(sig), buf_len(sig), md) == 0)
+		memcpy(a->timing_key, md, sizeof(a->timing_key));
+	else
+		random_bytes(a->timing_key, sizeof(a->timing_key));
+	buf_free(sig);
+	wipe(md, sizeof(md));
+	a->have_timing_key = 1;
+}
+
+/* 5 ms plus a keyed hash of the user name's worth of up to ~4.3 ms. */
+static unsigned long long
+user_delay_ns(struct authctxt *a)
+{
+	struct buf *b;
+	uint8_t md[64];
+	unsigned long long ns = FAIL_DELAY_MIN_NS;
+
+	timing_key(a);
+	if ((b = buf_new_secret(4096)) == NULL)
+		return ns;
+	if (buf_put(b, a->timing_key, sizeof(a->timing_key)) == 0 &&
+	    buf_put_cstring(b, a->user != NULL ? a->user : "") == 0 &&
+	    digest_memory(DIGEST_SHA512, buf_ptr(b), buf_len(b), md) == 0)
+		ns += ((unsigned long long)md[0] << 24 |
+		          (unsigned long long)md[1] << 16 |
+		          (unsigned long long)md[2] << 8 | md[3]) /
+		    1000;
+	buf_free(b);
+	wipe(md, sizeof(md));
+	return ns;
+}
+
+void
+auth_fail_delay(struct authctxt *a)
+{
+	struct timespec now, rem;
+	unsigned long long elapsed, want, base;
+
+	if (a->tstart.tv_sec == 0 && a->tstart.tv_nsec == 0)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	elapsed = (unsigned long long)(now.tv_sec - a->tstart.tv_sec) *
+	        1000000000ULL +
+	    (unsigned long long)now.tv_nsec -
+	    (unsigned long long)a->tstart.tv_nsec;
+	base = want = user_delay_ns(a);
+	/* Slower than the minimum: round up to the next doubling. */
+	while (want <= elapsed)
+		want *= 2;
+	debug2("userauth: failed attempt held to %llu.%03llu ms (minimum "
+	       "%llu us)",
+	    want / 1000000, want / 1000 % 1000, base / 1000);
+	rem.tv_sec = (time_t)((want - elapsed) / 1000000000ULL);
+	rem.tv_nsec = (long)((want - elapsed) % 1000000000ULL);
+	while (nanosleep(&rem, &rem) != 0 && errno == EINTR)
+		;
+}
