@@ -79,7 +79,7 @@ kbdint_step(
 	if (r == 0 && pamrc != PAM_SUCCESS)
 		debug(
 		    "PAM: keyboard-interactive: %s", pam_strerror(NULL, pamrc));
-	if (r == 0 && pamrc == PAM_SUCCESS && pamrelay_secret_usable(conn))
+	if (r == 0 && pamrc == PAM_SUCCESS && module_secret_usable(conn))
 		res->verdict = PM_SUCCESS;
 	return 0;
 }
@@ -148,7 +148,7 @@ kbdint_response(void *state, const struct pm_conn *conn, const uint8_t *data,
 	}
 	/* Refused, invalid, or root without PermitRootLogin yes: PAM gets
 	 * answers that cannot match, on the same path. */
-	if (!pamrelay_secret_usable(conn))
+	if (!module_secret_usable(conn))
 		for (i = 0; i < n; i++) {
 			freezero(answers[i], strlen(answers[i]));
 			if ((answers[i] = strdup(PAMRELAY_FAKE_PASSWORD)) ==

@@ -160,20 +160,20 @@ password_request(void *state, const struct pm_conn *conn, const uint8_t *data,
 		/* As OpenSSH's auth_password(): root without PermitRootLogin
 		 * yes pays the same crypt(3) and fails. */
 		if (shadow_password_ok(conn, password) &&
-		    pamrelay_secret_usable(conn))
+		    module_secret_usable(conn))
 			res->verdict = PM_SUCCESS;
 		goto out;
 	}
 	if (pamrelay_start(&relay, conn,
-	        pamrelay_secret_usable(conn) ? password
-	                                     : PAMRELAY_FAKE_PASSWORD) != 0)
+	        module_secret_usable(conn) ? password
+	                                   : PAMRELAY_FAKE_PASSWORD) != 0)
 		goto out;
 	/* The child has its copy: this one is no longer needed. */
 	freezero(password, plen);
 	password = NULL;
 	if ((q = buf_new(PAMRELAY_PKT_MAX)) != NULL &&
 	    pamrelay_next(&relay, q, &pamrc) == 0 && pamrc == PAM_SUCCESS &&
-	    pamrelay_secret_usable(conn))
+	    module_secret_usable(conn))
 		res->verdict = PM_SUCCESS;
 	else if (pamrc != PAM_SUCCESS)
 		debug("PAM: password: %s", pam_strerror(NULL, pamrc));

@@ -34,6 +34,7 @@
 #include "err.h"
 #include "log.h"
 #include "modules/postern_module.h"
+#include "modules/secret_policy.h"
 
 #define PAMRELAY_WAIT_MS 20000 /* for each step of the conversation */
 #define PAMRELAY_PKT_MAX 65536
@@ -57,26 +58,6 @@ struct pamrelay_child {
 	int fd;
 	const char *password; /* NULL: relay every message */
 };
-
-/*
- * 1 if the client's own secrets may reach PAM (or crypt's verdict may
- * count). As OpenSSH: an invalid or refused user, and root unless
- * PermitRootLogin yes, take the same path with PAMRELAY_FAKE_PASSWORD in
- * place of every answer, so PAM's fail delay says nothing about whether
- * the password was right, and such a request never succeeds.
- */
-static __attribute__((unused)) int
-pamrelay_secret_usable(const struct pm_conn *conn)
-{
-	const char *prl;
-
-	if (!conn->user_valid)
-		return 0;
-	if (conn->uid != 0)
-		return 1;
-	prl = conn->setting(conn, "permitrootlogin", 0);
-	return prl != NULL && strcmp(prl, "yes") == 0;
-}
 
 static __attribute__((unused)) int
 pamrelay_send(int fd, const struct buf *b)
@@ -231,7 +212,7 @@ pamrelay_child_main(int fd, const struct pm_conn *conn, const char *service,
 	 * An expired password (keyboard-interactive only, as OpenSSH's
 	 * sshpam_thread()): PAM's change dialogue over the same conversation;
 	 * the login succeeds only if the change does. Never for a user whose
-	 * answers PAM does not get (pamrelay_secret_usable).
+	 * answers PAM does not get (module_secret_usable).
 	 */
 	if (rc == PAM_NEW_AUTHTOK_REQD && !may_change) {
 		rc = PAM_AUTH_ERR;
@@ -278,7 +259,7 @@ pamrelay_start(
 		close(sv[0]);
 		pamrelay_child_main(sv[1], conn, service, password,
 		    empty == NULL || strcmp(empty, "yes") != 0,
-		    pamrelay_secret_usable(conn));
+		    module_secret_usable(conn));
 	}
 	close(sv[1]);
 	pr->fd = sv[0];

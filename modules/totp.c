@@ -26,6 +26,7 @@
 #include "gauth.h"
 #include "log.h"
 #include "modules/postern_module.h"
+#include "modules/secret_policy.h"
 #include "privs.h"
 
 #define SSH2_MSG_USERAUTH_INFO_REQUEST 60
@@ -576,6 +577,15 @@ verify(const struct pm_conn *c, const char *code)
 	if (!c->user_valid) {
 		dummy_check(code);
 		logit("totp: no TOTP enrolment for invalid user %s", lu);
+		return V_REFUSED;
+	}
+	if (!module_secret_usable(c)) {
+		/* Root without PermitRootLogin yes: the code is neither checked
+		 * nor used up, so a refusal cannot tell a right one. */
+		dummy_check(code);
+		logit("totp: code for %s not checked: PermitRootLogin does not "
+		      "allow keyboard-interactive",
+		    lu);
 		return V_REFUSED;
 	}
 	usersfile = c->setting(c, "totpusersfile", 0);

@@ -290,6 +290,44 @@ def test_totp_invalid_user(ctx):
           "the users file changed for an invalid user")
 
 
+def test_totp_root_needs_permitrootlogin_yes(ctx):
+    """Root's code is checked only with PermitRootLogin yes, as OpenSSH
+    gives PAM a stand-in answer: otherwise a right code is refused on the
+    same path as a wrong one (no "ROOT LOGIN REFUSED" telling them apart)
+    and is not used up."""
+    name = "ptrt_" + secrets.token_hex(3)
+    # Password "*": not a locked account (which is refused before TOTP).
+    harness.run(["useradd", "-o", "-u", "0", "-g", "0", "-M", "-d", "/root",
+                 "-s", "/bin/bash", "-p", "*", name])
+    ctx.cleanups.append(lambda: subprocess.run(["userdel", "-f", name],
+                                               capture_output=True))
+    key = _hexkey()
+    entry = "HOTP/T30 %s - %s" % (name, key)
+    path = _users_file(ctx, [entry])
+    extra = ["TOTPUsersFile " + path, "KbdInteractiveAuthentication yes",
+             "AuthenticationMethods keyboard-interactive:totp"]
+    ctx.start_server(extra_config=extra +
+                     ["PermitRootLogin prohibit-password"])
+    code = _totp(key)
+    p = _login(ctx, name, code)
+    check(_refused(p), "root's right code must not log in under "
+          "prohibit-password: rc %s" % p.returncode)
+    check(ctx.wait_log(r"totp: code for %s not checked: PermitRootLogin "
+                       % name, 5), "no log line for root's unchecked code")
+    check(ctx.wait_log(r"^Failed keyboard-interactive for %s from "
+                       % name, 5), "no 'Failed keyboard-interactive' line")
+    check("ROOT LOGIN REFUSED" not in ctx.server_log(),
+          "the log must not say whether root's code was right")
+    check(_read(path) == entry + "\n",
+          "root's code was used up although it was not checked")
+    # Control: with PermitRootLogin yes the same code logs in.
+    ctx.stop_server()
+    ctx.start_server(extra_config=extra + ["PermitRootLogin yes"])
+    p = _login(ctx, name, code)
+    check(_admitted(p), "PermitRootLogin yes: root's right code must log "
+          "in: rc %s %s" % (p.returncode, p.stderr[-300:]))
+
+
 def test_totp_google_authenticator_refused_files(ctx):
     u = ctx.make_user()
     secret = _b32key()
