@@ -26,229 +26,12 @@
  * with real signatures, which the fuzzer could not find) into DIR and
  * exit; tests/fuzz/seeds/fuzz_monitor holds their output.
  */
-#include <errno.h>
-#include <fcntl.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-#include "buf.h"
-#include "err.h"
-#include "log.h"
-
-#include "monitor/audit.c"
-#include "monitor/auth.c"
-#include "monitor/hostkeys.c"
-#include "monitor/login.c"
-#include "monitor/modules.c"
-#include "monitor/monitor.c"
-#include "monitor/pam.c"
-#include "monitor/session_axl.c"
-
-#define postern_module_v1 fz_mod_publickey
-#include "modules/publickey.c"
-#undef postern_module_v1
-#define postern_module_v1 fz_mod_cert
-#include "modules/cert.c"
-#undef postern_module_v1
-#define postern_module_v1 fz_mod_password
-#include "modules/pam_password.c"
-#undef postern_module_v1
-#define postern_module_v1 fz_mod_rootpolicy
-#include "modules/rootpolicy.c"
-#undef postern_module_v1
-#define postern_module_v1 fz_mod_fixed
-#include "tests/modules/fixed.c"
-#undef postern_module_v1
+#define FZ_VERBOSE_ENV "FUZZ_MONITOR_VERBOSE"
+#include "tests/fuzz/monitor_harness.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-/* monitor/main.c is not compiled in: spawning helpers never happens. */
-int
-helper_path(const char *name, char *out, size_t outlen)
-{
-	(void)name;
-	(void)out;
-	(void)outlen;
-	return ERR_NOT_FOUND;
-}
-
 #define FZ_MAX_INPUT (64 * 1024)
-
-/* Fixed keys, so that the seeds' signatures stay valid. */
-static const char host_key[] =
-    "-----BEGIN OPENSSH PRIVATE KEY-----\n"
-    "b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtzc2gtZW\n"
-    "QyNTUxOQAAACDByM+Wm7mWO803k1ISLkVHIdGbz9jww7scUw1FGhEDHgAAAJD0DwFx9A8B\n"
-    "cQAAAAtzc2gtZWQyNTUxOQAAACDByM+Wm7mWO803k1ISLkVHIdGbz9jww7scUw1FGhEDHg\n"
-    "AAAEAI/UchfXhhKeCkc6gQL+g/PneUcsH+PglvbepXVmkk/8HIz5abuZY7zTeTUhIuRUch\n"
-    "0ZvP2PDDuxxTDUUaEQMeAAAACWZ1enotaG9zdAECAwQ=\n"
-    "-----END OPENSSH PRIVATE KEY-----\n";
-static const char user_key[] =
-    "-----BEGIN OPENSSH PRIVATE KEY-----\n"
-    "b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtzc2gtZW\n"
-    "QyNTUxOQAAACDxT0Fs+aCGktb2hQy/XseBiensfTzxGIHODZ64QzB0cAAAAJD/7ck2/+3J\n"
-    "NgAAAAtzc2gtZWQyNTUxOQAAACDxT0Fs+aCGktb2hQy/XseBiensfTzxGIHODZ64QzB0cA\n"
-    "AAAEALF9ffWMREGvO2fXmnm4QaU3Kmo9ELrreM1d5YErUUBPFPQWz5oIaS1vaFDL9ex4GJ\n"
-    "6ex9PPEYgc4NnrhDMHRwAAAACWZ1enotdXNlcgECAwQ=\n"
-    "-----END OPENSSH PRIVATE KEY-----\n";
-/* The user key, certified by ca_pub for root, daemon, bin and fuzz. */
-static const char user_cert[] =
-    "AAAAIHNzaC1lZDI1NTE5LWNlcnQtdjAxQG9wZW5zc2guY29tAAAAINMaCj+2cTyjfxm7rqhT"
-    "dMPqKoHFYy9xqV+4IZzk5mSBAAAAIPFPQWz5oIaS1vaFDL9ex4GJ6ex9PPEYgc4NnrhDMHRw"
-    "AAAAAAAAAAAAAAABAAAACGZ1enpjZXJ0AAAAIQAAAARyb290AAAABmRhZW1vbgAAAANiaW4A"
-    "AAAEZnV6egAAAAAAAAAA//////////8AAAAAAAAAggAAABVwZXJtaXQtWDExLWZvcndhcmRp"
-    "bmcAAAAAAAAAF3Blcm1pdC1hZ2VudC1mb3J3YXJkaW5nAAAAAAAAABZwZXJtaXQtcG9ydC1m"
-    "b3J3YXJkaW5nAAAAAAAAAApwZXJtaXQtcHR5AAAAAAAAAA5wZXJtaXQtdXNlci1yYwAAAAAA"
-    "AAAAAAAAMwAAAAtzc2gtZWQyNTUxOQAAACCHsi4KR8XSH9ZMrc0kzZFmnZCN4RbX4E1+VWaR"
-    "g8sjagAAAFMAAAALc3NoLWVkMjU1MTkAAABAKkC7Kiat2sNoaU9n31qR83yp54J0Q7zfmKT2"
-    "r9/sOcbaDhE/3RAS9yPVDj7SDFSXW6pzWWtwlOCCJdr1bzUtDA==";
-static const char ca_pub[] = "ssh-ed25519 "
-                             "AAAAC3NzaC1lZDI1NTE5AAAAIIeyLgpHxdIf1kytzSTNkWad"
-                             "kI3hFtfgTX5VZpGDyyNq fuzz-ca\n";
-static const char user_pub[] = "ssh-ed25519 "
-                               "AAAAC3NzaC1lZDI1NTE5AAAAIPFPQWz5oIaS1vaFDL9e"
-                               "x4GJ6ex9PPEYgc4NnrhDMHRw fuzz-user";
-
-static char fz_dir[64];
-static struct config_source *fz_src;
-static struct hostkeys fz_hk;
-static struct module_set fz_mods;
-static int fz_ready, fz_verbose;
-
-/* FUZZ_MONITOR_VERBOSE=1 shows the monitor's log (to read a seed's run). */
-static void
-fz_log(enum log_level level, const char *msg, void *ctx)
-{
-	(void)level;
-	if (ctx != NULL)
-		fprintf(stderr, "monitor: %s\n", msg);
-}
-
-static void
-fz_die(const char *what)
-{
-	fprintf(stderr, "fuzz_monitor: %s\n", what);
-	abort();
-}
-
-static void
-fz_file(const char *name, const char *content, mode_t mode)
-{
-	char path[128];
-	int fd;
-
-	snprintf(path, sizeof(path), "%s/%s", fz_dir, name);
-	if ((fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, mode)) == -1 ||
-	    write(fd, content, strlen(content)) != (ssize_t)strlen(content))
-		fz_die(path);
-	close(fd);
-}
-
-static void
-fz_cleanup(void)
-{
-	static const char *const names[] = {
-	    "hostkey", "authorized_keys", "ca.pub", "banner", "sshd_config"};
-	char path[128];
-	size_t i;
-
-	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-		snprintf(path, sizeof(path), "%s/%s", fz_dir, names[i]);
-		(void)unlink(path);
-	}
-	(void)rmdir(fz_dir);
-}
-
-/* The configuration every input starts from (Match applies per input). */
-static void
-fz_config(struct server_config *c)
-{
-	config_init(c);
-	if (config_load_source(c, fz_src) != 0)
-		fz_die("config_load_source");
-	config_fill_defaults(c);
-	if (config_check(c) != 0)
-		fz_die("config_check");
-}
-
-static void
-fz_init(void)
-{
-	struct server_config c;
-	char text[2048], keys[512];
-
-	log_set_handler(
-	    fz_log, getenv("FUZZ_MONITOR_VERBOSE") != NULL ? fz_dir : NULL);
-	snprintf(fz_dir, sizeof(fz_dir), "/tmp/fuzz_monitor.XXXXXX");
-	if (mkdtemp(fz_dir) == NULL || chmod(fz_dir, 0755) != 0)
-		fz_die("mkdtemp");
-	atexit(fz_cleanup);
-	fz_file("hostkey", host_key, 0600);
-	snprintf(keys, sizeof(keys),
-	    "%s\n"
-	    "restrict,pty,command=\"/bin/true\",from=\"127.0.0.1,::1\" %s\n"
-	    "cert-authority,principals=\"fuzz\" %s",
-	    user_pub, user_pub, ca_pub);
-	fz_file("authorized_keys", keys, 0644);
-	fz_file("ca.pub", ca_pub, 0644);
-	fz_file("banner", "Authorised use only.\n", 0644);
-	snprintf(text, sizeof(text),
-	    "HostKey %s/hostkey\n"
-	    "AuthorizedKeysFile %s/authorized_keys\n"
-	    "TrustedUserCAKeys %s/ca.pub\n"
-	    "Banner %s/banner\n"
-	    "StrictModes no\n"
-	    "UsePAM no\n"
-	    "PasswordAuthentication yes\n"
-	    "KbdInteractiveAuthentication yes\n"
-	    "PermitRootLogin prohibit-password\n"
-	    "MaxAuthTries 8\n"
-	    "Match User daemon\n"
-	    "  AuthenticationMethods publickey,publickey "
-	    "publickey,keyboard-interactive:fixed password\n"
-	    "Match User bin\n"
-	    "  AuthenticationMethods publickey,password\n"
-	    "  PubkeyAcceptedAlgorithms ssh-ed25519-cert-v01@openssh.com\n",
-	    fz_dir, fz_dir, fz_dir, fz_dir);
-	fz_file("sshd_config", text, 0644);
-	snprintf(text, sizeof(text), "%s/sshd_config", fz_dir);
-	if (config_source_read(text, &fz_src) != 0)
-		fz_die("config_source_read");
-	fz_config(&c);
-	if (hostkeys_load(&c, &fz_hk) != 0)
-		fz_die("hostkeys_load");
-	config_free(&c);
-	fz_mods.mods[fz_mods.n++] = &fz_mod_cert;
-	fz_mods.mods[fz_mods.n++] = &fz_mod_fixed;
-	fz_mods.mods[fz_mods.n++] = &fz_mod_password;
-	fz_mods.mods[fz_mods.n++] = &fz_mod_publickey;
-	fz_mods.policies[fz_mods.npolicies++] = &fz_mod_rootpolicy;
-	/* Records are formatted, and written nowhere. */
-	if ((audit_fd = open("/dev/null", O_WRONLY | O_CLOEXEC)) == -1)
-		fz_die("/dev/null");
-	audit_started = 1;
-	audit_write_failed = 1;
-	if (getenv("FUZZ_MONITOR_VERBOSE") != NULL) {
-		fz_verbose = 1;
-		log_set_level(LL_DEBUG3);
-	}
-	fz_ready = 1;
-}
-
-/* Throw away what the monitor replied (it must never block). */
-static void
-fz_drain(int fd)
-{
-	char tmp[65536];
-
-	while (recv(fd, tmp, sizeof(tmp), MSG_DONTWAIT) > 0)
-		;
-}
 
 /* Run one preauth byte stream; the monitor's last result. */
 static int
@@ -267,17 +50,7 @@ fz_run(const uint8_t *data, size_t size)
 		fz_die("write");
 	if (shutdown(sp[1], SHUT_WR) != 0)
 		fz_die("shutdown");
-	fz_config(&c);
-	memset(&m, 0, sizeof(m));
-	m.c = &c;
-	m.hk = fz_hk;
-	m.pfd = sp[0];
-	m.preauth_pid = 0;
-	snprintf(m.ci.client_addr, sizeof(m.ci.client_addr), "192.0.2.7");
-	m.ci.client_port = 50022;
-	snprintf(m.ci.server_addr, sizeof(m.ci.server_addr), "192.0.2.1");
-	m.ci.server_port = 22;
-	auth_init(&m.auth, &c, fz_src, &m.ci, &fz_mods);
+	fz_monitor_open(&m, &c, sp[0]);
 	b = buf_new_secret(IPC_MAX_MESSAGE);
 	reply = buf_new(IPC_MAX_MESSAGE);
 	if (b == NULL || reply == NULL)
@@ -298,14 +71,9 @@ fz_run(const uint8_t *data, size_t size)
 	/* A framing error is never a timeout: all the bytes were there. */
 	if (r == ERR_TIMEOUT)
 		fz_die("ipc_recv_timeout timed out on a complete stream");
-	if (m.state == MS_DONE &&
-	    (m.tstate == NULL || !m.auth.authenticated || m.sidlen == 0))
-		fz_die("transport state accepted before authentication");
-	buf_free(m.tstate);
+	fz_monitor_close(&m, &c);
 	buf_free(b);
 	buf_free(reply);
-	auth_free(&m.auth);
-	config_free(&c);
 	close(sp[0]);
 	close(sp[1]);
 	return r;
@@ -333,11 +101,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 /* Seeds: whole conversations, with valid signatures. */
 
 static struct buf *seed;
-static const uint8_t seed_sid[32] = {0x5e, 0x55, 0x10, 0x4e, 0x1d, 0x01, 0x02,
-    0x03, 0x04, 0x05, 0x06, 0x07, 0x08, 0x09, 0x0a, 0x0b, 0x0c, 0x0d, 0x0e,
-    0x0f, 0x10, 0x11, 0x12, 0x13, 0x14, 0x15, 0x16, 0x17, 0x18, 0x19, 0x1a,
-    0x1b};
-
 static void
 seed_msg(uint8_t type, const struct buf *p)
 {
@@ -407,39 +170,11 @@ static void
 seed_pubkey(const char *user, const char *method, const char *alg,
     const struct buf *blob, int sign)
 {
-	struct buf *m = seed_new(), *tbs = seed_new(), *sig = seed_new();
-	struct sshkey *k = NULL;
-	int hb = strcmp(method, HOSTBOUND_METHOD) == 0;
+	struct buf *m = seed_new();
 
-	buf_put_bool(m, sign);
-	buf_put_cstring(m, alg);
-	buf_put_stringb(m, blob);
-	if (hb)
-		buf_put_string(m, fz_hk.pub[0].blob, fz_hk.pub[0].bloblen);
-	if (sign) {
-		buf_put_string(tbs, seed_sid, sizeof(seed_sid));
-		buf_put_u8(tbs, 50);
-		buf_put_cstring(tbs, user);
-		buf_put_cstring(tbs, "ssh-connection");
-		buf_put_cstring(tbs, method);
-		buf_put_bool(tbs, 1);
-		buf_put_cstring(tbs, alg);
-		buf_put_stringb(tbs, blob);
-		if (hb)
-			buf_put_string(
-			    tbs, fz_hk.pub[0].blob, fz_hk.pub[0].bloblen);
-		if (sshkey_parse_private(
-		        (const uint8_t *)user_key, strlen(user_key), &k) != 0 ||
-		    sshkey_sign(
-		        k, sig, buf_ptr(tbs), buf_len(tbs), "ssh-ed25519") != 0)
-			fz_die("sign");
-		buf_put_stringb(m, sig);
-		sshkey_free(k);
-	}
+	fz_pubkey_fields(m, user, method, alg, blob, sign);
 	seed_auth(user, method, m);
 	buf_free(m);
-	buf_free(tbs);
-	buf_free(sig);
 }
 
 static void
