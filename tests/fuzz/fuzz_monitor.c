@@ -7,8 +7,11 @@
  * preauth_dispatch, the monitor's per-message state checks, decoders and
  * handlers: IPC_LOG, IPC_SIGN_REQ (signing with a real host key),
  * IPC_AUDIT_KEX, IPC_GEX_REQ, IPC_AUTH_REQ with every method (auth.c and
- * the method modules), IPC_AUTH_RESPONSE and IPC_TRANSPORT_STATE. The
- * monitor's replies are drained and dropped.
+ * the method modules), IPC_AUTH_RESPONSE and IPC_TRANSPORT_STATE; once
+ * authenticated, the rest of the stream is the session process's
+ * (as session_phase's loop handles them: rekey signatures within the
+ * signature budget, IPC_AUDIT_KEX, hostkeys-prove, IPC_GEX_REQ; not
+ * login.c's ptys and utmp records, which are root's side effects). The monitor's replies are drained and dropped.
  *
  * The method modules are compiled in, not dlopen'ed: publickey.so and
  * cert.so (lib/pkauth.c: authorized_keys, TrustedUserCAKeys, RevokedKeys
@@ -39,6 +42,7 @@ fz_run(const uint8_t *data, size_t size)
 {
 	struct server_config c;
 	struct monitor m;
+	struct sign_budget sb;
 	struct buf *b, *reply;
 	uint8_t type;
 	int sp[2], r = 0;
@@ -68,6 +72,42 @@ fz_run(const uint8_t *data, size_t size)
 		if (r != 0 || m.state == MS_DONE)
 			break;
 	}
+	/*
+	 * Authenticated: what follows is the session process's (rekeys,
+	 * audit, hostkeys-prove, DH groups). login.c's ptys and utmp
+	 * records are not fuzzed: they are root's side effects.
+	 */
+	sign_budget_init(&sb, -1, c.rekey_limit, c.rekey_interval);
+	while (r == 0 && m.state == MS_DONE) {
+		if ((r = ipc_recv_timeout(m.pfd, &type, b, NULL,
+		         IPC_MAX_MESSAGE, IPC_MESSAGE_TIMEOUT_MS)) != 0)
+			break;
+		if (type == IPC_SESSION_PTY_REQ ||
+		    type == IPC_SESSION_LOGIN_REC ||
+		    type == IPC_SESSION_LOGOUT_REC)
+			continue;
+		/* session_phase's loop, but for the kill and login_handle. */
+		if (type == IPC_SESSION_SIGN_REQ) {
+			if (sign_budget_take(&sb) != 0)
+				break;
+			m.nsign_session++;
+			r = handle_sign(
+			    &m, b, m.pfd, IPC_SESSION_SIGN_REPLY, 0);
+		} else if (type == IPC_AUDIT_KEX)
+			r = handle_audit_kex(&m, b, 4242, m.auth.pw.pw_uid);
+		else if (type == IPC_SESSION_PROVE_REQ)
+			r = handle_prove(&m, b, m.pfd);
+		else if (type == IPC_GEX_REQ)
+			r = handle_gex(&m, b, m.pfd);
+		else
+			r = ERR_PROTOCOL; /* login_handle's "bad message" */
+		fz_drain(sp[1]);
+		if (fz_verbose)
+			fprintf(stderr, "session message %u: %s\n", type,
+			    err_str(r));
+	}
+	if (r == ERR_EOF)
+		r = 0;
 	/* A framing error is never a timeout: all the bytes were there. */
 	if (r == ERR_TIMEOUT)
 		fz_die("ipc_recv_timeout timed out on a complete stream");
@@ -243,6 +283,36 @@ seed_state(void)
 }
 
 static void
+seed_session(void)
+{
+	struct buf *p = seed_new();
+
+	buf_put_cstring(p, "ssh-ed25519");
+	buf_put_string(p, seed_sid, sizeof(seed_sid));
+	seed_msg(IPC_SESSION_SIGN_REQ, p);
+	buf_reset(p);
+	buf_put_u32(p, 2);
+	buf_put_cstring(p, "curve25519-sha256");
+	buf_put_cstring(p, "ssh-ed25519");
+	buf_put_cstring(p, "aes256-gcm@openssh.com");
+	buf_put_cstring(p, "aes256-gcm@openssh.com");
+	buf_put_cstring(p, "");
+	buf_put_cstring(p, "");
+	seed_msg(IPC_AUDIT_KEX, p);
+	buf_reset(p);
+	buf_put_string(p, fz_hk.pub[0].blob, fz_hk.pub[0].bloblen);
+	buf_put_string(p, "not a key", 9);
+	seed_msg(IPC_SESSION_PROVE_REQ, p);
+	buf_reset(p);
+	seed_msg(IPC_SESSION_PTY_REQ, p);
+	buf_put_u32(p, 1024);
+	buf_put_u32(p, 2048);
+	buf_put_u32(p, 4096);
+	seed_msg(IPC_GEX_REQ, p);
+	buf_free(p);
+}
+
+static void
 seed_save(const char *dir, const char *name)
 {
 	char path[4096];
@@ -289,6 +359,13 @@ fz_write_seeds(const char *dir)
 	seed_pubkey("root", HOSTBOUND_METHOD, "ssh-ed25519", ukb, 1);
 	seed_state();
 	seed_save(dir, "hostbound-root");
+
+	/* Then the session's: a rekey, its audit, hostkeys-prove, a group. */
+	seed_kex();
+	seed_pubkey("root", "publickey", "ssh-ed25519", ukb, 1);
+	seed_state();
+	seed_session();
+	seed_save(dir, "session-phase");
 
 	seed_kex();
 	seed_pubkey(
