@@ -747,6 +747,61 @@ fz_close(int *fdp)
 	}
 }
 
+/* A connection to addr (a listener's own address, wildcards as loopback). */
+static void
+fz_connect_to(struct sockaddr_storage *ss, socklen_t len)
+{
+	int s;
+
+	if (npeers == FZ_MAX_PEERS)
+		return;
+	if (ss->ss_family == AF_INET) {
+		struct sockaddr_in *in = (struct sockaddr_in *)ss;
+
+		if (in->sin_addr.s_addr == htonl(INADDR_ANY))
+			in->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	} else if (ss->ss_family == AF_INET6) {
+		struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)ss;
+
+		if (IN6_IS_ADDR_UNSPECIFIED(&in6->sin6_addr))
+			in6->sin6_addr = in6addr_loopback;
+	}
+	if ((s = socket(ss->ss_family,
+	         SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)) == -1)
+		return;
+	if (connect(s, (struct sockaddr *)ss, len) == 0 || errno == EINPROGRESS)
+		peers[npeers++] = s;
+	else
+		close(s);
+}
+
+/* Forwarding listeners (only ever bound in the private namespace), agent. */
+static void
+fz_connect_listeners(struct conn *conn)
+{
+	struct sockaddr_storage ss;
+	struct sockaddr_un *sun = (struct sockaddr_un *)&ss;
+	socklen_t len;
+	size_t i;
+	int j;
+
+	for (i = 0; conn->fwd != NULL && i < conn->fwd->n; i++)
+		for (j = 0; j < conn->fwd->l[i]->nfds; j++) {
+			len = sizeof(ss);
+			if (getsockname(conn->fwd->l[i]->fds[j],
+			        (struct sockaddr *)&ss, &len) == 0 &&
+			    ss.ss_family != AF_UNIX)
+				fz_connect_to(&ss, len);
+		}
+	if (conn->agent != NULL && conn->agent->lfd >= 0) {
+		memset(&ss, 0, sizeof(ss));
+		sun->sun_family = AF_UNIX;
+		snprintf(sun->sun_path, sizeof(sun->sun_path), "%s",
+		    conn->agent->path);
+		fz_connect_to(&ss, sizeof(*sun));
+	}
+}
+
 /*
  * A harness event: p[0] what, p[1] which (child or peer index), the rest
  * its data.
@@ -755,6 +810,7 @@ fz_close(int *fdp)
  *  4: the child closes its output   5: the child reads its input
  *  6: a peer writes        7: a peer closes   8: time passes (p[1] s)
  *  9: the stand-in sftp service ends (status p[2])
+ * 10: a local program connects to every listener (forwards, the agent)
  */
 static int
 fz_event(struct fz_conn *f, const uint8_t *p, size_t n)
@@ -770,7 +826,7 @@ fz_event(struct fz_conn *f, const uint8_t *p, size_t n)
 		ch = &children[p[1] % nchildren];
 	if (npeers > 0)
 		peer = &peers[p[1] % npeers];
-	switch (p[0] % 10) {
+	switch (p[0] % 11) {
 	case 0:
 		return fz_loop_turn(f);
 	case 1:
@@ -792,7 +848,7 @@ fz_event(struct fz_conn *f, const uint8_t *p, size_t n)
 	case 3:
 		if (ch == NULL)
 			break;
-		if (p[0] % 10 == 3 && ch->err >= 0)
+		if (p[0] % 11 == 3 && ch->err >= 0)
 			(void)!write(ch->err, p + 2, n - 2);
 		else if (ch->out >= 0)
 			(void)!write(ch->out, p + 2, n - 2);
@@ -829,6 +885,9 @@ fz_event(struct fz_conn *f, const uint8_t *p, size_t n)
 		fz_svc_end_status = n > 2 ? p[2] : 0;
 		r = fz_loop_turn(f);
 		fz_svc_end_status = -1;
+		break;
+	case 10:
+		fz_connect_listeners(conn);
 		break;
 	}
 	if (r == 0)

@@ -223,6 +223,30 @@ def main(d):
     x.msg(OPEN_CONFIRMATION, u32(0) + u32(1) + u32(100) + u32(100))
     x.save(d, "bad-confirmation")
 
+    # Connections to our listeners: we open channels, the client answers.
+    x = Seed(P_AGENT)
+    x.greq("tcpip-forward", 1, s("") + u32(0))
+    x.open_session(0)
+    x.req(0, "auth-agent-req@openssh.com", 1)
+    x.event(10)
+    x.event(0)
+    x.msg(OPEN_CONFIRMATION, u32(1) + u32(11) + u32(65536) + u32(16384))
+    x.msg(OPEN_FAILURE, u32(2) + u32(1) + s("administratively prohibited")
+          + s(""))
+    x.msg(OPEN_CONFIRMATION, u32(3) + u32(13) + u32(65536) + u32(16384))
+    x.event(6, 0, b"from a local program")
+    x.event(6, 2, b"agent request")
+    x.data(1, "to the local program")
+    x.data(3, "agent answer")
+    x.event(0)
+    x.event(7, 0)
+    x.event(0)
+    x.msg(CLOSE, u32(1))
+    x.msg(EOF, u32(3))
+    x.msg(CLOSE, u32(3))
+    x.event(0)
+    x.save(d, "forwarded")
+
 
 if __name__ == "__main__":
     main(sys.argv[1])
