@@ -706,6 +706,36 @@ fz_client_read(struct fz_conn *f)
 		;
 }
 
+/*
+ * What must hold between messages whatever the client sent: every byte
+ * the client may still send, or sent and was not yet credited back, or
+ * waits in obuf, adds up to the window we granted; the table's counts
+ * match its slots.
+ */
+static void
+fz_check(struct conn *conn)
+{
+	struct channel *c;
+	uint32_t id, open = 0;
+	int sessions = 0;
+
+	for (id = 0; id < conn->nslots; id++) {
+		if ((c = conn->chans[id]) == NULL)
+			continue;
+		open++;
+		if (c->id != id)
+			fz_die("channel id is not its slot");
+		if ((uint64_t)c->local_window + c->local_consumed +
+		        buf_len(c->obuf) !=
+		    c->local_window_max)
+			fz_die("channel window accounting");
+		if (c->type == &channel_type_session && c->priv != NULL)
+			sessions++;
+	}
+	if (open != conn->nopen || sessions != conn->nsessions)
+		fz_die("channel table counts");
+}
+
 /* One turn of conn_loop without the transport and without waiting. */
 static int
 fz_loop_turn(struct fz_conn *f)
@@ -735,6 +765,7 @@ fz_loop_turn(struct fz_conn *f)
 	if ((r = channel_tick(conn)) != 0)
 		return r;
 	fz_client_read(f);
+	fz_check(conn);
 	return 0;
 }
 
