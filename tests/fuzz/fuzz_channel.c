@@ -96,6 +96,7 @@ static int fz_bind_agent(int s, const struct sockaddr *sa, socklen_t len);
 static int fz_ipc_send(int fd, uint8_t type, const struct buf *b, int pfd);
 static int fz_ipc_recv(
     int fd, uint8_t *type, struct buf *b, int *fdp, size_t max);
+static int64_t fz_monotime_ms(void);
 
 /* session_exec.c: fork_child's fork() (its locals name the child's fds). */
 #define fork() fz_fork_child(pty, pin, pout, perr)
@@ -121,7 +122,9 @@ static int fz_ipc_recv(
 #include "session/channel_sock.c"
 #include "session/channel_tcp.c"
 #include "session/channel_tun.c"
+#define transport_monotime_ms fz_monotime_ms
 #include "session/alive.c"
+#undef transport_monotime_ms
 #include "session/axl_config.c"
 #define bind fz_bind_agent
 #include "session/agent.c"
@@ -166,6 +169,15 @@ struct fz_child {
 	int exited, reaped;
 	int status;
 };
+
+/* The session's clock (alive.c): advanced by the input only. */
+static int64_t fz_clock;
+
+static int64_t
+fz_monotime_ms(void)
+{
+	return fz_clock;
+}
 
 static struct fz_child children[FZ_MAX_CHILDREN];
 static size_t nchildren;
@@ -686,7 +698,7 @@ fz_conn_init(struct fz_conn *f)
 	f->conn.t = f->t;
 	f->conn.kex_reported = -1;
 	f->conn.max_sessions = ctx->max_sessions;
-	f->conn.now_ms = 1000000;
+	fz_clock = 1000000;
 	conn_timers_init(&f->conn);
 }
 
@@ -778,6 +790,45 @@ fz_close(int *fdp)
 	}
 }
 
+/* The last SSH message the client sent, for event 11. */
+static uint8_t fz_last_type;
+static const uint8_t *fz_last_msg;
+static size_t fz_last_len;
+
+/* One SSH message from the client, then what the loop does after it. */
+static int
+fz_message(struct fz_conn *f, uint8_t type, const uint8_t *p, size_t n)
+{
+	struct buf *m;
+	int r;
+
+	if ((m = buf_from(p, n)) == NULL)
+		fz_die("buf_from");
+	r = conn_dispatch(&f->conn, type, m);
+	if (r != 0 && conn_is_decode_error(r))
+		r = conn_protocol_error(
+		    &f->conn, "message %u: %s", type, err_str(r));
+	buf_free(m);
+	if (r == 0)
+		r = conn_timers_run(&f->conn, 1);
+	if (r == 0)
+		r = fz_loop_turn(f);
+	return r;
+}
+
+static int
+fz_repeat(struct fz_conn *f, unsigned count)
+{
+	unsigned i;
+	int r = 0;
+
+	if (fz_last_msg == NULL)
+		return 0;
+	for (i = 0; r == 0 && i < count && i < 4096; i++)
+		r = fz_message(f, fz_last_type, fz_last_msg, fz_last_len);
+	return r;
+}
+
 /* A connection to addr (a listener's own address, wildcards as loopback). */
 static void
 fz_connect_to(struct sockaddr_storage *ss, socklen_t len)
@@ -842,6 +893,8 @@ fz_connect_listeners(struct conn *conn)
  *  6: a peer writes        7: a peer closes   8: time passes (p[1] s)
  *  9: the stand-in sftp service ends (status p[2])
  * 10: a local program connects to every listener (forwards, the agent)
+ * 11: the last SSH message again, p[1] | p[2] << 8 times (at most 4096):
+ *     floods (windows, the channel table, env) in a short input
  */
 static int
 fz_event(struct fz_conn *f, const uint8_t *p, size_t n)
@@ -857,7 +910,7 @@ fz_event(struct fz_conn *f, const uint8_t *p, size_t n)
 		ch = &children[p[1] % nchildren];
 	if (npeers > 0)
 		peer = &peers[p[1] % npeers];
-	switch (p[0] % 11) {
+	switch (p[0] % 12) {
 	case 0:
 		return fz_loop_turn(f);
 	case 1:
@@ -879,7 +932,7 @@ fz_event(struct fz_conn *f, const uint8_t *p, size_t n)
 	case 3:
 		if (ch == NULL)
 			break;
-		if (p[0] % 11 == 3 && ch->err >= 0)
+		if (p[0] % 12 == 3 && ch->err >= 0)
 			(void)!write(ch->err, p + 2, n - 2);
 		else if (ch->out >= 0)
 			(void)!write(ch->out, p + 2, n - 2);
@@ -909,7 +962,7 @@ fz_event(struct fz_conn *f, const uint8_t *p, size_t n)
 			fz_close(peer);
 		break;
 	case 8:
-		conn->now_ms += (int64_t)p[1] * 1000;
+		fz_clock += (int64_t)p[1] * 1000;
 		r = conn_timers_run(conn, 0);
 		break;
 	case 9:
@@ -919,6 +972,9 @@ fz_event(struct fz_conn *f, const uint8_t *p, size_t n)
 		break;
 	case 10:
 		fz_connect_listeners(conn);
+		break;
+	case 11:
+		r = fz_repeat(f, n > 2 ? p[1] | p[2] << 8 : p[1]);
 		break;
 	}
 	if (r == 0)
@@ -957,7 +1013,6 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct fz_conn f;
-	struct buf *m;
 	uint32_t len;
 	int r = 0, rounds;
 
@@ -969,6 +1024,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	data++;
 	size--;
 	fz_conn_init(&f);
+	fz_last_msg = NULL;
 	while (r == 0 && size >= 5) {
 		len = (uint32_t)data[0] << 24 | (uint32_t)data[1] << 16 |
 		    (uint32_t)data[2] << 8 | data[3];
@@ -979,15 +1035,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (data[0] == 0)
 			r = fz_event(&f, data + 1, len - 1);
 		else {
-			if ((m = buf_from(data + 1, len - 1)) == NULL)
-				fz_die("buf_from");
-			r = conn_dispatch(&f.conn, data[0], m);
-			if (r != 0 && conn_is_decode_error(r))
-				r = conn_protocol_error(&f.conn,
-				    "message %u: %s", data[0], err_str(r));
-			buf_free(m);
-			if (r == 0)
-				r = fz_loop_turn(&f);
+			fz_last_type = data[0];
+			fz_last_msg = data + 1;
+			fz_last_len = len - 1;
+			r = fz_message(&f, data[0], data + 1, len - 1);
 		}
 		data += len;
 		size -= len;

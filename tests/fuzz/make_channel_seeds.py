@@ -223,6 +223,22 @@ def main(d):
     x.msg(OPEN_CONFIRMATION, u32(0) + u32(1) + u32(100) + u32(100))
     x.save(d, "bad-confirmation")
 
+    # Floods: the window, the packet size, env requests (event 11).
+    x = Seed(0)
+    x.open_session(0)
+    x.req(0, "exec", 1, s("cat"))
+    x.req(0, "env", 0, s("FUZZ_A") + s("1"))
+    x.rec(bytes([0, 11, 200, 0]))
+    x.data(0, b"x" * 32768)
+    x.rec(bytes([0, 11, 70, 0]))
+    x.save(d, "flood-window")
+
+    x = Seed(0)
+    x.open_session(0)
+    x.req(0, "shell", 1)
+    x.data(0, b"y" * 32769)
+    x.save(d, "flood-packet")
+
     # Connections to our listeners: we open channels, the client answers.
     x = Seed(P_AGENT)
     x.greq("tcpip-forward", 1, s("") + u32(0))
