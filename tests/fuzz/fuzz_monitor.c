@@ -405,6 +405,20 @@ fz_write_seeds(const char *dir)
 	seed_password("nosuchuser", "d");
 	seed_save(dir, "invalid-user");
 
+	/* Users the configuration treats apart: denied, restricted. */
+	seed_kex();
+	seed_none("games");
+	seed_pubkey("games", "publickey", "ssh-ed25519", ukb, 1);
+	seed_password("games", "");
+	seed_save(dir, "user-games");
+	seed_kex();
+	seed_kbdint("man", "postern-fixed-answer");
+	seed_pubkey("man", "publickey", "ssh-ed25519", ukb, 1);
+	seed_save(dir, "user-man");
+	seed_kex();
+	seed_password("sync", "");
+	seed_save(dir, "user-sync");
+
 	/* A change of user is refused. */
 	seed_kex();
 	seed_none("root");

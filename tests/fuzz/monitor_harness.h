@@ -47,6 +47,26 @@
 #include "tests/modules/fixed.c"
 #undef postern_module_v1
 
+/*
+ * sandbox/ is not compiled in: only spawn_helper, which never runs here,
+ * calls these (an optimising build drops it and them).
+ */
+int
+sandbox_drop_to_user(const char *user, uid_t uid, gid_t gid)
+{
+	(void)user;
+	(void)uid;
+	(void)gid;
+	abort();
+}
+
+int
+sandbox_enter_dir(int dirfd)
+{
+	(void)dirfd;
+	abort();
+}
+
 /* monitor/main.c is not compiled in: spawning helpers never happens. */
 int
 helper_path(const char *name, char *out, size_t outlen)
@@ -185,12 +205,20 @@ fz_init(void)
 	    "KbdInteractiveAuthentication yes\n"
 	    "PermitRootLogin prohibit-password\n"
 	    "MaxAuthTries 8\n"
+	    "DenyUsers sync\n"
 	    "Match User daemon\n"
 	    "  AuthenticationMethods publickey,publickey "
 	    "publickey,keyboard-interactive:fixed password\n"
 	    "Match User bin\n"
 	    "  AuthenticationMethods publickey,password\n"
-	    "  PubkeyAcceptedAlgorithms ssh-ed25519-cert-v01@openssh.com\n",
+	    "  PubkeyAcceptedAlgorithms ssh-ed25519-cert-v01@openssh.com\n"
+	    "Match User games\n"
+	    "  Banner /nonexistent/banner\n"
+	    "  MaxAuthTries 2\n"
+	    "  PubkeyAuthentication no\n"
+	    "Match User man\n"
+	    "  AuthenticationMethods keyboard-interactive:fixed,publickey\n"
+	    "  PermitEmptyPasswords yes\n",
 	    fz_dir, fz_dir, fz_dir, fz_dir);
 	fz_file("sshd_config", text, 0644);
 	snprintf(text, sizeof(text), "%s/sshd_config", fz_dir);
