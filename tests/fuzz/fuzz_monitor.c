@@ -64,7 +64,11 @@ fz_run(const uint8_t *data, size_t size)
 		if ((r = ipc_recv_timeout(m.pfd, &type, b, NULL,
 		         IPC_MAX_MESSAGE, IPC_MESSAGE_TIMEOUT_MS)) != 0)
 			break;
+		buf_reset(reply);
 		r = preauth_dispatch(&m, type, b, reply);
+		if ((type == IPC_AUTH_REQ || type == IPC_AUTH_RESPONSE) &&
+		    (r == 0 || r == ERR_LIMIT))
+			fz_check_auth_reply(reply, &m);
 		fz_drain(sp[1]);
 		if (fz_verbose)
 			fprintf(stderr, "message %u: %s, state %d\n", type,

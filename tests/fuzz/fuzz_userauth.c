@@ -55,8 +55,12 @@ fz_pa_ipc_send(int fd, uint8_t type, const struct buf *b, int p)
 		return ERR_EOF;
 	if ((copy = buf_from(buf_ptr(b), buf_len(b))) == NULL)
 		fz_die("out of memory");
+	buf_reset(fz_reply);
 	r = preauth_dispatch(fz_m, type, copy, fz_reply);
 	buf_free(copy);
+	if ((type == IPC_AUTH_REQ || type == IPC_AUTH_RESPONSE) &&
+	    (r == 0 || r == ERR_LIMIT))
+		fz_check_auth_reply(fz_reply, fz_m);
 	if (fz_verbose)
 		fprintf(stderr, "monitor: message %u: %s, state %d\n", type,
 		    err_str(r), fz_m->state);

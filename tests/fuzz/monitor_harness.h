@@ -284,6 +284,38 @@ fz_monitor_close(struct monitor *m, struct server_config *c)
 	config_free(c);
 }
 
+/*
+ * An IPC_AUTH_REPLY the monitor sent (docs/ipc.md) must be well formed and
+ * agree with its own state, whatever preauth asked.
+ */
+static void
+fz_check_auth_reply(const struct buf *reply, const struct monitor *m)
+{
+	struct buf tmp = *reply;
+	const uint8_t *extra, *banner;
+	size_t elen, blen;
+	char *methods = NULL;
+	uint32_t verdict;
+
+	if (buf_get_u32(&tmp, &verdict) != 0 ||
+	    buf_get_cstring(&tmp, &methods, NULL) != 0 ||
+	    buf_get_string_direct(&tmp, &extra, &elen) != 0 ||
+	    buf_get_string_direct(&tmp, &banner, &blen) != 0 ||
+	    buf_end(&tmp) != 0)
+		fz_die("malformed IPC_AUTH_REPLY");
+	free(methods);
+	if (verdict > AUTH_DENIED)
+		fz_die("unknown verdict");
+	if ((verdict == AUTH_SUCCESS) != (m->auth.authenticated != 0))
+		fz_die("verdict and state disagree on success");
+	if (verdict == AUTH_CONTINUE &&
+	    (elen < 1 || extra[0] != SSH2_MSG_USERAUTH_PK_OK))
+		fz_die("AUTH_CONTINUE without a message to relay");
+	if ((verdict == AUTH_TOO_MANY || verdict == AUTH_DENIED) &&
+	    !m->auth.disconnect)
+		fz_die("a final refusal that does not end the connection");
+}
+
 /* The session id the harness's first exchange signs (seeds sign it too). */
 static const uint8_t seed_sid[32] = {0x5e, 0x55, 0x10, 0x4e, 0x1d, 0x01, 0x02,
     0x03, 0x04, 0x05, 0x06, 0x07, 0x08, 0x09, 0x0a, 0x0b, 0x0c, 0x0d, 0x0e,
