@@ -767,8 +767,10 @@ fz_loop_turn(struct fz_conn *f)
 		return r;
 	/* The first two entries stand for the transport and SIGCHLD. */
 	conn->pfds[0].fd = conn->pfds[1].fd = -1;
-	if (poll(conn->pfds, conn->npfds, 0) < 0)
-		return ERR_SYSTEM;
+	/* As conn_loop: a signal (libFuzzer's timer) is not an error. */
+	while (poll(conn->pfds, conn->npfds, 0) < 0)
+		if (errno != EINTR)
+			return ERR_SYSTEM;
 	if ((r = channel_poll_handle(conn)) != 0 ||
 	    (r = agent_poll_handle(conn)) != 0 ||
 	    (r = x11_poll_handle(conn)) != 0 ||
