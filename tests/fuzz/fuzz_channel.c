@@ -125,6 +125,7 @@ static int64_t fz_monotime_ms(void);
 #define transport_monotime_ms fz_monotime_ms
 #include "session/alive.c"
 #undef transport_monotime_ms
+#include "session/accept_pause.c"
 #include "session/axl_config.c"
 #define bind fz_bind_agent
 #include "session/agent.c"

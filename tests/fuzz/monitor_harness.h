@@ -24,12 +24,27 @@
 
 #include "monitor/audit.c"
 #include "monitor/auth.c"
+/* The failure delay is computed, not waited for: no sleep per input. */
+static int
+fz_nanosleep(const struct timespec *req, struct timespec *rem)
+{
+	(void)req;
+	(void)rem;
+	return 0;
+}
+#define nanosleep fz_nanosleep
+#include "monitor/auth_fail_delay.c"
+#undef nanosleep
+#include "monitor/grace.c"
 #include "monitor/hostkeys.c"
 #include "monitor/login.c"
 #include "monitor/modules.c"
 #include "monitor/monitor.c"
 #include "monitor/pam.c"
 #include "monitor/session_axl.c"
+/* monitor/sign_budget.c (linux/tcp.h, which clashes with netinet/tcp.h in
+ * one file) comes from libfuzzdeps.a. */
+#include "monitor/sign_budget.h"
 
 #define postern_module_v1 fz_mod_publickey
 #include "modules/publickey.c"
@@ -270,6 +285,7 @@ fz_monitor_open(struct monitor *m, struct server_config *c, int pfd)
 	snprintf(m->ci.server_addr, sizeof(m->ci.server_addr), "192.0.2.1");
 	m->ci.server_port = 22;
 	auth_init(&m->auth, c, fz_src, &m->ci, &fz_mods);
+	auth_set_hostkeys(&m->auth, &m->hk);
 }
 
 /* What every run checks at the end, then frees. */
