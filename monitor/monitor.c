@@ -629,6 +629,83 @@ check_state(struct monitor *m, struct buf *b)
 }
 
 /*
+ * One message from preauth, already framed (ipc_recv_timeout): check it
+ * is allowed in the current state, decode it, act on it, and send any
+ * reply on m->pfd. 0, ERR_LIMIT (the verdict ends the connection after
+ * its reply), or the error that ends the connection. Pure of the loop's
+ * polling and deadlines, so that tests/fuzz/fuzz_monitor.c can drive it.
+ */
+static int
+preauth_dispatch(
+    struct monitor *m, uint8_t type, struct buf *b, struct buf *reply)
+{
+	int r = ERR_BAD_STATE;
+
+	switch (type) {
+	case IPC_LOG:
+		r = handle_log(b);
+		break;
+	case IPC_SIGN_REQ:
+		if (m->state > MS_AUTH || ++m->nsign > MAX_SIGNATURES)
+			break;
+		r = handle_sign(m, b, m->pfd, IPC_SIGN_REPLY, 1);
+		if (r == 0)
+			m->state = MS_AUTH;
+		break;
+	case IPC_AUDIT_KEX:
+		if (m->state != MS_AUTH && m->state != MS_AUTHENTICATED)
+			break;
+		r = handle_audit_kex(m, b, m->preauth_pid, audit_preauth_uid());
+		break;
+	case IPC_GEX_REQ:
+		/* One per exchange, as the signatures it precedes. */
+		if (m->state > MS_AUTH || ++m->ngex > MAX_SIGNATURES)
+			break;
+		r = handle_gex(m, b, m->pfd);
+		break;
+	case IPC_AUTH_REQ:
+		if (m->state != MS_AUTH)
+			break;
+		buf_reset(reply);
+		if ((r = auth_request(&m->auth, m->sid, m->sidlen, b, reply)) !=
+		    0)
+			break;
+		r = ipc_send(m->pfd, IPC_AUTH_REPLY, reply, -1);
+		if (m->auth.authenticated)
+			m->state = MS_AUTHENTICATED;
+		/* Too many failures or a denial: the monitor ends it. */
+		else if (r == 0 && m->auth.disconnect)
+			r = ERR_LIMIT;
+		break;
+	case IPC_AUTH_RESPONSE:
+		if (m->state != MS_AUTH)
+			break;
+		buf_reset(reply);
+		if ((r = auth_response(&m->auth, b, reply)) != 0)
+			break;
+		r = ipc_send(m->pfd, IPC_AUTH_REPLY, reply, -1);
+		if (m->auth.authenticated)
+			m->state = MS_AUTHENTICATED;
+		else if (r == 0 && m->auth.disconnect)
+			r = ERR_LIMIT;
+		break;
+	case IPC_TRANSPORT_STATE:
+		if (m->state != MS_AUTHENTICATED)
+			break;
+		if ((r = check_state(m, b)) != 0)
+			break;
+		if ((m->tstate = buf_new_secret(IPC_MAX_MESSAGE)) == NULL) {
+			r = ERR_ALLOC;
+			break;
+		}
+		r = buf_put(m->tstate, buf_ptr(b), buf_len(b));
+		m->state = MS_DONE;
+		break;
+	}
+	return r;
+}
+
+/*
  * ms left to wait for preauth (0: time is up, -1: no limit): LoginGraceTime
  * until authenticated (grace.c), then HANDOVER_TIMEOUT_MS for the state.
  */
@@ -692,70 +769,7 @@ preauth_loop(struct monitor *m)
 				      "preauth");
 			break;
 		}
-		r = ERR_BAD_STATE;
-		switch (type) {
-		case IPC_LOG:
-			r = handle_log(b);
-			break;
-		case IPC_SIGN_REQ:
-			if (m->state > MS_AUTH || ++m->nsign > MAX_SIGNATURES)
-				break;
-			r = handle_sign(m, b, m->pfd, IPC_SIGN_REPLY, 1);
-			if (r == 0)
-				m->state = MS_AUTH;
-			break;
-		case IPC_AUDIT_KEX:
-			if (m->state != MS_AUTH && m->state != MS_AUTHENTICATED)
-				break;
-			r = handle_audit_kex(
-			    m, b, m->preauth_pid, audit_preauth_uid());
-			break;
-		case IPC_GEX_REQ:
-			/* One per exchange, as the signatures it precedes. */
-			if (m->state > MS_AUTH || ++m->ngex > MAX_SIGNATURES)
-				break;
-			r = handle_gex(m, b, m->pfd);
-			break;
-		case IPC_AUTH_REQ:
-			if (m->state != MS_AUTH)
-				break;
-			buf_reset(reply);
-			if ((r = auth_request(
-			         &m->auth, m->sid, m->sidlen, b, reply)) != 0)
-				break;
-			r = ipc_send(m->pfd, IPC_AUTH_REPLY, reply, -1);
-			if (m->auth.authenticated)
-				m->state = MS_AUTHENTICATED;
-			/* Too many failures or a denial: the monitor ends it. */
-			else if (r == 0 && m->auth.disconnect)
-				r = ERR_LIMIT;
-			break;
-		case IPC_AUTH_RESPONSE:
-			if (m->state != MS_AUTH)
-				break;
-			buf_reset(reply);
-			if ((r = auth_response(&m->auth, b, reply)) != 0)
-				break;
-			r = ipc_send(m->pfd, IPC_AUTH_REPLY, reply, -1);
-			if (m->auth.authenticated)
-				m->state = MS_AUTHENTICATED;
-			else if (r == 0 && m->auth.disconnect)
-				r = ERR_LIMIT;
-			break;
-		case IPC_TRANSPORT_STATE:
-			if (m->state != MS_AUTHENTICATED)
-				break;
-			if ((r = check_state(m, b)) != 0)
-				break;
-			if ((m->tstate = buf_new_secret(IPC_MAX_MESSAGE)) ==
-			    NULL) {
-				r = ERR_ALLOC;
-				break;
-			}
-			r = buf_put(m->tstate, buf_ptr(b), buf_len(b));
-			m->state = MS_DONE;
-			break;
-		}
+		r = preauth_dispatch(m, type, b, reply);
 		if (r == ERR_LIMIT)
 			break;
 		if (r != 0) {
