@@ -144,26 +144,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 /* Seeds: whole conversations, with valid signatures. */
 
-static struct buf *seed;
-static void
-seed_msg(uint8_t type, const struct buf *p)
-{
-	if (buf_put_u32(seed, (uint32_t)buf_len(p) + 1) != 0 ||
-	    buf_put_u8(seed, type) != 0 ||
-	    buf_put(seed, buf_ptr(p), buf_len(p)))
-		fz_die("seed_msg");
-}
-
-static struct buf *
-seed_new(void)
-{
-	struct buf *p = buf_new(IPC_MAX_MESSAGE);
-
-	if (p == NULL)
-		fz_die("out of memory");
-	return p;
-}
-
 static void
 seed_log(const char *text)
 {
@@ -171,7 +151,7 @@ seed_log(const char *text)
 
 	buf_put_u32(p, LL_INFO);
 	buf_put_cstring(p, text);
-	seed_msg(IPC_LOG, p);
+	seed_frame(IPC_LOG, p);
 	buf_free(p);
 }
 
@@ -183,7 +163,7 @@ seed_kex(void)
 
 	buf_put_cstring(p, "ssh-ed25519");
 	buf_put_string(p, seed_sid, sizeof(seed_sid));
-	seed_msg(IPC_SIGN_REQ, p);
+	seed_frame(IPC_SIGN_REQ, p);
 	buf_reset(p);
 	buf_put_u32(p, 1);
 	buf_put_cstring(p, "curve25519-sha256");
@@ -192,7 +172,7 @@ seed_kex(void)
 	buf_put_cstring(p, "aes128-ctr");
 	buf_put_cstring(p, "");
 	buf_put_cstring(p, "hmac-sha2-256-etm@openssh.com");
-	seed_msg(IPC_AUDIT_KEX, p);
+	seed_frame(IPC_AUDIT_KEX, p);
 	buf_free(p);
 }
 
@@ -205,7 +185,7 @@ seed_auth(const char *user, const char *method, const struct buf *m)
 	buf_put_cstring(p, "ssh-connection");
 	buf_put_cstring(p, method);
 	buf_put_stringb(p, m);
-	seed_msg(IPC_AUTH_REQ, p);
+	seed_frame(IPC_AUTH_REQ, p);
 	buf_free(p);
 }
 
@@ -247,7 +227,7 @@ seed_kbdint(const char *user, const char *answer)
 		struct buf *p = seed_new();
 
 		buf_put_stringb(p, m);
-		seed_msg(IPC_AUTH_RESPONSE, p);
+		seed_frame(IPC_AUTH_RESPONSE, p);
 		buf_free(p);
 	}
 	buf_free(m);
@@ -270,7 +250,7 @@ seed_gex(void)
 	buf_put_u32(p, 2048);
 	buf_put_u32(p, 3072);
 	buf_put_u32(p, 8192);
-	seed_msg(IPC_GEX_REQ, p);
+	seed_frame(IPC_GEX_REQ, p);
 	buf_free(p);
 }
 
@@ -282,7 +262,7 @@ seed_state(void)
 	buf_put_u32(p, TRANSPORT_STATE_VERSION);
 	buf_put_string(p, seed_sid, sizeof(seed_sid));
 	buf_put_cstring(p, "the rest is the session's to decode");
-	seed_msg(IPC_TRANSPORT_STATE, p);
+	seed_frame(IPC_TRANSPORT_STATE, p);
 	buf_free(p);
 }
 
@@ -293,7 +273,7 @@ seed_session(void)
 
 	buf_put_cstring(p, "ssh-ed25519");
 	buf_put_string(p, seed_sid, sizeof(seed_sid));
-	seed_msg(IPC_SESSION_SIGN_REQ, p);
+	seed_frame(IPC_SESSION_SIGN_REQ, p);
 	buf_reset(p);
 	buf_put_u32(p, 2);
 	buf_put_cstring(p, "curve25519-sha256");
@@ -302,17 +282,17 @@ seed_session(void)
 	buf_put_cstring(p, "aes256-gcm@openssh.com");
 	buf_put_cstring(p, "");
 	buf_put_cstring(p, "");
-	seed_msg(IPC_AUDIT_KEX, p);
+	seed_frame(IPC_AUDIT_KEX, p);
 	buf_reset(p);
 	buf_put_string(p, fz_hk.pub[0].blob, fz_hk.pub[0].bloblen);
 	buf_put_string(p, "not a key", 9);
-	seed_msg(IPC_SESSION_PROVE_REQ, p);
+	seed_frame(IPC_SESSION_PROVE_REQ, p);
 	buf_reset(p);
-	seed_msg(IPC_SESSION_PTY_REQ, p);
+	seed_frame(IPC_SESSION_PTY_REQ, p);
 	buf_put_u32(p, 1024);
 	buf_put_u32(p, 2048);
 	buf_put_u32(p, 4096);
-	seed_msg(IPC_GEX_REQ, p);
+	seed_frame(IPC_GEX_REQ, p);
 	buf_free(p);
 }
 
@@ -334,20 +314,9 @@ void
 fz_write_seeds(const char *dir)
 {
 	struct buf *ukb = seed_new(), *cert = seed_new();
-	struct sshkey *k = NULL;
-	uint8_t raw[2048];
-	size_t n;
 
 	seed = seed_new();
-	if (sshkey_parse_private(
-	        (const uint8_t *)user_key, strlen(user_key), &k) != 0 ||
-	    sshkey_to_blob(k, ukb) != 0)
-		fz_die("user key");
-	sshkey_free(k);
-	if (base64_decode(user_cert, strlen(user_cert), raw, sizeof(raw), &n) !=
-	        0 ||
-	    buf_put(cert, raw, n) != 0)
-		fz_die("user cert");
+	fz_user_blobs(ukb, cert);
 
 	/* root: none, a query, then the signed key (prohibit-password). */
 	seed_log("Connection from 192.0.2.7");

@@ -215,34 +215,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 /* Seeds: a client's side of whole authentications. */
 
-static struct buf *seed;
-
-static void
-seed_packet(uint8_t type, const struct buf *p)
-{
-	if (buf_put_u32(seed, (uint32_t)buf_len(p) + 1) != 0 ||
-	    buf_put_u8(seed, type) != 0 ||
-	    buf_put(seed, buf_ptr(p), buf_len(p)))
-		fz_die("seed_packet");
-}
-
-static struct buf *
-seed_new(void)
-{
-	struct buf *p = buf_new(IPC_MAX_MESSAGE);
-
-	if (p == NULL)
-		fz_die("out of memory");
-	return p;
-}
-
 static void
 seed_service(void)
 {
 	struct buf *p = seed_new();
 
 	buf_put_cstring(p, "ssh-userauth");
-	seed_packet(SSH2_MSG_SERVICE_REQUEST, p);
+	seed_frame(SSH2_MSG_SERVICE_REQUEST, p);
 	buf_free(p);
 }
 
@@ -256,7 +235,7 @@ seed_request(const char *user, const char *method, const struct buf *m)
 	buf_put_cstring(p, "ssh-connection");
 	buf_put_cstring(p, method);
 	buf_put(p, buf_ptr(m), buf_len(m));
-	seed_packet(SSH2_MSG_USERAUTH_REQUEST, p);
+	seed_frame(SSH2_MSG_USERAUTH_REQUEST, p);
 	buf_free(p);
 }
 
@@ -282,7 +261,7 @@ seed_kbdint(const char *user, const char *answer)
 	buf_reset(m);
 	buf_put_u32(m, 1);
 	buf_put_cstring(m, answer);
-	seed_packet(SSH2_MSG_USERAUTH_INFO_RESPONSE, m);
+	seed_frame(SSH2_MSG_USERAUTH_INFO_RESPONSE, m);
 	buf_free(m);
 }
 
@@ -354,16 +333,16 @@ fz_write_seeds(const char *dir)
 	seed_none("root");
 	seed_service();
 	buf_put_u32(p, 0);
-	seed_packet(SSH2_MSG_USERAUTH_INFO_RESPONSE, p);
-	seed_packet(SSH2_MSG_PING, p);
-	seed_packet(90, p);
+	seed_frame(SSH2_MSG_USERAUTH_INFO_RESPONSE, p);
+	seed_frame(SSH2_MSG_PING, p);
+	seed_frame(90, p);
 	seed_none("nosuchuser");
 	seed_password("nosuchuser", "x");
 	seed_kbdint("nosuchuser", "y");
 	seed_none("root");
 	buf_reset(p);
 	buf_put_cstring(p, "ssh-userauth");
-	seed_packet(SSH2_MSG_SERVICE_REQUEST, p);
+	seed_frame(SSH2_MSG_SERVICE_REQUEST, p);
 	seed_save(dir, "disorder");
 
 	buf_free(p);

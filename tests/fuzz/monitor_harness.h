@@ -400,4 +400,27 @@ fz_user_blobs(struct buf *key, struct buf *cert)
 		fz_die("user cert");
 }
 
+/* Seeds: a stream of frames (uint32 length of type and payload, the type,
+ * the payload): IPC messages for fuzz_monitor, packets for fuzz_userauth. */
+static struct buf *seed;
+
+static struct buf *
+seed_new(void)
+{
+	struct buf *p = buf_new(IPC_MAX_MESSAGE);
+
+	if (p == NULL)
+		fz_die("out of memory");
+	return p;
+}
+
+static void
+seed_frame(uint8_t type, const struct buf *p)
+{
+	if (buf_put_u32(seed, (uint32_t)buf_len(p) + 1) != 0 ||
+	    buf_put_u8(seed, type) != 0 ||
+	    buf_put(seed, buf_ptr(p), buf_len(p)))
+		fz_die("seed_frame");
+}
+
 #endif
