@@ -628,6 +628,20 @@ check_state(struct monitor *m, struct buf *b)
 	return 0;
 }
 
+/* Send a judged request's verdict; then the state it leads to. */
+static int
+send_auth_reply(struct monitor *m, struct buf *reply)
+{
+	int r = ipc_send(m->pfd, IPC_AUTH_REPLY, reply, -1);
+
+	if (m->auth.authenticated)
+		m->state = MS_AUTHENTICATED;
+	/* Too many failures or a denial: the monitor ends it. */
+	else if (r == 0 && m->auth.disconnect)
+		r = ERR_LIMIT;
+	return r;
+}
+
 /*
  * One message from preauth, already framed (ipc_recv_timeout): check it
  * is allowed in the current state, decode it, act on it, and send any
@@ -670,12 +684,7 @@ preauth_dispatch(
 		if ((r = auth_request(&m->auth, m->sid, m->sidlen, b, reply)) !=
 		    0)
 			break;
-		r = ipc_send(m->pfd, IPC_AUTH_REPLY, reply, -1);
-		if (m->auth.authenticated)
-			m->state = MS_AUTHENTICATED;
-		/* Too many failures or a denial: the monitor ends it. */
-		else if (r == 0 && m->auth.disconnect)
-			r = ERR_LIMIT;
+		r = send_auth_reply(m, reply);
 		break;
 	case IPC_AUTH_RESPONSE:
 		if (m->state != MS_AUTH)
@@ -683,11 +692,7 @@ preauth_dispatch(
 		buf_reset(reply);
 		if ((r = auth_response(&m->auth, b, reply)) != 0)
 			break;
-		r = ipc_send(m->pfd, IPC_AUTH_REPLY, reply, -1);
-		if (m->auth.authenticated)
-			m->state = MS_AUTHENTICATED;
-		else if (r == 0 && m->auth.disconnect)
-			r = ERR_LIMIT;
+		r = send_auth_reply(m, reply);
 		break;
 	case IPC_TRANSPORT_STATE:
 		if (m->state != MS_AUTHENTICATED)
