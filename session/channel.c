@@ -411,6 +411,27 @@ chan_input_window_adjust(struct conn *conn, struct buf *m)
 	return 0;
 }
 
+/*
+ * Count n more bytes for fd (the child's stdout or stdin, -1 while there
+ * is none yet); once the child streams (CHAN_PIPE_GROW_AT), enlarge its
+ * pipe to CHAN_BATCH_BYTES, once (grown_flag): fewer, larger reads and
+ * writes, each waking the child at most once. Only for a streaming child,
+ * so that idle sessions do not use up the user's pipe allowance
+ * (fs.pipe-user-pages-soft). Best effort: not a pipe, or over the limit,
+ * and it stays as it is.
+ */
+static void
+chan_pipe_stream(
+    struct channel *c, int fd, uint64_t *total, size_t n, int grown_flag)
+{
+	*total += n;
+	if (fd >= 0 && *total >= CHAN_PIPE_GROW_AT &&
+	    !(c->flags & grown_flag)) {
+		c->flags |= grown_flag;
+		(void)fcntl(fd, F_SETPIPE_SZ, CHAN_BATCH_BYTES);
+	}
+}
+
 /* Hand peer data to wfd: directly if nothing is queued, else via obuf. */
 static int
 chan_deliver(struct channel *c, const uint8_t *p, size_t len)
@@ -421,14 +442,7 @@ chan_deliver(struct channel *c, const uint8_t *p, size_t len)
 		c->local_consumed += (uint32_t)len; /* nobody to take it */
 		return 0;
 	}
-	/* As for rfd (chan_read_batch): a child that takes a stream of input
-	 * gets a larger pipe, so fewer writes fill it and wake it. */
-	c->wfd_total += len;
-	if (c->wfd >= 0 && c->wfd_total >= CHAN_PIPE_GROW_AT &&
-	    !(c->flags & CHAN_WFD_GROWN)) {
-		c->flags |= CHAN_WFD_GROWN;
-		(void)fcntl(c->wfd, F_SETPIPE_SZ, CHAN_BATCH_BYTES);
-	}
+	chan_pipe_stream(c, c->wfd, &c->wfd_total, len, CHAN_WFD_GROWN);
 	if (c->wfd >= 0 && buf_len(c->obuf) == 0) {
 		do {
 			n = write(c->wfd, p, len);
@@ -833,17 +847,9 @@ chan_read_batch(struct conn *conn, struct channel *c, int fd, int ext,
 		return r;
 	c->remote_window -= (uint32_t)*nread;
 	c->last_io = conn->now_ms;
-	/* Fewer, larger reads, each waking the writer at most once; only for
-	 * a streaming child, so that idle sessions do not use up the user's
-	 * pipe allowance (fs.pipe-user-pages-soft). Best effort: not a pipe,
-	 * or over the limit, and it stays as it is. */
 	if (!ext)
-		c->rfd_total += (uint64_t)*nread;
-	if (!ext && c->rfd_total >= CHAN_PIPE_GROW_AT &&
-	    !(c->flags & CHAN_RFD_GROWN)) {
-		c->flags |= CHAN_RFD_GROWN;
-		(void)fcntl(fd, F_SETPIPE_SZ, CHAN_BATCH_BYTES);
-	}
+		chan_pipe_stream(
+		    c, fd, &c->rfd_total, (size_t)*nread, CHAN_RFD_GROWN);
 	return 0;
 }
 
