@@ -671,6 +671,18 @@ class Context:
         except (ProcessLookupError, PermissionError):
             pass
 
+    # -- PAM -------------------------------------------------------------
+    def pam_service(self, lines):
+        """A PAM stack of these lines as /etc/pam.d/postern-test-XXXX,
+        removed at the end of the test; its name, for PAMServiceName."""
+        name = "postern-test-" + secrets.token_hex(4)
+        path = os.path.join("/etc/pam.d", name)
+        with open(path, "w") as f:
+            f.write("\n".join(lines) + "\n")
+        self.cleanups.append(
+            lambda: os.path.exists(path) and os.unlink(path))
+        return name
+
     # -- users -----------------------------------------------------------
     def make_user(self, with_key=True):
         name = "ptst_" + secrets.token_hex(4)

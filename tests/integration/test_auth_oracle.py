@@ -61,12 +61,7 @@ def _service(ctx, recorder=None):
               "account required pam_unix.so",
               "password required pam_unix.so yescrypt",
               "session required pam_unix.so"]
-    name = "postern-test-" + secrets.token_hex(4)
-    path = os.path.join("/etc/pam.d", name)
-    with open(path, "w") as f:
-        f.write("\n".join(lines) + "\n")
-    ctx.cleanups.append(lambda: os.path.exists(path) and os.unlink(path))
-    return name
+    return ctx.pam_service(lines)
 
 
 def _set_password(name, pw):

@@ -7,25 +7,16 @@ environment PAM's session modules set reaches the user's commands.
 
 import os
 import re
-import secrets
 
 from harness import check
 
-
-def _service(ctx, lines):
-    name = "postern-test-" + secrets.token_hex(4)
-    path = os.path.join("/etc/pam.d", name)
-    with open(path, "w") as f:
-        f.write("\n".join(lines) + "\n")
-    ctx.cleanups.append(lambda: os.path.exists(path) and os.unlink(path))
-    return name
 
 
 def test_pam_account_and_session(ctx):
     envfile = os.path.join(ctx.dir, "pam_environment")
     with open(envfile, "w") as f:
         f.write("POSTERN_PAM_VAR=set-by-pam-env\n")
-    svc = _service(ctx, [
+    svc = ctx.pam_service([
         "auth required pam_deny.so",
         "account required pam_unix.so",
         "session required pam_env.so readenv=1 envfile=%s" % envfile,
@@ -39,7 +30,7 @@ def test_pam_account_and_session(ctx):
 
 
 def test_pam_account_denied(ctx):
-    svc = _service(ctx, [
+    svc = ctx.pam_service([
         "auth required pam_deny.so",
         "account requisite pam_deny.so",
         "session required pam_unix.so"])

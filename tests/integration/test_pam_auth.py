@@ -18,14 +18,6 @@ PAM_UNIX = ["auth required pam_unix.so",
             "session required pam_unix.so"]
 
 
-def _service(ctx, lines):
-    name = "postern-test-" + secrets.token_hex(4)
-    path = os.path.join("/etc/pam.d", name)
-    with open(path, "w") as f:
-        f.write("\n".join(lines) + "\n")
-    ctx.cleanups.append(lambda: os.path.exists(path) and os.unlink(path))
-    return name
-
 
 def _user(ctx, with_key=True):
     u = ctx.make_user(with_key=with_key)
@@ -54,7 +46,7 @@ def _ssh(ctx, u, answer, methods, key=None):
 
 
 def _server(ctx, lines, extra):
-    svc = _service(ctx, lines)
+    svc = ctx.pam_service(lines)
     ctx.start_server(extra_config=["UsePAM yes", "PAMServiceName " + svc]
                      + list(extra))
 
@@ -109,7 +101,7 @@ def test_pam_shipped_two_factor(ctx):
         shipped = [ln.strip() for ln in f
                    if ln.strip() and not ln.lstrip().startswith("#")]
     u = _user(ctx)
-    svc = _service(ctx, PAM_UNIX)
+    svc = ctx.pam_service(PAM_UNIX)
     ctx.start_server(extra_config=shipped + ["PAMServiceName " + svc])
     r = _ssh(ctx, u, PASSWORD, "publickey,keyboard-interactive")
     check(r.returncode == 0 and r.stdout == b"ok\n",

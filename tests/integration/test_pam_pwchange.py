@@ -22,14 +22,6 @@ PAM_UNIX = ["auth required pam_unix.so",
             "session required pam_unix.so"]
 
 
-def _service(ctx, lines):
-    name = "postern-test-" + secrets.token_hex(4)
-    path = os.path.join("/etc/pam.d", name)
-    with open(path, "w") as f:
-        f.write("\n".join(lines) + "\n")
-    ctx.cleanups.append(lambda: os.path.exists(path) and os.unlink(path))
-    return name
-
 
 def _askpass(ctx, current, new, retype=None):
     """An askpass that answers PAM's prompts by their text and records
@@ -71,7 +63,7 @@ def _expired_user(ctx):
 
 
 def _start(ctx):
-    svc = _service(ctx, PAM_UNIX)
+    svc = ctx.pam_service(PAM_UNIX)
     ctx.start_server(extra_config=[
         "UsePAM yes", "PAMServiceName " + svc,
         "KbdInteractiveAuthentication yes",
@@ -177,7 +169,7 @@ def test_expired_password_changed_at_login_on_tty(ctx):
     os.chown(rc, u.uid, u.gid)
     os.chmod(ctx.dir, 0o777)
     ctx.cleanups.append(lambda: os.chmod(ctx.dir, 0o755))
-    svc = _service(ctx, PAM_UNIX)
+    svc = ctx.pam_service(PAM_UNIX)
     ctx.start_server(extra_config=["UsePAM yes", "PAMServiceName " + svc])
     # No terminal: the command does not run.
     r = ctx.ssh(u, "echo ok")
@@ -213,7 +205,7 @@ def test_pam_password_method_expired(ctx):
     # UsePAM yes, the password method: the password authenticates, PAM's
     # account phase says it must change; without a terminal no command.
     u = _expired_user(ctx)
-    svc = _service(ctx, PAM_UNIX)
+    svc = ctx.pam_service(PAM_UNIX)
     ctx.start_server(extra_config=[
         "UsePAM yes", "PAMServiceName " + svc, "PasswordAuthentication yes",
         "AuthenticationMethods password"])
@@ -268,7 +260,7 @@ def _refused(r, what):
 
 def test_pwchange_bashrc_no_tty(ctx):
     u = _escaping_user(ctx)
-    svc = _service(ctx, PAM_UNIX)
+    svc = ctx.pam_service(PAM_UNIX)
     ctx.start_server(extra_config=[
         "UsePAM yes", "PAMServiceName " + svc, "AcceptEnv BASH_ENV",
         "Subsystem sftp internal-sftp"])
@@ -317,8 +309,8 @@ def test_pwchange_tty_environment(ctx):
     conf = os.path.join(ctx.dir, "pam_env.conf")
     with open(conf, "w") as f:
         f.write("POSTERN_PAMENV DEFAULT=1\n")
-    svc = _service(ctx, PAM_UNIX + ["session required pam_env.so "
-                                    "readenv=0 conffile=" + conf])
+    svc = ctx.pam_service(PAM_UNIX + ["session required pam_env.so "
+                                      "readenv=0 conffile=" + conf])
     ctx.start_server(extra_config=[
         "UsePAM yes", "PAMServiceName " + svc, "AcceptEnv BASH_ENV",
         "PermitUserEnvironment yes", "SetEnv POSTERN_SETENV=1"])
@@ -368,7 +360,7 @@ def test_pwchange_bashrc_no_tty_shadow(ctx):
 
 def test_pwchange_bashrc_tty(ctx):
     u = _escaping_user(ctx)
-    svc = _service(ctx, PAM_UNIX)
+    svc = ctx.pam_service(PAM_UNIX)
     ctx.start_server(extra_config=["UsePAM yes", "PAMServiceName " + svc])
     rc, out = _passwd_on_tty(ctx, u, OLD, NEW)
     check(ESCAPE.encode() not in out,

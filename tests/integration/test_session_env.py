@@ -353,15 +353,14 @@ def test_pam_motd(ctx):
     """UsePAM yes with pam_motd (Debian's /etc/pam.d/sshd does this, with
     PrintMotd no): its text is shown at an interactive login, as sshd
     shows PAM's messages, and not for a command."""
-    from test_pam import _service
     motd = os.path.join(ctx.dir, "pam-motd")
     with open(motd, "w") as f:
         f.write("motd-from-pam_motd\n")
-    svc = _service(ctx, ["auth required pam_deny.so",
-                         "account required pam_unix.so",
-                         "session optional pam_motd.so motd=%s noupdate"
-                         % motd,
-                         "session required pam_unix.so"])
+    svc = ctx.pam_service(["auth required pam_deny.so",
+                          "account required pam_unix.so",
+                          "session optional pam_motd.so motd=%s noupdate"
+                          % motd,
+                          "session required pam_unix.so"])
     ctx.start_server(["UsePAM yes", "PAMServiceName " + svc,
                       "PrintMotd no"])
     u = ctx.make_user()
