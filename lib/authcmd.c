@@ -359,8 +359,12 @@ authcmd_run(struct authcmd *cr, const char *cmdline, const char *runas_name,
 	close(p[1]);
 	ok = cmd_read(cr, p[0], outp, lenp) == 0;
 	close(p[0]);
-	if (!ok)
-		kill(pid, SIGKILL);
+	if (!ok) {
+		/* Its process group (setsid in cmd_child) too: a child it
+		 * left behind may hold the pipe or keep running as the user. */
+		(void)kill(-pid, SIGKILL);
+		(void)kill(pid, SIGKILL);
+	}
 	while (waitpid(pid, &status, 0) == -1 && errno == EINTR)
 		;
 	if (ok && WIFSIGNALED(status)) {

@@ -136,13 +136,15 @@ def test_keys_command_time_bound(ctx):
     u = ctx.make_user(with_key=False)
     d = _cmd_dir(ctx)
     pidfile = os.path.join(d, "pid")
+    kidfile = os.path.join(d, "kid")
     # The key at once, then it never finishes: the output is not used.
-    slow = _script(d, "slow", "echo $$ > %s\necho '%s'\nexec sleep 300\n"
-                   % (pidfile, _pub(u.pubkey)))
-    os.chmod(d, 0o777)  # nobody writes the pid file
-    os.chmod(d, 0o755)
-    open(pidfile, "w").close()
-    os.chmod(pidfile, 0o666)
+    # A child of its own, left in the background, holds the pipe too.
+    slow = _script(d, "slow", "echo $$ > %s\nsleep 300 &\necho $! > %s\n"
+                   "echo '%s'\nexec sleep 300\n"
+                   % (pidfile, kidfile, _pub(u.pubkey)))
+    for f in (pidfile, kidfile):  # nobody writes the pid files
+        open(f, "w").close()
+        os.chmod(f, 0o666)
     ctx.start_server(extra_config=["AuthorizedKeysCommand %s" % slow,
                                    "AuthorizedKeysCommandUser nobody"])
     _login(ctx, u, u.key, False, "a command that never ends", timeout_s=80)
@@ -152,6 +154,8 @@ def test_keys_command_time_bound(ctx):
           "no log line for the timeout")
     check(harness.poll_until(lambda: _gone(pidfile), 5),
           "the timed-out command is still running")
+    check(harness.poll_until(lambda: _gone(kidfile), 5),
+          "the timed-out command's own child is still running")
 
 
 @timeout(100)
