@@ -136,7 +136,7 @@ field(char *msg, size_t len, const char *name, const char *value,
 }
 
 /* The account a record names: OpenSSH's audit_username(). */
-static const char *
+const char *
 audit_acct(const struct authctxt *a)
 {
 	if (a->user == NULL)
@@ -257,14 +257,21 @@ audit_auth_maxtries(const struct authctxt *a)
 
 /* USER_LOGIN, USER_START, USER_END, USER_ERR: op=login, as OpenSSH. */
 static void
-acct_record(const struct authctxt *a, int type, const char *what, int ok)
+acct_record_of(const struct conn_info *ci, const char *acct, int type,
+    const char *what, int ok)
 {
 	if (audit_fd < 0)
 		return;
 	audit_result(
-	    audit_log_acct_message(audit_fd, type, NULL, "login", audit_acct(a),
-	        (unsigned)-1, NULL, a->ci->client_addr, POSTERN_AUDIT_TTY, ok),
+	    audit_log_acct_message(audit_fd, type, NULL, "login", acct,
+	        (unsigned)-1, NULL, ci->client_addr, POSTERN_AUDIT_TTY, ok),
 	    what);
+}
+
+static void
+acct_record(const struct authctxt *a, int type, const char *what, int ok)
+{
+	acct_record_of(a->ci, audit_acct(a), type, what, ok);
 }
 
 void
@@ -282,15 +289,15 @@ audit_session_start(const struct authctxt *a)
 /* The connection's ends, as OpenSSH's records carry them. */
 static void
 conn_fields(
-    char *msg, size_t len, const struct authctxt *a, pid_t spid, uid_t suid)
+    char *msg, size_t len, const struct conn_info *ci, pid_t spid, uid_t suid)
 {
 	size_t n = strlen(msg);
 
 	if (n < len)
 		snprintf(msg + n, len - n,
 		    " spid=%ld suid=%lu rport=%d laddr=%s lport=%d", (long)spid,
-		    (unsigned long)suid, a->ci->client_port, a->ci->server_addr,
-		    a->ci->server_port);
+		    (unsigned long)suid, ci->client_port, ci->server_addr,
+		    ci->server_port);
 }
 
 /* The uid preauth runs as: the privsep user's (root runs it). */
@@ -302,7 +309,7 @@ audit_preauth_uid(void)
 	return pw != NULL ? pw->pw_uid : (uid_t)-1;
 }
 
-static void keys_destroyed(const struct authctxt *a, pid_t spid, uid_t suid);
+static void keys_destroyed(const struct conn_info *ci, pid_t spid, uid_t suid);
 
 void
 audit_crypto_session(const struct authctxt *a, const struct transport_algs *t,
@@ -314,7 +321,7 @@ audit_crypto_session(const struct authctxt *a, const struct transport_algs *t,
 	if (audit_fd < 0)
 		return;
 	if (rekey)
-		keys_destroyed(a, spid, suid);
+		keys_destroyed(a->ci, spid, suid);
 	for (out = 0; out < 2; out++) {
 		msg[0] = '\0';
 		field(msg, sizeof(msg), "op", "start", 0);
@@ -328,7 +335,7 @@ audit_crypto_session(const struct authctxt *a, const struct transport_algs *t,
 		field(msg, sizeof(msg), "mac", out ? t->mac_out : t->mac_in, 0);
 		field(msg, sizeof(msg), "pfs", t->kex, 0);
 		field(msg, sizeof(msg), "hostkey", t->hostkey, 0);
-		conn_fields(msg, sizeof(msg), a, spid, suid);
+		conn_fields(msg, sizeof(msg), a->ci, spid, suid);
 		audit_result(audit_log_user_message(audit_fd,
 		                 AUDIT_CRYPTO_SESSION, msg + 1, NULL,
 		                 a->ci->client_addr, POSTERN_AUDIT_TTY, 1),
@@ -355,7 +362,7 @@ audit_crypto_session_state(
 
 /* CRYPTO_KEY_USER op=destroy for both directions' session keys. */
 static void
-keys_destroyed(const struct authctxt *a, pid_t spid, uid_t suid)
+keys_destroyed(const struct conn_info *ci, pid_t spid, uid_t suid)
 {
 	char msg[AUDIT_MSG_MAX];
 	int out;
@@ -364,10 +371,10 @@ keys_destroyed(const struct authctxt *a, pid_t spid, uid_t suid)
 		snprintf(msg, sizeof(msg),
 		    "op=destroy kind=session fp=? direction=%s",
 		    out ? "from-server" : "from-client");
-		conn_fields(msg, sizeof(msg), a, spid, suid);
+		conn_fields(msg, sizeof(msg), ci, spid, suid);
 		audit_result(
 		    audit_log_user_message(audit_fd, AUDIT_CRYPTO_KEY_USER, msg,
-		        NULL, a->ci->client_addr, POSTERN_AUDIT_TTY, 1),
+		        NULL, ci->client_addr, POSTERN_AUDIT_TTY, 1),
 		    "CRYPTO_KEY_USER");
 	}
 }
@@ -377,7 +384,7 @@ audit_session_end(const struct authctxt *a, int ok, pid_t spid)
 {
 	if (audit_fd < 0)
 		return;
-	keys_destroyed(a, spid, a->pw.pw_uid);
+	keys_destroyed(a->ci, spid, a->pw.pw_uid);
 	if (ok)
 		acct_record(a, AUDIT_USER_END, "USER_END", 1);
 	else
@@ -387,9 +394,16 @@ audit_session_end(const struct authctxt *a, int ok, pid_t spid)
 void
 audit_preauth_end(const struct authctxt *a, int had_keys, pid_t spid)
 {
+	audit_login_abandoned(a->ci, audit_acct(a), had_keys ? spid : 0);
+}
+
+void
+audit_login_abandoned(
+    const struct conn_info *ci, const char *acct, pid_t keys_spid)
+{
 	if (audit_fd < 0)
 		return;
-	if (had_keys)
-		keys_destroyed(a, spid, audit_preauth_uid());
-	audit_login(a, 0);
+	if (keys_spid > 0)
+		keys_destroyed(ci, keys_spid, audit_preauth_uid());
+	acct_record_of(ci, acct, AUDIT_USER_LOGIN, "USER_LOGIN", 0);
 }

@@ -70,4 +70,19 @@ void audit_session_end(const struct authctxt *a, int ok, pid_t spid);
  */
 void audit_preauth_end(const struct authctxt *a, int had_keys, pid_t spid);
 
+struct conn_info;
+
+/*
+ * The same for a connection whose monitor LoginGraceTime killed, written
+ * by the listener from what the monitor reported (monitor/startup.h): acct
+ * as audit_acct() gave it ("(unknown user)" if never reported), keys_spid
+ * the pid of preauth if it had session keys, else 0.
+ */
+void audit_login_abandoned(
+    const struct conn_info *ci, const char *acct, pid_t keys_spid);
+
+/* The account a record names: the user's name, "(invalid user)" or
+ * "(unknown user)" (OpenSSH's audit_username()). */
+const char *audit_acct(const struct authctxt *a);
+
 #endif

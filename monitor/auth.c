@@ -28,6 +28,7 @@
 #include "monitor.h"
 #include "monitor/grace.h"
 #include "monitor/pam.h"
+#include "monitor/startup.h"
 #include "policy/access.h"
 #include "authopts.h"
 #include "proctitle.h"
@@ -884,6 +885,9 @@ auth_request(struct authctxt *a, const uint8_t *sid, size_t sidlen,
 		/* As OpenSSH's monitor names itself once the user is known. */
 		proctitle_set(
 		    "%s [priv]", a->valid ? a->pw.pw_name : "unknown");
+		/* The account for the listener's records, should
+		 * LoginGraceTime end this monitor (startup.h). */
+		startup_note_acct(audit_acct(a));
 		/* The Banner goes out with the reply to the first request. */
 		banner = read_banner(a, &bannerlen);
 	} else if (strcmp(a->user, user) != 0 ||

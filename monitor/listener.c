@@ -31,6 +31,8 @@
 #include "log.h"
 #include "monitor.h"
 #include "monitor/audit.h"
+#include "monitor/auth.h"
+#include "monitor/startup.h"
 #include "monitor/modules.h"
 #include "proctitle.h"
 
@@ -46,15 +48,19 @@ static size_t nstartups;
 
 /*
  * Monitors not yet authenticated, by pid, with their client: one killed by
- * LoginGraceTime's SIGALRM (monitor/grace.c) cannot log its timeout, so the
- * listener does when it reaps it. An entry goes when the monitor says it
- * authenticated (a byte on its startup pipe) or when it is reaped.
+ * LoginGraceTime's SIGALRM (monitor/grace.c) cannot log its timeout or
+ * write the login's closing audit records, so the listener does when it
+ * reaps it, from what the monitor reported on its startup pipe
+ * (monitor/startup.h). An entry goes when the monitor says it
+ * authenticated or when it is reaped.
  */
 struct preauth_monitor {
 	pid_t pid;
 	int fd; /* its startup pipe, -1 once that read EOF */
 	char host[NI_MAXHOST];
 	char port[NI_MAXSERV];
+	struct conn_info ci;
+	struct startup_view sv;
 };
 static struct preauth_monitor monitors[MAX_STARTUPS_TRACKED];
 static size_t nmonitors;
@@ -353,23 +359,39 @@ monitor_forget(size_t i)
 	monitors[i] = monitors[--nmonitors];
 }
 
-/* Its startup pipe is readable: a byte if it authenticated, else EOF. */
-static void
-monitor_startup_done(size_t i)
+/*
+ * Its startup pipe is readable: records (monitor/startup.h), the last of
+ * them when it authenticated, else EOF. 1 if the entry is gone.
+ */
+static int
+monitor_startup_read(size_t i)
 {
-	char c;
+	struct preauth_monitor *pm = &monitors[i];
+	uint8_t in[512];
 	ssize_t n;
 
-	while ((n = read(monitors[i].fd, &c, 1)) < 0 && errno == EINTR)
-		;
-	if (n == 1) {
-		monitor_forget(i);
-		return;
+	for (;;) {
+		if ((n = read(pm->fd, in, sizeof(in))) < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN)
+			return 0;
+		if (n > 0) {
+			if (startup_feed(&pm->sv, in, (size_t)n) != 0)
+				error("startup pipe of monitor %ld: bad record",
+				    (long)pm->pid);
+			if (pm->sv.authenticated) {
+				monitor_forget(i);
+				return 1;
+			}
+			continue;
+		}
+		/* Exiting: no startup any more, the entry waits for the
+		 * reaping. */
+		close(pm->fd);
+		pm->fd = -1;
+		nstartups--;
+		return 0;
 	}
-	/* Exiting: no startup any more, the entry waits for the reaping. */
-	close(monitors[i].fd);
-	monitors[i].fd = -1;
-	nstartups--;
 }
 
 /* A child was reaped: OpenSSH's line if LoginGraceTime killed it. */
@@ -381,9 +403,17 @@ monitor_reaped(pid_t pid, int status)
 	for (i = 0; i < nmonitors; i++) {
 		if (monitors[i].pid != pid)
 			continue;
-		if (WIFSIGNALED(status) && WTERMSIG(status) == SIGALRM)
+		/* What it wrote before it died. */
+		if (monitors[i].fd != -1 && monitor_startup_read(i))
+			return;
+		if (WIFSIGNALED(status) && WTERMSIG(status) == SIGALRM) {
 			logit("Timeout before authentication for %s port %s",
 			    monitors[i].host, monitors[i].port);
+			audit_login_abandoned(&monitors[i].ci,
+			    monitors[i].sv.acct[0] != '\0' ? monitors[i].sv.acct
+			                                   : "(unknown user)",
+			    monitors[i].sv.keys_spid);
+		}
 		monitor_forget(i);
 		return;
 	}
@@ -411,9 +441,13 @@ spawn_monitor(int fd, int cfgfd, char **argv)
 		struct preauth_monitor *pm = &monitors[nmonitors++];
 
 		close(sp[1]);
+		memset(pm, 0, sizeof(*pm));
 		pm->pid = pid;
 		pm->fd = sp[0];
+		/* Read what there is, never wait (a reaped monitor's). */
+		(void)fcntl(pm->fd, F_SETFL, O_NONBLOCK);
 		peer_name(fd, pm->host, pm->port);
+		conn_info_fill(&pm->ci, fd);
 		nstartups++;
 		return;
 	}
@@ -452,6 +486,8 @@ listener_run(const struct options *o, struct server_config *c,
 	ensure_empty_dir();
 	check_helpers();
 	audit_check();
+	/* For the records of logins that LoginGraceTime ended. */
+	audit_start();
 	/* Say once, at start, which method modules load and which do not. */
 	{
 		struct module_set ms;
@@ -562,7 +598,7 @@ listener_run(const struct options *o, struct server_config *c,
 		for (i = nmonitors; i-- > 0;) {
 			if (pfds[nfds + i].fd != -1 &&
 			    pfds[nfds + i].revents != 0)
-				monitor_startup_done(i);
+				(void)monitor_startup_read(i);
 		}
 		for (i = 0; i < nfds; i++) {
 			if (!(pfds[i].revents & POLLIN))

@@ -45,6 +45,7 @@
 #include "monitor/pam.h"
 #include "monitor/session_axl.h"
 #include "monitor/sign_budget.h"
+#include "monitor/startup.h"
 #include "authopts.h"
 #include "proctitle.h"
 #include "sandbox/sandbox.h"
@@ -127,7 +128,7 @@ addr_to_str(
 	}
 }
 
-static void
+void
 conn_info_fill(struct conn_info *ci, int fd)
 {
 	struct sockaddr_storage ss;
@@ -466,6 +467,9 @@ handle_sign(struct monitor *m, struct buf *b, int fd, uint8_t reply_type,
 	if (record_sid && m->sidlen == 0) {
 		memcpy(m->sid, hash, hashlen);
 		m->sidlen = hashlen;
+		/* Should LoginGraceTime end this monitor, the listener
+		 * records the keys' end (audit_preauth_end's records). */
+		startup_note_keys(m->preauth_pid);
 		/* The host key this connection is bound to (hostbound auth). */
 		m->auth.kex_hostkey_blob = hk->blob;
 		m->auth.kex_hostkey_len = hk->bloblen;
@@ -1037,6 +1041,7 @@ monitor_run(const struct options *o, struct server_config *c,
 	/* Keep the startup pipe off the descriptors children inherit. */
 	startup_fd = fcntl(STARTUP_PIPE_FD, F_DUPFD_CLOEXEC, 10);
 	close(STARTUP_PIPE_FD);
+	startup_open(startup_fd);
 	memset(&m, 0, sizeof(m));
 	m.o = o;
 	m.c = c;
@@ -1113,10 +1118,6 @@ monitor_run(const struct options *o, struct server_config *c,
 	 * Authenticated: no longer counts against MaxStartups. The byte tells
 	 * the listener this was no timeout (an EOF alone: the monitor ends).
 	 */
-	if (startup_fd != -1) {
-		if (write(startup_fd, "a", 1) != 1)
-			debug("startup pipe: %s", strerror(errno));
-		close(startup_fd);
-	}
+	startup_authenticated();
 	session_phase(&m, sock);
 }

@@ -42,6 +42,7 @@ fz_nanosleep(const struct timespec *req, struct timespec *rem)
 #include "monitor/monitor.c"
 #include "monitor/pam.c"
 #include "monitor/session_axl.c"
+#include "monitor/startup.c"
 /* monitor/sign_budget.c (linux/tcp.h, which clashes with netinet/tcp.h in
  * one file) comes from libfuzzdeps.a. */
 #include "monitor/sign_budget.h"

@@ -15,6 +15,8 @@ When the kernel has no audit interface, posternd says so once and goes on.
 
 import os
 import re
+import secrets
+import shutil
 import subprocess
 
 import harness
@@ -281,6 +283,18 @@ def _crypto_records(out, rport):
                          % rport, l)]
 
 
+def _preauth_keys_destroyed(ad, rport, types="CRYPTO_KEY_USER"):
+    """Wait for the CRYPTO_KEY_USER destroy records, both directions, of
+    preauth's keys on the connection from port rport; ausearch's output
+    (records of the given types)."""
+    rx = (r"type=CRYPTO_KEY_USER .* msg='op=destroy kind=session fp=\? "
+          r"direction=%s spid=\d+ suid=postern rport=%s ")
+    out = ad.search(["-m", types, "-ts", "recent"], rx % ("from-server", rport))
+    check(re.search(rx % ("from-client", rport), out),
+          "no CRYPTO_KEY_USER destroy from-client for port %s" % rport)
+    return out
+
+
 @timeout(120)
 def test_audit_crypto_unauthenticated_and_rekey(ctx):
     ad = Auditd(ctx)
@@ -295,10 +309,8 @@ def test_audit_crypto_unauthenticated_and_rekey(ctx):
                      r"(\d+) " % re.escape(u.name), 10)
     check(m, "no Failed publickey line")
     bad_port = m.group(1)
-    out = ad.search(["-m", "CRYPTO_SESSION,CRYPTO_KEY_USER", "-ts", "recent"],
-                    r"type=CRYPTO_KEY_USER .* msg='op=destroy kind=session "
-                    r"fp=\? direction=from-server spid=\d+ suid=postern "
-                    r"rport=%s " % bad_port)
+    out = _preauth_keys_destroyed(ad, bad_port,
+                                  "CRYPTO_SESSION,CRYPTO_KEY_USER")
     lines = _crypto_records(out, bad_port)
     for direction in ("from-client", "from-server"):
         check(any(re.search(r"type=CRYPTO_SESSION .* msg='op=start "
@@ -341,6 +353,40 @@ def test_audit_crypto_unauthenticated_and_rekey(ctx):
     check(len(destroys) >= 1 + rekeys,
           "expected a CRYPTO_KEY_USER destroy per replaced or final set of "
           "keys: %d\n%s" % (len(destroys), "\n".join(lines)))
+
+
+@timeout(120)
+def test_audit_login_ended_by_grace_time(ctx):
+    """LoginGraceTime kills a monitor while AuthorizedKeysCommand keeps it
+    busy: it cannot write the login's closing records, so the listener
+    does, from what the monitor reported on its startup pipe (the user,
+    and preauth's keys)."""
+    ad = Auditd(ctx)
+    u = ctx.make_user(with_key=False)
+    d = "/run/postern-it-audit-" + secrets.token_hex(4)
+    os.mkdir(d, 0o755)
+    os.chmod(d, 0o755)
+    ctx.cleanups.append(lambda: shutil.rmtree(d, ignore_errors=True))
+    cmd = os.path.join(d, "slow-keys")
+    with open(cmd, "w") as f:
+        f.write("#!/bin/sh\nsleep 20\n")
+    os.chmod(cmd, 0o755)
+    ctx.start_server(extra_config=[
+        "LoginGraceTime 2", "AuthorizedKeysFile none",
+        "AuthorizedKeysCommand %s %%u" % cmd,
+        "AuthorizedKeysCommandUser nobody"])
+    r = ctx.ssh(u, "true", key=u.key, timeout_s=60)
+    check(r.rc == 255, "the login did not fail: %r" % r)
+    m = ctx.wait_log(r"^Timeout before authentication for 127\.0\.0\.1 "
+                     r"port (\d+)$", 10)
+    check(m, "no timeout line")
+    port = m.group(1)
+    _preauth_keys_destroyed(ad, port)
+    exe = r"exe=%s " % re.escape(os.path.realpath(ctx.server_path))
+    ad.search(["-m", "USER_LOGIN", "-ts", "recent"],
+              r"type=USER_LOGIN .* msg='op=login acct=%s %shostname=\? "
+              r"addr=127\.0\.0\.1 terminal=ssh res=failed"
+              % (re.escape(u.name), exe))
 
 
 def test_audit_unavailable_logged_once(ctx):

@@ -305,3 +305,39 @@ def test_max_startups_refuses_what_sshd_refuses(ctx):
         check(p.returncode != 0 and want in p.stderr.decode(),
               "MaxStartups %s: posternd -t exit %d, stderr %r, want %r"
               % (v, p.returncode, p.stderr, want))
+
+
+@timeout(120)
+def test_max_startups_counts_only_unauthenticated(ctx):
+    """MaxStartups 1: a connection stalled before authentication takes the
+    one startup (the next is dropped); an authenticated session, whose
+    monitor said so on its startup pipe, takes none."""
+    u = ctx.make_user()
+    ctx.start_server(extra_config=["MaxStartups 1"])
+    s = ctx.raw_connect()
+    s.sendall(b"SSH-2.0-stall\r\n")
+    check(ctx.wait_log(r"^Connection from 127\.0\.0\.1 port %d "
+                       % s.getsockname()[1], 10),
+          "the stalled connection was not accepted")
+    r = ctx.ssh(u, "true")
+    check(r.rc == 255, "a login past MaxStartups 1 went through: %r" % r)
+    check(ctx.wait_log(r"drop connection #1 from \[127\.0\.0\.1\]:\d+ past "
+                       r"MaxStartups", 10),
+          "no drop line for the connection past MaxStartups")
+    s.close()
+    check(harness.poll_until(lambda: ctx.ssh(u, "true").rc == 0, 20),
+          "logins still refused once the stalled connection went")
+    # Authenticated, idle: no longer a startup.
+    idle = ctx.popen(ctx.ssh_argv(u, "sleep 60"),
+                     stdin=subprocess.DEVNULL)
+    try:
+        check(harness.poll_until(
+            lambda: ctx.server_log().count(
+                "Accepted publickey for %s " % u.name) >= 2, 10),
+            "the idle session did not log in")
+        check(harness.poll_until(
+            lambda: ctx.ssh(u, "echo ok").stdout == b"ok\n", 20),
+            "a login was refused beside an authenticated session")
+    finally:
+        idle.kill()
+        idle.wait(10)

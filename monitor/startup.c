@@ -1,0 +1,133 @@
+/*
+ * startup.c: the startup pipe's records (startup.h), written by a monitor
+ * and read by the listener. A record is one type byte, then:
+ *   'u' u8 length, that many bytes: the account of the audit records
+ *   'k' u32 (big-endian): the pid of preauth, which has session keys
+ *   'a' nothing: authenticated (the last record)
+ */
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "monitor/startup.h"
+
+static int startup_pipe_fd = -1;
+
+void
+startup_open(int fd)
+{
+	startup_pipe_fd = fd;
+}
+
+static void
+startup_write(const uint8_t *p, size_t n)
+{
+	ssize_t w;
+
+	if (startup_pipe_fd == -1)
+		return;
+	while (n > 0) {
+		if ((w = write(startup_pipe_fd, p, n)) < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			debug("startup pipe: %s", strerror(errno));
+			return;
+		}
+		p += w;
+		n -= (size_t)w;
+	}
+}
+
+void
+startup_note_acct(const char *acct)
+{
+	uint8_t rec[2 + STARTUP_ACCT_MAX];
+	size_t n = strlen(acct);
+
+	if (n > STARTUP_ACCT_MAX)
+		n = STARTUP_ACCT_MAX;
+	rec[0] = 'u';
+	rec[1] = (uint8_t)n;
+	memcpy(rec + 2, acct, n);
+	startup_write(rec, 2 + n);
+}
+
+void
+startup_note_keys(pid_t spid)
+{
+	uint32_t v = (uint32_t)spid;
+	uint8_t rec[5] = {'k', (uint8_t)(v >> 24), (uint8_t)(v >> 16),
+	    (uint8_t)(v >> 8), (uint8_t)v};
+
+	startup_write(rec, sizeof(rec));
+}
+
+void
+startup_authenticated(void)
+{
+	startup_write((const uint8_t *)"a", 1);
+	if (startup_pipe_fd != -1)
+		close(startup_pipe_fd);
+	startup_pipe_fd = -1;
+}
+
+/* The length of the whole record that starts p (n bytes there), 0 if it
+ * is not complete yet, -1 if p is no record. */
+static long
+record_len(const uint8_t *p, size_t n)
+{
+	switch (p[0]) {
+	case 'a':
+		return 1;
+	case 'k':
+		return n >= 5 ? 5 : 0;
+	case 'u':
+		return n >= 2 && n >= 2 + (size_t)p[1] ? 2 + (long)p[1] : 0;
+	default:
+		return -1;
+	}
+}
+
+int
+startup_feed(struct startup_view *v, const uint8_t *p, size_t n)
+{
+	size_t take;
+	long len;
+
+	while (n > 0) {
+		take = sizeof(v->in) - v->inlen;
+		if (take > n)
+			take = n;
+		memcpy(v->in + v->inlen, p, take);
+		v->inlen += take;
+		p += take;
+		n -= take;
+		while (v->inlen > 0) {
+			if ((len = record_len(v->in, v->inlen)) < 0) {
+				v->inlen = 0;
+				return -1;
+			}
+			if (len == 0)
+				break;
+			switch (v->in[0]) {
+			case 'a':
+				v->authenticated = 1;
+				break;
+			case 'k':
+				v->keys_spid =
+				    (pid_t)((uint32_t)v->in[1] << 24 |
+				        (uint32_t)v->in[2] << 16 |
+				        (uint32_t)v->in[3] << 8 | v->in[4]);
+				break;
+			case 'u':
+				memcpy(v->acct, v->in + 2, v->in[1]);
+				v->acct[v->in[1]] = '\0';
+				break;
+			}
+			memmove(v->in, v->in + len, v->inlen - (size_t)len);
+			v->inlen -= (size_t)len;
+		}
+	}
+	return 0;
+}

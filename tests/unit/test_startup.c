@@ -1,0 +1,93 @@
+/*
+ * test_startup.c: the startup pipe's records (monitor/startup.h) through a
+ * real pipe: what a monitor writes is what the listener reads, whole or a
+ * byte at a time; a long account is cut, not overflowed; bytes that are
+ * no record are refused.
+ */
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "monitor/startup.h"
+#include "tests/unit/t.h"
+
+/* Everything the monitor side wrote, read back into buf. */
+static size_t
+drain(int fd, uint8_t *buf, size_t max)
+{
+	size_t got = 0;
+	ssize_t n;
+
+	while (got < max && (n = read(fd, buf + got, max - got)) > 0)
+		got += (size_t)n;
+	return got;
+}
+
+int
+main(void)
+{
+	struct startup_view v;
+	uint8_t buf[4096];
+	char longname[400];
+	size_t n, i;
+	int p[2];
+
+	T_CHECK("pipe", pipe(p) == 0);
+	startup_open(p[1]);
+	startup_note_acct("alice");
+	startup_note_keys(123456);
+	startup_note_acct("(invalid user)");
+	startup_authenticated(); /* closes p[1] */
+	n = drain(p[0], buf, sizeof(buf));
+	close(p[0]);
+
+	memset(&v, 0, sizeof(v));
+	T_CHECK("whole: fed", startup_feed(&v, buf, n) == 0);
+	T_CHECK(
+	    "whole: last account wins", strcmp(v.acct, "(invalid user)") == 0);
+	T_CHECK("whole: keys pid", v.keys_spid == 123456);
+	T_CHECK("whole: authenticated", v.authenticated == 1);
+	T_CHECK("whole: nothing left over", v.inlen == 0);
+
+	memset(&v, 0, sizeof(v));
+	for (i = 0; i < n - 1; i++)
+		T_CHECK("bytewise: fed", startup_feed(&v, buf + i, 1) == 0);
+	T_CHECK("bytewise: not yet authenticated", v.authenticated == 0);
+	T_CHECK(
+	    "bytewise: account so far", strcmp(v.acct, "(invalid user)") == 0);
+	T_CHECK("bytewise: keys", v.keys_spid == 123456);
+	T_CHECK("bytewise: last byte", startup_feed(&v, buf + n - 1, 1) == 0);
+	T_CHECK("bytewise: authenticated", v.authenticated == 1);
+
+	/* An account longer than a record holds: cut to STARTUP_ACCT_MAX. */
+	T_CHECK("pipe 2", pipe(p) == 0);
+	memset(longname, 'x', sizeof(longname) - 1);
+	longname[sizeof(longname) - 1] = '\0';
+	startup_open(p[1]);
+	startup_note_acct(longname);
+	close(p[1]);
+	startup_open(-1);
+	n = drain(p[0], buf, sizeof(buf));
+	close(p[0]);
+	T_CHECK("long: record size", n == 2 + STARTUP_ACCT_MAX);
+	memset(&v, 0, sizeof(v));
+	T_CHECK("long: fed", startup_feed(&v, buf, n) == 0);
+	T_CHECK("long: cut", strlen(v.acct) == STARTUP_ACCT_MAX);
+
+	/* No monitor writes these: refused, what came before kept. */
+	memset(&v, 0, sizeof(v));
+	T_CHECK("good then bad",
+	    startup_feed(&v, (const uint8_t *)"k\0\0\0\7", 5) == 0 &&
+	        startup_feed(&v, (const uint8_t *)"zz", 2) == -1);
+	T_CHECK("bad: earlier record kept", v.keys_spid == 7);
+	T_CHECK("bad: nothing buffered", v.inlen == 0);
+	T_CHECK("bad: not authenticated", v.authenticated == 0);
+
+	/* Without a pipe the monitor side does nothing (and does not fail). */
+	startup_open(-1);
+	startup_note_acct("bob");
+	startup_note_keys(1);
+	startup_authenticated();
+	return T_DONE();
+}
