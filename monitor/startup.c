@@ -6,7 +6,9 @@
  *   'a' nothing: authenticated (the last record)
  */
 #include <errno.h>
+#include <signal.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -20,23 +22,39 @@ startup_open(int fd)
 	startup_pipe_fd = fd;
 }
 
+/*
+ * A listener restarted by SIGHUP (a fresh exec) no longer reads the pipe:
+ * the write fails with EPIPE, and the SIGPIPE it raises, blocked here, is
+ * taken back, so that a login in progress goes on without the reports.
+ */
 static void
 startup_write(const uint8_t *p, size_t n)
 {
+	const struct timespec now = {0, 0};
+	sigset_t pipe_set, old;
 	ssize_t w;
 
 	if (startup_pipe_fd == -1)
 		return;
+	sigemptyset(&pipe_set);
+	sigaddset(&pipe_set, SIGPIPE);
+	sigprocmask(SIG_BLOCK, &pipe_set, &old);
 	while (n > 0) {
 		if ((w = write(startup_pipe_fd, p, n)) < 0 && errno == EINTR)
 			continue;
 		if (w <= 0) {
 			debug("startup pipe: %s", strerror(errno));
-			return;
+			if (w < 0 && errno == EPIPE) {
+				(void)sigtimedwait(&pipe_set, NULL, &now);
+				close(startup_pipe_fd);
+				startup_pipe_fd = -1;
+			}
+			break;
 		}
 		p += w;
 		n -= (size_t)w;
 	}
+	sigprocmask(SIG_SETMASK, &old, NULL);
 }
 
 void

@@ -11,6 +11,7 @@ import os
 import re
 import secrets
 import shutil
+import signal
 import subprocess
 
 import harness
@@ -341,3 +342,55 @@ def test_max_startups_counts_only_unauthenticated(ctx):
     finally:
         idle.kill()
         idle.wait(10)
+
+
+# A login whose key exchange is done, that authenticates only when told.
+RELOAD_CLIENT = r"""
+import socket, sys, paramiko
+port, user, key = sys.argv[1:4]
+s = socket.create_connection(("127.0.0.1", int(port)), 60)
+t = paramiko.Transport(s)
+t.start_client(timeout=20)
+print("kex", flush=True)
+sys.stdin.readline()
+try:
+    t.auth_publickey(user, paramiko.Ed25519Key.from_private_key_file(key))
+    c = t.open_session()
+    c.exec_command("echo ok")
+    print(c.makefile().read().decode().strip(), flush=True)
+except Exception as e:
+    print("failed: %r" % e, flush=True)
+t.close()
+"""
+
+
+@timeout(120)
+def test_login_across_listener_reload(ctx):
+    """SIGHUP restarts the listener while a connection is before
+    authentication: the monitor's reports on its startup pipe (now without
+    a reader) must not end it; the login completes."""
+    u = ctx.make_user()
+    ctx.start_server(extra_config=["LoginGraceTime 60"])
+    script = os.path.join(ctx.dir, "reload_client.py")
+    with open(script, "w") as f:
+        f.write(RELOAD_CLIENT)
+    p = ctx.popen(["/usr/bin/python3", script, str(ctx.port), u.name,
+                   u.key], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    try:
+        check(p.stdout.readline() == b"kex\n", "the key exchange failed")
+        os.kill(ctx.proc.pid, signal.SIGHUP)
+        check(ctx.wait_log(r"^Received SIGHUP; restarting\.$", 10),
+              "the listener did not restart")
+        listening = (r"^Server listening on 127\.0\.0\.1 port %d\.$"
+                     % ctx.port)
+        check(harness.poll_until(
+            lambda: len(re.findall(listening, ctx.server_log(), re.M)) >= 2,
+            10), "the restarted listener does not listen")
+        p.stdin.write(b"go\n")
+        p.stdin.flush()
+        out = p.stdout.readline()
+        check(out == b"ok\n", "the login begun before the restart: %r"
+              % out)
+    finally:
+        p.kill()
+        p.wait(10)

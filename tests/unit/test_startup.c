@@ -2,9 +2,10 @@
  * test_startup.c: the startup pipe's records (monitor/startup.h) through a
  * real pipe: what a monitor writes is what the listener reads, whole or a
  * byte at a time; a long account is cut, not overflowed; bytes that are
- * no record are refused.
+ * no record are refused; a pipe nobody reads any more costs no SIGPIPE.
  */
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -83,6 +84,23 @@ main(void)
 	T_CHECK("bad: earlier record kept", v.keys_spid == 7);
 	T_CHECK("bad: nothing buffered", v.inlen == 0);
 	T_CHECK("bad: not authenticated", v.authenticated == 0);
+
+	/* A restarted listener no longer reads: the write fails, and the
+	 * SIGPIPE (default: death) is taken back. */
+	{
+		sigset_t pend;
+
+		T_CHECK("pipe 3", pipe(p) == 0);
+		close(p[0]);
+		signal(SIGPIPE, SIG_DFL);
+		startup_open(p[1]);
+		startup_note_acct("carol");
+		startup_note_keys(9); /* the pipe is closed by now */
+		T_CHECK("no reader: still alive, no SIGPIPE pending",
+		    sigpending(&pend) == 0 && !sigismember(&pend, SIGPIPE));
+		T_CHECK("no reader: the write end was closed",
+		    fcntl(p[1], F_GETFD) == -1);
+	}
 
 	/* Without a pipe the monitor side does nothing (and does not fail). */
 	startup_open(-1);
