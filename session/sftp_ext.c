@@ -164,13 +164,12 @@ sftp_do_limits(struct sftp_server *s, const struct sftp_req *q)
 	return sftp_reply_end(s, mark);
 }
 
-/* The user's home: -o home, else the directory the engine started in. */
-static const char *
-home_of(const struct sftp_server *s)
-{
-	return s->home != NULL ? s->home : s->cwd_path;
-}
-
+/*
+ * expand-path@openssh.com: "~" and "~/..." are the directory the engine
+ * started in (-d, else the home), as OpenSSH's sftp-server, which
+ * expands them with its working directory: in a ChrootDirectory jail the
+ * passwd entry's home is usually not there. "~user" is that user's home.
+ */
 int
 sftp_do_expand_path(struct sftp_server *s, const struct sftp_req *q)
 {
@@ -183,7 +182,7 @@ sftp_do_expand_path(struct sftp_server *s, const struct sftp_req *q)
 	    sftp_quote(qp, sizeof(qp), path));
 	if (path[0] == '\0')
 		snprintf(exp, sizeof(exp), ".");
-	else if (sftp_tilde(home_of(s), path, exp, sizeof(exp)) != 0) {
+	else if (sftp_tilde(s->cwd_path, path, exp, sizeof(exp)) != 0) {
 		if (errno == ENOENT)
 			return sftp_send_status_msg(
 			    s, q->id, SSH2_FX_NO_SUCH_FILE, "no such user");

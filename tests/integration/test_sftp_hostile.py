@@ -8,6 +8,7 @@ whose work the client chooses (copy-data).
 
 import json
 import os
+import shutil
 
 import harness
 from harness import check
@@ -215,3 +216,54 @@ except Exception as e:
     _sftp(ctx, u, ["cp t/a t/b"])
     with open(os.path.join(d, "b"), "rb") as f:
         check(f.read() == data + data, "sftp cp made a different file")
+
+
+def _jail(ctx, u):
+    """/srv/pjail-USER: root's, with the user's upload/ (no home)."""
+    os.makedirs("/srv", mode=0o755, exist_ok=True)
+    jail = "/srv/pjail-" + u.name
+    os.mkdir(jail, 0o755)
+    ctx.cleanups.append(lambda: shutil.rmtree(jail, ignore_errors=True))
+    up = os.path.join(jail, "upload")
+    os.mkdir(up, 0o755)
+    os.chown(up, u.uid, u.gid)
+    return jail
+
+
+_EXPAND = r'''
+def expand(p):
+    t, b = c.ext("expand-path@openssh.com", s(p))
+    if t != NAME:
+        return "status %d" % struct.unpack(">I", b[:4])[0]
+    n = struct.unpack(">I", b[4:8])[0]
+    return b[8:8 + n].decode()
+for p in ("~", "~/", "~/x", "x"):
+    res[p] = expand(p)
+'''
+
+
+@harness.timeout(120)
+def test_sftp_hostile_expand_path_tilde(ctx):
+    """expand-path@openssh.com expands "~" to the directory the engine
+    started in, as OpenSSH's sftp-server: in a ChrootDirectory jail the
+    home directory of the passwd entry usually does not exist (the
+    session starts in /), and -d names the start directory ("~" was the
+    passwd home: "No such file" in a jail, the wrong directory with
+    -d)."""
+    u = ctx.make_user()
+    jail = _jail(ctx, u)
+    ctx.start_server(["Subsystem sftp internal-sftp",
+                      "Match User " + u.name,
+                      "\tChrootDirectory /srv/pjail-%u",
+                      "\tForceCommand internal-sftp"])
+    res = _client(ctx, u, _EXPAND)
+    check(res == {"~": "/", "~/": "/", "~/x": "/x", "x": "/x"},
+          "expand-path in the jail: %r" % res)
+    ctx.stop_server()
+    ctx.start_server(["Subsystem sftp internal-sftp -d /upload",
+                      "Match User " + u.name,
+                      "\tChrootDirectory /srv/pjail-%u",
+                      "\tForceCommand internal-sftp -d /upload"])
+    res = _client(ctx, u, _EXPAND)
+    check(res == {"~": "/upload", "~/": "/upload", "~/x": "/upload/x",
+                  "x": "/upload/x"}, "expand-path with -d: %r" % res)
