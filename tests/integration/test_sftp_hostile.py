@@ -267,3 +267,34 @@ def test_sftp_hostile_expand_path_tilde(ctx):
     res = _client(ctx, u, _EXPAND)
     check(res == {"~": "/upload", "~/": "/upload", "~/x": "/upload/x",
                   "x": "/upload/x"}, "expand-path with -d: %r" % res)
+
+
+@harness.timeout(120)
+def test_sftp_hostile_jail_without_home_quiet(ctx):
+    """In a jail without the user's home the engine starts in / without
+    an error line (as OpenSSH's internal-sftp, whose session changes
+    there quietly); a -d directory that is missing is still logged."""
+    u = ctx.make_user()
+    _jail(ctx, u)
+    ctx.start_server(["Subsystem sftp internal-sftp",
+                      "Match User " + u.name,
+                      "\tChrootDirectory /srv/pjail-%u",
+                      "\tForceCommand internal-sftp"])
+    res = _client(ctx, u, _EXPAND)
+    check(res["~"] == "/", "the jail's engine did not start in /: %r" % res)
+    log = ctx.server_log()
+    check("chdir to" not in log,
+          "an error line for the missing home:\n%s" % log[-2000:])
+    ctx.stop_server()
+    ctx.start_server(["Subsystem sftp internal-sftp",
+                      "Match User " + u.name,
+                      "\tChrootDirectory /srv/pjail-%u",
+                      "\tForceCommand internal-sftp -d /missing"])
+    res = _client(ctx, u, _EXPAND)
+    check(res["~"] == "/", "with a missing -d: %r" % res)
+    log = ctx.server_log()
+    check('chdir to "/missing" failed' in log,
+          "no error line for the missing -d directory:\n%s"
+          % log[-2000:])
+    check("chdir to \"/home" not in log,
+          "an error line for the missing home:\n%s" % log[-2000:])
