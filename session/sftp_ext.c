@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
 
@@ -163,13 +164,12 @@ sftp_do_limits(struct sftp_server *s, const struct sftp_req *q)
 	return sftp_reply_end(s, mark);
 }
 
-/* The user's home: -o home, else the directory the engine started in. */
-static const char *
-home_of(const struct sftp_server *s)
-{
-	return s->home != NULL ? s->home : s->cwd_path;
-}
-
+/*
+ * expand-path@openssh.com: "~" and "~/..." are the directory the engine
+ * started in (-d, else the home), as OpenSSH's sftp-server, which
+ * expands them with its working directory: in a ChrootDirectory jail the
+ * passwd entry's home is usually not there. "~user" is that user's home.
+ */
 int
 sftp_do_expand_path(struct sftp_server *s, const struct sftp_req *q)
 {
@@ -182,7 +182,7 @@ sftp_do_expand_path(struct sftp_server *s, const struct sftp_req *q)
 	    sftp_quote(qp, sizeof(qp), path));
 	if (path[0] == '\0')
 		snprintf(exp, sizeof(exp), ".");
-	else if (sftp_tilde(home_of(s), path, exp, sizeof(exp)) != 0) {
+	else if (sftp_tilde(s->cwd_path, path, exp, sizeof(exp)) != 0) {
 		if (errno == ENOENT)
 			return sftp_send_status_msg(
 			    s, q->id, SSH2_FX_NO_SUCH_FILE, "no such user");
@@ -223,14 +223,19 @@ write_all(struct sftp_handle *h, const uint8_t *p, size_t len, uint64_t off)
 
 /*
  * copy-data: read-data-length bytes (0: up to EOF) from one handle to
- * another. It runs to the end in this call, as OpenSSH's does.
+ * another. It runs to the end in this call, as OpenSSH's does, so the
+ * work must end: both handles must be regular files (a device never
+ * reaches EOF, /dev/null never fills), and no more is read than the
+ * source held when the request came (a file copied onto its own end
+ * under another name would otherwise grow as fast as it is read).
  */
 int
 sftp_do_copy_data(struct sftp_server *s, const struct sftp_req *q)
 {
 	struct sftp_handle *rh, *wh;
-	uint64_t roff = q->off, woff = q->off2, left = q->len64;
+	uint64_t roff = q->off, woff = q->off2, left = q->len64, end;
 	int until_eof = q->len64 == 0, status = SSH2_FX_OK;
+	struct stat rst, wst;
 	uint8_t *buf = NULL;
 	size_t chunk;
 	ssize_t n;
@@ -246,12 +251,25 @@ sftp_do_copy_data(struct sftp_server *s, const struct sftp_req *q)
 		return sftp_send_status(s, q->id, SSH2_FX_FAILURE);
 	if (roff > (uint64_t)INT64_MAX || woff > (uint64_t)INT64_MAX)
 		return sftp_send_errno(s, q->id, EINVAL);
+	if (fstat(rh->fd, &rst) == -1 || fstat(wh->fd, &wst) == -1)
+		return sftp_send_errno(s, q->id, errno);
+	if (!S_ISREG(rst.st_mode) || !S_ISREG(wst.st_mode)) {
+		sftp_log(s, LL_VERBOSE, "copy-data: not a regular file");
+		return sftp_send_status(s, q->id, SSH2_FX_FAILURE);
+	}
+	end = (uint64_t)rst.st_size;
 	if ((buf = malloc(COPY_CHUNK)) == NULL)
 		return ERR_ALLOC;
 	while (until_eof || left > 0) {
 		chunk = COPY_CHUNK;
 		if (!until_eof && left < chunk)
 			chunk = (size_t)left;
+		if (roff >= end) {
+			status = until_eof ? SSH2_FX_OK : SSH2_FX_EOF;
+			break;
+		}
+		if (end - roff < chunk)
+			chunk = (size_t)(end - roff);
 		if (roff > (uint64_t)INT64_MAX - chunk ||
 		    woff > (uint64_t)INT64_MAX - chunk) {
 			status = sftp_errno_to_status(EINVAL);

@@ -844,7 +844,11 @@ expand_start_dir(const struct sftp_options *o, char *out, size_t outlen)
 	return 0;
 }
 
-/* The directory relative paths start from: -d, else home, else ".". */
+/*
+ * The directory relative paths start from: -d, else home, else ".". Only
+ * a failed -d is logged, as OpenSSH: a ChrootDirectory jail seldom holds
+ * the home, and its session starts in / without a word.
+ */
 static int
 open_start_dir(struct sftp_server *s, const struct sftp_options *o)
 {
@@ -871,8 +875,10 @@ open_start_dir(struct sftp_server *s, const struct sftp_options *o)
 			}
 			free(real);
 		}
-		error("chdir to \"%s\" failed: %s",
-		    sftp_quote(q, sizeof(q), cands[i]), strerror(errno));
+		if (cands[i] == want || i == n - 1)
+			error("chdir to \"%s\" failed: %s",
+			    sftp_quote(q, sizeof(q), cands[i]),
+			    strerror(errno));
 	}
 	return -1;
 }

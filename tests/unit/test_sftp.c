@@ -1319,7 +1319,7 @@ static void
 test_extensions(void)
 {
 	struct sftp_server *s = server();
-	uint8_t h[4], h2[4], data[64], type;
+	uint8_t h[4], h2[4], h3[4], data[64], type;
 	struct buf *b;
 	uint32_t id, rid;
 	uint64_t v[11];
@@ -1417,6 +1417,19 @@ test_extensions(void)
 	buf_put_u64(b, 0);
 	T_CHECK("copy-data onto the same handle: FAILURE",
 	    feed(s, b) == 0 && status_of(s, id) == SSH2_FX_FAILURE);
+	/* A device never ends (or never fills): refused. */
+	T_CHECK("open /dev/null",
+	    open_file(s, "/dev/null", SSH2_FXF_WRITE, 0, h3) == 0);
+	id = next_id++;
+	b = ext_begin(id, "copy-data");
+	buf_put_string(b, h, 4);
+	buf_put_u64(b, 0);
+	buf_put_u64(b, 0);
+	buf_put_string(b, h3, 4);
+	buf_put_u64(b, 0);
+	T_CHECK("copy-data into a device: FAILURE",
+	    feed(s, b) == 0 && status_of(s, id) == SSH2_FX_FAILURE);
+	close_handle(s, h3);
 	close_handle(s, h);
 	close_handle(s, h2);
 

@@ -1,0 +1,300 @@
+"""
+test_sftp_hostile.py: internal-sftp against a hostile client: raw SFTP
+packets sent by paramiko through a "subsystem sftp" channel (the client
+runs in /usr/bin/python3, where paramiko lives), for a restricted
+account: read-only (-R), request lists (-P), handle misuse and requests
+whose work the client chooses (copy-data).
+"""
+
+import json
+import os
+import shutil
+
+import harness
+from harness import check
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+# A raw SFTP version 3 client on a paramiko channel.
+_RAW = r'''
+import json, struct, sys
+import paramiko
+
+INIT, OPEN, CLOSE, READ, WRITE, LSTAT, FSTAT, SETSTAT, FSETSTAT = (
+    1, 3, 4, 5, 6, 7, 8, 9, 10)
+OPENDIR, READDIR, REMOVE, MKDIR, RMDIR, REALPATH, STAT, RENAME = (
+    11, 12, 13, 14, 15, 16, 17, 18)
+READLINK, SYMLINK = 19, 20
+STATUS, HANDLE, DATA, NAME, ATTRS, EXTENDED, EXTREPLY = (
+    101, 102, 103, 104, 105, 200, 201)
+FREAD, FWRITE, FAPPEND, FCREAT, FTRUNC, FEXCL = 1, 2, 4, 8, 16, 32
+A_SIZE, A_UIDGID, A_PERM, A_TIME = 1, 2, 4, 8
+
+
+def s(x):
+    if isinstance(x, str):
+        x = x.encode()
+    return struct.pack(">I", len(x)) + x
+
+
+def u32(v):
+    return struct.pack(">I", v)
+
+
+def u64(v):
+    return struct.pack(">Q", v)
+
+
+class Raw:
+    def __init__(self, port, user, key, timeout=120):
+        self.t = paramiko.Transport(("127.0.0.1", port))
+        self.t.connect(username=user,
+                       pkey=paramiko.Ed25519Key(filename=key))
+        self.ch = self.t.open_session()
+        self.ch.settimeout(timeout)
+        self.ch.invoke_subsystem("sftp")
+        self.id = 0
+        p = bytes([INIT]) + u32(3)
+        self.ch.sendall(u32(len(p)) + p)
+        self.version = self.recv()
+
+    def send(self, typ, body):
+        self.id += 1
+        p = bytes([typ]) + u32(self.id) + body
+        self.ch.sendall(u32(len(p)) + p)
+        return self.id
+
+    def recvn(self, n):
+        b = b""
+        while len(b) < n:
+            d = self.ch.recv(n - len(b))
+            if not d:
+                raise EOFError("channel closed")
+            b += d
+        return b
+
+    def recv(self):
+        n = struct.unpack(">I", self.recvn(4))[0]
+        return self.recvn(n)
+
+    def req(self, typ, body):
+        self.send(typ, body)
+        r = self.recv()
+        return r[0], r[5:]
+
+    def status(self, typ, body):
+        t, b = self.req(typ, body)
+        if t == STATUS:
+            return struct.unpack(">I", b[:4])[0]
+        return "type %d" % t
+
+    def open(self, path, flags, attrs=u32(0)):
+        t, b = self.req(OPEN, s(path) + u32(flags) + attrs)
+        if t == HANDLE:
+            return b[4:4 + struct.unpack(">I", b[:4])[0]]
+        return struct.unpack(">I", b[:4])[0]
+
+    def ext(self, name, body):
+        return self.req(EXTENDED, s(name) + body)
+
+    def ext_status(self, name, body):
+        t, b = self.ext(name, body)
+        if t == STATUS:
+            return struct.unpack(">I", b[:4])[0]
+        return "type %d" % t
+
+
+port, user, key = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+c = Raw(port, user, key)
+res = {}
+'''
+
+
+def _client(ctx, user, body, timeout_s=120):
+    """Run the raw client with a scenario (Python text that fills res);
+    returns res."""
+    script = os.path.join(ctx.dir, "raw_sftp_%s.py" % os.urandom(3).hex())
+    with open(script, "w") as f:
+        f.write(_RAW + body + "\nprint(json.dumps(res))\n")
+    r = harness.run(["/usr/bin/python3", script, str(ctx.port), user.name,
+                     user.key], check_rc=False, timeout_s=timeout_s)
+    out = r.stdout.decode(errors="replace").strip().splitlines()
+    check(r.returncode == 0 and out,
+          "the raw SFTP client failed (rc %d): %s"
+          % (r.returncode, r.stderr.decode(errors="replace")[-2000:]))
+    return json.loads(out[-1])
+
+
+def _start(ctx, flags=""):
+    ctx.start_server(["Subsystem sftp internal-sftp %s" % flags])
+    return ctx.make_user()
+
+
+def _tmpfs(ctx, u, mb=8):
+    """A small tmpfs at ~/t, the user's: what a runaway writer fills is
+    bounded; unmounted at the end of the test."""
+    d = os.path.join(u.home, "t")
+    os.mkdir(d)
+    harness.run(["mount", "-t", "tmpfs", "-o",
+                 "size=%dm,uid=%d,gid=%d,mode=0755" % (mb, u.uid, u.gid),
+                 "tmpfs", d])
+    ctx.cleanups.append(lambda: harness.run(["umount", "-l", d],
+                                            check_rc=False))
+    return d
+
+
+@harness.timeout(120)
+def test_sftp_hostile_copy_data_devices(ctx):
+    """copy-data from a device that never reaches EOF (/dev/zero) or into
+    one that never fills (/dev/null) is refused with FAILURE: such a
+    request never ended, and the engine runs inside the session process,
+    which spun on it for ever, even after the client left."""
+    u = _start(ctx)
+    with open(os.path.join(u.home, "f"), "wb") as f:
+        f.write(b"regular\n")
+    os.chown(os.path.join(u.home, "f"), u.uid, u.gid)
+    res = _client(ctx, u, r'''
+c.ch.settimeout(30)
+z = c.open("/dev/zero", FREAD)
+n = c.open("/dev/null", FWRITE)
+f = c.open("f", FREAD)
+w = c.open("out", FWRITE | FCREAT | FTRUNC)
+res["handles"] = all(isinstance(h, bytes) for h in (z, n, f, w))
+def copy(key, r, ln, w):
+    try:
+        res[key] = c.ext_status("copy-data", s(r) + u64(0) + u64(ln) +
+                                s(w) + u64(0))
+    except Exception as e:
+        # The session is busy with it for good: nothing more to ask.
+        res[key] = "no answer: %r" % e
+        print(json.dumps(res))
+        sys.exit(0)
+copy("zero_null", z, 0, n)
+copy("zero_file", z, 1 << 40, w)
+copy("file_null", f, 0, n)
+copy("file_file", f, 0, w)
+''', timeout_s=100)
+    check(res["handles"], "could not open the devices: %r" % res)
+    for k in ("zero_null", "zero_file", "file_null"):
+        check(res.get(k) == 4, "copy-data %s: %r, want FAILURE (4)" % (k, res[k]))
+    check(res.get("file_file") == 0, "copy-data between regular files: %r"
+          % res.get("file_file"))
+    with open(os.path.join(u.home, "out"), "rb") as f:
+        check(f.read() == b"regular\n", "copy-data did not copy the file")
+
+
+@harness.timeout(120)
+def test_sftp_hostile_copy_data_onto_itself(ctx):
+    """copy-data to EOF from a file onto its own end, through a second
+    name: only what the file held when the request came is copied (the
+    copy used to chase its own writes until the disk was full). The
+    OpenSSH client's cp still works."""
+    u = _start(ctx)
+    d = _tmpfs(ctx, u)
+    data = os.urandom(1 << 20)
+    a = os.path.join(d, "a")
+    with open(a, "wb") as f:
+        f.write(data)
+    os.chown(a, u.uid, u.gid)
+    res = _client(ctx, u, r'''
+c.ch.settimeout(60)
+r = c.open("t/a", FREAD)
+w = c.open("t/./a", FWRITE)
+try:
+    res["self"] = c.ext_status("copy-data", s(r) + u64(0) + u64(0) + s(w) +
+                               u64(1 << 20))
+except Exception as e:
+    res["self"] = "no answer: %r" % e
+''')
+    check(res["self"] == 0, "copy-data onto itself: %r, want OK" % res["self"])
+    size = os.path.getsize(a)
+    check(size == 2 << 20, "the file grew to %d bytes, want %d"
+          % (size, 2 << 20))
+    with open(a, "rb") as f:
+        check(f.read() == data + data, "the copy is not the file twice")
+    from test_sftp_engine import _sftp
+    _sftp(ctx, u, ["cp t/a t/b"])
+    with open(os.path.join(d, "b"), "rb") as f:
+        check(f.read() == data + data, "sftp cp made a different file")
+
+
+def _jail(ctx, u):
+    """/srv/pjail-USER: root's, with the user's upload/ (no home)."""
+    os.makedirs("/srv", mode=0o755, exist_ok=True)
+    jail = "/srv/pjail-" + u.name
+    os.mkdir(jail, 0o755)
+    ctx.cleanups.append(lambda: shutil.rmtree(jail, ignore_errors=True))
+    up = os.path.join(jail, "upload")
+    os.mkdir(up, 0o755)
+    os.chown(up, u.uid, u.gid)
+    return jail
+
+
+_EXPAND = r'''
+def expand(p):
+    t, b = c.ext("expand-path@openssh.com", s(p))
+    if t != NAME:
+        return "status %d" % struct.unpack(">I", b[:4])[0]
+    n = struct.unpack(">I", b[4:8])[0]
+    return b[8:8 + n].decode()
+for p in ("~", "~/", "~/x", "x"):
+    res[p] = expand(p)
+'''
+
+
+@harness.timeout(120)
+def test_sftp_hostile_expand_path_tilde(ctx):
+    """expand-path@openssh.com expands "~" to the directory the engine
+    started in, as OpenSSH's sftp-server: in a ChrootDirectory jail the
+    home directory of the passwd entry usually does not exist (the
+    session starts in /), and -d names the start directory ("~" was the
+    passwd home: "No such file" in a jail, the wrong directory with
+    -d)."""
+    u = ctx.make_user()
+    jail = _jail(ctx, u)
+    ctx.start_server(["Subsystem sftp internal-sftp",
+                      "Match User " + u.name,
+                      "\tChrootDirectory /srv/pjail-%u",
+                      "\tForceCommand internal-sftp"])
+    res = _client(ctx, u, _EXPAND)
+    check(res == {"~": "/", "~/": "/", "~/x": "/x", "x": "/x"},
+          "expand-path in the jail: %r" % res)
+    ctx.stop_server()
+    ctx.start_server(["Subsystem sftp internal-sftp -d /upload",
+                      "Match User " + u.name,
+                      "\tChrootDirectory /srv/pjail-%u",
+                      "\tForceCommand internal-sftp -d /upload"])
+    res = _client(ctx, u, _EXPAND)
+    check(res == {"~": "/upload", "~/": "/upload", "~/x": "/upload/x",
+                  "x": "/upload/x"}, "expand-path with -d: %r" % res)
+
+
+@harness.timeout(120)
+def test_sftp_hostile_jail_without_home_quiet(ctx):
+    """In a jail without the user's home the engine starts in / without
+    an error line (as OpenSSH's internal-sftp, whose session changes
+    there quietly); a -d directory that is missing is still logged."""
+    u = ctx.make_user()
+    _jail(ctx, u)
+    ctx.start_server(["Subsystem sftp internal-sftp",
+                      "Match User " + u.name,
+                      "\tChrootDirectory /srv/pjail-%u",
+                      "\tForceCommand internal-sftp"])
+    res = _client(ctx, u, _EXPAND)
+    check(res["~"] == "/", "the jail's engine did not start in /: %r" % res)
+    log = ctx.server_log()
+    check("chdir to" not in log,
+          "an error line for the missing home:\n%s" % log[-2000:])
+    ctx.stop_server()
+    ctx.start_server(["Subsystem sftp internal-sftp",
+                      "Match User " + u.name,
+                      "\tChrootDirectory /srv/pjail-%u",
+                      "\tForceCommand internal-sftp -d /missing"])
+    res = _client(ctx, u, _EXPAND)
+    check(res["~"] == "/", "with a missing -d: %r" % res)
+    log = ctx.server_log()
+    check('chdir to "/missing" failed' in log,
+          "no error line for the missing -d directory:\n%s"
+          % log[-2000:])
+    check("chdir to \"/home" not in log,
+          "an error line for the missing home:\n%s" % log[-2000:])
