@@ -977,6 +977,7 @@ static void __attribute__((noreturn)) session_phase(struct monitor *m, int sock)
 		fatal("out of memory");
 	free(jail);
 	login_state_init(&ls, &m->auth, m->c, &m->ci);
+	ls.session_pid = pid;
 	/* Logged in: what authentication needed goes back to the kernel. */
 	mem_trim();
 	/* Serve the session (rekey signatures, ptys, utmp) until it goes. */
