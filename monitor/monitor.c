@@ -1007,7 +1007,10 @@ static void __attribute__((noreturn)) session_phase(struct monitor *m, int sock)
 				r = handle_gex(m, b, sp[0]);
 				break;
 			default:
-				r = login_handle(&ls, sp[0], type, b);
+				/* 1: none of the session's types here. */
+				if ((r = login_handle(&ls, sp[0], type, b)) ==
+				    1)
+					r = ERR_BAD_STATE;
 				break;
 			}
 		if (r != 0) {

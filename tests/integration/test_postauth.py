@@ -109,6 +109,11 @@ for step in STEPS:
         send(23, s(ttys[-1].encode()) + struct.pack(">I", pid))
         t, p, _ = recv()
         out.write("login-reply %d %d\n" % (t, pid))
+    elif step.startswith("raw:"):
+        send(int(step[4:]))
+        out.write("sent %s\n" % step[4:])
+        t, p, _ = recv()
+        out.write("reply %d\n" % t)
     elif step == "logout":
         send(25, s(ttys.pop().encode()))
         out.write("logout\n")
@@ -173,3 +178,19 @@ def test_login_record_pid_is_the_sessions(ctx):
     check(ctx.wait_log(r"monitor: login record refused: pid 1 is not the "
                        r"session's", 10),
           "no refusal logged:\n%s" % harness.tail(ctx.server_log()))
+
+
+def test_preauth_messages_out_of_state(ctx):
+    """The preauth process's requests (here IPC_SIGN_REQ, 3, whose
+    signature would record a session id) from the session: the monitor
+    kills the session and says why."""
+    u = ctx.make_user()
+    out = rogue_server(ctx, ["raw:3"])
+    lines = rogue_run(ctx, u, out)
+    check("reply 4" not in lines, "the session got a reply: %r" % lines)
+    check(ctx.wait_log(r"monitor: bad message 3 from session: message not "
+                       r"allowed in this state$", 10),
+          "no refusal logged:\n%s" % harness.tail(ctx.server_log()))
+    check(ctx.wait_log(r"session process \d+ terminated by signal 9", 10),
+          "the session was not killed:\n%s"
+          % harness.tail(ctx.server_log()))
