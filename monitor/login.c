@@ -514,11 +514,19 @@ login_rec(struct login_state *ls, int fd, struct buf *b)
 	if ((r = buf_get_cstring(b, &tty, NULL)) != 0 ||
 	    (r = buf_get_u32(b, &pid)) != 0 || (r = buf_end(b)) != 0)
 		goto out;
-	/* Only a pty this monitor allocated, recorded once, a real pid. */
-	if ((p = pty_find(ls, tty)) == NULL || p->logged_in || pid == 0 ||
-	    pid > (uint32_t)0x3fffffff) {
+	/* Only a pty this monitor allocated, recorded once. */
+	if ((p = pty_find(ls, tty)) == NULL || p->logged_in) {
 		error("monitor: login record refused for a pty this "
 		      "connection does not hold");
+		r = ERR_PROTOCOL;
+		goto out;
+	}
+	/* ut_pid is the session process's, as sshd records its child's:
+	 * root writes no pid of the session's choosing into utmp. */
+	if (ls->session_pid <= 0 || pid != (uint32_t)ls->session_pid) {
+		error("monitor: login record refused: pid %u is not the "
+		      "session's",
+		    (unsigned)pid);
 		r = ERR_PROTOCOL;
 		goto out;
 	}

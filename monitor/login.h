@@ -38,6 +38,7 @@ struct login_state {
 	const struct conn_info *ci;
 	struct login_pty ptys[LOGIN_MAX_PTYS];
 	size_t nptys;
+	pid_t session_pid; /* the only ut_pid a login record may carry */
 };
 
 void login_state_init(struct login_state *ls, const struct authctxt *a,

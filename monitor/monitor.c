@@ -177,11 +177,12 @@ jail_enter(const char *jail, int jailfd, const char *path, int *exe)
  * fork + exec a helper with the client socket on 3 and IPC on 4. With
  * jail (ChrootDirectory, checked and open on jailfd), the helper is the static
  * session binary, opened before chroot and exec'd from that descriptor
- * once inside the jail and running as the user (docs/chroot.md).
+ * once inside the jail and running as the user (docs/chroot.md). pam:
+ * UsePAM's handle, for the session's credentials (NULL for preauth).
  */
 static pid_t
 spawn_helper(const char *name, int sock, int ipc, const struct passwd *pw,
-    int log_stderr, const char *jail, int jailfd)
+    struct pamctx *pam, int log_stderr, const char *jail, int jailfd)
 {
 	char path[4096], title[PROCTITLE_ARG0_MAX];
 	char *argv[3] = {NULL, NULL, NULL}, *envp[1] = {NULL};
@@ -212,14 +213,25 @@ spawn_helper(const char *name, int sock, int ipc, const struct passwd *pw,
 		_exit(1);
 	if ((devnull = open("/dev/null", O_RDWR)) < 0)
 		_exit(1);
-	/* The groups come from /etc/group, which a jail does not have. */
-	if (jail != NULL &&
-	    (pw == NULL || initgroups(pw->pw_name, pw->pw_gid) != 0 ||
-	        jail_enter(jail, jailfd, path, &exe) != 0))
+	if (jail != NULL && pw == NULL)
+		_exit(1);
+	/*
+	 * The groups come from /etc/group (which a jail does not have), then
+	 * PAM's credentials may add some (pam_group), as in OpenSSH:
+	 * initgroups() wiped those pam_setcred gave the monitor.
+	 */
+	if (pw != NULL && getuid() == 0) {
+		if (initgroups(pw->pw_name, pw->pw_gid) != 0) {
+			error("initgroups %s %u: %s", pw->pw_name,
+			    (unsigned)pw->pw_gid, strerror(errno));
+			_exit(1);
+		}
+		pamctx_setcred_child(pam);
+	}
+	if (jail != NULL && jail_enter(jail, jailfd, path, &exe) != 0)
 		_exit(1);
 	if (pw != NULL && getuid() == 0 &&
-	    sandbox_drop_to_user(
-	        jail != NULL ? NULL : pw->pw_name, pw->pw_uid, pw->pw_gid) != 0)
+	    sandbox_drop_to_user(NULL, pw->pw_uid, pw->pw_gid) != 0)
 		_exit(1);
 	if (dup2(sock, CHILD_SOCK_FD) < 0 || dup2(ipc, CHILD_IPC_FD) < 0 ||
 	    dup2(devnull, STDIN_FILENO) < 0 || dup2(devnull, STDOUT_FILENO) < 0)
@@ -949,7 +961,7 @@ static void __attribute__((noreturn)) session_phase(struct monitor *m, int sock)
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) != 0)
 		fatal("socketpair: %s", strerror(errno));
 	if ((pid = spawn_helper("postern-session", sock, sp[1], &m->auth.pw,
-	         m->o->log_stderr, jail, jailfd)) < 0)
+	         m->auth.pam, m->o->log_stderr, jail, jailfd)) < 0)
 		exit(1);
 	if (jailfd != -1)
 		close(jailfd);
@@ -969,6 +981,7 @@ static void __attribute__((noreturn)) session_phase(struct monitor *m, int sock)
 		fatal("out of memory");
 	free(jail);
 	login_state_init(&ls, &m->auth, m->c, &m->ci);
+	ls.session_pid = pid;
 	/* Logged in: what authentication needed goes back to the kernel. */
 	mem_trim();
 	/* Serve the session (rekey signatures, ptys, utmp) until it goes. */
@@ -998,7 +1011,10 @@ static void __attribute__((noreturn)) session_phase(struct monitor *m, int sock)
 				r = handle_gex(m, b, sp[0]);
 				break;
 			default:
-				r = login_handle(&ls, sp[0], type, b);
+				/* 1: none of the session's types here. */
+				if ((r = login_handle(&ls, sp[0], type, b)) ==
+				    1)
+					r = ERR_BAD_STATE;
 				break;
 			}
 		if (r != 0) {
@@ -1084,7 +1100,7 @@ monitor_run(const struct options *o, struct server_config *c,
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) != 0)
 		fatal("socketpair: %s", strerror(errno));
 	if ((m.preauth_pid = spawn_helper(
-	         "postern-preauth", sock, sp[1], NULL, 0, NULL, -1)) < 0)
+	         "postern-preauth", sock, sp[1], NULL, NULL, 0, NULL, -1)) < 0)
 		exit(1);
 	close(sp[1]);
 	m.pfd = sp[0];

@@ -122,6 +122,16 @@ pamctx_account(struct pamctx *p)
 	return ERR_PERM;
 }
 
+void
+pamctx_setcred_child(struct pamctx *p)
+{
+	int rc;
+
+	if (p != NULL &&
+	    (rc = pam_setcred(p->h, PAM_ESTABLISH_CRED)) != PAM_SUCCESS)
+		debug("PAM: pam_setcred(): %s", pam_strerror(p->h, rc));
+}
+
 int
 pamctx_open_session(struct pamctx *p)
 {

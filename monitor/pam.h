@@ -23,6 +23,13 @@ int pamctx_start(struct pamctx **pp, const char *service, const char *user,
 int pamctx_account(struct pamctx *p);
 /* pamctx_open_session: pam_setcred(ESTABLISH) + pam_open_session(). */
 int pamctx_open_session(struct pamctx *p);
+/*
+ * pamctx_setcred_child: in the session's child, root, right after
+ * initgroups(): pam_setcred(ESTABLISH) again, as OpenSSH does, so that
+ * the credentials that are supplementary groups (pam_group) are the
+ * session's too; initgroups() wiped those the monitor got. NULL: nothing.
+ */
+void pamctx_setcred_child(struct pamctx *p);
 /* The PAM environment ("NAME=value" strings, NULL-terminated; owned). */
 char **pamctx_env(struct pamctx *p, size_t *np);
 /* What PAM's modules said (pam_motd), one message per line; "" if none. */
