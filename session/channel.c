@@ -41,9 +41,10 @@
  *  4. CHANNEL_CLOSE; after it nothing more is sent on the channel.
  * channel_tick() checks these conditions in this order on every loop turn.
  * A peer CLOSE short-cuts it: the type's peer_closed hook runs (a session
- * reaps a child that has exited, else SIGHUPs it), fds are closed, the
- * last requests go out if EOF did and they are ready, and our CLOSE is
- * sent at once. The slot is freed only when CLOSE went both ways.
+ * reaps a child that has exited, else SIGHUPs it), fds are closed (wfd
+ * only once what the peer sent is written out), the last requests go
+ * out if EOF did and they are ready, and our CLOSE is sent at once. The
+ * slot is freed only when CLOSE went both ways.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -543,11 +544,12 @@ chan_input_close(struct conn *conn, struct buf *m)
 	if (c->type->peer_closed != NULL)
 		c->type->peer_closed(conn, c);
 	/*
-	 * As OpenSSH: what the peer sent before its EOF and CLOSE still
-	 * reaches wfd (a forwarded socket whose reader is slower than the
-	 * peer); channel_tick frees the channel once obuf is written out.
+	 * As OpenSSH: what the peer sent before its CLOSE still reaches wfd
+	 * (a forwarded socket whose reader is slower than the peer), with or
+	 * without an EOF first (Go's x/crypto/ssh Close() sends none);
+	 * channel_tick frees the channel once obuf is written out.
 	 */
-	if ((c->flags & CHAN_RCVD_EOF) && c->wfd >= 0 && buf_len(c->obuf) > 0) {
+	if (c->wfd >= 0 && buf_len(c->obuf) > 0) {
 		chan_close_fd(&c->rfd);
 		chan_close_fd(&c->efd);
 	} else

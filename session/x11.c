@@ -48,7 +48,7 @@ struct x11_fwd {
 	uint32_t screen;
 	char *proto;
 	char *cookie;
-	char env[64];     /* DISPLAY */
+	char env[300];    /* DISPLAY */
 	char xauth[1100]; /* the display's name for xauth */
 };
 
@@ -184,9 +184,9 @@ x11_create_display(struct x11_fwd *x, const struct session_axl *f)
 			snprintf(host, sizeof(host), "localhost");
 		host[sizeof(host) - 1] = '\0';
 		snprintf(
-		    x->env, sizeof(x->env), "%.32s:%d.%u", host, d, x->screen);
-		snprintf(x->xauth, sizeof(x->xauth), "%.900s/unix:%d.%u", host,
-		    d, x->screen);
+		    x->env, sizeof(x->env), "%s:%d.%u", host, d, x->screen);
+		/* xauth resolves the name, as the X client will. */
+		snprintf(x->xauth, sizeof(x->xauth), "%s", x->env);
 	}
 	return 0;
 }

@@ -9,9 +9,11 @@ no-agent-forwarding, X11Forwarding no, no-X11-forwarding, restrict,
 DisableForwarding.
 """
 
+import json
 import os
 import re
 import signal
+import socket
 import subprocess
 
 import harness
@@ -159,11 +161,35 @@ def test_agent_denials(ctx):
 # --- X11 -------------------------------------------------------------------
 
 
+def _display_in_use(n):
+    """A lock file whose server is gone (killed) does not hold the number:
+    Xvfb takes such a display over, its stale socket too."""
+    try:
+        with open("/tmp/.X%d-lock" % n) as f:
+            pid = int(f.read().strip())
+    except FileNotFoundError:
+        return os.path.exists("/tmp/.X11-unix/X%d" % n)
+    except (OSError, ValueError):
+        return True
+    return os.path.exists("/proc/%d" % pid)
+
+
+def _x_listening(n):
+    """The display's socket accepts (a stale file left behind does not)."""
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        s.connect("/tmp/.X11-unix/X%d" % n)
+        return True
+    except OSError:
+        return False
+    finally:
+        s.close()
+
+
 def _free_display():
-    """A display number with neither an X socket nor a lock file."""
+    """A display number no running X server holds."""
     for n in range(150, 400):
-        if not (os.path.exists("/tmp/.X11-unix/X%d" % n) or
-                os.path.exists("/tmp/.X%d-lock" % n)):
+        if not _display_in_use(n):
             return n
     fail("no free X display number")
 
@@ -175,10 +201,12 @@ def _xvfb(ctx):
         p = ctx.popen(["Xvfb", ":%d" % n, "-nolisten", "tcp", "-screen",
                        "0", "640x480x24"], stdin=subprocess.DEVNULL,
                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        # Ended with SIGTERM, Xvfb removes its lock file and socket.
+        ctx.cleanups.append(lambda p=p: p.poll() is None and
+                            (p.terminate(), p.wait(10)))
         if harness.poll_until(
                 lambda: p.poll() is not None or
-                os.path.exists("/tmp/.X11-unix/X%d" % n), 15) and \
-                p.poll() is None:
+                _x_listening(n), 15) and p.poll() is None:
             env = dict(os.environ, DISPLAY=":%d" % n)
             env.pop("XAUTHORITY", None)
             # The client needs xauth data to make its fake cookie.
@@ -251,6 +279,74 @@ def test_x11_use_localhost(ctx):
         else:
             check(m.group(1) == os.uname().nodename and "0.0.0.0" in addrs,
                   "X11UseLocalhost no: %r" % r.out)
+
+
+# Runs in new mount, network and UTS namespaces: a host name longer than
+# 32 characters that resolves (its own /etc/hosts) to a local address
+# outside 127/8, the server, then the client.
+_X11_NS = r"""
+import json, os, socket, subprocess, sys, time
+a = json.loads(sys.argv[1])
+for cmd in (["ip", "link", "set", "lo", "up"],
+            ["ip", "addr", "add", a["addr"] + "/32", "dev", "lo"],
+            ["mount", "--bind", a["hosts"], "/etc/hosts"],
+            ["hostname", a["host"]]):
+    subprocess.run(cmd, check=True)
+log = open(a["log"], "ab")
+srv = subprocess.Popen([a["server"], "-D", "-e", "-f", a["config"]],
+                       stdin=subprocess.DEVNULL, stdout=log, stderr=log)
+end = time.monotonic() + 15
+while time.monotonic() < end:
+    try:
+        socket.create_connection(("127.0.0.1", a["port"]), 1).close()
+        break
+    except OSError:
+        time.sleep(0.05)
+try:
+    r = subprocess.run(a["argv"], env=a["env"], stdin=subprocess.DEVNULL,
+                       capture_output=True, timeout=40)
+    print(json.dumps({"rc": r.returncode, "out": r.stdout.decode(),
+                      "err": r.stderr.decode()}))
+finally:
+    srv.terminate()
+    srv.wait(10)
+"""
+
+
+def test_x11_use_localhost_no_host_display(ctx):
+    """X11UseLocalhost no on a host whose name is long (more than 32
+    characters) and resolves to a non-loopback address: DISPLAY is the
+    whole name and the xauth entry is for that name (an address entry,
+    as sshd makes), so an X client in the session reaches the client's
+    display over TCP."""
+    u = ctx.make_user()
+    env = _xvfb(ctx)
+    host = "x11-long-hostname-for-forwarding-tests.example.org"
+    hosts = os.path.join(ctx.dir, "hosts")
+    with open(hosts, "w") as f:
+        f.write("127.0.0.1 localhost\n10.99.0.1 %s\n" % host)
+    ctx.write_config(["X11Forwarding yes", "X11UseLocalhost no"])
+    helper = os.path.join(ctx.dir, "x11ns.py")
+    with open(helper, "w") as f:
+        f.write(_X11_NS)
+    args = {"addr": "10.99.0.1", "hosts": hosts, "host": host,
+            "server": ctx.server_path, "config": ctx.config_path,
+            "log": ctx.log_path, "port": ctx.port,
+            "argv": ctx.ssh_argv(u, X11_CMD, extra=("-X",)), "env": env}
+    p = harness.run(["unshare", "-m", "-n", "-u", "/usr/bin/python3",
+                     helper, json.dumps(args)], check_rc=False,
+                    timeout_s=90)
+    out = p.stdout.decode(errors="replace").strip().splitlines()
+    check(p.returncode == 0 and out, "namespace helper failed: %s"
+          % p.stderr.decode(errors="replace")[-2000:])
+    r = json.loads(out[-1])
+    m = re.search(r"^DISPLAY=(.*):(\d+)\.0$", r["out"], re.M)
+    check(r["rc"] == 0 and m and m.group(1) == host,
+          "DISPLAY is not %s:N.0: %r %s" % (host, r["out"], r["err"]))
+    check("name of display:    %s:%s.0" % (host, m.group(2)) in r["out"] and
+          "640x480 pixels" in r["out"],
+          "xdpyinfo did not reach the client's Xvfb: %r %s"
+          % (r["out"], r["err"]))
 
 
 def _x11_denied(ctx, u, env, what):

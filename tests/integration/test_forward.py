@@ -894,6 +894,104 @@ def test_forward_paramiko(ctx):
     check(ctx.server_alive(), "the listener died")
 
 
+_CLOSE_NO_EOF = r"""
+import hashlib, json, os, socket, sys, time
+import paramiko
+from paramiko.common import cMSG_CHANNEL_CLOSE
+from paramiko.message import Message
+
+port, user, key, tport = (int(sys.argv[1]), sys.argv[2], sys.argv[3],
+                          int(sys.argv[4]))
+t = paramiko.Transport(("127.0.0.1", port))
+t.connect(username=user, pkey=paramiko.Ed25519Key(filename=key))
+ch = t.open_channel("direct-tcpip", ("127.0.0.1", tport), ("127.0.0.1", 1),
+                    timeout=10)
+# Fill the server's window: the target does not read, so what the
+# server holds for it is more than its socket takes.
+ch.settimeout(5)
+h, n, chunk = hashlib.sha256(), 0, os.urandom(32768)
+while n < 64 << 20:
+    try:
+        k = ch.send(chunk)
+    except socket.timeout:
+        break
+    h.update(chunk[:k])
+    n += k
+# CLOSE with no EOF before it, as Go's x/crypto/ssh Channel.Close() does.
+m = Message()
+m.add_byte(cMSG_CHANNEL_CLOSE)
+m.add_int(ch.remote_chanid)
+ch.closed = True
+t._send_user_message(m)
+# The server's CLOSE in answer: it has taken ours.
+end = time.monotonic() + 30
+while t._channels.get(ch.chanid) is not None and time.monotonic() < end:
+    time.sleep(0.05)
+print(json.dumps({"sent": n, "sha": h.hexdigest(),
+                  "answered": t._channels.get(ch.chanid) is None}),
+      flush=True)
+sys.stdin.read()  # the connection stays up until the test is done
+t.close()
+"""
+
+
+@timeout(90)
+def test_forward_close_without_eof(ctx):
+    """A client that sends data and then CLOSE without an EOF (Go's
+    x/crypto/ssh): everything it sent still reaches a slow target, as
+    with sshd; the connection stays up meanwhile."""
+    ctx.start_server()
+    user = ctx.make_user()
+    ls = socket.socket()
+    ls.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    ls.bind(("127.0.0.1", 0))
+    ls.listen(1)
+    ctx.cleanups.append(ls.close)
+    go = threading.Event()
+    got = {}
+
+    def target():
+        c, _ = ls.accept()
+        go.wait(60)
+        h, n = hashlib.sha256(), 0
+        c.settimeout(30)
+        try:
+            while True:
+                b = c.recv(1 << 16)
+                if not b:
+                    break
+                h.update(b)
+                n += len(b)
+        except OSError as e:
+            got["error"] = repr(e)
+        got.update(n=n, sha=h.hexdigest())
+        c.close()
+
+    th = threading.Thread(target=target, daemon=True)
+    th.start()
+    script = os.path.join(ctx.dir, "close_no_eof.py")
+    with open(script, "w") as f:
+        f.write(_CLOSE_NO_EOF)
+    p = ctx.popen(["/usr/bin/python3", script, str(ctx.port), user.name,
+                   user.key, str(ls.getsockname()[1])],
+                  stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                  stderr=subprocess.PIPE)
+    line = p.stdout.readline()
+    if not line:
+        fail("paramiko script failed: %s"
+             % p.stderr.read().decode(errors="replace")[-2000:])
+    sent = json.loads(line)
+    check(sent["answered"], "the server did not answer the CLOSE")
+    go.set()
+    th.join(60)
+    p.stdin.close()
+    p.wait(10)
+    check(not th.is_alive(), "the target saw no EOF")
+    check(got.get("n") == sent["sent"] and got.get("sha") == sent["sha"],
+          "after CLOSE without EOF the target got %s of %d bytes (%s)"
+          % (got.get("n"), sent["sent"], got.get("error", "no error")))
+
+
 @timeout(90)
 def test_forward_certificate_extension(ctx):
     """A user certificate allows forwarding only with its
