@@ -225,6 +225,34 @@ def test_totp_users_file(ctx):
           == 2, "exactly two logins should have been accepted")
 
 
+def test_totp_users_file_digits(ctx):
+    """An entry's declared length is the code's: liboath checks a code with
+    as many digits as it is given, so the last six digits of a
+    HOTP/T30/8 token's code were accepted (100 times easier to guess)."""
+    u = ctx.make_user()
+    key = _hexkey()
+    entry = "HOTP/T30/8 %s - %s" % (u.name, key)
+    path = _users_file(ctx, [entry])
+    _start(ctx, path)
+    now = time.time()
+    # Stay clear of a step boundary: both answers are from the same step.
+    if now % STEP > STEP - 5:
+        time.sleep(STEP - now % STEP + 1)
+        now = time.time()
+    code8 = _oathtool("--totp", "-d", "8", "-N", "@%d" % int(now), key)
+    check(len(code8) == 8, "oathtool gave %r" % code8)
+    p = _login(ctx, u, code8[2:])
+    check(_refused(p), "the last six digits of an eight-digit token's code "
+          "must be refused: rc %s" % p.returncode)
+    check(ctx.wait_log(r"totp: wrong verification code for user %s "
+                       % u.name, 5), "no log line for the short code")
+    check(_read(path) == entry + "\n",
+          "a refused code was recorded in the users file:\n%s" % _read(path))
+    p = _login(ctx, u, code8)
+    check(_admitted(p), "the whole eight-digit code should log in: rc %s %s"
+          % (p.returncode, p.stderr[-300:]))
+
+
 def test_totp_users_file_hotp(ctx):
     u = ctx.make_user()
     key = _hexkey()
