@@ -551,11 +551,9 @@ gauth_check(struct gauth *g, const char *code, uint64_t now, gauth_hotp_fn hotp,
 	}
 	if (len == GAUTH_SCRATCH_LEN)
 		return use_scratch(g, code, vp);
-	if (g->hotp_counter > 0) {
-		if ((r = check_hotp(g, code, hotp, ctx, vp)) != 0 ||
-		    *vp != GAUTH_WRONG)
-			return r;
-	}
+	/* As libpam: with HOTP_COUNTER, TOTP_AUTH is not used. */
+	if (g->hotp_counter > 0)
+		return check_hotp(g, code, hotp, ctx, vp);
 	if (g->totp)
 		return check_totp(g, code, now, hotp, ctx, vp);
 	return 0;

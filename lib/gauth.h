@@ -101,11 +101,12 @@ void gauth_free(struct gauth *g);
 /*
  * gauth_check: one attempt with code (digits only) at time now. Counts
  * the attempt against RATE_LIMIT first, then tries scratch codes (8
- * digits), HOTP_COUNTER and TOTP_AUTH (6 digits), comparing in constant
- * time. Accepted codes are consumed in g (scratch code removed, counter
- * advanced, step recorded under DISALLOW_REUSE); g->changed says the file
- * must be written back before the verdict may be acted on. 0 and *vp, or
- * an ERR_* code (the verdict is then GAUTH_WRONG).
+ * digits), HOTP_COUNTER, or without it TOTP_AUTH (6 digits), comparing
+ * in constant time. Accepted codes are consumed in g (scratch code
+ * removed, counter advanced, step recorded under DISALLOW_REUSE);
+ * g->changed says the file must be written back before the verdict may
+ * be acted on. 0 and *vp, or an ERR_* code (the verdict is then
+ * GAUTH_WRONG).
  */
 int gauth_check(struct gauth *g, const char *code, uint64_t now,
     gauth_hotp_fn hotp, void *ctx, enum gauth_verdict *vp);

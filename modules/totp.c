@@ -210,6 +210,70 @@ open_error(int r)
 	}
 }
 
+/*
+ * The digits of a liboath token type: HOTP, HOTP/E, HOTP/T30 or HOTP/T60,
+ * each with an optional /6, /7 or /8 (6 without); 0 for a type liboath
+ * does not know, whose line it skips.
+ */
+static unsigned
+type_digits(const char *type)
+{
+	static const char *const kinds[] = {
+	    "HOTP", "HOTP/E", "HOTP/T30", "HOTP/T60"};
+	size_t i, n;
+
+	for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+		n = strlen(kinds[i]);
+		if (strncmp(type, kinds[i], n) != 0)
+			continue;
+		if (type[n] == '\0')
+			return 6;
+		if (i > 0 && type[n] == '/' && type[n + 1] >= '6' &&
+		    type[n + 1] <= '8' && type[n + 2] == '\0')
+			return (unsigned)(type[n + 1] - '0');
+	}
+	return 0;
+}
+
+/*
+ * The code lengths the users file (the locked fd) declares for user, as
+ * bits (1 << digits); 0 if it has no entry liboath would use, -1 on a
+ * read error. liboath checks a code with as many digits as it is given,
+ * so without this the last six digits of an eight-digit token's code
+ * would do.
+ */
+static int
+declared_digits(int fd, const char *user)
+{
+	char *line = NULL, *save, *type, *name, iobuf[BUFSIZ];
+	size_t cap = 0;
+	ssize_t n;
+	FILE *f;
+	int dfd, mask = 0;
+
+	if ((dfd = dup(fd)) == -1)
+		return -1;
+	if (lseek(dfd, 0, SEEK_SET) == -1 || (f = fdopen(dfd, "r")) == NULL) {
+		close(dfd);
+		return -1;
+	}
+	/* stdio's copy of every user's secret, wiped below. */
+	setvbuf(f, iobuf, _IOFBF, sizeof(iobuf));
+	while ((n = getline(&line, &cap, f)) != -1) {
+		if ((type = strtok_r(line, " \t\r\n", &save)) != NULL &&
+		    (name = strtok_r(NULL, " \t\r\n", &save)) != NULL &&
+		    strcmp(name, user) == 0)
+			mask |= 1 << type_digits(type);
+		wipe(line, (size_t)n);
+	}
+	if (ferror(f))
+		mask = -1;
+	freezero(line, cap);
+	fclose(f);
+	wipe(iobuf, sizeof(iobuf));
+	return mask > 0 ? mask & ~1 : mask;
+}
+
 /* Source 1: pam_oath's users file, read and updated by liboath. */
 static enum verdict
 usersfile_verify(
@@ -218,7 +282,7 @@ usersfile_verify(
 	char lpath[PATH_MAX], canon[PATH_MAX], err[PATH_MAX + 64];
 	struct stat st;
 	time_t last = 0;
-	int fd = -1, r, rc;
+	int fd = -1, r, rc, digits;
 	enum verdict v = V_REFUSED;
 
 	sanitise(lpath, sizeof(lpath), path);
@@ -242,6 +306,19 @@ usersfile_verify(
 	if (dirs_ok(canon, geteuid(), NULL, 1, err, sizeof(err)) != 0) {
 		sanitise(lpath, sizeof(lpath), err);
 		error("totp: users file refused: %s", lpath);
+		goto out;
+	}
+	if ((digits = declared_digits(fd, c->user)) == -1) {
+		error("totp: users file %s: %s", lpath, strerror(errno));
+		goto out;
+	}
+	if (digits != 0 &&
+	    (strlen(code) > 8 || (digits & (1 << strlen(code))) == 0)) {
+		debug("totp: users file %s: no entry for user %s takes a "
+		      "%zu-digit code",
+		    lpath, lu, strlen(code));
+		logit("totp: wrong verification code for user %s (%s)", lu,
+		    lpath);
 		goto out;
 	}
 	/*

@@ -38,7 +38,12 @@ handle_service_request(
 	if ((r = buf_get_cstring(payload, &service, NULL)) != 0 ||
 	    (r = buf_end(payload)) != 0)
 		goto out;
-	if (strcmp(service, "ssh-userauth") != 0 || ua->service_ok) {
+	/*
+	 * As OpenSSH: ssh-userauth is accepted again until authentication
+	 * succeeds; paramiko asks for it before every method it tries (a
+	 * key, then keyboard-interactive for the second factor).
+	 */
+	if (strcmp(service, "ssh-userauth") != 0) {
 		transport_disconnect(t, SSH2_DISCONNECT_SERVICE_NOT_AVAILABLE,
 		    "bad service request");
 		r = ERR_PROTOCOL;

@@ -8,6 +8,7 @@ RATE_LIMIT, ownership checks). A code is never accepted twice; a user
 with no enrolment, or an invalid user, never gets in.
 """
 
+import json
 import os
 import re
 import secrets
@@ -116,6 +117,54 @@ def _read(path):
         return f.read()
 
 
+# paramiko (in /usr/bin/python3 only): the key, then keyboard-interactive
+# answered with spec["code"], at the wall-clock time spec["at"] if given.
+# paramiko sends SERVICE_REQUEST "ssh-userauth" before every method.
+_PARAMIKO = r'''
+import json, socket, sys, time
+import paramiko
+
+spec = json.loads(sys.argv[1])
+res = {"ok": False, "partial": None, "prompts": [], "error": ""}
+
+
+def answer(title, instructions, prompts):
+    res["prompts"] += [p for p, _echo in prompts]
+    if spec.get("at"):
+        time.sleep(max(0.0, spec["at"] - time.time()))
+    return [spec["code"]] * len(prompts)
+
+
+s = socket.create_connection(("127.0.0.1", spec["port"]), timeout=30)
+t = paramiko.Transport(s)
+t.start_client(timeout=20)
+try:
+    res["partial"] = t.auth_publickey(
+        spec["user"], paramiko.Ed25519Key.from_private_key_file(spec["key"]))
+    t.auth_interactive(spec["user"], answer)
+    res["ok"] = t.is_authenticated()
+except Exception as e:
+    res["error"] = "%s: %s" % (type(e).__name__, e)
+print(json.dumps(res), flush=True)
+t.close()
+'''
+
+
+def _paramiko(ctx, u, code, at=None):
+    """Start paramiko's key + code login; returns the process."""
+    spec = json.dumps({"port": ctx.port, "user": u.name, "key": u.key,
+                       "code": code, "at": at})
+    return subprocess.Popen(["/usr/bin/python3", "-c", _PARAMIKO, spec],
+                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
+
+
+def _paramiko_result(p):
+    out, err = p.communicate(timeout=60)
+    check(out, "the paramiko client died: %r" % err[-500:])
+    return json.loads(out.splitlines()[0])
+
+
 def _start(ctx, usersfile, methods=None):
     extra = ["TOTPUsersFile " + usersfile]
     if methods is None:
@@ -174,6 +223,34 @@ def test_totp_users_file(ctx):
           "publickey alone must not log in: rc %s" % r.rc)
     check(_count(ctx, r"^Accepted keyboard-interactive for %s " % u.name)
           == 2, "exactly two logins should have been accepted")
+
+
+def test_totp_users_file_digits(ctx):
+    """An entry's declared length is the code's: liboath checks a code with
+    as many digits as it is given, so the last six digits of a
+    HOTP/T30/8 token's code were accepted (100 times easier to guess)."""
+    u = ctx.make_user()
+    key = _hexkey()
+    entry = "HOTP/T30/8 %s - %s" % (u.name, key)
+    path = _users_file(ctx, [entry])
+    _start(ctx, path)
+    now = time.time()
+    # Stay clear of a step boundary: both answers are from the same step.
+    if now % STEP > STEP - 5:
+        time.sleep(STEP - now % STEP + 1)
+        now = time.time()
+    code8 = _oathtool("--totp", "-d", "8", "-N", "@%d" % int(now), key)
+    check(len(code8) == 8, "oathtool gave %r" % code8)
+    p = _login(ctx, u, code8[2:])
+    check(_refused(p), "the last six digits of an eight-digit token's code "
+          "must be refused: rc %s" % p.returncode)
+    check(ctx.wait_log(r"totp: wrong verification code for user %s "
+                       % u.name, 5), "no log line for the short code")
+    check(_read(path) == entry + "\n",
+          "a refused code was recorded in the users file:\n%s" % _read(path))
+    p = _login(ctx, u, code8)
+    check(_admitted(p), "the whole eight-digit code should log in: rc %s %s"
+          % (p.returncode, p.stderr[-300:]))
 
 
 def test_totp_users_file_hotp(ctx):
@@ -396,3 +473,47 @@ def test_totp_users_file_in_match_and_window(ctx):
           "the current code, from the Match block's users file, refused")
     check(_admitted(_login(ctx, v, _totp(key_v, steps=-1, when=now))),
           "the default TOTPWindow 1 refused the previous step's code")
+
+
+def test_totp_paramiko_second_factor(ctx):
+    """paramiko asks for the ssh-userauth service again before its second
+    method: as OpenSSH's sshd, that is accepted until authentication is
+    done, so paramiko's key + code login works (it used to be ended with
+    "bad service request")."""
+    u = ctx.make_user()
+    key = _hexkey()
+    path = _users_file(ctx, ["HOTP/T30 %s - %s" % (u.name, key)])
+    _start(ctx, path)
+    r = _paramiko_result(_paramiko(ctx, u, _totp(key)))
+    check(r["ok"] and r["partial"] == ["keyboard-interactive"] and
+          r["prompts"] == ["Verification code: "],
+          "paramiko's publickey + TOTP login failed: %r" % r)
+    check(ctx.wait_log(r"^Partial publickey for %s " % u.name, 5) and
+          ctx.wait_log(r"^Accepted keyboard-interactive for %s " % u.name,
+                       5), "no Partial/Accepted lines for paramiko's login")
+    check("bad service request" not in ctx.server_log(),
+          "the second ssh-userauth service request was refused")
+
+
+def test_totp_concurrent_logins_one_code(ctx):
+    """Several connections answering the same code at the same moment:
+    exactly one gets in, from the users file, from ~/.google_authenticator
+    with DISALLOW_REUSE, and with one scratch code (the file's lock
+    serialises the monitors)."""
+    u, g = ctx.make_user(), ctx.make_user()
+    key, secret = _hexkey(), _b32key()
+    scratch = "%08d" % (10000000 + secrets.randbelow(89999999))
+    path = _users_file(ctx, ["HOTP/T30 %s - %s" % (u.name, key)])
+    _ga_file(g, "%s\n\" DISALLOW_REUSE\n\" TOTP_AUTH\n%s\n"
+             % (secret, scratch))
+    _start(ctx, path)
+    for who, code in ((u, _totp(key)), (g, _totp(secret, base32=True)),
+                      (g, scratch)):
+        at = time.time() + 3
+        procs = [_paramiko(ctx, who, code, at=at) for _ in range(4)]
+        rs = [_paramiko_result(p) for p in procs]
+        check(all(r["partial"] == ["keyboard-interactive"] for r in rs),
+              "not every connection got past the key: %r" % rs)
+        check(sum(1 for r in rs if r["ok"]) == 1,
+              "%s: the same code at the same moment must let exactly one "
+              "connection in: %r" % (code, [r["ok"] for r in rs]))

@@ -405,6 +405,12 @@ test_hotp(void)
 	T_CHECK("hotp: the next code accepted",
 	    check(g, code_for(4), 5) == GAUTH_OK_HOTP && g->hotp_counter == 5);
 	gauth_free(g);
+	/* libpam's FILEFORMAT: TOTP only without HOTP_COUNTER. */
+	g = parse(KEY32 "\n\" HOTP_COUNTER 1\n\" TOTP_AUTH\n");
+	T_CHECK("hotp: with HOTP_COUNTER a TOTP code is refused",
+	    g != NULL && check(g, "081804", RFC6238_T) == GAUTH_WRONG &&
+	        check(g, code_for(1), RFC6238_T) == GAUTH_OK_HOTP);
+	gauth_free(g);
 	g = parse(KEY32 "\n");
 	T_CHECK("neither TOTP_AUTH nor HOTP_COUNTER: nothing matches",
 	    g != NULL && check(g, code_for(0), 5) == GAUTH_WRONG &&
