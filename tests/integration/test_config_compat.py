@@ -16,6 +16,7 @@ import os
 import pwd
 import re
 import signal
+import subprocess
 
 import harness
 from harness import check, fail
@@ -626,3 +627,138 @@ def test_compat_forwarding(ctx):
             ("atf_bad", "AllowTcpForwarding maybe\n"),
             ("gp_bad", "GatewayPorts sometimes\n")):
         _compare(ctx, name, text, valid=False)
+
+
+# ---------------------------------------------------------------------------
+# A Match block that -T -C shows applying applies to a real login: the
+# client connects from other loopback addresses (127.0.0.N) so that
+# Match Address picks a block; paramiko (in /usr/bin/python3) logs in with
+# a password or a key and reports partial success.
+
+_LOGIN = r'''
+import json, socket, sys
+import paramiko
+
+spec = json.loads(sys.argv[1])
+res = {"ok": False, "partial": None, "error": ""}
+s = socket.create_connection(("127.0.0.1", spec["port"]), timeout=30,
+                             source_address=(spec["src"], 0))
+t = paramiko.Transport(s)
+t.start_client(timeout=20)
+try:
+    for m in spec["methods"]:
+        if m == "password":
+            left = t.auth_password(spec["user"], spec["password"])
+        else:
+            left = t.auth_publickey(
+                spec["user"],
+                paramiko.Ed25519Key.from_private_key_file(spec["key"]))
+        if left:
+            res["partial"] = left
+    res["ok"] = t.is_authenticated()
+except Exception as e:
+    res["error"] = "%s: %s" % (type(e).__name__, e)
+print(json.dumps(res), flush=True)
+t.close()
+'''
+
+_PASSWORD = "Cfg-" + os.urandom(6).hex()
+
+
+def _login_from(ctx, src, user, methods, key=None):
+    import json
+    spec = json.dumps({"port": ctx.port, "src": src, "user": user,
+                       "methods": list(methods), "key": key,
+                       "password": _PASSWORD})
+    p = subprocess.run(["/usr/bin/python3", "-c", _LOGIN, spec],
+                       capture_output=True, timeout=60)
+    check(p.stdout, "paramiko client died: %r" % p.stderr[-500:])
+    return json.loads(p.stdout.splitlines()[0])
+
+
+def test_match_address_runtime(ctx):
+    """PermitRootLogin, PasswordAuthentication, AuthenticationMethods and
+    AllowUsers set in Match Address blocks (the way sshd_config.d
+    snippets do) take effect for real logins from those addresses, as
+    sshd -T -C says they do."""
+    u1 = ctx.make_user()
+    u2 = ctx.make_user()
+    root = "ptrt_" + os.urandom(3).hex()
+    harness.run(["useradd", "-o", "-u", "0", "-g", "0", "-M", "-d", "/root",
+                 "-s", "/bin/bash", root])
+    ctx.cleanups.append(lambda: harness.run(["userdel", "-f", root],
+                                            check_rc=False))
+    for name in (u1.name, u2.name, root):
+        harness.run(["chpasswd"],
+                    input=("%s:%s\n" % (name, _PASSWORD)).encode())
+    svc = ctx.pam_service(["auth required pam_unix.so",
+                           "account required pam_unix.so",
+                           "session required pam_unix.so"])
+    snippet = _write(ctx, "runtime.d/50-policy.conf", "\n".join([
+        "PasswordAuthentication no",
+        "KbdInteractiveAuthentication no",
+        "PermitRootLogin no",
+        "AllowUsers %s %s %s" % (u1.name, u2.name, root),
+        "Match Address 127.0.0.2",
+        "  PasswordAuthentication yes",
+        "  PermitRootLogin yes",
+        "Match Address 127.0.0.3",
+        "  PasswordAuthentication yes",
+        "  AuthenticationMethods publickey,password",
+        "Match Address 127.0.0.4,127.0.0.5/32",
+        "  AllowUsers %s" % u2.name,
+        "Match Address 127.0.0.6",
+        "  PasswordAuthentication yes",
+        ""]))
+    text = "Include %s\nUsePAM yes\n" % os.path.join(
+        os.path.dirname(snippet), "*.conf")
+    specs = ["user=%s,addr=127.0.0.%d" % (n, i) for n in (u1.name, root)
+             for i in range(1, 7)]
+    _compare(ctx, "runtime", text, specs=specs)
+    ctx.start_server(extra_config=[text.rstrip("\n"),
+                                   "PAMServiceName " + svc])
+
+    def want(src, user, methods, ok, partial=None, key=None):
+        r = _login_from(ctx, src, user, methods, key=key)
+        what = "%s from %s by %s" % (user, src, "+".join(methods))
+        check(r["ok"] == ok, "%s: login %s, want %s (%s)"
+              % (what, "succeeded" if r["ok"] else "failed",
+                 "success" if ok else "refusal", r["error"]))
+        if partial is not None:
+            check(r["partial"] == partial, "%s: partial success %r, want %r"
+                  % (what, r["partial"], partial))
+
+    # PasswordAuthentication: no globally, yes from .2, .3 and .6.
+    want("127.0.0.1", u1.name, ["password"], False)
+    want("127.0.0.2", u1.name, ["password"], True)
+    want("127.0.0.6", u1.name, ["password"], True)
+    # PermitRootLogin: no globally (and from .6), yes from .2.
+    want("127.0.0.6", root, ["password"], False)
+    want("127.0.0.1", root, ["password"], False)
+    want("127.0.0.2", root, ["password"], True)
+    # AuthenticationMethods publickey,password from .3 only.
+    want("127.0.0.1", u1.name, ["publickey"], True, key=u1.key)
+    want("127.0.0.3", u1.name, ["publickey"], False, ["password"], u1.key)
+    want("127.0.0.3", u1.name, ["password"], False)
+    # Both steps on one connection: OpenSSH's client, the password from
+    # SSH_ASKPASS (paramiko sends a SERVICE_REQUEST per attempt).
+    askpass = _write(ctx, "askpass.sh", "#!/bin/sh\necho '%s'\n" % _PASSWORD)
+    os.chmod(askpass, 0o755)
+    env = dict(os.environ, SSH_ASKPASS=askpass, SSH_ASKPASS_REQUIRE="force")
+    for src, ok in (("127.0.0.3", True), ("127.0.0.1", True)):
+        argv = ctx.ssh_argv(u1, "echo ok", extra=["-b", src], verbose=True,
+                            batch=False)
+        p = harness.run(argv, check_rc=False, env=env,
+                        start_new_session=True, stdin=subprocess.DEVNULL)
+        err = p.stderr.decode(errors="replace")
+        check(p.returncode == 0 and p.stdout == b"ok\n",
+              "%s from %s by publickey then password: rc %d %r"
+              % (u1.name, src, p.returncode, err[-500:]))
+        partial = 'Authenticated using "publickey" with partial success' \
+            in err
+        check(partial == (src == "127.0.0.3"), "%s from %s: partial success "
+              "after publickey is %s" % (u1.name, src, partial))
+    # AllowUsers replaced from .4 and .5.
+    for src in ("127.0.0.4", "127.0.0.5"):
+        want(src, u1.name, ["publickey"], False, key=u1.key)
+        want(src, u2.name, ["publickey"], True, key=u2.key)
