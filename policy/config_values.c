@@ -25,6 +25,7 @@
 #include "mac.h"
 #include "err.h"
 #include "log.h"
+#include "match.h"
 #include "policy/config_int.h"
 
 const char *
@@ -620,9 +621,10 @@ cfg_kw_user_list(
 
 	while ((arg = cfg_next_arg(a)) != NULL) {
 		/* As sshd's match_user() in test mode: the host part parses. */
-		at = strchr(arg, '@');
+		at = strrchr(arg, '@');
 		if (*arg == '\0' ||
-		    (at != NULL && cfg_addr_list(NULL, at + 1) == -2)) {
+		    (at != NULL &&
+		        match_addr_pattern_list(NULL, at + 1) == -2)) {
 			error("%s line %d: invalid %s pattern: \"%s\"",
 			    a->filename, a->lineno, a->keyword, arg);
 			return ERR_CONFIG;

@@ -762,3 +762,41 @@ def test_match_address_runtime(ctx):
     for src in ("127.0.0.4", "127.0.0.5"):
         want(src, u1.name, ["publickey"], False, key=u1.key)
         want(src, u2.name, ["publickey"], True, key=u2.key)
+
+
+# AllowUsers/DenyUsers USER@HOST with HOST a list of names, addresses and
+# CIDR blocks (sshd's match_user: any kind of entry may match, a negated
+# one of either kind wins); each case in a Match Address block of its own
+# source address: (line with U for the user, whether the user gets in).
+USER_HOST_CASES = [
+    ("DenyUsers {u}@gw.invalid,127.0.0.0/8", False),
+    ("DenyUsers {u}@127.0.0.0/8,gw.invalid", False),
+    ("DenyUsers {u}@gw.invalid,10.0.0.0/8", True),
+    ("DenyUsers {u}@*,!127.0.0.0/8", True),
+    ("AllowUsers {u}@gw.invalid,127.0.0.0/8", True),
+    ("AllowUsers {u}@127.0.0.0/8,gw.invalid", True),
+    ("AllowUsers {u}@gw.invalid,10.0.0.0/8", False),
+    ("AllowUsers {u}@*,!127.0.0.0/8", False),
+    ("AllowUsers {u}@!10.0.0.0/8,127.0.0.*", True),
+    ("AllowUsers nobody {u}@127.0.0.0/8,!gw.invalid", True),
+]
+
+
+def test_user_host_lists_runtime(ctx):
+    u = ctx.make_user()
+    lines = []
+    for i, (line, _) in enumerate(USER_HOST_CASES):
+        lines += ["Match Address 127.0.0.%d" % (20 + i),
+                  "  " + line.format(u=u.name)]
+    text = "\n".join(lines) + "\n"
+    _compare(ctx, "user_host", text, specs=[
+        "user=%s,addr=127.0.0.%d" % (u.name, 20 + i)
+        for i in range(len(USER_HOST_CASES))])
+    ctx.start_server(extra_config=lines)
+    for i, (line, ok) in enumerate(USER_HOST_CASES):
+        src = "127.0.0.%d" % (20 + i)
+        r = ctx.ssh(u, "echo ok", extra=["-b", src])
+        check((r.rc == 0 and r.stdout == b"ok\n") == ok,
+              "%r from %s: login %s, sshd would %s it" % (
+                  line, src, "worked" if r.rc == 0 else "refused",
+                  "allow" if ok else "refuse"))
