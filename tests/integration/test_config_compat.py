@@ -800,3 +800,20 @@ def test_user_host_lists_runtime(ctx):
               "%r from %s: login %s, sshd would %s it" % (
                   line, src, "worked" if r.rc == 0 else "refused",
                   "allow" if ok else "refuse"))
+
+
+def test_compat_conn_spec_errors(ctx):
+    """A bad -C specification: both refuse it, and posternd says why in
+    sshd's words on stderr (not silently)."""
+    key = _setup(ctx)
+    path = _write(ctx, "cfg_spec", "HostKey %s\n" % key)
+    for spec in ("group=x", "USER=a", "lport=abc", "lport=99999",
+                 "user=a,colour=red"):
+        s_rc, _, s_err = _dump([SSHD, "-T", "-f", path, "-C", spec])
+        p_rc, _, p_err = _dump([ctx.server_path, "-T", "-f", path, "-C",
+                                spec])
+        check(s_rc != 0 and p_rc != 0, "-C %s: sshd exit %d, posternd "
+              "exit %d" % (spec, s_rc, p_rc))
+        check(s_err.strip() and s_err.strip() in p_err,
+              "-C %s: posternd's stderr %r lacks sshd's %r"
+              % (spec, p_err, s_err.strip()))
