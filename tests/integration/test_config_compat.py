@@ -240,6 +240,8 @@ def test_compat_include(ctx):
            "AllowUsers a\nMatch User bob\nPermitTTY no\nMaxAuthTries 1\n")
     _write(ctx, "inc.d/30-c.conf", "PermitTTY yes\nBanner /etc/c\n")
     _write(ctx, "inc.d/README", "this is not a config\n")
+    # A directory the glob matches reads as an empty file for sshd.
+    os.makedirs(os.path.join(d, "40-dir.conf"), exist_ok=True)
     _write(ctx, "match.conf", "PasswordAuthentication no\n"
            "Match Address 192.0.2.0/24\nMaxSessions 7\n")
     _compare(ctx, "include_glob",
