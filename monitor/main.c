@@ -103,6 +103,8 @@ load_config(const struct options *o, const struct config_source *src,
 		}
 	}
 	config_fill_defaults(c);
+	if (!o->rexec && config_check_listen(c) != 0)
+		return ERR_CONFIG;
 	return config_check(c);
 }
 

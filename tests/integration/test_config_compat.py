@@ -160,6 +160,15 @@ def test_compat_global(ctx):
         "ChallengeResponseAuthentication no", "DSAAuthentication no",
         "Protocol 2", "UsePrivilegeSeparation sandbox",
         "RSAAuthentication yes", ""]))
+    # ListenAddress names resolve when the config is read: one that does
+    # not (or not in the AddressFamily) makes the config invalid.
+    for name, text, valid in (
+            ("listen_name", "ListenAddress localhost:2222\n", True),
+            ("listen_unresolvable", "ListenAddress nosuch.invalid\n", False),
+            ("listen_family", "AddressFamily inet\nListenAddress ::1\n",
+             False)):
+        _compare(ctx, name, text, valid=valid)
+        _check_t(ctx, name, text, valid)
     # -o comes first.
     _compare(ctx, "cmdline", "MaxAuthTries 5\n",
              extra=["-o", "MaxAuthTries=1", "-o", "PermitRootLogin=no"])
