@@ -8,7 +8,10 @@ invalid. Only `sshd -T` and `sshd -t -f FILE` are run, never a listening
 sshd. /usr/sbin/sshd must be installed (CI installs openssh-server): the
 tests fail, not skip, without it. Last, the configuration files as read
 once: an Include'd file edited on disk takes effect on SIGHUP, and a broken
-one keeps the running configuration.
+one keeps the running configuration. And what -T -C shows for Match
+Address blocks (PermitRootLogin, PasswordAuthentication,
+AuthenticationMethods, AllowUsers/DenyUsers USER@HOST lists) is what real
+logins from those addresses get (the client binds 127.0.0.N).
 """
 
 import grp
