@@ -1,7 +1,10 @@
 /* match.c: wildcard, list, negation and CIDR matching as OpenSSH defines. */
+#include <sys/socket.h>
 #include <arpa/inet.h>
+#include <netinet/in.h>
 #include <ctype.h>
 #include <errno.h>
+#include <netdb.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -84,6 +87,36 @@ match_pattern_list(const char *s, const char *list, int icase)
 	return match_list(s, list, entry_pattern, &icase);
 }
 
+/*
+ * numeric_addr: an IPv4 or IPv6 address as OpenSSH's addr_pton() reads
+ * one, getaddrinfo(AI_NUMERICHOST): IPv4 in inet_aton(3)'s forms too
+ * ("127.1", "10" is 0.0.0.10, octal and hex parts). 0, or -1 if it is none.
+ */
+static int
+numeric_addr(const char *s, int *family, unsigned char *a)
+{
+	struct addrinfo hints, *ai = NULL;
+	int r = -1;
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_flags = AI_NUMERICHOST;
+	if (getaddrinfo(s, NULL, &hints, &ai) != 0 || ai == NULL)
+		return -1;
+	if (ai->ai_family == AF_INET &&
+	    ai->ai_addrlen >= sizeof(struct sockaddr_in)) {
+		memcpy(a, &((struct sockaddr_in *)ai->ai_addr)->sin_addr, 4);
+		*family = AF_INET;
+		r = 0;
+	} else if (ai->ai_family == AF_INET6 &&
+	    ai->ai_addrlen >= sizeof(struct sockaddr_in6)) {
+		memcpy(a, &((struct sockaddr_in6 *)ai->ai_addr)->sin6_addr, 16);
+		*family = AF_INET6;
+		r = 0;
+	}
+	freeaddrinfo(ai);
+	return r;
+}
+
 /* Parse "addr[/bits]" into family, bytes and prefix length. */
 static int
 parse_cidr(const char *entry, int *family, unsigned char *a, int *bits)
@@ -96,11 +129,7 @@ parse_cidr(const char *entry, int *family, unsigned char *a, int *bits)
 	strcpy(buf, entry);
 	if ((slash = strchr(buf, '/')) != NULL)
 		*slash++ = '\0';
-	if (inet_pton(AF_INET, buf, a) == 1)
-		*family = AF_INET;
-	else if (inet_pton(AF_INET6, buf, a) == 1)
-		*family = AF_INET6;
-	else
+	if (numeric_addr(buf, family, a) != 0)
 		return -1;
 	*bits = *family == AF_INET ? 32 : 128;
 	if (slash != NULL) {
@@ -171,7 +200,7 @@ cidr_kind(const char *entry)
 	unsigned char a[16];
 	char addr[64], *slash, *end;
 	unsigned long bits = 0;
-	int v4;
+	int family;
 
 	if (strlen(entry) >= sizeof(addr))
 		return -1;
@@ -185,10 +214,9 @@ cidr_kind(const char *entry)
 		if (*end != '\0' || errno == ERANGE || bits > 128)
 			return -1;
 	}
-	v4 = inet_pton(AF_INET, addr, a) == 1;
-	if (!v4 && inet_pton(AF_INET6, addr, a) != 1)
+	if (numeric_addr(addr, &family, a) != 0)
 		return -1;
-	if (slash != NULL && v4 && bits > 32)
+	if (slash != NULL && family == AF_INET && bits > 32)
 		return -2;
 	return 0;
 }
@@ -197,9 +225,9 @@ static int
 addr_ok(const char *addr)
 {
 	unsigned char a[16];
+	int family;
 
-	return inet_pton(AF_INET, addr, a) == 1 ||
-	    inet_pton(AF_INET6, addr, a) == 1;
+	return numeric_addr(addr, &family, a) == 0;
 }
 
 /*

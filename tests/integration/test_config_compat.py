@@ -318,6 +318,31 @@ def test_compat_match_criteria(ctx):
              valid=False)
 
 
+# Match Address/LocalAddress and USER@HOST entries: an address in any form
+# getaddrinfo(AI_NUMERICHOST) takes, as sshd's addr_pton (inet_aton's
+# "127.1", decimal, octal and hex parts); "10/8" is 0.0.0.10/8, host bits
+# set: an error. (entry, valid)
+ADDRESS_FORMS = [
+    ("127.1", True), ("127.0.1", True), ("2130706433", True),
+    ("0x7f.1", True), ("0177.0.0.1", True), ("127.000.000.001", True),
+    ("127.1/32", True), ("127.0.0.0/8", True), ("!127.1,*", True),
+    ("10.0.0.0/8,127.1", True), ("::ffff:127.0.0.1", True),
+    ("10/8", False), ("127/8", False), ("1.2.3.4/33", False),
+]
+
+
+def test_compat_address_forms(ctx):
+    for i, (entry, valid) in enumerate(ADDRESS_FORMS):
+        for crit in ("Address", "LocalAddress"):
+            _compare(ctx, "addr_%s_%d" % (crit, i),
+                     "Match %s %s\nMaxSessions 1\n" % (crit, entry),
+                     specs=("user=x,addr=127.0.0.1,laddr=127.0.0.1",
+                            "user=x,addr=10.0.0.1,laddr=10.0.0.1"),
+                     valid=valid)
+        _compare(ctx, "addr_deny_%d" % i, "DenyUsers x@%s\n" % entry,
+                 valid=valid)
+
+
 def test_compat_match_precedence(ctx):
     text = "\n".join([
         "PasswordAuthentication no",
@@ -793,6 +818,9 @@ USER_HOST_CASES = [
     ("AllowUsers {u}@*,!127.0.0.0/8", False),
     ("AllowUsers {u}@!10.0.0.0/8,127.0.0.*", True),
     ("AllowUsers nobody {u}@127.0.0.0/8,!gw.invalid", True),
+    # Addresses as getaddrinfo reads them: "127.N" is 127.0.0.N.
+    ("DenyUsers {u}@{short}", False),
+    ("AllowUsers {u}@{short}", True),
 ]
 
 
@@ -801,7 +829,7 @@ def test_user_host_lists_runtime(ctx):
     lines = []
     for i, (line, _) in enumerate(USER_HOST_CASES):
         lines += ["Match Address 127.0.0.%d" % (20 + i),
-                  "  " + line.format(u=u.name)]
+                  "  " + line.format(u=u.name, short="127.%d" % (20 + i))]
     text = "\n".join(lines) + "\n"
     _compare(ctx, "user_host", text, specs=[
         "user=%s,addr=127.0.0.%d" % (u.name, 20 + i)
