@@ -859,3 +859,56 @@ def test_compat_conn_spec_errors(ctx):
         check(s_err.strip() and s_err.strip() in p_err,
               "-C %s: posternd's stderr %r lacks sshd's %r"
               % (spec, p_err, s_err.strip()))
+
+
+def _doc_keywords():
+    """The keywords of docs/sshd_config.md's table."""
+    doc = os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                       "..", "..", "docs", "sshd_config.md")
+    with open(doc) as f:
+        return re.findall(r"^\| `([A-Za-z0-9]+)` \|", f.read(), re.M)
+
+
+def test_compat_match_allowed(ctx):
+    """Every keyword posternd knows, inside a Match block: refused ("not
+    allowed within a Match block") by posternd exactly when sshd refuses
+    it (keywords sshd does not know are left out)."""
+    key = _setup(ctx)
+    path = os.path.join(ctx.dir, "cfg_in_match")
+    kws = [k for k in _doc_keywords() if k not in ("Include", "Match")]
+    check(len(kws) > 100, "docs/sshd_config.md lists only %d keywords"
+          % len(kws))
+    bad = []
+    for kw in kws:
+        _write(ctx, "cfg_in_match", "HostKey %s\nMatch User x\n%s x\n"
+               % (key, kw))
+        s = _dump([SSHD, "-t", "-f", path])[2]
+        if "Bad configuration option" in s:
+            continue
+        p = _dump([ctx.server_path, "-t", "-f", path])[2]
+        if ("not allowed within a Match" in s) != \
+                ("not allowed within a Match" in p):
+            bad.append("%s: sshd %r, posternd %r" % (kw, s.strip()[-120:],
+                                                     p.strip()[-120:]))
+    check(not bad, "Match-allowed keywords differ:\n" + "\n".join(bad))
+
+
+# Yes/no keywords take only "yes" and "no" (any case) in sshd, globally and
+# in Match blocks; "true", "on", "1" are errors.
+BOOLEAN_KEYWORDS = (
+    "PasswordAuthentication", "PubkeyAuthentication",
+    "KbdInteractiveAuthentication", "PermitEmptyPasswords", "PermitTTY",
+    "PermitUserRC", "X11Forwarding", "AllowAgentForwarding",
+    "DisableForwarding", "ExposeAuthInfo", "UsePAM", "StrictModes",
+    "PrintMotd", "TCPKeepAlive", "StreamLocalBindUnlink")
+
+
+def test_compat_yes_no(ctx):
+    for kw in BOOLEAN_KEYWORDS:
+        for v in ("yes", "no", "YES", "No"):
+            _compare(ctx, "yn", "%s %s\n" % (kw, v))
+        for v in ("true", "on", "1", "yes no", "y"):
+            _compare(ctx, "yn_bad", "%s %s\n" % (kw, v), valid=False)
+    for kw in ("PasswordAuthentication", "PermitTTY", "X11Forwarding"):
+        _compare(ctx, "yn_match", "%s yes\nMatch User x\n%s NO\n" % (kw, kw),
+                 specs=("user=x", "user=y"))
