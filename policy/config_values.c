@@ -244,7 +244,8 @@ cfg_kw_int(struct server_config *c, const struct keyword *k, struct cfg_args *a)
 }
 
 /*
- * MaxStartups start[:rate:full]; a single number n means n:30:n. Each part
+ * MaxStartups start[:rate:full]; a single number n means n:RATE:n, RATE
+ * that of an earlier line or 30. Each part
  * a whole decimal number, start at least 1 (as sshd: 0 or less would turn
  * the limit off), start <= full, rate 1..100.
  */
@@ -286,10 +287,12 @@ cfg_kw_max_startups(
 		    a->keyword);
 		return ERR_CONFIG;
 	}
-	if (a->active && c->max_startups == CONFIG_UNSET) {
+	/* As sshd: each line overrides the last; one number keeps the rate. */
+	if (a->active) {
 		c->max_startups_begin = (int)v[0];
-		c->max_startups_rate = (int)v[1];
 		c->max_startups = (int)v[2];
+		if (n == 3 || c->max_startups_rate == CONFIG_UNSET)
+			c->max_startups_rate = (int)v[1];
 	}
 	return 0;
 }

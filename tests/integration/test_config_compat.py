@@ -158,6 +158,17 @@ def test_compat_global(ctx):
         "PidFile none", "PidFile /x.pid", "Banner none", "Banner /etc/issue",
         "AuthorizedKeysFile none", "AuthorizedKeysFile .ssh/x",
         "MaxStartups 7", ""]))
+    # sshd's exceptions: MaxStartups and StreamLocalBindMask, the last line
+    # (or matching Match block) wins; a single MaxStartups number keeps the
+    # rate of an earlier line.
+    _compare(ctx, "last_wins", "MaxStartups 10:50:60\nMaxStartups 3\n"
+             "StreamLocalBindMask 022\nStreamLocalBindMask 077\n")
+    _compare(ctx, "last_wins_o", "MaxStartups 4:60:8\nStreamLocalBindMask 0\n",
+             extra=["-o", "MaxStartups=5", "-o", "StreamLocalBindMask=077"])
+    _compare(ctx, "last_wins_match", "StreamLocalBindMask 022\n"
+             "Match User x\nStreamLocalBindMask 077\n"
+             "Match User x\nStreamLocalBindMask 0\n",
+             specs=("user=x", "user=y"))
     # Old names and sshd's own deprecated keywords.
     _compare(ctx, "aliases", "\n".join([
         "ChallengeResponseAuthentication no", "DSAAuthentication no",
