@@ -851,136 +851,6 @@ authkeys_parse_line_sk(const char *line, struct sshkey **keyp,
 
 /* source checks */
 
-/*
- * How OpenSSH's addr_pton_cidr() takes one list entry: 0 an address or
- * CIDR block, -1 not one (it is then a wildcard pattern), -2 a CIDR block
- * with an impossible mask. Host bits set are left to match_addr_list().
- */
-static int
-cidr_kind(const char *entry)
-{
-	unsigned char a[16];
-	char addr[64], *slash, *end;
-	unsigned long bits = 0;
-	int v4;
-
-	if (strlen(entry) >= sizeof(addr))
-		return -1;
-	strcpy(addr, entry);
-	if ((slash = strchr(addr, '/')) != NULL) {
-		*slash++ = '\0';
-		if (*slash < '0' || *slash > '9')
-			return -1;
-		errno = 0;
-		bits = strtoul(slash, &end, 10);
-		if (*end != '\0' || errno == ERANGE || bits > 128)
-			return -1;
-	}
-	v4 = inet_pton(AF_INET, addr, a) == 1;
-	if (!v4 && inet_pton(AF_INET6, addr, a) != 1)
-		return -1;
-	if (slash != NULL && v4 && bits > 32)
-		return -2;
-	return 0;
-}
-
-static int
-addr_ok(const char *addr)
-{
-	unsigned char a[16];
-
-	return inet_pton(AF_INET, addr, a) == 1 ||
-	    inet_pton(AF_INET6, addr, a) == 1;
-}
-
-/*
- * OpenSSH's addr_match_list(): 1 if addr is in list, -1 if a negated entry
- * matched, 0 if nothing did, -2 if the list is malformed (an empty entry
- * or a bad CIDR block). addr NULL only checks the list.
- */
-static int
-from_addr_match(const char *addr, const char *list)
-{
-	char *copy, *rest, *entry;
-	int neg, kind = 0, m, ret = 0;
-
-	if (addr != NULL && !addr_ok(addr))
-		return 0;
-	if ((copy = strdup(list)) == NULL)
-		return -2;
-	rest = copy;
-	while ((entry = strsep(&rest, ",")) != NULL) {
-		if ((neg = *entry == '!'))
-			entry++;
-		if (*entry == '\0' || (kind = cidr_kind(entry)) == -2) {
-			ret = -2;
-			break;
-		}
-		if (kind == 0) {
-			if ((m = match_addr_list(addr, entry)) == -2) {
-				ret = -2;
-				break;
-			}
-		} else
-			m = addr != NULL && match_pattern(addr, entry);
-		if (m != 1)
-			continue;
-		if (neg) {
-			ret = -1;
-			break;
-		}
-		ret = 1;
-	}
-	free(copy);
-	return ret;
-}
-
-/* OpenSSH's match_host_and_ip(): 1 match, 0 none, -1 bad patterns. */
-static int
-host_and_ip_match(const char *host, const char *addr, const char *list)
-{
-	int mip, mhost;
-
-	if ((mip = from_addr_match(addr, list)) == -2)
-		return -1;
-	if (host == NULL || addr == NULL || mip == -1)
-		return 0;
-	if ((mhost = match_pattern_list(host, list, 1)) == -1)
-		return 0;
-	return mhost == 1 || mip == 1;
-}
-
-/*
- * OpenSSH's addr_match_cidr_list(): addresses and CIDR blocks only, no
- * negation. 1 match, 0 none, -1 malformed.
- */
-static int
-cidr_list_match(const char *addr, const char *list)
-{
-	char *copy, *rest, *entry;
-	int ret = 0, m = 0;
-
-	if (addr != NULL && !addr_ok(addr))
-		return 0;
-	if ((copy = strdup(list)) == NULL)
-		return -1;
-	rest = copy;
-	while ((entry = strsep(&rest, ",")) != NULL) {
-		if (*entry == '\0' || strlen(entry) > INET6_ADDRSTRLEN + 3 ||
-		    strspn(entry, "0123456789abcdefABCDEF.:/") !=
-		        strlen(entry) ||
-		    cidr_kind(entry) != 0 ||
-		    (m = match_addr_list(addr, entry)) == -2) {
-			ret = -1;
-			break;
-		}
-		if (m == 1)
-			ret = 1;
-	}
-	free(copy);
-	return ret;
-}
-
 int
 authopts_check_from(
     const struct authopts *o, const char *host, const char *addr)
@@ -991,13 +861,13 @@ authopts_check_from(
 	if (host == NULL)
 		host = addr;
 	for (i = 0; i < o->nfrom; i++) {
-		if ((r = host_and_ip_match(host, addr, o->from[i])) == -1)
+		if ((r = match_host_and_ip(host, addr, o->from[i])) == -1)
 			return -1;
 		if (r != 1)
 			ret = 0;
 	}
 	for (i = 0; i < o->nsource_address; i++) {
-		if ((r = cidr_list_match(addr, o->source_address[i])) == -1)
+		if ((r = match_cidr_list(addr, o->source_address[i])) == -1)
 			return -1;
 		if (r != 1)
 			ret = 0;
@@ -1008,7 +878,7 @@ authopts_check_from(
 int
 authopts_add_source_address(struct authopts *o, const char *list)
 {
-	if (cidr_list_match(NULL, list) == -1)
+	if (match_cidr_list(NULL, list) == -1)
 		return ERR_FORMAT;
 	if (strv_has(o->source_address, o->nsource_address, list))
 		return 0;

@@ -103,6 +103,8 @@ load_config(const struct options *o, const struct config_source *src,
 		}
 	}
 	config_fill_defaults(c);
+	if (!o->rexec && config_check_listen(c) != 0)
+		return ERR_CONFIG;
 	return config_check(c);
 }
 
@@ -355,8 +357,9 @@ main(int argc, char **argv)
 		c.log_level = o.debug >= 3 ? LL_DEBUG3
 		    : o.debug == 2         ? LL_DEBUG2
 		                           : LL_DEBUG1;
+	/* -t and -T report on stderr, as sshd (e.g. a bad -C spec). */
 	log_init(POSTERN_SYSLOG_IDENT, (enum log_level)c.log_level,
-	    c.syslog_facility, o.log_stderr);
+	    c.syslog_facility, o.log_stderr || o.test_only || o.dump_config);
 	if (logfd != -1)
 		log_set_file(logfd);
 	if (o.dump_config || o.test_only) {

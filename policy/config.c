@@ -34,6 +34,7 @@ config_init(struct server_config *c)
 	c->max_auth_tries = CONFIG_UNSET;
 	c->max_sessions = CONFIG_UNSET;
 	c->max_startups = CONFIG_UNSET;
+	c->max_startups_rate = CONFIG_UNSET;
 	c->permit_root_login = CONFIG_UNSET;
 	c->permit_empty_passwords = CONFIG_UNSET;
 	c->password_authentication = CONFIG_UNSET;
@@ -565,9 +566,9 @@ config_fill_defaults(struct server_config *c)
 	set_default_int(&c->max_sessions, 10);
 	if (c->max_startups == CONFIG_UNSET) {
 		c->max_startups_begin = 10;
-		c->max_startups_rate = 30;
 		c->max_startups = 100;
 	}
+	set_default_int(&c->max_startups_rate, 30);
 	set_default_int(&c->permit_root_login, PERMIT_NO_PASSWD);
 	set_default_int(&c->permit_empty_passwords, 0);
 	set_default_int(&c->password_authentication, 1);

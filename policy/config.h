@@ -264,6 +264,12 @@ void config_fill_defaults(struct server_config *c);
  * ERR_CONFIG after logging why not.
  */
 int config_check(const struct server_config *c);
+/*
+ * config_check_listen: every ListenAddress resolves (for its AddressFamily),
+ * as sshd requires when it starts or tests a config ("bad addr or host").
+ * The listener checks it; a connection's monitor does not look names up.
+ */
+int config_check_listen(const struct server_config *c);
 struct fwd_policy;
 /*
  * config_forward_policy: the forwarding settings of a complete config

@@ -154,7 +154,8 @@ cfg_kw_octal(
 		    a->keyword);
 		return ERR_CONFIG;
 	}
-	if (a->active && *field == CONFIG_UNSET)
+	/* As sshd: the last line (or matching Match block) wins. */
+	if (a->active)
 		*field = (int)v;
 	return 0;
 }

@@ -233,11 +233,6 @@ int cfg_a2port(const char *s);
  * Returns 1 (matches), 0, or -1 (bad condition, logged).
  */
 int cfg_match_line(char **condp, int lineno, const struct match_conn *mc);
-/*
- * cfg_addr_list: OpenSSH's addr_match_list(): 1, 0, -1 (a negated entry
- * matched) or -2 (malformed list). addr NULL checks the syntax only.
- */
-int cfg_addr_list(const char *addr, const char *list);
 
 /* config_values.c: value syntax and the implemented keywords. */
 int cfg_parse_decimal(const char *s, long long min, long long max,

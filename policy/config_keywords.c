@@ -242,9 +242,13 @@ dump_addrinfo_reversed(
 		fprintf(f, "%s:%d\n", addr, port);
 }
 
-/* dump_one_listen: host:port resolved to numeric addresses like sshd -T. */
-static void
-dump_one_listen(const struct server_config *c, const struct keyword *k,
+/*
+ * one_listen: host:port resolved to numeric addresses as sshd does when it
+ * reads the config; printed like sshd -T when k is set. -1 if it does not
+ * resolve.
+ */
+static int
+one_listen(const struct server_config *c, const struct keyword *k,
     const char *host, int port, FILE *f)
 {
 	struct addrinfo hints, *res = NULL;
@@ -260,28 +264,44 @@ dump_one_listen(const struct server_config *c, const struct keyword *k,
 	if ((gai = getaddrinfo(host, portstr, &hints, &res)) != 0) {
 		error("bad addr or host: %s (%s)", host != NULL ? host : "",
 		    gai_strerror(gai));
-		return;
+		return -1;
 	}
-	dump_addrinfo_reversed(k, res, port, f);
+	if (k != NULL)
+		dump_addrinfo_reversed(k, res, port, f);
 	freeaddrinfo(res);
+	return 0;
 }
 
-/* dump_listen: every address with its own port or with each Port. */
-static void
-dump_listen(const struct server_config *c, const struct keyword *k, FILE *f)
+/* each_listen: every address with its own port or with each Port. */
+static int
+each_listen(const struct server_config *c, const struct keyword *k, FILE *f)
 {
 	size_t i, j;
+	int r = 0;
 
 	for (i = 0; i < c->nlisten; i++) {
 		if (c->listen[i].port != 0) {
-			dump_one_listen(
+			r |= one_listen(
 			    c, k, c->listen[i].host, c->listen[i].port, f);
 			continue;
 		}
 		for (j = 0; j < c->nports; j++)
-			dump_one_listen(
-			    c, k, c->listen[i].host, c->ports[j], f);
+			r |=
+			    one_listen(c, k, c->listen[i].host, c->ports[j], f);
 	}
+	return r;
+}
+
+static void
+dump_listen(const struct server_config *c, const struct keyword *k, FILE *f)
+{
+	each_listen(c, k, f);
+}
+
+int
+config_check_listen(const struct server_config *c)
+{
+	return each_listen(c, NULL, NULL) != 0 ? ERR_CONFIG : 0;
 }
 
 /* dump_auth_methods: one line of lists; none set shows as "any". */

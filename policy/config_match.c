@@ -42,99 +42,6 @@ cfg_a2port(const char *s)
 	return -1;
 }
 
-/*
- * cidr_kind: how OpenSSH's addr_pton_cidr() sees one list entry: 0 a valid
- * address[/bits], -2 an address whose prefix length is too long or which
- * has host bits set, -1 not an address at all (a wildcard pattern then).
- */
-static int
-cidr_kind(const char *entry)
-{
-	char buf[64], *slash, *end;
-	unsigned char a[16];
-	unsigned long bits = 0, max, i;
-	size_t len = strlen(entry);
-
-	if (len >= sizeof(buf))
-		return -1;
-	memcpy(buf, entry, len + 1);
-	if ((slash = strchr(buf, '/')) != NULL) {
-		*slash++ = '\0';
-		if (*slash < '0' || *slash > '9')
-			return -1;
-		errno = 0;
-		bits = strtoul(slash, &end, 10);
-		if (*end != '\0' || errno != 0 || bits > 128)
-			return -1;
-	}
-	if (inet_pton(AF_INET, buf, a) == 1)
-		max = 32;
-	else if (inet_pton(AF_INET6, buf, a) == 1)
-		max = 128;
-	else
-		return -1;
-	if (slash == NULL)
-		bits = max;
-	if (bits > max)
-		return -2;
-	for (i = bits; i < max; i++) {
-		if (a[i / 8] & (0x80 >> (i % 8)))
-			return -2;
-	}
-	return 0;
-}
-
-static int
-addr_parses(const char *addr)
-{
-	unsigned char a[16];
-
-	return inet_pton(AF_INET, addr, a) == 1 ||
-	    inet_pton(AF_INET6, addr, a) == 1;
-}
-
-int
-cfg_addr_list(const char *addr, const char *list)
-{
-	char *copy, *rest, *entry;
-	int ret = 0, neg, found, kind;
-
-	/* An address that is not one matches nothing (OpenSSH's rule). */
-	if (addr != NULL && !addr_parses(addr))
-		return 0;
-	if ((copy = strdup(list)) == NULL)
-		return -2;
-	rest = copy;
-	while ((entry = strsep(&rest, ",")) != NULL) {
-		neg = *entry == '!';
-		if (neg)
-			entry++;
-		if (*entry == '\0') {
-			ret = -2;
-			break;
-		}
-		if ((kind = cidr_kind(entry)) == -2) {
-			ret = -2;
-			break;
-		}
-		if (addr == NULL)
-			continue;
-		if (kind == 0)
-			found = match_addr_list(addr, entry) == 1;
-		else
-			found = match_pattern(addr, entry);
-		if (!found)
-			continue;
-		if (neg) {
-			ret = -1;
-			break;
-		}
-		ret = 1;
-	}
-	free(copy);
-	return ret;
-}
-
 /* OpenSSH's ga_match_pattern_list over the user's groups. */
 static int
 match_group(const char *pats, int lineno, const char *user)
@@ -203,14 +110,14 @@ match_addr_criterion(const char *what, const char *addr, const char *arg,
     int lineno, int syntax_only)
 {
 	if (syntax_only || addr == NULL) {
-		if (cfg_addr_list(NULL, arg) != 0) {
+		if (match_addr_pattern_list(NULL, arg) != 0) {
 			error("Invalid Match %s argument '%s' at line %d", what,
 			    arg, lineno);
 			return -1;
 		}
 		return 0;
 	}
-	switch (cfg_addr_list(addr, arg)) {
+	switch (match_addr_pattern_list(addr, arg)) {
 	case 1:
 		debug("connection from %.100s matched '%s %.100s' at line %d",
 		    addr,

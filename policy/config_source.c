@@ -48,7 +48,8 @@ cfg_read_file(const char *path, char **textp, size_t *lenp)
 	}
 	while ((n = fread(text + len, 1, CONFIG_TEXT_MAX + 1 - len, f)) > 0)
 		len += n;
-	if (ferror(f)) {
+	/* sshd reads a directory (e.g. a conf.d/x.conf one) as empty. */
+	if (ferror(f) && !(errno == EISDIR && len == 0)) {
 		error("%s: read error: %s", path, strerror(errno));
 		r = ERR_SYSTEM;
 		goto out;

@@ -25,6 +25,7 @@
 #include "mac.h"
 #include "err.h"
 #include "log.h"
+#include "match.h"
 #include "policy/config_int.h"
 
 const char *
@@ -243,7 +244,8 @@ cfg_kw_int(struct server_config *c, const struct keyword *k, struct cfg_args *a)
 }
 
 /*
- * MaxStartups start[:rate:full]; a single number n means n:30:n. Each part
+ * MaxStartups start[:rate:full]; a single number n means n:RATE:n, RATE
+ * that of an earlier line or 30. Each part
  * a whole decimal number, start at least 1 (as sshd: 0 or less would turn
  * the limit off), start <= full, rate 1..100.
  */
@@ -285,10 +287,12 @@ cfg_kw_max_startups(
 		    a->keyword);
 		return ERR_CONFIG;
 	}
-	if (a->active && c->max_startups == CONFIG_UNSET) {
+	/* As sshd: each line overrides the last; one number keeps the rate. */
+	if (a->active) {
 		c->max_startups_begin = (int)v[0];
-		c->max_startups_rate = (int)v[1];
 		c->max_startups = (int)v[2];
+		if (n == 3 || c->max_startups_rate == CONFIG_UNSET)
+			c->max_startups_rate = (int)v[1];
 	}
 	return 0;
 }
@@ -620,9 +624,10 @@ cfg_kw_user_list(
 
 	while ((arg = cfg_next_arg(a)) != NULL) {
 		/* As sshd's match_user() in test mode: the host part parses. */
-		at = strchr(arg, '@');
+		at = strrchr(arg, '@');
 		if (*arg == '\0' ||
-		    (at != NULL && cfg_addr_list(NULL, at + 1) == -2)) {
+		    (at != NULL &&
+		        match_addr_pattern_list(NULL, at + 1) == -2)) {
 			error("%s line %d: invalid %s pattern: \"%s\"",
 			    a->filename, a->lineno, a->keyword, arg);
 			return ERR_CONFIG;

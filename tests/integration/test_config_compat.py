@@ -8,7 +8,10 @@ invalid. Only `sshd -T` and `sshd -t -f FILE` are run, never a listening
 sshd. /usr/sbin/sshd must be installed (CI installs openssh-server): the
 tests fail, not skip, without it. Last, the configuration files as read
 once: an Include'd file edited on disk takes effect on SIGHUP, and a broken
-one keeps the running configuration.
+one keeps the running configuration. And what -T -C shows for Match
+Address blocks (PermitRootLogin, PasswordAuthentication,
+AuthenticationMethods, AllowUsers/DenyUsers USER@HOST lists) is what real
+logins from those addresses get (the client binds 127.0.0.N).
 """
 
 import grp
@@ -16,6 +19,7 @@ import os
 import pwd
 import re
 import signal
+import subprocess
 
 import harness
 from harness import check, fail
@@ -154,11 +158,31 @@ def test_compat_global(ctx):
         "PidFile none", "PidFile /x.pid", "Banner none", "Banner /etc/issue",
         "AuthorizedKeysFile none", "AuthorizedKeysFile .ssh/x",
         "MaxStartups 7", ""]))
+    # sshd's exceptions: MaxStartups and StreamLocalBindMask, the last line
+    # (or matching Match block) wins; a single MaxStartups number keeps the
+    # rate of an earlier line.
+    _compare(ctx, "last_wins", "MaxStartups 10:50:60\nMaxStartups 3\n"
+             "StreamLocalBindMask 022\nStreamLocalBindMask 077\n")
+    _compare(ctx, "last_wins_o", "MaxStartups 4:60:8\nStreamLocalBindMask 0\n",
+             extra=["-o", "MaxStartups=5", "-o", "StreamLocalBindMask=077"])
+    _compare(ctx, "last_wins_match", "StreamLocalBindMask 022\n"
+             "Match User x\nStreamLocalBindMask 077\n"
+             "Match User x\nStreamLocalBindMask 0\n",
+             specs=("user=x", "user=y"))
     # Old names and sshd's own deprecated keywords.
     _compare(ctx, "aliases", "\n".join([
         "ChallengeResponseAuthentication no", "DSAAuthentication no",
         "Protocol 2", "UsePrivilegeSeparation sandbox",
         "RSAAuthentication yes", ""]))
+    # ListenAddress names resolve when the config is read: one that does
+    # not (or not in the AddressFamily) makes the config invalid.
+    for name, text, valid in (
+            ("listen_name", "ListenAddress localhost:2222\n", True),
+            ("listen_unresolvable", "ListenAddress nosuch.invalid\n", False),
+            ("listen_family", "AddressFamily inet\nListenAddress ::1\n",
+             False)):
+        _compare(ctx, name, text, valid=valid)
+        _check_t(ctx, name, text, valid)
     # -o comes first.
     _compare(ctx, "cmdline", "MaxAuthTries 5\n",
              extra=["-o", "MaxAuthTries=1", "-o", "PermitRootLogin=no"])
@@ -239,6 +263,8 @@ def test_compat_include(ctx):
            "AllowUsers a\nMatch User bob\nPermitTTY no\nMaxAuthTries 1\n")
     _write(ctx, "inc.d/30-c.conf", "PermitTTY yes\nBanner /etc/c\n")
     _write(ctx, "inc.d/README", "this is not a config\n")
+    # A directory the glob matches reads as an empty file for sshd.
+    os.makedirs(os.path.join(d, "40-dir.conf"), exist_ok=True)
     _write(ctx, "match.conf", "PasswordAuthentication no\n"
            "Match Address 192.0.2.0/24\nMaxSessions 7\n")
     _compare(ctx, "include_glob",
@@ -301,6 +327,31 @@ def test_compat_match_criteria(ctx):
     # Without lport, a LocalPort criterion is an error for sshd -T too.
     _compare(ctx, "criteria_no_lport", text, specs=(None, "user=alice"),
              valid=False)
+
+
+# Match Address/LocalAddress and USER@HOST entries: an address in any form
+# getaddrinfo(AI_NUMERICHOST) takes, as sshd's addr_pton (inet_aton's
+# "127.1", decimal, octal and hex parts); "10/8" is 0.0.0.10/8, host bits
+# set: an error. (entry, valid)
+ADDRESS_FORMS = [
+    ("127.1", True), ("127.0.1", True), ("2130706433", True),
+    ("0x7f.1", True), ("0177.0.0.1", True), ("127.000.000.001", True),
+    ("127.1/32", True), ("127.0.0.0/8", True), ("!127.1,*", True),
+    ("10.0.0.0/8,127.1", True), ("::ffff:127.0.0.1", True),
+    ("10/8", False), ("127/8", False), ("1.2.3.4/33", False),
+]
+
+
+def test_compat_address_forms(ctx):
+    for i, (entry, valid) in enumerate(ADDRESS_FORMS):
+        for crit in ("Address", "LocalAddress"):
+            _compare(ctx, "addr_%s_%d" % (crit, i),
+                     "Match %s %s\nMaxSessions 1\n" % (crit, entry),
+                     specs=("user=x,addr=127.0.0.1,laddr=127.0.0.1",
+                            "user=x,addr=10.0.0.1,laddr=10.0.0.1"),
+                     valid=valid)
+        _compare(ctx, "addr_deny_%d" % i, "DenyUsers x@%s\n" % entry,
+                 valid=valid)
 
 
 def test_compat_match_precedence(ctx):
@@ -626,3 +677,249 @@ def test_compat_forwarding(ctx):
             ("atf_bad", "AllowTcpForwarding maybe\n"),
             ("gp_bad", "GatewayPorts sometimes\n")):
         _compare(ctx, name, text, valid=False)
+
+
+# ---------------------------------------------------------------------------
+# A Match block that -T -C shows applying applies to a real login: the
+# client connects from other loopback addresses (127.0.0.N) so that
+# Match Address picks a block; paramiko (in /usr/bin/python3) logs in with
+# a password or a key and reports partial success.
+
+_LOGIN = r'''
+import json, socket, sys
+import paramiko
+
+spec = json.loads(sys.argv[1])
+res = {"ok": False, "partial": None, "error": ""}
+s = socket.create_connection(("127.0.0.1", spec["port"]), timeout=30,
+                             source_address=(spec["src"], 0))
+t = paramiko.Transport(s)
+t.start_client(timeout=20)
+try:
+    for m in spec["methods"]:
+        if m == "password":
+            left = t.auth_password(spec["user"], spec["password"])
+        else:
+            left = t.auth_publickey(
+                spec["user"],
+                paramiko.Ed25519Key.from_private_key_file(spec["key"]))
+        if left:
+            res["partial"] = left
+    res["ok"] = t.is_authenticated()
+except Exception as e:
+    res["error"] = "%s: %s" % (type(e).__name__, e)
+print(json.dumps(res), flush=True)
+t.close()
+'''
+
+_PASSWORD = "Cfg-" + os.urandom(6).hex()
+
+
+def _login_from(ctx, src, user, methods, key=None):
+    import json
+    spec = json.dumps({"port": ctx.port, "src": src, "user": user,
+                       "methods": list(methods), "key": key,
+                       "password": _PASSWORD})
+    p = subprocess.run(["/usr/bin/python3", "-c", _LOGIN, spec],
+                       capture_output=True, timeout=60)
+    check(p.stdout, "paramiko client died: %r" % p.stderr[-500:])
+    return json.loads(p.stdout.splitlines()[0])
+
+
+def test_match_address_runtime(ctx):
+    """PermitRootLogin, PasswordAuthentication, AuthenticationMethods and
+    AllowUsers set in Match Address blocks (the way sshd_config.d
+    snippets do) take effect for real logins from those addresses, as
+    sshd -T -C says they do."""
+    u1 = ctx.make_user()
+    u2 = ctx.make_user()
+    root = "ptrt_" + os.urandom(3).hex()
+    harness.run(["useradd", "-o", "-u", "0", "-g", "0", "-M", "-d", "/root",
+                 "-s", "/bin/bash", root])
+    ctx.cleanups.append(lambda: harness.run(["userdel", "-f", root],
+                                            check_rc=False))
+    for name in (u1.name, u2.name, root):
+        harness.run(["chpasswd"],
+                    input=("%s:%s\n" % (name, _PASSWORD)).encode())
+    svc = ctx.pam_service(["auth required pam_unix.so",
+                           "account required pam_unix.so",
+                           "session required pam_unix.so"])
+    snippet = _write(ctx, "runtime.d/50-policy.conf", "\n".join([
+        "PasswordAuthentication no",
+        "KbdInteractiveAuthentication no",
+        "PermitRootLogin no",
+        "AllowUsers %s %s %s" % (u1.name, u2.name, root),
+        "Match Address 127.0.0.2",
+        "  PasswordAuthentication yes",
+        "  PermitRootLogin yes",
+        "Match Address 127.0.0.3",
+        "  PasswordAuthentication yes",
+        "  AuthenticationMethods publickey,password",
+        "Match Address 127.0.0.4,127.0.0.5/32",
+        "  AllowUsers %s" % u2.name,
+        "Match Address 127.0.0.6",
+        "  PasswordAuthentication yes",
+        ""]))
+    text = "Include %s\nUsePAM yes\n" % os.path.join(
+        os.path.dirname(snippet), "*.conf")
+    specs = ["user=%s,addr=127.0.0.%d" % (n, i) for n in (u1.name, root)
+             for i in range(1, 7)]
+    _compare(ctx, "runtime", text, specs=specs)
+    ctx.start_server(extra_config=[text.rstrip("\n"),
+                                   "PAMServiceName " + svc])
+
+    def want(src, user, methods, ok, partial=None, key=None):
+        r = _login_from(ctx, src, user, methods, key=key)
+        what = "%s from %s by %s" % (user, src, "+".join(methods))
+        check(r["ok"] == ok, "%s: login %s, want %s (%s)"
+              % (what, "succeeded" if r["ok"] else "failed",
+                 "success" if ok else "refusal", r["error"]))
+        if partial is not None:
+            check(r["partial"] == partial, "%s: partial success %r, want %r"
+                  % (what, r["partial"], partial))
+
+    # PasswordAuthentication: no globally, yes from .2, .3 and .6.
+    want("127.0.0.1", u1.name, ["password"], False)
+    want("127.0.0.2", u1.name, ["password"], True)
+    want("127.0.0.6", u1.name, ["password"], True)
+    # PermitRootLogin: no globally (and from .6), yes from .2.
+    want("127.0.0.6", root, ["password"], False)
+    want("127.0.0.1", root, ["password"], False)
+    want("127.0.0.2", root, ["password"], True)
+    # AuthenticationMethods publickey,password from .3 only.
+    want("127.0.0.1", u1.name, ["publickey"], True, key=u1.key)
+    want("127.0.0.3", u1.name, ["publickey"], False, ["password"], u1.key)
+    want("127.0.0.3", u1.name, ["password"], False)
+    # Both steps on one connection: OpenSSH's client, the password from
+    # SSH_ASKPASS (paramiko sends a SERVICE_REQUEST per attempt).
+    askpass = _write(ctx, "askpass.sh", "#!/bin/sh\necho '%s'\n" % _PASSWORD)
+    os.chmod(askpass, 0o755)
+    env = dict(os.environ, SSH_ASKPASS=askpass, SSH_ASKPASS_REQUIRE="force")
+    for src, ok in (("127.0.0.3", True), ("127.0.0.1", True)):
+        argv = ctx.ssh_argv(u1, "echo ok", extra=["-b", src], verbose=True,
+                            batch=False)
+        p = harness.run(argv, check_rc=False, env=env,
+                        start_new_session=True, stdin=subprocess.DEVNULL)
+        err = p.stderr.decode(errors="replace")
+        check(p.returncode == 0 and p.stdout == b"ok\n",
+              "%s from %s by publickey then password: rc %d %r"
+              % (u1.name, src, p.returncode, err[-500:]))
+        partial = 'Authenticated using "publickey" with partial success' \
+            in err
+        check(partial == (src == "127.0.0.3"), "%s from %s: partial success "
+              "after publickey is %s" % (u1.name, src, partial))
+    # AllowUsers replaced from .4 and .5.
+    for src in ("127.0.0.4", "127.0.0.5"):
+        want(src, u1.name, ["publickey"], False, key=u1.key)
+        want(src, u2.name, ["publickey"], True, key=u2.key)
+
+
+# AllowUsers/DenyUsers USER@HOST with HOST a list of names, addresses and
+# CIDR blocks (sshd's match_user: any kind of entry may match, a negated
+# one of either kind wins); each case in a Match Address block of its own
+# source address: (line with U for the user, whether the user gets in).
+USER_HOST_CASES = [
+    ("DenyUsers {u}@gw.invalid,127.0.0.0/8", False),
+    ("DenyUsers {u}@127.0.0.0/8,gw.invalid", False),
+    ("DenyUsers {u}@gw.invalid,10.0.0.0/8", True),
+    ("DenyUsers {u}@*,!127.0.0.0/8", True),
+    ("AllowUsers {u}@gw.invalid,127.0.0.0/8", True),
+    ("AllowUsers {u}@127.0.0.0/8,gw.invalid", True),
+    ("AllowUsers {u}@gw.invalid,10.0.0.0/8", False),
+    ("AllowUsers {u}@*,!127.0.0.0/8", False),
+    ("AllowUsers {u}@!10.0.0.0/8,127.0.0.*", True),
+    ("AllowUsers nobody {u}@127.0.0.0/8,!gw.invalid", True),
+    # Addresses as getaddrinfo reads them: "127.N" is 127.0.0.N.
+    ("DenyUsers {u}@{short}", False),
+    ("AllowUsers {u}@{short}", True),
+]
+
+
+def test_user_host_lists_runtime(ctx):
+    u = ctx.make_user()
+    lines = []
+    for i, (line, _) in enumerate(USER_HOST_CASES):
+        lines += ["Match Address 127.0.0.%d" % (20 + i),
+                  "  " + line.format(u=u.name, short="127.%d" % (20 + i))]
+    text = "\n".join(lines) + "\n"
+    _compare(ctx, "user_host", text, specs=[
+        "user=%s,addr=127.0.0.%d" % (u.name, 20 + i)
+        for i in range(len(USER_HOST_CASES))])
+    ctx.start_server(extra_config=lines)
+    for i, (line, ok) in enumerate(USER_HOST_CASES):
+        src = "127.0.0.%d" % (20 + i)
+        r = ctx.ssh(u, "echo ok", extra=["-b", src])
+        check((r.rc == 0 and r.stdout == b"ok\n") == ok,
+              "%r from %s: login %s, sshd would %s it" % (
+                  line, src, "worked" if r.rc == 0 else "refused",
+                  "allow" if ok else "refuse"))
+
+
+def test_compat_conn_spec_errors(ctx):
+    """A bad -C specification: both refuse it, and posternd says why in
+    sshd's words on stderr (not silently)."""
+    key = _setup(ctx)
+    path = _write(ctx, "cfg_spec", "HostKey %s\n" % key)
+    for spec in ("group=x", "USER=a", "lport=abc", "lport=99999",
+                 "user=a,colour=red"):
+        s_rc, _, s_err = _dump([SSHD, "-T", "-f", path, "-C", spec])
+        p_rc, _, p_err = _dump([ctx.server_path, "-T", "-f", path, "-C",
+                                spec])
+        check(s_rc != 0 and p_rc != 0, "-C %s: sshd exit %d, posternd "
+              "exit %d" % (spec, s_rc, p_rc))
+        check(s_err.strip() and s_err.strip() in p_err,
+              "-C %s: posternd's stderr %r lacks sshd's %r"
+              % (spec, p_err, s_err.strip()))
+
+
+def _doc_keywords():
+    """The keywords of docs/sshd_config.md's table."""
+    doc = os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                       "..", "..", "docs", "sshd_config.md")
+    with open(doc) as f:
+        return re.findall(r"^\| `([A-Za-z0-9]+)` \|", f.read(), re.M)
+
+
+def test_compat_match_allowed(ctx):
+    """Every keyword posternd knows, inside a Match block: refused ("not
+    allowed within a Match block") by posternd exactly when sshd refuses
+    it (keywords sshd does not know are left out)."""
+    key = _setup(ctx)
+    path = os.path.join(ctx.dir, "cfg_in_match")
+    kws = [k for k in _doc_keywords() if k not in ("Include", "Match")]
+    check(len(kws) > 100, "docs/sshd_config.md lists only %d keywords"
+          % len(kws))
+    bad = []
+    for kw in kws:
+        _write(ctx, "cfg_in_match", "HostKey %s\nMatch User x\n%s x\n"
+               % (key, kw))
+        s = _dump([SSHD, "-t", "-f", path])[2]
+        if "Bad configuration option" in s:
+            continue
+        p = _dump([ctx.server_path, "-t", "-f", path])[2]
+        if ("not allowed within a Match" in s) != \
+                ("not allowed within a Match" in p):
+            bad.append("%s: sshd %r, posternd %r" % (kw, s.strip()[-120:],
+                                                     p.strip()[-120:]))
+    check(not bad, "Match-allowed keywords differ:\n" + "\n".join(bad))
+
+
+# Yes/no keywords take only "yes" and "no" (any case) in sshd, globally and
+# in Match blocks; "true", "on", "1" are errors.
+BOOLEAN_KEYWORDS = (
+    "PasswordAuthentication", "PubkeyAuthentication",
+    "KbdInteractiveAuthentication", "PermitEmptyPasswords", "PermitTTY",
+    "PermitUserRC", "X11Forwarding", "AllowAgentForwarding",
+    "DisableForwarding", "ExposeAuthInfo", "UsePAM", "StrictModes",
+    "PrintMotd", "TCPKeepAlive", "StreamLocalBindUnlink")
+
+
+def test_compat_yes_no(ctx):
+    for kw in BOOLEAN_KEYWORDS:
+        for v in ("yes", "no", "YES", "No"):
+            _compare(ctx, "yn", "%s %s\n" % (kw, v))
+        for v in ("true", "on", "1", "yes no", "y"):
+            _compare(ctx, "yn_bad", "%s %s\n" % (kw, v), valid=False)
+    for kw in ("PasswordAuthentication", "PermitTTY", "X11Forwarding"):
+        _compare(ctx, "yn_match", "%s yes\nMatch User x\n%s NO\n" % (kw, kw),
+                 specs=("user=x", "user=y"))

@@ -750,6 +750,12 @@ test_max_startups(void)
 	    c.max_startups_begin == 10 && c.max_startups_rate == 30 &&
 	        c.max_startups == 60);
 	config_free(&c);
+	/* As sshd, the last line wins; a single number keeps the rate. */
+	T_CHECK("maxstartups: last line wins",
+	    good(&c, "MaxStartups 10:50:60\nMaxStartups 3") &&
+	        c.max_startups_begin == 3 && c.max_startups_rate == 50 &&
+	        c.max_startups == 3);
+	config_free(&c);
 	bad("MaxStartups 5:50:4", "t.conf line 1: Invalid MaxStartups spec.");
 	bad("MaxStartups 10:101:20",
 	    "t.conf line 1: Invalid MaxStartups spec.");

@@ -64,5 +64,28 @@ main(void)
 	    match_user_host("carol", "ws1.lan", "10.0.0.5", "b*@*.lan") == 0);
 	T_CHECK("user@addr wildcard",
 	    match_user_host("bob", NULL, "127.0.0.1", "bob@127.0.0.*") == 1);
+	/* HOST lists mixing names and CIDR blocks, as OpenSSH's match_user. */
+	T_CHECK("user@name,cidr",
+	    match_user_host(
+	        "root", NULL, "10.1.2.3", "root@gw.lan,10.0.0.0/8") == 1);
+	T_CHECK("user@cidr,name",
+	    match_user_host(
+	        "root", NULL, "10.1.2.3", "root@10.0.0.0/8,gw.lan") == 1);
+	T_CHECK("user@name,cidr other addr",
+	    match_user_host(
+	        "root", NULL, "11.1.2.3", "root@gw.lan,10.0.0.0/8") == 0);
+	T_CHECK("user@negated cidr wins",
+	    match_user_host("bob", NULL, "10.1.2.3", "bob@*,!10.1.0.0/16") ==
+	        0);
+	T_CHECK("user@negated cidr, other addr",
+	    match_user_host("bob", NULL, "10.2.2.3", "bob@*,!10.1.0.0/16") ==
+	        1);
+	T_CHECK("user@negated name wins",
+	    match_user_host(
+	        "bob", "x.lan", "10.2.2.3", "bob@10.0.0.0/8,!*.lan") == 0);
+	T_CHECK("user@ up to the last @",
+	    match_user_host("a@b", NULL, "10.0.0.1", "a@b@10.0.0.1") == 1);
+	T_CHECK("host_and_ip empty entry",
+	    match_host_and_ip("h", "10.0.0.1", "10.0.0.1,") == -1);
 	return T_DONE();
 }
