@@ -229,6 +229,22 @@ test_principals(void)
 	        strcmp(o->force_command, "echo x y") == 0 && !o->permit_pty);
 	authopts_free(o);
 	o = NULL;
+	/*
+	 * sshd takes the principal after the last space, then the last
+	 * tab: a tab after a quoted value holding a space does not end the
+	 * options, so this line names no principal of the certificate.
+	 */
+	path = put("principals", "command=\"echo a b\"\talice\n");
+	T_CHECK("principals: a space beats a later tab",
+	    authkeys_find_principal(&pw, path, 0, full, &line, &o) ==
+	            ERR_NOT_FOUND &&
+	        o == NULL);
+	path = put("principals", "no-pty\talice\n");
+	T_CHECK("principals: a tab when there is no space",
+	    authkeys_find_principal(&pw, path, 0, full, &line, &o) == 0 &&
+	        line == 1 && o != NULL && !o->permit_pty);
+	authopts_free(o);
+	o = NULL;
 	path = put("principals", "carol\nalice-x\n#alice\nALICE\n");
 	T_CHECK("principals: exact names only",
 	    authkeys_find_principal(&pw, path, 0, full, &line, &o) ==
