@@ -298,7 +298,7 @@ test_principal_helpers(void)
 	        !sshcert_principal_in_list(c, "alic,lice,alice2") &&
 	        !sshcert_principal_in_list(c, "*") &&
 	        !sshcert_principal_in_list(c, ""));
-	/* sshd's match_list(): the list ends at an empty entry. */
+	/* As sshd reads principals=, the list ends at an empty entry. */
 	T_CHECK("principals= list ends at an empty entry",
 	    c != NULL && sshcert_principal_in_list(c, "bob,,carol") &&
 	        !sshcert_principal_in_list(c, "carol,,bob") &&
