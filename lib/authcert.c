@@ -56,6 +56,28 @@ fail:
 	return r;
 }
 
+/*
+ * Whether sshd would skip a line that postern cannot read as a key: a key
+ * of a type postern does not read (DSA, FIDO keys as CAs), a certificate
+ * (never equal to a plain CA key), an RSA key of a size sshd refuses
+ * (r ERR_BAD_KEY). Anything else is no key, where sshd stops.
+ */
+static int
+skipped_line(const char *cp, int r)
+{
+	static const char cert_suffix[] = "-cert-v01@openssh.com";
+	char name[64];
+	size_t n = strcspn(cp, " \t\r\n"), sl = sizeof(cert_suffix) - 1;
+
+	if (n == 0 || n >= sizeof(name))
+		return 0;
+	memcpy(name, cp, n);
+	name[n] = '\0';
+	return (r == ERR_BAD_KEY && strcmp(name, "ssh-rsa") == 0) ||
+	    strcmp(name, "ssh-dss") == 0 || sshkey_sk_is_type_name(name) ||
+	    (n > sl && strcmp(name + n - sl, cert_suffix) == 0);
+}
+
 int
 authcert_ca_listed(const char *path, const struct sshkey *ca)
 {
@@ -65,7 +87,7 @@ authcert_ca_listed(const char *path, const struct sshkey *ca)
 	size_t cap = 0, total = 0;
 	ssize_t n;
 	unsigned long lineno = 0;
-	int r = ERR_NOT_FOUND, saved;
+	int r = ERR_NOT_FOUND, pr, saved;
 
 	if ((f = fopen(path, "re")) == NULL)
 		return ERR_SYSTEM;
@@ -78,10 +100,20 @@ authcert_ca_listed(const char *path, const struct sshkey *ca)
 		cp = line + strspn(line, " \t");
 		if (*cp == '#' || *cp == '\0' || *cp == '\n' || *cp == '\r')
 			continue;
-		if (sshkey_parse_public_text(cp, &k, NULL) != 0) {
-			debug2_f("%s line %lu: no key postern reads, skipped",
-			    path, lineno);
-			continue;
+		if ((pr = sshkey_parse_public_text(cp, &k, NULL)) != 0) {
+			/* Where sshd stops, no CA of the file is trusted. */
+			if (skipped_line(cp, pr)) {
+				debug2_f("%s line %lu: no key postern reads, "
+				         "skipped",
+				    path, lineno);
+				continue;
+			}
+			r = pr == ERR_ALLOC ? pr : ERR_FORMAT;
+			if (r == ERR_FORMAT)
+				error("%s line %lu: not a public key: no CA "
+				      "of this file is trusted",
+				    path, lineno);
+			break;
 		}
 		if (sshkey_equal_public(k, ca))
 			r = 0;

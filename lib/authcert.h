@@ -27,9 +27,13 @@ int authcert_opts(const struct sshcert *cert, struct authopts **optsp);
 
 /*
  * authcert_ca_listed: is ca one of the public keys in the TrustedUserCAKeys
- * file path (one per line, '#' comments and blank lines allowed, lines that
- * hold no key postern reads skipped)? 0 if listed, ERR_NOT_FOUND if not,
- * ERR_SYSTEM (errno set) if the file cannot be read, ERR_TOO_BIG, ERR_ALLOC.
+ * file path (one per line, '#' comments and blank lines allowed)? As sshd
+ * reads it: a key of a type postern does not read (ssh-dss, sk-*, a
+ * certificate) or an RSA key of a size sshd refuses is skipped, but a line
+ * that is no public key ends the search before ca is found: ERR_FORMAT,
+ * logged, and no CA of the file is trusted. 0 if listed, ERR_NOT_FOUND if
+ * not, ERR_SYSTEM (errno set) if the file cannot be read, ERR_TOO_BIG,
+ * ERR_ALLOC.
  * Read with the caller's privileges (root in the monitor, as sshd).
  */
 int authcert_ca_listed(const char *path, const struct sshkey *ca);

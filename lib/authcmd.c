@@ -1,7 +1,8 @@
 /*
  * authcmd.c: AuthorizedKeysCommand and AuthorizedPrincipalsCommand runs,
  * as OpenSSH's subprocess(): split, token expansion, safe_path(), run as
- * the configured user, output read within postern's bounds.
+ * the configured user with sshd's small environment, output read within
+ * postern's bounds.
  */
 #include <sys/prctl.h>
 #include <sys/stat.h>
@@ -178,12 +179,40 @@ cmd_safe_path(const char *path, char *err, size_t errlen)
 	return 0;
 }
 
+/* sshd's _PATH_STDPATH, as Debian builds it. */
+#define AUTHCMD_PATH "/usr/local/bin:/usr/bin:/bin:/usr/games"
+#define AUTHCMD_NENV 5
+
+/*
+ * The environment sshd's subprocess() gives the command: PATH, then USER,
+ * LOGNAME and HOME of the user it runs as, and LANG if sshd has one. Each
+ * entry malloc'd; 0, or -1 (envp freed).
+ */
+static int
+cmd_env(const struct passwd *runas, char *envp[AUTHCMD_NENV + 1])
+{
+	const char *lang = getenv("LANG");
+	int i, n = 0;
+
+	memset(envp, 0, (AUTHCMD_NENV + 1) * sizeof(*envp));
+	if (asprintf(&envp[n++], "PATH=%s", AUTHCMD_PATH) == -1 ||
+	    asprintf(&envp[n++], "USER=%s", runas->pw_name) == -1 ||
+	    asprintf(&envp[n++], "LOGNAME=%s", runas->pw_name) == -1 ||
+	    asprintf(&envp[n++], "HOME=%s", runas->pw_dir) == -1 ||
+	    (lang != NULL && asprintf(&envp[n++], "LANG=%s", lang) == -1)) {
+		envp[n - 1] = NULL; /* unset when asprintf fails */
+		for (i = 0; i < n; i++)
+			free(envp[i]);
+		return -1;
+	}
+	return 0;
+}
+
 /* In the child: become the user, plumb stdio, exec. Never returns. */
 static void
-cmd_child(
-    const struct authcmd *cr, const struct passwd *runas, int out, pid_t parent)
+cmd_child(const struct authcmd *cr, const struct passwd *runas,
+    char *const *envp, int out, pid_t parent)
 {
-	char *const envp[] = {NULL};
 	sigset_t none;
 	int fd;
 
@@ -206,6 +235,9 @@ cmd_child(
 		_exit(127);
 	/* The monitor may die of LoginGraceTime: the command goes with it. */
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != parent)
+		_exit(127);
+	/* sshd runs in "/": the command never starts in posternd's cwd. */
+	if (chdir("/") == -1)
 		_exit(127);
 	execve(cr->av[0], cr->av, envp);
 	_exit(127);
@@ -285,7 +317,8 @@ authcmd_run(struct authcmd *cr, const char *cmdline, const char *runas_name,
     char **outp, size_t *lenp)
 {
 	struct passwd *pw, runas;
-	char err[PATH_MAX + 64], *x, *runas_copy = NULL;
+	char err[PATH_MAX + 64], *x, *runas_copy = NULL, *dir_copy = NULL;
+	char *envp[AUTHCMD_NENV + 1] = {NULL};
 	size_t n;
 	pid_t pid, parent;
 	int i, p[2], status, ok;
@@ -325,10 +358,12 @@ authcmd_run(struct authcmd *cr, const char *cmdline, const char *runas_name,
 		    errno != 0 ? strerror(errno) : "no such user");
 		goto fail;
 	}
-	if ((runas_copy = strdup(pw->pw_name)) == NULL)
+	if ((runas_copy = strdup(pw->pw_name)) == NULL ||
+	    (dir_copy = strdup(pw->pw_dir != NULL ? pw->pw_dir : "/")) == NULL)
 		goto fail;
 	memset(&runas, 0, sizeof(runas));
 	runas.pw_name = runas_copy;
+	runas.pw_dir = dir_copy;
 	runas.pw_uid = pw->pw_uid;
 	runas.pw_gid = pw->pw_gid;
 	if (cr->av[0][0] != '/') {
@@ -341,6 +376,8 @@ authcmd_run(struct authcmd *cr, const char *cmdline, const char *runas_name,
 	}
 	debug("Running %s: \"%s\" as \"%s\"", cr->tag, cr->printable,
 	    runas.pw_name);
+	if (cmd_env(&runas, envp) != 0)
+		goto fail;
 	if (pipe2(p, O_CLOEXEC) == -1) {
 		error("%s: pipe: %s", cr->tag, strerror(errno));
 		goto fail;
@@ -354,7 +391,7 @@ authcmd_run(struct authcmd *cr, const char *cmdline, const char *runas_name,
 	}
 	if (pid == 0) {
 		close(p[0]);
-		cmd_child(cr, &runas, p[1], parent);
+		cmd_child(cr, &runas, envp, p[1], parent);
 	}
 	close(p[1]);
 	ok = cmd_read(cr, p[0], outp, lenp) == 0;
@@ -377,6 +414,9 @@ authcmd_run(struct authcmd *cr, const char *cmdline, const char *runas_name,
 		ok = 0;
 	}
 	free(runas_copy);
+	free(dir_copy);
+	for (i = 0; envp[i] != NULL; i++)
+		free(envp[i]);
 	if (ok)
 		return 0;
 	free(*outp);
@@ -385,6 +425,9 @@ authcmd_run(struct authcmd *cr, const char *cmdline, const char *runas_name,
 	return -1;
 fail:
 	free(runas_copy);
+	free(dir_copy);
+	for (i = 0; envp[i] != NULL; i++)
+		free(envp[i]);
 	return -1;
 }
 

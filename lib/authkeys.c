@@ -453,14 +453,18 @@ principal_line(char *cp, const struct sshcert *cert, const char *loc,
 	    (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\r' ||
 	        end[-1] == '\n'))
 		*--end = '\0';
-	/* Inner blanks: the options come first, the principal is last. */
-	name = cp;
-	if (strpbrk(cp, " \t") != NULL) {
-		name = cp + strlen(cp);
-		while (name > cp && name[-1] != ' ' && name[-1] != '\t')
-			name--;
+	/*
+	 * Inner blanks: the options come first, the principal is last. As
+	 * sshd, the principal follows the last space, or the last tab when
+	 * there is no space (a tab after a quoted value with a space in it
+	 * is not where the principal starts).
+	 */
+	if ((name = strrchr(cp, ' ')) != NULL ||
+	    (name = strrchr(cp, '\t')) != NULL) {
+		name += strspn(name, " \t");
 		opts = cp;
-	}
+	} else
+		name = cp;
 	if ((r = authopts_parse(opts, optsp, &why)) != 0) {
 		if (r == ERR_ALLOC)
 			return r;

@@ -85,7 +85,9 @@ int authkeys_find_opts(const struct authkeys_query *q, unsigned long *linep,
  * privileges and (strict_modes) StrictModes' checks as for authorized_keys,
  * for a line naming one of cert's principals. On each line a '#' starts a
  * comment, surrounding blanks are dropped, and a line with blanks inside
- * carries authorized_keys options before its last word, the principal.
+ * carries authorized_keys options before the principal, which is what
+ * follows the last space (the last tab if the line has no space), as sshd
+ * reads it.
  * Returns 0 for the first line that names one, with *linep (if non-NULL)
  * its number and *optsp its options (defaults when it has none; free with
  * authopts_free); a line whose options do not parse is skipped (logged).

@@ -529,7 +529,9 @@ sshcert_principal_in_list(const struct sshcert *cert, const char *list)
 	for (i = 0; i < cert->nprincipals; i++) {
 		plen = strlen(cert->principals[i]);
 		for (p = list;; p += n + 1) {
-			n = strcspn(p, ",");
+			/* An empty entry ends the list, as in sshd. */
+			if ((n = strcspn(p, ",")) == 0)
+				break;
 			if (n == plen && memcmp(p, cert->principals[i], n) == 0)
 				return 1;
 			if (p[n] == '\0')

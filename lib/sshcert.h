@@ -132,6 +132,8 @@ int sshcert_has_principal(const struct sshcert *cert, const char *name);
 /*
  * sshcert_principal_in_list: 1 if any principal is exactly one of the
  * comma-separated names in list (an authorized_keys principals= option).
+ * As sshd reads principals=, the list ends at its first empty entry: an
+ * empty principal never matches, and names after ",," are not read.
  */
 int sshcert_principal_in_list(const struct sshcert *cert, const char *list);
 

@@ -144,6 +144,28 @@ def test_cert_trusted_ca(ctx):
     _login(ctx, u, key, False, "certificate from an untrusted CA")
 
 
+def test_cert_trusted_ca_file_malformed(ctx):
+    """sshd reads TrustedUserCAKeys up to the first line that is no key
+    and trusts no CA after it; a certificate line is read and skipped."""
+    ca = _keygen(ctx, "tf_ca")
+    u = ctx.make_user(with_key=False)
+    key = _user_key(ctx, u)
+    cert = _sign(ctx, ca, key, "tf-id", u.name)
+    trusted = os.path.join(ctx.dir, "trusted_ca_keys")
+    _write(trusted, "# CAs\nnot a key at all\n%s\n" % _pub(ca))
+    ctx.start_server(extra_config=["TrustedUserCAKeys %s" % trusted])
+    _login(ctx, u, key, False, "CA listed after a line that is no key")
+    _log_has(ctx, r"^error: %s line 2: not a public key: no CA of this "
+             r"file is trusted$" % re.escape(trusted),
+             "the malformed TrustedUserCAKeys line")
+    # The same CA before the bad line, or after a certificate line: read.
+    _write(trusted, "%s\nnot a key at all\n" % _pub(ca))
+    _login(ctx, u, key, True, "CA listed before a line that is no key")
+    with open(cert) as f:
+        _write(trusted, "%s%s\n" % (f.read(), _pub(ca)))
+    _login(ctx, u, key, True, "CA listed after a certificate line")
+
+
 def test_cert_authority_line(ctx):
     ca = _keygen(ctx, "ak_ca")
     u = ctx.make_user(with_key=False)

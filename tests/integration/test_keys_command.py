@@ -3,8 +3,8 @@ test_keys_command.py: AuthorizedKeysCommand and AuthorizedPrincipalsCommand
 with the real OpenSSH client. The commands are small shell scripts in a
 root-owned directory under /run (sshd, and postern, refuse a program under
 a directory others may write, such as /tmp); they check the arguments the
-tokens expand to, the user they run as and their empty environment, and
-print a key or a principal.
+tokens expand to, the user they run as and their environment (sshd's:
+PATH, USER, LOGNAME, HOME, LANG), and print a key or a principal.
 """
 
 import os
@@ -60,8 +60,9 @@ def _nobody():
 
 
 def test_keys_command_login(ctx):
-    """The command runs as AuthorizedKeysCommandUser with an empty
-    environment and no terminal, gets %u %f %k %t as arguments, and its
+    """The command runs as AuthorizedKeysCommandUser in / with sshd's
+    environment (PATH, and USER, LOGNAME, HOME of that user; nothing of the
+    connection) and no terminal, gets %u %f %k %t as arguments, and its
     output is read as authorized_keys, options included."""
     u = ctx.make_user(with_key=False)
     fp = harness.fingerprint(u.pubkey)
@@ -70,7 +71,11 @@ def test_keys_command_login(ctx):
     d = _cmd_dir(ctx)
     body = "\n".join([
         '[ "$(id -u)" = "%d" ] || exit 3' % _nobody().pw_uid,
-        '[ -z "$HOME$USER$LOGNAME$SSH_CONNECTION" ] || exit 4',
+        '[ "$USER:$LOGNAME:$HOME" = "nobody:nobody:%s" ] || exit 4'
+        % _nobody().pw_dir,
+        '[ "$PATH" = "/usr/local/bin:/usr/bin:/bin:/usr/games" ] || exit 4',
+        '[ -z "$SSH_CONNECTION$SSH_CLIENT$MAIL" ] || exit 4',
+        '[ "$(pwd)" = / ] || exit 4',
         '[ "$#" = 5 ] || exit 5',
         '[ "$1" = "%s" ] || exit 6' % u.name,
         '[ "$2" = "%s" ] || exit 7' % fp,

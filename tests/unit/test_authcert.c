@@ -187,10 +187,44 @@ test_ca_listed(void)
 	    fixture(fx_keys, FX_NKEYS, "ca_rsa"),
 	    fixture(fx_keys, FX_NKEYS, "ca_ed"));
 	path = put("ca_keys", text);
-	T_CHECK("ca: listed", authcert_ca_listed(path, ed) == 0);
+	/* sshd stops at a line that is no key: nothing after it counts. */
 	T_CHECK("ca: listed after blanks", authcert_ca_listed(path, rsa) == 0);
+	T_CHECK("ca: not trusted after a line that is no key",
+	    authcert_ca_listed(path, ed) == ERR_FORMAT);
+	T_CHECK("ca: not listed, file malformed",
+	    authcert_ca_listed(path, ec) == ERR_FORMAT);
+	/* Keys sshd reads and skips: DSA, a certificate, RSA-512. */
+	snprintf(text, sizeof(text), "%s\n%s\n%s\n%s\n",
+	    "ssh-dss "
+	    "AAAAB3NzaC1kc3MAAACBAOrp3+aD79NNaVM9q25uGmA19OFmml8tYqXEiQ/y"
+	    "2IjGTMT5WqMJdxAkfnXt0BfuovxoNK9SR0gIhUtopt7tyjOjViMKnBWF3VPG"
+	    "qvzbaJx07X6z6vWqicw+k46RPhCioRbPRLWI184AA0A0FgSW5b7rLVGDqG6H"
+	    "pscLNDlZZEwVAAAAFQDdHXgVafs8jpvLFMQtTV2w5FBhjwAAAIEAxlas0P0P"
+	    "BjVtwLh6bbrH8EiGhLuUrz3JF5SF5Q4Duneur07Eak4EudwNAccvYAKo55lu"
+	    "ZwZ1D2bfR0SZDRx53k8UEEZCWSa5euaDIX3eZtv+BZtPXQytjEcEwzscj3Dt"
+	    "gAuteKCC3jwb8p6zgYiZCbiGFJfX6oEFQiuEAKlaQFwAAACBAKamLLrPmliL"
+	    "niSzCfLXVb0RbfSnI0mfaUlQX1Ew2Gcg51opVohrBU0HosMpn9+Fhtin7rQ0"
+	    "RnPmdo4SFVIOz9Ug7KmaAeh9hfDvmsrwQClGL82X8G+K5GhzT/qzWhXCTFWm"
+	    "6aSkmyAe2NTGxIzDLevdIirQ4JTM7LhijM5a/9oz"
+	    " dsa-ca",
+	    fixture(fx_certs, FX_NCERTS, "ed_full"),
+	    "ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAAAQQCwZYRFMMCDTpYB/baGchuYNEpv"
+	    "xax2YJmts8BrjWDPtiY2olV2QRc9cbVtyaOO74Uq19/6E2SygjOjJjYYsckn "
+	    "rsa-512",
+	    fixture(fx_keys, FX_NKEYS, "ca_ed"));
+	path = put("ca_keys", text);
+	T_CHECK("ca: listed after keys sshd skips",
+	    authcert_ca_listed(path, ed) == 0);
 	T_CHECK(
 	    "ca: not listed", authcert_ca_listed(path, ec) == ERR_NOT_FOUND);
+	/* A broken key of a type postern reads stops the search. */
+	snprintf(text, sizeof(text),
+	    "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAH3h4eHh4eHh4eHh4eHh4eHh4eHh4"
+	    "eHh4eHh4eHh4eHg= short\n%s\n",
+	    fixture(fx_keys, FX_NKEYS, "ca_ed"));
+	path = put("ca_keys", text);
+	T_CHECK("ca: broken ed25519 key refuses the file",
+	    authcert_ca_listed(path, ed) == ERR_FORMAT);
 	put("ca_keys", "");
 	T_CHECK(
 	    "ca: empty file", authcert_ca_listed(path, ed) == ERR_NOT_FOUND);
@@ -227,6 +261,22 @@ test_principals(void)
 	    authkeys_find_principal(&pw, path, 0, rsa, &line, &o) == 0 &&
 	        line == 2 && o->force_command != NULL &&
 	        strcmp(o->force_command, "echo x y") == 0 && !o->permit_pty);
+	authopts_free(o);
+	o = NULL;
+	/*
+	 * sshd takes the principal after the last space, then the last
+	 * tab: a tab after a quoted value holding a space does not end the
+	 * options, so this line names no principal of the certificate.
+	 */
+	path = put("principals", "command=\"echo a b\"\talice\n");
+	T_CHECK("principals: a space beats a later tab",
+	    authkeys_find_principal(&pw, path, 0, full, &line, &o) ==
+	            ERR_NOT_FOUND &&
+	        o == NULL);
+	path = put("principals", "no-pty\talice\n");
+	T_CHECK("principals: a tab when there is no space",
+	    authkeys_find_principal(&pw, path, 0, full, &line, &o) == 0 &&
+	        line == 1 && o != NULL && !o->permit_pty);
 	authopts_free(o);
 	o = NULL;
 	path = put("principals", "carol\nalice-x\n#alice\nALICE\n");

@@ -298,6 +298,11 @@ test_principal_helpers(void)
 	        !sshcert_principal_in_list(c, "alic,lice,alice2") &&
 	        !sshcert_principal_in_list(c, "*") &&
 	        !sshcert_principal_in_list(c, ""));
+	/* As sshd reads principals=, the list ends at an empty entry. */
+	T_CHECK("principals= list ends at an empty entry",
+	    c != NULL && sshcert_principal_in_list(c, "bob,,carol") &&
+	        !sshcert_principal_in_list(c, "carol,,bob") &&
+	        !sshcert_principal_in_list(c, ",alice"));
 	sshcert_free(c);
 }
 
@@ -718,6 +723,23 @@ test_built(void)
 	}
 	sshcert_free(c);
 	buf_free(s.crit);
+	buf_free(s.princ);
+
+	/*
+	 * An empty principal (ssh-keygen refuses to make one, another CA
+	 * may not): no principals= entry matches it, as in sshd.
+	 */
+	memset(&s, 0, sizeof(s));
+	s.princ = principals("", "zz");
+	c = NULL;
+	T_CHECK("built: empty principal parses", build(&s, &c) == 0);
+	T_CHECK("built: empty principal never matches principals=",
+	    c != NULL && !sshcert_principal_in_list(c, "x,") &&
+	        !sshcert_principal_in_list(c, ",x") &&
+	        !sshcert_principal_in_list(c, "x,,y") &&
+	        !sshcert_principal_in_list(c, "") &&
+	        sshcert_principal_in_list(c, "zz"));
+	sshcert_free(c);
 	buf_free(s.princ);
 	sshkey_free(signer);
 }
