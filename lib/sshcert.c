@@ -18,8 +18,6 @@
 #define CERT_BLOB_MAX (64 * 1024)
 #define CERT_NAME_MAX 64
 #define CA_MIN_RSA_BITS 1024 /* OpenSSH's SSH_RSA_MINIMUM_MODULUS_SIZE */
-#define CIDR_VALID_CHARS "0123456789abcdefABCDEF.:/"
-#define CIDR_ENTRY_MAX (INET6_ADDRSTRLEN + 3) /* OpenSSH's limit */
 #define LOG_NAME_MAX 128
 
 /*
@@ -170,29 +168,6 @@ get_cstring_exact(const uint8_t *data, size_t len, char **out)
 	return r;
 }
 
-/*
- * cidr_list_valid: OpenSSH's addr_match_cidr_list() syntax: non-empty
- * comma-separated addresses or address/prefix, no wildcards or negation.
- */
-static int
-cidr_list_valid(const char *list)
-{
-	const char *p = list;
-	size_t n;
-
-	for (;;) {
-		n = strcspn(p, ",");
-		if (n == 0 || n > CIDR_ENTRY_MAX ||
-		    strspn(p, CIDR_VALID_CHARS) != n)
-			return 0;
-		if (p[n] == '\0')
-			break;
-		p += n + 1;
-	}
-	/* Only addresses and prefixes remain; match.c checks each one. */
-	return match_addr_list(NULL, list) == 0;
-}
-
 /* One critical option (name is already known to be in order). */
 static int
 critical_option(
@@ -211,7 +186,9 @@ critical_option(
 	if (strcmp(name, "source-address") == 0) {
 		if ((r = get_cstring_exact(data, len, &s)) != 0)
 			goto corrupt;
-		if (!cidr_list_valid(s)) {
+		/* OpenSSH's addr_match_cidr_list() syntax: addresses
+		 * and address/prefix only, no wildcards or negation. */
+		if (match_cidr_list(NULL, s) == -1) {
 			error("Certificate source-address contents invalid");
 			free(s);
 			return ERR_FORMAT;
@@ -587,5 +564,5 @@ sshcert_check_source(const struct sshcert *cert, const char *addr)
 		return 1;
 	if (addr == NULL)
 		return 0;
-	return match_addr_list(addr, cert->source_address) == 1;
+	return match_cidr_list(addr, cert->source_address) == 1;
 }
