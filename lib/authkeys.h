@@ -14,8 +14,11 @@ struct sshcert;
 struct sshkey;
 struct sshkey_sk;
 
-/* Longest line considered, as OpenSSH's SSH_MAX_PUBKEY_BYTES. */
-#define AUTHKEYS_LINE_MAX 16384
+/*
+ * Longest line considered. sshd reads lines of any length (a generated
+ * from= list can run to tens of kilobytes); this bounds only the buffer.
+ */
+#define AUTHKEYS_LINE_MAX (1024 * 1024)
 /*
  * Most bytes read of a user's authorized_keys or principals file (the root
  * monitor reads it): generous for large key sets, the rest is ignored.

@@ -57,6 +57,25 @@ def test_from_option(ctx):
     check(r.rc == 0 and r.stdout == b"ok\n", "from= match must admit")
 
 
+def test_long_from_list(ctx):
+    """A generated from= list of 4000 address blocks (a 60 KB line, which
+    sshd reads whole): the key works from the last block, not from
+    elsewhere."""
+    u = ctx.make_user()
+    blocks = ["10.%d.%d.0/24" % (i // 250, i % 250) for i in range(4000)]
+    _reset_keys(ctx, u, 'from="%s,127.0.0.1"' % ",".join(blocks))
+    ctx.start_server()
+    r = ctx.ssh(u, "echo ok")
+    check(r.rc == 0 and r.stdout == b"ok\n",
+          "a key line with a long from= list was not used: rc %s %r"
+          % (r.rc, r.err[-300:]))
+    check("exceeds size limit" not in ctx.server_log(),
+          "the long line was skipped")
+    _reset_keys(ctx, u, 'from="%s"' % ",".join(blocks))
+    r = ctx.ssh(u, "echo ok")
+    check(r.rc == 255, "from= without 127.0.0.1 admitted: rc %s" % r.rc)
+
+
 def test_expiry_option(ctx):
     u = ctx.make_user()
     _reset_keys(ctx, u, 'expiry-time="20200101"')

@@ -189,9 +189,9 @@ test_long_lines(struct sshkey *a)
 	unsigned long line = 0;
 
 	content = malloc(3 * AUTHKEYS_LINE_MAX + 256);
-	/* 20000 bytes, then a key line that is exactly at the limit. */
-	memset(content, 'x', 20000);
-	n = 20000;
+	/* An over-long line, then a key line that is exactly at the limit. */
+	memset(content, 'x', AUTHKEYS_LINE_MAX + 4000);
+	n = AUTHKEYS_LINE_MAX + 4000;
 	content[n++] = '\n';
 	memcpy(content + n, key_a, klen);
 	n += klen;
