@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include "authopts.h"
@@ -32,7 +33,9 @@ struct chan_session {
 	int reaped;  /* the child was waited for; status is valid */
 	int status;  /* wait status */
 	int forced;  /* running the forced command */
+	int subsys;  /* running a subsystem */
 	int hangup;  /* SIGHUP already sent */
+	int eow;     /* eow@openssh.com: the client writes no more output */
 	char **env;  /* env requests AcceptEnv let through, "NAME=value" */
 	size_t nenv;
 	struct x11_fwd *x11; /* after a granted x11-req */
@@ -53,15 +56,15 @@ session_open(
 
 	if ((r = buf_end(m)) != 0)
 		return r;
-	if (conn->no_more_sessions) {
-		logit("Refusing session channel: no-more-sessions was sent");
-		*reason = SSH2_OPEN_ADMINISTRATIVELY_PROHIBITED;
-		return 0;
-	}
+	/* As sshd: the client said it would open no more. */
+	if (conn->no_more_sessions)
+		return conn_protocol_error(conn,
+		    "Possible attack: attempt to open a session after "
+		    "additional sessions disabled");
 	if (conn->nsessions >= conn->max_sessions) {
 		logit(
 		    "session_new: too many sessions (%d)", conn->max_sessions);
-		*reason = SSH2_OPEN_ADMINISTRATIVELY_PROHIBITED;
+		*reason = SSH2_OPEN_CONNECT_FAILED; /* as sshd's */
 		return 0;
 	}
 	if ((s = calloc(1, sizeof(*s))) == NULL)
@@ -233,6 +236,22 @@ pty_login(
 }
 
 /*
+ * The client can write no more of the program's output (eow@openssh.com,
+ * sent when its stdout fails, as with "ssh host yes | head -1"): stop
+ * reading it, so that the program's next write fails (SIGPIPE) and the
+ * session ends, as OpenSSH does. Its stderr still goes out.
+ */
+static void
+session_output_unwanted(struct channel *c)
+{
+	if (c->rfd < 0)
+		return;
+	debug2("channel %u: output no longer wanted, closing it", c->id);
+	close(c->rfd);
+	c->rfd = -1;
+}
+
+/*
  * exec, shell, subsystem: start the (forced) command once. An expired
  * password (LOGIN_F_PWCHANGE) runs only passwd(1), whatever was asked. subsystem is the
  * name when command is a Subsystem's "command args" line: it runs without
@@ -321,8 +340,12 @@ session_start(struct conn *conn, struct channel *c, const char *command,
 	}
 	s->pid = pid;
 	s->started = 1;
-	if (c->svc == NULL)
+	s->subsys = subsystem != NULL;
+	if (c->svc == NULL) {
 		channel_attach_fds(c, out, in, err);
+		if (s->eow)
+			session_output_unwanted(c);
+	}
 	*ok = 1;
 	return 0;
 }
@@ -365,6 +388,11 @@ req_env(struct conn *conn, struct channel *c, struct buf *m, int *ok)
 	    (r = buf_end(m)) != 0)
 		goto out;
 	sanitise(safe, sizeof(safe), name);
+	if (s->started) {
+		/* As sshd: the program has its environment already. */
+		debug2("Ignoring env request %s: session started", safe);
+		goto out;
+	}
 	if (s->nenv >= SESSION_ENV_REQ_MAX) {
 		debug2("Ignoring env request %s: too many env vars", safe);
 		goto out;
@@ -402,9 +430,9 @@ req_signal(struct conn *conn, struct channel *c, struct buf *m, int *ok)
 		error_f("no child for session %u", c->id);
 		goto out;
 	}
-	if (s->forced) {
-		error_f("refusing to send signal %s to forced-command session",
-		    safe);
+	if (s->forced || s->subsys) {
+		error_f("refusing to send signal %s to %s session", safe,
+		    s->forced ? "forced-command" : "subsystem");
 		goto out;
 	}
 	debug_f("signal %s, killpg(%ld, %d)", safe, (long)s->pid, sig);
@@ -509,6 +537,10 @@ req_window_change(struct conn *conn, struct channel *c, struct buf *m, int *ok)
 static int
 req_x11(struct conn *conn, struct channel *c, struct buf *m, int *ok)
 {
+	if (sess(c)->started) {
+		debug("channel %u: x11-req after the session started", c->id);
+		return 0;
+	}
 	return x11_request(conn, m, &sess(c)->x11, ok);
 }
 
@@ -520,6 +552,12 @@ req_agent(struct conn *conn, struct channel *c, struct buf *m, int *ok)
 
 	if ((r = buf_end(m)) != 0)
 		return r;
+	if (sess(c)->started) {
+		debug("channel %u: agent forwarding request after the session "
+		      "started",
+		    c->id);
+		return 0;
+	}
 	return agent_request(conn, ok);
 }
 
@@ -561,13 +599,40 @@ out:
 	return r;
 }
 
+/* break (RFC 4335): a BREAK on the pty, as sshd; refused without one. */
 static int
 req_break(struct conn *conn, struct channel *c, struct buf *m, int *ok)
 {
+	struct chan_session *s = sess(c);
+	uint32_t ms;
 	int r;
 
-	if ((r = buf_get_u32(m, NULL)) != 0 || (r = buf_end(m)) != 0)
+	if ((r = buf_get_u32(m, &ms)) != 0 || (r = buf_end(m)) != 0)
 		return r;
+	if (s->pty.master < 0) {
+		debug("channel %u: break without a pty", c->id);
+		return 0;
+	}
+	debug("channel %u: break of %u ms", c->id, ms);
+	if (tcsendbreak(s->pty.master, 0) == -1) {
+		debug("channel %u: tcsendbreak: %s", c->id, strerror(errno));
+		return 0;
+	}
+	*ok = 1;
+	return 0;
+}
+
+/* eow@openssh.com (OpenSSH's PROTOCOL s2.1): no reply is due, none
+ * succeeds. */
+static int
+req_eow(struct conn *conn, struct channel *c, struct buf *m, int *ok)
+{
+	int r;
+
+	if ((r = buf_end(m)) != 0)
+		return r;
+	sess(c)->eow = 1;
+	session_output_unwanted(c);
 	return 0;
 }
 
@@ -582,6 +647,7 @@ static const struct channel_req session_reqs[] = {
     {"auth-agent-req@openssh.com", req_agent},
     {"subsystem", req_subsystem},
     {"break", req_break},
+    {"eow@openssh.com", req_eow},
     {NULL, NULL},
 };
 

@@ -29,24 +29,29 @@
 /* Room for the child's output to pile up between two of our reads. */
 #define EXEC_PIPE_SIZE (256 * 1024)
 
-/* The signal names of RFC 4254 s6.10. */
+/*
+ * The signal names of RFC 4254 s6.10. A client's "signal" request may
+ * send only those sshd accepts (can_send), not the ones a program takes
+ * for its own fault, timer or broken pipe (ABRT ALRM FPE ILL PIPE SEGV).
+ */
 static const struct {
 	const char *name;
 	int sig;
+	int can_send;
 } signal_names[] = {
-    {"ABRT", SIGABRT},
-    {"ALRM", SIGALRM},
-    {"FPE", SIGFPE},
-    {"HUP", SIGHUP},
-    {"ILL", SIGILL},
-    {"INT", SIGINT},
-    {"KILL", SIGKILL},
-    {"PIPE", SIGPIPE},
-    {"QUIT", SIGQUIT},
-    {"SEGV", SIGSEGV},
-    {"TERM", SIGTERM},
-    {"USR1", SIGUSR1},
-    {"USR2", SIGUSR2},
+    {"ABRT", SIGABRT, 0},
+    {"ALRM", SIGALRM, 0},
+    {"FPE", SIGFPE, 0},
+    {"HUP", SIGHUP, 1},
+    {"ILL", SIGILL, 0},
+    {"INT", SIGINT, 1},
+    {"KILL", SIGKILL, 1},
+    {"PIPE", SIGPIPE, 0},
+    {"QUIT", SIGQUIT, 1},
+    {"SEGV", SIGSEGV, 0},
+    {"TERM", SIGTERM, 1},
+    {"USR1", SIGUSR1, 1},
+    {"USR2", SIGUSR2, 1},
 };
 
 int
@@ -55,7 +60,8 @@ signal_from_name(const char *name)
 	size_t i;
 
 	for (i = 0; i < sizeof(signal_names) / sizeof(signal_names[0]); i++) {
-		if (strcmp(signal_names[i].name, name) == 0)
+		if (signal_names[i].can_send &&
+		    strcmp(signal_names[i].name, name) == 0)
 			return signal_names[i].sig;
 	}
 	return 0;

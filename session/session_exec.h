@@ -42,7 +42,8 @@ int session_exec_pwchange(const struct session_ctx *ctx,
 /* session_close_from: in a child, close every fd from lowfd up. */
 void session_close_from(int lowfd);
 
-/* signal_from_name: an RFC 4254 signal name ("TERM") as a number, or 0. */
+/* signal_from_name: the number of a signal a client may send ("TERM",
+ * as sshd: HUP INT KILL QUIT TERM USR1 USR2), or 0. */
 int signal_from_name(const char *name);
 /* signal_to_name: the RFC 4254 name of sig, "SIG@openssh.com" if none. */
 const char *signal_to_name(int sig);

@@ -1,0 +1,220 @@
+"""
+test_session_requests.py: session channel requests answered as OpenSSH's
+sshd answers them (each expectation below was checked against
+/usr/sbin/sshd). paramiko (in /usr/bin/python3 only) sends the raw
+CHANNEL_REQUESTs, since the OpenSSH client cannot send most of them.
+
+- eow@openssh.com (OpenSSH's PROTOCOL): the client can write no more of
+  the output (its stdout failed, "ssh host yes | head -1"); the server
+  stops reading it, the program dies of SIGPIPE and the session ends. A
+  server that ignores it streams into the void for ever.
+- signal: only HUP INT KILL QUIT TERM USR1 USR2 are sent, as sshd (not
+  ABRT ALRM FPE ILL PIPE SEGV), and never to a subsystem.
+- env, auth-agent-req@openssh.com after the program started: refused.
+- break (RFC 4335): a BREAK on the session's pty, refused without one.
+- an extra session beyond MaxSessions: "connect failed", as sshd; one
+  after no-more-sessions@openssh.com ends the connection.
+"""
+
+import os
+import subprocess
+
+from harness import check
+
+SYSTEM_PYTHON = "/usr/bin/python3"
+
+SCRIPT = r"""
+import socket, sys, time
+import paramiko
+from paramiko.common import cMSG_CHANNEL_REQUEST
+from paramiko.message import Message
+
+port, user, keyfile, what = sys.argv[1:5]
+
+# Record CHANNEL_SUCCESS/FAILURE instead of paramiko's closing the
+# channel on a failure, and exit-signal's name.
+def on_success(self, m):
+    self.reply = "ok"
+    self.event_ready = True
+    self.event.set()
+
+def on_failure(self, m):
+    self.reply = "fail"
+    self.event.set()
+
+handle_request = paramiko.Channel._handle_request
+
+def on_request(self, m):
+    pos = m.packet.tell()
+    if m.get_text() == "exit-signal":
+        m.get_boolean()
+        self.signame = m.get_text()
+    m.packet.seek(pos)
+    return handle_request(self, m)
+
+table = paramiko.Transport._channel_handler_table
+table[99], table[100], table[98] = on_success, on_failure, on_request
+
+client = paramiko.SSHClient()
+client.set_missing_host_key_policy(paramiko.AutoAddPolicy())
+client.connect("127.0.0.1", port=int(port), username=user,
+               key_filename=keyfile, allow_agent=False, look_for_keys=False,
+               timeout=20)
+t = client.get_transport()
+
+def request(chan, name, *args, want=True):
+    m = Message()
+    m.add_byte(cMSG_CHANNEL_REQUEST)
+    m.add_int(chan.remote_chanid)
+    m.add_string(name)
+    m.add_boolean(want)
+    for a in args:
+        if isinstance(a, int):
+            m.add_int(a)
+        else:
+            m.add_string(a)
+    chan.event.clear()
+    chan.reply = None
+    t._send_user_message(m)
+    if not want:
+        return None
+    chan.event.wait(20)
+    return chan.reply
+
+def started(command, pty=False):
+    chan = t.open_session()
+    chan.signame = None
+    if pty:
+        request(chan, "pty-req", "xterm", 80, 24, 0, 0, b"")
+    chan.exec_command(command)
+    return chan
+
+out = []
+if what == "eow":
+    chan = started("yes")
+    chan.recv(100)
+    request(chan, "eow@openssh.com", want=False)
+    chan.settimeout(30)
+    deadline = time.monotonic() + 30  # a hang, not a speed, is the failure
+    try:
+        while chan.recv(65536) and time.monotonic() < deadline:
+            pass
+    except socket.timeout:
+        pass
+    if chan.status_event.wait(5):
+        time.sleep(0.2)  # exit-signal precedes EOF; CLOSE follows
+        out.append("ended %s" % chan.signame)
+    else:
+        out.append("still streaming")
+elif what == "signals":
+    for name in ("HUP", "INT", "KILL", "QUIT", "TERM", "USR1", "USR2",
+                 "ABRT", "ALRM", "FPE", "ILL", "PIPE", "SEGV", "STOP",
+                 "SIGTERM"):
+        chan = started("echo ready; exec sleep 60")
+        chan.makefile("rb").readline()
+        out.append("%s %s" % (name, request(chan, "signal", name)))
+        chan.close()
+    chan = t.open_session()
+    out.append("subsystem %s" % request(chan, "subsystem", "sftp"))
+    out.append("signal-subsystem %s" % request(chan, "signal", "KILL"))
+elif what == "after-start":
+    chan = t.open_session()
+    out.append("env %s" % request(chan, "env", "LANG", "C"))
+    chan.exec_command("sleep 3")
+    out.append("env %s" % request(chan, "env", "LC_ALL", "C"))
+    out.append("agent %s" % request(chan, "auth-agent-req@openssh.com"))
+elif what == "break":
+    chan = started("sleep 3")
+    out.append("nopty %s" % request(chan, "break", 100))
+    chan = started("sleep 3", pty=True)
+    out.append("pty %s" % request(chan, "break", 100))
+elif what == "maxsessions":
+    chans = [t.open_session(), t.open_session()]
+    try:
+        t.open_session(timeout=20)
+        out.append("opened")
+    except paramiko.ChannelException as e:
+        out.append("refused %d" % e.code)
+elif what == "no-more-sessions":
+    t.open_session()
+    t.global_request("no-more-sessions@openssh.com", wait=False)
+    try:
+        t.open_session(timeout=20)
+        out.append("opened")
+    except paramiko.ChannelException as e:
+        out.append("refused %d" % e.code)
+    except paramiko.SSHException:
+        out.append("disconnected" if not t.is_active() else "error")
+print("\n".join(out))
+client.close()
+"""
+
+
+def _run(ctx, what, config=()):
+    """Start the server with config, run the client's scenario what."""
+    ctx.start_server(list(config))
+    u = ctx.make_user()
+    check(os.path.exists(SYSTEM_PYTHON), "%s missing" % SYSTEM_PYTHON)
+    script = os.path.join(ctx.dir, "session_requests.py")
+    with open(script, "w") as f:
+        f.write(SCRIPT)
+    argv = [SYSTEM_PYTHON, script, str(ctx.port), u.name, u.key, what]
+    p = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                       timeout=120)
+    ctx._note_client([SYSTEM_PYTHON, script, what], p.returncode, p.stderr)
+    check(p.returncode == 0, "%s: client failed: %r" % (what, p.stderr[-600:]))
+    return u, p.stdout.decode().split("\n")[:-1]
+
+
+def test_eow_stops_output(ctx):
+    _, got = _run(ctx, "eow")
+    check(got == ["ended PIPE"],
+          "after eow@openssh.com 'yes' should die of SIGPIPE: %r" % got)
+    ctx.wait_log(r"channel 0: output no longer wanted")
+
+
+def test_signal_names_as_sshd(ctx):
+    _, got = _run(ctx, "signals", ["Subsystem sftp internal-sftp"])
+    want = ["%s ok" % n for n in
+            ("HUP", "INT", "KILL", "QUIT", "TERM", "USR1", "USR2")]
+    want += ["%s fail" % n for n in
+             ("ABRT", "ALRM", "FPE", "ILL", "PIPE", "SEGV", "STOP",
+              "SIGTERM")]
+    want += ["subsystem ok", "signal-subsystem fail"]
+    check(got == want, "signal replies %r, want %r" % (got, want))
+
+
+def test_subsystem_signal_refused(ctx):
+    _, got = _run(ctx, "signals",
+                  ["Subsystem sftp /usr/lib/openssh/sftp-server"])
+    check(got[-2:] == ["subsystem ok", "signal-subsystem fail"],
+          "a signal reached sftp-server: %r" % got[-2:])
+    ctx.wait_log(r"refusing to send signal KILL to subsystem session")
+
+
+def test_requests_after_start_refused(ctx):
+    _, got = _run(ctx, "after-start",
+                  ["AcceptEnv LANG LC_*", "AllowAgentForwarding yes"])
+    check(got == ["env ok", "env fail", "agent fail"],
+          "replies %r, want env ok before exec, env and agent "
+          "refused after" % got)
+
+
+def test_break_on_pty(ctx):
+    _, got = _run(ctx, "break")
+    check(got == ["nopty fail", "pty ok"], "break replies %r" % got)
+
+
+def test_maxsessions_connect_failed(ctx):
+    _, got = _run(ctx, "maxsessions", ["MaxSessions 2"])
+    check(got == ["refused 2"],
+          "a session beyond MaxSessions: %r, want refused 2 "
+          "(connect failed, as sshd)" % got)
+
+
+def test_no_more_sessions_disconnects(ctx):
+    u, got = _run(ctx, "no-more-sessions")
+    check(got == ["disconnected"], "session after no-more-sessions: %r" % got)
+    ctx.wait_log(r"Disconnecting user %s 127\.0\.0\.1 port \d+: Possible "
+                 r"attack: attempt to open a session after additional "
+                 r"sessions disabled" % u.name)
