@@ -20,8 +20,14 @@
 #define POSTERN_LIBEXECDIR "/usr/lib/postern"
 #endif
 #define POSTERN_VERSION "postern_0.1"
-/* What clients see; OpenSSH-compatible so their quirk tables behave. */
-#define POSTERN_BANNER "SSH-2.0-" POSTERN_VERSION
+/*
+ * What clients see. The software version has OpenSSH's form, so that
+ * clients' compatibility tables (the OpenSSH client's "OpenSSH*") treat
+ * this server as the sshd it replaces: otherwise the OpenSSH client sends
+ * neither eow@openssh.com (`ssh host yes | head -1` would never end) nor
+ * no-more-sessions@openssh.com. The comment after it names postern.
+ */
+#define POSTERN_BANNER "SSH-2.0-OpenSSH_9.9 " POSTERN_VERSION
 
 #define SERVER_SIG_ALGS                                                        \
 	"ssh-ed25519,ecdsa-sha2-nistp256,ecdsa-sha2-nistp384,"                 \

@@ -218,3 +218,29 @@ def test_no_more_sessions_disconnects(ctx):
     ctx.wait_log(r"Disconnecting user %s 127\.0\.0\.1 port \d+: Possible "
                  r"attack: attempt to open a session after additional "
                  r"sessions disabled" % u.name)
+
+
+def test_openssh_client_head_ends_remote_stream(ctx):
+    """`ssh host yes | head -1`, as with sshd: the OpenSSH client takes
+    this server for OpenSSH (its identification string), so it sends
+    eow@openssh.com when its output is closed, and `yes` ends."""
+    u = ctx.make_user()
+    ctx.start_server()
+    argv = ctx.ssh_argv(u, "yes", verbose=True)
+    ssh = ctx.popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                    stderr=subprocess.PIPE)
+    head = subprocess.run(["head", "-1"], stdin=ssh.stdout,
+                          stdout=subprocess.PIPE, timeout=30)
+    ssh.stdout.close()
+    try:
+        ssh.wait(30)
+    except subprocess.TimeoutExpired:
+        ssh.kill()
+        ssh.wait(10)
+        check(False, "ssh still runs after head exited: the remote `yes` "
+              "was never stopped")
+    err = ssh.stderr.read().decode(errors="replace")
+    check(head.stdout == b"y\n", "head printed %r" % head.stdout)
+    check("compat_banner: match: OpenSSH_9.9 postern_0.1" in err,
+          "the client did not take the server for OpenSSH:\n%s"
+          % err[-2000:])
