@@ -90,33 +90,36 @@ auth_invalid_prefix(const struct authctxt *a)
 }
 
 /*
- * OpenSSH's allowed_user() checks that need no configuration (UsePAM is
- * not implemented, so these apply as with UsePAM no): an expired or
- * locked account, or a login shell that cannot run, is refused.
+ * OpenSSH's allowed_user() checks before the access lists. With UsePAM no
+ * (only then: with UsePAM yes PAM's account phase judges expiry, and a
+ * locked password does not stop a key), an expired account, or a shadow
+ * password with Linux's lock prefix "!", is refused; an expired one is
+ * logged as expired and then as locked, as sshd does. A login shell that
+ * cannot run is refused unless ChrootDirectory is set.
  */
 static int
-account_allowed(const struct passwd *pw)
+account_allowed(const struct server_config *c, const struct passwd *pw)
 {
 	struct spwd *sp;
 	struct stat st;
 	const char *shell;
 	long today;
 
-	if ((sp = getspnam(pw->pw_name)) != NULL) {
+	if (!c->use_pam && (sp = getspnam(pw->pw_name)) != NULL) {
 		today = (long)(time(NULL) / 86400);
-		if (sp->sp_expire != -1 && today >= sp->sp_expire) {
+		/* Expired once the day it names has passed. */
+		if (sp->sp_expire != -1 && sp->sp_expire < today)
 			logit("Account %.100s has expired", pw->pw_name);
-			return 0;
-		}
-		if (sp->sp_pwdp != NULL &&
-		    (sp->sp_pwdp[0] == '!' ||
-		        strcmp(sp->sp_pwdp, "*LK*") == 0)) {
+		if ((sp->sp_expire != -1 && sp->sp_expire < today) ||
+		    (sp->sp_pwdp != NULL && sp->sp_pwdp[0] == '!')) {
 			logit("User %.100s not allowed because account is "
 			      "locked",
 			    pw->pw_name);
 			return 0;
 		}
 	}
+	if (c->chroot_directory != NULL)
+		return 1;
 	shell = pw->pw_shell[0] != '\0' ? pw->pw_shell : "/bin/sh";
 	if (stat(shell, &st) != 0) {
 		logit("User %.100s not allowed because shell %.100s does not "
@@ -195,7 +198,7 @@ lookup_user(struct authctxt *a)
 		return ERR_NOT_FOUND;
 	/* A refused account goes on as an invalid one, without that line. */
 	if (pw != NULL &&
-	    (!account_allowed(pw) ||
+	    (!account_allowed(a->c, pw) ||
 	        !access_user_allowed(a->c, pw->pw_name, pw->pw_gid,
 	            ci->client_addr, ci->client_addr))) {
 		refused = 1;

@@ -2,13 +2,18 @@
 test_accounts.py: accounts OpenSSH's sshd refuses before any key is
 looked at (allowed_user() with UsePAM no): an expired account, a locked
 password, a login shell that does not exist. Each is refused with
-OpenSSH's log line and then treated as an invalid user.
+OpenSSH's log line and then treated as an invalid user. And what sshd 9.2
+lets in: a locked password with UsePAM yes (PAM judges the account), an
+account on its expiry day, Solaris' "*LK*" (not a lock on Linux), an
+empty password with PermitEmptyPasswords yes.
 """
 
 import re
 import subprocess
+import time
 
 from harness import check
+from test_password import _ssh_password
 
 
 def _accepted(ctx):
@@ -42,8 +47,83 @@ def test_account_expired(ctx):
     check(r.rc == 0 and r.stdout == b"ok\n",
           "control login failed: rc %s stdout %r" % (r.rc, r.stdout))
     subprocess.run(["chage", "-E", "0", u.name], check=True)
-    _refused_as_invalid(ctx, u, r"^Account %s has expired$"
-                        % re.escape(u.name))
+    # sshd 9.2 logs both, in this order (fail2ban reads the second).
+    _refused_as_invalid(ctx, u, r"^Account %s has expired\nUser %s not "
+                        r"allowed because account is locked$"
+                        % (re.escape(u.name), re.escape(u.name)))
+
+
+def test_account_expiring_today_admitted(ctx):
+    """sshd (UsePAM no) refuses an account once its expiry day has passed,
+    not on that day."""
+    ctx.start_server(extra_config=["UsePAM no"])
+    u = ctx.make_user()
+    today = int(time.time()) // 86400
+    subprocess.run(["chage", "-E", str(today), u.name], check=True)
+    r = ctx.ssh(u, "echo ok")
+    check(r.rc == 0 and r.stdout == b"ok\n",
+          "an account expiring today was refused: rc %s %s"
+          % (r.rc, r.err[-300:]))
+    check(not re.search(r"^Account %s has expired" % re.escape(u.name),
+                        ctx.server_log(), re.M),
+          "an account expiring today was logged as expired")
+
+
+def test_solaris_lock_string_not_a_lock(ctx):
+    """On Linux sshd's lock test is the "!" prefix only: "*LK*" (like "*")
+    is a password nobody can type, and the key still logs in."""
+    ctx.start_server(extra_config=["UsePAM no"])
+    u = ctx.make_user()
+    subprocess.run(["usermod", "-p", "*LK*", u.name], check=True)
+    r = ctx.ssh(u, "echo ok")
+    check(r.rc == 0 and r.stdout == b"ok\n",
+          "a *LK* password refused the key: rc %s %s"
+          % (r.rc, r.err[-300:]))
+
+
+def test_locked_password_key_login_with_pam(ctx):
+    """UsePAM yes: sshd leaves the account to PAM, and pam_unix's account
+    phase does not look at a locked ("!") password, so a key logs in."""
+    svc = ctx.pam_service(["auth required pam_unix.so",
+                           "account required pam_unix.so",
+                           "session required pam_permit.so"])
+    ctx.start_server(extra_config=["UsePAM yes", "PAMServiceName " + svc])
+    u = ctx.make_user()
+    subprocess.run(["usermod", "-L", u.name], check=True)
+    r = ctx.ssh(u, "echo ok")
+    check(r.rc == 0 and r.stdout == b"ok\n",
+          "UsePAM yes: a locked password refused the key: rc %s %s"
+          % (r.rc, r.err[-300:]))
+    check(not re.search(r"not allowed because account is locked",
+                        ctx.server_log()),
+          "UsePAM yes: the account was judged locked")
+
+
+def test_empty_password_permitted(ctx):
+    """UsePAM no, PermitEmptyPasswords yes: an account whose shadow
+    password is empty logs in with the empty password, as sshd's
+    sys_auth_passwd(); with PermitEmptyPasswords no it does not."""
+    u = ctx.make_user(with_key=False)
+    subprocess.run(["passwd", "-d", u.name], check=True,
+                   stdout=subprocess.DEVNULL)
+    ctx.start_server(extra_config=["UsePAM no", "PasswordAuthentication yes",
+                                   "PermitEmptyPasswords yes"])
+    r = _ssh_password(ctx, u, "")
+    check(r.returncode == 0 and r.stdout == b"ok\n",
+          "PermitEmptyPasswords yes: the empty password was refused: rc %s "
+          "%s" % (r.returncode, r.stderr[-300:]))
+    check(ctx.wait_log(r"^Accepted password for %s from 127\.0\.0\.1 "
+                       r"port \d+ ssh2$" % re.escape(u.name), 5),
+          "no 'Accepted password' line")
+    r = _ssh_password(ctx, u, "x")
+    check(r.returncode == 255, "a non-empty password matched an empty one")
+    ctx.stop_server()
+    ctx.proc = None
+    ctx.start_server(extra_config=["UsePAM no", "PasswordAuthentication yes",
+                                   "PermitEmptyPasswords no"])
+    r = _ssh_password(ctx, u, "")
+    check(r.returncode == 255 and r.stdout == b"",
+          "PermitEmptyPasswords no: the empty password logged in")
 
 
 def test_account_locked(ctx):
