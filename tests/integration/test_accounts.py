@@ -5,7 +5,8 @@ password, a login shell that does not exist. Each is refused with
 OpenSSH's log line and then treated as an invalid user. And what sshd 9.2
 lets in: a locked password with UsePAM yes (PAM judges the account), an
 account on its expiry day, Solaris' "*LK*" (not a lock on Linux), an
-empty password with PermitEmptyPasswords yes.
+empty password with PermitEmptyPasswords yes, a missing shell under
+ChrootDirectory.
 """
 
 import re
@@ -13,6 +14,7 @@ import subprocess
 import time
 
 from harness import check
+from test_chroot import _config as _chroot_config, _jail, _sftp
 from test_password import _ssh_password
 
 
@@ -142,3 +144,19 @@ def test_account_missing_shell(ctx):
     _refused_as_invalid(ctx, u, r"^User %s not allowed because shell "
                         r"/nonexistent/shell does not exist$"
                         % re.escape(u.name))
+
+
+def test_missing_shell_admitted_with_chroot(ctx):
+    """sshd checks the login shell only without ChrootDirectory: an
+    SFTP-only jail's user with a shell that does not exist logs in."""
+    u = ctx.make_user()
+    _jail(ctx, u)
+    subprocess.run(["usermod", "-s", "/nonexistent/shell", u.name],
+                   check=True)
+    ctx.start_server(_chroot_config(u))
+    r = _sftp(ctx, u, "pwd\n")
+    check(r.returncode == 0 and b"Remote working directory: /" in r.stdout,
+          "ChrootDirectory: a missing shell refused the login: rc %s %r"
+          % (r.returncode, r.stderr[-300:]))
+    check(not re.search(r"not allowed because shell", ctx.server_log()),
+          "ChrootDirectory: the shell was checked")
