@@ -6,10 +6,14 @@ OpenSSH's log line and then treated as an invalid user. And what sshd 9.2
 lets in: a locked password with UsePAM yes (PAM judges the account), an
 account on its expiry day, Solaris' "*LK*" (not a lock on Linux), an
 empty password with PermitEmptyPasswords yes, a missing shell under
-ChrootDirectory.
+ChrootDirectory. /etc/nologin with UsePAM no ends every session but
+root's.
 """
 
+import os
 import re
+import secrets
+import shutil
 import subprocess
 import time
 
@@ -160,3 +164,53 @@ def test_missing_shell_admitted_with_chroot(ctx):
           % (r.returncode, r.stderr[-300:]))
     check(not re.search(r"not allowed because shell", ctx.server_log()),
           "ChrootDirectory: the shell was checked")
+
+
+def test_nologin_file_without_pam(ctx):
+    """UsePAM no: while /etc/nologin exists, sshd lets no one but root
+    (uid 0) start a session: after "Accepted" each session shows the
+    file and exits 254. The server runs in its own mount namespace, where
+    an overlay on /etc holds the file: the rest of the machine is not
+    touched."""
+    u = ctx.make_user()
+    root_key = ctx.new_key("root")
+    keys = os.path.join(ctx.dir, "keys")
+    os.mkdir(keys, 0o755)
+    shutil.copy(root_key + ".pub", os.path.join(keys, "root"))
+    upper, work = os.path.join(ctx.dir, "upper"), os.path.join(ctx.dir, "w")
+    os.mkdir(upper)
+    os.mkdir(work)
+    text = "Down for maintenance %s\n" % secrets.token_hex(4)
+    wrapper = os.path.join(ctx.dir, "nologin-server.sh")
+    with open(wrapper, "w") as f:
+        f.write("#!/bin/sh\nexec unshare -m sh -c '"
+                "mount --make-rprivate / && "
+                "mount -t overlay overlay -o lowerdir=/etc,upperdir=%s,"
+                "workdir=%s /etc && printf \"%%s\" \"$NOLOGIN_TEXT\" "
+                "> /etc/nologin && exec \"$0\" \"$@\"' %s \"$@\"\n"
+                % (upper, work, ctx.server_path))
+    os.chmod(wrapper, 0o755)
+    ctx.server_path = wrapper
+    ctx.write_config(["UsePAM no", "PermitRootLogin prohibit-password",
+                      "Match User root",
+                      "\tAuthorizedKeysFile %s/%%u" % keys])
+    # root's keys sit under /tmp, which StrictModes would refuse.
+    with open(ctx.config_path) as f:
+        conf = f.read().replace("StrictModes yes", "StrictModes no")
+    with open(ctx.config_path, "w") as f:
+        f.write(conf)
+    ctx.launch_server(env=dict(os.environ, NOLOGIN_TEXT=text))
+    r = ctx.ssh(u, "echo ok")
+    check(r.rc == 254 and r.stdout == b"" and text.encode() in r.stderr,
+          "/etc/nologin: a user's session ran: rc %s %r %r"
+          % (r.rc, r.stdout, r.stderr[-300:]))
+    check(ctx.wait_log(r"^Accepted publickey for %s " % re.escape(u.name),
+                       5), "the user was not authenticated first")
+    check(ctx.wait_log(r"^User %s not allowed because /etc/nologin exists$"
+                       % re.escape(u.name), 5),
+          "no 'not allowed because /etc/nologin exists' line")
+    r = ctx.ssh("root", "echo ok", key=root_key)
+    check(r.rc == 0 and r.stdout == b"ok\n",
+          "/etc/nologin: root was refused: rc %s %r" % (r.rc, r.err[-300:]))
+    check(not os.path.exists("/etc/nologin"),
+          "/etc/nologin escaped the server's namespace")
