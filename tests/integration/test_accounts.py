@@ -112,8 +112,10 @@ def test_empty_password_permitted(ctx):
     u = ctx.make_user(with_key=False)
     subprocess.run(["passwd", "-d", u.name], check=True,
                    stdout=subprocess.DEVNULL)
+    # (AuthenticationMethods: else "none" logs the account in first.)
     ctx.start_server(extra_config=["UsePAM no", "PasswordAuthentication yes",
-                                   "PermitEmptyPasswords yes"])
+                                   "PermitEmptyPasswords yes",
+                                   "AuthenticationMethods password"])
     r = _ssh_password(ctx, u, "")
     check(r.returncode == 0 and r.stdout == b"ok\n",
           "PermitEmptyPasswords yes: the empty password was refused: rc %s "
@@ -148,6 +150,37 @@ def test_account_missing_shell(ctx):
     _refused_as_invalid(ctx, u, r"^User %s not allowed because shell "
                         r"/nonexistent/shell does not exist$"
                         % re.escape(u.name))
+
+
+def test_empty_password_none_method(ctx):
+    """PermitEmptyPasswords and PasswordAuthentication yes: as sshd's
+    userauth_none(), the "none" request itself checks the empty password,
+    so a client that asks nothing (BatchMode) logs such an account in; a
+    "none" that fails is logged as sshd logs it."""
+    u = ctx.make_user(with_key=False)
+    other = ctx.make_user(with_key=False)
+    subprocess.run(["passwd", "-d", u.name], check=True,
+                   stdout=subprocess.DEVNULL)
+    ctx.start_server(extra_config=["UsePAM no", "PasswordAuthentication yes",
+                                   "PermitEmptyPasswords yes"])
+    r = ctx.ssh(u, "echo ok")
+    check(r.rc == 0 and r.stdout == b"ok\n",
+          "none with an empty password: rc %s %s" % (r.rc, r.err[-300:]))
+    check(ctx.wait_log(r"^Accepted none for %s from 127\.0\.0\.1 port "
+                       r"\d+ ssh2$" % re.escape(u.name), 5),
+          "no 'Accepted none' line")
+    r = ctx.ssh(other, "echo ok")
+    check(r.rc == 255 and r.stdout == b"", "none admitted a password user")
+    check(ctx.wait_log(r"^Failed none for %s from 127\.0\.0\.1 port "
+                       r"\d+ ssh2$" % re.escape(other.name), 5),
+          "no 'Failed none' line")
+    ctx.stop_server()
+    ctx.proc = None
+    ctx.start_server(extra_config=["UsePAM no", "PasswordAuthentication yes",
+                                   "PermitEmptyPasswords no"])
+    r = ctx.ssh(u, "echo ok")
+    check(r.rc == 255 and r.stdout == b"",
+          "PermitEmptyPasswords no: none logged an empty password in")
 
 
 def test_missing_shell_admitted_with_chroot(ctx):
