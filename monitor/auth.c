@@ -714,6 +714,14 @@ step_succeeded(struct authctxt *a, const char *method, const char *submethod,
 	                                                       : AUTH_PARTIAL;
 }
 
+/* 1 if "none" checks an empty password (none_empty_password below). */
+static int
+none_tries_password(const struct authctxt *a)
+{
+	return a->c->permit_empty_passwords == 1 &&
+	    a->c->password_authentication == 1 && a->chain.any;
+}
+
 /*
  * The verdict of one method call, as OpenSSH's userauth_finish() words and
  * counts it; appends the IPC_AUTH_REPLY payload to reply.
@@ -799,7 +807,8 @@ finish(struct authctxt *a, const char *method, const char *submethod,
 		auth_log(a, "Failed", logm, 0);
 		audit_auth(a, method, submethod, cred, AUTH_FAILURE);
 		a->failures++;
-	}
+	} else if (none_tries_password(a))
+		auth_log(a, "Failed", logm, 0); /* logged, not counted */
 	if (strcmp(method, "password") == 0 ||
 	    strcmp(method, "keyboard-interactive") == 0)
 		auth_fail_delay(a);
@@ -837,6 +846,27 @@ out:
 		      "not this connection's [preauth]",
 		    HOSTBOUND_METHOD);
 	return ok;
+}
+
+/*
+ * "none" as OpenSSH's userauth_none(): with PermitEmptyPasswords and
+ * PasswordAuthentication yes (and no AuthenticationMethods), the password
+ * method's check of an empty password, which logs in an account whose
+ * password is empty.
+ */
+static int
+none_empty_password(struct authctxt *a, int *verdict, struct buf *extra,
+    struct authopts **optsp, char *cred, size_t credlen)
+{
+	static const uint8_t empty[] = {0, 0, 0, 0, 0}; /* FALSE, "" */
+	const struct pm_module *pw;
+
+	*verdict = AUTH_FAILURE;
+	if (!none_tries_password(a) ||
+	    (pw = modules_find(a->mods, "password", NULL)) == NULL)
+		return 0;
+	return run_module(a, pw, 0, empty, sizeof(empty), verdict, extra, optsp,
+	    cred, credlen);
 }
 
 int
@@ -941,7 +971,11 @@ auth_request(struct authctxt *a, const uint8_t *sid, size_t sidlen,
 			goto out;
 		if (verdict == AUTH_CONTINUE && mod->response != NULL)
 			a->active = mod;
-	} else if (strcmp(canon, "none") != 0) {
+	} else if (strcmp(canon, "none") == 0) {
+		if ((r = none_empty_password(
+		         a, &verdict, extra, &opts, cred, sizeof(cred))) != 0)
+			goto out;
+	} else {
 		sanitise(sm, sizeof(sm), method);
 		debug("userauth: method %s not available", sm);
 	}
