@@ -96,5 +96,8 @@ int ipc_gex_request(int fd, uint32_t min, uint32_t n, uint32_t max,
 #define LOGIN_F_ADMIN_FORCED 0x20 /* ForceCommand (not a key's command=) */
 /* An expired password: every session request runs only passwd(1). */
 #define LOGIN_F_PWCHANGE 0x40
+/* UsePAM no, not root, /etc/nologin exists: every session request shows
+ * its text and exits 254, as OpenSSH's do_nologin(). */
+#define LOGIN_F_NOLOGIN 0x80
 
 #endif

@@ -109,19 +109,26 @@ shadow_password_ok(const struct pm_conn *conn, const char *password)
 	struct crypt_data *cd;
 	struct spwd *sp = NULL;
 	const char *hash = dummy_hash(), *out;
-	int usable = 0, ok = 0;
+	int usable = 0, blank = 0, ok = 0;
 
 	if (conn->user_valid && (sp = getspnam(conn->user)) != NULL &&
-	    sp->sp_pwdp != NULL && sp->sp_pwdp[0] != '\0' &&
-	    sp->sp_pwdp[0] != '!' && sp->sp_pwdp[0] != '*') {
-		hash = sp->sp_pwdp;
-		usable = 1;
+	    sp->sp_pwdp != NULL) {
+		if (sp->sp_pwdp[0] == '\0')
+			blank = 1;
+		else if (sp->sp_pwdp[0] != '!' && sp->sp_pwdp[0] != '*') {
+			hash = sp->sp_pwdp;
+			usable = 1;
+		}
 	}
 	if ((cd = calloc(1, sizeof(*cd))) == NULL)
 		return 0;
 	out = crypt_r(password, hash, cd);
 	ok = usable && out != NULL && strlen(out) == strlen(hash) &&
 	    ct_eq(out, hash, strlen(hash));
+	/* As OpenSSH's sys_auth_passwd(): an empty shadow password is
+	 * matched by an empty one (the caller applied PermitEmptyPasswords). */
+	if (blank && password[0] == '\0')
+		ok = 1;
 	freezero(cd, sizeof(*cd));
 	/* An expired password still authenticates: the monitor makes the
 	 * session change it (OpenSSH's force_pwchange). */

@@ -90,33 +90,36 @@ auth_invalid_prefix(const struct authctxt *a)
 }
 
 /*
- * OpenSSH's allowed_user() checks that need no configuration (UsePAM is
- * not implemented, so these apply as with UsePAM no): an expired or
- * locked account, or a login shell that cannot run, is refused.
+ * OpenSSH's allowed_user() checks before the access lists. With UsePAM no
+ * (only then: with UsePAM yes PAM's account phase judges expiry, and a
+ * locked password does not stop a key), an expired account, or a shadow
+ * password with Linux's lock prefix "!", is refused; an expired one is
+ * logged as expired and then as locked, as sshd does. A login shell that
+ * cannot run is refused unless ChrootDirectory is set.
  */
 static int
-account_allowed(const struct passwd *pw)
+account_allowed(const struct server_config *c, const struct passwd *pw)
 {
 	struct spwd *sp;
 	struct stat st;
 	const char *shell;
 	long today;
 
-	if ((sp = getspnam(pw->pw_name)) != NULL) {
+	if (!c->use_pam && (sp = getspnam(pw->pw_name)) != NULL) {
 		today = (long)(time(NULL) / 86400);
-		if (sp->sp_expire != -1 && today >= sp->sp_expire) {
+		/* Expired once the day it names has passed. */
+		if (sp->sp_expire != -1 && sp->sp_expire < today)
 			logit("Account %.100s has expired", pw->pw_name);
-			return 0;
-		}
-		if (sp->sp_pwdp != NULL &&
-		    (sp->sp_pwdp[0] == '!' ||
-		        strcmp(sp->sp_pwdp, "*LK*") == 0)) {
+		if ((sp->sp_expire != -1 && sp->sp_expire < today) ||
+		    (sp->sp_pwdp != NULL && sp->sp_pwdp[0] == '!')) {
 			logit("User %.100s not allowed because account is "
 			      "locked",
 			    pw->pw_name);
 			return 0;
 		}
 	}
+	if (c->chroot_directory != NULL)
+		return 1;
 	shell = pw->pw_shell[0] != '\0' ? pw->pw_shell : "/bin/sh";
 	if (stat(shell, &st) != 0) {
 		logit("User %.100s not allowed because shell %.100s does not "
@@ -195,7 +198,7 @@ lookup_user(struct authctxt *a)
 		return ERR_NOT_FOUND;
 	/* A refused account goes on as an invalid one, without that line. */
 	if (pw != NULL &&
-	    (!account_allowed(pw) ||
+	    (!account_allowed(a->c, pw) ||
 	        !access_user_allowed(a->c, pw->pw_name, pw->pw_gid,
 	            ci->client_addr, ci->client_addr))) {
 		refused = 1;
@@ -711,6 +714,14 @@ step_succeeded(struct authctxt *a, const char *method, const char *submethod,
 	                                                       : AUTH_PARTIAL;
 }
 
+/* 1 if "none" checks an empty password (none_empty_password below). */
+static int
+none_tries_password(const struct authctxt *a)
+{
+	return a->c->permit_empty_passwords == 1 &&
+	    a->c->password_authentication == 1 && a->chain.any;
+}
+
 /*
  * The verdict of one method call, as OpenSSH's userauth_finish() words and
  * counts it; appends the IPC_AUTH_REPLY payload to reply.
@@ -796,7 +807,8 @@ finish(struct authctxt *a, const char *method, const char *submethod,
 		auth_log(a, "Failed", logm, 0);
 		audit_auth(a, method, submethod, cred, AUTH_FAILURE);
 		a->failures++;
-	}
+	} else if (none_tries_password(a))
+		auth_log(a, "Failed", logm, 0); /* logged, not counted */
 	if (strcmp(method, "password") == 0 ||
 	    strcmp(method, "keyboard-interactive") == 0)
 		auth_fail_delay(a);
@@ -834,6 +846,27 @@ out:
 		      "not this connection's [preauth]",
 		    HOSTBOUND_METHOD);
 	return ok;
+}
+
+/*
+ * "none" as OpenSSH's userauth_none(): with PermitEmptyPasswords and
+ * PasswordAuthentication yes (and no AuthenticationMethods), the password
+ * method's check of an empty password, which logs in an account whose
+ * password is empty.
+ */
+static int
+none_empty_password(struct authctxt *a, int *verdict, struct buf *extra,
+    struct authopts **optsp, char *cred, size_t credlen)
+{
+	static const uint8_t empty[] = {0, 0, 0, 0, 0}; /* FALSE, "" */
+	const struct pm_module *pw;
+
+	*verdict = AUTH_FAILURE;
+	if (!none_tries_password(a) ||
+	    (pw = modules_find(a->mods, "password", NULL)) == NULL)
+		return 0;
+	return run_module(a, pw, 0, empty, sizeof(empty), verdict, extra, optsp,
+	    cred, credlen);
 }
 
 int
@@ -938,7 +971,11 @@ auth_request(struct authctxt *a, const uint8_t *sid, size_t sidlen,
 			goto out;
 		if (verdict == AUTH_CONTINUE && mod->response != NULL)
 			a->active = mod;
-	} else if (strcmp(canon, "none") != 0) {
+	} else if (strcmp(canon, "none") == 0) {
+		if ((r = none_empty_password(
+		         a, &verdict, extra, &opts, cred, sizeof(cred))) != 0)
+			goto out;
+	} else {
 		sanitise(sm, sizeof(sm), method);
 		debug("userauth: method %s not available", sm);
 	}

@@ -248,6 +248,36 @@ login_chroot_path(const struct authctxt *a, const struct server_config *c,
 
 /* --- IPC_SESSION_LOGIN ---------------------------------------------------- */
 
+/* What /etc/nologin's text shows, at most (OpenSSH prints it all). */
+#define NOLOGIN_TEXT_MAX (64 * 1024)
+
+/*
+ * OpenSSH's do_nologin() with UsePAM no (with UsePAM yes pam_nologin
+ * decides): for anyone but root, an /etc/nologin file ends every session
+ * with its text. 1 if it applies, *textp its text (maybe empty).
+ */
+static int
+nologin_text(
+    const struct authctxt *a, const struct server_config *c, char **textp)
+{
+	struct stat st;
+	FILE *f;
+	size_t n = 0;
+
+	*textp = NULL;
+	if (c->use_pam == 1 || a->pw.pw_uid == 0 ||
+	    stat(_PATH_NOLOGIN, &st) != 0)
+		return 0;
+	if ((*textp = calloc(1, NOLOGIN_TEXT_MAX + 1)) == NULL)
+		return 1;
+	if ((f = fopen(_PATH_NOLOGIN, "r")) != NULL) {
+		n = fread(*textp, 1, NOLOGIN_TEXT_MAX, f);
+		fclose(f);
+	}
+	(*textp)[n] = '\0';
+	return 1;
+}
+
 static int
 put_list(struct buf *b, char *const *list, size_t n)
 {
@@ -268,10 +298,13 @@ login_send(int fd, const struct authctxt *a, const struct server_config *c,
 {
 	struct buf *b;
 	uint32_t flags = 0;
+	char *nologin = NULL;
 	int r;
 
 	if ((b = buf_new(IPC_MAX_MESSAGE)) == NULL)
 		return ERR_ALLOC;
+	if (nologin_text(a, c, &nologin))
+		flags |= LOGIN_F_NOLOGIN;
 	if (c->use_pam == 1)
 		flags |= LOGIN_F_USE_PAM;
 	if (c->print_motd == 1)
@@ -300,10 +333,12 @@ login_send(int fd, const struct authctxt *a, const struct server_config *c,
 	    (r = buf_put_cstring(b,
 	         c->expose_auth_info == 1 && a->auth_info != NULL ? a->auth_info
 	                                                          : "")) != 0 ||
-	    (r = buf_put_cstring(b, pamctx_loginmsg(a->pam))) != 0)
+	    (r = buf_put_cstring(b, pamctx_loginmsg(a->pam))) != 0 ||
+	    (r = buf_put_cstring(b, nologin != NULL ? nologin : "")) != 0)
 		goto out;
 	r = ipc_send(fd, IPC_SESSION_LOGIN, b, -1);
 out:
+	free(nologin);
 	buf_free(b);
 	return r;
 }

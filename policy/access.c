@@ -13,8 +13,6 @@
 #include "match.h"
 #include "policy/access.h"
 
-#define MAX_GROUPS 1024
-
 static int
 any_user_match(char *const *pats, size_t n, const char *user, const char *host,
     const char *addr)
@@ -27,21 +25,59 @@ any_user_match(char *const *pats, size_t n, const char *user, const char *host,
 	return 0;
 }
 
-/* 1 if one of the user's groups matches one of the patterns. */
+/*
+ * The names of the user's groups, primary and supplementary, as OpenSSH's
+ * ga_init(): a group id without a group entry has no name and is left
+ * out. Returns how many (0: none), or -1 on allocation failure.
+ */
 static int
-any_group_match(char *const *pats, size_t n, const gid_t *groups, int ngroups)
+group_names(const char *user, gid_t gid, char ***namesp)
 {
 	struct group *gr;
+	gid_t *ids = NULL, *grown;
+	char **names = NULL;
+	int n = 64, tries, i, j = 0;
+
+	*namesp = NULL;
+	for (tries = 0; tries < 3; tries++) {
+		if ((grown = reallocarray(ids, (size_t)n, sizeof(*ids))) ==
+		    NULL)
+			goto fail;
+		ids = grown;
+		if (getgrouplist(user, gid, ids, &n) >= 0)
+			break;
+	}
+	if (tries == 3 || n <= 0)
+		goto done;
+	if ((names = calloc((size_t)n, sizeof(*names))) == NULL)
+		goto fail;
+	for (i = 0; i < n; i++)
+		if ((gr = getgrgid(ids[i])) != NULL &&
+		    (names[j++] = strdup(gr->gr_name)) == NULL)
+			goto fail;
+done:
+	free(ids);
+	*namesp = names;
+	return j;
+fail:
+	for (i = 0; i < j; i++)
+		free(names[i]);
+	free(names);
+	free(ids);
+	return -1;
+}
+
+/* 1 if one of the group names matches one of the patterns. */
+static int
+any_group_match(char *const *pats, size_t n, char *const *names, int nnames)
+{
 	size_t i;
 	int g;
 
-	for (g = 0; g < ngroups; g++) {
-		if ((gr = getgrgid(groups[g])) == NULL)
-			continue;
+	for (g = 0; g < nnames; g++)
 		for (i = 0; i < n; i++)
-			if (match_pattern(gr->gr_name, pats[i]))
+			if (match_pattern(names[g], pats[i]))
 				return 1;
-	}
 	return 0;
 }
 
@@ -49,8 +85,8 @@ int
 access_user_allowed(const struct server_config *c, const char *user, gid_t gid,
     const char *host, const char *addr)
 {
-	gid_t groups[MAX_GROUPS];
-	int ngroups = MAX_GROUPS;
+	char **names = NULL;
+	int nnames, ok = 0, g;
 
 	if (c->ndeny_users > 0 &&
 	    any_user_match(c->deny_users, c->ndeny_users, user, host, addr)) {
@@ -69,26 +105,31 @@ access_user_allowed(const struct server_config *c, const char *user, gid_t gid,
 	}
 	if (c->ndeny_groups == 0 && c->nallow_groups == 0)
 		return 1;
-	if (getgrouplist(user, gid, groups, &ngroups) < 0 || ngroups <= 0) {
+	if ((nnames = group_names(user, gid, &names)) <= 0) {
 		logit("User %.100s from %.100s not allowed because not in any "
 		      "group",
 		    user, host);
-		return 0;
+		goto out;
 	}
 	if (c->ndeny_groups > 0 &&
-	    any_group_match(c->deny_groups, c->ndeny_groups, groups, ngroups)) {
+	    any_group_match(c->deny_groups, c->ndeny_groups, names, nnames)) {
 		logit("User %.100s from %.100s not allowed because a group is "
 		      "listed in DenyGroups",
 		    user, host);
-		return 0;
+		goto out;
 	}
 	if (c->nallow_groups > 0 &&
 	    !any_group_match(
-	        c->allow_groups, c->nallow_groups, groups, ngroups)) {
+	        c->allow_groups, c->nallow_groups, names, nnames)) {
 		logit("User %.100s from %.100s not allowed because none of "
 		      "user's groups are listed in AllowGroups",
 		    user, host);
-		return 0;
+		goto out;
 	}
-	return 1;
+	ok = 1;
+out:
+	for (g = 0; g < nnames; g++)
+		free(names[g]);
+	free(names);
+	return ok;
 }

@@ -3,6 +3,7 @@
  * requests, the child it runs, and exit-status/exit-signal at its end.
  */
 #include <errno.h>
+#include <paths.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -269,6 +270,8 @@ session_start(struct conn *conn, struct channel *c, const char *command,
 	int r, in = -1, out = -1, err = -1;
 	int pwchange =
 	    ctx->login != NULL && (ctx->login->flags & LOGIN_F_PWCHANGE);
+	int nologin = !pwchange && ctx->login != NULL &&
+	    (ctx->login->flags & LOGIN_F_NOLOGIN);
 	pid_t pid = 0;
 
 	if (s->started) {
@@ -303,9 +306,16 @@ session_start(struct conn *conn, struct channel *c, const char *command,
 	                          : "command",
 	    subsystem != NULL ? subsystem : "");
 	channel_set_timeout_type(conn, c, xtype);
-	if (s->x11 != NULL && !pwchange)
+	if (s->x11 != NULL && !pwchange && !nologin)
 		(void)x11_xauth(conn, s->x11);
-	if (pwchange) {
+	if (nologin) {
+		/* As OpenSSH's do_nologin(): whatever was asked for. */
+		logit("User %.100s not allowed because %s exists", ctx->user,
+		    _PATH_NOLOGIN);
+		r = session_exec_nologin(s->pty.master >= 0 ? &s->pty : NULL,
+		    ctx->login->nologin != NULL ? ctx->login->nologin : "",
+		    &pid, &in, &out, &err);
+	} else if (pwchange) {
 		/* Recorded as a login (utmp), but the last login not shown. */
 		free(pty_login(ctx, c, s));
 		r = session_exec_pwchange(ctx,

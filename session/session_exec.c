@@ -352,6 +352,27 @@ static void __attribute__((noreturn)) pwchange_child(char **env, int tty)
 }
 
 int
+session_exec_nologin(const struct session_pty *pty, const char *text,
+    pid_t *pidp, int *infd, int *outfd, int *errfd)
+{
+	size_t off = 0, len = strlen(text);
+	ssize_t n;
+	int r;
+
+	*pidp = -1;
+	*infd = *outfd = *errfd = -1;
+	if ((r = fork_child(pty, pidp, infd, outfd, errfd)) == 0 &&
+	    *pidp == 0) {
+		while (off < len &&
+		    ((n = write(STDERR_FILENO, text + off, len - off)) > 0 ||
+		        (n == -1 && errno == EINTR)))
+			off += n > 0 ? (size_t)n : 0;
+		_exit(254);
+	}
+	return r;
+}
+
+int
 session_exec_pwchange(const struct session_ctx *ctx,
     const struct session_pty *pty, pid_t *pidp, int *infd, int *outfd,
     int *errfd)

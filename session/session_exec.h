@@ -39,6 +39,14 @@ int session_exec_pwchange(const struct session_ctx *ctx,
     const struct session_pty *pty, pid_t *pidp, int *infd, int *outfd,
     int *errfd);
 
+/*
+ * session_exec_nologin: a session refused by /etc/nologin (OpenSSH's
+ * do_nologin()): a child that writes text to its stderr and exits 254.
+ * The descriptors are as session_exec_spawn's.
+ */
+int session_exec_nologin(const struct session_pty *pty, const char *text,
+    pid_t *pidp, int *infd, int *outfd, int *errfd);
+
 /* session_close_from: in a child, close every fd from lowfd up. */
 void session_close_from(int lowfd);
 

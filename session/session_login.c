@@ -81,6 +81,7 @@ session_login_recv(int fd, struct session_login *l)
 	    (r = get_list(b, &l->set_env, &l->nset_env)) != 0 ||
 	    (r = buf_get_cstring(b, &l->auth_info, NULL)) != 0 ||
 	    (r = buf_get_cstring(b, &l->loginmsg, NULL)) != 0 ||
+	    (r = buf_get_cstring(b, &l->nologin, NULL)) != 0 ||
 	    (r = buf_end(b)) != 0)
 		goto out;
 	l->uid = (uid_t)uid;
@@ -101,6 +102,7 @@ session_login_free(struct session_login *l)
 	session_env_free(l->set_env, l->nset_env);
 	free(l->auth_info);
 	free(l->loginmsg);
+	free(l->nologin);
 	memset(l, 0, sizeof(*l));
 }
 

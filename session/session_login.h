@@ -35,6 +35,7 @@ struct session_login {
 	size_t nset_env;
 	char *auth_info; /* ExposeAuthInfo text, "" if off */
 	char *loginmsg;  /* UsePAM: what PAM's modules said (pam_motd) */
+	char *nologin;   /* LOGIN_F_NOLOGIN: /etc/nologin's text */
 	char *auth_file; /* SSH_USER_AUTH, once written; NULL otherwise */
 };
 

@@ -2,13 +2,24 @@
 test_accounts.py: accounts OpenSSH's sshd refuses before any key is
 looked at (allowed_user() with UsePAM no): an expired account, a locked
 password, a login shell that does not exist. Each is refused with
-OpenSSH's log line and then treated as an invalid user.
+OpenSSH's log line and then treated as an invalid user. And what sshd 9.2
+lets in: a locked password with UsePAM yes (PAM judges the account), an
+account on its expiry day, Solaris' "*LK*" (not a lock on Linux), an
+empty password with PermitEmptyPasswords yes, a missing shell under
+ChrootDirectory. /etc/nologin with UsePAM no ends every session but
+root's.
 """
 
+import os
 import re
+import secrets
+import shutil
 import subprocess
+import time
 
 from harness import check
+from test_chroot import _config as _chroot_config, _jail, _sftp
+from test_password import _ssh_password
 
 
 def _accepted(ctx):
@@ -42,8 +53,85 @@ def test_account_expired(ctx):
     check(r.rc == 0 and r.stdout == b"ok\n",
           "control login failed: rc %s stdout %r" % (r.rc, r.stdout))
     subprocess.run(["chage", "-E", "0", u.name], check=True)
-    _refused_as_invalid(ctx, u, r"^Account %s has expired$"
-                        % re.escape(u.name))
+    # sshd 9.2 logs both, in this order (fail2ban reads the second).
+    _refused_as_invalid(ctx, u, r"^Account %s has expired\nUser %s not "
+                        r"allowed because account is locked$"
+                        % (re.escape(u.name), re.escape(u.name)))
+
+
+def test_account_expiring_today_admitted(ctx):
+    """sshd (UsePAM no) refuses an account once its expiry day has passed,
+    not on that day."""
+    ctx.start_server(extra_config=["UsePAM no"])
+    u = ctx.make_user()
+    today = int(time.time()) // 86400
+    subprocess.run(["chage", "-E", str(today), u.name], check=True)
+    r = ctx.ssh(u, "echo ok")
+    check(r.rc == 0 and r.stdout == b"ok\n",
+          "an account expiring today was refused: rc %s %s"
+          % (r.rc, r.err[-300:]))
+    check(not re.search(r"^Account %s has expired" % re.escape(u.name),
+                        ctx.server_log(), re.M),
+          "an account expiring today was logged as expired")
+
+
+def test_solaris_lock_string_not_a_lock(ctx):
+    """On Linux sshd's lock test is the "!" prefix only: "*LK*" (like "*")
+    is a password nobody can type, and the key still logs in."""
+    ctx.start_server(extra_config=["UsePAM no"])
+    u = ctx.make_user()
+    subprocess.run(["usermod", "-p", "*LK*", u.name], check=True)
+    r = ctx.ssh(u, "echo ok")
+    check(r.rc == 0 and r.stdout == b"ok\n",
+          "a *LK* password refused the key: rc %s %s"
+          % (r.rc, r.err[-300:]))
+
+
+def test_locked_password_key_login_with_pam(ctx):
+    """UsePAM yes: sshd leaves the account to PAM, and pam_unix's account
+    phase does not look at a locked ("!") password, so a key logs in."""
+    svc = ctx.pam_service(["auth required pam_unix.so",
+                           "account required pam_unix.so",
+                           "session required pam_permit.so"])
+    ctx.start_server(extra_config=["UsePAM yes", "PAMServiceName " + svc])
+    u = ctx.make_user()
+    subprocess.run(["usermod", "-L", u.name], check=True)
+    r = ctx.ssh(u, "echo ok")
+    check(r.rc == 0 and r.stdout == b"ok\n",
+          "UsePAM yes: a locked password refused the key: rc %s %s"
+          % (r.rc, r.err[-300:]))
+    check(not re.search(r"not allowed because account is locked",
+                        ctx.server_log()),
+          "UsePAM yes: the account was judged locked")
+
+
+def test_empty_password_permitted(ctx):
+    """UsePAM no, PermitEmptyPasswords yes: an account whose shadow
+    password is empty logs in with the empty password, as sshd's
+    sys_auth_passwd(); with PermitEmptyPasswords no it does not."""
+    u = ctx.make_user(with_key=False)
+    subprocess.run(["passwd", "-d", u.name], check=True,
+                   stdout=subprocess.DEVNULL)
+    # (AuthenticationMethods: else "none" logs the account in first.)
+    ctx.start_server(extra_config=["UsePAM no", "PasswordAuthentication yes",
+                                   "PermitEmptyPasswords yes",
+                                   "AuthenticationMethods password"])
+    r = _ssh_password(ctx, u, "")
+    check(r.returncode == 0 and r.stdout == b"ok\n",
+          "PermitEmptyPasswords yes: the empty password was refused: rc %s "
+          "%s" % (r.returncode, r.stderr[-300:]))
+    check(ctx.wait_log(r"^Accepted password for %s from 127\.0\.0\.1 "
+                       r"port \d+ ssh2$" % re.escape(u.name), 5),
+          "no 'Accepted password' line")
+    r = _ssh_password(ctx, u, "x")
+    check(r.returncode == 255, "a non-empty password matched an empty one")
+    ctx.stop_server()
+    ctx.proc = None
+    ctx.start_server(extra_config=["UsePAM no", "PasswordAuthentication yes",
+                                   "PermitEmptyPasswords no"])
+    r = _ssh_password(ctx, u, "")
+    check(r.returncode == 255 and r.stdout == b"",
+          "PermitEmptyPasswords no: the empty password logged in")
 
 
 def test_account_locked(ctx):
@@ -62,3 +150,100 @@ def test_account_missing_shell(ctx):
     _refused_as_invalid(ctx, u, r"^User %s not allowed because shell "
                         r"/nonexistent/shell does not exist$"
                         % re.escape(u.name))
+
+
+def test_empty_password_none_method(ctx):
+    """PermitEmptyPasswords and PasswordAuthentication yes: as sshd's
+    userauth_none(), the "none" request itself checks the empty password,
+    so a client that asks nothing (BatchMode) logs such an account in; a
+    "none" that fails is logged as sshd logs it."""
+    u = ctx.make_user(with_key=False)
+    other = ctx.make_user(with_key=False)
+    subprocess.run(["passwd", "-d", u.name], check=True,
+                   stdout=subprocess.DEVNULL)
+    ctx.start_server(extra_config=["UsePAM no", "PasswordAuthentication yes",
+                                   "PermitEmptyPasswords yes"])
+    r = ctx.ssh(u, "echo ok")
+    check(r.rc == 0 and r.stdout == b"ok\n",
+          "none with an empty password: rc %s %s" % (r.rc, r.err[-300:]))
+    check(ctx.wait_log(r"^Accepted none for %s from 127\.0\.0\.1 port "
+                       r"\d+ ssh2$" % re.escape(u.name), 5),
+          "no 'Accepted none' line")
+    r = ctx.ssh(other, "echo ok")
+    check(r.rc == 255 and r.stdout == b"", "none admitted a password user")
+    check(ctx.wait_log(r"^Failed none for %s from 127\.0\.0\.1 port "
+                       r"\d+ ssh2$" % re.escape(other.name), 5),
+          "no 'Failed none' line")
+    ctx.stop_server()
+    ctx.proc = None
+    ctx.start_server(extra_config=["UsePAM no", "PasswordAuthentication yes",
+                                   "PermitEmptyPasswords no"])
+    r = ctx.ssh(u, "echo ok")
+    check(r.rc == 255 and r.stdout == b"",
+          "PermitEmptyPasswords no: none logged an empty password in")
+
+
+def test_missing_shell_admitted_with_chroot(ctx):
+    """sshd checks the login shell only without ChrootDirectory: an
+    SFTP-only jail's user with a shell that does not exist logs in."""
+    u = ctx.make_user()
+    _jail(ctx, u)
+    subprocess.run(["usermod", "-s", "/nonexistent/shell", u.name],
+                   check=True)
+    ctx.start_server(_chroot_config(u))
+    r = _sftp(ctx, u, "pwd\n")
+    check(r.returncode == 0 and b"Remote working directory: /" in r.stdout,
+          "ChrootDirectory: a missing shell refused the login: rc %s %r"
+          % (r.returncode, r.stderr[-300:]))
+    check(not re.search(r"not allowed because shell", ctx.server_log()),
+          "ChrootDirectory: the shell was checked")
+
+
+def test_nologin_file_without_pam(ctx):
+    """UsePAM no: while /etc/nologin exists, sshd lets no one but root
+    (uid 0) start a session: after "Accepted" each session shows the
+    file and exits 254. The server runs in its own mount namespace, where
+    an overlay on /etc holds the file: the rest of the machine is not
+    touched."""
+    u = ctx.make_user()
+    root_key = ctx.new_key("root")
+    keys = os.path.join(ctx.dir, "keys")
+    os.mkdir(keys, 0o755)
+    shutil.copy(root_key + ".pub", os.path.join(keys, "root"))
+    upper, work = os.path.join(ctx.dir, "upper"), os.path.join(ctx.dir, "w")
+    os.mkdir(upper)
+    os.mkdir(work)
+    text = "Down for maintenance %s\n" % secrets.token_hex(4)
+    wrapper = os.path.join(ctx.dir, "nologin-server.sh")
+    with open(wrapper, "w") as f:
+        f.write("#!/bin/sh\nexec unshare -m sh -c '"
+                "mount --make-rprivate / && "
+                "mount -t overlay overlay -o lowerdir=/etc,upperdir=%s,"
+                "workdir=%s /etc && printf \"%%s\" \"$NOLOGIN_TEXT\" "
+                "> /etc/nologin && exec \"$0\" \"$@\"' %s \"$@\"\n"
+                % (upper, work, ctx.server_path))
+    os.chmod(wrapper, 0o755)
+    ctx.server_path = wrapper
+    ctx.write_config(["UsePAM no", "PermitRootLogin prohibit-password",
+                      "Match User root",
+                      "\tAuthorizedKeysFile %s/%%u" % keys])
+    # root's keys sit under /tmp, which StrictModes would refuse.
+    with open(ctx.config_path) as f:
+        conf = f.read().replace("StrictModes yes", "StrictModes no")
+    with open(ctx.config_path, "w") as f:
+        f.write(conf)
+    ctx.launch_server(env=dict(os.environ, NOLOGIN_TEXT=text))
+    r = ctx.ssh(u, "echo ok")
+    check(r.rc == 254 and r.stdout == b"" and text.encode() in r.stderr,
+          "/etc/nologin: a user's session ran: rc %s %r %r"
+          % (r.rc, r.stdout, r.stderr[-300:]))
+    check(ctx.wait_log(r"^Accepted publickey for %s " % re.escape(u.name),
+                       5), "the user was not authenticated first")
+    check(ctx.wait_log(r"^User %s not allowed because /etc/nologin exists$"
+                       % re.escape(u.name), 5),
+          "no 'not allowed because /etc/nologin exists' line")
+    r = ctx.ssh("root", "echo ok", key=root_key)
+    check(r.rc == 0 and r.stdout == b"ok\n",
+          "/etc/nologin: root was refused: rc %s %r" % (r.rc, r.err[-300:]))
+    check(not os.path.exists("/etc/nologin"),
+          "/etc/nologin escaped the server's namespace")

@@ -5,7 +5,10 @@ Banner, ForceCommand and the shipped sshd_config.d snippets. Expectations
 and log lines are OpenSSH's (sshd_config(5), OpenSSH 9.2).
 """
 
+import grp
 import os
+import pwd
+import secrets
 import subprocess
 
 from harness import check
@@ -89,6 +92,35 @@ def test_allow_deny_groups(ctx):
         _ok(ctx, b, "not in DenyGroups")
     finally:
         subprocess.run(["groupdel", gname], check=False)
+
+
+def _gid_named(gid):
+    try:
+        grp.getgrgid(gid)
+        return True
+    except KeyError:
+        return False
+
+
+def test_primary_group_without_entry(ctx):
+    """As sshd's ga_init(): a group id without a group entry has no name;
+    a user none of whose groups has one is "not in any group", refused by
+    any group list, DenyGroups alone included."""
+    u, other = ctx.make_user(), ctx.make_user()
+    tmp = "ptst_g" + secrets.token_hex(3)
+    # Above GID_MAX: useradd in a parallel test never reuses it.
+    gid = next(g for g in range(61000 + secrets.randbelow(3000), 65000)
+               if not _gid_named(g))
+    subprocess.run(["groupadd", "-g", str(gid), tmp], check=True)
+    subprocess.run(["usermod", "-g", tmp, u.name], check=True)
+    subprocess.run(["groupdel", "-f", tmp], check=True)
+    check(pwd.getpwnam(u.name).pw_gid == gid,
+          "the user's primary group id changed with its group")
+    ctx.start_server(extra_config=["DenyGroups %s" % tmp])
+    _refused(ctx, u, "DenyGroups with a primary group without an entry")
+    _log(ctx, r"^User %s from 127\.0\.0\.1 not allowed because not in "
+         r"any group$" % u.name, "primary group without an entry")
+    _ok(ctx, other, "DenyGroups naming none of the user's groups")
 
 
 def test_match_user_overrides(ctx):
