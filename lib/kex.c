@@ -186,6 +186,21 @@ comp_method(const char *name)
 	return strcmp(name, "zlib") == 0 ? COMP_ZLIB : COMP_NONE;
 }
 
+/*
+ * Strict KEX (OpenSSH PROTOCOL s1.10) broken during the first exchange:
+ * sshd's log line and DISCONNECT, "strict KEX violation: " and what.
+ */
+static int
+strict_violation(struct transport *t, const char *what)
+{
+	logit("Disconnecting %s port %d: strict KEX violation: %s",
+	    t->params.peer_addr ? t->params.peer_addr : "UNKNOWN",
+	    t->params.peer_port, what);
+	transport_disconnect(t, SSH2_DISCONNECT_PROTOCOL_ERROR,
+	    "strict KEX violation: %s", what);
+	return ERR_PROTOCOL;
+}
+
 static int
 handle_kexinit(struct transport *t, struct buf *payload)
 {
@@ -237,9 +252,8 @@ handle_kexinit(struct transport *t, struct buf *payload)
 		t->ext_info_c = list_has(lists[NL_KEX], EXT_INFO_C);
 		t->strict = list_has(lists[NL_KEX], KEX_STRICT_C);
 		if (t->strict && t->recv.seqnr != 1) {
-			error("kex: strict KEX violation: KEXINIT was not the "
-			      "first packet");
-			r = ERR_PROTOCOL;
+			r = strict_violation(
+			    t, "KEXINIT was not the first packet");
 			goto out;
 		}
 		if (t->strict)
@@ -831,8 +845,16 @@ handle_disconnect(struct transport *t, struct buf *payload)
 static int
 unexpected(struct transport *t, uint8_t type)
 {
-	error("kex: unexpected message type %u in state %d%s", type, t->kex,
-	    t->strict && t->kex_count == 0 ? " (strict KEX)" : "");
+	char what[64];
+
+	if (t->strict && t->kex_count == 0) {
+		/* The packet's own number: recv.seqnr counts it already. */
+		snprintf(what, sizeof(what),
+		    "unexpected packet type %u (seqnr %u)", type,
+		    t->recv.seqnr - 1);
+		return strict_violation(t, what);
+	}
+	error("kex: unexpected message type %u in state %d", type, t->kex);
 	transport_disconnect(t, SSH2_DISCONNECT_PROTOCOL_ERROR,
 	    "unexpected message type %u", type);
 	return ERR_PROTOCOL;

@@ -118,7 +118,13 @@ int
 kexgex_check_request(uint32_t min, uint32_t n, uint32_t max, uint32_t *omin,
     uint32_t *on, uint32_t *omax)
 {
-	if (max < min || n < min || max < n)
+	/*
+	 * As sshd: refused ("DH GEX group out of range") unless the range
+	 * meets [KEXGEX_MIN_BITS, KEXGEX_MAX_BITS]; clamping it into them
+	 * would hand the client a group outside what it asked for.
+	 */
+	if (max < min || n < min || max < n || max < KEXGEX_MIN_BITS ||
+	    min > KEXGEX_MAX_BITS)
 		return ERR_PROTOCOL;
 	*omin = min < KEXGEX_MIN_BITS ? KEXGEX_MIN_BITS : min;
 	*omax = max > KEXGEX_MAX_BITS ? KEXGEX_MAX_BITS : max;
@@ -244,8 +250,9 @@ kexgex_fallback(
 			pick = i;
 		}
 	/*
-	 * A client whose max is below our 2048-bit floor gets group 14
-	 * anyway, as from sshd: it may refuse it, but gets nothing weaker.
+	 * A range between two of these sizes (kexgex_check_request refuses
+	 * one below 2048) gets group 14: the client may refuse it, but gets
+	 * nothing weaker.
 	 */
 	if (best == 0)
 		pick = 0;
@@ -339,9 +346,16 @@ gex_request(struct transport *t, struct buf *payload)
 	    buf_get_u32(payload, &max) != 0 || buf_end(payload) != 0)
 		return gex_error(t, SSH2_DISCONNECT_PROTOCOL_ERROR,
 		    "malformed DH_GEX_REQUEST");
-	if (kexgex_check_request(min, n, max, &cmin, &cn, &cmax) != 0)
-		return gex_error(t, SSH2_DISCONNECT_PROTOCOL_ERROR,
-		    "DH_GEX_REQUEST, bad parameters");
+	if (kexgex_check_request(min, n, max, &cmin, &cn, &cmax) != 0) {
+		/* sshd's line (its logdie: INFO, no prefix). */
+		logit("ssh_dispatch_run_fatal: Connection from %s port %d: DH "
+		      "GEX group out of range",
+		    t->params.peer_addr ? t->params.peer_addr : "UNKNOWN",
+		    t->params.peer_port);
+		transport_disconnect(t, SSH2_DISCONNECT_PROTOCOL_ERROR,
+		    "DH GEX group out of range");
+		return ERR_PROTOCOL;
+	}
 	if (t->params.gex_group == NULL)
 		return ERR_INTERNAL;
 	kexgex_free(t);

@@ -33,8 +33,9 @@ int kexgex_moduli_line(const char *line, struct moduli_entry *e);
 
 /*
  * kexgex_check_request: RFC 4419 s3's min, n, max as OpenSSH takes them:
- * ERR_PROTOCOL unless min <= n <= max; then each is clamped to
- * [KEXGEX_MIN_BITS, KEXGEX_MAX_BITS] into the out values.
+ * ERR_PROTOCOL unless min <= n <= max, max >= KEXGEX_MIN_BITS and
+ * min <= KEXGEX_MAX_BITS; then each is clamped to [KEXGEX_MIN_BITS,
+ * KEXGEX_MAX_BITS] into the out values.
  */
 int kexgex_check_request(uint32_t min, uint32_t n, uint32_t max, uint32_t *omin,
     uint32_t *on, uint32_t *omax);
@@ -50,7 +51,7 @@ int kexgex_choose(FILE *f, uint32_t min, uint32_t n, uint32_t max,
 
 /*
  * kexgex_fallback: the same choice among RFC 3526 groups 14-18 (g = 2);
- * group 14 when none lies in [min, max] (max below 2048).
+ * group 14 when none lies in [min, max] (a range between two sizes).
  */
 int kexgex_fallback(
     uint32_t min, uint32_t n, uint32_t max, struct buf *p, struct buf *g);

@@ -409,11 +409,9 @@ def _s(b):
     return struct.pack(">I", len(b)) + b
 
 
-def test_gex_small_request_gets_2048(ctx):
-    """A client asking for at most 1536 bits (as ssh-audit probes) gets
-    the 2048-bit group 14, as from sshd with its warning, not a dropped
-    connection."""
-    ctx.start_server(extra_config=[GEX_ON])
+def _gex_request(ctx, mn, n, mx):
+    """KEXINIT for GEX, then DH_GEX_REQUEST min, n, max; returns the
+    server's answer: the message, or None if it closed the connection."""
     sock = ctx.raw_connect()
     sock.sendall(b"SSH-2.0-gextest\r\n")
     banner = b""
@@ -427,17 +425,44 @@ def test_gex_small_request_gets_2048(ctx):
                _s(b"") * 2 + b"\0" + b"\0\0\0\0")
     sock.sendall(_raw_packet(kexinit))
     check(_raw_read_packet(sock)[0] == 20, "no KEXINIT from the server")
-    sock.sendall(_raw_packet(bytes([34]) + struct.pack(">III", 512, 1024,
-                                                       1536)))
-    reply = _raw_read_packet(sock)
-    check(reply[0] == 31, "no DH_GEX_GROUP: message %d" % reply[0])
-    plen = struct.unpack(">I", reply[1:5])[0]
-    p = int.from_bytes(reply[5:5 + plen], "big")
-    check(p.bit_length() == 2048, "got a %d-bit group" % p.bit_length())
-    check(ctx.wait_log(r"WARNING: no suitable primes in /etc/ssh/moduli"),
-          "the fallback was not logged")
+    sock.sendall(_raw_packet(bytes([34]) + struct.pack(">III", mn, n, mx)))
+    try:
+        return _raw_read_packet(sock)
+    except harness.TestFailure:
+        return None
+    finally:
+        sock.close()
+
+
+def test_gex_request_out_of_range(ctx):
+    """As sshd: a request whose range misses 2048..8192 bits (max below
+    2048, as ssh-audit probes; min above 8192; all zero; huge) ends the
+    connection with sshd's log line, never a group outside the range;
+    2048..2048 and 8192..8192 get their group."""
+    ctx.start_server(extra_config=[GEX_ON])
+    rx = re.compile(r"^ssh_dispatch_run_fatal: Connection from 127\.0\.0\.1 "
+                    r"port \d+: DH GEX group out of range \[preauth\]$", re.M)
+    bad = ((512, 1024, 1536), (1024, 1024, 1024), (0, 0, 0),
+           (9000, 9000, 9000), (2 ** 32 - 1,) * 3)
+    for i, (mn, n, mx) in enumerate(bad):
+        reply = _gex_request(ctx, mn, n, mx)
+        check(reply is None or reply[0] == 1,
+              "request %d/%d/%d: the server answered with message %d, not "
+              "a disconnect" % (mn, n, mx, reply[0]))
+        check(harness.poll_until(
+            lambda: len(rx.findall(ctx.server_log())) == i + 1, 10),
+              "request %d/%d/%d: sshd's log line is missing" % (mn, n, mx))
+    for bits in (2048, 8192):
+        reply = _gex_request(ctx, bits, bits, bits)
+        check(reply is not None and reply[0] == 31,
+              "request %d: no DH_GEX_GROUP" % bits)
+        plen = struct.unpack(">I", reply[1:5])[0]
+        p = int.from_bytes(reply[5:5 + plen], "big")
+        check(p.bit_length() == bits, "request %d: got a %d-bit group"
+              % (bits, p.bit_length()))
     check("bad message" not in ctx.server_log(),
-          "the monitor refused the request")
+          "the monitor refused a request")
+    check(ctx.server_alive(), "server exited")
 
 
 def test_default_host_keys_leave_out_ecdsa(ctx):

@@ -357,6 +357,42 @@ def test_strict_kex_ignore_before_newkeys(ctx):
     check(ctx.server_alive(), "server exited")
 
 
+def test_strict_kex_ignore_before_kexinit(ctx):
+    """Strict KEX: a packet before the client's KEXINIT ends the
+    connection as from sshd: a DISCONNECT and its log line."""
+    ctx.start_server()
+    s = ctx.raw_connect()
+    peer = RawPeer(s)
+    s.sendall(b"SSH-2.0-postern_raw_test\r\n")
+    check(peer.version() is not None, "no identification line")
+    s.sendall(_packet(bytes([MSG_IGNORE]) + struct.pack(">I", 1) + b"x"))
+    s.sendall(_kexinit(strict=True))
+    types = _rest_until_close(peer)
+    check(types is not None, "the server kept the connection open after an "
+          "IGNORE before a strict KEXINIT")
+    check(MSG_DISCONNECT in types, "the server closed without a DISCONNECT; "
+          "it sent message types %s" % types)
+    want = ("Disconnecting 127.0.0.1 port %d: strict KEX violation: KEXINIT "
+            "was not the first packet [preauth]" % s.getsockname()[1])
+    check(ctx.wait_log(r"^%s$" % re.escape(want), 5),
+          "the server log lacks sshd's line %r" % want)
+    check(ctx.server_alive(), "server exited")
+
+
+def test_strict_kex_unexpected_log_line(ctx):
+    """Strict KEX: a second KEXINIT in the first exchange is logged with
+    sshd's line, naming the packet's type and sequence number."""
+    s, peer, lport = _start_kex(ctx, strict=True)
+    s.sendall(_kexinit(strict=True))
+    types = _rest_until_close(peer)
+    check(types is not None and MSG_DISCONNECT in types,
+          "no DISCONNECT after a second KEXINIT: %s" % types)
+    want = ("Disconnecting 127.0.0.1 port %d: strict KEX violation: "
+            "unexpected packet type 20 (seqnr 1) [preauth]" % lport)
+    check(ctx.wait_log(r"^%s$" % re.escape(want), 5),
+          "the server log lacks sshd's line %r" % want)
+
+
 def test_ping_not_answered_before_kex(ctx):
     s, peer, lport = _start_kex(ctx, strict=False)
     s.sendall(_packet(bytes([MSG_PING]) + struct.pack(">I", 4) + b"ping"))

@@ -157,6 +157,22 @@ test_request(void)
 	    kexgex_check_request(4096, 2048, 8192, &a, &b, &c) == ERR_PROTOCOL);
 	T_CHECK("max < n refused",
 	    kexgex_check_request(2048, 8192, 4096, &a, &b, &c) == ERR_PROTOCOL);
+	/* sshd: "DH GEX group out of range", not a group outside it. */
+	T_CHECK("max below 2048 refused",
+	    kexgex_check_request(512, 1024, 1536, &a, &b, &c) == ERR_PROTOCOL);
+	T_CHECK("all zero refused",
+	    kexgex_check_request(0, 0, 0, &a, &b, &c) == ERR_PROTOCOL);
+	T_CHECK("max 2048 ok",
+	    kexgex_check_request(1024, 2048, 2048, &a, &b, &c) == 0 &&
+	        a == 2048 && b == 2048 && c == 2048);
+	T_CHECK("min above 8192 refused",
+	    kexgex_check_request(9000, 9000, 9000, &a, &b, &c) == ERR_PROTOCOL);
+	T_CHECK("huge refused",
+	    kexgex_check_request(UINT32_MAX, UINT32_MAX, UINT32_MAX, &a, &b,
+	        &c) == ERR_PROTOCOL);
+	T_CHECK("min 8192 ok",
+	    kexgex_check_request(8192, 8192, UINT32_MAX, &a, &b, &c) == 0 &&
+	        a == 8192 && b == 8192 && c == 8192);
 }
 
 int
