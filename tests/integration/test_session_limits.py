@@ -150,9 +150,10 @@ port, user, key, home = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
 t = paramiko.Transport(("127.0.0.1", port))
 t.connect(username=user, pkey=paramiko.Ed25519Key(filename=key))
 fport = t.request_port_forward("127.0.0.1", 0)
-files, res = [], {}
+files, sftps, res = [], [], {}
 for n in range(2):
     sftp = paramiko.SFTPClient.from_transport(t)
+    sftps.append(sftp)
     while len(files) < 200:
         try:
             files.append(sftp.open(home + "/.profile", "r"))
@@ -164,8 +165,11 @@ _STARVE = _STARVE_BEGIN + r'''
 s = socket.create_connection(("127.0.0.1", fport), 10)
 print("starved", flush=True)
 sys.stdin.readline()
-for f in files:
-    f.close()
+# Both sftp channels closed: the session frees their files at once (closed
+# one by one, the listener's next accept could find one descriptor free,
+# too few to take the connection, and drop it).
+for sftp in sftps:
+    sftp.close()
 ch = t.accept(20)
 res["accepted"] = ch is not None
 if ch is not None:
