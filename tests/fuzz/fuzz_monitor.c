@@ -177,7 +177,7 @@ seed_kex(void)
 }
 
 static void
-seed_auth(const char *user, const char *method, const struct buf *m)
+seed_userauth(const char *user, const char *method, const struct buf *m)
 {
 	struct buf *p = seed_new();
 
@@ -189,29 +189,6 @@ seed_auth(const char *user, const char *method, const struct buf *m)
 	buf_free(p);
 }
 
-/* publickey (or -hostbound) with key blob; signed if sign. */
-static void
-seed_pubkey(const char *user, const char *method, const char *alg,
-    const struct buf *blob, int sign)
-{
-	struct buf *m = seed_new();
-
-	fz_pubkey_fields(m, user, method, alg, blob, sign);
-	seed_auth(user, method, m);
-	buf_free(m);
-}
-
-static void
-seed_password(const char *user, const char *password)
-{
-	struct buf *m = seed_new();
-
-	buf_put_bool(m, 0);
-	buf_put_cstring(m, password);
-	seed_auth(user, "password", m);
-	buf_free(m);
-}
-
 static void
 seed_kbdint(const char *user, const char *answer)
 {
@@ -219,7 +196,7 @@ seed_kbdint(const char *user, const char *answer)
 
 	buf_put_cstring(m, "");
 	buf_put_cstring(m, "fixed");
-	seed_auth(user, "keyboard-interactive", m);
+	seed_userauth(user, "keyboard-interactive", m);
 	buf_reset(m);
 	buf_put_u32(m, 1);
 	buf_put_cstring(m, answer);
@@ -230,15 +207,6 @@ seed_kbdint(const char *user, const char *answer)
 		seed_frame(IPC_AUTH_RESPONSE, p);
 		buf_free(p);
 	}
-	buf_free(m);
-}
-
-static void
-seed_none(const char *user)
-{
-	struct buf *m = seed_new();
-
-	seed_auth(user, "none", m);
 	buf_free(m);
 }
 
@@ -294,20 +262,6 @@ seed_session(void)
 	buf_put_u32(p, 4096);
 	seed_frame(IPC_GEX_REQ, p);
 	buf_free(p);
-}
-
-static void
-seed_save(const char *dir, const char *name)
-{
-	char path[4096];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	if ((f = fopen(path, "w")) == NULL ||
-	    fwrite(buf_ptr(seed), 1, buf_len(seed), f) != buf_len(seed) ||
-	    fclose(f) != 0)
-		fz_die(path);
-	buf_reset(seed);
 }
 
 void

@@ -227,7 +227,7 @@ seed_service(void)
 
 /* USERAUTH_REQUEST: user, service, method, then the method's fields. */
 static void
-seed_request(const char *user, const char *method, const struct buf *m)
+seed_userauth(const char *user, const char *method, const struct buf *m)
 {
 	struct buf *p = seed_new();
 
@@ -240,63 +240,18 @@ seed_request(const char *user, const char *method, const struct buf *m)
 }
 
 static void
-seed_pubkey(const char *user, const char *method, const char *alg,
-    const struct buf *blob, int sign)
-{
-	struct buf *m = seed_new();
-
-	fz_pubkey_fields(m, user, method, alg, blob, sign);
-	seed_request(user, method, m);
-	buf_free(m);
-}
-
-static void
 seed_kbdint(const char *user, const char *answer)
 {
 	struct buf *m = seed_new();
 
 	buf_put_cstring(m, "");
 	buf_put_cstring(m, "fixed,pam");
-	seed_request(user, "keyboard-interactive", m);
+	seed_userauth(user, "keyboard-interactive", m);
 	buf_reset(m);
 	buf_put_u32(m, 1);
 	buf_put_cstring(m, answer);
 	seed_frame(SSH2_MSG_USERAUTH_INFO_RESPONSE, m);
 	buf_free(m);
-}
-
-static void
-seed_password(const char *user, const char *password)
-{
-	struct buf *m = seed_new();
-
-	buf_put_bool(m, 0);
-	buf_put_cstring(m, password);
-	seed_request(user, "password", m);
-	buf_free(m);
-}
-
-static void
-seed_none(const char *user)
-{
-	struct buf *m = seed_new();
-
-	seed_request(user, "none", m);
-	buf_free(m);
-}
-
-static void
-seed_save(const char *dir, const char *name)
-{
-	char path[4096];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	if ((f = fopen(path, "w")) == NULL ||
-	    fwrite(buf_ptr(seed), 1, buf_len(seed), f) != buf_len(seed) ||
-	    fclose(f) != 0)
-		fz_die(path);
-	buf_reset(seed);
 }
 
 static void

@@ -424,4 +424,59 @@ seed_frame(uint8_t type, const struct buf *p)
 		fz_die("seed_frame");
 }
 
+/*
+ * One userauth request of user for method with the method's fields m,
+ * framed as the target reads it (an IPC_AUTH_REQ for fuzz_monitor, a
+ * USERAUTH_REQUEST packet for fuzz_userauth): each target defines it.
+ */
+static void seed_userauth(
+    const char *user, const char *method, const struct buf *m);
+
+/* publickey (or -hostbound) with key blob; signed if sign. */
+static void
+seed_pubkey(const char *user, const char *method, const char *alg,
+    const struct buf *blob, int sign)
+{
+	struct buf *m = seed_new();
+
+	fz_pubkey_fields(m, user, method, alg, blob, sign);
+	seed_userauth(user, method, m);
+	buf_free(m);
+}
+
+static void
+seed_password(const char *user, const char *password)
+{
+	struct buf *m = seed_new();
+
+	buf_put_bool(m, 0);
+	buf_put_cstring(m, password);
+	seed_userauth(user, "password", m);
+	buf_free(m);
+}
+
+static void
+seed_none(const char *user)
+{
+	struct buf *m = seed_new();
+
+	seed_userauth(user, "none", m);
+	buf_free(m);
+}
+
+/* The seed written so far into DIR/name; seed starts again empty. */
+static void
+seed_save(const char *dir, const char *name)
+{
+	char path[4096];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	if ((f = fopen(path, "w")) == NULL ||
+	    fwrite(buf_ptr(seed), 1, buf_len(seed), f) != buf_len(seed) ||
+	    fclose(f) != 0)
+		fz_die(path);
+	buf_reset(seed);
+}
+
 #endif
