@@ -136,11 +136,13 @@ field(char *msg, size_t len, const char *name, const char *value,
 }
 
 /* The account a record names: OpenSSH's audit_username(). */
+#define AUDIT_ACCT_UNKNOWN "(unknown user)"
+
 const char *
 audit_acct(const struct authctxt *a)
 {
 	if (a->user == NULL)
-		return "(unknown user)";
+		return AUDIT_ACCT_UNKNOWN;
 	if (!a->valid)
 		return "(invalid user)";
 	return a->user;
@@ -405,5 +407,6 @@ audit_login_abandoned(
 		return;
 	if (keys_spid > 0)
 		keys_destroyed(ci, keys_spid, audit_preauth_uid());
-	acct_record_of(ci, acct, AUDIT_USER_LOGIN, "USER_LOGIN", 0);
+	acct_record_of(ci, acct[0] != '\0' ? acct : AUDIT_ACCT_UNKNOWN,
+	    AUDIT_USER_LOGIN, "USER_LOGIN", 0);
 }

@@ -75,7 +75,7 @@ struct conn_info;
 /*
  * The same for a connection whose monitor LoginGraceTime killed, written
  * by the listener from what the monitor reported (monitor/startup.h): acct
- * as audit_acct() gave it ("(unknown user)" if never reported), keys_spid
+ * as audit_acct() gave it ("" if never reported: "(unknown user)"), keys_spid
  * the pid of preauth if it had session keys, else 0.
  */
 void audit_login_abandoned(

@@ -410,9 +410,7 @@ monitor_reaped(pid_t pid, int status)
 			logit("Timeout before authentication for %s port %s",
 			    monitors[i].host, monitors[i].port);
 			audit_login_abandoned(&monitors[i].ci,
-			    monitors[i].sv.acct[0] != '\0' ? monitors[i].sv.acct
-			                                   : "(unknown user)",
-			    monitors[i].sv.keys_spid);
+			    monitors[i].sv.acct, monitors[i].sv.keys_spid);
 		}
 		monitor_forget(i);
 		return;
