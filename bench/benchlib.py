@@ -96,6 +96,10 @@ class Server:
                 self.proc.wait()
 
 
+def _exit_on_signal(signum, frame):
+    raise SystemExit("bench: stopped by signal %d" % signum)
+
+
 class Bench:
     """A bench user with a key, a host key, and servers started on demand.
     Use as a context manager; everything is removed on exit."""
@@ -110,6 +114,11 @@ class Bench:
     def __enter__(self):
         if os.geteuid() != 0:
             raise SystemExit("make bench must run as root")
+        # A bench stopped with kill or a closed terminal still stops its
+        # servers and removes its user and files (__exit__ runs on
+        # SystemExit, not on a signal's default action).
+        for sig in (signal.SIGTERM, signal.SIGHUP):
+            signal.signal(sig, _exit_on_signal)
         if not os.path.exists(POSTERND):
             raise SystemExit("bench: %s missing; run make first" % POSTERND)
         run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f",
