@@ -55,6 +55,43 @@ untrusted(const struct stat *st)
 	return NULL;
 }
 
+/*
+ * The directories above a module directory: whoever may rename one of
+ * them can put another directory in the module directory's place. Each
+ * must be trusted as the directory itself is, except that a sticky one
+ * (/tmp) is fine: there only the owner of an entry, checked one level
+ * down, may rename it. Returns the reason and sets *where, or NULL.
+ */
+static const char *
+untrusted_ancestor(const char *dir, char *where, size_t wherelen)
+{
+	char path[PATH_MAX];
+	struct stat st;
+	const char *why;
+	char *slash;
+
+	if (realpath(dir, path) == NULL) {
+		snprintf(where, wherelen, "%s", dir);
+		return "not resolvable to a path";
+	}
+	for (;;) {
+		if ((slash = strrchr(path, '/')) == NULL || path[1] == '\0')
+			return NULL;
+		slash[slash == path ? 1 : 0] = '\0';
+		if (stat(path, &st) != 0) {
+			snprintf(where, wherelen, "%s", path);
+			return "not readable";
+		}
+		/* root-owned and sticky: only its writability is at fault */
+		if (st.st_uid == 0 && (st.st_mode & S_ISVTX))
+			continue;
+		if ((why = untrusted(&st)) != NULL) {
+			snprintf(where, wherelen, "%s", path);
+			return why;
+		}
+	}
+}
+
 /* The publickey algorithms a module lists (ABI 3), or NULL: the rest. */
 static const char *
 key_algs(const struct pm_module *m)
@@ -179,6 +216,7 @@ int
 modules_load(const char *dir, struct module_set *ms, int quiet)
 {
 	struct dirent **list = NULL;
+	char above[PATH_MAX];
 	struct stat st;
 	const char *why;
 	int i, n, loaded = 0;
@@ -192,6 +230,10 @@ modules_load(const char *dir, struct module_set *ms, int quiet)
 	}
 	if ((why = untrusted(&st)) != NULL) {
 		error("module directory %s refused: %s", dir, why);
+		return ERR_PERM;
+	}
+	if ((why = untrusted_ancestor(dir, above, sizeof(above))) != NULL) {
+		error("module directory %s refused: %s is %s", dir, above, why);
 		return ERR_PERM;
 	}
 	if ((n = scandir(dir, &list, so_filter, alphasort)) < 0) {

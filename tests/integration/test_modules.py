@@ -107,16 +107,45 @@ def test_module_refused_at_start(ctx):
                         re.M), "a refused module authenticated someone")
 
 
+def _start_in_foreground(ctx):
+    ctx.write_config()
+    return subprocess.run([ctx.server_path, "-D", "-e", "-f",
+                           ctx.config_path], stdin=subprocess.DEVNULL,
+                          capture_output=True, timeout=20)
+
+
 def test_insecure_module_dir_refused(ctx):
     ctx.server_path = _server_with(ctx)
     mdir = os.path.join(ctx.dir, "bin", "modules")
     os.chmod(mdir, 0o777)
-    ctx.write_config()
-    r = subprocess.run([ctx.server_path, "-D", "-e", "-f", ctx.config_path],
-                       stdin=subprocess.DEVNULL, capture_output=True,
-                       timeout=20)
+    r = _start_in_foreground(ctx)
     check(r.returncode != 0, "posternd started with a world-writable module "
           "directory")
     check(b"module directory" in r.stderr and
           b"group or world writable" in r.stderr,
           "no clear message: %r" % r.stderr[-300:])
+
+
+def test_module_dir_under_user_owned_parent_refused(ctx):
+    # Whoever owns a directory above the module directory can rename the
+    # module directory away and put their own in its place.
+    ctx.server_path = _server_with(ctx)
+    mdir = os.path.join(ctx.dir, "bin", "modules")
+    parent = os.path.join(ctx.dir, "bin")
+    u = ctx.make_user()
+    os.chown(parent, u.uid, u.gid)
+    r = _start_in_foreground(ctx)
+    check(r.returncode != 0, "posternd started with a module directory "
+          "whose parent a user owns")
+    want = ("error: module directory %s refused: %s is not owned by root"
+            % (mdir, parent)).encode()
+    check(want in r.stderr, "no clear message: %r" % r.stderr[-300:])
+    # Root-owned but sticky and world-writable (as /tmp) is safe: nobody
+    # else may rename the root-owned entry in it.
+    os.chown(parent, 0, 0)
+    os.chmod(parent, 0o1777)
+    ctx.start_server()
+    r = ctx.ssh(u, "echo ok")
+    check(r.rc == 0 and r.stdout == b"ok\n",
+          "a sticky root-owned parent should do: rc %s %s"
+          % (r.rc, r.stderr[-300:]))
