@@ -16,6 +16,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <pwd.h>
 #include <signal.h>
@@ -33,6 +34,7 @@
 #include "monitor/audit.h"
 #include "monitor/auth.h"
 #include "monitor/startup.h"
+#include "monitor/throttle.h"
 #include "monitor/modules.h"
 #include "proctitle.h"
 
@@ -61,9 +63,12 @@ struct preauth_monitor {
 	char port[NI_MAXSERV];
 	struct conn_info ci;
 	struct startup_view sv;
+	struct source_block block; /* PerSourceNetBlockSize */
 };
 static struct preauth_monitor monitors[MAX_STARTUPS_TRACKED];
 static size_t nmonitors;
+
+static struct throttle throttle;
 
 static volatile sig_atomic_t got_sighup, got_sigterm, got_sigchld;
 
@@ -253,13 +258,36 @@ peer_name(int fd, char host[NI_MAXHOST], char port[NI_MAXSERV])
 }
 
 static void
-log_drop(int fd)
+source_block_of_fd(
+    int fd, const struct server_config *c, struct source_block *b)
 {
-	char host[NI_MAXHOST], port[NI_MAXSERV];
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
 
-	peer_name(fd, host, port);
-	verbose("drop connection #%zu from [%s]:%s past MaxStartups", nstartups,
-	    host, port);
+	memset(b, 0, sizeof(*b));
+	if (getpeername(fd, (struct sockaddr *)&ss, &len) == 0)
+		source_block_of((struct sockaddr *)&ss, len,
+		    c->per_source_masklen_v4, c->per_source_masklen_v6, b);
+}
+
+/*
+ * PerSourceMaxStartups: 1 if connections from b's block already hold as
+ * many startups as allowed. A client whose address family is unknown is
+ * not limited (as sshd).
+ */
+static int
+source_full(const struct server_config *c, const struct source_block *b)
+{
+	size_t i, n = 0;
+
+	if (c->per_source_max_startups == INT_MAX || b->family == 0)
+		return 0;
+	for (i = 0; i < nmonitors; i++) {
+		if (monitors[i].fd != -1 &&
+		    source_block_eq(&monitors[i].block, b))
+			n++;
+	}
+	return n >= (size_t)c->per_source_max_startups;
 }
 
 /*
@@ -418,7 +446,7 @@ monitor_reaped(pid_t pid, int status)
 }
 
 static void
-spawn_monitor(int fd, int cfgfd, char **argv)
+spawn_monitor(int fd, int cfgfd, char **argv, const struct source_block *block)
 {
 	char **nargv;
 	size_t n;
@@ -446,6 +474,7 @@ spawn_monitor(int fd, int cfgfd, char **argv)
 		(void)fcntl(pm->fd, F_SETFL, O_NONBLOCK);
 		peer_name(fd, pm->host, pm->port);
 		conn_info_fill(&pm->ci, fd);
+		pm->block = *block;
 		nstartups++;
 		return;
 	}
@@ -475,6 +504,7 @@ listener_run(const struct options *o, struct server_config *c,
     const struct config_source *src, char **argv)
 {
 	struct pollfd pfds[MAX_LISTEN + MAX_STARTUPS_TRACKED];
+	struct source_block blk;
 	int fds[MAX_LISTEN], fd, status;
 	size_t nfds, i;
 	pid_t pid;
@@ -609,12 +639,15 @@ listener_run(const struct options *o, struct server_config *c,
 					    "accept: %.100s", strerror(errno));
 				continue;
 			}
-			if (should_drop(c)) {
-				log_drop(fd);
+			source_block_of_fd(fd, c, &blk);
+			if (should_drop(c) || source_full(c, &blk)) {
+				throttle_drop(&throttle, fd, nstartups);
 				close(fd);
 				continue;
 			}
-			spawn_monitor(fd, cfgfd, argv);
+			throttle_pass(
+			    &throttle, nstartups, c->max_startups_begin);
+			spawn_monitor(fd, cfgfd, argv, &blk);
 			close(fd);
 			handled = 1;
 		}

@@ -4,6 +4,7 @@
  * Include with its Match scoping, defaults, and the command line's -o.
  */
 #include <sys/socket.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,6 +36,9 @@ config_init(struct server_config *c)
 	c->max_sessions = CONFIG_UNSET;
 	c->max_startups = CONFIG_UNSET;
 	c->max_startups_rate = CONFIG_UNSET;
+	c->per_source_max_startups = CONFIG_UNSET;
+	c->per_source_masklen_v4 = CONFIG_UNSET;
+	c->per_source_masklen_v6 = CONFIG_UNSET;
 	c->permit_root_login = CONFIG_UNSET;
 	c->permit_empty_passwords = CONFIG_UNSET;
 	c->password_authentication = CONFIG_UNSET;
@@ -569,6 +573,9 @@ config_fill_defaults(struct server_config *c)
 		c->max_startups = 100;
 	}
 	set_default_int(&c->max_startups_rate, 30);
+	set_default_int(&c->per_source_max_startups, INT_MAX);
+	set_default_int(&c->per_source_masklen_v4, 32);
+	set_default_int(&c->per_source_masklen_v6, 128);
 	set_default_int(&c->permit_root_login, PERMIT_NO_PASSWD);
 	set_default_int(&c->permit_empty_passwords, 0);
 	set_default_int(&c->password_authentication, 1);

@@ -59,6 +59,13 @@ struct server_config {
 	int max_startups_begin;
 	int max_startups_rate;
 	int max_startups;
+	/*
+	 * PerSourceMaxStartups (INT_MAX: none) and PerSourceNetBlockSize
+	 * (32:128; a single number sets the IPv6 length to 0, as sshd).
+	 */
+	int per_source_max_startups;
+	int per_source_masklen_v4;
+	int per_source_masklen_v6;
 
 	/* --- access rules (issue 3); all may be set inside Match --- */
 	/* Each is the accumulated patterns of every line, in order. */

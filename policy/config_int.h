@@ -260,6 +260,10 @@ int cfg_kw_listen(
     struct server_config *c, const struct keyword *k, struct cfg_args *a);
 int cfg_kw_max_startups(
     struct server_config *c, const struct keyword *k, struct cfg_args *a);
+int cfg_kw_per_source_max(
+    struct server_config *c, const struct keyword *k, struct cfg_args *a);
+int cfg_kw_netblock(
+    struct server_config *c, const struct keyword *k, struct cfg_args *a);
 int cfg_kw_user_list(
     struct server_config *c, const struct keyword *k, struct cfg_args *a);
 int cfg_kw_group_list(
@@ -309,6 +313,10 @@ void cfg_dump_permit_user_env(
     const struct server_config *c, const struct keyword *k, FILE *f);
 void cfg_dump_max_startups(
     const struct server_config *c, const struct keyword *k, FILE *f);
+void cfg_dump_per_source_max(
+    const struct server_config *c, const struct keyword *k, FILE *f);
+void cfg_dump_netblock(
+    const struct server_config *c, const struct keyword *k, FILE *f);
 
 /* config_unsupported.c: argument checks for keywords postern ignores. */
 int cfg_v_one(
@@ -331,14 +339,8 @@ int cfg_v_ipqos(
     struct server_config *c, const struct keyword *k, struct cfg_args *a);
 int cfg_v_fp_hash(
     struct server_config *c, const struct keyword *k, struct cfg_args *a);
-int cfg_v_netblock(
-    struct server_config *c, const struct keyword *k, struct cfg_args *a);
-int cfg_v_none_or_int(
-    struct server_config *c, const struct keyword *k, struct cfg_args *a);
 
 const char *cfg_chk_use_dns(
-    const struct keyword *k, struct cfg_args *a, char *buf, size_t len);
-const char *cfg_chk_persource(
     const struct keyword *k, struct cfg_args *a, char *buf, size_t len);
 const char *cfg_chk_penalties(
     const struct keyword *k, struct cfg_args *a, char *buf, size_t len);

@@ -216,45 +216,6 @@ cfg_v_fp_hash(
 	return ERR_CONFIG;
 }
 
-/* PerSourceNetBlockSize: IPv4 bits[:IPv6 bits]. */
-int
-cfg_v_netblock(
-    struct server_config *c, const struct keyword *k, struct cfg_args *a)
-{
-	const char *arg = cfg_next_arg(a);
-	int v4, v6 = 0, n;
-
-	if (arg == NULL || *arg == '\0')
-		return missing(a);
-	n = sscanf(arg, "%d:%d", &v4, &v6);
-	if (n < 1 || v4 < 0 || v4 > 32 || (n == 2 && (v6 < 0 || v6 > 128))) {
-		error("%s line %d: Invalid %s spec.", a->filename, a->lineno,
-		    a->keyword);
-		return ERR_CONFIG;
-	}
-	return 0;
-}
-
-/* PerSourceMaxStartups: "none" or a number. */
-int
-cfg_v_none_or_int(
-    struct server_config *c, const struct keyword *k, struct cfg_args *a)
-{
-	const char *arg = cfg_next_arg(a), *why;
-	long long v;
-
-	if (arg == NULL || *arg == '\0')
-		return missing(a);
-	if (strcmp(arg, "none") == 0)
-		return 0;
-	if (cfg_parse_decimal(arg, 0, INT_MAX, &v, &why) != 0) {
-		error("%s line %d: %s integer value %s.", a->filename,
-		    a->lineno, a->keyword, why);
-		return ERR_CONFIG;
-	}
-	return 0;
-}
-
 /* --- may this value be ignored? ------------------------------------------- */
 
 /* UseDNS yes: names in Match Host and user@host would never match. */
@@ -268,19 +229,6 @@ cfg_chk_use_dns(
 	    "postern matches Host patterns against the client address only; a "
 	    "DenyUsers user@host or Match Host rule naming a host name would "
 	    "never apply");
-	return buf;
-}
-
-/* PerSourceMaxStartups: only "none" (no per-source limit). */
-const char *
-cfg_chk_persource(
-    const struct keyword *k, struct cfg_args *a, char *buf, size_t len)
-{
-	if (strcmp(a->av[0], "none") == 0)
-		return NULL;
-	snprintf(buf, len,
-	    "postern has no per-source connection limit; ignoring it would "
-	    "allow more unauthenticated connections than configured");
 	return buf;
 }
 

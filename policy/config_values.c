@@ -305,6 +305,77 @@ cfg_dump_max_startups(
 	    c->max_startups_rate, c->max_startups);
 }
 
+/* PerSourceMaxStartups none|N; as sshd, each line overrides the last. */
+int
+cfg_kw_per_source_max(
+    struct server_config *c, const struct keyword *k, struct cfg_args *a)
+{
+	const char *arg = cfg_next_arg(a), *why;
+	long long v = INT_MAX;
+
+	if (arg == NULL || *arg == '\0') {
+		error("%s line %d: missing argument.", a->filename, a->lineno);
+		return ERR_CONFIG;
+	}
+	if (strcmp(arg, "none") != 0 &&
+	    cfg_parse_decimal(arg, 0, INT_MAX, &v, &why) != 0) {
+		error("%s line %d: %s integer value %s.", a->filename,
+		    a->lineno, a->keyword, why);
+		return ERR_CONFIG;
+	}
+	if (a->active)
+		c->per_source_max_startups = (int)v;
+	return 0;
+}
+
+void
+cfg_dump_per_source_max(
+    const struct server_config *c, const struct keyword *k, FILE *f)
+{
+	if (c->per_source_max_startups == INT_MAX)
+		fprintf(f, "persourcemaxstartups none\n");
+	else
+		fprintf(
+		    f, "persourcemaxstartups %d\n", c->per_source_max_startups);
+}
+
+/*
+ * PerSourceNetBlockSize V4[:V6]: prefix lengths that group client
+ * addresses. As sshd, V6 is 0 when only V4 is given, and each line
+ * overrides the last.
+ */
+int
+cfg_kw_netblock(
+    struct server_config *c, const struct keyword *k, struct cfg_args *a)
+{
+	const char *arg = cfg_next_arg(a);
+	int v4, v6 = 0, n;
+
+	if (arg == NULL || *arg == '\0') {
+		error("%s line %d: missing argument.", a->filename, a->lineno);
+		return ERR_CONFIG;
+	}
+	n = sscanf(arg, "%d:%d", &v4, &v6);
+	if (n < 1 || v4 < 0 || v4 > 32 || v6 < 0 || v6 > 128) {
+		error("%s line %d: Invalid %s spec.", a->filename, a->lineno,
+		    a->keyword);
+		return ERR_CONFIG;
+	}
+	if (a->active) {
+		c->per_source_masklen_v4 = v4;
+		c->per_source_masklen_v6 = v6;
+	}
+	return 0;
+}
+
+void
+cfg_dump_netblock(
+    const struct server_config *c, const struct keyword *k, FILE *f)
+{
+	fprintf(f, "persourcenetblocksize %d:%d\n", c->per_source_masklen_v4,
+	    c->per_source_masklen_v6);
+}
+
 int
 cfg_kw_choice(
     struct server_config *c, const struct keyword *k, struct cfg_args *a)

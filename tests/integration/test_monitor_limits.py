@@ -4,7 +4,8 @@ monitor even while it is busy (here in a slow AuthorizedKeysCommand), and
 the timeout is logged once, in OpenSSH's words, with no "Accepted"; a user's
 authorized_keys is read up to a size limit; a session process that asks for
 host key signatures faster than rekeying needs loses its connection; the
-"Change of username" line is sanitised.
+"Change of username" line is sanitised; MaxStartups and
+PerSourceMaxStartups drop connections with sshd's lines.
 """
 
 import os
@@ -12,6 +13,7 @@ import re
 import secrets
 import shutil
 import signal
+import socket
 import subprocess
 
 import harness
@@ -322,8 +324,9 @@ def test_max_startups_counts_only_unauthenticated(ctx):
           "the stalled connection was not accepted")
     r = ctx.ssh(u, "true")
     check(r.rc == 255, "a login past MaxStartups 1 went through: %r" % r)
-    check(ctx.wait_log(r"drop connection #1 from \[127\.0\.0\.1\]:\d+ past "
-                       r"MaxStartups", 10),
+    check(ctx.wait_log(r"drop connection #1 from \[127\.0\.0\.1\]:\d+ on "
+                       r"\[127\.0\.0\.1\]:%d past MaxStartups" % ctx.port,
+                       10),
           "no drop line for the connection past MaxStartups")
     s.close()
     check(harness.poll_until(lambda: ctx.ssh(u, "true").rc == 0, 20),
@@ -342,6 +345,116 @@ def test_max_startups_counts_only_unauthenticated(ctx):
     finally:
         idle.kill()
         idle.wait(10)
+
+
+def _held_from(ctx, source):
+    """A connection from source that stalls before authentication."""
+    s = socket.create_connection(("127.0.0.1", ctx.port), 10,
+                                 source_address=(source, 0))
+    ctx.sockets.append(s)
+    s.sendall(b"SSH-2.0-stall\r\n")
+    check(ctx.wait_log(r"^Connection from %s port %d "
+                       % (re.escape(source), s.getsockname()[1]), 10),
+          "the stalled connection from %s was not accepted" % source)
+    return s
+
+
+def _first_line_from(ctx, source):
+    s = socket.create_connection(("127.0.0.1", ctx.port), 10,
+                                 source_address=(source, 0))
+    try:
+        s.settimeout(10)
+        data = b""
+        while b"\n" not in data:
+            chunk = s.recv(256)
+            if not chunk:
+                break
+            data += chunk
+        return data.split(b"\n")[0] + b"\n", s.getsockname()[1]
+    finally:
+        s.close()
+
+
+@timeout(120)
+def test_per_source_max_startups(ctx):
+    """PerSourceMaxStartups 2 with PerSourceNetBlockSize 24, as sshd 9.2:
+    two stalled connections from 127.0.0.0/24 take the block's startups; a
+    third from the block reads "Exceeded MaxStartups" and is dropped with
+    sshd's lines; another /24 still gets in; once a startup ends, the block
+    logs in again and the throttling's end is logged."""
+    u = ctx.make_user()
+    ctx.start_server(extra_config=["PerSourceMaxStartups 2",
+                                   "PerSourceNetBlockSize 24"])
+    a = _held_from(ctx, "127.0.0.1")
+    _held_from(ctx, "127.0.0.5")
+    line, port = _first_line_from(ctx, "127.0.0.9")
+    check(line == b"Exceeded MaxStartups\r\n",
+          "a third connection from the /24 read %r" % line)
+    check(ctx.wait_log(r"^beginning MaxStartups throttling$", 10),
+          "no 'beginning MaxStartups throttling' line")
+    check(ctx.wait_log(r"^drop connection #2 from \[127\.0\.0\.9\]:%d on "
+                       r"\[127\.0\.0\.1\]:%d past MaxStartups$"
+                       % (port, ctx.port), 10),
+          "no drop line for the third connection from the /24")
+    line, _ = _first_line_from(ctx, "127.0.1.9")
+    check(line.startswith(b"SSH-2.0-"),
+          "a connection from another /24 was refused: %r" % line)
+    # Let in with fewer startups than MaxStartups' start less one: the
+    # episode ends (sshd's words and condition).
+    exited = (r"^exited MaxStartups throttling after \d\d:\d\d:\d\d, "
+              r"1 connections dropped$")
+    check(ctx.wait_log(exited, 10), "no 'exited MaxStartups throttling' line")
+    r = ctx.ssh(u, "true", extra=("-o", "BindAddress=127.0.0.7"))
+    check(r.rc == 255, "a login from the full /24 went through: %r" % r)
+    a.close()
+    check(harness.poll_until(
+        lambda: ctx.ssh(u, "echo ok", extra=("-o", "BindAddress=127.0.0.7"))
+        .stdout == b"ok\n", 20),
+        "logins from the /24 still refused once a startup ended")
+    # (More than one drop if a retry came before the closed one's monitor
+    # had gone.)
+    check(len(re.findall(exited.replace("1 conn", r"\d+ conn"),
+                         ctx.server_log(), re.M)) == 2,
+          "the second episode (the refused login) did not end with its "
+          "line:\n%s" % ctx.server_log())
+    check(not re.search(r"^Connection from 127\.0\.0\.9 ", ctx.server_log(),
+                        re.M), "the dropped connection reached a monitor")
+
+
+@timeout(60)
+def test_per_source_config_as_sshd(ctx):
+    """-T prints both keywords as sshd 9.2 does, including its quirks: a
+    lone IPv4 length sets the IPv6 one to 0, and the last line wins."""
+    key = ctx.new_key("hostkey")
+    for lines, want in (
+            ([], ["persourcemaxstartups none",
+                  "persourcenetblocksize 32:128"]),
+            (["PerSourceMaxStartups 3", "PerSourceMaxStartups 5",
+              "PerSourceNetBlockSize 24"],
+             ["persourcemaxstartups 5", "persourcenetblocksize 24:0"]),
+            (["PerSourceMaxStartups 0", "PerSourceNetBlockSize 16:48"],
+             ["persourcemaxstartups 0", "persourcenetblocksize 16:48"])):
+        path = os.path.join(ctx.dir, "ps_%d.conf" % len(lines))
+        with open(path, "w") as f:
+            f.write("HostKey %s\n%s" % (key, "".join(
+                "%s\n" % x for x in lines)))
+        for exe in ("/usr/sbin/sshd", ctx.server_path):
+            r = run([exe, "-T", "-f", path], check_rc=False)
+            got = [x for x in r.stdout.decode().splitlines()
+                   if x.startswith("persource")]
+            check(got == want, "%s -T with %r: %r, want %r"
+                  % (exe, lines, got, want))
+    for bad, msg in (("PerSourceNetBlockSize 33",
+                      "Invalid PerSourceNetBlockSize spec."),
+                     ("PerSourceMaxStartups -1",
+                      "PerSourceMaxStartups integer value too small.")):
+        path = os.path.join(ctx.dir, "bad.conf")
+        with open(path, "w") as f:
+            f.write("HostKey %s\n%s\n" % (key, bad))
+        p = run([ctx.server_path, "-t", "-f", path], check_rc=False)
+        want = "%s line 2: %s" % (path, msg)
+        check(p.returncode != 0 and want in p.stderr.decode(),
+              "%s: exit %d, %r" % (bad, p.returncode, p.stderr))
 
 
 # A login whose key exchange is done, that authenticates only when told.

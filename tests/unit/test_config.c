@@ -570,6 +570,8 @@ test_dump(void)
 	    "hostkey /etc/ssh/k2\n"
 	    "authenticationmethods any\n"
 	    "maxstartups 10:30:100\n"
+	    "persourcemaxstartups none\n"
+	    "persourcenetblocksize 32:128\n"
 	    "permittunnel no\n"
 	    "rekeylimit 0 0\n"
 	    "permitopen any\n"

@@ -132,8 +132,8 @@ static const struct {
     {"PermitTunnel", "point-to-point", 1, IMPL},
     {"PermitUserEnvironment", "no", 0, IMPL},
     {"PermitUserRC", "no", 1, IMPL},
-    {"PerSourceMaxStartups", "none", 0, VALUE},
-    {"PerSourceNetBlockSize", "24:56", 0, IGN},
+    {"PerSourceMaxStartups", "none", 0, IMPL},
+    {"PerSourceNetBlockSize", "24:56", 0, IMPL},
     {"PerSourcePenalties", "no", 0, VALUE},
     {"PerSourcePenaltyExemptList", "10.0.0.0/8", 0, IGN},
     {"PrintLastLog", "no", 0, IMPL},
@@ -383,10 +383,9 @@ test_values(void)
 	    "yes is not supported by postern (postern matches Host patterns "
 	    "against the client address only; a DenyUsers user@host or Match "
 	    "Host rule naming a host name would never apply)");
-	refused("PerSourceMaxStartups 10",
-	    "10 is not supported by postern (postern has no per-source "
-	    "connection limit; ignoring it would allow more unauthenticated "
-	    "connections than configured)");
+	accepted("PerSourceMaxStartups 10");
+	accepted("PerSourceMaxStartups 0");
+	accepted("PerSourceNetBlockSize 24");
 	refused("PerSourcePenalties authfail:10s",
 	    "authfail:10s is not supported by postern (postern does not "
 	    "penalise sources yet; ignoring it would drop the configured "

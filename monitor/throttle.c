@@ -1,0 +1,162 @@
+/*
+ * throttle.c: PerSourceNetBlockSize blocks and sshd's MaxStartups
+ * throttling log lines (throttle.h).
+ */
+#include <sys/socket.h>
+#include <netinet/in.h>
+
+#include <netdb.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "log.h"
+#include "monitor/throttle.h"
+
+/* sshd logs throttling still going on this often, in seconds. */
+#define THROTTLE_LOG_INTERVAL (5 * 60)
+
+static void
+mask_bits(uint8_t *a, size_t len, int bits)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		if (bits >= 8)
+			bits -= 8;
+		else {
+			a[i] &= (uint8_t)(0xff << (8 - bits));
+			bits = 0;
+		}
+	}
+}
+
+void
+source_block_of(const struct sockaddr *sa, socklen_t len, int v4bits,
+    int v6bits, struct source_block *out)
+{
+	static const uint8_t mapped[12] = {
+	    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+
+	memset(out, 0, sizeof(*out));
+	if (sa->sa_family == AF_INET &&
+	    len >= (socklen_t)sizeof(struct sockaddr_in)) {
+		const struct sockaddr_in *in = (const void *)sa;
+
+		out->family = AF_INET;
+		memcpy(out->addr, &in->sin_addr, 4);
+	} else if (sa->sa_family == AF_INET6 &&
+	    len >= (socklen_t)sizeof(struct sockaddr_in6)) {
+		const struct sockaddr_in6 *in6 = (const void *)sa;
+
+		if (memcmp(&in6->sin6_addr, mapped, sizeof(mapped)) == 0) {
+			out->family = AF_INET;
+			memcpy(out->addr, (const uint8_t *)&in6->sin6_addr + 12,
+			    4);
+		} else {
+			out->family = AF_INET6;
+			memcpy(out->addr, &in6->sin6_addr, 16);
+		}
+	} else
+		return;
+	if (out->family == AF_INET)
+		mask_bits(out->addr, 4, v4bits);
+	else
+		mask_bits(out->addr, 16, v6bits);
+}
+
+int
+source_block_eq(const struct source_block *a, const struct source_block *b)
+{
+	return a->family != 0 && a->family == b->family &&
+	    memcmp(a->addr, b->addr, sizeof(a->addr)) == 0;
+}
+
+void
+throttle_timeframe(time_t secs, char *buf, size_t len)
+{
+	long t = (long)(secs < 0 ? 0 : secs);
+	long m = t / 60 % 60, h = t / 3600 % 24, d = t / 86400 % 7;
+
+	if (t < 86400)
+		snprintf(buf, len, "%02ld:%02ld:%02ld", h, m, t % 60);
+	else if (t < 7 * 86400)
+		snprintf(buf, len, "%ldd%02ldh%02ldm", d, h, m);
+	else
+		snprintf(buf, len, "%02ldw%ldd%02ldh", t / (7 * 86400), d, h);
+}
+
+static time_t
+now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	/* Never 0, which means "not throttling". */
+	return ts.tv_sec + 1;
+}
+
+void
+throttle_pass(struct throttle *t, size_t nstartups, int begin)
+{
+	char when[32];
+
+	if (t->last_drop == 0 || (long)nstartups >= (long)begin - 1)
+		return;
+	throttle_timeframe(now_s() - t->first_drop, when, sizeof(when));
+	logit("exited MaxStartups throttling after %s, %u connections dropped",
+	    when, t->ndropped);
+	t->last_drop = 0;
+}
+
+/* "[address]:port" of either end of fd. */
+static void
+end_name(int fd, int local, char *buf, size_t len)
+{
+	char host[NI_MAXHOST], port[NI_MAXSERV];
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	int r;
+
+	r = local ? getsockname(fd, (struct sockaddr *)&ss, &sl)
+	          : getpeername(fd, (struct sockaddr *)&ss, &sl);
+	if (r != 0 ||
+	    getnameinfo((struct sockaddr *)&ss, sl, host, sizeof(host), port,
+	        sizeof(port), NI_NUMERICHOST | NI_NUMERICSERV) != 0) {
+		snprintf(host, sizeof(host), "UNKNOWN");
+		snprintf(port, sizeof(port), "0");
+	}
+	snprintf(buf, len, "[%s]:%s", host, port);
+}
+
+void
+throttle_drop(struct throttle *t, int fd, size_t nstartups)
+{
+	static const char msg[] = "Exceeded MaxStartups\r\n";
+	char when[32], from[NI_MAXHOST + NI_MAXSERV + 4];
+	char on[NI_MAXHOST + NI_MAXSERV + 4];
+	enum log_level level = LL_VERBOSE;
+	time_t now = now_s();
+
+	if (t->last_drop == 0) {
+		logit("beginning MaxStartups throttling");
+		level = LL_INFO;
+		t->first_drop = now;
+		t->ndropped = 0;
+	} else if (t->last_drop + THROTTLE_LOG_INTERVAL < now) {
+		throttle_timeframe(now - t->first_drop, when, sizeof(when));
+		logit(
+		    "in MaxStartups throttling for %s, %u connections dropped",
+		    when, t->ndropped + 1);
+		level = LL_INFO;
+	}
+	t->last_drop = now;
+	t->ndropped++;
+	end_name(fd, 0, from, sizeof(from));
+	end_name(fd, 1, on, sizeof(on));
+	log_msg(level, __func__, 0,
+	    "drop connection #%zu from %s on %s past "
+	    "MaxStartups",
+	    nstartups, from, on);
+	(void)send(fd, msg, sizeof(msg) - 1, MSG_DONTWAIT | MSG_NOSIGNAL);
+}
