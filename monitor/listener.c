@@ -36,6 +36,7 @@
 #include "monitor/startup.h"
 #include "monitor/throttle.h"
 #include "monitor/modules.h"
+#include "monitor/notify.h"
 #include "proctitle.h"
 
 #define MAX_LISTEN 64
@@ -480,6 +481,8 @@ spawn_monitor(int fd, int cfgfd, char **argv, const struct source_block *block)
 	}
 	reset_handlers();
 	close(sp[0]);
+	/* Only the listener speaks to the service manager. */
+	unsetenv("NOTIFY_SOCKET");
 	for (n = 0; argv[n] != NULL; n++)
 		;
 	if ((nargv = calloc(n + 2, sizeof(*nargv))) == NULL)
@@ -549,6 +552,8 @@ listener_run(const struct options *o, struct server_config *c,
 	}
 	write_pidfile(c);
 	cfgfd = config_memfd(src);
+	/* Type=notify: ready (again, after a SIGHUP restart), as sshd. */
+	service_notify("READY=1");
 	set_handlers();
 	/*
 	 * Signals stay blocked except inside ppoll(), so one that arrives
