@@ -17,6 +17,8 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 
+#include <openssl/crypto.h>
+
 #include "buf.h"
 #include "cipher.h"
 #include "kex.h"
@@ -32,11 +34,20 @@
 #endif
 #define DEFAULT_CONFIG POSTERN_SYSCONFDIR "/sshd_config"
 
+/* More of an option than posternd keeps: an error, nothing dropped. */
+static void
+too_many(char opt, size_t max)
+{
+	fprintf(
+	    stderr, "posternd: too many -%c options (at most %zu)\n", opt, max);
+	exit(1);
+}
+
 static void
 usage(void)
 {
 	fprintf(stderr,
-	    "usage: posternd [-46DdeiqTt] [-C connection_spec] "
+	    "usage: posternd [-46DdeiqTtV] [-C connection_spec] "
 	    "[-c host_cert_file]\n"
 	    "                [-E log_file] [-f config_file] [-g "
 	    "login_grace_time]\n"
@@ -237,15 +248,16 @@ main(int argc, char **argv)
 	for (i = 0; i < argc; i++)
 		saved_argv[i] = argv[i];
 	log_init(POSTERN_SYSLOG_IDENT, LL_INFO, LOG_AUTH, 1);
-	while (
-	    (ch = getopt(argc, argv, "46C:c:DdE:ef:g:h:io:p:Q:qRTtu:")) != -1) {
+	while ((ch = getopt(argc, argv, "46C:c:DdE:ef:g:h:io:p:Q:qRTtu:V")) !=
+	    -1) {
 		switch (ch) {
 		case '4':
 		case '6':
 			snprintf(opt, sizeof(opt), "AddressFamily %s",
 			    ch == '4' ? "inet" : "inet6");
-			if (o.ncmdline_opts < 64)
-				o.cmdline_opts[o.ncmdline_opts++] = strdup(opt);
+			if (o.ncmdline_opts >= 64)
+				too_many('o', 64);
+			o.cmdline_opts[o.ncmdline_opts++] = strdup(opt);
 			break;
 		case 'C':
 			/* -T applies the Match blocks for this connection. */
@@ -253,8 +265,10 @@ main(int argc, char **argv)
 			break;
 		case 'c':
 			/* As sshd: a HostCertificate before the file's. */
-			if (ncerts >= 16 || o.ncmdline_opts >= 64)
-				break;
+			if (ncerts >= 16)
+				too_many('c', 16);
+			if (o.ncmdline_opts >= 64)
+				too_many('o', 64);
 			snprintf(certopts[ncerts], sizeof(certopts[ncerts]),
 			    "HostCertificate \"%s\"", optarg);
 			o.cmdline_opts[o.ncmdline_opts++] = certopts[ncerts++];
@@ -284,13 +298,14 @@ main(int argc, char **argv)
 			break;
 		case 'g':
 			snprintf(opt, sizeof(opt), "LoginGraceTime %s", optarg);
-			if (o.ncmdline_opts < 64)
-				o.cmdline_opts[o.ncmdline_opts++] = strdup(opt);
+			if (o.ncmdline_opts >= 64)
+				too_many('o', 64);
+			o.cmdline_opts[o.ncmdline_opts++] = strdup(opt);
 			break;
 		case 'h':
-			if (o.ncmdline_hostkeys < 16)
-				o.cmdline_hostkeys[o.ncmdline_hostkeys++] =
-				    optarg;
+			if (o.ncmdline_hostkeys >= 16)
+				too_many('h', 16);
+			o.cmdline_hostkeys[o.ncmdline_hostkeys++] = optarg;
 			break;
 		case 'i':
 			fprintf(stderr,
@@ -298,12 +313,14 @@ main(int argc, char **argv)
 			    "supported\n");
 			return 1;
 		case 'o':
-			if (o.ncmdline_opts < 64)
-				o.cmdline_opts[o.ncmdline_opts++] = optarg;
+			if (o.ncmdline_opts >= 64)
+				too_many('o', 64);
+			o.cmdline_opts[o.ncmdline_opts++] = optarg;
 			break;
 		case 'p':
-			if (o.ncmdline_ports < 16)
-				o.cmdline_ports[o.ncmdline_ports++] = optarg;
+			if (o.ncmdline_ports >= 16)
+				too_many('p', 16);
+			o.cmdline_ports[o.ncmdline_ports++] = optarg;
 			break;
 		case 'q':
 			break;
@@ -322,6 +339,12 @@ main(int argc, char **argv)
 			break;
 		case 'u':
 			break;
+		case 'V':
+			/* As sshd -V: the version, on standard error. */
+			fprintf(stderr, "%s, %s\n", POSTERN_VERSION,
+			    OpenSSL_version(OPENSSL_VERSION));
+			free(saved_argv);
+			return 0;
 		default:
 			usage();
 		}

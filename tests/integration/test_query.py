@@ -5,6 +5,7 @@ with the real OpenSSH client when the client supports it (configured in:
 some are not in the default lists).
 """
 
+import re
 import subprocess
 
 from harness import check
@@ -66,3 +67,30 @@ def test_query_matches_what_works(ctx):
                                              "-o", "MACs=" + m))
             check(r.rc == 0 and r.stdout == b"ok\n",
                   "-Q lists MAC %s but a login with it failed" % m)
+
+
+def test_version_flag(ctx):
+    """-V, as sshd -V: the version and OpenSSL's on standard error, exit
+    0, nothing on standard output."""
+    r = subprocess.run([ctx.server_path, "-V"], capture_output=True,
+                       text=True, timeout=10)
+    check(r.returncode == 0 and r.stdout == "" and
+          re.fullmatch(r"postern_\d+\.\d+, OpenSSL \d+\.\d+\.\d+.*\n",
+                       r.stderr), "-V: rc %d %r %r"
+          % (r.returncode, r.stdout, r.stderr))
+
+
+def test_too_many_options_refused(ctx):
+    """More -p, -h or -o options than posternd keeps: an error naming the
+    option, not a silently dropped one."""
+    ctx.write_config()
+    for flag, n, arg in (("-p", 17, lambda i: str(2000 + i)),
+                         ("-h", 17, lambda i: "/nonexistent/%d" % i),
+                         ("-o", 65, lambda i: "MaxSessions %d" % (i + 1))):
+        argv = [ctx.server_path, "-t", "-f", ctx.config_path]
+        for i in range(n):
+            argv += [flag, arg(i)]
+        r = subprocess.run(argv, capture_output=True, text=True, timeout=10)
+        check(r.returncode != 0 and
+              "too many %s options (at most %d)" % (flag, n - 1) in r.stderr,
+              "%d %s options: rc %d %r" % (n, flag, r.returncode, r.stderr))
