@@ -502,6 +502,32 @@ spawn_monitor(int fd, int cfgfd, char **argv, const struct source_block *block)
 	_exit(1);
 }
 
+/*
+ * Inetd mode (-i): the connection is standard input, a stream socket (as
+ * inetd and systemd's Accept=yes give it). It moves off descriptors 0-2,
+ * which then read and write /dev/null (standard error too, unless -e):
+ * nothing any process writes there may reach the client's stream.
+ */
+static int
+inetd_socket(const struct options *o)
+{
+	socklen_t len = sizeof(int);
+	int fd, null, type;
+
+	if (getsockopt(0, SOL_SOCKET, SO_TYPE, &type, &len) != 0 ||
+	    type != SOCK_STREAM)
+		fatal("inetd mode (-i): standard input is not a stream socket");
+	if ((fd = fcntl(0, F_DUPFD_CLOEXEC, 10)) < 0 ||
+	    (null = open("/dev/null", O_RDWR)) < 0)
+		fatal("inetd mode (-i): %s", strerror(errno));
+	if (dup2(null, 0) < 0 || dup2(null, 1) < 0 ||
+	    (!o->log_stderr && dup2(null, 2) < 0))
+		fatal("inetd mode (-i): %s", strerror(errno));
+	if (null > 2)
+		close(null);
+	return fd;
+}
+
 int
 listener_run(const struct options *o, struct server_config *c,
     const struct config_source *src, char **argv)
@@ -511,7 +537,8 @@ listener_run(const struct options *o, struct server_config *c,
 	int fds[MAX_LISTEN], fd, status;
 	size_t nfds, i;
 	pid_t pid;
-	int handled = 0, cfgfd;
+	int handled = 0, cfgfd, inetd_fd = -1;
+	pid_t inetd_pid = -1;
 	sigset_t block, waitmask;
 
 	ensure_empty_dir();
@@ -544,16 +571,24 @@ listener_run(const struct options *o, struct server_config *c,
 			fatal("sshd: no hostkeys available -- exiting.");
 		hostkeys_free(&hk);
 	}
-	if ((nfds = bind_all(c, fds)) == 0)
-		fatal("Cannot bind any address.");
-	if (!o->foreground && !o->debug) {
-		if (daemon(0, 0) != 0)
-			fatal("daemon() failed: %.200s", strerror(errno));
+	if (o->inetd) {
+		/* One connection, already accepted; no sockets, no pidfile. */
+		inetd_fd = inetd_socket(o);
+		nfds = 0;
+	} else {
+		if ((nfds = bind_all(c, fds)) == 0)
+			fatal("Cannot bind any address.");
+		if (!o->foreground && !o->debug) {
+			if (daemon(0, 0) != 0)
+				fatal(
+				    "daemon() failed: %.200s", strerror(errno));
+		}
+		write_pidfile(c);
 	}
-	write_pidfile(c);
 	cfgfd = config_memfd(src);
 	/* Type=notify: ready (again, after a SIGHUP restart), as sshd. */
-	service_notify("READY=1");
+	if (!o->inetd)
+		service_notify("READY=1");
 	set_handlers();
 	/*
 	 * Signals stay blocked except inside ppoll(), so one that arrives
@@ -566,15 +601,30 @@ listener_run(const struct options *o, struct server_config *c,
 	sigaddset(&block, SIGQUIT);
 	sigaddset(&block, SIGCHLD);
 	sigprocmask(SIG_BLOCK, &block, &waitmask);
+	if (o->inetd) {
+		/*
+		 * This process stays as the connection's listener: it reaps the
+		 * monitor, logging and auditing a LoginGraceTime kill, and
+		 * exits with it.
+		 */
+		source_block_of_fd(inetd_fd, c, &blk);
+		spawn_monitor(inetd_fd, cfgfd, argv, &blk);
+		close(inetd_fd);
+		if (nmonitors == 0)
+			exit(255);
+		inetd_pid = monitors[0].pid;
+	}
 	for (;;) {
 		listener_title(c, argv);
 		if (got_sigterm) {
 			logit("Received signal %d; terminating.",
 			    (int)got_sigterm);
-			if (c->pid_file != NULL)
+			if (c->pid_file != NULL && !o->inetd)
 				unlink(c->pid_file);
 			exit(255);
 		}
+		if (got_sighup && o->inetd)
+			got_sighup = 0; /* no listener to restart */
 		if (got_sighup) {
 			struct config_source *nsrc = NULL;
 			struct server_config nc;
@@ -612,6 +662,10 @@ listener_run(const struct options *o, struct server_config *c,
 				monitor_reaped(pid, status);
 				if (o->debug && handled)
 					exit(0);
+				if (pid == inetd_pid)
+					exit(WIFEXITED(status)
+					        ? WEXITSTATUS(status)
+					        : 255);
 			}
 		}
 		for (i = 0; i < nfds; i++) {

@@ -308,10 +308,8 @@ main(int argc, char **argv)
 			o.cmdline_hostkeys[o.ncmdline_hostkeys++] = optarg;
 			break;
 		case 'i':
-			fprintf(stderr,
-			    "posternd: inetd mode (-i) is not "
-			    "supported\n");
-			return 1;
+			o.inetd = 1;
+			break;
 		case 'o':
 			if (o.ncmdline_opts >= 64)
 				too_many('o', 64);

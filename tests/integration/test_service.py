@@ -6,7 +6,11 @@ substituted), with a notify socket bound the way systemd binds its own:
 Type=notify needs READY=1 from the main process once it listens, and
 again after a reload (as Debian's sshd sends), or systemd would kill the
 service at start. KillMode=process leaves open connections running when
-the service stops.
+the service stops. Socket activation (postern.socket, Accept=yes, and
+postern@.service: posternd -i with the connection as standard input and
+output, and standard error too, as systemd's default) serves each
+connection, and nothing of posternd's standard descriptors reaches the
+client.
 """
 
 import os
@@ -15,25 +19,26 @@ import signal
 import socket
 import struct
 import subprocess
+import threading
 
 import harness
 from harness import check, timeout
 
-UNIT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..",
-                    "packaging", "systemd", "postern.service")
+UNITS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..",
+                     "packaging", "systemd")
 
 
-def _service_section():
-    """{key: [values]} of the unit's [Service] section."""
+def _section(unit, name="Service"):
+    """{key: [values]} of a section of packaging/systemd/UNIT."""
     out, section = {}, None
-    with open(UNIT) as f:
+    with open(os.path.join(UNITS, unit)) as f:
         for line in f:
             line = line.strip()
             if not line or line.startswith("#"):
                 continue
             if line.startswith("["):
                 section = line
-            elif section == "[Service]":
+            elif section == "[%s]" % name:
                 k, v = line.split("=", 1)
                 out.setdefault(k, []).append(v)
     return out
@@ -43,7 +48,8 @@ def _argv(ctx, command, env):
     """A unit command line as systemd runs it, on the test's binary and
     config file."""
     words = []
-    for w in shlex.split(command):
+    # A leading "-": the exit status is not a failure (not ours to run).
+    for w in shlex.split(command.lstrip("-")):
         if w.startswith("$") and w[1:] in env:
             words += env[w[1:]].split()  # systemd: $VAR is split into words
         elif w == "/usr/sbin/posternd":
@@ -86,7 +92,7 @@ def _next_state(sock):
 
 @timeout(120)
 def test_systemd_unit_notify_reload_killmode(ctx):
-    svc = _service_section()
+    svc = _section("postern.service")
     check(svc.get("Type") == ["notify"], "Type: %r" % svc.get("Type"))
     check(svc.get("KillMode") == ["process"],
           "KillMode: %r" % svc.get("KillMode"))
@@ -147,3 +153,107 @@ def test_systemd_unit_notify_reload_killmode(ctx):
               % (state, pid))
     except socket.timeout:
         pass
+
+
+def _fd_targets(pid):
+    out = []
+    for n in (0, 1, 2):
+        try:
+            out.append(os.readlink("/proc/%d/fd/%d" % (pid, n)))
+        except OSError:
+            out.append(None)
+    return out
+
+
+@timeout(120)
+def test_socket_activation_inetd_mode(ctx):
+    check(_section("postern.socket", "Socket").get("Accept") == ["yes"],
+          "postern.socket: Accept is not yes")
+    svc = _section("postern@.service")
+    check(svc.get("StandardInput") == ["socket"],
+          "postern@.service: StandardInput %r" % svc.get("StandardInput"))
+    (start,) = svc["ExecStart"]
+    u = ctx.make_user()
+    ctx.write_config()
+    env = {"SSHD_OPTS": "-E %s -g 3" % ctx.log_path}
+    argv = _argv(ctx, start, env)
+    check("-i" in argv, "ExecStart without -i: %r" % argv)
+    # systemd's side: listen, accept, one process per connection with
+    # the connection as standard input, output and error.
+    lsock = socket.socket()
+    lsock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    lsock.bind(("127.0.0.1", ctx.port))
+    lsock.listen(16)
+    ctx.sockets.append(lsock)
+    served = []
+
+    def activate():
+        while True:
+            try:
+                conn, _ = lsock.accept()
+            except OSError:
+                return
+            served.append(subprocess.Popen(
+                argv, stdin=conn, stdout=conn, stderr=conn,
+                start_new_session=True, cwd=ctx.dir))
+            conn.close()
+
+    threading.Thread(target=activate, daemon=True).start()
+    try:
+        ctx.ssh_ok(u, "echo one", expect_out=b"one\n")
+        ctx.ssh_ok(u, "echo two", expect_out=b"two\n")
+        check(len(served) == 2 and
+              harness.poll_until(lambda: all(
+                  p.poll() is not None for p in served), 10),
+              "per-connection processes did not end with their "
+              "connections")
+        check(all(p.returncode == 0 for p in served),
+              "exit statuses %r" % [p.returncode for p in served])
+
+        # While a session is open: no process of it holds the connection
+        # on a standard descriptor.
+        idle = ctx.popen(ctx.ssh_argv(u, "read x; echo done"),
+                         stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+        check(harness.poll_until(
+            lambda: ctx.server_log().count(
+                "Accepted publickey for %s " % u.name) >= 3, 15),
+            "the third login did not happen")
+        top = served[2].pid
+        pids = [top] + [int(x) for x in subprocess.run(
+            ["pgrep", "-s", str(top)], capture_output=True,
+            text=True).stdout.split() if int(x) != top]
+        check(len(pids) >= 3, "the connection's processes: %r" % pids)
+        for pid in pids:
+            fds = _fd_targets(pid)
+            check(all(t in (None, "/dev/null") for t in fds),
+                  "process %d has standard descriptors %r" % (pid, fds))
+        out, _ = idle.communicate(b"\n", timeout=30)
+        check(out == b"done\n", "the open session: %r" % out)
+
+        # LoginGraceTime (-g 3): the process that started the monitor
+        # logs the timeout, as the listener does.
+        stall = socket.create_connection(("127.0.0.1", ctx.port), 10)
+        ctx.sockets.append(stall)
+        stall.sendall(b"SSH-2.0-stall\r\n")
+        check(ctx.wait_log(r"^Timeout before authentication for 127\.0\.0\.1 "
+                           r"port %d$" % stall.getsockname()[1], 20),
+              "no timeout line for a stalled connection in inetd mode")
+        check(harness.poll_until(lambda: served[3].poll() is not None, 10),
+              "the stalled connection's process did not end")
+    finally:
+        lsock.close()
+        for p in served:
+            if p.poll() is None:
+                try:
+                    os.killpg(p.pid, signal.SIGKILL)
+                except OSError:
+                    pass
+                p.wait(10)
+
+    # Standard input that is no socket (a pipe, as a ProxyCommand gives):
+    # refused in words.
+    r = subprocess.run(argv, stdin=subprocess.PIPE, capture_output=True,
+                       timeout=30)
+    check(r.returncode != 0, "posternd -i ran with a pipe as input")
+    check(ctx.wait_log(r"inetd mode \(-i\): standard input is not a "
+                       r"stream socket", 10), "no clear refusal for a pipe")
