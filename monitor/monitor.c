@@ -361,6 +361,22 @@ put_rekey_limit(struct buf *b, const struct server_config *c)
 	    c->rekey_interval > 0 ? (uint32_t)c->rekey_interval : 0);
 }
 
+/*
+ * The identification string both processes send and hash:
+ * POSTERN_BANNER, then VersionAddendum after a space when set.
+ */
+static const char *
+monitor_banner(const struct server_config *c)
+{
+	static char line[256];
+
+	if (c->version_addendum == NULL)
+		return POSTERN_BANNER;
+	snprintf(
+	    line, sizeof(line), "%s %s", POSTERN_BANNER, c->version_addendum);
+	return line;
+}
+
 static int
 send_init(struct monitor *m, const struct passwd *privsep)
 {
@@ -372,7 +388,7 @@ send_init(struct monitor *m, const struct passwd *privsep)
 	server_sig_algs(m->c, sig_algs, sizeof(sig_algs));
 	if ((b = buf_new(IPC_MAX_MESSAGE)) == NULL)
 		return ERR_ALLOC;
-	if ((r = buf_put_cstring(b, POSTERN_BANNER)) != 0 ||
+	if ((r = buf_put_cstring(b, monitor_banner(m->c))) != 0 ||
 	    (r = put_alg_lists(m, b)) != 0 ||
 	    (r = buf_put_cstring(b, sig_algs)) != 0 ||
 	    (r = buf_put_cstring(b, m->ci.client_addr)) != 0 ||
@@ -877,7 +893,7 @@ send_session_init(struct monitor *m, int fd)
 	    (r = buf_put_u32(b, (uint32_t)log_get_level())) != 0 ||
 	    (r = buf_put_u32(b, (uint32_t)m->c->syslog_facility)) != 0 ||
 	    (r = buf_put_u32(b, (uint32_t)m->o->log_stderr)) != 0 ||
-	    (r = buf_put_cstring(b, POSTERN_BANNER)) != 0 ||
+	    (r = buf_put_cstring(b, monitor_banner(m->c))) != 0 ||
 	    (r = put_alg_lists(m, b)) != 0 ||
 	    (r = buf_put_u32(b, (uint32_t)m->hk.n)) != 0)
 		goto out;

@@ -83,6 +83,7 @@ config_free(struct server_config *c)
 	free(c->pid_file);
 	free(c->banner);
 	free(c->force_command);
+	free(c->version_addendum);
 	free(c->pam_service_name);
 	free(c->totp_users_file);
 	free(c->pubkey_accepted_algos);
@@ -458,6 +459,7 @@ normalise(struct server_config *c)
 		c->banner = NULL;
 	}
 	none_is_null(&c->chroot_directory);
+	none_is_null(&c->version_addendum);
 	if (c->permit_user_env != NULL &&
 	    strcasecmp(c->permit_user_env, "no") == 0) {
 		free(c->permit_user_env);

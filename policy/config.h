@@ -91,10 +91,12 @@ struct server_config {
 	int use_pam;                        /* no */
 	char *pam_service_name;             /* sshd */
 	char *totp_users_file;              /* /etc/users.oath (postern) */
-	int totp_window;     /* 1 (postern): +-steps, users file */
-	char *banner;        /* none = NULL */
-	char *force_command; /* none = NULL */
-	int permit_tty;      /* yes */
+	int totp_window;        /* 1 (postern): +-steps, users file */
+	char *banner;           /* none = NULL */
+	char *force_command;    /* none = NULL */
+	char *version_addendum; /* VersionAddendum; none = NULL */
+#define CONFIG_ADDENDUM_MAX 200
+	int permit_tty; /* yes */
 
 	/* --- public keys and certificates (issue 4) --- */
 	int required_rsa_size;   /* RequiredRSASize; 1024 */

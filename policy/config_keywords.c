@@ -483,6 +483,8 @@ const struct keyword cfg_keywords[] = {
         M),
     IMPL("AuthorizedPrincipalsFile", cfg_kw_tilde_path, dump_str,
         OFF(authorized_principals_file), 0, NULL, M),
+    IMPL("VersionAddendum", cfg_kw_version_addendum, dump_str,
+        OFF(version_addendum), 0, NULL, G),
     IMPL("AuthorizedKeysCommand", cfg_kw_command, dump_str,
         OFF(authorized_keys_command), 0, NULL, M),
     IMPL("AuthorizedKeysCommandUser", cfg_kw_local_user, dump_str,
@@ -591,7 +593,6 @@ const struct keyword cfg_keywords[] = {
     IGN("SecurityKeyProvider", cfg_v_one, NULL, G),
     IGN("SshdSessionPath", cfg_v_file, NULL, G),
     VAL("UseDNS", cfg_kw_choice, choices_yesno, G, cfg_chk_use_dns, NULL),
-    IGN("VersionAddendum", cfg_v_rest, NULL, G),
 
     DEP("AuthorizedKeysFile2", M),
     DEP("CheckMail", G),

@@ -887,6 +887,43 @@ cfg_kw_force_command(
 }
 
 /*
+ * VersionAddendum: the rest of the line, a '#' and what follows included
+ * (as sshd sends it), after the identification string (monitor_banner());
+ * first value wins, "none" is none. Longer than CONFIG_ADDENDUM_MAX, the line would pass the 255
+ * bytes RFC 4253 allows it: refused (sshd would send it).
+ */
+int
+cfg_kw_version_addendum(
+    struct server_config *c, const struct keyword *k, struct cfg_args *a)
+{
+	const char *text = a->rest != NULL ? a->rest : "";
+	char *v;
+	size_t n;
+
+	text += strspn(text, CFG_WHITESPACE);
+	n = strlen(text);
+	while (n > 0 && strchr(CFG_WHITESPACE, text[n - 1]) != NULL)
+		n--;
+	if (n == 0) {
+		error("%s line %d: %s missing argument.", a->filename,
+		    a->lineno, a->keyword);
+		return ERR_CONFIG;
+	}
+	if (memchr(text, '\r', n) != NULL || n > CONFIG_ADDENDUM_MAX) {
+		error("%s line %d: Invalid %s argument", a->filename, a->lineno,
+		    a->keyword);
+		return ERR_CONFIG;
+	}
+	a->next = a->ac;
+	if (!a->active || c->version_addendum != NULL)
+		return 0;
+	if ((v = strndup(text, n)) == NULL)
+		return ERR_ALLOC;
+	c->version_addendum = v;
+	return 0;
+}
+
+/*
  * UsePAM: yes runs PAM's account check after authentication and its
  * credentials and session phases around the session (monitor/pam.c).
  */

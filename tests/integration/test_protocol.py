@@ -416,3 +416,36 @@ def test_login_grace_time_mid_kex(ctx):
           "connection closed after %.1f s but the server log lacks %r"
           % (time.monotonic() - t0, want))
     check(ctx.server_alive(), "server exited after the grace timeout")
+
+
+def test_version_addendum(ctx):
+    """VersionAddendum follows the identification string after a space,
+    as sshd sends it (a '#' included); the key exchanges before and after
+    authentication (the session's, here forced by RekeyLimit) hash that
+    same line, or the client would refuse the host key signature."""
+    u = ctx.make_user()
+    ctx.start_server(extra_config=["VersionAddendum  build 7 # lab ",
+                                   "VersionAddendum second"])
+    s = ctx.raw_connect()
+    s.settimeout(10)
+    line = b""
+    while not line.endswith(b"\r\n"):
+        chunk = s.recv(1)
+        if not chunk:
+            break
+        line += chunk
+    s.close()
+    check(line == b"SSH-2.0-OpenSSH_9.9 postern_0.1 build 7 # lab\r\n",
+          "identification string %r" % line)
+    data = secrets.token_bytes(3 * 1024 * 1024)
+    r = ctx.ssh(u, "sha256sum", input=data, verbose=True,
+                extra=("-o", "RekeyLimit=512K"))
+    check(r.rc == 0 and
+          r.stdout.split()[0].decode() == hashlib.sha256(data).hexdigest(),
+          "login and transfer across rekeys failed: rc %s %s"
+          % (r.rc, r.err[-400:]))
+    check(len(RX_CLIENT_NEWKEYS.findall(r.err)) > 2,
+          "no rekey after authentication happened")
+    check("Remote protocol version 2.0, remote software version "
+          "OpenSSH_9.9 postern_0.1 build 7 # lab" in r.err,
+          "the client saw another version string")

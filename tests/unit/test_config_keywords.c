@@ -155,7 +155,7 @@ static const struct {
     {"TrustedUserCAKeys", "/etc/ssh/ca.pub", 1, IMPL},
     {"UnusedConnectionTimeout", "none", 1, IMPL},
     {"UseDNS", "no", 0, VALUE},
-    {"VersionAddendum", "hello world", 0, IGN},
+    {"VersionAddendum", "hello world", 0, IMPL},
     {"X11DisplayOffset", "10", 1, IMPL},
     {"X11Forwarding", "yes", 1, IMPL},
     {"X11UseLocalhost", "yes", 1, IMPL},
