@@ -759,6 +759,21 @@ out:
 	return r;
 }
 
+int
+sshkey_sig_type(const uint8_t *sig, size_t siglen, char *name, size_t namelen)
+{
+	struct buf *b;
+	int r;
+
+	if (siglen > SIG_BLOB_MAX)
+		return ERR_TOO_BIG;
+	if ((b = buf_from(sig, siglen)) == NULL)
+		return ERR_ALLOC;
+	r = buf_get_cstring_fixed(b, name, namelen);
+	buf_free(b);
+	return r;
+}
+
 /* One-shot EVP signing into a malloc'd buffer. */
 static int
 evp_sign(EVP_PKEY *pkey, const EVP_MD *md, int rsa_pkcs1, const uint8_t *data,

@@ -1,0 +1,83 @@
+"""
+test_pubkey_wire.py: publickey requests and signatures built by hand
+(pkwire.py, paramiko and cryptography under /usr/bin/python3), for what
+the OpenSSH client never sends: a signature whose algorithm differs from
+the request's, malformed key blobs, FIDO signatures with chosen flags and
+webauthn signatures. Each verdict is the one OpenSSH 9.2's sshd gives.
+"""
+
+import json
+import os
+
+import harness
+from harness import check
+
+PKWIRE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "pkwire.py")
+
+
+def _keygen(ctx, name, ktype, bits=None):
+    path = os.path.join(ctx.dir, name)
+    argv = ["ssh-keygen", "-q", "-t", ktype, "-N", "", "-C", name, "-f", path]
+    if bits is not None:
+        argv[4:4] = ["-b", str(bits)]
+    harness.run(argv)
+    return path
+
+
+def _wire(ctx, user, cases):
+    """Run the cases (pkwire.py's format); one verdict each."""
+    argv = ["/usr/bin/python3", PKWIRE, str(ctx.port), user.name]
+    p = harness.run(argv, 120, check_rc=False,
+                    input=json.dumps(cases).encode())
+    ctx._note_client(argv, p.returncode, p.stderr)
+    check(p.returncode == 0, "pkwire.py failed: %r" % p.stderr[-2000:])
+    got = json.loads(p.stdout)
+    check(len(got) == len(cases), "pkwire.py answered %r" % got)
+    return got
+
+
+def _expect(ctx, user, table):
+    """table: (description, case, verdict) rows, run in one go."""
+    got = _wire(ctx, user, [c for _, c, _ in table])
+    bad = ["%s: got %s, want %s" % (d, g, w)
+           for (d, _, w), g in zip(table, got) if g != w]
+    check(not bad, "; ".join(bad))
+
+
+def test_rsa_cert_legacy_signature(ctx):
+    """As sshd: ssh-rsa-cert-v01@openssh.com, when accepted, takes a
+    signature of any RSA algorithm (older clients sent that name with
+    rsa-sha2-* signatures); rsa-sha2-*-cert-v01 names take only their own,
+    and a plain RSA request only its own."""
+    u = ctx.make_user(with_key=False)
+    ca = _keygen(ctx, "ca", "ed25519")
+    key = _keygen(ctx, "ukey", "rsa", 2048)
+    harness.run(["ssh-keygen", "-q", "-s", ca, "-I", "legacy", "-n", u.name,
+                 key + ".pub"])
+    cert = key + "-cert.pub"
+    ctx.authorize(u, key + ".pub")
+    ctx.start_server(extra_config=[
+        "TrustedUserCAKeys %s.pub" % ca,
+        "PubkeyAcceptedAlgorithms ssh-rsa-cert-v01@openssh.com,"
+        "rsa-sha2-256-cert-v01@openssh.com,rsa-sha2-256"])
+    legacy = "ssh-rsa-cert-v01@openssh.com"
+    c256 = "rsa-sha2-256-cert-v01@openssh.com"
+
+    def case(alg, sigalg, blob=cert):
+        return {"key": key, "blob": blob, "alg": alg, "sigalg": sigalg}
+    _expect(ctx, u, [
+        ("legacy cert name, rsa-sha2-512 signature",
+         case(legacy, "rsa-sha2-512"), "ok"),
+        ("legacy cert name, rsa-sha2-256 signature",
+         case(legacy, "rsa-sha2-256"), "ok"),
+        ("legacy cert name, ssh-rsa signature", case(legacy, "ssh-rsa"),
+         "ok"),
+        ("rsa-sha2-256 cert, rsa-sha2-512 signature",
+         case(c256, "rsa-sha2-512"), "fail"),
+        ("rsa-sha2-256 cert, ssh-rsa signature", case(c256, "ssh-rsa"),
+         "fail"),
+        ("rsa-sha2-256 cert, own signature", case(c256, "rsa-sha2-256"),
+         "ok"),
+        ("plain rsa-sha2-256, rsa-sha2-512 signature",
+         case("rsa-sha2-256", "rsa-sha2-512", key + ".pub"), "fail"),
+    ])
