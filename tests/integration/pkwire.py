@@ -14,9 +14,12 @@ cases.json is a list of cases, each on a fresh connection:
 or, for a FIDO key made up here (never on disk):
     {"sk": "ed" | "ec", "seed": HEX32, "app": "ssh:",
      "flags": 1, "counter": 7, "webauthn": false, "origin": "...",
-     "client_data": null}               # a full clientDataJSON, if given
+     "client_data": null,               # a full clientDataJSON, if given
+     "client_data_origin": null,        # else its origin, if not "origin"
+     "client_data_type": "webauthn.get"}
 It prints one JSON list: per case "ok" (USERAUTH_SUCCESS), "pk_ok",
-"fail" or "closed".
+"fail" or "closed". "pkwire.py --publines < cases.json" prints the
+authorized_keys lines of the FIDO keys instead.
 """
 
 import base64
@@ -167,15 +170,19 @@ class SkKey:
         return (s(self.name) + s(self._inner(m)) + bytes([flags]) +
                 struct.pack(">I", counter))
 
-    def webauthn(self, data, flags, counter, origin, client_data=None):
+    def publine(self):
+        return "%s %s sk" % (self.name, base64.b64encode(self.blob).decode())
+
+    def webauthn(self, data, flags, counter, origin, client_data=None,
+                 cd_origin=None, cd_type="webauthn.get"):
         """PROTOCOL.u2f's webauthn signature: the authenticator signs its
         authenticatorData and the hash of the browser's clientDataJSON,
         whose challenge is the data to sign."""
         if client_data is None:
             chal = base64.urlsafe_b64encode(data).rstrip(b"=").decode()
-            client_data = ('{"type":"webauthn.get","challenge":"%s",'
+            client_data = ('{"type":"%s","challenge":"%s",'
                            '"origin":"%s","crossOrigin":false}'
-                           % (chal, origin))
+                           % (cd_type, chal, cd_origin or origin))
         cd = client_data.encode()
         authdata = (hashlib.sha256(self.app.encode()).digest() +
                     bytes([flags]) + struct.pack(">I", counter))
@@ -201,7 +208,9 @@ def run_case(port, user, c):
             if c.get("webauthn"):
                 sig = k.webauthn(d, c.get("flags", 1), c.get("counter", 7),
                                  c.get("origin", "https://example.org"),
-                                 c.get("client_data"))
+                                 c.get("client_data"),
+                                 c.get("client_data_origin"),
+                                 c.get("client_data_type", "webauthn.get"))
             else:
                 sig = k.sig(d, c.get("flags", 1), c.get("counter", 7))
             return conn.request(alg, blob, sig)
@@ -217,6 +226,11 @@ def run_case(port, user, c):
 
 
 def main():
+    if sys.argv[1] == "--publines":
+        print(json.dumps([SkKey(c["sk"], bytes.fromhex(c["seed"]),
+                                c.get("app", "ssh:")).publine()
+                          for c in json.load(sys.stdin)]))
+        return
     port, user = int(sys.argv[1]), sys.argv[2]
     cases = json.load(sys.stdin)
     print(json.dumps([run_case(port, user, c) for c in cases]))

@@ -81,3 +81,66 @@ def test_rsa_cert_legacy_signature(ctx):
         ("plain rsa-sha2-256, rsa-sha2-512 signature",
          case("rsa-sha2-256", "rsa-sha2-512", key + ".pub"), "fail"),
     ])
+
+
+def _sk_line(ctx, user, cases_with_opts):
+    """authorized_keys lines for pkwire.py's in-memory FIDO keys: each
+    (options, case) pair; the key's public line comes from pkwire.py."""
+    argv = ["/usr/bin/python3", PKWIRE, "--publines"]
+    p = harness.run(argv, 60, input=json.dumps(
+        [c for _, c in cases_with_opts]).encode())
+    lines = json.loads(p.stdout)
+    ak = os.path.join(ctx.dir, "sk_pubs")
+    with open(ak, "w") as f:
+        for (opts, _), line in zip(cases_with_opts, lines):
+            f.write((opts + " " if opts else "") + line + "\n")
+    ctx.authorize(user, ak)
+
+
+def test_sk_flags_and_webauthn(ctx):
+    """FIDO signatures as sshd 9.2 judges them: user presence required
+    unless no-touch-required, verification with verify-required, other
+    flag bits ignored; the signature's own type only; webauthn signatures
+    (a browser's clientDataJSON) for sk-ecdsa keys, bound to the data to
+    sign and to their origin."""
+    u = ctx.make_user(with_key=False)
+    ed = {"sk": "ed", "seed": "11" * 32}
+    ec = {"sk": "ec", "seed": "22" * 32}
+    nt = {"sk": "ed", "seed": "33" * 32}
+    vr = {"sk": "ed", "seed": "44" * 32}
+    web = {"sk": "ec", "seed": "55" * 32, "app": "example.org"}
+    _sk_line(ctx, u, [("", ed), ("", ec), ("no-touch-required", nt),
+                      ("verify-required", vr), ("", web)])
+    ctx.start_server()
+
+    def v(base, **kw):
+        c = dict(base)
+        c.update(kw)
+        return c
+    chal_bad = ('{"type":"webauthn.get","challenge":"AAAA",'
+                '"origin":"https://example.org"}')
+    _expect(ctx, u, [
+        ("ed25519-sk query", v(ed, query=True), "pk_ok"),
+        ("ed25519-sk touched", ed, "ok"),
+        ("ed25519-sk not touched", v(ed, flags=0), "fail"),
+        ("ed25519-sk every flag", v(ed, flags=0xff), "ok"),
+        ("ecdsa-sk touched", ec, "ok"),
+        ("ecdsa-sk not touched", v(ec, flags=0), "fail"),
+        ("no-touch-required, not touched", v(nt, flags=0), "ok"),
+        ("verify-required, not verified", v(vr, flags=1), "fail"),
+        ("verify-required, verified", v(vr, flags=5), "ok"),
+        ("webauthn", v(ec, webauthn=True), "ok"),
+        ("webauthn, application as relying party", v(web, webauthn=True),
+         "ok"),
+        ("webauthn not touched", v(ec, webauthn=True, flags=0), "fail"),
+        ("webauthn with attested data flag",
+         v(ec, webauthn=True, flags=0x41), "fail"),
+        ("webauthn, another challenge",
+         v(ec, webauthn=True, client_data=chal_bad), "fail"),
+        ("webauthn, clientData of another origin",
+         v(ec, webauthn=True, client_data_origin="https://evil.example"),
+         "fail"),
+        ("webauthn, create instead of get",
+         v(ec, webauthn=True, client_data_type="webauthn.create"), "fail"),
+        ("webauthn for an ed25519-sk key", v(ed, webauthn=True), "fail"),
+    ])
