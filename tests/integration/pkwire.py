@@ -10,7 +10,9 @@ cases.json is a list of cases, each on a fresh connection:
      "blob": PUB_OR_CERT_FILE,          # its .pub or -cert.pub
      "alg": REQUEST_ALGORITHM,
      "sigalg": SIGNATURE_ALGORITHM,     # default: the request's
-     "query": false}                    # true: no signature (PK_OK?)
+     "query": false,                    # true: no signature (PK_OK?)
+     "hostbound": null}                 # "own" or a .pub file: a
+                                        # publickey-hostbound-v00 request
 or, for a FIDO key made up here (never on disk):
     {"sk": "ed" | "ec", "seed": HEX32, "app": "ssh:",
      "flags": 1, "counter": 7, "webauthn": false, "origin": "...",
@@ -38,6 +40,7 @@ from cryptography.hazmat.primitives.asymmetric import (ec, ed25519, padding,
 SK_ED = "sk-ssh-ed25519@openssh.com"
 SK_EC = "sk-ecdsa-sha2-nistp256@openssh.com"
 WEBAUTHN = "webauthn-sk-ecdsa-sha2-nistp256@openssh.com"
+HOSTBOUND = "publickey-hostbound-v00@openssh.com"
 
 
 def s(b):
@@ -101,19 +104,21 @@ class Conn:
         except queue.Empty:
             return "timeout" if self.t.is_active() else "closed"
 
-    def signed_data(self, alg, blob):
+    def signed_data(self, alg, blob, hostkey=None):
+        method = "publickey" if hostkey is None else HOSTBOUND
         return (s(self.sid) + bytes([50]) + s(self.user) +
-                s("ssh-connection") + s("publickey") + b"\x01" + s(alg) +
-                s(blob))
+                s("ssh-connection") + s(method) + b"\x01" + s(alg) +
+                s(blob) + (s(hostkey) if hostkey is not None else b""))
 
-    def request(self, alg, blob, sig=None):
+    def request(self, alg, blob, sig=None, hostkey=None):
         m = paramiko.Message()
         m.add_byte(bytes([50]))
         m.add_string(self.user)
         m.add_string("ssh-connection")
-        m.add_string("publickey")
+        m.add_string("publickey" if hostkey is None else HOSTBOUND)
         m.add_bytes((b"\x01" if sig is not None else b"\x00") + s(alg) +
-                    s(blob) + (s(sig) if sig is not None else b""))
+                    s(blob) + (s(hostkey) if hostkey is not None else b"") +
+                    (s(sig) if sig is not None else b""))
         self.t._send_message(m)
         return {51: "fail", 52: "ok", 60: "pk_ok"}.get(self.get(), "closed")
 
@@ -217,10 +222,15 @@ def run_case(port, user, c):
         with open(c["key"], "rb") as f:
             key = serialization.load_ssh_private_key(f.read(), None)
         alg, blob = c["alg"], blob_of(c["blob"])
+        hk = c.get("hostbound")
+        if hk is not None:
+            hk = (conn.t.get_remote_server_key().asbytes() if hk == "own"
+                  else blob_of(hk))
         if c.get("query"):
-            return conn.request(alg, blob)
-        sig = sign(key, conn.signed_data(alg, blob), c.get("sigalg") or alg)
-        return conn.request(alg, blob, sig)
+            return conn.request(alg, blob, hostkey=hk)
+        sig = sign(key, conn.signed_data(alg, blob, hk),
+                   c.get("sigalg") or alg)
+        return conn.request(alg, blob, sig, hostkey=hk)
     finally:
         conn.t.close()
 

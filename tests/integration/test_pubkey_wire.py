@@ -144,3 +144,32 @@ def test_sk_flags_and_webauthn(ctx):
          v(ec, webauthn=True, client_data_type="webauthn.create"), "fail"),
         ("webauthn for an ed25519-sk key", v(ed, webauthn=True), "fail"),
     ])
+
+
+def test_hostbound_wrong_host_key(ctx):
+    """publickey-hostbound-v00@openssh.com binds a signature to the host
+    key of the connection's key exchange: naming that key logs in; naming
+    another of the server's own keys ends the connection with sshd's line,
+    for a query as for a signature."""
+    u = ctx.make_user()
+    rsa = _keygen(ctx, "host_rsa", "rsa", 3072)
+    ctx.start_server(extra_config=["HostKey %s" % rsa])
+    base = {"key": u.key, "blob": u.key + ".pub", "alg": "ssh-ed25519"}
+
+    def v(**kw):
+        c = dict(base)
+        c.update(kw)
+        return c
+    _expect(ctx, u, [
+        ("the key exchange's host key, query", v(hostbound="own",
+                                                 query=True), "pk_ok"),
+        ("the key exchange's host key", v(hostbound="own"), "ok"),
+        ("another host key of the server, query",
+         v(hostbound=rsa + ".pub", query=True), "closed"),
+        ("another host key of the server", v(hostbound=rsa + ".pub"),
+         "closed"),
+    ])
+    check(ctx.wait_log(r"^fatal: userauth_pubkey: "
+                       r"publickey-hostbound-v00@openssh\.com packet "
+                       r"contained wrong host key \[preauth\]$"),
+          "no sshd line for the wrong host key")
