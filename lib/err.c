@@ -58,6 +58,8 @@ err_str(int r)
 		return "invalid key";
 	case ERR_LIMIT:
 		return "limit reached";
+	case ERR_ENCRYPTED:
+		return "key is encrypted (only unencrypted keys are read)";
 	}
 	return "unknown error";
 }

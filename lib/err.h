@@ -28,6 +28,7 @@ enum {
 	ERR_BAD_STATE = -22,    /* message not allowed in this state */
 	ERR_BAD_KEY = -23,      /* key data malformed */
 	ERR_LIMIT = -24,        /* a counted limit was reached */
+	ERR_ENCRYPTED = -25,    /* private key file is passphrase-protected */
 };
 
 /* err_str returns a static description of an ERR_* code. */

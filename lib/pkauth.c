@@ -36,6 +36,7 @@
 #define HOSTBOUND_METHOD "publickey-hostbound-v00@openssh.com"
 #define PK_MIN_RSA_BITS 1024 /* OpenSSH's SSH_RSA_MINIMUM_MODULUS_SIZE */
 #define PKAUTH_KEYS_CMD_TOKENS "CDfhktUu"
+#define PKAUTH_ALG_MAX 64
 
 static void
 pk_key_free(struct pk_key *uk)
@@ -401,6 +402,7 @@ signature_ok(const struct pm_conn *c, const struct pk_conf *cf,
     const uint8_t *sig, size_t siglen, const struct buf *data,
     struct pm_result *res)
 {
+	char sigalg[PKAUTH_ALG_MAX];
 	size_t n;
 	uint32_t counter;
 	uint8_t flags;
@@ -419,8 +421,13 @@ signature_ok(const struct pm_conn *c, const struct pk_conf *cf,
 		    ", signature count = %" PRIu32, counter);
 		return sk_flags_ok(c, cf, uk, opts, flags);
 	}
-	if (uk->cert != NULL)
-		alg = sshcert_sig_alg_for(alg);
+	/* A certificate's request names the signature indirectly. */
+	if (uk->cert != NULL) {
+		if (sshkey_sig_type(sig, siglen, sigalg, sizeof(sigalg)) != 0 ||
+		    !sshcert_sig_alg_ok(alg, sigalg))
+			return 0;
+		alg = sigalg;
+	}
 	return sshkey_verify(uk->plain, sig, siglen, buf_ptr(data),
 	           buf_len(data), alg, cf->min_rsa_bits) == 0;
 }

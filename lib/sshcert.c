@@ -19,6 +19,7 @@
 #define CERT_NAME_MAX 64
 #define CA_MIN_RSA_BITS 1024 /* OpenSSH's SSH_RSA_MINIMUM_MODULUS_SIZE */
 #define LOG_NAME_MAX 128
+#define RSA_LEGACY_CERT "ssh-rsa-cert-v01@openssh.com"
 
 /*
  * Each certificate type: the plain key type it certifies and how many key
@@ -112,6 +113,20 @@ sshcert_sig_alg_for(const char *alg)
 		if (strcmp(alg, cert_algs[i].alg) == 0)
 			return cert_algs[i].sig_alg;
 	return NULL;
+}
+
+int
+sshcert_sig_alg_ok(const char *alg, const char *sig_alg)
+{
+	const char *want = sshcert_sig_alg_for(alg);
+
+	if (want == NULL || sig_alg == NULL)
+		return 0;
+	if (strcmp(alg, RSA_LEGACY_CERT) == 0)
+		return strcmp(sig_alg, "ssh-rsa") == 0 ||
+		    strcmp(sig_alg, "rsa-sha2-256") == 0 ||
+		    strcmp(sig_alg, "rsa-sha2-512") == 0;
+	return strcmp(sig_alg, want) == 0;
 }
 
 int
@@ -344,17 +359,13 @@ out:
 static int
 sig_alg_name(const uint8_t *sig, size_t len, char **algp)
 {
-	struct buf *b;
 	char name[CERT_NAME_MAX];
 	int r;
 
 	*algp = NULL;
-	if ((b = buf_from(sig, len)) == NULL)
-		return ERR_ALLOC;
-	if ((r = buf_get_cstring_fixed(b, name, sizeof(name))) == 0 &&
+	if ((r = sshkey_sig_type(sig, len, name, sizeof(name))) == 0 &&
 	    (*algp = strdup(name)) == NULL)
 		r = ERR_ALLOC;
-	buf_free(b);
 	return r;
 }
 

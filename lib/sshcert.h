@@ -102,6 +102,13 @@ int sshcert_is_cert_name(const char *name);
  * "ssh-rsa-cert-v01@openssh.com" -> "ssh-rsa"), or NULL if alg is not one.
  */
 const char *sshcert_sig_alg_for(const char *alg);
+/*
+ * sshcert_sig_alg_ok: 1 if a signature of algorithm sig_alg answers a
+ * publickey request for certificate algorithm alg: the one
+ * sshcert_sig_alg_for names, or, as sshd allows for the clients that sent
+ * it with rsa-sha2-* signatures, any RSA one for ssh-rsa-cert-v01.
+ */
+int sshcert_sig_alg_ok(const char *alg, const char *sig_alg);
 /* sshcert_alg_ok: 1 if request algorithm alg may be used with cert. */
 int sshcert_alg_ok(const struct sshcert *cert, const char *alg);
 

@@ -41,6 +41,9 @@
 #define MARK_END "-----END OPENSSH PRIVATE KEY-----"
 #define KEY_MAGIC "openssh-key-v1" /* followed by its NUL */
 #define KEY_MAGIC_LEN (sizeof(KEY_MAGIC))
+/* sshd's box around its warning: 59 '@', the width of the line inside. */
+#define UNPROTECTED_RULE                                                       \
+	"@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@"
 
 struct ec_curve {
 	const char *key_name; /* blob and signature type name */
@@ -759,6 +762,21 @@ out:
 	return r;
 }
 
+int
+sshkey_sig_type(const uint8_t *sig, size_t siglen, char *name, size_t namelen)
+{
+	struct buf *b;
+	int r;
+
+	if (siglen > SIG_BLOB_MAX)
+		return ERR_TOO_BIG;
+	if ((b = buf_from(sig, siglen)) == NULL)
+		return ERR_ALLOC;
+	r = buf_get_cstring_fixed(b, name, namelen);
+	buf_free(b);
+	return r;
+}
+
 /* One-shot EVP signing into a malloc'd buffer. */
 static int
 evp_sign(EVP_PKEY *pkey, const EVP_MD *md, int rsa_pkcs1, const uint8_t *data,
@@ -1117,7 +1135,8 @@ parse_private_section(struct buf *b, struct sshkey **keyp)
 	while (buf_len(b) > 0) {
 		if ((r = buf_get_u8(b, &pad)) != 0)
 			goto out;
-		if (pad != want++ || want > PRIVKEY_BLOCK) {
+		/* Any length, as sshd reads it: 1, 2, ..., 255, 0, 1 ... */
+		if (pad != want++) {
 			r = ERR_BAD_KEY;
 			goto out;
 		}
@@ -1153,7 +1172,9 @@ parse_key_v1(struct buf *b, struct sshkey **keyp)
 	    (r = buf_get_string_direct(b, &p, &len)) != 0)
 		return r;
 	/* Encrypted keys are refused, not half-supported. */
-	if (strcmp(cipher, "none") != 0 || strcmp(kdf, "none") != 0 || len != 0)
+	if (strcmp(cipher, "none") != 0 || strcmp(kdf, "none") != 0)
+		return ERR_ENCRYPTED;
+	if (len != 0)
 		return ERR_BAD_KEY;
 	if ((r = buf_get_u32(b, &nkeys)) != 0)
 		return r;
@@ -1222,13 +1243,7 @@ sshkey_parse_private(const uint8_t *data, size_t len, struct sshkey **keyp)
 		if ((r = buf_put_u8(b64, ch)) != 0)
 			goto out;
 	}
-	/* Only whitespace may follow the end marker. */
-	while (ended && buf_len(text) > 0) {
-		if ((r = buf_get_u8(text, &ch)) != 0)
-			goto out;
-		if (ch != '\n' && ch != '\r' && ch != ' ' && ch != '\t')
-			ended = 0;
-	}
+	/* Whatever follows the end marker is not read, as by sshd. */
 	if (!ended) {
 		r = ERR_FORMAT;
 		goto out;
@@ -1277,12 +1292,10 @@ sshkey_load_private(const char *path, struct sshkey **keyp)
 	}
 	/* As OpenSSH: a key of ours that others may read is not used. */
 	if (st.st_uid == getuid() && (st.st_mode & 077) != 0) {
-		error("@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@"
-		      "@@@@@@@@@");
+		error("%s", UNPROTECTED_RULE);
 		error("@         WARNING: UNPROTECTED PRIVATE KEY FILE!       "
 		      "   @");
-		error("@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@"
-		      "@@@@@@@@@");
+		error("%s", UNPROTECTED_RULE);
 		error("Permissions 0%3.3o for '%s' are too open.",
 		    (unsigned)st.st_mode & 0777, path);
 		error("It is required that your private key files are NOT "

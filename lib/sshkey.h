@@ -55,6 +55,13 @@ int sshkey_verify(const struct sshkey *key, const uint8_t *sig, size_t siglen,
     const uint8_t *data, size_t datalen, const char *alg,
     unsigned min_rsa_bits);
 
+/*
+ * sshkey_sig_type: the algorithm name a signature blob (string alg,
+ * string sig) carries, into name (namelen bytes). Nothing is verified.
+ */
+int sshkey_sig_type(
+    const uint8_t *sig, size_t siglen, char *name, size_t namelen);
+
 /* sshkey_sign: append a signature blob (string alg, string sig) to out. */
 int sshkey_sign(const struct sshkey *key, struct buf *out, const uint8_t *data,
     size_t datalen, const char *alg);

@@ -19,6 +19,13 @@
 /* SHA256(application) || flags || counter || SHA256(data) */
 #define SK_MSG_LEN (SK_HASH_LEN + 1 + 4 + SK_HASH_LEN)
 #define SK_CURVE_NAME "nistp256"
+/* Signatures of sk-ecdsa keys made through a browser (PROTOCOL.u2f). */
+#define WEBAUTHN_NAME "webauthn-sk-ecdsa-sha2-nistp256@openssh.com"
+#define WEBAUTHN_CD_TYPE "{\"type\":\"webauthn.get\",\"challenge\":\""
+#define WEBAUTHN_CD_ORIGIN "\",\"origin\":\""
+#define WEBAUTHN_ORIGIN_MAX 2048
+#define WEBAUTHN_FLAG_AT 0x40 /* attested credential data included */
+#define WEBAUTHN_FLAG_ED 0x80 /* extension data included */
 
 enum sk_kind {
 	SK_ED25519 = 1,
@@ -208,24 +215,106 @@ sshkey_sk_sig_alg_ok(const struct sshkey_sk *key, const char *alg)
 	return alg != NULL && strcmp(alg, key->type->name) == 0;
 }
 
-/* What the authenticator signed (PROTOCOL.u2f "SSH U2F signatures"). */
+/*
+ * What the authenticator signed (PROTOCOL.u2f "SSH U2F signatures"):
+ * the hash of the application, flags, counter, extensions and the hash of
+ * data. OpenSSH's plain sk signatures carry no extensions; for webauthn,
+ * data is the browser's clientDataJSON and the rest its authenticatorData
+ * (the relying party is the key's application).
+ */
 static int
 signed_message(const struct sshkey_sk *key, uint8_t flags, uint32_t counter,
-    const uint8_t *data, size_t datalen, struct buf *msg)
+    const uint8_t *ext, size_t extlen, const uint8_t *data, size_t datalen,
+    struct buf *msg)
 {
 	uint8_t hash[SK_HASH_LEN];
 	int r;
 
-	/* No extensions: OpenSSH's plain sk signatures carry none. */
 	if ((r = digest_memory(DIGEST_SHA256, key->application,
 	         strlen(key->application), hash)) != 0 ||
 	    (r = buf_put(msg, hash, sizeof(hash))) != 0 ||
 	    (r = buf_put_u8(msg, flags)) != 0 ||
 	    (r = buf_put_u32(msg, counter)) != 0 ||
+	    (extlen > 0 && (r = buf_put(msg, ext, extlen)) != 0) ||
 	    (r = digest_memory(DIGEST_SHA256, data, datalen, hash)) != 0 ||
 	    (r = buf_put(msg, hash, sizeof(hash))) != 0)
 		return r;
 	return 0;
+}
+
+/*
+ * clientDataJSON as a browser writes it for this signature must begin
+ * with the type, the challenge (the data to sign, unpadded base64url) and
+ * the origin, in this order, as sshd requires; the rest is not read.
+ */
+static int
+webauthn_client_data_ok(const uint8_t *data, size_t datalen, const char *origin,
+    const uint8_t *cd, size_t cdlen)
+{
+	struct buf *want = NULL;
+	char *b64 = NULL;
+	size_t i, n, b64len;
+	int ok = 0;
+
+	/* The origin is quoted as it is: nothing that JSON would escape. */
+	for (i = 0; origin[i] != '\0'; i++)
+		if ((unsigned char)origin[i] < 0x20 || origin[i] == '"' ||
+		    origin[i] == '\\')
+			return 0;
+	b64len = (datalen + 2) / 3 * 4 + 1;
+	if ((b64 = malloc(b64len)) == NULL ||
+	    (want = buf_new(b64len + sizeof(WEBAUTHN_CD_TYPE) +
+	         sizeof(WEBAUTHN_CD_ORIGIN) + strlen(origin) + 1)) == NULL ||
+	    base64_encode(data, datalen, b64, b64len) != 0)
+		goto out;
+	n = strlen(b64);
+	while (n > 0 && b64[n - 1] == '=')
+		n--;
+	for (i = 0; i < n; i++)
+		b64[i] = b64[i] == '+' ? '-' : b64[i] == '/' ? '_' : b64[i];
+	if (buf_put(want, WEBAUTHN_CD_TYPE, strlen(WEBAUTHN_CD_TYPE)) != 0 ||
+	    buf_put(want, b64, n) != 0 ||
+	    buf_put(want, WEBAUTHN_CD_ORIGIN, strlen(WEBAUTHN_CD_ORIGIN)) !=
+	        0 ||
+	    buf_put(want, origin, strlen(origin)) != 0 ||
+	    buf_put(want, "\"", 1) != 0)
+		goto out;
+	ok = cdlen >= buf_len(want) &&
+	    memcmp(cd, buf_ptr(want), buf_len(want)) == 0;
+out:
+	free(b64);
+	buf_free(want);
+	return ok;
+}
+
+/*
+ * The fields of a webauthn signature after its counter (PROTOCOL.u2f):
+ * string origin, string clientDataJSON, string extensions; checked, and
+ * the signed message built in msg.
+ */
+static int
+webauthn_parse(const struct sshkey_sk *key, struct buf *b, uint8_t flags,
+    uint32_t counter, const uint8_t *data, size_t datalen, struct buf *msg)
+{
+	char origin[WEBAUTHN_ORIGIN_MAX];
+	const uint8_t *cd, *ext;
+	size_t cdlen, extlen;
+	int r;
+
+	if (key->type->kind != SK_ECDSA)
+		return ERR_SIGNATURE;
+	if ((r = buf_get_cstring_fixed(b, origin, sizeof(origin))) != 0 ||
+	    (r = buf_get_string_direct(b, &cd, &cdlen)) != 0 ||
+	    (r = buf_get_string_direct(b, &ext, &extlen)) != 0 ||
+	    (r = buf_end(b)) != 0)
+		return r;
+	/* As sshd: no attested credential data; extensions iff flagged. */
+	if ((flags & WEBAUTHN_FLAG_AT) != 0 ||
+	    ((flags & WEBAUTHN_FLAG_ED) != 0) != (extlen != 0))
+		return ERR_SIGNATURE;
+	if (!webauthn_client_data_ok(data, datalen, origin, cd, cdlen))
+		return ERR_SIGNATURE;
+	return signed_message(key, flags, counter, ext, extlen, cd, cdlen, msg);
 }
 
 int
@@ -247,7 +336,7 @@ sshkey_sk_verify(const struct sshkey_sk *key, const uint8_t *sig, size_t siglen,
 	if (siglen > SK_SIG_MAX)
 		return ERR_TOO_BIG;
 	if ((b = buf_from(sig, siglen)) == NULL ||
-	    (msg = buf_new(SK_MSG_LEN)) == NULL ||
+	    (msg = buf_new(SK_SIG_MAX)) == NULL ||
 	    (inner = buf_new(SK_SIG_MAX)) == NULL) {
 		r = ERR_ALLOC;
 		goto out;
@@ -255,14 +344,17 @@ sshkey_sk_verify(const struct sshkey_sk *key, const uint8_t *sig, size_t siglen,
 	if ((r = buf_get_cstring_fixed(b, name, sizeof(name))) != 0 ||
 	    (r = buf_get_string_direct(b, &s, &slen)) != 0 ||
 	    (r = buf_get_u8(b, &flags)) != 0 ||
-	    (r = buf_get_u32(b, &counter)) != 0 || (r = buf_end(b)) != 0)
+	    (r = buf_get_u32(b, &counter)) != 0)
 		goto out;
-	/* Only the key's own type; webauthn-sk-* signatures are refused. */
-	if (strcmp(name, key->type->name) != 0) {
+	/* The key's own type, or for ECDSA one signed through a browser. */
+	if (strcmp(name, WEBAUTHN_NAME) == 0)
+		r = webauthn_parse(key, b, flags, counter, data, datalen, msg);
+	else if (strcmp(name, key->type->name) != 0)
 		r = ERR_SIGNATURE;
-		goto out;
-	}
-	if ((r = signed_message(key, flags, counter, data, datalen, msg)) != 0)
+	else if ((r = buf_end(b)) == 0)
+		r = signed_message(
+		    key, flags, counter, NULL, 0, data, datalen, msg);
+	if (r != 0)
 		goto out;
 	/*
 	 * The inner signature is encoded as the plain key type's (raw 64

@@ -56,15 +56,20 @@ const char *sshkey_sk_application(const struct sshkey_sk *key);
 int sshkey_sk_equal_public(
     const struct sshkey_sk *a, const struct sshkey_sk *b);
 /*
- * 1 if alg names a signature algorithm this key can verify: exactly its
- * type name. The webauthn-sk-ecdsa variant is not supported.
+ * 1 if alg names a publickey request algorithm for this key: exactly its
+ * type name (webauthn-sk-ecdsa-sha2-nistp256@openssh.com is a signature
+ * type only, which sshkey_sk_verify takes).
  */
 int sshkey_sk_sig_alg_ok(const struct sshkey_sk *key, const char *alg);
 
 /*
  * sshkey_sk_verify: verify a signature blob (string type, string sig,
  * byte flags, uint32 counter) over data. The type must be the key's own
- * type name. On success only, *flagsp and *counterp (either may be NULL)
+ * type name, or for an sk-ecdsa key webauthn-sk-ecdsa-sha2-nistp256@
+ * openssh.com (PROTOCOL.u2f: then string origin, string clientDataJSON,
+ * string extensions follow, and clientDataJSON must begin with sshd's
+ * {"type":"webauthn.get","challenge":"B64URL(data)","origin":"ORIGIN"
+ * prefix). On success only, *flagsp and *counterp (either may be NULL)
  * receive what the authenticator reported; the caller then applies
  * sshkey_sk_check_flags. Returns 0 only for a good signature.
  */

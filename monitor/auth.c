@@ -842,8 +842,9 @@ hostbound_key_ok(const struct authctxt *a, const struct buf *m)
 	    memcmp(hk, a->kex_hostkey_blob, hklen) == 0;
 out:
 	if (!ok)
-		logit("userauth_pubkey: refusing %s request: the host key is "
-		      "not this connection's [preauth]",
+		log_msg(LL_FATAL, __func__, 0,
+		    "userauth_pubkey: %s packet contained wrong host key "
+		    "[preauth]",
 		    HOSTBOUND_METHOD);
 	return ok;
 }
@@ -953,8 +954,13 @@ auth_request(struct authctxt *a, const uint8_t *sid, size_t sidlen,
 	canon = method;
 	if (strcmp(method, HOSTBOUND_METHOD) == 0) {
 		canon = "publickey";
-		if (!hostbound_key_ok(a, m))
-			goto judged;
+		if (!hostbound_key_ok(a, m)) {
+			/* As sshd, which ends the connection. */
+			a->disconnect = 1;
+			r = reply_put(reply, AUTH_DENIED, "wrong host key",
+			    NULL, NULL, 0);
+			goto out;
+		}
 		debug("userauth: %s: the key is bound to this host key",
 		    HOSTBOUND_METHOD);
 	}
@@ -979,7 +985,6 @@ auth_request(struct authctxt *a, const uint8_t *sid, size_t sidlen,
 		sanitise(sm, sizeof(sm), method);
 		debug("userauth: method %s not available", sm);
 	}
-judged:
 	a->step_req = m;
 	r = finish(a, canon, mod ? mod->submethod : NULL, verdict, cred, opts,
 	    extra, banner, bannerlen, reply);

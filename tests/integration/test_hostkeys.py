@@ -154,6 +154,11 @@ def test_bad_permissions_refused(ctx):
     check(ctx.wait_log(r"Permissions 0644 for '%s' are too open\."
                        % re.escape(rsa)),
           "no 'too open' line for a 0644 key")
+    # sshd's banner, exactly: a box of 59 '@' around its warning line.
+    rule = "@" * 59
+    check(ctx.wait_log(r"^error: %s\nerror: @ {9}WARNING: UNPROTECTED "
+                       r"PRIVATE KEY FILE! {10}@\nerror: %s$" % (rule, rule)),
+          "the UNPROTECTED PRIVATE KEY FILE banner is not sshd's")
     check(ctx.wait_log(r'Unable to load host key "%s": bad permissions'
                        % re.escape(rsa)),
           "no 'Unable to load host key' line")
@@ -169,8 +174,10 @@ def test_encrypted_host_key_refused(ctx):
     run(["ssh-keygen", "-q", "-t", "ecdsa", "-N", "secret", "-m", "PEM",
          "-f", path])
     ctx.start_server(extra_config=["HostKey %s" % path])
-    check(ctx.wait_log(r'Unable to load host key "%s"' % re.escape(path)),
-          "an encrypted host key was not reported")
+    check(ctx.wait_log(r'Unable to load host key "%s": key is encrypted '
+                       r'\(only unencrypted keys are read\)$'
+                       % re.escape(path)),
+          "an encrypted host key was not reported as encrypted")
     ctx.ssh_ok(u, "echo ok", expect_out=b"ok\n")
 
 

@@ -96,6 +96,17 @@ static const char enc_pkcs8[] =
     "E4gUKggZKE93Lx969pbcJdTiWWz0KFbwDzsLoPZLM88ofUhv2fqEGjLfDCbeHBw=\n"
     "-----END ENCRYPTED PRIVATE KEY-----\n";
 
+/* A traditional EC PEM key encrypted with AES-128-CBC ("Proc-Type"). */
+static const char enc_ec_pem[] =
+    "-----BEGIN EC PRIVATE KEY-----\n"
+    "Proc-Type: 4,ENCRYPTED\n"
+    "DEK-Info: AES-128-CBC,E3FEC0A09ED244889BF9F71CC05B1783\n"
+    "\n"
+    "MhMA3Ij13crkciZJsxzd69VAuReCOF0LXkom8a0H/wYOefoMGPZ06ZSQaMPWSPRw\n"
+    "+u0/U51oF2xbuwW7WFm8HinkWpkCMEu08VMle/fjtkBS2taLOOVvrOw9P2Lf4t2j\n"
+    "GX9kP/RUJa3wpdBV7TLkHxahhAWBNvbSNwHBTYuw2+0=\n"
+    "-----END EC PRIVATE KEY-----\n";
+
 /* A curve SSH has no name for (secp256k1). */
 static const char k1_pkcs8[] =
     "-----BEGIN PRIVATE KEY-----\n"

@@ -77,7 +77,10 @@ test_refused(void)
 	char *cut;
 	size_t n;
 
-	T_CHECK("encrypted PKCS#8 refused", parse(enc_pkcs8, &k) != 0 && !k);
+	T_CHECK("encrypted PKCS#8 refused as encrypted",
+	    parse(enc_pkcs8, &k) == ERR_ENCRYPTED && !k);
+	T_CHECK("encrypted traditional PEM refused as encrypted",
+	    parse(enc_ec_pem, &k) == ERR_ENCRYPTED && !k);
 	T_CHECK("secp256k1 refused", parse(k1_pkcs8, &k) == ERR_KEY_TYPE);
 	T_CHECK("garbage refused",
 	    parse("-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE "

@@ -396,8 +396,8 @@ test_sshsig(const struct sk_fixture *fx, const struct sshkey_sk *k,
 	free(s.type);
 	s.type = strdup("webauthn-sk-ecdsa-sha2-nistp256@openssh.com");
 	t = sig_join(&s, 0);
-	T_CHECK(tn(fx->name, "webauthn signature type refused"),
-	    verify_buf(k, t, data, NULL, NULL) == ERR_SIGNATURE);
+	T_CHECK(tn(fx->name, "webauthn type without its fields refused"),
+	    verify_buf(k, t, data, NULL, NULL) != 0);
 	buf_free(t);
 
 	T_CHECK(tn(fx->name, "another key refuses it"),
