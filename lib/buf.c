@@ -559,10 +559,12 @@ buf_get_mpint_direct(struct buf *b, const uint8_t **out, size_t *lenp)
 		return ERR_TOO_BIG;
 	if (len > 0 && (p[0] & 0x80))
 		return ERR_FORMAT; /* negative */
-	/* RFC 4251 s5: no unneeded leading 00; zero is the empty string. */
-	if (len > 0 && p[0] == 0 && (len == 1 || (p[1] & 0x80) == 0))
-		return ERR_FORMAT; /* non-minimal */
-	if (len > 0 && p[0] == 0) {
+	/*
+	 * RFC 4251 s5 has senders write no unneeded leading 00; as sshd,
+	 * one that does is read all the same (an authorized_keys line some
+	 * tool wrote so, say): every leading 00 goes.
+	 */
+	while (len > 0 && p[0] == 0) {
 		p++;
 		len--;
 	}

@@ -87,7 +87,7 @@ int buf_get_cstring(struct buf *b, char **out, size_t *lenp);
 int buf_get_cstring_fixed(struct buf *b, char *out, size_t outlen);
 /* buf_get_stringb appends the string's contents to dst. */
 int buf_get_stringb(struct buf *b, struct buf *dst);
-/* buf_get_mpint_direct: non-negative mpint, leading zero stripped. */
+/* buf_get_mpint_direct: non-negative mpint, leading zeros stripped. */
 int buf_get_mpint_direct(struct buf *b, const uint8_t **out, size_t *lenp);
 /* buf_skip_string consumes a string without looking at it. */
 int buf_skip_string(struct buf *b);

@@ -6,8 +6,10 @@ the request's, malformed key blobs, FIDO signatures with chosen flags and
 webauthn signatures. Each verdict is the one OpenSSH 9.2's sshd gives.
 """
 
+import base64
 import json
 import os
+import struct
 
 import harness
 from harness import check
@@ -173,3 +175,28 @@ def test_hostbound_wrong_host_key(ctx):
                        r"publickey-hostbound-v00@openssh\.com packet "
                        r"contained wrong host key \[preauth\]$"),
           "no sshd line for the wrong host key")
+
+
+def test_authorized_key_with_non_minimal_mpints(ctx):
+    """An authorized_keys RSA key whose e and n carry an extra leading
+    zero byte (RFC 4251 says writers must not; some tools do): sshd 9.2
+    reads it as the same key, and so does postern."""
+    key = _keygen(ctx, "rsa_nonmin", "rsa", 2048)
+    with open(key + ".pub") as f:
+        blob = base64.b64decode(f.read().split()[1])
+    fields, off = [], 0
+    while off < len(blob):
+        (n,) = struct.unpack(">I", blob[off:off + 4])
+        fields.append(blob[off + 4:off + 4 + n])
+        off += 4 + n
+    name, e, n = fields
+    wire = b"".join(struct.pack(">I", len(x)) + x
+                    for x in (name, b"\0" + e, b"\0" + n))
+    u = ctx.make_user(with_key=False)
+    with open(key + ".nonmin.pub", "w") as f:
+        f.write("ssh-rsa %s nonmin\n" % base64.b64encode(wire).decode())
+    ctx.authorize(u, key + ".nonmin.pub")
+    ctx.start_server()
+    r = ctx.ssh(u, "echo ok", key=key)
+    check(r.rc == 0 and r.stdout == b"ok\n",
+          "the key was not recognised: rc %s %s" % (r.rc, r.err[-300:]))
