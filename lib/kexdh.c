@@ -14,6 +14,7 @@
 
 #include "buf.h"
 #include "err.h"
+#include "log.h"
 #include "transport_int.h"
 
 /* Largest MODP group we use: 8192 bits. */
@@ -100,6 +101,38 @@ out:
 }
 
 int
+kex_dh_pub_check(const BIGNUM *e, const BIGNUM *p)
+{
+	BIGNUM *pm1 = NULL;
+	int i, bits = 0, r = ERR_FORMAT;
+
+	/* RFC 4253 s8: 1 < e < p-1. */
+	if (BN_cmp(e, BN_value_one()) <= 0) {
+		error("invalid public DH value: <= 1");
+		return ERR_FORMAT;
+	}
+	if ((pm1 = BN_dup(p)) == NULL || BN_sub_word(pm1, 1) != 1) {
+		r = ERR_CRYPTO;
+		goto out;
+	}
+	if (BN_cmp(e, pm1) >= 0) {
+		error("invalid public DH value: >= p-1");
+		goto out;
+	}
+	/* As sshd: with g = 2, a value of few bits has an easy logarithm. */
+	for (i = 0; i < BN_num_bits(e); i++)
+		bits += BN_is_bit_set(e, i);
+	if (bits < 4) {
+		error("invalid public DH value (%d/%d)", bits, BN_num_bits(p));
+		goto out;
+	}
+	r = 0;
+out:
+	BN_free(pm1);
+	return r;
+}
+
+int
 kex_ecdh_nist_server(const char *curve, size_t field_len, const uint8_t *qc,
     size_t qclen, struct buf *qs, struct buf *kbuf)
 {
@@ -149,7 +182,7 @@ kex_dh_modp_server(const char *group, const uint8_t *e, size_t elen,
     struct buf *qs, struct buf *kbuf)
 {
 	EVP_PKEY *mine = NULL, *peer = NULL;
-	BIGNUM *p = NULL, *pm1 = NULL, *ebn = NULL, *f = NULL;
+	BIGNUM *p = NULL, *ebn = NULL, *f = NULL;
 	uint8_t *shared = NULL, *fp;
 	size_t slen = DH_MAX_BYTES;
 	int r = ERR_CRYPTO;
@@ -159,15 +192,14 @@ kex_dh_modp_server(const char *group, const uint8_t *e, size_t elen,
 	if ((mine = keygen_named("DH", group)) == NULL ||
 	    EVP_PKEY_get_bn_param(mine, OSSL_PKEY_PARAM_FFC_P, &p) != 1 ||
 	    EVP_PKEY_get_bn_param(mine, OSSL_PKEY_PARAM_PUB_KEY, &f) != 1 ||
-	    (pm1 = BN_dup(p)) == NULL || BN_sub_word(pm1, 1) != 1 ||
 	    (ebn = BN_bin2bn(e, (int)elen, NULL)) == NULL)
 		goto out;
-	/* RFC 4253 s8: e must lie in [2, p-2]. */
-	if (elen > DH_MAX_BYTES || BN_cmp(ebn, BN_value_one()) <= 0 ||
-	    BN_cmp(ebn, pm1) >= 0) {
+	if (elen > DH_MAX_BYTES) {
 		r = ERR_FORMAT;
 		goto out;
 	}
+	if ((r = kex_dh_pub_check(ebn, p)) != 0)
+		goto out;
 	if ((peer = import_public("DH", group, NULL, 0, ebn)) == NULL) {
 		r = ERR_FORMAT;
 		goto out;
@@ -186,7 +218,6 @@ out:
 	wipe(shared, DH_MAX_BYTES);
 	free(shared);
 	BN_free(p);
-	BN_free(pm1);
 	BN_clear_free(ebn);
 	BN_free(f);
 	EVP_PKEY_free(peer);

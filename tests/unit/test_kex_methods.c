@@ -169,7 +169,7 @@ bad_values(void)
 	uint8_t v[2048];
 	EVP_PKEY *k;
 	size_t len;
-	BIGNUM *p = NULL;
+	BIGNUM *p = NULL, *e;
 
 	/* ECDH: not on the curve, compressed, wrong length, infinity. */
 	k = client_key(p256);
@@ -207,6 +207,27 @@ bad_values(void)
 		T_CHECK("group14: e = p refused", refused(g14->name, v, 256));
 		memset(v, 0xff, 257);
 		T_CHECK("group14: e > p refused", refused(g14->name, v, 257));
+		/*
+		 * As sshd, fewer than 4 bits set is refused. Squares, so
+		 * that OpenSSL's own subgroup check would take them.
+		 */
+		v[0] = 4;
+		T_CHECK(
+		    "group14: e = 4 (1 bit) refused", refused(g14->name, v, 1));
+		v[0] = 49;
+		T_CHECK("group14: e = 49 (3 bits) refused",
+		    refused(g14->name, v, 1));
+		v[0] = 225;
+		T_CHECK("group14: e = 225 (4 bits) accepted",
+		    !refused(g14->name, v, 1));
+		e = BN_new();
+		T_CHECK("dh check (GEX): 2^2047 (1 bit) refused",
+		    e != NULL && BN_set_bit(e, 2047) == 1 &&
+		        kex_dh_pub_check(e, p) == ERR_FORMAT);
+		T_CHECK("dh check (GEX): 2^2047 + 7 (4 bits) accepted",
+		    e != NULL && BN_add_word(e, 7) == 1 &&
+		        kex_dh_pub_check(e, p) == 0);
+		BN_free(e);
 	} else
 		T_CHECK("group14: read p", 0);
 	BN_free(p);
