@@ -8,6 +8,7 @@
 
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
+#include <openssl/ec.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/param_build.h>
@@ -132,6 +133,40 @@ out:
 	return r;
 }
 
+/*
+ * As sshd (RFC 5656 s3.2.2.1 and then some): each coordinate of the
+ * peer's point, already known to be on the curve, is longer than half
+ * the group order and below order - 1.
+ */
+static int
+ec_coords_check(const char *curve, const uint8_t *qc, size_t field_len)
+{
+	EC_GROUP *group = NULL;
+	const BIGNUM *order;
+	BIGNUM *x = NULL, *y = NULL, *om1 = NULL;
+	int nid, half, r = ERR_CRYPTO;
+
+	if ((nid = EC_curve_nist2nid(curve)) == NID_undef ||
+	    (group = EC_GROUP_new_by_curve_name(nid)) == NULL ||
+	    (order = EC_GROUP_get0_order(group)) == NULL ||
+	    (x = BN_bin2bn(qc + 1, (int)field_len, NULL)) == NULL ||
+	    (y = BN_bin2bn(qc + 1 + field_len, (int)field_len, NULL)) == NULL ||
+	    (om1 = BN_dup(order)) == NULL || BN_sub_word(om1, 1) != 1)
+		goto out;
+	half = BN_num_bits(order) / 2;
+	r = ERR_FORMAT;
+	if (BN_num_bits(x) <= half || BN_num_bits(y) <= half ||
+	    BN_cmp(x, om1) >= 0 || BN_cmp(y, om1) >= 0)
+		goto out;
+	r = 0;
+out:
+	BN_free(x);
+	BN_free(y);
+	BN_free(om1);
+	EC_GROUP_free(group);
+	return r;
+}
+
 int
 kex_ecdh_nist_server(const char *curve, size_t field_len, const uint8_t *qc,
     size_t qclen, struct buf *qs, struct buf *kbuf)
@@ -148,7 +183,8 @@ kex_ecdh_nist_server(const char *curve, size_t field_len, const uint8_t *qc,
 		return ERR_FORMAT;
 	if ((peer = import_public("EC", curve, qc, qclen, NULL)) == NULL ||
 	    (check = EVP_PKEY_CTX_new_from_pkey(NULL, peer, NULL)) == NULL ||
-	    EVP_PKEY_public_check(check) != 1)
+	    EVP_PKEY_public_check(check) != 1 ||
+	    (r = ec_coords_check(curve, qc, field_len)) != 0)
 		goto out;
 	r = ERR_CRYPTO;
 	if ((mine = keygen_named("EC", curve)) == NULL ||
