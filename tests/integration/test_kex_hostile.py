@@ -14,6 +14,9 @@ refusal is the value's doing:
   coordinates no longer than half the order); honest: x just longer.
 - diffie-hellman-group14-sha256 and the group exchange: e = 4 (one bit
   set; sshd's "invalid public DH value"); honest: e = 225.
+
+And paramiko, logged in, sends a second KEXINIT while the rekey its first
+one started is in progress: the server ends the connection, as sshd.
 """
 
 import re
@@ -158,3 +161,51 @@ def test_kex_hostile_public_values(ctx):
     _refused(ctx, GEX, _mpint(4), "e = 4",
              r"bad client public value for DH group exchange")
     _accepted(ctx, GEX, _mpint(225), MSG_GEX_REPLY)
+
+
+# paramiko, logged in, sends two KEXINITs back to back: the second comes
+# while the rekey the first started is in progress.
+TWO_KEXINITS = r"""
+import sys, time, paramiko
+c = paramiko.SSHClient()
+c.set_missing_host_key_policy(paramiko.AutoAddPolicy())
+c.connect("127.0.0.1", port=int(sys.argv[1]), username=sys.argv[2],
+          key_filename=sys.argv[3], look_for_keys=False, allow_agent=False)
+t = c.get_transport()
+i, o, e = c.exec_command("echo before")
+sys.stdout.write(o.read().decode())
+# Wait until the channel is closed both ways: paramiko's reader thread
+# must not have a channel message of its own to send during the rekey.
+o.channel.recv_exit_status()
+while not o.channel.closed:
+    time.sleep(0.05)
+t._send_kex_init()
+t._send_kex_init()
+sys.stdout.write("sent\n")
+sys.stdout.flush()
+# paramiko's reader thread may be waiting to send (the rekey paused it),
+# so whether it noticed the close is not asked: the server's log says.
+time.sleep(2)
+"""
+
+
+@timeout(120)
+def test_kex_second_kexinit_during_rekey(ctx):
+    """As sshd (its KEXINIT handler is unset once one arrived): a second
+    KEXINIT in a rekey ends the connection."""
+    u = ctx.make_user()
+    ctx.start_server()
+    p = harness.run(["/usr/bin/python3", "-c", TWO_KEXINITS, str(ctx.port),
+                     u.name, u.key], check_rc=False)
+    check(p.stdout == b"before\nsent\n",
+          "paramiko: rc %s out %r err %s" % (p.returncode, p.stdout,
+                                              p.stderr[-600:]))
+    check(ctx.wait_log(r"unexpected message type 20", 5),
+          "the log does not name the second KEXINIT:\n%s"
+          % harness.tail(ctx.server_log()))
+    check(ctx.wait_log(r"^Disconnected from user %s 127\.0\.0\.1 port \d+$"
+                       % u.name, 5),
+          "the server did not end the connection:\n%s"
+          % harness.tail(ctx.server_log()))
+    check(ctx.server_alive(), "server exited")
+    ctx.ssh_ok(u, "echo ok", expect_out=b"ok\n")
