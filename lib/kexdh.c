@@ -8,12 +8,14 @@
 
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
+#include <openssl/ec.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/param_build.h>
 
 #include "buf.h"
 #include "err.h"
+#include "log.h"
 #include "transport_int.h"
 
 /* Largest MODP group we use: 8192 bits. */
@@ -100,6 +102,72 @@ out:
 }
 
 int
+kex_dh_pub_check(const BIGNUM *e, const BIGNUM *p)
+{
+	BIGNUM *pm1 = NULL;
+	int i, bits = 0, r = ERR_FORMAT;
+
+	/* RFC 4253 s8: 1 < e < p-1. */
+	if (BN_cmp(e, BN_value_one()) <= 0) {
+		error("invalid public DH value: <= 1");
+		return ERR_FORMAT;
+	}
+	if ((pm1 = BN_dup(p)) == NULL || BN_sub_word(pm1, 1) != 1) {
+		r = ERR_CRYPTO;
+		goto out;
+	}
+	if (BN_cmp(e, pm1) >= 0) {
+		error("invalid public DH value: >= p-1");
+		goto out;
+	}
+	/* As sshd: with g = 2, a value of few bits has an easy logarithm. */
+	for (i = 0; i < BN_num_bits(e); i++)
+		bits += BN_is_bit_set(e, i);
+	if (bits < 4) {
+		error("invalid public DH value (%d/%d)", bits, BN_num_bits(p));
+		goto out;
+	}
+	r = 0;
+out:
+	BN_free(pm1);
+	return r;
+}
+
+/*
+ * As sshd (RFC 5656 s3.2.2.1 and then some): each coordinate of the
+ * peer's point, already known to be on the curve, is longer than half
+ * the group order and below order - 1.
+ */
+static int
+ec_coords_check(const char *curve, const uint8_t *qc, size_t field_len)
+{
+	EC_GROUP *group = NULL;
+	const BIGNUM *order;
+	BIGNUM *x = NULL, *y = NULL, *om1 = NULL;
+	int nid, half, r = ERR_CRYPTO;
+
+	if ((nid = EC_curve_nist2nid(curve)) == NID_undef ||
+	    (group = EC_GROUP_new_by_curve_name(nid)) == NULL ||
+	    (order = EC_GROUP_get0_order(group)) == NULL ||
+	    (x = BN_bin2bn(qc + 1, (int)field_len, NULL)) == NULL ||
+	    (y = BN_bin2bn(qc + 1 + field_len, (int)field_len, NULL)) == NULL ||
+	    (om1 = BN_dup(order)) == NULL || BN_sub_word(om1, 1) != 1)
+		goto out;
+	half = BN_num_bits(order) / 2;
+	r = ERR_FORMAT;
+	if (BN_num_bits(x) <= half || BN_num_bits(y) <= half ||
+	    BN_cmp(x, om1) >= 0 || BN_cmp(y, om1) >= 0)
+		goto out;
+	r = 0;
+out:
+	BN_free(x);
+	BN_free(y);
+	BN_free(om1);
+	EC_GROUP_free(group);
+	return r;
+}
+
+int
 kex_ecdh_nist_server(const char *curve, size_t field_len, const uint8_t *qc,
     size_t qclen, struct buf *qs, struct buf *kbuf)
 {
@@ -115,7 +183,8 @@ kex_ecdh_nist_server(const char *curve, size_t field_len, const uint8_t *qc,
 		return ERR_FORMAT;
 	if ((peer = import_public("EC", curve, qc, qclen, NULL)) == NULL ||
 	    (check = EVP_PKEY_CTX_new_from_pkey(NULL, peer, NULL)) == NULL ||
-	    EVP_PKEY_public_check(check) != 1)
+	    EVP_PKEY_public_check(check) != 1 ||
+	    (r = ec_coords_check(curve, qc, field_len)) != 0)
 		goto out;
 	r = ERR_CRYPTO;
 	if ((mine = keygen_named("EC", curve)) == NULL ||
@@ -149,7 +218,7 @@ kex_dh_modp_server(const char *group, const uint8_t *e, size_t elen,
     struct buf *qs, struct buf *kbuf)
 {
 	EVP_PKEY *mine = NULL, *peer = NULL;
-	BIGNUM *p = NULL, *pm1 = NULL, *ebn = NULL, *f = NULL;
+	BIGNUM *p = NULL, *ebn = NULL, *f = NULL;
 	uint8_t *shared = NULL, *fp;
 	size_t slen = DH_MAX_BYTES;
 	int r = ERR_CRYPTO;
@@ -159,15 +228,14 @@ kex_dh_modp_server(const char *group, const uint8_t *e, size_t elen,
 	if ((mine = keygen_named("DH", group)) == NULL ||
 	    EVP_PKEY_get_bn_param(mine, OSSL_PKEY_PARAM_FFC_P, &p) != 1 ||
 	    EVP_PKEY_get_bn_param(mine, OSSL_PKEY_PARAM_PUB_KEY, &f) != 1 ||
-	    (pm1 = BN_dup(p)) == NULL || BN_sub_word(pm1, 1) != 1 ||
 	    (ebn = BN_bin2bn(e, (int)elen, NULL)) == NULL)
 		goto out;
-	/* RFC 4253 s8: e must lie in [2, p-2]. */
-	if (elen > DH_MAX_BYTES || BN_cmp(ebn, BN_value_one()) <= 0 ||
-	    BN_cmp(ebn, pm1) >= 0) {
+	if (elen > DH_MAX_BYTES) {
 		r = ERR_FORMAT;
 		goto out;
 	}
+	if ((r = kex_dh_pub_check(ebn, p)) != 0)
+		goto out;
 	if ((peer = import_public("DH", group, NULL, 0, ebn)) == NULL) {
 		r = ERR_FORMAT;
 		goto out;
@@ -186,7 +254,6 @@ out:
 	wipe(shared, DH_MAX_BYTES);
 	free(shared);
 	BN_free(p);
-	BN_free(pm1);
 	BN_clear_free(ebn);
 	BN_free(f);
 	EVP_PKEY_free(peer);

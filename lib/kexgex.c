@@ -467,7 +467,7 @@ gex_compute(const struct kexgex *x, int priv_len, const uint8_t *e, size_t elen,
     struct buf *f, struct buf *kbuf)
 {
 	EVP_PKEY *mine = NULL, *peer = NULL;
-	BIGNUM *ebn = NULL, *pm1 = NULL, *fbn = NULL;
+	BIGNUM *ebn = NULL, *p = NULL, *fbn = NULL;
 	uint8_t *shared = NULL, *dst;
 	size_t slen = GEX_MAX_BYTES;
 	int r = ERR_FORMAT;
@@ -477,15 +477,14 @@ gex_compute(const struct kexgex *x, int priv_len, const uint8_t *e, size_t elen,
 	if ((shared = malloc(GEX_MAX_BYTES)) == NULL)
 		return ERR_ALLOC;
 	if ((ebn = BN_bin2bn(e, (int)elen, NULL)) == NULL ||
-	    (pm1 = BN_bin2bn(buf_ptr(x->p), (int)buf_len(x->p), NULL)) ==
-	        NULL ||
-	    BN_sub_word(pm1, 1) != 1) {
+	    (p = BN_bin2bn(buf_ptr(x->p), (int)buf_len(x->p), NULL)) == NULL) {
 		r = ERR_CRYPTO;
 		goto out;
 	}
-	/* RFC 4419 s3: 1 < e < p-1. */
-	if (BN_cmp(ebn, BN_value_one()) <= 0 || BN_cmp(ebn, pm1) >= 0)
+	/* RFC 4419 s3: 1 < e < p-1; as sshd, not too few bits set. */
+	if ((r = kex_dh_pub_check(ebn, p)) != 0)
 		goto out;
+	r = ERR_FORMAT;
 	if ((peer = dh_key(x, ebn, 0)) == NULL)
 		goto out;
 	r = ERR_CRYPTO;
@@ -504,7 +503,7 @@ out:
 	wipe(shared, GEX_MAX_BYTES);
 	free(shared);
 	BN_clear_free(ebn);
-	BN_free(pm1);
+	BN_free(p);
 	BN_free(fbn);
 	EVP_PKEY_free(peer);
 	EVP_PKEY_free(mine);

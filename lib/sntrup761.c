@@ -86,6 +86,18 @@ mask_negative(int32_t x)
 	return -(int32_t)((uint32_t)x >> 31);
 }
 
+/*
+ * ct_barrier: x, opaque to the optimiser. Without it clang sees that a
+ * mask is 0 or -1 and compiles the selects on it into branches on the
+ * secret (found by valgrind with the secret key marked undefined).
+ */
+static int32_t
+ct_barrier(int32_t x)
+{
+	__asm__("" : "+r"(x));
+	return x;
+}
+
 /* freeze_q: x mod Q in [-Q12, Q12], for |x| < 2^26. */
 static int16_t
 freeze_q(int32_t x)
@@ -750,7 +762,7 @@ sntrup761_dec(uint8_t ss[SNTRUP761_SHARED_SIZE],
 	mask = 0;
 	for (i = 0; i < P; i++)
 		mask += ev[i] & 1;
-	mask = mask_nonzero(mask - W);
+	mask = ct_barrier(mask_nonzero(mask - W));
 	for (i = 0; i < W; i++)
 		rs[i] = (int8_t)(((ev[i] ^ 1) & ~mask) ^ 1);
 	for (i = W; i < P; i++)
@@ -761,7 +773,7 @@ sntrup761_dec(uint8_t ss[SNTRUP761_SHARED_SIZE],
 		goto out;
 	for (i = 0; i < SNTRUP761_CIPHERTEXT_SIZE; i++)
 		diff |= ct[i] ^ cnew[i];
-	mask = mask_nonzero(diff);
+	mask = ct_barrier(mask_nonzero(diff));
 	for (i = 0; i < SMALL_BYTES; i++)
 		r_enc[i] ^= (uint8_t)(mask & (r_enc[i] ^ rho[i]));
 	if ((r = hash_prefix(h3, 3, r_enc, SMALL_BYTES, NULL, 0)) != 0)

@@ -196,6 +196,12 @@ int kex_send_newkeys(
 struct evp_pkey_st;
 int kex_evp_derive(struct evp_pkey_st *priv, struct evp_pkey_st *peer,
     uint8_t *out, size_t *outlen);
+/*
+ * kexdh.c: sshd's checks of the peer's DH public value e in the group p:
+ * 1 < e < p-1 (RFC 4253 s8) and at least 4 bits set. Logs as sshd.
+ */
+struct bignum_st;
+int kex_dh_pub_check(const struct bignum_st *e, const struct bignum_st *p);
 /* kexgex.c: the transport side of diffie-hellman-group-exchange-*. */
 #define KEXGEX_NAMES                                                           \
 	"diffie-hellman-group-exchange-sha256,"                                \

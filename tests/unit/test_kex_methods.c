@@ -149,6 +149,56 @@ out:
 	return ok;
 }
 
+/*
+ * The uncompressed P-256 point (65 bytes into out) whose x is the first
+ * on the curve from x0 on (x0 in 32 big-endian bytes); 0 if none soon.
+ */
+static int
+p256_point_from(const uint8_t x0[32], uint8_t out[65])
+{
+	uint8_t comp[33];
+	BIGNUM *x = BN_bin2bn(x0, 32, NULL), *bx = NULL, *by = NULL;
+	OSSL_PARAM_BLD *bld;
+	OSSL_PARAM *params;
+	EVP_PKEY_CTX *ctx;
+	EVP_PKEY *pkey;
+	int i, ok = 0;
+
+	for (i = 0; x != NULL && i < 100 && !ok; i++, BN_add_word(x, 1)) {
+		comp[0] = 0x02;
+		BN_bn2binpad(x, comp + 1, 32);
+		bld = OSSL_PARAM_BLD_new();
+		OSSL_PARAM_BLD_push_utf8_string(
+		    bld, OSSL_PKEY_PARAM_GROUP_NAME, "P-256", 0);
+		OSSL_PARAM_BLD_push_octet_string(
+		    bld, OSSL_PKEY_PARAM_PUB_KEY, comp, sizeof(comp));
+		params = OSSL_PARAM_BLD_to_param(bld);
+		ctx = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL);
+		pkey = NULL;
+		if (params != NULL && ctx != NULL &&
+		    EVP_PKEY_fromdata_init(ctx) == 1 &&
+		    EVP_PKEY_fromdata(
+		        ctx, &pkey, EVP_PKEY_PUBLIC_KEY, params) == 1 &&
+		    EVP_PKEY_get_bn_param(
+		        pkey, OSSL_PKEY_PARAM_EC_PUB_X, &bx) == 1 &&
+		    EVP_PKEY_get_bn_param(
+		        pkey, OSSL_PKEY_PARAM_EC_PUB_Y, &by) == 1) {
+			out[0] = 0x04;
+			ok = BN_bn2binpad(bx, out + 1, 32) == 32 &&
+			    BN_bn2binpad(by, out + 33, 32) == 32;
+		}
+		BN_free(bx);
+		BN_free(by);
+		bx = by = NULL;
+		EVP_PKEY_free(pkey);
+		EVP_PKEY_CTX_free(ctx);
+		OSSL_PARAM_free(params);
+		OSSL_PARAM_BLD_free(bld);
+	}
+	BN_free(x);
+	return ok;
+}
+
 /* kex_server_compute refuses the client value (and writes no K). */
 static int
 refused(const char *name, const uint8_t *qc, size_t qclen)
@@ -169,7 +219,7 @@ bad_values(void)
 	uint8_t v[2048];
 	EVP_PKEY *k;
 	size_t len;
-	BIGNUM *p = NULL;
+	BIGNUM *p = NULL, *e;
 
 	/* ECDH: not on the curve, compressed, wrong length, infinity. */
 	k = client_key(p256);
@@ -193,6 +243,31 @@ bad_values(void)
 	v[0] = 0x04;
 	T_CHECK("nistp256: all-zero point refused", refused(p256->name, v, 65));
 
+	/*
+	 * As sshd: a point on the curve whose x is no longer than half the
+	 * order (128 bits), or not below order - 1.
+	 */
+	memset(v, 0, 32);
+	v[31] = 5;
+	T_CHECK(
+	    "nistp256: point with a 3-bit x found", p256_point_from(v, v + 64));
+	T_CHECK("nistp256: point with a short x refused",
+	    refused(p256->name, v + 64, 65));
+	/* n - 1 for P-256 */
+	t_hex(
+	    "ffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632550",
+	    v, 32);
+	T_CHECK("nistp256: point with x >= n - 1 found",
+	    p256_point_from(v, v + 64));
+	T_CHECK("nistp256: point with x >= n - 1 refused",
+	    refused(p256->name, v + 64, 65));
+	memset(v, 0, 32);
+	v[15] = 1; /* 2^128 + i: 129 bits, just long enough */
+	T_CHECK("nistp256: point with a 129-bit x found",
+	    p256_point_from(v, v + 64));
+	T_CHECK("nistp256: point with a 129-bit x accepted",
+	    !refused(p256->name, v + 64, 65));
+
 	/* DH: e must lie in [2, p-2]. */
 	T_CHECK("group14: e = 0 refused", refused(g14->name, v, 0));
 	v[0] = 1;
@@ -207,6 +282,27 @@ bad_values(void)
 		T_CHECK("group14: e = p refused", refused(g14->name, v, 256));
 		memset(v, 0xff, 257);
 		T_CHECK("group14: e > p refused", refused(g14->name, v, 257));
+		/*
+		 * As sshd, fewer than 4 bits set is refused. Squares, so
+		 * that OpenSSL's own subgroup check would take them.
+		 */
+		v[0] = 4;
+		T_CHECK(
+		    "group14: e = 4 (1 bit) refused", refused(g14->name, v, 1));
+		v[0] = 49;
+		T_CHECK("group14: e = 49 (3 bits) refused",
+		    refused(g14->name, v, 1));
+		v[0] = 225;
+		T_CHECK("group14: e = 225 (4 bits) accepted",
+		    !refused(g14->name, v, 1));
+		e = BN_new();
+		T_CHECK("dh check (GEX): 2^2047 (1 bit) refused",
+		    e != NULL && BN_set_bit(e, 2047) == 1 &&
+		        kex_dh_pub_check(e, p) == ERR_FORMAT);
+		T_CHECK("dh check (GEX): 2^2047 + 7 (4 bits) accepted",
+		    e != NULL && BN_add_word(e, 7) == 1 &&
+		        kex_dh_pub_check(e, p) == 0);
+		BN_free(e);
 	} else
 		T_CHECK("group14: read p", 0);
 	BN_free(p);

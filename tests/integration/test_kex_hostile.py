@@ -1,0 +1,211 @@
+"""
+test_kex_hostile.py: a raw client in Python sends the server public
+values no honest client sends, one method at a time, and checks that the
+server ends that connection with a DISCONNECT (and a log line), stays up,
+and answers the same method's honest value with its reply, so that each
+refusal is the value's doing:
+
+- curve25519-sha256: u = 0 (small order: all-zero secret, RFC 8731 s3);
+  honest: u = 9 (the base point).
+- mlkem768x25519-sha256: an encapsulation key with a coefficient >= q
+  (FIPS 203 s7.2); the X25519 half u = 0; honest: an all-zero key, u = 9.
+- sntrup761x25519-sha512@openssh.com: the X25519 half u = 0.
+- ecdh-sha2-nistp256: a point on the curve with x = 5 (sshd refuses
+  coordinates no longer than half the order); honest: x just longer.
+- diffie-hellman-group14-sha256 and the group exchange: e = 4 (one bit
+  set; sshd's "invalid public DH value"); honest: e = 225.
+
+And paramiko, logged in, sends a second KEXINIT while the rekey its first
+one started is in progress: the server ends the connection, as sshd.
+"""
+
+import re
+import secrets
+import struct
+
+import harness
+from harness import check, timeout
+from test_protocol import RawPeer, _name_list, _packet
+
+MSG_DISCONNECT = 1
+MSG_KEXINIT = 20
+MSG_ECDH_INIT = 30
+MSG_ECDH_REPLY = 31
+MSG_GEX_GROUP = 31
+MSG_GEX_INIT = 32
+MSG_GEX_REPLY = 33
+MSG_GEX_REQUEST = 34
+
+MLKEM = "mlkem768x25519-sha256"
+SNTRUP = "sntrup761x25519-sha512@openssh.com"
+C25519 = "curve25519-sha256"
+P256 = "ecdh-sha2-nistp256"
+G14 = "diffie-hellman-group14-sha256"
+GEX = "diffie-hellman-group-exchange-sha256"
+ALL = [MLKEM, SNTRUP, C25519, P256, G14, GEX]
+
+# P-256 (FIPS 186-4 D.1.2.3)
+P256_P = 2**256 - 2**224 + 2**192 + 2**96 - 1
+P256_B = 0x5ac635d8aa3a93e7b3ebbd55769886bc651d06b0cc53b0f63bce3c3e27d2604b
+
+
+def _string(b):
+    return struct.pack(">I", len(b)) + b
+
+
+def _mpint(n):
+    b = n.to_bytes((n.bit_length() + 8) // 8, "big") if n else b""
+    return _string(b)
+
+
+def _p256_point(x):
+    """The uncompressed point with the first x' >= x on the curve."""
+    while True:
+        rhs = (x ** 3 - 3 * x + P256_B) % P256_P
+        y = pow(rhs, (P256_P + 1) // 4, P256_P)  # p = 3 mod 4
+        if y * y % P256_P == rhs:
+            return b"\x04" + x.to_bytes(32, "big") + y.to_bytes(32, "big")
+        x += 1
+
+
+def _kexinit(kex):
+    ciphers = ["aes128-gcm@openssh.com", "aes128-ctr"]
+    macs = ["hmac-sha2-256-etm@openssh.com", "hmac-sha2-256"]
+    lists = [[kex], ["ssh-ed25519"], ciphers, ciphers, macs, macs,
+             ["none"], ["none"], [], []]
+    payload = bytes([MSG_KEXINIT]) + secrets.token_bytes(16)
+    for names in lists:
+        payload += _name_list(names)
+    return _packet(payload + b"\x00" + struct.pack(">I", 0))
+
+
+def _exchange(ctx, kex, init):
+    """Run one connection up to the client's init (payload after the
+    message number); returns the message types the server sent after
+    it, up to its close or reply."""
+    s = ctx.raw_connect()
+    peer = RawPeer(s)
+    s.sendall(b"SSH-2.0-postern_hostile_kex\r\n")
+    check(peer.version() is not None, "no identification line")
+    first = peer.packet()
+    check(first is not None and first[0] == MSG_KEXINIT,
+          "the server's first packet is not KEXINIT")
+    s.sendall(_kexinit(kex))
+    msg = MSG_ECDH_INIT
+    if kex == GEX:
+        s.sendall(_packet(bytes([MSG_GEX_REQUEST]) +
+                          struct.pack(">III", 2048, 2048, 8192)))
+        group = peer.packet()
+        check(group is not None and group[0] == MSG_GEX_GROUP,
+              "no DH_GEX_GROUP: %r" % (group,))
+        msg = MSG_GEX_INIT
+    s.sendall(_packet(bytes([msg]) + init))
+    types = []
+    while True:
+        p = peer.packet()
+        if p is None:
+            check(peer.eof, "%s: the server neither replied nor closed"
+                  % kex)
+            break
+        types.append(p[0])
+        if p[0] in (MSG_DISCONNECT, MSG_ECDH_REPLY, MSG_GEX_REPLY):
+            break
+    s.close()
+    return types
+
+
+def _refused(ctx, kex, init, what, log_rx):
+    types = _exchange(ctx, kex, init)
+    check(types and types[-1] == MSG_DISCONNECT,
+          "%s with %s: no DISCONNECT (server sent %s)" % (kex, what, types))
+    check(ctx.wait_log(log_rx, 5),
+          "%s with %s: the log lacks %r" % (kex, what, log_rx))
+    check(ctx.server_alive(), "the server exited after %s" % what)
+
+
+def _accepted(ctx, kex, init, reply):
+    types = _exchange(ctx, kex, init)
+    check(types == [reply], "%s with an honest value: server sent %s, "
+          "want its reply %d" % (kex, types, reply))
+
+
+@timeout(120)
+def test_kex_hostile_public_values(ctx):
+    ctx.start_server(extra_config=["KexAlgorithms " + ",".join(ALL)])
+    zero25519, base25519 = bytes(32), (9).to_bytes(32, "little")
+
+    def bad(kex):
+        return r"bad client public value for %s" % re.escape(kex)
+
+    _refused(ctx, C25519, _string(zero25519), "u = 0", bad(C25519))
+    _accepted(ctx, C25519, _string(base25519), MSG_ECDH_REPLY)
+
+    ek_ok = bytes(1184)
+    ek_big = b"\xff\x0f" + bytes(1182)  # first coefficient 4095
+    _refused(ctx, MLKEM, _string(ek_big + base25519), "an ek coefficient "
+             ">= q", bad(MLKEM))
+    _refused(ctx, MLKEM, _string(ek_ok + zero25519), "X25519 u = 0",
+             bad(MLKEM))
+    _accepted(ctx, MLKEM, _string(ek_ok + base25519), MSG_ECDH_REPLY)
+
+    _refused(ctx, SNTRUP, _string(bytes(1158) + zero25519), "X25519 u = 0",
+             bad(SNTRUP))
+
+    _refused(ctx, P256, _string(_p256_point(5)), "x = 5", bad(P256))
+    _accepted(ctx, P256, _string(_p256_point(2**128)), MSG_ECDH_REPLY)
+
+    _refused(ctx, G14, _mpint(4), "e = 4",
+             r"invalid public DH value \(1/2048\)")
+    _accepted(ctx, G14, _mpint(225), MSG_ECDH_REPLY)
+
+    _refused(ctx, GEX, _mpint(4), "e = 4",
+             r"bad client public value for DH group exchange")
+    _accepted(ctx, GEX, _mpint(225), MSG_GEX_REPLY)
+
+
+# paramiko, logged in, sends two KEXINITs back to back: the second comes
+# while the rekey the first started is in progress.
+TWO_KEXINITS = r"""
+import sys, time, paramiko
+c = paramiko.SSHClient()
+c.set_missing_host_key_policy(paramiko.AutoAddPolicy())
+c.connect("127.0.0.1", port=int(sys.argv[1]), username=sys.argv[2],
+          key_filename=sys.argv[3], look_for_keys=False, allow_agent=False)
+t = c.get_transport()
+i, o, e = c.exec_command("echo before")
+sys.stdout.write(o.read().decode())
+# Wait until the channel is closed both ways: paramiko's reader thread
+# must not have a channel message of its own to send during the rekey.
+o.channel.recv_exit_status()
+while not o.channel.closed:
+    time.sleep(0.05)
+t._send_kex_init()
+t._send_kex_init()
+sys.stdout.write("sent\n")
+sys.stdout.flush()
+# paramiko's reader thread may be waiting to send (the rekey paused it),
+# so whether it noticed the close is not asked: the server's log says.
+time.sleep(2)
+"""
+
+
+@timeout(120)
+def test_kex_second_kexinit_during_rekey(ctx):
+    """As sshd (its KEXINIT handler is unset once one arrived): a second
+    KEXINIT in a rekey ends the connection."""
+    u = ctx.make_user()
+    ctx.start_server()
+    p = harness.run(["/usr/bin/python3", "-c", TWO_KEXINITS, str(ctx.port),
+                     u.name, u.key], check_rc=False)
+    check(p.stdout == b"before\nsent\n",
+          "paramiko: rc %s out %r err %s" % (p.returncode, p.stdout,
+                                              p.stderr[-600:]))
+    check(ctx.wait_log(r"unexpected message type 20", 5),
+          "the log does not name the second KEXINIT:\n%s"
+          % harness.tail(ctx.server_log()))
+    check(ctx.wait_log(r"^Disconnected from user %s 127\.0\.0\.1 port \d+$"
+                       % u.name, 5),
+          "the server did not end the connection:\n%s"
+          % harness.tail(ctx.server_log()))
+    check(ctx.server_alive(), "server exited")
+    ctx.ssh_ok(u, "echo ok", expect_out=b"ok\n")
