@@ -16,6 +16,7 @@
 #include "ipc.h"
 #include "log.h"
 #include "monitor.h"
+#include "monitor/hostkey_agent.h"
 #include "sshcert.h"
 #include "sshkey.h"
 
@@ -43,6 +44,7 @@ hostkeys_free(struct hostkeys *hk)
 		free(hk->cert[i].path);
 	}
 	free(hk->algs);
+	free(hk->agent_sock);
 	memset(hk, 0, sizeof(*hk));
 }
 
@@ -100,27 +102,56 @@ have_type(const struct hostkeys *hk, const struct sshkey *key)
  * One HostKey file. Missing files are skipped quietly, unusable ones
  * with sshd's error line. 0 or ERR_ALLOC.
  */
+/* A public key file ("TYPE BASE64 [comment]"), or NULL. */
+static struct sshkey *
+load_public(const char *path)
+{
+	struct sshkey *key = NULL;
+	char *text;
+
+	if ((text = read_small_file(path)) == NULL)
+		return NULL;
+	if (sshkey_parse_public_text(text, &key, NULL) != 0)
+		key = NULL;
+	free(text);
+	return key;
+}
+
 static int
 load_key(const struct server_config *c, struct hostkeys *hk, const char *path)
 {
 	struct sshkey *key = NULL;
 	struct buf *b = NULL;
 	struct hostkey_pub *p;
-	int r;
+	char pub[4096];
+	int r, agent = 0;
 
 	if (hk->npub >= N_ELEMS(hk->pub)) {
 		error("Too many host keys; ignoring \"%s\"", path);
 		return 0;
 	}
-	if (access(path, R_OK) != 0 && errno == ENOENT) {
-		debug("Unable to load host key \"%s\": No such file", path);
-		return 0;
-	}
-	if ((r = sshkey_load_private(path, &key)) != 0) {
+	/*
+	 * With HostKeyAgent, a HostKey naming a public key file, or a
+	 * private key file that is absent beside its .pub, is the agent's.
+	 */
+	snprintf(pub, sizeof(pub), "%s.pub", path);
+	if (hk->agent_sock != NULL && (key = load_public(path)) != NULL)
+		agent = 1;
+	else if (access(path, R_OK) != 0 && errno == ENOENT) {
+		if (hk->agent_sock == NULL ||
+		    (key = load_public(pub)) == NULL) {
+			debug("Unable to load host key \"%s\": No such file",
+			    path);
+			return 0;
+		}
+		agent = 1;
+	} else if ((r = sshkey_load_private(path, &key)) != 0) {
 		error("Unable to load host key \"%s\": %s", path,
 		    r == ERR_PERM ? "bad permissions" : err_str(r));
 		return 0;
 	}
+	if (agent)
+		debug("will rely on agent for hostkey %s", path);
 	/*
 	 * Stricter than sshd: with no HostKey line, the default ECDSA key
 	 * (NIST curve) is left out; a HostKey line naming it offers it.
@@ -145,6 +176,7 @@ load_key(const struct server_config *c, struct hostkeys *hk, const char *path)
 	}
 	p = &hk->pub[hk->npub++];
 	p->key = key;
+	p->agent = agent;
 	p->bloblen = buf_len(b);
 	r = copy_blob(buf_ptr(b), buf_len(b), &p->blob);
 	buf_free(b);
@@ -231,6 +263,7 @@ find_for_alg(const struct hostkeys *hk, const char *alg, struct hostkey *e)
 			/* A certificate is of its key's type. */
 			if (sshkey_sig_alg_ok(p->key, plain, 1)) {
 				e->key = p->key;
+				e->agent = p->agent;
 				e->blob = hk->cert[i].blob;
 				e->bloblen = hk->cert[i].bloblen;
 				e->path = hk->cert[i].path;
@@ -242,6 +275,7 @@ find_for_alg(const struct hostkeys *hk, const char *alg, struct hostkey *e)
 	for (i = 0; i < hk->npub; i++)
 		if (sshkey_sig_alg_ok(hk->pub[i].key, alg, 1)) {
 			e->key = hk->pub[i].key;
+			e->agent = hk->pub[i].agent;
 			e->blob = hk->pub[i].blob;
 			e->bloblen = hk->pub[i].bloblen;
 			e->path = hk->pub[i].path;
@@ -299,6 +333,18 @@ hostkeys_load(const struct server_config *c, struct hostkeys *hk)
 	int r;
 
 	memset(hk, 0, sizeof(*hk));
+	if (c->host_key_agent != NULL) {
+		const char *sock = c->host_key_agent;
+
+		/* As sshd: "SSH_AUTH_SOCK" means that variable's value. */
+		if (strcmp(sock, "SSH_AUTH_SOCK") == 0)
+			sock = getenv("SSH_AUTH_SOCK");
+		if (sock == NULL || *sock == '\0')
+			error("HostKeyAgent SSH_AUTH_SOCK: the variable is not "
+			      "set");
+		else if ((hk->agent_sock = strdup(sock)) == NULL)
+			return ERR_ALLOC;
+	}
 	for (i = 0; i < c->nhost_key_files; i++)
 		if ((r = load_key(c, hk, c->host_key_files[i])) != 0)
 			return r;
@@ -386,8 +432,8 @@ hostkeys_prove(const struct hostkeys *hk, const char *kex_alg,
 		if ((r = buf_put_cstring(data, HOSTKEY_PROVE_NAME)) != 0 ||
 		    (r = buf_put_string(data, sid, sidlen)) != 0 ||
 		    (r = buf_put_string(data, p->blob, p->bloblen)) != 0 ||
-		    (r = sshkey_sign(p->key, sig, buf_ptr(data), buf_len(data),
-		         prove_alg(p->key, kex_alg))) != 0 ||
+		    (r = hostkeys_sign(hk, p->key, p->agent, sig, buf_ptr(data),
+		         buf_len(data), prove_alg(p->key, kex_alg))) != 0 ||
 		    (r = buf_put_stringb(sigs, sig)) != 0)
 			goto out;
 	}
@@ -400,4 +446,15 @@ out:
 	buf_free(sig);
 	buf_free(sigs);
 	return r;
+}
+
+int
+hostkeys_sign(const struct hostkeys *hk, const struct sshkey *key, int agent,
+    struct buf *out, const uint8_t *data, size_t datalen, const char *alg)
+{
+	if (!agent)
+		return sshkey_sign(key, out, data, datalen, alg);
+	if (hk->agent_sock == NULL)
+		return ERR_KEY_TYPE;
+	return hostkey_agent_sign(hk->agent_sock, key, out, data, datalen, alg);
 }

@@ -515,7 +515,8 @@ handle_sign(struct monitor *m, struct buf *b, int fd, uint8_t reply_type,
 	if (certlen > strlen(cert_suffix) &&
 	    strcmp(alg + certlen - strlen(cert_suffix), cert_suffix) == 0)
 		alg[certlen - strlen(cert_suffix)] = '\0';
-	if ((r = sshkey_sign(hk->key, sig, hash, hashlen, alg)) != 0)
+	if ((r = hostkeys_sign(
+	         &m->hk, hk->key, hk->agent, sig, hash, hashlen, alg)) != 0)
 		goto out;
 	b = NULL;
 	{

@@ -54,12 +54,16 @@ struct options {
 	size_t ncmdline_opts;
 };
 
-/* A loaded host key: private, with its public blob. */
+/*
+ * A loaded host key: private, with its public blob; or, with agent set,
+ * only the public key, the private one held by the HostKeyAgent.
+ */
 struct hostkey_pub {
 	struct sshkey *key;
 	uint8_t *blob;
 	size_t bloblen;
 	char *path;
+	int agent;
 };
 
 /* A host certificate for pub[pub]. */
@@ -72,7 +76,8 @@ struct hostkey_cert {
 
 /* One offered host key algorithm and what serves it (borrowed). */
 struct hostkey {
-	struct sshkey *key;  /* private */
+	struct sshkey *key;  /* private, or public with agent set */
+	int agent;           /* signed by the HostKeyAgent */
 	char *alg;           /* "rsa-sha2-256", "ssh-ed25519-cert-v01@..." */
 	const uint8_t *blob; /* public blob or certificate */
 	size_t bloblen;
@@ -86,7 +91,8 @@ struct hostkeys {
 	size_t ncert;
 	struct hostkey keys[32]; /* the offer, in HostKeyAlgorithms order */
 	size_t n;
-	char *algs; /* comma list of the offered algorithms */
+	char *algs;       /* comma list of the offered algorithms */
+	char *agent_sock; /* HostKeyAgent's socket, or NULL */
 };
 
 /*
@@ -120,6 +126,13 @@ const struct hostkey *hostkeys_by_alg(
  */
 int hostkeys_prove(const struct hostkeys *hk, const char *kex_alg,
     const uint8_t *sid, size_t sidlen, struct buf *req, struct buf *reply);
+/*
+ * hostkeys_sign: sshkey_sign with a host key of hk, by the HostKeyAgent
+ * when agent is set (hostkey_agent.c).
+ */
+int hostkeys_sign(const struct hostkeys *hk, const struct sshkey *key,
+    int agent, struct buf *out, const uint8_t *data, size_t datalen,
+    const char *alg);
 /* The loaded host key whose public blob is blob, or NULL. */
 const struct hostkey_pub *hostkeys_by_blob(
     const struct hostkeys *hk, const uint8_t *blob, size_t len);

@@ -84,6 +84,7 @@ config_free(struct server_config *c)
 	free(c->banner);
 	free(c->force_command);
 	free(c->version_addendum);
+	free(c->host_key_agent);
 	free(c->pam_service_name);
 	free(c->totp_users_file);
 	free(c->pubkey_accepted_algos);
@@ -460,6 +461,7 @@ normalise(struct server_config *c)
 	}
 	none_is_null(&c->chroot_directory);
 	none_is_null(&c->version_addendum);
+	none_is_null(&c->host_key_agent);
 	if (c->permit_user_env != NULL &&
 	    strcasecmp(c->permit_user_env, "no") == 0) {
 		free(c->permit_user_env);

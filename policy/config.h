@@ -95,6 +95,7 @@ struct server_config {
 	char *banner;           /* none = NULL */
 	char *force_command;    /* none = NULL */
 	char *version_addendum; /* VersionAddendum; none = NULL */
+	char *host_key_agent;   /* HostKeyAgent socket; none = NULL */
 #define CONFIG_ADDENDUM_MAX 200
 	int permit_tty; /* yes */
 

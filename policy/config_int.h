@@ -258,6 +258,8 @@ int cfg_kw_port(
     struct server_config *c, const struct keyword *k, struct cfg_args *a);
 int cfg_kw_listen(
     struct server_config *c, const struct keyword *k, struct cfg_args *a);
+int cfg_kw_host_key_agent(
+    struct server_config *c, const struct keyword *k, struct cfg_args *a);
 int cfg_kw_version_addendum(
     struct server_config *c, const struct keyword *k, struct cfg_args *a);
 int cfg_kw_max_startups(

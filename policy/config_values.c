@@ -492,6 +492,37 @@ cfg_kw_path(
 	return 0;
 }
 
+/*
+ * HostKeyAgent: the agent's socket, made absolute like a file name, or
+ * "SSH_AUTH_SOCK" (the variable's value when the keys are loaded), or
+ * "none"; first value wins.
+ */
+int
+cfg_kw_host_key_agent(
+    struct server_config *c, const struct keyword *k, struct cfg_args *a)
+{
+	const char *arg = cfg_next_arg(a);
+	char *path = NULL;
+	int r;
+
+	if (arg == NULL || *arg == '\0') {
+		error(
+		    "%s line %d: missing socket name.", a->filename, a->lineno);
+		return ERR_CONFIG;
+	}
+	if (strcmp(arg, "SSH_AUTH_SOCK") == 0) {
+		if ((path = strdup(arg)) == NULL)
+			return ERR_ALLOC;
+	} else if ((r = absolute_path(arg, a, &path)) != 0)
+		return r;
+	if (a->active && c->host_key_agent == NULL) {
+		c->host_key_agent = path;
+		path = NULL;
+	}
+	free(path);
+	return 0;
+}
+
 /* cfg_kw_path_list: one file name per line, lines accumulate (HostKey). */
 int
 cfg_kw_path_list(

@@ -112,7 +112,7 @@ static const struct {
     {"HostbasedAuthentication", "no", 1, IGN},
     {"HostbasedUsesNameFromPacketOnly", "no", 1, IGN},
     {"HostCertificate", "/etc/ssh/host-cert.pub", 0, IMPL},
-    {"HostKeyAgent", "none", 0, REF},
+    {"HostKeyAgent", "none", 0, IMPL},
     {"HostKeyAlgorithms", "ssh-ed25519,rsa-sha2-512", 0, IMPL},
     {"IgnoreRhosts", "shosts-only", 1, IGN},
     {"IgnoreUserKnownHosts", "yes", 0, IGN},
@@ -357,9 +357,8 @@ accepted(const char *line)
 static void
 test_values(void)
 {
-	refused("HostKeyAgent /run/agent.sock",
-	    "/run/agent.sock is not supported by postern (postern reads host "
-	    "keys from their files only)");
+	accepted("HostKeyAgent /run/agent.sock");
+	accepted("HostKeyAgent SSH_AUTH_SOCK");
 	refused("RDomain vrf0",
 	    "vrf0 is not supported by postern (routing "
 	    "domains are not supported on this platform)");
