@@ -345,8 +345,7 @@ test_mpint(void)
 	buf_free(b);
 	b = hexbuf("000000030000ff");
 	T_CHECK("mpint reads non-minimal 00 00 ff as ff",
-	    buf_get_mpint_direct(b, &p, &len) == 0 && len == 1 &&
-	        p[0] == 0xff);
+	    buf_get_mpint_direct(b, &p, &len) == 0 && len == 1 && p[0] == 0xff);
 	buf_free(b);
 	b = hexbuf("0000000100");
 	T_CHECK("mpint reads non-minimal zero (00) as zero",
