@@ -1,0 +1,182 @@
+"""
+test_isolation.py: what the processes of a real login inherit, read from
+/proc while the login runs: descriptors, environment and working
+directory of postern-preauth, postern-session and the user's command
+(docs/security.md). posternd runs as under systemd: -D without -e, its
+stderr a log it writes as itself, its environment root's.
+"""
+
+import os
+import shutil
+import stat
+import subprocess
+
+import harness
+from harness import check, fail, poll_until
+from test_foundation import hold_session
+
+# In root's environment only: no process running for a user may see it.
+ROOT_ONLY = "POSTERN_ROOT_ONLY_VAR"
+
+
+def _launch_no_e(ctx, env=None):
+    """posternd -D -f CONFIG (no -e): logs go to syslog; stdout and stderr
+    are ctx.log_path, as the journal's stream is under systemd."""
+    logf = open(ctx.log_path, "ab")
+    try:
+        ctx.proc = ctx.popen(
+            [ctx.server_path, "-D", "-f", ctx.config_path],
+            stdin=subprocess.DEVNULL, stdout=logf, stderr=logf,
+            start_new_session=True, cwd=ctx.dir, env=env)
+    finally:
+        logf.close()
+    ok = poll_until(lambda: ctx.proc.poll() is not None or
+                    harness.port_listening(ctx.port), 10)
+    check(ctx.proc.poll() is None, "posternd exited with status %s"
+          % ctx.proc.returncode)
+    check(ok, "posternd did not listen on port %d" % ctx.port)
+
+
+def _fds(pid):
+    """{fd: target} of a live process."""
+    d = "/proc/%d/fd" % pid
+    out = {}
+    for fd in os.listdir(d):
+        try:
+            out[int(fd)] = os.readlink(os.path.join(d, fd))
+        except OSError:
+            pass
+    return out
+
+
+def _environ(pid):
+    with open("/proc/%d/environ" % pid, "rb") as f:
+        return [e.decode("utf-8", "replace")
+                for e in f.read().split(b"\0") if e]
+
+
+def _find_child(parent, basename):
+    def look():
+        for p in harness.descendants(parent):
+            if os.path.basename(harness.exe_of(p)) == basename:
+                return p
+        return None
+    pid = poll_until(look, 10)
+    check(pid is not None, "no %s under pid %d:\n%s" % (
+        basename, parent, "\n".join(harness.describe_tree(parent))))
+    return pid
+
+
+def test_isolation_fds_and_env(ctx):
+    """Without -e, neither preauth nor the session (nor the user's command)
+    holds posternd's stderr: a session process taken over by its user
+    must not write lines into the daemon's log as posternd. preauth holds
+    /dev/null, the client socket and its IPC socket, nothing else; no
+    process that runs for the user sees root's environment."""
+    ctx.write_config(["UsePAM yes"])
+    env = dict(os.environ)
+    env[ROOT_ONLY] = "root-secret"
+    env.pop("TZ", None)
+    _launch_no_e(ctx, env=env)
+    server = ctx.proc.pid
+    log_target = os.path.realpath(ctx.log_path)
+    check(_fds(server).get(2) == log_target,
+          "posternd's own stderr is %r, want the log %r (test set-up)"
+          % (_fds(server).get(2), log_target))
+
+    # preauth, after the client's identification string.
+    s = ctx.raw_connect()
+    s.sendall(b"SSH-2.0-isolation\r\n")
+    pre = harness.find_descendant_by_exe(server, "postern-preauth")
+    fds = _fds(pre)
+    what = "postern-preauth (pid %d)" % pre
+    check(sorted(fds) == [0, 1, 2, 3, 4], "%s descriptors %r, want 0-4"
+          % (what, fds))
+    for fd in (0, 1, 2):
+        check(fds[fd] == "/dev/null", "%s fd %d is %r, want /dev/null"
+              % (what, fd, fds[fd]))
+    for fd in (3, 4):
+        check(fds[fd].startswith("socket:"), "%s fd %d is %r, want a "
+              "socket" % (what, fd, fds[fd]))
+    check(_environ(pre) == [], "%s environment %r, want none"
+          % (what, _environ(pre)))
+    s.close()
+
+    # The session and the user's command.
+    u = ctx.make_user()
+
+    def inspect():
+        sess = harness.find_descendant_by_exe(server, "postern-session")
+        what = "postern-session (pid %d)" % sess
+        fds = _fds(sess)
+        check(fds.get(2) == "/dev/null",
+              "%s stderr is %r, want /dev/null (posternd runs without -e)"
+              % (what, fds.get(2)))
+        leaked = {fd: t for fd, t in fds.items() if t == log_target}
+        check(not leaked, "%s holds posternd's log: %r" % (what, leaked))
+        check(_environ(sess) == [], "%s environment %r, want none"
+              % (what, _environ(sess)))
+        cmd = _find_child(sess, "bash")
+        what = "the user's command (pid %d)" % cmd
+        fds = _fds(cmd)
+        check(sorted(fds) == [0, 1, 2], "%s descriptors %r, want 0-2"
+              % (what, fds))
+        for fd, t in fds.items():
+            check(t.startswith("pipe:"), "%s fd %d is %r, want a pipe"
+                  % (what, fd, t))
+        cenv = _environ(cmd)
+        check(not [e for e in cenv if e.startswith(ROOT_ONLY + "=")],
+              "%s sees root's environment: %r" % (what, cenv))
+    hold_session(ctx, u, inspect)
+
+
+def test_isolation_tz_passed_on(ctx):
+    """As sshd: posternd's TZ reaches the user's environment, and nothing
+    else of root's environment does."""
+    ctx.write_config()
+    env = dict(os.environ, TZ="Europe/Paris")
+    env[ROOT_ONLY] = "root-secret"
+    ctx.launch_server(env=env)
+    u = ctx.make_user()
+    r = ctx.ssh_ok(u, "env")
+    lines = r.stdout.decode("utf-8", "replace").splitlines()
+    check("TZ=Europe/Paris" in lines, "TZ not passed on: %r" % lines)
+    check(not [x for x in lines if x.startswith(ROOT_ONLY + "=")],
+          "root's environment reached the user: %r" % lines)
+
+
+def test_isolation_sftp_no_home_starts_in_root(ctx):
+    """A user whose home directory is gone: internal-sftp starts in /, as
+    with sshd, never in the directory posternd -D was started from (here
+    the test directory, which holds the host key)."""
+    u = ctx.make_user()
+    keys = os.path.join(ctx.dir, "keys")
+    os.mkdir(keys, 0o755)
+    shutil.copy(u.pubkey, os.path.join(keys, u.name))
+    os.chmod(os.path.join(keys, u.name), 0o644)
+    ctx.write_config(["Subsystem sftp internal-sftp", "UsePAM no",
+                      "Match User %s" % u.name,
+                      "\tAuthorizedKeysFile %s/%%u" % keys])
+    # The keys sit under /tmp, which StrictModes would refuse.
+    with open(ctx.config_path) as f:
+        conf = f.read().replace("StrictModes yes", "StrictModes no")
+    with open(ctx.config_path, "w") as f:
+        f.write(conf)
+    ctx.launch_server()
+    shutil.rmtree(u.home)
+    check(stat.S_ISDIR(os.stat(ctx.dir).st_mode), "test directory gone")
+    argv = ["sftp", "-F", "/dev/null", "-i", u.key,
+            "-o", "IdentitiesOnly=yes", "-o", "StrictHostKeyChecking=no",
+            "-o", "UserKnownHostsFile=/dev/null", "-o", "BatchMode=yes",
+            "-P", str(ctx.port), "-b", "-", "%s@127.0.0.1" % u.name]
+    p = ctx.popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                  stderr=subprocess.PIPE)
+    try:
+        out, err = p.communicate(b"pwd\n", timeout=30)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        fail("sftp timed out")
+    ctx._note_client(argv, p.returncode, err)
+    check(p.returncode == 0, "sftp: exit %s %r" % (p.returncode, err[-300:]))
+    check(b"Remote working directory: /\n" in out,
+          "sftp without a home did not start in /: %r" % out)
