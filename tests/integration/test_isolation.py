@@ -55,6 +55,16 @@ def _environ(pid):
                 for e in f.read().split(b"\0") if e]
 
 
+def _limits(pid):
+    """{"Max open files": (soft, hard), ...} from /proc/PID/limits."""
+    out = {}
+    with open("/proc/%d/limits" % pid) as f:
+        for line in f.readlines()[1:]:
+            name, soft, hard = line[:26].strip(), line[26:47], line[47:68]
+            out[name] = (soft.strip(), hard.strip())
+    return out
+
+
 def _find_child(parent, basename):
     def look():
         for p in harness.descendants(parent):
@@ -71,8 +81,9 @@ def test_isolation_fds_and_env(ctx):
     """Without -e, neither preauth nor the session (nor the user's command)
     holds posternd's stderr: a session process taken over by its user
     must not write lines into the daemon's log as posternd. preauth holds
-    /dev/null, the client socket and its IPC socket, nothing else; no
-    process that runs for the user sees root's environment."""
+    /dev/null, the client socket and its IPC socket, nothing else, and
+    may create no descriptor; no process that runs for the user sees
+    root's environment."""
     ctx.write_config(["UsePAM yes"])
     env = dict(os.environ)
     env[ROOT_ONLY] = "root-secret"
@@ -100,6 +111,12 @@ def test_isolation_fds_and_env(ctx):
               "socket" % (what, fd, fds[fd]))
     check(_environ(pre) == [], "%s environment %r, want none"
           % (what, _environ(pre)))
+    # No descriptor, file or process may be created (sshd's limits).
+    lim = _limits(pre)
+    for name in ("Max open files", "Max processes", "Max file size"):
+        want = ("1", "1") if name == "Max open files" else ("0", "0")
+        check(lim.get(name) == want, "%s %s %r, want %r"
+              % (what, name, lim.get(name), want))
     s.close()
 
     # The session and the user's command.
