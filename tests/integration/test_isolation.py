@@ -197,3 +197,48 @@ def test_isolation_sftp_no_home_starts_in_root(ctx):
     check(p.returncode == 0, "sftp: exit %s %r" % (p.returncode, err[-300:]))
     check(b"Remote working directory: /\n" in out,
           "sftp without a home did not start in /: %r" % out)
+
+
+PROBE = """
+import ctypes, os
+p = os.getppid()
+with open("/proc/%d/cmdline" % p, "rb") as f:
+    print(f.read().split(b"\\0")[0].decode().rstrip())
+for what, fn in (("environ", lambda: open("/proc/%d/environ" % p, "rb")),
+                 ("mem", lambda: open("/proc/%d/mem" % p, "rb")),
+                 ("fd", lambda: os.listdir("/proc/%d/fd" % p))):
+    try:
+        fn()
+        print("readable", what)
+    except OSError as e:
+        print("refused", what, e.errno)
+libc = ctypes.CDLL(None, use_errno=True)
+r = libc.ptrace(16, p, 0, 0)  # PTRACE_ATTACH
+print("attach", r, ctypes.get_errno())
+if r == 0:  # let it go on, as it was
+    os.waitpid(p, 0x40000000)  # __WALL: the stop the attach caused
+    libc.ptrace(17, p, 0, 0)  # PTRACE_DETACH
+"""
+
+
+def test_isolation_session_not_traceable_by_user(ctx):
+    """The session process runs as the user but holds the session keys
+    and the monitor's descriptor: the user's own program cannot read its
+    memory, environment or descriptors, nor attach to it (as with sshd,
+    whose session process is not dumpable either)."""
+    ctx.start_server()
+    u = ctx.make_user()
+    path = os.path.join(u.home, "probe.py")
+    with open(path, "w") as f:
+        f.write(PROBE)
+    os.chown(path, u.uid, u.gid)
+    r = ctx.ssh_ok(u, "exec /usr/bin/python3 probe.py")
+    lines = r.stdout.decode("utf-8", "replace").splitlines()
+    check(lines and lines[0] == "sshd: %s@notty" % u.name,
+          "the program's parent is not the session process: %r" % lines)
+    for what in ("environ", "mem", "fd"):
+        check("refused %s 13" % what in lines,
+              "the user's access to the session's %s: %r, want EACCES"
+              % (what, lines))
+    check("attach -1 1" in lines, "PTRACE_ATTACH by the user: %r, want "
+          "-1 EPERM" % lines)
