@@ -99,6 +99,10 @@ def test_isolation_fds_and_env(ctx):
     s = ctx.raw_connect()
     s.sendall(b"SSH-2.0-isolation\r\n")
     pre = harness.find_descendant_by_exe(server, "postern-preauth")
+    # Confined once the filter is on (the last step, after the limits).
+    check(poll_until(lambda: harness.proc_status(pre).get("Seccomp") ==
+                     "2", 10), "postern-preauth (pid %d) never confined"
+          % pre)
     fds = _fds(pre)
     what = "postern-preauth (pid %d)" % pre
     check(sorted(fds) == [0, 1, 2, 3, 4], "%s descriptors %r, want 0-4"
