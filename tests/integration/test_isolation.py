@@ -143,6 +143,15 @@ def test_isolation_fds_and_env(ctx):
         leaked = {fd: t for fd, t in fds.items()
                   if t == log_target and fd != 2}
         check(not leaked, "%s holds posternd's log: %r" % (what, leaked))
+        # Of its monitor's descriptors (PAM's, syslog's, audit's, the
+        # other IPC ends) it shares only the client socket (and, by name,
+        # /dev/null).
+        mon = harness.proc_table()[sess][0]
+        shared = set(fds.values()) & set(_fds(mon).values()) - \
+            {"/dev/null", null2}
+        check(shared == {fds[3]}, "%s shares with its monitor (pid %d): "
+              "%r, want only the client socket %r"
+              % (what, mon, shared, fds[3]))
         check(_environ(sess) == [], "%s environment %r, want none"
               % (what, _environ(sess)))
         cmd = _find_child(sess, "bash")
