@@ -95,6 +95,8 @@ struct monitor {
 	struct buf *tstate;
 };
 
+extern char **environ;
+
 static struct monitor *cleanup_mon;
 
 static void
@@ -173,6 +175,18 @@ jail_enter(const char *jail, int jailfd, const char *path, int *exe)
 	return 0;
 }
 
+/* NAME=value from our environment as it is, or NULL. */
+static char *
+env_entry(const char *name)
+{
+	size_t i, n = strlen(name);
+
+	for (i = 0; environ != NULL && environ[i] != NULL; i++)
+		if (strncmp(environ[i], name, n) == 0 && environ[i][n] == '=')
+			return environ[i];
+	return NULL;
+}
+
 /*
  * fork + exec a helper with the client socket on 3 and IPC on 4. With
  * jail (ChrootDirectory, checked and open on jailfd), the helper is the static
@@ -185,7 +199,7 @@ spawn_helper(const char *name, int sock, int ipc, const struct passwd *pw,
     struct pamctx *pam, int log_stderr, const char *jail, int jailfd)
 {
 	char path[4096], title[PROCTITLE_ARG0_MAX];
-	char *argv[3] = {NULL, NULL, NULL}, *envp[1] = {NULL};
+	char *argv[3] = {NULL, NULL, NULL}, *envp[2] = {NULL, NULL};
 	pid_t pid, parent;
 	size_t n;
 	int devnull, exe = -1;
@@ -230,6 +244,9 @@ spawn_helper(const char *name, int sock, int ipc, const struct passwd *pw,
 	}
 	if (jail != NULL && jail_enter(jail, jailfd, path, &exe) != 0)
 		_exit(1);
+	/* As sshd's children: never in the directory posternd -D ran from. */
+	if (jail == NULL && chdir("/") != 0)
+		_exit(1);
 	if (pw != NULL && getuid() == 0 &&
 	    sandbox_drop_to_user(NULL, pw->pw_uid, pw->pw_gid) != 0)
 		_exit(1);
@@ -237,11 +254,13 @@ spawn_helper(const char *name, int sock, int ipc, const struct passwd *pw,
 	    dup2(devnull, STDIN_FILENO) < 0 || dup2(devnull, STDOUT_FILENO) < 0)
 		_exit(1);
 		/*
-	 * preauth logs through the monitor; the session may use stderr.
-	 * Sanitizer builds keep preauth's stderr so that reports are seen.
+	 * posternd's stderr (a log file, the journal's stream) takes lines
+	 * as posternd's own: only with -e does the session log there, as
+	 * sshd's children do; preauth logs through the monitor. Sanitizer
+	 * builds keep stderr so that reports are seen.
 	 */
 #ifndef POSTERN_ASAN
-	if (pw == NULL && dup2(devnull, STDERR_FILENO) < 0)
+	if (!log_stderr && dup2(devnull, STDERR_FILENO) < 0)
 		_exit(1);
 #endif
 	/* The jail's session binary survives as fd 5 (close-on-exec). */
@@ -269,6 +288,9 @@ spawn_helper(const char *name, int sock, int ipc, const struct passwd *pw,
 	/* So that the session's earliest errors reach the same log. */
 	if (pw != NULL && log_stderr)
 		argv[1] = "-e";
+	/* Nothing of root's environment but TZ, which sshd passes on. */
+	if (pw != NULL)
+		envp[0] = env_entry("TZ");
 	if (exe != -1)
 		syscall(SYS_execveat, exe, "", argv, envp, AT_EMPTY_PATH);
 	else

@@ -1,6 +1,6 @@
 /*
  * rlimit.c: resource limits for the confined preauth process: no files may
- * grow, no process may be created, no descriptor beyond today's limit.
+ * grow, no process or descriptor may be created.
  */
 #include <sys/resource.h>
 #include <errno.h>
@@ -30,7 +30,6 @@ set_limit(int resource, const char *name, rlim_t soft, rlim_t hard)
 int
 sandbox_rlimits(void)
 {
-	struct rlimit nofile;
 	int r;
 
 #ifdef POSTERN_ASAN
@@ -53,13 +52,10 @@ sandbox_rlimits(void)
 	if ((r = set_limit(RLIMIT_CORE, "RLIMIT_CORE", 0, 0)) != 0)
 		return r;
 	/*
-	 * Every descriptor the process needs is open already; pin the hard
-	 * limit to the current soft one so it can never be raised again.
+	 * Every descriptor the process needs is open already: no new one
+	 * (a descriptor passed in a message, say) may be created. 1, not
+	 * 0, because poll() refuses more descriptors than this limit, as
+	 * in sshd's seccomp sandbox.
 	 */
-	if (getrlimit(RLIMIT_NOFILE, &nofile) != 0) {
-		error_f("getrlimit RLIMIT_NOFILE: %s", strerror(errno));
-		return ERR_SYSTEM;
-	}
-	return set_limit(
-	    RLIMIT_NOFILE, "RLIMIT_NOFILE", nofile.rlim_cur, nofile.rlim_cur);
+	return set_limit(RLIMIT_NOFILE, "RLIMIT_NOFILE", 1, 1);
 }

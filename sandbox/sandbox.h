@@ -18,7 +18,10 @@ int sandbox_chroot_drop(const char *dir, uid_t uid, gid_t gid);
  */
 int sandbox_enter_dir(int fd);
 
-/* sandbox_rlimits: RLIMIT_FSIZE 0, RLIMIT_NPROC 0, RLIMIT_NOFILE to current. */
+/*
+ * sandbox_rlimits: RLIMIT_FSIZE 0, RLIMIT_NPROC 0, RLIMIT_CORE 0 and
+ * RLIMIT_NOFILE 1 (descriptors open already stay usable).
+ */
 int sandbox_rlimits(void);
 
 /*

@@ -371,15 +371,32 @@ def test_preauth_sandbox(ctx):
 # 8. the session runs as the user and never holds the host key
 
 
+def hold_session(ctx, u, inspect):
+    """Log u in with a command that waits on stdin, call inspect() while
+    it waits, then let it finish: it must print what it read."""
+    argv = ctx.ssh_argv(u, "read x; echo done $x")
+    p = ctx.popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                  stderr=subprocess.PIPE)
+    try:
+        inspect()
+    finally:
+        try:
+            out, err = p.communicate(b"bye\n", timeout=20)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            out, err = p.communicate()
+        ctx._note_client(argv, p.returncode, err)
+    check(p.returncode == 0 and out == b"done bye\n",
+          "session: exit %s, stdout %r" % (p.returncode, out))
+
+
 def test_session_as_user(ctx):
     ctx.start_server()
     keyinfo = ctx.host_key_info()
     harness.memory_scan_self_test(keyinfo)
     u = ctx.make_user()
-    argv = ctx.ssh_argv(u, "read x; echo done $x")
-    p = ctx.popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                  stderr=subprocess.PIPE)
-    try:
+
+    def inspect():
         pid = harness.find_descendant_by_exe(ctx.proc.pid, SESSION_EXE,
                                              pred=SESSION_PRED)
         what = "postern-session (pid %d)" % pid
@@ -390,15 +407,7 @@ def test_session_as_user(ctx):
             check(int(st.get(cap, "1"), 16) == 0, "%s %s: %s, want 0"
                   % (what, cap, st.get(cap)))
         harness.assert_no_secrets(pid, keyinfo, what)
-    finally:
-        try:
-            out, err = p.communicate(b"bye\n", timeout=20)
-        except subprocess.TimeoutExpired:
-            p.kill()
-            out, err = p.communicate()
-        ctx._note_client(argv, p.returncode, err)
-    check(p.returncode == 0 and out == b"done bye\n",
-          "session: exit %s, stdout %r" % (p.returncode, out))
+    hold_session(ctx, u, inspect)
 
 
 # ---------------------------------------------------------------------------

@@ -464,7 +464,10 @@ static int
 c_rlimits(void)
 {
 	struct rlimit rl;
+	struct pollfd pfd;
 	pid_t pid;
+	char c;
+	int fd;
 
 	if (!become_nobody())
 		return 9;
@@ -482,6 +485,19 @@ c_rlimits(void)
 		return 12;
 	if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur != rl.rlim_max)
 		return 13;
+	/* No new descriptor; those open already (poll on one) still work. */
+	errno = 0;
+	if ((fd = dup(pipefd[1])) != -1 || errno != EMFILE) {
+		printf("# dup after sandbox_rlimits: %d (%s)\n", fd,
+		    strerror(errno));
+		return 16;
+	}
+	pfd.fd = pipefd[1];
+	pfd.events = POLLOUT;
+	if (poll(&pfd, 1, 0) != 1 || write(pipefd[1], "z", 1) != 1)
+		return 17;
+	if (read(pipefd[0], &c, 1) != 1 || c != 'z')
+		return 18;
 	/* The hard limit cannot be raised back. */
 	rl.rlim_max++;
 	if (setrlimit(RLIMIT_NOFILE, &rl) != -1)
@@ -572,7 +588,7 @@ test_chroot(void)
 
 	T_CHECK("drop_to_user: nobody, root not regained",
 	    exited_ok(run_child(c_drop_to_user)));
-	T_CHECK("rlimits: fork fails with EAGAIN, NOFILE pinned, FSIZE 0",
+	T_CHECK("rlimits: fork fails with EAGAIN, no new descriptor, FSIZE 0",
 	    exited_ok(run_child(c_rlimits)));
 	st = run_child(c_full_sequence);
 	T_CHECK("full sequence: chroot, rlimits, seccomp, then socket killed",
