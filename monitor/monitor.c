@@ -1125,10 +1125,15 @@ monitor_run(const struct options *o, struct server_config *c,
 	r = preauth_loop(&m);
 	/* From here on the monitor reports its own ending. */
 	grace_claim();
-	/* The audit trail: the transport handed over, or a failed login. */
-	if (m.state == MS_DONE && m.kex_audited == 0)
-		audit_crypto_session_state(&m.auth, m.tstate, m.preauth_pid);
-	else
+	/*
+	 * The audit trail: the transport handed over (its keys live on in
+	 * the session, recorded once), or a failed login.
+	 */
+	if (m.state == MS_DONE) {
+		if (m.kex_audited == 0)
+			audit_crypto_session_state(
+			    &m.auth, m.tstate, m.preauth_pid);
+	} else
 		audit_preauth_end(&m.auth, m.sidlen > 0, m.preauth_pid);
 	close(m.pfd);
 	/*

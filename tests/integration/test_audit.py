@@ -276,6 +276,46 @@ def test_audit_records(ctx):
                   r"type=SYSCALL .* comm=head .*key=postern-config")
 
 
+
+@timeout(120)
+def test_audit_login_success_not_failed(ctx):
+    """A login that succeeds writes USER_LOGIN res=success only: no
+    res=failed record, and no CRYPTO_KEY_USER destroy of preauth's keys,
+    which live on in the session. The client's first "none" request is a
+    verdict too: USER_AUTH op=none res=failed, as sshd audits it."""
+    ad = Auditd(ctx)
+    u = ctx.make_user()
+    ctx.start_server()
+    ctx.ssh_ok(u, "echo ok", expect_out=b"ok\n")
+    m = ctx.wait_log(r"^Accepted publickey for %s from 127\.0\.0\.1 port "
+                     r"(\d+) " % re.escape(u.name), 10)
+    check(m, "no Accepted line for %s" % u.name)
+    rport = m.group(1)
+    acct = r"acct=%s " % re.escape(u.name)
+    # USER_END is the connection's last record.
+    out = ad.search(["-m", "USER_AUTH,USER_LOGIN,USER_END,CRYPTO_KEY_USER",
+                     "-ts", "recent"], r"type=USER_END .* msg='op=login %s"
+                    % acct)
+    logins = [l for l in out.splitlines()
+              if re.search(r"type=USER_LOGIN .* msg='op=login %s" % acct, l)]
+    check(len(logins) == 1 and
+          logins[0].rstrip().endswith("res=success'"),
+          "want one USER_LOGIN res=success for %s, got:\n%s"
+          % (u.name, "\n".join(logins)))
+    destroys = [l for l in _crypto_records(out, rport)
+                if "type=CRYPTO_KEY_USER" in l]
+    check(len(destroys) == 2 and
+          all("suid=%s " % u.name in l for l in destroys),
+          "want the session's two CRYPTO_KEY_USER destroy records only "
+          "(suid=%s), got:\n%s" % (u.name, "\n".join(destroys)))
+    check(re.search(r"type=USER_AUTH .* msg='op=none %sexe=\S+ hostname=\? "
+                    r"addr=127\.0\.0\.1 terminal=ssh res=failed'" % acct,
+                    out, re.M),
+          "no USER_AUTH op=none res=failed record for the client's first "
+          "request:\n%s" % "\n".join(
+              l for l in out.splitlines() if acct in l))
+
+
 def _crypto_records(out, rport):
     """The CRYPTO_SESSION and CRYPTO_KEY_USER lines of one connection."""
     return [l for l in out.splitlines()
