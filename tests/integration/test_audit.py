@@ -316,6 +316,43 @@ def test_audit_login_success_not_failed(ctx):
               l for l in out.splitlines() if acct in l))
 
 
+
+@timeout(120)
+def test_audit_login_refused_by_chroot(ctx):
+    """A login that authenticates but is refused before its session
+    (ChrootDirectory with unsafe modes) is a failed login for the audit
+    trail: USER_LOGIN res=failed, never res=success, and the keys it
+    negotiated are destroyed (CRYPTO_KEY_USER, both directions)."""
+    ad = Auditd(ctx)
+    u = ctx.make_user()
+    jail = os.path.join(ctx.dir, "jail")
+    os.mkdir(jail)
+    os.chmod(jail, 0o777)   # and its parent /tmp is world-writable
+    ctx.start_server(extra_config=["ChrootDirectory " + jail])
+    r = ctx.ssh(u, "echo ok")
+    check(r.rc != 0 and r.stdout == b"", "the chroot was not refused: %r"
+          % (r,))
+    m = ctx.wait_log(r"^Accepted publickey for %s from 127\.0\.0\.1 port "
+                     r"(\d+) " % re.escape(u.name), 10)
+    check(m, "no Accepted line for %s" % u.name)
+    rport = m.group(1)
+    check(ctx.wait_log(r"^error: bad ownership or modes for chroot", 10),
+          "no chroot refusal line")
+    acct = r"acct=%s " % re.escape(u.name)
+    out = ad.search(["-m", "USER_LOGIN,CRYPTO_KEY_USER", "-ts", "recent"],
+                    r"type=USER_LOGIN .* msg='op=login %s.*res=failed" % acct)
+    check(not re.search(r"type=USER_LOGIN .* msg='op=login %s.*res=success"
+                        % acct, out, re.M),
+          "a login refused by ChrootDirectory was recorded as a success:\n%s"
+          % out)
+    destroys = [l for l in _crypto_records(out, rport)
+                if "type=CRYPTO_KEY_USER" in l]
+    for direction in ("from-client", "from-server"):
+        check(any("direction=%s " % direction in l for l in destroys),
+              "no CRYPTO_KEY_USER destroy %s for the refused login (port "
+              "%s):\n%s" % (direction, rport, "\n".join(destroys)))
+
+
 def _crypto_records(out, rport):
     """The CRYPTO_SESSION and CRYPTO_KEY_USER lines of one connection."""
     return [l for l in out.splitlines()
