@@ -110,13 +110,15 @@ class Auditd:
                   d, "auditd.out"), errors="replace").read())
 
     def watch(self, argv):
-        """Add a rule given as auditctl -w arguments; removed by undo()."""
+        """Add a rule given as auditctl -w or -a arguments; removed by
+        undo()."""
         run(["auditctl"] + argv)
         self.added.append(argv)
 
     def undo(self):
         for argv in reversed(self.added):
-            run(["auditctl", "-W"] + argv[1:], check_rc=False)
+            run(["auditctl", "-W" if argv[0] == "-w" else "-d"] + argv[1:],
+                check_rc=False)
         self.added = []
         if self.proc is not None and self.proc.poll() is None:
             self.proc.terminate()
@@ -148,6 +150,17 @@ class Auditd:
         return last["out"]
 
 
+def load_rules(ad, ctx):
+    """Load packaging/audit/postern.rules, its exe= the server under test
+    (the rules name the installed /usr/sbin/posternd)."""
+    exe = "exe=" + os.path.realpath(ctx.server_path)
+    for words in _rule_lines(RULES):
+        check(words[0] in ("-w", "-a"),
+              "postern.rules: not a watch or rule: %s" % words)
+        ad.watch([exe if w == "exe=/usr/sbin/posternd" else w
+                  for w in words])
+
+
 def _authorize_on_line_2(ctx, u):
     """authorized_keys with a comment first: the key is on line 2."""
     sshdir = os.path.join(u.home, ".ssh")
@@ -166,10 +179,22 @@ def test_audit_records(ctx):
     if made_root_ssh:
         os.mkdir("/root/.ssh", 0o700)
         ctx.cleanups.append(lambda: os.rmdir("/root/.ssh"))
-    for words in _rule_lines(RULES):
-        check(words[0] == "-w", "postern.rules: not a watch: %s" % words)
-        ad.watch(words)
+    u = ctx.make_user(with_key=False)
+    ak = _authorize_on_line_2(ctx, u)
+    wkey = "postern-test-%s" % u.name
+    # The first rule that matches names the event: before the shipped ones.
+    ad.watch(["-w", ak, "-p", "r", "-k", wkey])
+    load_rules(ad, ctx)
     listed = run(["auditctl", "-l"]).stdout.decode()
+    for d, key in (("/home", "postern-user-files"),
+                   ("/root", "postern-user-files"),
+                   ("/etc/ssh", "postern-ssh-files")):
+        check(re.search(r"^-a always,exit -S all -F dir=%s -F perm=r "
+                        r"-F exe=%s -F key=%s$" % (
+                            re.escape(d), re.escape(os.path.realpath(
+                                ctx.server_path)), key), listed, re.M),
+              "auditctl -l lacks the rule on posternd's reads under %s:\n%s"
+              % (d, listed))
     for path, key in (("/root/.ssh/authorized_keys", "postern-authorized-keys"),
                       ("/etc/ssh/sshd_config", "postern-config"),
                       ("/etc/ssh/sshd_config.d", "postern-config"),
@@ -178,10 +203,6 @@ def test_audit_records(ctx):
                         listed, re.M),
               "auditctl -l lacks the watch on %s:\n%s" % (path, listed))
 
-    u = ctx.make_user(with_key=False)
-    ak = _authorize_on_line_2(ctx, u)
-    wkey = "postern-test-%s" % u.name
-    ad.watch(["-w", ak, "-p", "r", "-k", wkey])
     ctx.start_server()
     fp = fingerprint(u.pubkey)
     other = ctx.new_key("stranger")
@@ -269,6 +290,16 @@ def test_audit_records(ctx):
                     re.M),
           "the authorized_keys read was not recorded for comm=sshd:\n%s"
           % "\n".join(out.splitlines()[-12:]))
+    # The shipped rules record it for every user under /home.
+    v = ctx.make_user()
+    ctx.ssh_ok(v, "true")
+    vak = os.path.join(v.home, ".ssh", "authorized_keys")
+    out = ad.search(["-k", "postern-user-files"], r"name=%s " %
+                    re.escape(vak))
+    check(re.search(r"type=SYSCALL .* comm=sshd %s" % exe.rstrip(), out,
+                    re.M),
+          "the shipped rules did not record posternd reading %s:\n%s"
+          % (vak, "\n".join(out.splitlines()[-12:])))
     # The shipped rules record a read of sshd_config too.
     if os.path.exists("/etc/ssh/sshd_config"):
         run(["head", "-c", "1", "/etc/ssh/sshd_config"])
@@ -351,6 +382,40 @@ def test_audit_login_refused_by_chroot(ctx):
         check(any("direction=%s " % direction in l for l in destroys),
               "no CRYPTO_KEY_USER destroy %s for the refused login (port "
               "%s):\n%s" % (direction, rport, "\n".join(destroys)))
+
+
+
+@timeout(120)
+def test_audit_rules_cover_central_authorized_keys(ctx):
+    """AuthorizedKeysFile /etc/ssh/authorized_keys/%u: the shipped rules
+    record posternd reading it (postern-ssh-files), and the USER_AUTH
+    record names it with the line."""
+    ad = Auditd(ctx)
+    load_rules(ad, ctx)
+    u = ctx.make_user(with_key=False)
+    d = "/etc/ssh/authorized_keys"
+    if not os.path.isdir(d):
+        os.makedirs(d, 0o755)
+        ctx.cleanups.append(lambda: shutil.rmtree(d, ignore_errors=True))
+    ak = os.path.join(d, u.name)
+    with open(u.key + ".pub") as f, open(ak, "w") as o:
+        o.write(f.read())
+    os.chmod(ak, 0o644)
+    ctx.cleanups.append(lambda: os.path.exists(ak) and os.unlink(ak))
+    # (the harness's AuthorizedKeysFile comes first: Match overrides it)
+    ctx.start_server(extra_config=["Match User " + u.name,
+                                   "AuthorizedKeysFile %s/%%u" % d])
+    ctx.ssh_ok(u, "echo ok", expect_out=b"ok\n")
+    exe = "exe=%s" % re.escape(os.path.realpath(ctx.server_path))
+    out = ad.search(["-k", "postern-ssh-files", "-ts", "recent"],
+                    r"name=%s " % re.escape(ak))
+    check(re.search(r"type=SYSCALL .* comm=sshd %s" % exe, out, re.M),
+          "the shipped rules did not record posternd reading %s:\n%s"
+          % (ak, "\n".join(out.splitlines()[-12:])))
+    ad.search(["-m", "USER_AUTH", "-ts", "recent"],
+              r"type=USER_AUTH .* msg='op=publickey acct=%s .* file=%s "
+              r"line=1 chain=complete %s" % (re.escape(u.name),
+                                             re.escape(ak), exe))
 
 
 def _crypto_records(out, rport):
