@@ -418,6 +418,35 @@ def test_audit_rules_cover_central_authorized_keys(ctx):
                                              re.escape(ak), exe))
 
 
+
+@timeout(120)
+def test_audit_pty_login(ctx):
+    """A session on a pty is recorded with its terminal, as sshd records a
+    pty login: USER_LOGIN op=login terminal=/dev/pts/N res=success, when
+    the login is written to utmp; the connection's own records keep
+    terminal=ssh."""
+    ad = Auditd(ctx)
+    u = ctx.make_user()
+    ctx.start_server()
+    r = ctx.ssh(u, "tty", extra=("-tt",))
+    tty = r.stdout.decode(errors="replace").strip()
+    check(r.rc == 0 and re.match(r"^/dev/pts/\d+$", tty),
+          "no pty session: rc %s %r" % (r.rc, r.stdout))
+    acct = r"acct=%s " % re.escape(u.name)
+    exe = r"exe=%s " % re.escape(os.path.realpath(ctx.server_path))
+    out = ad.search(["-m", "USER_LOGIN,USER_END", "-ts", "recent"],
+                    r"type=USER_END .* msg='op=login %s" % acct)
+    check(re.search(r"type=USER_LOGIN .* msg='op=login %s%shostname=\? "
+                    r"addr=127\.0\.0\.1 terminal=%s res=success'"
+                    % (acct, exe, re.escape(tty)), out, re.M),
+          "no USER_LOGIN record with terminal=%s:\n%s" % (tty, "\n".join(
+              l for l in out.splitlines() if acct in l)))
+    check(re.search(r"type=USER_LOGIN .* msg='op=login %s%shostname=\? "
+                    r"addr=127\.0\.0\.1 terminal=ssh res=success'"
+                    % (acct, exe), out, re.M),
+          "no USER_LOGIN terminal=ssh record for the connection")
+
+
 def _crypto_records(out, rport):
     """The CRYPTO_SESSION and CRYPTO_KEY_USER lines of one connection."""
     return [l for l in out.splitlines()
