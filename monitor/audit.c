@@ -259,21 +259,34 @@ audit_auth_maxtries(const struct authctxt *a)
 
 /* USER_LOGIN, USER_START, USER_END, USER_ERR: op=login, as OpenSSH. */
 static void
-acct_record_of(const struct conn_info *ci, const char *acct, int type,
-    const char *what, int ok)
+acct_record_tty(const struct conn_info *ci, const char *acct, int type,
+    const char *what, int ok, const char *tty)
 {
 	if (audit_fd < 0)
 		return;
-	audit_result(
-	    audit_log_acct_message(audit_fd, type, NULL, "login", acct,
-	        (unsigned)-1, NULL, ci->client_addr, POSTERN_AUDIT_TTY, ok),
+	audit_result(audit_log_acct_message(audit_fd, type, NULL, "login", acct,
+	                 (unsigned)-1, NULL, ci->client_addr, tty, ok),
 	    what);
+}
+
+static void
+acct_record_of(const struct conn_info *ci, const char *acct, int type,
+    const char *what, int ok)
+{
+	acct_record_tty(ci, acct, type, what, ok, POSTERN_AUDIT_TTY);
 }
 
 static void
 acct_record(const struct authctxt *a, int type, const char *what, int ok)
 {
 	acct_record_of(a->ci, audit_acct(a), type, what, ok);
+}
+
+void
+audit_login_tty(const struct authctxt *a, const char *tty)
+{
+	acct_record_tty(
+	    a->ci, audit_acct(a), AUDIT_USER_LOGIN, "USER_LOGIN", 1, tty);
 }
 
 void

@@ -38,6 +38,10 @@ void audit_auth_maxtries(const struct authctxt *a);
 /* USER_LOGIN: success, or the final failure of a login. */
 void audit_login(const struct authctxt *a, int success);
 
+/* USER_LOGIN op=login res=success terminal=/dev/pts/N: a login recorded
+ * on a pty (utmp), as sshd's audit_session_open(). */
+void audit_login_tty(const struct authctxt *a, const char *tty);
+
 struct transport_algs;
 
 /*

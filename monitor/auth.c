@@ -805,10 +805,11 @@ finish(struct authctxt *a, const char *method, const char *submethod,
 	a->active = NULL;
 	if (strcmp(method, "none") != 0 || a->attempts > 1) {
 		auth_log(a, "Failed", logm, 0);
-		audit_auth(a, method, submethod, cred, AUTH_FAILURE);
 		a->failures++;
 	} else if (none_tries_password(a))
 		auth_log(a, "Failed", logm, 0); /* logged, not counted */
+	/* Audited even when not counted: the first "none" too, as sshd. */
+	audit_auth(a, method, submethod, cred, AUTH_FAILURE);
 	if (strcmp(method, "password") == 0 ||
 	    strcmp(method, "keyboard-interactive") == 0)
 		auth_fail_delay(a);

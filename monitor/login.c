@@ -28,6 +28,7 @@
 #include <utmp.h>
 #include <utmpx.h>
 
+#include "audit.h"
 #include "auth.h"
 #include "buf.h"
 #include "crypto.h"
@@ -578,6 +579,7 @@ login_rec(struct login_state *ls, int fd, struct buf *b)
 	p->logged_in = 1;
 	lastlog_record(ls, p, msg, sizeof(msg));
 	utmp_record(ls, p, 1);
+	audit_login_tty(ls->a, p->name);
 	debug("login recorded on %s for %s", p->name, ls->a->pw.pw_name);
 	if ((rep = buf_new(LOGIN_LASTLOG_MSG + 16)) == NULL) {
 		r = ERR_ALLOC;

@@ -80,6 +80,7 @@ struct monitor {
 	struct hostkeys hk;
 	struct conn_info ci;
 	pid_t preauth_pid;
+	pid_t kex_pid; /* preauth's, once reaped: its keys' spid (audit) */
 	int pfd;
 	enum mon_state state;
 	uint8_t sid[64];
@@ -986,22 +987,29 @@ static void __attribute__((noreturn)) session_phase(struct monitor *m, int sock)
 	if (m->auth.pam != NULL && pamctx_open_session(m->auth.pam) != 0) {
 		error("PAM session for %s could not be opened",
 		    m->auth.pw.pw_name);
-		audit_login(&m->auth, 0);
+		audit_preauth_end(&m->auth, m->sidlen > 0, m->kex_pid);
 		exit(1);
 	}
-	audit_login(&m->auth, 1);
-	/* ChrootDirectory: checked here, where a refusal can be logged. */
+	/*
+	 * ChrootDirectory: checked here, where a refusal can be logged. A
+	 * refused login is no login for the audit trail: USER_LOGIN
+	 * res=failed, and the keys it negotiated are gone.
+	 */
 	if (login_chroot_path(&m->auth, m->c, &jail, &jailfd) != 0) {
+		audit_preauth_end(&m->auth, m->sidlen > 0, m->kex_pid);
 		pamctx_end(m->auth.pam);
 		exit(1);
 	}
+	audit_login(&m->auth, 1);
 	if (jail != NULL)
 		verbose("Changed root directory to \"%s\"", jail);
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) != 0)
 		fatal("socketpair: %s", strerror(errno));
 	if ((pid = spawn_helper("postern-session", sock, sp[1], &m->auth.pw,
-	         m->auth.pam, m->o->log_stderr, jail, jailfd)) < 0)
+	         m->auth.pam, m->o->log_stderr, jail, jailfd)) < 0) {
+		audit_session_end(&m->auth, 0, getpid());
 		exit(1);
+	}
 	if (jailfd != -1)
 		close(jailfd);
 	close(sp[1]);
@@ -1011,6 +1019,7 @@ static void __attribute__((noreturn)) session_phase(struct monitor *m, int sock)
 	    (r = login_send(sp[0], &m->auth, m->c, jail != NULL)) != 0) {
 		error("monitor: cannot start session: %s", err_str(r));
 		kill(pid, SIGKILL);
+		audit_session_end(&m->auth, 0, pid);
 		exit(1);
 	}
 	buf_free(m->tstate);
@@ -1148,10 +1157,15 @@ monitor_run(const struct options *o, struct server_config *c,
 	r = preauth_loop(&m);
 	/* From here on the monitor reports its own ending. */
 	grace_claim();
-	/* The audit trail: the transport handed over, or a failed login. */
-	if (m.state == MS_DONE && m.kex_audited == 0)
-		audit_crypto_session_state(&m.auth, m.tstate, m.preauth_pid);
-	else
+	/*
+	 * The audit trail: the transport handed over (its keys live on in
+	 * the session, recorded once), or a failed login.
+	 */
+	if (m.state == MS_DONE) {
+		if (m.kex_audited == 0)
+			audit_crypto_session_state(
+			    &m.auth, m.tstate, m.preauth_pid);
+	} else
 		audit_preauth_end(&m.auth, m.sidlen > 0, m.preauth_pid);
 	close(m.pfd);
 	/*
@@ -1162,6 +1176,7 @@ monitor_run(const struct options *o, struct server_config *c,
 	 */
 	status = reap_preauth(m.preauth_pid,
 	    r == ERR_EOF || r == ERR_LIMIT ? PREAUTH_EXIT_WAIT_MS : 0);
+	m.kex_pid = m.preauth_pid;
 	m.preauth_pid = 0;
 	if (m.state != MS_DONE) {
 		if (r == ERR_EOF ||

@@ -110,13 +110,15 @@ class Auditd:
                   d, "auditd.out"), errors="replace").read())
 
     def watch(self, argv):
-        """Add a rule given as auditctl -w arguments; removed by undo()."""
+        """Add a rule given as auditctl -w or -a arguments; removed by
+        undo()."""
         run(["auditctl"] + argv)
         self.added.append(argv)
 
     def undo(self):
         for argv in reversed(self.added):
-            run(["auditctl", "-W"] + argv[1:], check_rc=False)
+            run(["auditctl", "-W" if argv[0] == "-w" else "-d"] + argv[1:],
+                check_rc=False)
         self.added = []
         if self.proc is not None and self.proc.poll() is None:
             self.proc.terminate()
@@ -148,6 +150,17 @@ class Auditd:
         return last["out"]
 
 
+def load_rules(ad, ctx):
+    """Load packaging/audit/postern.rules, its exe= the server under test
+    (the rules name the installed /usr/sbin/posternd)."""
+    exe = "exe=" + os.path.realpath(ctx.server_path)
+    for words in _rule_lines(RULES):
+        check(words[0] in ("-w", "-a"),
+              "postern.rules: not a watch or rule: %s" % words)
+        ad.watch([exe if w == "exe=/usr/sbin/posternd" else w
+                  for w in words])
+
+
 def _authorize_on_line_2(ctx, u):
     """authorized_keys with a comment first: the key is on line 2."""
     sshdir = os.path.join(u.home, ".ssh")
@@ -166,10 +179,22 @@ def test_audit_records(ctx):
     if made_root_ssh:
         os.mkdir("/root/.ssh", 0o700)
         ctx.cleanups.append(lambda: os.rmdir("/root/.ssh"))
-    for words in _rule_lines(RULES):
-        check(words[0] == "-w", "postern.rules: not a watch: %s" % words)
-        ad.watch(words)
+    u = ctx.make_user(with_key=False)
+    ak = _authorize_on_line_2(ctx, u)
+    wkey = "postern-test-%s" % u.name
+    # The first rule that matches names the event: before the shipped ones.
+    ad.watch(["-w", ak, "-p", "r", "-k", wkey])
+    load_rules(ad, ctx)
     listed = run(["auditctl", "-l"]).stdout.decode()
+    for d, key in (("/home", "postern-user-files"),
+                   ("/root", "postern-user-files"),
+                   ("/etc/ssh", "postern-ssh-files")):
+        check(re.search(r"^-a always,exit -S all -F dir=%s -F perm=r "
+                        r"-F exe=%s -F key=%s$" % (
+                            re.escape(d), re.escape(os.path.realpath(
+                                ctx.server_path)), key), listed, re.M),
+              "auditctl -l lacks the rule on posternd's reads under %s:\n%s"
+              % (d, listed))
     for path, key in (("/root/.ssh/authorized_keys", "postern-authorized-keys"),
                       ("/etc/ssh/sshd_config", "postern-config"),
                       ("/etc/ssh/sshd_config.d", "postern-config"),
@@ -178,10 +203,6 @@ def test_audit_records(ctx):
                         listed, re.M),
               "auditctl -l lacks the watch on %s:\n%s" % (path, listed))
 
-    u = ctx.make_user(with_key=False)
-    ak = _authorize_on_line_2(ctx, u)
-    wkey = "postern-test-%s" % u.name
-    ad.watch(["-w", ak, "-p", "r", "-k", wkey])
     ctx.start_server()
     fp = fingerprint(u.pubkey)
     other = ctx.new_key("stranger")
@@ -269,11 +290,161 @@ def test_audit_records(ctx):
                     re.M),
           "the authorized_keys read was not recorded for comm=sshd:\n%s"
           % "\n".join(out.splitlines()[-12:]))
+    # The shipped rules record it for every user under /home.
+    v = ctx.make_user()
+    ctx.ssh_ok(v, "true")
+    vak = os.path.join(v.home, ".ssh", "authorized_keys")
+    out = ad.search(["-k", "postern-user-files"], r"name=%s " %
+                    re.escape(vak))
+    check(re.search(r"type=SYSCALL .* comm=sshd %s" % exe.rstrip(), out,
+                    re.M),
+          "the shipped rules did not record posternd reading %s:\n%s"
+          % (vak, "\n".join(out.splitlines()[-12:])))
     # The shipped rules record a read of sshd_config too.
     if os.path.exists("/etc/ssh/sshd_config"):
         run(["head", "-c", "1", "/etc/ssh/sshd_config"])
         ad.search(["-k", "postern-config", "-ts", "recent"],
                   r"type=SYSCALL .* comm=head .*key=postern-config")
+
+
+
+@timeout(120)
+def test_audit_login_success_not_failed(ctx):
+    """A login that succeeds writes USER_LOGIN res=success only: no
+    res=failed record, and no CRYPTO_KEY_USER destroy of preauth's keys,
+    which live on in the session. The client's first "none" request is a
+    verdict too: USER_AUTH op=none res=failed, as sshd audits it."""
+    ad = Auditd(ctx)
+    u = ctx.make_user()
+    ctx.start_server()
+    ctx.ssh_ok(u, "echo ok", expect_out=b"ok\n")
+    m = ctx.wait_log(r"^Accepted publickey for %s from 127\.0\.0\.1 port "
+                     r"(\d+) " % re.escape(u.name), 10)
+    check(m, "no Accepted line for %s" % u.name)
+    rport = m.group(1)
+    acct = r"acct=%s " % re.escape(u.name)
+    # USER_END is the connection's last record.
+    out = ad.search(["-m", "USER_AUTH,USER_LOGIN,USER_END,CRYPTO_KEY_USER",
+                     "-ts", "recent"], r"type=USER_END .* msg='op=login %s"
+                    % acct)
+    logins = [l for l in out.splitlines()
+              if re.search(r"type=USER_LOGIN .* msg='op=login %s" % acct, l)]
+    check(len(logins) == 1 and
+          logins[0].rstrip().endswith("res=success'"),
+          "want one USER_LOGIN res=success for %s, got:\n%s"
+          % (u.name, "\n".join(logins)))
+    destroys = [l for l in _crypto_records(out, rport)
+                if "type=CRYPTO_KEY_USER" in l]
+    check(len(destroys) == 2 and
+          all("suid=%s " % u.name in l for l in destroys),
+          "want the session's two CRYPTO_KEY_USER destroy records only "
+          "(suid=%s), got:\n%s" % (u.name, "\n".join(destroys)))
+    check(re.search(r"type=USER_AUTH .* msg='op=none %sexe=\S+ hostname=\? "
+                    r"addr=127\.0\.0\.1 terminal=ssh res=failed'" % acct,
+                    out, re.M),
+          "no USER_AUTH op=none res=failed record for the client's first "
+          "request:\n%s" % "\n".join(
+              l for l in out.splitlines() if acct in l))
+
+
+
+@timeout(120)
+def test_audit_login_refused_by_chroot(ctx):
+    """A login that authenticates but is refused before its session
+    (ChrootDirectory with unsafe modes) is a failed login for the audit
+    trail: USER_LOGIN res=failed, never res=success, and the keys it
+    negotiated are destroyed (CRYPTO_KEY_USER, both directions)."""
+    ad = Auditd(ctx)
+    u = ctx.make_user()
+    jail = os.path.join(ctx.dir, "jail")
+    os.mkdir(jail)
+    os.chmod(jail, 0o777)   # and its parent /tmp is world-writable
+    ctx.start_server(extra_config=["ChrootDirectory " + jail])
+    r = ctx.ssh(u, "echo ok")
+    check(r.rc != 0 and r.stdout == b"", "the chroot was not refused: %r"
+          % (r,))
+    m = ctx.wait_log(r"^Accepted publickey for %s from 127\.0\.0\.1 port "
+                     r"(\d+) " % re.escape(u.name), 10)
+    check(m, "no Accepted line for %s" % u.name)
+    rport = m.group(1)
+    check(ctx.wait_log(r"^error: bad ownership or modes for chroot", 10),
+          "no chroot refusal line")
+    acct = r"acct=%s " % re.escape(u.name)
+    out = ad.search(["-m", "USER_LOGIN,CRYPTO_KEY_USER", "-ts", "recent"],
+                    r"type=USER_LOGIN .* msg='op=login %s.*res=failed" % acct)
+    check(not re.search(r"type=USER_LOGIN .* msg='op=login %s.*res=success"
+                        % acct, out, re.M),
+          "a login refused by ChrootDirectory was recorded as a success:\n%s"
+          % out)
+    destroys = [l for l in _crypto_records(out, rport)
+                if "type=CRYPTO_KEY_USER" in l]
+    for direction in ("from-client", "from-server"):
+        check(any("direction=%s " % direction in l for l in destroys),
+              "no CRYPTO_KEY_USER destroy %s for the refused login (port "
+              "%s):\n%s" % (direction, rport, "\n".join(destroys)))
+
+
+
+@timeout(120)
+def test_audit_rules_cover_central_authorized_keys(ctx):
+    """AuthorizedKeysFile /etc/ssh/authorized_keys/%u: the shipped rules
+    record posternd reading it (postern-ssh-files), and the USER_AUTH
+    record names it with the line."""
+    ad = Auditd(ctx)
+    load_rules(ad, ctx)
+    u = ctx.make_user(with_key=False)
+    d = "/etc/ssh/authorized_keys"
+    if not os.path.isdir(d):
+        os.makedirs(d, 0o755)
+        ctx.cleanups.append(lambda: shutil.rmtree(d, ignore_errors=True))
+    ak = os.path.join(d, u.name)
+    with open(u.key + ".pub") as f, open(ak, "w") as o:
+        o.write(f.read())
+    os.chmod(ak, 0o644)
+    ctx.cleanups.append(lambda: os.path.exists(ak) and os.unlink(ak))
+    # (the harness's AuthorizedKeysFile comes first: Match overrides it)
+    ctx.start_server(extra_config=["Match User " + u.name,
+                                   "AuthorizedKeysFile %s/%%u" % d])
+    ctx.ssh_ok(u, "echo ok", expect_out=b"ok\n")
+    exe = "exe=%s" % re.escape(os.path.realpath(ctx.server_path))
+    out = ad.search(["-k", "postern-ssh-files", "-ts", "recent"],
+                    r"name=%s " % re.escape(ak))
+    check(re.search(r"type=SYSCALL .* comm=sshd %s" % exe, out, re.M),
+          "the shipped rules did not record posternd reading %s:\n%s"
+          % (ak, "\n".join(out.splitlines()[-12:])))
+    ad.search(["-m", "USER_AUTH", "-ts", "recent"],
+              r"type=USER_AUTH .* msg='op=publickey acct=%s .* file=%s "
+              r"line=1 chain=complete %s" % (re.escape(u.name),
+                                             re.escape(ak), exe))
+
+
+
+@timeout(120)
+def test_audit_pty_login(ctx):
+    """A session on a pty is recorded with its terminal, as sshd records a
+    pty login: USER_LOGIN op=login terminal=/dev/pts/N res=success, when
+    the login is written to utmp; the connection's own records keep
+    terminal=ssh."""
+    ad = Auditd(ctx)
+    u = ctx.make_user()
+    ctx.start_server()
+    r = ctx.ssh(u, "tty", extra=("-tt",))
+    tty = r.stdout.decode(errors="replace").strip()
+    check(r.rc == 0 and re.match(r"^/dev/pts/\d+$", tty),
+          "no pty session: rc %s %r" % (r.rc, r.stdout))
+    acct = r"acct=%s " % re.escape(u.name)
+    exe = r"exe=%s " % re.escape(os.path.realpath(ctx.server_path))
+    out = ad.search(["-m", "USER_LOGIN,USER_END", "-ts", "recent"],
+                    r"type=USER_END .* msg='op=login %s" % acct)
+    check(re.search(r"type=USER_LOGIN .* msg='op=login %s%shostname=\? "
+                    r"addr=127\.0\.0\.1 terminal=%s res=success'"
+                    % (acct, exe, re.escape(tty)), out, re.M),
+          "no USER_LOGIN record with terminal=%s:\n%s" % (tty, "\n".join(
+              l for l in out.splitlines() if acct in l)))
+    check(re.search(r"type=USER_LOGIN .* msg='op=login %s%shostname=\? "
+                    r"addr=127\.0\.0\.1 terminal=ssh res=success'"
+                    % (acct, exe), out, re.M),
+          "no USER_LOGIN terminal=ssh record for the connection")
 
 
 def _crypto_records(out, rport):
