@@ -251,7 +251,7 @@ def test_sftp_hostile_expand_path_tilde(ctx):
     passwd home: "No such file" in a jail, the wrong directory with
     -d)."""
     u = ctx.make_user()
-    jail = _jail(ctx, u)
+    _jail(ctx, u)
     ctx.start_server(["Subsystem sftp internal-sftp",
                       "Match User " + u.name,
                       "\tChrootDirectory /srv/pjail-%u",
