@@ -29,6 +29,11 @@ def test_command_option(ctx):
                        r"'echo forced:\$SSH_ORIGINAL_COMMAND' for %s"
                        % u.name, 5),
           "no 'Starting session: forced-command (key-option)' line")
+    check(ctx.wait_log(r"^debug1: %s:1: forced command: "
+                       r"\"echo forced:\$SSH_ORIGINAL_COMMAND\"$"
+                       % re.escape(os.path.join(u.home, ".ssh",
+                                                "authorized_keys")), 5),
+          "no sshd-style 'forced command: \"CMD\"' debug line")
     r = ctx.ssh(u, None)
     check(r.rc == 0 and r.stdout == b"forced:\n",
           "a shell request must run the forced command too: %r" % r.stdout)
