@@ -135,3 +135,34 @@ def test_rrsync_key_option(ctx):
           "scp -O with an rrsync key: rc %s %r"
           % (r.returncode, r.stderr[-300:]))
     check(not os.path.exists(os.path.join(srv, "x")), "scp wrote a file")
+
+
+def test_forced_command_environment(ctx):
+    """What rrsync reads, checked against sshd 9.2 side by side:
+    SSH_ORIGINAL_COMMAND byte for byte (quotes, tab, newline), unset for
+    a shell request (ssh sends one for an empty command too), the
+    Subsystem's command line for a subsystem request; SSH_CONNECTION and SSH_CLIENT;
+    no SSH_TTY under restrict."""
+    u = ctx.make_user()
+    script = os.path.join(ctx.dir, "show-env")
+    with open(script, "w") as f:
+        f.write('#!/bin/sh\nprintf "%s|%s|%s|%s" "${SSH_ORIGINAL_COMMAND-unset}"'
+                ' "${SSH_TTY-none}" "$SSH_CONNECTION" "$SSH_CLIENT"\n')
+    os.chmod(script, 0o755)
+    os.chmod(ctx.dir, 0o755)
+    ak = os.path.join(u.home, ".ssh", "authorized_keys")
+    os.unlink(ak)
+    ctx.authorize(u, u.key + ".pub", options='command="%s",restrict' % script)
+    ctx.start_server(extra_config=["Subsystem backup /usr/bin/rrsync -ro /"])
+    tail = rb"\|none\|127\.0\.0\.1 (\d+) 127\.0\.0\.1 %d\|127\.0\.0\.1 \1 %d" \
+        % (ctx.port, ctx.port)
+    for command, want in (("rsync --server 'a b' \"c\"\td\ne", None),
+                          ("", b"unset"), (None, b"unset")):
+        r = ctx.ssh(u, command, input=b"")
+        want = command.encode() if want is None else want
+        check(r.rc == 0 and re.fullmatch(re.escape(want) + tail, r.stdout),
+              "forced command environment for %r: %r" % (command, r.stdout))
+    r = ctx.ssh(u, "backup", extra=("-s",), input=b"")
+    check(r.rc == 0 and re.fullmatch(rb"/usr/bin/rrsync -ro /" + tail,
+                                     r.stdout),
+          "a subsystem request's SSH_ORIGINAL_COMMAND: %r" % r.stdout)
