@@ -141,13 +141,14 @@ def test_forced_command_environment(ctx):
     """What rrsync reads, checked against sshd 9.2 side by side:
     SSH_ORIGINAL_COMMAND byte for byte (quotes, tab, newline), unset for
     a shell request (ssh sends one for an empty command too), the
-    Subsystem's command line for a subsystem request; SSH_CONNECTION and SSH_CLIENT;
-    no SSH_TTY under restrict."""
+    Subsystem's command line for a subsystem request; SSH_CONNECTION and
+    SSH_CLIENT; no SSH_TTY under restrict."""
     u = ctx.make_user()
     script = os.path.join(ctx.dir, "show-env")
     with open(script, "w") as f:
-        f.write('#!/bin/sh\nprintf "%s|%s|%s|%s" "${SSH_ORIGINAL_COMMAND-unset}"'
-                ' "${SSH_TTY-none}" "$SSH_CONNECTION" "$SSH_CLIENT"\n')
+        f.write('#!/bin/sh\nprintf "%s|%s|%s|%s" '
+                '"${SSH_ORIGINAL_COMMAND-unset}" "${SSH_TTY-none}" '
+                '"$SSH_CONNECTION" "$SSH_CLIENT"\n')
     os.chmod(script, 0o755)
     os.chmod(ctx.dir, 0o755)
     ak = os.path.join(u.home, ".ssh", "authorized_keys")
