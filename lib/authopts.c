@@ -1126,6 +1126,9 @@ authopts_log(const struct authopts *o, const char *loc)
 	    o->require_verify ? " uv" : "", tun,
 	    o->permit_user_rc ? " user-rc" : "",
 	    o->permit_x11_forwarding ? " x11-forwarding" : "");
+	/* As sshd's auth_log_authopts(). */
+	if (o->force_command != NULL)
+		debug("%s: forced command: \"%s\"", loc, o->force_command);
 }
 
 /* IPC encoding */

@@ -900,6 +900,23 @@ chan_read_fd(struct conn *conn, struct channel *c, int *fdp, int ext)
 	return 0;
 }
 
+/* CHAN_EFD_DISCARD: read what efd has and drop it, whatever the window. */
+static void
+chan_drain_efd(struct channel *c)
+{
+	char junk[4096];
+	ssize_t n;
+	int i;
+
+	for (i = 0; i < 16; i++) {
+		if ((n = read(c->efd, junk, sizeof(junk))) <= 0) {
+			chan_read_ended(c, &c->efd, n, 1);
+			return;
+		}
+		debug3("channel %u: discarded %zd bytes of stderr", c->id, n);
+	}
+}
+
 static void
 chan_write_fd(struct channel *c)
 {
@@ -940,7 +957,8 @@ channel_poll_prepare(struct conn *conn)
 				return pi;
 			c->rfd_pi = pi;
 		}
-		if (c->efd >= 0 && can_send) {
+		if (c->efd >= 0 &&
+		    (can_send || (c->flags & CHAN_EFD_DISCARD))) {
 			if ((pi = conn_pfd_add(conn, c->efd, POLLIN)) < 0)
 				return pi;
 			c->efd_pi = pi;
@@ -984,6 +1002,9 @@ channel_poll_handle(struct conn *conn)
 		    (r = chan_read_fd(conn, c, &c->rfd, 0)) != 0)
 			return r;
 		if (chan_ready(conn, c->efd_pi, c->efd) &&
+		    (c->flags & CHAN_EFD_DISCARD))
+			chan_drain_efd(c);
+		else if (chan_ready(conn, c->efd_pi, c->efd) &&
 		    (r = chan_read_fd(conn, c, &c->efd, 1)) != 0)
 			return r;
 		if (c->svc != NULL && (r = c->svc->pump(conn, c)) != 0)

@@ -32,6 +32,8 @@ struct fwd_state;
 #define CHAN_OPENING 0x20   /* we sent CHANNEL_OPEN; no answer yet */
 #define CHAN_RFD_GROWN 0x40 /* rfd's pipe enlarged for streaming */
 #define CHAN_WFD_GROWN 0x80 /* wfd's pipe enlarged for streaming */
+/* efd is read and dropped, as sshd does a subsystem's stderr. */
+#define CHAN_EFD_DISCARD 0x1000
 
 /* An open hook's *reason meaning "pending": the type answers later with
  * channel_open_confirm() or channel_open_fail(), never from the hook. */

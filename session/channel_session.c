@@ -257,7 +257,8 @@ session_output_unwanted(struct channel *c)
  * password (LOGIN_F_PWCHANGE) runs only passwd(1), whatever was asked. subsystem is the
  * name when command is a Subsystem's "command args" line: it runs without
  * SSH_ORIGINAL_COMMAND. A command starting with internal-sftp (forced or
- * a subsystem's) serves SFTP in this process instead of running a program.
+ * a subsystem's) serves SFTP in this process instead of running a program;
+ * a forced one serves only subsystem requests.
  */
 static int
 session_start(struct conn *conn, struct channel *c, const char *command,
@@ -292,12 +293,18 @@ session_start(struct conn *conn, struct channel *c, const char *command,
 		    ctx->forced_command_source ? ctx->forced_command_source
 		                               : "(config)",
 		    safe);
+	} else if (subsystem != NULL) {
+		sanitise(safe, sizeof(safe), subsystem);
+		snprintf(what, sizeof(what), "subsystem '%s'", safe);
 	} else
 		snprintf(what, sizeof(what), "%s",
-		    subsystem             ? "subsystem"
-		        : command == NULL ? "shell"
-		                          : "command");
-	verbose("Starting session: %s for %s from %s port %d id %u", what,
+		    command == NULL ? "shell" : "command");
+	/* As sshd: "... on pts/N for ..." once the session has a terminal. */
+	verbose("Starting session: %s%s%s for %s from %s port %d id %u", what,
+	    s->pty.master >= 0 ? " on " : "",
+	    s->pty.master < 0                           ? ""
+	        : strncmp(s->pty.name, "/dev/", 5) == 0 ? s->pty.name + 5
+	                                                : s->pty.name,
 	    ctx->user, ctx->client_addr, ctx->client_port, c->id);
 	/* ChannelTimeout's names: session:shell, :command, :subsystem:X. */
 	snprintf(xtype, sizeof(xtype), "session:%s%.256s",
@@ -320,7 +327,19 @@ session_start(struct conn *conn, struct channel *c, const char *command,
 		free(pty_login(ctx, c, s));
 		r = session_exec_pwchange(ctx,
 		    s->pty.master >= 0 ? &s->pty : NULL, &pid, &in, &out, &err);
-	} else if (is_internal_sftp(run))
+	} else if (is_internal_sftp(run) && s->forced && subsystem == NULL) {
+		/* As sshd: a forced internal-sftp serves the sftp subsystem
+		 * only; a shell or exec request gets this and status 1. */
+		error("Connection from user %s %s port %d: refusing non-sftp "
+		      "session",
+		    ctx->user, ctx->client_addr, ctx->client_port);
+		r = session_exec_say(s->pty.master >= 0 ? &s->pty : NULL,
+		    STDOUT_FILENO,
+		    "This service allows sftp connections only.\n", 1, &pid,
+		    &in, &out, &err);
+	} else if (is_internal_sftp(run) && (s->forced || subsystem != NULL))
+		/* A client's own exec of "internal-sftp" goes to its shell,
+		 * as sshd: a nologin or git-shell account gets no SFTP. */
 		r = chan_sftp_start(conn, c, run);
 	else {
 		struct session_child ch;
@@ -351,6 +370,10 @@ session_start(struct conn *conn, struct channel *c, const char *command,
 	s->pid = pid;
 	s->started = 1;
 	s->subsys = subsystem != NULL;
+	/* As sshd: a subsystem's stderr (or a forced command's standing in
+	 * for one, or internal-sftp's) is read but never sent. */
+	if (subsystem != NULL)
+		c->flags |= CHAN_EFD_DISCARD;
 	if (c->svc == NULL) {
 		channel_attach_fds(c, out, in, err);
 		if (s->eow)

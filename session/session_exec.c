@@ -352,8 +352,8 @@ static void __attribute__((noreturn)) pwchange_child(char **env, int tty)
 }
 
 int
-session_exec_nologin(const struct session_pty *pty, const char *text,
-    pid_t *pidp, int *infd, int *outfd, int *errfd)
+session_exec_say(const struct session_pty *pty, int fd, const char *text,
+    int status, pid_t *pidp, int *infd, int *outfd, int *errfd)
 {
 	size_t off = 0, len = strlen(text);
 	ssize_t n;
@@ -364,12 +364,20 @@ session_exec_nologin(const struct session_pty *pty, const char *text,
 	if ((r = fork_child(pty, pidp, infd, outfd, errfd)) == 0 &&
 	    *pidp == 0) {
 		while (off < len &&
-		    ((n = write(STDERR_FILENO, text + off, len - off)) > 0 ||
+		    ((n = write(fd, text + off, len - off)) > 0 ||
 		        (n == -1 && errno == EINTR)))
 			off += n > 0 ? (size_t)n : 0;
-		_exit(254);
+		_exit(status);
 	}
 	return r;
+}
+
+int
+session_exec_nologin(const struct session_pty *pty, const char *text,
+    pid_t *pidp, int *infd, int *outfd, int *errfd)
+{
+	return session_exec_say(
+	    pty, STDERR_FILENO, text, 254, pidp, infd, outfd, errfd);
 }
 
 int

@@ -47,6 +47,14 @@ int session_exec_pwchange(const struct session_ctx *ctx,
 int session_exec_nologin(const struct session_pty *pty, const char *text,
     pid_t *pidp, int *infd, int *outfd, int *errfd);
 
+/*
+ * session_exec_say: a child that writes text to its fd (STDOUT_FILENO or
+ * STDERR_FILENO) and exits with status, running nothing else. The
+ * descriptors are as session_exec_spawn's.
+ */
+int session_exec_say(const struct session_pty *pty, int fd, const char *text,
+    int status, pid_t *pidp, int *infd, int *outfd, int *errfd);
+
 /* session_close_from: in a child, close every fd from lowfd up. */
 void session_close_from(int lowfd);
 

@@ -45,7 +45,8 @@ struct chan_sftp {
 	int done;
 };
 
-/* -e: the engine's lines go to the client's stderr, as the child's did. */
+/* -e: the engine's lines go to its stderr, which a subsystem's channel
+ * drops (CHAN_EFD_DISCARD), as sshd does. */
 static void
 chan_sftp_log(void *ctx, int level, const char *msg)
 {
@@ -155,6 +156,8 @@ chan_sftp_pump(struct conn *conn, struct channel *c)
 		return 0;
 	if (cs->s != NULL && (r = chan_sftp_serve(conn, c, cs)) != 0)
 		return r;
+	if (c->flags & CHAN_EFD_DISCARD)
+		buf_reset(cs->err);
 	if ((r = chan_sftp_send_buf(conn, c, 1, cs->err)) != 0 ||
 	    (r = chan_sftp_send_buf(conn, c, 0, cs->out)) != 0)
 		return r;

@@ -6,7 +6,9 @@ PermitRootLogin forced-commands-only.
 
 import os
 import re
+import subprocess
 
+import harness
 from harness import check
 
 
@@ -27,6 +29,11 @@ def test_command_option(ctx):
                        r"'echo forced:\$SSH_ORIGINAL_COMMAND' for %s"
                        % u.name, 5),
           "no 'Starting session: forced-command (key-option)' line")
+    check(ctx.wait_log(r"^debug1: %s:1: forced command: "
+                       r"\"echo forced:\$SSH_ORIGINAL_COMMAND\"$"
+                       % re.escape(os.path.join(u.home, ".ssh",
+                                                "authorized_keys")), 5),
+          "no sshd-style 'forced command: \"CMD\"' debug line")
     r = ctx.ssh(u, None)
     check(r.rc == 0 and r.stdout == b"forced:\n",
           "a shell request must run the forced command too: %r" % r.stdout)
@@ -131,3 +138,71 @@ def test_root_forced_commands_only(ctx):
           "root with a plain key must be refused: rc %s %r" % (r.rc, r.stdout))
     check(ctx.wait_log(r"^ROOT LOGIN REFUSED FROM 127\.0\.0\.1 port \d+", 5),
           "no ROOT LOGIN REFUSED line")
+
+
+def test_forced_internal_sftp_serves_sftp_only(ctx):
+    """ForceCommand internal-sftp, or a key's command="internal-sftp":
+    an exec or shell request gets sshd's "This service allows sftp
+    connections only." and status 1 (not an SFTP server on the command's
+    stdin); the sftp subsystem is served."""
+    u = ctx.make_user()
+    _reset_keys(ctx, u, 'command="internal-sftp",restrict')
+    ctx.start_server(extra_config=["Subsystem sftp /nonexistent/sftp"])
+    for command in ("echo ran", None):
+        r = ctx.ssh(u, command, input=b"")
+        check(r.rc == 1 and
+              r.stdout == b"This service allows sftp connections only.\n",
+              "a forced internal-sftp ran a %s request: rc %s %r"
+              % ("shell" if command is None else "exec", r.rc, r.stdout))
+    check(ctx.wait_log(r"^error: Connection from user %s 127\.0\.0\.1 port "
+                       r"\d+: refusing non-sftp session$" % u.name, 5),
+          "no 'refusing non-sftp session' line")
+    r = ctx.ssh(u, "sftp", extra=("-s",), input=b"")
+    check(r.rc == 0 and r.stdout == b"",
+          "the sftp subsystem of a forced internal-sftp: rc %s %r"
+          % (r.rc, r.stdout))
+    ctx.stop_server()
+    _reset_keys(ctx, u, "")
+    ctx.start_server(extra_config=["Subsystem sftp /nonexistent/sftp",
+                                   "ForceCommand internal-sftp"])
+    r = ctx.ssh(u, "echo ran", input=b"")
+    check(r.rc == 1 and
+          r.stdout == b"This service allows sftp connections only.\n",
+          "ForceCommand internal-sftp ran an exec request: rc %s %r"
+          % (r.rc, r.stdout))
+
+
+def test_exec_internal_sftp_goes_to_the_shell(ctx):
+    """A client's own exec of "internal-sftp" is a command for the user's
+    shell, as in sshd: an account whose shell is nologin gets no SFTP
+    server through `sftp -s "internal-sftp -d /"` (an exec, as the path
+    has a slash)."""
+    u = ctx.make_user()
+    harness.run(["usermod", "-s", "/usr/sbin/nologin", u.name])
+    ctx.start_server(extra_config=["Subsystem sftp internal-sftp"])
+    argv = ["sftp", "-s", "internal-sftp -d /"] + \
+        ctx.ssh_argv(u)[1:-1] + ["-b", "-", "%s@127.0.0.1" % u.name]
+    argv[argv.index("-p")] = "-P"
+    r = subprocess.run(argv, input=b"pwd\n", capture_output=True, timeout=30)
+    check(r.returncode != 0 and b"Remote working directory" not in r.stdout,
+          "a nologin account got an SFTP server: rc %s %r"
+          % (r.returncode, r.stdout))
+    r = ctx.ssh(u, "internal-sftp", input=b"")
+    check(r.rc == 1 and b"This account is currently not available" in
+          r.stdout, "exec internal-sftp did not run the nologin shell: "
+          "rc %s %r" % (r.rc, r.stdout))
+
+
+def test_forced_command_on_a_pty_log_line(ctx):
+    """restrict,pty re-enables the terminal: the forced command runs on
+    it, and the session line names it as sshd's does (" on pts/N")."""
+    u = ctx.make_user()
+    _reset_keys(ctx, u, 'command="tty",restrict,pty')
+    ctx.start_server()
+    r = ctx.ssh(u, "ignored", extra=("-tt",))
+    check(r.rc == 0 and r.stdout.startswith(b"/dev/pts/"),
+          "restrict,pty: no terminal: rc %s %r" % (r.rc, r.stdout))
+    check(ctx.wait_log(r"^Starting session: forced-command \(key-option\) "
+                       r"'tty' on pts/\d+ for %s from 127\.0\.0\.1 port \d+ "
+                       r"id 0$" % u.name, 5),
+          "no 'Starting session: ... on pts/N' line")
