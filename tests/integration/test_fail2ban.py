@@ -48,8 +48,8 @@ FAIL_DDOS = [
     r"(?:(?:authenticating|invalid) user \S+ )?%s%s \[preauth\]" % (ADDR,
                                                                     PORT),
     r"banner exchange: Connection from %s%s: invalid format" % (ADDR, PORT),
-    r"kex_exchange_identification: client sent invalid protocol "
-    r"identifier .*",
+    r"(?:error: )?kex_exchange_identification: client sent invalid "
+    r"protocol identifier .*",
 ]
 FAIL_AGGRESSIVE = [
     r"Unable to negotiate with %s%s: no matching \S+ found\..*" % (ADDR,
@@ -156,10 +156,11 @@ def _message(line):
     return m.group(1) if m else None
 
 
-def _failures(log, mode):
+def _failures(log, mode, whole=False):
     """The lines fail2ban-regex counts as failures with sshd[mode=MODE],
     sorted: --out matches prints each failure's lines (the lines before it
-    from the same PID that the filter used, then the failing line)."""
+    from the same PID that the filter used, then the failing line). Their
+    messages, or with whole the lines as they are in log."""
     p = run(["fail2ban-regex", "--out", "matches", log,
              "sshd[mode=%s]" % mode], timeout_s=120, check_rc=False)
     check(p.returncode == 0, "fail2ban-regex (mode %s) exited %d:\n%s"
@@ -170,7 +171,7 @@ def _failures(log, mode):
             continue
         matches = ast.literal_eval(row)
         line = "".join(matches[-1][1:]).strip()
-        got.append(_message(line) or line)
+        got.append(line if whole else _message(line) or line)
     return sorted(got)
 
 
