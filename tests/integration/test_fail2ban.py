@@ -94,13 +94,13 @@ class SyslogReceiver:
         self.path = path
         self.host = socket.gethostname().split(".")[0]
         self.records = []            # (facility, line)
+        self.stop = False
         self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
         self.sock.bind("/dev/log")
         ctx.cleanups.append(self.close)
         # The session process logs as the user.
         os.chmod("/dev/log", 0o666)
         self.sock.settimeout(0.2)
-        self.stop = False
         self.t = threading.Thread(target=self._loop, daemon=True)
         self.t.start()
 
@@ -131,6 +131,10 @@ class SyslogReceiver:
             self.lock = None
 
     def close(self):
+        # Once: called again (the test's cleanups), /dev/log may already
+        # be another test's, which it must not unlink.
+        if self.stop:
+            return
         self.stop = True
         self.t.join(5)
         self.sock.close()

@@ -515,17 +515,17 @@ def scenarios(env):
 
 
 def _ours(records, port, users):
-    """The records (fac, line) of our server on port: those of each PID
-    that logged a line naming port, one of our users or one of our
-    client ports."""
+    """The records (fac, line) of our server on port, as (index, pid,
+    message, line): those of each PID that logged a line naming port, one
+    of our users or one of our client ports."""
     rx = re.compile(r"^\S+ +\d+ \S+ \S+ sshd\[(\d+)\]: (.*)$")
     pids, ports = set(), set()
     parsed = []
-    for fac, line in records:
+    for i, (fac, line) in enumerate(records):
         m = rx.match(line)
         if m:
-            parsed.append((int(m.group(1)), m.group(2), line))
-    for pid, msg, _l in parsed:
+            parsed.append((int(m.group(1)), m.group(2), line, i))
+    for pid, msg, _l, _i in parsed:
         m = re.match(r"Connection from 127\.0\.0\.1 port (\d+) on "
                      r"127\.0\.0\.1 port %d\b" % port, msg)
         if m:
@@ -534,14 +534,14 @@ def _ours(records, port, users):
                 re.search(r"\b%s\b" % u, msg) for u in users):
             pids.add(pid)
     # The session process logs only its client's port.
-    for pid, msg, _l in parsed:
+    for pid, msg, _l, _i in parsed:
         if pid in pids:
             ports.update(p for p in re.findall(r"127\.0\.0\.1 port (\d+)",
                                                msg) if p != str(port))
-    for pid, msg, _l in parsed:
+    for pid, msg, _l, _i in parsed:
         if any(re.search(r"port %s\b" % p, msg) for p in ports):
             pids.add(pid)
-    return [(pid, msg, l) for pid, msg, l in parsed if pid in pids]
+    return [(i, pid, msg, l) for pid, msg, l, i in parsed if pid in pids]
 
 
 def _wait_quiet(rcv, seconds=0.5):
@@ -571,13 +571,29 @@ def _run_group(ctx, env, kind, group, items, out):
                        r"port %d\.$" % (peer.proc.pid, peer.port)),
               "%s: no 'Server listening' line through /dev/log" % kind)
         _wait_quiet(rcv, 0.3)
+        starts = []
         for name, action in items:
-            start = len(rcv.records)
+            starts.append(len(rcv.records))
             action(peer)
             _wait_quiet(rcv)
-            recs = _ours(rcv.records[start:], peer.port, env.users())
-            out[name] = [r for r in recs if r[0] != peer.proc.pid or
-                         not r[1].startswith("Server listening")]
+        _wait_quiet(rcv, 1.5)  # the last connection's last lines
+        # A line goes to the scenario its process first logged in (one
+        # that came late, in the next one's time, too); the listener's
+        # by time.
+        first, names = {}, [n for n, _a in items]
+        for name in names:
+            out[name] = []
+        for i, pid, msg, line in _ours(rcv.records, peer.port,
+                                       env.users()):
+            k = None
+            for j, st in enumerate(starts):
+                if st <= i:
+                    k = j
+            if k is None:
+                continue  # "Server listening"
+            if pid != peer.proc.pid:
+                k = first.setdefault(pid, k)
+            out[names[k]].append((pid, msg, line))
     finally:
         if peer is not None:
             peer.stop()
