@@ -55,6 +55,24 @@ static const struct {
     {"LOCAL7", LOG_LOCAL7},
 };
 
+/*
+ * Name the process for syslog now (no connection is made yet): what PAM
+ * modules log through syslog(3) then carries "sshd[PID]", as sshd's, and
+ * not the program name, even before posternd logged a line itself.
+ */
+static void
+log_name_syslog(void)
+{
+	if (log_opened) {
+		closelog();
+		log_opened = 0;
+	}
+	if (!log_to_stderr) {
+		openlog(log_ident, LOG_PID, log_facility_cur);
+		log_opened = 1;
+	}
+}
+
 void
 log_init(const char *ident, enum log_level level, int facility, int to_stderr)
 {
@@ -63,10 +81,7 @@ log_init(const char *ident, enum log_level level, int facility, int to_stderr)
 	log_level_cur = level;
 	log_facility_cur = facility;
 	log_to_stderr = to_stderr;
-	if (log_opened) {
-		closelog();
-		log_opened = 0;
-	}
+	log_name_syslog();
 }
 
 void
@@ -85,10 +100,7 @@ void
 log_set_facility(int facility)
 {
 	log_facility_cur = facility;
-	if (log_opened) {
-		closelog();
-		log_opened = 0;
-	}
+	log_name_syslog();
 }
 
 int

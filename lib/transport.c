@@ -153,6 +153,12 @@ transport_peer_version(const struct transport *t)
 	return t->peer_version;
 }
 
+int
+transport_peer_reset(const struct transport *t)
+{
+	return t->peer_reset;
+}
+
 const uint8_t *
 transport_session_id(const struct transport *t, size_t *lenp)
 {
@@ -238,6 +244,8 @@ transport_read(struct transport *t)
 		buf_consume_end(t->in, room);
 		if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
 			return 0;
+		if (errno == ECONNRESET)
+			t->peer_reset = 1;
 		return errno == ECONNRESET ? ERR_EOF : ERR_SYSTEM;
 	}
 	buf_consume_end(t->in, room - (size_t)n);
@@ -259,6 +267,8 @@ transport_write(struct transport *t)
 				continue;
 			if (errno == EAGAIN || errno == EWOULDBLOCK)
 				return 0;
+			if (errno == ECONNRESET)
+				t->peer_reset = 1;
 			return errno == EPIPE || errno == ECONNRESET
 			    ? ERR_EOF
 			    : ERR_SYSTEM;
@@ -302,8 +312,8 @@ read_version(struct transport *t)
 		if (strncmp(line, "SSH-", 4) != 0) {
 			/* RFC 4253 s4.2: only a server may send other lines. */
 			sanitise(safe, sizeof(safe), line);
-			verbose("kex_exchange_identification: client sent "
-			        "invalid protocol identifier \"%.256s\"",
+			error("kex_exchange_identification: client sent "
+			      "invalid protocol identifier \"%.256s\"",
 			    safe);
 			return ERR_PROTOCOL;
 		}

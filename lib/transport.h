@@ -193,6 +193,8 @@ const uint8_t *transport_session_id(const struct transport *t, size_t *lenp);
 int transport_kex_done(const struct transport *t);
 /* The client's identification string (sanitised for logs by the caller). */
 const char *transport_peer_version(const struct transport *t);
+/* 1 if the peer reset the connection (ECONNRESET): ERR_EOF says closed. */
+int transport_peer_reset(const struct transport *t);
 /*
  * Negotiated algorithms, for logs and audit: "cipher", "mac", "kex",
  * "hostkey", "compression" (the server to client direction).

@@ -97,6 +97,7 @@ struct transport {
 	char *our_version;
 	char *peer_version;
 	int version_done;
+	int peer_reset; /* a read or write saw ECONNRESET */
 	unsigned prebanner_lines;
 
 	struct buf *in;      /* raw bytes from the socket */

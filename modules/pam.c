@@ -76,9 +76,14 @@ kbdint_step(
 			logit("PAM: password change for %s failed: %s", user,
 			    pam_strerror(NULL, pamrc));
 	}
-	if (r == 0 && pamrc != PAM_SUCCESS)
-		debug(
-		    "PAM: keyboard-interactive: %s", pam_strerror(NULL, pamrc));
+	/* sshd's words for a failed PAM conversation (fail2ban counts it). */
+	if (r == 0 && pamrc != PAM_SUCCESS) {
+		sanitise(user, sizeof(user), conn->user);
+		error("PAM: %s for %s%.100s from %.100s",
+		    pam_strerror(NULL, pamrc),
+		    conn->user_valid ? "" : "illegal user ", user,
+		    conn->client_addr);
+	}
 	if (r == 0 && pamrc == PAM_SUCCESS && module_secret_usable(conn))
 		res->verdict = PM_SUCCESS;
 	return 0;

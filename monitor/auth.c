@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <pwd.h>
 #include <shadow.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
@@ -354,6 +355,26 @@ read_banner(const struct authctxt *a, size_t *lenp)
 	return text;
 }
 
+/*
+ * sshd's line for a connection it ends in preauth: "Disconnecting
+ * authenticating user USER ADDR port P: REASON [preauth]" ("invalid
+ * user" for an invalid one), the reason cut at 100 bytes as sshd cuts it.
+ */
+static void __attribute__((format(printf, 2, 3)))
+log_disconnecting(const struct authctxt *a, const char *fmt, ...)
+{
+	char reason[512], su[128];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(reason, sizeof(reason), fmt, ap);
+	va_end(ap);
+	sanitise(su, sizeof(su), a->user);
+	logit("Disconnecting %s %.100s %.200s port %d: %.100s [preauth]",
+	    a->valid ? "authenticating user" : "invalid user", su,
+	    a->ci->client_addr, a->ci->client_port, reason);
+}
+
 /* OpenSSH's auth_log(): which level, and the exact wording. */
 static void
 auth_log(struct authctxt *a, const char *verdict, const char *method,
@@ -363,15 +384,24 @@ auth_log(struct authctxt *a, const char *verdict, const char *method,
 	const struct conn_info *ci = a->ci;
 	char safe[256];
 	enum log_level level = LL_VERBOSE;
+	int postponed = strcmp(verdict, "Postponed") == 0;
 
-	if (authenticated || !a->valid || a->failures >= c->max_auth_tries / 2)
+	/*
+	 * As sshd 9.2: its monitor logs the verdicts and never counts
+	 * failures, so only a password, an invalid user or a success raise
+	 * them to INFO; its preauth child logs "Postponed", which the
+	 * failure count raises too, without the key and with " [preauth]".
+	 */
+	if (authenticated || !a->valid || strcmp(method, "password") == 0 ||
+	    (postponed && a->failures >= c->max_auth_tries / 2))
 		level = LL_INFO;
 	sanitise(safe, sizeof(safe), a->user);
 	log_msg(level, __func__, 0,
 	    "%s %s for %s%.100s from %.200s port %d "
-	    "ssh2%s%s",
+	    "ssh2%s%s%s",
 	    verdict, method, auth_invalid_prefix(a), safe, ci->client_addr,
-	    ci->client_port, a->detail[0] ? ": " : "", a->detail);
+	    ci->client_port, a->detail[0] && !postponed ? ": " : "",
+	    postponed ? "" : a->detail, postponed ? " [preauth]" : "");
 }
 
 /* IPC_AUTH_REPLY: verdict, methods, extra, banner (see docs/ipc.md). */
@@ -701,6 +731,7 @@ step_succeeded(struct authctxt *a, const char *method, const char *submethod,
 		return AUTH_FAILURE;
 	}
 	if (!policy_allowed(a, method, submethod, merged)) {
+		a->root_refused = a->pw.pw_uid == 0;
 		authopts_free(merged);
 		return AUTH_FAILURE;
 	}
@@ -798,18 +829,31 @@ finish(struct authctxt *a, const char *method, const char *submethod,
 		    reply, AUTH_PARTIAL, left, NULL, banner, bannerlen);
 	}
 	if (verdict == AUTH_CONTINUE) {
-		auth_log(a, "Postponed", logm, 0);
+		/* sshd names its kbd-int device from the first answer on. */
+		auth_log(
+		    a, "Postponed", a->step_req != NULL ? method : logm, 0);
 		return reply_put(
 		    reply, AUTH_CONTINUE, "", extra, banner, bannerlen);
 	}
 	a->active = NULL;
+	/*
+	 * sshd logs the failures its monitor judged: not a method that no
+	 * module ran (disabled, unknown, keyboard-interactive without a
+	 * device), nor a key of an invalid user (never looked up).
+	 */
 	if (strcmp(method, "none") != 0 || a->attempts > 1) {
-		auth_log(a, "Failed", logm, 0);
+		if (a->judged && (a->valid || strcmp(method, "publickey") != 0))
+			auth_log(a, "Failed", logm, 0);
 		a->failures++;
 	} else if (none_tries_password(a))
 		auth_log(a, "Failed", logm, 0); /* logged, not counted */
 	/* Audited even when not counted: the first "none" too, as sshd. */
 	audit_auth(a, method, submethod, cred, AUTH_FAILURE);
+	/* sshd's preauth child refuses root once more, in its own words. */
+	if (a->root_refused)
+		logit("ROOT LOGIN REFUSED FROM %.200s port %d [preauth]",
+		    ci->client_addr, ci->client_port);
+	a->root_refused = 0;
 	if (strcmp(method, "password") == 0 ||
 	    strcmp(method, "keyboard-interactive") == 0)
 		auth_fail_delay(a);
@@ -820,6 +864,7 @@ finish(struct authctxt *a, const char *method, const char *submethod,
 		    auth_invalid_prefix(a), su, ci->client_addr,
 		    ci->client_port);
 		audit_auth_maxtries(a);
+		log_disconnecting(a, "Too many authentication failures");
 		a->disconnect = 1;
 		return reply_put(reply, AUTH_TOO_MANY, "", NULL, NULL, 0);
 	}
@@ -936,14 +981,16 @@ auth_request(struct authctxt *a, const uint8_t *sid, size_t sidlen,
 		    "Change of username or service not allowed", NULL, NULL, 0);
 		sanitise(pu, sizeof(pu), a->user);
 		sanitise(ps, sizeof(ps), a->service);
-		logit("Change of username or service not allowed: (%s,%s) -> "
-		      "(%s,%s) [preauth]",
+		log_disconnecting(a,
+		    "Change of username or service not allowed: (%s,%s) -> "
+		    "(%s,%s)",
 		    pu, ps, su, ss);
 		goto out;
 	}
 	/* A new request abandons a keyboard-interactive exchange. */
 	a->active = NULL;
 	a->attempts++;
+	a->judged = 0;
 	a->detail[0] = '\0';
 	a->origin[0] = '\0';
 	/*
@@ -973,12 +1020,17 @@ auth_request(struct authctxt *a, const uint8_t *sid, size_t sidlen,
 		mod = modules_find(a->mods, canon, NULL);
 	if (mod != NULL && method_enabled(a, canon) &&
 	    authchain_allowed(&a->chain, canon, mod->submethod)) {
+		/* UsePAM no: pam.so fails at once, where sshd has no kbd-int
+		 * device and logs nothing. */
+		a->judged = mod->submethod == NULL ||
+		    strcmp(mod->submethod, "pam") != 0 || a->c->use_pam;
 		if ((r = run_module(a, mod, 0, buf_ptr(m), buf_len(m), &verdict,
 		         extra, &opts, cred, sizeof(cred))) != 0)
 			goto out;
 		if (verdict == AUTH_CONTINUE && mod->response != NULL)
 			a->active = mod;
 	} else if (strcmp(canon, "none") == 0) {
+		a->judged = none_tries_password(a);
 		if ((r = none_empty_password(
 		         a, &verdict, extra, &opts, cred, sizeof(cred))) != 0)
 			goto out;

@@ -61,6 +61,8 @@ struct authctxt {
 	struct passwd pw; /* owned copy; a fake one for invalid users */
 	int failures;
 	int attempts;
+	int judged;       /* a module judged this request (it is logged) */
+	int root_refused; /* PermitRootLogin refused this step */
 	int authenticated;
 	/* The password has expired: the session runs passwd(1) instead of
 	 * anything asked for, without forwarding (OpenSSH's force_pwchange). */

@@ -455,7 +455,9 @@ handle_log(struct buf *b)
 		return ERR_FORMAT;
 	}
 	sanitise(safe, sizeof(safe) - 12, msg);
-	strcat(safe, " [preauth]");
+	/* sshd exchanges identifications before its preauth child exists. */
+	if (strncmp(safe, "kex_exchange_identification: ", 29) != 0)
+		strcat(safe, " [preauth]");
 	log_emit((enum log_level)level, safe);
 	free(msg);
 	return 0;
@@ -649,6 +651,23 @@ log_preauth_end(struct monitor *m, int status)
 	case 10:
 		logit("Connection closed by %s%s port %d [preauth]", who,
 		    m->ci.client_addr, m->ci.client_port);
+		break;
+	case 15:
+		logit("Connection reset by %s%s port %d [preauth]", who,
+		    m->ci.client_addr, m->ci.client_port);
+		break;
+	/* sshd exchanges identifications before its preauth child. */
+	case 13:
+		error("kex_exchange_identification: Connection closed by "
+		      "remote host");
+		logit("Connection closed by %s port %d", m->ci.client_addr,
+		    m->ci.client_port);
+		break;
+	case 14:
+		error("kex_exchange_identification: read: Connection reset by "
+		      "peer");
+		logit("Connection reset by %s port %d", m->ci.client_addr,
+		    m->ci.client_port);
 		break;
 	case 11:
 		logit("Disconnected from %s%s port %d [preauth]", who,
@@ -1010,6 +1029,7 @@ static void __attribute__((noreturn)) session_phase(struct monitor *m, int sock)
 		audit_session_end(&m->auth, 0, getpid());
 		exit(1);
 	}
+	verbose("User child is on pid %ld", (long)pid);
 	if (jailfd != -1)
 		close(jailfd);
 	close(sp[1]);

@@ -299,8 +299,12 @@ main(int argc, char **argv)
 	(void)transport_write(t);
 	if (transport_peer_version(t) == NULL && r != ERR_EOF)
 		_exit(PREAUTH_EXIT_BANNER);
+	if (transport_peer_version(t) == NULL)
+		_exit(transport_peer_reset(t) ? PREAUTH_EXIT_BANNER_RESET
+		                              : PREAUTH_EXIT_BANNER_CLOSED);
 	if (r == ERR_EOF)
-		_exit(PREAUTH_EXIT_CLOSED);
+		_exit(transport_peer_reset(t) ? PREAUTH_EXIT_RESET
+		                              : PREAUTH_EXIT_CLOSED);
 	if (r == ERR_DISCONNECTED)
 		_exit(PREAUTH_EXIT_DISCONNECTED);
 	if (r != ERR_PROTOCOL && r != ERR_LIMIT && r != ERR_NO_MATCH &&

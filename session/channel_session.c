@@ -118,6 +118,8 @@ session_free(struct conn *conn, struct channel *c)
 {
 	struct chan_session *s = sess(c);
 
+	verbose("Close session: user %s from %s port %d id %u", conn->ctx->user,
+	    conn->ctx->client_addr, conn->ctx->client_port, c->id);
 	session_hangup(c);
 	/* The monitor writes the logout record and forgets the pty. */
 	if (s->pty.master >= 0 &&

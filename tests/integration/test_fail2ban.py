@@ -48,8 +48,8 @@ FAIL_DDOS = [
     r"(?:(?:authenticating|invalid) user \S+ )?%s%s \[preauth\]" % (ADDR,
                                                                     PORT),
     r"banner exchange: Connection from %s%s: invalid format" % (ADDR, PORT),
-    r"kex_exchange_identification: client sent invalid protocol "
-    r"identifier .*",
+    r"(?:error: )?kex_exchange_identification: client sent invalid "
+    r"protocol identifier .*",
 ]
 FAIL_AGGRESSIVE = [
     r"Unable to negotiate with %s%s: no matching \S+ found\..*" % (ADDR,
@@ -94,13 +94,13 @@ class SyslogReceiver:
         self.path = path
         self.host = socket.gethostname().split(".")[0]
         self.records = []            # (facility, line)
+        self.stop = False
         self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
         self.sock.bind("/dev/log")
         ctx.cleanups.append(self.close)
         # The session process logs as the user.
         os.chmod("/dev/log", 0o666)
         self.sock.settimeout(0.2)
-        self.stop = False
         self.t = threading.Thread(target=self._loop, daemon=True)
         self.t.start()
 
@@ -131,6 +131,10 @@ class SyslogReceiver:
             self.lock = None
 
     def close(self):
+        # Once: called again (the test's cleanups), /dev/log may already
+        # be another test's, which it must not unlink.
+        if self.stop:
+            return
         self.stop = True
         self.t.join(5)
         self.sock.close()
@@ -156,10 +160,11 @@ def _message(line):
     return m.group(1) if m else None
 
 
-def _failures(log, mode):
+def _failures(log, mode, whole=False):
     """The lines fail2ban-regex counts as failures with sshd[mode=MODE],
     sorted: --out matches prints each failure's lines (the lines before it
-    from the same PID that the filter used, then the failing line)."""
+    from the same PID that the filter used, then the failing line). Their
+    messages, or with whole the lines as they are in log."""
     p = run(["fail2ban-regex", "--out", "matches", log,
              "sshd[mode=%s]" % mode], timeout_s=120, check_rc=False)
     check(p.returncode == 0, "fail2ban-regex (mode %s) exited %d:\n%s"
@@ -170,7 +175,7 @@ def _failures(log, mode):
             continue
         matches = ast.literal_eval(row)
         line = "".join(matches[-1][1:]).strip()
-        got.append(_message(line) or line)
+        got.append(line if whole else _message(line) or line)
     return sorted(got)
 
 

@@ -1,0 +1,705 @@
+"""
+test_log_parity.py: posternd's log lines next to OpenSSH's sshd 9.2
+(/usr/sbin/sshd on this machine) for a battery of logins, good and bad.
+Each scenario runs against both servers, started the same way with the
+same configuration and logging through syslog(3) as in production (the
+test owns /dev/log, test_fail2ban.SyslogReceiver). For each scenario:
+
+- every line shape listed for it (a regex written from what sshd 9.2
+  printed) must be in sshd's lines (else the table is wrong) and in
+  posternd's;
+- fail2ban's Debian sshd filter (fail2ban-regex, modes normal, ddos and
+  aggressive) must count as many failures from 127.0.0.1 for posternd's
+  lines as for sshd's, and as many as the table says;
+- sshguard's parser (sshg-parser) must count as many attacks for both.
+
+The lines of one connection carry their real PIDs (the monitor's, the
+session's), so fail2ban's per-PID tracking of lines without an address
+("error: kex_exchange_identification: ...", "error: PAM: ...") works as
+it does on a production log.
+
+To look at both servers' lines: POSTERN_LOG_PARITY_DUMP=FILE writes them
+per scenario with the counts; POSTERN_LOG_PARITY_ONLY=NAME,NAME runs only
+those scenarios.
+"""
+
+import os
+import re
+import secrets
+import socket
+import struct
+import subprocess
+import time
+
+import harness
+from harness import (check, fail, poll_until, port_listening, run,
+                     send_all_tolerant, timeout, wait_closed)
+from test_fail2ban import SyslogReceiver, _failures
+
+SSHD = "/usr/sbin/sshd"
+SYSTEM_PYTHON = "/usr/bin/python3"
+PARSER = "/usr/libexec/sshguard/sshg-parser"
+MODES = ("normal", "ddos", "aggressive")
+
+P = r"127\.0\.0\.1 port \d+"
+FP = r"SHA256:[A-Za-z0-9+/]{43}"
+
+# paramiko (in /usr/bin/python3 only): what the OpenSSH client cannot do.
+PARAMIKO = r"""
+import socket, struct, sys, time
+import paramiko
+from paramiko.common import cMSG_DISCONNECT
+from paramiko.message import Message
+
+port, user, what, arg = sys.argv[1:5]
+s = socket.create_connection(("127.0.0.1", int(port)), 10)
+t = paramiko.Transport(s)
+t.start_client(timeout=10)
+if what == "close":
+    time.sleep(0.5)  # all read: the close is a FIN, not a reset
+    t.close()
+    sys.exit(0)
+try:
+    if what == "change":
+        try:
+            t.auth_none(user)
+        except paramiko.AuthenticationException:
+            pass
+        t.auth_none(arg)
+    if what == "reset":
+        t.auth_publickey(user, paramiko.Ed25519Key.from_private_key_file(arg))
+    if what == "password":
+        t.auth_password(user, arg)
+    elif what == "none":
+        t.auth_none(user)
+    elif what == "key":
+        t.auth_publickey(user, paramiko.Ed25519Key.from_private_key_file(arg))
+except (paramiko.AuthenticationException, paramiko.SSHException):
+    pass
+if what == "reset":
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    s.close()
+    sys.exit(0)
+m = Message()
+m.add_byte(cMSG_DISCONNECT)
+m.add_int(11)
+m.add_string("bye")
+m.add_string("")
+try:
+    t._send_message(m)
+except (EOFError, OSError):
+    pass  # the server ended it first
+time.sleep(0.5)
+s.close()
+"""
+
+
+class Peer:
+    """One server (postern or sshd) serving the scenarios of a group."""
+
+    def __init__(self, ctx, kind, extra):
+        self.ctx = ctx
+        self.kind = kind
+        self.port = harness.free_port()
+        binary = SSHD if kind == "sshd" else ctx.server_path
+        self.config = os.path.join(ctx.dir, "%s_%d.conf" % (kind, self.port))
+        text = ("Port %d\nListenAddress 127.0.0.1\nHostKey %s\n"
+                "PidFile %s/%s_%d.pid\n" % (self.port, ctx.host_key, ctx.dir,
+                                            kind, self.port))
+        text += "".join(l + "\n" for l in extra)
+        with open(self.config, "w") as f:
+            f.write(text)
+        self.log = os.path.join(ctx.dir, "%s_%d.stderr" % (kind, self.port))
+        logf = open(self.log, "ab")
+        try:
+            self.proc = subprocess.Popen(
+                [binary, "-D", "-f", self.config], stdin=subprocess.DEVNULL,
+                stdout=logf, stderr=logf, start_new_session=True, cwd=ctx.dir)
+        finally:
+            logf.close()
+        ctx.cleanups.append(self.stop)
+        check(poll_until(lambda: self.proc.poll() is not None or
+                         port_listening(self.port), 10) and
+              self.proc.poll() is None,
+              "%s did not start: %s" % (kind, harness.read_text(self.log)))
+
+    def stop(self):
+        # Context's: SIGTERM, then the process group.
+        harness.Context.stop_server(self)
+
+    # -- clients ----------------------------------------------------------
+    def ssh(self, user, key=None, extra=(), password=None, command="true"):
+        name = user if isinstance(user, str) else user.name
+        argv = ["ssh", "-F", "/dev/null", "-p", str(self.port),
+                "-o", "StrictHostKeyChecking=no",
+                "-o", "UserKnownHostsFile=/dev/null",
+                "-o", "ConnectTimeout=10", "-o", "LogLevel=ERROR"]
+        env = None
+        if key is not None:
+            argv += ["-i", key, "-o", "IdentitiesOnly=yes"]
+        else:
+            argv += ["-o", "IdentitiesOnly=yes", "-o", "IdentityFile=none"]
+        if password is not None:
+            script = os.path.join(self.ctx.dir,
+                                  "askpass_%s" % secrets.token_hex(3))
+            with open(script, "w") as f:
+                f.write("#!/bin/sh\nprintf '%%s\\n' '%s'\n" % password)
+            os.chmod(script, 0o755)
+            env = dict(os.environ, SSH_ASKPASS=script,
+                       SSH_ASKPASS_REQUIRE="force", DISPLAY=":0")
+            argv += ["-o", "BatchMode=no", "-o", "NumberOfPasswordPrompts=1"]
+        else:
+            argv += ["-o", "BatchMode=yes"]
+        argv += list(extra) + [name + "@127.0.0.1", command]
+        p = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True,
+                           timeout=60, env=env)
+        return p.returncode
+
+    def paramiko(self, user, what, arg=""):
+        p = subprocess.run([SYSTEM_PYTHON, "-c", PARAMIKO, str(self.port),
+                            user if isinstance(user, str) else user.name,
+                            what, arg], capture_output=True, timeout=60)
+        check(p.returncode == 0, "paramiko client failed: %s"
+              % p.stderr.decode(errors="replace")[-800:])
+        return 0
+
+    def raw(self, send=None, wait_s=10, reset=False):
+        s = socket.create_connection(("127.0.0.1", self.port), 10)
+        if reset:
+            # close() sends a RST.
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                         struct.pack("ii", 1, 0))
+            wait_s = 0
+            time.sleep(0.3)
+        try:
+            if send:
+                send_all_tolerant(s, send)
+            if wait_s:
+                wait_closed(s, wait_s)
+        finally:
+            s.close()
+        return 0
+
+
+class Env:
+    """Users, keys and files the scenarios share (made once per test)."""
+
+    def __init__(self, ctx):
+        self.ctx = ctx
+        self.password = "pw-" + secrets.token_hex(6)
+        self.good = ctx.make_user()
+        self.denied = ctx.make_user()
+        self.grouped = ctx.make_user()
+        self.group = "pgrp_" + secrets.token_hex(3)
+        with harness._users_lock:
+            run(["groupadd", self.group])
+            run(["usermod", "-a", "-G", self.group, self.grouped.name])
+        ctx.cleanups.append(lambda: run(["groupdel", self.group],
+                                        check_rc=False))
+        subprocess.run(["chpasswd"], check=True, input=(
+            "%s:%s\n" % (self.good.name, self.password)).encode())
+        self.invalid = "nosuch_" + secrets.token_hex(4)
+        self.wrong = [ctx.new_key("wrong%d" % i) for i in range(4)]
+        # A certificate for good (a key of its own: ssh offers KEY-cert.pub
+        # with KEY).
+        self.ca = ctx.new_key("ca")
+        self.cert_key = ctx.new_key("certified")
+        self.cert_id = "id-" + secrets.token_hex(3)
+        run(["ssh-keygen", "-q", "-s", self.ca, "-I", self.cert_id,
+             "-n", self.good.name, "-z", "4242", self.cert_key + ".pub"])
+        # root's key, through a root-only AuthorizedKeysFile.
+        self.root_key = ctx.new_key("root")
+        self.root_ak = os.path.join(ctx.dir, "root_authorized_keys")
+        with open(self.root_key + ".pub") as src, \
+                open(self.root_ak, "w") as dst:
+            dst.write(src.read())
+        os.chmod(self.root_ak, 0o600)
+
+    def users(self):
+        return [self.good.name, self.denied.name, self.grouped.name,
+                self.invalid]
+
+
+# Config groups: the lines each server gets after Port/ListenAddress/
+# HostKey/PidFile.
+BASE = ["AuthorizedKeysFile .ssh/authorized_keys", "StrictModes yes",
+        "LogLevel VERBOSE", "MaxAuthTries 3", "PermitRootLogin no"]
+
+
+def groups(env):
+    return {
+        "nopam": BASE + ["UsePAM no", "PasswordAuthentication yes",
+                         "KbdInteractiveAuthentication no",
+                         "TrustedUserCAKeys %s.pub" % env.ca],
+        "pam": BASE + ["UsePAM yes", "PasswordAuthentication yes",
+                       "KbdInteractiveAuthentication yes"],
+        "info": [l for l in BASE if not l.startswith("LogLevel")]
+        + ["LogLevel INFO", "UsePAM no"],
+        "debug": [l for l in BASE if not l.startswith("LogLevel")]
+        + ["LogLevel DEBUG3", "UsePAM no"],
+        "deny": BASE + ["UsePAM no", "DenyUsers %s" % env.denied.name,
+                        "DenyGroups %s" % env.group],
+        "allow": BASE + ["UsePAM no", "AllowUsers %s %s" % (
+            env.good.name, env.grouped.name),
+            "AllowGroups %s" % env.group],
+        "root": ["StrictModes no", "LogLevel VERBOSE", "UsePAM no",
+                 "PasswordAuthentication yes",
+                 "PermitRootLogin no", "AuthorizedKeysFile %s" % env.root_ak],
+        "pam info": [l for l in BASE if not l.startswith("LogLevel")]
+        + ["LogLevel INFO", "UsePAM yes", "KbdInteractiveAuthentication yes"],
+        "grace": BASE + ["UsePAM no", "LoginGraceTime 2"],
+    }
+
+
+def scenarios(env):
+    """(name, group, action(peer), [line regexes], {mode: failures},
+    sshguard attacks). Each regex is one of sshd 9.2's lines (as it
+    printed them for the scenario) and must match one line of the
+    scenario, of both servers, fully; ("postern", RX) is required of
+    posternd alone. The counts are those of sshd's lines."""
+    g, pw, wrong = env.good, env.password, env.wrong
+    gn, inv = re.escape(g.name), re.escape(env.invalid)
+    allkeys = []
+    for k in wrong:
+        allkeys += ["-i", k]
+
+    def f2b(normal, ddos, aggressive):
+        return {"normal": normal, "ddos": ddos, "aggressive": aggressive}
+
+    def pref(method):
+        return ["-o", "PreferredAuthentications=" + method]
+
+    conn = r'Connection from %s on 127\.0\.0\.1 port \d+ rdomain ""' % P
+    invalid = r"Invalid user %s from %s" % (inv, P)
+    closed_inv = r"Connection closed by invalid user %s %s \[preauth\]" % (
+        inv, P)
+    closed_auth = (r"Connection closed by authenticating user %s %s "
+                   r"\[preauth\]" % (gn, P))
+    failed_key = r"Failed publickey for %s from %s ssh2: ED25519 %s" % (
+        gn, P, FP)
+    accepted_key = (r"Accepted publickey for %s from %s ssh2: ED25519 %s"
+                    % (gn, P, FP))
+    key_found = (r"Accepted key ED25519 %s found at %s:1" % (
+        FP, re.escape(os.path.join(g.home, ".ssh/authorized_keys"))))
+    postponed_key = r"Postponed publickey for %s from %s ssh2 \[preauth\]" % (
+        gn, P)
+    session = [r"User child is on pid \d+",
+               r"Starting session: command for %s from %s id 0" % (gn, P),
+               r"Received disconnect from %s:11: disconnected by user" % P,
+               r"Disconnected from user %s %s" % (gn, P)]
+    pam_session = [r"pam_unix\(sshd:session\): session opened for user %s"
+                   r"\(uid=\d+\) by \(uid=0\)" % gn,
+                   r"pam_unix\(sshd:session\): session closed for user %s"
+                   % gn]
+    maxtries = [r"error: maximum authentication attempts exceeded for %s "
+                r"from %s ssh2 \[preauth\]" % (gn, P),
+                r"Disconnecting authenticating user %s %s: Too many "
+                r"authentication failures \[preauth\]" % (gn, P)]
+    refused = r"User %s from 127\.0\.0\.1 not allowed because %s"
+    closed_refused = r"Connection closed by invalid user %s %s \[preauth\]"
+    denied, grouped = re.escape(env.denied.name), re.escape(env.grouped.name)
+    root_key = (r"Accepted key ED25519 %s found at %s:1" % (
+        FP, re.escape(env.root_ak)))
+    cert = (r"ED25519-CERT %s ID %s \(serial 4242\) CA ED25519 %s" % (
+        FP, re.escape(env.cert_id), FP))
+    cert_found = (r'Accepted certificate ID "%s" \(serial 4242\) signed by '
+                  r"ED25519 CA %s via %s" % (re.escape(env.cert_id), FP,
+                                             re.escape(env.ca + ".pub")))
+
+    return [
+        ("invalid user password", "nopam",
+         lambda s: s.ssh(env.invalid, password="x" + pw),
+         [conn, invalid,
+          r"Failed password for invalid user %s from %s ssh2" % (inv, P),
+          closed_inv], f2b(2, 3, 3), 3),
+        # No "Failed publickey for invalid user": sshd never looks the
+        # key up.
+        ("invalid user publickey", "nopam",
+         lambda s: s.ssh(env.invalid, key=wrong[0]),
+         [conn, invalid, closed_inv], f2b(1, 2, 2), 2),
+        ("invalid user none", "nopam",
+         lambda s: s.ssh(env.invalid, extra=pref("none")),
+         [conn, invalid, closed_inv], f2b(1, 2, 2), 2),
+        ("invalid user keyboard-interactive", "pam",
+         lambda s: s.ssh(env.invalid, password="x" + pw,
+                         extra=pref("keyboard-interactive")),
+         [conn, invalid,
+          r"Postponed keyboard-interactive for invalid user %s from %s ssh2 "
+          r"\[preauth\]" % (inv, P),
+          r"error: PAM: Authentication failure for illegal user %s from "
+          r"127\.0\.0\.1" % inv,
+          r"Failed keyboard-interactive/pam for invalid user %s from %s ssh2"
+          % (inv, P), closed_inv], f2b(4, 4, 4), 3),
+        ("invalid user password pam", "pam",
+         lambda s: s.ssh(env.invalid, password="x" + pw,
+                         extra=pref("password")),
+         [conn, invalid,
+          r"Failed password for invalid user %s from %s ssh2" % (inv, P),
+          closed_inv], f2b(2, 3, 3), 3),
+        ("wrong password", "nopam",
+         lambda s: s.ssh(g, password="x" + pw),
+         [conn, r"Failed password for %s from %s ssh2" % (gn, P),
+          closed_auth], f2b(1, 2, 2), 2),
+        ("wrong password pam", "pam",
+         lambda s: s.ssh(g, password="x" + pw, extra=pref("password")),
+         [conn, r"pam_unix\(sshd:auth\): authentication failure; logname= "
+          r"uid=0 euid=0 tty=ssh ruser= rhost=127\.0\.0\.1  user=%s" % gn,
+          r"Failed password for %s from %s ssh2" % (gn, P), closed_auth],
+         f2b(1, 2, 2), 2),
+        ("wrong keyboard-interactive pam", "pam",
+         lambda s: s.ssh(g, password="x" + pw,
+                         extra=pref("keyboard-interactive")),
+         [conn, r"Postponed keyboard-interactive for %s from %s ssh2 "
+          r"\[preauth\]" % (gn, P),
+          r"pam_unix\(sshd:auth\): authentication failure; logname= "
+          r"uid=0 euid=0 tty=ssh ruser= rhost=127\.0\.0\.1  user=%s" % gn,
+          r"error: PAM: Authentication failure for %s from 127\.0\.0\.1"
+          % gn,
+          r"Failed keyboard-interactive/pam for %s from %s ssh2" % (gn, P),
+          closed_auth], f2b(2, 3, 3), 3),
+        ("wrong key", "nopam", lambda s: s.ssh(g, key=wrong[0]),
+         [conn, failed_key, closed_auth], f2b(0, 1, 1), 2),
+        # At INFO sshd's monitor logs no failed key of a valid user.
+        ("wrong key info", "info", lambda s: s.ssh(g, key=wrong[0]),
+         [closed_auth], f2b(0, 1, 1), 1),
+        ("max auth tries", "nopam",
+         lambda s: s.ssh(g, key=wrong[0], extra=allkeys),
+         [conn, failed_key] + maxtries, f2b(1, 1, 1), 4),
+        ("max auth tries invalid", "nopam",
+         lambda s: s.ssh(env.invalid, key=wrong[0], extra=allkeys),
+         [conn, invalid,
+          r"error: maximum authentication attempts exceeded for invalid "
+          r"user %s from %s ssh2 \[preauth\]" % (inv, P),
+          r"Disconnecting invalid user %s %s: Too many authentication "
+          r"failures \[preauth\]" % (inv, P)], f2b(2, 2, 2), 2),
+        ("max auth tries info", "info",
+         lambda s: s.ssh(g, key=wrong[0], extra=allkeys),
+         maxtries, f2b(1, 1, 1), 1),
+        ("disconnect authenticating", "nopam",
+         lambda s: s.paramiko(g, "key", wrong[0]),
+         [conn, failed_key,
+          r"Received disconnect from %s:11: bye \[preauth\]" % P,
+          r"Disconnected from authenticating user %s %s \[preauth\]"
+          % (gn, P)], f2b(0, 1, 1), 2),
+        ("disconnect invalid", "nopam",
+         lambda s: s.paramiko(env.invalid, "password", "x"),
+         [conn, invalid,
+          r"Failed password for invalid user %s from %s ssh2" % (inv, P),
+          r"Received disconnect from %s:11: bye \[preauth\]" % P,
+          r"Disconnected from invalid user %s %s \[preauth\]" % (inv, P)],
+         f2b(2, 3, 3), 3),
+        ("disconnect none", "nopam", lambda s: s.paramiko(g, "none"),
+         [conn, r"Received disconnect from %s:11: bye \[preauth\]" % P,
+          r"Disconnected from authenticating user %s %s \[preauth\]"
+          % (gn, P)], f2b(0, 1, 1), 1),
+        ("change of user", "nopam",
+         lambda s: s.paramiko(g, "change", env.denied.name),
+         [conn, r"Disconnecting authenticating user %s %s: Change of "
+          r"username or service not allowed: \(%s,ssh-connection\) -> "
+          r"\(.{1,40} \[preauth\]" % (gn, P, gn)], f2b(1, 1, 1), 0),
+        ("close after kex", "nopam", lambda s: s.paramiko(g, "close"),
+         [conn, r"Connection closed by %s \[preauth\]" % P], f2b(0, 1, 1),
+         1),
+        ("reset during auth", "nopam",
+         lambda s: s.paramiko(g, "reset", wrong[0]),
+         [conn, failed_key,
+          r"Connection reset by authenticating user %s %s \[preauth\]"
+          % (gn, P)], f2b(0, 1, 1), 2),
+        ("close before banner", "nopam", lambda s: s.raw(),
+         [conn, r"error: kex_exchange_identification: Connection closed by "
+          r"remote host", r"Connection closed by %s" % P], f2b(0, 1, 1), 0),
+        ("reset before banner", "nopam", lambda s: s.raw(reset=True),
+         [conn, r"error: kex_exchange_identification: read: Connection "
+          r"reset by peer", r"Connection reset by %s" % P], f2b(0, 1, 1), 0),
+        ("garbage banner", "nopam",
+         lambda s: s.raw(b"GET / HTTP/1.0\r\n\r\n"),
+         [conn, r'error: kex_exchange_identification: client sent invalid '
+          r'protocol identifier "GET / HTTP/1\.0"',
+          r"banner exchange: Connection from %s: invalid format" % P],
+         f2b(0, 2, 2), 0),
+        ("no common kex", "nopam",
+         lambda s: s.ssh(g, extra=["-o", "KexAlgorithms=diffie-hellman-"
+                                   "group1-sha1"]),
+         [conn, r"Unable to negotiate with %s: no matching key exchange "
+          r"method found\. Their offer: diffie-hellman-group1-sha1,"
+          r"ext-info-c,kex-strict-c-v00@openssh\.com \[preauth\]" % P],
+         f2b(0, 0, 1), 1),
+        ("no common cipher", "nopam",
+         lambda s: s.ssh(g, extra=["-o", "Ciphers=aes128-cbc"]),
+         [conn, r"Unable to negotiate with %s: no matching cipher found\. "
+          r"Their offer: aes128-cbc \[preauth\]" % P], f2b(0, 0, 1), 1),
+        ("no common host key", "nopam",
+         lambda s: s.ssh(g, extra=["-o", "HostKeyAlgorithms=rsa-sha2-512"]),
+         [conn, r"Unable to negotiate with %s: no matching host key type "
+          r"found\. Their offer: rsa-sha2-512 \[preauth\]" % P],
+         f2b(0, 0, 1), 1),
+        # Debian's sshd 9.2 (its CVE-2024-6387 fix) logs nothing here;
+        # posternd logs OpenSSH's line, which no filter counts.
+        ("grace timeout", "grace",
+         lambda s: s.raw(b"SSH-2.0-OpenSSH_9.2\r\n", 20),
+         [conn, ("postern", r"Timeout before authentication for %s" % P)],
+         f2b(0, 0, 0), 0),
+        ("root refused", "root",
+         lambda s: s.ssh("root", key=env.root_key),
+         [conn, root_key,
+          r"Postponed publickey for root from %s ssh2 \[preauth\]" % P,
+          r"ROOT LOGIN REFUSED FROM %s" % P,
+          r"Failed publickey for root from %s ssh2: ED25519 %s" % (P, FP),
+          r"ROOT LOGIN REFUSED FROM %s \[preauth\]" % P,
+          r"Connection closed by authenticating user root %s \[preauth\]"
+          % P], f2b(4, 4, 4), 4),
+        # keyboard-interactive first: UsePAM no has no device, and sshd
+        # logs nothing of it.
+        ("root password", "root",
+         lambda s: s.ssh("root", password="x" + pw),
+         [conn, r"Failed password for root from %s ssh2" % P,
+          r"Connection closed by authenticating user root %s \[preauth\]"
+          % P], f2b(1, 2, 2), 2),
+        ("deny users", "deny", lambda s: s.ssh(env.denied),
+         [conn, refused % (denied, "listed in DenyUsers"),
+          closed_refused % (denied, P)], f2b(1, 2, 2), 2),
+        ("deny groups", "deny", lambda s: s.ssh(env.grouped),
+         [conn, refused % (grouped, "a group is listed in DenyGroups"),
+          closed_refused % (grouped, P)], f2b(1, 2, 2), 2),
+        ("allow users", "allow", lambda s: s.ssh(env.denied),
+         [conn, refused % (denied, "not listed in AllowUsers"),
+          closed_refused % (denied, P)], f2b(1, 2, 2), 2),
+        ("allow groups", "allow", lambda s: s.ssh(g),
+         [conn, refused % (gn, "none of user's groups are listed in "
+                                "AllowGroups"),
+          closed_refused % (gn, P)], f2b(1, 2, 2), 2),
+        # sshd logs "Close session" when the session ends before the
+        # connection (not always so, here); posternd always.
+        ("accepted publickey", "nopam", lambda s: s.ssh(g, key=g.key),
+         [conn, key_found, postponed_key, accepted_key] + session
+         + [("postern", r"Close session: user %s from %s id 0" % (gn, P))],
+         f2b(0, 0, 0), 0),
+        # ssh offers the plain key first.
+        ("accepted certificate", "nopam",
+         lambda s: s.ssh(g, key=env.cert_key),
+         [conn, failed_key, cert_found,
+          r"Accepted publickey for %s from %s ssh2: %s" % (gn, P, cert)]
+         + session, f2b(0, 0, 0), 1),
+        ("accepted password", "nopam", lambda s: s.ssh(g, password=pw),
+         [conn, r"Accepted password for %s from %s ssh2" % (gn, P)]
+         + session, f2b(0, 0, 0), 0),
+        ("accepted password pam", "pam",
+         lambda s: s.ssh(g, password=pw, extra=pref("password")),
+         [conn, r"Accepted password for %s from %s ssh2" % (gn, P)]
+         + session + pam_session, f2b(0, 0, 0), 0),
+        ("accepted keyboard-interactive pam", "pam",
+         lambda s: s.ssh(g, password=pw, extra=pref("keyboard-interactive")),
+         [conn, r"Postponed keyboard-interactive for %s from %s ssh2 "
+          r"\[preauth\]" % (gn, P),
+          r"Accepted keyboard-interactive/pam for %s from %s ssh2" % (gn, P)]
+         + session + pam_session, f2b(0, 0, 0), 0),
+        ("accepted publickey pam", "pam", lambda s: s.ssh(g, key=g.key),
+         [conn, key_found, postponed_key, accepted_key] + session
+         + pam_session, f2b(0, 0, 0), 0),
+        ("accepted publickey info", "info", lambda s: s.ssh(g, key=g.key),
+         [accepted_key] + session[2:], f2b(0, 0, 0), 0),
+        ("wrong password info", "info",
+         lambda s: s.ssh(g, password="x" + pw),
+         [r"Failed password for %s from %s ssh2" % (gn, P), closed_auth],
+         f2b(1, 2, 2), 2),
+        ("wrong keyboard-interactive info", "pam info",
+         lambda s: s.ssh(g, password="x" + pw,
+                         extra=pref("keyboard-interactive")),
+         [r"error: PAM: Authentication failure for %s from 127\.0\.0\.1"
+          % gn, closed_auth], f2b(1, 2, 2), 2),
+        ("accepted publickey debug", "debug", lambda s: s.ssh(g, key=g.key),
+         [conn, accepted_key] + session, f2b(0, 0, 0), 0),
+        ("wrong key debug", "debug", lambda s: s.ssh(g, key=wrong[0]),
+         [conn, failed_key, closed_auth], f2b(0, 1, 1), 2),
+    ]
+
+
+def _ours(records, port, users):
+    """The records (fac, line) of our server on port, as (index, pid,
+    message, line): those of each PID that logged a line naming port, one
+    of our users or one of our client ports."""
+    rx = re.compile(r"^\S+ +\d+ \S+ \S+ sshd\[(\d+)\]: (.*)$")
+    pids, ports = set(), set()
+    parsed = []
+    for i, (fac, line) in enumerate(records):
+        m = rx.match(line)
+        if m:
+            parsed.append((int(m.group(1)), m.group(2), line, i))
+    for pid, msg, _l, _i in parsed:
+        m = re.match(r"Connection from 127\.0\.0\.1 port (\d+) on "
+                     r"127\.0\.0\.1 port %d\b" % port, msg)
+        if m:
+            ports.add(m.group(1))
+        if re.search(r"port %d\b" % port, msg) or any(
+                re.search(r"\b%s\b" % u, msg) for u in users):
+            pids.add(pid)
+    # The session process logs only its client's port.
+    for pid, msg, _l, _i in parsed:
+        if pid in pids:
+            ports.update(p for p in re.findall(r"127\.0\.0\.1 port (\d+)",
+                                               msg) if p != str(port))
+    for pid, msg, _l, _i in parsed:
+        if any(re.search(r"port %s\b" % p, msg) for p in ports):
+            pids.add(pid)
+    return [(i, pid, msg, l) for pid, msg, l, i in parsed if pid in pids]
+
+
+def _wait_quiet(rcv, seconds=0.5):
+    """Until no record arrived for `seconds' (the connection's last lines
+    are in)."""
+    last = [len(rcv.records), time.monotonic()]
+
+    def quiet():
+        n = len(rcv.records)
+        if n != last[0]:
+            last[0], last[1] = n, time.monotonic()
+            return False
+        return time.monotonic() - last[1] >= seconds
+    poll_until(quiet, 30, interval=0.1)
+
+
+def _run_group(ctx, env, kind, group, items, out):
+    """Run the scenarios `items' of one group against server `kind',
+    holding /dev/log only meanwhile (test_fail2ban takes turns with it);
+    out[name] = [(pid, msg, line)]."""
+    rcv = SyslogReceiver(ctx, os.path.join(ctx.dir, "syslog_%s_%s" % (
+        kind, group.replace(" ", "_"))))
+    peer = None
+    try:
+        peer = Peer(ctx, kind, groups(env)[group])
+        check(rcv.wait(r"sshd\[%d\]: Server listening on 127\.0\.0\.1 "
+                       r"port %d\.$" % (peer.proc.pid, peer.port)),
+              "%s: no 'Server listening' line through /dev/log" % kind)
+        _wait_quiet(rcv, 0.3)
+        starts = []
+        for name, action in items:
+            starts.append(len(rcv.records))
+            action(peer)
+            _wait_quiet(rcv)
+        _wait_quiet(rcv, 1.5)  # the last connection's last lines
+        # A line goes to the scenario its process first logged in (one
+        # that came late, in the next one's time, too); the listener's
+        # by time.
+        first, names = {}, [n for n, _a in items]
+        for name in names:
+            out[name] = []
+        for i, pid, msg, line in _ours(rcv.records, peer.port,
+                                       env.users()):
+            k = None
+            for j, st in enumerate(starts):
+                if st <= i:
+                    k = j
+            if k is None:
+                continue  # "Server listening"
+            if pid != peer.proc.pid:
+                k = first.setdefault(pid, k)
+            out[names[k]].append((pid, msg, line))
+    finally:
+        if peer is not None:
+            peer.stop()
+        rcv.close()
+    time.sleep(0.3)  # a test waiting for /dev/log gets its turn
+
+
+def _run_all(ctx, env, table):
+    """Every scenario against both servers, group by group: {kind: {name:
+    [(pid, msg, line)]}}."""
+    only = os.environ.get("POSTERN_LOG_PARITY_ONLY")
+    order = []
+    for name, group, action, _rx, _f2b, _sg in table:
+        if only and name not in only.split(","):
+            continue
+        if group not in [g for g, _i in order]:
+            order.append((group, []))
+        dict(order)[group].append((name, action))
+    logs = {"sshd": {}, "postern": {}}
+    for group, items in order:
+        for kind in logs:
+            _run_group(ctx, env, kind, group, items, logs[kind])
+    return logs
+
+
+def _sshguard(text):
+    p = subprocess.run([PARSER, "-a"], input=text.encode(),
+                       capture_output=True, timeout=30)
+    check(p.returncode == 0, "sshg-parser -a exited %d" % p.returncode)
+    return [l[2:] for l in p.stdout.decode(errors="replace").splitlines()
+            if l.startswith("* ")]
+
+
+def _counts(ctx, kind, lines):
+    """{scenario: {"normal": n, ..., "sshguard": n}} for kind's lines."""
+    path = os.path.join(ctx.dir, "%s_auth.log" % kind)
+    owner = {}
+    with open(path, "w") as f:
+        for name, recs in lines.items():
+            for _pid, _msg, line in recs:
+                f.write(line + "\n")
+                owner[line.strip()] = name
+    counts = {name: dict.fromkeys(MODES + ("sshguard",), 0)
+              for name in lines}
+    for mode in MODES:
+        for line in _failures(path, mode, whole=True):
+            name = owner.get(line)
+            check(name is not None, "fail2ban counted a line not ours: %r"
+                  % line)
+            counts[name][mode] += 1
+    with open(path) as f:
+        text = f.read()
+    for line in _sshguard(text):
+        name = owner.get(line.strip())
+        check(name is not None, "sshguard counted a line not ours: %r"
+              % line)
+        counts[name]["sshguard"] += 1
+    return counts
+
+
+def _run_battery(ctx, table):
+    for tool in (SSHD, PARSER, "/etc/fail2ban/filter.d/sshd.conf"):
+        check(os.path.exists(tool), "%s is missing (openssh-server, sshguard,"
+              " fail2ban)" % tool)
+    os.makedirs("/run/sshd", mode=0o755, exist_ok=True)
+    env = Env(ctx)
+    tab = table(env)
+    logs = _run_all(ctx, env, tab)
+    counts = {kind: _counts(ctx, kind, logs[kind]) for kind in logs}
+    tab = [t for t in tab if t[0] in logs["sshd"]]
+    dump = os.environ.get("POSTERN_LOG_PARITY_DUMP")
+    if dump:
+        with open(dump, "w") as f:
+            for name, *_rest in tab:
+                f.write("=== %s\n" % name)
+                for kind in logs:
+                    f.write("--- %s %s\n" % (kind, counts[kind][name]))
+                    for _pid, msg, line in logs[kind][name]:
+                        f.write("  [%d] %s\n" % (_pid, msg))
+    errors = []
+    for name, _g, _a, rxs, want, sg in tab:
+        for kind in ("sshd", "postern"):
+            msgs = [msg for _pid, msg, _l in logs[kind][name]]
+            for rx in rxs:
+                if isinstance(rx, tuple):
+                    if rx[0] != kind:
+                        continue
+                    rx = rx[1]
+                if not any(re.fullmatch(rx, m) for m in msgs):
+                    errors.append("%s: %s logged no line %r; its lines:\n"
+                                  "    %s" % (name, kind, rx,
+                                              "\n    ".join(msgs)))
+            c = counts[kind][name]
+            for mode in MODES:
+                if c[mode] != want[mode]:
+                    errors.append("%s: fail2ban (%s) counted %d failures in "
+                                  "%s's lines, want %d" % (
+                                      name, mode, c[mode], kind, want[mode]))
+            if c["sshguard"] != sg:
+                errors.append("%s: sshguard counted %d attacks in %s's "
+                              "lines, want %d" % (name, c["sshguard"], kind,
+                                                  sg))
+    if errors:
+        fail("\n".join(errors))
+
+
+@timeout(600)
+def test_log_parity(ctx):
+    _run_battery(ctx, scenarios)
