@@ -148,6 +148,8 @@ def test_sftp_external_subsystem(ctx):
     arguments are re-joined by spaces), stdin read, output and exit status
     arriving, stderr dropped, no SSH_ORIGINAL_COMMAND."""
     bindir = tempfile.mkdtemp(prefix="postern-subsys-")
+    # Removed whatever the outcome (a failed check raises).
+    ctx.cleanups.append(lambda: shutil.rmtree(bindir, ignore_errors=True))
     os.chmod(bindir, 0o755)
     script = os.path.join(bindir, "subsys.sh")
     with open(script, "w") as f:
@@ -178,4 +180,3 @@ def test_sftp_external_subsystem(ctx):
     run(["scp"] + _client_opts(ctx, u) + ["-P", str(ctx.port), src,
         "%s@127.0.0.1:a.txt" % u.name])
     check(os.path.exists(os.path.join(u.home, "a.txt")), "scp failed")
-    shutil.rmtree(bindir)
