@@ -12,6 +12,7 @@
 
 #include "buf.h"
 #include "err.h"
+#include "ipc.h"
 #include "log.h"
 #include "monitor/hostkey_agent.h"
 #include "sshkey.h"
@@ -24,7 +25,7 @@
 #define AGENT_RSA_SHA2_512 0x04
 
 #define AGENT_REPLY_MAX (256 * 1024)
-#define AGENT_TIMEOUT_S 10 /* per read or write: a stuck agent is an error */
+#define AGENT_TIMEOUT_S 10 /* a stuck agent is an error, not a hang */
 
 static int
 agent_connect(const char *sock)
@@ -42,8 +43,8 @@ agent_connect(const char *sock)
 	memcpy(sun.sun_path, sock, strlen(sock));
 	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
 		return -1;
-	if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) != 0 ||
-	    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) != 0 ||
+	/* ipc_send has no deadline of its own; the reply has one. */
+	if (setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) != 0 ||
 	    connect(fd, (struct sockaddr *)&sun, sizeof(sun)) != 0) {
 		int saved = errno;
 
@@ -52,27 +53,6 @@ agent_connect(const char *sock)
 		return -1;
 	}
 	return fd;
-}
-
-/* All of len bytes to or from fd; 0, or -1 with errno (0 on EOF). */
-static int
-io_all(int fd, uint8_t *p, size_t len, int writing)
-{
-	ssize_t n;
-
-	while (len > 0) {
-		n = writing ? send(fd, p, len, MSG_NOSIGNAL) : read(fd, p, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			if (n == 0)
-				errno = 0;
-			return -1;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
 }
 
 static uint32_t
@@ -91,9 +71,7 @@ hostkey_agent_sign(const char *sock, const struct sshkey *key, struct buf *out,
 {
 	struct buf *blob = NULL, *req = NULL, *rep = NULL;
 	const uint8_t *sig;
-	uint8_t head[4], *p;
 	size_t siglen;
-	uint32_t len;
 	uint8_t type;
 	const char *why = NULL;
 	int fd = -1, r;
@@ -105,46 +83,25 @@ hostkey_agent_sign(const char *sock, const struct sshkey *key, struct buf *out,
 		goto out;
 	}
 	if ((r = sshkey_to_blob(key, blob)) != 0 ||
-	    (r = buf_put_u32(req, 0)) != 0 || /* length, set below */
-	    (r = buf_put_u8(req, AGENTC_SIGN_REQUEST)) != 0 ||
 	    (r = buf_put_stringb(req, blob)) != 0 ||
 	    (r = buf_put_string(req, data, datalen)) != 0 ||
 	    (r = buf_put_u32(req, sign_flags(alg))) != 0)
 		goto out;
-	p = buf_mutable_ptr(req);
-	len = (uint32_t)(buf_len(req) - 4);
-	p[0] = (uint8_t)(len >> 24);
-	p[1] = (uint8_t)(len >> 16);
-	p[2] = (uint8_t)(len >> 8);
-	p[3] = (uint8_t)len;
-	r = ERR_SYSTEM;
+	/* The agent protocol frames messages as postern's IPC does. */
 	if ((fd = agent_connect(sock)) < 0) {
+		r = ERR_SYSTEM;
 		why = strerror(errno);
 		goto out;
 	}
-	if (io_all(fd, buf_mutable_ptr(req), buf_len(req), 1) != 0 ||
-	    io_all(fd, head, sizeof(head), 0) != 0) {
-		why = errno ? strerror(errno) : "agent closed the connection";
-		goto out;
-	}
-	len = (uint32_t)head[0] << 24 | (uint32_t)head[1] << 16 |
-	    (uint32_t)head[2] << 8 | head[3];
-	if (len == 0 || len > AGENT_REPLY_MAX) {
-		why = "bad reply length";
-		goto out;
-	}
-	if ((r = buf_reserve(rep, len, &p)) != 0)
-		goto out;
-	r = ERR_SYSTEM;
-	if (io_all(fd, p, len, 0) != 0) {
-		why = errno ? strerror(errno) : "agent closed the connection";
+	if ((r = ipc_send(fd, AGENTC_SIGN_REQUEST, req, -1)) != 0 ||
+	    (r = ipc_recv_timeout(fd, &type, rep, NULL, AGENT_REPLY_MAX,
+	         AGENT_TIMEOUT_S * 1000)) != 0) {
+		why = r == ERR_EOF || r == ERR_SHORT
+		    ? "agent closed the connection"
+		    : err_str(r);
 		goto out;
 	}
 	r = ERR_SIGNATURE;
-	if (buf_get_u8(rep, &type) != 0) {
-		why = "empty reply";
-		goto out;
-	}
 	if (type == AGENT_FAILURE) {
 		why = "agent refused operation";
 		goto out;
