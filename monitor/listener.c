@@ -245,20 +245,6 @@ should_drop(const struct server_config *c)
 }
 
 static void
-peer_name(int fd, char host[NI_MAXHOST], char port[NI_MAXSERV])
-{
-	struct sockaddr_storage ss;
-	socklen_t len = sizeof(ss);
-
-	if (getpeername(fd, (struct sockaddr *)&ss, &len) != 0 ||
-	    getnameinfo((struct sockaddr *)&ss, len, host, NI_MAXHOST, port,
-	        NI_MAXSERV, NI_NUMERICHOST | NI_NUMERICSERV) != 0) {
-		snprintf(host, NI_MAXHOST, "UNKNOWN");
-		snprintf(port, NI_MAXSERV, "0");
-	}
-}
-
-static void
 source_block_of_fd(
     int fd, const struct server_config *c, struct source_block *b)
 {
@@ -473,7 +459,7 @@ spawn_monitor(int fd, int cfgfd, char **argv, const struct source_block *block)
 		pm->fd = sp[0];
 		/* Read what there is, never wait (a reaped monitor's). */
 		(void)fcntl(pm->fd, F_SETFL, O_NONBLOCK);
-		peer_name(fd, pm->host, pm->port);
+		socket_end_name(fd, 0, pm->host, pm->port);
 		conn_info_fill(&pm->ci, fd);
 		pm->block = *block;
 		nstartups++;

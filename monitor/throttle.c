@@ -109,11 +109,9 @@ throttle_pass(struct throttle *t, size_t nstartups, int begin)
 	t->last_drop = 0;
 }
 
-/* "[address]:port" of either end of fd. */
-static void
-end_name(int fd, int local, char *buf, size_t len)
+void
+socket_end_name(int fd, int local, char host[NI_MAXHOST], char port[NI_MAXSERV])
 {
-	char host[NI_MAXHOST], port[NI_MAXSERV];
 	struct sockaddr_storage ss;
 	socklen_t sl = sizeof(ss);
 	int r;
@@ -121,20 +119,19 @@ end_name(int fd, int local, char *buf, size_t len)
 	r = local ? getsockname(fd, (struct sockaddr *)&ss, &sl)
 	          : getpeername(fd, (struct sockaddr *)&ss, &sl);
 	if (r != 0 ||
-	    getnameinfo((struct sockaddr *)&ss, sl, host, sizeof(host), port,
-	        sizeof(port), NI_NUMERICHOST | NI_NUMERICSERV) != 0) {
-		snprintf(host, sizeof(host), "UNKNOWN");
-		snprintf(port, sizeof(port), "0");
+	    getnameinfo((struct sockaddr *)&ss, sl, host, NI_MAXHOST, port,
+	        NI_MAXSERV, NI_NUMERICHOST | NI_NUMERICSERV) != 0) {
+		snprintf(host, NI_MAXHOST, "UNKNOWN");
+		snprintf(port, NI_MAXSERV, "0");
 	}
-	snprintf(buf, len, "[%s]:%s", host, port);
 }
 
 void
 throttle_drop(struct throttle *t, int fd, size_t nstartups)
 {
 	static const char msg[] = "Exceeded MaxStartups\r\n";
-	char when[32], from[NI_MAXHOST + NI_MAXSERV + 4];
-	char on[NI_MAXHOST + NI_MAXSERV + 4];
+	char when[32], host[NI_MAXHOST], port[NI_MAXSERV];
+	char lhost[NI_MAXHOST], lport[NI_MAXSERV];
 	enum log_level level = LL_VERBOSE;
 	time_t now = now_s();
 
@@ -152,11 +149,10 @@ throttle_drop(struct throttle *t, int fd, size_t nstartups)
 	}
 	t->last_drop = now;
 	t->ndropped++;
-	end_name(fd, 0, from, sizeof(from));
-	end_name(fd, 1, on, sizeof(on));
+	socket_end_name(fd, 0, host, port);
+	socket_end_name(fd, 1, lhost, lport);
 	log_msg(level, __func__, 0,
-	    "drop connection #%zu from %s on %s past "
-	    "MaxStartups",
-	    nstartups, from, on);
+	    "drop connection #%zu from [%s]:%s on [%s]:%s past MaxStartups",
+	    nstartups, host, port, lhost, lport);
 	(void)send(fd, msg, sizeof(msg) - 1, MSG_DONTWAIT | MSG_NOSIGNAL);
 }

@@ -9,6 +9,7 @@
 
 #include <sys/socket.h>
 
+#include <netdb.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <time.h>
@@ -27,6 +28,13 @@ void source_block_of(const struct sockaddr *sa, socklen_t len, int v4bits,
     int v6bits, struct source_block *out);
 /* 1 if a and b are the same known block. */
 int source_block_eq(const struct source_block *a, const struct source_block *b);
+
+/*
+ * The numeric address and port of fd's peer (local 0) or of its own end
+ * (local 1); "UNKNOWN" and "0" when they cannot be had.
+ */
+void socket_end_name(
+    int fd, int local, char host[NI_MAXHOST], char port[NI_MAXSERV]);
 
 /* "HH:MM:SS" below a day, "NdHHhMMm" below a week, else "NNwNdHHh". */
 void throttle_timeframe(time_t secs, char *buf, size_t len);
