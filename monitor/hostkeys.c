@@ -98,10 +98,6 @@ have_type(const struct hostkeys *hk, const struct sshkey *key)
 	return 0;
 }
 
-/*
- * One HostKey file. Missing files are skipped quietly, unusable ones
- * with sshd's error line. 0 or ERR_ALLOC.
- */
 /* A public key file ("TYPE BASE64 [comment]"), or NULL. */
 static struct sshkey *
 load_public(const char *path)
@@ -117,6 +113,10 @@ load_public(const char *path)
 	return key;
 }
 
+/*
+ * One HostKey file. Missing files are skipped quietly, unusable ones
+ * with sshd's error line. 0 or ERR_ALLOC.
+ */
 static int
 load_key(const struct server_config *c, struct hostkeys *hk, const char *path)
 {
@@ -134,10 +134,10 @@ load_key(const struct server_config *c, struct hostkeys *hk, const char *path)
 	 * With HostKeyAgent, a HostKey naming a public key file, or a
 	 * private key file that is absent beside its .pub, is the agent's.
 	 */
-	snprintf(pub, sizeof(pub), "%s.pub", path);
 	if (hk->agent_sock != NULL && (key = load_public(path)) != NULL)
 		agent = 1;
 	else if (access(path, R_OK) != 0 && errno == ENOENT) {
+		snprintf(pub, sizeof(pub), "%s.pub", path);
 		if (hk->agent_sock == NULL ||
 		    (key = load_public(pub)) == NULL) {
 			debug("Unable to load host key \"%s\": No such file",

@@ -34,6 +34,8 @@
 #endif
 #define DEFAULT_CONFIG POSTERN_SYSCONFDIR "/sshd_config"
 
+#define N_ELEMS(a) (sizeof(a) / sizeof((a)[0]))
+
 /* More of an option than posternd keeps: an error, nothing dropped. */
 static void
 too_many(char opt, size_t max)
@@ -41,6 +43,15 @@ too_many(char opt, size_t max)
 	fprintf(
 	    stderr, "posternd: too many -%c options (at most %zu)\n", opt, max);
 	exit(1);
+}
+
+/* A configuration line from the command line (-o, and -4, -6, -c, -g). */
+static void
+add_cmdline_opt(struct options *o, char *line)
+{
+	if (o->ncmdline_opts >= N_ELEMS(o->cmdline_opts))
+		too_many('o', N_ELEMS(o->cmdline_opts));
+	o->cmdline_opts[o->ncmdline_opts++] = line;
 }
 
 static void
@@ -255,9 +266,7 @@ main(int argc, char **argv)
 		case '6':
 			snprintf(opt, sizeof(opt), "AddressFamily %s",
 			    ch == '4' ? "inet" : "inet6");
-			if (o.ncmdline_opts >= 64)
-				too_many('o', 64);
-			o.cmdline_opts[o.ncmdline_opts++] = strdup(opt);
+			add_cmdline_opt(&o, strdup(opt));
 			break;
 		case 'C':
 			/* -T applies the Match blocks for this connection. */
@@ -265,13 +274,11 @@ main(int argc, char **argv)
 			break;
 		case 'c':
 			/* As sshd: a HostCertificate before the file's. */
-			if (ncerts >= 16)
-				too_many('c', 16);
-			if (o.ncmdline_opts >= 64)
-				too_many('o', 64);
+			if (ncerts >= N_ELEMS(certopts))
+				too_many('c', N_ELEMS(certopts));
 			snprintf(certopts[ncerts], sizeof(certopts[ncerts]),
 			    "HostCertificate \"%s\"", optarg);
-			o.cmdline_opts[o.ncmdline_opts++] = certopts[ncerts++];
+			add_cmdline_opt(&o, certopts[ncerts++]);
 			break;
 		case 'D':
 			o.foreground = 1;
@@ -298,26 +305,22 @@ main(int argc, char **argv)
 			break;
 		case 'g':
 			snprintf(opt, sizeof(opt), "LoginGraceTime %s", optarg);
-			if (o.ncmdline_opts >= 64)
-				too_many('o', 64);
-			o.cmdline_opts[o.ncmdline_opts++] = strdup(opt);
+			add_cmdline_opt(&o, strdup(opt));
 			break;
 		case 'h':
-			if (o.ncmdline_hostkeys >= 16)
-				too_many('h', 16);
+			if (o.ncmdline_hostkeys >= N_ELEMS(o.cmdline_hostkeys))
+				too_many('h', N_ELEMS(o.cmdline_hostkeys));
 			o.cmdline_hostkeys[o.ncmdline_hostkeys++] = optarg;
 			break;
 		case 'i':
 			o.inetd = 1;
 			break;
 		case 'o':
-			if (o.ncmdline_opts >= 64)
-				too_many('o', 64);
-			o.cmdline_opts[o.ncmdline_opts++] = optarg;
+			add_cmdline_opt(&o, optarg);
 			break;
 		case 'p':
-			if (o.ncmdline_ports >= 16)
-				too_many('p', 16);
+			if (o.ncmdline_ports >= N_ELEMS(o.cmdline_ports))
+				too_many('p', N_ELEMS(o.cmdline_ports));
 			o.cmdline_ports[o.ncmdline_ports++] = optarg;
 			break;
 		case 'q':
