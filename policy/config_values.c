@@ -468,13 +468,22 @@ cfg_kw_facility(
 	return 0;
 }
 
+/* path (malloc'd) into *field unless a value is there: first one wins. */
+static void
+keep_first(char **field, struct cfg_args *a, char *path)
+{
+	if (a->active && *field == NULL)
+		*field = path;
+	else
+		free(path);
+}
+
 /* cfg_kw_path: one file name, made absolute; first value wins. */
 int
 cfg_kw_path(
     struct server_config *c, const struct keyword *k, struct cfg_args *a)
 {
 	const char *arg = cfg_next_arg(a);
-	char **field = field_str(c, k);
 	char *path = NULL;
 	int r;
 
@@ -484,11 +493,7 @@ cfg_kw_path(
 	}
 	if ((r = absolute_path(arg, a, &path)) != 0)
 		return r;
-	if (a->active && *field == NULL) {
-		*field = path;
-		path = NULL;
-	}
-	free(path);
+	keep_first(field_str(c, k), a, path);
 	return 0;
 }
 
@@ -515,11 +520,7 @@ cfg_kw_host_key_agent(
 			return ERR_ALLOC;
 	} else if ((r = absolute_path(arg, a, &path)) != 0)
 		return r;
-	if (a->active && c->host_key_agent == NULL) {
-		c->host_key_agent = path;
-		path = NULL;
-	}
-	free(path);
+	keep_first(&c->host_key_agent, a, path);
 	return 0;
 }
 
@@ -920,8 +921,9 @@ cfg_kw_force_command(
 /*
  * VersionAddendum: the rest of the line, a '#' and what follows included
  * (as sshd sends it), after the identification string (monitor_banner());
- * first value wins, "none" is none. Longer than CONFIG_ADDENDUM_MAX, the line would pass the 255
- * bytes RFC 4253 allows it: refused (sshd would send it).
+ * first value wins, "none" is none. Longer than CONFIG_ADDENDUM_MAX, the
+ * line would pass the 255 bytes RFC 4253 allows it: refused (sshd would
+ * send it).
  */
 int
 cfg_kw_version_addendum(
@@ -946,11 +948,9 @@ cfg_kw_version_addendum(
 		return ERR_CONFIG;
 	}
 	a->next = a->ac;
-	if (!a->active || c->version_addendum != NULL)
-		return 0;
 	if ((v = strndup(text, n)) == NULL)
 		return ERR_ALLOC;
-	c->version_addendum = v;
+	keep_first(&c->version_addendum, a, v);
 	return 0;
 }
 
