@@ -154,6 +154,11 @@ def load_rules(ad, ctx):
     """Load packaging/audit/postern.rules, its exe= the server under test
     (the rules name the installed /usr/sbin/posternd)."""
     exe = "exe=" + os.path.realpath(ctx.server_path)
+    # A watch needs its directory (root's .ssh), which a fresh machine may
+    # lack; ad holds the auditd lock, so no other test removes it meanwhile.
+    if not os.path.isdir("/root/.ssh"):
+        os.mkdir("/root/.ssh", 0o700)
+        ctx.cleanups.append(lambda: os.rmdir("/root/.ssh"))
     for words in _rule_lines(RULES):
         check(words[0] in ("-w", "-a"),
               "postern.rules: not a watch or rule: %s" % words)
@@ -174,11 +179,6 @@ def _authorize_on_line_2(ctx, u):
 @timeout(120)
 def test_audit_records(ctx):
     ad = Auditd(ctx)
-    # The shipped rules; a watch needs its directory (root's .ssh).
-    made_root_ssh = not os.path.isdir("/root/.ssh")
-    if made_root_ssh:
-        os.mkdir("/root/.ssh", 0o700)
-        ctx.cleanups.append(lambda: os.rmdir("/root/.ssh"))
     u = ctx.make_user(with_key=False)
     ak = _authorize_on_line_2(ctx, u)
     wkey = "postern-test-%s" % u.name
