@@ -490,10 +490,12 @@ spawn_monitor(int fd, int cfgfd, char **argv, const struct source_block *block)
 	    (sp[1] = fcntl(sp[1], F_DUPFD_CLOEXEC, 10)) < 0 ||
 	    (cfgfd = fcntl(cfgfd, F_DUPFD_CLOEXEC, 10)) < 0)
 		_exit(1);
+	/* And the relay's byte count on 6 (relay.h: above 10 already). */
 	if (dup2(fd, 3) < 0 || dup2(sp[1], 4) < 0 ||
-	    dup2(cfgfd, CONFIG_TEXT_FD) < 0)
+	    dup2(cfgfd, CONFIG_TEXT_FD) < 0 ||
+	    (relaying && dup2(relay.count_fd, RELAY_COUNT_FD) < 0))
 		_exit(1);
-	closefrom(CONFIG_TEXT_FD + 1);
+	closefrom(relaying ? RELAY_COUNT_FD + 1 : CONFIG_TEXT_FD + 1);
 	execv("/proc/self/exe", nargv);
 	_exit(1);
 }

@@ -44,6 +44,7 @@
 #include "monitor/modules.h"
 #include "monitor/pam.h"
 #include "monitor/session_axl.h"
+#include "monitor/relay.h"
 #include "monitor/sign_budget.h"
 #include "monitor/startup.h"
 #include "authopts.h"
@@ -94,6 +95,7 @@ struct monitor {
 	struct authctxt auth;
 	struct module_set mods;
 	struct buf *tstate;
+	const uint64_t *relayed; /* inetd mode over pipes: bytes relayed */
 };
 
 extern char **environ;
@@ -1041,6 +1043,8 @@ static void __attribute__((noreturn)) session_phase(struct monitor *m, int sock)
 	close(sp[1]);
 	/* Kept until the session ends: its byte counts (sign_budget.c). */
 	sign_budget_init(&sb, sock, m->c->rekey_limit, m->c->rekey_interval);
+	if (m->relayed != NULL)
+		sign_budget_relayed(&sb, m->relayed);
 	if ((r = send_session_init(m, sp[0])) != 0 ||
 	    (r = login_send(sp[0], &m->auth, m->c, jail != NULL)) != 0) {
 		error("monitor: cannot start session: %s", err_str(r));
@@ -1136,6 +1140,8 @@ monitor_run(const struct options *o, struct server_config *c,
 	m.o = o;
 	m.c = c;
 	m.pfd = -1;
+	/* Not a child's to inherit: mapped, then closed. */
+	m.relayed = relay_count_map(RELAY_COUNT_FD);
 	{
 		char dir[4096];
 

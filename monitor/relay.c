@@ -5,7 +5,9 @@
  * on the other (EOF as a half-close), so the connection winds down as a
  * TCP one would.
  */
+#include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -13,6 +15,8 @@
 #include <unistd.h>
 
 #include "monitor/relay.h"
+
+#define RELAY_SEALS (F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL)
 
 static int
 set_nonblock(int fd)
@@ -29,6 +33,15 @@ relay_start(struct relay *r, int in, int out, int *conn)
 
 	memset(r, 0, sizeof(*r));
 	r->sock = r->up.from = r->up.to = r->dn.from = r->dn.to = -1;
+	/* Sealed at its size: a mapping of it never faults. */
+	if ((r->count_fd = memfd_create(
+	         "postern-relay-count", MFD_CLOEXEC | MFD_ALLOW_SEALING)) < 0 ||
+	    (r->count_fd = fcntl(r->count_fd, F_DUPFD_CLOEXEC, 10)) < 0 ||
+	    ftruncate(r->count_fd, sizeof(*r->count)) != 0 ||
+	    fcntl(r->count_fd, F_ADD_SEALS, RELAY_SEALS) != 0 ||
+	    (r->count = mmap(NULL, sizeof(*r->count), PROT_READ | PROT_WRITE,
+	         MAP_SHARED, r->count_fd, 0)) == MAP_FAILED)
+		return -1;
 	/* As sshd sets its own descriptors of the connection. */
 	if (set_nonblock(in) != 0 || set_nonblock(out) != 0)
 		return -1;
@@ -96,6 +109,8 @@ dir_step(struct relay *r, struct relay_dir *d)
 		if (n > 0) {
 			d->off += (size_t)n;
 			d->len -= (size_t)n;
+			__atomic_add_fetch(
+			    r->count, (uint64_t)n, __ATOMIC_RELAXED);
 		} else if (n < 0 && errno == EINTR)
 			continue;
 		else if (n < 0 && errno == EAGAIN)
@@ -147,6 +162,25 @@ relay_run(struct relay *r, const struct pollfd *p, size_t n)
 			return;
 		}
 	}
+}
+
+const uint64_t *
+relay_count_map(int fd)
+{
+	struct stat st;
+	void *p;
+
+	/*
+	 * Without a relay, fd is free at exec and may since hold another
+	 * file (-E's log): only a memfd sealed as relay_start seals it is
+	 * taken.
+	 */
+	if (fcntl(fd, F_GET_SEALS) != RELAY_SEALS || fstat(fd, &st) != 0 ||
+	    st.st_size != sizeof(uint64_t))
+		return NULL;
+	p = mmap(NULL, sizeof(uint64_t), PROT_READ, MAP_SHARED, fd, 0);
+	close(fd);
+	return p == MAP_FAILED ? NULL : p;
 }
 
 int

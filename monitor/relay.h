@@ -25,6 +25,8 @@ struct relay_dir {
 
 struct relay {
 	int sock;            /* our end of the socketpair */
+	int count_fd;        /* a sealed memfd holding *count, fd >= 10 */
+	uint64_t *count;     /* bytes written either way, shared */
 	struct relay_dir up; /* standard input to sock */
 	struct relay_dir dn; /* sock to standard output */
 };
@@ -42,6 +44,13 @@ int relay_start(struct relay *r, int in, int out, int *conn);
  */
 size_t relay_poll(const struct relay *r, struct pollfd *p);
 void relay_run(struct relay *r, const struct pollfd *p, size_t n);
+
+/*
+ * relay_count_map: in the monitor, the relay's byte count from the memfd
+ * on fd (closed), which the host key signature budget refills by as a TCP
+ * socket's counts (monitor/sign_budget.c); NULL when fd holds none.
+ */
+const uint64_t *relay_count_map(int fd);
 
 /* relay_done: 1 once both directions have ended and r holds no fd. */
 int relay_done(const struct relay *r);

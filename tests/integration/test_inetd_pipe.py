@@ -213,3 +213,21 @@ def test_inetd_pipe_socat_pipes(ctx):
                        r"port 65535$", 10), "no Connection from line")
     check(harness.poll_until(lambda: socat.poll() is not None, 15),
           "socat (and posternd) did not end with the connection")
+
+
+@timeout(120)
+def test_inetd_pipe_rekeys(ctx):
+    """RekeyLimit 32K over a pipe pair: some 130 key re-exchanges in 4 MiB,
+    each with a host key signature for the session, which the budget
+    grants by the bytes the relay counted (a TCP socket's counts being
+    absent), and the transfer is byte-exact."""
+    u = ctx.make_user()
+    ctx.write_config(["RekeyLimit 32K"])
+    path, digest, size = ctx.random_file(4 * 1024 * 1024)
+    with open(path, "rb") as f:
+        r = ctx.ssh(u, "sha256sum", extra=_via_proxy(ctx), stdin=f,
+                    timeout_s=90)
+    check(r.rc == 0 and r.stdout == (digest + "  -\n").encode(),
+          "the upload: %r" % r)
+    check("host key signature refused" not in ctx.server_log(),
+          "the session was refused a rekey signature")
