@@ -684,7 +684,13 @@ listener_run(const struct options *o, struct server_config *c,
 					    : 255;
 			}
 		}
-		/* With a relay, the connection ends when both have. */
+		/*
+		 * With a relay, the connection ends when both have; without the
+		 * monitor (and so its children), nothing reads the client's
+		 * bytes any more.
+		 */
+		if (inetd_status != -1 && relaying)
+			relay_stop_input(&relay);
 		if (inetd_status != -1 && (!relaying || relay_done(&relay)))
 			exit(inetd_status);
 		for (i = 0; i < nfds; i++) {

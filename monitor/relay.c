@@ -190,6 +190,13 @@ relay_done(const struct relay *r)
 }
 
 void
+relay_stop_input(struct relay *r)
+{
+	if (r->up.from != -1)
+		dir_end(r, &r->up, 1);
+}
+
+void
 relay_abort(struct relay *r)
 {
 	if (r->up.from != -1)

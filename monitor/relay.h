@@ -55,6 +55,13 @@ const uint64_t *relay_count_map(int fd);
 /* relay_done: 1 once both directions have ended and r holds no fd. */
 int relay_done(const struct relay *r);
 
+/*
+ * relay_stop_input: the server is gone (nothing holds the other end any
+ * more): stop reading standard input; what the server sent is still
+ * delivered.
+ */
+void relay_stop_input(struct relay *r);
+
 /* relay_abort: close everything, dropping what was not delivered. */
 void relay_abort(struct relay *r);
 

@@ -231,3 +231,25 @@ def test_inetd_pipe_rekeys(ctx):
           "the upload: %r" % r)
     check("host key signature refused" not in ctx.server_log(),
           "the session was refused a rekey signature")
+
+
+@timeout(90)
+def test_inetd_pipe_login_grace_time(ctx):
+    """LoginGraceTime ends a stalled client over pipes: sshd's line with
+    the pipe's address, and posternd -i ends though the client keeps its
+    pipes open."""
+    ctx.write_config()
+    argv = [ctx.server_path, "-i", "-g", "2", "-f", ctx.config_path,
+            "-E", ctx.log_path]
+    p = ctx.popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                  stderr=subprocess.DEVNULL)
+    p.stdin.write(b"SSH-2.0-stall\r\n")
+    p.stdin.flush()
+    check(p.stdout.readline().startswith(b"SSH-2.0-"),
+          "no server identification")
+    check(ctx.wait_log(r"^Timeout before authentication for UNKNOWN port "
+                       r"65535$", 20), "no timeout line")
+    check(harness.poll_until(lambda: p.poll() is not None, 15),
+          "posternd -i still runs after the timeout")
+    check(p.returncode == 255, "exit status %r" % p.returncode)
+    p.stdout.read()
