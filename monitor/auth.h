@@ -26,6 +26,7 @@ struct conn_info {
 	int client_port;
 	char server_addr[64];
 	int server_port;
+	int ip; /* an IP socket (else both ends are "UNKNOWN" port 65535) */
 };
 
 #define AUTH_MAX_USED_KEYS 16

@@ -37,6 +37,7 @@
 #include "monitor/throttle.h"
 #include "monitor/modules.h"
 #include "monitor/notify.h"
+#include "monitor/relay.h"
 #include "proctitle.h"
 
 #define MAX_LISTEN 64
@@ -70,6 +71,15 @@ static struct preauth_monitor monitors[MAX_STARTUPS_TRACKED];
 static size_t nmonitors;
 
 static struct throttle throttle;
+
+/* Inetd mode over a pipe pair: the relay, and whether it is in use. */
+static struct relay relay;
+static int relaying;
+/*
+ * Once the monitor is gone, what is still buffered is delivered, but a
+ * client that takes nothing for this long is not waited for.
+ */
+#define RELAY_LINGER_S 10
 
 static volatile sig_atomic_t got_sighup, got_sigterm, got_sigchld;
 
@@ -480,31 +490,50 @@ spawn_monitor(int fd, int cfgfd, char **argv, const struct source_block *block)
 	    (sp[1] = fcntl(sp[1], F_DUPFD_CLOEXEC, 10)) < 0 ||
 	    (cfgfd = fcntl(cfgfd, F_DUPFD_CLOEXEC, 10)) < 0)
 		_exit(1);
+	/* And the relay's byte count on 6 (relay.h: above 10 already). */
 	if (dup2(fd, 3) < 0 || dup2(sp[1], 4) < 0 ||
-	    dup2(cfgfd, CONFIG_TEXT_FD) < 0)
+	    dup2(cfgfd, CONFIG_TEXT_FD) < 0 ||
+	    (relaying && dup2(relay.count_fd, RELAY_COUNT_FD) < 0))
 		_exit(1);
-	closefrom(CONFIG_TEXT_FD + 1);
+	closefrom(relaying ? RELAY_COUNT_FD + 1 : CONFIG_TEXT_FD + 1);
 	execv("/proc/self/exe", nargv);
 	_exit(1);
 }
 
 /*
  * Inetd mode (-i): the connection is standard input, a stream socket (as
- * inetd and systemd's Accept=yes give it). It moves off descriptors 0-2,
- * which then read and write /dev/null (standard error too, unless -e):
- * nothing any process writes there may reach the client's stream.
+ * inetd and systemd's Accept=yes give it), or standard input and output
+ * when they are not a socket (a pipe pair, as a ProxyCommand, xinetd or
+ * socat give it): then this process relays them to a socketpair whose
+ * other end is the connection (monitor/relay.c). Descriptors 0-2 then
+ * read and write /dev/null (standard error too, unless -e): nothing any
+ * process writes there may reach the client's stream.
  */
 static int
 inetd_socket(const struct options *o)
 {
 	socklen_t len = sizeof(int);
-	int fd, null, type;
+	int fd, null, type, in, out;
 
-	if (getsockopt(0, SOL_SOCKET, SO_TYPE, &type, &len) != 0 ||
-	    type != SOCK_STREAM)
-		fatal("inetd mode (-i): standard input is not a stream socket");
-	if ((fd = fcntl(0, F_DUPFD_CLOEXEC, 10)) < 0 ||
-	    (null = open("/dev/null", O_RDWR)) < 0)
+	if (getsockopt(0, SOL_SOCKET, SO_TYPE, &type, &len) == 0) {
+		if (type != SOCK_STREAM)
+			fatal("inetd mode (-i): standard input is not a "
+			      "stream socket");
+		if ((fd = fcntl(0, F_DUPFD_CLOEXEC, 10)) < 0)
+			fatal("inetd mode (-i): %s", strerror(errno));
+	} else if (errno == ENOTSOCK) {
+		if ((fcntl(0, F_GETFL) & O_ACCMODE) == O_WRONLY ||
+		    (fcntl(1, F_GETFL) & O_ACCMODE) == O_RDONLY)
+			fatal("inetd mode (-i): standard input must be "
+			      "readable and standard output writable");
+		if ((in = fcntl(0, F_DUPFD_CLOEXEC, 10)) < 0 ||
+		    (out = fcntl(1, F_DUPFD_CLOEXEC, 10)) < 0 ||
+		    relay_start(&relay, in, out, &fd) != 0)
+			fatal("inetd mode (-i): %s", strerror(errno));
+		relaying = 1;
+	} else
+		fatal("inetd mode (-i): standard input: %s", strerror(errno));
+	if ((null = open("/dev/null", O_RDWR)) < 0)
 		fatal("inetd mode (-i): %s", strerror(errno));
 	if (dup2(null, 0) < 0 || dup2(null, 1) < 0 ||
 	    (!o->log_stderr && dup2(null, 2) < 0))
@@ -518,12 +547,13 @@ int
 listener_run(const struct options *o, struct server_config *c,
     const struct config_source *src, char **argv)
 {
-	struct pollfd pfds[MAX_LISTEN + MAX_STARTUPS_TRACKED];
+	struct pollfd pfds[MAX_LISTEN + MAX_STARTUPS_TRACKED + RELAY_NPOLL];
+	struct timespec linger = {RELAY_LINGER_S, 0};
 	struct source_block blk;
 	int fds[MAX_LISTEN], fd, status;
-	size_t nfds, i;
+	size_t nfds, nrelay = 0, i;
 	pid_t pid;
-	int handled = 0, cfgfd, inetd_fd = -1;
+	int handled = 0, cfgfd, inetd_fd = -1, inetd_status = -1, r;
 	pid_t inetd_pid = -1;
 	sigset_t block, waitmask;
 
@@ -649,11 +679,20 @@ listener_run(const struct options *o, struct server_config *c,
 				if (o->debug && handled)
 					exit(0);
 				if (pid == inetd_pid)
-					exit(WIFEXITED(status)
-					        ? WEXITSTATUS(status)
-					        : 255);
+					inetd_status = WIFEXITED(status)
+					    ? WEXITSTATUS(status)
+					    : 255;
 			}
 		}
+		/*
+		 * With a relay, the connection ends when both have; without the
+		 * monitor (and so its children), nothing reads the client's
+		 * bytes any more.
+		 */
+		if (inetd_status != -1 && relaying)
+			relay_stop_input(&relay);
+		if (inetd_status != -1 && (!relaying || relay_done(&relay)))
+			exit(inetd_status);
 		for (i = 0; i < nfds; i++) {
 			pfds[i].fd = fds[i];
 			pfds[i].events = POLLIN;
@@ -662,11 +701,21 @@ listener_run(const struct options *o, struct server_config *c,
 			pfds[nfds + i].fd = monitors[i].fd;
 			pfds[nfds + i].events = POLLIN;
 		}
-		if (ppoll(pfds, nfds + nmonitors, NULL, &waitmask) < 0) {
+		if (relaying)
+			nrelay = relay_poll(&relay, pfds + nfds + nmonitors);
+		if ((r = ppoll(pfds, nfds + nmonitors + nrelay,
+		         inetd_status != -1 ? &linger : NULL, &waitmask)) < 0) {
 			if (errno != EINTR)
 				error("poll: %.100s", strerror(errno));
 			continue;
 		}
+		if (r == 0) {
+			/* The monitor is gone and the client takes nothing. */
+			relay_abort(&relay);
+			continue;
+		}
+		if (nrelay > 0)
+			relay_run(&relay, pfds + nfds + nmonitors, nrelay);
 		/* A startup pipe that is readable: authenticated or gone. */
 		for (i = nmonitors; i-- > 0;) {
 			if (pfds[nfds + i].fd != -1 &&

@@ -44,6 +44,7 @@
 #include "monitor/modules.h"
 #include "monitor/pam.h"
 #include "monitor/session_axl.h"
+#include "monitor/relay.h"
 #include "monitor/sign_budget.h"
 #include "monitor/startup.h"
 #include "authopts.h"
@@ -94,6 +95,7 @@ struct monitor {
 	struct authctxt auth;
 	struct module_set mods;
 	struct buf *tstate;
+	const uint64_t *relayed; /* inetd mode over pipes: bytes relayed */
 };
 
 extern char **environ;
@@ -107,6 +109,11 @@ kill_preauth(void)
 		kill(cleanup_mon->preauth_pid, SIGKILL);
 }
 
+/*
+ * A connection that is no IP socket (inetd mode over a pipe pair, relayed
+ * through a socketpair; a Unix socket) has sshd's "UNKNOWN" port 65535 at
+ * both ends.
+ */
 static void
 addr_to_str(
     const struct sockaddr_storage *ss, char *out, size_t outlen, int *port)
@@ -115,7 +122,7 @@ addr_to_str(
 	const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)ss;
 
 	snprintf(out, outlen, "UNKNOWN");
-	*port = 0;
+	*port = 65535;
 	if (ss->ss_family == AF_INET) {
 		inet_ntop(AF_INET, &s4->sin_addr, out, (socklen_t)outlen);
 		*port = ntohs(s4->sin_port);
@@ -140,10 +147,11 @@ conn_info_fill(struct conn_info *ci, int fd)
 	memset(ci, 0, sizeof(*ci));
 	len = sizeof(ss);
 	memset(&ss, 0, sizeof(ss));
-	if (getpeername(fd, (struct sockaddr *)&ss, &len) == 0)
+	if (getpeername(fd, (struct sockaddr *)&ss, &len) == 0) {
 		addr_to_str(&ss, ci->client_addr, sizeof(ci->client_addr),
 		    &ci->client_port);
-	else
+		ci->ip = ss.ss_family == AF_INET || ss.ss_family == AF_INET6;
+	} else
 		snprintf(ci->client_addr, sizeof(ci->client_addr), "UNKNOWN");
 	len = sizeof(ss);
 	memset(&ss, 0, sizeof(ss));
@@ -1035,6 +1043,8 @@ static void __attribute__((noreturn)) session_phase(struct monitor *m, int sock)
 	close(sp[1]);
 	/* Kept until the session ends: its byte counts (sign_budget.c). */
 	sign_budget_init(&sb, sock, m->c->rekey_limit, m->c->rekey_interval);
+	if (m->relayed != NULL)
+		sign_budget_relayed(&sb, m->relayed);
 	if ((r = send_session_init(m, sp[0])) != 0 ||
 	    (r = login_send(sp[0], &m->auth, m->c, jail != NULL)) != 0) {
 		error("monitor: cannot start session: %s", err_str(r));
@@ -1130,6 +1140,8 @@ monitor_run(const struct options *o, struct server_config *c,
 	m.o = o;
 	m.c = c;
 	m.pfd = -1;
+	/* Not a child's to inherit: mapped, then closed. */
+	m.relayed = relay_count_map(RELAY_COUNT_FD);
 	{
 		char dir[4096];
 
@@ -1149,9 +1161,10 @@ monitor_run(const struct options *o, struct server_config *c,
 	conn_info_fill(&m.ci, sock);
 	/* LoginGraceTime holds even while the monitor is busy (grace.c). */
 	(void)grace_arm(c->login_grace_time);
-	verbose("Connection from %s port %d on %s port %d rdomain \"\"",
-	    m.ci.client_addr, m.ci.client_port, m.ci.server_addr,
-	    m.ci.server_port);
+	/* Off an IP socket, sshd names no routing domain. */
+	verbose("Connection from %s port %d on %s port %d%s", m.ci.client_addr,
+	    m.ci.client_port, m.ci.server_addr, m.ci.server_port,
+	    m.ci.ip ? " rdomain \"\"" : "");
 	(void)setsockopt(sock, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	/* TCPKeepAlive (global only): the kernel probes an idle peer. */
 	if (c->tcp_keepalive != 0)

@@ -100,6 +100,8 @@ struct hostkeys {
  * to each connection in a sealed memfd on this fd.
  */
 #define CONFIG_TEXT_FD 5
+/* Inetd mode over a pipe pair: the relay's byte count (monitor/relay.h). */
+#define RELAY_COUNT_FD 6
 
 /* main.c */
 /*

@@ -30,6 +30,21 @@ wire_bytes(int sock)
 	return ti.tcpi_bytes_acked + ti.tcpi_bytes_received;
 }
 
+static uint64_t
+budget_bytes(const struct sign_budget *sb)
+{
+	if (sb->relayed != NULL)
+		return __atomic_load_n(sb->relayed, __ATOMIC_RELAXED);
+	return wire_bytes(sb->sock);
+}
+
+void
+sign_budget_relayed(struct sign_budget *sb, const uint64_t *count)
+{
+	sb->relayed = count;
+	sb->last_bytes = budget_bytes(sb);
+}
+
 void
 sign_budget_init(
     struct sign_budget *sb, int sock, long long rekey_bytes, int rekey_s)
@@ -51,7 +66,7 @@ int
 sign_budget_take(struct sign_budget *sb)
 {
 	int64_t now = ipc_now_ms(), full = (int64_t)SIGN_BUDGET_BURST * 1000;
-	uint64_t bytes = wire_bytes(sb->sock), db = 0;
+	uint64_t bytes = budget_bytes(sb), db = 0;
 
 	if (bytes > sb->last_bytes)
 		db = bytes - sb->last_bytes;

@@ -19,6 +19,7 @@ struct sign_budget {
 	int64_t refill_ms;
 	uint64_t refill_bytes;
 	int sock; /* the client's TCP socket, for its byte counts */
+	const uint64_t *relayed; /* or inetd mode's relay's count */
 	unsigned long granted;
 };
 
@@ -29,6 +30,12 @@ struct sign_budget {
  */
 void sign_budget_init(
     struct sign_budget *sb, int sock, long long rekey_bytes, int rekey_s);
+
+/*
+ * sign_budget_relayed: the connection's bytes are counted by inetd mode's
+ * relay (count, shared memory), not by a TCP socket.
+ */
+void sign_budget_relayed(struct sign_budget *sb, const uint64_t *count);
 
 /* sign_budget_take: 0 and one signature taken, or -1: none left. */
 int sign_budget_take(struct sign_budget *sb);

@@ -118,6 +118,12 @@ socket_end_name(int fd, int local, char host[NI_MAXHOST], char port[NI_MAXSERV])
 
 	r = local ? getsockname(fd, (struct sockaddr *)&ss, &sl)
 	          : getpeername(fd, (struct sockaddr *)&ss, &sl);
+	/* No IP socket (inetd mode over pipes): as conn_info_fill. */
+	if (r == 0 && ss.ss_family != AF_INET && ss.ss_family != AF_INET6) {
+		snprintf(host, NI_MAXHOST, "UNKNOWN");
+		snprintf(port, NI_MAXSERV, "65535");
+		return;
+	}
 	if (r != 0 ||
 	    getnameinfo((struct sockaddr *)&ss, sl, host, NI_MAXHOST, port,
 	        NI_MAXSERV, NI_NUMERICHOST | NI_NUMERICSERV) != 0) {

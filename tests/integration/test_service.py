@@ -250,10 +250,12 @@ def test_socket_activation_inetd_mode(ctx):
                     pass
                 p.wait(10)
 
-    # Standard input that is no socket (a pipe, as a ProxyCommand gives):
-    # refused in words.
-    r = subprocess.run(argv, stdin=subprocess.PIPE, capture_output=True,
-                       timeout=30)
-    check(r.returncode != 0, "posternd -i ran with a pipe as input")
+    # Standard input that is a socket but no stream (a pipe pair is
+    # served: test_inetd_pipe.py): refused in words.
+    dgram, other = socket.socketpair(socket.AF_UNIX, socket.SOCK_DGRAM)
+    ctx.sockets += [dgram, other]
+    r = subprocess.run(argv, stdin=dgram, capture_output=True, timeout=30)
+    check(r.returncode != 0, "posternd -i ran with a datagram socket")
     check(ctx.wait_log(r"inetd mode \(-i\): standard input is not a "
-                       r"stream socket", 10), "no clear refusal for a pipe")
+                       r"stream socket", 10),
+          "no clear refusal for a datagram socket")

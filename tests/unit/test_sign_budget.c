@@ -1,8 +1,9 @@
 /*
  * test_sign_budget.c: the session's host key signature budget: the burst,
  * a refusal past it, and signatures earned by traffic on a real loopback
- * TCP connection (the kernel's byte counts). No check depends on timing:
- * time only ever adds signatures, and the bounds below allow for it.
+ * TCP connection (the kernel's byte counts) or counted by inetd mode's
+ * relay. No check depends on timing: time only ever adds signatures, and
+ * the bounds below allow for it.
  */
 #include <sys/socket.h>
 
@@ -92,5 +93,19 @@ main(void)
 	T_CHECK("RekeyLimit 16K: 4 per 64 KiB", n >= 4);
 	close(a);
 	close(b);
+
+	/* Inetd mode over pipes: the relay's count, not a socket's. */
+	{
+		uint64_t relayed = 1000;
+
+		sign_budget_init(&sb, -1, 0, 0);
+		sign_budget_relayed(&sb, &relayed);
+		take_run(&sb, 1000);
+		T_CHECK("relayed: empty bucket refuses",
+		    sign_budget_take(&sb) != 0 || sign_budget_take(&sb) != 0);
+		relayed += 8 * 65536;
+		n = take_run(&sb, 1000);
+		T_CHECK("relayed bytes earn signatures", n >= 8 && n < 1000);
+	}
 	return T_DONE();
 }
