@@ -74,6 +74,22 @@
 #define ALGLIST_MAC_DEFAULT                                                    \
 	"hmac-sha2-256-etm@openssh.com,hmac-sha2-512-etm@openssh.com,"         \
 	"umac-128-etm@openssh.com"
+/*
+ * Names OpenSSH 9.2 (Debian's, with its GSSAPI key exchanges) accepts in
+ * Ciphers, MACs and KexAlgorithms that postern does not implement: a
+ * config naming them loads, as with sshd, and they are left out of what
+ * is offered (CBC ciphers, MD5 and truncated SHA-1 MACs, SHA-1 groups;
+ * GSSAPI key exchange needs GSSAPIKeyExchange, which postern lacks).
+ */
+#define ALGLIST_CIPHER_UNIMPLEMENTED "3des-cbc,aes128-cbc,aes192-cbc,aes256-cbc"
+#define ALGLIST_MAC_UNIMPLEMENTED                                              \
+	"hmac-sha1-96,hmac-md5,hmac-md5-96,hmac-sha1-96-etm@openssh.com,"      \
+	"hmac-md5-etm@openssh.com,hmac-md5-96-etm@openssh.com"
+#define ALGLIST_KEX_UNIMPLEMENTED                                              \
+	"diffie-hellman-group1-sha1,diffie-hellman-group14-sha1,"              \
+	"gss-gex-sha1-,gss-group1-sha1-,gss-group14-sha1-,"                    \
+	"gss-group14-sha256-,gss-group16-sha512-,gss-nistp256-sha256-,"        \
+	"gss-curve25519-sha256-"
 /* HostKeyAlgorithms: OpenSSH's default; only those with a key are sent. */
 #define ALGLIST_HOSTKEY_DEFAULT ALGLIST_PUBKEY_DEFAULT
 

@@ -1068,14 +1068,44 @@ cfg_kw_local_user(
 }
 
 /*
+ * Warn about the names of an algorithm list (not a "-list") that OpenSSH
+ * knows but postern does not implement: they are left out of what is
+ * offered. Quiet when the listener already said so (a connection's copy).
+ */
+static void
+warn_unimplemented(struct cfg_args *a, const char *arg, const char *unimpl)
+{
+	char e[128];
+	const char *p = strchr("+^", *arg) != NULL ? arg + 1 : arg;
+	size_t n;
+
+	if (*arg == '-' || (a->pass != NULL && a->pass->quiet))
+		return;
+	for (; *p != '\0'; p += n + (p[n] == ',')) {
+		n = strcspn(p, ",");
+		if (n == 0 || n >= sizeof(e))
+			continue;
+		memcpy(e, p, n);
+		e[n] = '\0';
+		if (alglist_has(unimpl, e))
+			logit(
+			    "%s line %d: %s %s is not implemented by postern; "
+			    "left out",
+			    a->filename, a->lineno, a->keyword, e);
+	}
+}
+
+/*
  * An algorithm list: its names checked as sshd checks them when it reads
- * the line, and the list resolved once to be sure it can be. Stored as
- * written; config_fill_defaults() resolves it.
+ * the line (against `valid'), and the list resolved once against `all',
+ * the names postern implements, to be sure it can be. `unimpl' (or NULL):
+ * names of `valid' postern does not implement, accepted and left out.
+ * Stored as written; config_fill_defaults() resolves it.
  */
 static int
 algo_list_checked(struct server_config *c, const struct keyword *k,
     struct cfg_args *a, const char *def, const char *all, const char *valid,
-    const char *bad)
+    const char *unimpl, const char *bad)
 {
 	const char *arg = cfg_next_arg(a);
 	char **field = field_str(c, k);
@@ -1095,12 +1125,22 @@ algo_list_checked(struct server_config *c, const struct keyword *k,
 	if ((r = alglist_assemble(arg, def, all, &out)) != 0) {
 		if (r == ERR_ALLOC)
 			return r;
+		if (unimpl != NULL &&
+		    alglist_assemble(arg, def, valid, &out) == 0) {
+			free(out);
+			error("%s line %d: %s '%s': postern implements none of "
+			      "these",
+			    a->filename, a->lineno, a->keyword, arg);
+			return ERR_CONFIG;
+		}
 		/* A "!name" outside a "-list", or no name it can use. */
 		error("%s line %d: invalid %s list '%s'", a->filename,
 		    a->lineno, a->keyword, arg);
 		return ERR_CONFIG;
 	}
 	free(out);
+	if (unimpl != NULL)
+		warn_unimplemented(a, arg, unimpl);
 	if (a->active && *field == NULL && (*field = strdup(arg)) == NULL)
 		return ERR_ALLOC;
 	return 0;
@@ -1111,45 +1151,55 @@ static int
 algo_list(struct server_config *c, const struct keyword *k, struct cfg_args *a,
     const char *def, const char *all, const char *bad)
 {
-	return algo_list_checked(c, k, a, def, all, ALGLIST_KEY_ALL, bad);
+	return algo_list_checked(c, k, a, def, all, ALGLIST_KEY_ALL, NULL, bad);
 }
 
 /*
- * Ciphers, MACs, KexAlgorithms, HostKeyAlgorithms: names postern
- * supports; an unknown one is an error naming the file, line and keyword.
+ * Ciphers, MACs, KexAlgorithms, HostKeyAlgorithms: names postern supports,
+ * and those OpenSSH 9.2 (Debian's, with its GSSAPI key exchanges) knows
+ * that postern does not implement (unimpl, or NULL): accepted, with a
+ * warning, and left out. An unknown name is an error naming the file,
+ * line and keyword.
  */
 static int
 transport_list(struct server_config *c, const struct keyword *k,
-    struct cfg_args *a, const char *def, const char *all)
+    struct cfg_args *a, const char *def, const char *all, const char *unimpl)
 {
-	char bad[64];
+	char bad[64], *valid = NULL;
+	int r;
 
 	snprintf(bad, sizeof(bad), "%s list", a->keyword);
-	return algo_list_checked(c, k, a, def, all, all, bad);
+	if (unimpl == NULL)
+		return algo_list_checked(c, k, a, def, all, all, NULL, bad);
+	if (asprintf(&valid, "%s,%s", all, unimpl) < 0)
+		return ERR_ALLOC;
+	r = algo_list_checked(c, k, a, def, all, valid, unimpl, bad);
+	free(valid);
+	return r;
 }
 
 int
 cfg_kw_ciphers(
     struct server_config *c, const struct keyword *k, struct cfg_args *a)
 {
-	return transport_list(
-	    c, k, a, ALGLIST_CIPHER_DEFAULT, cipher_supported_list());
+	return transport_list(c, k, a, ALGLIST_CIPHER_DEFAULT,
+	    cipher_supported_list(), ALGLIST_CIPHER_UNIMPLEMENTED);
 }
 
 int
 cfg_kw_macs(
     struct server_config *c, const struct keyword *k, struct cfg_args *a)
 {
-	return transport_list(
-	    c, k, a, ALGLIST_MAC_DEFAULT, mac_supported_list());
+	return transport_list(c, k, a, ALGLIST_MAC_DEFAULT,
+	    mac_supported_list(), ALGLIST_MAC_UNIMPLEMENTED);
 }
 
 int
 cfg_kw_kex_algos(
     struct server_config *c, const struct keyword *k, struct cfg_args *a)
 {
-	return transport_list(
-	    c, k, a, ALGLIST_KEX_DEFAULT, kex_supported_list());
+	return transport_list(c, k, a, ALGLIST_KEX_DEFAULT,
+	    kex_supported_list(), ALGLIST_KEX_UNIMPLEMENTED);
 }
 
 int
@@ -1157,7 +1207,7 @@ cfg_kw_hostkey_algos(
     struct server_config *c, const struct keyword *k, struct cfg_args *a)
 {
 	return transport_list(
-	    c, k, a, ALGLIST_HOSTKEY_DEFAULT, ALGLIST_KEY_ALL);
+	    c, k, a, ALGLIST_HOSTKEY_DEFAULT, ALGLIST_KEY_ALL, NULL);
 }
 
 /* PubkeyAcceptedAlgorithms (and its old name PubkeyAcceptedKeyTypes). */
