@@ -1099,7 +1099,9 @@ warn_unimplemented(struct cfg_args *a, const char *arg, const char *unimpl)
  * An algorithm list: its names checked as sshd checks them when it reads
  * the line (against `valid'), and the list resolved once against `all',
  * the names postern implements, to be sure it can be. `unimpl' (or NULL):
- * names of `valid' postern does not implement, accepted and left out.
+ * names of `valid' postern does not implement, accepted and left out; a
+ * list that has them (Ciphers, MACs, KexAlgorithms) takes no patterns
+ * outside a "-list", as sshd.
  * Stored as written; config_fill_defaults() resolves it.
  */
 static int
@@ -1117,7 +1119,9 @@ algo_list_checked(struct server_config *c, const struct keyword *k,
 		    a->lineno, a->keyword);
 		return ERR_CONFIG;
 	}
-	if (!alglist_names_valid(arg, valid)) {
+	/* sshd takes exact cipher, MAC and kex names outside a "-list". */
+	if (!alglist_names_valid(arg, valid) ||
+	    (unimpl != NULL && *arg != '-' && strpbrk(arg, "*?!") != NULL)) {
 		error("%s line %d: Bad %s '%s'.", a->filename, a->lineno, bad,
 		    arg);
 		return ERR_CONFIG;

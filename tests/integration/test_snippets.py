@@ -272,6 +272,9 @@ BAD_SNIPPETS = [
                          "    Port 2022\n"}, 2, "Port"),
     ("bad_value", {"50-value.conf": "# policy\nMaxAuthTries many\n"},
      2, "MaxAuthTries"),
+    # sshd 9.2 takes exact names in these lists, patterns only after "-".
+    ("algo_pattern", {"40-algos.conf": "Ciphers -*-cbc\nMACs *-etm@openssh.com\n"},
+     2, "MACs"),
     # Quoted, the two alternatives are one method name for sshd.
     ("quoted_methods", {"70-2fa.conf": 'AuthenticationMethods '
                         '"publickey,password publickey,keyboard-interactive"\n'},
@@ -419,3 +422,220 @@ def test_snippets_refused(ctx):
                                                    re.escape(kw)), err),
               "%s: posternd's message does not name %s line %d and %s: %r"
               % (name, fn, lineno, kw, err))
+
+
+def _snippet(name):
+    for n, files, _ in SNIPPETS:
+        if n == name:
+            return files
+    fail("no snippet %s" % name)
+
+
+def test_snippets_deprecated_messages(ctx):
+    """sshd 9.2 loads the old keywords with "Deprecated option" lines (and
+    nothing for Protocol): posternd -t prints the same lines."""
+    path = _layout(ctx, "deprecated_msgs", _snippet("deprecated"))
+    s = harness.run([SSHD, "-t", "-f", path], check_rc=False)
+    p = harness.run([ctx.server_path, "-t", "-f", path], check_rc=False)
+    s_err = s.stderr.decode(errors="replace").splitlines()
+    p_err = p.stderr.decode(errors="replace").splitlines()
+    check(s.returncode == 0 and p.returncode == 0,
+          "deprecated keywords: sshd exit %d, posternd exit %d"
+          % (s.returncode, p.returncode))
+    check(any("Deprecated option UseLogin" in l for l in s_err),
+          "sshd 9.2 no longer says 'Deprecated option': %r" % s_err)
+    check(p_err == s_err, "posternd -t printed %r, sshd -t %r"
+          % (p_err, s_err))
+
+
+def test_snippets_duplicate_subsystem(ctx):
+    """A documented difference: a snippet's `Subsystem sftp internal-sftp`
+    under Debian's own Subsystem line. sshd 9.2 refuses the config
+    ("already defined"); posternd loads it and keeps the first line, the
+    snippet's, as OpenSSH 9.5 and later do (docs/sshd_config.md,
+    Subsystem)."""
+    path = _layout(ctx, "dup_subsystem", {
+        "20-sftp.conf": "Subsystem sftp internal-sftp\n"})
+    s_rc, _, s_err = _dump([SSHD, "-T", "-f", path])
+    p_rc, p_lines, p_err = _dump([ctx.server_path, "-T", "-f", path])
+    check(s_rc != 0 and "Subsystem 'sftp' already defined" in s_err,
+          "sshd 9.2 accepted a second Subsystem sftp: %r" % s_err)
+    check(p_rc == 0, "posternd refused it: %r" % p_err)
+    check([l for l in p_lines if l.startswith("subsystem ")] ==
+          ["subsystem sftp internal-sftp"],
+          "posternd -T subsystems: %r"
+          % [l for l in p_lines if l.startswith("subsystem ")])
+
+
+# -- logins with OpenSSH's client -------------------------------------------
+
+_PASSWORD = "Snip-" + os.urandom(6).hex()
+_PAM_UNIX = ["auth required pam_unix.so", "account required pam_unix.so",
+             "session required pam_unix.so"]
+
+
+def _askpass_env(ctx):
+    script = os.path.join(ctx.dir, "askpass.sh")
+    with open(script, "w") as f:
+        f.write("#!/bin/sh\nprintf '%%s\\n' '%s'\n" % _PASSWORD)
+    os.chmod(script, 0o755)
+    return dict(os.environ, SSH_ASKPASS=script, SSH_ASKPASS_REQUIRE="force",
+                DISPLAY=":0")
+
+
+def _start_with(ctx, name, files, extra=()):
+    """posternd with the harness's base config, then the snippet files
+    Included as Debian does."""
+    path = _layout(ctx, name, files)
+    inc = "Include %s/*.conf" % os.path.join(os.path.dirname(path),
+                                             "sshd_config.d")
+    ctx.start_server(extra_config=[inc] + list(extra))
+
+
+def _ssh_pw(ctx, user, methods, command="echo ok", key=None, src=None):
+    extra = ["-o", "PreferredAuthentications=" + methods,
+             "-o", "KbdInteractiveAuthentication=yes",
+             "-o", "PasswordAuthentication=yes",
+             "-o", "NumberOfPasswordPrompts=1"]
+    if src:
+        extra += ["-b", src]
+    argv = ctx.ssh_argv(user, command, key=key, extra=extra, batch=False,
+                        verbose=True)
+    return subprocess.run(argv, stdin=subprocess.DEVNULL,
+                          capture_output=True, timeout=40,
+                          env=_askpass_env(ctx), start_new_session=True)
+
+
+def test_snippet_login_publickey_only(ctx):
+    """Mozilla's AuthenticationMethods publickey with cloud-init's
+    PasswordAuthentication no: the right password is refused, only
+    publickey is offered, the key logs in."""
+    u = ctx.make_user()
+    harness.run(["chpasswd"], input=("%s:%s\n" % (u.name, _PASSWORD))
+                .encode())
+    svc = ctx.pam_service(_PAM_UNIX)
+    _start_with(ctx, "pubkey_only", {
+        "10-auth.conf": "AuthenticationMethods publickey\n",
+        "50-cloud-init.conf": "PasswordAuthentication no\n"},
+        ["UsePAM yes", "PAMServiceName " + svc,
+         "KbdInteractiveAuthentication yes"])
+    r = _ssh_pw(ctx, u, "password,keyboard-interactive")
+    err = r.stderr.decode(errors="replace")
+    check(r.returncode == 255 and r.stdout == b"",
+          "the right password logged in under a publickey-only snippet")
+    check(re.search(r"Permission denied \(publickey\)", err),
+          "the server offered more than publickey: %s" % err[-400:])
+    ctx.ssh_ok(u, "echo ok", expect_out=b"ok\n")
+
+
+def test_snippet_login_deny_root(ctx):
+    """PermitRootLogin no, but prohibit-password from one Match Address
+    (the root_policy snippet's shape): root's key is refused from
+    127.0.0.1 and accepted from 127.0.0.2."""
+    name = "psroot_" + os.urandom(3).hex()
+    home = os.path.join(ctx.dir, "roothome")
+    harness.run(["useradd", "-o", "-u", "0", "-g", "0", "-M", "-d", home,
+                 "-s", "/bin/bash", "-p", "*", name])
+    ctx.cleanups.append(lambda: harness.run(["userdel", "-f", name],
+                                            check_rc=False))
+    os.makedirs(os.path.join(home, ".ssh"), mode=0o700)
+    os.chmod(home, 0o755)
+    key = ctx.new_key("root")
+    with open(key + ".pub") as f, \
+            open(os.path.join(home, ".ssh", "authorized_keys"), "w") as o:
+        o.write(f.read())
+    os.chmod(os.path.join(home, ".ssh", "authorized_keys"), 0o600)
+    _start_with(ctx, "deny_root", {"10-root.conf": """\
+PermitRootLogin no
+Match Address 127.0.0.2
+    PermitRootLogin prohibit-password
+"""})
+    r = ctx.ssh(name, "id -u", key=key)
+    check(r.rc == 255 and r.stdout == b"",
+          "root logged in with PermitRootLogin no: rc %s %r" % (r.rc,
+                                                                 r.stdout))
+    check(ctx.wait_log(r"ROOT LOGIN REFUSED FROM 127\.0\.0\.1 port \d+", 5),
+          "no 'ROOT LOGIN REFUSED' line for the refusal")
+    r = ctx.ssh(name, "id -u", key=key, extra=["-b", "127.0.0.2"])
+    check(r.rc == 0 and r.stdout == b"0\n",
+          "root's key from 127.0.0.2 (prohibit-password) was refused: "
+          "rc %s %s" % (r.rc, r.err[-300:]))
+
+
+def test_snippet_login_sftponly(ctx):
+    """Match Group sftponly: ChrootDirectory %h, ForceCommand
+    internal-sftp. The member gets SFTP jailed in its home, and no
+    shell; another user is not affected."""
+    group = "sftponly_" + os.urandom(3).hex()
+    harness.run(["groupadd", group])
+    ctx.cleanups.append(lambda: harness.run(["groupdel", group],
+                                            check_rc=False))
+    u = ctx.make_user()
+    other = ctx.make_user()
+    harness.run(["usermod", "-aG", group, u.name])
+    # The jail: the home, owned by root and not writable by others.
+    os.chown(u.home, 0, 0)
+    os.chmod(u.home, 0o755)
+    upload = os.path.join(u.home, "upload")
+    os.makedirs(upload)
+    os.chown(upload, u.uid, u.gid)
+    files = dict(_snippet("sftponly"))
+    files["20-sftp.conf"] = files["20-sftp.conf"].replace("sftponly", group)
+    del files["MAIN"]
+    _start_with(ctx, "sftponly_login", files,
+                ["Subsystem sftp internal-sftp"])
+    batch = os.path.join(ctx.dir, "sftp.batch")
+    src = os.path.join(ctx.dir, "payload.txt")
+    with open(src, "w") as f:
+        f.write("jailed\n")
+    with open(batch, "w") as f:
+        f.write("pwd\nls -1 /\ncd upload\nput %s\nls -1\n" % src)
+    argv = ["sftp", "-F", "/dev/null", "-P", str(ctx.port), "-i", u.key,
+            "-o", "IdentitiesOnly=yes", "-o", "StrictHostKeyChecking=no",
+            "-o", "UserKnownHostsFile=/dev/null", "-o", "BatchMode=yes",
+            "-b", batch, "%s@127.0.0.1" % u.name]
+    r = harness.run(argv, check_rc=False)
+    out = r.stdout.decode(errors="replace")
+    check(r.returncode == 0, "sftp into the jail failed: %s %s"
+          % (out, r.stderr.decode(errors="replace")[-400:]))
+    check("Remote working directory: /\n" in out,
+          "sftp did not start at the jail's root: %s" % out)
+    listing = re.findall(r"^(\S+)$", out.split("sftp> ls -1 /", 1)[1]
+                         .split("sftp>", 1)[0], re.M)
+    check(sorted(x.lstrip("/") for x in listing) == ["upload"],
+          "the jail's / lists %r, not just upload (chroot missing?)"
+          % listing)
+    with open(os.path.join(upload, "payload.txt")) as f:
+        check(f.read() == "jailed\n", "the upload did not land in the jail")
+    r = ctx.ssh(u, "echo shell")
+    check(r.rc == 1 and
+          r.stdout == b"This service allows sftp connections only.\n",
+          "the sftponly user got a shell: rc %s %r %r"
+          % (r.rc, r.stdout, r.err[-300:]))
+    ctx.ssh_ok(other, "echo ok", expect_out=b"ok\n")
+
+
+def test_snippet_login_auth_chain(ctx):
+    """AuthenticationMethods publickey,keyboard-interactive:pam with
+    KbdInteractiveAuthentication yes in the snippet, over Debian's
+    later `KbdInteractiveAuthentication no` (first value wins): the key
+    alone is partial success, the key then the PAM prompt logs in."""
+    u = ctx.make_user()
+    harness.run(["chpasswd"], input=("%s:%s\n" % (u.name, _PASSWORD))
+                .encode())
+    svc = ctx.pam_service(_PAM_UNIX)
+    _start_with(ctx, "auth_chain", _snippet("twofactor_pam"),
+                ["KbdInteractiveAuthentication no", "PAMServiceName " + svc])
+    r = ctx.ssh(u, "echo ok", verbose=True)
+    check(r.rc == 255 and r.stdout == b"",
+          "the key alone logged in: rc %s" % r.rc)
+    check('Authenticated using "publickey" with partial success' in r.err,
+          "the key was not partial success: %s" % r.err[-400:])
+    r = _ssh_pw(ctx, u, "publickey,keyboard-interactive")
+    err = r.stderr.decode(errors="replace")
+    check(r.returncode == 0 and r.stdout == b"ok\n",
+          "key then PAM prompt did not log in: rc %s %s"
+          % (r.returncode, err[-400:]))
+    r = _ssh_pw(ctx, u, "keyboard-interactive,password")
+    check(r.returncode == 255 and r.stdout == b"",
+          "the password alone logged in")
