@@ -1095,6 +1095,27 @@ warn_unimplemented(struct cfg_args *a, const char *arg, const char *unimpl)
 	}
 }
 
+/* sshd's first complaint about a bad KexAlgorithms: the name it stopped at. */
+static void
+report_bad_kex(const char *arg, const char *valid)
+{
+	char e[128];
+	const char *p = strchr("+^", *arg) != NULL ? arg + 1 : arg;
+	size_t n;
+
+	for (; *p != '\0'; p += n + (p[n] == ',')) {
+		n = strcspn(p, ",");
+		if (n >= sizeof(e) || n == 0)
+			return;
+		memcpy(e, p, n);
+		e[n] = '\0';
+		if (strpbrk(e, "*?!") != NULL || !alglist_has(valid, e)) {
+			error("Unsupported KEX algorithm \"%.100s\"", e);
+			return;
+		}
+	}
+}
+
 /*
  * An algorithm list: its names checked as sshd checks them when it reads
  * the line (against `valid'), and the list resolved once against `all',
@@ -1122,6 +1143,8 @@ algo_list_checked(struct server_config *c, const struct keyword *k,
 	/* sshd takes exact cipher, MAC and kex names outside a "-list". */
 	if (!alglist_names_valid(arg, valid) ||
 	    (unimpl != NULL && *arg != '-' && strpbrk(arg, "*?!") != NULL)) {
+		if (k->parse == cfg_kw_kex_algos)
+			report_bad_kex(arg, valid);
 		error("%s line %d: Bad %s '%s'.", a->filename, a->lineno, bad,
 		    arg);
 		return ERR_CONFIG;
@@ -1167,12 +1190,12 @@ algo_list(struct server_config *c, const struct keyword *k, struct cfg_args *a,
  */
 static int
 transport_list(struct server_config *c, const struct keyword *k,
-    struct cfg_args *a, const char *def, const char *all, const char *unimpl)
+    struct cfg_args *a, const char *def, const char *all, const char *unimpl,
+    const char *bad)
 {
-	char bad[64], *valid = NULL;
+	char *valid = NULL;
 	int r;
 
-	snprintf(bad, sizeof(bad), "%s list", a->keyword);
 	if (unimpl == NULL)
 		return algo_list_checked(c, k, a, def, all, all, NULL, bad);
 	if (asprintf(&valid, "%s,%s", all, unimpl) < 0)
@@ -1187,7 +1210,8 @@ cfg_kw_ciphers(
     struct server_config *c, const struct keyword *k, struct cfg_args *a)
 {
 	return transport_list(c, k, a, ALGLIST_CIPHER_DEFAULT,
-	    cipher_supported_list(), ALGLIST_CIPHER_UNIMPLEMENTED);
+	    cipher_supported_list(), ALGLIST_CIPHER_UNIMPLEMENTED,
+	    "SSH2 cipher spec");
 }
 
 int
@@ -1195,7 +1219,7 @@ cfg_kw_macs(
     struct server_config *c, const struct keyword *k, struct cfg_args *a)
 {
 	return transport_list(c, k, a, ALGLIST_MAC_DEFAULT,
-	    mac_supported_list(), ALGLIST_MAC_UNIMPLEMENTED);
+	    mac_supported_list(), ALGLIST_MAC_UNIMPLEMENTED, "SSH2 mac spec");
 }
 
 int
@@ -1203,15 +1227,16 @@ cfg_kw_kex_algos(
     struct server_config *c, const struct keyword *k, struct cfg_args *a)
 {
 	return transport_list(c, k, a, ALGLIST_KEX_DEFAULT,
-	    kex_supported_list(), ALGLIST_KEX_UNIMPLEMENTED);
+	    kex_supported_list(), ALGLIST_KEX_UNIMPLEMENTED,
+	    "SSH2 KexAlgorithms");
 }
 
 int
 cfg_kw_hostkey_algos(
     struct server_config *c, const struct keyword *k, struct cfg_args *a)
 {
-	return transport_list(
-	    c, k, a, ALGLIST_HOSTKEY_DEFAULT, ALGLIST_KEY_ALL, NULL);
+	return transport_list(c, k, a, ALGLIST_HOSTKEY_DEFAULT, ALGLIST_KEY_ALL,
+	    NULL, "key types");
 }
 
 /* PubkeyAcceptedAlgorithms (and its old name PubkeyAcceptedKeyTypes). */
@@ -1228,8 +1253,8 @@ int
 cfg_kw_ca_sig_algos(
     struct server_config *c, const struct keyword *k, struct cfg_args *a)
 {
-	return algo_list(c, k, a, ALGLIST_CA_SIG_DEFAULT, ALGLIST_SIG_ALL,
-	    "CASignatureAlgorithms algorithms");
+	return algo_list(
+	    c, k, a, ALGLIST_CA_SIG_DEFAULT, ALGLIST_SIG_ALL, "key types");
 }
 
 /* PubkeyAuthOptions: none, touch-required, verify-required (any case). */

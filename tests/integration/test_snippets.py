@@ -244,6 +244,17 @@ MaxAuthTries 3
         "X11forwarding no\t \n"
         "\n"
         "  UseDNS no\n")}, ()),
+    # Edited on Windows: CRLF line ends, "=" and tabs, a blank line of
+    # spaces, quotes around yes/no.
+    ("crlf", {"10-windows.conf": (
+        "PermitRootLogin=no\r\nMaxAuthTries\t=\t3\r\n   \r\n"
+        "# admins only\r\nPasswordAuthentication \"no\"\r\n"
+        "AllowUsers alice@192.168.1.* \"bob\"\r\n"
+        "Match User *,!root Address 2001:db8::/32,192.0.2.0/24\r\n"
+        "  ChrootDirectory /srv/sftp/%u\r\n"
+        "  ForceCommand internal-sftp -d /upload -u 0002\r\n")},
+     ("user=alice,host=h,addr=2001:db8::5", "user=root,host=h,addr=192.0.2.5",
+      "user=bob,host=h,addr=198.51.100.7")),
     # Keywords of old configs: sshd 9.2 logs "Deprecated option" (or
     # nothing) and goes on.
     ("deprecated", {"05-legacy.conf": """\
@@ -274,7 +285,10 @@ BAD_SNIPPETS = [
      2, "MaxAuthTries"),
     # sshd 9.2 takes exact names in these lists, patterns only after "-".
     ("algo_pattern", {"40-algos.conf": "Ciphers -*-cbc\nMACs *-etm@openssh.com\n"},
-     2, "MACs"),
+     2, "Bad SSH2 mac spec"),
+    # Saved by Notepad: a UTF-8 byte order mark before the first keyword.
+    ("bom", {"50-windows.conf": "\ufeffPasswordAuthentication no\r\n"},
+     1, "\\357\\273\\277PasswordAuthentication"),
     # Quoted, the two alternatives are one method name for sshd.
     ("quoted_methods", {"70-2fa.conf": 'AuthenticationMethods '
                         '"publickey,password publickey,keyboard-interactive"\n'},
@@ -443,6 +457,10 @@ def test_snippets_refused(ctx):
                                                    re.escape(kw)), err),
               "%s: posternd's message does not name %s line %d and %s: %r"
               % (name, fn, lineno, kw, err))
+        # sshd's own words are there too (posternd may add a hint).
+        for line in s.stderr.decode(errors="replace").splitlines():
+            check(line in err, "%s: sshd says %r, posternd does not: %r"
+                  % (name, line, err))
 
 
 def _snippet(name):

@@ -427,26 +427,31 @@ static void
 test_errors(void)
 {
 	/* Algorithm lists: unknown names name the file, line and keyword. */
+	/* A UTF-8 BOM (Notepad) before the first keyword: shown as sshd. */
+	bad("\xef\xbb\xbfPort 22",
+	    "t.conf: line 1: Bad configuration option: \\357\\273\\277Port");
 	bad("Ciphers aes128-ctr,nosuch",
-	    "t.conf line 1: Bad Ciphers list 'aes128-ctr,nosuch'.");
+	    "t.conf line 1: Bad SSH2 cipher spec 'aes128-ctr,nosuch'.");
 	bad("Ciphers 3des-cbc,aes128-cbc",
 	    "t.conf line 1: Ciphers '3des-cbc,aes128-cbc': postern implements "
 	    "none of these");
 	bad("KexAlgorithms gss-group18-sha512-",
-	    "t.conf line 1: Bad KexAlgorithms list 'gss-group18-sha512-'.");
-	bad("MACs umac-32*", "t.conf line 1: Bad MACs list 'umac-32*'.");
+	    "Unsupported KEX algorithm \"gss-group18-sha512-\"\n"
+	    "t.conf line 1: Bad SSH2 KexAlgorithms 'gss-group18-sha512-'.");
+	bad("MACs umac-32*", "t.conf line 1: Bad SSH2 mac spec 'umac-32*'.");
 	bad("HostKeyAlgorithms ssh-foo",
-	    "t.conf line 1: Bad HostKeyAlgorithms list 'ssh-foo'.");
+	    "t.conf line 1: Bad key types 'ssh-foo'.");
 	bad("Ciphers *,!aes128-ctr",
-	    "t.conf line 1: Bad Ciphers list '*,!aes128-ctr'.");
+	    "t.conf line 1: Bad SSH2 cipher spec '*,!aes128-ctr'.");
 	/* As sshd 9.2: patterns only in a "-list" of these three. */
 	bad("Ciphers chacha20-poly1305@openssh.com,aes*-gcm@openssh.com",
-	    "t.conf line 1: Bad Ciphers list "
+	    "t.conf line 1: Bad SSH2 cipher spec "
 	    "'chacha20-poly1305@openssh.com,aes*-gcm@openssh.com'.");
 	bad("MACs +hmac-sha2-*",
-	    "t.conf line 1: Bad MACs list '+hmac-sha2-*'.");
+	    "t.conf line 1: Bad SSH2 mac spec '+hmac-sha2-*'.");
 	bad("KexAlgorithms ^curve25519-*",
-	    "t.conf line 1: Bad KexAlgorithms list '^curve25519-*'.");
+	    "Unsupported KEX algorithm \"curve25519-*\"\n"
+	    "t.conf line 1: Bad SSH2 KexAlgorithms '^curve25519-*'.");
 	bad("Compression sometimes",
 	    "t.conf line 1: unsupported option \"sometimes\".");
 	bad("PAMServiceName ../evil",
@@ -534,7 +539,7 @@ test_errors(void)
 	bad("PermitTunnel Yes", "t.conf line 1: bad PermitTunnel argument Yes");
 	bad("AuthorizedKeysCommand bin/x",
 	    "t.conf line 1: AuthorizedKeysCommand must be an absolute path");
-	bad("Ciphers aes,,x", "t.conf line 1: Bad Ciphers list 'aes,,x'.");
+	bad("Ciphers aes,,x", "t.conf line 1: Bad SSH2 cipher spec 'aes,,x'.");
 	bad("UnusedConnectionTimeout soon",
 	    "t.conf line 1: invalid time "
 	    "value.");
