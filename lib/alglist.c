@@ -121,8 +121,11 @@ alglist_names_valid(const char *spec, const char *all)
 	if (*p == '\0')
 		return 0;
 	while (next_entry(&p, e, sizeof(e), &toolong)) {
-		if (toolong || e[0] == '\0')
+		if (toolong)
 			return 0;
+		/* As sshd: "a,,b" and a trailing comma are no names. */
+		if (e[0] == '\0')
+			continue;
 		for (ok = 0, q = all;
 		     !ok && next_entry(&q, name, sizeof(name), &toolong);)
 			ok = !toolong && match_pattern_list(name, e, 0) != 0;

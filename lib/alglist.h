@@ -85,11 +85,14 @@
 #define ALGLIST_MAC_UNIMPLEMENTED                                              \
 	"hmac-sha1-96,hmac-md5,hmac-md5-96,hmac-sha1-96-etm@openssh.com,"      \
 	"hmac-md5-etm@openssh.com,hmac-md5-96-etm@openssh.com"
-#define ALGLIST_KEX_UNIMPLEMENTED                                              \
-	"diffie-hellman-group1-sha1,diffie-hellman-group14-sha1,"              \
+/* Debian's GSSAPI key exchanges (GSSAPIKexAlgorithms, KexAlgorithms). */
+#define ALGLIST_GSS_KEX                                                        \
 	"gss-gex-sha1-,gss-group1-sha1-,gss-group14-sha1-,"                    \
 	"gss-group14-sha256-,gss-group16-sha512-,gss-nistp256-sha256-,"        \
 	"gss-curve25519-sha256-"
+#define ALGLIST_KEX_UNIMPLEMENTED                                              \
+	"diffie-hellman-group1-sha1,diffie-hellman-group14-"                   \
+	"sha1," ALGLIST_GSS_KEX
 /* HostKeyAlgorithms: OpenSSH's default; only those with a key are sent. */
 #define ALGLIST_HOSTKEY_DEFAULT ALGLIST_PUBKEY_DEFAULT
 
@@ -97,8 +100,9 @@
  * alglist_names_valid: OpenSSH's sshkey_names_valid2() with wildcards, as
  * sshd checks a list when it reads it: every comma-separated entry must
  * match (or, negated, un-match) at least one name of `all'. A leading
- * '+' or '^' is skipped; a "-list" is not checked (sshd does not). 1 if
- * valid, 0 if not (an empty entry is invalid too).
+ * '+' or '^' is skipped; a "-list" is not checked (sshd does not). Empty
+ * entries ("a,,b", a trailing comma) are skipped, as by sshd, but nothing
+ * after the prefix is invalid. 1 if valid, 0 if not.
  */
 int alglist_names_valid(const char *spec, const char *all);
 

@@ -569,7 +569,7 @@ const struct keyword cfg_keywords[] = {
     IGN("FingerprintHash", cfg_v_fp_hash, NULL, G),
     IGN("GSSAPIAuthentication", cfg_kw_choice, choices_yesno, M),
     IGN("GSSAPICleanupCredentials", cfg_kw_choice, choices_yesno, G),
-    IGN("GSSAPIKexAlgorithms", cfg_v_one, NULL, G),
+    IGN("GSSAPIKexAlgorithms", cfg_v_gss_kex, NULL, G),
     IGN("GSSAPIKeyExchange", cfg_kw_choice, choices_yesno, G),
     IGN("GSSAPIStoreCredentialsOnRekey", cfg_kw_choice, choices_yesno, G),
     IGN("GSSAPIStrictAcceptorCheck", cfg_kw_choice, choices_yesno, G),

@@ -1105,7 +1105,9 @@ report_bad_kex(const char *arg, const char *valid)
 
 	for (; *p != '\0'; p += n + (p[n] == ',')) {
 		n = strcspn(p, ",");
-		if (n >= sizeof(e) || n == 0)
+		if (n == 0)
+			continue;
+		if (n >= sizeof(e))
 			return;
 		memcpy(e, p, n);
 		e[n] = '\0';

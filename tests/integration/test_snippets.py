@@ -149,6 +149,13 @@ PubkeyAcceptedAlgorithms +ssh-rsa
 HostKeyAlgorithms +ssh-rsa
 CASignatureAlgorithms -ssh-rsa
 """}, ()),
+    # Lists built by hand, one name per edit: a trailing or doubled comma
+    # (sshd skips empty names).
+    ("list_commas", {"40-keys.conf": """\
+PubkeyAcceptedAlgorithms ssh-ed25519,rsa-sha2-512,rsa-sha2-256,
+HostKeyAlgorithms ssh-ed25519,,rsa-sha2-512
+Ciphers chacha20-poly1305@openssh.com,aes256-gcm@openssh.com,
+"""}, ()),
     # cloud-init's drop-in, next to a Debian-shipped one.
     ("cloud_init", {"50-cloud-init.conf": "PasswordAuthentication no\n",
                     "60-local.conf": "PasswordAuthentication yes\n"

@@ -371,6 +371,10 @@ test_values(void)
 	accepted("MACs +hmac-sha1,hmac-sha1-etm@openssh.com");
 	accepted("HostKeyAlgorithms *");
 	accepted("HostKeyAlgorithms rsa-sha2-512");
+	/* As sshd: empty entries (a trailing or doubled comma) are skipped. */
+	accepted("PubkeyAcceptedAlgorithms ssh-ed25519,rsa-sha2-512,");
+	accepted("Ciphers aes128-ctr,,aes256-ctr");
+	warned("HostbasedAcceptedAlgorithms ssh-ed25519,,ssh-rsa");
 	accepted("Compression no");
 	accepted("RekeyLimit 1G 1h");
 	accepted("RekeyLimit default 30m");
@@ -427,6 +431,13 @@ static void
 test_errors(void)
 {
 	/* Algorithm lists: unknown names name the file, line and keyword. */
+	/* Ignored keywords' lists are still checked as sshd checks them. */
+	bad("HostbasedAcceptedAlgorithms ^ssh-foo",
+	    "t.conf line 1: Bad key types '^ssh-foo'.");
+	bad("GSSAPIKexAlgorithms gss-group14-sha256-,gss-*",
+	    "Unsupported KEX algorithm \"gss-*\"\n"
+	    "t.conf line 1: Bad GSSAPI KexAlgorithms "
+	    "'gss-group14-sha256-,gss-*'.");
 	/* A UTF-8 BOM (Notepad) before the first keyword: shown as sshd. */
 	bad("\xef\xbb\xbfPort 22",
 	    "t.conf: line 1: Bad configuration option: \\357\\273\\277Port");
