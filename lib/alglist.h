@@ -121,6 +121,14 @@ int alglist_names_valid(const char *spec, const char *all);
 int alglist_assemble(
     const char *spec, const char *def, const char *all, char **out);
 
+/*
+ * alglist_next: copy the next comma-separated entry of *p into e (empty
+ * for an empty entry, or when it does not fit: then *toolong is set) and
+ * advance *p (NULL after the last entry); 0 at the end. Start with *p the
+ * list.
+ */
+int alglist_next(const char **p, char *e, size_t elen, int *toolong);
+
 /* alglist_has: 1 if name is one of the (exact) names of list. */
 int alglist_has(const char *list, const char *name);
 

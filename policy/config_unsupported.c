@@ -163,25 +163,18 @@ cfg_v_gss_kex(
 {
 	const char *arg = cfg_next_arg(a), *p;
 	char e[64];
-	size_t n;
+	int toolong;
 
 	if (arg == NULL || *arg == '\0')
 		return missing(a);
-	for (p = arg; *p != '\0'; p += n + (p[n] == ',')) {
-		n = strcspn(p, ",");
-		if (n == 0)
-			continue;
-		if (n < sizeof(e)) {
-			memcpy(e, p, n);
-			e[n] = '\0';
-			if (alglist_has(ALGLIST_GSS_KEX, e))
-				continue;
+	for (p = arg; alglist_next(&p, e, sizeof(e), &toolong);) {
+		if (toolong ||
+		    (e[0] != '\0' && !alglist_has(ALGLIST_GSS_KEX, e))) {
+			cfg_report_bad_kex(arg, ALGLIST_GSS_KEX);
+			error("%s line %d: Bad GSSAPI KexAlgorithms '%s'.",
+			    a->filename, a->lineno, arg);
+			return ERR_CONFIG;
 		}
-		error("Unsupported KEX algorithm \"%.*s\"",
-		    (int)(n > 100 ? 100 : n), p);
-		error("%s line %d: Bad GSSAPI KexAlgorithms '%s'.", a->filename,
-		    a->lineno, arg);
-		return ERR_CONFIG;
 	}
 	return 0;
 }

@@ -1077,17 +1077,12 @@ warn_unimplemented(struct cfg_args *a, const char *arg, const char *unimpl)
 {
 	char e[128];
 	const char *p = strchr("+^", *arg) != NULL ? arg + 1 : arg;
-	size_t n;
+	int toolong;
 
 	if (*arg == '-' || (a->pass != NULL && a->pass->quiet))
 		return;
-	for (; *p != '\0'; p += n + (p[n] == ',')) {
-		n = strcspn(p, ",");
-		if (n == 0 || n >= sizeof(e))
-			continue;
-		memcpy(e, p, n);
-		e[n] = '\0';
-		if (alglist_has(unimpl, e))
+	while (alglist_next(&p, e, sizeof(e), &toolong)) {
+		if (e[0] != '\0' && alglist_has(unimpl, e))
 			logit(
 			    "%s line %d: %s %s is not implemented by postern; "
 			    "left out",
@@ -1095,23 +1090,20 @@ warn_unimplemented(struct cfg_args *a, const char *arg, const char *unimpl)
 	}
 }
 
-/* sshd's first complaint about a bad KexAlgorithms: the name it stopped at. */
-static void
-report_bad_kex(const char *arg, const char *valid)
+/*
+ * cfg_report_bad_kex: sshd's first complaint about a bad key exchange list
+ * (KexAlgorithms, GSSAPIKexAlgorithms): the first entry that is not
+ * exactly one of the names of valid.
+ */
+void
+cfg_report_bad_kex(const char *list, const char *valid)
 {
 	char e[128];
-	const char *p = strchr("+^", *arg) != NULL ? arg + 1 : arg;
-	size_t n;
+	const char *p = list;
+	int toolong;
 
-	for (; *p != '\0'; p += n + (p[n] == ',')) {
-		n = strcspn(p, ",");
-		if (n == 0)
-			continue;
-		if (n >= sizeof(e))
-			return;
-		memcpy(e, p, n);
-		e[n] = '\0';
-		if (strpbrk(e, "*?!") != NULL || !alglist_has(valid, e)) {
+	while (alglist_next(&p, e, sizeof(e), &toolong)) {
+		if (toolong || (e[0] != '\0' && !alglist_has(valid, e))) {
 			error("Unsupported KEX algorithm \"%.100s\"", e);
 			return;
 		}
@@ -1146,7 +1138,8 @@ algo_list_checked(struct server_config *c, const struct keyword *k,
 	if (!alglist_names_valid(arg, valid) ||
 	    (unimpl != NULL && *arg != '-' && strpbrk(arg, "*?!") != NULL)) {
 		if (k->parse == cfg_kw_kex_algos)
-			report_bad_kex(arg, valid);
+			cfg_report_bad_kex(
+			    strchr("+^", *arg) != NULL ? arg + 1 : arg, valid);
 		error("%s line %d: Bad %s '%s'.", a->filename, a->lineno, bad,
 		    arg);
 		return ERR_CONFIG;
