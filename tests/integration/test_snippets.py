@@ -262,6 +262,13 @@ MaxAuthTries 3
         "  ForceCommand internal-sftp -d /upload -u 0002\r\n")},
      ("user=alice,host=h,addr=2001:db8::5", "user=root,host=h,addr=192.0.2.5",
       "user=bob,host=h,addr=198.51.100.7")),
+    # Host keys in a snippet, one of them not generated on this host:
+    # sshd says so and goes on with the others.
+    ("hostkeys", {"05-hostkeys.conf": """\
+HostKey {key}
+HostKey {dir}/ssh_host_ecdsa_key
+HostCertificate {dir}/ssh_host_ecdsa_key-cert.pub
+"""}, ()),
     # Keywords of old configs: sshd 9.2 logs "Deprecated option" (or
     # nothing) and goes on.
     ("deprecated", {"05-legacy.conf": """\
@@ -347,7 +354,7 @@ def _layout(ctx, name, files):
     for fn, text in files.items():
         if fn != "MAIN":
             with open(os.path.join(d, fn), "w") as f:
-                f.write(text)
+                f.write(text.replace("{key}", key).replace("{dir}", top))
     path = os.path.join(top, "sshd_config")
     with open(path, "w") as f:
         f.write(files.get("MAIN", DEBIAN_BASE).replace(
@@ -425,6 +432,9 @@ def _compare_snippet(ctx, name, files, specs=()):
     check(s.returncode == 0 and p.returncode == 0,
           "%s: -t: sshd exit %d, posternd exit %d (%s)"
           % (name, s.returncode, p.returncode, "\n".join(p_err)))
+    # posternd marks error-level lines "error: " on stderr; sshd does not.
+    p_err = [l[len("error: "):] if l.startswith("error: ") else l
+             for l in p_err]
     own = [l for l in p_err if POSTERN_WARNING.search(l)]
     check([l for l in p_err if l not in own] == s_err,
           "%s: posternd -t printed %r, sshd -t %r" % (name, p_err, s_err))
