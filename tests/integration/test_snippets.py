@@ -695,3 +695,32 @@ def test_snippet_login_auth_chain(ctx):
     r = _ssh_pw(ctx, u, "keyboard-interactive,password")
     check(r.returncode == 255 and r.stdout == b"",
           "the password alone logged in")
+
+
+def test_snippet_login_ssh_audit_guide(ctx):
+    """ssh-audit's Debian 12 snippet as is (with Debian's gss-* key
+    exchanges and a 3072-bit RSA minimum): posternd starts, offers the
+    guide's key exchanges less the GSSAPI ones, and OpenSSH's client
+    logs in."""
+    u = ctx.make_user()
+    _start_with(ctx, "ssh_audit_login", _snippet("ssh_audit_debian12"))
+    r = ctx.ssh(u, "echo ok", extra=["-vv"])
+    check(r.rc == 0 and r.stdout == b"ok\n", "login under ssh-audit's "
+          "snippet failed: rc %s %s" % (r.rc, r.err[-400:]))
+    server = r.err.split("peer server KEXINIT proposal", 1)
+    check(len(server) == 2, "no server KEXINIT in ssh -vv: %s"
+          % r.err[-400:])
+    kex = re.search(r"KEX algorithms: (\S+)", server[1])
+    offered = [k for k in kex.group(1).split(",")
+               if k not in ("ext-info-s", "kex-strict-s-v00@openssh.com")]
+    check(offered == ["sntrup761x25519-sha512@openssh.com",
+                      "curve25519-sha256", "curve25519-sha256@libssh.org",
+                      "diffie-hellman-group16-sha512",
+                      "diffie-hellman-group18-sha512",
+                      "diffie-hellman-group-exchange-sha256"],
+          "posternd offered %s" % offered)
+    ciphers = re.search(r"ciphers stoc: (\S+)", server[1])
+    check(ciphers and ciphers.group(1) ==
+          "aes256-gcm@openssh.com,aes256-ctr,aes192-ctr,"
+          "aes128-gcm@openssh.com,aes128-ctr",
+          "posternd offered ciphers %s" % (ciphers and ciphers.group(1)))
