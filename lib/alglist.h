@@ -91,8 +91,8 @@
 	"gss-group14-sha256-,gss-group16-sha512-,gss-nistp256-sha256-,"        \
 	"gss-curve25519-sha256-"
 #define ALGLIST_KEX_UNIMPLEMENTED                                              \
-	"diffie-hellman-group1-sha1,diffie-hellman-group14-"                   \
-	"sha1," ALGLIST_GSS_KEX
+	"diffie-hellman-group1-sha1,"                                          \
+	"diffie-hellman-group14-sha1," ALGLIST_GSS_KEX
 /* HostKeyAlgorithms: OpenSSH's default; only those with a key are sent. */
 #define ALGLIST_HOSTKEY_DEFAULT ALGLIST_PUBKEY_DEFAULT
 
