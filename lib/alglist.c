@@ -15,9 +15,8 @@ struct names {
 	size_t len;
 };
 
-/* Copy the next comma-separated entry of *p into e; 0 at the end. */
-static int
-next_entry(const char **p, char *e, size_t elen, int *toolong)
+int
+alglist_next(const char **p, char *e, size_t elen, int *toolong)
 {
 	size_t n;
 
@@ -75,7 +74,7 @@ names_add_list(struct names *l, const char *list)
 	const char *p = list;
 	int toolong, r;
 
-	while (next_entry(&p, e, sizeof(e), &toolong)) {
+	while (alglist_next(&p, e, sizeof(e), &toolong)) {
 		if (toolong)
 			return ERR_TOO_BIG;
 		if ((r = names_add(l, e)) != 0)
@@ -92,7 +91,7 @@ names_filter(struct names *l, const char *from, const char *filter, int deny)
 	const char *p = from;
 	int toolong, m, r;
 
-	while (next_entry(&p, e, sizeof(e), &toolong)) {
+	while (alglist_next(&p, e, sizeof(e), &toolong)) {
 		if (toolong)
 			return ERR_TOO_BIG;
 		if (e[0] == '\0')
@@ -120,11 +119,14 @@ alglist_names_valid(const char *spec, const char *all)
 	p = *spec == '+' || *spec == '^' ? spec + 1 : spec;
 	if (*p == '\0')
 		return 0;
-	while (next_entry(&p, e, sizeof(e), &toolong)) {
-		if (toolong || e[0] == '\0')
+	while (alglist_next(&p, e, sizeof(e), &toolong)) {
+		if (toolong)
 			return 0;
+		/* As sshd: "a,,b" and a trailing comma are no names. */
+		if (e[0] == '\0')
+			continue;
 		for (ok = 0, q = all;
-		     !ok && next_entry(&q, name, sizeof(name), &toolong);)
+		     !ok && alglist_next(&q, name, sizeof(name), &toolong);)
 			ok = !toolong && match_pattern_list(name, e, 0) != 0;
 		if (!ok)
 			return 0;
@@ -173,7 +175,7 @@ alglist_assemble(const char *spec, const char *def, const char *all, char **out)
 		break;
 	}
 	/* Each entry (a name or pattern) becomes the known names it matches. */
-	for (p = list->s; next_entry(&p, e, sizeof(e), &toolong);) {
+	for (p = list->s; alglist_next(&p, e, sizeof(e), &toolong);) {
 		if (toolong) {
 			r = ERR_TOO_BIG;
 			goto out;

@@ -74,6 +74,25 @@
 #define ALGLIST_MAC_DEFAULT                                                    \
 	"hmac-sha2-256-etm@openssh.com,hmac-sha2-512-etm@openssh.com,"         \
 	"umac-128-etm@openssh.com"
+/*
+ * Names OpenSSH 9.2 (Debian's, with its GSSAPI key exchanges) accepts in
+ * Ciphers, MACs and KexAlgorithms that postern does not implement: a
+ * config naming them loads, as with sshd, and they are left out of what
+ * is offered (CBC ciphers, MD5 and truncated SHA-1 MACs, SHA-1 groups;
+ * GSSAPI key exchange needs GSSAPIKeyExchange, which postern lacks).
+ */
+#define ALGLIST_CIPHER_UNIMPLEMENTED "3des-cbc,aes128-cbc,aes192-cbc,aes256-cbc"
+#define ALGLIST_MAC_UNIMPLEMENTED                                              \
+	"hmac-sha1-96,hmac-md5,hmac-md5-96,hmac-sha1-96-etm@openssh.com,"      \
+	"hmac-md5-etm@openssh.com,hmac-md5-96-etm@openssh.com"
+/* Debian's GSSAPI key exchanges (GSSAPIKexAlgorithms, KexAlgorithms). */
+#define ALGLIST_GSS_KEX                                                        \
+	"gss-gex-sha1-,gss-group1-sha1-,gss-group14-sha1-,"                    \
+	"gss-group14-sha256-,gss-group16-sha512-,gss-nistp256-sha256-,"        \
+	"gss-curve25519-sha256-"
+#define ALGLIST_KEX_UNIMPLEMENTED                                              \
+	"diffie-hellman-group1-sha1,"                                          \
+	"diffie-hellman-group14-sha1," ALGLIST_GSS_KEX
 /* HostKeyAlgorithms: OpenSSH's default; only those with a key are sent. */
 #define ALGLIST_HOSTKEY_DEFAULT ALGLIST_PUBKEY_DEFAULT
 
@@ -81,8 +100,9 @@
  * alglist_names_valid: OpenSSH's sshkey_names_valid2() with wildcards, as
  * sshd checks a list when it reads it: every comma-separated entry must
  * match (or, negated, un-match) at least one name of `all'. A leading
- * '+' or '^' is skipped; a "-list" is not checked (sshd does not). 1 if
- * valid, 0 if not (an empty entry is invalid too).
+ * '+' or '^' is skipped; a "-list" is not checked (sshd does not). Empty
+ * entries ("a,,b", a trailing comma) are skipped, as by sshd, but nothing
+ * after the prefix is invalid. 1 if valid, 0 if not.
  */
 int alglist_names_valid(const char *spec, const char *all);
 
@@ -100,6 +120,14 @@ int alglist_names_valid(const char *spec, const char *all);
  */
 int alglist_assemble(
     const char *spec, const char *def, const char *all, char **out);
+
+/*
+ * alglist_next: copy the next comma-separated entry of *p into e (empty
+ * for an empty entry, or when it does not fit: then *toolong is set) and
+ * advance *p (NULL after the last entry); 0 at the end. Start with *p the
+ * list.
+ */
+int alglist_next(const char **p, char *e, size_t elen, int *toolong);
 
 /* alglist_has: 1 if name is one of the (exact) names of list. */
 int alglist_has(const char *list, const char *name);

@@ -85,17 +85,17 @@ copy_blob(const uint8_t *blob, size_t len, uint8_t **out)
 	return 0;
 }
 
-/* 1 if a loaded key of the same key type is already there. */
-static int
-have_type(const struct hostkeys *hk, const struct sshkey *key)
+/* The loaded key of the same key type, or NULL. */
+static const struct hostkey_pub *
+same_type(const struct hostkeys *hk, const struct sshkey *key)
 {
 	size_t i;
 
 	for (i = 0; i < hk->npub; i++)
 		if (strcmp(sshkey_type_name(hk->pub[i].key),
 		        sshkey_type_name(key)) == 0)
-			return 1;
-	return 0;
+			return &hk->pub[i];
+	return NULL;
 }
 
 /* A public key file ("TYPE BASE64 [comment]"), or NULL. */
@@ -123,6 +123,7 @@ load_key(const struct server_config *c, struct hostkeys *hk, const char *path)
 	struct sshkey *key = NULL;
 	struct buf *b = NULL;
 	struct hostkey_pub *p;
+	const struct hostkey_pub *dup;
 	char pub[4096];
 	int r, agent = 0;
 
@@ -140,8 +141,11 @@ load_key(const struct server_config *c, struct hostkeys *hk, const char *path)
 		snprintf(pub, sizeof(pub), "%s.pub", path);
 		if (hk->agent_sock == NULL ||
 		    (key = load_public(pub)) == NULL) {
-			debug("Unable to load host key \"%s\": No such file",
-			    path);
+			/* As sshd: an error for a HostKey line, not a default. */
+			if (c->host_keys_implicit)
+				debug("Unable to load host key: %s", path);
+			else
+				error("Unable to load host key: %s", path);
 			return 0;
 		}
 		agent = 1;
@@ -163,9 +167,16 @@ load_key(const struct server_config *c, struct hostkeys *hk, const char *path)
 		sshkey_free(key);
 		return 0;
 	}
-	if (have_type(hk, key)) {
-		error("Ignoring duplicate host key type %s in \"%s\"",
-		    sshkey_type_name(key), path);
+	if ((dup = same_type(hk, key)) != NULL) {
+		/*
+		 * The same file named twice (a snippet repeating the main
+		 * file's HostKey) is quietly the same key, as for sshd.
+		 */
+		if (strcmp(dup->path, path) == 0)
+			debug("Host key \"%s\" is listed twice", path);
+		else
+			error("Ignoring duplicate host key type %s in \"%s\"",
+			    sshkey_type_name(key), path);
 		sshkey_free(key);
 		return 0;
 	}

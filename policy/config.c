@@ -116,6 +116,39 @@ config_free(struct server_config *c)
 /* --- one line ------------------------------------------------------------- */
 
 /*
+ * Ignored keywords whose value asks for what postern does anyway (the
+ * feature off, or the strict choice of a feature it lacks): accepted
+ * without a word, so that a benchmark's snippet (CIS: HostbasedAuthentication
+ * no, IgnoreRhosts yes...) loads as quietly as with sshd.
+ */
+static const struct {
+	const char *keyword, *value;
+} same_as_postern[] = {
+    {"GSSAPIAuthentication", "no"},
+    {"GSSAPIKeyExchange", "no"},
+    {"HostbasedAuthentication", "no"},
+    {"IgnoreRhosts", "yes"},
+    {"IgnoreUserKnownHosts", "yes"},
+    {"KerberosAuthentication", "no"},
+    {"UseDNS", "no"},
+};
+
+static int
+is_same_as_postern(const struct keyword *k, const struct cfg_args *a)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(same_as_postern) / sizeof(same_as_postern[0]);
+	     i++) {
+		if (strcasecmp(k->name, same_as_postern[i].keyword) == 0 &&
+		    a->ac == 1 &&
+		    strcasecmp(a->av[0], same_as_postern[i].value) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/*
  * judge: after a line of a keyword postern does not implement parsed:
  * warn that it is ignored, or refuse it when ignoring could weaken
  * security, or log what OpenSSH logs for a deprecated keyword.
@@ -155,7 +188,7 @@ judge(const struct keyword *k, struct cfg_args *a, int quiet)
 		    a->filename, a->lineno, a->keyword, a->av[0], why);
 		return ERR_CONFIG;
 	}
-	if (!quiet)
+	if (!quiet && !is_same_as_postern(k, a))
 		logit("%s line %d: Unsupported option %s (not implemented by "
 		      "postern; ignored)",
 		    a->filename, a->lineno, a->keyword);

@@ -339,6 +339,11 @@ int cfg_v_env(
     struct server_config *c, const struct keyword *k, struct cfg_args *a);
 int cfg_v_algos(
     struct server_config *c, const struct keyword *k, struct cfg_args *a);
+/* sshd's "Unsupported KEX algorithm" line for the first bad name of list. */
+void cfg_report_bad_kex(const char *list, const char *valid);
+/* GSSAPIKexAlgorithms: Debian's GSSAPI key exchange names, exactly. */
+int cfg_v_gss_kex(
+    struct server_config *c, const struct keyword *k, struct cfg_args *a);
 int cfg_v_ipqos(
     struct server_config *c, const struct keyword *k, struct cfg_args *a);
 int cfg_v_fp_hash(

@@ -569,7 +569,7 @@ const struct keyword cfg_keywords[] = {
     IGN("FingerprintHash", cfg_v_fp_hash, NULL, G),
     IGN("GSSAPIAuthentication", cfg_kw_choice, choices_yesno, M),
     IGN("GSSAPICleanupCredentials", cfg_kw_choice, choices_yesno, G),
-    IGN("GSSAPIKexAlgorithms", cfg_v_one, NULL, G),
+    IGN("GSSAPIKexAlgorithms", cfg_v_gss_kex, NULL, G),
     IGN("GSSAPIKeyExchange", cfg_kw_choice, choices_yesno, G),
     IGN("GSSAPIStoreCredentialsOnRekey", cfg_kw_choice, choices_yesno, G),
     IGN("GSSAPIStrictAcceptorCheck", cfg_kw_choice, choices_yesno, G),
@@ -672,9 +672,12 @@ void
 cfg_report_unknown(const char *kw, const char *filename, int lineno)
 {
 	const char *hint = NULL;
+	char safe[1024];
 	int best = 3, dist;
 	size_t i;
 
+	/* As sshd: a stray byte (a UTF-8 BOM from an editor) shows as \ooo. */
+	sanitise(safe, sizeof(safe), kw);
 	for (i = 0; i < cfg_nkeywords; i++) {
 		/* Suggest only keywords that still mean something. */
 		if (cfg_keywords[i].status == CONFIG_KW_DEPRECATED)
@@ -688,10 +691,10 @@ cfg_report_unknown(const char *kw, const char *filename, int lineno)
 	if (hint != NULL)
 		error("%s: line %d: Bad configuration option: %s (did you "
 		      "mean %s?)",
-		    filename, lineno, kw, hint);
+		    filename, lineno, safe, hint);
 	else
 		error("%s: line %d: Bad configuration option: %s", filename,
-		    lineno, kw);
+		    lineno, safe);
 }
 
 int

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "alglist.h"
 #include "err.h"
 #include "log.h"
 #include "policy/config_int.h"
@@ -134,21 +135,46 @@ cfg_v_env(struct server_config *c, const struct keyword *k, struct cfg_args *a)
 	return 0;
 }
 
-/* An algorithm list: [+-^]name,name... without empty names. */
+/*
+ * HostbasedAcceptedAlgorithms: a key algorithm list, its names checked as
+ * sshd checks them (patterns allowed; a "-list" unchecked; empty entries
+ * skipped).
+ */
 int
 cfg_v_algos(
     struct server_config *c, const struct keyword *k, struct cfg_args *a)
 {
-	const char *arg = cfg_next_arg(a), *list;
+	const char *arg = cfg_next_arg(a);
 
 	if (arg == NULL || *arg == '\0')
 		return missing(a);
-	list = strchr("+-^", *arg) != NULL ? arg + 1 : arg;
-	if (*list == '\0' || *list == ',' || list[strlen(list) - 1] == ',' ||
-	    strstr(list, ",,") != NULL) {
-		error("%s line %d: Bad %s list '%s'.", a->filename, a->lineno,
-		    a->keyword, arg);
+	if (!alglist_names_valid(arg, ALGLIST_KEY_ALL)) {
+		error("%s line %d: Bad key types '%s'.", a->filename, a->lineno,
+		    arg);
 		return ERR_CONFIG;
+	}
+	return 0;
+}
+
+/* GSSAPIKexAlgorithms: exact names of ALGLIST_GSS_KEX, no +, - or ^. */
+int
+cfg_v_gss_kex(
+    struct server_config *c, const struct keyword *k, struct cfg_args *a)
+{
+	const char *arg = cfg_next_arg(a), *p;
+	char e[64];
+	int toolong;
+
+	if (arg == NULL || *arg == '\0')
+		return missing(a);
+	for (p = arg; alglist_next(&p, e, sizeof(e), &toolong);) {
+		if (toolong ||
+		    (e[0] != '\0' && !alglist_has(ALGLIST_GSS_KEX, e))) {
+			cfg_report_bad_kex(arg, ALGLIST_GSS_KEX);
+			error("%s line %d: Bad GSSAPI KexAlgorithms '%s'.",
+			    a->filename, a->lineno, arg);
+			return ERR_CONFIG;
+		}
 	}
 	return 0;
 }

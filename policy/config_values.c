@@ -1068,14 +1068,61 @@ cfg_kw_local_user(
 }
 
 /*
+ * Warn about the names of an algorithm list (not a "-list") that OpenSSH
+ * knows but postern does not implement: they are left out of what is
+ * offered. Quiet when the listener already said so (a connection's copy).
+ */
+static void
+warn_unimplemented(struct cfg_args *a, const char *arg, const char *unimpl)
+{
+	char e[128];
+	const char *p = strchr("+^", *arg) != NULL ? arg + 1 : arg;
+	int toolong;
+
+	if (*arg == '-' || (a->pass != NULL && a->pass->quiet))
+		return;
+	while (alglist_next(&p, e, sizeof(e), &toolong)) {
+		if (e[0] != '\0' && alglist_has(unimpl, e))
+			logit(
+			    "%s line %d: %s %s is not implemented by postern; "
+			    "left out",
+			    a->filename, a->lineno, a->keyword, e);
+	}
+}
+
+/*
+ * cfg_report_bad_kex: sshd's first complaint about a bad key exchange list
+ * (KexAlgorithms, GSSAPIKexAlgorithms): the first entry that is not
+ * exactly one of the names of valid.
+ */
+void
+cfg_report_bad_kex(const char *list, const char *valid)
+{
+	char e[128];
+	const char *p = list;
+	int toolong;
+
+	while (alglist_next(&p, e, sizeof(e), &toolong)) {
+		if (toolong || (e[0] != '\0' && !alglist_has(valid, e))) {
+			error("Unsupported KEX algorithm \"%.100s\"", e);
+			return;
+		}
+	}
+}
+
+/*
  * An algorithm list: its names checked as sshd checks them when it reads
- * the line, and the list resolved once to be sure it can be. Stored as
- * written; config_fill_defaults() resolves it.
+ * the line (against `valid'), and the list resolved once against `all',
+ * the names postern implements, to be sure it can be. `unimpl' (or NULL):
+ * names of `valid' postern does not implement, accepted and left out; a
+ * list that has them (Ciphers, MACs, KexAlgorithms) takes no patterns
+ * outside a "-list", as sshd.
+ * Stored as written; config_fill_defaults() resolves it.
  */
 static int
 algo_list_checked(struct server_config *c, const struct keyword *k,
     struct cfg_args *a, const char *def, const char *all, const char *valid,
-    const char *bad)
+    const char *unimpl, const char *bad)
 {
 	const char *arg = cfg_next_arg(a);
 	char **field = field_str(c, k);
@@ -1087,7 +1134,12 @@ algo_list_checked(struct server_config *c, const struct keyword *k,
 		    a->lineno, a->keyword);
 		return ERR_CONFIG;
 	}
-	if (!alglist_names_valid(arg, valid)) {
+	/* sshd takes exact cipher, MAC and kex names outside a "-list". */
+	if (!alglist_names_valid(arg, valid) ||
+	    (unimpl != NULL && *arg != '-' && strpbrk(arg, "*?!") != NULL)) {
+		if (k->parse == cfg_kw_kex_algos)
+			cfg_report_bad_kex(
+			    strchr("+^", *arg) != NULL ? arg + 1 : arg, valid);
 		error("%s line %d: Bad %s '%s'.", a->filename, a->lineno, bad,
 		    arg);
 		return ERR_CONFIG;
@@ -1095,12 +1147,22 @@ algo_list_checked(struct server_config *c, const struct keyword *k,
 	if ((r = alglist_assemble(arg, def, all, &out)) != 0) {
 		if (r == ERR_ALLOC)
 			return r;
+		if (unimpl != NULL &&
+		    alglist_assemble(arg, def, valid, &out) == 0) {
+			free(out);
+			error("%s line %d: %s '%s': postern implements none of "
+			      "these",
+			    a->filename, a->lineno, a->keyword, arg);
+			return ERR_CONFIG;
+		}
 		/* A "!name" outside a "-list", or no name it can use. */
 		error("%s line %d: invalid %s list '%s'", a->filename,
 		    a->lineno, a->keyword, arg);
 		return ERR_CONFIG;
 	}
 	free(out);
+	if (unimpl != NULL)
+		warn_unimplemented(a, arg, unimpl);
 	if (a->active && *field == NULL && (*field = strdup(arg)) == NULL)
 		return ERR_ALLOC;
 	return 0;
@@ -1111,53 +1173,65 @@ static int
 algo_list(struct server_config *c, const struct keyword *k, struct cfg_args *a,
     const char *def, const char *all, const char *bad)
 {
-	return algo_list_checked(c, k, a, def, all, ALGLIST_KEY_ALL, bad);
+	return algo_list_checked(c, k, a, def, all, ALGLIST_KEY_ALL, NULL, bad);
 }
 
 /*
- * Ciphers, MACs, KexAlgorithms, HostKeyAlgorithms: names postern
- * supports; an unknown one is an error naming the file, line and keyword.
+ * Ciphers, MACs, KexAlgorithms, HostKeyAlgorithms: names postern supports,
+ * and those OpenSSH 9.2 (Debian's, with its GSSAPI key exchanges) knows
+ * that postern does not implement (unimpl, or NULL): accepted, with a
+ * warning, and left out. An unknown name is an error naming the file,
+ * line and keyword.
  */
 static int
 transport_list(struct server_config *c, const struct keyword *k,
-    struct cfg_args *a, const char *def, const char *all)
+    struct cfg_args *a, const char *def, const char *all, const char *unimpl,
+    const char *bad)
 {
-	char bad[64];
+	char *valid = NULL;
+	int r;
 
-	snprintf(bad, sizeof(bad), "%s list", a->keyword);
-	return algo_list_checked(c, k, a, def, all, all, bad);
+	if (unimpl == NULL)
+		return algo_list_checked(c, k, a, def, all, all, NULL, bad);
+	if (asprintf(&valid, "%s,%s", all, unimpl) < 0)
+		return ERR_ALLOC;
+	r = algo_list_checked(c, k, a, def, all, valid, unimpl, bad);
+	free(valid);
+	return r;
 }
 
 int
 cfg_kw_ciphers(
     struct server_config *c, const struct keyword *k, struct cfg_args *a)
 {
-	return transport_list(
-	    c, k, a, ALGLIST_CIPHER_DEFAULT, cipher_supported_list());
+	return transport_list(c, k, a, ALGLIST_CIPHER_DEFAULT,
+	    cipher_supported_list(), ALGLIST_CIPHER_UNIMPLEMENTED,
+	    "SSH2 cipher spec");
 }
 
 int
 cfg_kw_macs(
     struct server_config *c, const struct keyword *k, struct cfg_args *a)
 {
-	return transport_list(
-	    c, k, a, ALGLIST_MAC_DEFAULT, mac_supported_list());
+	return transport_list(c, k, a, ALGLIST_MAC_DEFAULT,
+	    mac_supported_list(), ALGLIST_MAC_UNIMPLEMENTED, "SSH2 mac spec");
 }
 
 int
 cfg_kw_kex_algos(
     struct server_config *c, const struct keyword *k, struct cfg_args *a)
 {
-	return transport_list(
-	    c, k, a, ALGLIST_KEX_DEFAULT, kex_supported_list());
+	return transport_list(c, k, a, ALGLIST_KEX_DEFAULT,
+	    kex_supported_list(), ALGLIST_KEX_UNIMPLEMENTED,
+	    "SSH2 KexAlgorithms");
 }
 
 int
 cfg_kw_hostkey_algos(
     struct server_config *c, const struct keyword *k, struct cfg_args *a)
 {
-	return transport_list(
-	    c, k, a, ALGLIST_HOSTKEY_DEFAULT, ALGLIST_KEY_ALL);
+	return transport_list(c, k, a, ALGLIST_HOSTKEY_DEFAULT, ALGLIST_KEY_ALL,
+	    NULL, "key types");
 }
 
 /* PubkeyAcceptedAlgorithms (and its old name PubkeyAcceptedKeyTypes). */
@@ -1174,8 +1248,8 @@ int
 cfg_kw_ca_sig_algos(
     struct server_config *c, const struct keyword *k, struct cfg_args *a)
 {
-	return algo_list(c, k, a, ALGLIST_CA_SIG_DEFAULT, ALGLIST_SIG_ALL,
-	    "CASignatureAlgorithms algorithms");
+	return algo_list(
+	    c, k, a, ALGLIST_CA_SIG_DEFAULT, ALGLIST_SIG_ALL, "key types");
 }
 
 /* PubkeyAuthOptions: none, touch-required, verify-required (any case). */

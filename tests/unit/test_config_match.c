@@ -617,7 +617,7 @@ test_wire(void)
 	size_t len, i;
 	int bad = 0;
 
-	src = source("Include /etc/ssh/a.conf\nKerberosAuthentication no\n",
+	src = source("Include /etc/ssh/a.conf\nKerberosAuthentication yes\n",
 	    "/etc/ssh/a.conf", "MaxSessions 3\n", NULL);
 	b = buf_new(CONFIG_SOURCE_MAX);
 	T_CHECK("wire: serialize",
