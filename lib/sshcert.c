@@ -183,7 +183,10 @@ get_cstring_exact(const uint8_t *data, size_t len, char **out)
 	return r;
 }
 
-/* One critical option (name is already known to be in order). */
+/*
+ * One critical option. As sshd 9.2, the order of the options is not
+ * checked, but force-command and source-address may each appear once.
+ */
 static int
 critical_option(
     struct sshcert *c, const char *name, const uint8_t *data, size_t len)
@@ -195,12 +198,23 @@ critical_option(
 	if (strcmp(name, "force-command") == 0) {
 		if ((r = get_cstring_exact(data, len, &s)) != 0)
 			goto corrupt;
+		if (c->force_command != NULL) {
+			error("Certificate has multiple force-command options");
+			free(s);
+			return ERR_FORMAT;
+		}
 		c->force_command = s;
 		return 0;
 	}
 	if (strcmp(name, "source-address") == 0) {
 		if ((r = get_cstring_exact(data, len, &s)) != 0)
 			goto corrupt;
+		if (c->source_address != NULL) {
+			error("Certificate has multiple source-address "
+			      "options");
+			free(s);
+			return ERR_FORMAT;
+		}
 		/* OpenSSH's addr_match_cidr_list() syntax: addresses
 		 * and address/prefix only, no wildcards or negation. */
 		if (match_cidr_list(NULL, s) == -1) {
@@ -256,14 +270,16 @@ extension(struct sshcert *c, const char *name, size_t len)
 }
 
 /*
- * The critical options or extensions string: (string name, string data)*,
- * names in strictly increasing order (lexical order, no repeats).
+ * The critical options or extensions string: (string name, string data)*.
+ * PROTOCOL.certkeys asks for names in lexical order, each once; sshd 9.2
+ * checks neither, and neither does this (critical_option refuses what sshd
+ * refuses: a second force-command or source-address).
  */
 static int
 parse_options(struct sshcert *c, const uint8_t *p, size_t len, int critical)
 {
 	struct buf *b = NULL;
-	char *name = NULL, *prev = NULL;
+	char *name = NULL;
 	const uint8_t *data;
 	size_t dlen;
 	int r;
@@ -274,26 +290,18 @@ parse_options(struct sshcert *c, const uint8_t *p, size_t len, int critical)
 		if ((r = buf_get_cstring(b, &name, NULL)) != 0 ||
 		    (r = buf_get_string_direct(b, &data, &dlen)) != 0)
 			goto out;
-		if (prev != NULL && strcmp(prev, name) >= 0) {
-			debug_f("certificate %s out of order or repeated",
-			    critical ? "options" : "extensions");
-			r = ERR_FORMAT;
-			goto out;
-		}
 		if (critical)
 			r = critical_option(c, name, data, dlen);
 		else
 			r = extension(c, name, dlen);
 		if (r != 0)
 			goto out;
-		free(prev);
-		prev = name;
+		free(name);
 		name = NULL;
 	}
 	r = 0;
 out:
 	free(name);
-	free(prev);
 	buf_free(b);
 	return r;
 }

@@ -78,8 +78,9 @@ struct sshcert {
 
 /*
  * sshcert_from_blob: parse a certificate blob strictly (every field, the
- * nested principal/option/extension strings consumed exactly, options and
- * extensions in strictly increasing byte order, no trailing bytes) and
+ * nested principal/option/extension strings consumed exactly, no trailing
+ * bytes; options and extensions in any order, as sshd 9.2 takes them, but a
+ * repeated force-command or source-address refused as sshd does) and
  * verify the CA's signature over the body. Returns 0, ERR_SIGNATURE for a
  * signature that does not verify, ERR_KEY_TYPE for an unsupported key or CA
  * type, or another ERR_* for a malformed blob. A certificate with an unknown
