@@ -153,6 +153,7 @@ sshcert_free(struct sshcert *cert)
 	sshkey_free(cert->key);
 	sshkey_sk_free(cert->sk_key);
 	sshkey_free(cert->ca_key);
+	sshkey_sk_free(cert->ca_sk);
 	free(cert->ca_sig_alg);
 	free(cert->key_id);
 	for (i = 0; i < cert->nprincipals; i++)
@@ -363,6 +364,42 @@ out:
 	return r;
 }
 
+/*
+ * The CA key: a plain key or a FIDO key (sk-*, whose signature carries
+ * flags and a counter), never a certificate ("chained" certificates are
+ * not supported): then verify the signature over the first signed_len
+ * bytes of the blob.
+ */
+static int
+parse_ca_verify(struct sshcert *c, const uint8_t *ca, size_t ca_len,
+    const uint8_t *sig, size_t sig_len, const uint8_t *blob, size_t signed_len)
+{
+	char name[CERT_NAME_MAX];
+	struct buf *b;
+	int r;
+
+	if ((b = buf_from(ca, ca_len)) == NULL)
+		return ERR_ALLOC;
+	r = buf_get_cstring_fixed(b, name, sizeof(name));
+	buf_free(b);
+	if (r == 0 && sshkey_sk_is_type_name(name)) {
+		if ((r = sshkey_sk_from_blob(ca, ca_len, &c->ca_sk)) != 0)
+			return r;
+		r = sshkey_sk_verify(
+		    c->ca_sk, sig, sig_len, blob, signed_len, NULL, NULL);
+	} else {
+		if ((r = sshkey_from_blob(ca, ca_len, &c->ca_key)) != 0)
+			return r;
+		/* Naming the algorithm lets a SHA-1 "ssh-rsa" CA signature
+		 * verify; sshcert_check_ca_sig_alg() then decides. */
+		r = sshkey_verify(c->ca_key, sig, sig_len, blob, signed_len,
+		    c->ca_sig_alg, CA_MIN_RSA_BITS);
+	}
+	if (r != 0 && r != ERR_ALLOC && r != ERR_TOO_BIG)
+		r = ERR_SIGNATURE;
+	return r;
+}
+
 /* The signature's own algorithm name (string alg, string sig). */
 static int
 sig_alg_name(const uint8_t *sig, size_t len, char **algp)
@@ -438,18 +475,10 @@ sshcert_from_blob(const uint8_t *blob, size_t len, struct sshcert **certp)
 	    (r = parse_options(c, crit, crit_len, 1)) != 0 ||
 	    (r = parse_options(c, exts, exts_len, 0)) != 0)
 		goto out;
-	/* A certificate as CA key is refused: sshkey knows only plain keys. */
-	if ((r = sshkey_from_blob(ca, ca_len, &c->ca_key)) != 0 ||
-	    (r = sig_alg_name(sig, sig_len, &c->ca_sig_alg)) != 0)
+	if ((r = sig_alg_name(sig, sig_len, &c->ca_sig_alg)) != 0 ||
+	    (r = parse_ca_verify(
+	         c, ca, ca_len, sig, sig_len, blob, signed_len)) != 0)
 		goto out;
-	/* Naming the algorithm lets a SHA-1 "ssh-rsa" CA signature verify;
-	 * sshcert_check_ca_sig_alg() then decides whether it is accepted. */
-	if ((r = sshkey_verify(c->ca_key, sig, sig_len, blob, signed_len,
-	         c->ca_sig_alg, CA_MIN_RSA_BITS)) != 0) {
-		if (r != ERR_ALLOC && r != ERR_TOO_BIG)
-			r = ERR_SIGNATURE;
-		goto out;
-	}
 	*certp = c;
 	c = NULL;
 	r = 0;
@@ -494,6 +523,35 @@ out:
 	sshcert_free(c);
 	free(blob);
 	return r;
+}
+
+const char *
+sshcert_ca_type_short(const struct sshcert *cert)
+{
+	return cert->ca_sk != NULL ? sshkey_sk_type_short(cert->ca_sk)
+	                           : sshkey_type_short(cert->ca_key);
+}
+
+const char *
+sshcert_ca_type_name(const struct sshcert *cert)
+{
+	return cert->ca_sk != NULL ? sshkey_sk_type_name(cert->ca_sk)
+	                           : sshkey_type_name(cert->ca_key);
+}
+
+int
+sshcert_ca_to_blob(const struct sshcert *cert, struct buf *out)
+{
+	return cert->ca_sk != NULL ? sshkey_sk_to_blob(cert->ca_sk, out)
+	                           : sshkey_to_blob(cert->ca_key, out);
+}
+
+int
+sshcert_ca_fingerprint(const struct sshcert *cert, char *out, size_t outlen)
+{
+	return cert->ca_sk != NULL
+	    ? sshkey_sk_fingerprint(cert->ca_sk, out, outlen)
+	    : sshkey_fingerprint(cert->ca_key, out, outlen);
 }
 
 int

@@ -29,7 +29,7 @@ struct buf;
 
 /*
  * OpenSSH's default CASignatureAlgorithms: SHA-1 "ssh-rsa" is not in it.
- * The sk-* names are listed as OpenSSH does; lib/sshkey refuses sk CAs.
+ * The sk-* names are there as in OpenSSH: a FIDO key may be the CA.
  */
 #define SSHCERT_DEFAULT_CA_SIG_ALGS                                            \
 	"ssh-ed25519,ecdsa-sha2-nistp256,ecdsa-sha2-nistp384,"                 \
@@ -61,6 +61,7 @@ struct sshcert {
 	/* A FIDO key instead (sk-*-cert-v01@openssh.com): key is NULL. */
 	struct sshkey_sk *sk_key;
 	struct sshkey *ca_key;      /* the key that signed the certificate */
+	struct sshkey_sk *ca_sk;    /* or a FIDO key did: then ca_key NULL */
 	char *ca_sig_alg;           /* the CA signature's algorithm */
 	uint64_t serial;            /* 0 when the CA does not number certs */
 	uint32_t type;              /* SSHCERT_TYPE_USER or SSHCERT_TYPE_HOST */
@@ -81,7 +82,8 @@ struct sshcert {
  * nested principal/option/extension strings consumed exactly, no trailing
  * bytes; options and extensions in any order, as sshd 9.2 takes them, but a
  * repeated force-command or source-address refused as sshd does) and
- * verify the CA's signature over the body. Returns 0, ERR_SIGNATURE for a
+ * verify the CA's signature over the body (a FIDO CA's flags and counter
+ * are not judged, as sshd does not). Returns 0, ERR_SIGNATURE for a
  * signature that does not verify, ERR_KEY_TYPE for an unsupported key or CA
  * type, or another ERR_* for a malformed blob. A certificate with an unknown
  * critical option parses (its name is kept) but never passes
@@ -93,6 +95,18 @@ int sshcert_from_blob(const uint8_t *blob, size_t len, struct sshcert **certp);
 int sshcert_parse_text(
     const char *s, struct sshcert **certp, const char **endp);
 void sshcert_free(struct sshcert *cert);
+
+/*
+ * The CA key, whichever kind it is (ca_key or a FIDO ca_sk): its short
+ * type for log lines ("ED25519", "ECDSA-SK"), its type name
+ * ("ssh-ed25519", "sk-ssh-ed25519@openssh.com"), its public blob (appended
+ * to out) and its "SHA256:..." fingerprint.
+ */
+const char *sshcert_ca_type_short(const struct sshcert *cert);
+const char *sshcert_ca_type_name(const struct sshcert *cert);
+int sshcert_ca_to_blob(const struct sshcert *cert, struct buf *out);
+int sshcert_ca_fingerprint(
+    const struct sshcert *cert, char *out, size_t outlen);
 
 /* sshcert_is_cert_name: 1 if name is a certificate key type or algorithm. */
 int sshcert_is_cert_name(const char *name);

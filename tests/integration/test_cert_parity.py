@@ -11,6 +11,7 @@ Certificates are rewritten and signed again by certforge.py.
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import time
@@ -290,3 +291,105 @@ def test_cert_parity_force_command(ctx):
         ("principals command= / same force-command", same, "echo ok",
          b"key\n"),
         ("principals command= / none", plain, "echo ok", b"key\n")])
+# ---------------------------------------------------------------------------
+# a FIDO key as the CA (sk-ssh-ed25519@openssh.com, sk-ecdsa-sha2-nistp256)
+
+
+def _soft_sk(ctx):
+    so = os.path.join(os.path.dirname(os.path.abspath(ctx.server_path)),
+                      "tests", "soft_sk.so")
+    check(os.path.exists(so), "%s missing (make builds it)" % so)
+    return so
+
+
+def _sk_sign(ctx, so, ca, key, principals, host=False):
+    env = dict(os.environ)
+    env["SSH_SK_PROVIDER"] = so
+    argv = ["ssh-keygen", "-q", "-s", ca, "-I", os.path.basename(key),
+            "-n", principals]
+    if host:
+        argv.append("-h")
+    cert = key + "-cert.pub"
+    if os.path.exists(cert):
+        os.unlink(cert)
+    harness.run(argv + [key + ".pub"], env=env, stdin=subprocess.DEVNULL)
+    return cert
+
+
+@harness.timeout(300)
+def test_cert_parity_sk_ca_user(ctx):
+    so = _soft_sk(ctx)
+    u = _user(ctx)
+    cas = [_keygen(ctx, "ca_ed_sk", "ed25519-sk", so),
+           _keygen(ctx, "ca_ec_sk", "ecdsa-sk", so)]
+    keys = []
+    for ca in cas:
+        k = _keygen(ctx, "u_" + os.path.basename(ca))
+        _sk_sign(ctx, so, ca, k, u.name)
+        keys.append((os.path.basename(ca), k))
+    listed = os.path.join(ctx.dir, "trusted_cas")
+    with open(listed, "w") as f:
+        f.write("".join(_pub(ca) + "\n" for ca in cas))
+    cases = [("TrustedUserCAKeys " + n, k, "echo ok", b"ok\n")
+             for n, k in keys]
+    _run_cases(ctx, _pair(ctx, ["TrustedUserCAKeys %s" % listed]), u, cases)
+    # CASignatureAlgorithms without the sk-* names refuses them.
+    _run_cases(ctx, _pair(ctx, ["TrustedUserCAKeys %s" % listed,
+                                "CASignatureAlgorithms ssh-ed25519"]), u,
+               [(w, k, c, None) for w, k, c, _ in cases])
+    # RevokedKeys naming the FIDO CA (a key list), or a key ID under it
+    # (a KRL made with ssh-keygen -k -s CA.pub).
+    revoked = os.path.join(ctx.dir, "revoked_ca")
+    with open(revoked, "w") as f:
+        f.write(_pub(cas[0]) + "\n")
+    spec = os.path.join(ctx.dir, "krl_spec")
+    with open(spec, "w") as f:
+        f.write("id: u_ca_ec_sk\n")
+    krl = os.path.join(ctx.dir, "sk_ca.krl")
+    harness.run(["ssh-keygen", "-q", "-k", "-f", krl, "-s",
+                 cas[1] + ".pub", spec])
+    for rk in (revoked, krl):
+        _run_cases(ctx, _pair(ctx, ["TrustedUserCAKeys %s" % listed,
+                                    "RevokedKeys %s" % rk]), u,
+                   [(w, k, c, None if (rk == revoked) == (i == 0) else want)
+                    for i, (w, k, c, want) in enumerate(cases)])
+    _write_user_file(u, "authorized_keys",
+                     "".join("cert-authority %s\n" % _pub(ca) for ca in cas))
+    servers = _pair(ctx)
+    _run_cases(ctx, servers, u, [
+        ("cert-authority " + n, k, "echo ok", b"ok\n") for n, k in keys])
+    # The Accepted line names the FIDO CA as sshd does.
+    for s in servers:
+        for ca, short in zip(cas, ("ED25519-SK", "ECDSA-SK")):
+            rx = (r"Accepted publickey for %s from 127\.0\.0\.1 port \d+ "
+                  r"ssh2: ED25519-CERT \S+ ID u_%s \(serial 0\) CA %s %s$"
+                  % (u.name, os.path.basename(ca), short,
+                     re.escape(harness.fingerprint(ca + ".pub"))))
+            check(re.search(rx, harness.read_text(s.log), re.M),
+                  "%s: no line matching %r" % (s.kind, rx))
+
+
+@harness.timeout(300)
+def test_cert_parity_sk_ca_host(ctx):
+    so = _soft_sk(ctx)
+    u = _user(ctx)
+    ukey = _keygen(ctx, "ukey")
+    _write_user_file(u, "authorized_keys", _pub(ukey) + "\n")
+    for kind in ("ed25519-sk", "ecdsa-sk"):
+        ca = _keygen(ctx, "host_ca_" + kind, kind, so)
+        cert = _sk_sign(ctx, so, ca, ctx.host_key, "127.0.0.1", host=True)
+        servers = _pair(ctx, ["HostCertificate %s" % cert])
+        kh = os.path.join(ctx.dir, "known_hosts_" + kind)
+        with open(kh, "w") as f:
+            for s in servers:
+                f.write("@cert-authority [127.0.0.1]:%d %s\n"
+                        % (s.port, _pub(ca)))
+        extra = ["-o", "StrictHostKeyChecking=yes",
+                 "-o", "UserKnownHostsFile=%s" % kh,
+                 "-o", "GlobalKnownHostsFile=/dev/null",
+                 "-o", "HostKeyAlgorithms=ssh-ed25519-cert-v01@openssh.com"]
+        _run_cases(ctx, servers, u, [
+            ("host certificate from an %s CA" % kind, ukey, "echo ok",
+             b"ok\n")], extra=extra)
+        for s in servers:
+            s.stop()

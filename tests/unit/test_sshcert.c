@@ -16,6 +16,7 @@
 #include "sshkey.h"
 #include "sshkey_sk.h"
 #include "tests/unit/cert_fixtures.h"
+#include "tests/unit/cert_fixtures_skca.h"
 #include "tests/unit/t.h"
 
 #define NOW 1767225600ULL    /* 2026-01-01T00:00:00Z */
@@ -829,6 +830,71 @@ test_sk_certificate(void)
 	sshcert_free(c);
 }
 
+/* One certificate signed by a FIDO CA: its CA, its fields, a bad copy. */
+static void
+check_sk_ca(const char *what, const char *text, const char *ca_text,
+    const char *short_name)
+{
+	struct sshcert *c = NULL;
+	struct sshkey_sk *ca = NULL;
+	struct buf *blob = buf_new(0);
+	char name[96], fp[SSHKEY_FP_LEN], cafp[SSHKEY_FP_LEN];
+	const char *reason;
+	uint8_t *bad;
+	size_t blen;
+
+	snprintf(name, sizeof(name), "sk CA %s: parses and verifies", what);
+	T_CHECK(name, sshcert_parse_text(text, &c, NULL) == 0 && c != NULL);
+	if (c == NULL || sshkey_sk_parse_public_text(ca_text, &ca, NULL) != 0) {
+		T_CHECK("sk CA: fixture", 0);
+		goto out;
+	}
+	snprintf(name, sizeof(name), "sk CA %s: the CA is the FIDO key", what);
+	T_CHECK(name,
+	    c->ca_key == NULL && c->ca_sk != NULL &&
+	        sshkey_sk_equal_public(c->ca_sk, ca) &&
+	        strcmp(sshcert_ca_type_short(c), short_name) == 0 &&
+	        strcmp(sshcert_ca_type_name(c), sshkey_sk_type_name(ca)) == 0 &&
+	        strcmp(c->ca_sig_alg, sshkey_sk_type_name(ca)) == 0);
+	snprintf(name, sizeof(name), "sk CA %s: blob and fingerprint", what);
+	T_CHECK(name,
+	    sshcert_ca_to_blob(c, blob) == 0 &&
+	        sshcert_ca_fingerprint(c, fp, sizeof(fp)) == 0 &&
+	        sshkey_sk_fingerprint(ca, cafp, sizeof(cafp)) == 0 &&
+	        strcmp(fp, cafp) == 0);
+	snprintf(name, sizeof(name), "sk CA %s: alice may use it", what);
+	T_CHECK(name,
+	    sshcert_check_user(c, "alice", NOW, &reason) == 0 &&
+	        sshcert_check_ca_sig_alg(c, NULL) == 0 &&
+	        sshcert_check_ca_sig_alg(c, "ssh-ed25519,rsa-sha2-512") ==
+	            ERR_PERM);
+	/* A nonce byte, or the counter the signature covers, changed. */
+	blen = buf_len(c->blob);
+	bad = malloc(blen);
+	memcpy(bad, buf_ptr(c->blob), blen);
+	sshcert_free(c);
+	c = NULL;
+	bad[4 + 32 + 4] ^= 1;
+	snprintf(name, sizeof(name), "sk CA %s: a changed body fails", what);
+	T_CHECK(name, sshcert_from_blob(bad, blen, &c) == ERR_SIGNATURE);
+	bad[4 + 32 + 4] ^= 1;
+	bad[blen - 1] ^= 1;
+	snprintf(name, sizeof(name), "sk CA %s: a changed counter fails", what);
+	T_CHECK(name, sshcert_from_blob(bad, blen, &c) == ERR_SIGNATURE);
+	free(bad);
+out:
+	sshcert_free(c);
+	sshkey_sk_free(ca);
+	buf_free(blob);
+}
+
+static void
+test_sk_ca(void)
+{
+	check_sk_ca("ed25519-sk", skca_ed_cert, skca_ed_pub, "ED25519-SK");
+	check_sk_ca("ecdsa-sk", skca_ec_cert, skca_ec_pub, "ECDSA-SK");
+}
+
 int
 main(void)
 {
@@ -847,5 +913,6 @@ main(void)
 	test_built();
 	test_text();
 	test_sk_certificate();
+	test_sk_ca();
 	return T_DONE();
 }
