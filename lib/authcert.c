@@ -24,9 +24,17 @@ int
 authcert_opts(const struct sshcert *cert, struct authopts **optsp)
 {
 	struct authopts *o;
+	size_t i;
 	int r;
 
 	*optsp = NULL;
+	if (cert->options_error != NULL) {
+		error("%s", cert->options_error);
+		return ERR_FORMAT;
+	}
+	for (i = 0; i < cert->nunknown_exts; i++)
+		logit("Certificate extension \"%s\" is not supported",
+		    cert->unknown_exts[i]);
 	if ((o = authopts_new(0)) == NULL)
 		return ERR_ALLOC;
 	o->permit_x11_forwarding = (cert->flags & SSHCERT_PERMIT_X11) != 0;

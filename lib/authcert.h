@@ -21,8 +21,10 @@ struct sshkey_sk;
  * certificate imposes. They start with every permission off
  * (authopts_new(0)); each permit-* extension turns one on;
  * no-touch-required and the verify-required critical option set the FIDO
- * flags; force-command and source-address are copied. Returns 0 and
- * *optsp, ERR_FORMAT for a malformed source-address (logged), ERR_ALLOC.
+ * flags; force-command and source-address are copied. An unknown
+ * extension is named at INFO, as sshd does. Returns 0 and *optsp,
+ * ERR_FORMAT for a certificate with options_error or a malformed
+ * source-address (logged), ERR_ALLOC.
  */
 int authcert_opts(const struct sshcert *cert, struct authopts **optsp);
 

@@ -182,6 +182,26 @@ def test_cert_parity_options(ctx):
     ]
     servers = _pair(ctx, ["TrustedUserCAKeys %s.pub" % ca])
     _run_cases(ctx, servers, u, cases)
+    # The faults are found when the certificate is used, and logged with
+    # sshd's lines, then the Failed line that describes the certificate.
+    lines = [
+        'Certificate has multiple force-command options',
+        'Certificate has multiple source-address options',
+        'Certificate critical option "frobnicate@example.com" is not '
+        'supported',
+        'Certificate extension "frobnicate@example.com" is not supported',
+        'Certificate source-address contents invalid',
+        'Certificate option "permit-pty" corrupt (extra data)',
+        'Invalid certificate options']
+    lines = [r"^(error: )?%s$" % re.escape(l) for l in lines]
+    lines += [r"^Failed publickey for %s from 127\.0\.0\.1 port \d+ ssh2: "
+              r"ED25519-CERT \S+ ID %s \(serial 0\) CA ED25519 \S+$"
+              % (u.name, w) for w in ("crit_repeated_force", "crit_unknown",
+                                      "source_bad_cidr", "ext_with_data")]
+    for s in servers:
+        text = harness.read_text(s.log)
+        missing = [rx for rx in lines if not re.search(rx, text, re.M)]
+        check(not missing, "%s log lacks %s" % (s.kind, missing))
 
 
 # ---------------------------------------------------------------------------
