@@ -260,6 +260,15 @@ def test_cert_parity_principals_sources(ctx):
     none = _forge(ctx, ca, base, "none", {"principals": []})
     other = _forge(ctx, ca, base, "other", {"principals": ["someone"]})
     mine = _forge(ctx, ca, base, "mine", {"principals": ["someone", u.name]})
+    star = _forge(ctx, ca, base, "star", {"principals": ["*"]})
+    # Principals are names, never patterns, on either side.
+    _run_cases(ctx, _pair(ctx, ["TrustedUserCAKeys %s.pub" % ca]), u, [
+        ("principal *", star, "echo ok", None)])
+    _write_user_file(u, "authorized_keys", 'cert-authority,principals="*" '
+                     '%s\n' % _pub(ca))
+    _run_cases(ctx, _pair(ctx), u, [
+        ("principals=* / mine", mine, "echo ok", None),
+        ("principals=* / *", star, "echo ok", b"ok\n")])
     # cert-authority with principals=: the list must name a principal.
     _write_user_file(u, "authorized_keys", 'cert-authority,principals="%s,'
                      'someone" %s\n' % (u.name, _pub(ca)))
@@ -413,3 +422,38 @@ def test_cert_parity_sk_ca_host(ctx):
              b"ok\n")], extra=extra)
         for s in servers:
             s.stop()
+
+
+# ---------------------------------------------------------------------------
+# no-touch-required on a FIDO key's certificate: where the CA must say so too
+
+
+@harness.timeout(300)
+def test_cert_parity_no_touch(ctx):
+    so = _soft_sk(ctx)
+    u = _user(ctx)
+    ca = _keygen(ctx, "ca")
+    sk = _keygen(ctx, "usk", "ed25519-sk", so)
+    harness.run(["ssh-keygen", "-q", "-s", ca, "-I", "notouch", "-n", u.name,
+                 "-O", "no-touch-required", sk + ".pub"])
+    env = dict(os.environ, SOFT_SK_NO_TOUCH="1")
+    env.pop("SOFT_SK_UV", None)
+    opt = ["-o", "SecurityKeyProvider=%s" % so]
+    case = [("no-touch-required certificate, no touch", sk, "echo ok")]
+
+    def run(servers, want):
+        _run_cases(ctx, servers, u, [c + (want,) for c in case], env=env,
+                   extra=opt)
+
+    run(_pair(ctx, ["TrustedUserCAKeys %s.pub" % ca]), b"ok\n")
+    _write_user_file(u, "principals", "%s\n" % u.name)
+    run(_pair(ctx, ["TrustedUserCAKeys %s.pub" % ca,
+                    "AuthorizedPrincipalsFile %h/.ssh/principals"]), None)
+    _write_user_file(u, "principals", "no-touch-required %s\n" % u.name)
+    run(_pair(ctx, ["TrustedUserCAKeys %s.pub" % ca,
+                    "AuthorizedPrincipalsFile %h/.ssh/principals"]), b"ok\n")
+    _write_user_file(u, "authorized_keys", "cert-authority %s\n" % _pub(ca))
+    run(_pair(ctx), None)
+    _write_user_file(u, "authorized_keys",
+                     "cert-authority,no-touch-required %s\n" % _pub(ca))
+    run(_pair(ctx), b"ok\n")
