@@ -773,7 +773,10 @@ test_built(void)
 		buf_free(ob);
 	}
 
-	/* Unknown critical option: parses, then refused by the check. */
+	/*
+	 * Unknown critical option: parses, then refused by the check; as in
+	 * sshd, the options after the fault are not read.
+	 */
 	s.crit = buf_new(0);
 	put_opt(s.crit, "aaa@example.com", "x");
 	put_opt(s.crit, "force-command", "true");
@@ -788,7 +791,7 @@ test_built(void)
 		        sshcert_check_user(c, "alice", (time_t)NOW, &reason) ==
 		            ERR_PERM &&
 		        strcmp(reason, SSHCERT_R_BAD_OPTIONS) == 0 &&
-		        strcmp(c->force_command, "true") == 0);
+		        c->force_command == NULL);
 	}
 	sshcert_free(c);
 	buf_free(s.crit);
