@@ -24,9 +24,17 @@ int
 authcert_opts(const struct sshcert *cert, struct authopts **optsp)
 {
 	struct authopts *o;
+	size_t i;
 	int r;
 
 	*optsp = NULL;
+	if (cert->options_error != NULL) {
+		error("%s", cert->options_error);
+		return ERR_FORMAT;
+	}
+	for (i = 0; i < cert->nunknown_exts; i++)
+		logit("Certificate extension \"%s\" is not supported",
+		    cert->unknown_exts[i]);
 	if ((o = authopts_new(0)) == NULL)
 		return ERR_ALLOC;
 	o->permit_x11_forwarding = (cert->flags & SSHCERT_PERMIT_X11) != 0;
@@ -58,7 +66,7 @@ fail:
 
 /*
  * Whether sshd would skip a line that postern cannot read as a key: a key
- * of a type postern does not read (DSA, FIDO keys as CAs), a certificate
+ * of a type postern does not read (DSA), a certificate
  * (never equal to a plain CA key), an RSA key of a size sshd refuses
  * (r ERR_BAD_KEY). Anything else is no key, where sshd stops.
  */
@@ -74,14 +82,47 @@ skipped_line(const char *cp, int r)
 	memcpy(name, cp, n);
 	name[n] = '\0';
 	return (r == ERR_BAD_KEY && strcmp(name, "ssh-rsa") == 0) ||
-	    strcmp(name, "ssh-dss") == 0 || sshkey_sk_is_type_name(name) ||
+	    strcmp(name, "ssh-dss") == 0 ||
 	    (n > sl && strcmp(name + n - sl, cert_suffix) == 0);
 }
 
-int
-authcert_ca_listed(const char *path, const struct sshkey *ca)
+/*
+ * One key of a TrustedUserCAKeys line: 1 if it is the CA (ca, or the FIDO
+ * ca_sk), 0 if not, or parse_public_text's error.
+ */
+static int
+line_is_ca(
+    const char *cp, const struct sshkey *ca, const struct sshkey_sk *ca_sk)
 {
 	struct sshkey *k = NULL;
+	struct sshkey_sk *sk = NULL;
+	char name[64];
+	size_t n = strcspn(cp, " \t\r\n");
+	int r;
+
+	if (n < sizeof(name)) {
+		memcpy(name, cp, n);
+		name[n] = '\0';
+		if (sshkey_sk_is_type_name(name)) {
+			if ((r = sshkey_sk_parse_public_text(cp, &sk, NULL)) !=
+			    0)
+				return r;
+			r = ca_sk != NULL && sshkey_sk_equal_public(sk, ca_sk);
+			sshkey_sk_free(sk);
+			return r;
+		}
+	}
+	if ((r = sshkey_parse_public_text(cp, &k, NULL)) != 0)
+		return r;
+	r = ca != NULL && sshkey_equal_public(k, ca);
+	sshkey_free(k);
+	return r;
+}
+
+int
+authcert_ca_listed(
+    const char *path, const struct sshkey *ca, const struct sshkey_sk *ca_sk)
+{
 	FILE *f;
 	char *line = NULL, *cp;
 	size_t cap = 0, total = 0;
@@ -100,7 +141,7 @@ authcert_ca_listed(const char *path, const struct sshkey *ca)
 		cp = line + strspn(line, " \t");
 		if (*cp == '#' || *cp == '\0' || *cp == '\n' || *cp == '\r')
 			continue;
-		if ((pr = sshkey_parse_public_text(cp, &k, NULL)) != 0) {
+		if ((pr = line_is_ca(cp, ca, ca_sk)) < 0) {
 			/* Where sshd stops, no CA of the file is trusted. */
 			if (skipped_line(cp, pr)) {
 				debug2_f("%s line %lu: no key postern reads, "
@@ -115,12 +156,10 @@ authcert_ca_listed(const char *path, const struct sshkey *ca)
 				    path, lineno);
 			break;
 		}
-		if (sshkey_equal_public(k, ca))
+		if (pr == 1) {
 			r = 0;
-		sshkey_free(k);
-		k = NULL;
-		if (r == 0)
 			break;
+		}
 	}
 	saved = errno;
 	if (r == ERR_NOT_FOUND && ferror(f)) {
@@ -165,12 +204,12 @@ authcert_describe(const struct sshcert *cert, char *out, size_t len)
 	            ? sshkey_sk_fingerprint(cert->sk_key, fp, sizeof(fp))
 	            : sshkey_fingerprint(cert->key, fp, sizeof(fp))) != 0)
 		snprintf(fp, sizeof(fp), "(null)");
-	if (sshkey_fingerprint(cert->ca_key, cafp, sizeof(cafp)) != 0)
+	if (sshcert_ca_fingerprint(cert, cafp, sizeof(cafp)) != 0)
 		snprintf(cafp, sizeof(cafp), "(null)");
 	snprintf(
 	    head, sizeof(head), "%s %s ID ", authcert_type_short(cert), fp);
 	snprintf(tail, sizeof(tail), " (serial %" PRIu64 ") CA %s %s",
-	    cert->serial, sshkey_type_short(cert->ca_key), cafp);
+	    cert->serial, sshcert_ca_type_short(cert), cafp);
 	sanitise(id, sizeof(id), cert->key_id);
 	/* Shorten the ID, never the fingerprints, to fit. */
 	fixed = strlen(head) + strlen(tail);

@@ -37,7 +37,8 @@ struct authkeys_query {
 	 * to the caller.
 	 */
 	const struct sshkey *key;
-	/* A FIDO security key to look for instead of key (want_ca 0). */
+	/* A FIDO security key to look for instead of key (a user's key, or
+	 * with want_ca 1 the CA that signed the certificate). */
 	const struct sshkey_sk *sk_key;
 	int want_ca;
 	int strict_modes;

@@ -953,23 +953,16 @@ serial_revoked(const struct krl_ca *ca, uint64_t serial)
 	return 0;
 }
 
-/* Is the certificate revoked by key id or serial under its CA? */
+/* Is the certificate revoked by key id or serial under its CA (ca_blob)? */
 static int
-cert_revoked(const struct krl *krl, const struct sshcert *cert)
+cert_revoked(
+    const struct krl *krl, const struct sshcert *cert, struct buf *ca_blob)
 {
-	struct buf *ca_blob = NULL;
 	struct blob want;
 	const struct krl_ca *ca;
 	char *id = cert->key_id;
 	size_t i;
-	int r;
 
-	if (krl->ncas == 0)
-		return 0;
-	if ((ca_blob = buf_new(KEY_BLOB_MAX)) == NULL)
-		return ERR_ALLOC;
-	if ((r = sshkey_to_blob(cert->ca_key, ca_blob)) != 0)
-		goto out;
 	want.p = buf_mutable_ptr(ca_blob);
 	want.len = buf_len(ca_blob);
 	for (i = 0; i < krl->ncas; i++) {
@@ -979,19 +972,29 @@ cert_revoked(const struct krl *krl, const struct sshcert *cert)
 		if (found(&id, ca->key_ids, ca->nkey_ids, sizeof(*ca->key_ids),
 		        str_cmp)) {
 			debug_f("revoked by key ID");
-			r = ERR_PERM;
-			goto out;
+			return ERR_PERM;
 		}
 		/* Zero is the serial of certificates the CA did not number. */
 		if (cert->serial != 0 && serial_revoked(ca, cert->serial)) {
 			debug_f("revoked by serial");
-			r = ERR_PERM;
-			goto out;
+			return ERR_PERM;
 		}
 	}
-	r = 0;
-out:
-	buf_free(ca_blob);
+	return 0;
+}
+
+/* A FIDO key (the certified key, or a CA) revoked as a key blob? */
+static int
+sk_revoked(const struct krl *krl, const struct sshkey_sk *key)
+{
+	struct buf *blob = buf_new(KEY_BLOB_MAX);
+	int r;
+
+	if (blob == NULL)
+		return ERR_ALLOC;
+	if ((r = sshkey_sk_to_blob(key, blob)) == 0)
+		r = krl_check_blob(krl, buf_ptr(blob), buf_len(blob));
+	buf_free(blob);
 	return r;
 }
 
@@ -999,6 +1002,7 @@ int
 krl_check_key(
     const struct krl *krl, const struct sshkey *key, const struct sshcert *cert)
 {
+	struct buf *ca_blob;
 	int r;
 
 	if (key != NULL && (r = plain_revoked(krl, key)) != 0)
@@ -1008,18 +1012,14 @@ krl_check_key(
 	if (cert->key != NULL && cert->key != key &&
 	    (r = plain_revoked(krl, cert->key)) != 0)
 		return r;
-	if (cert->sk_key != NULL) {
-		struct buf *blob = buf_new(KEY_BLOB_MAX);
-
-		if (blob == NULL)
-			return ERR_ALLOC;
-		if ((r = sshkey_sk_to_blob(cert->sk_key, blob)) == 0)
-			r = krl_check_blob(krl, buf_ptr(blob), buf_len(blob));
-		buf_free(blob);
-		if (r != 0)
-			return r;
-	}
-	if ((r = cert_revoked(krl, cert)) != 0)
+	if (cert->sk_key != NULL && (r = sk_revoked(krl, cert->sk_key)) != 0)
 		return r;
-	return plain_revoked(krl, cert->ca_key);
+	if ((ca_blob = buf_new(KEY_BLOB_MAX)) == NULL)
+		return ERR_ALLOC;
+	/* Its serial or ID under its CA, then the CA key itself. */
+	if ((r = sshcert_ca_to_blob(cert, ca_blob)) == 0 &&
+	    (r = cert_revoked(krl, cert, ca_blob)) == 0)
+		r = krl_check_blob(krl, buf_ptr(ca_blob), buf_len(ca_blob));
+	buf_free(ca_blob);
+	return r;
 }

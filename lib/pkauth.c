@@ -121,8 +121,8 @@ pk_key_parse(
 		uk->plain = uk->cert->key;
 		uk->sk_plain = uk->cert->sk_key;
 		uk->type = authcert_type_short(uk->cert);
-		if ((r = sshkey_fingerprint(
-		         uk->cert->ca_key, uk->ca_fp, sizeof(uk->ca_fp))) != 0)
+		if ((r = sshcert_ca_fingerprint(
+		         uk->cert, uk->ca_fp, sizeof(uk->ca_fp))) != 0)
 			return r;
 		if (uk->sk_plain != NULL)
 			return sshkey_sk_fingerprint(
@@ -210,6 +210,7 @@ query_key(struct authkeys_query *q, const struct pk_key *uk,
 {
 	if (uk->cert != NULL) {
 		q->key = uk->cert->ca_key;
+		q->sk_key = uk->cert->ca_sk;
 		q->want_ca = 1;
 		q->ca_check = ca_check;
 		q->ca_arg = ca_arg;

@@ -3,6 +3,8 @@
  * CA signature verification and sshd's checks of a user certificate.
  */
 #include <arpa/inet.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -153,6 +155,7 @@ sshcert_free(struct sshcert *cert)
 	sshkey_free(cert->key);
 	sshkey_sk_free(cert->sk_key);
 	sshkey_free(cert->ca_key);
+	sshkey_sk_free(cert->ca_sk);
 	free(cert->ca_sig_alg);
 	free(cert->key_id);
 	for (i = 0; i < cert->nprincipals; i++)
@@ -160,142 +163,168 @@ sshcert_free(struct sshcert *cert)
 	free(cert->principals);
 	free(cert->force_command);
 	free(cert->source_address);
-	free(cert->unsupported_critical);
+	free(cert->options_error);
+	for (i = 0; i < cert->nunknown_exts; i++)
+		free(cert->unknown_exts[i]);
+	free(cert->unknown_exts);
 	buf_free(cert->blob);
 	freezero(cert, sizeof(*cert));
 }
 
-/* get_cstring_exact: data that is one NUL-free string and nothing else. */
-static int
-get_cstring_exact(const uint8_t *data, size_t len, char **out)
+/*
+ * Record the first fault of the critical options or extensions, worded as
+ * sshd logs it. As in sshd, whose sshauthopt_from_cert() reads them only
+ * when the certificate is used, the certificate still parses (a host
+ * certificate loads); sshcert_check_user() and authcert_opts() log the
+ * fault and refuse it. Returns ERR_FORMAT (stop reading the list), or
+ * ERR_ALLOC.
+ */
+static int __attribute__((format(printf, 2, 3)))
+options_fault(struct sshcert *c, const char *fmt, ...)
 {
-	struct buf *b;
-	int r;
+	va_list ap;
+	int n;
 
-	*out = NULL;
-	if ((b = buf_from(data, len)) == NULL)
+	if (c->options_error != NULL)
+		return ERR_FORMAT;
+	va_start(ap, fmt);
+	n = vasprintf(&c->options_error, fmt, ap);
+	va_end(ap);
+	if (n < 0) {
+		c->options_error = NULL;
 		return ERR_ALLOC;
-	if ((r = buf_get_cstring(b, out, NULL)) == 0 && (r = buf_end(b)) != 0) {
-		free(*out);
-		*out = NULL;
 	}
-	buf_free(b);
-	return r;
+	return ERR_FORMAT;
 }
 
-/* One critical option (name is already known to be in order). */
+/*
+ * One critical option. As sshd 9.2, the order of the options is not
+ * checked, but force-command and source-address may each appear once.
+ */
 static int
 critical_option(
     struct sshcert *c, const char *name, const uint8_t *data, size_t len)
 {
 	char logname[LOG_NAME_MAX];
-	char *s = NULL;
+	char *s = NULL, **slot = NULL;
+	struct buf *b;
 	int r;
 
-	if (strcmp(name, "force-command") == 0) {
-		if ((r = get_cstring_exact(data, len, &s)) != 0)
-			goto corrupt;
-		c->force_command = s;
-		return 0;
-	}
-	if (strcmp(name, "source-address") == 0) {
-		if ((r = get_cstring_exact(data, len, &s)) != 0)
-			goto corrupt;
-		/* OpenSSH's addr_match_cidr_list() syntax: addresses
-		 * and address/prefix only, no wildcards or negation. */
-		if (match_cidr_list(NULL, s) == -1) {
-			error("Certificate source-address contents invalid");
-			free(s);
-			return ERR_FORMAT;
-		}
-		c->source_address = s;
-		return 0;
-	}
-	if (strcmp(name, "verify-required") == 0) {
-		if (len != 0) {
-			r = ERR_TRAILING;
-			goto corrupt;
-		}
-		c->flags |= SSHCERT_VERIFY_REQUIRED;
-		return 0;
-	}
-	/* Unknown: the certificate parses but sshcert_check_user refuses it. */
-	if (c->unsupported_critical == NULL &&
-	    (c->unsupported_critical = strdup(name)) == NULL)
-		return ERR_ALLOC;
-	return 0;
-corrupt:
 	sanitise(logname, sizeof(logname), name);
-	error("Certificate option \"%s\" corrupt (%s)", logname, err_str(r));
-	return r == ERR_ALLOC ? r : ERR_FORMAT;
+	if (strcmp(name, "force-command") == 0)
+		slot = &c->force_command;
+	else if (strcmp(name, "source-address") == 0)
+		slot = &c->source_address;
+	else if (strcmp(name, "verify-required") == 0)
+		c->flags |= SSHCERT_VERIFY_REQUIRED;
+	else
+		return options_fault(c,
+		    "Certificate critical option \"%s\" is not supported",
+		    logname);
+	if (slot == NULL)
+		return len == 0 ? 0
+		                : options_fault(c,
+		                      "Certificate option \"%s\" corrupt "
+		                      "(extra data)",
+		                      logname);
+	if ((b = buf_from(data, len)) == NULL)
+		return ERR_ALLOC;
+	if ((r = buf_get_cstring(b, &s, NULL)) != 0) {
+		if (r != ERR_ALLOC)
+			r = options_fault(c,
+			    "Unable to parse \"%s\" section: %s", logname,
+			    err_str(r));
+	} else if (*slot != NULL)
+		r = options_fault(
+		    c, "Certificate has multiple %s options", logname);
+	/* OpenSSH's addr_match_cidr_list() syntax: addresses and
+	 * address/prefix only, no wildcards or negation. */
+	else if (slot == &c->source_address && match_cidr_list(NULL, s) == -1)
+		r = options_fault(
+		    c, "Certificate source-address contents invalid");
+	else if (buf_len(b) != 0)
+		r = options_fault(c,
+		    "Certificate option \"%s\" corrupt (extra data)", logname);
+	else {
+		*slot = s;
+		s = NULL;
+	}
+	free(s);
+	buf_free(b);
+	return r;
 }
 
-/* One extension: known flags must carry no data; unknown ones are skipped. */
+/*
+ * One extension: known flags must carry no data; unknown ones are
+ * ignored, and named when the certificate is used (authcert_opts).
+ */
 static int
 extension(struct sshcert *c, const char *name, size_t len)
 {
 	char logname[LOG_NAME_MAX];
+	char **tmp;
 	size_t i;
 
+	sanitise(logname, sizeof(logname), name);
 	for (i = 0; i < N_CERT_EXTS; i++) {
 		if (strcmp(name, cert_exts[i].name) != 0)
 			continue;
-		if (len != 0) {
-			sanitise(logname, sizeof(logname), name);
-			error("Certificate option \"%s\" corrupt "
-			      "(extra data)",
+		if (len != 0)
+			return options_fault(c,
+			    "Certificate option \"%s\" corrupt (extra data)",
 			    logname);
-			return ERR_FORMAT;
-		}
 		c->flags |= cert_exts[i].flag;
 		return 0;
 	}
-	sanitise(logname, sizeof(logname), name);
-	debug3_f("ignoring unknown certificate extension \"%s\"", logname);
+	if (c->nunknown_exts >= SSHCERT_MAX_UNKNOWN_EXTS)
+		return 0;
+	tmp = realloc(c->unknown_exts, (c->nunknown_exts + 1) * sizeof(*tmp));
+	if (tmp == NULL)
+		return ERR_ALLOC;
+	c->unknown_exts = tmp;
+	if ((tmp[c->nunknown_exts] = strdup(logname)) == NULL)
+		return ERR_ALLOC;
+	c->nunknown_exts++;
 	return 0;
 }
 
 /*
- * The critical options or extensions string: (string name, string data)*,
- * names in strictly increasing order (lexical order, no repeats).
+ * The critical options or extensions string: (string name, string data)*.
+ * PROTOCOL.certkeys asks for names in lexical order, each once; sshd 9.2
+ * checks neither, and neither does this (critical_option refuses what sshd
+ * refuses: a second force-command or source-address). A fault is recorded
+ * (options_fault), not returned: only ERR_ALLOC is.
  */
 static int
 parse_options(struct sshcert *c, const uint8_t *p, size_t len, int critical)
 {
 	struct buf *b = NULL;
-	char *name = NULL, *prev = NULL;
+	char *name = NULL;
 	const uint8_t *data;
 	size_t dlen;
-	int r;
+	int r = 0;
 
 	if ((b = buf_from(p, len)) == NULL)
 		return ERR_ALLOC;
-	while (buf_len(b) > 0) {
+	while (r == 0 && buf_len(b) > 0) {
 		if ((r = buf_get_cstring(b, &name, NULL)) != 0 ||
-		    (r = buf_get_string_direct(b, &data, &dlen)) != 0)
-			goto out;
-		if (prev != NULL && strcmp(prev, name) >= 0) {
-			debug_f("certificate %s out of order or repeated",
-			    critical ? "options" : "extensions");
-			r = ERR_FORMAT;
-			goto out;
+		    (r = buf_get_string_direct(b, &data, &dlen)) != 0) {
+			if (r != ERR_ALLOC)
+				r = options_fault(c,
+				    "Unable to parse certificate options: %s",
+				    err_str(r));
+			break;
 		}
 		if (critical)
 			r = critical_option(c, name, data, dlen);
 		else
 			r = extension(c, name, dlen);
-		if (r != 0)
-			goto out;
-		free(prev);
-		prev = name;
+		free(name);
 		name = NULL;
 	}
-	r = 0;
-out:
 	free(name);
-	free(prev);
 	buf_free(b);
-	return r;
+	return r == ERR_FORMAT ? 0 : r;
 }
 
 /* The principals string: NUL-free strings, at most SSHCERT_MAX_PRINCIPALS. */
@@ -352,6 +381,42 @@ parse_key(struct buf *b, const struct cert_type *ct, struct sshkey **keyp)
 	r = sshkey_from_blob(buf_ptr(plain), buf_len(plain), keyp);
 out:
 	buf_free(plain);
+	return r;
+}
+
+/*
+ * The CA key: a plain key or a FIDO key (sk-*, whose signature carries
+ * flags and a counter), never a certificate ("chained" certificates are
+ * not supported): then verify the signature over the first signed_len
+ * bytes of the blob.
+ */
+static int
+parse_ca_verify(struct sshcert *c, const uint8_t *ca, size_t ca_len,
+    const uint8_t *sig, size_t sig_len, const uint8_t *blob, size_t signed_len)
+{
+	char name[CERT_NAME_MAX];
+	struct buf *b;
+	int r;
+
+	if ((b = buf_from(ca, ca_len)) == NULL)
+		return ERR_ALLOC;
+	r = buf_get_cstring_fixed(b, name, sizeof(name));
+	buf_free(b);
+	if (r == 0 && sshkey_sk_is_type_name(name)) {
+		if ((r = sshkey_sk_from_blob(ca, ca_len, &c->ca_sk)) != 0)
+			return r;
+		r = sshkey_sk_verify(
+		    c->ca_sk, sig, sig_len, blob, signed_len, NULL, NULL);
+	} else {
+		if ((r = sshkey_from_blob(ca, ca_len, &c->ca_key)) != 0)
+			return r;
+		/* Naming the algorithm lets a SHA-1 "ssh-rsa" CA signature
+		 * verify; sshcert_check_ca_sig_alg() then decides. */
+		r = sshkey_verify(c->ca_key, sig, sig_len, blob, signed_len,
+		    c->ca_sig_alg, CA_MIN_RSA_BITS);
+	}
+	if (r != 0 && r != ERR_ALLOC && r != ERR_TOO_BIG)
+		r = ERR_SIGNATURE;
 	return r;
 }
 
@@ -430,18 +495,10 @@ sshcert_from_blob(const uint8_t *blob, size_t len, struct sshcert **certp)
 	    (r = parse_options(c, crit, crit_len, 1)) != 0 ||
 	    (r = parse_options(c, exts, exts_len, 0)) != 0)
 		goto out;
-	/* A certificate as CA key is refused: sshkey knows only plain keys. */
-	if ((r = sshkey_from_blob(ca, ca_len, &c->ca_key)) != 0 ||
-	    (r = sig_alg_name(sig, sig_len, &c->ca_sig_alg)) != 0)
+	if ((r = sig_alg_name(sig, sig_len, &c->ca_sig_alg)) != 0 ||
+	    (r = parse_ca_verify(
+	         c, ca, ca_len, sig, sig_len, blob, signed_len)) != 0)
 		goto out;
-	/* Naming the algorithm lets a SHA-1 "ssh-rsa" CA signature verify;
-	 * sshcert_check_ca_sig_alg() then decides whether it is accepted. */
-	if ((r = sshkey_verify(c->ca_key, sig, sig_len, blob, signed_len,
-	         c->ca_sig_alg, CA_MIN_RSA_BITS)) != 0) {
-		if (r != ERR_ALLOC && r != ERR_TOO_BIG)
-			r = ERR_SIGNATURE;
-		goto out;
-	}
 	*certp = c;
 	c = NULL;
 	r = 0;
@@ -486,6 +543,35 @@ out:
 	sshcert_free(c);
 	free(blob);
 	return r;
+}
+
+const char *
+sshcert_ca_type_short(const struct sshcert *cert)
+{
+	return cert->ca_sk != NULL ? sshkey_sk_type_short(cert->ca_sk)
+	                           : sshkey_type_short(cert->ca_key);
+}
+
+const char *
+sshcert_ca_type_name(const struct sshcert *cert)
+{
+	return cert->ca_sk != NULL ? sshkey_sk_type_name(cert->ca_sk)
+	                           : sshkey_type_name(cert->ca_key);
+}
+
+int
+sshcert_ca_to_blob(const struct sshcert *cert, struct buf *out)
+{
+	return cert->ca_sk != NULL ? sshkey_sk_to_blob(cert->ca_sk, out)
+	                           : sshkey_to_blob(cert->ca_key, out);
+}
+
+int
+sshcert_ca_fingerprint(const struct sshcert *cert, char *out, size_t outlen)
+{
+	return cert->ca_sk != NULL
+	    ? sshkey_sk_fingerprint(cert->ca_sk, out, outlen)
+	    : sshkey_fingerprint(cert->ca_key, out, outlen);
 }
 
 int
@@ -533,8 +619,6 @@ int
 sshcert_check_user(const struct sshcert *cert, const char *name, time_t now,
     const char **reason)
 {
-	char logname[LOG_NAME_MAX];
-
 	*reason = NULL;
 	if (cert->type != SSHCERT_TYPE_USER) {
 		*reason = SSHCERT_R_NOT_USER;
@@ -558,10 +642,8 @@ sshcert_check_user(const struct sshcert *cert, const char *name, time_t now,
 		*reason = SSHCERT_R_NOT_PRINCIPAL;
 		return ERR_PERM;
 	}
-	if (cert->unsupported_critical != NULL) {
-		sanitise(logname, sizeof(logname), cert->unsupported_critical);
-		error("Certificate critical option \"%s\" is not supported",
-		    logname);
+	if (cert->options_error != NULL) {
+		error("%s", cert->options_error);
 		*reason = SSHCERT_R_BAD_OPTIONS;
 		return ERR_PERM;
 	}
@@ -571,6 +653,9 @@ sshcert_check_user(const struct sshcert *cert, const char *name, time_t now,
 int
 sshcert_check_source(const struct sshcert *cert, const char *addr)
 {
+	/* A faulty source-address is not kept: refuse, never allow all. */
+	if (cert->options_error != NULL)
+		return 0;
 	if (cert->source_address == NULL)
 		return 1;
 	if (addr == NULL)

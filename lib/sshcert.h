@@ -16,7 +16,8 @@ struct buf;
 #define SSHCERT_TYPE_USER 1
 #define SSHCERT_TYPE_HOST 2
 
-#define SSHCERT_MAX_PRINCIPALS 256 /* OpenSSH's SSHKEY_CERT_MAX_PRINCIPALS */
+#define SSHCERT_MAX_PRINCIPALS 256  /* OpenSSH's SSHKEY_CERT_MAX_PRINCIPALS */
+#define SSHCERT_MAX_UNKNOWN_EXTS 16 /* unknown extensions named in logs */
 
 /* Extensions (non-critical) and the flag-like critical option. */
 #define SSHCERT_PERMIT_X11 0x01        /* permit-X11-forwarding */
@@ -29,7 +30,7 @@ struct buf;
 
 /*
  * OpenSSH's default CASignatureAlgorithms: SHA-1 "ssh-rsa" is not in it.
- * The sk-* names are listed as OpenSSH does; lib/sshkey refuses sk CAs.
+ * The sk-* names are there as in OpenSSH: a FIDO key may be the CA.
  */
 #define SSHCERT_DEFAULT_CA_SIG_ALGS                                            \
 	"ssh-ed25519,ecdsa-sha2-nistp256,ecdsa-sha2-nistp384,"                 \
@@ -60,31 +61,41 @@ struct sshcert {
 	struct sshkey *key;    /* the certified key: verifies the user */
 	/* A FIDO key instead (sk-*-cert-v01@openssh.com): key is NULL. */
 	struct sshkey_sk *sk_key;
-	struct sshkey *ca_key;      /* the key that signed the certificate */
-	char *ca_sig_alg;           /* the CA signature's algorithm */
-	uint64_t serial;            /* 0 when the CA does not number certs */
-	uint32_t type;              /* SSHCERT_TYPE_USER or SSHCERT_TYPE_HOST */
-	char *key_id;               /* free-form identity, for logs */
-	char **principals;          /* nprincipals names */
-	size_t nprincipals;         /* 0: refused by sshcert_check_user() */
-	uint64_t valid_after;       /* valid_after <= now < valid_before */
-	uint64_t valid_before;      /* UINT64_MAX: "forever" */
-	char *force_command;        /* critical option; NULL if absent */
-	char *source_address;       /* critical option, CIDR list; NULL: any */
-	unsigned flags;             /* SSHCERT_PERMIT_* and friends */
-	char *unsupported_critical; /* first unknown critical option or NULL */
-	struct buf *blob;           /* the certificate blob as received */
+	struct sshkey *ca_key;   /* the key that signed the certificate */
+	struct sshkey_sk *ca_sk; /* or a FIDO key did: then ca_key NULL */
+	char *ca_sig_alg;        /* the CA signature's algorithm */
+	uint64_t serial;         /* 0 when the CA does not number certs */
+	uint32_t type;           /* SSHCERT_TYPE_USER or SSHCERT_TYPE_HOST */
+	char *key_id;            /* free-form identity, for logs */
+	char **principals;       /* nprincipals names */
+	size_t nprincipals;      /* 0: refused by sshcert_check_user() */
+	uint64_t valid_after;    /* valid_after <= now < valid_before */
+	uint64_t valid_before;   /* UINT64_MAX: "forever" */
+	char *force_command;     /* critical option; NULL if absent */
+	char *source_address;    /* critical option, CIDR list; NULL: any */
+	unsigned flags;          /* SSHCERT_PERMIT_* and friends */
+	/* The first fault of the options or extensions, as sshd logs it
+	 * ("Certificate critical option \"X\" is not supported", ...), or
+	 * NULL: a certificate with one parses but is refused when used. */
+	char *options_error;
+	char **unknown_exts;  /* unknown extensions' names, sanitised */
+	size_t nunknown_exts; /* at most SSHCERT_MAX_UNKNOWN_EXTS kept */
+	struct buf *blob;     /* the certificate blob as received */
 };
 
 /*
  * sshcert_from_blob: parse a certificate blob strictly (every field, the
- * nested principal/option/extension strings consumed exactly, options and
- * extensions in strictly increasing byte order, no trailing bytes) and
- * verify the CA's signature over the body. Returns 0, ERR_SIGNATURE for a
- * signature that does not verify, ERR_KEY_TYPE for an unsupported key or CA
- * type, or another ERR_* for a malformed blob. A certificate with an unknown
- * critical option parses (its name is kept) but never passes
- * sshcert_check_user(). Does not apply CASignatureAlgorithms: see
+ * nested principal strings consumed exactly, no trailing bytes) and verify
+ * the CA's signature over the body (a FIDO CA's flags and counter are not
+ * judged, as sshd does not). The critical options and extensions are read
+ * as sshd 9.2 reads them when a certificate is used: in any order, an
+ * extension may repeat, a fault (an unknown critical option, a second
+ * force-command or source-address, a bad source-address, data where none
+ * belongs, a malformed list) is kept in options_error and refuses the
+ * certificate in sshcert_check_user() and authcert_opts(), but does not
+ * stop it parsing. Returns 0, ERR_SIGNATURE for a signature that does not
+ * verify, ERR_KEY_TYPE for an unsupported key or CA type, or another ERR_*
+ * for a malformed blob. Does not apply CASignatureAlgorithms: see
  * sshcert_check_ca_sig_alg().
  */
 int sshcert_from_blob(const uint8_t *blob, size_t len, struct sshcert **certp);
@@ -92,6 +103,18 @@ int sshcert_from_blob(const uint8_t *blob, size_t len, struct sshcert **certp);
 int sshcert_parse_text(
     const char *s, struct sshcert **certp, const char **endp);
 void sshcert_free(struct sshcert *cert);
+
+/*
+ * The CA key, whichever kind it is (ca_key or a FIDO ca_sk): its short
+ * type for log lines ("ED25519", "ECDSA-SK"), its type name
+ * ("ssh-ed25519", "sk-ssh-ed25519@openssh.com"), its public blob (appended
+ * to out) and its "SHA256:..." fingerprint.
+ */
+const char *sshcert_ca_type_short(const struct sshcert *cert);
+const char *sshcert_ca_type_name(const struct sshcert *cert);
+int sshcert_ca_to_blob(const struct sshcert *cert, struct buf *out);
+int sshcert_ca_fingerprint(
+    const struct sshcert *cert, char *out, size_t outlen);
 
 /* sshcert_is_cert_name: 1 if name is a certificate key type or algorithm. */
 int sshcert_is_cert_name(const char *name);
@@ -127,8 +150,8 @@ int sshcert_check_ca_sig_alg(const struct sshcert *cert, const char *allowed);
  * name) must be one of the principals. name NULL skips the last test, for
  * callers that matched principals themselves (AuthorizedPrincipalsFile,
  * AuthorizedPrincipalsCommand, principals= on a cert-authority line).
- * Finally an unknown critical option refuses the certificate (as OpenSSH's
- * sshauthopt_from_cert() does; its name is logged at error level).
+ * Finally a fault of its options (options_error, logged at error level)
+ * refuses the certificate, as OpenSSH's sshauthopt_from_cert() does.
  * Returns 0, or ERR_PERM with *reason set to one of SSHCERT_R_*.
  */
 int sshcert_check_user(const struct sshcert *cert, const char *name, time_t now,
@@ -146,7 +169,8 @@ int sshcert_principal_in_list(const struct sshcert *cert, const char *list);
 
 /*
  * sshcert_check_source: 1 if the client address addr may use cert (no
- * source-address option, or addr inside one of its CIDR entries), else 0.
+ * source-address option, or addr inside one of its CIDR entries), else 0
+ * (always for a certificate with options_error).
  * OpenSSH refuses with "cert: Authentication tried for %.100s with valid
  * certificate but not from a permitted source address (%.200s)."
  */

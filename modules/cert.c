@@ -102,8 +102,7 @@ ca_line_check(void *arg, const struct authopts *line, const char *loc,
 	sanitise(id, sizeof(id), cert->key_id);
 	verbose("Accepted certificate ID \"%s\" (serial %" PRIu64 ") signed "
 	        "by CA %s %s found at %s",
-	    id, cert->serial, sshkey_type_short(cert->ca_key), x->uk->ca_fp,
-	    loc);
+	    id, cert->serial, sshcert_ca_type_short(cert), x->uk->ca_fp, loc);
 	authopts_free(certopts);
 	*optsp = final;
 	return 0;
@@ -174,7 +173,7 @@ principals_command_find(const struct pm_conn *c, const struct pk_key *uk,
 	memset(&cr, 0, sizeof(cr));
 	cr.tag = "AuthorizedPrincipalsCommand";
 	if ((b = buf_new(PKAUTH_MAX_MESSAGE)) == NULL ||
-	    sshkey_to_blob(cert->ca_key, b) != 0 ||
+	    sshcert_ca_to_blob(cert, b) != 0 ||
 	    (ca64 = authcmd_base64(buf_ptr(b), buf_len(b))) == NULL ||
 	    (k64 = authcmd_base64(uk->blob, uk->bloblen)) == NULL)
 		goto out;
@@ -185,7 +184,7 @@ principals_command_find(const struct pm_conn *c, const struct pk_key *uk,
 	tk.v['i'] = id;
 	tk.v['K'] = ca64;
 	tk.v['s'] = serial;
-	tk.v['T'] = sshkey_type_name(cert->ca_key);
+	tk.v['T'] = sshcert_ca_type_name(cert);
 	if (authcmd_run(&cr, cmdline,
 	        c->setting(c, "authorizedprincipalscommanduser", 0), &tk,
 	        PK_PRINCIPALS_CMD_TOKENS, c->user, &out, &len) != 0)
@@ -228,9 +227,10 @@ trusted_ca_allow(const struct pm_conn *c, const struct pk_conf *cf,
 	*optsp = NULL;
 	if (cf->trusted_ca == NULL)
 		return 0;
-	if ((r = authcert_ca_listed(cf->trusted_ca, cert->ca_key)) != 0) {
+	if ((r = authcert_ca_listed(
+	         cf->trusted_ca, cert->ca_key, cert->ca_sk)) != 0) {
 		debug2("CA %s %s is not listed in %s: %s",
-		    sshkey_type_short(cert->ca_key), uk->ca_fp, cf->trusted_ca,
+		    sshcert_ca_type_short(cert), uk->ca_fp, cf->trusted_ca,
 		    r == ERR_SYSTEM ? strerror(errno) : err_str(r));
 		return 0;
 	}
@@ -279,7 +279,7 @@ trusted_ca_allow(const struct pm_conn *c, const struct pk_conf *cf,
 	sanitise(id, sizeof(id), cert->key_id);
 	verbose("Accepted certificate ID \"%s\" (serial %" PRIu64 ") signed "
 	        "by %s CA %s via %s",
-	    id, cert->serial, sshkey_type_short(cert->ca_key), uk->ca_fp,
+	    id, cert->serial, sshcert_ca_type_short(cert), uk->ca_fp,
 	    cf->trusted_ca);
 	*optsp = final;
 	final = NULL;

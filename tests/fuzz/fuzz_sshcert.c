@@ -48,8 +48,14 @@ exercise(const struct sshcert *c)
 	size_t i;
 	int r;
 
-	if ((c->key == NULL) == (c->sk_key == NULL) || c->ca_key == NULL ||
+	char fp[SSHKEY_FP_LEN];
+
+	if ((c->key == NULL) == (c->sk_key == NULL) ||
+	    (c->ca_key == NULL) == (c->ca_sk == NULL) ||
 	    c->ca_sig_alg == NULL || c->key_id == NULL || c->blob == NULL)
+		abort();
+	if (sshcert_ca_fingerprint(c, fp, sizeof(fp)) != 0 ||
+	    sshcert_ca_type_short(c) == NULL || sshcert_ca_type_name(c) == NULL)
 		abort();
 	for (i = 0; i < c->nprincipals; i++)
 		if (c->principals[i] == NULL)

@@ -97,7 +97,7 @@ s.close()
 class Peer:
     """One server (postern or sshd) serving the scenarios of a group."""
 
-    def __init__(self, ctx, kind, extra):
+    def __init__(self, ctx, kind, extra, args=()):
         self.ctx = ctx
         self.kind = kind
         self.port = harness.free_port()
@@ -113,7 +113,8 @@ class Peer:
         logf = open(self.log, "ab")
         try:
             self.proc = subprocess.Popen(
-                [binary, "-D", "-f", self.config], stdin=subprocess.DEVNULL,
+                [binary, "-D", "-f", self.config] + list(args),
+                stdin=subprocess.DEVNULL,
                 stdout=logf, stderr=logf, start_new_session=True, cwd=ctx.dir)
         finally:
             logf.close()

@@ -24,6 +24,7 @@
 #include "sshkey.h"
 #include "sshkey_sk.h"
 #include "tests/unit/cert_fixtures.h"
+#include "tests/unit/cert_fixtures_skca.h"
 #include "tests/unit/t.h"
 
 /* From test_sshkey_sk.c: made by ssh-keygen -t ed25519-sk (soft_sk). */
@@ -188,11 +189,12 @@ test_ca_listed(void)
 	    fixture(fx_keys, FX_NKEYS, "ca_ed"));
 	path = put("ca_keys", text);
 	/* sshd stops at a line that is no key: nothing after it counts. */
-	T_CHECK("ca: listed after blanks", authcert_ca_listed(path, rsa) == 0);
+	T_CHECK("ca: listed after blanks",
+	    authcert_ca_listed(path, rsa, NULL) == 0);
 	T_CHECK("ca: not trusted after a line that is no key",
-	    authcert_ca_listed(path, ed) == ERR_FORMAT);
+	    authcert_ca_listed(path, ed, NULL) == ERR_FORMAT);
 	T_CHECK("ca: not listed, file malformed",
-	    authcert_ca_listed(path, ec) == ERR_FORMAT);
+	    authcert_ca_listed(path, ec, NULL) == ERR_FORMAT);
 	/* Keys sshd reads and skips: DSA, a certificate, RSA-512. */
 	snprintf(text, sizeof(text), "%s\n%s\n%s\n%s\n",
 	    "ssh-dss "
@@ -214,9 +216,9 @@ test_ca_listed(void)
 	    fixture(fx_keys, FX_NKEYS, "ca_ed"));
 	path = put("ca_keys", text);
 	T_CHECK("ca: listed after keys sshd skips",
-	    authcert_ca_listed(path, ed) == 0);
-	T_CHECK(
-	    "ca: not listed", authcert_ca_listed(path, ec) == ERR_NOT_FOUND);
+	    authcert_ca_listed(path, ed, NULL) == 0);
+	T_CHECK("ca: not listed",
+	    authcert_ca_listed(path, ec, NULL) == ERR_NOT_FOUND);
 	/* A broken key of a type postern reads stops the search. */
 	snprintf(text, sizeof(text),
 	    "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAH3h4eHh4eHh4eHh4eHh4eHh4eHh4"
@@ -224,12 +226,34 @@ test_ca_listed(void)
 	    fixture(fx_keys, FX_NKEYS, "ca_ed"));
 	path = put("ca_keys", text);
 	T_CHECK("ca: broken ed25519 key refuses the file",
-	    authcert_ca_listed(path, ed) == ERR_FORMAT);
+	    authcert_ca_listed(path, ed, NULL) == ERR_FORMAT);
+	/* A FIDO key as the CA: listed, and not mistaken for another. */
+	{
+		struct sshkey_sk *sked = NULL, *skec = NULL;
+
+		snprintf(text, sizeof(text), "%s\n%s sk-ca\n",
+		    fixture(fx_keys, FX_NKEYS, "ca_rsa"), skca_ed_pub);
+		path = put("ca_keys", text);
+		T_CHECK("ca: sk fixtures",
+		    sshkey_sk_parse_public_text(skca_ed_pub, &sked, NULL) ==
+		            0 &&
+		        sshkey_sk_parse_public_text(skca_ec_pub, &skec, NULL) ==
+		            0);
+		T_CHECK("ca: FIDO CA listed",
+		    authcert_ca_listed(path, NULL, sked) == 0);
+		T_CHECK("ca: another FIDO CA not listed",
+		    authcert_ca_listed(path, NULL, skec) == ERR_NOT_FOUND);
+		T_CHECK("ca: plain CA next to a FIDO one",
+		    authcert_ca_listed(path, rsa, NULL) == 0 &&
+		        authcert_ca_listed(path, ed, NULL) == ERR_NOT_FOUND);
+		sshkey_sk_free(sked);
+		sshkey_sk_free(skec);
+	}
 	put("ca_keys", "");
-	T_CHECK(
-	    "ca: empty file", authcert_ca_listed(path, ed) == ERR_NOT_FOUND);
+	T_CHECK("ca: empty file",
+	    authcert_ca_listed(path, ed, NULL) == ERR_NOT_FOUND);
 	T_CHECK("ca: missing file",
-	    authcert_ca_listed("/nonexistent/ca.pub", ed) == ERR_SYSTEM);
+	    authcert_ca_listed("/nonexistent/ca.pub", ed, NULL) == ERR_SYSTEM);
 	sshkey_free(ed);
 	sshkey_free(rsa);
 	sshkey_free(ec);
