@@ -104,6 +104,9 @@ for n in (0, 10, 15, 25, 29, 45, 49, 55, 70, 79, 110, 127, 150, 191, 200,
     MESSAGES["type_%d" % n] = (n, s("unknown"))
 
 
+DEBUG = os.environ.get("PROTOWIRE_DEBUG")
+
+
 class Closed(Exception):
     pass
 
@@ -147,6 +150,8 @@ class Conn:
             raise TimeoutError
         except (ConnectionResetError, BrokenPipeError):
             b = b""
+        if DEBUG:
+            sys.stderr.write("read %r\n" % b[:64])
         if not b:
             raise Closed
         self.buf += b
@@ -178,7 +183,7 @@ class Conn:
         try:
             self.sock.sendall(out)
         except (BrokenPipeError, ConnectionResetError):
-            raise Closed
+            pass  # the reads that follow see the close
         return seq
 
     def _read_packet(self, deadline):
@@ -203,6 +208,8 @@ class Conn:
         d.seq = (d.seq + 1) & 0xffffffff
         pad = pkt[4]
         payload = pkt[5:len(pkt) - pad]
+        if DEBUG:
+            sys.stderr.write("recv seq %d: %r\n" % (seq, payload[:80]))
         return payload[0], payload[1:], seq
 
     def recv(self, timeout_s=10):
@@ -378,6 +385,29 @@ def detail(log):
     return ""
 
 
+def bye(conn):
+    """End the connection with a DISCONNECT and wait for the server to
+    close it: its log lines for this cell come before the next cell's."""
+    try:
+        conn.send(bytes([1]) + u32(11) + s("bye") + s(""))
+    except (Closed, OSError):
+        pass
+    drain(conn, [])
+    conn.sock.close()
+
+
+def drain(conn, log):
+    """After a failed send or read: what the server sent before it closed
+    (its DISCONNECT may still be in the socket)."""
+    deadline = time.monotonic() + 5
+    try:
+        while True:
+            t, p, seq = conn._read_packet(deadline)
+            log.append((t, p, seq))
+    except (Closed, TimeoutError, OSError, ValueError):
+        pass
+
+
 def run_cell(port, user, keyfile, cell):
     conn = Conn(port, cell.get("strict", False))
     phase = cell["phase"]
@@ -388,7 +418,7 @@ def run_cell(port, user, keyfile, cell):
     probe = {"userauth": 50, "prerekey": 50, "postauth": 80,
              "rekey": 80}.get(phase, 5)
     skip = 1 if num == probe and not cell["msg"].endswith("noreply") \
-        else 0
+        and phase not in ("first", "kex", "kexreply") else 0
     log, pre = [], []
     seq = None
     closed = timed_out = False
@@ -447,15 +477,17 @@ def run_cell(port, user, keyfile, cell):
                 expect(conn, (81, 82), log, skip)
     except Closed:
         closed = True
+        drain(conn, log if seq is not None else pre)
     except TimeoutError:
         timed_out = True
     if seq is None:
+        bye(conn)
         return {"outcome": "setup-failed:" + classify(pre, None, closed,
                                                       timed_out),
                 "detail": detail(pre), "lport": conn.lport}
     # The injected message answered with the probe's own reply type
     # (e.g. a second SERVICE_REQUEST) shows up as that name.
-    conn.sock.close()
+    bye(conn)
     return {"outcome": classify(log, seq, closed, timed_out),
             "detail": detail(log), "lport": conn.lport}
 
