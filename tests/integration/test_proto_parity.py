@@ -68,6 +68,10 @@ NON_TRANSPORT = ["userauth_request", "userauth_success", "pk_ok",
                  "channel_data", "channel_success", "channel_failure",
                  "type_55", "type_70", "type_79", "type_110", "type_127",
                  "type_150", "type_191"]
+# Transport messages 5..49 (protowire.py's numbers).
+TRANSPORT = ["service_request", "service_request_conn", "service_accept",
+             "ext_info", "newkeys", "ecdh_init", "ecdh_reply", "type_10",
+             "type_15", "type_25", "type_29", "type_45", "type_49"]
 DIFFERENT = {}
 # ping@openssh.com (OpenSSH 9.5, advertised in EXT_INFO): sshd 9.2 has
 # no message 192 or 193 and ends the connection.
@@ -234,3 +238,29 @@ def test_proto_parity_postauth(ctx):
 @timeout(300)
 def test_proto_parity_rekey(ctx):
     _matrix(ctx, ["rekey"], [False, True])
+
+
+@timeout(300)
+def test_proto_preauth_rekey(ctx):
+    """sshd 9.2 takes part in no key exchange before authentication (it
+    answers the client's KEXINIT with UNIMPLEMENTED); postern does
+    (RekeyLimit), and in it answers each message as in the userauth
+    phase around it, and transport messages (5..49) out of turn with
+    UNIMPLEMENTED, as sshd in a rekey after authentication."""
+    u = ctx.make_user()
+    ours = Server(ctx, "postern")
+    msgs = [m for m in MSGS if m != "ecdh_init"]
+    around = _run(ours, u, [{"phase": "userauth", "strict": False, "msg": m}
+                            for m in msgs])
+    bad = []
+    for strict in (False, True):
+        got = _run(ours, u, [{"phase": "prerekey", "strict": strict,
+                              "msg": m} for m in msgs])
+        for m, a, b in zip(msgs, around, got):
+            want = "unimplemented" if m in TRANSPORT else a["outcome"]
+            if b["outcome"] != want:
+                bad.append("%s%s: %s (%s) in the rekey, want %s"
+                           % (m, " strict" if strict else "", b["outcome"],
+                              b["detail"], want))
+    check(not bad, "in a rekey before authentication:\n%s" % "\n".join(bad))
+    check(ours.proc.poll() is None, "postern exited")
