@@ -25,9 +25,17 @@ per cell {"outcome": ..., "detail": ..., "lport": ...}; outcome is
 "unimplemented" (with the injected packet's sequence number),
 "unimplemented-seq-N" (any other number), "ignored" (nothing but the
 probe's answer), "disconnect-R" (reason R), "closed" (no DISCONNECT),
-"timeout", or the names of what else arrived, joined by "+".
+"timeout", or the names of what else arrived, joined by "+". Each cell
+ends with the client's DISCONNECT and the server's close, so that the
+server's log lines for a cell come before the next cell's.
+
+It speaks curve25519-sha256, aes128-ctr with hmac-sha2-256-etm@openssh.com
+and strict KEX when asked; it does not check the host key's signature (it
+tests the server, not the other way round). PROTOWIRE_DEBUG=1 in the
+environment prints every packet read to stderr.
 """
 
+import base64
 import hashlib
 import hmac
 import json
@@ -305,7 +313,6 @@ class Conn:
         with open(keyfile, "rb") as f:
             key = serialization.load_ssh_private_key(f.read(), None)
         with open(keyfile + ".pub") as f:
-            import base64
             blob = base64.b64decode(f.read().split()[1])
         data = (s(self.session_id) + bytes([50]) + s(user) +
                 s("ssh-connection") + s("publickey") + b"\x01" +
