@@ -842,6 +842,13 @@ handle_disconnect(struct transport *t, struct buf *payload)
 	return ERR_DISCONNECTED;
 }
 
+/* 1 between the peer's KEXINIT and its NEWKEYS. */
+static int
+in_exchange(const struct transport *t)
+{
+	return t->kex == KEX_WAIT_INIT || t->kex == KEX_WAIT_NEWKEYS;
+}
+
 static int
 unexpected(struct transport *t, uint8_t type)
 {
@@ -858,6 +865,19 @@ unexpected(struct transport *t, uint8_t type)
 	transport_disconnect(t, SSH2_DISCONNECT_PROTOCOL_ERROR,
 	    "unexpected message type %u", type);
 	return ERR_PROTOCOL;
+}
+
+/*
+ * A transport message (5..49) that has no place here, outside strict KEX:
+ * as sshd, UNIMPLEMENTED (RFC 4253 s11.4) and the connection goes on.
+ */
+static int
+out_of_place(struct transport *t, uint8_t type)
+{
+	if (t->kex_count == 0 && t->strict)
+		return unexpected(t, type);
+	/* sshd's line names the first exchange only (its preauth table). */
+	return transport_unimplemented(t, type, t->kex_count == 0);
 }
 
 int
@@ -882,26 +902,32 @@ kex_dispatch(
 	case SSH2_MSG_UNIMPLEMENTED:
 		return 0;
 	case SSH2_MSG_KEXINIT:
+		/* As sshd: a second KEXINIT in one exchange ends it. */
 		if (t->kex != KEX_NONE && t->kex != KEX_WAIT_KEXINIT)
 			return unexpected(t, type);
 		return handle_kexinit(t, payload);
 	case SSH2_MSG_KEX_ECDH_INIT:
 		if (t->kex != KEX_WAIT_INIT)
-			return unexpected(t, type);
+			return out_of_place(t, type);
 		return handle_ecdh_init(t, payload);
 	case SSH2_MSG_NEWKEYS:
 		if (t->kex != KEX_WAIT_NEWKEYS)
-			return unexpected(t, type);
+			return out_of_place(t, type);
 		return handle_newkeys(t, payload);
 	}
-	if (type >= 20 && type <= 49)
-		return unexpected(t, type);
-	/* Nothing above the transport before the first exchange is done. */
+	/* Key exchange numbers out of place; any transport message while
+	 * an exchange runs or before the first one is done. */
+	if ((type >= SSH2_MSG_KEXINIT && type <= 49) ||
+	    (type >= SSH2_MSG_SERVICE_REQUEST && type <= 49 &&
+	        (initial || in_exchange(t))))
+		return out_of_place(t, type);
+	/*
+	 * Above the transport before the first exchange is done: sshd ends
+	 * the connection (without a DISCONNECT); so do we (with one).
+	 */
 	if (initial)
 		return unexpected(t, type);
-	/* Between the peer's KEXINIT and NEWKEYS it may send only KEX. */
-	if (t->kex == KEX_WAIT_INIT || t->kex == KEX_WAIT_NEWKEYS)
-		return unexpected(t, type);
+	/* In a rekey, the layers above go on (their answers are held). */
 	*consumed = 0;
 	return 0;
 }

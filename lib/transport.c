@@ -153,6 +153,18 @@ transport_peer_version(const struct transport *t)
 	return t->peer_version;
 }
 
+const char *
+transport_peer_addr(const struct transport *t)
+{
+	return t->params.peer_addr ? t->params.peer_addr : "UNKNOWN";
+}
+
+int
+transport_peer_port(const struct transport *t)
+{
+	return t->params.peer_port;
+}
+
 int
 transport_peer_reset(const struct transport *t)
 {
@@ -563,6 +575,32 @@ open_packet(struct transport *t)
 	return 0;
 }
 
+/*
+ * As sshd: message number 0 and the local-extension range (192..255) end
+ * the connection, less PING and PONG (192, 193) once the first key
+ * exchange is done: OpenSSH 9.5 took them, and postern knows them.
+ */
+static int
+invalid_type(struct transport *t, uint8_t type)
+{
+	const char *addr = transport_peer_addr(t);
+	int ping = type == SSH2_MSG_PING || type == SSH2_MSG_PONG;
+
+	if (type != 0 && (type < 192 || (ping && t->kex_count > 0)))
+		return 0;
+	if (t->params.peer_user != NULL)
+		logit("ssh_dispatch_run_fatal: Connection from user %s %s port "
+		      "%d: Protocol error",
+		    t->params.peer_user, addr, t->params.peer_port);
+	else
+		logit("ssh_dispatch_run_fatal: Connection from %s port %d: "
+		      "Protocol error",
+		    addr, t->params.peer_port);
+	transport_disconnect(t, SSH2_DISCONNECT_PROTOCOL_ERROR,
+	    "Invalid ssh2 packet type: %u", type);
+	return ERR_PROTOCOL;
+}
+
 int
 transport_next_packet(struct transport *t, uint8_t *type, struct buf **pp)
 {
@@ -583,10 +621,13 @@ transport_next_packet(struct transport *t, uint8_t *type, struct buf **pp)
 			    t, SSH2_DISCONNECT_PROTOCOL_ERROR, "empty packet");
 			return ERR_PROTOCOL;
 		}
+		if ((r = invalid_type(t, msg)) != 0)
+			return r;
 		if (t->ignore_next) {
 			t->ignore_next = 0;
 			continue;
 		}
+		t->last_type = msg;
 		consumed = 0;
 		if ((r = kex_dispatch(t, msg, &t->view, &consumed)) != 0)
 			return r;
@@ -1269,15 +1310,27 @@ transport_set_authenticated(struct transport *t)
 }
 
 int
-transport_send_unimplemented(struct transport *t)
+transport_unimplemented(struct transport *t, uint8_t type, int in_kex)
 {
 	struct buf *p;
+	uint32_t seq = t->recv.seqnr - 1; /* the packet's own number */
 	int r;
 
+	/* sshd's lines, at INFO. */
+	if (in_kex)
+		logit("kex_protocol_error: type %u seq %u", type, seq);
+	else
+		logit("dispatch_protocol_error: type %u seq %u", type, seq);
 	if ((r = transport_packet_begin(t, SSH2_MSG_UNIMPLEMENTED, &p)) != 0 ||
-	    (r = buf_put_u32(p, t->recv.seqnr - 1)) != 0)
+	    (r = buf_put_u32(p, seq)) != 0)
 		return r;
 	return transport_packet_send(t);
+}
+
+int
+transport_send_unimplemented(struct transport *t)
+{
+	return transport_unimplemented(t, t->last_type, 0);
 }
 
 void

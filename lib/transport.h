@@ -117,6 +117,7 @@ struct transport_params {
 	const char *server_sig_algs; /* EXT_INFO server-sig-algs value */
 	const char *peer_addr;       /* for log lines */
 	int peer_port;
+	const char *peer_user; /* for log lines: NULL before authentication */
 	/* RekeyLimit: bytes either way under one set of keys (0: only the
 	 * cipher's own limit), seconds from one exchange to the next we
 	 * start (0: none). */
@@ -193,6 +194,9 @@ const uint8_t *transport_session_id(const struct transport *t, size_t *lenp);
 int transport_kex_done(const struct transport *t);
 /* The client's identification string (sanitised for logs by the caller). */
 const char *transport_peer_version(const struct transport *t);
+/* The peer's address ("UNKNOWN" if not given) and port, for log lines. */
+const char *transport_peer_addr(const struct transport *t);
+int transport_peer_port(const struct transport *t);
 /* 1 if the peer reset the connection (ECONNRESET): ERR_EOF says closed. */
 int transport_peer_reset(const struct transport *t);
 /*

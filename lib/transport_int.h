@@ -117,10 +117,11 @@ struct transport {
 
 	/* Key exchange. */
 	enum kex_state kex;
-	int kex_count;   /* completed exchanges */
-	int strict;      /* kex-strict negotiated in the first exchange */
-	int ext_info_c;  /* client supports EXT_INFO */
-	int ignore_next; /* wrong first_kex_packet_follows guess */
+	int kex_count;     /* completed exchanges */
+	int strict;        /* kex-strict negotiated in the first exchange */
+	int ext_info_c;    /* client supports EXT_INFO */
+	int ignore_next;   /* wrong first_kex_packet_follows guess */
+	uint8_t last_type; /* of the packet last read (UNIMPLEMENTED) */
 	int sent_newkeys;
 	struct buf *my_kexinit;
 	struct buf *peer_kexinit;
@@ -216,5 +217,11 @@ void kexgex_free(struct transport *t);
 int kex_dispatch(
     struct transport *t, uint8_t type, struct buf *payload, int *consumed);
 void kex_state_free(struct transport *t);
+/*
+ * Answer the packet last read (of message number type) with
+ * UNIMPLEMENTED, logged as sshd: kex_protocol_error in the first key
+ * exchange (in_kex), dispatch_protocol_error elsewhere.
+ */
+int transport_unimplemented(struct transport *t, uint8_t type, int in_kex);
 
 #endif

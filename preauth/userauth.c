@@ -32,7 +32,7 @@ handle_service_request(
     struct userauth *ua, struct transport *t, struct buf *payload)
 {
 	struct buf *p;
-	char *service = NULL;
+	char *service = NULL, safe[256];
 	int r;
 
 	if ((r = buf_get_cstring(payload, &service, NULL)) != 0 ||
@@ -44,8 +44,12 @@ handle_service_request(
 	 * key, then keyboard-interactive for the second factor).
 	 */
 	if (strcmp(service, "ssh-userauth") != 0) {
-		transport_disconnect(t, SSH2_DISCONNECT_SERVICE_NOT_AVAILABLE,
-		    "bad service request");
+		/* sshd's line and DISCONNECT (reason protocol error). */
+		sanitise(safe, sizeof(safe), service);
+		logit("Disconnecting %s port %d: bad service request %s",
+		    transport_peer_addr(t), transport_peer_port(t), safe);
+		transport_disconnect(t, SSH2_DISCONNECT_PROTOCOL_ERROR,
+		    "bad service request %s", safe);
 		r = ERR_PROTOCOL;
 		goto out;
 	}

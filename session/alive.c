@@ -140,12 +140,14 @@ conn_timers_run(struct conn *conn, int input)
 }
 
 int
-conn_global_reply(struct conn *conn, uint8_t type)
+conn_keepalive_reply(struct conn *conn, uint8_t type)
 {
-	if (conn->greq_pending == 0)
-		return conn_protocol_error(
-		    conn, "unexpected global request reply %u", type);
-	conn->greq_pending--;
+	if ((type == SSH2_MSG_REQUEST_SUCCESS ||
+	        type == SSH2_MSG_REQUEST_FAILURE) &&
+	    conn->greq_pending > 0)
+		conn->greq_pending--;
+	else
+		debug("ignoring unsolicited reply (message %u)", type);
 	/* Success or failure: the client is alive either way. */
 	conn->alive_misses = 0;
 	return 0;

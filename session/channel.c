@@ -400,6 +400,11 @@ chan_input_window_adjust(struct conn *conn, struct buf *m)
 	if ((r = buf_get_u32(m, &id)) != 0 || (r = buf_get_u32(m, &add)) != 0 ||
 	    (r = buf_end(m)) != 0)
 		return r;
+	if (id >= conn->nslots || conn->chans[id] == NULL) {
+		/* As sshd: logged, and the connection goes on. */
+		logit("Received window adjust for non-open channel %u.", id);
+		return 0;
+	}
 	if ((r = chan_lookup(conn, id, SSH2_MSG_CHANNEL_WINDOW_ADJUST, &c)) !=
 	    0)
 		return r;

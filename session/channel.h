@@ -236,8 +236,11 @@ void conn_timers_init(struct conn *conn);
 int conn_timers_poll_ms(struct conn *conn);
 /* conn_timers_run: after poll(); input: the client sent something. */
 int conn_timers_run(struct conn *conn, int input);
-/* conn_global_reply: REQUEST_SUCCESS/FAILURE for one of ours. */
-int conn_global_reply(struct conn *conn, uint8_t type);
+/*
+ * conn_keepalive_reply: REQUEST_SUCCESS/FAILURE (for one of ours) or
+ * CHANNEL_SUCCESS/FAILURE; as sshd, one nobody asked for is ignored.
+ */
+int conn_keepalive_reply(struct conn *conn, uint8_t type);
 
 /* accept_pause.c: 1 while listeners must not be polled. */
 int conn_accept_paused(const struct conn *conn);

@@ -184,6 +184,7 @@ main(int argc, char **argv)
 	tp.gex_group = gex_via_monitor;
 	tp.peer_addr = caddr;
 	tp.peer_port = (int)cport;
+	tp.peer_user = user;
 	if ((r = transport_import(SESSION_SOCK_FD, state, &tp, &t)) != 0)
 		fatal("session: cannot import transport state: %s", err_str(r));
 	buf_free(state);

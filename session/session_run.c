@@ -220,6 +220,10 @@ conn_input_ping(struct conn *conn, struct buf *m)
 static int
 conn_dispatch(struct conn *conn, uint8_t type, struct buf *m)
 {
+	/* As sshd: we want no channel replies; any is a keepalive's. */
+	if (type == SSH2_MSG_CHANNEL_SUCCESS ||
+	    type == SSH2_MSG_CHANNEL_FAILURE)
+		return conn_keepalive_reply(conn, type);
 	if (type >= SSH2_MSG_CHANNEL_OPEN && type <= SSH2_MSG_CHANNEL_FAILURE)
 		return channel_input(conn, type, m);
 	switch (type) {
@@ -229,19 +233,14 @@ conn_dispatch(struct conn *conn, uint8_t type, struct buf *m)
 		return conn_input_ping(conn, m);
 	case SSH2_MSG_REQUEST_SUCCESS:
 	case SSH2_MSG_REQUEST_FAILURE:
-		return conn_global_reply(conn, type); /* our keepalives */
+		return conn_keepalive_reply(conn, type);
 	}
-	if (type >= SSH2_MSG_USERAUTH_REQUEST &&
-	    type < SSH2_MSG_GLOBAL_REQUEST) {
-		/* RFC 4252 s5.1: userauth after success is ignored. */
-		debug("ignoring userauth message %u after auth", type);
-		return 0;
-	}
-	if (type >= SSH2_MSG_GLOBAL_REQUEST) {
-		debug("unknown message %u: sending UNIMPLEMENTED", type);
-		return transport_send_unimplemented(conn->t);
-	}
-	return conn_protocol_error(conn, "unexpected message %u", type);
+	/*
+	 * Anything else, userauth messages after success included, is
+	 * answered with UNIMPLEMENTED, as sshd does (RFC 4253 s11.4); the
+	 * transport ends the connection for numbers it refuses outright.
+	 */
+	return transport_send_unimplemented(conn->t);
 }
 
 /* Read from the transport and handle every complete packet. */

@@ -1,0 +1,266 @@
+"""
+test_proto_parity.py: what the server answers to unrecognised and
+out-of-place messages, next to OpenSSH's sshd 9.2 (/usr/sbin/sshd on this
+machine), cell by cell. A raw client (protowire.py, in /usr/bin/python3)
+sends one message per connection at one point of it:
+
+- first      before the client's KEXINIT (strict KEX and not)
+- kex        in the first key exchange, after both KEXINITs
+- kexreply   in the first key exchange, after the server's NEWKEYS
+- noservice  after the first exchange, before SERVICE_REQUEST
+- userauth   after SERVICE_ACCEPT
+- postauth   after USERAUTH_SUCCESS
+- rekey      after USERAUTH_SUCCESS, in a key exchange the client starts
+             (strict KEX negotiated in the first exchange and not)
+
+The messages: unassigned numbers of every range (transport 10, 15, 25,
+29, 45, 49; userauth 55, 70, 79; connection 110, 127; reserved 150, 191;
+local 200, 253, 254, 255; and 0), and known ones out of place (a second
+SERVICE_REQUEST, CHANNEL_DATA before auth, USERAUTH_REQUEST after it,
+KEX_ECDH_INIT and NEWKEYS outside an exchange, GLOBAL_REQUEST with
+want-reply before auth, ...). For each cell the outcome on the wire -
+UNIMPLEMENTED with the packet's own sequence number, ignored, the
+request's own answer, DISCONNECT and its reason code, or a bare close -
+must be sshd's, except for the differences docs/protocol.md documents
+(DIFFERENT below). The servers run side by side with the same host key,
+user and key, each cell on a fresh connection.
+
+The log lines sshd writes for these cells at LogLevel VERBOSE
+(dispatch_protocol_error, kex_protocol_error, ssh_dispatch_run_fatal,
+bad service request, window adjust for a non-open channel, strict KEX
+violation) must be in postern's log for the same cell too.
+"""
+
+import json
+import os
+import re
+import subprocess
+
+import harness
+from harness import check, timeout
+
+SSHD = "/usr/sbin/sshd"
+SYSTEM_PYTHON = "/usr/bin/python3"
+HERE = os.path.dirname(os.path.abspath(__file__))
+PROTOWIRE = os.path.join(HERE, "protowire.py")
+
+MSGS = ["ignore", "debug", "unimplemented", "service_request",
+        "service_request_conn", "service_accept", "ext_info", "newkeys",
+        "ecdh_init", "ecdh_reply", "userauth_request", "userauth_success",
+        "pk_ok", "info_response", "global_request",
+        "global_request_noreply", "request_success", "request_failure",
+        "channel_open", "window_adjust", "channel_data", "channel_success",
+        "channel_failure", "ping", "pong"] + \
+    ["type_%d" % n for n in (0, 10, 15, 25, 29, 45, 49, 55, 70, 79, 110,
+                             127, 150, 191, 200, 253, 254, 255)]
+
+# Cells that test nothing: the message is the one the phase expects next
+# (the client then sends it again), or the client's own keys go wrong.
+SKIP = {("kex", "ecdh_init"), ("rekey", "ecdh_init"),
+        ("kexreply", "newkeys")}
+
+# Where postern answers otherwise, on purpose (docs/protocol.md):
+# (phase, strict or None for both, message) -> (sshd's, postern's).
+NON_TRANSPORT = ["userauth_request", "userauth_success", "pk_ok",
+                 "info_response", "global_request",
+                 "global_request_noreply", "request_success",
+                 "request_failure", "channel_open", "window_adjust",
+                 "channel_data", "channel_success", "channel_failure",
+                 "type_55", "type_70", "type_79", "type_110", "type_127",
+                 "type_150", "type_191"]
+# Transport messages 5..49 (protowire.py's numbers).
+TRANSPORT = ["service_request", "service_request_conn", "service_accept",
+             "ext_info", "newkeys", "ecdh_init", "ecdh_reply", "type_10",
+             "type_15", "type_25", "type_29", "type_45", "type_49"]
+DIFFERENT = {}
+# ping@openssh.com (OpenSSH 9.5, advertised in EXT_INFO): sshd 9.2 has
+# no message 192 or 193 and ends the connection.
+for _ph in ("noservice", "userauth"):
+    DIFFERENT[(_ph, None, "ping")] = ("disconnect-2", "ignored")
+    DIFFERENT[(_ph, None, "pong")] = ("disconnect-2", "unimplemented")
+    # ext-info-s is offered: a client's EXT_INFO is taken (RFC 8308).
+    DIFFERENT[(_ph, None, "ext_info")] = ("unimplemented", "ignored")
+DIFFERENT[("postauth", None, "ping")] = ("disconnect-2", "pong")
+DIFFERENT[("postauth", None, "pong")] = ("disconnect-2", "unimplemented")
+DIFFERENT[("rekey", None, "ping")] = ("disconnect-2", "ignored")
+DIFFERENT[("rekey", None, "pong")] = ("disconnect-2", "unimplemented")
+# NEWKEYS out of place in a rekey under strict KEX: sshd answers, then
+# (its sequence number reset on any NEWKEYS) fails the next packet's MAC.
+DIFFERENT[("rekey", True, "newkeys")] = ("unimplemented+closed",
+                                         "unimplemented")
+# Above the transport in the first key exchange: both end the
+# connection; sshd closes it without a word, postern sends DISCONNECT.
+for _ph in ("first", "kex", "kexreply"):
+    for _m in NON_TRANSPORT:
+        DIFFERENT[(_ph, None, _m)] = ("closed", "disconnect-2")
+
+RX_LOG = re.compile(
+    r"^((?:dispatch|kex)_protocol_error: type \d+ seq \d+|"
+    r"ssh_dispatch_run_fatal: Connection from (?:user \S+ )?127\.0\.0\.1 "
+    r"port \d+: Protocol error|"
+    r"Disconnecting 127\.0\.0\.1 port \d+: (?:bad service request .*|"
+    r"strict KEX violation: .*)|"
+    r"Received window adjust for non-open channel \d+\.)"
+    r"(?: \[preauth\])?$", re.M)
+RX_CONN = re.compile(r"^Connection from 127\.0\.0\.1 port (\d+) on ", re.M)
+
+
+class Server:
+    """sshd or posternd on a port of its own, logging to a file (-e)."""
+
+    def __init__(self, ctx, kind):
+        self.kind = kind
+        self.port = harness.free_port()
+        binary = SSHD if kind == "sshd" else ctx.server_path
+        conf = os.path.join(ctx.dir, "%s.conf" % kind)
+        with open(conf, "w") as f:
+            f.write("Port %d\nListenAddress 127.0.0.1\nHostKey %s\n"
+                    "PidFile %s/%s.pid\nLogLevel VERBOSE\n"
+                    "AuthorizedKeysFile .ssh/authorized_keys\n"
+                    % (self.port, ctx.host_key, ctx.dir, kind))
+        self.log = os.path.join(ctx.dir, "%s.log" % kind)
+        with open(self.log, "ab") as logf:
+            self.proc = subprocess.Popen(
+                [binary, "-D", "-e", "-f", conf], stdin=subprocess.DEVNULL,
+                stdout=logf, stderr=logf, start_new_session=True,
+                cwd=ctx.dir)
+        ctx.cleanups.append(self.stop)
+        check(harness.poll_until(lambda: self.proc.poll() is not None or
+                                 harness.port_listening(self.port), 10) and
+              self.proc.poll() is None,
+              "%s did not start: %s" % (kind, harness.read_text(self.log)))
+
+    def stop(self):
+        harness.Context.stop_server(self)
+
+
+def _cells(phases, stricts):
+    return [{"phase": p, "strict": s, "msg": m}
+            for p in phases for s in stricts for m in MSGS
+            if (p, m) not in SKIP]
+
+
+def _run(peer, user, cells):
+    env = dict(os.environ)
+    env.pop("PYTHONPATH", None)
+    env.pop("PYTHONHOME", None)
+    p = subprocess.run([SYSTEM_PYTHON, PROTOWIRE, str(peer.port), user.name,
+                        user.key], input=json.dumps(cells).encode(),
+                       capture_output=True, timeout=900, env=env)
+    check(p.returncode == 0, "protowire against %s failed: %s"
+          % (peer.kind, p.stderr.decode(errors="replace")[-1500:]))
+    return json.loads(p.stdout)
+
+
+def _log_by_port(path):
+    """The server's log lines after each 'Connection from' line, keyed by
+    the client's port (the cells run one after another)."""
+    text = harness.read_text(path)
+    out = {}
+    marks = list(RX_CONN.finditer(text))
+    for i, m in enumerate(marks):
+        end = marks[i + 1].start() if i + 1 < len(marks) else len(text)
+        chunk = text[m.end():end]
+        out[int(m.group(1))] = sorted(
+            re.sub(r"port \d+", "port N", x.group(1))
+            for x in RX_LOG.finditer(chunk))
+    return out
+
+
+def _matrix(ctx, phases, stricts):
+    u = ctx.make_user()
+    os.makedirs("/run/sshd", mode=0o755, exist_ok=True)
+    sshd = Server(ctx, "sshd")
+    ours = Server(ctx, "postern")
+    cells = _cells(phases, stricts)
+    got = {"sshd": _run(sshd, u, cells), "postern": _run(ours, u, cells)}
+    check(sshd.proc.poll() is None and ours.proc.poll() is None,
+          "a server exited")
+    bad = []
+    logged = []
+    for c, a, b in zip(cells, got["sshd"], got["postern"]):
+        want = DIFFERENT.get((c["phase"], c["strict"], c["msg"])) or \
+            DIFFERENT.get((c["phase"], None, c["msg"]))
+        name = "%s%s %s" % (c["phase"], " strict" if c["strict"] else "",
+                            c["msg"])
+        if want is None and a["outcome"] != b["outcome"]:
+            bad.append("%s: sshd %s (%s), postern %s (%s)"
+                       % (name, a["outcome"], a["detail"], b["outcome"],
+                          b["detail"]))
+        elif want is not None and (a["outcome"], b["outcome"]) != want:
+            bad.append("%s: want sshd %s and postern %s (documented), got "
+                       "%s (%s) and %s (%s)" % (name, want[0], want[1],
+                                                a["outcome"], a["detail"],
+                                                b["outcome"], b["detail"]))
+        elif want is None:
+            logged.append((name, a["lport"], b["lport"]))
+
+    def log_gaps():
+        """sshd's lines for a cell that postern's log lacks. A line may
+        be written after the client has seen the connection end (the
+        monitor relays the preauth process's lines): polled."""
+        logs = {"sshd": _log_by_port(sshd.log),
+                "postern": _log_by_port(ours.log)}
+        gaps = []
+        for name, pa, pb in logged:
+            la = logs["sshd"].get(pa, [])
+            lb = logs["postern"].get(pb, [])
+            missing = [l for l in la if l not in lb]
+            if missing:
+                gaps.append("%s: postern's log lacks sshd's %s (has %s)"
+                            % (name, missing, lb))
+        return gaps
+
+    gaps = log_gaps()
+    if gaps:
+        harness.poll_until(lambda: not log_gaps(), 5)
+        gaps = log_gaps()
+    bad += gaps
+    check(not bad, "%d of %d cells differ:\n%s"
+          % (len(bad), len(cells), "\n".join(bad)))
+
+
+@timeout(300)
+def test_proto_parity_first_kex(ctx):
+    _matrix(ctx, ["first", "kex", "kexreply"], [False, True])
+
+
+@timeout(300)
+def test_proto_parity_userauth(ctx):
+    _matrix(ctx, ["noservice", "userauth"], [False])
+
+
+@timeout(300)
+def test_proto_parity_postauth(ctx):
+    _matrix(ctx, ["postauth"], [False])
+
+
+@timeout(300)
+def test_proto_parity_rekey(ctx):
+    _matrix(ctx, ["rekey"], [False, True])
+
+
+@timeout(300)
+def test_proto_preauth_rekey(ctx):
+    """sshd 9.2 takes part in no key exchange before authentication (it
+    answers the client's KEXINIT with UNIMPLEMENTED); postern does
+    (RekeyLimit), and in it answers each message as in the userauth
+    phase around it, and transport messages (5..49) out of turn with
+    UNIMPLEMENTED, as sshd in a rekey after authentication."""
+    u = ctx.make_user()
+    ours = Server(ctx, "postern")
+    msgs = [m for m in MSGS if m != "ecdh_init"]
+    around = _run(ours, u, [{"phase": "userauth", "strict": False, "msg": m}
+                            for m in msgs])
+    bad = []
+    for strict in (False, True):
+        got = _run(ours, u, [{"phase": "prerekey", "strict": strict,
+                              "msg": m} for m in msgs])
+        for m, a, b in zip(msgs, around, got):
+            want = "unimplemented" if m in TRANSPORT else a["outcome"]
+            if b["outcome"] != want:
+                bad.append("%s%s: %s (%s) in the rekey, want %s"
+                           % (m, " strict" if strict else "", b["outcome"],
+                              b["detail"], want))
+    check(not bad, "in a rekey before authentication:\n%s" % "\n".join(bad))
+    check(ours.proc.poll() is None, "postern exited")
