@@ -462,7 +462,7 @@ req_signal(struct conn *conn, struct channel *c, struct buf *m, int *ok)
 		goto out;
 	}
 	if (!s->started || s->reaped || s->pid <= 0) {
-		error_f("no child for session %u", c->id);
+		error("session_signal_req: no pid for session %u", c->id);
 		goto out;
 	}
 	if (s->forced || s->subsys) {
@@ -511,7 +511,9 @@ req_pty(struct conn *conn, struct channel *c, struct buf *m, int *ok)
 		goto out;
 	}
 	if (s->pty.master >= 0) {
-		error("channel %u: session already has a pty", c->id);
+		/* As sshd: the connection ends. */
+		r = conn_protocol_error(
+		    conn, "Protocol error: you already have a pty.");
 		goto out;
 	}
 	if (s->started) {
