@@ -23,7 +23,8 @@ answer, which may come later). A step is a JSON object:
 
 A step's words: "open_confirmation", "open_failure-R:DESC",
 "request_success[:PORT]", "request_failure", "channel_success",
-"channel_failure", "unimplemented", "disconnect-R:DESC", "closed",
+"channel_failure", "unimplemented", "disconnect-R:DESC", "debug:TEXT"
+(SSH_MSG_DEBUG, which ssh -v prints), "closed",
 "timeout" (other channel traffic - data, EOF, CLOSE, exit-status - is
 not recorded: its timing is the child's). Output: one JSON list per
 cell, {"steps": [words per step], "lport": client port}.
@@ -63,6 +64,9 @@ def word(t, p):
         n = struct.unpack(">I", p[4:8])[0]
         return "disconnect-%d:%s" % (reason, p[8:8 + n].decode(
             "utf-8", "replace"))
+    if t == 4:
+        n = struct.unpack(">I", p[1:5])[0]
+        return "debug:%s" % p[5:5 + n].decode("utf-8", "replace")
     if t == 81 and len(p) >= 4:
         return "request_success:%d" % struct.unpack(">I", p[:4])[0]
     if t in (81, 82, 91, 99, 100, 3):
@@ -78,6 +82,10 @@ class Cell:
         pw.full_kex(self.conn, pre)
         pw.service(self.conn, pre)
         self.conn.auth(user, keyfile, pre)
+        # What the login itself sends (sshd's "key options" DEBUG lines)
+        # is not a cell's.
+        self.conn.send(bytes([80]) + s("probe@postern.test") + b"\x01")
+        pw.expect(self.conn, (81, 82), pre)
 
     def chan(self, ch):
         if isinstance(ch, dict):

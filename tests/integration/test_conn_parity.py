@@ -205,7 +205,8 @@ DIFFERENT = {
 RX_LOG = re.compile(r"^((?:error: )?(?:refused|Received request|connect[_ ]to|"
                     r"Disconnecting|channel \d+: (?:rcvd|ignoring)|"
                     r"Possible attack|server_input_channel|"
-                    r"session_signal_req|subsystem request|"
+                    r"session_signal_req|subsystem request|bind \[|"
+                    r"channel_setup_fwd_listener_tcpip|"
                     r"Received window adjust).*)$", re.M)
 RX_CONN = re.compile(r"^Connection from 127\.0\.0\.1 port (\d+) on ", re.M)
 RX_PORT = re.compile(r"(request_success:)[1-9]\d*")
