@@ -536,7 +536,8 @@ chan_input_data(struct conn *conn, uint8_t type, struct buf *m)
 	c->local_window -= (uint32_t)len;
 	c->last_io = conn->now_ms;
 	if (ext) {
-		/* Nothing reads the peer's stderr: discard it. */
+		/* Nothing reads the peer's stderr: discarded, as sshd logs. */
+		logit("channel %u: bad ext data", id);
 		debug2("channel %u: ignoring %zu bytes of extended data %u", id,
 		    len, code);
 		c->local_consumed += (uint32_t)len;

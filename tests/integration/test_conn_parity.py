@@ -21,10 +21,12 @@ difference (DIFFERENT); sshd's LogLevel VERBOSE lines for the cell
 (RX_LOG) must be in postern's log too.
 """
 
+import base64
 import json
 import os
 import re
 import socket
+import struct
 import subprocess
 
 import harness
@@ -44,7 +46,7 @@ def _dtcp(host, port):
                      ["u", 40000]]}
 
 
-def _cells(open_port, closed_port, listen_port, sock_path):
+def _cells(open_port, closed_port, listen_port, sock_path, user_blob):
     """(configuration, name, steps)."""
     c = []
 
@@ -110,6 +112,22 @@ def _cells(open_port, closed_port, listen_port, sock_path):
     add("default", "hostkeys-prove-00 with a bogus key",
         {"greq": "hostkeys-prove-00@openssh.com",
          "args": [["s", "not a key"]]})
+    add("default", "hostkeys-prove-00 with a key not the server's",
+        {"greq": "hostkeys-prove-00@openssh.com",
+         "args": [["x", user_blob]]})
+    add("default", "tcpip-forward port 0 without want-reply",
+        {"greq": "tcpip-forward", "reply": False,
+         "args": [["s", "127.0.0.1"], ["u", 0]]})
+    add("default", "tcpip-forward twice, the same port",
+        {"greq": "tcpip-forward", "args": [["s", "127.0.0.1"],
+                                           ["u", listen_port]]},
+        {"greq": "tcpip-forward", "args": [["s", "127.0.0.1"],
+                                           ["u", listen_port]]})
+    add("default", "tcpip-forward then cancel it",
+        {"greq": "tcpip-forward", "args": [["s", "127.0.0.1"],
+                                           ["u", listen_port]]},
+        {"greq": "cancel-tcpip-forward", "args": [["s", "127.0.0.1"],
+                                                  ["u", listen_port]]})
     add("default", "keepalive", {"greq": "keepalive@openssh.com"})
     add("default", "unknown global request, want-reply",
         {"greq": "x-unknown@example.org"})
@@ -204,10 +222,11 @@ DIFFERENT = {
 # sshd's LogLevel VERBOSE lines that postern's must have for the cell.
 RX_LOG = re.compile(r"^((?:error: )?(?:refused|Received request|connect[_ ]to|"
                     r"Disconnecting|channel \d+: (?:rcvd|ignoring)|"
-                    r"Possible attack|server_input_channel|"
+                    r"Possible attack|server_input_|"
                     r"session_signal_req|subsystem request|bind \[|"
                     r"channel_setup_fwd_listener_tcpip|"
-                    r"Received window adjust).*)$", re.M)
+                    r"Received window adjust|"
+                    r"channel \d+: bad ext data).*)$", re.M)
 RX_CONN = re.compile(r"^Connection from 127\.0\.0\.1 port (\d+) on ", re.M)
 RX_PORT = re.compile(r"(request_success:)[1-9]\d*")
 
@@ -230,6 +249,13 @@ def _log_by_port(path):
             sorted(_norm(x.group(1)) for x in RX_LOG.finditer(chunk)),
             chunk)
     return out
+
+
+def _blob(keyfile):
+    """The public key blob of keyfile, as a wire string, in hex."""
+    with open(keyfile + ".pub") as f:
+        blob = base64.b64decode(f.read().split()[1])
+    return (struct.pack(">I", len(blob)) + blob).hex()
 
 
 def _run(server, user, cells):
@@ -267,7 +293,7 @@ def test_conn_parity(ctx):
              "closed_port": harness.free_port(),
              "listen_port": harness.free_port()}
     cells = _cells(ports["open_port"], ports["closed_port"],
-                   ports["listen_port"], sock_path)
+                   ports["listen_port"], sock_path, _blob(u.key))
     bad = []
     dump = os.environ.get("CONNPARITY_DUMP")
     for conf, extra in CONFIGS.items():
