@@ -88,6 +88,18 @@ def _cells(open_port, closed_port, listen_port, sock_path, user_blob):
     add("default", "open auth-agent from the client",
         {"open": "auth-agent@openssh.com"})
     add("default", "open an unknown type", {"open": "x-unknown@example.org"})
+    for conf in ("default", "permit"):
+        add(conf, "open tun@openssh.com",
+            {"open": "tun@openssh.com", "args": [["u", 1], ["u", 0]]})
+    add("default", "open session, data before any program",
+        SESSION, {"data": 0})
+    add("default", "break without a pty", SESSION,
+        {"creq": "break", "args": [["u", 0]], "reply": True, "ch": 0})
+    add("default", "eow@openssh.com before a program", SESSION,
+        {"creq": "eow@openssh.com", "reply": False, "ch": 0})
+    add("default", "EOF twice", SESSION, {"eof": 0}, {"eof": 0})
+    add("default", "window adjust for a channel that does not exist",
+        {"adjust": 5, "add": 10})
     add("default", "open session with window 0",
         {"open": "session", "win": 0})
     add("default", "open session with max packet 0",
@@ -196,7 +208,8 @@ CONFIGS = {
                "AllowStreamLocalForwarding remote"],
     "permit": ["PermitOpen 127.0.0.1:{open_port}",
                "PermitListen {listen_port}",
-               "GatewayPorts yes", "AcceptEnv LANG", "X11Forwarding yes"],
+               "GatewayPorts yes", "AcceptEnv LANG", "X11Forwarding yes",
+               "PermitTunnel yes"],
 }
 
 # Where postern answers otherwise, on purpose (docs/protocol.md):
