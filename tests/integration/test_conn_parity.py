@@ -238,7 +238,7 @@ RX_LOG = re.compile(r"^((?:error: )?(?:refused|Received request|connect[_ ]to|"
                     r"Possible attack|server_input_|"
                     r"session_signal_req|subsystem request|bind \[|"
                     r"channel_setup_fwd_listener_tcpip|"
-                    r"Received window adjust|"
+                    r"Received window adjust|ssh_tty_parse_modes|"
                     r"channel \d+: bad ext data).*)$", re.M)
 RX_CONN = re.compile(r"^Connection from 127\.0\.0\.1 port (\d+) on ", re.M)
 RX_PORT = re.compile(r"(request_success:)[1-9]\d*")
