@@ -245,8 +245,8 @@ RX_PORT = re.compile(r"(request_success:)[1-9]\d*")
 
 
 def _norm(line):
-    """Ports vary; sshd's session process writes its error lines without
-    the "error: " prefix (docs/protocol.md)."""
+    """Ports vary; sshd -e writes its error lines without the "error: "
+    prefix (docs/protocol.md)."""
     line = re.sub(r"port \d+", "port N", line)
     return re.sub(r"^error: ", "", line)
 
