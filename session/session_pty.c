@@ -283,6 +283,23 @@ tty_apply_modes(int fd, const uint8_t *p, size_t len)
 		error_f("tcsetattr: %s", strerror(errno));
 }
 
+int
+session_pty_modes_complete(const uint8_t *p, size_t len)
+{
+	size_t off = 0;
+	uint8_t op;
+
+	while (off < len) {
+		op = p[off++];
+		if (op == TTY_OP_END || op > TTY_OP_LAST_ARG)
+			return 1;
+		if (len - off < 4)
+			return 0;
+		off += 4;
+	}
+	return 1;
+}
+
 void
 session_pty_init(struct session_pty *p)
 {

@@ -154,6 +154,30 @@ def _cells(open_port, closed_port, listen_port, sock_path, user_blob):
         creq("pty-req", PTY))
     add("default", "pty-req with bad modes", SESSION,
         creq("pty-req", PTY[:5] + [["s", "\x81\x00"]]))
+    add("default", "pty-req with a truncated mode argument", SESSION,
+        creq("pty-req", PTY[:5] + [["x", "00000003" + "010000"]]))
+    add("default", "pty-req after exec", SESSION,
+        creq("exec", [["s", "cat"]]), creq("pty-req", PTY))
+    add("permit", "env after exec", SESSION, creq("exec", [["s", "cat"]]),
+        creq("env", [["s", "LANG"], ["s", "C"]]))
+    add("permit", "x11-req twice", SESSION,
+        creq("x11-req", [["b", False], ["s", "MIT-MAGIC-COOKIE-1"],
+                         ["s", "00" * 16], ["u", 0]]),
+        creq("x11-req", [["b", False], ["s", "MIT-MAGIC-COOKIE-1"],
+                         ["s", "00" * 16], ["u", 0]]))
+    add("default", "auth-agent-req twice", SESSION,
+        creq("auth-agent-req@openssh.com"),
+        creq("auth-agent-req@openssh.com"))
+    add("default", "window-change with a pty", SESSION,
+        creq("pty-req", PTY),
+        creq("window-change", [["u", 100], ["u", 30], ["u", 0], ["u", 0]],
+             reply=True))
+    # The last step: the program ends, and with it the channel.
+    add("default", "signal to a running program", SESSION,
+        creq("exec", [["s", "sleep 30"]]),
+        creq("signal", [["s", "NOSUCH"]]), creq("signal", [["s", "TERM"]]))
+    add("default", "subsystem sftp, then exec", SESSION,
+        creq("subsystem", [["s", "sftp"]]), creq("exec", [["s", "cat"]]))
     add("permit", "env accepted", SESSION,
         creq("env", [["s", "LANG"], ["s", "C"]]))
     add("permit", "env refused", SESSION,
@@ -192,8 +216,9 @@ def _cells(open_port, closed_port, listen_port, sock_path, user_blob):
         {"data": 0, "len": 32768, "n": 64}, {"data": 0, "len": 32768})
     add("default", "extended data from the client", SESSION,
         creq("exec", [["s", "cat >/dev/null"]]), {"ext": 0})
+    # A program that does not end at EOF: the channel stays open.
     add("default", "EOF then data", SESSION,
-        creq("exec", [["s", "cat >/dev/null"]]), {"eof": 0}, {"data": 0})
+        creq("exec", [["s", "sleep 30"]]), {"eof": 0}, {"data": 0})
     add("default", "CLOSE twice", SESSION, {"close": 0}, {"close": 0})
     return c
 
@@ -215,6 +240,12 @@ CONFIGS = {
 # Where postern answers otherwise, on purpose (docs/protocol.md):
 # cell name -> (sshd's step outcomes, postern's).
 DIFFERENT = {
+    # sshd's session process dies of it (the connection closes without a
+    # word); posternd ends the connection with a DISCONNECT saying why.
+    "[default] pty-req with a truncated mode argument": (
+        ["open_confirmation", "closed"],
+        ["open_confirmation",
+         "disconnect-2:pty-req: terminal mode argument truncated"]),
     # A peer that breaks the window or the packet size, or sends data
     # after its EOF, is cut off: sshd logs and drops the data.
     "[default] data larger than max packet": (
