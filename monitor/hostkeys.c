@@ -408,6 +408,20 @@ prove_alg(const struct sshkey *key, const char *kex_alg)
 	return sshkey_type_name(key);
 }
 
+/* sshd's lines for a key the client asks about that we do not hold. */
+static void
+prove_log_unknown(const uint8_t *blob, size_t len)
+{
+	struct sshkey *key = NULL;
+
+	if (sshkey_from_blob(blob, len, &key) != 0)
+		error("server_input_hostkeys_prove: parse key: invalid format");
+	else
+		error("server_input_hostkeys_prove: unknown host %s key",
+		    sshkey_type_short(key));
+	sshkey_free(key);
+}
+
 int
 hostkeys_prove(const struct hostkeys *hk, const char *kex_alg,
     const uint8_t *sid, size_t sidlen, struct buf *req, struct buf *reply)
@@ -432,7 +446,7 @@ hostkeys_prove(const struct hostkeys *hk, const char *kex_alg,
 		/* Only keys we hold, each at most as often as we hold keys. */
 		if (++n > N_ELEMS(hk->pub) ||
 		    (p = hostkeys_by_blob(hk, blob, len)) == NULL) {
-			debug("hostkeys-prove: unknown host key (#%u)", n);
+			prove_log_unknown(blob, len);
 			r = buf_put_bool(reply, 0) || buf_put_u32(reply, 0)
 			    ? ERR_ALLOC
 			    : 0;

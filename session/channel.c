@@ -298,6 +298,39 @@ chan_data_begin(struct conn *conn, struct channel *c, int ext, struct buf **mp)
 
 /* Messages from the peer. */
 
+/*
+ * A message for a channel that does not exist ends the connection, in
+ * sshd's words (its DISCONNECT text is what the client prints).
+ */
+static int
+chan_unknown(struct conn *conn, uint32_t id, uint8_t type)
+{
+	const char *what;
+
+	switch (type) {
+	case SSH2_MSG_CHANNEL_REQUEST:
+		return conn_protocol_error(
+		    conn, "server_input_channel_req: unknown channel %u", id);
+	case SSH2_MSG_CHANNEL_DATA:
+		what = "data";
+		break;
+	case SSH2_MSG_CHANNEL_EXTENDED_DATA:
+		what = "extended data";
+		break;
+	case SSH2_MSG_CHANNEL_EOF:
+		what = "ieof";
+		break;
+	case SSH2_MSG_CHANNEL_CLOSE:
+		what = "oclose";
+		break;
+	default:
+		return conn_protocol_error(
+		    conn, "message %u for unknown channel %u", type, id);
+	}
+	return conn_protocol_error(
+	    conn, "%s packet referred to nonexistent channel %u", what, id);
+}
+
 /* The open channel the peer calls id; a protocol error if there is none. */
 static int
 chan_lookup(struct conn *conn, uint32_t id, uint8_t type, struct channel **cp)
@@ -306,8 +339,7 @@ chan_lookup(struct conn *conn, uint32_t id, uint8_t type, struct channel **cp)
 
 	*cp = NULL;
 	if (c == NULL)
-		return conn_protocol_error(
-		    conn, "message %u for unknown channel %u", type, id);
+		return chan_unknown(conn, id, type);
 	if (c->flags & CHAN_RCVD_CLOSE)
 		return conn_protocol_error(conn,
 		    "message %u for channel %u after its close", type, id);
@@ -351,8 +383,9 @@ chan_input_open(struct conn *conn, struct buf *m)
 	if ((type = chan_type_find(ctype)) == NULL) {
 		debug(
 		    "server_input_channel_open: unknown channel type %s", safe);
-		r = chan_send_open_failure(conn, peer_id,
-		    SSH2_OPEN_UNKNOWN_CHANNEL_TYPE, "unknown channel type");
+		/* As sshd: no type of its own, and its words. */
+		r = chan_send_open_failure(
+		    conn, peer_id, SSH2_OPEN_CONNECT_FAILED, "open failed");
 		goto out;
 	}
 	if ((c = channel_new(conn, type)) == NULL) {
@@ -503,7 +536,8 @@ chan_input_data(struct conn *conn, uint8_t type, struct buf *m)
 	c->local_window -= (uint32_t)len;
 	c->last_io = conn->now_ms;
 	if (ext) {
-		/* Nothing reads the peer's stderr: discard it. */
+		/* Nothing reads the peer's stderr: discarded, as sshd logs. */
+		logit("channel %u: bad ext data", id);
 		debug2("channel %u: ignoring %zu bytes of extended data %u", id,
 		    len, code);
 		c->local_consumed += (uint32_t)len;

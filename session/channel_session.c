@@ -458,16 +458,17 @@ req_signal(struct conn *conn, struct channel *c, struct buf *m, int *ok)
 		goto out;
 	sanitise(safe, sizeof(safe), name);
 	if ((sig = signal_from_name(name)) == 0) {
-		error_f("unsupported signal \"%s\"", safe);
+		error("session_signal_req: unsupported signal \"%s\"", safe);
 		goto out;
 	}
 	if (!s->started || s->reaped || s->pid <= 0) {
-		error_f("no child for session %u", c->id);
+		error("session_signal_req: no pid for session %u", c->id);
 		goto out;
 	}
 	if (s->forced || s->subsys) {
-		error_f("refusing to send signal %s to %s session", safe,
-		    s->forced ? "forced-command" : "subsystem");
+		error("session_signal_req: refusing to send signal %s to %s "
+		      "session",
+		    safe, s->forced ? "forced-command" : "subsystem");
 		goto out;
 	}
 	debug_f("signal %s, killpg(%ld, %d)", safe, (long)s->pid, sig);
@@ -511,7 +512,9 @@ req_pty(struct conn *conn, struct channel *c, struct buf *m, int *ok)
 		goto out;
 	}
 	if (s->pty.master >= 0) {
-		error("channel %u: session already has a pty", c->id);
+		/* As sshd: the connection ends. */
+		r = conn_protocol_error(
+		    conn, "Protocol error: you already have a pty.");
 		goto out;
 	}
 	if (s->started) {
@@ -520,6 +523,12 @@ req_pty(struct conn *conn, struct channel *c, struct buf *m, int *ok)
 	}
 	if (termlen >= SESSION_TERM_MAX) {
 		error("channel %u: pty-req: TERM too long", c->id);
+		goto out;
+	}
+	/* sshd's session process dies of it: the connection ends. */
+	if (!session_pty_modes_complete(modes, modeslen)) {
+		r = conn_protocol_error(
+		    conn, "pty-req: terminal mode argument truncated");
 		goto out;
 	}
 	sanitise(safe, sizeof(safe), term);

@@ -496,23 +496,27 @@ direct_streamlocal_open(
 {
 	struct session_ctx *ctx = conn->ctx;
 	struct sockaddr_un sun;
-	char *path = NULL, spath[256];
+	char *path = NULL, *orig = NULL, spath[256], sorig[64];
 	size_t len;
+	uint32_t oport;
 	int r, s;
 
-	*reason = SSH2_OPEN_ADMINISTRATIVELY_PROHIBITED;
+	/* As sshd: every refusal is "connect failed", "open failed". */
+	*reason = SSH2_OPEN_CONNECT_FAILED;
 	if ((r = buf_get_cstring(m, &path, &len)) != 0 ||
-	    (r = buf_skip_string(m)) != 0 || (r = buf_get_u32(m, NULL)) != 0 ||
-	    (r = buf_end(m)) != 0)
+	    (r = buf_get_cstring(m, &orig, NULL)) != 0 ||
+	    (r = buf_get_u32(m, &oport)) != 0 || (r = buf_end(m)) != 0)
 		goto out;
 	sanitise(spath, sizeof(spath), path);
+	/* sshd names the reserved fields as the originator. */
+	sanitise(sorig, sizeof(sorig), orig);
 	debug("server_request_direct_streamlocal: originator %s port %d, "
 	      "target %s",
-	    ctx->client_addr, ctx->client_port, spath);
+	    sorig, (int)oport, spath);
 	if (!fwd_allowed(conn, 1, FWD_LOCAL)) {
 		logit("refused streamlocal port forward: originator %s port "
 		      "%d, target %s",
-		    ctx->client_addr, ctx->client_port, spath);
+		    sorig, (int)oport, spath);
 		goto out;
 	}
 	/* As OpenSSH: a PermitOpen or permitopen= list admits no path. */
@@ -546,16 +550,18 @@ direct_streamlocal_open(
 	    (connect(s, (struct sockaddr *)&sun, sizeof(sun)) == -1 &&
 	        errno != EINPROGRESS)) {
 		tcp(c)->err = errno;
-		error("connect to %.100s: %s", spath, strerror(errno));
+		error("connect to %.100s port -2 failed: %s", spath,
+		    strerror(errno));
 		if (s != -1)
 			close(s);
-		tcp_fail(tcp(c), strerror(tcp(c)->err));
+		tcp_fail(tcp(c), "open failed");
 		goto out;
 	}
 	tcp(c)->sock = s;
 	tcp(c)->state = TCP_CONNECTING;
 out:
 	free(path);
+	free(orig);
 	return r;
 }
 

@@ -247,7 +247,9 @@ listen_tcp(struct conn *conn, struct fwd_listener *l)
 	}
 	freeaddrinfo(res);
 	if (l->nfds == 0) {
-		error_f("cannot listen to port: %d", l->req_port);
+		error("channel_setup_fwd_listener_tcpip: cannot listen to "
+		      "port: %d",
+		    l->req_port);
 		return ERR_SYSTEM;
 	}
 	l->port = port;
@@ -343,9 +345,12 @@ greq_tcpip_forward(struct conn *conn, struct buf *m, int want_reply)
 	sanitise(safe, sizeof(safe), host);
 	debug("server_input_global_request: tcpip-forward listen %s port %u",
 	    safe, port);
+	/*
+	 * A privileged port is the kernel's to refuse: the session runs as
+	 * the user (as sshd 9.2, whose bind fails with its log lines).
+	 */
 	if (!fwd_allowed(conn, 0, FWD_REMOTE) || port > 65535 ||
-	    (!want_reply && port == 0) ||
-	    (port != 0 && port < IPPORT_RESERVED && ctx->uid != 0)) {
+	    (!want_reply && port == 0)) {
 		r = fwd_send_debug(
 		    conn, "Server has disabled port forwarding.");
 		goto reply;

@@ -260,8 +260,13 @@ tty_apply_modes(int fd, const uint8_t *p, size_t len)
 	}
 	while (off < len) {
 		op = p[off++];
-		if (op == TTY_OP_END || op > TTY_OP_LAST_ARG)
+		if (op == TTY_OP_END)
 			break;
+		if (op > TTY_OP_LAST_ARG) {
+			/* RFC 4254 s8: 160..255 are undefined, parsing stops. */
+			logit("ssh_tty_parse_modes: unknown opcode %u", op);
+			break;
+		}
 		if (len - off < 4) {
 			debug("pty: terminal modes truncated at opcode %u", op);
 			break;
@@ -269,8 +274,30 @@ tty_apply_modes(int fd, const uint8_t *p, size_t len)
 		tty_apply_op(&tio, op, get_be32(p + off));
 		off += 4;
 	}
+	/* As sshd: modes that do not end where the string ends are not set. */
+	if (off < len) {
+		logit("ssh_tty_parse_modes: %zu bytes left", len - off);
+		return;
+	}
 	if (tcsetattr(fd, TCSANOW, &tio) == -1)
 		error_f("tcsetattr: %s", strerror(errno));
+}
+
+int
+session_pty_modes_complete(const uint8_t *p, size_t len)
+{
+	size_t off = 0;
+	uint8_t op;
+
+	while (off < len) {
+		op = p[off++];
+		if (op == TTY_OP_END || op > TTY_OP_LAST_ARG)
+			return 1;
+		if (len - off < 4)
+			return 0;
+		off += 4;
+	}
+	return 1;
 }
 
 void

@@ -108,17 +108,19 @@ RX_CONN = re.compile(r"^Connection from 127\.0\.0\.1 port (\d+) on ", re.M)
 class Server:
     """sshd or posternd on a port of its own, logging to a file (-e)."""
 
-    def __init__(self, ctx, kind):
+    def __init__(self, ctx, kind, extra=(), tag=""):
         self.kind = kind
         self.port = harness.free_port()
         binary = SSHD if kind == "sshd" else ctx.server_path
-        conf = os.path.join(ctx.dir, "%s.conf" % kind)
+        name = kind + tag
+        conf = os.path.join(ctx.dir, "%s.conf" % name)
         with open(conf, "w") as f:
             f.write("Port %d\nListenAddress 127.0.0.1\nHostKey %s\n"
                     "PidFile %s/%s.pid\nLogLevel VERBOSE\n"
                     "AuthorizedKeysFile .ssh/authorized_keys\n"
-                    % (self.port, ctx.host_key, ctx.dir, kind))
-        self.log = os.path.join(ctx.dir, "%s.log" % kind)
+                    % (self.port, ctx.host_key, ctx.dir, name))
+            f.write("".join(line + "\n" for line in extra))
+        self.log = os.path.join(ctx.dir, "%s.log" % name)
         with open(self.log, "ab") as logf:
             self.proc = subprocess.Popen(
                 [binary, "-D", "-e", "-f", conf], stdin=subprocess.DEVNULL,
