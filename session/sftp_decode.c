@@ -1,6 +1,7 @@
 /*
  * sftp_decode.c: the SFTP request decoder. One function turns a packet
- * into a struct sftp_req, checking every field and that nothing is left.
+ * into a struct sftp_req, checking every field; bytes after the last
+ * field are skipped, as by OpenSSH's sftp-server.
  */
 #include <string.h>
 
@@ -152,7 +153,7 @@ decode_extended(struct buf *b, struct sftp_req *q)
 		break;
 	default:
 		/* Not ours: its fields are unknown, so nothing to check. */
-		return buf_consume(b, buf_len(b));
+		break;
 	}
 	return 0;
 }
@@ -243,7 +244,8 @@ sftp_decode(struct buf *b, struct sftp_req *q)
 		break;
 	default:
 		/* Unknown type: answered OP_UNSUPPORTED, body unchecked. */
-		return buf_consume(b, buf_len(b));
+		break;
 	}
-	return buf_end(b);
+	/* Bytes after the fields are ignored, as by OpenSSH's sftp-server. */
+	return buf_consume(b, buf_len(b));
 }
