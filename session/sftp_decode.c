@@ -113,6 +113,7 @@ decode_extended(struct buf *b, struct sftp_req *q)
 			break;
 		}
 	}
+	q->head = 1;
 	switch (q->ext) {
 	case SFTP_EXT_POSIX_RENAME:
 	case SFTP_EXT_HARDLINK:
@@ -186,6 +187,7 @@ sftp_decode(struct buf *b, struct sftp_req *q)
 		return decode_init(b, q);
 	if ((r = buf_get_u32(b, &q->id)) != 0)
 		return r;
+	q->head = q->type != SSH2_FXP_EXTENDED;
 	switch (q->type) {
 	case SSH2_FXP_OPEN:
 		if ((r = get_name(b, &q->s1)) != 0 ||

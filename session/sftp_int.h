@@ -130,6 +130,7 @@ struct sftp_attrs {
  */
 struct sftp_req {
 	uint8_t type;
+	int head; /* type, id and (EXTENDED) the name read: even on error */
 	uint32_t id;
 	enum sftp_ext ext;
 	struct sftp_str ext_name;

@@ -407,5 +407,45 @@ cell("unknown type 2", 2, b"")
 cell("stat after", STAT, s(P("f")))
 cell("stat short", STAT, b"\0\0")
 cell("open short", OPEN, s(P("f")))
+cell("write short", WRITE, s(b"x"))
+cell("posix-rename short", EXTENDED, s("posix-rename@openssh.com")
+     + s(P("f")))
+# More names: system files, odd paths, directories over directories.
+cell("open shadow", OPEN, s("/etc/shadow") + u32(FREAD) + u32(0))
+cell("setstat not owned", SETSTAT, s("/etc/hostname") + u32(A_PERM)
+     + u32(0o644))
+cell("setstat times not owned", SETSTAT, s("/etc/hostname") + u32(A_TIME)
+     + u32(1) + u32(1))
+cell("remove not owned dir", REMOVE, s("/etc/hostname"))
+cell("mkdir not owned", MKDIR, s("/etc/x_sftp_parity") + u32(0))
+cell("rename dir onto nonempty", RENAME, s(P("empty")) + s(P("d")))
+cell("posix-rename dir onto nonempty", EXTENDED,
+     s("posix-rename@openssh.com") + s(P("empty")) + s(P("d")))
+cell("posix-rename file onto dir", EXTENDED,
+     s("posix-rename@openssh.com") + s(P("r3")) + s(P("empty")))
+cell("open existing with attrs", OPEN, s(P("data")) + u32(FREAD | FCREAT)
+     + u32(A_PERM) + u32(0o600))
+if c.last:
+    c.req(CLOSE, s(c.last))
+cell("stat data", STAT, s(P("data")))
+for p in ("//", BASE + "//f", BASE + "/./f/", BASE + "/d/", "/../..",
+          BASE + "/nox/x", BASE + "/noperm/x"):
+    cell("realpath %r" % p.replace(BASE, "<BASE>", 1), REALPATH, s(p))
+    cell("stat %r" % p.replace(BASE, "<BASE>", 1), STAT, s(p))
+cell("opendir root", OPENDIR, s("/"))
+if c.last:
+    c.req(CLOSE, s(c.last))
+cell("opendir nox", OPENDIR, s(P("nox")))
+# The whole prepared directory: every kind of entry's long name.
+r = cell("opendir base", OPENDIR, s(BASE))
+dh = c.last
+ents = []
+while True:
+    r = c.req(READDIR, s(dh))
+    if r[0] != "name":
+        res["readdir base end"] = r
+        break
+    ents += r[1]
+res["readdir base"] = sorted(ents)
 res["extensions"] = c.exts
 print(json.dumps(res))
