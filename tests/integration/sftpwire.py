@@ -436,6 +436,46 @@ cell("opendir root", OPENDIR, s("/"))
 if c.last:
     c.req(CLOSE, s(c.last))
 cell("opendir nox", OPENDIR, s(P("nox")))
+# Odd flags, modes and lengths.
+for fl in (0x40, 0x80000000, 0xffffffff):
+    r = cell("open flags %#x" % fl, OPEN, s(P("oddflags")) + u32(fl)
+             + u32(0))
+    if r[0] == "handle":
+        c.req(CLOSE, s(c.last))
+    cell("lstat oddflags %#x" % fl, LSTAT, s(P("oddflags")))
+for m in (0o4777, 0o7777, 0o170644, 0):
+    r = cell("open mode %o" % m, OPEN, s(P("mode%o" % m))
+             + u32(FWRITE | FCREAT) + u32(A_PERM) + u32(m))
+    if r[0] == "handle":
+        c.req(CLOSE, s(c.last))
+    cell("stat mode %o" % m, STAT, s(P("mode%o" % m)))
+    cell("mkdir mode %o" % m, MKDIR, s(P("dmode%o" % m)) + u32(A_PERM)
+         + u32(m))
+    cell("stat dmode %o" % m, STAT, s(P("dmode%o" % m)))
+    cell("setstat mode %o" % m, SETSTAT, s(P("ss")) + u32(A_PERM) + u32(m))
+    cell("stat ss mode %o" % m, STAT, s(P("ss")))
+long = BASE + "/" + "/".join(["x" * 200] * 25)
+cell("realpath long", REALPATH, s(long))
+cell("stat long", STAT, s(long))
+cell("stat long name", STAT, s(P("y" * 300)))
+cell("open long name", OPEN, s(P("y" * 300)) + u32(FREAD) + u32(0))
+cell("symlink empty target", SYMLINK, s("") + s(P("sle")))
+cell("symlink empty link", SYMLINK, s("f") + s(""))
+cell("mkdir empty", MKDIR, s("") + u32(0))
+cell("stat empty", STAT, s(""))
+cell("remove empty", REMOVE, s(""))
+cell("opendir empty", OPENDIR, s(""))
+if c.last and res["opendir empty"][0] == "handle":
+    c.req(CLOSE, s(c.last))
+h, _ = openh("wdata", FWRITE)
+cell("fsetstat times", FSETSTAT, s(h) + u32(A_TIME) + u32(7) + u32(8))
+cell("fsetstat perm", FSETSTAT, s(h) + u32(A_PERM) + u32(0o640))
+cell("fsetstat uid", FSETSTAT, s(h) + u32(A_UIDGID) + u32(0) + u32(0))
+cell("fstat after fsetstat times", FSTAT, s(h))
+closeh(h)
+cell("users-groups many", EXTENDED, s("users-groups-by-id@openssh.com")
+     + s(b"".join(u32(i) for i in range(0, 40)))
+     + s(b"".join(u32(i) for i in range(0, 40))))
 # The whole prepared directory: every kind of entry's long name.
 r = cell("opendir base", OPENDIR, s(BASE))
 dh = c.last
