@@ -207,3 +207,9 @@ def test_sftp_parity_permitted(ctx):
     """-p: only the requests listed."""
     _matrix(ctx, "-p open,close,read,stat,lstat,opendir,realpath,"
             "statvfs,limits")
+
+
+@timeout(600)
+def test_sftp_parity_umask(ctx):
+    """-u: the modes of what OPEN and MKDIR create."""
+    _matrix(ctx, "-u 027")
