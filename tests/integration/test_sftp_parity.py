@@ -14,7 +14,7 @@ kind; OPENDIR/READDIR; REMOVE, RMDIR, MKDIR, RENAME (v3: fails onto an
 existing name) and posix-rename; SYMLINK (OpenSSH's argument order),
 READLINK, REALPATH (missing components included); STAT/LSTAT; SETSTAT;
 every extension sftp-server 9.2 offers and an unknown one; unknown
-request types and trailing bytes. Again with -R.
+request types and trailing bytes. Again with -R, -P, -p and -u.
 Where the answers differ on purpose (docs/sftp.md), DIFFERENT lists
 both.
 """
