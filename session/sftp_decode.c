@@ -1,6 +1,7 @@
 /*
  * sftp_decode.c: the SFTP request decoder. One function turns a packet
- * into a struct sftp_req, checking every field and that nothing is left.
+ * into a struct sftp_req, checking every field; bytes after the last
+ * field are skipped, as by OpenSSH's sftp-server.
  */
 #include <string.h>
 
@@ -112,6 +113,7 @@ decode_extended(struct buf *b, struct sftp_req *q)
 			break;
 		}
 	}
+	q->head = 1;
 	switch (q->ext) {
 	case SFTP_EXT_POSIX_RENAME:
 	case SFTP_EXT_HARDLINK:
@@ -152,7 +154,7 @@ decode_extended(struct buf *b, struct sftp_req *q)
 		break;
 	default:
 		/* Not ours: its fields are unknown, so nothing to check. */
-		return buf_consume(b, buf_len(b));
+		break;
 	}
 	return 0;
 }
@@ -185,6 +187,7 @@ sftp_decode(struct buf *b, struct sftp_req *q)
 		return decode_init(b, q);
 	if ((r = buf_get_u32(b, &q->id)) != 0)
 		return r;
+	q->head = q->type != SSH2_FXP_EXTENDED;
 	switch (q->type) {
 	case SSH2_FXP_OPEN:
 		if ((r = get_name(b, &q->s1)) != 0 ||
@@ -243,7 +246,8 @@ sftp_decode(struct buf *b, struct sftp_req *q)
 		break;
 	default:
 		/* Unknown type: answered OP_UNSUPPORTED, body unchecked. */
-		return buf_consume(b, buf_len(b));
+		break;
 	}
-	return buf_end(b);
+	/* Bytes after the fields are ignored, as by OpenSSH's sftp-server. */
+	return buf_consume(b, buf_len(b));
 }

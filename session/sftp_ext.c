@@ -133,8 +133,9 @@ sftp_do_fsync(struct sftp_server *s, const struct sftp_req *q)
 {
 	struct sftp_handle *h;
 
+	/* As OpenSSH: an unknown handle, or a directory's, is NO_SUCH_FILE. */
 	if ((h = sftp_handle_get(s, &q->s1, SFTP_H_FILE)) == NULL)
-		return sftp_send_status(s, q->id, SSH2_FX_FAILURE);
+		return sftp_send_status(s, q->id, SSH2_FX_NO_SUCH_FILE);
 	return sftp_send_errno(s, q->id, fsync(h->fd) == -1 ? errno : 0);
 }
 

@@ -158,6 +158,20 @@ sftp_do_close(struct sftp_server *s, const struct sftp_req *q)
 	return send_result(s, q->id, sftp_handle_close(s, h));
 }
 
+/*
+ * Whether the handle's file can be positioned at off: 0 or an errno. As
+ * OpenSSH's sftp-server, which seeks before each read and write, an
+ * offset past what the file system allows is EINVAL (BAD_MESSAGE), not
+ * an EOF or a failed write.
+ */
+static int
+seek_error(const struct sftp_handle *h, uint64_t off)
+{
+	if (off > (uint64_t)INT64_MAX)
+		return EINVAL;
+	return lseek(h->fd, (off_t)off, SEEK_SET) == -1 ? errno : 0;
+}
+
 /* READ: pread straight into the reply at the end of the output queue. */
 int
 sftp_do_read(struct sftp_server *s, const struct sftp_req *q)
@@ -176,8 +190,8 @@ sftp_do_read(struct sftp_server *s, const struct sftp_req *q)
 		    SFTP_MAX_READ_LENGTH);
 		len = SFTP_MAX_READ_LENGTH;
 	}
-	if (q->off > (uint64_t)INT64_MAX)
-		return sftp_send_errno(s, q->id, EINVAL);
+	if ((err = seek_error(h, q->off)) != 0)
+		return sftp_send_errno(s, q->id, err);
 	if ((r = sftp_reply_begin(s, SSH2_FXP_DATA, q->id, &mark)) != 0)
 		return r;
 	if ((r = buf_put_u32(s->out, len)) != 0 ||
@@ -215,11 +229,14 @@ sftp_do_write(struct sftp_server *s, const struct sftp_req *q)
 	size_t left = q->data.len;
 	uint64_t off = q->off;
 	ssize_t n;
+	int err;
 
 	if ((h = sftp_handle_get(s, &q->s1, SFTP_H_FILE)) == NULL)
 		return sftp_send_status(s, q->id, SSH2_FX_FAILURE);
 	if (off > (uint64_t)INT64_MAX - left)
 		return sftp_send_errno(s, q->id, EINVAL);
+	if (!(h->oflags & O_APPEND) && (err = seek_error(h, off)) != 0)
+		return sftp_send_errno(s, q->id, err);
 	while (left > 0) {
 		/* Linux's pwrite ignores the offset on O_APPEND files. */
 		if (h->oflags & O_APPEND)
@@ -229,7 +246,7 @@ sftp_do_write(struct sftp_server *s, const struct sftp_req *q)
 		if (n == -1 && errno == EINTR)
 			continue;
 		if (n <= 0) {
-			int err = n == 0 ? ENOSPC : errno;
+			err = n == 0 ? ENOSPC : errno;
 
 			sftp_log(s, LL_ERROR, "write \"%.100s\": %s", h->name,
 			    strerror(err));

@@ -130,6 +130,7 @@ struct sftp_attrs {
  */
 struct sftp_req {
 	uint8_t type;
+	int head; /* type, id and (EXTENDED) the name read: even on error */
 	uint32_t id;
 	enum sftp_ext ext;
 	struct sftp_str ext_name;
@@ -191,9 +192,10 @@ struct sftp_server {
 /* sftp_decode.c */
 /*
  * sftp_decode: one packet (type byte onwards, length prefix removed) into
- * req, whose strings point into pkt. Every field is checked and the packet
- * must be consumed exactly; an unknown EXTENDED name decodes only its id
- * and name. Returns 0 or ERR_SHORT/ERR_TRAILING/ERR_FORMAT/...
+ * req, whose strings point into pkt. Every field is checked; bytes after
+ * the last one are skipped (as by sftp-server); an unknown EXTENDED name
+ * decodes only its id and name. Returns 0 or ERR_SHORT/ERR_FORMAT/...,
+ * with req->head set once the type, id (and extension name) were read.
  */
 int sftp_decode(struct buf *pkt, struct sftp_req *req);
 int sftp_decode_attrs(struct buf *b, struct sftp_attrs *a);

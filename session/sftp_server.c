@@ -554,6 +554,15 @@ dispatch(struct sftp_server *s, struct buf *pkt)
 	int r;
 
 	if ((r = sftp_decode(pkt, &q)) != 0) {
+		/*
+		 * As sftp-server: a refused request (-R, -P, -p) is refused
+		 * by its type (and extension name) before its fields are
+		 * read, so a malformed one is refused as any other.
+		 */
+		if (q.head && s->init_done && (h = find_handler(&q)) != NULL &&
+		    !request_permitted(s, h, 0))
+			return sftp_send_status(
+			    s, q.id, SSH2_FX_PERMISSION_DENIED);
 		error("bad message from %s local user %s: %s", s->client_addr,
 		    s->user, err_str(r));
 		return r;
