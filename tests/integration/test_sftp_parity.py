@@ -23,10 +23,9 @@ import json
 import os
 import subprocess
 
-import harness
 from harness import check, timeout
+from test_proto_parity import Server as ProtoServer
 
-SSHD = "/usr/sbin/sshd"
 SFTP_SERVER = "/usr/lib/openssh/sftp-server"
 SYSTEM_PYTHON = "/usr/bin/python3"
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -53,35 +52,11 @@ DIFFERENT = _DIFF
 LIMITS = "ext limits@openssh.com b''"
 
 
-class Server:
-    """sshd or posternd on a port of its own, logging to a file (-e)."""
-
-    def __init__(self, ctx, kind, flags):
-        self.kind = kind
-        self.port = harness.free_port()
-        binary = SSHD if kind == "sshd" else ctx.server_path
-        sub = SFTP_SERVER if kind == "sshd" else "internal-sftp"
-        conf = os.path.join(ctx.dir, "%s.conf" % kind)
-        with open(conf, "w") as f:
-            f.write("Port %d\nListenAddress 127.0.0.1\nHostKey %s\n"
-                    "PidFile %s/%s.pid\nLogLevel VERBOSE\n"
-                    "AuthorizedKeysFile .ssh/authorized_keys\n"
-                    "Subsystem sftp %s %s\n"
-                    % (self.port, ctx.host_key, ctx.dir, kind, sub, flags))
-        self.log = os.path.join(ctx.dir, "%s.log" % kind)
-        with open(self.log, "ab") as logf:
-            self.proc = subprocess.Popen(
-                [binary, "-D", "-e", "-f", conf], stdin=subprocess.DEVNULL,
-                stdout=logf, stderr=logf, start_new_session=True,
-                cwd=ctx.dir)
-        ctx.cleanups.append(self.stop)
-        check(harness.poll_until(lambda: self.proc.poll() is not None or
-                                 harness.port_listening(self.port), 10) and
-              self.proc.poll() is None,
-              "%s did not start: %s" % (kind, harness.read_text(self.log)))
-
-    def stop(self):
-        harness.Context.stop_server(self)
+def Server(ctx, kind, flags):
+    """sshd with sftp-server, or posternd with internal-sftp, each with
+    the same flags (test_proto_parity's Server)."""
+    sub = SFTP_SERVER if kind == "sshd" else "internal-sftp"
+    return ProtoServer(ctx, kind, ["Subsystem sftp %s %s" % (sub, flags)])
 
 
 def _prepare(u, base):
