@@ -217,9 +217,16 @@ syslog_priority(enum log_level level)
 	}
 }
 
+/*
+ * As sshd: every level but INFO and VERBOSE is named in the line, except
+ * that error and fatal lines are not on standard error or a -E file
+ * (syslog keeps "error: ", which fail2ban's filters allow for).
+ */
 static const char *
 level_prefix(enum log_level level)
 {
+	int to_file = log_to_stderr || log_fd != -1;
+
 	switch (level) {
 	case LL_DEBUG1:
 		return "debug1: ";
@@ -228,9 +235,9 @@ level_prefix(enum log_level level)
 	case LL_DEBUG3:
 		return "debug3: ";
 	case LL_ERROR:
-		return "error: ";
+		return to_file ? "" : "error: ";
 	case LL_FATAL:
-		return "fatal: ";
+		return to_file ? "" : "fatal: ";
 	default:
 		return "";
 	}

@@ -367,7 +367,7 @@ def test_audit_login_refused_by_chroot(ctx):
                      r"(\d+) " % re.escape(u.name), 10)
     check(m, "no Accepted line for %s" % u.name)
     rport = m.group(1)
-    check(ctx.wait_log(r"^error: bad ownership or modes for chroot", 10),
+    check(ctx.wait_log(r"^bad ownership or modes for chroot", 10),
           "no chroot refusal line")
     acct = r"acct=%s " % re.escape(u.name)
     out = ad.search(["-m", "USER_LOGIN,CRYPTO_KEY_USER", "-ts", "recent"],

@@ -155,7 +155,7 @@ def test_cert_trusted_ca_file_malformed(ctx):
     _write(trusted, "# CAs\nnot a key at all\n%s\n" % _pub(ca))
     ctx.start_server(extra_config=["TrustedUserCAKeys %s" % trusted])
     _login(ctx, u, key, False, "CA listed after a line that is no key")
-    _log_has(ctx, r"^error: %s line 2: not a public key: no CA of this "
+    _log_has(ctx, r"^%s line 2: not a public key: no CA of this "
              r"file is trusted$" % re.escape(trusted),
              "the malformed TrustedUserCAKeys line")
     # The same CA before the bad line, or after a certificate line: read.
@@ -195,7 +195,7 @@ def test_cert_authority_line(ctx):
     _write(ak, 'cert-authority,principals="ops" %s\n' % _pub(ca),
            owner=u, mode=0o600)
     _login(ctx, u, key, False, "principals= not naming the certificate's")
-    _log_has(ctx, r"^error: Certificate does not contain an authorized "
+    _log_has(ctx, r"^Certificate does not contain an authorized "
              r"principal$", "principals= mismatch")
 
 
@@ -206,7 +206,7 @@ def test_cert_expired(ctx):
     _sign(ctx, ca, key, "old", u.name, validity="20200101:20200102")
     ctx.start_server(extra_config=_ca_config(ctx, ca))
     _login(ctx, u, key, False, "expired certificate")
-    _log_has(ctx, r"^error: Certificate invalid: expired$", "expired")
+    _log_has(ctx, r"^Certificate invalid: expired$", "expired")
     check("not yet valid" not in ctx.server_log(),
           "an expired certificate must not be called not yet valid")
 
@@ -218,7 +218,7 @@ def test_cert_not_yet_valid(ctx):
     _sign(ctx, ca, key, "future", u.name, validity="20990101:20991231")
     ctx.start_server(extra_config=_ca_config(ctx, ca))
     _login(ctx, u, key, False, "certificate not yet valid")
-    _log_has(ctx, r"^error: Certificate invalid: not yet valid$",
+    _log_has(ctx, r"^Certificate invalid: not yet valid$",
              "not yet valid")
 
 
@@ -229,7 +229,7 @@ def test_cert_wrong_principal(ctx):
     _sign(ctx, ca, key, "someone", "someone-else,root")
     ctx.start_server(extra_config=_ca_config(ctx, ca))
     _login(ctx, u, key, False, "certificate for another principal")
-    _log_has(ctx, r"^error: Certificate invalid: name is not a listed "
+    _log_has(ctx, r"^Certificate invalid: name is not a listed "
              r"principal$", "wrong principal")
 
 
@@ -245,7 +245,7 @@ def test_cert_revoked_list(ctx):
     _login(ctx, u, key, False, "certificate whose key is listed in "
            "RevokedKeys")
     fp = harness.fingerprint(key + ".pub")
-    _log_has(ctx, r"^error: Authentication key ED25519-CERT %s revoked by "
+    _log_has(ctx, r"^Authentication key ED25519-CERT %s revoked by "
              r"file %s$" % (re.escape(fp), re.escape(revoked)),
              "revoked by a text list")
     # Another key of the user's, not listed, still logs in.
@@ -272,7 +272,7 @@ def test_cert_revoked_krl(ctx):
     fp = harness.fingerprint(key + ".pub")
     _sign(ctx, ca, key, "laptop-15", u.name, serial=15)
     _login(ctx, u, key, False, "certificate revoked by serial in a KRL")
-    _log_has(ctx, r"^error: Authentication key ED25519-CERT %s revoked by "
+    _log_has(ctx, r"^Authentication key ED25519-CERT %s revoked by "
              r"file %s$" % (re.escape(fp), re.escape(krl)),
              "revoked by serial")
     _sign(ctx, ca, key, "stolen-laptop", u.name, serial=30)
@@ -284,7 +284,7 @@ def test_cert_revoked_krl(ctx):
     os.unlink(key2 + "-cert.pub")
     harness.run(["ssh-keygen", "-q", "-k", "-f", krl, key2 + ".pub"])
     _login(ctx, u, key2, False, "plain key revoked by a KRL")
-    _log_has(ctx, r"^error: Authentication key ED25519 %s revoked by file "
+    _log_has(ctx, r"^Authentication key ED25519 %s revoked by file "
              r"%s$" % (re.escape(harness.fingerprint(key2 + ".pub")),
                        re.escape(krl)), "plain key revoked")
 
@@ -294,7 +294,7 @@ def test_cert_revoked_keys_unreadable(ctx):
     missing = os.path.join(ctx.dir, "no-such-revoked-keys")
     ctx.start_server(extra_config=["RevokedKeys %s" % missing])
     _login(ctx, u, u.key, False, "any key with an unreadable RevokedKeys")
-    _log_has(ctx, r"^error: Error checking authentication key ED25519 %s in "
+    _log_has(ctx, r"^Error checking authentication key ED25519 %s in "
              r"revoked keys file %s: No such file or directory$"
              % (re.escape(harness.fingerprint(u.pubkey)), re.escape(missing)),
              "unreadable RevokedKeys")
@@ -330,7 +330,7 @@ def test_cert_source_address(ctx):
     _log_has(ctx, r"^cert: Authentication tried for %s with valid "
              r"certificate but not from a permitted source address "
              r"\(127\.0\.0\.1\)\.$" % u.name, "source-address mismatch")
-    _log_has(ctx, r"^error: Refused by certificate options$",
+    _log_has(ctx, r"^Refused by certificate options$",
              "Refused by certificate options")
     _sign(ctx, ca, key, "here", u.name,
           opts=["source-address=10.0.0.0/8,127.0.0.0/8"])
@@ -351,7 +351,7 @@ def test_cert_principals_file(ctx):
     # With a principals file, the user name itself is not enough.
     _sign(ctx, ca, key, "by-name", u.name)
     _login(ctx, u, key, False, "user name not in AuthorizedPrincipalsFile")
-    _log_has(ctx, r"^error: Certificate does not contain an authorized "
+    _log_has(ctx, r"^Certificate does not contain an authorized "
              r"principal$", "principal not in the file")
     # A line's options apply: command= runs instead.
     _write(pf, 'command="echo from-principals" deploy\n', owner=u,
@@ -459,7 +459,7 @@ def test_sk_verify_required(ctx):
     opt = ["-o", "SecurityKeyProvider=%s" % so]
     _login(ctx, u, ed, False, "verify-required without user verification",
            extra=opt, env=_sk_env(so))
-    _log_has(ctx, r"^error: public key ED25519-SK %s signature for %s from "
+    _log_has(ctx, r"^public key ED25519-SK %s signature for %s from "
              r"127\.0\.0\.1 port \d+ rejected: user verification "
              r"requirement not met +\[preauth\]$"
              % (re.escape(harness.fingerprint(ed + ".pub")), u.name),
@@ -572,7 +572,7 @@ def test_sk_certificates(ctx):
     env["SOFT_SK_NO_TOUCH"] = "1"
     _login(ctx, u, ed, False, "sk certificate without user presence",
            extra=opt, env=env)
-    _log_has(ctx, r"^error: public key ED25519-SK-CERT %s signature for %s "
+    _log_has(ctx, r"^public key ED25519-SK-CERT %s signature for %s "
              r"from 127\.0\.0\.1 port \d+ rejected: user presence "
              r"\(authenticator touch\) requirement not met +\[preauth\]$"
              % (re.escape(harness.fingerprint(ed + ".pub")), u.name),
@@ -612,5 +612,5 @@ def test_sk_certificate_revoked(ctx):
                      ["RevokedKeys %s" % krl])
     _login(ctx, u, ed, False, "revoked sk certificate (KRL serial)",
            extra=["-o", "SecurityKeyProvider=%s" % so], env=_sk_env(so))
-    _log_has(ctx, r"^error: Authentication key ED25519-SK-CERT \S+ revoked "
+    _log_has(ctx, r"^Authentication key ED25519-SK-CERT \S+ revoked "
              r"by file %s$" % re.escape(krl), "revocation line")

@@ -156,8 +156,8 @@ def test_bad_permissions_refused(ctx):
           "no 'too open' line for a 0644 key")
     # sshd's banner, exactly: a box of 59 '@' around its warning line.
     rule = "@" * 59
-    check(ctx.wait_log(r"^error: %s\nerror: @ {9}WARNING: UNPROTECTED "
-                       r"PRIVATE KEY FILE! {10}@\nerror: %s$" % (rule, rule)),
+    check(ctx.wait_log(r"^%s\n@ {9}WARNING: UNPROTECTED "
+                       r"PRIVATE KEY FILE! {10}@\n%s$" % (rule, rule)),
           "the UNPROTECTED PRIVATE KEY FILE banner is not sshd's")
     check(ctx.wait_log(r'Unable to load host key "%s": bad permissions'
                        % re.escape(rsa)),

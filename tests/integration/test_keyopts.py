@@ -154,7 +154,7 @@ def test_forced_internal_sftp_serves_sftp_only(ctx):
               r.stdout == b"This service allows sftp connections only.\n",
               "a forced internal-sftp ran a %s request: rc %s %r"
               % ("shell" if command is None else "exec", r.rc, r.stdout))
-    check(ctx.wait_log(r"^error: Connection from user %s 127\.0\.0\.1 port "
+    check(ctx.wait_log(r"^Connection from user %s 127\.0\.0\.1 port "
                        r"\d+: refusing non-sftp session$" % u.name, 5),
           "no 'refusing non-sftp session' line")
     r = ctx.ssh(u, "sftp", extra=("-s",), input=b"")

@@ -130,7 +130,7 @@ def test_keys_command_refusals(ctx):
             (empty, None),
             (failing, r"^AuthorizedKeysCommand %s %s failed, status 2$"
              % (re.escape(failing), u.name)),
-            (unsafe, r"^error: Unsafe AuthorizedKeysCommand \"%s\": bad ownership "
+            (unsafe, r"^Unsafe AuthorizedKeysCommand \"%s\": bad ownership "
              r"or modes for file %s$" % (re.escape(unsafe),
                                          re.escape(unsafe)))):
         ctx.start_server(extra_config=[

@@ -91,7 +91,7 @@ def test_keys_command_output_bound(ctx):
     ctx.start_server(extra_config=["AuthorizedKeysCommand %s" % over,
                                    "AuthorizedKeysCommandUser nobody"])
     _login(ctx, u, u.key, False, "more than 1 MiB of output")
-    check(ctx.wait_log(r"^error: AuthorizedKeysCommand %s %s printed more "
+    check(ctx.wait_log(r"^AuthorizedKeysCommand %s %s printed more "
                        r"than %d bytes; killed$"
                        % (re.escape(over), u.name, MAX_OUTPUT), 5),
           "no log line for the over-long output")
@@ -125,7 +125,7 @@ def test_principals_command_output_bound(ctx):
     ctx.start_server(extra_config=base + [
         "AuthorizedPrincipalsCommand %s" % over])
     _login(ctx, u, key, False, "principals past 1 MiB")
-    check(ctx.wait_log(r"^error: AuthorizedPrincipalsCommand %s %s printed "
+    check(ctx.wait_log(r"^AuthorizedPrincipalsCommand %s %s printed "
                        r"more than %d bytes; killed$"
                        % (re.escape(over), u.name, MAX_OUTPUT), 5),
           "no log line for the over-long output")
@@ -148,7 +148,7 @@ def test_keys_command_time_bound(ctx):
     ctx.start_server(extra_config=["AuthorizedKeysCommand %s" % slow,
                                    "AuthorizedKeysCommandUser nobody"])
     _login(ctx, u, u.key, False, "a command that never ends", timeout_s=80)
-    check(ctx.wait_log(r"^error: AuthorizedKeysCommand %s %s timed out "
+    check(ctx.wait_log(r"^AuthorizedKeysCommand %s %s timed out "
                        r"after 30 seconds; killed$"
                        % (re.escape(slow), u.name), 5),
           "no log line for the timeout")
@@ -167,7 +167,7 @@ def test_principals_command_time_bound(ctx):
         "AuthorizedPrincipalsCommand %s" % slow])
     _login(ctx, u, key, False, "a principals command that never ends",
            timeout_s=80)
-    check(ctx.wait_log(r"^error: AuthorizedPrincipalsCommand %s %s timed "
+    check(ctx.wait_log(r"^AuthorizedPrincipalsCommand %s %s timed "
                        r"out after 30 seconds; killed$"
                        % (re.escape(slow), u.name), 5),
           "no log line for the timeout")

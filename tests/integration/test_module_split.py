@@ -75,7 +75,7 @@ def test_cert_module_separate(ctx):
     # cert.so group-writable: refused at start, with the same result.
     server, mdir = _copy(ctx, "badcert", writable=["cert.so"])
     _start(ctx, server, config)
-    check(ctx.wait_log(r"^error: module %s/cert\.so refused: group or world "
+    check(ctx.wait_log(r"^module %s/cert\.so refused: group or world "
                        r"writable$" % re.escape(mdir), 5),
           "no log line refusing the writable cert.so")
     _ok(ctx.ssh(u, "echo ok"), "with cert.so refused, a plain key")
@@ -135,7 +135,7 @@ def test_rootpolicy_module_separate(ctx):
     server, _ = _copy(ctx, "noroot", drop=["rootpolicy.so"])
     _start_root(ctx, server, keys, "yes")
     _refused(ctx.ssh("root", "echo ok", key=key), "root without rootpolicy.so")
-    check(ctx.wait_log(r"^error: no policy module loaded to apply "
+    check(ctx.wait_log(r"^no policy module loaded to apply "
                        r"PermitRootLogin$", 5), "no log line for the refusal")
     check(ctx.wait_log(r"^ROOT LOGIN REFUSED FROM 127\.0\.0\.1 port \d+$", 5),
           "no ROOT LOGIN REFUSED line")

@@ -77,7 +77,7 @@ def test_module_of_abi_1_still_works(ctx):
     check(r.returncode == 0 and r.stdout == b"ok\n",
           "a module of ABI version 1 should still log in: rc %s %r %s"
           % (r.returncode, r.stdout, r.stderr[-300:]))
-    check(not re.search(r"^error: module .* refused", ctx.server_log(),
+    check(not re.search(r"^module .* refused", ctx.server_log(),
                         re.M),
           "a module was refused:\n%s" % ctx.server_log())
 
@@ -92,10 +92,10 @@ def test_module_refused_at_start(ctx):
     u = ctx.make_user()
     ctx.start_server(extra_config=[
         "AuthenticationMethods publickey keyboard-interactive:badabi"])
-    check(ctx.wait_log(r"^error: module %s/badabi\.so refused: ABI version "
+    check(ctx.wait_log(r"^module %s/badabi\.so refused: ABI version "
                        r"\d+, this posternd speaks \d+$" % re.escape(mdir), 5),
           "no log line refusing the wrong-ABI module")
-    check(ctx.wait_log(r"^error: module %s/writable\.so refused: group or "
+    check(ctx.wait_log(r"^module %s/writable\.so refused: group or "
                        r"world writable$" % re.escape(mdir), 5),
           "no log line refusing the group-writable module")
     # The refused module must not be usable: its method always 'succeeds'.
@@ -137,7 +137,7 @@ def test_module_dir_under_user_owned_parent_refused(ctx):
     r = _start_in_foreground(ctx)
     check(r.returncode != 0, "posternd started with a module directory "
           "whose parent a user owns")
-    want = ("error: module directory %s refused: %s is not owned by root"
+    want = ("module directory %s refused: %s is not owned by root"
             % (mdir, parent)).encode()
     check(want in r.stderr, "no clear message: %r" % r.stderr[-300:])
     # Root-owned but sticky and world-writable (as /tmp) is safe: nobody

@@ -181,7 +181,7 @@ res["active"] = t.is_active()
 print(json.dumps(res), flush=True)
 t.close()
 '''
-RX_ACCEPT = r"^error: accept: Too many open files"
+RX_ACCEPT = r"^accept: Too many open files"
 
 
 def _starved_server(ctx, text):
@@ -290,7 +290,7 @@ def test_channel_out_of_fds_not_fatal(ctx):
     check(res["active"] and res["echo"] == "alive\n" and res["accepted"]
           and res.get("data") == "ping",
           "the connection did not go on: %r" % res)
-    check(ctx.wait_log(r"^error: forwarded-tcpip connection dropped: "
+    check(ctx.wait_log(r"^forwarded-tcpip connection dropped: "
                        r"Too many open files$"),
           "no log line for the dropped connection")
     check(ctx.server_alive(), "the listener died")

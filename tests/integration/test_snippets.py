@@ -6,9 +6,9 @@ read by posternd and by OpenSSH's sshd 9.2 side by side: `-t` agrees
 (both accept, or both refuse and posternd names the file, line and
 keyword), and `-T` (with `-C` for the Match snippets) prints the same
 value for every keyword both print, except the differences listed in
-DOCUMENTED below with their reasons; -t prints sshd's lines (posternd
-adds "error: " to error-level ones, and its own warnings only where a
-snippet names what postern lacks, NOISY below). One more documented
+DOCUMENTED below with their reasons; -t prints sshd's lines, word for
+word (and posternd its own warnings only where a snippet names what
+postern lacks, NOISY below). One more documented
 difference has its own test: a second `Subsystem sftp` (sshd 9.2 refuses
 it, posternd keeps the first, as OpenSSH 9.5+). Then real logins with
 OpenSSH's client where the snippet's point is enforcement:
@@ -440,9 +440,6 @@ def _compare_snippet(ctx, name, files, specs=()):
     check(s.returncode == 0 and p.returncode == 0,
           "%s: -t: sshd exit %d, posternd exit %d (%s)"
           % (name, s.returncode, p.returncode, "\n".join(p_err)))
-    # posternd marks error-level lines "error: " on stderr; sshd does not.
-    p_err = [l[len("error: "):] if l.startswith("error: ") else l
-             for l in p_err]
     own = [l for l in p_err if POSTERN_WARNING.search(l)]
     check([l for l in p_err if l not in own] == s_err,
           "%s: posternd -t printed %r, sshd -t %r" % (name, p_err, s_err))

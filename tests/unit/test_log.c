@@ -71,15 +71,16 @@ main(void)
 	T_CHECK("sanitised text unchanged",
 	    strcmp(logged(sanitised),
 	        "Invalid user a\\\\b\\012c from 192.0.2.1 port 22\n") == 0);
+	/* To a file (-E) as to standard error: no "error: ", as sshd. */
 	T_CHECK("levels",
 	    strcmp(logged(levels),
-	        "error: maximum authentication attempts "
+	        "maximum authentication attempts "
 	        "exceeded\n") == 0);
 	log_set_level(LL_VERBOSE);
 	log_set_suffix(" [preauth]");
 	T_CHECK("suffix and verbose",
 	    strcmp(logged(levels),
-	        "error: maximum authentication attempts exceeded [preauth]\n"
+	        "maximum authentication attempts exceeded [preauth]\n"
 	        "Connection from 192.0.2.1 [preauth]\n") == 0);
 	return T_DONE();
 }
