@@ -30,9 +30,7 @@ not recorded: its timing is the child's). Output: one JSON list per
 cell, {"steps": [words per step], "lport": client port}.
 """
 
-import json
 import struct
-import sys
 import time
 
 import protowire as pw
@@ -176,11 +174,5 @@ def run_cell(port, user, keyfile, steps):
     return {"steps": out, "lport": cell.conn.lport}
 
 
-def main():
-    port, user, keyfile = int(sys.argv[1]), sys.argv[2], sys.argv[3]
-    cells = json.load(sys.stdin)
-    print(json.dumps([run_cell(port, user, keyfile, c) for c in cells]))
-
-
 if __name__ == "__main__":
-    main()
+    pw.main(run_cell)

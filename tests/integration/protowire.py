@@ -499,10 +499,12 @@ def run_cell(port, user, keyfile, cell):
             "detail": detail(log), "lport": conn.lport}
 
 
-def main():
+def main(run=run_cell):
+    """argv: PORT USER KEY; the cells (JSON) on stdin, run one by one by
+    run (connwire.py passes its own); their results printed as JSON."""
     port, user, keyfile = int(sys.argv[1]), sys.argv[2], sys.argv[3]
     cells = json.load(sys.stdin)
-    print(json.dumps([run_cell(port, user, keyfile, c) for c in cells]))
+    print(json.dumps([run(port, user, keyfile, c) for c in cells]))
 
 
 if __name__ == "__main__":

@@ -193,7 +193,7 @@ def test_cert_parity_options(ctx):
         'Certificate source-address contents invalid',
         'Certificate option "permit-pty" corrupt (extra data)',
         'Invalid certificate options']
-    lines = [r"^(error: )?%s$" % re.escape(l) for l in lines]
+    lines = [r"^%s$" % re.escape(l) for l in lines]
     lines += [r"^Failed publickey for %s from 127\.0\.0\.1 port \d+ ssh2: "
               r"ED25519-CERT \S+ ID %s \(serial 0\) CA ED25519 \S+$"
               % (u.name, w) for w in ("crit_repeated_force", "crit_unknown",

@@ -31,7 +31,7 @@ import subprocess
 
 import harness
 from harness import check, timeout
-from test_proto_parity import Server, SYSTEM_PYTHON, HERE
+from test_proto_parity import Server, SYSTEM_PYTHON, HERE, log_chunks
 
 CONNWIRE = os.path.join(HERE, "connwire.py")
 
@@ -263,35 +263,21 @@ DIFFERENT = {
 }
 
 # sshd's LogLevel VERBOSE lines that postern's must have for the cell.
-RX_LOG = re.compile(r"^((?:error: )?(?:refused|Received request|connect[_ ]to|"
+RX_LOG = re.compile(r"^((?:refused|Received request|connect[_ ]to|"
                     r"Disconnecting|channel \d+: (?:rcvd|ignoring)|"
                     r"Possible attack|server_input_|"
                     r"session_signal_req|subsystem request|bind \[|"
                     r"channel_setup_fwd_listener_tcpip|"
                     r"Received window adjust|ssh_tty_parse_modes|"
                     r"channel \d+: bad ext data).*)$", re.M)
-RX_CONN = re.compile(r"^Connection from 127\.0\.0\.1 port (\d+) on ", re.M)
 RX_PORT = re.compile(r"(request_success:)[1-9]\d*")
 
 
-def _norm(line):
-    """Ports vary; sshd -e writes its error lines without the "error: "
-    prefix (docs/protocol.md)."""
-    line = re.sub(r"port \d+", "port N", line)
-    return re.sub(r"^error: ", "", line)
-
-
 def _log_by_port(path):
-    text = harness.read_text(path)
-    out = {}
-    marks = list(RX_CONN.finditer(text))
-    for i, m in enumerate(marks):
-        end = marks[i + 1].start() if i + 1 < len(marks) else len(text)
-        chunk = text[m.end():end]
-        out[int(m.group(1))] = (
-            sorted(_norm(x.group(1)) for x in RX_LOG.finditer(chunk)),
-            chunk)
-    return out
+    """RX_LOG's lines of each connection, ports masked, and its whole log."""
+    return {port: (sorted(re.sub(r"port \d+", "port N", x.group(1))
+                          for x in RX_LOG.finditer(chunk)), chunk)
+            for port, chunk in log_chunks(path).items()}
 
 
 def _blob(keyfile):

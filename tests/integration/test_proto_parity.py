@@ -154,19 +154,21 @@ def _run(peer, user, cells):
     return json.loads(p.stdout)
 
 
-def _log_by_port(path):
-    """The server's log lines after each 'Connection from' line, keyed by
-    the client's port (the cells run one after another)."""
+def log_chunks(path):
+    """The server's log after each 'Connection from' line, keyed by the
+    client's port (the cells run one after another)."""
     text = harness.read_text(path)
-    out = {}
     marks = list(RX_CONN.finditer(text))
-    for i, m in enumerate(marks):
-        end = marks[i + 1].start() if i + 1 < len(marks) else len(text)
-        chunk = text[m.end():end]
-        out[int(m.group(1))] = sorted(
-            re.sub(r"port \d+", "port N", x.group(1))
-            for x in RX_LOG.finditer(chunk))
-    return out
+    return {int(m.group(1)): text[m.end():marks[i + 1].start()
+                                  if i + 1 < len(marks) else len(text)]
+            for i, m in enumerate(marks)}
+
+
+def _log_by_port(path):
+    """RX_LOG's lines of each connection (log_chunks), ports masked."""
+    return {port: sorted(re.sub(r"port \d+", "port N", x.group(1))
+                         for x in RX_LOG.finditer(chunk))
+            for port, chunk in log_chunks(path).items()}
 
 
 def _matrix(ctx, phases, stricts):

@@ -433,13 +433,10 @@ def _compare_snippet(ctx, name, files, specs=()):
     # -t: both accept; posternd prints what sshd prints (nothing, or
     # "Deprecated option" lines), plus, where the snippet names what
     # postern lacks, its own documented warnings.
-    s = harness.run([SSHD, "-t", "-f", path], check_rc=False)
-    p = harness.run([ctx.server_path, "-t", "-f", path], check_rc=False)
-    s_err = s.stderr.decode(errors="replace").splitlines()
-    p_err = p.stderr.decode(errors="replace").splitlines()
-    check(s.returncode == 0 and p.returncode == 0,
+    (s_rc, s_err), (p_rc, p_err) = _test_both(ctx, path)
+    check(s_rc == 0 and p_rc == 0,
           "%s: -t: sshd exit %d, posternd exit %d (%s)"
-          % (name, s.returncode, p.returncode, "\n".join(p_err)))
+          % (name, s_rc, p_rc, "\n".join(p_err)))
     own = [l for l in p_err if POSTERN_WARNING.search(l)]
     check([l for l in p_err if l not in own] == s_err,
           "%s: posternd -t printed %r, sshd -t %r" % (name, p_err, s_err))
@@ -467,22 +464,32 @@ def test_snippets_refused(ctx):
     file, the line and the keyword."""
     for name, files, lineno, kw in BAD_SNIPPETS:
         path = _layout(ctx, "bad_" + name, files)
-        s = harness.run([SSHD, "-t", "-f", path], check_rc=False)
-        p = harness.run([ctx.server_path, "-t", "-f", path], check_rc=False)
-        err = p.stderr.decode(errors="replace")
+        (s_rc, s_err), (p_rc, p_err) = _test_both(ctx, path)
+        err = "\n".join(p_err)
         fn = os.path.join(os.path.dirname(path), "sshd_config.d",
                           list(files)[0])
-        check(s.returncode != 0, "%s: sshd -t accepted it" % name)
-        check(p.returncode != 0, "%s: posternd -t accepted what sshd "
-              "refuses (%s)" % (name, s.stderr.decode(errors="replace")))
+        check(s_rc != 0, "%s: sshd -t accepted it" % name)
+        check(p_rc != 0, "%s: posternd -t accepted what sshd "
+              "refuses (%s)" % (name, "\n".join(s_err)))
         check(re.search(r"%s:? line %d: .*%s" % (re.escape(fn), lineno,
                                                    re.escape(kw)), err),
               "%s: posternd's message does not name %s line %d and %s: %r"
               % (name, fn, lineno, kw, err))
         # sshd's own words are there too (posternd may add a hint).
-        for line in s.stderr.decode(errors="replace").splitlines():
+        for line in s_err:
             check(line in err, "%s: sshd says %r, posternd does not: %r"
                   % (name, line, err))
+
+
+def _test_both(ctx, path):
+    """`-t -f path` by sshd and by posternd: (exit status, stderr lines)
+    of each."""
+    out = []
+    for exe in (SSHD, ctx.server_path):
+        r = harness.run([exe, "-t", "-f", path], check_rc=False)
+        out.append((r.returncode, r.stderr.decode(errors="replace")
+                    .splitlines()))
+    return out
 
 
 def _snippet(name):
@@ -496,13 +503,10 @@ def test_snippets_deprecated_messages(ctx):
     """sshd 9.2 loads the old keywords with "Deprecated option" lines (and
     nothing for Protocol): posternd -t prints the same lines."""
     path = _layout(ctx, "deprecated_msgs", _snippet("deprecated"))
-    s = harness.run([SSHD, "-t", "-f", path], check_rc=False)
-    p = harness.run([ctx.server_path, "-t", "-f", path], check_rc=False)
-    s_err = s.stderr.decode(errors="replace").splitlines()
-    p_err = p.stderr.decode(errors="replace").splitlines()
-    check(s.returncode == 0 and p.returncode == 0,
+    (s_rc, s_err), (p_rc, p_err) = _test_both(ctx, path)
+    check(s_rc == 0 and p_rc == 0,
           "deprecated keywords: sshd exit %d, posternd exit %d"
-          % (s.returncode, p.returncode))
+          % (s_rc, p_rc))
     check(any("Deprecated option UseLogin" in l for l in s_err),
           "sshd 9.2 no longer says 'Deprecated option': %r" % s_err)
     check(p_err == s_err, "posternd -t printed %r, sshd -t %r"
