@@ -14,17 +14,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fdutil.h"
 #include "monitor/relay.h"
 
 #define RELAY_SEALS (F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL)
-
-static int
-set_nonblock(int fd)
-{
-	int fl = fcntl(fd, F_GETFL);
-
-	return fl == -1 ? -1 : fcntl(fd, F_SETFL, fl | O_NONBLOCK);
-}
 
 int
 relay_start(struct relay *r, int in, int out, int *conn)
@@ -43,11 +36,11 @@ relay_start(struct relay *r, int in, int out, int *conn)
 	         MAP_SHARED, r->count_fd, 0)) == MAP_FAILED)
 		return -1;
 	/* As sshd sets its own descriptors of the connection. */
-	if (set_nonblock(in) != 0 || set_nonblock(out) != 0)
+	if (fd_set_nonblock(in) != 0 || fd_set_nonblock(out) != 0)
 		return -1;
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) != 0)
 		return -1;
-	if (set_nonblock(sp[0]) != 0) {
+	if (fd_set_nonblock(sp[0]) != 0) {
 		close(sp[0]);
 		close(sp[1]);
 		return -1;

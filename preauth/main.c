@@ -18,6 +18,7 @@
 #include "buf.h"
 #include "crypto.h"
 #include "err.h"
+#include "fdutil.h"
 #include "ipc.h"
 #include "kexaudit.h"
 #include "log.h"
@@ -240,7 +241,7 @@ main(int argc, char **argv)
 	struct transport_params tp;
 	struct transport *t;
 	pid_t monitor = getppid();
-	int r, fl;
+	int r;
 
 	/* Named and titled as OpenSSH's unprivileged child: "sshd: [net]". */
 	proctitle_init(argc, argv);
@@ -265,8 +266,7 @@ main(int argc, char **argv)
 		_exit(1);
 	if (sandbox_rlimits() != 0)
 		fatal("preauth: rlimits failed");
-	fl = fcntl(PREAUTH_SOCK_FD, F_GETFL);
-	if (fl < 0 || fcntl(PREAUTH_SOCK_FD, F_SETFL, fl | O_NONBLOCK) < 0)
+	if (fd_set_nonblock(PREAUTH_SOCK_FD) < 0)
 		fatal("preauth: fcntl: %s", strerror(errno));
 	if (sandbox_seccomp() != 0)
 		fatal("preauth: seccomp sandbox failed");

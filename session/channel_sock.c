@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "err.h"
+#include "fdutil.h"
 #include "log.h"
 #include "channel.h"
 
@@ -28,11 +29,8 @@ channel_sock_close_ready(struct conn *conn, struct channel *c)
 int
 channel_socket_fds(int sock, const char *what, int *wfd)
 {
-	int fl;
-
 	/* rfd and wfd are closed separately: two descriptors. */
-	if ((fl = fcntl(sock, F_GETFL)) == -1 ||
-	    fcntl(sock, F_SETFL, fl | O_NONBLOCK) == -1 ||
+	if (fd_set_nonblock(sock) == -1 ||
 	    (*wfd = fcntl(sock, F_DUPFD_CLOEXEC, 3)) == -1) {
 		error("%s connection dropped: %s", what, strerror(errno));
 		close(sock);

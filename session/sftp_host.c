@@ -14,18 +14,11 @@
 
 #include "buf.h"
 #include "err.h"
+#include "fdutil.h"
 #include "log.h"
 #include "session/sftp.h"
 
 #define SFTP_HOST_READ_CHUNK (256 * 1024)
-
-static int
-set_nonblock(int fd)
-{
-	int fl = fcntl(fd, F_GETFL);
-
-	return fl == -1 ? -1 : fcntl(fd, F_SETFL, fl | O_NONBLOCK);
-}
 
 /* Send what the engine has queued; 0, or -1 once outfd is gone. */
 static int
@@ -73,7 +66,7 @@ sftp_host_serve(struct sftp_server *s, int infd, int outfd)
 	int eof = 0, status = 0;
 	ssize_t n;
 
-	if (set_nonblock(infd) == -1 || set_nonblock(outfd) == -1) {
+	if (fd_set_nonblock(infd) == -1 || fd_set_nonblock(outfd) == -1) {
 		error_f("fcntl: %s", strerror(errno));
 		return 1;
 	}
