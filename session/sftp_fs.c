@@ -162,7 +162,8 @@ sftp_do_close(struct sftp_server *s, const struct sftp_req *q)
  * Whether the handle's file can be positioned at off: 0 or an errno. As
  * OpenSSH's sftp-server, which seeks before each read and write, an
  * offset past what the file system allows is EINVAL (BAD_MESSAGE), not
- * an EOF or a failed write.
+ * an EOF or a failed write. Asked only once a read or write came short:
+ * off the path of every request.
  */
 static int
 seek_error(const struct sftp_handle *h, uint64_t off)
@@ -181,7 +182,7 @@ sftp_do_read(struct sftp_server *s, const struct sftp_req *q)
 	uint8_t *dst;
 	size_t mark;
 	ssize_t n = 0;
-	int r, err;
+	int r, err, serr;
 
 	if ((h = sftp_handle_get(s, &q->s1, SFTP_H_FILE)) == NULL)
 		return sftp_send_status(s, q->id, SSH2_FX_FAILURE);
@@ -190,8 +191,6 @@ sftp_do_read(struct sftp_server *s, const struct sftp_req *q)
 		    SFTP_MAX_READ_LENGTH);
 		len = SFTP_MAX_READ_LENGTH;
 	}
-	if ((err = seek_error(h, q->off)) != 0)
-		return sftp_send_errno(s, q->id, err);
 	if ((r = sftp_reply_begin(s, SSH2_FXP_DATA, q->id, &mark)) != 0)
 		return r;
 	if ((r = buf_put_u32(s->out, len)) != 0 ||
@@ -204,8 +203,13 @@ sftp_do_read(struct sftp_server *s, const struct sftp_req *q)
 			n = pread(h->fd, dst, len, (off_t)q->off);
 		} while (n == -1 && errno == EINTR);
 	}
+	/* Nothing read (or asked): an unreachable offset says so first. */
+	err = errno;
+	if (n <= 0 && (serr = seek_error(h, q->off)) != 0) {
+		sftp_reply_cancel(s, mark);
+		return sftp_send_errno(s, q->id, serr);
+	}
 	if (n == -1 || (n == 0 && len > 0)) {
-		err = errno;
 		sftp_reply_cancel(s, mark);
 		if (n == 0)
 			return sftp_send_status(s, q->id, SSH2_FX_EOF);
@@ -229,14 +233,12 @@ sftp_do_write(struct sftp_server *s, const struct sftp_req *q)
 	size_t left = q->data.len;
 	uint64_t off = q->off;
 	ssize_t n;
-	int err;
+	int err, serr;
 
 	if ((h = sftp_handle_get(s, &q->s1, SFTP_H_FILE)) == NULL)
 		return sftp_send_status(s, q->id, SSH2_FX_FAILURE);
 	if (off > (uint64_t)INT64_MAX - left)
 		return sftp_send_errno(s, q->id, EINVAL);
-	if (!(h->oflags & O_APPEND) && (err = seek_error(h, off)) != 0)
-		return sftp_send_errno(s, q->id, err);
 	while (left > 0) {
 		/* Linux's pwrite ignores the offset on O_APPEND files. */
 		if (h->oflags & O_APPEND)
@@ -247,6 +249,10 @@ sftp_do_write(struct sftp_server *s, const struct sftp_req *q)
 			continue;
 		if (n <= 0) {
 			err = n == 0 ? ENOSPC : errno;
+			/* An unreachable offset, as sftp-server's seek. */
+			if (!(h->oflags & O_APPEND) &&
+			    (serr = seek_error(h, q->off)) != 0)
+				return sftp_send_errno(s, q->id, serr);
 
 			sftp_log(s, LL_ERROR, "write \"%.100s\": %s", h->name,
 			    strerror(err));
