@@ -311,8 +311,8 @@ conn_fields(
 	if (n < len)
 		snprintf(msg + n, len - n,
 		    " spid=%ld suid=%lu rport=%d laddr=%s lport=%d", (long)spid,
-		    (unsigned long)suid, ci->client_port, ci->server_addr,
-		    ci->server_port);
+		    (unsigned long)suid, ci->client_port,
+		    ci->ip ? ci->server_addr : "UNKNOWN", ci->server_port);
 }
 
 /* The uid preauth runs as: the privsep user's (root runs it). */

@@ -500,7 +500,7 @@ conn_setting(const struct pm_conn *conn, const char *kw, size_t idx)
 		return c->authorized_principals_command_user;
 	if (strcmp(kw, "connection") == 0) {
 		/* Not a keyword: the %C token's value, for the commands. */
-		static char conn_str[160];
+		static char conn_str[208];
 
 		snprintf(conn_str, sizeof(conn_str), "%s %d %s %d",
 		    a->ci->client_addr, a->ci->client_port, a->ci->server_addr,

@@ -24,7 +24,7 @@ struct hostkeys;
 struct conn_info {
 	char client_addr[64];
 	int client_port;
-	char server_addr[64];
+	char server_addr[112]; /* an IP address, or a Unix socket's path */
 	int server_port;
 	int ip; /* an IP socket (else both ends are "UNKNOWN" port 65535) */
 };

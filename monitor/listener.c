@@ -470,7 +470,7 @@ spawn_monitor(int fd, int cfgfd, char **argv, const struct source_block *block)
 		/* Read what there is, never wait (a reaped monitor's). */
 		(void)fcntl(pm->fd, F_SETFL, O_NONBLOCK);
 		socket_end_name(fd, 0, pm->host, pm->port);
-		conn_info_fill(&pm->ci, fd);
+		conn_info_fill(&pm->ci, fd, relaying);
 		pm->block = *block;
 		nstartups++;
 		return;

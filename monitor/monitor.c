@@ -8,6 +8,7 @@
 #include <sys/syscall.h>
 #include <sys/socket.h>
 #include <sys/types.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 
 #include <arpa/inet.h>
@@ -21,6 +22,7 @@
 #include <poll.h>
 #include <pwd.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -112,7 +114,7 @@ kill_preauth(void)
 /*
  * A connection that is no IP socket (inetd mode over a pipe pair, relayed
  * through a socketpair; a Unix socket) has sshd's "UNKNOWN" port 65535 at
- * both ends.
+ * both ends (a Unix socket's local end: its path, below).
  */
 static void
 addr_to_str(
@@ -138,8 +140,29 @@ addr_to_str(
 	}
 }
 
+/*
+ * The local end of a Unix stream socket is its path, as sshd prints it
+ * (empty for an unnamed one, such as socat's EXEC socketpair).
+ */
+static void
+unix_path_to_str(
+    const struct sockaddr_storage *ss, socklen_t len, char *out, size_t outlen)
+{
+	const struct sockaddr_un *su = (const struct sockaddr_un *)ss;
+	size_t off = offsetof(struct sockaddr_un, sun_path), n = 0;
+
+	if (len > off) {
+		n = (size_t)len - off;
+		if (n > sizeof(su->sun_path))
+			n = sizeof(su->sun_path);
+		/* An abstract name (leading NUL) reads as empty. */
+		n = strnlen(su->sun_path, n);
+	}
+	snprintf(out, outlen, "%.*s", (int)n, su->sun_path);
+}
+
 void
-conn_info_fill(struct conn_info *ci, int fd)
+conn_info_fill(struct conn_info *ci, int fd, int relayed)
 {
 	struct sockaddr_storage ss;
 	socklen_t len;
@@ -155,10 +178,14 @@ conn_info_fill(struct conn_info *ci, int fd)
 		snprintf(ci->client_addr, sizeof(ci->client_addr), "UNKNOWN");
 	len = sizeof(ss);
 	memset(&ss, 0, sizeof(ss));
-	if (getsockname(fd, (struct sockaddr *)&ss, &len) == 0)
+	if (getsockname(fd, (struct sockaddr *)&ss, &len) == 0) {
 		addr_to_str(&ss, ci->server_addr, sizeof(ci->server_addr),
 		    &ci->server_port);
-	else
+		/* The relay's socketpair is ours, not the connection's. */
+		if (ss.ss_family == AF_UNIX && !relayed)
+			unix_path_to_str(
+			    &ss, len, ci->server_addr, sizeof(ci->server_addr));
+	} else
 		snprintf(ci->server_addr, sizeof(ci->server_addr), "UNKNOWN");
 }
 
@@ -1158,7 +1185,7 @@ monitor_run(const struct options *o, struct server_config *c,
 	prctl(PR_SET_DUMPABLE, 0);
 	proctitle_set("[accepted]");
 	audit_start();
-	conn_info_fill(&m.ci, sock);
+	conn_info_fill(&m.ci, sock, m.relayed != NULL);
 	/* LoginGraceTime holds even while the monitor is busy (grace.c). */
 	(void)grace_arm(c->login_grace_time);
 	/* Off an IP socket, sshd names no routing domain. */

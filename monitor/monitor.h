@@ -144,8 +144,9 @@ int listener_run(const struct options *o, struct server_config *c,
     const struct config_source *src, char **argv);
 
 struct conn_info;
-/* monitor.c: the two ends of the connection on socket fd. */
-void conn_info_fill(struct conn_info *ci, int fd);
+/* monitor.c: the two ends of the connection on socket fd (relayed: fd is
+ * the inetd relay's socketpair, whose local end is no address). */
+void conn_info_fill(struct conn_info *ci, int fd, int relayed);
 
 /* monitor.c: serve one connection on fd 3; never returns. */
 void monitor_run(const struct options *o, struct server_config *c,

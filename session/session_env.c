@@ -170,7 +170,9 @@ session_env_build(const struct session_ctx *ctx, const struct session_child *ch,
 {
 	const struct session_login *l = ctx->login;
 	const char *caddr = nonempty(ctx->client_addr, "UNKNOWN");
-	const char *saddr = nonempty(ctx->server_addr, "UNKNOWN");
+	/* Empty for an unnamed Unix socket, as in sshd's SSH_CONNECTION. */
+	const char *saddr =
+	    ctx->server_addr != NULL ? ctx->server_addr : "UNKNOWN";
 	const char *home = nonempty(ctx->home, "/");
 	char buf[512], **env = NULL;
 	size_t n = 0, i;
@@ -254,7 +256,7 @@ session_env_build(const struct session_ctx *ctx, const struct session_child *ch,
 	    ctx->server_port);
 	if ((r = session_env_add(&env, &n, "SSH_CLIENT", buf)) != 0)
 		goto fail;
-	snprintf(buf, sizeof(buf), "%.50s %d %.50s %d", caddr, ctx->client_port,
+	snprintf(buf, sizeof(buf), "%.64s %d %.110s %d", caddr, ctx->client_port,
 	    saddr, ctx->server_port);
 	if ((r = session_env_add(&env, &n, "SSH_CONNECTION", buf)) != 0)
 		goto fail;

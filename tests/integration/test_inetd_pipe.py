@@ -253,3 +253,62 @@ def test_inetd_pipe_login_grace_time(ctx):
           "posternd -i still runs after the timeout")
     check(p.returncode == 255, "exit status %r" % p.returncode)
     p.stdout.read()
+
+
+@timeout(90)
+def test_inetd_unix_socket_local_end(ctx):
+    """A Unix stream socket on standard input (systemd's ListenStream=PATH
+    with Accept=yes): the local end is the socket's path, as sshd 9.2
+    prints it ("Connection from UNKNOWN port 65535 on PATH port 65535",
+    SSH_CONNECTION "UNKNOWN 65535 PATH 65535"); the client's end is
+    UNKNOWN. Here the test accepts and hands the socket to posternd -i."""
+    import socket
+    import threading
+    u = ctx.make_user()
+    ctx.write_config()
+    path = os.path.join(ctx.dir, "inetd.sock")
+    lsock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    lsock.bind(path)
+    lsock.listen(1)
+    ctx.cleanups.append(lsock.close)
+    procs = []
+
+    def serve():
+        conn, _ = lsock.accept()
+        procs.append(subprocess.Popen(
+            [ctx.server_path, "-i", "-f", ctx.config_path, "-E",
+             ctx.log_path], stdin=conn.fileno(), stdout=conn.fileno(),
+            stderr=subprocess.DEVNULL))
+        conn.close()
+
+    t = threading.Thread(target=serve, daemon=True)
+    t.start()
+    r = ctx.ssh(u, 'echo "C=$SSH_CONNECTION"; echo "CL=$SSH_CLIENT"',
+                extra=["-o", "ProxyCommand=socat - UNIX-CONNECT:" + path])
+    t.join(10)
+    for p in procs:
+        p.wait(15)
+    check(r.rc == 0, "exit status %r; stderr %r" % (r.rc, r.err))
+    check(r.stdout == ("C=UNKNOWN 65535 %s 65535\nCL=UNKNOWN 65535 65535\n"
+                       % path).encode(), "session output %r" % r.stdout)
+    check(ctx.wait_log(r"^Connection from UNKNOWN port 65535 on %s port "
+                       r"65535$" % re.escape(path), 10),
+          "no Connection from line naming the socket's path")
+
+
+@timeout(90)
+def test_inetd_unix_socketpair_local_end(ctx):
+    """socat's EXEC without 'pipes' hands posternd -i one end of an
+    unnamed socketpair: its local end is empty, as in sshd 9.2
+    ("... on  port 65535", SSH_CONNECTION "UNKNOWN 65535  65535")."""
+    u = ctx.make_user()
+    ctx.write_config()
+    cmd = "%s -i -f %s -E %s" % (ctx.server_path, ctx.config_path,
+                                  ctx.log_path)
+    r = ctx.ssh(u, 'echo "C=$SSH_CONNECTION"',
+                extra=["-o", "ProxyCommand=socat - EXEC:'%s'" % cmd])
+    check(r.rc == 0, "exit status %r; stderr %r" % (r.rc, r.err))
+    check(r.stdout == b"C=UNKNOWN 65535  65535\n",
+          "session output %r" % r.stdout)
+    check(ctx.wait_log(r"^Connection from UNKNOWN port 65535 on  port "
+                       r"65535$", 10), "no Connection from line")
