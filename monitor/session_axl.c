@@ -1,5 +1,5 @@
 /*
- * session_axl.c: the agent/X11 forwarding, tunnel and liveness settings
+ * session_axl.c: the agent/X11 forwarding, tunnel, liveness and IPQoS settings
  * of the effective (Match-applied) config, encoded for the session.
  */
 #include <stdint.h>
@@ -52,5 +52,9 @@ session_axl_put(struct buf *b, const struct server_config *c)
 		    (r = buf_put_u32(b, (uint32_t)secs)) != 0)
 			return r;
 	}
+	/* IPQoS: 0..255, or 256 for none. */
+	if ((r = buf_put_u32(b, nonneg(c->ip_qos_interactive))) != 0 ||
+	    (r = buf_put_u32(b, nonneg(c->ip_qos_bulk))) != 0)
+		return r;
 	return 0;
 }

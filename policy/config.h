@@ -169,6 +169,10 @@ struct server_config {
 	int tcp_keepalive;             /* yes */
 	int unused_connection_timeout; /* seconds; 0 = none */
 	int permit_tunnel;             /* TUNNEL_*; no */
+	/* IPQoS: IP_TOS / IPV6_TCLASS 0..255 or CONFIG_IPQOS_NONE; Debian's
+	 * lowdelay (interactive) and throughput (bulk). */
+	int ip_qos_interactive;
+	int ip_qos_bulk;
 	/* ChannelTimeout "type=interval" words as written; the single word
 	 * "none" when set to none (it still counts as set). */
 	char *channel_timeouts[CONFIG_MAX_LIST];
@@ -179,6 +183,9 @@ struct server_config {
 	/* --- forwarding (issue 8) --- */
 	struct config_forward fwd;
 };
+
+/* IPQoS none: the system's default class, never set. */
+#define CONFIG_IPQOS_NONE 256
 
 /* PermitTunnel values (as OpenSSH's SSH_TUNMODE_*). */
 #define TUNNEL_NO 0

@@ -344,8 +344,6 @@ void cfg_report_bad_kex(const char *list, const char *valid);
 /* GSSAPIKexAlgorithms: Debian's GSSAPI key exchange names, exactly. */
 int cfg_v_gss_kex(
     struct server_config *c, const struct keyword *k, struct cfg_args *a);
-int cfg_v_ipqos(
-    struct server_config *c, const struct keyword *k, struct cfg_args *a);
 int cfg_v_fp_hash(
     struct server_config *c, const struct keyword *k, struct cfg_args *a);
 
@@ -365,6 +363,10 @@ void cfg_liveness_copy_match(
 int cfg_kw_none_or_time(
     struct server_config *c, const struct keyword *k, struct cfg_args *a);
 void cfg_dump_none_or_time(
+    const struct server_config *c, const struct keyword *k, FILE *f);
+int cfg_kw_ipqos(
+    struct server_config *c, const struct keyword *k, struct cfg_args *a);
+void cfg_dump_ipqos(
     const struct server_config *c, const struct keyword *k, FILE *f);
 int cfg_kw_permit_tunnel(
     struct server_config *c, const struct keyword *k, struct cfg_args *a);

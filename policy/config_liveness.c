@@ -1,10 +1,11 @@
 /*
  * config_liveness.c: the keywords of agent and X11 forwarding, tunnels and
  * connection liveness (AllowAgentForwarding, X11*, ClientAlive*,
- * ChannelTimeout, UnusedConnectionTimeout, PermitTunnel, ...): their
+ * ChannelTimeout, UnusedConnectionTimeout, PermitTunnel, IPQoS, ...): their
  * defaults, Match copying, and the value syntax the generic handlers of
  * config_values.c do not cover.
  */
+#include <errno.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +17,8 @@
 #include "policy/config_int.h"
 
 #define XAUTH_DEFAULT "/usr/bin/xauth" /* Debian's xauth package */
+#define IPQOS_LOWDELAY 0x10            /* RFC 1349 */
+#define IPQOS_THROUGHPUT 0x08
 
 void
 cfg_liveness_init(struct server_config *c)
@@ -30,6 +33,8 @@ cfg_liveness_init(struct server_config *c)
 	c->tcp_keepalive = CONFIG_UNSET;
 	c->unused_connection_timeout = CONFIG_UNSET;
 	c->permit_tunnel = CONFIG_UNSET;
+	c->ip_qos_interactive = CONFIG_UNSET;
+	c->ip_qos_bulk = CONFIG_UNSET;
 	c->rekey_limit = CONFIG_UNSET;
 	c->rekey_interval = CONFIG_UNSET;
 }
@@ -66,6 +71,8 @@ cfg_liveness_defaults(struct server_config *c)
 	default_int(&c->tcp_keepalive, 1);
 	default_int(&c->unused_connection_timeout, 0);
 	default_int(&c->permit_tunnel, TUNNEL_NO);
+	default_int(&c->ip_qos_interactive, IPQOS_LOWDELAY);
+	default_int(&c->ip_qos_bulk, IPQOS_THROUGHPUT);
 	default_int(&c->rekey_interval, 0);
 	if (c->rekey_limit == CONFIG_UNSET)
 		c->rekey_limit = 0;
@@ -96,6 +103,8 @@ cfg_liveness_copy_match(struct server_config *dst, struct server_config *src)
 	copy_set(
 	    &dst->unused_connection_timeout, src->unused_connection_timeout);
 	copy_set(&dst->permit_tunnel, src->permit_tunnel);
+	copy_set(&dst->ip_qos_interactive, src->ip_qos_interactive);
+	copy_set(&dst->ip_qos_bulk, src->ip_qos_bulk);
 	copy_set(&dst->rekey_interval, src->rekey_interval);
 	if (src->rekey_limit != CONFIG_UNSET)
 		dst->rekey_limit = src->rekey_limit;
@@ -145,6 +154,122 @@ cfg_dump_none_or_time(
 		fprintf(f, "%s none\n", "unusedconnectiontimeout");
 	else
 		fprintf(f, "%s %d\n", "unusedconnectiontimeout", v);
+}
+
+/* IPQoS's names, in the order sshd -T looks a value up (RFC 2474,
+ * 4594 and 8622 code points shifted into the TOS byte; RFC 1349's). */
+static const struct {
+	const char *name;
+	int value;
+} ipqos_names[] = {
+    {"af11", 0x28},
+    {"af12", 0x30},
+    {"af13", 0x38},
+    {"af21", 0x48},
+    {"af22", 0x50},
+    {"af23", 0x58},
+    {"af31", 0x68},
+    {"af32", 0x70},
+    {"af33", 0x78},
+    {"af41", 0x88},
+    {"af42", 0x90},
+    {"af43", 0x98},
+    {"cs0", 0x00},
+    {"cs1", 0x20},
+    {"cs2", 0x40},
+    {"cs3", 0x60},
+    {"cs4", 0x80},
+    {"cs5", 0xa0},
+    {"cs6", 0xc0},
+    {"cs7", 0xe0},
+    {"ef", 0xb8},
+    {"le", 0x04},
+    {"lowdelay", IPQOS_LOWDELAY},
+    {"throughput", IPQOS_THROUGHPUT},
+    {"reliability", 0x04},
+};
+
+/* One IPQoS word: a name (any case), "none", or a number 0..255 in C
+ * syntax (0x.. hex, 0.. octal); -1 if it is none of these. */
+static int
+ipqos_value(const char *s)
+{
+	char *end;
+	long v;
+	size_t i;
+
+	for (i = 0; i < sizeof(ipqos_names) / sizeof(ipqos_names[0]); i++) {
+		if (strcasecmp(s, ipqos_names[i].name) == 0)
+			return ipqos_names[i].value;
+	}
+	if (strcasecmp(s, "none") == 0)
+		return CONFIG_IPQOS_NONE;
+	errno = 0;
+	v = strtol(s, &end, 0);
+	if (*s == '\0' || *end != '\0' || errno != 0 || v < 0 || v > 255)
+		return -1;
+	return (int)v;
+}
+
+/* IPQoS: one value for both, or interactive then bulk. The last line
+ * wins, as in sshd 9.2 (it has no first-wins check for IPQoS). */
+int
+cfg_kw_ipqos(
+    struct server_config *c, const struct keyword *k, struct cfg_args *a)
+{
+	const char *arg = cfg_next_arg(a);
+	int inter, bulk;
+
+	if (arg == NULL || *arg == '\0') {
+		error("%s line %d: %s missing argument.", a->filename,
+		    a->lineno, a->keyword);
+		return ERR_CONFIG;
+	}
+	if ((inter = ipqos_value(arg)) < 0) {
+		error("%s line %d: Bad %s value: %s", a->filename, a->lineno,
+		    a->keyword, arg);
+		return ERR_CONFIG;
+	}
+	bulk = inter;
+	if ((arg = cfg_next_arg(a)) != NULL && (bulk = ipqos_value(arg)) < 0) {
+		error("%s line %d: Bad %s value: %s", a->filename, a->lineno,
+		    a->keyword, arg);
+		return ERR_CONFIG;
+	}
+	if (a->active) {
+		c->ip_qos_interactive = inter;
+		c->ip_qos_bulk = bulk;
+	}
+	return 0;
+}
+
+static void
+ipqos_word(int v, char *out, size_t len)
+{
+	size_t i;
+
+	if (v == CONFIG_IPQOS_NONE) {
+		snprintf(out, len, "none");
+		return;
+	}
+	for (i = 0; i < sizeof(ipqos_names) / sizeof(ipqos_names[0]); i++) {
+		if (ipqos_names[i].value == v) {
+			snprintf(out, len, "%s", ipqos_names[i].name);
+			return;
+		}
+	}
+	snprintf(out, len, "0x%02x", (unsigned)v & 0xffu);
+}
+
+/* "ipqos INTERACTIVE BULK", each a name where one has that value. */
+void
+cfg_dump_ipqos(const struct server_config *c, const struct keyword *k, FILE *f)
+{
+	char inter[16], bulk[16];
+
+	ipqos_word(c->ip_qos_interactive, inter, sizeof(inter));
+	ipqos_word(c->ip_qos_bulk, bulk, sizeof(bulk));
+	fprintf(f, "ipqos %s %s\n", inter, bulk);
 }
 
 /* PermitTunnel: sshd compares its words case-sensitively. */

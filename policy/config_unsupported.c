@@ -179,48 +179,6 @@ cfg_v_gss_kex(
 	return 0;
 }
 
-static int
-ipqos_ok(const char *s)
-{
-	static const char *const names[] = {"af11", "af12", "af13", "af21",
-	    "af22", "af23", "af31", "af32", "af33", "af41", "af42", "af43",
-	    "cs0", "cs1", "cs2", "cs3", "cs4", "cs5", "cs6", "cs7", "ef", "le",
-	    "lowdelay", "throughput", "reliability", "none"};
-	char *end;
-	long v;
-	size_t i;
-
-	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-		if (strcasecmp(s, names[i]) == 0)
-			return 1;
-	}
-	errno = 0;
-	v = strtol(s, &end, 0);
-	return *s != '\0' && *end == '\0' && errno == 0 && v >= 0 && v <= 255;
-}
-
-/* IPQoS: one value, or interactive and bulk. */
-int
-cfg_v_ipqos(
-    struct server_config *c, const struct keyword *k, struct cfg_args *a)
-{
-	const char *arg = cfg_next_arg(a);
-
-	if (arg == NULL || *arg == '\0')
-		return missing(a);
-	if (!ipqos_ok(arg)) {
-		error("%s line %d: Bad %s value: %s", a->filename, a->lineno,
-		    a->keyword, arg);
-		return ERR_CONFIG;
-	}
-	if ((arg = cfg_next_arg(a)) != NULL && !ipqos_ok(arg)) {
-		error("%s line %d: Bad %s value: %s", a->filename, a->lineno,
-		    a->keyword, arg);
-		return ERR_CONFIG;
-	}
-	return 0;
-}
-
 /* FingerprintHash: a digest name. */
 int
 cfg_v_fp_hash(

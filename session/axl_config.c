@@ -1,5 +1,5 @@
 /*
- * axl_config.c: the agent/X11 forwarding, tunnel and liveness settings
+ * axl_config.c: the agent/X11 forwarding, tunnel, liveness and IPQoS settings
  * from IPC_SESSION_INIT (monitor/session_axl.c encodes them).
  */
 #include <stdlib.h>
@@ -78,6 +78,13 @@ session_axl_get(struct buf *b, struct session_axl **fwdp)
 		f->ntimeouts++;
 		if ((r = get_int(b, &f->timeouts[i].secs)) != 0)
 			goto out;
+	}
+	if ((r = get_int(b, &f->ip_qos_interactive)) != 0 ||
+	    (r = get_int(b, &f->ip_qos_bulk)) != 0)
+		goto out;
+	if (f->ip_qos_interactive > IPQOS_NONE || f->ip_qos_bulk > IPQOS_NONE) {
+		r = ERR_FORMAT;
+		goto out;
 	}
 	*fwdp = f;
 	f = NULL;

@@ -131,6 +131,7 @@ struct conn {
 	int max_sessions;
 	int no_more_sessions;
 	int disconnected; /* we sent DISCONNECT: stop */
+	int qos_chosen;   /* IPQoS applied: the first session decides */
 	int kex_reported; /* key exchanges reported to the monitor (-1: none) */
 	struct pollfd *pfds;
 	size_t npfds, pfds_cap;

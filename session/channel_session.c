@@ -8,7 +8,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
+#include <netinet/in.h>
+#include <netinet/ip.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -255,6 +258,34 @@ session_output_unwanted(struct channel *c)
 }
 
 /*
+ * IPQoS: the first session that starts a program sets the connection's
+ * class, interactive or bulk, for the rest of the connection (as sshd
+ * does); only on an IP socket, and never for "none".
+ */
+static void
+session_set_qos(struct conn *conn, int interactive)
+{
+	const struct session_axl *axl = conn->ctx->axl;
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	int fd = transport_fd(conn->t), v;
+
+	if (conn->qos_chosen || axl == NULL)
+		return;
+	conn->qos_chosen = 1;
+	v = interactive ? axl->ip_qos_interactive : axl->ip_qos_bulk;
+	if (v == IPQOS_NONE ||
+	    getsockname(fd, (struct sockaddr *)&ss, &len) != 0)
+		return;
+	if (ss.ss_family == AF_INET &&
+	    setsockopt(fd, IPPROTO_IP, IP_TOS, &v, sizeof(v)) != 0)
+		error("setsockopt IP_TOS %d: %s", v, strerror(errno));
+	else if (ss.ss_family == AF_INET6 &&
+	    setsockopt(fd, IPPROTO_IPV6, IPV6_TCLASS, &v, sizeof(v)) != 0)
+		error("setsockopt IPV6_TCLASS %d: %s", v, strerror(errno));
+}
+
+/*
  * exec, shell, subsystem: start the (forced) command once. An expired
  * password (LOGIN_F_PWCHANGE) runs only passwd(1), whatever was asked. subsystem is the
  * name when command is a Subsystem's "command args" line: it runs without
@@ -372,6 +403,8 @@ session_start(struct conn *conn, struct channel *c, const char *command,
 	s->pid = pid;
 	s->started = 1;
 	s->subsys = subsystem != NULL;
+	/* As sshd: a terminal or X11 makes the connection interactive. */
+	session_set_qos(conn, s->pty.master >= 0 || s->x11 != NULL);
 	/* As sshd: a subsystem's stderr (or a forced command's standing in
 	 * for one, or internal-sftp's) is read but never sent. */
 	if (subsystem != NULL)

@@ -69,7 +69,11 @@ struct session_axl {
 	int permit_tunnel;
 	struct channel_timeout *timeouts;
 	size_t ntimeouts;
+	int ip_qos_interactive; /* IPQoS: 0..255, IPQOS_NONE */
+	int ip_qos_bulk;
 };
+
+#define IPQOS_NONE 256 /* policy/config.h's CONFIG_IPQOS_NONE */
 
 struct buf;
 /* session_axl_get: decode what the monitor's session_axl_put encoded. */

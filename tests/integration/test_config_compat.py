@@ -530,6 +530,40 @@ def test_compat_rekey_limit(ctx):
         _check_t(ctx, "rekey_bad_" + name, text, False)
 
 
+def test_compat_ipqos(ctx):
+    """IPQoS: names in any case, numbers in C syntax, none, one or two
+    values; -T names a value where one has it, else 0x%02x; the last line
+    wins (sshd 9.2 has no first-wins rule for it); Match overrides it;
+    malformed values refused by both, with sshd's words."""
+    for i, v in enumerate(("af21 cs1", "0x48 8", "none", "255", "AF43 Cs7",
+                           "0", "ef", "le cs0", "017", "cs1 none",
+                           "lowdelay reliability", "0x10 0x04", "1 2")):
+        lines = _compare(ctx, "ipqos_%d" % i, "IPQoS %s\n" % v)
+        check(any(x.startswith("ipqos ") for x in lines),
+              "IPQoS %s: posternd -T prints no ipqos line" % v)
+    _compare(ctx, "ipqos_last_wins", "IPQoS cs1\nIPQoS cs2 cs3\n")
+    _compare(ctx, "ipqos_match", "IPQoS cs1 cs2\nMatch User bob\n"
+             "  IPQoS ef\nMatch Address 10.0.0.0/8\n  IPQoS none af11\n",
+             specs=(None, "user=bob,addr=192.0.2.1",
+                    "user=al,addr=10.0.0.1", "user=bob,addr=10.0.0.1"))
+    key = _setup(ctx)
+    for name, v in (("word", "fast"), ("neg", "-1"), ("range", "256"),
+                    ("hex", "0x"), ("second", "cs1 fast"),
+                    ("extra", "cs1 cs2 cs3"), ("empty", "")):
+        text = "IPQoS %s\n" % v
+        _compare(ctx, "ipqos_bad_" + name, text, valid=False)
+        _check_t(ctx, "ipqos_bad_" + name, text, False)
+        path = _write(ctx, "ipqos_err_" + name, "HostKey %s\n%s"
+                      % (key, text))
+        s = harness.run([SSHD, "-t", "-f", path], check_rc=False)
+        p = harness.run([ctx.server_path, "-t", "-f", path], check_rc=False)
+        # sshd stops at this line (fatal); posternd then adds its count.
+        first = [x.stderr.replace(b"\r", b"").split(b"\n")[0]
+                 for x in (p, s)]
+        check(first[0] == first[1], "IPQoS %r: posternd -t says %r, sshd "
+              "-t says %r" % (v, p.stderr, s.stderr))
+
+
 # ---------------------------------------------------------------------------
 # The files are read once: edits take effect on SIGHUP, and a broken
 # Include'd file on SIGHUP keeps the running configuration.

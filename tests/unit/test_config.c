@@ -575,6 +575,7 @@ test_dump(void)
 	    "persourcemaxstartups none\n"
 	    "persourcenetblocksize 32:128\n"
 	    "permittunnel no\n"
+	    "ipqos lowdelay throughput\n"
 	    "rekeylimit 0 0\n"
 	    "permitopen any\n"
 	    "permitlisten any\n"

@@ -116,7 +116,7 @@ static const struct {
     {"HostKeyAlgorithms", "ssh-ed25519,rsa-sha2-512", 0, IMPL},
     {"IgnoreRhosts", "shosts-only", 1, IGN},
     {"IgnoreUserKnownHosts", "no", 0, IGN},
-    {"IPQoS", "af21 cs1", 1, IGN},
+    {"IPQoS", "af21 cs1", 1, IMPL},
     {"KeepAlive", "yes", 0, IMPL},
     {"KerberosAuthentication", "yes", 1, IGN},
     {"KerberosGetAFSToken", "no", 0, IGN},
