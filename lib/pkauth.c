@@ -253,6 +253,7 @@ pkauth_authorized_keys(const struct pm_conn *c, const struct pk_conf *cf,
 		q.path = path;
 		q.strict_modes = cf->strict_modes;
 		q.remote_addr = c->client_addr;
+		q.remote_host = c->client_host;
 		query_key(&q, uk, ca_check, ca_arg);
 		r = authkeys_find_opts(&q, &line, optsp);
 		if (r == 0)
@@ -331,6 +332,7 @@ pkauth_keys_command(const struct pm_conn *c, const struct pk_key *uk,
 	q.pw = &pw;
 	q.path = cmdline;
 	q.remote_addr = c->client_addr;
+	q.remote_host = c->client_host;
 	query_key(&q, uk, ca_check, ca_arg);
 	if (authkeys_find_stream(&q, f, cmdline, &line, optsp) == 0) {
 		snprintf(origin, originlen, "%s:%lu", cmdline, line);

@@ -136,7 +136,7 @@ principal_opts_ok(
 		return 0;
 	}
 	if (o->nfrom == 0 ||
-	    (r = authopts_check_from(o, NULL, c->client_addr)) == 1)
+	    (r = authopts_check_from(o, c->client_host, c->client_addr)) == 1)
 		return 1;
 	if (r == -1)
 		debug("%s: invalid from criteria", loc);
@@ -145,7 +145,8 @@ principal_opts_ok(
 	logit("%s: Authentication tried for %.100s with correct key but not "
 	      "from a permitted host (host=%.200s, ip=%.200s, "
 	      "required=%.200s).",
-	    loc, user, c->client_addr, c->client_addr, from);
+	    loc, user, c->client_host != NULL ? c->client_host : c->client_addr,
+	    c->client_addr, from);
 	return 0;
 }
 

@@ -18,9 +18,10 @@
  * module, which never writes it, still works. Version 3 appended key_algs
  * and check_method to struct pm_module, which the monitor reads only from
  * a descriptor that says it is version 3 or later, and detail_long to
- * struct pm_result (zeroed as origin is).
+ * struct pm_result (zeroed as origin is). Version 4 appended client_host
+ * to struct pm_conn, which the monitor fills for every module.
  */
-#define POSTERN_MODULE_ABI 3
+#define POSTERN_MODULE_ABI 4
 #define POSTERN_MODULE_ABI_MIN 1
 
 /* Every module exports one descriptor under this name. */
@@ -60,6 +61,12 @@ struct pm_conn {
 	 * has already checked. Appended in ABI 2; older modules ignore it.
 	 */
 	const char *method;
+	/*
+	 * UseDNS yes: the client's verified host name (lower case), else its
+	 * address; what from= and user@host patterns match as the host.
+	 * Appended in ABI 4.
+	 */
+	const char *client_host;
 };
 
 /* What one call decided. The module fills it; the monitor frees msg and

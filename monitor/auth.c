@@ -182,7 +182,7 @@ lookup_user(struct authctxt *a)
 		pw = NULL;
 	memset(&mc, 0, sizeof(mc));
 	mc.user = a->user;
-	mc.host = ci->client_addr; /* UseDNS no */
+	mc.host = ci->client_host; /* UseDNS: the name, else the address */
 	mc.addr = ci->client_addr;
 	mc.laddr = ci->server_addr;
 	mc.lport = ci->server_port;
@@ -201,7 +201,7 @@ lookup_user(struct authctxt *a)
 	if (pw != NULL &&
 	    (!account_allowed(a->c, pw) ||
 	        !access_user_allowed(a->c, pw->pw_name, pw->pw_gid,
-	            ci->client_addr, ci->client_addr))) {
+	            ci->client_host, ci->client_addr))) {
 		refused = 1;
 		pw = NULL;
 	}
@@ -212,7 +212,7 @@ lookup_user(struct authctxt *a)
 	 */
 	if (a->c->use_pam &&
 	    pamctx_start(&a->pam, a->c->pam_service_name, a->user,
-	        ci->client_addr) != 0 &&
+	        ci->client_host) != 0 &&
 	    pw != NULL) {
 		refused = 1;
 		pw = NULL;
@@ -538,6 +538,7 @@ conn_fill(struct authctxt *a, const uint8_t *sid, size_t sidlen)
 	pc->service = a->service;
 	pc->client_addr = a->ci->client_addr;
 	pc->client_port = a->ci->client_port;
+	pc->client_host = a->ci->client_host;
 	pc->session_id = sid;
 	pc->session_id_len = sidlen;
 	pc->setting = conn_setting;

@@ -27,6 +27,8 @@ struct conn_info {
 	char server_addr[112]; /* an IP address, or a Unix socket's path */
 	int server_port;
 	int ip; /* an IP socket (else both ends are "UNKNOWN" port 65535) */
+	/* UseDNS yes: the verified PTR name, else the address (usedns.c). */
+	char client_host[256];
 };
 
 #define AUTH_MAX_USED_KEYS 16

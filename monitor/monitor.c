@@ -49,6 +49,7 @@
 #include "monitor/relay.h"
 #include "monitor/sign_budget.h"
 #include "monitor/startup.h"
+#include "monitor/usedns.h"
 #include "authopts.h"
 #include "proctitle.h"
 #include "sandbox/sandbox.h"
@@ -1192,6 +1193,7 @@ monitor_run(const struct options *o, struct server_config *c,
 	verbose("Connection from %s port %d on %s port %d%s", m.ci.client_addr,
 	    m.ci.client_port, m.ci.server_addr, m.ci.server_port,
 	    m.ci.ip ? " rdomain \"\"" : "");
+	conn_host_resolve(&m.ci, c->use_dns);
 	(void)setsockopt(sock, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	/* TCPKeepAlive (global only): the kernel probes an idle peer. */
 	if (c->tcp_keepalive != 0)

@@ -54,6 +54,7 @@ config_init(struct server_config *c)
 	c->expose_auth_info = CONFIG_UNSET;
 	cfg_liveness_init(c);
 	c->compression = CONFIG_UNSET;
+	c->use_dns = CONFIG_UNSET;
 	cfg_forward_init(&c->fwd);
 }
 
@@ -130,7 +131,6 @@ static const struct {
     {"IgnoreRhosts", "yes"},
     {"IgnoreUserKnownHosts", "yes"},
     {"KerberosAuthentication", "no"},
-    {"UseDNS", "no"},
 };
 
 static int
@@ -634,6 +634,7 @@ config_fill_defaults(struct server_config *c)
 	set_default_int(&c->expose_auth_info, 0);
 	cfg_liveness_defaults(c);
 	set_default_int(&c->compression, COMPRESSION_DELAYED);
+	set_default_int(&c->use_dns, 0);
 	set_default_int(&c->fwd.allow_tcp_forwarding, FWD_ALL);
 	set_default_int(&c->fwd.allow_streamlocal_forwarding, FWD_ALL);
 	set_default_int(&c->fwd.gateway_ports, FWD_GATEWAY_NO);

@@ -133,6 +133,7 @@ struct server_config {
 	char *kex_algorithms;
 	char *hostkey_algorithms;
 	int compression; /* Compression: COMPRESSION_*; yes (delayed) */
+	int use_dns;     /* UseDNS: no (monitor/usedns.c) */
 
 	/* --- sessions (issue 6) --- */
 	/* Subsystem (accumulate, global; the first line for a name wins):

@@ -347,8 +347,6 @@ int cfg_v_gss_kex(
 int cfg_v_fp_hash(
     struct server_config *c, const struct keyword *k, struct cfg_args *a);
 
-const char *cfg_chk_use_dns(
-    const struct keyword *k, struct cfg_args *a, char *buf, size_t len);
 const char *cfg_chk_penalties(
     const struct keyword *k, struct cfg_args *a, char *buf, size_t len);
 const char *cfg_chk_always(

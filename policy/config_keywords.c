@@ -454,6 +454,8 @@ const struct keyword cfg_keywords[] = {
         choices_compression, G),
     IMPL("GatewayPorts", cfg_kw_choice, dump_choice, OFF(fwd.gateway_ports), 0,
         choices_gateway_ports, M),
+    IMPL("UseDNS", cfg_kw_choice, dump_choice, OFF(use_dns), 0, choices_yesno,
+        G),
     IMPL("AllowTcpForwarding", cfg_kw_choice, dump_choice,
         OFF(fwd.allow_tcp_forwarding), 0, choices_forwarding, M),
     IMPL("AllowAgentForwarding", cfg_kw_choice, dump_choice,
@@ -592,7 +594,6 @@ const struct keyword cfg_keywords[] = {
         "routing domains are not supported on this platform"),
     IGN("SecurityKeyProvider", cfg_v_one, NULL, G),
     IGN("SshdSessionPath", cfg_v_file, NULL, G),
-    VAL("UseDNS", cfg_kw_choice, choices_yesno, G, cfg_chk_use_dns, NULL),
 
     DEP("AuthorizedKeysFile2", M),
     DEP("CheckMail", G),

@@ -202,20 +202,6 @@ cfg_v_fp_hash(
 
 /* --- may this value be ignored? ------------------------------------------- */
 
-/* UseDNS yes: names in Match Host and user@host would never match. */
-const char *
-cfg_chk_use_dns(
-    const struct keyword *k, struct cfg_args *a, char *buf, size_t len)
-{
-	if (strcasecmp(a->av[0], "no") == 0)
-		return NULL;
-	snprintf(buf, len,
-	    "postern matches Host patterns against the client address only; a "
-	    "DenyUsers user@host or Match Host rule naming a host name would "
-	    "never apply");
-	return buf;
-}
-
 /* PerSourcePenalties: only "no" (OpenSSH 9.8's default is on). */
 const char *
 cfg_chk_penalties(

@@ -538,6 +538,7 @@ test_dump(void)
 	    "permitemptypasswords no\n"
 	    "compression yes\n"
 	    "gatewayports no\n"
+	    "usedns no\n"
 	    "allowtcpforwarding yes\n"
 	    "allowagentforwarding yes\n"
 	    "disableforwarding no\n"

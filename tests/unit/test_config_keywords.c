@@ -154,7 +154,7 @@ static const struct {
     {"TCPKeepAlive", "no", 0, IMPL},
     {"TrustedUserCAKeys", "/etc/ssh/ca.pub", 1, IMPL},
     {"UnusedConnectionTimeout", "none", 1, IMPL},
-    {"UseDNS", NULL, 0, VALUE},
+    {"UseDNS", "yes", 0, IMPL},
     {"VersionAddendum", "hello world", 0, IMPL},
     {"X11DisplayOffset", "10", 1, IMPL},
     {"X11Forwarding", "yes", 1, IMPL},
@@ -379,10 +379,7 @@ test_values(void)
 	accepted("RekeyLimit 1G 1h");
 	accepted("RekeyLimit default 30m");
 	accepted("RekeyLimit 1.5M none");
-	refused("UseDNS yes",
-	    "yes is not supported by postern (postern matches Host patterns "
-	    "against the client address only; a DenyUsers user@host or Match "
-	    "Host rule naming a host name would never apply)");
+	accepted("UseDNS yes");
 	accepted("PerSourceMaxStartups 10");
 	accepted("PerSourceMaxStartups 0");
 	accepted("PerSourceNetBlockSize 24");
