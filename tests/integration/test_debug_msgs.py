@@ -24,14 +24,26 @@ def _remote(err):
     return [l for l in text.splitlines() if l.startswith("debug1: Remote: ")]
 
 
-def _login(srv, user, keys, command="true"):
+def _login(srv, user, keys, command="true", password=None):
     argv = ["ssh", "-v", "-F", "/dev/null", "-p", str(srv.port)]
     for k in keys:
         argv += ["-i", k]
     argv += ["-o", "IdentitiesOnly=yes", "-o", "StrictHostKeyChecking=no",
-             "-o", "UserKnownHostsFile=/dev/null", "-o", "BatchMode=yes",
-             "-o", "ConnectTimeout=10", "%s@127.0.0.1" % user.name, command]
-    p = srv.ctx.popen(argv, stdin=subprocess.DEVNULL,
+             "-o", "UserKnownHostsFile=/dev/null", "-o", "ConnectTimeout=10"]
+    env = None
+    if password is None:
+        argv += ["-o", "BatchMode=yes"]
+    else:
+        askpass = os.path.join(srv.ctx.dir, "askpass")
+        with open(askpass, "w") as f:
+            f.write("#!/bin/sh\nprintf '%%s\\n' '%s'\n" % password)
+        os.chmod(askpass, 0o755)
+        env = dict(os.environ, SSH_ASKPASS=askpass,
+                   SSH_ASKPASS_REQUIRE="force", DISPLAY=":0")
+        argv += ["-o", "BatchMode=no", "-o", "NumberOfPasswordPrompts=1",
+                 "-o", "PreferredAuthentications=publickey,password"]
+    argv += ["%s@127.0.0.1" % user.name, command]
+    p = srv.ctx.popen(argv, stdin=subprocess.DEVNULL, env=env,
                       stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
         _, err = p.communicate(timeout=30)
@@ -92,7 +104,7 @@ def _future():
     return time.strftime("%Y%m%d", time.gmtime(time.time() + 400 * 86400))
 
 
-def _matrix(ctx, extra, cases, files=None):
+def _matrix(ctx, extra, cases, files=None, password=None):
     """cases: (name, authorized_keys text, keys offered, a string sshd's
     lines must contain or None for none). Every case against both
     servers; all differences are reported together."""
@@ -109,7 +121,7 @@ def _matrix(ctx, extra, cases, files=None):
             _write(u, fname, text)
         got = {}
         for s in servers:
-            got[s.kind] = _login(s, u, keys)
+            got[s.kind] = _login(s, u, keys, password=password)
         rc_s, lines_s = got["sshd"]
         rc_p, lines_p = got["postern"]
         if want is None and lines_s:
@@ -199,6 +211,18 @@ def test_debug_msgs_chain(ctx):
         ("publickey,publickey", "restrict " + _pub(u.key) + "\npty " +
          _pub(k2), [u.key, k2], "authorized_keys:2: key options:"),
     ], files=(u, None))
+
+
+def test_debug_msgs_password(ctx):
+    """A key refused by its options, then a password: the refusal's
+    lines come after the password login too."""
+    u = ctx.make_user(with_key=False)
+    pw = "pw-" + secrets.token_hex(6)
+    harness.run(["chpasswd"], input=("%s:%s\n" % (u.name, pw)).encode())
+    _matrix(ctx, ["PasswordAuthentication yes", "UsePAM no"], [
+        ("refused key, then password", 'from="10.0.0.1" ' + _pub(u.key),
+         [u.key], "Refused by key options"),
+    ], files=(u, None), password=pw)
 
 
 def test_debug_msgs_certs(ctx):
