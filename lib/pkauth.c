@@ -215,9 +215,8 @@ pkauth_log_flags(const struct pm_conn *c)
 	if ((v = c->setting(c, "permituserenvironment", 0)) != NULL &&
 	    strcmp(v, "no") != 0)
 		flags |= AUTHOPTS_LOG_ENV;
-	if ((v = c->setting(c, "allowtcpforwarding", 0)) == NULL) {
+	if ((v = c->setting(c, "allowtcpforwarding", 0)) == NULL)
 		v = "yes"; /* sshd's default */
-	}
 	if (strcmp(v, "yes") == 0 || strcmp(v, "local") == 0)
 		flags |= AUTHOPTS_LOG_OPEN;
 	if (strcmp(v, "yes") == 0 || strcmp(v, "remote") == 0)
