@@ -20,6 +20,7 @@
 #include "sshcert.h"
 #include "sshkey.h"
 #include "sshkey_sk.h"
+#include "authdebug.h"
 #include "authopts.h"
 #include "authkeys.h"
 #include "privs.h"
@@ -106,15 +107,21 @@ authorise(
 	char when[64], user[256], host[256], addr[256], from[256];
 	time_t now = q->now != 0 ? q->now : time(NULL);
 	const char *h = q->remote_host ? q->remote_host : q->remote_addr;
+	/* A CA line's refusals stay in the log, as sshd's do. */
+	int remote = (q->log_flags & AUTHOPTS_LOG_REMOTE) && !o->cert_authority;
 	int r;
 
 	if (!authopts_check_expiry(o, now)) {
 		authopts_format_time(o->expiry, when, sizeof(when));
 		debug("%s: entry expired at %s", loc, when);
+		if (remote)
+			authdebug_add("%s: entry expired at %s", loc, when);
 		return -1;
 	}
 	if (o->principals != NULL && !o->cert_authority) {
 		debug("%s: principals on non-CA key", loc);
+		if (remote)
+			authdebug_add("%s: principals on non-CA key", loc);
 		return -1;
 	}
 	if (o->nfrom == 0)
@@ -130,6 +137,10 @@ authorise(
 	    clean(host, sizeof(host), h),
 	    clean(addr, sizeof(addr), q->remote_addr),
 	    clean(from, sizeof(from), o->from[0]));
+	if (remote)
+		authdebug_add("%s: Your host '%s' is not permitted to use this "
+		              "key for login.",
+		    loc, h);
 	return -1;
 }
 
@@ -195,9 +206,14 @@ check_line(const struct authkeys_query *q, const char *cp, const char *loc,
 	    type, fp);
 	if (authorise(q, opts, loc) != 0) {
 		error("Refused by key options at %s", loc);
+		if ((q->log_flags & AUTHOPTS_LOG_REMOTE) &&
+		    !opts->cert_authority)
+			authdebug_add("Refused by key options");
 		goto out;
 	}
-	authopts_log(opts, loc);
+	/* A CA line tells the client only once the certificate passed. */
+	authopts_log(opts, loc,
+	    q->want_ca ? q->log_flags & ~AUTHOPTS_LOG_REMOTE : q->log_flags);
 	if (!can_apply && !authopts_is_unrestricted(opts)) {
 		logit("%s: key options cannot be enforced by this caller; "
 		      "line skipped",

@@ -47,6 +47,14 @@ struct authkeys_query {
 	const char *remote_addr;
 	time_t now; /* for expiry-time=; 0 means time(NULL) */
 	/*
+	 * AUTHOPTS_LOG_* for each accepted line's "key options:" lines
+	 * (authopts_log). With AUTHOPTS_LOG_REMOTE the client is also told,
+	 * as sshd tells it, why a line holding the key was refused
+	 * (lib/authdebug.h); a cert-authority line's own lines are then
+	 * ca_check's to keep, once the certificate passed.
+	 */
+	unsigned log_flags;
+	/*
 	 * want_ca: called for each cert-authority line whose key is q->key
 	 * and whose own options passed (from=, expiry-time=), with those
 	 * options and the line's "FILE:LINE" for log lines, to judge the

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "authdebug.h"
 #include "buf.h"
 #include "err.h"
 #include "log.h"
@@ -1102,33 +1103,48 @@ fail:
 /* logging */
 
 void
-authopts_log(const struct authopts *o, const char *loc)
+authopts_log(const struct authopts *o, const char *loc, unsigned flags)
 {
-	char tun[32] = "";
+	char line[AUTHDEBUG_MAX_LEN], tun[32] = "";
+	int env = (flags & AUTHOPTS_LOG_ENV) != 0 && o->nenv > 0;
+	size_t i;
 
-	if (log_get_level() < LL_DEBUG1)
+	if ((log_get_level() < LL_DEBUG1 || (flags & AUTHOPTS_LOG_NOLOCAL)) &&
+	    !(flags & AUTHOPTS_LOG_REMOTE))
 		return;
-	if (o->tunnel == AUTHOPTS_TUN_ANY)
-		snprintf(tun, sizeof(tun), " tun=any");
-	else if (o->tunnel != AUTHOPTS_TUN_NONE)
+	if (o->tunnel != AUTHOPTS_TUN_NONE)
 		snprintf(tun, sizeof(tun), " tun=%d", o->tunnel);
-	debug("%s: key options:%s%s%s%s%s%s%s%s%s%s%s%s%s%s%s%s", loc,
+	/* sshd 9.2's words and order, its missing blank before "expires"
+	 * included: the client compares what it shows with -v. */
+	snprintf(line, sizeof(line),
+	    "%s: key options:%s%s%s%s%s%s%s%s%s%s%s%s%s%s", loc,
 	    o->permit_agent_forwarding ? " agent-forwarding" : "",
 	    o->force_command != NULL ? " command" : "",
-	    o->nenv > 0 ? " environment" : "", o->expiry != 0 ? " expires" : "",
-	    o->nfrom > 0 ? " from" : "",
+	    env ? " environment" : "", o->expiry != 0 ? "expires" : "",
 	    o->no_require_user_presence ? " no-touch-required" : "",
-	    o->permitopen.restricted ? " permitopen" : "",
-	    o->permitlisten.restricted ? " permitlisten" : "",
+	    o->permitopen.n > 0 && (flags & AUTHOPTS_LOG_OPEN) ? " permitopen"
+	                                                       : "",
+	    o->permitlisten.n > 0 && (flags & AUTHOPTS_LOG_LISTEN)
+	        ? " permitlisten"
+	        : "",
 	    o->permit_port_forwarding ? " port-forwarding" : "",
 	    o->principals != NULL ? " principals" : "",
-	    o->permit_pty ? " pty" : "", o->restricted ? " restrict" : "",
-	    o->require_verify ? " uv" : "", tun,
+	    o->permit_pty ? " pty" : "", o->require_verify ? " uv" : "", tun,
 	    o->permit_user_rc ? " user-rc" : "",
 	    o->permit_x11_forwarding ? " x11-forwarding" : "");
-	/* As sshd's auth_log_authopts(). */
-	if (o->force_command != NULL)
+	if (!(flags & AUTHOPTS_LOG_NOLOCAL))
+		debug("%s", line);
+	if (flags & AUTHOPTS_LOG_REMOTE)
+		authdebug_add("%s", line);
+	/* As sshd's auth_log_authopts(); the command stays in the log. */
+	if (o->force_command != NULL && !(flags & AUTHOPTS_LOG_NOLOCAL))
 		debug("%s: forced command: \"%s\"", loc, o->force_command);
+	for (i = 0; env && i < o->nenv; i++) {
+		if (!(flags & AUTHOPTS_LOG_NOLOCAL))
+			debug("%s: environment: %s", loc, o->env[i]);
+		if (flags & AUTHOPTS_LOG_REMOTE)
+			authdebug_add("%s: environment: %s", loc, o->env[i]);
+	}
 }
 
 /* IPC encoding */

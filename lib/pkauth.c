@@ -200,6 +200,30 @@ pkauth_revoked(const struct pk_conf *cf, const struct pk_key *uk)
 	return 0;
 }
 
+/*
+ * AUTHOPTS_LOG_* for the "key options:" lines of this login (sshd shows
+ * environment= only where PermitUserEnvironment allows it, permitopen=
+ * and permitlisten= only where AllowTcpForwarding does), told to the
+ * client as well.
+ */
+unsigned
+pkauth_log_flags(const struct pm_conn *c)
+{
+	unsigned flags = AUTHOPTS_LOG_REMOTE;
+	const char *v;
+
+	if ((v = c->setting(c, "permituserenvironment", 0)) != NULL &&
+	    strcmp(v, "no") != 0)
+		flags |= AUTHOPTS_LOG_ENV;
+	if ((v = c->setting(c, "allowtcpforwarding", 0)) == NULL)
+		v = "yes"; /* sshd's default */
+	if (strcmp(v, "yes") == 0 || strcmp(v, "local") == 0)
+		flags |= AUTHOPTS_LOG_OPEN;
+	if (strcmp(v, "yes") == 0 || strcmp(v, "remote") == 0)
+		flags |= AUTHOPTS_LOG_LISTEN;
+	return flags;
+}
+
 /* What an authorized_keys line must name: the key, or a certificate's
  * CA on a cert-authority line that ca_check accepts. */
 static void
@@ -254,6 +278,7 @@ pkauth_authorized_keys(const struct pm_conn *c, const struct pk_conf *cf,
 		q.strict_modes = cf->strict_modes;
 		q.remote_addr = c->client_addr;
 		q.remote_host = c->client_host;
+		q.log_flags = pkauth_log_flags(c);
 		query_key(&q, uk, ca_check, ca_arg);
 		r = authkeys_find_opts(&q, &line, optsp);
 		if (r == 0)
@@ -333,6 +358,7 @@ pkauth_keys_command(const struct pm_conn *c, const struct pk_key *uk,
 	q.path = cmdline;
 	q.remote_addr = c->client_addr;
 	q.remote_host = c->client_host;
+	q.log_flags = pkauth_log_flags(c);
 	query_key(&q, uk, ca_check, ca_arg);
 	if (authkeys_find_stream(&q, f, cmdline, &line, optsp) == 0) {
 		snprintf(origin, originlen, "%s:%lu", cmdline, line);

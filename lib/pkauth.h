@@ -94,6 +94,9 @@ int pkauth_keys_command(const struct pm_conn *c, const struct pk_key *uk,
         void *, const struct authopts *, const char *, struct authopts **),
     void *ca_arg, struct authopts **optsp, char *origin, size_t originlen);
 
+/* AUTHOPTS_LOG_* (lib/authopts.h) for this login's "key options:" lines:
+ * REMOTE, and what PermitUserEnvironment and AllowTcpForwarding show. */
+unsigned pkauth_log_flags(const struct pm_conn *c);
 /* A setting, or NULL for an unset one or "none" in any case. */
 const char *pkauth_setting_file(const struct pm_conn *c, const char *kw);
 /* The fake or real passwd entry the lookups read files as. */

@@ -44,6 +44,7 @@ struct ca_line_ctx {
 	const struct pm_conn *c;
 	const struct pk_key *uk;
 	time_t now;
+	unsigned log_flags; /* pkauth_log_flags() */
 };
 
 /* OpenSSH's refusal for a certificate used from outside source-address. */
@@ -99,6 +100,10 @@ ca_line_check(void *arg, const struct authopts *line, const char *loc,
 	        line->principals == NULL ? x->c->user : NULL, x->now,
 	        &reason) != 0)
 		goto fail;
+	/* As sshd: the client hears of the line and of the certificate
+	 * only now (check_line logged the line itself). */
+	authopts_log(line, loc, x->log_flags | AUTHOPTS_LOG_NOLOCAL);
+	authopts_log(certopts, loc, x->log_flags);
 	sanitise(id, sizeof(id), cert->key_id);
 	verbose("Accepted certificate ID \"%s\" (serial %" PRIu64 ") signed "
 	        "by CA %s %s found at %s",
@@ -265,11 +270,14 @@ trusted_ca_allow(const struct pm_conn *c, const struct pk_conf *cf,
 		reason = "Refused by certificate options";
 		goto fail;
 	}
+	/* The certificate's own options, as sshd names them. */
+	authopts_log(certopts, "cert", pkauth_log_flags(c));
 	if (popts != NULL) {
 		if (!principal_opts_ok(c, popts, "principals")) {
 			reason = "Refused by certificate principals options";
 			goto fail;
 		}
+		authopts_log(popts, "principals", pkauth_log_flags(c));
 		/* The merge logs why it fails. */
 		if ((final = authopts_merge(popts, certopts)) == NULL)
 			goto out;
@@ -324,6 +332,7 @@ cert_allowed(const struct pm_conn *c, const struct pk_conf *cf,
 	x.c = c;
 	x.uk = uk;
 	x.now = time(NULL);
+	x.log_flags = pkauth_log_flags(c);
 	if (pkauth_authorized_keys(
 	        c, cf, uk, ca_line_check, &x, optsp, origin, originlen))
 		return 1;

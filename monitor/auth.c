@@ -23,6 +23,7 @@
 #include "authkeys.h"
 #include "buf.h"
 #include "err.h"
+#include "fwdpolicy.h"
 #include "ipc.h"
 #include "log.h"
 #include "match.h"
@@ -514,6 +515,15 @@ conn_setting(const struct pm_conn *conn, const char *kw, size_t idx)
 		snprintf(
 		    rsa_size, sizeof(rsa_size), "%d", c->required_rsa_size);
 		return rsa_size;
+	}
+	/* What the "key options:" lines show (lib/pkauth.c). */
+	if (strcmp(kw, "permituserenvironment") == 0)
+		return c->permit_user_env != NULL ? c->permit_user_env : "no";
+	if (strcmp(kw, "allowtcpforwarding") == 0) {
+		static const char *const atf[] = {
+		    "no", "local", "remote", "yes"};
+
+		return atf[c->fwd.allow_tcp_forwarding & FWD_ALL];
 	}
 	if (strcmp(kw, "pubkeyauthoptions") == 0) {
 		static const char *const pao[] = {"none", "touch-required",

@@ -30,6 +30,7 @@
 
 #include "audit.h"
 #include "auth.h"
+#include "authdebug.h"
 #include "buf.h"
 #include "crypto.h"
 #include "err.h"
@@ -293,6 +294,21 @@ put_list(struct buf *b, char *const *list, size_t n)
 	return 0;
 }
 
+/* The SSH_MSG_DEBUG lines the login's key checks left (lib/authdebug.h). */
+static int
+put_auth_debug(struct buf *b)
+{
+	size_t i, n = authdebug_count();
+	int r;
+
+	if ((r = buf_put_u32(b, (uint32_t)n)) != 0)
+		return r;
+	for (i = 0; i < n; i++)
+		if ((r = buf_put_cstring(b, authdebug_get(i))) != 0)
+			return r;
+	return 0;
+}
+
 int
 login_send(int fd, const struct authctxt *a, const struct server_config *c,
     int chrooted)
@@ -335,7 +351,8 @@ login_send(int fd, const struct authctxt *a, const struct server_config *c,
 	         c->expose_auth_info == 1 && a->auth_info != NULL ? a->auth_info
 	                                                          : "")) != 0 ||
 	    (r = buf_put_cstring(b, pamctx_loginmsg(a->pam))) != 0 ||
-	    (r = buf_put_cstring(b, nologin != NULL ? nologin : "")) != 0)
+	    (r = buf_put_cstring(b, nologin != NULL ? nologin : "")) != 0 ||
+	    (r = put_auth_debug(b)) != 0)
 		goto out;
 	r = ipc_send(fd, IPC_SESSION_LOGIN, b, -1);
 out:

@@ -22,6 +22,7 @@
 #include "buf.h"
 #include "err.h"
 #include "ipc.h"
+#include "authdebug.h"
 #include "log.h"
 #include "session.h"
 #include "session_login.h"
@@ -54,6 +55,20 @@ get_list(struct buf *b, char ***listp, size_t *np)
 	return 0;
 }
 
+/* The monitor's SSH_MSG_DEBUG lines: within lib/authdebug.h's caps. */
+static int
+auth_debug_ok(const struct session_login *l)
+{
+	size_t i;
+
+	if (l->nauth_debug > AUTHDEBUG_MAX_LINES)
+		return ERR_TOO_BIG;
+	for (i = 0; i < l->nauth_debug; i++)
+		if (strlen(l->auth_debug[i]) > AUTHDEBUG_MAX_LEN)
+			return ERR_TOO_BIG;
+	return 0;
+}
+
 int
 session_login_recv(int fd, struct session_login *l)
 {
@@ -82,7 +97,10 @@ session_login_recv(int fd, struct session_login *l)
 	    (r = buf_get_cstring(b, &l->auth_info, NULL)) != 0 ||
 	    (r = buf_get_cstring(b, &l->loginmsg, NULL)) != 0 ||
 	    (r = buf_get_cstring(b, &l->nologin, NULL)) != 0 ||
+	    (r = get_list(b, &l->auth_debug, &l->nauth_debug)) != 0 ||
 	    (r = buf_end(b)) != 0)
+		goto out;
+	if ((r = auth_debug_ok(l)) != 0)
 		goto out;
 	l->uid = (uid_t)uid;
 	l->gid = (gid_t)gid;
@@ -103,6 +121,7 @@ session_login_free(struct session_login *l)
 	free(l->auth_info);
 	free(l->loginmsg);
 	free(l->nologin);
+	session_env_free(l->auth_debug, l->nauth_debug);
 	memset(l, 0, sizeof(*l));
 }
 

@@ -33,10 +33,12 @@ struct session_login {
 	size_t naccept_env;
 	char **set_env; /* NAME=VALUE */
 	size_t nset_env;
-	char *auth_info; /* ExposeAuthInfo text, "" if off */
-	char *loginmsg;  /* UsePAM: what PAM's modules said (pam_motd) */
-	char *nologin;   /* LOGIN_F_NOLOGIN: /etc/nologin's text */
-	char *auth_file; /* SSH_USER_AUTH, once written; NULL otherwise */
+	char *auth_info;   /* ExposeAuthInfo text, "" if off */
+	char *loginmsg;    /* UsePAM: what PAM's modules said (pam_motd) */
+	char *nologin;     /* LOGIN_F_NOLOGIN: /etc/nologin's text */
+	char *auth_file;   /* SSH_USER_AUTH, once written; NULL otherwise */
+	char **auth_debug; /* SSH_MSG_DEBUG lines of the login's key checks */
+	size_t nauth_debug;
 };
 
 /* What one channel adds to its child's start. */

@@ -27,6 +27,7 @@
 #include "channel.h"
 #include "forward.h"
 #include "session_int_hostkeys.h"
+#include "session_login.h"
 
 /* How long the last output may take to drain when we return. */
 #define CONN_FLUSH_MS 5000
@@ -380,6 +381,7 @@ session_run(struct session_ctx *ctx)
 {
 	struct sigaction sa, old_chld, old_pipe, old_term, old_hup;
 	struct conn conn;
+	size_t i;
 	int r, fl;
 
 	memset(&conn, 0, sizeof(conn));
@@ -414,6 +416,10 @@ session_run(struct session_ctx *ctx)
 	/* As sshd: tell the client every host key (UpdateHostKeys). */
 	if ((r = session_hostkeys_notify(ctx)) != 0)
 		error_f("hostkeys-00: %s", err_str(r));
+	/* Then, as sshd, what the key checks had to say (ssh -v shows it). */
+	for (i = 0; ctx->login != NULL && i < ctx->login->nauth_debug; i++)
+		if ((r = fwd_send_debug(&conn, ctx->login->auth_debug[i])) != 0)
+			error_f("debug message: %s", err_str(r));
 
 	r = conn_loop(&conn);
 	switch (r) {

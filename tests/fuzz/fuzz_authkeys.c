@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "authdebug.h"
 #include "buf.h"
 #include "err.h"
 #include "log.h"
@@ -63,7 +64,9 @@ exercise(const struct authopts *o)
 	(void)authopts_permitopen_ok(o, "localhost", 22);
 	(void)authopts_permitlisten_ok(o, "LocalHost", 8080);
 	(void)authopts_is_unrestricted(o);
-	authopts_log(o, "fuzz:1");
+	authopts_log(o, "fuzz:1",
+	    AUTHOPTS_LOG_ENV | AUTHOPTS_LOG_OPEN | AUTHOPTS_LOG_REMOTE);
+	authdebug_clear();
 	/* Merging with itself must keep it; with defaults, not widen it. */
 	if ((m = authopts_merge(o, o)) != NULL) {
 		round_trip(m);
