@@ -29,6 +29,7 @@ struct conn_info {
 	int ip; /* an IP socket (else both ends are "UNKNOWN" port 65535) */
 	/* UseDNS yes: the verified PTR name, else the address (usedns.c). */
 	char client_host[256];
+	int utmp_addr; /* -u: client_host is too long for utmp: the address */
 };
 
 #define AUTH_MAX_USED_KEYS 16

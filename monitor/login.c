@@ -463,6 +463,14 @@ pty_find(struct login_state *ls, const char *name)
 
 /* --- utmp, wtmp, lastlog -------------------------------------------------- */
 
+/* The host utmp, wtmp and lastlog record: UseDNS's name, or the address
+ * when the name is longer than -u allows (as sshd). */
+static const char *
+utmp_host(const struct conn_info *ci)
+{
+	return ci->utmp_addr ? ci->client_addr : ci->client_host;
+}
+
 static void
 copy_field(char *dst, size_t dstlen, const char *src)
 {
@@ -490,7 +498,7 @@ utmp_record(const struct login_state *ls, const struct login_pty *p, int in)
 	    len > sizeof(ut.ut_id) ? line + len - sizeof(ut.ut_id) : line);
 	if (in) {
 		copy_field(ut.ut_user, sizeof(ut.ut_user), ls->a->pw.pw_name);
-		copy_field(ut.ut_host, sizeof(ut.ut_host), ls->ci->client_host);
+		copy_field(ut.ut_host, sizeof(ut.ut_host), utmp_host(ls->ci));
 		if (inet_pton(AF_INET, ls->ci->client_addr, &ut.ut_addr_v6) !=
 		    1)
 			(void)inet_pton(
@@ -546,7 +554,7 @@ lastlog_record(const struct login_state *ls, const struct login_pty *p,
 	memset(&ll, 0, sizeof(ll));
 	ll.ll_time = (int32_t)time(NULL);
 	copy_field(ll.ll_line, sizeof(ll.ll_line), p->name + strlen("/dev/"));
-	copy_field(ll.ll_host, sizeof(ll.ll_host), ls->ci->client_host);
+	copy_field(ll.ll_host, sizeof(ll.ll_host), utmp_host(ls->ci));
 	if (pwrite(fd, &ll, sizeof(ll), off) != (ssize_t)sizeof(ll))
 		error("lastlog: write %s: %s", _PATH_LASTLOG, strerror(errno));
 	close(fd);

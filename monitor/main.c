@@ -251,6 +251,7 @@ main(int argc, char **argv)
 	proctitle_init(argc, argv);
 	proctitle_name();
 	memset(&o, 0, sizeof(o));
+	o.utmp_host_len = UTMP_HOST_LEN_MAX;
 	o.config_file = DEFAULT_CONFIG;
 	/* Keep argv as given: the listener re-execs itself with it. */
 	if ((saved_argv = calloc((size_t)argc + 1, sizeof(*saved_argv))) ==
@@ -259,8 +260,8 @@ main(int argc, char **argv)
 	for (i = 0; i < argc; i++)
 		saved_argv[i] = argv[i];
 	log_init(POSTERN_SYSLOG_IDENT, LL_INFO, LOG_AUTH, 1);
-	while ((ch = getopt(argc, argv, "46C:c:DdE:ef:g:h:io:p:Q:qRTtu:V")) !=
-	    -1) {
+	while ((ch = getopt(argc, argv,
+	            "46b:C:c:DdE:ef:g:h:ik:o:p:Q:qRrTtu:V")) != -1) {
 		switch (ch) {
 		case '4':
 		case '6':
@@ -338,7 +339,30 @@ main(int argc, char **argv)
 		case 't':
 			o.test_only = 1;
 			break;
-		case 'u':
+		case 'u': {
+			/* As sshd: a number 0..65 (anything else reads as 0);
+			 * a longer host name is recorded as the address. */
+			char *end;
+			long v = strtol(optarg, &end, 10);
+
+			if (*optarg == '\0' || *end != '\0' || v < 0)
+				v = 0;
+			if (v > UTMP_HOST_LEN_MAX) {
+				fprintf(stderr, "Invalid utmp length.\n");
+				free(saved_argv);
+				return 1;
+			}
+			o.utmp_host_len = (int)v;
+			break;
+		}
+		case 'b':
+		case 'k':
+			/* SSH protocol 1's server key options: sshd 9.2 still
+			 * takes and ignores them. */
+			break;
+		case 'r':
+			/* sshd's "do not re-exec": every posternd connection is
+			 * a fresh exec (DESIGN.md), so this changes nothing. */
 			break;
 		case 'V':
 			/* As sshd -V: the version, on standard error. */

@@ -1194,6 +1194,7 @@ monitor_run(const struct options *o, struct server_config *c,
 	    m.ci.client_port, m.ci.server_addr, m.ci.server_port,
 	    m.ci.ip ? " rdomain \"\"" : "");
 	conn_host_resolve(&m.ci, c->use_dns);
+	m.ci.utmp_addr = strlen(m.ci.client_host) > (size_t)o->utmp_host_len;
 	(void)setsockopt(sock, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	/* TCPKeepAlive (global only): the kernel probes an idle peer. */
 	if (c->tcp_keepalive != 0)

@@ -37,15 +37,19 @@ struct sshkey;
 struct buf;
 
 /* Everything the command line sets. */
+/* -u's bound and default: sshd's HOST_NAME_MAX + 1. */
+#define UTMP_HOST_LEN_MAX 65
+
 struct options {
 	const char *config_file;
-	int foreground;  /* -D */
-	int log_stderr;  /* -e */
-	int debug;       /* -d count */
-	int test_only;   /* -t */
-	int dump_config; /* -T */
-	int rexec;       /* -R: per-connection monitor on fd 3 (internal) */
-	int inetd;       /* -i */
+	int foreground;    /* -D */
+	int log_stderr;    /* -e */
+	int debug;         /* -d count */
+	int test_only;     /* -t */
+	int dump_config;   /* -T */
+	int rexec;         /* -R: per-connection monitor on fd 3 (internal) */
+	int inetd;         /* -i */
+	int utmp_host_len; /* -u: longest host name utmp records (sshd: 65) */
 	char *cmdline_ports[16];
 	size_t ncmdline_ports;
 	char *cmdline_hostkeys[16];

@@ -94,3 +94,21 @@ def test_too_many_options_refused(ctx):
         check(r.returncode != 0 and
               "too many %s options (at most %d)" % (flag, n - 1) in r.stderr,
               "%d %s options: rc %d %r" % (n, flag, r.returncode, r.stderr))
+
+
+def test_legacy_flags_as_sshd(ctx):
+    """The flags sshd 9.2 still takes and ignores (-b BITS, -k SECONDS:
+    SSH protocol 1; -r: no re-exec) load as with sshd, and -u takes
+    0..65 as sshd does ("Invalid utmp length." above that)."""
+    ctx.write_config()
+    base = [ctx.server_path, "-t", "-f", ctx.config_path]
+    for extra in (["-b", "1024"], ["-k", "3600"], ["-r"], ["-u", "0"],
+                  ["-u", "65"], ["-u", "abc"]):
+        r = subprocess.run(base + extra, capture_output=True, text=True,
+                           timeout=10)
+        check(r.returncode == 0 and r.stderr == "",
+              "%s: rc %d %r" % (" ".join(extra), r.returncode, r.stderr))
+    r = subprocess.run(base + ["-u", "66"], capture_output=True, text=True,
+                       timeout=10)
+    check(r.returncode == 1 and r.stderr == "Invalid utmp length.\n",
+          "-u 66: rc %d %r" % (r.returncode, r.stderr))

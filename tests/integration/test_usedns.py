@@ -69,6 +69,15 @@ def _login(ctx, u, src, extra=()):
     return ctx.ssh(u, "echo in", extra=["-b", src] + list(extra))
 
 
+def _lastlog_host(u):
+    """The host of the user's lastlog entry (struct lastlog: i32 time,
+    char line[32], char host[256])."""
+    with open("/var/log/lastlog", "rb") as f:
+        f.seek(u.uid * 292)
+        entry = f.read(292)
+    return entry[36:].split(b"\0", 1)[0].decode(errors="replace")
+
+
 def _log_since(ctx, offset):
     return ctx.server_log()[offset:]
 
@@ -187,14 +196,25 @@ def test_usedns_pam_rhost_lastlog(ctx):
               "PAM_RHOST for %s was not %s: %r" % (v.name, OK_NAME, seen))
         r = ctx.ssh(v, "true", extra=["-tt", "-b", OK_ADDR])
         check(r.rc == 0, "pty login failed: %r" % r.err)
-        # struct lastlog: i32 time, char line[32], char host[256].
-        with open("/var/log/lastlog", "rb") as f:
-            f.seek(v.uid * 292)
-            entry = f.read(292)
-        host = entry[36:].split(b"\0", 1)[0].decode(errors="replace")
+        host = _lastlog_host(v)
         check(host == OK_NAME, "lastlog host %r, want %r" % (host, OK_NAME))
         # A login shell is told where the last login came from.
         r = ctx.ssh(v, None, extra=["-tt", "-b", OK_ADDR], input=b"exit\n")
         check(("Last login: ").encode() in r.stdout and
               (" from %s\r" % OK_NAME).encode() in r.stdout,
               "no 'Last login: ... from %s': %r" % (OK_NAME, r.stdout))
+
+
+@timeout(180)
+def test_usedns_utmp_length(ctx):
+    """posternd -u LEN (as sshd -u): a host name longer than LEN is
+    recorded in utmp/wtmp/lastlog as the address; -u 0 always."""
+    v = ctx.make_user()
+    with _Hosts():
+        ctx.write_config(["UseDNS yes"])
+        ctx.launch_server(["-u", "5"])
+        r = ctx.ssh(v, "true", extra=["-tt", "-b", OK_ADDR])
+        check(r.rc == 0, "pty login failed: %r" % r.err)
+        host = _lastlog_host(v)
+        check(host == OK_ADDR, "-u 5: lastlog host %r, want %r"
+              % (host, OK_ADDR))
