@@ -217,13 +217,17 @@ load_cert(struct hostkeys *hk, const char *path)
 		return 0;
 	}
 	if ((r = sshcert_parse_text(text, &cert, NULL)) != 0) {
-		error("Could not load host certificate \"%s\": %s", path,
-		    err_str(r));
+		struct sshkey *plain = NULL;
+
+		/* A plain public key (the host key's .pub): sshd's words. */
+		if (sshkey_parse_public_text(text, &plain, NULL) == 0)
+			error(
+			    "Certificate file is not a certificate: %s", path);
+		else
+			error("Could not load host certificate \"%s\": %s",
+			    path, err_str(r));
+		sshkey_free(plain);
 		r = 0;
-		goto out;
-	}
-	if (cert->type != SSHCERT_TYPE_HOST) {
-		error("Certificate file is not a host certificate: %s", path);
 		goto out;
 	}
 	for (j = 0; j < hk->npub; j++)
@@ -232,6 +236,11 @@ load_cert(struct hostkeys *hk, const char *path)
 			break;
 	if (j == hk->npub) {
 		error("No matching private key for certificate: %s", path);
+		goto out;
+	}
+	/* Stricter than sshd 9.2, which would offer a user certificate. */
+	if (cert->type != SSHCERT_TYPE_HOST) {
+		error("Certificate file is not a host certificate: %s", path);
 		goto out;
 	}
 	for (k = 0; k < hk->ncert; k++)

@@ -9,6 +9,7 @@ authenticator build/tests/soft_sk.so.
 
 import os
 import re
+import shutil
 
 import harness
 from harness import check
@@ -614,3 +615,38 @@ def test_sk_certificate_revoked(ctx):
            extra=["-o", "SecurityKeyProvider=%s" % so], env=_sk_env(so))
     _log_has(ctx, r"^Authentication key ED25519-SK-CERT \S+ revoked "
              r"by file %s$" % re.escape(krl), "revocation line")
+
+
+def test_host_certificate_unusable_as_sshd(ctx):
+    """HostCertificate files that cannot be used are skipped with sshd
+    9.2's line (posternd -t and sshd -t print the same): the host key's
+    plain .pub, a host certificate of another key, a user certificate of
+    another key, a missing file. A user certificate of the host key
+    itself, which sshd 9.2 loads, posternd skips (documented)."""
+    sshd = "/usr/sbin/sshd"
+    check(os.access(sshd, os.X_OK), "%s is not installed" % sshd)
+    os.makedirs("/run/sshd", mode=0o755, exist_ok=True)
+    ca = _keygen(ctx, "uh_ca")
+    other = _keygen(ctx, "uh_other")
+    other_host = _sign(ctx, ca, other, "h", "x", host=True)
+    user_key = _keygen(ctx, "uh_user")
+    user_cert = _sign(ctx, ca, user_key, "u", "x")
+    hk_copy = os.path.join(ctx.dir, "hk_copy")
+    shutil.copy(ctx.host_key + ".pub", hk_copy + ".pub")
+    own_user = _sign(ctx, ca, hk_copy, "hu", "x")
+    for path in (ctx.host_key + ".pub", other_host, user_cert,
+                 os.path.join(ctx.dir, "missing-cert.pub")):
+        cfg = os.path.join(ctx.dir, "hc_cfg")
+        _write(cfg, "HostKey %s\nHostCertificate %s\n" % (ctx.host_key, path))
+        s = harness.run([sshd, "-t", "-f", cfg], check_rc=False)
+        p = harness.run([ctx.server_path, "-t", "-f", cfg], check_rc=False)
+        want = s.stderr.replace(b"\r", b"")
+        check(want != b"" and p.stderr == want and p.returncode == 0,
+              "HostCertificate %s: posternd -t said %r (rc %d), sshd -t %r"
+              % (path, p.stderr, p.returncode, s.stderr))
+    cfg = os.path.join(ctx.dir, "hc_cfg")
+    _write(cfg, "HostKey %s\nHostCertificate %s\n" % (ctx.host_key, own_user))
+    p = harness.run([ctx.server_path, "-t", "-f", cfg], check_rc=False)
+    check(p.stderr == ("Certificate file is not a host certificate: %s\n"
+                       % own_user).encode(),
+          "a user certificate of the host key: %r" % p.stderr)
