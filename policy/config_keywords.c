@@ -338,6 +338,14 @@ dump_pubkey_auth_options(
 	    (v & PUBKEYAUTH_VERIFY_REQUIRED) ? "verify-required" : "");
 }
 
+/* An ignored keyword's line: what postern does, whatever the file says. */
+static void
+dump_fixed(const struct server_config *c, const struct keyword *k, FILE *f)
+{
+	dump_key(f, k);
+	fprintf(f, "%s\n", k->data);
+}
+
 /* dump_subsystems: "subsystem NAME COMMAND ARGS", one line each. */
 static void
 dump_subsystems(const struct server_config *c, const struct keyword *k, FILE *f)
@@ -369,6 +377,14 @@ dump_subsystems(const struct server_config *c, const struct keyword *k, FILE *f)
 		n, parse, NULL, 0, 0, choices, flags, CONFIG_KW_IGNORED, NULL, \
 		    NULL                                                       \
 	}
+/* Ignored with a warning, but -T prints what postern does (value): the
+ * features sshd turns on with it are ones postern never offers, and
+ * compliance checks (CIS) read them from `sshd -T`. */
+#define IGNT(n, parse, choices, flags, value)                                  \
+	{                                                                      \
+		n, parse, dump_fixed, 0, 0, choices, flags, CONFIG_KW_IGNORED, \
+		    NULL, value                                                \
+	}
 /* Ignored with a warning or refused, as check decides from the value. */
 #define VAL(n, parse, choices, flags, check, data)                             \
 	{                                                                      \
@@ -389,7 +405,7 @@ dump_subsystems(const struct server_config *c, const struct keyword *k, FILE *f)
 	}
 
 /*
- * The implemented keywords come first, in the order of `sshd -T` output;
+ * The keywords -T prints come first, in the order of `sshd -T` output;
  * then the others, alphabetically. The flags say what OpenSSH allows
  * inside a Match block (M) or only globally (G).
  */
@@ -426,8 +442,13 @@ const struct keyword cfg_keywords[] = {
         OFF(unused_connection_timeout), 0, NULL, M),
     IMPL("PermitRootLogin", cfg_kw_choice, dump_choice, OFF(permit_root_login),
         0, choices_permit_root, M),
+    IGNT("IgnoreRhosts", cfg_kw_choice, choices_ignore_rhosts, M, "yes"),
+    IGNT("HostbasedAuthentication", cfg_kw_choice, choices_yesno, M, "no"),
     IMPL("PubkeyAuthentication", cfg_kw_choice, dump_choice,
         OFF(pubkey_authentication), 0, choices_yesno, M),
+    IGNT("KerberosAuthentication", cfg_kw_choice, choices_yesno, M, "no"),
+    IGNT("GSSAPIAuthentication", cfg_kw_choice, choices_yesno, M, "no"),
+    IGNT("GSSAPIKeyExchange", cfg_kw_choice, choices_yesno, G, "no"),
     IMPL("PasswordAuthentication", cfg_kw_choice, dump_choice,
         OFF(password_authentication), 0, choices_yesno, M),
     IMPL("KbdInteractiveAuthentication", cfg_kw_choice, dump_choice,
@@ -466,6 +487,7 @@ const struct keyword cfg_keywords[] = {
         OFF(fwd.allow_streamlocal_forwarding), 0, choices_forwarding, M),
     IMPL("StreamLocalBindUnlink", cfg_kw_choice, dump_choice,
         OFF(fwd.streamlocal_bind_unlink), 0, choices_yesno, M),
+    IGNT("FingerprintHash", cfg_v_fp_hash, NULL, G, "SHA256"),
     IMPL("ExposeAuthInfo", cfg_kw_choice, dump_choice, OFF(expose_auth_info), 0,
         choices_yesno, M),
     IMPL("PidFile", cfg_kw_path, dump_str, OFF(pid_file), 0, NULL, G),
@@ -569,20 +591,14 @@ const struct keyword cfg_keywords[] = {
 
     IGN("AFSTokenPassing", cfg_v_consume, NULL, G),
     IGN("DebianBanner", cfg_kw_choice, choices_yesno, G),
-    IGN("FingerprintHash", cfg_v_fp_hash, NULL, G),
-    IGN("GSSAPIAuthentication", cfg_kw_choice, choices_yesno, M),
     IGN("GSSAPICleanupCredentials", cfg_kw_choice, choices_yesno, G),
     IGN("GSSAPIKexAlgorithms", cfg_v_gss_kex, NULL, G),
-    IGN("GSSAPIKeyExchange", cfg_kw_choice, choices_yesno, G),
     IGN("GSSAPIStoreCredentialsOnRekey", cfg_kw_choice, choices_yesno, G),
     IGN("GSSAPIStrictAcceptorCheck", cfg_kw_choice, choices_yesno, G),
     IGN("HostbasedAcceptedAlgorithms", cfg_v_algos, NULL, M),
     IGN("HostbasedAcceptedKeyTypes", cfg_v_algos, NULL, M),
-    IGN("HostbasedAuthentication", cfg_kw_choice, choices_yesno, M),
     IGN("HostbasedUsesNameFromPacketOnly", cfg_kw_choice, choices_yesno, M),
-    IGN("IgnoreRhosts", cfg_kw_choice, choices_ignore_rhosts, M),
     IGN("IgnoreUserKnownHosts", cfg_kw_choice, choices_yesno, G),
-    IGN("KerberosAuthentication", cfg_kw_choice, choices_yesno, M),
     IGN("KerberosGetAFSToken", cfg_v_consume, NULL, G),
     IGN("KerberosOrLocalPasswd", cfg_kw_choice, choices_yesno, G),
     IGN("KerberosTgtPassing", cfg_v_consume, NULL, G),

@@ -530,6 +530,36 @@ def test_compat_rekey_limit(ctx):
         _check_t(ctx, "rekey_bad_" + name, text, False)
 
 
+def test_compat_ignored_printed(ctx):
+    """The ignored keywords whose features postern never offers are still
+    printed by -T, with what postern does, in sshd's order: the lines
+    compliance checks (CIS) grep from `sshd -T` are there and equal
+    sshd's for the defaults and for the hardening values; a value that
+    would turn the feature on is printed as postern's "no"."""
+    keys = ("ignorerhosts", "hostbasedauthentication",
+            "kerberosauthentication", "gssapiauthentication",
+            "gssapikeyexchange", "fingerprinthash")
+    for name, text in (("defaults", ""),
+                       ("hardened", "IgnoreRhosts yes\n"
+                        "HostbasedAuthentication no\n"
+                        "GSSAPIAuthentication no\n"
+                        "KerberosAuthentication no\n")):
+        lines = _compare(ctx, "ignored_" + name, text,
+                         specs=(None, "user=root,host=h,addr=192.0.2.1"))
+        printed = [x.split(" ", 1)[0] for x in lines]
+        for k in keys:
+            check(k in printed, "%s: posternd -T prints no %s line"
+                  % (name, k))
+    key = _setup(ctx)
+    path = _write(ctx, "ignored_on", "HostKey %s\nHostbasedAuthentication "
+                  "yes\nGSSAPIAuthentication yes\nIgnoreRhosts no\n" % key)
+    rc, lines, err = _dump([ctx.server_path, "-T", "-f", path])
+    check(rc == 0 and "hostbasedauthentication no" in lines and
+          "gssapiauthentication no" in lines and "ignorerhosts yes" in lines,
+          "features postern lacks must print as off: rc %d %r %s"
+          % (rc, [x for x in lines if x.split(" ")[0] in keys], err))
+
+
 def test_compat_ipqos(ctx):
     """IPQoS: names in any case, numbers in C syntax, none, one or two
     values; -T names a value where one has it, else 0x%02x; the last line
