@@ -17,6 +17,7 @@ from harness import check, fail, timeout
 SSHD = "/usr/sbin/sshd"
 OK_ADDR, OK_NAME = "127.0.0.71", "postern-usedns-ok.test"
 PTR_ADDR, PTR_NAME = "127.0.0.72", "10.1.2.3"
+OTHER_ADDR, OTHER_NAME = "127.0.0.73", "postern-usedns-other.test"
 MARK = "# postern-test-usedns"
 _hosts_lock = harness.HostLock("etchosts")
 
@@ -29,7 +30,8 @@ class _Hosts:
         _hosts_lock.__enter__()
         try:
             self._rewrite(["%s %s %s" % (OK_ADDR, OK_NAME, MARK),
-                           "%s %s %s" % (PTR_ADDR, PTR_NAME, MARK)])
+                           "%s %s %s" % (PTR_ADDR, PTR_NAME, MARK),
+                           "%s %s %s" % (OTHER_ADDR, OTHER_NAME, MARK)])
         except BaseException:
             _hosts_lock.__exit__(None, None, None)
             raise
@@ -89,6 +91,13 @@ def test_usedns_yes_names(ctx):
     another name (127.0.0.1 is localhost), are known by their address."""
     u = ctx.make_user()
     _set_keys(u, 'from="%s"' % OK_NAME)
+    # A second key without from=, offered after the first in one case.
+    key2 = os.path.join(ctx.dir, "key2")
+    harness.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", key2])
+    with open(key2 + ".pub") as f:
+        plain = f.read()
+    with open(os.path.join(u.home, ".ssh", "authorized_keys"), "a") as f:
+        f.write(plain)
     banner = os.path.join(ctx.dir, "banner")
     with open(banner, "w") as f:
         f.write("HOST-MATCHED\n")
@@ -109,6 +118,13 @@ def test_usedns_yes_names(ctx):
             r = _login(ctx, u, "127.0.0.1", ["-o", "LogLevel=INFO"])
             check(r.rc == 255 and "HOST-MATCHED" not in r.err,
                   "%s: login from 127.0.0.1: rc %d, %r" % (kind, r.rc, r.err))
+            # Another name: the from= key is refused, the plain one then
+            # logs in, and the client is told the refusal with the name.
+            r = _login(ctx, u, OTHER_ADDR, ["-v", "-i", key2])
+            want = "Your host '%s' is not permitted to use this key" % OTHER_NAME
+            check(r.rc == 0 and want in r.err,
+                  "%s: login from %s (%s): rc %d, no %r in\n%s"
+                  % (kind, OTHER_ADDR, OTHER_NAME, r.rc, want, r.err[-800:]))
             log = lambda: _log_since(ctx, start)
             for want in ('Nasty PTR record "%s" is set up for %s, ignoring'
                          % (PTR_NAME, PTR_ADDR),
