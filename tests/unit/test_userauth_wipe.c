@@ -15,6 +15,7 @@
 #include "preauth/preauth.h"
 #include "transport.h"
 #include "t.h"
+#include "t_transport.h"
 
 #define SECRET "hunter2-correct-horse"
 
@@ -52,22 +53,13 @@ info_response(void)
 int
 main(void)
 {
-	struct transport_params p;
 	struct transport *t;
 	struct userauth ua;
 	struct buf *m;
 	int sv[2], r;
 
 	log_init("test", LL_QUIET, 0, 0);
-	T_CHECK("socketpair", socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0);
-	(void)fcntl(sv[0], F_SETFL, O_NONBLOCK);
-	memset(&p, 0, sizeof(p));
-	p.version = "SSH-2.0-postern_test";
-	p.kex_algs = "curve25519-sha256";
-	p.hostkey_algs = "ssh-ed25519";
-	p.ciphers = "aes128-ctr";
-	p.macs = "hmac-sha2-256";
-	t = transport_new(sv[0], &p);
+	t = t_transport_new(sv);
 	T_CHECK("transport_new", t != NULL);
 	if (t == NULL)
 		return T_DONE();
