@@ -22,15 +22,18 @@
 int
 relay_start(struct relay *r, int in, int out, int *conn)
 {
-	int sp[2];
+	int sp[2], mfd;
 
 	memset(r, 0, sizeof(*r));
 	r->sock = r->up.from = r->up.to = r->dn.from = r->dn.to = -1;
+	/* Moved above 10 (the first memfd closed: one descriptor of it). */
+	if ((mfd = memfd_create(
+	         "postern-relay-count", MFD_CLOEXEC | MFD_ALLOW_SEALING)) < 0)
+		return -1;
+	r->count_fd = fcntl(mfd, F_DUPFD_CLOEXEC, 10);
+	close(mfd);
 	/* Sealed at its size: a mapping of it never faults. */
-	if ((r->count_fd = memfd_create(
-	         "postern-relay-count", MFD_CLOEXEC | MFD_ALLOW_SEALING)) < 0 ||
-	    (r->count_fd = fcntl(r->count_fd, F_DUPFD_CLOEXEC, 10)) < 0 ||
-	    ftruncate(r->count_fd, sizeof(*r->count)) != 0 ||
+	if (r->count_fd < 0 || ftruncate(r->count_fd, sizeof(*r->count)) != 0 ||
 	    fcntl(r->count_fd, F_ADD_SEALS, RELAY_SEALS) != 0 ||
 	    (r->count = mmap(NULL, sizeof(*r->count), PROT_READ | PROT_WRITE,
 	         MAP_SHARED, r->count_fd, 0)) == MAP_FAILED)

@@ -195,8 +195,11 @@ handle_info_response(
 	struct buf *req;
 	int r;
 
-	if (!ua->info_pending)
+	if (!ua->info_pending) {
+		/* Answers nobody asked for may still be a password. */
+		wipe(buf_mutable_ptr(payload), buf_len(payload));
 		return transport_send_unimplemented(t);
+	}
 	if ((req = buf_new_secret(IPC_MAX_MESSAGE)) == NULL)
 		return ERR_ALLOC;
 	if ((r = buf_put_string(req, buf_ptr(payload), buf_len(payload))) == 0)
@@ -214,8 +217,11 @@ userauth_dispatch(struct userauth *ua, struct transport *t, int ipc_fd,
 	case SSH2_MSG_SERVICE_REQUEST:
 		return handle_service_request(ua, t, payload);
 	case SSH2_MSG_USERAUTH_REQUEST:
-		if (!ua->service_ok)
+		if (!ua->service_ok) {
+			/* Not acted on, but its fields may hold a password. */
+			wipe(buf_mutable_ptr(payload), buf_len(payload));
 			break;
+		}
 		return handle_request(ua, t, ipc_fd, payload);
 	case SSH2_MSG_USERAUTH_INFO_RESPONSE:
 		return handle_info_response(ua, t, ipc_fd, payload);

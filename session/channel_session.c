@@ -559,9 +559,10 @@ req_pty(struct conn *conn, struct channel *c, struct buf *m, int *ok)
 		goto out;
 	}
 	/* sshd's session process dies of it: the connection ends. */
-	if (!session_pty_modes_complete(modes, modeslen)) {
-		r = conn_protocol_error(
-		    conn, "pty-req: terminal mode argument truncated");
+	if ((r = session_pty_modes_check(modes, modeslen)) != 0) {
+		if (r != ERR_ALLOC)
+			r = conn_protocol_error(
+			    conn, "pty-req: terminal mode argument truncated");
 		goto out;
 	}
 	sanitise(safe, sizeof(safe), term);

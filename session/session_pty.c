@@ -18,6 +18,7 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "buf.h"
 #include "err.h"
 #include "log.h"
 #include "session_login.h"
@@ -174,13 +175,6 @@ tty_speed(uint32_t baud)
 	return tty_speeds[best].code;
 }
 
-static uint32_t
-get_be32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-	    (uint32_t)p[2] << 8 | (uint32_t)p[3];
-}
-
 /* Set or clear one flag (or, for the character sizes, select it). */
 static void
 tty_set_flag(struct termios *tio, int field, tcflag_t bit, uint32_t on)
@@ -244,13 +238,50 @@ tty_apply_op(struct termios *tio, uint8_t op, uint32_t arg)
 	debug3("pty: ignoring terminal mode %u = %u", op, arg);
 }
 
+/*
+ * Walk the encoded modes (RFC 4254 s8) through the buf API: each opcode
+ * 1..159 with its uint32 argument, applied to tio unless tio is NULL,
+ * until opcode 0, an undefined opcode (160..255, logged as sshd when
+ * applying) or the end. 0 with *left the bytes after where it stopped,
+ * ERR_SHORT for an argument cut off, ERR_ALLOC.
+ */
+static int
+modes_walk(const uint8_t *p, size_t len, struct termios *tio, size_t *left)
+{
+	struct buf *b;
+	uint32_t arg;
+	uint8_t op;
+	int r = 0;
+
+	*left = 0;
+	if ((b = buf_from(p, len)) == NULL)
+		return ERR_ALLOC;
+	while (buf_len(b) > 0) {
+		if ((r = buf_get_u8(b, &op)) != 0 || op == TTY_OP_END)
+			break;
+		if (op > TTY_OP_LAST_ARG) {
+			if (tio != NULL)
+				logit("ssh_tty_parse_modes: unknown opcode %u",
+				    op);
+			break;
+		}
+		if ((r = buf_get_u32(b, &arg)) != 0)
+			break;
+		if (tio != NULL)
+			tty_apply_op(tio, op, arg);
+	}
+	*left = buf_len(b);
+	buf_free(b);
+	return r;
+}
+
 /* Decode the modes string and apply it to the slave. */
 static void
 tty_apply_modes(int fd, const uint8_t *p, size_t len)
 {
 	struct termios tio;
-	size_t off = 0;
-	uint8_t op;
+	size_t left;
+	int r;
 
 	if (len == 0)
 		return;
@@ -258,25 +289,13 @@ tty_apply_modes(int fd, const uint8_t *p, size_t len)
 		error_f("tcgetattr: %s", strerror(errno));
 		return;
 	}
-	while (off < len) {
-		op = p[off++];
-		if (op == TTY_OP_END)
-			break;
-		if (op > TTY_OP_LAST_ARG) {
-			/* RFC 4254 s8: 160..255 are undefined, parsing stops. */
-			logit("ssh_tty_parse_modes: unknown opcode %u", op);
-			break;
-		}
-		if (len - off < 4) {
-			debug("pty: terminal modes truncated at opcode %u", op);
-			break;
-		}
-		tty_apply_op(&tio, op, get_be32(p + off));
-		off += 4;
+	if ((r = modes_walk(p, len, &tio, &left)) != 0) {
+		debug("pty: terminal modes: %s", err_str(r));
+		return;
 	}
 	/* As sshd: modes that do not end where the string ends are not set. */
-	if (off < len) {
-		logit("ssh_tty_parse_modes: %zu bytes left", len - off);
+	if (left > 0) {
+		logit("ssh_tty_parse_modes: %zu bytes left", left);
 		return;
 	}
 	if (tcsetattr(fd, TCSANOW, &tio) == -1)
@@ -284,20 +303,11 @@ tty_apply_modes(int fd, const uint8_t *p, size_t len)
 }
 
 int
-session_pty_modes_complete(const uint8_t *p, size_t len)
+session_pty_modes_check(const uint8_t *p, size_t len)
 {
-	size_t off = 0;
-	uint8_t op;
+	size_t left;
 
-	while (off < len) {
-		op = p[off++];
-		if (op == TTY_OP_END || op > TTY_OP_LAST_ARG)
-			return 1;
-		if (len - off < 4)
-			return 0;
-		off += 4;
-	}
-	return 1;
+	return modes_walk(p, len, NULL, &left);
 }
 
 void

@@ -25,10 +25,11 @@ int session_pty_open(struct session_pty *p, int monitor_fd, const char *term,
     uint32_t cols, uint32_t rows, uint32_t xpix, uint32_t ypix,
     const uint8_t *modes, size_t modeslen);
 /*
- * session_pty_modes_complete: 0 if an opcode 1..159 of the encoded modes
- * lacks its uint32 argument before the modes stop (opcode 0 or 160..255).
+ * session_pty_modes_check: ERR_SHORT if an opcode 1..159 of the encoded
+ * modes lacks its uint32 argument before the modes stop (opcode 0 or
+ * 160..255), ERR_ALLOC, else 0.
  */
-int session_pty_modes_complete(const uint8_t *p, size_t len);
+int session_pty_modes_check(const uint8_t *p, size_t len);
 /* session_pty_resize: TIOCSWINSZ on the master; the program gets SIGWINCH. */
 int session_pty_resize(struct session_pty *p, uint32_t cols, uint32_t rows,
     uint32_t xpix, uint32_t ypix);

@@ -312,3 +312,34 @@ def test_inetd_unix_socketpair_local_end(ctx):
           "session output %r" % r.stdout)
     check(ctx.wait_log(r"^Connection from UNKNOWN port 65535 on  port "
                        r"65535$", 10), "no Connection from line")
+
+
+def _fd_targets(pid):
+    d = "/proc/%d/fd" % pid
+    out = []
+    for name in os.listdir(d):
+        try:
+            out.append("%s:%s" % (name, os.readlink(os.path.join(d, name))))
+        except OSError:
+            pass
+    return out
+
+
+@timeout(90)
+def test_inetd_pipe_relay_descriptors(ctx):
+    """The relay holds one descriptor of its byte count (the memfd it
+    passes to the monitor), its two pipes and its end of the socketpair:
+    nothing left over from setting them up."""
+    u = ctx.make_user()
+    ctx.write_config()
+    pidfile = os.path.join(ctx.dir, "proxy.pid")
+    client, _procs = _open_session(ctx, u, pidfile, 1)
+    top = _read_pid(pidfile)
+    fds = _fd_targets(top)
+    counts = [f for f in fds if "postern-relay-count" in f]
+    check(len(counts) == 1,
+          "the relay holds %d descriptors of its byte count: %r"
+          % (len(counts), fds))
+    out, err = client.communicate(b"bye\n", timeout=30)
+    check(client.returncode == 0 and out == b"done:bye\n",
+          "client: exit %s, output %r" % (client.returncode, out))

@@ -15,26 +15,18 @@
 #include "log.h"
 #include "transport_int.h"
 #include "t.h"
+#include "t_transport.h"
 
 int
 main(void)
 {
-	struct transport_params p;
 	struct transport *t;
 	struct buf *m;
 	size_t n = 0, want = HELD_MAX / (1 + HELD_OVERHEAD);
 	int sv[2], r = 0, congested = 0;
 
 	log_init("test", LL_QUIET, 0, 0);
-	T_CHECK("socketpair", socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0);
-	(void)fcntl(sv[0], F_SETFL, O_NONBLOCK);
-	memset(&p, 0, sizeof(p));
-	p.version = "SSH-2.0-postern_test";
-	p.kex_algs = "curve25519-sha256";
-	p.hostkey_algs = "ssh-ed25519";
-	p.ciphers = "aes128-ctr";
-	p.macs = "hmac-sha2-256";
-	t = transport_new(sv[0], &p);
+	t = t_transport_new(sv);
 	T_CHECK("transport_new", t != NULL);
 	if (t == NULL)
 		return T_DONE();

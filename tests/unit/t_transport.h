@@ -1,0 +1,32 @@
+/*
+ * t_transport.h: a server transport for unit tests, on one end of a fresh
+ * socketpair (sv), with one algorithm of each kind; its KEXINIT is out.
+ */
+#ifndef POSTERN_T_TRANSPORT_H
+#define POSTERN_T_TRANSPORT_H
+
+#include <sys/socket.h>
+
+#include <fcntl.h>
+#include <string.h>
+
+#include "transport.h"
+
+static inline struct transport *
+t_transport_new(int sv[2])
+{
+	struct transport_params p;
+
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) != 0)
+		return NULL;
+	(void)fcntl(sv[0], F_SETFL, O_NONBLOCK);
+	memset(&p, 0, sizeof(p));
+	p.version = "SSH-2.0-postern_test";
+	p.kex_algs = "curve25519-sha256";
+	p.hostkey_algs = "ssh-ed25519";
+	p.ciphers = "aes128-ctr";
+	p.macs = "hmac-sha2-256";
+	return transport_new(sv[0], &p);
+}
+
+#endif
