@@ -151,6 +151,9 @@ struct conn {
 	int64_t accept_pause_until; /* listeners rest (accept_pause.c) */
 };
 
+/* session_run.c: one connection-protocol message from the peer. */
+int conn_dispatch(struct conn *conn, uint8_t type, struct buf *m);
+
 /* channel.c */
 /* channel_input: CHANNEL_* messages (90..100) from the peer. */
 int channel_input(struct conn *conn, uint8_t type, struct buf *m);

@@ -218,7 +218,7 @@ conn_input_ping(struct conn *conn, struct buf *m)
 	return transport_packet_send(conn->t);
 }
 
-static int
+int
 conn_dispatch(struct conn *conn, uint8_t type, struct buf *m)
 {
 	/* As sshd: we want no channel replies; any is a keepalive's. */
@@ -240,7 +240,10 @@ conn_dispatch(struct conn *conn, uint8_t type, struct buf *m)
 	 * Anything else, userauth messages after success included, is
 	 * answered with UNIMPLEMENTED, as sshd does (RFC 4253 s11.4); the
 	 * transport ends the connection for numbers it refuses outright.
+	 * A userauth message (50..79) may carry a password: wiped first.
 	 */
+	if (type >= SSH2_MSG_USERAUTH_REQUEST && type < SSH2_MSG_GLOBAL_REQUEST)
+		wipe(buf_mutable_ptr(m), buf_len(m));
 	return transport_send_unimplemented(conn->t);
 }
 
