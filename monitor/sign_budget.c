@@ -4,8 +4,9 @@
  * needs one per exchange: the exchanges RekeyLimit starts come with time
  * or with traffic, so the bucket refills with both (traffic as the kernel
  * counts it on the client's socket, which the session cannot forge without
- * sending it), and a client's own re-exchanges, each at least a few KB on
- * the wire, draw on the burst.
+ * sending it). A client's own re-exchanges, by its RekeyLimit or at will,
+ * earn theirs with the bytes each exchange itself puts on the wire
+ * (sign_budget.h); the burst covers what the kernel has not counted yet.
  */
 #include <sys/socket.h>
 

@@ -8,9 +8,17 @@
 
 #include <stdint.h>
 
-#define SIGN_BUDGET_BURST 16           /* signatures in hand at the start */
-#define SIGN_BUDGET_REFILL_MS 2000     /* one more per this much time, */
-#define SIGN_BUDGET_REFILL_BYTES 65536 /* and per these bytes on the wire */
+#define SIGN_BUDGET_BURST 16       /* signatures in hand at the start */
+#define SIGN_BUDGET_REFILL_MS 2000 /* one more per this much time, */
+/*
+ * and one per these bytes on the wire: fewer than the smallest key
+ * exchange puts there (two KEXINITs of one algorithm each, curve25519's
+ * ECDH_INIT and ECDH_REPLY with an Ed25519 key and signature, two
+ * NEWKEYS: some 800 bytes), so that every exchange earns its signature
+ * with its own bytes, however often the client starts one (OpenSSH's
+ * RekeyLimit goes down to 16 bytes).
+ */
+#define SIGN_BUDGET_REFILL_BYTES 512
 
 struct sign_budget {
 	int64_t milli;   /* thousandths of a signature in hand */

@@ -506,11 +506,15 @@ def test_audit_crypto_unauthenticated_and_rekey(ctx):
           "the session did not end")
     rekeys = ctx.server_log().count("SSH2_MSG_NEWKEYS received") - 2
     check(rekeys >= 2, "expected rekeys, saw %d" % rekeys)
-    # The last records: the session's keys destroyed at its end.
-    out = ad.search(["-m", "CRYPTO_SESSION,CRYPTO_KEY_USER", "-ts", "recent"],
-                    r"type=CRYPTO_KEY_USER .* msg='op=destroy kind=session "
-                    r"fp=\? direction=from-server spid=\d+ suid=%s "
-                    r"rport=%s " % (re.escape(u.name), rport))
+    # The session's last record, USER_END, is written after its keys'
+    # final destroy records, and auditd writes a sender's records in
+    # order: once it is in the log, so are all the crypto records. (A
+    # destroy record of the session's would come with the first rekey,
+    # before auditd has the rest.)
+    out = ad.search(["-m", "CRYPTO_SESSION,CRYPTO_KEY_USER,USER_END", "-ts",
+                     "recent"],
+                    r"type=USER_END .* msg='op=login acct=%s "
+                    % re.escape(u.name))
     lines = _crypto_records(out, rport)
     starts = [l for l in lines if "type=CRYPTO_SESSION" in l and
               "direction=from-client" in l]

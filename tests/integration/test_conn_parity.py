@@ -273,11 +273,12 @@ RX_LOG = re.compile(r"^((?:refused|Received request|connect[_ ]to|"
 RX_PORT = re.compile(r"(request_success:)[1-9]\d*")
 
 
-def _log_by_port(path):
-    """RX_LOG's lines of each connection, ports masked, and its whole log."""
-    return {port: (sorted(re.sub(r"port \d+", "port N", x.group(1))
-                          for x in RX_LOG.finditer(chunk)), chunk)
-            for port, chunk in log_chunks(path).items()}
+def _cell_logs(path, results):
+    """RX_LOG's lines of each cell's connection (log_chunks), ports masked,
+    and its whole log."""
+    return [(sorted(re.sub(r"port \d+", "port N", x.group(1))
+                    for x in RX_LOG.finditer(chunk or "")), chunk or "")
+            for chunk in log_chunks(path, results)]
 
 
 def _blob(keyfile):
@@ -337,14 +338,14 @@ def test_conn_parity(ctx):
             res[kind] = _run(srv, u, mine)
             check(srv.proc.poll() is None, "%s exited" % kind)
             srv.stop()
-            logs[kind] = _log_by_port(srv.log)
-        for c, a, b in zip(mine, res["sshd"], res["postern"]):
+            logs[kind] = _cell_logs(srv.log, res[kind])
+        for i, (c, a, b) in enumerate(zip(mine, res["sshd"], res["postern"])):
             name = "[%s] %s" % (conf, c[1])
             sa = [RX_PORT.sub(r"\1PORT", x) for x in a["steps"]]
             sb = [RX_PORT.sub(r"\1PORT", x) for x in b["steps"]]
             want = DIFFERENT.get(name)
-            la, ca = logs["sshd"].get(a["lport"], ([], ""))
-            lb, cb = logs["postern"].get(b["lport"], ([], ""))
+            la, ca = logs["sshd"][i]
+            lb, cb = logs["postern"][i]
             if dump:
                 print("== %s\n sshd    %s\n postern %s\n sshd log: %s\n"
                       " postern log: %s" % (name, sa, sb, ca.strip(),

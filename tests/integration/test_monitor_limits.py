@@ -3,7 +3,8 @@ test_monitor_limits.py: the root monitor's own limits. LoginGraceTime ends a
 monitor even while it is busy (here in a slow AuthorizedKeysCommand), and
 the timeout is logged once, in OpenSSH's words, with no "Accepted"; a user's
 authorized_keys is read up to a size limit; a session process that asks for
-host key signatures faster than rekeying needs loses its connection; the
+host key signatures faster than rekeying needs loses its connection, and
+a client that re-keys as often as it likes does not; the
 "Change of username" line is sanitised; MaxStartups and
 PerSourceMaxStartups drop connections with sshd's lines.
 """
@@ -270,6 +271,59 @@ def test_session_signature_budget(ctx):
         "the session outlived the refusal")
     n = open(out).read().count("signed")
     check(n == 16, "the session got %d signatures, want the burst of 16" % n)
+
+
+# A client that re-keys back to back: N exchanges with nothing between
+# them, then a command. Prints the exchanges done and the command's output
+# (or what ended the connection).
+REKEYER = r"""
+import sys, paramiko
+port, user, key, n = int(sys.argv[1]), sys.argv[2], sys.argv[3], int(sys.argv[4])
+t = paramiko.Transport(("127.0.0.1", port))
+t.connect(username=user, pkey=paramiko.Ed25519Key.from_private_key_file(key))
+done = 0
+try:
+    for _ in range(n):
+        t.renegotiate_keys()
+        done += 1
+    ch = t.open_session()
+    ch.exec_command("echo alive")
+    out = ch.makefile().read().decode().strip()
+except Exception as e:
+    out = "ended: %r" % e
+print(done, out, flush=True)
+t.close()
+"""
+
+
+@timeout(180)
+def test_session_signature_budget_client_rekeys(ctx):
+    """A client may re-key as often as it likes (OpenSSH's RekeyLimit goes
+    down to 16 bytes, and sshd follows): each exchange's own bytes on
+    the wire earn its host key signature, so the budget never ends such a
+    connection. OpenSSH's ssh uploads 2 MiB with RekeyLimit=16K (some 60
+    exchanges, as with sshd), then paramiko re-keys 100 times in a row
+    with no data between (the burst alone is 16)."""
+    u = ctx.make_user()
+    ctx.start_server()
+    path, digest, _ = ctx.random_file(2 * 1024 * 1024)
+    with open(path, "rb") as f:
+        r = ctx.ssh(u, "sha256sum", stdin=f, extra=("-o", "RekeyLimit=16K"),
+                    timeout_s=150)
+    check(r.rc == 0 and r.stdout == (digest + "  -\n").encode(),
+          "the upload with RekeyLimit=16K: %r\n%s"
+          % (r, "\n".join(harness.tail(ctx.server_log(), 5))))
+    script = os.path.join(ctx.dir, "rekeyer.py")
+    with open(script, "w") as f:
+        f.write(REKEYER)
+    argv = ["/usr/bin/python3", script, str(ctx.port), u.name, u.key, "100"]
+    p = run(argv, 150, check_rc=False)
+    ctx._note_client(argv, p.returncode, p.stderr)
+    out = p.stdout.decode(errors="replace").strip()
+    check(out == "100 alive", "100 client re-keyings: %r (want '100 "
+          "alive')" % out)
+    check("host key signature refused" not in ctx.server_log(),
+          "a re-keying was refused its signature")
 
 
 @timeout(60)

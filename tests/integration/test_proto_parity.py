@@ -154,21 +154,35 @@ def _run(peer, user, cells):
     return json.loads(p.stdout)
 
 
-def log_chunks(path):
-    """The server's log after each 'Connection from' line, keyed by the
-    client's port (the cells run one after another)."""
+def log_chunks(path, results):
+    """Each cell's part of the server's log: what follows its connection's
+    'Connection from' line, up to the next one; None when there is none.
+    results: the wire client's, in the cells' order, with each cell's
+    "lport". The cells ran one after another, so their connections come
+    in that order: a cell's is the first one from its port after the
+    previous cell's. (A client port may come again in one run: the
+    kernel hands out an earlier connection's port once that one is
+    gone.)"""
     text = harness.read_text(path)
     marks = list(RX_CONN.finditer(text))
-    return {int(m.group(1)): text[m.end():marks[i + 1].start()
-                                  if i + 1 < len(marks) else len(text)]
-            for i, m in enumerate(marks)}
+    chunks = [(int(m.group(1)),
+               text[m.end():marks[i + 1].start()
+                    if i + 1 < len(marks) else len(text)])
+              for i, m in enumerate(marks)]
+    out, pos = [], 0
+    for r in results:
+        j = next((k for k in range(pos, len(chunks))
+                  if chunks[k][0] == r["lport"]), None)
+        out.append(None if j is None else chunks[j][1])
+        pos = pos if j is None else j + 1
+    return out
 
 
-def _log_by_port(path):
-    """RX_LOG's lines of each connection (log_chunks), ports masked."""
-    return {port: sorted(re.sub(r"port \d+", "port N", x.group(1))
-                         for x in RX_LOG.finditer(chunk))
-            for port, chunk in log_chunks(path).items()}
+def _cell_logs(path, results):
+    """RX_LOG's lines of each cell (log_chunks), ports masked."""
+    return [sorted(re.sub(r"port \d+", "port N", x.group(1))
+                   for x in RX_LOG.finditer(chunk or ""))
+            for chunk in log_chunks(path, results)]
 
 
 def _matrix(ctx, phases, stricts):
@@ -182,7 +196,7 @@ def _matrix(ctx, phases, stricts):
           "a server exited")
     bad = []
     logged = []
-    for c, a, b in zip(cells, got["sshd"], got["postern"]):
+    for i, (c, a, b) in enumerate(zip(cells, got["sshd"], got["postern"])):
         want = DIFFERENT.get((c["phase"], c["strict"], c["msg"])) or \
             DIFFERENT.get((c["phase"], None, c["msg"]))
         name = "%s%s %s" % (c["phase"], " strict" if c["strict"] else "",
@@ -197,18 +211,18 @@ def _matrix(ctx, phases, stricts):
                                                 a["outcome"], a["detail"],
                                                 b["outcome"], b["detail"]))
         elif want is None:
-            logged.append((name, a["lport"], b["lport"]))
+            logged.append((i, name))
 
     def log_gaps():
         """sshd's lines for a cell that postern's log lacks. A line may
         be written after the client has seen the connection end (the
         monitor relays the preauth process's lines): polled."""
-        logs = {"sshd": _log_by_port(sshd.log),
-                "postern": _log_by_port(ours.log)}
+        logs = {"sshd": _cell_logs(sshd.log, got["sshd"]),
+                "postern": _cell_logs(ours.log, got["postern"])}
         gaps = []
-        for name, pa, pb in logged:
-            la = logs["sshd"].get(pa, [])
-            lb = logs["postern"].get(pb, [])
+        for i, name in logged:
+            la = logs["sshd"][i]
+            lb = logs["postern"][i]
             missing = [l for l in la if l not in lb]
             if missing:
                 gaps.append("%s: postern's log lacks sshd's %s (has %s)"

@@ -91,6 +91,20 @@ main(void)
 		got += (size_t)r;
 	n = take_run(&sb, 1000);
 	T_CHECK("RekeyLimit 16K: 4 per 64 KiB", n >= 4);
+
+	/*
+	 * A client that re-keys back to back: the bytes of the smallest key
+	 * exchange (some 800) earn its signature, whatever the RekeyLimit.
+	 */
+	sign_budget_init(&sb, a, 0, 0);
+	take_run(&sb, 1000);
+	T_CHECK("client sends 16 small exchanges' bytes",
+	    write(b, data, 16 * 800) == 16 * 800);
+	for (got = 0;
+	     got < 16 * 800 && (r = read(a, data, 16 * 800 - got)) > 0;)
+		got += (size_t)r;
+	n = take_run(&sb, 1000);
+	T_CHECK("each exchange's bytes earn its signature", n >= 16);
 	close(a);
 	close(b);
 
