@@ -256,8 +256,8 @@ session_env_build(const struct session_ctx *ctx, const struct session_child *ch,
 	    ctx->server_port);
 	if ((r = session_env_add(&env, &n, "SSH_CLIENT", buf)) != 0)
 		goto fail;
-	snprintf(buf, sizeof(buf), "%.64s %d %.110s %d", caddr, ctx->client_port,
-	    saddr, ctx->server_port);
+	snprintf(buf, sizeof(buf), "%.64s %d %.110s %d", caddr,
+	    ctx->client_port, saddr, ctx->server_port);
 	if ((r = session_env_add(&env, &n, "SSH_CONNECTION", buf)) != 0)
 		goto fail;
 	if (l != NULL && l->auth_file != NULL &&
