@@ -82,7 +82,7 @@ conn_host_resolve(struct conn_info *ci, int use_dns)
 {
 	char name[NI_MAXHOST];
 	const char *addr = ci->client_addr;
-	size_t i;
+	size_t i, n;
 	int family = 0, r;
 
 	snprintf(ci->client_host, sizeof(ci->client_host), "%s", addr);
@@ -112,6 +112,6 @@ conn_host_resolve(struct conn_info *ci, int use_dns)
 		return;
 	}
 	/* A DNS name has at most 253 characters; longer is no name. */
-	if (strlen(name) < sizeof(ci->client_host))
-		snprintf(ci->client_host, sizeof(ci->client_host), "%s", name);
+	if ((n = strlen(name)) < sizeof(ci->client_host))
+		memcpy(ci->client_host, name, n + 1);
 }
