@@ -408,11 +408,15 @@ base64_decode(
 
 /* ---- library setup ---- */
 
+/*
+ * postern never prints OpenSSL's error strings, so they are not loaded:
+ * their table is some 50 KiB of heap in every process of every connection.
+ */
 void
 crypto_init_config(void)
 {
 	if (OPENSSL_init_crypto(OPENSSL_INIT_LOAD_CONFIG |
-	            OPENSSL_INIT_LOAD_CRYPTO_STRINGS |
+	            OPENSSL_INIT_NO_LOAD_CRYPTO_STRINGS |
 	            OPENSSL_INIT_ADD_ALL_CIPHERS | OPENSSL_INIT_ADD_ALL_DIGESTS,
 	        NULL) != 1)
 		fatal_f("OPENSSL_init_crypto failed");
