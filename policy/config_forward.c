@@ -143,11 +143,8 @@ cfg_kw_octal(
 	char *end;
 	long v;
 
-	if (arg == NULL || *arg == '\0') {
-		error("%s line %d: %s missing argument.", a->filename,
-		    a->lineno, a->keyword);
-		return ERR_CONFIG;
-	}
+	if (arg == NULL || *arg == '\0')
+		return cfg_missing_arg(a);
 	v = strtol(arg, &end, 8);
 	if (end == arg || v < 0 || v > 0777) {
 		error("%s line %d: Invalid %s.", a->filename, a->lineno,

@@ -193,6 +193,8 @@ extern const size_t cfg_nkeywords;
 const struct keyword *cfg_keyword_find(const char *name);
 void cfg_report_unknown(const char *kw, const char *filename, int lineno);
 const char *cfg_next_arg(struct cfg_args *a);
+/* sshd's "FILE line N: KEYWORD missing argument."; returns ERR_CONFIG. */
+int cfg_missing_arg(const struct cfg_args *a);
 
 /* config.c: the pass driver, and the keywords that steer it. */
 int cfg_parse_file(

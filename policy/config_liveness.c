@@ -217,21 +217,17 @@ int
 cfg_kw_ipqos(
     struct server_config *c, const struct keyword *k, struct cfg_args *a)
 {
-	const char *arg = cfg_next_arg(a);
+	const char *arg = cfg_next_arg(a), *second;
 	int inter, bulk;
 
-	if (arg == NULL || *arg == '\0') {
-		error("%s line %d: %s missing argument.", a->filename,
-		    a->lineno, a->keyword);
-		return ERR_CONFIG;
+	if (arg == NULL || *arg == '\0')
+		return cfg_missing_arg(a);
+	bulk = inter = ipqos_value(arg);
+	if (inter >= 0 && (second = cfg_next_arg(a)) != NULL) {
+		arg = second; /* the word the error names */
+		bulk = ipqos_value(arg);
 	}
-	if ((inter = ipqos_value(arg)) < 0) {
-		error("%s line %d: Bad %s value: %s", a->filename, a->lineno,
-		    a->keyword, arg);
-		return ERR_CONFIG;
-	}
-	bulk = inter;
-	if ((arg = cfg_next_arg(a)) != NULL && (bulk = ipqos_value(arg)) < 0) {
+	if (inter < 0 || bulk < 0) {
 		error("%s line %d: Bad %s value: %s", a->filename, a->lineno,
 		    a->keyword, arg);
 		return ERR_CONFIG;
@@ -281,11 +277,8 @@ cfg_kw_permit_tunnel(
 	int *field = field_int(c, k);
 	size_t i;
 
-	if (arg == NULL || *arg == '\0') {
-		error("%s line %d: %s missing argument.", a->filename,
-		    a->lineno, a->keyword);
-		return ERR_CONFIG;
-	}
+	if (arg == NULL || *arg == '\0')
+		return cfg_missing_arg(a);
 	for (i = 0; k->choices[i].name != NULL; i++) {
 		if (strcmp(arg, k->choices[i].name) == 0)
 			break;

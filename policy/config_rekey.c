@@ -87,11 +87,8 @@ cfg_kw_rekey_limit(
 	long long v = 0;
 	int e, secs;
 
-	if (arg == NULL || *arg == '\0') {
-		error("%s line %d: %s missing argument.", a->filename,
-		    a->lineno, a->keyword);
-		return ERR_CONFIG;
-	}
+	if (arg == NULL || *arg == '\0')
+		return cfg_missing_arg(a);
 	if (strcmp(arg, "default") != 0) {
 		if ((e = scan_scaled(arg, &v)) != 0) {
 			error("%s line %d: Bad %s number '%s': %s", a->filename,

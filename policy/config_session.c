@@ -94,11 +94,8 @@ first_word(char **dst, struct cfg_args *a)
 {
 	const char *arg = cfg_next_arg(a);
 
-	if (arg == NULL || *arg == '\0') {
-		error("%s line %d: %s missing argument.", a->filename,
-		    a->lineno, a->keyword);
-		return ERR_CONFIG;
-	}
+	if (arg == NULL || *arg == '\0')
+		return cfg_missing_arg(a);
 	if (a->active && *dst == NULL && (*dst = strdup(arg)) == NULL)
 		return ERR_ALLOC;
 	return 0;

@@ -17,14 +17,6 @@
 #include "log.h"
 #include "policy/config_int.h"
 
-static int
-missing(struct cfg_args *a)
-{
-	error("%s line %d: %s missing argument.", a->filename, a->lineno,
-	    a->keyword);
-	return ERR_CONFIG;
-}
-
 /* One argument (a user name, a socket, an algorithm list...). */
 int
 cfg_v_one(struct server_config *c, const struct keyword *k, struct cfg_args *a)
@@ -32,7 +24,7 @@ cfg_v_one(struct server_config *c, const struct keyword *k, struct cfg_args *a)
 	const char *arg = cfg_next_arg(a);
 
 	if (arg == NULL || *arg == '\0')
-		return missing(a);
+		return cfg_missing_arg(a);
 	return 0;
 }
 
@@ -57,7 +49,7 @@ cfg_v_rest(struct server_config *c, const struct keyword *k, struct cfg_args *a)
 
 	s += strspn(s, CFG_WHITESPACE);
 	if (*s == '\0')
-		return missing(a);
+		return cfg_missing_arg(a);
 	if (strchr(s, '\r') != NULL) {
 		error("%s line %d: Invalid %s argument", a->filename, a->lineno,
 		    a->keyword);
@@ -99,7 +91,7 @@ cfg_v_words(
 		}
 		n++;
 	}
-	return n == 0 ? missing(a) : 0;
+	return n == 0 ? cfg_missing_arg(a) : 0;
 }
 
 /* AcceptEnv: variable names (patterns), no '='. */
@@ -147,7 +139,7 @@ cfg_v_algos(
 	const char *arg = cfg_next_arg(a);
 
 	if (arg == NULL || *arg == '\0')
-		return missing(a);
+		return cfg_missing_arg(a);
 	if (!alglist_names_valid(arg, ALGLIST_KEY_ALL)) {
 		error("%s line %d: Bad key types '%s'.", a->filename, a->lineno,
 		    arg);
@@ -166,7 +158,7 @@ cfg_v_gss_kex(
 	int toolong;
 
 	if (arg == NULL || *arg == '\0')
-		return missing(a);
+		return cfg_missing_arg(a);
 	for (p = arg; alglist_next(&p, e, sizeof(e), &toolong);) {
 		if (toolong ||
 		    (e[0] != '\0' && !alglist_has(ALGLIST_GSS_KEX, e))) {
@@ -190,7 +182,7 @@ cfg_v_fp_hash(
 	size_t i;
 
 	if (arg == NULL || *arg == '\0')
-		return missing(a);
+		return cfg_missing_arg(a);
 	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
 		if (strcasecmp(arg, names[i]) == 0)
 			return 0;

@@ -36,6 +36,14 @@ cfg_next_arg(struct cfg_args *a)
 	return a->av[a->next++];
 }
 
+int
+cfg_missing_arg(const struct cfg_args *a)
+{
+	error("%s line %d: %s missing argument.", a->filename, a->lineno,
+	    a->keyword);
+	return ERR_CONFIG;
+}
+
 /* --- value parsers -------------------------------------------------------- */
 
 /*
@@ -906,11 +914,8 @@ cfg_kw_force_command(
 	const char *cmd = a->rest != NULL ? a->rest : "";
 
 	cmd += strspn(cmd, CFG_WHITESPACE);
-	if (*cmd == '\0') {
-		error("%s line %d: %s missing argument.", a->filename,
-		    a->lineno, a->keyword);
-		return ERR_CONFIG;
-	}
+	if (*cmd == '\0')
+		return cfg_missing_arg(a);
 	if (a->active && c->force_command == NULL &&
 	    (c->force_command = strdup(cmd)) == NULL)
 		return ERR_ALLOC;
@@ -937,11 +942,8 @@ cfg_kw_version_addendum(
 	n = strlen(text);
 	while (n > 0 && strchr(CFG_WHITESPACE, text[n - 1]) != NULL)
 		n--;
-	if (n == 0) {
-		error("%s line %d: %s missing argument.", a->filename,
-		    a->lineno, a->keyword);
-		return ERR_CONFIG;
-	}
+	if (n == 0)
+		return cfg_missing_arg(a);
 	if (memchr(text, '\r', n) != NULL || n > CONFIG_ADDENDUM_MAX) {
 		error("%s line %d: Invalid %s argument", a->filename, a->lineno,
 		    a->keyword);
@@ -997,11 +999,8 @@ cfg_kw_tilde_path(
 	char *path = NULL;
 	int r;
 
-	if (arg == NULL || *arg == '\0') {
-		error("%s line %d: %s missing argument.", a->filename,
-		    a->lineno, a->keyword);
-		return ERR_CONFIG;
-	}
+	if (arg == NULL || *arg == '\0')
+		return cfg_missing_arg(a);
 	if ((r = tilde_expand(arg, a, &path)) != 0)
 		return r;
 	if (a->active && *field == NULL) {
@@ -1024,11 +1023,8 @@ cfg_kw_command(
 	char **field = field_str(c, k);
 
 	cmd += strspn(cmd, CFG_WHITESPACE);
-	if (*cmd == '\0') {
-		error("%s line %d: %s missing argument.", a->filename,
-		    a->lineno, a->keyword);
-		return ERR_CONFIG;
-	}
+	if (*cmd == '\0')
+		return cfg_missing_arg(a);
 	if (cmd[0] != '/' && strcasecmp(cmd, "none") != 0) {
 		error("%s line %d: %s must be an absolute path", a->filename,
 		    a->lineno, a->keyword);
@@ -1129,11 +1125,8 @@ algo_list_checked(struct server_config *c, const struct keyword *k,
 	char *out = NULL;
 	int r;
 
-	if (arg == NULL || *arg == '\0') {
-		error("%s line %d: %s missing argument.", a->filename,
-		    a->lineno, a->keyword);
-		return ERR_CONFIG;
-	}
+	if (arg == NULL || *arg == '\0')
+		return cfg_missing_arg(a);
 	/* sshd takes exact cipher, MAC and kex names outside a "-list". */
 	if (!alglist_names_valid(arg, valid) ||
 	    (unimpl != NULL && *arg != '-' && strpbrk(arg, "*?!") != NULL)) {
@@ -1291,11 +1284,8 @@ cfg_kw_subsystem(
 	char *joined = NULL, *dupname = NULL, *p;
 	size_t i, len;
 
-	if (name == NULL || *name == '\0') {
-		error("%s line %d: %s missing argument.", a->filename,
-		    a->lineno, a->keyword);
-		return ERR_CONFIG;
-	}
+	if (name == NULL || *name == '\0')
+		return cfg_missing_arg(a);
 	if ((arg = cfg_next_arg(a)) == NULL || *arg == '\0') {
 		error("%s line %d: Missing subsystem command.", a->filename,
 		    a->lineno);
