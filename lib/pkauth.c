@@ -261,11 +261,13 @@ pkauth_authorized_keys(const struct pm_conn *c, const struct pk_conf *cf,
 	const char *pattern;
 	char *path;
 	unsigned long line = 0;
+	unsigned log_flags;
 	size_t i;
 	int r;
 
 	*optsp = NULL;
 	pkauth_conn_pw(c, &pw);
+	log_flags = pkauth_log_flags(c);
 	for (i = 0; (pattern = c->setting(c, "authorizedkeysfile", i)) != NULL;
 	     i++) {
 		if (strcasecmp(pattern, "none") == 0)
@@ -278,7 +280,7 @@ pkauth_authorized_keys(const struct pm_conn *c, const struct pk_conf *cf,
 		q.strict_modes = cf->strict_modes;
 		q.remote_addr = c->client_addr;
 		q.remote_host = c->client_host;
-		q.log_flags = pkauth_log_flags(c);
+		q.log_flags = log_flags;
 		query_key(&q, uk, ca_check, ca_arg);
 		r = authkeys_find_opts(&q, &line, optsp);
 		if (r == 0)

@@ -125,6 +125,8 @@ principal_opts_ok(
     const struct pm_conn *c, const struct authopts *o, const char *loc)
 {
 	char when[64], user[PKAUTH_LOG_MAX], from[PKAUTH_LOG_MAX];
+	const char *host =
+	    c->client_host != NULL ? c->client_host : c->client_addr;
 	int r;
 
 	if (!authopts_check_expiry(o, time(NULL))) {
@@ -141,7 +143,7 @@ principal_opts_ok(
 		return 0;
 	}
 	if (o->nfrom == 0 ||
-	    (r = authopts_check_from(o, c->client_host, c->client_addr)) == 1)
+	    (r = authopts_check_from(o, host, c->client_addr)) == 1)
 		return 1;
 	if (r == -1)
 		debug("%s: invalid from criteria", loc);
@@ -150,8 +152,7 @@ principal_opts_ok(
 	logit("%s: Authentication tried for %.100s with correct key but not "
 	      "from a permitted host (host=%.200s, ip=%.200s, "
 	      "required=%.200s).",
-	    loc, user, c->client_host != NULL ? c->client_host : c->client_addr,
-	    c->client_addr, from);
+	    loc, user, host, c->client_addr, from);
 	return 0;
 }
 
@@ -222,6 +223,7 @@ trusted_ca_allow(const struct pm_conn *c, const struct pk_conf *cf,
     size_t originlen)
 {
 	unsigned long line = 0;
+	unsigned log_flags;
 	const struct sshcert *cert = uk->cert;
 	struct authopts *popts = NULL, *certopts = NULL, *final = NULL;
 	struct passwd pw;
@@ -271,13 +273,14 @@ trusted_ca_allow(const struct pm_conn *c, const struct pk_conf *cf,
 		goto fail;
 	}
 	/* The certificate's own options, as sshd names them. */
-	authopts_log(certopts, "cert", pkauth_log_flags(c));
+	log_flags = pkauth_log_flags(c);
+	authopts_log(certopts, "cert", log_flags);
 	if (popts != NULL) {
 		if (!principal_opts_ok(c, popts, "principals")) {
 			reason = "Refused by certificate principals options";
 			goto fail;
 		}
-		authopts_log(popts, "principals", pkauth_log_flags(c));
+		authopts_log(popts, "principals", log_flags);
 		/* The merge logs why it fails. */
 		if ((final = authopts_merge(popts, certopts)) == NULL)
 			goto out;

@@ -36,10 +36,10 @@
 struct sshkey;
 struct buf;
 
-/* Everything the command line sets. */
 /* -u's bound and default: sshd's HOST_NAME_MAX + 1. */
 #define UTMP_HOST_LEN_MAX 65
 
+/* Everything the command line sets. */
 struct options {
 	const char *config_file;
 	int foreground;    /* -D */

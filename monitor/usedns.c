@@ -18,17 +18,29 @@
 #include "log.h"
 #include "monitor/usedns.h"
 
-/* The address's PTR name in name (size len); 0 if there is one. */
+/* s as a numeric address, without any lookup; 0 if it is one. */
 static int
-reverse_name(const char *addr, int *family, char *name, size_t len)
+numeric_addr(const char *s, struct addrinfo **ai)
 {
-	struct addrinfo hints, *ai = NULL;
-	int r;
+	struct addrinfo hints;
 
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_flags = AI_NUMERICHOST;
 	hints.ai_socktype = SOCK_STREAM;
-	if (getaddrinfo(addr, NULL, &hints, &ai) != 0 || ai == NULL)
+	*ai = NULL;
+	if (getaddrinfo(s, NULL, &hints, ai) != 0 || *ai == NULL)
+		return -1;
+	return 0;
+}
+
+/* The address's PTR name in name (size len); 0 if there is one. */
+static int
+reverse_name(const char *addr, int *family, char *name, size_t len)
+{
+	struct addrinfo *ai;
+	int r;
+
+	if (numeric_addr(addr, &ai) != 0)
 		return -1;
 	*family = ai->ai_family;
 	r = getnameinfo(ai->ai_addr, ai->ai_addrlen, name, (socklen_t)len, NULL,
@@ -41,12 +53,9 @@ reverse_name(const char *addr, int *family, char *name, size_t len)
 static int
 is_numeric(const char *name)
 {
-	struct addrinfo hints, *ai = NULL;
+	struct addrinfo *ai;
 
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_flags = AI_NUMERICHOST;
-	hints.ai_socktype = SOCK_STREAM;
-	if (getaddrinfo(name, NULL, &hints, &ai) != 0)
+	if (numeric_addr(name, &ai) != 0)
 		return 0;
 	freeaddrinfo(ai);
 	return 1;
