@@ -44,6 +44,19 @@ def fail(msg):
     raise TestFailure(msg)
 
 
+OPENSSH_SSHD = "/usr/sbin/sshd"
+
+
+def openssh_sshd():
+    """OpenSSH's sshd, for a test that runs it beside postern: the test
+    fails (never skips) when it is missing. The suite made /run/sshd."""
+    if not os.access(OPENSSH_SSHD, os.X_OK):
+        fail("%s is not installed: this test compares postern with "
+             "OpenSSH's server (apt-get install openssh-server)"
+             % OPENSSH_SSHD)
+    return OPENSSH_SSHD
+
+
 def timeout(seconds):
     """Decorator: per-test timeout in seconds (default 60)."""
     def deco(fn):

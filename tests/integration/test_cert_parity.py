@@ -18,7 +18,7 @@ import time
 
 import harness
 from harness import check
-from test_log_parity import SSHD, SYSTEM_PYTHON, Peer
+from test_log_parity import SYSTEM_PYTHON, Peer
 
 FORGE = os.path.join(os.path.dirname(os.path.abspath(__file__)),
                      "certforge.py")
@@ -55,9 +55,7 @@ class Server(Peer):
 
 
 def _pair(ctx, extra=()):
-    if not os.path.isdir("/run/sshd"):
-        os.makedirs("/run/sshd", mode=0o755, exist_ok=True)
-    check(os.access(SSHD, os.X_OK), "%s is missing" % SSHD)
+    harness.openssh_sshd()
     return Server(ctx, "sshd", extra), Server(ctx, "postern", extra)
 
 

@@ -623,9 +623,7 @@ def test_host_certificate_unusable_as_sshd(ctx):
     plain .pub, a host certificate of another key, a user certificate of
     another key, a missing file. A user certificate of the host key
     itself, which sshd 9.2 loads, posternd skips (documented)."""
-    sshd = "/usr/sbin/sshd"
-    check(os.access(sshd, os.X_OK), "%s is not installed" % sshd)
-    os.makedirs("/run/sshd", mode=0o755, exist_ok=True)
+    sshd = harness.openssh_sshd()
     ca = _keygen(ctx, "uh_ca")
     other = _keygen(ctx, "uh_other")
     other_host = _sign(ctx, ca, other, "h", "x", host=True)

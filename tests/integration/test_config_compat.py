@@ -24,7 +24,7 @@ import subprocess
 import harness
 from harness import check, fail
 
-SSHD = "/usr/sbin/sshd"
+SSHD = harness.OPENSSH_SSHD
 # postern's defaults for these are stricter than sshd's (docs/
 # sshd_config.md, Transport algorithms): compared only when the config
 # sets them with a plain list.
@@ -37,11 +37,8 @@ def _stricter_unset(text):
 
 
 def _setup(ctx):
-    """A host key (sshd -T loads the host keys) and /run/sshd."""
-    if not os.path.exists(SSHD):
-        fail("%s is not installed: the sshd -T comparison needs OpenSSH's "
-             "server (apt-get install openssh-server)" % SSHD)
-    os.makedirs("/run/sshd", mode=0o755, exist_ok=True)
+    """A host key (sshd -T loads the host keys); sshd must be there."""
+    harness.openssh_sshd()
     key = os.path.join(ctx.dir, "compat_hostkey")
     if not os.path.exists(key):
         harness.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f",

@@ -304,7 +304,7 @@ def _run(server, user, cells):
 @timeout(600)
 def test_conn_parity(ctx):
     u = ctx.make_user()
-    os.makedirs("/run/sshd", mode=0o755, exist_ok=True)
+    harness.openssh_sshd()
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
     listener.listen(64)

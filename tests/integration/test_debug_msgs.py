@@ -16,7 +16,7 @@ import time
 import harness
 from harness import check
 from test_keys_command import _cmd_dir, _script
-from test_log_parity import SSHD, Peer
+from test_log_parity import Peer
 
 
 def _remote(err):
@@ -108,9 +108,7 @@ def _matrix(ctx, extra, cases, files=None, password=None):
     """cases: (name, authorized_keys text, keys offered, a string sshd's
     lines must contain or None for none). Every case against both
     servers; all differences are reported together."""
-    if not os.path.isdir("/run/sshd"):
-        os.makedirs("/run/sshd", mode=0o755, exist_ok=True)
-    check(os.access(SSHD, os.X_OK), "%s is missing" % SSHD)
+    harness.openssh_sshd()
     servers = [Peer(ctx, kind, ["LogLevel DEBUG1"] + list(extra),
                     args=["-e"]) for kind in ("sshd", "postern")]
     u = files[0]

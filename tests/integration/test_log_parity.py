@@ -36,7 +36,7 @@ from harness import (check, fail, poll_until, port_listening, run,
                      send_all_tolerant, timeout, wait_closed)
 from test_fail2ban import SyslogReceiver, _failures
 
-SSHD = "/usr/sbin/sshd"
+SSHD = harness.OPENSSH_SSHD
 SYSTEM_PYTHON = "/usr/bin/python3"
 PARSER = "/usr/libexec/sshguard/sshg-parser"
 MODES = ("normal", "ddos", "aggressive")
@@ -659,7 +659,6 @@ def _run_battery(ctx, table):
     for tool in (SSHD, PARSER, "/etc/fail2ban/filter.d/sshd.conf"):
         check(os.path.exists(tool), "%s is missing (openssh-server, sshguard,"
               " fail2ban)" % tool)
-    os.makedirs("/run/sshd", mode=0o755, exist_ok=True)
     env = Env(ctx)
     tab = table(env)
     logs = _run_all(ctx, env, tab)

@@ -39,7 +39,7 @@ import subprocess
 import harness
 from harness import check, timeout
 
-SSHD = "/usr/sbin/sshd"
+SSHD = harness.OPENSSH_SSHD
 SYSTEM_PYTHON = "/usr/bin/python3"
 HERE = os.path.dirname(os.path.abspath(__file__))
 PROTOWIRE = os.path.join(HERE, "protowire.py")
@@ -187,7 +187,7 @@ def _cell_logs(path, results):
 
 def _matrix(ctx, phases, stricts):
     u = ctx.make_user()
-    os.makedirs("/run/sshd", mode=0o755, exist_ok=True)
+    harness.openssh_sshd()
     sshd = Server(ctx, "sshd")
     ours = Server(ctx, "postern")
     cells = _cells(phases, stricts)

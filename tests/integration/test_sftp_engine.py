@@ -12,9 +12,10 @@ import os
 import subprocess
 import threading
 
+import harness
 from harness import check, fail, run
 
-SSHD = "/usr/sbin/sshd"
+SSHD = harness.OPENSSH_SSHD
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 
@@ -39,10 +40,7 @@ def _helper(ctx):
 
 
 def _start(ctx, flags=""):
-    if not os.access(SSHD, os.X_OK):
-        fail("%s is not installed: these tests run the engine under "
-             "OpenSSH's sshd" % SSHD)
-    os.makedirs("/run/sshd", mode=0o755, exist_ok=True)
+    harness.openssh_sshd()
     helper = _helper(ctx)
     ctx.start_server(["Subsystem sftp %s %s" % (helper, flags)],
                      server=SSHD)

@@ -23,6 +23,7 @@ import json
 import os
 import subprocess
 
+import harness
 from harness import check, timeout
 from test_proto_parity import Server as ProtoServer
 
@@ -129,7 +130,7 @@ def _run(peer, u, base):
 
 def _matrix(ctx, flags=""):
     u = ctx.make_user()
-    os.makedirs("/run/sshd", mode=0o755, exist_ok=True)
+    harness.openssh_sshd()
     sshd = Server(ctx, "sshd", flags)
     ours = Server(ctx, "postern", flags)
     _prepare(u, "a")

@@ -12,9 +12,8 @@ default) every host is the address.
 import os
 
 import harness
-from harness import check, fail, timeout
+from harness import check, timeout
 
-SSHD = "/usr/sbin/sshd"
 OK_ADDR, OK_NAME = "127.0.0.71", "postern-usedns-ok.test"
 PTR_ADDR, PTR_NAME = "127.0.0.72", "10.1.2.3"
 OTHER_ADDR, OTHER_NAME = "127.0.0.73", "postern-usedns-other.test"
@@ -52,11 +51,7 @@ class _Hosts:
 
 
 def _servers():
-    if not os.access(SSHD, os.X_OK):
-        fail("%s is not installed: the comparison needs OpenSSH's server "
-             "(apt-get install openssh-server)" % SSHD)
-    os.makedirs("/run/sshd", mode=0o755, exist_ok=True)
-    return ("postern", None), ("sshd", SSHD)
+    return ("postern", None), ("sshd", harness.openssh_sshd())
 
 
 def _set_keys(u, options):
