@@ -18,8 +18,8 @@
  * with the peer's CHANNEL_DATA). Reads go straight into the payloads of
  * outgoing packets: one readv(2) fills up to TRANSPORT_BATCH_MAX packets
  * laid out back to back in the transport's output (at most
- * CHAN_BATCH_BYTES, to which a streaming child's pipe is enlarged, so one
- * read empties it and wakes its writer once), each sealed in place,
+ * CHAN_BATCH_BYTES; a streaming child's pipe is enlarged to CHAN_PIPE_BYTES
+ * so that it can keep writing meanwhile), each sealed in place,
  * so each byte is copied once between the fd and the socket. While the
  * transport cannot (key exchange, compression) one packet is begun,
  * reserved and read into instead. Reads never exceed the peer's window or
@@ -76,10 +76,16 @@ static const struct channel_type *const channel_types[] = {
 
 /* Most data we put in one packet, whatever the peer allows. */
 #define CHAN_DATA_MAX (TRANSPORT_MAX_PAYLOAD - 64)
-/* At most this much output per read. */
-#define CHAN_BATCH_BYTES (1024 * 1024)
+/*
+ * At most this much output per read: the bytes read are sealed and written
+ * to the socket while they are still in the CPU's cache (measured with
+ * `make bench`: 1 MiB reads cost ~8% more server CPU per GiB downloaded).
+ */
+#define CHAN_BATCH_BYTES (256 * 1024)
 /* After this much output (or input) the child streams: its pipe
- * (session_exec.c makes them 256 KiB) is enlarged to CHAN_BATCH_BYTES. */
+ * (session_exec.c makes them 256 KiB) is enlarged to CHAN_PIPE_BYTES, so
+ * that it can run ahead while we wait for the socket. */
+#define CHAN_PIPE_BYTES (1024 * 1024)
 #define CHAN_PIPE_GROW_AT (4 * 1024 * 1024)
 /* An emptied obuf larger than this is released: idle channels stay small. */
 #define CHAN_OBUF_KEEP (64 * 1024)
@@ -453,7 +459,7 @@ chan_input_window_adjust(struct conn *conn, struct buf *m)
 /*
  * Count n more bytes for fd (the child's stdout or stdin, -1 while there
  * is none yet); once the child streams (CHAN_PIPE_GROW_AT), enlarge its
- * pipe to CHAN_BATCH_BYTES, once (grown_flag): fewer, larger reads and
+ * pipe to CHAN_PIPE_BYTES, once (grown_flag): fewer, larger reads and
  * writes, each waking the child at most once. Only for a streaming child,
  * so that idle sessions do not use up the user's pipe allowance
  * (fs.pipe-user-pages-soft). Best effort: not a pipe, or over the limit,
@@ -467,7 +473,7 @@ chan_pipe_stream(
 	if (fd >= 0 && *total >= CHAN_PIPE_GROW_AT &&
 	    !(c->flags & grown_flag)) {
 		c->flags |= grown_flag;
-		(void)fcntl(fd, F_SETPIPE_SZ, CHAN_BATCH_BYTES);
+		(void)fcntl(fd, F_SETPIPE_SZ, CHAN_PIPE_BYTES);
 	}
 }
 

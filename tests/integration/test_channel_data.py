@@ -89,7 +89,8 @@ def test_stdout_pipe_grows_for_streaming(ctx):
     check(r.rc == 0 and r.stderr.strip() == b"262144",
           "a quiet command's stdout pipe: %r (rc %s), want 262144"
           % (r.stderr, r.rc))
-    # ... one that streams has it enlarged to a whole read's worth (1 MiB).
+    # ... one that streams has it enlarged to 1 MiB (CHAN_PIPE_BYTES), so it
+    # can run ahead of our 256 KiB reads.
     # The client reads nothing for a while, so the pipe certainly fills
     # (a reader that keeps up would never see it full).
     p = subprocess.Popen(
