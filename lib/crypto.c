@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/random.h>
 
 #include <openssl/crypto.h>
@@ -35,8 +36,45 @@ digest_md(int alg)
 		return EVP_sha384();
 	case DIGEST_SHA512:
 		return EVP_sha512();
+	case DIGEST_MD5:
+		return EVP_md5();
 	}
 	return NULL;
+}
+
+static const struct {
+	int alg;
+	const char *name;
+} digest_names[] = {
+    {DIGEST_MD5, "MD5"},
+    {DIGEST_SHA1, "SHA1"},
+    {DIGEST_SHA256, "SHA256"},
+    {DIGEST_SHA384, "SHA384"},
+    {DIGEST_SHA512, "SHA512"},
+};
+
+const char *
+digest_name(int alg)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(digest_names) / sizeof(digest_names[0]); i++) {
+		if (digest_names[i].alg == alg)
+			return digest_names[i].name;
+	}
+	return "UNKNOWN";
+}
+
+int
+digest_from_name(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(digest_names) / sizeof(digest_names[0]); i++) {
+		if (strcasecmp(digest_names[i].name, name) == 0)
+			return digest_names[i].alg;
+	}
+	return -1;
 }
 
 size_t
@@ -51,6 +89,8 @@ digest_len(int alg)
 		return 48;
 	case DIGEST_SHA512:
 		return 64;
+	case DIGEST_MD5:
+		return 16;
 	}
 	return 0;
 }

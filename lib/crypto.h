@@ -9,10 +9,15 @@
 #define DIGEST_SHA256 2
 #define DIGEST_SHA384 3
 #define DIGEST_SHA512 4
+#define DIGEST_MD5 5 /* key fingerprints only (FingerprintHash md5) */
 #define DIGEST_MAX_LEN 64
 
 /* digest_len: bytes of output for a DIGEST_* id, 0 if unknown. */
 size_t digest_len(int alg);
+/* digest_name: "MD5", "SHA1", ... "SHA512", as OpenSSH spells them. */
+const char *digest_name(int alg);
+/* digest_from_name: the id of a digest name, any case; -1 if none. */
+int digest_from_name(const char *name);
 /* digest_memory: out must hold digest_len(alg) bytes. */
 int digest_memory(int alg, const void *data, size_t len, uint8_t *out);
 

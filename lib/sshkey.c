@@ -908,25 +908,47 @@ out:
 	return r;
 }
 
+/* The digest of every fingerprint this process prints (FingerprintHash). */
+static int fingerprint_digest = DIGEST_SHA256;
+
+int
+sshkey_set_fingerprint_digest(int alg)
+{
+	if (digest_len(alg) == 0)
+		return ERR_NOT_FOUND;
+	fingerprint_digest = alg;
+	return 0;
+}
+
 int
 sshkey_fingerprint_blob(
     const uint8_t *blob, size_t len, char *out, size_t outlen)
 {
 	uint8_t md[DIGEST_MAX_LEN];
-	char b64[DIGEST_MAX_LEN * 4 / 3 + 4];
-	size_t n;
+	/* Room for base64 of the largest digest, or hex with colons. */
+	char text[DIGEST_MAX_LEN * 3 + 4];
+	int alg = fingerprint_digest;
+	size_t n, i;
 	int r;
 
-	if ((r = digest_memory(DIGEST_SHA256, blob, len, md)) != 0)
+	if ((r = digest_memory(alg, blob, len, md)) != 0)
 		return r;
-	if ((r = base64_encode(
-	         md, digest_len(DIGEST_SHA256), b64, sizeof(b64))) != 0)
-		return r;
-	/* ssh-keygen prints the base64 without its '=' padding. */
-	n = strlen(b64);
-	while (n > 0 && b64[n - 1] == '=')
-		b64[--n] = '\0';
-	if ((size_t)snprintf(out, outlen, "SHA256:%s", b64) >= outlen)
+	n = digest_len(alg);
+	if (alg == DIGEST_MD5) {
+		/* As ssh-keygen -E md5: lower-case hex pairs joined by ':'. */
+		for (i = 0; i < n; i++)
+			snprintf(text + 3 * i, 4, "%02x%s", md[i],
+			    i + 1 < n ? ":" : "");
+	} else {
+		if ((r = base64_encode(md, n, text, sizeof(text))) != 0)
+			return r;
+		/* ssh-keygen prints the base64 without its '=' padding. */
+		n = strlen(text);
+		while (n > 0 && text[n - 1] == '=')
+			text[--n] = '\0';
+	}
+	if ((size_t)snprintf(out, outlen, "%s:%s", digest_name(alg), text) >=
+	    outlen)
 		return ERR_TOO_BIG;
 	return 0;
 }

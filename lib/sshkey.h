@@ -75,12 +75,20 @@ int sshkey_load_private(const char *path, struct sshkey **keyp);
 /* sshkey_parse_private: same, from the file's bytes. */
 int sshkey_parse_private(const uint8_t *data, size_t len, struct sshkey **keyp);
 
-/* sshkey_fingerprint: "SHA256:" + unpadded base64 of SHA-256(blob). */
+/*
+ * sshkey_fingerprint: as ssh-keygen -l -E HASH prints it, for the digest
+ * set with sshkey_set_fingerprint_digest (FingerprintHash; default
+ * SHA-256): "SHA256:" + unpadded base64 of SHA-256(blob), or for MD5
+ * "MD5:" + hex pairs joined by ':'.
+ */
 int sshkey_fingerprint(const struct sshkey *key, char *out, size_t outlen);
-#define SSHKEY_FP_LEN 64
+/* Enough for the longest: "SHA512:" + 86 chars + NUL. */
+#define SSHKEY_FP_LEN 96
 /* The same for any key blob (security keys, certificates). */
-int sshkey_fingerprint_blob(const uint8_t *blob, size_t len, char *out,
-    size_t outlen); /* enough for "SHA256:" + 43 chars + NUL */
+int sshkey_fingerprint_blob(
+    const uint8_t *blob, size_t len, char *out, size_t outlen);
+/* sshkey_set_fingerprint_digest: a DIGEST_* id; ERR_NOT_FOUND if unknown. */
+int sshkey_set_fingerprint_digest(int alg);
 
 /*
  * sshkey_parse_public_text: parse "TYPE BASE64 [comment]" as found in

@@ -89,7 +89,7 @@ int sshkey_sk_verify(const struct sshkey_sk *key, const uint8_t *sig,
 int sshkey_sk_check_flags(
     uint8_t flags, int require_touch, int require_verify, const char **reason);
 
-/* sshkey_sk_fingerprint: "SHA256:" + unpadded base64 of SHA-256(blob). */
+/* sshkey_sk_fingerprint: as sshkey_fingerprint (FingerprintHash). */
 int sshkey_sk_fingerprint(
     const struct sshkey_sk *key, char *out, size_t outlen);
 

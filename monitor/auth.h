@@ -13,6 +13,7 @@
 #include "monitor/modules.h"
 #include "policy/authchain.h"
 #include "policy/config.h"
+#include "sshkey.h"
 
 struct buf;
 struct config_source;
@@ -54,7 +55,7 @@ struct authctxt {
 	/* The keyboard-interactive module whose INFO_RESPONSE is awaited. */
 	const struct pm_module *active;
 	/* Keys that completed a step: "publickey,publickey" needs two. */
-	char used_keys[AUTH_MAX_USED_KEYS][64];
+	char used_keys[AUTH_MAX_USED_KEYS][SSHKEY_FP_LEN];
 	size_t nused_keys;
 	/* Options earned so far, merged most-restrictively along the chain;
 	 * the session gets them at the end. */

@@ -28,6 +28,7 @@
 #include "log.h"
 #include "monitor.h"
 #include "proctitle.h"
+#include "sshkey.h"
 
 #ifndef POSTERN_SYSCONFDIR
 #define POSTERN_SYSCONFDIR "/etc/ssh"
@@ -97,11 +98,12 @@ load_config(const struct options *o, const struct config_source *src,
 	char *ep;
 
 	config_init(c);
-	/* Command-line options come first, so they win. */
+	/* Command-line options come first, so they win. As sshd, each is
+	 * "command-line line 0", and the first bad one ends the run. */
 	for (i = 0; i < o->ncmdline_opts; i++)
 		if (config_parse_line(
-		        c, o->cmdline_opts[i], "command-line", (int)i + 1) != 0)
-			bad++;
+		        c, o->cmdline_opts[i], "command-line", 0) != 0)
+			return ERR_CONFIG;
 	for (i = 0; i < o->ncmdline_hostkeys; i++) {
 		snprintf(
 		    line, sizeof(line), "HostKey %s", o->cmdline_hostkeys[i]);
@@ -410,6 +412,7 @@ main(int argc, char **argv)
 	    c.syslog_facility, o.log_stderr || o.test_only || o.dump_config);
 	if (logfd != -1)
 		log_set_file(logfd);
+	(void)sshkey_set_fingerprint_digest(c.fingerprint_hash);
 	if (o.dump_config || o.test_only) {
 		struct hostkeys hk;
 

@@ -13,6 +13,7 @@
 
 #include "alglist.h"
 #include "cipher.h"
+#include "crypto.h"
 #include "kex.h"
 #include "mac.h"
 #include "err.h"
@@ -31,6 +32,7 @@ config_init(struct server_config *c)
 	c->strict_modes = CONFIG_UNSET;
 	c->log_level = CONFIG_UNSET;
 	c->syslog_facility = CONFIG_UNSET;
+	c->fingerprint_hash = CONFIG_UNSET;
 	c->login_grace_time = CONFIG_UNSET;
 	c->max_auth_tries = CONFIG_UNSET;
 	c->max_sessions = CONFIG_UNSET;
@@ -602,6 +604,7 @@ config_fill_defaults(struct server_config *c)
 	set_default_int(&c->strict_modes, 1);
 	set_default_int(&c->log_level, LL_INFO);
 	set_default_int(&c->syslog_facility, LOG_AUTH);
+	set_default_int(&c->fingerprint_hash, DIGEST_SHA256);
 	set_default_int(&c->login_grace_time, 120);
 	set_default_int(&c->max_auth_tries, 6);
 	set_default_int(&c->max_sessions, 10);

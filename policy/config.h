@@ -51,6 +51,7 @@ struct server_config {
 	int strict_modes;          /* yes */
 	int log_level;             /* enum log_level; INFO */
 	int syslog_facility;       /* LOG_AUTH */
+	int fingerprint_hash;      /* DIGEST_* of logged fingerprints; SHA256 */
 	char *pid_file;            /* /run/sshd.pid; "none" = NULL */
 	int login_grace_time;      /* seconds; 120 */
 	int max_auth_tries;        /* 6 */

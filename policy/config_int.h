@@ -248,6 +248,9 @@ int cfg_kw_time(
     struct server_config *c, const struct keyword *k, struct cfg_args *a);
 int cfg_kw_log_level(
     struct server_config *c, const struct keyword *k, struct cfg_args *a);
+/* FingerprintHash: MD5, SHA1, SHA256, SHA384 or SHA512 (any case). */
+int cfg_kw_fp_hash(
+    struct server_config *c, const struct keyword *k, struct cfg_args *a);
 int cfg_kw_facility(
     struct server_config *c, const struct keyword *k, struct cfg_args *a);
 int cfg_kw_path(
@@ -345,8 +348,6 @@ int cfg_v_algos(
 void cfg_report_bad_kex(const char *list, const char *valid);
 /* GSSAPIKexAlgorithms: Debian's GSSAPI key exchange names, exactly. */
 int cfg_v_gss_kex(
-    struct server_config *c, const struct keyword *k, struct cfg_args *a);
-int cfg_v_fp_hash(
     struct server_config *c, const struct keyword *k, struct cfg_args *a);
 
 const char *cfg_chk_penalties(

@@ -16,6 +16,7 @@
 #include <strings.h>
 #include <syslog.h>
 
+#include "crypto.h"
 #include "err.h"
 #include "log.h"
 #include "policy/config_int.h"
@@ -338,6 +339,14 @@ dump_pubkey_auth_options(
 	    (v & PUBKEYAUTH_VERIFY_REQUIRED) ? "verify-required" : "");
 }
 
+/* dump_fp_hash: the digest's name, as sshd -T ("SHA256"). */
+static void
+dump_fp_hash(const struct server_config *c, const struct keyword *k, FILE *f)
+{
+	dump_key(f, k);
+	fprintf(f, "%s\n", digest_name(*field_int_c(c, k)));
+}
+
 /* An ignored keyword's line: what postern does, whatever the file says. */
 static void
 dump_fixed(const struct server_config *c, const struct keyword *k, FILE *f)
@@ -487,7 +496,8 @@ const struct keyword cfg_keywords[] = {
         OFF(fwd.allow_streamlocal_forwarding), 0, choices_forwarding, M),
     IMPL("StreamLocalBindUnlink", cfg_kw_choice, dump_choice,
         OFF(fwd.streamlocal_bind_unlink), 0, choices_yesno, M),
-    IGNT("FingerprintHash", cfg_v_fp_hash, NULL, G, "SHA256"),
+    IMPL("FingerprintHash", cfg_kw_fp_hash, dump_fp_hash, OFF(fingerprint_hash),
+        0, NULL, G),
     IMPL("ExposeAuthInfo", cfg_kw_choice, dump_choice, OFF(expose_auth_info), 0,
         choices_yesno, M),
     IMPL("PidFile", cfg_kw_path, dump_str, OFF(pid_file), 0, NULL, G),

@@ -171,27 +171,6 @@ cfg_v_gss_kex(
 	return 0;
 }
 
-/* FingerprintHash: a digest name. */
-int
-cfg_v_fp_hash(
-    struct server_config *c, const struct keyword *k, struct cfg_args *a)
-{
-	static const char *const names[] = {
-	    "md5", "sha1", "sha256", "sha384", "sha512"};
-	const char *arg = cfg_next_arg(a);
-	size_t i;
-
-	if (arg == NULL || *arg == '\0')
-		return cfg_missing_arg(a);
-	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-		if (strcasecmp(arg, names[i]) == 0)
-			return 0;
-	}
-	error("%s line %d: Invalid %s algorithm \"%s\".", a->filename,
-	    a->lineno, a->keyword, arg);
-	return ERR_CONFIG;
-}
-
 /* --- may this value be ignored? ------------------------------------------- */
 
 /* PerSourcePenalties: only "no" (OpenSSH 9.8's default is on). */

@@ -21,6 +21,7 @@
 
 #include "alglist.h"
 #include "cipher.h"
+#include "crypto.h"
 #include "kex.h"
 #include "mac.h"
 #include "err.h"
@@ -469,6 +470,27 @@ cfg_kw_facility(
 	if ((v = log_facility_from_name(arg)) < 0) {
 		error("%s line %d: unsupported log facility '%s'", a->filename,
 		    a->lineno, arg);
+		return ERR_CONFIG;
+	}
+	if (a->active && *field == CONFIG_UNSET)
+		*field = v;
+	return 0;
+}
+
+/* FingerprintHash: a digest name, any case; first value wins. */
+int
+cfg_kw_fp_hash(
+    struct server_config *c, const struct keyword *k, struct cfg_args *a)
+{
+	const char *arg = cfg_next_arg(a);
+	int *field = field_int(c, k);
+	int v;
+
+	if (arg == NULL || *arg == '\0')
+		return cfg_missing_arg(a);
+	if ((v = digest_from_name(arg)) < 0) {
+		error("%s line %d: Invalid %s algorithm \"%s\".", a->filename,
+		    a->lineno, a->keyword, arg);
 		return ERR_CONFIG;
 	}
 	if (a->active && *field == CONFIG_UNSET)

@@ -984,3 +984,52 @@ def test_compat_yes_no(ctx):
     for kw in ("PasswordAuthentication", "PermitTTY", "X11Forwarding"):
         _compare(ctx, "yn_match", "%s yes\nMatch User x\n%s NO\n" % (kw, kw),
                  specs=("user=x", "user=y"))
+
+
+def test_compat_fingerprint_hash(ctx):
+    """FingerprintHash: -T prints the digest as sshd does, a bad or missing
+    name is refused in sshd's words, and the auth log's key fingerprint
+    uses the digest, as sshd's does (ssh-keygen -l -E spells it)."""
+    for h in ("md5", "SHA1", "sha384", "Sha512", "sha256"):
+        lines = _compare(ctx, "fph_" + h, "FingerprintHash %s\n" % h)
+        check("fingerprinthash %s" % h.upper() in lines,
+              "FingerprintHash %s: posternd -T prints %r" % (h, [
+                  x for x in lines if x.startswith("fingerprinthash")]))
+    key = _setup(ctx)
+    for name, text in (("bad", "FingerprintHash sha3\n"),
+                       ("missing", "FingerprintHash\n")):
+        path = _write(ctx, "fph_" + name, "HostKey %s\n%s" % (key, text))
+        s_rc, _, s_err = _dump([SSHD, "-t", "-f", path])
+        p_rc, _, p_err = _dump([ctx.server_path, "-t", "-f", path])
+        check(s_rc != 0 and p_rc != 0 and s_err.strip() and
+              s_err.strip().splitlines()[0] in p_err,
+              "FingerprintHash %s: sshd exit %d %r, posternd exit %d %r"
+              % (name, s_rc, s_err, p_rc, p_err))
+    u = ctx.make_user()
+    want = harness.run(["ssh-keygen", "-l", "-E", "md5", "-f",
+                        u.pubkey]).stdout.decode().split()[1]
+    check(want.startswith("MD5:"), "ssh-keygen -E md5 printed %r" % want)
+    for server in (ctx.server_path, SSHD):
+        ctx.start_server(["FingerprintHash md5"], server=server)
+        try:
+            _login(ctx, u, True, "FingerprintHash md5 (%s)" % server)
+            ctx.wait_log(r"^Accepted publickey for %s from 127\.0\.0\.1 "
+                         r"port \d+ ssh2: ED25519 %s$"
+                         % (u.name, re.escape(want)))
+        finally:
+            ctx.stop_server()
+
+
+def test_compat_command_line_errors(ctx):
+    """A bad -o option: "command-line line 0", as sshd, and the first bad
+    one ends the run (sshd reports no second one)."""
+    key = _setup(ctx)
+    path = _write(ctx, "cfg_cmdline", "HostKey %s\n" % key)
+    for opts in (["-o", "Port=x", "-o", "Bogus=1"], ["-o", "Bogus=1"],
+                 ["-o", "FingerprintHash="], ["-o", "Port=22", "-o",
+                                              "PermitRootLogin=maybe"]):
+        s_rc, _, s_err = _dump([SSHD, "-t", "-f", path] + opts)
+        p_rc, _, p_err = _dump([ctx.server_path, "-t", "-f", path] + opts)
+        check(s_rc != 0 and p_rc != 0 and s_err.strip() == p_err.strip(),
+              "%s: sshd exit %d %r, posternd exit %d %r"
+              % (" ".join(opts), s_rc, s_err, p_rc, p_err))

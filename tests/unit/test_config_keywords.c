@@ -99,7 +99,7 @@ static const struct {
     {"DebianBanner", "no", 0, IGN},
     {"DisableForwarding", "yes", 1, IMPL},
     {"ExposeAuthInfo", "no", 1, IMPL},
-    {"FingerprintHash", "md5", 0, IGN},
+    {"FingerprintHash", "md5", 0, IMPL},
     {"GatewayPorts", "clientspecified", 1, IMPL},
     {"GSSAPIAuthentication", "yes", 1, IGN},
     {"GSSAPICleanupCredentials", "yes", 0, IGN},

@@ -14,6 +14,7 @@
 #include <openssl/evp.h>
 
 #include "buf.h"
+#include "crypto.h"
 #include "err.h"
 #include "sshkey.h"
 #include "tests/unit/t.h"
@@ -1123,6 +1124,55 @@ test_ed25519_sig(void)
 	sshkey_free(pub);
 }
 
+/*
+ * FingerprintHash: every digest sshd accepts, printed as ssh-keygen -l -E
+ * prints it (expected values from ssh-keygen 9.2 on ed25519_pub).
+ */
+static void
+test_fingerprint_digests(void)
+{
+	static const struct {
+		int alg;
+		const char *fp;
+	} want[] = {
+	    {DIGEST_MD5, "MD5:fb:49:20:d3:34:c6:c9:f9:61:13:e0:5e:53:54:85:b9"},
+	    {DIGEST_SHA1, "SHA1:P0Rx3fxLJbCZYMSUA17s/v6jISE"},
+	    {DIGEST_SHA384,
+	        "SHA384:3r/JrNM1g3bWZ0FGS3EtP9SY4tBkpxNm7TIQ+/JYJ/"
+	        "AVR1AdwlJSeZfhdqhpsnMf"},
+	    {DIGEST_SHA512,
+	        "SHA512:WHEA5rWWbvyz4uNrd3l7tuxG7zPHG3eqFKuMLO7wgaXi1IE+"
+	        "p24IWnyTegH6Q+08qICA93NCy9Hf1JkXCK7X0Q"},
+	    {DIGEST_SHA256,
+	        "SHA256:l5Gke7yQFX4h9RJWxe26eg++Mp/ynBHmFYDYWh+D8Ck"},
+	};
+	struct sshkey *k = NULL;
+	char fp[SSHKEY_FP_LEN], name[64];
+	size_t i;
+
+	if (sshkey_parse_public_text(ed25519_pub, &k, NULL) != 0) {
+		T_CHECK("fingerprint digests: parse", 0);
+		return;
+	}
+	for (i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		snprintf(name, sizeof(name), "fingerprint as ssh-keygen -E %s",
+		    digest_name(want[i].alg));
+		T_CHECK(name,
+		    sshkey_set_fingerprint_digest(want[i].alg) == 0 &&
+		        sshkey_fingerprint(k, fp, sizeof(fp)) == 0 &&
+		        strcmp(fp, want[i].fp) == 0);
+	}
+	T_CHECK("fingerprint digest: unknown id refused, SHA256 kept",
+	    sshkey_set_fingerprint_digest(99) == ERR_NOT_FOUND &&
+	        sshkey_fingerprint(k, fp, sizeof(fp)) == 0 &&
+	        strncmp(fp, "SHA256:", 7) == 0);
+	T_CHECK("digest_from_name: any case, unknown -1",
+	    digest_from_name("md5") == DIGEST_MD5 &&
+	        digest_from_name("Sha512") == DIGEST_SHA512 &&
+	        digest_from_name("sha3") == -1);
+	sshkey_free(k);
+}
+
 int
 main(void)
 {
@@ -1152,5 +1202,6 @@ main(void)
 	test_rfc8032();
 	test_private_format();
 	test_ed25519_sig();
+	test_fingerprint_digests();
 	return T_DONE();
 }
