@@ -1091,7 +1091,21 @@ static void __attribute__((noreturn)) session_phase(struct monitor *m, int sock)
 	/* Logged in: what authentication needed goes back to the kernel. */
 	mem_trim();
 	/* Serve the session (rekey signatures, ptys, utmp) until it goes. */
-	while ((r = ipc_recv(sp[0], &type, b, NULL, IPC_MAX_MESSAGE)) == 0) {
+	for (;;) {
+		/*
+		 * A message that cannot be framed (too long, with a
+		 * descriptor, cut short) ends the session as a bad one does:
+		 * left running, it would go on without its monitor.
+		 */
+		if ((r = ipc_recv(sp[0], &type, b, NULL, IPC_MAX_MESSAGE)) !=
+		    0) {
+			if (r != ERR_EOF) {
+				error("monitor: bad message from session: %s",
+				    err_str(r));
+				kill(pid, SIGKILL);
+			}
+			break;
+		}
 		if (type == IPC_SESSION_SIGN_REQ) {
 			/* A taken-over session must not sign at will. */
 			if (sign_budget_take(&sb) != 0) {

@@ -1,10 +1,13 @@
 """
 test_monitor_ipc.py: the root monitor against its peers. A client whose
 userauth requests never fail (key queries answered PK_OK) is cut off
-after sshd's 1024 requests.
+after sshd's 1024 requests; a session process whose IPC cannot be framed
+(a length past the limit, a descriptor nobody asked for) is logged and
+killed, not left running without its monitor.
 """
 
 import os
+import subprocess
 
 import harness
 from harness import check, run, timeout
@@ -57,3 +60,121 @@ def test_userauth_requests_capped(ctx):
                        r"\[preauth\]" % u.name, 10),
           "no Disconnecting line:\n%s" % harness.tail(ctx.server_log()))
 
+
+# A session process that reads its two first messages, then sends what the
+# monitor cannot frame (BAD_FD: a pty request with a descriptor; else a
+# length past IPC_MAX_MESSAGE) and stays, noting that it is alive.
+BAD_SESSION = r'''
+#include <sys/socket.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+static int rd(void *p, size_t n) {
+	size_t o = 0;
+	while (o < n) {
+		ssize_t r = read(4, (char *)p + o, n - o);
+		if (r <= 0) return -1;
+		o += (size_t)r;
+	}
+	return 0;
+}
+static int skip(void) {
+	uint8_t h[5], *tmp;
+	uint32_t n;
+	if (rd(h, 5)) return -1;
+	n = (uint32_t)h[0] << 24 | h[1] << 16 | h[2] << 8 | h[3];
+	if (n < 1 || (tmp = malloc(n)) == NULL) return -1;
+	if (n > 1 && rd(tmp, n - 1)) return -1;
+	free(tmp);
+	return 0;
+}
+int main(void) {
+	uint8_t m[5] = {0, 0, 0, 1, 21}; /* IPC_SESSION_PTY_REQ */
+	FILE *out = fopen(OUT, "w");
+	int i;
+	if (out == NULL || skip() || skip()) return 1; /* INIT, LOGIN */
+	fprintf(out, "started\n");
+	fflush(out);
+#ifdef BAD_FD
+	{
+		union { struct cmsghdr a; char b[CMSG_SPACE(sizeof(int))]; } cm;
+		struct iovec iov = {m, sizeof(m)};
+		struct msghdr msg;
+		struct cmsghdr *c;
+		int fd = 0;
+		memset(&msg, 0, sizeof(msg));
+		memset(&cm, 0, sizeof(cm));
+		msg.msg_iov = &iov;
+		msg.msg_iovlen = 1;
+		msg.msg_control = cm.b;
+		msg.msg_controllen = sizeof(cm.b);
+		c = CMSG_FIRSTHDR(&msg);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(c), &fd, sizeof(int));
+		if (sendmsg(4, &msg, 0) != (ssize_t)sizeof(m)) return 1;
+	}
+#else
+	m[0] = 0x7f; /* 2 GiB */
+	if (write(4, m, sizeof(m)) != (ssize_t)sizeof(m)) return 1;
+#endif
+	for (i = 0; i < 600; i++) {
+		fprintf(out, "alive %d\n", i);
+		fflush(out);
+		sleep(1);
+	}
+	return 0;
+}
+'''
+
+
+def _bad_session(ctx, bad_fd):
+    """Log in with BAD_SESSION as postern-session: it must be logged and
+    killed."""
+    u = ctx.make_user()
+    out = os.path.join(ctx.dir, "session.out")
+    open(out, "w").close()
+    os.chmod(out, 0o666)
+    src = os.path.join(ctx.dir, "bad_session.c")
+    with open(src, "w") as f:
+        f.write(BAD_SESSION)
+    exe = os.path.join(ctx.dir, "bad_session")
+    run(["cc", "-O2", "-DOUT=\"%s\"" % out] +
+        (["-DBAD_FD"] if bad_fd else []) + ["-o", exe, src])
+    os.chmod(exe, 0o711)
+    srv = harness.copy_server(ctx.server_path, os.path.join(ctx.dir, "bin"),
+                              {"postern-session": exe})
+    ctx.start_server(server=srv)
+    # The client waits on a session that never answers: in the
+    # background, ended with the test.
+    ctx.popen(ctx.ssh_argv(u, "true"), stdin=subprocess.DEVNULL,
+              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    check(ctx.wait_log(r"^Accepted publickey for %s " % u.name, 10),
+          "login failed:\n%s" % harness.tail(ctx.server_log()))
+    check(harness.poll_until(lambda: "started" in open(out).read(), 10),
+          "the fake session never ran")
+    m = ctx.wait_log(r"^monitor: bad message from session: (.*)$", 20)
+    check(m, "no line for the bad message:\n%s"
+          % harness.tail(ctx.server_log()))
+    check(harness.poll_until(
+        lambda: not harness.descendants(ctx.proc.pid), 20),
+        "the session outlived its bad message")
+    return m.group(1)
+
+
+@timeout(120)
+def test_session_unframable_message_ends_session(ctx):
+    """A session that announces a 2 GiB message is logged and killed."""
+    why = _bad_session(ctx, bad_fd=False)
+    check(why == "length exceeds limit", "the reason: %r" % why)
+
+
+@timeout(120)
+def test_session_descriptor_ends_session(ctx):
+    """A session that sends a descriptor with a request is logged and
+    killed (the descriptor is closed unread)."""
+    why = _bad_session(ctx, bad_fd=True)
+    check(why == "protocol error", "the reason: %r" % why)
