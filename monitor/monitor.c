@@ -1027,10 +1027,26 @@ out:
 	return r;
 }
 
+/*
+ * One of the session's rekeying needs (what: a host key signature, a DH
+ * group) from its budget; past it, logged and the session killed (-1).
+ */
+static int
+session_budget_take(struct sign_budget *sb, const char *what, pid_t pid)
+{
+	if (sign_budget_take(sb) == 0)
+		return 0;
+	error("monitor: %s refused: the session asked for more than "
+	      "rekeying needs (%lu granted); ending the connection",
+	    what, sb->granted);
+	kill(pid, SIGKILL);
+	return -1;
+}
+
 static void __attribute__((noreturn)) session_phase(struct monitor *m, int sock)
 {
 	struct login_state ls;
-	struct sign_budget sb;
+	struct sign_budget sb, gb;
 	struct buf *b;
 	char *jail = NULL;
 	int sp[2], status, jailfd = -1;
@@ -1073,6 +1089,9 @@ static void __attribute__((noreturn)) session_phase(struct monitor *m, int sock)
 	sign_budget_init(&sb, sock, m->c->rekey_limit, m->c->rekey_interval);
 	if (m->relayed != NULL)
 		sign_budget_relayed(&sb, m->relayed);
+	/* A DH group (ModuliFile read as root) comes before each signature:
+	 * the same budget, its own bucket. */
+	gb = sb;
 	if ((r = send_session_init(m, sp[0])) != 0 ||
 	    (r = login_send(sp[0], &m->auth, m->c, jail != NULL)) != 0) {
 		error("monitor: cannot start session: %s", err_str(r));
@@ -1108,27 +1127,20 @@ static void __attribute__((noreturn)) session_phase(struct monitor *m, int sock)
 		}
 		if (type == IPC_SESSION_SIGN_REQ) {
 			/* A taken-over session must not sign at will. */
-			if (sign_budget_take(&sb) != 0) {
-				error(
-				    "monitor: host key signature refused: the "
-				    "session asked for more than rekeying "
-				    "needs (%lu granted); ending the "
-				    "connection",
-				    sb.granted);
-				kill(pid, SIGKILL);
+			if (session_budget_take(&sb, "host key signature", pid))
 				break;
-			}
 			m->nsign_session++;
 			r = handle_sign(m, b, sp[0], IPC_SESSION_SIGN_REPLY, 0);
+		} else if (type == IPC_GEX_REQ) {
+			if (session_budget_take(&gb, "DH group", pid))
+				break;
+			r = handle_gex(m, b, sp[0]);
 		} else if (type == IPC_AUDIT_KEX)
 			r = handle_audit_kex(m, b, pid, m->auth.pw.pw_uid);
 		else
 			switch (type) {
 			case IPC_SESSION_PROVE_REQ:
 				r = handle_prove(m, b, sp[0]);
-				break;
-			case IPC_GEX_REQ:
-				r = handle_gex(m, b, sp[0]);
 				break;
 			default:
 				/* 1: none of the session's types here. */

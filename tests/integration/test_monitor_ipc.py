@@ -3,7 +3,8 @@ test_monitor_ipc.py: the root monitor against its peers. A client whose
 userauth requests never fail (key queries answered PK_OK) is cut off
 after sshd's 1024 requests; a session process whose IPC cannot be framed
 (a length past the limit, a descriptor nobody asked for) is logged and
-killed, not left running without its monitor.
+killed, not left running without its monitor; one that asks for DH groups
+faster than rekeying needs is refused and killed, as for signatures.
 """
 
 import os
@@ -61,10 +62,12 @@ def test_userauth_requests_capped(ctx):
           "no Disconnecting line:\n%s" % harness.tail(ctx.server_log()))
 
 
-# A session process that reads its two first messages, then sends what the
+# A session process that reads its two first messages, then asks for 1000
+# host key signatures (SIGN_FLOOD) or DH groups (GEX_FLOOD) at once,
+# noting each it gets; or sends what the
 # monitor cannot frame (BAD_FD: a pty request with a descriptor; else a
 # length past IPC_MAX_MESSAGE) and stays, noting that it is alive.
-BAD_SESSION = r'''
+FAKE_SESSION = r'''
 #include <sys/socket.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -80,11 +83,12 @@ static int rd(void *p, size_t n) {
 	}
 	return 0;
 }
-static int skip(void) {
+static int skip(uint8_t *type) {
 	uint8_t h[5], *tmp;
 	uint32_t n;
 	if (rd(h, 5)) return -1;
 	n = (uint32_t)h[0] << 24 | h[1] << 16 | h[2] << 8 | h[3];
+	*type = h[4];
 	if (n < 1 || (tmp = malloc(n)) == NULL) return -1;
 	if (n > 1 && rd(tmp, n - 1)) return -1;
 	free(tmp);
@@ -93,11 +97,34 @@ static int skip(void) {
 int main(void) {
 	uint8_t m[5] = {0, 0, 0, 1, 21}; /* IPC_SESSION_PTY_REQ */
 	FILE *out = fopen(OUT, "w");
+	uint8_t t;
 	int i;
-	if (out == NULL || skip() || skip()) return 1; /* INIT, LOGIN */
+	if (out == NULL || skip(&t) || skip(&t)) return 1; /* INIT, LOGIN */
 	fprintf(out, "started\n");
 	fflush(out);
-#ifdef BAD_FD
+#if defined(SIGN_FLOOD) || defined(GEX_FLOOD)
+	for (i = 0; i < 1000; i++) {
+#ifdef SIGN_FLOOD
+		/* IPC_SESSION_SIGN_REQ: "ssh-ed25519", a 32-byte hash */
+		uint8_t g[56] = {0, 0, 0, 52, 9, 0, 0, 0, 11, 's', 's', 'h',
+		    '-', 'e', 'd', '2', '5', '5', '1', '9', 0, 0, 0, 32};
+		const uint8_t want = 10; /* IPC_SESSION_SIGN_REPLY */
+		memcpy(g + 24, &i, sizeof(i));
+#else
+		/* IPC_GEX_REQ: min 2048, n 3072, max 8192 */
+		const uint8_t g[17] = {0, 0, 0, 13, 32, 0, 0, 8, 0, 0, 0, 12,
+		    0, 0, 0, 32, 0};
+		const uint8_t want = 33; /* IPC_GEX_REPLY */
+#endif
+		if (write(4, g, sizeof(g)) != (ssize_t)sizeof(g) ||
+		    skip(&t) || t != want)
+			break;
+		/* Written each time: the monitor kills it when it refuses. */
+		fprintf(out, "granted %d\n", i + 1);
+		fflush(out);
+	}
+	return 0;
+#elif defined(BAD_FD)
 	{
 		union { struct cmsghdr a; char b[CMSG_SPACE(sizeof(int))]; } cm;
 		struct iovec iov = {m, sizeof(m)};
@@ -131,19 +158,19 @@ int main(void) {
 '''
 
 
-def _bad_session(ctx, bad_fd):
-    """Log in with BAD_SESSION as postern-session: it must be logged and
-    killed."""
+def _fake_session(ctx, mode):
+    """Log in with FAKE_SESSION (built with -D mode, if any) as
+    postern-session; the file it writes to."""
     u = ctx.make_user()
     out = os.path.join(ctx.dir, "session.out")
     open(out, "w").close()
     os.chmod(out, 0o666)
-    src = os.path.join(ctx.dir, "bad_session.c")
+    src = os.path.join(ctx.dir, "fake_session.c")
     with open(src, "w") as f:
-        f.write(BAD_SESSION)
-    exe = os.path.join(ctx.dir, "bad_session")
+        f.write(FAKE_SESSION)
+    exe = os.path.join(ctx.dir, "fake_session")
     run(["cc", "-O2", "-DOUT=\"%s\"" % out] +
-        (["-DBAD_FD"] if bad_fd else []) + ["-o", exe, src])
+        (["-D" + mode] if mode else []) + ["-o", exe, src])
     os.chmod(exe, 0o711)
     srv = harness.copy_server(ctx.server_path, os.path.join(ctx.dir, "bin"),
                               {"postern-session": exe})
@@ -156,6 +183,13 @@ def _bad_session(ctx, bad_fd):
           "login failed:\n%s" % harness.tail(ctx.server_log()))
     check(harness.poll_until(lambda: "started" in open(out).read(), 10),
           "the fake session never ran")
+    return out
+
+
+def _bad_session(ctx, bad_fd):
+    """A session that sends what cannot be framed is logged and killed;
+    the reason logged."""
+    _fake_session(ctx, "BAD_FD" if bad_fd else None)
     m = ctx.wait_log(r"^monitor: bad message from session: (.*)$", 20)
     check(m, "no line for the bad message:\n%s"
           % harness.tail(ctx.server_log()))
@@ -178,3 +212,54 @@ def test_session_descriptor_ends_session(ctx):
     killed (the descriptor is closed unread)."""
     why = _bad_session(ctx, bad_fd=True)
     check(why == "protocol error", "the reason: %r" % why)
+
+
+def _flood(ctx, mode, what):
+    """A session asking for 1000 of what at once gets the burst of 16,
+    then the monitor refuses, logs and ends it."""
+    out = _fake_session(ctx, mode)
+    check(ctx.wait_log(r"^monitor: %s refused: the session asked for more "
+                       r"than rekeying needs \(16 granted\); ending the "
+                       r"connection$" % what, 20),
+          "no refusal logged:\n%s" % harness.tail(ctx.server_log()))
+    check(harness.poll_until(
+        lambda: not harness.descendants(ctx.proc.pid), 20),
+        "the session outlived the refusal")
+    n = open(out).read().count("granted")
+    check(n == 16, "the session got %d, want the burst of 16" % n)
+
+
+@timeout(120)
+def test_session_signature_budget(ctx):
+    """A session process that asks for 1000 host key signatures at once:
+    it gets the burst, then the monitor refuses, logs and ends it."""
+    _flood(ctx, "SIGN_FLOOD", "host key signature")
+
+
+@timeout(120)
+def test_session_dh_group_budget(ctx):
+    """The same for DH groups (each read from ModuliFile by root)."""
+    _flood(ctx, "GEX_FLOOD", "DH group")
+
+
+@timeout(180)
+def test_session_dh_group_budget_client_rekeys(ctx):
+    """A client that re-keys often with group exchange (a DH group, then
+    a signature, per exchange) is never refused either: OpenSSH's ssh
+    uploads 2 MiB with RekeyLimit=16K (some 60 exchanges)."""
+    u = ctx.make_user()
+    ctx.start_server(
+        extra_config=["KexAlgorithms diffie-hellman-group-exchange-sha256"])
+    path, digest, _ = ctx.random_file(2 * 1024 * 1024)
+    with open(path, "rb") as f:
+        r = ctx.ssh(u, "sha256sum", stdin=f, timeout_s=150, extra=(
+            "-o", "RekeyLimit=16K",
+            "-o", "KexAlgorithms=diffie-hellman-group-exchange-sha256"))
+    check(r.rc == 0 and r.stdout == (digest + "  -\n").encode(),
+          "the upload with RekeyLimit=16K: %r\n%s"
+          % (r, "\n".join(harness.tail(ctx.server_log(), 5))))
+    log = ctx.server_log()
+    check("more than rekeying needs" not in log,
+          "a re-keying was refused:\n%s" % "\n".join(harness.tail(log, 5)))
+    check(log.count("SSH2_MSG_KEX_DH_GEX_REQUEST received") > 16,
+          "fewer group exchanges than the burst: the test proves nothing")
