@@ -645,7 +645,10 @@ handle_prove(struct monitor *m, struct buf *b, int fd)
 		goto out;
 	}
 	if (++m->nprove > MAX_PROVE_REQUESTS) {
-		error("monitor: too many hostkeys-prove requests");
+		/* Once: the session could repeat it without end. */
+		if (m->nprove == MAX_PROVE_REQUESTS + 1)
+			error("monitor: too many hostkeys-prove requests");
+		m->nprove = MAX_PROVE_REQUESTS + 1;
 		r = buf_put_bool(reply, 0) || buf_put_u32(reply, 0) ? ERR_ALLOC
 		                                                    : 0;
 	} else

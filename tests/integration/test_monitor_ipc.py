@@ -11,7 +11,7 @@ import os
 import subprocess
 
 import harness
-from harness import check, run, timeout
+from harness import check, poll_until, run, timeout
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -63,8 +63,8 @@ def test_userauth_requests_capped(ctx):
 
 
 # A session process that reads its two first messages, then asks for 1000
-# host key signatures (SIGN_FLOOD) or DH groups (GEX_FLOOD) at once,
-# noting each it gets; or sends what the
+# host key signatures (SIGN_FLOOD), DH groups (GEX_FLOOD) or hostkeys-prove
+# answers (PROVE_FLOOD) at once, noting each it gets; or sends what the
 # monitor cannot frame (BAD_FD: a pty request with a descriptor; else a
 # length past IPC_MAX_MESSAGE) and stays, noting that it is alive.
 FAKE_SESSION = r'''
@@ -102,9 +102,13 @@ int main(void) {
 	if (out == NULL || skip(&t) || skip(&t)) return 1; /* INIT, LOGIN */
 	fprintf(out, "started\n");
 	fflush(out);
-#if defined(SIGN_FLOOD) || defined(GEX_FLOOD)
+#if defined(SIGN_FLOOD) || defined(GEX_FLOOD) || defined(PROVE_FLOOD)
 	for (i = 0; i < 1000; i++) {
-#ifdef SIGN_FLOOD
+#if defined(PROVE_FLOOD)
+		/* IPC_SESSION_PROVE_REQ for no keys */
+		const uint8_t g[5] = {0, 0, 0, 1, 30};
+		const uint8_t want = 31; /* IPC_SESSION_PROVE_REPLY */
+#elif defined(SIGN_FLOOD)
 		/* IPC_SESSION_SIGN_REQ: "ssh-ed25519", a 32-byte hash */
 		uint8_t g[56] = {0, 0, 0, 52, 9, 0, 0, 0, 11, 's', 's', 'h',
 		    '-', 'e', 'd', '2', '5', '5', '1', '9', 0, 0, 0, 32};
@@ -263,3 +267,15 @@ def test_session_dh_group_budget_client_rekeys(ctx):
           "a re-keying was refused:\n%s" % "\n".join(harness.tail(log, 5)))
     check(log.count("SSH2_MSG_KEX_DH_GEX_REQUEST received") > 16,
           "fewer group exchanges than the burst: the test proves nothing")
+
+
+@timeout(120)
+def test_session_prove_requests_logged_once(ctx):
+    """A session process that sends 1000 hostkeys-prove requests: past
+    the 8 served, each is refused, with one error line, not 992."""
+    out = _fake_session(ctx, "PROVE_FLOOD")
+    check(poll_until(lambda: "granted 1000" in open(out).read(), 20),
+          "the session's requests were not all answered:\n%s"
+          % harness.tail(ctx.server_log()))
+    n = ctx.server_log().count("monitor: too many hostkeys-prove requests")
+    check(n == 1, "%d lines for the refused requests, want 1" % n)
