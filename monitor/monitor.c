@@ -809,7 +809,12 @@ preauth_dispatch(
 		r = send_auth_reply(m, reply);
 		break;
 	case IPC_TRANSPORT_STATE:
-		if (m->state != MS_AUTHENTICATED)
+		/*
+		 * preauth reports each exchange (IPC_AUDIT_KEX) before it
+		 * reads the next packet: the keys it hands over are ones the
+		 * audit trail has, in names the server offered.
+		 */
+		if (m->state != MS_AUTHENTICATED || m->kex_audited == 0)
 			break;
 		if ((r = check_state(m, b)) != 0)
 			break;
@@ -1250,14 +1255,10 @@ monitor_run(const struct options *o, struct server_config *c,
 	/* From here on the monitor reports its own ending. */
 	grace_claim();
 	/*
-	 * The audit trail: the transport handed over (its keys live on in
-	 * the session, recorded once), or a failed login.
+	 * The audit trail: a failed login. A handed-over transport's keys
+	 * live on in the session; IPC_AUDIT_KEX recorded them.
 	 */
-	if (m.state == MS_DONE) {
-		if (m.kex_audited == 0)
-			audit_crypto_session_state(
-			    &m.auth, m.tstate, m.preauth_pid);
-	} else
+	if (m.state != MS_DONE)
 		audit_preauth_end(&m.auth, m.sidlen > 0, m.preauth_pid);
 	close(m.pfd);
 	/*

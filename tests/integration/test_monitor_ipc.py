@@ -279,3 +279,131 @@ def test_session_prove_requests_logged_once(ctx):
           % harness.tail(ctx.server_log()))
     n = ctx.server_log().count("monitor: too many hostkeys-prove requests")
     check(n == 1, "%d lines for the refused requests, want 1" % n)
+
+
+# A hostile preauth process, exec'd by the monitor in postern-preauth's
+# place (as root, unsandboxed: it only talks to the monitor on fd 4). It
+# signs a hash of its choosing as the first exchange, logs in USER with
+# KEY over it (publickey, signed as a client would), then hands over a
+# state; MODE says what it leaves out or adds. It writes the monitor's
+# answers to OUT.
+FAKE_PREAUTH = r'''#!/usr/bin/python3
+import os, struct, sys
+from cryptography.hazmat.primitives import serialization
+MODE, USER, KEY, OUT = %r, %r, %r, %r
+out = open(OUT, "w")
+def note(*a):
+    print(*a, file=out, flush=True)
+def s(b):
+    b = b.encode() if isinstance(b, str) else b
+    return struct.pack(">I", len(b)) + b
+def send(t, p):
+    os.write(4, struct.pack(">IB", len(p) + 1, t) + p)
+def rd(n):
+    b = b""
+    while len(b) < n:
+        c = os.read(4, n - len(b))
+        if not c:
+            note("closed")
+            sys.exit(0)
+        b += c
+    return b
+def recv():
+    n, t = struct.unpack(">IB", rd(5))
+    return t, rd(n - 1)
+def strings(p, k):
+    r = []
+    for _ in range(k):
+        n = struct.unpack(">I", p[:4])[0]
+        r.append(p[4:4 + n].decode())
+        p = p[4 + n:]
+    return r
+t, init = recv()  # IPC_INIT
+_, kex, hkalgs, ciphers, macs = strings(init, 5)
+hk = hkalgs.split(",")[0]
+sid = os.urandom(32)
+if MODE == "auth_first":
+    send(5, s(USER) + s("ssh-connection") + s("none") + s(b""))
+    note("reply", recv()[0])
+send(3, s(hk) + s(sid))  # IPC_SIGN_REQ
+note("signed", recv()[0])
+if MODE != "no_report":
+    aead = [c for c in ciphers.split(",") if "gcm" in c or "chacha" in c][0]
+    send(12, struct.pack(">I", 1) + s(kex.split(",")[0]) + s(hk) +
+         s(aead) + s(aead) + s("") + s(""))  # IPC_AUDIT_KEX
+if MODE == "third_sign":
+    send(3, s(hk) + s(os.urandom(32)))
+    note("signed", recv()[0])
+    send(3, s(hk) + s(os.urandom(32)))
+    note("signed", recv()[0])
+key = serialization.load_ssh_private_key(open(KEY, "rb").read(), None)
+raw = key.public_key().public_bytes(serialization.Encoding.Raw,
+                                    serialization.PublicFormat.Raw)
+blob = s("ssh-ed25519") + s(raw)
+req = b"\x01" + s("ssh-ed25519") + s(blob)
+sig = key.sign(s(sid) + b"\x32" + s(USER) + s("ssh-connection") +
+               s("publickey") + req)
+send(5, s(USER) + s("ssh-connection") + s("publickey") +
+     s(req + s(s("ssh-ed25519") + s(sig))))  # IPC_AUTH_REQ
+t, p = recv()
+note("verdict", struct.unpack(">I", p[:4])[0])
+state_sid = os.urandom(32) if MODE == "wrong_sid" else sid
+note("state sent")
+send(7, struct.pack(">I", 3) + s(state_sid) + s("the rest"))
+rd(1)
+'''
+
+
+def _hostile_preauth(ctx, mode, log_rx, base=None):
+    """Connect to a server (base's copy) whose preauth is FAKE_PREAUTH in
+    mode; wait for the log line log_rx; the lines the fake preauth
+    noted."""
+    u = ctx.make_user()
+    out = os.path.join(ctx.dir, "preauth.out")
+    exe = os.path.join(ctx.dir, "fake_preauth")
+    with open(exe, "w") as f:
+        f.write(FAKE_PREAUTH % (mode, u.name, u.key, out))
+    os.chmod(exe, 0o755)
+    srv = harness.copy_server(base or ctx.server_path,
+                              os.path.join(ctx.dir, "bin-" + mode),
+                              {"postern-preauth": exe})
+    ctx.start_server(server=srv)
+    ctx.raw_connect()
+    check(ctx.wait_log(log_rx, 20), "%s: no line %r:\n%s"
+          % (mode, log_rx, harness.tail(ctx.server_log())))
+    return open(out).read().split("\n") if os.path.exists(out) else []
+
+
+@timeout(60)
+def test_hostile_preauth_handover_accepted(ctx):
+    """The fake preauth's honest conversation: signed, reported, logged in
+    by the monitor, handed over (the control for the tests below)."""
+    got = _hostile_preauth(ctx, "honest", r"^User child is on pid \d+$")
+    check(got[:3] == ["signed 4", "verdict 1", "state sent"],
+          "the conversation: %r" % got)
+
+
+@timeout(60)
+def test_hostile_preauth_state_without_report(ctx):
+    """A state handed over without the first exchange reported
+    (IPC_AUDIT_KEX): no honest preauth gets there, and the audit trail
+    would have no record of its keys. Refused; no session."""
+    got = _hostile_preauth(
+        ctx, "no_report", r"^monitor: bad message 7 from preauth in state 2: ")
+    check(got[:2] == ["signed 4", "verdict 1"], "the login: %r" % got)
+    check("User child is on pid" not in ctx.server_log(),
+          "a session was started:\n%s" % harness.tail(ctx.server_log()))
+
+
+@timeout(60)
+def test_hostile_preauth_out_of_state(ctx):
+    """A userauth request before any exchange, a third signature, a state
+    for another session id: each ends the connection, logged."""
+    base = ctx.server_path
+    for mode, rx in (("auth_first", r"bad message 5 from preauth in state 0"),
+                     ("third_sign", r"bad message 3 from preauth in state 1"),
+                     ("wrong_sid", r"bad message 7 from preauth in state 2")):
+        _hostile_preauth(ctx, mode, r"^monitor: %s: " % rx, base)
+        ctx.stop_server()
+    check("User child is on pid" not in ctx.server_log(),
+          "a session was started:\n%s" % harness.tail(ctx.server_log()))
