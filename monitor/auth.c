@@ -1077,6 +1077,12 @@ auth_request(struct authctxt *a, const uint8_t *sid, size_t sidlen,
 	a->step_req = NULL;
 	opts = NULL;
 out:
+	/*
+	 * method is freed here: modules see, until the next request, the
+	 * method of the exchange still open (its INFO_RESPONSEs, the policy
+	 * check of its success), else none.
+	 */
+	a->conn.method = a->active != NULL ? a->active->method : NULL;
 	authopts_free(opts);
 	free(banner);
 	free(user);
