@@ -106,7 +106,10 @@ wait_readable(int fd, int64_t deadline)
 	}
 }
 
-/* Read exactly len bytes; collect at most one descriptor. */
+/*
+ * Read exactly len bytes; collect at most one descriptor, into *fdp (NULL:
+ * none expected). Any other descriptor is closed and is an error.
+ */
 static int
 read_full(
     int fd, uint8_t *p, size_t len, int *fdp, int *got_any, int64_t deadline)
@@ -120,7 +123,7 @@ read_full(
 	struct cmsghdr *c;
 	size_t off = 0, i, nfd;
 	ssize_t n;
-	int rfd;
+	int rfd, stray = 0;
 
 	while (off < len) {
 		int r;
@@ -151,11 +154,13 @@ read_full(
 				    sizeof(int));
 				if (fdp != NULL && *fdp == -1)
 					*fdp = rfd;
-				else
+				else {
 					close(rfd); /* unexpected: refuse */
+					stray = 1;
+				}
 			}
 		}
-		if (msg.msg_flags & MSG_CTRUNC)
+		if ((msg.msg_flags & MSG_CTRUNC) || stray)
 			return ERR_PROTOCOL;
 		if (n == 0)
 			return (off == 0 && !*got_any) ? ERR_EOF : ERR_SHORT;

@@ -358,23 +358,6 @@ audit_crypto_session(const struct authctxt *a, const struct transport_algs *t,
 	}
 }
 
-void
-audit_crypto_session_state(
-    const struct authctxt *a, const struct buf *state, pid_t spid)
-{
-	struct transport_algs t;
-	int r;
-
-	if (audit_fd < 0)
-		return;
-	if ((r = transport_state_algs(state, &t)) != 0) {
-		error("audit: cannot read the negotiated algorithms: %s",
-		    err_str(r));
-		return;
-	}
-	audit_crypto_session(a, &t, 0, spid, audit_preauth_uid());
-}
-
 /* CRYPTO_KEY_USER op=destroy for both directions' session keys. */
 static void
 keys_destroyed(const struct conn_info *ci, pid_t spid, uid_t suid)

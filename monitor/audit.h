@@ -51,9 +51,6 @@ struct transport_algs;
  */
 void audit_crypto_session(const struct authctxt *a,
     const struct transport_algs *t, int rekey, pid_t spid, uid_t suid);
-/* The same from a hand-over state (transport_export) of preauth's. */
-void audit_crypto_session_state(
-    const struct authctxt *a, const struct buf *state, pid_t spid);
 /* The uid preauth runs as (the privsep user's), for suid=. */
 uid_t audit_preauth_uid(void);
 

@@ -765,6 +765,25 @@ none_tries_password(const struct authctxt *a)
 }
 
 /*
+ * MaxAuthTries failures, or AUTH_MAX_ATTEMPTS requests: OpenSSH's
+ * auth_maxtries_exceeded(), its lines and a disconnect.
+ */
+static int
+too_many(struct authctxt *a, struct buf *reply)
+{
+	char su[128];
+
+	sanitise(su, sizeof(su), a->user);
+	error("maximum authentication attempts exceeded for %s%.100s from "
+	      "%.200s port %d ssh2 [preauth]",
+	    auth_invalid_prefix(a), su, a->ci->client_addr, a->ci->client_port);
+	audit_auth_maxtries(a);
+	log_disconnecting(a, "Too many authentication failures");
+	a->disconnect = 1;
+	return reply_put(reply, AUTH_TOO_MANY, "", NULL, NULL, 0);
+}
+
+/*
  * The verdict of one method call, as OpenSSH's userauth_finish() words and
  * counts it; appends the IPC_AUTH_REPLY payload to reply.
  */
@@ -868,17 +887,8 @@ finish(struct authctxt *a, const char *method, const char *submethod,
 	if (strcmp(method, "password") == 0 ||
 	    strcmp(method, "keyboard-interactive") == 0)
 		auth_fail_delay(a);
-	if (a->failures >= a->c->max_auth_tries) {
-		sanitise(su, sizeof(su), a->user);
-		error("maximum authentication attempts exceeded for %s%.100s "
-		      "from %.200s port %d ssh2 [preauth]",
-		    auth_invalid_prefix(a), su, ci->client_addr,
-		    ci->client_port);
-		audit_auth_maxtries(a);
-		log_disconnecting(a, "Too many authentication failures");
-		a->disconnect = 1;
-		return reply_put(reply, AUTH_TOO_MANY, "", NULL, NULL, 0);
-	}
+	if (a->failures >= a->c->max_auth_tries)
+		return too_many(a, reply);
 	return reply_put(reply, AUTH_FAILURE, left, NULL, banner, bannerlen);
 }
 
@@ -998,6 +1008,18 @@ auth_request(struct authctxt *a, const uint8_t *sid, size_t sidlen,
 		    pu, ps, su, ss);
 		goto out;
 	}
+	/*
+	 * Requests that end in no failure (a key query answered PK_OK, a
+	 * keyboard-interactive exchange left at its first prompt) are not
+	 * counted by MaxAuthTries; as sshd, no connection gets more than
+	 * AUTH_MAX_ATTEMPTS, each of which may read files, run
+	 * AuthorizedKeysCommand or start PAM as root.
+	 */
+	if (a->attempts >= AUTH_MAX_ATTEMPTS) {
+		a->active = NULL;
+		r = too_many(a, reply);
+		goto out;
+	}
 	/* A new request abandons a keyboard-interactive exchange. */
 	a->active = NULL;
 	a->attempts++;
@@ -1055,6 +1077,12 @@ auth_request(struct authctxt *a, const uint8_t *sid, size_t sidlen,
 	a->step_req = NULL;
 	opts = NULL;
 out:
+	/*
+	 * method is freed here: modules see, until the next request, the
+	 * method of the exchange still open (its INFO_RESPONSEs, the policy
+	 * check of its success), else none.
+	 */
+	a->conn.method = a->active != NULL ? a->active->method : NULL;
 	authopts_free(opts);
 	free(banner);
 	free(user);

@@ -35,6 +35,8 @@ struct conn_info {
 
 #define AUTH_MAX_USED_KEYS 16
 #define AUTH_BANNER_MAX (64 * 1024)
+/* Userauth requests a connection may make, judged or not (as sshd). */
+#define AUTH_MAX_ATTEMPTS 1024
 
 struct authctxt {
 	/* The connection's config: Match blocks are applied to it once the

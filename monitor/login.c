@@ -383,7 +383,11 @@ pty_alloc(struct login_state *ls, int fd)
 	}
 	if (ls->nptys >= LOGIN_MAX_PTYS ||
 	    ls->nptys >= (size_t)ls->c->max_sessions) {
-		error("pty request refused: %zu ptys allocated", ls->nptys);
+		/* Once: a session could ask again without end. */
+		if (!ls->limit_logged)
+			error("pty request refused: %zu ptys allocated",
+			    ls->nptys);
+		ls->limit_logged = 1;
 		goto reply;
 	}
 	if ((master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC)) == -1 ||

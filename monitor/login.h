@@ -39,6 +39,7 @@ struct login_state {
 	struct login_pty ptys[LOGIN_MAX_PTYS];
 	size_t nptys;
 	pid_t session_pid; /* the only ut_pid a login record may carry */
+	int limit_logged;  /* the pty limit's refusal was logged (once) */
 };
 
 void login_state_init(struct login_state *ls, const struct authctxt *a,

@@ -645,7 +645,10 @@ handle_prove(struct monitor *m, struct buf *b, int fd)
 		goto out;
 	}
 	if (++m->nprove > MAX_PROVE_REQUESTS) {
-		error("monitor: too many hostkeys-prove requests");
+		/* Once: the session could repeat it without end. */
+		if (m->nprove == MAX_PROVE_REQUESTS + 1)
+			error("monitor: too many hostkeys-prove requests");
+		m->nprove = MAX_PROVE_REQUESTS + 1;
 		r = buf_put_bool(reply, 0) || buf_put_u32(reply, 0) ? ERR_ALLOC
 		                                                    : 0;
 	} else
@@ -806,7 +809,12 @@ preauth_dispatch(
 		r = send_auth_reply(m, reply);
 		break;
 	case IPC_TRANSPORT_STATE:
-		if (m->state != MS_AUTHENTICATED)
+		/*
+		 * preauth reports each exchange (IPC_AUDIT_KEX) before it
+		 * reads the next packet: the keys it hands over are ones the
+		 * audit trail has, in names the server offered.
+		 */
+		if (m->state != MS_AUTHENTICATED || m->kex_audited == 0)
 			break;
 		if ((r = check_state(m, b)) != 0)
 			break;
@@ -1027,10 +1035,26 @@ out:
 	return r;
 }
 
+/*
+ * One of the session's rekeying needs (what: a host key signature, a DH
+ * group) from its budget; past it, logged and the session killed (-1).
+ */
+static int
+session_budget_take(struct sign_budget *sb, const char *what, pid_t pid)
+{
+	if (sign_budget_take(sb) == 0)
+		return 0;
+	error("monitor: %s refused: the session asked for more than "
+	      "rekeying needs (%lu granted); ending the connection",
+	    what, sb->granted);
+	kill(pid, SIGKILL);
+	return -1;
+}
+
 static void __attribute__((noreturn)) session_phase(struct monitor *m, int sock)
 {
 	struct login_state ls;
-	struct sign_budget sb;
+	struct sign_budget sb, gb;
 	struct buf *b;
 	char *jail = NULL;
 	int sp[2], status, jailfd = -1;
@@ -1073,6 +1097,9 @@ static void __attribute__((noreturn)) session_phase(struct monitor *m, int sock)
 	sign_budget_init(&sb, sock, m->c->rekey_limit, m->c->rekey_interval);
 	if (m->relayed != NULL)
 		sign_budget_relayed(&sb, m->relayed);
+	/* A DH group (ModuliFile read as root) comes before each signature:
+	 * the same budget, its own bucket. */
+	gb = sb;
 	if ((r = send_session_init(m, sp[0])) != 0 ||
 	    (r = login_send(sp[0], &m->auth, m->c, jail != NULL)) != 0) {
 		error("monitor: cannot start session: %s", err_str(r));
@@ -1091,30 +1118,37 @@ static void __attribute__((noreturn)) session_phase(struct monitor *m, int sock)
 	/* Logged in: what authentication needed goes back to the kernel. */
 	mem_trim();
 	/* Serve the session (rekey signatures, ptys, utmp) until it goes. */
-	while ((r = ipc_recv(sp[0], &type, b, NULL, IPC_MAX_MESSAGE)) == 0) {
+	for (;;) {
+		/*
+		 * A message that cannot be framed (too long, with a
+		 * descriptor, cut short) ends the session as a bad one does:
+		 * left running, it would go on without its monitor.
+		 */
+		if ((r = ipc_recv(sp[0], &type, b, NULL, IPC_MAX_MESSAGE)) !=
+		    0) {
+			if (r != ERR_EOF) {
+				error("monitor: bad message from session: %s",
+				    err_str(r));
+				kill(pid, SIGKILL);
+			}
+			break;
+		}
 		if (type == IPC_SESSION_SIGN_REQ) {
 			/* A taken-over session must not sign at will. */
-			if (sign_budget_take(&sb) != 0) {
-				error(
-				    "monitor: host key signature refused: the "
-				    "session asked for more than rekeying "
-				    "needs (%lu granted); ending the "
-				    "connection",
-				    sb.granted);
-				kill(pid, SIGKILL);
+			if (session_budget_take(&sb, "host key signature", pid))
 				break;
-			}
 			m->nsign_session++;
 			r = handle_sign(m, b, sp[0], IPC_SESSION_SIGN_REPLY, 0);
+		} else if (type == IPC_GEX_REQ) {
+			if (session_budget_take(&gb, "DH group", pid))
+				break;
+			r = handle_gex(m, b, sp[0]);
 		} else if (type == IPC_AUDIT_KEX)
 			r = handle_audit_kex(m, b, pid, m->auth.pw.pw_uid);
 		else
 			switch (type) {
 			case IPC_SESSION_PROVE_REQ:
 				r = handle_prove(m, b, sp[0]);
-				break;
-			case IPC_GEX_REQ:
-				r = handle_gex(m, b, sp[0]);
 				break;
 			default:
 				/* 1: none of the session's types here. */
@@ -1221,14 +1255,10 @@ monitor_run(const struct options *o, struct server_config *c,
 	/* From here on the monitor reports its own ending. */
 	grace_claim();
 	/*
-	 * The audit trail: the transport handed over (its keys live on in
-	 * the session, recorded once), or a failed login.
+	 * The audit trail: a failed login. A handed-over transport's keys
+	 * live on in the session; IPC_AUDIT_KEX recorded them.
 	 */
-	if (m.state == MS_DONE) {
-		if (m.kex_audited == 0)
-			audit_crypto_session_state(
-			    &m.auth, m.tstate, m.preauth_pid);
-	} else
+	if (m.state != MS_DONE)
 		audit_preauth_end(&m.auth, m.sidlen > 0, m.preauth_pid);
 	close(m.pfd);
 	/*

@@ -2,11 +2,11 @@
 test_monitor_limits.py: the root monitor's own limits. LoginGraceTime ends a
 monitor even while it is busy (here in a slow AuthorizedKeysCommand), and
 the timeout is logged once, in OpenSSH's words, with no "Accepted"; a user's
-authorized_keys is read up to a size limit; a session process that asks for
-host key signatures faster than rekeying needs loses its connection, and
-a client that re-keys as often as it likes does not; the
-"Change of username" line is sanitised; MaxStartups and
-PerSourceMaxStartups drop connections with sshd's lines.
+authorized_keys is read up to a size limit; a client that re-keys as
+often as it likes keeps its connection (test_monitor_ipc.py: a session
+process that asks for more signatures than that loses it); the "Change
+of username" line is sanitised; MaxStartups and PerSourceMaxStartups
+drop connections with sshd's lines.
 """
 
 import os
@@ -185,92 +185,6 @@ def test_authorized_keys_size_limit(ctx):
     with open(ak, "r+b") as f:
         f.write(pub)
     ctx.ssh_ok(u, "true")
-
-
-FAKE_SESSION = r'''
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <unistd.h>
-static int rd(void *p, size_t n) {
-	size_t o = 0;
-	while (o < n) {
-		ssize_t r = read(4, (char *)p + o, n - o);
-		if (r <= 0) return -1;
-		o += (size_t)r;
-	}
-	return 0;
-}
-static int recvmsg1(uint8_t *type) {
-	uint8_t h[5], *tmp;
-	uint32_t n;
-	if (rd(h, 5)) return -1;
-	n = (uint32_t)h[0] << 24 | h[1] << 16 | h[2] << 8 | h[3];
-	*type = h[4];
-	if (n < 1 || (tmp = malloc(n)) == NULL) return -1;
-	if (n > 1 && rd(tmp, n - 1)) return -1;
-	free(tmp);
-	return 0;
-}
-static void put32(uint8_t *o, uint32_t n) {
-	o[0] = n >> 24; o[1] = n >> 16; o[2] = n >> 8; o[3] = n;
-}
-int main(int argc, char **argv) {
-	uint8_t t, m[128];
-	int i, ok = 0;
-	FILE *out = fopen(OUT, "w");
-	if (out == NULL) return 1;
-	if (recvmsg1(&t) || recvmsg1(&t)) return 1; /* INIT, LOGIN */
-	for (i = 0; i < 1000; i++) {
-		size_t o = 5;
-		put32(m + o, 11); memcpy(m + o + 4, "ssh-ed25519", 11); o += 15;
-		put32(m + o, 32); memset(m + o + 4, 0, 32);
-		memcpy(m + o + 4, &i, sizeof(i)); o += 36;
-		put32(m, (uint32_t)(o - 4)); m[4] = 9; /* SESSION_SIGN_REQ */
-		if (write(4, m, o) != (ssize_t)o) break;
-		if (recvmsg1(&t) || t != 10) break;
-		ok++;
-		/* Written each time: the monitor kills it when it refuses. */
-		fprintf(out, "signed %d\n", ok);
-		fflush(out);
-	}
-	return 0;
-}
-'''
-
-
-@timeout(120)
-def test_session_signature_budget(ctx):
-    """A session process that asks for 1000 host key signatures at once:
-    it gets the burst, then the monitor refuses, logs and ends it."""
-    u = ctx.make_user()
-    out = os.path.join(ctx.dir, "signed.out")
-    open(out, "w").close()
-    os.chmod(out, 0o666)
-    src = os.path.join(ctx.dir, "fake_session.c")
-    with open(src, "w") as f:
-        f.write(FAKE_SESSION)
-    exe = os.path.join(ctx.dir, "fake_session")
-    run(["cc", "-O2", "-DOUT=\"%s\"" % out, "-o", exe, src])
-    os.chmod(exe, 0o711)
-    srv = harness.copy_server(ctx.server_path, os.path.join(ctx.dir, "bin"),
-                              {"postern-session": exe})
-    ctx.start_server(server=srv)
-    # The client may see the connection end before its success: the log
-    # tells whether the login (and so the fake session) happened.
-    _client(ctx, "hold", u.name, u.key, timeout_s=60)
-    check(ctx.wait_log(r"^Accepted publickey for %s " % u.name, 10),
-          "login failed:\n%s" % harness.tail(ctx.server_log()))
-    check(ctx.wait_log(r"monitor: host key signature refused: the session "
-                       r"asked for more than rekeying needs \(16 granted\); "
-                       r"ending the connection", 20),
-          "no refusal logged:\n%s" % harness.tail(ctx.server_log()))
-    check(harness.poll_until(
-        lambda: not harness.descendants(ctx.proc.pid), 20),
-        "the session outlived the refusal")
-    n = open(out).read().count("signed")
-    check(n == 16, "the session got %d signatures, want the burst of 16" % n)
 
 
 # A client that re-keys back to back: N exchanges with nothing between

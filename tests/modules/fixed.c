@@ -86,6 +86,9 @@ fixed_response(void *state, const struct pm_conn *c, const uint8_t *data,
 	if (!st->asked)
 		return ERR_PROTOCOL;
 	st->asked = 0;
+	/* The monitor names the exchange being answered (conn->method). */
+	if (c->method == NULL || strcmp(c->method, "keyboard-interactive") != 0)
+		return ERR_PROTOCOL;
 	if ((m = buf_from(data, len)) == NULL)
 		return ERR_ALLOC;
 	if ((r = buf_get_u32(m, &n)) != 0 || n != 1 ||

@@ -81,6 +81,19 @@ pty_req(char *name, size_t namelen, int *master)
 	return (int)granted;
 }
 
+/* The monitor's lines that refuse a pty for the limit. */
+static int limit_lines;
+
+static void
+count_lines(enum log_level level, const char *msg, void *ctx)
+{
+	(void)level;
+	(void)ctx;
+	if (strstr(msg, "pty request refused: ") != NULL &&
+	    strstr(msg, "ptys allocated") != NULL)
+		limit_lines++;
+}
+
 static int
 pty_number(int master)
 {
@@ -96,6 +109,7 @@ main(void)
 	int master = -1, master2 = -1, probe, held, n;
 
 	log_init("test_login", LL_ERROR, LOG_AUTH, 1);
+	log_set_handler(count_lines, NULL);
 	memset(&a, 0, sizeof(a));
 	memset(&opts, 0, sizeof(opts));
 	memset(&c, 0, sizeof(c));
@@ -172,6 +186,9 @@ main(void)
 	T_CHECK("two held, distinct", ls.nptys == 2 && strcmp(name, name2));
 	n = pty_req(other, sizeof(other), &probe);
 	T_CHECK("third refused", n == 0 && probe == -1 && other[0] == '\0');
+	n = pty_req(other, sizeof(other), &probe);
+	T_CHECK("fourth refused", n == 0 && probe == -1);
+	T_CHECK("the limit's refusal logged once", limit_lines == 1);
 	T_CHECK("release one", send_msg(IPC_SESSION_LOGOUT_REC, name, 0) == 0);
 	if (master >= 0)
 		close(master);
