@@ -602,9 +602,14 @@ const struct keyword cfg_keywords[] = {
     IGN("AFSTokenPassing", cfg_v_consume, NULL, G),
     IGN("DebianBanner", cfg_kw_choice, choices_yesno, G),
     IGN("GSSAPICleanupCredentials", cfg_kw_choice, choices_yesno, G),
+    /* Debian's old spelling of the above. */
+    IGN("GSSAPICleanupCreds", cfg_kw_choice, choices_yesno, G),
     IGN("GSSAPIKexAlgorithms", cfg_v_gss_kex, NULL, G),
     IGN("GSSAPIStoreCredentialsOnRekey", cfg_kw_choice, choices_yesno, G),
     IGN("GSSAPIStrictAcceptorCheck", cfg_kw_choice, choices_yesno, G),
+    /* Debian's; its sshd says "Unsupported option" and ignores them. */
+    IGN("GSSAPIUseSessionCredCache", cfg_v_consume, NULL, G),
+    IGN("GSSUseSessionCCache", cfg_v_consume, NULL, G),
     IGN("HostbasedAcceptedAlgorithms", cfg_v_algos, NULL, M),
     IGN("HostbasedAcceptedKeyTypes", cfg_v_algos, NULL, M),
     IGN("HostbasedUsesNameFromPacketOnly", cfg_kw_choice, choices_yesno, M),
@@ -625,6 +630,8 @@ const struct keyword cfg_keywords[] = {
     DEP("CheckMail", G),
     DEP("KeyRegenerationInterval", G),
     DEP("PAMAuthenticationViaKbdInt", G),
+    /* Debian's, from its openssh-blacklist days. */
+    DEP("PermitBlacklistedKeys", G),
     DEP("Protocol", G),
     DEP("ReverseMappingCheck", G),
     DEP("RhostsAuthentication", G),

@@ -132,6 +132,7 @@ BAD_LINES = [
     "SetEnv FOO",
     "AcceptEnv FOO=bar",
     "AuthenticationMethods publickey,",
+    "GSSAPICleanupCreds maybe",
 ]
 
 # Lines where posternd deliberately differs from sshd 9.2, each with its
