@@ -178,6 +178,9 @@ def _setup(ctx):
                     b"@DIR@", top.encode())
                 with open(p, "wb") as f:
                     f.write(data)
+                # Whatever the checkout's umask: a key file here is one
+                # left readable by others.
+                os.chmod(p, 0o644)
     return sshd, top, key
 
 
