@@ -155,7 +155,26 @@ DELIBERATE = {
         (False, "refused with postern's reason (RDomain)"),
     "ListenAddress 127.0.0.1 rdomain 1":
         (False, "refused with postern's reason (ListenAddress)"),
+    "AuthenticationMethods publickey:x password":
+        (False, "a submethod on publickey or password is refused "
+         "(AuthenticationMethods)"),
+    "AuthenticationMethods keyboard-interactive:":
+        (False, "an empty submethod is refused (AuthenticationMethods)"),
 }
+
+# -T values where posternd deliberately differs from sshd 9.2:
+# (config lines, -C spec, keyword, posternd's value, reason).
+DELIBERATE_T = [
+    ("Match User root\nUnusedConnectionTimeout 5\nMatch all\n"
+     "UnusedConnectionTimeout none", "user=root", "unusedconnectiontimeout",
+     "5", "the first value wins, none included, as sshd_config(5) says; "
+     "sshd 9.2 lets a later none replace it (UnusedConnectionTimeout)"),
+    ("IgnoreRhosts shosts-only", None, "ignorerhosts", "yes",
+     "postern never reads rhosts or shosts files (IgnoreRhosts)"),
+    ("Match User root\nHostbasedAuthentication yes", "user=root",
+     "hostbasedauthentication", "no",
+     "no host-based authentication (HostbasedAuthentication)"),
+]
 
 
 def _setup(ctx):
@@ -341,4 +360,16 @@ def test_config_corpus_deliberate(ctx):
         if (s_rc == 0) == valid and all(l in p_err for l in s_err):
             bad.append("%r: sshd agrees with posternd now; drop it from "
                        "DELIBERATE" % line)
+    for text, spec, kw, value, why in DELIBERATE_T:
+        with open(path, "w") as f:
+            f.write("HostKey %s\n%s\n" % (key, text))
+        args = ["-T", "-f", path] + (["-C", spec] if spec else [])
+        s_vals = _split(_run([sshd] + args)[1]).get(kw)
+        p_vals = _split(_run([ctx.server_path] + args)[1]).get(kw)
+        if p_vals != [value]:
+            bad.append("%r: posternd -T prints %s %r, documented as %r (%s)"
+                       % (text, kw, p_vals, value, why))
+        if s_vals == p_vals:
+            bad.append("%r: sshd -T prints %s %r too now; drop it from "
+                       "DELIBERATE_T" % (text, kw, s_vals))
     check(not bad, "deliberate differences:\n  " + "\n  ".join(bad))
