@@ -78,10 +78,10 @@ config_free(struct server_config *c)
 		free(c->listen[i].host);
 	free_list(c->host_key_files, c->nhost_key_files);
 	free_list(c->authorized_keys_files, c->nauthorized_keys_files);
-	free_list(c->allow_users, c->nallow_users);
-	free_list(c->deny_users, c->ndeny_users);
-	free_list(c->allow_groups, c->nallow_groups);
-	free_list(c->deny_groups, c->ndeny_groups);
+	cfg_vec_free(&c->allow_users, &c->nallow_users);
+	cfg_vec_free(&c->deny_users, &c->ndeny_users);
+	cfg_vec_free(&c->allow_groups, &c->nallow_groups);
+	cfg_vec_free(&c->deny_groups, &c->ndeny_groups);
 	free_list(c->auth_methods, c->nauth_methods);
 	free(c->pid_file);
 	free(c->banner);

@@ -746,14 +746,63 @@ out:
 
 /* --- access rules --------------------------------------------------------- */
 
+/*
+ * cfg_vec_push: a copy of s at the end of a grown array, whose size
+ * doubles when n reaches a power of two. 0, ERR_CONFIG past
+ * CONFIG_MAX_ACCESS, or ERR_ALLOC.
+ */
+int
+cfg_vec_push(char ***list, size_t *n, const char *s)
+{
+	char **grown;
+
+	if (*n >= CONFIG_MAX_ACCESS)
+		return ERR_CONFIG;
+	if ((*n & (*n - 1)) == 0) {
+		grown =
+		    reallocarray(*list, *n == 0 ? 8 : *n * 2, sizeof(**list));
+		if (grown == NULL)
+			return ERR_ALLOC;
+		*list = grown;
+	}
+	if (((*list)[*n] = strdup(s)) == NULL)
+		return ERR_ALLOC;
+	(*n)++;
+	return 0;
+}
+
+void
+cfg_vec_free(char ***list, size_t *n)
+{
+	size_t i;
+
+	for (i = 0; i < *n; i++)
+		free((*list)[i]);
+	free(*list);
+	*list = NULL;
+	*n = 0;
+}
+
+/* push_access: an access list entry, or sshd-style errors. */
+static int
+push_access(struct server_config *c, const struct keyword *k,
+    struct cfg_args *a, const char *arg)
+{
+	int r = cfg_vec_push(field_vec(c, k), field_count(c, k), arg);
+
+	if (r == ERR_CONFIG)
+		error("%s line %d: too many %s entries.", a->filename,
+		    a->lineno, k->name);
+	return r;
+}
+
 /* AllowUsers, DenyUsers: USER[@HOST] patterns accumulate. */
 int
 cfg_kw_user_list(
     struct server_config *c, const struct keyword *k, struct cfg_args *a)
 {
-	char **list = field_str(c, k);
-	size_t *n = field_count(c, k);
 	const char *arg, *at;
+	int r;
 
 	while ((arg = cfg_next_arg(a)) != NULL) {
 		/* As sshd's match_user() in test mode: the host part parses. */
@@ -765,16 +814,8 @@ cfg_kw_user_list(
 			    a->filename, a->lineno, a->keyword, arg);
 			return ERR_CONFIG;
 		}
-		if (!a->active)
-			continue;
-		if (*n >= CONFIG_MAX_ACCESS) {
-			error("%s line %d: too many %s entries.", a->filename,
-			    a->lineno, k->name);
-			return ERR_CONFIG;
-		}
-		if ((list[*n] = strdup(arg)) == NULL)
-			return ERR_ALLOC;
-		(*n)++;
+		if (a->active && (r = push_access(c, k, a, arg)) != 0)
+			return r;
 	}
 	return 0;
 }
@@ -784,9 +825,8 @@ int
 cfg_kw_group_list(
     struct server_config *c, const struct keyword *k, struct cfg_args *a)
 {
-	char **list = field_str(c, k);
-	size_t *n = field_count(c, k);
 	const char *arg;
+	int r;
 
 	while ((arg = cfg_next_arg(a)) != NULL) {
 		if (*arg == '\0') {
@@ -794,16 +834,8 @@ cfg_kw_group_list(
 			    a->lineno, a->keyword);
 			return ERR_CONFIG;
 		}
-		if (!a->active)
-			continue;
-		if (*n >= CONFIG_MAX_ACCESS) {
-			error("%s line %d: too many %s entries.", a->filename,
-			    a->lineno, k->name);
-			return ERR_CONFIG;
-		}
-		if ((list[*n] = strdup(arg)) == NULL)
-			return ERR_ALLOC;
-		(*n)++;
+		if (a->active && (r = push_access(c, k, a, arg)) != 0)
+			return r;
 	}
 	return 0;
 }

@@ -563,6 +563,42 @@ test_errors(void)
 	bad("Include \"\"", "t.conf line 1: keyword Include empty argument");
 }
 
+/* As sshd, no limit a real list reaches: 3000 names on one line, 700
+ * lines; 65536 entries is the bound. */
+static void
+test_long_access_list(void)
+{
+	struct server_config c;
+	size_t len = 0, i, cap = 65537 * 8 + 64;
+	char *text = malloc(cap);
+	int ok;
+
+	if (text == NULL)
+		return;
+	len += (size_t)snprintf(text + len, cap - len, "AllowUsers");
+	for (i = 0; i < 3000; i++)
+		len += (size_t)snprintf(text + len, cap - len, " u%zu", i);
+	text[len++] = '\n';
+	for (i = 0; i < 700; i++)
+		len += (size_t)snprintf(
+		    text + len, cap - len, "DenyGroups g%zu\n", i);
+	text[len] = '\0';
+	ok = load(&c, text) == 0 && c.nallow_users == 3000 &&
+	    strcmp(c.allow_users[2999], "u2999") == 0 &&
+	    c.ndeny_groups == 700 && strcmp(c.deny_groups[699], "g699") == 0;
+	T_CHECK("values: 3000 AllowUsers names, 700 DenyGroups lines", ok);
+	config_free(&c);
+	len = (size_t)snprintf(text, cap, "DenyUsers");
+	for (i = 0; i < 65537; i++)
+		len += (size_t)snprintf(text + len, cap - len, " %zx", i);
+	T_CHECK("values: 65537 DenyUsers entries refused",
+	    load(&c, text) != 0 &&
+	        strstr(logbuf, "t.conf line 1: too many DenyUsers entries.") !=
+	            NULL);
+	config_free(&c);
+	free(text);
+}
+
 static void
 test_implemented_values(void)
 {
@@ -577,6 +613,7 @@ test_implemented_values(void)
 	        c.ndeny_users == 1 && c.nallow_groups == 2 &&
 	        strcmp(c.deny_groups[0], "g 3") == 0);
 	config_free(&c);
+	test_long_access_list();
 	T_CHECK("values: forwarding and liveness keywords",
 	    load(&c,
 	        "ClientAliveInterval 1m\nClientAliveCountMax 0\n"
