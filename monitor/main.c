@@ -395,7 +395,10 @@ main(int argc, char **argv)
 			error("cannot read configuration from listener: %s",
 			    err_str(r));
 		free(saved_argv);
-		return 255;
+		/* As sshd: a file (or Include'd file) it cannot open, 1. */
+		return !o.rexec && (r == ERR_NOT_FOUND || r == ERR_SYSTEM)
+		    ? 1
+		    : 255;
 	}
 	if (load_config(&o, src, &c) != 0) {
 		config_free(&c);

@@ -373,3 +373,36 @@ def test_config_corpus_deliberate(ctx):
             bad.append("%r: sshd -T prints %s %r too now; drop it from "
                        "DELIBERATE_T" % (text, kw, s_vals))
     check(not bad, "deliberate differences:\n  " + "\n  ".join(bad))
+
+
+def test_config_corpus_unreadable(ctx):
+    """A configuration file, or an Include'd one, that cannot be opened:
+    sshd's 'FILE: REASON' and its exit status 1 (-t and -T), not 255."""
+    sshd, _, key = _setup(ctx)
+    inc = os.path.join(ctx.dir, "unreadable.conf")
+    with open(inc, "w") as f:
+        f.write("MaxSessions 2\n")
+    os.chmod(inc, 0)
+    main = os.path.join(ctx.dir, "includes_unreadable.conf")
+    with open(main, "w") as f:
+        f.write("HostKey %s\nInclude %s\n" % (key, inc))
+    os.chmod(ctx.dir, 0o755)
+    os.chmod(main, 0o644)
+    bad = []
+    for path, user in ((os.path.join(ctx.dir, "no-such-sshd_config"), None),
+                       (main, "nobody")):
+        for flag in ("-t", "-T"):
+            argv = [flag, "-f", path]
+            res = []
+            for exe in (sshd, ctx.server_path):
+                cmd = [exe] + argv
+                if user:
+                    cmd = ["setpriv", "--reuid", user, "--regid", "nogroup",
+                           "--clear-groups", "--"] + cmd
+                rc, _, err = _run(cmd)
+                res.append((rc, err))
+            if res[0][0] != 1 or res[1][0] != res[0][0] or \
+                    not all(l in res[1][1] for l in res[0][1]):
+                bad.append("%s %s: sshd %r, posternd %r"
+                           % (flag, path, res[0], res[1]))
+    check(not bad, "unreadable configuration:\n  " + "\n  ".join(bad))
