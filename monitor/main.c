@@ -420,7 +420,13 @@ main(int argc, char **argv)
 		struct hostkeys hk;
 
 		r = 0;
-		if (o.dump_config) {
+		/* -t and -T both load the host keys first, as sshd. */
+		if (hostkeys_load(&c, &hk) != 0) {
+			error("sshd: no hostkeys available -- exiting.");
+			r = 1;
+		} else
+			hostkeys_free(&hk);
+		if (r == 0 && o.dump_config) {
 			/* As sshd -T: Match blocks for -C, else for nobody. */
 			memset(&mc, 0, sizeof(mc));
 			if (conn_spec != NULL &&
@@ -432,11 +438,7 @@ main(int argc, char **argv)
 			else
 				config_dump(&c, stdout);
 			free(conn_storage);
-		} else if (hostkeys_load(&c, &hk) != 0) {
-			error("sshd: no hostkeys available -- exiting.");
-			r = 1;
-		} else
-			hostkeys_free(&hk);
+		}
 		config_free(&c);
 		config_source_free(src);
 		free(saved_argv);
