@@ -51,6 +51,18 @@ NOT_PRINTED = {
     "securitykeyprovider": "host keys are read from their files only",
 }
 
+# Keywords of features postern never offers that -T still prints, with
+# what postern does whatever the file says (docs/sshd_config.md,
+# "ignored": compliance checks read them from -T).
+FIXED_T = {
+    "ignorerhosts": "yes",
+    "hostbasedauthentication": "no",
+    "kerberosauthentication": "no",
+    "gssapiauthentication": "no",
+    "gssapikeyexchange": "no",
+    "fingerprinthash": "SHA256",
+}
+
 # docs/sshd_config.md, Transport algorithms: postern's defaults are
 # stricter than sshd's, so a list made from the default ("+", "-", "^")
 # differs; a plain list is offered as written, less the names OpenSSH 9.2
@@ -277,6 +289,10 @@ def _compare_T(sshd, server, name, path, text, spec):
         if kw not in s_map:
             diff.append("%s: posternd prints %s %r, sshd nothing"
                         % (what, kw, p_map[kw]))
+        elif kw in FIXED_T:
+            if p_map[kw] != [FIXED_T[kw]]:
+                diff.append("%s: posternd prints %s %r, not %r"
+                            % (what, kw, p_map[kw], FIXED_T[kw]))
         elif kw in ALGO_KEYWORDS:
             d = _compare_algos(kw, text, s_map[kw], p_map[kw])
             if d:
