@@ -172,6 +172,9 @@ DELIBERATE = {
          "(AuthenticationMethods)"),
     "AuthenticationMethods keyboard-interactive:":
         (False, "an empty submethod is refused (AuthenticationMethods)"),
+    "PermitRootLogin n\\o":
+        (False, "a value quoted in a message is shown as written; sshd "
+         "doubles the backslash (Syntax)"),
 }
 
 # -T values where posternd deliberately differs from sshd 9.2:
