@@ -288,6 +288,7 @@ main(int argc, char **argv)
 			break;
 		case 'd':
 			o.debug++;
+			o.quiet = 0;
 			break;
 		case 'E':
 			logfd = open(optarg,
@@ -327,6 +328,8 @@ main(int argc, char **argv)
 			o.cmdline_ports[o.ncmdline_ports++] = optarg;
 			break;
 		case 'q':
+			/* As sshd: the last of -d and -q sets the level. */
+			o.quiet = 1;
 			break;
 		case 'Q':
 			r = query(optarg);
@@ -386,6 +389,9 @@ main(int argc, char **argv)
 	}
 	if (o.test_only || o.dump_config)
 		log_set_stderr(1);
+	if (o.quiet)
+		log_init(POSTERN_SYSLOG_IDENT, LL_QUIET, LOG_AUTH,
+		    o.log_stderr || o.test_only || o.dump_config);
 	if (o.rexec)
 		r = read_source_fd(CONFIG_TEXT_FD, &src);
 	else
@@ -406,7 +412,9 @@ main(int argc, char **argv)
 		free(saved_argv);
 		return 255;
 	}
-	if (o.debug)
+	if (o.quiet)
+		c.log_level = LL_QUIET;
+	else if (o.debug)
 		c.log_level = o.debug >= 3 ? LL_DEBUG3
 		    : o.debug == 2         ? LL_DEBUG2
 		                           : LL_DEBUG1;

@@ -435,3 +435,37 @@ def test_config_corpus_unreadable(ctx):
                 bad.append("%s %s: sshd %r, posternd %r"
                            % (flag, path, res[0], res[1]))
     check(not bad, "unreadable configuration:\n  " + "\n  ".join(bad))
+
+
+# Command-line flags that change what -T prints, as sshd's: the last of
+# -d and -q sets LogLevel, before the file and -o (first value wins).
+FLAG_CASES = [["-q"], ["-q", "-o", "LogLevel=DEBUG"], ["-d", "-q"],
+              ["-q", "-d"], ["-dd"], ["-p", "2300", "-p", "2301"],
+              ["-g", "45"], ["-4"], ["-o", "Port=2400"]]
+
+
+def test_config_corpus_flags(ctx):
+    """-T with sshd's flags on a corpus file: the same lines; and -t -q
+    is silent, whatever is wrong, as sshd's."""
+    sshd, top, _ = _setup(ctx)
+    path = os.path.join(top, "fail2ban_logging.conf")
+    bad = []
+    for flags in FLAG_CASES:
+        args = ["-T", "-f", path] + flags
+        s_rc, s_out, _ = _run([sshd] + args)
+        p_rc, p_out, _ = _run([ctx.server_path] + args)
+        s_map, p_map = _split(s_out), _split(p_out)
+        diff = ["%s: sshd %r, posternd %r" % (kw, s_map[kw], p_map[kw])
+                for kw in p_map if kw in s_map and kw not in ALGO_KEYWORDS
+                and kw not in FIXED_T and s_map[kw] != p_map[kw]]
+        if s_rc != p_rc or diff:
+            bad.append("-T %s: exit %d/%d %s" % (" ".join(flags), s_rc,
+                                                   p_rc, diff))
+    broken = os.path.join(ctx.dir, "broken.conf")
+    with open(broken, "w") as f:
+        f.write("PermitRootLogin maybe\nNoSuchKeyword x\n")
+    for exe in (sshd, ctx.server_path):
+        rc, out, err = _run([exe, "-t", "-q", "-f", broken])
+        if rc != 255 or out or err:
+            bad.append("-t -q, %s: exit %d, %r %r" % (exe, rc, out, err))
+    check(not bad, "flags:\n  " + "\n  ".join(bad))
