@@ -14,7 +14,12 @@ each read by posternd and by OpenSSH's sshd 9.2 side by side:
 - BAD_LINES, each under a HostKey line: both refuse, and posternd says
   what sshd says (sshd's lines, word for word, among posternd's: posternd
   goes on to report every bad line and a count where sshd stops at the
-  first), unless DELIBERATE lists the line with its reason.
+  first);
+- DELIBERATE (-t) and DELIBERATE_T (-T values) list the documented
+  differences, each with its reason, and fail when sshd 9.2 no longer
+  differs; FIXED_T are -T lines postern prints with what it does;
+- a file that cannot be opened, and sshd's flags (-q, -d, -p, -g, -4,
+  -o) under -T, as sshd.
 
 In a corpus file, @HOSTKEY@ is the test's host key and @DIR@ the
 directory the corpus is copied to. Only `-t` and `-T` are run, never a
