@@ -133,6 +133,15 @@ static const struct {
     {"IgnoreRhosts", "yes"},
     {"IgnoreUserKnownHosts", "yes"},
     {"KerberosAuthentication", "no"},
+    /* What hardening roles spell out beside those (dev-sec's, ...). */
+    {"DebianBanner", "no"}, /* no Debian text in postern's version */
+    {"GSSAPICleanupCredentials", "yes"},
+    {"GSSAPICleanupCreds", "yes"},
+    {"GSSAPIStoreCredentialsOnRekey", "no"},
+    {"GSSAPIStrictAcceptorCheck", "yes"},
+    {"HostbasedUsesNameFromPacketOnly", "no"},
+    {"KerberosOrLocalPasswd", "no"},
+    {"KerberosTicketCleanup", "yes"},
 };
 
 static int

@@ -96,24 +96,24 @@ static const struct {
     {"ClientAliveCountMax", "3", 1, IMPL},
     {"ClientAliveInterval", "1m", 1, IMPL},
     {"Compression", "delayed", 0, IMPL},
-    {"DebianBanner", "no", 0, IGN},
+    {"DebianBanner", "yes", 0, IGN},
     {"DisableForwarding", "yes", 1, IMPL},
     {"ExposeAuthInfo", "no", 1, IMPL},
     {"FingerprintHash", "md5", 0, IMPL},
     {"GatewayPorts", "clientspecified", 1, IMPL},
     {"GSSAPIAuthentication", "yes", 1, IGN},
-    {"GSSAPICleanupCredentials", "yes", 0, IGN},
+    {"GSSAPICleanupCredentials", "no", 0, IGN},
     {"GSSAPICleanupCreds", "no", 0, IGN},
     {"GSSAPIKexAlgorithms", "gss-curve25519-sha256-", 0, IGN},
     {"GSSAPIKeyExchange", "yes", 0, IGN},
-    {"GSSAPIStoreCredentialsOnRekey", "no", 0, IGN},
-    {"GSSAPIStrictAcceptorCheck", "yes", 0, IGN},
+    {"GSSAPIStoreCredentialsOnRekey", "yes", 0, IGN},
+    {"GSSAPIStrictAcceptorCheck", "no", 0, IGN},
     {"GSSAPIUseSessionCredCache", "yes", 0, IGN},
     {"GSSUseSessionCCache", "no", 0, IGN},
     {"HostbasedAcceptedAlgorithms", "ssh-ed25519", 1, IGN},
     {"HostbasedAcceptedKeyTypes", "ssh-ed25519", 1, IGN},
     {"HostbasedAuthentication", "yes", 1, IGN},
-    {"HostbasedUsesNameFromPacketOnly", "no", 1, IGN},
+    {"HostbasedUsesNameFromPacketOnly", "yes", 1, IGN},
     {"HostCertificate", "/etc/ssh/host-cert.pub", 0, IMPL},
     {"HostKeyAgent", "none", 0, IMPL},
     {"HostKeyAlgorithms", "ssh-ed25519,rsa-sha2-512", 0, IMPL},
@@ -125,7 +125,7 @@ static const struct {
     {"KerberosGetAFSToken", "no", 0, IGN},
     {"KerberosOrLocalPasswd", "yes", 0, IGN},
     {"KerberosTgtPassing", "no", 0, IGN},
-    {"KerberosTicketCleanup", "yes", 0, IGN},
+    {"KerberosTicketCleanup", "no", 0, IGN},
     {"KexAlgorithms", "-diffie-hellman-group1-sha1", 0, IMPL},
     {"LogVerbose", "kex.c:*:1000", 1, IGN},
     {"MACs", "^hmac-sha2-512", 0, IMPL},
@@ -406,6 +406,16 @@ test_values(void)
 	accepted("GSSAPIAuthentication no");
 	accepted("GSSAPIKeyExchange no");
 	accepted("KerberosAuthentication no");
+	accepted("DebianBanner no");
+	accepted("GSSAPICleanupCredentials yes");
+	accepted("GSSAPICleanupCreds yes");
+	accepted("GSSAPIStoreCredentialsOnRekey no");
+	accepted("GSSAPIStrictAcceptorCheck yes");
+	accepted("HostbasedUsesNameFromPacketOnly no");
+	accepted("KerberosOrLocalPasswd no");
+	accepted("KerberosTicketCleanup yes");
+	warned("DebianBanner yes");
+	warned("KerberosOrLocalPasswd yes");
 	warned("IgnoreRhosts shosts-only");
 	warned("GSSAPIAuthentication yes");
 	warned("PerSourcePenalties no");
