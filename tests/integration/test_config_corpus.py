@@ -491,3 +491,23 @@ def test_config_corpus_flags(ctx):
         if rc != 255 or out or err:
             bad.append("-t -q, %s: exit %d, %r %r" % (exe, rc, out, err))
     check(not bad, "flags:\n  " + "\n  ".join(bad))
+
+
+def test_config_corpus_dup_include_runs(ctx):
+    """The same drop-in directory Included twice (a cloud image's line
+    and an admin's): sshd binds each Port/ListenAddress pair twice, says
+    the second bind failed, and serves; so does posternd."""
+    d = os.path.join(ctx.dir, "dup.d")
+    os.makedirs(d)
+    ctx.port = harness.free_port()
+    with open(os.path.join(d, "50-site.conf"), "w") as f:
+        f.write("Port %d\nAllowUsers *\nAcceptEnv LANG\n" % ctx.port)
+    inc = "Include %s/*.conf" % d
+    u = ctx.make_user()
+    ctx.start_server(extra_config=[inc, inc])
+    ctx.ssh_ok(u, "echo ok", expect_out=b"ok\n")
+    log = ctx.server_log()
+    check(re.search(r"Bind to port %d on 127\.0\.0\.1 failed: Address "
+                    r"already in use\." % ctx.port, log),
+          "no 'Bind to port ... failed' line for the second bind:\n%s"
+          % log[-1500:])
