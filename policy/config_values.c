@@ -149,13 +149,13 @@ cfg_time_value(const char *s)
 
 /*
  * tilde_expand: "~/x" and "~user/x" with the home directory, as OpenSSH's
- * tilde_expand_filename() (the current user for "~"); other paths as is.
+ * tilde_expand() (the current user for "~"); other paths as is.
  */
 static int
 tilde_expand(const char *path, struct cfg_args *a, char **out)
 {
 	const struct passwd *pw;
-	const char *slash, *rest;
+	const char *rest, *sep;
 	char user[256];
 	size_t ulen, hlen;
 
@@ -164,27 +164,32 @@ tilde_expand(const char *path, struct cfg_args *a, char **out)
 		*out = strdup(path);
 		return *out == NULL ? ERR_ALLOC : 0;
 	}
-	slash = strchr(path, '/');
-	ulen = slash != NULL ? (size_t)(slash - path - 1) : strlen(path + 1);
-	rest = slash != NULL ? slash : "";
+	/*
+	 * As sshd's tilde_expand(): "~user" or "~user/..." is that user's
+	 * home, "~" or "~/..." the current user's; then a "/" and the rest,
+	 * its leading slashes dropped ("~root" is "/root/").
+	 */
+	ulen = strcspn(path + 1, "/");
 	if (ulen >= sizeof(user)) {
+		error("tilde_expand: ~username too long");
 		error("%s line %d: user name too long in %s", a->filename,
 		    a->lineno, path);
 		return ERR_CONFIG;
 	}
 	memcpy(user, path + 1, ulen);
 	user[ulen] = '\0';
-	pw = ulen == 0 ? getpwuid(getuid()) : getpwnam(user);
-	if (pw == NULL) {
+	if ((pw = ulen == 0 ? getpwuid(getuid()) : getpwnam(user)) == NULL) {
+		if (ulen > 0)
+			error("tilde_expand: No such user %s", user);
 		error("%s line %d: no such user in %s", a->filename, a->lineno,
 		    path);
 		return ERR_CONFIG;
 	}
-	/* "/" as home must not give "//x". */
+	for (rest = path + 1 + ulen; *rest == '/'; rest++)
+		;
 	hlen = strlen(pw->pw_dir);
-	if (hlen > 0 && pw->pw_dir[hlen - 1] == '/' && rest[0] == '/')
-		hlen--;
-	if (asprintf(out, "%.*s%s", (int)hlen, pw->pw_dir, rest) < 0) {
+	sep = hlen == 0 || pw->pw_dir[hlen - 1] != '/' ? "/" : "";
+	if (asprintf(out, "%s%s%s", pw->pw_dir, sep, rest) < 0) {
 		*out = NULL;
 		return ERR_ALLOC;
 	}

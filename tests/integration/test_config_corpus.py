@@ -154,6 +154,8 @@ BAD_LINES = [
     "AcceptEnv FOO=bar",
     "AuthenticationMethods publickey,",
     "GSSAPICleanupCreds maybe",
+    "AuthorizedKeysFile ~nosuchuser/keys",
+    "AuthorizedKeysFile ~nosuchuser",
 ]
 
 # Lines where posternd deliberately differs from sshd 9.2, each with its
