@@ -40,10 +40,10 @@ CORPUS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "configs",
 
 # Keywords `sshd -T` prints and posternd -T does not: the features they
 # tune are ones postern does not offer, and no compliance check reads
-# them (docs/sshd_config.md, "ignored"; the six that CIS reads,
+# them (docs/sshd_config.md, "ignored"; the five that CIS reads,
 # ignorerhosts, hostbasedauthentication, kerberosauthentication,
-# gssapiauthentication, gssapikeyexchange and fingerprinthash, are
-# printed, with what postern does).
+# gssapiauthentication and gssapikeyexchange, are printed, with what
+# postern does).
 NOT_PRINTED = {
     "ignoreuserknownhosts": "host-based authentication only; not offered",
     "hostbasedusesnamefrompacketonly": "host-based authentication only",
@@ -66,7 +66,6 @@ FIXED_T = {
     "kerberosauthentication": "no",
     "gssapiauthentication": "no",
     "gssapikeyexchange": "no",
-    "fingerprinthash": "SHA256",
 }
 
 # docs/sshd_config.md, Transport algorithms: postern's defaults are
