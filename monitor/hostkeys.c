@@ -150,8 +150,14 @@ load_key(const struct server_config *c, struct hostkeys *hk, const char *path)
 		}
 		agent = 1;
 	} else if ((r = sshkey_load_private(path, &key)) != 0) {
-		error("Unable to load host key \"%s\": %s", path,
-		    r == ERR_PERM ? "bad permissions" : err_str(r));
+		/* As sshd: the reason, then that the key is not loaded; both
+		 * at DEBUG for a default key. */
+		enum log_level ll =
+		    c->host_keys_implicit ? LL_DEBUG1 : LL_ERROR;
+
+		log_msg(ll, __func__, 0, "Unable to load host key \"%s\": %s",
+		    path, r == ERR_PERM ? "bad permissions" : err_str(r));
+		log_msg(ll, __func__, 0, "Unable to load host key: %s", path);
 		return 0;
 	}
 	if (agent)

@@ -288,6 +288,7 @@ main(int argc, char **argv)
 			break;
 		case 'd':
 			o.debug++;
+			o.quiet = 0;
 			break;
 		case 'E':
 			logfd = open(optarg,
@@ -327,6 +328,8 @@ main(int argc, char **argv)
 			o.cmdline_ports[o.ncmdline_ports++] = optarg;
 			break;
 		case 'q':
+			/* As sshd: the last of -d and -q sets the level. */
+			o.quiet = 1;
 			break;
 		case 'Q':
 			r = query(optarg);
@@ -386,6 +389,9 @@ main(int argc, char **argv)
 	}
 	if (o.test_only || o.dump_config)
 		log_set_stderr(1);
+	if (o.quiet)
+		log_init(POSTERN_SYSLOG_IDENT, LL_QUIET, LOG_AUTH,
+		    o.log_stderr || o.test_only || o.dump_config);
 	if (o.rexec)
 		r = read_source_fd(CONFIG_TEXT_FD, &src);
 	else
@@ -395,7 +401,10 @@ main(int argc, char **argv)
 			error("cannot read configuration from listener: %s",
 			    err_str(r));
 		free(saved_argv);
-		return 255;
+		/* As sshd: a file (or Include'd file) it cannot open, 1. */
+		return !o.rexec && (r == ERR_NOT_FOUND || r == ERR_SYSTEM)
+		    ? 1
+		    : 255;
 	}
 	if (load_config(&o, src, &c) != 0) {
 		config_free(&c);
@@ -403,7 +412,9 @@ main(int argc, char **argv)
 		free(saved_argv);
 		return 255;
 	}
-	if (o.debug)
+	if (o.quiet)
+		c.log_level = LL_QUIET;
+	else if (o.debug)
 		c.log_level = o.debug >= 3 ? LL_DEBUG3
 		    : o.debug == 2         ? LL_DEBUG2
 		                           : LL_DEBUG1;
@@ -417,7 +428,13 @@ main(int argc, char **argv)
 		struct hostkeys hk;
 
 		r = 0;
-		if (o.dump_config) {
+		/* -t and -T both load the host keys first, as sshd. */
+		if (hostkeys_load(&c, &hk) != 0) {
+			error("sshd: no hostkeys available -- exiting.");
+			r = 1;
+		} else
+			hostkeys_free(&hk);
+		if (r == 0 && o.dump_config) {
 			/* As sshd -T: Match blocks for -C, else for nobody. */
 			memset(&mc, 0, sizeof(mc));
 			if (conn_spec != NULL &&
@@ -429,11 +446,7 @@ main(int argc, char **argv)
 			else
 				config_dump(&c, stdout);
 			free(conn_storage);
-		} else if (hostkeys_load(&c, &hk) != 0) {
-			error("sshd: no hostkeys available -- exiting.");
-			r = 1;
-		} else
-			hostkeys_free(&hk);
+		}
 		config_free(&c);
 		config_source_free(src);
 		free(saved_argv);

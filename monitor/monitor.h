@@ -45,6 +45,7 @@ struct options {
 	int foreground;    /* -D */
 	int log_stderr;    /* -e */
 	int debug;         /* -d count */
+	int quiet;         /* -q, not followed by -d: LogLevel QUIET */
 	int test_only;     /* -t */
 	int dump_config;   /* -T */
 	int rexec;         /* -R: per-connection monitor on fd 3 (internal) */

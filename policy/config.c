@@ -78,10 +78,10 @@ config_free(struct server_config *c)
 		free(c->listen[i].host);
 	free_list(c->host_key_files, c->nhost_key_files);
 	free_list(c->authorized_keys_files, c->nauthorized_keys_files);
-	free_list(c->allow_users, c->nallow_users);
-	free_list(c->deny_users, c->ndeny_users);
-	free_list(c->allow_groups, c->nallow_groups);
-	free_list(c->deny_groups, c->ndeny_groups);
+	cfg_vec_free(&c->allow_users, &c->nallow_users);
+	cfg_vec_free(&c->deny_users, &c->ndeny_users);
+	cfg_vec_free(&c->allow_groups, &c->nallow_groups);
+	cfg_vec_free(&c->deny_groups, &c->ndeny_groups);
 	free_list(c->auth_methods, c->nauth_methods);
 	free(c->pid_file);
 	free(c->banner);
@@ -133,6 +133,15 @@ static const struct {
     {"IgnoreRhosts", "yes"},
     {"IgnoreUserKnownHosts", "yes"},
     {"KerberosAuthentication", "no"},
+    /* What hardening roles spell out beside those (dev-sec's, ...). */
+    {"DebianBanner", "no"}, /* no Debian text in postern's version */
+    {"GSSAPICleanupCredentials", "yes"},
+    {"GSSAPICleanupCreds", "yes"},
+    {"GSSAPIStoreCredentialsOnRekey", "no"},
+    {"GSSAPIStrictAcceptorCheck", "yes"},
+    {"HostbasedUsesNameFromPacketOnly", "no"},
+    {"KerberosOrLocalPasswd", "no"},
+    {"KerberosTicketCleanup", "yes"},
 };
 
 static int

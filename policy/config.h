@@ -9,7 +9,9 @@
 #include <stdio.h>
 
 #define CONFIG_MAX_LIST 64
-#define CONFIG_MAX_ACCESS 256
+/* AllowUsers & co. grow as lines add to them (sshd has no limit); this
+ * bounds one list. */
+#define CONFIG_MAX_ACCESS 65536
 #define CONFIG_UNSET -1
 
 struct listen_addr {
@@ -69,14 +71,15 @@ struct server_config {
 	int per_source_masklen_v6;
 
 	/* --- access rules (issue 3); all may be set inside Match --- */
-	/* Each is the accumulated patterns of every line, in order. */
-	char *allow_users[CONFIG_MAX_ACCESS];
+	/* Each is the accumulated patterns of every line, in order, in an
+	 * array grown as needed (policy/config_values.c, cfg_vec_push). */
+	char **allow_users;
 	size_t nallow_users;
-	char *deny_users[CONFIG_MAX_ACCESS];
+	char **deny_users;
 	size_t ndeny_users;
-	char *allow_groups[CONFIG_MAX_ACCESS];
+	char **allow_groups;
 	size_t nallow_groups;
-	char *deny_groups[CONFIG_MAX_ACCESS];
+	char **deny_groups;
 	size_t ndeny_groups;
 	int permit_root_login;      /* PERMIT_*; prohibit-password */
 	int permit_empty_passwords; /* no */

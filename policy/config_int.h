@@ -175,6 +175,19 @@ field_str_c(const struct server_config *c, const struct keyword *k)
 	return (char *const *)(const void *)((const char *)c + k->off);
 }
 
+/* A grown array (AllowUsers & co.): the address of its pointer. */
+static inline char ***
+field_vec(struct server_config *c, const struct keyword *k)
+{
+	return (char ***)(void *)((char *)c + k->off);
+}
+
+static inline char *const *
+field_vec_c(const struct server_config *c, const struct keyword *k)
+{
+	return *(char *const *const *)(const void *)((const char *)c + k->off);
+}
+
 static inline size_t *
 field_count(struct server_config *c, const struct keyword *k)
 {
@@ -191,6 +204,8 @@ extern const struct keyword cfg_keywords[];
 extern const size_t cfg_nkeywords;
 
 const struct keyword *cfg_keyword_find(const char *name);
+int cfg_vec_push(char ***list, size_t *n, const char *s);
+void cfg_vec_free(char ***list, size_t *n);
 void cfg_report_unknown(const char *kw, const char *filename, int lineno);
 const char *cfg_next_arg(struct cfg_args *a);
 /* sshd's "FILE line N: KEYWORD missing argument."; returns ERR_CONFIG. */

@@ -181,17 +181,29 @@ dump_str(const struct server_config *c, const struct keyword *k, FILE *f)
 	fprintf(f, "%s\n", v != NULL ? v : "none");
 }
 
-/* dump_list_lines: one line per entry (hostkey). */
 static void
-dump_list_lines(const struct server_config *c, const struct keyword *k, FILE *f)
+dump_lines(const struct keyword *k, char *const *list, size_t n, FILE *f)
 {
-	char *const *list = field_str_c(c, k);
-	size_t i, n = *field_count_c(c, k);
+	size_t i;
 
 	for (i = 0; i < n; i++) {
 		dump_key(f, k);
 		fprintf(f, "%s\n", list[i]);
 	}
+}
+
+/* dump_list_lines: one line per entry (hostkey). */
+static void
+dump_list_lines(const struct server_config *c, const struct keyword *k, FILE *f)
+{
+	dump_lines(k, field_str_c(c, k), *field_count_c(c, k), f);
+}
+
+/* dump_vec_lines: likewise for a grown array (allowusers). */
+static void
+dump_vec_lines(const struct server_config *c, const struct keyword *k, FILE *f)
+{
+	dump_lines(k, field_vec_c(c, k), *field_count_c(c, k), f);
 }
 
 /* dump_list_words: all entries on one line (authorizedkeysfile). */
@@ -547,13 +559,13 @@ const struct keyword cfg_keywords[] = {
         OFF(nhost_key_files), NULL, G),
     IMPL("HostCertificate", cfg_kw_path_list, dump_list_lines,
         OFF(host_cert_files), OFF(nhost_cert_files), NULL, G),
-    IMPL("AllowUsers", cfg_kw_user_list, dump_list_lines, OFF(allow_users),
+    IMPL("AllowUsers", cfg_kw_user_list, dump_vec_lines, OFF(allow_users),
         OFF(nallow_users), NULL, M),
-    IMPL("DenyUsers", cfg_kw_user_list, dump_list_lines, OFF(deny_users),
+    IMPL("DenyUsers", cfg_kw_user_list, dump_vec_lines, OFF(deny_users),
         OFF(ndeny_users), NULL, M),
-    IMPL("AllowGroups", cfg_kw_group_list, dump_list_lines, OFF(allow_groups),
+    IMPL("AllowGroups", cfg_kw_group_list, dump_vec_lines, OFF(allow_groups),
         OFF(nallow_groups), NULL, M),
-    IMPL("DenyGroups", cfg_kw_group_list, dump_list_lines, OFF(deny_groups),
+    IMPL("DenyGroups", cfg_kw_group_list, dump_vec_lines, OFF(deny_groups),
         OFF(ndeny_groups), NULL, M),
     /* The login environment (config_session.c). */
     IMPL("AcceptEnv", cfg_kw_accept_env, cfg_dump_env_list, OFF(accept_env),
@@ -602,9 +614,14 @@ const struct keyword cfg_keywords[] = {
     IGN("AFSTokenPassing", cfg_v_consume, NULL, G),
     IGN("DebianBanner", cfg_kw_choice, choices_yesno, G),
     IGN("GSSAPICleanupCredentials", cfg_kw_choice, choices_yesno, G),
+    /* Debian's old spelling of the above. */
+    IGN("GSSAPICleanupCreds", cfg_kw_choice, choices_yesno, G),
     IGN("GSSAPIKexAlgorithms", cfg_v_gss_kex, NULL, G),
     IGN("GSSAPIStoreCredentialsOnRekey", cfg_kw_choice, choices_yesno, G),
     IGN("GSSAPIStrictAcceptorCheck", cfg_kw_choice, choices_yesno, G),
+    /* Debian's; its sshd says "Unsupported option" and ignores them. */
+    IGN("GSSAPIUseSessionCredCache", cfg_v_consume, NULL, G),
+    IGN("GSSUseSessionCCache", cfg_v_consume, NULL, G),
     IGN("HostbasedAcceptedAlgorithms", cfg_v_algos, NULL, M),
     IGN("HostbasedAcceptedKeyTypes", cfg_v_algos, NULL, M),
     IGN("HostbasedUsesNameFromPacketOnly", cfg_kw_choice, choices_yesno, M),
@@ -625,6 +642,8 @@ const struct keyword cfg_keywords[] = {
     DEP("CheckMail", G),
     DEP("KeyRegenerationInterval", G),
     DEP("PAMAuthenticationViaKbdInt", G),
+    /* Debian's, from its openssh-blacklist days. */
+    DEP("PermitBlacklistedKeys", G),
     DEP("Protocol", G),
     DEP("ReverseMappingCheck", G),
     DEP("RhostsAuthentication", G),
@@ -766,6 +785,19 @@ move_str(char **dst, char **src)
 	*src = NULL;
 }
 
+/* move_vec: likewise for a grown array. */
+static void
+move_vec(char ***dst, size_t *ndst, char ***src, size_t *nsrc)
+{
+	if (*nsrc == 0)
+		return;
+	cfg_vec_free(dst, ndst);
+	*dst = *src;
+	*ndst = *nsrc;
+	*src = NULL;
+	*nsrc = 0;
+}
+
 /* move_list: a list a Match block set replaces the global one whole. */
 static void
 move_list(char **dst, size_t *ndst, char **src, size_t *nsrc)
@@ -823,13 +855,13 @@ cfg_copy_match_values(struct server_config *dst, struct server_config *src)
 	move_str(&dst->force_command, &src->force_command);
 	move_list(dst->authorized_keys_files, &dst->nauthorized_keys_files,
 	    src->authorized_keys_files, &src->nauthorized_keys_files);
-	move_list(dst->allow_users, &dst->nallow_users, src->allow_users,
+	move_vec(&dst->allow_users, &dst->nallow_users, &src->allow_users,
 	    &src->nallow_users);
-	move_list(dst->deny_users, &dst->ndeny_users, src->deny_users,
+	move_vec(&dst->deny_users, &dst->ndeny_users, &src->deny_users,
 	    &src->ndeny_users);
-	move_list(dst->allow_groups, &dst->nallow_groups, src->allow_groups,
+	move_vec(&dst->allow_groups, &dst->nallow_groups, &src->allow_groups,
 	    &src->nallow_groups);
-	move_list(dst->deny_groups, &dst->ndeny_groups, src->deny_groups,
+	move_vec(&dst->deny_groups, &dst->ndeny_groups, &src->deny_groups,
 	    &src->ndeny_groups);
 	move_list(dst->auth_methods, &dst->nauth_methods, src->auth_methods,
 	    &src->nauth_methods);

@@ -149,13 +149,13 @@ cfg_time_value(const char *s)
 
 /*
  * tilde_expand: "~/x" and "~user/x" with the home directory, as OpenSSH's
- * tilde_expand_filename() (the current user for "~"); other paths as is.
+ * tilde_expand() (the current user for "~"); other paths as is.
  */
 static int
 tilde_expand(const char *path, struct cfg_args *a, char **out)
 {
 	const struct passwd *pw;
-	const char *slash, *rest;
+	const char *rest, *sep;
 	char user[256];
 	size_t ulen, hlen;
 
@@ -164,27 +164,32 @@ tilde_expand(const char *path, struct cfg_args *a, char **out)
 		*out = strdup(path);
 		return *out == NULL ? ERR_ALLOC : 0;
 	}
-	slash = strchr(path, '/');
-	ulen = slash != NULL ? (size_t)(slash - path - 1) : strlen(path + 1);
-	rest = slash != NULL ? slash : "";
+	/*
+	 * As sshd's tilde_expand(): "~user" or "~user/..." is that user's
+	 * home, "~" or "~/..." the current user's; then a "/" and the rest,
+	 * its leading slashes dropped ("~root" is "/root/").
+	 */
+	ulen = strcspn(path + 1, "/");
 	if (ulen >= sizeof(user)) {
+		error("tilde_expand: ~username too long");
 		error("%s line %d: user name too long in %s", a->filename,
 		    a->lineno, path);
 		return ERR_CONFIG;
 	}
 	memcpy(user, path + 1, ulen);
 	user[ulen] = '\0';
-	pw = ulen == 0 ? getpwuid(getuid()) : getpwnam(user);
-	if (pw == NULL) {
+	if ((pw = ulen == 0 ? getpwuid(getuid()) : getpwnam(user)) == NULL) {
+		if (ulen > 0)
+			error("tilde_expand: No such user %s", user);
 		error("%s line %d: no such user in %s", a->filename, a->lineno,
 		    path);
 		return ERR_CONFIG;
 	}
-	/* "/" as home must not give "//x". */
+	for (rest = path + 1 + ulen; *rest == '/'; rest++)
+		;
 	hlen = strlen(pw->pw_dir);
-	if (hlen > 0 && pw->pw_dir[hlen - 1] == '/' && rest[0] == '/')
-		hlen--;
-	if (asprintf(out, "%.*s%s", (int)hlen, pw->pw_dir, rest) < 0) {
+	sep = hlen == 0 || pw->pw_dir[hlen - 1] != '/' ? "/" : "";
+	if (asprintf(out, "%s%s%s", pw->pw_dir, sep, rest) < 0) {
 		*out = NULL;
 		return ERR_ALLOC;
 	}
@@ -746,14 +751,63 @@ out:
 
 /* --- access rules --------------------------------------------------------- */
 
+/*
+ * cfg_vec_push: a copy of s at the end of a grown array, whose size
+ * doubles when n reaches a power of two. 0, ERR_CONFIG past
+ * CONFIG_MAX_ACCESS, or ERR_ALLOC.
+ */
+int
+cfg_vec_push(char ***list, size_t *n, const char *s)
+{
+	char **grown;
+
+	if (*n >= CONFIG_MAX_ACCESS)
+		return ERR_CONFIG;
+	if ((*n & (*n - 1)) == 0) {
+		grown =
+		    reallocarray(*list, *n == 0 ? 8 : *n * 2, sizeof(**list));
+		if (grown == NULL)
+			return ERR_ALLOC;
+		*list = grown;
+	}
+	if (((*list)[*n] = strdup(s)) == NULL)
+		return ERR_ALLOC;
+	(*n)++;
+	return 0;
+}
+
+void
+cfg_vec_free(char ***list, size_t *n)
+{
+	size_t i;
+
+	for (i = 0; i < *n; i++)
+		free((*list)[i]);
+	free(*list);
+	*list = NULL;
+	*n = 0;
+}
+
+/* push_access: an access list entry, or sshd-style errors. */
+static int
+push_access(struct server_config *c, const struct keyword *k,
+    struct cfg_args *a, const char *arg)
+{
+	int r = cfg_vec_push(field_vec(c, k), field_count(c, k), arg);
+
+	if (r == ERR_CONFIG)
+		error("%s line %d: too many %s entries.", a->filename,
+		    a->lineno, k->name);
+	return r;
+}
+
 /* AllowUsers, DenyUsers: USER[@HOST] patterns accumulate. */
 int
 cfg_kw_user_list(
     struct server_config *c, const struct keyword *k, struct cfg_args *a)
 {
-	char **list = field_str(c, k);
-	size_t *n = field_count(c, k);
 	const char *arg, *at;
+	int r;
 
 	while ((arg = cfg_next_arg(a)) != NULL) {
 		/* As sshd's match_user() in test mode: the host part parses. */
@@ -765,16 +819,8 @@ cfg_kw_user_list(
 			    a->filename, a->lineno, a->keyword, arg);
 			return ERR_CONFIG;
 		}
-		if (!a->active)
-			continue;
-		if (*n >= CONFIG_MAX_ACCESS) {
-			error("%s line %d: too many %s entries.", a->filename,
-			    a->lineno, k->name);
-			return ERR_CONFIG;
-		}
-		if ((list[*n] = strdup(arg)) == NULL)
-			return ERR_ALLOC;
-		(*n)++;
+		if (a->active && (r = push_access(c, k, a, arg)) != 0)
+			return r;
 	}
 	return 0;
 }
@@ -784,9 +830,8 @@ int
 cfg_kw_group_list(
     struct server_config *c, const struct keyword *k, struct cfg_args *a)
 {
-	char **list = field_str(c, k);
-	size_t *n = field_count(c, k);
 	const char *arg;
+	int r;
 
 	while ((arg = cfg_next_arg(a)) != NULL) {
 		if (*arg == '\0') {
@@ -794,16 +839,8 @@ cfg_kw_group_list(
 			    a->lineno, a->keyword);
 			return ERR_CONFIG;
 		}
-		if (!a->active)
-			continue;
-		if (*n >= CONFIG_MAX_ACCESS) {
-			error("%s line %d: too many %s entries.", a->filename,
-			    a->lineno, k->name);
-			return ERR_CONFIG;
-		}
-		if ((list[*n] = strdup(arg)) == NULL)
-			return ERR_ALLOC;
-		(*n)++;
+		if (a->active && (r = push_access(c, k, a, arg)) != 0)
+			return r;
 	}
 	return 0;
 }

@@ -96,21 +96,24 @@ static const struct {
     {"ClientAliveCountMax", "3", 1, IMPL},
     {"ClientAliveInterval", "1m", 1, IMPL},
     {"Compression", "delayed", 0, IMPL},
-    {"DebianBanner", "no", 0, IGN},
+    {"DebianBanner", "yes", 0, IGN},
     {"DisableForwarding", "yes", 1, IMPL},
     {"ExposeAuthInfo", "no", 1, IMPL},
     {"FingerprintHash", "md5", 0, IMPL},
     {"GatewayPorts", "clientspecified", 1, IMPL},
     {"GSSAPIAuthentication", "yes", 1, IGN},
-    {"GSSAPICleanupCredentials", "yes", 0, IGN},
+    {"GSSAPICleanupCredentials", "no", 0, IGN},
+    {"GSSAPICleanupCreds", "no", 0, IGN},
     {"GSSAPIKexAlgorithms", "gss-curve25519-sha256-", 0, IGN},
     {"GSSAPIKeyExchange", "yes", 0, IGN},
-    {"GSSAPIStoreCredentialsOnRekey", "no", 0, IGN},
-    {"GSSAPIStrictAcceptorCheck", "yes", 0, IGN},
+    {"GSSAPIStoreCredentialsOnRekey", "yes", 0, IGN},
+    {"GSSAPIStrictAcceptorCheck", "no", 0, IGN},
+    {"GSSAPIUseSessionCredCache", "yes", 0, IGN},
+    {"GSSUseSessionCCache", "no", 0, IGN},
     {"HostbasedAcceptedAlgorithms", "ssh-ed25519", 1, IGN},
     {"HostbasedAcceptedKeyTypes", "ssh-ed25519", 1, IGN},
     {"HostbasedAuthentication", "yes", 1, IGN},
-    {"HostbasedUsesNameFromPacketOnly", "no", 1, IGN},
+    {"HostbasedUsesNameFromPacketOnly", "yes", 1, IGN},
     {"HostCertificate", "/etc/ssh/host-cert.pub", 0, IMPL},
     {"HostKeyAgent", "none", 0, IMPL},
     {"HostKeyAlgorithms", "ssh-ed25519,rsa-sha2-512", 0, IMPL},
@@ -122,7 +125,7 @@ static const struct {
     {"KerberosGetAFSToken", "no", 0, IGN},
     {"KerberosOrLocalPasswd", "yes", 0, IGN},
     {"KerberosTgtPassing", "no", 0, IGN},
-    {"KerberosTicketCleanup", "yes", 0, IGN},
+    {"KerberosTicketCleanup", "no", 0, IGN},
     {"KexAlgorithms", "-diffie-hellman-group1-sha1", 0, IMPL},
     {"LogVerbose", "kex.c:*:1000", 1, IGN},
     {"MACs", "^hmac-sha2-512", 0, IMPL},
@@ -164,6 +167,7 @@ static const struct {
     {"CheckMail", "no", 0, DEP},
     {"KeyRegenerationInterval", "1h", 0, DEP},
     {"PAMAuthenticationViaKbdInt", "no", 0, DEP},
+    {"PermitBlacklistedKeys", "no", 0, DEP},
     {"Protocol", "2", 0, DEP},
     {"ReverseMappingCheck", "no", 0, DEP},
     {"RhostsAuthentication", "no", 0, DEP},
@@ -402,6 +406,16 @@ test_values(void)
 	accepted("GSSAPIAuthentication no");
 	accepted("GSSAPIKeyExchange no");
 	accepted("KerberosAuthentication no");
+	accepted("DebianBanner no");
+	accepted("GSSAPICleanupCredentials yes");
+	accepted("GSSAPICleanupCreds yes");
+	accepted("GSSAPIStoreCredentialsOnRekey no");
+	accepted("GSSAPIStrictAcceptorCheck yes");
+	accepted("HostbasedUsesNameFromPacketOnly no");
+	accepted("KerberosOrLocalPasswd no");
+	accepted("KerberosTicketCleanup yes");
+	warned("DebianBanner yes");
+	warned("KerberosOrLocalPasswd yes");
 	warned("IgnoreRhosts shosts-only");
 	warned("GSSAPIAuthentication yes");
 	warned("PerSourcePenalties no");
@@ -559,6 +573,42 @@ test_errors(void)
 	bad("Include \"\"", "t.conf line 1: keyword Include empty argument");
 }
 
+/* As sshd, no limit a real list reaches: 3000 names on one line, 700
+ * lines; 65536 entries is the bound. */
+static void
+test_long_access_list(void)
+{
+	struct server_config c;
+	size_t len = 0, i, cap = 65537 * 8 + 64;
+	char *text = malloc(cap);
+	int ok;
+
+	if (text == NULL)
+		return;
+	len += (size_t)snprintf(text + len, cap - len, "AllowUsers");
+	for (i = 0; i < 3000; i++)
+		len += (size_t)snprintf(text + len, cap - len, " u%zu", i);
+	text[len++] = '\n';
+	for (i = 0; i < 700; i++)
+		len += (size_t)snprintf(
+		    text + len, cap - len, "DenyGroups g%zu\n", i);
+	text[len] = '\0';
+	ok = load(&c, text) == 0 && c.nallow_users == 3000 &&
+	    strcmp(c.allow_users[2999], "u2999") == 0 &&
+	    c.ndeny_groups == 700 && strcmp(c.deny_groups[699], "g699") == 0;
+	T_CHECK("values: 3000 AllowUsers names, 700 DenyGroups lines", ok);
+	config_free(&c);
+	len = (size_t)snprintf(text, cap, "DenyUsers");
+	for (i = 0; i < 65537; i++)
+		len += (size_t)snprintf(text + len, cap - len, " %zx", i);
+	T_CHECK("values: 65537 DenyUsers entries refused",
+	    load(&c, text) != 0 &&
+	        strstr(logbuf, "t.conf line 1: too many DenyUsers entries.") !=
+	            NULL);
+	config_free(&c);
+	free(text);
+}
+
 static void
 test_implemented_values(void)
 {
@@ -573,6 +623,7 @@ test_implemented_values(void)
 	        c.ndeny_users == 1 && c.nallow_groups == 2 &&
 	        strcmp(c.deny_groups[0], "g 3") == 0);
 	config_free(&c);
+	test_long_access_list();
 	T_CHECK("values: forwarding and liveness keywords",
 	    load(&c,
 	        "ClientAliveInterval 1m\nClientAliveCountMax 0\n"
