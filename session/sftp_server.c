@@ -461,14 +461,22 @@ sftp_handle_close(struct sftp_server *s, struct sftp_handle *h)
 /* ------------------------------------------------------------------ */
 /* dispatch */
 
-/* An exact name in a comma-separated list (OpenSSH's match_list). */
+/* sftp-server reads no more of a -P or -p list than this many names. */
+#define SFTP_LIST_MAX 40
+
+/*
+ * An exact name in a comma-separated list, read as sftp-server reads -P
+ * and -p: the list ends at its first empty name or after SFTP_LIST_MAX
+ * names, so "open,,mkdir" names open alone.
+ */
 static int
 list_has(const char *list, const char *name)
 {
 	size_t n = strlen(name);
 	const char *p = list, *e;
+	int i;
 
-	while (*p != '\0') {
+	for (i = 0; i < SFTP_LIST_MAX && *p != '\0' && *p != ','; i++) {
 		e = strchr(p, ',');
 		if (e == NULL)
 			e = p + strlen(p);

@@ -1,0 +1,36 @@
+"""
+test_sftp_restrict.py: internal-sftp's restrictions for locked-down
+accounts (-R, -P, -p, -u, -d) where postern once differed from OpenSSH's
+sftp-server 9.2, driven by the real OpenSSH sftp client.
+"""
+
+import os
+
+from harness import check
+from test_sftp_engine import _sftp
+
+
+def _start(ctx, flags):
+    ctx.start_server(["Subsystem sftp internal-sftp -l VERBOSE " + flags])
+    return ctx.make_user()
+
+
+def test_sftp_request_list_ends_at_empty_name(ctx):
+    """-p and -P lists end at their first empty name, as sftp-server's
+    (match_list): "-p ...,,mkdir" does not permit mkdir, and "-P
+    remove,,mkdir" does not refuse it."""
+    u = _start(ctx, "-p open,close,read,write,opendir,readdir,realpath,"
+               "stat,lstat,fstat,,mkdir")
+    rc, out, err = _sftp(ctx, u, ["mkdir allowed_dir"], ok=False)
+    check(rc != 0 and "Permission denied" in err,
+          "mkdir after an empty name in -p was not refused: rc %d\n%s%s"
+          % (rc, out, err))
+    check(not os.path.exists(os.path.join(u.home, "allowed_dir")),
+          "mkdir after an empty name in -p was permitted")
+    check(ctx.wait_log(r"Refusing non-allowlisted mkdir request", 5),
+          "no log line for the refused mkdir")
+    ctx.stop_server()
+    u = _start(ctx, "-P remove,,mkdir")
+    _sftp(ctx, u, ["mkdir made_dir"])
+    check(os.path.isdir(os.path.join(u.home, "made_dir")),
+          "mkdir after an empty name in -P was refused")
