@@ -487,19 +487,21 @@ list_has(const char *list, const char *name)
 	return 0;
 }
 
+/*
+ * Whether -R, -P and -p let the request through; a refusal is logged,
+ * also when VERSION leaves out a refused extension (as by sftp-server).
+ */
 static int
-request_permitted(
-    struct sftp_server *s, const struct sftp_handler *h, int quiet)
+request_permitted(struct sftp_server *s, const struct sftp_handler *h)
 {
-	enum log_level lv = quiet ? LL_DEBUG2 : LL_VERBOSE;
-
 	if (s->read_only && h->does_write) {
-		sftp_log(
-		    s, lv, "Refusing %s request in read-only mode", h->name);
+		sftp_log(s, LL_VERBOSE, "Refusing %s request in read-only mode",
+		    h->name);
 		return 0;
 	}
 	if (s->deny != NULL && list_has(s->deny, h->name)) {
-		sftp_log(s, lv, "Refusing denylisted %s request", h->name);
+		sftp_log(
+		    s, LL_VERBOSE, "Refusing denylisted %s request", h->name);
 		return 0;
 	}
 	if (s->allow != NULL) {
@@ -508,7 +510,8 @@ request_permitted(
 			    "Permitting allowlisted %s request", h->name);
 			return 1;
 		}
-		sftp_log(s, lv, "Refusing non-allowlisted %s request", h->name);
+		sftp_log(s, LL_VERBOSE, "Refusing non-allowlisted %s request",
+		    h->name);
 		return 0;
 	}
 	return 1;
@@ -529,8 +532,13 @@ process_init(struct sftp_server *s, const struct sftp_req *q)
 		if (handlers[i].version == NULL)
 			continue;
 		/* What this engine refuses is not advertised. */
-		if (!request_permitted(s, &handlers[i], 1))
+		if (!request_permitted(s, &handlers[i])) {
+			sftp_log(s, LL_DEBUG2,
+			    "compose_extension: refusing to advertise "
+			    "disallowed extension %s",
+			    sftp_ext_name(handlers[i].ext));
 			continue;
+		}
 		if ((r = buf_put_cstring(
 		         s->out, sftp_ext_name(handlers[i].ext))) != 0 ||
 		    (r = buf_put_cstring(s->out, handlers[i].version)) != 0) {
@@ -568,7 +576,7 @@ dispatch(struct sftp_server *s, struct buf *pkt)
 		 * read, so a malformed one is refused as any other.
 		 */
 		if (q.head && s->init_done && (h = find_handler(&q)) != NULL &&
-		    !request_permitted(s, h, 0))
+		    !request_permitted(s, h))
 			return sftp_send_status(
 			    s, q.id, SSH2_FX_PERMISSION_DENIED);
 		error("bad message from %s local user %s: %s", s->client_addr,
@@ -599,7 +607,7 @@ dispatch(struct sftp_server *s, struct buf *pkt)
 			sftp_log(s, LL_ERROR, "Unknown message %u", q.type);
 		return sftp_send_status(s, q.id, SSH2_FX_OP_UNSUPPORTED);
 	}
-	if (!request_permitted(s, h, 0))
+	if (!request_permitted(s, h))
 		return sftp_send_status(s, q.id, SSH2_FX_PERMISSION_DENIED);
 	return h->fn(s, &q);
 }

@@ -34,3 +34,19 @@ def test_sftp_request_list_ends_at_empty_name(ctx):
     _sftp(ctx, u, ["mkdir made_dir"])
     check(os.path.isdir(os.path.join(u.home, "made_dir")),
           "mkdir after an empty name in -P was refused")
+
+
+def test_sftp_refused_extensions_logged_at_start(ctx):
+    """As sftp-server: each extension -R refuses is left out of VERSION
+    and its refusal logged (VERBOSE) when the session starts, so that
+    the log shows what the account cannot do; sftp's ln then finds no
+    hardlink@openssh.com."""
+    u = _start(ctx, "-R")
+    rc, out, err = _sftp(ctx, u, ["ln %s/.profile hl" % u.home], ok=False)
+    check(rc != 0 and "does not support" in err,
+          "hardlink@openssh.com offered under -R: rc %d\n%s%s"
+          % (rc, out, err))
+    for name in ("posix-rename", "hardlink", "fsync", "lsetstat",
+                 "copy-data"):
+        check(ctx.wait_log(r"Refusing %s request in read-only mode" % name,
+                           5), "no log line for the refused %s" % name)
