@@ -872,20 +872,31 @@ expand_start_dir(const struct sftp_options *o, char *out, size_t outlen)
 /*
  * The directory relative paths start from: -d, else home, else ".". Only
  * a failed -d is logged, as OpenSSH: a ChrootDirectory jail seldom holds
- * the home, and its session starts in / without a word.
+ * the home, and its session starts in / without a word. A relative -d
+ * starts from the home (else from "."), where sshd runs internal-sftp.
  */
 static int
 open_start_dir(struct sftp_server *s, const struct sftp_options *o)
 {
-	char want[SFTP_PATH_MAX], q[SFTP_PATH_MAX];
+	char want[SFTP_PATH_MAX], rel[SFTP_PATH_MAX], q[SFTP_PATH_MAX];
 	const char *cands[3];
 	char *real;
-	int i, n = 0, fd;
+	int i, n = 0, fd, len, given;
 
 	if (o->start_dir != NULL) {
 		if (expand_start_dir(o, want, sizeof(want)) != 0)
 			return -1;
 		cands[n++] = want;
+		if (want[0] != '/' && o->home != NULL &&
+		    (real = realpath(o->home, NULL)) != NULL) {
+			len = snprintf(rel, sizeof(rel), "%s/%s", real, want);
+			free(real);
+			if (len < 0 || (size_t)len >= sizeof(rel)) {
+				errno = ENAMETOOLONG;
+				return -1;
+			}
+			cands[0] = rel;
+		}
 	}
 	if (o->home != NULL)
 		cands[n++] = o->home;
@@ -900,9 +911,11 @@ open_start_dir(struct sftp_server *s, const struct sftp_options *o)
 			}
 			free(real);
 		}
-		if (cands[i] == want || i == n - 1)
+		/* -d is named as given, as sftp-server names it. */
+		given = i == 0 && o->start_dir != NULL;
+		if (given || i == n - 1)
 			error("chdir to \"%s\" failed: %s",
-			    sftp_quote(q, sizeof(q), cands[i]),
+			    sftp_quote(q, sizeof(q), given ? want : cands[i]),
 			    strerror(errno));
 	}
 	return -1;

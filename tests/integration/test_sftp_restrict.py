@@ -5,9 +5,12 @@ sftp-server 9.2, driven by the real OpenSSH sftp client.
 """
 
 import os
+import subprocess
 
+import harness
 from harness import check
-from test_sftp_engine import _sftp
+from test_proto_parity import Server as ProtoServer
+from test_sftp_engine import _client_opts, _sftp
 
 
 def _start(ctx, flags):
@@ -50,3 +53,28 @@ def test_sftp_refused_extensions_logged_at_start(ctx):
                  "copy-data"):
         check(ctx.wait_log(r"Refusing %s request in read-only mode" % name,
                            5), "no log line for the refused %s" % name)
+
+
+
+def _pwd(ctx, u, port):
+    p = subprocess.run(["sftp"] + _client_opts(ctx, u) +
+                       ["-P", str(port), "-b", "-", "%s@127.0.0.1" % u.name],
+                       input=b"pwd\n", capture_output=True, timeout=60)
+    return p.stdout.decode(errors="replace")
+
+
+def test_sftp_relative_start_dir_from_home(ctx):
+    """A relative -d starts from the home directory, as sshd's
+    internal-sftp (which runs in the home): "-d tmp" is ~/tmp, never
+    /tmp. Checked against sshd too."""
+    u = ctx.make_user()
+    os.mkdir(os.path.join(u.home, "tmp"))
+    os.chown(os.path.join(u.home, "tmp"), u.uid, u.gid)
+    want = "Remote working directory: %s/tmp" % u.home
+    harness.openssh_sshd()
+    for kind in ("sshd", "postern"):
+        peer = ProtoServer(ctx, kind, ["Subsystem sftp internal-sftp",
+                                       "ForceCommand internal-sftp -d tmp"])
+        out = _pwd(ctx, u, peer.port)
+        check(want in out, "%s, relative -d: want %r, got\n%s"
+              % (kind, want, out))
