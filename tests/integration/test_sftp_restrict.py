@@ -78,3 +78,21 @@ def test_sftp_relative_start_dir_from_home(ctx):
         out = _pwd(ctx, u, peer.port)
         check(want in out, "%s, relative -d: want %r, got\n%s"
               % (kind, want, out))
+
+
+def test_sftp_statvfs_fsync_logged(ctx):
+    """The audit lines of sftp-server: statvfs at INFO (sftp's df),
+    fsync at VERBOSE (sftp's put -f)."""
+    ctx.start_server(["Subsystem sftp internal-sftp -l INFO"])
+    u = ctx.make_user()
+    _sftp(ctx, u, ["df"])
+    check(ctx.wait_log(r'statvfs "%s"' % u.home, 5),
+          "no INFO line for statvfs")
+    ctx.stop_server()
+    u = _start(ctx, "")
+    src = os.path.join(ctx.dir, "f.txt")
+    with open(src, "w") as f:
+        f.write("data\n")
+    _sftp(ctx, u, ["put -f %s synced.txt" % src])
+    check(ctx.wait_log(r'fsync "%s/synced.txt"' % u.home, 5),
+          "no VERBOSE line for fsync")
