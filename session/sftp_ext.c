@@ -103,7 +103,7 @@ sftp_do_statvfs(struct sftp_server *s, const struct sftp_req *q)
 	if (sftp_cpath(&q->s1, path, sizeof(path)) != 0)
 		return sftp_send_errno(s, q->id, errno);
 	sftp_log(
-	    s, LL_VERBOSE, "statvfs \"%s\"", sftp_quote(qp, sizeof(qp), path));
+	    s, LL_INFO, "statvfs \"%s\"", sftp_quote(qp, sizeof(qp), path));
 	/* statvfs(2) has no *at form; an O_PATH descriptor needs no access. */
 	if ((fd = openat(s->cwd_fd, path, O_PATH | O_CLOEXEC)) == -1)
 		return sftp_send_errno(s, q->id, errno);
@@ -131,10 +131,16 @@ sftp_do_fstatvfs(struct sftp_server *s, const struct sftp_req *q)
 int
 sftp_do_fsync(struct sftp_server *s, const struct sftp_req *q)
 {
-	struct sftp_handle *h;
+	struct sftp_handle *h, *any;
+	char qp[SFTP_PATH_MAX];
 
+	h = sftp_handle_get(s, &q->s1, SFTP_H_FILE);
+	any = h != NULL ? h : sftp_handle_get(s, &q->s1, SFTP_H_DIR);
+	/* As sftp-server, which names an unknown handle "(null)". */
+	sftp_log(s, LL_VERBOSE, "fsync \"%s\"",
+	    any != NULL ? sftp_quote(qp, sizeof(qp), any->name) : "(null)");
 	/* As OpenSSH: an unknown handle, or a directory's, is NO_SUCH_FILE. */
-	if ((h = sftp_handle_get(s, &q->s1, SFTP_H_FILE)) == NULL)
+	if (h == NULL)
 		return sftp_send_status(s, q->id, SSH2_FX_NO_SUCH_FILE);
 	return sftp_send_errno(s, q->id, fsync(h->fd) == -1 ? errno : 0);
 }

@@ -461,14 +461,22 @@ sftp_handle_close(struct sftp_server *s, struct sftp_handle *h)
 /* ------------------------------------------------------------------ */
 /* dispatch */
 
-/* An exact name in a comma-separated list (OpenSSH's match_list). */
+/* sftp-server reads no more of a -P or -p list than this many names. */
+#define SFTP_LIST_MAX 40
+
+/*
+ * An exact name in a comma-separated list, read as sftp-server reads -P
+ * and -p: the list ends at its first empty name or after SFTP_LIST_MAX
+ * names, so "open,,mkdir" names open alone.
+ */
 static int
 list_has(const char *list, const char *name)
 {
 	size_t n = strlen(name);
 	const char *p = list, *e;
+	int i;
 
-	while (*p != '\0') {
+	for (i = 0; i < SFTP_LIST_MAX && *p != '\0' && *p != ','; i++) {
 		e = strchr(p, ',');
 		if (e == NULL)
 			e = p + strlen(p);
@@ -479,19 +487,21 @@ list_has(const char *list, const char *name)
 	return 0;
 }
 
+/*
+ * Whether -R, -P and -p let the request through; a refusal is logged,
+ * also when VERSION leaves out a refused extension (as by sftp-server).
+ */
 static int
-request_permitted(
-    struct sftp_server *s, const struct sftp_handler *h, int quiet)
+request_permitted(struct sftp_server *s, const struct sftp_handler *h)
 {
-	enum log_level lv = quiet ? LL_DEBUG2 : LL_VERBOSE;
-
 	if (s->read_only && h->does_write) {
-		sftp_log(
-		    s, lv, "Refusing %s request in read-only mode", h->name);
+		sftp_log(s, LL_VERBOSE, "Refusing %s request in read-only mode",
+		    h->name);
 		return 0;
 	}
 	if (s->deny != NULL && list_has(s->deny, h->name)) {
-		sftp_log(s, lv, "Refusing denylisted %s request", h->name);
+		sftp_log(
+		    s, LL_VERBOSE, "Refusing denylisted %s request", h->name);
 		return 0;
 	}
 	if (s->allow != NULL) {
@@ -500,7 +510,8 @@ request_permitted(
 			    "Permitting allowlisted %s request", h->name);
 			return 1;
 		}
-		sftp_log(s, lv, "Refusing non-allowlisted %s request", h->name);
+		sftp_log(s, LL_VERBOSE, "Refusing non-allowlisted %s request",
+		    h->name);
 		return 0;
 	}
 	return 1;
@@ -521,8 +532,13 @@ process_init(struct sftp_server *s, const struct sftp_req *q)
 		if (handlers[i].version == NULL)
 			continue;
 		/* What this engine refuses is not advertised. */
-		if (!request_permitted(s, &handlers[i], 1))
+		if (!request_permitted(s, &handlers[i])) {
+			sftp_log(s, LL_DEBUG2,
+			    "compose_extension: refusing to advertise "
+			    "disallowed extension %s",
+			    sftp_ext_name(handlers[i].ext));
 			continue;
+		}
 		if ((r = buf_put_cstring(
 		         s->out, sftp_ext_name(handlers[i].ext))) != 0 ||
 		    (r = buf_put_cstring(s->out, handlers[i].version)) != 0) {
@@ -560,7 +576,7 @@ dispatch(struct sftp_server *s, struct buf *pkt)
 		 * read, so a malformed one is refused as any other.
 		 */
 		if (q.head && s->init_done && (h = find_handler(&q)) != NULL &&
-		    !request_permitted(s, h, 0))
+		    !request_permitted(s, h))
 			return sftp_send_status(
 			    s, q.id, SSH2_FX_PERMISSION_DENIED);
 		error("bad message from %s local user %s: %s", s->client_addr,
@@ -591,7 +607,7 @@ dispatch(struct sftp_server *s, struct buf *pkt)
 			sftp_log(s, LL_ERROR, "Unknown message %u", q.type);
 		return sftp_send_status(s, q.id, SSH2_FX_OP_UNSUPPORTED);
 	}
-	if (!request_permitted(s, h, 0))
+	if (!request_permitted(s, h))
 		return sftp_send_status(s, q.id, SSH2_FX_PERMISSION_DENIED);
 	return h->fn(s, &q);
 }
@@ -856,20 +872,31 @@ expand_start_dir(const struct sftp_options *o, char *out, size_t outlen)
 /*
  * The directory relative paths start from: -d, else home, else ".". Only
  * a failed -d is logged, as OpenSSH: a ChrootDirectory jail seldom holds
- * the home, and its session starts in / without a word.
+ * the home, and its session starts in / without a word. A relative -d
+ * starts from the home (else from "."), where sshd runs internal-sftp.
  */
 static int
 open_start_dir(struct sftp_server *s, const struct sftp_options *o)
 {
-	char want[SFTP_PATH_MAX], q[SFTP_PATH_MAX];
+	char want[SFTP_PATH_MAX], rel[SFTP_PATH_MAX], q[SFTP_PATH_MAX];
 	const char *cands[3];
 	char *real;
-	int i, n = 0, fd;
+	int i, n = 0, fd, len, given;
 
 	if (o->start_dir != NULL) {
 		if (expand_start_dir(o, want, sizeof(want)) != 0)
 			return -1;
 		cands[n++] = want;
+		if (want[0] != '/' && o->home != NULL &&
+		    (real = realpath(o->home, NULL)) != NULL) {
+			len = snprintf(rel, sizeof(rel), "%s/%s", real, want);
+			free(real);
+			if (len < 0 || (size_t)len >= sizeof(rel)) {
+				errno = ENAMETOOLONG;
+				return -1;
+			}
+			cands[0] = rel;
+		}
 	}
 	if (o->home != NULL)
 		cands[n++] = o->home;
@@ -884,9 +911,11 @@ open_start_dir(struct sftp_server *s, const struct sftp_options *o)
 			}
 			free(real);
 		}
-		if (cands[i] == want || i == n - 1)
+		/* -d is named as given, as sftp-server names it. */
+		given = i == 0 && o->start_dir != NULL;
+		if (given || i == n - 1)
 			error("chdir to \"%s\" failed: %s",
-			    sftp_quote(q, sizeof(q), cands[i]),
+			    sftp_quote(q, sizeof(q), given ? want : cands[i]),
 			    strerror(errno));
 	}
 	return -1;

@@ -1853,6 +1853,11 @@ test_start_dir(void)
 	s = sftp_server_new(&o);
 	T_CHECK("-d ~/x", s != NULL && strcmp(s->cwd_path, sub) == 0);
 	sftp_server_free(s);
+	o.start_dir = "tester";
+	s = sftp_server_new(&o);
+	T_CHECK("-d relative: from the home",
+	    s != NULL && strcmp(s->cwd_path, sub) == 0);
+	sftp_server_free(s);
 	o.start_dir = "%x";
 	s = sftp_server_new(&o);
 	T_CHECK("-d with an unknown token fails", s == NULL);
