@@ -202,8 +202,10 @@ fz_handover(struct transport *t)
 	struct buf *state, *copy;
 	int sp[2];
 
+	/* Not the pretend first keys (none) of a P_REKEY start. */
 	if (t->kex != KEX_NONE || !t->version_done || t->kex_count == 0 ||
-	    t->building || t->held_head != NULL)
+	    t->building || t->held_head != NULL || t->send.cipher == NULL ||
+	    t->recv.cipher == NULL)
 		return;
 	if ((state = buf_new_secret(1 << 20)) == NULL)
 		abort();
