@@ -123,6 +123,16 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 		if (r == 0 && (mode & M_OPTS) && opts == NULL)
 			abort();
+		/* What the lookup promises of the line it returns (the
+		 * ca_check's own options are not the line's). */
+		if (r == 0 && opts != NULL && !(q.want_ca && q.ca_check)) {
+			if (opts->cert_authority != q.want_ca ||
+			    (!q.want_ca && opts->principals != NULL) ||
+			    authopts_check_from(
+			        opts, q.remote_host, q.remote_addr) != 1 ||
+			    authopts_check_expiry(opts, q.now) != 1)
+				abort();
+		}
 	}
 	authopts_free(opts);
 	authdebug_clear();
