@@ -170,6 +170,11 @@ fz_pump(struct transport *t, int peer)
 		if (fz_verbose)
 			fprintf(stderr, "up: message %u, %zu bytes\n", type,
 			    buf_len(payload));
+		/* Nothing goes up before the first exchange is done, and the
+		 * transport's and key exchange's own numbers never do. */
+		if (t->kex_count == 0 || type <= 4 ||
+		    (type >= 20 && type <= 49))
+			abort();
 		if (type & 1) {
 			if ((r = transport_send_unimplemented(t)) != 0)
 				return r;
