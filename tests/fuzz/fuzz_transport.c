@@ -18,6 +18,9 @@
  * transport returns to the layer above are answered with a packet of the
  * connection protocol (held back while an exchange runs).
  *
+ * FUZZ_TRANSPORT_STATES=DIR writes each hand-over state checked into DIR
+ * (seeds for fuzz_transport_state); FUZZ_TRANSPORT_VERBOSE=1 shows the log.
+ *
  * Host key signatures come from a stand-in (the monitor's job; its side
  * has fuzz_monitor); the group exchange's group from kexgex_fallback.
  */
@@ -49,6 +52,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 #define P_LIMIT 0x80    /* kex_max 2 and a RekeyLimit of a few bytes */
 
 static int fz_verbose;
+static const char *fz_states;
 static char fz_kex_one[16][64];
 static size_t fz_nkex;
 
@@ -101,6 +105,7 @@ fz_init(void)
 		return;
 	done = 1;
 	fz_verbose = getenv("FUZZ_TRANSPORT_VERBOSE") != NULL;
+	fz_states = getenv("FUZZ_TRANSPORT_STATES");
 	crypto_init();
 	log_set_handler(fz_log, NULL);
 	log_set_level(fz_verbose ? LL_DEBUG3 : LL_QUIET);
@@ -197,6 +202,22 @@ fz_pump(struct transport *t, int peer)
 	return transport_rekey_timer(t);
 }
 
+/* FUZZ_TRANSPORT_STATES=DIR: seeds for fuzz_transport_state. */
+static void
+fz_write_state(const struct buf *state)
+{
+	static unsigned n;
+	char path[4096];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/state-%u-%d", fz_states, n++,
+	    (int)getpid());
+	if ((f = fopen(path, "we")) == NULL)
+		return;
+	fwrite(buf_ptr(state), 1, buf_len(state), f);
+	fclose(f);
+}
+
 /* A quiet transport's hand-over state reads back and imports. */
 static void
 fz_handover(struct transport *t)
@@ -217,6 +238,8 @@ fz_handover(struct transport *t)
 	if (transport_export(t, state) == 0) {
 		if (transport_state_algs(state, &a) != 0)
 			abort();
+		if (fz_states != NULL)
+			fz_write_state(state);
 		if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sp) !=
 		    0)
 			abort();
