@@ -13,6 +13,7 @@
  * the file. The key looked for is fuzz_key, the certificate's principals
  * fuzz_principals.
  */
+#include <pwd.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -71,6 +72,7 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct sshkey *key;
+	static struct passwd pw = {.pw_name = "alice", .pw_dir = "/home/alice"};
 	struct authkeys_query q;
 	struct authopts *opts = NULL;
 	struct sshcert cert;
@@ -105,6 +107,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 	} else {
 		memset(&q, 0, sizeof(q));
+		q.pw = &pw;
 		q.key = key;
 		q.want_ca = (mode & M_WANT_CA) != 0;
 		q.remote_host = mode & M_NO_HOST ? NULL : "client.example.org";
