@@ -9,6 +9,7 @@
 #include <sys/uio.h>
 
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1291,6 +1292,12 @@ transport_import(int fd, struct buf *in, const struct transport_params *p,
 		goto out;
 	if ((r = buf_end(in)) != 0)
 		goto out;
+	/* The count must fit an int with room for the rekeys to come
+	 * (preauth hands over after one or two exchanges). */
+	if (kc > INT_MAX / 2) {
+		r = ERR_FORMAT;
+		goto out;
+	}
 	t->kex_count = kc == 0 ? 1 : (int)kc;
 	transport_rekey_clock_start(t);
 	*tp = t;

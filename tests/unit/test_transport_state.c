@@ -4,7 +4,8 @@
  * records: the names it carries, cut to fit, and exact bounds checks;
  * transport_import of a zlib stream's history (format 3): one that replays
  * to its hash is taken, a mismatch or a stream the negotiated compression
- * does not allow is refused.
+ * does not allow is refused; an exchange count an int cannot hold (with
+ * room for rekeys) is refused.
  */
 #include <string.h>
 
@@ -122,6 +123,46 @@ import_z(int comp, int bad)
 	return r;
 }
 
+/* transport_import of a state whose exchange count is kc. */
+static int
+import_count(uint32_t kc)
+{
+	struct transport_params p;
+	struct transport *t = NULL;
+	struct buf *b;
+	uint8_t *q;
+	int r;
+
+	memset(&p, 0, sizeof(p));
+	p.version = "SSH-2.0-OpenSSH_9.2";
+	b = state(TRANSPORT_STATE_VERSION, "curve25519-sha256",
+	    "aes128-gcm@openssh.com", "aes256-ctr");
+	if (b == NULL)
+		return ERR_ALLOC;
+	/* u32 version, string session id (32), bool strict, then the count */
+	q = buf_mutable_ptr(b) + 4 + 4 + 32 + 1;
+	q[0] = (uint8_t)(kc >> 24);
+	q[1] = (uint8_t)(kc >> 16);
+	q[2] = (uint8_t)(kc >> 8);
+	q[3] = (uint8_t)kc;
+	r = transport_import(-1, b, &p, &t);
+	if ((r == 0) != (t != NULL))
+		r = ERR_INTERNAL;
+	transport_free(t);
+	buf_free(b);
+	return r;
+}
+
+static void
+test_count_import(void)
+{
+	T_CHECK("exchange count 2 imported", import_count(2) == 0);
+	T_CHECK("exchange count past an int refused",
+	    import_count(0x80000000u) == ERR_FORMAT);
+	T_CHECK("exchange count INT_MAX refused (it would overflow)",
+	    import_count(0x7fffffffu) == ERR_FORMAT);
+}
+
 static void
 test_zlib_import(void)
 {
@@ -176,6 +217,7 @@ main(void)
 	}
 	T_CHECK("truncated states refused", bad == 0);
 	test_zlib_import();
+	test_count_import();
 	buf_free(b);
 
 	b = state(1, "curve25519-sha256", "aes128-gcm@openssh.com",
