@@ -3,6 +3,7 @@
  * key derivation (s7.2), strict KEX (OpenSSH PROTOCOL s1.10) and EXT_INFO
  * (RFC 8308). The host key signature comes from the monitor via a callback.
  */
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -816,7 +817,9 @@ handle_newkeys(struct transport *t, struct buf *payload)
 	if (t->strict)
 		t->recv.seqnr = 0;
 	t->kex = KEX_NONE;
-	t->kex_count++;
+	/* Saturates: 2^31 exchanges on one connection must not overflow. */
+	if (t->kex_count < INT_MAX)
+		t->kex_count++;
 	buf_free(t->my_kexinit);
 	buf_free(t->peer_kexinit);
 	t->my_kexinit = t->peer_kexinit = NULL;
