@@ -55,6 +55,23 @@ add_cmdline_opt(struct options *o, char *line)
 	o->cmdline_opts[o->ncmdline_opts++] = line;
 }
 
+/*
+ * Room for a configuration line the command line implies (-4, -6, -g):
+ * static, as the options last as long as the process, so nothing is
+ * left to free (LeakSanitizer).
+ */
+#define CMDLINE_LINE_MAX 1024
+static char *
+cmdline_line(char opt)
+{
+	static char pool[16][CMDLINE_LINE_MAX];
+	static size_t n;
+
+	if (n >= N_ELEMS(pool))
+		too_many(opt, N_ELEMS(pool));
+	return pool[n++];
+}
+
 static void
 usage(void)
 {
@@ -245,7 +262,7 @@ main(int argc, char **argv)
 	struct match_conn mc;
 	char **saved_argv;
 	int ch, i, logfd = -1, r;
-	char opt[1024], *conn_spec = NULL, *conn_storage = NULL;
+	char *conn_spec = NULL, *conn_storage = NULL, *line;
 	static char certopts[16][1024]; /* -c, as configuration lines */
 	size_t ncerts = 0;
 
@@ -267,9 +284,10 @@ main(int argc, char **argv)
 		switch (ch) {
 		case '4':
 		case '6':
-			snprintf(opt, sizeof(opt), "AddressFamily %s",
+			line = cmdline_line(ch);
+			snprintf(line, CMDLINE_LINE_MAX, "AddressFamily %s",
 			    ch == '4' ? "inet" : "inet6");
-			add_cmdline_opt(&o, strdup(opt));
+			add_cmdline_opt(&o, line);
 			break;
 		case 'C':
 			/* -T applies the Match blocks for this connection. */
@@ -308,8 +326,10 @@ main(int argc, char **argv)
 			o.config_file = optarg;
 			break;
 		case 'g':
-			snprintf(opt, sizeof(opt), "LoginGraceTime %s", optarg);
-			add_cmdline_opt(&o, strdup(opt));
+			line = cmdline_line(ch);
+			snprintf(line, CMDLINE_LINE_MAX, "LoginGraceTime %s",
+			    optarg);
+			add_cmdline_opt(&o, line);
 			break;
 		case 'h':
 			if (o.ncmdline_hostkeys >= N_ELEMS(o.cmdline_hostkeys))
