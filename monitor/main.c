@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <libgen.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -55,21 +56,26 @@ add_cmdline_opt(struct options *o, char *line)
 	o->cmdline_opts[o->ncmdline_opts++] = line;
 }
 
-/*
- * Room for a configuration line the command line implies (-4, -6, -g):
- * static, as the options last as long as the process, so nothing is
- * left to free (LeakSanitizer).
- */
-#define CMDLINE_LINE_MAX 1024
-static char *
-cmdline_line(char opt)
-{
-	static char pool[16][CMDLINE_LINE_MAX];
-	static size_t n;
+/* At most this many -c options. */
+#define MAX_CMDLINE_CERTS 16
 
-	if (n >= N_ELEMS(pool))
-		too_many(opt, N_ELEMS(pool));
-	return pool[n++];
+/*
+ * A configuration line the command line implies (-4, -6, -c, -g), added
+ * as -o adds one. Its text lives in the option slot's own static buffer,
+ * as the options last as long as the process: nothing to free.
+ */
+static void __attribute__((format(printf, 2, 3)))
+add_cmdline_line(struct options *o, const char *fmt, ...)
+{
+	static char lines[N_ELEMS(((struct options *)0)->cmdline_opts)][1024];
+	va_list ap;
+
+	if (o->ncmdline_opts >= N_ELEMS(lines))
+		too_many('o', N_ELEMS(lines));
+	va_start(ap, fmt);
+	vsnprintf(lines[o->ncmdline_opts], sizeof(lines[0]), fmt, ap);
+	va_end(ap);
+	add_cmdline_opt(o, lines[o->ncmdline_opts]);
 }
 
 static void
@@ -262,8 +268,7 @@ main(int argc, char **argv)
 	struct match_conn mc;
 	char **saved_argv;
 	int ch, i, logfd = -1, r;
-	char *conn_spec = NULL, *conn_storage = NULL, *line;
-	static char certopts[16][1024]; /* -c, as configuration lines */
+	char *conn_spec = NULL, *conn_storage = NULL;
 	size_t ncerts = 0;
 
 	/* Before anything reads argv: the title takes over its memory. */
@@ -284,10 +289,8 @@ main(int argc, char **argv)
 		switch (ch) {
 		case '4':
 		case '6':
-			line = cmdline_line(ch);
-			snprintf(line, CMDLINE_LINE_MAX, "AddressFamily %s",
+			add_cmdline_line(&o, "AddressFamily %s",
 			    ch == '4' ? "inet" : "inet6");
-			add_cmdline_opt(&o, line);
 			break;
 		case 'C':
 			/* -T applies the Match blocks for this connection. */
@@ -295,11 +298,9 @@ main(int argc, char **argv)
 			break;
 		case 'c':
 			/* As sshd: a HostCertificate before the file's. */
-			if (ncerts >= N_ELEMS(certopts))
-				too_many('c', N_ELEMS(certopts));
-			snprintf(certopts[ncerts], sizeof(certopts[ncerts]),
-			    "HostCertificate \"%s\"", optarg);
-			add_cmdline_opt(&o, certopts[ncerts++]);
+			if (ncerts++ >= MAX_CMDLINE_CERTS)
+				too_many('c', MAX_CMDLINE_CERTS);
+			add_cmdline_line(&o, "HostCertificate \"%s\"", optarg);
 			break;
 		case 'D':
 			o.foreground = 1;
@@ -326,10 +327,7 @@ main(int argc, char **argv)
 			o.config_file = optarg;
 			break;
 		case 'g':
-			line = cmdline_line(ch);
-			snprintf(line, CMDLINE_LINE_MAX, "LoginGraceTime %s",
-			    optarg);
-			add_cmdline_opt(&o, line);
+			add_cmdline_line(&o, "LoginGraceTime %s", optarg);
 			break;
 		case 'h':
 			if (o.ncmdline_hostkeys >= N_ELEMS(o.cmdline_hostkeys))
