@@ -26,6 +26,7 @@
 #include "log.h"
 #include "sshcert.h"
 #include "sshkey.h"
+#include "tests/fuzz/fuzz_quiet.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -42,14 +43,6 @@ static const char fuzz_key[] =
     "2Sni6W3yHnRh fuzz";
 
 static char *fuzz_principals[] = {"alice", "root", "ops team", "*", ""};
-
-static void
-quiet(enum log_level level, const char *msg, void *ctx)
-{
-	(void)level;
-	(void)msg;
-	(void)ctx;
-}
 
 static int
 ca_check(void *arg, const struct authopts *line_opts, const char *loc,
@@ -85,7 +78,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		struct authopts *o = NULL;
 		const char *err = NULL;
 
-		log_set_handler(quiet, NULL);
+		log_set_handler(fuzz_quiet, NULL);
 		if (authkeys_parse_line(fuzz_key, &key, &o, &err) != 0)
 			abort();
 		authopts_free(o);

@@ -13,6 +13,7 @@
 #include "sshkey.h"
 #include "sshkey_sk.h"
 #include "authopts.h"
+#include "tests/fuzz/fuzz_quiet.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -20,14 +21,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static const char fuzz_key[] =
     "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIAobB4iociU7JhqGiL0eO0dz23zx/0Mq"
     "2Sni6W3yHnRh fuzz";
-
-static void
-quiet(enum log_level level, const char *msg, void *ctx)
-{
-	(void)level;
-	(void)msg;
-	(void)ctx;
-}
 
 /* encode, decode, encode again: both encodings must be identical. */
 static void
@@ -101,7 +94,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (!init) {
 		log_init("fuzz_authkeys", LL_DEBUG3, 0, 0);
-		log_set_handler(quiet, NULL);
+		log_set_handler(fuzz_quiet, NULL);
 		init = 1;
 	}
 	if (size > 20000 || (line = malloc(size + 1)) == NULL)

@@ -15,6 +15,7 @@
 #include "log.h"
 #include "policy/config.h"
 #include "policy/config_int.h"
+#include "tests/fuzz/fuzz_quiet.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -29,14 +30,6 @@ static const char *const paths[NFILES] = {
 };
 
 static FILE *devnull;
-
-static void
-quiet(enum log_level level, const char *msg, void *ctx)
-{
-	(void)level;
-	(void)msg;
-	(void)ctx;
-}
 
 static void
 die(const char *what)
@@ -170,7 +163,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	if (devnull == NULL) {
 		log_init("fuzz_config", LL_DEBUG3, 0, 0);
-		log_set_handler(quiet, NULL);
+		log_set_handler(fuzz_quiet, NULL);
 		if ((devnull = fopen("/dev/null", "w")) == NULL)
 			die("/dev/null");
 	}

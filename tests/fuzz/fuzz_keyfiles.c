@@ -13,16 +13,9 @@
 #include "kexgex.h"
 #include "log.h"
 #include "sshkey.h"
+#include "tests/fuzz/fuzz_quiet.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-static void
-quiet(enum log_level level, const char *msg, void *ctx)
-{
-	(void)level;
-	(void)msg;
-	(void)ctx;
-}
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -34,7 +27,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (!ready) {
 		crypto_init();
-		log_set_handler(quiet, NULL);
+		log_set_handler(fuzz_quiet, NULL);
 		ready = 1;
 	}
 	if (size < 1)

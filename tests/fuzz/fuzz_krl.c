@@ -14,6 +14,7 @@
 #include "sshcert.h"
 #include "sshkey.h"
 #include "tests/unit/cert_fixtures.h"
+#include "tests/fuzz/fuzz_quiet.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -22,20 +23,12 @@ static struct sshcert *certs[FX_NCERTS];
 static int ready;
 
 static void
-quiet(enum log_level level, const char *msg, void *ctx)
-{
-	(void)level;
-	(void)msg;
-	(void)ctx;
-}
-
-static void
 init(void)
 {
 	size_t i;
 
 	crypto_init();
-	log_set_handler(quiet, NULL);
+	log_set_handler(fuzz_quiet, NULL);
 	for (i = 0; i < FX_NKEYS; i++)
 		if (sshkey_parse_public_text(fx_keys[i].text, &keys[i], NULL) !=
 		    0)

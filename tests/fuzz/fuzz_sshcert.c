@@ -15,6 +15,7 @@
 #include "sshcert.h"
 #include "sshkey.h"
 #include "tests/unit/cert_fixtures.h"
+#include "tests/fuzz/fuzz_quiet.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -22,18 +23,10 @@ static struct sshkey *ca;
 static struct buf *ca_blob;
 
 static void
-quiet(enum log_level level, const char *msg, void *ctx)
-{
-	(void)level;
-	(void)msg;
-	(void)ctx;
-}
-
-static void
 init(void)
 {
 	crypto_init();
-	log_set_handler(quiet, NULL);
+	log_set_handler(fuzz_quiet, NULL);
 	if (sshkey_parse_private((const uint8_t *)fx_u_ed_priv,
 	        strlen(fx_u_ed_priv), &ca) != 0 ||
 	    (ca_blob = buf_new(0)) == NULL || sshkey_to_blob(ca, ca_blob) != 0)

@@ -24,16 +24,9 @@
 #include "err.h"
 #include "log.h"
 #include "transport.h"
+#include "tests/fuzz/fuzz_quiet.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-static void
-quiet(enum log_level level, const char *msg, void *ctx)
-{
-	(void)level;
-	(void)msg;
-	(void)ctx;
-}
 
 static int
 no_sign(void *ctx, const char *alg, const uint8_t *hash, size_t hashlen,
@@ -110,7 +103,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (!once) {
 		once = 1;
-		log_set_handler(quiet, NULL);
+		log_set_handler(fuzz_quiet, NULL);
 	}
 	if ((b = buf_from(data, size)) == NULL)
 		return 0;
