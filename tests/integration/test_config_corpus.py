@@ -73,14 +73,7 @@ FIXED_T = {
 # differs; a plain list is offered as written, less the names OpenSSH 9.2
 # knows that postern does not implement (and plus, for a default, OpenSSH
 # 9.9's mlkem768x25519-sha256, which sshd 9.2 does not know).
-ALGO_KEYWORDS = {
-    "ciphers": {"3des-cbc", "aes128-cbc", "aes192-cbc", "aes256-cbc"},
-    "macs": {"hmac-md5", "hmac-md5-96", "hmac-sha1-96",
-             "hmac-md5-etm@openssh.com", "hmac-md5-96-etm@openssh.com",
-             "hmac-sha1-96-etm@openssh.com"},
-    "kexalgorithms": {"diffie-hellman-group1-sha1",
-                      "diffie-hellman-group14-sha1"},
-}
+ALGO_KEYWORDS = harness.OPENSSH_ONLY_ALGS
 
 # posternd -t's own warnings (docs/sshd_config.md): a keyword it ignores,
 # an algorithm it does not implement.

@@ -340,14 +340,7 @@ DOCUMENTED = {
 }
 
 # OpenSSH 9.2's names postern does not implement (left out of its lists).
-UNIMPLEMENTED = {
-    "ciphers": {"3des-cbc", "aes128-cbc", "aes192-cbc", "aes256-cbc"},
-    "macs": {"hmac-md5", "hmac-md5-96", "hmac-sha1-96",
-             "hmac-md5-etm@openssh.com", "hmac-md5-96-etm@openssh.com",
-             "hmac-sha1-96-etm@openssh.com"},
-    "kexalgorithms": {"diffie-hellman-group1-sha1",
-                      "diffie-hellman-group14-sha1"},
-}
+UNIMPLEMENTED = harness.OPENSSH_ONLY_ALGS
 
 
 def _layout(ctx, name, files):
