@@ -66,11 +66,28 @@ pw_free(struct passwd *pw)
 	memset(pw, 0, sizeof(*pw));
 }
 
+/* As sshd: an invalid user is a failed login (btmp) when first named. */
+static void
+btmp_flush(struct authctxt *a)
+{
+	if (a->btmp_pending) {
+		a->btmp_pending = 0;
+		login_failed_record(a->user, a->ci);
+	}
+}
+
+void
+auth_reply_sent(struct authctxt *a)
+{
+	btmp_flush(a);
+}
+
 void
 auth_free(struct authctxt *a)
 {
 	size_t i;
 
+	btmp_flush(a); /* a connection that ended before its reply */
 	for (i = 0; a->mods != NULL && i < a->mods->n; i++)
 		if (a->started[i] && a->mods->mods[i]->finish != NULL)
 			a->mods->mods[i]->finish(a->states[i]);
@@ -232,9 +249,11 @@ lookup_user(struct authctxt *a)
 		a->pw.pw_gid = pw->pw_gid;
 	} else {
 		sanitise(safe, sizeof(safe), a->user);
-		if (!refused)
+		if (!refused) {
 			logit("Invalid user %.100s from %s port %d", safe,
 			    ci->client_addr, ci->client_port);
+			a->btmp_pending = 1;
+		}
 		a->valid = 0;
 		/* OpenSSH's fake account: never the client's name in a path
 		 * (%u); log lines use a->user. */
@@ -403,6 +422,16 @@ auth_log(struct authctxt *a, const char *verdict, const char *method,
 	    verdict, method, auth_invalid_prefix(a), safe, ci->client_addr,
 	    ci->client_port, a->detail[0] && !postponed ? ": " : "",
 	    postponed ? "" : a->detail, postponed ? " [preauth]" : "");
+	/* As sshd: a failed password or keyboard-interactive try is a
+	 * failed login (btmp); a key that did not fit is not. */
+	if (strcmp(verdict, "Failed") == 0 &&
+	    (strcmp(method, "password") == 0 ||
+	        strncmp(method, "keyboard-interactive", 20) == 0)) {
+		/* The invalid user's own record first, as sshd; the failure
+		 * delay holds this reply anyway. */
+		btmp_flush(a);
+		login_failed_record(a->user, ci);
+	}
 }
 
 /* IPC_AUTH_REPLY: verdict, methods, extra, banner (see docs/ipc.md). */

@@ -75,6 +75,9 @@ struct authctxt {
 	 * anything asked for, without forwarding (OpenSSH's force_pwchange). */
 	int force_pwchange;
 	int disconnect; /* the monitor ends the connection after replying */
+	/* An invalid user's btmp record, written once the reply is sent:
+	 * the file write is not in the time the client can measure. */
+	int btmp_pending;
 	uint8_t *approved_blob; /* key the last PK_OK approved */
 	size_t approved_len;
 	char method[32];  /* method that succeeded */
@@ -96,6 +99,10 @@ void auth_init(struct authctxt *a, struct server_config *c,
     const struct config_source *src, const struct conn_info *ci,
     const struct module_set *mods);
 void auth_free(struct authctxt *a);
+
+/* After each userauth request, once its IPC_AUTH_REPLY is sent (or the
+ * request ended the connection): what the monitor does off the clock. */
+void auth_reply_sent(struct authctxt *a);
 
 /*
  * auth_request: judge one IPC_AUTH_REQ payload; append the IPC_AUTH_REPLY

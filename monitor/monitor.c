@@ -795,10 +795,10 @@ preauth_dispatch(
 		if (m->state != MS_AUTH)
 			break;
 		buf_reset(reply);
-		if ((r = auth_request(&m->auth, m->sid, m->sidlen, b, reply)) !=
+		if ((r = auth_request(&m->auth, m->sid, m->sidlen, b, reply)) ==
 		    0)
-			break;
-		r = send_auth_reply(m, reply);
+			r = send_auth_reply(m, reply);
+		auth_reply_sent(&m->auth);
 		break;
 	case IPC_AUTH_RESPONSE:
 		if (m->state != MS_AUTH)
