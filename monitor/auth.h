@@ -85,6 +85,12 @@ struct authctxt {
 	char origin[512]; /* where it matched, "FILE:LINE": audit records */
 	/* ExposeAuthInfo: a line per successful step (monitor/login.c). */
 	char *auth_info;
+	size_t auth_info_before; /* its length before the latest step */
+	/* keyboard-interactive/pam's own account check passed: the monitor
+	 * does not run the account stack again (as sshd's cached answer). */
+	int pam_account_done;
+	/* SSH_CONNECTION for PAM: "ADDR PORT LADDR LPORT" (an IP socket). */
+	char ssh_connection[256];
 	const struct buf *step_req; /* the request being judged, or NULL */
 	/* The minimum time of a failed password or keyboard-interactive
 	 * attempt (auth_fail_delay.c): when the request came in, and the
