@@ -473,39 +473,28 @@ penalise(const struct preauth_monitor *pm, int status)
 
 /*
  * A connection from a penalised source, dropped before any fork with
- * sshd 9.8's line and words to the client. At most PENALTY_LOG_BURST
- * lines a PENALTY_LOG_WINDOW seconds: a flood from penalised sources
- * would otherwise write one line per connection; the rest are counted
- * in one line when the next window opens.
+ * sshd 9.8's line and words to the client; the lines are rate-limited
+ * (penalty_log_take), the drops beyond the limit counted in one line.
  */
-#define PENALTY_LOG_BURST 10
-#define PENALTY_LOG_WINDOW 60
 static void
 penalty_drop(int fd, size_t nth, const char *reason)
 {
 	static const char msg[] = "Not allowed at this time\r\n";
-	static int64_t window;
-	static unsigned logged, unlogged;
+	static struct penalty_log lim;
 	char host[NI_MAXHOST], port[NI_MAXSERV];
 	char lhost[NI_MAXHOST], lport[NI_MAXSERV];
-	int64_t now = now_seconds();
+	unsigned unlogged;
 
-	if (now - window >= PENALTY_LOG_WINDOW) {
+	if (penalty_log_take(&lim, now_seconds(), &unlogged)) {
 		if (unlogged > 0)
 			logit("%u more connections from penalised sources "
 			      "dropped without a line each",
 			    unlogged);
-		window = now;
-		logged = unlogged = 0;
-	}
-	if (logged < PENALTY_LOG_BURST) {
-		logged++;
 		socket_end_name(fd, 0, host, port);
 		socket_end_name(fd, 1, lhost, lport);
 		logit("drop connection #%zu from [%s]:%s on [%s]:%s %s", nth,
 		    host, port, lhost, lport, reason);
-	} else
-		unlogged++;
+	}
 	(void)send(fd, msg, sizeof(msg) - 1, MSG_DONTWAIT | MSG_NOSIGNAL);
 }
 

@@ -34,6 +34,23 @@ penalty_free(struct penalty_table *t)
 }
 
 int
+penalty_log_take(struct penalty_log *l, int64_t now, unsigned *flush)
+{
+	*flush = 0;
+	if (l->logged == 0 || now - l->window >= PENALTY_LOG_WINDOW) {
+		*flush = l->unlogged;
+		l->window = now;
+		l->logged = l->unlogged = 0;
+	}
+	if (l->logged < PENALTY_LOG_BURST) {
+		l->logged++;
+		return 1;
+	}
+	l->unlogged++;
+	return 0;
+}
+
+int
 penalty_crash_signal(int sig)
 {
 	switch (sig) {

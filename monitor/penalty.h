@@ -56,6 +56,23 @@ void penalty_add(struct penalty_table *t, const struct source_block *b,
     enum penalty_kind k, int64_t now);
 
 /*
+ * The drop lines' limit: at most PENALTY_LOG_BURST a PENALTY_LOG_WINDOW
+ * seconds, so that a flood from penalised sources cannot fill the logs.
+ */
+#define PENALTY_LOG_BURST 10
+#define PENALTY_LOG_WINDOW 60
+struct penalty_log {
+	int64_t window; /* when the current window opened */
+	unsigned logged, unlogged;
+};
+/*
+ * penalty_log_take: 1 if one more drop line may be written at now. When
+ * a new window opens, *flush is the number of drops the last one did not
+ * log (to be said in one line first), else 0.
+ */
+int penalty_log_take(struct penalty_log *l, int64_t now, unsigned *flush);
+
+/*
  * penalty_crash_signal: 1 for the signals that mean a crash rather than a
  * kill (SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT, SIGTRAP, and SIGSYS:
  * the seccomp sandbox).

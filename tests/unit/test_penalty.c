@@ -244,6 +244,29 @@ test_many(void)
 	penalty_free(&t);
 }
 
+static void
+test_log_limit(void)
+{
+	struct penalty_log l;
+	unsigned flush, n = 0;
+	int i;
+
+	memset(&l, 0, sizeof(l));
+	for (i = 0; i < 1000; i++)
+		n += (unsigned)penalty_log_take(&l, 5000, &flush);
+	T_CHECK("a flood: PENALTY_LOG_BURST lines a window",
+	    n == PENALTY_LOG_BURST && l.unlogged == 1000 - PENALTY_LOG_BURST);
+	T_CHECK("still limited just before the window ends",
+	    !penalty_log_take(&l, 5000 + PENALTY_LOG_WINDOW - 1, &flush) &&
+	        flush == 0);
+	T_CHECK("the next window logs, reporting what was not",
+	    penalty_log_take(&l, 5000 + PENALTY_LOG_WINDOW, &flush) &&
+	        flush == 1000 - PENALTY_LOG_BURST + 1);
+	T_CHECK("and nothing twice",
+	    penalty_log_take(&l, 5000 + PENALTY_LOG_WINDOW, &flush) &&
+	        flush == 0);
+}
+
 int
 main(void)
 {
@@ -253,5 +276,6 @@ main(void)
 	test_overflow();
 	test_block_name();
 	test_many();
+	test_log_limit();
 	return T_DONE();
 }
