@@ -935,6 +935,7 @@ finish(struct authctxt *a, const char *method, const char *submethod,
 		if (a->judged && (a->valid || strcmp(method, "publickey") != 0))
 			auth_log(a, "Failed", logm, 0);
 		a->failures++;
+		startup_note_authfail();
 	} else if (none_tries_password(a))
 		auth_log(a, "Failed", logm, 0); /* logged, not counted */
 	/* Audited even when not counted: the first "none" too, as sshd. */

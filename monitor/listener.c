@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "buf.h"
@@ -33,11 +34,13 @@
 #include "monitor.h"
 #include "monitor/audit.h"
 #include "monitor/auth.h"
+#include "monitor/penalty.h"
 #include "monitor/startup.h"
 #include "monitor/throttle.h"
 #include "monitor/modules.h"
 #include "monitor/notify.h"
 #include "monitor/relay.h"
+#include "match.h"
 #include "proctitle.h"
 
 #define MAX_LISTEN 64
@@ -71,6 +74,13 @@ static struct preauth_monitor monitors[MAX_STARTUPS_TRACKED];
 static size_t nmonitors;
 
 static struct throttle throttle;
+
+/*
+ * PerSourcePenalties (monitor/penalty.h): only this process's memory, so
+ * a SIGHUP restart (a fresh exec) starts with an empty table.
+ */
+static struct penalty_table penalties;
+static const char *penalty_exempt; /* PerSourcePenaltyExemptList */
 
 /* Inetd mode over a pipe pair: the relay, and whether it is in use. */
 static struct relay relay;
@@ -419,6 +429,92 @@ monitor_startup_read(size_t i)
 	}
 }
 
+static int64_t
+now_seconds(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec;
+}
+
+/* 1 if PerSourcePenaltyExemptList names the numeric address host. */
+static int
+penalty_exempted(const char *host)
+{
+	return penalty_exempt != NULL &&
+	    match_addr_pattern_list(host, penalty_exempt) == 1;
+}
+
+/*
+ * A monitor that never reported authenticating ended with status: what
+ * PerSourcePenalties makes of it, as sshd judges its own children.
+ */
+static void
+penalise(const struct preauth_monitor *pm, int status)
+{
+	enum penalty_kind k;
+
+	if (!penalties.cfg.enabled || penalty_exempted(pm->host))
+		return;
+	if (pm->sv.crashed ||
+	    (WIFSIGNALED(status) && penalty_crash_signal(WTERMSIG(status))))
+		k = PENALTY_CRASH;
+	else if (WIFSIGNALED(status) && WTERMSIG(status) == SIGALRM)
+		k = PENALTY_GRACE;
+	else if (WIFSIGNALED(status))
+		k = PENALTY_NONE; /* killed from outside (SIGTERM, SIGKILL) */
+	else if (pm->sv.authfail)
+		k = PENALTY_AUTHFAIL;
+	else
+		k = PENALTY_NOAUTH;
+	penalty_add(&penalties, &pm->block, k, now_seconds());
+}
+
+/*
+ * A connection from a penalised source, dropped before any fork with
+ * sshd 9.8's line and words to the client; the lines are rate-limited
+ * (penalty_log_take), the drops beyond the limit counted in one line.
+ */
+static void
+penalty_drop(int fd, size_t nth, const char *reason)
+{
+	static const char msg[] = "Not allowed at this time\r\n";
+	static struct penalty_log lim;
+	char host[NI_MAXHOST], port[NI_MAXSERV];
+	char lhost[NI_MAXHOST], lport[NI_MAXSERV];
+	unsigned unlogged;
+
+	if (penalty_log_take(&lim, now_seconds(), &unlogged)) {
+		if (unlogged > 0)
+			logit("%u more connections from penalised sources "
+			      "dropped without a line each",
+			    unlogged);
+		socket_end_name(fd, 0, host, port);
+		socket_end_name(fd, 1, lhost, lport);
+		logit("drop connection #%zu from [%s]:%s on [%s]:%s %s", nth,
+		    host, port, lhost, lport, reason);
+	}
+	(void)send(fd, msg, sizeof(msg) - 1, MSG_DONTWAIT | MSG_NOSIGNAL);
+}
+
+/* 1 if the connection on fd, from block b, is refused for a penalty. */
+static int
+penalty_refuses(int fd, const struct source_block *b)
+{
+	char host[NI_MAXHOST], port[NI_MAXSERV];
+	const char *reason = NULL;
+
+	if (!penalties.cfg.enabled)
+		return 0;
+	socket_end_name(fd, 0, host, port);
+	if (penalty_exempted(host) ||
+	    !penalty_check(&penalties, b, now_seconds(), &reason))
+		return 0;
+	penalty_drop(fd, nstartups, reason);
+	return 1;
+}
+
 /* A child was reaped: OpenSSH's line if LoginGraceTime killed it. */
 static void
 monitor_reaped(pid_t pid, int status)
@@ -437,6 +533,7 @@ monitor_reaped(pid_t pid, int status)
 			audit_login_abandoned(&monitors[i].ci,
 			    monitors[i].sv.acct, monitors[i].sv.keys_spid);
 		}
+		penalise(&monitors[i], status);
 		monitor_forget(i);
 		return;
 	}
@@ -602,6 +699,9 @@ listener_run(const struct options *o, struct server_config *c,
 		write_pidfile(c);
 	}
 	cfgfd = config_memfd(src);
+	penalty_init(&penalties, &c->penalty, c->per_source_masklen_v4,
+	    c->per_source_masklen_v6);
+	penalty_exempt = c->penalty_exempt;
 	/* Type=notify: ready (again, after a SIGHUP restart), as sshd. */
 	if (!o->inetd)
 		service_notify("READY=1");
@@ -734,6 +834,11 @@ listener_run(const struct options *o, struct server_config *c,
 				continue;
 			}
 			source_block_of_fd(fd, c, &blk);
+			/* sshd 9.8 checks penalties before MaxStartups. */
+			if (penalty_refuses(fd, &blk)) {
+				close(fd);
+				continue;
+			}
 			if (should_drop(c) || source_full(c, &blk)) {
 				throttle_drop(&throttle, fd, nstartups);
 				close(fd);

@@ -48,6 +48,7 @@
 #include "monitor/session_axl.h"
 #include "monitor/relay.h"
 #include "monitor/sign_budget.h"
+#include "monitor/penalty.h"
 #include "monitor/startup.h"
 #include "monitor/usedns.h"
 #include "authopts.h"
@@ -1275,6 +1276,10 @@ monitor_run(const struct options *o, struct server_config *c,
 	    r == ERR_EOF || r == ERR_LIMIT ? PREAUTH_EXIT_WAIT_MS : 0);
 	m.kex_pid = m.preauth_pid;
 	m.preauth_pid = 0;
+	/* PerSourcePenalties' "crash": the listener is told. */
+	if (m.state != MS_DONE && WIFSIGNALED(status) &&
+	    penalty_crash_signal(WTERMSIG(status)))
+		startup_note_crash();
 	if (m.state != MS_DONE) {
 		if (r == ERR_EOF ||
 		    (WIFSIGNALED(status) && WTERMSIG(status) == SIGSYS))

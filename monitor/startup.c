@@ -4,6 +4,8 @@
  *   'u' u8 length, that many bytes: the account of the audit records
  *   'k' u32 (big-endian): the pid of preauth, which has session keys
  *   'a' nothing: authenticated (the last record)
+ *   'f' nothing: an authentication attempt failed (PerSourcePenalties)
+ *   'c' nothing: preauth was killed by a crash signal (likewise)
  */
 #include <errno.h>
 #include <signal.h>
@@ -82,6 +84,22 @@ startup_note_keys(pid_t spid)
 }
 
 void
+startup_note_authfail(void)
+{
+	static int sent;
+
+	if (!sent)
+		startup_write((const uint8_t *)"f", 1);
+	sent = 1;
+}
+
+void
+startup_note_crash(void)
+{
+	startup_write((const uint8_t *)"c", 1);
+}
+
+void
 startup_authenticated(void)
 {
 	startup_write((const uint8_t *)"a", 1);
@@ -97,6 +115,8 @@ record_len(const uint8_t *p, size_t n)
 {
 	switch (p[0]) {
 	case 'a':
+	case 'f':
+	case 'c':
 		return 1;
 	case 'k':
 		return n >= 5 ? 5 : 0;
@@ -131,6 +151,12 @@ startup_feed(struct startup_view *v, const uint8_t *p, size_t n)
 			switch (v->in[0]) {
 			case 'a':
 				v->authenticated = 1;
+				break;
+			case 'f':
+				v->authfail = 1;
+				break;
+			case 'c':
+				v->crashed = 1;
 				break;
 			case 'k':
 				v->keys_spid =

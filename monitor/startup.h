@@ -24,6 +24,10 @@ void startup_open(int fd);
 void startup_note_acct(const char *acct);
 /* preauth (pid spid) has session keys whose end is to be recorded. */
 void startup_note_keys(pid_t spid);
+/* PerSourcePenalties: an attempt failed (once is enough); preauth
+ * crashed (docs/ipc.md). */
+void startup_note_authfail(void);
+void startup_note_crash(void);
 /* Authenticated: the final byte, and the pipe is closed. */
 void startup_authenticated(void);
 
@@ -35,6 +39,8 @@ struct startup_view {
 	char acct[STARTUP_ACCT_MAX + 1]; /* "" until reported */
 	pid_t keys_spid;                 /* 0 until reported */
 	int authenticated;
+	int authfail; /* an authentication attempt failed */
+	int crashed;  /* preauth was killed by a crash signal */
 };
 
 /*

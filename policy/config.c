@@ -55,6 +55,7 @@ config_init(struct server_config *c)
 	c->print_lastlog = CONFIG_UNSET;
 	c->expose_auth_info = CONFIG_UNSET;
 	cfg_liveness_init(c);
+	cfg_penalty_init(c);
 	c->compression = CONFIG_UNSET;
 	c->use_dns = CONFIG_UNSET;
 	cfg_forward_init(&c->fwd);
@@ -112,6 +113,7 @@ config_free(struct server_config *c)
 	free(c->permit_user_env);
 	free(c->chroot_directory);
 	cfg_liveness_free(c);
+	free(c->penalty_exempt);
 	cfg_forward_free(&c->fwd);
 	config_init(c);
 }
@@ -645,6 +647,7 @@ config_fill_defaults(struct server_config *c)
 	set_default_int(&c->print_lastlog, 1);
 	set_default_int(&c->expose_auth_info, 0);
 	cfg_liveness_defaults(c);
+	cfg_penalty_defaults(c);
 	set_default_int(&c->compression, COMPRESSION_DELAYED);
 	set_default_int(&c->use_dns, 0);
 	set_default_int(&c->fwd.allow_tcp_forwarding, FWD_ALL);

@@ -19,6 +19,21 @@ struct listen_addr {
 	int port;   /* 0 = use the Port list */
 };
 
+/*
+ * PerSourcePenalties (policy/config_penalty.c): durations in seconds,
+ * CONFIG_UNSET until set or defaulted. Off unless set (sshd 9.8+ turns it
+ * on by default; docs/sshd_config.md says why postern does not).
+ */
+#define PENALTY_PERMISSIVE 1
+#define PENALTY_DENY_ALL 2
+struct penalty_config {
+	int enabled;
+	int crash, authfail, noauth, grace_exceeded, refuseconnection;
+	int max, min;
+	int max_sources4, max_sources6;
+	int overflow4, overflow6; /* PENALTY_PERMISSIVE or PENALTY_DENY_ALL */
+};
+
 /* Forwarding keywords (policy/config_forward.c). */
 struct config_forward {
 	int allow_tcp_forwarding;         /* FWD_* bits; yes */
@@ -69,6 +84,8 @@ struct server_config {
 	int per_source_max_startups;
 	int per_source_masklen_v4;
 	int per_source_masklen_v6;
+	struct penalty_config penalty;
+	char *penalty_exempt; /* PerSourcePenaltyExemptList, or NULL */
 
 	/* --- access rules (issue 3); all may be set inside Match --- */
 	/* Each is the accumulated patterns of every line, in order, in an

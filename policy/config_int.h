@@ -286,6 +286,17 @@ int cfg_kw_max_startups(
     struct server_config *c, const struct keyword *k, struct cfg_args *a);
 int cfg_kw_per_source_max(
     struct server_config *c, const struct keyword *k, struct cfg_args *a);
+/* config_penalty.c: PerSourcePenalties, PerSourcePenaltyExemptList. */
+void cfg_penalty_init(struct server_config *c);
+void cfg_penalty_defaults(struct server_config *c);
+int cfg_kw_penalties(
+    struct server_config *c, const struct keyword *k, struct cfg_args *a);
+void cfg_dump_penalties(
+    const struct server_config *c, const struct keyword *k, FILE *f);
+int cfg_kw_penalty_exempt(
+    struct server_config *c, const struct keyword *k, struct cfg_args *a);
+void cfg_dump_penalty_exempt(
+    const struct server_config *c, const struct keyword *k, FILE *f);
 int cfg_kw_netblock(
     struct server_config *c, const struct keyword *k, struct cfg_args *a);
 int cfg_kw_user_list(
@@ -365,8 +376,6 @@ void cfg_report_bad_kex(const char *list, const char *valid);
 int cfg_v_gss_kex(
     struct server_config *c, const struct keyword *k, struct cfg_args *a);
 
-const char *cfg_chk_penalties(
-    const struct keyword *k, struct cfg_args *a, char *buf, size_t len);
 const char *cfg_chk_always(
     const struct keyword *k, struct cfg_args *a, char *buf, size_t len);
 

@@ -173,19 +173,6 @@ cfg_v_gss_kex(
 
 /* --- may this value be ignored? ------------------------------------------- */
 
-/* PerSourcePenalties: only "no" (OpenSSH 9.8's default is on). */
-const char *
-cfg_chk_penalties(
-    const struct keyword *k, struct cfg_args *a, char *buf, size_t len)
-{
-	if (a->ac == 1 && strcasecmp(a->av[0], "no") == 0)
-		return NULL;
-	snprintf(buf, len,
-	    "postern does not penalise sources yet; ignoring it would drop "
-	    "the configured protection");
-	return buf;
-}
-
 /* A keyword refused whatever its value (k->data says why). */
 const char *
 cfg_chk_always(

@@ -581,6 +581,8 @@ test_dump(void)
 	    "maxstartups 10:30:100\n"
 	    "persourcemaxstartups none\n"
 	    "persourcenetblocksize 32:128\n"
+	    "persourcepenalties no\n"
+	    "persourcepenaltyexemptlist none\n"
 	    "permittunnel no\n"
 	    "ipqos lowdelay throughput\n"
 	    "rekeylimit 0 0\n"

@@ -137,8 +137,8 @@ static const struct {
     {"PermitUserRC", "no", 1, IMPL},
     {"PerSourceMaxStartups", "none", 0, IMPL},
     {"PerSourceNetBlockSize", "24:56", 0, IMPL},
-    {"PerSourcePenalties", "no", 0, VALUE},
-    {"PerSourcePenaltyExemptList", "10.0.0.0/8", 0, IGN},
+    {"PerSourcePenalties", "no", 0, IMPL},
+    {"PerSourcePenaltyExemptList", "10.0.0.0/8", 0, IMPL},
     {"PrintLastLog", "no", 0, IMPL},
     {"PrintMotd", "no", 0, IMPL},
     {"PubkeyAcceptedAlgorithms", "+ssh-rsa", 1, IMPL},
@@ -387,10 +387,10 @@ test_values(void)
 	accepted("PerSourceMaxStartups 10");
 	accepted("PerSourceMaxStartups 0");
 	accepted("PerSourceNetBlockSize 24");
-	refused("PerSourcePenalties authfail:10s",
-	    "authfail:10s is not supported by postern (postern does not "
-	    "penalise sources yet; ignoring it would drop the configured "
-	    "protection)");
+	accepted("PerSourcePenalties authfail:10s min:1m overflow:deny-all");
+	accepted("PerSourcePenalties yes");
+	accepted("PerSourcePenalties refuseconnection:5s");
+	accepted("PerSourcePenaltyExemptList 192.0.2.0/24,*.example,!10.1.2.3");
 
 	accepted("RekeyLimit 0 0");
 	accepted("RekeyLimit default");
@@ -418,7 +418,6 @@ test_values(void)
 	warned("KerberosOrLocalPasswd yes");
 	warned("IgnoreRhosts shosts-only");
 	warned("GSSAPIAuthentication yes");
-	warned("PerSourcePenalties no");
 }
 
 static void
@@ -557,6 +556,19 @@ test_errors(void)
 	bad("PerSourceNetBlockSize 33",
 	    "t.conf line 1: Invalid "
 	    "PerSourceNetBlockSize spec.");
+	bad("PerSourcePenalties no crash:1",
+	    "t.conf line 1: keyword PerSourcePenalties \"no\" argument "
+	    "must appear alone.");
+	bad("PerSourcePenalties authfail:5x",
+	    "t.conf line 1: invalid PerSourcePenalties time value.");
+	bad("PerSourcePenalties overflow:none",
+	    "t.conf line 1: unsupported PerSourcePenalties keyword "
+	    "overflow:none");
+	bad("PerSourcePenalties max-sources6:-2",
+	    "t.conf line 1: PerSourcePenalties value too small.");
+	bad("PerSourcePenaltyExemptList 192.0.2.0/8",
+	    "t.conf line 1: keyword PerSourcePenaltyExemptList invalid "
+	    "address argument.");
 	bad("Subsystem sftp", "t.conf line 1: Missing subsystem command.");
 	bad("PermitTunnel Yes", "t.conf line 1: bad PermitTunnel argument Yes");
 	bad("AuthorizedKeysCommand bin/x",

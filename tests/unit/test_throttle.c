@@ -12,30 +12,7 @@
 
 #include "monitor/throttle.h"
 #include "tests/unit/t.h"
-
-/* The block of address a ("1.2.3.4" or IPv6 text) at these lengths. */
-static struct source_block
-blk(const char *a, int v4bits, int v6bits)
-{
-	struct sockaddr_storage ss;
-	struct sockaddr_in *in = (struct sockaddr_in *)&ss;
-	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
-	struct source_block b;
-	socklen_t len;
-
-	memset(&ss, 0, sizeof(ss));
-	if (strchr(a, ':') != NULL) {
-		in6->sin6_family = AF_INET6;
-		inet_pton(AF_INET6, a, &in6->sin6_addr);
-		len = sizeof(*in6);
-	} else {
-		in->sin_family = AF_INET;
-		inet_pton(AF_INET, a, &in->sin_addr);
-		len = sizeof(*in);
-	}
-	source_block_of((struct sockaddr *)&ss, len, v4bits, v6bits, &b);
-	return b;
-}
+#include "tests/unit/t_block.h"
 
 static int
 same(struct source_block a, struct source_block b)
@@ -91,15 +68,15 @@ main(void)
 		const struct pair *c = &cases[i];
 
 		T_CHECK(c->name,
-		    same(blk(c->a, c->v4, c->v6), blk(c->b, c->v4, c->v6)) ==
-		        c->same);
+		    same(t_block(c->a, c->v4, c->v6),
+		        t_block(c->b, c->v4, c->v6)) == c->same);
 	}
-	b = blk("10.1.2.3", 24, 128);
+	b = t_block("10.1.2.3", 24, 128);
 	T_CHECK("v4 /24: host bits cleared",
 	    b.family == AF_INET && b.addr[0] == 10 && b.addr[1] == 1 &&
 	        b.addr[2] == 2 && b.addr[3] == 0);
 	T_CHECK("v4 and v6 never the same block",
-	    !same(blk("0.0.0.0", 0, 0), blk("::", 0, 0)));
+	    !same(t_block("0.0.0.0", 0, 0), t_block("::", 0, 0)));
 
 	memset(&un, 0, sizeof(un));
 	un.sun_family = AF_UNIX;
