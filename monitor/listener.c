@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "ipc.h"
 #include "crypto.h"
 #include "err.h"
 #include "log.h"
@@ -81,6 +82,69 @@ static int relaying;
  */
 #define RELAY_LINGER_S 10
 
+/*
+ * accept(2) out of descriptors or memory (EMFILE, ENFILE, ENOBUFS,
+ * ENOMEM): the connection stays queued and the socket readable, so the
+ * listening sockets rest ACCEPT_PAUSE_MS between tries instead of being
+ * polled at once again. The error is logged when it starts, then once per
+ * ACCEPT_REPORT_MS while it lasts, and its end with the count.
+ */
+#define ACCEPT_PAUSE_MS 100
+#define ACCEPT_REPORT_MS (60 * 1000)
+static struct {
+	int64_t resume_ms;   /* no accept before this (monotonic ms) */
+	int64_t reported_ms; /* when the error was last logged */
+	unsigned long failures;
+} acc;
+
+static int
+accept_exhausted(int err)
+{
+	return err == EMFILE || err == ENFILE || err == ENOBUFS ||
+	    err == ENOMEM;
+}
+
+static void
+accept_pause(int err)
+{
+	int64_t now = ipc_now_ms();
+
+	if (acc.failures++ == 0 || now - acc.reported_ms >= ACCEPT_REPORT_MS) {
+		if (acc.failures == 1)
+			error("accept: %.100s", strerror(err));
+		else
+			error("accept: %.100s (%lu failures so far; retrying "
+			      "every %d ms)",
+			    strerror(err), acc.failures, ACCEPT_PAUSE_MS);
+		acc.reported_ms = now;
+	}
+	acc.resume_ms = now + ACCEPT_PAUSE_MS;
+}
+
+static void
+accept_resumed(void)
+{
+	if (acc.failures == 0)
+		return;
+	logit("accept: accepting connections again after %lu failures",
+	    acc.failures);
+	acc.failures = 0;
+}
+
+/* ms until the listening sockets are polled again; 0: now. */
+static int64_t
+accept_paused_ms(void)
+{
+	int64_t left;
+
+	if (acc.resume_ms == 0)
+		return 0;
+	if ((left = acc.resume_ms - ipc_now_ms()) > 0)
+		return left;
+	acc.resume_ms = 0;
+	return 0;
+}
+
 static volatile sig_atomic_t got_sighup, got_sigterm, got_sigchld;
 
 static void
@@ -116,17 +180,26 @@ set_handlers(void)
 	sigaction(SIGPIPE, &sa, NULL);
 }
 
+/* The signals the loop handles: blocked except inside ppoll(). */
+static const int loop_signals[] = {SIGHUP, SIGTERM, SIGINT, SIGQUIT, SIGCHLD};
+#define NLOOP_SIGNALS (sizeof(loop_signals) / sizeof(loop_signals[0]))
+
+static void
+default_handlers(void)
+{
+	size_t i;
+
+	for (i = 0; i < NLOOP_SIGNALS; i++)
+		signal(loop_signals[i], SIG_DFL);
+	signal(SIGPIPE, SIG_DFL);
+}
+
 static void
 reset_handlers(void)
 {
 	sigset_t set;
 
-	signal(SIGHUP, SIG_DFL);
-	signal(SIGTERM, SIG_DFL);
-	signal(SIGINT, SIG_DFL);
-	signal(SIGQUIT, SIG_DFL);
-	signal(SIGCHLD, SIG_DFL);
-	signal(SIGPIPE, SIG_DFL);
+	default_handlers();
 	sigemptyset(&set);
 	sigprocmask(SIG_SETMASK, &set, NULL);
 }
@@ -442,10 +515,19 @@ monitor_reaped(pid_t pid, int status)
 	}
 }
 
+/* In the child: what kept the connection's monitor from starting. */
+static void __attribute__((noreturn))
+spawn_failed(const char *host, const char *port, const char *what)
+{
+	error("cannot start the monitor for %s port %s: %s: %.100s", host, port,
+	    what, strerror(errno));
+	_exit(1);
+}
+
 static void
 spawn_monitor(int fd, int cfgfd, char **argv, const struct source_block *block)
 {
-	char **nargv;
+	char **nargv, host[NI_MAXHOST], port[NI_MAXSERV];
 	size_t n;
 	pid_t pid;
 	int sp[2];
@@ -454,6 +536,7 @@ spawn_monitor(int fd, int cfgfd, char **argv, const struct source_block *block)
 		error("pipe: %.100s", strerror(errno));
 		return;
 	}
+	socket_end_name(fd, 0, host, port);
 	if ((pid = fork()) < 0) {
 		error("fork: %.100s", strerror(errno));
 		close(sp[0]);
@@ -469,7 +552,8 @@ spawn_monitor(int fd, int cfgfd, char **argv, const struct source_block *block)
 		pm->fd = sp[0];
 		/* Read what there is, never wait (a reaped monitor's). */
 		(void)fcntl(pm->fd, F_SETFL, O_NONBLOCK);
-		socket_end_name(fd, 0, pm->host, pm->port);
+		memcpy(pm->host, host, sizeof(pm->host));
+		memcpy(pm->port, port, sizeof(pm->port));
 		conn_info_fill(&pm->ci, fd, relaying);
 		pm->block = *block;
 		nstartups++;
@@ -482,22 +566,22 @@ spawn_monitor(int fd, int cfgfd, char **argv, const struct source_block *block)
 	for (n = 0; argv[n] != NULL; n++)
 		;
 	if ((nargv = calloc(n + 2, sizeof(*nargv))) == NULL)
-		_exit(1);
+		spawn_failed(host, port, "memory");
 	memcpy(nargv, argv, n * sizeof(*nargv));
 	nargv[n] = "-R";
 	/* Socket on 3, startup pipe on 4, config source on 5 (monitor_run). */
 	if ((fd = fcntl(fd, F_DUPFD_CLOEXEC, 10)) < 0 ||
 	    (sp[1] = fcntl(sp[1], F_DUPFD_CLOEXEC, 10)) < 0 ||
 	    (cfgfd = fcntl(cfgfd, F_DUPFD_CLOEXEC, 10)) < 0)
-		_exit(1);
+		spawn_failed(host, port, "descriptors");
 	/* And the relay's byte count on 6 (relay.h: above 10 already). */
 	if (dup2(fd, 3) < 0 || dup2(sp[1], 4) < 0 ||
 	    dup2(cfgfd, CONFIG_TEXT_FD) < 0 ||
 	    (relaying && dup2(relay.count_fd, RELAY_COUNT_FD) < 0))
-		_exit(1);
+		spawn_failed(host, port, "descriptors");
 	closefrom(relaying ? RELAY_COUNT_FD + 1 : CONFIG_TEXT_FD + 1);
 	execv("/proc/self/exe", nargv);
-	_exit(1);
+	spawn_failed(host, port, "exec");
 }
 
 /*
@@ -548,7 +632,8 @@ listener_run(const struct options *o, struct server_config *c,
     const struct config_source *src, char **argv)
 {
 	struct pollfd pfds[MAX_LISTEN + MAX_STARTUPS_TRACKED + RELAY_NPOLL];
-	struct timespec linger = {RELAY_LINGER_S, 0};
+	struct timespec linger = {RELAY_LINGER_S, 0}, backoff, *tsp;
+	int64_t paused;
 	struct source_block blk;
 	int fds[MAX_LISTEN], fd, status;
 	size_t nfds, nrelay = 0, i;
@@ -611,12 +696,12 @@ listener_run(const struct options *o, struct server_config *c,
 	 * between checking the flags and sleeping still wakes the loop.
 	 */
 	sigemptyset(&block);
-	sigaddset(&block, SIGHUP);
-	sigaddset(&block, SIGTERM);
-	sigaddset(&block, SIGINT);
-	sigaddset(&block, SIGQUIT);
-	sigaddset(&block, SIGCHLD);
+	for (i = 0; i < NLOOP_SIGNALS; i++)
+		sigaddset(&block, loop_signals[i]);
 	sigprocmask(SIG_BLOCK, &block, &waitmask);
+	/* Blocked already when a SIGHUP restart exec'd this listener. */
+	for (i = 0; i < NLOOP_SIGNALS; i++)
+		sigdelset(&waitmask, loop_signals[i]);
 	if (o->inetd) {
 		/*
 		 * This process stays as the connection's listener: it reaps the
@@ -667,7 +752,14 @@ listener_run(const struct options *o, struct server_config *c,
 				logit("Received SIGHUP; restarting.");
 				for (i = 0; i < nfds; i++)
 					close(fds[i]);
-				reset_handlers();
+				/*
+				 * The loop's signals stay blocked across the
+				 * exec: one that comes while the new listener
+				 * starts waits for its loop (another SIGHUP
+				 * restarts it again) instead of finding the
+				 * default action, which ends the server.
+				 */
+				default_handlers();
 				execv("/proc/self/exe", argv);
 				fatal("RESTART FAILED: %s", strerror(errno));
 			}
@@ -693,9 +785,19 @@ listener_run(const struct options *o, struct server_config *c,
 			relay_stop_input(&relay);
 		if (inetd_status != -1 && (!relaying || relay_done(&relay)))
 			exit(inetd_status);
+		paused = accept_paused_ms();
 		for (i = 0; i < nfds; i++) {
-			pfds[i].fd = fds[i];
+			/* A negative fd is skipped by poll. */
+			pfds[i].fd = paused > 0 ? -1 : fds[i];
 			pfds[i].events = POLLIN;
+		}
+		tsp = NULL;
+		if (inetd_status != -1)
+			tsp = &linger;
+		else if (paused > 0) {
+			backoff.tv_sec = paused / 1000;
+			backoff.tv_nsec = (paused % 1000) * 1000000;
+			tsp = &backoff;
 		}
 		for (i = 0; i < nmonitors; i++) {
 			pfds[nfds + i].fd = monitors[i].fd;
@@ -703,12 +805,14 @@ listener_run(const struct options *o, struct server_config *c,
 		}
 		if (relaying)
 			nrelay = relay_poll(&relay, pfds + nfds + nmonitors);
-		if ((r = ppoll(pfds, nfds + nmonitors + nrelay,
-		         inetd_status != -1 ? &linger : NULL, &waitmask)) < 0) {
+		if ((r = ppoll(pfds, nfds + nmonitors + nrelay, tsp,
+		         &waitmask)) < 0) {
 			if (errno != EINTR)
 				error("poll: %.100s", strerror(errno));
 			continue;
 		}
+		if (r == 0 && tsp == &backoff)
+			continue;
 		if (r == 0) {
 			/* The monitor is gone and the client takes nothing. */
 			relay_abort(&relay);
@@ -727,12 +831,17 @@ listener_run(const struct options *o, struct server_config *c,
 				continue;
 			fd = accept4(fds[i], NULL, NULL, SOCK_CLOEXEC);
 			if (fd < 0) {
+				if (accept_exhausted(errno)) {
+					accept_pause(errno);
+					break;
+				}
 				if (errno != EAGAIN && errno != EINTR &&
 				    errno != ECONNABORTED)
 					error(
 					    "accept: %.100s", strerror(errno));
 				continue;
 			}
+			accept_resumed();
 			source_block_of_fd(fd, c, &blk);
 			if (should_drop(c) || source_full(c, &blk)) {
 				throttle_drop(&throttle, fd, nstartups);

@@ -1,0 +1,171 @@
+"""
+test_exhaustion.py: the listener and the per-connection monitor when a
+resource runs out. The rule: the server keeps serving everyone else and
+logs a clear line. No timing thresholds: each test counts log lines, looks
+at process state, or checks that a later client still logs in.
+"""
+
+import os
+import re
+import resource
+import signal
+import socket
+import subprocess
+import time
+
+import harness
+from harness import check, timeout
+
+
+def _fds(pid):
+    return {int(n) for n in os.listdir("/proc/%d/fd" % pid)}
+
+
+def _lowest_free_fd(pid):
+    used = _fds(pid)
+    n = 0
+    while n in used:
+        n += 1
+    return n
+
+
+def _set_nofile(pid, soft):
+    """The listener's RLIMIT_NOFILE soft limit (hard kept); the old one."""
+    old = resource.prlimit(pid, resource.RLIMIT_NOFILE)
+    resource.prlimit(pid, resource.RLIMIT_NOFILE, (soft, old[1]))
+    return old
+
+
+def _banner(s, timeout_s=10):
+    s.settimeout(timeout_s)
+    data = b""
+    try:
+        while b"\n" not in data:
+            chunk = s.recv(256)
+            if not chunk:
+                break
+            data += chunk
+    except socket.timeout:
+        pass
+    return data
+
+
+@timeout(60)
+def test_sighup_burst_keeps_serving(ctx):
+    """SIGHUPs in a burst, as a configuration tool may send them: one that
+    arrives while the restarted listener starts must not find SIGHUP's
+    default action (which ends the process), as sshd 9.2 survives them.
+    The listener restarts again and serves the next login."""
+    u = ctx.make_user()
+    ctx.start_server()
+    pid = ctx.proc.pid
+    restarts = lambda: ctx.server_log().count("Received SIGHUP; restarting.")
+    # Until three restarts are logged: signals land inside each one's
+    # start (module loading, configuration, binding).
+    sent = 0
+    while restarts() < 3 and ctx.server_alive() and sent < 200000:
+        os.kill(pid, signal.SIGHUP)
+        sent += 1
+        time.sleep(0.0005)
+    check(ctx.server_alive(),
+          "the listener died in a burst of %d SIGHUPs (status %s)"
+          % (sent, ctx.proc.returncode))
+    # Served again once the burst is over.
+    listening = r"^Server listening on 127\.0\.0\.1 port %d\.$" % ctx.port
+    check(harness.poll_until(
+        lambda: len(re.findall(listening, ctx.server_log(), re.M)) >=
+        restarts() + 1 and harness.port_listening(ctx.port), 20),
+        "the listener does not listen after the burst")
+    ctx.ssh_ok(u, "echo ok", expect_out=b"ok\n")
+    check(ctx.server_alive(), "the listener is gone")
+
+
+@timeout(60)
+def test_accept_out_of_descriptors_waits(ctx):
+    """accept() failing with EMFILE leaves the connection queued and the
+    socket readable: the listener must not retry at once without end
+    (sshd sleeps 100 ms between tries, logging each). It logs the error
+    once, waits, and accepts the queued client once descriptors are
+    back, saying so."""
+    u = ctx.make_user()
+    ctx.start_server()
+    pid = ctx.proc.pid
+    # No descriptor can be allocated: every number below the limit is in
+    # use.
+    old = _set_nofile(pid, _lowest_free_fd(pid))
+    try:
+        s = ctx.raw_connect()
+        check(ctx.wait_log(r"^accept: Too many open files$", 10),
+              "no accept error logged")
+        # A spinning listener logs the line thousands of times a second.
+        time.sleep(2)
+        n = ctx.server_log().count("accept: Too many open files")
+        check(n == 1, "the accept error was logged %d times in 2 s, want "
+              "once" % n)
+        check(ctx.server_alive(), "the listener died")
+    finally:
+        resource.prlimit(pid, resource.RLIMIT_NOFILE, old)
+    # The queued client is served once descriptors are back.
+    check(_banner(s).startswith(b"SSH-2.0-"),
+          "the queued connection got no banner")
+    check(ctx.wait_log(r"^accept: accepting connections again after \d+ "
+                       r"failures$", 10),
+          "the end of the accept errors was not logged")
+    s.close()
+    ctx.ssh_ok(u, "echo ok", expect_out=b"ok\n")
+
+
+@timeout(60)
+def test_monitor_start_failure_logged(ctx):
+    """The connection's monitor cannot be set up in the forked child (here
+    its descriptors: RLIMIT_NOFILE below the numbers it moves them to):
+    the client's connection ends, a line says why and for whom, and the
+    listener goes on serving."""
+    u = ctx.make_user()
+    ctx.start_server()
+    pid = ctx.proc.pid
+    free = [n for n in range(10) if n not in _fds(pid)]
+    check(len(free) >= 3, "the listener has %r free below 10; the test "
+          "needs 3 (accept and a pipe)" % free)
+    old = _set_nofile(pid, 10)
+    try:
+        s = ctx.raw_connect()
+        port = s.getsockname()[1]
+        check(_banner(s) == b"", "a connection without a monitor got data")
+        check(ctx.wait_log(r"^cannot start the monitor for 127\.0\.0\.1 "
+                           r"port %d: descriptors: " % port, 10),
+              "the failed monitor start was not logged")
+        s.close()
+    finally:
+        resource.prlimit(pid, resource.RLIMIT_NOFILE, old)
+    check(ctx.server_alive(), "the listener died")
+    ctx.ssh_ok(u, "echo ok", expect_out=b"ok\n")
+
+
+@timeout(60)
+def test_half_sent_identification_freed_by_grace_time(ctx):
+    """Clients that send half an identification line and stall hold
+    MaxStartups' slots only until LoginGraceTime: meanwhile a new client
+    is dropped with sshd's line; afterwards it logs in."""
+    u = ctx.make_user()
+    ctx.start_server(extra_config=["MaxStartups 2", "LoginGraceTime 3"])
+    held = []
+    for _ in range(2):
+        s = ctx.raw_connect()
+        s.sendall(b"SSH-2.0-half")
+        held.append(s)
+        check(ctx.wait_log(r"^Connection from 127\.0\.0\.1 port %d "
+                           % s.getsockname()[1], 10),
+              "a stalled connection was not accepted")
+    r = ctx.ssh(u, "true")
+    check(r.rc == 255, "a login past MaxStartups 2 went through: %r" % r)
+    check(ctx.wait_log(r"drop connection #2 from \[127\.0\.0\.1\]:\d+ on "
+                       r"\[127\.0\.0\.1\]:%d past MaxStartups" % ctx.port,
+                       10), "no drop line past MaxStartups")
+    for s in held:
+        check(ctx.wait_log(r"Timeout before authentication for 127\.0\.0\.1 "
+                           r"port %d$" % s.getsockname()[1], 15),
+              "LoginGraceTime did not end a half-identified connection")
+    ctx.ssh_ok(u, "echo ok", expect_out=b"ok\n")
+    for s in held:
+        s.close()
