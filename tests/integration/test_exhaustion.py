@@ -169,3 +169,83 @@ def test_half_sent_identification_freed_by_grace_time(ctx):
     ctx.ssh_ok(u, "echo ok", expect_out=b"ok\n")
     for s in held:
         s.close()
+
+
+# paramiko (in /usr/bin/python3 only): a client that offers a 2 GiB
+# window, starts an endless output and stops reading its socket.
+UNREAD_CLIENT = r"""
+import os, signal, socket, sys, paramiko
+port, user, key = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+s = socket.create_connection(("127.0.0.1", port), 20)
+t = paramiko.Transport(s, default_window_size=2**31 - 1)
+t.start_client(timeout=20)
+t.auth_publickey(user, paramiko.Ed25519Key.from_private_key_file(key))
+c = t.open_session(window_size=2**31 - 1)
+c.exec_command("cat /dev/zero")
+print("started", flush=True)
+os.kill(os.getpid(), signal.SIGSTOP)
+"""
+
+
+def _cpu_ticks(pid):
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return int(fields[11]) + int(fields[12])
+
+
+def _rss_kib(pid):
+    for line in open("/proc/%d/status" % pid):
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0
+
+
+@timeout(60)
+def test_unread_output_stays_bounded(ctx):
+    """A client that grants a 2 GiB window and then reads nothing: the
+    session's memory stays bounded (it stops reading the program's output
+    when the socket does not drain), it sleeps rather than spins, and the
+    server goes on serving others, the same user included."""
+    u = ctx.make_user()
+    ctx.start_server()
+    script = os.path.join(ctx.dir, "unread.py")
+    with open(script, "w") as f:
+        f.write(UNREAD_CLIENT)
+    p = ctx.popen(["/usr/bin/python3", script, str(ctx.port), u.name, u.key],
+                  stdout=subprocess.PIPE)
+    busy = None
+    try:
+        check(p.stdout.readline() == b"started\n", "the client did not start")
+        sess = harness.find_descendant_by_exe(ctx.proc.pid, "postern-session")
+        check(sess, "no session process")
+        # A reference busy loop over the same wait.
+        busy = subprocess.Popen(["/usr/bin/python3", "-c", "while 1: pass"])
+        c0, b0 = _cpu_ticks(sess), _cpu_ticks(busy.pid)
+        time.sleep(3)
+        c1, b1 = _cpu_ticks(sess), _cpu_ticks(busy.pid)
+        rss = _rss_kib(sess)
+        check(rss < 64 * 1024, "the session holds %d KiB with its output "
+              "unread" % rss)
+        check((c1 - c0) * 4 < (b1 - b0),
+              "the session used %d ticks while a busy loop used %d"
+              % (c1 - c0, b1 - b0))
+        ctx.ssh_ok(u, "echo ok", expect_out=b"ok\n")
+    finally:
+        if busy is not None:
+            busy.kill()
+            busy.wait()
+        p.kill()
+        p.wait(10)
+
+
+
+@timeout(60)
+def test_log_file_on_a_full_disk(ctx):
+    """-E names a log file on a full disk (/dev/full: every write fails
+    with ENOSPC): the lines are lost, nothing else; logins go on."""
+    u = ctx.make_user()
+    ctx.write_config()
+    ctx.launch_server(args=["-E", "/dev/full"])
+    for _ in range(3):
+        ctx.ssh_ok(u, "echo ok", expect_out=b"ok\n")
+    check(ctx.server_alive(), "the listener died")
