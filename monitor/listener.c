@@ -492,6 +492,123 @@ monitor_startup_read(size_t i)
 	}
 }
 
+/*
+ * Across a SIGHUP restart, the monitors not yet authenticated: the new
+ * listener counts them for MaxStartups, and logs and audits the end of
+ * those that LoginGraceTime kills, as it would have. The table goes in a
+ * memfd named by HANDOVER_ENV, the startup pipes stay open across the
+ * exec; a listener that is not the same process (daemon() forked it: the
+ * monitors are not its children to reap) takes none of it.
+ */
+#define HANDOVER_ENV "POSTERN_LISTENER_HANDOVER"
+#define HANDOVER_MAGIC 0x70737431U
+
+struct handover_head {
+	uint32_t magic;
+	uint32_t entry_size;
+	uint32_t n;
+	int32_t pid;
+};
+
+static int
+handover_io(int fd, void *p, size_t len, int out)
+{
+	uint8_t *b = p;
+	ssize_t n;
+
+	while (len > 0) {
+		n = out ? write(fd, b, len) : read(fd, b, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		b += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+static void
+handover_save(void)
+{
+	struct handover_head h;
+	char num[16];
+	size_t i;
+	int fd;
+
+	if (nmonitors == 0)
+		return;
+	memset(&h, 0, sizeof(h));
+	h.magic = HANDOVER_MAGIC;
+	h.entry_size = sizeof(monitors[0]);
+	h.n = (uint32_t)nmonitors;
+	h.pid = (int32_t)getpid();
+	/* Not close-on-exec: the new listener reads it. */
+	if ((fd = memfd_create("postern-handover", 0)) < 0 ||
+	    handover_io(fd, &h, sizeof(h), 1) != 0 ||
+	    handover_io(fd, monitors, nmonitors * sizeof(monitors[0]), 1) !=
+	        0 ||
+	    lseek(fd, 0, SEEK_SET) != 0) {
+		error("Received SIGHUP; connections before authentication are "
+		      "not handed over: %s",
+		    strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	for (i = 0; i < nmonitors; i++) {
+		if (monitors[i].fd != -1)
+			(void)fcntl(monitors[i].fd, F_SETFD, 0);
+	}
+	snprintf(num, sizeof(num), "%d", fd);
+	(void)setenv(HANDOVER_ENV, num, 1);
+}
+
+/* In the restarted listener, before any child is started. */
+static void
+handover_restore(void)
+{
+	const char *v = getenv(HANDOVER_ENV);
+	struct handover_head h;
+	struct preauth_monitor pm;
+	char *end;
+	long fd;
+	uint32_t i;
+	int ours;
+
+	if (v == NULL)
+		return;
+	errno = 0;
+	fd = strtol(v, &end, 10);
+	(void)unsetenv(HANDOVER_ENV);
+	if (*v == '\0' || *end != '\0' || errno != 0 || fd < 3 || fd > INT_MAX)
+		return;
+	if (handover_io((int)fd, &h, sizeof(h), 0) != 0 ||
+	    h.magic != HANDOVER_MAGIC || h.entry_size != sizeof(pm) ||
+	    h.n > MAX_STARTUPS_TRACKED) {
+		close((int)fd);
+		return;
+	}
+	ours = h.pid == (int32_t)getpid();
+	for (i = 0; i < h.n; i++) {
+		if (handover_io((int)fd, &pm, sizeof(pm), 0) != 0)
+			break;
+		/* Each pipe is closed again on exec, or closed now. */
+		if (pm.fd != -1 &&
+		    (!ours || fcntl(pm.fd, F_SETFD, FD_CLOEXEC) != 0)) {
+			if (!ours)
+				close(pm.fd);
+			pm.fd = -1;
+		}
+		if (!ours)
+			continue;
+		monitors[nmonitors++] = pm;
+		if (pm.fd != -1)
+			nstartups++;
+	}
+	close((int)fd);
+}
+
 /* A child was reaped: OpenSSH's line if LoginGraceTime killed it. */
 static void
 monitor_reaped(pid_t pid, int status)
@@ -685,6 +802,7 @@ listener_run(const struct options *o, struct server_config *c,
 				    "daemon() failed: %.200s", strerror(errno));
 		}
 		write_pidfile(c);
+		handover_restore();
 	}
 	cfgfd = config_memfd(src);
 	/* Type=notify: ready (again, after a SIGHUP restart), as sshd. */
@@ -760,6 +878,7 @@ listener_run(const struct options *o, struct server_config *c,
 				 * default action, which ends the server.
 				 */
 				default_handlers();
+				handover_save();
 				execv("/proc/self/exe", argv);
 				fatal("RESTART FAILED: %s", strerror(errno));
 			}

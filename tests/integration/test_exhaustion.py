@@ -249,3 +249,32 @@ def test_log_file_on_a_full_disk(ctx):
     for _ in range(3):
         ctx.ssh_ok(u, "echo ok", expect_out=b"ok\n")
     check(ctx.server_alive(), "the listener died")
+
+
+@timeout(60)
+def test_grace_time_logged_across_restart(ctx):
+    """A connection stalled before authentication when SIGHUP restarts the
+    listener: LoginGraceTime's end is still logged in sshd's words (the
+    restarted listener takes over the table of such connections), and
+    it still counts for MaxStartups until then."""
+    u = ctx.make_user()
+    ctx.start_server(extra_config=["LoginGraceTime 4", "MaxStartups 1"])
+    s = ctx.raw_connect()
+    s.sendall(b"SSH-2.0-stall\r\n")
+    port = s.getsockname()[1]
+    check(ctx.wait_log(r"^Connection from 127\.0\.0\.1 port %d " % port, 10),
+          "the stalled connection was not accepted")
+    os.kill(ctx.proc.pid, signal.SIGHUP)
+    listening = r"^Server listening on 127\.0\.0\.1 port %d\.$" % ctx.port
+    check(harness.poll_until(
+        lambda: len(re.findall(listening, ctx.server_log(), re.M)) >= 2, 10),
+        "the listener did not restart")
+    r = ctx.ssh(u, "true")
+    check(r.rc == 255, "a login past MaxStartups 1 went through after the "
+          "restart: %r" % r)
+    check(ctx.wait_log(r"^Timeout before authentication for 127\.0\.0\.1 "
+                       r"port %d$" % port, 15),
+          "LoginGraceTime's end of a connection from before the restart "
+          "was not logged")
+    ctx.ssh_ok(u, "echo ok", expect_out=b"ok\n")
+    s.close()
