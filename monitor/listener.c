@@ -501,6 +501,8 @@ monitor_startup_read(size_t i)
  * monitors are not its children to reap) takes none of it.
  */
 #define HANDOVER_ENV "POSTERN_LISTENER_HANDOVER"
+/* Set for the restarted listener: daemonised already, it stays this pid. */
+#define RESTART_ENV "POSTERN_LISTENER_RESTART"
 #define HANDOVER_MAGIC 0x70737431U
 
 struct handover_head {
@@ -756,6 +758,7 @@ listener_run(const struct options *o, struct server_config *c,
 	size_t nfds, nrelay = 0, i;
 	pid_t pid;
 	int handled = 0, cfgfd, inetd_fd = -1, inetd_status = -1, r;
+	int restarted;
 	pid_t inetd_pid = -1;
 	sigset_t block, waitmask;
 
@@ -796,7 +799,11 @@ listener_run(const struct options *o, struct server_config *c,
 	} else {
 		if ((nfds = bind_all(c, fds)) == 0)
 			fatal("Cannot bind any address.");
-		if (!o->foreground && !o->debug) {
+		/* As sshd: a SIGHUP restart keeps the pid (and so the
+		 * connections' monitors as its children). */
+		restarted = getenv(RESTART_ENV) != NULL;
+		(void)unsetenv(RESTART_ENV);
+		if (!o->foreground && !o->debug && !restarted) {
 			if (daemon(0, 0) != 0)
 				fatal(
 				    "daemon() failed: %.200s", strerror(errno));
@@ -879,6 +886,7 @@ listener_run(const struct options *o, struct server_config *c,
 				 */
 				default_handlers();
 				handover_save();
+				(void)setenv(RESTART_ENV, "1", 1);
 				execv("/proc/self/exe", argv);
 				fatal("RESTART FAILED: %s", strerror(errno));
 			}

@@ -278,3 +278,51 @@ def test_grace_time_logged_across_restart(ctx):
           "was not logged")
     ctx.ssh_ok(u, "echo ok", expect_out=b"ok\n")
     s.close()
+
+
+@timeout(60)
+def test_daemon_restart_keeps_pid(ctx):
+    """Without -D, posternd daemonises; a SIGHUP restart must not do it
+    again: as sshd, the listener keeps its pid (the PidFile stays right
+    for whatever tracks it, and the connections' monitors stay its
+    children to reap), and it serves the next login."""
+    u = ctx.make_user()
+    ctx.write_config()
+    pidfile = os.path.join(ctx.dir, "posternd.pid")
+    run_log = os.path.join(ctx.dir, "daemon.log")
+    p = subprocess.run([ctx.server_path, "-f", ctx.config_path, "-E",
+                        run_log], stdin=subprocess.DEVNULL,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                       cwd=ctx.dir, timeout=30)
+    check(p.returncode == 0, "posternd exited %d" % p.returncode)
+    pids = []
+
+    def kill_daemon():
+        for pid in set(pids):
+            try:
+                os.kill(pid, signal.SIGTERM)
+            except OSError:
+                pass
+    ctx.cleanups.append(kill_daemon)
+
+    def pid_now():
+        try:
+            return int(open(pidfile).read())
+        except (OSError, ValueError):
+            return None
+    check(harness.poll_until(lambda: pid_now() and harness.port_listening(
+        ctx.port), 10), "the daemon does not listen")
+    pid = pid_now()
+    pids.append(pid)
+    os.kill(pid, signal.SIGHUP)
+    check(harness.poll_until(
+        lambda: open(run_log).read().count("Server listening on") >= 2, 10),
+        "the daemon did not restart")
+    # Served by the restarted listener's loop, which runs after it wrote
+    # the PidFile.
+    ctx.ssh_ok(u, "echo ok", expect_out=b"ok\n")
+    now = pid_now()
+    if now:
+        pids.append(now)
+    check(now == pid, "the restart changed the listener's pid: %s -> %s"
+          % (pid, now))
