@@ -326,3 +326,35 @@ def test_daemon_restart_keeps_pid(ctx):
         pids.append(now)
     check(now == pid, "the restart changed the listener's pid: %s -> %s"
           % (pid, now))
+
+
+def _reset_at_once(ctx, n):
+    """n clients that connect and reset the connection at once."""
+    for _ in range(n):
+        s = socket.socket()
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                     b"\1\0\0\0\0\0\0\0")
+        s.connect(("127.0.0.1", ctx.port))
+        s.close()
+
+
+@timeout(60)
+def test_reset_before_served_is_quiet(ctx):
+    """Clients that connect and reset at once (a scan, a flood): sshd 9.2
+    lets each go without a line at INFO. postern's preauth used to die of
+    SIGPIPE writing its banner, logged as an error for each, with pid 0.
+    Now: no signal deaths, and a later login works."""
+    u = ctx.make_user()
+    ctx.start_server()
+    _reset_at_once(ctx, 20)
+    # While their monitors start, MaxStartups may drop a login.
+    check(harness.poll_until(
+        lambda: ctx.ssh(u, "echo ok").stdout == b"ok\n", 20, 0.2),
+        "no login after the resets")
+    check(harness.poll_until(
+        lambda: not harness.descendants(ctx.proc.pid), 30, 0.1),
+        "monitors still running")
+    log = ctx.server_log()
+    bad = [l for l in log.splitlines() if "terminated by signal" in l or
+           "Connection from UNKNOWN" in l]
+    check(not bad, "lines for the reset connections: %r" % bad[:5])
