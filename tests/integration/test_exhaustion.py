@@ -358,3 +358,27 @@ def test_reset_before_served_is_quiet(ctx):
     bad = [l for l in log.splitlines() if "terminated by signal" in l or
            "Connection from UNKNOWN" in l]
     check(not bad, "lines for the reset connections: %r" % bad[:5])
+
+
+@timeout(60)
+def test_user_out_of_processes(ctx):
+    """The user may run one process (pam_limits nproc 1, the session
+    process itself): the command's fork fails, the client hears "exec
+    request failed", the log says why, and other users log in."""
+    u = ctx.make_user()
+    other = ctx.make_user()
+    conf = os.path.join(ctx.dir, "limits.conf")
+    with open(conf, "w") as f:
+        f.write("%s hard nproc 1\n%s soft nproc 1\n" % (u.name, u.name))
+    svc = ctx.pam_service([
+        "auth required pam_deny.so",
+        "account required pam_unix.so",
+        "session required pam_limits.so conf=%s" % conf,
+        "session required pam_unix.so"])
+    ctx.start_server(extra_config=["UsePAM yes", "PAMServiceName " + svc])
+    r = ctx.ssh(u, "echo ok")
+    check(r.rc == 255 and "exec request failed" in r.err,
+          "a user out of processes: rc %s %r" % (r.rc, r.err[-300:]))
+    check(ctx.wait_log(r"fork: Resource temporarily unavailable", 10),
+          "the failed fork was not logged")
+    ctx.ssh_ok(other, "echo ok", expect_out=b"ok\n")
