@@ -195,7 +195,9 @@ void
 authcert_describe(const struct sshcert *cert, char *out, size_t len)
 {
 	char fp[SSHKEY_FP_LEN], cafp[SSHKEY_FP_LEN], id[KEY_ID_LOG_MAX];
-	char head[128], tail[128];
+	/* Room for the longest type names, serial and fingerprints
+	 * (FingerprintHash sha512): only the ID is ever shortened. */
+	char head[32 + SSHKEY_FP_LEN], tail[64 + SSHKEY_FP_LEN];
 	size_t fixed, room;
 
 	if (len == 0)

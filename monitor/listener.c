@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "ipc.h"
 #include "crypto.h"
 #include "err.h"
 #include "log.h"
@@ -91,6 +92,69 @@ static int relaying;
  */
 #define RELAY_LINGER_S 10
 
+/*
+ * accept(2) out of descriptors or memory (EMFILE, ENFILE, ENOBUFS,
+ * ENOMEM): the connection stays queued and the socket readable, so the
+ * listening sockets rest ACCEPT_PAUSE_MS between tries instead of being
+ * polled at once again. The error is logged when it starts, then once per
+ * ACCEPT_REPORT_MS while it lasts, and its end with the count.
+ */
+#define ACCEPT_PAUSE_MS 100
+#define ACCEPT_REPORT_MS (60 * 1000)
+static struct {
+	int64_t resume_ms;   /* no accept before this (monotonic ms) */
+	int64_t reported_ms; /* when the error was last logged */
+	unsigned long failures;
+} acc;
+
+static int
+accept_exhausted(int err)
+{
+	return err == EMFILE || err == ENFILE || err == ENOBUFS ||
+	    err == ENOMEM;
+}
+
+static void
+accept_pause(int err)
+{
+	int64_t now = ipc_now_ms();
+
+	if (acc.failures++ == 0 || now - acc.reported_ms >= ACCEPT_REPORT_MS) {
+		if (acc.failures == 1)
+			error("accept: %.100s", strerror(err));
+		else
+			error("accept: %.100s (%lu failures so far; retrying "
+			      "every %d ms)",
+			    strerror(err), acc.failures, ACCEPT_PAUSE_MS);
+		acc.reported_ms = now;
+	}
+	acc.resume_ms = now + ACCEPT_PAUSE_MS;
+}
+
+static void
+accept_resumed(void)
+{
+	if (acc.failures == 0)
+		return;
+	logit("accept: accepting connections again after %lu failures",
+	    acc.failures);
+	acc.failures = 0;
+}
+
+/* ms until the listening sockets are polled again; 0: now. */
+static int64_t
+accept_paused_ms(void)
+{
+	int64_t left;
+
+	if (acc.resume_ms == 0)
+		return 0;
+	if ((left = acc.resume_ms - ipc_now_ms()) > 0)
+		return left;
+	acc.resume_ms = 0;
+	return 0;
+}
+
 static volatile sig_atomic_t got_sighup, got_sigterm, got_sigchld;
 
 static void
@@ -126,17 +190,26 @@ set_handlers(void)
 	sigaction(SIGPIPE, &sa, NULL);
 }
 
+/* The signals the loop handles: blocked except inside ppoll(). */
+static const int loop_signals[] = {SIGHUP, SIGTERM, SIGINT, SIGQUIT, SIGCHLD};
+#define NLOOP_SIGNALS (sizeof(loop_signals) / sizeof(loop_signals[0]))
+
+static void
+default_handlers(void)
+{
+	size_t i;
+
+	for (i = 0; i < NLOOP_SIGNALS; i++)
+		signal(loop_signals[i], SIG_DFL);
+	signal(SIGPIPE, SIG_DFL);
+}
+
 static void
 reset_handlers(void)
 {
 	sigset_t set;
 
-	signal(SIGHUP, SIG_DFL);
-	signal(SIGTERM, SIG_DFL);
-	signal(SIGINT, SIG_DFL);
-	signal(SIGQUIT, SIG_DFL);
-	signal(SIGCHLD, SIG_DFL);
-	signal(SIGPIPE, SIG_DFL);
+	default_handlers();
 	sigemptyset(&set);
 	sigprocmask(SIG_SETMASK, &set, NULL);
 }
@@ -515,6 +588,125 @@ penalty_refuses(int fd, const struct source_block *b)
 	return 1;
 }
 
+/*
+ * Across a SIGHUP restart, the monitors not yet authenticated: the new
+ * listener counts them for MaxStartups, and logs and audits the end of
+ * those that LoginGraceTime kills, as it would have. The table goes in a
+ * memfd named by HANDOVER_ENV, the startup pipes stay open across the
+ * exec; a listener that is not the same process (daemon() forked it: the
+ * monitors are not its children to reap) takes none of it.
+ */
+#define HANDOVER_ENV "POSTERN_LISTENER_HANDOVER"
+/* Set for the restarted listener: daemonised already, it stays this pid. */
+#define RESTART_ENV "POSTERN_LISTENER_RESTART"
+#define HANDOVER_MAGIC 0x70737431U
+
+struct handover_head {
+	uint32_t magic;
+	uint32_t entry_size;
+	uint32_t n;
+	int32_t pid;
+};
+
+static int
+handover_io(int fd, void *p, size_t len, int out)
+{
+	uint8_t *b = p;
+	ssize_t n;
+
+	while (len > 0) {
+		n = out ? write(fd, b, len) : read(fd, b, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		b += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+static void
+handover_save(void)
+{
+	struct handover_head h;
+	char num[16];
+	size_t i;
+	int fd;
+
+	if (nmonitors == 0)
+		return;
+	memset(&h, 0, sizeof(h));
+	h.magic = HANDOVER_MAGIC;
+	h.entry_size = sizeof(monitors[0]);
+	h.n = (uint32_t)nmonitors;
+	h.pid = (int32_t)getpid();
+	/* Not close-on-exec: the new listener reads it. */
+	if ((fd = memfd_create("postern-handover", 0)) < 0 ||
+	    handover_io(fd, &h, sizeof(h), 1) != 0 ||
+	    handover_io(fd, monitors, nmonitors * sizeof(monitors[0]), 1) !=
+	        0 ||
+	    lseek(fd, 0, SEEK_SET) != 0) {
+		error("Received SIGHUP; connections before authentication are "
+		      "not handed over: %s",
+		    strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	for (i = 0; i < nmonitors; i++) {
+		if (monitors[i].fd != -1)
+			(void)fcntl(monitors[i].fd, F_SETFD, 0);
+	}
+	snprintf(num, sizeof(num), "%d", fd);
+	(void)setenv(HANDOVER_ENV, num, 1);
+}
+
+/* In the restarted listener, before any child is started. */
+static void
+handover_restore(void)
+{
+	const char *v = getenv(HANDOVER_ENV);
+	struct handover_head h;
+	struct preauth_monitor pm;
+	char *end;
+	long fd;
+	uint32_t i;
+	int ours;
+
+	if (v == NULL)
+		return;
+	errno = 0;
+	fd = strtol(v, &end, 10);
+	(void)unsetenv(HANDOVER_ENV);
+	if (*v == '\0' || *end != '\0' || errno != 0 || fd < 3 || fd > INT_MAX)
+		return;
+	if (handover_io((int)fd, &h, sizeof(h), 0) != 0 ||
+	    h.magic != HANDOVER_MAGIC || h.entry_size != sizeof(pm) ||
+	    h.n > MAX_STARTUPS_TRACKED) {
+		close((int)fd);
+		return;
+	}
+	ours = h.pid == (int32_t)getpid();
+	for (i = 0; i < h.n; i++) {
+		if (handover_io((int)fd, &pm, sizeof(pm), 0) != 0)
+			break;
+		/* Each pipe is closed again on exec, or closed now. */
+		if (pm.fd != -1 &&
+		    (!ours || fcntl(pm.fd, F_SETFD, FD_CLOEXEC) != 0)) {
+			if (!ours)
+				close(pm.fd);
+			pm.fd = -1;
+		}
+		if (!ours)
+			continue;
+		monitors[nmonitors++] = pm;
+		if (pm.fd != -1)
+			nstartups++;
+	}
+	close((int)fd);
+}
+
 /* A child was reaped: OpenSSH's line if LoginGraceTime killed it. */
 static void
 monitor_reaped(pid_t pid, int status)
@@ -539,10 +731,19 @@ monitor_reaped(pid_t pid, int status)
 	}
 }
 
+/* In the child: what kept the connection's monitor from starting. */
+static void __attribute__((noreturn))
+spawn_failed(const char *host, const char *port, const char *what)
+{
+	error("cannot start the monitor for %s port %s: %s: %.100s", host, port,
+	    what, strerror(errno));
+	_exit(1);
+}
+
 static void
 spawn_monitor(int fd, int cfgfd, char **argv, const struct source_block *block)
 {
-	char **nargv;
+	char **nargv, host[NI_MAXHOST], port[NI_MAXSERV];
 	size_t n;
 	pid_t pid;
 	int sp[2];
@@ -551,6 +752,7 @@ spawn_monitor(int fd, int cfgfd, char **argv, const struct source_block *block)
 		error("pipe: %.100s", strerror(errno));
 		return;
 	}
+	socket_end_name(fd, 0, host, port);
 	if ((pid = fork()) < 0) {
 		error("fork: %.100s", strerror(errno));
 		close(sp[0]);
@@ -566,7 +768,8 @@ spawn_monitor(int fd, int cfgfd, char **argv, const struct source_block *block)
 		pm->fd = sp[0];
 		/* Read what there is, never wait (a reaped monitor's). */
 		(void)fcntl(pm->fd, F_SETFL, O_NONBLOCK);
-		socket_end_name(fd, 0, pm->host, pm->port);
+		memcpy(pm->host, host, sizeof(pm->host));
+		memcpy(pm->port, port, sizeof(pm->port));
 		conn_info_fill(&pm->ci, fd, relaying);
 		pm->block = *block;
 		nstartups++;
@@ -579,22 +782,22 @@ spawn_monitor(int fd, int cfgfd, char **argv, const struct source_block *block)
 	for (n = 0; argv[n] != NULL; n++)
 		;
 	if ((nargv = calloc(n + 2, sizeof(*nargv))) == NULL)
-		_exit(1);
+		spawn_failed(host, port, "memory");
 	memcpy(nargv, argv, n * sizeof(*nargv));
 	nargv[n] = "-R";
 	/* Socket on 3, startup pipe on 4, config source on 5 (monitor_run). */
 	if ((fd = fcntl(fd, F_DUPFD_CLOEXEC, 10)) < 0 ||
 	    (sp[1] = fcntl(sp[1], F_DUPFD_CLOEXEC, 10)) < 0 ||
 	    (cfgfd = fcntl(cfgfd, F_DUPFD_CLOEXEC, 10)) < 0)
-		_exit(1);
+		spawn_failed(host, port, "descriptors");
 	/* And the relay's byte count on 6 (relay.h: above 10 already). */
 	if (dup2(fd, 3) < 0 || dup2(sp[1], 4) < 0 ||
 	    dup2(cfgfd, CONFIG_TEXT_FD) < 0 ||
 	    (relaying && dup2(relay.count_fd, RELAY_COUNT_FD) < 0))
-		_exit(1);
+		spawn_failed(host, port, "descriptors");
 	closefrom(relaying ? RELAY_COUNT_FD + 1 : CONFIG_TEXT_FD + 1);
 	execv("/proc/self/exe", nargv);
-	_exit(1);
+	spawn_failed(host, port, "exec");
 }
 
 /*
@@ -645,12 +848,14 @@ listener_run(const struct options *o, struct server_config *c,
     const struct config_source *src, char **argv)
 {
 	struct pollfd pfds[MAX_LISTEN + MAX_STARTUPS_TRACKED + RELAY_NPOLL];
-	struct timespec linger = {RELAY_LINGER_S, 0};
+	struct timespec linger = {RELAY_LINGER_S, 0}, backoff, *tsp;
+	int64_t paused;
 	struct source_block blk;
 	int fds[MAX_LISTEN], fd, status;
 	size_t nfds, nrelay = 0, i;
 	pid_t pid;
 	int handled = 0, cfgfd, inetd_fd = -1, inetd_status = -1, r;
+	int restarted;
 	pid_t inetd_pid = -1;
 	sigset_t block, waitmask;
 
@@ -691,12 +896,17 @@ listener_run(const struct options *o, struct server_config *c,
 	} else {
 		if ((nfds = bind_all(c, fds)) == 0)
 			fatal("Cannot bind any address.");
-		if (!o->foreground && !o->debug) {
+		/* As sshd: a SIGHUP restart keeps the pid (and so the
+		 * connections' monitors as its children). */
+		restarted = getenv(RESTART_ENV) != NULL;
+		(void)unsetenv(RESTART_ENV);
+		if (!o->foreground && !o->debug && !restarted) {
 			if (daemon(0, 0) != 0)
 				fatal(
 				    "daemon() failed: %.200s", strerror(errno));
 		}
 		write_pidfile(c);
+		handover_restore();
 	}
 	cfgfd = config_memfd(src);
 	penalty_init(&penalties, &c->penalty, c->per_source_masklen_v4,
@@ -711,12 +921,12 @@ listener_run(const struct options *o, struct server_config *c,
 	 * between checking the flags and sleeping still wakes the loop.
 	 */
 	sigemptyset(&block);
-	sigaddset(&block, SIGHUP);
-	sigaddset(&block, SIGTERM);
-	sigaddset(&block, SIGINT);
-	sigaddset(&block, SIGQUIT);
-	sigaddset(&block, SIGCHLD);
+	for (i = 0; i < NLOOP_SIGNALS; i++)
+		sigaddset(&block, loop_signals[i]);
 	sigprocmask(SIG_BLOCK, &block, &waitmask);
+	/* Blocked already when a SIGHUP restart exec'd this listener. */
+	for (i = 0; i < NLOOP_SIGNALS; i++)
+		sigdelset(&waitmask, loop_signals[i]);
 	if (o->inetd) {
 		/*
 		 * This process stays as the connection's listener: it reaps the
@@ -767,7 +977,16 @@ listener_run(const struct options *o, struct server_config *c,
 				logit("Received SIGHUP; restarting.");
 				for (i = 0; i < nfds; i++)
 					close(fds[i]);
-				reset_handlers();
+				/*
+				 * The loop's signals stay blocked across the
+				 * exec: one that comes while the new listener
+				 * starts waits for its loop (another SIGHUP
+				 * restarts it again) instead of finding the
+				 * default action, which ends the server.
+				 */
+				default_handlers();
+				handover_save();
+				(void)setenv(RESTART_ENV, "1", 1);
 				execv("/proc/self/exe", argv);
 				fatal("RESTART FAILED: %s", strerror(errno));
 			}
@@ -793,9 +1012,19 @@ listener_run(const struct options *o, struct server_config *c,
 			relay_stop_input(&relay);
 		if (inetd_status != -1 && (!relaying || relay_done(&relay)))
 			exit(inetd_status);
+		paused = accept_paused_ms();
 		for (i = 0; i < nfds; i++) {
-			pfds[i].fd = fds[i];
+			/* A negative fd is skipped by poll. */
+			pfds[i].fd = paused > 0 ? -1 : fds[i];
 			pfds[i].events = POLLIN;
+		}
+		tsp = NULL;
+		if (inetd_status != -1)
+			tsp = &linger;
+		else if (paused > 0) {
+			backoff.tv_sec = paused / 1000;
+			backoff.tv_nsec = (paused % 1000) * 1000000;
+			tsp = &backoff;
 		}
 		for (i = 0; i < nmonitors; i++) {
 			pfds[nfds + i].fd = monitors[i].fd;
@@ -803,12 +1032,14 @@ listener_run(const struct options *o, struct server_config *c,
 		}
 		if (relaying)
 			nrelay = relay_poll(&relay, pfds + nfds + nmonitors);
-		if ((r = ppoll(pfds, nfds + nmonitors + nrelay,
-		         inetd_status != -1 ? &linger : NULL, &waitmask)) < 0) {
+		if ((r = ppoll(pfds, nfds + nmonitors + nrelay, tsp,
+		         &waitmask)) < 0) {
 			if (errno != EINTR)
 				error("poll: %.100s", strerror(errno));
 			continue;
 		}
+		if (r == 0 && tsp == &backoff)
+			continue;
 		if (r == 0) {
 			/* The monitor is gone and the client takes nothing. */
 			relay_abort(&relay);
@@ -827,12 +1058,17 @@ listener_run(const struct options *o, struct server_config *c,
 				continue;
 			fd = accept4(fds[i], NULL, NULL, SOCK_CLOEXEC);
 			if (fd < 0) {
+				if (accept_exhausted(errno)) {
+					accept_pause(errno);
+					break;
+				}
 				if (errno != EAGAIN && errno != EINTR &&
 				    errno != ECONNABORTED)
 					error(
 					    "accept: %.100s", strerror(errno));
 				continue;
 			}
+			accept_resumed();
 			source_block_of_fd(fd, c, &blk);
 			/* sshd 9.8 checks penalties before MaxStartups. */
 			if (penalty_refuses(fd, &blk)) {

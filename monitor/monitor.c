@@ -191,6 +191,22 @@ conn_info_fill(struct conn_info *ci, int fd, int relayed)
 		snprintf(ci->server_addr, sizeof(ci->server_addr), "UNKNOWN");
 }
 
+/* An IP socket whose peer is gone already (ENOTCONN: it reset). */
+static int
+peer_gone(int fd)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+
+	memset(&ss, 0, sizeof(ss));
+	if (getsockname(fd, (struct sockaddr *)&ss, &len) != 0 ||
+	    (ss.ss_family != AF_INET && ss.ss_family != AF_INET6))
+		return 0;
+	len = sizeof(ss);
+	return getpeername(fd, (struct sockaddr *)&ss, &len) != 0 &&
+	    errno == ENOTCONN;
+}
+
 /*
  * In the session's child, still root: open the static session binary
  * (path), then enter the jail by its descriptor (jailfd, opened and
@@ -679,10 +695,10 @@ log_preauth_end(struct monitor *m, int status)
 		if (WTERMSIG(status) == SIGSYS)
 			error("preauth process %ld killed by the sandbox: "
 			      "signal %d (SIGSYS, system call not allowed)",
-			    (long)m->preauth_pid, WTERMSIG(status));
+			    (long)m->kex_pid, WTERMSIG(status));
 		else
 			error("preauth process %ld terminated by signal %d",
-			    (long)m->preauth_pid, WTERMSIG(status));
+			    (long)m->kex_pid, WTERMSIG(status));
 		return;
 	}
 	if (!WIFEXITED(status))
@@ -1226,6 +1242,14 @@ monitor_run(const struct options *o, struct server_config *c,
 	proctitle_set("[accepted]");
 	audit_start();
 	conn_info_fill(&m.ci, sock, m.relayed != NULL);
+	/*
+	 * As sshd: a TCP client that reset the connection before it was
+	 * served (getpeername fails) is let go without a word at INFO.
+	 */
+	if (peer_gone(sock)) {
+		debug("Connection ended before it was served");
+		exit(255);
+	}
 	/* LoginGraceTime holds even while the monitor is busy (grace.c). */
 	(void)grace_arm(c->login_grace_time);
 	/* Off an IP socket, sshd names no routing domain. */

@@ -264,6 +264,11 @@ main(int argc, char **argv)
 	 */
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != monitor)
 		_exit(1);
+	/*
+	 * As sshd: a write to a client that reset the connection is an
+	 * error (EPIPE) that ends it with its usual lines, not a signal.
+	 */
+	signal(SIGPIPE, SIG_IGN);
 	if (sandbox_rlimits() != 0)
 		fatal("preauth: rlimits failed");
 	if (fd_set_nonblock(PREAUTH_SOCK_FD) < 0)

@@ -1013,11 +1013,41 @@ def test_compat_fingerprint_hash(ctx):
         ctx.start_server(["FingerprintHash md5"], server=server)
         try:
             _login(ctx, u, True, "FingerprintHash md5 (%s)" % server)
-            ctx.wait_log(r"^Accepted publickey for %s from 127\.0\.0\.1 "
-                         r"port \d+ ssh2: ED25519 %s$"
-                         % (u.name, re.escape(want)))
+            check(ctx.wait_log(r"^Accepted publickey for %s from "
+                               r"127\.0\.0\.1 port \d+ ssh2: ED25519 %s$"
+                               % (u.name, re.escape(want))),
+                  "FingerprintHash md5 (%s): no Accepted line with %s"
+                  % (server, want))
         finally:
             ctx.stop_server()
+
+
+def test_compat_fingerprint_hash_certificate(ctx):
+    """FingerprintHash sha512 and a certificate with a 20-digit serial
+    (as CAs that pick serials at random issue them): the Accepted line
+    carries both whole fingerprints, as sshd's does."""
+    u = ctx.make_user(with_key=False)
+    ca = ctx.new_key("ca")
+    key = ctx.new_key("user")
+    harness.run(["ssh-keygen", "-q", "-s", ca, "-I", "id-" + u.name, "-n",
+                 u.name, "-z", "18446744073709551615", key + ".pub"])
+    lines = []
+    for server in (ctx.server_path, SSHD):
+        ctx.start_server(["FingerprintHash sha512",
+                          "TrustedUserCAKeys %s.pub" % ca], server=server)
+        try:
+            r = ctx.ssh(u, "echo ok", key=key)
+            check(r.rc == 0 and r.stdout == b"ok\n", "certificate login "
+                  "(%s): rc %s %s" % (server, r.rc, r.err[-300:]))
+            m = ctx.wait_log(r"^Accepted publickey for %s from 127\.0\.0\.1 "
+                             r"port \d+ ssh2: (.*)$" % u.name)
+            check(m, "no Accepted line (%s)" % server)
+            lines.append(m.group(1))
+        finally:
+            ctx.stop_server()
+        os.unlink(ctx.log_path)
+    check(lines[0] == lines[1], "the Accepted line's key part:\n"
+          "posternd %r\nsshd     %r" % tuple(lines))
 
 
 def test_compat_command_line_errors(ctx):
