@@ -60,7 +60,8 @@ login_state_init(struct login_state *ls, const struct authctxt *a,
 
 #define CHROOT_MAX_LINKS 40
 
-/* One directory on the way: root's, writable by nobody else (sshd's words). */
+/* One directory on the way: root's, writable by nobody else (sshd's words,
+ * its function name "safely_chroot" included). */
 static int
 chroot_dir_ok(int fd, const char *shown, int component)
 {
@@ -68,7 +69,8 @@ chroot_dir_ok(int fd, const char *shown, int component)
 
 	debug3_f("checking '%s%s'", shown, component ? "/" : "");
 	if (fstat(fd, &st) != 0) {
-		error("%s: stat(\"%s\"): %s", __func__, shown, strerror(errno));
+		error(
+		    "safely_chroot: stat(\"%s\"): %s", shown, strerror(errno));
 		return ERR_CONFIG;
 	}
 	if (st.st_uid != 0 || (st.st_mode & 022) != 0) {
@@ -133,7 +135,7 @@ chroot_open(const char *path, int *fdp)
 	snprintf(todo, sizeof(todo), "%s", path);
 	snprintf(shown, sizeof(shown), "/");
 	if ((dirfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC)) == -1) {
-		error("%s: open(\"/\"): %s", __func__, strerror(errno));
+		error("safely_chroot: open(\"/\"): %s", strerror(errno));
 		return ERR_CONFIG;
 	}
 	if (chroot_dir_ok(dirfd, shown, 1) != 0)
@@ -157,20 +159,20 @@ chroot_open(const char *path, int *fdp)
 		}
 		fd = openat(dirfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
 		if (fd == -1 || fstat(fd, &st) != 0) {
-			error("%s: stat(\"%s\"): %s", __func__, cand,
+			error("safely_chroot: stat(\"%s\"): %s", cand,
 			    strerror(errno));
 			goto out;
 		}
 		if (S_ISLNK(st.st_mode)) {
 			/* Walk the target from here (or from "/"). */
 			if (++nlinks > CHROOT_MAX_LINKS) {
-				error("%s: stat(\"%s\"): %s", __func__, cand,
+				error("safely_chroot: stat(\"%s\"): %s", cand,
 				    strerror(ELOOP));
 				goto out;
 			}
 			len = readlinkat(fd, "", target, sizeof(target) - 1);
 			if (len <= 0) {
-				error("%s: readlink(\"%s\"): %s", __func__,
+				error("safely_chroot: readlink(\"%s\"): %s",
 				    cand, len == 0 ? "empty" : strerror(errno));
 				goto out;
 			}
@@ -190,7 +192,7 @@ chroot_open(const char *path, int *fdp)
 				dirfd =
 				    open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
 				if (dirfd == -1) {
-					error("%s: open(\"/\"): %s", __func__,
+					error("safely_chroot: open(\"/\"): %s",
 					    strerror(errno));
 					goto out;
 				}
