@@ -839,11 +839,15 @@ def _odd_user(ctx):
 
 def _odd_scenarios():
     """(name, config group, client action, value)."""
+    # Every field with every kind of value where no login is needed; the
+    # session's fields (one login each) with fewer.
     out = []
     for field, val in ODD.items():
         out += [(w + " " + field, "plain", w, val) for w in (
-            "password", "disconnect", "kex", "banner", "subsystem",
-            "forward")]
+            "password", "disconnect", "kex", "banner")]
+        if field in ("backslash", "newline", "not utf8", "long high"):
+            out += [(w + " " + field, "plain", w, val)
+                    for w in ("subsystem", "forward")]
     out += [("forced command", "forced", "command", b"true"),
             ("chroot", "chroot", "command", b"true")]
     return out
@@ -869,6 +873,13 @@ def _norm(msg):
     return re.sub(r"(port|pid) \d+", r"\1 N", msg)
 
 
+def _odd_pick(msgs):
+    """The compared lines, sorted, normalised: those carrying odd text
+    (not our client's own "disconnected by user")."""
+    return sorted(_norm(m) for m in msgs if ODD_LINES.match(m) and
+                  not m.endswith(":11: disconnected by user"))
+
+
 def _odd_run(ctx, user, kind, group, items, stderr, records):
     """{scenario: sorted normalised messages} of server kind; with syslog,
     records[scenario] = every (pid, message, line) of it."""
@@ -884,34 +895,54 @@ def _odd_run(ctx, user, kind, group, items, stderr, records):
                          10) if stderr else
               rcv.wait(r"sshd\[%d\]: Server listening" % peer.proc.pid),
               "%s: no 'Server listening' line" % kind)
+        starts = []
         for name, what, val in items:
             start = len(_odd_bytes(peer)) if stderr else len(rcv.records)
+            starts.append(start)
             p = subprocess.run(
                 [SYSTEM_PYTHON, "-c", ODD_CLIENT, str(peer.port), what,
                  val.hex(), user.name, user.key], capture_output=True,
                 timeout=60)
-            check(p.returncode == 0, "%s: client failed: %s" % (
-                name, p.stderr.decode(errors="replace")[-600:]))
+            if p.returncode != 0:
+                tail = (_odd_bytes(peer)[start:].decode("latin-1")
+                        if stderr else "\n".join(
+                            l for _f, l in rcv.records[start:]))
+                fail("%s: %s: client failed: %s\nserver's lines:\n%s" % (
+                    name, kind, p.stderr.decode(errors="replace")[-300:],
+                    tail[-3000:]))
             if stderr:
                 _wait_quiet_file(peer)
                 data = _odd_bytes(peer)[start:]
-                # sshd ends each line with "\r\n"; no line holds a "\n".
+                # sshd ends each line with "\r\n".
                 check(data == b"" or data.endswith(b"\r\n"),
                       "%s: %s's lines do not end with CR LF: %r"
                       % (name, kind, data[-80:]))
                 msgs = [l.decode("latin-1") for l in data.split(b"\r\n")]
+                out[name] = _odd_pick(msgs)
             else:
                 _wait_quiet(rcv)
-                msgs, records[name] = [], []
-                for _fac, line in rcv.records[start:]:
-                    m = re.match(r"^\S+ +\d+ \S+ \S+ sshd\[(\d+)\]: (.*)$",
-                                 line)
-                    if m:
-                        msgs.append(m.group(2))
-                        records[name].append((int(m.group(1)), m.group(2),
-                                              line))
-            out[name] = sorted(_norm(m) for m in msgs
-                               if ODD_LINES.match(m))
+        if not stderr:
+            # A line belongs to the scenario in which its process logged
+            # first (a connection's last lines may come late).
+            _wait_quiet(rcv, 1.5)
+            first, names = {}, [n for n, _w, _v in items]
+            msgs = {n: [] for n in names}
+            for n in names:
+                records[n] = []
+            for i, (_fac, line) in enumerate(rcv.records):
+                m = re.match(r"^\S+ +\d+ \S+ \S+ sshd\[(\d+)\]: (.*)$",
+                             line)
+                k = max([j for j, st in enumerate(starts) if st <= i],
+                        default=None)
+                if m is None or k is None:
+                    continue
+                pid = int(m.group(1))
+                if pid != peer.proc.pid:
+                    k = first.setdefault(pid, k)
+                msgs[names[k]].append(m.group(2))
+                records[names[k]].append((pid, m.group(2), line))
+            for n in names:
+                out[n] = _odd_pick(msgs[n])
         peer.stop()
     finally:
         if rcv is not None:
@@ -924,7 +955,7 @@ def _odd_bytes(peer):
         return f.read()
 
 
-def _wait_quiet_file(peer, seconds=0.6):
+def _wait_quiet_file(peer, seconds=1.0):
     last = [len(_odd_bytes(peer)), time.monotonic()]
 
     def quiet():
