@@ -121,6 +121,12 @@ log_set_file(int fd)
 	log_fd = fd;
 }
 
+int
+log_get_file(void)
+{
+	return log_fd;
+}
+
 void
 log_set_handler(log_handler_fn fn, void *ctx)
 {

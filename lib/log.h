@@ -40,6 +40,8 @@ void log_set_facility(int facility);
 int log_get_facility(void);
 void log_set_stderr(int on);
 void log_set_file(int fd);
+/* The -E file's descriptor, or -1. */
+int log_get_file(void);
 void log_set_handler(log_handler_fn fn, void *ctx);
 /* Appended to every line, e.g. " [preauth]". */
 void log_set_suffix(const char *suffix);

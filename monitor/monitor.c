@@ -290,12 +290,18 @@ spawn_helper(const char *name, int sock, int ipc, const struct passwd *pw,
 	if (dup2(sock, CHILD_SOCK_FD) < 0 || dup2(ipc, CHILD_IPC_FD) < 0 ||
 	    dup2(devnull, STDIN_FILENO) < 0 || dup2(devnull, STDOUT_FILENO) < 0)
 		_exit(1);
-		/*
+	/*
 	 * posternd's stderr (a log file, the journal's stream) takes lines
 	 * as posternd's own: only with -e does the session log there, as
 	 * sshd's children do; preauth logs through the monitor. Sanitizer
 	 * builds keep stderr so that reports are seen.
 	 */
+	/* -E: the session logs into the same file, as sshd's children do. */
+	if (pw != NULL && !log_stderr && log_get_file() != -1) {
+		if (dup2(log_get_file(), STDERR_FILENO) < 0)
+			_exit(1);
+		log_stderr = 1;
+	}
 #ifndef POSTERN_ASAN
 	if (!log_stderr && dup2(devnull, STDERR_FILENO) < 0)
 		_exit(1);
@@ -976,7 +982,8 @@ send_session_init(struct monitor *m, int fd)
 	    (r = buf_put_u32(b, (uint32_t)m->c->max_sessions)) != 0 ||
 	    (r = buf_put_u32(b, (uint32_t)log_get_level())) != 0 ||
 	    (r = buf_put_u32(b, (uint32_t)m->c->syslog_facility)) != 0 ||
-	    (r = buf_put_u32(b, (uint32_t)m->o->log_stderr)) != 0 ||
+	    (r = buf_put_u32(b,
+	         (uint32_t)(m->o->log_stderr || log_get_file() != -1))) != 0 ||
 	    (r = buf_put_cstring(b, monitor_banner(m->c))) != 0 ||
 	    (r = put_alg_lists(m, b)) != 0 ||
 	    (r = buf_put_u32(b, (uint32_t)m->hk.n)) != 0)
