@@ -889,8 +889,13 @@ def _odd_run(ctx, user, kind, group, items, stderr, records):
                                                % (kind, group)))
     out = {}
     try:
-        peer = Peer(ctx, kind, _odd_groups(user)[group],
-                    ("-e",) if stderr else ())
+        # stderr: "-e", or "E" for a -E file (to which the session
+        # process logs too).
+        efile = os.path.join(ctx.dir, "%s_%s.E" % (kind, group))
+        args = {"-e": ("-e",), "E": ("-E", efile)}.get(stderr, ())
+        peer = Peer(ctx, kind, _odd_groups(user)[group], args)
+        if stderr == "E":
+            peer.log = efile
         check(poll_until(lambda: b"Server listening" in _odd_bytes(peer),
                          10) if stderr else
               rcv.wait(r"sshd\[%d\]: Server listening" % peer.proc.pid),
@@ -967,11 +972,12 @@ def _wait_quiet_file(peer, seconds=1.0):
     poll_until(quiet, 30, interval=0.1)
 
 
-def _odd_battery(ctx, stderr):
+def _odd_battery(ctx, stderr, names=None):
     user = _odd_user(ctx)
     only = os.environ.get("POSTERN_LOG_PARITY_ONLY")
     table = [t for t in _odd_scenarios()
-             if not only or t[0] in only.split(",")]
+             if (not only or t[0] in only.split(",")) and
+             (names is None or t[0] in names)]
     order = []
     for name, group, what, val in table:
         if group not in [g for g, _i in order]:
@@ -1029,4 +1035,12 @@ def test_log_parity_bytes(ctx):
 @timeout(1200)
 def test_log_parity_bytes_stderr(ctx):
     """The same on standard error (-D -e): "\\r\\n" line ends included."""
-    _odd_battery(ctx, stderr=True)
+    _odd_battery(ctx, stderr="-e")
+
+
+@timeout(600)
+def test_log_parity_bytes_logfile(ctx):
+    """A few of them in a -E file, the session process's lines included."""
+    _odd_battery(ctx, stderr="E", names=(
+        "password backslash", "password utf8", "kex long high",
+        "subsystem backslash", "subsystem not utf8", "forward long high"))
