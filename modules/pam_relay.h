@@ -173,6 +173,18 @@ fail:
 	return PAM_CONV_ERR;
 }
 
+/* NAME=value into PAM's environment (the child's handle). */
+static void
+pamrelay_putenv(pam_handle_t *h, const char *name, const char *value)
+{
+	char *s;
+
+	if (asprintf(&s, "%s=%s", name, value) < 0)
+		return;
+	(void)pam_putenv(h, s);
+	free(s);
+}
+
 static __attribute__((unused)) void __attribute__((noreturn))
 pamrelay_child_main(int fd, const struct pm_conn *conn, const char *service,
     const char *password, int disallow_null, int may_change)
@@ -199,15 +211,34 @@ pamrelay_child_main(int fd, const struct pm_conn *conn, const char *service,
 	closefrom(4);
 	rc = pam_start(service, conn->user, &conv, &h);
 	if (rc == PAM_SUCCESS)
-		rc = pam_set_item(h, PAM_RHOST, conn->client_addr);
+		rc = pam_set_item(h, PAM_RHOST,
+		    conn->client_host != NULL ? conn->client_host
+		                              : conn->client_addr);
 	if (rc == PAM_SUCCESS)
 		rc = pam_set_item(h, PAM_TTY, "ssh");
+	/*
+	 * sshd's PAM environment for the auth stack: SSH_CONNECTION, and for
+	 * keyboard-interactive the steps completed so far (SSH_AUTH_INFO_0).
+	 */
+	if (rc == PAM_SUCCESS && conn->ssh_connection != NULL)
+		pamrelay_putenv(h, "SSH_CONNECTION", conn->ssh_connection);
+	if (rc == PAM_SUCCESS && password == NULL && conn->auth_info != NULL)
+		pamrelay_putenv(h, "SSH_AUTH_INFO_0", conn->auth_info);
 	if (rc == PAM_SUCCESS)
 		rc = pam_authenticate(
 		    h, disallow_null ? PAM_DISALLOW_NULL_AUTHTOK : 0);
-	if (rc == PAM_SUCCESS)
+	/*
+	 * keyboard-interactive runs the account stack here, as sshd's PAM
+	 * thread does, and any refusal reads as sshd words it ("User account
+	 * has expired"); for password the monitor's account phase runs it,
+	 * once, as sshd's monitor does.
+	 */
+	if (rc == PAM_SUCCESS && password == NULL) {
 		rc = pam_acct_mgmt(
 		    h, disallow_null ? PAM_DISALLOW_NULL_AUTHTOK : 0);
+		if (rc != PAM_SUCCESS && rc != PAM_NEW_AUTHTOK_REQD)
+			rc = PAM_ACCT_EXPIRED;
+	}
 	/*
 	 * An expired password (keyboard-interactive only, as OpenSSH's
 	 * sshpam_thread()): PAM's change dialogue over the same conversation;

@@ -19,9 +19,10 @@
  * and check_method to struct pm_module, which the monitor reads only from
  * a descriptor that says it is version 3 or later, and detail_long to
  * struct pm_result (zeroed as origin is). Version 4 appended client_host
- * to struct pm_conn, which the monitor fills for every module.
+ * to struct pm_conn, which the monitor fills for every module; version 5
+ * appended ssh_connection and auth_info to it, likewise.
  */
-#define POSTERN_MODULE_ABI 4
+#define POSTERN_MODULE_ABI 5
 #define POSTERN_MODULE_ABI_MIN 1
 
 /* Every module exports one descriptor under this name. */
@@ -67,6 +68,15 @@ struct pm_conn {
 	 * Appended in ABI 4.
 	 */
 	const char *client_host;
+	/*
+	 * What sshd puts in PAM's environment (appended in ABI 5):
+	 * ssh_connection is SSH_CONNECTION's value, "ADDR PORT LADDR LPORT"
+	 * (NULL when the connection is not on an IP socket); auth_info is
+	 * SSH_AUTH_INFO_0's, a line per step of the chain completed so far
+	 * ("publickey ALG BASE64", "password", ...; "" before any).
+	 */
+	const char *ssh_connection;
+	const char *auth_info;
 };
 
 /* What one call decided. The module fills it; the monitor frees msg and

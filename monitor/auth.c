@@ -66,11 +66,28 @@ pw_free(struct passwd *pw)
 	memset(pw, 0, sizeof(*pw));
 }
 
+/* As sshd: an invalid user is a failed login (btmp) when first named. */
+static void
+btmp_flush(struct authctxt *a)
+{
+	if (a->btmp_pending) {
+		a->btmp_pending = 0;
+		login_failed_record(a->user, a->ci);
+	}
+}
+
+void
+auth_reply_sent(struct authctxt *a)
+{
+	btmp_flush(a);
+}
+
 void
 auth_free(struct authctxt *a)
 {
 	size_t i;
 
+	btmp_flush(a); /* a connection that ended before its reply */
 	for (i = 0; a->mods != NULL && i < a->mods->n; i++)
 		if (a->started[i] && a->mods->mods[i]->finish != NULL)
 			a->mods->mods[i]->finish(a->states[i]);
@@ -211,9 +228,13 @@ lookup_user(struct authctxt *a)
 	 * the client sent, as OpenSSH's start_pam(): its cost does not tell
 	 * them apart. Only a valid user's is ever used.
 	 */
+	if (ci->ip)
+		snprintf(a->ssh_connection, sizeof(a->ssh_connection),
+		    "%s %d %s %d", ci->client_addr, ci->client_port,
+		    ci->server_addr, ci->server_port);
 	if (a->c->use_pam &&
 	    pamctx_start(&a->pam, a->c->pam_service_name, a->user,
-	        ci->client_host) != 0 &&
+	        ci->client_host, ci->ip ? a->ssh_connection : NULL) != 0 &&
 	    pw != NULL) {
 		refused = 1;
 		pw = NULL;
@@ -232,9 +253,11 @@ lookup_user(struct authctxt *a)
 		a->pw.pw_gid = pw->pw_gid;
 	} else {
 		sanitise(safe, sizeof(safe), a->user);
-		if (!refused)
+		if (!refused) {
 			logit("Invalid user %.100s from %s port %d", safe,
 			    ci->client_addr, ci->client_port);
+			a->btmp_pending = 1;
+		}
 		a->valid = 0;
 		/* OpenSSH's fake account: never the client's name in a path
 		 * (%u); log lines use a->user. */
@@ -407,6 +430,16 @@ auth_log(struct authctxt *a, const char *verdict, const char *method,
 		    "%s %s for %s%.100s from %.200s port %d ssh2%s%s", verdict,
 		    method, auth_invalid_prefix(a), safe, ci->client_addr,
 		    ci->client_port, a->detail[0] ? ": " : "", a->detail);
+	/* As sshd: a failed password or keyboard-interactive try is a
+	 * failed login (btmp); a key that did not fit is not. */
+	if (strcmp(verdict, "Failed") == 0 &&
+	    (strcmp(method, "password") == 0 ||
+	        strncmp(method, "keyboard-interactive", 20) == 0)) {
+		/* The invalid user's own record first, as sshd; the failure
+		 * delay holds this reply anyway. */
+		btmp_flush(a);
+		login_failed_record(a->user, ci);
+	}
 }
 
 /* IPC_AUTH_REPLY: verdict, methods, extra, banner (see docs/ipc.md). */
@@ -553,6 +586,8 @@ conn_fill(struct authctxt *a, const uint8_t *sid, size_t sidlen)
 	pc->client_addr = a->ci->client_addr;
 	pc->client_port = a->ci->client_port;
 	pc->client_host = a->ci->client_host;
+	pc->ssh_connection = a->ci->ip ? a->ssh_connection : NULL;
+	pc->auth_info = a->auth_info != NULL ? a->auth_info : "";
 	pc->session_id = sid;
 	pc->session_id_len = sidlen;
 	pc->setting = conn_setting;
@@ -755,7 +790,15 @@ step_succeeded(struct authctxt *a, const char *method, const char *submethod,
 	if (cred[0] != '\0' && a->nused_keys < AUTH_MAX_USED_KEYS)
 		snprintf(a->used_keys[a->nused_keys++], sizeof(a->used_keys[0]),
 		    "%s", cred);
-	login_auth_info_add(&a->auth_info, method, a->step_req);
+	a->auth_info_before = a->auth_info != NULL ? strlen(a->auth_info) : 0;
+	/* As sshd writes a device: "keyboard-interactive/pam". */
+	login_auth_info_add(&a->auth_info,
+	    submethod != NULL && strcmp(submethod, "pam") == 0
+	        ? "keyboard-interactive/pam"
+	        : method,
+	    a->step_req);
+	if (a->auth_info != NULL)
+		a->conn.auth_info = a->auth_info; /* moved as it grew */
 	return authchain_success(&a->chain, method, submethod) ? AUTH_SUCCESS
 	                                                       : AUTH_PARTIAL;
 }
@@ -813,13 +856,28 @@ finish(struct authctxt *a, const char *method, const char *submethod,
 		verdict = step_succeeded(a, method, submethod, cred, opts);
 	else
 		authopts_free(opts);
+	/*
+	 * keyboard-interactive/pam ran the account stack itself, after its
+	 * authentication (where an expired password is changed); as sshd,
+	 * which keeps that answer, it is not run again for this connection.
+	 */
+	if ((verdict == AUTH_SUCCESS || verdict == AUTH_PARTIAL) &&
+	    strcmp(method, "keyboard-interactive") == 0 && submethod != NULL &&
+	    strcmp(submethod, "pam") == 0)
+		a->pam_account_done = 1;
 	/* UsePAM no: a password that worked but has expired must change. */
 	if ((verdict == AUTH_SUCCESS || verdict == AUTH_PARTIAL) &&
 	    !a->c->use_pam && a->valid && strcmp(method, "password") == 0 &&
 	    shadow_password_expired(a->pw.pw_name))
 		a->force_pwchange = 1;
-	/* UsePAM: the account phase decides last, as in OpenSSH. */
-	if (verdict == AUTH_SUCCESS && a->pam != NULL &&
+	/*
+	 * UsePAM: the account phase decides last, as in OpenSSH, which has
+	 * not yet added this last step to SSH_AUTH_INFO_0.
+	 */
+	if (verdict == AUTH_SUCCESS && a->pam != NULL && !a->pam_account_done)
+		pamctx_expose_auth_info(a->pam, "do_pam_account", a->auth_info,
+		    a->auth_info_before);
+	if (verdict == AUTH_SUCCESS && a->pam != NULL && !a->pam_account_done &&
 	    (pr = pamctx_account(a->pam)) == PAMCTX_PWCHANGE) {
 		sanitise(su, sizeof(su), a->user);
 		logit("User %s password has expired (PAM): it must be changed "
@@ -827,6 +885,8 @@ finish(struct authctxt *a, const char *method, const char *submethod,
 		    su);
 		a->force_pwchange = 1;
 	} else if (verdict == AUTH_SUCCESS && a->pam != NULL && pr != 0) {
+		/* As sshd's monitor: this attempt failed, then the denial. */
+		auth_log(a, "Failed", logm, 0);
 		sanitise(su, sizeof(su), a->user);
 		log_msg_preauth(LL_FATAL,
 		    "Access denied for user %s by PAM account configuration",

@@ -75,6 +75,9 @@ struct authctxt {
 	 * anything asked for, without forwarding (OpenSSH's force_pwchange). */
 	int force_pwchange;
 	int disconnect; /* the monitor ends the connection after replying */
+	/* An invalid user's btmp record, written once the reply is sent:
+	 * the file write is not in the time the client can measure. */
+	int btmp_pending;
 	uint8_t *approved_blob; /* key the last PK_OK approved */
 	size_t approved_len;
 	char method[32];  /* method that succeeded */
@@ -82,6 +85,12 @@ struct authctxt {
 	char origin[512]; /* where it matched, "FILE:LINE": audit records */
 	/* ExposeAuthInfo: a line per successful step (monitor/login.c). */
 	char *auth_info;
+	size_t auth_info_before; /* its length before the latest step */
+	/* keyboard-interactive/pam's own account check passed: the monitor
+	 * does not run the account stack again (as sshd's cached answer). */
+	int pam_account_done;
+	/* SSH_CONNECTION for PAM: "ADDR PORT LADDR LPORT" (an IP socket). */
+	char ssh_connection[256];
 	const struct buf *step_req; /* the request being judged, or NULL */
 	/* The minimum time of a failed password or keyboard-interactive
 	 * attempt (auth_fail_delay.c): when the request came in, and the
@@ -96,6 +105,10 @@ void auth_init(struct authctxt *a, struct server_config *c,
     const struct config_source *src, const struct conn_info *ci,
     const struct module_set *mods);
 void auth_free(struct authctxt *a);
+
+/* After each userauth request, once its IPC_AUTH_REPLY is sent (or the
+ * request ended the connection): what the monitor does off the clock. */
+void auth_reply_sent(struct authctxt *a);
 
 /*
  * auth_request: judge one IPC_AUTH_REQ payload; append the IPC_AUTH_REPLY

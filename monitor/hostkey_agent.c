@@ -55,6 +55,17 @@ agent_connect(const char *sock)
 	return fd;
 }
 
+int
+hostkey_agent_probe(const char *sock)
+{
+	int fd;
+
+	if ((fd = agent_connect(sock)) < 0)
+		return -1;
+	close(fd);
+	return 0;
+}
+
 static uint32_t
 sign_flags(const char *alg)
 {

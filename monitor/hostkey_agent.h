@@ -19,6 +19,12 @@ struct sshkey;
  * does. The agent's answer is checked: it must verify with key under
  * alg. Failures are logged ("agent sign: ...") and return an ERR_*.
  */
+/*
+ * Whether an agent answers at socket path sock: 0 once a connection to it
+ * is made (and closed at once), else -1 with errno set.
+ */
+int hostkey_agent_probe(const char *sock);
+
 int hostkey_agent_sign(const char *sock, const struct sshkey *key,
     struct buf *out, const uint8_t *data, size_t datalen, const char *alg);
 

@@ -365,9 +365,17 @@ hostkeys_load(const struct server_config *c, struct hostkeys *hk)
 		/* As sshd: "SSH_AUTH_SOCK" means that variable's value. */
 		if (strcmp(sock, "SSH_AUTH_SOCK") == 0)
 			sock = getenv("SSH_AUTH_SOCK");
+		/*
+		 * As sshd: an agent that does not answer now is no agent; the
+		 * keys it was to sign for are not loaded.
+		 */
 		if (sock == NULL || *sock == '\0')
-			error("HostKeyAgent SSH_AUTH_SOCK: the variable is not "
-			      "set");
+			error("Could not connect to agent \"%s\": agent not "
+			      "present",
+			    c->host_key_agent);
+		else if (hostkey_agent_probe(sock) != 0)
+			error("Could not connect to agent \"%s\": %s",
+			    c->host_key_agent, strerror(errno));
 		else if ((hk->agent_sock = strdup(sock)) == NULL)
 			return ERR_ALLOC;
 	}

@@ -482,6 +482,11 @@ pty_find(struct login_state *ls, const char *name)
 
 /* --- utmp, wtmp, lastlog -------------------------------------------------- */
 
+/* Failed logins, where sshd writes them (lastb(1) reads it). */
+#ifndef LOGIN_BTMP_PATH
+#define LOGIN_BTMP_PATH "/var/log/btmp"
+#endif
+
 /* The host utmp, wtmp and lastlog record: UseDNS's name, or the address
  * when the name is longer than -u allows (as sshd). */
 static const char *
@@ -531,6 +536,47 @@ utmp_record(const struct login_state *ls, const struct login_pty *p, int in)
 		debug("utmp: %s: %s", _PATH_UTMPX, strerror(errno));
 	endutxent();
 	updwtmpx(_PATH_WTMPX, &ut);
+}
+
+void
+login_failed_record(const char *user, const struct conn_info *ci)
+{
+	struct utmp ut;
+	struct stat st;
+	ssize_t n;
+	int fd;
+
+	if (geteuid() != 0)
+		return;
+	if ((fd = open(LOGIN_BTMP_PATH,
+	         O_WRONLY | O_APPEND | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)) <
+	    0) {
+		debug("Unable to open the btmp file %s: %s", LOGIN_BTMP_PATH,
+		    strerror(errno));
+		return;
+	}
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_uid != 0 ||
+	    (st.st_mode & (S_IXGRP | S_IRWXO)) != 0) {
+		logit("Excess permission or bad ownership on file %s",
+		    LOGIN_BTMP_PATH);
+		close(fd);
+		return;
+	}
+	memset(&ut, 0, sizeof(ut));
+	ut.ut_type = LOGIN_PROCESS;
+	ut.ut_pid = getpid();
+	copy_field(ut.ut_line, sizeof(ut.ut_line), "ssh:notty");
+	copy_field(ut.ut_user, sizeof(ut.ut_user), user);
+	copy_field(ut.ut_host, sizeof(ut.ut_host), ci->client_host);
+	if (inet_pton(AF_INET, ci->client_addr, &ut.ut_addr_v6) != 1)
+		(void)inet_pton(AF_INET6, ci->client_addr, &ut.ut_addr_v6);
+	/* Whole seconds, as sshd writes them. */
+	ut.ut_tv.tv_sec = (int32_t)time(NULL);
+	n = write(fd, &ut, sizeof(ut));
+	if (n != (ssize_t)sizeof(ut))
+		error("Failed to write to %s: %s", LOGIN_BTMP_PATH,
+		    n < 0 ? strerror(errno) : "short write");
+	close(fd);
 }
 
 /*

@@ -76,6 +76,15 @@ int login_handle(struct login_state *ls, int fd, uint8_t type, struct buf *b);
 void login_end(struct login_state *ls);
 
 /*
+ * login_failed_record: a failed login in /var/log/btmp (lastb), as sshd
+ * records an invalid user and each failed password or keyboard-interactive
+ * attempt: user as the client sent it, line "ssh:notty", the client's host
+ * and address, the monitor's pid. Only as root, and only into a file that
+ * exists, is root's and has no group-execute or other permissions.
+ */
+void login_failed_record(const char *user, const struct conn_info *ci);
+
+/*
  * login_auth_info_add: one line for ExposeAuthInfo after a successful
  * step: "publickey ALG BASE64" (from req, the USERAUTH_REQUEST rest),
  * "password", "keyboard-interactive". Appended to *info.

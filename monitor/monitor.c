@@ -798,10 +798,10 @@ preauth_dispatch(
 		if (m->state != MS_AUTH)
 			break;
 		buf_reset(reply);
-		if ((r = auth_request(&m->auth, m->sid, m->sidlen, b, reply)) !=
+		if ((r = auth_request(&m->auth, m->sid, m->sidlen, b, reply)) ==
 		    0)
-			break;
-		r = send_auth_reply(m, reply);
+			r = send_auth_reply(m, reply);
+		auth_reply_sent(&m->auth);
 		break;
 	case IPC_AUTH_RESPONSE:
 		if (m->state != MS_AUTH)
@@ -1067,6 +1067,10 @@ static void __attribute__((noreturn)) session_phase(struct monitor *m, int sock)
 	int r;
 
 	/* UsePAM: credentials and session open before the user's session. */
+	if (m->auth.pam != NULL)
+		pamctx_expose_auth_info(m->auth.pam, "do_pam_session",
+		    m->auth.auth_info,
+		    m->auth.auth_info != NULL ? strlen(m->auth.auth_info) : 0);
 	if (m->auth.pam != NULL && pamctx_open_session(m->auth.pam) != 0) {
 		error("PAM session for %s could not be opened",
 		    m->auth.pw.pw_name);

@@ -77,9 +77,42 @@ quiet_conv(int n, const struct pam_message **msg, struct pam_response **resp,
 	return PAM_SUCCESS;
 }
 
+/* NAME=value into PAM's environment; a failure is logged, as by sshd. */
+static void
+pam_env_put(struct pamctx *p, const char *name, const char *value, size_t len)
+{
+	char *s;
+	size_t n = strlen(name);
+	int rc;
+
+	if ((s = malloc(n + 1 + len + 1)) == NULL) {
+		error("PAM: out of memory for %s", name);
+		return;
+	}
+	memcpy(s, name, n);
+	s[n] = '=';
+	if (len > 0)
+		memcpy(s + n + 1, value, len);
+	s[n + 1 + len] = '\0';
+	if ((rc = pam_putenv(p->h, s)) != PAM_SUCCESS)
+		logit("pam_putenv: %s", pam_strerror(p->h, rc));
+	free(s);
+}
+
+void
+pamctx_expose_auth_info(
+    struct pamctx *p, const char *caller, const char *info, size_t len)
+{
+	if (p == NULL)
+		return;
+	debug2("%s: auth information in SSH_AUTH_INFO_0", caller);
+	pam_env_put(p, "SSH_AUTH_INFO_0", info != NULL ? info : "",
+	    info != NULL ? len : 0);
+}
+
 int
 pamctx_start(struct pamctx **pp, const char *service, const char *user,
-    const char *rhost)
+    const char *rhost, const char *connection)
 {
 	struct pamctx *p;
 	char su[128];
@@ -104,6 +137,9 @@ pamctx_start(struct pamctx **pp, const char *service, const char *user,
 		pamctx_end(p);
 		return ERR_SYSTEM;
 	}
+	if (connection != NULL)
+		pam_env_put(
+		    p, "SSH_CONNECTION", connection, strlen(connection));
 	*pp = p;
 	return 0;
 }
@@ -118,7 +154,7 @@ pamctx_account(struct pamctx *p)
 		return 0;
 	if (rc == PAM_NEW_AUTHTOK_REQD)
 		return PAMCTX_PWCHANGE;
-	error("PAM: %s", pam_strerror(p->h, rc));
+	/* Only the debug line, as sshd: the caller logs the denial. */
 	return ERR_PERM;
 }
 

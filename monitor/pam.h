@@ -10,9 +10,21 @@
 
 struct pamctx;
 
-/* pamctx_start: pam_start(service, user) with PAM_RHOST and PAM_TTY. */
+/*
+ * pamctx_start: pam_start(service, user) with PAM_RHOST and PAM_TTY, and,
+ * as sshd, SSH_CONNECTION=connection ("ADDR PORT LADDR LPORT") in PAM's
+ * environment when connection is not NULL.
+ */
 int pamctx_start(struct pamctx **pp, const char *service, const char *user,
-    const char *rhost);
+    const char *rhost, const char *connection);
+/*
+ * pamctx_expose_auth_info: SSH_AUTH_INFO_0 in PAM's environment, the first
+ * len bytes of info (ExposeAuthInfo's text; NULL: empty), as sshd exposes
+ * it before the account check and before the session opens. caller names
+ * the step in the debug line.
+ */
+void pamctx_expose_auth_info(
+    struct pamctx *p, const char *caller, const char *info, size_t len);
 /*
  * pamctx_account: pam_acct_mgmt(). 0 when the account may log in;
  * PAMCTX_PWCHANGE when it may, but its password has expired

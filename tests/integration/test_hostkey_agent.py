@@ -99,7 +99,11 @@ def s(b):
     return struct.pack(">I", len(b)) + b
 while True:
     c, _ = srv.accept()
-    n = struct.unpack(">I", c.recv(4, socket.MSG_WAITALL))[0]
+    h = c.recv(4, socket.MSG_WAITALL)
+    if len(h) < 4:  # a connection that only checks the agent is there
+        c.close()
+        continue
+    n = struct.unpack(">I", h)[0]
     c.recv(n, socket.MSG_WAITALL)
     sig = s(b"ssh-ed25519") + s(os.urandom(64))
     body = b"\x0e" + s(sig)
@@ -124,3 +128,64 @@ def test_agent_signature_checked(ctx):
           "a bad agent signature was sent: %r" % r)
     check(ctx.wait_log(r"^agent sign: signature does not verify$",
                        10), "no log line for the bad signature")
+
+
+def _test_lines(argv, env=None):
+    r = subprocess.run(argv, capture_output=True, timeout=30,
+                       env=env if env is not None else dict(os.environ))
+    return r.returncode, r.stderr.decode(errors="replace").splitlines()
+
+
+@timeout(60)
+def test_agent_absent_at_start(ctx):
+    """An agent that does not answer when the server starts is no agent,
+    as for sshd 9.2 run beside it: "Could not connect to agent" and the
+    keys only it held are not loaded (no keys left: exit 1, and the
+    server does not start); a private key file still loads."""
+    sshd = harness.openssh_sshd()
+    nosock = os.path.join(ctx.dir, "no-agent.sock")
+    key = ctx.host_key
+    pub_only = os.path.join(ctx.dir, "pub-only")
+    os.mkdir(pub_only, 0o700)
+    pub = os.path.join(pub_only, "host_ed25519.pub")
+    shutil.copy(key + ".pub", pub)
+    os.chmod(pub, 0o600)
+    no_env = dict(os.environ)
+    no_env.pop("SSH_AUTH_SOCK", None)
+    cases = [
+        # (name, config lines, environment, exit status, first line)
+        ("socket absent, key in agent only",
+         ["HostKey %s" % pub, "HostKeyAgent %s" % nosock], None, 1,
+         'Could not connect to agent "%s": No such file or directory'
+         % nosock),
+        ("socket absent, private key present",
+         ["HostKey %s" % key, "HostKeyAgent %s" % nosock], None, 0,
+         'Could not connect to agent "%s": No such file or directory'
+         % nosock),
+        ("not a socket",
+         ["HostKey %s" % key, "HostKeyAgent %s" % ctx.dir], None, 0,
+         'Could not connect to agent "%s": Connection refused' % ctx.dir),
+        ("SSH_AUTH_SOCK unset",
+         ["HostKey %s" % key, "HostKeyAgent SSH_AUTH_SOCK"], no_env, 0,
+         'Could not connect to agent "SSH_AUTH_SOCK": agent not present'),
+    ]
+    for i, (name, lines, env, rc, first) in enumerate(cases):
+        conf = os.path.join(ctx.dir, "agent_absent_%d" % i)
+        with open(conf, "w") as f:
+            f.write("\n".join(lines) + "\n")
+        for who, argv in (("sshd", [sshd, "-t", "-f", conf]),
+                          ("posternd", [ctx.server_path, "-t", "-f", conf])):
+            got_rc, out = _test_lines(argv, env)
+            check(got_rc == rc and out[:1] == [first],
+                  "%s: %s -t: rc %d (want %d), lines %r"
+                  % (name, who, got_rc, rc, out))
+            if rc == 1:
+                check(out[-1] == "sshd: no hostkeys available -- exiting.",
+                      "%s: %s -t: last line %r" % (name, who, out[-1:]))
+    # Started for real, the server that has no key left does not serve.
+    conf = os.path.join(ctx.dir, "agent_absent_0")
+    rc, out = _test_lines([ctx.server_path, "-D", "-e", "-f", conf,
+                           "-p", str(harness.free_port())])
+    check(rc != 0 and out[:1] == [cases[0][4]] and
+          "sshd: no hostkeys available -- exiting." in out[-1],
+          "posternd -D started without its agent: rc %d %r" % (rc, out))

@@ -108,10 +108,11 @@ RX_CONN = re.compile(r"^Connection from 127\.0\.0\.1 port (\d+) on ", re.M)
 class Server:
     """sshd or posternd on a port of its own, logging to a file (-e)."""
 
-    def __init__(self, ctx, kind, extra=(), tag=""):
+    def __init__(self, ctx, kind, extra=(), tag="", binary=None):
         self.kind = kind
         self.port = harness.free_port()
-        binary = SSHD if kind == "sshd" else ctx.server_path
+        if binary is None:
+            binary = SSHD if kind == "sshd" else ctx.server_path
         name = kind + tag
         conf = os.path.join(ctx.dir, "%s.conf" % name)
         with open(conf, "w") as f:

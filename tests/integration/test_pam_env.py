@@ -1,0 +1,196 @@
+"""
+test_pam_env.py: what PAM's modules see, and what is logged when PAM's
+account stack refuses, with OpenSSH's sshd 9.2 run side by side on the
+same PAM stack (sshd names its PAM service after its program name, so it
+runs here through a symlink named as the test's service).
+
+A pam_exec script at each stack records PAM_TYPE, SSH_CONNECTION and
+SSH_AUTH_INFO_0, which sshd puts in PAM's environment: SSH_CONNECTION
+from the start, SSH_AUTH_INFO_0 (the steps completed so far, as
+ExposeAuthInfo writes them) before the account check and the session,
+and for keyboard-interactive before its authentication too. Each stack
+runs once per login: keyboard-interactive/pam's account check is not
+repeated after it. When the account stack refuses, a password login
+logs "Failed password" and "Access denied ... [preauth]", and a
+keyboard-interactive one "PAM: User account has expired for ...".
+"""
+
+import json
+import os
+import re
+import secrets
+import subprocess
+
+import harness
+from harness import check, poll_until, timeout
+from test_auth_oracle import _set_password
+from test_proto_parity import Server
+
+SYSTEM_PYTHON = "/usr/bin/python3"
+
+SCRIPT = r"""#!/bin/sh
+[ "$PAM_USER" = "%(user)s" ] || exit 0
+printf '%%s|%%s|%%s|%%s\n' "$PAM_TYPE" "${SSH_CONNECTION-UNSET}" \
+    "${SSH_AUTH_INFO_0+set}" "$(printf '%%s' "$SSH_AUTH_INFO_0" |
+    tr '\n' '~')" >> %(out)s
+exit 0
+"""
+
+# paramiko: the user's key, then a password or keyboard-interactive
+# step (or none), then `true` when all succeeded.
+_CLIENT = r'''
+import json, socket, sys
+import paramiko
+
+port, user, key, second, secret = json.loads(sys.argv[1])
+s = socket.create_connection(("127.0.0.1", port), timeout=30)
+t = paramiko.Transport(s)
+t.start_client(timeout=20)
+res = []
+try:
+    res.append(t.auth_publickey(
+        user, paramiko.Ed25519Key.from_private_key_file(key)))
+    if second == "password":
+        res.append(t.auth_password(user, secret))
+    elif second == "kbdint":
+        res.append(t.auth_interactive(
+            user, lambda ti, ins, pl: [secret] * len(pl)))
+    ok = True
+except paramiko.AuthenticationException:
+    ok = False
+if ok:
+    ch = t.open_session()
+    ch.exec_command("true")
+    ch.recv_exit_status()
+t.close()
+print(json.dumps(ok))
+'''
+
+
+def _server(ctx, kind, service, conf):
+    """sshd (through a symlink named as the PAM service) or posternd."""
+    binary = None
+    extra = ["UsePAM yes"] + list(conf)
+    if kind == "sshd":
+        d = os.path.join(ctx.dir, "bin-" + service)
+        os.makedirs(d, exist_ok=True)
+        binary = os.path.join(d, service)
+        if not os.path.exists(binary):
+            os.symlink(harness.openssh_sshd(), binary)
+    else:
+        extra.append("PAMServiceName " + service)
+    return Server(ctx, kind, extra, "-" + service, binary=binary)
+
+
+def _login(server, u, second, secret):
+    env = dict(os.environ)
+    env.pop("PYTHONPATH", None)
+    env.pop("PYTHONHOME", None)
+    p = subprocess.run(
+        [SYSTEM_PYTHON, "-c", _CLIENT,
+         json.dumps([server.port, u.name, u.key, second, secret])],
+        capture_output=True, timeout=60, env=env)
+    check(p.returncode == 0 and p.stdout,
+          "%s: the paramiko client failed: %r" % (server.kind,
+                                                  p.stderr[-600:]))
+    return json.loads(p.stdout)
+
+
+def _stages(out, port):
+    try:
+        with open(out) as f:
+            text = f.read()
+    except FileNotFoundError:
+        return []
+    text = re.sub(r"^(\w+\|127\.0\.0\.1) \d+ 127\.0\.0\.1 %d\|" % port,
+                  r"\1 CPORT 127.0.0.1 SPORT|", text, flags=re.M)
+    return text.splitlines()
+
+
+@timeout(240)
+def test_pam_environment_and_account(ctx):
+    harness.openssh_sshd()
+    u = ctx.make_user()
+    secret = "pw-" + secrets.token_hex(6)
+    _set_password(u.name, secret)
+    out = os.path.join(ctx.dir, "pam-stages")
+    script = os.path.join(ctx.dir, "pam-stage.sh")
+    with open(script, "w") as f:
+        f.write(SCRIPT % {"user": u.name, "out": out})
+    os.chmod(script, 0o755)
+    hook = "optional pam_exec.so quiet " + script
+
+    def service(account):
+        return ctx.pam_service([
+            "auth " + hook, "auth required pam_unix.so",
+            "account " + hook, "account " + account,
+            "session " + hook, "session required pam_unix.so"])
+
+    allow = service("required pam_unix.so")
+    deny = service("requisite pam_deny.so")
+    key_line = "publickey %s" % " ".join(
+        open(u.key + ".pub").read().split()[:2])
+    auth_info = "set|" + key_line + "~"
+    conn = "127.0.0.1 CPORT 127.0.0.1 SPORT"
+    # (name, service, AuthenticationMethods, second step, logs in,
+    #  the stages in order, log lines)
+    cases = [
+        ("publickey", allow, "publickey", None, True,
+         ["account|%s|set|" % conn,
+          "open_session|%s|%s" % (conn, auth_info),
+          "close_session|%s|%s" % (conn, auth_info)], []),
+        ("publickey,password", allow, "publickey,password", "password",
+         True,
+         ["auth|%s||" % conn,
+          "account|%s|%s" % (conn, auth_info),
+          "open_session|%s|%s" % (conn, auth_info + "password~"),
+          "close_session|%s|%s" % (conn, auth_info + "password~")], []),
+        ("publickey,keyboard-interactive", allow,
+         "publickey,keyboard-interactive", "kbdint", True,
+         ["auth|%s|%s" % (conn, auth_info),
+          "account|%s|%s" % (conn, auth_info),
+          "open_session|%s|%s" % (conn,
+                                  auth_info + "keyboard-interactive/pam~"),
+          "close_session|%s|%s" % (conn,
+                                   auth_info + "keyboard-interactive/pam~")],
+         []),
+        ("account refuses a password", deny, "publickey,password",
+         "password", False,
+         ["auth|%s||" % conn, "account|%s|%s" % (conn, auth_info)],
+         [r"^Failed password for %s from 127\.0\.0\.1 port \d+ ssh2$",
+          r"^Access denied for user %s by PAM account configuration "
+          r"\[preauth\]$"]),
+        ("account refuses keyboard-interactive", deny,
+         "publickey,keyboard-interactive", "kbdint", False,
+         ["auth|%s|%s" % (conn, auth_info),
+          "account|%s|%s" % (conn, auth_info)],
+         [r"^PAM: User account has expired for %s from 127\.0\.0\.1$"]),
+    ]
+    bad = []
+    for name, svc, methods, second, ok, want, lines in cases:
+        conf = ["PasswordAuthentication yes",
+                "KbdInteractiveAuthentication yes",
+                "AuthenticationMethods " + methods]
+        for kind in ("sshd", "postern"):
+            if os.path.exists(out):
+                os.unlink(out)
+            side = _server(ctx, kind, svc, conf)
+            got_ok = _login(side, u, second, secret)
+            if ok:
+                # The session closes after the client has gone.
+                poll_until(lambda: any(
+                    x.startswith("close_session|")
+                    for x in _stages(out, side.port)), 10)
+            side.stop()
+            got = _stages(out, side.port)
+            log = harness.read_text(side.log)
+            if got_ok != ok:
+                bad.append("%s: %s: logged in %s" % (name, kind, got_ok))
+            if got != want:
+                bad.append("%s: %s: PAM stages %r, want %r"
+                           % (name, kind, got, want))
+            for rx in lines:
+                if not re.search(rx % re.escape(u.name), log, re.M):
+                    bad.append("%s: %s: no line %r in %r"
+                               % (name, kind, rx, log[-600:]))
+    check(not bad, "\n".join(bad))
