@@ -779,7 +779,13 @@ if what in ("password", "disconnect"):
     time.sleep(0.5)
     t.close()
     sys.exit(0)
-t.auth_publickey(user, paramiko.Ed25519Key.from_private_key_file(key))
+try:
+    # posternd may end a ChrootDirectory failure before its
+    # USERAUTH_SUCCESS reaches us; a refusal elsewhere shows in the
+    # lines compared.
+    t.auth_publickey(user, paramiko.Ed25519Key.from_private_key_file(key))
+except (EOFError, OSError, paramiko.SSHException):
+    sys.exit(0)
 try:
     if what == "forward":
         try:
