@@ -1,4 +1,4 @@
-/* log.c: stderr/syslog output, levels, relaying hook and sanitising. */
+/* log.c: stderr/syslog output, levels, relaying hook, sshd's escaping. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -121,6 +121,12 @@ log_set_file(int fd)
 	log_fd = fd;
 }
 
+int
+log_get_file(void)
+{
+	return log_fd;
+}
+
 void
 log_set_handler(log_handler_fn fn, void *ctx)
 {
@@ -173,32 +179,78 @@ log_facility_from_name(const char *name)
 	return -1;
 }
 
+/*
+ * A field for a log line: a bounded copy. Escaping is done once, on the
+ * whole line, in log_emit(), as sshd does: escaping the field here too
+ * would double its backslashes.
+ */
 void
 sanitise(char *dst, size_t dstlen, const char *src)
 {
-	size_t o = 0;
-	unsigned char c;
-
 	if (dstlen == 0)
 		return;
-	for (; src != NULL && (c = (unsigned char)*src) != '\0'; src++) {
-		if (c >= 0x20 && c < 0x7f && c != '\\') {
-			if (o + 1 >= dstlen)
-				break;
-			dst[o++] = (char)c;
-		} else if (c == '\\') {
-			if (o + 2 >= dstlen)
-				break;
-			dst[o++] = '\\';
-			dst[o++] = '\\';
-		} else {
-			if (o + 4 >= dstlen)
-				break;
-			snprintf(dst + o, 5, "\\%03o", c);
-			o += 4;
+	snprintf(dst, dstlen, "%s", src != NULL ? src : "");
+}
+
+/*
+ * One byte as sshd 9.2 writes it (strnvis(3) with VIS_CSTYLE|VIS_NL|
+ * VIS_TAB|VIS_OCTAL for syslog, VIS_SAFE|VIS_OCTAL for standard error and
+ * -E): into e (at least 5 bytes); its length.
+ */
+static size_t
+vis_byte(char *e, unsigned char c, int to_stderr)
+{
+	static const char cstyle[] = "\aa\bb\tt\nn\vv\ff\rr";
+	size_t i;
+
+	if (c == '\\') {
+		e[0] = e[1] = '\\';
+		return 2;
+	}
+	if (c >= 0x20 && c < 0x7f) {
+		e[0] = (char)c;
+		return 1;
+	}
+	if (to_stderr) {
+		/* VIS_SAFE: bell, backspace, tab and CR pass. sshd lets a
+		 * newline pass too; postern does not (a forged line). */
+		if (c == '\a' || c == '\b' || c == '\t' || c == '\r') {
+			e[0] = (char)c;
+			return 1;
 		}
+	} else {
+		for (i = 0; cstyle[i] != '\0'; i += 2)
+			if ((unsigned char)cstyle[i] == c) {
+				e[0] = '\\';
+				e[1] = cstyle[i + 1];
+				return 2;
+			}
+	}
+	e[0] = '\\';
+	e[1] = (char)('0' + ((c >> 6) & 7));
+	e[2] = (char)('0' + ((c >> 3) & 7));
+	e[3] = (char)('0' + (c & 7));
+	return 4;
+}
+
+size_t
+log_vis(char *dst, size_t dstlen, const char *src, int to_stderr)
+{
+	size_t o = 0, n;
+	char e[5];
+
+	if (dstlen == 0)
+		return 0;
+	/* Whole escapes only: one that does not fit ends the line. */
+	for (; *src != '\0'; src++) {
+		n = vis_byte(e, (unsigned char)*src, to_stderr);
+		if (o + n >= dstlen)
+			break;
+		memcpy(dst + o, e, n);
+		o += n;
 	}
 	dst[o] = '\0';
+	return o;
 }
 
 static int
@@ -244,37 +296,17 @@ level_prefix(enum log_level level)
 }
 
 /*
- * One message, one line: a control character that reached a message (a
- * client's method name, a file's text) is written as \ooo, as OpenSSH
- * writes every line through strnvis(), so that nothing can forge a line
- * for fail2ban to read. Text sanitise() made passes unchanged.
+ * One message, one line, sshd's bytes: the formatted line (level prefix
+ * included) is cut at LOG_LINE_MAX - 1 bytes, escaped whole by log_vis()
+ * within LOG_LINE_MAX - 1 bytes, then written as "%.1021s\r\n" to
+ * standard error or a -E file, or as "%.500s" to syslog. No byte of a
+ * message can end its line early.
  */
-static void
-escape_controls(char *dst, size_t dstlen, const char *src)
-{
-	size_t o = 0;
-	unsigned char c;
-
-	for (; (c = (unsigned char)*src) != '\0'; src++) {
-		if (c >= 0x20 && c != 0x7f) {
-			if (o + 1 >= dstlen)
-				break;
-			dst[o++] = (char)c;
-		} else {
-			if (o + 4 >= dstlen)
-				break;
-			snprintf(dst + o, 5, "\\%03o", c);
-			o += 4;
-		}
-	}
-	dst[o] = '\0';
-}
-
 void
 log_emit(enum log_level level, const char *msg)
 {
-	char raw[LOG_LINE_MAX + 64], line[LOG_LINE_MAX + 64];
-	int saved = errno;
+	char raw[LOG_LINE_MAX], line[LOG_LINE_MAX];
+	int saved = errno, to_file = log_to_stderr || log_fd != -1;
 
 	if (level > log_level_cur)
 		return;
@@ -285,22 +317,67 @@ log_emit(enum log_level level, const char *msg)
 	}
 	snprintf(
 	    raw, sizeof(raw), "%s%s%s", level_prefix(level), msg, log_suffix);
-	escape_controls(line, sizeof(line), raw);
-	if (log_to_stderr || log_fd != -1) {
-		size_t n = strlen(line);
-		int fd = log_fd != -1 ? log_fd : STDERR_FILENO;
+	log_vis(line, sizeof(line), raw, to_file);
+	if (to_file) {
+		char out[LOG_LINE_MAX];
+		int n = snprintf(
+		    out, sizeof(out), "%.*s\r\n", (int)sizeof(out) - 3, line);
 
-		line[n] = '\n';
-		(void)!write(fd, line, n + 1);
-		line[n] = '\0';
+		(void)!write(
+		    log_fd != -1 ? log_fd : STDERR_FILENO, out, (size_t)n);
 	} else {
 		if (!log_opened) {
 			openlog(log_ident, LOG_PID, log_facility_cur);
 			log_opened = 1;
 		}
-		syslog(syslog_priority(level), "%s", line);
+		syslog(syslog_priority(level), "%.500s", line);
 	}
 	errno = saved;
+}
+
+/*
+ * A line of the preauth process, or one the monitor logs in its name: sshd's
+ * preauth child escapes its line and its monitor escapes it again with
+ * " [preauth]" added, so a backslash there is four and \303 is \\303.
+ */
+void
+log_emit_preauth(enum log_level level, const char *msg)
+{
+	static const char suffix[] = " [preauth]";
+	char once[LOG_LINE_MAX], line[LOG_LINE_MAX];
+	size_t n;
+
+	log_vis(once, sizeof(once), msg, log_to_stderr || log_fd != -1);
+	/* As sshd's "%s [preauth]" into its 1024-byte buffer: cut there. */
+	n = strlen(once);
+	memcpy(line, once, n);
+	snprintf(line + n, sizeof(line) - n, "%s", suffix);
+	log_emit(level, line);
+}
+
+void
+log_conn_id(char *dst, size_t dstlen, const char *kind, const char *user,
+    const char *addr, int port)
+{
+	char pre[LOG_CONN_ID_MAX];
+
+	pre[0] = '\0';
+	if (user != NULL)
+		snprintf(pre, sizeof(pre), "%s %s", kind, user);
+	snprintf(dst, dstlen, "%.200s%s%s port %d", pre,
+	    pre[0] != '\0' ? " " : "", addr, port);
+}
+
+void
+log_msg_preauth(enum log_level level, const char *fmt, ...)
+{
+	char msg[LOG_LINE_MAX];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	log_emit_preauth(level, msg);
 }
 
 void

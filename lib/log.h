@@ -40,6 +40,8 @@ void log_set_facility(int facility);
 int log_get_facility(void);
 void log_set_stderr(int on);
 void log_set_file(int fd);
+/* The -E file's descriptor, or -1. */
+int log_get_file(void);
 void log_set_handler(log_handler_fn fn, void *ctx);
 /* Appended to every line, e.g. " [preauth]". */
 void log_set_suffix(const char *suffix);
@@ -60,12 +62,35 @@ void log_vmsg(enum log_level level, const char *func, int with_func,
 void fatal_msg(const char *func, int with_func, const char *fmt, ...)
     __attribute__((format(printf, 3, 4), noreturn));
 
+/* A line logged by the preauth process, or in its name: " [preauth]" is
+ * appended and the line escaped twice, as sshd's relayed lines are. */
+void log_emit_preauth(enum log_level level, const char *msg);
+void log_msg_preauth(enum log_level level, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
 /*
- * sanitise: copy a peer-controlled string for logging; control and non-ASCII
- * bytes become \ooo escapes (like strnvis VIS_SAFE|VIS_OCTAL). dst is always
- * NUL-terminated.
+ * sshd's name for a client in its connection lines: "KIND USER ADDR port
+ * PORT" ("ADDR port PORT" without a user), "KIND USER" cut at 200 bytes.
+ */
+#define LOG_CONN_ID_MAX 300
+void log_conn_id(char *dst, size_t dstlen, const char *kind, const char *user,
+    const char *addr, int port);
+
+/*
+ * sanitise: copy a string into a log field (bounded, NUL-terminated). It
+ * does not escape: log_emit() escapes each whole line once, as sshd does.
  */
 void sanitise(char *dst, size_t dstlen, const char *src);
+
+/*
+ * log_vis: src escaped as sshd 9.2 escapes a log line into dst (dstlen
+ * bytes, NUL-terminated, whole escapes only); its length. Printable ASCII
+ * passes, except that a backslash is doubled. For syslog (to_stderr 0)
+ * \a \b \t \n \v \f \r are written C-style; for standard error and -E
+ * files bell, backspace, tab and CR pass as they are. Every other byte
+ * (controls, newline on standard error, DEL, 0x80-0xff) is \ooo.
+ */
+size_t log_vis(char *dst, size_t dstlen, const char *src, int to_stderr);
 
 #define logit(...) log_msg(LL_INFO, __func__, 0, __VA_ARGS__)
 #define verbose(...) log_msg(LL_VERBOSE, __func__, 0, __VA_ARGS__)
@@ -79,6 +104,8 @@ void sanitise(char *dst, size_t dstlen, const char *src);
 #define debug3_f(...) log_msg(LL_DEBUG3, __func__, 1, __VA_ARGS__)
 #define fatal(...) fatal_msg(__func__, 0, __VA_ARGS__)
 #define fatal_f(...) fatal_msg(__func__, 1, __VA_ARGS__)
+#define logit_preauth(...) log_msg_preauth(LL_INFO, __VA_ARGS__)
+#define error_preauth(...) log_msg_preauth(LL_ERROR, __VA_ARGS__)
 
 /* Process hook called by fatal() before exit (e.g. cleanup of children). */
 void log_set_fatal_cleanup(void (*fn)(void));

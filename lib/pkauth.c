@@ -420,7 +420,7 @@ sk_flags_ok(const struct pm_conn *c, const struct pk_conf *cf,
 	    sshkey_sk_check_flags(flags, 0, verify, &reason) == 0)
 		return 1;
 	sanitise(user, sizeof(user), c->user);
-	error(SSHKEY_SK_REJECT_FMT " [preauth]", uk->type, uk->fp,
+	error_preauth(SSHKEY_SK_REJECT_FMT, uk->type, uk->fp,
 	    c->user_valid ? "" : "invalid user ", user, c->client_addr,
 	    c->client_port, reason);
 	return 0;
@@ -487,31 +487,30 @@ precheck(const struct pk_ops *ops, const struct pk_conf *cf,
 
 	if (!pk_key_alg_ok(uk, alg)) {
 		sanitise(safe, sizeof(safe), alg);
-		error("userauth_pubkey: type mismatch for decoded key "
-		      "(received %s, expected %s) [preauth]",
+		error_preauth("userauth_pubkey: type mismatch for decoded key "
+		              "(received %s, expected %s)",
 		    uk->type, safe);
 		return 0;
 	}
 	if (match_pattern_list(alg, cf->accepted, 0) != 1 ||
 	    !implemented(ops, alg)) {
 		sanitise(safe, sizeof(safe), alg);
-		logit("userauth_pubkey: signature algorithm %s not in "
-		      "PubkeyAcceptedAlgorithms [preauth]",
+		logit_preauth("userauth_pubkey: signature algorithm %s not in "
+		              "PubkeyAcceptedAlgorithms",
 		    safe);
 		return 0;
 	}
 	if (uk->cert != NULL &&
 	    sshcert_check_ca_sig_alg(uk->cert, cf->ca_algs) != 0) {
 		sanitise(safe, sizeof(safe), uk->cert->ca_sig_alg);
-		logit("userauth_pubkey: certificate signature algorithm %s: "
-		      "signature algorithm not supported [preauth]",
+		logit_preauth("userauth_pubkey: certificate signature "
+		              "algorithm %s: signature algorithm not supported",
 		    safe);
 		return 0;
 	}
 	if (uk->plain != NULL && sshkey_type(uk->plain) == KEY_RSA &&
 	    sshkey_bits(uk->plain) < cf->min_rsa_bits) {
-		logit(
-		    "refusing %s key: Invalid key length [preauth]", uk->type);
+		logit_preauth("refusing %s key: Invalid key length", uk->type);
 		return 0;
 	}
 	return 1;
@@ -554,9 +553,8 @@ pkauth_request(const struct pm_conn *c, const uint8_t *data, size_t len,
 	if (sshcert_is_cert_name(alg) != ops->certs) {
 		/* The monitor sends certificates to cert.so (key_algs). */
 		sanitise(safe, sizeof(safe), alg);
-		logit("userauth_pubkey: %s keys are not this module's: %s "
-		      "[preauth]",
-		    safe,
+		logit_preauth(
+		    "userauth_pubkey: %s keys are not this module's: %s", safe,
 		    ops->certs ? "not a certificate"
 		               : "cert.so judges certificates");
 		r = 0;
@@ -564,7 +562,7 @@ pkauth_request(const struct pm_conn *c, const uint8_t *data, size_t len,
 	}
 	if ((r = pk_key_parse(alg, blob, bloblen, &uk)) != 0) {
 		sanitise(safe, sizeof(safe), alg);
-		error("userauth_pubkey: cannot decode key: %s: %s [preauth]",
+		error_preauth("userauth_pubkey: cannot decode key: %s: %s",
 		    safe, err_str(r));
 		r = 0;
 		goto out;

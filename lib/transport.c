@@ -291,68 +291,66 @@ transport_write(struct transport *t)
 	return 0;
 }
 
-/* Identification exchange: returns 0 when the peer's line was read. */
+/*
+ * Identification exchange: returns 0 when the peer's line was read. As
+ * sshd 9.2 reads it: up to PEER_LINE_MAX bytes before the LF, CRs only
+ * right before it, no NUL.
+ */
 static int
 read_version(struct transport *t)
 {
 	const uint8_t *p;
-	size_t len, i, end;
-	char line[VERSION_LINE_MAX + 1], safe[VERSION_LINE_MAX * 4 + 1];
+	size_t len, i, n = 0;
+	int cr = 0;
+	char *line = NULL;
 
-	for (;;) {
-		p = buf_ptr(t->in);
-		len = buf_len(t->in);
-		for (i = 0; i < len && p[i] != '\n'; i++)
-			;
-		if (i == len) {
-			if (len > VERSION_LINE_MAX)
-				goto too_long;
-			return ERR_AGAIN;
+	p = buf_ptr(t->in);
+	len = buf_len(t->in);
+	for (i = 0; i < len && p[i] != '\n'; i++) {
+		if (p[i] == '\r') {
+			cr = 1;
+			continue;
 		}
-		if (i + 1 > VERSION_LINE_MAX)
-			goto too_long;
-		end = i;
-		if (end > 0 && p[end - 1] == '\r')
-			end--;
-		memcpy(line, p, end);
-		line[end] = '\0';
-		buf_consume(t->in, i + 1);
-		if (memchr(line, '\0', end) != NULL) {
+		if (p[i] == '\0' || cr) {
 			error("kex_exchange_identification: "
 			      "banner line contains invalid characters");
 			return ERR_PROTOCOL;
 		}
-		if (strncmp(line, "SSH-", 4) != 0) {
-			/* RFC 4253 s4.2: only a server may send other lines. */
-			sanitise(safe, sizeof(safe), line);
-			error("kex_exchange_identification: client sent "
-			      "invalid protocol identifier \"%.256s\"",
-			    safe);
+		if (++n > PEER_LINE_MAX) {
+			error("kex_exchange_identification: "
+			      "banner line too long");
 			return ERR_PROTOCOL;
 		}
-		if (strncmp(line, "SSH-2.0-", 8) != 0 &&
-		    strncmp(line, "SSH-1.99-", 9) != 0) {
-			sanitise(safe, sizeof(safe), line);
-			verbose("Protocol major versions differ: 2.0 vs. "
-			        "%.256s",
-			    safe);
-			transport_disconnect(t,
-			    SSH2_DISCONNECT_PROTOCOL_VERSION_NOT_SUPPORTED,
-			    "Protocol major versions differ.");
-			return ERR_PROTOCOL;
-		}
-		if ((t->peer_version = strdup(line)) == NULL)
-			return ERR_ALLOC;
-		t->version_done = 1;
-		sanitise(safe, sizeof(safe), line);
-		debug("Remote protocol version 2.0, remote software version "
-		      "%s",
-		    safe + (safe[4] == '1' ? 9 : 8));
-		return 0;
 	}
-too_long:
-	verbose("kex_exchange_identification: banner line too long");
-	return ERR_PROTOCOL;
+	if (i == len)
+		return ERR_AGAIN;
+	if ((line = malloc(n + 1)) == NULL)
+		return ERR_ALLOC;
+	memcpy(line, p, n);
+	line[n] = '\0';
+	buf_consume(t->in, i + 1);
+	if (strncmp(line, "SSH-", 4) != 0) {
+		/* RFC 4253 s4.2: only a server may send other lines. */
+		error("kex_exchange_identification: client sent "
+		      "invalid protocol identifier \"%.256s\"",
+		    line);
+		free(line);
+		return ERR_PROTOCOL;
+	}
+	if (strncmp(line, "SSH-2.0-", 8) != 0 &&
+	    strncmp(line, "SSH-1.99-", 9) != 0) {
+		verbose("Protocol major versions differ: 2.0 vs. %.256s", line);
+		free(line);
+		transport_disconnect(t,
+		    SSH2_DISCONNECT_PROTOCOL_VERSION_NOT_SUPPORTED,
+		    "Protocol major versions differ.");
+		return ERR_PROTOCOL;
+	}
+	t->peer_version = line;
+	t->version_done = 1;
+	debug("Remote protocol version 2.0, remote software version %s",
+	    line + (line[4] == '1' ? 9 : 8));
+	return 0;
 }
 
 /* Drop the bytes of the packet returned by the previous call. */

@@ -13,6 +13,8 @@
 #include "zcomp.h"
 
 #define VERSION_LINE_MAX 255
+/* The longest identification line a client may send: sshd 9.2's. */
+#define PEER_LINE_MAX 8192
 #define OUTPUT_CONGESTED (1024 * 1024)
 #define OUTPUT_MAX (32 * 1024 * 1024)
 #define INPUT_MAX (2 * 1024 * 1024)

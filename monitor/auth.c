@@ -387,16 +387,16 @@ read_banner(const struct authctxt *a, size_t *lenp)
 static void __attribute__((format(printf, 2, 3)))
 log_disconnecting(const struct authctxt *a, const char *fmt, ...)
 {
-	char reason[512], su[128];
+	char reason[512], id[LOG_CONN_ID_MAX];
 	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(reason, sizeof(reason), fmt, ap);
 	va_end(ap);
-	sanitise(su, sizeof(su), a->user);
-	logit("Disconnecting %s %.100s %.200s port %d: %.100s [preauth]",
-	    a->valid ? "authenticating user" : "invalid user", su,
-	    a->ci->client_addr, a->ci->client_port, reason);
+	log_conn_id(id, sizeof(id),
+	    a->valid ? "authenticating user" : "invalid user", a->user,
+	    a->ci->client_addr, a->ci->client_port);
+	logit_preauth("Disconnecting %s: %.100s", id, reason);
 }
 
 /* OpenSSH's auth_log(): which level, and the exact wording. */
@@ -420,12 +420,16 @@ auth_log(struct authctxt *a, const char *verdict, const char *method,
 	    (postponed && a->failures >= c->max_auth_tries / 2))
 		level = LL_INFO;
 	sanitise(safe, sizeof(safe), a->user);
-	log_msg(level, __func__, 0,
-	    "%s %s for %s%.100s from %.200s port %d "
-	    "ssh2%s%s%s",
-	    verdict, method, auth_invalid_prefix(a), safe, ci->client_addr,
-	    ci->client_port, a->detail[0] && !postponed ? ": " : "",
-	    postponed ? "" : a->detail, postponed ? " [preauth]" : "");
+	if (postponed)
+		log_msg_preauth(level,
+		    "%s %s for %s%.100s from %.200s port %d ssh2", verdict,
+		    method, auth_invalid_prefix(a), safe, ci->client_addr,
+		    ci->client_port);
+	else
+		log_msg(level, __func__, 0,
+		    "%s %s for %s%.100s from %.200s port %d ssh2%s%s", verdict,
+		    method, auth_invalid_prefix(a), safe, ci->client_addr,
+		    ci->client_port, a->detail[0] ? ": " : "", a->detail);
 	/* As sshd: a failed password or keyboard-interactive try is a
 	 * failed login (btmp); a key that did not fit is not. */
 	if (strcmp(verdict, "Failed") == 0 &&
@@ -817,8 +821,8 @@ too_many(struct authctxt *a, struct buf *reply)
 	char su[128];
 
 	sanitise(su, sizeof(su), a->user);
-	error("maximum authentication attempts exceeded for %s%.100s from "
-	      "%.200s port %d ssh2 [preauth]",
+	error_preauth("maximum authentication attempts exceeded for %s%.100s "
+	              "from %.200s port %d ssh2",
 	    auth_invalid_prefix(a), su, a->ci->client_addr, a->ci->client_port);
 	audit_auth_maxtries(a);
 	log_disconnecting(a, "Too many authentication failures");
@@ -884,9 +888,8 @@ finish(struct authctxt *a, const char *method, const char *submethod,
 		/* As sshd's monitor: this attempt failed, then the denial. */
 		auth_log(a, "Failed", logm, 0);
 		sanitise(su, sizeof(su), a->user);
-		log_msg(LL_FATAL, __func__, 0,
-		    "Access denied for user %s by PAM account configuration "
-		    "[preauth]",
+		log_msg_preauth(LL_FATAL,
+		    "Access denied for user %s by PAM account configuration",
 		    su);
 		audit_auth(a, method, submethod, cred, AUTH_FAILURE);
 		a->disconnect = 1;
@@ -942,7 +945,7 @@ finish(struct authctxt *a, const char *method, const char *submethod,
 	audit_auth(a, method, submethod, cred, AUTH_FAILURE);
 	/* sshd's preauth child refuses root once more, in its own words. */
 	if (a->root_refused)
-		logit("ROOT LOGIN REFUSED FROM %.200s port %d [preauth]",
+		logit_preauth("ROOT LOGIN REFUSED FROM %.200s port %d",
 		    ci->client_addr, ci->client_port);
 	a->root_refused = 0;
 	if (strcmp(method, "password") == 0 ||
@@ -970,9 +973,8 @@ hostbound_key_ok(const struct authctxt *a, const struct buf *m)
 	    memcmp(hk, a->kex_hostkey_blob, hklen) == 0;
 out:
 	if (!ok)
-		log_msg(LL_FATAL, __func__, 0,
-		    "userauth_pubkey: %s packet contained wrong host key "
-		    "[preauth]",
+		log_msg_preauth(LL_FATAL,
+		    "userauth_pubkey: %s packet contained wrong host key",
 		    HOSTBOUND_METHOD);
 	return ok;
 }

@@ -60,7 +60,11 @@ login_state_init(struct login_state *ls, const struct authctxt *a,
 
 #define CHROOT_MAX_LINKS 40
 
-/* One directory on the way: root's, writable by nobody else (sshd's words). */
+/*
+ * One directory on the way: root's, writable by nobody else. sshd's words,
+ * its function name "safely_chroot" included, and its level: fatal (its
+ * session process ends there; here the monitor ends the session).
+ */
 static int
 chroot_dir_ok(int fd, const char *shown, int component)
 {
@@ -68,17 +72,20 @@ chroot_dir_ok(int fd, const char *shown, int component)
 
 	debug3_f("checking '%s%s'", shown, component ? "/" : "");
 	if (fstat(fd, &st) != 0) {
-		error("%s: stat(\"%s\"): %s", __func__, shown, strerror(errno));
+		log_msg(LL_FATAL, __func__, 0,
+		    "safely_chroot: stat(\"%s\"): %s", shown, strerror(errno));
 		return ERR_CONFIG;
 	}
 	if (st.st_uid != 0 || (st.st_mode & 022) != 0) {
-		error("bad ownership or modes for chroot directory %s\"%s%s\"",
+		log_msg(LL_FATAL, __func__, 0,
+		    "bad ownership or modes for chroot directory %s\"%s%s\"",
 		    component ? "component " : "", shown,
 		    component && strcmp(shown, "/") != 0 ? "/" : "");
 		return ERR_CONFIG;
 	}
 	if (!S_ISDIR(st.st_mode)) {
-		error("chroot path %s\"%s%s\" is not a directory",
+		log_msg(LL_FATAL, __func__, 0,
+		    "chroot path %s\"%s%s\" is not a directory",
 		    component ? "component " : "", shown,
 		    component && strcmp(shown, "/") != 0 ? "/" : "");
 		return ERR_CONFIG;
@@ -123,17 +130,19 @@ chroot_open(const char *path, int *fdp)
 
 	*fdp = -1;
 	if (path[0] != '/') {
-		error("chroot path does not begin at root");
+		log_msg(LL_FATAL, __func__, 0,
+		    "chroot path does not begin at root");
 		return ERR_CONFIG;
 	}
 	if (strlen(path) >= sizeof(todo)) {
-		error("chroot path too long");
+		log_msg(LL_FATAL, __func__, 0, "chroot path too long");
 		return ERR_CONFIG;
 	}
 	snprintf(todo, sizeof(todo), "%s", path);
 	snprintf(shown, sizeof(shown), "/");
 	if ((dirfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC)) == -1) {
-		error("%s: open(\"/\"): %s", __func__, strerror(errno));
+		log_msg(LL_FATAL, __func__, 0, "safely_chroot: open(\"/\"): %s",
+		    strerror(errno));
 		return ERR_CONFIG;
 	}
 	if (chroot_dir_ok(dirfd, shown, 1) != 0)
@@ -152,32 +161,36 @@ chroot_open(const char *path, int *fdp)
 		if (strcmp(name, ".") == 0)
 			continue;
 		if (chroot_name(cand, sizeof(cand), shown, name) != 0) {
-			error("chroot path too long");
+			log_msg(LL_FATAL, __func__, 0, "chroot path too long");
 			goto out;
 		}
 		fd = openat(dirfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
 		if (fd == -1 || fstat(fd, &st) != 0) {
-			error("%s: stat(\"%s\"): %s", __func__, cand,
+			log_msg(LL_FATAL, __func__, 0,
+			    "safely_chroot: stat(\"%s\"): %s", cand,
 			    strerror(errno));
 			goto out;
 		}
 		if (S_ISLNK(st.st_mode)) {
 			/* Walk the target from here (or from "/"). */
 			if (++nlinks > CHROOT_MAX_LINKS) {
-				error("%s: stat(\"%s\"): %s", __func__, cand,
+				log_msg(LL_FATAL, __func__, 0,
+				    "safely_chroot: stat(\"%s\"): %s", cand,
 				    strerror(ELOOP));
 				goto out;
 			}
 			len = readlinkat(fd, "", target, sizeof(target) - 1);
 			if (len <= 0) {
-				error("%s: readlink(\"%s\"): %s", __func__,
-				    cand, len == 0 ? "empty" : strerror(errno));
+				log_msg(LL_FATAL, __func__, 0,
+				    "safely_chroot: readlink(\"%s\"): %s", cand,
+				    len == 0 ? "empty" : strerror(errno));
 				goto out;
 			}
 			target[len] = '\0';
 			n = snprintf(next, sizeof(next), "%s/%s", target, rest);
 			if (n < 0 || (size_t)n >= sizeof(next)) {
-				error("chroot path too long");
+				log_msg(LL_FATAL, __func__, 0,
+				    "chroot path too long");
 				goto out;
 			}
 			memcpy(todo, next, (size_t)n + 1);
@@ -190,7 +203,8 @@ chroot_open(const char *path, int *fdp)
 				dirfd =
 				    open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
 				if (dirfd == -1) {
-					error("%s: open(\"/\"): %s", __func__,
+					log_msg(LL_FATAL, __func__, 0,
+					    "safely_chroot: open(\"/\"): %s",
 					    strerror(errno));
 					goto out;
 				}
@@ -229,7 +243,8 @@ login_chroot_path(const struct authctxt *a, const struct server_config *c,
 	if (c->chroot_directory == NULL)
 		return 0;
 	if (getuid() != 0) {
-		error("server lacks privileges to chroot to ChrootDirectory");
+		log_msg(LL_FATAL, __func__, 0,
+		    "server lacks privileges to chroot to ChrootDirectory");
 		return ERR_CONFIG;
 	}
 	memset(&tv, 0, sizeof(tv));

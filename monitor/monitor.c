@@ -307,12 +307,18 @@ spawn_helper(const char *name, int sock, int ipc, const struct passwd *pw,
 	if (dup2(sock, CHILD_SOCK_FD) < 0 || dup2(ipc, CHILD_IPC_FD) < 0 ||
 	    dup2(devnull, STDIN_FILENO) < 0 || dup2(devnull, STDOUT_FILENO) < 0)
 		_exit(1);
-		/*
+	/*
 	 * posternd's stderr (a log file, the journal's stream) takes lines
 	 * as posternd's own: only with -e does the session log there, as
 	 * sshd's children do; preauth logs through the monitor. Sanitizer
 	 * builds keep stderr so that reports are seen.
 	 */
+	/* -E: the session logs into the same file, as sshd's children do. */
+	if (pw != NULL && !log_stderr && log_get_file() != -1) {
+		if (dup2(log_get_file(), STDERR_FILENO) < 0)
+			_exit(1);
+		log_stderr = 1;
+	}
 #ifndef POSTERN_ASAN
 	if (!log_stderr && dup2(devnull, STDERR_FILENO) < 0)
 		_exit(1);
@@ -489,11 +495,15 @@ out:
 	return r;
 }
 
-/* A log line from preauth: hostile text, so sanitise and mark it. */
+/*
+ * A log line from preauth: hostile text, escaped twice with " [preauth]"
+ * as sshd's relayed lines (log_emit_preauth), so no byte of it can end
+ * the line.
+ */
 static int
 handle_log(struct buf *b)
 {
-	char *msg = NULL, safe[1100];
+	char *msg = NULL;
 	uint32_t level;
 	int r;
 
@@ -507,11 +517,12 @@ handle_log(struct buf *b)
 		free(msg);
 		return ERR_FORMAT;
 	}
-	sanitise(safe, sizeof(safe) - 12, msg);
-	/* sshd exchanges identifications before its preauth child exists. */
-	if (strncmp(safe, "kex_exchange_identification: ", 29) != 0)
-		strcat(safe, " [preauth]");
-	log_emit((enum log_level)level, safe);
+	/* sshd exchanges identifications before its preauth child exists:
+	 * those lines are escaped once and carry no suffix. */
+	if (strncmp(msg, "kex_exchange_identification: ", 29) == 0)
+		log_emit((enum log_level)level, msg);
+	else
+		log_emit_preauth((enum log_level)level, msg);
 	free(msg);
 	return 0;
 }
@@ -681,16 +692,11 @@ out:
 static void
 log_preauth_end(struct monitor *m, int status)
 {
-	const char *who = "";
-	char user[160] = "", safe[128];
+	char id[LOG_CONN_ID_MAX];
 
-	if (m->auth.user != NULL) {
-		sanitise(safe, sizeof(safe), m->auth.user);
-		snprintf(user, sizeof(user), "%s %s ",
-		    m->auth.valid ? "authenticating user" : "invalid user",
-		    safe);
-		who = user;
-	}
+	log_conn_id(id, sizeof(id),
+	    m->auth.valid ? "authenticating user" : "invalid user",
+	    m->auth.user, m->ci.client_addr, m->ci.client_port);
 	if (WIFSIGNALED(status)) {
 		if (WTERMSIG(status) == SIGSYS)
 			error("preauth process %ld killed by the sandbox: "
@@ -705,12 +711,10 @@ log_preauth_end(struct monitor *m, int status)
 		return;
 	switch (WEXITSTATUS(status)) {
 	case 10:
-		logit("Connection closed by %s%s port %d [preauth]", who,
-		    m->ci.client_addr, m->ci.client_port);
+		logit_preauth("Connection closed by %s", id);
 		break;
 	case 15:
-		logit("Connection reset by %s%s port %d [preauth]", who,
-		    m->ci.client_addr, m->ci.client_port);
+		logit_preauth("Connection reset by %s", id);
 		break;
 	/* sshd exchanges identifications before its preauth child. */
 	case 13:
@@ -726,8 +730,7 @@ log_preauth_end(struct monitor *m, int status)
 		    m->ci.client_port);
 		break;
 	case 11:
-		logit("Disconnected from %s%s port %d [preauth]", who,
-		    m->ci.client_addr, m->ci.client_port);
+		logit_preauth("Disconnected from %s", id);
 		break;
 	case 12:
 		/* fail2ban's ddos mode reads this one. */
@@ -996,7 +999,8 @@ send_session_init(struct monitor *m, int fd)
 	    (r = buf_put_u32(b, (uint32_t)m->c->max_sessions)) != 0 ||
 	    (r = buf_put_u32(b, (uint32_t)log_get_level())) != 0 ||
 	    (r = buf_put_u32(b, (uint32_t)m->c->syslog_facility)) != 0 ||
-	    (r = buf_put_u32(b, (uint32_t)m->o->log_stderr)) != 0 ||
+	    (r = buf_put_u32(b,
+	         (uint32_t)(m->o->log_stderr || log_get_file() != -1))) != 0 ||
 	    (r = buf_put_cstring(b, monitor_banner(m->c))) != 0 ||
 	    (r = put_alg_lists(m, b)) != 0 ||
 	    (r = buf_put_u32(b, (uint32_t)m->hk.n)) != 0)

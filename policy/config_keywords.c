@@ -724,7 +724,8 @@ cfg_report_unknown(const char *kw, const char *filename, int lineno)
 	int best = 3, dist;
 	size_t i;
 
-	/* As sshd: a stray byte (a UTF-8 BOM from an editor) shows as \ooo. */
+	/* A stray byte (a UTF-8 BOM from an editor) shows as \ooo, as
+	 * log_emit() escapes every line. */
 	sanitise(safe, sizeof(safe), kw);
 	for (i = 0; i < cfg_nkeywords; i++) {
 		/* Suggest only keywords that still mean something. */

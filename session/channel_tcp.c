@@ -437,7 +437,8 @@ direct_tcpip_open(
     struct conn *conn, struct channel *c, struct buf *m, uint32_t *reason)
 {
 	struct session_ctx *ctx = conn->ctx;
-	char *host = NULL, *orig = NULL, shost[TCP_HOST_MAX], sorig[64];
+	char *host = NULL, *orig = NULL, shost[TCP_HOST_MAX],
+	     sorig[TCP_HOST_MAX];
 	uint32_t port, oport;
 	int r;
 
@@ -496,7 +497,7 @@ direct_streamlocal_open(
 {
 	struct session_ctx *ctx = conn->ctx;
 	struct sockaddr_un sun;
-	char *path = NULL, *orig = NULL, spath[256], sorig[64];
+	char *path = NULL, *orig = NULL, spath[256], sorig[TCP_HOST_MAX];
 	size_t len;
 	uint32_t oport;
 	int r, s;

@@ -51,15 +51,18 @@ static void
 chan_sftp_log(void *ctx, int level, const char *msg)
 {
 	struct chan_sftp *cs = ctx;
-	size_t len = strlen(msg);
+	char line[1024];
+	size_t len;
 
 	if (!cs->o.log_stderr) {
 		sftp_host_log_line(cs->o.log_facility, level, msg);
 		return;
 	}
+	/* Escaped as sshd's sftp-server escapes its -e lines. */
+	len = log_vis(line, sizeof(line), msg, 1);
 	if (buf_len(cs->err) + len + 2 > SFTP_CHAN_STDERR)
 		return;
-	(void)buf_put(cs->err, msg, len);
+	(void)buf_put(cs->err, line, len);
 	(void)buf_put(cs->err, "\r\n", 2);
 }
 

@@ -638,13 +638,13 @@ def test_host_certificate_unusable_as_sshd(ctx):
         _write(cfg, "HostKey %s\nHostCertificate %s\n" % (ctx.host_key, path))
         s = harness.run([sshd, "-t", "-f", cfg], check_rc=False)
         p = harness.run([ctx.server_path, "-t", "-f", cfg], check_rc=False)
-        want = s.stderr.replace(b"\r", b"")
+        want = s.stderr  # "\r\n" line ends included
         check(want != b"" and p.stderr == want and p.returncode == 0,
               "HostCertificate %s: posternd -t said %r (rc %d), sshd -t %r"
               % (path, p.stderr, p.returncode, s.stderr))
     cfg = os.path.join(ctx.dir, "hc_cfg")
     _write(cfg, "HostKey %s\nHostCertificate %s\n" % (ctx.host_key, own_user))
     p = harness.run([ctx.server_path, "-t", "-f", cfg], check_rc=False)
-    check(p.stderr == ("Certificate file is not a host certificate: %s\n"
+    check(p.stderr == ("Certificate file is not a host certificate: %s\r\n"
                        % own_user).encode(),
           "a user certificate of the host key: %r" % p.stderr)

@@ -180,9 +180,6 @@ DELIBERATE = {
          "ignores it (MaxStartups)"),
     "MaxStartups 10x":
         (False, "a number is whole; sshd's sscanf reads 10 (MaxStartups)"),
-    "PermitRootLogin n\\o":
-        (False, "a value quoted in a message is shown as written; sshd "
-         "doubles the backslash (Syntax)"),
 }
 
 # -T values where posternd deliberately differs from sshd 9.2:

@@ -300,7 +300,7 @@ test_strict(struct sshkey *a, int ngroups)
 		    authkeys_find(&pw, outside, a, 1, &line) == ERR_PERM);
 		snprintf(want, sizeof(want),
 		    "Authentication refused: bad ownership or modes for "
-		    "directory %s\n",
+		    "directory %s\r\n",
 		    canon);
 		T_CHECK("strict: world-writable /tmp named", log_has(want));
 	}
