@@ -202,7 +202,7 @@ def putty_session(ctx, name, settings):
 # Everything PuTTY 0.78 implements above the warning line, so that a server
 # restricted to one algorithm gets it without a batch-mode refusal.
 PUTTY_ALL = {
-    "KEX": "ecdh,dh-gex-sha1,dh-group18-sha512,dh-group17-sha512,"
+    "KEX": "ntru-curve25519,ecdh,dh-gex-sha1,dh-group18-sha512,dh-group17-sha512,"
            "dh-group16-sha512,dh-group15-sha512,dh-group14-sha1,rsa,WARN,"
            "dh-group1-sha1",
     "Cipher": "chacha20,aesgcm,aes,WARN,3des,blowfish,des,arcfour",

@@ -32,7 +32,7 @@ How each client is made to use one algorithm:
   come in the same order.
 
 Not in the matrix, because the client lacks them: PuTTY 0.78 has no
-sntrup761/mlkem768, hmac-sha2-512 or umac; dropbear no group16/18, group
+mlkem768 or sntrup761x25519-sha512 (only the @openssh.com name), hmac-sha2-512 or umac; dropbear no group16/18, group
 exchange, sntrup761/mlkem768, aes-gcm, aes192, hmac-sha2-512, etm or umac
 MACs, rsa-sha2-512; paramiko 2.12 no curve25519-sha256 (only the
 @libssh.org name), group18, sntrup761/mlkem768, chacha20 or aes-gcm, umac;
@@ -56,7 +56,7 @@ from harness import check, timeout
 
 # Each client's own names, intersected with postern's at run time.
 PLINK_CAPS = {
-    "kex": ["curve25519-sha256", "curve25519-sha256@libssh.org",
+    "kex": ["sntrup761x25519-sha512@openssh.com", "curve25519-sha256", "curve25519-sha256@libssh.org",
             "ecdh-sha2-nistp256", "ecdh-sha2-nistp384", "ecdh-sha2-nistp521",
             "diffie-hellman-group14-sha256", "diffie-hellman-group16-sha512",
             "diffie-hellman-group18-sha512",
@@ -186,7 +186,7 @@ def test_plink_defaults(ctx):
                       ic.client_env(ctx), "plink")
     ic.expect_ok(p, "plink", ("hi %s\n" % tok).encode())
     got = ic.check_row(ctx, "plink defaults", off, {})
-    check(got["kex"] == "curve25519-sha256" and
+    check(got["kex"] == "sntrup761x25519-sha512@openssh.com" and
           got["hostkey"] == "ssh-ed25519",
           "plink defaults negotiated %r" % got)
 
