@@ -286,10 +286,14 @@ asyncio.run(main())
 """
 
 
-def _python_matrix(ctx, script, caps, label):
+def _python_matrix(ctx, script, caps, label, server_lines=None, rows=None):
+    """One Python process, one connection per row, against one server
+    (offering everything unless server_lines say otherwise)."""
     u = ctx.make_user()
-    ic.restart_server(ctx, ic.config_lines(ic.all_algs_settings(ctx)))
-    rows = [(c, a, _token()) for c, a in _rows(ctx, caps)]
+    if server_lines is None:
+        server_lines = ic.config_lines(ic.all_algs_settings(ctx))
+    ic.restart_server(ctx, server_lines)
+    rows = [(c, a, _token()) for c, a in (rows or _rows(ctx, caps))]
     hostkeys = ",".join(ic.host_keys(ctx).values())
     off = ic.log_size(ctx)
     res = ic.run_python(ctx, label + "_matrix.py", script,
