@@ -4,8 +4,8 @@ OpenSSH's: password (UsePAM no, the shadow hash), keyboard-interactive
 through PAM (pam_unix), publickey with ECDSA (P-256/384/521) and RSA keys
 (rsa-sha2-256/512; ssh-rsa is not in postern's default
 PubkeyAcceptedAlgorithms, as in sshd 9.2), publickey + TOTP
-(keyboard-interactive:totp), and partial success (AuthenticationMethods
-publickey,password).
+(keyboard-interactive:totp), partial success (AuthenticationMethods
+publickey,password), and user and host certificates.
 
 How each client answers: plink -pw (PuTTY 0.78 uses it for the password
 method and for a keyboard-interactive prompt that does not echo);
@@ -281,3 +281,84 @@ def test_asyncssh_publickey_and_totp(ctx):
     check(ctx.wait_log(r"^Accepted keyboard-interactive for %s from "
                        r"127\.0\.0\.1 port \d+ ssh2" % u.name, 5),
           "no 'Accepted keyboard-interactive' line")
+
+
+PARAMIKO_CERT = ic.PARAMIKO_PRELUDE + r"""
+port, user, key, tok = sys.argv[1:5]
+t = transport(port)
+k = paramiko.Ed25519Key.from_private_key_file(key)
+k.load_certificate(key + "-cert.pub")
+t.auth_publickey(user, k)
+out, err, st = exec_(t, "echo hi " + tok)
+t.close()
+print(json.dumps({"out": out.decode(), "status": st}))
+"""
+
+ASYNCSSH_CERT = ic.ASYNCSSH_PRELUDE + r"""
+port, user, key, known, tok = sys.argv[1:6]
+
+async def main():
+    async with asyncssh.connect(
+            "127.0.0.1", int(port), username=user, agent_path=None,
+            client_keys=[(key, key + "-cert.pub")], known_hosts=known,
+            server_host_key_algs=["ssh-ed25519-cert-v01@openssh.com"]) as c:
+        r = await c.run("echo hi " + tok)
+        print(json.dumps({"out": r.stdout, "status": r.exit_status}))
+
+asyncio.run(main())
+"""
+
+
+@timeout(60)
+def test_certificates(ctx):
+    """A user certificate (TrustedUserCAKeys) and a host certificate
+    (HostCertificate): plink checks the host certificate against a CA in
+    its ~/.putty/sshhostcas (no -hostkey given) and logs in with -cert;
+    asyncssh checks it against an @cert-authority known_hosts line and
+    logs in with (key, certificate); paramiko 2.12 logs in with
+    load_certificate (it cannot check host certificates). dropbear
+    2022.83 has no certificate support at all."""
+    u = ctx.make_user(with_key=False)
+    ca = os.path.join(ctx.dir, "ca")
+    run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", ca])
+    run(["ssh-keygen", "-q", "-s", ca, "-I", "user-id", "-n", u.name,
+         u.key + ".pub"])
+    run(["ssh-keygen", "-q", "-s", ca, "-I", "host-id", "-h", "-n",
+         "127.0.0.1", ctx.host_key + ".pub"])
+    ctx.start_server(["TrustedUserCAKeys %s.pub" % ca,
+                      "HostCertificate %s-cert.pub" % ctx.host_key])
+    env = ic.client_env(ctx)
+    with open(ca + ".pub") as f:
+        ca_pub = f.read().strip()
+    cas = os.path.join(env["HOME"], ".putty", "sshhostcas")
+    os.makedirs(cas, exist_ok=True)
+    with open(os.path.join(cas, "testca"), "w") as f:
+        f.write("PublicKey=%s\nValidity=127.0.0.1\n" % ca_pub.split()[1])
+    off = ic.log_size(ctx)
+    tok = secrets.token_hex(4)
+    p = ic.run_client(ctx, ["plink", "-ssh", "-batch", "-noagent", "-v",
+                            "-P", str(ctx.port), "-i", ic.ppk(u.key),
+                            "-cert", u.key + "-cert.pub", "-l", u.name,
+                            "127.0.0.1", "echo hi " + tok], env, "plink")
+    ic.expect_ok(p, "plink cert", ("hi %s\n" % tok).encode())
+    check(b"Accepted certificate" in p.stderr,
+          "plink did not check the host certificate:\n%s"
+          % p.stderr.decode(errors="replace")[-800:])
+    check(ic.negotiated(ic.log_since(ctx, off))["hostkey"] ==
+          "ssh-ed25519-cert-v01@openssh.com", "plink: no host certificate")
+    known = os.path.join(ctx.dir, "known_hosts_ca")
+    with open(known, "w") as f:
+        f.write("@cert-authority [127.0.0.1]:%d %s\n" % (ctx.port, ca_pub))
+    tok = secrets.token_hex(4)
+    res = ic.run_python(ctx, "asyncssh_cert.py", ASYNCSSH_CERT,
+                        [ctx.port, u.name, u.key, known, tok], "asyncssh")
+    check(res == {"out": "hi %s\n" % tok, "status": 0}, "asyncssh: %r" % res)
+    tok = secrets.token_hex(4)
+    res = ic.run_python(ctx, "paramiko_cert.py", PARAMIKO_CERT,
+                        [ctx.port, u.name, u.key, tok], "paramiko")
+    check(res == {"out": "hi %s\n" % tok, "status": 0}, "paramiko: %r" % res)
+    n = len(re.findall(r"^Accepted publickey for %s from .* ssh2: "
+                       r"ED25519-CERT SHA256:\S+ ID user-id" % u.name,
+                       ic.log_since(ctx, off), re.M))
+    check(n == 3, "%d 'Accepted publickey ... ED25519-CERT ... ID user-id' "
+          "lines, want 3:\n%s" % (n, ic.log_since(ctx, off)[-1500:]))
