@@ -5,9 +5,14 @@ with clients other than OpenSSH's: port forwarding (dbclient -L/-R, plink
 asyncssh's forward_local_port/forward_remote_port), each moving a few
 hundred KB through an echo server and back intact; pty sessions (plink
 -t, dbclient -t, paramiko get_pty, asyncssh term_type: `tty` prints a
-/dev/pts path and TERM arrives); exit status and stdout/stderr kept apart.
+/dev/pts path and TERM arrives); exit status and stdout/stderr kept apart;
+PuTTY's non-simple mode (a forwarding configured makes plink size its
+window from the round trip of its winadj@putty.projects.tartarus.org
+requests, which the server must answer with CHANNEL_FAILURE) moving 5 MB
+each way.
 """
 
+import hashlib
 import os
 import pty
 import socket
@@ -359,3 +364,29 @@ def test_exit_status_and_stderr(ctx):
                         [ctx.port, u.name, u.key, ctx.host_key, cmd],
                         "asyncssh")
     check(res == ["out\n", "err\n", 7], "asyncssh: %r" % res)
+
+
+@timeout(60)
+def test_plink_winadj_bulk(ctx):
+    ctx.start_server()
+    u = ctx.make_user()
+    data = os.urandom(5 * 1024 * 1024)
+    with open(os.path.join(u.home, "big"), "wb") as f:
+        f.write(data)
+    sha = hashlib.sha256(data).hexdigest()
+    env = ic.client_env(ctx)
+    fwd = ["-L", "%d:127.0.0.1:9" % free_port()]
+    off = len(ctx.server_log())
+    p = ic.run_client(ctx, ic.plink_argv(ctx, u, "cat big", extra=fwd), env,
+                      "plink download", input_=b"")
+    ic.expect_ok(p, "plink download")
+    check(hashlib.sha256(p.stdout).hexdigest() == sha,
+          "plink download: %d bytes, sha256 differs" % len(p.stdout))
+    p = ic.run_client(ctx, ic.plink_argv(ctx, u, "sha256sum", extra=fwd), env,
+                      "plink upload", input_=data)
+    ic.expect_ok(p, "plink upload")
+    check(p.stdout.split()[:1] == [sha.encode()], "plink upload: %r"
+          % p.stdout[:80])
+    check("rtype winadj@putty.projects.tartarus.org reply 1"
+          in ctx.server_log()[off:],
+          "plink sent no winadj request (not in non-simple mode?)")
