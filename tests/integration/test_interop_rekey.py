@@ -209,3 +209,25 @@ def test_asyncssh_rekey(ctx):
         # sshd 9.2 as well) rekeys twice in a 5 MB upload.
         _expect_rekeys(ctx, off, "asyncssh %s-initiated" % mode,
                        1 + (2 if mode == "client" else 4))
+
+
+@timeout(60)
+def test_rekey_limit_bounds_each_key_set(ctx):
+    """RekeyLimit 1M and a 5 MB download to plink: each set of keys
+    carries about 1 MB, so at least 4 exchanges follow the first. postern
+    used to go on sending channel data under its new keys until PuTTY's
+    NEWKEYS arrived, when no new exchange may start yet; a slow reader let
+    3 MB out under one set (two exchanges in 5 MB). As sshd, it now sends
+    no channel data while an exchange runs."""
+    u = ctx.make_user()
+    data = _data(ctx, u)
+    ctx.start_server(["RekeyLimit 1M"])
+    env = ic.client_env(ctx)
+    for i in range(2):
+        off = ic.log_size(ctx)
+        p = ic.run_client(ctx, ic.plink_argv(ctx, u, "cat down.bin"), env,
+                          "plink download", input_=b"")
+        ic.expect_ok(p, "plink download")
+        check(p.stdout == data, "plink download: %d bytes, data differs"
+              % len(p.stdout))
+        _expect_rekeys(ctx, off, "plink download, RekeyLimit 1M", 1 + 4)
