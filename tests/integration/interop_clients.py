@@ -247,7 +247,7 @@ def dbclient_argv(ctx, u, command, extra=()):
 # -- Python clients ----------------------------------------------------------
 
 def run_python(ctx, name, script_text, args, label, timeout_s=60,
-               input_=None):
+               input_=None, env_extra=None):
     """Run a script with /usr/bin/python3 (paramiko and asyncssh live
     there only); the script's last stdout line is JSON, returned decoded."""
     check(os.path.exists(SYSTEM_PYTHON), "%s missing" % SYSTEM_PYTHON)
@@ -258,6 +258,7 @@ def run_python(ctx, name, script_text, args, label, timeout_s=60,
     argv = [SYSTEM_PYTHON, "-W", "ignore", path] + [str(a) for a in args]
     env = client_env(ctx)
     env["CLIENT_LOG"] = plog
+    env.update(env_extra or {})
     p = run_client(ctx, argv, env, label, input_=input_,
                    timeout_s=timeout_s, client_log=plog)
     check(p.returncode == 0, "%s exited %s:\n%s\nserver log:\n%s"

@@ -15,6 +15,7 @@ each way.
 import hashlib
 import os
 import pty
+import re
 import socket
 import subprocess
 import threading
@@ -390,3 +391,112 @@ def test_plink_winadj_bulk(ctx):
     check("rtype winadj@putty.projects.tartarus.org reply 1"
           in ctx.server_log()[off:],
           "plink sent no winadj request (not in non-simple mode?)")
+
+
+ASYNCSSH_X11 = ic.ASYNCSSH_PRELUDE + r"""
+port, user, key, hostkeys, cmd = sys.argv[1:6]
+
+async def main():
+    async with await connect(port, user, key, hostkeys) as conn:
+        r = await conn.run(cmd, x11_forwarding=True)
+        print(json.dumps([r.stdout, r.stderr, r.exit_status]))
+
+asyncio.run(main())
+"""
+
+
+@timeout(60)
+def test_x11_forwarding_plink_asyncssh(ctx):
+    """plink -X and asyncssh's x11_forwarding with Xvfb as the client's
+    display: xdpyinfo on the server reaches it through the forwarded
+    channel (each client substitutes its own cookie for the fake one
+    postern's xauth stored). dropbear's client has no X11 forwarding."""
+    from test_agent_x11 import X11_CMD, _xvfb
+    u = ctx.make_user()
+    ctx.start_server(["X11Forwarding yes"])
+    xenv = _xvfb(ctx)
+    env = ic.client_env(ctx)
+    env["DISPLAY"] = xenv["DISPLAY"]
+    env["XAUTHORITY"] = xenv["XAUTHORITY"]
+    p = ic.run_client(ctx, ic.plink_argv(ctx, u, X11_CMD, extra=["-X"]),
+                      env, "plink -X", input_=b"")
+    ic.expect_ok(p, "plink -X")
+    out = p.stdout.decode()
+    check(re.search(r"^DISPLAY=localhost:\d+\.0$", out, re.M) and
+          "640x480 pixels" in out, "plink -X: %r %r" % (out, p.stderr[-300:]))
+    res = ic.run_python(ctx, "asyncssh_x11.py", ASYNCSSH_X11,
+                        [ctx.port, u.name, u.key, ctx.host_key, X11_CMD],
+                        "asyncssh x11",
+                        env_extra={k: xenv[k] for k in ("DISPLAY",
+                                                         "XAUTHORITY")})
+    check(res[2] == 0 and "640x480 pixels" in res[0],
+          "asyncssh x11: %r" % res)
+
+
+PARAMIKO_AGENT = ic.PARAMIKO_PRELUDE + r"""
+import paramiko.agent
+port, user, key = sys.argv[1:4]
+t = transport(port)
+t.auth_publickey(user, load_key(key))
+ch = t.open_session()
+handler = paramiko.agent.AgentRequestHandler(ch)
+ch.exec_command("ssh-add -l")
+out = b""
+while True:
+    b = ch.recv(65536)
+    if not b:
+        break
+    out += b
+st = ch.recv_exit_status()
+t.close()
+print(json.dumps([out.decode(), st]))
+"""
+
+ASYNCSSH_AGENT = ic.ASYNCSSH_PRELUDE + r"""
+port, user, key, hostkeys, sock = sys.argv[1:6]
+
+async def main():
+    async with asyncssh.connect(
+            "127.0.0.1", int(port), username=user, client_keys=[key],
+            known_hosts=None, agent_path=sock,
+            agent_forwarding=True) as conn:
+        r = await conn.run("ssh-add -l")
+        print(json.dumps([r.stdout, r.exit_status]))
+
+asyncio.run(main())
+"""
+
+
+@timeout(60)
+def test_agent_forwarding_clients(ctx):
+    """dbclient -A, paramiko's AgentRequestHandler and asyncssh's
+    agent_forwarding: `ssh-add -l` on the server lists the key held by
+    the client's ssh-agent. (plink -A needs PuTTY's Pageant, which
+    putty-tools does not ship.)"""
+    ctx.start_server()
+    u = ctx.make_user()
+    sock = os.path.join(ctx.dir, "agent.sock")
+    agent = ctx.popen(["ssh-agent", "-D", "-a", sock],
+                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    ctx.cleanups.append(lambda: agent.poll() is None and
+                        (agent.terminate(), agent.wait(5)))
+    check(poll_until(lambda: os.path.exists(sock), 10), "no agent socket")
+    extra_key = ctx.new_key("agentkey")
+    env = ic.client_env(ctx)
+    env["SSH_AUTH_SOCK"] = sock
+    run_ok = subprocess.run(["ssh-add", extra_key], env=env,
+                            capture_output=True, timeout=10)
+    check(run_ok.returncode == 0, "ssh-add: %r" % run_ok.stderr)
+    fp = ic.fingerprint(extra_key + ".pub")
+    p = ic.run_client(ctx, ic.dbclient_argv(ctx, u, "ssh-add -l", ["-A"]),
+                      env, "dbclient -A", input_=b"")
+    ic.expect_ok(p, "dbclient -A")
+    check(fp in p.stdout.decode(), "dbclient -A: %r" % p.stdout)
+    res = ic.run_python(ctx, "paramiko_agent.py", PARAMIKO_AGENT,
+                        [ctx.port, u.name, u.key], "paramiko agent",
+                        env_extra={"SSH_AUTH_SOCK": sock})
+    check(res[1] == 0 and fp in res[0], "paramiko agent: %r" % res)
+    res = ic.run_python(ctx, "asyncssh_agent.py", ASYNCSSH_AGENT,
+                        [ctx.port, u.name, u.key, ctx.host_key, sock],
+                        "asyncssh agent")
+    check(res[1] == 0 and fp in res[0], "asyncssh agent: %r" % res)
