@@ -16,6 +16,7 @@ import hashlib
 import os
 import pty
 import re
+import secrets
 import socket
 import subprocess
 import threading
@@ -500,3 +501,28 @@ def test_agent_forwarding_clients(ctx):
                         [ctx.port, u.name, u.key, ctx.host_key, sock],
                         "asyncssh agent")
     check(res[1] == 0 and fp in res[0], "asyncssh agent: %r" % res)
+
+
+@timeout(60)
+def test_plink_jump_through_nc(ctx):
+    """plink -proxycmd 'plink -nc 127.0.0.1:PORT ...': the outer login
+    runs over a direct-tcpip channel of the inner one (PuTTY's form of
+    ssh -J), both to postern."""
+    ctx.start_server()
+    u = ctx.make_user()
+    env = ic.client_env(ctx)
+    inner = ic.plink_argv(ctx, u, "x", extra=["-nc", "127.0.0.1:%d"
+                                               % ctx.port])[:-1]
+    tok = secrets.token_hex(4)
+    # PuTTY does not proxy connections to localhost unless told to.
+    ic.putty_session(ctx, "jump", {"ProxyLocalhost": 1})
+    argv = ic.plink_argv(ctx, u, "echo hi " + tok, "jump",
+                         extra=["-proxycmd", " ".join(inner)])
+    p = ic.run_client(ctx, argv, env, "plink -proxycmd", input_=b"")
+    ic.expect_ok(p, "plink -proxycmd", ("hi %s\n" % tok).encode())
+    def logins():
+        return len(re.findall(r"^Accepted publickey for %s " % u.name,
+                              ctx.server_log(), re.M))
+    poll_until(lambda: logins() >= 2, 5)
+    check(logins() == 2, "%d logins, want two (one through the other):\n%s"
+          % (logins(), ctx.server_log()[-2000:]))
