@@ -817,6 +817,14 @@ chan_send_room(struct conn *conn, struct channel *c)
 		room = CHAN_DATA_MAX;
 	if (room > 0 && transport_output_congested(conn->t))
 		room = 0;
+	/*
+	 * As sshd, no data while a key exchange runs, up to the peer's
+	 * NEWKEYS: sent under our new keys before then, it would be past
+	 * RekeyLimit by the time the next exchange may start (MBs to a
+	 * client slow to answer, such as PuTTY).
+	 */
+	if (room > 0 && transport_kex_busy(conn->t))
+		room = 0;
 	return room;
 }
 

@@ -4,6 +4,10 @@ in with a public key and run a command whose output is checked: PuTTY's
 plink (putty-tools), dropbear's dbclient (dropbear-bin) and paramiko
 (python3-paramiko, in /usr/bin/python3 only). Each runs on its own default
 algorithm preferences, so each proves that postern negotiates with it.
+The same clients and asyncssh go further in test_interop_*.py: every
+algorithm one at a time (_matrix), a hardening guide (_guide), SFTP
+(_sftp), forwarding, ptys and exit status (_session), rekeying (_rekey)
+and authentication methods (_auth).
 
 paramiko 2.12 offers only aes*-ctr ciphers and hmac-sha2 MACs, so its test
 passes once postern offers those (issue 7, Algorithms).
