@@ -31,6 +31,7 @@
 #include "ipc.h"
 #include "crypto.h"
 #include "err.h"
+#include "fdutil.h"
 #include "log.h"
 #include "monitor.h"
 #include "monitor/audit.h"
@@ -1032,8 +1033,9 @@ listener_run(const struct options *o, struct server_config *c,
 		}
 		if (relaying)
 			nrelay = relay_poll(&relay, pfds + nfds + nmonitors);
-		if ((r = ppoll(pfds, nfds + nmonitors + nrelay, tsp,
-		         &waitmask)) < 0) {
+		/* fd_ppoll: a pending signal gets in even under a flood. */
+		if ((r = fd_ppoll(pfds, nfds + nmonitors + nrelay, tsp,
+		         &waitmask, &block)) < 0) {
 			if (errno != EINTR)
 				error("poll: %.100s", strerror(errno));
 			continue;
