@@ -942,7 +942,6 @@ listener_run(const struct options *o, struct server_config *c,
 		inetd_pid = monitors[0].pid;
 	}
 	for (;;) {
-		listener_title(c, argv);
 		if (got_sigterm) {
 			logit("Received signal %d; terminating.",
 			    (int)got_sigterm);
@@ -1033,6 +1032,8 @@ listener_run(const struct options *o, struct server_config *c,
 		}
 		if (relaying)
 			nrelay = relay_poll(&relay, pfds + nfds + nmonitors);
+		/* The title as the loop goes to sleep: the count is settled. */
+		listener_title(c, argv);
 		/* fd_ppoll: a pending signal gets in even under a flood. */
 		if ((r = fd_ppoll(pfds, nfds + nmonitors + nrelay, tsp,
 		         &waitmask, &block)) < 0) {
