@@ -22,6 +22,8 @@ static char *title_area;  /* where argv[0] was */
 static size_t title_room; /* bytes from there to the end of the strings */
 /* The moved arguments, for good (volatile: the store is their root). */
 static char **volatile title_args;
+/* The moved environment strings, whatever leaves environ later. */
+static char **volatile title_env;
 
 /* The end of s if the next string starts right after it, else NULL. */
 static char *
@@ -65,6 +67,13 @@ proctitle_init(int argc, char **argv)
 		for (i = 0; i < n; i++)
 			if ((env[i] = strdup(environ[i])) == NULL)
 				goto out;
+		/*
+		 * The copies stay listed here too: unsetenv() drops a string
+		 * from environ without freeing it, and then nothing else
+		 * would point at it (a leak, to LeakSanitizer).
+		 */
+		if ((title_env = calloc(n + 1, sizeof(*title_env))) != NULL)
+			memcpy(title_env, env, n * sizeof(*env));
 		environ = env;
 		env = NULL;
 	}

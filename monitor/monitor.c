@@ -1309,8 +1309,11 @@ monitor_run(const struct options *o, struct server_config *c,
 	    penalty_crash_signal(WTERMSIG(status)))
 		startup_note_crash();
 	if (m.state != MS_DONE) {
+		/* A crash (SIGSYS included) is logged however the IPC read
+		 * ended; a signal the monitor sent itself is not. */
 		if (r == ERR_EOF ||
-		    (WIFSIGNALED(status) && WTERMSIG(status) == SIGSYS))
+		    (WIFSIGNALED(status) &&
+		        penalty_crash_signal(WTERMSIG(status))))
 			log_preauth_end(&m, status);
 		exit(1);
 	}
