@@ -304,24 +304,23 @@ def transport(port, disabled=None, compress=False, prefer=None):
     t.start_client(timeout=20)
     return t
 
+def read_all(recv):
+    # Everything recv (ch.recv, ch.recv_stderr) gives up to its EOF.
+    out = b""
+    while True:
+        b = recv(65536)
+        if not b:
+            return out
+        out += b
+
 def exec_(t, command, data=b""):
     ch = t.open_session(timeout=20)
     ch.exec_command(command)
     if data:
         ch.sendall(data)
     ch.shutdown_write()
-    out = b""
-    err = b""
-    while True:
-        b = ch.recv(65536)
-        if not b:
-            break
-        out += b
-    while True:
-        b = ch.recv_stderr(65536)
-        if not b:
-            break
-        err += b
+    out = read_all(ch.recv)
+    err = read_all(ch.recv_stderr)
     st = ch.recv_exit_status()
     ch.close()
     return out, err, st

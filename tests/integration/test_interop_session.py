@@ -20,7 +20,6 @@ import secrets
 import socket
 import subprocess
 import threading
-import time
 
 import interop_clients as ic
 from harness import check, free_port, poll_until, port_listening, timeout
@@ -144,14 +143,9 @@ res = {}
 data = os.urandom(256 * 1024)
 
 def pump(ch):
-    got = b""
     ch.sendall(data)
     ch.shutdown_write()
-    while True:
-        b = ch.recv(65536)
-        if not b:
-            break
-        got += b
+    got = read_all(ch.recv)
     ch.close()
     return got == data
 
@@ -255,12 +249,7 @@ t.auth_publickey(user, load_key(key))
 ch = t.open_session()
 ch.get_pty(term="vt220", width=91, height=33)
 ch.exec_command("tty; echo TERM=$TERM; stty size")
-out = b""
-while True:
-    b = ch.recv(65536)
-    if not b:
-        break
-    out += b
+out = read_all(ch.recv)
 st = ch.recv_exit_status()
 t.close()
 print(json.dumps([out.decode(), st]))
@@ -442,12 +431,7 @@ t.auth_publickey(user, load_key(key))
 ch = t.open_session()
 handler = paramiko.agent.AgentRequestHandler(ch)
 ch.exec_command("ssh-add -l")
-out = b""
-while True:
-    b = ch.recv(65536)
-    if not b:
-        break
-    out += b
+out = read_all(ch.recv)
 st = ch.recv_exit_status()
 t.close()
 print(json.dumps([out.decode(), st]))
