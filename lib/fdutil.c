@@ -19,14 +19,11 @@ static int
 signals_pending(const sigset_t *set)
 {
 	sigset_t pend;
-	int i;
 
 	if (sigpending(&pend) != 0)
 		return 0;
-	for (i = 1; i < NSIG; i++)
-		if (sigismember(set, i) == 1 && sigismember(&pend, i) == 1)
-			return 1;
-	return 0;
+	sigandset(&pend, &pend, set);
+	return !sigisemptyset(&pend);
 }
 
 int

@@ -551,11 +551,11 @@ penalise(const struct preauth_monitor *pm, int status)
  * (penalty_log_take), the drops beyond the limit counted in one line.
  */
 static void
-penalty_drop(int fd, size_t nth, const char *reason)
+penalty_drop(
+    int fd, size_t nth, const char *reason, const char *host, const char *port)
 {
 	static const char msg[] = "Not allowed at this time\r\n";
 	static struct penalty_log lim;
-	char host[NI_MAXHOST], port[NI_MAXSERV];
 	char lhost[NI_MAXHOST], lport[NI_MAXSERV];
 	unsigned unlogged;
 
@@ -564,7 +564,6 @@ penalty_drop(int fd, size_t nth, const char *reason)
 			logit("%u more connections from penalised sources "
 			      "dropped without a line each",
 			    unlogged);
-		socket_end_name(fd, 0, host, port);
 		socket_end_name(fd, 1, lhost, lport);
 		logit("drop connection #%zu from [%s]:%s on [%s]:%s %s", nth,
 		    host, port, lhost, lport, reason);
@@ -585,7 +584,7 @@ penalty_refuses(int fd, const struct source_block *b)
 	if (penalty_exempted(host) ||
 	    !penalty_check(&penalties, b, now_seconds(), &reason))
 		return 0;
-	penalty_drop(fd, nstartups, reason);
+	penalty_drop(fd, nstartups, reason, host, port);
 	return 1;
 }
 

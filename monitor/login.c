@@ -504,6 +504,14 @@ copy_field(char *dst, size_t dstlen, const char *src)
 	memcpy(dst, src, n < dstlen ? n : dstlen);
 }
 
+/* A record's ut_addr_v6: an IPv4 address in its first word, or IPv6. */
+static void
+copy_addr(int32_t addr_v6[4], const char *addr)
+{
+	if (inet_pton(AF_INET, addr, addr_v6) != 1)
+		(void)inet_pton(AF_INET6, addr, addr_v6);
+}
+
 /* A USER_PROCESS (login) or DEAD_PROCESS (logout) record in utmp, wtmp. */
 static void
 utmp_record(const struct login_state *ls, const struct login_pty *p, int in)
@@ -523,10 +531,7 @@ utmp_record(const struct login_state *ls, const struct login_pty *p, int in)
 	if (in) {
 		copy_field(ut.ut_user, sizeof(ut.ut_user), ls->a->pw.pw_name);
 		copy_field(ut.ut_host, sizeof(ut.ut_host), utmp_host(ls->ci));
-		if (inet_pton(AF_INET, ls->ci->client_addr, &ut.ut_addr_v6) !=
-		    1)
-			(void)inet_pton(
-			    AF_INET6, ls->ci->client_addr, &ut.ut_addr_v6);
+		copy_addr(ut.ut_addr_v6, ls->ci->client_addr);
 	}
 	gettimeofday(&tv, NULL);
 	ut.ut_tv.tv_sec = (int32_t)tv.tv_sec;
@@ -568,8 +573,7 @@ login_failed_record(const char *user, const struct conn_info *ci)
 	copy_field(ut.ut_line, sizeof(ut.ut_line), "ssh:notty");
 	copy_field(ut.ut_user, sizeof(ut.ut_user), user);
 	copy_field(ut.ut_host, sizeof(ut.ut_host), ci->client_host);
-	if (inet_pton(AF_INET, ci->client_addr, &ut.ut_addr_v6) != 1)
-		(void)inet_pton(AF_INET6, ci->client_addr, &ut.ut_addr_v6);
+	copy_addr(ut.ut_addr_v6, ci->client_addr);
 	/* Whole seconds, as sshd writes them. */
 	ut.ut_tv.tv_sec = (int32_t)time(NULL);
 	n = write(fd, &ut, sizeof(ut));

@@ -7,6 +7,7 @@
  */
 #include <security/pam_appl.h>
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -82,18 +83,13 @@ static void
 pam_env_put(struct pamctx *p, const char *name, const char *value, size_t len)
 {
 	char *s;
-	size_t n = strlen(name);
 	int rc;
 
-	if ((s = malloc(n + 1 + len + 1)) == NULL) {
+	/* len is bounded: an address line, or LOGIN_AUTH_INFO_MAX. */
+	if (asprintf(&s, "%s=%.*s", name, (int)len, value) < 0) {
 		error("PAM: out of memory for %s", name);
 		return;
 	}
-	memcpy(s, name, n);
-	s[n] = '=';
-	if (len > 0)
-		memcpy(s + n + 1, value, len);
-	s[n + 1 + len] = '\0';
 	if ((rc = pam_putenv(p->h, s)) != PAM_SUCCESS)
 		logit("pam_putenv: %s", pam_strerror(p->h, rc));
 	free(s);
