@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <limits.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,12 +26,60 @@
 #include "authkeys.h"
 #include "privs.h"
 
-/* Owned by root or the user, and not writable by group or others. */
+/*
+ * A group that only the user can be in: every account whose primary group
+ * it is is the user, its member list is empty or names only the owner of
+ * the file, and it has one member at least (an empty group is typically a
+ * setgid program's). Debian's sshd accepts a file or directory writable by
+ * such a group, as made by useradd with USERGROUPS_ENAB and umask 002.
+ */
+static int
+private_group(gid_t gid, uid_t uid, uid_t owner)
+{
+	const struct passwd *p;
+	const struct group *g;
+	char owner_name[256];
+	int members = 0, ok = 1;
+
+	if ((p = getpwuid(owner)) == NULL ||
+	    strlen(p->pw_name) >= sizeof(owner_name))
+		return 0;
+	memcpy(owner_name, p->pw_name, strlen(p->pw_name) + 1);
+	if ((g = getgrgid(gid)) == NULL)
+		return 0;
+	if (g->gr_mem != NULL && g->gr_mem[0] != NULL) {
+		if (g->gr_mem[1] != NULL ||
+		    strcmp(g->gr_mem[0], owner_name) != 0)
+			return 0;
+		members++;
+	}
+	setpwent();
+	while ((p = getpwent()) != NULL) {
+		if (p->pw_gid != gid)
+			continue;
+		members++;
+		if (p->pw_uid != uid) {
+			ok = 0;
+			break;
+		}
+	}
+	endpwent();
+	return ok && members > 0;
+}
+
+/*
+ * Owned by root or the user, not writable by others, and not writable by
+ * the group unless it is the user's private group (above).
+ */
 static int
 owner_mode_ok(const struct stat *st, uid_t uid)
 {
-	return (st->st_uid == 0 || st->st_uid == uid) &&
-	    (st->st_mode & (S_IWGRP | S_IWOTH)) == 0;
+	if (st->st_uid != 0 && st->st_uid != uid)
+		return 0;
+	if (st->st_mode & S_IWOTH)
+		return 0;
+	return (st->st_mode & S_IWGRP) == 0 ||
+	    private_group(st->st_gid, uid, st->st_uid);
 }
 
 /*

@@ -10,6 +10,7 @@ of OpenSSH 9.2); tests of posternd-only wording say so.
 """
 
 import hashlib
+import grp
 import os
 import pwd
 import re
@@ -205,6 +206,59 @@ def test_strict_modes(ctx):
         f.write(text.replace("StrictModes yes\n", "StrictModes no\n"))
     ctx.launch_server()
     ctx.ssh_ok(u, "echo ok", expect_out=b"ok\n")
+
+
+def test_strict_modes_private_group(ctx):
+    """Debian's sshd lets a home, ~/.ssh or authorized_keys be writable by
+    the user's own private group (a group whose only member is the user:
+    useradd's USERGROUPS_ENAB with umask 002), and refuses it once another
+    account is in that group; OpenSSH's sshd 9.2 here and postern are run
+    side by side on the same files and must agree at every step."""
+    from test_log_parity import Peer
+    harness.openssh_sshd()
+    u = ctx.make_user()
+    grp.getgrgid(u.gid)  # useradd made the private group
+    sshdir = os.path.join(u.home, ".ssh")
+    ak = os.path.join(sshdir, "authorized_keys")
+    os.chmod(u.home, 0o775)
+    os.chmod(sshdir, 0o770)
+    os.chmod(ak, 0o660)
+    servers = [Peer(ctx, kind, ["StrictModes yes", "UsePAM no",
+                                "LogLevel DEBUG1"], args=["-e"])
+               for kind in ("sshd", "postern")]
+
+    def expect(what, rc):
+        for s in servers:
+            got = s.ssh(u, key=u.key)
+            check(got == rc, "%s: %s: ssh exited %s, want %s; log tail:\n%s"
+                  % (what, s.kind, got, rc,
+                     harness.tail(harness.read_text(s.log), 15)))
+
+    expect("home 0775, ~/.ssh 0770, authorized_keys 0660, private group", 0)
+    # Root may own the home; its group is still the user's alone.
+    os.chown(u.home, 0, u.gid)
+    expect("root-owned home 0775 in the user's private group", 0)
+    os.chown(u.home, u.uid, u.gid)
+    # A second member (by the member list) makes the group shared.
+    other = ctx.make_user(with_key=False)
+    harness.run(["usermod", "-a", "-G", grp.getgrgid(u.gid).gr_name,
+                 other.name])
+    expect("the group has a second member", 255)
+    want = "bad ownership or modes for file %s" % ak
+    check(want in harness.read_text(servers[1].log),
+          "postern's log lacks %r" % want)
+    harness.run(["gpasswd", "-d", other.name, grp.getgrgid(u.gid).gr_name])
+    expect("the second member removed", 0)
+    # Another account whose primary group it is also shares it.
+    harness.run(["usermod", "-g", str(u.gid), other.name])
+    expect("another account's primary group", 255)
+    harness.run(["usermod", "-g", str(other.gid), other.name])
+    # World-writable is refused whatever the group.
+    os.chmod(sshdir, 0o772)
+    expect("~/.ssh writable by others", 255)
+    want = "bad ownership or modes for directory %s" % sshdir
+    check(want in harness.read_text(servers[1].log),
+          "postern's log lacks %r" % want)
 
 
 # ---------------------------------------------------------------------------
