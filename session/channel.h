@@ -262,10 +262,12 @@ void agent_cleanup(struct conn *conn);
 struct x11_fwd;
 /* x11_request: x11-req for a session; *xp holds its display. */
 int x11_request(struct conn *conn, struct buf *m, struct x11_fwd **xp, int *ok);
-/* x11_display: DISPLAY for the session, NULL without X11. */
-const char *x11_display(const struct x11_fwd *x);
-/* x11_xauth: give xauth(1) the session's display and cookie. */
-int x11_xauth(struct conn *conn, const struct x11_fwd *x);
+/*
+ * x11_child: the session child's X11 fields (DISPLAY, and the display name,
+ * protocol and cookie for ~/.ssh/rc or xauth(1)); nothing without X11.
+ */
+struct session_child;
+void x11_child(const struct x11_fwd *x, struct session_child *ch);
 void x11_free(struct conn *conn, struct x11_fwd *x);
 int x11_poll_prepare(struct conn *conn);
 int x11_poll_handle(struct conn *conn);

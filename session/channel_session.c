@@ -346,8 +346,6 @@ session_start(struct conn *conn, struct channel *c, const char *command,
 	                          : "command",
 	    subsystem != NULL ? subsystem : "");
 	channel_set_timeout_type(conn, c, xtype);
-	if (s->x11 != NULL && !pwchange && !nologin)
-		(void)x11_xauth(conn, s->x11);
 	if (nologin) {
 		/* As OpenSSH's do_nologin(): whatever was asked for. */
 		logit("User %.100s not allowed because %s exists", ctx->user,
@@ -382,8 +380,7 @@ session_start(struct conn *conn, struct channel *c, const char *command,
 		ch.env = s->env;
 		ch.nenv = s->nenv;
 		ch.subsystem = subsystem != NULL;
-		if (s->x11 != NULL)
-			ch.display = x11_display(s->x11);
+		x11_child(s->x11, &ch);
 		ch.agent_sock = agent_socket_path(conn);
 		lastlog = pty_login(ctx, c, s);
 		ch.lastlog = lastlog;

@@ -317,22 +317,24 @@ print_motd(void)
 	close(fd);
 }
 
-/* Run argv with env, our stdout/stderr, stdin a pipe fed xauth data. */
+/*
+ * Run argv with env and our stdout and stderr, its stdin a pipe given in
+ * (a few hundred bytes: within the pipe's buffer); wait for it. what names
+ * it if it cannot start.
+ */
 static void
-run_rc(const char *path, char *const argv[], char **env,
-    const struct session_child *ch)
+run_fed(const char *what, char *const argv[], char **env, const char *in,
+    size_t inlen)
 {
 	int p[2], status;
 	pid_t pid;
-	char line[1024];
-	int n;
 
 	if (pipe2(p, O_CLOEXEC) == -1) {
-		fprintf(stderr, "Could not run %s\n", path);
+		fprintf(stderr, "Could not run %s\n", what);
 		return;
 	}
 	if ((pid = fork()) == -1) {
-		fprintf(stderr, "Could not run %s\n", path);
+		fprintf(stderr, "Could not run %s\n", what);
 		close(p[0]);
 		close(p[1]);
 		return;
@@ -344,16 +346,53 @@ run_rc(const char *path, char *const argv[], char **env,
 		_exit(127);
 	}
 	close(p[0]);
-	/* X11: "proto cookie" for the rc to hand to xauth (as sshd). */
-	if (ch != NULL && ch->x11_proto != NULL && ch->x11_cookie != NULL) {
-		n = snprintf(line, sizeof(line), "%s %s\n", ch->x11_proto,
-		    ch->x11_cookie);
-		if (n > 0 && (size_t)n < sizeof(line))
-			(void)!write(p[1], line, (size_t)n);
-	}
+	if (inlen > 0)
+		(void)!write(p[1], in, inlen);
 	close(p[1]);
 	while (waitpid(pid, &status, 0) == -1 && errno == EINTR)
 		;
+}
+
+/* An rc file; with X11, "proto cookie" on its stdin for xauth (as sshd). */
+static void
+run_rc(const char *path, char *const argv[], char **env,
+    const struct session_child *ch)
+{
+	char line[1100];
+	int n = 0;
+
+	if (ch != NULL && ch->x11_proto != NULL && ch->x11_cookie != NULL) {
+		n = snprintf(line, sizeof(line), "%s %s\n", ch->x11_proto,
+		    ch->x11_cookie);
+		if (n < 0 || (size_t)n >= sizeof(line))
+			n = 0;
+	}
+	run_fed(path, argv, env, line, (size_t)n);
+	explicit_bzero(line, sizeof(line));
+}
+
+/*
+ * X11 without an rc file, as sshd: `xauth -q -` replaces the display's
+ * entry in the user's authority file with the client's protocol and
+ * cookie. It runs with the session's environment and its stdout and
+ * stderr, so what it says (a new ~/.Xauthority, say) reaches the client.
+ */
+static void
+run_xauth(const char *prog, char **env, const struct session_child *ch)
+{
+	char cmd[2400], what[1100];
+	char *argv[] = {(char *)prog, "-q", "-", NULL};
+	int n;
+
+	snprintf(what, sizeof(what), "%s -q -", prog);
+	n = snprintf(cmd, sizeof(cmd), "remove %s\nadd %s %s %s\n",
+	    ch->x11_auth_display, ch->x11_auth_display, ch->x11_proto,
+	    ch->x11_cookie);
+	if (n < 0 || (size_t)n >= sizeof(cmd))
+		fprintf(stderr, "Could not run %s\n", what);
+	else
+		run_fed(what, argv, env, cmd, (size_t)n);
+	explicit_bzero(cmd, sizeof(cmd));
 }
 
 /*
@@ -388,8 +427,9 @@ do_rc_files(const struct session_ctx *ctx, const struct session_child *ch,
 		argv[1] = LOGIN_SYSTEM_RC;
 		argv[2] = NULL;
 		run_rc(LOGIN_SYSTEM_RC, argv, env, ch);
-	}
-	/* (Without either rc, X11 forwarding runs xauth itself here.) */
+	} else if (ch != NULL && ch->x11_auth_display != NULL &&
+	    ctx->axl != NULL && ctx->axl->xauth_location != NULL)
+		run_xauth(ctx->axl->xauth_location, env, ch);
 }
 
 void

@@ -47,9 +47,10 @@ struct session_child {
 	size_t nenv;
 	const char *lastlog; /* the monitor's "Last login: ..." or NULL */
 	int subsystem;       /* a Subsystem: no ~/.ssh/rc */
-	/* X11 forwarding: DISPLAY, and the protocol and cookie that
-	 * ~/.ssh/rc or xauth get on stdin. */
+	/* X11 forwarding: DISPLAY, and the display name (xauth's), protocol
+	 * and cookie that ~/.ssh/rc or else xauth get on stdin. */
 	const char *display;
+	const char *x11_auth_display;
 	const char *x11_proto;
 	const char *x11_cookie;
 	const char *agent_sock; /* agent forwarding: SSH_AUTH_SOCK */

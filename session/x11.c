@@ -9,16 +9,13 @@
  */
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 
 #include <netinet/in.h>
 
 #include <ctype.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <netdb.h>
 #include <poll.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,7 +28,7 @@
 #include "transport.h"
 #include "session.h"
 #include "channel.h"
-#include "session_exec.h"
+#include "session_login.h"
 
 #define X11_BASE_PORT 6000
 #define X11_MAX_DISPLAYS 1000 /* display numbers tried above the offset */
@@ -246,83 +243,15 @@ out:
 	return r;
 }
 
-const char *
-x11_display(const struct x11_fwd *x)
+void
+x11_child(const struct x11_fwd *x, struct session_child *ch)
 {
-	return x != NULL ? x->env : NULL;
-}
-
-/* In the child: xauth's stdin is the pipe, its output goes nowhere. */
-static void __attribute__((noreturn))
-xauth_child(const struct session_ctx *ctx, const char *prog, int in)
-{
-	char home[1100], *env[3], *argv[4];
-	int null;
-
-	signal(SIGPIPE, SIG_DFL);
-	if (dup2(in, STDIN_FILENO) == -1)
-		_exit(1);
-	if ((null = open("/dev/null", O_WRONLY)) != -1) {
-		(void)dup2(null, STDOUT_FILENO);
-		(void)dup2(null, STDERR_FILENO);
-	}
-	session_close_from(3); /* the connection's sockets stay with us */
-	snprintf(
-	    home, sizeof(home), "HOME=%s", ctx->home != NULL ? ctx->home : "/");
-	env[0] = home;
-	env[1] = "PATH=/usr/bin:/bin";
-	env[2] = NULL;
-	argv[0] = "xauth";
-	argv[1] = "-q";
-	argv[2] = "-";
-	argv[3] = NULL;
-	if (ctx->home != NULL)
-		(void)!chdir(ctx->home);
-	execve(prog, argv, env);
-	_exit(127);
-}
-
-int
-x11_xauth(struct conn *conn, const struct x11_fwd *x)
-{
-	const struct session_axl *f = conn->ctx->axl;
-	char cmd[2 * X11_STR_MAX + 2400];
-	int p[2], status = 0, n;
-	pid_t pid, w;
-
 	if (x == NULL)
-		return 0;
-	n = snprintf(cmd, sizeof(cmd), "remove %s\nadd %s %s %s\n", x->xauth,
-	    x->xauth, x->proto, x->cookie);
-	if (n < 0 || (size_t)n >= sizeof(cmd) || pipe2(p, O_CLOEXEC) == -1) {
-		explicit_bzero(cmd, sizeof(cmd));
-		return ERR_SYSTEM;
-	}
-	debug("Running %s add %s %s <cookie>", f->xauth_location, x->xauth,
-	    x->proto);
-	if ((pid = fork()) == -1) {
-		error_f("fork: %s", strerror(errno));
-		close(p[0]);
-		close(p[1]);
-		explicit_bzero(cmd, sizeof(cmd));
-		return ERR_SYSTEM;
-	}
-	if (pid == 0)
-		xauth_child(conn->ctx, f->xauth_location, p[0]);
-	close(p[0]);
-	/* A few hundred bytes: within the pipe's buffer. */
-	if (write(p[1], cmd, (size_t)n) != n)
-		error("xauth: write: %s", strerror(errno));
-	explicit_bzero(cmd, sizeof(cmd));
-	close(p[1]);
-	while ((w = waitpid(pid, &status, 0)) == -1 && errno == EINTR)
-		;
-	if (w == -1)
-		error("%s: waitpid: %s", f->xauth_location, strerror(errno));
-	else if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-		error("%s exited abnormally (status %d)", f->xauth_location,
-		    status);
-	return 0;
+		return;
+	ch->display = x->env;
+	ch->x11_auth_display = x->xauth;
+	ch->x11_proto = x->proto;
+	ch->x11_cookie = x->cookie;
 }
 
 void

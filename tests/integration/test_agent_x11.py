@@ -243,6 +243,49 @@ def test_x11_forwarding(ctx):
           "no xauth entry for unix:%s: %r" % (m.group(1), xa.stdout))
 
 
+def test_x11_xauth_or_rc(ctx):
+    """As sshd(8) (SSHRC): without an rc file, XAuthLocation is run as
+    `xauth -q -` with the session's environment and stdout/stderr (what it
+    says reaches the client) and `remove`/`add` lines on its stdin; with
+    ~/.ssh/rc, the rc gets "proto cookie" on its stdin and xauth is not
+    run (the rc must call it)."""
+    u = ctx.make_user()
+    fake = os.path.join(u.home, "fake-xauth")
+    with open(fake, "w") as f:
+        f.write('#!/bin/sh\necho "$@" > "$HOME/xauth.args"\n'
+                'cat > "$HOME/xauth.in"\n'
+                'echo "fake xauth for $USER ${SSH_CONNECTION:+with env}" '
+                '>&2\n')
+    os.chmod(fake, 0o755)
+    ctx.start_server(extra_config=["X11Forwarding yes",
+                                   "XAuthLocation " + fake])
+    env = _xvfb(ctx)
+    cmd = 'echo "DISPLAY=$DISPLAY"; cat "$HOME/xauth.args" "$HOME/xauth.in"'
+    r = _ssh_env(ctx, u, cmd, env, extra=("-X",))
+    m = re.search(r"^DISPLAY=localhost:(\d+)\.0$", r.out, re.M)
+    check(r.rc == 0 and m, "ssh -X: rc %s %r %s" % (r.rc, r.out, r.err))
+    d = "unix:%s.0" % m.group(1)
+    want = re.compile(r"^-q -\nremove %s\nadd %s MIT-MAGIC-COOKIE-1 "
+                      r"[0-9a-f]{32}$" % (re.escape(d), re.escape(d)), re.M)
+    check(want.search(r.out), "xauth's arguments and stdin: %r" % r.out)
+    check("fake xauth for %s with env" % u.name in r.err,
+          "xauth's stderr (with the session's environment) did not reach "
+          "the client: %r" % r.err)
+    # With ~/.ssh/rc: the rc gets the data, xauth is not run.
+    for name in ("xauth.args", "xauth.in"):
+        os.unlink(os.path.join(u.home, name))
+    rc = os.path.join(u.home, ".ssh", "rc")
+    with open(rc, "w") as f:
+        f.write('cat > "$HOME/rc.in"\n')
+    r = _ssh_env(ctx, u, 'cat "$HOME/rc.in"; ls "$HOME"', env,
+                 extra=("-X",))
+    check(r.rc == 0 and re.match(r"MIT-MAGIC-COOKIE-1 [0-9a-f]{32}\n",
+                                 r.out),
+          "~/.ssh/rc did not get 'proto cookie': %r %s" % (r.out, r.err))
+    check("xauth.in" not in r.out and "fake xauth" not in r.err,
+          "xauth ran although ~/.ssh/rc exists: %r %s" % (r.out, r.err))
+
+
 def test_x11_display_offset(ctx):
     u = ctx.make_user()
     ctx.start_server(extra_config=["X11Forwarding yes",
