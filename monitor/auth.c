@@ -167,7 +167,7 @@ shadow_password_expired(const char *user)
 	long today = (long)(time(NULL) / 86400);
 
 	if ((sp = getspnam(user)) == NULL) {
-		logit("Could not get shadow information for %.100s", user);
+		error("Could not get shadow information for %.100s", user);
 		return 0;
 	}
 	if (sp->sp_lstchg == 0) {

@@ -59,6 +59,21 @@ if what == "close":
     time.sleep(0.5)  # all read: the close is a FIN, not a reset
     t.close()
     sys.exit(0)
+if what.startswith(("close-", "reset-")):
+    # Logged in, with a session ("-session", "-pty") or not ("-auth"),
+    # the client goes without a DISCONNECT: a FIN, or a reset.
+    t.auth_publickey(user, paramiko.Ed25519Key.from_private_key_file(arg))
+    if not what.endswith("-auth"):
+        ch = t.open_session()
+        if what.endswith("-pty"):
+            ch.get_pty()
+        ch.exec_command("sleep 5")
+    time.sleep(0.5)
+    if what.startswith("reset-"):
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                     struct.pack("ii", 1, 0))
+    s.close()
+    sys.exit(0)
 try:
     if what == "change":
         try:
@@ -70,6 +85,12 @@ try:
         t.auth_publickey(user, paramiko.Ed25519Key.from_private_key_file(arg))
     if what == "password":
         t.auth_password(user, arg)
+    elif what == "passwords":
+        for i in range(2):  # MaxAuthTries 3 is not reached
+            try:
+                t.auth_password(user, "%s%d" % (arg, i))
+            except paramiko.AuthenticationException:
+                pass
     elif what == "none":
         t.auth_none(user)
     elif what == "key":
@@ -257,7 +278,9 @@ def scenarios(env):
     sshguard attacks). Each regex is one of sshd 9.2's lines (as it
     printed them for the scenario) and must match one line of the
     scenario, of both servers, fully; ("postern", RX) is required of
-    posternd alone. The counts are those of sshd's lines."""
+    posternd alone; ("once", RX) must match exactly one line of each,
+    ("none", RX) no line of either. The counts are those of sshd's
+    lines."""
     g, pw, wrong = env.good, env.password, env.wrong
     gn, inv = re.escape(g.name), re.escape(env.invalid)
     allkeys = []
@@ -271,6 +294,17 @@ def scenarios(env):
         return ["-o", "PreferredAuthentications=" + method]
 
     conn = r'Connection from %s on 127\.0\.0\.1 port \d+ rdomain ""' % P
+    noshadow = r"error: Could not get shadow information for NOUSER"
+    child = r"User child is on pid \d+"
+    command = r"Starting session: command%%s for %s from %s id 0" % (gn, P)
+    close_session = r"Close session: user %s from %s id 0" % (gn, P)
+    closed_post = [r"Connection closed by %s" % P,
+                   r"Transferred: sent \d+, received \d+ bytes",
+                   r"Closing connection to %s" % P]
+    read_error = (r"Read error from remote host %s: Connection reset by peer"
+                  % P)
+    no_disc = ("none", r"Disconnected from .*")
+    no_closed = ("none", r"(Connection closed by|Transferred|Closing) .*")
     invalid = r"Invalid user %s from %s" % (inv, P)
     closed_inv = r"Connection closed by invalid user %s %s \[preauth\]" % (
         inv, P)
@@ -310,7 +344,19 @@ def scenarios(env):
     return [
         ("invalid user password", "nopam",
          lambda s: s.ssh(env.invalid, password="x" + pw),
-         [conn, invalid,
+         [conn, invalid, ("once", noshadow),
+          r"Failed password for invalid user %s from %s ssh2" % (inv, P),
+          closed_inv], f2b(2, 3, 3), 3),
+        # UsePAM no: the shadow entry is looked at once, at the first
+        # password (an invalid user's fake account has none).
+        ("invalid user passwords", "nopam",
+         lambda s: s.paramiko(env.invalid, "passwords", "x"),
+         [conn, invalid, ("once", noshadow),
+          r"Failed password for invalid user %s from %s ssh2" % (inv, P)],
+         f2b(3, 4, 4), 4),
+        ("invalid user password info", "info",
+         lambda s: s.ssh(env.invalid, password="x" + pw),
+         [invalid, ("once", noshadow),
           r"Failed password for invalid user %s from %s ssh2" % (inv, P),
           closed_inv], f2b(2, 3, 3), 3),
         # No "Failed publickey for invalid user": sshd never looks the
@@ -334,12 +380,13 @@ def scenarios(env):
         ("invalid user password pam", "pam",
          lambda s: s.ssh(env.invalid, password="x" + pw,
                          extra=pref("password")),
-         [conn, invalid,
+         [conn, invalid, ("none", r"(error: )?Could not get shadow information .*"),
           r"Failed password for invalid user %s from %s ssh2" % (inv, P),
           closed_inv], f2b(2, 3, 3), 3),
         ("wrong password", "nopam",
          lambda s: s.ssh(g, password="x" + pw),
          [conn, r"Failed password for %s from %s ssh2" % (gn, P),
+          ("none", r"(error: )?Could not get shadow information .*"),
           closed_auth], f2b(1, 2, 2), 2),
         ("wrong password pam", "pam",
          lambda s: s.ssh(g, password="x" + pw, extra=pref("password")),
@@ -512,6 +559,44 @@ def scenarios(env):
          [conn, accepted_key] + session, f2b(0, 0, 0), 0),
         ("wrong key debug", "debug", lambda s: s.ssh(g, key=wrong[0]),
          [conn, failed_key, closed_auth], f2b(0, 1, 1), 2),
+        # Logged in, the client goes without a DISCONNECT. A close:
+        # sshd's child logs it without the user, then the sessions'
+        # ends and the totals (all VERBOSE); a reset: one line alone.
+        ("close after auth", "nopam",
+         lambda s: s.paramiko(g, "close-auth", g.key),
+         [conn, accepted_key, child] + closed_post + [no_disc],
+         f2b(0, 0, 0), 0),
+        ("close after auth session", "nopam",
+         lambda s: s.paramiko(g, "close-session", g.key),
+         [conn, accepted_key, child, command % ""] + closed_post
+         + [close_session, no_disc], f2b(0, 0, 0), 0),
+        ("close after auth pty", "pam",
+         lambda s: s.paramiko(g, "close-pty", g.key),
+         [conn, accepted_key, child, command % " on pts/\\d+"]
+         + closed_post + [close_session, no_disc] + pam_session,
+         f2b(0, 0, 0), 0),
+        ("reset after auth", "nopam",
+         lambda s: s.paramiko(g, "reset-auth", g.key),
+         [conn, accepted_key, child, read_error, no_disc, no_closed],
+         f2b(0, 0, 0), 0),
+        ("reset after auth session", "pam",
+         lambda s: s.paramiko(g, "reset-session", g.key),
+         [conn, accepted_key, child, command % "", read_error, no_disc,
+          no_closed, ("none", close_session)] + pam_session,
+         f2b(0, 0, 0), 0),
+        ("close after auth info", "info",
+         lambda s: s.paramiko(g, "close-session", g.key),
+         [accepted_key, ("none", r"(Connection closed|Disconnected|"
+                                 r"Transferred|Closing|Close session).*")],
+         f2b(0, 0, 0), 0),
+        ("reset after auth info", "info",
+         lambda s: s.paramiko(g, "reset-session", g.key),
+         [accepted_key, ("none", r"(Connection closed|Disconnected|"
+                                 r"Read error|Close session).*")],
+         f2b(0, 0, 0), 0),
+        ("close after auth debug", "debug",
+         lambda s: s.paramiko(g, "close-auth", g.key),
+         [conn, accepted_key] + closed_post + [no_disc], f2b(0, 0, 0), 0),
     ]
 
 
@@ -678,10 +763,22 @@ def _run_battery(ctx, table):
         for kind in ("sshd", "postern"):
             msgs = [msg for _pid, msg, _l in logs[kind][name]]
             for rx in rxs:
-                if isinstance(rx, tuple):
+                want_n = None
+                if isinstance(rx, tuple) and rx[0] in ("once", "none"):
+                    want_n = {"once": 1, "none": 0}[rx[0]]
+                    rx = rx[1]
+                elif isinstance(rx, tuple):
                     if rx[0] != kind:
                         continue
                     rx = rx[1]
+                if want_n is not None:
+                    n = sum(1 for m in msgs if re.fullmatch(rx, m))
+                    if n != want_n:
+                        errors.append("%s: %s logged %d lines %r, want %d; "
+                                      "its lines:\n    %s" % (
+                                          name, kind, n, rx, want_n,
+                                          "\n    ".join(msgs)))
+                    continue
                 if not any(re.fullmatch(rx, m) for m in msgs):
                     errors.append("%s: %s logged no line %r; its lines:\n"
                                   "    %s" % (name, kind, rx,
