@@ -23,6 +23,7 @@ per scenario with the counts; POSTERN_LOG_PARITY_ONLY=NAME,NAME runs only
 those scenarios.
 """
 
+import ctypes
 import os
 import re
 import secrets
@@ -203,6 +204,28 @@ class Peer:
         return 0
 
 
+def _drop_shadow(name):
+    """name's /etc/shadow entry removed (/etc/passwd keeps its "x"),
+    under the lock shadow-utils takes for these files."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    with harness._users_lock:
+        check(libc.lckpwdf() == 0, "lckpwdf failed")
+        try:
+            with open("/etc/shadow") as f:
+                lines = f.readlines()
+            st = os.stat("/etc/shadow")
+            tmp = "/etc/shadow.ptst"
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC,
+                         st.st_mode & 0o777)
+            with os.fdopen(fd, "w") as f:
+                f.writelines(l for l in lines
+                             if not l.startswith(name + ":"))
+            os.chown(tmp, st.st_uid, st.st_gid)
+            os.rename(tmp, "/etc/shadow")
+        finally:
+            libc.ulckpwdf()
+
+
 class Env:
     """Users, keys and files the scenarios share (made once per test)."""
 
@@ -220,6 +243,9 @@ class Env:
                                         check_rc=False))
         subprocess.run(["chpasswd"], check=True, input=(
             "%s:%s\n" % (self.good.name, self.password)).encode())
+        # A valid user without a shadow entry.
+        self.noshadow = ctx.make_user(with_key=False)
+        _drop_shadow(self.noshadow.name)
         self.invalid = "nosuch_" + secrets.token_hex(4)
         self.wrong = [ctx.new_key("wrong%d" % i) for i in range(4)]
         # A certificate for good (a key of its own: ssh offers KEY-cert.pub
@@ -239,7 +265,7 @@ class Env:
 
     def users(self):
         return [self.good.name, self.denied.name, self.grouped.name,
-                self.invalid]
+                self.noshadow.name, self.invalid]
 
 
 # Config groups: the lines each server gets after Port/ListenAddress/
@@ -354,6 +380,13 @@ def scenarios(env):
          [conn, invalid, ("once", noshadow),
           r"Failed password for invalid user %s from %s ssh2" % (inv, P)],
          f2b(3, 4, 4), 4),
+        # A valid user too, when the account has no shadow entry.
+        ("no shadow entry password", "nopam",
+         lambda s: s.ssh(env.noshadow, password="x" + pw),
+         [conn, ("once", r"error: Could not get shadow information for %s"
+                 % re.escape(env.noshadow.name)),
+          r"Failed password for %s from %s ssh2" % (
+              re.escape(env.noshadow.name), P)], f2b(1, 2, 2), 2),
         ("invalid user password info", "info",
          lambda s: s.ssh(env.invalid, password="x" + pw),
          [invalid, ("once", noshadow),
