@@ -830,7 +830,7 @@ def _run_battery(ctx, table):
         fail("\n".join(errors))
 
 
-# A hang guard, not a time limit: 43 scenarios, each against both servers
+# A hang guard, not a time limit: 54 scenarios, each against both servers
 # and waiting for its log lines to settle, take 3 to 7 minutes, and under
 # ASan on a busy machine more than 10.
 @timeout(1200)
