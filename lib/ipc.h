@@ -87,6 +87,14 @@ int ipc_sign_request(int fd, uint8_t req_type, uint8_t reply_type,
 int ipc_gex_request(int fd, uint32_t min, uint32_t n, uint32_t max,
     struct buf *p, struct buf *g);
 
+/*
+ * postern-session's exit code when the client closed or reset the
+ * connection without a DISCONNECT: the session logged it, as sshd's
+ * child does, and the monitor adds no "Disconnected from user" line.
+ * 0 is any other orderly end, 1 an error (docs/ipc.md).
+ */
+#define SESSION_EXIT_CLOSED 10
+
 /* Flags of IPC_SESSION_LOGIN (monitor/login.c sends, session reads). */
 #define LOGIN_F_USE_PAM 0x01
 #define LOGIN_F_PRINT_MOTD 0x02

@@ -172,6 +172,13 @@ transport_peer_reset(const struct transport *t)
 	return t->peer_reset;
 }
 
+void
+transport_bytes(const struct transport *t, uint64_t *in, uint64_t *out)
+{
+	*in = t->recv.bytes;
+	*out = t->send.bytes;
+}
+
 const uint8_t *
 transport_session_id(const struct transport *t, size_t *lenp)
 {
@@ -559,7 +566,7 @@ open_packet(struct transport *t)
 	if (compressing(t, d) && (r = inflate_view(t)) != 0)
 		return r;
 	d->seqnr++;
-	d->bytes += need;
+	d->bytes += need - taglen;
 	d->bytes_since_keys += need;
 	if (d->seqnr == 0 && t->kex_count == 0) {
 		error("incoming sequence number wrapped during initial key "
@@ -750,7 +757,7 @@ seal_in_place(struct transport *t, size_t start)
 	if (d->cipher != NULL)
 		d->packets_since_keys++;
 	d->seqnr++;
-	d->bytes += 4 + body + taglen;
+	d->bytes += 4 + body;
 	d->bytes_since_keys += 4 + body + taglen;
 	if (d->seqnr == 0 && t->kex_count == 0)
 		return ERR_PROTOCOL;

@@ -200,6 +200,13 @@ int transport_peer_port(const struct transport *t);
 /* 1 if the peer reset the connection (ECONNRESET): ERR_EOF says closed. */
 int transport_peer_reset(const struct transport *t);
 /*
+ * Bytes of packets received and sent on this connection, preauth's
+ * included: length field, padding and payload as on the wire (compressed),
+ * not the MAC or AEAD tag nor the identification lines, as sshd counts
+ * them for its "Transferred:" line.
+ */
+void transport_bytes(const struct transport *t, uint64_t *in, uint64_t *out);
+/*
  * Negotiated algorithms, for logs and audit: "cipher", "mac", "kex",
  * "hostkey", "compression" (the server to client direction).
  */

@@ -62,7 +62,7 @@ struct direction {
 	uint64_t packets_since_keys;
 	/* IV advance since the keys: GCM packets, or CTR blocks. */
 	uint64_t iv_skip;
-	uint64_t bytes;
+	uint64_t bytes; /* packets without their tags (transport_bytes) */
 	uint64_t bytes_since_keys;
 	/* Receiving, CTR without -etm: the first block of the packet at the
 	 * head of the input is decrypted already (it holds the length). */

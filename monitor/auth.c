@@ -166,8 +166,10 @@ shadow_password_expired(const char *user)
 	struct spwd *sp;
 	long today = (long)(time(NULL) / 86400);
 
-	if ((sp = getspnam(user)) == NULL)
+	if ((sp = getspnam(user)) == NULL) {
+		error("Could not get shadow information for %.100s", user);
 		return 0;
+	}
 	if (sp->sp_lstchg == 0) {
 		logit("User %.100s password has expired (root forced)", user);
 		return 1;
@@ -178,6 +180,36 @@ shadow_password_expired(const char *user)
 		return 1;
 	}
 	return 0;
+}
+
+/*
+ * As sshd with UsePAM no: the expiry is looked at once a connection, at
+ * the first password checked, right or wrong (req: its method fields;
+ * NULL for the empty password "none" checks). An invalid user's is its
+ * fake account's, NOUSER, which has no shadow entry: sshd logs that.
+ * A change request or an empty password that is not permitted is
+ * refused before any check.
+ */
+static void
+password_expiry_once(struct authctxt *a, const struct buf *req)
+{
+	struct buf tmp;
+	const uint8_t *pw;
+	size_t len;
+	int change;
+
+	if (a->c->use_pam || a->pwexp_checked)
+		return;
+	if (req != NULL) {
+		tmp = *req;
+		if (buf_get_bool(&tmp, &change) != 0 || change ||
+		    buf_get_string_direct(&tmp, &pw, &len) != 0 ||
+		    buf_end(&tmp) != 0 || memchr(pw, '\0', len) != NULL ||
+		    (len == 0 && a->c->permit_empty_passwords != 1))
+			return;
+	}
+	a->pwexp_checked = 1;
+	a->pwexp = shadow_password_expired(a->pw.pw_name);
 }
 
 /*
@@ -865,10 +897,11 @@ finish(struct authctxt *a, const char *method, const char *submethod,
 	    strcmp(method, "keyboard-interactive") == 0 && submethod != NULL &&
 	    strcmp(submethod, "pam") == 0)
 		a->pam_account_done = 1;
-	/* UsePAM no: a password that worked but has expired must change. */
+	/* UsePAM no: a password that worked but has expired must change
+	 * (password_expiry_once looked before the password was checked). */
 	if ((verdict == AUTH_SUCCESS || verdict == AUTH_PARTIAL) &&
 	    !a->c->use_pam && a->valid && strcmp(method, "password") == 0 &&
-	    shadow_password_expired(a->pw.pw_name))
+	    a->pwexp)
 		a->force_pwchange = 1;
 	/*
 	 * UsePAM: the account phase decides last, as in OpenSSH, which has
@@ -996,6 +1029,7 @@ none_empty_password(struct authctxt *a, int *verdict, struct buf *extra,
 	if (!none_tries_password(a) ||
 	    (pw = modules_find(a->mods, "password", NULL)) == NULL)
 		return 0;
+	password_expiry_once(a, NULL);
 	return run_module(a, pw, 0, empty, sizeof(empty), verdict, extra, optsp,
 	    cred, credlen);
 }
@@ -1120,6 +1154,8 @@ auth_request(struct authctxt *a, const uint8_t *sid, size_t sidlen,
 		 * device and logs nothing. */
 		a->judged = mod->submethod == NULL ||
 		    strcmp(mod->submethod, "pam") != 0 || a->c->use_pam;
+		if (strcmp(canon, "password") == 0)
+			password_expiry_once(a, m);
 		if ((r = run_module(a, mod, 0, buf_ptr(m), buf_len(m), &verdict,
 		         extra, &opts, cred, sizeof(cred))) != 0)
 			goto out;

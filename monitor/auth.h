@@ -74,6 +74,10 @@ struct authctxt {
 	/* The password has expired: the session runs passwd(1) instead of
 	 * anything asked for, without forwarding (OpenSSH's force_pwchange). */
 	int force_pwchange;
+	/* UsePAM no: the shadow expiry was looked at (once a connection, at
+	 * the first password checked) and what it said. */
+	int pwexp_checked;
+	int pwexp;
 	int disconnect; /* the monitor ends the connection after replying */
 	/* An invalid user's btmp record, written once the reply is sent:
 	 * the file write is not in the time the client can measure. */

@@ -1078,7 +1078,7 @@ static void __attribute__((noreturn)) session_phase(struct monitor *m, int sock)
 	struct sign_budget sb, gb;
 	struct buf *b;
 	char *jail = NULL;
-	int sp[2], status, jailfd = -1;
+	int sp[2], status, jailfd = -1, closed;
 	pid_t pid, w;
 	uint8_t type;
 	int r;
@@ -1200,10 +1200,16 @@ static void __attribute__((noreturn)) session_phase(struct monitor *m, int sock)
 	else if (WIFSIGNALED(status))
 		error("session process %ld terminated by signal %d", (long)pid,
 		    WTERMSIG(status));
+	closed = w == pid && WIFEXITED(status) &&
+	    WEXITSTATUS(status) == SESSION_EXIT_CLOSED;
 	audit_session_end(&m->auth,
-	    w == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0, pid);
-	logit("Disconnected from user %s %s port %d", m->auth.pw.pw_name,
-	    m->ci.client_addr, m->ci.client_port);
+	    closed ||
+	        (w == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0),
+	    pid);
+	/* A client that just closed: the session logged its lines. */
+	if (!closed)
+		logit("Disconnected from user %s %s port %d",
+		    m->auth.pw.pw_name, m->ci.client_addr, m->ci.client_port);
 	/* UsePAM: the monitor closes the PAM session (as root). */
 	pamctx_end(m->auth.pam);
 	m->auth.pam = NULL;

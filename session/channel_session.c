@@ -121,8 +121,11 @@ session_free(struct conn *conn, struct channel *c)
 {
 	struct chan_session *s = sess(c);
 
-	verbose("Close session: user %s from %s port %d id %u", conn->ctx->user,
-	    conn->ctx->client_addr, conn->ctx->client_port, c->id);
+	/* sshd's child exits at a read error without closing sessions. */
+	if (!transport_peer_reset(conn->t))
+		verbose("Close session: user %s from %s port %d id %u",
+		    conn->ctx->user, conn->ctx->client_addr,
+		    conn->ctx->client_port, c->id);
 	session_hangup(c);
 	/* The monitor writes the logout record and forgets the pty. */
 	if (s->pty.master >= 0 &&

@@ -254,5 +254,7 @@ main(int argc, char **argv)
 	free(ciphers);
 	free(macs);
 	free(comp);
-	return r == 0 ? 0 : 1;
+	if (r != 0)
+		return 1;
+	return ctx.peer_closed ? SESSION_EXIT_CLOSED : 0;
 }

@@ -48,6 +48,8 @@ struct session_ctx {
 	struct session_axl *axl;
 	/* AllowTcpForwarding, PermitOpen...: forwarding after Match. */
 	const struct fwd_policy *fwd;
+	/* Set by session_run: the client closed or reset the connection. */
+	int peer_closed;
 };
 
 /* A ChannelTimeout entry: channels whose type matches idle this long. */

@@ -384,6 +384,7 @@ session_run(struct session_ctx *ctx)
 {
 	struct sigaction sa, old_chld, old_pipe, old_term, old_hup;
 	struct conn conn;
+	uint64_t in, out;
 	size_t i;
 	int r, fl;
 
@@ -431,8 +432,19 @@ session_run(struct session_ctx *ctx)
 	case ERR_TIMEOUT:  /* logged: ClientAlive, UnusedConnectionTimeout */
 		break;
 	case ERR_EOF:
-		verbose("Connection closed by user %s %s port %d", ctx->user,
-		    ctx->client_addr, ctx->client_port);
+		/*
+		 * sshd's child, at VERBOSE, without the user: a reset is a
+		 * read error after which it closes nothing more, a close is
+		 * followed by its sessions' ends and the connection's totals.
+		 */
+		if (transport_peer_reset(ctx->t))
+			verbose("Read error from remote host %s port %d: %s",
+			    ctx->client_addr, ctx->client_port,
+			    strerror(ECONNRESET));
+		else
+			verbose("Connection closed by %s port %d",
+			    ctx->client_addr, ctx->client_port);
+		ctx->peer_closed = 1;
 		r = 0;
 		break;
 	case ERR_DISCONNECTED:
@@ -450,6 +462,13 @@ session_run(struct session_ctx *ctx)
 	fwd_free(&conn);
 	if (!conn.dead) /* a client that stopped answering takes nothing */
 		conn_flush(&conn);
+	if (ctx->peer_closed && !transport_peer_reset(ctx->t)) {
+		transport_bytes(ctx->t, &in, &out);
+		verbose("Transferred: sent %llu, received %llu bytes",
+		    (unsigned long long)out, (unsigned long long)in);
+		verbose("Closing connection to %s port %d", ctx->client_addr,
+		    ctx->client_port);
+	}
 	free(conn.pfds);
 	(void)sigaction(SIGCHLD, &old_chld, NULL);
 	(void)sigaction(SIGTERM, &old_term, NULL);

@@ -160,8 +160,16 @@ def test_inetd_pipe_session_ends_with_client(ctx):
     check(harness.poll_until(lambda: _all_gone(procs), 20),
           "processes left after the client was killed: %r"
           % [p for p, t in procs if _starttime(p) == t])
-    check(ctx.wait_log(r"^Disconnected from user %s UNKNOWN port 65535$"
-                       % u.name, 10), "no Disconnected line")
+    # As sshd -i: the close is logged without the user, then the totals;
+    # no "Disconnected from user" (the client sent no DISCONNECT).
+    check(ctx.wait_log(r"^Closing connection to UNKNOWN port 65535$", 10),
+          "no Closing connection line")
+    log = ctx.server_log()
+    for rx in (r"^Connection closed by UNKNOWN port 65535$",
+               r"^Transferred: sent \d+, received \d+ bytes$"):
+        check(re.search(rx, log, re.M), "no line %r" % rx)
+    check(log.count("Disconnected from user %s " % u.name) == 1,
+          "a Disconnected line for the killed client")
 
 
 @timeout(120)

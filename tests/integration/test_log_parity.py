@@ -23,6 +23,7 @@ per scenario with the counts; POSTERN_LOG_PARITY_ONLY=NAME,NAME runs only
 those scenarios.
 """
 
+import ctypes
 import os
 import re
 import secrets
@@ -59,6 +60,21 @@ if what == "close":
     time.sleep(0.5)  # all read: the close is a FIN, not a reset
     t.close()
     sys.exit(0)
+if what.startswith(("close-", "reset-")):
+    # Logged in, with a session ("-session", "-pty") or not ("-auth"),
+    # the client goes without a DISCONNECT: a FIN, or a reset.
+    t.auth_publickey(user, paramiko.Ed25519Key.from_private_key_file(arg))
+    if not what.endswith("-auth"):
+        ch = t.open_session()
+        if what.endswith("-pty"):
+            ch.get_pty()
+        ch.exec_command("sleep 5")
+    time.sleep(0.5)
+    if what.startswith("reset-"):
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                     struct.pack("ii", 1, 0))
+    s.close()
+    sys.exit(0)
 try:
     if what == "change":
         try:
@@ -70,6 +86,12 @@ try:
         t.auth_publickey(user, paramiko.Ed25519Key.from_private_key_file(arg))
     if what == "password":
         t.auth_password(user, arg)
+    elif what == "passwords":
+        for i in range(2):  # MaxAuthTries 3 is not reached
+            try:
+                t.auth_password(user, "%s%d" % (arg, i))
+            except paramiko.AuthenticationException:
+                pass
     elif what == "none":
         t.auth_none(user)
     elif what == "key":
@@ -182,6 +204,28 @@ class Peer:
         return 0
 
 
+def _drop_shadow(name):
+    """name's /etc/shadow entry removed (/etc/passwd keeps its "x"),
+    under the lock shadow-utils takes for these files."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    with harness._users_lock:
+        check(libc.lckpwdf() == 0, "lckpwdf failed")
+        try:
+            with open("/etc/shadow") as f:
+                lines = f.readlines()
+            st = os.stat("/etc/shadow")
+            tmp = "/etc/shadow.ptst"
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC,
+                         st.st_mode & 0o777)
+            with os.fdopen(fd, "w") as f:
+                f.writelines(l for l in lines
+                             if not l.startswith(name + ":"))
+            os.chown(tmp, st.st_uid, st.st_gid)
+            os.rename(tmp, "/etc/shadow")
+        finally:
+            libc.ulckpwdf()
+
+
 class Env:
     """Users, keys and files the scenarios share (made once per test)."""
 
@@ -199,6 +243,9 @@ class Env:
                                         check_rc=False))
         subprocess.run(["chpasswd"], check=True, input=(
             "%s:%s\n" % (self.good.name, self.password)).encode())
+        # A valid user without a shadow entry.
+        self.noshadow = ctx.make_user(with_key=False)
+        _drop_shadow(self.noshadow.name)
         self.invalid = "nosuch_" + secrets.token_hex(4)
         self.wrong = [ctx.new_key("wrong%d" % i) for i in range(4)]
         # A certificate for good (a key of its own: ssh offers KEY-cert.pub
@@ -218,7 +265,7 @@ class Env:
 
     def users(self):
         return [self.good.name, self.denied.name, self.grouped.name,
-                self.invalid]
+                self.noshadow.name, self.invalid]
 
 
 # Config groups: the lines each server gets after Port/ListenAddress/
@@ -257,7 +304,9 @@ def scenarios(env):
     sshguard attacks). Each regex is one of sshd 9.2's lines (as it
     printed them for the scenario) and must match one line of the
     scenario, of both servers, fully; ("postern", RX) is required of
-    posternd alone. The counts are those of sshd's lines."""
+    posternd alone; ("once", RX) must match exactly one line of each,
+    ("none", RX) no line of either. The counts are those of sshd's
+    lines."""
     g, pw, wrong = env.good, env.password, env.wrong
     gn, inv = re.escape(g.name), re.escape(env.invalid)
     allkeys = []
@@ -271,6 +320,17 @@ def scenarios(env):
         return ["-o", "PreferredAuthentications=" + method]
 
     conn = r'Connection from %s on 127\.0\.0\.1 port \d+ rdomain ""' % P
+    noshadow = r"error: Could not get shadow information for NOUSER"
+    child = r"User child is on pid \d+"
+    command = r"Starting session: command%%s for %s from %s id 0" % (gn, P)
+    close_session = r"Close session: user %s from %s id 0" % (gn, P)
+    closed_post = [r"Connection closed by %s" % P,
+                   r"Transferred: sent \d+, received \d+ bytes",
+                   r"Closing connection to %s" % P]
+    read_error = (r"Read error from remote host %s: Connection reset by peer"
+                  % P)
+    no_disc = ("none", r"Disconnected from .*")
+    no_closed = ("none", r"(Connection closed by|Transferred|Closing) .*")
     invalid = r"Invalid user %s from %s" % (inv, P)
     closed_inv = r"Connection closed by invalid user %s %s \[preauth\]" % (
         inv, P)
@@ -310,7 +370,26 @@ def scenarios(env):
     return [
         ("invalid user password", "nopam",
          lambda s: s.ssh(env.invalid, password="x" + pw),
-         [conn, invalid,
+         [conn, invalid, ("once", noshadow),
+          r"Failed password for invalid user %s from %s ssh2" % (inv, P),
+          closed_inv], f2b(2, 3, 3), 3),
+        # UsePAM no: the shadow entry is looked at once, at the first
+        # password (an invalid user's fake account has none).
+        ("invalid user passwords", "nopam",
+         lambda s: s.paramiko(env.invalid, "passwords", "x"),
+         [conn, invalid, ("once", noshadow),
+          r"Failed password for invalid user %s from %s ssh2" % (inv, P)],
+         f2b(3, 4, 4), 4),
+        # A valid user too, when the account has no shadow entry.
+        ("no shadow entry password", "nopam",
+         lambda s: s.ssh(env.noshadow, password="x" + pw),
+         [conn, ("once", r"error: Could not get shadow information for %s"
+                 % re.escape(env.noshadow.name)),
+          r"Failed password for %s from %s ssh2" % (
+              re.escape(env.noshadow.name), P)], f2b(1, 2, 2), 2),
+        ("invalid user password info", "info",
+         lambda s: s.ssh(env.invalid, password="x" + pw),
+         [invalid, ("once", noshadow),
           r"Failed password for invalid user %s from %s ssh2" % (inv, P),
           closed_inv], f2b(2, 3, 3), 3),
         # No "Failed publickey for invalid user": sshd never looks the
@@ -334,12 +413,13 @@ def scenarios(env):
         ("invalid user password pam", "pam",
          lambda s: s.ssh(env.invalid, password="x" + pw,
                          extra=pref("password")),
-         [conn, invalid,
+         [conn, invalid, ("none", r"(error: )?Could not get shadow information .*"),
           r"Failed password for invalid user %s from %s ssh2" % (inv, P),
           closed_inv], f2b(2, 3, 3), 3),
         ("wrong password", "nopam",
          lambda s: s.ssh(g, password="x" + pw),
          [conn, r"Failed password for %s from %s ssh2" % (gn, P),
+          ("none", r"(error: )?Could not get shadow information .*"),
           closed_auth], f2b(1, 2, 2), 2),
         ("wrong password pam", "pam",
          lambda s: s.ssh(g, password="x" + pw, extra=pref("password")),
@@ -512,6 +592,44 @@ def scenarios(env):
          [conn, accepted_key] + session, f2b(0, 0, 0), 0),
         ("wrong key debug", "debug", lambda s: s.ssh(g, key=wrong[0]),
          [conn, failed_key, closed_auth], f2b(0, 1, 1), 2),
+        # Logged in, the client goes without a DISCONNECT. A close:
+        # sshd's child logs it without the user, then the sessions'
+        # ends and the totals (all VERBOSE); a reset: one line alone.
+        ("close after auth", "nopam",
+         lambda s: s.paramiko(g, "close-auth", g.key),
+         [conn, accepted_key, child] + closed_post + [no_disc],
+         f2b(0, 0, 0), 0),
+        ("close after auth session", "nopam",
+         lambda s: s.paramiko(g, "close-session", g.key),
+         [conn, accepted_key, child, command % ""] + closed_post
+         + [close_session, no_disc], f2b(0, 0, 0), 0),
+        ("close after auth pty", "pam",
+         lambda s: s.paramiko(g, "close-pty", g.key),
+         [conn, accepted_key, child, command % " on pts/\\d+"]
+         + closed_post + [close_session, no_disc] + pam_session,
+         f2b(0, 0, 0), 0),
+        ("reset after auth", "nopam",
+         lambda s: s.paramiko(g, "reset-auth", g.key),
+         [conn, accepted_key, child, read_error, no_disc, no_closed],
+         f2b(0, 0, 0), 0),
+        ("reset after auth session", "pam",
+         lambda s: s.paramiko(g, "reset-session", g.key),
+         [conn, accepted_key, child, command % "", read_error, no_disc,
+          no_closed, ("none", close_session)] + pam_session,
+         f2b(0, 0, 0), 0),
+        ("close after auth info", "info",
+         lambda s: s.paramiko(g, "close-session", g.key),
+         [accepted_key, ("none", r"(Connection closed|Disconnected|"
+                                 r"Transferred|Closing|Close session).*")],
+         f2b(0, 0, 0), 0),
+        ("reset after auth info", "info",
+         lambda s: s.paramiko(g, "reset-session", g.key),
+         [accepted_key, ("none", r"(Connection closed|Disconnected|"
+                                 r"Read error|Close session).*")],
+         f2b(0, 0, 0), 0),
+        ("close after auth debug", "debug",
+         lambda s: s.paramiko(g, "close-auth", g.key),
+         [conn, accepted_key] + closed_post + [no_disc], f2b(0, 0, 0), 0),
     ]
 
 
@@ -678,10 +796,22 @@ def _run_battery(ctx, table):
         for kind in ("sshd", "postern"):
             msgs = [msg for _pid, msg, _l in logs[kind][name]]
             for rx in rxs:
-                if isinstance(rx, tuple):
+                want_n = None
+                if isinstance(rx, tuple) and rx[0] in ("once", "none"):
+                    want_n = {"once": 1, "none": 0}[rx[0]]
+                    rx = rx[1]
+                elif isinstance(rx, tuple):
                     if rx[0] != kind:
                         continue
                     rx = rx[1]
+                if want_n is not None:
+                    n = sum(1 for m in msgs if re.fullmatch(rx, m))
+                    if n != want_n:
+                        errors.append("%s: %s logged %d lines %r, want %d; "
+                                      "its lines:\n    %s" % (
+                                          name, kind, n, rx, want_n,
+                                          "\n    ".join(msgs)))
+                    continue
                 if not any(re.fullmatch(rx, m) for m in msgs):
                     errors.append("%s: %s logged no line %r; its lines:\n"
                                   "    %s" % (name, kind, rx,
@@ -700,7 +830,7 @@ def _run_battery(ctx, table):
         fail("\n".join(errors))
 
 
-# A hang guard, not a time limit: 43 scenarios, each against both servers
+# A hang guard, not a time limit: 54 scenarios, each against both servers
 # and waiting for its log lines to settle, take 3 to 7 minutes, and under
 # ASan on a busy machine more than 10.
 @timeout(1200)

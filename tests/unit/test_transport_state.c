@@ -5,9 +5,14 @@
  * transport_import of a zlib stream's history (format 3): one that replays
  * to its hash is taken, a mismatch or a stream the negotiated compression
  * does not allow is refused; an exchange count an int cannot hold (with
- * room for rekeys) is refused.
+ * room for rekeys) is refused; transport_bytes counts packets without
+ * their MAC or AEAD tag, as sshd's "Transferred:" line.
  */
+#include <sys/socket.h>
+
+#include <fcntl.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "buf.h"
 #include "err.h"
@@ -35,13 +40,9 @@ put_direction(struct buf *b, const char *cipher, const char *mac, int comp)
 	return 0;
 }
 
-/*
- * A state with compression comp both ways; ztail: the zlib histories (NULL:
- * no stream started either way).
- */
+/* What comes before the directions: a new buffer, or NULL. */
 static struct buf *
-state_z(uint32_t version, const char *kex, const char *out, const char *in,
-    int comp, const struct buf *ztail)
+state_head(uint32_t version, const char *kex)
 {
 	static const unsigned char sid[32] = {1};
 	struct buf *b = buf_new(65536);
@@ -51,8 +52,24 @@ state_z(uint32_t version, const char *kex, const char *out, const char *in,
 	    buf_put_bool(b, 1) != 0 || buf_put_u32(b, 1) != 0 ||
 	    buf_put_cstring(b, "SSH-2.0-OpenSSH_9.2") != 0 ||
 	    buf_put_cstring(b, kex) != 0 ||
-	    buf_put_cstring(b, "ssh-ed25519") != 0 || buf_put_bool(b, 1) != 0 ||
-	    put_direction(b, out, "", comp) != 0 ||
+	    buf_put_cstring(b, "ssh-ed25519") != 0 || buf_put_bool(b, 1) != 0) {
+		buf_free(b);
+		return NULL;
+	}
+	return b;
+}
+
+/*
+ * A state with compression comp both ways; ztail: the zlib histories (NULL:
+ * no stream started either way).
+ */
+static struct buf *
+state_z(uint32_t version, const char *kex, const char *out, const char *in,
+    int comp, const struct buf *ztail)
+{
+	struct buf *b = state_head(version, kex);
+
+	if (b == NULL || put_direction(b, out, "", comp) != 0 ||
 	    put_direction(b, in, "hmac-sha2-256-etm@openssh.com", comp) != 0 ||
 	    buf_put_string(b, "in", 2) != 0 || buf_put_string(b, "", 0) != 0 ||
 	    (ztail == NULL &&
@@ -153,6 +170,88 @@ import_count(uint32_t kc)
 	return r;
 }
 
+/* A state whose both directions use cipher and mac, no compression. */
+static struct buf *
+state_sym(const char *cipher, const char *mac)
+{
+	struct buf *b =
+	    state_head(TRANSPORT_STATE_VERSION, "curve25519-sha256");
+
+	if (b == NULL || put_direction(b, cipher, mac, 0) != 0 ||
+	    put_direction(b, cipher, mac, 0) != 0 ||
+	    buf_put_string(b, "", 0) != 0 || buf_put_string(b, "", 0) != 0 ||
+	    buf_put_bool(b, 0) != 0 || buf_put_bool(b, 0) != 0) {
+		buf_free(b);
+		return NULL;
+	}
+	return b;
+}
+
+/*
+ * transport_bytes, sshd's "Transferred:" totals: one packet each way on
+ * top of the 1234 bytes the state carries, as on the wire less its tag
+ * (taglen). Both ends have the same keys, so one reads what the other
+ * sends.
+ */
+static int
+bytes_counted(const char *cipher, const char *mac, size_t taglen)
+{
+	struct transport_params p;
+	struct transport *a = NULL, *b = NULL;
+	struct buf *sa = state_sym(cipher, mac), *sb = state_sym(cipher, mac);
+	struct buf *m, *got;
+	uint64_t in, out, bin, bout;
+	uint8_t wire[1024], type = 0;
+	ssize_t n = -1;
+	int sv[2] = {-1, -1}, ok = 0;
+
+	memset(&p, 0, sizeof(p));
+	p.version = "SSH-2.0-OpenSSH_9.2";
+	if (sa == NULL || sb == NULL ||
+	    socketpair(AF_UNIX, SOCK_STREAM, 0, sv) != 0 ||
+	    transport_import(sv[0], sa, &p, &a) != 0 ||
+	    transport_import(sv[1], sb, &p, &b) != 0)
+		goto out;
+	(void)fcntl(sv[1], F_SETFL, O_NONBLOCK);
+	if (transport_packet_begin(a, SSH2_MSG_REQUEST_FAILURE, &m) != 0 ||
+	    buf_put_cstring(m, "sshd counts these bytes") != 0 ||
+	    transport_packet_send(a) != 0 || transport_write(a) != 0 ||
+	    transport_output_pending(a) != 0)
+		goto out;
+	n = recv(sv[1], wire, sizeof(wire), MSG_PEEK);
+	if (n <= (ssize_t)taglen || transport_read(b) != 0 ||
+	    transport_next_packet(b, &type, &got) != 0 ||
+	    type != SSH2_MSG_REQUEST_FAILURE)
+		goto out;
+	transport_bytes(a, &in, &out);
+	transport_bytes(b, &bin, &bout);
+	ok = out == 1234 + (uint64_t)n - taglen && in == 1234 &&
+	    bin == 1234 + (uint64_t)n - taglen && bout == 1234;
+out:
+	transport_free(a);
+	transport_free(b);
+	buf_free(sa);
+	buf_free(sb);
+	if (sv[0] != -1)
+		close(sv[0]);
+	if (sv[1] != -1)
+		close(sv[1]);
+	return ok;
+}
+
+static void
+test_bytes(void)
+{
+	T_CHECK("bytes: aes128-ctr, hmac-sha2-256 not counted",
+	    bytes_counted("aes128-ctr", "hmac-sha2-256", 32));
+	T_CHECK("bytes: -etm's tag not counted",
+	    bytes_counted("aes256-ctr", "hmac-sha2-512-etm@openssh.com", 64));
+	T_CHECK("bytes: AES-GCM's tag not counted",
+	    bytes_counted("aes128-gcm@openssh.com", "", 16));
+	T_CHECK("bytes: chacha20-poly1305's tag not counted",
+	    bytes_counted("chacha20-poly1305@openssh.com", "", 16));
+}
+
 static void
 test_count_import(void)
 {
@@ -218,6 +317,7 @@ main(void)
 	T_CHECK("truncated states refused", bad == 0);
 	test_zlib_import();
 	test_count_import();
+	test_bytes();
 	buf_free(b);
 
 	b = state(1, "curve25519-sha256", "aes128-gcm@openssh.com",
