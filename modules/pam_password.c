@@ -8,6 +8,7 @@
  * password (or hash) that cannot match, and always fails.
  */
 #include <crypt.h>
+#include <pwd.h>
 #include <shadow.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -102,21 +103,36 @@ dummy_hash(void)
 	return dummy_setting;
 }
 
-/* UsePAM no: 1 if password matches the user's shadow entry. */
+/*
+ * The user's stored hash, as OpenSSH's shadow_pw(): the shadow entry's, or
+ * without one the passwd entry's; NULL for an invalid user.
+ */
+static const char *
+stored_hash(const struct pm_conn *conn)
+{
+	const struct spwd *sp;
+	const struct passwd *pw;
+
+	if (!conn->user_valid)
+		return NULL;
+	if ((sp = getspnam(conn->user)) != NULL)
+		return sp->sp_pwdp;
+	return (pw = getpwnam(conn->user)) != NULL ? pw->pw_passwd : NULL;
+}
+
+/* UsePAM no: 1 if password matches the user's stored hash. */
 static int
 shadow_password_ok(const struct pm_conn *conn, const char *password)
 {
 	struct crypt_data *cd;
-	struct spwd *sp = NULL;
-	const char *hash = dummy_hash(), *out;
+	const char *stored = stored_hash(conn), *hash = dummy_hash(), *out;
 	int usable = 0, blank = 0, ok = 0;
 
-	if (conn->user_valid && (sp = getspnam(conn->user)) != NULL &&
-	    sp->sp_pwdp != NULL) {
-		if (sp->sp_pwdp[0] == '\0')
+	if (stored != NULL) {
+		if (stored[0] == '\0')
 			blank = 1;
-		else if (sp->sp_pwdp[0] != '!' && sp->sp_pwdp[0] != '*') {
-			hash = sp->sp_pwdp;
+		else if (stored[0] != '!' && stored[0] != '*') {
+			hash = stored;
 			usable = 1;
 		}
 	}

@@ -111,26 +111,34 @@ auth_invalid_prefix(const struct authctxt *a)
 /*
  * OpenSSH's allowed_user() checks before the access lists. With UsePAM no
  * (only then: with UsePAM yes PAM's account phase judges expiry, and a
- * locked password does not stop a key), an expired account, or a shadow
- * password with Linux's lock prefix "!", is refused; an expired one is
+ * locked password does not stop a key), an expired account, or a password
+ * hash (the shadow entry's, else the passwd entry's) with Linux's lock
+ * prefix "!", is refused; an expired one is
  * logged as expired and then as locked, as sshd does. A login shell that
  * cannot run is refused unless ChrootDirectory is set.
  */
 static int
 account_allowed(const struct server_config *c, const struct passwd *pw)
 {
-	struct spwd *sp;
+	struct spwd *sp = NULL;
 	struct stat st;
-	const char *shell;
+	const char *shell, *hash;
 	long today;
+	int expired = 0;
 
-	if (!c->use_pam && (sp = getspnam(pw->pw_name)) != NULL) {
-		today = (long)(time(NULL) / 86400);
-		/* Expired once the day it names has passed. */
-		if (sp->sp_expire != -1 && sp->sp_expire < today)
-			logit("Account %.100s has expired", pw->pw_name);
-		if ((sp->sp_expire != -1 && sp->sp_expire < today) ||
-		    (sp->sp_pwdp != NULL && sp->sp_pwdp[0] == '!')) {
+	if (!c->use_pam) {
+		/* Without a shadow entry, the passwd entry's hash (sshd's). */
+		hash = pw->pw_passwd;
+		if ((sp = getspnam(pw->pw_name)) != NULL) {
+			today = (long)(time(NULL) / 86400);
+			/* Expired once the day it names has passed. */
+			expired = sp->sp_expire != -1 && sp->sp_expire < today;
+			if (expired)
+				logit(
+				    "Account %.100s has expired", pw->pw_name);
+			hash = sp->sp_pwdp;
+		}
+		if (expired || (hash != NULL && hash[0] == '!')) {
 			logit("User %.100s not allowed because account is "
 			      "locked",
 			    pw->pw_name);

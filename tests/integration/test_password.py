@@ -4,11 +4,13 @@ checked with crypt(3) (as OpenSSH's sshd without PAM), through the real
 OpenSSH client answering the password prompt via SSH_ASKPASS.
 """
 
+import ctypes
 import os
 import re
 import secrets
 import subprocess
 
+import harness
 from harness import check
 
 
@@ -73,3 +75,63 @@ def test_expired_password_refused(ctx):
     check(ctx.wait_log(r"^User %s password has expired \(root forced\)$"
                        % re.escape(u.name), 5),
           "no log line about the expired password")
+
+
+def _hash_to_passwd(name, lock=False):
+    """name's hash moved from /etc/shadow into /etc/passwd ("!" before it
+    when lock): an account without a shadow entry, as sshd's shadow_pw()
+    falls back to. Under the lock shadow-utils takes."""
+    from test_log_parity import _drop_shadow
+    with open("/etc/shadow") as f:
+        hashes = [l.split(":")[1] for l in f if l.startswith(name + ":")]
+    check(len(hashes) == 1 and hashes[0].startswith("$"),
+          "no shadow hash for %s" % name)
+    _drop_shadow(name)
+    libc = ctypes.CDLL(None, use_errno=True)
+    with harness._users_lock:
+        check(libc.lckpwdf() == 0, "lckpwdf failed")
+        try:
+            with open("/etc/passwd") as f:
+                lines = f.readlines()
+            out = []
+            for l in lines:
+                if l.startswith(name + ":"):
+                    fields = l.split(":")
+                    fields[1] = ("!" if lock else "") + hashes[0]
+                    l = ":".join(fields)
+                out.append(l)
+            tmp = "/etc/passwd.ptst"
+            with open(tmp, "w") as f:
+                f.writelines(out)
+            os.chmod(tmp, 0o644)
+            os.rename(tmp, "/etc/passwd")
+        finally:
+            libc.ulckpwdf()
+
+
+def test_password_hash_in_passwd(ctx):
+    """UsePAM no, an account without a shadow entry: the hash in
+    /etc/passwd is checked, as sshd's (which logs 'Could not get shadow
+    information for USER' at the first password), and a "!" before it
+    locks the account."""
+    pw = "pw-" + secrets.token_hex(6)
+    users = [ctx.make_user(with_key=False) for _ in range(2)]
+    for u, lock in zip(users, (False, True)):
+        subprocess.run(["chpasswd"], check=True,
+                       input=("%s:%s\n" % (u.name, pw)).encode())
+        _hash_to_passwd(u.name, lock)
+    ctx.start_server(extra_config=["UsePAM no", "PasswordAuthentication yes",
+                                   "LogLevel VERBOSE"])
+    r = _ssh_password(ctx, users[0], "wrong-" + pw)
+    check(r.returncode == 255, "a wrong password was accepted")
+    r = _ssh_password(ctx, users[0], pw)
+    check(r.returncode == 0 and r.stdout == b"ok\n",
+          "the passwd entry's hash was not checked: rc %s %r"
+          % (r.returncode, r.stderr))
+    check(ctx.wait_log(r"^Could not get shadow information for %s$"
+                       % users[0].name, 5),
+          "no 'Could not get shadow information' line")
+    r = _ssh_password(ctx, users[1], pw)
+    check(r.returncode == 255, "a '!'-locked passwd hash was accepted")
+    check(ctx.wait_log(r"^User %s not allowed because account is locked$"
+                       % users[1].name, 5), "no 'account is locked' line")
