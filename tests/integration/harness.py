@@ -9,6 +9,7 @@ Python 3 standard library only; must run as root (useradd, /proc/PID/mem).
 """
 
 import base64
+import ctypes
 import errno
 import hashlib
 import fcntl
@@ -140,6 +141,28 @@ class HostLock:
 
 
 _users_lock = HostLock("users")   # useradd/userdel lock /etc/passwd
+
+
+def edit_account_file(path, edit):
+    """Rewrite /etc/passwd or /etc/shadow (path) as edit(lines) returns
+    it, under lckpwdf(3), the lock shadow-utils takes for these files, and
+    the suite's own users lock; owner and mode kept, replaced by rename."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    with _users_lock:
+        check(libc.lckpwdf() == 0, "lckpwdf failed")
+        try:
+            with open(path) as f:
+                lines = f.readlines()
+            st = os.stat(path)
+            tmp = path + ".ptst"
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC,
+                         st.st_mode & 0o777)
+            with os.fdopen(fd, "w") as f:
+                f.writelines(edit(lines))
+            os.chown(tmp, st.st_uid, st.st_gid)
+            os.rename(tmp, path)
+        finally:
+            libc.ulckpwdf()
 _ports_lock = threading.Lock()
 _ports_used = set()
 

@@ -23,7 +23,6 @@ per scenario with the counts; POSTERN_LOG_PARITY_ONLY=NAME,NAME runs only
 those scenarios.
 """
 
-import ctypes
 import os
 import re
 import secrets
@@ -205,25 +204,9 @@ class Peer:
 
 
 def _drop_shadow(name):
-    """name's /etc/shadow entry removed (/etc/passwd keeps its "x"),
-    under the lock shadow-utils takes for these files."""
-    libc = ctypes.CDLL(None, use_errno=True)
-    with harness._users_lock:
-        check(libc.lckpwdf() == 0, "lckpwdf failed")
-        try:
-            with open("/etc/shadow") as f:
-                lines = f.readlines()
-            st = os.stat("/etc/shadow")
-            tmp = "/etc/shadow.ptst"
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC,
-                         st.st_mode & 0o777)
-            with os.fdopen(fd, "w") as f:
-                f.writelines(l for l in lines
-                             if not l.startswith(name + ":"))
-            os.chown(tmp, st.st_uid, st.st_gid)
-            os.rename(tmp, "/etc/shadow")
-        finally:
-            libc.ulckpwdf()
+    """name's /etc/shadow entry removed (/etc/passwd keeps its "x")."""
+    harness.edit_account_file("/etc/shadow", lambda lines: [
+        l for l in lines if not l.startswith(name + ":")])
 
 
 class Env:

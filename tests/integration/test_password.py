@@ -4,7 +4,6 @@ checked with crypt(3) (as OpenSSH's sshd without PAM), through the real
 OpenSSH client answering the password prompt via SSH_ASKPASS.
 """
 
-import ctypes
 import os
 import re
 import secrets
@@ -80,33 +79,22 @@ def test_expired_password_refused(ctx):
 def _hash_to_passwd(name, lock=False):
     """name's hash moved from /etc/shadow into /etc/passwd ("!" before it
     when lock): an account without a shadow entry, as sshd's shadow_pw()
-    falls back to. Under the lock shadow-utils takes."""
+    falls back to."""
     from test_log_parity import _drop_shadow
     with open("/etc/shadow") as f:
         hashes = [l.split(":")[1] for l in f if l.startswith(name + ":")]
     check(len(hashes) == 1 and hashes[0].startswith("$"),
           "no shadow hash for %s" % name)
     _drop_shadow(name)
-    libc = ctypes.CDLL(None, use_errno=True)
-    with harness._users_lock:
-        check(libc.lckpwdf() == 0, "lckpwdf failed")
-        try:
-            with open("/etc/passwd") as f:
-                lines = f.readlines()
-            out = []
-            for l in lines:
-                if l.startswith(name + ":"):
-                    fields = l.split(":")
-                    fields[1] = ("!" if lock else "") + hashes[0]
-                    l = ":".join(fields)
-                out.append(l)
-            tmp = "/etc/passwd.ptst"
-            with open(tmp, "w") as f:
-                f.writelines(out)
-            os.chmod(tmp, 0o644)
-            os.rename(tmp, "/etc/passwd")
-        finally:
-            libc.ulckpwdf()
+
+    def put(line):
+        if not line.startswith(name + ":"):
+            return line
+        fields = line.split(":")
+        fields[1] = ("!" if lock else "") + hashes[0]
+        return ":".join(fields)
+    harness.edit_account_file("/etc/passwd",
+                              lambda lines: [put(l) for l in lines])
 
 
 def test_password_hash_in_passwd(ctx):
