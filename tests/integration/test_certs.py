@@ -360,7 +360,9 @@ def test_cert_principals_file(ctx):
     _sign(ctx, ca, key, "deploy-2", "deploy")
     _login(ctx, u, key, True, "principals line with command=",
            expect_out=b"from-principals\n")
-    # StrictModes: a group-writable principals file is refused.
+    # StrictModes: a principals file writable by a group with other
+    # members (root's) is refused.
+    os.chown(pf, u.uid, 0)
     os.chmod(pf, 0o620)
     _login(ctx, u, key, False, "group-writable principals file")
     _log_has(ctx, r"^Authentication refused: bad ownership or modes for "
