@@ -21,10 +21,12 @@ struct buf;
 /*
  * The line the monitor logs when sshkey_sk_check_flags refuses, in
  * OpenSSH's wording: key short type, fingerprint, "" or "invalid user ",
- * user, address, port, reason. The reason carries OpenSSH's trailing space.
+ * user (cut at 255 bytes), address, port, reason. The reason carries
+ * OpenSSH's trailing space.
  */
 #define SSHKEY_SK_REJECT_FMT                                                   \
-	"public key %s %s signature for %s%s from %.128s port %d rejected: %s"
+	"public key %s %s signature for %s%.255s from "                        \
+	"%.128s port %d rejected: %s"
 
 struct sshkey_sk; /* opaque */
 
