@@ -52,7 +52,7 @@ const char *sshkey_sk_type_name(const struct sshkey_sk *key);
 /* "ED25519-SK" or "ECDSA-SK": OpenSSH's short name for log lines. */
 const char *sshkey_sk_type_short(const struct sshkey_sk *key);
 unsigned sshkey_sk_bits(const struct sshkey_sk *key); /* 256 */
-/* The FIDO application (usually "ssh:"); peer-chosen, sanitise to log. */
+/* The FIDO application (usually "ssh:"); peer-chosen. */
 const char *sshkey_sk_application(const struct sshkey_sk *key);
 /* 1 if the public parts are equal (constant-time over the blobs). */
 int sshkey_sk_equal_public(
