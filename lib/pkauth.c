@@ -496,9 +496,9 @@ precheck(const struct pk_ops *ops, const struct pk_conf *cf,
 	}
 	if (uk->cert != NULL &&
 	    sshcert_check_ca_sig_alg(uk->cert, cf->ca_algs) != 0) {
-		logit_preauth("userauth_pubkey: certificate signature "
-		              "algorithm %.255s: signature algorithm not "
-		              "supported",
+		logit_preauth(
+		    "userauth_pubkey: certificate signature algorithm "
+		    "%.255s: signature algorithm not supported",
 		    uk->cert->ca_sig_alg);
 		return 0;
 	}

@@ -337,9 +337,8 @@ usersfile_verify(const struct pm_conn *c, const char *path, const char *code)
 		v = V_NOT_ENROLLED;
 		break;
 	case OATH_REPLAYED_OTP:
-		logit(
-		    "totp: verification code for user %.127s was already used "
-		    "(%s)",
+		logit("totp: verification code for user %.127s was already "
+		      "used (%s)",
 		    c->user, path);
 		break;
 	case OATH_BAD_PASSWORD:
@@ -555,9 +554,8 @@ gauth_verify_as_user(
 		v = V_ACCEPTED;
 		break;
 	case GAUTH_REUSED:
-		logit(
-		    "totp: verification code for user %.127s was already used "
-		    "(%s)",
+		logit("totp: verification code for user %.127s was already "
+		      "used (%s)",
 		    c->user, path);
 		break;
 	case GAUTH_RATE_LIMITED:
@@ -657,9 +655,8 @@ verify(const struct pm_conn *c, const char *code)
 		/* Root without PermitRootLogin yes: the code is neither checked
 		 * nor used up, so a refusal cannot tell a right one. */
 		dummy_check(code);
-		logit("totp: code for %.127s not checked: PermitRootLogin does "
-		      "not "
-		      "allow keyboard-interactive",
+		logit("totp: code for %.127s not checked: PermitRootLogin "
+		      "does not allow keyboard-interactive",
 		    c->user);
 		return V_REFUSED;
 	}

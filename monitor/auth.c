@@ -870,8 +870,7 @@ finish(struct authctxt *a, const char *method, const char *submethod,
 	if (verdict == AUTH_SUCCESS && a->pam != NULL && !a->pam_account_done &&
 	    (pr = pamctx_account(a->pam)) == PAMCTX_PWCHANGE) {
 		logit("User %.127s password has expired (PAM): it must be "
-		      "changed "
-		      "at login",
+		      "changed at login",
 		    a->user);
 		a->force_pwchange = 1;
 	} else if (verdict == AUTH_SUCCESS && a->pam != NULL && pr != 0) {

@@ -160,8 +160,7 @@ bind_address(
 		    strcmp(req, "*") != 0) {
 			snprintf(msg, sizeof(msg),
 			    "Forwarding listen address \"%.1024s\" overridden "
-			    "by "
-			    "server GatewayPorts",
+			    "by server GatewayPorts",
 			    req);
 			(void)fwd_send_debug(conn, msg);
 		}
