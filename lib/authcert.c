@@ -212,7 +212,7 @@ authcert_describe(const struct sshcert *cert, char *out, size_t len)
 	    head, sizeof(head), "%s %s ID ", authcert_type_short(cert), fp);
 	snprintf(tail, sizeof(tail), " (serial %" PRIu64 ") CA %s %s",
 	    cert->serial, sshcert_ca_type_short(cert), cafp);
-	sanitise(id, sizeof(id), cert->key_id);
+	snprintf(id, sizeof(id), "%s", cert->key_id);
 	/* Shorten the ID, never the fingerprints, to fit. */
 	fixed = strlen(head) + strlen(tail);
 	room = len > fixed + 1 ? len - fixed - 1 : 0;

@@ -49,8 +49,8 @@ const char *authcert_type_short(const struct sshcert *cert);
 /*
  * authcert_describe: what follows "ssh2: " in OpenSSH's Accepted and Failed
  * lines for a certificate: "ED25519-CERT SHA256:<key> ID <key id> (serial
- * N) CA ED25519 SHA256:<CA key>". The key ID is sanitised, and shortened
- * (ending in "...") when the whole would not fit in len.
+ * N) CA ED25519 SHA256:<CA key>". The key ID is cut at 255 bytes, and
+ * shortened (ending in "...") when the whole would not fit in len.
  */
 void authcert_describe(const struct sshcert *cert, char *out, size_t len);
 

@@ -349,12 +349,9 @@ authcmd_run(struct authcmd *cr, const char *cmdline, const char *runas_name,
 		n += (size_t)snprintf(cr->printable + n,
 		    sizeof(cr->printable) - n, "%s%s", i > 0 ? " " : "",
 		    cr->av[i]);
-	sanitise(err, sizeof(err), cr->printable);
-	snprintf(cr->printable, sizeof(cr->printable), "%s", err);
 	errno = 0;
 	if ((pw = getpwnam(runas_name)) == NULL) {
-		sanitise(err, sizeof(err), runas_name);
-		error("%sUser \"%s\" not found: %s", cr->tag, err,
+		error("%sUser \"%s\" not found: %s", cr->tag, runas_name,
 		    errno != 0 ? strerror(errno) : "no such user");
 		goto fail;
 	}

@@ -137,14 +137,6 @@ secure_path(
 	}
 }
 
-/* Sanitised copy of a peer- or user-controlled string for a log line. */
-static const char *
-clean(char *dst, size_t len, const char *src)
-{
-	sanitise(dst, len, src != NULL ? src : "UNKNOWN");
-	return dst;
-}
-
 /*
  * OpenSSH's auth_authorise_keyopts(): the checks made when a line's key
  * matches. 0 to accept, -1 to refuse (logged).
@@ -153,7 +145,7 @@ static int
 authorise(
     const struct authkeys_query *q, const struct authopts *o, const char *loc)
 {
-	char when[64], user[256], host[256], addr[256], from[256];
+	char when[64];
 	time_t now = q->now != 0 ? q->now : time(NULL);
 	const char *h = q->remote_host ? q->remote_host : q->remote_addr;
 	/* A CA line's refusals stay in the log, as sshd's do. */
@@ -182,10 +174,10 @@ authorise(
 	logit("%s: Authentication tried for %.100s with correct key but not "
 	      "from a permitted host (host=%.200s, ip=%.200s, "
 	      "required=%.200s).",
-	    loc, clean(user, sizeof(user), q->pw->pw_name),
-	    clean(host, sizeof(host), h),
-	    clean(addr, sizeof(addr), q->remote_addr),
-	    clean(from, sizeof(from), o->from[0]));
+	    loc, q->pw->pw_name != NULL ? q->pw->pw_name : "UNKNOWN",
+	    h != NULL ? h : "UNKNOWN",
+	    q->remote_addr != NULL ? q->remote_addr : "UNKNOWN",
+	    o->from[0] != NULL ? o->from[0] : "UNKNOWN");
 	if (remote)
 		authdebug_add("%s: Your host '%s' is not permitted to use this "
 		              "key for login.",
@@ -298,7 +290,7 @@ out:
  * logged; what lies past AUTHKEYS_FILE_MAX bytes is ignored, logged once.
  */
 static int
-next_line(FILE *f, char *line, const char *lpath, unsigned long *lineno)
+next_line(FILE *f, char *line, const char *label, unsigned long *lineno)
 {
 	unsigned long skipped;
 	size_t len;
@@ -315,7 +307,7 @@ next_line(FILE *f, char *line, const char *lpath, unsigned long *lineno)
 			line[--len] = '\0';
 		if (len <= AUTHKEYS_LINE_MAX)
 			return 1;
-		error("%s line %lu exceeds size limit", lpath, *lineno);
+		error("%s line %lu exceeds size limit", label, *lineno);
 		for (skipped = 0; (c = fgetc(f)) != EOF && c != '\n';)
 			if (++skipped % 4096 == 0 &&
 			    ftello(f) > AUTHKEYS_FILE_MAX)
@@ -323,13 +315,13 @@ next_line(FILE *f, char *line, const char *lpath, unsigned long *lineno)
 	}
 too_big:
 	error("%s exceeds the size limit of %ld bytes; the rest is ignored",
-	    lpath, AUTHKEYS_FILE_MAX);
+	    label, AUTHKEYS_FILE_MAX);
 	return 0;
 }
 
 /* Read the file line by line; 0, *linep and *optsp on the first match. */
 static int
-scan_file(FILE *f, const struct authkeys_query *q, const char *lpath,
+scan_file(FILE *f, const struct authkeys_query *q, const char *label,
     int can_apply, unsigned long *linep, struct authopts **optsp)
 {
 	char *line, loc[PATH_MAX + 32];
@@ -340,11 +332,11 @@ scan_file(FILE *f, const struct authkeys_query *q, const char *lpath,
 	/* Room for the longest line, its newline and the NUL. */
 	if ((line = malloc(AUTHKEYS_LINE_MAX + 2)) == NULL)
 		return ERR_ALLOC;
-	while (next_line(f, line, lpath, &lineno)) {
+	while (next_line(f, line, label, &lineno)) {
 		cp = line + strspn(line, " \t");
 		if (*cp == '\0' || *cp == '#' || *cp == '\r')
 			continue;
-		snprintf(loc, sizeof(loc), "%s:%lu", lpath, lineno);
+		snprintf(loc, sizeof(loc), "%s:%lu", label, lineno);
 		if ((m = check_line(q, cp, loc, can_apply, optsp)) < 0) {
 			r = m;
 			break;
@@ -357,7 +349,7 @@ scan_file(FILE *f, const struct authkeys_query *q, const char *lpath,
 		}
 	}
 	if (r == ERR_NOT_FOUND && ferror(f)) {
-		error("%s: read %s: %s", __func__, lpath, strerror(errno));
+		error("%s: read %s: %s", __func__, label, strerror(errno));
 		r = ERR_SYSTEM;
 	}
 	free(line);
@@ -371,51 +363,49 @@ scan_file(FILE *f, const struct authkeys_query *q, const char *lpath,
  * unless the file does not exist), ERR_PERM, ERR_SYSTEM.
  */
 static int
-open_user_file(const struct passwd *pw, const char *path, const char *lpath,
-    int strict_modes, const char *what, FILE **fp)
+open_user_file(const struct passwd *pw, const char *path, int strict_modes,
+    const char *what, FILE **fp)
 {
-	char lname[256], err[PATH_MAX + 128], lerr[PATH_MAX + 128];
+	char err[PATH_MAX + 128];
 	struct stat st;
 	int fd, flags;
 
 	*fp = NULL;
-	sanitise(lname, sizeof(lname), pw->pw_name);
 	/* O_NONBLOCK: a FIFO planted in place of the file must not hang us. */
 	fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
 	if (fd == -1) {
 		if (errno == ENOENT)
-			debug("Could not open user '%s' %s '%s': %s", lname,
-			    what, lpath, strerror(errno));
+			debug("Could not open user '%.255s' %s '%s': %s",
+			    pw->pw_name, what, path, strerror(errno));
 		else
-			logit("Could not open user '%s' %s '%s': %s", lname,
-			    what, lpath, strerror(errno));
+			logit("Could not open user '%.255s' %s '%s': %s",
+			    pw->pw_name, what, path, strerror(errno));
 		return ERR_NOT_FOUND;
 	}
 	if (fstat(fd, &st) == -1) {
-		error("%s: fstat %s: %s", __func__, lpath, strerror(errno));
+		error("%s: fstat %s: %s", __func__, path, strerror(errno));
 		close(fd);
 		return ERR_SYSTEM;
 	}
 	if (!S_ISREG(st.st_mode)) {
-		logit(
-		    "User %s %s %s is not a regular file", lname, what, lpath);
+		logit("User %.255s %s %s is not a regular file", pw->pw_name,
+		    what, path);
 		close(fd);
 		return ERR_PERM;
 	}
 	if ((flags = fcntl(fd, F_GETFL)) == -1 ||
 	    fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) == -1) {
-		error("%s: fcntl %s: %s", __func__, lpath, strerror(errno));
+		error("%s: fcntl %s: %s", __func__, path, strerror(errno));
 		close(fd);
 		return ERR_SYSTEM;
 	}
 	if (strict_modes && secure_path(fd, path, pw, err, sizeof(err)) != 0) {
-		sanitise(lerr, sizeof(lerr), err);
-		logit("Authentication refused: %s", lerr);
+		logit("Authentication refused: %s", err);
 		close(fd);
 		return ERR_PERM;
 	}
 	if ((*fp = fdopen(fd, "r")) == NULL) {
-		error("%s: fdopen %s: %s", __func__, lpath, strerror(errno));
+		error("%s: fdopen %s: %s", __func__, path, strerror(errno));
 		close(fd);
 		return ERR_SYSTEM;
 	}
@@ -424,17 +414,17 @@ open_user_file(const struct passwd *pw, const char *path, const char *lpath,
 
 /* Open, check and scan; called with the user's privileges in effect. */
 static int
-find_as_user(const struct authkeys_query *q, const char *lpath, int can_apply,
+find_as_user(const struct authkeys_query *q, int can_apply,
     unsigned long *linep, struct authopts **optsp)
 {
 	FILE *f;
 	int r;
 
-	if ((r = open_user_file(q->pw, q->path, lpath, q->strict_modes,
-	         "authorized keys", &f)) != 0)
+	if ((r = open_user_file(
+	         q->pw, q->path, q->strict_modes, "authorized keys", &f)) != 0)
 		return r;
-	debug("trying public key file %s", lpath);
-	r = scan_file(f, q, lpath, can_apply, linep, optsp);
+	debug("trying public key file %s", q->path);
+	r = scan_file(f, q, q->path, can_apply, linep, optsp);
 	fclose(f);
 	return r;
 }
@@ -445,18 +435,16 @@ authkeys_find_opts(const struct authkeys_query *q, unsigned long *linep,
 {
 	struct authopts *opts = NULL;
 	struct privs_saved ids;
-	char lpath[PATH_MAX];
 	int r;
 
 	if (linep != NULL)
 		*linep = 0;
 	if (optsp != NULL)
 		*optsp = NULL;
-	sanitise(lpath, sizeof(lpath), q->path);
 	if ((r = privs_become_user(
 	         q->pw->pw_name, q->pw->pw_uid, q->pw->pw_gid, &ids)) != 0)
 		return r;
-	r = find_as_user(q, lpath, optsp != NULL, linep, &opts);
+	r = find_as_user(q, optsp != NULL, linep, &opts);
 	privs_restore(&ids);
 	if (r == 0 && optsp != NULL)
 		*optsp = opts;
@@ -470,15 +458,13 @@ authkeys_find_stream(const struct authkeys_query *q, FILE *f, const char *label,
     unsigned long *linep, struct authopts **optsp)
 {
 	struct authopts *opts = NULL;
-	char lpath[PATH_MAX];
 	int r;
 
 	if (linep != NULL)
 		*linep = 0;
 	if (optsp != NULL)
 		*optsp = NULL;
-	sanitise(lpath, sizeof(lpath), label);
-	r = scan_file(f, q, lpath, optsp != NULL, linep, &opts);
+	r = scan_file(f, q, label, optsp != NULL, linep, &opts);
 	if (r == 0 && optsp != NULL)
 		*optsp = opts;
 	else
@@ -509,7 +495,7 @@ principal_line(char *cp, const struct sshcert *cert, const char *loc,
     struct authopts **optsp)
 {
 	const char *why = NULL;
-	char *end, *name, *opts = NULL, lname[256];
+	char *end, *name, *opts = NULL;
 	int r;
 
 	*optsp = NULL;
@@ -541,14 +527,13 @@ principal_line(char *cp, const struct sshcert *cert, const char *loc,
 		*optsp = NULL;
 		return 0;
 	}
-	sanitise(lname, sizeof(lname), name);
-	debug3("%s: matched principal \"%.100s\"", loc, lname);
+	debug3("%s: matched principal \"%.100s\"", loc, name);
 	return 1;
 }
 
 /* Read the principals file; 0, *linep and *optsp for the first match. */
 static int
-scan_principals(FILE *f, const struct sshcert *cert, const char *lpath,
+scan_principals(FILE *f, const struct sshcert *cert, const char *label,
     unsigned long *linep, struct authopts **optsp)
 {
 	char *line, *cp, *hash, loc[PATH_MAX + 32];
@@ -557,7 +542,7 @@ scan_principals(FILE *f, const struct sshcert *cert, const char *lpath,
 
 	if ((line = malloc(AUTHKEYS_LINE_MAX + 2)) == NULL)
 		return ERR_ALLOC;
-	while (next_line(f, line, lpath, &lineno)) {
+	while (next_line(f, line, label, &lineno)) {
 		/* As sshd: the whole file is read, the first match counts. */
 		if (r == 0)
 			continue;
@@ -567,7 +552,7 @@ scan_principals(FILE *f, const struct sshcert *cert, const char *lpath,
 		if (*cp == '\0' || *cp == '\r')
 			continue;
 		nonblank++;
-		snprintf(loc, sizeof(loc), "%s:%lu", lpath, lineno);
+		snprintf(loc, sizeof(loc), "%s:%lu", label, lineno);
 		if ((m = principal_line(cp, cert, loc, optsp)) < 0) {
 			r = m;
 			break;
@@ -579,10 +564,10 @@ scan_principals(FILE *f, const struct sshcert *cert, const char *lpath,
 		}
 	}
 	if (r == ERR_NOT_FOUND && ferror(f)) {
-		error("%s: read %s: %s", __func__, lpath, strerror(errno));
+		error("%s: read %s: %s", __func__, label, strerror(errno));
 		r = ERR_SYSTEM;
 	}
-	debug2("%s: %s: processed %lu/%lu lines", __func__, lpath, nonblank,
+	debug2("%s: %s: processed %lu/%lu lines", __func__, label, nonblank,
 	    lineno);
 	free(line);
 	return r;
@@ -593,14 +578,12 @@ authkeys_find_principal_stream(FILE *f, const char *label,
     const struct sshcert *cert, unsigned long *linep, struct authopts **optsp)
 {
 	struct authopts *opts = NULL;
-	char lpath[PATH_MAX];
 	int r;
 
 	if (linep != NULL)
 		*linep = 0;
 	*optsp = NULL;
-	sanitise(lpath, sizeof(lpath), label);
-	if ((r = scan_principals(f, cert, lpath, linep, &opts)) == 0)
+	if ((r = scan_principals(f, cert, label, linep, &opts)) == 0)
 		*optsp = opts;
 	else
 		authopts_free(opts);
@@ -614,21 +597,19 @@ authkeys_find_principal(const struct passwd *pw, const char *path,
 {
 	struct authopts *opts = NULL;
 	struct privs_saved ids;
-	char lpath[PATH_MAX];
 	FILE *f = NULL;
 	int r;
 
 	if (linep != NULL)
 		*linep = 0;
 	*optsp = NULL;
-	sanitise(lpath, sizeof(lpath), path);
 	if ((r = privs_become_user(
 	         pw->pw_name, pw->pw_uid, pw->pw_gid, &ids)) != 0)
 		return r;
-	debug("trying authorized principals file %s", lpath);
-	if ((r = open_user_file(pw, path, lpath, strict_modes,
-	         "authorized principals", &f)) == 0) {
-		r = scan_principals(f, cert, lpath, linep, &opts);
+	debug("trying authorized principals file %s", path);
+	if ((r = open_user_file(
+	         pw, path, strict_modes, "authorized principals", &f)) == 0) {
+		r = scan_principals(f, cert, path, linep, &opts);
 		fclose(f);
 	}
 	privs_restore(&ids);

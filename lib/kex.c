@@ -167,13 +167,10 @@ same_first(const char *a, const char *b)
 static void
 no_match(struct transport *t, int which, const char *offer)
 {
-	char safe[1024];
-
-	sanitise(safe, sizeof(safe), offer);
 	logit("Unable to negotiate with %s port %d: no matching %s found. "
 	      "Their offer: %s",
 	    t->params.peer_addr ? t->params.peer_addr : "UNKNOWN",
-	    t->params.peer_port, nl_what[which], safe);
+	    t->params.peer_port, nl_what[which], offer);
 	transport_disconnect(t, SSH2_DISCONNECT_KEY_EXCHANGE_FAILED,
 	    "no matching %s found", nl_what[which]);
 }
@@ -830,17 +827,16 @@ static int
 handle_disconnect(struct transport *t, struct buf *payload)
 {
 	uint32_t reason;
-	char *desc = NULL, safe[512];
+	char *desc = NULL;
 
 	if (buf_get_u32(payload, &reason) != 0 ||
 	    buf_get_cstring(payload, &desc, NULL) != 0) {
 		free(desc);
 		return ERR_DISCONNECTED;
 	}
-	sanitise(safe, sizeof(safe), desc);
 	logit("Received disconnect from %s port %d:%u: %.400s",
 	    t->params.peer_addr ? t->params.peer_addr : "UNKNOWN",
-	    t->params.peer_port, reason, safe);
+	    t->params.peer_port, reason, desc);
 	free(desc);
 	return ERR_DISCONNECTED;
 }

@@ -39,7 +39,6 @@
 #define SHA256_LEN 32
 #define KEY_NAME_MAX 64
 #define KEY_BLOB_MAX (64 * 1024)
-#define LOG_NAME_MAX 128
 
 struct blob {
 	uint8_t *p;
@@ -380,7 +379,7 @@ section_key_ids(struct krl_ca *ca, struct buf *b)
 static int
 section_extension(struct buf *b, const char *where)
 {
-	char name[LOG_NAME_MAX], *s = NULL;
+	char *s = NULL;
 	int critical, r;
 
 	if ((r = buf_get_cstring(b, &s, NULL)) != 0 ||
@@ -389,14 +388,14 @@ section_extension(struct buf *b, const char *where)
 		free(s);
 		return r;
 	}
-	sanitise(name, sizeof(name), s);
-	free(s);
 	if (critical) {
-		error(
-		    "Unsupported critical KRL %sextension \"%s\"", where, name);
+		error("Unsupported critical KRL %sextension \"%.127s\"", where,
+		    s);
+		free(s);
 		return ERR_FORMAT;
 	}
-	debug3_f("ignoring KRL %sextension \"%s\"", where, name);
+	debug3_f("ignoring KRL %sextension \"%.127s\"", where, s);
+	free(s);
 	return 0;
 }
 

@@ -180,19 +180,6 @@ log_facility_from_name(const char *name)
 }
 
 /*
- * A field for a log line: a bounded copy. Escaping is done once, on the
- * whole line, in log_emit(), as sshd does: escaping the field here too
- * would double its backslashes.
- */
-void
-sanitise(char *dst, size_t dstlen, const char *src)
-{
-	if (dstlen == 0)
-		return;
-	snprintf(dst, dstlen, "%s", src != NULL ? src : "");
-}
-
-/*
  * One byte as sshd 9.2 writes it (strnvis(3) with VIS_CSTYLE|VIS_NL|
  * VIS_TAB|VIS_OCTAL for syslog, VIS_SAFE|VIS_OCTAL for standard error and
  * -E): into e (at least 5 bytes); its length.

@@ -77,12 +77,6 @@ void log_conn_id(char *dst, size_t dstlen, const char *kind, const char *user,
     const char *addr, int port);
 
 /*
- * sanitise: copy a string into a log field (bounded, NUL-terminated). It
- * does not escape: log_emit() escapes each whole line once, as sshd does.
- */
-void sanitise(char *dst, size_t dstlen, const char *src);
-
-/*
  * log_vis: src escaped as sshd 9.2 escapes a log line into dst (dstlen
  * bytes, NUL-terminated, whole escapes only); its length. Printable ASCII
  * passes, except that a backslash is doubled. For syslog (to_stderr 0)

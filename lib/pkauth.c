@@ -410,7 +410,6 @@ sk_flags_ok(const struct pm_conn *c, const struct pk_conf *cf,
     const struct pk_key *uk, const struct authopts *opts, uint8_t flags)
 {
 	const char *reason = NULL;
-	char user[PKAUTH_LOG_MAX];
 	int touch, verify;
 
 	touch = cf->touch_required || opts == NULL ||
@@ -419,9 +418,8 @@ sk_flags_ok(const struct pm_conn *c, const struct pk_conf *cf,
 	if (sshkey_sk_check_flags(flags, touch, 0, &reason) == 0 &&
 	    sshkey_sk_check_flags(flags, 0, verify, &reason) == 0)
 		return 1;
-	sanitise(user, sizeof(user), c->user);
 	error_preauth(SSHKEY_SK_REJECT_FMT, uk->type, uk->fp,
-	    c->user_valid ? "" : "invalid user ", user, c->client_addr,
+	    c->user_valid ? "" : "invalid user ", c->user, c->client_addr,
 	    c->client_port, reason);
 	return 0;
 }
@@ -483,29 +481,25 @@ static int
 precheck(const struct pk_ops *ops, const struct pk_conf *cf,
     const struct pk_key *uk, const char *alg)
 {
-	char safe[PKAUTH_LOG_MAX];
-
 	if (!pk_key_alg_ok(uk, alg)) {
-		sanitise(safe, sizeof(safe), alg);
 		error_preauth("userauth_pubkey: type mismatch for decoded key "
-		              "(received %s, expected %s)",
-		    uk->type, safe);
+		              "(received %s, expected %.255s)",
+		    uk->type, alg);
 		return 0;
 	}
 	if (match_pattern_list(alg, cf->accepted, 0) != 1 ||
 	    !implemented(ops, alg)) {
-		sanitise(safe, sizeof(safe), alg);
-		logit_preauth("userauth_pubkey: signature algorithm %s not in "
-		              "PubkeyAcceptedAlgorithms",
-		    safe);
+		logit_preauth("userauth_pubkey: signature algorithm %.255s not "
+		              "in PubkeyAcceptedAlgorithms",
+		    alg);
 		return 0;
 	}
 	if (uk->cert != NULL &&
 	    sshcert_check_ca_sig_alg(uk->cert, cf->ca_algs) != 0) {
-		sanitise(safe, sizeof(safe), uk->cert->ca_sig_alg);
-		logit_preauth("userauth_pubkey: certificate signature "
-		              "algorithm %s: signature algorithm not supported",
-		    safe);
+		logit_preauth(
+		    "userauth_pubkey: certificate signature algorithm "
+		    "%.255s: signature algorithm not supported",
+		    uk->cert->ca_sig_alg);
 		return 0;
 	}
 	if (uk->plain != NULL && sshkey_type(uk->plain) == KEY_RSA &&
@@ -529,7 +523,7 @@ pkauth_request(const struct pm_conn *c, const uint8_t *data, size_t len,
 	    c->method != NULL && strcmp(c->method, HOSTBOUND_METHOD) == 0;
 	struct pk_conf cf;
 	struct authopts *opts = NULL;
-	char *alg = NULL, safe[PKAUTH_LOG_MAX];
+	char *alg = NULL;
 	int has_sig, ok, r;
 
 	memset(&uk, 0, sizeof(uk));
@@ -552,18 +546,17 @@ pkauth_request(const struct pm_conn *c, const uint8_t *data, size_t len,
 	}
 	if (sshcert_is_cert_name(alg) != ops->certs) {
 		/* The monitor sends certificates to cert.so (key_algs). */
-		sanitise(safe, sizeof(safe), alg);
 		logit_preauth(
-		    "userauth_pubkey: %s keys are not this module's: %s", safe,
+		    "userauth_pubkey: %.255s keys are not this module's: %s",
+		    alg,
 		    ops->certs ? "not a certificate"
 		               : "cert.so judges certificates");
 		r = 0;
 		goto out;
 	}
 	if ((r = pk_key_parse(alg, blob, bloblen, &uk)) != 0) {
-		sanitise(safe, sizeof(safe), alg);
-		error_preauth("userauth_pubkey: cannot decode key: %s: %s",
-		    safe, err_str(r));
+		error_preauth("userauth_pubkey: cannot decode key: %.255s: %s",
+		    alg, err_str(r));
 		r = 0;
 		goto out;
 	}

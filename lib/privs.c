@@ -64,7 +64,6 @@ int
 privs_become_user(const char *name, uid_t uid, gid_t gid, struct privs_saved *s)
 {
 	gid_t *ug = NULL;
-	char lname[256];
 	int n, nug = 0, r;
 
 	memset(s, 0, sizeof(*s));
@@ -89,8 +88,7 @@ privs_become_user(const char *name, uid_t uid, gid_t gid, struct privs_saved *s)
 	if (setgroups((size_t)nug, ug) == -1 || setegid(gid) == -1 ||
 	    seteuid(uid) == -1) {
 		r = ERR_SYSTEM;
-		sanitise(lname, sizeof(lname), name);
-		error_f("cannot become user %s: %s", lname, strerror(errno));
+		error_f("cannot become user %.255s: %s", name, strerror(errno));
 		privs_restore(s);
 	}
 	free(ug);

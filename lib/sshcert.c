@@ -20,7 +20,6 @@
 #define CERT_BLOB_MAX (64 * 1024)
 #define CERT_NAME_MAX 64
 #define CA_MIN_RSA_BITS 1024 /* OpenSSH's SSH_RSA_MINIMUM_MODULUS_SIZE */
-#define LOG_NAME_MAX 128
 #define RSA_LEGACY_CERT "ssh-rsa-cert-v01@openssh.com"
 
 /*
@@ -205,12 +204,10 @@ static int
 critical_option(
     struct sshcert *c, const char *name, const uint8_t *data, size_t len)
 {
-	char logname[LOG_NAME_MAX];
 	char *s = NULL, **slot = NULL;
 	struct buf *b;
 	int r;
 
-	sanitise(logname, sizeof(logname), name);
 	if (strcmp(name, "force-command") == 0)
 		slot = &c->force_command;
 	else if (strcmp(name, "source-address") == 0)
@@ -219,32 +216,33 @@ critical_option(
 		c->flags |= SSHCERT_VERIFY_REQUIRED;
 	else
 		return options_fault(c,
-		    "Certificate critical option \"%s\" is not supported",
-		    logname);
+		    "Certificate critical option \"%.127s\" is not supported",
+		    name);
+	/* From here name is one of the three above. */
 	if (slot == NULL)
 		return len == 0 ? 0
 		                : options_fault(c,
 		                      "Certificate option \"%s\" corrupt "
 		                      "(extra data)",
-		                      logname);
+		                      name);
 	if ((b = buf_from(data, len)) == NULL)
 		return ERR_ALLOC;
 	if ((r = buf_get_cstring(b, &s, NULL)) != 0) {
 		if (r != ERR_ALLOC)
 			r = options_fault(c,
-			    "Unable to parse \"%s\" section: %s", logname,
+			    "Unable to parse \"%s\" section: %s", name,
 			    err_str(r));
 	} else if (*slot != NULL)
 		r = options_fault(
-		    c, "Certificate has multiple %s options", logname);
+		    c, "Certificate has multiple %s options", name);
 	/* OpenSSH's addr_match_cidr_list() syntax: addresses and
 	 * address/prefix only, no wildcards or negation. */
 	else if (slot == &c->source_address && match_cidr_list(NULL, s) == -1)
 		r = options_fault(
 		    c, "Certificate source-address contents invalid");
 	else if (buf_len(b) != 0)
-		r = options_fault(c,
-		    "Certificate option \"%s\" corrupt (extra data)", logname);
+		r = options_fault(
+		    c, "Certificate option \"%s\" corrupt (extra data)", name);
 	else {
 		*slot = s;
 		s = NULL;
@@ -261,18 +259,16 @@ critical_option(
 static int
 extension(struct sshcert *c, const char *name, size_t len)
 {
-	char logname[LOG_NAME_MAX];
 	char **tmp;
 	size_t i;
 
-	sanitise(logname, sizeof(logname), name);
 	for (i = 0; i < N_CERT_EXTS; i++) {
 		if (strcmp(name, cert_exts[i].name) != 0)
 			continue;
 		if (len != 0)
 			return options_fault(c,
 			    "Certificate option \"%s\" corrupt (extra data)",
-			    logname);
+			    name);
 		c->flags |= cert_exts[i].flag;
 		return 0;
 	}
@@ -282,7 +278,8 @@ extension(struct sshcert *c, const char *name, size_t len)
 	if (tmp == NULL)
 		return ERR_ALLOC;
 	c->unknown_exts = tmp;
-	if ((tmp[c->nunknown_exts] = strdup(logname)) == NULL)
+	/* Kept as it is logged: cut at 127 bytes. */
+	if ((tmp[c->nunknown_exts] = strndup(name, 127)) == NULL)
 		return ERR_ALLOC;
 	c->nunknown_exts++;
 	return 0;

@@ -52,7 +52,7 @@ struct buf;
 /*
  * A parsed certificate whose CA signature has been verified. Read-only for
  * callers; every string is NUL-terminated and free of embedded NULs, but
- * chosen by the CA or the peer: sanitise() key_id and principals to log.
+ * chosen by the CA or the peer (log_emit() escapes them in a log line).
  */
 struct sshkey_sk;
 
@@ -78,7 +78,7 @@ struct sshcert {
 	 * ("Certificate critical option \"X\" is not supported", ...), or
 	 * NULL: a certificate with one parses but is refused when used. */
 	char *options_error;
-	char **unknown_exts;  /* unknown extensions' names, sanitised */
+	char **unknown_exts;  /* unknown extensions' names, cut at 127 bytes */
 	size_t nunknown_exts; /* at most SSHCERT_MAX_UNKNOWN_EXTS kept */
 	struct buf *blob;     /* the certificate blob as received */
 };

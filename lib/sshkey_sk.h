@@ -21,10 +21,12 @@ struct buf;
 /*
  * The line the monitor logs when sshkey_sk_check_flags refuses, in
  * OpenSSH's wording: key short type, fingerprint, "" or "invalid user ",
- * user, address, port, reason. The reason carries OpenSSH's trailing space.
+ * user (cut at 255 bytes), address, port, reason. The reason carries
+ * OpenSSH's trailing space.
  */
 #define SSHKEY_SK_REJECT_FMT                                                   \
-	"public key %s %s signature for %s%s from %.128s port %d rejected: %s"
+	"public key %s %s signature for %s%.255s from "                        \
+	"%.128s port %d rejected: %s"
 
 struct sshkey_sk; /* opaque */
 
@@ -50,7 +52,7 @@ const char *sshkey_sk_type_name(const struct sshkey_sk *key);
 /* "ED25519-SK" or "ECDSA-SK": OpenSSH's short name for log lines. */
 const char *sshkey_sk_type_short(const struct sshkey_sk *key);
 unsigned sshkey_sk_bits(const struct sshkey_sk *key); /* 256 */
-/* The FIDO application (usually "ssh:"); peer-chosen, sanitise to log. */
+/* The FIDO application (usually "ssh:"); peer-chosen. */
 const char *sshkey_sk_application(const struct sshkey_sk *key);
 /* 1 if the public parts are equal (constant-time over the blobs). */
 int sshkey_sk_equal_public(

@@ -192,7 +192,7 @@ void transport_disconnect(struct transport *t, uint32_t reason, const char *fmt,
 const uint8_t *transport_session_id(const struct transport *t, size_t *lenp);
 /* 1 after the first key exchange finished (NEWKEYS both ways). */
 int transport_kex_done(const struct transport *t);
-/* The client's identification string (sanitised for logs by the caller). */
+/* The client's identification string, as it came (log_emit() escapes it). */
 const char *transport_peer_version(const struct transport *t);
 /* The peer's address ("UNKNOWN" if not given) and port, for log lines. */
 const char *transport_peer_addr(const struct transport *t);

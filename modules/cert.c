@@ -52,14 +52,11 @@ static int
 cert_source_ok(
     const struct pm_conn *c, const struct sshcert *cert, const char *loc)
 {
-	char user[PKAUTH_LOG_MAX];
-
 	if (sshcert_check_source(cert, c->client_addr))
 		return 1;
-	sanitise(user, sizeof(user), c->user);
 	logit("%s: Authentication tried for %.100s with valid certificate but "
 	      "not from a permitted source address (%.200s).",
-	    loc, user, c->client_addr);
+	    loc, c->user, c->client_addr);
 	return 0;
 }
 
@@ -77,7 +74,6 @@ ca_line_check(void *arg, const struct authopts *line, const char *loc,
 	const struct sshcert *cert = x->uk->cert;
 	struct authopts *certopts = NULL, *final = NULL;
 	const char *reason = NULL;
-	char id[PKAUTH_LOG_MAX];
 
 	*optsp = NULL;
 	if (authcert_opts(cert, &certopts) != 0) {
@@ -104,10 +100,10 @@ ca_line_check(void *arg, const struct authopts *line, const char *loc,
 	 * only now (check_line logged the line itself). */
 	authopts_log(line, loc, x->log_flags | AUTHOPTS_LOG_NOLOCAL);
 	authopts_log(certopts, loc, x->log_flags);
-	sanitise(id, sizeof(id), cert->key_id);
-	verbose("Accepted certificate ID \"%s\" (serial %" PRIu64 ") signed "
-	        "by CA %s %s found at %s",
-	    id, cert->serial, sshcert_ca_type_short(cert), x->uk->ca_fp, loc);
+	verbose("Accepted certificate ID \"%.255s\" (serial %" PRIu64 ") "
+	        "signed by CA %s %s found at %s",
+	    cert->key_id, cert->serial, sshcert_ca_type_short(cert),
+	    x->uk->ca_fp, loc);
 	authopts_free(certopts);
 	*optsp = final;
 	return 0;
@@ -124,7 +120,7 @@ static int
 principal_opts_ok(
     const struct pm_conn *c, const struct authopts *o, const char *loc)
 {
-	char when[64], user[PKAUTH_LOG_MAX], from[PKAUTH_LOG_MAX];
+	char when[64];
 	const char *host =
 	    c->client_host != NULL ? c->client_host : c->client_addr;
 	int r;
@@ -147,12 +143,10 @@ principal_opts_ok(
 		return 1;
 	if (r == -1)
 		debug("%s: invalid from criteria", loc);
-	sanitise(user, sizeof(user), c->user);
-	sanitise(from, sizeof(from), o->from[0]);
 	logit("%s: Authentication tried for %.100s with correct key but not "
 	      "from a permitted host (host=%.200s, ip=%.200s, "
 	      "required=%.200s).",
-	    loc, user, host, c->client_addr, from);
+	    loc, c->user, host, c->client_addr, o->from[0]);
 	return 0;
 }
 
@@ -186,7 +180,7 @@ principals_command_find(const struct pm_conn *c, const struct pk_key *uk,
 		goto out;
 	pkauth_cmd_tokens(c, uk, k64, uid, sizeof(uid), &tk);
 	snprintf(serial, sizeof(serial), "%" PRIu64, cert->serial);
-	sanitise(id, sizeof(id), cert->key_id);
+	snprintf(id, sizeof(id), "%s", cert->key_id);
 	tk.v['F'] = uk->ca_fp;
 	tk.v['i'] = id;
 	tk.v['K'] = ca64;
@@ -229,7 +223,7 @@ trusted_ca_allow(const struct pm_conn *c, const struct pk_conf *cf,
 	struct passwd pw;
 	const char *reason = NULL;
 	const char *pcmd;
-	char *pfile = NULL, id[PKAUTH_LOG_MAX], cmd_origin[512];
+	char *pfile = NULL, cmd_origin[512];
 	int r, ok = 0, found = 0;
 
 	*optsp = NULL;
@@ -288,10 +282,9 @@ trusted_ca_allow(const struct pm_conn *c, const struct pk_conf *cf,
 		final = certopts;
 		certopts = NULL;
 	}
-	sanitise(id, sizeof(id), cert->key_id);
-	verbose("Accepted certificate ID \"%s\" (serial %" PRIu64 ") signed "
-	        "by %s CA %s via %s",
-	    id, cert->serial, sshcert_ca_type_short(cert), uk->ca_fp,
+	verbose("Accepted certificate ID \"%.255s\" (serial %" PRIu64 ") "
+	        "signed by %s CA %s via %s",
+	    cert->key_id, cert->serial, sshcert_ca_type_short(cert), uk->ca_fp,
 	    cf->trusted_ca);
 	*optsp = final;
 	final = NULL;

@@ -44,7 +44,6 @@ kbdint_step(
     struct kbdint_state *st, const struct pm_conn *conn, struct pm_result *res)
 {
 	struct buf *q;
-	char user[128];
 	uint32_t changed;
 	int r, pamrc = PAM_AUTH_ERR;
 
@@ -69,19 +68,18 @@ kbdint_step(
 	changed = st->relay.changed;
 	kbdint_stop(st);
 	if (r == 0 && changed != 0) {
-		sanitise(user, sizeof(user), conn->user);
 		if (changed == 1)
-			logit("PAM: expired password changed for %s", user);
+			logit("PAM: expired password changed for %.127s",
+			    conn->user);
 		else
-			logit("PAM: password change for %s failed: %s", user,
-			    pam_strerror(NULL, pamrc));
+			logit("PAM: password change for %.127s failed: %s",
+			    conn->user, pam_strerror(NULL, pamrc));
 	}
 	/* sshd's words for a failed PAM conversation (fail2ban counts it). */
 	if (r == 0 && pamrc != PAM_SUCCESS) {
-		sanitise(user, sizeof(user), conn->user);
 		error("PAM: %s for %s%.100s from %.100s",
 		    pam_strerror(NULL, pamrc),
-		    conn->user_valid ? "" : "illegal user ", user,
+		    conn->user_valid ? "" : "illegal user ", conn->user,
 		    conn->client_addr);
 	}
 	if (r == 0 && pamrc == PAM_SUCCESS && module_secret_usable(conn))

@@ -36,7 +36,7 @@ enum pm_verdict {
 
 /* The connection as the monitor knows it; read-only for a module. */
 struct pm_conn {
-	const char *user;  /* as the client sent it (sanitise before logging) */
+	const char *user;  /* as the client sent it; never NULL */
 	int user_valid;    /* 0: unknown or refused user; the module must
 			      fail, but should take the same path */
 	unsigned long uid; /* for an invalid user: the privsep account's */

@@ -276,49 +276,46 @@ declared_digits(int fd, const char *user)
 
 /* Source 1: pam_oath's users file, read and updated by liboath. */
 static enum verdict
-usersfile_verify(
-    const struct pm_conn *c, const char *path, const char *code, const char *lu)
+usersfile_verify(const struct pm_conn *c, const char *path, const char *code)
 {
-	char lpath[PATH_MAX], canon[PATH_MAX], err[PATH_MAX + 64];
+	char canon[PATH_MAX], err[PATH_MAX + 64];
 	struct stat st;
 	time_t last = 0;
 	int fd = -1, r, rc, digits;
 	enum verdict v = V_REFUSED;
 
-	sanitise(lpath, sizeof(lpath), path);
 	if ((r = open_locked(path, &fd, &st)) != 0) {
 		if (r == ERR_NOT_FOUND) {
-			debug("totp: no users file %s", lpath);
+			debug("totp: no users file %s", path);
 			return V_NOT_ENROLLED;
 		}
-		error("totp: users file %s: %s", lpath, open_error(r));
+		error("totp: users file %s: %s", path, open_error(r));
 		return V_REFUSED;
 	}
 	/* It holds every user's secret, and liboath writes beside it. */
 	if (!owner_ok(&st, geteuid()) || (st.st_mode & 077) != 0) {
-		error("totp: bad ownership or modes for users file %s", lpath);
+		error("totp: bad ownership or modes for users file %s", path);
 		goto out;
 	}
 	if (realpath(path, canon) == NULL) {
-		error("totp: realpath %s: %s", lpath, strerror(errno));
+		error("totp: realpath %s: %s", path, strerror(errno));
 		goto out;
 	}
 	if (dirs_ok(canon, geteuid(), NULL, 1, err, sizeof(err)) != 0) {
-		sanitise(lpath, sizeof(lpath), err);
-		error("totp: users file refused: %s", lpath);
+		error("totp: users file refused: %s", err);
 		goto out;
 	}
 	if ((digits = declared_digits(fd, c->user)) == -1) {
-		error("totp: users file %s: %s", lpath, strerror(errno));
+		error("totp: users file %s: %s", path, strerror(errno));
 		goto out;
 	}
 	if (digits != 0 &&
 	    (strlen(code) > 8 || (digits & (1 << strlen(code))) == 0)) {
-		debug("totp: users file %s: no entry for user %s takes a "
+		debug("totp: users file %s: no entry for user %.127s takes a "
 		      "%zu-digit code",
-		    lpath, lu, strlen(code));
-		logit("totp: wrong verification code for user %s (%s)", lu,
-		    lpath);
+		    path, c->user, strlen(code));
+		logit("totp: wrong verification code for user %.127s (%s)",
+		    c->user, path);
 		goto out;
 	}
 	/*
@@ -331,31 +328,31 @@ usersfile_verify(
 	    canon, c->user, code, totp_window(c), "", &last);
 	switch (rc) {
 	case OATH_OK:
-		verbose("totp: accepted verification code for user %s (%s)", lu,
-		    lpath);
+		verbose("totp: accepted verification code for user %.127s (%s)",
+		    c->user, path);
 		v = V_ACCEPTED;
 		break;
 	case OATH_UNKNOWN_USER:
-		debug("totp: user %s not in users file %s", lu, lpath);
+		debug("totp: user %.127s not in users file %s", c->user, path);
 		v = V_NOT_ENROLLED;
 		break;
 	case OATH_REPLAYED_OTP:
-		logit("totp: verification code for user %s was already used "
-		      "(%s)",
-		    lu, lpath);
+		logit("totp: verification code for user %.127s was already "
+		      "used (%s)",
+		    c->user, path);
 		break;
 	case OATH_BAD_PASSWORD:
-		logit("totp: users file %s has a PIN for user %s; postern "
+		logit("totp: users file %s has a PIN for user %.127s; postern "
 		      "asks only for the code",
-		    lpath, lu);
+		    path, c->user);
 		break;
 	case OATH_INVALID_OTP:
 	case OATH_INVALID_DIGITS:
-		logit("totp: wrong verification code for user %s (%s)", lu,
-		    lpath);
+		logit("totp: wrong verification code for user %.127s (%s)",
+		    c->user, path);
 		break;
 	default:
-		error("totp: users file %s: %s", lpath, oath_strerror(rc));
+		error("totp: users file %s: %s", path, oath_strerror(rc));
 		break;
 	}
 out:
@@ -479,9 +476,9 @@ out:
 /* Source 2, as the user: ~/.google_authenticator. */
 static enum verdict
 gauth_verify_as_user(
-    const struct pm_conn *c, const char *path, const char *code, const char *lu)
+    const struct pm_conn *c, const char *path, const char *code)
 {
-	char lpath[PATH_MAX], canon[PATH_MAX], home[PATH_MAX];
+	char canon[PATH_MAX], home[PATH_MAX];
 	char err[PATH_MAX + 64];
 	struct gauth *g = NULL;
 	struct buf *b = NULL;
@@ -492,88 +489,87 @@ gauth_verify_as_user(
 	const char *why;
 	int fd = -1, r;
 
-	sanitise(lpath, sizeof(lpath), path);
 	if ((r = open_locked(path, &fd, &st)) != 0) {
 		if (r == ERR_NOT_FOUND) {
-			debug("totp: no %s", lpath);
+			debug("totp: no %s", path);
 			return V_NOT_ENROLLED;
 		}
-		logit("totp: %s refused: %s", lpath, open_error(r));
+		logit("totp: %s refused: %s", path, open_error(r));
 		return V_REFUSED;
 	}
 	/* libpam's rules: the user's own, readable by nobody else. */
 	if (st.st_uid != (uid_t)c->uid || (st.st_mode & 07177) != 0) {
-		logit("totp: bad ownership or modes for file %s", lpath);
+		logit("totp: bad ownership or modes for file %s", path);
 		goto out;
 	}
 	if (realpath(path, canon) == NULL) {
-		logit("totp: realpath %s: %s", lpath, strerror(errno));
+		logit("totp: realpath %s: %s", path, strerror(errno));
 		goto out;
 	}
 	if (dirs_ok(canon, (uid_t)c->uid,
 	        realpath(c->home, home) != NULL ? home : NULL, 0, err,
 	        sizeof(err)) != 0) {
-		sanitise(lpath, sizeof(lpath), err);
-		logit("totp: Authentication refused: %s", lpath);
+		logit("totp: Authentication refused: %s", err);
 		goto out;
 	}
 	if ((b = buf_new_secret(GAUTH_FILE_MAX + 1)) == NULL)
 		goto out;
 	if ((r = read_all(fd, b)) != 0) {
-		logit("totp: read %s: %s", lpath,
+		logit("totp: read %s: %s", path,
 		    r == ERR_TOO_BIG ? "file too large" : strerror(errno));
 		goto out;
 	}
 	if ((r = gauth_parse(
 	         (const char *)buf_ptr(b), buf_len(b), &g, &why, &line)) != 0) {
-		logit("totp: %s line %lu: %s", lpath, line, why);
+		logit("totp: %s line %lu: %s", path, line, why);
 		goto out;
 	}
 	if (!g->totp && g->hotp_counter == 0)
 		debug("totp: %s has neither TOTP_AUTH nor HOTP_COUNTER; only "
 		      "scratch codes can match",
-		    lpath);
+		    path);
 	if ((r = gauth_check(
 	         g, code, (uint64_t)time(NULL), hotp6, NULL, &gv)) != 0) {
-		error("totp: checking the code against %s: %s", lpath,
-		    err_str(r));
+		error(
+		    "totp: checking the code against %s: %s", path, err_str(r));
 		goto out;
 	}
 	/* Nothing is accepted unless its consumption is on disk. */
 	if (g->changed && (r = write_back(path, &st, g)) != 0) {
-		error("totp: cannot update %s: %s", lpath,
+		error("totp: cannot update %s: %s", path,
 		    r == ERR_SYSTEM ? strerror(errno) : err_str(r));
 		goto out;
 	}
 	switch (gv) {
 	case GAUTH_OK_TOTP:
 	case GAUTH_OK_HOTP:
-		verbose("totp: accepted verification code for user %s (%s)", lu,
-		    lpath);
+		verbose("totp: accepted verification code for user %.127s (%s)",
+		    c->user, path);
 		v = V_ACCEPTED;
 		break;
 	case GAUTH_OK_SCRATCH:
-		verbose("totp: accepted scratch code for user %s (%s, %zu "
+		verbose("totp: accepted scratch code for user %.127s (%s, %zu "
 		        "left)",
-		    lu, lpath, gauth_scratch_left(g));
+		    c->user, path, gauth_scratch_left(g));
 		v = V_ACCEPTED;
 		break;
 	case GAUTH_REUSED:
-		logit("totp: verification code for user %s was already used "
-		      "(%s)",
-		    lu, lpath);
+		logit("totp: verification code for user %.127s was already "
+		      "used (%s)",
+		    c->user, path);
 		break;
 	case GAUTH_RATE_LIMITED:
-		logit("totp: too many login attempts for user %s "
+		logit("totp: too many login attempts for user %.127s "
 		      "(RATE_LIMIT in %s)",
-		    lu, lpath);
+		    c->user, path);
 		break;
 	case GAUTH_MALFORMED_CODE:
-		logit("totp: malformed verification code for user %s", lu);
+		logit("totp: malformed verification code for user %.127s",
+		    c->user);
 		break;
 	default:
-		logit("totp: wrong verification code for user %s (%s)", lu,
-		    lpath);
+		logit("totp: wrong verification code for user %.127s (%s)",
+		    c->user, path);
 		break;
 	}
 out:
@@ -585,7 +581,7 @@ out:
 }
 
 static enum verdict
-gauth_verify(const struct pm_conn *c, const char *code, const char *lu)
+gauth_verify(const struct pm_conn *c, const char *code)
 {
 	struct privs_saved ids;
 	char path[PATH_MAX];
@@ -600,7 +596,7 @@ gauth_verify(const struct pm_conn *c, const char *code, const char *lu)
 		return V_NOT_ENROLLED;
 	if (privs_become_user(c->user, (uid_t)c->uid, (gid_t)c->gid, &ids) != 0)
 		return V_REFUSED;
-	v = gauth_verify_as_user(c, path, code, lu);
+	v = gauth_verify_as_user(c, path, code);
 	privs_restore(&ids);
 	return v;
 }
@@ -647,22 +643,21 @@ static enum verdict
 verify(const struct pm_conn *c, const char *code)
 {
 	const char *usersfile;
-	char lu[128];
 	enum verdict v;
 
-	sanitise(lu, sizeof(lu), c->user != NULL ? c->user : "");
 	if (!c->user_valid) {
 		dummy_check(code);
-		logit("totp: no TOTP enrolment for invalid user %s", lu);
+		logit(
+		    "totp: no TOTP enrolment for invalid user %.127s", c->user);
 		return V_REFUSED;
 	}
 	if (!module_secret_usable(c)) {
 		/* Root without PermitRootLogin yes: the code is neither checked
 		 * nor used up, so a refusal cannot tell a right one. */
 		dummy_check(code);
-		logit("totp: code for %s not checked: PermitRootLogin does not "
-		      "allow keyboard-interactive",
-		    lu);
+		logit("totp: code for %.127s not checked: PermitRootLogin "
+		      "does not allow keyboard-interactive",
+		    c->user);
 		return V_REFUSED;
 	}
 	usersfile = c->setting(c, "totpusersfile", 0);
@@ -672,11 +667,11 @@ verify(const struct pm_conn *c, const char *code)
 	v = V_NOT_ENROLLED;
 	if (strcmp(usersfile, "none") != 0)
 		v = usersfile_verify(
-		    c, usersfile, code[0] != '\0' ? code : "-", lu);
+		    c, usersfile, code[0] != '\0' ? code : "-");
 	if (v == V_NOT_ENROLLED)
-		v = gauth_verify(c, code, lu);
+		v = gauth_verify(c, code);
 	if (v == V_NOT_ENROLLED) {
-		logit("totp: no TOTP enrolment for user %s", lu);
+		logit("totp: no TOTP enrolment for user %.127s", c->user);
 		v = V_REFUSED;
 	}
 	return v;

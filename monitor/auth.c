@@ -231,7 +231,6 @@ lookup_user(struct authctxt *a)
 	const struct conn_info *ci = a->ci;
 	struct match_conn mc;
 	struct passwd *pw;
-	char safe[256];
 	int refused = 0, r;
 
 	pw = getpwnam(a->user);
@@ -292,9 +291,8 @@ lookup_user(struct authctxt *a)
 		a->pw.pw_uid = pw->pw_uid;
 		a->pw.pw_gid = pw->pw_gid;
 	} else {
-		sanitise(safe, sizeof(safe), a->user);
 		if (!refused) {
-			logit("Invalid user %.100s from %s port %d", safe,
+			logit("Invalid user %.100s from %s port %d", a->user,
 			    ci->client_addr, ci->client_port);
 			a->btmp_pending = 1;
 		}
@@ -446,7 +444,6 @@ auth_log(struct authctxt *a, const char *verdict, const char *method,
 {
 	const struct server_config *c = a->c;
 	const struct conn_info *ci = a->ci;
-	char safe[256];
 	enum log_level level = LL_VERBOSE;
 	int postponed = strcmp(verdict, "Postponed") == 0;
 
@@ -459,16 +456,15 @@ auth_log(struct authctxt *a, const char *verdict, const char *method,
 	if (authenticated || !a->valid || strcmp(method, "password") == 0 ||
 	    (postponed && a->failures >= c->max_auth_tries / 2))
 		level = LL_INFO;
-	sanitise(safe, sizeof(safe), a->user);
 	if (postponed)
 		log_msg_preauth(level,
 		    "%s %s for %s%.100s from %.200s port %d ssh2", verdict,
-		    method, auth_invalid_prefix(a), safe, ci->client_addr,
+		    method, auth_invalid_prefix(a), a->user, ci->client_addr,
 		    ci->client_port);
 	else
 		log_msg(level, __func__, 0,
 		    "%s %s for %s%.100s from %.200s port %d ssh2%s%s", verdict,
-		    method, auth_invalid_prefix(a), safe, ci->client_addr,
+		    method, auth_invalid_prefix(a), a->user, ci->client_addr,
 		    ci->client_port, a->detail[0] ? ": " : "", a->detail);
 	/* As sshd: a failed password or keyboard-interactive try is a
 	 * failed login (btmp); a key that did not fit is not. */
@@ -701,7 +697,7 @@ pick_pubkey(struct authctxt *a, const struct buf *m)
 {
 	struct buf tmp = *m;
 	const struct pm_module *mod;
-	char *alg = NULL, safe[64];
+	char *alg = NULL;
 	int has_sig;
 
 	/* A malformed request goes to any publickey module, which says so. */
@@ -709,8 +705,7 @@ pick_pubkey(struct authctxt *a, const struct buf *m)
 	    buf_get_cstring(&tmp, &alg, NULL) != 0)
 		return modules_find(a->mods, "publickey", NULL);
 	if ((mod = modules_find_key(a->mods, alg)) == NULL) {
-		sanitise(safe, sizeof(safe), alg);
-		debug("userauth_pubkey: no module judges %s keys", safe);
+		debug("userauth_pubkey: no module judges %.63s keys", alg);
 	}
 	free(alg);
 	return mod;
@@ -751,13 +746,10 @@ run_module(struct authctxt *a, const struct pm_module *m, int response,
 		 * connection after the reply (a->disconnect).
 		 */
 		if (!a->valid) {
-			char su[128];
-
-			sanitise(su, sizeof(su), a->user);
 			error("INTERNAL ERROR: module %s%s%s accepted invalid "
-			      "user %s from %s port %d: connection ended",
+			      "user %.127s from %s port %d: connection ended",
 			    m->method, m->submethod != NULL ? ":" : "",
-			    m->submethod != NULL ? m->submethod : "", su,
+			    m->submethod != NULL ? m->submethod : "", a->user,
 			    a->ci->client_addr, a->ci->client_port);
 			a->disconnect = 1;
 			break;
@@ -858,12 +850,10 @@ none_tries_password(const struct authctxt *a)
 static int
 too_many(struct authctxt *a, struct buf *reply)
 {
-	char su[128];
-
-	sanitise(su, sizeof(su), a->user);
 	error_preauth("maximum authentication attempts exceeded for %s%.100s "
 	              "from %.200s port %d ssh2",
-	    auth_invalid_prefix(a), su, a->ci->client_addr, a->ci->client_port);
+	    auth_invalid_prefix(a), a->user, a->ci->client_addr,
+	    a->ci->client_port);
 	audit_auth_maxtries(a);
 	log_disconnecting(a, "Too many authentication failures");
 	a->disconnect = 1;
@@ -881,7 +871,7 @@ finish(struct authctxt *a, const char *method, const char *submethod,
     struct buf *reply)
 {
 	const struct conn_info *ci = a->ci;
-	char su[128], left[256], logm[128];
+	char left[256], logm[128];
 	int pr = 0;
 
 	/*
@@ -920,18 +910,17 @@ finish(struct authctxt *a, const char *method, const char *submethod,
 		    a->auth_info_before);
 	if (verdict == AUTH_SUCCESS && a->pam != NULL && !a->pam_account_done &&
 	    (pr = pamctx_account(a->pam)) == PAMCTX_PWCHANGE) {
-		sanitise(su, sizeof(su), a->user);
-		logit("User %s password has expired (PAM): it must be changed "
-		      "at login",
-		    su);
+		logit("User %.127s password has expired (PAM): it must be "
+		      "changed at login",
+		    a->user);
 		a->force_pwchange = 1;
 	} else if (verdict == AUTH_SUCCESS && a->pam != NULL && pr != 0) {
 		/* As sshd's monitor: this attempt failed, then the denial. */
 		auth_log(a, "Failed", logm, 0);
-		sanitise(su, sizeof(su), a->user);
 		log_msg_preauth(LL_FATAL,
-		    "Access denied for user %s by PAM account configuration",
-		    su);
+		    "Access denied for user %.127s by PAM account "
+		    "configuration",
+		    a->user);
 		audit_auth(a, method, submethod, cred, AUTH_FAILURE);
 		a->disconnect = 1;
 		return reply_put(reply, AUTH_DENIED,
@@ -1049,7 +1038,7 @@ auth_request(struct authctxt *a, const uint8_t *sid, size_t sidlen,
 	const char *canon;
 	const struct pm_module *mod = NULL;
 	char *user = NULL, *service = NULL, *method = NULL, *banner = NULL;
-	char ss[64], su[128], sm[64], cred[96];
+	char cred[96];
 	struct buf *m = NULL, *extra = NULL;
 	struct authopts *opts = NULL;
 	int verdict = AUTH_FAILURE, r;
@@ -1075,11 +1064,10 @@ auth_request(struct authctxt *a, const uint8_t *sid, size_t sidlen,
 	}
 	if (a->user == NULL) {
 		if (strcmp(service, "ssh-connection") != 0) {
-			sanitise(ss, sizeof(ss), service);
 			a->disconnect = 1;
 			r = reply_put(reply, AUTH_DENIED, "bad service request",
 			    NULL, NULL, 0);
-			logit("userauth: unsupported service %s", ss);
+			logit("userauth: unsupported service %.63s", service);
 			goto out;
 		}
 		a->user = user;
@@ -1098,19 +1086,13 @@ auth_request(struct authctxt *a, const uint8_t *sid, size_t sidlen,
 		banner = read_banner(a, &bannerlen);
 	} else if (strcmp(a->user, user) != 0 ||
 	    strcmp(a->service, service) != 0) {
-		char pu[128], ps[64];
-
-		sanitise(su, sizeof(su), user);
-		sanitise(ss, sizeof(ss), service);
 		a->disconnect = 1;
 		r = reply_put(reply, AUTH_DENIED,
 		    "Change of username or service not allowed", NULL, NULL, 0);
-		sanitise(pu, sizeof(pu), a->user);
-		sanitise(ps, sizeof(ps), a->service);
 		log_disconnecting(a,
-		    "Change of username or service not allowed: (%s,%s) -> "
-		    "(%s,%s)",
-		    pu, ps, su, ss);
+		    "Change of username or service not allowed: "
+		    "(%.127s,%.63s) -> (%.127s,%.63s)",
+		    a->user, a->service, user, service);
 		goto out;
 	}
 	/*
@@ -1175,8 +1157,7 @@ auth_request(struct authctxt *a, const uint8_t *sid, size_t sidlen,
 		         a, &verdict, extra, &opts, cred, sizeof(cred))) != 0)
 			goto out;
 	} else {
-		sanitise(sm, sizeof(sm), method);
-		debug("userauth: method %s not available", sm);
+		debug("userauth: method %.63s not available", method);
 	}
 	a->step_req = m;
 	r = finish(a, canon, mod ? mod->submethod : NULL, verdict, cred, opts,

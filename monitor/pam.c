@@ -52,7 +52,6 @@ quiet_conv(int n, const struct pam_message **msg, struct pam_response **resp,
     void *data)
 {
 	struct pam_response *r;
-	char safe[512];
 	int i;
 
 	*resp = NULL;
@@ -64,8 +63,8 @@ quiet_conv(int n, const struct pam_message **msg, struct pam_response **resp,
 		switch (msg[i]->msg_style) {
 		case PAM_ERROR_MSG:
 		case PAM_TEXT_INFO:
-			sanitise(safe, sizeof(safe), msg[i]->msg);
-			debug("PAM: %s", safe);
+			debug("PAM: %.511s",
+			    msg[i]->msg != NULL ? msg[i]->msg : "");
 			keep_message(data, msg[i]->msg);
 			break;
 		default:
@@ -111,15 +110,14 @@ pamctx_start(struct pamctx **pp, const char *service, const char *user,
     const char *rhost, const char *connection)
 {
 	struct pamctx *p;
-	char su[128];
 	int rc;
 
 	*pp = NULL;
 	if ((p = calloc(1, sizeof(*p))) == NULL)
 		return ERR_ALLOC;
-	/* An invalid user's name too: the client's, sanitised. */
-	sanitise(su, sizeof(su), user);
-	debug("PAM: initializing for \"%s\" with service \"%s\"", su, service);
+	/* An invalid user's name too: the client's. */
+	debug("PAM: initializing for \"%.127s\" with service \"%s\"", user,
+	    service);
 	p->conv.conv = quiet_conv;
 	p->conv.appdata_ptr = p;
 	if ((rc = pam_start(service, user, &p->conv, &p->h)) != PAM_SUCCESS) {

@@ -720,13 +720,9 @@ void
 cfg_report_unknown(const char *kw, const char *filename, int lineno)
 {
 	const char *hint = NULL;
-	char safe[1024];
 	int best = 3, dist;
 	size_t i;
 
-	/* A stray byte (a UTF-8 BOM from an editor) shows as \ooo, as
-	 * log_emit() escapes every line. */
-	sanitise(safe, sizeof(safe), kw);
 	for (i = 0; i < cfg_nkeywords; i++) {
 		/* Suggest only keywords that still mean something. */
 		if (cfg_keywords[i].status == CONFIG_KW_DEPRECATED)
@@ -737,13 +733,15 @@ cfg_report_unknown(const char *kw, const char *filename, int lineno)
 			hint = cfg_keywords[i].name;
 		}
 	}
+	/* A stray byte (a UTF-8 BOM from an editor) shows as \ooo, as
+	 * log_emit() escapes every line. */
 	if (hint != NULL)
 		error("%s: line %d: Bad configuration option: %s (did you "
 		      "mean %s?)",
-		    filename, lineno, safe, hint);
+		    filename, lineno, kw, hint);
 	else
 		error("%s: line %d: Bad configuration option: %s", filename,
-		    lineno, safe);
+		    lineno, kw);
 }
 
 int

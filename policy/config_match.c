@@ -49,14 +49,13 @@ match_group(const char *pats, int lineno, const char *user)
 	struct passwd *pw;
 	struct group *gr;
 	gid_t *groups = NULL, gid;
-	char *name = NULL, safe[128];
+	char *name = NULL;
 	int n = 64, i, found = 0, want;
 
-	sanitise(safe, sizeof(safe), user);
 	if ((pw = getpwnam(user)) == NULL) {
 		debug("Can't match group at line %d because user %.100s does "
 		      "not exist",
-		    lineno, safe);
+		    lineno, user);
 		return 0;
 	}
 	gid = pw->pw_gid;
@@ -93,12 +92,12 @@ match_group(const char *pats, int lineno, const char *user)
 	}
 out:
 	if (found)
-		debug("user %.100s matched group list %.100s at line %d", safe,
+		debug("user %.100s matched group list %.100s at line %d", user,
 		    pats, lineno);
 	else
 		debug("user %.100s does not match group list %.100s at line "
 		      "%d",
-		    safe, pats, lineno);
+		    user, pats, lineno);
 	free(groups);
 	free(name);
 	return found;
@@ -136,19 +135,17 @@ match_addr_criterion(const char *what, const char *addr, const char *arg,
 int
 cfg_match_line(char **condp, int lineno, const struct match_conn *mc)
 {
-	char *cp = *condp, *attrib, *arg, safe[128];
+	char *cp = *condp, *attrib, *arg;
 	int result = 1, attributes = 0, port, r;
 
-	safe[0] = '\0';
-	if (mc != NULL) {
-		sanitise(safe, sizeof(safe), mc->user != NULL ? mc->user : "");
-		debug3("checking match for '%s' user %s host %s addr %s laddr "
-		       "%s lport %d",
-		    cp != NULL ? cp : "", mc->user != NULL ? safe : "(null)",
+	if (mc != NULL)
+		debug3("checking match for '%s' user %.127s host %s addr %s "
+		       "laddr %s lport %d",
+		    cp != NULL ? cp : "",
+		    mc->user != NULL ? mc->user : "(null)",
 		    mc->host != NULL ? mc->host : "(null)",
 		    mc->addr != NULL ? mc->addr : "(null)",
 		    mc->laddr != NULL ? mc->laddr : "(null)", mc->lport);
-	}
 	while ((attrib = cfg_strdelim(&cp)) != NULL && *attrib != '\0') {
 		/* The rest of the line is a comment. */
 		if (*attrib == '#') {
@@ -195,7 +192,7 @@ cfg_match_line(char **condp, int lineno, const struct match_conn *mc)
 			else
 				debug("user %.100s matched 'User %.100s' at "
 				      "line %d",
-				    safe, arg, lineno);
+				    mc->user, arg, lineno);
 		} else if (strcasecmp(attrib, "group") == 0) {
 			if (mc == NULL || mc->user == NULL) {
 				result = 0;

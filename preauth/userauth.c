@@ -32,7 +32,7 @@ handle_service_request(
     struct userauth *ua, struct transport *t, struct buf *payload)
 {
 	struct buf *p;
-	char *service = NULL, safe[256];
+	char *service = NULL;
 	int r;
 
 	if ((r = buf_get_cstring(payload, &service, NULL)) != 0 ||
@@ -45,11 +45,10 @@ handle_service_request(
 	 */
 	if (strcmp(service, "ssh-userauth") != 0) {
 		/* sshd's line and DISCONNECT (reason protocol error). */
-		sanitise(safe, sizeof(safe), service);
-		logit("Disconnecting %s port %d: bad service request %s",
-		    transport_peer_addr(t), transport_peer_port(t), safe);
+		logit("Disconnecting %s port %d: bad service request %.255s",
+		    transport_peer_addr(t), transport_peer_port(t), service);
 		transport_disconnect(t, SSH2_DISCONNECT_PROTOCOL_ERROR,
-		    "bad service request %s", safe);
+		    "bad service request %.255s", service);
 		r = ERR_PROTOCOL;
 		goto out;
 	}

@@ -157,7 +157,6 @@ void
 channel_set_timeout_type(struct conn *conn, struct channel *c, const char *type)
 {
 	const struct session_axl *f = conn->ctx->axl;
-	char safe[128];
 	size_t i;
 
 	c->idle_timeout = 0;
@@ -165,10 +164,8 @@ channel_set_timeout_type(struct conn *conn, struct channel *c, const char *type)
 		/* The first pattern that matches decides (as sshd). */
 		if (match_pattern(type, f->timeouts[i].type)) {
 			c->idle_timeout = f->timeouts[i].secs;
-			sanitise(
-			    safe, sizeof(safe), type); /* a subsystem name */
-			debug2("channel %u: type %s: idle timeout %d s", c->id,
-			    safe, c->idle_timeout);
+			debug2("channel %u: type %.127s: idle timeout %d s",
+			    c->id, type, c->idle_timeout);
 			return;
 		}
 	}

@@ -375,7 +375,7 @@ chan_input_open(struct conn *conn, struct buf *m)
 	const struct channel_type *type;
 	struct channel *c = NULL;
 	uint32_t peer_id, window, maxpacket, reason = 0;
-	char *ctype = NULL, safe[128];
+	char *ctype = NULL;
 	int r;
 
 	if ((r = buf_get_cstring(m, &ctype, NULL)) != 0 ||
@@ -383,12 +383,11 @@ chan_input_open(struct conn *conn, struct buf *m)
 	    (r = buf_get_u32(m, &window)) != 0 ||
 	    (r = buf_get_u32(m, &maxpacket)) != 0)
 		goto out;
-	sanitise(safe, sizeof(safe), ctype);
-	debug("server_input_channel_open: ctype %s rchan %u win %u max %u",
-	    safe, peer_id, window, maxpacket);
+	debug("server_input_channel_open: ctype %.127s rchan %u win %u max %u",
+	    ctype, peer_id, window, maxpacket);
 	if ((type = chan_type_find(ctype)) == NULL) {
-		debug(
-		    "server_input_channel_open: unknown channel type %s", safe);
+		debug("server_input_channel_open: unknown channel type %.127s",
+		    ctype);
 		/* As sshd: no type of its own, and its words. */
 		r = chan_send_open_failure(
 		    conn, peer_id, SSH2_OPEN_CONNECT_FAILED, "open failed");
@@ -408,18 +407,18 @@ chan_input_open(struct conn *conn, struct buf *m)
 	if (reason == CHAN_OPEN_LATER) {
 		/* No I/O and no messages until channel_open_confirm(). */
 		c->flags |= CHAN_CONFIRMED | CHAN_OPENING | CHAN_PENDING;
-		debug2("channel %u: %s open pending", c->id, safe);
+		debug2("channel %u: %.127s open pending", c->id, ctype);
 		c = NULL;
 		goto out;
 	}
 	if (reason != 0) {
-		debug("server_input_channel_open: failure %s", safe);
+		debug("server_input_channel_open: failure %.127s", ctype);
 		r = chan_send_open_failure(
 		    conn, peer_id, reason, "open failed");
 		goto out;
 	}
 	c->flags |= CHAN_CONFIRMED;
-	debug("channel %u: %s open, peer %u", c->id, safe, peer_id);
+	debug("channel %u: %.127s open, peer %u", c->id, ctype, peer_id);
 	r = chan_send_open_confirmation(conn, c);
 	c = NULL;
 out:
@@ -620,7 +619,7 @@ chan_input_request(struct conn *conn, struct buf *m)
 {
 	const struct channel_req *req;
 	struct channel *c;
-	char *name = NULL, safe[128];
+	char *name = NULL;
 	uint32_t id;
 	int r, want_reply, ok = 0;
 
@@ -630,9 +629,8 @@ chan_input_request(struct conn *conn, struct buf *m)
 		goto out;
 	if ((r = chan_lookup(conn, id, SSH2_MSG_CHANNEL_REQUEST, &c)) != 0)
 		goto out;
-	sanitise(safe, sizeof(safe), name);
-	debug("session_input_channel_req: channel %u rtype %s reply %d", id,
-	    safe, want_reply);
+	debug("session_input_channel_req: channel %u rtype %.127s reply %d", id,
+	    name, want_reply);
 	if (c->flags & CHAN_SENT_CLOSE)
 		goto out; /* no reply may follow our CLOSE */
 	for (req = c->type->reqs; req != NULL && req->name != NULL; req++) {
@@ -643,7 +641,7 @@ chan_input_request(struct conn *conn, struct buf *m)
 		if ((r = req->fn(conn, c, m, &ok)) != 0)
 			goto out;
 	} else
-		debug("channel %u: unsupported request %s", id, safe);
+		debug("channel %u: unsupported request %.127s", id, name);
 	if (want_reply)
 		r = chan_send_id_only(conn, c,
 		    ok ? SSH2_MSG_CHANNEL_SUCCESS : SSH2_MSG_CHANNEL_FAILURE);
@@ -745,7 +743,7 @@ chan_input_open_failure(struct conn *conn, struct buf *m)
 {
 	struct channel *c;
 	uint32_t id, reason;
-	char *desc = NULL, safe[128];
+	char *desc = NULL;
 	int r;
 
 	if ((r = buf_get_u32(m, &id)) != 0 ||
@@ -756,9 +754,8 @@ chan_input_open_failure(struct conn *conn, struct buf *m)
 	if ((r = chan_lookup_opening(
 	         conn, id, SSH2_MSG_CHANNEL_OPEN_FAILURE, &c)) != 0)
 		goto out;
-	sanitise(safe, sizeof(safe), desc);
-	debug("channel %u: %s open failed: reason %u: %s", id, c->type->name,
-	    reason, safe);
+	debug("channel %u: %s open failed: reason %u: %.127s", id,
+	    c->type->name, reason, desc);
 	channel_destroy(conn, c);
 out:
 	free(desc);

@@ -303,7 +303,7 @@ session_start(struct conn *conn, struct channel *c, const char *command,
 	struct session_ctx *ctx = conn->ctx;
 	struct chan_session *s = sess(c);
 	const char *run = command, *original = NULL;
-	char what[1024], safe[960], xtype[300];
+	char what[1024], xtype[300];
 	int r, in = -1, out = -1, err = -1;
 	int pwchange =
 	    ctx->login != NULL && (ctx->login->flags & LOGIN_F_PWCHANGE);
@@ -324,14 +324,12 @@ session_start(struct conn *conn, struct channel *c, const char *command,
 		original = command;
 		run = ctx->forced_command;
 		s->forced = 1;
-		sanitise(safe, sizeof(safe), run);
 		snprintf(what, sizeof(what), "forced-command %s '%.900s'",
 		    ctx->forced_command_source ? ctx->forced_command_source
 		                               : "(config)",
-		    safe);
+		    run);
 	} else if (subsystem != NULL) {
-		sanitise(safe, sizeof(safe), subsystem);
-		snprintf(what, sizeof(what), "subsystem '%s'", safe);
+		snprintf(what, sizeof(what), "subsystem '%.959s'", subsystem);
 	} else
 		snprintf(what, sizeof(what), "%s",
 		    command == NULL ? "shell" : "command");
@@ -448,29 +446,28 @@ static int
 req_env(struct conn *conn, struct channel *c, struct buf *m, int *ok)
 {
 	struct chan_session *s = sess(c);
-	char *name = NULL, *value = NULL, safe[128];
+	char *name = NULL, *value = NULL;
 	int r;
 
 	if ((r = buf_get_cstring(m, &name, NULL)) != 0 ||
 	    (r = buf_get_cstring(m, &value, NULL)) != 0 ||
 	    (r = buf_end(m)) != 0)
 		goto out;
-	sanitise(safe, sizeof(safe), name);
 	if (s->started) {
 		/* As sshd: the program has its environment already. */
-		debug2("Ignoring env request %s: session started", safe);
+		debug2("Ignoring env request %.127s: session started", name);
 		goto out;
 	}
 	if (s->nenv >= SESSION_ENV_REQ_MAX) {
-		debug2("Ignoring env request %s: too many env vars", safe);
+		debug2("Ignoring env request %.127s: too many env vars", name);
 		goto out;
 	}
 	if (name[0] == '\0' || strchr(name, '=') != NULL ||
 	    !session_env_accept(conn->ctx->login, name)) {
-		debug2("Ignoring env request %s: disallowed name", safe);
+		debug2("Ignoring env request %.127s: disallowed name", name);
 		goto out;
 	}
-	debug2("Setting env %d: %s=<value>", (int)s->nenv, safe);
+	debug2("Setting env %d: %.127s=<value>", (int)s->nenv, name);
 	if ((r = session_env_add(&s->env, &s->nenv, name, value)) != 0)
 		goto out;
 	*ok = 1;
@@ -484,14 +481,13 @@ static int
 req_signal(struct conn *conn, struct channel *c, struct buf *m, int *ok)
 {
 	struct chan_session *s = sess(c);
-	char *name = NULL, safe[64];
+	char *name = NULL;
 	int r, sig;
 
 	if ((r = buf_get_cstring(m, &name, NULL)) != 0 || (r = buf_end(m)) != 0)
 		goto out;
-	sanitise(safe, sizeof(safe), name);
 	if ((sig = signal_from_name(name)) == 0) {
-		error("session_signal_req: unsupported signal \"%s\"", safe);
+		error("session_signal_req: unsupported signal \"%.63s\"", name);
 		goto out;
 	}
 	if (!s->started || s->reaped || s->pid <= 0) {
@@ -499,12 +495,12 @@ req_signal(struct conn *conn, struct channel *c, struct buf *m, int *ok)
 		goto out;
 	}
 	if (s->forced || s->subsys) {
-		error("session_signal_req: refusing to send signal %s to %s "
+		error("session_signal_req: refusing to send signal %.63s to %s "
 		      "session",
-		    safe, s->forced ? "forced-command" : "subsystem");
+		    name, s->forced ? "forced-command" : "subsystem");
 		goto out;
 	}
-	debug_f("signal %s, killpg(%ld, %d)", safe, (long)s->pid, sig);
+	debug_f("signal %.63s, killpg(%ld, %d)", name, (long)s->pid, sig);
 	if (killpg(s->pid, sig) == -1) {
 		error_f(
 		    "killpg(%ld, %d): %s", (long)s->pid, sig, strerror(errno));
@@ -526,7 +522,7 @@ req_pty(struct conn *conn, struct channel *c, struct buf *m, int *ok)
 {
 	struct session_ctx *ctx = conn->ctx;
 	struct chan_session *s = sess(c);
-	char *term = NULL, safe[SESSION_TERM_MAX];
+	char *term = NULL;
 	const uint8_t *modes;
 	uint32_t cols, rows, xpix, ypix;
 	size_t termlen, modeslen;
@@ -565,10 +561,9 @@ req_pty(struct conn *conn, struct channel *c, struct buf *m, int *ok)
 			    conn, "pty-req: terminal mode argument truncated");
 		goto out;
 	}
-	sanitise(safe, sizeof(safe), term);
 	debug("Allocating pty: TERM %s, %ux%u chars, %ux%u pixels, "
 	      "%zu bytes of modes",
-	    safe, cols, rows, xpix, ypix, modeslen);
+	    term, cols, rows, xpix, ypix, modeslen);
 	if ((r = session_pty_open(&s->pty, ctx->monitor_fd, term, cols, rows,
 	         xpix, ypix, modes, modeslen)) != 0) {
 		error(
@@ -643,21 +638,20 @@ static int
 req_subsystem(struct conn *conn, struct channel *c, struct buf *m, int *ok)
 {
 	struct session_ctx *ctx = conn->ctx;
-	char *name = NULL, safe[128], prog[256];
+	char *name = NULL, prog[256];
 	const char *args;
 	size_t i;
 	int r;
 
 	if ((r = buf_get_cstring(m, &name, NULL)) != 0 || (r = buf_end(m)) != 0)
 		goto out;
-	sanitise(safe, sizeof(safe), name);
 	for (i = 0; i < ctx->nsubsys; i++)
 		if (strcmp(ctx->subsys_name[i], name) == 0)
 			break;
 	if (i == ctx->nsubsys) {
 		logit("subsystem request for %.100s by user %s failed, "
 		      "subsystem not found",
-		    safe, ctx->user);
+		    name, ctx->user);
 		goto out;
 	}
 	args = ctx->subsys_args[i];

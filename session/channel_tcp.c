@@ -437,8 +437,7 @@ direct_tcpip_open(
     struct conn *conn, struct channel *c, struct buf *m, uint32_t *reason)
 {
 	struct session_ctx *ctx = conn->ctx;
-	char *host = NULL, *orig = NULL, shost[TCP_HOST_MAX],
-	     sorig[TCP_HOST_MAX];
+	char *host = NULL, *orig = NULL;
 	uint32_t port, oport;
 	int r;
 
@@ -448,11 +447,9 @@ direct_tcpip_open(
 	    (r = buf_get_cstring(m, &orig, NULL)) != 0 ||
 	    (r = buf_get_u32(m, &oport)) != 0 || (r = buf_end(m)) != 0)
 		goto out;
-	sanitise(shost, sizeof(shost), host);
-	sanitise(sorig, sizeof(sorig), orig);
 	debug("server_request_direct_tcpip: originator %s port %u, target %s "
 	      "port %u",
-	    sorig, oport, shost, port);
+	    orig, oport, host, port);
 	if (port > 65535 || oport > 65535) {
 		error_f("invalid port");
 		goto out;
@@ -460,7 +457,7 @@ direct_tcpip_open(
 	if (!fwd_allowed(conn, 0, FWD_LOCAL)) {
 		logit("refused local port forward: originator %s port %u, "
 		      "target %s port %u",
-		    sorig, oport, shost, port);
+		    orig, oport, host, port);
 		goto out;
 	}
 	if (strlen(host) >= TCP_HOST_MAX ||
@@ -468,7 +465,7 @@ direct_tcpip_open(
 	    !authopts_permits_open_ok(&ctx->fwd->permitopen, host, (int)port)) {
 		logit("Received request from %.100s port %d to connect to "
 		      "host %.100s port %u, but the request was denied.",
-		    ctx->client_addr, ctx->client_port, shost, port);
+		    ctx->client_addr, ctx->client_port, host, port);
 		goto out;
 	}
 	if ((r = tcp_chan_new(c, 0, host, (int)port)) != 0) {
@@ -497,7 +494,7 @@ direct_streamlocal_open(
 {
 	struct session_ctx *ctx = conn->ctx;
 	struct sockaddr_un sun;
-	char *path = NULL, *orig = NULL, spath[256], sorig[TCP_HOST_MAX];
+	char *path = NULL, *orig = NULL;
 	size_t len;
 	uint32_t oport;
 	int r, s;
@@ -508,16 +505,14 @@ direct_streamlocal_open(
 	    (r = buf_get_cstring(m, &orig, NULL)) != 0 ||
 	    (r = buf_get_u32(m, &oport)) != 0 || (r = buf_end(m)) != 0)
 		goto out;
-	sanitise(spath, sizeof(spath), path);
 	/* sshd names the reserved fields as the originator. */
-	sanitise(sorig, sizeof(sorig), orig);
 	debug("server_request_direct_streamlocal: originator %s port %d, "
-	      "target %s",
-	    sorig, (int)oport, spath);
+	      "target %.255s",
+	    orig, (int)oport, path);
 	if (!fwd_allowed(conn, 1, FWD_LOCAL)) {
 		logit("refused streamlocal port forward: originator %s port "
-		      "%d, target %s",
-		    sorig, (int)oport, spath);
+		      "%d, target %.255s",
+		    orig, (int)oport, path);
 		goto out;
 	}
 	/* As OpenSSH: a PermitOpen or permitopen= list admits no path. */
@@ -526,13 +521,13 @@ direct_streamlocal_open(
 	    ctx->fwd->permitopen.restricted) {
 		logit("Received request to connect to path %.100s, but the "
 		      "request was denied.",
-		    spath);
+		    path);
 		goto out;
 	}
 	memset(&sun, 0, sizeof(sun));
 	sun.sun_family = AF_UNIX;
 	if (len >= sizeof(sun.sun_path)) {
-		error("connect_to %.100s: path too long", spath);
+		error("connect_to %.100s: path too long", path);
 		*reason = SSH2_OPEN_CONNECT_FAILED;
 		goto out;
 	}
@@ -551,7 +546,7 @@ direct_streamlocal_open(
 	    (connect(s, (struct sockaddr *)&sun, sizeof(sun)) == -1 &&
 	        errno != EINPROGRESS)) {
 		tcp(c)->err = errno;
-		error("connect to %.100s port -2 failed: %s", spath,
+		error("connect to %.100s port -2 failed: %s", path,
 		    strerror(errno));
 		if (s != -1)
 			close(s);

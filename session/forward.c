@@ -144,7 +144,7 @@ bind_address(
     struct conn *conn, const char *req, const char **addrp, int *wildcardp)
 {
 	int gp = conn->ctx->fwd->gateway_ports;
-	char msg[FWD_HOST_MAX + 64], safe[FWD_HOST_MAX];
+	char msg[FWD_HOST_MAX + 64];
 
 	*addrp = NULL;
 	*wildcardp = 0;
@@ -158,11 +158,10 @@ bind_address(
 		*wildcardp = 1;
 		if (*req != '\0' && strcmp(req, "0.0.0.0") != 0 &&
 		    strcmp(req, "*") != 0) {
-			sanitise(safe, sizeof(safe), req);
 			snprintf(msg, sizeof(msg),
-			    "Forwarding listen address \"%s\" overridden by "
-			    "server GatewayPorts",
-			    safe);
+			    "Forwarding listen address \"%.1024s\" overridden "
+			    "by server GatewayPorts",
+			    req);
 			(void)fwd_send_debug(conn, msg);
 		}
 		return;
@@ -190,8 +189,8 @@ listen_tcp(struct conn *conn, struct fwd_listener *l)
 	hints.ai_flags = AI_NUMERICSERV | (wildcard ? AI_PASSIVE : 0);
 	snprintf(sport, sizeof(sport), "%d", port);
 	if ((gai = getaddrinfo(addr, sport, &hints, &res)) != 0) {
-		sanitise(ntop, sizeof(ntop), addr != NULL ? addr : "");
-		error("getaddrinfo: %s: %s", ntop, gai_strerror(gai));
+		error("getaddrinfo: %s: %s", addr != NULL ? addr : "",
+		    gai_strerror(gai));
 		return ERR_NOT_FOUND;
 	}
 	for (ai = res; ai != NULL && l->nfds < FWD_SOCKS_MAX;
@@ -263,23 +262,21 @@ listen_unix(struct conn *conn, struct fwd_listener *l)
 	const struct fwd_policy *p = conn->ctx->fwd;
 	struct sockaddr_un sun;
 	struct stat st;
-	char safe[256];
 	mode_t old;
 	int s, r;
 
-	sanitise(safe, sizeof(safe), l->path);
 	memset(&sun, 0, sizeof(sun));
 	sun.sun_family = AF_UNIX;
 	if (strlen(l->path) >= sizeof(sun.sun_path)) {
-		error("unix_listener: path \"%s\" too long for Unix domain "
+		error("unix_listener: path \"%.255s\" too long for Unix domain "
 		      "socket",
-		    safe);
+		    l->path);
 		return ERR_TOO_BIG;
 	}
 	memcpy(sun.sun_path, l->path, strlen(l->path) + 1);
 	if (p->bind_unlink && lstat(l->path, &st) == 0 &&
 	    S_ISSOCK(st.st_mode) && unlink(l->path) == -1)
-		error("unlink(%s): %.100s", safe, strerror(errno));
+		error("unlink(%.255s): %.100s", l->path, strerror(errno));
 	if ((s = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
 	         0)) == -1) {
 		error("socket: %.100s", strerror(errno));
@@ -290,7 +287,7 @@ listen_unix(struct conn *conn, struct fwd_listener *l)
 	umask(old);
 	if (r == -1 || listen(s, SOMAXCONN) == -1) {
 		error("bind: %.100s", strerror(errno));
-		error("unix_listener: cannot bind to path %s: %s", safe,
+		error("unix_listener: cannot bind to path %.255s: %s", l->path,
 		    strerror(errno));
 		close(s);
 		return ERR_SYSTEM;
@@ -299,7 +296,7 @@ listen_unix(struct conn *conn, struct fwd_listener *l)
 		l->dev = st.st_dev;
 		l->ino = st.st_ino;
 	}
-	debug("Local forwarding listening on path %s.", safe);
+	debug("Local forwarding listening on path %.255s.", l->path);
 	l->fds[l->nfds++] = s;
 	return 0;
 }
@@ -335,16 +332,15 @@ greq_tcpip_forward(struct conn *conn, struct buf *m, int want_reply)
 	struct session_ctx *ctx = conn->ctx;
 	struct fwd_state *fs;
 	struct fwd_listener *l = NULL;
-	char *host = NULL, safe[FWD_HOST_MAX];
+	char *host = NULL;
 	uint32_t port;
 	int r, ok = 0, bound = 0;
 
 	if ((r = buf_get_cstring(m, &host, NULL)) != 0 ||
 	    (r = buf_get_u32(m, &port)) != 0 || (r = buf_end(m)) != 0)
 		goto out;
-	sanitise(safe, sizeof(safe), host);
 	debug("server_input_global_request: tcpip-forward listen %s port %u",
-	    safe, port);
+	    host, port);
 	/*
 	 * A privileged port is the kernel's to refuse: the session runs as
 	 * the user (as sshd 9.2, whose bind fails with its log lines).
@@ -361,7 +357,7 @@ greq_tcpip_forward(struct conn *conn, struct buf *m, int want_reply)
 			goto out;
 		logit("Received request from %.100s port %d to remote forward "
 		      "to host %.100s port %u, but the request was denied.",
-		    ctx->client_addr, ctx->client_port, safe, port);
+		    ctx->client_addr, ctx->client_port, host, port);
 		goto reply;
 	}
 	if ((fs = fwd_state_get(conn)) == NULL) {
@@ -401,15 +397,14 @@ greq_streamlocal_forward(struct conn *conn, struct buf *m, int want_reply)
 {
 	struct fwd_state *fs;
 	struct fwd_listener *l = NULL;
-	char *path = NULL, safe[256];
+	char *path = NULL;
 	int r, ok = 0;
 
 	if ((r = buf_get_cstring(m, &path, NULL)) != 0 || (r = buf_end(m)) != 0)
 		goto out;
-	sanitise(safe, sizeof(safe), path);
 	debug("server_input_global_request: streamlocal-forward listen path "
-	      "%s",
-	    safe);
+	      "%.255s",
+	    path);
 	if (!fwd_allowed(conn, 1, FWD_REMOTE)) {
 		r = fwd_send_debug(
 		    conn, "Server has disabled streamlocal forwarding.");
@@ -455,7 +450,7 @@ greq_cancel(struct conn *conn, struct buf *m, int want_reply, int unix_socket)
 {
 	struct fwd_state *fs = conn->fwd;
 	struct fwd_listener *l;
-	char *host = NULL, safe[FWD_HOST_MAX];
+	char *host = NULL;
 	uint32_t port = 0;
 	size_t i;
 	int r, ok = 0;
@@ -464,15 +459,14 @@ greq_cancel(struct conn *conn, struct buf *m, int want_reply, int unix_socket)
 	    (!unix_socket && (r = buf_get_u32(m, &port)) != 0) ||
 	    (r = buf_end(m)) != 0)
 		goto out;
-	sanitise(safe, sizeof(safe), host);
 	if (unix_socket)
 		debug("server_input_global_request: cancel-streamlocal-forward "
 		      "path %s",
-		    safe);
+		    host);
 	else
 		debug("server_input_global_request: cancel-tcpip-forward addr "
 		      "%s port %u",
-		    safe, port);
+		    host, port);
 	for (i = 0; fs != NULL && i < fs->n; i++) {
 		l = fs->l[i];
 		if (l->unix_socket != unix_socket)

@@ -154,15 +154,14 @@ static int
 conn_input_global_request(struct conn *conn, struct buf *m)
 {
 	struct buf *reply;
-	char *name = NULL, safe[128];
+	char *name = NULL;
 	size_t i;
 	int r, want_reply, ok = 0, handled;
 
 	if ((r = buf_get_cstring(m, &name, NULL)) != 0 ||
 	    (r = buf_get_bool(m, &want_reply)) != 0)
 		goto out;
-	sanitise(safe, sizeof(safe), name);
-	debug("server_input_global_request: rtype %s want_reply %d", safe,
+	debug("server_input_global_request: rtype %.127s want_reply %d", name,
 	    want_reply);
 	/* The one request answered with data: signatures from the monitor. */
 	if (strcmp(name, HOSTKEYS_PROVE_REQ) == 0) {

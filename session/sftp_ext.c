@@ -37,13 +37,11 @@ int
 sftp_do_posix_rename(struct sftp_server *s, const struct sftp_req *q)
 {
 	char a[SFTP_PATH_MAX], b[SFTP_PATH_MAX];
-	char qa[SFTP_PATH_MAX], qb[SFTP_PATH_MAX];
 	int r, ret;
 
 	if (ext_paths(s, q, a, b, &r) != 0)
 		return r;
-	sftp_log(s, LL_INFO, "posix-rename old \"%s\" new \"%s\"",
-	    sftp_quote(qa, sizeof(qa), a), sftp_quote(qb, sizeof(qb), b));
+	sftp_log(s, LL_INFO, "posix-rename old \"%s\" new \"%s\"", a, b);
 	ret = renameat(s->cwd_fd, a, s->cwd_fd, b);
 	return sftp_send_errno(s, q->id, ret == -1 ? errno : 0);
 }
@@ -52,13 +50,11 @@ int
 sftp_do_hardlink(struct sftp_server *s, const struct sftp_req *q)
 {
 	char a[SFTP_PATH_MAX], b[SFTP_PATH_MAX];
-	char qa[SFTP_PATH_MAX], qb[SFTP_PATH_MAX];
 	int r, ret;
 
 	if (ext_paths(s, q, a, b, &r) != 0)
 		return r;
-	sftp_log(s, LL_INFO, "hardlink old \"%s\" new \"%s\"",
-	    sftp_quote(qa, sizeof(qa), a), sftp_quote(qb, sizeof(qb), b));
+	sftp_log(s, LL_INFO, "hardlink old \"%s\" new \"%s\"", a, b);
 	ret = linkat(s->cwd_fd, a, s->cwd_fd, b, 0);
 	return sftp_send_errno(s, q->id, ret == -1 ? errno : 0);
 }
@@ -96,14 +92,13 @@ send_statvfs(struct sftp_server *s, uint32_t id, const struct statvfs *st)
 int
 sftp_do_statvfs(struct sftp_server *s, const struct sftp_req *q)
 {
-	char path[SFTP_PATH_MAX], qp[SFTP_PATH_MAX];
+	char path[SFTP_PATH_MAX];
 	struct statvfs st;
 	int fd, ret, err;
 
 	if (sftp_cpath(&q->s1, path, sizeof(path)) != 0)
 		return sftp_send_errno(s, q->id, errno);
-	sftp_log(
-	    s, LL_INFO, "statvfs \"%s\"", sftp_quote(qp, sizeof(qp), path));
+	sftp_log(s, LL_INFO, "statvfs \"%s\"", path);
 	/* statvfs(2) has no *at form; an O_PATH descriptor needs no access. */
 	if ((fd = openat(s->cwd_fd, path, O_PATH | O_CLOEXEC)) == -1)
 		return sftp_send_errno(s, q->id, errno);
@@ -132,13 +127,12 @@ int
 sftp_do_fsync(struct sftp_server *s, const struct sftp_req *q)
 {
 	struct sftp_handle *h, *any;
-	char qp[SFTP_PATH_MAX];
 
 	h = sftp_handle_get(s, &q->s1, SFTP_H_FILE);
 	any = h != NULL ? h : sftp_handle_get(s, &q->s1, SFTP_H_DIR);
 	/* As sftp-server, which names an unknown handle "(null)". */
-	sftp_log(s, LL_VERBOSE, "fsync \"%s\"",
-	    any != NULL ? sftp_quote(qp, sizeof(qp), any->name) : "(null)");
+	sftp_log(
+	    s, LL_VERBOSE, "fsync \"%s\"", any != NULL ? any->name : "(null)");
 	/* As OpenSSH: an unknown handle, or a directory's, is NO_SUCH_FILE. */
 	if (h == NULL)
 		return sftp_send_status(s, q->id, SSH2_FX_NO_SUCH_FILE);
@@ -181,12 +175,11 @@ int
 sftp_do_expand_path(struct sftp_server *s, const struct sftp_req *q)
 {
 	char path[SFTP_PATH_MAX], exp[SFTP_PATH_MAX], res[SFTP_PATH_MAX];
-	char qp[SFTP_PATH_MAX];
 
 	if (sftp_cpath(&q->s1, path, sizeof(path)) != 0)
 		return sftp_send_errno(s, q->id, errno);
-	sftp_log(s, LL_DEBUG3, "request %u: expand, original \"%s\"", q->id,
-	    sftp_quote(qp, sizeof(qp), path));
+	sftp_log(
+	    s, LL_DEBUG3, "request %u: expand, original \"%s\"", q->id, path);
 	if (path[0] == '\0')
 		snprintf(exp, sizeof(exp), ".");
 	else if (sftp_tilde(s->cwd_path, path, exp, sizeof(exp)) != 0) {
@@ -195,8 +188,7 @@ sftp_do_expand_path(struct sftp_server *s, const struct sftp_req *q)
 			    s, q->id, SSH2_FX_NO_SUCH_FILE, "no such user");
 		return sftp_send_errno(s, q->id, errno);
 	}
-	sftp_log(
-	    s, LL_VERBOSE, "expand \"%s\"", sftp_quote(qp, sizeof(qp), exp));
+	sftp_log(s, LL_VERBOSE, "expand \"%s\"", exp);
 	if (sftp_realpath(s, exp, res, sizeof(res)) != 0)
 		return sftp_send_errno(s, q->id, errno);
 	return sftp_send_name1(s, q->id, res);
@@ -314,14 +306,14 @@ sftp_do_copy_data(struct sftp_server *s, const struct sftp_req *q)
 int
 sftp_do_home_directory(struct sftp_server *s, const struct sftp_req *q)
 {
-	char user[SFTP_PATH_MAX], qp[SFTP_PATH_MAX];
+	char user[SFTP_PATH_MAX];
 	struct passwd *pw;
 	const char *dir;
 
 	if (sftp_cpath(&q->s1, user, sizeof(user)) != 0)
 		return sftp_send_errno(s, q->id, errno);
-	sftp_log(s, LL_DEBUG3, "request %u: home-directory \"%s\"", q->id,
-	    sftp_quote(qp, sizeof(qp), user));
+	sftp_log(
+	    s, LL_DEBUG3, "request %u: home-directory \"%s\"", q->id, user);
 	if (user[0] == '\0' && s->home != NULL)
 		dir = s->home;
 	else if ((pw = user[0] == '\0' ? getpwuid(getuid()) : getpwnam(user)) !=
@@ -329,8 +321,7 @@ sftp_do_home_directory(struct sftp_server *s, const struct sftp_req *q)
 		dir = pw->pw_dir;
 	else
 		return sftp_send_status(s, q->id, SSH2_FX_FAILURE);
-	sftp_log(s, LL_VERBOSE, "home-directory \"%s\"",
-	    sftp_quote(qp, sizeof(qp), dir));
+	sftp_log(s, LL_VERBOSE, "home-directory \"%s\"", dir);
 	return sftp_send_name1(s, q->id, dir);
 }
 

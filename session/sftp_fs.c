@@ -22,7 +22,6 @@
 /* Both paths of a request as C strings, for two-path calls. */
 struct two_paths {
 	char a[SFTP_PATH_MAX], b[SFTP_PATH_MAX];
-	char qa[SFTP_PATH_MAX], qb[SFTP_PATH_MAX]; /* quoted for logs */
 };
 
 static int
@@ -94,8 +93,6 @@ paths2(struct sftp_server *s, const struct sftp_req *q, struct two_paths *p,
 		*r = sftp_send_errno(s, q->id, errno);
 		return -1;
 	}
-	sftp_quote(p->qa, sizeof(p->qa), p->a);
-	sftp_quote(p->qb, sizeof(p->qb), p->b);
 	return 0;
 }
 
@@ -108,7 +105,7 @@ send_result(struct sftp_server *s, uint32_t id, int ret)
 int
 sftp_do_open(struct sftp_server *s, const struct sftp_req *q)
 {
-	char path[SFTP_PATH_MAX], qp[SFTP_PATH_MAX], fls[64];
+	char path[SFTP_PATH_MAX], fls[64];
 	struct stat st;
 	unsigned old;
 	int r, flags, mode, fd, h, err, fl;
@@ -118,8 +115,7 @@ sftp_do_open(struct sftp_server *s, const struct sftp_req *q)
 	flags = flags_from_portable(q->u32);
 	mode = (q->a.flags & SSH2_FILEXFER_ATTR_PERMISSIONS) ? (int)q->a.perm
 	                                                     : 0666;
-	sftp_log(s, LL_INFO, "open \"%s\" flags %s mode 0%o",
-	    sftp_quote(qp, sizeof(qp), path),
+	sftp_log(s, LL_INFO, "open \"%s\" flags %s mode 0%o", path,
 	    string_from_portable(q->u32, fls, sizeof(fls)), (unsigned)mode);
 	if (s->read_only &&
 	    ((flags & O_ACCMODE) != O_RDONLY ||
@@ -289,15 +285,14 @@ send_attrs(struct sftp_server *s, uint32_t id, const struct stat *st)
 int
 sftp_do_stat(struct sftp_server *s, const struct sftp_req *q)
 {
-	char path[SFTP_PATH_MAX], qp[SFTP_PATH_MAX];
+	char path[SFTP_PATH_MAX];
 	int lst = q->type == SSH2_FXP_LSTAT;
 	struct stat st;
 	int r;
 
 	if (path1(s, q, path, &r) != 0)
 		return r;
-	sftp_log(s, LL_VERBOSE, "%sstat name \"%s\"", lst ? "l" : "",
-	    sftp_quote(qp, sizeof(qp), path));
+	sftp_log(s, LL_VERBOSE, "%sstat name \"%s\"", lst ? "l" : "", path);
 	if (fstatat(s->cwd_fd, path, &st, lst ? AT_SYMLINK_NOFOLLOW : 0) == -1)
 		return sftp_send_errno(s, q->id, errno);
 	return send_attrs(s, q->id, &st);
@@ -365,7 +360,7 @@ truncate_at(struct sftp_server *s, const char *path, uint64_t size)
 int
 sftp_setstat_path(struct sftp_server *s, const struct sftp_req *q, int nofollow)
 {
-	char path[SFTP_PATH_MAX], qp[SFTP_PATH_MAX], tb[64];
+	char path[SFTP_PATH_MAX], tb[64];
 	const struct sftp_attrs *a = &q->a;
 	int r, atflag = nofollow ? AT_SYMLINK_NOFOLLOW : 0;
 	int status = SSH2_FX_OK;
@@ -373,32 +368,31 @@ sftp_setstat_path(struct sftp_server *s, const struct sftp_req *q, int nofollow)
 
 	if (path1(s, q, path, &r) != 0)
 		return r;
-	sftp_quote(qp, sizeof(qp), path);
 	sftp_log(s, LL_DEBUG1, "request %u: %ssetstat name \"%s\"", q->id,
-	    nofollow ? "l" : "", qp);
+	    nofollow ? "l" : "", path);
 	if (a->flags & SSH2_FILEXFER_ATTR_SIZE) {
 		if (nofollow)
 			/* Links have no size to set. */
 			return sftp_send_status(s, q->id, SSH2_FX_BAD_MESSAGE);
-		sftp_log(s, LL_INFO, "set \"%s\" size %llu", qp,
+		sftp_log(s, LL_INFO, "set \"%s\" size %llu", path,
 		    (unsigned long long)a->size);
 		if (truncate_at(s, path, a->size) == -1)
 			status = sftp_errno_to_status(errno);
 	}
 	if (a->flags & SSH2_FILEXFER_ATTR_PERMISSIONS) {
-		sftp_log(s, LL_INFO, "set \"%s\" mode %04o", qp, a->perm);
+		sftp_log(s, LL_INFO, "set \"%s\" mode %04o", path, a->perm);
 		if (fchmodat(s->cwd_fd, path, a->perm & 07777, atflag) == -1)
 			status = sftp_errno_to_status(errno);
 	}
 	if (a->flags & SSH2_FILEXFER_ATTR_ACMODTIME) {
-		sftp_log(s, LL_INFO, "set \"%s\" modtime %s", qp,
+		sftp_log(s, LL_INFO, "set \"%s\" modtime %s", path,
 		    mtime_string(a, tb, sizeof(tb)));
 		times_from_attrs(a, ts);
 		if (utimensat(s->cwd_fd, path, ts, atflag) == -1)
 			status = sftp_errno_to_status(errno);
 	}
 	if (a->flags & SSH2_FILEXFER_ATTR_UIDGID) {
-		sftp_log(s, LL_INFO, "set \"%s\" owner %lu group %lu", qp,
+		sftp_log(s, LL_INFO, "set \"%s\" owner %lu group %lu", path,
 		    (unsigned long)a->uid, (unsigned long)a->gid);
 		if (fchownat(s->cwd_fd, path, (uid_t)a->uid, (gid_t)a->gid,
 		        atflag) == -1)
@@ -417,16 +411,15 @@ int
 sftp_do_fsetstat(struct sftp_server *s, const struct sftp_req *q)
 {
 	const struct sftp_attrs *a = &q->a;
-	char qp[SFTP_PATH_MAX], tb[64];
+	char tb[64];
 	struct sftp_handle *h;
 	struct timespec ts[2];
 	int status = SSH2_FX_OK;
 
 	if ((h = sftp_handle_get(s, &q->s1, SFTP_H_FILE)) == NULL)
 		return sftp_send_status(s, q->id, SSH2_FX_FAILURE);
-	sftp_quote(qp, sizeof(qp), h->name);
 	if (a->flags & SSH2_FILEXFER_ATTR_SIZE) {
-		sftp_log(s, LL_INFO, "set \"%s\" size %llu", qp,
+		sftp_log(s, LL_INFO, "set \"%s\" size %llu", h->name,
 		    (unsigned long long)a->size);
 		if (a->size > (uint64_t)INT64_MAX) {
 			status = sftp_errno_to_status(EINVAL);
@@ -434,19 +427,19 @@ sftp_do_fsetstat(struct sftp_server *s, const struct sftp_req *q)
 			status = sftp_errno_to_status(errno);
 	}
 	if (a->flags & SSH2_FILEXFER_ATTR_PERMISSIONS) {
-		sftp_log(s, LL_INFO, "set \"%s\" mode %04o", qp, a->perm);
+		sftp_log(s, LL_INFO, "set \"%s\" mode %04o", h->name, a->perm);
 		if (fchmod(h->fd, a->perm & 07777) == -1)
 			status = sftp_errno_to_status(errno);
 	}
 	if (a->flags & SSH2_FILEXFER_ATTR_ACMODTIME) {
-		sftp_log(s, LL_INFO, "set \"%s\" modtime %s", qp,
+		sftp_log(s, LL_INFO, "set \"%s\" modtime %s", h->name,
 		    mtime_string(a, tb, sizeof(tb)));
 		times_from_attrs(a, ts);
 		if (futimens(h->fd, ts) == -1)
 			status = sftp_errno_to_status(errno);
 	}
 	if (a->flags & SSH2_FILEXFER_ATTR_UIDGID) {
-		sftp_log(s, LL_INFO, "set \"%s\" owner %lu group %lu", qp,
+		sftp_log(s, LL_INFO, "set \"%s\" owner %lu group %lu", h->name,
 		    (unsigned long)a->uid, (unsigned long)a->gid);
 		if (fchown(h->fd, (uid_t)a->uid, (gid_t)a->gid) == -1)
 			status = sftp_errno_to_status(errno);
@@ -457,14 +450,13 @@ sftp_do_fsetstat(struct sftp_server *s, const struct sftp_req *q)
 int
 sftp_do_opendir(struct sftp_server *s, const struct sftp_req *q)
 {
-	char path[SFTP_PATH_MAX], qp[SFTP_PATH_MAX];
+	char path[SFTP_PATH_MAX];
 	DIR *dir;
 	int r, fd, h, err;
 
 	if (path1(s, q, path, &r) != 0)
 		return r;
-	sftp_log(
-	    s, LL_INFO, "opendir \"%s\"", sftp_quote(qp, sizeof(qp), path));
+	sftp_log(s, LL_INFO, "opendir \"%s\"", path);
 	fd = openat(s->cwd_fd, path,
 	    O_RDONLY | O_DIRECTORY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
 	if (fd == -1)
@@ -533,20 +525,19 @@ fail:
 int
 sftp_do_remove(struct sftp_server *s, const struct sftp_req *q)
 {
-	char path[SFTP_PATH_MAX], qp[SFTP_PATH_MAX];
+	char path[SFTP_PATH_MAX];
 	int r;
 
 	if (path1(s, q, path, &r) != 0)
 		return r;
-	sftp_log(
-	    s, LL_INFO, "remove name \"%s\"", sftp_quote(qp, sizeof(qp), path));
+	sftp_log(s, LL_INFO, "remove name \"%s\"", path);
 	return send_result(s, q->id, unlinkat(s->cwd_fd, path, 0));
 }
 
 int
 sftp_do_mkdir(struct sftp_server *s, const struct sftp_req *q)
 {
-	char path[SFTP_PATH_MAX], qp[SFTP_PATH_MAX];
+	char path[SFTP_PATH_MAX];
 	unsigned old, mode;
 	int r, ret, err;
 
@@ -554,8 +545,7 @@ sftp_do_mkdir(struct sftp_server *s, const struct sftp_req *q)
 		return r;
 	mode = (q->a.flags & SSH2_FILEXFER_ATTR_PERMISSIONS) ? q->a.perm & 07777
 	                                                     : 0777;
-	sftp_log(s, LL_INFO, "mkdir name \"%s\" mode 0%o",
-	    sftp_quote(qp, sizeof(qp), path), mode);
+	sftp_log(s, LL_INFO, "mkdir name \"%s\" mode 0%o", path, mode);
 	old = sftp_umask_begin(s);
 	ret = mkdirat(s->cwd_fd, path, (mode_t)mode);
 	err = errno;
@@ -566,28 +556,26 @@ sftp_do_mkdir(struct sftp_server *s, const struct sftp_req *q)
 int
 sftp_do_rmdir(struct sftp_server *s, const struct sftp_req *q)
 {
-	char path[SFTP_PATH_MAX], qp[SFTP_PATH_MAX];
+	char path[SFTP_PATH_MAX];
 	int r;
 
 	if (path1(s, q, path, &r) != 0)
 		return r;
-	sftp_log(
-	    s, LL_INFO, "rmdir name \"%s\"", sftp_quote(qp, sizeof(qp), path));
+	sftp_log(s, LL_INFO, "rmdir name \"%s\"", path);
 	return send_result(s, q->id, unlinkat(s->cwd_fd, path, AT_REMOVEDIR));
 }
 
 int
 sftp_do_realpath(struct sftp_server *s, const struct sftp_req *q)
 {
-	char path[SFTP_PATH_MAX], res[SFTP_PATH_MAX], qp[SFTP_PATH_MAX];
+	char path[SFTP_PATH_MAX], res[SFTP_PATH_MAX];
 	int r;
 
 	if (path1(s, q, path, &r) != 0)
 		return r;
 	if (path[0] == '\0')
 		snprintf(path, sizeof(path), ".");
-	sftp_log(
-	    s, LL_VERBOSE, "realpath \"%s\"", sftp_quote(qp, sizeof(qp), path));
+	sftp_log(s, LL_VERBOSE, "realpath \"%s\"", path);
 	if (sftp_realpath(s, path, res, sizeof(res)) != 0)
 		return sftp_send_errno(s, q->id, errno);
 	return sftp_send_name1(s, q->id, res);
@@ -606,7 +594,7 @@ sftp_do_rename(struct sftp_server *s, const struct sftp_req *q)
 
 	if (paths2(s, q, &p, &r) != 0)
 		return r;
-	sftp_log(s, LL_INFO, "rename old \"%s\" new \"%s\"", p.qa, p.qb);
+	sftp_log(s, LL_INFO, "rename old \"%s\" new \"%s\"", p.a, p.b);
 	ret = renameat2(s->cwd_fd, p.a, s->cwd_fd, p.b, RENAME_NOREPLACE);
 	if (ret == -1 &&
 	    (errno == EINVAL || errno == ENOSYS || errno == EOPNOTSUPP)) {
@@ -623,14 +611,13 @@ sftp_do_rename(struct sftp_server *s, const struct sftp_req *q)
 int
 sftp_do_readlink(struct sftp_server *s, const struct sftp_req *q)
 {
-	char path[SFTP_PATH_MAX], link[SFTP_PATH_MAX], qp[SFTP_PATH_MAX];
+	char path[SFTP_PATH_MAX], link[SFTP_PATH_MAX];
 	ssize_t n;
 	int r;
 
 	if (path1(s, q, path, &r) != 0)
 		return r;
-	sftp_log(
-	    s, LL_VERBOSE, "readlink \"%s\"", sftp_quote(qp, sizeof(qp), path));
+	sftp_log(s, LL_VERBOSE, "readlink \"%s\"", path);
 	if ((n = readlinkat(s->cwd_fd, path, link, sizeof(link) - 1)) == -1)
 		return sftp_send_errno(s, q->id, errno);
 	link[n] = '\0';
@@ -646,6 +633,6 @@ sftp_do_symlink(struct sftp_server *s, const struct sftp_req *q)
 
 	if (paths2(s, q, &p, &r) != 0)
 		return r;
-	sftp_log(s, LL_INFO, "symlink old \"%s\" new \"%s\"", p.qa, p.qb);
+	sftp_log(s, LL_INFO, "symlink old \"%s\" new \"%s\"", p.a, p.b);
 	return send_result(s, q->id, symlinkat(p.a, s->cwd_fd, p.b));
 }

@@ -204,8 +204,6 @@ const char *sftp_ext_name(enum sftp_ext ext);
 /* sftp_server.c: replies, status, handles, logging */
 void sftp_log(struct sftp_server *s, enum log_level level, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
-/* sftp_quote: a client string made safe for a log line, into out. */
-const char *sftp_quote(char *out, size_t outlen, const char *str);
 int sftp_reply_begin(
     struct sftp_server *s, uint8_t type, uint32_t id, size_t *mark);
 int sftp_reply_end(struct sftp_server *s, size_t mark);

@@ -121,13 +121,6 @@ sftp_log(struct sftp_server *s, enum log_level level, const char *fmt, ...)
 		sftp_host_log_line(-1, (int)level, msg);
 }
 
-const char *
-sftp_quote(char *out, size_t outlen, const char *str)
-{
-	sanitise(out, outlen, str);
-	return out;
-}
-
 /* ------------------------------------------------------------------ */
 /* replies */
 
@@ -429,17 +422,14 @@ void
 sftp_handle_log_close(
     struct sftp_server *s, struct sftp_handle *h, const char *why)
 {
-	char q[SFTP_PATH_MAX];
-
-	sftp_quote(q, sizeof(q), h->name);
 	if (h->kind == SFTP_H_FILE)
 		sftp_log(s, LL_INFO,
 		    "%s%sclose \"%s\" bytes read %llu written %llu", why,
-		    *why ? " " : "", q, (unsigned long long)h->nread,
+		    *why ? " " : "", h->name, (unsigned long long)h->nread,
 		    (unsigned long long)h->nwritten);
 	else
-		sftp_log(
-		    s, LL_INFO, "%s%sclosedir \"%s\"", why, *why ? " " : "", q);
+		sftp_log(s, LL_INFO, "%s%sclosedir \"%s\"", why,
+		    *why ? " " : "", h->name);
 }
 
 int
@@ -571,7 +561,7 @@ dispatch(struct sftp_server *s, struct buf *pkt)
 {
 	const struct sftp_handler *h;
 	struct sftp_req q;
-	char name[128], ename[128];
+	char name[128];
 	int r;
 
 	if ((r = sftp_decode(pkt, &q)) != 0) {
@@ -607,7 +597,7 @@ dispatch(struct sftp_server *s, struct buf *pkt)
 			    (int)(q.ext_name.len > 100 ? 100 : q.ext_name.len),
 			    (const char *)q.ext_name.p);
 			sftp_log(s, LL_ERROR, "Unknown extended request \"%s\"",
-			    sftp_quote(ename, sizeof(ename), name));
+			    name);
 		} else
 			sftp_log(s, LL_ERROR, "Unknown message %u", q.type);
 		return sftp_send_status(s, q.id, SSH2_FX_OP_UNSUPPORTED);
@@ -883,7 +873,7 @@ expand_start_dir(const struct sftp_options *o, char *out, size_t outlen)
 static int
 open_start_dir(struct sftp_server *s, const struct sftp_options *o)
 {
-	char want[SFTP_PATH_MAX], rel[SFTP_PATH_MAX], q[SFTP_PATH_MAX];
+	char want[SFTP_PATH_MAX], rel[SFTP_PATH_MAX];
 	const char *cands[3];
 	char *real;
 	int i, n = 0, fd, len, given;
@@ -920,8 +910,7 @@ open_start_dir(struct sftp_server *s, const struct sftp_options *o)
 		given = i == 0 && o->start_dir != NULL;
 		if (given || i == n - 1)
 			error("chdir to \"%s\" failed: %s",
-			    sftp_quote(q, sizeof(q), given ? want : cands[i]),
-			    strerror(errno));
+			    given ? want : cands[i], strerror(errno));
 	}
 	return -1;
 }

@@ -9,10 +9,7 @@
 static int
 deny_check(const struct pm_conn *c, const struct pm_step *step)
 {
-	char user[128];
-
-	sanitise(user, sizeof(user), c->user);
-	logit("denypolicy: refusing %s for %s", step->method, user);
+	logit("denypolicy: refusing %s for %.127s", step->method, c->user);
 	return PM_FAILURE;
 }
 

@@ -58,11 +58,8 @@ forged_line(void)
 static void
 field(void)
 {
-	char safe[64];
-
-	/* sanitise() only copies: the line is escaped once. */
-	sanitise(safe, sizeof(safe), "a\\b\xc3\xa9");
-	logit("Invalid user %s from 192.0.2.1 port 22", safe);
+	/* A field goes in as it is: the line is escaped once. */
+	logit("Invalid user %s from 192.0.2.1 port 22", "a\\b\xc3\xa9");
 }
 
 static void
