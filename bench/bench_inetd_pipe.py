@@ -17,7 +17,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from benchlib import (Bench, OPENSSH, POSTERND, USER, log, median,  # noqa
+from benchlib import (Bench, OPENSSH, POSTERND, USER, median,  # noqa
                       run, table)
 
 MIB = 1 << 20

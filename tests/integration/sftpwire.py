@@ -135,7 +135,7 @@ class Raw:
             if struct.unpack(">I", r[1:5])[0] == 0x7fff0000 + rid:
                 return ("noreply",)
             self.recv()
-        except (EOFError, OSError, paramiko.SSHException) as e:
+        except (EOFError, OSError, paramiko.SSHException):
             self.close()
             self.connect()
             return ("closed",)

@@ -48,7 +48,6 @@ would do.
 """
 
 import json
-import os
 import secrets
 
 import interop_clients as ic
