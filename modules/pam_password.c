@@ -139,6 +139,13 @@ shadow_password_ok(const struct pm_conn *conn, const char *password)
 	if ((cd = calloc(1, sizeof(*cd))) == NULL)
 		return 0;
 	out = crypt_r(password, hash, cd);
+	/* A field crypt(3) refuses at once ("x" in /etc/passwd without a
+	 * shadow entry): then an unknown account's cost, so the time of a
+	 * failure does not tell a valid user from an invalid one. */
+	if (usable && (out == NULL || out[0] == '*')) {
+		(void)crypt_r(password, dummy_hash(), cd);
+		usable = 0;
+	}
 	ok = usable && out != NULL && strlen(out) == strlen(hash) &&
 	    ct_eq(out, hash, strlen(hash));
 	/* As OpenSSH's sys_auth_passwd(): an empty shadow password is

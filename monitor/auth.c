@@ -896,9 +896,12 @@ finish(struct authctxt *a, const char *method, const char *submethod,
 	    strcmp(submethod, "pam") == 0)
 		a->pam_account_done = 1;
 	/* UsePAM no: a password that worked but has expired must change
-	 * (password_expiry_once looked before the password was checked). */
+	 * (password_expiry_once looked before the password was checked);
+	 * an empty one that "none" accepted too, as sshd's userauth_none
+	 * goes through its password check. */
 	if ((verdict == AUTH_SUCCESS || verdict == AUTH_PARTIAL) &&
-	    !a->c->use_pam && a->valid && strcmp(method, "password") == 0 &&
+	    !a->c->use_pam && a->valid &&
+	    (strcmp(method, "password") == 0 || strcmp(method, "none") == 0) &&
 	    a->pwexp)
 		a->force_pwchange = 1;
 	/*

@@ -13,6 +13,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -320,13 +321,16 @@ print_motd(void)
 /*
  * Run argv with env and our stdout and stderr, its stdin a pipe given in
  * (a few hundred bytes: within the pipe's buffer); wait for it. what names
- * it if it cannot start.
+ * it if it cannot start. SIGPIPE is ignored for the write: a program that
+ * exits first (an xauth that cannot exec) must not kill this child, whose
+ * signals are the defaults by now, before it runs the user's program.
  */
 static void
 run_fed(const char *what, char *const argv[], char **env, const char *in,
     size_t inlen)
 {
-	int p[2], status;
+	struct sigaction ign, old;
+	int p[2], status, ignored;
 	pid_t pid;
 
 	if (pipe2(p, O_CLOEXEC) == -1) {
@@ -346,8 +350,14 @@ run_fed(const char *what, char *const argv[], char **env, const char *in,
 		_exit(127);
 	}
 	close(p[0]);
+	memset(&ign, 0, sizeof(ign));
+	ign.sa_handler = SIG_IGN;
+	sigemptyset(&ign.sa_mask);
+	ignored = sigaction(SIGPIPE, &ign, &old) == 0;
 	if (inlen > 0)
 		(void)!write(p[1], in, inlen);
+	if (ignored)
+		(void)sigaction(SIGPIPE, &old, NULL);
 	close(p[1]);
 	while (waitpid(pid, &status, 0) == -1 && errno == EINTR)
 		;

@@ -183,6 +183,28 @@ def test_empty_password_none_method(ctx):
           "PermitEmptyPasswords no: none logged an empty password in")
 
 
+def test_empty_password_expired_none(ctx):
+    """UsePAM no, PermitEmptyPasswords yes: an empty password that has
+    expired (chage -d 0, an account made to set its first password) and
+    that "none" accepts must still be changed, as sshd's userauth_none()
+    goes through auth_password() and its expiry check: without a
+    terminal the command never runs."""
+    u = ctx.make_user(with_key=False)
+    subprocess.run(["passwd", "-d", u.name], check=True,
+                   stdout=subprocess.DEVNULL)
+    subprocess.run(["chage", "-d", "0", u.name], check=True)
+    ctx.start_server(extra_config=["UsePAM no", "PasswordAuthentication yes",
+                                   "PermitEmptyPasswords yes"])
+    r = ctx.ssh(u, "echo ok")
+    check(r.rc == 1 and r.stdout == b"" and
+          b"Password change required but no TTY available." in r.err,
+          "none with an expired empty password ran the command: rc %s %r"
+          % (r.rc, r.err[-300:]))
+    check(ctx.wait_log(r"^User %s password has expired \(root forced\)$"
+                       % re.escape(u.name), 5),
+          "no log line about the expired password")
+
+
 def test_missing_shell_admitted_with_chroot(ctx):
     """sshd checks the login shell only without ChrootDirectory: an
     SFTP-only jail's user with a shell that does not exist logs in."""
