@@ -546,7 +546,7 @@ direct_streamlocal_open(
 	    (connect(s, (struct sockaddr *)&sun, sizeof(sun)) == -1 &&
 	        errno != EINPROGRESS)) {
 		tcp(c)->err = errno;
-		error("connect to %.100s port -2 failed: %s", path,
+		error("connect to %.100s port -2 failed: %s", sun.sun_path,
 		    strerror(errno));
 		if (s != -1)
 			close(s);
