@@ -197,7 +197,7 @@ def test_empty_password_expired_none(ctx):
                                    "PermitEmptyPasswords yes"])
     r = ctx.ssh(u, "echo ok")
     check(r.rc == 1 and r.stdout == b"" and
-          b"Password change required but no TTY available." in r.err,
+          "Password change required but no TTY available." in r.err,
           "none with an expired empty password ran the command: rc %s %r"
           % (r.rc, r.err[-300:]))
     check(ctx.wait_log(r"^User %s password has expired \(root forced\)$"
