@@ -1078,7 +1078,7 @@ static void __attribute__((noreturn)) session_phase(struct monitor *m, int sock)
 	struct sign_budget sb, gb;
 	struct buf *b;
 	char *jail = NULL;
-	int sp[2], status, jailfd = -1, closed;
+	int sp[2], status, jailfd = -1, code;
 	pid_t pid, w;
 	uint8_t type;
 	int r;
@@ -1200,14 +1200,11 @@ static void __attribute__((noreturn)) session_phase(struct monitor *m, int sock)
 	else if (WIFSIGNALED(status))
 		error("session process %ld terminated by signal %d", (long)pid,
 		    WTERMSIG(status));
-	closed = w == pid && WIFEXITED(status) &&
-	    WEXITSTATUS(status) == SESSION_EXIT_CLOSED;
-	audit_session_end(&m->auth,
-	    closed ||
-	        (w == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0),
-	    pid);
+	code = w == pid && WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+	audit_session_end(
+	    &m->auth, code == 0 || code == SESSION_EXIT_CLOSED, pid);
 	/* A client that just closed: the session logged its lines. */
-	if (!closed)
+	if (code != SESSION_EXIT_CLOSED)
 		logit("Disconnected from user %s %s port %d",
 		    m->auth.pw.pw_name, m->ci.client_addr, m->ci.client_port);
 	/* UsePAM: the monitor closes the PAM session (as root). */
