@@ -18,6 +18,8 @@
 
 #include "modules/pam_relay.h"
 
+#define PASSWORD_MAX 1024 /* OpenSSH's MAX_PASSWORD_LEN */
+
 /*
  * The setting an invalid user's (or a hashless account's) password is
  * hashed with: the method and cost of the system's own hashes, so the
@@ -131,7 +133,13 @@ shadow_password_ok(const struct pm_conn *conn, const char *password)
 	if (stored != NULL) {
 		if (stored[0] == '\0')
 			blank = 1;
-		else if (stored[0] != '!' && stored[0] != '*') {
+		/* A field crypt(3) would refuse at once ("x" in /etc/passwd
+		 * without a shadow entry, a disabled method) costs an unknown
+		 * account's crypt instead, so the time of a failure does not
+		 * tell a valid user from an invalid one. */
+		else if (stored[0] != '!' && stored[0] != '*' &&
+		    crypt_checksalt(stored) != CRYPT_SALT_INVALID &&
+		    crypt_checksalt(stored) != CRYPT_SALT_METHOD_DISABLED) {
 			hash = stored;
 			usable = 1;
 		}
@@ -139,9 +147,8 @@ shadow_password_ok(const struct pm_conn *conn, const char *password)
 	if ((cd = calloc(1, sizeof(*cd))) == NULL)
 		return 0;
 	out = crypt_r(password, hash, cd);
-	/* A field crypt(3) refuses at once ("x" in /etc/passwd without a
-	 * shadow entry): then an unknown account's cost, so the time of a
-	 * failure does not tell a valid user from an invalid one. */
+	/* Should crypt(3) refuse a setting it passed: still one dummy
+	 * crypt, and a failure. */
 	if (usable && (out == NULL || out[0] == '*')) {
 		(void)crypt_r(password, dummy_hash(), cd);
 		usable = 0;
@@ -183,6 +190,10 @@ password_request(void *state, const struct pm_conn *conn, const uint8_t *data,
 		goto out;
 	}
 	if ((r = buf_end(b)) != 0)
+		goto out;
+	/* As sshd's auth_password(): a password over 1024 bytes fails at
+	 * once, for every user, before PAM or crypt(3) sees it. */
+	if (plen > PASSWORD_MAX)
 		goto out;
 	if (plen == 0 && (empty == NULL || strcmp(empty, "yes") != 0))
 		goto out;

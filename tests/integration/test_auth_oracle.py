@@ -187,6 +187,30 @@ def test_pam_refused_user_password_never_reaches_pam(ctx):
           "no 'Failed password for invalid user' line for the refused user")
 
 
+def test_pam_password_over_1024_bytes_never_reaches_pam(ctx):
+    """As sshd's auth_password(): a password over 1024 bytes fails before
+    PAM is run at all; one of 1024 bytes still goes to PAM."""
+    u = ctx.make_user(with_key=False)
+    _set_password(u.name, PASSWORD)
+    prog, log = _recorder(ctx)
+    ctx.start_server(extra_config=[
+        "UsePAM yes", "PAMServiceName " + _service(ctx, prog),
+        "PasswordAuthentication yes"])
+    for n in (1024, 1025):
+        check(not _password(ctx, u.name, "x" * n),
+              "a wrong %d-byte password was accepted" % n)
+    # pam_exec hands its program the first 511 bytes of the token.
+    got = _recorded(log)
+    check(len(got) == 1 and got[0][0] == u.name and got[0][1]
+          and got[0][1] == b"x" * len(got[0][1]),
+          "PAM must see the 1024-byte password and not the 1025-byte one: "
+          "%r" % [(w, len(t)) for w, t in got])
+    failed = re.findall(r"^Failed password for %s from 127\.0\.0\.1 port "
+                        r"\d+ ssh2$" % u.name, ctx.server_log(), re.M)
+    check(len(failed) == 2,
+          "each attempt must be logged as 'Failed password': %r" % failed)
+
+
 def test_pam_refused_user_expired_password_not_changed(ctx):
     u = ctx.make_user(with_key=False)
     _set_password(u.name, PASSWORD)
