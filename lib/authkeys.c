@@ -67,19 +67,35 @@ private_group(gid_t gid, uid_t uid, uid_t owner)
 	return ok && members > 0;
 }
 
+/* The last private_group() answer of one secure_path() walk: a path's
+ * group-writable files and directories usually share one group and owner,
+ * and each answer reads the whole account list. */
+struct group_memo {
+	int known, ok;
+	gid_t gid;
+	uid_t owner;
+};
+
 /*
  * Owned by root or the user, not writable by others, and not writable by
  * the group unless it is the user's private group (above).
  */
 static int
-owner_mode_ok(const struct stat *st, uid_t uid)
+owner_mode_ok(const struct stat *st, uid_t uid, struct group_memo *m)
 {
 	if (st->st_uid != 0 && st->st_uid != uid)
 		return 0;
 	if (st->st_mode & S_IWOTH)
 		return 0;
-	return (st->st_mode & S_IWGRP) == 0 ||
-	    private_group(st->st_gid, uid, st->st_uid);
+	if ((st->st_mode & S_IWGRP) == 0)
+		return 1;
+	if (!m->known || m->gid != st->st_gid || m->owner != st->st_uid) {
+		m->ok = private_group(st->st_gid, uid, st->st_uid);
+		m->gid = st->st_gid;
+		m->owner = st->st_uid;
+		m->known = 1;
+	}
+	return m->ok;
 }
 
 /*
@@ -92,6 +108,7 @@ secure_path(
     int fd, const char *path, const struct passwd *pw, char *err, size_t errlen)
 {
 	char canon[PATH_MAX], home[PATH_MAX], *slash;
+	struct group_memo memo = {0, 0, 0, 0};
 	struct stat st;
 	int have_home;
 
@@ -110,7 +127,7 @@ secure_path(
 		snprintf(err, errlen, "%s is not a regular file", canon);
 		return -1;
 	}
-	if (!owner_mode_ok(&st, pw->pw_uid)) {
+	if (!owner_mode_ok(&st, pw->pw_uid, &memo)) {
 		snprintf(
 		    err, errlen, "bad ownership or modes for file %s", canon);
 		return -1;
@@ -125,7 +142,8 @@ secure_path(
 			slash[1] = '\0';
 		else
 			*slash = '\0';
-		if (stat(canon, &st) == -1 || !owner_mode_ok(&st, pw->pw_uid)) {
+		if (stat(canon, &st) == -1 ||
+		    !owner_mode_ok(&st, pw->pw_uid, &memo)) {
 			snprintf(err, errlen,
 			    "bad ownership or modes for directory %s", canon);
 			return -1;
