@@ -385,21 +385,24 @@ run_rc(const char *path, char *const argv[], char **env,
  * X11 without an rc file, as sshd: `xauth -q -` replaces the display's
  * entry in the user's authority file with the client's protocol and
  * cookie. It runs with the session's environment and its stdout and
- * stderr, so what it says (a new ~/.Xauthority, say) reaches the client.
+ * stderr, so what it says (a new ~/.Xauthority, say) reaches the client;
+ * through /bin/sh, as sshd's popen(), so an XAuthLocation that cannot run
+ * is reported there by the shell ("sh: 1: ...: not found").
  */
 static void
 run_xauth(const char *prog, char **env, const struct session_child *ch)
 {
 	char cmd[2400], what[1100];
-	char *argv[] = {(char *)prog, "-q", "-", NULL};
-	int n;
+	char *argv[] = {LOGIN_BSHELL, "-c", what, NULL};
+	int n, w;
 
-	snprintf(what, sizeof(what), "%s -q -", prog);
+	w = snprintf(what, sizeof(what), "%s -q -", prog);
 	n = snprintf(cmd, sizeof(cmd), "remove %s\nadd %s %s %s\n",
 	    ch->x11_auth_display, ch->x11_auth_display, ch->x11_proto,
 	    ch->x11_cookie);
-	if (n < 0 || (size_t)n >= sizeof(cmd))
-		fprintf(stderr, "Could not run %s\n", what);
+	if (w < 0 || (size_t)w >= sizeof(what) || n < 0 ||
+	    (size_t)n >= sizeof(cmd))
+		fprintf(stderr, "Could not run %s -q -\n", prog);
 	else
 		run_fed(what, argv, env, cmd, (size_t)n);
 	explicit_bzero(cmd, sizeof(cmd));

@@ -27,12 +27,13 @@ static struct session_axl axl;
 static struct session_ctx ctx;
 static struct session_child ch;
 
-/* The child's run up to the user's program: 0 if it got there. */
+/* The child's run up to the user's program: 0 if it got there. Its
+ * stderr goes to errpath, or /dev/null. */
 static int
-child_status(void)
+child_status(const char *errpath)
 {
 	char *env[] = {NULL};
-	int status, null;
+	int status, null, err;
 	pid_t pid;
 
 	if ((pid = fork()) == -1)
@@ -44,6 +45,10 @@ child_status(void)
 			dup2(null, STDOUT_FILENO);
 			dup2(null, STDERR_FILENO);
 		}
+		if (errpath != NULL &&
+		    (err = open(errpath, O_WRONLY | O_CREAT | O_TRUNC, 0600)) !=
+		        -1)
+			dup2(err, STDERR_FILENO);
 		session_login_child(&ctx, &ch, "true", 0, "/bin/sh", env);
 		_exit(0);
 	}
@@ -67,7 +72,7 @@ write_file(const char *path, const char *text, mode_t mode)
 int
 main(void)
 {
-	char prog[256], got[256], buf[512];
+	char prog[256], got[256], errpath[256], buf[512];
 	FILE *f;
 	size_t n = 0;
 	int i, killed = 0, status;
@@ -91,7 +96,7 @@ main(void)
 	snprintf(buf, sizeof(buf), "#!/bin/sh\ncat > '%s'\n", got);
 	write_file(prog, buf, 0755);
 	axl.xauth_location = prog;
-	status = child_status();
+	status = child_status(NULL);
 	T_CHECK("xauth run: child reaches the program",
 	    WIFEXITED(status) && WEXITSTATUS(status) == 0);
 	memset(buf, 0, sizeof(buf));
@@ -105,10 +110,28 @@ main(void)
 	            "remove unix:10.0\nadd unix:10.0 "
 	            "MIT-MAGIC-COOKIE-1 " COOKIE "\n") == 0);
 
+	/* One that cannot run: as sshd's popen(), the shell says so on the
+	 * session's stderr, which reaches the client. */
+	snprintf(errpath, sizeof(errpath), "%s/err", home);
+	unlink(prog);
+	status = child_status(errpath);
+	memset(buf, 0, sizeof(buf));
+	if ((f = fopen(errpath, "r")) != NULL) {
+		n = fread(buf, 1, sizeof(buf) - 1, f);
+		fclose(f);
+	}
+	T_CHECK("missing xauth: child reaches the program",
+	    WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	T_CHECK("missing xauth: the shell names it on stderr",
+	    n > 0 && strstr(buf, prog) != NULL && strstr(buf, "not found"));
+	if (n > 0)
+		printf("# stderr: %s", buf);
+	unlink(errpath);
+
 	/* One that exists but cannot exec: it is gone before the write. */
 	write_file(prog, "not a program\n", 0644);
 	for (i = 0; i < 1000; i++) {
-		status = child_status();
+		status = child_status(NULL);
 		if (WIFSIGNALED(status))
 			killed++;
 	}
