@@ -221,6 +221,25 @@ password_expiry_once(struct authctxt *a, const struct buf *req)
 }
 
 /*
+ * A password request counted as sshd's monitor counts its auth_password
+ * calls (a change request makes none); the first, when empty, is logged
+ * as "none", since sshd's monitor cannot tell it from userauth_none's.
+ */
+static void
+password_count(struct authctxt *a, const struct buf *req)
+{
+	struct buf tmp = *req;
+	const uint8_t *pw;
+	size_t len;
+	int change;
+
+	if (buf_get_bool(&tmp, &change) != 0 || change ||
+	    buf_get_string_direct(&tmp, &pw, &len) != 0)
+		return;
+	a->password_logs_none = ++a->password_checks == 1 && len == 0;
+}
+
+/*
  * Look the user up once, apply the Match blocks that now match, then
  * OpenSSH's allowed_user() checks. Invalid and refused users get a fake
  * entry and take the same path as valid ones.
@@ -882,6 +901,12 @@ finish(struct authctxt *a, const char *method, const char *submethod,
 	    submethod != NULL && strcmp(submethod, "pam") == 0 ? "/" : "",
 	    submethod != NULL && strcmp(submethod, "pam") == 0 ? submethod
 	                                                       : "");
+	/* sshd's word for an empty first password; one that succeeds under
+	 * AuthenticationMethods ends sshd 9.2 ("method not in
+	 * AuthenticationMethods"), and is "password" here. */
+	if (a->password_logs_none && strcmp(method, "password") == 0 &&
+	    (verdict != AUTH_SUCCESS || a->chain.any))
+		snprintf(logm, sizeof(logm), "none");
 	if (verdict == AUTH_SUCCESS)
 		verdict = step_succeeded(a, method, submethod, cred, opts);
 	else
@@ -1030,6 +1055,7 @@ none_empty_password(struct authctxt *a, int *verdict, struct buf *extra,
 	    (pw = modules_find(a->mods, "password", NULL)) == NULL)
 		return 0;
 	password_expiry_once(a, NULL);
+	a->password_checks++;
 	return run_module(a, pw, 0, empty, sizeof(empty), verdict, extra, optsp,
 	    cred, credlen);
 }
@@ -1114,6 +1140,7 @@ auth_request(struct authctxt *a, const uint8_t *sid, size_t sidlen,
 	a->active = NULL;
 	a->attempts++;
 	a->judged = 0;
+	a->password_logs_none = 0;
 	a->detail[0] = '\0';
 	a->origin[0] = '\0';
 	/*
@@ -1147,8 +1174,10 @@ auth_request(struct authctxt *a, const uint8_t *sid, size_t sidlen,
 		 * device and logs nothing. */
 		a->judged = mod->submethod == NULL ||
 		    strcmp(mod->submethod, "pam") != 0 || a->c->use_pam;
-		if (strcmp(canon, "password") == 0)
+		if (strcmp(canon, "password") == 0) {
 			password_expiry_once(a, m);
+			password_count(a, m);
+		}
 		if ((r = run_module(a, mod, 0, buf_ptr(m), buf_len(m), &verdict,
 		         extra, &opts, cred, sizeof(cred))) != 0)
 			goto out;

@@ -78,6 +78,11 @@ struct authctxt {
 	 * the first password checked) and what it said. */
 	int pwexp_checked;
 	int pwexp;
+	/* Passwords checked on this connection (sshd's monitor counts its
+	 * auth_password calls, "none"'s empty one too), and whether this
+	 * request's is the first and empty: sshd logs that one as "none". */
+	int password_checks;
+	int password_logs_none;
 	int disconnect; /* the monitor ends the connection after replying */
 	/* An invalid user's btmp record, written once the reply is sent:
 	 * the file write is not in the time the client can measure. */

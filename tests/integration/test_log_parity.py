@@ -91,6 +91,12 @@ try:
                 t.auth_password(user, "%s%d" % (arg, i))
             except paramiko.AuthenticationException:
                 pass
+    elif what == "passwords-empty":
+        for pw in ("", arg):  # sshd logs an empty first one as "none"
+            try:
+                t.auth_password(user, pw)
+            except paramiko.AuthenticationException:
+                pass
     elif what == "none":
         t.auth_none(user)
     elif what == "key":
@@ -363,6 +369,20 @@ def scenarios(env):
          [conn, invalid, ("once", noshadow),
           r"Failed password for invalid user %s from %s ssh2" % (inv, P)],
          f2b(3, 4, 4), 4),
+        # sshd's monitor logs an empty first password as "none" (it cannot
+        # tell it from userauth_none's check): VERBOSE for a valid user.
+        ("empty first password", "nopam",
+         lambda s: s.paramiko(g, "passwords-empty", "x" + pw),
+         [conn, ("once", r"Failed none for %s from %s ssh2" % (gn, P)),
+          ("once", r"Failed password for %s from %s ssh2" % (gn, P))],
+         f2b(2, 3, 3), 3),
+        ("empty first password invalid user", "info",
+         lambda s: s.paramiko(env.invalid, "passwords-empty", "x"),
+         [invalid,
+          ("once", r"Failed none for invalid user %s from %s ssh2"
+           % (inv, P)),
+          ("once", r"Failed password for invalid user %s from %s ssh2"
+           % (inv, P))], f2b(3, 4, 4), 3),
         # A valid user too, when the account has no shadow entry.
         ("no shadow entry password", "nopam",
          lambda s: s.ssh(env.noshadow, password="x" + pw),
@@ -813,7 +833,7 @@ def _run_battery(ctx, table):
         fail("\n".join(errors))
 
 
-# A hang guard, not a time limit: 54 scenarios, each against both servers
+# A hang guard, not a time limit: 56 scenarios, each against both servers
 # and waiting for its log lines to settle, take 3 to 7 minutes, and under
 # ASan on a busy machine more than 10.
 @timeout(1200)
