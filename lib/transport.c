@@ -172,6 +172,12 @@ transport_peer_reset(const struct transport *t)
 	return t->peer_reset;
 }
 
+int
+transport_version_mismatch(const struct transport *t)
+{
+	return t->version_mismatch;
+}
+
 void
 transport_bytes(const struct transport *t, uint64_t *in, uint64_t *out)
 {
@@ -299,6 +305,21 @@ transport_write(struct transport *t)
 }
 
 /*
+ * sshd's answer to an identification it refuses: its text and CRLF, raw
+ * (there is no packet protocol yet), then the connection ends.
+ */
+#define BAD_VERSION "Invalid SSH identification string."
+
+static int
+version_error(struct transport *t, const char *msg)
+{
+	if (buf_put(t->out, msg, strlen(msg)) == 0 &&
+	    buf_put(t->out, "\r\n", 2) == 0)
+		(void)transport_write(t);
+	return ERR_PROTOCOL;
+}
+
+/*
  * Identification exchange: returns 0 when the peer's line was read. As
  * sshd 9.2 reads it: up to PEER_LINE_MAX bytes before the LF, CRs only
  * right before it, no NUL.
@@ -308,8 +329,8 @@ read_version(struct transport *t)
 {
 	const uint8_t *p;
 	size_t len, i, n = 0;
-	int cr = 0;
-	char *line = NULL;
+	int cr = 0, major, minor, r;
+	char *line = NULL, *soft;
 
 	p = buf_ptr(t->in);
 	len = buf_len(t->in);
@@ -321,12 +342,12 @@ read_version(struct transport *t)
 		if (p[i] == '\0' || cr) {
 			error("kex_exchange_identification: "
 			      "banner line contains invalid characters");
-			return ERR_PROTOCOL;
+			return version_error(t, BAD_VERSION);
 		}
 		if (++n > PEER_LINE_MAX) {
 			error("kex_exchange_identification: "
 			      "banner line too long");
-			return ERR_PROTOCOL;
+			return version_error(t, BAD_VERSION);
 		}
 	}
 	if (i == len)
@@ -336,28 +357,41 @@ read_version(struct transport *t)
 	memcpy(line, p, n);
 	line[n] = '\0';
 	buf_consume(t->in, i + 1);
-	if (strncmp(line, "SSH-", 4) != 0) {
-		/* RFC 4253 s4.2: only a server may send other lines. */
+	if (n <= 4 || strncmp(line, "SSH-", 4) != 0) {
+		/* RFC 4253 s4.2: only a server may send other lines (and
+		 * sshd takes a bare "SSH-" for one of them). */
 		error("kex_exchange_identification: client sent "
 		      "invalid protocol identifier \"%.256s\"",
 		    line);
 		free(line);
-		return ERR_PROTOCOL;
+		return version_error(t, BAD_VERSION);
 	}
-	if (strncmp(line, "SSH-2.0-", 8) != 0 &&
-	    strncmp(line, "SSH-1.99-", 9) != 0) {
-		verbose("Protocol major versions differ: 2.0 vs. %.256s", line);
+	/* As sshd 9.2 parses it: "SSH-%d.%d-%[^\n]" (soft has room for
+	 * the whole line), then protocol 2, or 1.99. */
+	if ((soft = malloc(n + 1)) == NULL) {
 		free(line);
-		transport_disconnect(t,
-		    SSH2_DISCONNECT_PROTOCOL_VERSION_NOT_SUPPORTED,
-		    "Protocol major versions differ.");
-		return ERR_PROTOCOL;
+		return ERR_ALLOC;
 	}
-	t->peer_version = line;
-	t->version_done = 1;
-	debug("Remote protocol version 2.0, remote software version %s",
-	    line + (line[4] == '1' ? 9 : 8));
-	return 0;
+	if (sscanf(line, "SSH-%d.%d-%[^\n]", &major, &minor, soft) != 3) {
+		error("Bad remote protocol version identification: '%.100s'",
+		    line);
+		r = version_error(t, BAD_VERSION);
+	} else if (major != 2 && !(major == 1 && minor == 99)) {
+		error("Protocol major versions differ: 2 vs. %d", major);
+		t->version_mismatch = 1;
+		r = version_error(t, "Protocol major versions differ.");
+	} else {
+		debug("Remote protocol version %d.%d, remote software "
+		      "version %.100s",
+		    major, minor, soft);
+		t->peer_version = line;
+		t->version_done = 1;
+		line = NULL;
+		r = 0;
+	}
+	free(soft);
+	free(line);
+	return r;
 }
 
 /* Drop the bytes of the packet returned by the previous call. */

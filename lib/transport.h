@@ -199,6 +199,8 @@ const char *transport_peer_addr(const struct transport *t);
 int transport_peer_port(const struct transport *t);
 /* 1 if the peer reset the connection (ECONNRESET): ERR_EOF says closed. */
 int transport_peer_reset(const struct transport *t);
+/* 1 if the peer's identification named another protocol version. */
+int transport_version_mismatch(const struct transport *t);
 /*
  * Bytes of packets received and sent on this connection, preauth's
  * included: length field, padding and payload as on the wire (compressed),

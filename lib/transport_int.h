@@ -100,6 +100,8 @@ struct transport {
 	char *peer_version;
 	int version_done;
 	int peer_reset; /* a read or write saw ECONNRESET */
+	/* the peer's identification named a protocol other than 2 */
+	int version_mismatch;
 	unsigned prebanner_lines;
 
 	struct buf *in;      /* raw bytes from the socket */

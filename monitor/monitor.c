@@ -503,6 +503,12 @@ out:
 static int
 handle_log(struct buf *b)
 {
+	static const char *const banner_lines[] = {
+	    "kex_exchange_identification: ",
+	    "Bad remote protocol version identification: ",
+	    "Protocol major versions differ: ",
+	};
+	size_t i;
 	char *msg = NULL;
 	uint32_t level;
 	int r;
@@ -519,7 +525,10 @@ handle_log(struct buf *b)
 	}
 	/* sshd exchanges identifications before its preauth child exists:
 	 * those lines are escaped once and carry no suffix. */
-	if (strncmp(msg, "kex_exchange_identification: ", 29) == 0)
+	for (i = 0; i < sizeof(banner_lines) / sizeof(banner_lines[0]); i++)
+		if (strncmp(msg, banner_lines[i], strlen(banner_lines[i])) == 0)
+			break;
+	if (i < sizeof(banner_lines) / sizeof(banner_lines[0]))
 		log_emit((enum log_level)level, msg);
 	else
 		log_emit_preauth((enum log_level)level, msg);
@@ -736,6 +745,12 @@ log_preauth_end(struct monitor *m, int status)
 		/* fail2ban's ddos mode reads this one. */
 		logit("banner exchange: Connection from %s port %d: invalid "
 		      "format",
+		    m->ci.client_addr, m->ci.client_port);
+		break;
+	case 16:
+		/* Not a failure to fail2ban, which reads the line above. */
+		logit("banner exchange: Connection from %s port %d: could not "
+		      "read protocol version",
 		    m->ci.client_addr, m->ci.client_port);
 		break;
 	default:

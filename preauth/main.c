@@ -303,7 +303,9 @@ main(int argc, char **argv)
 		_exit(PREAUTH_EXIT_AUTHENTICATED);
 	(void)transport_write(t);
 	if (transport_peer_version(t) == NULL && r != ERR_EOF)
-		_exit(PREAUTH_EXIT_BANNER);
+		_exit(transport_version_mismatch(t)
+		        ? PREAUTH_EXIT_BANNER_VERSION
+		        : PREAUTH_EXIT_BANNER);
 	if (transport_peer_version(t) == NULL)
 		_exit(transport_peer_reset(t) ? PREAUTH_EXIT_BANNER_RESET
 		                              : PREAUTH_EXIT_BANNER_CLOSED);

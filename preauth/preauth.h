@@ -14,12 +14,13 @@ struct transport;
 /* Exit codes: how the connection ended, for the monitor's log line. */
 #define PREAUTH_EXIT_AUTHENTICATED 0
 #define PREAUTH_EXIT_ERROR 1
-#define PREAUTH_EXIT_CLOSED 10        /* peer closed the connection */
-#define PREAUTH_EXIT_DISCONNECTED 11  /* peer sent SSH_MSG_DISCONNECT */
-#define PREAUTH_EXIT_BANNER 12        /* bad identification string */
-#define PREAUTH_EXIT_BANNER_CLOSED 13 /* closed before identifying */
-#define PREAUTH_EXIT_BANNER_RESET 14  /* reset before identifying */
-#define PREAUTH_EXIT_RESET 15         /* peer reset the connection */
+#define PREAUTH_EXIT_CLOSED 10         /* peer closed the connection */
+#define PREAUTH_EXIT_DISCONNECTED 11   /* peer sent SSH_MSG_DISCONNECT */
+#define PREAUTH_EXIT_BANNER 12         /* bad identification string */
+#define PREAUTH_EXIT_BANNER_CLOSED 13  /* closed before identifying */
+#define PREAUTH_EXIT_BANNER_RESET 14   /* reset before identifying */
+#define PREAUTH_EXIT_RESET 15          /* peer reset the connection */
+#define PREAUTH_EXIT_BANNER_VERSION 16 /* identified another protocol */
 
 struct userauth {
 	int service_ok;      /* ssh-userauth accepted */

@@ -501,6 +501,18 @@ def scenarios(env):
           r'protocol identifier "GET / HTTP/1\.0"',
           r"banner exchange: Connection from %s: invalid format" % P],
          f2b(0, 2, 2), 0),
+        # sshd's sscanf("SSH-%d.%d-%[^\n]") and its protocol check.
+        ("old protocol banner", "nopam",
+         lambda s: s.raw(b"SSH-1.5-old\r\n"),
+         [conn, r"error: Protocol major versions differ: 2 vs\. 1",
+          r"banner exchange: Connection from %s: could not read protocol "
+          r"version" % P], f2b(0, 0, 0), 0),
+        ("empty software version", "nopam",
+         lambda s: s.raw(b"SSH-2.0-\r\n"),
+         [conn, r"error: Bad remote protocol version identification: "
+          r"'SSH-2\.0-'",
+          r"banner exchange: Connection from %s: invalid format" % P],
+         f2b(0, 1, 1), 0),
         ("no common kex", "nopam",
          lambda s: s.ssh(g, extra=["-o", "KexAlgorithms=diffie-hellman-"
                                    "group1-sha1"]),
@@ -833,7 +845,7 @@ def _run_battery(ctx, table):
         fail("\n".join(errors))
 
 
-# A hang guard, not a time limit: 56 scenarios, each against both servers
+# A hang guard, not a time limit: 58 scenarios, each against both servers
 # and waiting for its log lines to settle, take 3 to 7 minutes, and under
 # ASan on a busy machine more than 10.
 @timeout(1200)

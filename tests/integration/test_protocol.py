@@ -449,3 +449,55 @@ def test_version_addendum(ctx):
     check("Remote protocol version 2.0, remote software version "
           "OpenSSH_9.9 postern_0.1 build 7 # lab" in r.err,
           "the client saw another version string")
+
+
+def _identify(ctx, line):
+    """Everything the server sends after the client's identification
+    line, until it closes (None if it is still open after 3 s)."""
+    s = ctx.raw_connect()
+    s.settimeout(3)
+    s.sendall(line)
+    got = b""
+    try:
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            got += chunk
+    except socket.timeout:
+        got = None
+    s.close()
+    return got
+
+
+def test_identification_refused(ctx):
+    """As sshd 9.2 reads the client's identification ("SSH-%d.%d-%[^\\n]",
+    protocol 2 or 1.99): a bad one gets sshd's text on the wire and its
+    log lines (fail2ban's ddos mode counts "invalid format", not "could
+    not read protocol version"); SSH-2.5 is protocol 2."""
+    ctx.start_server()
+    cases = [
+        (b"SSH-1.5-old\r\n", b"Protocol major versions differ.\r\n",
+         [r"Protocol major versions differ: 2 vs\. 1",
+          r"banner exchange: Connection from 127\.0\.0\.1 port \d+: "
+          r"could not read protocol version"]),
+        (b"SSH-2.0-\r\n", b"Invalid SSH identification string.\r\n",
+         [r"Bad remote protocol version identification: "
+          r"'SSH-2\.0-'",
+          r"banner exchange: Connection from 127\.0\.0\.1 port \d+: "
+          r"invalid format"]),
+        (b"GET / HTTP/1.0\r\n", b"Invalid SSH identification string.\r\n",
+         [r'kex_exchange_identification: client sent invalid '
+          r'protocol identifier "GET / HTTP/1\.0"']),
+    ]
+    for line, text, logs in cases:
+        got = _identify(ctx, line)
+        check(got is not None and got.endswith(text),
+              "%r: the server should answer %r and close: %r"
+              % (line, text, got if got is None else got[-60:]))
+        for rx in logs:
+            check(ctx.wait_log(r"^(?:error: )?%s$" % rx, 5),
+                  "%r: no log line %r" % (line, rx))
+    got = _identify(ctx, b"SSH-2.5-minor\r\n")
+    check(got is None, "SSH-2.5 is protocol 2 to sshd: the server closed: "
+          "%r" % got)
