@@ -415,7 +415,8 @@ get_be32(const uint8_t *p)
 static int
 corrupt_mac(struct transport *t)
 {
-	error("Corrupted MAC on input.");
+	/* INFO, as sshd's packet.c logs these three. */
+	logit("Corrupted MAC on input.");
 	transport_disconnect(
 	    t, SSH2_DISCONNECT_MAC_ERROR, "Corrupted MAC on input.");
 	return ERR_MAC;
@@ -543,14 +544,14 @@ open_packet(struct transport *t)
 	} else
 		plen = get_be32(p);
 	if (plen < 5 || plen > PACKET_MAX_SIZE) {
-		error("Bad packet length %u.", plen);
+		logit("Bad packet length %u.", plen);
 		transport_disconnect(
 		    t, SSH2_DISCONNECT_PROTOCOL_ERROR, "Packet corrupt");
 		return ERR_PROTOCOL;
 	}
 	/* AEAD and -etm leave the length out of the padded blocks. */
 	if ((aead || etm ? plen : plen + 4) % block != 0) {
-		error("padding error: need %u block %zu mod %zu", plen, block,
+		logit("padding error: need %u block %zu mod %zu", plen, block,
 		    (size_t)((aead || etm ? plen : plen + 4) % block));
 		transport_disconnect(
 		    t, SSH2_DISCONNECT_PROTOCOL_ERROR, "Packet corrupt");
