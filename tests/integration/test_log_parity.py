@@ -513,6 +513,12 @@ def scenarios(env):
           r"'SSH-2\.0-'",
           r"banner exchange: Connection from %s: invalid format" % P],
          f2b(0, 1, 1), 0),
+        # A packet length below 5: INFO, as sshd's packet.c (which then
+        # reads on until the client goes, and logs ssh_dispatch_run_fatal).
+        ("bad packet length", "nopam",
+         lambda s: s.raw(b"SSH-2.0-x\r\n" + struct.pack(">IB", 4, 4)
+                         + bytes(64), wait_s=2),
+         [conn, r"Bad packet length 4\. \[preauth\]"], f2b(0, 0, 0), 0),
         ("no common kex", "nopam",
          lambda s: s.ssh(g, extra=["-o", "KexAlgorithms=diffie-hellman-"
                                    "group1-sha1"]),
@@ -845,7 +851,7 @@ def _run_battery(ctx, table):
         fail("\n".join(errors))
 
 
-# A hang guard, not a time limit: 58 scenarios, each against both servers
+# A hang guard, not a time limit: 59 scenarios, each against both servers
 # and waiting for its log lines to settle, take 3 to 7 minutes, and under
 # ASan on a busy machine more than 10.
 @timeout(1200)
