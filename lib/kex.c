@@ -834,7 +834,10 @@ handle_disconnect(struct transport *t, struct buf *payload)
 		free(desc);
 		return ERR_DISCONNECTED;
 	}
-	logit("Received disconnect from %s port %d:%u: %.400s",
+	/* As sshd's packet.c: INFO for a client's own goodbye, ERROR for
+	 * any other reason (fail2ban reads both). */
+	log_msg(reason == SSH2_DISCONNECT_BY_APPLICATION ? LL_INFO : LL_ERROR,
+	    __func__, 0, "Received disconnect from %s port %d:%u: %.400s",
 	    t->params.peer_addr ? t->params.peer_addr : "UNKNOWN",
 	    t->params.peer_port, reason, desc);
 	free(desc);

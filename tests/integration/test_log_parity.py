@@ -83,7 +83,7 @@ try:
         t.auth_none(arg)
     if what == "reset":
         t.auth_publickey(user, paramiko.Ed25519Key.from_private_key_file(arg))
-    if what == "password":
+    if what in ("password", "password-authfail"):
         t.auth_password(user, arg)
     elif what == "passwords":
         for i in range(2):  # MaxAuthTries 3 is not reached
@@ -109,8 +109,12 @@ if what == "reset":
     sys.exit(0)
 m = Message()
 m.add_byte(cMSG_DISCONNECT)
-m.add_int(11)
-m.add_string("bye")
+if what == "password-authfail":  # JSch's goodbye (fail2ban reads it)
+    m.add_int(3)
+    m.add_string("com.jcraft.jsch.JSchException: Auth fail")
+else:
+    m.add_int(11)
+    m.add_string("bye")
 m.add_string("")
 try:
     t._send_message(m)
@@ -472,6 +476,14 @@ def scenarios(env):
           r"Received disconnect from %s:11: bye \[preauth\]" % P,
           r"Disconnected from invalid user %s %s \[preauth\]" % (inv, P)],
          f2b(2, 3, 3), 3),
+        # Any reason but 11 is logged at ERROR, as sshd's packet.c.
+        ("disconnect auth fail", "nopam",
+         lambda s: s.paramiko(g, "password-authfail", "x" + pw),
+         [conn, r"Failed password for %s from %s ssh2" % (gn, P),
+          r"error: Received disconnect from %s:3: com\.jcraft\.jsch\."
+          r"JSchException: Auth fail \[preauth\]" % P,
+          r"Disconnected from authenticating user %s %s \[preauth\]"
+          % (gn, P)], f2b(2, 3, 3), 2),
         ("disconnect none", "nopam", lambda s: s.paramiko(g, "none"),
          [conn, r"Received disconnect from %s:11: bye \[preauth\]" % P,
           r"Disconnected from authenticating user %s %s \[preauth\]"
@@ -851,7 +863,7 @@ def _run_battery(ctx, table):
         fail("\n".join(errors))
 
 
-# A hang guard, not a time limit: 59 scenarios, each against both servers
+# A hang guard, not a time limit: 60 scenarios, each against both servers
 # and waiting for its log lines to settle, take 3 to 7 minutes, and under
 # ASan on a busy machine more than 10.
 @timeout(1200)
