@@ -18,8 +18,6 @@
 
 #include "modules/pam_relay.h"
 
-#define PASSWORD_MAX 1024 /* OpenSSH's MAX_PASSWORD_LEN */
-
 /*
  * The setting an invalid user's (or a hashless account's) password is
  * hashed with: the method and cost of the system's own hashes, so the
@@ -193,7 +191,7 @@ password_request(void *state, const struct pm_conn *conn, const uint8_t *data,
 		goto out;
 	/* As sshd's auth_password(): a password over 1024 bytes fails at
 	 * once, for every user, before PAM or crypt(3) sees it. */
-	if (plen > PASSWORD_MAX)
+	if (plen > PM_PASSWORD_MAX)
 		goto out;
 	if (plen == 0 && (empty == NULL || strcmp(empty, "yes") != 0))
 		goto out;

@@ -28,6 +28,9 @@
 /* Every module exports one descriptor under this name. */
 #define POSTERN_MODULE_SYMBOL "postern_module_v1"
 
+/* A longer password fails at once, unchecked: OpenSSH's MAX_PASSWORD_LEN. */
+#define PM_PASSWORD_MAX 1024
+
 enum pm_verdict {
 	PM_FAILURE = 0,  /* this attempt failed */
 	PM_SUCCESS = 1,  /* the method succeeded (one step of a chain) */

@@ -195,8 +195,8 @@ shadow_password_expired(const char *user)
  * the first password checked, right or wrong (req: its method fields;
  * NULL for the empty password "none" checks). An invalid user's is its
  * fake account's, NOUSER, which has no shadow entry: sshd logs that.
- * A change request or an empty password that is not permitted is
- * refused before any check.
+ * A change request, a password over PM_PASSWORD_MAX bytes or an empty
+ * one that is not permitted is refused before any check.
  */
 static void
 password_expiry_once(struct authctxt *a, const struct buf *req)
@@ -213,6 +213,7 @@ password_expiry_once(struct authctxt *a, const struct buf *req)
 		if (buf_get_bool(&tmp, &change) != 0 || change ||
 		    buf_get_string_direct(&tmp, &pw, &len) != 0 ||
 		    buf_end(&tmp) != 0 || memchr(pw, '\0', len) != NULL ||
+		    len > PM_PASSWORD_MAX ||
 		    (len == 0 && a->c->permit_empty_passwords != 1))
 			return;
 	}

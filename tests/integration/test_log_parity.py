@@ -387,6 +387,12 @@ def scenarios(env):
            % (inv, P)),
           ("once", r"Failed password for invalid user %s from %s ssh2"
            % (inv, P))], f2b(3, 4, 4), 3),
+        # A password over 1024 bytes fails before sshd's expiry check.
+        ("long password invalid user", "nopam",
+         lambda s: s.paramiko(env.invalid, "password", "x" * 1025),
+         [conn, invalid, ("none", noshadow),
+          r"Failed password for invalid user %s from %s ssh2" % (inv, P)],
+         f2b(2, 3, 3), 3),
         # A valid user too, when the account has no shadow entry.
         ("no shadow entry password", "nopam",
          lambda s: s.ssh(env.noshadow, password="x" + pw),
@@ -863,7 +869,7 @@ def _run_battery(ctx, table):
         fail("\n".join(errors))
 
 
-# A hang guard, not a time limit: 60 scenarios, each against both servers
+# A hang guard, not a time limit: 61 scenarios, each against both servers
 # and waiting for its log lines to settle, take 3 to 7 minutes, and under
 # ASan on a busy machine more than 10.
 @timeout(1200)
