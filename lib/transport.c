@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 #include <sys/uio.h>
 
+#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -319,6 +320,46 @@ version_error(struct transport *t, const char *msg)
 	return ERR_PROTOCOL;
 }
 
+/* sscanf's %d, saturated instead of undefined past INT_MAX. */
+static int
+scan_int(const char **pp, int *v)
+{
+	const char *p = *pp;
+	long n = 0;
+	int neg = 0;
+
+	while (isspace((unsigned char)*p))
+		p++;
+	if (*p == '+' || *p == '-')
+		neg = *p++ == '-';
+	if (!isdigit((unsigned char)*p))
+		return -1;
+	for (; isdigit((unsigned char)*p); p++)
+		if (n < INT_MAX)
+			n = n * 10 + (*p - '0');
+	if (n > INT_MAX)
+		n = INT_MAX;
+	*v = neg ? -(int)n : (int)n;
+	*pp = p;
+	return 0;
+}
+
+/*
+ * The line as sshd's sscanf(line, "SSH-%d.%d-%[^\n]") reads it: the
+ * software version (at least one byte), or NULL.
+ */
+static const char *
+scan_version(const char *line, int *major, int *minor)
+{
+	const char *p = line + 4;
+
+	if (strncmp(line, "SSH-", 4) != 0 || scan_int(&p, major) != 0 ||
+	    *p++ != '.' || scan_int(&p, minor) != 0 || *p++ != '-' ||
+	    *p == '\0')
+		return NULL;
+	return p;
+}
+
 /*
  * Identification exchange: returns 0 when the peer's line was read. As
  * sshd 9.2 reads it: up to PEER_LINE_MAX bytes before the LF, CRs only
@@ -330,7 +371,8 @@ read_version(struct transport *t)
 	const uint8_t *p;
 	size_t len, i, n = 0;
 	int cr = 0, major, minor, r;
-	char *line = NULL, *soft;
+	char *line = NULL;
+	const char *soft;
 
 	p = buf_ptr(t->in);
 	len = buf_len(t->in);
@@ -366,13 +408,8 @@ read_version(struct transport *t)
 		free(line);
 		return version_error(t, BAD_VERSION);
 	}
-	/* As sshd 9.2 parses it: "SSH-%d.%d-%[^\n]" (soft has room for
-	 * the whole line), then protocol 2, or 1.99. */
-	if ((soft = malloc(n + 1)) == NULL) {
-		free(line);
-		return ERR_ALLOC;
-	}
-	if (sscanf(line, "SSH-%d.%d-%[^\n]", &major, &minor, soft) != 3) {
+	/* As sshd 9.2 parses it, then protocol 2, or 1.99. */
+	if ((soft = scan_version(line, &major, &minor)) == NULL) {
 		error("Bad remote protocol version identification: '%.100s'",
 		    line);
 		r = version_error(t, BAD_VERSION);
@@ -389,7 +426,6 @@ read_version(struct transport *t)
 		line = NULL;
 		r = 0;
 	}
-	free(soft);
 	free(line);
 	return r;
 }
