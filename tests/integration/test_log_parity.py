@@ -535,7 +535,7 @@ def scenarios(env):
         # reads on until the client goes, and logs ssh_dispatch_run_fatal).
         ("bad packet length", "nopam",
          lambda s: s.raw(b"SSH-2.0-x\r\n" + struct.pack(">IB", 4, 4)
-                         + bytes(64), wait_s=2),
+                         + bytes(64), wait_s=1),
          [conn, r"Bad packet length 4\. \[preauth\]"], f2b(0, 0, 0), 0),
         ("no common kex", "nopam",
          lambda s: s.ssh(g, extra=["-o", "KexAlgorithms=diffie-hellman-"
