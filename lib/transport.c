@@ -320,12 +320,18 @@ version_error(struct transport *t, const char *msg)
 	return ERR_PROTOCOL;
 }
 
-/* sscanf's %d, saturated instead of undefined past INT_MAX. */
+/*
+ * sscanf's %d as glibc reads it (sshd's parse): strtol's value, held at
+ * LONG_MIN/LONG_MAX, then cut to an int. The digits are walked in this
+ * NUL-terminated private copy of the line; nothing here can overflow.
+ */
 static int
 scan_int(const char **pp, int *v)
 {
 	const char *p = *pp;
-	long n = 0;
+	unsigned long long n = 0, cap;
+	unsigned d;
+	long l;
 	int neg = 0;
 
 	while (isspace((unsigned char)*p))
@@ -334,12 +340,17 @@ scan_int(const char **pp, int *v)
 		neg = *p++ == '-';
 	if (!isdigit((unsigned char)*p))
 		return -1;
-	for (; isdigit((unsigned char)*p); p++)
-		if (n < INT_MAX)
-			n = n * 10 + (*p - '0');
-	if (n > INT_MAX)
-		n = INT_MAX;
-	*v = neg ? -(int)n : (int)n;
+	cap = (unsigned long long)LONG_MAX + 1;
+	for (; isdigit((unsigned char)*p); p++) {
+		d = (unsigned)(*p - '0');
+		if (n <= cap)
+			n = n > (cap - d) / 10 ? cap + 1 : n * 10 + d;
+	}
+	if (!neg)
+		l = n > LONG_MAX ? LONG_MAX : (long)n;
+	else
+		l = n >= cap ? LONG_MIN : -(long)n;
+	*v = (int)(unsigned int)(unsigned long)l;
 	*pp = p;
 	return 0;
 }
