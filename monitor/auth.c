@@ -1185,10 +1185,15 @@ auth_request(struct authctxt *a, const uint8_t *sid, size_t sidlen,
 		if (verdict == AUTH_CONTINUE && mod->response != NULL)
 			a->active = mod;
 	} else if (strcmp(canon, "none") == 0) {
-		a->judged = none_tries_password(a);
-		if ((r = none_empty_password(
+		/* sshd's userauth_none() runs once: its first call disables
+		 * the method, so a later "none" is neither checked nor
+		 * logged. */
+		a->judged = none_tries_password(a) && !a->none_done;
+		if (!a->none_done &&
+		    (r = none_empty_password(
 		         a, &verdict, extra, &opts, cred, sizeof(cred))) != 0)
 			goto out;
+		a->none_done = 1;
 	} else {
 		debug("userauth: method %.63s not available", method);
 	}

@@ -152,6 +152,20 @@ def test_account_missing_shell(ctx):
                         % re.escape(u.name))
 
 
+_NONE_THRICE = r'''
+import sys
+import paramiko
+t = paramiko.Transport(("127.0.0.1", int(sys.argv[1])))
+t.start_client(timeout=20)
+for _ in range(3):
+    try:
+        t.auth_none(sys.argv[2])
+    except paramiko.SSHException:
+        pass
+t.close()
+'''
+
+
 def test_empty_password_none_method(ctx):
     """PermitEmptyPasswords and PasswordAuthentication yes: as sshd's
     userauth_none(), the "none" request itself checks the empty password,
@@ -171,9 +185,23 @@ def test_empty_password_none_method(ctx):
           "no 'Accepted none' line")
     r = ctx.ssh(other, "echo ok")
     check(r.rc == 255 and r.stdout == b"", "none admitted a password user")
-    check(ctx.wait_log(r"^Failed none for %s from 127\.0\.0\.1 port "
-                       r"\d+ ssh2$" % re.escape(other.name), 5),
-          "no 'Failed none' line")
+    failed_none = re.compile(r"^Failed none for %s from 127\.0\.0\.1 "
+                             r"port \d+ ssh2$" % re.escape(other.name), re.M)
+    check(ctx.wait_log(failed_none.pattern, 5), "no 'Failed none' line")
+    # As sshd, whose first userauth_none() disables the method: three
+    # "none" requests on one connection check (and log) the empty
+    # password once.
+    before = len(failed_none.findall(ctx.server_log()))
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("PYTHONPATH", "PYTHONHOME")}
+    p = subprocess.run(["/usr/bin/python3", "-c", _NONE_THRICE,
+                        str(ctx.port), other.name],
+                       capture_output=True, timeout=60, env=env)
+    check(p.returncode == 0, "paramiko: %r" % p.stderr[-400:])
+    time.sleep(0.5)
+    n = len(failed_none.findall(ctx.server_log())) - before
+    check(n == 1, "three 'none' requests logged %d 'Failed none' lines, "
+          "want 1" % n)
     ctx.stop_server()
     ctx.proc = None
     ctx.start_server(extra_config=["UsePAM no", "PasswordAuthentication yes",
