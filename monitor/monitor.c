@@ -96,6 +96,9 @@ struct monitor {
 	char kex_alg[64];     /* the host key algorithm last signed with */
 	int nprove;           /* hostkeys-prove requests served */
 	int ngex;             /* DH groups handed to preauth */
+	/* preauth has sent something other than log lines (its
+	 * identification exchange is over), or its one unsuffixed line */
+	int banner_over;
 	struct authctxt auth;
 	struct module_set mods;
 	struct buf *tstate;
@@ -501,7 +504,7 @@ out:
  * the line.
  */
 static int
-handle_log(struct buf *b)
+handle_log(struct monitor *m, struct buf *b)
 {
 	static const char *const banner_lines[] = {
 	    "kex_exchange_identification: ",
@@ -523,14 +526,20 @@ handle_log(struct buf *b)
 		free(msg);
 		return ERR_FORMAT;
 	}
-	/* sshd exchanges identifications before its preauth child exists:
-	 * those lines are escaped once and carry no suffix. */
+	/*
+	 * sshd exchanges identifications before its preauth child exists:
+	 * that exchange's one error line is escaped once and carries no
+	 * suffix. Only one, at ERROR, before preauth has sent anything but
+	 * log lines: a hostile preauth gets no more.
+	 */
 	for (i = 0; i < sizeof(banner_lines) / sizeof(banner_lines[0]); i++)
 		if (strncmp(msg, banner_lines[i], strlen(banner_lines[i])) == 0)
 			break;
-	if (i < sizeof(banner_lines) / sizeof(banner_lines[0]))
+	if (i < sizeof(banner_lines) / sizeof(banner_lines[0]) &&
+	    !m->banner_over && level == LL_ERROR) {
+		m->banner_over = 1;
 		log_emit((enum log_level)level, msg);
-	else
+	} else
 		log_emit_preauth((enum log_level)level, msg);
 	free(msg);
 	return 0;
@@ -804,9 +813,11 @@ preauth_dispatch(
 {
 	int r = ERR_BAD_STATE;
 
+	if (type != IPC_LOG)
+		m->banner_over = 1;
 	switch (type) {
 	case IPC_LOG:
-		r = handle_log(b);
+		r = handle_log(m, b);
 		break;
 	case IPC_SIGN_REQ:
 		if (m->state > MS_AUTH || ++m->nsign > MAX_SIGNATURES)

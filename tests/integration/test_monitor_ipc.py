@@ -322,11 +322,21 @@ t, init = recv()  # IPC_INIT
 _, kex, hkalgs, ciphers, macs = strings(init, 5)
 hk = hkalgs.split(",")[0]
 sid = os.urandom(32)
+if MODE == "banner_lines":
+    # IPC_LOG: the identification exchange's prefixes, at INFO, then
+    # twice at ERROR, then once more after a signature.
+    for level, text in ((3, "Protocol major versions differ: 2 vs. 7"),
+                        (2, "Protocol major versions differ: 2 vs. 8"),
+                        (2, "Bad remote protocol version identification: "
+                            "'SSH-9'")):
+        send(2, struct.pack(">I", level) + s(text))
 if MODE == "auth_first":
     send(5, s(USER) + s("ssh-connection") + s("none") + s(b""))
     note("reply", recv()[0])
 send(3, s(hk) + s(sid))  # IPC_SIGN_REQ
 note("signed", recv()[0])
+if MODE == "banner_lines":
+    send(2, struct.pack(">I", 2) + s("kex_exchange_identification: late"))
 if MODE != "no_report":
     aead = [c for c in ciphers.split(",") if "gcm" in c or "chacha" in c][0]
     send(12, struct.pack(">I", 1) + s(kex.split(",")[0]) + s(hk) +
@@ -407,3 +417,25 @@ def test_hostile_preauth_out_of_state(ctx):
         ctx.stop_server()
     check("User child is on pid" not in ctx.server_log(),
           "a session was started:\n%s" % harness.tail(ctx.server_log()))
+
+
+@timeout(60)
+def test_hostile_preauth_unsuffixed_lines(ctx):
+    """sshd logs its identification exchange's one error line before its
+    preauth child exists, so without " [preauth]". A preauth process gets
+    that form for one such line, at ERROR, before it has sent anything
+    but log lines: any other line with those prefixes carries the
+    suffix."""
+    _hostile_preauth(ctx, "banner_lines", r"^User child is on pid \d+$")
+    log = ctx.server_log()
+    want = [("Protocol major versions differ: 2 vs. 7", True),
+            ("Protocol major versions differ: 2 vs. 8", False),
+            ("Bad remote protocol version identification: 'SSH-9'", True),
+            ("kex_exchange_identification: late", True)]
+    for text, suffixed in want:
+        lines = [l for l in log.splitlines() if text in l]
+        check(len(lines) == 1 and
+              lines[0].endswith(" [preauth]") == suffixed,
+              "%r should be logged once, %s: %r" % (
+                  text, "with [preauth]" if suffixed else "without it",
+                  lines))
