@@ -126,7 +126,7 @@ shadow_password_ok(const struct pm_conn *conn, const char *password)
 {
 	struct crypt_data *cd;
 	const char *stored = stored_hash(conn), *hash = dummy_hash(), *out;
-	int usable = 0, blank = 0, ok = 0;
+	int usable = 0, blank = 0, ok = 0, salt;
 
 	if (stored != NULL) {
 		if (stored[0] == '\0')
@@ -136,8 +136,8 @@ shadow_password_ok(const struct pm_conn *conn, const char *password)
 		 * account's crypt instead, so the time of a failure does not
 		 * tell a valid user from an invalid one. */
 		else if (stored[0] != '!' && stored[0] != '*' &&
-		    crypt_checksalt(stored) != CRYPT_SALT_INVALID &&
-		    crypt_checksalt(stored) != CRYPT_SALT_METHOD_DISABLED) {
+		    (salt = crypt_checksalt(stored)) != CRYPT_SALT_INVALID &&
+		    salt != CRYPT_SALT_METHOD_DISABLED) {
 			hash = stored;
 			usable = 1;
 		}
@@ -184,7 +184,8 @@ password_request(void *state, const struct pm_conn *conn, const uint8_t *data,
 	    (r = buf_get_cstring(b, &password, &plen)) != 0)
 		goto out;
 	if (change) {
-		logit("password change not supported");
+		/* sshd's preauth child says so; its monitor never hears. */
+		logit_preauth("password change not supported");
 		goto out;
 	}
 	if ((r = buf_end(b)) != 0)

@@ -225,8 +225,10 @@ password_expiry_once(struct authctxt *a, const struct buf *req)
  * A password request counted as sshd's monitor counts its auth_password
  * calls (a change request makes none); the first, when empty, is logged
  * as "none", since sshd's monitor cannot tell it from userauth_none's.
+ * 1 for a change request, which sshd's preauth child refuses itself: its
+ * monitor neither logs nor records it.
  */
-static void
+static int
 password_count(struct authctxt *a, const struct buf *req)
 {
 	struct buf tmp = *req;
@@ -234,10 +236,13 @@ password_count(struct authctxt *a, const struct buf *req)
 	size_t len;
 	int change;
 
-	if (buf_get_bool(&tmp, &change) != 0 || change ||
-	    buf_get_string_direct(&tmp, &pw, &len) != 0)
-		return;
-	a->password_logs_none = ++a->password_checks == 1 && len == 0;
+	if (buf_get_bool(&tmp, &change) != 0)
+		return 0;
+	if (change)
+		return 1;
+	if (buf_get_string_direct(&tmp, &pw, &len) == 0)
+		a->password_logs_none = ++a->password_checks == 1 && len == 0;
+	return 0;
 }
 
 /*
@@ -468,13 +473,15 @@ auth_log(struct authctxt *a, const char *verdict, const char *method,
 	int postponed = strcmp(verdict, "Postponed") == 0;
 
 	/*
-	 * As sshd 9.2: its monitor logs the verdicts and never counts
-	 * failures, so only a password, an invalid user or a success raise
-	 * them to INFO; its preauth child logs "Postponed", which the
-	 * failure count raises too, without the key and with " [preauth]".
+	 * As sshd 9.2: its monitor logs the verdicts at INFO for a password,
+	 * an invalid user, a success, or once the failures it decided
+	 * itself (judged_failures) reach half MaxAuthTries; its preauth
+	 * child logs "Postponed", which its own failure count raises, without
+	 * the key and with " [preauth]".
 	 */
 	if (authenticated || !a->valid || strcmp(method, "password") == 0 ||
-	    (postponed && a->failures >= c->max_auth_tries / 2))
+	    (postponed && a->failures >= c->max_auth_tries / 2) ||
+	    (!postponed && a->judged_failures >= c->max_auth_tries / 2))
 		level = LL_INFO;
 	if (postponed)
 		log_msg_preauth(level,
@@ -843,10 +850,14 @@ step_succeeded(struct authctxt *a, const char *method, const char *submethod,
 		snprintf(a->used_keys[a->nused_keys++], sizeof(a->used_keys[0]),
 		    "%s", cred);
 	a->auth_info_before = a->auth_info != NULL ? strlen(a->auth_info) : 0;
-	/* As sshd writes a device: "keyboard-interactive/pam". */
+	/* As sshd writes a device: "keyboard-interactive/pam"; an empty
+	 * first password as its monitor names it (password_count). */
 	login_auth_info_add(&a->auth_info,
 	    submethod != NULL && strcmp(submethod, "pam") == 0
 	        ? "keyboard-interactive/pam"
+	        : a->password_logs_none && a->chain.any &&
+	            strcmp(method, "password") == 0
+	        ? "none"
 	        : method,
 	    a->step_req);
 	if (a->auth_info != NULL)
@@ -1000,6 +1011,10 @@ finish(struct authctxt *a, const char *method, const char *submethod,
 		startup_note_authfail();
 	} else if (none_tries_password(a))
 		auth_log(a, "Failed", logm, 0); /* logged, not counted */
+	/* sshd's monitor counts the failures it decides: passwords (the
+	 * first "none"'s too) and keyboard-interactive, not refused keys. */
+	if (a->judged && strcmp(method, "publickey") != 0)
+		a->judged_failures++;
 	/* Audited even when not counted: the first "none" too, as sshd. */
 	audit_auth(a, method, submethod, cred, AUTH_FAILURE);
 	/* sshd's preauth child refuses root once more, in its own words. */
@@ -1177,7 +1192,8 @@ auth_request(struct authctxt *a, const uint8_t *sid, size_t sidlen,
 		    strcmp(mod->submethod, "pam") != 0 || a->c->use_pam;
 		if (strcmp(canon, "password") == 0) {
 			password_expiry_once(a, m);
-			password_count(a, m);
+			if (password_count(a, m))
+				a->judged = 0;
 		}
 		if ((r = run_module(a, mod, 0, buf_ptr(m), buf_len(m), &verdict,
 		         extra, &opts, cred, sizeof(cred))) != 0)

@@ -67,6 +67,7 @@ struct authctxt {
 	int valid;        /* user exists and may log in */
 	struct passwd pw; /* owned copy; a fake one for invalid users */
 	int failures;
+	int judged_failures; /* those sshd's monitor counts (auth_log) */
 	int attempts;
 	int judged;       /* a module judged this request (it is logged) */
 	int root_refused; /* PermitRootLogin refused this step */

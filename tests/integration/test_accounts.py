@@ -166,6 +166,19 @@ t.close()
 '''
 
 
+_EMPTY_PASSWORD = r'''
+import sys
+import paramiko
+t = paramiko.Transport(("127.0.0.1", int(sys.argv[1])))
+t.start_client(timeout=20)
+t.auth_password(sys.argv[2], "")
+ch = t.open_session()
+ch.exec_command('cat "$SSH_USER_AUTH"')
+sys.stdout.buffer.write(ch.makefile("rb").read())
+t.close()
+'''
+
+
 def test_empty_password_none_method(ctx):
     """PermitEmptyPasswords and PasswordAuthentication yes: as sshd's
     userauth_none(), the "none" request itself checks the empty password,
@@ -176,7 +189,8 @@ def test_empty_password_none_method(ctx):
     subprocess.run(["passwd", "-d", u.name], check=True,
                    stdout=subprocess.DEVNULL)
     ctx.start_server(extra_config=["UsePAM no", "PasswordAuthentication yes",
-                                   "PermitEmptyPasswords yes"])
+                                   "PermitEmptyPasswords yes",
+                                   "ExposeAuthInfo yes"])
     r = ctx.ssh(u, "echo ok")
     check(r.rc == 0 and r.stdout == b"ok\n",
           "none with an empty password: rc %s %s" % (r.rc, r.err[-300:]))
@@ -202,6 +216,14 @@ def test_empty_password_none_method(ctx):
     n = len(failed_none.findall(ctx.server_log())) - before
     check(n == 1, "three 'none' requests logged %d 'Failed none' lines, "
           "want 1" % n)
+    # An empty password as the first request (no "none" before it) is
+    # sshd's monitor's "none": logged so, and so in SSH_USER_AUTH.
+    p = subprocess.run(["/usr/bin/python3", "-c", _EMPTY_PASSWORD,
+                        str(ctx.port), u.name],
+                       capture_output=True, timeout=60, env=env)
+    check(p.returncode == 0 and p.stdout == b"none\n",
+          "SSH_USER_AUTH after an empty first password: %r %r"
+          % (p.stdout, p.stderr[-400:]))
     ctx.stop_server()
     ctx.proc = None
     ctx.start_server(extra_config=["UsePAM no", "PasswordAuthentication yes",

@@ -99,6 +99,21 @@ try:
                 pass
     elif what == "none":
         t.auth_none(user)
+    elif what == "password-change":
+        # RFC 4252 s8: a change request, which paramiko cannot make.
+        try:
+            t.auth_none(user)
+        except paramiko.SSHException:
+            pass
+        m = Message()
+        m.add_byte(bytes([50]))  # USERAUTH_REQUEST
+        for f in (user, "ssh-connection", "password"):
+            m.add_string(f)
+        m.add_boolean(True)
+        m.add_string(arg)
+        m.add_string(arg + "new")
+        t._send_message(m)
+        time.sleep(1)
     elif what == "key":
         t.auth_publickey(user, paramiko.Ed25519Key.from_private_key_file(arg))
 except (paramiko.AuthenticationException, paramiko.SSHException):
@@ -490,6 +505,14 @@ def scenarios(env):
           r"JSchException: Auth fail \[preauth\]" % P,
           r"Disconnected from authenticating user %s %s \[preauth\]"
           % (gn, P)], f2b(2, 3, 3), 2),
+        # sshd's preauth child refuses a change request; its monitor
+        # logs no verdict and writes no btmp record.
+        ("password change request", "nopam",
+         lambda s: s.paramiko(g, "password-change", "x" + pw),
+         [conn, r"password change not supported \[preauth\]",
+          ("none", r"Failed password .*"),
+          r"Disconnected from authenticating user %s %s \[preauth\]"
+          % (gn, P)], f2b(0, 1, 1), 1),
         ("disconnect none", "nopam", lambda s: s.paramiko(g, "none"),
          [conn, r"Received disconnect from %s:11: bye \[preauth\]" % P,
           r"Disconnected from authenticating user %s %s \[preauth\]"
@@ -869,7 +892,7 @@ def _run_battery(ctx, table):
         fail("\n".join(errors))
 
 
-# A hang guard, not a time limit: 61 scenarios, each against both servers
+# A hang guard, not a time limit: 62 scenarios, each against both servers
 # and waiting for its log lines to settle, take 3 to 7 minutes, and under
 # ASan on a busy machine more than 10.
 @timeout(1200)

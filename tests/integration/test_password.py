@@ -123,3 +123,44 @@ def test_password_hash_in_passwd(ctx):
     check(r.returncode == 255, "a '!'-locked passwd hash was accepted")
     check(ctx.wait_log(r"^User %s not allowed because account is locked$"
                        % users[1].name, 5), "no 'account is locked' line")
+
+
+# paramiko (in /usr/bin/python3 only): two wrong passwords, then a key the
+# server does not know, on one connection.
+_PASSWORDS_THEN_KEY = r'''
+import sys
+import paramiko
+port, user, keyfile = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+t = paramiko.Transport(("127.0.0.1", port))
+t.start_client(timeout=20)
+for pw in ("wrong-1", "wrong-2"):
+    try:
+        t.auth_password(user, pw)
+    except paramiko.AuthenticationException:
+        pass
+try:
+    t.auth_publickey(user, paramiko.Ed25519Key.from_private_key_file(keyfile))
+except paramiko.AuthenticationException:
+    pass
+t.close()
+'''
+
+
+def test_failed_key_info_after_failed_passwords(ctx):
+    """sshd's monitor counts the failures it decides (passwords), and once
+    they reach half MaxAuthTries it logs every verdict at INFO: a refused
+    key then shows at LogLevel INFO (before, it is VERBOSE)."""
+    u = ctx.make_user()
+    stranger = ctx.make_user()
+    ctx.start_server(extra_config=["UsePAM no", "PasswordAuthentication yes",
+                                   "MaxAuthTries 4", "Match all",
+                                   "LogLevel INFO"])
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("PYTHONPATH", "PYTHONHOME")}
+    p = subprocess.run(["/usr/bin/python3", "-c", _PASSWORDS_THEN_KEY,
+                        str(ctx.port), u.name, stranger.key],
+                       capture_output=True, timeout=60, env=env)
+    check(p.returncode == 0, "paramiko: %r" % p.stderr[-400:])
+    check(ctx.wait_log(r"^Failed publickey for %s from 127\.0\.0\.1 port "
+                       r"\d+ ssh2: ED25519 SHA256:" % re.escape(u.name), 5),
+          "no INFO 'Failed publickey' line after two failed passwords")

@@ -466,6 +466,8 @@ def _identify(ctx, line):
             got += chunk
     except socket.timeout:
         got = None
+    except OSError:  # a reset: what came before it
+        pass
     s.close()
     return got
 
