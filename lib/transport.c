@@ -174,9 +174,9 @@ transport_peer_reset(const struct transport *t)
 }
 
 int
-transport_version_mismatch(const struct transport *t)
+transport_version_refused(const struct transport *t)
 {
-	return t->version_mismatch;
+	return t->version_refused;
 }
 
 void
@@ -423,15 +423,26 @@ read_version(struct transport *t)
 	if ((soft = scan_version(line, &major, &minor)) == NULL) {
 		error("Bad remote protocol version identification: '%.100s'",
 		    line);
-		r = version_error(t, BAD_VERSION);
-	} else if (major != 2 && !(major == 1 && minor == 99)) {
+		free(line);
+		return version_error(t, BAD_VERSION);
+	}
+	debug("Remote protocol version %d.%d, remote software version %.100s",
+	    major, minor, soft);
+	if (major != 2 && !(major == 1 && minor == 99)) {
 		error("Protocol major versions differ: 2 vs. %d", major);
-		t->version_mismatch = 1;
+		t->version_refused = TRANSPORT_VERSION_OTHER;
 		r = version_error(t, "Protocol major versions differ.");
+	} else if (strncmp(soft, "Probe-", 6) == 0 ||
+	    strstr(soft, "SSH_Version_Mapper") != NULL) {
+		/* sshd's compat patterns "Probe-*" and "*SSH_Version_Mapper*":
+		 * a scanner, told nothing; the connection just closes. */
+		logit("%s from %s port %d with %s.  Don't panic.",
+		    soft[0] == 'P' ? "probed" : "scanned",
+		    t->params.peer_addr ? t->params.peer_addr : "UNKNOWN",
+		    t->params.peer_port, line);
+		t->version_refused = TRANSPORT_VERSION_PROBE;
+		r = ERR_PROTOCOL;
 	} else {
-		debug("Remote protocol version %d.%d, remote software "
-		      "version %.100s",
-		    major, minor, soft);
 		t->peer_version = line;
 		t->version_done = 1;
 		line = NULL;

@@ -199,8 +199,11 @@ const char *transport_peer_addr(const struct transport *t);
 int transport_peer_port(const struct transport *t);
 /* 1 if the peer reset the connection (ECONNRESET): ERR_EOF says closed. */
 int transport_peer_reset(const struct transport *t);
-/* 1 if the peer's identification named another protocol version. */
-int transport_version_mismatch(const struct transport *t);
+/* Why the peer's identification was refused, if it was for one of these
+ * reasons: another protocol version, or a scanner sshd turns away. */
+#define TRANSPORT_VERSION_OTHER 1
+#define TRANSPORT_VERSION_PROBE 2
+int transport_version_refused(const struct transport *t);
 /*
  * Bytes of packets received and sent on this connection, preauth's
  * included: length field, padding and payload as on the wire (compressed),

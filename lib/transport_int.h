@@ -99,9 +99,8 @@ struct transport {
 	char *our_version;
 	char *peer_version;
 	int version_done;
-	int peer_reset; /* a read or write saw ECONNRESET */
-	/* the peer's identification named a protocol other than 2 */
-	int version_mismatch;
+	int peer_reset;      /* a read or write saw ECONNRESET */
+	int version_refused; /* TRANSPORT_VERSION_*, or 0 */
 	unsigned prebanner_lines;
 
 	struct buf *in;      /* raw bytes from the socket */

@@ -506,10 +506,15 @@ out:
 static int
 handle_log(struct monitor *m, struct buf *b)
 {
-	static const char *const banner_lines[] = {
-	    "kex_exchange_identification: ",
-	    "Bad remote protocol version identification: ",
-	    "Protocol major versions differ: ",
+	static const struct {
+		const char *prefix;
+		enum log_level level;
+	} banner_lines[] = {
+	    {"kex_exchange_identification: ", LL_ERROR},
+	    {"Bad remote protocol version identification: ", LL_ERROR},
+	    {"Protocol major versions differ: ", LL_ERROR},
+	    {"probed from ", LL_INFO},
+	    {"scanned from ", LL_INFO},
 	};
 	size_t i;
 	char *msg = NULL;
@@ -528,15 +533,17 @@ handle_log(struct monitor *m, struct buf *b)
 	}
 	/*
 	 * sshd exchanges identifications before its preauth child exists:
-	 * that exchange's one error line is escaped once and carries no
-	 * suffix. Only one, at ERROR, before preauth has sent anything but
-	 * log lines: a hostile preauth gets no more.
+	 * that exchange's one line is escaped once and carries no suffix.
+	 * Only one, at sshd's level for it, before preauth has sent
+	 * anything but log lines: a hostile preauth gets no more.
 	 */
 	for (i = 0; i < sizeof(banner_lines) / sizeof(banner_lines[0]); i++)
-		if (strncmp(msg, banner_lines[i], strlen(banner_lines[i])) == 0)
+		if (level == (uint32_t)banner_lines[i].level &&
+		    strncmp(msg, banner_lines[i].prefix,
+		        strlen(banner_lines[i].prefix)) == 0)
 			break;
 	if (i < sizeof(banner_lines) / sizeof(banner_lines[0]) &&
-	    !m->banner_over && level == LL_ERROR) {
+	    !m->banner_over) {
 		m->banner_over = 1;
 		log_emit((enum log_level)level, msg);
 	} else
@@ -755,6 +762,11 @@ log_preauth_end(struct monitor *m, int status)
 		logit("banner exchange: Connection from %s port %d: invalid "
 		      "format",
 		    m->ci.client_addr, m->ci.client_port);
+		break;
+	case 17:
+		/* After "probed from ...": sshd's sshpkt_fatal() line. */
+		logit("Connection closed by %s port %d", m->ci.client_addr,
+		    m->ci.client_port);
 		break;
 	case 16:
 		/* Not a failure to fail2ban, which reads the line above. */

@@ -21,6 +21,7 @@ struct transport;
 #define PREAUTH_EXIT_BANNER_RESET 14   /* reset before identifying */
 #define PREAUTH_EXIT_RESET 15          /* peer reset the connection */
 #define PREAUTH_EXIT_BANNER_VERSION 16 /* identified another protocol */
+#define PREAUTH_EXIT_BANNER_PROBE 17   /* a scanner sshd turns away */
 
 struct userauth {
 	int service_ok;      /* ssh-userauth accepted */

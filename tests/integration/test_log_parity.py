@@ -556,6 +556,10 @@ def scenarios(env):
          f2b(0, 1, 1), 0),
         # A packet length below 5: INFO, as sshd's packet.c (which then
         # reads on until the client goes, and logs ssh_dispatch_run_fatal).
+        ("scanner probe", "nopam",
+         lambda s: s.raw(b"SSH-2.0-Probe-x\r\n"),
+         [conn, r"probed from %s with SSH-2\.0-Probe-x\.  Don't panic\."
+          % P, r"Connection closed by %s" % P], f2b(0, 0, 0), 0),
         ("bad packet length", "nopam",
          lambda s: s.raw(b"SSH-2.0-x\r\n" + struct.pack(">IB", 4, 4)
                          + bytes(64), wait_s=1),
@@ -892,7 +896,7 @@ def _run_battery(ctx, table):
         fail("\n".join(errors))
 
 
-# A hang guard, not a time limit: 62 scenarios, each against both servers
+# A hang guard, not a time limit: 63 scenarios, each against both servers
 # and waiting for its log lines to settle, take 3 to 7 minutes, and under
 # ASan on a busy machine more than 10.
 @timeout(1200)

@@ -500,6 +500,16 @@ def test_identification_refused(ctx):
         for rx in logs:
             check(ctx.wait_log(r"^(?:error: )?%s$" % rx, 5),
                   "%r: no log line %r" % (line, rx))
+    # A scanner sshd turns away ("Probe-*"): told nothing, closed.
+    got = _identify(ctx, b"SSH-2.0-Probe-x\r\n")
+    check(got is not None and b"Invalid SSH" not in got and
+          b"Protocol major" not in got,
+          "a probe should be closed without an answer: %r"
+          % (got if got is None else got[-60:]))
+    for rx in (r"probed from 127\.0\.0\.1 port \d+ with SSH-2\.0-Probe-x\."
+               r"  Don't panic\.",
+               r"Connection closed by 127\.0\.0\.1 port \d+"):
+        check(ctx.wait_log(r"^%s$" % rx, 5), "probe: no log line %r" % rx)
     got = _identify(ctx, b"SSH-2.5-minor\r\n")
     check(got is None, "SSH-2.5 is protocol 2 to sshd: the server closed: "
           "%r" % got)

@@ -13,7 +13,7 @@
 #include "tests/unit/t.h"
 #include "tests/unit/t_transport.h"
 
-enum want { OK, BAD, OTHER_PROTOCOL, NOT_SSH };
+enum want { OK, BAD, OTHER_PROTOCOL, NOT_SSH, SCANNER };
 
 static const struct {
 	const char *line;
@@ -43,6 +43,13 @@ static const struct {
     {"SSH-9223372036854775807.0-x", OTHER_PROTOCOL},
     {"SSH--9223372036854775808.0-x", OTHER_PROTOCOL},
     {"SSH-18446744073709551618.0-x", OTHER_PROTOCOL},
+    /* sshd's compat patterns "Probe-*" and "*SSH_Version_Mapper*" */
+    {"SSH-2.0-Probe-x", SCANNER},
+    {"SSH-1.99-Probe-", SCANNER},
+    {"SSH-2.0-a SSH_Version_Mapper b", SCANNER},
+    {"SSH-2.0-probe-x", OK},
+    {"SSH-2.0-xProbe-y", OK},
+    {"SSH-1.5-Probe-x", OTHER_PROTOCOL},
     {"SSH-", NOT_SSH},
     {"GET / HTTP/1.0", NOT_SSH},
 };
@@ -72,7 +79,7 @@ main(void)
 	char line[256], tail[16384], name[320];
 	uint8_t type;
 	size_t i, n;
-	int sv[2], r, other_protocol, accepted;
+	int sv[2], r, refused, other_protocol, accepted;
 
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		if ((t = t_transport_new(sv)) == NULL)
@@ -84,7 +91,8 @@ main(void)
 			return 1;
 		(void)transport_read(t);
 		r = transport_next_packet(t, &type, &payload);
-		other_protocol = transport_version_mismatch(t);
+		refused = transport_version_refused(t);
+		other_protocol = refused == TRANSPORT_VERSION_OTHER;
 		accepted = transport_peer_version(t) != NULL;
 		transport_free(t);
 		close(sv[0]);
@@ -94,6 +102,7 @@ main(void)
 		    cases[i].want == OK            ? "accepted"
 		        : cases[i].want == BAD     ? "bad format"
 		        : cases[i].want == NOT_SSH ? "not an identification"
+		        : cases[i].want == SCANNER ? "scanner, told nothing"
 		                                   : "other protocol");
 		switch (cases[i].want) {
 		case OK:
@@ -102,10 +111,18 @@ main(void)
 		case BAD:
 		case NOT_SSH:
 			T_CHECK(name,
-			    r == ERR_PROTOCOL && !other_protocol &&
+			    r == ERR_PROTOCOL && refused == 0 &&
 			        n >= sizeof(bad) - 1 &&
 			        memcmp(tail + n - (sizeof(bad) - 1), bad,
 			            sizeof(bad) - 1) == 0);
+			break;
+		case SCANNER:
+			T_CHECK(name,
+			    r == ERR_PROTOCOL &&
+			        refused == TRANSPORT_VERSION_PROBE &&
+			        memmem(tail, n, bad, sizeof(bad) - 1) == NULL &&
+			        memmem(tail, n, other, sizeof(other) - 1) ==
+			            NULL);
 			break;
 		case OTHER_PROTOCOL:
 			T_CHECK(name,
