@@ -192,44 +192,30 @@ shadow_password_expired(const char *user)
 
 /*
  * As sshd with UsePAM no: the expiry is looked at once a connection, at
- * the first password checked, right or wrong (req: its method fields;
- * NULL for the empty password "none" checks). An invalid user's is its
- * fake account's, NOUSER, which has no shadow entry: sshd logs that.
- * A change request, a password over PM_PASSWORD_MAX bytes or an empty
- * one that is not permitted is refused before any check.
+ * the first password checked, right or wrong (none_empty_password's
+ * empty one too). An invalid user's is its fake account's, NOUSER,
+ * which has no shadow entry: sshd logs that.
  */
 static void
-password_expiry_once(struct authctxt *a, const struct buf *req)
+password_expiry_once(struct authctxt *a)
 {
-	struct buf tmp;
-	const uint8_t *pw;
-	size_t len;
-	int change;
-
 	if (a->c->use_pam || a->pwexp_checked)
 		return;
-	if (req != NULL) {
-		tmp = *req;
-		if (buf_get_bool(&tmp, &change) != 0 || change ||
-		    buf_get_string_direct(&tmp, &pw, &len) != 0 ||
-		    buf_end(&tmp) != 0 || memchr(pw, '\0', len) != NULL ||
-		    len > PM_PASSWORD_MAX ||
-		    (len == 0 && a->c->permit_empty_passwords != 1))
-			return;
-	}
 	a->pwexp_checked = 1;
 	a->pwexp = shadow_password_expired(a->pw.pw_name);
 }
 
 /*
- * A password request counted as sshd's monitor counts its auth_password
- * calls (a change request makes none); the first, when empty, is logged
- * as "none", since sshd's monitor cannot tell it from userauth_none's.
- * 1 for a change request, which sshd's preauth child refuses itself: its
- * monitor neither logs nor records it.
+ * A password request (its method fields), as sshd's monitor sees its
+ * auth_password calls: each is counted, and the first, when empty, is
+ * logged as "none", since sshd's monitor cannot tell it from
+ * userauth_none's; the expiry is looked at unless the password is
+ * refused before any check (over PM_PASSWORD_MAX bytes, or empty and not
+ * permitted). 1 for a change request, which sshd's preauth child refuses
+ * itself: its monitor neither logs nor records it.
  */
 static int
-password_count(struct authctxt *a, const struct buf *req)
+password_request_seen(struct authctxt *a, const struct buf *req)
 {
 	struct buf tmp = *req;
 	const uint8_t *pw;
@@ -240,9 +226,27 @@ password_count(struct authctxt *a, const struct buf *req)
 		return 0;
 	if (change)
 		return 1;
-	if (buf_get_string_direct(&tmp, &pw, &len) == 0)
-		a->password_logs_none = ++a->password_checks == 1 && len == 0;
+	if (buf_get_string_direct(&tmp, &pw, &len) != 0)
+		return 0;
+	a->password_logs_none = ++a->password_checks == 1 && len == 0;
+	if (buf_end(&tmp) == 0 && memchr(pw, '\0', len) == NULL &&
+	    len <= PM_PASSWORD_MAX &&
+	    (len > 0 || a->c->permit_empty_passwords == 1))
+		password_expiry_once(a);
 	return 0;
+}
+
+/*
+ * 1 if this password verdict goes by sshd's monitor's word "none" (an
+ * empty first password, password_request_seen): a failure always; a
+ * success only without AuthenticationMethods, under which it ends sshd
+ * 9.2 ("method not in AuthenticationMethods") and stays "password" here.
+ */
+static int
+named_none(const struct authctxt *a, const char *method, int success)
+{
+	return a->password_logs_none && strcmp(method, "password") == 0 &&
+	    (!success || a->chain.any);
 }
 
 /*
@@ -851,14 +855,12 @@ step_succeeded(struct authctxt *a, const char *method, const char *submethod,
 		    "%s", cred);
 	a->auth_info_before = a->auth_info != NULL ? strlen(a->auth_info) : 0;
 	/* As sshd writes a device: "keyboard-interactive/pam"; an empty
-	 * first password as its monitor names it (password_count). */
+	 * first password as its monitor names it. */
 	login_auth_info_add(&a->auth_info,
 	    submethod != NULL && strcmp(submethod, "pam") == 0
 	        ? "keyboard-interactive/pam"
-	        : a->password_logs_none && a->chain.any &&
-	            strcmp(method, "password") == 0
-	        ? "none"
-	        : method,
+	        : named_none(a, method, 1) ? "none"
+	                                   : method,
 	    a->step_req);
 	if (a->auth_info != NULL)
 		a->conn.auth_info = a->auth_info; /* moved as it grew */
@@ -913,11 +915,7 @@ finish(struct authctxt *a, const char *method, const char *submethod,
 	    submethod != NULL && strcmp(submethod, "pam") == 0 ? "/" : "",
 	    submethod != NULL && strcmp(submethod, "pam") == 0 ? submethod
 	                                                       : "");
-	/* sshd's word for an empty first password; one that succeeds under
-	 * AuthenticationMethods ends sshd 9.2 ("method not in
-	 * AuthenticationMethods"), and is "password" here. */
-	if (a->password_logs_none && strcmp(method, "password") == 0 &&
-	    (verdict != AUTH_SUCCESS || a->chain.any))
+	if (named_none(a, method, verdict == AUTH_SUCCESS))
 		snprintf(logm, sizeof(logm), "none");
 	if (verdict == AUTH_SUCCESS)
 		verdict = step_succeeded(a, method, submethod, cred, opts);
@@ -933,7 +931,7 @@ finish(struct authctxt *a, const char *method, const char *submethod,
 	    strcmp(submethod, "pam") == 0)
 		a->pam_account_done = 1;
 	/* UsePAM no: a password that worked but has expired must change
-	 * (password_expiry_once looked before the password was checked);
+	 * (password_request_seen looked before the password was checked);
 	 * an empty one that "none" accepted too, as sshd's userauth_none
 	 * goes through its password check. */
 	if ((verdict == AUTH_SUCCESS || verdict == AUTH_PARTIAL) &&
@@ -1070,7 +1068,7 @@ none_empty_password(struct authctxt *a, int *verdict, struct buf *extra,
 	if (!none_tries_password(a) ||
 	    (pw = modules_find(a->mods, "password", NULL)) == NULL)
 		return 0;
-	password_expiry_once(a, NULL);
+	password_expiry_once(a);
 	a->password_checks++;
 	return run_module(a, pw, 0, empty, sizeof(empty), verdict, extra, optsp,
 	    cred, credlen);
@@ -1190,11 +1188,9 @@ auth_request(struct authctxt *a, const uint8_t *sid, size_t sidlen,
 		 * device and logs nothing. */
 		a->judged = mod->submethod == NULL ||
 		    strcmp(mod->submethod, "pam") != 0 || a->c->use_pam;
-		if (strcmp(canon, "password") == 0) {
-			password_expiry_once(a, m);
-			if (password_count(a, m))
-				a->judged = 0;
-		}
+		if (strcmp(canon, "password") == 0 &&
+		    password_request_seen(a, m))
+			a->judged = 0;
 		if ((r = run_module(a, mod, 0, buf_ptr(m), buf_len(m), &verdict,
 		         extra, &opts, cred, sizeof(cred))) != 0)
 			goto out;
