@@ -18,6 +18,7 @@ import subprocess
 import time
 
 from harness import check
+from interop_clients import SYSTEM_PYTHON, client_env
 from test_chroot import _config as _chroot_config, _jail, _sftp
 from test_password import _ssh_password
 
@@ -206,9 +207,8 @@ def test_empty_password_none_method(ctx):
     # "none" requests on one connection check (and log) the empty
     # password once.
     before = len(failed_none.findall(ctx.server_log()))
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("PYTHONPATH", "PYTHONHOME")}
-    p = subprocess.run(["/usr/bin/python3", "-c", _NONE_THRICE,
+    env = client_env(ctx)
+    p = subprocess.run([SYSTEM_PYTHON, "-c", _NONE_THRICE,
                         str(ctx.port), other.name],
                        capture_output=True, timeout=60, env=env)
     check(p.returncode == 0, "paramiko: %r" % p.stderr[-400:])
@@ -218,7 +218,7 @@ def test_empty_password_none_method(ctx):
           "want 1" % n)
     # An empty password as the first request (no "none" before it) is
     # sshd's monitor's "none": logged so, and so in SSH_USER_AUTH.
-    p = subprocess.run(["/usr/bin/python3", "-c", _EMPTY_PASSWORD,
+    p = subprocess.run([SYSTEM_PYTHON, "-c", _EMPTY_PASSWORD,
                         str(ctx.port), u.name],
                        capture_output=True, timeout=60, env=env)
     check(p.returncode == 0 and p.stdout == b"none\n",

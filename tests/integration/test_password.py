@@ -11,6 +11,7 @@ import subprocess
 
 import harness
 from harness import check
+from interop_clients import SYSTEM_PYTHON, client_env
 
 
 def _ssh_password(ctx, user, password, key=None):
@@ -155,9 +156,8 @@ def test_failed_key_info_after_failed_passwords(ctx):
     ctx.start_server(extra_config=["UsePAM no", "PasswordAuthentication yes",
                                    "MaxAuthTries 4", "Match all",
                                    "LogLevel INFO"])
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("PYTHONPATH", "PYTHONHOME")}
-    p = subprocess.run(["/usr/bin/python3", "-c", _PASSWORDS_THEN_KEY,
+    env = client_env(ctx)
+    p = subprocess.run([SYSTEM_PYTHON, "-c", _PASSWORDS_THEN_KEY,
                         str(ctx.port), u.name, stranger.key],
                        capture_output=True, timeout=60, env=env)
     check(p.returncode == 0, "paramiko: %r" % p.stderr[-400:])
