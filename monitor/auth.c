@@ -202,7 +202,11 @@ password_expiry_once(struct authctxt *a)
 	if (a->c->use_pam || a->pwexp_checked)
 		return;
 	a->pwexp_checked = 1;
-	a->pwexp = shadow_password_expired(a->pw.pw_name);
+	/* As sshd's auth_password(), the change is due from this check on,
+	 * whether this password is right or not and whichever method then
+	 * completes the login (a wrong password, then a key). */
+	if (shadow_password_expired(a->pw.pw_name) && a->valid)
+		a->force_pwchange = 1;
 }
 
 /*
@@ -930,15 +934,6 @@ finish(struct authctxt *a, const char *method, const char *submethod,
 	    strcmp(method, "keyboard-interactive") == 0 && submethod != NULL &&
 	    strcmp(submethod, "pam") == 0)
 		a->pam_account_done = 1;
-	/* UsePAM no: a password that worked but has expired must change
-	 * (password_request_seen looked before the password was checked);
-	 * an empty one that "none" accepted too, as sshd's userauth_none
-	 * goes through its password check. */
-	if ((verdict == AUTH_SUCCESS || verdict == AUTH_PARTIAL) &&
-	    !a->c->use_pam && a->valid &&
-	    (strcmp(method, "password") == 0 || strcmp(method, "none") == 0) &&
-	    a->pwexp)
-		a->force_pwchange = 1;
 	/*
 	 * UsePAM: the account phase decides last, as in OpenSSH, which has
 	 * not yet added this last step to SSH_AUTH_INFO_0.

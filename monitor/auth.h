@@ -76,9 +76,8 @@ struct authctxt {
 	 * anything asked for, without forwarding (OpenSSH's force_pwchange). */
 	int force_pwchange;
 	/* UsePAM no: the shadow expiry was looked at (once a connection, at
-	 * the first password checked) and what it said. */
+	 * the first password checked). */
 	int pwexp_checked;
-	int pwexp;
 	/* Passwords checked on this connection (sshd's monitor counts its
 	 * auth_password calls, "none"'s empty one too), and whether this
 	 * request's is the first and empty: sshd logs that one as "none". */
