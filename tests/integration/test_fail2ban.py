@@ -9,8 +9,9 @@ line matched, and nothing else (no success line).
 
 The lines come the way fail2ban reads them in production: posternd runs
 without -e, so it logs with syslog(3) (ident sshd, LOG_PID, facility
-AUTH); the test owns /dev/log for the run and writes each datagram as
-rsyslog's traditional file format does (timestamp and "sshd[PID]:" from
+AUTH); the suite owns /dev/log (this test alone while it runs: an
+exclusive SyslogReceiver) and writes each datagram as rsyslog's
+traditional file format does (timestamp and "sshd[PID]:" from
 posternd itself, the host name added). OpenSSH's -E file would not do:
 it holds bare lines, without the timestamp and PID fail2ban needs.
 """
@@ -94,75 +95,154 @@ def _stale_devlog():
     return False
 
 
-class SyslogReceiver:
-    """/dev/log for the test: a datagram socket whose messages are written
-    to path as rsyslog writes them ("Mmm dd hh:mm:ss HOST TAG[PID]: msg")."""
+class _DevLog:
+    """/dev/log for the suite: a datagram socket bound while any
+    SyslogReceiver needs it, its messages kept as rsyslog writes them
+    ("Mmm dd hh:mm:ss HOST TAG[PID]: msg"). Receivers that pick their own
+    server's lines out (shared) listen side by side; an exclusive one
+    waits until it is alone, and once one waits no shared one joins."""
 
     RX = re.compile(r"<(\d+)>(\w{3} [ \d]\d \d\d:\d\d:\d\d) (.*)$", re.S)
 
-    def __init__(self, ctx, path):
+    def __init__(self):
+        self.cv = threading.Condition()  # who listens
+        self.rlock = threading.Lock()    # records and files
+        self.shared = 0
+        self.exclusive = False
+        self.exclusive_waiting = 0
+        self.records = []            # (facility, line) since bound
+        self.files = {}              # receiver: its file
+        self.sock = None
+        self.host = socket.gethostname().split(".")[0]
+
+    def join(self, rcv, exclusive):
+        """Add rcv; the index in records at which its lines begin."""
+        with self.cv:
+            if exclusive:
+                self.exclusive_waiting += 1
+                self.cv.wait_for(lambda: self.shared == 0 and
+                                 not self.exclusive)
+                self.exclusive_waiting -= 1
+                self.exclusive = True
+            else:
+                self.cv.wait_for(lambda: not self.exclusive and
+                                 self.exclusive_waiting == 0)
+                self.shared += 1
+            try:
+                if self.sock is None:
+                    self._bind()
+                with self.rlock:
+                    self.files[rcv] = open(rcv.path, "w")
+                    return len(self.records)
+            except BaseException:
+                self._drop(exclusive)
+                raise
+
+    def leave(self, rcv, exclusive):
+        with self.cv:
+            with self.rlock:
+                f = self.files.pop(rcv, None)
+            if f is not None:
+                f.close()
+            self._drop(exclusive)
+
+    def _drop(self, exclusive):
+        """Called holding cv."""
+        if exclusive:
+            self.exclusive = False
+        else:
+            self.shared -= 1
+        if self.shared == 0 and not self.exclusive and self.sock is not None:
+            self._unbind()
+        self.cv.notify_all()
+
+    def _bind(self):
         # Suites running side by side (other checkouts) take turns.
         self.lock = harness.HostLock("devlog")
         self.lock.__enter__()
-        if os.path.exists("/dev/log") and not _stale_devlog():
-            self._unlock()
-            fail("/dev/log exists: a syslog daemon runs here; this test "
-                 "needs to own /dev/log for its run")
-        self.path = path
-        self.host = socket.gethostname().split(".")[0]
-        self.records = []            # (facility, line)
-        self.stop = False
-        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-        self.sock.bind("/dev/log")
-        ctx.cleanups.append(self.close)
+        try:
+            if os.path.exists("/dev/log") and not _stale_devlog():
+                fail("/dev/log exists: a syslog daemon runs here; this "
+                     "test needs to own /dev/log for its run")
+            sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+            sock.bind("/dev/log")
+        except BaseException:
+            self.lock.__exit__(None, None, None)
+            raise
         # The session process logs as the user.
         os.chmod("/dev/log", 0o666)
-        self.sock.settimeout(0.2)
-        self.t = threading.Thread(target=self._loop, daemon=True)
+        sock.settimeout(0.2)
+        self.sock, self.records, self.stop = sock, [], False
+        self.t = threading.Thread(target=self._loop, args=(sock,),
+                                  daemon=True)
         self.t.start()
 
-    def _loop(self):
-        with open(self.path, "w") as out:
-            while not self.stop:
-                try:
-                    data = self.sock.recv(65536)
-                except socket.timeout:
-                    continue
-                except OSError:
-                    return
-                m = self.RX.match(data.decode("utf-8", "replace"))
-                if m is None:
-                    line = "UNPARSED " + data.decode("utf-8", "replace")
-                    fac = -1
-                else:
-                    fac = int(m.group(1)) >> 3
-                    line = "%s %s %s" % (m.group(2), self.host,
-                                         m.group(3).rstrip("\n"))
-                self.records.append((fac, line))
-                out.write(line + "\n")
-                out.flush()
-
-    def _unlock(self):
-        if self.lock is not None:
-            self.lock.__exit__(None, None, None)
-            self.lock = None
-
-    def close(self):
-        # Once: called again (the test's cleanups), /dev/log may already
-        # be another test's, which it must not unlink.
-        if self.stop:
-            return
+    def _unbind(self):
+        """Called holding cv (not rlock: the loop may be waiting for it)."""
         self.stop = True
         self.t.join(5)
         self.sock.close()
+        self.sock = None
         try:
             os.unlink("/dev/log")
         except FileNotFoundError:
             pass
-        self._unlock()
+        self.lock.__exit__(None, None, None)
+
+    def _loop(self, sock):
+        while not self.stop:
+            try:
+                data = sock.recv(65536)
+            except socket.timeout:
+                continue
+            except OSError:
+                return
+            m = self.RX.match(data.decode("utf-8", "replace"))
+            if m is None:
+                line = "UNPARSED " + data.decode("utf-8", "replace")
+                fac = -1
+            else:
+                fac = int(m.group(1)) >> 3
+                line = "%s %s %s" % (m.group(2), self.host,
+                                     m.group(3).rstrip("\n"))
+            with self.rlock:
+                self.records.append((fac, line))
+                for f in self.files.values():
+                    f.write(line + "\n")
+                    f.flush()
+
+
+_DEVLOG = _DevLog()
+
+
+class SyslogReceiver:
+    """What reaches /dev/log from now until close(), also written to path.
+    exclusive: nothing but this test's servers logs meanwhile; else other
+    tests' lines come too, and the caller picks its own out (by port,
+    user and PID: test_log_parity._ours)."""
+
+    def __init__(self, ctx, path, exclusive=True):
+        self.path = path
+        self.exclusive = exclusive
+        self.closed = False
+        self.start = _DEVLOG.join(self, exclusive)
+        ctx.cleanups.append(self.close)
+
+    @property
+    def records(self):
+        """(facility, line) of each message since this receiver began."""
+        with _DEVLOG.rlock:
+            return _DEVLOG.records[self.start:]
+
+    def close(self):
+        # Once: called again (the test's cleanups).
+        if self.closed:
+            return
+        self.closed = True
+        _DEVLOG.leave(self, self.exclusive)
 
     def lines(self):
-        return [l for _f, l in list(self.records)]
+        return [l for _f, l in self.records]
 
     def wait(self, pattern, timeout_s=30):
         rx = re.compile(pattern)

@@ -3,7 +3,9 @@ test_log_parity.py: posternd's log lines next to OpenSSH's sshd 9.2
 (/usr/sbin/sshd on this machine) for a battery of logins, good and bad.
 Each scenario runs against both servers, started the same way with the
 same configuration and logging through syslog(3) as in production (the
-test owns /dev/log, test_fail2ban.SyslogReceiver). For each scenario:
+suite owns /dev/log, test_fail2ban.SyslogReceiver; other tests' servers
+log there at the same time, and _ours picks each server's lines out by
+its port, its users and the PIDs that named them). For each scenario:
 
 - every line shape listed for it (a regex written from what sshd 9.2
   printed) must be in sshd's lines (else the table is wrong) and in
@@ -726,16 +728,66 @@ def _ours(records, port, users):
     for pid, msg, _l, _i in parsed:
         if any(re.search(r"port %s\b" % p, msg) for p in ports):
             pids.add(pid)
+    # sshd's session child (a chroot's fatal) names no port: its monitor
+    # named its PID.
+    for pid, msg, _l, _i in parsed:
+        m = re.fullmatch(r"User child is on pid (\d+)", msg)
+        if m and pid in pids:
+            pids.add(int(m.group(1)))
     return [(i, pid, msg, l) for pid, msg, l, i in parsed if pid in pids]
 
 
-def _wait_quiet(rcv, seconds=0.5):
-    """Until no record arrived for `seconds' (the connection's last lines
-    are in)."""
-    last = [len(rcv.records), time.monotonic()]
+class _Own:
+    """Counts the records of our server on port as they come, by the
+    rules of _ours in one pass: other tests share /dev/log, and their
+    lines must not keep _wait_quiet waiting."""
+
+    RX = re.compile(r"^\S+ +\d+ \S+ \S+ sshd\[(\d+)\]: (.*)$")
+
+    def __init__(self, rcv, port, users):
+        self.rcv, self.port = rcv, port
+        self.port_rx = re.compile(r"port %d\b" % port)
+        self.conn_rx = re.compile(r"Connection from 127\.0\.0\.1 port "
+                                  r"(\d+) on 127\.0\.0\.1 port %d\b" % port)
+        self.user_rx = re.compile(r"\b(?:%s)\b" % "|".join(
+            re.escape(u) for u in users))
+        self.pids, self.ports = set(), set()
+        self.seen = self.n = 0
+
+    def __call__(self):
+        new = self.rcv.records[self.seen:]
+        self.seen += len(new)
+        for _fac, line in new:
+            m = self.RX.match(line)
+            if m is None:
+                continue
+            pid, msg = int(m.group(1)), m.group(2)
+            named = re.findall(r"127\.0\.0\.1 port (\d+)", msg)
+            c = self.conn_rx.match(msg)
+            if c:
+                self.ports.add(c.group(1))
+            if (pid in self.pids or c or self.port_rx.search(msg) or
+                    self.user_rx.search(msg) or
+                    any(p in self.ports for p in named)):
+                self.pids.add(pid)
+                self.ports.update(p for p in named if p != str(self.port))
+                self.n += 1
+                child = re.fullmatch(r"User child is on pid (\d+)", msg)
+                if child:
+                    self.pids.add(int(child.group(1)))
+        return self.n
+
+
+def _wait_quiet(rcv, seconds=0.5, count=None):
+    """Until no record (none of count's, when given) arrived for
+    `seconds' (the connection's last lines are in)."""
+    if count is None:
+        def count():
+            return len(rcv.records)
+    last = [count(), time.monotonic()]
 
     def quiet():
-        n = len(rcv.records)
+        n = count()
         if n != last[0]:
             last[0], last[1] = n, time.monotonic()
             return False
@@ -745,23 +797,24 @@ def _wait_quiet(rcv, seconds=0.5):
 
 def _run_group(ctx, env, kind, group, items, out):
     """Run the scenarios `items' of one group against server `kind',
-    holding /dev/log only meanwhile (test_fail2ban takes turns with it);
-    out[name] = [(pid, msg, line)]."""
+    listening on /dev/log meanwhile (other tests' servers log there too:
+    _ours picks this one's lines out); out[name] = [(pid, msg, line)]."""
     rcv = SyslogReceiver(ctx, os.path.join(ctx.dir, "syslog_%s_%s" % (
-        kind, group.replace(" ", "_"))))
+        kind, group.replace(" ", "_"))), exclusive=False)
     peer = None
     try:
         peer = Peer(ctx, kind, groups(env)[group])
         check(rcv.wait(r"sshd\[%d\]: Server listening on 127\.0\.0\.1 "
                        r"port %d\.$" % (peer.proc.pid, peer.port)),
               "%s: no 'Server listening' line through /dev/log" % kind)
-        _wait_quiet(rcv, 0.3)
+        own = _Own(rcv, peer.port, env.users())
+        _wait_quiet(rcv, 0.3, own)
         starts = []
         for name, action in items:
             starts.append(len(rcv.records))
             action(peer)
-            _wait_quiet(rcv)
-        _wait_quiet(rcv, 1.5)  # the last connection's last lines
+            _wait_quiet(rcv, count=own)
+        _wait_quiet(rcv, 1.5, own)  # the last connection's last lines
         # A line goes to the scenario its process first logged in (one
         # that came late, in the next one's time, too); the listener's
         # by time.
@@ -783,7 +836,6 @@ def _run_group(ctx, env, kind, group, items, out):
         if peer is not None:
             peer.stop()
         rcv.close()
-    time.sleep(0.3)  # a test waiting for /dev/log gets its turn
 
 
 def _run_all(ctx, env, table):
@@ -1088,7 +1140,8 @@ def _odd_run(ctx, user, kind, group, items, stderr, records):
     rcv = None
     if not stderr:
         rcv = SyslogReceiver(ctx, os.path.join(ctx.dir, "syslog_odd_%s_%s"
-                                               % (kind, group)))
+                                               % (kind, group)),
+                             exclusive=False)
     out = {}
     try:
         # stderr: "-e", or "E" for a -E file (to which the session
@@ -1102,6 +1155,7 @@ def _odd_run(ctx, user, kind, group, items, stderr, records):
                          10) if stderr else
               rcv.wait(r"sshd\[%d\]: Server listening" % peer.proc.pid),
               "%s: no 'Server listening' line" % kind)
+        own = None if stderr else _Own(rcv, peer.port, [user.name])
         starts = []
         for name, what, val in items:
             start = len(_odd_bytes(peer)) if stderr else len(rcv.records)
@@ -1127,27 +1181,25 @@ def _odd_run(ctx, user, kind, group, items, stderr, records):
                 msgs = [l.decode("latin-1") for l in data.split(b"\r\n")]
                 out[name] = _odd_pick(msgs)
             else:
-                _wait_quiet(rcv)
+                _wait_quiet(rcv, count=own)
         if not stderr:
             # A line belongs to the scenario in which its process logged
             # first (a connection's last lines may come late).
-            _wait_quiet(rcv, 1.5)
+            _wait_quiet(rcv, 1.5, own)
             first, names = {}, [n for n, _w, _v in items]
             msgs = {n: [] for n in names}
             for n in names:
                 records[n] = []
-            for i, (_fac, line) in enumerate(rcv.records):
-                m = re.match(r"^\S+ +\d+ \S+ \S+ sshd\[(\d+)\]: (.*)$",
-                             line)
+            for i, pid, msg, line in _ours(rcv.records, peer.port,
+                                           [user.name]):
                 k = max([j for j, st in enumerate(starts) if st <= i],
                         default=None)
-                if m is None or k is None:
+                if k is None:
                     continue
-                pid = int(m.group(1))
                 if pid != peer.proc.pid:
                     k = first.setdefault(pid, k)
-                msgs[names[k]].append(m.group(2))
-                records[names[k]].append((pid, m.group(2), line))
+                msgs[names[k]].append(msg)
+                records[names[k]].append((pid, msg, line))
             for n in names:
                 out[n] = _odd_pick(msgs[n])
         peer.stop()
