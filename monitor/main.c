@@ -38,6 +38,19 @@
 
 #define N_ELEMS(a) (sizeof(a) / sizeof((a)[0]))
 
+/* A -p value: a port number 1..65535, as sshd's a2port. */
+static int
+cmdline_port_ok(const char *s)
+{
+	char *ep;
+	long port;
+
+	errno = 0;
+	port = strtol(s, &ep, 10);
+	return *s != '\0' && *ep == '\0' && errno == 0 && port >= 1 &&
+	    port <= 65535;
+}
+
 /* More of an option than posternd keeps: an error, nothing dropped. */
 static void
 too_many(char opt, size_t max)
@@ -116,17 +129,18 @@ load_config(const struct options *o, const struct config_source *src,
 {
 	char line[1024];
 	size_t i;
-	int bad = 0;
+	int bad = 0, r;
 	long port;
 	char *ep;
 
 	config_init(c);
 	/* Command-line options come first, so they win. As sshd, each is
-	 * "command-line line 0", and the first bad one ends the run. */
+	 * "command-line line 0", and the first bad one ends the run (with
+	 * ERR_FORMAT the caller exits 1, as sshd; config_parse_line). */
 	for (i = 0; i < o->ncmdline_opts; i++)
-		if (config_parse_line(
-		        c, o->cmdline_opts[i], "command-line", 0) != 0)
-			return ERR_CONFIG;
+		if ((r = config_parse_line(
+		         c, o->cmdline_opts[i], "command-line", 0)) != 0)
+			return r == ERR_FORMAT ? ERR_FORMAT : ERR_CONFIG;
 	for (i = 0; i < o->ncmdline_hostkeys; i++) {
 		snprintf(
 		    line, sizeof(line), "HostKey %s", o->cmdline_hostkeys[i]);
@@ -293,7 +307,16 @@ main(int argc, char **argv)
 			    ch == '4' ? "inet" : "inet6");
 			break;
 		case 'C':
-			/* -T applies the Match blocks for this connection. */
+			/* -T applies the Match blocks for this connection; as
+			 * sshd, a bad spec ends the run at once. */
+			free(conn_storage);
+			conn_storage = NULL;
+			memset(&mc, 0, sizeof(mc));
+			if (config_parse_conn_spec(
+			        optarg, &mc, &conn_storage) != 0) {
+				free(saved_argv);
+				return 1;
+			}
 			conn_spec = optarg;
 			break;
 		case 'c':
@@ -327,6 +350,11 @@ main(int argc, char **argv)
 			o.config_file = optarg;
 			break;
 		case 'g':
+			if (config_time_value(optarg) < 0) {
+				fprintf(stderr, "Invalid login grace time.\n");
+				free(saved_argv);
+				return 1;
+			}
 			add_cmdline_line(&o, "LoginGraceTime %s", optarg);
 			break;
 		case 'h':
@@ -343,6 +371,11 @@ main(int argc, char **argv)
 		case 'p':
 			if (o.ncmdline_ports >= N_ELEMS(o.cmdline_ports))
 				too_many('p', N_ELEMS(o.cmdline_ports));
+			if (!cmdline_port_ok(optarg)) {
+				fprintf(stderr, "Bad port number.\n");
+				free(saved_argv);
+				return 1;
+			}
 			o.cmdline_ports[o.ncmdline_ports++] = optarg;
 			break;
 		case 'q':
@@ -357,10 +390,13 @@ main(int argc, char **argv)
 			o.rexec = 1;
 			break;
 		case 'T':
+			/* As sshd: the last of -t and -T decides. */
 			o.dump_config = 1;
+			o.test_only = 0;
 			break;
 		case 't':
 			o.test_only = 1;
+			o.dump_config = 0;
 			break;
 		case 'u': {
 			/* As sshd: a number 0..65 (anything else reads as 0);
@@ -401,6 +437,15 @@ main(int argc, char **argv)
 		fprintf(stderr, "Extra argument %s.\n", argv[optind]);
 		return 1;
 	}
+	/* As sshd: -C goes with -T, never silently dropped (without it
+	 * posternd would go on to serve). */
+	if (conn_spec != NULL && !o.dump_config) {
+		error("Config test connection parameter (-C) provided "
+		      "without test mode (-T)");
+		free(conn_storage);
+		free(saved_argv);
+		return 255;
+	}
 	if (o.debug) {
 		o.foreground = 1;
 		o.log_stderr = 1;
@@ -424,11 +469,13 @@ main(int argc, char **argv)
 		    ? 1
 		    : 255;
 	}
-	if (load_config(&o, src, &c) != 0) {
+	if ((r = load_config(&o, src, &c)) != 0) {
 		config_free(&c);
 		config_source_free(src);
+		free(conn_storage);
 		free(saved_argv);
-		return 255;
+		/* As sshd: an unknown -o keyword or one without a value, 1. */
+		return r == ERR_FORMAT ? 1 : 255;
 	}
 	if (o.quiet)
 		c.log_level = LL_QUIET;
@@ -454,17 +501,14 @@ main(int argc, char **argv)
 			hostkeys_free(&hk);
 		if (r == 0 && o.dump_config) {
 			/* As sshd -T: Match blocks for -C, else for nobody. */
-			memset(&mc, 0, sizeof(mc));
-			if (conn_spec != NULL &&
-			    config_parse_conn_spec(
-			        conn_spec, &mc, &conn_storage) != 0)
-				r = 255;
-			else if (config_apply_match(&c, src, &mc) != 0)
+			if (conn_spec == NULL)
+				memset(&mc, 0, sizeof(mc));
+			if (config_apply_match(&c, src, &mc) != 0)
 				r = 255;
 			else
 				config_dump(&c, stdout);
-			free(conn_storage);
 		}
+		free(conn_storage);
 		config_free(&c);
 		config_source_free(src);
 		free(saved_argv);

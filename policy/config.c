@@ -23,6 +23,12 @@
 
 #define REASON_MAX 512
 
+int
+config_time_value(const char *s)
+{
+	return cfg_time_value(s);
+}
+
 void
 config_init(struct server_config *c)
 {
@@ -225,9 +231,11 @@ process_line(struct cfg_pass *p, struct server_config *c, const char *line,
 	memset(&a, 0, sizeof(a));
 	if ((copy = strdup(line)) == NULL)
 		return ERR_ALLOC;
+	/* ERR_FORMAT for what sshd refuses without its fatal(): the exit
+	 * code of a bad -o option tells them apart (config_parse_line). */
 	if (cfg_split_line(copy, &kw, &rest) != 0) {
 		error("%s line %d: invalid quotes", filename, lineno);
-		r = ERR_CONFIG;
+		r = ERR_FORMAT;
 		goto out;
 	}
 	if (kw == NULL)
@@ -235,19 +243,17 @@ process_line(struct cfg_pass *p, struct server_config *c, const char *line,
 	if (rest == NULL || *rest == '\0') {
 		error("%s line %d: no argument after keyword \"%s\"", filename,
 		    lineno, kw);
-		r = ERR_CONFIG;
+		r = ERR_FORMAT;
 		goto out;
 	}
 	if ((k = cfg_keyword_find(kw)) == NULL) {
 		cfg_report_unknown(kw, filename, lineno);
-		r = ERR_CONFIG;
+		r = ERR_FORMAT;
 		goto out;
 	}
 	if ((r = cfg_split_args(rest, &a)) != 0) {
-		if (r == ERR_FORMAT) {
+		if (r == ERR_FORMAT)
 			error("%s line %d: invalid quotes", filename, lineno);
-			r = ERR_CONFIG;
-		}
 		goto out;
 	}
 	if (!(k->flags & KW_MATCH)) {

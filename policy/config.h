@@ -277,6 +277,10 @@ int config_apply_match(struct server_config *c, const struct config_source *src,
 int config_parse_conn_spec(
     const char *spec, struct match_conn *mc, char **storage);
 
+/* config_time_value: sshd_config's time format ("1h30m"), in seconds;
+ * -1 when malformed (for -g). */
+int config_time_value(const char *s);
+
 /* config_init: every field unset (CONFIG_UNSET / NULL / empty lists). */
 void config_init(struct server_config *c);
 /* config_free: free all strings; the struct is left as after config_init. */
@@ -286,7 +290,10 @@ void config_free(struct server_config *c);
  * config_parse_line: one command-line option (-o, -h), which comes before
  * the file and so wins. filename and lineno are used in error messages
  * ("FILE line N: ..." as OpenSSH words them); Include and Match are
- * refused here. Returns 0, or ERR_CONFIG after logging the error.
+ * refused here. Returns 0, or after logging the error ERR_FORMAT for a
+ * line sshd refuses and goes on (an unknown keyword, no argument, bad
+ * quotes: sshd exits 1 for such a -o) or ERR_CONFIG for a bad value (a
+ * fatal() in sshd: exit 255).
  */
 int config_parse_line(struct server_config *c, const char *line,
     const char *filename, int lineno);

@@ -11,6 +11,7 @@
 #include <limits.h>
 #include <netdb.h>
 #include <pwd.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -277,6 +278,7 @@ cfg_match_line(char **condp, int lineno, const struct match_conn *mc)
 	return result;
 }
 
+/* As sshd's: its complaints go to stderr as they are (it is -C's). */
 int
 config_parse_conn_spec(const char *spec, struct match_conn *mc, char **storage)
 {
@@ -301,8 +303,9 @@ config_parse_conn_spec(const char *spec, struct match_conn *mc, char **storage)
 			mc->rdomain = p + 8;
 		else if (strncmp(p, "lport=", 6) == 0) {
 			if ((port = cfg_a2port(p + 6)) == -1) {
-				error("Invalid port '%s' in test mode "
-				      "specification %s",
+				fprintf(stderr,
+				    "Invalid port '%s' in test mode "
+				    "specification %s\n",
 				    p + 6, p);
 				return ERR_CONFIG;
 			}
@@ -310,7 +313,8 @@ config_parse_conn_spec(const char *spec, struct match_conn *mc, char **storage)
 		} else if (strcmp(p, "invalid-user") == 0)
 			mc->invalid_user = 1;
 		else {
-			error("Invalid test mode specification %s", p);
+			fprintf(
+			    stderr, "Invalid test mode specification %s\n", p);
 			return ERR_CONFIG;
 		}
 	}

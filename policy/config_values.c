@@ -482,7 +482,8 @@ cfg_kw_facility(
 	return 0;
 }
 
-/* FingerprintHash: a digest name, any case; first value wins. */
+/* FingerprintHash: a digest name, any case; as sshd, the last value wins
+ * (a command-line -o one too, which comes before the file). */
 int
 cfg_kw_fp_hash(
     struct server_config *c, const struct keyword *k, struct cfg_args *a)
@@ -498,7 +499,7 @@ cfg_kw_fp_hash(
 		    a->lineno, a->keyword, arg);
 		return ERR_CONFIG;
 	}
-	if (a->active && *field == CONFIG_UNSET)
+	if (a->active)
 		*field = v;
 	return 0;
 }

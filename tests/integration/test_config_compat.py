@@ -917,20 +917,38 @@ def test_user_host_lists_runtime(ctx):
 
 
 def test_compat_conn_spec_errors(ctx):
-    """A bad -C specification: both refuse it, and posternd says why in
-    sshd's words on stderr (not silently)."""
+    """A bad -C specification: both refuse it with sshd's exit code (1),
+    and posternd says why in sshd's words on stderr (not silently). -C
+    without -T (with -t, or alone) is refused, as by sshd, rather than
+    ignored: alone, posternd used to go on and serve."""
     key = _setup(ctx)
-    path = _write(ctx, "cfg_spec", "HostKey %s\n" % key)
-    for spec in ("group=x", "USER=a", "lport=abc", "lport=99999",
-                 "user=a,colour=red"):
-        s_rc, _, s_err = _dump([SSHD, "-T", "-f", path, "-C", spec])
-        p_rc, _, p_err = _dump([ctx.server_path, "-T", "-f", path, "-C",
-                                spec])
-        check(s_rc != 0 and p_rc != 0, "-C %s: sshd exit %d, posternd "
-              "exit %d" % (spec, s_rc, p_rc))
-        check(s_err.strip() and s_err.strip() in p_err,
-              "-C %s: posternd's stderr %r lacks sshd's %r"
-              % (spec, p_err, s_err.strip()))
+    pidfile = os.path.join(ctx.dir, "spec.pid")
+    path = _write(ctx, "cfg_spec", "HostKey %s\nPort %d\nListenAddress "
+                  "127.0.0.1\nPidFile %s\n" % (key, harness.free_port(),
+                                              pidfile))
+
+    def kill_stray():
+        # A regression would leave a daemon behind: stop it.
+        try:
+            with open(pidfile) as f:
+                os.kill(int(f.read().split()[0]), 15)
+        except (OSError, ValueError):
+            pass
+    ctx.cleanups.append(kill_stray)
+    for args in (["-T", "-C", "group=x"], ["-T", "-C", "USER=a"],
+                 ["-T", "-C", "lport=abc"], ["-T", "-C", "lport=99999"],
+                 ["-T", "-C", "user=a,colour=red"], ["-C", "foo=bar"],
+                 ["-t", "-C", "user=root"], ["-C", "user=root"],
+                 ["-C", "user=root", "-T", "-t"]):
+        what = " ".join(args)
+        s_rc, _, s_err = _dump([SSHD, "-f", path] + args)
+        p_rc, _, p_err = _dump([ctx.server_path, "-f", path] + args)
+        check(s_rc != 0 and p_rc == s_rc, "%s: sshd exit %d, posternd "
+              "exit %d" % (what, s_rc, p_rc))
+        check(s_err.strip() and s_err.strip() == p_err.strip(),
+              "%s: posternd's stderr %r, sshd's %r" % (what, p_err, s_err))
+        check(not os.path.exists(pidfile),
+              "%s: posternd started serving" % what)
 
 
 def _doc_keywords():
@@ -995,6 +1013,16 @@ def test_compat_fingerprint_hash(ctx):
         check("fingerprinthash %s" % h.upper() in lines,
               "FingerprintHash %s: posternd -T prints %r" % (h, [
                   x for x in lines if x.startswith("fingerprinthash")]))
+    # The last line wins, as in sshd (an Include'd snippet before the
+    # main file's line, say), and a -o value gives way to the file's.
+    _setup(ctx)
+    snippet = _write(ctx, "fph.d/50.conf", "FingerprintHash md5\n")
+    for extra in ((), ("-o", "FingerprintHash=sha512")):
+        lines = _compare(ctx, "fph_last", "Include %s\nFingerprintHash "
+                         "sha256\n" % snippet, extra=extra)
+        check("fingerprinthash SHA256" in lines,
+              "FingerprintHash %s: the last line did not win: %r"
+              % (" ".join(extra), lines))
     key = _setup(ctx)
     for name, text in (("bad", "FingerprintHash sha3\n"),
                        ("missing", "FingerprintHash\n")):
@@ -1052,14 +1080,30 @@ def test_compat_fingerprint_hash_certificate(ctx):
 
 def test_compat_command_line_errors(ctx):
     """A bad -o option: "command-line line 0", as sshd, and the first bad
-    one ends the run (sshd reports no second one)."""
+    one ends the run (sshd reports no second one); a bad -p or -g value in
+    sshd's words. The exit code is sshd's: 1 for an unknown keyword, a
+    missing value, bad quotes, -p and -g; 255 for a bad value (sshd's
+    fatal())."""
     key = _setup(ctx)
     path = _write(ctx, "cfg_cmdline", "HostKey %s\n" % key)
     for opts in (["-o", "Port=x", "-o", "Bogus=1"], ["-o", "Bogus=1"],
                  ["-o", "FingerprintHash="], ["-o", "Port=22", "-o",
-                                              "PermitRootLogin=maybe"]):
-        s_rc, _, s_err = _dump([SSHD, "-t", "-f", path] + opts)
-        p_rc, _, p_err = _dump([ctx.server_path, "-t", "-f", path] + opts)
-        check(s_rc != 0 and p_rc != 0 and s_err.strip() == p_err.strip(),
-              "%s: sshd exit %d %r, posternd exit %d %r"
-              % (" ".join(opts), s_rc, s_err, p_rc, p_err))
+                                              "PermitRootLogin=maybe"],
+                 ["-o", "MaxSessions"], ["-o", "Port=\"22"],
+                 ["-p", "0"], ["-p", "70000"], ["-p", "22x"], ["-g", "x"],
+                 ["-g", "1q"]):
+        for mode in ("-t", "-T"):
+            s_rc, _, s_err = _dump([SSHD, mode, "-f", path] + opts)
+            p_rc, _, p_err = _dump([ctx.server_path, mode, "-f", path] +
+                                   opts)
+            check(s_rc != 0 and p_rc == s_rc and
+                  s_err.strip() == p_err.strip(),
+                  "%s %s: sshd exit %d %r, posternd exit %d %r"
+                  % (mode, " ".join(opts), s_rc, s_err, p_rc, p_err))
+    # The last of -t and -T decides, as in sshd: -T -t prints nothing.
+    for args in (["-T", "-t"], ["-t", "-T"]):
+        s_rc, s_out, _ = _dump([SSHD, "-f", path] + args)
+        p_rc, p_out, _ = _dump([ctx.server_path, "-f", path] + args)
+        check(s_rc == 0 and p_rc == 0 and bool(s_out) == bool(p_out),
+              "%s: sshd printed %d lines, posternd %d"
+              % (" ".join(args), len(s_out), len(p_out)))
