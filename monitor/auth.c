@@ -409,6 +409,76 @@ method_enabled(const struct authctxt *a, const char *method)
 	return 0;
 }
 
+/* A line sshd's monitor logs and then its preauth child (" [preauth]"). */
+static void __attribute__((format(printf, 3, 4)))
+log_as_preauth(int preauth, enum log_level level, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (preauth)
+		log_emit_preauth(level, msg);
+	else
+		log_emit(level, msg);
+}
+
+/*
+ * As OpenSSH's auth2_setup_methods_lists(), once the user is known (and
+ * the Match blocks applied): an AuthenticationMethods list naming a
+ * method that is not enabled is dropped, in sshd's words, which its
+ * monitor and then its preauth child each log. -1 when none is left: the
+ * connection ends ("no authentication methods enabled").
+ */
+static int
+drop_disabled_lists(struct authctxt *a)
+{
+	char off[AUTHCHAIN_MAX_LISTS][64];
+	int dropped[AUTHCHAIN_MAX_LISTS] = {0}, pass;
+	size_t n = a->chain.nlists, k, j, ndropped = 0;
+
+	if (a->chain.any)
+		return 0;
+	if (n > a->c->nauth_methods)
+		n = a->c->nauth_methods;
+	for (k = 0; k < n; k++) {
+		const struct authchain_list *l = &a->chain.lists[k];
+
+		for (j = 0; j < l->nsteps && !dropped[k]; j++) {
+			snprintf(off[k], sizeof(off[k]), "%.*s",
+			    (int)strcspn(l->steps[j], ":"), l->steps[j]);
+			dropped[k] = !method_enabled(a, off[k]);
+		}
+		ndropped += dropped[k] != 0;
+	}
+	if (ndropped == 0)
+		return 0;
+	for (pass = 0; pass < 2; pass++) {
+		for (k = 0; k < n; k++) {
+			if (!dropped[k])
+				continue;
+			log_as_preauth(pass, LL_ERROR,
+			    "Disabled method \"%s\" in AuthenticationMethods "
+			    "list \"%s\"",
+			    off[k], a->c->auth_methods[k]);
+			log_as_preauth(pass, LL_INFO,
+			    "Authentication methods list \"%s\" contains "
+			    "disabled method, skipping",
+			    a->c->auth_methods[k]);
+		}
+		if (ndropped == a->chain.nlists)
+			log_as_preauth(pass, LL_ERROR,
+			    "No AuthenticationMethods left after eliminating "
+			    "disabled methods");
+	}
+	for (k = n; k-- > 0;)
+		if (dropped[k])
+			authchain_drop_list(&a->chain, k);
+	return a->chain.nlists > 0 ? 0 : -1;
+}
+
 /* The methods a failure reply offers: loaded, enabled, able to continue. */
 static void
 methods_left(const struct authctxt *a, char *out, size_t outlen)
@@ -1122,6 +1192,15 @@ auth_request(struct authctxt *a, const uint8_t *sid, size_t sidlen,
 		startup_note_acct(audit_acct(a));
 		/* The Banner goes out with the reply to the first request. */
 		banner = read_banner(a, &bannerlen);
+		if (drop_disabled_lists(a) != 0) {
+			a->disconnect = 1;
+			log_disconnecting(
+			    a, "no authentication methods enabled");
+			r = reply_put(reply, AUTH_DENIED,
+			    "no authentication methods enabled", NULL, banner,
+			    bannerlen);
+			goto out;
+		}
 	} else if (strcmp(a->user, user) != 0 ||
 	    strcmp(a->service, service) != 0) {
 		a->disconnect = 1;

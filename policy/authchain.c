@@ -60,6 +60,21 @@ fail:
 	return ERR_CONFIG;
 }
 
+void
+authchain_drop_list(struct authchain *ac, size_t i)
+{
+	size_t j;
+
+	if (i >= ac->nlists)
+		return;
+	for (j = 0; j < ac->lists[i].nsteps; j++)
+		free(ac->lists[i].steps[j]);
+	memmove(&ac->lists[i], &ac->lists[i + 1],
+	    (ac->nlists - i - 1) * sizeof(ac->lists[0]));
+	ac->nlists--;
+	memset(&ac->lists[ac->nlists], 0, sizeof(ac->lists[0]));
+}
+
 /* A step "m" accepts m with any submethod; "m:s" only m with s. */
 static int
 step_matches(const char *step, const char *method, const char *submethod)

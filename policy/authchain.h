@@ -31,6 +31,10 @@ struct authchain {
 int authchain_init(struct authchain *ac, char *const *lists, size_t n);
 void authchain_free(struct authchain *ac);
 
+/* authchain_drop_list: list i is no longer a way in (the later ones move
+ * down one). */
+void authchain_drop_list(struct authchain *ac, size_t i);
+
 /* 1 if method[:submethod] is the next step of some list (or any). */
 int authchain_allowed(
     const struct authchain *ac, const char *method, const char *submethod);

@@ -178,6 +178,45 @@ def test_chain_alternatives(ctx):
           "client should be told it is denied: %s" % r.err[-300:])
 
 
+def test_chain_disabled_method_dropped(ctx):
+    """As sshd 9.2 (seen side by side): once the user is known, a list
+    naming a method its Match blocks switched off is dropped, logged by
+    the monitor and again "[preauth]"; the other lists still admit. With
+    none left the connection ends at once, "no authentication methods
+    enabled", rather than offering a key that can only partly succeed."""
+    u = ctx.make_user()
+    off = ["Match User %s" % u.name, "  PasswordAuthentication no"]
+    ctx.start_server(extra_config=[
+        "PasswordAuthentication yes",
+        "AuthenticationMethods publickey,password publickey"] + off)
+    _ok(ctx, u, "the list left (publickey)")
+    for suffix in ("", r" \[preauth\]"):
+        _log(ctx, r'^Disabled method "password" in AuthenticationMethods '
+             r'list "publickey,password"%s$' % suffix, "the disabled method")
+        _log(ctx, r'^Authentication methods list "publickey,password" '
+             r'contains disabled method, skipping%s$' % suffix,
+             "the list dropped")
+    check("No AuthenticationMethods left" not in ctx.server_log(),
+          "a list was left, yet none was said to be")
+    ctx.stop_server()
+    ctx.proc = None
+    ctx.start_server(extra_config=[
+        "PasswordAuthentication yes",
+        "AuthenticationMethods publickey,password"] + off)
+    r = _refused(ctx, u, "no list left")
+    check("Received disconnect from 127.0.0.1 port %d:2: no authentication "
+          "methods enabled" % ctx.port in r.err,
+          "the client was not told: %r" % r.err[-300:])
+    check("Partial publickey" not in ctx.server_log(),
+          "the key was still tried")
+    for suffix in ("", r" \[preauth\]"):
+        _log(ctx, r"^No AuthenticationMethods left after eliminating "
+             r"disabled methods%s$" % suffix, "none left")
+    _log(ctx, r"^Disconnecting authenticating user %s 127\.0\.0\.1 port "
+         r"\d+: no authentication methods enabled \[preauth\]$" % u.name,
+         "the disconnect")
+
+
 def test_permit_root_login(ctx):
     keys = os.path.join(ctx.dir, "keys")
     os.mkdir(keys, 0o755)
