@@ -1,7 +1,7 @@
 /*
  * agent.c: agent forwarding (OpenSSH PROTOCOL s2.1, auth-agent-req and
  * auth-agent@openssh.com): a listening Unix socket in a fresh private
- * directory (/tmp/ssh-XXXXXX/agent.PID, the directory 0700), named
+ * directory (/tmp/ssh-XXXXXXXXXX/agent.PID, the directory 0700), named
  * by SSH_AUTH_SOCK in the sessions; each connection to it becomes an
  * auth-agent@openssh.com channel to the client. Removed at the end.
  */
@@ -55,7 +55,7 @@ agent_listen(struct agent_fwd *a)
 	struct sockaddr_un sun;
 
 	/* mkdtemp(3) replaces exactly the last six X. */
-	snprintf(a->dir, sizeof(a->dir), "/tmp/ssh-XXXXXX");
+	snprintf(a->dir, sizeof(a->dir), "/tmp/ssh-XXXXXXXXXX");
 	if (mkdtemp(a->dir) == NULL) {
 		error("agent forwarding: mkdtemp: %s", strerror(errno));
 		a->dir[0] = '\0';

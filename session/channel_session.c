@@ -39,8 +39,12 @@ struct chan_session {
 	int forced;  /* running the forced command */
 	int subsys;  /* running a subsystem */
 	int hangup;  /* SIGHUP already sent */
-	int eow;     /* eow@openssh.com: the client writes no more output */
-	char **env;  /* env requests AcceptEnv let through, "NAME=value" */
+	/* The channel closes without waiting for the child (the peer closed
+	 * it, or it idled past ChannelTimeout): the child runs on, as with
+	 * sshd, and no exit-status is sent. */
+	int detached;
+	int eow;    /* eow@openssh.com: the client writes no more output */
+	char **env; /* env requests AcceptEnv let through, "NAME=value" */
 	size_t nenv;
 	struct x11_fwd *x11; /* after a granted x11-req */
 };
@@ -79,13 +83,19 @@ session_open(
 	return 0;
 }
 
-/* SIGHUP the child's process group if the child still runs. */
+/*
+ * SIGHUP the child's process group if the child still runs on a pty, as
+ * its terminal's hangup does. A child without a terminal is left running,
+ * as sshd leaves it: its pipes close (EOF on stdin, SIGPIPE when it
+ * writes), so that "ssh host 'job > log'" survives a dropped connection.
+ */
 static void
 session_hangup(struct channel *c)
 {
 	struct chan_session *s = sess(c);
 
-	if (!s->started || s->reaped || s->hangup || s->pid <= 0)
+	if (!s->started || s->reaped || s->hangup || s->pid <= 0 ||
+	    s->pty.master < 0)
 		return;
 	s->hangup = 1;
 	debug("channel %u: sending SIGHUP to process group %ld", c->id,
@@ -114,6 +124,7 @@ session_peer_closed(struct conn *conn, struct channel *c)
 	if (c->svc != NULL && !s->reaped)
 		s->reaped = 1;
 	session_hangup(c);
+	s->detached = 1;
 }
 
 static void
@@ -121,8 +132,9 @@ session_free(struct conn *conn, struct channel *c)
 {
 	struct chan_session *s = sess(c);
 
-	/* sshd's child exits at a read error without closing sessions. */
-	if (!transport_peer_reset(conn->t))
+	/* sshd's child exits at a read error or the client's DISCONNECT
+	 * without closing its sessions. */
+	if (!transport_peer_reset(conn->t) && !conn->ctx->peer_disconnected)
 		verbose("Close session: user %s from %s port %d id %u",
 		    conn->ctx->user, conn->ctx->client_addr,
 		    conn->ctx->client_port, c->id);
@@ -143,7 +155,7 @@ session_free(struct conn *conn, struct channel *c)
 static int
 session_close_ready(struct conn *conn, struct channel *c)
 {
-	return sess(c)->reaped;
+	return sess(c)->reaped || sess(c)->detached;
 }
 
 /* exit-status or exit-signal, the last thing before CLOSE (s6.10). */
@@ -154,6 +166,8 @@ session_before_close(struct conn *conn, struct channel *c)
 	struct buf *m;
 	int r;
 
+	if (!s->reaped) /* detached: the child runs on */
+		return 0;
 	if (WIFEXITED(s->status)) {
 		debug("channel %u: exit-status %d", c->id,
 		    WEXITSTATUS(s->status));

@@ -50,6 +50,9 @@ struct session_ctx {
 	const struct fwd_policy *fwd;
 	/* Set by session_run: the client closed or reset the connection. */
 	int peer_closed;
+	/* Set by session_run: the client sent DISCONNECT (sshd's child then
+	 * exits without closing its sessions: no "Close session" lines). */
+	int peer_disconnected;
 };
 
 /* A ChannelTimeout entry: channels whose type matches idle this long. */

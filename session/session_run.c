@@ -447,6 +447,7 @@ session_run(struct session_ctx *ctx)
 		r = 0;
 		break;
 	case ERR_DISCONNECTED:
+		ctx->peer_disconnected = 1;
 		r = 0;
 		break;
 	default:

@@ -20,7 +20,7 @@ import harness
 from harness import check, fail
 
 # mkdtemp(3) fills exactly six X: no literal X left in the name.
-SOCK_RX = re.compile(r"^SOCK=(/tmp/ssh-[A-Za-z0-9]{6}/agent\.\d+)$", re.M)
+SOCK_RX = re.compile(r"^SOCK=(/tmp/ssh-[A-Za-z0-9]{10}/agent\.\d+)$", re.M)
 
 
 def _agent(ctx, key):
@@ -72,7 +72,7 @@ def test_agent_forwarding(ctx):
     r = _ssh_env(ctx, u, AGENT_CMD, env, extra=("-A",))
     check(r.rc == 0, "ssh -A failed: rc %s %s %r" % (r.rc, r.err, r.out))
     m = SOCK_RX.search(r.out)
-    check(m, "no SSH_AUTH_SOCK like /tmp/ssh-XXXXXX/agent.PID in the "
+    check(m, "no SSH_AUTH_SOCK like /tmp/ssh-XXXXXXXXXX/agent.PID in the "
           "session: %r" % r.out)
     check("DIR=700 %s" % u.name in r.out,
           "the socket's directory is not 0700 and the user's: %r" % r.out)

@@ -18,8 +18,9 @@ CHANNEL_REQUESTs, since the OpenSSH client cannot send most of them.
 
 import os
 import subprocess
+import time
 
-from harness import check
+from harness import check, poll_until
 
 SYSTEM_PYTHON = "/usr/bin/python3"
 
@@ -244,3 +245,62 @@ def test_openssh_client_head_ends_remote_stream(ctx):
     check("compat_banner: match: OpenSSH_9.9 postern_0.1" in err,
           "the client did not take the server for OpenSSH:\n%s"
           % err[-2000:])
+
+
+def test_dropped_connection_leaves_command_running(ctx):
+    """A client that goes away (killed: no CLOSE, no DISCONNECT) does not
+    stop a command that has no terminal: as with sshd 9.2 (seen side by
+    side), it runs on with its pipes closed, so "ssh host 'job > log'"
+    survives a dropped link. On a terminal it is hung up, as by sshd."""
+    u = ctx.make_user()
+    ctx.start_server()
+    started = {}
+    for tty in (False, True):
+        tag = os.path.join(u.home, "tty" if tty else "notty")
+        cmd = "touch %s.started; sleep 2; touch %s.done" % (tag, tag)
+        extra = ["-tt"] if tty else []
+        p = subprocess.Popen(ctx.ssh_argv(u, cmd, extra=extra),
+                             stdin=subprocess.DEVNULL,
+                             stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL)
+        check(poll_until(lambda: os.path.exists(tag + ".started"), 10),
+              "the command (tty %s) did not start" % tty)
+        started[tty] = time.monotonic()
+        p.kill()
+        p.wait()
+    notty, tty = (os.path.join(u.home, n) for n in ("notty", "tty"))
+    check(poll_until(lambda: os.path.exists(notty + ".done"), 10),
+          "a command without a terminal was stopped when its client went "
+          "away")
+    # The terminal one would have finished by now as well.
+    time.sleep(max(0, started[True] + 3.5 - time.monotonic()))
+    check(not os.path.exists(tty + ".done"),
+          "a command on a terminal ran on after its client went away")
+    check(ctx.wait_log(r"^Connection closed by 127\.0\.0\.1 port \d+$", 5),
+          "no 'Connection closed' line")
+
+
+def test_disconnect_with_open_session_logs_no_close(ctx):
+    """A client that sends DISCONNECT while its session runs (ssh's "~."
+    escape): as sshd 9.2's session child, which exits at once without
+    closing its sessions, no "Close session" line (a client killed
+    without a word gets one, test_dropped_connection_...)."""
+    u = ctx.make_user()
+    ctx.start_server(["Match all", "LogLevel VERBOSE"])
+    argv = ctx.ssh_argv(u, "sleep 5", extra=["-tt"])
+    p = subprocess.Popen(argv, stdin=subprocess.PIPE,
+                         stdout=subprocess.DEVNULL,
+                         stderr=subprocess.DEVNULL)
+    check(ctx.wait_log(r"^Starting session: command on pts/\d+ for %s "
+                       % u.name, 10), "the session did not start")
+    p.stdin.write(b"\n~.")
+    p.stdin.flush()
+    p.wait(timeout=10)
+    p.stdin.close()
+    check(ctx.wait_log(r"^Received disconnect from 127\.0\.0\.1 port \d+:"
+                       r"11: disconnected by user$", 5),
+          "no 'Received disconnect' line: the client did not send one")
+    check(ctx.wait_log(r"^Disconnected from user %s " % u.name, 5),
+          "no 'Disconnected from user' line")
+    check("Close session:" not in ctx.server_log(),
+          "'Close session' logged after the client's DISCONNECT")
