@@ -227,7 +227,9 @@ check_line(const struct authkeys_query *q, const char *cp, const char *loc,
 		return 0;
 	}
 	if (r == ERR_FORMAT && found == NULL && found_sk == NULL) {
-		error("%s at %s", why, loc);
+		/* sshd's words, without the place: a debug line names it. */
+		debug("%s: key options unreadable; line skipped", loc);
+		error("%s", why);
 		return 0;
 	}
 	if (q->sk_key != NULL)
@@ -264,7 +266,9 @@ check_line(const struct authkeys_query *q, const char *cp, const char *loc,
 	debug("%s: matching %s found: %s %s", loc, q->want_ca ? "CA" : "key",
 	    type, fp);
 	if (authorise(q, opts, loc) != 0) {
-		error("Refused by key options at %s", loc);
+		/* As sshd: the line before (from=, expiry-time=) names the
+		 * place. */
+		error("Refused by key options");
 		if ((q->log_flags & AUTHOPTS_LOG_REMOTE) &&
 		    !opts->cert_authority)
 			authdebug_add("Refused by key options");
