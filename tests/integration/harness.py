@@ -333,6 +333,21 @@ def parse_ed25519_private(path):
 HUGE_MAPPING = 4 << 30
 
 
+def popen_server(argv, **kw):
+    """subprocess.Popen for a server binary, retried while exec says
+    ETXTBSY: a copy just written (copy_server) is busy while a child that
+    another test's thread forked meanwhile still holds the writing fd,
+    until that child execs (a few milliseconds)."""
+    end = time.monotonic() + 5
+    while True:
+        try:
+            return subprocess.Popen(argv, **kw)
+        except OSError as e:
+            if e.errno != errno.ETXTBSY or time.monotonic() > end:
+                raise
+            time.sleep(0.05)
+
+
 def copy_server(server_path, dest, overrides=None):
     """Copy posternd, its helpers and its modules/ directory into dest
     (created 0755), keeping every file's mode (posternd refuses a
@@ -648,7 +663,7 @@ class Context:
         self.write_config(extra_config)
         logf = open(self.log_path, "ab")
         try:
-            self.proc = subprocess.Popen(
+            self.proc = popen_server(
                 [self.server_path, "-D", "-e", "-f", self.config_path],
                 stdin=subprocess.DEVNULL, stdout=logf, stderr=logf,
                 start_new_session=True, cwd=self.dir)
@@ -677,7 +692,7 @@ class Context:
         argv += list(args)
         logf = open(self.log_path, "ab")
         try:
-            self.proc = subprocess.Popen(
+            self.proc = popen_server(
                 argv, stdin=subprocess.DEVNULL, stdout=logf, stderr=logf,
                 start_new_session=True, **popen_kw)
         finally:
