@@ -60,6 +60,52 @@ too_many(char opt, size_t max)
 	exit(1);
 }
 
+/* At most this many -C options. */
+#define MAX_CMDLINE_SPECS 16
+
+static void
+free_specs(char **storage, size_t n)
+{
+	while (n-- > 0)
+		free(storage[n]);
+}
+
+/*
+ * One -C spec on top of those before it (mc starts zeroed): the fields it
+ * names replace theirs, as each of sshd's -C fills the same connection
+ * info. Each spec's text stays in storage[] (mc points into it).
+ */
+static int
+add_conn_spec(
+    const char *spec, struct match_conn *mc, char **storage, size_t *nstorage)
+{
+	struct match_conn one;
+
+	if (*nstorage >= MAX_CMDLINE_SPECS)
+		too_many('C', MAX_CMDLINE_SPECS);
+	if (config_parse_conn_spec(spec, &one, &storage[*nstorage]) != 0) {
+		free(storage[*nstorage]);
+		storage[*nstorage] = NULL;
+		return -1;
+	}
+	(*nstorage)++;
+	if (one.user != NULL)
+		mc->user = one.user;
+	if (one.host != NULL)
+		mc->host = one.host;
+	if (one.addr != NULL)
+		mc->addr = one.addr;
+	if (one.laddr != NULL)
+		mc->laddr = one.laddr;
+	if (one.rdomain != NULL)
+		mc->rdomain = one.rdomain;
+	if (one.lport != 0)
+		mc->lport = one.lport;
+	if (one.invalid_user)
+		mc->invalid_user = 1;
+	return 0;
+}
+
 /* A configuration line from the command line (-o, and -4, -6, -c, -g). */
 static void
 add_cmdline_opt(struct options *o, char *line)
@@ -282,13 +328,15 @@ main(int argc, char **argv)
 	struct match_conn mc;
 	char **saved_argv;
 	int ch, i, logfd = -1, r;
-	char *conn_spec = NULL, *conn_storage = NULL;
+	char *conn_spec = NULL, *conn_storage[MAX_CMDLINE_SPECS] = {NULL};
+	size_t nconn_storage = 0;
 	size_t ncerts = 0;
 
 	/* Before anything reads argv: the title takes over its memory. */
 	proctitle_init(argc, argv);
 	proctitle_name();
 	memset(&o, 0, sizeof(o));
+	memset(&mc, 0, sizeof(mc));
 	o.utmp_host_len = UTMP_HOST_LEN_MAX;
 	o.config_file = DEFAULT_CONFIG;
 	/* Keep argv as given: the listener re-execs itself with it. */
@@ -308,12 +356,10 @@ main(int argc, char **argv)
 			break;
 		case 'C':
 			/* -T applies the Match blocks for this connection; as
-			 * sshd, a bad spec ends the run at once. */
-			free(conn_storage);
-			conn_storage = NULL;
-			memset(&mc, 0, sizeof(mc));
-			if (config_parse_conn_spec(
-			        optarg, &mc, &conn_storage) != 0) {
+			 * sshd, a bad spec ends the run at once, and each -C
+			 * adds to the ones before. */
+			if (add_conn_spec(optarg, &mc, conn_storage,
+			        &nconn_storage) != 0) {
 				free(saved_argv);
 				return 1;
 			}
@@ -442,7 +488,7 @@ main(int argc, char **argv)
 	if (conn_spec != NULL && !o.dump_config) {
 		error("Config test connection parameter (-C) provided "
 		      "without test mode (-T)");
-		free(conn_storage);
+		free_specs(conn_storage, nconn_storage);
 		free(saved_argv);
 		return 255;
 	}
@@ -472,7 +518,7 @@ main(int argc, char **argv)
 	if ((r = load_config(&o, src, &c)) != 0) {
 		config_free(&c);
 		config_source_free(src);
-		free(conn_storage);
+		free_specs(conn_storage, nconn_storage);
 		free(saved_argv);
 		/* As sshd: an unknown -o keyword or one without a value, 1. */
 		return r == ERR_FORMAT ? 1 : 255;
@@ -501,14 +547,12 @@ main(int argc, char **argv)
 			hostkeys_free(&hk);
 		if (r == 0 && o.dump_config) {
 			/* As sshd -T: Match blocks for -C, else for nobody. */
-			if (conn_spec == NULL)
-				memset(&mc, 0, sizeof(mc));
 			if (config_apply_match(&c, src, &mc) != 0)
 				r = 255;
 			else
 				config_dump(&c, stdout);
 		}
-		free(conn_storage);
+		free_specs(conn_storage, nconn_storage);
 		config_free(&c);
 		config_source_free(src);
 		free(saved_argv);

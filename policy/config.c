@@ -283,7 +283,7 @@ process_line(struct cfg_pass *p, struct server_config *c, const char *line,
 	if (a.next < a.ac) {
 		error("%s line %d: keyword %s extra arguments at end of line",
 		    filename, lineno, kw);
-		r = ERR_CONFIG;
+		r = ERR_FORMAT; /* not a fatal() in sshd either */
 		goto out;
 	}
 	if (p == NULL || !p->apply)

@@ -949,6 +949,20 @@ def test_compat_conn_spec_errors(ctx):
               "%s: posternd's stderr %r, sshd's %r" % (what, p_err, s_err))
         check(not os.path.exists(pidfile),
               "%s: posternd started serving" % what)
+    # Each -C adds to those before it, as sshd's.
+    _write(ctx, "cfg_spec", "HostKey %s\nMatch User alice Address 1.2.3.4"
+           "\n  MaxSessions 3\n" % key)
+    for specs, want in (((["user=alice"], ["addr=1.2.3.4"]), "3"),
+                        ((["user=alice,addr=1.2.3.4"], ["addr=1.2.3.5"]),
+                         "10")):
+        args = ["-T", "-f", path] + [a for sp in specs for a in ["-C"] + sp]
+        for server in (SSHD, ctx.server_path):
+            rc, lines, err = _dump([server] + args)
+            check(rc == 0 and "maxsessions %s" % want in lines,
+                  "%s %s: maxsessions %r (want %s) %s" % (
+                      server, " ".join(args), [l for l in lines if
+                                               l.startswith("maxsessions")],
+                      want, err))
 
 
 def _doc_keywords():
@@ -1090,6 +1104,7 @@ def test_compat_command_line_errors(ctx):
                  ["-o", "FingerprintHash="], ["-o", "Port=22", "-o",
                                               "PermitRootLogin=maybe"],
                  ["-o", "MaxSessions"], ["-o", "Port=\"22"],
+                 ["-o", "PermitRootLogin no extra"],
                  ["-p", "0"], ["-p", "70000"], ["-p", "22x"], ["-g", "x"],
                  ["-g", "1q"]):
         for mode in ("-t", "-T"):
