@@ -127,8 +127,12 @@ struct conn {
 	uint32_t nslots;
 	uint32_t nopen;
 	uint32_t rr; /* where channel_poll_handle starts: no channel starves */
-	int nsessions;
+	int nsessions; /* session channels, and children they left running */
 	int max_sessions;
+	/* Children of sessions whose channel closed while they ran: as sshd,
+	 * each holds its MaxSessions slot until it exits. */
+	pid_t *detached;
+	int ndetached;
 	int no_more_sessions;
 	int disconnected; /* we sent DISCONNECT: stop */
 	int qos_chosen;   /* IPQoS applied: the first session decides */

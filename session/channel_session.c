@@ -127,6 +127,27 @@ session_peer_closed(struct conn *conn, struct channel *c)
 	s->detached = 1;
 }
 
+/*
+ * A child still running when its channel goes keeps the session's
+ * MaxSessions slot until it exits, as sshd keeps the session; 1 if so
+ * (channel_session_reaped gives the slot back).
+ */
+static int
+session_detach_child(struct conn *conn, struct chan_session *s)
+{
+	pid_t *grown;
+
+	if (!s->started || s->reaped || s->pid <= 0 ||
+	    conn->ndetached >= conn->max_sessions)
+		return 0;
+	if ((grown = realloc(conn->detached,
+	         (size_t)(conn->ndetached + 1) * sizeof(*grown))) == NULL)
+		return 0;
+	conn->detached = grown;
+	conn->detached[conn->ndetached++] = s->pid;
+	return 1;
+}
+
 static void
 session_free(struct conn *conn, struct channel *c)
 {
@@ -147,9 +168,10 @@ session_free(struct conn *conn, struct channel *c)
 	session_env_free(s->env, s->nenv);
 	x11_free(conn, s->x11);
 	session_pty_free(&s->pty);
+	if (!session_detach_child(conn, s))
+		conn->nsessions--;
 	free(c->priv);
 	c->priv = NULL;
-	conn->nsessions--;
 }
 
 static int
@@ -197,6 +219,7 @@ channel_session_reaped(struct conn *conn, pid_t pid, int status)
 	struct channel *c;
 	struct chan_session *s;
 	uint32_t id;
+	int i;
 
 	for (id = 0; id < conn->nslots; id++) {
 		if ((c = conn->chans[id]) == NULL ||
@@ -210,6 +233,14 @@ channel_session_reaped(struct conn *conn, pid_t pid, int status)
 		s->status = status;
 		/* As OpenSSH: the child's stdin goes when it does. */
 		channel_write_done(c);
+		return;
+	}
+	for (i = 0; i < conn->ndetached; i++) {
+		if (conn->detached[i] != pid)
+			continue;
+		debug("child %ld of a closed session exited", (long)pid);
+		conn->detached[i] = conn->detached[--conn->ndetached];
+		conn->nsessions--;
 		return;
 	}
 	debug_f("child %ld was not a session's", (long)pid);

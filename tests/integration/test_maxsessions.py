@@ -30,8 +30,9 @@ def test_max_sessions(ctx):
         return ctx.popen(argv, stdin=stdin, stdout=subprocess.PIPE,
                          stderr=subprocess.PIPE)
 
-    first = via_master("sleep 20")
-    second = via_master("sleep 20")
+    first = via_master("sleep 4")
+    second = via_master("sleep 4")
+    started = time.monotonic()
     time.sleep(1.0)
     third = via_master("echo third")
     out, err = third.communicate(timeout=20)
@@ -42,11 +43,21 @@ def test_max_sessions(ctx):
         check(p.poll() is None, "an allowed session ended early")
         p.kill()
         p.communicate()
+    # As sshd: the clients went, their channels closed, but the programs
+    # still run (no terminal: not hung up), and each holds its slot.
     time.sleep(0.5)
     fourth = via_master("echo fourth")
     out, err = fourth.communicate(timeout=20)
-    check(fourth.returncode == 0 and out == b"fourth\n",
-          "after sessions closed a new one should open: rc %s %r %r"
-          % (fourth.returncode, out, err[-200:]))
+    check(fourth.returncode != 0 and out == b"" and
+          b"Session open refused by peer" in err,
+          "a session opened while the closed sessions' programs ran: rc %s "
+          "%r %r" % (fourth.returncode, out, err[-200:]))
+    # Once they exit, the slots are free again.
+    time.sleep(max(0, started + 4.5 - time.monotonic()))
+    fifth = via_master("echo fifth")
+    out, err = fifth.communicate(timeout=20)
+    check(fifth.returncode == 0 and out == b"fifth\n",
+          "after the sessions' programs exited a new one should open: rc "
+          "%s %r %r" % (fifth.returncode, out, err[-200:]))
     master.kill()
     master.communicate()
