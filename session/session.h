@@ -51,7 +51,8 @@ struct session_ctx {
 	/* Set by session_run: the client closed or reset the connection. */
 	int peer_closed;
 	/* Set by session_run: the client sent DISCONNECT (sshd's child then
-	 * exits without closing its sessions: no "Close session" lines). */
+	 * exits without closing the sessions still open: no "Close session"
+	 * lines for them). */
 	int peer_disconnected;
 };
 
