@@ -3,9 +3,9 @@ test_log_parity.py: posternd's log lines next to OpenSSH's sshd 9.2
 (/usr/sbin/sshd on this machine) for a battery of logins, good and bad.
 Each scenario runs against both servers, started the same way with the
 same configuration and logging through syslog(3) as in production (the
-suite owns /dev/log, test_fail2ban.SyslogReceiver; other tests' servers
-log there at the same time, and _ours picks each server's lines out by
-its port, its users and the PIDs that named them). For each scenario:
+suite owns /dev/log, test_fail2ban.SyslogReceiver, which these tests hold
+alone by turns, one config group at a time: SHARE_DEVLOG). For each
+scenario:
 
 - every line shape listed for it (a regex written from what sshd 9.2
   printed) must be in sshd's lines (else the table is wrong) and in
@@ -737,6 +737,17 @@ def _ours(records, port, users):
     return [(i, pid, msg, l) for pid, msg, l, i in parsed if pid in pids]
 
 
+# Whether the log parity tests listen on /dev/log side by side with other
+# tests (_ours picking each server's lines out) or alone, taking turns by
+# config group. Side by side saves minutes of the suite but is off: with
+# pid_max 32768 and tens of thousands of processes in a run, another
+# test's process may get a PID, and its connection a client port, that
+# one of ours had (a CI run counted a line too few for one scenario), and
+# neither a PID nor a port tells them apart. Alone, every line in a
+# group's window is its server's.
+SHARE_DEVLOG = False
+
+
 class _Own:
     """Counts the records of our server on port as they come, by the
     rules of _ours in one pass: other tests share /dev/log, and their
@@ -778,6 +789,17 @@ class _Own:
         return self.n
 
 
+def _all_lines(records):
+    """Every sshd line of records (all ours: /dev/log held alone), as
+    _ours gives them: (index, pid, message, line)."""
+    out = []
+    for i, (_fac, line) in enumerate(records):
+        m = _Own.RX.match(line)
+        if m:
+            out.append((i, int(m.group(1)), m.group(2), line))
+    return out
+
+
 def _wait_quiet(rcv, seconds=0.5, count=None):
     """Until no record (none of count's, when given) arrived for
     `seconds' (the connection's last lines are in)."""
@@ -797,17 +819,18 @@ def _wait_quiet(rcv, seconds=0.5, count=None):
 
 def _run_group(ctx, env, kind, group, items, out):
     """Run the scenarios `items' of one group against server `kind',
-    listening on /dev/log meanwhile (other tests' servers log there too:
-    _ours picks this one's lines out); out[name] = [(pid, msg, line)]."""
+    listening on /dev/log meanwhile (alone, unless SHARE_DEVLOG: then
+    other tests' servers log there too); _ours picks this server's lines
+    out; out[name] = [(pid, msg, line)]."""
     rcv = SyslogReceiver(ctx, os.path.join(ctx.dir, "syslog_%s_%s" % (
-        kind, group.replace(" ", "_"))), exclusive=False)
+        kind, group.replace(" ", "_"))), exclusive=not SHARE_DEVLOG)
     peer = None
     try:
         peer = Peer(ctx, kind, groups(env)[group])
         check(rcv.wait(r"sshd\[%d\]: Server listening on 127\.0\.0\.1 "
                        r"port %d\.$" % (peer.proc.pid, peer.port)),
               "%s: no 'Server listening' line through /dev/log" % kind)
-        own = _Own(rcv, peer.port, env.users())
+        own = _Own(rcv, peer.port, env.users()) if SHARE_DEVLOG else None
         _wait_quiet(rcv, 0.3, own)
         starts = []
         for name, action in items:
@@ -1141,7 +1164,7 @@ def _odd_run(ctx, user, kind, group, items, stderr, records):
     if not stderr:
         rcv = SyslogReceiver(ctx, os.path.join(ctx.dir, "syslog_odd_%s_%s"
                                                % (kind, group)),
-                             exclusive=False)
+                             exclusive=not SHARE_DEVLOG)
     out = {}
     try:
         # stderr: "-e", or "E" for a -E file (to which the session
@@ -1155,7 +1178,8 @@ def _odd_run(ctx, user, kind, group, items, stderr, records):
                          10) if stderr else
               rcv.wait(r"sshd\[%d\]: Server listening" % peer.proc.pid),
               "%s: no 'Server listening' line" % kind)
-        own = None if stderr else _Own(rcv, peer.port, [user.name])
+        own = (_Own(rcv, peer.port, [user.name])
+               if SHARE_DEVLOG and not stderr else None)
         starts = []
         for name, what, val in items:
             start = len(_odd_bytes(peer)) if stderr else len(rcv.records)
@@ -1190,8 +1214,9 @@ def _odd_run(ctx, user, kind, group, items, stderr, records):
             msgs = {n: [] for n in names}
             for n in names:
                 records[n] = []
-            for i, pid, msg, line in _ours(rcv.records, peer.port,
-                                           [user.name]):
+            mine = (_ours(rcv.records, peer.port, [user.name])
+                    if SHARE_DEVLOG else _all_lines(rcv.records))
+            for i, pid, msg, line in mine:
                 k = max([j for j, st in enumerate(starts) if st <= i],
                         default=None)
                 if k is None:
@@ -1272,8 +1297,13 @@ def _odd_battery(ctx, stderr, names=None):
         for name, *_r in table:
             if counts["sshd"][name] != counts["postern"][name]:
                 errors.append("%s: fail2ban/sshguard counts %s (sshd) vs "
-                              "%s (postern)" % (name, counts["sshd"][name],
-                                                counts["postern"][name]))
+                              "%s (postern); their lines:\n%s" % (
+                                  name, counts["sshd"][name],
+                                  counts["postern"][name], "\n".join(
+                                      "  %-7s %s" % (kind, line)
+                                      for kind in ("sshd", "postern")
+                                      for _p, _m, line in
+                                      records[kind][name])))
     if errors:
         fail("\n".join(errors))
 
