@@ -181,6 +181,10 @@ channel_free_all(struct conn *conn)
 	free(conn->chans);
 	conn->chans = NULL;
 	conn->nslots = 0;
+	/* The children closed sessions left: no longer waited for. */
+	free(conn->detached);
+	conn->detached = NULL;
+	conn->ndetached = 0;
 }
 
 void

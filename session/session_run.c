@@ -470,7 +470,6 @@ session_run(struct session_ctx *ctx)
 		    ctx->client_port);
 	}
 	free(conn.pfds);
-	free(conn.detached);
 	(void)sigaction(SIGCHLD, &old_chld, NULL);
 	(void)sigaction(SIGTERM, &old_term, NULL);
 	(void)sigaction(SIGHUP, &old_hup, NULL);
