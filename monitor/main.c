@@ -38,9 +38,9 @@
 
 #define N_ELEMS(a) (sizeof(a) / sizeof((a)[0]))
 
-/* A -p value: a port number 1..65535, as sshd's a2port. */
+/* A -p value: a port number 1..65535, or -1. */
 static int
-cmdline_port_ok(const char *s)
+cmdline_port(const char *s)
 {
 	char *ep;
 	long port;
@@ -48,7 +48,9 @@ cmdline_port_ok(const char *s)
 	errno = 0;
 	port = strtol(s, &ep, 10);
 	return *s != '\0' && *ep == '\0' && errno == 0 && port >= 1 &&
-	    port <= 65535;
+	        port <= 65535
+	    ? (int)port
+	    : -1;
 }
 
 /* More of an option than posternd keeps: an error, nothing dropped. */
@@ -176,8 +178,6 @@ load_config(const struct options *o, const struct config_source *src,
 	char line[1024];
 	size_t i;
 	int bad = 0, r;
-	long port;
-	char *ep;
 
 	config_init(c);
 	/* Command-line options come first, so they win. As sshd, each is
@@ -200,14 +200,8 @@ load_config(const struct options *o, const struct config_source *src,
 	if (o->ncmdline_ports > 0) {
 		/* -p replaces the Port lines of the configuration. */
 		c->nports = 0;
-		for (i = 0; i < o->ncmdline_ports; i++) {
-			port = strtol(o->cmdline_ports[i], &ep, 10);
-			if (*ep != '\0' || port < 1 || port > 65535) {
-				error("Bad port number.");
-				return ERR_CONFIG;
-			}
-			c->ports[c->nports++] = (int)port;
-		}
+		for (i = 0; i < o->ncmdline_ports; i++)
+			c->ports[c->nports++] = o->cmdline_ports[i];
 	}
 	config_fill_defaults(c);
 	if (!o->rexec && config_check_listen(c) != 0)
@@ -417,12 +411,12 @@ main(int argc, char **argv)
 		case 'p':
 			if (o.ncmdline_ports >= N_ELEMS(o.cmdline_ports))
 				too_many('p', N_ELEMS(o.cmdline_ports));
-			if (!cmdline_port_ok(optarg)) {
+			if ((o.cmdline_ports[o.ncmdline_ports++] =
+			            cmdline_port(optarg)) < 0) {
 				fprintf(stderr, "Bad port number.\n");
 				free(saved_argv);
 				return 1;
 			}
-			o.cmdline_ports[o.ncmdline_ports++] = optarg;
 			break;
 		case 'q':
 			/* As sshd: the last of -d and -q sets the level. */

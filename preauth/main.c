@@ -302,13 +302,15 @@ main(int argc, char **argv)
 	if (r == 0)
 		_exit(PREAUTH_EXIT_AUTHENTICATED);
 	(void)transport_write(t);
-	if (transport_peer_version(t) == NULL && r != ERR_EOF)
-		_exit(transport_version_refused(t) == TRANSPORT_VERSION_OTHER
+	if (transport_peer_version(t) == NULL && r != ERR_EOF) {
+		int why = transport_version_refused(t);
+
+		_exit(why == TRANSPORT_VERSION_OTHER
 		        ? PREAUTH_EXIT_BANNER_VERSION
-		        : transport_version_refused(t) ==
-		            TRANSPORT_VERSION_PROBE
+		        : why == TRANSPORT_VERSION_PROBE
 		        ? PREAUTH_EXIT_BANNER_PROBE
 		        : PREAUTH_EXIT_BANNER);
+	}
 	if (transport_peer_version(t) == NULL)
 		_exit(transport_peer_reset(t) ? PREAUTH_EXIT_BANNER_RESET
 		                              : PREAUTH_EXIT_BANNER_CLOSED);
