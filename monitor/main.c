@@ -38,21 +38,6 @@
 
 #define N_ELEMS(a) (sizeof(a) / sizeof((a)[0]))
 
-/* A -p value: a port number 1..65535, or -1. */
-static int
-cmdline_port(const char *s)
-{
-	char *ep;
-	long port;
-
-	errno = 0;
-	port = strtol(s, &ep, 10);
-	return *s != '\0' && *ep == '\0' && errno == 0 && port >= 1 &&
-	        port <= 65535
-	    ? (int)port
-	    : -1;
-}
-
 /* More of an option than posternd keeps: an error, nothing dropped. */
 static void
 too_many(char opt, size_t max)
@@ -187,6 +172,10 @@ load_config(const struct options *o, const struct config_source *src,
 		if ((r = config_parse_line(
 		         c, o->cmdline_opts[i], "command-line", 0)) != 0)
 			return r == ERR_FORMAT ? ERR_FORMAT : ERR_CONFIG;
+	/* -q quiets the files' messages, not those of -o or of a file that
+	 * cannot be read (sshd's perror()), as sshd. */
+	if (o->quiet)
+		log_set_level(LL_QUIET);
 	for (i = 0; i < o->ncmdline_hostkeys; i++) {
 		snprintf(
 		    line, sizeof(line), "HostKey %s", o->cmdline_hostkeys[i]);
@@ -412,7 +401,7 @@ main(int argc, char **argv)
 			if (o.ncmdline_ports >= N_ELEMS(o.cmdline_ports))
 				too_many('p', N_ELEMS(o.cmdline_ports));
 			if ((o.cmdline_ports[o.ncmdline_ports++] =
-			            cmdline_port(optarg)) < 0) {
+			            config_port_value(optarg)) < 0) {
 				fprintf(stderr, "Bad port number.\n");
 				free(saved_argv);
 				return 1;
@@ -492,9 +481,6 @@ main(int argc, char **argv)
 	}
 	if (o.test_only || o.dump_config)
 		log_set_stderr(1);
-	if (o.quiet)
-		log_init(POSTERN_SYSLOG_IDENT, LL_QUIET, LOG_AUTH,
-		    o.log_stderr || o.test_only || o.dump_config);
 	if (o.rexec)
 		r = read_source_fd(CONFIG_TEXT_FD, &src);
 	else

@@ -281,6 +281,10 @@ int config_parse_conn_spec(
  * -1 when malformed (for -g). */
 int config_time_value(const char *s);
 
+/* config_port_value: a port as sshd's -p takes it, 1..65535 or a tcp
+ * service name ("ssh"); -1 otherwise. */
+int config_port_value(const char *s);
+
 /* config_init: every field unset (CONFIG_UNSET / NULL / empty lists). */
 void config_init(struct server_config *c);
 /* config_free: free all strings; the struct is left as after config_init. */

@@ -77,9 +77,9 @@ cfg_parse_decimal(const char *s, long long min, long long max, long long *out,
 	return 0;
 }
 
-/* port_number: 1..65535 or a tcp service name; -1 if neither. */
-static int
-port_number(const char *s)
+/* config_port_value: 1..65535 or a tcp service name; -1 if neither. */
+int
+config_port_value(const char *s)
 {
 	int port = cfg_a2port(s);
 
@@ -646,7 +646,7 @@ cfg_kw_port(
 		    "%s line %d: missing port number.", a->filename, a->lineno);
 		return ERR_CONFIG;
 	}
-	if ((port = port_number(arg)) <= 0) {
+	if ((port = config_port_value(arg)) <= 0) {
 		error("%s line %d: Badly formatted port number.", a->filename,
 		    a->lineno);
 		return ERR_CONFIG;
@@ -712,7 +712,7 @@ cfg_kw_listen(
 		    a->lineno);
 		goto out;
 	}
-	if (portstr != NULL && (port = port_number(portstr)) <= 0) {
+	if (portstr != NULL && (port = config_port_value(portstr)) <= 0) {
 		error("%s line %d: bad port number", a->filename, a->lineno);
 		goto out;
 	}

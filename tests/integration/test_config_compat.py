@@ -1105,8 +1105,10 @@ def test_compat_command_line_errors(ctx):
                                               "PermitRootLogin=maybe"],
                  ["-o", "MaxSessions"], ["-o", "Port=\"22"],
                  ["-o", "PermitRootLogin no extra"],
-                 ["-p", "0"], ["-p", "70000"], ["-p", "22x"], ["-g", "x"],
-                 ["-g", "1q"]):
+                 ["-p", "0"], ["-p", "70000"], ["-p", "22x"],
+                 ["-p", "nosuchservice"], ["-g", "x"], ["-g", "1q"],
+                 ["-q", "-o", "PermitRootLogin=maybe"], ["-q", "-o", "Bogus=1"],
+                 ["-q", "-f", os.path.join(ctx.dir, "no_such_config")]):
         for mode in ("-t", "-T"):
             s_rc, _, s_err = _dump([SSHD, mode, "-f", path] + opts)
             p_rc, _, p_err = _dump([ctx.server_path, mode, "-f", path] +
@@ -1115,6 +1117,15 @@ def test_compat_command_line_errors(ctx):
                   s_err.strip() == p_err.strip(),
                   "%s %s: sshd exit %d %r, posternd exit %d %r"
                   % (mode, " ".join(opts), s_rc, s_err, p_rc, p_err))
+    # -p takes a service name as sshd's a2port() does.
+    dumps = []
+    for server in (SSHD, ctx.server_path):
+        rc, out, err = _dump([server, "-T", "-f", path, "-p", "ssh", "-p",
+                              "https", "-p", "2022"])
+        dumps.append([x for x in out if x.startswith("port ")])
+        check(rc == 0, "%s -p ssh: exit %d %r" % (server, rc, err))
+    check(dumps[0] == dumps[1] == ["port 22", "port 443", "port 2022"],
+          "-p ssh -p https -p 2022: sshd %r, posternd %r" % tuple(dumps))
     # The last of -t and -T decides, as in sshd: -T -t prints nothing.
     for args in (["-T", "-t"], ["-t", "-T"]):
         s_rc, s_out, _ = _dump([SSHD, "-f", path] + args)
