@@ -9,8 +9,8 @@ line matched, and nothing else (no success line).
 
 The lines come the way fail2ban reads them in production: posternd runs
 without -e, so it logs with syslog(3) (ident sshd, LOG_PID, facility
-AUTH); the suite owns /dev/log (this test alone while it runs: an
-exclusive SyslogReceiver) and writes each datagram as rsyslog's
+AUTH); the suite owns /dev/log (this test alone while it runs: a
+SyslogReceiver) and writes each datagram as rsyslog's
 traditional file format does (timestamp and "sshd[PID]:" from
 posternd itself, the host name added). OpenSSH's -E file would not do:
 it holds bare lines, without the timestamp and PID fail2ban needs.
@@ -96,65 +96,43 @@ def _stale_devlog():
 
 
 class _DevLog:
-    """/dev/log for the suite: a datagram socket bound while any
-    SyslogReceiver needs it, its messages kept as rsyslog writes them
-    ("Mmm dd hh:mm:ss HOST TAG[PID]: msg"). Receivers that pick their own
-    server's lines out (shared) listen side by side; an exclusive one
-    waits until it is alone, and once one waits no shared one joins."""
+    """/dev/log for the suite: a datagram socket bound while a
+    SyslogReceiver listens, its messages kept as rsyslog writes them
+    ("Mmm dd hh:mm:ss HOST TAG[PID]: msg"). One receiver at a time: the
+    tests that need it take turns."""
 
     RX = re.compile(r"<(\d+)>(\w{3} [ \d]\d \d\d:\d\d:\d\d) (.*)$", re.S)
 
     def __init__(self):
-        self.cv = threading.Condition()  # who listens
-        self.rlock = threading.Lock()    # records and files
-        self.shared = 0
-        self.exclusive = False
-        self.exclusive_waiting = 0
-        self.records = []            # (facility, line) since bound
-        self.files = {}              # receiver: its file
+        self.turn = threading.Lock()     # held by the receiver listening
+        self.rlock = threading.Lock()    # records and file
+        self.records = []                # (facility, line) since bound
+        self.file = None
         self.sock = None
         self.host = socket.gethostname().split(".")[0]
 
-    def join(self, rcv, exclusive):
-        """Add rcv; the index in records at which its lines begin."""
-        with self.cv:
-            if exclusive:
-                self.exclusive_waiting += 1
-                self.cv.wait_for(lambda: self.shared == 0 and
-                                 not self.exclusive)
-                self.exclusive_waiting -= 1
-                self.exclusive = True
-            else:
-                self.cv.wait_for(lambda: not self.exclusive and
-                                 self.exclusive_waiting == 0)
-                self.shared += 1
+    def join(self, rcv):
+        """Wait for /dev/log, bind it, and copy its lines to rcv.path."""
+        self.turn.acquire()
+        try:
+            self._bind()
             try:
-                if self.sock is None:
-                    self._bind()
                 with self.rlock:
-                    self.files[rcv] = open(rcv.path, "w")
-                    return len(self.records)
+                    self.file = open(rcv.path, "w")
             except BaseException:
-                self._drop(exclusive)
+                self._unbind()
                 raise
+        except BaseException:
+            self.turn.release()
+            raise
 
-    def leave(self, rcv, exclusive):
-        with self.cv:
-            with self.rlock:
-                f = self.files.pop(rcv, None)
-            if f is not None:
-                f.close()
-            self._drop(exclusive)
-
-    def _drop(self, exclusive):
-        """Called holding cv."""
-        if exclusive:
-            self.exclusive = False
-        else:
-            self.shared -= 1
-        if self.shared == 0 and not self.exclusive and self.sock is not None:
-            self._unbind()
-        self.cv.notify_all()
+    def leave(self):
+        with self.rlock:
+            f, self.file = self.file, None
+        if f is not None:
+            f.close()
+        self._unbind()
+        self.turn.release()
 
     def _bind(self):
         # Suites running side by side (other checkouts) take turns.
@@ -178,7 +156,7 @@ class _DevLog:
         self.t.start()
 
     def _unbind(self):
-        """Called holding cv (not rlock: the loop may be waiting for it)."""
+        """Not holding rlock: the loop may be waiting for it."""
         self.stop = True
         self.t.join(5)
         self.sock.close()
@@ -207,9 +185,9 @@ class _DevLog:
                                      m.group(3).rstrip("\n"))
             with self.rlock:
                 self.records.append((fac, line))
-                for f in self.files.values():
-                    f.write(line + "\n")
-                    f.flush()
+                if self.file is not None:
+                    self.file.write(line + "\n")
+                    self.file.flush()
 
 
 _DEVLOG = _DevLog()
@@ -217,29 +195,28 @@ _DEVLOG = _DevLog()
 
 class SyslogReceiver:
     """What reaches /dev/log from now until close(), also written to path.
-    exclusive: nothing but this test's servers logs meanwhile; else other
-    tests' lines come too, and the caller picks its own out (by port,
-    user and PID: test_log_parity._ours)."""
+    Only one receiver listens at a time (others wait): no other test's
+    server logs there meanwhile (the suite's servers log with -e), but
+    another test's PAM modules may."""
 
-    def __init__(self, ctx, path, exclusive=True):
+    def __init__(self, ctx, path):
         self.path = path
-        self.exclusive = exclusive
         self.closed = False
-        self.start = _DEVLOG.join(self, exclusive)
+        _DEVLOG.join(self)
         ctx.cleanups.append(self.close)
 
     @property
     def records(self):
         """(facility, line) of each message since this receiver began."""
         with _DEVLOG.rlock:
-            return _DEVLOG.records[self.start:]
+            return list(_DEVLOG.records)
 
     def close(self):
         # Once: called again (the test's cleanups).
         if self.closed:
             return
         self.closed = True
-        _DEVLOG.leave(self, self.exclusive)
+        _DEVLOG.leave()
 
     def lines(self):
         return [l for _f, l in self.records]

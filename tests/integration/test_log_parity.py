@@ -4,7 +4,7 @@ test_log_parity.py: posternd's log lines next to OpenSSH's sshd 9.2
 Each scenario runs against both servers, started the same way with the
 same configuration and logging through syslog(3) as in production (the
 suite owns /dev/log, test_fail2ban.SyslogReceiver, which these tests hold
-alone by turns, one config group at a time: SHARE_DEVLOG). For each
+alone by turns, one config group at a time). For each
 scenario:
 
 - every line shape listed for it (a regex written from what sshd 9.2
@@ -737,56 +737,8 @@ def _ours(records, port, users):
     return [(i, pid, msg, l) for pid, msg, l, i in parsed if pid in pids]
 
 
-# Whether the log parity tests listen on /dev/log side by side with other
-# tests (_ours picking each server's lines out) or alone, taking turns by
-# config group. Side by side saves minutes of the suite but is off: with
-# pid_max 32768 and tens of thousands of processes in a run, another
-# test's process may get a PID, and its connection a client port, that
-# one of ours had (a CI run counted a line too few for one scenario), and
-# neither a PID nor a port tells them apart. Alone, every line in a
-# group's window is its server's.
-SHARE_DEVLOG = False
-
-
-class _Own:
-    """Counts the records of our server on port as they come, by the
-    rules of _ours in one pass: other tests share /dev/log, and their
-    lines must not keep _wait_quiet waiting."""
-
-    RX = re.compile(r"^\S+ +\d+ \S+ \S+ sshd\[(\d+)\]: (.*)$")
-
-    def __init__(self, rcv, port, users):
-        self.rcv, self.port = rcv, port
-        self.port_rx = re.compile(r"port %d\b" % port)
-        self.conn_rx = re.compile(r"Connection from 127\.0\.0\.1 port "
-                                  r"(\d+) on 127\.0\.0\.1 port %d\b" % port)
-        self.user_rx = re.compile(r"\b(?:%s)\b" % "|".join(
-            re.escape(u) for u in users))
-        self.pids, self.ports = set(), set()
-        self.seen = self.n = 0
-
-    def __call__(self):
-        new = self.rcv.records[self.seen:]
-        self.seen += len(new)
-        for _fac, line in new:
-            m = self.RX.match(line)
-            if m is None:
-                continue
-            pid, msg = int(m.group(1)), m.group(2)
-            named = re.findall(r"127\.0\.0\.1 port (\d+)", msg)
-            c = self.conn_rx.match(msg)
-            if c:
-                self.ports.add(c.group(1))
-            if (pid in self.pids or c or self.port_rx.search(msg) or
-                    self.user_rx.search(msg) or
-                    any(p in self.ports for p in named)):
-                self.pids.add(pid)
-                self.ports.update(p for p in named if p != str(self.port))
-                self.n += 1
-                child = re.fullmatch(r"User child is on pid (\d+)", msg)
-                if child:
-                    self.pids.add(int(child.group(1)))
-        return self.n
+# A syslog line as _DevLog writes it: its PID and message.
+LINE_RX = re.compile(r"^\S+ +\d+ \S+ \S+ sshd\[(\d+)\]: (.*)$")
 
 
 def _all_lines(records):
@@ -794,22 +746,19 @@ def _all_lines(records):
     _ours gives them: (index, pid, message, line)."""
     out = []
     for i, (_fac, line) in enumerate(records):
-        m = _Own.RX.match(line)
+        m = LINE_RX.match(line)
         if m:
             out.append((i, int(m.group(1)), m.group(2), line))
     return out
 
 
-def _wait_quiet(rcv, seconds=0.5, count=None):
-    """Until no record (none of count's, when given) arrived for
-    `seconds' (the connection's last lines are in)."""
-    if count is None:
-        def count():
-            return len(rcv.records)
-    last = [count(), time.monotonic()]
+def _wait_quiet(rcv, seconds=0.5):
+    """Until no record arrived for `seconds' (the connection's last lines
+    are in)."""
+    last = [len(rcv.records), time.monotonic()]
 
     def quiet():
-        n = count()
+        n = len(rcv.records)
         if n != last[0]:
             last[0], last[1] = n, time.monotonic()
             return False
@@ -819,25 +768,24 @@ def _wait_quiet(rcv, seconds=0.5, count=None):
 
 def _run_group(ctx, env, kind, group, items, out):
     """Run the scenarios `items' of one group against server `kind',
-    listening on /dev/log meanwhile (alone, unless SHARE_DEVLOG: then
-    other tests' servers log there too); _ours picks this server's lines
-    out; out[name] = [(pid, msg, line)]."""
+    listening on /dev/log meanwhile (alone: other tests wait their turn);
+    _ours picks this server's lines out (PAM modules of other tests may
+    log there); out[name] = [(pid, msg, line)]."""
     rcv = SyslogReceiver(ctx, os.path.join(ctx.dir, "syslog_%s_%s" % (
-        kind, group.replace(" ", "_"))), exclusive=not SHARE_DEVLOG)
+        kind, group.replace(" ", "_"))))
     peer = None
     try:
         peer = Peer(ctx, kind, groups(env)[group])
         check(rcv.wait(r"sshd\[%d\]: Server listening on 127\.0\.0\.1 "
                        r"port %d\.$" % (peer.proc.pid, peer.port)),
               "%s: no 'Server listening' line through /dev/log" % kind)
-        own = _Own(rcv, peer.port, env.users()) if SHARE_DEVLOG else None
-        _wait_quiet(rcv, 0.3, own)
+        _wait_quiet(rcv, 0.3)
         starts = []
         for name, action in items:
             starts.append(len(rcv.records))
             action(peer)
-            _wait_quiet(rcv, count=own)
-        _wait_quiet(rcv, 1.5, own)  # the last connection's last lines
+            _wait_quiet(rcv)
+        _wait_quiet(rcv, 1.5)  # the last connection's last lines
         # A line goes to the scenario its process first logged in (one
         # that came late, in the next one's time, too); the listener's
         # by time.
@@ -1163,8 +1111,7 @@ def _odd_run(ctx, user, kind, group, items, stderr, records):
     rcv = None
     if not stderr:
         rcv = SyslogReceiver(ctx, os.path.join(ctx.dir, "syslog_odd_%s_%s"
-                                               % (kind, group)),
-                             exclusive=not SHARE_DEVLOG)
+                                               % (kind, group)))
     out = {}
     try:
         # stderr: "-e", or "E" for a -E file (to which the session
@@ -1178,8 +1125,6 @@ def _odd_run(ctx, user, kind, group, items, stderr, records):
                          10) if stderr else
               rcv.wait(r"sshd\[%d\]: Server listening" % peer.proc.pid),
               "%s: no 'Server listening' line" % kind)
-        own = (_Own(rcv, peer.port, [user.name])
-               if SHARE_DEVLOG and not stderr else None)
         starts = []
         for name, what, val in items:
             start = len(_odd_bytes(peer)) if stderr else len(rcv.records)
@@ -1205,18 +1150,16 @@ def _odd_run(ctx, user, kind, group, items, stderr, records):
                 msgs = [l.decode("latin-1") for l in data.split(b"\r\n")]
                 out[name] = _odd_pick(msgs)
             else:
-                _wait_quiet(rcv, count=own)
+                _wait_quiet(rcv)
         if not stderr:
             # A line belongs to the scenario in which its process logged
             # first (a connection's last lines may come late).
-            _wait_quiet(rcv, 1.5, own)
+            _wait_quiet(rcv, 1.5)
             first, names = {}, [n for n, _w, _v in items]
             msgs = {n: [] for n in names}
             for n in names:
                 records[n] = []
-            mine = (_ours(rcv.records, peer.port, [user.name])
-                    if SHARE_DEVLOG else _all_lines(rcv.records))
-            for i, pid, msg, line in mine:
+            for i, pid, msg, line in _all_lines(rcv.records):
                 k = max([j for j, st in enumerate(starts) if st <= i],
                         default=None)
                 if k is None:
