@@ -507,7 +507,8 @@ read_banner(const struct authctxt *a, size_t *lenp)
 	if (a->c->banner == NULL)
 		return NULL;
 	if ((f = fopen(a->c->banner, "r")) == NULL) {
-		error("Banner %s: %s", a->c->banner, strerror(errno));
+		/* sshd says nothing: the login goes on without one. */
+		debug("Banner %s: %s", a->c->banner, strerror(errno));
 		return NULL;
 	}
 	if ((text = malloc(AUTH_BANNER_MAX)) == NULL) {

@@ -284,6 +284,16 @@ bind_all(const struct server_config *c, int *fds)
 	return nfds;
 }
 
+/* The pid file of a SIGHUP-restarted listener until it serves again. */
+static const char *restart_pid_file;
+
+static void
+drop_restart_pid_file(void)
+{
+	if (restart_pid_file != NULL)
+		(void)unlink(restart_pid_file);
+}
+
 static void
 write_pidfile(const struct server_config *c)
 {
@@ -859,6 +869,16 @@ listener_run(const struct options *o, struct server_config *c,
 	pid_t inetd_pid = -1;
 	sigset_t block, waitmask;
 
+	/* As sshd: a SIGHUP restart keeps the pid (and so the connections'
+	 * monitors as its children). */
+	restarted = getenv(RESTART_ENV) != NULL;
+	(void)unsetenv(RESTART_ENV);
+	/* A restarted listener that cannot serve leaves no pid file behind
+	 * (sshd removes it at every SIGHUP and writes it again). */
+	if (restarted && c->pid_file != NULL) {
+		restart_pid_file = c->pid_file;
+		log_set_fatal_cleanup(drop_restart_pid_file);
+	}
 	ensure_empty_dir();
 	check_helpers();
 	audit_check();
@@ -885,8 +905,12 @@ listener_run(const struct options *o, struct server_config *c,
 	{
 		struct hostkeys hk;
 
-		if (hostkeys_load(c, &hk) != 0)
-			fatal("sshd: no hostkeys available -- exiting.");
+		if (hostkeys_load(c, &hk) != 0) {
+			/* As sshd: logit() and exit 1. */
+			logit("sshd: no hostkeys available -- exiting.");
+			drop_restart_pid_file();
+			exit(1);
+		}
 		hostkeys_free(&hk);
 	}
 	if (o->inetd) {
@@ -896,10 +920,8 @@ listener_run(const struct options *o, struct server_config *c,
 	} else {
 		if ((nfds = bind_all(c, fds)) == 0)
 			fatal("Cannot bind any address.");
-		/* As sshd: a SIGHUP restart keeps the pid (and so the
-		 * connections' monitors as its children). */
-		restarted = getenv(RESTART_ENV) != NULL;
-		(void)unsetenv(RESTART_ENV);
+		restart_pid_file = NULL;
+		log_set_fatal_cleanup(NULL);
 		if (!o->foreground && !o->debug && !restarted) {
 			if (daemon(0, 0) != 0)
 				fatal(
@@ -946,7 +968,9 @@ listener_run(const struct options *o, struct server_config *c,
 			    (int)got_sigterm);
 			if (c->pid_file != NULL && !o->inetd)
 				unlink(c->pid_file);
-			exit(255);
+			/* As sshd: SIGTERM is a clean stop, 0 (systemd's
+			 * "inactive", not "failed"); SIGINT, SIGQUIT 255. */
+			exit(got_sigterm == SIGTERM ? 0 : 255);
 		}
 		if (got_sighup && o->inetd)
 			got_sighup = 0; /* no listener to restart */
@@ -966,6 +990,14 @@ listener_run(const struct options *o, struct server_config *c,
 			if (!bad) {
 				config_source_set_quiet(nsrc, 1);
 				bad = load_config(o, nsrc, &nc) != 0;
+			}
+			/* Nor does one whose host keys do not all load. */
+			if (!bad) {
+				struct hostkeys hk;
+
+				bad = hostkeys_load(&nc, &hk) != 0;
+				if (!bad)
+					hostkeys_free(&hk);
 			}
 			config_free(&nc);
 			config_source_free(nsrc);
@@ -994,8 +1026,9 @@ listener_run(const struct options *o, struct server_config *c,
 			got_sigchld = 0;
 			while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
 				monitor_reaped(pid, status);
+				/* sshd -d's exit code is its monitor's: 255. */
 				if (o->debug && handled)
-					exit(0);
+					exit(255);
 				if (pid == inetd_pid)
 					inetd_status = WIFEXITED(status)
 					    ? WEXITSTATUS(status)
@@ -1087,6 +1120,17 @@ listener_run(const struct options *o, struct server_config *c,
 			spawn_monitor(fd, cfgfd, argv, &blk);
 			close(fd);
 			handled = 1;
+			if (o->debug) {
+				/* As sshd -d: one connection; the next one is
+				 * refused (the sockets close), not served. */
+				for (i = 0; i < nfds; i++)
+					close(fds[i]);
+				nfds = 0;
+				if (nmonitors == 0)
+					exit(
+					    255); /* its monitor did not start */
+				break;
+			}
 		}
 	}
 }

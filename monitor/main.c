@@ -124,6 +124,21 @@ add_cmdline_line(struct options *o, const char *fmt, ...)
 	add_cmdline_opt(o, lines[o->ncmdline_opts]);
 }
 
+/* "KEYWORD VALUE" as add_cmdline_line adds it, but put first, so that it
+ * wins over every -o (the first value wins). */
+static void
+add_cmdline_first(struct options *o, const char *keyword, const char *value)
+{
+	char *line;
+	size_t i;
+
+	add_cmdline_line(o, "%s %s", keyword, value);
+	line = o->cmdline_opts[o->ncmdline_opts - 1];
+	for (i = o->ncmdline_opts - 1; i > 0; i--)
+		o->cmdline_opts[i] = o->cmdline_opts[i - 1];
+	o->cmdline_opts[0] = line;
+}
+
 static void
 usage(void)
 {
@@ -312,6 +327,7 @@ main(int argc, char **argv)
 	char **saved_argv;
 	int ch, i, logfd = -1, r;
 	char *conn_spec = NULL, *conn_storage[MAX_CMDLINE_SPECS] = {NULL};
+	const char *family = NULL, *grace = NULL; /* -4/-6, -g: the last */
 	size_t nconn_storage = 0;
 	size_t ncerts = 0;
 
@@ -334,8 +350,7 @@ main(int argc, char **argv)
 		switch (ch) {
 		case '4':
 		case '6':
-			add_cmdline_line(&o, "AddressFamily %s",
-			    ch == '4' ? "inet" : "inet6");
+			family = ch == '4' ? "inet" : "inet6";
 			break;
 		case 'C':
 			/* -T applies the Match blocks for this connection; as
@@ -384,7 +399,7 @@ main(int argc, char **argv)
 				free(saved_argv);
 				return 1;
 			}
-			add_cmdline_line(&o, "LoginGraceTime %s", optarg);
+			grace = optarg;
 			break;
 		case 'h':
 			if (o.ncmdline_hostkeys >= N_ELEMS(o.cmdline_hostkeys))
@@ -466,6 +481,12 @@ main(int argc, char **argv)
 		fprintf(stderr, "Extra argument %s.\n", argv[optind]);
 		return 1;
 	}
+	/* As sshd, which sets these fields outright: the last -4/-6 and -g
+	 * win, over any -o for the same keyword (before or after). */
+	if (family != NULL)
+		add_cmdline_first(&o, "AddressFamily", family);
+	if (grace != NULL)
+		add_cmdline_first(&o, "LoginGraceTime", grace);
 	/* As sshd: -C goes with -T, never silently dropped (without it
 	 * posternd would go on to serve). */
 	if (conn_spec != NULL && !o.dump_config) {

@@ -335,8 +335,13 @@ cfg_parse_file(
 	}
 	r = 0;
 	if (bad > 0) {
-		error("%s: terminating, %d bad configuration options", f->path,
-		    bad);
+		/* A quiet source is a SIGHUP's new configuration (or one the
+		 * listener read): a bad one keeps the running server. */
+		if (p->quiet)
+			error("%s: %d bad configuration options", f->path, bad);
+		else
+			error("%s: terminating, %d bad configuration options",
+			    f->path, bad);
 		r = ERR_CONFIG;
 	}
 out:

@@ -114,8 +114,8 @@ apply_reply(struct userauth *ua, struct transport *t, struct buf *rep)
 		r = send_failure(t, methods, verdict == AUTH_PARTIAL);
 		break;
 	case AUTH_TOO_MANY:
-		transport_disconnect(t,
-		    SSH2_DISCONNECT_NO_MORE_AUTH_METHODS_AVAILABLE,
+		/* As sshd's ssh_packet_disconnect(): reason code 2. */
+		transport_disconnect(t, SSH2_DISCONNECT_PROTOCOL_ERROR,
 		    "Too many authentication failures");
 		r = ERR_LIMIT;
 		break;

@@ -1126,6 +1126,22 @@ def test_compat_command_line_errors(ctx):
         check(rc == 0, "%s -p ssh: exit %d %r" % (server, rc, err))
     check(dumps[0] == dumps[1] == ["port 22", "port 443", "port 2022"],
           "-p ssh -p https -p 2022: sshd %r, posternd %r" % tuple(dumps))
+    # sshd sets the fields of -4/-6 and -g outright: the last flag wins,
+    # over an -o for the same keyword before or after it.
+    for args in (["-6", "-4"], ["-4", "-6"], ["-o", "AddressFamily=inet6",
+                                              "-4"],
+                 ["-6", "-o", "AddressFamily=inet"],
+                 ["-g", "5", "-o", "LoginGraceTime=7"],
+                 ["-o", "LoginGraceTime=7", "-g", "5"], ["-g", "5", "-g", "9"]):
+        dumps = []
+        for server in (SSHD, ctx.server_path):
+            rc, out, err = _dump([server, "-T", "-f", path] + args)
+            check(rc == 0, "%s -T %s: exit %d %r" % (server, " ".join(args),
+                                                    rc, err))
+            dumps.append([x for x in out if x.startswith(
+                ("addressfamily ", "logingracetime "))])
+        check(dumps[0] == dumps[1], "-T %s: sshd %r, posternd %r"
+              % ((" ".join(args),) + tuple(dumps)))
     # The last of -t and -T decides, as in sshd: -T -t prints nothing.
     for args in (["-T", "-t"], ["-t", "-T"]):
         s_rc, s_out, _ = _dump([SSHD, "-f", path] + args)
@@ -1133,3 +1149,42 @@ def test_compat_command_line_errors(ctx):
         check(s_rc == 0 and p_rc == 0 and bool(s_out) == bool(p_out),
               "%s: sshd printed %d lines, posternd %d"
               % (" ".join(args), len(s_out), len(p_out)))
+
+
+def test_compat_debug_mode_one_connection(ctx):
+    """-d serves one connection, as sshd -d: a second client that comes
+    while the first's session runs is refused (the listening sockets are
+    closed), the first one's output arrives whole, and the server then
+    exits with sshd's code, 255."""
+    harness.openssh_sshd()
+    u = ctx.make_user()
+    ours = ctx.server_path
+    seen = {}
+    for server in (SSHD, ours):
+        ctx.server_path = server
+        ctx.write_config()
+        ctx.launch_server(["-d"])
+        first = ctx.popen(ctx.ssh_argv(u, "sleep 2; echo first"),
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        try:
+            check(ctx.wait_log(r"Accepted publickey for %s " % u.name, 15),
+                  "%s -d: the first login was not accepted" % server)
+            second = ctx.ssh(u, "echo second")
+            out, _err = first.communicate(timeout=30)
+            rc = ctx.proc.wait(30)
+        finally:
+            if first.poll() is None:
+                first.kill()
+                first.wait()
+            ctx.stop_server()
+        seen[server] = (second.rc, b"second" in second.stdout,
+                        first.returncode, out.endswith(b"first\n"), rc)
+        os.unlink(ctx.log_path)
+        ctx.proc = None
+    ctx.server_path = ours
+    want = (255, False, 0, True, 255)
+    check(seen[SSHD] == want, "sshd -d: (second rc, served, first rc, "
+          "output whole, server exit) %r, want %r" % (seen[SSHD], want))
+    check(seen[ours] == want, "posternd -d: (second rc, served, first rc, "
+          "output whole, server exit) %r, want %r (as sshd)"
+          % (seen[ours], want))

@@ -22,7 +22,7 @@ import subprocess
 import time
 
 import harness
-from harness import check, fail, timeout
+from harness import check, fail, poll_until, timeout
 
 PREAUTH_EXE = "postern-preauth"
 HELPERS = ("postern-preauth", "postern-session")
@@ -460,9 +460,10 @@ def test_max_auth_tries(ctx):
     r = ctx.ssh(u, "echo ok", key=k1, extra=["-i", k2, "-i", k3])
     check(r.rc == 255 and r.stdout == b"", "ssh with 3 wrong keys exited %s, "
           "stdout %r; want 255" % (r.rc, r.stdout))
-    check("Too many authentication failures" in r.err,
-          "ssh stderr lacks 'Too many authentication failures' (MaxAuthTries "
-          "2, 3 keys offered):\n%s" % r.err)
+    # Reason code 2 (protocol error), as sshd's ssh_packet_disconnect().
+    check(re.search(r"port \d+:2: Too many authentication failures", r.err),
+          "ssh stderr lacks 'port N:2: Too many authentication failures' "
+          "(MaxAuthTries 2, 3 keys offered):\n%s" % r.err)
     m = ctx.wait_log(r"^(?:error: )?maximum authentication attempts exceeded "
                      r"for %s from 127\.0\.0\.1 port (\d+) ssh2 \[preauth\]$"
                      % re.escape(u.name), 5)
@@ -510,6 +511,24 @@ def test_sighup_reload(ctx):
     check(harness.port_listening(ctx.port), "server no longer listens after "
           "SIGHUP with a bad config")
     ctx.ssh_ok(u, "echo still", expect_out=b"still\n")
+    # The server goes on: its report of the bad lines does not say
+    # "terminating" (log watchers alert on that word).
+    term = re.findall(r"(?m)^.*terminating.*$", ctx.server_log())
+    check(not term, "a SIGHUP with a bad config line logged 'terminating', "
+          "yet the server runs on:\n%s" % "\n".join(term))
+
+    # A config that parses but whose host key does not load: kept too.
+    with open(ctx.config_path, "w") as f:
+        f.write(re.sub(r"(?m)^HostKey .*$", "HostKey %s/no_such_host_key"
+                       % ctx.dir, good))
+    nlog = len(ctx.server_log())
+    os.kill(pid, signal.SIGHUP)
+    check(poll_until(lambda: MSG_HUP_INVALID in ctx.server_log()[nlog:], 10),
+          "after SIGHUP with a config whose host key is missing the log "
+          "lacks %r:\n%s" % (MSG_HUP_INVALID, ctx.server_log()[nlog:]))
+    check(ctx.server_alive(), "server exited after SIGHUP with a missing "
+          "host key (exit %s)" % ctx.proc.returncode)
+    ctx.ssh_ok(u, "echo kept", expect_out=b"kept\n")
 
     # A valid config that differs: LogLevel VERBOSE instead of DEBUG1.
     check("LogLevel DEBUG1\n" in good, "base config has no LogLevel DEBUG1")
@@ -539,6 +558,13 @@ def test_sighup_reload(ctx):
     check(not debug, "after reloading with LogLevel VERBOSE the server still "
           "logs debug lines (new config not applied):\n%s"
           % "\n".join(debug[:5]))
+    # SIGTERM is a clean stop, exit 0 as sshd's (systemd: not "failed").
+    os.kill(pid, signal.SIGTERM)
+    try:
+        rc = ctx.proc.wait(10)
+    except subprocess.TimeoutExpired:
+        fail("the server did not exit within 10 s of SIGTERM")
+    check(rc == 0, "exit code after SIGTERM: %s (sshd: 0)" % rc)
 
 
 # ---------------------------------------------------------------------------

@@ -253,6 +253,19 @@ def test_banner(ctx):
     check(r.rc == 0 and r.stdout == b"ok\n", "login failed: %s" % r.err)
     check("Authorized use only. postern banner test." in r.err,
           "client did not show the banner: %r" % r.err[-300:])
+    # A Banner file that is not there: no banner and, as with sshd, no
+    # error line on each login (only a debug one).
+    ctx.stop_server()
+    ctx.start_server(extra_config=["Banner %s.missing" % banner])
+    r = ctx.ssh(u, "echo ok", extra=("-o", "LogLevel=INFO"))
+    check(r.rc == 0 and r.stdout == b"ok\n", "login with a missing Banner "
+          "file failed: %s" % r.err)
+    check(ctx.wait_log(r"^Accepted publickey for %s " % u.name),
+          "no Accepted line")
+    noisy = [l for l in ctx.server_log().splitlines()
+             if "banner.missing" in l and not l.startswith("debug")]
+    check(not noisy, "a missing Banner file logged above debug level, "
+          "where sshd is silent:\n%s" % "\n".join(noisy))
 
 
 def test_force_command(ctx):
