@@ -21,7 +21,6 @@ struct fwd_state;
 #define CHAN_WINDOW_DEFAULT (2 * 1024 * 1024) /* our receive window */
 #define CHAN_PACKET_DEFAULT 32768             /* our maximum packet */
 #define CHAN_MAX 1024 /* channels of all types open at once */
-#define CONN_MAX_SESSIONS_DEFAULT 10
 
 /* struct channel flags */
 #define CHAN_RCVD_EOF 0x01

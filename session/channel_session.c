@@ -70,8 +70,7 @@ session_open(
 		    "Possible attack: attempt to open a session after "
 		    "additional sessions disabled");
 	if (conn->nsessions >= conn->max_sessions) {
-		logit(
-		    "session_new: too many sessions (%d)", conn->max_sessions);
+		error("no more sessions");          /* sshd's words */
 		*reason = SSH2_OPEN_CONNECT_FAILED; /* as sshd's */
 		return 0;
 	}

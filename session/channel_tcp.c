@@ -515,10 +515,15 @@ direct_streamlocal_open(
 		    orig, (int)oport, path);
 		goto out;
 	}
-	/* As OpenSSH: a PermitOpen or permitopen= list admits no path. */
+	/*
+	 * As OpenSSH: a PermitOpen or permitopen= list admits no path, nor
+	 * does AllowTcpForwarding without "local" (sshd then denies every
+	 * local forward, a socket's too).
+	 */
 	if (!ctx->opts->permit_port_forwarding ||
 	    ctx->opts->permitopen.restricted ||
-	    ctx->fwd->permitopen.restricted) {
+	    ctx->fwd->permitopen.restricted ||
+	    !(ctx->fwd->allow_tcp & FWD_LOCAL)) {
 		logit("Received request to connect to path %.100s, but the "
 		      "request was denied.",
 		    path);

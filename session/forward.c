@@ -410,6 +410,16 @@ greq_streamlocal_forward(struct conn *conn, struct buf *m, int want_reply)
 		    conn, "Server has disabled streamlocal forwarding.");
 		goto reply;
 	}
+	/* As sshd: AllowTcpForwarding without "remote" refuses a socket's
+	 * remote forward too (its remote forwards are then all denied). */
+	if (!(conn->ctx->fwd->allow_tcp & FWD_REMOTE)) {
+		if ((r = fwd_send_debug(conn, "port forwarding refused")) != 0)
+			goto out;
+		logit("Received request from %.100s port %d to remote forward "
+		      "to path \"%.100s\", but the request was denied.",
+		    conn->ctx->client_addr, conn->ctx->client_port, path);
+		goto reply;
+	}
 	if ((fs = fwd_state_get(conn)) == NULL) {
 		r = ERR_ALLOC;
 		goto out;

@@ -33,7 +33,7 @@ struct session_ctx {
 	int client_port;
 	const char *server_addr;
 	int server_port;
-	int max_sessions; /* 0 = default 10 */
+	int max_sessions; /* MaxSessions: 0 = no sessions */
 	int permit_tty;   /* PermitTTY (the key's no-pty is in opts) */
 	/* Subsystem: names and their "command args" lines, from policy. */
 	char **subsys_name;

@@ -391,8 +391,9 @@ session_run(struct session_ctx *ctx)
 	conn.ctx = ctx;
 	conn.t = ctx->t;
 	conn.kex_reported = -1;
-	conn.max_sessions = ctx->max_sessions > 0 ? ctx->max_sessions
-	                                          : CONN_MAX_SESSIONS_DEFAULT;
+	/* The monitor's MaxSessions: 0 is none (a forwarding-only account,
+	 * as sshd_config(5) has it), not the default. */
+	conn.max_sessions = ctx->max_sessions > 0 ? ctx->max_sessions : 0;
 
 	if (pipe2(sigchld_pipe, O_CLOEXEC | O_NONBLOCK) == -1) {
 		error_f("pipe: %s", strerror(errno));

@@ -593,6 +593,10 @@ def test_forward_deny_allowtcpforwarding(ctx):
     """AllowTcpForwarding no, and local/remote from a Match block."""
     user = ctx.make_user()
     echo = _echo(ctx)
+    d = _user_dir(ctx, user, "socks")
+    upath = os.path.join(d, "echo.sock")
+    _echo(ctx, upath)
+    rpath = os.path.join(d, "r.sock")
     ctx.start_server(["AllowTcpForwarding no"])
     _local_denied(ctx, user, "127.0.0.1:%d" % echo.port,
                   r"refused local port forward: originator 127\.0\.0\.1 "
@@ -600,6 +604,17 @@ def test_forward_deny_allowtcpforwarding(ctx):
     check(not _remote_result(ctx, user, "%d:127.0.0.1:%d"
                              % (harness.free_port(), echo.port)),
           "AllowTcpForwarding no: -R was set up")
+    # As sshd: sockets' forwards too (AllowStreamLocalForwarding is yes).
+    _local_denied(ctx, user, upath,
+                  r"Received request to connect to path %s, but the "
+                  r"request was denied\." % re.escape(upath))
+    check(not _remote_result(ctx, user, "%s:127.0.0.1:%d"
+                             % (rpath, echo.port)),
+          "AllowTcpForwarding no: -R to a socket was set up")
+    check(ctx.wait_log(r"Received request from 127\.0\.0\.1 port \d+ to "
+                       r"remote forward to path \"%s\", but the request was "
+                       r"denied\." % re.escape(rpath)),
+          "no log line for the refused -R to a socket")
     ctx.stop_server()
     ctx.start_server(["AllowTcpForwarding local",
                       "Match User %s" % user.name,
@@ -616,6 +631,17 @@ def test_forward_deny_allowtcpforwarding(ctx):
     check(not _remote_result(ctx, user, "%d:127.0.0.1:%d"
                              % (harness.free_port(), echo.port)),
           "AllowTcpForwarding local: -R was set up")
+    _local_ok(ctx, user, upath)
+    check(not _remote_result(ctx, user, "%s:127.0.0.1:%d"
+                             % (rpath, echo.port)),
+          "AllowTcpForwarding local: -R to a socket was set up")
+    ctx.stop_server()
+    ctx.start_server(["AllowTcpForwarding remote"])
+    check(_remote_result(ctx, user, "%s:127.0.0.1:%d" % (rpath, echo.port)),
+          "AllowTcpForwarding remote: -R to a socket was refused")
+    _local_denied(ctx, user, upath,
+                  r"Received request to connect to path %s, but the "
+                  r"request was denied\." % re.escape(upath))
 
 
 @timeout(90)

@@ -6,6 +6,7 @@ the same connection.
 """
 
 import os
+import socket
 import subprocess
 import time
 
@@ -61,3 +62,46 @@ def test_max_sessions(ctx):
           "%s %r %r" % (fifth.returncode, out, err[-200:]))
     master.kill()
     master.communicate()
+
+
+def test_max_sessions_zero_forwarding_only(ctx):
+    """MaxSessions 0 (in a Match block, as a tunnel-only account has it):
+    no command, no sftp, no shell, as sshd ("no more sessions"), while a
+    -L forward still works (sshd_config(5): "0 prevents all shell, login
+    and subsystem sessions while still permitting forwarding")."""
+    u = ctx.make_user()
+    ctx.start_server(extra_config=["Match User %s" % u.name,
+                                   "\tMaxSessions 0"])
+    r = ctx.ssh(u, "echo ran")
+    check(r.rc == 255 and r.stdout == b"",
+          "a command ran with MaxSessions 0: rc %s %r" % (r.rc, r.stdout))
+    check(ctx.wait_log(r"^(?:error: )?no more sessions$", 5),
+          "the server log lacks sshd's 'no more sessions'")
+    r = ctx.ssh(u, "sftp", extra=("-s",))
+    check(r.rc == 255, "the sftp subsystem opened with MaxSessions 0: rc %s"
+          % r.rc)
+    # Forwarding still goes: -L to a listener of ours, through the server.
+    srv = socket.socket()
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(1)
+    lport = harness.free_port()
+    fwd = ctx.popen(ctx.ssh_argv(u, None, extra=(
+        "-N", "-o", "ExitOnForwardFailure=yes", "-L",
+        "%d:127.0.0.1:%d" % (lport, srv.getsockname()[1]))),
+        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE)
+    try:
+        check(harness.poll_until(lambda: harness.port_listening(lport), 10),
+              "the -L forward did not start")
+        c = socket.create_connection(("127.0.0.1", lport), timeout=10)
+        srv.settimeout(10)
+        a, _ = srv.accept()
+        c.sendall(b"through")
+        got = a.recv(100)
+        check(got == b"through", "the forward carried %r" % got)
+        a.close()
+        c.close()
+    finally:
+        fwd.kill()
+        fwd.communicate()
+        srv.close()
