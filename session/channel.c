@@ -742,6 +742,23 @@ chan_input_open_confirmation(struct conn *conn, struct buf *m)
 	return 0;
 }
 
+/* RFC 4254 5.1's reason codes in sshd's words. */
+static const char *
+open_reason_txt(uint32_t reason)
+{
+	switch (reason) {
+	case SSH2_OPEN_ADMINISTRATIVELY_PROHIBITED:
+		return "administratively prohibited";
+	case SSH2_OPEN_CONNECT_FAILED:
+		return "connect failed";
+	case SSH2_OPEN_UNKNOWN_CHANNEL_TYPE:
+		return "unknown channel type";
+	case SSH2_OPEN_RESOURCE_SHORTAGE:
+		return "resource shortage";
+	}
+	return "unknown reason";
+}
+
 static int
 chan_input_open_failure(struct conn *conn, struct buf *m)
 {
@@ -758,8 +775,10 @@ chan_input_open_failure(struct conn *conn, struct buf *m)
 	if ((r = chan_lookup_opening(
 	         conn, id, SSH2_MSG_CHANNEL_OPEN_FAILURE, &c)) != 0)
 		goto out;
-	debug("channel %u: %s open failed: reason %u: %.127s", id,
-	    c->type->name, reason, desc);
+	/* sshd's line (INFO): the client refused a channel we opened,
+	 * e.g. a -R forward's target that is not listening. */
+	logit("channel %u: open failed: %s: %.127s", id, open_reason_txt(reason),
+	    desc);
 	channel_destroy(conn, c);
 out:
 	free(desc);

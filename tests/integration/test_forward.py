@@ -788,6 +788,20 @@ def test_forward_open_failures(ctx):
               % (dest[:40], r.rc, want, harness.tail(err, 8)))
     check(ctx.wait_log(r"connect_to no-such-host\.invalid: unknown host"),
           "no 'unknown host' line")
+    # The other way: a -R forward whose target is closed. The client
+    # refuses the channel the server opens, and the server logs it at
+    # INFO as sshd does ("channel N: open failed: connect failed: ...").
+    rport = harness.free_port()
+    p = _client(ctx, user, ["-R", "%d:127.0.0.1:%d"
+                            % (rport, harness.free_port())] + EXIT_FWD)
+    _wait_listen(p, port=rport)
+    check(_roundtrip(rport, b"nobody there") == b"",
+          "a -R forward to a closed port carried data")
+    check(ctx.wait_log(r"^channel \d+: open failed: connect failed: "
+                       r"Connection refused$"),
+          "no 'channel N: open failed: connect failed: Connection refused' "
+          "line for the client's refusal")
+    _stop(p)
 
 
 @timeout(60)
