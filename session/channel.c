@@ -777,8 +777,8 @@ chan_input_open_failure(struct conn *conn, struct buf *m)
 		goto out;
 	/* sshd's line (INFO): the client refused a channel we opened,
 	 * e.g. a -R forward's target that is not listening. */
-	logit("channel %u: open failed: %s: %.127s", id, open_reason_txt(reason),
-	    desc);
+	logit("channel %u: open failed: %s: %.127s", id,
+	    open_reason_txt(reason), desc);
 	channel_destroy(conn, c);
 out:
 	free(desc);
