@@ -189,8 +189,10 @@ listen_tcp(struct conn *conn, struct fwd_listener *l)
 	hints.ai_flags = AI_NUMERICSERV | (wildcard ? AI_PASSIVE : 0);
 	snprintf(sport, sizeof(sport), "%d", port);
 	if ((gai = getaddrinfo(addr, sport, &hints, &res)) != 0) {
-		error("getaddrinfo: %s: %s", addr != NULL ? addr : "",
-		    gai_strerror(gai));
+		/* sshd's line (its function's name included). */
+		error("channel_setup_fwd_listener_tcpip: getaddrinfo(%.64s): "
+		      "%s",
+		    addr != NULL ? addr : "", gai_strerror(gai));
 		return ERR_NOT_FOUND;
 	}
 	for (ai = res; ai != NULL && l->nfds < FWD_SOCKS_MAX;
@@ -286,7 +288,6 @@ listen_unix(struct conn *conn, struct fwd_listener *l)
 	r = bind(s, (struct sockaddr *)&sun, sizeof(sun));
 	umask(old);
 	if (r == -1 || listen(s, SOMAXCONN) == -1) {
-		error("bind: %.100s", strerror(errno));
 		error("unix_listener: cannot bind to path %.255s: %s", l->path,
 		    strerror(errno));
 		close(s);

@@ -430,6 +430,14 @@ def test_forward_remote_gatewayports(ctx):
           "GatewayPorts clientspecified: -R 0.0.0.0 bound %s" % bound)
     check(_roundtrip(rport, b"gw") == b"gw", "wildcard -R did not echo")
     _stop(p)
+    # A bind address that does not resolve: refused, with sshd's line.
+    check(not _remote_result(ctx, user, "no-such-host.invalid:%d:127.0.0.1:%d"
+                             % (harness.free_port(), echo.port)),
+          "-R to an unresolvable bind address was set up")
+    check(ctx.wait_log(r"^(?:error: )?channel_setup_fwd_listener_tcpip: "
+                       r"getaddrinfo\(no-such-host\.invalid\): "),
+          "no 'channel_setup_fwd_listener_tcpip: getaddrinfo(HOST): ...' "
+          "line")
 
 
 def _tcp_listeners(port):
