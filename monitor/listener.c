@@ -284,16 +284,6 @@ bind_all(const struct server_config *c, int *fds)
 	return nfds;
 }
 
-/* The pid file of a SIGHUP-restarted listener until it serves again. */
-static const char *restart_pid_file;
-
-static void
-drop_restart_pid_file(void)
-{
-	if (restart_pid_file != NULL)
-		(void)unlink(restart_pid_file);
-}
-
 static void
 write_pidfile(const struct server_config *c)
 {
@@ -873,12 +863,6 @@ listener_run(const struct options *o, struct server_config *c,
 	 * monitors as its children). */
 	restarted = getenv(RESTART_ENV) != NULL;
 	(void)unsetenv(RESTART_ENV);
-	/* A restarted listener that cannot serve leaves no pid file behind
-	 * (sshd removes it at every SIGHUP and writes it again). */
-	if (restarted && c->pid_file != NULL) {
-		restart_pid_file = c->pid_file;
-		log_set_fatal_cleanup(drop_restart_pid_file);
-	}
 	ensure_empty_dir();
 	check_helpers();
 	audit_check();
@@ -908,7 +892,6 @@ listener_run(const struct options *o, struct server_config *c,
 		if (hostkeys_load(c, &hk) != 0) {
 			/* As sshd: logit() and exit 1. */
 			logit("sshd: no hostkeys available -- exiting.");
-			drop_restart_pid_file();
 			exit(1);
 		}
 		hostkeys_free(&hk);
@@ -920,14 +903,15 @@ listener_run(const struct options *o, struct server_config *c,
 	} else {
 		if ((nfds = bind_all(c, fds)) == 0)
 			fatal("Cannot bind any address.");
-		restart_pid_file = NULL;
-		log_set_fatal_cleanup(NULL);
 		if (!o->foreground && !o->debug && !restarted) {
 			if (daemon(0, 0) != 0)
 				fatal(
 				    "daemon() failed: %.200s", strerror(errno));
 		}
-		write_pidfile(c);
+		/* As sshd: none in debug mode (it would take the place of a
+		 * running server's). */
+		if (!o->debug)
+			write_pidfile(c);
 		handover_restore();
 	}
 	cfgfd = config_memfd(src);
@@ -966,7 +950,7 @@ listener_run(const struct options *o, struct server_config *c,
 		if (got_sigterm) {
 			logit("Received signal %d; terminating.",
 			    (int)got_sigterm);
-			if (c->pid_file != NULL && !o->inetd)
+			if (c->pid_file != NULL && !o->inetd && !o->debug)
 				unlink(c->pid_file);
 			/* As sshd: SIGTERM is a clean stop, 0 (systemd's
 			 * "inactive", not "failed"); SIGINT, SIGQUIT 255. */
@@ -974,6 +958,12 @@ listener_run(const struct options *o, struct server_config *c,
 		}
 		if (got_sighup && o->inetd)
 			got_sighup = 0; /* no listener to restart */
+		/* As sshd -d, whose SIGHUP is back to its default action once
+		 * the one connection is accepted: the end, no second listener. */
+		if (got_sighup && o->debug && handled) {
+			logit("Received signal %d; terminating.", SIGHUP);
+			exit(255);
+		}
 		if (got_sighup) {
 			struct config_source *nsrc = NULL;
 			struct server_config nc;
@@ -989,15 +979,15 @@ listener_run(const struct options *o, struct server_config *c,
 			/* The restarted listener reports what it ignores. */
 			if (!bad) {
 				config_source_set_quiet(nsrc, 1);
+				config_source_set_reload(nsrc);
 				bad = load_config(o, nsrc, &nc) != 0;
 			}
-			/* Nor does one whose host keys do not all load. */
+			/* Nor does one with which no host key loads. */
 			if (!bad) {
 				struct hostkeys hk;
 
 				bad = hostkeys_load(&nc, &hk) != 0;
-				if (!bad)
-					hostkeys_free(&hk);
+				hostkeys_free(&hk); /* also a partial load */
 			}
 			config_free(&nc);
 			config_source_free(nsrc);
@@ -1006,6 +996,10 @@ listener_run(const struct options *o, struct server_config *c,
 				      "invalid, keeping the running one.");
 			} else {
 				logit("Received SIGHUP; restarting.");
+				/* As sshd: the pid file goes; the restarted
+				 * listener writes its own once it serves. */
+				if (c->pid_file != NULL && !o->debug)
+					unlink(c->pid_file);
 				for (i = 0; i < nfds; i++)
 					close(fds[i]);
 				/*

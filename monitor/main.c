@@ -328,6 +328,7 @@ main(int argc, char **argv)
 	int ch, i, logfd = -1, r;
 	char *conn_spec = NULL, *conn_storage[MAX_CMDLINE_SPECS] = {NULL};
 	const char *family = NULL, *grace = NULL; /* -4/-6, -g: the last */
+	int monitor_argv;
 	size_t nconn_storage = 0;
 	size_t ncerts = 0;
 
@@ -345,6 +346,9 @@ main(int argc, char **argv)
 	for (i = 0; i < argc; i++)
 		saved_argv[i] = argv[i];
 	log_init(POSTERN_SYSLOG_IDENT, LL_INFO, LOG_AUTH, 1);
+	/* The listener starts each connection's monitor with its own
+	 * arguments and "-R" last (spawn_monitor). */
+	monitor_argv = argc > 1 && strcmp(argv[argc - 1], "-R") == 0;
 	while ((ch = getopt(argc, argv,
 	            "46b:C:c:DdE:ef:g:h:ik:o:p:Q:qRrTtu:V")) != -1) {
 		switch (ch) {
@@ -413,6 +417,10 @@ main(int argc, char **argv)
 			add_cmdline_opt(&o, optarg);
 			break;
 		case 'p':
+			/* A connection's monitor binds nothing: its listener
+			 * resolved the ports (no service lookup per login). */
+			if (monitor_argv)
+				break;
 			if (o.ncmdline_ports >= N_ELEMS(o.cmdline_ports))
 				too_many('p', N_ELEMS(o.cmdline_ports));
 			if ((o.cmdline_ports[o.ncmdline_ports++] =

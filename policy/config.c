@@ -335,9 +335,8 @@ cfg_parse_file(
 	}
 	r = 0;
 	if (bad > 0) {
-		/* A quiet source is a SIGHUP's new configuration (or one the
-		 * listener read): a bad one keeps the running server. */
-		if (p->quiet)
+		/* A SIGHUP's new configuration: the running one goes on. */
+		if (p->src->reload)
 			error("%s: %d bad configuration options", f->path, bad);
 		else
 			error("%s: terminating, %d bad configuration options",

@@ -258,6 +258,11 @@ void config_source_free(struct config_source *src);
  */
 void config_source_set_quiet(struct config_source *src, int quiet);
 
+/* config_source_set_reload: the source is a SIGHUP's new configuration,
+ * checked while the running one serves: its bad lines are counted
+ * without "terminating". */
+void config_source_set_reload(struct config_source *src);
+
 /* config_load_source: the global (non-Match) settings; ERR_CONFIG if bad. */
 int config_load_source(
     struct server_config *c, const struct config_source *src);

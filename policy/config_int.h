@@ -46,6 +46,8 @@ struct config_source {
 	 * the ignored keywords, so each connection stays quiet about them.
 	 */
 	int quiet;
+	/* A SIGHUP's new configuration: a bad one ends nothing. */
+	int reload;
 };
 
 /* How the files of a source are found: glob(3) and files, or memory. */

@@ -542,6 +542,12 @@ config_source_set_quiet(struct config_source *src, int quiet)
 }
 
 void
+config_source_set_reload(struct config_source *src)
+{
+	src->reload = 1;
+}
+
+void
 config_source_free(struct config_source *src)
 {
 	size_t i;

@@ -1163,12 +1163,19 @@ def test_compat_debug_mode_one_connection(ctx):
     for server in (SSHD, ours):
         ctx.server_path = server
         ctx.write_config()
+        pidfile = os.path.join(ctx.dir, "posternd.pid")
+        if os.path.exists(pidfile):
+            os.unlink(pidfile)
         ctx.launch_server(["-d"])
         first = ctx.popen(ctx.ssh_argv(u, "sleep 2; echo first"),
                           stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         try:
             check(ctx.wait_log(r"Accepted publickey for %s " % u.name, 15),
                   "%s -d: the first login was not accepted" % server)
+            # As sshd: no pid file in debug mode (it would replace the
+            # running server's).
+            check(not os.path.exists(pidfile), "%s -d wrote its PidFile"
+                  % server)
             second = ctx.ssh(u, "echo second")
             out, _err = first.communicate(timeout=30)
             rc = ctx.proc.wait(30)
@@ -1188,3 +1195,26 @@ def test_compat_debug_mode_one_connection(ctx):
     check(seen[ours] == want, "posternd -d: (second rc, served, first rc, "
           "output whole, server exit) %r, want %r (as sshd)"
           % (seen[ours], want))
+    # A SIGHUP once the connection is accepted ends posternd -d (sshd's
+    # SIGHUP is back to its default action then): it does not restart
+    # into a listener that would serve a second client.
+    ctx.write_config()
+    ctx.launch_server(["-d"])
+    first = ctx.popen(ctx.ssh_argv(u, "sleep 3; echo first"),
+                      stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        check(ctx.wait_log(r"Accepted publickey for %s " % u.name, 15),
+              "posternd -d: the login was not accepted")
+        ctx.proc.send_signal(signal.SIGHUP)
+        try:
+            rc = ctx.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            fail("posternd -d went on after a SIGHUP")
+        check(rc == 255, "posternd -d: exit %s after a SIGHUP, want 255"
+              % rc)
+        check(not harness.port_listening(ctx.port),
+              "posternd -d listens again after a SIGHUP")
+    finally:
+        first.kill()
+        first.communicate()
+        ctx.stop_server()

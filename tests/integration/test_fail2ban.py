@@ -202,12 +202,16 @@ class SyslogReceiver:
     def __init__(self, ctx, path):
         self.path = path
         self.closed = False
+        self.kept = None
         _DEVLOG.join(self)
         ctx.cleanups.append(self.close)
 
     @property
     def records(self):
-        """(facility, line) of each message since this receiver began."""
+        """(facility, line) of each message since this receiver began
+        (until close(): the next receiver's are not ours)."""
+        if self.kept is not None:
+            return list(self.kept)
         with _DEVLOG.rlock:
             return list(_DEVLOG.records)
 
@@ -216,6 +220,8 @@ class SyslogReceiver:
         if self.closed:
             return
         self.closed = True
+        with _DEVLOG.rlock:
+            self.kept = list(_DEVLOG.records)
         _DEVLOG.leave()
 
     def lines(self):
