@@ -142,6 +142,9 @@ add_cmdline_first(struct options *o, const char *keyword, const char *value)
 static void
 usage(void)
 {
+	/* As sshd: the version first. */
+	fprintf(stderr, "%s, %s\n", POSTERN_VERSION,
+	    OpenSSL_version(OPENSSL_VERSION));
 	fprintf(stderr,
 	    "usage: posternd [-46DdeiqTtV] [-C connection_spec] "
 	    "[-c host_cert_file]\n"
@@ -349,8 +352,10 @@ main(int argc, char **argv)
 	/* The listener starts each connection's monitor with its own
 	 * arguments and "-R" last (spawn_monitor). */
 	monitor_argv = argc > 1 && strcmp(argv[argc - 1], "-R") == 0;
+	/* Bad options reported in sshd's words (its getopt's), not glibc's. */
+	opterr = 0;
 	while ((ch = getopt(argc, argv,
-	            "46b:C:c:DdE:ef:g:h:ik:o:p:Q:qRrTtu:V")) != -1) {
+	            ":46b:C:c:DdE:ef:g:h:ik:o:p:Q:qRrTtu:V")) != -1) {
 		switch (ch) {
 		case '4':
 		case '6':
@@ -481,7 +486,13 @@ main(int argc, char **argv)
 			    OpenSSL_version(OPENSSL_VERSION));
 			free(saved_argv);
 			return 0;
+		case ':':
+			fprintf(stderr, "option requires an argument -- %c\n",
+			    optopt);
+			usage();
+			break;
 		default:
+			fprintf(stderr, "unknown option -- %c\n", optopt);
 			usage();
 		}
 	}

@@ -1117,6 +1117,18 @@ def test_compat_command_line_errors(ctx):
                   s_err.strip() == p_err.strip(),
                   "%s %s: sshd exit %d %r, posternd exit %d %r"
                   % (mode, " ".join(opts), s_rc, s_err, p_rc, p_err))
+    # An unknown flag, or one without its value: sshd's first line (its
+    # getopt's words), then a version line and the usage, exit 1.
+    for args in (["-Z"], ["-f"], ["-t", "-p"]):
+        got = []
+        for server in (SSHD, ctx.server_path):
+            rc, _out, err = _dump([server] + args)
+            lines = err.splitlines()
+            got.append((rc, lines[:1], len(lines) > 2 and
+                        lines[2].startswith("usage: ")))
+        check(got[0] == got[1] and got[0][0] == 1,
+              "%s: sshd (exit, first line, usage) %r, posternd %r"
+              % ((" ".join(args),) + tuple(got)))
     # -p takes a service name as sshd's a2port() does.
     dumps = []
     for server in (SSHD, ctx.server_path):
