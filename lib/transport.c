@@ -47,9 +47,8 @@ transport_new(int fd, const struct transport_params *p)
 	snprintf(line, sizeof(line), "%s\r\n", p->version);
 	if (buf_put(t->out, line, strlen(line)) != 0)
 		goto fail;
-	/* Like OpenSSH, send KEXINIT right after our identification. */
-	if (kex_send_kexinit(t) != 0)
-		goto fail;
+	/* KEXINIT follows once the peer's identification is read (as
+	 * sshd: a banner grabber or a bad identification gets none). */
 	return t;
 fail:
 	transport_free(t);
@@ -446,7 +445,7 @@ read_version(struct transport *t)
 		t->peer_version = line;
 		t->version_done = 1;
 		line = NULL;
-		r = 0;
+		r = kex_send_kexinit(t);
 	}
 	free(line);
 	return r;
@@ -887,11 +886,15 @@ is_kex_message(uint8_t type)
 	return (type >= 1 && type <= 4) || (type >= 20 && type <= 49);
 }
 
-/* 1 while non-transport packets must wait (we sent KEXINIT, not NEWKEYS). */
+/*
+ * 1 while non-transport packets must wait: we sent KEXINIT, not NEWKEYS,
+ * or (before the peer's identification) the first KEXINIT is still to
+ * come.
+ */
 static int
 holding(const struct transport *t)
 {
-	return t->kex != KEX_NONE && !t->sent_newkeys;
+	return (t->kex != KEX_NONE || t->kex_count == 0) && !t->sent_newkeys;
 }
 
 int

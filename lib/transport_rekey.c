@@ -49,7 +49,8 @@ transport_may_rekey(const struct transport *t)
 int
 transport_kex_busy(const struct transport *t)
 {
-	return t->kex != KEX_NONE || t->held_head != NULL || t->building;
+	return t->kex != KEX_NONE || t->kex_count == 0 ||
+	    t->held_head != NULL || t->building;
 }
 
 /* The deadline, or 0 when no interval applies right now. */

@@ -472,6 +472,35 @@ def _identify(ctx, line):
     return got
 
 
+def test_banner_grabber(ctx):
+    """A client that reads the server's identification and goes (a banner
+    grabber, a port scanner): as from sshd, nothing follows the
+    identification until the client sends its own, so the close leaves
+    no unread data (no reset), and the lines are sshd's "Connection
+    closed" ones, not "Connection reset"."""
+    ctx.start_server()
+    s = ctx.raw_connect()
+    s.settimeout(5)
+    got = b""
+    while b"\r\n" not in got:
+        chunk = s.recv(256)
+        check(chunk, "the server closed before its identification")
+        got += chunk
+    more = got[got.index(b"\r\n") + 2:]
+    s.settimeout(0.7)
+    try:
+        more += s.recv(65536)
+    except socket.timeout:
+        pass
+    check(more == b"", "the server sent %d bytes after its identification, "
+          "before the client's (sshd sends nothing)" % len(more))
+    s.close()
+    for rx in (r"kex_exchange_identification: Connection closed by remote "
+               r"host", r"Connection closed by 127\.0\.0\.1 port \d+"):
+        check(ctx.wait_log(r"^(?:error: )?%s$" % rx, 5),
+              "no log line %r:\n%s" % (rx, ctx.server_log()[-600:]))
+
+
 def test_identification_refused(ctx):
     """As sshd 9.2 reads the client's identification ("SSH-%d.%d-%[^\\n]",
     protocol 2 or 1.99): a bad one gets sshd's text on the wire and its
@@ -494,7 +523,10 @@ def test_identification_refused(ctx):
     ]
     for line, text, logs in cases:
         got = _identify(ctx, line)
-        check(got is not None and got.endswith(text),
+        # As sshd: the identification, then the text; no KEXINIT (the
+        # server sends its KEXINIT once the client has identified).
+        check(got is not None and re.fullmatch(
+            rb"SSH-2\.0-[^\r\n]*\r\n" + re.escape(text), got),
               "%r: the server should answer %r and close: %r"
               % (line, text, got if got is None else got[-60:]))
         for rx in logs:

@@ -1,9 +1,10 @@
 /*
- * test_transport_hold.c: packets held back during a key exchange (we sent
- * KEXINIT, the peer has not answered) are capped: past HELD_MAX, counted
- * with HELD_OVERHEAD per packet, transport_packet_send refuses with
- * ERR_PROTOCOL, the answer to a peer that never completes a rekey while
- * asking for replies (CVE-2025-26466), in preauth and session alike.
+ * test_transport_hold.c: packets held back during a key exchange (one under
+ * way, or the first, before the peer identified itself) are capped: past
+ * HELD_MAX, counted with HELD_OVERHEAD per packet, transport_packet_send
+ * refuses with ERR_PROTOCOL, the answer to a peer that never completes a
+ * rekey while asking for replies (CVE-2025-26466), in preauth and session
+ * alike.
  */
 #include <sys/socket.h>
 
@@ -30,7 +31,8 @@ main(void)
 	T_CHECK("transport_new", t != NULL);
 	if (t == NULL)
 		return T_DONE();
-	T_CHECK("our KEXINIT is out: replies are held", transport_kex_busy(t));
+	T_CHECK("before the first key exchange: replies are held",
+	    transport_kex_busy(t));
 	/* REQUEST_FAILURE, one byte each, as for a flood of requests. */
 	while (n <= want) {
 		if ((r = transport_packet_begin(
