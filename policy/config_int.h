@@ -259,6 +259,8 @@ int cfg_parse_decimal(const char *s, long long min, long long max,
 int cfg_time_value(const char *s);
 int cfg_kw_int(
     struct server_config *c, const struct keyword *k, struct cfg_args *a);
+int cfg_kw_totp_window(
+    struct server_config *c, const struct keyword *k, struct cfg_args *a);
 int cfg_kw_choice(
     struct server_config *c, const struct keyword *k, struct cfg_args *a);
 int cfg_kw_time(

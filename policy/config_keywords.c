@@ -444,7 +444,7 @@ const struct keyword cfg_keywords[] = {
      * reads (sshd knows no such keyword, so -T does not print it). */
     IMPL("TOTPUsersFile", cfg_kw_path, NULL, OFF(totp_users_file), 0, NULL, M),
     /* postern's own: steps either side a users-file code may be from. */
-    IMPL("TOTPWindow", cfg_kw_int, NULL, OFF(totp_window), 0, NULL, M),
+    IMPL("TOTPWindow", cfg_kw_totp_window, NULL, OFF(totp_window), 0, NULL, M),
     IMPL("LoginGraceTime", cfg_kw_time, dump_int, OFF(login_grace_time), 0,
         NULL, G),
     IMPL("X11DisplayOffset", cfg_kw_int, dump_int, OFF(x11_display_offset), 0,

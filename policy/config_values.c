@@ -235,8 +235,10 @@ absolute_path(const char *path, struct cfg_args *a, char **out)
 
 /* --- keyword handlers ----------------------------------------------------- */
 
-int
-cfg_kw_int(struct server_config *c, const struct keyword *k, struct cfg_args *a)
+/* A whole decimal number 0..max for k's int field (first value wins). */
+static int
+kw_int_upto(struct server_config *c, const struct keyword *k,
+    struct cfg_args *a, long long max)
 {
 	const char *arg = cfg_next_arg(a), *why;
 	int *field = field_int(c, k);
@@ -247,7 +249,7 @@ cfg_kw_int(struct server_config *c, const struct keyword *k, struct cfg_args *a)
 		    a->lineno, a->keyword);
 		return ERR_CONFIG;
 	}
-	if (cfg_parse_decimal(arg, 0, INT_MAX, &v, &why) != 0) {
+	if (cfg_parse_decimal(arg, 0, max, &v, &why) != 0) {
 		error("%s line %d: %s integer value %s.", a->filename,
 		    a->lineno, a->keyword, why);
 		return ERR_CONFIG;
@@ -255,6 +257,20 @@ cfg_kw_int(struct server_config *c, const struct keyword *k, struct cfg_args *a)
 	if (a->active && *field == CONFIG_UNSET)
 		*field = (int)v;
 	return 0;
+}
+
+int
+cfg_kw_int(struct server_config *c, const struct keyword *k, struct cfg_args *a)
+{
+	return kw_int_upto(c, k, a, INT_MAX);
+}
+
+/* TOTPWindow: at most 10 steps (liboath's search grows with it). */
+int
+cfg_kw_totp_window(
+    struct server_config *c, const struct keyword *k, struct cfg_args *a)
+{
+	return kw_int_upto(c, k, a, 10);
 }
 
 /*

@@ -392,6 +392,8 @@ test_values(void)
 	accepted("PerSourcePenalties refuseconnection:5s");
 	accepted("PerSourcePenaltyExemptList 192.0.2.0/24,*.example,!10.1.2.3");
 
+	accepted("TOTPWindow 10");
+	refused("TOTPWindow 11", "integer value too large.");
 	accepted("RekeyLimit 0 0");
 	accepted("RekeyLimit default");
 	/*
