@@ -766,6 +766,19 @@ def _wait_quiet(rcv, seconds=0.5):
     poll_until(quiet, 30, interval=0.1)
 
 
+def _owner(first, pid, msg, k):
+    """The scenario a line of process pid, logged in scenario k's time,
+    belongs to: the one in which that process first logged (its last
+    lines may come late, in the next scenario's time). But with pid_max
+    32768 and the suite's churn, a later connection's process may get
+    the PID of an earlier one (a CI run put one scenario's garbage-banner
+    lines in another's): a connection's first line, "Connection from
+    ...", starts that PID afresh."""
+    if msg.startswith("Connection from "):
+        first[pid] = k
+    return first.setdefault(pid, k)
+
+
 def _run_group(ctx, env, kind, group, items, out):
     """Run the scenarios `items' of one group against server `kind',
     listening on /dev/log meanwhile (alone: other tests wait their turn);
@@ -801,7 +814,7 @@ def _run_group(ctx, env, kind, group, items, out):
             if k is None:
                 continue  # "Server listening"
             if pid != peer.proc.pid:
-                k = first.setdefault(pid, k)
+                k = _owner(first, pid, msg, k)
             out[names[k]].append((pid, msg, line))
     finally:
         if peer is not None:
@@ -1165,7 +1178,7 @@ def _odd_run(ctx, user, kind, group, items, stderr, records):
                 if k is None:
                     continue
                 if pid != peer.proc.pid:
-                    k = first.setdefault(pid, k)
+                    k = _owner(first, pid, msg, k)
                 msgs[names[k]].append(msg)
                 records[names[k]].append((pid, msg, line))
             for n in names:
