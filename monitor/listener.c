@@ -284,12 +284,22 @@ bind_all(const struct server_config *c, int *fds)
 	return nfds;
 }
 
+/*
+ * Whether this listener has a pid file: not in inetd mode (no listener),
+ * nor with -d (as sshd: it would take the place of a running server's).
+ */
+static int
+has_pidfile(const struct options *o, const struct server_config *c)
+{
+	return c->pid_file != NULL && !o->inetd && !o->debug;
+}
+
 static void
-write_pidfile(const struct server_config *c)
+write_pidfile(const struct options *o, const struct server_config *c)
 {
 	FILE *f;
 
-	if (c->pid_file == NULL)
+	if (!has_pidfile(o, c))
 		return;
 	if ((f = fopen(c->pid_file, "w")) == NULL) {
 		error("Couldn't create pid file \"%s\": %s", c->pid_file,
@@ -908,10 +918,7 @@ listener_run(const struct options *o, struct server_config *c,
 				fatal(
 				    "daemon() failed: %.200s", strerror(errno));
 		}
-		/* As sshd: none in debug mode (it would take the place of a
-		 * running server's). */
-		if (!o->debug)
-			write_pidfile(c);
+		write_pidfile(o, c);
 		handover_restore();
 	}
 	cfgfd = config_memfd(src);
@@ -950,7 +957,7 @@ listener_run(const struct options *o, struct server_config *c,
 		if (got_sigterm) {
 			logit("Received signal %d; terminating.",
 			    (int)got_sigterm);
-			if (c->pid_file != NULL && !o->inetd && !o->debug)
+			if (has_pidfile(o, c))
 				unlink(c->pid_file);
 			/* As sshd: SIGTERM is a clean stop, 0 (systemd's
 			 * "inactive", not "failed"); SIGINT, SIGQUIT 255. */
@@ -998,7 +1005,7 @@ listener_run(const struct options *o, struct server_config *c,
 				logit("Received SIGHUP; restarting.");
 				/* As sshd: the pid file goes; the restarted
 				 * listener writes its own once it serves. */
-				if (c->pid_file != NULL && !o->debug)
+				if (has_pidfile(o, c))
 					unlink(c->pid_file);
 				for (i = 0; i < nfds; i++)
 					close(fds[i]);
@@ -1120,9 +1127,9 @@ listener_run(const struct options *o, struct server_config *c,
 				for (i = 0; i < nfds; i++)
 					close(fds[i]);
 				nfds = 0;
+				/* Its monitor did not start: nothing to wait for. */
 				if (nmonitors == 0)
-					exit(
-					    255); /* its monitor did not start */
+					exit(255);
 				break;
 			}
 		}

@@ -950,19 +950,14 @@ def test_compat_conn_spec_errors(ctx):
         check(not os.path.exists(pidfile),
               "%s: posternd started serving" % what)
     # Each -C adds to those before it, as sshd's.
-    _write(ctx, "cfg_spec", "HostKey %s\nMatch User alice Address 1.2.3.4"
-           "\n  MaxSessions 3\n" % key)
-    for specs, want in (((["user=alice"], ["addr=1.2.3.4"]), "3"),
-                        ((["user=alice,addr=1.2.3.4"], ["addr=1.2.3.5"]),
-                         "10")):
-        args = ["-T", "-f", path] + [a for sp in specs for a in ["-C"] + sp]
-        for server in (SSHD, ctx.server_path):
-            rc, lines, err = _dump([server] + args)
-            check(rc == 0 and "maxsessions %s" % want in lines,
-                  "%s %s: maxsessions %r (want %s) %s" % (
-                      server, " ".join(args), [l for l in lines if
-                                               l.startswith("maxsessions")],
-                      want, err))
+    for specs, want in ((("user=alice", "addr=1.2.3.4"), "3"),
+                        (("user=alice,addr=1.2.3.4", "addr=1.2.3.5"), "10")):
+        lines = _compare(ctx, "spec_add", "Match User alice Address 1.2.3.4"
+                         "\n  MaxSessions 3\n",
+                         extra=[a for sp in specs for a in ("-C", sp)])
+        check("maxsessions %s" % want in lines, "-C %s: maxsessions %r "
+              "(want %s)" % (" -C ".join(specs), [
+                  l for l in lines if l.startswith("maxsessions")], want))
 
 
 def _doc_keywords():
@@ -1130,14 +1125,10 @@ def test_compat_command_line_errors(ctx):
               "%s: sshd (exit, first line, usage) %r, posternd %r"
               % ((" ".join(args),) + tuple(got)))
     # -p takes a service name as sshd's a2port() does.
-    dumps = []
-    for server in (SSHD, ctx.server_path):
-        rc, out, err = _dump([server, "-T", "-f", path, "-p", "ssh", "-p",
-                              "https", "-p", "2022"])
-        dumps.append([x for x in out if x.startswith("port ")])
-        check(rc == 0, "%s -p ssh: exit %d %r" % (server, rc, err))
-    check(dumps[0] == dumps[1] == ["port 22", "port 443", "port 2022"],
-          "-p ssh -p https -p 2022: sshd %r, posternd %r" % tuple(dumps))
+    ports = [l for l in _compare(ctx, "port_names", "", extra=[
+        "-p", "ssh", "-p", "https", "-p", "2022"]) if l.startswith("port ")]
+    check(ports == ["port 22", "port 443", "port 2022"],
+          "-p ssh -p https -p 2022: %r" % ports)
     # sshd sets the fields of -4/-6 and -g outright: the last flag wins,
     # over an -o for the same keyword before or after it.
     for args in (["-6", "-4"], ["-4", "-6"], ["-o", "AddressFamily=inet6",
@@ -1145,15 +1136,7 @@ def test_compat_command_line_errors(ctx):
                  ["-6", "-o", "AddressFamily=inet"],
                  ["-g", "5", "-o", "LoginGraceTime=7"],
                  ["-o", "LoginGraceTime=7", "-g", "5"], ["-g", "5", "-g", "9"]):
-        dumps = []
-        for server in (SSHD, ctx.server_path):
-            rc, out, err = _dump([server, "-T", "-f", path] + args)
-            check(rc == 0, "%s -T %s: exit %d %r" % (server, " ".join(args),
-                                                    rc, err))
-            dumps.append([x for x in out if x.startswith(
-                ("addressfamily ", "logingracetime "))])
-        check(dumps[0] == dumps[1], "-T %s: sshd %r, posternd %r"
-              % ((" ".join(args),) + tuple(dumps)))
+        _compare(ctx, "flags", "", extra=args)
     # The last of -t and -T decides, as in sshd: -T -t prints nothing.
     for args in (["-T", "-t"], ["-t", "-T"]):
         s_rc, s_out, _ = _dump([SSHD, "-f", path] + args)
