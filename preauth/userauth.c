@@ -62,6 +62,23 @@ out:
 	return r;
 }
 
+/* The number of prompts of an INFO_REQUEST (RFC 4256 s3.2) from the
+ * monitor, after its message number. */
+static int
+info_request_prompts(const uint8_t *p, size_t len, uint32_t *n)
+{
+	struct buf *v;
+	int r;
+
+	if ((v = buf_from(p, len)) == NULL)
+		return ERR_ALLOC;
+	if ((r = buf_skip_string(v)) == 0 && (r = buf_skip_string(v)) == 0 &&
+	    (r = buf_skip_string(v)) == 0)
+		r = buf_get_u32(v, n);
+	buf_free(v);
+	return r;
+}
+
 /* Act on the monitor's IPC_AUTH_REPLY (to a request or a response). */
 static int
 apply_reply(struct userauth *ua, struct transport *t, struct buf *rep)
@@ -103,6 +120,10 @@ apply_reply(struct userauth *ua, struct transport *t, struct buf *rep)
 			r = ERR_PROTOCOL;
 			goto out;
 		}
+		if (ua->last_was_kbdint &&
+		    (r = info_request_prompts(
+		         extra + 1, elen - 1, &ua->info_nreq)) != 0)
+			goto out;
 		if ((r = transport_packet_begin(t, extra[0], &p)) != 0 ||
 		    (r = buf_put(p, extra + 1, elen - 1)) != 0 ||
 		    (r = transport_packet_send(t)) != 0)
@@ -186,18 +207,56 @@ handle_request(
 	return r;
 }
 
+/*
+ * The client's INFO_RESPONSE checked as sshd's input_userauth_info_response
+ * checks it, in its order and with its words; NULL if well formed. A
+ * broken one is the client's fault: logged and the connection ends, as
+ * sshd's fatal() (no DISCONNECT), before the monitor sees it.
+ */
+static const char *
+info_response_fault(const struct userauth *ua, const struct buf *payload)
+{
+	struct buf v = *payload; /* a view: the answers are not copied */
+	const uint8_t *s;
+	size_t len;
+	uint32_t n, i;
+
+	if (buf_get_u32(&v, &n) != 0)
+		return "parse packet: incomplete message";
+	if (n != ua->info_nreq)
+		return "wrong number of replies";
+	if (n > 100)
+		return "too many replies";
+	for (i = 0; i < n; i++) {
+		if (buf_get_string_direct(&v, &s, &len) != 0)
+			return "parse response: incomplete message";
+		if (memchr(s, '\0', len) != NULL)
+			return "parse response: invalid format";
+	}
+	if (buf_len(&v) != 0)
+		return "parse packet: unexpected bytes remain after decoding";
+	return NULL;
+}
+
 /* keyboard-interactive: relay the client's answers to the monitor. */
 static int
 handle_info_response(
     struct userauth *ua, struct transport *t, int ipc_fd, struct buf *payload)
 {
 	struct buf *req;
+	const char *fault;
 	int r;
 
 	if (!ua->info_pending) {
 		/* Answers nobody asked for may still be a password. */
 		wipe(buf_mutable_ptr(payload), buf_len(payload));
 		return transport_send_unimplemented(t);
+	}
+	if ((fault = info_response_fault(ua, payload)) != NULL) {
+		log_msg(LL_FATAL, NULL, 0, "input_userauth_info_response: %s",
+		    fault);
+		wipe(buf_mutable_ptr(payload), buf_len(payload));
+		return ERR_PROTOCOL;
 	}
 	if ((req = buf_new_secret(IPC_MAX_MESSAGE)) == NULL)
 		return ERR_ALLOC;

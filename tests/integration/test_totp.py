@@ -495,6 +495,107 @@ def test_totp_paramiko_second_factor(ctx):
           "the second ssh-userauth service request was refused")
 
 
+# paramiko: the key, then an INFO_RESPONSE broken as spec["mode"] says.
+_BROKEN_RESPONSE = r'''
+import json, socket, sys
+import paramiko
+from paramiko import auth_handler
+from paramiko.common import (MSG_USERAUTH_INFO_REQUEST,
+                             cMSG_USERAUTH_INFO_RESPONSE)
+from paramiko.message import Message
+
+spec = json.loads(sys.argv[1])
+mode = spec["mode"]
+
+
+def broken(self, m):
+    m.get_text(), m.get_text(), m.get_string()
+    n = m.get_int()
+    r = Message()
+    r.add_byte(cMSG_USERAUTH_INFO_RESPONSE)
+    if mode == "nothing":
+        pass
+    elif mode == "no answers":
+        r.add_int(n)
+    elif mode == "two answers":
+        r.add_int(n + 1)
+        for _ in range(n + 1):
+            r.add_string("123456")
+    elif mode == "101 answers":
+        r.add_int(101)
+        for _ in range(101):
+            r.add_string("123456")
+    elif mode == "NUL in answer":
+        r.add_int(n)
+        for _ in range(n):
+            r.add_string(b"123\x00456")
+    elif mode == "trailing byte":
+        r.add_int(n)
+        for _ in range(n):
+            r.add_string("123456")
+        r.add_byte(b"\0")
+    self.transport._send_message(r)
+
+
+auth_handler.AuthHandler._client_handler_table[
+    MSG_USERAUTH_INFO_REQUEST] = broken
+s = socket.create_connection(("127.0.0.1", spec["port"]), timeout=30)
+t = paramiko.Transport(s)
+t.start_client(timeout=20)
+try:
+    t.auth_publickey(spec["user"],
+                     paramiko.Ed25519Key.from_private_key_file(spec["key"]))
+    t.auth_interactive(spec["user"], lambda *a: [])
+    print("authenticated", flush=True)
+except Exception as e:
+    print("refused: %s: %s" % (type(e).__name__, e), flush=True)
+t.close()
+'''
+
+
+def test_totp_malformed_info_response(ctx):
+    """A broken INFO_RESPONSE is the client's fault: the connection ends
+    with sshd 9.2's line for each case (its fatal() in
+    input_userauth_info_response, seen side by side), not the monitor's
+    "bad message from preauth" (which means a hostile preauth process),
+    and the server goes on serving."""
+    u = ctx.make_user()
+    key = _hexkey()
+    path = _users_file(ctx, ["HOTP/T30 %s - %s" % (u.name, key)])
+    _start(ctx, path)
+    cases = [
+        ("nothing", "parse packet: incomplete message"),
+        ("no answers", "parse response: incomplete message"),
+        ("two answers", "wrong number of replies"),
+        ("101 answers", "wrong number of replies"),
+        ("NUL in answer", "parse response: invalid format"),
+        ("trailing byte",
+         "parse packet: unexpected bytes remain after decoding"),
+    ]
+    for mode, why in cases:
+        spec = json.dumps({"port": ctx.port, "user": u.name, "key": u.key,
+                           "mode": mode})
+        p = subprocess.run(["/usr/bin/python3", "-c", _BROKEN_RESPONSE,
+                            spec], stdin=subprocess.DEVNULL,
+                           capture_output=True, text=True, timeout=60)
+        check(p.stdout.startswith("refused"),
+              "%s: the login was not refused: %r %r"
+              % (mode, p.stdout, p.stderr[-300:]))
+        check(ctx.wait_log(r"^input_userauth_info_response: %s \[preauth\]$"
+                           % re.escape(why), 5),
+              "%s: no 'input_userauth_info_response: %s [preauth]' line"
+              % (mode, why))
+    check(_count(ctx, r"^input_userauth_info_response: ") == len(cases),
+          "one line per broken response expected")
+    check("bad message" not in ctx.server_log(),
+          "a client's broken INFO_RESPONSE reached the monitor")
+    check(_count(ctx, r"^Failed keyboard-interactive") == 0,
+          "a broken INFO_RESPONSE is not a failed code (sshd logs none)")
+    p = _login(ctx, u, _totp(key))
+    check(_admitted(p), "the server no longer serves a good login: rc %s %s"
+          % (p.returncode, p.stderr[-300:]))
+
+
 def test_totp_concurrent_logins_one_code(ctx):
     """Several connections answering the same code at the same moment:
     exactly one gets in, from the users file, from ~/.google_authenticator
