@@ -102,7 +102,8 @@ struct pm_result {
 	size_t opts_len;
 	/* ABI 2, for the audit trail: where the credential was found, as
 	 * "FILE:LINE" (an authorized_keys or principals line) or "FILE" (a
-	 * TrustedUserCAKeys file); empty when it was not. */
+	 * TrustedUserCAKeys file, the file that judged a TOTP code); empty
+	 * when it was not. */
 	char origin[512];
 	/* ABI 3: detail when it does not fit in detail[] (a certificate of
 	 * a FIDO key and its signature count); empty: detail stands. */

@@ -580,8 +580,19 @@ out:
 	return v;
 }
 
+/* The audit trail's file=: path whole, or nothing when it does not fit. */
+static void
+set_origin(char *origin, size_t originlen, const char *path)
+{
+	size_t n = strlen(path);
+
+	if (n < originlen)
+		memcpy(origin, path, n + 1);
+}
+
 static enum verdict
-gauth_verify(const struct pm_conn *c, const char *code)
+gauth_verify(
+    const struct pm_conn *c, const char *code, char *origin, size_t originlen)
 {
 	struct privs_saved ids;
 	char path[PATH_MAX];
@@ -598,6 +609,8 @@ gauth_verify(const struct pm_conn *c, const char *code)
 		return V_REFUSED;
 	v = gauth_verify_as_user(c, path, code);
 	privs_restore(&ids);
+	if (v != V_NOT_ENROLLED)
+		set_origin(origin, originlen, path);
 	return v;
 }
 
@@ -639,8 +652,13 @@ normalise(const uint8_t *ans, size_t len, char *code, size_t codelen)
 		wipe(code, codelen);
 }
 
+/*
+ * Judge code for c; origin (for the audit trail) names the file that
+ * judged it, the users file or ~/.google_authenticator, or stays empty.
+ */
 static enum verdict
-verify(const struct pm_conn *c, const char *code)
+verify(
+    const struct pm_conn *c, const char *code, char *origin, size_t originlen)
 {
 	const char *usersfile;
 	enum verdict v;
@@ -665,11 +683,12 @@ verify(const struct pm_conn *c, const char *code)
 		usersfile = TOTP_USERS_FILE;
 	/* liboath wants some code; "-" is none of any length it knows. */
 	v = V_NOT_ENROLLED;
-	if (strcmp(usersfile, "none") != 0)
-		v = usersfile_verify(
-		    c, usersfile, code[0] != '\0' ? code : "-");
+	if (strcmp(usersfile, "none") != 0 &&
+	    (v = usersfile_verify(
+	         c, usersfile, code[0] != '\0' ? code : "-")) != V_NOT_ENROLLED)
+		set_origin(origin, originlen, usersfile);
 	if (v == V_NOT_ENROLLED)
-		v = gauth_verify(c, code);
+		v = gauth_verify(c, code, origin, originlen);
 	if (v == V_NOT_ENROLLED) {
 		logit("totp: no TOTP enrolment for user %.127s", c->user);
 		v = V_REFUSED;
@@ -760,7 +779,8 @@ totp_response(void *state, const struct pm_conn *c, const uint8_t *data,
 		return r == ERR_ALLOC ? r : ERR_PROTOCOL;
 	}
 	normalise(ans, alen > TOTP_ANSWER_MAX ? 0 : alen, code, sizeof(code));
-	if (verify(c, code) == V_ACCEPTED && c->user_valid)
+	if (verify(c, code, res->origin, sizeof(res->origin)) == V_ACCEPTED &&
+	    c->user_valid)
 		res->verdict = PM_SUCCESS;
 	wipe(code, sizeof(code));
 	buf_free(m);

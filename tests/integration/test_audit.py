@@ -18,6 +18,7 @@ import re
 import secrets
 import shutil
 import subprocess
+import time
 
 import harness
 from harness import (check, fail, fingerprint, poll_until, port_listening,
@@ -306,6 +307,58 @@ def test_audit_records(ctx):
         ad.search(["-k", "postern-config", "-ts", "recent"],
                   r"type=SYSCALL .* comm=head .*key=postern-config")
 
+
+
+@timeout(120)
+def test_audit_totp_second_factor(ctx):
+    """publickey then keyboard-interactive:totp (a TOTPUsersFile and
+    ~/.google_authenticator): USER_AUTH for each verdict, the key's with
+    chain=partial, the code's with file= naming the file that judged it
+    (res=failed for a wrong code, chain=complete res=success for the
+    right one)."""
+    import test_totp as tt
+    ad = Auditd(ctx)
+    a = ctx.make_user(with_key=False)
+    ak = _authorize_on_line_2(ctx, a)
+    b = ctx.make_user()
+    key = tt._hexkey()
+    users = tt._users_file(ctx, ["HOTP/T30 %s - %s" % (a.name, key)])
+    secret = tt._b32key()
+    ga = tt._ga_file(b, "%s\n\" TOTP_AUTH\n" % secret)
+    ctx.start_server(extra_config=[
+        "TOTPUsersFile " + users, "KbdInteractiveAuthentication yes",
+        "AuthenticationMethods publickey,keyboard-interactive:totp"])
+    now = time.time()
+    p = tt._login(ctx, a, tt._wrong([tt._totp(key, s, when=now)
+                                     for s in (-2, -1, 0, 1, 2)]))
+    check(tt._refused(p), "a wrong code logged in: rc %s" % p.returncode)
+    p = tt._login(ctx, a, tt._totp(key, when=now))
+    check(tt._admitted(p), "key + code did not log in: rc %s %s"
+          % (p.returncode, p.stderr[-300:]))
+    p = tt._login(ctx, b, tt._totp(secret, base32=True, when=now))
+    check(tt._admitted(p), "key + code (~/.google_authenticator) did not "
+          "log in: rc %s %s" % (p.returncode, p.stderr[-300:]))
+
+    exe = r"exe=%s " % re.escape(os.path.realpath(ctx.server_path))
+    tail = r"hostname=\? addr=127\.0\.0\.1 terminal=ssh res=%s"
+    totp = r"type=USER_AUTH .* msg='op=keyboard-interactive:totp acct=%s "
+    out = ad.search(["-m", "USER_AUTH", "-ts", "recent"],
+                    (totp + r"file=%s chain=complete %s" + tail) % (
+                        re.escape(b.name), re.escape(ga), exe, "success"))
+    for want, what in (
+            ((r"type=USER_AUTH .* msg='op=publickey acct=%s key_type=ED25519 "
+              r"key_fp=%s file=%s line=2 chain=partial %s" + tail) % (
+                  re.escape(a.name), re.escape(harness.fingerprint(a.pubkey)),
+                  re.escape(ak), exe, "success"), "the key's partial success"),
+            ((totp + r"file=%s %s" + tail) % (
+                re.escape(a.name), re.escape(users), exe, "failed"),
+             "the wrong code's failure"),
+            ((totp + r"file=%s chain=complete %s" + tail) % (
+                re.escape(a.name), re.escape(users), exe, "success"),
+             "the code's success")):
+        check(re.search(want, out, re.M), "no USER_AUTH record for %s:\n%s"
+              % (what, "\n".join(l for l in out.splitlines()
+                                 if "USER_AUTH" in l)[-3000:]))
 
 
 @timeout(120)
