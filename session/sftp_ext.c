@@ -180,6 +180,7 @@ sftp_do_expand_path(struct sftp_server *s, const struct sftp_req *q)
 		return sftp_send_errno(s, q->id, errno);
 	sftp_log(
 	    s, LL_DEBUG3, "request %u: expand, original \"%s\"", q->id, path);
+	sftp_cwd_refresh(s);
 	if (path[0] == '\0')
 		snprintf(exp, sizeof(exp), ".");
 	else if (sftp_tilde(s->cwd_path, path, exp, sizeof(exp)) != 0) {

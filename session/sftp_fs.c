@@ -332,12 +332,12 @@ mtime_string(const struct sftp_attrs *a, char *out, size_t outlen)
 	return out;
 }
 
-/* truncate(2) has no *at form: relative names go through our directory. */
+/* truncate(2) has no *at form: relative names from within our directory
+ * (by its descriptor, so wherever it is now). */
 static int
 truncate_at(struct sftp_server *s, const char *path, uint64_t size)
 {
-	char abs[SFTP_PATH_MAX];
-	int n;
+	int r, back;
 
 	if (size > (uint64_t)INT64_MAX) {
 		errno = EINVAL;
@@ -345,12 +345,11 @@ truncate_at(struct sftp_server *s, const char *path, uint64_t size)
 	}
 	if (path[0] == '/')
 		return truncate(path, (off_t)size);
-	n = snprintf(abs, sizeof(abs), "%s/%s", s->cwd_path, path);
-	if (n < 0 || (size_t)n >= sizeof(abs)) {
-		errno = ENAMETOOLONG;
+	if (sftp_cwd_enter(s, &back) != 0)
 		return -1;
-	}
-	return truncate(abs, (off_t)size);
+	r = truncate(path, (off_t)size);
+	sftp_cwd_leave(back);
+	return r;
 }
 
 /*

@@ -178,8 +178,10 @@ struct sftp_server {
 	void *log_ctx;
 	char *deny, *allow; /* -P, -p */
 	char *user, *home, *client_addr;
-	int cwd_fd;     /* relative paths are looked up from here */
-	char *cwd_path; /* its absolute name, for REALPATH */
+	int cwd_fd; /* relative paths are looked up from here */
+	/* Its absolute name, for REALPATH and "~": sftp_cwd_refresh takes it
+	 * again, as the directory may have been renamed since. */
+	char *cwd_path;
 
 	struct sftp_handle *handles;
 	unsigned nhandles; /* slots allocated */
@@ -233,6 +235,16 @@ int sftp_handle_close(struct sftp_server *s, struct sftp_handle *h);
 /* sftp_handle_log_close: OpenSSH's "close"/"closedir" line; why: prefix. */
 void sftp_handle_log_close(
     struct sftp_server *s, struct sftp_handle *h, const char *why);
+/*
+ * sftp_cwd_enter/leave: the process works in the engine's directory (its
+ * current place, whatever it was renamed to) around a call that has no
+ * *at form, then where it was (*back) again; errno is kept.
+ * sftp_cwd_refresh: cwd_path is the directory's current name, when the
+ * kernel can tell it.
+ */
+int sftp_cwd_enter(const struct sftp_server *s, int *back);
+void sftp_cwd_leave(int back);
+void sftp_cwd_refresh(struct sftp_server *s);
 /* sftp_umask_begin/end: apply -u around one call that creates a file. */
 unsigned sftp_umask_begin(const struct sftp_server *s);
 void sftp_umask_end(const struct sftp_server *s, unsigned old);

@@ -265,9 +265,12 @@ sftp_realpath(struct sftp_server *s, const char *path, char *out, size_t outlen)
 	if (path[0] == '/') {
 		snprintf(res, sizeof(res), "/");
 		path++;
-	} else if ((size_t)snprintf(res, sizeof(res), "%s", s->cwd_path) >=
-	    sizeof(res))
-		goto toolong;
+	} else {
+		sftp_cwd_refresh(s);
+		if ((size_t)snprintf(res, sizeof(res), "%s", s->cwd_path) >=
+		    sizeof(res))
+			goto toolong;
+	}
 	if ((size_t)snprintf(left, sizeof(left), "%s", path) >= sizeof(left))
 		goto toolong;
 	rlen = strlen(res);

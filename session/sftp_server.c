@@ -362,8 +362,63 @@ sftp_umask_end(const struct sftp_server *s, unsigned old)
 		(void)umask((mode_t)old);
 }
 
+int
+sftp_cwd_enter(const struct sftp_server *s, int *back)
+{
+	if ((*back = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC)) == -1)
+		return -1;
+	if (fchdir(s->cwd_fd) == 0)
+		return 0;
+	close(*back);
+	*back = -1;
+	return -1;
+}
+
+void
+sftp_cwd_leave(int back)
+{
+	int saved = errno;
+
+	(void)!fchdir(back);
+	close(back);
+	errno = saved;
+}
+
+void
+sftp_cwd_refresh(struct sftp_server *s)
+{
+	char now[PATH_MAX], *dup;
+	int back;
+
+	if (sftp_cwd_enter(s, &back) != 0)
+		return;
+	/* glibc refuses a name outside our root (ENOENT): that stays. */
+	if (getcwd(now, sizeof(now)) != NULL && now[0] == '/' &&
+	    strcmp(now, s->cwd_path) != 0 && (dup = strdup(now)) != NULL) {
+		free(s->cwd_path);
+		s->cwd_path = dup;
+	}
+	sftp_cwd_leave(back);
+}
+
 /* ------------------------------------------------------------------ */
 /* handles */
+
+/*
+ * Handles of every engine in this process (the session's sftp channels
+ * share its descriptors): at most half the open-files limit in all, so
+ * that one connection's transfers leave room for its other channels.
+ */
+static unsigned sftp_open_total;
+
+static int
+sftp_process_full(void)
+{
+	struct rlimit rl;
+
+	return getrlimit(RLIMIT_NOFILE, &rl) == 0 &&
+	    rl.rlim_cur != RLIM_INFINITY && sftp_open_total >= rl.rlim_cur / 2;
+}
 
 int
 sftp_handle_new(struct sftp_server *s, enum sftp_handle_kind kind, int fd,
@@ -372,7 +427,7 @@ sftp_handle_new(struct sftp_server *s, enum sftp_handle_kind kind, int fd,
 	struct sftp_handle *n, *h;
 	unsigned i, ncap;
 
-	if (s->nopen >= s->max_handles)
+	if (s->nopen >= s->max_handles || sftp_process_full())
 		return -1;
 	for (i = 0; i < s->nhandles; i++)
 		if (s->handles[i].kind == SFTP_H_UNUSED)
@@ -396,6 +451,7 @@ sftp_handle_new(struct sftp_server *s, enum sftp_handle_kind kind, int fd,
 	h->oflags = oflags;
 	h->nread = h->nwritten = 0;
 	s->nopen++;
+	sftp_open_total++;
 	return (int)i;
 }
 
@@ -445,6 +501,7 @@ sftp_handle_close(struct sftp_server *s, struct sftp_handle *h)
 	memset(h, 0, sizeof(*h));
 	h->fd = -1;
 	s->nopen--;
+	sftp_open_total--;
 	return ret;
 }
 

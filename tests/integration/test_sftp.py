@@ -5,7 +5,9 @@ run), ForceCommand internal-sftp, and a Subsystem that runs an external
 program, all driven by the real OpenSSH sftp, scp and ssh clients.
 """
 
+import json
 import os
+import resource
 import shutil
 import subprocess
 import tempfile
@@ -180,3 +182,108 @@ def test_sftp_external_subsystem(ctx):
     run(["scp"] + _client_opts(ctx, u) + ["-P", str(ctx.port), src,
         "%s@127.0.0.1:a.txt" % u.name])
     check(os.path.exists(os.path.join(u.home, "a.txt")), "scp failed")
+
+
+# paramiko (in /usr/bin/python3 only), one connection; argv: a JSON spec.
+# "renamed": the start directory (-d) is renamed and a new one made in its
+# place; then REALPATH ".", SETSTAT size of a relative name, and READ of
+# it. "handles": N sftp channels each open files until refused, then an
+# exec channel runs `echo ok`.
+_PARAMIKO = r'''
+import json, socket, sys
+import paramiko
+
+spec = json.loads(sys.argv[1])
+s = socket.create_connection(("127.0.0.1", spec["port"]), timeout=30)
+t = paramiko.Transport(s)
+t.start_client(timeout=20)
+t.auth_publickey(spec["user"],
+                 paramiko.Ed25519Key.from_private_key_file(spec["key"]))
+res = {}
+if spec["mode"] == "renamed":
+    sf = paramiko.SFTPClient.from_transport(t)
+    start, moved = spec["start"], spec["start"] + "2"
+    sf.rename(start, moved)
+    sf.mkdir(start)
+    with sf.open(start + "/t", "w") as f:
+        f.write(b"NEW-CONTENT")
+    res["realpath"] = sf.normalize(".")
+    sf.truncate("t", 3)
+    with sf.open("t") as f:
+        res["read"] = f.read().decode()
+else:
+    chans = [paramiko.SFTPClient.from_transport(t)
+             for _ in range(spec["channels"])]
+    res["handles"] = []
+    keep = []
+    for n, sf in enumerate(chans):
+        got = 0
+        while got < 2000:
+            try:
+                keep.append(sf.open("f%d_%d" % (n, got), "w"))
+            except IOError:
+                break
+            got += 1
+        res["handles"].append(got)
+    ch = t.open_session()
+    ch.exec_command("echo ok")
+    res["exec"] = ch.makefile().read().decode()
+    res["exec_status"] = ch.recv_exit_status()
+print(json.dumps(res), flush=True)
+t.close()
+'''
+
+
+def _paramiko(ctx, u, **spec):
+    spec.update(port=ctx.port, user=u.name, key=u.key)
+    p = subprocess.run(["/usr/bin/python3", "-c", _PARAMIKO,
+                        json.dumps(spec)], stdin=subprocess.DEVNULL,
+                       capture_output=True, text=True, timeout=120)
+    check(p.returncode == 0 and p.stdout,
+          "the paramiko client failed: %r" % p.stderr[-800:])
+    return json.loads(p.stdout.splitlines()[-1])
+
+
+def test_sftp_start_dir_renamed(ctx):
+    """The start directory (-d) renamed during the session: relative names
+    still mean the directory itself, wherever it now is, as with
+    sftp-server (which works in it), for every request: REALPATH "."
+    names it where it is now, and SETSTAT's size (truncate(2), which has
+    no *at form) cuts the same file that OPEN reads, not one that took
+    the old name."""
+    u = ctx.make_user()
+    start = os.path.join(u.home, "sub")
+    os.mkdir(start)
+    with open(os.path.join(start, "t"), "w") as f:
+        f.write("OLD-CONTENT")
+    os.chown(start, u.uid, u.gid)
+    os.chown(os.path.join(start, "t"), u.uid, u.gid)
+    ctx.start_server(["Subsystem sftp internal-sftp -d %s" % start])
+    r = _paramiko(ctx, u, mode="renamed", start=start)
+    check(r["realpath"] == start + "2",
+          "REALPATH . after the rename: %r, not %r" % (r["realpath"],
+                                                       start + "2"))
+    check(r["read"] == "OLD",
+          "SETSTAT size and OPEN of one name reached different files: "
+          "read %r" % r["read"])
+    with open(os.path.join(start, "t")) as f:
+        new = f.read()
+    check(new == "NEW-CONTENT",
+          "the file that took the old directory's name was cut: %r" % new)
+
+
+def test_sftp_handles_shared_by_channels(ctx):
+    """Several sftp channels of one connection share the session's
+    descriptors: all their handles together stay within half the
+    open-files limit (each channel's own cap is that half too, as
+    sftp-server's), so the connection can still run a command."""
+    ctx.start_server(["Subsystem sftp internal-sftp"])
+    u = ctx.make_user()
+    # The connection's processes inherit the listener's limit.
+    resource.prlimit(ctx.proc.pid, resource.RLIMIT_NOFILE, (96, 96))
+    r = _paramiko(ctx, u, mode="handles", channels=3)
+    check(sum(r["handles"]) <= 48 and r["handles"][0] > 0,
+          "handles per channel %r: more than half of 96 in all"
+          % r["handles"])
+    check(r["exec"] == "ok\n" and r["exec_status"] == 0,
+          "no descriptors were left for a command: %r" % r)
