@@ -274,7 +274,13 @@ spawn_helper(const char *name, int sock, int ipc, const struct passwd *pw,
 	}
 	if (pid > 0)
 		return pid;
-	/* child */
+	/* child: the monitor's blocked signals are not the helper's */
+	{
+		sigset_t none;
+
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+	}
 	/*
 	 * preauth dies with the monitor (LoginGraceTime's SIGALRM may end it
 	 * anywhere); it would otherwise wait on a client that stays silent.
@@ -1110,13 +1116,81 @@ session_budget_take(struct sign_budget *sb, const char *what, pid_t pid)
 	return -1;
 }
 
+/*
+ * SIGHUP, SIGTERM or SIGINT to the monitor once the session runs: passed
+ * on to it, as sshd's monitor_child_handler does, so that `kill` of the
+ * "[priv]" process (or a service stop) ends the login and the monitor
+ * still cleans up after it (PAM session, utmp/wtmp, audit).
+ */
+static const int session_pass_signals[] = {SIGHUP, SIGTERM, SIGINT};
+#define NSESSION_PASS_SIGNALS                                                  \
+	(sizeof(session_pass_signals) / sizeof(session_pass_signals[0]))
+static volatile sig_atomic_t session_signal;
+
+static void
+on_session_signal(int sig)
+{
+	session_signal = sig;
+}
+
+/* The handlers, and the signals blocked except while waiting (*waitmask:
+ * the mask before). */
+static void
+session_signals_catch(sigset_t *waitmask)
+{
+	struct sigaction sa;
+	sigset_t block;
+	size_t i;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_session_signal;
+	sa.sa_flags = SA_RESTART;
+	sigemptyset(&sa.sa_mask);
+	sigemptyset(&block);
+	for (i = 0; i < NSESSION_PASS_SIGNALS; i++) {
+		sigaddset(&block, session_pass_signals[i]);
+		(void)sigaction(session_pass_signals[i], &sa, NULL);
+	}
+	sigprocmask(SIG_BLOCK, &block, waitmask);
+}
+
+/*
+ * Wait for the session's next message (or its end), passing on the
+ * signals that arrive meanwhile; *passed: the last one passed.
+ */
+static void
+session_wait(int fd, pid_t pid, const sigset_t *waitmask, int *passed)
+{
+	struct pollfd pfd;
+	int sig;
+
+	for (;;) {
+		pfd.fd = fd;
+		pfd.events = POLLIN;
+		pfd.revents = 0;
+		if (ppoll(&pfd, 1, NULL, waitmask) > 0)
+			return;
+		if (errno != EINTR)
+			return; /* ipc_recv reports what is wrong */
+		if ((sig = session_signal) != 0) {
+			session_signal = 0;
+			debug("monitor: received signal %d: passed to the "
+			      "session",
+			    sig);
+			kill(pid, sig);
+			*passed = sig;
+		}
+	}
+}
+
 static void __attribute__((noreturn)) session_phase(struct monitor *m, int sock)
 {
 	struct login_state ls;
 	struct sign_budget sb, gb;
 	struct buf *b;
 	char *jail = NULL;
-	int sp[2], status, jailfd = -1, code;
+	int sp[2], status, jailfd = -1, code, passed = 0;
+	sigset_t waitmask;
 	pid_t pid, w;
 	uint8_t type;
 	int r;
@@ -1147,6 +1221,9 @@ static void __attribute__((noreturn)) session_phase(struct monitor *m, int sock)
 		verbose("Changed root directory to \"%s\"", jail);
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) != 0)
 		fatal("socketpair: %s", strerror(errno));
+	/* From before the fork: none may end the monitor and leave the
+	 * session behind (the child unblocks them). */
+	session_signals_catch(&waitmask);
 	if ((pid = spawn_helper("postern-session", sock, sp[1], &m->auth.pw,
 	         m->auth.pam, m->o->log_stderr, jail, jailfd)) < 0) {
 		audit_session_end(&m->auth, 0, getpid());
@@ -1187,6 +1264,7 @@ static void __attribute__((noreturn)) session_phase(struct monitor *m, int sock)
 		 * descriptor, cut short) ends the session as a bad one does:
 		 * left running, it would go on without its monitor.
 		 */
+		session_wait(sp[0], pid, &waitmask, &passed);
 		if ((r = ipc_recv(sp[0], &type, b, NULL, IPC_MAX_MESSAGE)) !=
 		    0) {
 			if (r != ERR_EOF) {
@@ -1227,6 +1305,9 @@ static void __attribute__((noreturn)) session_phase(struct monitor *m, int sock)
 			break;
 		}
 	}
+	/* The handlers stay (a signal now only sets the flag): the cleanup
+	 * below runs to its end, as sshd's monitor's does. */
+	sigprocmask(SIG_SETMASK, &waitmask, NULL);
 	close(sock);
 	buf_free(b);
 	login_end(&ls);
@@ -1235,14 +1316,15 @@ static void __attribute__((noreturn)) session_phase(struct monitor *m, int sock)
 		;
 	if (w < 0)
 		error("waitpid %ld: %s", (long)pid, strerror(errno));
-	else if (WIFSIGNALED(status))
+	else if (WIFSIGNALED(status) && WTERMSIG(status) != passed)
 		error("session process %ld terminated by signal %d", (long)pid,
 		    WTERMSIG(status));
 	code = w == pid && WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 	audit_session_end(
 	    &m->auth, code == 0 || code == SESSION_EXIT_CLOSED, pid);
-	/* A client that just closed: the session logged its lines. */
-	if (code != SESSION_EXIT_CLOSED)
+	/* A client that just closed: the session logged its lines; ended
+	 * by a signal passed on: nothing, as sshd. */
+	if (code != SESSION_EXIT_CLOSED && passed == 0)
 		logit("Disconnected from user %s %s port %d",
 		    m->auth.pw.pw_name, m->ci.client_addr, m->ci.client_port);
 	/* UsePAM: the monitor closes the PAM session (as root). */

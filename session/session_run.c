@@ -35,7 +35,8 @@
 /* Written by the SIGCHLD handler, read by the loop. */
 static int sigchld_pipe[2] = {-1, -1};
 
-/* SIGTERM or SIGHUP: end the connection, cleaning up (agent socket...). */
+/* SIGTERM, SIGHUP or SIGINT (the monitor passes them on, as sshd's): end
+ * the connection, cleaning up (agent socket...). */
 static volatile sig_atomic_t got_term;
 
 static void
@@ -381,7 +382,7 @@ conn_flush(struct conn *conn)
 int
 session_run(struct session_ctx *ctx)
 {
-	struct sigaction sa, old_chld, old_pipe, old_term, old_hup;
+	struct sigaction sa, old_chld, old_pipe, old_term, old_hup, old_int;
 	struct conn conn;
 	uint64_t in, out;
 	size_t i;
@@ -407,6 +408,7 @@ session_run(struct session_ctx *ctx)
 	sa.sa_handler = sigterm_handler;
 	(void)sigaction(SIGTERM, &sa, &old_term);
 	(void)sigaction(SIGHUP, &sa, &old_hup);
+	(void)sigaction(SIGINT, &sa, &old_int);
 	/* A child that closed its stdin must give EPIPE, not kill us. */
 	sa.sa_handler = SIG_IGN;
 	sa.sa_flags = 0;
@@ -474,6 +476,7 @@ session_run(struct session_ctx *ctx)
 	(void)sigaction(SIGCHLD, &old_chld, NULL);
 	(void)sigaction(SIGTERM, &old_term, NULL);
 	(void)sigaction(SIGHUP, &old_hup, NULL);
+	(void)sigaction(SIGINT, &old_int, NULL);
 	(void)sigaction(SIGPIPE, &old_pipe, NULL);
 	close(sigchld_pipe[0]);
 	close(sigchld_pipe[1]);

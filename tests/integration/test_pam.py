@@ -7,8 +7,10 @@ environment PAM's session modules set reaches the user's commands.
 
 import os
 import re
+import signal
+import subprocess
 
-from harness import check
+from harness import check, fail, find_descendant_by_exe, poll_until
 
 
 
@@ -45,3 +47,70 @@ def test_pam_account_denied(ctx):
           "no 'Access denied for user ... by PAM account configuration' line")
     check(not re.search(r"^Disconnected from user %s " % re.escape(u.name),
                         ctx.server_log(), re.M), "a session was started")
+
+
+def test_pam_session_closed_when_monitor_signalled(ctx):
+    """SIGTERM, SIGHUP or SIGINT to a login's monitor (the "sshd: USER
+    [priv]" process: `kill` to throw a user off, a service stop) is passed
+    on to the session, as sshd's monitor does: the client is disconnected,
+    the session's processes end and the monitor still closes the PAM
+    session. (The monitor used to die at once: the user stayed logged in
+    under init, with no PAM close and no logout record.)"""
+    rec = os.path.join(ctx.dir, "pam_session.log")
+    prog = os.path.join(ctx.dir, "pam_session.sh")
+    with open(prog, "w") as f:
+        f.write("#!/bin/sh\necho \"$PAM_TYPE $PAM_USER\" >> %s\n" % rec)
+    os.chmod(prog, 0o755)
+    svc = ctx.pam_service(["auth required pam_deny.so",
+                           "account required pam_permit.so",
+                           "session optional pam_exec.so quiet " + prog,
+                           "session required pam_permit.so"])
+    u = ctx.make_user()
+    ctx.start_server(extra_config=["UsePAM yes", "PAMServiceName " + svc])
+    for n, sig in enumerate((signal.SIGTERM, signal.SIGHUP, signal.SIGINT),
+                            1):
+        argv = ctx.ssh_argv(u, "echo started; sleep 60", extra=("-tt",))
+        p = subprocess.Popen(argv, stdin=subprocess.PIPE,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        try:
+            check(p.stdout.readline().strip() == b"started",
+                  "the login did not start")
+            mon = find_descendant_by_exe(ctx.proc.pid, "posternd")
+            sess = find_descendant_by_exe(ctx.proc.pid, "postern-session")
+            os.kill(mon, sig)
+            try:
+                _out, err = p.communicate(timeout=15)
+            except subprocess.TimeoutExpired:
+                fail("%s to the monitor: the client is still logged in"
+                     % sig.name)
+        finally:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+        # (closed by remote host, or its disconnect met the closed socket)
+        check(p.returncode == 255,
+              "%s: the client should be disconnected: rc %s %r"
+              % (sig.name, p.returncode, err[-300:]))
+        check(poll_until(lambda: not any(
+            os.path.exists("/proc/%d" % q) for q in (mon, sess)), 10),
+              "%s: the monitor or the session is still running" % sig.name)
+        check(poll_until(lambda: _count(rec, "close_session " + u.name)
+                         == n, 10),
+              "%s: the PAM session was not closed: %r"
+              % (sig.name, open(rec).read()))
+        check(ctx.wait_log(r"^Received signal %d; terminating\.$"
+                           % sig.value, 5),
+              "%s: no 'Received signal %d; terminating.' line from the "
+              "session" % (sig.name, sig.value))
+    check("terminated by signal" not in ctx.server_log(),
+          "a signal passed on was logged as the session's crash")
+    r = ctx.ssh(u, "echo ok")
+    check(r.rc == 0 and r.stdout == b"ok\n", "the server stopped serving")
+
+
+def _count(path, line):
+    try:
+        with open(path) as f:
+            return sum(1 for l in f if l.strip() == line)
+    except OSError:
+        return 0
