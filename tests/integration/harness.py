@@ -749,6 +749,18 @@ class Context:
             lambda: os.path.exists(path) and os.unlink(path))
         return name
 
+    def pam_exec_recorder(self, name, fields):
+        """A program for pam_exec that appends a line to ctx.dir/NAME.log
+        at each call: the values of the variables in fields (PAM_USER,
+        PAM_TYPE, ...), separated by blanks; (program, log)."""
+        rec = os.path.join(self.dir, name + ".log")
+        prog = os.path.join(self.dir, name + ".sh")
+        with open(prog, "w") as f:
+            f.write("#!/bin/sh\necho \"%s\" >> %s\n"
+                    % (" ".join("$" + v for v in fields), rec))
+        os.chmod(prog, 0o755)
+        return prog, rec
+
     # -- users -----------------------------------------------------------
     def make_user(self, with_key=True):
         name = "ptst_" + secrets.token_hex(4)

@@ -56,11 +56,8 @@ def test_pam_session_closed_when_monitor_signalled(ctx):
     the session's processes end and the monitor still closes the PAM
     session. (The monitor used to die at once: the user stayed logged in
     under init, with no PAM close and no logout record.)"""
-    rec = os.path.join(ctx.dir, "pam_session.log")
-    prog = os.path.join(ctx.dir, "pam_session.sh")
-    with open(prog, "w") as f:
-        f.write("#!/bin/sh\necho \"$PAM_TYPE $PAM_USER\" >> %s\n" % rec)
-    os.chmod(prog, 0o755)
+    prog, rec = ctx.pam_exec_recorder("pam_session",
+                                      ("PAM_TYPE", "PAM_USER"))
     svc = ctx.pam_service(["auth required pam_deny.so",
                            "account required pam_permit.so",
                            "session optional pam_exec.so quiet " + prog,

@@ -186,11 +186,7 @@ def test_usedns_pam_rhost_lastlog(ctx):
     """UseDNS yes: PAM_RHOST is the name (a pam_exec account step records
     it); the lastlog host is the name ("Last login: ... from NAME")."""
     v = ctx.make_user()
-    rec = os.path.join(ctx.dir, "rhost.log")
-    prog = os.path.join(ctx.dir, "rhost.sh")
-    with open(prog, "w") as f:
-        f.write("#!/bin/sh\necho \"$PAM_USER $PAM_RHOST\" >> %s\n" % rec)
-    os.chmod(prog, 0o755)
+    prog, rec = ctx.pam_exec_recorder("rhost", ("PAM_USER", "PAM_RHOST"))
     svc = ctx.pam_service(["auth required pam_unix.so",
                            "account optional pam_exec.so quiet " + prog,
                            "account required pam_permit.so",
