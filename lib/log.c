@@ -1,5 +1,6 @@
 /* log.c: stderr/syslog output, levels, relaying hook, sshd's escaping. */
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -70,6 +71,15 @@ log_name_syslog(void)
 	if (!log_to_stderr) {
 		openlog(log_ident, LOG_PID, log_facility_cur);
 		log_opened = 1;
+	} else {
+		/*
+		 * -e: no openlog, so a library's own syslog(3) lines (PAM's
+		 * modules) take glibc's program_invocation_short_name, which
+		 * points into argv[0], overwritten by the process title
+		 * ("iv]: pam_unix(...)"). sshd's name instead, as sshd sets
+		 * __progname: "sshd: pam_unix(...)".
+		 */
+		program_invocation_short_name = (char *)(uintptr_t)log_ident;
 	}
 }
 

@@ -111,3 +111,25 @@ def _count(path, line):
             return sum(1 for l in f if l.strip() == line)
     except OSError:
         return 0
+
+
+def test_pam_syslog_name_under_e(ctx):
+    """posternd -e (the suite's servers, systemd setups logging to the
+    journal's stderr): PAM's modules still log to syslog themselves, as
+    `sshd: pam_unix(SERVICE:session): ...`, with sshd's name as sshd -e
+    gives them, not the tail of the process title (`iv]: ...`)."""
+    from test_fail2ban import SyslogReceiver
+    svc = ctx.pam_service(["auth required pam_deny.so",
+                           "account required pam_unix.so",
+                           "session required pam_unix.so"])
+    u = ctx.make_user()
+    rcv = SyslogReceiver(ctx, os.path.join(ctx.dir, "syslog"))
+    ctx.start_server(extra_config=["UsePAM yes", "PAMServiceName " + svc])
+    r = ctx.ssh(u, "echo ok")
+    check(r.rc == 0 and r.stdout == b"ok\n", "login failed: %s" % r.err)
+    want = re.compile(r" sshd: pam_unix\(%s:session\): session opened for "
+                      r"user %s" % (re.escape(svc), re.escape(u.name)))
+    ok = poll_until(lambda: any(want.search(l) for _f, l in rcv.records), 5)
+    rcv.close()
+    check(ok, "no 'sshd: pam_unix(%s:session): session opened' record: %r"
+          % (svc, [l for _f, l in rcv.records if "pam_unix" in l]))
