@@ -5,7 +5,9 @@
  * by SSH_AUTH_SOCK in the sessions; each connection to it becomes an
  * auth-agent@openssh.com channel to the client. Removed at the end.
  */
+#include <sys/random.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 
 #include <errno.h>
@@ -22,6 +24,9 @@
 #include "transport.h"
 #include "session.h"
 #include "channel.h"
+
+/* Random characters in the directory name: sshd's ten. */
+#define AGENT_DIR_RANDOM 10
 
 struct agent_fwd {
 	int lfd; /* the listening socket */
@@ -48,16 +53,50 @@ agent_free(struct agent_fwd *a)
 	free(a);
 }
 
+/*
+ * A new directory /tmp/ssh-XXXXXXXXXX, mode 0700, its ten characters all
+ * random as in sshd's name (glibc's mkdtemp(3) draws only the last six).
+ */
+static int
+agent_mkdir(char *dir, size_t len)
+{
+	static const char set[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	                          "abcdefghijklmnopqrstuvwxyz0123456789";
+	uint8_t rnd[64];
+	char name[AGENT_DIR_RANDOM + 1];
+	size_t n, i;
+	int tries;
+
+	for (tries = 0; tries < 100; tries++) {
+		for (n = 0; n < AGENT_DIR_RANDOM;) {
+			if (getrandom(rnd, sizeof(rnd), 0) !=
+			    (ssize_t)sizeof(rnd))
+				return -1;
+			/* 248 = 4 x 62: no character more likely than another */
+			for (i = 0; i < sizeof(rnd) && n < AGENT_DIR_RANDOM;
+			     i++)
+				if (rnd[i] < 248)
+					name[n++] = set[rnd[i] % 62];
+		}
+		name[n] = '\0';
+		snprintf(dir, len, "/tmp/ssh-%s", name);
+		if (mkdir(dir, 0700) == 0)
+			return 0;
+		if (errno != EEXIST)
+			return -1;
+	}
+	return -1;
+}
+
 /* The socket, in a directory only the user can enter. */
 static int
 agent_listen(struct agent_fwd *a)
 {
 	struct sockaddr_un sun;
 
-	/* mkdtemp(3) replaces exactly the last six X. */
-	snprintf(a->dir, sizeof(a->dir), "/tmp/ssh-XXXXXXXXXX");
-	if (mkdtemp(a->dir) == NULL) {
-		error("agent forwarding: mkdtemp: %s", strerror(errno));
+	if (agent_mkdir(a->dir, sizeof(a->dir)) != 0) {
+		error(
+		    "agent forwarding: mkdir %s: %s", a->dir, strerror(errno));
 		a->dir[0] = '\0';
 		return ERR_SYSTEM;
 	}

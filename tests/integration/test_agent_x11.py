@@ -74,6 +74,10 @@ def test_agent_forwarding(ctx):
     m = SOCK_RX.search(r.out)
     check(m, "no SSH_AUTH_SOCK like /tmp/ssh-XXXXXXXXXX/agent.PID in the "
           "session: %r" % r.out)
+    # Ten random characters, as sshd's name (glibc's mkdtemp draws only
+    # six: "/tmp/ssh-XXXX..."; the chance of a random XXXX is 62^-4).
+    check(not m.group(1).startswith("/tmp/ssh-XXXX"),
+          "the directory's name is not random all through: %s" % m.group(1))
     check("DIR=700 %s" % u.name in r.out,
           "the socket's directory is not 0700 and the user's: %r" % r.out)
     check(fp in r.out, "ssh-add -l in the session does not list the "
