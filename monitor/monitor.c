@@ -368,21 +368,14 @@ spawn_helper(const char *name, int sock, int ipc, const struct passwd *pw,
 	_exit(1);
 }
 
-/*
- * server-sig-algs (RFC 8308): the signature algorithms the global
- * PubkeyAcceptedAlgorithms allows; certificate names are key types, not
- * signature algorithms, so they are left out.
- */
-static void
-server_sig_algs(const struct server_config *c, char *out, size_t outlen)
+/* Append list's names to out (comma list, o bytes used), but certificate
+ * names and those already there. */
+static size_t
+sig_algs_add(char *out, size_t outlen, size_t o, const char *list)
 {
-	const char *list = c->pubkey_accepted_algos != NULL
-	    ? c->pubkey_accepted_algos
-	    : SERVER_SIG_ALGS;
 	const char *p = list, *e;
-	size_t n, o = 0;
+	size_t n;
 
-	out[0] = '\0';
 	while (*p != '\0') {
 		e = strchr(p, ',');
 		n = e != NULL ? (size_t)(e - p) : strlen(p);
@@ -390,16 +383,43 @@ server_sig_algs(const struct server_config *c, char *out, size_t outlen)
 		    (n < 21 ||
 		        memcmp(p + n - 21, "-cert-v01@openssh.com", 21) != 0) &&
 		    o + n + 2 < outlen) {
-			if (o > 0)
-				out[o++] = ',';
-			memcpy(out + o, p, n);
-			o += n;
-			out[o] = '\0';
+			char name[128];
+
+			snprintf(name, sizeof(name), "%.*s", (int)n, p);
+			if (n < sizeof(name) && !alglist_has(out, name)) {
+				if (o > 0)
+					out[o++] = ',';
+				memcpy(out + o, p, n);
+				o += n;
+				out[o] = '\0';
+			}
 		}
 		p += n;
 		if (*p == ',')
 			p++;
 	}
+	return o;
+}
+
+/*
+ * server-sig-algs (RFC 8308): the signature algorithms the global
+ * PubkeyAcceptedAlgorithms allows, then those a Match block's may allow
+ * some user (a client picks its RSA signature from this list: without
+ * them, a block that adds RSA for one account would not let it in);
+ * certificate names are key types, not signature algorithms, so they are
+ * left out.
+ */
+static void
+server_sig_algs(const struct server_config *c, char *out, size_t outlen)
+{
+	size_t o;
+
+	out[0] = '\0';
+	o = sig_algs_add(out, outlen, 0,
+	    c->pubkey_accepted_algos != NULL ? c->pubkey_accepted_algos
+	                                     : SERVER_SIG_ALGS);
+	if (c->pubkey_algos_in_match != NULL)
+		(void)sig_algs_add(out, outlen, o, c->pubkey_algos_in_match);
 }
 
 /*

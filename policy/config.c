@@ -98,6 +98,7 @@ config_free(struct server_config *c)
 	free(c->pam_service_name);
 	free(c->totp_users_file);
 	free(c->pubkey_accepted_algos);
+	free(c->pubkey_algos_in_match);
 	free(c->ca_sign_algorithms);
 	free(c->ciphers);
 	free(c->macs);

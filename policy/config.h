@@ -126,8 +126,13 @@ struct server_config {
 	/* Algorithm lists as written until config_fill_defaults(), then as
 	 * sshd -T prints them (OpenSSH's +, -, ^ and patterns resolved). */
 	char *pubkey_accepted_algos; /* PubkeyAcceptedAlgorithms */
-	char *ca_sign_algorithms;    /* CASignatureAlgorithms */
-	char *moduli_file;           /* ModuliFile; /etc/ssh/moduli */
+	/* Every name a Match block's PubkeyAcceptedAlgorithms may allow (its
+	 * list resolved against the default), found while loading: added to
+	 * server-sig-algs, so that a block that widens the list for some
+	 * users is not defeated by clients that choose from it. NULL: none. */
+	char *pubkey_algos_in_match;
+	char *ca_sign_algorithms; /* CASignatureAlgorithms */
+	char *moduli_file;        /* ModuliFile; /etc/ssh/moduli */
 	/* 1 when no HostKey line (or -h) named a key: the default files. */
 	int host_keys_implicit;
 	char *trusted_user_ca_keys; /* none = NULL */

@@ -1303,13 +1303,52 @@ cfg_kw_hostkey_algos(
 	    NULL, "key types");
 }
 
+/* Add the names of list that *acc lacks to *acc (a comma list). */
+static int
+names_union(char **acc, const char *list)
+{
+	const char *p = list;
+	char name[256], *n;
+	size_t len;
+	int toolong = 0;
+
+	while (alglist_next(&p, name, sizeof(name), &toolong)) {
+		if (name[0] == '\0' ||
+		    (*acc != NULL && alglist_has(*acc, name)))
+			continue;
+		len = (*acc != NULL ? strlen(*acc) + 1 : 0) + strlen(name) + 1;
+		if ((n = malloc(len)) == NULL)
+			return ERR_ALLOC;
+		snprintf(n, len, "%s%s%s", *acc != NULL ? *acc : "",
+		    *acc != NULL ? "," : "", name);
+		free(*acc);
+		*acc = n;
+	}
+	return 0;
+}
+
 /* PubkeyAcceptedAlgorithms (and its old name PubkeyAcceptedKeyTypes). */
 int
 cfg_kw_pubkey_algos(
     struct server_config *c, const struct keyword *k, struct cfg_args *a)
 {
-	return algo_list(
-	    c, k, a, ALGLIST_PUBKEY_DEFAULT, ALGLIST_KEY_ALL, "key types");
+	const char *spec = a->next < a->ac ? a->av[a->next] : NULL;
+	char *names = NULL;
+	int r;
+
+	if ((r = algo_list(c, k, a, ALGLIST_PUBKEY_DEFAULT, ALGLIST_KEY_ALL,
+	         "key types")) != 0)
+		return r;
+	/* Loading, inside a Match block: what it may allow, for some user. */
+	if (spec == NULL || a->activep == NULL || *a->activep ||
+	    (a->pass != NULL && a->pass->apply))
+		return 0;
+	if ((r = alglist_assemble(
+	         spec, ALGLIST_PUBKEY_DEFAULT, ALGLIST_KEY_ALL, &names)) != 0)
+		return r == ERR_ALLOC ? r : 0; /* reported by algo_list */
+	r = names_union(&c->pubkey_algos_in_match, names);
+	free(names);
+	return r;
 }
 
 /* CASignatureAlgorithms: what a CA may have signed a certificate with. */
