@@ -160,6 +160,14 @@ load_key(const struct server_config *c, struct hostkeys *hk, const char *path)
 		log_msg(ll, __func__, 0, "Unable to load host key: %s", path);
 		return 0;
 	}
+	/* RequiredRSASize holds for host keys too, as sshd 9.2's check. */
+	if (sshkey_type(key) == KEY_RSA &&
+	    c->required_rsa_size != CONFIG_UNSET &&
+	    sshkey_bits(key) < (unsigned)c->required_rsa_size) {
+		error("main: Host key %s: Invalid key length", path);
+		sshkey_free(key);
+		return 0;
+	}
 	if (agent)
 		debug("will rely on agent for hostkey %s", path);
 	/*

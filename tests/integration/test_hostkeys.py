@@ -127,6 +127,42 @@ def test_ssh_rsa_when_configured(ctx):
     _login_with(ctx, u, "ssh-rsa", kh)
 
 
+def test_required_rsa_size_host_keys(ctx):
+    """RequiredRSASize holds for host keys too, as in sshd 9.2: a smaller
+    RSA host key is left out (`main: Host key PATH: Invalid key length`,
+    also from -t, as sshd's words), the others are served; with no key
+    left, -t fails as sshd's does."""
+    harness.openssh_sshd()
+    u = ctx.make_user()
+    rsa = _keygen(ctx, "host_rsa", "rsa", 3072)
+    line = "main: Host key %s: Invalid key length" % rsa
+    both = os.path.join(ctx.dir, "both.conf")
+    alone = os.path.join(ctx.dir, "alone.conf")
+    with open(both, "w") as f:
+        f.write("HostKey %s\nHostKey %s\nRequiredRSASize 4096\n"
+                % (ctx.host_key, rsa))
+    with open(alone, "w") as f:
+        f.write("HostKey %s\nRequiredRSASize 4096\n" % rsa)
+    for conf, rc in ((both, 0), (alone, 1)):
+        got = [run([srv, "-t", "-f", conf], check_rc=False)
+               for srv in (ctx.server_path, harness.OPENSSH_SSHD)]
+        for p, who in zip(got, ("posternd", "sshd")):
+            err = p.stderr.decode(errors="replace")
+            check(p.returncode == rc and line in err.splitlines(),
+                  "%s -t with a 3072-bit RSA host key under RequiredRSASize "
+                  "4096: rc %s, want %s and %r: %r"
+                  % (who, p.returncode, rc, line, err))
+    ctx.start_server(extra_config=["HostKey %s" % rsa,
+                                   "RequiredRSASize 4096"])
+    r = ctx.ssh(u, "echo ok", extra=["-o", "HostKeyAlgorithms=rsa-sha2-512"])
+    check(r.rc == 255 and ctx.wait_log(
+        r"no matching host key type found\. Their offer: rsa-sha2-512 ", 5),
+        "the short RSA host key was served: rc %s %s" % (r.rc, r.err))
+    _login_with(ctx, u, "ssh-ed25519")
+    check(ctx.wait_log("^" + re.escape(line) + "$", 5),
+          "no %r line from the server" % line)
+
+
 def test_host_key_algorithms_order_and_filter(ctx):
     """The offer follows HostKeyAlgorithms: only the listed algorithms of
     the loaded keys, in the configured order."""
