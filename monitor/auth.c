@@ -276,6 +276,7 @@ lookup_user(struct authctxt *a)
 	mc.addr = ci->client_addr;
 	mc.laddr = ci->server_addr;
 	mc.lport = ci->server_port;
+	mc.rdomain = ci->has_rdomain ? ci->rdomain : NULL;
 	mc.invalid_user = pw == NULL;
 	if ((r = config_apply_match(a->c, a->src, &mc)) != 0) {
 		error("Match configuration for %s could not be applied: %s",

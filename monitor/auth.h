@@ -31,6 +31,11 @@ struct conn_info {
 	/* UseDNS yes: the verified PTR name, else the address (usedns.c). */
 	char client_host[256];
 	int utmp_addr; /* -u: client_host is too long for utmp: the address */
+	/* The routing domain, as sshd on Linux reads it: the device the
+	 * socket is bound to (SO_BINDTODEVICE), "" when none; NULL off an IP
+	 * socket or when it cannot be read (has_rdomain 0). Match RDomain. */
+	int has_rdomain;
+	char rdomain[32];
 };
 
 #define AUTH_MAX_USED_KEYS 16

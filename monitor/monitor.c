@@ -192,6 +192,14 @@ conn_info_fill(struct conn_info *ci, int fd, int relayed)
 			    &ss, len, ci->server_addr, sizeof(ci->server_addr));
 	} else
 		snprintf(ci->server_addr, sizeof(ci->server_addr), "UNKNOWN");
+	len = sizeof(ci->rdomain) - 1;
+	if (ci->ip &&
+	    getsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, ci->rdomain, &len) ==
+	        0 &&
+	    len < sizeof(ci->rdomain)) {
+		ci->rdomain[len] = '\0';
+		ci->has_rdomain = 1;
+	}
 }
 
 /* An IP socket whose peer is gone already (ENOTCONN: it reset). */
@@ -1400,9 +1408,10 @@ monitor_run(const struct options *o, struct server_config *c,
 	/* LoginGraceTime holds even while the monitor is busy (grace.c). */
 	(void)grace_arm(c->login_grace_time);
 	/* Off an IP socket, sshd names no routing domain. */
-	verbose("Connection from %s port %d on %s port %d%s", m.ci.client_addr,
-	    m.ci.client_port, m.ci.server_addr, m.ci.server_port,
-	    m.ci.ip ? " rdomain \"\"" : "");
+	verbose("Connection from %s port %d on %s port %d%s%s%s",
+	    m.ci.client_addr, m.ci.client_port, m.ci.server_addr,
+	    m.ci.server_port, m.ci.ip ? " rdomain \"" : "",
+	    m.ci.has_rdomain ? m.ci.rdomain : "", m.ci.ip ? "\"" : "");
 	conn_host_resolve(&m.ci, c->use_dns);
 	m.ci.utmp_addr = strlen(m.ci.client_host) > (size_t)o->utmp_host_len;
 	(void)setsockopt(sock, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));

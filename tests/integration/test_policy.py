@@ -134,6 +134,26 @@ def test_match_user_overrides(ctx):
     _ok(ctx, b, "other users are not matched")
 
 
+def test_match_rdomain(ctx):
+    """Match RDomain, as sshd 9.2 on Linux: the routing domain is the
+    device the connection's socket is bound to, "" when none (both
+    servers log `rdomain ""`), so `RDomain *` matches a plain connection
+    and a named VRF does not."""
+    u = ctx.make_user()
+    ctx.start_server(extra_config=[
+        "Match RDomain vrf-blue",
+        "\tForceCommand echo blue",
+        "Match RDomain *",
+        "\tForceCommand echo any:$SSH_ORIGINAL_COMMAND"])
+    r = ctx.ssh(u, "echo mine")
+    check(r.rc == 0 and r.stdout == b"any:echo mine\n",
+          "Match RDomain * did not match a connection without a routing "
+          "domain: rc %s %r" % (r.rc, r.stdout))
+    check(ctx.wait_log(r'^Connection from 127\.0\.0\.1 port \d+ on '
+                       r'127\.0\.0\.1 port %d rdomain ""$' % ctx.port, 5),
+          "no 'Connection from ... rdomain \"\"' line")
+
+
 def test_include_snippet(ctx):
     a, b = ctx.make_user(), ctx.make_user()
     d = os.path.join(ctx.dir, "conf.d")
