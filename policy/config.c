@@ -395,6 +395,7 @@ cfg_kw_include(
 				flags = CFG_MATCH_ONLY;
 			else
 				flags = oactive ? 0 : CFG_NEVERMATCH;
+			flags |= *a->fflags & CFG_IN_MATCH;
 			r = cfg_parse_file(a->pass, inc->files[i], a->depth + 1,
 			    a->activep, flags);
 			*a->activep = oactive;
@@ -439,6 +440,7 @@ cfg_kw_match(
 	*a->activep = (*a->fflags & CFG_NEVERMATCH) ? 0 : value;
 	/* Only lines before a file's first Match are global lines. */
 	*a->fflags &= ~(unsigned)CFG_MATCH_ONLY;
+	*a->fflags |= CFG_IN_MATCH;
 	/* Anything the criteria did not read fails the extra-words check. */
 	if (cp == NULL || *cp == '\0')
 		a->next = a->ac;

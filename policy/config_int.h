@@ -92,6 +92,7 @@ struct cfg_pass {
 /* Per-file flags, as OpenSSH's SSHCFG_NEVERMATCH and SSHCFG_MATCH_ONLY. */
 #define CFG_NEVERMATCH 0x1 /* inside a Match that does not apply */
 #define CFG_MATCH_ONLY 0x2 /* applying: global lines before any Match */
+#define CFG_IN_MATCH 0x4   /* after a Match line (or Included there) */
 
 /* One line after tokenising; handlers consume av[next...]. */
 struct cfg_args {

@@ -1339,9 +1339,10 @@ cfg_kw_pubkey_algos(
 	if ((r = algo_list(c, k, a, ALGLIST_PUBKEY_DEFAULT, ALGLIST_KEY_ALL,
 	         "key types")) != 0)
 		return r;
-	/* Loading, inside a Match block: what it may allow, for some user. */
-	if (spec == NULL || a->activep == NULL || *a->activep ||
-	    (a->pass != NULL && a->pass->apply))
+	/* Loading, inside a Match block (`Match all` too, which is active
+	 * then): what it may allow, for some user. */
+	if (spec == NULL || a->pass == NULL || a->pass->apply ||
+	    a->fflags == NULL || !(*a->fflags & CFG_IN_MATCH))
 		return 0;
 	if ((r = alglist_assemble(
 	         spec, ALGLIST_PUBKEY_DEFAULT, ALGLIST_KEY_ALL, &names)) != 0)

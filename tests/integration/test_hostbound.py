@@ -53,9 +53,13 @@ def test_server_sig_algs_include_match_blocks(ctx):
     ctx.start_server(extra_config=[
         "PubkeyAcceptedAlgorithms ssh-ed25519",
         "Match User " + u.name,
-        "PubkeyAcceptedAlgorithms rsa-sha2-512"])
+        "PubkeyAcceptedAlgorithms rsa-sha2-512",
+        # Active while the configuration loads, yet a Match block too.
+        "Match all",
+        "PubkeyAcceptedAlgorithms ecdsa-sha2-nistp256"])
     r = ctx.ssh(u, "echo ok", key=rsa, verbose=True)
-    check("server-sig-algs=<ssh-ed25519,rsa-sha2-512>" in r.err,
+    check("server-sig-algs=<ssh-ed25519,rsa-sha2-512,ecdsa-sha2-nistp256>"
+          in r.err,
           "server-sig-algs lacks the Match block's algorithm: %s"
           % [l for l in r.err.splitlines() if "server-sig-algs" in l])
     check(r.rc == 0 and r.stdout == b"ok\n",
