@@ -304,7 +304,9 @@ pkauth_cmd_tokens(const struct pm_conn *c, const struct pk_key *uk,
 	memset(tk, 0, sizeof(*tk));
 	snprintf(uid, uidlen, "%lu", c->uid);
 	tk->v['C'] = c->setting(c, "connection", 0);
-	tk->v['D'] = "";
+	tk->v['D'] = c->setting(c, "rdomain", 0);
+	if (tk->v['D'] == NULL)
+		tk->v['D'] = "";
 	tk->v['h'] = c->home;
 	tk->v['U'] = uid;
 	tk->v['u'] = c->user;

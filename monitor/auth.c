@@ -688,6 +688,9 @@ conn_setting(const struct pm_conn *conn, const char *kw, size_t idx)
 		    a->ci->server_port);
 		return conn_str;
 	}
+	if (strcmp(kw, "rdomain") == 0)
+		/* Not a keyword: the %D token's value (Match RDomain's). */
+		return a->ci->has_rdomain ? a->ci->rdomain : "";
 	if (strcmp(kw, "requiredrsasize") == 0) {
 		/* The module copies it before asking for another value. */
 		static char rsa_size[16];

@@ -35,6 +35,7 @@
 #include "login.h"
 #include "buf.h"
 #include "err.h"
+#include "fdutil.h"
 #include "fwdpolicy.h"
 #include "ipc.h"
 #include "kexaudit.h"
@@ -282,10 +283,14 @@ spawn_helper(const char *name, int sock, int ipc, const struct passwd *pw,
 	}
 	if (pid > 0)
 		return pid;
-	/* child: the monitor's blocked signals are not the helper's */
+	/* child: the monitor's handlers and blocked signals are not the
+	 * helper's (the defaults first: one that arrives now is not lost) */
 	{
 		sigset_t none;
 
+		signal(SIGHUP, SIG_DFL);
+		signal(SIGTERM, SIG_DFL);
+		signal(SIGINT, SIG_DFL);
 		sigemptyset(&none);
 		sigprocmask(SIG_SETMASK, &none, NULL);
 	}
@@ -1151,6 +1156,8 @@ session_budget_take(struct sign_budget *sb, const char *what, pid_t pid)
  * still cleans up after it (PAM session, utmp/wtmp, audit).
  */
 static const int session_pass_signals[] = {SIGHUP, SIGTERM, SIGINT};
+/* The rest of a session's message once its first byte is there. */
+#define SESSION_MSG_TIMEOUT_MS 10000
 #define NSESSION_PASS_SIGNALS                                                  \
 	(sizeof(session_pass_signals) / sizeof(session_pass_signals[0]))
 static volatile sig_atomic_t session_signal;
@@ -1161,54 +1168,94 @@ on_session_signal(int sig)
 	session_signal = sig;
 }
 
-/* The handlers, and the signals blocked except while waiting (*waitmask:
- * the mask before). */
+/* The handlers, and the signals blocked (*block) except while waiting
+ * (*waitmask: the mask before). */
 static void
-session_signals_catch(sigset_t *waitmask)
+session_signals_catch(sigset_t *block, sigset_t *waitmask)
 {
 	struct sigaction sa;
-	sigset_t block;
 	size_t i;
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_session_signal;
 	sa.sa_flags = SA_RESTART;
 	sigemptyset(&sa.sa_mask);
-	sigemptyset(&block);
+	sigemptyset(block);
 	for (i = 0; i < NSESSION_PASS_SIGNALS; i++) {
-		sigaddset(&block, session_pass_signals[i]);
+		sigaddset(block, session_pass_signals[i]);
 		(void)sigaction(session_pass_signals[i], &sa, NULL);
 	}
-	sigprocmask(SIG_BLOCK, &block, waitmask);
+	sigprocmask(SIG_BLOCK, block, waitmask);
+}
+
+/* A signal caught since: passed on to the session (*passed: the last). */
+static void
+session_pass(pid_t pid, int sig, int *passed)
+{
+	debug("monitor: received signal %d: passed to the session", sig);
+	kill(pid, sig);
+	*passed = sig;
 }
 
 /*
  * Wait for the session's next message (or its end), passing on the
- * signals that arrive meanwhile; *passed: the last one passed.
+ * signals that arrive meanwhile. fd_ppoll lets a pending signal in even
+ * while the session keeps its socket readable.
  */
 static void
-session_wait(int fd, pid_t pid, const sigset_t *waitmask, int *passed)
+session_wait(int fd, pid_t pid, const sigset_t *block, const sigset_t *waitmask,
+    int *passed)
 {
 	struct pollfd pfd;
-	int sig;
+	int n, sig;
 
 	for (;;) {
 		pfd.fd = fd;
 		pfd.events = POLLIN;
 		pfd.revents = 0;
-		if (ppoll(&pfd, 1, NULL, waitmask) > 0)
-			return;
-		if (errno != EINTR)
-			return; /* ipc_recv reports what is wrong */
+		n = fd_ppoll(&pfd, 1, NULL, waitmask, block);
 		if ((sig = session_signal) != 0) {
 			session_signal = 0;
-			debug("monitor: received signal %d: passed to the "
-			      "session",
-			    sig);
-			kill(pid, sig);
-			*passed = sig;
+			session_pass(pid, sig, passed);
 		}
+		if (n > 0 || errno != EINTR)
+			return; /* ipc_recv reports what is wrong */
 	}
+}
+
+/*
+ * Reap the session, still passing on the signals (blocked: taken with
+ * sigtimedwait, which SIGCHLD, blocked meanwhile, wakes as the session
+ * ends) until it has gone: a session that closed its socket may not have
+ * exited yet. The pid, or -1 with errno.
+ */
+static pid_t
+session_reap(pid_t pid, const sigset_t *block, int *status, int *passed)
+{
+	const struct timespec tick = {1, 0};
+	sigset_t wait, old;
+	pid_t w;
+	int sig;
+
+	wait = *block;
+	sigaddset(&wait, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &wait, &old);
+	for (;;) {
+		if ((w = waitpid(pid, status, WNOHANG)) != 0) {
+			if (w < 0 && errno == EINTR)
+				continue;
+			break;
+		}
+		if ((sig = session_signal) != 0) {
+			session_signal = 0;
+			session_pass(pid, sig, passed);
+		}
+		if ((sig = sigtimedwait(&wait, NULL, &tick)) > 0 &&
+		    sig != SIGCHLD)
+			session_pass(pid, sig, passed);
+	}
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	return w;
 }
 
 static void __attribute__((noreturn)) session_phase(struct monitor *m, int sock)
@@ -1218,7 +1265,7 @@ static void __attribute__((noreturn)) session_phase(struct monitor *m, int sock)
 	struct buf *b;
 	char *jail = NULL;
 	int sp[2], status, jailfd = -1, code, passed = 0;
-	sigset_t waitmask;
+	sigset_t block, waitmask;
 	pid_t pid, w;
 	uint8_t type;
 	int r;
@@ -1251,7 +1298,7 @@ static void __attribute__((noreturn)) session_phase(struct monitor *m, int sock)
 		fatal("socketpair: %s", strerror(errno));
 	/* From before the fork: none may end the monitor and leave the
 	 * session behind (the child unblocks them). */
-	session_signals_catch(&waitmask);
+	session_signals_catch(&block, &waitmask);
 	if ((pid = spawn_helper("postern-session", sock, sp[1], &m->auth.pw,
 	         m->auth.pam, m->o->log_stderr, jail, jailfd)) < 0) {
 		audit_session_end(&m->auth, 0, getpid());
@@ -1292,9 +1339,11 @@ static void __attribute__((noreturn)) session_phase(struct monitor *m, int sock)
 		 * descriptor, cut short) ends the session as a bad one does:
 		 * left running, it would go on without its monitor.
 		 */
-		session_wait(sp[0], pid, &waitmask, &passed);
-		if ((r = ipc_recv(sp[0], &type, b, NULL, IPC_MAX_MESSAGE)) !=
-		    0) {
+		session_wait(sp[0], pid, &block, &waitmask, &passed);
+		/* Ready: a whole message follows at once, or the session is
+		 * hung (and signals are blocked meanwhile). */
+		if ((r = ipc_recv_timeout(sp[0], &type, b, NULL,
+		         IPC_MAX_MESSAGE, SESSION_MSG_TIMEOUT_MS)) != 0) {
 			if (r != ERR_EOF) {
 				error("monitor: bad message from session: %s",
 				    err_str(r));
@@ -1333,15 +1382,14 @@ static void __attribute__((noreturn)) session_phase(struct monitor *m, int sock)
 			break;
 		}
 	}
-	/* The handlers stay (a signal now only sets the flag): the cleanup
-	 * below runs to its end, as sshd's monitor's does. */
-	sigprocmask(SIG_SETMASK, &waitmask, NULL);
 	close(sock);
 	buf_free(b);
 	login_end(&ls);
 	status = 0;
-	while ((w = waitpid(pid, &status, 0)) < 0 && errno == EINTR)
-		;
+	w = session_reap(pid, &block, &status, &passed);
+	/* The handlers stay (a signal now only sets the flag): the cleanup
+	 * below runs to its end, as sshd's monitor's does. */
+	sigprocmask(SIG_SETMASK, &waitmask, NULL);
 	if (w < 0)
 		error("waitpid %ld: %s", (long)pid, strerror(errno));
 	else if (WIFSIGNALED(status) && WTERMSIG(status) != passed)
@@ -1407,11 +1455,11 @@ monitor_run(const struct options *o, struct server_config *c,
 	}
 	/* LoginGraceTime holds even while the monitor is busy (grace.c). */
 	(void)grace_arm(c->login_grace_time);
-	/* Off an IP socket, sshd names no routing domain. */
+	/* Off an IP socket (or unknown), sshd names no routing domain. */
 	verbose("Connection from %s port %d on %s port %d%s%s%s",
 	    m.ci.client_addr, m.ci.client_port, m.ci.server_addr,
-	    m.ci.server_port, m.ci.ip ? " rdomain \"" : "",
-	    m.ci.has_rdomain ? m.ci.rdomain : "", m.ci.ip ? "\"" : "");
+	    m.ci.server_port, m.ci.has_rdomain ? " rdomain \"" : "",
+	    m.ci.has_rdomain ? m.ci.rdomain : "", m.ci.has_rdomain ? "\"" : "");
 	conn_host_resolve(&m.ci, c->use_dns);
 	m.ci.utmp_addr = strlen(m.ci.client_host) > (size_t)o->utmp_host_len;
 	(void)setsockopt(sock, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));

@@ -101,6 +101,9 @@ def test_pam_session_closed_when_monitor_signalled(ctx):
               "session" % (sig.name, sig.value))
     check("terminated by signal" not in ctx.server_log(),
           "a signal passed on was logged as the session's crash")
+    check("Disconnected from user" not in ctx.server_log(),
+          "a login ended by a signal passed on was logged as 'Disconnected "
+          "from user' (sshd logs no such line)")
     r = ctx.ssh(u, "echo ok")
     check(r.rc == 0 and r.stdout == b"ok\n", "the server stopped serving")
 
