@@ -254,6 +254,17 @@ env_entry(const char *name)
 }
 
 /*
+ * SIGHUP, SIGTERM or SIGINT to the monitor once the session runs: passed
+ * on to it, as sshd's monitor_child_handler does, so that `kill` of the
+ * "[priv]" process (or a service stop) ends the login and the monitor
+ * still cleans up after it (PAM session, utmp/wtmp, audit). A helper's
+ * child resets them before it unblocks them (spawn_helper).
+ */
+static const int session_pass_signals[] = {SIGHUP, SIGTERM, SIGINT};
+#define NSESSION_PASS_SIGNALS                                                  \
+	(sizeof(session_pass_signals) / sizeof(session_pass_signals[0]))
+
+/*
  * fork + exec a helper with the client socket on 3 and IPC on 4. With
  * jail (ChrootDirectory, checked and open on jailfd), the helper is the static
  * session binary, opened before chroot and exec'd from that descriptor
@@ -287,10 +298,10 @@ spawn_helper(const char *name, int sock, int ipc, const struct passwd *pw,
 	 * helper's (the defaults first: one that arrives now is not lost) */
 	{
 		sigset_t none;
+		size_t i;
 
-		signal(SIGHUP, SIG_DFL);
-		signal(SIGTERM, SIG_DFL);
-		signal(SIGINT, SIG_DFL);
+		for (i = 0; i < NSESSION_PASS_SIGNALS; i++)
+			signal(session_pass_signals[i], SIG_DFL);
 		sigemptyset(&none);
 		sigprocmask(SIG_SETMASK, &none, NULL);
 	}
@@ -386,30 +397,23 @@ spawn_helper(const char *name, int sock, int ipc, const struct passwd *pw,
 static size_t
 sig_algs_add(char *out, size_t outlen, size_t o, const char *list)
 {
-	const char *p = list, *e;
+	static const char cert[] = "-cert-v01@openssh.com";
+	const char *p = list;
+	char name[128];
 	size_t n;
+	int toolong = 0;
 
-	while (*p != '\0') {
-		e = strchr(p, ',');
-		n = e != NULL ? (size_t)(e - p) : strlen(p);
-		if (n > 0 &&
-		    (n < 21 ||
-		        memcmp(p + n - 21, "-cert-v01@openssh.com", 21) != 0) &&
-		    o + n + 2 < outlen) {
-			char name[128];
-
-			snprintf(name, sizeof(name), "%.*s", (int)n, p);
-			if (n < sizeof(name) && !alglist_has(out, name)) {
-				if (o > 0)
-					out[o++] = ',';
-				memcpy(out + o, p, n);
-				o += n;
-				out[o] = '\0';
-			}
-		}
-		p += n;
-		if (*p == ',')
-			p++;
+	while (alglist_next(&p, name, sizeof(name), &toolong)) {
+		n = strlen(name);
+		if (n == 0 ||
+		    (n >= sizeof(cert) - 1 &&
+		        strcmp(name + n - (sizeof(cert) - 1), cert) == 0) ||
+		    o + n + 2 >= outlen || alglist_has(out, name))
+			continue;
+		if (o > 0)
+			out[o++] = ',';
+		memcpy(out + o, name, n + 1);
+		o += n;
 	}
 	return o;
 }
@@ -1149,17 +1153,9 @@ session_budget_take(struct sign_budget *sb, const char *what, pid_t pid)
 	return -1;
 }
 
-/*
- * SIGHUP, SIGTERM or SIGINT to the monitor once the session runs: passed
- * on to it, as sshd's monitor_child_handler does, so that `kill` of the
- * "[priv]" process (or a service stop) ends the login and the monitor
- * still cleans up after it (PAM session, utmp/wtmp, audit).
- */
-static const int session_pass_signals[] = {SIGHUP, SIGTERM, SIGINT};
 /* The rest of a session's message once its first byte is there. */
 #define SESSION_MSG_TIMEOUT_MS 10000
-#define NSESSION_PASS_SIGNALS                                                  \
-	(sizeof(session_pass_signals) / sizeof(session_pass_signals[0]))
+/* The last of session_pass_signals caught; the handler only sets it. */
 static volatile sig_atomic_t session_signal;
 
 static void
@@ -1188,13 +1184,25 @@ session_signals_catch(sigset_t *block, sigset_t *waitmask)
 	sigprocmask(SIG_BLOCK, block, waitmask);
 }
 
-/* A signal caught since: passed on to the session (*passed: the last). */
+/* sig passed on to the session (*passed: the last); 0: none. */
 static void
 session_pass(pid_t pid, int sig, int *passed)
 {
+	if (sig == 0)
+		return;
 	debug("monitor: received signal %d: passed to the session", sig);
 	kill(pid, sig);
 	*passed = sig;
+}
+
+/* The signal the handler caught since, passed on. */
+static void
+session_pass_caught(pid_t pid, int *passed)
+{
+	int sig = session_signal;
+
+	session_signal = 0;
+	session_pass(pid, sig, passed);
 }
 
 /*
@@ -1207,19 +1215,17 @@ session_wait(int fd, pid_t pid, const sigset_t *block, const sigset_t *waitmask,
     int *passed)
 {
 	struct pollfd pfd;
-	int n, sig;
+	int n, intr;
 
 	for (;;) {
 		pfd.fd = fd;
 		pfd.events = POLLIN;
 		pfd.revents = 0;
 		n = fd_ppoll(&pfd, 1, NULL, waitmask, block);
-		if ((sig = session_signal) != 0) {
-			session_signal = 0;
-			session_pass(pid, sig, passed);
-		}
-		if (n > 0 || errno != EINTR)
-			return; /* ipc_recv reports what is wrong */
+		intr = n < 0 && errno == EINTR; /* before logging touches it */
+		session_pass_caught(pid, passed);
+		if (!intr)
+			return; /* ready, or ipc_recv reports what is wrong */
 	}
 }
 
@@ -1246,10 +1252,7 @@ session_reap(pid_t pid, const sigset_t *block, int *status, int *passed)
 				continue;
 			break;
 		}
-		if ((sig = session_signal) != 0) {
-			session_signal = 0;
-			session_pass(pid, sig, passed);
-		}
+		session_pass_caught(pid, passed);
 		if ((sig = sigtimedwait(&wait, NULL, &tick)) > 0 &&
 		    sig != SIGCHLD)
 			session_pass(pid, sig, passed);

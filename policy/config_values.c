@@ -1303,37 +1303,13 @@ cfg_kw_hostkey_algos(
 	    NULL, "key types");
 }
 
-/* Add the names of list that *acc lacks to *acc (a comma list). */
-static int
-names_union(char **acc, const char *list)
-{
-	const char *p = list;
-	char name[256], *n;
-	size_t len;
-	int toolong = 0;
-
-	while (alglist_next(&p, name, sizeof(name), &toolong)) {
-		if (name[0] == '\0' ||
-		    (*acc != NULL && alglist_has(*acc, name)))
-			continue;
-		len = (*acc != NULL ? strlen(*acc) + 1 : 0) + strlen(name) + 1;
-		if ((n = malloc(len)) == NULL)
-			return ERR_ALLOC;
-		snprintf(n, len, "%s%s%s", *acc != NULL ? *acc : "",
-		    *acc != NULL ? "," : "", name);
-		free(*acc);
-		*acc = n;
-	}
-	return 0;
-}
-
 /* PubkeyAcceptedAlgorithms (and its old name PubkeyAcceptedKeyTypes). */
 int
 cfg_kw_pubkey_algos(
     struct server_config *c, const struct keyword *k, struct cfg_args *a)
 {
 	const char *spec = a->next < a->ac ? a->av[a->next] : NULL;
-	char *names = NULL;
+	char *names = NULL, *plus;
 	int r;
 
 	if ((r = algo_list(c, k, a, ALGLIST_PUBKEY_DEFAULT, ALGLIST_KEY_ALL,
@@ -1347,9 +1323,20 @@ cfg_kw_pubkey_algos(
 	if ((r = alglist_assemble(
 	         spec, ALGLIST_PUBKEY_DEFAULT, ALGLIST_KEY_ALL, &names)) != 0)
 		return r == ERR_ALLOC ? r : 0; /* reported by algo_list */
-	r = names_union(&c->pubkey_algos_in_match, names);
+	/* Added to the earlier blocks' names, as OpenSSH's "+list" adds. */
+	r = asprintf(&plus, "+%s", names) < 0 ? ERR_ALLOC : 0;
 	free(names);
-	return r;
+	if (r != 0)
+		return r;
+	r = alglist_assemble(plus,
+	    c->pubkey_algos_in_match != NULL ? c->pubkey_algos_in_match : "",
+	    ALGLIST_KEY_ALL, &names);
+	free(plus);
+	if (r != 0)
+		return r;
+	free(c->pubkey_algos_in_match);
+	c->pubkey_algos_in_match = names;
+	return 0;
 }
 
 /* CASignatureAlgorithms: what a CA may have signed a certificate with. */

@@ -233,7 +233,7 @@ info_response_fault(const struct userauth *ua, const struct buf *payload)
 		if (memchr(s, '\0', len) != NULL)
 			return "parse response: invalid format";
 	}
-	if (buf_len(&v) != 0)
+	if (buf_end(&v) != 0)
 		return "parse packet: unexpected bytes remain after decoding";
 	return NULL;
 }

@@ -406,19 +406,11 @@ sftp_cwd_refresh(struct sftp_server *s)
 
 /*
  * Handles of every engine in this process (the session's sftp channels
- * share its descriptors): at most half the open-files limit in all, so
- * that one connection's transfers leave room for its other channels.
+ * share its descriptors): at most half the open-files limit in all
+ * (sftp_open_max, taken with each engine's own cap in sftp_server_new),
+ * so that one connection's transfers leave room for its other channels.
  */
-static unsigned sftp_open_total;
-
-static int
-sftp_process_full(void)
-{
-	struct rlimit rl;
-
-	return getrlimit(RLIMIT_NOFILE, &rl) == 0 &&
-	    rl.rlim_cur != RLIM_INFINITY && sftp_open_total >= rl.rlim_cur / 2;
-}
+static unsigned sftp_open_total, sftp_open_max = UINT_MAX;
 
 int
 sftp_handle_new(struct sftp_server *s, enum sftp_handle_kind kind, int fd,
@@ -427,7 +419,7 @@ sftp_handle_new(struct sftp_server *s, enum sftp_handle_kind kind, int fd,
 	struct sftp_handle *n, *h;
 	unsigned i, ncap;
 
-	if (s->nopen >= s->max_handles || sftp_process_full())
+	if (s->nopen >= s->max_handles || sftp_open_total >= sftp_open_max)
 		return -1;
 	for (i = 0; i < s->nhandles; i++)
 		if (s->handles[i].kind == SFTP_H_UNUSED)
@@ -997,9 +989,11 @@ sftp_server_new(const struct sftp_options *o)
 	    o->max_handles != 0 ? o->max_handles : SFTP_MAX_HANDLES_DEFAULT;
 	/* Leave descriptors for the rest of the session. */
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 &&
-	    rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur / 2 < s->max_handles)
-		s->max_handles =
-		    rl.rlim_cur / 2 > 0 ? (unsigned)(rl.rlim_cur / 2) : 1;
+	    rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur / 2 < UINT_MAX) {
+		sftp_open_max = (unsigned)(rl.rlim_cur / 2);
+		if (sftp_open_max < s->max_handles)
+			s->max_handles = sftp_open_max > 0 ? sftp_open_max : 1;
+	}
 	s->in = buf_new(SFTP_IN_MAX);
 	s->out = buf_new(SFTP_OUT_MAX);
 	if (fail || s->in == NULL || s->out == NULL) {
