@@ -553,12 +553,14 @@ pkauth_request(const struct pm_conn *c, const uint8_t *data, size_t len,
 		    alg,
 		    ops->certs ? "not a certificate"
 		               : "cert.so judges certificates");
+		res->unjudged = 1;
 		r = 0;
 		goto out;
 	}
 	if ((r = pk_key_parse(alg, blob, bloblen, &uk)) != 0) {
 		error_preauth("userauth_pubkey: cannot decode key: %.255s: %s",
 		    alg, err_str(r));
+		res->unjudged = 1;
 		r = 0;
 		goto out;
 	}
@@ -572,6 +574,8 @@ pkauth_request(const struct pm_conn *c, const uint8_t *data, size_t len,
 	/* The key, not the certificate: "publickey,publickey" needs two. */
 	snprintf(res->credential, sizeof(res->credential), "%s", uk.fp);
 	if (!precheck(ops, &cf, &uk, alg)) {
+		/* Refused where sshd's preauth process refuses it. */
+		res->unjudged = 1;
 		r = 0;
 		goto out;
 	}

@@ -2,8 +2,11 @@
  * pam.so: keyboard-interactive:pam under UsePAM yes. The PAM stack
  * (PAMServiceName) runs in a child of the monitor (pam_relay.h); each
  * batch of its prompts goes to the client as one USERAUTH_INFO_REQUEST,
- * echo flags kept, PAM's informational and error text as the
- * instruction, and the client's answers go back to PAM.
+ * echo flags kept, PAM's informational and error text in front of the
+ * first prompt (as sshd), and the client's answers go back to PAM. Text
+ * PAM says after its last prompt is, as sshd shows it, in the banner
+ * that ends authentication after a success, and after a failure in an
+ * INFO_REQUEST without prompts, whose answer ends the attempt.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +18,7 @@
 struct kbdint_state {
 	struct pamrelay relay;
 	int running;
+	int fail_pending; /* a failure's text was sent: its answer fails */
 };
 
 static int
@@ -38,6 +42,34 @@ kbdint_stop(struct kbdint_state *st)
 	st->running = 0;
 }
 
+/* An INFO_REQUEST with PAM's text as instruction and no prompts. */
+static int
+kbdint_text_request(struct pamrelay *pr, struct buf *q)
+{
+	int r;
+
+	buf_reset(q);
+	if ((r = buf_put_cstring(q, "")) != 0 ||
+	    (r = buf_put_cstring(q, pr->info)) != 0 ||
+	    (r = buf_put_cstring(q, "")) != 0)
+		return r;
+	pr->info[0] = '\0';
+	return buf_put_u32(q, 0);
+}
+
+/* PM_CONTINUE with q, an INFO_REQUEST's payload; 0 or ERR_ALLOC. */
+static int
+kbdint_ask(struct pm_result *res, const struct buf *q)
+{
+	if ((res->msg = malloc(buf_len(q))) == NULL)
+		return ERR_ALLOC;
+	memcpy(res->msg, buf_ptr(q), buf_len(q));
+	res->msg_len = buf_len(q);
+	res->msg_type = SSH2_MSG_USERAUTH_INFO_REQUEST;
+	res->verdict = PM_CONTINUE;
+	return 0;
+}
+
 /* Carry the conversation on to its next question or its verdict. */
 static int
 kbdint_step(
@@ -45,7 +77,7 @@ kbdint_step(
 {
 	struct buf *q;
 	uint32_t changed;
-	int r, pamrc = PAM_AUTH_ERR;
+	int r, pamrc = PAM_AUTH_ERR, texted = 0;
 
 	res->verdict = PM_FAILURE;
 	if ((q = buf_new(PAMRELAY_PKT_MAX)) == NULL) {
@@ -54,18 +86,22 @@ kbdint_step(
 	}
 	r = pamrelay_next(&st->relay, q, &pamrc);
 	if (r == 1) {
-		if ((res->msg = malloc(buf_len(q))) != NULL) {
-			memcpy(res->msg, buf_ptr(q), buf_len(q));
-			res->msg_len = buf_len(q);
-			res->msg_type = SSH2_MSG_USERAUTH_INFO_REQUEST;
-			res->verdict = PM_CONTINUE;
-		} else
+		if (kbdint_ask(res, q) != 0)
 			kbdint_stop(st);
 		buf_free(q);
 		return 0;
 	}
-	buf_free(q);
 	changed = st->relay.changed;
+	if (r == 0 && pamrc == PAM_SUCCESS && module_secret_usable(conn))
+		pamrelay_keep(&st->relay, conn);
+	else if (r == 0 && st->relay.info[0] != '\0' &&
+	    kbdint_text_request(&st->relay, q) == 0 &&
+	    kbdint_ask(res, q) == 0) {
+		/* As sshd: the text, then the failure (without its line). */
+		st->fail_pending = 1;
+		texted = 1;
+	}
+	buf_free(q);
 	kbdint_stop(st);
 	if (r == 0 && changed != 0) {
 		if (changed == 1)
@@ -76,7 +112,7 @@ kbdint_step(
 			    conn->user, pam_strerror(NULL, pamrc));
 	}
 	/* sshd's words for a failed PAM conversation (fail2ban counts it). */
-	if (r == 0 && pamrc != PAM_SUCCESS) {
+	if (r == 0 && pamrc != PAM_SUCCESS && !texted) {
 		error("PAM: %s for %s%.100s from %.100s",
 		    pam_strerror(NULL, pamrc),
 		    conn->user_valid ? "" : "illegal user ", conn->user,
@@ -98,6 +134,7 @@ kbdint_request(void *state, const struct pm_conn *conn, const uint8_t *data,
 	(void)len;
 	res->verdict = PM_FAILURE;
 	kbdint_stop(st);
+	st->fail_pending = 0;
 	if (use == NULL || strcmp(use, "yes") != 0) {
 		debug("keyboard-interactive:pam needs UsePAM yes");
 		return 0;
@@ -113,14 +150,18 @@ kbdint_response(void *state, const struct pm_conn *conn, const uint8_t *data,
     size_t len, struct pm_result *res)
 {
 	struct kbdint_state *st = state;
-	const char *empty = conn->setting(conn, "permitemptypasswords", 0);
 	char *answers[PAM_MAX_NUM_MSG];
 	struct buf *b;
 	uint32_t n = 0, i;
-	int r = 0, blank = 0;
+	int r = 0;
 
 	memset(answers, 0, sizeof(answers));
 	res->verdict = PM_FAILURE;
+	if (st->fail_pending) {
+		/* The answer to the failure's text (no prompts): it fails. */
+		st->fail_pending = 0;
+		return 0;
+	}
 	if (!st->running)
 		return 0;
 	if ((b = buf_from_secret(data, len)) == NULL) {
@@ -140,15 +181,11 @@ kbdint_response(void *state, const struct pm_conn *conn, const uint8_t *data,
 		kbdint_stop(st);
 		goto done;
 	}
-	/* PermitEmptyPasswords no: a blank secret never satisfies a step. */
-	for (i = 0; i < n; i++)
-		if (answers[i][0] == '\0' &&
-		    pamrelay_prompt_secret(&st->relay, i))
-			blank = 1;
-	if (blank && (empty == NULL || strcmp(empty, "yes") != 0)) {
-		kbdint_stop(st);
-		goto done;
-	}
+	/*
+	 * A blank answer goes to PAM as any other, as sshd sends it: PAM
+	 * decides (PermitEmptyPasswords no is PAM_DISALLOW_NULL_AUTHTOK),
+	 * logs and counts the failure, or asks again (a new password).
+	 */
 	/* Refused, invalid, or root without PermitRootLogin yes: PAM gets
 	 * answers that cannot match, on the same path. */
 	if (!module_secret_usable(conn))

@@ -217,6 +217,9 @@ password_request(void *state, const struct pm_conn *conn, const uint8_t *data,
 		res->verdict = PM_SUCCESS;
 	else if (pamrc != PAM_SUCCESS)
 		debug("PAM: password: %s", pam_strerror(NULL, pamrc));
+	/* sshd's password runs in its monitor's PAM handle: what PAM said
+	 * is kept (its loginmsg), and what it set on success. */
+	pamrelay_keep(&relay, conn);
 	pamrelay_stop(&relay);
 out:
 	if (password != NULL)

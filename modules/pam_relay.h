@@ -7,9 +7,13 @@
  * the module waits for it a bounded time.
  *
  * Child to module: 'P' u32 n, n x (u32 style, string text): a batch of
- * messages, answered by u32 n, n x string; 'R' u32 pam_rc, u32 changed:
- * PAM is done (changed: 1 if an expired password was changed, 2 if the
- * change was tried and failed).
+ * messages, answered by u32 n, n x string; 'R' u32 pam_rc, u32 changed,
+ * string text, u32 nenv, nenv x string: PAM is done (changed: 1 if an
+ * expired password was changed, 2 if the change was tried and failed;
+ * text: the informational and error messages of a password's
+ * conversation, which has no one to relay them to; the env strings:
+ * PAM's environment after a successful authentication, which sshd keeps
+ * for the account and session phases).
  */
 #ifndef POSTERN_PAM_RELAY_H
 #define POSTERN_PAM_RELAY_H
@@ -39,7 +43,9 @@
 #define PAMRELAY_WAIT_MS 20000 /* for each step of the conversation */
 #define PAMRELAY_PKT_MAX 65536
 #define PAMRELAY_INFO_MAX 2048
-#define PAMRELAY_MSG_MAX 512 /* PAM_MAX_MSG_SIZE */
+#define PAMRELAY_MSG_MAX 512     /* PAM_MAX_MSG_SIZE */
+#define PAMRELAY_ENV_MAX 64      /* PAM environment strings carried back */
+#define PAMRELAY_ENV_BYTES 32768 /* ... and their bytes in all */
 
 /* OpenSSH's: no PAM module accepts it, and it cannot be typed. */
 #define PAMRELAY_FAKE_PASSWORD "\b\n\r\177INCORRECT"
@@ -51,12 +57,15 @@ struct pamrelay {
 	int styles[PAM_MAX_NUM_MSG];
 	char info[PAMRELAY_INFO_MAX]; /* text to show with the next prompts */
 	uint32_t changed; /* 'R': the expired password's change, see above */
+	char *env[PAMRELAY_ENV_MAX]; /* 'R': PAM's environment, on success */
+	uint32_t nenv;
 };
 
 /* The child's side: the conversation function and its context. */
 struct pamrelay_child {
 	int fd;
-	const char *password; /* NULL: relay every message */
+	const char *password;         /* NULL: relay every message */
+	char text[PAMRELAY_INFO_MAX]; /* password: PAM's messages, kept */
 };
 
 static __attribute__((unused)) int
@@ -117,6 +126,16 @@ pamrelay_is_prompt(int style)
 	return style == PAM_PROMPT_ECHO_OFF || style == PAM_PROMPT_ECHO_ON;
 }
 
+/* Append a message and a newline to text (size PAMRELAY_INFO_MAX). */
+static void
+pamrelay_text_add(char *text, const char *msg)
+{
+	size_t used = strlen(text);
+
+	snprintf(text + used, PAMRELAY_INFO_MAX - used, "%s\n",
+	    msg != NULL ? msg : "");
+}
+
 static __attribute__((unused)) int
 pamrelay_conv(int n, const struct pam_message **msg, struct pam_response **resp,
     void *data)
@@ -139,8 +158,10 @@ pamrelay_conv(int n, const struct pam_message **msg, struct pam_response **resp,
 			if (msg[i]->msg_style == PAM_PROMPT_ECHO_OFF) {
 				if ((r[i].resp = strdup(c->password)) == NULL)
 					goto fail;
-			} else if (msg[i]->msg_style != PAM_TEXT_INFO &&
-			    msg[i]->msg_style != PAM_ERROR_MSG)
+			} else if (msg[i]->msg_style == PAM_TEXT_INFO ||
+			    msg[i]->msg_style == PAM_ERROR_MSG)
+				pamrelay_text_add(c->text, msg[i]->msg);
+			else
 				goto fail;
 		}
 		*resp = r;
@@ -185,11 +206,43 @@ pamrelay_putenv(pam_handle_t *h, const char *name, const char *value)
 	free(s);
 }
 
+/* 'R's environment: PAM's, as far as it fits (none when h is NULL). */
+static int
+pamrelay_put_env(struct buf *b, pam_handle_t *h)
+{
+	char **list = h != NULL ? pam_getenvlist(h) : NULL;
+	size_t i, bytes = 0;
+	uint32_t n = 0;
+	int r;
+
+	for (i = 0; list != NULL && list[i] != NULL; i++) {
+		if (n < PAMRELAY_ENV_MAX &&
+		    bytes + strlen(list[i]) <= PAMRELAY_ENV_BYTES) {
+			bytes += strlen(list[i]);
+			n++;
+		}
+	}
+	r = buf_put_u32(b, n);
+	bytes = 0;
+	n = 0;
+	for (i = 0; list != NULL && list[i] != NULL; i++) {
+		if (r == 0 && n < PAMRELAY_ENV_MAX &&
+		    bytes + strlen(list[i]) <= PAMRELAY_ENV_BYTES) {
+			bytes += strlen(list[i]);
+			n++;
+			r = buf_put_cstring(b, list[i]);
+		}
+		freezero(list[i], strlen(list[i]));
+	}
+	free(list);
+	return r;
+}
+
 static __attribute__((unused)) void __attribute__((noreturn))
 pamrelay_child_main(int fd, const struct pm_conn *conn, const char *service,
     const char *password, int disallow_null, int may_change)
 {
-	struct pamrelay_child c = {fd, password};
+	struct pamrelay_child c = {fd, password, ""};
 	struct pam_conv conv = {pamrelay_conv, &c};
 	pam_handle_t *h = NULL;
 	struct buf *b;
@@ -255,9 +308,12 @@ pamrelay_child_main(int fd, const struct pm_conn *conn, const char *service,
 		 * the expiry again and has the session change it. */
 		rc = PAM_SUCCESS;
 	}
-	if ((b = buf_new(64)) != NULL && buf_put_u8(b, 'R') == 0 &&
-	    buf_put_u32(b, (uint32_t)rc) == 0 && buf_put_u32(b, changed) == 0)
+	if ((b = buf_new_secret(PAMRELAY_PKT_MAX)) != NULL &&
+	    buf_put_u8(b, 'R') == 0 && buf_put_u32(b, (uint32_t)rc) == 0 &&
+	    buf_put_u32(b, changed) == 0 && buf_put_cstring(b, c.text) == 0 &&
+	    pamrelay_put_env(b, rc == PAM_SUCCESS ? h : NULL) == 0)
 		(void)pamrelay_send(c.fd, b);
+	buf_free(b);
 	if (h != NULL)
 		pam_end(h, rc);
 	_exit(0);
@@ -300,6 +356,10 @@ pamrelay_start(
 static __attribute__((unused)) void
 pamrelay_stop(struct pamrelay *pr)
 {
+	uint32_t i;
+
+	for (i = 0; i < pr->nenv; i++)
+		freezero(pr->env[i], strlen(pr->env[i]));
 	if (pr->pid > 0) {
 		kill(pr->pid, SIGKILL);
 		while (waitpid(pr->pid, NULL, 0) < 0 && errno == EINTR)
@@ -317,6 +377,67 @@ pamrelay_add_info(struct pamrelay *pr, const char *text)
 	size_t used = strlen(pr->info);
 
 	snprintf(pr->info + used, sizeof(pr->info) - used, "%s\n", text);
+}
+
+/* The rest of 'R': its text (kept in info) and PAM's environment. */
+static int
+pamrelay_get_done(struct pamrelay *pr, struct buf *b)
+{
+	char *text = NULL;
+	uint32_t n, i;
+	int r;
+
+	if ((r = buf_get_cstring(b, &text, NULL)) != 0)
+		return r;
+	if (text[0] != '\0')
+		snprintf(pr->info + strlen(pr->info),
+		    sizeof(pr->info) - strlen(pr->info), "%s", text);
+	free(text);
+	if ((r = buf_get_u32(b, &n)) != 0)
+		return r;
+	if (n > PAMRELAY_ENV_MAX)
+		return ERR_FORMAT;
+	for (i = 0; i < n; i++) {
+		if ((r = buf_get_cstring(b, &pr->env[pr->nenv], NULL)) != 0)
+			return r;
+		pr->nenv++;
+	}
+	return buf_end(b);
+}
+
+/*
+ * Hand what the finished conversation left to the monitor (ABI 6), as
+ * sshd keeps it: PAM's messages for the banner that ends authentication,
+ * its environment for the account and session phases. Only after a
+ * success: a failure's text is shown by the caller, its environment
+ * dropped.
+ */
+static __attribute__((unused)) void
+pamrelay_keep(struct pamrelay *pr, const struct pm_conn *conn)
+{
+	size_t len = strlen(pr->info);
+	uint32_t i;
+
+	if (len > 0 && pr->info[len - 1] == '\n')
+		pr->info[len - 1] = '\0';
+	if (pr->info[0] != '\0')
+		conn->login_message(conn, pr->info);
+	pr->info[0] = '\0';
+	for (i = 0; i < pr->nenv; i++)
+		conn->pam_env(conn, pr->env[i]);
+}
+
+/* A prompt's string: the text not yet shown, then the prompt. */
+static int
+pamrelay_put_prompt(struct buf *q, const char *text, const char *prompt)
+{
+	size_t tl = strlen(text), pl = strlen(prompt);
+	int r;
+
+	if ((r = buf_put_u32(q, (uint32_t)(tl + pl))) != 0 ||
+	    (r = buf_put(q, text, tl)) != 0)
+		return r;
+	return buf_put(q, prompt, pl);
 }
 
 /*
@@ -351,7 +472,8 @@ pamrelay_next(struct pamrelay *pr, struct buf *q, int *pamrc)
 			goto out;
 		if (type == 'R') {
 			if ((r = buf_get_u32(b, &rc)) != 0 ||
-			    (r = buf_get_u32(b, &pr->changed)) != 0)
+			    (r = buf_get_u32(b, &pr->changed)) != 0 ||
+			    (r = pamrelay_get_done(pr, b)) != 0)
 				goto out;
 			*pamrc = (int)rc;
 			r = 0;
@@ -390,19 +512,24 @@ pamrelay_next(struct pamrelay *pr, struct buf *q, int *pamrc)
 		reply = NULL;
 		pr->nmsg = 0;
 	}
-	/* RFC 4256 s3.2: name, instruction, language, prompts. */
+	/*
+	 * RFC 4256 s3.2: name, instruction, language, prompts. PAM's text
+	 * goes in front of the first prompt, as sshd puts it: a client
+	 * shows a prompt even when it shows no instruction (ssh -q).
+	 */
 	if ((r = buf_put_cstring(q, "")) != 0 ||
-	    (r = buf_put_cstring(q, pr->info)) != 0 ||
+	    (r = buf_put_cstring(q, "")) != 0 ||
 	    (r = buf_put_cstring(q, "")) != 0 ||
 	    (r = buf_put_u32(q, nprompts)) != 0)
 		goto out;
 	for (i = 0; i < n; i++) {
 		if (!pamrelay_is_prompt(pr->styles[i]))
 			continue;
-		if ((r = buf_put_cstring(q, texts[i])) != 0 ||
+		if ((r = pamrelay_put_prompt(q, pr->info, texts[i])) != 0 ||
 		    (r = buf_put_bool(
 		         q, pr->styles[i] == PAM_PROMPT_ECHO_ON)) != 0)
 			goto out;
+		pr->info[0] = '\0';
 	}
 	pr->info[0] = '\0';
 	r = 1;
@@ -424,21 +551,6 @@ pamrelay_nprompts(const struct pamrelay *pr)
 		if (pamrelay_is_prompt(pr->styles[i]))
 			k++;
 	return k;
-}
-
-/* 1 if the pending batch's k-th prompt has echo off. */
-static __attribute__((unused)) int
-pamrelay_prompt_secret(const struct pamrelay *pr, uint32_t k)
-{
-	uint32_t i;
-
-	for (i = 0; i < pr->nmsg; i++) {
-		if (!pamrelay_is_prompt(pr->styles[i]))
-			continue;
-		if (k-- == 0)
-			return pr->styles[i] == PAM_PROMPT_ECHO_OFF;
-	}
-	return 0;
 }
 
 /* Send the prompts' answers (in prompt order) to the child. */

@@ -20,9 +20,11 @@
  * a descriptor that says it is version 3 or later, and detail_long to
  * struct pm_result (zeroed as origin is). Version 4 appended client_host
  * to struct pm_conn, which the monitor fills for every module; version 5
- * appended ssh_connection and auth_info to it, likewise.
+ * appended ssh_connection and auth_info to it, likewise. Version 6
+ * appended login_message and pam_env to struct pm_conn (the monitor's
+ * services for PAM's conversation) and unjudged to struct pm_result.
  */
-#define POSTERN_MODULE_ABI 5
+#define POSTERN_MODULE_ABI 6
 #define POSTERN_MODULE_ABI_MIN 1
 
 /* Every module exports one descriptor under this name. */
@@ -80,6 +82,17 @@ struct pm_conn {
 	 */
 	const char *ssh_connection;
 	const char *auth_info;
+	/*
+	 * ABI 6, what sshd keeps of PAM's authentication for the rest of
+	 * the login. login_message: text for the user (PAM's informational
+	 * and error messages, a line each; sshd's loginmsg), sent in the
+	 * banner that ends authentication and shown again in a terminal
+	 * session. pam_env: a "NAME=value" PAM's authentication stack set,
+	 * put into the monitor's PAM environment for the account and
+	 * session phases. Both copy their argument; neither is ever NULL.
+	 */
+	void (*login_message)(const struct pm_conn *conn, const char *text);
+	void (*pam_env)(const struct pm_conn *conn, const char *nameval);
 };
 
 /* What one call decided. The module fills it; the monitor frees msg and
@@ -108,6 +121,14 @@ struct pm_result {
 	/* ABI 3: detail when it does not fit in detail[] (a certificate of
 	 * a FIDO key and its signature count); empty: detail stands. */
 	char detail_long[320];
+	/*
+	 * ABI 6: 1 when the request was refused before its credential was
+	 * looked up, as sshd's preauth process refuses it (an algorithm not
+	 * in PubkeyAcceptedAlgorithms, a key that does not decode): it
+	 * counts towards MaxAuthTries, but sshd's monitor, never asked,
+	 * logs no "Failed" line for it.
+	 */
+	int unjudged;
 };
 
 /*

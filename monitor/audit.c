@@ -215,6 +215,14 @@ origin_fields(char *msg, size_t len, const char *origin)
 	field(msg, len, "file", origin, 1);
 }
 
+/* hostname=: the client's host (UseDNS: its name, else its address). */
+static const char *
+client_host(const struct authctxt *a)
+{
+	return a->ci->client_host[0] != '\0' ? a->ci->client_host
+	                                     : a->ci->client_addr;
+}
+
 void
 audit_auth(const struct authctxt *a, const char *method, const char *submethod,
     const char *cred, int verdict)
@@ -237,7 +245,7 @@ audit_auth(const struct authctxt *a, const char *method, const char *submethod,
 		field(msg, sizeof(msg), "chain", "complete", 0);
 	/* The leading blank of the first field is not part of the record. */
 	audit_result(audit_log_user_message(audit_fd, AUDIT_USER_AUTH, msg + 1,
-	                 NULL, a->ci->client_addr, POSTERN_AUDIT_TTY,
+	                 client_host(a), a->ci->client_addr, POSTERN_AUDIT_TTY,
 	                 verdict == AUTH_SUCCESS || verdict == AUTH_PARTIAL),
 	    "USER_AUTH");
 }
@@ -252,8 +260,9 @@ audit_auth_maxtries(const struct authctxt *a)
 	msg[0] = '\0';
 	field(msg, sizeof(msg), "op", "maxtries-exceeded", 0);
 	field(msg, sizeof(msg), "acct", audit_acct(a), 1);
-	audit_result(audit_log_user_message(audit_fd, AUDIT_USER_AUTH, msg + 1,
-	                 NULL, a->ci->client_addr, POSTERN_AUDIT_TTY, 0),
+	audit_result(
+	    audit_log_user_message(audit_fd, AUDIT_USER_AUTH, msg + 1,
+	        client_host(a), a->ci->client_addr, POSTERN_AUDIT_TTY, 0),
 	    "USER_AUTH");
 }
 
@@ -267,6 +276,22 @@ acct_record_tty(const struct conn_info *ci, const char *acct, int type,
 	audit_result(audit_log_acct_message(audit_fd, type, NULL, "login", acct,
 	                 (unsigned)-1, NULL, ci->client_addr, tty, ok),
 	    what);
+}
+
+/*
+ * A successful login's USER_LOGIN, as sshd's audit_session_open() writes
+ * it: the user by id= (what aulast reads), the client's host (UseDNS:
+ * its name, else its address) in hostname= (aulastlog's "From").
+ */
+static void
+login_success(const struct authctxt *a, const char *tty)
+{
+	if (audit_fd < 0)
+		return;
+	audit_result(audit_log_acct_message(audit_fd, AUDIT_USER_LOGIN, NULL,
+	                 "login", NULL, (unsigned)a->pw.pw_uid, client_host(a),
+	                 a->ci->client_addr, tty, 1),
+	    "USER_LOGIN");
 }
 
 static void
@@ -285,14 +310,13 @@ acct_record(const struct authctxt *a, int type, const char *what, int ok)
 void
 audit_login_tty(const struct authctxt *a, const char *tty)
 {
-	acct_record_tty(
-	    a->ci, audit_acct(a), AUDIT_USER_LOGIN, "USER_LOGIN", 1, tty);
+	login_success(a, tty);
 }
 
 void
-audit_login(const struct authctxt *a, int success)
+audit_login(const struct authctxt *a)
 {
-	acct_record(a, AUDIT_USER_LOGIN, "USER_LOGIN", success);
+	login_success(a, POSTERN_AUDIT_TTY);
 }
 
 void
@@ -389,10 +413,22 @@ audit_session_end(const struct authctxt *a, int ok, pid_t spid)
 		acct_record(a, AUDIT_USER_ERR, "USER_ERR", 0);
 }
 
+/*
+ * A connection that ends without a login. As sshd, whose failed
+ * USER_LOGIN records follow its monitor's verdicts and an invalid user's
+ * name: none for a connection that never had an attempt judged (a port
+ * probe, ssh-keyscan, a client with no usable method).
+ */
 void
 audit_preauth_end(const struct authctxt *a, int had_keys, pid_t spid)
 {
-	audit_login_abandoned(a->ci, audit_acct(a), had_keys ? spid : 0);
+	if (audit_fd < 0)
+		return;
+	if (a->audited > 0 || (a->user != NULL && !a->valid))
+		audit_login_abandoned(
+		    a->ci, audit_acct(a), had_keys ? spid : 0);
+	else if (had_keys)
+		keys_destroyed(a->ci, spid, audit_preauth_uid());
 }
 
 void
@@ -403,6 +439,7 @@ audit_login_abandoned(
 		return;
 	if (keys_spid > 0)
 		keys_destroyed(ci, keys_spid, audit_preauth_uid());
-	acct_record_of(ci, acct[0] != '\0' ? acct : AUDIT_ACCT_UNKNOWN,
-	    AUDIT_USER_LOGIN, "USER_LOGIN", 0);
+	/* sshd's failed logins say terminal=sshd. */
+	acct_record_tty(ci, acct[0] != '\0' ? acct : AUDIT_ACCT_UNKNOWN,
+	    AUDIT_USER_LOGIN, "USER_LOGIN", 0, "sshd");
 }

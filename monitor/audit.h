@@ -35,11 +35,14 @@ void audit_auth(const struct authctxt *a, const char *method,
 /* USER_AUTH with op=maxtries-exceeded: MaxAuthTries ended the attempts. */
 void audit_auth_maxtries(const struct authctxt *a);
 
-/* USER_LOGIN: success, or the final failure of a login. */
-void audit_login(const struct authctxt *a, int success);
+/*
+ * USER_LOGIN res=success terminal=ssh: the login, in the form of sshd's
+ * audit_session_open() (id=UID, hostname=).
+ */
+void audit_login(const struct authctxt *a);
 
 /* USER_LOGIN op=login res=success terminal=/dev/pts/N: a login recorded
- * on a pty (utmp), as sshd's audit_session_open(). */
+ * on a pty (utmp), as sshd's audit_session_open(), likewise. */
 void audit_login_tty(const struct authctxt *a, const char *tty);
 
 struct transport_algs;
@@ -67,7 +70,8 @@ void audit_session_end(const struct authctxt *a, int ok, pid_t spid);
 /*
  * A connection that ended before authentication: CRYPTO_KEY_USER
  * op=destroy per direction when the preauth process spid had negotiated
- * keys, then USER_LOGIN res=failed.
+ * keys, then USER_LOGIN res=failed terminal=sshd if an attempt was
+ * judged (a->audited) or the user named does not exist, as sshd.
  */
 void audit_preauth_end(const struct authctxt *a, int had_keys, pid_t spid);
 

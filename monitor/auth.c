@@ -717,6 +717,25 @@ conn_setting(const struct pm_conn *conn, const char *kw, size_t idx)
 	return NULL;
 }
 
+/* ABI 6: PAM's authentication's messages and environment, kept. */
+static void
+conn_login_message(const struct pm_conn *conn, const char *text)
+{
+	struct authctxt *a = conn->host;
+
+	if (text != NULL)
+		pamctx_keep_message(a->pam, text);
+}
+
+static void
+conn_pam_env(const struct pm_conn *conn, const char *nameval)
+{
+	struct authctxt *a = conn->host;
+
+	if (nameval != NULL)
+		pamctx_putenv(a->pam, nameval);
+}
+
 static void
 conn_fill(struct authctxt *a, const uint8_t *sid, size_t sidlen)
 {
@@ -737,6 +756,8 @@ conn_fill(struct authctxt *a, const uint8_t *sid, size_t sidlen)
 	pc->session_id = sid;
 	pc->session_id_len = sidlen;
 	pc->setting = conn_setting;
+	pc->login_message = conn_login_message;
+	pc->pam_env = conn_pam_env;
 	pc->host = a;
 }
 
@@ -848,6 +869,9 @@ run_module(struct authctxt *a, const struct pm_module *m, int response,
 	res.origin[sizeof(res.origin) - 1] = '\0';
 	snprintf(a->origin, sizeof(a->origin), "%s", res.origin);
 	snprintf(cred, credlen, "%s", res.credential);
+	/* Refused as sshd's preauth process refuses it: not logged. */
+	if (m->abi >= 6 && res.unjudged && res.verdict == PM_FAILURE)
+		a->judged = 0;
 	switch (res.verdict) {
 	case PM_SUCCESS:
 		/*
@@ -973,6 +997,51 @@ too_many(struct authctxt *a, struct buf *reply)
 }
 
 /*
+ * The banner of a reply that ends authentication: the Banner file's text
+ * (the first reply's), then what PAM's modules said that no banner has
+ * shown yet, as sshd sends its loginmsg after the account check, for every
+ * method. NULL when there is nothing new: the reply takes banner as is.
+ */
+static struct buf *
+login_banner(struct authctxt *a, const char *banner, size_t bannerlen)
+{
+	const char *msg = pamctx_loginmsg(a->pam);
+	size_t mlen = strlen(msg);
+	struct buf *b;
+
+	if (mlen <= a->loginmsg_shown)
+		return NULL;
+	if (bannerlen + mlen - a->loginmsg_shown > AUTH_BANNER_MAX)
+		mlen = a->loginmsg_shown +
+		    (AUTH_BANNER_MAX > bannerlen ? AUTH_BANNER_MAX - bannerlen
+		                                 : 0);
+	if ((b = buf_new(bannerlen + mlen - a->loginmsg_shown)) == NULL ||
+	    (bannerlen > 0 && buf_put(b, banner, bannerlen) != 0) ||
+	    buf_put(b, msg + a->loginmsg_shown, mlen - a->loginmsg_shown) !=
+	        0) {
+		buf_free(b);
+		return NULL;
+	}
+	a->loginmsg_shown = strlen(msg);
+	return b;
+}
+
+/* reply_put with login_banner's text. */
+static int
+reply_put_final(struct authctxt *a, struct buf *reply, int verdict,
+    const char *methods, const char *banner, size_t bannerlen)
+{
+	struct buf *b = login_banner(a, banner, bannerlen);
+	int r;
+
+	r = reply_put(reply, verdict, methods, NULL,
+	    b != NULL ? (const char *)buf_ptr(b) : banner,
+	    b != NULL ? buf_len(b) : bannerlen);
+	buf_free(b);
+	return r;
+}
+
+/*
  * The verdict of one method call, as OpenSSH's userauth_finish() words and
  * counts it; appends the IPC_AUTH_REPLY payload to reply.
  */
@@ -1030,10 +1099,11 @@ finish(struct authctxt *a, const char *method, const char *submethod,
 		    "configuration",
 		    a->user);
 		audit_auth(a, method, submethod, cred, AUTH_FAILURE);
+		a->audited++;
 		a->disconnect = 1;
-		return reply_put(reply, AUTH_DENIED,
-		    "Access denied by PAM account configuration", NULL, NULL,
-		    0);
+		/* sshd shows PAM's words (pam_nologin's text) first. */
+		return reply_put_final(a, reply, AUTH_DENIED,
+		    "Access denied by PAM account configuration", NULL, 0);
 	}
 	if (verdict == AUTH_SUCCESS && a->force_pwchange && a->opts != NULL) {
 		/* As OpenSSH's sshpam_password_change_required(). */
@@ -1048,14 +1118,16 @@ finish(struct authctxt *a, const char *method, const char *submethod,
 		snprintf(a->method, sizeof(a->method), "%s", method);
 		auth_log(a, "Accepted", logm, 1);
 		audit_auth(a, method, submethod, cred, AUTH_SUCCESS);
-		return reply_put(
-		    reply, AUTH_SUCCESS, "", NULL, banner, bannerlen);
+		a->audited++;
+		return reply_put_final(
+		    a, reply, AUTH_SUCCESS, "", banner, bannerlen);
 	}
 	methods_left(a, left, sizeof(left));
 	if (verdict == AUTH_PARTIAL) {
 		a->active = NULL;
 		auth_log(a, "Partial", logm, 0);
 		audit_auth(a, method, submethod, cred, AUTH_PARTIAL);
+		a->audited++;
 		return reply_put(
 		    reply, AUTH_PARTIAL, left, NULL, banner, bannerlen);
 	}
@@ -1083,8 +1155,16 @@ finish(struct authctxt *a, const char *method, const char *submethod,
 	 * first "none"'s too) and keyboard-interactive, not refused keys. */
 	if (a->judged && strcmp(method, "publickey") != 0)
 		a->judged_failures++;
-	/* Audited even when not counted: the first "none" too, as sshd. */
-	audit_auth(a, method, submethod, cred, AUTH_FAILURE);
+	/*
+	 * Audited as sshd audits: what its monitor judged. Not a "none"
+	 * that checks no password, a method no module ran, nor a request
+	 * refused before any lookup (aureport would count each login's
+	 * first "none" as a failed authentication).
+	 */
+	if (a->judged) {
+		audit_auth(a, method, submethod, cred, AUTH_FAILURE);
+		a->audited++;
+	}
 	/* sshd's preauth child refuses root once more, in its own words. */
 	if (a->root_refused)
 		logit_preauth("ROOT LOGIN REFUSED FROM %.200s port %d",

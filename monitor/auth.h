@@ -75,6 +75,7 @@ struct authctxt {
 	int judged_failures; /* those sshd's monitor counts (auth_log) */
 	int attempts;
 	int judged;       /* a module judged this request (it is logged) */
+	int audited;      /* USER_AUTH records written: judged attempts */
 	int root_refused; /* PermitRootLogin refused this step */
 	int authenticated;
 	/* The password has expired: the session runs passwd(1) instead of
@@ -104,6 +105,8 @@ struct authctxt {
 	/* keyboard-interactive/pam's own account check passed: the monitor
 	 * does not run the account stack again (as sshd's cached answer). */
 	int pam_account_done;
+	/* How much of PAM's loginmsg a banner has already shown. */
+	size_t loginmsg_shown;
 	/* SSH_CONNECTION for PAM: "ADDR PORT LADDR LPORT" (an IP socket). */
 	char ssh_connection[256];
 	const struct buf *step_req; /* the request being judged, or NULL */

@@ -1294,7 +1294,7 @@ static void __attribute__((noreturn)) session_phase(struct monitor *m, int sock)
 		pamctx_end(m->auth.pam);
 		exit(1);
 	}
-	audit_login(&m->auth, 1);
+	audit_login(&m->auth);
 	if (jail != NULL)
 		verbose("Changed root directory to \"%s\"", jail);
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) != 0)
@@ -1473,6 +1473,12 @@ monitor_run(const struct options *o, struct server_config *c,
 	if ((r = hostkeys_load(c, &m.hk)) != 0)
 		fatal("sshd: no hostkeys available -- exiting.");
 	auth_set_hostkeys(&m.auth, &m.hk);
+	/*
+	 * As sshd, which runs from "/": PAM's modules and the commands the
+	 * monitor runs never start in the directory posternd -D ran from.
+	 */
+	if (chdir("/") != 0)
+		error("chdir(\"/\"): %s", strerror(errno));
 	if (getuid() == 0) {
 		if ((privsep = getpwnam(POSTERN_PRIVSEP_USER)) == NULL)
 			fatal("Privilege separation user %s does not exist",

@@ -34,13 +34,14 @@ struct pamctx {
 static void
 keep_message(struct pamctx *p, const char *msg)
 {
-	size_t n = strlen(msg);
+	size_t n = msg != NULL ? strlen(msg) : 0;
 	char *grown;
 
 	if (p == NULL || p->loginmsglen + n + 2 > PAM_LOGINMSG_MAX ||
 	    (grown = realloc(p->loginmsg, p->loginmsglen + n + 2)) == NULL)
 		return;
-	memcpy(grown + p->loginmsglen, msg, n);
+	if (n > 0)
+		memcpy(grown + p->loginmsglen, msg, n);
 	p->loginmsglen += n;
 	grown[p->loginmsglen++] = '\n';
 	grown[p->loginmsglen] = '\0';
@@ -190,6 +191,24 @@ pamctx_open_session(struct pamctx *p)
 		p->nenv = n;
 	}
 	return 0;
+}
+
+void
+pamctx_keep_message(struct pamctx *p, const char *msg)
+{
+	keep_message(p, msg);
+}
+
+void
+pamctx_putenv(struct pamctx *p, const char *nameval)
+{
+	const char *eq;
+	int rc;
+
+	if (p == NULL || (eq = strchr(nameval, '=')) == NULL || eq == nameval)
+		return;
+	if ((rc = pam_putenv(p->h, nameval)) != PAM_SUCCESS)
+		logit("pam_putenv: %s", pam_strerror(p->h, rc));
 }
 
 const char *

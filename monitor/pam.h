@@ -46,6 +46,14 @@ void pamctx_setcred_child(struct pamctx *p);
 char **pamctx_env(struct pamctx *p, size_t *np);
 /* What PAM's modules said (pam_motd), one message per line; "" if none. */
 const char *pamctx_loginmsg(const struct pamctx *p);
+/* Append a message (a line) to it: PAM's authentication's, relayed. */
+void pamctx_keep_message(struct pamctx *p, const char *msg);
+/*
+ * pamctx_putenv: a "NAME=value" that PAM's authentication set (in the
+ * child that ran it) into this handle's environment, as sshd imports a
+ * PAM thread's. Anything else is ignored.
+ */
+void pamctx_putenv(struct pamctx *p, const char *nameval);
 /* Close the session (if open), delete credentials, pam_end(). */
 void pamctx_end(struct pamctx *p);
 

@@ -223,7 +223,8 @@ def test_audit_records(ctx):
 
     acct = r"acct=%s " % re.escape(u.name)
     exe = r"exe=%s " % re.escape(os.path.realpath(ctx.server_path))
-    tail = r"hostname=\? addr=127\.0\.0\.1 terminal=ssh res=%s"
+    tail = r"hostname=127\.0\.0\.1 addr=127\.0\.0\.1 terminal=ssh res=%s"
+    uid = r"id=(%d|%s) " % (u.uid, re.escape(u.name))  # raw or -i
     auth_ok = (r"type=USER_AUTH .* msg='op=publickey %skey_type=ED25519 "
                r"key_fp=%s file=%s line=2 chain=complete %s" + tail) % (
         acct, re.escape(fp), re.escape(ak), exe, "success")
@@ -233,16 +234,18 @@ def test_audit_records(ctx):
     # Each record is written when its decision is made: wait for the last
     # one (the successful login), then check the others.
     login_ok = (r"type=USER_LOGIN .* msg='op=login %s%s" + tail) % (
-        acct, exe, "success")
+        uid, exe, "success")
     ad.search(["-m", "USER_AUTH,USER_LOGIN", "-ts", "recent"], auth_ok)
     out = ad.search(["-m", "USER_AUTH,USER_LOGIN", "-ts", "recent"], login_ok)
     check(re.search(auth_bad, out, re.M),
           "no USER_AUTH res=failed record for the refused key %s" % other_fp)
     check(re.search((r"type=USER_LOGIN .* msg='op=login %s%s" + tail)
-                    % (acct, exe, "success"), out, re.M),
+                    % (uid, exe, "success"), out, re.M),
           "no USER_LOGIN res=success record for %s" % u.name)
-    check(re.search((r"type=USER_LOGIN .* msg='op=login %s%s" + tail)
-                    % (acct, exe, "failed"), out, re.M),
+    # A failed login as sshd's: the name, no host name, terminal=sshd.
+    check(re.search(r"type=USER_LOGIN .* msg='op=login %s%shostname=\? "
+                    r"addr=127\.0\.0\.1 terminal=sshd res=failed"
+                    % (acct, exe), out, re.M),
           "no USER_LOGIN res=failed record for the refused connection")
 
     # A certificate through a cert-authority line (line 3): its ID, serial
@@ -340,7 +343,7 @@ def test_audit_totp_second_factor(ctx):
           "log in: rc %s %s" % (p.returncode, p.stderr[-300:]))
 
     exe = r"exe=%s " % re.escape(os.path.realpath(ctx.server_path))
-    tail = r"hostname=\? addr=127\.0\.0\.1 terminal=ssh res=%s"
+    tail = r"hostname=127\.0\.0\.1 addr=127\.0\.0\.1 terminal=ssh res=%s"
     totp = r"type=USER_AUTH .* msg='op=keyboard-interactive:totp acct=%s "
     out = ad.search(["-m", "USER_AUTH", "-ts", "recent"],
                     (totp + r"file=%s chain=complete %s" + tail) % (
@@ -363,10 +366,12 @@ def test_audit_totp_second_factor(ctx):
 
 @timeout(120)
 def test_audit_login_success_not_failed(ctx):
-    """A login that succeeds writes USER_LOGIN res=success only: no
-    res=failed record, and no CRYPTO_KEY_USER destroy of preauth's keys,
-    which live on in the session. The client's first "none" request is a
-    verdict too: USER_AUTH op=none res=failed, as sshd audits it."""
+    """A login that succeeds writes USER_LOGIN res=success only, in the
+    form of sshd's (id=UID, hostname=, which aulast reads): no res=failed
+    record, and no CRYPTO_KEY_USER destroy of preauth's keys, which live on
+    in the session. The client's first "none" request, which checks no
+    password, is not audited, as sshd does not: aureport counts no
+    failed authentication for a login that succeeded."""
     ad = Auditd(ctx)
     u = ctx.make_user()
     ctx.start_server()
@@ -381,9 +386,11 @@ def test_audit_login_success_not_failed(ctx):
                      "-ts", "recent"], r"type=USER_END .* msg='op=login %s"
                     % acct)
     logins = [l for l in out.splitlines()
-              if re.search(r"type=USER_LOGIN .* msg='op=login %s" % acct, l)]
+              if re.search(r"type=USER_LOGIN .* msg='op=login (%s|id=%s )"
+                           % (acct, re.escape(u.name)), l)]
     check(len(logins) == 1 and
-          logins[0].rstrip().endswith("res=success'"),
+          logins[0].rstrip().endswith("res=success'") and
+          "hostname=127.0.0.1 " in logins[0],
           "want one USER_LOGIN res=success for %s, got:\n%s"
           % (u.name, "\n".join(logins)))
     destroys = [l for l in _crypto_records(out, rport)
@@ -392,13 +399,38 @@ def test_audit_login_success_not_failed(ctx):
           all("suid=%s " % u.name in l for l in destroys),
           "want the session's two CRYPTO_KEY_USER destroy records only "
           "(suid=%s), got:\n%s" % (u.name, "\n".join(destroys)))
-    check(re.search(r"type=USER_AUTH .* msg='op=none %sexe=\S+ hostname=\? "
-                    r"addr=127\.0\.0\.1 terminal=ssh res=failed'" % acct,
-                    out, re.M),
-          "no USER_AUTH op=none res=failed record for the client's first "
-          "request:\n%s" % "\n".join(
+    check(not re.search(r"type=USER_AUTH .* msg='op=none %s" % acct, out,
+                        re.M),
+          "the client's first request (none) was audited:\n%s" % "\n".join(
               l for l in out.splitlines() if acct in l))
 
+
+
+def test_audit_aulast_lists_login(ctx):
+    """aulast, which reads a login's id= and session, lists a postern
+    login as it lists sshd's: UsePAM yes with pam_loginuid (Debian's
+    sshd stack) gives the monitor the user's audit session."""
+    ad = Auditd(ctx)
+    u = ctx.make_user()
+    svc = ctx.pam_service(["auth required pam_unix.so",
+                           "account required pam_unix.so",
+                           "session required pam_loginuid.so",
+                           "session required pam_unix.so"])
+    ctx.start_server(extra_config=["UsePAM yes", "PAMServiceName " + svc])
+    r = ctx.ssh(u, "tty", extra=("-tt",))
+    check(r.rc == 0, "pty login failed: rc %s %r" % (r.rc, r.stderr[-300:]))
+    ad.search(["-m", "USER_END", "-ts", "recent"],
+              r"type=USER_END .* msg='op=login acct=%s " % re.escape(u.name))
+    raw = run(["ausearch"] + (["-if", ad.log] if ad.log else []) +
+              ["-ts", "recent", "--raw"], check_rc=False).stdout
+    p = run(["aulast", "--stdin"], check_rc=False, input=raw)
+    out = p.stdout.decode(errors="replace")
+    # aulast shows the first 8 bytes of a name.
+    check(p.returncode == 0 and re.search(r"^%s\s+pts/\d+\s+127\.0\.0\.1 "
+                                          % re.escape(u.name[:8]), out,
+                                          re.M),
+          "aulast does not list the pty login from 127.0.0.1: rc %s %r"
+          % (p.returncode, out[-800:]))
 
 
 @timeout(120)
@@ -425,8 +457,9 @@ def test_audit_login_refused_by_chroot(ctx):
     acct = r"acct=%s " % re.escape(u.name)
     out = ad.search(["-m", "USER_LOGIN,CRYPTO_KEY_USER", "-ts", "recent"],
                     r"type=USER_LOGIN .* msg='op=login %s.*res=failed" % acct)
-    check(not re.search(r"type=USER_LOGIN .* msg='op=login %s.*res=success"
-                        % acct, out, re.M),
+    check(not re.search(r"type=USER_LOGIN .* msg='op=login (%s|id=%s ).*"
+                        r"res=success" % (acct, re.escape(u.name)), out,
+                        re.M),
           "a login refused by ChrootDirectory was recorded as a success:\n%s"
           % out)
     destroys = [l for l in _crypto_records(out, rport)
@@ -489,14 +522,15 @@ def test_audit_pty_login(ctx):
     exe = r"exe=%s " % re.escape(os.path.realpath(ctx.server_path))
     out = ad.search(["-m", "USER_LOGIN,USER_END", "-ts", "recent"],
                     r"type=USER_END .* msg='op=login %s" % acct)
-    check(re.search(r"type=USER_LOGIN .* msg='op=login %s%shostname=\? "
-                    r"addr=127\.0\.0\.1 terminal=%s res=success'"
-                    % (acct, exe, re.escape(tty)), out, re.M),
+    uid = r"id=%s " % re.escape(u.name)  # ausearch -i names the uid
+    check(re.search(r"type=USER_LOGIN .* msg='op=login %s%shostname="
+                    r"127\.0\.0\.1 addr=127\.0\.0\.1 terminal=%s "
+                    r"res=success'" % (uid, exe, re.escape(tty)), out, re.M),
           "no USER_LOGIN record with terminal=%s:\n%s" % (tty, "\n".join(
               l for l in out.splitlines() if acct in l)))
-    check(re.search(r"type=USER_LOGIN .* msg='op=login %s%shostname=\? "
-                    r"addr=127\.0\.0\.1 terminal=ssh res=success'"
-                    % (acct, exe), out, re.M),
+    check(re.search(r"type=USER_LOGIN .* msg='op=login %s%shostname="
+                    r"127\.0\.0\.1 addr=127\.0\.0\.1 terminal=ssh "
+                    r"res=success'" % (uid, exe), out, re.M),
           "no USER_LOGIN terminal=ssh record for the connection")
 
 
@@ -517,6 +551,43 @@ def _preauth_keys_destroyed(ad, rport, types="CRYPTO_KEY_USER"):
     check(re.search(rx % ("from-client", rport), out),
           "no CRYPTO_KEY_USER destroy from-client for port %s" % rport)
     return out
+
+
+def test_audit_no_failed_login_without_attempt(ctx):
+    """A connection that never had an attempt judged (a client with no
+    usable method, whose "none" checks no password) is no failed login,
+    as sshd writes none: its keys' CRYPTO_KEY_USER records, no
+    USER_LOGIN res=failed (which aureport --failed would count). One
+    refused key is."""
+    ad = Auditd(ctx)
+    u = ctx.make_user()
+    ctx.start_server()
+    r = ctx.ssh(u, "true", extra=("-o", "PreferredAuthentications=password"))
+    check(r.rc == 255, "no method should have logged in: %r" % (r,))
+    m = ctx.wait_log(r"^Connection closed by authenticating user %s "
+                     r"127\.0\.0\.1 port (\d+) \[preauth\]"
+                     % re.escape(u.name), 10)
+    check(m, "no 'Connection closed by authenticating user' line")
+    rport = m.group(1)
+    other = ctx.new_key("stranger")
+    r = ctx.ssh(u, "true", key=other)
+    check(r.rc == 255, "a key not in authorized_keys logged in: %r" % (r,))
+    m = ctx.wait_log(r"^Connection closed by authenticating user %s "
+                     r"127\.0\.0\.1 port (?!%s)(\d+) \[preauth\]"
+                     % (re.escape(u.name), rport), 10)
+    check(m, "no closing line for the refused key's connection")
+    kport = m.group(1)
+    pids = {}
+    for port in (rport, kport):
+        out = _preauth_keys_destroyed(ad, port)
+        line = [l for l in _crypto_records(out, port)][0]
+        pids[port] = re.search(r" pid=(\d+) ", line).group(1)
+    out = ad.search(["-m", "USER_LOGIN", "-ts", "recent"],
+                    r"type=USER_LOGIN .* pid=%s .*res=failed" % pids[kport])
+    check(not re.search(r"type=USER_LOGIN .* pid=%s " % pids[rport], out),
+          "a connection without a judged attempt wrote USER_LOGIN:\n%s"
+          % "\n".join(l for l in out.splitlines()
+                      if "pid=%s " % pids[rport] in l))
 
 
 @timeout(120)
@@ -613,7 +684,7 @@ def test_audit_login_ended_by_grace_time(ctx):
     exe = r"exe=%s " % re.escape(os.path.realpath(ctx.server_path))
     ad.search(["-m", "USER_LOGIN", "-ts", "recent"],
               r"type=USER_LOGIN .* msg='op=login acct=%s %shostname=\? "
-              r"addr=127\.0\.0\.1 terminal=ssh res=failed"
+              r"addr=127\.0\.0\.1 terminal=sshd res=failed"
               % (re.escape(u.name), exe))
 
 

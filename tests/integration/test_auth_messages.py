@@ -1,0 +1,284 @@
+"""
+test_auth_messages.py: what PAM says during authentication reaches the
+user, and what it sets reaches the session, as with sshd 9.2: real PAM
+stacks (pam_unix, pam_echo, pam_nologin, pam_exec) written to /etc/pam.d
+for the test, a small PAM module built here for what no stock module does
+(pam_putenv during pam_authenticate), the OpenSSH client answering through
+SSH_ASKPASS. Also: a publickey request refused before any lookup (an
+algorithm not in PubkeyAcceptedAlgorithms) is not logged as "Failed", as
+sshd's preauth process refuses it without asking its monitor.
+"""
+
+import json
+import os
+import re
+import secrets
+import subprocess
+
+from harness import check, run
+
+PASSWORD = "Pm-" + secrets.token_hex(6)
+PKWIRE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "pkwire.py")
+
+# A PAM module whose pam_sm_authenticate sets PAM_AUTHSET_VAR in PAM's
+# environment and succeeds; its other phases do nothing.
+ENV_MODULE = r"""
+#include <security/pam_modules.h>
+int pam_sm_authenticate(pam_handle_t *h, int flags, int argc,
+    const char **argv)
+{
+	(void)flags; (void)argc; (void)argv;
+	return pam_putenv(h, "PAM_AUTHSET_VAR=set-in-auth") == PAM_SUCCESS
+	    ? PAM_IGNORE : PAM_SERVICE_ERR;
+}
+int pam_sm_setcred(pam_handle_t *h, int flags, int argc, const char **argv)
+{
+	(void)h; (void)flags; (void)argc; (void)argv;
+	return PAM_IGNORE;
+}
+"""
+
+
+def _user(ctx, with_key=True):
+    u = ctx.make_user(with_key=with_key)
+    run(["chpasswd"], input=("%s:%s\n" % (u.name, PASSWORD)).encode())
+    return u
+
+
+def _askpass(ctx, answer):
+    """An SSH_ASKPASS that answers `answer` and records each prompt."""
+    tag = secrets.token_hex(3)
+    script = os.path.join(ctx.dir, "askpass_%s.sh" % tag)
+    prompts = os.path.join(ctx.dir, "prompts_%s.log" % tag)
+    with open(script, "w") as f:
+        f.write("#!/bin/sh\nprintf '%%s\\n---\\n' \"$1\" >> %s\n"
+                "printf '%%s\\n' '%s'\n" % (prompts, answer))
+    os.chmod(script, 0o755)
+    env = dict(os.environ, SSH_ASKPASS=script, SSH_ASKPASS_REQUIRE="force",
+               DISPLAY=":0")
+    return env, prompts
+
+
+def _ssh(ctx, u, methods, answer="", command="echo ok", key=None,
+         loglevel="INFO"):
+    env, prompts = _askpass(ctx, answer)
+    argv = ctx.ssh_argv(u, command, batch=False, key=key, loglevel=loglevel,
+                        extra=("-o", "PreferredAuthentications=" + methods,
+                               "-o", "KbdInteractiveAuthentication=yes",
+                               "-o", "PasswordAuthentication=yes",
+                               "-o", "NumberOfPasswordPrompts=1"))
+    r = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True,
+                       timeout=40, env=env)
+    seen = open(prompts).read() if os.path.exists(prompts) else ""
+    return r, seen
+
+
+def _server(ctx, lines, extra=()):
+    svc = ctx.pam_service(lines)
+    ctx.start_server(extra_config=["UsePAM yes", "PAMServiceName " + svc,
+                                   "KbdInteractiveAuthentication yes",
+                                   "PasswordAuthentication yes"]
+                     + list(extra))
+
+
+def test_pam_account_and_auth_text_in_banner(ctx):
+    """PAM's text from the account phase (every method) and from a
+    password's authentication is sent in a banner before the login
+    completes, as sshd sends its loginmsg: a command sees it too."""
+    u = _user(ctx)
+    tag = secrets.token_hex(4)
+    _server(ctx, ["auth optional pam_echo.so AUTH-TEXT-" + tag,
+                  "auth required pam_unix.so",
+                  "account required pam_unix.so",
+                  "account optional pam_echo.so ACCT-TEXT-%s-%%u" % tag,
+                  "session required pam_unix.so"])
+    r, _ = _ssh(ctx, u, "publickey")
+    err = r.stderr.decode(errors="replace")
+    check(r.returncode == 0 and r.stdout == b"ok\n",
+          "publickey login failed: rc %s %s" % (r.returncode, err[-300:]))
+    check("ACCT-TEXT-%s-%s" % (tag, u.name) in err,
+          "the account phase's pam_echo text should reach a publickey "
+          "login's client (banner); stderr: %r" % err[-400:])
+    r, _ = _ssh(ctx, u, "password", PASSWORD)
+    err = r.stderr.decode(errors="replace")
+    check(r.returncode == 0 and r.stdout == b"ok\n",
+          "password login failed: rc %s %s" % (r.returncode, err[-300:]))
+    check("AUTH-TEXT-" + tag in err and
+          "ACCT-TEXT-%s-%s" % (tag, u.name) in err,
+          "a password login should show the auth and account phases' "
+          "text; stderr: %r" % err[-400:])
+    r, _ = _ssh(ctx, u, "keyboard-interactive", PASSWORD)
+    err = r.stderr.decode(errors="replace")
+    check(r.returncode == 0 and "ACCT-TEXT-%s-%s" % (tag, u.name) in err,
+          "keyboard-interactive should show the account phase's text: "
+          "rc %s %r" % (r.returncode, err[-400:]))
+
+
+def test_pam_nologin_text_shown_on_denial(ctx):
+    """pam_nologin in the account phase: the user reads its file's text
+    before the connection ends (sshd's banner), and the log is sshd's."""
+    u = _user(ctx)
+    nologin = os.path.join(ctx.dir, "nologin")
+    text = "Down for maintenance " + secrets.token_hex(4)
+    with open(nologin, "w") as f:
+        f.write(text + "\n")
+    _server(ctx, ["auth required pam_unix.so",
+                  "account required pam_nologin.so file=" + nologin,
+                  "account required pam_unix.so",
+                  "session required pam_unix.so"])
+    r, _ = _ssh(ctx, u, "publickey")
+    err = r.stderr.decode(errors="replace")
+    check(r.returncode == 255 and r.stdout == b"",
+          "the account phase must refuse: rc %s" % r.returncode)
+    check(text in err, "pam_nologin's text should be shown: %r" % err[-400:])
+    check(ctx.wait_log(r"Access denied for user %s by PAM account "
+                       r"configuration \[preauth\]" % u.name, 5),
+          "no 'Access denied ... by PAM account configuration' line")
+
+
+def test_pam_kbdint_text_placement(ctx):
+    """keyboard-interactive: PAM's text before a prompt is part of that
+    prompt (shown even by ssh -q); text after a failure is shown in a
+    request without prompts, and the attempt fails without PAM's
+    'Authentication failure' line, as sshd does."""
+    u = _user(ctx, with_key=False)
+    tag = secrets.token_hex(4)
+    _server(ctx, ["auth optional pam_echo.so BEFORE-PROMPT-" + tag,
+                  "auth required pam_unix.so",
+                  "account required pam_unix.so",
+                  "session required pam_unix.so"],
+            ["AuthenticationMethods keyboard-interactive"])
+    r, prompts = _ssh(ctx, u, "keyboard-interactive", PASSWORD,
+                      loglevel="QUIET")
+    check(r.returncode == 0 and r.stdout == b"ok\n",
+          "kbd-int login failed: rc %s %s" % (r.returncode, r.stderr[-300:]))
+    check(re.search(r"BEFORE-PROMPT-%s\n.*[Pp]assword" % tag, prompts),
+          "the text before PAM's prompt should be in the prompt the "
+          "client shows; prompts seen: %r" % prompts)
+    ctx.stop_server()
+    nologin = os.path.join(ctx.dir, "nologin_auth")
+    text = "No logins now " + secrets.token_hex(4)
+    with open(nologin, "w") as f:
+        f.write(text + "\n")
+    _server(ctx, ["auth requisite pam_nologin.so file=" + nologin,
+                  "auth required pam_unix.so",
+                  "account required pam_unix.so",
+                  "session required pam_unix.so"],
+            ["AuthenticationMethods keyboard-interactive"])
+    r, _ = _ssh(ctx, u, "keyboard-interactive", PASSWORD)
+    err = r.stderr.decode(errors="replace")
+    check(r.returncode == 255, "pam_nologin in auth must refuse: rc %s"
+          % r.returncode)
+    check(text in err, "the failure's text should be shown: %r" % err[-400:])
+    check(ctx.wait_log(r"^Failed keyboard-interactive/pam for %s from "
+                       % u.name, 5),
+          "no 'Failed keyboard-interactive/pam' line")
+    check("PAM: Authentication failure for %s" % u.name
+          not in ctx.server_log(),
+          "sshd logs no 'PAM: ... failure' line for a failure it "
+          "explained with text")
+
+
+def test_pam_kbdint_empty_answer_reaches_pam(ctx):
+    """An empty keyboard-interactive answer goes to PAM, as sshd sends
+    it: a stack that accepts it logs in (PermitEmptyPasswords is PAM's
+    PAM_DISALLOW_NULL_AUTHTOK, which pam_exec does not apply)."""
+    u = _user(ctx, with_key=False)
+    seen = os.path.join(ctx.dir, "authtok.seen")
+    prog = os.path.join(ctx.dir, "empty_ok.sh")
+    with open(prog, "w") as f:
+        f.write("#!/bin/sh\ntok=$(cat)\nprintf '[%%s]\\n' \"$tok\" >> %s\n"
+                "[ -z \"$tok\" ]\n" % seen)
+    os.chmod(prog, 0o755)
+    _server(ctx, ["auth required pam_exec.so expose_authtok quiet " + prog,
+                  "account required pam_unix.so",
+                  "session required pam_unix.so"],
+            ["AuthenticationMethods keyboard-interactive"])
+    r, prompts = _ssh(ctx, u, "keyboard-interactive", "")
+    check(os.path.exists(seen) and "[]" in open(seen).read(),
+          "PAM never got the empty answer (prompts %r)" % prompts)
+    check(r.returncode == 0 and r.stdout == b"ok\n",
+          "a stack that takes an empty answer should log in: rc %s %s"
+          % (r.returncode, r.stderr[-300:]))
+
+
+def test_pam_auth_environment_reaches_session(ctx):
+    """A variable PAM's authentication sets (pam_putenv in
+    pam_sm_authenticate) is in the session's environment for password
+    and keyboard-interactive logins, as sshd keeps it."""
+    src = os.path.join(ctx.dir, "pam_authset.c")
+    mod = os.path.join(ctx.dir, "pam_authset.so")
+    with open(src, "w") as f:
+        f.write(ENV_MODULE)
+    run(["gcc", "-shared", "-fPIC", "-o", mod, src, "-lpam"])
+    os.chmod(ctx.dir, 0o755)
+    u = _user(ctx, with_key=False)
+    _server(ctx, ["auth optional " + mod,
+                  "auth required pam_unix.so",
+                  "account required pam_unix.so",
+                  "session required pam_unix.so"])
+    for method in ("password", "keyboard-interactive"):
+        r, _ = _ssh(ctx, u, method, PASSWORD,
+                    command="echo \"v=$PAM_AUTHSET_VAR\"")
+        check(r.returncode == 0,
+              "%s login failed: rc %s %s" % (method, r.returncode,
+                                             r.stderr[-300:]))
+        check(r.stdout == b"v=set-in-auth\n",
+              "%s: the variable PAM's authentication set should reach the "
+              "session: %r" % (method, r.stdout))
+
+
+def test_refused_algorithm_not_logged_failed(ctx):
+    """A publickey request whose algorithm PubkeyAcceptedAlgorithms does
+    not allow is refused where sshd's preauth process refuses it: its
+    line, and no 'Failed publickey' line (fail2ban counts those)."""
+    u = ctx.make_user(with_key=False)
+    key = os.path.join(ctx.dir, "rsa_" + u.name)
+    run(["ssh-keygen", "-q", "-t", "rsa", "-b", "2048", "-N", "", "-f", key])
+    ctx.authorize(u, key + ".pub")
+    ctx.start_server(extra_config=["PubkeyAcceptedAlgorithms "
+                                   "rsa-sha2-512,ssh-ed25519"])
+    cases = [{"key": key, "blob": key + ".pub", "alg": "rsa-sha2-256"},
+             {"key": key, "blob": key + ".pub", "alg": "rsa-sha2-512"}]
+    argv = ["/usr/bin/python3", PKWIRE, str(ctx.port), u.name]
+    p = run(argv, 120, check_rc=False, input=json.dumps(cases).encode())
+    check(p.returncode == 0, "pkwire.py failed: %r" % p.stderr[-2000:])
+    got = json.loads(p.stdout)
+    check(got == ["fail", "ok"], "rsa-sha2-256 must fail and rsa-sha2-512 "
+          "log in: %r" % got)
+    check(ctx.wait_log(r"userauth_pubkey: signature algorithm rsa-sha2-256 "
+                       r"not in PubkeyAcceptedAlgorithms \[preauth\]", 5),
+          "no 'not in PubkeyAcceptedAlgorithms' line")
+    check(ctx.wait_log(r"^Accepted publickey for %s " % u.name, 5),
+          "no 'Accepted publickey' line for rsa-sha2-512")
+    check(not re.search(r"^Failed publickey for %s " % u.name,
+                        ctx.server_log(), re.M),
+          "a request refused before any lookup must not be logged as "
+          "'Failed publickey'")
+
+
+def test_pam_modules_run_from_root_directory(ctx):
+    """As sshd, which runs from "/": PAM's modules (here pam_exec in
+    every phase) never run in the directory posternd was started from."""
+    u = _user(ctx)
+    rec = os.path.join(ctx.dir, "pwd.log")
+    prog = os.path.join(ctx.dir, "pwd.sh")
+    with open(prog, "w") as f:
+        f.write("#!/bin/sh\necho \"$PAM_TYPE $(pwd)\" >> %s\n" % rec)
+    os.chmod(prog, 0o755)
+    _server(ctx, ["auth optional pam_exec.so " + prog,
+                  "auth required pam_unix.so",
+                  "account optional pam_exec.so " + prog,
+                  "account required pam_unix.so",
+                  "session optional pam_exec.so " + prog,
+                  "session required pam_unix.so"])
+    check(os.getcwd() != "/", "the test must start posternd elsewhere")
+    r, _ = _ssh(ctx, u, "password", PASSWORD)
+    check(r.returncode == 0, "password login failed: rc %s %s"
+          % (r.returncode, r.stderr[-300:]))
+    lines = open(rec).read().split("\n") if os.path.exists(rec) else []
+    phases = set(x.split(" ")[0] for x in lines if x)
+    check({"account", "auth", "open_session"} <= phases,
+          "pam_exec should run in auth, account and session: %r" % lines)
+    check(all(x.endswith(" /") for x in lines if x),
+          "PAM's modules ran outside /: %r" % lines)
