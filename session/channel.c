@@ -28,7 +28,10 @@
  * written to wfd directly from the received packet; what the fd does not
  * take waits in obuf. Our window is re-opened only for bytes actually
  * written (or discarded because the write side is gone), so obuf never
- * holds more than one window.
+ * holds more than one window. A datagram channel (tun@openssh.com: the
+ * type's dgram_read and dgram_write) moves one datagram per CHANNEL_DATA
+ * instead, with one read per packet and no obuf: a datagram the peer's
+ * window or maximum packet cannot take, or wfd does not, is dropped.
  *
  * Ordering. The transport queue is FIFO, and per channel we queue in this
  * order only:
@@ -87,6 +90,10 @@ static const struct channel_type *const channel_types[] = {
  * that it can run ahead while we wait for the socket. */
 #define CHAN_PIPE_BYTES (1024 * 1024)
 #define CHAN_PIPE_GROW_AT (4 * 1024 * 1024)
+/* A datagram channel's largest datagram (tun(4) MTU 65535 and a 4-byte
+ * header), and how many it reads per loop turn before the others' turn. */
+#define CHAN_DGRAM_MAX (64 * 1024 + 4)
+#define CHAN_DGRAM_BURST 64
 /* An emptied obuf larger than this is released: idle channels stay small. */
 #define CHAN_OBUF_KEEP (64 * 1024)
 
@@ -554,6 +561,13 @@ chan_input_data(struct conn *conn, uint8_t type, struct buf *m)
 	}
 	if (c->svc != NULL)
 		return c->svc->data(conn, c, data, len);
+	if (c->type->dgram_write != NULL) {
+		/* One datagram: written whole or dropped, never queued. */
+		if (c->wfd >= 0)
+			c->type->dgram_write(c, c->wfd, data, len);
+		c->local_consumed += (uint32_t)len;
+		return 0;
+	}
 	return chan_deliver(c, data, len);
 }
 
@@ -851,6 +865,8 @@ chan_send_room(struct conn *conn, struct channel *c)
 /*
  * Read up to want bytes from fd straight into a new data packet and queue
  * it. *nread is read(2)'s result; if it is <= 0 the packet is dropped.
+ * A datagram channel's read is one datagram (type->dgram_read), dropped
+ * as sshd drops it when the peer's window or maximum packet is smaller.
  */
 static int
 chan_read_packet(struct conn *conn, struct channel *c, int fd, int ext,
@@ -867,7 +883,9 @@ chan_read_packet(struct conn *conn, struct channel *c, int fd, int ext,
 	    (r = buf_reserve(m, 4 + want, &p)) != 0)
 		return r;
 	do {
-		n = read(fd, p + 4, want);
+		n = c->type->dgram_read != NULL && !ext
+		    ? c->type->dgram_read(c, fd, p + 4, want)
+		    : read(fd, p + 4, want);
 	} while (n == -1 && errno == EINTR);
 	*nread = n;
 	if (n <= 0) {
@@ -875,6 +893,11 @@ chan_read_packet(struct conn *conn, struct channel *c, int fd, int ext,
 		return 0;
 	}
 	got = (size_t)n;
+	if (got > c->remote_window || got > c->remote_maxpacket) {
+		debug("channel %u: datagram too big", c->id);
+		transport_packet_cancel(conn->t);
+		return 0;
+	}
 	put_be32(p, (uint32_t)got);
 	if ((r = buf_consume_end(m, want - got)) != 0)
 		return r;
@@ -969,6 +992,28 @@ chan_read_fd(struct conn *conn, struct channel *c, int *fdp, int ext)
 		}
 		if ((size_t)n < want)
 			return 0;
+	}
+	return 0;
+}
+
+/*
+ * A datagram channel's rfd: each read is one datagram and one CHANNEL_DATA
+ * (chan_read_packet), a few per loop turn while the peer's window is open.
+ */
+static int
+chan_read_dgrams(struct conn *conn, struct channel *c)
+{
+	ssize_t n;
+	int i, r;
+
+	for (i = 0; i < CHAN_DGRAM_BURST && chan_send_room(conn, c) > 0; i++) {
+		if ((r = chan_read_packet(
+		         conn, c, c->rfd, 0, CHAN_DGRAM_MAX, &n)) != 0)
+			return r;
+		if (n <= 0) {
+			chan_read_ended(c, &c->rfd, n, 0);
+			return 0;
+		}
 	}
 	return 0;
 }
@@ -1072,7 +1117,9 @@ channel_poll_handle(struct conn *conn)
 		if (chan_ready(conn, c->wfd_pi, c->wfd))
 			chan_write_fd(c);
 		if (chan_ready(conn, c->rfd_pi, c->rfd) &&
-		    (r = chan_read_fd(conn, c, &c->rfd, 0)) != 0)
+		    (r = c->type->dgram_read != NULL
+		            ? chan_read_dgrams(conn, c)
+		            : chan_read_fd(conn, c, &c->rfd, 0)) != 0)
 			return r;
 		if (chan_ready(conn, c->efd_pi, c->efd) &&
 		    (c->flags & CHAN_EFD_DISCARD))

@@ -72,6 +72,16 @@ struct channel_type {
 	int (*before_close)(struct conn *conn, struct channel *c);
 	void (*peer_closed)(struct conn *conn, struct channel *c);
 	void (*free)(struct conn *conn, struct channel *c);
+	/*
+	 * Datagram channels (tun@openssh.com) set both: each dgram_read
+	 * reads one datagram from fd into p[0, len) as it goes on the wire
+	 * and returns read(2)'s result; each CHANNEL_DATA is one dgram_write
+	 * to fd, which drops what the fd does not take.
+	 */
+	ssize_t (*dgram_read)(
+	    struct channel *c, int fd, uint8_t *p, size_t len);
+	void (*dgram_write)(
+	    struct channel *c, int fd, const uint8_t *p, size_t len);
 };
 
 /*
@@ -211,7 +221,7 @@ void channel_session_reaped(struct conn *conn, pid_t pid, int status);
 extern const struct channel_type channel_type_direct_tcpip;
 extern const struct channel_type channel_type_direct_streamlocal;
 
-/* channel_tun.c: tun@openssh.com, refused (PermitTunnel). */
+/* channel_tun.c: tun@openssh.com, tun(4) devices (PermitTunnel). */
 extern const struct channel_type channel_type_tun;
 
 /* channel_sock.c: plain socket channels (agent, X11). */

@@ -239,6 +239,7 @@ main(int argc, char **argv)
 	authopts_free(opts);
 	session_axl_free(axl);
 	fwd_policy_free(&fwdp);
+	free(ctx.tun_names);
 	for (i = 0; i < npam; i++)
 		free(pam_env[i]);
 	free(pam_env);

@@ -48,6 +48,8 @@ struct session_ctx {
 	struct session_axl *axl;
 	/* AllowTcpForwarding, PermitOpen...: forwarding after Match. */
 	const struct fwd_policy *fwd;
+	/* SSH_TUNNEL: the tun(4) devices opened so far (channel_tun.c). */
+	char *tun_names;
 	/* Set by session_run: the client closed or reset the connection. */
 	int peer_closed;
 	/* Set by session_run: the client sent DISCONNECT (sshd's child then

@@ -2,7 +2,7 @@
  * session_env.c: a session child's environment, built in OpenSSH's order:
  * the client's accepted env requests, the login variables, TERM and
  * DISPLAY, authorized_keys environment=, ~/.ssh/environment, PAM's,
- * SetEnv, then SSH_CLIENT, SSH_CONNECTION, SSH_USER_AUTH, SSH_TTY and
+ * SetEnv, then SSH_CLIENT, SSH_CONNECTION, SSH_TUNNEL, SSH_USER_AUTH, SSH_TTY and
  * SSH_ORIGINAL_COMMAND. A later value of a name replaces an earlier one.
  */
 #include <errno.h>
@@ -259,6 +259,9 @@ session_env_build(const struct session_ctx *ctx, const struct session_child *ch,
 	snprintf(buf, sizeof(buf), "%.64s %d %.110s %d", caddr,
 	    ctx->client_port, saddr, ctx->server_port);
 	if ((r = session_env_add(&env, &n, "SSH_CONNECTION", buf)) != 0)
+		goto fail;
+	if (ctx->tun_names != NULL &&
+	    (r = session_env_add(&env, &n, "SSH_TUNNEL", ctx->tun_names)) != 0)
 		goto fail;
 	if (l != NULL && l->auth_file != NULL &&
 	    (r = session_env_add(&env, &n, "SSH_USER_AUTH", l->auth_file)) != 0)
