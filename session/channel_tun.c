@@ -6,11 +6,11 @@
  */
 #include <sys/ioctl.h>
 #include <sys/types.h>
+#include <net/if.h>
 
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <linux/if.h>
 #include <linux/if_tun.h>
 #include <stdint.h>
 #include <stdio.h>

@@ -36,6 +36,9 @@
  *    stubs: a pty comes from /dev/ptmx, records succeed, proofs are
  *    refused or granted by a profile bit.
  *  - internal-sftp is a stand-in service (the engine has fuzz_sftp).
+ *  - A tun(4) device is a SOCK_SEQPACKET socketpair (datagrams) whose
+ *    far end is a peer as a connected socket's; TUNSETIFF names it, or
+ *    fails for a unit ending in 3.
  * Unix-socket forwarding stays off in every profile (its listener may
  * unlink a path), and X11 has no xauth program, so x11-req is decoded and
  * checked, then refused.
@@ -97,6 +100,8 @@ static int fz_ipc_send(int fd, uint8_t type, const struct buf *b, int pfd);
 static int fz_ipc_recv(
     int fd, uint8_t *type, struct buf *b, int *fdp, size_t max);
 static int64_t fz_monotime_ms(void);
+static int fz_open_tun(const char *path, int flags);
+static int fz_ioctl_tun(int fd, unsigned long req, struct ifreq *ifr);
 
 /* session_exec.c: fork_child's fork() (its locals name the child's fds). */
 #define fork() fz_fork_child(pty, pin, pout, perr)
@@ -121,7 +126,11 @@ static int64_t fz_monotime_ms(void);
 #include "session/channel_session.c"
 #include "session/channel_sock.c"
 #include "session/channel_tcp.c"
+#define open(path, flags) fz_open_tun(path, flags)
+#define ioctl(fd, req, ifr) fz_ioctl_tun(fd, req, ifr)
 #include "session/channel_tun.c"
+#undef open
+#undef ioctl
 #define transport_monotime_ms fz_monotime_ms
 #include "session/alive.c"
 #undef transport_monotime_ms
@@ -323,6 +332,39 @@ fz_connect(int s, const struct sockaddr *sa, socklen_t len)
 		errno = EINPROGRESS;
 		return -1;
 	}
+	return 0;
+}
+
+/* /dev/net/tun: one end of a datagram socketpair, the other a peer. */
+static int
+fz_open_tun(const char *path, int flags)
+{
+	int sp[2];
+
+	if (npeers == FZ_MAX_PEERS) {
+		errno = ENFILE;
+		return -1;
+	}
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC,
+	        0, sp) != 0)
+		return -1;
+	peers[npeers++] = sp[1];
+	return sp[0];
+}
+
+/* TUNSETIFF: "tun0"/"tap0" for any unit; a unit ending in 3 is busy. */
+static int
+fz_ioctl_tun(int fd, unsigned long req, struct ifreq *ifr)
+{
+	size_t len = strnlen(ifr->ifr_name, sizeof(ifr->ifr_name));
+
+	if (len > 0 && ifr->ifr_name[len - 1] == '3') {
+		errno = EBUSY;
+		return -1;
+	}
+	if (len == 0)
+		snprintf(ifr->ifr_name, sizeof(ifr->ifr_name), "%s0",
+		    ifr->ifr_flags & IFF_TAP ? "tap" : "tun");
 	return 0;
 }
 
@@ -1004,6 +1046,7 @@ fz_conn_free(struct fz_conn *f)
 	close(f->sp[1]);
 	fwd_policy_free(&f->fwd);
 	authopts_free(f->opts);
+	free(f->ctx.tun_names);
 	for (i = 0; i < nchildren; i++) {
 		fz_close(&children[i].in);
 		fz_close(&children[i].out);

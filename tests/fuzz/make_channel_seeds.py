@@ -263,6 +263,31 @@ def main(d):
     x.event(0)
     x.save(d, "forwarded")
 
+    # tun@openssh.com: point-to-point (the peer plays the device) and
+    # ethernet, a unit the stand-in refuses (13), data both ways.
+    x = Seed(0)
+    x.msg(OPEN, s("tun@openssh.com") + u32(0) + u32(65536) + u32(16384) +
+          u32(1) + u32(0x7fffffff))
+    x.msg(OPEN, s("tun@openssh.com") + u32(1) + u32(100) + u32(64) +
+          u32(2) + u32(7))
+    x.msg(OPEN, s("tun@openssh.com") + u32(2) + u32(65536) + u32(16384) +
+          u32(1) + u32(13))
+    x.event(0)
+    x.event(6, 0, bytes([0x45]) + b"\0" * 27)
+    x.event(6, 0, bytes([0x60]) + b"\0" * 47)
+    x.event(6, 1, b"frame" * 40)
+    x.data(0, b"\0\0\0\x02" + bytes([0x45]) + b"\0" * 19)
+    x.data(0, b"\0\x02")
+    x.data(1, b"ethernet frame")
+    x.msg(WINDOW_ADJUST, u32(1) + u32(1000))
+    x.event(0)
+    x.event(7, 0)
+    x.event(0)
+    x.msg(EOF, u32(0))
+    x.msg(CLOSE, u32(0))
+    x.event(0)
+    x.save(d, "tun")
+
 
 if __name__ == "__main__":
     main(sys.argv[1])
