@@ -216,7 +216,8 @@ def test_tunnel_point_to_point_ping(ctx):
           "transfer through the tunnel: %r, want %s and %d bytes back"
           % (got, want, reply_len))
     # A datagram larger than the client's maximum packet (32 KiB) is
-    # dropped by the server, which goes on forwarding.
+    # dropped by the server, which goes on forwarding. (sshd reads at
+    # most 16 KiB and sends such a packet truncated: postern's own.)
     harness.run(["ip", "-n", a, "link", "set", "tun177", "mtu", "60000"])
     harness.run(["ip", "netns", "exec", a, "python3", "-c",
                  "import socket; s = socket.socket(socket.AF_INET, "
