@@ -615,6 +615,10 @@ handle_audit_kex(struct monitor *m, struct buf *b, pid_t spid, uid_t suid)
 	    num > (uint32_t)(m->nsign + m->nsign_session))
 		return ERR_BAD_STATE;
 	audit_crypto_session(&m->auth, &t, m->kex_audited > 0, spid, suid);
+	/* Should LoginGraceTime end this monitor, the listener records
+	 * the recorded keys' end (audit_preauth_end's records). */
+	if (m->kex_audited == 0 && m->preauth_pid > 0)
+		startup_note_keys(m->preauth_pid);
 	m->kex_audited = num;
 	return 0;
 }
@@ -652,9 +656,6 @@ handle_sign(struct monitor *m, struct buf *b, int fd, uint8_t reply_type,
 	if (record_sid && m->sidlen == 0) {
 		memcpy(m->sid, hash, hashlen);
 		m->sidlen = hashlen;
-		/* Should LoginGraceTime end this monitor, the listener
-		 * records the keys' end (audit_preauth_end's records). */
-		startup_note_keys(m->preauth_pid);
 		/* The host key this connection is bound to (hostbound auth). */
 		m->auth.kex_hostkey_blob = hk->blob;
 		m->auth.kex_hostkey_len = hk->bloblen;
@@ -1281,7 +1282,7 @@ static void __attribute__((noreturn)) session_phase(struct monitor *m, int sock)
 	if (m->auth.pam != NULL && pamctx_open_session(m->auth.pam) != 0) {
 		error("PAM session for %s could not be opened",
 		    m->auth.pw.pw_name);
-		audit_preauth_end(&m->auth, m->sidlen > 0, m->kex_pid);
+		audit_preauth_end(&m->auth, m->kex_audited > 0, m->kex_pid);
 		exit(1);
 	}
 	/*
@@ -1290,7 +1291,7 @@ static void __attribute__((noreturn)) session_phase(struct monitor *m, int sock)
 	 * res=failed, and the keys it negotiated are gone.
 	 */
 	if (login_chroot_path(&m->auth, m->c, &jail, &jailfd) != 0) {
-		audit_preauth_end(&m->auth, m->sidlen > 0, m->kex_pid);
+		audit_preauth_end(&m->auth, m->kex_audited > 0, m->kex_pid);
 		pamctx_end(m->auth.pam);
 		exit(1);
 	}
@@ -1501,7 +1502,7 @@ monitor_run(const struct options *o, struct server_config *c,
 	 * live on in the session; IPC_AUDIT_KEX recorded them.
 	 */
 	if (m.state != MS_DONE)
-		audit_preauth_end(&m.auth, m.sidlen > 0, m.preauth_pid);
+		audit_preauth_end(&m.auth, m.kex_audited > 0, m.preauth_pid);
 	close(m.pfd);
 	/*
 	 * preauth never outlives this point. It closed its end (EOF) when it

@@ -590,6 +590,33 @@ def test_audit_no_failed_login_without_attempt(ctx):
                       if "pid=%s " % pids[rport] in l))
 
 
+def test_audit_keyscan_leaves_no_key_records(ctx):
+    """ssh-keyscan takes the host key and leaves before NEWKEYS: no
+    session keys were recorded (no CRYPTO_SESSION start), so none is
+    recorded as destroyed either. A client that completes the exchange
+    and is refused gets both, as before."""
+    ad = Auditd(ctx)
+    u = ctx.make_user()
+    ctx.start_server()
+    p = run(["ssh-keyscan", "-t", "ed25519", "-p", str(ctx.port),
+             "127.0.0.1"], check_rc=False)
+    check(b"ssh-ed25519" in p.stdout, "ssh-keyscan got no key: %r"
+          % p.stdout)
+    m = ctx.wait_log(r"^Connection from 127\.0\.0\.1 port (\d+) ", 10)
+    check(m, "no Connection line for ssh-keyscan")
+    sport = m.group(1)
+    r = ctx.ssh(u, "true", key=ctx.new_key("stranger"))
+    check(r.rc == 255, "a key not in authorized_keys logged in: %r" % (r,))
+    m = ctx.wait_log(r"^Connection from 127\.0\.0\.1 port (?!%s)(\d+) "
+                     % sport, 10)
+    check(m, "no Connection line for the refused client")
+    out = _preauth_keys_destroyed(ad, m.group(1),
+                                  "CRYPTO_KEY_USER,CRYPTO_SESSION")
+    check(not _crypto_records(out, sport),
+          "ssh-keyscan's connection left key records:\n%s"
+          % "\n".join(_crypto_records(out, sport)))
+
+
 @timeout(120)
 def test_audit_crypto_unauthenticated_and_rekey(ctx):
     ad = Auditd(ctx)
