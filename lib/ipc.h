@@ -107,5 +107,8 @@ int ipc_gex_request(int fd, uint32_t min, uint32_t n, uint32_t max,
 /* UsePAM no, not root, /etc/nologin exists: every session request shows
  * its text and exits 254, as OpenSSH's do_nologin(). */
 #define LOGIN_F_NOLOGIN 0x80
+/* UsePAM yes and pam_open_session failed: every session request shows
+ * PAM's messages (the loginmsg) and exits 254, as sshd 9.2 does. */
+#define LOGIN_F_PAM_FAILED 0x100
 
 #endif

@@ -105,6 +105,9 @@ struct authctxt {
 	/* keyboard-interactive/pam's own account check passed: the monitor
 	 * does not run the account stack again (as sshd's cached answer). */
 	int pam_account_done;
+	/* pam_open_session failed: the session is restricted and runs
+	 * nothing (LOGIN_F_PAM_FAILED), as sshd's auth_restrict_session. */
+	int pam_session_failed;
 	/* How much of PAM's loginmsg a banner has already shown. */
 	size_t loginmsg_shown;
 	/* SSH_CONNECTION for PAM: "ADDR PORT LADDR LPORT" (an IP socket). */

@@ -353,6 +353,8 @@ login_send(int fd, const struct authctxt *a, const struct server_config *c,
 	 * passwd(1) directly, as OpenSSH's do_pwchange(), whatever is asked. */
 	if (a->force_pwchange)
 		flags |= LOGIN_F_PWCHANGE;
+	if (a->pam_session_failed)
+		flags |= LOGIN_F_PAM_FAILED;
 	if ((r = buf_put_u32(b, (uint32_t)a->pw.pw_uid)) != 0 ||
 	    (r = buf_put_u32(b, (uint32_t)a->pw.pw_gid)) != 0 ||
 	    (r = buf_put_cstring(b, a->pw.pw_dir)) != 0 ||

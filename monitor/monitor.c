@@ -1279,11 +1279,20 @@ static void __attribute__((noreturn)) session_phase(struct monitor *m, int sock)
 		pamctx_expose_auth_info(m->auth.pam, "do_pam_session",
 		    m->auth.auth_info,
 		    m->auth.auth_info != NULL ? strlen(m->auth.auth_info) : 0);
+	/*
+	 * As sshd 9.2 (auth_restrict_session): a session PAM could not open
+	 * goes on restricted, no forwarding and no ~/.ssh/rc, and every
+	 * session request shows PAM's messages and exits 254.
+	 */
 	if (m->auth.pam != NULL && pamctx_open_session(m->auth.pam) != 0) {
-		error("PAM session for %s could not be opened",
-		    m->auth.pw.pw_name);
-		audit_preauth_end(&m->auth, m->kex_audited > 0, m->kex_pid);
-		exit(1);
+		debug("auth_restrict_session: restricting session");
+		m->auth.pam_session_failed = 1;
+		if (m->auth.opts != NULL) {
+			m->auth.opts->permit_port_forwarding = 0;
+			m->auth.opts->permit_agent_forwarding = 0;
+			m->auth.opts->permit_x11_forwarding = 0;
+			m->auth.opts->permit_user_rc = 0;
+		}
 	}
 	/*
 	 * ChrootDirectory: checked here, where a refusal can be logged. A

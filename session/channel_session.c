@@ -355,6 +355,8 @@ session_start(struct conn *conn, struct channel *c, const char *command,
 	    ctx->login != NULL && (ctx->login->flags & LOGIN_F_PWCHANGE);
 	int nologin = !pwchange && ctx->login != NULL &&
 	    (ctx->login->flags & LOGIN_F_NOLOGIN);
+	int pamfailed =
+	    ctx->login != NULL && (ctx->login->flags & LOGIN_F_PAM_FAILED);
 	pid_t pid = 0;
 
 	if (s->started) {
@@ -393,7 +395,15 @@ session_start(struct conn *conn, struct channel *c, const char *command,
 	                          : "command",
 	    subsystem != NULL ? subsystem : "");
 	channel_set_timeout_type(conn, c, xtype);
-	if (nologin) {
+	if (pamfailed) {
+		/* As sshd's child when PAM's session is not open: whatever
+		 * was asked for, PAM's messages and status 254. */
+		debug("PAM session not opened, exiting");
+		r = session_exec_say(s->pty.master >= 0 ? &s->pty : NULL,
+		    STDOUT_FILENO,
+		    ctx->login->loginmsg != NULL ? ctx->login->loginmsg : "",
+		    254, &pid, &in, &out, &err);
+	} else if (nologin) {
 		/* As OpenSSH's do_nologin(): whatever was asked for. */
 		logit("User %.100s not allowed because %s exists", ctx->user,
 		    _PATH_NOLOGIN);

@@ -282,3 +282,33 @@ def test_pam_modules_run_from_root_directory(ctx):
           "pam_exec should run in auth, account and session: %r" % lines)
     check(all(x.endswith(" /") for x in lines if x),
           "PAM's modules ran outside /: %r" % lines)
+
+
+def test_pam_session_open_failure_restricts_session(ctx):
+    """pam_open_session fails: as sshd 9.2, the connection stays, every
+    session request shows PAM's messages and exits 254, running nothing,
+    and forwarding is off; before, the connection just dropped."""
+    u = _user(ctx)
+    tag = secrets.token_hex(4)
+    _server(ctx, ["auth required pam_unix.so",
+                  "account required pam_unix.so",
+                  "session optional pam_echo.so SESSION-TEXT-" + tag,
+                  "session required pam_deny.so"])
+    ran = os.path.join(ctx.dir, "ran")
+    r, _ = _ssh(ctx, u, "publickey", command="touch %s; echo ran" % ran)
+    check(r.returncode == 254,
+          "a session PAM could not open should exit 254: rc %s %r %r"
+          % (r.returncode, r.stdout, r.stderr[-300:]))
+    check(("SESSION-TEXT-" + tag).encode() in r.stdout and
+          b"ran" not in r.stdout and not os.path.exists(ran),
+          "want PAM's session text and nothing run: %r" % r.stdout)
+    check(ctx.wait_log(r"^(error: )?PAM: pam_open_session\(\): ", 5),
+          "no 'PAM: pam_open_session()' line")
+    env, _ = _askpass(ctx, "")
+    argv = ctx.ssh_argv(u, "true", extra=("-o", "ExitOnForwardFailure=yes",
+                                          "-L", "0:127.0.0.1:9"))
+    p = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True,
+                       timeout=40, env=env)
+    check(p.returncode == 255 and b"forwarding" in p.stderr.lower(),
+          "port forwarding should be refused in a restricted session: rc %s "
+          "%r" % (p.returncode, p.stderr[-300:]))
