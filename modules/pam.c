@@ -139,7 +139,7 @@ kbdint_request(void *state, const struct pm_conn *conn, const uint8_t *data,
 		debug("keyboard-interactive:pam needs UsePAM yes");
 		return 0;
 	}
-	if (pamrelay_start(&st->relay, conn, NULL) != 0)
+	if (pamrelay_start(&st->relay, conn) != 0)
 		return 0;
 	st->running = 1;
 	return kbdint_step(st, conn, res);
@@ -191,8 +191,7 @@ kbdint_response(void *state, const struct pm_conn *conn, const uint8_t *data,
 	if (!module_secret_usable(conn))
 		for (i = 0; i < n; i++) {
 			freezero(answers[i], strlen(answers[i]));
-			if ((answers[i] = strdup(PAMRELAY_FAKE_PASSWORD)) ==
-			    NULL) {
+			if ((answers[i] = strdup(PAM_FAKE_PASSWORD)) == NULL) {
 				kbdint_stop(st);
 				goto done;
 			}

@@ -1,7 +1,8 @@
 /*
  * pam_password.so: the "password" method. Under UsePAM yes the client's
  * password answers the echo-off prompts of the PAM stack (PAMServiceName),
- * run in a child of the monitor (pam_relay.h); under UsePAM no it is
+ * run in the monitor's own PAM handle (pm_conn.pam_password), the one its
+ * account and session phases use, as sshd runs it; under UsePAM no it is
  * checked against the shadow hash with crypt(3), as OpenSSH's
  * sys_auth_passwd(). A blank password is refused first unless
  * PermitEmptyPasswords yes; an invalid user takes the same path with a
@@ -16,7 +17,13 @@
 #include <string.h>
 #include <time.h>
 
-#include "modules/pam_relay.h"
+#include <security/pam_appl.h>
+
+#include "buf.h"
+#include "err.h"
+#include "log.h"
+#include "modules/postern_module.h"
+#include "modules/secret_policy.h"
 
 /*
  * The setting an invalid user's (or a hashless account's) password is
@@ -169,11 +176,11 @@ password_request(void *state, const struct pm_conn *conn, const uint8_t *data,
 {
 	const char *use = conn->setting(conn, "usepam", 0);
 	const char *empty = conn->setting(conn, "permitemptypasswords", 0);
-	struct pamrelay relay;
-	struct buf *b, *q = NULL;
+	int noempty = empty == NULL || strcmp(empty, "yes") != 0;
+	struct buf *b;
 	char *password = NULL;
 	size_t plen = 0;
-	int change, r, pamrc = PAM_AUTH_ERR;
+	int change, r, pamrc;
 
 	(void)state;
 	res->verdict = PM_FAILURE;
@@ -194,7 +201,7 @@ password_request(void *state, const struct pm_conn *conn, const uint8_t *data,
 	 * once, for every user, before PAM or crypt(3) sees it. */
 	if (plen > PM_PASSWORD_MAX)
 		goto out;
-	if (plen == 0 && (empty == NULL || strcmp(empty, "yes") != 0))
+	if (plen == 0 && noempty)
 		goto out;
 	if (use == NULL || strcmp(use, "yes") != 0) {
 		/* As OpenSSH's auth_password(): root without PermitRootLogin
@@ -204,27 +211,21 @@ password_request(void *state, const struct pm_conn *conn, const uint8_t *data,
 			res->verdict = PM_SUCCESS;
 		goto out;
 	}
-	if (pamrelay_start(&relay, conn,
-	        module_secret_usable(conn) ? password
-	                                   : PAMRELAY_FAKE_PASSWORD) != 0)
-		goto out;
-	/* The child has its copy: this one is no longer needed. */
-	freezero(password, plen);
-	password = NULL;
-	if ((q = buf_new(PAMRELAY_PKT_MAX)) != NULL &&
-	    pamrelay_next(&relay, q, &pamrc) == 0 && pamrc == PAM_SUCCESS &&
+	/*
+	 * Refused, invalid, or root without PermitRootLogin yes: PAM gets a
+	 * password that cannot match, on the same path (OpenSSH's badpw).
+	 * An expired password still authenticates: the account phase sees
+	 * the expiry and has the session change it (force_pwchange).
+	 */
+	pamrc = conn->pam_password(conn,
+	    module_secret_usable(conn) ? password : PAM_FAKE_PASSWORD,
+	    noempty ? PAM_DISALLOW_NULL_AUTHTOK : 0);
+	if ((pamrc == PAM_SUCCESS || pamrc == PAM_NEW_AUTHTOK_REQD) &&
 	    module_secret_usable(conn))
 		res->verdict = PM_SUCCESS;
-	else if (pamrc != PAM_SUCCESS)
-		debug("PAM: password: %s", pam_strerror(NULL, pamrc));
-	/* sshd's password runs in its monitor's PAM handle: what PAM said
-	 * is kept (its loginmsg), and what it set on success. */
-	pamrelay_keep(&relay, conn);
-	pamrelay_stop(&relay);
 out:
 	if (password != NULL)
 		freezero(password, plen);
-	buf_free(q);
 	buf_free(b);
 	return r;
 }

@@ -1,19 +1,18 @@
 /*
- * pam_relay.h: a PAM conversation run in a child of the monitor, shared
- * (header-only: one module per .so) by pam.c (keyboard-interactive:pam)
- * and pam_password.c (password). The child runs pam_authenticate and
- * pam_acct_mgmt; its prompts come to the module over a socketpair and the
- * answers go back, so a PAM module that blocks stalls only the child, and
- * the module waits for it a bounded time.
+ * pam_relay.h: keyboard-interactive:pam's PAM conversation (pam.c), run
+ * in a child of the monitor, as sshd runs it in a thread of its own. The
+ * child runs pam_authenticate and pam_acct_mgmt; its prompts come to the
+ * module over a socketpair and the answers go back, so a PAM module that
+ * blocks stalls only the child, and the module waits for it a bounded
+ * time. (The password method runs PAM in the monitor's own handle, as
+ * sshd's: pm_conn.pam_password.)
  *
  * Child to module: 'P' u32 n, n x (u32 style, string text): a batch of
  * messages, answered by u32 n, n x string; 'R' u32 pam_rc, u32 changed,
- * string text, u32 nenv, nenv x string: PAM is done (changed: 1 if an
- * expired password was changed, 2 if the change was tried and failed;
- * text: the informational and error messages of a password's
- * conversation, which has no one to relay them to; the env strings:
- * PAM's environment after a successful authentication, which sshd keeps
- * for the account and session phases).
+ * u32 nenv, nenv x string: PAM is done (changed: 1 if an expired password
+ * was changed, 2 if the change was tried and failed; the env strings:
+ * PAM's environment after a successful authentication, which sshd imports
+ * from its PAM thread for the account and session phases).
  */
 #ifndef POSTERN_PAM_RELAY_H
 #define POSTERN_PAM_RELAY_H
@@ -47,9 +46,6 @@
 #define PAMRELAY_ENV_MAX 64      /* PAM environment strings carried back */
 #define PAMRELAY_ENV_BYTES 32768 /* ... and their bytes in all */
 
-/* OpenSSH's: no PAM module accepts it, and it cannot be typed. */
-#define PAMRELAY_FAKE_PASSWORD "\b\n\r\177INCORRECT"
-
 struct pamrelay {
 	pid_t pid;
 	int fd;
@@ -64,8 +60,6 @@ struct pamrelay {
 /* The child's side: the conversation function and its context. */
 struct pamrelay_child {
 	int fd;
-	const char *password;         /* NULL: relay every message */
-	char text[PAMRELAY_INFO_MAX]; /* password: PAM's messages, kept */
 };
 
 static __attribute__((unused)) int
@@ -126,16 +120,6 @@ pamrelay_is_prompt(int style)
 	return style == PAM_PROMPT_ECHO_OFF || style == PAM_PROMPT_ECHO_ON;
 }
 
-/* Append a message and a newline to text (size PAMRELAY_INFO_MAX). */
-static void
-pamrelay_text_add(char *text, const char *msg)
-{
-	size_t used = strlen(text);
-
-	snprintf(text + used, PAMRELAY_INFO_MAX - used, "%s\n",
-	    msg != NULL ? msg : "");
-}
-
 static __attribute__((unused)) int
 pamrelay_conv(int n, const struct pam_message **msg, struct pam_response **resp,
     void *data)
@@ -152,21 +136,6 @@ pamrelay_conv(int n, const struct pam_message **msg, struct pam_response **resp,
 		return PAM_CONV_ERR;
 	if ((r = calloc((size_t)n, sizeof(*r))) == NULL)
 		return PAM_BUF_ERR;
-	if (c->password != NULL) {
-		/* password: the client's password answers echo-off prompts. */
-		for (i = 0; i < n; i++) {
-			if (msg[i]->msg_style == PAM_PROMPT_ECHO_OFF) {
-				if ((r[i].resp = strdup(c->password)) == NULL)
-					goto fail;
-			} else if (msg[i]->msg_style == PAM_TEXT_INFO ||
-			    msg[i]->msg_style == PAM_ERROR_MSG)
-				pamrelay_text_add(c->text, msg[i]->msg);
-			else
-				goto fail;
-		}
-		*resp = r;
-		return PAM_SUCCESS;
-	}
 	if ((b = buf_new_secret(PAMRELAY_PKT_MAX)) == NULL ||
 	    buf_put_u8(b, 'P') != 0 || buf_put_u32(b, (uint32_t)n) != 0)
 		goto fail;
@@ -240,9 +209,9 @@ pamrelay_put_env(struct buf *b, pam_handle_t *h)
 
 static __attribute__((unused)) void __attribute__((noreturn))
 pamrelay_child_main(int fd, const struct pm_conn *conn, const char *service,
-    const char *password, int disallow_null, int may_change)
+    int disallow_null, int may_change)
 {
-	struct pamrelay_child c = {fd, password, ""};
+	struct pamrelay_child c = {fd};
 	struct pam_conv conv = {pamrelay_conv, &c};
 	pam_handle_t *h = NULL;
 	struct buf *b;
@@ -270,47 +239,41 @@ pamrelay_child_main(int fd, const struct pm_conn *conn, const char *service,
 	if (rc == PAM_SUCCESS)
 		rc = pam_set_item(h, PAM_TTY, "ssh");
 	/*
-	 * sshd's PAM environment for the auth stack: SSH_CONNECTION, and for
-	 * keyboard-interactive the steps completed so far (SSH_AUTH_INFO_0).
+	 * sshd's PAM environment for the auth stack: SSH_CONNECTION and the
+	 * steps completed so far (SSH_AUTH_INFO_0).
 	 */
 	if (rc == PAM_SUCCESS && conn->ssh_connection != NULL)
 		pamrelay_putenv(h, "SSH_CONNECTION", conn->ssh_connection);
-	if (rc == PAM_SUCCESS && password == NULL && conn->auth_info != NULL)
+	if (rc == PAM_SUCCESS && conn->auth_info != NULL)
 		pamrelay_putenv(h, "SSH_AUTH_INFO_0", conn->auth_info);
 	if (rc == PAM_SUCCESS)
 		rc = pam_authenticate(
 		    h, disallow_null ? PAM_DISALLOW_NULL_AUTHTOK : 0);
 	/*
-	 * keyboard-interactive runs the account stack here, as sshd's PAM
-	 * thread does, and any refusal reads as sshd words it ("User account
-	 * has expired"); for password the monitor's account phase runs it,
-	 * once, as sshd's monitor does.
+	 * The account stack runs here, as sshd's PAM thread runs it, and any
+	 * refusal reads as sshd words it ("User account has expired").
 	 */
-	if (rc == PAM_SUCCESS && password == NULL) {
+	if (rc == PAM_SUCCESS) {
 		rc = pam_acct_mgmt(
 		    h, disallow_null ? PAM_DISALLOW_NULL_AUTHTOK : 0);
 		if (rc != PAM_SUCCESS && rc != PAM_NEW_AUTHTOK_REQD)
 			rc = PAM_ACCT_EXPIRED;
 	}
 	/*
-	 * An expired password (keyboard-interactive only, as OpenSSH's
-	 * sshpam_thread()): PAM's change dialogue over the same conversation;
-	 * the login succeeds only if the change does. Never for a user whose
-	 * answers PAM does not get (module_secret_usable).
+	 * An expired password, as OpenSSH's sshpam_thread(): PAM's change
+	 * dialogue over the same conversation; the login succeeds only if
+	 * the change does. Never for a user whose answers PAM does not get
+	 * (module_secret_usable).
 	 */
 	if (rc == PAM_NEW_AUTHTOK_REQD && !may_change) {
 		rc = PAM_AUTH_ERR;
-	} else if (rc == PAM_NEW_AUTHTOK_REQD && password == NULL) {
+	} else if (rc == PAM_NEW_AUTHTOK_REQD) {
 		rc = pam_chauthtok(h, PAM_CHANGE_EXPIRED_AUTHTOK);
 		changed = rc == PAM_SUCCESS ? 1 : 2;
-	} else if (rc == PAM_NEW_AUTHTOK_REQD) {
-		/* password: authenticated; the monitor's account phase sees
-		 * the expiry again and has the session change it. */
-		rc = PAM_SUCCESS;
 	}
 	if ((b = buf_new_secret(PAMRELAY_PKT_MAX)) != NULL &&
 	    buf_put_u8(b, 'R') == 0 && buf_put_u32(b, (uint32_t)rc) == 0 &&
-	    buf_put_u32(b, changed) == 0 && buf_put_cstring(b, c.text) == 0 &&
+	    buf_put_u32(b, changed) == 0 &&
 	    pamrelay_put_env(b, rc == PAM_SUCCESS ? h : NULL) == 0)
 		(void)pamrelay_send(c.fd, b);
 	buf_free(b);
@@ -319,10 +282,9 @@ pamrelay_child_main(int fd, const struct pm_conn *conn, const char *service,
 	_exit(0);
 }
 
-/* Start PAM for conn in a child; password NULL relays the prompts. */
+/* Start PAM for conn in a child, relaying its prompts. */
 static __attribute__((unused)) int
-pamrelay_start(
-    struct pamrelay *pr, const struct pm_conn *conn, const char *password)
+pamrelay_start(struct pamrelay *pr, const struct pm_conn *conn)
 {
 	const char *service, *empty;
 	int sv[2];
@@ -344,7 +306,7 @@ pamrelay_start(
 	}
 	if (pr->pid == 0) {
 		close(sv[0]);
-		pamrelay_child_main(sv[1], conn, service, password,
+		pamrelay_child_main(sv[1], conn, service,
 		    empty == NULL || strcmp(empty, "yes") != 0,
 		    module_secret_usable(conn));
 	}
@@ -379,20 +341,13 @@ pamrelay_add_info(struct pamrelay *pr, const char *text)
 	snprintf(pr->info + used, sizeof(pr->info) - used, "%s\n", text);
 }
 
-/* The rest of 'R': its text (kept in info) and PAM's environment. */
+/* The rest of 'R': PAM's environment. */
 static int
 pamrelay_get_done(struct pamrelay *pr, struct buf *b)
 {
-	char *text = NULL;
 	uint32_t n, i;
 	int r;
 
-	if ((r = buf_get_cstring(b, &text, NULL)) != 0)
-		return r;
-	if (text[0] != '\0')
-		snprintf(pr->info + strlen(pr->info),
-		    sizeof(pr->info) - strlen(pr->info), "%s", text);
-	free(text);
 	if ((r = buf_get_u32(b, &n)) != 0)
 		return r;
 	if (n > PAMRELAY_ENV_MAX)

@@ -21,8 +21,8 @@
  * struct pm_result (zeroed as origin is). Version 4 appended client_host
  * to struct pm_conn, which the monitor fills for every module; version 5
  * appended ssh_connection and auth_info to it, likewise. Version 6
- * appended login_message and pam_env to struct pm_conn (the monitor's
- * services for PAM's conversation) and unjudged to struct pm_result.
+ * appended login_message, pam_env and pam_password to struct pm_conn (the
+ * monitor's PAM services) and unjudged to struct pm_result.
  */
 #define POSTERN_MODULE_ABI 6
 #define POSTERN_MODULE_ABI_MIN 1
@@ -93,6 +93,16 @@ struct pm_conn {
 	 */
 	void (*login_message)(const struct pm_conn *conn, const char *text);
 	void (*pam_env)(const struct pm_conn *conn, const char *nameval);
+	/*
+	 * ABI 6, UsePAM yes: pam_authenticate(flags) in the monitor's own
+	 * PAM handle, the one its account and session phases use (so what
+	 * the modules keep, pam_set_data and pam_putenv, lasts the login),
+	 * as sshd's password method runs in its monitor; password answers
+	 * every echo-off prompt, informational text is kept as
+	 * login_message's. PAM's result, or -1 without a handle.
+	 */
+	int (*pam_password)(
+	    const struct pm_conn *conn, const char *password, int flags);
 };
 
 /* What one call decided. The module fills it; the monitor frees msg and

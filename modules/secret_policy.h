@@ -9,6 +9,10 @@
 
 #include "modules/postern_module.h"
 
+/* The stand-in secret PAM gets (OpenSSH's): no PAM module accepts it,
+ * and it cannot be typed. */
+#define PAM_FAKE_PASSWORD "\b\n\r\177INCORRECT"
+
 /*
  * 1 if the client's own secrets may reach PAM or a TOTP check (or crypt's
  * verdict may count). As OpenSSH: an invalid or refused user, and root

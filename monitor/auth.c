@@ -736,6 +736,14 @@ conn_pam_env(const struct pm_conn *conn, const char *nameval)
 		pamctx_putenv(a->pam, nameval);
 }
 
+static int
+conn_pam_password(const struct pm_conn *conn, const char *password, int flags)
+{
+	struct authctxt *a = conn->host;
+
+	return pamctx_password(a->pam, password, flags);
+}
+
 static void
 conn_fill(struct authctxt *a, const uint8_t *sid, size_t sidlen)
 {
@@ -758,6 +766,7 @@ conn_fill(struct authctxt *a, const uint8_t *sid, size_t sidlen)
 	pc->setting = conn_setting;
 	pc->login_message = conn_login_message;
 	pc->pam_env = conn_pam_env;
+	pc->pam_password = conn_pam_password;
 	pc->host = a;
 }
 

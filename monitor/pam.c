@@ -1,9 +1,11 @@
 /*
- * pam.c: the PAM account and session phases for UsePAM yes. The
- * conversation function answers no prompts (account and session modules
- * do not ask; password and keyboard-interactive via PAM are method
- * modules) and keeps PAM's informational and error messages (pam_motd's)
- * for the user's login, as sshd's loginmsg.
+ * pam.c: the PAM handle of a UsePAM yes login: the password method's
+ * authentication (for pam_password.so), the account and session phases.
+ * The conversation function answers echo-off prompts with the password
+ * while the password method runs, no others (account and session modules
+ * do not ask; keyboard-interactive:pam runs its own conversation), and
+ * keeps PAM's informational and error messages (pam_motd's) for the
+ * user's login, as sshd's loginmsg.
  */
 #include <security/pam_appl.h>
 
@@ -28,6 +30,7 @@ struct pamctx {
 	size_t nenv;
 	char *loginmsg; /* informational/error messages, one per line */
 	size_t loginmsglen;
+	const char *password; /* answers echo-off prompts while set */
 };
 
 /* Keep a message for the user's login (as sshd's loginmsg). */
@@ -52,6 +55,7 @@ static int
 quiet_conv(int n, const struct pam_message **msg, struct pam_response **resp,
     void *data)
 {
+	struct pamctx *p = data;
 	struct pam_response *r;
 	int i;
 
@@ -66,10 +70,19 @@ quiet_conv(int n, const struct pam_message **msg, struct pam_response **resp,
 		case PAM_TEXT_INFO:
 			debug("PAM: %.511s",
 			    msg[i]->msg != NULL ? msg[i]->msg : "");
-			keep_message(data, msg[i]->msg);
+			keep_message(p, msg[i]->msg);
 			break;
+		case PAM_PROMPT_ECHO_OFF:
+			/* The password method's answer, as sshd's. */
+			if (p != NULL && p->password != NULL &&
+			    (r[i].resp = strdup(p->password)) != NULL)
+				break;
+			/* FALLTHROUGH */
 		default:
 			/* No one to ask: this phase cannot prompt. */
+			while (i-- > 0)
+				if (r[i].resp != NULL)
+					freezero(r[i].resp, strlen(r[i].resp));
 			free(r);
 			return PAM_CONV_ERR;
 		}
@@ -197,6 +210,20 @@ void
 pamctx_keep_message(struct pamctx *p, const char *msg)
 {
 	keep_message(p, msg);
+}
+
+int
+pamctx_password(struct pamctx *p, const char *password, int flags)
+{
+	int rc;
+
+	if (p == NULL)
+		return -1;
+	p->password = password;
+	rc = pam_authenticate(p->h, flags);
+	p->password = NULL;
+	debug("PAM: password authentication: %s", pam_strerror(p->h, rc));
+	return rc;
 }
 
 void

@@ -49,6 +49,12 @@ const char *pamctx_loginmsg(const struct pamctx *p);
 /* Append a message (a line) to it: PAM's authentication's, relayed. */
 void pamctx_keep_message(struct pamctx *p, const char *msg);
 /*
+ * pamctx_password: pam_authenticate(flags) in this handle, password
+ * answering its echo-off prompts (OpenSSH's sshpam_auth_passwd()); PAM's
+ * result. Messages are kept as the others.
+ */
+int pamctx_password(struct pamctx *p, const char *password, int flags);
+/*
  * pamctx_putenv: a "NAME=value" that PAM's authentication set (in the
  * child that ran it) into this handle's environment, as sshd imports a
  * PAM thread's. Anything else is ignored.

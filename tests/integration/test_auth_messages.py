@@ -21,17 +21,37 @@ PASSWORD = "Pm-" + secrets.token_hex(6)
 PKWIRE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "pkwire.py")
 
 # A PAM module whose pam_sm_authenticate sets PAM_AUTHSET_VAR in PAM's
-# environment and succeeds; its other phases do nothing.
+# environment and keeps data (pam_set_data); its pam_sm_open_session sets
+# PAM_DATA_SEEN=yes when that data is there (pam_krb5 and pam_mount keep
+# what authentication found so).
 ENV_MODULE = r"""
+#include <stddef.h>
 #include <security/pam_modules.h>
 int pam_sm_authenticate(pam_handle_t *h, int flags, int argc,
     const char **argv)
 {
 	(void)flags; (void)argc; (void)argv;
+	if (pam_set_data(h, "postern-test", (void *)"x", NULL) != PAM_SUCCESS)
+		return PAM_SERVICE_ERR;
 	return pam_putenv(h, "PAM_AUTHSET_VAR=set-in-auth") == PAM_SUCCESS
 	    ? PAM_IGNORE : PAM_SERVICE_ERR;
 }
 int pam_sm_setcred(pam_handle_t *h, int flags, int argc, const char **argv)
+{
+	(void)h; (void)flags; (void)argc; (void)argv;
+	return PAM_IGNORE;
+}
+int pam_sm_open_session(pam_handle_t *h, int flags, int argc,
+    const char **argv)
+{
+	const void *d = NULL;
+	(void)flags; (void)argc; (void)argv;
+	if (pam_get_data(h, "postern-test", &d) == PAM_SUCCESS && d != NULL)
+		(void)pam_putenv(h, "PAM_DATA_SEEN=yes");
+	return PAM_IGNORE;
+}
+int pam_sm_close_session(pam_handle_t *h, int flags, int argc,
+    const char **argv)
 {
 	(void)h; (void)flags; (void)argc; (void)argv;
 	return PAM_IGNORE;
@@ -205,7 +225,10 @@ def test_pam_kbdint_empty_answer_reaches_pam(ctx):
 def test_pam_auth_environment_reaches_session(ctx):
     """A variable PAM's authentication sets (pam_putenv in
     pam_sm_authenticate) is in the session's environment for password
-    and keyboard-interactive logins, as sshd keeps it."""
+    and keyboard-interactive logins, as sshd keeps it; for password, which
+    runs in the handle of the account and session phases as sshd's does,
+    the session phase also finds what authentication kept
+    (pam_set_data)."""
     src = os.path.join(ctx.dir, "pam_authset.c")
     mod = os.path.join(ctx.dir, "pam_authset.so")
     with open(src, "w") as f:
@@ -216,16 +239,18 @@ def test_pam_auth_environment_reaches_session(ctx):
     _server(ctx, ["auth optional " + mod,
                   "auth required pam_unix.so",
                   "account required pam_unix.so",
+                  "session optional " + mod,
                   "session required pam_unix.so"])
-    for method in ("password", "keyboard-interactive"):
+    for method, data in (("password", "yes"), ("keyboard-interactive", "")):
         r, _ = _ssh(ctx, u, method, PASSWORD,
-                    command="echo \"v=$PAM_AUTHSET_VAR\"")
+                    command="echo \"v=$PAM_AUTHSET_VAR d=$PAM_DATA_SEEN\"")
         check(r.returncode == 0,
               "%s login failed: rc %s %s" % (method, r.returncode,
                                              r.stderr[-300:]))
-        check(r.stdout == b"v=set-in-auth\n",
-              "%s: the variable PAM's authentication set should reach the "
-              "session: %r" % (method, r.stdout))
+        want = ("v=set-in-auth d=%s\n" % data).encode()
+        check(r.stdout == want,
+              "%s: what PAM's authentication set or kept should reach the "
+              "session: %r, want %r" % (method, r.stdout, want))
 
 
 def test_refused_algorithm_not_logged_failed(ctx):
