@@ -4,9 +4,11 @@
  * batch of its prompts goes to the client as one USERAUTH_INFO_REQUEST,
  * echo flags kept, PAM's informational and error text in front of the
  * first prompt (as sshd), and the client's answers go back to PAM. Text
- * PAM says after its last prompt is, as sshd shows it, in the banner
- * that ends authentication after a success, and after a failure in an
- * INFO_REQUEST without prompts, whose answer ends the attempt.
+ * PAM says after its last prompt is shown in a banner: after a success in
+ * the one that ends authentication, as sshd's loginmsg; after a failure
+ * with the failure's reply (sshd sends it in an INFO_REQUEST without
+ * prompts and fails the attempt only when the client answers: a client
+ * that never answers would escape MaxAuthTries and the log).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -18,7 +20,6 @@
 struct kbdint_state {
 	struct pamrelay relay;
 	int running;
-	int fail_pending; /* a failure's text was sent: its answer fails */
 };
 
 static int
@@ -40,21 +41,6 @@ kbdint_stop(struct kbdint_state *st)
 	if (st->running)
 		pamrelay_stop(&st->relay);
 	st->running = 0;
-}
-
-/* An INFO_REQUEST with PAM's text as instruction and no prompts. */
-static int
-kbdint_text_request(struct pamrelay *pr, struct buf *q)
-{
-	int r;
-
-	buf_reset(q);
-	if ((r = buf_put_cstring(q, "")) != 0 ||
-	    (r = buf_put_cstring(q, pr->info)) != 0 ||
-	    (r = buf_put_cstring(q, "")) != 0)
-		return r;
-	pr->info[0] = '\0';
-	return buf_put_u32(q, 0);
 }
 
 /* PM_CONTINUE with q, an INFO_REQUEST's payload; 0 or ERR_ALLOC. */
@@ -94,11 +80,10 @@ kbdint_step(
 	changed = st->relay.changed;
 	if (r == 0 && pamrc == PAM_SUCCESS && module_secret_usable(conn))
 		pamrelay_keep(&st->relay, conn);
-	else if (r == 0 && st->relay.info[0] != '\0' &&
-	    kbdint_text_request(&st->relay, q) == 0 &&
-	    kbdint_ask(res, q) == 0) {
-		/* As sshd: the text, then the failure (without its line). */
-		st->fail_pending = 1;
+	else if (r == 0 && st->relay.info[0] != '\0') {
+		/* The failure's text, without sshd's "PAM: ..." line, as
+		 * sshd words a failure it explained. */
+		pamrelay_keep_text(&st->relay, conn);
 		texted = 1;
 	}
 	buf_free(q);
@@ -134,7 +119,6 @@ kbdint_request(void *state, const struct pm_conn *conn, const uint8_t *data,
 	(void)len;
 	res->verdict = PM_FAILURE;
 	kbdint_stop(st);
-	st->fail_pending = 0;
 	if (use == NULL || strcmp(use, "yes") != 0) {
 		debug("keyboard-interactive:pam needs UsePAM yes");
 		return 0;
@@ -157,11 +141,6 @@ kbdint_response(void *state, const struct pm_conn *conn, const uint8_t *data,
 
 	memset(answers, 0, sizeof(answers));
 	res->verdict = PM_FAILURE;
-	if (st->fail_pending) {
-		/* The answer to the failure's text (no prompts): it fails. */
-		st->fail_pending = 0;
-		return 0;
-	}
 	if (!st->running)
 		return 0;
 	if ((b = buf_from_secret(data, len)) == NULL) {

@@ -732,7 +732,8 @@ conn_pam_env(const struct pm_conn *conn, const char *nameval)
 {
 	struct authctxt *a = conn->host;
 
-	if (nameval != NULL)
+	/* Only what a valid user's own authentication set. */
+	if (nameval != NULL && a->valid)
 		pamctx_putenv(a->pam, nameval);
 }
 
@@ -1184,7 +1185,9 @@ finish(struct authctxt *a, const char *method, const char *submethod,
 		auth_fail_delay(a);
 	if (a->failures >= a->c->max_auth_tries)
 		return too_many(a, reply);
-	return reply_put(reply, AUTH_FAILURE, left, NULL, banner, bannerlen);
+	/* What PAM said of this failure (keyboard-interactive's last text,
+	 * a password's), shown with it. */
+	return reply_put_final(a, reply, AUTH_FAILURE, left, banner, bannerlen);
 }
 
 /* 1 if a publickey-hostbound request names this connection's host key. */

@@ -201,7 +201,12 @@ tun_dgram_read(struct channel *c, int fd, uint8_t *p, size_t len)
 	return n + 4;
 }
 
-/* One packet or frame per write; what the device does not take is lost. */
+/*
+ * One packet or frame per write; what the device does not take is lost
+ * (full, or the interface down). Any other error (the device was deleted:
+ * EBADFD) ends the write side, as sshd's chan_write_failed, and with the
+ * read side gone too the channel closes.
+ */
 static void
 tun_dgram_write(struct channel *c, int fd, const uint8_t *p, size_t len)
 {
@@ -219,9 +224,16 @@ tun_dgram_write(struct channel *c, int fd, const uint8_t *p, size_t len)
 	do {
 		n = write(fd, p, len);
 	} while (n == -1 && errno == EINTR);
-	if (n == -1)
+	if (n == -1 &&
+	    (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS ||
+	        errno == EIO))
 		debug2(
 		    "channel %u: datagram dropped: %s", c->id, strerror(errno));
+	else if (n == -1) {
+		debug("channel %u: tunnel write failed: %s", c->id,
+		    strerror(errno));
+		channel_write_done(c);
+	}
 }
 
 static void

@@ -178,6 +178,30 @@ sys.stdout.write(back.decode()[:200].splitlines()[0] + " %d\n" % len(back))
 
 
 @timeout(120)
+def test_tunnel_device_deleted_ends_write_side(ctx):
+    """The server's device is deleted while the tunnel is up: a write to
+    it fails (EBADFD), which ends the channel's write side, as sshd's
+    chan_write_failed, instead of dropping every later packet into a dead
+    descriptor while the channel stays half open."""
+    _cleanup_devices(ctx, ["tun175", "tun176"])
+    key = _start(ctx, ["PermitTunnel point-to-point"])
+    p = _tunnel(ctx, key, 176, 175)
+    check(_session_line(p) == "T=tun175", "no SSH_TUNNEL=tun175")
+    _wait_devices(ctx, p, ["tun175", "tun176"])
+    a, b = _pair(ctx, "tun175", "tun176", "10.175.0.1", "10.175.0.2")
+    r = _ping(b, "10.175.0.1", 1)
+    check(r.returncode == 0, "ping before the deletion failed:\n%s%s"
+          % (r.stdout.decode(), r.stderr.decode()))
+    harness.run(["ip", "-n", a, "link", "del", "tun175"])
+    r = _ping(b, "10.175.0.1", 2)
+    check(r.returncode != 0, "a ping crossed a deleted device")
+    check(ctx.wait_log(r"channel \d+: tunnel write failed: ", 10),
+          "no 'tunnel write failed' line: the write side stayed open")
+    check(p.poll() is None, "ssh ended with the device: rc %s" % p.poll())
+    p.kill()
+
+
+@timeout(120)
 def test_tunnel_point_to_point_ping(ctx):
     """-w 178:177 point-to-point: tun177 opened by the session, SSH_TUNNEL,
     ping both ways and a TCP transfer of 6 MiB one way and 2.9 MiB back
