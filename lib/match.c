@@ -322,7 +322,8 @@ int
 match_user_host(
     const char *user, const char *host, const char *addr, const char *pattern)
 {
-	const char *at = strrchr(pattern, '@');
+	/* As sshd 9.2's match_user(): USER ends at the first '@'. */
+	const char *at = strchr(pattern, '@');
 	char *upat;
 	int r;
 

@@ -389,7 +389,8 @@ signed_data(struct buf *d, const struct pm_conn *c, const char *alg,
 
 	if ((r = buf_put_string(d, c->session_id, c->session_id_len)) != 0 ||
 	    (r = buf_put_u8(d, SSH2_MSG_USERAUTH_REQUEST)) != 0 ||
-	    (r = buf_put_cstring(d, c->user)) != 0 ||
+	    (r = buf_put_cstring(
+	         d, c->wire_user != NULL ? c->wire_user : c->user)) != 0 ||
 	    (r = buf_put_cstring(d, c->service)) != 0 ||
 	    (r = buf_put_cstring(
 	         d, hostkey != NULL ? HOSTBOUND_METHOD : "publickey")) != 0 ||

@@ -21,8 +21,9 @@
  * struct pm_result (zeroed as origin is). Version 4 appended client_host
  * to struct pm_conn, which the monitor fills for every module; version 5
  * appended ssh_connection and auth_info to it, likewise. Version 6
- * appended login_message, pam_env and pam_password to struct pm_conn (the
- * monitor's PAM services) and unjudged to struct pm_result.
+ * appended wire_user and login_message, pam_env and pam_password (the
+ * monitor's PAM services) to struct pm_conn, and unjudged to struct
+ * pm_result.
  */
 #define POSTERN_MODULE_ABI 6
 #define POSTERN_MODULE_ABI_MIN 1
@@ -91,6 +92,12 @@ struct pm_conn {
 	 * put into the monitor's PAM environment for the account and
 	 * session phases. Both copy their argument; neither is ever NULL.
 	 */
+	/*
+	 * ABI 6: the user name as the client's first request sent it, with
+	 * a ":STYLE" suffix that user leaves out (as sshd strips it); what a
+	 * publickey signature covers.
+	 */
+	const char *wire_user;
 	void (*login_message)(const struct pm_conn *conn, const char *text);
 	void (*pam_env)(const struct pm_conn *conn, const char *nameval);
 	/*

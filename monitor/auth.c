@@ -92,6 +92,7 @@ auth_free(struct authctxt *a)
 		if (a->started[i] && a->mods->mods[i]->finish != NULL)
 			a->mods->mods[i]->finish(a->states[i]);
 	free(a->user);
+	free(a->wire_user);
 	free(a->service);
 	free(a->approved_blob);
 	free(a->auth_info);
@@ -752,6 +753,7 @@ conn_fill(struct authctxt *a, const uint8_t *sid, size_t sidlen)
 
 	memset(pc, 0, sizeof(*pc));
 	pc->user = a->user;
+	pc->wire_user = a->wire_user;
 	pc->user_valid = a->valid;
 	pc->uid = a->pw.pw_uid;
 	pc->gid = a->pw.pw_gid;
@@ -1267,6 +1269,9 @@ auth_request(struct authctxt *a, const uint8_t *sid, size_t sidlen,
 		r = ERR_BAD_STATE;
 		goto out;
 	}
+	/* A later request's ":STYLE" is dropped too (see below). */
+	if (a->user != NULL)
+		user[strcspn(user, ":")] = '\0';
 	if (a->user == NULL) {
 		if (strcmp(service, "ssh-connection") != 0) {
 			a->disconnect = 1;
@@ -1275,6 +1280,16 @@ auth_request(struct authctxt *a, const uint8_t *sid, size_t sidlen,
 			logit("userauth: unsupported service %.63s", service);
 			goto out;
 		}
+		/*
+		 * As sshd's input_userauth_request(): "USER:STYLE" names USER
+		 * (the style is BSD auth's, which Linux does not have); the
+		 * first request's style stays in what signatures cover.
+		 */
+		if ((a->wire_user = strdup(user)) == NULL) {
+			r = ERR_ALLOC;
+			goto out;
+		}
+		user[strcspn(user, ":")] = '\0';
 		a->user = user;
 		a->service = service;
 		user = service = NULL;

@@ -828,7 +828,7 @@ cfg_kw_user_list(
 
 	while ((arg = cfg_next_arg(a)) != NULL) {
 		/* As sshd's match_user() in test mode: the host part parses. */
-		at = strrchr(arg, '@');
+		at = strchr(arg, '@');
 		if (*arg == '\0' ||
 		    (at != NULL &&
 		        match_addr_pattern_list(NULL, at + 1) == -2)) {

@@ -319,3 +319,36 @@ def test_nologin_file_without_pam(ctx):
           "/etc/nologin: root was refused: rc %s %r" % (r.rc, r.err[-300:]))
     check(not os.path.exists("/etc/nologin"),
           "/etc/nologin escaped the server's namespace")
+
+
+def test_user_style_suffix_names_the_user(ctx):
+    """As sshd's input_userauth_request(): "USER:STYLE" logs in as USER
+    (the style is BSD auth's); a publickey signature covers the name as
+    sent, style included."""
+    u = ctx.make_user()
+    ctx.start_server()
+    r = ctx.ssh(u.name + ":bsdauth", 'echo "$USER"', key=u.key)
+    check(r.rc == 0 and r.out == u.name + "\n",
+          "USER:STYLE should log in as USER: rc %s %r %r"
+          % (r.rc, r.out, r.err[-300:]))
+    check(ctx.wait_log(r"^Accepted publickey for %s from " % u.name, 5),
+          "no 'Accepted publickey for %s' line" % u.name)
+
+
+def test_allow_users_host_after_first_at(ctx):
+    """As sshd 9.2's match_user(): in AllowUsers/DenyUsers USER ends at
+    the first '@', the rest is the host list."""
+    u = ctx.make_user()
+    ctx.start_server(extra_config=["AllowUsers %s@127.0.0.1,x@y" % u.name])
+    r = ctx.ssh(u, "echo in")
+    check(r.rc == 0 and r.out == "in\n", "AllowUsers %s@127.0.0.1,x@y "
+          "should let the user in from 127.0.0.1: rc %s %r"
+          % (u.name, r.rc, r.err[-300:]))
+    ctx.stop_server()
+    ctx.start_server(extra_config=["DenyUsers %s@127.0.0.1,x@y" % u.name])
+    r = ctx.ssh(u, "echo in")
+    check(r.rc == 255, "DenyUsers %s@127.0.0.1,x@y should refuse: rc %s"
+          % (u.name, r.rc))
+    check(ctx.wait_log(r"User %s from 127\.0\.0\.1 not allowed because "
+                       r"listed in DenyUsers" % u.name, 5),
+          "no 'listed in DenyUsers' line")

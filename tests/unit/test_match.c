@@ -64,6 +64,12 @@ main(void)
 	    match_user_host("carol", "ws1.lan", "10.0.0.5", "b*@*.lan") == 0);
 	T_CHECK("user@addr wildcard",
 	    match_user_host("bob", NULL, "127.0.0.1", "bob@127.0.0.*") == 1);
+	/* As sshd 9.2: USER ends at the first '@'. */
+	T_CHECK("user@ up to the first @",
+	    match_user_host("alice", NULL, "10.0.0.5", "alice@10.0.0.5,x@y") ==
+	        1);
+	T_CHECK("a name with @ is not split at its last @",
+	    match_user_host("a@b", NULL, "10.0.0.5", "a@b@10.0.0.5") == 0);
 	/* HOST lists mixing names and CIDR blocks, as OpenSSH's match_user. */
 	T_CHECK("user@name,cidr",
 	    match_user_host(
@@ -83,8 +89,6 @@ main(void)
 	T_CHECK("user@negated name wins",
 	    match_user_host(
 	        "bob", "x.lan", "10.2.2.3", "bob@10.0.0.0/8,!*.lan") == 0);
-	T_CHECK("user@ up to the last @",
-	    match_user_host("a@b", NULL, "10.0.0.1", "a@b@10.0.0.1") == 1);
 	T_CHECK("host_and_ip empty entry",
 	    match_host_and_ip("h", "10.0.0.1", "10.0.0.1,") == -1);
 	return T_DONE();
