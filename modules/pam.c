@@ -81,9 +81,9 @@ kbdint_step(
 	if (r == 0 && pamrc == PAM_SUCCESS && module_secret_usable(conn))
 		pamrelay_keep(&st->relay, conn);
 	else if (r == 0 && st->relay.info[0] != '\0') {
-		/* The failure's text, without sshd's "PAM: ..." line, as
-		 * sshd words a failure it explained. */
-		pamrelay_keep_text(&st->relay, conn);
+		/* The failure's text, shown with it, and without sshd's
+		 * "PAM: ..." line, as sshd words a failure it explained. */
+		res->banner = strdup(st->relay.info);
 		texted = 1;
 	}
 	buf_free(q);
@@ -169,8 +169,10 @@ kbdint_response(void *state, const struct pm_conn *conn, const uint8_t *data,
 	 * answers that cannot match, on the same path. */
 	if (!module_secret_usable(conn))
 		for (i = 0; i < n; i++) {
+			char *fake = module_fake_secret(answers[i]);
+
 			freezero(answers[i], strlen(answers[i]));
-			if ((answers[i] = strdup(PAM_FAKE_PASSWORD)) == NULL) {
+			if ((answers[i] = fake) == NULL) {
 				kbdint_stop(st);
 				goto done;
 			}

@@ -178,7 +178,7 @@ password_request(void *state, const struct pm_conn *conn, const uint8_t *data,
 	const char *empty = conn->setting(conn, "permitemptypasswords", 0);
 	int noempty = empty == NULL || strcmp(empty, "yes") != 0;
 	struct buf *b;
-	char *password = NULL;
+	char *password = NULL, *fake = NULL;
 	size_t plen = 0;
 	int change, r, pamrc;
 
@@ -213,19 +213,23 @@ password_request(void *state, const struct pm_conn *conn, const uint8_t *data,
 	}
 	/*
 	 * Refused, invalid, or root without PermitRootLogin yes: PAM gets a
-	 * password that cannot match, on the same path (OpenSSH's badpw).
-	 * An expired password still authenticates: the account phase sees
-	 * the expiry and has the session change it (force_pwchange).
+	 * password that cannot match, of the same length, on the same path
+	 * (OpenSSH's fake_password()). Only PAM_SUCCESS authenticates, as
+	 * sshd's sshpam_auth_passwd(); an expired password is the account
+	 * phase's to find (PAM_NEW_AUTHTOK_REQD: force_pwchange).
 	 */
-	pamrc = conn->pam_password(conn,
-	    module_secret_usable(conn) ? password : PAM_FAKE_PASSWORD,
+	if (!module_secret_usable(conn) &&
+	    (fake = module_fake_secret(password)) == NULL)
+		goto out;
+	pamrc = conn->pam_password(conn, fake != NULL ? fake : password,
 	    noempty ? PAM_DISALLOW_NULL_AUTHTOK : 0);
-	if ((pamrc == PAM_SUCCESS || pamrc == PAM_NEW_AUTHTOK_REQD) &&
-	    module_secret_usable(conn))
+	if (pamrc == PAM_SUCCESS && module_secret_usable(conn))
 		res->verdict = PM_SUCCESS;
 out:
 	if (password != NULL)
 		freezero(password, plen);
+	if (fake != NULL)
+		freezero(fake, plen);
 	buf_free(b);
 	return r;
 }

@@ -361,30 +361,22 @@ pamrelay_get_done(struct pamrelay *pr, struct buf *b)
 }
 
 /*
- * Hand what the finished conversation left to the monitor (ABI 6), as
- * sshd keeps it: PAM's messages (pamrelay_keep_text: for the banner of
- * the reply to this attempt or of the one that ends authentication),
- * and after a success its environment, for the account and session
+ * Hand what a successful conversation left to the monitor (ABI 6), as
+ * sshd keeps it: PAM's messages, for the banner that ends
+ * authentication, and its environment, for the account and session
  * phases.
  */
 static __attribute__((unused)) void
-pamrelay_keep_text(struct pamrelay *pr, const struct pm_conn *conn)
+pamrelay_keep(struct pamrelay *pr, const struct pm_conn *conn)
 {
 	size_t len = strlen(pr->info);
+	uint32_t i;
 
 	if (len > 0 && pr->info[len - 1] == '\n')
 		pr->info[len - 1] = '\0';
 	if (pr->info[0] != '\0')
 		conn->login_message(conn, pr->info);
 	pr->info[0] = '\0';
-}
-
-static __attribute__((unused)) void
-pamrelay_keep(struct pamrelay *pr, const struct pm_conn *conn)
-{
-	uint32_t i;
-
-	pamrelay_keep_text(pr, conn);
 	for (i = 0; i < pr->nenv; i++)
 		conn->pam_env(conn, pr->env[i]);
 }

@@ -146,6 +146,12 @@ struct pm_result {
 	 * logs no "Failed" line for it.
 	 */
 	int unjudged;
+	/*
+	 * ABI 6: text (malloc'd, freed by the monitor) sent in a banner with
+	 * the reply to this request: keyboard-interactive:pam's words for a
+	 * failure PAM explained. Text for the login goes to login_message.
+	 */
+	char *banner;
 };
 
 /*

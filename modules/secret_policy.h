@@ -5,13 +5,33 @@
 #ifndef POSTERN_SECRET_POLICY_H
 #define POSTERN_SECRET_POLICY_H
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "modules/postern_module.h"
 
-/* The stand-in secret PAM gets (OpenSSH's): no PAM module accepts it,
- * and it cannot be typed. */
-#define PAM_FAKE_PASSWORD "\b\n\r\177INCORRECT"
+/*
+ * The stand-in secret PAM gets (OpenSSH's fake_password()): these bytes,
+ * which no PAM module accepts and no one can type, repeated to the length
+ * of the client's own, so the hash PAM computes over it costs the same.
+ * malloc'd; NULL when out of memory.
+ */
+#define PAM_FAKE_JUNK "\b\n\r\177INCORRECT"
+
+static __attribute__((unused)) char *
+module_fake_secret(const char *real)
+{
+	static const char junk[] = PAM_FAKE_JUNK;
+	size_t i, len = strlen(real);
+	char *s;
+
+	if ((s = malloc(len + 1)) == NULL)
+		return NULL;
+	for (i = 0; i < len; i++)
+		s[i] = junk[i % (sizeof(junk) - 1)];
+	s[len] = '\0';
+	return s;
+}
 
 /*
  * 1 if the client's own secrets may reach PAM or a TOTP check (or crypt's

@@ -93,6 +93,7 @@ auth_free(struct authctxt *a)
 			a->mods->mods[i]->finish(a->states[i]);
 	free(a->user);
 	free(a->wire_user);
+	free(a->fail_text);
 	free(a->service);
 	free(a->approved_blob);
 	free(a->auth_info);
@@ -881,6 +882,13 @@ run_module(struct authctxt *a, const struct pm_module *m, int response,
 	res.origin[sizeof(res.origin) - 1] = '\0';
 	snprintf(a->origin, sizeof(a->origin), "%s", res.origin);
 	snprintf(cred, credlen, "%s", res.credential);
+	/* keyboard-interactive:pam's words for a failure (ABI 6). */
+	free(a->fail_text);
+	a->fail_text = NULL;
+	if (m->abi >= 6 && res.banner != NULL && res.verdict == PM_FAILURE) {
+		a->fail_text = res.banner;
+		res.banner = NULL;
+	}
 	/* Refused as sshd's preauth process refuses it: not logged. */
 	if (m->abi >= 6 && res.unjudged && res.verdict == PM_FAILURE)
 		a->judged = 0;
@@ -927,6 +935,8 @@ run_module(struct authctxt *a, const struct pm_module *m, int response,
 out:
 	buf_free(ob);
 	free(res.msg);
+	if (m->abi >= 6)
+		free(res.banner);
 	freezero(res.opts, res.opts_len);
 	return r;
 }
@@ -1036,6 +1046,32 @@ login_banner(struct authctxt *a, const char *banner, size_t bannerlen)
 	}
 	a->loginmsg_shown = strlen(msg);
 	return b;
+}
+
+/* A failure's reply: the Banner file's text, then the module's words. */
+static int
+reply_put_failure(struct authctxt *a, struct buf *reply, const char *left,
+    const char *banner, size_t bannerlen)
+{
+	struct buf *b = NULL;
+	size_t tl = a->fail_text != NULL ? strlen(a->fail_text) : 0;
+	int r;
+
+	if (tl > AUTH_BANNER_MAX -
+	        (bannerlen < AUTH_BANNER_MAX ? bannerlen : AUTH_BANNER_MAX))
+		tl = 0;
+	if (tl > 0 &&
+	    ((b = buf_new(bannerlen + tl)) == NULL ||
+	        (bannerlen > 0 && buf_put(b, banner, bannerlen) != 0) ||
+	        buf_put(b, a->fail_text, tl) != 0)) {
+		buf_free(b);
+		b = NULL;
+	}
+	r = reply_put(reply, AUTH_FAILURE, left, NULL,
+	    b != NULL ? (const char *)buf_ptr(b) : banner,
+	    b != NULL ? buf_len(b) : bannerlen);
+	buf_free(b);
+	return r;
 }
 
 /* reply_put with login_banner's text. */
@@ -1187,9 +1223,9 @@ finish(struct authctxt *a, const char *method, const char *submethod,
 		auth_fail_delay(a);
 	if (a->failures >= a->c->max_auth_tries)
 		return too_many(a, reply);
-	/* What PAM said of this failure (keyboard-interactive's last text,
-	 * a password's), shown with it. */
-	return reply_put_final(a, reply, AUTH_FAILURE, left, banner, bannerlen);
+	/* keyboard-interactive:pam's words for this failure, shown with it;
+	 * a password's stay for the login, as sshd's. */
+	return reply_put_failure(a, reply, left, banner, bannerlen);
 }
 
 /* 1 if a publickey-hostbound request names this connection's host key. */
@@ -1340,6 +1376,8 @@ auth_request(struct authctxt *a, const uint8_t *sid, size_t sidlen,
 	a->active = NULL;
 	a->attempts++;
 	a->judged = 0;
+	free(a->fail_text);
+	a->fail_text = NULL;
 	a->password_logs_none = 0;
 	a->detail[0] = '\0';
 	a->origin[0] = '\0';

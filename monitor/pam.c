@@ -9,6 +9,7 @@
  */
 #include <security/pam_appl.h>
 
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,7 +32,31 @@ struct pamctx {
 	char *loginmsg; /* informational/error messages, one per line */
 	size_t loginmsglen;
 	const char *password; /* answers echo-off prompts while set */
+	char *user;           /* the name PAM was started with */
 };
+
+/*
+ * PAM's modules run in the monitor: one that writes to a peer that has
+ * gone (pam_ldap's socket) must get EPIPE, not kill the monitor, as under
+ * sshd, which ignores SIGPIPE. Ignored only while they run: the programs
+ * the monitor execs get the default back.
+ */
+static void
+pipe_ignore(struct sigaction *old)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = SIG_IGN;
+	sigemptyset(&sa.sa_mask);
+	(void)sigaction(SIGPIPE, &sa, old);
+}
+
+static void
+pipe_restore(const struct sigaction *old)
+{
+	(void)sigaction(SIGPIPE, old, NULL);
+}
 
 /* Keep a message for the user's login (as sshd's loginmsg). */
 static void
@@ -127,8 +152,11 @@ pamctx_start(struct pamctx **pp, const char *service, const char *user,
 	int rc;
 
 	*pp = NULL;
-	if ((p = calloc(1, sizeof(*p))) == NULL)
+	if ((p = calloc(1, sizeof(*p))) == NULL ||
+	    (p->user = strdup(user)) == NULL) {
+		free(p);
 		return ERR_ALLOC;
+	}
 	/* An invalid user's name too: the client's. */
 	debug("PAM: initializing for \"%.127s\" with service \"%s\"", user,
 	    service);
@@ -136,6 +164,7 @@ pamctx_start(struct pamctx **pp, const char *service, const char *user,
 	p->conv.appdata_ptr = p;
 	if ((rc = pam_start(service, user, &p->conv, &p->h)) != PAM_SUCCESS) {
 		error("PAM: initialisation failed: %s", pam_strerror(NULL, rc));
+		free(p->user);
 		free(p);
 		return ERR_SYSTEM;
 	}
@@ -155,7 +184,12 @@ pamctx_start(struct pamctx **pp, const char *service, const char *user,
 int
 pamctx_account(struct pamctx *p)
 {
-	int rc = pam_acct_mgmt(p->h, 0);
+	struct sigaction old;
+	int rc;
+
+	pipe_ignore(&old);
+	rc = pam_acct_mgmt(p->h, 0);
+	pipe_restore(&old);
 
 	debug("PAM: pam_acct_mgmt = %d (%s)", rc, pam_strerror(p->h, rc));
 	if (rc == PAM_SUCCESS)
@@ -169,20 +203,26 @@ pamctx_account(struct pamctx *p)
 void
 pamctx_setcred_child(struct pamctx *p)
 {
+	struct sigaction old;
 	int rc;
 
-	if (p != NULL &&
-	    (rc = pam_setcred(p->h, PAM_ESTABLISH_CRED)) != PAM_SUCCESS)
+	if (p == NULL)
+		return;
+	pipe_ignore(&old);
+	if ((rc = pam_setcred(p->h, PAM_ESTABLISH_CRED)) != PAM_SUCCESS)
 		debug("PAM: pam_setcred(): %s", pam_strerror(p->h, rc));
+	pipe_restore(&old);
 }
 
 int
 pamctx_open_session(struct pamctx *p)
 {
+	struct sigaction old;
 	char **list;
 	size_t n;
 	int rc;
 
+	pipe_ignore(&old);
 	/*
 	 * As OpenSSH: when PAM did not authenticate the user (publickey), a
 	 * failing setcred is only noted; the auth stack may well deny.
@@ -191,7 +231,9 @@ pamctx_open_session(struct pamctx *p)
 		debug("PAM: pam_setcred(): %s", pam_strerror(p->h, rc));
 	else
 		p->cred_set = 1;
-	if ((rc = pam_open_session(p->h, 0)) != PAM_SUCCESS) {
+	rc = pam_open_session(p->h, 0);
+	pipe_restore(&old);
+	if (rc != PAM_SUCCESS) {
 		error("PAM: pam_open_session(): %s", pam_strerror(p->h, rc));
 		return ERR_PERM;
 	}
@@ -215,14 +257,29 @@ pamctx_keep_message(struct pamctx *p, const char *msg)
 int
 pamctx_password(struct pamctx *p, const char *password, int flags)
 {
+	struct sigaction old;
+	const void *now = NULL;
 	int rc;
 
 	if (p == NULL)
 		return -1;
+	pipe_ignore(&old);
 	p->password = password;
 	rc = pam_authenticate(p->h, flags);
 	p->password = NULL;
+	pipe_restore(&old);
 	debug("PAM: password authentication: %s", pam_strerror(p->h, rc));
+	/*
+	 * A module that renamed the user (PAM_USER) would have the account
+	 * and session phases act for another account than the session's:
+	 * refused.
+	 */
+	if (rc == PAM_SUCCESS &&
+	    (pam_get_item(p->h, PAM_USER, &now) != PAM_SUCCESS || now == NULL ||
+	        strcmp(now, p->user) != 0)) {
+		error("PAM: authentication changed the user name: refused");
+		rc = PAM_AUTH_ERR;
+	}
 	return rc;
 }
 
@@ -254,16 +311,20 @@ pamctx_env(struct pamctx *p, size_t *np)
 void
 pamctx_end(struct pamctx *p)
 {
+	struct sigaction old;
 	size_t i;
 	int rc;
 
 	if (p == NULL)
 		return;
+	pipe_ignore(&old);
 	if (p->session_open && (rc = pam_close_session(p->h, 0)) != PAM_SUCCESS)
 		error("PAM: pam_close_session(): %s", pam_strerror(p->h, rc));
 	if (p->cred_set)
 		(void)pam_setcred(p->h, PAM_DELETE_CRED);
 	pam_end(p->h, PAM_SUCCESS);
+	pipe_restore(&old);
+	free(p->user);
 	for (i = 0; i < p->nenv; i++)
 		freezero(p->env[i], strlen(p->env[i]));
 	free(p->env);

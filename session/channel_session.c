@@ -355,8 +355,9 @@ session_start(struct conn *conn, struct channel *c, const char *command,
 	    ctx->login != NULL && (ctx->login->flags & LOGIN_F_PWCHANGE);
 	int nologin = !pwchange && ctx->login != NULL &&
 	    (ctx->login->flags & LOGIN_F_NOLOGIN);
-	int pamfailed =
-	    ctx->login != NULL && (ctx->login->flags & LOGIN_F_PAM_FAILED);
+	/* As sshd's do_child(): an expired password is changed first. */
+	int pamfailed = !pwchange && ctx->login != NULL &&
+	    (ctx->login->flags & LOGIN_F_PAM_FAILED);
 	pid_t pid = 0;
 
 	if (s->started) {

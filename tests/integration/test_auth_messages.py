@@ -23,14 +23,31 @@ PKWIRE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "pkwire.py")
 # A PAM module whose pam_sm_authenticate sets PAM_AUTHSET_VAR in PAM's
 # environment and keeps data (pam_set_data); its pam_sm_open_session sets
 # PAM_DATA_SEEN=yes when that data is there (pam_krb5 and pam_mount keep
-# what authentication found so).
+# what authentication found so). With the argument "epipe" it first
+# writes to a pipe nobody reads (as pam_ldap to a server that has gone);
+# with "rename=NAME" it sets PAM_USER to NAME.
 ENV_MODULE = r"""
 #include <stddef.h>
+#include <string.h>
+#include <unistd.h>
 #include <security/pam_modules.h>
 int pam_sm_authenticate(pam_handle_t *h, int flags, int argc,
     const char **argv)
 {
-	(void)flags; (void)argc; (void)argv;
+	int i, fds[2];
+
+	(void)flags;
+	for (i = 0; i < argc; i++) {
+		if (strcmp(argv[i], "epipe") == 0 && pipe(fds) == 0) {
+			close(fds[0]);
+			if (write(fds[1], "x", 1) != -1)
+				return PAM_SERVICE_ERR;
+			close(fds[1]);
+		}
+		if (strncmp(argv[i], "rename=", 7) == 0 &&
+		    pam_set_item(h, PAM_USER, argv[i] + 7) != PAM_SUCCESS)
+			return PAM_SERVICE_ERR;
+	}
 	if (pam_set_data(h, "postern-test", (void *)"x", NULL) != PAM_SUCCESS)
 		return PAM_SERVICE_ERR;
 	return pam_putenv(h, "PAM_AUTHSET_VAR=set-in-auth") == PAM_SUCCESS
@@ -222,6 +239,54 @@ def test_pam_kbdint_empty_answer_reaches_pam(ctx):
           % (r.returncode, r.stderr[-300:]))
 
 
+def _env_module(ctx):
+    src = os.path.join(ctx.dir, "pam_authset.c")
+    mod = os.path.join(ctx.dir, "pam_authset.so")
+    if not os.path.exists(mod):
+        with open(src, "w") as f:
+            f.write(ENV_MODULE)
+        run(["gcc", "-shared", "-fPIC", "-o", mod, src, "-lpam"])
+        os.chmod(ctx.dir, 0o755)
+    return mod
+
+
+def test_pam_password_module_trouble(ctx):
+    """PAM's modules run in the monitor for a password: one that writes
+    to a pipe nobody reads gets EPIPE and the login goes on (the monitor
+    ignores SIGPIPE while they run, as sshd); one that renames the user
+    (PAM_USER) is refused, since the account and session phases would act
+    for another account than the session's. A wrong password's PAM text
+    is not shown with its failure (sshd shows it only after a login)."""
+    mod = _env_module(ctx)
+    u = _user(ctx, with_key=False)
+    other = _user(ctx, with_key=False)  # the same password
+    tag = secrets.token_hex(4)
+    _server(ctx, ["auth optional %s epipe" % mod,
+                  "auth optional pam_echo.so AUTH-TEXT-" + tag,
+                  "auth required pam_unix.so",
+                  "account required pam_unix.so",
+                  "session required pam_unix.so"])
+    r, _ = _ssh(ctx, u, "password", "wrong-" + PASSWORD)
+    check(r.returncode == 255 and ("AUTH-TEXT-" + tag).encode()
+          not in r.stderr, "a wrong password: want a plain failure, got rc "
+          "%s %r" % (r.returncode, r.stderr[-300:]))
+    r, _ = _ssh(ctx, u, "password", PASSWORD)
+    check(r.returncode == 0 and r.stdout == b"ok\n",
+          "a PAM module that meets EPIPE must not end the login: rc %s %r"
+          % (r.returncode, r.stderr[-300:]))
+    ctx.stop_server()
+    _server(ctx, ["auth optional %s rename=%s" % (mod, other.name),
+                  "auth required pam_unix.so",
+                  "account required pam_unix.so",
+                  "session required pam_unix.so"])
+    r, _ = _ssh(ctx, u, "password", PASSWORD)
+    check(r.returncode == 255 and r.stdout == b"",
+          "a PAM stack that renamed the user must not log in: rc %s"
+          % r.returncode)
+    check(ctx.wait_log(r"PAM: authentication changed the user name: "
+                       r"refused", 5), "no refusal line for PAM_USER")
+
+
 def test_pam_auth_environment_reaches_session(ctx):
     """A variable PAM's authentication sets (pam_putenv in
     pam_sm_authenticate) is in the session's environment for password
@@ -229,12 +294,7 @@ def test_pam_auth_environment_reaches_session(ctx):
     runs in the handle of the account and session phases as sshd's does,
     the session phase also finds what authentication kept
     (pam_set_data)."""
-    src = os.path.join(ctx.dir, "pam_authset.c")
-    mod = os.path.join(ctx.dir, "pam_authset.so")
-    with open(src, "w") as f:
-        f.write(ENV_MODULE)
-    run(["gcc", "-shared", "-fPIC", "-o", mod, src, "-lpam"])
-    os.chmod(ctx.dir, 0o755)
+    mod = _env_module(ctx)
     u = _user(ctx, with_key=False)
     _server(ctx, ["auth optional " + mod,
                   "auth required pam_unix.so",

@@ -2,7 +2,8 @@
 test_auth_oracle.py: what a refused, invalid or root login gives away.
 As OpenSSH, PAM never sees the password (or keyboard-interactive answers)
 of an invalid or refused user, nor of root unless PermitRootLogin yes: it
-gets "\\b\\n\\r\\177INCORRECT" on the same path, never changes such an
+gets "\\b\\n\\r\\177INCORRECT" repeated to the length of the client's
+password (OpenSSH's fake_password()) on the same path, never changes such an
 account's expired password, and such a login never succeeds. The PAM
 stacks are real (/etc/pam.d, pam_unix), with pam_exec expose_authtok
 recording what PAM was given. Also: PAM is started for invalid users too;
@@ -23,8 +24,17 @@ import subprocess
 import harness
 from harness import check, run
 
-FAKE = b"\b\n\r\177INCORRECT"
+JUNK = b"\b\n\r\177INCORRECT"
+
+
+def fake(secret):
+    """OpenSSH's fake_password(): JUNK repeated to the secret's length."""
+    n = len(secret)
+    return (JUNK * (n // len(JUNK) + 1))[:n]
+
+
 PASSWORD = "Ok-" + secrets.token_hex(8)
+FAKE = fake(PASSWORD.encode())
 NEWPASS = "Nw9!" + secrets.token_hex(8)
 
 
