@@ -105,6 +105,7 @@ kbdint_step(
 	}
 	if (r == 0 && pamrc == PAM_SUCCESS && module_secret_usable(conn))
 		res->verdict = PM_SUCCESS;
+	res->maxtries = r == 0 && pamrc == PAM_MAXTRIES;
 	return 0;
 }
 

@@ -225,6 +225,7 @@ password_request(void *state, const struct pm_conn *conn, const uint8_t *data,
 	    noempty ? PAM_DISALLOW_NULL_AUTHTOK : 0);
 	if (pamrc == PAM_SUCCESS && module_secret_usable(conn))
 		res->verdict = PM_SUCCESS;
+	res->maxtries = pamrc == PAM_MAXTRIES;
 out:
 	if (password != NULL)
 		freezero(password, plen);

@@ -152,6 +152,11 @@ struct pm_result {
 	 * failure PAM explained. Text for the login goes to login_message.
 	 */
 	char *banner;
+	/*
+	 * ABI 6: 1 when PAM answered PAM_MAXTRIES: as sshd, the monitor ends
+	 * the attempts as MaxAuthTries would.
+	 */
+	int maxtries;
 };
 
 /*

@@ -882,6 +882,9 @@ run_module(struct authctxt *a, const struct pm_module *m, int response,
 	res.origin[sizeof(res.origin) - 1] = '\0';
 	snprintf(a->origin, sizeof(a->origin), "%s", res.origin);
 	snprintf(cred, credlen, "%s", res.credential);
+	/* PAM_MAXTRIES ends the attempts, as sshd (ABI 6). */
+	if (m->abi >= 6 && res.maxtries && res.verdict == PM_FAILURE)
+		a->pam_maxtries = 1;
 	/* keyboard-interactive:pam's words for a failure (ABI 6). */
 	free(a->fail_text);
 	a->fail_text = NULL;
@@ -1221,7 +1224,7 @@ finish(struct authctxt *a, const char *method, const char *submethod,
 	if (strcmp(method, "password") == 0 ||
 	    strcmp(method, "keyboard-interactive") == 0)
 		auth_fail_delay(a);
-	if (a->failures >= a->c->max_auth_tries)
+	if (a->failures >= a->c->max_auth_tries || a->pam_maxtries)
 		return too_many(a, reply);
 	/* keyboard-interactive:pam's words for this failure, shown with it;
 	 * a password's stay for the login, as sshd's. */

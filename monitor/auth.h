@@ -67,10 +67,11 @@ struct authctxt {
 	/* Options earned so far, merged most-restrictively along the chain;
 	 * the session gets them at the end. */
 	struct authopts *opts;
-	char *user;      /* as sent by the client (fixed after first request),
+	char *user;       /* as sent by the client (fixed after first request),
 		       without a ":STYLE" suffix */
-	char *wire_user; /* with it: what the client's signatures cover */
-	char *fail_text; /* the latest failure's words for the client */
+	char *wire_user;  /* with it: what the client's signatures cover */
+	char *fail_text;  /* the latest failure's words for the client */
+	int pam_maxtries; /* PAM said PAM_MAXTRIES: no more attempts */
 	char *service;
 	int valid;        /* user exists and may log in */
 	struct passwd pw; /* owned copy; a fake one for invalid users */

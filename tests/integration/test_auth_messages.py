@@ -25,7 +25,8 @@ PKWIRE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "pkwire.py")
 # PAM_DATA_SEEN=yes when that data is there (pam_krb5 and pam_mount keep
 # what authentication found so). With the argument "epipe" it first
 # writes to a pipe nobody reads (as pam_ldap to a server that has gone);
-# with "rename=NAME" it sets PAM_USER to NAME.
+# with "rename=NAME" it sets PAM_USER to NAME; with "maxtries" it answers
+# PAM_MAXTRIES.
 ENV_MODULE = r"""
 #include <stddef.h>
 #include <string.h>
@@ -47,6 +48,8 @@ int pam_sm_authenticate(pam_handle_t *h, int flags, int argc,
 		if (strncmp(argv[i], "rename=", 7) == 0 &&
 		    pam_set_item(h, PAM_USER, argv[i] + 7) != PAM_SUCCESS)
 			return PAM_SERVICE_ERR;
+		if (strcmp(argv[i], "maxtries") == 0)
+			return PAM_MAXTRIES;
 	}
 	if (pam_set_data(h, "postern-test", (void *)"x", NULL) != PAM_SUCCESS)
 		return PAM_SERVICE_ERR;
@@ -285,6 +288,28 @@ def test_pam_password_module_trouble(ctx):
           % r.returncode)
     check(ctx.wait_log(r"PAM: authentication changed the user name: "
                        r"refused", 5), "no refusal line for PAM_USER")
+
+
+def test_pam_maxtries_ends_attempts(ctx):
+    """PAM_MAXTRIES from the auth stack ends the attempts as MaxAuthTries
+    would, as sshd (sshpam_set_maxtries_reached), for password and
+    keyboard-interactive."""
+    mod = _env_module(ctx)
+    u = _user(ctx, with_key=False)
+    _server(ctx, ["auth requisite %s maxtries" % mod,
+                  "auth required pam_unix.so",
+                  "account required pam_unix.so",
+                  "session required pam_unix.so"])
+    for method in ("password", "keyboard-interactive"):
+        before = len(re.findall(r"maximum authentication attempts exceeded "
+                                r"for %s " % u.name, ctx.server_log()))
+        r, _ = _ssh(ctx, u, method, PASSWORD)
+        check(r.returncode == 255, "%s: PAM_MAXTRIES must not log in: rc %s"
+              % (method, r.returncode))
+        check(ctx.wait_log(r"(?s)(maximum authentication attempts exceeded "
+                           r"for %s .*){%d}" % (u.name, before + 1), 5),
+              "%s: PAM_MAXTRIES should end the attempts after one: %r"
+              % (method, ctx.server_log()[-800:]))
 
 
 def test_pam_auth_environment_reaches_session(ctx):
