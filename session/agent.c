@@ -5,7 +5,6 @@
  * by SSH_AUTH_SOCK in the sessions; each connection to it becomes an
  * auth-agent@openssh.com channel to the client. Removed at the end.
  */
-#include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -21,6 +20,7 @@
 #include "buf.h"
 #include "err.h"
 #include "log.h"
+#include "randname.h"
 #include "transport.h"
 #include "session.h"
 #include "channel.h"
@@ -60,25 +60,12 @@ agent_free(struct agent_fwd *a)
 static int
 agent_mkdir(char *dir, size_t len)
 {
-	static const char set[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-	                          "abcdefghijklmnopqrstuvwxyz0123456789";
-	uint8_t rnd[64];
 	char name[AGENT_DIR_RANDOM + 1];
-	size_t n, i;
 	int tries;
 
 	for (tries = 0; tries < 100; tries++) {
-		for (n = 0; n < AGENT_DIR_RANDOM;) {
-			if (getrandom(rnd, sizeof(rnd), 0) !=
-			    (ssize_t)sizeof(rnd))
-				return -1;
-			/* 248 = 4 x 62: no character more likely than another */
-			for (i = 0; i < sizeof(rnd) && n < AGENT_DIR_RANDOM;
-			     i++)
-				if (rnd[i] < 248)
-					name[n++] = set[rnd[i] % 62];
-		}
-		name[n] = '\0';
+		if (randname_fill(name, AGENT_DIR_RANDOM) != 0)
+			return -1;
 		snprintf(dir, len, "/tmp/ssh-%s", name);
 		if (mkdir(dir, 0700) == 0)
 			return 0;

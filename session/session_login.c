@@ -25,6 +25,7 @@
 #include "ipc.h"
 #include "authdebug.h"
 #include "log.h"
+#include "randname.h"
 #include "session.h"
 #include "session_login.h"
 
@@ -128,20 +129,32 @@ session_login_free(struct session_login *l)
 
 /* --- ExposeAuthInfo ------------------------------------------------------- */
 
+#define AUTH_FILE_PREFIX "/tmp/sshauth."
+#define AUTH_FILE_RANDOM 15
+
 void
 session_login_auth_file(struct session_login *l)
 {
-	char path[] = "/tmp/sshauth.XXXXXXXXXXXXXXX";
+	char path[sizeof(AUTH_FILE_PREFIX) + AUTH_FILE_RANDOM];
+	char name[AUTH_FILE_RANDOM + 1];
 	size_t len, off = 0;
 	ssize_t n;
-	mode_t old;
-	int fd;
+	int fd = -1, tries;
 
 	if (l->auth_info == NULL || l->auth_info[0] == '\0')
 		return;
-	old = umask(077);
-	fd = mkstemp(path);
-	umask(old);
+	/* As sshd's mkstemp(): every one of the 15 characters random. */
+	for (tries = 0; fd == -1 && tries < 100; tries++) {
+		if (randname_fill(name, AUTH_FILE_RANDOM) != 0) {
+			errno = EIO;
+			break;
+		}
+		snprintf(path, sizeof(path), "%s%s", AUTH_FILE_PREFIX, name);
+		fd = open(path,
+		    O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+		if (fd == -1 && errno != EEXIST)
+			break;
+	}
 	if (fd == -1) {
 		error("ExposeAuthInfo: mkstemp: %s", strerror(errno));
 		return;

@@ -277,9 +277,12 @@ def test_expose_auth_info(ctx):
     r = ctx.ssh_ok(u, 'echo "F=$SSH_USER_AUTH"; cat "$SSH_USER_AUTH"; '
                    'stat -c %a:%U "$SSH_USER_AUTH"')
     lines = r.out.splitlines()
-    check(lines and re.match(r"^F=/tmp/sshauth\.\w+$", lines[0]),
+    check(lines and re.match(r"^F=/tmp/sshauth\.[A-Za-z0-9]{15}$", lines[0]),
           "SSH_USER_AUTH: %r" % r.out)
     path = lines[0][2:]
+    # As sshd's mkstemp(): all 15 characters drawn (glibc's mkstemp
+    # leaves the first nine X's of such a template as they are).
+    check("XXXX" not in path, "a predictable SSH_USER_AUTH name: %r" % path)
     with open(u.pubkey) as f:
         typ, b64 = f.read().split()[:2]
     check("publickey %s %s" % (typ, b64) in lines,
