@@ -393,7 +393,7 @@ def test_audit_login_success_not_failed(ctx):
           "hostname=127.0.0.1 " in logins[0],
           "want one USER_LOGIN res=success for %s, got:\n%s"
           % (u.name, "\n".join(logins)))
-    destroys = [l for l in _crypto_records(out, rport)
+    destroys = [l for l in _crypto_records(out, rport, ctx.port)
                 if "type=CRYPTO_KEY_USER" in l]
     check(len(destroys) == 2 and
           all("suid=%s " % u.name in l for l in destroys),
@@ -462,7 +462,7 @@ def test_audit_login_refused_by_chroot(ctx):
                         re.M),
           "a login refused by ChrootDirectory was recorded as a success:\n%s"
           % out)
-    destroys = [l for l in _crypto_records(out, rport)
+    destroys = [l for l in _crypto_records(out, rport, ctx.port)
                 if "type=CRYPTO_KEY_USER" in l]
     for direction in ("from-client", "from-server"):
         check(any("direction=%s " % direction in l for l in destroys),
@@ -534,21 +534,25 @@ def test_audit_pty_login(ctx):
           "no USER_LOGIN terminal=ssh record for the connection")
 
 
-def _crypto_records(out, rport):
-    """The CRYPTO_SESSION and CRYPTO_KEY_USER lines of one connection."""
+def _crypto_records(out, rport, lport):
+    """The CRYPTO_SESSION and CRYPTO_KEY_USER lines of one connection: its
+    client's port and the server's (another test's client may have had
+    the same port)."""
     return [l for l in out.splitlines()
             if re.search(r"type=CRYPTO_(?:SESSION|KEY_USER) .* rport=%s "
-                         % rport, l)]
+                         r"laddr=\S+ lport=%s " % (rport, lport), l)]
 
 
-def _preauth_keys_destroyed(ad, rport, types="CRYPTO_KEY_USER"):
+def _preauth_keys_destroyed(ad, rport, lport, types="CRYPTO_KEY_USER"):
     """Wait for the CRYPTO_KEY_USER destroy records, both directions, of
-    preauth's keys on the connection from port rport; ausearch's output
-    (records of the given types)."""
+    preauth's keys on the connection from port rport to port lport;
+    ausearch's output (records of the given types)."""
     rx = (r"type=CRYPTO_KEY_USER .* msg='op=destroy kind=session fp=\? "
-          r"direction=%s spid=\d+ suid=postern rport=%s ")
-    out = ad.search(["-m", types, "-ts", "recent"], rx % ("from-server", rport))
-    check(re.search(rx % ("from-client", rport), out),
+          r"direction=%s spid=\d+ suid=postern rport=%s laddr=\S+ "
+          r"lport=%s ")
+    out = ad.search(["-m", types, "-ts", "recent"],
+                    rx % ("from-server", rport, lport))
+    check(re.search(rx % ("from-client", rport, lport), out),
           "no CRYPTO_KEY_USER destroy from-client for port %s" % rport)
     return out
 
@@ -579,8 +583,8 @@ def test_audit_no_failed_login_without_attempt(ctx):
     kport = m.group(1)
     pids = {}
     for port in (rport, kport):
-        out = _preauth_keys_destroyed(ad, port)
-        line = [l for l in _crypto_records(out, port)][0]
+        out = _preauth_keys_destroyed(ad, port, ctx.port)
+        line = _crypto_records(out, port, ctx.port)[0]
         pids[port] = re.search(r" pid=(\d+) ", line).group(1)
     out = ad.search(["-m", "USER_LOGIN", "-ts", "recent"],
                     r"type=USER_LOGIN .* pid=%s .*res=failed" % pids[kport])
@@ -610,11 +614,11 @@ def test_audit_keyscan_leaves_no_key_records(ctx):
     m = ctx.wait_log(r"^Connection from 127\.0\.0\.1 port (?!%s)(\d+) "
                      % sport, 10)
     check(m, "no Connection line for the refused client")
-    out = _preauth_keys_destroyed(ad, m.group(1),
+    out = _preauth_keys_destroyed(ad, m.group(1), ctx.port,
                                   "CRYPTO_KEY_USER,CRYPTO_SESSION")
-    check(not _crypto_records(out, sport),
-          "ssh-keyscan's connection left key records:\n%s"
-          % "\n".join(_crypto_records(out, sport)))
+    mine = _crypto_records(out, sport, ctx.port)
+    check(not mine, "ssh-keyscan's connection left key records:\n%s"
+          % "\n".join(mine))
 
 
 @timeout(120)
@@ -631,9 +635,9 @@ def test_audit_crypto_unauthenticated_and_rekey(ctx):
                      r"(\d+) " % re.escape(u.name), 10)
     check(m, "no Failed publickey line")
     bad_port = m.group(1)
-    out = _preauth_keys_destroyed(ad, bad_port,
+    out = _preauth_keys_destroyed(ad, bad_port, ctx.port,
                                   "CRYPTO_SESSION,CRYPTO_KEY_USER")
-    lines = _crypto_records(out, bad_port)
+    lines = _crypto_records(out, bad_port, ctx.port)
     for direction in ("from-client", "from-server"):
         check(any(re.search(r"type=CRYPTO_SESSION .* msg='op=start "
                             r"direction=%s cipher=\S+ ksize=\d+ mac=\S+ "
@@ -666,7 +670,7 @@ def test_audit_crypto_unauthenticated_and_rekey(ctx):
                      "recent"],
                     r"type=USER_END .* msg='op=login acct=%s "
                     % re.escape(u.name))
-    lines = _crypto_records(out, rport)
+    lines = _crypto_records(out, rport, ctx.port)
     starts = [l for l in lines if "type=CRYPTO_SESSION" in l and
               "direction=from-client" in l]
     by_user = [l for l in starts if "suid=%s " % u.name in l]
@@ -707,7 +711,7 @@ def test_audit_login_ended_by_grace_time(ctx):
                      r"port (\d+)$", 10)
     check(m, "no timeout line")
     port = m.group(1)
-    _preauth_keys_destroyed(ad, port)
+    _preauth_keys_destroyed(ad, port, ctx.port)
     exe = r"exe=%s " % re.escape(os.path.realpath(ctx.server_path))
     ad.search(["-m", "USER_LOGIN", "-ts", "recent"],
               r"type=USER_LOGIN .* msg='op=login acct=%s %shostname=\? "
