@@ -180,29 +180,23 @@ static int
 pamrelay_put_env(struct buf *b, pam_handle_t *h)
 {
 	char **list = h != NULL ? pam_getenvlist(h) : NULL;
-	size_t i, bytes = 0;
-	uint32_t n = 0;
+	const char *keep[PAMRELAY_ENV_MAX];
+	size_t i, len, bytes = 0;
+	uint32_t n = 0, k;
 	int r;
 
 	for (i = 0; list != NULL && list[i] != NULL; i++) {
-		if (n < PAMRELAY_ENV_MAX &&
-		    bytes + strlen(list[i]) <= PAMRELAY_ENV_BYTES) {
-			bytes += strlen(list[i]);
-			n++;
+		len = strlen(list[i]);
+		if (n < PAMRELAY_ENV_MAX && bytes + len <= PAMRELAY_ENV_BYTES) {
+			keep[n++] = list[i];
+			bytes += len;
 		}
 	}
 	r = buf_put_u32(b, n);
-	bytes = 0;
-	n = 0;
-	for (i = 0; list != NULL && list[i] != NULL; i++) {
-		if (r == 0 && n < PAMRELAY_ENV_MAX &&
-		    bytes + strlen(list[i]) <= PAMRELAY_ENV_BYTES) {
-			bytes += strlen(list[i]);
-			n++;
-			r = buf_put_cstring(b, list[i]);
-		}
+	for (k = 0; r == 0 && k < n; k++)
+		r = buf_put_cstring(b, keep[k]);
+	for (i = 0; list != NULL && list[i] != NULL; i++)
 		freezero(list[i], strlen(list[i]));
-	}
 	free(list);
 	return r;
 }

@@ -278,13 +278,20 @@ acct_record_tty(const struct conn_info *ci, const char *acct, int type,
 	    what);
 }
 
+static void
+acct_record(const struct authctxt *a, int type, const char *what, int ok)
+{
+	acct_record_tty(
+	    a->ci, audit_acct(a), type, what, ok, POSTERN_AUDIT_TTY);
+}
+
 /*
  * A successful login's USER_LOGIN, as sshd's audit_session_open() writes
  * it: the user by id= (what aulast reads), the client's host (UseDNS:
  * its name, else its address) in hostname= (aulastlog's "From").
  */
-static void
-login_success(const struct authctxt *a, const char *tty)
+void
+audit_login_tty(const struct authctxt *a, const char *tty)
 {
 	if (audit_fd < 0)
 		return;
@@ -294,29 +301,10 @@ login_success(const struct authctxt *a, const char *tty)
 	    "USER_LOGIN");
 }
 
-static void
-acct_record_of(const struct conn_info *ci, const char *acct, int type,
-    const char *what, int ok)
-{
-	acct_record_tty(ci, acct, type, what, ok, POSTERN_AUDIT_TTY);
-}
-
-static void
-acct_record(const struct authctxt *a, int type, const char *what, int ok)
-{
-	acct_record_of(a->ci, audit_acct(a), type, what, ok);
-}
-
-void
-audit_login_tty(const struct authctxt *a, const char *tty)
-{
-	login_success(a, tty);
-}
-
 void
 audit_login(const struct authctxt *a)
 {
-	login_success(a, POSTERN_AUDIT_TTY);
+	audit_login_tty(a, POSTERN_AUDIT_TTY);
 }
 
 void

@@ -1022,74 +1022,60 @@ too_many(struct authctxt *a, struct buf *reply)
 }
 
 /*
- * The banner of a reply that ends authentication: the Banner file's text
- * (the first reply's), then what PAM's modules said that no banner has
- * shown yet, as sshd sends its loginmsg after the account check, for every
- * method. NULL when there is nothing new: the reply takes banner as is.
+ * reply_put with a banner of the Banner file's text (the first reply's)
+ * and then text, cut to AUTH_BANNER_MAX in all; without text, the
+ * Banner's alone.
  */
-static struct buf *
-login_banner(struct authctxt *a, const char *banner, size_t bannerlen)
-{
-	const char *msg = pamctx_loginmsg(a->pam);
-	size_t mlen = strlen(msg);
-	struct buf *b;
-
-	if (mlen <= a->loginmsg_shown)
-		return NULL;
-	if (bannerlen + mlen - a->loginmsg_shown > AUTH_BANNER_MAX)
-		mlen = a->loginmsg_shown +
-		    (AUTH_BANNER_MAX > bannerlen ? AUTH_BANNER_MAX - bannerlen
-		                                 : 0);
-	if ((b = buf_new(bannerlen + mlen - a->loginmsg_shown)) == NULL ||
-	    (bannerlen > 0 && buf_put(b, banner, bannerlen) != 0) ||
-	    buf_put(b, msg + a->loginmsg_shown, mlen - a->loginmsg_shown) !=
-	        0) {
-		buf_free(b);
-		return NULL;
-	}
-	a->loginmsg_shown = strlen(msg);
-	return b;
-}
-
-/* A failure's reply: the Banner file's text, then the module's words. */
 static int
-reply_put_failure(struct authctxt *a, struct buf *reply, const char *left,
-    const char *banner, size_t bannerlen)
+reply_put_text(struct buf *reply, uint32_t verdict, const char *methods,
+    const char *banner, size_t bannerlen, const char *text, size_t tl)
 {
+	size_t room =
+	    bannerlen < AUTH_BANNER_MAX ? AUTH_BANNER_MAX - bannerlen : 0;
 	struct buf *b = NULL;
-	size_t tl = a->fail_text != NULL ? strlen(a->fail_text) : 0;
 	int r;
 
-	if (tl > AUTH_BANNER_MAX -
-	        (bannerlen < AUTH_BANNER_MAX ? bannerlen : AUTH_BANNER_MAX))
-		tl = 0;
+	if (tl > room)
+		tl = room;
 	if (tl > 0 &&
 	    ((b = buf_new(bannerlen + tl)) == NULL ||
 	        (bannerlen > 0 && buf_put(b, banner, bannerlen) != 0) ||
-	        buf_put(b, a->fail_text, tl) != 0)) {
+	        buf_put(b, text, tl) != 0)) {
 		buf_free(b);
 		b = NULL;
 	}
-	r = reply_put(reply, AUTH_FAILURE, left, NULL,
-	    b != NULL ? (const char *)buf_ptr(b) : banner,
-	    b != NULL ? buf_len(b) : bannerlen);
-	buf_free(b);
-	return r;
-}
-
-/* reply_put with login_banner's text. */
-static int
-reply_put_final(struct authctxt *a, struct buf *reply, int verdict,
-    const char *methods, const char *banner, size_t bannerlen)
-{
-	struct buf *b = login_banner(a, banner, bannerlen);
-	int r;
-
 	r = reply_put(reply, verdict, methods, NULL,
 	    b != NULL ? (const char *)buf_ptr(b) : banner,
 	    b != NULL ? buf_len(b) : bannerlen);
 	buf_free(b);
 	return r;
+}
+
+/* A failure's reply: the module's words for it (a->fail_text) too. */
+static int
+reply_put_failure(struct authctxt *a, struct buf *reply, const char *left,
+    const char *banner, size_t bannerlen)
+{
+	return reply_put_text(reply, AUTH_FAILURE, left, banner, bannerlen,
+	    a->fail_text, a->fail_text != NULL ? strlen(a->fail_text) : 0);
+}
+
+/*
+ * A reply that ends authentication: its banner also carries what PAM's
+ * modules said that no banner has shown yet, as sshd sends its loginmsg
+ * after the account check, for every method.
+ */
+static int
+reply_put_final(struct authctxt *a, struct buf *reply, int verdict,
+    const char *methods, const char *banner, size_t bannerlen)
+{
+	const char *msg = pamctx_loginmsg(a->pam);
+	size_t mlen = strlen(msg), shown = a->loginmsg_shown;
+
+	a->loginmsg_shown = mlen;
+	return reply_put_text(reply, (uint32_t)verdict, methods, banner,
+	    bannerlen, msg + (shown < mlen ? shown : mlen),
+	    shown < mlen ? mlen - shown : 0);
 }
 
 /*
