@@ -9,6 +9,7 @@ Python 3 standard library only; must run as root (useradd, /proc/PID/mem).
 """
 
 import base64
+import contextlib
 import ctypes
 import errno
 import hashlib
@@ -625,10 +626,36 @@ class Context:
         self.client_log = []      # (argv summary, rc, stderr tail)
         self._lock = threading.Lock()
         self.aborted = False
+        # Seconds spent waiting for what tests share in turn (/dev/log):
+        # the runner adds them to the test's time limit.
+        self.waited = 0.0
+        self._wait_since = None
         self.host_key = os.path.join(self.dir, "host_ed25519")
         run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "hostkey",
              "-f", self.host_key])
         self._hostkey_info = None
+
+    @contextlib.contextmanager
+    def waiting(self):
+        """Time spent in this block is the test waiting its turn for
+        something shared (not its own work): it does not count against
+        the test's time limit."""
+        with self._lock:
+            self._wait_since = time.monotonic()
+        try:
+            yield
+        finally:
+            with self._lock:
+                self.waited += time.monotonic() - self._wait_since
+                self._wait_since = None
+
+    def time_waited(self):
+        """Seconds waited so far, the wait going on included."""
+        with self._lock:
+            w = self.waited
+            if self._wait_since is not None:
+                w += time.monotonic() - self._wait_since
+            return w
 
     def random_file(self, size=100 * 1024 * 1024):
         """The suite's shared random file of this size: (path, sha256,

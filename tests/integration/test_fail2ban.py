@@ -95,6 +95,29 @@ def _stale_devlog():
     return False
 
 
+class _FairLock:
+    """A lock given in the order it was asked for: a test that takes
+    /dev/log many times over (test_log_parity's groups) cannot keep
+    another waiting past its time limit (threading.Lock is not fair)."""
+
+    def __init__(self):
+        self.cond = threading.Condition()
+        self.next_ticket = 0
+        self.serving = 0
+
+    def acquire(self):
+        with self.cond:
+            ticket = self.next_ticket
+            self.next_ticket += 1
+            while self.serving != ticket:
+                self.cond.wait()
+
+    def release(self):
+        with self.cond:
+            self.serving += 1
+            self.cond.notify_all()
+
+
 class _DevLog:
     """/dev/log for the suite: a datagram socket bound while a
     SyslogReceiver listens, its messages kept as rsyslog writes them
@@ -104,7 +127,7 @@ class _DevLog:
     RX = re.compile(r"<(\d+)>(\w{3} [ \d]\d \d\d:\d\d:\d\d) (.*)$", re.S)
 
     def __init__(self):
-        self.turn = threading.Lock()     # held by the receiver listening
+        self.turn = _FairLock()          # held by the receiver listening
         self.rlock = threading.Lock()    # records and file
         self.records = []                # (facility, line) since bound
         self.file = None
@@ -203,7 +226,12 @@ class SyslogReceiver:
         self.path = path
         self.closed = False
         self.kept = None
-        _DEVLOG.join(self)
+        with ctx.waiting():
+            _DEVLOG.join(self)
+        if ctx.aborted:
+            # Timed out while waiting: its cleanups have run already.
+            _DEVLOG.leave()
+            fail("aborted while waiting for /dev/log")
         ctx.cleanups.append(self.close)
 
     @property
