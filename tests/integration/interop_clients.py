@@ -148,12 +148,25 @@ def check_row(ctx, label, off, want):
 
 
 def run_client(ctx, argv, env, label, input_=None, timeout_s=60,
-               client_log=None):
-    """Run a client; a timeout is a failure naming the client."""
+               client_log=None, stdout_path=None):
+    """Run a client; a timeout is a failure naming the client. With
+    stdout_path its output goes to that file (read back into stdout):
+    dbclient 2022.83 can hang at the end of a large download into a pipe
+    (see _cli_transfers in test_interop_rekey.py)."""
+    out = subprocess.PIPE
+    if stdout_path is not None:
+        out = open(stdout_path, "wb")
     try:
-        p = subprocess.run(argv, input=input_, stdout=subprocess.PIPE,
-                           stderr=subprocess.PIPE, env=env,
-                           timeout=timeout_s, cwd=ctx.dir)
+        try:
+            p = subprocess.run(argv, input=input_, stdout=out,
+                               stderr=subprocess.PIPE, env=env,
+                               timeout=timeout_s, cwd=ctx.dir)
+        finally:
+            if stdout_path is not None:
+                out.close()
+        if stdout_path is not None:
+            with open(stdout_path, "rb") as f:
+                p.stdout = f.read()
     except subprocess.TimeoutExpired:
         extra = ""
         if client_log and os.path.exists(client_log):

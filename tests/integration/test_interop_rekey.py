@@ -52,7 +52,16 @@ def _expect_rekeys(ctx, off, label, at_least):
 
 
 def _cli_transfers(ctx, u, argv_of, env, label, data):
-    """Upload through stdin to sha256sum, download with cat."""
+    """Upload through stdin to sha256sum, download with cat.
+
+    The download goes to a file, not a pipe: dbclient 2022.83 checks for
+    its last channel's end only before writing out channel data in each
+    turn of its loop, so when the server's CHANNEL_CLOSE arrives while
+    data still waits for a full stdout pipe, it answers the CLOSE once
+    the pipe drains and then waits for the socket forever. sshd 9.2
+    leaves it hanging the same way (a reader that pauses ~80 KB before
+    the end does it every time); a slow reader under CI's load did it
+    now and then."""
     sha = hashlib.sha256(data).hexdigest()
     p = ic.run_client(ctx, argv_of("sha256sum"), env, label + " upload",
                       input_=data)
@@ -60,7 +69,8 @@ def _cli_transfers(ctx, u, argv_of, env, label, data):
     check(p.stdout.split()[:1] == [sha.encode()],
           "%s upload: the server's sha256 %r" % (label, p.stdout[:80]))
     p = ic.run_client(ctx, argv_of("cat down.bin"), env, label + " download",
-                      input_=b"")
+                      input_=b"",
+                      stdout_path=os.path.join(ctx.dir, "download.out"))
     ic.expect_ok(p, label + " download")
     check(hashlib.sha256(p.stdout).hexdigest() == sha,
           "%s download: %d bytes, sha256 differs" % (label, len(p.stdout)))
