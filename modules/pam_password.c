@@ -230,7 +230,7 @@ out:
 	if (password != NULL)
 		freezero(password, plen);
 	if (fake != NULL)
-		freezero(fake, plen);
+		freezero(fake, strlen(fake));
 	buf_free(b);
 	return r;
 }
