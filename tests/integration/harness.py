@@ -9,7 +9,6 @@ Python 3 standard library only; must run as root (useradd, /proc/PID/mem).
 """
 
 import base64
-import contextlib
 import ctypes
 import errno
 import hashlib
@@ -626,7 +625,7 @@ class Context:
         self.client_log = []      # (argv summary, rc, stderr tail)
         self._lock = threading.Lock()
         self.aborted = False
-        # Seconds spent waiting for what tests share in turn (/dev/log):
+        # Seconds spent waiting for a turn at what tests share (take_turn):
         # the runner adds them to the test's time limit.
         self.waited = 0.0
         self._wait_since = None
@@ -635,19 +634,22 @@ class Context:
              "-f", self.host_key])
         self._hostkey_info = None
 
-    @contextlib.contextmanager
-    def waiting(self):
-        """Time spent in this block is the test waiting its turn for
-        something shared (not its own work): it does not count against
-        the test's time limit."""
+    def take_turn(self, acquire, release, what):
+        """acquire() a turn at something tests share (/dev/log, the audit
+        daemon). The wait does not count against the test's time limit;
+        a test timed out meanwhile gives the turn back and fails."""
         with self._lock:
             self._wait_since = time.monotonic()
         try:
-            yield
+            acquire()
         finally:
             with self._lock:
                 self.waited += time.monotonic() - self._wait_since
                 self._wait_since = None
+        if self.aborted:
+            # Its cleanups have run already: nothing else would release.
+            release()
+            fail("aborted while waiting for %s" % what)
 
     def time_waited(self):
         """Seconds waited so far, the wait going on included."""

@@ -153,20 +153,11 @@ def run_client(ctx, argv, env, label, input_=None, timeout_s=60,
     stdout_path its output goes to that file (read back into stdout):
     dbclient 2022.83 can hang at the end of a large download into a pipe
     (see _cli_transfers in test_interop_rekey.py)."""
-    out = subprocess.PIPE
-    if stdout_path is not None:
-        out = open(stdout_path, "wb")
+    out = open(stdout_path, "wb") if stdout_path else subprocess.PIPE
     try:
-        try:
-            p = subprocess.run(argv, input=input_, stdout=out,
-                               stderr=subprocess.PIPE, env=env,
-                               timeout=timeout_s, cwd=ctx.dir)
-        finally:
-            if stdout_path is not None:
-                out.close()
-        if stdout_path is not None:
-            with open(stdout_path, "rb") as f:
-                p.stdout = f.read()
+        p = subprocess.run(argv, input=input_, stdout=out,
+                           stderr=subprocess.PIPE, env=env,
+                           timeout=timeout_s, cwd=ctx.dir)
     except subprocess.TimeoutExpired:
         extra = ""
         if client_log and os.path.exists(client_log):
@@ -175,6 +166,12 @@ def run_client(ctx, argv, env, label, input_=None, timeout_s=60,
         check(False, "%s timed out: %s\nserver log:\n%s%s"
               % (label, " ".join(argv)[:300],
                  "\n".join(tail(ctx.server_log(), 30)), extra))
+    finally:
+        if stdout_path:
+            out.close()
+    if stdout_path:
+        with open(stdout_path, "rb") as f:
+            p.stdout = f.read()
     ctx._note_client(argv, p.returncode, p.stderr)
     return p
 

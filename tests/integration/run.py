@@ -26,7 +26,7 @@ sys.path.insert(0, HERE)
 import harness  # noqa: E402
 
 DEFAULT_TIMEOUT = 60
-# At most this much waiting for a shared turn (Context.waiting) extends a
+# At most this much waiting for a shared turn (Context.take_turn) extends a
 # test's limit: a turn never given back still ends in a timeout.
 MAX_WAIT = 900
 
@@ -79,7 +79,7 @@ def run_one(suite, name, fn):
     start = time.monotonic()
     t.start()
     # The limit counts the test's own time: waiting its turn for what
-    # tests share (ctx.waiting(): /dev/log) is added to it, up to
+    # tests share (ctx.take_turn: /dev/log) is added to it, up to
     # MAX_WAIT, so a test queued behind long ones is not timed out.
     while t.is_alive():
         waited = min(ctx.time_waited(), MAX_WAIT)

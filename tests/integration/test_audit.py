@@ -84,12 +84,9 @@ class Auditd:
         # One kernel audit daemon per machine: suites running side by side
         # take turns.
         self.lock = harness.HostLock("auditd")
-        with ctx.waiting():
-            self.lock.__enter__()
-        if ctx.aborted:
-            # Timed out while waiting: its cleanups have run already.
-            self.lock.__exit__(None, None, None)
-            fail("aborted while waiting for the audit daemon")
+        ctx.take_turn(self.lock.__enter__,
+                      lambda: self.lock.__exit__(None, None, None),
+                      "the audit daemon")
         st = _audit_status()
         self.enabled_before = st.get("enabled", "0")
         pid = int(st.get("pid", "0") or 0)

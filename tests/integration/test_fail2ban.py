@@ -226,12 +226,7 @@ class SyslogReceiver:
         self.path = path
         self.closed = False
         self.kept = None
-        with ctx.waiting():
-            _DEVLOG.join(self)
-        if ctx.aborted:
-            # Timed out while waiting: its cleanups have run already.
-            _DEVLOG.leave()
-            fail("aborted while waiting for /dev/log")
+        ctx.take_turn(lambda: _DEVLOG.join(self), _DEVLOG.leave, "/dev/log")
         ctx.cleanups.append(self.close)
 
     @property
