@@ -493,6 +493,22 @@ buf_get_string(struct buf *b, uint8_t **out, size_t *lenp)
 }
 
 int
+buf_cstring_trim(const uint8_t *p, size_t *len)
+{
+	const uint8_t *z;
+
+	if (*len == 0)
+		return 0;
+	z = memchr(p, '\0', *len);
+	if (z == NULL)
+		return 0;
+	if (z != p + *len - 1)
+		return -1;
+	(*len)--;
+	return 0;
+}
+
+int
 buf_get_cstring(struct buf *b, char **out, size_t *lenp)
 {
 	struct buf tmp = *b;
@@ -501,11 +517,21 @@ buf_get_cstring(struct buf *b, char **out, size_t *lenp)
 	int r;
 
 	*out = NULL;
+	if (lenp != NULL)
+		*lenp = 0;
 	if ((r = buf_get_string_direct(&tmp, &p, &len)) != 0)
 		return r;
-	if (len > 0 && memchr(p, '\0', len) != NULL)
+	if (buf_cstring_trim(p, &len) != 0)
 		return ERR_STRING_NUL;
-	return buf_get_string(b, (uint8_t **)out, lenp);
+	if ((*out = malloc(len + 1)) == NULL)
+		return ERR_ALLOC;
+	if (len > 0)
+		memcpy(*out, p, len);
+	(*out)[len] = '\0';
+	if (lenp != NULL)
+		*lenp = len;
+	*b = tmp;
+	return 0;
 }
 
 int
@@ -518,10 +544,10 @@ buf_get_cstring_fixed(struct buf *b, char *out, size_t outlen)
 
 	if ((r = buf_get_string_direct(&tmp, &p, &len)) != 0)
 		return r;
+	if (buf_cstring_trim(p, &len) != 0)
+		return ERR_STRING_NUL;
 	if (len >= outlen)
 		return ERR_FORMAT;
-	if (len > 0 && memchr(p, '\0', len) != NULL)
-		return ERR_STRING_NUL;
 	if (len > 0)
 		memcpy(out, p, len);
 	out[len] = '\0';

@@ -78,13 +78,24 @@ int buf_peek_u32(const struct buf *b, uint32_t *v);
 int buf_get_string(struct buf *b, uint8_t **out, size_t *lenp);
 /* buf_get_string_direct: pointer into the buffer, valid until it changes. */
 int buf_get_string_direct(struct buf *b, const uint8_t **out, size_t *lenp);
-/* buf_get_cstring: like buf_get_string but rejects embedded NUL bytes. */
+/*
+ * buf_get_cstring: like buf_get_string but rejects embedded NUL bytes;
+ * one NUL as the last byte is allowed and dropped (not in *lenp).
+ */
 int buf_get_cstring(struct buf *b, char **out, size_t *lenp);
 /*
- * buf_get_cstring_fixed: a short string without NULs into out (outlen
- * including the NUL); ERR_FORMAT when it does not fit. For names.
+ * buf_get_cstring_fixed: a short string without NULs (but for one
+ * final NUL, dropped) into out (outlen including the NUL); ERR_FORMAT
+ * when it does not fit. For names.
  */
 int buf_get_cstring_fixed(struct buf *b, char *out, size_t outlen);
+/*
+ * buf_cstring_trim: a C string on the wire may end in one NUL, which is
+ * not part of it (OpenSSH's sshbuf_get_cstring allows the same: some
+ * clients send their terminator); -1 for a NUL anywhere else. Takes the
+ * final NUL off *len.
+ */
+int buf_cstring_trim(const uint8_t *p, size_t *len);
 /* buf_get_stringb appends the string's contents to dst. */
 int buf_get_stringb(struct buf *b, struct buf *dst);
 /* buf_get_mpint_direct: non-negative mpint, leading zeros stripped. */

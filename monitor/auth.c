@@ -226,7 +226,7 @@ password_request_seen(struct authctxt *a, const struct buf *req)
 	struct buf tmp = *req;
 	const uint8_t *pw;
 	size_t len;
-	int change;
+	int change, nul;
 
 	if (buf_get_bool(&tmp, &change) != 0)
 		return 0;
@@ -234,9 +234,9 @@ password_request_seen(struct authctxt *a, const struct buf *req)
 		return 1;
 	if (buf_get_string_direct(&tmp, &pw, &len) != 0)
 		return 0;
+	nul = buf_cstring_trim(pw, &len);
 	a->password_logs_none = ++a->password_checks == 1 && len == 0;
-	if (buf_end(&tmp) == 0 && memchr(pw, '\0', len) == NULL &&
-	    len <= PM_PASSWORD_MAX &&
+	if (buf_end(&tmp) == 0 && nul == 0 && len <= PM_PASSWORD_MAX &&
 	    (len > 0 || a->c->permit_empty_passwords == 1))
 		password_expiry_once(a);
 	return 0;

@@ -191,6 +191,17 @@ handle_request(
 		    "malformed userauth request");
 		return ERR_PROTOCOL;
 	}
+	/* C strings, each allowed one final NUL, which the monitor is not
+	 * sent; a NUL elsewhere ends the connection as in sshd's dispatch. */
+	if (buf_cstring_trim(user, &ulen) != 0 ||
+	    buf_cstring_trim(service, &slen) != 0 ||
+	    buf_cstring_trim(method, &mlen) != 0) {
+		logit("ssh_dispatch_run_fatal: Connection from %s port %d: "
+		      "invalid format",
+		    transport_peer_addr(t), transport_peer_port(t));
+		wipe(buf_mutable_ptr(payload), buf_len(payload));
+		return ERR_PROTOCOL;
+	}
 	ua->last_was_kbdint = mlen == strlen("keyboard-interactive") &&
 	    memcmp(method, "keyboard-interactive", mlen) == 0;
 	/* The method's fields may hold a password: wiped when freed. */
@@ -230,7 +241,7 @@ info_response_fault(const struct userauth *ua, const struct buf *payload)
 	for (i = 0; i < n; i++) {
 		if (buf_get_string_direct(&v, &s, &len) != 0)
 			return "parse response: incomplete message";
-		if (memchr(s, '\0', len) != NULL)
+		if (buf_cstring_trim(s, &len) != 0)
 			return "parse response: invalid format";
 	}
 	if (buf_end(&v) != 0)

@@ -45,7 +45,7 @@ get_name(struct buf *b, struct sftp_str *s)
 
 	if ((r = get_str(b, s)) != 0)
 		return r;
-	if (s->len > 0 && memchr(s->p, '\0', s->len) != NULL)
+	if (buf_cstring_trim(s->p, &s->len) != 0)
 		return ERR_STRING_NUL;
 	return 0;
 }

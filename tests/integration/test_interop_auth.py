@@ -362,3 +362,71 @@ def test_certificates(ctx):
                        ic.log_since(ctx, off), re.M))
     check(n == 3, "%d 'Accepted publickey ... ED25519-CERT ... ID user-id' "
           "lines, want 3:\n%s" % (n, ic.log_since(ctx, off)[-1500:]))
+
+
+PARAMIKO_NUL = ic.PARAMIKO_PRELUDE + r"""
+port, user, password, path, tok = sys.argv[1:6]
+res = {}
+t = transport(port)
+res["password"] = t.auth_password(user, password + "\0")
+out, err, st = exec_(t, "echo hi " + tok + "\0")
+res["exec"] = [out.decode(), st]
+sftp = t.open_sftp_client()
+res["stat"] = sftp.stat(path + "\0").st_size
+t.close()
+t = transport(port)
+res["kbdint"] = t.auth_interactive(
+    user, lambda title, inst, prompts: [password + "\0"] * len(prompts))
+t.close()
+t = transport(port)
+try:
+    t.auth_password(user, password + "\0\0")
+    res["two"] = "accepted"
+except (paramiko.SSHException, EOFError) as e:
+    res["two"] = "refused: %s" % e
+t.close()
+t = transport(port)
+try:
+    t.auth_password(user[:2] + "\0" + user[2:], password)
+    res["inner"] = "accepted"
+except (paramiko.SSHException, EOFError) as e:
+    res["inner"] = "refused: %s" % e
+t.close()
+print(json.dumps(res))
+"""
+
+
+@timeout(60)
+def test_trailing_nul_in_strings(ctx):
+    """A string that must not hold NULs may end in one, which is dropped,
+    as OpenSSH's sshbuf_get_cstring takes it (sshd 9.2 side by side):
+    the password, a keyboard-interactive answer, the command and an sftp
+    path each with a NUL at the end work; two NULs, or one inside the user
+    name, end the connection."""
+    u = _user(ctx, with_key=False)
+    svc = ctx.pam_service(PAM_UNIX)
+    path = os.path.join(u.home, "nul-" + secrets.token_hex(3))
+    with open(path, "wb") as f:
+        f.write(b"x" * 37)
+    ctx.start_server(["UsePAM yes", "PAMServiceName " + svc,
+                      "PasswordAuthentication yes",
+                      "KbdInteractiveAuthentication yes",
+                      "Subsystem sftp internal-sftp"])
+    off = ic.log_size(ctx)
+    tok = secrets.token_hex(4)
+    res = ic.run_python(ctx, "paramiko_nul.py", PARAMIKO_NUL,
+                        [ctx.port, u.name, PASSWORD, path, tok],
+                        "paramiko NUL")
+    check(res["password"] == [] and res["kbdint"] == [],
+          "a final NUL was not dropped from the secret: %r" % res)
+    check(res["exec"] == ["hi %s\n" % tok, 0] and res["stat"] == 37,
+          "the command or the sftp path kept its final NUL: %r" % res)
+    check(res["two"].startswith("refused") and
+          res["inner"].startswith("refused"),
+          "a password ending in two NULs or a NUL inside a user name: %r"
+          % res)
+    check(ctx.wait_log(r"^ssh_dispatch_run_fatal: Connection from 127\.0\.0"
+                       r"\.1 port \d+: invalid format \[preauth\]$", 5),
+          "no sshd-style line for the NUL inside the user name")
+    _accepted(ctx, off, "password", u, "password with a NUL", 1)
+    _accepted(ctx, off, "keyboard-interactive/pam", u, "answer with a NUL", 1)

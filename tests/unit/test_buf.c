@@ -162,9 +162,26 @@ test_strings(void)
 	    buf_get_cstring(b, &cs, &len) == 0 && len == 1);
 	free(cs);
 	buf_free(b);
+	/* One final NUL is a terminator, as sshbuf_get_cstring takes it. */
 	b = hexbuf("0000000100");
-	T_CHECK("cstring of a lone NUL rejected",
-	    buf_get_cstring(b, &cs, &len) == ERR_STRING_NUL);
+	T_CHECK("cstring of a lone NUL is empty",
+	    buf_get_cstring(b, &cs, &len) == 0 && len == 0 && cs[0] == 0 &&
+	        buf_len(b) == 0);
+	free(cs);
+	buf_free(b);
+	b = hexbuf("00000003686900"
+	           "0000000461620000"
+	           "00000003006162");
+	T_CHECK("cstring: a final NUL is dropped",
+	    buf_get_cstring(b, &cs, &len) == 0 && len == 2 &&
+	        strcmp(cs, "hi") == 0);
+	free(cs);
+	T_CHECK("cstring: two final NULs rejected, nothing consumed",
+	    buf_get_cstring(b, &cs, &len) == ERR_STRING_NUL && cs == NULL &&
+	        len == 0 && buf_len(b) == 15);
+	T_CHECK("string after", buf_skip_string(b) == 0);
+	T_CHECK("cstring: a leading NUL rejected",
+	    buf_get_cstring(b, &cs, NULL) == ERR_STRING_NUL);
 	buf_free(b);
 
 	/* buf_get_stringb / buf_put_stringb */
@@ -447,6 +464,8 @@ main(void)
 		buf_put_cstring(nb, "ed25519");
 		buf_put_cstring(nb, "too-long-a-name");
 		buf_put_string(nb, "a\0b", 3);
+		buf_put_string(nb, "ed25519\0", 8);
+		buf_put_string(nb, "longer12\0", 9);
 		T_CHECK("cstring_fixed: fits",
 		    buf_get_cstring_fixed(nb, name, sizeof(name)) == 0 &&
 		        strcmp(name, "ed25519") == 0);
@@ -458,6 +477,14 @@ main(void)
 		T_CHECK("cstring_fixed: embedded NUL refused",
 		    buf_get_cstring_fixed(nb, name, sizeof(name)) ==
 		        ERR_STRING_NUL);
+		T_CHECK("cstring_fixed: skip it", buf_skip_string(nb) == 0);
+		memset(name, 'x', sizeof(name));
+		T_CHECK("cstring_fixed: a final NUL is dropped",
+		    buf_get_cstring_fixed(nb, name, sizeof(name)) == 0 &&
+		        strcmp(name, "ed25519") == 0);
+		T_CHECK("cstring_fixed: too long without its final NUL",
+		    buf_get_cstring_fixed(nb, name, sizeof(name)) ==
+		        ERR_FORMAT);
 		buf_free(nb);
 	}
 	return T_DONE();
