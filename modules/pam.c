@@ -88,7 +88,9 @@ kbdint_step(
 	}
 	buf_free(q);
 	kbdint_stop(st);
-	if (r == 0 && changed != 0) {
+	if (r == 0 && changed == PAMRELAY_RENAMED)
+		error("PAM: authentication changed the user name: refused");
+	else if (r == 0 && changed != 0) {
 		if (changed == 1)
 			logit("PAM: expired password changed for %.127s",
 			    conn->user);

@@ -10,7 +10,8 @@
  * Child to module: 'P' u32 n, n x (u32 style, string text): a batch of
  * messages, answered by u32 n, n x string; 'R' u32 pam_rc, u32 changed,
  * u32 nenv, nenv x string: PAM is done (changed: 1 if an expired password
- * was changed, 2 if the change was tried and failed; the env strings:
+ * was changed, 2 if the change was tried and failed, PAMRELAY_RENAMED if
+ * a module renamed the user (PAM_USER), which fails it; the env strings:
  * PAM's environment after a successful authentication, which sshd imports
  * from its PAM thread for the account and session phases).
  */
@@ -45,6 +46,7 @@
 #define PAMRELAY_MSG_MAX 512     /* PAM_MAX_MSG_SIZE */
 #define PAMRELAY_ENV_MAX 64      /* PAM environment strings carried back */
 #define PAMRELAY_ENV_BYTES 32768 /* ... and their bytes in all */
+#define PAMRELAY_RENAMED 3       /* 'R' changed: PAM_USER was changed */
 
 struct pamrelay {
 	pid_t pid;
@@ -201,6 +203,21 @@ pamrelay_put_env(struct buf *b, pam_handle_t *h)
 	return r;
 }
 
+/*
+ * 1 while PAM_USER is still the user the client named. A module that
+ * renamed it would have the account and session phases act for another
+ * account than the session's (as the password method refuses, in
+ * monitor/pam.c).
+ */
+static int
+pamrelay_user_kept(pam_handle_t *h, const char *user)
+{
+	const void *now = NULL;
+
+	return pam_get_item(h, PAM_USER, &now) == PAM_SUCCESS && now != NULL &&
+	    strcmp(now, user) == 0;
+}
+
 static __attribute__((unused)) void __attribute__((noreturn))
 pamrelay_child_main(int fd, const struct pm_conn *conn, const char *service,
     int disallow_null, int may_change)
@@ -243,6 +260,10 @@ pamrelay_child_main(int fd, const struct pm_conn *conn, const char *service,
 	if (rc == PAM_SUCCESS)
 		rc = pam_authenticate(
 		    h, disallow_null ? PAM_DISALLOW_NULL_AUTHTOK : 0);
+	if (rc == PAM_SUCCESS && !pamrelay_user_kept(h, conn->user)) {
+		rc = PAM_AUTH_ERR;
+		changed = PAMRELAY_RENAMED;
+	}
 	/*
 	 * The account stack runs here, as sshd's PAM thread runs it, and any
 	 * refusal reads as sshd words it ("User account has expired").
@@ -264,6 +285,10 @@ pamrelay_child_main(int fd, const struct pm_conn *conn, const char *service,
 	} else if (rc == PAM_NEW_AUTHTOK_REQD) {
 		rc = pam_chauthtok(h, PAM_CHANGE_EXPIRED_AUTHTOK);
 		changed = rc == PAM_SUCCESS ? 1 : 2;
+		if (rc == PAM_SUCCESS && !pamrelay_user_kept(h, conn->user)) {
+			rc = PAM_AUTH_ERR;
+			changed = PAMRELAY_RENAMED;
+		}
 	}
 	if ((b = buf_new_secret(PAMRELAY_PKT_MAX)) != NULL &&
 	    buf_put_u8(b, 'R') == 0 && buf_put_u32(b, (uint32_t)rc) == 0 &&

@@ -15,7 +15,7 @@ import re
 import secrets
 import subprocess
 
-from harness import check, run
+from harness import check, poll_until, run
 
 PASSWORD = "Pm-" + secrets.token_hex(6)
 PKWIRE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "pkwire.py")
@@ -258,7 +258,8 @@ def test_pam_password_module_trouble(ctx):
     to a pipe nobody reads gets EPIPE and the login goes on (the monitor
     ignores SIGPIPE while they run, as sshd); one that renames the user
     (PAM_USER) is refused, since the account and session phases would act
-    for another account than the session's. A wrong password's PAM text
+    for another account than the session's, for a password and under
+    keyboard-interactive. A wrong password's PAM text
     is not shown with its failure (sshd shows it only after a login)."""
     mod = _env_module(ctx)
     u = _user(ctx, with_key=False)
@@ -288,6 +289,19 @@ def test_pam_password_module_trouble(ctx):
           % r.returncode)
     check(ctx.wait_log(r"PAM: authentication changed the user name: "
                        r"refused", 5), "no refusal line for PAM_USER")
+    # keyboard-interactive runs the same stack in its own child: refused
+    # there too (before, it logged in as u with other's password), with a
+    # failure line fail2ban counts.
+    off = len(ctx.server_log())
+    r, _ = _ssh(ctx, u, "keyboard-interactive", PASSWORD)
+    check(r.returncode == 255 and r.stdout == b"",
+          "keyboard-interactive through a PAM stack that renamed the user "
+          "logged in: rc %s %r" % (r.returncode, r.stdout))
+    rx = re.compile(r"^PAM: authentication changed the user name: "
+                    r"refused\n(.*\n)*PAM: Authentication failure "
+                    r"for %s from 127\.0\.0\.1$" % re.escape(u.name), re.M)
+    check(poll_until(lambda: rx.search(ctx.server_log()[off:]), 5),
+          "no refusal line for PAM_USER under keyboard-interactive")
 
 
 def test_pam_maxtries_ends_attempts(ctx):
