@@ -121,5 +121,11 @@ int sshkey_generate(enum sshkey_type type, unsigned bits, struct sshkey **keyp);
  */
 int sshkey_write_private(
     const struct sshkey *key, const char *comment, struct buf *out);
+/*
+ * sshkey_private_fields: append the private key's fields as
+ * openssh-key-v1 lists them (no check bytes, no comment): the same bytes
+ * for the same key each time. out should be a secret buffer.
+ */
+int sshkey_private_fields(const struct sshkey *key, struct buf *out);
 
 #endif

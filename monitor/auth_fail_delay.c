@@ -24,43 +24,41 @@ auth_set_hostkeys(struct authctxt *a, const struct hostkeys *hk)
 }
 
 /*
- * The per-server secret: a hash of a deterministic signature (Ed25519,
- * else RSA) by a host key over a fixed string, so it is the same for every
- * connection and across restarts, yet unknown outside. Without such a key,
- * a random one (the delay then differs per connection).
+ * The per-server secret, as sshd's timing_secret: a hash of every host
+ * private key's fields after a fixed label, so it is the same for every
+ * connection and across restarts, yet unknown outside. (Not a signature
+ * by a host key: preauth may have any 32 bytes signed as an exchange
+ * hash.) Without a private key here (HostKeyAgent), a random one: the
+ * delay then differs per connection.
  */
 static void
 timing_key(struct authctxt *a)
 {
-	static const char label[] = "postern minimum failure time v1";
-	const struct sshkey *pick = NULL;
-	const char *alg = NULL, *type;
+	static const char label[] = "postern minimum failure time v2";
+	struct buf *b;
 	uint8_t md[64];
-	struct buf *sig = NULL;
-	size_t i;
+	size_t i, nkeys = 0;
+	int r = 0;
 
 	if (a->have_timing_key)
 		return;
-	for (i = 0; a->hostkeys != NULL && i < a->hostkeys->npub; i++) {
-		type = sshkey_type_name(a->hostkeys->pub[i].key);
-		if (strcmp(type, "ssh-ed25519") == 0) {
-			pick = a->hostkeys->pub[i].key;
-			alg = type;
-			break;
-		}
-		if (pick == NULL && strcmp(type, "ssh-rsa") == 0) {
-			pick = a->hostkeys->pub[i].key;
-			alg = "rsa-sha2-512";
-		}
+	if ((b = buf_new_secret(256 * 1024)) == NULL ||
+	    buf_put_cstring(b, label) != 0)
+		r = -1;
+	for (i = 0; r == 0 && a->hostkeys != NULL && i < a->hostkeys->npub;
+	     i++) {
+		if (!sshkey_is_private(a->hostkeys->pub[i].key))
+			continue;
+		if (sshkey_private_fields(a->hostkeys->pub[i].key, b) != 0)
+			r = -1;
+		nkeys++;
 	}
-	if (pick != NULL && (sig = buf_new_secret(16384)) != NULL &&
-	    sshkey_sign(
-	        pick, sig, (const uint8_t *)label, sizeof(label), alg) == 0 &&
-	    digest_memory(DIGEST_SHA512, buf_ptr(sig), buf_len(sig), md) == 0)
+	if (r == 0 && nkeys > 0 &&
+	    digest_memory(DIGEST_SHA512, buf_ptr(b), buf_len(b), md) == 0)
 		memcpy(a->timing_key, md, sizeof(a->timing_key));
 	else
 		random_bytes(a->timing_key, sizeof(a->timing_key));
-	buf_free(sig);
+	buf_free(b);
 	wipe(md, sizeof(md));
 	a->have_timing_key = 1;
 }
