@@ -565,6 +565,15 @@ auth_log(struct authctxt *a, const char *verdict, const char *method,
 	    (postponed && a->failures >= c->max_auth_tries / 2) ||
 	    (!postponed && a->judged_failures >= c->max_auth_tries / 2))
 		level = LL_INFO;
+	/*
+	 * A second factor through PAM (sshd) logs "error: PAM:
+	 * Authentication failure for U from A" at each failure, which
+	 * fail2ban counts; postern's own devices (totp, logged without the
+	 * "/pam") have no such line, so each of their failures is INFO.
+	 */
+	if (strcmp(verdict, "Failed") == 0 &&
+	    strcmp(method, "keyboard-interactive") == 0)
+		level = LL_INFO;
 	if (postponed)
 		log_msg_preauth(level,
 		    "%s %s for %s%.100s from %.200s port %d ssh2", verdict,

@@ -618,3 +618,39 @@ def test_totp_concurrent_logins_one_code(ctx):
         check(sum(1 for r in rs if r["ok"]) == 1,
               "%s: the same code at the same moment must let exactly one "
               "connection in: %r" % (code, [r["ok"] for r in rs]))
+
+
+def test_totp_failure_counted_by_fail2ban(ctx):
+    """At LogLevel INFO each wrong code of a valid user logs 'Failed
+    keyboard-interactive ...', which fail2ban's sshd filter counts: under
+    sshd a second factor through PAM logs 'error: PAM: Authentication
+    failure ...' each time, and without either a wrong code would be
+    counted only from half MaxAuthTries on (sshd's auth_log rule)."""
+    from test_fail2ban import _failures
+    u = ctx.make_user()
+    key = _hexkey()
+    path = _users_file(ctx, ["HOTP/T30 %s - %s" % (u.name, key)])
+    ctx.write_config(["TOTPUsersFile " + path,
+                      "Include " + os.path.abspath(RECIPE)])
+    with open(ctx.config_path) as f:
+        text = f.read()
+    with open(ctx.config_path, "w") as f:
+        f.write(text.replace("LogLevel DEBUG1", "LogLevel INFO"))
+    ctx.launch_server()
+    now = time.time()
+    wrong = _wrong([_totp(key, s, when=now) for s in (-2, -1, 0, 1, 2)])
+    for _ in range(2):
+        check(_refused(_login(ctx, u, wrong)), "a wrong code was admitted")
+    rx = (r"^Failed keyboard-interactive for %s from 127\.0\.0\.1 port \d+ "
+          r"ssh2$" % u.name)
+    check(harness.poll_until(lambda: _count(ctx, rx) == 2, 5),
+          "want one INFO 'Failed keyboard-interactive' line per wrong code:"
+          "\n%s" % harness.tail(ctx.server_log()))
+    # The lines as syslog would carry them, through fail2ban's filter.
+    log = os.path.join(ctx.dir, "auth.log")
+    with open(log, "w") as f:
+        for line in ctx.server_log().splitlines():
+            f.write("Nov 23 08:00:00 host sshd[4242]: %s\n" % line)
+    got = [m for m in _failures(log, "normal")
+           if m.startswith("Failed keyboard-interactive for %s " % u.name)]
+    check(len(got) == 2, "fail2ban counted %r" % got)
