@@ -955,8 +955,11 @@ chan_read_batch(struct conn *conn, struct channel *c, int fd, int ext,
 static void
 chan_read_ended(struct channel *c, int *fdp, ssize_t n, int ext)
 {
+	int drain = !ext && (c->flags & CHAN_RFD_DRAIN);
+
 	if (n == -1 &&
-	    (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+	    (errno == EINTR ||
+	        (!drain && (errno == EAGAIN || errno == EWOULDBLOCK))))
 		return;
 	if (n == -1 && errno != EIO) /* EIO: a pty whose slave closed */
 		debug("channel %u: read %s failed: %s", c->id,
@@ -990,7 +993,8 @@ chan_read_fd(struct conn *conn, struct channel *c, int *fdp, int ext)
 			chan_read_ended(c, fdp, n, ext);
 			return 0;
 		}
-		if ((size_t)n < want)
+		/* Draining, only "nothing left" ends the reads. */
+		if ((size_t)n < want && (ext || !(c->flags & CHAN_RFD_DRAIN)))
 			return 0;
 	}
 	return 0;
@@ -1116,7 +1120,9 @@ channel_poll_handle(struct conn *conn)
 			continue;
 		if (chan_ready(conn, c->wfd_pi, c->wfd))
 			chan_write_fd(c);
-		if (chan_ready(conn, c->rfd_pi, c->rfd) &&
+		if ((chan_ready(conn, c->rfd_pi, c->rfd) ||
+		        (c->rfd >= 0 && (c->flags & CHAN_RFD_DRAIN) &&
+		            chan_send_room(conn, c) > 0)) &&
 		    (r = c->type->dgram_read != NULL
 		            ? chan_read_dgrams(conn, c)
 		            : chan_read_fd(conn, c, &c->rfd, 0)) != 0)

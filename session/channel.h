@@ -33,6 +33,12 @@ struct fwd_state;
 #define CHAN_WFD_GROWN 0x80 /* wfd's pipe enlarged for streaming */
 /* efd is read and dropped, as sshd does a subsystem's stderr. */
 #define CHAN_EFD_DISCARD 0x1000
+/*
+ * rfd is read until it has nothing, which is then its end: a pty whose
+ * session child exited, while a background job may hold the terminal open
+ * for ever (as sshd's detach_close on a tty).
+ */
+#define CHAN_RFD_DRAIN 0x2000
 
 /* An open hook's *reason meaning "pending": the type answers later with
  * channel_open_confirm() or channel_open_fail(), never from the hook. */

@@ -234,6 +234,10 @@ channel_session_reaped(struct conn *conn, pid_t pid, int status)
 		s->status = status;
 		/* As OpenSSH: the child's stdin goes when it does. */
 		channel_write_done(c);
+		/* A job it left may hold the terminal: what is there now is
+		 * the rest of the output (sshd: detach_close on a tty). */
+		if (s->pty.master >= 0)
+			c->flags |= CHAN_RFD_DRAIN;
 		return;
 	}
 	for (i = 0; i < conn->ndetached; i++) {

@@ -171,6 +171,27 @@ def test_pty_exit_codes(ctx):
           "login shell output %r" % out)
 
 
+def test_pty_background_job_does_not_hold_exit(ctx):
+    """A job the session's shell left running holds the terminal open: as
+    sshd, the session still ends when the shell exits, with its status and
+    all output written before the exit (before, the client waited for the
+    job to end)."""
+    ctx.start_server()
+    u = ctx.make_user()
+    rc, out, err = _TtyClient(
+        ctx, u, "echo before; trap '' HUP; sleep 600 & seq 1 3000; "
+        "exit 3").finish(timeout_s=30)
+    want = b"before\r\n" + b"".join(b"%d\r\n" % i for i in range(1, 3001))
+    check(rc == 3 and out == want,
+          "exec with a background job: rc %s, output %r...%r (%d bytes, "
+          "want %d)" % (rc, out[:20], out[-20:], len(out), len(want)))
+    c = _TtyClient(ctx, u, None)
+    os.write(c.master, b"sleep 600 & echo started; exit 4\n")
+    rc, out, err = c.finish(timeout_s=30)
+    check(rc == 4 and b"started" in out,
+          "login shell with a background job: rc %s out %r" % (rc, out))
+
+
 def _check_refused(ctx, u, what):
     # -tt asked for a pty explicitly: the OpenSSH client gives up on the
     # channel when it is refused (clientloop.c client_status_confirm).
