@@ -521,10 +521,10 @@ principal_line(char *cp, const struct sshcert *cert, const char *loc,
 	int r;
 
 	*optsp = NULL;
+	/* As sshd, a CR is not blank: "bob\r" (a CRLF file) is not bob. */
 	end = cp + strlen(cp);
-	while (end > cp &&
-	    (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\r' ||
-	        end[-1] == '\n'))
+	while (
+	    end > cp && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\n'))
 		*--end = '\0';
 	/*
 	 * Inner blanks: the options come first, the principal is last. As
@@ -571,7 +571,7 @@ scan_principals(FILE *f, const struct sshcert *cert, const char *label,
 		cp = line + strspn(line, " \t");
 		if ((hash = strchr(cp, '#')) != NULL)
 			*hash = '\0';
-		if (*cp == '\0' || *cp == '\r')
+		if (*cp == '\0' || *cp == '\n')
 			continue;
 		nonblank++;
 		snprintf(loc, sizeof(loc), "%s:%lu", label, lineno);

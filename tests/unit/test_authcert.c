@@ -308,6 +308,18 @@ test_principals(void)
 	    authkeys_find_principal(&pw, path, 0, full, &line, &o) ==
 	            ERR_NOT_FOUND &&
 	        o == NULL);
+	/* As sshd, a CR is part of the name: a CRLF file names "bob\r". */
+	path = put("principals", "\r\nbob\r\nalice \r\n");
+	T_CHECK("principals: a CR is not blank",
+	    authkeys_find_principal(&pw, path, 0, full, &line, &o) ==
+	            ERR_NOT_FOUND &&
+	        o == NULL);
+	path = put("principals", "bob\r\nalice \t\n");
+	T_CHECK("principals: trailing blanks are",
+	    authkeys_find_principal(&pw, path, 0, full, &line, &o) == 0 &&
+	        line == 2);
+	authopts_free(o);
+	o = NULL;
 	T_CHECK("principals: missing file",
 	    authkeys_find_principal(
 	        &pw, "/nonexistent/p", 0, full, &line, &o) == ERR_NOT_FOUND);
