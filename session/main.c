@@ -70,6 +70,13 @@ main(int argc, char **argv)
 	proctitle_init(argc, argv);
 	proctitle_name();
 	signal(SIGPIPE, SIG_IGN);
+	/*
+	 * internal-sftp writes here: a write past the user's RLIMIT_FSIZE
+	 * must fail (EFBIG, an sftp FAILURE), not end the connection with
+	 * every channel. The user's programs get the default back
+	 * (session_exec.c child_setup).
+	 */
+	signal(SIGXFSZ, SIG_IGN);
 	/* Session keys live here: keep them out of core dumps. */
 	prctl(PR_SET_DUMPABLE, 0);
 	/* -e from the monitor: log to stderr from the first line on. */

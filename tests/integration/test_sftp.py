@@ -287,3 +287,30 @@ def test_sftp_handles_shared_by_channels(ctx):
           % r["handles"])
     check(r["exec"] == "ok\n" and r["exec_status"] == 0,
           "no descriptors were left for a command: %r" % r)
+
+
+def test_sftp_file_size_limit(ctx):
+    """A write past the user's file size limit (RLIMIT_FSIZE, pam_limits'
+    fsize) fails that request only, as with sshd's internal-sftp child:
+    the session process serves every channel and must not die of
+    SIGXFSZ. The user's programs still get the default action."""
+    lim = 4 * 1024 * 1024
+
+    def limited():
+        resource.setrlimit(resource.RLIMIT_FSIZE, (lim, lim))
+    ctx.write_config(["Subsystem sftp internal-sftp"])
+    ctx.launch_server(preexec_fn=limited)
+    u = ctx.make_user()
+    src, _, _ = ctx.random_file(lim * 2)
+    rc, out, err = _sftp(ctx, u, ["-put %s big.bin" % src, "ls -l big.bin",
+                                  "put %s small.bin" % __file__], ok=False)
+    check(rc == 0 and "big.bin" in out,
+          "after a put past the file size limit the session did not go on: "
+          "rc %d\n%s\n%s" % (rc, out[-1000:], err[-1000:]))
+    check(os.path.getsize(os.path.join(u.home, "big.bin")) == lim and
+          os.path.exists(os.path.join(u.home, "small.bin")),
+          "want the big file cut at the limit and the small one written")
+    r = ctx.ssh(u, "head -c %d /dev/zero > over.bin; kill -l $?" % (lim + 1))
+    check(r.stdout.strip() == b"XFSZ",
+          "a program past the limit should die of SIGXFSZ: %r %r"
+          % (r.stdout, r.stderr))
