@@ -1103,6 +1103,19 @@ chan_ready(struct conn *conn, int pi, int fd)
 }
 
 int
+channel_busy(struct conn *conn)
+{
+	struct channel *c;
+	uint32_t id;
+
+	for (id = 0; id < conn->nslots; id++)
+		if ((c = conn->chans[id]) != NULL && c->svc != NULL &&
+		    c->svc->busy != NULL && c->svc->busy(conn, c))
+			return 1;
+	return 0;
+}
+
+int
 channel_poll_handle(struct conn *conn)
 {
 	struct channel *c;

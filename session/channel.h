@@ -97,13 +97,16 @@ struct channel_type {
  *      what it has finished with, which re-opens the window;
  *  pump: every loop turn: send output with channel_send_data and, once
  *      done, end the channel as the type does when its child ends;
- *  free: release c->svc_ctx.
+ *  free: release c->svc_ctx;
+ *  busy: (optional) 1 while it has work to go on with that waits for no
+ *      event (copy-data, in steps): the loop does not wait in poll then.
  */
 struct channel_service {
 	int (*data)(
 	    struct conn *conn, struct channel *c, const uint8_t *p, size_t len);
 	int (*pump)(struct conn *conn, struct channel *c);
 	void (*free)(struct conn *conn, struct channel *c);
+	int (*busy)(struct conn *conn, struct channel *c);
 };
 
 struct channel {
@@ -180,6 +183,8 @@ int channel_input(struct conn *conn, uint8_t type, struct buf *m);
 int channel_poll_prepare(struct conn *conn);
 /* channel_poll_handle: move data for the fds poll() reported ready. */
 int channel_poll_handle(struct conn *conn);
+/* channel_busy: 1 if a channel's service is busy (channel_service). */
+int channel_busy(struct conn *conn);
 /* channel_tick: per-iteration EOF/CLOSE/window/free bookkeeping. */
 int channel_tick(struct conn *conn);
 void channel_free_all(struct conn *conn);

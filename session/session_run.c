@@ -308,7 +308,7 @@ conn_loop(struct conn *conn)
 {
 	struct transport *t = conn->t;
 	short tev;
-	int r, n;
+	int r, n, busy;
 
 	for (;;) {
 		if ((r = channel_tick(conn)) != 0)
@@ -327,7 +327,9 @@ conn_loop(struct conn *conn)
 		    (r = x11_poll_prepare(conn)) < 0 ||
 		    (r = fwd_poll_prepare(conn)) < 0)
 			return r;
-		n = poll(conn->pfds, conn->npfds, poll_ms(conn));
+		/* A service working in steps (copy-data) is not held up. */
+		busy = channel_busy(conn);
+		n = poll(conn->pfds, conn->npfds, busy ? 0 : poll_ms(conn));
 		if (n == -1 && errno != EINTR) {
 			error_f("poll: %s", strerror(errno));
 			return ERR_SYSTEM;
@@ -341,7 +343,7 @@ conn_loop(struct conn *conn)
 		         n > 0 && (conn->pfds[0].revents & POLLIN))) != 0 ||
 		    (r = transport_rekey_timer(t)) != 0)
 			return r;
-		if (n <= 0)
+		if (n < 0 || (n == 0 && !busy))
 			continue;
 		if (conn->pfds[1].revents != 0)
 			conn_reap(conn);

@@ -119,6 +119,12 @@ void sftp_server_output_consume(struct sftp_server *s, size_t n);
  * its output queue is full (or it failed): stop reading from the client.
  */
 int sftp_server_want_input(const struct sftp_server *s);
+/*
+ * sftp_server_busy: 1 while a request runs in steps (copy-data): the host
+ * calls sftp_server_input(s, NULL, 0) each loop turn, without waiting for
+ * input, until it is 0 again.
+ */
+int sftp_server_busy(const struct sftp_server *s);
 
 /* Bytes of input held by the engine (partial or held-back requests). */
 size_t sftp_server_input_queued(const struct sftp_server *s);

@@ -142,11 +142,24 @@ chan_sftp_serve(struct conn *conn, struct channel *c, struct chan_sftp *cs)
 		if (sftp_server_output_pending(cs->s) == 0)
 			break;
 	}
-	if (cs->failed || (c->flags & CHAN_RCVD_EOF)) {
+	/* After EOF a copy in progress and the requests after it still
+	 * run to their end. */
+	if (cs->failed ||
+	    ((c->flags & CHAN_RCVD_EOF) && !sftp_server_busy(cs->s))) {
 		sftp_server_free(cs->s);
 		cs->s = NULL;
 	}
 	return 0;
+}
+
+static int
+chan_sftp_busy(struct conn *conn, struct channel *c)
+{
+	struct chan_sftp *cs = c->svc_ctx;
+
+	return cs != NULL && cs->s != NULL && !cs->failed && !cs->done &&
+	    !(c->flags & (CHAN_SENT_CLOSE | CHAN_RCVD_CLOSE)) &&
+	    sftp_server_busy(cs->s);
 }
 
 static int
@@ -190,6 +203,7 @@ static const struct channel_service chan_sftp_service = {
     .data = chan_sftp_data,
     .pump = chan_sftp_pump,
     .free = chan_sftp_free,
+    .busy = chan_sftp_busy,
 };
 
 int

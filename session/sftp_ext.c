@@ -20,6 +20,7 @@
 #include "sftp_int.h"
 
 #define COPY_CHUNK (256 * 1024)
+#define COPY_STEP (16 * COPY_CHUNK) /* bytes copied per loop turn */
 
 static int
 ext_paths(
@@ -223,33 +224,33 @@ write_all(struct sftp_handle *h, const uint8_t *p, size_t len, uint64_t off)
 
 /*
  * copy-data: read-data-length bytes (0: up to EOF) from one handle to
- * another. It runs to the end in this call, as OpenSSH's does, so the
- * work must end: both handles must be regular files (a device never
- * reaches EOF, /dev/null never fills), and no more is read than the
- * source held when the request came (a file copied onto its own end
- * under another name would otherwise grow as fast as it is read).
+ * another. OpenSSH's runs to the end in one call; here it runs in steps
+ * of COPY_STEP bytes, one per loop turn of the session (sftp_copy_step),
+ * so that a long copy does not hold the connection's other channels,
+ * keepalives or rekeying: the requests after it wait, so replies keep
+ * their order and the handles stay open. The work must end: both handles
+ * must be regular files (a device never reaches EOF, /dev/null never
+ * fills), and no more is read than the source held when the request came
+ * (a file copied onto its own end under another name would otherwise
+ * grow as fast as it is read).
  */
 int
 sftp_do_copy_data(struct sftp_server *s, const struct sftp_req *q)
 {
 	struct sftp_handle *rh, *wh;
-	uint64_t roff = q->off, woff = q->off2, left = q->len64, end;
-	int until_eof = q->len64 == 0, status = SSH2_FX_OK;
+	struct sftp_copy *cp;
 	struct stat rst, wst;
-	uint8_t *buf = NULL;
-	size_t chunk;
-	ssize_t n;
 
 	rh = sftp_handle_get(s, &q->s1, SFTP_H_FILE);
 	wh = sftp_handle_get(s, &q->s2, SFTP_H_FILE);
 	sftp_log(s, LL_DEBUG1,
 	    "request %u: copy-data off %llu len %llu to off %llu", q->id,
-	    (unsigned long long)roff, (unsigned long long)left,
-	    (unsigned long long)woff);
+	    (unsigned long long)q->off, (unsigned long long)q->len64,
+	    (unsigned long long)q->off2);
 	if (rh == NULL || wh == NULL || rh == wh ||
 	    strcmp(rh->name, wh->name) == 0)
 		return sftp_send_status(s, q->id, SSH2_FX_FAILURE);
-	if (roff > (uint64_t)INT64_MAX || woff > (uint64_t)INT64_MAX)
+	if (q->off > (uint64_t)INT64_MAX || q->off2 > (uint64_t)INT64_MAX)
 		return sftp_send_errno(s, q->id, EINVAL);
 	if (fstat(rh->fd, &rst) == -1 || fstat(wh->fd, &wst) == -1)
 		return sftp_send_errno(s, q->id, errno);
@@ -257,51 +258,103 @@ sftp_do_copy_data(struct sftp_server *s, const struct sftp_req *q)
 		sftp_log(s, LL_VERBOSE, "copy-data: not a regular file");
 		return sftp_send_status(s, q->id, SSH2_FX_FAILURE);
 	}
-	end = (uint64_t)rst.st_size;
-	if ((buf = malloc(COPY_CHUNK)) == NULL)
+	if ((cp = calloc(1, sizeof(*cp))) == NULL ||
+	    (cp->buf = malloc(COPY_CHUNK)) == NULL) {
+		free(cp);
 		return ERR_ALLOC;
-	while (until_eof || left > 0) {
-		chunk = COPY_CHUNK;
-		if (!until_eof && left < chunk)
-			chunk = (size_t)left;
-		if (roff >= end) {
-			status = until_eof ? SSH2_FX_OK : SSH2_FX_EOF;
-			break;
-		}
-		if (end - roff < chunk)
-			chunk = (size_t)(end - roff);
-		if (roff > (uint64_t)INT64_MAX - chunk ||
-		    woff > (uint64_t)INT64_MAX - chunk) {
-			status = sftp_errno_to_status(EINVAL);
-			break;
-		}
-		n = pread(rh->fd, buf, chunk, (off_t)roff);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1) {
-			sftp_log(s, LL_ERROR, "copy-data: read failed: %s",
-			    strerror(errno));
-			status = sftp_errno_to_status(errno);
-			break;
-		}
-		if (n == 0) {
-			status = until_eof ? SSH2_FX_OK : SSH2_FX_EOF;
-			break;
-		}
-		rh->nread += (uint64_t)n;
-		if (write_all(wh, buf, (size_t)n, woff) != 0) {
-			sftp_log(s, LL_ERROR, "copy-data: write failed: %s",
-			    strerror(errno));
-			status = sftp_errno_to_status(errno);
-			break;
-		}
-		roff += (uint64_t)n;
-		woff += (uint64_t)n;
-		if (!until_eof)
-			left -= (uint64_t)n;
 	}
-	free(buf);
-	return sftp_send_status(s, q->id, (uint32_t)status);
+	cp->id = q->id;
+	cp->rh = rh;
+	cp->wh = wh;
+	cp->roff = q->off;
+	cp->woff = q->off2;
+	cp->left = q->len64;
+	cp->until_eof = q->len64 == 0;
+	cp->end = (uint64_t)rst.st_size;
+	s->copy = cp;
+	return sftp_copy_step(s);
+}
+
+/* One chunk of the copy: 1 when it ended, with *status; else 0. */
+static int
+copy_chunk(struct sftp_server *s, struct sftp_copy *cp, int *status)
+{
+	size_t chunk = COPY_CHUNK;
+	ssize_t n;
+
+	if (!cp->until_eof && cp->left < chunk)
+		chunk = (size_t)cp->left;
+	if (!cp->until_eof && cp->left == 0) {
+		*status = SSH2_FX_OK;
+		return 1;
+	}
+	if (cp->roff >= cp->end) {
+		*status = cp->until_eof ? SSH2_FX_OK : SSH2_FX_EOF;
+		return 1;
+	}
+	if (cp->end - cp->roff < chunk)
+		chunk = (size_t)(cp->end - cp->roff);
+	if (cp->roff > (uint64_t)INT64_MAX - chunk ||
+	    cp->woff > (uint64_t)INT64_MAX - chunk) {
+		*status = sftp_errno_to_status(EINVAL);
+		return 1;
+	}
+	do {
+		n = pread(cp->rh->fd, cp->buf, chunk, (off_t)cp->roff);
+	} while (n == -1 && errno == EINTR);
+	if (n == -1) {
+		sftp_log(
+		    s, LL_ERROR, "copy-data: read failed: %s", strerror(errno));
+		*status = sftp_errno_to_status(errno);
+		return 1;
+	}
+	if (n == 0) {
+		*status = cp->until_eof ? SSH2_FX_OK : SSH2_FX_EOF;
+		return 1;
+	}
+	cp->rh->nread += (uint64_t)n;
+	if (write_all(cp->wh, cp->buf, (size_t)n, cp->woff) != 0) {
+		sftp_log(s, LL_ERROR, "copy-data: write failed: %s",
+		    strerror(errno));
+		*status = sftp_errno_to_status(errno);
+		return 1;
+	}
+	cp->roff += (uint64_t)n;
+	cp->woff += (uint64_t)n;
+	if (!cp->until_eof)
+		cp->left -= (uint64_t)n;
+	return 0;
+}
+
+int
+sftp_copy_step(struct sftp_server *s)
+{
+	struct sftp_copy *cp = s->copy;
+	size_t done;
+	int status = SSH2_FX_OK;
+
+	if (cp == NULL)
+		return 0;
+	for (done = 0; done < COPY_STEP; done += COPY_CHUNK)
+		if (copy_chunk(s, cp, &status))
+			break;
+	if (done < COPY_STEP) {
+		uint32_t id = cp->id;
+
+		sftp_copy_free(s);
+		return sftp_send_status(s, id, (uint32_t)status);
+	}
+	return 0;
+}
+
+void
+sftp_copy_free(struct sftp_server *s)
+{
+	if (s->copy == NULL)
+		return;
+	free(s->copy->buf);
+	free(s->copy);
+	s->copy = NULL;
 }
 
 int

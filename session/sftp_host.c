@@ -63,7 +63,7 @@ sftp_host_serve(struct sftp_server *s, int infd, int outfd)
 {
 	uint8_t *buf;
 	struct pollfd pfd[2];
-	int eof = 0, status = 0;
+	int eof = 0, status = 0, busy;
 	ssize_t n;
 
 	if (fd_set_nonblock(infd) == -1 || fd_set_nonblock(outfd) == -1) {
@@ -75,17 +75,24 @@ sftp_host_serve(struct sftp_server *s, int infd, int outfd)
 		return 1;
 	}
 	for (;;) {
+		/* copy-data goes on in steps, between the other I/O. */
+		busy = sftp_server_busy(s);
 		pfd[0].fd = !eof && sftp_server_want_input(s) ? infd : -1;
 		pfd[0].events = POLLIN;
 		pfd[1].fd = sftp_server_output_pending(s) > 0 ? outfd : -1;
 		pfd[1].events = POLLOUT;
 		pfd[0].revents = pfd[1].revents = 0;
-		if (pfd[0].fd == -1 && pfd[1].fd == -1)
+		if (pfd[0].fd == -1 && pfd[1].fd == -1 && !busy)
 			break; /* input ended and every reply went out */
-		if (poll(pfd, 2, -1) == -1) {
+		if (poll(pfd, 2, busy ? 0 : -1) == -1) {
 			if (errno == EINTR)
 				continue;
 			status = 2;
+			break;
+		}
+		if (busy && pfd[1].revents == 0 &&
+		    sftp_server_input(s, NULL, 0) != 0) {
+			status = 1;
 			break;
 		}
 		if (pfd[1].revents != 0) {

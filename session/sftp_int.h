@@ -163,6 +163,16 @@ struct sftp_idname {
 	char *name; /* NULL: the number is shown */
 };
 
+/* A copy-data request in progress (sftp_ext.c): no other request runs
+ * until it ends, so its handles stay open. */
+struct sftp_copy {
+	uint32_t id;
+	struct sftp_handle *rh, *wh;
+	uint64_t roff, woff, left, end;
+	int until_eof;
+	uint8_t *buf;
+};
+
 struct sftp_server {
 	struct buf *in;  /* a partial packet, or requests held back */
 	struct buf *out; /* replies not yet taken by the host */
@@ -189,6 +199,7 @@ struct sftp_server {
 	unsigned nopen;
 
 	struct sftp_idname users[SFTP_IDCACHE], groups[SFTP_IDCACHE];
+	struct sftp_copy *copy; /* copy-data in progress, or NULL */
 };
 
 /* sftp_decode.c */
@@ -281,6 +292,10 @@ int sftp_do_lsetstat(struct sftp_server *s, const struct sftp_req *q);
 int sftp_do_limits(struct sftp_server *s, const struct sftp_req *q);
 int sftp_do_expand_path(struct sftp_server *s, const struct sftp_req *q);
 int sftp_do_copy_data(struct sftp_server *s, const struct sftp_req *q);
+/* sftp_copy_step: the next part of copy-data in progress, its status
+ * reply when it ends; sftp_copy_free drops it. */
+int sftp_copy_step(struct sftp_server *s);
+void sftp_copy_free(struct sftp_server *s);
 int sftp_do_home_directory(struct sftp_server *s, const struct sftp_req *q);
 int sftp_do_users_groups(struct sftp_server *s, const struct sftp_req *q);
 

@@ -705,11 +705,12 @@ room(const struct sftp_server *s)
 	return s->full ? n <= SFTP_OUT_LOW : n < SFTP_OUT_HIGH;
 }
 
+/* Room for replies and no copy-data in progress: a request may run. */
 static int
 can_work(struct sftp_server *s)
 {
 	s->full = !room(s);
-	return !s->full;
+	return !s->full && s->copy == NULL;
 }
 
 /* The whole packets queued in s->in, while there is room for replies. */
@@ -751,6 +752,9 @@ input(struct sftp_server *s, const uint8_t *data, size_t len)
 	size_t total, have, take;
 	int r;
 
+	/* A copy in progress goes on first; the requests after it wait. */
+	if (s->copy != NULL && room(s) && (r = sftp_copy_step(s)) != 0)
+		return r;
 	if ((r = drain_queue(s)) != 0)
 		return r;
 	if (len == 0)
@@ -835,6 +839,12 @@ size_t
 sftp_server_input_queued(const struct sftp_server *s)
 {
 	return buf_len(s->in);
+}
+
+int
+sftp_server_busy(const struct sftp_server *s)
+{
+	return s != NULL && s->dead == 0 && s->copy != NULL;
 }
 
 int
@@ -1019,6 +1029,7 @@ sftp_server_free(struct sftp_server *s)
 
 	if (s == NULL)
 		return;
+	sftp_copy_free(s);
 	for (i = 0; i < s->nhandles; i++) {
 		if (s->handles[i].kind == SFTP_H_UNUSED)
 			continue;

@@ -1434,6 +1434,63 @@ test_extensions(void)
 	close_handle(s, h);
 	close_handle(s, h2);
 
+	/*
+	 * A long copy runs in steps, one per call (a loop turn of the
+	 * session); the requests after it wait and keep their order.
+	 */
+	{
+		static char big[9 * 1024 * 1024 + 7];
+		uint32_t sid;
+		int steps = 0, order_ok;
+
+		memset(big, 'q', sizeof(big) - 1);
+		write_file("e4", big);
+		T_CHECK("open e4 and e5",
+		    open_file(s, "e4", SSH2_FXF_READ, 0, h) == 0 &&
+		        open_file(s, "e5",
+		            SSH2_FXF_WRITE | SSH2_FXF_CREAT | SSH2_FXF_TRUNC, 0,
+		            h2) == 0);
+		id = next_id++;
+		b = ext_begin(id, "copy-data");
+		buf_put_string(b, h, 4);
+		buf_put_u64(b, 0);
+		buf_put_u64(b, 0);
+		buf_put_string(b, h2, 4);
+		buf_put_u64(b, 0);
+		sid = next_id++;
+		{
+			struct buf *b2 = req_begin(SSH2_FXP_STAT, sid);
+
+			buf_put_cstring(b2, "e1");
+			req_end(b2);
+			req_end(b);
+			T_CHECK("copy-data and a STAT in one input",
+			    buf_put(b, buf_ptr(b2), buf_len(b2)) == 0);
+			buf_free(b2);
+		}
+		T_CHECK("a long copy-data is under way, nothing answered",
+		    sftp_server_input(s, buf_ptr(b), buf_len(b)) == 0 &&
+		        sftp_server_busy(s) == 1 &&
+		        sftp_server_output_pending(s) == 0);
+		buf_free(b);
+		while (sftp_server_busy(s) && steps < 100) {
+			steps++;
+			T_CHECK("a step", sftp_server_input(s, NULL, 0) == 0);
+		}
+		T_CHECK("it ended in a few steps",
+		    steps >= 1 && steps < 10 && !sftp_server_busy(s));
+		T_CHECK("its status first", status_of(s, id) == 0);
+		b = reply(s, &type, &rid);
+		order_ok = b != NULL && type == SSH2_FXP_ATTRS && rid == sid;
+		buf_free(b);
+		T_CHECK("then the STAT after it", order_ok);
+		snprintf(out, sizeof(out), "%s/e5", dir);
+		T_CHECK("the whole file copied",
+		    stat(out, &st) == 0 && st.st_size == (off_t)strlen(big));
+		close_handle(s, h);
+		close_handle(s, h2);
+	}
+
 	id = next_id++;
 	b = ext_begin(id, "hardlink@openssh.com");
 	buf_put_cstring(b, "e1");
@@ -1538,7 +1595,7 @@ test_extensions(void)
 		buf_free(g);
 	}
 	buf_free(b);
-	for (i = 1; i <= 3; i++) {
+	for (i = 1; i <= 5; i++) {
 		snprintf(out, sizeof(out), "%s/e%d", dir, i);
 		unlink(out);
 	}
