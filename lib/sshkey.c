@@ -998,12 +998,23 @@ sshkey_text_split(const char *s, char *name, size_t namelen,
 	return 0;
 }
 
+/*
+ * As sshd's key reader, a key's text may name an RSA signature algorithm
+ * for the key's type: "rsa-sha2-512 AAAAB3NzaC1yc2E..." is an RSA key.
+ */
+static int
+rsa_sig_name(const char *name)
+{
+	return strcmp(name, "rsa-sha2-256") == 0 ||
+	    strcmp(name, "rsa-sha2-512") == 0;
+}
+
 static int
 known_key_type(const char *name)
 {
 	const struct ec_curve *c;
 
-	return type_from_name(name, &c) != KEY_UNSPEC;
+	return type_from_name(name, &c) != KEY_UNSPEC || rsa_sig_name(name);
 }
 
 int
@@ -1023,7 +1034,8 @@ sshkey_parse_public_text(const char *s, struct sshkey **keyp, const char **endp)
 	         KEY_BLOB_MAX, &blob, &bloblen, &end)) != 0 ||
 	    (r = sshkey_from_blob(blob, bloblen, &k)) != 0)
 		goto out;
-	if (strcmp(name, sshkey_type_name(k)) != 0) {
+	if (strcmp(name, sshkey_type_name(k)) != 0 &&
+	    !(rsa_sig_name(name) && sshkey_type(k) == KEY_RSA)) {
 		r = ERR_KEY_TYPE;
 		goto out;
 	}

@@ -107,6 +107,32 @@ def test_malformed_option_line_skipped(ctx):
           "the log must name the file and line of the malformed entry")
 
 
+def test_rsa_key_under_a_signature_name(ctx):
+    """As sshd's key reader: an RSA key written under an RSA signature
+    algorithm's name ("rsa-sha2-512 AAAAB3NzaC1yc2E...") is that RSA key;
+    a name of another type is not."""
+    u = ctx.make_user(with_key=False)
+    key = os.path.join(ctx.dir, "rsakey")
+    harness.run(["ssh-keygen", "-q", "-t", "rsa", "-b", "2048", "-N", "",
+                 "-f", key])
+    with open(key + ".pub") as f:
+        blob = f.read().split()[1]
+    ctx.start_server()
+    for name, ok in (("rsa-sha2-512", True), ("rsa-sha2-256", True),
+                     ("ssh-ed25519", False)):
+        pub = os.path.join(ctx.dir, "as_%s.pub" % name)
+        with open(pub, "w") as f:
+            f.write("%s %s\n" % (name, blob))
+        ak = os.path.join(u.home, ".ssh", "authorized_keys")
+        if os.path.exists(ak):
+            os.unlink(ak)
+        ctx.authorize(u, pub)
+        r = ctx.ssh(u, "echo ok", key=key)
+        check((r.rc == 0 and r.stdout == b"ok\n") if ok else r.rc == 255,
+              "authorized_keys line '%s <RSA key>': rc %s %r"
+              % (name, r.rc, r.stderr[-300:]))
+
+
 def test_root_forced_commands_only(ctx):
     keys = os.path.join(ctx.dir, "keys")
     os.mkdir(keys, 0o755)

@@ -897,6 +897,31 @@ test_text(void)
 	sprintf(s, "ssh-rsa %.*s", (int)b64len, b64);
 	T_CHECK("text: type must match the blob",
 	    sshkey_parse_public_text(s, &k, NULL) == ERR_KEY_TYPE && k == NULL);
+	sprintf(s, "rsa-sha2-512 %.*s", (int)b64len, b64);
+	T_CHECK("text: an RSA signature name needs an RSA key",
+	    sshkey_parse_public_text(s, &k, NULL) == ERR_KEY_TYPE && k == NULL);
+	{
+		/* As sshd: "rsa-sha2-256 BLOB" is the RSA key BLOB. */
+		const char *rb = strchr(rsa2048_pub, ' ') + 1;
+		char *t = malloc(strlen(rsa2048_pub) + 16);
+		int ok;
+
+		sprintf(t, "rsa-sha2-256 %.*s", (int)strcspn(rb, " "), rb);
+		ok = sshkey_parse_public_text(t, &k, NULL) == 0 && k != NULL &&
+		    sshkey_type(k) == KEY_RSA;
+		sshkey_free(k);
+		k = NULL;
+		sprintf(t, "rsa-sha2-512 %.*s", (int)strcspn(rb, " "), rb);
+		ok = ok && sshkey_parse_public_text(t, &k, NULL) == 0 &&
+		    k != NULL && sshkey_type(k) == KEY_RSA;
+		sshkey_free(k);
+		k = NULL;
+		sprintf(t, "rsa-sha2-384 %.*s", (int)strcspn(rb, " "), rb);
+		ok =
+		    ok && sshkey_parse_public_text(t, &k, NULL) == ERR_KEY_TYPE;
+		T_CHECK("text: rsa-sha2-256/512 name an RSA key", ok);
+		free(t);
+	}
 	sprintf(s, "ssh-dss %.*s", (int)b64len, b64);
 	T_CHECK("text: unknown type",
 	    sshkey_parse_public_text(s, &k, NULL) == ERR_KEY_TYPE);
