@@ -229,13 +229,50 @@ out:
 	return r;
 }
 
+/*
+ * As sshd's tilde_expand_filename() before the % tokens: "~/x" (and a
+ * "~" without a '/') is the user's home then x, "~name/x" name's home;
+ * NULL, logged, for an unknown name.
+ */
+static char *
+chroot_tilde(const char *path, const struct passwd *pw)
+{
+	const char *rest = path + 1, *slash, *home = pw->pw_dir;
+	struct passwd *other;
+	char name[256], *out;
+	size_t hlen;
+
+	if (path[0] != '~')
+		return strdup(path);
+	if ((slash = strchr(rest, '/')) != NULL && slash > rest) {
+		if ((size_t)(slash - rest) >= sizeof(name)) {
+			error("tilde_expand: ~username too long");
+			return NULL;
+		}
+		memcpy(name, rest, (size_t)(slash - rest));
+		name[slash - rest] = '\0';
+		if ((other = getpwnam(name)) == NULL) {
+			error("tilde_expand: No such user %s", name);
+			return NULL;
+		}
+		home = other->pw_dir;
+	}
+	if (slash != NULL)
+		rest = slash + 1;
+	hlen = strlen(home);
+	if (asprintf(&out, "%s%s%s", home,
+	        hlen == 0 || home[hlen - 1] != '/' ? "/" : "", rest) < 0)
+		return NULL;
+	return out;
+}
+
 int
 login_chroot_path(const struct authctxt *a, const struct server_config *c,
     char **pathp, int *fdp)
 {
 	struct token_values tv;
 	char uid[32];
-	char *path;
+	char *path, *tilde;
 	int r;
 
 	*pathp = NULL;
@@ -252,8 +289,11 @@ login_chroot_path(const struct authctxt *a, const struct server_config *c,
 	tv.home = a->pw.pw_dir;
 	tv.user = a->pw.pw_name;
 	tv.uid = uid;
-	if ((path = config_expand_tokens(c->chroot_directory, &tv,
-	         CONFIG_TOKENS_CHROOT_DIRECTORY)) == NULL)
+	if ((tilde = chroot_tilde(c->chroot_directory, &a->pw)) == NULL)
+		return ERR_CONFIG;
+	path = config_expand_tokens(tilde, &tv, CONFIG_TOKENS_CHROOT_DIRECTORY);
+	free(tilde);
+	if (path == NULL)
 		return ERR_CONFIG;
 	if ((r = chroot_open(path, fdp)) != 0) {
 		free(path);

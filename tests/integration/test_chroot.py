@@ -160,3 +160,31 @@ def test_chroot_via_symlink(ctx):
     check(ctx.wait_log(r'bad ownership or modes for chroot directory '
                        r'component "%s/"' % parent, 5),
           "no 'component' line for the directory the link leads through")
+
+
+def test_chroot_tilde(ctx):
+    """As sshd's tilde_expand_filename() before the % tokens: "~name/"
+    is name's home ("~/" the user's own, which sshd's modes rule makes a
+    poor jail); an unknown name refuses the session."""
+    u = ctx.make_user()
+    _jail(ctx, u)
+    ctx.start_server(["Subsystem sftp internal-sftp", "Match User " + u.name,
+                      "\tChrootDirectory ~root/../srv/pjail-%u",
+                      "\tForceCommand internal-sftp"])
+    r = _sftp(ctx, u, "get /welcome.txt %s/w.txt\n" % ctx.dir)
+    check(r.returncode == 0, "sftp in ~root/../srv/pjail-%%u: rc %s err %r"
+          % (r.returncode, r.stderr))
+    with open(os.path.join(ctx.dir, "w.txt")) as f:
+        check(f.read() == "inside the jail\n", "jail file content")
+    check(ctx.wait_log(r'Changed root directory to "/root/\.\./srv/'
+                       r'pjail-%s"' % u.name, 5),
+          "no 'Changed root directory' line with ~root expanded")
+    ctx.stop_server()
+    ghost = "nosuch" + secrets.token_hex(3)
+    ctx.start_server(["Subsystem sftp internal-sftp", "Match User " + u.name,
+                      "\tChrootDirectory ~%s/x" % ghost,
+                      "\tForceCommand internal-sftp"])
+    r = _sftp(ctx, u, "ls /\n")
+    check(r.returncode != 0, "a jail under an unknown user's home was used")
+    check(ctx.wait_log(r"No such user %s" % ghost, 5),
+          "no 'No such user' line for ~%s" % ghost)
