@@ -120,6 +120,20 @@ log_get_facility(void)
 }
 
 void
+log_set_name(const char *ident, int facility)
+{
+	log_ident = ident;
+	log_facility_cur = facility;
+	log_name_syslog();
+}
+
+const char *
+log_get_ident(void)
+{
+	return log_ident;
+}
+
+void
 log_set_stderr(int on)
 {
 	log_to_stderr = on;

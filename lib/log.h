@@ -38,6 +38,9 @@ void log_set_level(enum log_level level);
 enum log_level log_get_level(void);
 void log_set_facility(int facility);
 int log_get_facility(void);
+/* log_set_name: syslog's ident (kept, not copied) and facility at once. */
+void log_set_name(const char *ident, int facility);
+const char *log_get_ident(void);
 void log_set_stderr(int on);
 void log_set_file(int fd);
 /* The -E file's descriptor, or -1. */

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <syslog.h>
 #include <unistd.h>
 
 #include "buf.h"
@@ -86,22 +87,27 @@ sftp_request_name(unsigned i)
 /* ------------------------------------------------------------------ */
 /* logging */
 
+/*
+ * As sshd's internal-sftp (sftp_server_main's log_init): its lines carry
+ * its own name, "internal-sftp[PID]", and facility AUTH unless -f says
+ * otherwise, whatever SyslogFacility is (rsyslog rules that file them by
+ * program name work as with sshd).
+ */
 void
 sftp_host_log_line(int facility, int level, const char *msg)
 {
 	enum log_level global = log_get_level();
+	const char *old_ident = log_get_ident();
 	int old = log_get_facility();
 
-	if (facility >= 0 && facility != old)
-		log_set_facility(facility);
+	log_set_name("internal-sftp", facility >= 0 ? facility : LOG_AUTH);
 	/* -l is the engine's level: let its lines past the process's. */
 	if (level > (int)global)
 		log_set_level((enum log_level)level);
 	log_emit((enum log_level)level, msg);
 	if (level > (int)global)
 		log_set_level(global);
-	if (facility >= 0 && facility != old)
-		log_set_facility(old);
+	log_set_name(old_ident, old);
 }
 
 void

@@ -7,13 +7,14 @@ program, all driven by the real OpenSSH sftp, scp and ssh clients.
 
 import json
 import os
+import re
 import resource
 import shutil
 import subprocess
 import tempfile
 
 from harness import (check, descendants, exe_of, fail,
-                     find_descendant_by_exe, run)
+                     find_descendant_by_exe, run, timeout)
 from test_sftp_engine import (_client_opts, _sftp, _sha256, operations,
                               put_get, read_only, scp_both_ways)
 
@@ -388,3 +389,39 @@ def test_sftp_copy_data_keeps_connection_served(ctx):
     check(not res["status_first"],
           "the connection answered nothing while copy-data ran: %r" % res)
     os.unlink(dst)
+
+
+@timeout(120)
+def test_sftp_syslog_name_and_facility(ctx):
+    """As sshd's internal-sftp: its lines reach syslog as
+    "internal-sftp[PID]" with facility AUTH whatever SyslogFacility is,
+    or the one its -f names; sshd's own lines keep "sshd" and
+    SyslogFacility."""
+    from test_fail2ban import LOG_AUTH, SyslogReceiver, _start_syslog_server
+    local3, local5 = 19, 21
+    rcv = SyslogReceiver(ctx, os.path.join(ctx.dir, "syslog"))
+    u = ctx.make_user()
+    _start_syslog_server(ctx, ["SyslogFacility LOCAL3",
+                               "Subsystem sftp internal-sftp -l INFO",
+                               "Match User " + u.name,
+                               "\tForceCommand internal-sftp -l INFO "
+                               "-f LOCAL5"])
+    other = ctx.make_user()
+    _sftp(ctx, other, ["ls"])
+    _sftp(ctx, u, ["ls"])
+    opened = r" internal-sftp\[\d+\]: session opened for local user %s "
+    check(rcv.wait(opened % u.name) and rcv.wait(opened % other.name),
+          "no 'internal-sftp[PID]: session opened' records:\n%s"
+          % "\n".join(rcv.lines()[-20:]))
+    facs = {}
+    for fac, line in rcv.records:
+        for who in (u, other):
+            if re.search(opened % who.name, line):
+                facs[who.name] = fac
+            if re.search(r" sshd\[\d+\]: Accepted publickey for %s "
+                         % who.name, line):
+                facs["sshd " + who.name] = fac
+    rcv.close()
+    check(facs == {other.name: LOG_AUTH, u.name: local5,
+                   "sshd " + other.name: local3, "sshd " + u.name: local3},
+          "facilities: %r" % facs)
