@@ -159,20 +159,15 @@ decode_extended(struct buf *b, struct sftp_req *q)
 	return 0;
 }
 
-/* INIT: the version, then extension pairs we take note of only. */
+/*
+ * INIT: the version; what follows (a client's extension pairs) is not
+ * read, as sftp-server reads only the version and skips the rest, well
+ * formed or not.
+ */
 static int
 decode_init(struct buf *b, struct sftp_req *q)
 {
-	int r;
-
-	if ((r = buf_get_u32(b, &q->u32)) != 0)
-		return r;
-	while (buf_len(b) > 0) {
-		if ((r = buf_skip_string(b)) != 0 ||
-		    (r = buf_skip_string(b)) != 0)
-			return r;
-	}
-	return 0;
+	return buf_get_u32(b, &q->u32);
 }
 
 int
