@@ -24,6 +24,7 @@
 #include "authopts.h"
 #include "buf.h"
 #include "err.h"
+#include "forward.h"
 #include "log.h"
 #include "transport.h"
 #include "session.h"
@@ -215,8 +216,11 @@ x11_request(struct conn *conn, struct buf *m, struct x11_fwd **xp, int *ok)
 		error("Invalid X11 forwarding data");
 		goto out;
 	}
+	/* As sshd, the client hears why (ssh -v: "Remote: ..."). */
 	if (ctx->opts == NULL || !ctx->opts->permit_x11_forwarding) {
 		debug("X11 forwarding disabled by key options.");
+		r = fwd_send_debug(
+		    conn, "X11 forwarding disabled by key options.");
 		goto out;
 	}
 	if (f == NULL || !f->x11_forwarding || f->disable_forwarding) {
@@ -226,6 +230,8 @@ x11_request(struct conn *conn, struct buf *m, struct x11_fwd **xp, int *ok)
 	if (f->xauth_location == NULL || f->xauth_location[0] == '\0' ||
 	    stat(f->xauth_location, &st) == -1) {
 		error("No xauth program; cannot forward X11.");
+		r = fwd_send_debug(
+		    conn, "No xauth program; cannot forward X11.");
 		goto out;
 	}
 	if (x11_create_display(x, f) != 0)

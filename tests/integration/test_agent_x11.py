@@ -417,3 +417,10 @@ def test_x11_denials(ctx):
         os.unlink(os.path.join(u.home, ".ssh", "authorized_keys"))
         ctx.authorize(u, u.pubkey, options=opts)
         _x11_denied(ctx, u, env, opts)
+        # As sshd, the client hears why (ssh -v).
+        argv = ctx.ssh_argv(u, "true", extra=("-X",), loglevel="DEBUG1")
+        p = subprocess.run(argv, env=env, stdin=subprocess.DEVNULL,
+                           capture_output=True, timeout=30)
+        check(b"debug1: Remote: X11 forwarding disabled by key options."
+              in p.stderr, "%s: no DEBUG message for the refused x11-req: "
+              "%r" % (opts, p.stderr[-600:]))
