@@ -38,8 +38,8 @@ authcmd_free(struct authcmd *cr)
 
 /*
  * Split a command line into words as OpenSSH's argv_split(): blanks
- * separate words, '...' and "..." quote, and a backslash escapes a blank,
- * a quote or itself. 0, or -1 after logging.
+ * separate words, '...' and "..." quote, and a backslash escapes a quote,
+ * itself or (outside quotes) a space. 0, or -1 after logging.
  */
 static int
 cmd_split(const char *s, struct authcmd *cr)
@@ -61,9 +61,11 @@ cmd_split(const char *s, struct authcmd *cr)
 		for (n = 0, quote = 0; *s != '\0'; s++) {
 			if (quote == 0 && (*s == ' ' || *s == '\t'))
 				break;
+			/* As argv_split: a blank only outside quotes, and a
+			 * space, not a tab. */
 			if (*s == '\\' &&
 			    (s[1] == '\\' || s[1] == '\'' || s[1] == '"' ||
-			        s[1] == ' ' || s[1] == '\t')) {
+			        (quote == 0 && s[1] == ' '))) {
 				w[n++] = *++s;
 				continue;
 			}

@@ -101,6 +101,27 @@ def test_keys_command_login(ctx):
     _login(ctx, u, other, False, "a key the command does not print")
 
 
+def test_keys_command_quoting(ctx):
+    """The command line is split as sshd's argv_split: a backslash
+    escapes a space outside quotes only, never a tab; quotes group."""
+    u = ctx.make_user(with_key=False)
+    pub = _pub(u.pubkey)
+    d = _cmd_dir(ctx)
+    body = "\n".join([
+        '[ "$#" = 4 ] || exit 5',
+        '[ "$1" = "a b" ] || exit 6',
+        r'''[ "$2" = 'x\ y' ] || exit 7''',
+        r'''[ "$3" = 'p\' ] || exit 8''',
+        '[ "$4" = "q" ] || exit 9',
+        "echo '%s'" % pub,
+        ""])
+    cmd = _script(d, "keys", body)
+    ctx.start_server(extra_config=[
+        'AuthorizedKeysCommand %s a\\ b "x\\ y" p\\\tq' % cmd,
+        "AuthorizedKeysCommandUser nobody"])
+    _login(ctx, u, u.key, True, "a command line with escapes and quotes")
+
+
 def test_keys_command_options(ctx):
     """Options on the printed line apply (command=), and the user name is
     the only argument of a command given without any."""
