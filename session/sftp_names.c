@@ -249,7 +249,8 @@ pop_component(char *res, size_t rlen)
 /*
  * Like OpenSSH's sftp_realpath() (OpenBSD's realpath): each component is
  * looked at with lstat(2) and links are followed; a missing last
- * component is allowed, so that a client can name a file to create.
+ * component is allowed, so that a client can name a file to create, but
+ * not with a '/' after it ("missing/": ENOENT).
  */
 int
 sftp_realpath(struct sftp_server *s, const char *path, char *out, size_t outlen)
@@ -296,8 +297,10 @@ sftp_realpath(struct sftp_server *s, const char *path, char *out, size_t outlen)
 			res[rlen++] = '/';
 		memcpy(res + rlen, comp, clen + 1);
 		rlen += clen;
+		/* Only a last component without a '/' after it may be
+		 * missing (sftp-server 9.2 does not ask for a directory). */
 		if (lstat(res, &st) == -1) {
-			if (errno == ENOENT && left[0] == '\0')
+			if (errno == ENOENT && slash == NULL)
 				break;
 			return -1;
 		}
@@ -316,7 +319,7 @@ sftp_realpath(struct sftp_server *s, const char *path, char *out, size_t outlen)
 		} else
 			rlen = pop_component(res, rlen);
 		/* The link's text goes in front of what is left. */
-		n = left[0] != '\0'
+		n = slash != NULL
 		    ? snprintf(comp, sizeof(comp), "%s/%s", link, left)
 		    : snprintf(comp, sizeof(comp), "%s", link);
 		if (n < 0 || (size_t)n >= sizeof(left))

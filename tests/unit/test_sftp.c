@@ -934,6 +934,11 @@ test_paths(void)
 	        name1_of(s, id, out, sizeof(out)) == 0 &&
 	        strcmp(out, want) == 0);
 	id = next_id++;
+	T_CHECK("realpath of a missing last component with a '/' after it: "
+	        "NO_SUCH_FILE, as sftp-server",
+	    req_path(s, SSH2_FXP_REALPATH, id, "md/new/") == 0 &&
+	        status_of(s, id) == SSH2_FX_NO_SUCH_FILE);
+	id = next_id++;
 	T_CHECK("realpath below a missing dir: NO_SUCH_FILE",
 	    req_path(s, SSH2_FXP_REALPATH, id, "nodir/new") == 0 &&
 	        status_of(s, id) == SSH2_FX_NO_SUCH_FILE);
