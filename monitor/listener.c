@@ -76,6 +76,8 @@ static struct preauth_monitor monitors[MAX_STARTUPS_TRACKED];
 static size_t nmonitors;
 
 static struct throttle throttle;
+/* Each connection in a session of its own (not under -d or -i), as sshd. */
+static int own_session;
 
 /*
  * PerSourcePenalties (monitor/penalty.h): only this process's memory, so
@@ -787,6 +789,13 @@ spawn_monitor(int fd, int cfgfd, char **argv, const struct source_block *block)
 	}
 	reset_handlers();
 	close(sp[0]);
+	/*
+	 * As sshd: a new session and process group, so that what reaches
+	 * the listener's (a terminal's ^C or hangup under -D) does not end
+	 * every connection.
+	 */
+	if (own_session && setsid() == -1)
+		error("setsid: %.100s", strerror(errno));
 	/* Only the listener speaks to the service manager. */
 	unsetenv("NOTIFY_SOCKET");
 	for (n = 0; argv[n] != NULL; n++)
@@ -867,6 +876,8 @@ listener_run(const struct options *o, struct server_config *c,
 	int handled = 0, cfgfd, inetd_fd = -1, inetd_status = -1, r;
 	int restarted;
 	pid_t inetd_pid = -1;
+
+	own_session = !o->debug && !o->inetd;
 	sigset_t block, waitmask;
 
 	/* As sshd: a SIGHUP restart keeps the pid (and so the connections'

@@ -750,7 +750,18 @@ class Context:
         p = self.proc
         if p is None:
             return
+        # Each connection's monitor leads a process group of its own
+        # (setsid, as sshd's): noted now, while the server is their
+        # parent, and ended with the server's own group below.
+        groups = {p.pid}
         if p.poll() is None:
+            for pid, (ppid, _c) in proc_table().items():
+                if ppid != p.pid:
+                    continue
+                try:
+                    groups.add(os.getpgid(pid))
+                except OSError:
+                    pass
             try:
                 p.send_signal(signal.SIGTERM)
             except ProcessLookupError:
@@ -760,11 +771,14 @@ class Context:
             except subprocess.TimeoutExpired:
                 p.kill()
                 p.wait(5)
-        # Per-connection children left in the server's process group.
-        try:
-            os.killpg(p.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
+        # Per-connection children left behind, and their own children.
+        for g in groups:
+            if g in (os.getpgrp(), 0, 1):
+                continue
+            try:
+                os.killpg(g, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
 
     # -- PAM -------------------------------------------------------------
     def pam_service(self, lines):

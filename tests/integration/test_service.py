@@ -262,3 +262,31 @@ def test_socket_activation_inetd_mode(ctx):
     check(ctx.wait_log(r"inetd mode \(-i\): standard input is not a "
                        r"stream socket", 10),
           "no clear refusal for a datagram socket")
+
+
+def test_connection_in_its_own_session(ctx):
+    """As sshd, each connection's process starts a session of its own
+    (setsid): a ^C or hangup that reaches the listener's process group
+    (posternd -D in a terminal) ends the listener, not the logins."""
+    u = ctx.make_user()
+    ctx.start_server()
+    p = ctx.popen(ctx.ssh_argv(u, "sleep 3; echo alive"),
+                  stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                  stderr=subprocess.PIPE)
+    kids = []
+
+    def monitor_up():
+        kids[:] = [pid for pid, (ppid, _c) in harness.proc_table().items()
+                   if ppid == ctx.proc.pid]
+        return kids
+    check(harness.poll_until(monitor_up, 10), "no connection process")
+    check(all(os.getsid(k) == k for k in kids),
+          "the connection's process is in the listener's session: sid %r"
+          % [(k, os.getsid(k)) for k in kids])
+    os.killpg(ctx.proc.pid, signal.SIGINT)
+    out, err = p.communicate(timeout=30)
+    check(p.returncode == 0 and out == b"alive\n",
+          "^C to the listener's group ended a login: rc %s %r %r"
+          % (p.returncode, out, err[-300:]))
+    check(harness.poll_until(lambda: ctx.proc.poll() is not None, 10),
+          "the listener did not end on SIGINT")
