@@ -6,6 +6,7 @@
  * SSH_ORIGINAL_COMMAND. A later value of a name replaces an earlier one.
  */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,9 +19,10 @@
 #include "session_login.h"
 #include "session_pty.h"
 
-#define ENV_MAX 1024        /* variables in one environment */
-#define ENV_FILE_LINES 1000 /* as sshd */
-#define ENV_FILE_LINE 4096
+#define ENV_MAX 1024                /* variables in one environment */
+#define ENV_FILE_LINES 1000         /* as sshd */
+#define ENV_FILE_LINE (1024 * 1024) /* longer lines: skipped, "Bad line" */
+#define ENV_NOTES 2048              /* its messages for the client */
 #define ENV_PATH_USER "/usr/local/bin:/usr/bin:/bin:/usr/games"
 #define ENV_PATH_ROOT                                                          \
 	"/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -118,12 +120,38 @@ user_env_allowed(const struct session_login *l, const char *name)
 	return match_pattern_list(name, p, 0) == 1;
 }
 
+/*
+ * What reading ~/.ssh/environment has to tell the client ("Bad line N in
+ * FILE"): the file is read before the fork, and the child prints it on
+ * the session's stderr (session_login_child), where sshd's child says it.
+ */
+static char env_notes[ENV_NOTES];
+
+static void
+env_note(const char *fmt, ...)
+{
+	size_t used = strlen(env_notes);
+	va_list ap;
+
+	va_start(ap, fmt);
+	(void)vsnprintf(env_notes + used, sizeof(env_notes) - used, fmt, ap);
+	va_end(ap);
+}
+
+const char *
+session_env_notes(void)
+{
+	return env_notes;
+}
+
 /* ~/.ssh/environment: NAME=value lines, '#' comments (as the user). */
 static int
 read_env_file(
     const struct session_login *l, const char *home, char ***envp, size_t *n)
 {
-	char path[4096], line[ENV_FILE_LINE], *cp, *eq;
+	char path[4096], *line = NULL, *cp, *eq;
+	size_t cap = 0;
+	ssize_t len;
 	unsigned lineno = 0;
 	FILE *f;
 	int r = 0;
@@ -131,11 +159,15 @@ read_env_file(
 	snprintf(path, sizeof(path), "%s/.ssh/environment", home);
 	if ((f = fopen(path, "re")) == NULL)
 		return 0;
-	while (fgets(line, sizeof(line), f) != NULL) {
+	while ((len = getline(&line, &cap, f)) != -1) {
 		if (++lineno > ENV_FILE_LINES) {
-			fprintf(stderr,
+			env_note(
 			    "Too many lines in environment file %s\n", path);
 			break;
+		}
+		if (len > ENV_FILE_LINE) {
+			env_note("Bad line %u in %.100s\n", lineno, path);
+			continue;
 		}
 		for (cp = line; *cp == ' ' || *cp == '\t'; cp++)
 			;
@@ -143,8 +175,7 @@ read_env_file(
 			continue;
 		cp[strcspn(cp, "\n")] = '\0';
 		if ((eq = strchr(cp, '=')) == NULL) {
-			fprintf(
-			    stderr, "Bad line %u in %.100s\n", lineno, path);
+			env_note("Bad line %u in %.100s\n", lineno, path);
 			continue;
 		}
 		*eq = '\0';
@@ -153,6 +184,7 @@ read_env_file(
 		if ((r = session_env_add(envp, n, cp, eq + 1)) != 0)
 			break;
 	}
+	free(line);
 	fclose(f);
 	return r;
 }
@@ -178,6 +210,7 @@ session_env_build(const struct session_ctx *ctx, const struct session_child *ch,
 	size_t n = 0, i;
 	int r = ERR_ALLOC;
 
+	env_notes[0] = '\0';
 	if ((env = calloc(1, sizeof(*env))) == NULL)
 		return ERR_ALLOC;
 	/* The client's first: the login variables override them. */

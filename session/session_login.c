@@ -465,15 +465,8 @@ session_login_child(const struct session_ctx *ctx,
 {
 	const struct session_login *l = ctx->login;
 	int chrooted = l != NULL && (l->flags & LOGIN_F_CHROOTED);
+	const char *notes = session_env_notes();
 
-	if (chdir(ctx->home) == -1) {
-		/* In a jail the home directory may well not exist: quiet. */
-		if (!chrooted)
-			fprintf(stderr,
-			    "Could not chdir to home directory %s: %s\n",
-			    ctx->home, strerror(errno));
-		(void)!chdir("/");
-	}
 	/* As sshd: PAM's messages for any login without a command, then
 	 * for one on a pty the last login and /etc/motd (PrintMotd). */
 	if (!quiet_login(ctx, command)) {
@@ -483,6 +476,18 @@ session_login_child(const struct session_ctx *ctx,
 			put_stdout(ch->lastlog, strlen(ch->lastlog));
 		if (pty && l != NULL && (l->flags & LOGIN_F_PRINT_MOTD))
 			print_motd();
+	}
+	/* Then, in sshd's order, the environment file's bad lines and the
+	 * home directory (its absolute path: nothing above needs it). */
+	if (notes[0] != '\0')
+		fputs(notes, stderr);
+	if (chdir(ctx->home) == -1) {
+		/* In a jail the home directory may well not exist: quiet. */
+		if (!chrooted)
+			fprintf(stderr,
+			    "Could not chdir to home directory %s: %s\n",
+			    ctx->home, strerror(errno));
+		(void)!chdir("/");
 	}
 	do_rc_files(ctx, ch, shell, env);
 }

@@ -83,6 +83,9 @@ int session_env_add(
     char ***env, size_t *n, const char *name, const char *value);
 void session_env_free(char **env, size_t n);
 
+/* session_env_notes: what the last session_env_build has to tell the
+ * client (~/.ssh/environment's bad lines), "" if nothing. */
+const char *session_env_notes(void);
 /*
  * session_env_build: the child's environment in OpenSSH's order; a
  * NULL-terminated malloc'd array in *envp.

@@ -136,6 +136,21 @@ def test_env_user_environment(ctx):
     check(e.get("KEYVAR") == "from-key" and e.get("LANG") == "C.UTF-8",
           "pattern list: KEYVAR=%r LANG=%r" % (e.get("KEYVAR"),
                                                e.get("LANG")))
+    ctx.stop_server()
+    # As sshd: a long line is one variable, and a bad line is told to the
+    # client (on the session's stderr), not only logged.
+    long_value = "a" * 5000 + "X=injected"
+    _write_user_file(u, ".ssh/environment",
+                     "LONGV=%s\nnot a variable\nAFTER=ok\n" % long_value,
+                     0o600)
+    ctx.start_server(["PermitUserEnvironment yes"])
+    r = ctx.ssh(u, 'printf "%s|%s|%s" "${#LONGV}" "$AFTER" "$(env | '
+                   'grep -c injected)"')
+    check(r.rc == 0 and r.stdout == b"%d|ok|1" % len(long_value),
+          "a 5 kB line in ~/.ssh/environment: %r" % r.stdout)
+    check(b"Bad line 2 in %s/.ssh/environment" % u.home.encode()
+          in r.stderr, "the client was not told of the bad line: %r"
+          % r.stderr)
 
 
 def test_user_rc(ctx):
