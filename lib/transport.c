@@ -134,11 +134,17 @@ worn_out(const struct transport *t, const struct direction *d)
 	    d->bytes_since_keys >= limit;
 }
 
-/* Start a key exchange of our own when either direction's keys wear out. */
+/*
+ * Start a key exchange of our own when either direction's keys wear out:
+ * only after authentication, as sshd (its "client can't cope with
+ * rekeying pre-auth": OpenSSH's client ends the connection at a KEXINIT
+ * during userauth).
+ */
 static int
 maybe_rekey(struct transport *t)
 {
-	if (t->kex != KEX_NONE || t->kex_count == 0 || !transport_may_rekey(t))
+	if (t->kex != KEX_NONE || t->kex_count == 0 || !t->authenticated ||
+	    !transport_may_rekey(t))
 		return 0;
 	if (!worn_out(t, &t->send) && !worn_out(t, &t->recv))
 		return 0;

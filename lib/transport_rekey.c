@@ -58,7 +58,7 @@ static int64_t
 rekey_due_ms(const struct transport *t)
 {
 	if (t->params.rekey_interval == 0 || t->kex != KEX_NONE ||
-	    t->kex_count == 0 || !transport_may_rekey(t))
+	    t->kex_count == 0 || !t->authenticated || !transport_may_rekey(t))
 		return 0;
 	return t->rekey_clock_ms + (int64_t)t->params.rekey_interval * 1000;
 }

@@ -159,19 +159,20 @@ def test_rekey_interval_match_user(ctx):
     _rekey_interval_session(ctx, u)
 
 
-# paramiko (in /usr/bin/python3 only) waits before authenticating: the
-# preauth process's own timer rekeys meanwhile, and the login that follows
-# is handed over with keys from a later exchange than the first.
+# paramiko (in /usr/bin/python3 only) waits before authenticating, then
+# logs in, with compression (zlib@openssh.com) when asked.
 PARAMIKO_WAIT = r"""
 import sys, time, paramiko
-port, user, keyfile = sys.argv[1:4]
+port, user, keyfile, compress = sys.argv[1:5]
 sock = __import__("socket").create_connection(("127.0.0.1", int(port)), 20)
 t = paramiko.Transport(sock)
+if compress == "yes":
+    t.use_compression(True)
 t.start_client(timeout=20)
-time.sleep(5)
+time.sleep(3)
 t.auth_publickey(user, paramiko.Ed25519Key.from_private_key_file(keyfile))
 ch = t.open_session()
-ch.exec_command("echo hello after rekeys")
+ch.exec_command("echo hello after the wait")
 data = b""
 while True:
     b = ch.recv(4096)
@@ -185,25 +186,57 @@ sys.exit(status)
 """
 
 
-def test_rekey_interval_preauth(ctx):
-    ctx.start_server(extra_config=["RekeyLimit default 2"])
+@timeout(90)
+def test_no_rekey_before_authentication(ctx):
+    """As sshd, no key exchange of the server's own before authentication
+    (RekeyLimit's bytes or time): OpenSSH's client ends the connection at
+    a KEXINIT during userauth ("bad message during authentication: type
+    20"), and one started around USERAUTH_SUCCESS broke paramiko's logins.
+    Once logged in, the session rekeys as RekeyLimit says."""
     u = ctx.make_user()
+    pw = "pw-" + secrets.token_hex(6)
+    harness.run(["chpasswd"], input=("%s:%s\n" % (u.name, pw)).encode())
+    ctx.start_server(extra_config=["RekeyLimit 400 2", "UsePAM no",
+                                   "PasswordAuthentication yes"])
+    # A user slow at the password prompt.
+    askpass = os.path.join(ctx.dir, "slow_askpass.sh")
+    with open(askpass, "w") as f:
+        f.write("#!/bin/sh\nsleep 3\nprintf '%%s\\n' '%s'\n" % pw)
+    os.chmod(askpass, 0o755)
+    env = dict(os.environ, SSH_ASKPASS=askpass, SSH_ASKPASS_REQUIRE="force",
+               DISPLAY=":0")
+    argv = ctx.ssh_argv(u, "echo ok", batch=False, extra=(
+        "-o", "PreferredAuthentications=password",
+        "-o", "PubkeyAuthentication=no", "-o", "NumberOfPasswordPrompts=1"))
+    p = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True,
+                       timeout=40, env=env)
+    ctx._note_client(argv, p.returncode, p.stderr)
+    check(p.returncode == 0 and p.stdout == b"ok\n",
+          "a slow password login with RekeyLimit 400 2: rc %s %r"
+          % (p.returncode, p.stderr[-400:]))
     script = os.path.join(ctx.dir, "paramiko_wait.py")
     with open(script, "w") as f:
         f.write(PARAMIKO_WAIT)
     env = dict(os.environ)
     env.pop("PYTHONPATH", None)
     env.pop("PYTHONHOME", None)
-    argv = ["/usr/bin/python3", script, str(ctx.port), u.name, u.key]
-    p = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                       env=env, timeout=60)
-    ctx._note_client(argv, p.returncode, p.stderr)
-    check(p.returncode == 0 and p.stdout == b"hello after rekeys\n",
-          "paramiko exited %s with %r; stderr:\n%s"
-          % (p.returncode, p.stdout,
-             p.stderr.decode("utf-8", "replace")[-1500:]))
-    check(ctx.wait_log(RX_TIMED_REKEY + r" \[preauth\]", 5),
-          "the server log lacks preauth's timed rekey line")
+    for compress in ("no", "yes"):
+        argv = ["/usr/bin/python3", script, str(ctx.port), u.name, u.key,
+                compress]
+        p = subprocess.run(argv, stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, env=env, timeout=60)
+        ctx._note_client(argv, p.returncode, p.stderr)
+        check(p.returncode == 0 and p.stdout == b"hello after the wait\n",
+              "paramiko (compression %s) exited %s with %r; stderr:\n%s"
+              % (compress, p.returncode, p.stdout,
+                 p.stderr.decode("utf-8", "replace")[-1500:]))
+    check(not re.search(r"^debug1: rekeying: .*\[preauth\]$",
+                        ctx.server_log(), re.M),
+          "the preauth process started a key exchange")
+    r = ctx.ssh(u, "head -c 20000 /dev/zero")
+    check(r.rc == 0 and len(r.stdout) == 20000, "ssh after: rc %s" % r.rc)
+    check(ctx.wait_log(r"^debug1: rekeying: keys used for \d+/\d+ packets$",
+                       5), "the session did not rekey after 400 bytes")
 
 
 # ---------------------------------------------------------------------------
