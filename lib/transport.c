@@ -505,6 +505,12 @@ compressing(const struct transport *t, const struct direction *d)
 	    (d->keys.comp == COMP_DELAYED && t->authenticated);
 }
 
+int
+transport_send_compressed(const struct transport *t)
+{
+	return compressing(t, &t->send);
+}
+
 /* A new stream for d; before the hand-over it records its history. */
 static int
 zstream_new(struct transport *t, struct direction *d, int deflate)

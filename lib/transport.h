@@ -144,6 +144,8 @@ int transport_write(struct transport *t);
 size_t transport_output_pending(const struct transport *t);
 /* 1 while the caller should stop producing data (output queue is full). */
 int transport_output_congested(const struct transport *t);
+/* transport_send_compressed: 1 while sent packets are compressed. */
+int transport_send_compressed(const struct transport *t);
 
 /*
  * transport_next_packet: the next packet for the layer above, or ERR_AGAIN

@@ -79,6 +79,9 @@ static const struct channel_type *const channel_types[] = {
 
 /* Most data we put in one packet, whatever the peer allows. */
 #define CHAN_DATA_MAX (TRANSPORT_MAX_PAYLOAD - 64)
+/* Compressed, data that does not compress grows a little (zlib's stored
+ * blocks): room for that within the packet size limit. */
+#define CHAN_DATA_MAX_ZLIB (CHAN_DATA_MAX - 4096)
 /*
  * At most this much output per read: the bytes read are sealed and written
  * to the socket while they are still in the CPU's cache (measured with
@@ -849,6 +852,8 @@ chan_send_room(struct conn *conn, struct channel *c)
 		room = c->remote_maxpacket;
 	if (room > CHAN_DATA_MAX)
 		room = CHAN_DATA_MAX;
+	if (room > CHAN_DATA_MAX_ZLIB && transport_send_compressed(conn->t))
+		room = CHAN_DATA_MAX_ZLIB;
 	if (room > 0 && transport_output_congested(conn->t))
 		room = 0;
 	/*

@@ -149,3 +149,60 @@ def test_compression_zlib_preauth_cap(ctx):
                        r"65536 bytes"),
           "no log line for the cap:\n%s" % harness.tail(ctx.server_log()))
     check(ctx.server_alive(), "the listener died")
+
+
+_BIG_PACKETS = r'''
+import json, sys
+import paramiko
+from paramiko.packet import Packetizer
+
+port, user, key, path = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
+reads = []
+orig = Packetizer.read_all
+
+def read_all(self, n, check_rekey=False):
+    reads.append(n)
+    return orig(self, n, check_rekey)
+
+Packetizer.read_all = read_all
+t = paramiko.Transport(("127.0.0.1", port))
+t.use_compression(True)
+t.get_security_options().ciphers = ("aes128-ctr",)
+t.get_security_options().digests = ("hmac-sha2-256-etm@openssh.com",)
+t.connect(username=user, pkey=paramiko.Ed25519Key(filename=key))
+ch = t.open_session(window_size=8 * 1048576, max_packet_size=1048576)
+ch.exec_command("cat " + path)
+n = 0
+while True:
+    d = ch.recv(1 << 20)
+    if not d:
+        break
+    n += len(d)
+rc = ch.recv_exit_status()
+t.close()
+print(json.dumps({"rc": rc, "len": n, "max_read": max(reads),
+                  "comp": t.remote_compression}))
+'''
+
+
+@harness.timeout(120)
+def test_compression_packets_within_limit(ctx):
+    """A client that takes 1 MB packets, compression on, random data
+    (which zlib cannot shrink and grows a little): no packet is longer
+    than the 256 KiB limit (RFC 4253 s6.1; OpenSSH and postern refuse a
+    longer one). With an etm MAC the length is read on its own, then the
+    rest in one read: the largest read is the longest packet."""
+    ctx.start_server()
+    user = ctx.make_user()
+    src, _, size = ctx.random_file(3 * 1024 * 1024)
+    os.chmod(src, 0o644)
+    os.chmod(os.path.dirname(src), 0o755)
+    rc, out, err = _paramiko(ctx, _BIG_PACKETS,
+                             [ctx.port, user.name, user.key, src], 100)
+    check(rc == 0 and out, "paramiko failed: %s" % err[-2000:])
+    res = json.loads(out[-1])
+    check(res["rc"] == 0 and res["len"] == size and
+          res["comp"] == "zlib@openssh.com",
+          "the download did not go through compressed: %r" % res)
+    check(res["max_read"] <= 256 * 1024,
+          "a packet of %d bytes (over 256 KiB): %r" % (res["max_read"], res))
