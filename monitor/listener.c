@@ -78,6 +78,39 @@ static size_t nmonitors;
 static struct throttle throttle;
 /* Each connection in a session of its own (not under -d or -i), as sshd. */
 static int own_session;
+/*
+ * The program's path, for each connection's monitor and a restart: as
+ * sshd re-executes its argv[0], an upgrade's new binary serves them (as
+ * it does the helpers, found by path), not the replaced one the running
+ * process still holds (/proc/self/exe).
+ */
+static char self_path[PATH_MAX];
+
+static void
+self_path_init(const char *argv0)
+{
+	ssize_t n;
+
+	if (argv0 != NULL && argv0[0] == '/' &&
+	    strlen(argv0) < sizeof(self_path)) {
+		memcpy(self_path, argv0, strlen(argv0) + 1);
+		return;
+	}
+	n = readlink("/proc/self/exe", self_path, sizeof(self_path) - 1);
+	if (n <= 0 || (size_t)n >= sizeof(self_path) - 1)
+		snprintf(self_path, sizeof(self_path), "/proc/self/exe");
+	else
+		self_path[n] = '\0';
+}
+
+/* Execute this program again; returns only if it cannot be. */
+static void
+exec_self(char **argv)
+{
+	execv(self_path, argv);
+	/* The path gone or not a program now: the one that runs. */
+	execv("/proc/self/exe", argv);
+}
 
 /*
  * PerSourcePenalties (monitor/penalty.h): only this process's memory, so
@@ -815,7 +848,7 @@ spawn_monitor(int fd, int cfgfd, char **argv, const struct source_block *block)
 	    (relaying && dup2(relay.count_fd, RELAY_COUNT_FD) < 0))
 		spawn_failed(host, port, "descriptors");
 	closefrom(relaying ? RELAY_COUNT_FD + 1 : CONFIG_TEXT_FD + 1);
-	execv("/proc/self/exe", nargv);
+	exec_self(nargv);
 	spawn_failed(host, port, "exec");
 }
 
@@ -878,6 +911,7 @@ listener_run(const struct options *o, struct server_config *c,
 	pid_t inetd_pid = -1;
 
 	own_session = !o->debug && !o->inetd;
+	self_path_init(argv[0]);
 	sigset_t block, waitmask;
 
 	/* As sshd: a SIGHUP restart keeps the pid (and so the connections'
@@ -1030,7 +1064,7 @@ listener_run(const struct options *o, struct server_config *c,
 				default_handlers();
 				handover_save();
 				(void)setenv(RESTART_ENV, "1", 1);
-				execv("/proc/self/exe", argv);
+				exec_self(argv);
 				fatal("RESTART FAILED: %s", strerror(errno));
 			}
 		}

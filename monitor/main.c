@@ -335,6 +335,15 @@ main(int argc, char **argv)
 	size_t nconn_storage = 0;
 	size_t ncerts = 0;
 
+	/*
+	 * As sshd's sanitise_stdfd(): a closed standard descriptor is
+	 * /dev/null, before a socket or a log file can take its number and
+	 * be lost to daemon(3) or written to as stderr.
+	 */
+	for (i = 0; i <= 2; i++)
+		if (fcntl(i, F_GETFD) == -1 && errno == EBADF &&
+		    open("/dev/null", O_RDWR) != i)
+			return 1;
 	/* Before anything reads argv: the title takes over its memory. */
 	proctitle_init(argc, argv);
 	proctitle_name();
@@ -456,12 +465,14 @@ main(int argc, char **argv)
 			o.dump_config = 0;
 			break;
 		case 'u': {
-			/* As sshd: a number 0..65 (anything else reads as 0);
-			 * a longer host name is recorded as the address. */
+			/* As sshd's strtonum(0, 66): a number 0..65; anything
+			 * else reads as 0 but 66, which is refused. A longer
+			 * host name is recorded as the address. */
 			char *end;
 			long v = strtol(optarg, &end, 10);
 
-			if (*optarg == '\0' || *end != '\0' || v < 0)
+			if (*optarg == '\0' || *end != '\0' || v < 0 ||
+			    v > UTMP_HOST_LEN_MAX + 1)
 				v = 0;
 			if (v > UTMP_HOST_LEN_MAX) {
 				fprintf(stderr, "Invalid utmp length.\n");

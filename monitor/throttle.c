@@ -142,13 +142,13 @@ throttle_drop(struct throttle *t, int fd, size_t nstartups)
 	time_t now = now_s();
 
 	if (t->last_drop == 0) {
-		logit("beginning MaxStartups throttling");
+		error("beginning MaxStartups throttling");
 		level = LL_INFO;
 		t->first_drop = now;
 		t->ndropped = 0;
 	} else if (t->last_drop + THROTTLE_LOG_INTERVAL < now) {
 		throttle_timeframe(now - t->first_drop, when, sizeof(when));
-		logit(
+		error(
 		    "in MaxStartups throttling for %s, %u connections dropped",
 		    when, t->ndropped + 1);
 		level = LL_INFO;

@@ -99,11 +99,13 @@ def test_too_many_options_refused(ctx):
 def test_legacy_flags_as_sshd(ctx):
     """The flags sshd 9.2 still takes and ignores (-b BITS, -k SECONDS:
     SSH protocol 1; -r: no re-exec) load as with sshd, and -u takes
-    0..65 as sshd does ("Invalid utmp length." above that)."""
+    0..65 as sshd does ("Invalid utmp length." for 66; over 66 reads as
+    0, as sshd's strtonum, checked side by side)."""
     ctx.write_config()
     base = [ctx.server_path, "-t", "-f", ctx.config_path]
     for extra in (["-b", "1024"], ["-k", "3600"], ["-r"], ["-u", "0"],
-                  ["-u", "65"], ["-u", "abc"]):
+                  ["-u", "65"], ["-u", "abc"], ["-u", "67"],
+                  ["-u", "100000"]):
         r = subprocess.run(base + extra, capture_output=True, text=True,
                            timeout=10)
         check(r.returncode == 0 and r.stderr == "",

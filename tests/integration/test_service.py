@@ -15,6 +15,7 @@ client.
 
 import os
 import shlex
+import shutil
 import signal
 import socket
 import struct
@@ -290,3 +291,73 @@ def test_connection_in_its_own_session(ctx):
           % (p.returncode, out, err[-300:]))
     check(harness.poll_until(lambda: ctx.proc.poll() is not None, 10),
           "the listener did not end on SIGINT")
+
+
+def test_started_with_std_descriptors_closed(ctx):
+    """As sshd's sanitise_stdfd(): started with standard input, output and
+    error closed (a careless init script), posternd still serves; before,
+    its log file and listening socket took numbers 0..2 and daemon(3)
+    replaced them with /dev/null, leaving it deaf."""
+    u = ctx.make_user()
+    ctx.write_config()
+    log = os.path.join(ctx.dir, "closed-fds.log")
+    pidfile = os.path.join(ctx.dir, "closed-fds.pid")
+    cmd = "exec %s -f %s -E %s -o PidFile=%s <&- >&- 2>&-" % (
+        shlex.quote(ctx.server_path), shlex.quote(ctx.config_path),
+        shlex.quote(log), shlex.quote(pidfile))
+    subprocess.run(["sh", "-c", cmd], timeout=30, check=True)
+    check(harness.poll_until(lambda: os.path.exists(pidfile), 10),
+          "posternd wrote no PID file")
+    with open(pidfile) as f:
+        pid = int(f.read())
+    ctx.cleanups.append(lambda: _kill_quietly(pid))
+    check(harness.poll_until(lambda: harness.port_listening(ctx.port), 10),
+          "nothing listens on port %d" % ctx.port)
+    r = ctx.ssh(u, "echo ok")
+    check(r.rc == 0 and r.stdout == b"ok\n",
+          "a login to posternd started with 0..2 closed: rc %s %r"
+          % (r.rc, r.err[-300:]))
+
+
+def _kill_quietly(pid):
+    try:
+        os.kill(pid, signal.SIGTERM)
+    except OSError:
+        pass
+
+
+def test_upgrade_serves_with_the_new_binary(ctx):
+    """As sshd re-executes its argv[0]: once the program file is replaced
+    (an upgrade installs by rename), each new connection's monitor and a
+    SIGHUP restart run the new file, not the replaced one the running
+    listener still holds (/proc/self/exe)."""
+    u = ctx.make_user()
+    server = harness.copy_server(ctx.server_path, os.path.join(ctx.dir, "bin"))
+    ctx.server_path = server
+    ctx.start_server()
+    r = ctx.ssh(u, "echo before")
+    check(r.rc == 0 and r.stdout == b"before\n", "login: rc %s" % r.rc)
+    # The "new version": a wrapper noting each start, then the program.
+    real = server + ".real"
+    shutil.copyfile(server, real)
+    os.chmod(real, 0o755)
+    marks = os.path.join(ctx.dir, "starts.log")
+    new = server + ".new"
+    with open(new, "w") as f:
+        f.write('#!/bin/sh\necho "$*" >> %s\nexec %s "$@"\n'
+                % (shlex.quote(marks), shlex.quote(real)))
+    os.chmod(new, 0o755)
+    os.rename(new, server)
+    r = ctx.ssh(u, "echo after")
+    check(r.rc == 0 and r.stdout == b"after\n", "login after: rc %s" % r.rc)
+    check(os.path.exists(marks) and " -R" in open(marks).read(),
+          "the connection's monitor did not run the new file")
+    pid = ctx.proc.pid
+    os.kill(pid, signal.SIGHUP)
+    check(harness.poll_until(
+        lambda: len(open(marks).read().splitlines()) >= 2 and
+        harness.port_listening(ctx.port), 10),
+        "the restart did not run the new file: %r" % open(marks).read())
+    r = ctx.ssh(u, "echo restarted")
+    check(r.rc == 0 and r.stdout == b"restarted\n",
+          "login after the restart: rc %s" % r.rc)
