@@ -102,6 +102,37 @@ add_cmdline_opt(struct options *o, char *line)
 	o->cmdline_opts[o->ncmdline_opts++] = line;
 }
 
+/*
+ * As sshd, -p's ports join those of the -o Port options that came before
+ * the first -p, in command-line order (sshd adds each as it reads it; a
+ * later -o Port, like the configuration's Port lines, is ignored). Called
+ * at the first -p.
+ */
+static void
+ports_from_earlier_opts(struct options *o)
+{
+	size_t i, kw;
+	const char *v;
+	int port;
+
+	for (i = 0; i < o->ncmdline_opts; i++) {
+		v = o->cmdline_opts[i] + strspn(o->cmdline_opts[i], " \t");
+		kw = strcspn(v, " \t=");
+		if (kw != 4 || strncasecmp(v, "port", 4) != 0)
+			continue;
+		v += kw;
+		v += strspn(v, " \t");
+		if (*v == '=')
+			v++;
+		v += strspn(v, " \t");
+		if (o->ncmdline_ports >= N_ELEMS(o->cmdline_ports))
+			too_many('p', N_ELEMS(o->cmdline_ports));
+		/* A bad one fails as its -o line, parsed later. */
+		if ((port = config_port_value(v)) >= 0)
+			o->cmdline_ports[o->ncmdline_ports++] = port;
+	}
+}
+
 /* At most this many -c options. */
 #define MAX_CMDLINE_CERTS 16
 
@@ -435,6 +466,8 @@ main(int argc, char **argv)
 			 * resolved the ports (no service lookup per login). */
 			if (monitor_argv)
 				break;
+			if (o.ncmdline_ports == 0)
+				ports_from_earlier_opts(&o);
 			if (o.ncmdline_ports >= N_ELEMS(o.cmdline_ports))
 				too_many('p', N_ELEMS(o.cmdline_ports));
 			if ((o.cmdline_ports[o.ncmdline_ports++] =

@@ -1129,6 +1129,13 @@ def test_compat_command_line_errors(ctx):
         "-p", "ssh", "-p", "https", "-p", "2022"]) if l.startswith("port ")]
     check(ports == ["port 22", "port 443", "port 2022"],
           "-p ssh -p https -p 2022: %r" % ports)
+    # As sshd reads its command line: an -o Port before the first -p
+    # joins -p's ports, in order; one after it is ignored, as are the
+    # configuration's Port lines (side by side through _compare).
+    for args in (["-o", "Port=2201", "-p", "2200", "-p", "2202"],
+                 ["-p", "2200", "-o", "Port=2201"],
+                 ["-o", "port 2201", "-o", "Port=ssh", "-p", "2200"]):
+        _compare(ctx, "port_order", "Port 2299\n", extra=args)
     # sshd sets the fields of -4/-6 and -g outright: the last flag wins,
     # over an -o for the same keyword before or after it.
     for args in (["-6", "-4"], ["-4", "-6"], ["-o", "AddressFamily=inet6",
