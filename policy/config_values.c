@@ -273,45 +273,53 @@ cfg_kw_totp_window(
 	return kw_int_upto(c, k, a, 10);
 }
 
+/* One %d of sscanf(3): blanks, a sign, digits; 0 if there is none. */
+static int
+scan_int(const char **pp, long long *v)
+{
+	char *end;
+	long long x;
+
+	errno = 0;
+	x = strtoll(*pp, &end, 10);
+	if (end == *pp || errno == ERANGE || x < INT_MIN || x > INT_MAX)
+		return 0;
+	*v = x;
+	*pp = end;
+	return 1;
+}
+
 /*
  * MaxStartups start[:rate:full]; a single number n means n:RATE:n, RATE
- * that of an earlier line or 30. Each part
- * a whole decimal number, start at least 1 (as sshd: 0 or less would turn
- * the limit off), start <= full, rate 1..100.
+ * that of an earlier line or 30. Read as sshd's sscanf("%d:%d:%d"): what
+ * follows the numbers read is not looked at ("10:30:100x" is 10:30:100),
+ * one or three numbers; start at least 1 (0 or less would turn the limit
+ * off), start <= full, rate 1..100.
  */
 int
 cfg_kw_max_startups(
     struct server_config *c, const struct keyword *k, struct cfg_args *a)
 {
-	const char *arg = cfg_next_arg(a), *why;
-	char part[3][32];
+	const char *arg = cfg_next_arg(a), *p;
 	long long v[3] = {0, 30, 0};
-	size_t i, n = 0, len;
-	const char *p;
-	int ok = 1;
+	size_t n = 0;
+	int ok;
 
 	if (arg == NULL || *arg == '\0') {
 		error("%s line %d: missing argument.", a->filename, a->lineno);
 		return ERR_CONFIG;
 	}
-	for (p = arg; ok; p += len + 1) {
-		len = strcspn(p, ":");
-		if (n == 3 || len >= sizeof(part[0]))
-			ok = 0;
-		else {
-			memcpy(part[n], p, len);
-			part[n++][len] = '\0';
-		}
-		if (p[len] == '\0')
+	for (p = arg; n < 3 && scan_int(&p, &v[n]);) {
+		n++;
+		if (n < 3 && *p++ != ':')
 			break;
 	}
-	ok = ok && (n == 1 || n == 3);
-	for (i = 0; ok && i < n; i++)
-		ok = cfg_parse_decimal(part[i], 1, INT_MAX, &v[i], &why) == 0;
+	ok = n == 1 || n == 3;
 	if (ok && n == 1)
 		v[2] = v[0];
 	else if (ok)
-		ok = v[0] <= v[2] && v[1] <= 100;
+		ok = v[0] <= v[2] && v[1] >= 1 && v[1] <= 100;
+	ok = ok && v[0] >= 1 && v[2] >= 1;
 	if (!ok) {
 		error("%s line %d: Invalid %s spec.", a->filename, a->lineno,
 		    a->keyword);

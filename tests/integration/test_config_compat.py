@@ -1136,6 +1136,9 @@ def test_compat_command_line_errors(ctx):
                  ["-p", "2200", "-o", "Port=2201"],
                  ["-o", "port 2201", "-o", "Port=ssh", "-p", "2200"]):
         _compare(ctx, "port_order", "Port 2299\n", extra=args)
+    # MaxStartups read as sshd's sscanf("%d:%d:%d") reads it.
+    for v in ("10:30:100x", "10:30:100:5", "10x", "10::20", " 7"):
+        _compare(ctx, "maxstartups", "MaxStartups %s\n" % v)
     # sshd sets the fields of -4/-6 and -g outright: the last flag wins,
     # over an -o for the same keyword before or after it.
     for args in (["-6", "-4"], ["-4", "-6"], ["-o", "AddressFamily=inet6",

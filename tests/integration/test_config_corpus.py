@@ -175,11 +175,6 @@ DELIBERATE = {
          "(AuthenticationMethods)"),
     "AuthenticationMethods keyboard-interactive:":
         (False, "an empty submethod is refused (AuthenticationMethods)"),
-    "MaxStartups 10:30:60:5":
-        (False, "nothing may follow start:rate:full; sshd's sscanf "
-         "ignores it (MaxStartups)"),
-    "MaxStartups 10x":
-        (False, "a number is whole; sshd's sscanf reads 10 (MaxStartups)"),
 }
 
 # -T values where posternd deliberately differs from sshd 9.2:

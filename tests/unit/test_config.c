@@ -785,8 +785,20 @@ test_max_startups(void)
 	bad("MaxStartups 10:30:99999999999",
 	    "t.conf line 1: Invalid MaxStartups spec.");
 	bad("MaxStartups 10:30", "t.conf line 1: Invalid MaxStartups spec.");
-	bad("MaxStartups 1:2:3:4", "t.conf line 1: Invalid MaxStartups spec.");
-	bad("MaxStartups 10::20", "t.conf line 1: Invalid MaxStartups spec.");
+	/* As sshd's sscanf("%d:%d:%d"): what follows the numbers read is
+	 * not looked at (sshd 9.2 side by side); a number past int is
+	 * refused (sshd's sscanf wraps it). */
+	T_CHECK("maxstartups: a fourth part is not read",
+	    good(&c, "MaxStartups 1:2:3:4") && c.max_startups_begin == 1 &&
+	        c.max_startups_rate == 2 && c.max_startups == 3);
+	config_free(&c);
+	T_CHECK("maxstartups: 10::20 is 10, as one number",
+	    good(&c, "MaxStartups 10::20") && c.max_startups_begin == 10 &&
+	        c.max_startups == 10);
+	config_free(&c);
+	T_CHECK("maxstartups: 10:30:100x is 10:30:100",
+	    good(&c, "MaxStartups 10:30:100x") && c.max_startups == 100);
+	config_free(&c);
 	/* The keyword as written, as sshd reports it. */
 	bad("maxstartups -1:30:10", "t.conf line 1: Invalid maxstartups spec.");
 	T_CHECK("maxstartups: 1:100:1", good(&c, "MaxStartups 1:100:1"));
