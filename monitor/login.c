@@ -229,43 +229,6 @@ out:
 	return r;
 }
 
-/*
- * As sshd's tilde_expand_filename() before the % tokens: "~/x" (and a
- * "~" without a '/') is the user's home then x, "~name/x" name's home;
- * NULL, logged, for an unknown name.
- */
-static char *
-chroot_tilde(const char *path, const struct passwd *pw)
-{
-	const char *rest = path + 1, *slash, *home = pw->pw_dir;
-	struct passwd *other;
-	char name[256], *out;
-	size_t hlen;
-
-	if (path[0] != '~')
-		return strdup(path);
-	if ((slash = strchr(rest, '/')) != NULL && slash > rest) {
-		if ((size_t)(slash - rest) >= sizeof(name)) {
-			error("tilde_expand: ~username too long");
-			return NULL;
-		}
-		memcpy(name, rest, (size_t)(slash - rest));
-		name[slash - rest] = '\0';
-		if ((other = getpwnam(name)) == NULL) {
-			error("tilde_expand: No such user %s", name);
-			return NULL;
-		}
-		home = other->pw_dir;
-	}
-	if (slash != NULL)
-		rest = slash + 1;
-	hlen = strlen(home);
-	if (asprintf(&out, "%s%s%s", home,
-	        hlen == 0 || home[hlen - 1] != '/' ? "/" : "", rest) < 0)
-		return NULL;
-	return out;
-}
-
 int
 login_chroot_path(const struct authctxt *a, const struct server_config *c,
     char **pathp, int *fdp)
@@ -289,7 +252,8 @@ login_chroot_path(const struct authctxt *a, const struct server_config *c,
 	tv.home = a->pw.pw_dir;
 	tv.user = a->pw.pw_name;
 	tv.uid = uid;
-	if ((tilde = chroot_tilde(c->chroot_directory, &a->pw)) == NULL)
+	/* As sshd's tilde_expand_filename() for the user, then the tokens. */
+	if (config_tilde_expand(c->chroot_directory, a->pw.pw_uid, &tilde) != 0)
 		return ERR_CONFIG;
 	path = config_expand_tokens(tilde, &tv, CONFIG_TOKENS_CHROOT_DIRECTORY);
 	free(tilde);

@@ -102,37 +102,6 @@ add_cmdline_opt(struct options *o, char *line)
 	o->cmdline_opts[o->ncmdline_opts++] = line;
 }
 
-/*
- * As sshd, -p's ports join those of the -o Port options that came before
- * the first -p, in command-line order (sshd adds each as it reads it; a
- * later -o Port, like the configuration's Port lines, is ignored). Called
- * at the first -p.
- */
-static void
-ports_from_earlier_opts(struct options *o)
-{
-	size_t i, kw;
-	const char *v;
-	int port;
-
-	for (i = 0; i < o->ncmdline_opts; i++) {
-		v = o->cmdline_opts[i] + strspn(o->cmdline_opts[i], " \t");
-		kw = strcspn(v, " \t=");
-		if (kw != 4 || strncasecmp(v, "port", 4) != 0)
-			continue;
-		v += kw;
-		v += strspn(v, " \t");
-		if (*v == '=')
-			v++;
-		v += strspn(v, " \t");
-		if (o->ncmdline_ports >= N_ELEMS(o->cmdline_ports))
-			too_many('p', N_ELEMS(o->cmdline_ports));
-		/* A bad one fails as its -o line, parsed later. */
-		if ((port = config_port_value(v)) >= 0)
-			o->cmdline_ports[o->ncmdline_ports++] = port;
-	}
-}
-
 /* At most this many -c options. */
 #define MAX_CMDLINE_CERTS 16
 
@@ -168,6 +137,9 @@ add_cmdline_first(struct options *o, const char *keyword, const char *value)
 	for (i = o->ncmdline_opts - 1; i > 0; i--)
 		o->cmdline_opts[i] = o->cmdline_opts[i - 1];
 	o->cmdline_opts[0] = line;
+	/* The -o lines before the first -p moved up by one too. */
+	if (o->ncmdline_ports > 0)
+		o->nopts_before_p++;
 }
 
 static void
@@ -210,17 +182,28 @@ load_config(const struct options *o, const struct config_source *src,
     struct server_config *c)
 {
 	char line[1024];
-	size_t i;
+	int early[CONFIG_MAX_LIST];
+	size_t i, nearly = 0;
 	int bad = 0, r;
 
 	config_init(c);
 	/* Command-line options come first, so they win. As sshd, each is
 	 * "command-line line 0", and the first bad one ends the run (with
 	 * ERR_FORMAT the caller exits 1, as sshd; config_parse_line). */
-	for (i = 0; i < o->ncmdline_opts; i++)
+	for (i = 0; i <= o->ncmdline_opts; i++) {
+		/* As sshd reads its command line, -p's ports follow those of
+		 * the -o Port options before the first -p; a later one gives
+		 * way to -p, as the files' Port lines do. */
+		if (i == o->nopts_before_p) {
+			memcpy(early, c->ports, c->nports * sizeof(*early));
+			nearly = c->nports;
+		}
+		if (i == o->ncmdline_opts)
+			break;
 		if ((r = config_parse_line(
 		         c, o->cmdline_opts[i], "command-line", 0)) != 0)
 			return r == ERR_FORMAT ? ERR_FORMAT : ERR_CONFIG;
+	}
 	/* -q quiets the files' messages, not those of -o or of a file that
 	 * cannot be read (sshd's perror()), as sshd. */
 	if (o->quiet)
@@ -237,7 +220,12 @@ load_config(const struct options *o, const struct config_source *src,
 		return ERR_CONFIG;
 	if (o->ncmdline_ports > 0) {
 		/* -p replaces the Port lines of the configuration. */
-		c->nports = 0;
+		if (nearly + o->ncmdline_ports > CONFIG_MAX_LIST) {
+			error("command-line: too many ports.");
+			return ERR_CONFIG;
+		}
+		memcpy(c->ports, early, nearly * sizeof(*early));
+		c->nports = nearly;
 		for (i = 0; i < o->ncmdline_ports; i++)
 			c->ports[c->nports++] = o->cmdline_ports[i];
 	}
@@ -467,7 +455,7 @@ main(int argc, char **argv)
 			if (monitor_argv)
 				break;
 			if (o.ncmdline_ports == 0)
-				ports_from_earlier_opts(&o);
+				o.nopts_before_p = o.ncmdline_opts;
 			if (o.ncmdline_ports >= N_ELEMS(o.cmdline_ports))
 				too_many('p', N_ELEMS(o.cmdline_ports));
 			if ((o.cmdline_ports[o.ncmdline_ports++] =

@@ -5,6 +5,8 @@
 #ifndef POSTERN_CONFIG_H
 #define POSTERN_CONFIG_H
 
+#include <sys/types.h>
+
 #include <stddef.h>
 #include <stdio.h>
 
@@ -378,6 +380,13 @@ struct token_values {
 #define CONFIG_TOKENS_MAX 8192
 char *config_expand_tokens(
     const char *s, const struct token_values *tv, const char *allowed);
+/*
+ * config_tilde_expand: sshd's tilde_expand(): "~user/x" with user's home,
+ * "~/x" with uid's, other paths as they are, into a malloc'd *out; 0,
+ * ERR_TOO_BIG or ERR_NOT_FOUND (logged as sshd: "tilde_expand: ..."), or
+ * ERR_ALLOC.
+ */
+int config_tilde_expand(const char *path, uid_t uid, char **out);
 
 /* What postern does with a keyword (docs/sshd_config.md lists them). */
 enum config_keyword_status {

@@ -147,12 +147,8 @@ cfg_time_value(const char *s)
 	return (int)total;
 }
 
-/*
- * tilde_expand: "~/x" and "~user/x" with the home directory, as OpenSSH's
- * tilde_expand() (the current user for "~"); other paths as is.
- */
-static int
-tilde_expand(const char *path, struct cfg_args *a, char **out)
+int
+config_tilde_expand(const char *path, uid_t uid, char **out)
 {
 	const struct passwd *pw;
 	const char *rest, *sep;
@@ -166,24 +162,22 @@ tilde_expand(const char *path, struct cfg_args *a, char **out)
 	}
 	/*
 	 * As sshd's tilde_expand(): "~user" or "~user/..." is that user's
-	 * home, "~" or "~/..." the current user's; then a "/" and the rest,
-	 * its leading slashes dropped ("~root" is "/root/").
+	 * home, "~" or "~/..." uid's; then a "/" and the rest, its leading
+	 * slashes dropped ("~root" is "/root/").
 	 */
 	ulen = strcspn(path + 1, "/");
 	if (ulen >= sizeof(user)) {
 		error("tilde_expand: ~username too long");
-		error("%s line %d: user name too long in %s", a->filename,
-		    a->lineno, path);
-		return ERR_CONFIG;
+		return ERR_TOO_BIG;
 	}
 	memcpy(user, path + 1, ulen);
 	user[ulen] = '\0';
-	if ((pw = ulen == 0 ? getpwuid(getuid()) : getpwnam(user)) == NULL) {
+	if ((pw = ulen == 0 ? getpwuid(uid) : getpwnam(user)) == NULL) {
 		if (ulen > 0)
 			error("tilde_expand: No such user %s", user);
-		error("%s line %d: no such user in %s", a->filename, a->lineno,
-		    path);
-		return ERR_CONFIG;
+		else
+			error("tilde_expand: No such uid %ld", (long)uid);
+		return ERR_NOT_FOUND;
 	}
 	for (rest = path + 1 + ulen; *rest == '/'; rest++)
 		;
@@ -194,6 +188,21 @@ tilde_expand(const char *path, struct cfg_args *a, char **out)
 		return ERR_ALLOC;
 	}
 	return 0;
+}
+
+/* config_tilde_expand for the current user, naming the line if it fails. */
+static int
+tilde_expand(const char *path, struct cfg_args *a, char **out)
+{
+	int r = config_tilde_expand(path, getuid(), out);
+
+	if (r == ERR_TOO_BIG)
+		error("%s line %d: user name too long in %s", a->filename,
+		    a->lineno, path);
+	else if (r == ERR_NOT_FOUND)
+		error("%s line %d: no such user in %s", a->filename, a->lineno,
+		    path);
+	return r == 0 || r == ERR_ALLOC ? r : ERR_CONFIG;
 }
 
 /*

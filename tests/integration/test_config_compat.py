@@ -1134,7 +1134,12 @@ def test_compat_command_line_errors(ctx):
     # configuration's Port lines (side by side through _compare).
     for args in (["-o", "Port=2201", "-p", "2200", "-p", "2202"],
                  ["-p", "2200", "-o", "Port=2201"],
-                 ["-o", "port 2201", "-o", "Port=ssh", "-p", "2200"]):
+                 ["-o", "port 2201", "-o", "Port=ssh", "-p", "2200"],
+                 # -4/-6/-g anywhere: the ordering holds (review)
+                 ["-4", "-o", "Port=2201", "-p", "2200"],
+                 ["-o", "Port=2201", "-p", "2200", "-6", "-g", "30"],
+                 ["-o", "Port=2201", "-o", "Port=2203", "-p", "2200",
+                  "-o", "Port=2204", "-4"]):
         _compare(ctx, "port_order", "Port 2299\n", extra=args)
     # MaxStartups read as sshd's sscanf("%d:%d:%d") reads it.
     for v in ("10:30:100x", "10:30:100:5", "10x", "10::20", " 7"):
