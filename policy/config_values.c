@@ -881,15 +881,16 @@ cfg_kw_group_list(
 
 /*
  * auth_method_ok: one element of a comma list: publickey, password or
- * keyboard-interactive[:SUBMETHOD]. The methods sshd knows but postern
- * does not offer (none, hostbased, gssapi-with-mic) are refused, so that
- * a list can never name a method that silently cannot happen.
+ * keyboard-interactive[:SUBMETHOD], or hostbased and gssapi-with-mic,
+ * which postern never offers: as sshd with those methods switched off, a
+ * list naming one is a disabled list (config_check, and at login). "none"
+ * is refused.
  */
 static int
 auth_method_ok(const char *m, struct cfg_args *a)
 {
-	static const char *const unoffered[] = {
-	    "none", "hostbased", "gssapi-with-mic"};
+	static const char *const plain[] = {
+	    "publickey", "password", "hostbased", "gssapi-with-mic"};
 	const char *colon = strchr(m, ':');
 	size_t len = colon != NULL ? (size_t)(colon - m) : strlen(m), i;
 
@@ -904,22 +905,20 @@ auth_method_ok(const char *m, struct cfg_args *a)
 		}
 		return 1;
 	}
-	if ((len == strlen("publickey") && strncmp(m, "publickey", len) == 0) ||
-	    (len == strlen("password") && strncmp(m, "password", len) == 0)) {
+	for (i = 0; i < sizeof(plain) / sizeof(plain[0]); i++) {
+		if (len != strlen(plain[i]) || strncmp(m, plain[i], len) != 0)
+			continue;
 		if (colon == NULL)
 			return 1;
 		error("%s line %d: %s: method %.*s has no submethods (\"%s\")",
 		    a->filename, a->lineno, a->keyword, (int)len, m, m);
 		return 0;
 	}
-	for (i = 0; i < sizeof(unoffered) / sizeof(unoffered[0]); i++) {
-		if (len == strlen(unoffered[i]) &&
-		    strncmp(m, unoffered[i], len) == 0) {
-			error("%s line %d: %s method \"%.*s\" is not supported "
-			      "by postern",
-			    a->filename, a->lineno, a->keyword, (int)len, m);
-			return 0;
-		}
+	if (len == strlen("none") && strncmp(m, "none", len) == 0) {
+		error("%s line %d: %s method \"none\" is not supported by "
+		      "postern",
+		    a->filename, a->lineno, a->keyword);
+		return 0;
 	}
 	error("Unknown authentication method \"%s\" in list", m);
 	error("%s line %d: invalid %s method list.", a->filename, a->lineno,

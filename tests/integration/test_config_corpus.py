@@ -161,9 +161,6 @@ DELIBERATE = {
          "(Ciphers), not left empty"),
     "AuthenticationMethods none":
         (False, "postern offers no 'none' method (AuthenticationMethods)"),
-    "AuthenticationMethods publickey,hostbased":
-        (False, "refused with postern's reason: no host-based "
-         "authentication (AuthenticationMethods)"),
     "Match Invalid-User\nMaxAuthTries 1":
         (True, "OpenSSH 10's Invalid-User criterion (Match)"),
     "RDomain %D":

@@ -237,6 +237,27 @@ def test_chain_disabled_method_dropped(ctx):
          "the disconnect")
 
 
+def test_chain_unoffered_methods_disabled(ctx):
+    """A Kerberos site's AuthenticationMethods (gssapi-with-mic, or a
+    hostbased chain, as alternatives) loads, as in sshd 9.2 with those
+    methods off: their lists are dropped with sshd's lines and the key
+    admits. Before, the server refused the whole line and did not start."""
+    u = ctx.make_user()
+    ctx.start_server(extra_config=[
+        "AuthenticationMethods gssapi-with-mic publickey,hostbased "
+        "publickey"])
+    _ok(ctx, u, "the list left (publickey)")
+    for method, lst in (("gssapi-with-mic", "gssapi-with-mic"),
+                        ("hostbased", "publickey,hostbased")):
+        for suffix in ("", r" \[preauth\]"):
+            _log(ctx, r'^Disabled method "%s" in AuthenticationMethods '
+                 r'list "%s"%s$' % (method, lst, suffix),
+                 "the disabled method")
+            _log(ctx, r'^Authentication methods list "%s" contains '
+                 r'disabled method, skipping%s$' % (lst, suffix),
+                 "the list dropped")
+
+
 def test_permit_root_login(ctx):
     keys = os.path.join(ctx.dir, "keys")
     os.mkdir(keys, 0o755)

@@ -507,9 +507,9 @@ test_errors(void)
 	bad("AuthenticationMethods none",
 	    "t.conf line 1: AuthenticationMethods method \"none\" is not "
 	    "supported by postern");
-	bad("AuthenticationMethods publickey,hostbased",
-	    "t.conf line 1: AuthenticationMethods method \"hostbased\" is "
-	    "not supported by postern");
+	bad("AuthenticationMethods hostbased:x",
+	    "t.conf line 1: AuthenticationMethods: method hostbased has no "
+	    "submethods (\"hostbased:x\")");
 	bad("AuthenticationMethods publickey:x",
 	    "t.conf line 1: AuthenticationMethods: method publickey has no "
 	    "submethods (\"publickey:x\")");
@@ -757,6 +757,28 @@ test_implemented_values(void)
 	        "PasswordAuthentication no\nAuthenticationMethods "
 	        "password,publickey publickey\n") == 0 &&
 	        (config_fill_defaults(&c), 1) && config_check(&c) == 0);
+	config_free(&c);
+	/* hostbased and gssapi-with-mic load, as sshd's switched-off
+	 * methods: their lists are disabled, the others serve. */
+	T_CHECK("check: gssapi-with-mic load",
+	    load(&c,
+	        "AuthenticationMethods gssapi-with-mic "
+	        "publickey,hostbased publickey\n") == 0);
+	config_fill_defaults(&c);
+	logbuf[0] = '\0';
+	T_CHECK("check: gssapi-with-mic and hostbased lists disabled",
+	    config_check(&c) == 0 &&
+	        strcmp(logbuf,
+	            "Disabled method \"gssapi-with-mic\" in "
+	            "AuthenticationMethods list \"gssapi-with-mic\"\n"
+	            "Disabled method \"hostbased\" in AuthenticationMethods "
+	            "list \"publickey,hostbased\"\n") == 0);
+	config_free(&c);
+	T_CHECK("check: hostbased alone load",
+	    load(&c, "AuthenticationMethods hostbased\n") == 0);
+	config_fill_defaults(&c);
+	T_CHECK("check: hostbased alone cannot be satisfied",
+	    config_check(&c) == ERR_CONFIG);
 	config_free(&c);
 }
 
