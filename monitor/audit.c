@@ -96,6 +96,25 @@ audit_result(int rc, const char *what)
 	error("audit: cannot write a %s record: %s", what, strerror(-rc));
 }
 
+/*
+ * audit_log_user_message() for the connection's tty, its result as
+ * audit_result() reads it: libaudit 3.0 returns 0 for a send the kernel
+ * refused with EPERM when it finds no CAP_AUDIT_WRITE (as under a unit
+ * that drops it), leaving errno EPERM; that is a record lost, not nobody
+ * listening.
+ */
+static int
+user_message(
+    int type, const char *msg, const char *host, const char *addr, int ok)
+{
+	int rc;
+
+	errno = 0;
+	rc = audit_log_user_message(
+	    audit_fd, type, msg, host, addr, POSTERN_AUDIT_TTY, ok);
+	return rc == 0 && errno == EPERM ? -EPERM : rc;
+}
+
 /* 1 if v can go into a record as it is (never mistaken for hex or split). */
 static int
 plain_value(const char *v)
@@ -244,8 +263,8 @@ audit_auth(const struct authctxt *a, const char *method, const char *submethod,
 	else if (verdict == AUTH_SUCCESS)
 		field(msg, sizeof(msg), "chain", "complete", 0);
 	/* The leading blank of the first field is not part of the record. */
-	audit_result(audit_log_user_message(audit_fd, AUDIT_USER_AUTH, msg + 1,
-	                 client_host(a), a->ci->client_addr, POSTERN_AUDIT_TTY,
+	audit_result(user_message(AUDIT_USER_AUTH, msg + 1, client_host(a),
+	                 a->ci->client_addr,
 	                 verdict == AUTH_SUCCESS || verdict == AUTH_PARTIAL),
 	    "USER_AUTH");
 }
@@ -260,9 +279,8 @@ audit_auth_maxtries(const struct authctxt *a)
 	msg[0] = '\0';
 	field(msg, sizeof(msg), "op", "maxtries-exceeded", 0);
 	field(msg, sizeof(msg), "acct", audit_acct(a), 1);
-	audit_result(
-	    audit_log_user_message(audit_fd, AUDIT_USER_AUTH, msg + 1,
-	        client_host(a), a->ci->client_addr, POSTERN_AUDIT_TTY, 0),
+	audit_result(user_message(AUDIT_USER_AUTH, msg + 1, client_host(a),
+	                 a->ci->client_addr, 0),
 	    "USER_AUTH");
 }
 
@@ -363,9 +381,8 @@ audit_crypto_session(const struct authctxt *a, const struct transport_algs *t,
 		field(msg, sizeof(msg), "pfs", t->kex, 0);
 		field(msg, sizeof(msg), "hostkey", t->hostkey, 0);
 		conn_fields(msg, sizeof(msg), a->ci, spid, suid);
-		audit_result(audit_log_user_message(audit_fd,
-		                 AUDIT_CRYPTO_SESSION, msg + 1, NULL,
-		                 a->ci->client_addr, POSTERN_AUDIT_TTY, 1),
+		audit_result(user_message(AUDIT_CRYPTO_SESSION, msg + 1, NULL,
+		                 a->ci->client_addr, 1),
 		    "CRYPTO_SESSION");
 	}
 }
@@ -382,9 +399,8 @@ keys_destroyed(const struct conn_info *ci, pid_t spid, uid_t suid)
 		    "op=destroy kind=session fp=? direction=%s",
 		    out ? "from-server" : "from-client");
 		conn_fields(msg, sizeof(msg), ci, spid, suid);
-		audit_result(
-		    audit_log_user_message(audit_fd, AUDIT_CRYPTO_KEY_USER, msg,
-		        NULL, ci->client_addr, POSTERN_AUDIT_TTY, 1),
+		audit_result(user_message(AUDIT_CRYPTO_KEY_USER, msg, NULL,
+		                 ci->client_addr, 1),
 		    "CRYPTO_KEY_USER");
 	}
 }

@@ -491,6 +491,11 @@ def proc_table():
     return table
 
 
+def children(pid):
+    """The pids whose parent is pid."""
+    return [c for c, (ppid, _c) in proc_table().items() if ppid == pid]
+
+
 def descendants(root_pid):
     table = proc_table()
     children = {}
@@ -706,18 +711,21 @@ class Context:
         check(ok, "server did not listen on 127.0.0.1:%d within %ss"
               % (self.port, wait_s))
 
-    def launch_server(self, args=(), listen_port=None, wait_s=10, **popen_kw):
+    def launch_server(self, args=(), listen_port=None, wait_s=10, prefix=(),
+                      **popen_kw):
         """Start SERVER -D -e -f CONFIG ARGS... with the config file already
         in place (write_config, or written by the test), logging to the
         same server.log; wait until listen_port (default self.port)
-        listens. popen_kw go to Popen (e.g. user=, group=, env=, cwd=).
+        listens. prefix: a wrapper command that execs the rest (setpriv
+        ...). popen_kw go to Popen (e.g. user=, group=, env=, cwd=).
         The previous server, if any, must have been stopped."""
         check(self.proc is None or self.proc.poll() is not None,
               "launch_server: the previous server is still running")
         port = listen_port or self.port
         check(port, "launch_server: no port (call write_config first)")
         popen_kw.setdefault("cwd", self.dir)
-        argv = [self.server_path, "-D", "-e", "-f", self.config_path]
+        argv = list(prefix) + [self.server_path, "-D", "-e", "-f",
+                               self.config_path]
         argv += list(args)
         logf = open(self.log_path, "ab")
         try:
@@ -755,9 +763,7 @@ class Context:
         # parent, and ended with the server's own group below.
         groups = {p.pid}
         if p.poll() is None:
-            for pid, (ppid, _c) in proc_table().items():
-                if ppid != p.pid:
-                    continue
+            for pid in children(p.pid):
                 try:
                     groups.add(os.getpgid(pid))
                 except OSError:

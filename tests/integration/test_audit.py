@@ -21,7 +21,7 @@ import subprocess
 import time
 
 import harness
-from harness import (check, fail, fingerprint, poll_until, port_listening,
+from harness import (check, fail, fingerprint, poll_until,
                      run, timeout)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -474,6 +474,46 @@ def test_audit_login_refused_by_chroot(ctx):
 
 
 @timeout(120)
+def test_audit_rules_file_loads_whole(ctx):
+    """The shipped file as auditctl -R (augenrules --load) reads it, after
+    the documented install -d of root's .ssh (here: the root watch moved
+    to a directory the test makes): every rule loads, exit status 0."""
+    ad = Auditd(ctx)
+    exe = "exe=" + os.path.realpath(ctx.server_path)
+    root_ssh = os.path.join(ctx.dir, "root.ssh")
+    os.mkdir(root_ssh, 0o700)
+    moved = os.path.join(root_ssh, "authorized_keys")
+    path = os.path.join(ctx.dir, "postern.rules")
+    with open(RULES) as f, open(path, "w") as o:
+        text = f.read()
+        check("-w /root/.ssh/authorized_keys " in text,
+              "postern.rules has no watch on root's authorized_keys")
+        o.write(text.replace("-w /root/.ssh/authorized_keys ",
+                             "-w %s " % moved)
+                .replace("exe=/usr/sbin/posternd", exe))
+    rules = _rule_lines(path)
+    check(all(w[0] in ("-w", "-a") for w in rules),
+          "postern.rules has a line that is not a watch or rule: %r" % rules)
+    # Each rule is removed again by ad.undo().
+    ad.added.extend(rules)
+    r = run(["auditctl", "-R", path], check_rc=False)
+    check(r.returncode == 0, "auditctl -R failed (exit %d):\n%s"
+          % (r.returncode, r.stderr.decode(errors="replace")))
+    listed = run(["auditctl", "-l"]).stdout.decode()
+    for w in rules:
+        if w[0] == "-w":
+            # (auditctl -l shows a directory without its last slash)
+            want = r"^-w %s -p " % re.escape(w[1].rstrip("/") or "/")
+        else:
+            d = [x for x in w if x.startswith("dir=")]
+            check(len(d) == 1, "postern.rules: rule without dir=: %s" % w)
+            want = r"^-a always,exit .*-F %s .*-F key=%s$" % (
+                re.escape(d[0]), re.escape(w[-1]))
+        check(re.search(want, listed, re.M),
+              "%s is not loaded:\n%s" % (" ".join(w), listed))
+
+
+@timeout(120)
 def test_audit_rules_cover_central_authorized_keys(ctx):
     """AuthorizedKeysFile /etc/ssh/authorized_keys/%u: the shipped rules
     record posternd reading it (postern-ssh-files), and the USER_AUTH
@@ -721,6 +761,26 @@ def test_audit_login_ended_by_grace_time(ctx):
               % (re.escape(u.name), exe))
 
 
+def test_audit_write_refused_logged(ctx):
+    """Root without CAP_AUDIT_WRITE (a unit that drops it): the kernel
+    refuses every record. libaudit hides that refusal as 0 from
+    audit_log_user_message(); the first record of the connection that
+    failed (CRYPTO_SESSION, written before any login) is logged, once,
+    and the login goes on. Before, only the USER_LOGIN one was."""
+    u = ctx.make_user()
+    ctx.write_config()
+    ctx.launch_server(prefix=["setpriv", "--bounding-set", "-audit_write",
+                              "--inh-caps", "-audit_write"])
+    ctx.ssh_ok(u, "echo ok", expect_out=b"ok\n")
+    check(ctx.wait_log(r"^Accepted publickey for %s " % u.name, 5),
+          "no Accepted line")
+    lines = re.findall(r"^audit: cannot write a (\S+) record: (.*)$",
+                       ctx.server_log(), re.M)
+    check(lines == [("CRYPTO_SESSION", "Operation not permitted")],
+          "want one CRYPTO_SESSION line (the connection's first record), "
+          "got %r:\n%s" % (lines, ctx.server_log()[-1500:]))
+
+
 def test_audit_unavailable_logged_once(ctx):
     # A kernel without CONFIG_AUDIT refuses the audit netlink socket with
     # EPROTONOSUPPORT; a seccomp filter does the same here for
@@ -729,20 +789,9 @@ def test_audit_unavailable_logged_once(ctx):
     wrapper = os.path.join(ctx.dir, "no_audit.py")
     with open(wrapper, "w") as f:
         f.write(NO_AUDIT_WRAPPER)
-    ctx.write_config()
     u = ctx.make_user()
-    logf = open(ctx.log_path, "ab")
-    try:
-        ctx.proc = subprocess.Popen(
-            ["python3", wrapper, ctx.server_path, "-D", "-e", "-f",
-             ctx.config_path], stdin=subprocess.DEVNULL, stdout=logf,
-            stderr=logf, start_new_session=True, cwd=ctx.dir)
-    finally:
-        logf.close()
-    check(poll_until(lambda: ctx.proc.poll() is not None or
-                     port_listening(ctx.port), 10) and ctx.proc.poll() is None,
-          "server did not start under the no-audit filter:\n%s"
-          % ctx.server_log())
+    ctx.write_config()
+    ctx.launch_server(prefix=["python3", wrapper])
     for _ in range(2):
         ctx.ssh_ok(u, "echo ok", expect_out=b"ok\n")
     check(ctx.wait_log(r"^debug1: audit: kernel audit interface not "

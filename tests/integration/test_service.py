@@ -277,8 +277,7 @@ def test_connection_in_its_own_session(ctx):
     kids = []
 
     def monitor_up():
-        kids[:] = [pid for pid, (ppid, _c) in harness.proc_table().items()
-                   if ppid == ctx.proc.pid]
+        kids[:] = harness.children(ctx.proc.pid)
         return kids
     check(harness.poll_until(monitor_up, 10), "no connection process")
     check(all(os.getsid(k) == k for k in kids),
