@@ -55,6 +55,13 @@ gauth_base32_decode(
 		}
 		if (padded)
 			return ERR_FORMAT;
+		/* As libpam's decoder: the digits mistyped for letters. */
+		if (c == '0')
+			c = 'O';
+		else if (c == '1')
+			c = 'L';
+		else if (c == '8')
+			c = 'B';
 		if (c >= 'A' && c <= 'Z')
 			v = (unsigned)(c - 'A');
 		else if (c >= 'a' && c <= 'z')

@@ -13,6 +13,7 @@
 #include <grp.h>
 #include <limits.h>
 #include <pwd.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -274,6 +275,67 @@ declared_digits(int fd, const char *user)
 	return mask > 0 ? mask & ~1 : mask;
 }
 
+/*
+ * While a file is rewritten, the signals that end a monitor are held off
+ * (LoginGraceTime's SIGALRM, a SIGTERM...): one that comes meanwhile is
+ * delivered by release_signals(), once the file is whole again.
+ */
+static void
+hold_signals(sigset_t *old)
+{
+	static const int held[] = {
+	    SIGALRM, SIGTERM, SIGHUP, SIGINT, SIGQUIT, SIGUSR1, SIGUSR2};
+	sigset_t set;
+	size_t i;
+
+	sigemptyset(&set);
+	for (i = 0; i < sizeof(held) / sizeof(held[0]); i++)
+		sigaddset(&set, held[i]);
+	sigprocmask(SIG_BLOCK, &set, old);
+}
+
+static void
+release_signals(const sigset_t *old)
+{
+	int saved = errno;
+
+	sigprocmask(SIG_SETMASK, old, NULL);
+	errno = saved;
+}
+
+/*
+ * oath_authenticate_usersfile() with the signals held: liboath rewrites
+ * the file through FILE.lock and FILE.new, made with O_EXCL, and a
+ * monitor killed in between would leave them to refuse every later
+ * update.
+ */
+static int
+usersfile_check(const char *path, const char *user, const char *code,
+    size_t window, time_t *last)
+{
+	sigset_t old;
+	int rc;
+
+	hold_signals(&old);
+	rc = oath_authenticate_usersfile(path, user, code, window, "", last);
+	release_signals(&old);
+	return rc;
+}
+
+/* 1 if liboath's PATH.lock or PATH.new is there. */
+static int
+stale_beside(const char *path)
+{
+	char p[PATH_MAX + 8];
+	struct stat st;
+
+	if (snprintf(p, sizeof(p), "%s.lock", path) < (int)sizeof(p) &&
+	    lstat(p, &st) == 0)
+		return 1;
+	return snprintf(p, sizeof(p), "%s.new", path) < (int)sizeof(p) &&
+	    lstat(p, &st) == 0;
+}
+
 /* Source 1: pam_oath's users file, read and updated by liboath. */
 static enum verdict
 usersfile_verify(const struct pm_conn *c, const char *path, const char *code)
@@ -324,8 +386,7 @@ usersfile_verify(const struct pm_conn *c, const char *path, const char *code)
 	 * liboath records each accepted code and refuses it, and for TOTP
 	 * any earlier step, from then on.
 	 */
-	rc = oath_authenticate_usersfile(
-	    canon, c->user, code, totp_window(c), "", &last);
+	rc = usersfile_check(canon, c->user, code, totp_window(c), &last);
 	switch (rc) {
 	case OATH_OK:
 		verbose("totp: accepted verification code for user %.127s (%s)",
@@ -350,6 +411,19 @@ usersfile_verify(const struct pm_conn *c, const char *path, const char *code)
 	case OATH_INVALID_DIGITS:
 		logit("totp: wrong verification code for user %.127s (%s)",
 		    c->user, path);
+		break;
+	case OATH_FILE_LOCK_ERROR:
+	case OATH_FILE_CREATE_ERROR:
+		/* liboath makes FILE.lock and FILE.new exclusively. */
+		if (stale_beside(canon))
+			error("totp: users file %s: %s (%s.lock or %s.new "
+			      "exists: if no pam_oath is rewriting the file, "
+			      "left by a process killed meanwhile; it stops "
+			      "every update until removed)",
+			    path, oath_strerror(rc), canon, canon);
+		else
+			error(
+			    "totp: users file %s: %s", path, oath_strerror(rc));
 		break;
 	default:
 		error("totp: users file %s: %s", path, oath_strerror(rc));
@@ -417,7 +491,10 @@ write_all(int fd, const uint8_t *p, size_t len)
 
 /*
  * Replace the file with g's state: a new file beside it, flushed to disk,
- * renamed over it. Called as the user, holding the old file's lock.
+ * renamed over it. Called as the user, holding the old file's lock. The
+ * new file has a fixed name, made afresh under that lock: one a killed
+ * monitor left is removed by the next rewrite. (No signals are held:
+ * LoginGraceTime must still end a monitor stuck on a home directory.)
  */
 static int
 write_back(const char *path, const struct stat *old, const struct gauth *g)
@@ -426,13 +503,16 @@ write_back(const char *path, const struct stat *old, const struct gauth *g)
 	struct buf *b = NULL;
 	int fd = -1, dfd, r;
 
-	if (snprintf(tmp, sizeof(tmp), "%s~XXXXXX", path) >= (int)sizeof(tmp))
+	if (snprintf(tmp, sizeof(tmp), "%s~postern", path) >= (int)sizeof(tmp))
 		return ERR_TOO_BIG;
 	if ((b = buf_new_secret(2 * GAUTH_FILE_MAX)) == NULL)
 		return ERR_ALLOC;
 	if ((r = gauth_serialize(g, b)) != 0)
 		goto out;
-	if ((fd = mkostemp(tmp, O_CLOEXEC)) == -1) {
+	if ((unlink(tmp) == -1 && errno != ENOENT) ||
+	    (fd = open(tmp,
+	         O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600)) ==
+	        -1) {
 		r = ERR_SYSTEM;
 		goto out;
 	}

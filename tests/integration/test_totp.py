@@ -225,6 +225,121 @@ def test_totp_users_file(ctx):
           == 2, "exactly two logins should have been accepted")
 
 
+def test_totp_users_file_stale_lock_named(ctx):
+    """liboath makes users.oath.lock exclusively: one left by a killed
+    process refuses every update, and the log line says so and names
+    it."""
+    u = ctx.make_user()
+    key = _hexkey()
+    path = _users_file(ctx, ["HOTP/T30 %s - %s" % (u.name, key)])
+    with open(path + ".lock", "w"):
+        pass
+    _start(ctx, path)
+    code = _totp(key)
+    p = _login(ctx, u, code)
+    check(_refused(p), "a login must fail while the stale lock is there: "
+          "rc %s" % p.returncode)
+    real = os.path.realpath(path)
+    check(ctx.wait_log(r"^totp: users file %s: .* \(%s\.lock or %s\.new "
+                       r"exists: if no pam_oath is rewriting the file, left "
+                       r"by a process killed meanwhile; it stops every "
+                       r"update until removed\)$"
+                       % (re.escape(path), re.escape(real), re.escape(real)),
+                       5),
+          "the log does not name the stale lock file:\n%s"
+          % ctx.server_log()[-1500:])
+    os.unlink(path + ".lock")
+    p = _login(ctx, u, code)
+    check(_admitted(p), "with the lock removed the code should log in: "
+          "rc %s %s" % (p.returncode, p.stderr[-300:]))
+
+
+def _timeout_in_syscall(ctx, u, code, extra, calls, delay_s):
+    """Log u in with code, the server's config + extra and LoginGraceTime
+    10, with each of its monitor's system calls CALLS held up delay_s by
+    strace (attached to the monitor alone while the client waits 5 s to
+    answer: room for a loaded machine or ASan): the rewrite of the TOTP
+    state is under way when LoginGraceTime ends the monitor."""
+    ctx.start_server(extra_config=extra + [
+        "LoginGraceTime 10", "Include " + os.path.abspath(RECIPE)])
+    client = _paramiko(ctx, u, code, at=time.time() + 5)
+    monitors = harness.poll_until(
+        lambda: harness.children(ctx.proc.pid), 5)
+    check(monitors and len(monitors) == 1,
+          "want one monitor process, got %r" % monitors)
+    tr = subprocess.Popen(
+        ["strace", "-qq", "-o", os.path.join(ctx.dir, "strace.out"),
+         "-e", "trace=" + calls,
+         "-e", "inject=%s:delay_enter=%d" % (calls, delay_s * 1000000),
+         "-p", str(monitors[0])],
+        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE)
+    try:
+        res = _paramiko_result(client)
+        check(not res["ok"], "the login held past LoginGraceTime must "
+              "fail: %r" % res)
+        check(ctx.wait_log(r"Timeout before authentication for "
+                           r"(user %s )?127\.0\.0\.1" % u.name, 15),
+              "LoginGraceTime did not end the connection:\n%s"
+              % ctx.server_log()[-1500:])
+        tr.wait(15)
+        with open(os.path.join(ctx.dir, "strace.out")) as f:
+            traced = f.read()
+        check("(DELAYED)" in traced, "strace did not hold up %s: %r %r"
+              % (calls, traced[-500:], tr.stderr.read()[-300:]))
+    finally:
+        if tr.poll() is None:
+            tr.terminate()
+            tr.wait(10)
+
+
+@harness.timeout(90)
+def test_totp_users_file_whole_after_grace_timeout(ctx):
+    """LoginGraceTime ending the monitor while liboath rewrites the users
+    file leaves no users.oath.lock or .new behind: the signal waits until
+    the file is whole, so the next login works. Before, every later
+    update was refused."""
+    u = ctx.make_user()
+    key = _hexkey()
+    path = _users_file(ctx, ["HOTP/T30 %s - %s" % (u.name, key)])
+    now = time.time()
+    # (its rename: the lock goes after it)
+    _timeout_in_syscall(ctx, u, _totp(key, when=now),
+                        ["TOTPUsersFile " + path],
+                        "rename,renameat,renameat2", 12)
+    left = [x for x in (path + ".lock", path + ".new") if os.path.exists(x)]
+    check(not left, "the timed-out login left %s behind" % left)
+    p = _login(ctx, u, _totp(key, 1, when=now))
+    check(_admitted(p), "the next login should work: rc %s %s"
+          % (p.returncode, p.stderr[-300:]))
+
+
+@harness.timeout(90)
+def test_totp_google_authenticator_rewrite_cut_short(ctx):
+    """LoginGraceTime ends the monitor while it rewrites
+    ~/.google_authenticator (the new file's fsync held up by strace): the
+    monitor is not kept alive for it (no signal held: a stuck home
+    directory must not keep it), the code is not used up, and the new
+    file it left, ~postern, is removed by the next login's rewrite."""
+    u = ctx.make_user()
+    key = _b32key()
+    path = _ga_file(u, "%s\n\" TOTP_AUTH\n\" DISALLOW_REUSE\n" % key)
+    now = time.time()
+    # (the new file's fsync, before its rename)
+    _timeout_in_syscall(ctx, u, _totp(key, base32=True, when=now), [
+        "TOTPUsersFile " + os.path.join(ctx.dir, "absent.oath")],
+        "fsync", 8)
+    check(not re.search(r"^\" DISALLOW_REUSE \d", _read(path), re.M),
+          "a code was recorded though the rewrite was cut short:\n%s"
+          % _read(path))
+    p = _login(ctx, u, _totp(key, 1, base32=True, when=now))
+    check(_admitted(p), "the next login should work: rc %s %s"
+          % (p.returncode, p.stderr[-300:]))
+    left = [x for x in os.listdir(u.home)
+            if x.startswith(".google_authenticator~")]
+    check(not left, "the next login left %s behind" % left)
+
+
 def test_totp_users_file_digits(ctx):
     """An entry's declared length is the code's: liboath checks a code with
     as many digits as it is given, so the last six digits of a

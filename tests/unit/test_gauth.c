@@ -120,8 +120,15 @@ test_base32(void)
 	    gauth_base32_decode("MZXW 6YTB OI", 12, out, sizeof(out), &n) ==
 	            0 &&
 	        n == 6);
-	T_CHECK("base32: digit 1 refused",
-	    gauth_base32_decode("MZXW1", 5, out, sizeof(out), &n) ==
+	T_CHECK("base32: 0, 1 and 8 read as O, L and B, as libpam",
+	    gauth_base32_decode("MZXW6YTB0I", 10, out, sizeof(out), &n) == 0 &&
+	        n == 6 && memcmp(out, "foobar", 6) == 0 &&
+	        gauth_base32_decode("1", 1, out, sizeof(out), &n) ==
+	            ERR_FORMAT &&
+	        gauth_base32_decode("81", 2, out, sizeof(out), &n) == 0 &&
+	        n == 1 && out[0] == 0x0a);
+	T_CHECK("base32: digit 9 refused",
+	    gauth_base32_decode("MZXW9", 5, out, sizeof(out), &n) ==
 	        ERR_FORMAT);
 	T_CHECK("base32: data after padding refused",
 	    gauth_base32_decode("MZ======MZ", 10, out, sizeof(out), &n) ==
