@@ -1056,6 +1056,42 @@ put_forward_policy(struct monitor *m, struct buf *b)
 	return r;
 }
 
+/*
+ * As sshd's do_authenticated(): the options the session gets, "active:"
+ * lines at DEBUG1 (a login with no authorized_keys line has the
+ * defaults: everything permitted).
+ */
+static void
+log_active_opts(const struct monitor *m)
+{
+	const struct authopts *o = m->auth.opts;
+	struct authopts *dflt = NULL;
+	unsigned flags = 0;
+
+	if (log_get_level() < LL_DEBUG1)
+		return;
+	if (o == NULL) {
+		if ((o = dflt = authopts_new(1)) == NULL)
+			return;
+		/* As auth_restrict_session() for a PAM session that failed. */
+		if (m->auth.pam_session_failed) {
+			dflt->permit_port_forwarding = 0;
+			dflt->permit_agent_forwarding = 0;
+			dflt->permit_x11_forwarding = 0;
+			dflt->permit_user_rc = 0;
+		}
+	}
+	if (m->c->permit_user_env != NULL &&
+	    strcmp(m->c->permit_user_env, "no") != 0)
+		flags |= AUTHOPTS_LOG_ENV;
+	if (m->c->fwd.allow_tcp_forwarding & FWD_LOCAL)
+		flags |= AUTHOPTS_LOG_OPEN;
+	if (m->c->fwd.allow_tcp_forwarding & FWD_REMOTE)
+		flags |= AUTHOPTS_LOG_LISTEN;
+	authopts_log(o, "active", flags);
+	authopts_free(dflt);
+}
+
 static int
 send_session_init(struct monitor *m, int fd)
 {
@@ -1318,6 +1354,7 @@ static void __attribute__((noreturn)) session_phase(struct monitor *m, int sock)
 		exit(1);
 	}
 	verbose("User child is on pid %ld", (long)pid);
+	log_active_opts(m);
 	if (jailfd != -1)
 		close(jailfd);
 	close(sp[1]);

@@ -34,6 +34,14 @@ def test_command_option(ctx):
                        % re.escape(os.path.join(u.home, ".ssh",
                                                 "authorized_keys")), 5),
           "no sshd-style 'forced command: \"CMD\"' debug line")
+    # As sshd's do_authenticated(), once the session starts (review).
+    # (the session's own lines may come between)
+    check(ctx.wait_log(r"^User child is on pid \d+$[\s\S]*^debug1: active: "
+                       r"key options: agent-forwarding command "
+                       r"port-forwarding pty user-rc x11-forwarding$"
+                       r"[\s\S]*^debug1: active: forced command: "
+                       r"\"echo forced:\$SSH_ORIGINAL_COMMAND\"$", 5),
+          "no sshd-style 'active:' lines after 'User child is on pid'")
     r = ctx.ssh(u, None)
     check(r.rc == 0 and r.stdout == b"forced:\n",
           "a shell request must run the forced command too: %r" % r.stdout)

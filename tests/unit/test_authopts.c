@@ -341,6 +341,31 @@ test_values(void)
 		    authopts_parse_time("203107151230", &t) == 0 &&
 		        t == (uint64_t)want);
 	}
+	{
+		/* Summer time (a POSIX TZ: no tzdata needed): the wall-clock
+		 * time written, 12:30 CEST = 10:30 UTC, where sshd 9.2 takes
+		 * it as 12:30 CET, an hour later. */
+		char *old = getenv("TZ") ? strdup(getenv("TZ")) : NULL;
+		struct tm tm;
+
+		memset(&tm, 0, sizeof(tm));
+		tm.tm_year = 2031 - 1900;
+		tm.tm_mon = 6;
+		tm.tm_mday = 15;
+		tm.tm_hour = 10;
+		tm.tm_min = 30;
+		setenv("TZ", "CET-1CEST,M3.5.0,M10.5.0/3", 1);
+		tzset();
+		T_CHECK("expiry-time: a summer date is the wall-clock time",
+		    authopts_parse_time("203107151230", &t) == 0 &&
+		        t == (uint64_t)timegm(&tm));
+		if (old != NULL)
+			setenv("TZ", old, 1);
+		else
+			unsetenv("TZ");
+		tzset();
+		free(old);
+	}
 }
 
 static void
