@@ -109,8 +109,7 @@ log_get_level(void)
 void
 log_set_facility(int facility)
 {
-	log_facility_cur = facility;
-	log_name_syslog();
+	log_set_name(log_ident, facility);
 }
 
 int
@@ -124,7 +123,12 @@ log_set_name(const char *ident, int facility)
 {
 	log_ident = ident;
 	log_facility_cur = facility;
-	log_name_syslog();
+	/* Open: openlog(3) renames it in place, keeping the connection
+	 * (internal-sftp's lines switch at each one). */
+	if (log_opened && !log_to_stderr)
+		openlog(log_ident, LOG_PID, log_facility_cur);
+	else
+		log_name_syslog();
 }
 
 const char *

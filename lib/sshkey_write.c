@@ -84,8 +84,9 @@ out:
 	return r;
 }
 
+/* The key's private fields as openssh-key-v1 lists them. */
 static int
-put_fields(struct buf *b, const struct sshkey *key)
+put_private_fields(struct buf *b, const struct sshkey *key)
 {
 	EVP_PKEY *pkey = sshkey_evp(key);
 	uint8_t pk[32], sk[64], q[1 + 2 * 66];
@@ -144,7 +145,7 @@ sshkey_private_fields(const struct sshkey *key, struct buf *out)
 {
 	if (!sshkey_is_private(key))
 		return ERR_KEY_TYPE;
-	return put_fields(out, key);
+	return put_private_fields(out, key);
 }
 
 int
@@ -170,7 +171,7 @@ sshkey_write_private(
 	if ((r = buf_put_u32(priv, check)) != 0 ||
 	    (r = buf_put_u32(priv, check)) != 0 ||
 	    (r = buf_put_cstring(priv, sshkey_type_name(key))) != 0 ||
-	    (r = put_fields(priv, key)) != 0 ||
+	    (r = put_private_fields(priv, key)) != 0 ||
 	    (r = buf_put_cstring(priv, comment)) != 0)
 		goto out;
 	for (pad = 1; buf_len(priv) % PRIV_BLOCK != 0; pad++)

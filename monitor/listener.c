@@ -909,11 +909,10 @@ listener_run(const struct options *o, struct server_config *c,
 	int handled = 0, cfgfd, inetd_fd = -1, inetd_status = -1, r;
 	int restarted;
 	pid_t inetd_pid = -1;
+	sigset_t block, waitmask;
 
 	own_session = !o->debug && !o->inetd;
 	self_path_init(argv[0]);
-	sigset_t block, waitmask;
-
 	/* As sshd: a SIGHUP restart keeps the pid (and so the connections'
 	 * monitors as its children). */
 	restarted = getenv(RESTART_ENV) != NULL;

@@ -956,15 +956,21 @@ chan_read_batch(struct conn *conn, struct channel *c, int fd, int ext,
 	return 0;
 }
 
+/* 1 if the fd read (rfd, or efd for ext) is drained: see CHAN_RFD_DRAIN. */
+static int
+chan_draining(const struct channel *c, int ext)
+{
+	return !ext && (c->flags & CHAN_RFD_DRAIN);
+}
+
 /* After read(2) gave n <= 0: close the fd unless it merely had nothing. */
 static void
 chan_read_ended(struct channel *c, int *fdp, ssize_t n, int ext)
 {
-	int drain = !ext && (c->flags & CHAN_RFD_DRAIN);
-
 	if (n == -1 &&
 	    (errno == EINTR ||
-	        (!drain && (errno == EAGAIN || errno == EWOULDBLOCK))))
+	        (!chan_draining(c, ext) &&
+	            (errno == EAGAIN || errno == EWOULDBLOCK))))
 		return;
 	if (n == -1 && errno != EIO) /* EIO: a pty whose slave closed */
 		debug("channel %u: read %s failed: %s", c->id,
@@ -999,7 +1005,7 @@ chan_read_fd(struct conn *conn, struct channel *c, int *fdp, int ext)
 			return 0;
 		}
 		/* Draining, only "nothing left" ends the reads. */
-		if ((size_t)n < want && (ext || !(c->flags & CHAN_RFD_DRAIN)))
+		if ((size_t)n < want && !chan_draining(c, ext))
 			return 0;
 	}
 	return 0;

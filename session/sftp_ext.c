@@ -330,21 +330,19 @@ int
 sftp_copy_step(struct sftp_server *s)
 {
 	struct sftp_copy *cp = s->copy;
-	size_t done;
-	int status = SSH2_FX_OK;
+	size_t i;
+	int ended = 0, status = SSH2_FX_OK;
+	uint32_t id;
 
 	if (cp == NULL)
 		return 0;
-	for (done = 0; done < COPY_STEP; done += COPY_CHUNK)
-		if (copy_chunk(s, cp, &status))
-			break;
-	if (done < COPY_STEP) {
-		uint32_t id = cp->id;
-
-		sftp_copy_free(s);
-		return sftp_send_status(s, id, (uint32_t)status);
-	}
-	return 0;
+	for (i = 0; i < COPY_STEP / COPY_CHUNK && !ended; i++)
+		ended = copy_chunk(s, cp, &status);
+	if (!ended)
+		return 0;
+	id = cp->id;
+	sftp_copy_free(s);
+	return sftp_send_status(s, id, (uint32_t)status);
 }
 
 void

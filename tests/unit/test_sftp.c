@@ -253,6 +253,22 @@ ext_begin(uint32_t id, const char *name)
 	return b;
 }
 
+/* A copy-data request: from handle rh at roff, len bytes (0: to EOF),
+ * onto wh at woff. */
+static struct buf *
+copy_data_req(uint32_t id, const uint8_t rh[4], uint64_t roff, uint64_t len,
+    const uint8_t wh[4], uint64_t woff)
+{
+	struct buf *b = ext_begin(id, "copy-data");
+
+	buf_put_string(b, rh, 4);
+	buf_put_u64(b, roff);
+	buf_put_u64(b, len);
+	buf_put_string(b, wh, 4);
+	buf_put_u64(b, woff);
+	return b;
+}
+
 /* OPEN path with pflags (and permissions when perm != 0). */
 static int
 open_file(struct sftp_server *s, const char *path, uint32_t pflags,
@@ -1386,56 +1402,31 @@ test_extensions(void)
 	    open_file(s, "e2", SSH2_FXF_READ | SSH2_FXF_WRITE | SSH2_FXF_CREAT,
 	        0, h2) == 0);
 	id = next_id++;
-	b = ext_begin(id, "copy-data");
-	buf_put_string(b, h, 4);
-	buf_put_u64(b, 4);
-	buf_put_u64(b, 6);
-	buf_put_string(b, h2, 4);
-	buf_put_u64(b, 2);
+	b = copy_data_req(id, h, 4, 6, h2, 2);
 	T_CHECK(
 	    "copy-data of a range", feed(s, b) == 0 && status_of(s, id) == 0);
 	T_CHECK("copied bytes",
 	    read_at(s, h2, 0, 64, data, sizeof(data)) == 8 &&
 	        memcmp(data + 2, "456789", 6) == 0);
 	id = next_id++;
-	b = ext_begin(id, "copy-data");
-	buf_put_string(b, h, 4);
-	buf_put_u64(b, 10);
-	buf_put_u64(b, 0);
-	buf_put_string(b, h2, 4);
-	buf_put_u64(b, 0);
+	b = copy_data_req(id, h, 10, 0, h2, 0);
 	T_CHECK("copy-data to EOF", feed(s, b) == 0 && status_of(s, id) == 0);
 	T_CHECK("copied to EOF",
 	    read_at(s, h2, 0, 64, data, sizeof(data)) == 8 &&
 	        memcmp(data, "abcdef89", 8) == 0);
 	id = next_id++;
-	b = ext_begin(id, "copy-data");
-	buf_put_string(b, h, 4);
-	buf_put_u64(b, 10);
-	buf_put_u64(b, 100);
-	buf_put_string(b, h2, 4);
-	buf_put_u64(b, 0);
+	b = copy_data_req(id, h, 10, 100, h2, 0);
 	T_CHECK("copy-data past EOF: EOF",
 	    feed(s, b) == 0 && status_of(s, id) == SSH2_FX_EOF);
 	id = next_id++;
-	b = ext_begin(id, "copy-data");
-	buf_put_string(b, h, 4);
-	buf_put_u64(b, 0);
-	buf_put_u64(b, 1);
-	buf_put_string(b, h, 4);
-	buf_put_u64(b, 0);
+	b = copy_data_req(id, h, 0, 1, h, 0);
 	T_CHECK("copy-data onto the same handle: FAILURE",
 	    feed(s, b) == 0 && status_of(s, id) == SSH2_FX_FAILURE);
 	/* A device never ends (or never fills): refused. */
 	T_CHECK("open /dev/null",
 	    open_file(s, "/dev/null", SSH2_FXF_WRITE, 0, h3) == 0);
 	id = next_id++;
-	b = ext_begin(id, "copy-data");
-	buf_put_string(b, h, 4);
-	buf_put_u64(b, 0);
-	buf_put_u64(b, 0);
-	buf_put_string(b, h3, 4);
-	buf_put_u64(b, 0);
+	b = copy_data_req(id, h, 0, 0, h3, 0);
 	T_CHECK("copy-data into a device: FAILURE",
 	    feed(s, b) == 0 && status_of(s, id) == SSH2_FX_FAILURE);
 	close_handle(s, h3);
@@ -1459,12 +1450,7 @@ test_extensions(void)
 		            SSH2_FXF_WRITE | SSH2_FXF_CREAT | SSH2_FXF_TRUNC, 0,
 		            h2) == 0);
 		id = next_id++;
-		b = ext_begin(id, "copy-data");
-		buf_put_string(b, h, 4);
-		buf_put_u64(b, 0);
-		buf_put_u64(b, 0);
-		buf_put_string(b, h2, 4);
-		buf_put_u64(b, 0);
+		b = copy_data_req(id, h, 0, 0, h2, 0);
 		sid = next_id++;
 		{
 			struct buf *b2 = req_begin(SSH2_FXP_STAT, sid);
