@@ -179,19 +179,64 @@ dispatch(
 	return ERR_PROTOCOL;
 }
 
+/*
+ * Output past this much unsent: the client is not reading what it asked
+ * for (each out-of-place packet earns an UNIMPLEMENTED), so its further
+ * packets wait, in the kernel and then in its socket, as sshd's wait for
+ * its output to be written before it reads again. Preauth output is a few
+ * KiB otherwise.
+ */
+#define PREAUTH_OUTPUT_PAUSE (256 * 1024)
+
+/*
+ * Handle the packets already read, while the output is not backed up;
+ * 1 in *handed once the connection went to the monitor.
+ */
+static int
+handle_input(
+    struct userauth *ua, struct transport *t, int *kex_reported, int *handed)
+{
+	struct buf *payload;
+	uint8_t type;
+	int r;
+
+	while (transport_output_pending(t) < PREAUTH_OUTPUT_PAUSE) {
+		r = transport_next_packet(t, &type, &payload);
+		/* Each new set of keys, for the audit trail. */
+		if ((r == 0 || r == ERR_AGAIN) &&
+		    kexaudit_report(t, ipc_fd, kex_reported) != 0)
+			return ERR_SYSTEM;
+		if (r == ERR_AGAIN)
+			break;
+		if (r != 0)
+			return r;
+		if ((r = dispatch(ua, t, type, payload)) != 0)
+			return r;
+		if (ua->authenticated && !transport_kex_busy(t)) {
+			*handed = 1;
+			return hand_over(t);
+		}
+	}
+	/* A key exchange held USERAUTH_SUCCESS back. */
+	if (ua->authenticated && !transport_kex_busy(t)) {
+		*handed = 1;
+		return hand_over(t);
+	}
+	return 0;
+}
+
 static int
 run(struct transport *t)
 {
 	struct userauth ua;
 	struct pollfd pfd;
-	struct buf *payload;
-	uint8_t type;
-	int r, kex_reported = 0;
+	int r, rr = 0, kex_reported = 0, handed = 0, paused;
 
 	memset(&ua, 0, sizeof(ua));
 	for (;;) {
+		paused = transport_output_pending(t) >= PREAUTH_OUTPUT_PAUSE;
 		pfd.fd = transport_fd(t);
-		pfd.events = POLLIN;
+		pfd.events = paused || rr != 0 ? 0 : POLLIN;
 		if (transport_output_pending(t) > 0)
 			pfd.events |= POLLOUT;
 		if (poll(&pfd, 1, transport_rekey_poll_ms(t)) < 0) {
@@ -203,32 +248,18 @@ run(struct transport *t)
 			return r;
 		if ((pfd.revents & POLLOUT) && (r = transport_write(t)) != 0)
 			return r;
-		if (pfd.revents & (POLLIN | POLLHUP | POLLERR)) {
-			/* Process what arrived even if the peer then closed. */
-			int rr = transport_read(t);
-
-			for (;;) {
-				r = transport_next_packet(t, &type, &payload);
-				/* Each new set of keys, for the audit trail. */
-				if ((r == 0 || r == ERR_AGAIN) &&
-				    kexaudit_report(t, ipc_fd, &kex_reported) !=
-				        0)
-					return ERR_SYSTEM;
-				if (r == ERR_AGAIN)
-					break;
-				if (r != 0)
-					return r;
-				if ((r = dispatch(&ua, t, type, payload)) != 0)
-					return r;
-				if (ua.authenticated && !transport_kex_busy(t))
-					return hand_over(t);
-			}
-			/* A key exchange held USERAUTH_SUCCESS back. */
-			if (ua.authenticated && !transport_kex_busy(t))
-				return hand_over(t);
-			if (rr != 0)
-				return rr;
-		}
+		/* Process what arrived even if the peer then closed. */
+		if (!paused && rr == 0 &&
+		    (pfd.revents & (POLLIN | POLLHUP | POLLERR)))
+			rr = transport_read(t);
+		if ((r = handle_input(&ua, t, &kex_reported, &handed)) != 0 ||
+		    handed)
+			return r;
+		/* The peer's end (or a read error) once all it sent is
+		 * handled. */
+		if (rr != 0 &&
+		    transport_output_pending(t) < PREAUTH_OUTPUT_PAUSE)
+			return rr;
 		if ((r = transport_write(t)) != 0)
 			return r;
 	}

@@ -155,6 +155,7 @@ struct conn {
 	int disconnected; /* we sent DISCONNECT: stop */
 	int qos_chosen;   /* IPQoS applied: the first session decides */
 	int kex_reported; /* key exchanges reported to the monitor (-1: none) */
+	int input_end;    /* the client's end (ERR_EOF) once read: conn_read */
 	struct pollfd *pfds;
 	size_t npfds, pfds_cap;
 

@@ -248,16 +248,41 @@ conn_dispatch(struct conn *conn, uint8_t type, struct buf *m)
 }
 
 /* Read from the transport and handle every complete packet. */
+/*
+ * Past this much unsent output the client's packets wait (in the kernel,
+ * then in its socket), as sshd waits for its output before it reads on:
+ * a client asking for replies it does not read (global requests, PINGs)
+ * holds no more than this. Channels stop reading their programs at 1 MiB
+ * (transport_output_congested), so bulk data never gets here.
+ */
+#define CONN_OUTPUT_PAUSE (4 * 1024 * 1024)
+
+static int
+conn_paused(const struct conn *conn)
+{
+	return transport_output_pending(conn->t) >= CONN_OUTPUT_PAUSE;
+}
+
+/* Read what the client sent; its end is kept for conn_input. */
+static int
+conn_read(struct conn *conn)
+{
+	int rr = transport_read(conn->t);
+
+	if (rr != 0 && rr != ERR_EOF)
+		return rr;
+	conn->input_end = rr;
+	return 0;
+}
+
+/* Handle the packets read, while the output is not backed up. */
 static int
 conn_input(struct conn *conn)
 {
 	struct buf *m;
 	uint8_t type;
-	int r, rr;
+	int r;
 
-	rr = transport_read(conn->t);
-	if (rr != 0 && rr != ERR_EOF)
-		return rr;
 	/* Packets read before an end-of-file are still handled. */
 	while ((r = transport_next_packet(conn->t, &type, &m)) == 0) {
 		/* A rekey's new keys, for the monitor's audit trail. */
@@ -270,13 +295,15 @@ conn_input(struct conn *conn)
 				    conn, "message %u: %s", type, err_str(r));
 			return r;
 		}
+		if (conn_paused(conn))
+			return 0;
 	}
 	if (r != ERR_AGAIN)
 		return r;
 	if (kexaudit_report(
 	        conn->t, conn->ctx->monitor_fd, &conn->kex_reported) != 0)
 		return ERR_SYSTEM;
-	return rr;
+	return conn->input_end;
 }
 
 static void
@@ -316,7 +343,7 @@ conn_loop(struct conn *conn)
 		if (transport_output_pending(t) > 0 &&
 		    (r = transport_write(t)) != 0)
 			return r;
-		tev = POLLIN;
+		tev = conn_paused(conn) || conn->input_end != 0 ? 0 : POLLIN;
 		if (transport_output_pending(t) > 0)
 			tev |= POLLOUT;
 		conn->npfds = 0;
@@ -347,8 +374,11 @@ conn_loop(struct conn *conn)
 			continue;
 		if (conn->pfds[1].revents != 0)
 			conn_reap(conn);
-		if ((conn->pfds[0].revents & (POLLIN | POLLHUP | POLLERR)) &&
-		    (r = conn_input(conn)) != 0)
+		if ((conn->pfds[0].events & POLLIN) &&
+		    (conn->pfds[0].revents & (POLLIN | POLLHUP | POLLERR)) &&
+		    (r = conn_read(conn)) != 0)
+			return r;
+		if (!conn_paused(conn) && (r = conn_input(conn)) != 0)
 			return r;
 		if ((conn->pfds[0].revents & POLLOUT) &&
 		    (r = transport_write(t)) != 0)

@@ -251,6 +251,99 @@ def test_unread_output_stays_bounded(ctx):
 
 
 
+# A client that asks for replies and reads none: out-of-place packets
+# before the key exchange (each earns an UNIMPLEMENTED) or, logged in,
+# PINGs of 32 KiB (each earns a PONG as long). It sends MB megabytes, or
+# until the server stops taking them (a send blocked for 3 s), prints
+# "sent N" and waits to be killed. Its receive buffer is small.
+FLOOD_CLIENT = r"""
+import os, socket, struct, sys, time
+sys.path.insert(0, sys.argv[5])
+port, phase, mb = int(sys.argv[1]), sys.argv[2], int(sys.argv[3])
+total, sent = mb * 1024 * 1024, 0
+if phase == "preauth":
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    sock.connect(("127.0.0.1", port))
+    sock.sendall(b"SSH-2.0-flood\r\n")
+    # SERVICE_REQUEST (5) before any KEXINIT: 16 bytes, unencrypted.
+    unit = (struct.pack(">IBB", 12, 10, 5) + bytes(10)) * 4096
+    send = sock.sendall
+else:
+    import protowire
+    user, key = sys.argv[4].split(":", 1)
+    c = protowire.Conn(port, False)
+    log = []
+    protowire.full_kex(c, log)
+    protowire.service(c, log)
+    c.auth(user, key, log)
+    sock = c.sock
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    unit = bytes([192]) + protowire.s(bytes(32 * 1024))
+    send = c.send
+sock.settimeout(3)
+try:
+    while sent < total:
+        send(unit)
+        sent += len(unit)
+except OSError:
+    pass
+print("sent %d" % sent, flush=True)
+time.sleep(600)
+"""
+
+
+def _unread_replies(ctx, phase, exe, limit_kib):
+    """A flood client of phase sends 30 MB and reads nothing: the server's
+    process named exe grows by less than limit_kib, the client's sends
+    block before it is done, and the server goes on serving."""
+    u = ctx.make_user()
+    ctx.start_server()
+    script = os.path.join(ctx.dir, "flood.py")
+    with open(script, "w") as f:
+        f.write(FLOOD_CLIENT)
+    who = "-" if phase == "preauth" else "%s:%s" % (u.name, u.key)
+    p = ctx.popen(["/usr/bin/python3", script, str(ctx.port), phase, "30",
+                   who, os.path.dirname(os.path.abspath(__file__))],
+                  stdout=subprocess.PIPE)
+    try:
+        pid = harness.find_descendant_by_exe(ctx.proc.pid, exe)
+        base = _rss_kib(pid)
+        line = p.stdout.readline()
+        check(line.startswith(b"sent "), "the flood client failed: %r"
+              % line)
+        # What the server had read when the client stopped is handled.
+        time.sleep(1)
+        grown, sent = _rss_kib(pid) - base, int(line.split()[1])
+        check(ctx.server_alive(), "the server died under the flood")
+    finally:
+        p.kill()
+        p.wait(10)
+    check(grown < limit_kib, "%s grew by %d KiB while its replies to %d "
+          "bytes went unread" % (exe, grown, sent))
+    check(sent < 30 * 1024 * 1024, "the server took all %d bytes of a "
+          "client that reads nothing (and grew by %d KiB)" % (sent, grown))
+    ctx.ssh_ok(u, "echo ok", expect_out=b"ok\n")
+
+
+@timeout(90)
+def test_unread_replies_preauth_bounded(ctx):
+    """Before authentication, a client sends packets that each earn a
+    reply and reads none: preauth stops reading once 256 KiB of output
+    waits, as sshd waits for its output before reading on, so it holds
+    little and the client's sends block. Before, preauth read on and held
+    every reply (29 MiB for 30 MB; MaxStartups of them at once)."""
+    _unread_replies(ctx, "preauth", "postern-preauth", 8 * 1024)
+
+
+@timeout(90)
+def test_unread_replies_session_bounded(ctx):
+    """Logged in, a client sends PINGs of 32 KiB and reads none of the
+    PONGs: the session stops reading once 4 MiB of output waits. Before,
+    it read all 30 MB and held what the kernel did not (about 16 MiB)."""
+    _unread_replies(ctx, "session", "postern-session", 8 * 1024)
+
+
 @timeout(60)
 def test_log_file_on_a_full_disk(ctx):
     """-E names a log file on a full disk (/dev/full: every write fails
