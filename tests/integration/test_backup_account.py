@@ -3,7 +3,7 @@ test_backup_account.py: the shipped 30-backup-account.conf recipe with
 real rsync and rrsync (Debian's rsync package): a Match User block whose
 ForceCommand is `rrsync -ro DIR` lets `rsync -a user@host:/ dest/` read
 DIR, and refuses writes and paths outside it. The snippet names the
-account "backup" and /srv/backup; the test uses its own user and
+account "rbackup" and /srv/backup; the test uses its own user and
 directory in a copy of it.
 """
 
@@ -39,11 +39,11 @@ def test_rrsync_backup_account(ctx):
     os.chmod(ctx.dir, 0o755)
     with open(SNIPPET) as f:
         text = f.read()
-    check("Match User backup" in text and "rrsync -ro /srv/backup" in text,
+    check("Match User rbackup" in text and "rrsync -ro /srv/backup" in text,
           "30-backup-account.conf no longer has the recipe this tests")
     snippet = os.path.join(ctx.dir, "30-backup-account.conf")
     with open(snippet, "w") as f:
-        f.write(text.replace("Match User backup", "Match User " + u.name)
+        f.write(text.replace("Match User rbackup", "Match User " + u.name)
                     .replace("/srv/backup", srv))
     ctx.start_server(extra_config=["Include " + snippet])
 
