@@ -491,6 +491,13 @@ def proc_table():
     return table
 
 
+def sanitizer_build(path):
+    """1 for make asan's binaries (AddressSanitizer: memory figures mean
+    nothing there, its quarantine keeps what was freed)."""
+    with open(path, "rb") as f:
+        return b"__asan_init" in f.read()
+
+
 def children(pid):
     """The pids whose parent is pid."""
     return [c for c, (ppid, _c) in proc_table().items() if ppid == pid]

@@ -319,8 +319,11 @@ def _unread_replies(ctx, phase, exe, limit_kib):
     finally:
         p.kill()
         p.wait(10)
-    check(grown < limit_kib, "%s grew by %d KiB while its replies to %d "
-          "bytes went unread" % (exe, grown, sent))
+    # Under ASan the quarantine keeps every freed packet: the sends that
+    # block below say the same there.
+    check(grown < limit_kib or harness.sanitizer_build(ctx.server_path),
+          "%s grew by %d KiB while its replies to %d bytes went unread"
+          % (exe, grown, sent))
     check(sent < 30 * 1024 * 1024, "the server took all %d bytes of a "
           "client that reads nothing (and grew by %d KiB)" % (sent, grown))
     ctx.ssh_ok(u, "echo ok", expect_out=b"ok\n")

@@ -65,12 +65,6 @@ def _limits(pid):
     return out
 
 
-def _sanitizer_build(ctx):
-    """make asan's binaries keep stderr open (monitor.c) for reports."""
-    with open(ctx.server_path, "rb") as f:
-        return b"__asan_init" in f.read()
-
-
 def _find_child(parent, basename):
     def look():
         for p in harness.descendants(parent):
@@ -113,7 +107,7 @@ def test_isolation_fds_and_env(ctx):
     what = "postern-preauth (pid %d)" % pre
     check(sorted(fds) == [0, 1, 2, 3, 4], "%s descriptors %r, want 0-4"
           % (what, fds))
-    null2 = "/dev/null" if not _sanitizer_build(ctx) else log_target
+    null2 = "/dev/null" if not harness.sanitizer_build(ctx.server_path) else log_target
     for fd, want in ((0, "/dev/null"), (1, "/dev/null"), (2, null2)):
         check(fds[fd] == want, "%s fd %d is %r, want %s"
               % (what, fd, fds[fd], want))
