@@ -417,39 +417,65 @@ source_full(const struct server_config *c, const struct source_block *b)
 }
 
 /*
+ * config_memfd_make: src serialized into a sealed memfd, close-on-exec;
+ * 0 or an ERR_ code (errno kept for ERR_SYSTEM).
+ */
+static int
+config_memfd_make(const struct config_source *src, int *fdp)
+{
+	struct buf *b;
+	const uint8_t *p;
+	size_t off = 0, len;
+	ssize_t n;
+	int fd = -1, r;
+
+	if ((b = buf_new(CONFIG_SOURCE_MAX)) == NULL)
+		return ERR_ALLOC;
+	if ((r = config_source_serialize(src, b)) != 0)
+		goto out;
+	p = buf_ptr(b);
+	len = buf_len(b);
+	r = ERR_SYSTEM;
+	if ((fd = memfd_create(
+	         "postern-config", MFD_CLOEXEC | MFD_ALLOW_SEALING)) < 0)
+		goto out;
+	while (off < len) {
+		if ((n = write(fd, p + off, len - off)) < 0) {
+			if (errno == EINTR)
+				continue;
+			goto out;
+		}
+		off += (size_t)n;
+	}
+	if (fcntl(fd, F_ADD_SEALS,
+	        F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) != 0)
+		goto out;
+	*fdp = fd;
+	fd = -1;
+	r = 0;
+out:
+	if (fd >= 0) {
+		int e = errno;
+
+		close(fd);
+		errno = e;
+	}
+	buf_free(b);
+	return r;
+}
+
+/*
  * A sealed memfd holding the running configuration source, serialised,
  * for every connection: a file edited on disk takes effect only on SIGHUP.
  */
 static int
 config_memfd(const struct config_source *src)
 {
-	struct buf *b;
-	const uint8_t *p;
-	size_t off = 0, len;
-	ssize_t n;
 	int fd, r;
 
-	if ((b = buf_new(CONFIG_SOURCE_MAX)) == NULL)
-		fatal("config memfd: out of memory");
-	if ((r = config_source_serialize(src, b)) != 0)
-		fatal("config memfd: %s", err_str(r));
-	p = buf_ptr(b);
-	len = buf_len(b);
-	if ((fd = memfd_create(
-	         "postern-config", MFD_CLOEXEC | MFD_ALLOW_SEALING)) < 0)
-		fatal("memfd_create: %s", strerror(errno));
-	while (off < len) {
-		if ((n = write(fd, p + off, len - off)) < 0) {
-			if (errno == EINTR)
-				continue;
-			fatal("config memfd: %s", strerror(errno));
-		}
-		off += (size_t)n;
-	}
-	buf_free(b);
-	if (fcntl(fd, F_ADD_SEALS,
-	        F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) != 0)
-		fatal("config memfd seal: %s", strerror(errno));
+	if ((r = config_memfd_make(src, &fd)) != 0)
+		fatal("config memfd: %s",
+		    r == ERR_SYSTEM ? strerror(errno) : err_str(r));
 	return fd;
 }
 
@@ -895,6 +921,83 @@ inetd_socket(const struct options *o)
 	return fd;
 }
 
+/*
+ * SIGHUP: read and check the new configuration; if it holds (it parses,
+ * a host key loads), restart this listener on it, else keep serving with
+ * the running one. The restarted listener gets what was checked here, not
+ * the files again (RELOAD_CONFIG_ENV).
+ */
+static void
+reload(const struct options *o, const struct server_config *c, int *fds,
+    size_t nfds, char **argv)
+{
+	struct config_source *nsrc = NULL;
+	struct server_config nc;
+	char num[16];
+	size_t i;
+	int bad, nfd = -1, r;
+
+	config_init(&nc);
+	/* A config that does not read or parse, including a broken
+	 * Include'd file, keeps this one. Relative -f: as it was given,
+	 * from where posternd started (a daemon is in / now). */
+	bad = config_source_read(o->config_path_abs != NULL ? o->config_path_abs
+	                                                    : o->config_file,
+	          &nsrc) != 0;
+	/* The restarted listener reports what it ignores. */
+	if (!bad) {
+		config_source_set_quiet(nsrc, 1);
+		config_source_set_reload(nsrc);
+		bad = load_config(o, nsrc, &nc) != 0;
+	}
+	/* Nor does one with which no host key loads. */
+	if (!bad) {
+		struct hostkeys hk;
+
+		bad = hostkeys_load(&nc, &hk) != 0;
+		hostkeys_free(&hk); /* also a partial load */
+	}
+	config_free(&nc);
+	if (bad) {
+		config_source_free(nsrc);
+		error("Received SIGHUP; new configuration is invalid, keeping "
+		      "the running one.");
+		return;
+	}
+	r = config_memfd_make(nsrc, &nfd);
+	config_source_free(nsrc);
+	if (r != 0) {
+		error("Received SIGHUP; cannot pass the new configuration on: "
+		      "%s",
+		    r == ERR_SYSTEM ? strerror(errno) : err_str(r));
+		return;
+	}
+	logit("Received SIGHUP; restarting.");
+	/* As sshd: the pid file goes; the restarted listener writes its own
+	 * once it serves. */
+	if (has_pidfile(o, c))
+		unlink(c->pid_file);
+	for (i = 0; i < nfds; i++)
+		close(fds[i]);
+	/*
+	 * The loop's signals stay blocked across the exec: one that comes
+	 * while the new listener starts waits for its loop (another SIGHUP
+	 * restarts it again) instead of finding the default action, which
+	 * ends the server.
+	 */
+	default_handlers();
+	handover_save();
+	/* Not close-on-exec: the restarted listener reads it. */
+	(void)fcntl(nfd, F_SETFD, 0);
+	snprintf(num, sizeof(num), "%d", nfd);
+	(void)setenv(RELOAD_CONFIG_ENV, num, 1);
+	if (o->config_path_abs != NULL)
+		(void)setenv(RELOAD_PATH_ENV, o->config_path_abs, 1);
+	(void)setenv(RESTART_ENV, "1", 1);
+	exec_self(argv);
+	fatal("RESTART FAILED: %s", strerror(errno));
+}
+
 int
 listener_run(const struct options *o, struct server_config *c,
     const struct config_source *src, char **argv)
@@ -1016,56 +1119,8 @@ listener_run(const struct options *o, struct server_config *c,
 			exit(255);
 		}
 		if (got_sighup) {
-			struct config_source *nsrc = NULL;
-			struct server_config nc;
-			int bad;
-
 			got_sighup = 0;
-			config_init(&nc);
-			/*
-			 * A config that does not read or parse, including a
-			 * broken Include'd file, keeps this one.
-			 */
-			bad = config_source_read(o->config_file, &nsrc) != 0;
-			/* The restarted listener reports what it ignores. */
-			if (!bad) {
-				config_source_set_quiet(nsrc, 1);
-				config_source_set_reload(nsrc);
-				bad = load_config(o, nsrc, &nc) != 0;
-			}
-			/* Nor does one with which no host key loads. */
-			if (!bad) {
-				struct hostkeys hk;
-
-				bad = hostkeys_load(&nc, &hk) != 0;
-				hostkeys_free(&hk); /* also a partial load */
-			}
-			config_free(&nc);
-			config_source_free(nsrc);
-			if (bad) {
-				error("Received SIGHUP; new configuration is "
-				      "invalid, keeping the running one.");
-			} else {
-				logit("Received SIGHUP; restarting.");
-				/* As sshd: the pid file goes; the restarted
-				 * listener writes its own once it serves. */
-				if (has_pidfile(o, c))
-					unlink(c->pid_file);
-				for (i = 0; i < nfds; i++)
-					close(fds[i]);
-				/*
-				 * The loop's signals stay blocked across the
-				 * exec: one that comes while the new listener
-				 * starts waits for its loop (another SIGHUP
-				 * restarts it again) instead of finding the
-				 * default action, which ends the server.
-				 */
-				default_handlers();
-				handover_save();
-				(void)setenv(RESTART_ENV, "1", 1);
-				exec_self(argv);
-				fatal("RESTART FAILED: %s", strerror(errno));
-			}
+			reload(o, c, fds, nfds, argv);
 		}
 		if (got_sigchld) {
 			got_sigchld = 0;

@@ -286,6 +286,46 @@ out:
 }
 
 /*
+ * A SIGHUP restart's configuration (listener.c, reload): the fd named by
+ * RELOAD_CONFIG_ENV, or -1. The variable goes, so that no child sees it.
+ */
+static int
+reload_config_fd(void)
+{
+	const char *v = getenv(RELOAD_CONFIG_ENV);
+	char *end;
+	long fd;
+
+	if (v == NULL)
+		return -1;
+	errno = 0;
+	fd = strtol(v, &end, 10);
+	if (*v == '\0' || *end != '\0' || errno != 0 || fd < 3 || fd > INT_MAX)
+		fd = -1;
+	(void)unsetenv(RELOAD_CONFIG_ENV);
+	return (int)fd;
+}
+
+/*
+ * config_path_abs: a relative -f made absolute from where posternd was
+ * started, for SIGHUP's reads once a daemon is in /; a restarted
+ * listener keeps its predecessor's (RELOAD_PATH_ENV).
+ */
+static void
+set_config_path_abs(struct options *o)
+{
+	const char *v = getenv(RELOAD_PATH_ENV);
+	char cwd[PATH_MAX];
+
+	if (v != NULL && v[0] == '/')
+		o->config_path_abs = strdup(v);
+	else if (o->config_file[0] != '/' && getcwd(cwd, sizeof(cwd)) != NULL &&
+	    asprintf(&o->config_path_abs, "%s/%s", cwd, o->config_file) < 0)
+		o->config_path_abs = NULL;
+	(void)unsetenv(RELOAD_PATH_ENV);
+}
+
+/*
  * -Q what: the algorithms postern supports, one per line, as `ssh -Q`
  * prints them: cipher, mac, kex, key, key-cert, sig, compression.
  */
@@ -347,7 +387,7 @@ main(int argc, char **argv)
 	struct config_source *src = NULL;
 	struct match_conn mc;
 	char **saved_argv;
-	int ch, i, logfd = -1, r;
+	int ch, i, logfd = -1, rfd, r;
 	char *conn_spec = NULL, *conn_storage[MAX_CMDLINE_SPECS] = {NULL};
 	const char *family = NULL, *grace = NULL; /* -4/-6, -g: the last */
 	int monitor_argv;
@@ -553,9 +593,22 @@ main(int argc, char **argv)
 	}
 	if (o.test_only || o.dump_config)
 		log_set_stderr(1);
+	r = ERR_NOT_FOUND;
 	if (o.rexec)
 		r = read_source_fd(CONFIG_TEXT_FD, &src);
-	else
+	else if ((rfd = reload_config_fd()) >= 0) {
+		/* What the listener checked before it restarted; its ignored
+		 * keywords are reported again, as when read. */
+		if ((r = read_source_fd(rfd, &src)) == 0)
+			config_source_set_quiet(src, 0);
+		else
+			error("restart: configuration not passed on (%s); "
+			      "reading the files",
+			    err_str(r));
+	}
+	if (!o.rexec)
+		set_config_path_abs(&o);
+	if (!o.rexec && r != 0)
 		r = config_source_read(o.config_file, &src);
 	if (r != 0) {
 		if (o.rexec)

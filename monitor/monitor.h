@@ -42,12 +42,13 @@ struct buf;
 /* Everything the command line sets. */
 struct options {
 	const char *config_file;
-	int foreground;    /* -D */
-	int log_stderr;    /* -e */
-	int debug;         /* -d count */
-	int quiet;         /* -q, not followed by -d: LogLevel QUIET */
-	int test_only;     /* -t */
-	int dump_config;   /* -T */
+	char *config_path_abs; /* config_file made absolute, for SIGHUP */
+	int foreground;        /* -D */
+	int log_stderr;        /* -e */
+	int debug;             /* -d count */
+	int quiet;             /* -q, not followed by -d: LogLevel QUIET */
+	int test_only;         /* -t */
+	int dump_config;       /* -T */
 	int rexec;         /* -R: per-connection monitor on fd 3 (internal) */
 	int inetd;         /* -i */
 	int utmp_host_len; /* -u: longest host name utmp records (sshd: 65) */
@@ -106,6 +107,15 @@ struct hostkeys {
  * to each connection in a sealed memfd on this fd.
  */
 #define CONFIG_TEXT_FD 5
+/*
+ * A SIGHUP restart: the listener hands the configuration it read and
+ * checked to the restarted listener in a sealed memfd named by this
+ * variable, so that it never reads the files a second time (one changed
+ * meanwhile would end the server).
+ */
+#define RELOAD_CONFIG_ENV "POSTERN_LISTENER_CONFIG"
+/* And the -f path, absolute, for its own SIGHUPs (options.config_path_abs). */
+#define RELOAD_PATH_ENV "POSTERN_LISTENER_CONFIG_PATH"
 /* Inetd mode over a pipe pair: the relay's byte count (monitor/relay.h). */
 #define RELAY_COUNT_FD 6
 

@@ -11,6 +11,7 @@ import resource
 import signal
 import socket
 import subprocess
+import threading
 import time
 
 import harness
@@ -398,7 +399,11 @@ def test_daemon_restart_keeps_pid(ctx):
     ctx.write_config()
     pidfile = os.path.join(ctx.dir, "posternd.pid")
     run_log = os.path.join(ctx.dir, "daemon.log")
-    p = subprocess.run([ctx.server_path, "-f", ctx.config_path, "-E",
+    # A relative -f, from where posternd starts: the daemon is in / when
+    # the SIGHUP comes, and still reads that file (before, "No such file
+    # or directory" and every reload refused; sshd 9.2 dies of it).
+    p = subprocess.run([ctx.server_path, "-f",
+                        os.path.relpath(ctx.config_path, ctx.dir), "-E",
                         run_log], stdin=subprocess.DEVNULL,
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                        cwd=ctx.dir, timeout=30)
@@ -425,7 +430,7 @@ def test_daemon_restart_keeps_pid(ctx):
     os.kill(pid, signal.SIGHUP)
     check(harness.poll_until(
         lambda: open(run_log).read().count("Server listening on") >= 2, 10),
-        "the daemon did not restart")
+        "the daemon did not restart:\n%s" % open(run_log).read()[-600:])
     # Served by the restarted listener's loop, which runs after it wrote
     # the PidFile.
     ctx.ssh_ok(u, "echo ok", expect_out=b"ok\n")
@@ -434,6 +439,66 @@ def test_daemon_restart_keeps_pid(ctx):
         pids.append(now)
     check(now == pid, "the restart changed the listener's pid: %s -> %s"
           % (pid, now))
+
+
+def _fifo_writer(path, texts, stop, served):
+    """Serve texts[0] to the first reader of the FIFO at path, texts[1]
+    to each later one, until stop is set; served counts the readers."""
+    while not stop.is_set():
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_NONBLOCK)
+        except OSError:  # no reader yet (ENXIO)
+            time.sleep(0.01)
+            continue
+        os.set_blocking(fd, True)
+        try:
+            os.write(fd, texts[min(served[0], 1)])
+        except OSError:
+            pass
+        os.close(fd)
+        served[0] += 1
+        time.sleep(0.2)  # that reader has gone before the next open
+
+
+@timeout(60)
+def test_reload_reads_files_once(ctx):
+    """A SIGHUP's configuration is read and checked once, and the restarted
+    listener runs on what was checked: a file that turns bad between the
+    check and the restart (a configuration tool rewriting it, here a FIFO
+    that reads well once, then with a bad line) does not end the server.
+    Before, the restarted listener read every file again, died of the bad
+    line, and nothing listened any more."""
+    u = ctx.make_user()
+    inc = os.path.join(ctx.dir, "inc.conf")
+    with open(inc, "w") as f:
+        f.write("PasswordAuthentication no\n")
+    ctx.start_server(extra_config=["Include " + inc])
+    os.unlink(inc)
+    os.mkfifo(inc, 0o600)
+    stop, served = threading.Event(), [0]
+    w = threading.Thread(target=_fifo_writer, args=(
+        inc, [b"PasswordAuthentication no\n", b"FooBar x\n"], stop,
+        served))
+    w.start()
+    try:
+        os.kill(ctx.proc.pid, signal.SIGHUP)
+        check(ctx.wait_log(r"^Received SIGHUP; restarting\.$", 10),
+              "no restart after the SIGHUP")
+        listening = re.compile(r"^Server listening on 127\.0\.0\.1 port "
+                               r"%d\.$" % ctx.port, re.M)
+        check(harness.poll_until(
+            lambda: len(listening.findall(ctx.server_log())) >= 2, 10),
+            "the restarted listener does not listen")
+        ctx.ssh_ok(u, "echo ok", expect_out=b"ok\n")
+        check(ctx.server_alive(), "the listener died after the restart")
+        check(served[0] == 1, "the Include'd file was read %d times for "
+              "one SIGHUP, want 1" % served[0])
+        check("FooBar" not in ctx.server_log(),
+              "the restarted listener read the file again:\n%s"
+              % ctx.server_log()[-600:])
+    finally:
+        stop.set()
+        w.join(10)
 
 
 def _reset_at_once(ctx, n):
