@@ -179,6 +179,15 @@ include_one(struct builder *b, const char *arg, const char *filename,
 		goto out;
 	}
 	for (i = 0; i < npaths; i++) {
+		/* sshd's words, then which line went too deep. */
+		if (depth + 1 > CFG_MAX_DEPTH) {
+			error("Too many recursive configuration includes");
+			error("%s line %d: Include %s: more than %d levels of "
+			      "Include",
+			    filename, lineno, paths[i], CFG_MAX_DEPTH);
+			r = ERR_CONFIG;
+			goto out;
+		}
 		if ((r = b->rd->read(b->rd->ctx, paths[i], &text, &len)) != 0 ||
 		    (r = add_file(src, paths[i], text, len, &idxs[i])) != 0 ||
 		    (r = scan_file(b, idxs[i], depth + 1)) != 0)
