@@ -286,24 +286,34 @@ out:
 }
 
 /*
- * A SIGHUP restart's configuration (listener.c, reload): the fd named by
- * RELOAD_CONFIG_ENV, or -1. The variable goes, so that no child sees it.
+ * A SIGHUP restart's configuration (listener.c, reload): the source in the
+ * fd named by RELOAD_CONFIG_ENV, read into *srcp; ERR_NOT_FOUND when
+ * there is none. The variable goes, so that no child sees it.
  */
 static int
-reload_config_fd(void)
+restart_source(struct config_source **srcp)
 {
 	const char *v = getenv(RELOAD_CONFIG_ENV);
 	char *end;
 	long fd;
+	int r;
 
 	if (v == NULL)
-		return -1;
+		return ERR_NOT_FOUND;
 	errno = 0;
 	fd = strtol(v, &end, 10);
 	if (*v == '\0' || *end != '\0' || errno != 0 || fd < 3 || fd > INT_MAX)
-		fd = -1;
+		r = ERR_NOT_FOUND; /* not one of ours: the files */
+	else if ((r = read_source_fd((int)fd, srcp)) == 0)
+		/* What the listener checked before it restarted; its ignored
+		 * keywords are reported again, as when read. */
+		config_source_set_quiet(*srcp, 0);
 	(void)unsetenv(RELOAD_CONFIG_ENV);
-	return (int)fd;
+	if (r != 0 && r != ERR_NOT_FOUND)
+		error("restart: configuration not passed on (%s); reading the "
+		      "files",
+		    err_str(r));
+	return r;
 }
 
 /*
@@ -387,7 +397,7 @@ main(int argc, char **argv)
 	struct config_source *src = NULL;
 	struct match_conn mc;
 	char **saved_argv;
-	int ch, i, logfd = -1, rfd, r;
+	int ch, i, logfd = -1, r;
 	char *conn_spec = NULL, *conn_storage[MAX_CMDLINE_SPECS] = {NULL};
 	const char *family = NULL, *grace = NULL; /* -4/-6, -g: the last */
 	int monitor_argv;
@@ -593,23 +603,13 @@ main(int argc, char **argv)
 	}
 	if (o.test_only || o.dump_config)
 		log_set_stderr(1);
-	r = ERR_NOT_FOUND;
 	if (o.rexec)
 		r = read_source_fd(CONFIG_TEXT_FD, &src);
-	else if ((rfd = reload_config_fd()) >= 0) {
-		/* What the listener checked before it restarted; its ignored
-		 * keywords are reported again, as when read. */
-		if ((r = read_source_fd(rfd, &src)) == 0)
-			config_source_set_quiet(src, 0);
-		else
-			error("restart: configuration not passed on (%s); "
-			      "reading the files",
-			    err_str(r));
-	}
-	if (!o.rexec)
+	else {
 		set_config_path_abs(&o);
-	if (!o.rexec && r != 0)
-		r = config_source_read(o.config_file, &src);
+		if ((r = restart_source(&src)) != 0)
+			r = config_source_read(o.config_file, &src);
+	}
 	if (r != 0) {
 		if (o.rexec)
 			error("cannot read configuration from listener: %s",

@@ -1056,6 +1056,16 @@ put_forward_policy(struct monitor *m, struct buf *b)
 	return r;
 }
 
+/* As sshd's auth_restrict_session(), for a PAM session that failed. */
+static void
+restrict_session(struct authopts *o)
+{
+	o->permit_port_forwarding = 0;
+	o->permit_agent_forwarding = 0;
+	o->permit_x11_forwarding = 0;
+	o->permit_user_rc = 0;
+}
+
 /*
  * As sshd's do_authenticated(): the options the session gets, "active:"
  * lines at DEBUG1 (a login with no authorized_keys line has the
@@ -1073,13 +1083,8 @@ log_active_opts(const struct monitor *m)
 	if (o == NULL) {
 		if ((o = dflt = authopts_new(1)) == NULL)
 			return;
-		/* As auth_restrict_session() for a PAM session that failed. */
-		if (m->auth.pam_session_failed) {
-			dflt->permit_port_forwarding = 0;
-			dflt->permit_agent_forwarding = 0;
-			dflt->permit_x11_forwarding = 0;
-			dflt->permit_user_rc = 0;
-		}
+		if (m->auth.pam_session_failed)
+			restrict_session(dflt);
 	}
 	if (m->c->permit_user_env != NULL &&
 	    strcmp(m->c->permit_user_env, "no") != 0)
@@ -1323,12 +1328,8 @@ static void __attribute__((noreturn)) session_phase(struct monitor *m, int sock)
 	if (m->auth.pam != NULL && pamctx_open_session(m->auth.pam) != 0) {
 		debug("auth_restrict_session: restricting session");
 		m->auth.pam_session_failed = 1;
-		if (m->auth.opts != NULL) {
-			m->auth.opts->permit_port_forwarding = 0;
-			m->auth.opts->permit_agent_forwarding = 0;
-			m->auth.opts->permit_x11_forwarding = 0;
-			m->auth.opts->permit_user_rc = 0;
-		}
+		if (m->auth.opts != NULL)
+			restrict_session(m->auth.opts);
 	}
 	/*
 	 * ChrootDirectory: checked here, where a refusal can be logged. A

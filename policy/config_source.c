@@ -240,10 +240,6 @@ scan_file(struct builder *b, size_t idx, int depth)
 	int lineno = 0, r = 0, i;
 
 	memset(&a, 0, sizeof(a));
-	if (depth > CFG_MAX_DEPTH) {
-		error("Too many recursive configuration includes");
-		return ERR_CONFIG;
-	}
 	while (p < end) {
 		if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL)
 			nl = end;

@@ -235,6 +235,21 @@ test_flags(void)
 	authopts_free(o);
 }
 
+/* 2031-07-15 at hour:min, the date the expiry-time cases write. */
+static struct tm
+july_15_2031(int hour, int min)
+{
+	struct tm tm;
+
+	memset(&tm, 0, sizeof(tm));
+	tm.tm_year = 2031 - 1900;
+	tm.tm_mon = 6;
+	tm.tm_mday = 15;
+	tm.tm_hour = hour;
+	tm.tm_min = min;
+	return tm;
+}
+
 static void
 test_values(void)
 {
@@ -326,15 +341,9 @@ test_values(void)
 	    authopts_parse_time("202401010000z", &t) == 0 && t == 1704067200 &&
 	        authopts_parse_time("20240101UTC", &t) == 0 && t == 1704067200);
 	{
-		struct tm tm;
+		struct tm tm = july_15_2031(12, 30);
 		time_t want;
 
-		memset(&tm, 0, sizeof(tm));
-		tm.tm_year = 2031 - 1900;
-		tm.tm_mon = 6;
-		tm.tm_mday = 15;
-		tm.tm_hour = 12;
-		tm.tm_min = 30;
 		tm.tm_isdst = -1;
 		want = mktime(&tm);
 		T_CHECK("expiry-time: without Z it is local time",
@@ -346,14 +355,8 @@ test_values(void)
 		 * time written, 12:30 CEST = 10:30 UTC, where sshd 9.2 takes
 		 * it as 12:30 CET, an hour later. */
 		char *old = getenv("TZ") ? strdup(getenv("TZ")) : NULL;
-		struct tm tm;
+		struct tm tm = july_15_2031(10, 30);
 
-		memset(&tm, 0, sizeof(tm));
-		tm.tm_year = 2031 - 1900;
-		tm.tm_mon = 6;
-		tm.tm_mday = 15;
-		tm.tm_hour = 10;
-		tm.tm_min = 30;
 		setenv("TZ", "CET-1CEST,M3.5.0,M10.5.0/3", 1);
 		tzset();
 		T_CHECK("expiry-time: a summer date is the wall-clock time",
