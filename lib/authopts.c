@@ -1102,6 +1102,24 @@ fail:
 
 /* logging */
 
+/* "LOC: permitted WHAT: HOST:PORT" for each entry, as sshd writes them. */
+static void
+log_permits(const char *loc, const char *what, const struct authopts_permits *p)
+{
+	char port[16];
+	size_t i;
+
+	for (i = 0; i < p->n; i++) {
+		if (p->v[i].port == AUTHOPTS_PORT_ANY)
+			snprintf(port, sizeof(port), "*");
+		else
+			snprintf(port, sizeof(port), "%d", p->v[i].port);
+		debug("%s: permitted %s: %s%s%s:%s", loc, what,
+		    strchr(p->v[i].host, ':') != NULL ? "[" : "", p->v[i].host,
+		    strchr(p->v[i].host, ':') != NULL ? "]" : "", port);
+	}
+}
+
 void
 authopts_log(const struct authopts *o, const char *loc, unsigned flags)
 {
@@ -1120,7 +1138,8 @@ authopts_log(const struct authopts *o, const char *loc, unsigned flags)
 	    "%s: key options:%s%s%s%s%s%s%s%s%s%s%s%s%s%s", loc,
 	    o->permit_agent_forwarding ? " agent-forwarding" : "",
 	    o->force_command != NULL ? " command" : "",
-	    env ? " environment" : "", o->expiry != 0 ? "expires" : "",
+	    env ? " environment" : "",
+	    o->expiry != 0 && !(flags & AUTHOPTS_LOG_NOEXPIRY) ? "expires" : "",
 	    o->no_require_user_presence ? " no-touch-required" : "",
 	    o->permitopen.n > 0 && (flags & AUTHOPTS_LOG_OPEN) ? " permitopen"
 	                                                       : "",
@@ -1136,15 +1155,27 @@ authopts_log(const struct authopts *o, const char *loc, unsigned flags)
 		debug("%s", line);
 	if (flags & AUTHOPTS_LOG_REMOTE)
 		authdebug_add("%s", line);
-	/* As sshd's auth_log_authopts(); the command stays in the log. */
-	if (o->force_command != NULL && !(flags & AUTHOPTS_LOG_NOLOCAL))
-		debug("%s: forced command: \"%s\"", loc, o->force_command);
 	for (i = 0; env && i < o->nenv; i++) {
 		if (!(flags & AUTHOPTS_LOG_NOLOCAL))
 			debug("%s: environment: %s", loc, o->env[i]);
 		if (flags & AUTHOPTS_LOG_REMOTE)
 			authdebug_add("%s: environment: %s", loc, o->env[i]);
 	}
+	/* As sshd's auth_log_authopts(): the details stay in the log. */
+	if ((flags & AUTHOPTS_LOG_NOLOCAL) || log_get_level() < LL_DEBUG1)
+		return;
+	if (o->expiry != 0 && !(flags & AUTHOPTS_LOG_NOEXPIRY)) {
+		authopts_format_time(o->expiry, tun, sizeof(tun));
+		debug("%s: expires at %s", loc, tun);
+	}
+	if (o->principals != NULL)
+		debug("%s: authorized principals: \"%s\"", loc, o->principals);
+	if (o->force_command != NULL)
+		debug("%s: forced command: \"%s\"", loc, o->force_command);
+	if (flags & AUTHOPTS_LOG_OPEN)
+		log_permits(loc, "open", &o->permitopen);
+	if (flags & AUTHOPTS_LOG_LISTEN)
+		log_permits(loc, "listen", &o->permitlisten);
 }
 
 /* IPC encoding */

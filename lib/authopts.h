@@ -229,19 +229,24 @@ int authopts_permits_get(struct buf *b, struct authopts_permits *p);
 
 /*
  * authopts_log: the debug line "LOC: key options: ..." in sshd 9.2's words,
- * then "LOC: forced command: ..." and one "LOC: environment: ..." per
- * environment= string. flags say what the session's settings let the
- * line show, as sshd: AUTHOPTS_LOG_ENV (PermitUserEnvironment is not
- * "no": "environment" and its lines), AUTHOPTS_LOG_OPEN and _LISTEN
- * (AllowTcpForwarding local, remote: "permitopen", "permitlisten").
- * AUTHOPTS_LOG_REMOTE also keeps the summary and environment lines for
- * the client (lib/authdebug.h); AUTHOPTS_LOG_NOLOCAL leaves the log out.
+ * then, in sshd's order, one "LOC: environment: ..." per environment=
+ * string, "LOC: expires at ...", "LOC: authorized principals: ...",
+ * "LOC: forced command: ..." and one "LOC: permitted open: ..." and
+ * "LOC: permitted listen: ..." per entry. flags say what the session's
+ * settings let it show, as sshd: AUTHOPTS_LOG_ENV (PermitUserEnvironment
+ * is not "no": "environment" and its lines), AUTHOPTS_LOG_OPEN and _LISTEN
+ * (AllowTcpForwarding local, remote: "permitopen", "permitlisten" and
+ * their lines). AUTHOPTS_LOG_REMOTE also keeps the summary and environment
+ * lines for the client (lib/authdebug.h); AUTHOPTS_LOG_NOLOCAL leaves the
+ * log out. AUTHOPTS_LOG_NOEXPIRY leaves the expiry out: sshd's "active:"
+ * options, after auth, have none.
  */
 #define AUTHOPTS_LOG_ENV 0x1u
 #define AUTHOPTS_LOG_OPEN 0x2u
 #define AUTHOPTS_LOG_LISTEN 0x4u
 #define AUTHOPTS_LOG_REMOTE 0x8u
 #define AUTHOPTS_LOG_NOLOCAL 0x10u /* the client's lines only, no debug() */
+#define AUTHOPTS_LOG_NOEXPIRY 0x20u
 void authopts_log(const struct authopts *o, const char *loc, unsigned flags);
 
 /*

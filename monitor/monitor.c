@@ -1076,7 +1076,7 @@ log_active_opts(const struct monitor *m)
 {
 	const struct authopts *o = m->auth.opts;
 	struct authopts *dflt = NULL;
-	unsigned flags = 0;
+	unsigned flags = AUTHOPTS_LOG_NOEXPIRY;
 
 	if (log_get_level() < LL_DEBUG1)
 		return;

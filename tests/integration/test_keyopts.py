@@ -47,6 +47,61 @@ def test_command_option(ctx):
           "a shell request must run the forced command too: %r" % r.stdout)
 
 
+def test_key_option_detail_lines(ctx):
+    """After the "key options:" summary, sshd 9.2's detail lines in its
+    order: environment, expires at, forced command, each permitted open
+    and permitted listen (an IPv6 host in brackets, "*" for any port or
+    host); the "active:" set after login has no expiry (checked against
+    sshd 9.2 -ddd)."""
+    u = ctx.make_user()
+    ak = re.escape(os.path.join(u.home, ".ssh", "authorized_keys"))
+    _reset_keys(ctx, u, 'expiry-time="209912312359",environment="A=b",'
+                'command="echo hi",permitopen="[::1]:22",permitopen="h:*",'
+                'permitlisten="localhost:9000",permitlisten="8080"')
+    ctx.start_server(["PermitUserEnvironment yes"])
+    r = ctx.ssh(u, "true")
+    check(r.rc == 0 and r.stdout == b"hi\n", "login: %s %r" % (r.rc, r.stdout))
+    details = [r"environment: A=b", r"expires at 2099-12-31T23:59:00",
+               r"forced command: \"echo hi\"", r"permitted open: \[::1\]:22",
+               r"permitted open: h:\*",
+               r"permitted listen: localhost:9000",
+               r"permitted listen: \*:8080"]
+    line = (r"^debug1: %s:1: key options: agent-forwarding command "
+            r"environmentexpires permitopen permitlisten port-forwarding "
+            r"pty user-rc x11-forwarding\n" % ak
+            + "".join(r"debug1: %s:1: %s\n" % (ak, d) for d in details))
+    check(ctx.wait_log(line, 5),
+          "no sshd-style detail lines after the key's 'key options:'")
+    active = (r"^debug1: active: key options: agent-forwarding command "
+              r"environment permitopen permitlisten port-forwarding pty "
+              r"user-rc x11-forwarding\n"
+              + "".join(r"debug1: active: %s\n" % d
+                        for d in details if not d.startswith("expires")))
+    check(ctx.wait_log(active, 5),
+          "no sshd-style 'active:' lines (without the expiry)")
+
+
+def test_cert_authority_principals_line(ctx):
+    """cert-authority,principals=: "authorized principals" after the
+    summary, as sshd 9.2."""
+    u = ctx.make_user(with_key=False)
+    ca = ctx.new_key("ca")
+    harness.run(["ssh-keygen", "-q", "-s", ca, "-I", "id", "-n", u.name,
+                 u.key + ".pub"])
+    ak = os.path.join(u.home, ".ssh", "authorized_keys")
+    ctx.authorize(u, ca + ".pub", options='cert-authority,principals="%s,x"'
+                  % u.name)
+    ctx.start_server()
+    r = ctx.ssh(u, "echo ok")
+    check(r.rc == 0 and r.stdout == b"ok\n", "login: %s %r" % (r.rc, r.stdout))
+    check(ctx.wait_log(r"^debug1: %s:1: key options: agent-forwarding "
+                       r"port-forwarding principals pty user-rc "
+                       r"x11-forwarding\ndebug1: %s:1: authorized "
+                       r"principals: \"%s,x\"$"
+                       % (re.escape(ak), re.escape(ak), u.name), 5),
+          "no sshd-style 'authorized principals' line")
+
+
 def test_config_forcecommand_beats_key_command(ctx):
     u = ctx.make_user()
     _reset_keys(ctx, u, 'command="echo from-key"')
