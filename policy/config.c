@@ -703,7 +703,7 @@ method_enabled(const struct server_config *c, const char *m, size_t len)
 int
 config_check(const struct server_config *c)
 {
-	const char *list, *p, *comma;
+	const char *list, *p, *comma, *colon;
 	size_t i, len;
 	int ok;
 
@@ -730,6 +730,10 @@ config_check(const struct server_config *c)
 			comma = strchr(p, ',');
 			len = comma != NULL ? (size_t)(comma - p) : strlen(p);
 			if (!method_enabled(c, p, len)) {
+				/* As sshd: the method, not its submethod. */
+				colon = memchr(p, ':', len);
+				if (colon != NULL)
+					len = (size_t)(colon - p);
 				error("Disabled method \"%.*s\" in "
 				      "AuthenticationMethods list \"%s\"",
 				    (int)len, p, list);

@@ -780,6 +780,20 @@ test_implemented_values(void)
 	T_CHECK("check: hostbased alone cannot be satisfied",
 	    config_check(&c) == ERR_CONFIG);
 	config_free(&c);
+	/* As sshd: the method is named without its submethod. */
+	T_CHECK("check: submethod load",
+	    load(&c,
+	        "KbdInteractiveAuthentication no\nAuthenticationMethods "
+	        "publickey,keyboard-interactive:pam publickey\n") == 0);
+	config_fill_defaults(&c);
+	logbuf[0] = '\0';
+	T_CHECK("check: disabled submethod named as its method",
+	    config_check(&c) == 0 &&
+	        strcmp(logbuf,
+	            "Disabled method \"keyboard-interactive\" in "
+	            "AuthenticationMethods list "
+	            "\"publickey,keyboard-interactive:pam\"\n") == 0);
+	config_free(&c);
 }
 
 /* The status a row of docs/sshd_config.md gives in words. */
