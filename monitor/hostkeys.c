@@ -360,8 +360,38 @@ build_offer(const struct server_config *c, struct hostkeys *hk)
 	return 0;
 }
 
+/* hostkeys_set_log_level's level; -1: none. */
+static int load_log_level = -1;
+
+void
+hostkeys_set_log_level(int level)
+{
+	load_log_level = level;
+}
+
+void
+hostkeys_use_log_level(void)
+{
+	if (load_log_level > (int)log_get_level())
+		log_set_level((enum log_level)load_log_level);
+}
+
+static int load_keys(const struct server_config *c, struct hostkeys *hk);
+
 int
 hostkeys_load(const struct server_config *c, struct hostkeys *hk)
+{
+	enum log_level was = log_get_level();
+	int r;
+
+	hostkeys_use_log_level();
+	r = load_keys(c, hk);
+	log_set_level(was);
+	return r;
+}
+
+static int
+load_keys(const struct server_config *c, struct hostkeys *hk)
 {
 	size_t i;
 	int r;

@@ -1048,6 +1048,7 @@ listener_run(const struct options *o, struct server_config *c,
 
 		if (hostkeys_load(c, &hk) != 0) {
 			/* As sshd: logit() and exit 1. */
+			hostkeys_use_log_level();
 			logit("sshd: no hostkeys available -- exiting.");
 			exit(1);
 		}

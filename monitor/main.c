@@ -177,6 +177,9 @@ helper_path(const char *name, char *out, size_t outlen)
 	return access(out, X_OK) == 0 ? 0 : ERR_NOT_FOUND;
 }
 
+/* The LogLevel of the command line's -o options (load_config). */
+static int cmdline_log_level = CONFIG_UNSET;
+
 int
 load_config(const struct options *o, const struct config_source *src,
     struct server_config *c)
@@ -187,6 +190,7 @@ load_config(const struct options *o, const struct config_source *src,
 	int bad = 0, r;
 
 	config_init(c);
+	cmdline_log_level = CONFIG_UNSET;
 	/* Command-line options come first, so they win. As sshd, each is
 	 * "command-line line 0", and the first bad one ends the run (with
 	 * ERR_FORMAT the caller exits 1, as sshd; config_parse_line). */
@@ -204,6 +208,7 @@ load_config(const struct options *o, const struct config_source *src,
 		         c, o->cmdline_opts[i], "command-line", 0)) != 0)
 			return r == ERR_FORMAT ? ERR_FORMAT : ERR_CONFIG;
 	}
+	cmdline_log_level = c->log_level; /* a -o LogLevel, else unset */
 	/* -q quiets the files' messages, not those of -o or of a file that
 	 * cannot be read (sshd's perror()), as sshd. */
 	if (o->quiet)
@@ -634,6 +639,10 @@ main(int argc, char **argv)
 		c.log_level = o.debug >= 3 ? LL_DEBUG3
 		    : o.debug == 2         ? LL_DEBUG2
 		                           : LL_DEBUG1;
+	/* Host keys load at least at the command line's level (hostkeys.c). */
+	hostkeys_set_log_level(o.quiet || o.debug   ? c.log_level
+	        : cmdline_log_level != CONFIG_UNSET ? cmdline_log_level
+	                                            : LL_INFO);
 	/* -t and -T report on stderr, as sshd (e.g. a bad -C spec). */
 	log_init(POSTERN_SYSLOG_IDENT, (enum log_level)c.log_level,
 	    c.syslog_facility, o.log_stderr || o.test_only || o.dump_config);
@@ -646,6 +655,7 @@ main(int argc, char **argv)
 		r = 0;
 		/* -t and -T both load the host keys first, as sshd. */
 		if (hostkeys_load(&c, &hk) != 0) {
+			hostkeys_use_log_level();
 			error("sshd: no hostkeys available -- exiting.");
 			r = 1;
 		} else

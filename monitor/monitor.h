@@ -131,7 +131,17 @@ int load_config(const struct options *o, const struct config_source *src,
 int helper_path(const char *name, char *out, size_t outlen);
 
 /* hostkeys.c */
+/*
+ * hostkeys_load logs at least as much as the level hostkeys_set_log_level
+ * set (main.c: the command line's, -q, -d or -o LogLevel, else INFO) asks
+ * for: sshd loads its host keys before the files' LogLevel applies, so a
+ * LogLevel QUIET or FATAL in a file does not hide why a key did not load.
+ */
 int hostkeys_load(const struct server_config *c, struct hostkeys *hk);
+void hostkeys_set_log_level(int level);
+/* That level from now on, where more verbose: for "no hostkeys available"
+ * before exiting. */
+void hostkeys_use_log_level(void);
 void hostkeys_free(struct hostkeys *hk);
 const struct hostkey *hostkeys_by_alg(
     const struct hostkeys *hk, const char *alg);
