@@ -117,6 +117,35 @@ load_public(const char *path)
  * One HostKey file. Missing files are skipped quietly, unusable ones
  * with sshd's error line. 0 or ERR_ALLOC.
  */
+/*
+ * 1 if path is a DSA key: its .pub says ssh-dss, or it is PEM DSA. sshd
+ * 9.2 loads those and offers them only under HostKeyAlgorithms +ssh-dss;
+ * postern has no DSA, and an upgraded host's HostKey line for one is not
+ * an error at every start and connection.
+ */
+static int
+is_dsa_key(const char *path)
+{
+	static const char pem[] = "-----BEGIN DSA PRIVATE KEY-----";
+	char name[4096], head[sizeof(pem)];
+	size_t n;
+	FILE *f;
+	int i, dsa = 0;
+
+	for (i = 0; i < 2 && !dsa; i++) {
+		if (snprintf(name, sizeof(name), "%s%s", path,
+		        i == 0 ? ".pub" : "") >= (int)sizeof(name) ||
+		    (f = fopen(name, "re")) == NULL)
+			continue;
+		n = fread(head, 1, sizeof(head) - 1, f);
+		fclose(f);
+		head[n] = '\0';
+		dsa = i == 0 ? strncmp(head, "ssh-dss ", 8) == 0
+		             : strncmp(head, pem, sizeof(pem) - 1) == 0;
+	}
+	return dsa;
+}
+
 static int
 load_key(const struct server_config *c, struct hostkeys *hk, const char *path)
 {
@@ -154,6 +183,13 @@ load_key(const struct server_config *c, struct hostkeys *hk, const char *path)
 		 * at DEBUG for a default key. */
 		enum log_level ll =
 		    c->host_keys_implicit ? LL_DEBUG1 : LL_ERROR;
+
+		if (r == ERR_KEY_TYPE && is_dsa_key(path)) {
+			verbose("Not offering host key \"%s\" (ssh-dss): "
+			        "postern has no DSA",
+			    path);
+			return 0;
+		}
 
 		log_msg(ll, __func__, 0, "Unable to load host key \"%s\": %s",
 		    path, r == ERR_PERM ? "bad permissions" : err_str(r));

@@ -236,6 +236,29 @@ def test_host_key_errors_under_loglevel_quiet(ctx):
           "-o LogLevel=QUIET: rc %s %r" % (r.returncode, r.stderr))
 
 
+def test_dsa_host_key_left_out_quietly(ctx):
+    """An upgraded host's HostKey line for its DSA key (openssh-key-v1 or
+    PEM): sshd 9.2 loads it without a word and offers it only when told
+    to; postern, which has no DSA, leaves it out with one VERBOSE line,
+    not 'Unable to load host key' errors at every start and connection
+    (review); the other keys serve."""
+    u = ctx.make_user()
+    dsa = os.path.join(ctx.dir, "host_dsa")
+    pem = os.path.join(ctx.dir, "host_dsa_pem")
+    run(["ssh-keygen", "-q", "-t", "dsa", "-N", "", "-f", dsa])
+    run(["ssh-keygen", "-q", "-t", "dsa", "-N", "", "-m", "PEM", "-f", pem])
+    os.unlink(pem + ".pub")  # PEM says DSA by itself
+    ctx.start_server(extra_config=["HostKey %s" % dsa, "HostKey %s" % pem,
+                                   "LogLevel VERBOSE"])
+    ctx.ssh_ok(u, "echo ok", expect_out=b"ok\n")
+    for path in (dsa, pem):
+        check(ctx.wait_log(r'^Not offering host key "%s" \(ssh-dss\): '
+                           r"postern has no DSA$" % re.escape(path), 5),
+              "no 'Not offering host key' line for %s" % path)
+    check(not ctx.wait_log(r"Unable to load host key", 1),
+          "a DSA host key was reported as an error")
+
+
 def test_encrypted_host_key_refused(ctx):
     u = ctx.make_user()
     path = os.path.join(ctx.dir, "host_enc")
