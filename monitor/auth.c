@@ -808,7 +808,11 @@ module_state(struct authctxt *a, const struct pm_module *m, void **statep)
 /*
  * keyboard-interactive picks its device (submethod) among the loaded
  * ones that AuthenticationMethods allows at this point, preferring those
- * the client named (RFC 4256 s3.1 submethods).
+ * the client named (RFC 4256 s3.1 submethods). A device other than PAM's
+ * (totp, a third party's) serves only where a list's next step names it
+ * (keyboard-interactive:totp): a bare keyboard-interactive, or any, is
+ * PAM's, as sshd's only device, and a client naming totp there does not
+ * swap the PAM stack (a password and what else it asks) for a code.
  */
 static const struct pm_module *
 pick_kbdint(struct authctxt *a, const uint8_t *data, size_t len)
@@ -826,7 +830,9 @@ pick_kbdint(struct authctxt *a, const uint8_t *data, size_t len)
 		m = a->mods->mods[i];
 		if (strcmp(m->method, "keyboard-interactive") != 0 ||
 		    m->submethod == NULL || m->response == NULL ||
-		    !authchain_allowed(&a->chain, m->method, m->submethod))
+		    !authchain_allowed(&a->chain, m->method, m->submethod) ||
+		    (strcmp(m->submethod, "pam") != 0 &&
+		        !authchain_names(&a->chain, m->method, m->submethod)))
 			continue;
 		if (first == NULL)
 			first = m;

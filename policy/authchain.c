@@ -112,6 +112,21 @@ authchain_allowed(
 }
 
 int
+authchain_names(
+    const struct authchain *ac, const char *method, const char *submethod)
+{
+	size_t i, mlen = strlen(method);
+	const char *s;
+
+	for (i = 0; !ac->any && i < ac->nlists; i++)
+		if ((s = next_step(&ac->lists[i])) != NULL &&
+		    strncmp(s, method, mlen) == 0 && s[mlen] == ':' &&
+		    strcmp(s + mlen + 1, submethod) == 0)
+			return 1;
+	return 0;
+}
+
+int
 authchain_success(
     struct authchain *ac, const char *method, const char *submethod)
 {

@@ -35,6 +35,10 @@ void authchain_free(struct authchain *ac);
  * down one). */
 void authchain_drop_list(struct authchain *ac, size_t i);
 
+/* 1 if the next step of some list is method:submethod itself (not a
+ * bare method, not any). */
+int authchain_names(
+    const struct authchain *ac, const char *method, const char *submethod);
 /* 1 if method[:submethod] is the next step of some list (or any). */
 int authchain_allowed(
     const struct authchain *ac, const char *method, const char *submethod);

@@ -175,6 +175,53 @@ def _start(ctx, usersfile, methods=None):
     ctx.start_server(extra_config=extra)
 
 
+def test_client_cannot_pick_totp_for_bare_kbdint(ctx):
+    """A bare keyboard-interactive (no AuthenticationMethods, or a list
+    without :totp) is PAM's device, as sshd's only one: a client naming
+    totp (KbdInteractiveDevices=totp) gets PAM's prompt, not a code
+    prompt, so an enrolled user's code alone does not stand in for the
+    password (review: it logged in with the code alone)."""
+    u = ctx.make_user()
+    key = _hexkey()
+    path = _users_file(ctx, ["HOTP/T30 %s - %s" % (u.name, key)])
+    prompts = os.path.join(ctx.dir, "prompts.log")
+    script = os.path.join(ctx.dir, "askpass_prompt.sh")
+    for extra in ([], ["AuthenticationMethods publickey,keyboard-interactive"]):
+        ctx.stop_server()
+        ctx.start_server(extra_config=["TOTPUsersFile " + path,
+                                       "UsePAM yes",
+                                       "KbdInteractiveAuthentication yes"]
+                         + extra)
+        with open(script, "w") as f:
+            f.write("#!/bin/sh\nprintf '%%s\\n' \"$1\" >> %s\n"
+                    "printf '%%s\\n' '%s'\n" % (prompts, _totp(key)))
+        os.chmod(script, 0o755)
+        if os.path.exists(prompts):
+            os.unlink(prompts)
+        opts = ["-o", "KbdInteractiveAuthentication=yes",
+                "-o", "KbdInteractiveDevices=totp",
+                "-o", "NumberOfPasswordPrompts=1"]
+        if not extra:
+            opts += ["-o", "PubkeyAuthentication=no",
+                     "-o", "PreferredAuthentications=keyboard-interactive"]
+        argv = ctx.ssh_argv(u, "echo ok", batch=False, extra=opts)
+        p = subprocess.run(argv, stdin=subprocess.DEVNULL,
+                           capture_output=True, timeout=30,
+                           env=dict(os.environ, SSH_ASKPASS=script,
+                                    SSH_ASKPASS_REQUIRE="force",
+                                    DISPLAY=":0"))
+        ctx._note_client(argv, p.returncode, p.stderr)
+        check(_refused(p), "%s: a TOTP code alone logged in through a bare "
+              "keyboard-interactive: rc %s %r" % (extra, p.returncode,
+                                                   p.stdout))
+        asked = _read(prompts) if os.path.exists(prompts) else ""
+        check("Verification code" not in asked and "assword" in asked,
+              "%s: the client's device choice reached TOTP (prompts %r)"
+              % (extra, asked))
+        check(_count(ctx, r"totp: accepted") == 0,
+              "TOTP judged a bare keyboard-interactive")
+
+
 def test_totp_users_file(ctx):
     u = ctx.make_user()
     key = _hexkey()
