@@ -82,6 +82,22 @@ main(void)
 	        authchain_allowed(&ac, "keyboard-interactive", "totp"));
 	T_CHECK("bare method: not a prefix of another name",
 	    !authchain_allowed(&ac, "keyboard", NULL));
+	T_CHECK("bare method names no device",
+	    !authchain_names(&ac, "keyboard-interactive", "totp") &&
+	        !authchain_names(&ac, "keyboard-interactive", "pam"));
+	authchain_free(&ac);
+	T_CHECK("names: any names no device",
+	    authchain_init(&ac, any, 1) == 0 &&
+	        !authchain_names(&ac, "keyboard-interactive", "totp"));
+	authchain_free(&ac);
+	T_CHECK("names: init", authchain_init(&ac, chain, 1) == 0);
+	T_CHECK("names: not before its step",
+	    !authchain_names(&ac, "keyboard-interactive", "totp"));
+	(void)authchain_success(&ac, "publickey", NULL);
+	T_CHECK("names: its step names it",
+	    authchain_names(&ac, "keyboard-interactive", "totp") &&
+	        !authchain_names(&ac, "keyboard-interactive", "tot") &&
+	        !authchain_names(&ac, "keyboard", "interactive:totp"));
 	authchain_free(&ac);
 
 	T_CHECK("empty step rejected", authchain_init(&ac, bad, 1) != 0);
