@@ -417,33 +417,28 @@ audit_session_end(const struct authctxt *a, int ok, pid_t spid)
 		acct_record(a, AUDIT_USER_ERR, "USER_ERR", 0);
 }
 
-/*
- * A connection that ends without a login. As sshd, whose failed
- * USER_LOGIN records follow its monitor's verdicts and an invalid user's
- * name: none for a connection that never had an attempt judged (a port
- * probe, ssh-keyscan, a client with no usable method).
- */
+void
+audit_login_failed(const struct authctxt *a)
+{
+	/* sshd's failed logins say terminal=sshd. */
+	acct_record_tty(
+	    a->ci, audit_acct(a), AUDIT_USER_LOGIN, "USER_LOGIN", 0, "sshd");
+}
+
 void
 audit_preauth_end(const struct authctxt *a, int had_keys, pid_t spid)
 {
 	if (audit_fd < 0)
 		return;
-	if (a->audited > 0 || (a->user != NULL && !a->valid))
-		audit_login_abandoned(
-		    a->ci, audit_acct(a), had_keys ? spid : 0);
-	else if (had_keys)
+	if (had_keys)
 		keys_destroyed(a->ci, spid, audit_preauth_uid());
+	if (a->authenticated)
+		audit_login_failed(a);
 }
 
 void
-audit_login_abandoned(
-    const struct conn_info *ci, const char *acct, pid_t keys_spid)
+audit_login_abandoned(const struct conn_info *ci, pid_t keys_spid)
 {
-	if (audit_fd < 0)
-		return;
-	if (keys_spid > 0)
+	if (audit_fd >= 0 && keys_spid > 0)
 		keys_destroyed(ci, keys_spid, audit_preauth_uid());
-	/* sshd's failed logins say terminal=sshd. */
-	acct_record_tty(ci, acct[0] != '\0' ? acct : AUDIT_ACCT_UNKNOWN,
-	    AUDIT_USER_LOGIN, "USER_LOGIN", 0, "sshd");
 }

@@ -68,10 +68,19 @@ void audit_session_start(const struct authctxt *a);
 void audit_session_end(const struct authctxt *a, int ok, pid_t spid);
 
 /*
- * A connection that ended before authentication: CRYPTO_KEY_USER
- * op=destroy per direction when the preauth process spid had negotiated
- * keys, then USER_LOGIN res=failed terminal=sshd if an attempt was
- * judged (a->audited) or the user named does not exist, as sshd.
+ * A failed login, as sshd writes one: USER_LOGIN op=login res=failed
+ * terminal=sshd, the account as audit_acct(). sshd writes it at each
+ * attempt its monitor judged and logged as Failed (a refused key of an
+ * invalid user is neither), and twice when the user named does not exist
+ * (its monitor and its preauth child each report that).
+ */
+void audit_login_failed(const struct authctxt *a);
+
+/*
+ * A connection that ended without a session: CRYPTO_KEY_USER op=destroy
+ * per direction when the preauth process spid had negotiated keys, and
+ * USER_LOGIN res=failed when it had authenticated (ChrootDirectory
+ * refused it); the failed attempts were recorded as they failed.
  */
 void audit_preauth_end(const struct authctxt *a, int had_keys, pid_t spid);
 
@@ -79,12 +88,11 @@ struct conn_info;
 
 /*
  * The same for a connection whose monitor LoginGraceTime killed, written
- * by the listener from what the monitor reported (monitor/startup.h): acct
- * as audit_acct() gave it ("" if never reported: "(unknown user)"), keys_spid
- * the pid of preauth if it had session keys, else 0.
+ * by the listener from what the monitor reported (monitor/startup.h):
+ * keys_spid the pid of preauth if it had session keys, else 0. No
+ * USER_LOGIN, as sshd: the attempts that failed were recorded then.
  */
-void audit_login_abandoned(
-    const struct conn_info *ci, const char *acct, pid_t keys_spid);
+void audit_login_abandoned(const struct conn_info *ci, pid_t keys_spid);
 
 /* The account a record names: the user's name, "(invalid user)" or
  * "(unknown user)" (OpenSSH's audit_username()). */

@@ -1151,7 +1151,7 @@ finish(struct authctxt *a, const char *method, const char *submethod,
 		    "configuration",
 		    a->user);
 		audit_auth(a, method, submethod, cred, AUTH_FAILURE);
-		a->audited++;
+		audit_login_failed(a);
 		a->disconnect = 1;
 		/* sshd shows PAM's words (pam_nologin's text) first. */
 		return reply_put_final(a, reply, AUTH_DENIED,
@@ -1170,7 +1170,6 @@ finish(struct authctxt *a, const char *method, const char *submethod,
 		snprintf(a->method, sizeof(a->method), "%s", method);
 		auth_log(a, "Accepted", logm, 1);
 		audit_auth(a, method, submethod, cred, AUTH_SUCCESS);
-		a->audited++;
 		return reply_put_final(
 		    a, reply, AUTH_SUCCESS, "", banner, bannerlen);
 	}
@@ -1179,7 +1178,6 @@ finish(struct authctxt *a, const char *method, const char *submethod,
 		a->active = NULL;
 		auth_log(a, "Partial", logm, 0);
 		audit_auth(a, method, submethod, cred, AUTH_PARTIAL);
-		a->audited++;
 		return reply_put(
 		    reply, AUTH_PARTIAL, left, NULL, banner, bannerlen);
 	}
@@ -1197,12 +1195,18 @@ finish(struct authctxt *a, const char *method, const char *submethod,
 	 * device), nor a key of an invalid user (never looked up).
 	 */
 	if (strcmp(method, "none") != 0 || a->attempts > 1) {
-		if (a->judged && (a->valid || strcmp(method, "publickey") != 0))
+		if (a->judged &&
+		    (a->valid || strcmp(method, "publickey") != 0)) {
 			auth_log(a, "Failed", logm, 0);
+			/* sshd's audit event for each Failed it logs. */
+			audit_login_failed(a);
+		}
 		a->failures++;
 		startup_note_authfail();
-	} else if (none_tries_password(a))
+	} else if (none_tries_password(a)) {
 		auth_log(a, "Failed", logm, 0); /* logged, not counted */
+		audit_login_failed(a);
+	}
 	/* sshd's monitor counts the failures it decides: passwords (the
 	 * first "none"'s too) and keyboard-interactive, not refused keys. */
 	if (a->judged && strcmp(method, "publickey") != 0)
@@ -1213,10 +1217,8 @@ finish(struct authctxt *a, const char *method, const char *submethod,
 	 * refused before any lookup (aureport would count each login's
 	 * first "none" as a failed authentication).
 	 */
-	if (a->judged) {
+	if (a->judged)
 		audit_auth(a, method, submethod, cred, AUTH_FAILURE);
-		a->audited++;
-	}
 	/* sshd's preauth child refuses root once more, in its own words. */
 	if (a->root_refused)
 		logit_preauth("ROOT LOGIN REFUSED FROM %.200s port %d",
@@ -1339,9 +1341,12 @@ auth_request(struct authctxt *a, const uint8_t *sid, size_t sidlen,
 		/* As OpenSSH's monitor names itself once the user is known. */
 		proctitle_set(
 		    "%s [priv]", a->valid ? a->pw.pw_name : "unknown");
-		/* The account for the listener's records, should
-		 * LoginGraceTime end this monitor (startup.h). */
-		startup_note_acct(audit_acct(a));
+		/* As sshd: an invalid user is a failed login, twice (its
+		 * monitor's lookup and its preauth child each report it). */
+		if (!a->valid) {
+			audit_login_failed(a);
+			audit_login_failed(a);
+		}
 		/* The Banner goes out with the reply to the first request. */
 		banner = read_banner(a, &bannerlen);
 		if (drop_disabled_lists(a) != 0) {

@@ -79,7 +79,6 @@ struct authctxt {
 	int judged_failures; /* those sshd's monitor counts (auth_log) */
 	int attempts;
 	int judged;       /* a module judged this request (it is logged) */
-	int audited;      /* USER_AUTH records written: judged attempts */
 	int root_refused; /* PermitRootLogin refused this step */
 	int authenticated;
 	/* The password has expired: the session runs passwd(1) instead of

@@ -793,8 +793,8 @@ monitor_reaped(pid_t pid, int status)
 		if (WIFSIGNALED(status) && WTERMSIG(status) == SIGALRM) {
 			logit("Timeout before authentication for %s port %s",
 			    monitors[i].host, monitors[i].port);
-			audit_login_abandoned(&monitors[i].ci,
-			    monitors[i].sv.acct, monitors[i].sv.keys_spid);
+			audit_login_abandoned(
+			    &monitors[i].ci, monitors[i].sv.keys_spid);
 		}
 		penalise(&monitors[i], status);
 		monitor_forget(i);

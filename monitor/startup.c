@@ -1,7 +1,6 @@
 /*
  * startup.c: the startup pipe's records (startup.h), written by a monitor
  * and read by the listener. A record is one type byte, then:
- *   'u' u8 length, that many bytes: the account of the audit records
  *   'k' u32 (big-endian): the pid of preauth, which has session keys
  *   'a' nothing: authenticated (the last record)
  *   'f' nothing: an authentication attempt failed (PerSourcePenalties)
@@ -60,20 +59,6 @@ startup_write(const uint8_t *p, size_t n)
 }
 
 void
-startup_note_acct(const char *acct)
-{
-	uint8_t rec[2 + STARTUP_ACCT_MAX];
-	size_t n = strlen(acct);
-
-	if (n > STARTUP_ACCT_MAX)
-		n = STARTUP_ACCT_MAX;
-	rec[0] = 'u';
-	rec[1] = (uint8_t)n;
-	memcpy(rec + 2, acct, n);
-	startup_write(rec, 2 + n);
-}
-
-void
 startup_note_keys(pid_t spid)
 {
 	uint32_t v = (uint32_t)spid;
@@ -120,8 +105,6 @@ record_len(const uint8_t *p, size_t n)
 		return 1;
 	case 'k':
 		return n >= 5 ? 5 : 0;
-	case 'u':
-		return n >= 2 && n >= 2 + (size_t)p[1] ? 2 + (long)p[1] : 0;
 	default:
 		return -1;
 	}
@@ -163,10 +146,6 @@ startup_feed(struct startup_view *v, const uint8_t *p, size_t n)
 				    (pid_t)((uint32_t)v->in[1] << 24 |
 				        (uint32_t)v->in[2] << 16 |
 				        (uint32_t)v->in[3] << 8 | v->in[4]);
-				break;
-			case 'u':
-				memcpy(v->acct, v->in + 2, v->in[1]);
-				v->acct[v->in[1]] = '\0';
 				break;
 			}
 			memmove(v->in, v->in + len, v->inlen - (size_t)len);

@@ -1,10 +1,10 @@
 /*
  * startup.h: the pipe from a monitor to the listener while its connection
  * is in its startup phase (MaxStartups). The monitor reports, in records,
- * the account its audit records name and whether preauth has session
- * keys, then one byte once authenticated; the listener, which reaps a
- * monitor that LoginGraceTime killed, writes that login's closing audit
- * records from them (docs/ipc.md, "The startup pipe").
+ * whether preauth has session keys, then one byte once authenticated; the
+ * listener, which reaps a monitor that LoginGraceTime killed, writes that
+ * login's closing audit records from them (docs/ipc.md, "The startup
+ * pipe").
  */
 #ifndef POSTERN_STARTUP_H
 #define POSTERN_STARTUP_H
@@ -14,14 +14,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define STARTUP_ACCT_MAX 255 /* bytes of an account name in a record */
+#define STARTUP_RECORD_MAX 5 /* bytes of the longest record ('k') */
 
 /* ---- monitor side: every write is best effort (debug-logged) ---- */
 
 /* startup_open: the pipe's write end (close-on-exec), or -1 for none. */
 void startup_open(int fd);
-/* The account the login's audit records name (audit.h), once known. */
-void startup_note_acct(const char *acct);
 /* preauth (pid spid) has session keys whose end is to be recorded. */
 void startup_note_keys(pid_t spid);
 /* PerSourcePenalties: an attempt failed (once is enough); preauth
@@ -34,10 +32,9 @@ void startup_authenticated(void);
 /* ---- listener side ---- */
 
 struct startup_view {
-	uint8_t in[2 + STARTUP_ACCT_MAX]; /* a record read in part */
+	uint8_t in[STARTUP_RECORD_MAX]; /* a record read in part */
 	size_t inlen;
-	char acct[STARTUP_ACCT_MAX + 1]; /* "" until reported */
-	pid_t keys_spid;                 /* 0 until reported */
+	pid_t keys_spid; /* 0 until reported */
 	int authenticated;
 	int authfail; /* an authentication attempt failed */
 	int crashed;  /* preauth was killed by a crash signal */

@@ -2,7 +2,7 @@
 test_audit.py: the audit trail through Debian's real auditd. posternd's
 monitor writes, through libaudit, USER_AUTH for every authentication
 verdict (with the key's fingerprint and the authorized_keys file and line
-that matched), USER_LOGIN on success and on final failure, CRYPTO_SESSION
+that matched), USER_LOGIN on success and at each failed attempt, CRYPTO_SESSION
 for the transport, CRYPTO_KEY_USER when the session keys are gone and
 USER_START/USER_END around the session; packaging/audit/postern.rules
 loads, and a file watch records posternd reading authorized_keys. Read back
@@ -17,6 +17,7 @@ import os
 import re
 import secrets
 import shutil
+import socket
 import subprocess
 import time
 
@@ -599,6 +600,68 @@ def _preauth_keys_destroyed(ad, rport, lport, types="CRYPTO_KEY_USER"):
     return out
 
 
+def _login_records(ad, ctx, *since):
+    """The USER_LOGIN records this test's server wrote since SINCE."""
+    q = run(["ausearch"] + (["-if", ad.log] if ad.log else []) +
+            ["-m", "USER_LOGIN", "-ts"] + list(since) + ["-i"],
+            check_rc=False)
+    exe = "exe=%s " % os.path.realpath(ctx.server_path)
+    return [l for l in q.stdout.decode(errors="replace").splitlines()
+            if exe in l]
+
+
+PASSWORDS_CLIENT = r"""
+import socket, sys
+import paramiko
+port, user, n, src = int(sys.argv[1]), sys.argv[2], int(sys.argv[3]), sys.argv[4]
+t = paramiko.Transport(socket.create_connection(("127.0.0.1", port), 10,
+                                                source_address=(src, 0)))
+t.start_client(timeout=10)
+for i in range(n):
+    try:
+        t.auth_password(user, "wrong-%d" % i)
+    except paramiko.AuthenticationException:
+        pass
+t.close()
+"""
+
+
+@timeout(120)
+def test_audit_failed_login_per_attempt(ctx):
+    """USER_LOGIN res=failed as sshd 9.2 writes them (checked side by
+    side): one per attempt logged as Failed, as it fails, and two for a
+    user that does not exist (sshd's monitor and its preauth child each
+    report that); aureport --login --failed counts the same (review: one
+    per connection, at its end)."""
+    ad = Auditd(ctx)
+    u = ctx.make_user()
+    subprocess.run(["chpasswd"], check=True,
+                   input=("%s:Right-pw-%s\n" % (u.name, secrets.token_hex(4))
+                          ).encode())
+    ctx.start_server(extra_config=["PasswordAuthentication yes"])
+    bad = "nosuch" + secrets.token_hex(3)
+    # The client's own loopback address: other tests' records do not count.
+    src = "127.%d.%d.%d" % tuple(secrets.randbelow(250) + 2 for _ in range(3))
+    for user, tries, want in ((u.name, 3, 3), (bad, 1, 3)):
+        since = time.strftime("%x %H:%M:%S").split()
+        time.sleep(1)  # records of this second on
+        p = subprocess.run(["/usr/bin/python3", "-c", PASSWORDS_CLIENT,
+                            str(ctx.port), user, str(tries), src],
+                           capture_output=True, timeout=60)
+        check(p.returncode == 0, "paramiko client: %r" % p.stderr[-300:])
+        acct = "acct=%s " % (u.name if user == u.name else "(invalid user)")
+
+        def failed():
+            return [l for l in _login_records(ad, ctx, *since)
+                    if acct in l and "res=failed" in l and
+                    " addr=%s " % src in l]
+        poll_until(lambda: len(failed()) >= want, 10)
+        time.sleep(1)  # and no more come
+        got = failed()
+        check(len(got) == want, "%s: want %d USER_LOGIN res=failed, got "
+              "%d:\n%s" % (acct, want, len(got), "\n".join(got)))
+
+
 def test_audit_no_failed_login_without_attempt(ctx):
     """A connection that never had an attempt judged (a client with no
     usable method, whose "none" checks no password) is no failed login,
@@ -731,8 +794,10 @@ def test_audit_crypto_unauthenticated_and_rekey(ctx):
 def test_audit_login_ended_by_grace_time(ctx):
     """LoginGraceTime kills a monitor while AuthorizedKeysCommand keeps it
     busy: it cannot write the login's closing records, so the listener
-    does, from what the monitor reported on its startup pipe (the user,
-    and preauth's keys)."""
+    does, from what the monitor reported on its startup pipe (preauth's
+    keys). No USER_LOGIN res=failed: no attempt was judged, and sshd
+    writes none at a timeout (review: one was written for every
+    connection LoginGraceTime ended, port probes included)."""
     ad = Auditd(ctx)
     u = ctx.make_user(with_key=False)
     d = "/run/postern-it-audit-" + secrets.token_hex(4)
@@ -754,11 +819,18 @@ def test_audit_login_ended_by_grace_time(ctx):
     check(m, "no timeout line")
     port = m.group(1)
     _preauth_keys_destroyed(ad, port, ctx.port)
-    exe = r"exe=%s " % re.escape(os.path.realpath(ctx.server_path))
-    ad.search(["-m", "USER_LOGIN", "-ts", "recent"],
-              r"type=USER_LOGIN .* msg='op=login acct=%s %shostname=\? "
-              r"addr=127\.0\.0\.1 terminal=sshd res=failed"
-              % (re.escape(u.name), exe))
+    # A bare TCP connection that LoginGraceTime ends: no record either.
+    s = socket.create_connection(("127.0.0.1", ctx.port), 10)
+    ctx.sockets.append(s)
+    check(ctx.wait_log(r"^Timeout before authentication for 127\.0\.0\.1 "
+                       r"port %d$" % s.getsockname()[1], 10),
+          "no timeout line for the bare connection")
+    time.sleep(1)  # auditd has what the listener wrote by now
+    mine = [l for l in _login_records(ad, ctx, "recent")
+            if " pid=%d " % ctx.proc.pid in l]
+    check(not mine, "the listener wrote USER_LOGIN for logins "
+          "LoginGraceTime ended without a judged attempt:\n%s"
+          % "\n".join(mine))
 
 
 def test_audit_write_refused_logged(ctx):
