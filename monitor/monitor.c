@@ -1572,6 +1572,10 @@ monitor_run(const struct options *o, struct server_config *c,
 		    (WIFSIGNALED(status) &&
 		        penalty_crash_signal(WTERMSIG(status))))
 			log_preauth_end(&m, status);
+		/* As sshd: PAM ends too (its modules clean up, and libpam
+		 * writes its USER_ERR record for a handle nothing used). */
+		pamctx_end(m.auth.pam);
+		m.auth.pam = NULL;
 		exit(1);
 	}
 	/*

@@ -662,6 +662,39 @@ def test_audit_failed_login_per_attempt(ctx):
               "%d:\n%s" % (acct, want, len(got), "\n".join(got)))
 
 
+NONE_CLIENT = r"""
+import socket, sys
+import paramiko
+port, user, src = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+t = paramiko.Transport(socket.create_connection(("127.0.0.1", port), 10,
+                                                source_address=(src, 0)))
+t.start_client(timeout=10)
+try:
+    t.auth_none(user)
+except paramiko.BadAuthenticationType:
+    pass
+t.close()
+"""
+
+
+@timeout(120)
+def test_audit_pam_ends_with_failed_connection(ctx):
+    """UsePAM yes: a connection that ends without a login ends PAM too, as
+    sshd: its modules clean up, and libpam writes its USER_ERR
+    op=PAM:bad_ident for a handle no PAM step used (review: the monitor
+    exited without pam_end)."""
+    ad = Auditd(ctx)
+    u = ctx.make_user()
+    ctx.start_server(extra_config=["UsePAM yes"])
+    src = "127.%d.%d.%d" % tuple(secrets.randbelow(250) + 2 for _ in range(3))
+    p = subprocess.run(["/usr/bin/python3", "-c", NONE_CLIENT, str(ctx.port),
+                        u.name, src], capture_output=True, timeout=60)
+    check(p.returncode == 0, "paramiko client: %r" % p.stderr[-300:])
+    ad.search(["-m", "USER_ERR", "-ts", "recent"],
+              r"type=USER_ERR .* msg='op=PAM:bad_ident .* addr=%s "
+              r"terminal=ssh res=failed" % re.escape(src))
+
+
 def test_audit_no_failed_login_without_attempt(ctx):
     """A connection that never had an attempt judged (a client with no
     usable method, whose "none" checks no password) is no failed login,
