@@ -238,10 +238,10 @@ type_digits(const char *type)
 
 /*
  * The code lengths the users file (the locked fd) declares for user, as
- * bits (1 << digits); 0 if it has no entry liboath would use, -1 on a
- * read error. liboath checks a code with as many digits as it is given,
- * so without this the last six digits of an eight-digit token's code
- * would do.
+ * bits (1 << digits), bit 0 for an entry of a type liboath does not know
+ * (and skips); 0 if the user has no entry, -1 on a read error. liboath
+ * checks a code with as many digits as it is given, so without this the
+ * last six digits of an eight-digit token's code would do.
  */
 static int
 declared_digits(int fd, const char *user)
@@ -272,7 +272,7 @@ declared_digits(int fd, const char *user)
 	freezero(line, cap);
 	fclose(f);
 	wipe(iobuf, sizeof(iobuf));
-	return mask > 0 ? mask & ~1 : mask;
+	return mask;
 }
 
 /*
@@ -371,6 +371,18 @@ usersfile_verify(const struct pm_conn *c, const char *path, const char *code)
 		error("totp: users file %s: %s", path, strerror(errno));
 		goto out;
 	}
+	/*
+	 * Only entries liboath skips: the admin's enrolment is there, just
+	 * mistyped. Refused, not handed to the user's own file.
+	 */
+	if (digits == 1) {
+		error("totp: users file %s: no entry for user %.127s has a "
+		      "token type liboath knows (HOTP, HOTP/E, HOTP/T30, "
+		      "HOTP/T60, with /6, /7 or /8)",
+		    path, c->user);
+		goto out;
+	}
+	digits &= ~1;
 	if (digits != 0 &&
 	    (strlen(code) > 8 || (digits & (1 << strlen(code))) == 0)) {
 		debug("totp: users file %s: no entry for user %.127s takes a "

@@ -415,6 +415,27 @@ def test_totp_users_file_digits(ctx):
           % (p.returncode, p.stderr[-300:]))
 
 
+def test_totp_users_file_unknown_type_refused(ctx):
+    """A users-file entry of a type liboath does not know (a typo: TOTP
+    for HOTP/T30), which liboath skips: the admin enrolled the user, so
+    the login is refused with a line naming the file, not handed to the
+    user's own ~/.google_authenticator (review: the user's file then
+    decided)."""
+    u = ctx.make_user()
+    key = _hexkey()
+    path = _users_file(ctx, ["TOTP %s - %s" % (u.name, key)])
+    secret = _b32key()
+    _ga_file(u, "%s\n\" TOTP_AUTH\n" % secret)
+    _start(ctx, path)
+    p = _login(ctx, u, _totp(secret, base32=True))
+    check(_refused(p), "the user's own file decided past the admin's "
+          "mistyped entry: rc %s" % p.returncode)
+    check(ctx.wait_log(r"totp: users file %s: no entry for user %s has a "
+                       r"token type liboath knows" % (re.escape(path),
+                                                      u.name), 5),
+          "no line naming the mistyped entry")
+
+
 def test_totp_users_file_hotp(ctx):
     u = ctx.make_user()
     key = _hexkey()
