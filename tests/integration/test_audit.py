@@ -193,7 +193,8 @@ def test_audit_records(ctx):
     for d, key in (("/home", "postern-user-files"),
                    ("/root", "postern-user-files"),
                    ("/etc/ssh", "postern-ssh-files")):
-        check(re.search(r"^-a always,exit -S all -F dir=%s -F perm=r "
+        check(re.search(r"^-a always,exit -F arch=b64 -S open,openat "
+                        r"-F dir=%s -F perm=r "
                         r"-F exe=%s -F key=%s$" % (
                             re.escape(d), re.escape(os.path.realpath(
                                 ctx.server_path)), key), listed, re.M),
@@ -307,6 +308,11 @@ def test_audit_records(ctx):
                     re.M),
           "the shipped rules did not record posternd reading %s:\n%s"
           % (vak, "\n".join(out.splitlines()[-12:])))
+    # Opens only: not the readlink() calls of realpath() in the path
+    # checks, which aureport -k listed as failed accesses (review).
+    check(not re.search(r"type=SYSCALL .*syscall=readlink ", out, re.M),
+          "the shipped rules record posternd's readlink calls:\n%s"
+          % "\n".join(l for l in out.splitlines() if "readlink" in l)[-2000:])
     # The shipped rules record a read of sshd_config too.
     if os.path.exists("/etc/ssh/sshd_config"):
         run(["head", "-c", "1", "/etc/ssh/sshd_config"])
