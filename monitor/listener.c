@@ -998,6 +998,49 @@ reload(const struct options *o, const struct server_config *c, int *fds,
 	fatal("RESTART FAILED: %s", strerror(errno));
 }
 
+/*
+ * Each step of the AuthenticationMethods lists needs a loaded module: a
+ * list naming a device none serves (keyboard-interactive:totp without
+ * totp.so) can never complete, and only DEBUG1 said so at each login.
+ * Said once at start; a bare keyboard-interactive is PAM's device.
+ */
+static void
+check_methods_served(
+    const struct server_config *c, const struct module_set *ms, const char *dir)
+{
+	char step[256], *colon;
+	const char *p, *end, *sub;
+	size_t i, len;
+
+	for (i = 0; i < c->nauth_methods; i++) {
+		for (p = c->auth_methods[i]; *p != '\0';
+		     p = *end ? end + 1 : end) {
+			end = p + strcspn(p, ",");
+			len = (size_t)(end - p);
+			if (len >= sizeof(step) || strcmp(p, "any") == 0)
+				break;
+			memcpy(step, p, len);
+			step[len] = '\0';
+			sub = NULL;
+			if ((colon = strchr(step, ':')) != NULL) {
+				*colon = '\0';
+				sub = colon + 1;
+			} else if (strcmp(step, "keyboard-interactive") == 0)
+				sub = "pam";
+			/* sshd's switched-off methods: config_check said. */
+			if (strcmp(step, "hostbased") == 0 ||
+			    strcmp(step, "gssapi-with-mic") == 0)
+				continue;
+			if (modules_find(ms, step, sub) == NULL)
+				error("AuthenticationMethods list \"%s\": no "
+				      "module in %s serves %s%s%s",
+				    c->auth_methods[i], dir, step,
+				    sub != NULL ? ":" : "",
+				    sub != NULL ? sub : "");
+		}
+	}
+}
+
 int
 listener_run(const struct options *o, struct server_config *c,
     const struct config_source *src, char **argv)
@@ -1038,6 +1081,7 @@ listener_run(const struct options *o, struct server_config *c,
 			    dir);
 		verbose("%d authentication method module%s loaded from %s", n,
 		    n == 1 ? "" : "s", dir);
+		check_methods_served(c, &ms, dir);
 		modules_free(&ms);
 	}
 	if (getuid() == 0 && getpwnam(POSTERN_PRIVSEP_USER) == NULL)

@@ -149,3 +149,23 @@ def test_module_dir_under_user_owned_parent_refused(ctx):
     check(r.rc == 0 and r.stdout == b"ok\n",
           "a sticky root-owned parent should do: rc %s %s"
           % (r.rc, r.stderr[-300:]))
+
+
+def test_missing_module_for_a_list_said_at_start(ctx):
+    """An AuthenticationMethods list naming a device no loaded module
+    serves (keyboard-interactive:totp with totp.so gone) can never
+    complete: the listener says so at start, naming the list and the
+    module directory, instead of DEBUG1 at each login (review). Lists
+    that are served are not named."""
+    server = harness.copy_server(ctx.server_path, os.path.join(ctx.dir, "bin"))
+    os.unlink(os.path.join(ctx.dir, "bin", "modules", "totp.so"))
+    ctx.start_server(server=server, extra_config=[
+        "AuthenticationMethods publickey,keyboard-interactive:totp "
+        "publickey,password"])
+    mods = re.escape(os.path.join(ctx.dir, "bin", "modules"))
+    check(ctx.wait_log(r'^AuthenticationMethods list "publickey,'
+                       r'keyboard-interactive:totp": no module in %s serves '
+                       r'keyboard-interactive:totp$' % mods, 5),
+          "no line about the list no module serves")
+    check(not re.search(r'list "publickey,password"', ctx.server_log()),
+          "a list that loaded modules serve was named")
