@@ -1128,8 +1128,12 @@ finish(struct authctxt *a, const char *method, const char *submethod,
 	 */
 	if ((verdict == AUTH_SUCCESS || verdict == AUTH_PARTIAL) &&
 	    strcmp(method, "keyboard-interactive") == 0 && submethod != NULL &&
-	    strcmp(submethod, "pam") == 0)
+	    strcmp(submethod, "pam") == 0) {
 		a->pam_account_done = 1;
+		/* sshd's preauth child holds PAM's success back for one
+		 * more round, and logs it so. */
+		auth_log(a, "Postponed", logm, 0);
+	}
 	/*
 	 * UsePAM: the account phase decides last, as in OpenSSH, which has
 	 * not yet added this last step to SSH_AUTH_INFO_0.

@@ -640,6 +640,8 @@ def scenarios(env):
          lambda s: s.ssh(g, password=pw, extra=pref("keyboard-interactive")),
          [conn, r"Postponed keyboard-interactive for %s from %s ssh2 "
           r"\[preauth\]" % (gn, P),
+          r"Postponed keyboard-interactive/pam for %s from %s ssh2 "
+          r"\[preauth\]" % (gn, P),
           r"Accepted keyboard-interactive/pam for %s from %s ssh2" % (gn, P)]
          + session + pam_session, f2b(0, 0, 0), 0),
         ("accepted publickey pam", "pam", lambda s: s.ssh(g, key=g.key),
