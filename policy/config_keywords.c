@@ -285,24 +285,26 @@ one_listen(const struct server_config *c, const struct keyword *k,
 	return 0;
 }
 
-/* each_listen: every address with its own port or with each Port. */
+/* each_listen: every address with its own port or with each Port; the
+ * first that does not resolve ends it, as sshd's fatal(). */
 static int
 each_listen(const struct server_config *c, const struct keyword *k, FILE *f)
 {
 	size_t i, j;
-	int r = 0;
 
 	for (i = 0; i < c->nlisten; i++) {
 		if (c->listen[i].port != 0) {
-			r |= one_listen(
-			    c, k, c->listen[i].host, c->listen[i].port, f);
+			if (one_listen(c, k, c->listen[i].host,
+			        c->listen[i].port, f) != 0)
+				return -1;
 			continue;
 		}
 		for (j = 0; j < c->nports; j++)
-			r |=
-			    one_listen(c, k, c->listen[i].host, c->ports[j], f);
+			if (one_listen(
+			        c, k, c->listen[i].host, c->ports[j], f) != 0)
+				return -1;
 	}
-	return r;
+	return 0;
 }
 
 static void

@@ -780,6 +780,19 @@ test_implemented_values(void)
 	T_CHECK("check: hostbased alone cannot be satisfied",
 	    config_check(&c) == ERR_CONFIG);
 	config_free(&c);
+	/* As sshd's fatal(): the first address that does not resolve ends
+	 * the check, whatever the number of ports. */
+	T_CHECK("listen: load",
+	    load(&c,
+	        "AddressFamily inet\nPort 22\nPort 2222\nListenAddress ::\n") ==
+	        0);
+	config_fill_defaults(&c);
+	logbuf[0] = '\0';
+	T_CHECK("listen: one bad addr line",
+	    config_check_listen(&c) == ERR_CONFIG &&
+	        strncmp(logbuf, "bad addr or host: :: (", 22) == 0 &&
+	        strchr(logbuf, '\n') == logbuf + strlen(logbuf) - 1);
+	config_free(&c);
 	/* As sshd: the method is named without its submethod. */
 	T_CHECK("check: submethod load",
 	    load(&c,
