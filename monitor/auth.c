@@ -333,6 +333,14 @@ lookup_user(struct authctxt *a)
 			a->btmp_pending = 1;
 		}
 		a->valid = 0;
+		/*
+		 * As sshd's audit trail: a failed login when its monitor's
+		 * lookup finds no such user, and another when its preauth
+		 * child cannot serve the user (refused accounts too).
+		 */
+		if (!refused)
+			audit_login_failed(a);
+		audit_login_failed(a);
 		/* OpenSSH's fake account: never the client's name in a path
 		 * (%u); log lines use a->user. */
 		a->pw.pw_name = strdup("NOUSER");
@@ -1345,12 +1353,6 @@ auth_request(struct authctxt *a, const uint8_t *sid, size_t sidlen,
 		/* As OpenSSH's monitor names itself once the user is known. */
 		proctitle_set(
 		    "%s [priv]", a->valid ? a->pw.pw_name : "unknown");
-		/* As sshd: an invalid user is a failed login, twice (its
-		 * monitor's lookup and its preauth child each report it). */
-		if (!a->valid) {
-			audit_login_failed(a);
-			audit_login_failed(a);
-		}
 		/* The Banner goes out with the reply to the first request. */
 		banner = read_banner(a, &bannerlen);
 		if (drop_disabled_lists(a) != 0) {

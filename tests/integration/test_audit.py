@@ -635,20 +635,24 @@ t.close()
 @timeout(120)
 def test_audit_failed_login_per_attempt(ctx):
     """USER_LOGIN res=failed as sshd 9.2 writes them (checked side by
-    side): one per attempt logged as Failed, as it fails, and two for a
-    user that does not exist (sshd's monitor and its preauth child each
-    report that); aureport --login --failed counts the same (review: one
-    per connection, at its end)."""
+    side): one per attempt logged as Failed, as it fails, two for a user
+    that does not exist (sshd's monitor and its preauth child each report
+    that), one for a user DenyUsers refuses (its preauth child only);
+    aureport --login --failed counts the same (review: one per
+    connection, at its end)."""
     ad = Auditd(ctx)
     u = ctx.make_user()
     subprocess.run(["chpasswd"], check=True,
                    input=("%s:Right-pw-%s\n" % (u.name, secrets.token_hex(4))
                           ).encode())
-    ctx.start_server(extra_config=["PasswordAuthentication yes"])
+    denied = ctx.make_user()
+    ctx.start_server(extra_config=["PasswordAuthentication yes",
+                                   "DenyUsers " + denied.name])
     bad = "nosuch" + secrets.token_hex(3)
     # The client's own loopback address: other tests' records do not count.
     src = "127.%d.%d.%d" % tuple(secrets.randbelow(250) + 2 for _ in range(3))
-    for user, tries, want in ((u.name, 3, 3), (bad, 1, 3)):
+    for user, tries, want in ((u.name, 3, 3), (bad, 1, 3),
+                              (denied.name, 1, 2)):
         since = time.strftime("%x %H:%M:%S").split()
         time.sleep(1)  # records of this second on
         p = subprocess.run(["/usr/bin/python3", "-c", PASSWORDS_CLIENT,
