@@ -422,6 +422,10 @@ def test_forward_remote_gatewayports(ctx):
     _stop(p)
     ctx.stop_server()
     ctx.start_server(["GatewayPorts clientspecified"])
+    # A port of its own: the first session's 127.0.0.1 listener may not
+    # be closed yet (its session ends after the client), and a wildcard
+    # bind of the same port would fail (CI, under ASan).
+    rport = harness.free_port()
     p = _client(ctx, user, ["-R", "0.0.0.0:%d:127.0.0.1:%d"
                             % (rport, echo.port)] + EXIT_FWD)
     _wait_listen(p, port=rport)
