@@ -1008,37 +1008,35 @@ static void
 check_methods_served(
     const struct server_config *c, const struct module_set *ms, const char *dir)
 {
-	char step[256], *colon;
-	const char *p, *end, *sub;
-	size_t i, len;
+	struct authchain ac;
+	char method[128];
+	const char *step, *sub;
+	size_t i, j, len;
 
-	for (i = 0; i < c->nauth_methods; i++) {
-		for (p = c->auth_methods[i]; *p != '\0';
-		     p = *end ? end + 1 : end) {
-			end = p + strcspn(p, ",");
-			len = (size_t)(end - p);
-			if (len >= sizeof(step) || strcmp(p, "any") == 0)
-				break;
-			memcpy(step, p, len);
-			step[len] = '\0';
-			sub = NULL;
-			if ((colon = strchr(step, ':')) != NULL) {
-				*colon = '\0';
-				sub = colon + 1;
-			} else if (strcmp(step, "keyboard-interactive") == 0)
+	if (authchain_init(&ac, c->auth_methods, c->nauth_methods) != 0)
+		return; /* config_check said */
+	for (i = 0; i < ac.nlists; i++)
+		for (j = 0; j < ac.lists[i].nsteps; j++) {
+			step = ac.lists[i].steps[j];
+			len = strcspn(step, ":");
+			sub = step[len] == ':' ? step + len + 1 : NULL;
+			snprintf(
+			    method, sizeof(method), "%.*s", (int)len, step);
+			if (sub == NULL &&
+			    strcmp(method, "keyboard-interactive") == 0)
 				sub = "pam";
 			/* sshd's switched-off methods: config_check said. */
-			if (strcmp(step, "hostbased") == 0 ||
-			    strcmp(step, "gssapi-with-mic") == 0)
+			if (strcmp(method, "hostbased") == 0 ||
+			    strcmp(method, "gssapi-with-mic") == 0)
 				continue;
-			if (modules_find(ms, step, sub) == NULL)
+			if (modules_find(ms, method, sub) == NULL)
 				error("AuthenticationMethods list \"%s\": no "
 				      "module in %s serves %s%s%s",
-				    c->auth_methods[i], dir, step,
+				    c->auth_methods[i], dir, method,
 				    sub != NULL ? ":" : "",
 				    sub != NULL ? sub : "");
 		}
-	}
+	authchain_free(&ac);
 }
 
 int
