@@ -1096,6 +1096,21 @@ listener_run(const struct options *o, struct server_config *c,
 		}
 		hostkeys_free(&hk);
 	}
+	/*
+	 * Handled from before the port listens: a SIGHUP (or SIGTERM) sent
+	 * once a client can connect, or once systemd hears READY=1, must not
+	 * find the default action, which ends the listener. Signals stay
+	 * blocked except inside ppoll(), so one that arrives before the loop,
+	 * or between checking the flags and sleeping, still wakes it.
+	 */
+	set_handlers();
+	sigemptyset(&block);
+	for (i = 0; i < NLOOP_SIGNALS; i++)
+		sigaddset(&block, loop_signals[i]);
+	sigprocmask(SIG_BLOCK, &block, &waitmask);
+	/* Blocked already when a SIGHUP restart exec'd this listener. */
+	for (i = 0; i < NLOOP_SIGNALS; i++)
+		sigdelset(&waitmask, loop_signals[i]);
 	if (o->inetd) {
 		/* One connection, already accepted; no sockets, no pidfile. */
 		inetd_fd = inetd_socket(o);
@@ -1118,18 +1133,6 @@ listener_run(const struct options *o, struct server_config *c,
 	/* Type=notify: ready (again, after a SIGHUP restart), as sshd. */
 	if (!o->inetd)
 		service_notify("READY=1");
-	set_handlers();
-	/*
-	 * Signals stay blocked except inside ppoll(), so one that arrives
-	 * between checking the flags and sleeping still wakes the loop.
-	 */
-	sigemptyset(&block);
-	for (i = 0; i < NLOOP_SIGNALS; i++)
-		sigaddset(&block, loop_signals[i]);
-	sigprocmask(SIG_BLOCK, &block, &waitmask);
-	/* Blocked already when a SIGHUP restart exec'd this listener. */
-	for (i = 0; i < NLOOP_SIGNALS; i++)
-		sigdelset(&waitmask, loop_signals[i]);
 	if (o->inetd) {
 		/*
 		 * This process stays as the connection's listener: it reaps the

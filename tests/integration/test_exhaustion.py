@@ -94,6 +94,69 @@ def test_sighup_burst_keeps_serving(ctx):
 
 
 @timeout(60)
+def test_sighup_once_listening_is_handled(ctx):
+    """A SIGHUP sent as soon as the port listens (a client or a
+    configuration tool may see it listen and signal at once) finds the
+    handler: the listener restarts, it does not die of SIGHUP's default
+    action. The PidFile is a FIFO here, so the listener stays after its
+    bind and before its loop (writing the PidFile) until the test reads
+    it: the signal lands in that gap every time (a CI run's burst test
+    once found it by chance)."""
+    u = ctx.make_user()
+    fifo = os.path.join(ctx.dir, "posternd.pid")
+    os.mkfifo(fifo, 0o600)
+    pids = []
+    stop = threading.Event()
+
+    def read_pidfile():
+        # Each start (the first, then the restart) writes it once.
+        while not stop.is_set():
+            fd = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)
+            try:
+                data = b""
+                while not stop.is_set():
+                    try:
+                        chunk = os.read(fd, 64)
+                    except BlockingIOError:
+                        chunk = None
+                    if chunk:
+                        data += chunk
+                    elif chunk == b"" and data:
+                        break
+                    time.sleep(0.01)
+                if data:
+                    pids.append(data)
+            finally:
+                os.close(fd)
+
+    ctx.start_server()
+    pid = ctx.proc.pid
+    os.kill(pid, signal.SIGHUP)
+    time.sleep(0.2)
+    check(ctx.server_alive(), "the listener died of a SIGHUP sent once it "
+          "listened (status %s)" % ctx.proc.returncode)
+    t = threading.Thread(target=read_pidfile, daemon=True)
+    t.start()
+    try:
+        check(ctx.wait_log(r"^Received SIGHUP; restarting\.$", 10),
+              "the SIGHUP was not handled once the loop ran")
+        listening = (r"^Server listening on 127\.0\.0\.1 port %d\.$"
+                     % ctx.port)
+        check(harness.poll_until(
+            lambda: len(re.findall(listening, ctx.server_log(), re.M)) >= 2
+            and len(pids) >= 2, 10),
+            "the restarted listener did not listen and write its PidFile")
+        check(pids[0] == pids[1] == b"%d\n" % pid,
+              "PidFile contents %r, want the listener's pid %d twice"
+              % (pids, pid))
+        ctx.ssh_ok(u, "echo ok", expect_out=b"ok\n")
+        check(ctx.server_alive(), "the listener is gone")
+    finally:
+        stop.set()
+        t.join(5)
+
+
+@timeout(60)
 def test_accept_out_of_descriptors_waits(ctx):
     """accept() failing with EMFILE leaves the connection queued and the
     socket readable: the listener must not retry at once without end
