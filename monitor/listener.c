@@ -846,15 +846,16 @@ spawn_monitor(int fd, int cfgfd, char **argv, const struct source_block *block)
 		nstartups++;
 		return;
 	}
-	reset_handlers();
-	close(sp[0]);
 	/*
 	 * As sshd: a new session and process group, so that what reaches
 	 * the listener's (a terminal's ^C or hangup under -D) does not end
-	 * every connection.
+	 * every connection. Before the signals are unblocked, so that this
+	 * new connection is not ended by one either.
 	 */
 	if (own_session && setsid() == -1)
 		error("setsid: %.100s", strerror(errno));
+	reset_handlers();
+	close(sp[0]);
 	/* Only the listener speaks to the service manager. */
 	unsetenv("NOTIFY_SOCKET");
 	for (n = 0; argv[n] != NULL; n++)
@@ -1125,6 +1126,14 @@ listener_run(const struct options *o, struct server_config *c,
 		}
 		write_pidfile(o, c);
 		handover_restore();
+		/*
+		 * A monitor that ended while the old listener restarted left a
+		 * SIGCHLD that the exec lost (the old loop took SIGHUP first,
+		 * or the signal came while reload() had it blocked and
+		 * default_handlers() discarded it): look for such exits once.
+		 */
+		if (restarted)
+			got_sigchld = 1;
 	}
 	cfgfd = config_memfd(src);
 	penalty_init(&penalties, &c->penalty, c->per_source_masklen_v4,
