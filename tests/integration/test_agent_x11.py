@@ -113,10 +113,24 @@ def test_agent_socket_removed_on_drop(ctx):
     check(harness.poll_until(
         lambda: not os.path.exists(os.path.dirname(sock)), 20),
         "the agent socket directory of %s outlived the connection" % sock)
+
+    def user_sessions():
+        out = []
+        for q in harness.descendants(ctx.proc.pid):
+            try:
+                if (os.path.basename(harness.exe_of(q)) == "postern-session"
+                        and os.stat("/proc/%d" % q).st_uid == u.uid):
+                    out.append(q)
+            except OSError:
+                pass
+        return out
+    # The first session process may still be exiting (slowly under ASan):
+    # the SIGTERM below is for the second one's.
+    check(harness.poll_until(lambda: not user_sessions(), 20),
+          "the first session process outlived its connection")
     p, sock = _agent_session(ctx, u, env)
-    spid = harness.find_descendant_by_exe(
-        ctx.proc.pid, "postern-session", timeout_s=15,
-        pred=lambda q: os.stat("/proc/%d" % q).st_uid == u.uid)
+    check(harness.poll_until(user_sessions, 15), "no session process")
+    spid = user_sessions()[0]
     os.kill(spid, signal.SIGTERM)
     check(harness.poll_until(
         lambda: not os.path.exists(os.path.dirname(sock)), 20),

@@ -131,7 +131,10 @@ try:
         t.send_ignore(30000)  # random bytes: they do not compress
 except (EOFError, OSError):
     pass  # the server may close before the last one is written
-time.sleep(2)
+# Until the server closes (a slow ASan build takes its time), at most 20 s.
+end = time.monotonic() + 20
+while t.is_active() and time.monotonic() < end:
+    time.sleep(0.1)
 print("active" if t.is_active() else "closed")
 '''
 

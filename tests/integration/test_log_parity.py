@@ -215,11 +215,19 @@ class Peer:
     def raw(self, send=None, wait_s=10, reset=False):
         s = socket.create_connection(("127.0.0.1", self.port), 10)
         if reset:
-            # close() sends a RST.
+            # close() sends a RST. Once the server's identification came:
+            # the server then waits for the client's, whatever its speed
+            # (an ASan build may not be there yet after a fixed wait, and
+            # a reset before its monitor runs is not logged the same).
             s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
                          struct.pack("ii", 1, 0))
             wait_s = 0
-            time.sleep(0.3)
+            got = b""
+            while b"\n" not in got:
+                chunk = s.recv(256)
+                if not chunk:
+                    break
+                got += chunk
         try:
             if send:
                 send_all_tolerant(s, send)

@@ -31,10 +31,17 @@ def test_max_sessions(ctx):
         return ctx.popen(argv, stdin=stdin, stdout=subprocess.PIPE,
                          stderr=subprocess.PIPE)
 
-    first = via_master("sleep 4")
-    second = via_master("sleep 4")
-    started = time.monotonic()
-    time.sleep(1.0)
+    # Each program says it started, then runs until the test releases
+    # it: the test knows when both slots are taken and when they free,
+    # without guessing how long a start takes (an ASan build is slow).
+    release = os.path.join(u.home, "release")
+    hold = ("echo started; while [ ! -e %s ]; do sleep 0.1; done"
+            % release)
+    first = via_master(hold)
+    second = via_master(hold)
+    for p in (first, second):
+        check(p.stdout.readline() == b"started\n",
+              "an allowed session did not start")
     third = via_master("echo third")
     out, err = third.communicate(timeout=20)
     check(third.returncode != 0 and out == b"",
@@ -54,12 +61,18 @@ def test_max_sessions(ctx):
           "a session opened while the closed sessions' programs ran: rc %s "
           "%r %r" % (fourth.returncode, out, err[-200:]))
     # Once they exit, the slots are free again.
-    time.sleep(max(0, started + 4.5 - time.monotonic()))
-    fifth = via_master("echo fifth")
-    out, err = fifth.communicate(timeout=20)
-    check(fifth.returncode == 0 and out == b"fifth\n",
+    open(release, "w").close()
+    got = {}
+
+    def fifth_opens():
+        fifth = via_master("echo fifth")
+        got["out"], got["err"] = fifth.communicate(timeout=20)
+        got["rc"] = fifth.returncode
+        return fifth.returncode == 0 and got["out"] == b"fifth\n"
+    check(harness.poll_until(fifth_opens, 15, 0.5),
           "after the sessions' programs exited a new one should open: rc "
-          "%s %r %r" % (fifth.returncode, out, err[-200:]))
+          "%s %r %r" % (got.get("rc"), got.get("out"),
+                        got.get("err", b"")[-200:]))
     master.kill()
     master.communicate()
 

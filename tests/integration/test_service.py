@@ -276,13 +276,20 @@ def test_connection_in_its_own_session(ctx):
                   stderr=subprocess.PIPE)
     kids = []
 
-    def monitor_up():
+    def sid(k):
+        try:
+            return os.getsid(k)
+        except OSError:
+            return None
+
+    # Until each is in a session of its own: a child seen just after
+    # fork() has not called setsid() yet.
+    def own_sessions():
         kids[:] = harness.children(ctx.proc.pid)
-        return kids
-    check(harness.poll_until(monitor_up, 10), "no connection process")
-    check(all(os.getsid(k) == k for k in kids),
-          "the connection's process is in the listener's session: sid %r"
-          % [(k, os.getsid(k)) for k in kids])
+        return kids and all(sid(k) == k for k in kids)
+    check(harness.poll_until(own_sessions, 10),
+          "no connection process, or it is in the listener's session: "
+          "sid %r" % [(k, sid(k)) for k in kids])
     os.killpg(ctx.proc.pid, signal.SIGINT)
     out, err = p.communicate(timeout=30)
     check(p.returncode == 0 and out == b"alive\n",
@@ -305,10 +312,15 @@ def test_started_with_std_descriptors_closed(ctx):
         shlex.quote(ctx.server_path), shlex.quote(ctx.config_path),
         shlex.quote(log), shlex.quote(pidfile))
     subprocess.run(["sh", "-c", cmd], timeout=30, check=True)
-    check(harness.poll_until(lambda: os.path.exists(pidfile), 10),
-          "posternd wrote no PID file")
-    with open(pidfile) as f:
-        pid = int(f.read())
+    # Until it holds a whole number: the file is created, then written.
+    def pid_written():
+        try:
+            with open(pidfile) as f:
+                return int(f.read())
+        except (OSError, ValueError):
+            return None
+    pid = harness.poll_until(pid_written, 10)
+    check(pid, "posternd wrote no PID file")
     ctx.cleanups.append(lambda: _kill_quietly(pid))
     check(harness.poll_until(lambda: harness.port_listening(ctx.port), 10),
           "nothing listens on port %d" % ctx.port)

@@ -44,10 +44,16 @@ class _Hosts:
 
     @staticmethod
     def _rewrite(extra):
-        with open("/etc/hosts") as f:
+        """In place, never empty: parallel tests resolve localhost from
+        the same file. Our lines are last, so writing the kept lines
+        again over the same bytes, then ours, then cutting what is left,
+        shows every reader the kept lines whole (no truncate-then-write;
+        no rename either, as /etc/hosts may be a bind mount)."""
+        with open("/etc/hosts", "r+") as f:
             keep = [l for l in f.read().splitlines() if MARK not in l]
-        with open("/etc/hosts", "w") as f:
+            f.seek(0)
             f.write("\n".join(keep + extra) + "\n")
+            f.truncate()
 
 
 def _servers():
