@@ -235,9 +235,10 @@ default_handlers(void)
 {
 	size_t i;
 
+	/* SIGPIPE stays ignored: the monitor and a restarted listener
+	 * ignore it too. */
 	for (i = 0; i < NLOOP_SIGNALS; i++)
 		signal(loop_signals[i], SIG_DFL);
-	signal(SIGPIPE, SIG_DFL);
 }
 
 static void

@@ -302,6 +302,7 @@ spawn_helper(const char *name, int sock, int ipc, const struct passwd *pw,
 
 		for (i = 0; i < NSESSION_PASS_SIGNALS; i++)
 			signal(session_pass_signals[i], SIG_DFL);
+		signal(SIGPIPE, SIG_DFL);
 		sigemptyset(&none);
 		sigprocmask(SIG_SETMASK, &none, NULL);
 	}
@@ -1469,6 +1470,13 @@ monitor_run(const struct options *o, struct server_config *c,
 	int sp[2], status, one = 1, r, startup_fd;
 	int sock = CHILD_SOCK_FD;
 
+	/*
+	 * As sshd: a write to a peer that has gone (a log pipe whose reader
+	 * went under -e, a PAM module's socket) fails with EPIPE instead of
+	 * ending the login. The helpers and commands it starts get the
+	 * default back.
+	 */
+	signal(SIGPIPE, SIG_IGN);
 	/* Keep the startup pipe off the descriptors children inherit. */
 	startup_fd = fcntl(STARTUP_PIPE_FD, F_DUPFD_CLOEXEC, 10);
 	close(STARTUP_PIPE_FD);

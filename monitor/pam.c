@@ -38,8 +38,8 @@ struct pamctx {
 /*
  * PAM's modules run in the monitor: one that writes to a peer that has
  * gone (pam_ldap's socket) must get EPIPE, not kill the monitor, as under
- * sshd, which ignores SIGPIPE. Ignored only while they run: the programs
- * the monitor execs get the default back.
+ * sshd, which ignores SIGPIPE. The monitor ignores it throughout; this
+ * holds where a helper's child (the default back) calls PAM.
  */
 static void
 pipe_ignore(struct sigaction *old)

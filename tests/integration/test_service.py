@@ -299,6 +299,35 @@ def test_connection_in_its_own_session(ctx):
           "the listener did not end on SIGINT")
 
 
+def test_log_pipe_reader_gone_keeps_serving(ctx):
+    """posternd -D -e logging into a pipe whose reader went (a log
+    collector that was restarted): as sshd, which ignores SIGPIPE, the
+    logins go on. Before, each connection's monitor died of SIGPIPE at
+    its first log line, and every login failed."""
+    u = ctx.make_user()
+    ctx.write_config()
+    r, w = os.pipe()
+    try:
+        ctx.proc = harness.popen_server(
+            [ctx.server_path, "-D", "-e", "-f", ctx.config_path],
+            stdin=subprocess.DEVNULL, stdout=w, stderr=w,
+            start_new_session=True, cwd=ctx.dir)
+    finally:
+        os.close(w)
+    try:
+        check(harness.poll_until(lambda: ctx.proc.poll() is not None or
+                                 harness.port_listening(ctx.port), 10)
+              and ctx.proc.poll() is None, "posternd did not listen")
+    finally:
+        os.close(r)
+    for i in range(2):
+        res = ctx.ssh(u, "echo ok")
+        check(res.rc == 0 and res.stdout == b"ok\n",
+              "login %d with the log pipe's reader gone: rc %s %r"
+              % (i + 1, res.rc, res.err[-300:]))
+    check(ctx.server_alive(), "the listener died")
+
+
 def test_started_with_std_descriptors_closed(ctx):
     """As sshd's sanitise_stdfd(): started with standard input, output and
     error closed (a careless init script), posternd still serves; before,
