@@ -562,7 +562,10 @@ req_signal(struct conn *conn, struct channel *c, struct buf *m, int *ok)
 		goto out;
 	}
 	debug_f("signal %.63s, killpg(%ld, %d)", name, (long)s->pid, sig);
-	if (killpg(s->pid, sig) == -1) {
+	/* A program just started may not lead its group yet: then to the
+	 * process itself (its signals are blocked until it does). */
+	if (killpg(s->pid, sig) == -1 &&
+	    (errno != ESRCH || kill(s->pid, sig) == -1)) {
 		error_f(
 		    "killpg(%ld, %d): %s", (long)s->pid, sig, strerror(errno));
 		goto out;

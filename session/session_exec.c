@@ -135,15 +135,20 @@ child_setup(int in, int out, int err, int ctty)
 	sigset_t none;
 	int sig, fds[3];
 
-	/* Our handlers and ignores are no business of the user's programs. */
+	/*
+	 * Our handlers and ignores are no business of the user's programs.
+	 * Every signal is blocked since fork_child(): one sent to the new
+	 * program now (the client's "signal" request, a service manager's
+	 * SIGTERM) waits, and then finds the default action in its session.
+	 */
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = SIG_DFL;
 	sigemptyset(&sa.sa_mask);
 	for (sig = 1; sig < NSIG; sig++)
 		(void)sigaction(sig, &sa, NULL);
+	(void)setsid();
 	sigemptyset(&none);
 	(void)sigprocmask(SIG_SETMASK, &none, NULL);
-	(void)setsid();
 	if (ctty && ioctl(in, TIOCSCTTY, 0) == -1) {
 		child_say("TIOCSCTTY: %s\n", strerror(errno));
 		_exit(1);
@@ -235,12 +240,19 @@ fork_child(const struct session_pty *pty, pid_t *pidp, int *infd, int *outfd,
     int *errfd)
 {
 	int pin[2] = {-1, -1}, pout[2] = {-1, -1}, perr[2] = {-1, -1};
+	sigset_t all, old;
 	pid_t pid;
 	int r;
 
 	if ((r = child_fds(pty, pin, pout, perr)) != 0)
 		goto out;
-	if ((pid = fork()) == -1) {
+	/* Until the child has its own handlers (child_setup). */
+	sigfillset(&all);
+	(void)sigprocmask(SIG_SETMASK, &all, &old);
+	pid = fork();
+	if (pid != 0)
+		(void)sigprocmask(SIG_SETMASK, &old, NULL);
+	if (pid == -1) {
 		error_f("fork: %s", strerror(errno));
 		r = ERR_SYSTEM;
 		goto out;

@@ -356,7 +356,14 @@ conn_loop(struct conn *conn)
 			return r;
 		/* A service working in steps (copy-data) is not held up. */
 		busy = channel_busy(conn);
-		n = poll(conn->pfds, conn->npfds, busy ? 0 : poll_ms(conn));
+		/*
+		 * Also before sleeping: a signal that came after the last
+		 * check had its wake-up byte drained by conn_reap() with a
+		 * SIGCHLD's.
+		 */
+		n = got_term
+		    ? 0
+		    : poll(conn->pfds, conn->npfds, busy ? 0 : poll_ms(conn));
 		if (n == -1 && errno != EINTR) {
 			error_f("poll: %s", strerror(errno));
 			return ERR_SYSTEM;

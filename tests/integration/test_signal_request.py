@@ -5,6 +5,7 @@ session's program. OpenSSH's client has no way to send one, so paramiko
 """
 
 import os
+import re
 import subprocess
 
 from harness import check
@@ -67,3 +68,60 @@ def test_signal_request_reaches_program(ctx):
               p.stdout.strip() == ("got-%s" % signame).encode(),
               "signal %s: rc %s, output %r, stderr %r"
               % (signame, p.returncode, p.stdout, p.stderr[-400:]))
+
+
+# The signal request right behind the exec, without waiting for the
+# program: the session's child may not lead its own process group yet.
+EARLY = r"""
+import sys
+import paramiko
+from paramiko.common import cMSG_CHANNEL_REQUEST
+from paramiko.message import Message
+
+port, user, keyfile, n = sys.argv[1:5]
+client = paramiko.SSHClient()
+client.set_missing_host_key_policy(paramiko.AutoAddPolicy())
+client.connect("127.0.0.1", port=int(port), username=user,
+               key_filename=keyfile, allow_agent=False, look_for_keys=False,
+               timeout=20)
+out = []
+for i in range(int(n)):
+    chan = client.get_transport().open_session()
+    chan.exec_command("exec sleep 20")
+    m = Message()
+    m.add_byte(cMSG_CHANNEL_REQUEST)
+    m.add_int(chan.remote_chanid)
+    m.add_string("signal")
+    m.add_boolean(False)
+    m.add_string("TERM")
+    chan.transport._send_user_message(m)
+    chan.status_event.wait(60)
+    out.append("%s" % (chan.exit_status if chan.exit_status_ready()
+                       else "none"))
+    chan.close()
+client.close()
+print(" ".join(out))
+"""
+
+
+def test_signal_right_after_exec(ctx):
+    """A "signal" request that follows the "exec" at once reaches the
+    program even when it comes before the program's child has its own
+    process group: as sshd, the program dies of it (exit-signal, no
+    exit status)."""
+    check(os.path.exists(SYSTEM_PYTHON), "%s missing" % SYSTEM_PYTHON)
+    ctx.start_server()
+    u = ctx.make_user()
+    script = os.path.join(ctx.dir, "early_signal.py")
+    with open(script, "w") as f:
+        f.write(EARLY)
+    p = subprocess.run([SYSTEM_PYTHON, script, str(ctx.port), u.name, u.key,
+                        "10"], stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, timeout=300)
+    ctx._note_client([SYSTEM_PYTHON, script], p.returncode, p.stderr)
+    got = p.stdout.decode().split()
+    check(p.returncode == 0 and got == ["-1"] * 10,
+          "exit statuses %r (want -1, killed by the signal, 10 times): %r"
+          % (got, p.stderr[-400:]))
+    check(not re.search(r"killpg\(\d+, \d+\): ", ctx.server_log()),
+          "a killpg error was logged")
