@@ -12,18 +12,33 @@ from harness import check
 
 SYSTEM_PYTHON = "/usr/bin/python3"
 
-SCRIPT = r"""
+# Both clients: log in (argv: port user key ARG), send_signal().
+COMMON = r"""
 import sys
 import paramiko
 from paramiko.common import cMSG_CHANNEL_REQUEST
 from paramiko.message import Message
 
-port, user, keyfile, signame = sys.argv[1:5]
+port, user, keyfile, arg = sys.argv[1:5]
 client = paramiko.SSHClient()
 client.set_missing_host_key_policy(paramiko.AutoAddPolicy())
 client.connect("127.0.0.1", port=int(port), username=user,
                key_filename=keyfile, allow_agent=False, look_for_keys=False,
                timeout=20)
+
+
+def send_signal(chan, name):
+    m = Message()
+    m.add_byte(cMSG_CHANNEL_REQUEST)
+    m.add_int(chan.remote_chanid)
+    m.add_string("signal")
+    m.add_boolean(False)
+    m.add_string(name)
+    chan.transport._send_user_message(m)
+"""
+
+SCRIPT = COMMON + r"""
+signame = arg
 chan = client.get_transport().open_session()
 chan.exec_command("trap 'echo got-%s; exit 7' %s; echo ready; "
                   "while :; do sleep 0.1; done" % (signame, signame))
@@ -31,13 +46,7 @@ f = chan.makefile("rb")
 line = f.readline()
 if line != b"ready\n":
     sys.exit("no ready line: %r" % line)
-m = Message()
-m.add_byte(cMSG_CHANNEL_REQUEST)
-m.add_int(chan.remote_chanid)
-m.add_string("signal")
-m.add_boolean(False)
-m.add_string(signame)
-chan.transport._send_user_message(m)
+send_signal(chan, signame)
 rest = f.read()
 status = chan.recv_exit_status()
 client.close()
@@ -72,29 +81,12 @@ def test_signal_request_reaches_program(ctx):
 
 # The signal request right behind the exec, without waiting for the
 # program: the session's child may not lead its own process group yet.
-EARLY = r"""
-import sys
-import paramiko
-from paramiko.common import cMSG_CHANNEL_REQUEST
-from paramiko.message import Message
-
-port, user, keyfile, n = sys.argv[1:5]
-client = paramiko.SSHClient()
-client.set_missing_host_key_policy(paramiko.AutoAddPolicy())
-client.connect("127.0.0.1", port=int(port), username=user,
-               key_filename=keyfile, allow_agent=False, look_for_keys=False,
-               timeout=20)
+EARLY = COMMON + r"""
 out = []
-for i in range(int(n)):
+for i in range(int(arg)):
     chan = client.get_transport().open_session()
     chan.exec_command("exec sleep 20")
-    m = Message()
-    m.add_byte(cMSG_CHANNEL_REQUEST)
-    m.add_int(chan.remote_chanid)
-    m.add_string("signal")
-    m.add_boolean(False)
-    m.add_string("TERM")
-    chan.transport._send_user_message(m)
+    send_signal(chan, "TERM")
     chan.status_event.wait(60)
     out.append("%s" % (chan.exit_status if chan.exit_status_ready()
                        else "none"))
