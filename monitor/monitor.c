@@ -1207,10 +1207,9 @@ on_session_signal(int sig)
 	session_signal = sig;
 }
 
-/* The handlers, and the signals blocked (*block) except while waiting
- * (*waitmask: the mask before). */
+/* The handlers only: a signal sets session_signal. */
 static void
-session_signals_catch(sigset_t *block, sigset_t *waitmask)
+session_signals_handle(void)
 {
 	struct sigaction sa;
 	size_t i;
@@ -1219,12 +1218,40 @@ session_signals_catch(sigset_t *block, sigset_t *waitmask)
 	sa.sa_handler = on_session_signal;
 	sa.sa_flags = SA_RESTART;
 	sigemptyset(&sa.sa_mask);
-	sigemptyset(block);
-	for (i = 0; i < NSESSION_PASS_SIGNALS; i++) {
-		sigaddset(block, session_pass_signals[i]);
+	for (i = 0; i < NSESSION_PASS_SIGNALS; i++)
 		(void)sigaction(session_pass_signals[i], &sa, NULL);
-	}
+}
+
+/* The handlers, and the signals blocked (*block) except while waiting
+ * (*waitmask: the mask before). */
+static void
+session_signals_catch(sigset_t *block, sigset_t *waitmask)
+{
+	size_t i;
+
+	session_signals_handle();
+	sigemptyset(block);
+	for (i = 0; i < NSESSION_PASS_SIGNALS; i++)
+		sigaddset(block, session_pass_signals[i]);
 	sigprocmask(SIG_BLOCK, block, waitmask);
+}
+
+/*
+ * A signal that came while the session was being set up (a service stop
+ * while a slow PAM session module ran): no session starts; the login's
+ * end is recorded and PAM's session closed, as at the end of a session.
+ */
+static void
+session_setup_signalled(struct monitor *m)
+{
+	if (session_signal == 0)
+		return;
+	debug("monitor: received signal %d before the session started",
+	    (int)session_signal);
+	audit_session_end(&m->auth, 0, getpid());
+	pamctx_end(m->auth.pam);
+	m->auth.pam = NULL;
+	exit(255);
 }
 
 /* sig passed on to the session (*passed: the last); 0: none. */
@@ -1316,6 +1343,13 @@ static void __attribute__((noreturn)) session_phase(struct monitor *m, int sock)
 	uint8_t type;
 	int r;
 
+	/*
+	 * From here a SIGTERM, SIGHUP or SIGINT must not end the monitor with
+	 * PAM's session open and the login's end unrecorded: caught, acted on
+	 * before the session starts. Not blocked yet: a mask, unlike the
+	 * handlers, would outlive the execs of PAM's modules (pam_exec).
+	 */
+	session_signals_handle();
 	/* UsePAM: credentials and session open before the user's session. */
 	if (m->auth.pam != NULL)
 		pamctx_expose_auth_info(m->auth.pam, "do_pam_session",
@@ -1350,9 +1384,11 @@ static void __attribute__((noreturn)) session_phase(struct monitor *m, int sock)
 	/* From before the fork: none may end the monitor and leave the
 	 * session behind (the child unblocks them). */
 	session_signals_catch(&block, &waitmask);
+	session_setup_signalled(m);
 	if ((pid = spawn_helper("postern-session", sock, sp[1], &m->auth.pw,
 	         m->auth.pam, m->o->log_stderr, jail, jailfd)) < 0) {
 		audit_session_end(&m->auth, 0, getpid());
+		pamctx_end(m->auth.pam);
 		exit(1);
 	}
 	verbose("User child is on pid %ld", (long)pid);

@@ -9,6 +9,7 @@ import os
 import re
 import signal
 import subprocess
+import time
 
 from harness import check, fail, find_descendant_by_exe, poll_until
 
@@ -104,6 +105,60 @@ def test_pam_session_closed_when_monitor_signalled(ctx):
     check("Disconnected from user" not in ctx.server_log(),
           "a login ended by a signal passed on was logged as 'Disconnected "
           "from user' (sshd logs no such line)")
+    r = ctx.ssh(u, "echo ok")
+    check(r.rc == 0 and r.stdout == b"ok\n", "the server stopped serving")
+
+
+def test_monitor_signalled_while_pam_session_opens(ctx):
+    """SIGTERM to a login's monitor while PAM's session modules still run
+    (pam_mkhomedir, pam_systemd can take seconds; a service stop comes
+    then): no session starts, and the monitor still closes the PAM
+    session once it is open. Before, the monitor died at once and the
+    PAM session stayed open, with no end recorded."""
+    rec = os.path.join(ctx.dir, "pam_session.log")
+    release = os.path.join(ctx.dir, "release")
+    prog = os.path.join(ctx.dir, "pam_session.sh")
+    with open(prog, "w") as f:
+        f.write("#!/bin/sh\n"
+                "echo \"$PAM_TYPE $PAM_USER\" >> %s\n"
+                "[ \"$PAM_TYPE\" = open_session ] || exit 0\n"
+                "i=0\n"
+                "while [ ! -e %s ] && [ $i -lt 300 ]; do\n"
+                "  sleep 0.1; i=$((i + 1))\n"
+                "done\n" % (rec, release))
+    os.chmod(prog, 0o755)
+    svc = ctx.pam_service(["auth required pam_deny.so",
+                           "account required pam_permit.so",
+                           "session optional pam_exec.so quiet " + prog,
+                           "session required pam_permit.so"])
+    u = ctx.make_user()
+    ctx.start_server(extra_config=["UsePAM yes", "PAMServiceName " + svc])
+    p = subprocess.Popen(ctx.ssh_argv(u, "echo started"),
+                         stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE)
+    try:
+        check(poll_until(lambda: _count(rec, "open_session " + u.name) == 1,
+                         20), "PAM's session module did not run")
+        mon = find_descendant_by_exe(ctx.proc.pid, "posternd")
+        os.kill(mon, signal.SIGTERM)
+        time.sleep(0.3)
+        open(release, "w").close()
+        try:
+            out, err = p.communicate(timeout=20)
+        except subprocess.TimeoutExpired:
+            fail("the client is still connected")
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+    check(p.returncode == 255 and b"started" not in out,
+          "a session started after SIGTERM to the monitor: rc %s %r %r"
+          % (p.returncode, out, err[-300:]))
+    check(poll_until(lambda: _count(rec, "close_session " + u.name) == 1,
+                     10),
+          "the PAM session was not closed: %r" % open(rec).read())
+    check(poll_until(lambda: not os.path.exists("/proc/%d" % mon), 10),
+          "the monitor is still running")
     r = ctx.ssh(u, "echo ok")
     check(r.rc == 0 and r.stdout == b"ok\n", "the server stopped serving")
 
