@@ -222,12 +222,7 @@ class Peer:
             s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
                          struct.pack("ii", 1, 0))
             wait_s = 0
-            got = b""
-            while b"\n" not in got:
-                chunk = s.recv(256)
-                if not chunk:
-                    break
-                got += chunk
+            s.makefile("rb").readline()
         try:
             if send:
                 send_all_tolerant(s, send)

@@ -50,6 +50,18 @@ def test_pam_account_denied(ctx):
                         ctx.server_log(), re.M), "a session was started")
 
 
+def _session_exec_server(ctx, prog):
+    """A server whose PAM stack runs prog (pam_exec) in the session phase
+    (publickey logins: auth denies); the user, made."""
+    svc = ctx.pam_service(["auth required pam_deny.so",
+                           "account required pam_permit.so",
+                           "session optional pam_exec.so quiet " + prog,
+                           "session required pam_permit.so"])
+    u = ctx.make_user()
+    ctx.start_server(extra_config=["UsePAM yes", "PAMServiceName " + svc])
+    return u
+
+
 def test_pam_session_closed_when_monitor_signalled(ctx):
     """SIGTERM, SIGHUP or SIGINT to a login's monitor (the "sshd: USER
     [priv]" process: `kill` to throw a user off, a service stop) is passed
@@ -59,12 +71,7 @@ def test_pam_session_closed_when_monitor_signalled(ctx):
     under init, with no PAM close and no logout record.)"""
     prog, rec = ctx.pam_exec_recorder("pam_session",
                                       ("PAM_TYPE", "PAM_USER"))
-    svc = ctx.pam_service(["auth required pam_deny.so",
-                           "account required pam_permit.so",
-                           "session optional pam_exec.so quiet " + prog,
-                           "session required pam_permit.so"])
-    u = ctx.make_user()
-    ctx.start_server(extra_config=["UsePAM yes", "PAMServiceName " + svc])
+    u = _session_exec_server(ctx, prog)
     for n, sig in enumerate((signal.SIGTERM, signal.SIGHUP, signal.SIGINT),
                             1):
         argv = ctx.ssh_argv(u, "echo started; sleep 60", extra=("-tt",))
@@ -127,12 +134,7 @@ def test_monitor_signalled_while_pam_session_opens(ctx):
                 "  sleep 0.1; i=$((i + 1))\n"
                 "done\n" % (rec, release))
     os.chmod(prog, 0o755)
-    svc = ctx.pam_service(["auth required pam_deny.so",
-                           "account required pam_permit.so",
-                           "session optional pam_exec.so quiet " + prog,
-                           "session required pam_permit.so"])
-    u = ctx.make_user()
-    ctx.start_server(extra_config=["UsePAM yes", "PAMServiceName " + svc])
+    u = _session_exec_server(ctx, prog)
     p = subprocess.Popen(ctx.ssh_argv(u, "echo started"),
                          stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                          stderr=subprocess.PIPE)
