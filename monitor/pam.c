@@ -38,8 +38,9 @@ struct pamctx {
 /*
  * PAM's modules run in the monitor: one that writes to a peer that has
  * gone (pam_ldap's socket) must get EPIPE, not kill the monitor, as under
- * sshd, which ignores SIGPIPE. The monitor ignores it throughout; this
- * holds where a helper's child (the default back) calls PAM.
+ * sshd, which ignores SIGPIPE. The monitor ignores it throughout
+ * (monitor_run); these hold it so where a helper's child, which has the
+ * default back, calls PAM (pamctx_setcred_child).
  */
 static void
 pipe_ignore(struct sigaction *old)
@@ -184,13 +185,9 @@ pamctx_start(struct pamctx **pp, const char *service, const char *user,
 int
 pamctx_account(struct pamctx *p)
 {
-	struct sigaction old;
 	int rc;
 
-	pipe_ignore(&old);
 	rc = pam_acct_mgmt(p->h, 0);
-	pipe_restore(&old);
-
 	debug("PAM: pam_acct_mgmt = %d (%s)", rc, pam_strerror(p->h, rc));
 	if (rc == PAM_SUCCESS)
 		return 0;
@@ -217,12 +214,10 @@ pamctx_setcred_child(struct pamctx *p)
 int
 pamctx_open_session(struct pamctx *p)
 {
-	struct sigaction old;
 	char **list;
 	size_t n;
 	int rc;
 
-	pipe_ignore(&old);
 	/*
 	 * As OpenSSH: when PAM did not authenticate the user (publickey), a
 	 * failing setcred is only noted; the auth stack may well deny.
@@ -232,7 +227,6 @@ pamctx_open_session(struct pamctx *p)
 	else
 		p->cred_set = 1;
 	rc = pam_open_session(p->h, 0);
-	pipe_restore(&old);
 	if (rc != PAM_SUCCESS) {
 		error("PAM: pam_open_session(): %s", pam_strerror(p->h, rc));
 		return ERR_PERM;
@@ -257,17 +251,14 @@ pamctx_keep_message(struct pamctx *p, const char *msg)
 int
 pamctx_password(struct pamctx *p, const char *password, int flags)
 {
-	struct sigaction old;
 	const void *now = NULL;
 	int rc;
 
 	if (p == NULL)
 		return -1;
-	pipe_ignore(&old);
 	p->password = password;
 	rc = pam_authenticate(p->h, flags);
 	p->password = NULL;
-	pipe_restore(&old);
 	debug("PAM: password authentication: %s", pam_strerror(p->h, rc));
 	/*
 	 * A module that renamed the user (PAM_USER) would have the account
@@ -311,19 +302,16 @@ pamctx_env(struct pamctx *p, size_t *np)
 void
 pamctx_end(struct pamctx *p)
 {
-	struct sigaction old;
 	size_t i;
 	int rc;
 
 	if (p == NULL)
 		return;
-	pipe_ignore(&old);
 	if (p->session_open && (rc = pam_close_session(p->h, 0)) != PAM_SUCCESS)
 		error("PAM: pam_close_session(): %s", pam_strerror(p->h, rc));
 	if (p->cred_set)
 		(void)pam_setcred(p->h, PAM_DELETE_CRED);
 	pam_end(p->h, PAM_SUCCESS);
-	pipe_restore(&old);
 	free(p->user);
 	for (i = 0; i < p->nenv; i++)
 		freezero(p->env[i], strlen(p->env[i]));
