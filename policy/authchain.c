@@ -115,13 +115,14 @@ int
 authchain_names(
     const struct authchain *ac, const char *method, const char *submethod)
 {
-	size_t i, mlen = strlen(method);
+	size_t i;
 	const char *s;
 
+	/* step_matches() without its bare "m", which takes any submethod. */
 	for (i = 0; !ac->any && i < ac->nlists; i++)
 		if ((s = next_step(&ac->lists[i])) != NULL &&
-		    strncmp(s, method, mlen) == 0 && s[mlen] == ':' &&
-		    strcmp(s + mlen + 1, submethod) == 0)
+		    strchr(s, ':') != NULL &&
+		    step_matches(s, method, submethod))
 			return 1;
 	return 0;
 }
