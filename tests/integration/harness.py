@@ -805,15 +805,16 @@ class Context:
             lambda: os.path.exists(path) and os.unlink(path))
         return name
 
-    def pam_exec_recorder(self, name, fields):
+    def pam_exec_recorder(self, name, fields, then=""):
         """A program for pam_exec that appends a line to ctx.dir/NAME.log
         at each call: the values of the variables in fields (PAM_USER,
-        PAM_TYPE, ...), separated by blanks; (program, log)."""
+        PAM_TYPE, ...), separated by blanks; then runs the shell lines
+        then; (program, log)."""
         rec = os.path.join(self.dir, name + ".log")
         prog = os.path.join(self.dir, name + ".sh")
         with open(prog, "w") as f:
-            f.write("#!/bin/sh\necho \"%s\" >> %s\n"
-                    % (" ".join("$" + v for v in fields), rec))
+            f.write("#!/bin/sh\necho \"%s\" >> %s\n%s"
+                    % (" ".join("$" + v for v in fields), rec, then))
         os.chmod(prog, 0o755)
         return prog, rec
 

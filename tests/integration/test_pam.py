@@ -122,18 +122,14 @@ def test_monitor_signalled_while_pam_session_opens(ctx):
     then): no session starts, and the monitor still closes the PAM
     session once it is open. Before, the monitor died at once and the
     PAM session stayed open, with no end recorded."""
-    rec = os.path.join(ctx.dir, "pam_session.log")
     release = os.path.join(ctx.dir, "release")
-    prog = os.path.join(ctx.dir, "pam_session.sh")
-    with open(prog, "w") as f:
-        f.write("#!/bin/sh\n"
-                "echo \"$PAM_TYPE $PAM_USER\" >> %s\n"
-                "[ \"$PAM_TYPE\" = open_session ] || exit 0\n"
-                "i=0\n"
-                "while [ ! -e %s ] && [ $i -lt 300 ]; do\n"
-                "  sleep 0.1; i=$((i + 1))\n"
-                "done\n" % (rec, release))
-    os.chmod(prog, 0o755)
+    prog, rec = ctx.pam_exec_recorder(
+        "pam_session", ("PAM_TYPE", "PAM_USER"),
+        then=("[ \"$PAM_TYPE\" = open_session ] || exit 0\n"
+              "i=0\n"
+              "while [ ! -e %s ] && [ $i -lt 300 ]; do\n"
+              "  sleep 0.1; i=$((i + 1))\n"
+              "done\n" % release))
     u = _session_exec_server(ctx, prog)
     p = subprocess.Popen(ctx.ssh_argv(u, "echo started"),
                          stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
