@@ -511,6 +511,15 @@ transport_send_compressed(const struct transport *t)
 	return compressing(t, &t->send);
 }
 
+int
+transport_payload_stays(const struct transport *t)
+{
+	uintptr_t p = (uintptr_t)t->view.data, in = (uintptr_t)t->in->data;
+
+	return t->view.data != NULL && p >= in &&
+	    p + t->view.wpos <= in + t->in->wpos;
+}
+
 /* A new stream for d; before the hand-over it records its history. */
 static int
 zstream_new(struct transport *t, struct direction *d, int deflate)

@@ -146,6 +146,13 @@ size_t transport_output_pending(const struct transport *t);
 int transport_output_congested(const struct transport *t);
 /* transport_send_compressed: 1 while sent packets are compressed. */
 int transport_send_compressed(const struct transport *t);
+/*
+ * transport_payload_stays: 1 when the payload of the packet that
+ * transport_next_packet last gave stays where it is, unchanged, until the
+ * next transport_read (it lies in the input buffer; an inflated one does
+ * not). The caller may keep pointers into it until then.
+ */
+int transport_payload_stays(const struct transport *t);
 
 /*
  * transport_next_packet: the next packet for the layer above, or ERR_AGAIN

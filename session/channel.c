@@ -55,6 +55,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "buf.h"
@@ -490,37 +491,106 @@ chan_pipe_stream(
 	}
 }
 
-/* Hand peer data to wfd: directly if nothing is queued, else via obuf. */
+/*
+ * Write peer data (cnt pieces, in order) to wfd with one writev if nothing
+ * is queued; what it does not take waits in obuf. A write error closes
+ * the write side, and the rest counts as handed on.
+ */
 static int
-chan_deliver(struct channel *c, const uint8_t *p, size_t len)
+chan_write_pieces(struct channel *c, const struct iovec *iov, int cnt)
 {
-	ssize_t n;
+	ssize_t n = 0;
+	size_t done, len;
+	int i, r;
+
+	if (c->wfd >= 0 && buf_len(c->obuf) == 0) {
+		do {
+			n = writev(c->wfd, iov, cnt);
+		} while (n == -1 && errno == EINTR);
+		if (n == -1) {
+			if (errno != EAGAIN && errno != EWOULDBLOCK) {
+				debug2("channel %u: write failed: %s", c->id,
+				    strerror(errno));
+				channel_write_done(c);
+			}
+			n = 0;
+		}
+		c->local_consumed += (uint32_t)n;
+	}
+	done = (size_t)n;
+	for (i = 0; i < cnt; i++) {
+		len = iov[i].iov_len;
+		if (done >= len) {
+			done -= len;
+			continue;
+		}
+		if (c->wfd < 0 && (c->flags & CHAN_IO)) {
+			/* The write side is gone: nobody to take it. */
+			c->local_consumed += (uint32_t)(len - done);
+		} else if ((r = buf_put(c->obuf,
+		                (const uint8_t *)iov[i].iov_base + done,
+		                len - done)) != 0)
+			return r; /* cannot overflow: obuf + window <= max */
+		done = 0;
+	}
+	return 0;
+}
+
+int
+channel_deliver_flush(struct conn *conn)
+{
+	struct iovec iov[CHAN_PEND_MAX];
+	struct channel *c;
+	size_t i = 0, j;
+	int cnt, r = 0;
+
+	while (i < conn->npend && r == 0) {
+		/* The next run of one channel's pieces, in order. */
+		c = conn->pend[i].c;
+		for (j = i, cnt = 0; j < conn->npend && conn->pend[j].c == c;
+		     j++, cnt++) {
+			iov[cnt].iov_base = (void *)(uintptr_t)conn->pend[j].p;
+			iov[cnt].iov_len = conn->pend[j].len;
+		}
+		r = chan_write_pieces(c, iov, cnt);
+		i = j;
+	}
+	conn->npend = 0;
+	return r;
+}
+
+/*
+ * Hand peer data to wfd. While the packet stays in the transport's input
+ * (transport_payload_stays), it is gathered with the rest of the read's
+ * and written by channel_deliver_flush: one writev per read, so a pipe's
+ * reader wakes once per read instead of once per packet. Otherwise it is
+ * written now, or queued in obuf behind what waits there.
+ */
+static int
+chan_deliver(struct conn *conn, struct channel *c, const uint8_t *p, size_t len)
+{
+	struct iovec one;
+	int stays = transport_payload_stays(conn->t), r;
 
 	if ((c->flags & CHAN_IO) && c->wfd < 0) {
 		c->local_consumed += (uint32_t)len; /* nobody to take it */
 		return 0;
 	}
 	chan_pipe_stream(c, c->wfd, &c->wfd_total, len, CHAN_WFD_GROWN);
-	if (c->wfd >= 0 && buf_len(c->obuf) == 0) {
-		do {
-			n = write(c->wfd, p, len);
-		} while (n == -1 && errno == EINTR);
-		if (n > 0) {
-			p += n;
-			len -= (size_t)n;
-			c->local_consumed += (uint32_t)n;
-		} else if (n == -1 && errno != EAGAIN && errno != EWOULDBLOCK) {
-			debug2("channel %u: write failed: %s", c->id,
-			    strerror(errno));
-			channel_write_done(c);
-			c->local_consumed += (uint32_t)len;
-			return 0;
-		}
-	}
-	if (len == 0)
+	/* What is gathered goes first, in order. */
+	if (conn->npend > 0 && (conn->npend == CHAN_PEND_MAX || !stays) &&
+	    (r = channel_deliver_flush(conn)) != 0)
+		return r;
+	if (stays && c->wfd >= 0 && buf_len(c->obuf) == 0) {
+		conn->pend[conn->npend].c = c;
+		conn->pend[conn->npend].p = p;
+		conn->pend[conn->npend].len = len;
+		conn->npend++;
 		return 0;
-	/* Cannot overflow: obuf + window never exceed the window maximum. */
-	return buf_put(c->obuf, p, len);
+	}
+	one.iov_base = (void *)(uintptr_t)p;
+	one.iov_len = len;
+	return chan_write_pieces(c, &one, 1);
 }
 
 static int
@@ -571,7 +641,7 @@ chan_input_data(struct conn *conn, uint8_t type, struct buf *m)
 		c->local_consumed += (uint32_t)len;
 		return 0;
 	}
-	return chan_deliver(c, data, len);
+	return chan_deliver(conn, c, data, len);
 }
 
 static int

@@ -21,6 +21,8 @@ struct fwd_state;
 #define CHAN_WINDOW_DEFAULT (2 * 1024 * 1024) /* our receive window */
 #define CHAN_PACKET_DEFAULT 32768             /* our maximum packet */
 #define CHAN_MAX 1024 /* channels of all types open at once */
+/* Peer data packets gathered for one writev (channel_deliver_flush). */
+#define CHAN_PEND_MAX 64
 
 /* struct channel flags */
 #define CHAN_RCVD_EOF 0x01
@@ -172,6 +174,14 @@ struct conn {
 	struct x11_fwd *x11s;
 	struct fwd_state *fwd;      /* TCP/Unix-socket forwarding (forward.c) */
 	int64_t accept_pause_until; /* listeners rest (accept_pause.c) */
+	/* Peer data for channels' wfds, gathered over one read's packets
+	 * (channel_deliver_flush); it points into the transport's input. */
+	struct chan_pending {
+		struct channel *c;
+		const uint8_t *p;
+		size_t len;
+	} pend[CHAN_PEND_MAX];
+	size_t npend;
 };
 
 /* session_run.c: one connection-protocol message from the peer. */
@@ -186,6 +196,13 @@ int channel_poll_prepare(struct conn *conn);
 int channel_poll_handle(struct conn *conn);
 /* channel_busy: 1 if a channel's service is busy (channel_service). */
 int channel_busy(struct conn *conn);
+/*
+ * channel_deliver_flush: write the peer data gathered since the last
+ * flush (one writev per channel; what a fd does not take waits in its
+ * obuf). Called before anything but CHANNEL_DATA is handled and before
+ * the transport reads again.
+ */
+int channel_deliver_flush(struct conn *conn);
 /* channel_tick: per-iteration EOF/CLOSE/window/free bookkeeping. */
 int channel_tick(struct conn *conn);
 void channel_free_all(struct conn *conn);

@@ -221,6 +221,13 @@ conn_input_ping(struct conn *conn, struct buf *m)
 int
 conn_dispatch(struct conn *conn, uint8_t type, struct buf *m)
 {
+	int r;
+
+	/* Peer data gathered so far reaches its fds before anything else
+	 * (EOF, CLOSE, a request) is handled. */
+	if (type != SSH2_MSG_CHANNEL_DATA && conn->npend > 0 &&
+	    (r = channel_deliver_flush(conn)) != 0)
+		return r;
 	/* As sshd: we want no channel replies; any is a keepalive's. */
 	if (type == SSH2_MSG_CHANNEL_SUCCESS ||
 	    type == SSH2_MSG_CHANNEL_FAILURE)
@@ -277,7 +284,7 @@ conn_read(struct conn *conn)
 
 /* Handle the packets read, while the output is not backed up. */
 static int
-conn_input(struct conn *conn)
+conn_input_packets(struct conn *conn)
 {
 	struct buf *m;
 	uint8_t type;
@@ -304,6 +311,16 @@ conn_input(struct conn *conn)
 	        conn->t, conn->ctx->monitor_fd, &conn->kex_reported) != 0)
 		return ERR_SYSTEM;
 	return conn->input_end;
+}
+
+/* conn_input_packets, then the peer data it gathered is written: before
+ * the transport reads again, into the buffer that data lies in. */
+static int
+conn_input(struct conn *conn)
+{
+	int r = conn_input_packets(conn), f = channel_deliver_flush(conn);
+
+	return r != 0 ? r : f;
 }
 
 static void

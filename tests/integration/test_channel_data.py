@@ -10,13 +10,22 @@ place (transport_read_packets); the last packet of a read is short. A file
 of an odd size, and output trickled in small writes, exercise full, short
 and single packets; a mistake in the layout garbles the stream and the
 client fails on a bad MAC or prints other bytes.
+
+Input goes the other way: the session gathers the data packets of one
+socket read and writes them to the child with one writev(2) per channel
+(channel_deliver_flush), straight from the transport's input buffer; what
+the child does not take waits in the channel's output buffer. The input
+tests send odd-sized data in every packet shape, to a reader that is slow
+to start (so writes come up short and the rest queues), and on two
+channels of one connection at once (ControlMaster, packets interleaved).
 """
 
 import os
 import subprocess
+import threading
 import time
 
-from harness import check
+from harness import check, poll_until
 
 # Not a multiple of any packet size, several reads' worth.
 SIZE = 3 * 1024 * 1024 + 12345
@@ -108,3 +117,95 @@ def test_stdout_pipe_grows_for_streaming(ctx):
           err.strip() == b"1048576",
           "after 20 MB of output, the stdout pipe: %r (rc %s, %d bytes), "
           "want 1048576" % (err, p.returncode, len(out)))
+
+
+def _input_file(u, name):
+    path = os.path.join(u.home, name)
+    try:
+        with open(path, "rb") as f:
+            return f.read()
+    except FileNotFoundError:
+        return None
+
+
+def test_input_intact_every_packet_shape(ctx):
+    ctx.start_server(extra_config=SERVER_CONFIG)
+    u = ctx.make_user()
+    data = os.urandom(SIZE)
+    for i, extra in enumerate(CLIENT_CONFIGS):
+        what = " ".join(extra)
+        r = ctx.ssh(u, "cat > in%d" % i, extra=extra, input=data,
+                    timeout_s=60)
+        check(r.rc == 0, "%s: ssh exited %s" % (what, r.rc))
+        got = _input_file(u, "in%d" % i)
+        check(got == data, "%s: the command got %s bytes, not the %d sent "
+              "or other bytes" % (what, None if got is None else len(got),
+                                  len(data)))
+
+
+def test_input_to_slow_reader(ctx):
+    # The reader starts late: the pipe fills, writes come up short and the
+    # rest of each gathered read waits in the channel's buffer, in order.
+    ctx.start_server(extra_config=SERVER_CONFIG)
+    u = ctx.make_user()
+    data = os.urandom(SIZE)
+    for i, extra in enumerate((["-o", "Ciphers=aes128-gcm@openssh.com"],
+                               ["-o", "Compression=yes"])):
+        what = " ".join(extra)
+        r = ctx.ssh(u, "sleep 2; cat > slow%d" % i, extra=extra,
+                    input=data, timeout_s=60)
+        check(r.rc == 0, "%s: ssh exited %s" % (what, r.rc))
+        got = _input_file(u, "slow%d" % i)
+        check(got == data, "%s: the slow reader got %s bytes, not the %d "
+              "sent or other bytes" % (what, None if got is None
+                                       else len(got), len(data)))
+
+
+def test_input_two_channels_interleaved(ctx):
+    # Two sessions on one connection (ControlMaster) upload at once: the
+    # master interleaves their packets, so one read of the session holds
+    # both channels' data, and each must reach its own command, in order.
+    ctx.start_server()
+    u = ctx.make_user()
+    path = os.path.join(ctx.dir, "cm")
+    mux = ["-o", "ControlPath=" + path]
+    master = subprocess.Popen(
+        ctx.ssh_argv(u, "sleep 120", extra=mux + ["-o", "ControlMaster=yes"]),
+        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL)
+    procs = []
+    try:
+        check(poll_until(lambda: os.path.exists(path), 20),
+              "the ControlMaster connection did not come up")
+        blobs = [os.urandom(8 * 1024 * 1024 + 777 * i) for i in range(2)]
+        procs = [subprocess.Popen(ctx.ssh_argv(u, "cat > two%d" % i,
+                                               extra=mux),
+                                  stdin=subprocess.PIPE,
+                                  stdout=subprocess.DEVNULL,
+                                  stderr=subprocess.DEVNULL)
+                 for i in range(2)]
+        feeders = [threading.Thread(target=_feed, args=(p, b))
+                   for p, b in zip(procs, blobs)]
+        for f in feeders:
+            f.start()
+        for f in feeders:
+            f.join(120)
+        for i, p in enumerate(procs):
+            check(p.wait(timeout=60) == 0, "session %d: ssh exited %s"
+                  % (i, p.returncode))
+            got = _input_file(u, "two%d" % i)
+            check(got == blobs[i], "session %d: the command got %s bytes, "
+                  "not the %d sent or other bytes"
+                  % (i, None if got is None else len(got), len(blobs[i])))
+    finally:
+        for p in procs + [master]:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+
+
+def _feed(p, blob):
+    try:
+        p.stdin.write(blob)
+    finally:
+        p.stdin.close()
