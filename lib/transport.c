@@ -461,6 +461,8 @@ read_version(struct transport *t)
 static void
 release_view(struct transport *t)
 {
+	/* Consumed, not moved or wiped: transport_payload_stays promises the
+	 * layer above that a payload stays in place until transport_read. */
 	if (t->view_consume > 0) {
 		buf_consume(t->in, t->view_consume);
 		t->view_consume = 0;
