@@ -81,8 +81,10 @@ config_free(struct server_config *c)
 {
 	size_t i;
 
-	for (i = 0; i < c->nlisten; i++)
+	for (i = 0; i < c->nlisten; i++) {
 		free(c->listen[i].host);
+		free(c->listen[i].file);
+	}
 	free_list(c->host_key_files, c->nhost_key_files);
 	free_list(c->authorized_keys_files, c->nauthorized_keys_files);
 	cfg_vec_free(&c->allow_users, &c->nallow_users);
@@ -610,6 +612,8 @@ config_fill_defaults(struct server_config *c)
 	if (c->nlisten == 0) {
 		c->listen[0].host = NULL;
 		c->listen[0].port = 0;
+		c->listen[0].file = NULL;
+		c->listen[0].line = 0;
 		c->nlisten = 1;
 	}
 	if (c->nhost_key_files == 0) {

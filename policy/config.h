@@ -19,6 +19,8 @@
 struct listen_addr {
 	char *host; /* NULL = any address of the family */
 	int port;   /* 0 = use the Port list */
+	char *file; /* where ListenAddress gave it (NULL: the default) */
+	int line;
 };
 
 /*

@@ -256,14 +256,16 @@ dump_addrinfo_reversed(
 }
 
 /*
- * one_listen: host:port resolved to numeric addresses as sshd does when it
- * reads the config; printed like sshd -T when k is set. -1 if it does not
- * resolve.
+ * one_listen: la's host with port resolved to numeric addresses as sshd
+ * does when it reads the config; printed like sshd -T when k is set. -1 if
+ * it does not resolve: sshd's line, after the file, line and keyword that
+ * gave the address.
  */
 static int
 one_listen(const struct server_config *c, const struct keyword *k,
-    const char *host, int port, FILE *f)
+    const struct listen_addr *la, int port, FILE *f)
 {
+	const char *host = la->host;
 	struct addrinfo hints, *res = NULL;
 	char portstr[8];
 	int gai;
@@ -275,8 +277,14 @@ one_listen(const struct server_config *c, const struct keyword *k,
 	hints.ai_flags = AI_NUMERICSERV | (host == NULL ? AI_PASSIVE : 0);
 	snprintf(portstr, sizeof(portstr), "%d", port);
 	if ((gai = getaddrinfo(host, portstr, &hints, &res)) != 0) {
-		error("bad addr or host: %s (%s)", host != NULL ? host : "",
-		    gai_strerror(gai));
+		if (la->file != NULL)
+			error("%s line %d: ListenAddress: bad addr or host: %s "
+			      "(%s)",
+			    la->file, la->line, host != NULL ? host : "",
+			    gai_strerror(gai));
+		else
+			error("bad addr or host: %s (%s)",
+			    host != NULL ? host : "", gai_strerror(gai));
 		return -1;
 	}
 	if (k != NULL)
@@ -294,14 +302,14 @@ each_listen(const struct server_config *c, const struct keyword *k, FILE *f)
 
 	for (i = 0; i < c->nlisten; i++) {
 		if (c->listen[i].port != 0) {
-			if (one_listen(c, k, c->listen[i].host,
-			        c->listen[i].port, f) != 0)
+			if (one_listen(
+			        c, k, &c->listen[i], c->listen[i].port, f) != 0)
 				return -1;
 			continue;
 		}
 		for (j = 0; j < c->nports; j++)
-			if (one_listen(
-			        c, k, c->listen[i].host, c->ports[j], f) != 0)
+			if (one_listen(c, k, &c->listen[i], c->ports[j], f) !=
+			    0)
 				return -1;
 	}
 	return 0;

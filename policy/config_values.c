@@ -732,6 +732,7 @@ cfg_kw_listen(
 {
 	const char *arg = cfg_next_arg(a), *extra;
 	char *copy = NULL, *host, *portstr;
+	struct listen_addr *la;
 	int port = 0, r = ERR_CONFIG;
 
 	if (arg == NULL || *arg == '\0') {
@@ -772,11 +773,17 @@ cfg_kw_listen(
 		    a->lineno);
 		goto out;
 	}
-	if ((c->listen[c->nlisten].host = strdup(host)) == NULL) {
+	la = &c->listen[c->nlisten];
+	if ((la->host = strdup(host)) == NULL ||
+	    (la->file = strdup(a->filename)) == NULL) {
+		free(la->host);
+		la->host = NULL;
 		r = ERR_ALLOC;
 		goto out;
 	}
-	c->listen[c->nlisten++].port = port;
+	la->line = a->lineno;
+	la->port = port;
+	c->nlisten++;
 	r = 0;
 out:
 	free(copy);

@@ -285,6 +285,18 @@ def test_config_test_flag(ctx):
                  "did you mean Port"):
         check(want in err, "-t with 'Prot 22': stderr lacks %r:\n%s"
               % (want, err))
+    # An address that does not resolve (an IPv6 one under AddressFamily
+    # inet, so no DNS is asked): found after the whole file is read, still
+    # named with its file, line and keyword (then sshd's words).
+    with open(bad, "w") as f:
+        f.write(text + "AddressFamily inet\nListenAddress ::1\n")
+    r = harness.run([ctx.server_path, "-t", "-f", bad], check_rc=False)
+    err = r.stderr.decode(errors="replace")
+    want = ("%s line %d: ListenAddress: bad addr or host: ::1 ("
+            % (bad, text.count("\n") + 2))
+    check(r.returncode != 0 and want in err,
+          "-t with an address that does not resolve: exit %s, stderr "
+          "lacks %r:\n%s" % (r.returncode, want, err))
 
     r = harness.run([ctx.server_path, "-T", "-f", good])
     lines = r.stdout.decode(errors="replace").splitlines()

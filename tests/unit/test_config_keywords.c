@@ -792,7 +792,8 @@ test_implemented_values(void)
 	    config_check(&c) == ERR_CONFIG);
 	config_free(&c);
 	/* As sshd's fatal(): the first address that does not resolve ends
-	 * the check, whatever the number of ports. */
+	 * the check, whatever the number of ports; sshd's words after the
+	 * file, line and keyword that gave the address. */
 	T_CHECK("listen: load",
 	    load(&c,
 	        "AddressFamily inet\nPort 22\nPort 2222\nListenAddress ::\n") ==
@@ -801,7 +802,9 @@ test_implemented_values(void)
 	logbuf[0] = '\0';
 	T_CHECK("listen: one bad addr line",
 	    config_check_listen(&c) == ERR_CONFIG &&
-	        strncmp(logbuf, "bad addr or host: :: (", 22) == 0 &&
+	        strncmp(logbuf,
+	            "t.conf line 4: ListenAddress: bad addr or host: :: (",
+	            52) == 0 &&
 	        strchr(logbuf, '\n') == logbuf + strlen(logbuf) - 1);
 	config_free(&c);
 	/* As sshd: the method is named without its submethod. */
