@@ -406,6 +406,19 @@ usersfile_verify(const struct pm_conn *c, const char *path, const char *code)
 		v = V_ACCEPTED;
 		break;
 	case OATH_UNKNOWN_USER:
+		if (digits != 0) {
+			/*
+			 * A line of a known type names the user, but liboath
+			 * skipped it (no PIN or no key field): the admin's
+			 * enrolment, mistyped. Refused, not handed to the
+			 * user's own file.
+			 */
+			error("totp: users file %s: the entry for user %.127s "
+			      "is incomplete (TYPE USER PIN KEY); liboath "
+			      "skips it",
+			    path, c->user);
+			break;
+		}
 		debug("totp: user %.127s not in users file %s", c->user, path);
 		v = V_NOT_ENROLLED;
 		break;

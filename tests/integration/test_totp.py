@@ -436,6 +436,29 @@ def test_totp_users_file_unknown_type_refused(ctx):
           "no line naming the mistyped entry")
 
 
+def test_totp_users_file_incomplete_entry_refused(ctx):
+    """A users-file entry of a known type for the user but without its
+    PIN or key field, which liboath skips as if the user had none: the
+    admin enrolled the user, so the login is refused with a line naming
+    the file, not handed to the user's own ~/.google_authenticator
+    (review: the user's own file decided)."""
+    secret = _b32key()
+    for i, tail in enumerate(("", " -")):
+        u = ctx.make_user()
+        path = _users_file(ctx, ["HOTP/T30 %s%s" % (u.name, tail)])
+        _ga_file(u, "%s\n\" TOTP_AUTH\n" % secret)
+        _start(ctx, path)
+        p = _login(ctx, u, _totp(secret, base32=True))
+        check(_refused(p), "entry %r: the user's own file decided past "
+              "the admin's incomplete entry: rc %s"
+              % ("HOTP/T30 USER" + tail, p.returncode))
+        check(ctx.wait_log(r"totp: users file %s: the entry for user %s "
+                           r"is incomplete" % (re.escape(path), u.name), 5),
+              "entry %r: no line naming the incomplete entry"
+              % ("HOTP/T30 USER" + tail))
+        ctx.stop_server()
+
+
 def test_totp_users_file_hotp(ctx):
     u = ctx.make_user()
     key = _hexkey()
