@@ -204,6 +204,8 @@ key_fields(char *msg, size_t len, const char *detail, const char *cred)
 	if (sscanf(s, " (serial %23[0-9]) CA %63s %95s", serial, catype,
 	        cafp) != 3)
 		return;
+	/* A FIDO key's line goes on: ", signature count = N". */
+	cafp[strcspn(cafp, ",")] = '\0';
 	field(msg, len, "cert_id", id, 1);
 	field(msg, len, "cert_serial", serial, 0);
 	field(msg, len, "ca_type", catype, 0);

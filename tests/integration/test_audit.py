@@ -322,6 +322,35 @@ def test_audit_records(ctx):
 
 
 @timeout(120)
+def test_audit_sk_certificate(ctx):
+    """A certificate of a FIDO key (ed25519-sk, through the test's
+    software authenticator): its CA's fingerprint is recorded as it is
+    (review: the log line goes on with ", signature count = N" after it,
+    and ca_fp= kept the comma)."""
+    ad = Auditd(ctx)
+    so = os.path.join(os.path.dirname(os.path.abspath(ctx.server_path)),
+                      "tests", "soft_sk.so")
+    check(os.path.exists(so), "%s missing (make builds it)" % so)
+    u = ctx.make_user(with_key=False)
+    key = os.path.join(ctx.dir, "sk_%s" % u.name)
+    run(["ssh-keygen", "-q", "-t", "ed25519-sk", "-w", so, "-N", "", "-f",
+         key], stdin=subprocess.DEVNULL)
+    ca = ctx.new_key("sk_ca")
+    run(["ssh-keygen", "-q", "-s", ca, "-I", "skid", "-n", u.name, "-z", "9",
+         key + ".pub"])
+    ctx.start_server(extra_config=["TrustedUserCAKeys %s.pub" % ca])
+    ctx.ssh_ok(u, "true", key=key,
+               extra=["-o", "SecurityKeyProvider=%s" % so])
+    want = (r"type=USER_AUTH .* msg='op=publickey acct=%s "
+            r"key_type=ED25519-SK-CERT key_fp=%s cert_id=\S+ cert_serial=9 "
+            r"ca_type=ED25519 ca_fp=%s file=%s chain=complete " % (
+                re.escape(u.name), re.escape(fingerprint(key + ".pub")),
+                re.escape(fingerprint(ca + ".pub")),
+                re.escape(ca + ".pub")))
+    ad.search(["-m", "USER_AUTH", "-ts", "recent"], want)
+
+
+@timeout(120)
 def test_audit_totp_second_factor(ctx):
     """publickey then keyboard-interactive:totp (a TOTPUsersFile and
     ~/.google_authenticator): USER_AUTH for each verdict, the key's with
