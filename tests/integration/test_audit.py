@@ -193,7 +193,7 @@ def test_audit_records(ctx):
     for d, key in (("/home", "postern-user-files"),
                    ("/root", "postern-user-files"),
                    ("/etc/ssh", "postern-ssh-files")):
-        check(re.search(r"^-a always,exit -F arch=b64 -S open,openat "
+        check(re.search(r"^-a always,exit -F arch=b64 -S openat "
                         r"-F dir=%s -F perm=r "
                         r"-F exe=%s -F key=%s$" % (
                             re.escape(d), re.escape(os.path.realpath(
