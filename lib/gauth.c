@@ -467,11 +467,14 @@ check_hotp(struct gauth *g, const char *code, gauth_hotp_fn hotp, void *ctx,
 			found = g->hotp_counter + i;
 		}
 	}
-	if (hit) {
-		g->hotp_counter = found + 1;
-		g->changed = 1;
+	/*
+	 * As libpam (without its no_increment_hotp): a wrong code moves the
+	 * counter on by one too, so a guesser's window of codes keeps moving.
+	 */
+	g->hotp_counter = hit ? found + 1 : g->hotp_counter + 1;
+	g->changed = 1;
+	if (hit)
 		*vp = GAUTH_OK_HOTP;
-	}
 	return 0;
 }
 

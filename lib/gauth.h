@@ -103,7 +103,8 @@ void gauth_free(struct gauth *g);
  * the attempt against RATE_LIMIT first, then tries scratch codes (8
  * digits), HOTP_COUNTER, or without it TOTP_AUTH (6 digits), comparing
  * in constant time. Accepted codes are consumed in g (scratch code
- * removed, counter advanced, step recorded under DISALLOW_REUSE);
+ * removed, counter advanced, step recorded under DISALLOW_REUSE); a
+ * wrong HOTP code advances the counter by one, as libpam's does;
  * g->changed says the file must be written back before the verdict may
  * be acted on. 0 and *vp, or an ERR_* code (the verdict is then
  * GAUTH_WRONG).

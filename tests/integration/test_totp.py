@@ -539,6 +539,41 @@ def test_totp_google_authenticator(ctx):
           == 2, "exactly two logins should have been accepted")
 
 
+def test_totp_google_authenticator_hotp(ctx):
+    """HOTP_COUNTER in ~/.google_authenticator: a code in the window logs
+    in and moves the counter past it; as libpam, a wrong code moves the
+    counter on by one too, so a guesser's window keeps moving (review:
+    the same codes stayed valid whatever was tried)."""
+    u = ctx.make_user()
+    secret = _b32key()
+    path = _ga_file(u, "%s\n\" HOTP_COUNTER 1\n" % secret, mode=0o600)
+    _start(ctx, os.path.join(ctx.dir, "absent.oath"))
+
+    def hotp(n):
+        return _oathtool("--hotp", "-b", "-c", str(n), secret)
+
+    def counter():
+        m = re.search(r'^" HOTP_COUNTER (\d+)$', _read(path), re.M)
+        return int(m.group(1)) if m else None
+
+    p = _login(ctx, u, hotp(2))
+    check(_admitted(p), "the code for counter 2 (in the window from 1) "
+          "should log in: rc %s %s" % (p.returncode, p.stderr[-300:]))
+    check(counter() == 3, "after the code for 2 the counter is %r, want 3"
+          % counter())
+    p = _login(ctx, u, _wrong([hotp(n) for n in range(3, 6)]))
+    check(_refused(p), "a wrong code must be refused")
+    check(counter() == 4, "a wrong code left the counter at %r, want 4 "
+          "(moved on by one, as libpam)" % counter())
+    p = _login(ctx, u, hotp(3))
+    check(_refused(p), "the code the wrong one skipped must be refused")
+    p = _login(ctx, u, hotp(5))
+    check(_admitted(p), "the code for 5 (in the window from 5) should log "
+          "in: rc %s %s" % (p.returncode, p.stderr[-300:]))
+    check(counter() == 6, "after the code for 5 the counter is %r, want 6"
+          % counter())
+
+
 def test_totp_no_enrolment(ctx):
     u = ctx.make_user()
     other = _hexkey()

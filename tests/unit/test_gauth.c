@@ -403,20 +403,24 @@ test_hotp(void)
 	    check(g, code_for(3), 5) == GAUTH_OK_HOTP && g->hotp_counter == 4);
 	T_CHECK("hotp: counter written back",
 	    strcmp(written(g), KEY32 "\n\" HOTP_COUNTER 4\n") == 0);
-	T_CHECK("hotp: the same code refused",
-	    check(g, code_for(3), 5) == GAUTH_WRONG);
+	/* As libpam: a wrong code moves the counter on by one. */
+	T_CHECK("hotp: the same code refused, the counter moved on",
+	    check(g, code_for(3), 5) == GAUTH_WRONG && g->hotp_counter == 5 &&
+	        strcmp(written(g), KEY32 "\n\" HOTP_COUNTER 5\n") == 0);
 	T_CHECK("hotp: an earlier code refused",
-	    check(g, code_for(2), 5) == GAUTH_WRONG && g->hotp_counter == 4);
+	    check(g, code_for(2), 5) == GAUTH_WRONG && g->hotp_counter == 6);
 	T_CHECK("hotp: beyond the window refused",
-	    check(g, code_for(7), 5) == GAUTH_WRONG);
+	    check(g, code_for(9), 5) == GAUTH_WRONG && g->hotp_counter == 7);
+	T_CHECK("hotp: a code the wrong ones skipped is refused",
+	    check(g, code_for(6), 5) == GAUTH_WRONG && g->hotp_counter == 8);
 	T_CHECK("hotp: the next code accepted",
-	    check(g, code_for(4), 5) == GAUTH_OK_HOTP && g->hotp_counter == 5);
+	    check(g, code_for(8), 5) == GAUTH_OK_HOTP && g->hotp_counter == 9);
 	gauth_free(g);
 	/* libpam's FILEFORMAT: TOTP only without HOTP_COUNTER. */
 	g = parse(KEY32 "\n\" HOTP_COUNTER 1\n\" TOTP_AUTH\n");
 	T_CHECK("hotp: with HOTP_COUNTER a TOTP code is refused",
 	    g != NULL && check(g, "081804", RFC6238_T) == GAUTH_WRONG &&
-	        check(g, code_for(1), RFC6238_T) == GAUTH_OK_HOTP);
+	        check(g, code_for(2), RFC6238_T) == GAUTH_OK_HOTP);
 	gauth_free(g);
 	g = parse(KEY32 "\n");
 	T_CHECK("neither TOTP_AUTH nor HOTP_COUNTER: nothing matches",
