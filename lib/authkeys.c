@@ -310,30 +310,33 @@ out:
  * The next line of a user's file into line (AUTHKEYS_LINE_MAX + 2 bytes),
  * without its newline: 1, or 0 at the end. A longer line is skipped and
  * logged; what lies past AUTHKEYS_FILE_MAX bytes is ignored, logged once.
+ * A line's length is the bytes read up to its newline, a NUL byte or not:
+ * the parsers stop at a NUL (as sshd ignores the rest of such a line),
+ * and what follows it never starts a line of its own.
  */
 static int
 next_line(FILE *f, char *line, const char *label, unsigned long *lineno)
 {
-	unsigned long skipped;
 	size_t len;
 	int c;
 
 	for (;;) {
-		if (fgets(line, AUTHKEYS_LINE_MAX + 2, f) == NULL)
+		for (len = 0; (c = getc_unlocked(f)) != EOF && c != '\n';) {
+			if (len <= AUTHKEYS_LINE_MAX)
+				line[len] = (char)c;
+			if (++len % 4096 == 0 && ftello(f) > AUTHKEYS_FILE_MAX)
+				goto too_big;
+		}
+		if (c == EOF && len == 0)
 			return 0;
 		if (ftello(f) > AUTHKEYS_FILE_MAX)
 			goto too_big;
 		(*lineno)++;
-		len = strlen(line);
-		if (len > 0 && line[len - 1] == '\n')
-			line[--len] = '\0';
-		if (len <= AUTHKEYS_LINE_MAX)
+		if (len <= AUTHKEYS_LINE_MAX) {
+			line[len] = '\0';
 			return 1;
+		}
 		error("%s line %lu exceeds size limit", label, *lineno);
-		for (skipped = 0; (c = fgetc(f)) != EOF && c != '\n';)
-			if (++skipped % 4096 == 0 &&
-			    ftello(f) > AUTHKEYS_FILE_MAX)
-				goto too_big;
 	}
 too_big:
 	error("%s exceeds the size limit of %ld bytes; the rest is ignored",

@@ -82,7 +82,8 @@ own(const char *path, uid_t uid, gid_t gid)
 }
 
 static void
-write_file(const char *path, const char *content, mode_t mode, uid_t uid)
+write_bytes(
+    const char *path, const char *content, size_t len, mode_t mode, uid_t uid)
 {
 	FILE *f = fopen(path, "w");
 
@@ -90,10 +91,16 @@ write_file(const char *path, const char *content, mode_t mode, uid_t uid)
 		perror(path);
 		return;
 	}
-	fputs(content, f);
+	fwrite(content, 1, len, f);
 	fclose(f);
 	chmod(path, mode);
 	own(path, uid, test_gid);
+}
+
+static void
+write_file(const char *path, const char *content, mode_t mode, uid_t uid)
+{
+	write_bytes(path, content, strlen(content), mode, uid);
 }
 
 static int
@@ -218,6 +225,34 @@ test_long_lines(struct sshkey *a)
 	write_file(akpath, content, 0600, test_uid);
 	T_CHECK("long: line one byte over the limit skipped",
 	    authkeys_find(&pw, akpath, a, 1, &line) == 0 && line == 2);
+
+	/*
+	 * A NUL early in an over-long line (a comment someone else supplied):
+	 * the whole line is too long, and a key past the limit within it
+	 * does not start a line of its own (review: it was found on line 2).
+	 */
+	n = 0;
+	memcpy(content, "# note", 6);
+	n += 6;
+	content[n++] = '\0';
+	memset(content + n, 'c', AUTHKEYS_LINE_MAX + 1 - n);
+	n = AUTHKEYS_LINE_MAX + 1;
+	n += (size_t)sprintf(content + n, "%s\n", key_a);
+	write_bytes(akpath, content, n, 0600, test_uid);
+	log_clear();
+	T_CHECK("long: a key past the limit after a NUL in the same line is "
+	        "not a line of its own",
+	    authkeys_find(&pw, akpath, a, 1, &line) == ERR_NOT_FOUND);
+	snprintf(want, sizeof(want), "%s line 1 exceeds size limit", akpath);
+	T_CHECK(
+	    "long: the line with the NUL is the one too long", log_has(want));
+	/* A NUL in a short line ends it, as in sshd: the rest is ignored. */
+	n = (size_t)sprintf(content, "# note");
+	content[n++] = '\0';
+	n += (size_t)sprintf(content + n, "%s\n", key_a);
+	write_bytes(akpath, content, n, 0600, test_uid);
+	T_CHECK("long: what follows a NUL in a line is ignored",
+	    authkeys_find(&pw, akpath, a, 1, &line) == ERR_NOT_FOUND);
 	free(content);
 }
 
