@@ -65,7 +65,7 @@ Maintainer: postern developers <postern@localhost>
 Installed-Size: $size
 Depends: $depends
 Recommends: openssh-client
-Suggests: auditd, libpam-oath, rsync
+Suggests: auditd, libpam-oath, rsync, python3
 Section: net
 Priority: optional
 Homepage: https://localhost/postern

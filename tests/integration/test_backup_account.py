@@ -45,7 +45,12 @@ def test_rrsync_backup_account(ctx):
     with open(snippet, "w") as f:
         f.write(text.replace("Match User rbackup", "Match User " + u.name)
                     .replace("/srv/backup", srv))
-    ctx.start_server(extra_config=["Include " + snippet])
+    # Everyone else needs a second factor: the snippet keeps the account
+    # on its key alone (an unattended backup types no code).
+    ctx.start_server(extra_config=[
+        "KbdInteractiveAuthentication yes",
+        "AuthenticationMethods publickey,keyboard-interactive",
+        "Include " + snippet])
 
     dest = os.path.join(ctx.dir, "dest")
     r = _rsync(ctx, u, ["-a", "%s@127.0.0.1:/" % u.name, dest + "/"])
