@@ -327,7 +327,8 @@ next_line(FILE *f, char *line, const char *label, unsigned long *lineno)
 			if (++len % 4096 == 0 && ftello(f) > AUTHKEYS_FILE_MAX)
 				goto too_big;
 		}
-		if (c == EOF && len == 0)
+		/* A read error: no line, not the part of one read so far. */
+		if (c == EOF && (len == 0 || ferror(f)))
 			return 0;
 		if (ftello(f) > AUTHKEYS_FILE_MAX)
 			goto too_big;

@@ -6,6 +6,7 @@
  */
 #include <sys/stat.h>
 #include <sys/types.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <pwd.h>
@@ -256,6 +257,54 @@ test_long_lines(struct sshkey *a)
 	free(content);
 }
 
+/* A stream that gives its text, then a read error (no end of file). */
+struct failing {
+	const char *text;
+	size_t off;
+};
+
+static ssize_t
+failing_read(void *cookie, char *buf, size_t size)
+{
+	struct failing *f = cookie;
+	size_t n = strlen(f->text + f->off);
+
+	if (n == 0) {
+		errno = EIO;
+		return -1;
+	}
+	if (n > size)
+		n = size;
+	memcpy(buf, f->text + f->off, n);
+	f->off += n;
+	return (ssize_t)n;
+}
+
+static void
+test_read_error(struct sshkey *a)
+{
+	cookie_io_functions_t io = {failing_read, NULL, NULL, NULL};
+	struct failing src = {key_a, 0};
+	struct authkeys_query q;
+	struct authopts *o = NULL;
+	unsigned long line = 0;
+	FILE *f;
+
+	/* The key's line, its newline never read: cut by a read error. */
+	memset(&q, 0, sizeof(q));
+	q.pw = &pw;
+	q.key = a;
+	if ((f = fopencookie(&src, "r", io)) == NULL) {
+		T_CHECK("read error: fopencookie", 0);
+		return;
+	}
+	T_CHECK("read error: a line cut by a read error is not used",
+	    authkeys_find_stream(&q, f, "failing", &line, &o) == ERR_SYSTEM &&
+	        o == NULL);
+	authopts_free(o);
+	fclose(f);
+}
+
 static void
 test_strict(struct sshkey *a, int ngroups)
 {
@@ -461,6 +510,7 @@ main(void)
 	if (a && b && c && d && e) {
 		test_lines(a, b, c, d, e, ngroups);
 		test_long_lines(a);
+		test_read_error(a);
 		test_strict(a, ngroups);
 		test_files(a);
 	}
