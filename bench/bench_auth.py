@@ -7,7 +7,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from benchlib import Bench, median, run, table  # noqa: E402
+from benchlib import USER, Bench, median, run, table  # noqa: E402
 
 RUNS = int(os.environ.get("BENCH_LOGINS", "30"))
 
@@ -34,7 +34,7 @@ def main():
         certkey = os.path.join(b.dir, "cert_ed25519")
         run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", ca])
         run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", certkey])
-        run(["ssh-keygen", "-q", "-s", ca, "-I", "bench", "-n", "pbench",
+        run(["ssh-keygen", "-q", "-s", ca, "-I", "bench", "-n", USER,
              certkey + ".pub"])
         extra = ["TrustedUserCAKeys %s.pub" % ca]
         servers = {k: b.start(k, extra) for k in ("postern", "openssh")}
