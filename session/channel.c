@@ -539,20 +539,17 @@ chan_write_pieces(struct channel *c, const struct iovec *iov, int cnt)
 int
 channel_deliver_flush(struct conn *conn)
 {
-	struct iovec iov[CHAN_PEND_MAX];
-	struct channel *c;
 	size_t i = 0, j;
-	int cnt, r = 0;
+	int r = 0;
 
 	while (i < conn->npend && r == 0) {
 		/* The next run of one channel's pieces, in order. */
-		c = conn->pend[i].c;
-		for (j = i, cnt = 0; j < conn->npend && conn->pend[j].c == c;
-		     j++, cnt++) {
-			iov[cnt].iov_base = (void *)(uintptr_t)conn->pend[j].p;
-			iov[cnt].iov_len = conn->pend[j].len;
-		}
-		r = chan_write_pieces(c, iov, cnt);
+		for (j = i + 1; j < conn->npend &&
+		     conn->pend_chan[j] == conn->pend_chan[i];
+		     j++)
+			;
+		r = chan_write_pieces(
+		    conn->pend_chan[i], &conn->pend_iov[i], (int)(j - i));
 		i = j;
 	}
 	conn->npend = 0;
@@ -581,15 +578,13 @@ chan_deliver(struct conn *conn, struct channel *c, const uint8_t *p, size_t len)
 	if (conn->npend > 0 && (conn->npend == CHAN_PEND_MAX || !stays) &&
 	    (r = channel_deliver_flush(conn)) != 0)
 		return r;
-	if (stays && c->wfd >= 0 && buf_len(c->obuf) == 0) {
-		conn->pend[conn->npend].c = c;
-		conn->pend[conn->npend].p = p;
-		conn->pend[conn->npend].len = len;
-		conn->npend++;
-		return 0;
-	}
 	one.iov_base = (void *)(uintptr_t)p;
 	one.iov_len = len;
+	if (stays && c->wfd >= 0 && buf_len(c->obuf) == 0) {
+		conn->pend_chan[conn->npend] = c;
+		conn->pend_iov[conn->npend++] = one;
+		return 0;
+	}
 	return chan_write_pieces(c, &one, 1);
 }
 

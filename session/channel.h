@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <sys/uio.h>
 
 struct buf;
 struct transport;
@@ -175,12 +176,10 @@ struct conn {
 	struct fwd_state *fwd;      /* TCP/Unix-socket forwarding (forward.c) */
 	int64_t accept_pause_until; /* listeners rest (accept_pause.c) */
 	/* Peer data for channels' wfds, gathered over one read's packets
-	 * (channel_deliver_flush); it points into the transport's input. */
-	struct chan_pending {
-		struct channel *c;
-		const uint8_t *p;
-		size_t len;
-	} pend[CHAN_PEND_MAX];
+	 * (channel_deliver_flush): pend_iov[i], pointing into the
+	 * transport's input, is for channel pend_chan[i]. */
+	struct iovec pend_iov[CHAN_PEND_MAX];
+	struct channel *pend_chan[CHAN_PEND_MAX];
 	size_t npend;
 };
 
