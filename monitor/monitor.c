@@ -1236,11 +1236,18 @@ session_signals_catch(sigset_t *block, sigset_t *waitmask)
 	sigprocmask(SIG_BLOCK, block, waitmask);
 }
 
-/*
- * A signal that came while the session was being set up (a service stop
- * while a slow PAM session module ran): no session starts; the login's
- * end is recorded and PAM's session closed, as at the end of a session.
- */
+/* No session starts: the login's end is recorded and PAM's session
+ * closed, as at the end of a session. */
+static void __attribute__((noreturn))
+session_abandon(struct monitor *m, int status)
+{
+	audit_session_end(&m->auth, 0, getpid());
+	pamctx_end(m->auth.pam);
+	exit(status);
+}
+
+/* A signal that came while the session was being set up (a service stop
+ * while a slow PAM session module ran). */
 static void
 session_setup_signalled(struct monitor *m)
 {
@@ -1248,10 +1255,7 @@ session_setup_signalled(struct monitor *m)
 		return;
 	debug("monitor: received signal %d before the session started",
 	    (int)session_signal);
-	audit_session_end(&m->auth, 0, getpid());
-	pamctx_end(m->auth.pam);
-	m->auth.pam = NULL;
-	exit(255);
+	session_abandon(m, 255);
 }
 
 /* sig passed on to the session (*passed: the last); 0: none. */
@@ -1386,11 +1390,8 @@ static void __attribute__((noreturn)) session_phase(struct monitor *m, int sock)
 	session_signals_catch(&block, &waitmask);
 	session_setup_signalled(m);
 	if ((pid = spawn_helper("postern-session", sock, sp[1], &m->auth.pw,
-	         m->auth.pam, m->o->log_stderr, jail, jailfd)) < 0) {
-		audit_session_end(&m->auth, 0, getpid());
-		pamctx_end(m->auth.pam);
-		exit(1);
-	}
+	         m->auth.pam, m->o->log_stderr, jail, jailfd)) < 0)
+		session_abandon(m, 1);
 	verbose("User child is on pid %ld", (long)pid);
 	log_active_opts(m);
 	if (jailfd != -1)
