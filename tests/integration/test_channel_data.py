@@ -119,13 +119,22 @@ def test_stdout_pipe_grows_for_streaming(ctx):
           "want 1048576" % (err, p.returncode, len(out)))
 
 
-def _input_file(u, name):
-    path = os.path.join(u.home, name)
+def _check_received(u, name, data, what):
+    """The command wrote what it read to ~/NAME: all of data, as sent."""
     try:
-        with open(path, "rb") as f:
-            return f.read()
+        with open(os.path.join(u.home, name), "rb") as f:
+            got = f.read()
     except FileNotFoundError:
-        return None
+        got = None
+    check(got == data, "%s: the command got %s bytes, not the %d sent or "
+          "other bytes" % (what, None if got is None else len(got),
+                           len(data)))
+
+
+def _upload(ctx, u, command, name, data, extra, what):
+    r = ctx.ssh(u, command, extra=extra, input=data, timeout_s=60)
+    check(r.rc == 0, "%s: ssh exited %s" % (what, r.rc))
+    _check_received(u, name, data, what)
 
 
 def test_input_intact_every_packet_shape(ctx):
@@ -133,14 +142,8 @@ def test_input_intact_every_packet_shape(ctx):
     u = ctx.make_user()
     data = os.urandom(SIZE)
     for i, extra in enumerate(CLIENT_CONFIGS):
-        what = " ".join(extra)
-        r = ctx.ssh(u, "cat > in%d" % i, extra=extra, input=data,
-                    timeout_s=60)
-        check(r.rc == 0, "%s: ssh exited %s" % (what, r.rc))
-        got = _input_file(u, "in%d" % i)
-        check(got == data, "%s: the command got %s bytes, not the %d sent "
-              "or other bytes" % (what, None if got is None else len(got),
-                                  len(data)))
+        _upload(ctx, u, "cat > in%d" % i, "in%d" % i, data, extra,
+                " ".join(extra))
 
 
 def test_input_to_slow_reader(ctx):
@@ -151,14 +154,8 @@ def test_input_to_slow_reader(ctx):
     data = os.urandom(SIZE)
     for i, extra in enumerate((["-o", "Ciphers=aes128-gcm@openssh.com"],
                                ["-o", "Compression=yes"])):
-        what = " ".join(extra)
-        r = ctx.ssh(u, "sleep 2; cat > slow%d" % i, extra=extra,
-                    input=data, timeout_s=60)
-        check(r.rc == 0, "%s: ssh exited %s" % (what, r.rc))
-        got = _input_file(u, "slow%d" % i)
-        check(got == data, "%s: the slow reader got %s bytes, not the %d "
-              "sent or other bytes" % (what, None if got is None
-                                       else len(got), len(data)))
+        _upload(ctx, u, "sleep 2; cat > slow%d" % i, "slow%d" % i, data,
+                extra, "slow reader, " + " ".join(extra))
 
 
 def test_input_two_channels_interleaved(ctx):
@@ -193,10 +190,7 @@ def test_input_two_channels_interleaved(ctx):
         for i, p in enumerate(procs):
             check(p.wait(timeout=60) == 0, "session %d: ssh exited %s"
                   % (i, p.returncode))
-            got = _input_file(u, "two%d" % i)
-            check(got == blobs[i], "session %d: the command got %s bytes, "
-                  "not the %d sent or other bytes"
-                  % (i, None if got is None else len(got), len(blobs[i])))
+            _check_received(u, "two%d" % i, blobs[i], "session %d" % i)
     finally:
         for p in procs + [master]:
             if p.poll() is None:
