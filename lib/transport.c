@@ -379,7 +379,10 @@ scan_version(const char *line, int *major, int *minor)
 /*
  * Identification exchange: returns 0 when the peer's line was read. As
  * sshd 9.2 reads it: up to PEER_LINE_MAX bytes before the LF, CRs only
- * right before it, no NUL.
+ * right before it, no NUL. sshd does not count the CRs; here one CR more
+ * is the most the line may hold, so that a stream of CRs with no LF ends
+ * the connection instead of filling the input buffer and being scanned
+ * again on every read.
  */
 static int
 read_version(struct transport *t)
@@ -393,16 +396,16 @@ read_version(struct transport *t)
 	p = buf_ptr(t->in);
 	len = buf_len(t->in);
 	for (i = 0; i < len && p[i] != '\n'; i++) {
-		if (p[i] == '\r') {
-			cr = 1;
-			continue;
-		}
-		if (p[i] == '\0' || cr) {
+		if (p[i] == '\0' || (cr && p[i] != '\r')) {
 			error("kex_exchange_identification: "
 			      "banner line contains invalid characters");
 			return version_error(t, BAD_VERSION);
 		}
-		if (++n > PEER_LINE_MAX) {
+		if (p[i] == '\r')
+			cr = 1;
+		else
+			n++;
+		if (n > PEER_LINE_MAX || i > PEER_LINE_MAX) {
 			error("kex_exchange_identification: "
 			      "banner line too long");
 			return version_error(t, BAD_VERSION);

@@ -69,6 +69,56 @@ drain(int fd, char *out, size_t outlen)
 	return have < outlen - 1 ? have : 0;
 }
 
+/*
+ * What the transport makes of a line given as len bytes from bytes (no
+ * NUL added): the next_packet result, ERR_AGAIN once accepted.
+ */
+static int
+feed_raw(const char *bytes, size_t len, int *accepted)
+{
+	struct transport *t;
+	struct buf *payload;
+	uint8_t type;
+	int sv[2], r;
+
+	if ((t = t_transport_new(sv)) == NULL)
+		return ERR_SYSTEM;
+	(void)transport_write(t);
+	if (write(sv[1], bytes, len) != (ssize_t)len) {
+		transport_free(t);
+		return ERR_SYSTEM;
+	}
+	(void)transport_read(t);
+	r = transport_next_packet(t, &type, &payload);
+	*accepted = transport_peer_version(t) != NULL;
+	transport_free(t);
+	close(sv[0]);
+	close(sv[1]);
+	return r;
+}
+
+/* sshd's limit is 8192 bytes before the LF; CRs count here too. */
+static void
+test_line_limit(void)
+{
+	static char line[8192 + 8];
+	int accepted, r;
+
+	memcpy(line, "SSH-2.0-", 8);
+	memset(line + 8, 'a', 8192 - 8);
+	memcpy(line + 8192, "\r\n", 2);
+	r = feed_raw(line, 8192 + 2, &accepted);
+	T_CHECK("8192 bytes, CR, LF: accepted", r == ERR_AGAIN && accepted);
+	memcpy(line + 8192, "\r\r\n", 3);
+	r = feed_raw(line, 8192 + 3, &accepted);
+	T_CHECK(
+	    "8192 bytes and two CRs: too long", r == ERR_PROTOCOL && !accepted);
+	memset(line, '\r', sizeof(line));
+	r = feed_raw(line, sizeof(line), &accepted);
+	T_CHECK("CRs and no LF: too long (not waiting for more)",
+	    r == ERR_PROTOCOL && !accepted);
+}
+
 int
 main(void)
 {
@@ -133,5 +183,6 @@ main(void)
 			break;
 		}
 	}
+	test_line_limit();
 	return T_DONE();
 }
