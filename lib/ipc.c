@@ -65,6 +65,9 @@ ipc_send(int fd, uint8_t type, const struct buf *payload, int pass_fd)
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
+			/* Only a send deadline (SO_SNDTIMEO) gives EAGAIN. */
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				return ERR_TIMEOUT;
 			return errno == EPIPE ? ERR_EOF : ERR_SYSTEM;
 		}
 		first = 0;

@@ -52,7 +52,10 @@ enum auth_verdict {
 
 #define IPC_MAX_MESSAGE (256 * 1024)
 
-/* ipc_send: blocking; pass_fd < 0 sends no descriptor. */
+/*
+ * ipc_send: blocking; pass_fd < 0 sends no descriptor. ERR_TIMEOUT when
+ * the socket's SO_SNDTIMEO passed with the message not sent whole.
+ */
 int ipc_send(int fd, uint8_t type, const struct buf *payload, int pass_fd);
 /*
  * ipc_recv: blocking; resets payload and fills it with the message body.

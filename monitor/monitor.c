@@ -6,6 +6,7 @@
  */
 #include <sys/prctl.h>
 #include <sys/syscall.h>
+#include <sys/time.h>
 #include <sys/socket.h>
 #include <sys/types.h>
 #include <sys/un.h>
@@ -999,6 +1000,12 @@ preauth_loop(struct monitor *m)
 		r = preauth_dispatch(m, type, b, reply);
 		if (r == ERR_LIMIT)
 			break;
+		if (r == ERR_TIMEOUT) {
+			error("monitor: preauth did not read the reply to "
+			      "message %u in time",
+			    type);
+			break;
+		}
 		if (r != 0) {
 			error("monitor: bad message %u from preauth in state "
 			      "%d: %s",
@@ -1504,6 +1511,7 @@ monitor_run(const struct options *o, struct server_config *c,
 {
 	struct monitor m;
 	struct passwd *privsep = NULL;
+	struct timeval reply_deadline = {IPC_MESSAGE_TIMEOUT_MS / 1000, 0};
 	int sp[2], status, one = 1, r, startup_fd;
 	int sock = CHILD_SOCK_FD;
 
@@ -1584,6 +1592,14 @@ monitor_run(const struct options *o, struct server_config *c,
 		exit(1);
 	close(sp[1]);
 	m.pfd = sp[0];
+	/*
+	 * preauth is hostile: a reply it does not read must not hold the
+	 * monitor for ever (once an "Accepted" stopped LoginGraceTime, the
+	 * connection would count against MaxStartups until a restart).
+	 */
+	if (setsockopt(m.pfd, SOL_SOCKET, SO_SNDTIMEO, &reply_deadline,
+	        sizeof(reply_deadline)) != 0)
+		fatal("setsockopt(SO_SNDTIMEO): %s", strerror(errno));
 	if ((r = send_init(&m, privsep)) != 0)
 		fatal("monitor: cannot start preauth: %s", err_str(r));
 	r = preauth_loop(&m);

@@ -8,6 +8,7 @@ faster than rekeying needs is refused and killed, as for signatures.
 """
 
 import os
+import re
 import subprocess
 
 import harness
@@ -353,8 +354,32 @@ blob = s("ssh-ed25519") + s(raw)
 req = b"\x01" + s("ssh-ed25519") + s(blob)
 sig = key.sign(s(sid) + b"\x32" + s(USER) + s("ssh-connection") +
                s("publickey") + req)
+if MODE == "unread_success":
+    # Key queries (PK_OK replies) left unread until the monitor's sends
+    # block: the replies queued then are what its socket holds. Read them
+    # all, then queue exactly that many again, so that the reply to the
+    # signed request below finds the socket full.
+    import fcntl, termios, time
+    query = s(b"\x00" + s("ssh-ed25519") + s(blob))
+    for _ in range(400):
+        send(5, s(USER) + s("ssh-connection") + s("publickey") + query)
+    time.sleep(1)
+    queued = struct.unpack("i", fcntl.ioctl(4, termios.FIONREAD,
+                                            b"\0\0\0\0"))[0]
+    t, p = recv()
+    held = queued // (5 + len(p))
+    for _ in range(399):
+        recv()
+    note("held", held)
+    for _ in range(held):
+        send(5, s(USER) + s("ssh-connection") + s("publickey") + query)
+    time.sleep(1)
 send(5, s(USER) + s("ssh-connection") + s("publickey") +
      s(req + s(s("ssh-ed25519") + s(sig))))  # IPC_AUTH_REQ
+if MODE == "unread_success":
+    note("unread")
+    time.sleep(120)
+    sys.exit(0)
 t, p = recv()
 note("verdict", struct.unpack(">I", p[:4])[0])
 state_sid = os.urandom(32) if MODE == "wrong_sid" else sid
@@ -439,3 +464,23 @@ def test_hostile_preauth_unsuffixed_lines(ctx):
               "%r should be logged once, %s: %r" % (
                   text, "with [preauth]" if suffixed else "without it",
                   lines))
+
+
+@timeout(90)
+def test_hostile_preauth_unread_reply(ctx):
+    """A preauth that leaves the monitor's replies unread, so that the
+    reply to a login the monitor accepted cannot be sent: the monitor
+    gives up after 10 s, logged, instead of blocking for ever with
+    LoginGraceTime already stopped (the connection would have counted
+    against MaxStartups until a restart). No session."""
+    got = _hostile_preauth(
+        ctx, "unread_success",
+        r"^monitor: preauth did not read the reply to message 5 in time$")
+    held = [l for l in got if l.startswith("held ")]
+    check(held and 100 < int(held[0].split()[1]) < 600 and "unread" in got,
+          "the fake preauth did not fill the monitor's socket: %r" % got)
+    log = ctx.server_log()
+    check(re.search(r"^Accepted publickey for ", log, re.M),
+          "the login was not accepted first:\n%s" % harness.tail(log))
+    check("User child is on pid" not in log,
+          "a session was started:\n%s" % harness.tail(log))
