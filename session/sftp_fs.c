@@ -5,10 +5,12 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/magic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -102,6 +104,22 @@ send_result(struct sftp_server *s, uint32_t id, int ret)
 	return sftp_send_errno(s, id, ret == -1 ? errno : 0);
 }
 
+/*
+ * Whether fd is on a procfs (1 also when that cannot be told). The engine
+ * runs inside postern-session, whose descriptor to the monitor may ask for
+ * host-key signatures, and a process may write its own /proc/self files.
+ * The kernel keeps the user out of its mem only while the session is not
+ * dumpable (its files then belong to root); comm stays writable. No
+ * handle open for writing on procfs rests on that.
+ */
+static int
+on_procfs(int fd)
+{
+	struct statfs sfs;
+
+	return fstatfs(fd, &sfs) != 0 || sfs.f_type == PROC_SUPER_MAGIC;
+}
+
 int
 sftp_do_open(struct sftp_server *s, const struct sftp_req *q)
 {
@@ -132,6 +150,12 @@ sftp_do_open(struct sftp_server *s, const struct sftp_req *q)
 	sftp_umask_end(s, old);
 	if (fd == -1)
 		return sftp_send_errno(s, q->id, err);
+	if ((flags & O_ACCMODE) != O_RDONLY && on_procfs(fd)) {
+		close(fd);
+		sftp_log(s, LL_INFO,
+		    "Refusing open for writing on procfs: \"%s\"", path);
+		return sftp_send_status(s, q->id, SSH2_FX_PERMISSION_DENIED);
+	}
 	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
 	    (fl = fcntl(fd, F_GETFL)) != -1)
 		(void)fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);

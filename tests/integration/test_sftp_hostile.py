@@ -298,3 +298,42 @@ def test_sftp_hostile_jail_without_home_quiet(ctx):
           % log[-2000:])
     check("chdir to \"/home" not in log,
           "an error line for the missing home:\n%s" % log[-2000:])
+
+
+@harness.timeout(120)
+def test_sftp_hostile_procfs_write_refused(ctx):
+    """A file on procfs cannot be opened for writing: the engine runs in
+    the session process, which holds the descriptor to the monitor, and a
+    process may write its own /proc/self files. Its mem is refused by the
+    kernel as long as the session is not dumpable (its /proc files then
+    belong to root); the engine refuses all of procfs itself, which also
+    covers comm (writable by its own thread group whatever the owner).
+    Reading procfs still works, as with OpenSSH's sftp-server; what is
+    refused is logged."""
+    u = _start(ctx, "-l INFO")
+    res = _client(ctx, u, r'''
+def op(path, flags):
+    h = c.open(path, flags)
+    return "a handle" if isinstance(h, bytes) else h
+res["mem_rw"] = op("/proc/self/mem", FREAD | FWRITE)
+res["mem_w"] = op("/proc/self/mem", FWRITE)
+res["comm_w"] = op("/proc/thread-self/comm", FWRITE)
+res["link_w"] = op("/dev/fd/../mem", FREAD | FWRITE)
+h = c.open("/proc/self/status", FREAD)
+res["status_read"] = ""
+if isinstance(h, bytes):
+    t, b = c.req(READ, s(h) + u64(0) + u32(4096))
+    if t == DATA:
+        res["status_read"] = b[4:].decode(errors="replace")
+    c.status(CLOSE, s(h))
+h = c.open("f", FWRITE | FCREAT | FTRUNC)
+res["regular_w"] = isinstance(h, bytes)
+''')
+    for k in ("mem_rw", "mem_w", "comm_w", "link_w"):
+        check(res[k] == 3, "open %s on procfs: %r, want PERMISSION_DENIED "
+              "(3)" % (k, res[k]))
+    check("Name:" in res["status_read"],
+          "/proc/self/status could not be read: %r" % res["status_read"])
+    check(res["regular_w"], "a regular file could not be opened for "
+          "writing after the refusals")
+    ctx.wait_log(r'Refusing open for writing on procfs: "/proc/self/mem"')
