@@ -884,6 +884,18 @@ seal_in_place(struct transport *t, size_t start)
 	return 0;
 }
 
+/*
+ * A packet that could not be sealed leaves nothing in the output: its
+ * length placeholder and plaintext would otherwise go out with whatever
+ * is sent next (a DISCONNECT, say).
+ */
+static void
+drop_unsealed(struct transport *t, size_t start)
+{
+	if (buf_len(t->out) > start)
+		(void)buf_consume_end(t->out, buf_len(t->out) - start);
+}
+
 /* Seal a complete payload (message number first) into the output. */
 int
 transport_seal(struct transport *t, const uint8_t *payload, size_t len)
@@ -894,9 +906,10 @@ transport_seal(struct transport *t, const uint8_t *payload, size_t len)
 	if (len == 0 || len > TRANSPORT_MAX_PAYLOAD)
 		return ERR_TOO_BIG;
 	if ((r = buf_reserve(t->out, 5, NULL)) != 0 ||
-	    (r = buf_put(t->out, payload, len)) != 0)
-		return r;
-	return seal_in_place(t, start);
+	    (r = buf_put(t->out, payload, len)) != 0 ||
+	    (r = seal_in_place(t, start)) != 0)
+		drop_unsealed(t, start);
+	return r;
 }
 
 int
@@ -989,9 +1002,13 @@ transport_packet_send(struct transport *t)
 	t->building = 0;
 	len = buf_len(t->out) - t->build_start - 5;
 	if (len > TRANSPORT_MAX_PAYLOAD)
-		return ERR_TOO_BIG;
-	if ((r = seal_in_place(t, t->build_start)) != 0)
+		r = ERR_TOO_BIG;
+	else
+		r = seal_in_place(t, t->build_start);
+	if (r != 0) {
+		drop_unsealed(t, t->build_start);
 		return r;
+	}
 	return maybe_rekey(t);
 }
 
@@ -999,7 +1016,7 @@ void
 transport_packet_cancel(struct transport *t)
 {
 	if (t->building == 1)
-		(void)buf_consume_end(t->out, buf_len(t->out) - t->build_start);
+		drop_unsealed(t, t->build_start);
 	t->building = 0;
 }
 

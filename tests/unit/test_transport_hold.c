@@ -4,7 +4,8 @@
  * HELD_MAX, counted with HELD_OVERHEAD per packet, transport_packet_send
  * refuses with ERR_PROTOCOL, the answer to a peer that never completes a
  * rekey while asking for replies (CVE-2025-26466), in preauth and session
- * alike.
+ * alike. Also: a packet refused as too big leaves nothing of itself in the
+ * output.
  */
 #include <sys/socket.h>
 
@@ -17,6 +18,33 @@
 #include "transport_int.h"
 #include "t.h"
 #include "t_transport.h"
+
+/* A KEX-range message (sent at once, not held) past the payload limit. */
+static void
+test_too_big_leaves_nothing(void)
+{
+	static uint8_t fill[TRANSPORT_MAX_PAYLOAD];
+	struct transport *t;
+	struct buf *m;
+	size_t before;
+	int sv[2], r;
+
+	if ((t = t_transport_new(sv)) == NULL) {
+		T_CHECK("transport_new", 0);
+		return;
+	}
+	before = transport_output_pending(t);
+	r = transport_packet_begin(t, 30, &m);
+	if (r == 0)
+		r = buf_put(m, fill, sizeof(fill));
+	T_CHECK("built in the output", r == 0);
+	T_CHECK("too big: refused", transport_packet_send(t) == ERR_TOO_BIG);
+	T_CHECK("nothing of it left to send",
+	    transport_output_pending(t) == before);
+	transport_free(t);
+	close(sv[0]);
+	close(sv[1]);
+}
 
 int
 main(void)
@@ -49,5 +77,6 @@ main(void)
 	transport_free(t);
 	close(sv[0]);
 	close(sv[1]);
+	test_too_big_leaves_nothing();
 	return T_DONE();
 }
