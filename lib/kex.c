@@ -764,8 +764,8 @@ handle_ecdh_init(struct transport *t, struct buf *payload)
 	if ((hk = find_hostkey(t, t->neg_hostkey)) == NULL)
 		return ERR_INTERNAL;
 	t->hash_alg = km->hash_alg;
-	kbuf = buf_new_secret(2048); /* up to an 8192-bit mpint */
-	hb = buf_new_secret(65536);  /* ends with K */
+	kbuf = buf_new_secret(2048);             /* up to an 8192-bit mpint */
+	hb = buf_new_secret(KEX_HASH_INPUT_MAX); /* ends with K */
 	sig = buf_new(4096);
 	reply = buf_new(8192);
 	qs = buf_new(4096);

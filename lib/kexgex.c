@@ -531,7 +531,7 @@ gex_init(struct transport *t, struct buf *payload)
 		return ERR_INTERNAL;
 	t->hash_alg = kexgex_hash_alg(t->neg_kex);
 	kbuf = buf_new_secret(GEX_MAX_BYTES + 8);
-	hb = buf_new_secret(65536); /* ends with K */
+	hb = buf_new_secret(KEX_HASH_INPUT_MAX); /* ends with K */
 	sig = buf_new(4096);
 	reply = buf_new(2 * GEX_MAX_BYTES + 16384);
 	f = buf_new(GEX_MAX_BYTES);

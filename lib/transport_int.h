@@ -15,6 +15,12 @@
 #define VERSION_LINE_MAX 255
 /* The longest identification line a client may send: sshd 9.2's. */
 #define PEER_LINE_MAX 8192
+/*
+ * The exchange hash's input: both identification lines, both KEXINITs
+ * (a peer's may fill a whole packet), the host key, the public values and
+ * K, with room to spare.
+ */
+#define KEX_HASH_INPUT_MAX (2 * TRANSPORT_MAX_PAYLOAD + 65536)
 #define OUTPUT_CONGESTED (1024 * 1024)
 #define OUTPUT_MAX (32 * 1024 * 1024)
 #define INPUT_MAX (2 * 1024 * 1024)

@@ -68,10 +68,13 @@ def _p256_point(x):
         x += 1
 
 
-def _kexinit(kex):
+def _kexinit(kex, filler=0):
+    """The client's KEXINIT; filler: that many made-up KEX method names
+    after kex."""
     ciphers = ["aes128-gcm@openssh.com", "aes128-ctr"]
     macs = ["hmac-sha2-256-etm@openssh.com", "hmac-sha2-256"]
-    lists = [[kex], ["ssh-ed25519"], ciphers, ciphers, macs, macs,
+    kexes = [kex] + ["filler-%06d@example.com" % i for i in range(filler)]
+    lists = [kexes, ["ssh-ed25519"], ciphers, ciphers, macs, macs,
              ["none"], ["none"], [], []]
     payload = bytes([MSG_KEXINIT]) + secrets.token_bytes(16)
     for names in lists:
@@ -79,7 +82,7 @@ def _kexinit(kex):
     return _packet(payload + b"\x00" + struct.pack(">I", 0))
 
 
-def _exchange(ctx, kex, init):
+def _exchange(ctx, kex, init, filler=0):
     """Run one connection up to the client's init (payload after the
     message number); returns the message types the server sent after
     it, up to its close or reply."""
@@ -90,7 +93,7 @@ def _exchange(ctx, kex, init):
     first = peer.packet()
     check(first is not None and first[0] == MSG_KEXINIT,
           "the server's first packet is not KEXINIT")
-    s.sendall(_kexinit(kex))
+    s.sendall(_kexinit(kex, filler))
     msg = MSG_ECDH_INIT
     if kex == GEX:
         s.sendall(_packet(bytes([MSG_GEX_REQUEST]) +
@@ -209,3 +212,16 @@ def test_kex_second_kexinit_during_rekey(ctx):
           % harness.tail(ctx.server_log()))
     check(ctx.server_alive(), "server exited")
     ctx.ssh_ok(u, "echo ok", expect_out=b"ok\n")
+
+
+@timeout(60)
+def test_kex_large_client_kexinit(ctx):
+    """A client KEXINIT of about 100 KiB (4000 method names it made up
+    after curve25519-sha256) is accepted, as by sshd: the exchange hash's
+    input held 64 KiB, and the server closed such a connection without a
+    word."""
+    ctx.start_server()
+    types = _exchange(ctx, "curve25519-sha256", _string((9).to_bytes(
+        32, "little")), filler=4000)
+    check(types == [MSG_ECDH_REPLY], "after a 100 KiB KEXINIT the server "
+          "sent %s, want its ECDH reply %d" % (types, MSG_ECDH_REPLY))
