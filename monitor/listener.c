@@ -71,6 +71,9 @@ struct preauth_monitor {
 	struct conn_info ci;
 	struct startup_view sv;
 	struct source_block block; /* PerSourceNetBlockSize */
+	/* The client's address, for block again after a reload. */
+	struct sockaddr_storage peer;
+	socklen_t peerlen;
 };
 static struct preauth_monitor monitors[MAX_STARTUPS_TRACKED];
 static size_t nmonitors;
@@ -667,11 +670,18 @@ penalty_refuses(int fd, const struct source_block *b)
  * memfd named by HANDOVER_ENV, the startup pipes stay open across the
  * exec; a listener that is not the same process (daemon() forked it: the
  * monitors are not its children to reap) takes none of it.
+ *
+ * The memfd holds the head, then the n pipe descriptors (-1 for none) as
+ * int32, then the n entries. The head and the descriptors keep this
+ * layout whatever a release does to the entries: a listener that cannot
+ * take the entries (another entry_size after an upgrade) still closes the
+ * pipes instead of keeping them, uncounted and open across every later
+ * exec.
  */
 #define HANDOVER_ENV "POSTERN_LISTENER_HANDOVER"
 /* Set for the restarted listener: daemonised already, it stays this pid. */
 #define RESTART_ENV "POSTERN_LISTENER_RESTART"
-#define HANDOVER_MAGIC 0x70737431U
+#define HANDOVER_MAGIC 0x70737432U
 
 struct handover_head {
 	uint32_t magic;
@@ -701,6 +711,7 @@ handover_io(int fd, void *p, size_t len, int out)
 static void
 handover_save(void)
 {
+	static int32_t pipes[MAX_STARTUPS_TRACKED];
 	struct handover_head h;
 	char num[16];
 	size_t i;
@@ -714,8 +725,11 @@ handover_save(void)
 	h.n = (uint32_t)nmonitors;
 	h.pid = (int32_t)getpid();
 	/* Not close-on-exec: the new listener reads it. */
+	for (i = 0; i < nmonitors; i++)
+		pipes[i] = monitors[i].fd;
 	if ((fd = memfd_create("postern-handover", 0)) < 0 ||
 	    handover_io(fd, &h, sizeof(h), 1) != 0 ||
+	    handover_io(fd, pipes, nmonitors * sizeof(pipes[0]), 1) != 0 ||
 	    handover_io(fd, monitors, nmonitors * sizeof(monitors[0]), 1) !=
 	        0 ||
 	    lseek(fd, 0, SEEK_SET) != 0) {
@@ -734,10 +748,24 @@ handover_save(void)
 	(void)setenv(HANDOVER_ENV, num, 1);
 }
 
-/* In the restarted listener, before any child is started. */
+/* The handed-over pipes from index from on that were not taken. */
 static void
-handover_restore(void)
+handover_close_rest(const int32_t *pipes, uint32_t from, uint32_t n)
 {
+	for (; from < n; from++) {
+		if (pipes[from] > 2)
+			close(pipes[from]);
+	}
+}
+
+/*
+ * In the restarted listener, before any child is started; c: the config
+ * it runs with, whose PerSourceNetBlockSize gives each entry its block.
+ */
+static void
+handover_restore(const struct server_config *c)
+{
+	static int32_t pipes[MAX_STARTUPS_TRACKED];
 	const char *v = getenv(HANDOVER_ENV);
 	struct handover_head h;
 	struct preauth_monitor pm;
@@ -754,28 +782,36 @@ handover_restore(void)
 	if (*v == '\0' || *end != '\0' || errno != 0 || fd < 3 || fd > INT_MAX)
 		return;
 	if (handover_io((int)fd, &h, sizeof(h), 0) != 0 ||
-	    h.magic != HANDOVER_MAGIC || h.entry_size != sizeof(pm) ||
-	    h.n > MAX_STARTUPS_TRACKED) {
+	    h.magic != HANDOVER_MAGIC || h.n > MAX_STARTUPS_TRACKED ||
+	    handover_io((int)fd, pipes, h.n * sizeof(pipes[0]), 0) != 0) {
 		close((int)fd);
 		return;
 	}
 	ours = h.pid == (int32_t)getpid();
+	if (h.entry_size != sizeof(pm) || !ours) {
+		handover_close_rest(pipes, 0, h.n);
+		close((int)fd);
+		return;
+	}
 	for (i = 0; i < h.n; i++) {
-		if (handover_io((int)fd, &pm, sizeof(pm), 0) != 0)
+		if (handover_io((int)fd, &pm, sizeof(pm), 0) != 0 ||
+		    pm.fd != pipes[i])
 			break;
-		/* Each pipe is closed again on exec, or closed now. */
-		if (pm.fd != -1 &&
-		    (!ours || fcntl(pm.fd, F_SETFD, FD_CLOEXEC) != 0)) {
-			if (!ours)
-				close(pm.fd);
+		/* Each pipe is closed again on exec. */
+		if (pm.fd != -1 && fcntl(pm.fd, F_SETFD, FD_CLOEXEC) != 0) {
+			close(pm.fd);
 			pm.fd = -1;
 		}
-		if (!ours)
-			continue;
+		/* PerSourceNetBlockSize may have changed. */
+		if (pm.peerlen > 0 && pm.peerlen <= sizeof(pm.peer))
+			source_block_of((struct sockaddr *)&pm.peer, pm.peerlen,
+			    c->per_source_masklen_v4, c->per_source_masklen_v6,
+			    &pm.block);
 		monitors[nmonitors++] = pm;
 		if (pm.fd != -1)
 			nstartups++;
 	}
+	handover_close_rest(pipes, i, h.n);
 	close((int)fd);
 }
 
@@ -844,6 +880,10 @@ spawn_monitor(int fd, int cfgfd, char **argv, const struct source_block *block)
 		memcpy(pm->port, port, sizeof(pm->port));
 		conn_info_fill(&pm->ci, fd, relaying);
 		pm->block = *block;
+		pm->peerlen = sizeof(pm->peer);
+		if (getpeername(
+		        fd, (struct sockaddr *)&pm->peer, &pm->peerlen) != 0)
+			pm->peerlen = 0;
 		nstartups++;
 		return;
 	}
@@ -1126,7 +1166,7 @@ listener_run(const struct options *o, struct server_config *c,
 				    "daemon() failed: %.200s", strerror(errno));
 		}
 		write_pidfile(o, c);
-		handover_restore();
+		handover_restore(c);
 		/*
 		 * A monitor that ended while the old listener restarted left a
 		 * SIGCHLD that the exec lost (the old loop took SIGHUP first,

@@ -478,3 +478,27 @@ def test_login_across_listener_reload(ctx):
     finally:
         p.kill()
         p.wait(10)
+
+
+@timeout(120)
+def test_per_source_block_size_changed_by_reload(ctx):
+    """PerSourceNetBlockSize 32, two stalled connections from 127.0.0.1,
+    then a reload to 24 (SIGHUP): the two are counted for their new block,
+    127.0.0.0/24, so a third from the /24 is refused. The handed-over
+    entries kept the block of the old size, which no new connection
+    matched: the source could open twice PerSourceMaxStartups."""
+    ctx.start_server(extra_config=["PerSourceMaxStartups 2",
+                                   "PerSourceNetBlockSize 32",
+                                   "LoginGraceTime 60"])
+    _held_from(ctx, "127.0.0.1")
+    _held_from(ctx, "127.0.0.1")
+    ctx.write_config(["PerSourceMaxStartups 2", "PerSourceNetBlockSize 24",
+                      "LoginGraceTime 60"])
+    os.kill(ctx.proc.pid, signal.SIGHUP)
+    listening = r"^Server listening on 127\.0\.0\.1 port %d\.$" % ctx.port
+    check(harness.poll_until(
+        lambda: len(re.findall(listening, ctx.server_log(), re.M)) >= 2, 10),
+        "the restarted listener does not listen")
+    line, _ = _first_line_from(ctx, "127.0.0.9")
+    check(line == b"Exceeded MaxStartups\r\n",
+          "a third connection from the /24 after the reload read %r" % line)
