@@ -79,7 +79,10 @@ EOF
 cat >"$root/DEBIAN/postinst" <<'EOF'
 #!/bin/sh
 # postern postinst: the privilege separation user and any missing host
-# key; the service is neither enabled nor started (it takes port 22).
+# key; the service is neither enabled nor started (it takes port 22). On
+# an upgrade, a running listener is reloaded: it re-executes the new
+# posternd, which each new connection's processes then match (an old
+# listener would start the new per-connection binaries).
 set -e
 if [ "$1" = configure ]; then
 	if ! getent passwd postern >/dev/null; then
@@ -90,6 +93,9 @@ if [ "$1" = configure ]; then
 	/usr/sbin/postern-keygen -d /etc/ssh
 	if [ -d /run/systemd/system ]; then
 		systemctl daemon-reload || true
+		if [ -n "$2" ]; then
+			systemctl try-reload-or-restart postern.service || true
+		fi
 	fi
 fi
 exit 0
