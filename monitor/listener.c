@@ -903,8 +903,11 @@ spawn_monitor(int fd, int cfgfd, char **argv, const struct source_block *block)
 		;
 	if ((nargv = calloc(n + 2, sizeof(*nargv))) == NULL)
 		spawn_failed(host, port, "memory");
-	memcpy(nargv, argv, n * sizeof(*nargv));
-	nargv[n] = "-R";
+	/* First, ahead of a "--" that would make it an operand. */
+	nargv[0] = argv[0];
+	nargv[1] = "-R";
+	if (n > 1)
+		memcpy(nargv + 2, argv + 1, (n - 1) * sizeof(*nargv));
 	/* Socket on 3, startup pipe on 4, config source on 5 (monitor_run). */
 	if ((fd = fcntl(fd, F_DUPFD_CLOEXEC, 10)) < 0 ||
 	    (sp[1] = fcntl(sp[1], F_DUPFD_CLOEXEC, 10)) < 0 ||

@@ -433,8 +433,8 @@ main(int argc, char **argv)
 		saved_argv[i] = argv[i];
 	log_init(POSTERN_SYSLOG_IDENT, LL_INFO, LOG_AUTH, 1);
 	/* The listener starts each connection's monitor with its own
-	 * arguments and "-R" last (spawn_monitor). */
-	monitor_argv = argc > 1 && strcmp(argv[argc - 1], "-R") == 0;
+	 * arguments and "-R" first (spawn_monitor). */
+	monitor_argv = argc > 1 && strcmp(argv[1], "-R") == 0;
 	/* Bad options reported in sshd's words (its getopt's), not glibc's. */
 	opterr = 0;
 	while ((ch = getopt(argc, argv,

@@ -703,3 +703,16 @@ def test_exit_signal(ctx):
     check(len(r.stdout) == size, "'head -c %d /dev/zero' delivered %d bytes"
           % (size, len(r.stdout)))
     check(r.stdout.count(0) == size, "output is not all zero bytes")
+
+
+def test_command_line_ending_in_double_dash(ctx):
+    """`posternd -D -e -f FILE --` (a "--" that ends the options, as an
+    SSHD_OPTS may leave it) serves logins, as sshd does: each connection's
+    monitor took its "-R" after the "--" as an operand and exited."""
+    u = ctx.make_user()
+    ctx.write_config()
+    ctx.launch_server(["--"])
+    ctx.ssh_ok(u, "echo ok", expect_out=b"ok\n")
+    check("Extra argument" not in ctx.server_log(),
+          "a monitor refused its arguments:\n%s"
+          % harness.tail(ctx.server_log()))
