@@ -271,7 +271,11 @@ listen_one(const char *host, int port, int family, int *fds, size_t *nfds)
 		    gai_strerror(r));
 		return -1;
 	}
-	for (ai = res; ai != NULL && *nfds < MAX_LISTEN; ai = ai->ai_next) {
+	for (ai = res; ai != NULL; ai = ai->ai_next) {
+		/* As sshd (whose limit is 16). */
+		if (*nfds >= MAX_LISTEN)
+			fatal("Too many listen sockets. Enlarge "
+			      "MAX_LISTEN_SOCKS");
 		if (getnameinfo(ai->ai_addr, ai->ai_addrlen, ntop, sizeof(ntop),
 		        NULL, 0, NI_NUMERICHOST) != 0)
 			snprintf(ntop, sizeof(ntop), "?");

@@ -716,3 +716,23 @@ def test_command_line_ending_in_double_dash(ctx):
     check("Extra argument" not in ctx.server_log(),
           "a monitor refused its arguments:\n%s"
           % harness.tail(ctx.server_log()))
+
+
+def test_too_many_listen_sockets(ctx):
+    """More listening sockets than posternd keeps (64: two addresses, 33
+    ports) end the start with sshd's words; the sockets past 64 were
+    dropped without a word."""
+    ports = [ctx.port or harness.free_port()]
+    while len(ports) < 33:
+        p = harness.free_port()
+        if p not in ports:
+            ports.append(p)
+    ctx.port = ports[0]
+    ctx.write_config(["Port %d" % p for p in ports[1:]] +
+                     ["ListenAddress 127.0.0.2"])
+    r = harness.run([ctx.server_path, "-D", "-e", "-f", ctx.config_path],
+                    check_rc=False, timeout_s=30)
+    err = r.stderr.decode(errors="replace")
+    check(r.returncode == 255 and
+          "Too many listen sockets. Enlarge MAX_LISTEN_SOCKS" in err,
+          "66 listening sockets: rc %s\n%s" % (r.returncode, err[-1500:]))
