@@ -757,6 +757,16 @@ text_line(struct krl *krl, const char *s)
 		r = sshkey_parse_public_text(s, &k, NULL);
 	if (r == ERR_KEY_TYPE && foreign_type(name))
 		return text_foreign_key(krl, name, s);
+	/*
+	 * An RSA key postern cannot read (shorter than 1024 bits, most
+	 * likely: what people revoke) is skipped, as sshd skips one of a
+	 * length it refuses; no such key logs in anyway.
+	 */
+	if (r == ERR_BAD_KEY && strcmp(name, "ssh-rsa") == 0) {
+		debug2("revoked keys list: an RSA key postern does not read, "
+		       "skipped");
+		return 0;
+	}
 	if (r != 0)
 		goto out;
 	plain = c != NULL ? c->key : k;

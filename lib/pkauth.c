@@ -83,9 +83,10 @@ read_conf(const struct pm_conn *c, struct pk_conf *cf)
 	cf->principals = pkauth_setting_file(c, "authorizedprincipalsfile");
 	v = c->setting(c, "requiredrsasize", 0);
 	bits = v != NULL ? strtol(v, NULL, 10) : 0;
-	cf->min_rsa_bits = bits > PK_MIN_RSA_BITS && bits < 1L << 20
-	    ? (unsigned)bits
-	    : PK_MIN_RSA_BITS;
+	/* Above any key's size, it refuses every RSA key (as sshd). */
+	cf->min_rsa_bits = bits <= PK_MIN_RSA_BITS ? PK_MIN_RSA_BITS
+	    : bits < 1L << 20                      ? (unsigned)bits
+	                                           : 1U << 20;
 	v = c->setting(c, "pubkeyauthoptions", 0);
 	cf->touch_required = v != NULL && strstr(v, "touch-required") != NULL;
 	cf->verify_required = v != NULL && strstr(v, "verify-required") != NULL;

@@ -7,9 +7,12 @@ KRLs are made with ssh-keygen at test time; FIDO keys with the test
 authenticator build/tests/soft_sk.so.
 """
 
+import base64
 import os
 import re
+import secrets
 import shutil
+import struct
 
 import harness
 from harness import check
@@ -304,6 +307,24 @@ def test_cert_revoked_keys_unreadable(ctx):
     _login(ctx, u, u.key, False, "any key with a malformed RevokedKeys")
     _write(missing, "# nothing revoked\n")
     _login(ctx, u, u.key, True, "an empty RevokedKeys list")
+    # A 768-bit RSA key (a weak key revoked) is skipped, as sshd skips a
+    # key of a length it refuses; the lines after it still count.
+    _write(missing, _short_rsa_line() + "\n")
+    _login(ctx, u, u.key, True, "a RevokedKeys list of a 768-bit RSA key")
+    with open(u.pubkey) as f:
+        _write(missing, _short_rsa_line() + "\n" + f.read())
+    _login(ctx, u, u.key, False, "a key listed after a 768-bit RSA key")
+
+
+def _short_rsa_line():
+    """An ssh-rsa public key line with a 768-bit modulus (ssh-keygen makes
+    none under 1024 bits)."""
+    def mpint(v):
+        b = v.to_bytes((v.bit_length() + 8) // 8, "big")
+        return struct.pack(">I", len(b)) + b
+    n = (1 << 767) | secrets.randbits(766) << 1 | 1
+    blob = struct.pack(">I", 7) + b"ssh-rsa" + mpint(65537) + mpint(n)
+    return "ssh-rsa " + base64.b64encode(blob).decode() + " weak"
 
 
 def test_cert_force_command(ctx):
@@ -386,6 +407,11 @@ def test_required_rsa_size(ctx):
     _log_has(ctx, r"^refusing RSA key: Invalid key length \[preauth\]$",
              "RequiredRSASize refusal")
     _login(ctx, u, big, True, "3072-bit RSA key under RequiredRSASize 3072")
+    # Larger than any key: no RSA key (it fell back to 1024).
+    ctx.stop_server()
+    ctx.start_server(extra_config=["RequiredRSASize 2000000"])
+    _login(ctx, u, big, False, "3072-bit RSA key under RequiredRSASize "
+           "2000000")
 
 
 def test_pubkey_accepted_algorithms(ctx):
