@@ -38,6 +38,8 @@
 #include "forward.h"
 
 #define TCP_HOST_MAX 1025 /* NI_MAXHOST */
+/* The port a path is matched with in permit lists (never a real port). */
+#define PORT_STREAMLOCAL (-2)
 
 enum tcp_state {
 	TCP_RESOLVING,  /* getaddrinfo_a() running */
@@ -516,13 +518,14 @@ direct_streamlocal_open(
 		goto out;
 	}
 	/*
-	 * As OpenSSH: a PermitOpen or permitopen= list admits no path, nor
-	 * does AllowTcpForwarding without "local" (sshd then denies every
-	 * local forward, a socket's too).
+	 * As OpenSSH (open_match with PORT_STREAMLOCAL): a PermitOpen or
+	 * permitopen= list admits a path only by an entry of any port whose
+	 * host is "*" or the path itself; AllowTcpForwarding without "local"
+	 * admits none (sshd then denies every local forward, a socket's too).
 	 */
-	if (!ctx->opts->permit_port_forwarding ||
-	    ctx->opts->permitopen.restricted ||
-	    ctx->fwd->permitopen.restricted ||
+	if (!authopts_permitopen_ok(ctx->opts, path, PORT_STREAMLOCAL) ||
+	    !authopts_permits_open_ok(
+	        &ctx->fwd->permitopen, path, PORT_STREAMLOCAL) ||
 	    !(ctx->fwd->allow_tcp & FWD_LOCAL)) {
 		logit("Received request to connect to path %.100s, but the "
 		      "request was denied.",

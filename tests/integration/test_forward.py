@@ -658,7 +658,8 @@ def test_forward_deny_allowtcpforwarding(ctx):
 
 @timeout(90)
 def test_forward_deny_permitopen(ctx):
-    """PermitOpen limits destinations (and refuses socket paths)."""
+    """PermitOpen limits destinations, and socket paths as OpenSSH does:
+    only an entry of any host and any port admits one."""
     user = ctx.make_user()
     echo = _echo(ctx)
     other = _echo(ctx)
@@ -674,6 +675,9 @@ def test_forward_deny_permitopen(ctx):
     _local_denied(ctx, user, upath,
                   r"Received request to connect to path %s, but the "
                   r"request was denied\." % re.escape(upath))
+    ctx.stop_server()
+    ctx.start_server(["PermitOpen 127.0.0.1:%d *:*" % echo.port])
+    _local_ok(ctx, user, upath)
     # PermitListen likewise for -R.
     ctx.stop_server()
     rport = harness.free_port()
