@@ -115,14 +115,14 @@ agent_request(struct conn *conn, int *ok)
 		debug("agent forwarding disabled");
 		return 0;
 	}
-	if (conn->agent_requested) {
+	if (conn->agent != NULL) {
 		debug("agent forwarding already requested");
 		return 0;
 	}
-	conn->agent_requested = 1;
 	if ((a = calloc(1, sizeof(*a))) == NULL)
 		return ERR_ALLOC;
 	a->lfd = a->pi = -1;
+	/* A request that fails may be made again (as sshd). */
 	if (agent_listen(a) != 0) {
 		agent_free(a);
 		return 0;

@@ -171,7 +171,6 @@ struct conn {
 	int dead;                /* the peer is gone: do not flush output */
 	/* Agent and X11 forwarding (agent.c, x11.c). */
 	struct agent_fwd *agent;
-	int agent_requested; /* once per connection, as sshd */
 	struct x11_fwd *x11s;
 	struct fwd_state *fwd;      /* TCP/Unix-socket forwarding (forward.c) */
 	int64_t accept_pause_until; /* listeners rest (accept_pause.c) */

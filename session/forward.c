@@ -287,10 +287,17 @@ listen_unix(struct conn *conn, struct fwd_listener *l)
 	old = umask((mode_t)p->bind_mask);
 	r = bind(s, (struct sockaddr *)&sun, sizeof(sun));
 	umask(old);
-	if (r == -1 || listen(s, SOMAXCONN) == -1) {
+	if (r == -1) {
 		error("unix_listener: cannot bind to path %.255s: %s", l->path,
 		    strerror(errno));
 		close(s);
+		return ERR_SYSTEM;
+	}
+	if (listen(s, SOMAXCONN) == -1) {
+		error("listen on path %.255s: %s", l->path, strerror(errno));
+		close(s);
+		/* The socket file is ours: bind made it. */
+		(void)unlink(l->path);
 		return ERR_SYSTEM;
 	}
 	if (lstat(l->path, &st) == 0) {

@@ -120,7 +120,12 @@ x11_bind_display(struct x11_fwd *x, int display, int loopback)
 		if (fd == -1) {
 			if (errno == EAFNOSUPPORT)
 				continue; /* no IPv6 here */
-			break;
+			/* Not half of the display: another user could take
+			 * the other family's port (CVE-2008-1483). */
+			error("X11 forwarding: socket: %s", strerror(errno));
+			x11_close_listeners(x);
+			freeaddrinfo(res);
+			return -1;
 		}
 		(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
 		if (ai->ai_family == AF_INET6)
