@@ -606,9 +606,6 @@ chan_input_data(struct conn *conn, uint8_t type, struct buf *m)
 		return r;
 	if (c->flags & CHAN_SENT_CLOSE)
 		return 0; /* crossed our CLOSE on the wire */
-	if (c->flags & CHAN_RCVD_EOF)
-		return conn_protocol_error(
-		    conn, "channel %u: data after EOF", id);
 	if (len > c->local_maxpacket)
 		return conn_protocol_error(conn,
 		    "channel %u: data of %zu bytes exceeds packet size %u", id,
@@ -619,6 +616,17 @@ chan_input_data(struct conn *conn, uint8_t type, struct buf *m)
 		    c->local_window);
 	c->local_window -= (uint32_t)len;
 	c->last_io = conn->now_ms;
+	if (c->flags & CHAN_RCVD_EOF) {
+		/*
+		 * RFC 4254 s5.3 forbids it; sshd drops it and counts it as
+		 * consumed (its window re-opens), and so does postern: a
+		 * sloppy client loses these bytes, not its connection.
+		 */
+		debug2("channel %u: %zu bytes of data after EOF dropped", id,
+		    len);
+		c->local_consumed += (uint32_t)len;
+		return 0;
+	}
 	if (ext) {
 		/* Nothing reads the peer's stderr: discarded, as sshd logs. */
 		logit("channel %u: bad ext data", id);
