@@ -75,7 +75,13 @@ authchain_drop_list(struct authchain *ac, size_t i)
 	memset(&ac->lists[ac->nlists], 0, sizeof(ac->lists[0]));
 }
 
-/* A step "m" accepts m with any submethod; "m:s" only m with s. */
+/*
+ * A step "m:s" accepts m with submethod s. A bare "m" accepts m with its
+ * default device only: no submethod, or PAM's (keyboard-interactive's
+ * one device in sshd), never a device that only a list naming it may use
+ * (docs/modules.md): a TOTP code must not complete a step that stands
+ * for the PAM stack.
+ */
 static int
 step_matches(const char *step, const char *method, const char *submethod)
 {
@@ -84,7 +90,7 @@ step_matches(const char *step, const char *method, const char *submethod)
 	if (strncmp(step, method, mlen) != 0)
 		return 0;
 	if (step[mlen] == '\0')
-		return 1;
+		return submethod == NULL || strcmp(submethod, "pam") == 0;
 	return step[mlen] == ':' && submethod != NULL &&
 	    strcmp(step + mlen + 1, submethod) == 0;
 }
@@ -118,7 +124,7 @@ authchain_names(
 	size_t i;
 	const char *s;
 
-	/* step_matches() without its bare "m", which takes any submethod. */
+	/* step_matches() without its bare "m", which takes PAM's device. */
 	for (i = 0; !ac->any && i < ac->nlists; i++)
 		if ((s = next_step(&ac->lists[i])) != NULL &&
 		    strchr(s, ':') != NULL &&

@@ -222,6 +222,40 @@ def test_client_cannot_pick_totp_for_bare_kbdint(ctx):
               "TOTP judged a bare keyboard-interactive")
 
 
+def test_totp_code_does_not_complete_bare_kbdint_list(ctx):
+    """AuthenticationMethods "publickey,keyboard-interactive:totp,password
+    publickey,keyboard-interactive": after the key, a client naming totp
+    is asked for a code (the first list names it), and the code advances
+    that list only. It completed the second list's bare
+    keyboard-interactive too (the PAM stack's step), so key and code
+    logged in without the password either list asks for."""
+    u = ctx.make_user()
+    key = _hexkey()
+    path = _users_file(ctx, ["HOTP/T30 %s - %s" % (u.name, key)])
+    ctx.start_server(extra_config=[
+        "TOTPUsersFile " + path, "UsePAM yes",
+        "KbdInteractiveAuthentication yes",
+        "AuthenticationMethods publickey,keyboard-interactive:totp,password "
+        "publickey,keyboard-interactive"])
+    argv = ctx.ssh_argv(u, "echo ok", batch=False,
+                        extra=("-o", "KbdInteractiveAuthentication=yes",
+                               "-o", "KbdInteractiveDevices=totp",
+                               "-o", "PreferredAuthentications="
+                                     "publickey,keyboard-interactive",
+                               "-o", "NumberOfPasswordPrompts=1"))
+    p = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True,
+                       timeout=30, env=_askpass(ctx, _totp(key)))
+    ctx._note_client(argv, p.returncode, p.stderr)
+    check(_refused(p), "key and TOTP code logged in where both lists ask "
+          "for more: rc %s %r" % (p.returncode, p.stdout))
+    check(ctx.wait_log(r"^totp: accepted verification code for user %s "
+                       % u.name, 10) and
+          ctx.wait_log(r"^Partial keyboard-interactive for %s " % u.name,
+                       10),
+          "the code was not judged (no partial success line):\n%s"
+          % harness.tail(ctx.server_log()))
+
+
 def test_totp_users_file(ctx):
     u = ctx.make_user()
     key = _hexkey()

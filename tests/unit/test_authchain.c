@@ -28,6 +28,8 @@ main(void)
 	char *twice[] = {"publickey,publickey"};
 	char *kbd[] = {"keyboard-interactive"};
 	char *bad[] = {"publickey,,password"};
+	char *mixed[] = {"publickey,keyboard-interactive:totp,password",
+	    "publickey,keyboard-interactive"};
 
 	T_CHECK("any: init", authchain_init(&ac, any, 1) == 0 && ac.any);
 	T_CHECK("any: everything allowed",
@@ -77,9 +79,13 @@ main(void)
 	authchain_free(&ac);
 
 	T_CHECK("bare method: init", authchain_init(&ac, kbd, 1) == 0);
-	T_CHECK("bare method accepts any device",
+	T_CHECK("bare method accepts PAM's device (or none named)",
 	    authchain_allowed(&ac, "keyboard-interactive", "pam") &&
-	        authchain_allowed(&ac, "keyboard-interactive", "totp"));
+	        authchain_allowed(&ac, "keyboard-interactive", NULL));
+	T_CHECK("bare method: not a device only its name admits",
+	    !authchain_allowed(&ac, "keyboard-interactive", "totp"));
+	T_CHECK("bare method: a TOTP success does not complete it",
+	    authchain_success(&ac, "keyboard-interactive", "totp") == 0);
 	T_CHECK("bare method: not a prefix of another name",
 	    !authchain_allowed(&ac, "keyboard", NULL));
 	T_CHECK("bare method names no device",
@@ -98,6 +104,15 @@ main(void)
 	    authchain_names(&ac, "keyboard-interactive", "totp") &&
 	        !authchain_names(&ac, "keyboard-interactive", "tot") &&
 	        !authchain_names(&ac, "keyboard", "interactive:totp"));
+	authchain_free(&ac);
+
+	/* A code must not stand in for the PAM stack in another list. */
+	T_CHECK("mixed: init", authchain_init(&ac, mixed, 2) == 0);
+	(void)authchain_success(&ac, "publickey", NULL);
+	T_CHECK("mixed: totp advances only the list naming it",
+	    authchain_success(&ac, "keyboard-interactive", "totp") == 0);
+	T_CHECK("mixed: then password completes that list",
+	    authchain_success(&ac, "password", NULL) == 1);
 	authchain_free(&ac);
 
 	T_CHECK("empty step rejected", authchain_init(&ac, bad, 1) != 0);
