@@ -27,6 +27,7 @@
 #include "err.h"
 #include "log.h"
 #include "match.h"
+#include "policy/authchain.h"
 #include "policy/config_int.h"
 
 const char *
@@ -938,7 +939,7 @@ auth_list_ok(const char *list, struct cfg_args *a)
 {
 	const char *p = list, *comma;
 	char method[128];
-	size_t len;
+	size_t len, steps = 0;
 
 	if (*list == '\0') {
 		error("empty authentication method list");
@@ -958,6 +959,13 @@ auth_list_ok(const char *list, struct cfg_args *a)
 		method[len] = '\0';
 		if (!auth_method_ok(method, a))
 			return 0;
+		/* The monitor's chains hold that many (sshd has no limit). */
+		if (++steps > AUTHCHAIN_MAX_STEPS) {
+			error("%s line %d: %s list of more than %d methods.",
+			    a->filename, a->lineno, a->keyword,
+			    AUTHCHAIN_MAX_STEPS);
+			return 0;
+		}
 		if (comma == NULL)
 			return 1;
 		p = comma + 1;

@@ -521,6 +521,12 @@ test_errors(void)
 	bad("AuthenticationMethods publickey,,password",
 	    "Unknown authentication method \"\" in list\nt.conf line 1: "
 	    "invalid AuthenticationMethods method list.");
+	bad("AuthenticationMethods publickey,publickey,publickey,publickey,"
+	    "publickey,publickey,publickey,publickey,publickey,publickey,"
+	    "publickey,publickey,publickey,publickey,publickey,publickey,"
+	    "password",
+	    "t.conf line 1: AuthenticationMethods list of more than 16 "
+	    "methods.");
 	bad("AuthenticationMethods pubkey",
 	    "Unknown authentication method \"pubkey\" in list\nt.conf line "
 	    "1: invalid AuthenticationMethods method list.");
