@@ -413,10 +413,12 @@ method_enabled(const struct authctxt *a, const char *method)
 {
 	if (strcmp(method, "publickey") == 0)
 		return a->c->pubkey_authentication;
+	/* PAM_MAXTRIES turns both off for the connection, as sshd's
+	 * sshpam_set_maxtries_reached(). */
 	if (strcmp(method, "keyboard-interactive") == 0)
-		return a->c->kbd_interactive_authentication;
+		return a->c->kbd_interactive_authentication && !a->pam_maxtries;
 	if (strcmp(method, "password") == 0)
-		return a->c->password_authentication;
+		return a->c->password_authentication && !a->pam_maxtries;
 	return 0;
 }
 
@@ -905,7 +907,7 @@ run_module(struct authctxt *a, const struct pm_module *m, int response,
 	res.origin[sizeof(res.origin) - 1] = '\0';
 	snprintf(a->origin, sizeof(a->origin), "%s", res.origin);
 	snprintf(cred, credlen, "%s", res.credential);
-	/* PAM_MAXTRIES ends the attempts, as sshd (ABI 6). */
+	/* PAM_MAXTRIES: no more password or keyboard-interactive (ABI 6). */
 	if (m->abi >= 6 && res.maxtries && res.verdict == PM_FAILURE)
 		a->pam_maxtries = 1;
 	/* keyboard-interactive:pam's words for a failure (ABI 6). */
@@ -1236,10 +1238,14 @@ finish(struct authctxt *a, const char *method, const char *submethod,
 		logit_preauth("ROOT LOGIN REFUSED FROM %.200s port %d",
 		    ci->client_addr, ci->client_port);
 	a->root_refused = 0;
-	if (strcmp(method, "password") == 0 ||
-	    strcmp(method, "keyboard-interactive") == 0)
+	/*
+	 * As sshd's ensure_minimum_time_since() for every failed request
+	 * but "none": a refused key of a user who exists takes no longer to
+	 * refuse than one of a user who does not.
+	 */
+	if (strcmp(method, "none") != 0)
 		auth_fail_delay(a);
-	if (a->failures >= a->c->max_auth_tries || a->pam_maxtries)
+	if (a->failures >= a->c->max_auth_tries)
 		return too_many(a, reply);
 	/* keyboard-interactive:pam's words for this failure, shown with it;
 	 * a password's stay for the login, as sshd's. */

@@ -345,6 +345,25 @@ def test_password_failures_held_to_user_minimum(ctx):
     check(_password(ctx, u.name, PASSWORD), "the right password must work")
 
 
+def test_refused_keys_held_to_user_minimum(ctx):
+    """A refused key is held to the user's minimum too, as sshd holds
+    every failed request but "none": a real user's key files take longer
+    to look through than an unknown user's (none), which told the two
+    apart."""
+    u = ctx.make_user(with_key=True)
+    other = ctx.new_key("unlisted")
+    ctx.start_server(extra_config=["Match all", "LogLevel DEBUG2"])
+    ghost = "nosuch" + secrets.token_hex(3)
+    for who in (u.name, ghost):
+        r = _client(ctx, who, "publickey", key=other)
+        check(not r["ok"], "an unlisted key logged in")
+    rx = re.compile(r"failed attempt held to [\d.]+ ms \(minimum (\d+) us\)")
+    check(harness.poll_until(
+        lambda: len(rx.findall(ctx.server_log())) >= 2, 5),
+        "a refused key of a user and of an unknown user must both be held "
+        "to a minimum time:\n%s" % harness.tail(ctx.server_log()))
+
+
 def test_invalid_user_name_not_in_keys_path(ctx):
     u = ctx.make_user(with_key=True)
     keys = os.path.join(ctx.dir, "keys")
