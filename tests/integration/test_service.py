@@ -390,7 +390,7 @@ def test_upgrade_serves_with_the_new_binary(ctx):
     os.rename(new, server)
     r = ctx.ssh(u, "echo after")
     check(r.rc == 0 and r.stdout == b"after\n", "login after: rc %s" % r.rc)
-    check(os.path.exists(marks) and " -R" in open(marks).read(),
+    check(os.path.exists(marks) and "-R" in open(marks).read().split(),
           "the connection's monitor did not run the new file")
     pid = ctx.proc.pid
     os.kill(pid, signal.SIGHUP)
