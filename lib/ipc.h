@@ -113,5 +113,9 @@ int ipc_gex_request(int fd, uint32_t min, uint32_t n, uint32_t max,
 /* UsePAM yes and pam_open_session failed: every session request shows
  * PAM's messages (the loginmsg) and exits 254, as sshd 9.2 does. */
 #define LOGIN_F_PAM_FAILED 0x100
+/* UsePAM no, not root, no ChrootDirectory: the session looks for
+ * /etc/nologin again at each session request (sshd's do_child() does);
+ * in a jail the host's file is out of reach, LOGIN_F_NOLOGIN decides. */
+#define LOGIN_F_NOLOGIN_LIVE 0x200
 
 #endif

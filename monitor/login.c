@@ -351,6 +351,8 @@ login_send(int fd, const struct authctxt *a, const struct server_config *c,
 		flags |= LOGIN_F_PERMIT_USER_RC;
 	if (chrooted)
 		flags |= LOGIN_F_CHROOTED;
+	else if (c->use_pam != 1 && a->pw.pw_uid != 0)
+		flags |= LOGIN_F_NOLOGIN_LIVE;
 	if (c->force_command != NULL)
 		flags |= LOGIN_F_ADMIN_FORCED;
 	/* An expired password (auth.h force_pwchange): the session runs

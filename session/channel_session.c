@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <netinet/in.h>
 #include <netinet/ip.h>
@@ -338,6 +339,33 @@ session_set_qos(struct conn *conn, int interactive)
 		error("setsockopt IPV6_TCLASS %d: %s", v, strerror(errno));
 }
 
+/* The most of /etc/nologin's text shown, as monitor/login.c reads it. */
+#define NOLOGIN_TEXT_MAX (64 * 1024)
+
+/*
+ * 1 if /etc/nologin exists now, *textp its text (what this user may read
+ * of it; empty if nothing), as OpenSSH's do_nologin() at each session.
+ */
+static int
+nologin_read(const char **textp)
+{
+	static char text[NOLOGIN_TEXT_MAX + 1];
+	struct stat st;
+	size_t n = 0;
+	FILE *f;
+
+	*textp = NULL;
+	if (stat(_PATH_NOLOGIN, &st) != 0)
+		return 0;
+	if ((f = fopen(_PATH_NOLOGIN, "re")) != NULL) {
+		n = fread(text, 1, NOLOGIN_TEXT_MAX, f);
+		fclose(f);
+	}
+	text[n] = '\0';
+	*textp = text;
+	return 1;
+}
+
 /*
  * exec, shell, subsystem: start the (forced) command once. An expired
  * password (LOGIN_F_PWCHANGE) runs only passwd(1), whatever was asked. subsystem is the
@@ -359,6 +387,7 @@ session_start(struct conn *conn, struct channel *c, const char *command,
 	    ctx->login != NULL && (ctx->login->flags & LOGIN_F_PWCHANGE);
 	int nologin = !pwchange && ctx->login != NULL &&
 	    (ctx->login->flags & LOGIN_F_NOLOGIN);
+	const char *nologin_now = NULL;
 	/* As sshd's do_child(): an expired password is changed first. */
 	int pamfailed = !pwchange && ctx->login != NULL &&
 	    (ctx->login->flags & LOGIN_F_PAM_FAILED);
@@ -368,6 +397,10 @@ session_start(struct conn *conn, struct channel *c, const char *command,
 		debug("channel %u: session already started", c->id);
 		return 0;
 	}
+	/* Each session request finds /etc/nologin as it is now. */
+	if (!pwchange && ctx->login != NULL &&
+	    (ctx->login->flags & LOGIN_F_NOLOGIN_LIVE))
+		nologin = nologin_read(&nologin_now);
 	if (pwchange) {
 		/* The client's request only names the log line's kind. */
 		run = NULL;
@@ -413,7 +446,9 @@ session_start(struct conn *conn, struct channel *c, const char *command,
 		logit("User %.100s not allowed because %s exists", ctx->user,
 		    _PATH_NOLOGIN);
 		r = session_exec_nologin(s->pty.master >= 0 ? &s->pty : NULL,
-		    ctx->login->nologin != NULL ? ctx->login->nologin : "",
+		    nologin_now != NULL               ? nologin_now
+		        : ctx->login->nologin != NULL ? ctx->login->nologin
+		                                      : "",
 		    &pid, &in, &out, &err);
 	} else if (pwchange) {
 		/* Recorded as a login (utmp), but the last login not shown. */

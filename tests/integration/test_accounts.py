@@ -17,6 +17,7 @@ import shutil
 import subprocess
 import time
 
+import harness
 from harness import check
 from interop_clients import SYSTEM_PYTHON, client_env
 from test_chroot import _config as _chroot_config, _jail, _sftp
@@ -271,21 +272,13 @@ def test_missing_shell_admitted_with_chroot(ctx):
           "ChrootDirectory: the shell was checked")
 
 
-def test_nologin_file_without_pam(ctx):
-    """UsePAM no: while /etc/nologin exists, sshd lets no one but root
-    (uid 0) start a session: after "Accepted" each session shows the
-    file and exits 254. The server runs in its own mount namespace, where
-    an overlay on /etc holds the file: the rest of the machine is not
-    touched."""
-    u = ctx.make_user()
-    root_key = ctx.new_key("root")
-    keys = os.path.join(ctx.dir, "keys")
-    os.mkdir(keys, 0o755)
-    shutil.copy(root_key + ".pub", os.path.join(keys, "root"))
+def _nologin_server(ctx, text, extra=()):
+    """Start the server (UsePAM no) in its own mount namespace, where an
+    overlay on /etc holds /etc/nologin with text: the rest of the machine
+    is not touched. nsenter -t ctx.proc.pid -m reaches that /etc."""
     upper, work = os.path.join(ctx.dir, "upper"), os.path.join(ctx.dir, "w")
     os.mkdir(upper)
     os.mkdir(work)
-    text = "Down for maintenance %s\n" % secrets.token_hex(4)
     wrapper = os.path.join(ctx.dir, "nologin-server.sh")
     with open(wrapper, "w") as f:
         f.write("#!/bin/sh\nexec unshare -m sh -c '"
@@ -296,15 +289,28 @@ def test_nologin_file_without_pam(ctx):
                 % (upper, work, ctx.server_path))
     os.chmod(wrapper, 0o755)
     ctx.server_path = wrapper
-    ctx.write_config(["UsePAM no", "PermitRootLogin prohibit-password",
-                      "Match User root",
-                      "\tAuthorizedKeysFile %s/%%u" % keys])
+    ctx.write_config(["UsePAM no"] + list(extra))
     # root's keys sit under /tmp, which StrictModes would refuse.
     with open(ctx.config_path) as f:
         conf = f.read().replace("StrictModes yes", "StrictModes no")
     with open(ctx.config_path, "w") as f:
         f.write(conf)
     ctx.launch_server(env=dict(os.environ, NOLOGIN_TEXT=text))
+
+
+def test_nologin_file_without_pam(ctx):
+    """UsePAM no: while /etc/nologin exists, sshd lets no one but root
+    (uid 0) start a session: after "Accepted" each session shows the
+    file and exits 254."""
+    u = ctx.make_user()
+    root_key = ctx.new_key("root")
+    keys = os.path.join(ctx.dir, "keys")
+    os.mkdir(keys, 0o755)
+    shutil.copy(root_key + ".pub", os.path.join(keys, "root"))
+    text = "Down for maintenance %s\n" % secrets.token_hex(4)
+    _nologin_server(ctx, text, ["PermitRootLogin prohibit-password",
+                                "Match User root",
+                                "\tAuthorizedKeysFile %s/%%u" % keys])
     r = ctx.ssh(u, "echo ok")
     check(r.rc == 254 and r.stdout == b"" and text.encode() in r.stderr,
           "/etc/nologin: a user's session ran: rc %s %r %r"
@@ -319,6 +325,48 @@ def test_nologin_file_without_pam(ctx):
           "/etc/nologin: root was refused: rc %s %r" % (r.rc, r.err[-300:]))
     check(not os.path.exists("/etc/nologin"),
           "/etc/nologin escaped the server's namespace")
+
+
+def test_nologin_file_checked_per_session(ctx):
+    """As sshd's do_child(), /etc/nologin is looked for at each session
+    request, not once per connection: sessions through a ControlMaster
+    connection made while it existed run once it is gone, and are refused
+    again once it is back (it was looked for at login only)."""
+    u = ctx.make_user()
+    text = "Back soon %s\n" % secrets.token_hex(4)
+    _nologin_server(ctx, text)
+    ctl = os.path.join(ctx.dir, "ctl")
+    master = ctx.popen(ctx.ssh_argv(u, None, extra=(
+        "-N", "-M", "-S", ctl)), stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    check(harness.poll_until(lambda: os.path.exists(ctl) or
+                             master.poll() is not None, 15)
+          and master.poll() is None, "control master did not start")
+
+    def session():
+        return harness.run(["ssh", "-S", ctl, "x", "echo ok"],
+                           check_rc=False)
+
+    def in_server_ns(cmd):
+        harness.run(["nsenter", "-t", str(ctx.proc.pid), "-m", "sh", "-c",
+                     cmd])
+
+    r = session()
+    check(r.returncode == 254 and text.encode() in r.stderr,
+          "a session while /etc/nologin exists: rc %s %r"
+          % (r.returncode, r.stderr[-300:]))
+    in_server_ns("rm /etc/nologin")
+    r = session()
+    check(r.returncode == 0 and r.stdout == b"ok\n",
+          "a session once /etc/nologin is gone: rc %s %r"
+          % (r.returncode, r.stderr[-300:]))
+    in_server_ns("echo again > /etc/nologin")
+    r = session()
+    check(r.returncode == 254 and b"again" in r.stderr,
+          "a session once /etc/nologin is back: rc %s %r"
+          % (r.returncode, r.stderr[-300:]))
+    master.terminate()
+    master.wait(10)
 
 
 def test_user_style_suffix_names_the_user(ctx):
