@@ -270,11 +270,13 @@ static const int session_pass_signals[] = {SIGHUP, SIGTERM, SIGINT};
  * jail (ChrootDirectory, checked and open on jailfd), the helper is the static
  * session binary, opened before chroot and exec'd from that descriptor
  * once inside the jail and running as the user (docs/chroot.md). pam:
- * UsePAM's handle, for the session's credentials (NULL for preauth).
+ * UsePAM's handle, for the session's credentials (NULL for preauth). m:
+ * the monitor, whose host keys and timing key the child wipes at once.
  */
 static pid_t
-spawn_helper(const char *name, int sock, int ipc, const struct passwd *pw,
-    struct pamctx *pam, int log_stderr, const char *jail, int jailfd)
+spawn_helper(struct monitor *m, const char *name, int sock, int ipc,
+    const struct passwd *pw, struct pamctx *pam, int log_stderr,
+    const char *jail, int jailfd)
 {
 	char path[4096], title[PROCTITLE_ARG0_MAX];
 	char *argv[3] = {NULL, NULL, NULL}, *envp[2] = {NULL, NULL};
@@ -295,8 +297,16 @@ spawn_helper(const char *name, int sock, int ipc, const struct passwd *pw,
 	}
 	if (pid > 0)
 		return pid;
-	/* child: the monitor's handlers and blocked signals are not the
-	 * helper's (the defaults first: one that arrives now is not lost) */
+	/*
+	 * child: the monitor's secrets go first, as sshd's
+	 * demote_sensitive_data(): from the drop to the user until the exec,
+	 * the user may signal this process, and a core dump (fs.suid_dumpable
+	 * 2 with a careless core handler) would hold what is still here.
+	 */
+	hostkeys_free(&m->hk);
+	wipe(m->auth.timing_key, sizeof(m->auth.timing_key));
+	/* the monitor's handlers and blocked signals are not the helper's
+	 * (the defaults first: one that arrives now is not lost) */
 	{
 		sigset_t none;
 		size_t i;
@@ -1396,7 +1406,7 @@ static void __attribute__((noreturn)) session_phase(struct monitor *m, int sock)
 	 * session behind (the child unblocks them). */
 	session_signals_catch(&block, &waitmask);
 	session_setup_signalled(m);
-	if ((pid = spawn_helper("postern-session", sock, sp[1], &m->auth.pw,
+	if ((pid = spawn_helper(m, "postern-session", sock, sp[1], &m->auth.pw,
 	         m->auth.pam, m->o->log_stderr, jail, jailfd)) < 0)
 		session_abandon(m, 1);
 	verbose("User child is on pid %ld", (long)pid);
@@ -1587,8 +1597,8 @@ monitor_run(const struct options *o, struct server_config *c,
 	}
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) != 0)
 		fatal("socketpair: %s", strerror(errno));
-	if ((m.preauth_pid = spawn_helper(
-	         "postern-preauth", sock, sp[1], NULL, NULL, 0, NULL, -1)) < 0)
+	if ((m.preauth_pid = spawn_helper(&m, "postern-preauth", sock, sp[1],
+	         NULL, NULL, 0, NULL, -1)) < 0)
 		exit(1);
 	close(sp[1]);
 	m.pfd = sp[0];
