@@ -19,13 +19,23 @@ And paramiko, logged in, sends a second KEXINIT while the rekey its first
 one started is in progress: the server ends the connection, as sshd.
 """
 
+import hashlib
+import os
 import re
 import secrets
 import struct
+import subprocess
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ed25519, x25519
 
 import harness
 from harness import check, timeout
 from test_protocol import RawPeer, _name_list, _packet
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+TOP = os.path.dirname(os.path.dirname(HERE))
 
 MSG_DISCONNECT = 1
 MSG_KEXINIT = 20
@@ -68,9 +78,9 @@ def _p256_point(x):
         x += 1
 
 
-def _kexinit(kex, filler=0):
-    """The client's KEXINIT; filler: that many made-up KEX method names
-    after kex."""
+def _kexinit_payload(kex, filler=0):
+    """The client's KEXINIT payload; filler: that many made-up KEX method
+    names after kex."""
     ciphers = ["aes128-gcm@openssh.com", "aes128-ctr"]
     macs = ["hmac-sha2-256-etm@openssh.com", "hmac-sha2-256"]
     kexes = [kex] + ["filler-%06d@example.com" % i for i in range(filler)]
@@ -79,7 +89,11 @@ def _kexinit(kex, filler=0):
     payload = bytes([MSG_KEXINIT]) + secrets.token_bytes(16)
     for names in lists:
         payload += _name_list(names)
-    return _packet(payload + b"\x00" + struct.pack(">I", 0))
+    return payload + b"\x00" + struct.pack(">I", 0)
+
+
+def _kexinit(kex, filler=0):
+    return _packet(_kexinit_payload(kex, filler))
 
 
 def _exchange(ctx, kex, init, filler=0):
@@ -225,3 +239,82 @@ def test_kex_large_client_kexinit(ctx):
         32, "little")), filler=4000)
     check(types == [MSG_ECDH_REPLY], "after a 100 KiB KEXINIT the server "
           "sent %s, want its ECDH reply %d" % (types, MSG_ECDH_REPLY))
+
+
+def _strings(b, n):
+    out = []
+    for _ in range(n):
+        check(len(b) >= 4, "truncated string in %r" % b[:64])
+        k = struct.unpack(">I", b[:4])[0]
+        check(len(b) >= 4 + k, "truncated string in %r" % b[:64])
+        out.append(b[4:4 + k])
+        b = b[4 + k:]
+    return out
+
+
+def _mlkem_client(ctx):
+    """tests/integration/mlkem_client.c, built against lib/mlkem768.c."""
+    exe = os.path.join(ctx.dir, "mlkem_client")
+    argv = ["gcc", "-std=gnu11", "-D_GNU_SOURCE", "-O2", "-I" + TOP,
+            "-I" + os.path.join(TOP, "lib"), "-o", exe,
+            os.path.join(HERE, "mlkem_client.c")]
+    argv += [os.path.join(TOP, "lib", f) for f in
+             ("mlkem768.c", "crypto.c", "buf.c", "log.c", "err.c")]
+    r = subprocess.run(argv + ["-lcrypto"], capture_output=True, text=True)
+    check(r.returncode == 0, "%s failed:\n%s" % (" ".join(argv), r.stderr))
+    return exe
+
+
+@timeout(60)
+def test_kex_mlkem768x25519_exchange_hash(ctx):
+    """mlkem768x25519-sha256 as OpenSSH >= 9.9 computes it, checked from
+    the client's side with no client that has it in Debian 12: Q_C is the
+    ML-KEM-768 encapsulation key || an X25519 value, Q_S the ciphertext ||
+    the server's X25519 value, K = SHA256(ML-KEM secret || X25519 secret)
+    as a string, H = SHA256(V_C, V_S, I_C, I_S, K_S, Q_C, Q_S, K), and the
+    server's signature over H verifies with its host key. Only the KEM
+    (published vectors in test_pqkem) is postern's; the rest is Python's."""
+    ctx.start_server(extra_config=["KexAlgorithms " + MLKEM])
+    exe = _mlkem_client(ctx)
+    keys = subprocess.run([exe, "keygen"], capture_output=True, text=True,
+                          check=True).stdout.split()
+    ek, dk = bytes.fromhex(keys[0]), keys[1]
+    priv = x25519.X25519PrivateKey.generate()
+    cpub = priv.public_key().public_bytes(serialization.Encoding.Raw,
+                                          serialization.PublicFormat.Raw)
+    s = ctx.raw_connect()
+    peer = RawPeer(s)
+    vc = b"SSH-2.0-postern_mlkem_check"
+    s.sendall(vc + b"\r\n")
+    vs = peer.version()
+    check(vs is not None, "no identification line")
+    first = peer.packet()
+    check(first is not None and first[0] == MSG_KEXINIT,
+          "the server's first packet is not KEXINIT")
+    i_s = bytes([first[0]]) + first[1]
+    i_c = _kexinit_payload(MLKEM)
+    qc = ek + cpub
+    s.sendall(_packet(i_c) + _packet(bytes([MSG_ECDH_INIT]) + _string(qc)))
+    reply = peer.packet()
+    check(reply is not None and reply[0] == MSG_ECDH_REPLY,
+          "no ECDH reply: %r" % (reply,))
+    k_s, q_s, sigblob = _strings(reply[1], 3)
+    s.close()
+    check(len(q_s) == 1088 + 32, "Q_S of %d bytes, want the 1088-byte "
+          "ciphertext and a 32-byte X25519 value" % len(q_s))
+    ss = subprocess.run([exe, "decaps", dk, q_s[:1088].hex()],
+                        capture_output=True, text=True, check=True)
+    ss_kem = bytes.fromhex(ss.stdout.strip())
+    ss_x = priv.exchange(x25519.X25519PublicKey.from_public_bytes(q_s[1088:]))
+    k = hashlib.sha256(ss_kem + ss_x).digest()
+    h = hashlib.sha256(b"".join(_string(x) for x in (
+        vc, vs, i_c, i_s, k_s, qc, q_s, k))).digest()
+    kind, host = _strings(k_s, 2)
+    alg, sig = _strings(sigblob, 2)
+    check(kind == b"ssh-ed25519" and alg == b"ssh-ed25519",
+          "host key %r, signature %r" % (kind, alg))
+    try:
+        ed25519.Ed25519PublicKey.from_public_bytes(host).verify(sig, h)
+    except InvalidSignature:
+        check(False, "the server's signature does not verify over the "
+              "exchange hash of mlkem768x25519-sha256 as computed here")
