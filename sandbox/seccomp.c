@@ -77,7 +77,6 @@ static const struct sc_rule sc_rules[] = {
     ALLOW("close"),
     ALLOW("shutdown"),
     ALLOW("lseek"),
-    ALLOW("getsockopt"),
     /* Toggling O_NONBLOCK and reading descriptor flags, nothing more. */
     ALLOW_IF("fcntl", ARG_INT(1, F_GETFL)),
     ALLOW_IF("fcntl", ARG_INT(1, F_SETFL)),
@@ -98,11 +97,6 @@ static const struct sc_rule sc_rules[] = {
     /* The event loop. */
     ALLOW("poll"),
     ALLOW("ppoll"),
-    ALLOW("select"),
-    ALLOW("pselect6"),
-    ALLOW("epoll_wait"),
-    ALLOW("epoll_pwait"),
-    ALLOW("epoll_ctl"),
 
     /* malloc; never executable memory, so no injected code can run. */
     ALLOW("brk"),

@@ -308,6 +308,19 @@ k_ioctl(void)
 	return 0;
 }
 
+/* Nothing in preauth reads socket options (TCP_ZEROCOPY_RECEIVE...). */
+static int
+k_getsockopt(void)
+{
+	int v;
+	socklen_t len = sizeof(v);
+
+	if (sandbox_seccomp() != 0)
+		return 10;
+	(void)getsockopt(pipefd[0], SOL_SOCKET, SO_TYPE, &v, &len);
+	return 0;
+}
+
 static int
 k_fcntl_dup(void)
 {
@@ -381,6 +394,7 @@ static const struct {
     {"seccomp: setsockopt(SO_REUSEADDR) is killed", k_setsockopt},
     {"seccomp: ioctl(FIONBIO) is killed", k_ioctl},
     {"seccomp: fcntl(F_DUPFD) is killed", k_fcntl_dup},
+    {"seccomp: getsockopt() is killed", k_getsockopt},
     {"seccomp: kill() is killed", k_kill},
     {"seccomp: prctl() is killed", k_prctl},
     {"seccomp: setuid() is killed", k_setuid},
