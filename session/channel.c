@@ -622,8 +622,8 @@ chan_input_data(struct conn *conn, uint8_t type, struct buf *m)
 		 * consumed (its window re-opens), and so does postern: a
 		 * sloppy client loses these bytes, not its connection.
 		 */
-		debug2("channel %u: %zu bytes of data after EOF dropped", id,
-		    len);
+		debug2(
+		    "channel %u: %zu bytes of data after EOF dropped", id, len);
 		c->local_consumed += (uint32_t)len;
 		return 0;
 	}
