@@ -1,7 +1,8 @@
 /*
  * alive.c: the connection's timers, run by the event loop (no signals):
  * ClientAliveInterval/ClientAliveCountMax (keepalive@openssh.com global
- * requests with want-reply; any reply counts), UnusedConnectionTimeout
+ * requests with want-reply; any packet from the client resets the count,
+ * as sshd's packet layer does), UnusedConnectionTimeout
  * (no channel open for that long) and ChannelTimeout (a channel with no
  * data either way for its type's interval is closed).
  */
@@ -40,6 +41,20 @@ earliest(int64_t *best, int64_t t)
 		*best = t;
 }
 
+/*
+ * 1 if ChannelTimeout watches c: it has a timeout, it carries data (its
+ * descriptors, or an in-process service such as internal-sftp), and it
+ * is not closing. The deadline and the check must agree, or a closing
+ * channel's past deadline makes poll() return at once for ever.
+ */
+static int
+chan_idle_timed(const struct channel *c)
+{
+	return c->idle_timeout > 0 &&
+	    ((c->flags & CHAN_IO) || c->svc != NULL) &&
+	    !(c->flags & (CHAN_SENT_CLOSE | CHAN_RCVD_CLOSE));
+}
+
 int
 conn_timers_poll_ms(struct conn *conn)
 {
@@ -51,11 +66,10 @@ conn_timers_poll_ms(struct conn *conn)
 	earliest(&best, conn->alive_deadline);
 	if (conn_accept_paused(conn))
 		earliest(&best, conn->accept_pause_until);
-	if (conn->nopen == 0 && !fwd_listening(conn))
+	if (conn->nopen == 0)
 		earliest(&best, conn->unused_deadline);
 	for (id = 0; f != NULL && f->ntimeouts > 0 && id < conn->nslots; id++) {
-		if ((c = conn->chans[id]) != NULL && c->idle_timeout > 0 &&
-		    (c->flags & CHAN_IO))
+		if ((c = conn->chans[id]) != NULL && chan_idle_timed(c))
 			earliest(&best,
 			    c->last_io + (int64_t)c->idle_timeout * 1000);
 	}
@@ -118,8 +132,11 @@ conn_timers_run(struct conn *conn, int input)
 		}
 	}
 	if (conn->unused_deadline > 0) {
-		/* A remote forward's listener is in use, as in sshd. */
-		if (conn->nopen > 0 || fwd_listening(conn))
+		/*
+		 * As sshd: a forward's listener (ssh -R) is no open channel
+		 * and does not keep the connection in use (sshd_config(5)).
+		 */
+		if (conn->nopen > 0)
 			conn->unused_deadline = conn->now_ms +
 			    (int64_t)f->unused_connection_timeout * 1000;
 		else if (conn->now_ms >= conn->unused_deadline) {
@@ -128,9 +145,7 @@ conn_timers_run(struct conn *conn, int input)
 		}
 	}
 	for (id = 0; f->ntimeouts > 0 && id < conn->nslots; id++) {
-		if ((c = conn->chans[id]) == NULL || c->idle_timeout <= 0 ||
-		    !(c->flags & CHAN_IO) ||
-		    (c->flags & (CHAN_SENT_CLOSE | CHAN_RCVD_CLOSE)))
+		if ((c = conn->chans[id]) == NULL || !chan_idle_timed(c))
 			continue;
 		if (conn->now_ms >=
 		    c->last_io + (int64_t)c->idle_timeout * 1000)
@@ -148,8 +163,6 @@ conn_keepalive_reply(struct conn *conn, uint8_t type)
 		conn->greq_pending--;
 	else
 		debug("ignoring unsolicited reply (message %u)", type);
-	/* Success or failure: the client is alive either way. */
-	conn->alive_misses = 0;
 	return 0;
 }
 
@@ -160,6 +173,8 @@ channel_set_timeout_type(struct conn *conn, struct channel *c, const char *type)
 	size_t i;
 
 	c->idle_timeout = 0;
+	/* Idle from now: a session's type is set when its program starts. */
+	c->last_io = conn->now_ms;
 	for (i = 0; f != NULL && i < f->ntimeouts; i++) {
 		/* The first pattern that matches decides (as sshd). */
 		if (match_pattern(type, f->timeouts[i].type)) {

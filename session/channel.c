@@ -884,6 +884,10 @@ channel_idle_close(struct conn *conn, struct channel *c)
 	if (c->type->peer_closed != NULL)
 		c->type->peer_closed(conn, c);
 	chan_stop_io(c);
+	/* An in-process service (internal-sftp) has no fds to run dry: it
+	 * ends here, and EOF and CLOSE follow as for a program's. */
+	if (c->svc != NULL)
+		c->flags |= CHAN_IO;
 }
 
 int

@@ -72,8 +72,14 @@ session_hostkeys_prove(
 		return ERR_ALLOC;
 	/* The request is the blobs; the monitor checks each one. */
 	while (buf_len(m) > 0) {
-		if ((r = buf_get_string_direct(m, &blob, &len)) != 0)
+		/* As sshd: a request it cannot parse gets REQUEST_FAILURE. */
+		if ((r = buf_get_string_direct(m, &blob, &len)) != 0) {
+			error("server_input_hostkeys_prove: parse key: %s",
+			    r == ERR_SHORT ? "incomplete message"
+			                   : "invalid format");
+			r = 0;
 			goto out;
+		}
 		if (++n > HOSTKEYS_PROVE_MAX) {
 			debug("%s: too many keys", __func__);
 			r = 0;

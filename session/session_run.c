@@ -239,6 +239,10 @@ conn_dispatch(struct conn *conn, uint8_t type, struct buf *m)
 		return conn_input_global_request(conn, m);
 	case SSH2_MSG_PING:
 		return conn_input_ping(conn, m);
+	case SSH2_MSG_PONG:
+		/* We send no PING; OpenSSH drops a PONG too. */
+		debug2("ignoring PONG from the client");
+		return 0;
 	case SSH2_MSG_REQUEST_SUCCESS:
 	case SSH2_MSG_REQUEST_FAILURE:
 		return conn_keepalive_reply(conn, type);
@@ -292,6 +296,8 @@ conn_input_packets(struct conn *conn)
 
 	/* Packets read before an end-of-file are still handled. */
 	while ((r = transport_next_packet(conn->t, &type, &m)) == 0) {
+		/* Any packet: the client is alive (sshd's packet layer). */
+		conn->alive_misses = 0;
 		/* A rekey's new keys, for the monitor's audit trail. */
 		if (kexaudit_report(conn->t, conn->ctx->monitor_fd,
 		        &conn->kex_reported) != 0)
@@ -486,8 +492,10 @@ session_run(struct session_ctx *ctx)
 	r = conn_loop(&conn);
 	switch (r) {
 	case 0:
+		break;
 	case ERR_PROTOCOL: /* logged and disconnected already */
 	case ERR_TIMEOUT:  /* logged: ClientAlive, UnusedConnectionTimeout */
+		r = 0;     /* an orderly end (docs/ipc.md session exit codes) */
 		break;
 	case ERR_EOF:
 		/*

@@ -15,9 +15,14 @@ import os
 import re
 import signal
 import subprocess
+import time
 
 import harness
 from harness import check, fail, poll_until
+from interop_clients import SYSTEM_PYTHON
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
 
 def _session_pid(ctx, u):
     """The user's session process (postern-session) under the server."""
@@ -213,3 +218,87 @@ def test_tcp_keepalive(ctx):
     check("keepalive" not in out,
           "TCPKeepAlive no: the server's socket has a keepalive timer: %r"
           % out)
+
+
+@harness.timeout(90)
+def test_channel_timeout_internal_sftp(ctx):
+    """ChannelTimeout applies to an internal-sftp session, which runs in
+    the session process with no descriptors of its own: an idle one is
+    closed (it never was: `ssh -s ... sftp` sending nothing stayed
+    connected), one in use is not."""
+    u = ctx.make_user()
+    ctx.start_server(extra_config=["Subsystem sftp internal-sftp",
+                                   "ChannelTimeout session:subsystem:sftp=2"])
+    p = ctx.popen(ctx.ssh_argv(u, "sftp", extra=("-s",)),
+                  stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                  stderr=subprocess.PIPE)
+    try:
+        p.wait(30)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        p.wait()
+        fail("an idle internal-sftp session outlived ChannelTimeout 2")
+    check(ctx.wait_log(r"channel \d+: closing after 2 seconds of "
+                       r"inactivity", 10),
+          "no 'closing after 2 seconds of inactivity' line")
+    # Requests count as activity.
+    argv = ["sftp", "-q", "-b", "-", "-P", str(ctx.port), "-i", u.key,
+            "-o", "IdentitiesOnly=yes", "-o", "StrictHostKeyChecking=no",
+            "-o", "UserKnownHostsFile=/dev/null", "-o", "BatchMode=yes",
+            u.name + "@127.0.0.1"]
+    batch = "".join("pwd\n!sleep 0.5\n" for _ in range(8)).encode()
+    r = subprocess.run(argv, input=batch, capture_output=True, timeout=60)
+    check(r.returncode == 0 and r.stdout.count(b"Remote working") == 8,
+          "an active internal-sftp session was cut: rc %s %r"
+          % (r.returncode, r.stderr[-300:]))
+
+
+# Logs in with connwire (tests/integration), runs `true` in a session and
+# never answers the server's CHANNEL_CLOSE; "ready" once the command ran.
+_UNANSWERED_CLOSE = r'''
+import sys, time
+sys.path.insert(0, sys.argv[1])
+import connwire
+cell = connwire.Cell(int(sys.argv[2]), sys.argv[3], sys.argv[4])
+cell.step({"open": "session", "ch": 0})
+cell.step({"creq": "exec", "ch": 0, "reply": True, "args": [["s", "true"]]})
+time.sleep(1)
+print("ready", flush=True)
+sys.stdin.read()
+'''
+
+
+@harness.timeout(90)
+def test_channel_timeout_closing_channel_sleeps(ctx):
+    """A channel under ChannelTimeout that is closing (our CLOSE sent, the
+    client's not come) is no longer timed: its deadline still set
+    poll()'s timeout, which the check then skipped, so past it the session
+    process polled without sleeping, at 100% CPU, until the client
+    answered or went. Counted here in poll calls over 2 s (strace)."""
+    u = ctx.make_user()
+    ctx.start_server(extra_config=["ChannelTimeout session:*=1"])
+    script = os.path.join(ctx.dir, "unanswered_close.py")
+    with open(script, "w") as f:
+        f.write(_UNANSWERED_CLOSE)
+    p = ctx.popen([SYSTEM_PYTHON, script, HERE, str(ctx.port), u.name,
+                   u.key], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                  stderr=subprocess.PIPE)
+    if p.stdout.readline() != b"ready\n":
+        p.kill()
+        fail("the raw client did not run its command: %r"
+             % p.communicate()[1][-1000:])
+    spid = _session_pid(ctx, u)
+    time.sleep(2)  # past the channel's timeout
+    out = os.path.join(ctx.dir, "strace.out")
+    harness.run(["timeout", "-s", "INT", "2", "strace", "-c", "-o", out,
+                 "-p", str(spid)], check_rc=False)
+    calls = 0
+    with open(out) as f:
+        for line in f:
+            w = line.split()
+            if len(w) >= 5 and w[-1] in ("poll", "ppoll"):
+                calls += int(w[3])
+    check(calls < 50, "the session process made %d poll calls in 2 s "
+          "while idle with a closing channel" % calls)
+    p.stdin.close()
+    p.wait(10)

@@ -124,6 +124,9 @@ def _cells(open_port, closed_port, listen_port, sock_path, user_blob):
     add("default", "hostkeys-prove-00 with a bogus key",
         {"greq": "hostkeys-prove-00@openssh.com",
          "args": [["s", "not a key"]]})
+    add("default", "hostkeys-prove-00 with a truncated string",
+        {"greq": "hostkeys-prove-00@openssh.com",
+         "args": [["x", "0000000a6b6579"]]})
     add("default", "hostkeys-prove-00 with a key not the server's",
         {"greq": "hostkeys-prove-00@openssh.com",
          "args": [["x", user_blob]]})
