@@ -17,7 +17,6 @@
 #include "transport.h"
 #include "session.h"
 #include "channel.h"
-#include "forward.h"
 
 void
 conn_timers_init(struct conn *conn)

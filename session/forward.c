@@ -64,12 +64,6 @@ fwd_state_get(struct conn *conn)
 }
 
 int
-fwd_listening(const struct conn *conn)
-{
-	return conn->fwd != NULL && conn->fwd->n > 0;
-}
-
-int
 fwd_allowed(struct conn *conn, int unix_socket, int direction)
 {
 	const struct session_ctx *ctx = conn->ctx;

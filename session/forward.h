@@ -35,9 +35,6 @@ int fwd_send_debug(struct conn *conn, const char *msg);
  * key's no-port-forwarding/restrict.)
  */
 int fwd_allowed(struct conn *conn, int unix_socket, int direction);
-/* fwd_listening: 1 while a remote forward listens (the connection is
- * in use for UnusedConnectionTimeout, as OpenSSH's listener channels). */
-int fwd_listening(const struct conn *conn);
 /* fwd_state_get: conn->fwd, created on first use; NULL if out of memory. */
 struct fwd_state *fwd_state_get(struct conn *conn);
 
