@@ -37,6 +37,7 @@
 #include "ipc.h"
 #include "log.h"
 #include "login.h"
+#include "nologin.h"
 #include "monitor/pam.h"
 #include "authopts.h"
 #include "policy/config.h"
@@ -269,9 +270,6 @@ login_chroot_path(const struct authctxt *a, const struct server_config *c,
 
 /* --- IPC_SESSION_LOGIN ---------------------------------------------------- */
 
-/* What /etc/nologin's text shows, at most (OpenSSH prints it all). */
-#define NOLOGIN_TEXT_MAX (64 * 1024)
-
 /*
  * OpenSSH's do_nologin() with UsePAM no (with UsePAM yes pam_nologin
  * decides): for anyone but root, an /etc/nologin file ends every session
@@ -281,22 +279,10 @@ static int
 nologin_text(
     const struct authctxt *a, const struct server_config *c, char **textp)
 {
-	struct stat st;
-	FILE *f;
-	size_t n = 0;
-
 	*textp = NULL;
-	if (c->use_pam == 1 || a->pw.pw_uid == 0 ||
-	    stat(_PATH_NOLOGIN, &st) != 0)
+	if (c->use_pam == 1 || a->pw.pw_uid == 0)
 		return 0;
-	if ((*textp = calloc(1, NOLOGIN_TEXT_MAX + 1)) == NULL)
-		return 1;
-	if ((f = fopen(_PATH_NOLOGIN, "r")) != NULL) {
-		n = fread(*textp, 1, NOLOGIN_TEXT_MAX, f);
-		fclose(f);
-	}
-	(*textp)[n] = '\0';
-	return 1;
+	return nologin_read(textp);
 }
 
 static int

@@ -9,7 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
 #include <netinet/in.h>
 #include <netinet/ip.h>
@@ -20,6 +19,7 @@
 #include "buf.h"
 #include "err.h"
 #include "log.h"
+#include "nologin.h"
 #include "proctitle.h"
 #include "transport.h"
 #include "session.h"
@@ -339,33 +339,6 @@ session_set_qos(struct conn *conn, int interactive)
 		error("setsockopt IPV6_TCLASS %d: %s", v, strerror(errno));
 }
 
-/* The most of /etc/nologin's text shown, as monitor/login.c reads it. */
-#define NOLOGIN_TEXT_MAX (64 * 1024)
-
-/*
- * 1 if /etc/nologin exists now, *textp its text (what this user may read
- * of it; empty if nothing), as OpenSSH's do_nologin() at each session.
- */
-static int
-nologin_read(const char **textp)
-{
-	static char text[NOLOGIN_TEXT_MAX + 1];
-	struct stat st;
-	size_t n = 0;
-	FILE *f;
-
-	*textp = NULL;
-	if (stat(_PATH_NOLOGIN, &st) != 0)
-		return 0;
-	if ((f = fopen(_PATH_NOLOGIN, "re")) != NULL) {
-		n = fread(text, 1, NOLOGIN_TEXT_MAX, f);
-		fclose(f);
-	}
-	text[n] = '\0';
-	*textp = text;
-	return 1;
-}
-
 /*
  * exec, shell, subsystem: start the (forced) command once. An expired
  * password (LOGIN_F_PWCHANGE) runs only passwd(1), whatever was asked. subsystem is the
@@ -387,7 +360,7 @@ session_start(struct conn *conn, struct channel *c, const char *command,
 	    ctx->login != NULL && (ctx->login->flags & LOGIN_F_PWCHANGE);
 	int nologin = !pwchange && ctx->login != NULL &&
 	    (ctx->login->flags & LOGIN_F_NOLOGIN);
-	const char *nologin_now = NULL;
+	char *nologin_now = NULL;
 	/* As sshd's do_child(): an expired password is changed first. */
 	int pamfailed = !pwchange && ctx->login != NULL &&
 	    (ctx->login->flags & LOGIN_F_PAM_FAILED);
@@ -486,6 +459,7 @@ session_start(struct conn *conn, struct channel *c, const char *command,
 		    &err);
 		free(lastlog);
 	}
+	free(nologin_now);
 	/* The child has the slave now (or never will): without our copy,
 	 * reading the master fails with EIO once the child's side is gone. */
 	session_pty_close_slave(&s->pty);
