@@ -328,6 +328,96 @@ bind_all(const struct server_config *c, int *fds)
 }
 
 /*
+ * systemd socket activation (sd_listen_fds(3)'s protocol), as Debian's sshd
+ * takes the sockets of ssh.socket (Accept=no): when LISTEN_PID is this
+ * process, LISTEN_FDS listening sockets start at descriptor 3, and they are
+ * served instead of ListenAddress and Port. Returns how many were taken
+ * into fds (0: not activated); the variables go, so that no connection's
+ * processes see them. A reload passes the sockets on (reload()).
+ */
+static int activated;
+
+static size_t
+activated_sockets(int *fds)
+{
+	const char *pidv = getenv("LISTEN_PID"), *nv = getenv("LISTEN_FDS");
+	char *end;
+	unsigned long pid, n;
+	struct sockaddr_storage ss;
+	socklen_t sl;
+	char ntop[NI_MAXHOST], port[NI_MAXSERV];
+	int fd, type, listening;
+	socklen_t ol;
+
+	(void)unsetenv("LISTEN_PID");
+	(void)unsetenv("LISTEN_FDS");
+	(void)unsetenv("LISTEN_FDNAMES");
+	if (pidv == NULL || nv == NULL)
+		return 0;
+	errno = 0;
+	pid = strtoul(pidv, &end, 10);
+	if (errno != 0 || end == pidv || *end != '\0')
+		fatal("Invalid systemd socket activation environment");
+	if (pid != (unsigned long)getpid())
+		return 0; /* meant for another process */
+	errno = 0;
+	n = strtoul(nv, &end, 10);
+	if (errno != 0 || end == nv || *end != '\0')
+		fatal("Invalid systemd socket activation environment");
+	if (n > MAX_LISTEN)
+		fatal("Too many listen sockets. Enlarge MAX_LISTEN_SOCKS");
+	for (fd = 3; fd < 3 + (int)n; fd++) {
+		ol = sizeof(type);
+		if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &ol) != 0 ||
+		    type != SOCK_STREAM)
+			fatal("socket activation: descriptor %d is not a "
+			      "stream socket",
+			    fd);
+		ol = sizeof(listening);
+		if (getsockopt(
+		        fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &ol) != 0 ||
+		    !listening)
+			fatal("socket activation: descriptor %d is not a "
+			      "listening socket",
+			    fd);
+		(void)fcntl(fd, F_SETFD, FD_CLOEXEC);
+		(void)fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+		sl = sizeof(ss);
+		if (getsockname(fd, (struct sockaddr *)&ss, &sl) != 0 ||
+		    getnameinfo((struct sockaddr *)&ss, sl, ntop, sizeof(ntop),
+		        port, sizeof(port),
+		        NI_NUMERICHOST | NI_NUMERICSERV) != 0) {
+			snprintf(ntop, sizeof(ntop), "?");
+			snprintf(port, sizeof(port), "?");
+		}
+		logit("Server listening on %s port %s (socket activation).",
+		    ntop, port);
+		fds[fd - 3] = fd;
+	}
+	activated = n > 0;
+	return n;
+}
+
+/*
+ * Before a restart's exec: the activated sockets stay open for the new
+ * listener, announced to it as systemd announced them (the pid does not
+ * change across exec).
+ */
+static void
+activated_pass_on(size_t nfds)
+{
+	char num[24];
+	size_t i;
+
+	for (i = 0; i < nfds; i++)
+		(void)fcntl((int)(3 + i), F_SETFD, 0);
+	snprintf(num, sizeof(num), "%ld", (long)getpid());
+	(void)setenv("LISTEN_PID", num, 1);
+	snprintf(num, sizeof(num), "%zu", nfds);
+	(void)setenv("LISTEN_FDS", num, 1);
+}
+
+/*
  * Whether this listener has a pid file: not in inetd mode (no listener),
  * nor with -d (as sshd: it would take the place of a running server's).
  */
@@ -1026,8 +1116,11 @@ reload(const struct options *o, const struct server_config *c, int *fds,
 	 * once it serves. */
 	if (has_pidfile(o, c))
 		unlink(c->pid_file);
-	for (i = 0; i < nfds; i++)
-		close(fds[i]);
+	if (activated)
+		activated_pass_on(nfds);
+	else
+		for (i = 0; i < nfds; i++)
+			close(fds[i]);
 	/*
 	 * The loop's signals stay blocked across the exec: one that comes
 	 * while the new listener starts waits for its loop (another SIGHUP
@@ -1161,11 +1254,17 @@ listener_run(const struct options *o, struct server_config *c,
 	for (i = 0; i < NLOOP_SIGNALS; i++)
 		sigdelset(&waitmask, loop_signals[i]);
 	if (o->inetd) {
-		/* One connection, already accepted; no sockets, no pidfile. */
+		/* One connection, already accepted; no sockets, no pidfile
+		 * (systemd's Accept=yes also announces the connection as a
+		 * LISTEN_FDS socket: not for the connection's processes). */
+		(void)unsetenv("LISTEN_PID");
+		(void)unsetenv("LISTEN_FDS");
+		(void)unsetenv("LISTEN_FDNAMES");
 		inetd_fd = inetd_socket(o);
 		nfds = 0;
 	} else {
-		if ((nfds = bind_all(c, fds)) == 0)
+		if ((nfds = activated_sockets(fds)) == 0 &&
+		    (nfds = bind_all(c, fds)) == 0)
 			fatal("Cannot bind any address.");
 		if (!o->foreground && !o->debug && !restarted) {
 			if (daemon(0, 0) != 0)

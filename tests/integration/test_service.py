@@ -6,14 +6,18 @@ substituted), with a notify socket bound the way systemd binds its own:
 Type=notify needs READY=1 from the main process once it listens, and
 again after a reload (as Debian's sshd sends), or systemd would kill the
 service at start. KillMode=process leaves open connections running when
-the service stops. Socket activation (postern.socket, Accept=yes, and
-postern@.service: posternd -i with the connection as standard input and
-output, and standard error too, as systemd's default) serves each
+the service stops. Socket activation as Debian 12's ssh.socket
+(postern.socket, Accept=no): systemd holds the listening socket and starts
+postern.service with it as descriptor 3 (LISTEN_PID, LISTEN_FDS), which
+posternd serves instead of its Port, across a reload too. Inetd mode
+(posternd -i with the connection as standard input and output, and
+standard error too, as inetd or systemd's Accept=yes give it) serves each
 connection, and nothing of posternd's standard descriptors reaches the
 client.
 """
 
 import os
+import re
 import shlex
 import shutil
 import signal
@@ -97,6 +101,9 @@ def test_systemd_unit_notify_reload_killmode(ctx):
     check(svc.get("Type") == ["notify"], "Type: %r" % svc.get("Type"))
     check(svc.get("KillMode") == ["process"],
           "KillMode: %r" % svc.get("KillMode"))
+    # As Debian's ssh.service: `systemctl reload sshd` reaches it.
+    check(_section("postern.service", "Install").get("Alias") ==
+          ["sshd.service"], "no Alias=sshd.service")
     u = ctx.make_user()
     ctx.write_config()
     env = {"SSHD_OPTS": "-e"}
@@ -166,21 +173,105 @@ def _fd_targets(pid):
     return out
 
 
+def _activated(ctx, lsock, argv, fds="1", pid="$$"):
+    """argv started as systemd starts a socket-activated service: the
+    listening socket on descriptor 3, LISTEN_FDS and LISTEN_PID (the
+    service's own pid; sh's $$ is it once sh execs the server)."""
+    wrapper = ["sh", "-c", 'LISTEN_PID=%s LISTEN_FDS=%s exec "$@"'
+               % (pid, fds), "sh"] + argv
+
+    def on_3():
+        os.dup2(lsock.fileno(), 3)  # (a no-op when it is 3 already)
+        os.set_inheritable(3, True)
+    logf = open(ctx.log_path, "ab")
+    try:
+        return subprocess.Popen(
+            wrapper, stdin=subprocess.DEVNULL, stdout=logf, stderr=logf,
+            start_new_session=True, cwd=ctx.dir, close_fds=False,
+            preexec_fn=on_3)
+    finally:
+        logf.close()
+
+
 @timeout(120)
-def test_socket_activation_inetd_mode(ctx):
-    check(_section("postern.socket", "Socket").get("Accept") == ["yes"],
-          "postern.socket: Accept is not yes")
-    svc = _section("postern@.service")
-    check(svc.get("StandardInput") == ["socket"],
-          "postern@.service: StandardInput %r" % svc.get("StandardInput"))
+def test_socket_activation_listen_fds(ctx):
+    sock_unit = _section("postern.socket", "Socket")
+    check(sock_unit.get("Accept") == ["no"] and
+          sock_unit.get("ListenStream") == ["22"],
+          "postern.socket is not Debian 12's ssh.socket: %r" % sock_unit)
+    svc = _section("postern.service")
     (start,) = svc["ExecStart"]
     u = ctx.make_user()
     ctx.write_config()
-    env = {"SSHD_OPTS": "-E %s -g 3" % ctx.log_path}
-    argv = _argv(ctx, start, env)
-    check("-i" in argv, "ExecStart without -i: %r" % argv)
-    # systemd's side: listen, accept, one process per connection with
-    # the connection as standard input, output and error.
+    # The config's Port is ctx.port, held by "systemd": binding it would
+    # fail; -p moves what posternd would bind to a port it must not.
+    other = harness.free_port()
+    argv = _argv(ctx, start, {"SSHD_OPTS": "-e -p %d" % other})
+    lsock = socket.socket()
+    lsock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    lsock.bind(("127.0.0.1", ctx.port))
+    lsock.listen(16)
+    ctx.sockets.append(lsock)
+    listening = (r"^Server listening on 127\.0\.0\.1 port %d "
+                 r"\(socket activation\)\.$" % ctx.port)
+
+    ctx.proc = _activated(ctx, lsock, argv)
+    check(ctx.wait_log(listening, 15),
+          "posternd did not take the activated socket")
+    ctx.ssh_ok(u, "echo one", expect_out=b"one\n")
+    check(not harness.port_listening(other),
+          "posternd bound its Port beside the activated socket")
+    check("Bind to port" not in ctx.server_log(),
+          "posternd tried to bind: %r" % ctx.server_log()[-500:])
+    r = ctx.ssh(u, "env")
+    check(r.rc == 0 and b"LISTEN_" not in r.stdout,
+          "the session sees the activation: %r" % r.stdout)
+
+    # systemctl reload: the restarted listener serves the same socket.
+    os.kill(ctx.proc.pid, signal.SIGHUP)
+    check(harness.poll_until(
+        lambda: len(re.findall(listening, ctx.server_log(), re.M)) >= 2, 15),
+        "the restarted listener did not take the activated socket")
+    ctx.ssh_ok(u, "echo two", expect_out=b"two\n")
+
+    # systemctl stop: the socket stays systemd's; the next start (on the
+    # next connection) takes it again.
+    ctx.proc.send_signal(signal.SIGTERM)
+    check(ctx.proc.wait(15) == 0, "SIGTERM: exit %s" % ctx.proc.returncode)
+    ctx.proc = _activated(ctx, lsock, argv)
+    check(harness.poll_until(
+        lambda: len(re.findall(listening, ctx.server_log(), re.M)) >= 3, 15),
+        "a second start did not take the activated socket")
+    ctx.ssh_ok(u, "echo three", expect_out=b"three\n")
+    ctx.proc.send_signal(signal.SIGTERM)
+    ctx.proc.wait(15)
+
+    # A LISTEN_PID of another process: not ours, Port is bound.
+    ctx.proc = _activated(ctx, lsock, argv, pid="1")
+    check(harness.poll_until(lambda: harness.port_listening(other), 15),
+          "LISTEN_PID of another process: Port not bound")
+    ctx.proc.send_signal(signal.SIGTERM)
+    ctx.proc.wait(15)
+
+    # A broken activation environment is refused in words.
+    for fds, words in (("x", "Invalid systemd socket activation "
+                              "environment"),
+                       ("2", "descriptor 4 is not a stream socket")):
+        p = _activated(ctx, lsock, argv, fds=fds)
+        check(p.wait(15) != 0, "LISTEN_FDS=%s: posternd served" % fds)
+        check(words in ctx.server_log(),
+              "LISTEN_FDS=%s: no %r in the log" % (fds, words))
+
+
+@timeout(120)
+def test_inetd_mode_stream_socket(ctx):
+    u = ctx.make_user()
+    ctx.write_config()
+    argv = [ctx.server_path, "-i", "-E", ctx.log_path, "-g", "3",
+            "-f", ctx.config_path]
+    # inetd's side (or systemd's Accept=yes): listen, accept, one process
+    # per connection with the connection as standard input, output and
+    # error.
     lsock = socket.socket()
     lsock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     lsock.bind(("127.0.0.1", ctx.port))
