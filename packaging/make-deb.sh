@@ -64,8 +64,8 @@ Architecture: $arch
 Maintainer: postern developers <postern@localhost>
 Installed-Size: $size
 Depends: $depends
-Recommends: openssh-client
-Suggests: auditd, libpam-oath, rsync, python3
+Recommends: openssh-sftp-server, openssh-client
+Suggests: openssh-server, auditd, libpam-oath, rsync, python3
 Section: net
 Priority: optional
 Homepage: https://localhost/postern
@@ -100,17 +100,39 @@ if [ "$1" = configure ]; then
 fi
 exit 0
 EOF
+cat >"$root/DEBIAN/prerm" <<'EOF'
+#!/bin/sh
+# postern prerm: on removal, the service stops, as openssh-server's prerm
+# stops ssh.service: a listener left running without its helpers and
+# modules would hold port 22 and refuse every login. With KillMode=process
+# open connections carry on. Not on an upgrade: postinst reloads then.
+set -e
+if [ "$1" = remove ] && [ -d /run/systemd/system ]; then
+	systemctl stop postern.socket postern.service || true
+fi
+exit 0
+EOF
 cat >"$root/DEBIAN/postrm" <<'EOF'
 #!/bin/sh
-# postern postrm: systemd forgets the units. The user and the host keys
+# postern postrm: systemd forgets the units; a purge also removes the
+# links `systemctl enable` made, which now point at nothing (the
+# sshd.service alias only if it is postern's). The user and the host keys
 # stay (openssh-server may use the keys; files a user owned may remain).
 set -e
+if [ "$1" = purge ]; then
+	etc=/etc/systemd/system
+	rm -f "$etc/multi-user.target.wants/postern.service" \
+		"$etc/sockets.target.wants/postern.socket"
+	case $(readlink "$etc/sshd.service" 2>/dev/null || true) in
+	*/postern.service) rm -f "$etc/sshd.service" ;;
+	esac
+fi
 if [ -d /run/systemd/system ]; then
 	systemctl daemon-reload || true
 fi
 exit 0
 EOF
-chmod 0755 "$root/DEBIAN/postinst" "$root/DEBIAN/postrm"
+chmod 0755 "$root/DEBIAN/postinst" "$root/DEBIAN/prerm" "$root/DEBIAN/postrm"
 
 deb="$out/postern_${version}_${arch}.deb"
 dpkg-deb --root-owner-group --build "$root" "$deb" >/dev/null

@@ -23,18 +23,24 @@ def _dpkg_installed(name):
         b"not-installed" not in r.stdout
 
 
-@timeout(300)
-def test_deb_installs_and_serves(ctx):
-    check(not _dpkg_installed("postern"),
-          "a postern package is already installed on this machine")
+def _make_deb(ctx):
+    """packaging/make-deb.sh of the server's build tree, into ctx.dir."""
     build = os.path.dirname(os.path.abspath(ctx.server_path))
     env = dict(os.environ, BUILD=os.path.relpath(build, TOP))
     r = subprocess.run([os.path.join(TOP, "packaging", "make-deb.sh"),
                         ctx.dir], cwd=TOP, env=env, capture_output=True,
-                       timeout=240)
+                       timeout=150)
     check(r.returncode == 0, "make-deb.sh failed: %r" % r.stderr[-800:])
     deb = r.stdout.decode().strip().splitlines()[-1]
     check(os.path.isfile(deb), "no package at %r" % deb)
+    return deb
+
+
+@timeout(300)
+def test_deb_installs_and_serves(ctx):
+    check(not _dpkg_installed("postern"),
+          "a postern package is already installed on this machine")
+    deb = _make_deb(ctx)
 
     info = run(["dpkg-deb", "-f", deb]).stdout.decode()
     version = run([ctx.server_path, "-V"], check_rc=False)
@@ -99,3 +105,72 @@ def test_deb_installs_and_serves(ctx):
     for path in (installed, "/usr/lib/postern/postern-session",
                  "/usr/lib/postern/modules"):
         check(not os.path.exists(path), "%s left after purge" % path)
+
+
+_FAKE_SYSTEMD = r'''
+set -e
+mount -t tmpfs none /run
+mkdir -p /run/systemd/system
+mount -t tmpfs none /etc/systemd/system
+etc=/etc/systemd/system
+mkdir -p $etc/multi-user.target.wants $etc/sockets.target.wants
+ln -s /lib/systemd/system/postern.service \
+    $etc/multi-user.target.wants/postern.service
+ln -s /lib/systemd/system/postern.socket \
+    $etc/sockets.target.wants/postern.socket
+ln -s /lib/systemd/system/$ALIAS $etc/sshd.service
+PATH="$FAKEBIN:$PATH" sh "$SCRIPT" $ARGS
+cd $etc && find . -mindepth 1 | sort > "$OUT"
+'''
+
+
+@timeout(180)
+def test_deb_maintainer_scripts_under_systemd(ctx):
+    """The maintainer scripts where systemd runs (faked in a mount
+    namespace of the test's own: /run/systemd/system exists, systemctl
+    is a script that writes down what it is asked): removing the package
+    stops postern.socket and postern.service, as openssh-server's prerm
+    stops ssh.service; an upgrade does not stop them; a purge removes the
+    links `systemctl enable` made, and the sshd.service alias only when
+    it is postern's."""
+    deb = _make_deb(ctx)
+    scripts = os.path.join(ctx.dir, "DEBIAN")
+    run(["dpkg-deb", "-e", deb, scripts])
+    fakebin = os.path.join(ctx.dir, "bin")
+    os.makedirs(fakebin)
+    calls = os.path.join(ctx.dir, "systemctl.calls")
+    with open(os.path.join(fakebin, "systemctl"), "w") as f:
+        f.write('#!/bin/sh\necho "$*" >> %s\n' % calls)
+    os.chmod(os.path.join(fakebin, "systemctl"), 0o755)
+
+    def maint(script, args, alias="postern.service"):
+        if os.path.exists(calls):
+            os.unlink(calls)
+        out = os.path.join(ctx.dir, "links")
+        r = subprocess.run(
+            ["unshare", "-m", "sh", "-c", _FAKE_SYSTEMD],
+            env=dict(os.environ, FAKEBIN=fakebin, ALIAS=alias, OUT=out,
+                     SCRIPT=os.path.join(scripts, script), ARGS=args),
+            capture_output=True, timeout=60)
+        check(r.returncode == 0, "%s %s: %r" % (script, args, r.stderr))
+        said = open(calls).read().splitlines() if os.path.exists(calls) \
+            else []
+        return said, open(out).read().split()
+
+    said, _ = maint("prerm", "remove")
+    check("stop postern.socket postern.service" in said,
+          "prerm remove did not stop the service: %r" % said)
+    said, _ = maint("prerm", "upgrade 0.1")
+    check(not any(c.startswith("stop") for c in said),
+          "prerm upgrade stopped the service: %r" % said)
+    said, links = maint("postrm", "remove")
+    check("./sshd.service" in links and
+          "./multi-user.target.wants/postern.service" in links,
+          "postrm remove took the enable links: %r" % links)
+    said, links = maint("postrm", "purge")
+    check(not any("postern" in x or "sshd.service" in x for x in links),
+          "postrm purge left links: %r" % links)
+    check("daemon-reload" in said, "postrm purge: %r" % said)
+    said, links = maint("postrm", "purge", alias="ssh.service")
+    check("./sshd.service" in links,
+          "postrm purge took openssh-server's sshd.service: %r" % links)
