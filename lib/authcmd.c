@@ -6,6 +6,7 @@
  */
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 
@@ -23,6 +24,7 @@
 #include <unistd.h>
 
 #include "authcmd.h"
+#include "authkeys.h"
 #include "crypto.h"
 #include "log.h"
 
@@ -101,40 +103,65 @@ static char *
 cmd_expand(const char *tag, const char *s, const struct authcmd_tokens *tk,
     const char *allowed)
 {
-	char *out;
-	const char *v;
-	size_t n = 0, vl;
+	char *out = NULL;
+	const char *v, *p;
+	size_t n, vl, need = 0;
+	int pass;
 
-	if ((out = malloc(AUTHCMD_MAX_LEN)) == NULL)
-		return NULL;
-	for (; *s != '\0'; s++) {
-		v = NULL;
-		if (*s == '%') {
-			s++;
-			if (*s == '%')
-				v = "%";
-			else if (*s != '\0' && (unsigned char)*s < 128 &&
-			    strchr(allowed, *s) != NULL)
-				v = tk->v[(unsigned char)*s];
-			if (v == NULL) {
-				error("%s: unknown or unavailable token "
-				      "%%%c",
-				    tag, *s != '\0' ? *s : '?');
+	/* Twice: the length, then the text (a %k of a certificate with many
+	 * principals is long; the kernel takes up to AUTHCMD_ARG_MAX). */
+	for (pass = 0; pass < 2; pass++) {
+		n = 0;
+		for (p = s; *p != '\0'; p++) {
+			v = NULL;
+			if (*p == '%') {
+				p++;
+				if (*p == '%')
+					v = "%";
+				else if (*p != '\0' &&
+				    (unsigned char)*p < 128 &&
+				    strchr(allowed, *p) != NULL)
+					v = tk->v[(unsigned char)*p];
+				if (v == NULL) {
+					error("%s: unknown or unavailable "
+					      "token %%%c",
+					    tag, *p != '\0' ? *p : '?');
+					free(out);
+					return NULL;
+				}
+			}
+			vl = v != NULL ? strlen(v) : 1;
+			if (n + vl >= AUTHCMD_ARG_MAX) {
+				error("%s: expanded argument too long", tag);
 				free(out);
 				return NULL;
 			}
+			if (out != NULL)
+				memcpy(out + n, v != NULL ? v : p, vl);
+			n += vl;
 		}
-		vl = v != NULL ? strlen(v) : 1;
-		if (n + vl >= AUTHCMD_MAX_LEN) {
-			error("%s: expanded argument too long", tag);
-			free(out);
-			return NULL;
+		if (out == NULL) {
+			need = n + 1;
+			if ((out = malloc(need)) == NULL)
+				return NULL;
 		}
-		memcpy(out + n, v != NULL ? v : s, vl);
-		n += vl;
 	}
 	out[n] = '\0';
 	return out;
+}
+
+/*
+ * Owned by root, writable by no one else: not by others, nor by its group
+ * unless that group is private to root (Debian's secure_permissions(),
+ * as its sshd checks the command).
+ */
+static int
+root_safe(const struct stat *st)
+{
+	if (st->st_uid != 0 || (st->st_mode & 002) != 0)
+		return 0;
+	return (st->st_mode & 020) == 0 ||
+	    authkeys_private_group(st->st_gid, 0, st->st_uid);
 }
 
 /*
@@ -157,7 +184,7 @@ cmd_safe_path(const char *path, char *err, size_t errlen)
 		snprintf(err, errlen, "%s is not a regular file", real);
 		return -1;
 	}
-	if (st.st_uid != 0 || (st.st_mode & 022) != 0) {
+	if (!root_safe(&st)) {
 		snprintf(
 		    err, errlen, "bad ownership or modes for file %s", real);
 		return -1;
@@ -169,8 +196,7 @@ cmd_safe_path(const char *path, char *err, size_t errlen)
 			slash[1] = '\0';
 		else
 			*slash = '\0';
-		if (stat(real, &st) == -1 || st.st_uid != 0 ||
-		    (st.st_mode & 022) != 0) {
+		if (stat(real, &st) == -1 || !root_safe(&st)) {
 			snprintf(err, errlen,
 			    "bad ownership or modes for directory %s", real);
 			return -1;
@@ -210,39 +236,145 @@ cmd_env(const struct passwd *runas, char *envp[AUTHCMD_NENV + 1])
 	return 0;
 }
 
-/* In the child: become the user, plumb stdio, exec. Never returns. */
+/* What the child could not do, for the parent to log: a step, an errno. */
+enum {
+	STEP_EXEC = 1,
+	STEP_SETUP,
+	STEP_USER,
+};
+
+static void __attribute__((noreturn)) child_fail(int report, int step)
+{
+	int e[2] = {step, errno};
+
+	if (write(report, e, sizeof(e)) != (ssize_t)sizeof(e))
+		_exit(127); /* nothing more to say it with */
+	_exit(127);
+}
+
+/*
+ * In the child: become the user, plumb stdio, exec. Never returns; what
+ * fails goes to report (close-on-exec, so exec's success closes it).
+ */
 static void
 cmd_child(const struct authcmd *cr, const struct passwd *runas,
-    char *const *envp, int out, pid_t parent)
+    char *const *envp, int out, int report, pid_t parent)
 {
 	sigset_t none;
-	int fd;
+	int fd, sig;
 
+	/* As sshd's subprocess(): every signal at its default, none
+	 * blocked, whatever posternd was started with. */
+	for (sig = 1; sig < NSIG; sig++)
+		if (sig != SIGKILL && sig != SIGSTOP)
+			(void)signal(sig, SIG_DFL);
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
-	signal(SIGPIPE, SIG_DFL);
 	(void)setsid(); /* no controlling terminal */
 	if ((fd = open("/dev/null", O_RDWR)) == -1 || dup2(fd, 0) == -1 ||
-	    dup2(fd, 2) == -1 || dup2(out, 1) == -1)
-		_exit(127);
-	closefrom(3);
+	    dup2(fd, 2) == -1 || dup2(out, 1) == -1 ||
+	    (fd = fcntl(report, F_DUPFD_CLOEXEC, 3)) == -1)
+		child_fail(report, STEP_SETUP);
+	report = fd;
+	closefrom(report + 1);
+	for (fd = 3; fd < report; fd++)
+		(void)close(fd);
 	if (geteuid() == 0) {
 		if (initgroups(runas->pw_name, runas->pw_gid) == -1 ||
 		    setresgid(runas->pw_gid, runas->pw_gid, runas->pw_gid) ==
 		        -1 ||
 		    setresuid(runas->pw_uid, runas->pw_uid, runas->pw_uid) ==
 		        -1)
-			_exit(127);
-	} else if (runas->pw_uid != getuid())
-		_exit(127);
+			child_fail(report, STEP_USER);
+	} else if (runas->pw_uid != getuid()) {
+		errno = EPERM;
+		child_fail(report, STEP_USER);
+	}
 	/* The monitor may die of LoginGraceTime: the command goes with it. */
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != parent)
-		_exit(127);
+		child_fail(report, STEP_SETUP);
 	/* sshd runs in "/": the command never starts in posternd's cwd. */
 	if (chdir("/") == -1)
-		_exit(127);
+		child_fail(report, STEP_SETUP);
 	execve(cr->av[0], cr->av, envp);
-	_exit(127);
+	child_fail(report, STEP_EXEC);
+}
+
+/* Log why the child did not run the command, if it said. */
+static void
+cmd_report(const struct authcmd *cr, int fd, const char *runas)
+{
+	int e[2];
+
+	if (read(fd, e, sizeof(e)) != (ssize_t)sizeof(e))
+		return;
+	if (e[0] == STEP_EXEC)
+		error(
+		    "%s execve \"%s\": %s", cr->tag, cr->av[0], strerror(e[1]));
+	else if (e[0] == STEP_USER)
+		error("%s: cannot run as user \"%s\": %s", cr->tag, runas,
+		    strerror(e[1]));
+	else
+		error("%s: cannot start \"%s\": %s", cr->tag, cr->av[0],
+		    strerror(e[1]));
+}
+
+/* Milliseconds left of the run's AUTHCMD_TIMEOUT_MS from start. */
+static long
+cmd_left(const struct timespec *start)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return AUTHCMD_TIMEOUT_MS -
+	    ((now.tv_sec - start->tv_sec) * 1000 +
+	        (now.tv_nsec - start->tv_nsec) / 1000000);
+}
+
+/*
+ * Reap the child within what is left of the deadline: one that closed its
+ * output but runs on is killed with its process group when the time is
+ * up. 0 with *status, or -1 (logged).
+ */
+static int
+cmd_wait(const struct authcmd *cr, pid_t pid, const struct timespec *start,
+    int *status)
+{
+	struct pollfd pfd;
+	pid_t r;
+	long left;
+	int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+
+	for (;;) {
+		r = waitpid(pid, status, pidfd != -1 ? WNOHANG : 0);
+		if (r == pid)
+			break;
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r == -1) {
+			error("%s: waitpid: %s", cr->tag, strerror(errno));
+			goto fail;
+		}
+		if ((left = cmd_left(start)) <= 0) {
+			error("%s %s timed out after %d seconds; killed",
+			    cr->tag, cr->printable, AUTHCMD_TIMEOUT_MS / 1000);
+			(void)kill(-pid, SIGKILL);
+			(void)kill(pid, SIGKILL);
+			while (waitpid(pid, status, 0) == -1 && errno == EINTR)
+				;
+			goto fail;
+		}
+		pfd.fd = pidfd;
+		pfd.events = POLLIN;
+		(void)poll(&pfd, 1, (int)left);
+	}
+	if (pidfd != -1)
+		close(pidfd);
+	return 0;
+fail:
+	if (pidfd != -1)
+		close(pidfd);
+	return -1;
 }
 
 /*
@@ -250,9 +382,9 @@ cmd_child(const struct authcmd *cr, const struct passwd *runas,
  * or -1 (logged) when a bound was hit.
  */
 static int
-cmd_read(const struct authcmd *cr, int fd, char **outp, size_t *lenp)
+cmd_read(const struct authcmd *cr, int fd, const struct timespec *start,
+    char **outp, size_t *lenp)
 {
-	struct timespec start, now;
 	struct pollfd pfd;
 	char *out;
 	size_t len = 0;
@@ -261,13 +393,8 @@ cmd_read(const struct authcmd *cr, int fd, char **outp, size_t *lenp)
 
 	if ((out = malloc(AUTHCMD_MAX_OUTPUT + 1)) == NULL)
 		return -1;
-	clock_gettime(CLOCK_MONOTONIC, &start);
 	for (;;) {
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		left = AUTHCMD_TIMEOUT_MS -
-		    ((now.tv_sec - start.tv_sec) * 1000 +
-		        (now.tv_nsec - start.tv_nsec) / 1000000);
-		if (left <= 0) {
+		if ((left = cmd_left(start)) <= 0) {
 			error("%s %s timed out after %d seconds; killed",
 			    cr->tag, cr->printable, AUTHCMD_TIMEOUT_MS / 1000);
 			goto fail;
@@ -320,10 +447,12 @@ authcmd_run(struct authcmd *cr, const char *cmdline, const char *runas_name,
 {
 	struct passwd *pw, runas;
 	char err[PATH_MAX + 64], *x, *runas_copy = NULL, *dir_copy = NULL;
-	char *envp[AUTHCMD_NENV + 1] = {NULL};
+	char *envp[AUTHCMD_NENV + 1] = {NULL}, *who = NULL;
+	struct sigaction dfl, oldchld;
+	struct timespec start;
 	size_t n;
 	pid_t pid, parent;
-	int i, p[2], status, ok;
+	int i, p[2], rep[2], status, ok;
 
 	*outp = NULL;
 	*lenp = 0;
@@ -351,9 +480,12 @@ authcmd_run(struct authcmd *cr, const char *cmdline, const char *runas_name,
 		n += (size_t)snprintf(cr->printable + n,
 		    sizeof(cr->printable) - n, "%s%s", i > 0 ? " " : "",
 		    cr->av[i]);
+	/* As sshd: %u in the user setting is the user logging in. */
+	if ((who = cmd_expand(cr->tag, runas_name, tk, "u")) == NULL)
+		goto fail;
 	errno = 0;
-	if ((pw = getpwnam(runas_name)) == NULL) {
-		error("%sUser \"%s\" not found: %s", cr->tag, runas_name,
+	if ((pw = getpwnam(who)) == NULL) {
+		error("%sUser \"%s\" not found: %s", cr->tag, who,
 		    errno != 0 ? strerror(errno) : "no such user");
 		goto fail;
 	}
@@ -381,37 +513,67 @@ authcmd_run(struct authcmd *cr, const char *cmdline, const char *runas_name,
 		error("%s: pipe: %s", cr->tag, strerror(errno));
 		goto fail;
 	}
-	parent = getpid();
-	if ((pid = fork()) == -1) {
-		error("%s: fork: %s", cr->tag, strerror(errno));
+	if (pipe2(rep, O_CLOEXEC) == -1) {
+		error("%s: pipe: %s", cr->tag, strerror(errno));
 		close(p[0]);
 		close(p[1]);
 		goto fail;
 	}
+	/*
+	 * As sshd: SIGCHLD at its default while the command runs, so that
+	 * no handler or SIG_IGN a PAM module set reaps it before waitpid.
+	 */
+	memset(&dfl, 0, sizeof(dfl));
+	dfl.sa_handler = SIG_DFL;
+	sigemptyset(&dfl.sa_mask);
+	(void)sigaction(SIGCHLD, &dfl, &oldchld);
+	parent = getpid();
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	if ((pid = fork()) == -1) {
+		error("%s: fork: %s", cr->tag, strerror(errno));
+		(void)sigaction(SIGCHLD, &oldchld, NULL);
+		close(p[0]);
+		close(p[1]);
+		close(rep[0]);
+		close(rep[1]);
+		goto fail;
+	}
 	if (pid == 0) {
 		close(p[0]);
-		cmd_child(cr, &runas, envp, p[1], parent);
+		close(rep[0]);
+		cmd_child(cr, &runas, envp, p[1], rep[1], parent);
 	}
 	close(p[1]);
-	ok = cmd_read(cr, p[0], outp, lenp) == 0;
+	close(rep[1]);
+	ok = cmd_read(cr, p[0], &start, outp, lenp) == 0;
 	close(p[0]);
 	if (!ok) {
 		/* Its process group (setsid in cmd_child) too: a child it
 		 * left behind may hold the pipe or keep running as the user. */
 		(void)kill(-pid, SIGKILL);
 		(void)kill(pid, SIGKILL);
-	}
-	while (waitpid(pid, &status, 0) == -1 && errno == EINTR)
-		;
-	if (ok && WIFSIGNALED(status)) {
+		while (waitpid(pid, &status, 0) == -1 && errno == EINTR)
+			;
+	} else if (cmd_wait(cr, pid, &start, &status) != 0)
+		/* Reaped within the same deadline: closing its output is
+		 * not the end of a command that runs on. */
+		ok = 0;
+	else if (WIFEXITED(status) && WEXITSTATUS(status) == 127)
+		cmd_report(cr, rep[0], runas.pw_name);
+	close(rep[0]);
+	(void)sigaction(SIGCHLD, &oldchld, NULL);
+	if (!ok) {
+		/* said already */
+	} else if (WIFSIGNALED(status)) {
 		error("%s %s exited on signal %d", cr->tag, cr->printable,
 		    WTERMSIG(status));
 		ok = 0;
-	} else if (ok && WEXITSTATUS(status) != 0) {
+	} else if (WEXITSTATUS(status) != 0) {
 		logit("%s %s failed, status %d", cr->tag, cr->printable,
 		    WEXITSTATUS(status));
 		ok = 0;
 	}
+	free(who);
 	free(runas_copy);
 	free(dir_copy);
 	for (i = 0; envp[i] != NULL; i++)
@@ -423,6 +585,7 @@ authcmd_run(struct authcmd *cr, const char *cmdline, const char *runas_name,
 	*lenp = 0;
 	return -1;
 fail:
+	free(who);
 	free(runas_copy);
 	free(dir_copy);
 	for (i = 0; envp[i] != NULL; i++)

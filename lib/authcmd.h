@@ -13,7 +13,11 @@
 #define AUTHCMD_MAX_OUTPUT (1024 * 1024)
 #define AUTHCMD_TIMEOUT_MS (30 * 1000)
 #define AUTHCMD_MAX_ARGS 256
-#define AUTHCMD_MAX_LEN 8192
+/* One argument after token expansion, with its NUL: the kernel's own
+ * bound (MAX_ARG_STRLEN). */
+#define AUTHCMD_ARG_MAX (128 * 1024)
+/* The command line as log lines name it (cut beyond). */
+#define AUTHCMD_PRINTABLE_MAX 8192
 
 /* The values of the % tokens, by letter. */
 struct authcmd_tokens {
@@ -25,11 +29,12 @@ struct authcmd {
 	const char *tag; /* "AuthorizedKeysCommand" */
 	char *av[AUTHCMD_MAX_ARGS + 2];
 	int ac;
-	char printable[AUTHCMD_MAX_LEN];
+	char printable[AUTHCMD_PRINTABLE_MAX];
 };
 
 /*
- * authcmd_run: run cmdline as user runas_name: tokens among `allowed'
+ * authcmd_run: run cmdline as user runas_name (a %u in it is the user's
+ * name, as sshd expands AuthorizedKeysCommandUser): tokens among `allowed'
  * expanded in its arguments, the user name as the only argument when it
  * has none. 0 with its output (malloc'd, NUL-terminated) when it ran and
  * exited 0 within the bounds; -1 otherwise, logged. cr->tag names it.

@@ -33,8 +33,8 @@
  * setgid program's). Debian's sshd accepts a file or directory writable by
  * such a group, as made by useradd with USERGROUPS_ENAB and umask 002.
  */
-static int
-private_group(gid_t gid, uid_t uid, uid_t owner)
+int
+authkeys_private_group(gid_t gid, uid_t uid, uid_t owner)
 {
 	const struct passwd *p;
 	const struct group *g;
@@ -67,7 +67,7 @@ private_group(gid_t gid, uid_t uid, uid_t owner)
 	return ok && members > 0;
 }
 
-/* The last private_group() answer of one secure_path() walk: a path's
+/* The last authkeys_private_group() answer of one secure_path() walk: a path's
  * group-writable files and directories usually share one group and owner,
  * and each answer reads the whole account list. */
 struct group_memo {
@@ -90,7 +90,7 @@ owner_mode_ok(const struct stat *st, uid_t uid, struct group_memo *m)
 	if ((st->st_mode & S_IWGRP) == 0)
 		return 1;
 	if (!m->known || m->gid != st->st_gid || m->owner != st->st_uid) {
-		m->ok = private_group(st->st_gid, uid, st->st_uid);
+		m->ok = authkeys_private_group(st->st_gid, uid, st->st_uid);
 		m->gid = st->st_gid;
 		m->owner = st->st_uid;
 		m->known = 1;

@@ -144,4 +144,13 @@ int authkeys_find(const struct passwd *pw, const char *path,
  */
 char *authkeys_expand_path(const char *pattern, const struct passwd *pw);
 
+/*
+ * authkeys_private_group: whether group gid is private to user uid (Debian's
+ * secure_permissions()): every account whose primary group it is is uid,
+ * its member list is empty or names only owner (the file's owner), and it
+ * has one member at least. A file or directory writable by such a group
+ * is as safe as one writable by its owner alone.
+ */
+int authkeys_private_group(gid_t gid, uid_t uid, uid_t owner);
+
 #endif

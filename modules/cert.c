@@ -164,7 +164,6 @@ principals_command_find(const struct pm_conn *c, const struct pk_key *uk,
 	struct buf *b = NULL;
 	const struct sshcert *cert = uk->cert;
 	char uid[32], serial[32], *k64 = NULL, *ca64 = NULL, *out = NULL;
-	char id[PKAUTH_LOG_MAX];
 	unsigned long line = 0;
 	size_t len;
 	FILE *f;
@@ -180,9 +179,8 @@ principals_command_find(const struct pm_conn *c, const struct pk_key *uk,
 		goto out;
 	pkauth_cmd_tokens(c, uk, k64, uid, sizeof(uid), &tk);
 	snprintf(serial, sizeof(serial), "%" PRIu64, cert->serial);
-	snprintf(id, sizeof(id), "%s", cert->key_id);
 	tk.v['F'] = uk->ca_fp;
-	tk.v['i'] = id;
+	tk.v['i'] = cert->key_id != NULL ? cert->key_id : "";
 	tk.v['K'] = ca64;
 	tk.v['s'] = serial;
 	tk.v['T'] = sshcert_ca_type_name(cert);

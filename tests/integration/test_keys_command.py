@@ -7,11 +7,13 @@ tokens expand to, the user they run as and their environment (sshd's:
 PATH, USER, LOGNAME, HOME, LANG), and print a key or a principal.
 """
 
+import grp
 import os
 import pwd
 import re
 import secrets
 import shutil
+import subprocess
 
 import harness
 from harness import check
@@ -145,7 +147,10 @@ def test_keys_command_refusals(ctx):
     pub = _pub(u.pubkey)
     empty = _script(d, "empty", "exit 0\n")
     failing = _script(d, "failing", "echo '%s'\nexit 2\n" % pub)
+    # Group-writable by a group not private to root (Debian's sshd
+    # accepts root:root 0775: test_keys_command_runs_as_sshd_runs_it).
     unsafe = _script(d, "unsafe", "echo '%s'\n" % pub, mode=0o775)
+    os.chown(unsafe, 0, grp.getgrnam("staff").gr_gid)
     os.chmod(unsafe, 0o775)
     for cmd, line in (
             (empty, None),
@@ -220,3 +225,90 @@ def test_principals_command(ctx):
     _login(ctx, u, key, False, "command naming no principal of the cert")
     _log_has(ctx, r"Certificate does not contain an authorized principal",
              "refusal line")
+
+
+def test_keys_command_runs_as_sshd_runs_it(ctx):
+    """As sshd 9.2 (Debian) runs the command: %u in
+    AuthorizedKeysCommandUser is the user logging in; a program
+    group-writable by root's own group (private to root) is safe; every
+    signal is at its default even when posternd was started with some
+    ignored; a program that does not execute says why (execve's error);
+    and a %k longer than 8 KiB (a certificate with many principals) is
+    passed whole."""
+    u = ctx.make_user(with_key=False)
+    d = _cmd_dir(ctx)
+    pub = _pub(u.pubkey)
+    seen = os.path.join(d, "seen")
+    open(seen, "w").close()
+    os.chown(seen, pwd.getpwnam(u.name).pw_uid, -1)
+    cmd = _script(d, "keys", "\n".join([
+        '[ "$(id -un)" = "%s" ] || exit 3' % u.name,
+        "grep '^SigIgn' /proc/self/status > %s" % seen,
+        "echo '%s'" % pub, ""]), mode=0o775)
+    os.chown(cmd, 0, 0)
+    os.chmod(cmd, 0o775)
+    ctx.write_config([
+        "AuthorizedKeysCommand %s" % cmd,
+        "AuthorizedKeysCommandUser %u"])
+    ctx.launch_server(prefix=["sh", "-c", "trap '' USR1 USR2 TSTP; "
+                              'exec "$@"', "sh"])
+    _login(ctx, u, u.key, True, "AuthorizedKeysCommandUser %u, "
+           "a root:root 0775 command")
+    check(open(seen).read().split() == ["SigIgn:", "0000000000000000"],
+          "the command inherited ignored signals: %r" % open(seen).read())
+    ctx.stop_server()
+
+    # Not a program: no #! line.
+    bad = os.path.join(d, "notexec")
+    with open(bad, "w") as f:
+        f.write("echo '%s'\n" % pub)
+    os.chmod(bad, 0o755)
+    ctx.start_server(extra_config=[
+        "AuthorizedKeysCommand %s" % bad,
+        "AuthorizedKeysCommandUser nobody"])
+    _login(ctx, u, u.key, False, "a command that does not execute")
+    _log_has(ctx, r'^AuthorizedKeysCommand execve "%s": Exec format error$'
+             % re.escape(bad), "why the command did not run")
+    ctx.stop_server()
+
+    # %k of a certificate with 200 long principals: over 8 KiB.
+    ca = _keygen(ctx, "kc_ca")
+    key = _keygen(ctx, "kc_user")
+    names = [u.name] + ["principal-%03d-%s" % (i, "x" * 40)
+                        for i in range(200)]
+    harness.run(["ssh-keygen", "-q", "-s", ca, "-I", "many", "-n",
+                 ",".join(names), key + ".pub"])
+    cert_b64 = _pub(key + "-cert.pub").split()[1]
+    check(len(cert_b64) > 8192, "the certificate is short: %d" %
+          len(cert_b64))
+    long_cmd = _script(d, "long", "\n".join([
+        '[ "$2" = "%s" ] || exit 4' % cert_b64,
+        "echo 'cert-authority %s'" % _pub(ca + ".pub"), ""]))
+    ctx.start_server(extra_config=[
+        "AuthorizedKeysCommand %s %%u %%k" % long_cmd,
+        "AuthorizedKeysCommandUser nobody"])
+    _login(ctx, u, key, True, "a %k of over 8 KiB")
+
+
+@harness.timeout(120)
+def test_keys_command_deadline_after_output(ctx):
+    """A command that prints a key, closes its output and runs on is
+    still held to the 30 s bound: killed with its process group, the
+    login refused, not a monitor blocked as long as the command runs."""
+    u = ctx.make_user(with_key=False)
+    d = _cmd_dir(ctx)
+    cmd = _script(d, "keys", "echo '%s'\nexec >&-\nexec sleep 600\n"
+                  % _pub(u.pubkey))
+    ctx.start_server(extra_config=[
+        "AuthorizedKeysCommand %s" % cmd,
+        "AuthorizedKeysCommandUser nobody",
+        "LoginGraceTime 0"])
+    r = ctx.ssh(u, "echo ok", timeout_s=60)
+    check(r.rc == 255 and r.stdout == b"",
+          "a command that runs on: rc %s %r" % (r.rc, r.stdout))
+    _log_has(ctx, r"^AuthorizedKeysCommand %s %s timed out after 30 "
+             r"seconds; killed$" % (re.escape(cmd), u.name),
+             "the timeout line")
+    check(harness.poll_until(lambda: subprocess.run(
+        ["pgrep", "-f", "sleep 600"], capture_output=True).stdout == b"",
+        10), "the command's sleep still runs")
