@@ -491,7 +491,8 @@ gex_compute(const struct kexgex *x, int priv_len, const uint8_t *e, size_t elen,
 	if ((mine = dh_key(x, NULL, priv_len)) == NULL ||
 	    EVP_PKEY_get_bn_param(mine, OSSL_PKEY_PARAM_PUB_KEY, &fbn) != 1)
 		goto out;
-	if ((r = kex_evp_derive(mine, peer, shared, &slen)) != 0)
+	/* As for the fixed groups (kexdh.c): sshd's checks only. */
+	if ((r = kex_evp_derive(mine, peer, 0, shared, &slen)) != 0)
 		goto out;
 	if ((r = buf_reserve(f, (size_t)BN_num_bytes(fbn), &dst)) != 0)
 		goto out;

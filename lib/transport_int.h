@@ -203,10 +203,11 @@ int kex_hash_sign(struct transport *t, const struct buf *hb, uint8_t *h,
  */
 int kex_send_newkeys(
     struct transport *t, const struct buf *kbuf, const uint8_t *h, size_t hlen);
-/* kexdh.c: the shared secret of two EVP keys (peer checked) into out. */
+/* kexdh.c: the shared secret of two EVP keys into out; validate: OpenSSL
+ * checks the peer's key again. */
 struct evp_pkey_st;
 int kex_evp_derive(struct evp_pkey_st *priv, struct evp_pkey_st *peer,
-    uint8_t *out, size_t *outlen);
+    int validate, uint8_t *out, size_t *outlen);
 /*
  * kexdh.c: sshd's checks of the peer's DH public value e in the group p:
  * 1 < e < p-1 (RFC 4253 s8) and at least 4 bits set. Logs as sshd.

@@ -180,6 +180,44 @@ def test_kex_hostile_public_values(ctx):
     _accepted(ctx, GEX, _mpint(225), MSG_GEX_REPLY)
 
 
+def _arctan_inv(x, scale):
+    """arctan(1/x) * 2**scale, truncated (its Taylor series in integers)."""
+    total = term = (1 << scale) // x
+    n, sign, x2 = 1, -1, x * x
+    while term:
+        term //= x2
+        total += sign * (term // (2 * n + 1))
+        n, sign = n + 1, -sign
+    return total
+
+
+def _modp_prime(bits, add):
+    """An RFC 3526 prime: 2^b - 2^(b-64) - 1 + 2^64 * (floor(2^(b-130)
+    pi) + add), pi by Machin's formula with 64 guard bits."""
+    guard = 64
+    scale = bits - 130 + guard
+    pi = 16 * _arctan_inv(5, scale) - 4 * _arctan_inv(239, scale)
+    return ((1 << bits) - (1 << (bits - 64)) - 1 +
+            (1 << 64) * ((pi >> guard) + add))
+
+
+@timeout(60)
+def test_kex_dh_value_outside_subgroup_answered(ctx):
+    """e = p - 2 passes sshd's checks of a DH value (1 < e < p-1, enough
+    bits set) but lies outside the prime-order subgroup (p = 3 mod 4: -1
+    is no square). sshd answers it; so does postern, which no longer has
+    OpenSSL check e^q mod p on top, a second exponentiation that cost
+    the server more than the exchange itself (about 7 times sshd's CPU
+    for group18) for a value a client can send again and again."""
+    p = _modp_prime(2048, 124476)
+    check(hex(p).startswith("0xffffffffffffffffc90fdaa22168c234c4c6628b")
+          and pow(2, p - 1, p) == 1, "the group14 prime is wrong")
+    ctx.start_server(extra_config=["KexAlgorithms " + G14])
+    _accepted(ctx, G14, _mpint(p - 2), MSG_ECDH_REPLY)
+    _refused(ctx, G14, _mpint(p - 1), "e = p - 1",
+             r"invalid public DH value: >= p-1")
+
+
 # paramiko, logged in, sends two KEXINITs back to back: the second comes
 # while the rekey the first started is in progress.
 TWO_KEXINITS = r"""
