@@ -360,6 +360,13 @@ conn_loop(struct conn *conn)
 	short tev;
 	int r, n, busy;
 
+	/*
+	 * Packets handed over with the transport (the client sent them with
+	 * its last userauth request, in one write) are handled now: no new
+	 * byte on the socket may ever come to wake the loop for them.
+	 */
+	if ((r = conn_input(conn)) != 0)
+		return r;
 	for (;;) {
 		if ((r = channel_tick(conn)) != 0)
 			return r;

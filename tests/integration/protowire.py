@@ -310,6 +310,11 @@ class Conn:
 
     # -- userauth -------------------------------------------------------
     def auth(self, user, keyfile, log):
+        self.send(self.auth_request(user, keyfile))
+        expect(self, (52,), log)
+
+    def auth_request(self, user, keyfile):
+        """A signed publickey USERAUTH_REQUEST of user with keyfile."""
         with open(keyfile, "rb") as f:
             key = serialization.load_ssh_private_key(f.read(), None)
         with open(keyfile + ".pub") as f:
@@ -318,10 +323,9 @@ class Conn:
                 s("ssh-connection") + s("publickey") + b"\x01" +
                 s("ssh-ed25519") + s(blob))
         sig = s("ssh-ed25519") + s(key.sign(data))
-        self.send(bytes([50]) + s(user) + s("ssh-connection") +
-                  s("publickey") + b"\x01" + s("ssh-ed25519") + s(blob) +
-                  s(sig))
-        expect(self, (52,), log)
+        return (bytes([50]) + s(user) + s("ssh-connection") +
+                s("publickey") + b"\x01" + s("ssh-ed25519") + s(blob) +
+                s(sig))
 
 
 def expect(conn, types, log, skip=0):

@@ -284,3 +284,43 @@ def test_proto_preauth_rekey(ctx):
                               b["detail"], want))
     check(not bad, "in a rekey before authentication:\n%s" % "\n".join(bad))
     check(ours.proc.poll() is None, "postern exited")
+
+
+class _Cork:
+    """Stands in for a socket: keeps what is sent, for one write later."""
+
+    def __init__(self):
+        self.data = b""
+
+    def sendall(self, b):
+        self.data += b
+
+
+@timeout(60)
+def test_proto_pipelined_with_userauth(ctx):
+    """A client that sends its USERAUTH_REQUEST and a GLOBAL_REQUEST in
+    one write (as a pipelining client may): the request is answered at
+    once, as sshd does, not when some other byte comes. The request
+    arrives with the login, so preauth hands it to the session unread."""
+    import protowire
+    u = ctx.make_user()
+    ctx.start_server()
+    c = protowire.Conn(ctx.port, True)
+    log = []
+    protowire.full_kex(c, log)
+    protowire.service(c, log)
+    sock, cork = c.sock, _Cork()
+    c.sock = cork
+    c.send(c.auth_request(u.name, u.key))
+    c.send(bytes([80]) + protowire.s("no-such-request@example.com") +
+           b"\x01")
+    c.sock = sock
+    sock.sendall(cork.data)
+    protowire.expect(c, (52,), log)
+    try:
+        t, _ = protowire.expect(c, (81, 82), log)
+    except TimeoutError:
+        t = None
+    check(t == 82, "the pipelined global request got %r (want "
+          "REQUEST_FAILURE); before it: %r" % (t, [x[0] for x in log]))
+    protowire.bye(c)
