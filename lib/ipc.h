@@ -52,6 +52,11 @@ enum auth_verdict {
 
 #define IPC_MAX_MESSAGE (256 * 1024)
 
+/* IPC_SESSION_INIT's forwarding settings: the largest X11DisplayOffset
+ * and XAuthLocation the session takes (docs/ipc.md). */
+#define AXL_X11_OFFSET_MAX 60000
+#define AXL_STR_MAX 4096
+
 /*
  * ipc_send: blocking; pass_fd < 0 sends no descriptor. ERR_TIMEOUT when
  * the socket's SO_SNDTIMEO passed with the message not sent whole.

@@ -7,6 +7,7 @@
 
 #include "buf.h"
 #include "err.h"
+#include "ipc.h"
 #include "policy/config_int.h"
 #include "monitor/session_axl.h"
 
@@ -24,13 +25,25 @@ session_axl_put(struct buf *b, const struct server_config *c)
 	size_t i;
 	int r, secs;
 
+	const char *xauth = c->xauth_location != NULL ? c->xauth_location : "";
+	int offset = nonneg(c->x11_display_offset);
+
+	/*
+	 * What the session accepts (session/axl_config.c), whatever the
+	 * config says: an offset above 60000 leaves no display port either
+	 * way (6000 + offset > 65535), and a path longer than PATH_MAX runs
+	 * no xauth; X11 requests are then refused, not every login.
+	 */
+	if (offset > AXL_X11_OFFSET_MAX)
+		offset = AXL_X11_OFFSET_MAX;
+	if (strlen(xauth) > AXL_STR_MAX)
+		xauth = "";
 	if ((r = buf_put_u32(b, nonneg(c->allow_agent_forwarding))) != 0 ||
 	    (r = buf_put_u32(b, nonneg(c->disable_forwarding))) != 0 ||
 	    (r = buf_put_u32(b, nonneg(c->x11_forwarding))) != 0 ||
-	    (r = buf_put_u32(b, nonneg(c->x11_display_offset))) != 0 ||
+	    (r = buf_put_u32(b, (uint32_t)offset)) != 0 ||
 	    (r = buf_put_u32(b, nonneg(c->x11_use_localhost))) != 0 ||
-	    (r = buf_put_cstring(
-	         b, c->xauth_location != NULL ? c->xauth_location : "")) != 0 ||
+	    (r = buf_put_cstring(b, xauth)) != 0 ||
 	    (r = buf_put_u32(b, nonneg(c->client_alive_interval))) != 0 ||
 	    (r = buf_put_u32(b, nonneg(c->client_alive_count_max))) != 0 ||
 	    (r = buf_put_u32(b, nonneg(c->unused_connection_timeout))) != 0 ||

@@ -24,6 +24,7 @@
 #include "transport.h"
 #include "session.h"
 #include "channel.h"
+#include "forward.h"
 
 /* Random characters in the directory name: sshd's ten. */
 #define AGENT_DIR_RANDOM 10
@@ -32,7 +33,8 @@ struct agent_fwd {
 	int lfd; /* the listening socket */
 	int pi;  /* its index in the poll set, or -1 */
 	char dir[32];
-	char path[64]; /* dir/agent.PID */
+	char path[64];   /* dir/agent.PID */
+	int mkdir_errno; /* why no directory could be made, or 0 */
 };
 
 static const struct channel_type channel_type_agent = {
@@ -82,6 +84,7 @@ agent_listen(struct agent_fwd *a)
 	struct sockaddr_un sun;
 
 	if (agent_mkdir(a->dir, sizeof(a->dir)) != 0) {
+		a->mkdir_errno = errno;
 		error(
 		    "agent forwarding: mkdir %s: %s", a->dir, strerror(errno));
 		a->dir[0] = '\0';
@@ -122,10 +125,20 @@ agent_request(struct conn *conn, int *ok)
 	if ((a = calloc(1, sizeof(*a))) == NULL)
 		return ERR_ALLOC;
 	a->lfd = a->pi = -1;
-	/* A request that fails may be made again (as sshd). */
+	/* A request that fails may be made again (sshd takes one only;
+	 * another try harms nothing). No directory: the client is told, as
+	 * by sshd (ssh -v shows it), e.g. in a jail without /tmp. */
 	if (agent_listen(a) != 0) {
+		char msg[160];
+		int e = a->mkdir_errno;
+
 		agent_free(a);
-		return 0;
+		if (e == 0)
+			return 0;
+		snprintf(msg, sizeof(msg),
+		    "Agent forwarding disabled: mkdtemp() failed: %.100s",
+		    strerror(e));
+		return fwd_send_debug(conn, msg);
 	}
 	debug("agent forwarding: listening on %s", a->path);
 	conn->agent = a;

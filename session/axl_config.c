@@ -7,10 +7,10 @@
 
 #include "buf.h"
 #include "err.h"
+#include "ipc.h"
 #include "session.h"
 
 #define FWD_TIMEOUTS_MAX 64 /* CONFIG_MAX_LIST */
-#define FWD_STR_MAX 4096
 
 void
 session_axl_free(struct session_axl *fwd)
@@ -63,8 +63,8 @@ session_axl_get(struct buf *b, struct session_axl **fwdp)
 	    (r = get_int(b, &f->permit_tunnel)) != 0 ||
 	    (r = buf_get_u32(b, &n)) != 0)
 		goto out;
-	if (len > FWD_STR_MAX || n > FWD_TIMEOUTS_MAX ||
-	    f->x11_display_offset > 60000) {
+	if (len > AXL_STR_MAX || n > FWD_TIMEOUTS_MAX ||
+	    f->x11_display_offset > AXL_X11_OFFSET_MAX) {
 		r = ERR_FORMAT;
 		goto out;
 	}

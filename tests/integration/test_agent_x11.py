@@ -261,6 +261,28 @@ def test_x11_forwarding(ctx):
           "no xauth entry for unix:%s: %r" % (m.group(1), xa.stdout))
 
 
+def test_x11_offset_beyond_ports_refuses_x11_only(ctx):
+    """X11DisplayOffset 65000 (and an XAuthLocation longer than a path
+    may be) pass -t, as in sshd; they leave no display to offer, so an
+    X11 request is refused, but logins go on (the session refused its
+    settings and every login failed)."""
+    u = ctx.make_user()
+    for extra in (["X11Forwarding yes", "X11DisplayOffset 65000"],
+                  ["X11Forwarding yes", "XAuthLocation /" + "x" * 5000]):
+        ctx.start_server(extra_config=extra)
+        ctx.ssh_ok(u, "echo plain", expect_out=b"plain\n")
+        env = _xvfb(ctx)
+        r = _ssh_env(ctx, u, 'echo "DISPLAY=${DISPLAY:-none}"', env,
+                     extra=("-X",))
+        check(r.rc == 0 and r.out.strip() == "DISPLAY=none",
+              "%s: ssh -X: rc %s %r %r" % (extra[1][:40], r.rc, r.out,
+                                           r.err[-300:]))
+        check("X11 forwarding request failed" in r.err,
+              "%s: the client was not told: %r" % (extra[1][:40],
+                                                   r.err[-300:]))
+        ctx.stop_server()
+
+
 def test_x11_xauth_or_rc(ctx):
     """As sshd(8) (SSHRC): without an rc file, XAuthLocation is run as
     `xauth -q -` with the session's environment and stdout/stderr (what it

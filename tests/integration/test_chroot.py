@@ -188,3 +188,33 @@ def test_chroot_tilde(ctx):
     check(r.returncode != 0, "a jail under an unknown user's home was used")
     check(ctx.wait_log(r"No such user %s" % ghost, 5),
           "no 'No such user' line for ~%s" % ghost)
+
+
+def test_chroot_agent_forwarding_without_tmp(ctx):
+    """ssh -A into a jail without /tmp: no agent socket can be made, and
+    the client is told why (ssh -v's "Remote:" line), as by sshd; the
+    sftp session goes on."""
+    u = ctx.make_user()
+    _jail(ctx, u)
+    ctx.start_server(_config(u))
+    agent = subprocess.run(["ssh-agent", "-s"], capture_output=True,
+                           text=True, timeout=10)
+    env = dict(os.environ)
+    for line in agent.stdout.split(";"):
+        k, _, v = line.strip().partition("=")
+        if k in ("SSH_AUTH_SOCK", "SSH_AGENT_PID"):
+            env[k] = v
+    ctx.cleanups.append(lambda: subprocess.run(
+        ["ssh-agent", "-k"], env=env, capture_output=True))
+    argv = ["sftp", "-v", "-b", "-", "-P", str(ctx.port), "-i", u.key,
+            "-o", "IdentitiesOnly=yes", "-o", "StrictHostKeyChecking=no",
+            "-o", "UserKnownHostsFile=/dev/null", "-o", "BatchMode=yes",
+            "-o", "ForwardAgent=yes", "%s@127.0.0.1" % u.name]
+    r = subprocess.run(argv, input=b"pwd\n", capture_output=True,
+                       timeout=60, env=env)
+    err = r.stderr.decode("utf-8", "replace")
+    check(r.returncode == 0, "sftp -A in the jail: rc %s %r"
+          % (r.returncode, err[-400:]))
+    check("Remote: Agent forwarding disabled: mkdtemp() failed: No such "
+          "file or directory" in err,
+          "the client was not told: %r" % err[-800:])
