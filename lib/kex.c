@@ -213,6 +213,20 @@ handle_kexinit(struct transport *t, struct buf *payload)
 		error("kex: duplicate KEXINIT");
 		return ERR_PROTOCOL;
 	}
+	/*
+	 * Before authentication the monitor signs for two exchanges: a
+	 * third one the client starts ends here, in words, not at the
+	 * monitor's refusal to sign (a close with no reason given).
+	 */
+	if (t->kex_count > 0 && !transport_may_rekey(t)) {
+		logit("Disconnecting %s port %d: too many key exchanges "
+		      "before authentication",
+		    t->params.peer_addr ? t->params.peer_addr : "UNKNOWN",
+		    t->params.peer_port);
+		transport_disconnect(t, SSH2_DISCONNECT_PROTOCOL_ERROR,
+		    "too many key exchanges before authentication");
+		return ERR_PROTOCOL;
+	}
 	/* The previous exchange's choices (rekeying) are replaced. */
 	free(t->neg_kex);
 	free(t->neg_hostkey);

@@ -324,3 +324,31 @@ def test_proto_pipelined_with_userauth(ctx):
     check(t == 82, "the pipelined global request got %r (want "
           "REQUEST_FAILURE); before it: %r" % (t, [x[0] for x in log]))
     protowire.bye(c)
+
+
+@timeout(60)
+def test_proto_third_kex_before_auth_refused_in_words(ctx):
+    """Before authentication the client may rekey once (the monitor signs
+    two exchanges); a third KEXINIT ends the connection with a DISCONNECT
+    and a log line naming the client, not a silent close and a monitor
+    line that reads like a hostile preauth process."""
+    import protowire
+    ctx.start_server()
+    c = protowire.Conn(ctx.port, True)
+    log = []
+    protowire.full_kex(c, log)
+    protowire.service(c, log)
+    protowire.full_kex(c, log)   # the one rekey allowed
+    c.kexinit()
+    protowire.drain(c, log)
+    got = [(t, p) for t, p, _ in log if t == 1]
+    check(got and got[0][1][:4] == protowire.u32(2) and
+          b"too many key exchanges" in got[0][1],
+          "no DISCONNECT (protocol error) for the third exchange: %r"
+          % [t for t, _, _ in log])
+    check(ctx.wait_log(r"^Disconnecting 127\.0\.0\.1 port %d: too many key "
+                       r"exchanges before authentication \[preauth\]$"
+                       % c.lport, 5),
+          "no log line naming the client")
+    check("bad message" not in ctx.server_log(),
+          "the monitor saw a bad message: %r" % ctx.server_log()[-600:])
