@@ -1044,6 +1044,20 @@ transport_read_packets(struct transport *t, int fd, const uint8_t *prefix,
 	    maxdata == 0 || want == 0 ||
 	    prefixlen + 4 + maxdata > TRANSPORT_MAX_PAYLOAD)
 		return ERR_AGAIN;
+	/*
+	 * Not past a RekeyLimit in one go: the batch ends about where the
+	 * keys wear out, so that the exchange starts there (as sshd checks
+	 * before each packet), not up to a whole batch later.
+	 */
+	if (t->params.rekey_limit != 0 && t->kex_count > 0) {
+		uint64_t used = t->send.bytes_since_keys;
+		uint64_t rest = used < t->params.rekey_limit
+		    ? t->params.rekey_limit - used
+		    : 1;
+
+		if (rest < want)
+			want = (size_t)rest;
+	}
 	slot = hdr + maxdata +
 	    seal_trailer(t, prefixlen + 4 + maxdata, &taglen) + taglen;
 	count = (want + maxdata - 1) / maxdata;

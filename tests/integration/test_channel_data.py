@@ -203,3 +203,18 @@ def _feed(p, blob):
         p.stdin.write(blob)
     finally:
         p.stdin.close()
+
+
+def test_server_rekey_limit_not_overshot(ctx):
+    """RekeyLimit 64K on the server, 2 MiB of output: a key exchange
+    starts about every 64 KiB sent (as sshd checks the limit before each
+    packet), not once per 256 KiB batch read from the command."""
+    u = ctx.make_user()
+    ctx.start_server(extra_config=["RekeyLimit 64K"])
+    r = ctx.ssh(u, "head -c 2097152 /dev/zero | tr '\\0' x", verbose=True)
+    check(r.rc == 0 and r.stdout == b"x" * 2097152,
+          "the output: rc %s, %d bytes" % (r.rc, len(r.stdout)))
+    n = r.err.count("SSH2_MSG_KEXINIT received")
+    # 2 MiB / (64 KiB + a packet of at most 32 KiB) is 21; per batch it
+    # was 8.
+    check(n >= 17, "%d key exchanges for 2 MiB under RekeyLimit 64K" % n)
