@@ -167,7 +167,8 @@ umac_new(struct umac_ctx **ctxp, const uint8_t key[UMAC_KEY_LEN], size_t taglen)
 		goto out;
 	for (i = 0; i < ctx->iters; i++)
 		for (j = 0; j < 8; j++)
-			ctx->l3k1[i][j] = be64(buf + 64 * i + 8 * j) % P36;
+			ctx->l3k1[i][j] =
+			    umac_mod_p36(be64(buf + 64 * i + 8 * j));
 	if ((r = kdf(aes, 4, buf, 4 * ctx->iters)) != 0)
 		goto out;
 	for (i = 0; i < ctx->iters; i++)
@@ -241,19 +242,52 @@ l1_chunk(
 		y[it] += (uint64_t)len * 8;
 }
 
+/*
+ * x - p when x >= p, else x, without a branch: the borrow of x - p
+ * (all ones when x < p) adds p back.
+ */
+static uint64_t
+sub_if_ge(uint64_t x, uint64_t p)
+{
+	uint64_t d = x - p, borrow = (uint64_t)0 - (uint64_t)(d > x);
+
+	return d + (p & borrow);
+}
+
+/*
+ * t mod 2^64 - 59 in constant time (no division, whose time may depend
+ * on its operands, here key-dependent): 2^64 = 59 (mod p), folded until
+ * below 2^64, then one conditional subtraction.
+ */
+uint64_t
+umac_mod_p64(unsigned __int128 t)
+{
+	t = (t >> 64) * 59 + (uint64_t)t; /* < 2^71 */
+	t = (t >> 64) * 59 + (uint64_t)t; /* < 2^64 + 2^13 */
+	t = (t >> 64) * 59 + (uint64_t)t; /* < 2^64 */
+	return sub_if_ge((uint64_t)t, P64);
+}
+
+/* v mod 2^36 - 5 likewise: 2^36 = 5 (mod p). */
+uint64_t
+umac_mod_p36(uint64_t v)
+{
+	const uint64_t low = (1ULL << 36) - 1;
+
+	v = (v >> 36) * 5 + (v & low); /* < 2^36 + 2^31 */
+	v = (v >> 36) * 5 + (v & low); /* < 2^36 */
+	return sub_if_ge(v, P36);
+}
+
 /* One step of s5.3.1 POLY with 64-bit words, p = 2^64 - 59. */
 static uint64_t
 poly64(uint64_t y, uint64_t k, uint64_t m)
 {
-	unsigned __int128 t;
-
 	if (m >= POLY64_MAXWORD) {
-		t = (unsigned __int128)k * y + (P64 - 1);
-		y = (uint64_t)(t % P64);
+		y = umac_mod_p64((unsigned __int128)k * y + (P64 - 1));
 		m -= 59; /* offset = 2^64 - p */
 	}
-	t = (unsigned __int128)k * y + m;
-	return (uint64_t)(t % P64);
+	return umac_mod_p64((unsigned __int128)k * y + m);
 }
 
 /*
@@ -335,8 +369,8 @@ l3(const uint64_t k1[8], uint32_t k2, const uint8_t b[16])
 	int i;
 
 	for (i = 0; i < 8; i++)
-		y = (y + (uint64_t)(b[2 * i] << 8 | b[2 * i + 1]) * k1[i]) %
-		    P36;
+		y = umac_mod_p36(
+		    y + (uint64_t)(b[2 * i] << 8 | b[2 * i + 1]) * k1[i]);
 	return (uint32_t)y ^ k2;
 }
 

@@ -26,5 +26,9 @@ void umac_free(struct umac_ctx *ctx);
 /* umac_compute: the tag (taglen bytes) of msg under nonce. */
 int umac_compute(struct umac_ctx *ctx, const uint8_t *msg, size_t len,
     const uint8_t nonce[UMAC_NONCE_LEN], uint8_t *tag);
+/* The reductions POLY and L3-HASH use, in constant time (for the unit
+ * test): t mod 2^64 - 59, v mod 2^36 - 5. */
+uint64_t umac_mod_p64(unsigned __int128 t);
+uint64_t umac_mod_p36(uint64_t v);
 
 #endif

@@ -60,6 +60,41 @@ check(struct umac_ctx *ctx, const struct vec *v, const uint8_t *msg,
 	}
 }
 
+/* The constant-time reductions agree with %, at the edges and at random. */
+static void
+check_reductions(void)
+{
+	const uint64_t p64 = 0xFFFFFFFFFFFFFFFFULL - 58, p36 = (1ULL << 36) - 5;
+	const unsigned __int128 edges[] = {0, 1, p64 - 1, p64, p64 + 1,
+	    (unsigned __int128)p64 * 2, ~(uint64_t)0,
+	    (unsigned __int128)~(uint64_t)0 << 64,
+	    ((unsigned __int128)~(uint64_t)0 << 64) | ~(uint64_t)0,
+	    (unsigned __int128)p64 * p64 + p64 - 1};
+	uint64_t x = 0x9E3779B97F4A7C15ULL, v;
+	unsigned __int128 t;
+	int i, bad64 = 0, bad36 = 0;
+
+	for (i = 0; i < (int)(sizeof(edges) / sizeof(edges[0])); i++)
+		bad64 += umac_mod_p64(edges[i]) != (uint64_t)(edges[i] % p64);
+	for (i = 0; i < 36; i++) {
+		v = (1ULL << 36) + (uint64_t)i - 40;
+		bad36 += umac_mod_p36(v) != v % p36;
+	}
+	bad36 += umac_mod_p36(~(uint64_t)0) != ~(uint64_t)0 % p36;
+	for (i = 0; i < 200000; i++) {
+		/* xorshift64*: any mix of high and low halves */
+		x ^= x >> 12;
+		x ^= x << 25;
+		x ^= x >> 27;
+		v = x * 0x2545F4914F6CDD1DULL;
+		t = ((unsigned __int128)v << 64 | (v ^ x)) >> (i % 64);
+		bad64 += umac_mod_p64(t) != (uint64_t)(t % p64);
+		bad36 += umac_mod_p36(v >> (i % 40)) != (v >> (i % 40)) % p36;
+	}
+	T_CHECK("mod 2^64-59 as %", bad64 == 0);
+	T_CHECK("mod 2^36-5 as %", bad36 == 0);
+}
+
 int
 main(void)
 {
@@ -68,6 +103,7 @@ main(void)
 	uint8_t *msg, t1[16], t2[16];
 	size_t i, j;
 
+	check_reductions();
 	T_CHECK("umac_new 32", umac_new(&c32, key, 4) == 0);
 	T_CHECK("umac_new 64", umac_new(&c64, key, 8) == 0);
 	T_CHECK("umac_new 96", umac_new(&c96, key, 12) == 0);
