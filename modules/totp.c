@@ -7,6 +7,7 @@
 #include <sys/types.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -303,23 +304,84 @@ release_signals(const sigset_t *old)
 	errno = saved;
 }
 
+/* Whether a code of strlen(code) digits is one an entry declares. */
+static int
+code_fits(int digits, const char *code)
+{
+	digits &= ~1;
+	return digits == 0 ||
+	    (strlen(code) <= 8 && (digits & (1 << strlen(code))) != 0);
+}
+
+/* What the users file said, from the child that read it. */
+struct usersfile_result {
+	int digits; /* declared_digits() */
+	int err;    /* its errno when -1 */
+	int ran;    /* liboath was asked */
+	int rc;     /* oath_authenticate_usersfile() */
+	time_t last;
+};
+
 /*
- * oath_authenticate_usersfile() with the signals held: liboath rewrites
- * the file through FILE.lock and FILE.new, made with O_EXCL, and a
- * monitor killed in between would leave them to refuse every later
- * update.
+ * Read the users file (the locked fd, at path) for user and, when an entry
+ * may take code, have liboath check it: in a child process of its own,
+ * which takes with it every other user's secret the reading brought into
+ * memory (stdio's buffers, liboath's lines, freed without a wipe). The
+ * signals that end a monitor are held meanwhile, in both: liboath rewrites
+ * the file through FILE.lock and FILE.new, made with O_EXCL, and a process
+ * killed in between would leave them to refuse every later update. 0 with
+ * *res, or -1.
  */
 static int
-usersfile_check(const char *path, const char *user, const char *code,
-    size_t window, time_t *last)
+usersfile_run(int fd, const char *path, const char *user, const char *code,
+    size_t window, struct usersfile_result *res)
 {
 	sigset_t old;
-	int rc;
+	size_t got = 0;
+	ssize_t n;
+	pid_t pid;
+	int p[2], status;
 
+	memset(res, 0, sizeof(*res));
 	hold_signals(&old);
-	rc = oath_authenticate_usersfile(path, user, code, window, "", last);
+	if (pipe2(p, O_CLOEXEC) == -1) {
+		release_signals(&old);
+		return -1;
+	}
+	if ((pid = fork()) == -1) {
+		close(p[0]);
+		close(p[1]);
+		release_signals(&old);
+		return -1;
+	}
+	if (pid == 0) {
+		close(p[0]);
+		res->digits = declared_digits(fd, user);
+		res->err = errno;
+		if (res->digits != -1 && res->digits != 1 &&
+		    code_fits(res->digits, code)) {
+			res->ran = 1;
+			res->rc = oath_authenticate_usersfile(
+			    path, user, code, window, "", &res->last);
+		}
+		if (write(p[1], res, sizeof(*res)) != (ssize_t)sizeof(*res))
+			_exit(1);
+		_exit(0);
+	}
+	close(p[1]);
+	while (got < sizeof(*res)) {
+		n = read(p[0], (char *)res + got, sizeof(*res) - got);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+	}
+	close(p[0]);
+	while (waitpid(pid, &status, 0) == -1 && errno == EINTR)
+		;
 	release_signals(&old);
-	return rc;
+	return got == sizeof(*res) ? 0 : -1;
 }
 
 /* 1 if liboath's PATH.lock or PATH.new is there. */
@@ -342,8 +404,8 @@ usersfile_verify(const struct pm_conn *c, const char *path, const char *code)
 {
 	char canon[PATH_MAX], err[PATH_MAX + 64];
 	struct stat st;
-	time_t last = 0;
-	int fd = -1, r, rc, digits;
+	struct usersfile_result res;
+	int fd = -1, r, digits;
 	enum verdict v = V_REFUSED;
 
 	if ((r = open_locked(path, &fd, &st)) != 0) {
@@ -367,8 +429,14 @@ usersfile_verify(const struct pm_conn *c, const char *path, const char *code)
 		error("totp: users file refused: %s", err);
 		goto out;
 	}
-	if ((digits = declared_digits(fd, c->user)) == -1) {
-		error("totp: users file %s: %s", path, strerror(errno));
+	if (usersfile_run(fd, canon, c->user, code, totp_window(c), &res) !=
+	    0) {
+		error("totp: users file %s: cannot check the code: %s", path,
+		    strerror(errno));
+		goto out;
+	}
+	if ((digits = res.digits) == -1) {
+		error("totp: users file %s: %s", path, strerror(res.err));
 		goto out;
 	}
 	/*
@@ -382,9 +450,7 @@ usersfile_verify(const struct pm_conn *c, const char *path, const char *code)
 		    path, c->user);
 		goto out;
 	}
-	digits &= ~1;
-	if (digits != 0 &&
-	    (strlen(code) > 8 || (digits & (1 << strlen(code))) == 0)) {
+	if (!code_fits(digits, code)) {
 		debug("totp: users file %s: no entry for user %.127s takes a "
 		      "%zu-digit code",
 		    path, c->user, strlen(code));
@@ -398,8 +464,8 @@ usersfile_verify(const struct pm_conn *c, const char *path, const char *code)
 	 * liboath records each accepted code and refuses it, and for TOTP
 	 * any earlier step, from then on.
 	 */
-	rc = usersfile_check(canon, c->user, code, totp_window(c), &last);
-	switch (rc) {
+	digits &= ~1;
+	switch (res.rc) {
 	case OATH_OK:
 		verbose("totp: accepted verification code for user %.127s (%s)",
 		    c->user, path);
@@ -445,13 +511,13 @@ usersfile_verify(const struct pm_conn *c, const char *path, const char *code)
 			      "exists: if no pam_oath is rewriting the file, "
 			      "left by a process killed meanwhile; it stops "
 			      "every update until removed)",
-			    path, oath_strerror(rc), canon, canon);
+			    path, oath_strerror(res.rc), canon, canon);
 		else
-			error(
-			    "totp: users file %s: %s", path, oath_strerror(rc));
+			error("totp: users file %s: %s", path,
+			    oath_strerror(res.rc));
 		break;
 	default:
-		error("totp: users file %s: %s", path, oath_strerror(rc));
+		error("totp: users file %s: %s", path, oath_strerror(res.rc));
 		break;
 	}
 out:

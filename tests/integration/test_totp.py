@@ -338,9 +338,10 @@ def test_totp_users_file_stale_lock_named(ctx):
 def _timeout_in_syscall(ctx, u, code, extra, calls, delay_s):
     """Log u in with code, the server's config + extra and LoginGraceTime
     10, with each of its monitor's system calls CALLS held up delay_s by
-    strace (attached to the monitor alone while the client waits 5 s to
-    answer: room for a loaded machine or ASan): the rewrite of the TOTP
-    state is under way when LoginGraceTime ends the monitor."""
+    strace (attached to the monitor, and the children it forks, such as
+    the one that runs liboath, while the client waits 5 s to answer: room
+    for a loaded machine or ASan): the rewrite of the TOTP state is under
+    way when LoginGraceTime ends the monitor."""
     ctx.start_server(extra_config=extra + [
         "LoginGraceTime 10", "Include " + os.path.abspath(RECIPE)])
     client = _paramiko(ctx, u, code, at=time.time() + 5)
@@ -349,7 +350,7 @@ def _timeout_in_syscall(ctx, u, code, extra, calls, delay_s):
     check(monitors and len(monitors) == 1,
           "want one monitor process, got %r" % monitors)
     tr = subprocess.Popen(
-        ["strace", "-qq", "-o", os.path.join(ctx.dir, "strace.out"),
+        ["strace", "-f", "-qq", "-o", os.path.join(ctx.dir, "strace.out"),
          "-e", "trace=" + calls,
          "-e", "inject=%s:delay_enter=%d" % (calls, delay_s * 1000000),
          "-p", str(monitors[0])],
@@ -929,3 +930,40 @@ def test_totp_failure_counted_by_fail2ban(ctx):
     got = [m for m in _failures(log, "normal")
            if m.startswith("Failed keyboard-interactive for %s " % u.name)]
     check(len(got) == 2, "fail2ban counted %r" % got)
+
+
+@harness.timeout(90)
+def test_totp_users_file_secrets_leave_no_trace_in_monitor(ctx):
+    """The users file holds every user's secret. liboath reads it with
+    stdio and frees its lines unwiped, so after one login's check the
+    monitor kept other users' keys in its heap for the whole session.
+    The file is now read in a child process of its own: the monitor of a
+    logged-in user holds no other user's key."""
+    u = ctx.make_user()
+    key, other = _hexkey(), secrets.token_hex(32)
+    path = _users_file(ctx, ["HOTP/T30 %s - %s" % (u.name, key),
+                             "HOTP/T30 rvsomeoneelse - %s" % other])
+    _start(ctx, path)
+    argv = ctx.ssh_argv(u, "echo in; sleep 60", batch=False,
+                        extra=("-o", "KbdInteractiveAuthentication=yes",
+                               "-o", "PreferredAuthentications="
+                                     "publickey,keyboard-interactive",
+                               "-o", "NumberOfPasswordPrompts=1"))
+    p = ctx.popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                  stderr=subprocess.PIPE, env=_askpass(ctx, _totp(key)))
+    try:
+        check(p.stdout.readline() == b"in\n", "the login failed")
+        monitors = harness.children(ctx.proc.pid)
+        check(len(monitors) == 1, "want one monitor, got %r" % monitors)
+        found, _ = harness.scan_memory(
+            monitors[0], [other.encode(), bytes.fromhex(other),
+                          u.name.encode()])
+        check(found[u.name.encode()],
+              "the scan did not find the user's own name: no heap read?")
+        check(not found[other.encode()] and
+              not found[bytes.fromhex(other)],
+              "another user's key is in the monitor: %r"
+              % {k[:8]: v[:3] for k, v in found.items() if v})
+    finally:
+        p.kill()
+        p.wait(10)
