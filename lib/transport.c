@@ -1458,6 +1458,15 @@ transport_import(int fd, struct buf *in, const struct transport_params *p,
 	}
 	t->kex_count = kc == 0 ? 1 : (int)kc;
 	transport_rekey_clock_start(t);
+	/*
+	 * Plain zlib ran before authentication: the inflate window rebuilt
+	 * from the history holds what the client typed to log in
+	 * (passwords, codes, failed ones too). A key exchange at once
+	 * starts both streams afresh, and the old ones are wiped as freed.
+	 */
+	if ((t->recv.z != NULL || t->send.z != NULL) &&
+	    (r = kex_send_kexinit(t)) != 0)
+		goto out;
 	*tp = t;
 	t = NULL;
 out:

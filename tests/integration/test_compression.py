@@ -209,3 +209,72 @@ def test_compression_packets_within_limit(ctx):
           "the download did not go through compressed: %r" % res)
     check(res["max_read"] <= 256 * 1024,
           "a packet of %d bytes (over 256 KiB): %r" % (res["max_read"], res))
+
+
+_PASSWORDS = r'''
+import sys, time
+import paramiko
+
+port, user, wrong, right = int(sys.argv[1]), sys.argv[2], sys.argv[3], \
+    sys.argv[4]
+t = paramiko.Transport(("127.0.0.1", port))
+t.use_compression(True)
+t._preferred_compression = ("zlib",)
+t.start_client(timeout=20)
+try:
+    t.auth_password(user, wrong)
+except paramiko.AuthenticationException:
+    pass
+t.auth_password(user, right)
+ch = t.open_session()
+ch.exec_command("echo in; sleep 60")
+print(ch.recv(16).decode().strip(), flush=True)
+time.sleep(60)
+'''
+
+
+@harness.timeout(90)
+def test_compression_zlib_passwords_wiped_from_session(ctx):
+    """Plain zlib before authentication: the session rebuilds the inflate
+    stream from the history, so its window held the passwords typed to
+    log in, the wrong one too, for as long as the stream lived. The
+    session now starts a key exchange at once, which starts both streams
+    afresh and wipes the old ones: the passwords leave its memory."""
+    import secrets
+    import subprocess
+    u = ctx.make_user()
+    wrong = "Wrong-" + secrets.token_hex(8)
+    right = "Right-" + secrets.token_hex(8)
+    harness.run(["chpasswd"], input=("%s:%s\n" % (u.name, right)).encode())
+    ctx.start_server(["PasswordAuthentication yes"])
+    script = os.path.join(ctx.dir, "zlib_passwords.py")
+    with open(script, "w") as f:
+        f.write(_PASSWORDS)
+    p = ctx.popen(["/usr/bin/python3", script, str(ctx.port), u.name,
+                   wrong, right], stdin=subprocess.DEVNULL,
+                  stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        if p.stdout.readline() != b"in\n":
+            p.kill()
+            check(False, "the zlib password login failed: %r"
+                  % p.communicate(timeout=10)[1][-2000:])
+        sessions = subprocess.run(["pgrep", "-u", u.name, "-f", "^sshd: "],
+                                  capture_output=True, text=True).stdout
+        check(len(sessions.split()) == 1,
+              "want one session process: %r" % sessions)
+        pid = int(sessions.split()[0])
+        needles = [wrong.encode(), right.encode()]
+        left = {}
+
+        def wiped():
+            found, _ = harness.scan_memory(pid, needles + [b"sleep 60"])
+            check(found[b"sleep 60"], "the scan did not find the command: "
+                  "no heap read?")
+            left.update({k: v for k, v in found.items() if k in needles})
+            return not any(found[n] for n in needles)
+        check(harness.poll_until(wiped, 10),
+              "passwords still in the session's memory: %r"
+              % {k: v[:2] for k, v in left.items() if v})
+    finally:
+        p.kill()
+        p.wait(10)
