@@ -23,9 +23,9 @@
  * appended ssh_connection and auth_info to it, likewise. Version 6
  * appended wire_user and login_message, pam_env and pam_password (the
  * monitor's PAM services) to struct pm_conn, and unjudged to struct
- * pm_result.
+ * pm_result. Version 7 appended forget_secrets to struct pm_conn.
  */
-#define POSTERN_MODULE_ABI 6
+#define POSTERN_MODULE_ABI 7
 #define POSTERN_MODULE_ABI_MIN 1
 
 /* Every module exports one descriptor under this name. */
@@ -110,6 +110,14 @@ struct pm_conn {
 	 */
 	int (*pam_password)(
 	    const struct pm_conn *conn, const char *password, int flags);
+	/*
+	 * ABI 7: for a process the module forks to run code that is not
+	 * postern's (PAM's modules): wipe and free, in that process, what
+	 * the monitor holds that it must not (the host private keys, the
+	 * timing secret), as sshd's demote_sensitive_data(). Never in the
+	 * monitor itself.
+	 */
+	void (*forget_secrets)(const struct pm_conn *conn);
 };
 
 /* What one call decided. The module fills it; the monitor frees msg and

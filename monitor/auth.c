@@ -766,6 +766,17 @@ conn_pam_password(const struct pm_conn *conn, const char *password, int flags)
 	return pamctx_password(a->pam, password, flags);
 }
 
+/* pm_conn's forget_secrets, in a child a module forked. */
+static void
+conn_forget_secrets(const struct pm_conn *pc)
+{
+	struct authctxt *a = pc->host;
+
+	if (a->hostkeys != NULL)
+		hostkeys_free((struct hostkeys *)a->hostkeys);
+	wipe(a->timing_key, sizeof(a->timing_key));
+}
+
 static void
 conn_fill(struct authctxt *a, const uint8_t *sid, size_t sidlen)
 {
@@ -790,6 +801,7 @@ conn_fill(struct authctxt *a, const uint8_t *sid, size_t sidlen)
 	pc->login_message = conn_login_message;
 	pc->pam_env = conn_pam_env;
 	pc->pam_password = conn_pam_password;
+	pc->forget_secrets = conn_forget_secrets;
 	pc->host = a;
 }
 

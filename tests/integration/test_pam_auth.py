@@ -10,6 +10,7 @@ import re
 import secrets
 import subprocess
 
+import harness
 from harness import check, run
 
 PASSWORD = "Pt-" + secrets.token_hex(6)
@@ -149,3 +150,56 @@ def test_pam_oath_stack(ctx):
              "keyboard-interactive")
     check(r.returncode == 255 and r.stdout == b"",
           "a wrong code must be refused: rc %s" % r.returncode)
+
+
+@harness.timeout(90)
+def test_pam_kbdint_child_holds_no_host_key(ctx):
+    """keyboard-interactive:pam runs PAM's modules, as root, in a child of
+    the monitor, for as long as the conversation lasts; that child wipes
+    its copy of the host private key first (as sshd's children do), so
+    no PAM module can read it, while the monitor keeps its own."""
+    u = _user(ctx)
+    _server(ctx, PAM_UNIX, ["KbdInteractiveAuthentication yes",
+                            "AuthenticationMethods keyboard-interactive:pam"])
+    keyinfo = ctx.host_key_info()
+    harness.memory_scan_self_test(keyinfo)
+    # The client holds at PAM's prompt for a while, then answers.
+    script = os.path.join(ctx.dir, "askpass_slow.sh")
+    with open(script, "w") as f:
+        f.write("#!/bin/sh\nsleep 15\nprintf '%%s\\n' '%s'\n" % PASSWORD)
+    os.chmod(script, 0o755)
+    argv = ctx.ssh_argv(u, "echo ok", batch=False,
+                        extra=("-o", "PreferredAuthentications="
+                               "keyboard-interactive",
+                               "-o", "KbdInteractiveAuthentication=yes",
+                               "-o", "NumberOfPasswordPrompts=1"))
+    p = ctx.popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                  stderr=subprocess.PIPE,
+                  env=dict(os.environ, SSH_ASKPASS=script,
+                           SSH_ASKPASS_REQUIRE="force", DISPLAY=":0"))
+    relay = []
+
+    def pam_child():
+        for mon in harness.children(ctx.proc.pid):
+            for c in harness.children(mon):
+                if harness.proc_status(c).get("Uid", "").split()[:1] == \
+                        ["0"]:
+                    relay[:] = [mon, c]
+                    return True
+        return False
+    try:
+        check(harness.poll_until(pam_child, 10),
+              "no root child of the monitor while PAM asks")
+        harness.assert_no_secrets(relay[1], keyinfo,
+                                  "the PAM child")
+        found, _ = harness.scan_memory(
+            relay[0], list(harness.memory_secret_needles(keyinfo)))
+        check(any(found.values()), "the monitor holds no host key: the "
+              "scan cannot tell")
+        out, _ = p.communicate(timeout=40)
+        check(p.returncode == 0 and out == b"ok\n",
+              "the login after the wait: rc %s %r" % (p.returncode, out))
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait(10)
