@@ -125,12 +125,14 @@ def negotiated(text):
 
 
 def all_negotiated(text):
-    """Every key exchange's choice in this piece of log, in order."""
+    """The choice of every connection's first key exchange (made by the
+    preauth process) in this piece of log, in order; a later exchange (a
+    session's rekey: at once after a plain zlib login) is not one."""
     out = []
-    for m in re.finditer(r"kex: algorithm: (\S+).*\n(?:.*\n)*?.*kex: host "
-                         r"key algorithm: (\S+).*\n.*kex: client->server "
-                         r"cipher: (\S+) MAC: (\S+) compression: (\S+)",
-                         text):
+    for m in re.finditer(r"kex: algorithm: (\S+) \[preauth\]\n(?:.*\n)*?"
+                         r".*kex: host key algorithm: (\S+) \[preauth\]\n"
+                         r".*kex: client->server cipher: (\S+) MAC: (\S+) "
+                         r"compression: (\S+) \[preauth\]", text):
         out.append({"kex": m.group(1), "hostkey": m.group(2),
                     "cipher": m.group(3), "mac": m.group(4),
                     "compression": m.group(5)})
