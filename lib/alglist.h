@@ -16,6 +16,10 @@
  * against these, so `sshd -T` and `posternd -T` print the same lists.
  */
 #define ALGLIST_KEY_ALL                                                        \
+	ALGLIST_KEY_NOT_RSA ALGLIST_KEY_UNIMPLEMENTED "," ALGLIST_KEY_RSA
+
+/* Its parts: the names before DSA's, and the RSA ones after them. */
+#define ALGLIST_KEY_NOT_RSA                                                    \
 	"ssh-ed25519,ssh-ed25519-cert-v01@openssh.com,"                        \
 	"sk-ssh-ed25519@openssh.com,sk-ssh-ed25519-cert-v01@openssh.com,"      \
 	"ecdsa-sha2-nistp256,ecdsa-sha2-nistp256-cert-v01@openssh.com,"        \
@@ -23,11 +27,21 @@
 	"ecdsa-sha2-nistp521,ecdsa-sha2-nistp521-cert-v01@openssh.com,"        \
 	"sk-ecdsa-sha2-nistp256@openssh.com,"                                  \
 	"sk-ecdsa-sha2-nistp256-cert-v01@openssh.com,"                         \
-	"webauthn-sk-ecdsa-sha2-nistp256@openssh.com,"                         \
-	"ssh-dss,ssh-dss-cert-v01@openssh.com,"                                \
+	"webauthn-sk-ecdsa-sha2-nistp256@openssh.com,"
+#define ALGLIST_KEY_RSA                                                        \
 	"ssh-rsa,ssh-rsa-cert-v01@openssh.com,"                                \
 	"rsa-sha2-256,rsa-sha2-256-cert-v01@openssh.com,"                      \
 	"rsa-sha2-512,rsa-sha2-512-cert-v01@openssh.com"
+
+/*
+ * The DSA names OpenSSH 9.2 knows (disabled by default there since 7.0)
+ * and postern does not implement: accepted in the key algorithm lists,
+ * with a warning, and left out of them.
+ */
+#define ALGLIST_KEY_UNIMPLEMENTED "ssh-dss,ssh-dss-cert-v01@openssh.com"
+
+/* ALGLIST_KEY_ALL less those: what the key algorithm lists resolve to. */
+#define ALGLIST_KEY_IMPL ALGLIST_KEY_NOT_RSA ALGLIST_KEY_RSA
 
 /* The plain (non-certificate) ones: what a CA may sign with. */
 #define ALGLIST_SIG_ALL                                                        \
@@ -35,6 +49,13 @@
 	"ecdsa-sha2-nistp384,ecdsa-sha2-nistp521,"                             \
 	"sk-ecdsa-sha2-nistp256@openssh.com,"                                  \
 	"webauthn-sk-ecdsa-sha2-nistp256@openssh.com,ssh-dss,ssh-rsa,"         \
+	"rsa-sha2-256,rsa-sha2-512"
+/* ALGLIST_SIG_ALL less ssh-dss. */
+#define ALGLIST_SIG_IMPL                                                       \
+	"ssh-ed25519,sk-ssh-ed25519@openssh.com,ecdsa-sha2-nistp256,"          \
+	"ecdsa-sha2-nistp384,ecdsa-sha2-nistp521,"                             \
+	"sk-ecdsa-sha2-nistp256@openssh.com,"                                  \
+	"webauthn-sk-ecdsa-sha2-nistp256@openssh.com,ssh-rsa,"                 \
 	"rsa-sha2-256,rsa-sha2-512"
 
 /* OpenSSH's default PubkeyAcceptedAlgorithms (KEX_DEFAULT_PK_ALG). */

@@ -507,15 +507,15 @@ normalise(struct server_config *c)
 {
 	none_is_null(&c->trusted_user_ca_keys);
 	none_is_null(&c->revoked_keys_file);
+	assemble(&c->pubkey_accepted_algos, ALGLIST_PUBKEY_DEFAULT,
+	    ALGLIST_KEY_IMPL);
 	assemble(
-	    &c->pubkey_accepted_algos, ALGLIST_PUBKEY_DEFAULT, ALGLIST_KEY_ALL);
-	assemble(
-	    &c->ca_sign_algorithms, ALGLIST_CA_SIG_DEFAULT, ALGLIST_SIG_ALL);
+	    &c->ca_sign_algorithms, ALGLIST_CA_SIG_DEFAULT, ALGLIST_SIG_IMPL);
 	assemble(&c->ciphers, ALGLIST_CIPHER_DEFAULT, cipher_supported_list());
 	assemble(&c->macs, ALGLIST_MAC_DEFAULT, mac_supported_list());
 	assemble(&c->kex_algorithms, ALGLIST_KEX_DEFAULT, kex_supported_list());
 	assemble(
-	    &c->hostkey_algorithms, ALGLIST_HOSTKEY_DEFAULT, ALGLIST_KEY_ALL);
+	    &c->hostkey_algorithms, ALGLIST_HOSTKEY_DEFAULT, ALGLIST_KEY_IMPL);
 	if (c->banner != NULL && strcasecmp(c->banner, "none") == 0) {
 		free(c->banner);
 		c->banner = NULL;

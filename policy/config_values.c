@@ -1213,6 +1213,22 @@ cfg_report_bad_kex(const char *list, const char *valid)
 	}
 }
 
+/* Whether arg, which leaves none of `all', would leave some of `unimpl'. */
+static int
+only_unimplemented(
+    const char *arg, const char *def, const char *all, const char *unimpl)
+{
+	char *both = NULL, *out = NULL;
+	int r;
+
+	if (asprintf(&both, "%s,%s", all, unimpl) < 0)
+		return 0;
+	r = alglist_assemble(arg, def, both, &out) == 0;
+	free(out);
+	free(both);
+	return r;
+}
+
 /*
  * An algorithm list: its names checked as sshd checks them when it reads
  * the line (against `valid'), and the list resolved once against `all',
@@ -1225,7 +1241,7 @@ cfg_report_bad_kex(const char *list, const char *valid)
 static int
 algo_list_checked(struct server_config *c, const struct keyword *k,
     struct cfg_args *a, const char *def, const char *all, const char *valid,
-    const char *unimpl, const char *bad)
+    const char *unimpl, int patterns, const char *bad)
 {
 	const char *arg = cfg_next_arg(a);
 	char **field = field_str(c, k);
@@ -1236,7 +1252,7 @@ algo_list_checked(struct server_config *c, const struct keyword *k,
 		return cfg_missing_arg(a);
 	/* sshd takes exact cipher, MAC and kex names outside a "-list". */
 	if (!alglist_names_valid(arg, valid) ||
-	    (unimpl != NULL && *arg != '-' && strpbrk(arg, "*?!") != NULL)) {
+	    (!patterns && *arg != '-' && strpbrk(arg, "*?!") != NULL)) {
 		if (k->parse == cfg_kw_kex_algos)
 			cfg_report_bad_kex(
 			    strchr("+^", *arg) != NULL ? arg + 1 : arg, valid);
@@ -1248,8 +1264,7 @@ algo_list_checked(struct server_config *c, const struct keyword *k,
 		if (r == ERR_ALLOC)
 			return r;
 		if (unimpl != NULL &&
-		    alglist_assemble(arg, def, valid, &out) == 0) {
-			free(out);
+		    only_unimplemented(arg, def, all, unimpl)) {
 			error("%s line %d: %s '%s': postern implements none of "
 			      "these",
 			    a->filename, a->lineno, a->keyword, arg);
@@ -1268,12 +1283,17 @@ algo_list_checked(struct server_config *c, const struct keyword *k,
 	return 0;
 }
 
-/* Key algorithm lists: every key or certificate name OpenSSH knows. */
+/*
+ * Key algorithm lists: every key or certificate name OpenSSH knows, with
+ * its patterns; the DSA names (ALGLIST_KEY_UNIMPLEMENTED) are accepted,
+ * with a warning, and left out (all: what postern implements).
+ */
 static int
 algo_list(struct server_config *c, const struct keyword *k, struct cfg_args *a,
     const char *def, const char *all, const char *bad)
 {
-	return algo_list_checked(c, k, a, def, all, ALGLIST_KEY_ALL, NULL, bad);
+	return algo_list_checked(c, k, a, def, all, ALGLIST_KEY_ALL,
+	    ALGLIST_KEY_UNIMPLEMENTED, 1, bad);
 }
 
 /*
@@ -1292,10 +1312,10 @@ transport_list(struct server_config *c, const struct keyword *k,
 	int r;
 
 	if (unimpl == NULL)
-		return algo_list_checked(c, k, a, def, all, all, NULL, bad);
+		return algo_list_checked(c, k, a, def, all, all, NULL, 0, bad);
 	if (asprintf(&valid, "%s,%s", all, unimpl) < 0)
 		return ERR_ALLOC;
-	r = algo_list_checked(c, k, a, def, all, valid, unimpl, bad);
+	r = algo_list_checked(c, k, a, def, all, valid, unimpl, 0, bad);
 	free(valid);
 	return r;
 }
@@ -1330,8 +1350,8 @@ int
 cfg_kw_hostkey_algos(
     struct server_config *c, const struct keyword *k, struct cfg_args *a)
 {
-	return transport_list(c, k, a, ALGLIST_HOSTKEY_DEFAULT, ALGLIST_KEY_ALL,
-	    NULL, "key types");
+	return algo_list(
+	    c, k, a, ALGLIST_HOSTKEY_DEFAULT, ALGLIST_KEY_IMPL, "key types");
 }
 
 /* PubkeyAcceptedAlgorithms (and its old name PubkeyAcceptedKeyTypes). */
@@ -1343,7 +1363,7 @@ cfg_kw_pubkey_algos(
 	char *names = NULL, *plus;
 	int r;
 
-	if ((r = algo_list(c, k, a, ALGLIST_PUBKEY_DEFAULT, ALGLIST_KEY_ALL,
+	if ((r = algo_list(c, k, a, ALGLIST_PUBKEY_DEFAULT, ALGLIST_KEY_IMPL,
 	         "key types")) != 0)
 		return r;
 	/* Loading, inside a Match block (`Match all` too, which is active
@@ -1352,7 +1372,7 @@ cfg_kw_pubkey_algos(
 	    a->fflags == NULL || !(*a->fflags & CFG_IN_MATCH))
 		return 0;
 	if ((r = alglist_assemble(
-	         spec, ALGLIST_PUBKEY_DEFAULT, ALGLIST_KEY_ALL, &names)) != 0)
+	         spec, ALGLIST_PUBKEY_DEFAULT, ALGLIST_KEY_IMPL, &names)) != 0)
 		return r == ERR_ALLOC ? r : 0; /* reported by algo_list */
 	/* Added to the earlier blocks' names, as OpenSSH's "+list" adds. */
 	r = asprintf(&plus, "+%s", names) < 0 ? ERR_ALLOC : 0;
@@ -1361,7 +1381,7 @@ cfg_kw_pubkey_algos(
 		return r;
 	r = alglist_assemble(plus,
 	    c->pubkey_algos_in_match != NULL ? c->pubkey_algos_in_match : "",
-	    ALGLIST_KEY_ALL, &names);
+	    ALGLIST_KEY_IMPL, &names);
 	free(plus);
 	if (r != 0)
 		return r;
@@ -1376,7 +1396,7 @@ cfg_kw_ca_sig_algos(
     struct server_config *c, const struct keyword *k, struct cfg_args *a)
 {
 	return algo_list(
-	    c, k, a, ALGLIST_CA_SIG_DEFAULT, ALGLIST_SIG_ALL, "key types");
+	    c, k, a, ALGLIST_CA_SIG_DEFAULT, ALGLIST_SIG_IMPL, "key types");
 }
 
 /* PubkeyAuthOptions: none, touch-required, verify-required (any case). */
