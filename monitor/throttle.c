@@ -124,6 +124,27 @@ socket_end_name(int fd, int local, char host[NI_MAXHOST], char port[NI_MAXSERV])
 		snprintf(port, NI_MAXSERV, "65535");
 		return;
 	}
+	/*
+	 * A v4-mapped address (an IPv4 client on a dual-stack socket, as
+	 * systemd's ListenStream=22 makes) as plain IPv4, as sshd and the
+	 * monitor name it: the same text in every log line, and what
+	 * PerSourcePenaltyExemptList's IPv4 entries are matched against.
+	 */
+	if (r == 0 && ss.ss_family == AF_INET6) {
+		const struct sockaddr_in6 *s6 =
+		    (const struct sockaddr_in6 *)&ss;
+
+		if (IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr)) {
+			struct sockaddr_in s4;
+
+			memset(&s4, 0, sizeof(s4));
+			s4.sin_family = AF_INET;
+			s4.sin_port = s6->sin6_port;
+			memcpy(&s4.sin_addr, &s6->sin6_addr.s6_addr[12], 4);
+			memcpy(&ss, &s4, sizeof(s4));
+			sl = sizeof(s4);
+		}
+	}
 	if (r != 0 ||
 	    getnameinfo((struct sockaddr *)&ss, sl, host, NI_MAXHOST, port,
 	        NI_MAXSERV, NI_NUMERICHOST | NI_NUMERICSERV) != 0) {

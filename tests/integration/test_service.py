@@ -264,6 +264,40 @@ def test_socket_activation_listen_fds(ctx):
 
 
 @timeout(120)
+def test_socket_activation_dual_stack_names_ipv4_plainly(ctx):
+    """systemd's ListenStream=22 is a dual-stack socket: IPv4 clients
+    arrive as ::ffff:A.B.C.D. The listener names them as plain IPv4, as
+    sshd and the monitor do: in its timeout line, and for
+    PerSourcePenaltyExemptList, whose IPv4 entry then exempts them (they
+    were penalised, and the next connection refused)."""
+    u = ctx.make_user()
+    ctx.write_config(["LoginGraceTime 2",
+                      "PerSourcePenalties grace-exceeded:30s min:1s",
+                      "PerSourcePenaltyExemptList 127.0.0.1"])
+    lsock = socket.socket(socket.AF_INET6)
+    lsock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+    lsock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    lsock.bind(("::", ctx.port))
+    lsock.listen(16)
+    ctx.sockets.append(lsock)
+    ctx.proc = _activated(ctx, lsock, [ctx.server_path, "-D", "-e", "-f",
+                                       ctx.config_path])
+    check(ctx.wait_log(r"^Server listening on :: port %d \(socket "
+                       r"activation\)\.$" % ctx.port, 15),
+          "posternd did not take the dual-stack socket")
+    stall = socket.create_connection(("127.0.0.1", ctx.port), 10)
+    ctx.sockets.append(stall)
+    stall.sendall(b"SSH-2.0-staller\r\n")
+    check(ctx.wait_log(r"^Timeout before authentication for 127\.0\.0\.1 "
+                       r"port %d$" % stall.getsockname()[1], 20),
+          "no timeout line naming 127.0.0.1")
+    ctx.ssh_ok(u, "echo in", expect_out=b"in\n")
+    check("::ffff:" not in ctx.server_log(),
+          "a mapped address in the log:\n%s" % harness.tail(
+              ctx.server_log()))
+
+
+@timeout(120)
 def test_inetd_mode_stream_socket(ctx):
     u = ctx.make_user()
     ctx.write_config()
