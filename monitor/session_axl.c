@@ -2,6 +2,8 @@
  * session_axl.c: the agent/X11 forwarding, tunnel, liveness and IPQoS settings
  * of the effective (Match-applied) config, encoded for the session.
  */
+#include <sys/socket.h>
+
 #include <stdint.h>
 #include <string.h>
 
@@ -69,5 +71,9 @@ session_axl_put(struct buf *b, const struct server_config *c)
 	if ((r = buf_put_u32(b, nonneg(c->ip_qos_interactive))) != 0 ||
 	    (r = buf_put_u32(b, nonneg(c->ip_qos_bulk))) != 0)
 		return r;
-	return 0;
+	/* AddressFamily (-4, -6), for forwarding and X11: 0 any, 4, 6. */
+	return buf_put_u32(b,
+	    c->address_family == AF_INET        ? 4
+	        : c->address_family == AF_INET6 ? 6
+	                                        : 0);
 }

@@ -2,6 +2,8 @@
  * axl_config.c: the agent/X11 forwarding, tunnel, liveness and IPQoS settings
  * from IPC_SESSION_INIT (monitor/session_axl.c encodes them).
  */
+#include <sys/socket.h>
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -46,7 +48,7 @@ session_axl_get(struct buf *b, struct session_axl **fwdp)
 	struct session_axl *f;
 	uint32_t n, i;
 	size_t len;
-	int r;
+	int r, fam;
 
 	*fwdp = NULL;
 	if ((f = calloc(1, sizeof(*f))) == NULL)
@@ -86,6 +88,15 @@ session_axl_get(struct buf *b, struct session_axl **fwdp)
 		r = ERR_FORMAT;
 		goto out;
 	}
+	if ((r = get_int(b, &fam)) != 0)
+		goto out;
+	if (fam != 0 && fam != 4 && fam != 6) {
+		r = ERR_FORMAT;
+		goto out;
+	}
+	f->address_family = fam == 4 ? AF_INET
+	    : fam == 6               ? AF_INET6
+	                             : AF_UNSPEC;
 	*fwdp = f;
 	f = NULL;
 out:

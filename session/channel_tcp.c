@@ -238,7 +238,7 @@ tcp_resolved(struct channel *c, struct addrinfo *res)
 }
 
 static int
-tcp_lookup_start(struct channel *c)
+tcp_lookup_start(struct channel *c, int family)
 {
 	struct tcp_chan *t = tcp(c);
 	struct tcp_lookup *l;
@@ -250,7 +250,7 @@ tcp_lookup_start(struct channel *c)
 
 	snprintf(port, sizeof(port), "%d", t->port);
 	memset(&hints, 0, sizeof(hints));
-	hints.ai_family = AF_UNSPEC;
+	hints.ai_family = family; /* AddressFamily */
 	hints.ai_socktype = SOCK_STREAM;
 	hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV;
 	if ((gai = getaddrinfo(t->host, port, &hints, &res)) == 0) {
@@ -267,7 +267,7 @@ tcp_lookup_start(struct channel *c)
 		return ERR_ALLOC;
 	snprintf(l->host, sizeof(l->host), "%s", t->host);
 	snprintf(l->port, sizeof(l->port), "%s", port);
-	l->hints.ai_family = AF_UNSPEC;
+	l->hints.ai_family = family;
 	l->hints.ai_socktype = SOCK_STREAM;
 	l->hints.ai_flags = AI_NUMERICSERV;
 	l->cb.ar_name = l->host;
@@ -478,7 +478,9 @@ direct_tcpip_open(
 		goto out;
 	}
 	host = NULL;
-	if ((r = tcp_lookup_start(c)) != 0) {
+	if ((r = tcp_lookup_start(
+	         c, ctx->axl != NULL ? ctx->axl->address_family : AF_UNSPEC)) !=
+	    0) {
 		tcp_chan_free(conn, c);
 		goto out;
 	}

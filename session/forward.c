@@ -178,7 +178,9 @@ listen_tcp(struct conn *conn, struct fwd_listener *l)
 
 	bind_address(conn, l->host, &addr, &wildcard);
 	memset(&hints, 0, sizeof(hints));
-	hints.ai_family = AF_UNSPEC;
+	/* AddressFamily, as sshd's channel_set_af(). */
+	hints.ai_family =
+	    conn->ctx->axl != NULL ? conn->ctx->axl->address_family : AF_UNSPEC;
 	hints.ai_socktype = SOCK_STREAM;
 	hints.ai_flags = AI_NUMERICSERV | (wildcard ? AI_PASSIVE : 0);
 	snprintf(sport, sizeof(sport), "%d", port);

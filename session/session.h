@@ -79,6 +79,7 @@ struct session_axl {
 	size_t ntimeouts;
 	int ip_qos_interactive; /* IPQoS: 0..255, IPQOS_NONE */
 	int ip_qos_bulk;
+	int address_family; /* AddressFamily: AF_UNSPEC, AF_INET, AF_INET6 */
 };
 
 #define IPQOS_NONE 256 /* policy/config.h's CONFIG_IPQOS_NONE */

@@ -96,14 +96,14 @@ x11_destroy(struct x11_fwd *x)
  * (try the next display), -1 failure.
  */
 static int
-x11_bind_display(struct x11_fwd *x, int display, int loopback)
+x11_bind_display(struct x11_fwd *x, int display, int loopback, int family)
 {
 	struct addrinfo hints, *res = NULL, *ai;
 	char port[16];
 	int fd, on = 1, gai;
 
 	memset(&hints, 0, sizeof(hints));
-	hints.ai_family = AF_UNSPEC;
+	hints.ai_family = family; /* AddressFamily */
 	hints.ai_socktype = SOCK_STREAM;
 	/* No host: the wildcard with AI_PASSIVE, else the loopback. */
 	hints.ai_flags = AI_NUMERICSERV | (loopback ? 0 : AI_PASSIVE);
@@ -167,7 +167,8 @@ x11_create_display(struct x11_fwd *x, const struct session_axl *f)
 	     d < f->x11_display_offset + X11_MAX_DISPLAYS &&
 	     X11_BASE_PORT + d <= 65535;
 	     d++) {
-		if ((r = x11_bind_display(x, d, f->x11_use_localhost)) < 0)
+		if ((r = x11_bind_display(
+		         x, d, f->x11_use_localhost, f->address_family)) < 0)
 			return -1;
 		if (r == 1)
 			break;

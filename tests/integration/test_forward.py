@@ -444,10 +444,39 @@ def test_forward_remote_gatewayports(ctx):
           "line")
 
 
-def _tcp_listeners(port):
-    """The IPv4 addresses (hex, as /proc/net/tcp) listening on port."""
+def test_forward_address_family_inet(ctx):
+    """AddressFamily inet holds for forwarding too, as sshd's
+    channel_set_af(): an -R on * listens on IPv4 only, an -R on [::1] is
+    refused. Before, both families were bound: IPv6 ports opened on a
+    host whose administrator had asked for IPv4 only."""
+    ctx.start_server(["AddressFamily inet", "GatewayPorts clientspecified"])
+    user = ctx.make_user()
+    echo = _echo(ctx)
+    rport = harness.free_port()
+    p = _client(ctx, user, ["-R", "*:%d:127.0.0.1:%d"
+                            % (rport, echo.port)] + EXIT_FWD)
+    _wait_listen(p, port=rport)
+    check(_tcp_listeners(rport) == ["00000000"] and
+          _tcp_listeners(rport, "/proc/net/tcp6") == [],
+          "-R * under AddressFamily inet: IPv4 %s, IPv6 %s"
+          % (_tcp_listeners(rport), _tcp_listeners(rport, "/proc/net/tcp6")))
+    check(_roundtrip(rport, b"v4") == b"v4", "the IPv4 -R did not echo")
+    _stop(p)
+    p = _client(ctx, user, ["-R", "[::1]:%d:127.0.0.1:%d"
+                            % (harness.free_port(), echo.port)] + EXIT_FWD)
+    try:
+        _, err = p.communicate(timeout=20)
+    except subprocess.TimeoutExpired:
+        _stop(p)
+        check(False, "-R on [::1] was set up under AddressFamily inet")
+    check(p.returncode != 0 and b"forwarding failed" in err,
+          "-R on [::1]: rc %s %r" % (p.returncode, err[-300:]))
+
+
+def _tcp_listeners(port, table="/proc/net/tcp"):
+    """The addresses (hex, as /proc/net/tcp or tcp6) listening on port."""
     out = []
-    for line in open("/proc/net/tcp").read().splitlines()[1:]:
+    for line in open(table).read().splitlines()[1:]:
         f = line.split()
         addr, p = f[1].split(":")
         if f[3] == "0A" and int(p, 16) == port:
