@@ -561,6 +561,13 @@ cfg_kw_path(
 		error("%s line %d: missing file name.", a->filename, a->lineno);
 		return ERR_CONFIG;
 	}
+	/*
+	 * As sshd: a line that does not apply (a Match block for others) is
+	 * not expanded, so a ~user whose account is gone fails only the
+	 * logins the line applies to, not every one.
+	 */
+	if (!a->active)
+		return 0;
 	if ((r = absolute_path(arg, a, &path)) != 0)
 		return r;
 	keep_first(field_str(c, k), a, path);
@@ -1108,6 +1115,8 @@ cfg_kw_tilde_path(
 
 	if (arg == NULL || *arg == '\0')
 		return cfg_missing_arg(a);
+	if (!a->active) /* not expanded, as in cfg_kw_path */
+		return 0;
 	if ((r = tilde_expand(arg, a, &path)) != 0)
 		return r;
 	if (a->active && *field == NULL) {

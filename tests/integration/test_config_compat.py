@@ -1274,3 +1274,20 @@ def test_compat_dsa_names_left_out_with_a_warning(ctx):
     rc, _, err = _dump([ctx.server_path, "-t", "-f", bad])
     check(rc != 0 and "postern implements none of these" in err,
           "a DSA-only HostKeyAlgorithms: rc %s %r" % (rc, err))
+
+
+def test_compat_tilde_of_missing_user_in_match_for_others(ctx):
+    """A ~user path in a Match block for someone else is not expanded, as
+    in sshd: once that account is gone, the config still loads and other
+    users log in. Before, every connection's monitor failed to parse it
+    (tilde_expand: No such user), so nobody could log in; the users the
+    block applies to still fail, as with sshd."""
+    for kw in ("Banner", "TrustedUserCAKeys", "RevokedKeys",
+               "AuthorizedPrincipalsFile"):
+        _check_t(ctx, "tilde_%s" % kw.lower(), "Match User rvnobody-here\n"
+                 "\t%s ~rvgone-account/x\n" % kw, True)
+    u = ctx.make_user()
+    ctx.start_server(["Match User rvnobody-here",
+                      "\tBanner ~rvgone-account/banner",
+                      "\tRevokedKeys ~rvgone-account/revoked"])
+    ctx.ssh_ok(u, "echo in", expect_out=b"in\n")
