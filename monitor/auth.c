@@ -512,6 +512,7 @@ methods_left(const struct authctxt *a, char *out, size_t outlen)
 static char *
 read_banner(const struct authctxt *a, size_t *lenp)
 {
+	struct stat st;
 	FILE *f;
 	char *text;
 	size_t n;
@@ -524,6 +525,20 @@ read_banner(const struct authctxt *a, size_t *lenp)
 		debug("Banner %s: %s", a->c->banner, strerror(errno));
 		return NULL;
 	}
+	/*
+	 * As sshd: an empty file (or a device, whose size is 0) or one over
+	 * 1 MiB is no banner; postern cuts one over AUTH_BANNER_MAX.
+	 */
+	if (fstat(fileno(f), &st) != 0 || st.st_size <= 0 ||
+	    st.st_size > AUTH_BANNER_FILE_MAX) {
+		debug("Banner %s: empty, not a file or over %d bytes: none",
+		    a->c->banner, AUTH_BANNER_FILE_MAX);
+		fclose(f);
+		return NULL;
+	}
+	if (st.st_size > AUTH_BANNER_MAX)
+		logit("Banner %s: %lld bytes, the first %d sent", a->c->banner,
+		    (long long)st.st_size, AUTH_BANNER_MAX);
 	if ((text = malloc(AUTH_BANNER_MAX)) == NULL) {
 		fclose(f);
 		return NULL;

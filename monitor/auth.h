@@ -39,7 +39,14 @@ struct conn_info {
 };
 
 #define AUTH_MAX_USED_KEYS 16
-#define AUTH_BANNER_MAX (64 * 1024)
+/*
+ * The Banner sent, at most (with what PAM says after it): what fits one
+ * reply to preauth (IPC_MAX_MESSAGE) and one packet an OpenSSH client
+ * takes (256 KiB). sshd sends a file of up to 1 MiB, which its own
+ * client refuses above that; a larger file is none, as in sshd.
+ */
+#define AUTH_BANNER_MAX (192 * 1024)
+#define AUTH_BANNER_FILE_MAX (1024 * 1024)
 /* Userauth requests a connection may make, judged or not (as sshd). */
 #define AUTH_MAX_ATTEMPTS 1024
 

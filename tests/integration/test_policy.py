@@ -309,6 +309,37 @@ def test_banner(ctx):
           "where sshd is silent:\n%s" % "\n".join(noisy))
 
 
+def test_banner_sizes(ctx):
+    """A Banner of 115 KiB reaches the client whole (it was cut at 64 KiB
+    without a word); as sshd, /dev/zero (size 0, a device) and a file over
+    1 MiB are no banner at all (postern sent 64 KiB of NULs for
+    /dev/zero)."""
+    u = ctx.make_user()
+    big = os.path.join(ctx.dir, "big_banner")
+    lines = ["banner line %05d of the long one\n" % i for i in range(3600)]
+    with open(big, "w") as f:
+        f.write("".join(lines))
+    huge = os.path.join(ctx.dir, "huge_banner")
+    with open(huge, "w") as f:
+        f.write("x" * 1100000)
+    for path, want in ((big, lines[-1].strip()), ("/dev/zero", None),
+                       (huge, None)):
+        ctx.start_server(extra_config=["Banner %s" % path])
+        r = ctx.ssh(u, "echo ok", extra=("-o", "LogLevel=INFO"))
+        check(r.rc == 0 and r.stdout == b"ok\n",
+              "Banner %s: login failed: %s" % (path, r.err[-300:]))
+        if want is not None:
+            check(want in r.err and r.err.count("banner line") == 3600,
+                  "Banner %s: %d of 3600 lines shown" % (
+                      path, r.err.count("banner line")))
+        else:
+            shown = [l for l in r.err.splitlines()
+                     if not l.startswith("Warning: Permanently added")]
+            check(not shown,
+                  "Banner %s: the client showed %r" % (path, shown[:3]))
+        ctx.stop_server()
+
+
 def test_force_command(ctx):
     a, b = ctx.make_user(), ctx.make_user()
     ctx.start_server(extra_config=[
