@@ -39,7 +39,13 @@ transport_new(int fd, const struct transport_params *p)
 	t->fd = fd;
 	dup_params(t, p);
 	t->zrecord = 1;
-	t->in = buf_new(INPUT_MAX);
+	/*
+	 * Only preauth makes a transport this way: its input is decrypted in
+	 * place and holds passwords and codes, so it is wiped as it is
+	 * compacted, grown and freed, whatever parses it (the session's,
+	 * imported, carries bulk data).
+	 */
+	t->in = buf_new_secret(INPUT_MAX);
 	t->out = buf_new(OUTPUT_MAX);
 	t->our_version = strdup(p->version);
 	if (t->in == NULL || t->out == NULL || t->our_version == NULL)
