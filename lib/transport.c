@@ -1470,7 +1470,8 @@ transport_import(int fd, struct buf *in, const struct transport_params *p,
 	 * (passwords, codes, failed ones too). A key exchange at once
 	 * starts both streams afresh, and the old ones are wiped as freed.
 	 */
-	if ((t->recv.z != NULL || t->send.z != NULL) &&
+	if (((t->recv.z != NULL && t->recv.keys.comp == COMP_ZLIB) ||
+	        (t->send.z != NULL && t->send.keys.comp == COMP_ZLIB)) &&
 	    (r = kex_send_kexinit(t)) != 0)
 		goto out;
 	*tp = t;

@@ -254,8 +254,11 @@ def test_keys_command_runs_as_sshd_runs_it(ctx):
                               'exec "$@"', "sh"])
     _login(ctx, u, u.key, True, "AuthorizedKeysCommandUser %u, "
            "a root:root 0775 command")
-    check(open(seen).read().split() == ["SigIgn:", "0000000000000000"],
-          "the command inherited ignored signals: %r" % open(seen).read())
+    # USR1, USR2 and TSTP, which posternd was started ignoring (bits 9,
+    # 11, 19); glibc's own signals (32, 33) cannot be reset, as in sshd.
+    ign = open(seen).read().split()
+    check(len(ign) == 2 and int(ign[1], 16) & 0x80a00 == 0,
+          "the command inherited ignored signals: %r" % ign)
     ctx.stop_server()
 
     # Not a program: no #! line.
