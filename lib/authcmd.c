@@ -346,7 +346,7 @@ cmd_wait(const struct authcmd *cr, pid_t pid, const struct timespec *start,
 	int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
 
 	for (;;) {
-		r = waitpid(pid, status, pidfd != -1 ? WNOHANG : 0);
+		r = waitpid(pid, status, WNOHANG);
 		if (r == pid)
 			break;
 		if (r == -1 && errno == EINTR)
@@ -364,9 +364,12 @@ cmd_wait(const struct authcmd *cr, pid_t pid, const struct timespec *start,
 				;
 			goto fail;
 		}
+		/* Woken when it exits; without a pidfd (a kernel before
+		 * 5.3), every 50 ms, still within the deadline. */
 		pfd.fd = pidfd;
 		pfd.events = POLLIN;
-		(void)poll(&pfd, 1, (int)left);
+		(void)poll(&pfd, pidfd != -1 ? 1 : 0,
+		    pidfd != -1 ? (int)left : (left < 50 ? (int)left : 50));
 	}
 	if (pidfd != -1)
 		close(pidfd);

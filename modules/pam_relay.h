@@ -326,7 +326,8 @@ pamrelay_start(struct pamrelay *pr, const struct pm_conn *conn)
 	if (pr->pid == 0) {
 		close(sv[0]);
 		/* PAM's modules run here, as root: not with the host keys. */
-		conn->forget_secrets(conn);
+		if (conn->forget_secrets != NULL)
+			conn->forget_secrets(conn);
 		pamrelay_child_main(sv[1], conn, service,
 		    empty == NULL || strcmp(empty, "yes") != 0,
 		    module_secret_usable(conn));

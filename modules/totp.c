@@ -333,8 +333,9 @@ struct usersfile_result {
  * *res, or -1.
  */
 static int
-usersfile_run(int fd, const char *path, const char *user, const char *code,
-    size_t window, struct usersfile_result *res)
+usersfile_run(const struct pm_conn *c, int fd, const char *path,
+    const char *user, const char *code, size_t window,
+    struct usersfile_result *res)
 {
 	sigset_t old;
 	size_t got = 0;
@@ -356,6 +357,9 @@ usersfile_run(int fd, const char *path, const char *user, const char *code,
 	}
 	if (pid == 0) {
 		close(p[0]);
+		/* liboath is not postern's code: no host keys here. */
+		if (c->forget_secrets != NULL)
+			c->forget_secrets(c);
 		res->digits = declared_digits(fd, user);
 		res->err = errno;
 		if (res->digits != -1 && res->digits != 1 &&
@@ -378,10 +382,18 @@ usersfile_run(int fd, const char *path, const char *user, const char *code,
 		got += (size_t)n;
 	}
 	close(p[0]);
+	status = 0;
 	while (waitpid(pid, &status, 0) == -1 && errno == EINTR)
 		;
 	release_signals(&old);
-	return got == sizeof(*res) ? 0 : -1;
+	if (got == sizeof(*res))
+		return 0;
+	/* It said nothing: how it ended, for the log line. */
+	if (WIFSIGNALED(status))
+		error("totp: the users file reader was killed by signal %d",
+		    WTERMSIG(status));
+	errno = EIO;
+	return -1;
 }
 
 /* 1 if liboath's PATH.lock or PATH.new is there. */
@@ -429,7 +441,7 @@ usersfile_verify(const struct pm_conn *c, const char *path, const char *code)
 		error("totp: users file refused: %s", err);
 		goto out;
 	}
-	if (usersfile_run(fd, canon, c->user, code, totp_window(c), &res) !=
+	if (usersfile_run(c, fd, canon, c->user, code, totp_window(c), &res) !=
 	    0) {
 		error("totp: users file %s: cannot check the code: %s", path,
 		    strerror(errno));
