@@ -185,18 +185,29 @@ comp_method(const char *name)
 }
 
 /*
+ * End the connection for a protocol error in a key exchange: sshd's line
+ * ("Disconnecting ADDR port P: WHY") and a DISCONNECT giving why.
+ */
+static int
+kex_protocol_error(struct transport *t, const char *why)
+{
+	logit("Disconnecting %s port %d: %s", transport_peer_addr(t),
+	    t->params.peer_port, why);
+	transport_disconnect(t, SSH2_DISCONNECT_PROTOCOL_ERROR, "%s", why);
+	return ERR_PROTOCOL;
+}
+
+/*
  * Strict KEX (OpenSSH PROTOCOL s1.10) broken during the first exchange:
- * sshd's log line and DISCONNECT, "strict KEX violation: " and what.
+ * "strict KEX violation: " and what.
  */
 static int
 strict_violation(struct transport *t, const char *what)
 {
-	logit("Disconnecting %s port %d: strict KEX violation: %s",
-	    t->params.peer_addr ? t->params.peer_addr : "UNKNOWN",
-	    t->params.peer_port, what);
-	transport_disconnect(t, SSH2_DISCONNECT_PROTOCOL_ERROR,
-	    "strict KEX violation: %s", what);
-	return ERR_PROTOCOL;
+	char why[256];
+
+	snprintf(why, sizeof(why), "strict KEX violation: %s", what);
+	return kex_protocol_error(t, why);
 }
 
 static int
@@ -218,15 +229,9 @@ handle_kexinit(struct transport *t, struct buf *payload)
 	 * third one the client starts ends here, in words, not at the
 	 * monitor's refusal to sign (a close with no reason given).
 	 */
-	if (t->kex_count > 0 && !transport_may_rekey(t)) {
-		logit("Disconnecting %s port %d: too many key exchanges "
-		      "before authentication",
-		    t->params.peer_addr ? t->params.peer_addr : "UNKNOWN",
-		    t->params.peer_port);
-		transport_disconnect(t, SSH2_DISCONNECT_PROTOCOL_ERROR,
-		    "too many key exchanges before authentication");
-		return ERR_PROTOCOL;
-	}
+	if (t->kex_count > 0 && !transport_may_rekey(t))
+		return kex_protocol_error(
+		    t, "too many key exchanges before authentication");
 	/* The previous exchange's choices (rekeying) are replaced. */
 	free(t->neg_kex);
 	free(t->neg_hostkey);

@@ -44,6 +44,7 @@
 #include "log.h"
 #include "memtrim.h"
 #include "monitor.h"
+#include "monitor/throttle.h"
 #include "monitor/grace.h"
 #include "monitor/modules.h"
 #include "monitor/pam.h"
@@ -136,13 +137,7 @@ addr_to_str(
 		inet_ntop(AF_INET, &s4->sin_addr, out, (socklen_t)outlen);
 		*port = ntohs(s4->sin_port);
 	} else if (ss->ss_family == AF_INET6) {
-		/* Report v4-mapped addresses as plain IPv4, as OpenSSH does. */
-		if (IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr))
-			inet_ntop(AF_INET, &s6->sin6_addr.s6_addr[12], out,
-			    (socklen_t)outlen);
-		else
-			inet_ntop(
-			    AF_INET6, &s6->sin6_addr, out, (socklen_t)outlen);
+		inet_ntop(AF_INET6, &s6->sin6_addr, out, (socklen_t)outlen);
 		*port = ntohs(s6->sin6_port);
 	}
 }
@@ -177,7 +172,9 @@ conn_info_fill(struct conn_info *ci, int fd, int relayed)
 	memset(ci, 0, sizeof(*ci));
 	len = sizeof(ss);
 	memset(&ss, 0, sizeof(ss));
+	/* v4-mapped addresses as plain IPv4, as OpenSSH reports them. */
 	if (getpeername(fd, (struct sockaddr *)&ss, &len) == 0) {
+		sockaddr_unmap(&ss, &len);
 		addr_to_str(&ss, ci->client_addr, sizeof(ci->client_addr),
 		    &ci->client_port);
 		ci->ip = ss.ss_family == AF_INET || ss.ss_family == AF_INET6;
@@ -186,6 +183,7 @@ conn_info_fill(struct conn_info *ci, int fd, int relayed)
 	len = sizeof(ss);
 	memset(&ss, 0, sizeof(ss));
 	if (getsockname(fd, (struct sockaddr *)&ss, &len) == 0) {
+		sockaddr_unmap(&ss, &len);
 		addr_to_str(&ss, ci->server_addr, sizeof(ci->server_addr),
 		    &ci->server_port);
 		/* The relay's socketpair is ours, not the connection's. */

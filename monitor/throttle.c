@@ -32,31 +32,43 @@ mask_bits(uint8_t *a, size_t len, int bits)
 }
 
 void
+sockaddr_unmap(struct sockaddr_storage *ss, socklen_t *len)
+{
+	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
+	struct sockaddr_in s4;
+
+	if (ss->ss_family != AF_INET6 ||
+	    *len < (socklen_t)sizeof(struct sockaddr_in6) ||
+	    !IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr))
+		return;
+	memset(&s4, 0, sizeof(s4));
+	s4.sin_family = AF_INET;
+	s4.sin_port = s6->sin6_port;
+	memcpy(&s4.sin_addr, &s6->sin6_addr.s6_addr[12], 4);
+	memset(ss, 0, sizeof(*ss));
+	memcpy(ss, &s4, sizeof(s4));
+	*len = sizeof(s4);
+}
+
+void
 source_block_of(const struct sockaddr *sa, socklen_t len, int v4bits,
     int v6bits, struct source_block *out)
 {
-	static const uint8_t mapped[12] = {
-	    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+	struct sockaddr_storage ss;
 
 	memset(out, 0, sizeof(*out));
-	if (sa->sa_family == AF_INET &&
+	if (len > (socklen_t)sizeof(ss))
+		return;
+	memcpy(&ss, sa, len);
+	sockaddr_unmap(&ss, &len);
+	if (ss.ss_family == AF_INET &&
 	    len >= (socklen_t)sizeof(struct sockaddr_in)) {
-		const struct sockaddr_in *in = (const void *)sa;
-
 		out->family = AF_INET;
-		memcpy(out->addr, &in->sin_addr, 4);
-	} else if (sa->sa_family == AF_INET6 &&
+		memcpy(out->addr, &((struct sockaddr_in *)&ss)->sin_addr, 4);
+	} else if (ss.ss_family == AF_INET6 &&
 	    len >= (socklen_t)sizeof(struct sockaddr_in6)) {
-		const struct sockaddr_in6 *in6 = (const void *)sa;
-
-		if (memcmp(&in6->sin6_addr, mapped, sizeof(mapped)) == 0) {
-			out->family = AF_INET;
-			memcpy(out->addr, (const uint8_t *)&in6->sin6_addr + 12,
-			    4);
-		} else {
-			out->family = AF_INET6;
-			memcpy(out->addr, &in6->sin6_addr, 16);
-		}
+		out->family = AF_INET6;
+		memcpy(out->addr, &((struct sockaddr_in6 *)&ss)->sin6_addr, 16);
 	} else
 		return;
 	if (out->family == AF_INET)
@@ -130,21 +142,8 @@ socket_end_name(int fd, int local, char host[NI_MAXHOST], char port[NI_MAXSERV])
 	 * monitor name it: the same text in every log line, and what
 	 * PerSourcePenaltyExemptList's IPv4 entries are matched against.
 	 */
-	if (r == 0 && ss.ss_family == AF_INET6) {
-		const struct sockaddr_in6 *s6 =
-		    (const struct sockaddr_in6 *)&ss;
-
-		if (IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr)) {
-			struct sockaddr_in s4;
-
-			memset(&s4, 0, sizeof(s4));
-			s4.sin_family = AF_INET;
-			s4.sin_port = s6->sin6_port;
-			memcpy(&s4.sin_addr, &s6->sin6_addr.s6_addr[12], 4);
-			memcpy(&ss, &s4, sizeof(s4));
-			sl = sizeof(s4);
-		}
-	}
+	if (r == 0)
+		sockaddr_unmap(&ss, &sl);
 	if (r != 0 ||
 	    getnameinfo((struct sockaddr *)&ss, sl, host, NI_MAXHOST, port,
 	        NI_MAXSERV, NI_NUMERICHOST | NI_NUMERICSERV) != 0) {

@@ -21,6 +21,14 @@ struct source_block {
 };
 
 /*
+ * sockaddr_unmap: an IPv4-mapped IPv6 address (::ffff:A.B.C.D, an IPv4
+ * client on a dual-stack socket) made the IPv4 one, port kept, in place;
+ * *len follows. Any other address is left as it is.
+ */
+struct sockaddr_storage;
+void sockaddr_unmap(struct sockaddr_storage *ss, socklen_t *len);
+
+/*
  * The block of sa: an IPv4-mapped IPv6 address counts as the IPv4 one.
  * Any other family gives family 0.
  */
