@@ -246,9 +246,9 @@ enum {
 static void __attribute__((noreturn)) child_fail(int report, int step)
 {
 	int e[2] = {step, errno};
+	ssize_t w = write(report, e, sizeof(e)); /* best effort */
 
-	if (write(report, e, sizeof(e)) != (ssize_t)sizeof(e))
-		_exit(127); /* nothing more to say it with */
+	(void)w;
 	_exit(127);
 }
 
@@ -271,14 +271,14 @@ cmd_child(const struct authcmd *cr, const struct passwd *runas,
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	(void)setsid(); /* no controlling terminal */
+	/* stdio, then the report pipe on 3 (closed by a successful exec) and
+	 * nothing above it. */
 	if ((fd = open("/dev/null", O_RDWR)) == -1 || dup2(fd, 0) == -1 ||
-	    dup2(fd, 2) == -1 || dup2(out, 1) == -1 ||
-	    (fd = fcntl(report, F_DUPFD_CLOEXEC, 3)) == -1)
+	    dup2(fd, 2) == -1 || dup2(out, 1) == -1 || dup2(report, 3) == -1 ||
+	    fcntl(3, F_SETFD, FD_CLOEXEC) == -1)
 		child_fail(report, STEP_SETUP);
-	report = fd;
-	closefrom(report + 1);
-	for (fd = 3; fd < report; fd++)
-		(void)close(fd);
+	report = 3;
+	closefrom(4);
 	if (geteuid() == 0) {
 		if (initgroups(runas->pw_name, runas->pw_gid) == -1 ||
 		    setresgid(runas->pw_gid, runas->pw_gid, runas->pw_gid) ==

@@ -317,7 +317,6 @@ code_fits(int digits, const char *code)
 struct usersfile_result {
 	int digits; /* declared_digits() */
 	int err;    /* its errno when -1 */
-	int ran;    /* liboath was asked */
 	int rc;     /* oath_authenticate_usersfile() */
 	time_t last;
 };
@@ -364,7 +363,6 @@ usersfile_run(const struct pm_conn *c, int fd, const char *path,
 		res->err = errno;
 		if (res->digits != -1 && res->digits != 1 &&
 		    code_fits(res->digits, code)) {
-			res->ran = 1;
 			res->rc = oath_authenticate_usersfile(
 			    path, user, code, window, "", &res->last);
 		}

@@ -337,6 +337,15 @@ bind_all(const struct server_config *c, int *fds)
  */
 static int activated;
 
+/* systemd's variables: for this process alone, not its connections'. */
+static void
+activation_env_clear(void)
+{
+	(void)unsetenv("LISTEN_PID");
+	(void)unsetenv("LISTEN_FDS");
+	(void)unsetenv("LISTEN_FDNAMES");
+}
+
 static size_t
 activated_sockets(int *fds)
 {
@@ -349,9 +358,8 @@ activated_sockets(int *fds)
 	int fd, type, listening;
 	socklen_t ol;
 
-	(void)unsetenv("LISTEN_PID");
-	(void)unsetenv("LISTEN_FDS");
-	(void)unsetenv("LISTEN_FDNAMES");
+	/* (unsetenv only takes them out of environ: pidv, nv stay valid) */
+	activation_env_clear();
 	if (pidv == NULL || nv == NULL)
 		return 0;
 	errno = 0;
@@ -1257,9 +1265,7 @@ listener_run(const struct options *o, struct server_config *c,
 		/* One connection, already accepted; no sockets, no pidfile
 		 * (systemd's Accept=yes also announces the connection as a
 		 * LISTEN_FDS socket: not for the connection's processes). */
-		(void)unsetenv("LISTEN_PID");
-		(void)unsetenv("LISTEN_FDS");
-		(void)unsetenv("LISTEN_FDNAMES");
+		activation_env_clear();
 		inetd_fd = inetd_socket(o);
 		nfds = 0;
 	} else {

@@ -1119,11 +1119,7 @@ cfg_kw_tilde_path(
 		return 0;
 	if ((r = tilde_expand(arg, a, &path)) != 0)
 		return r;
-	if (a->active && *field == NULL) {
-		*field = path;
-		path = NULL;
-	}
-	free(path);
+	keep_first(field, a, path);
 	return 0;
 }
 

@@ -33,8 +33,7 @@ struct agent_fwd {
 	int lfd; /* the listening socket */
 	int pi;  /* its index in the poll set, or -1 */
 	char dir[32];
-	char path[64];   /* dir/agent.PID */
-	int mkdir_errno; /* why no directory could be made, or 0 */
+	char path[64]; /* dir/agent.PID */
 };
 
 static const struct channel_type channel_type_agent = {
@@ -77,14 +76,18 @@ agent_mkdir(char *dir, size_t len)
 	return -1;
 }
 
-/* The socket, in a directory only the user can enter. */
+/*
+ * The socket, in a directory only the user can enter; *mkdir_errno why no
+ * directory could be made (else 0).
+ */
 static int
-agent_listen(struct agent_fwd *a)
+agent_listen(struct agent_fwd *a, int *mkdir_errno)
 {
 	struct sockaddr_un sun;
 
+	*mkdir_errno = 0;
 	if (agent_mkdir(a->dir, sizeof(a->dir)) != 0) {
-		a->mkdir_errno = errno;
+		*mkdir_errno = errno;
 		error(
 		    "agent forwarding: mkdir %s: %s", a->dir, strerror(errno));
 		a->dir[0] = '\0';
@@ -112,6 +115,7 @@ agent_request(struct conn *conn, int *ok)
 	struct session_ctx *ctx = conn->ctx;
 	const struct session_axl *f = ctx->axl;
 	struct agent_fwd *a;
+	int e;
 
 	if (ctx->opts == NULL || !ctx->opts->permit_agent_forwarding ||
 	    f == NULL || !f->allow_agent_forwarding || f->disable_forwarding) {
@@ -128,9 +132,8 @@ agent_request(struct conn *conn, int *ok)
 	/* A request that fails may be made again (sshd takes one only;
 	 * another try harms nothing). No directory: the client is told, as
 	 * by sshd (ssh -v shows it), e.g. in a jail without /tmp. */
-	if (agent_listen(a) != 0) {
+	if (agent_listen(a, &e) != 0) {
 		char msg[160];
-		int e = a->mkdir_errno;
 
 		agent_free(a);
 		if (e == 0)

@@ -478,9 +478,7 @@ direct_tcpip_open(
 		goto out;
 	}
 	host = NULL;
-	if ((r = tcp_lookup_start(
-	         c, ctx->axl != NULL ? ctx->axl->address_family : AF_UNSPEC)) !=
-	    0) {
+	if ((r = tcp_lookup_start(c, fwd_address_family(conn))) != 0) {
 		tcp_chan_free(conn, c);
 		goto out;
 	}

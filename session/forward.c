@@ -165,6 +165,13 @@ bind_address(
 		*addrp = req;
 }
 
+int
+fwd_address_family(const struct conn *conn)
+{
+	return conn->ctx->axl != NULL ? conn->ctx->axl->address_family
+	                              : AF_UNSPEC;
+}
+
 /* Bind and listen on every address of host:port; port 0 picks one. */
 static int
 listen_tcp(struct conn *conn, struct fwd_listener *l)
@@ -178,9 +185,7 @@ listen_tcp(struct conn *conn, struct fwd_listener *l)
 
 	bind_address(conn, l->host, &addr, &wildcard);
 	memset(&hints, 0, sizeof(hints));
-	/* AddressFamily, as sshd's channel_set_af(). */
-	hints.ai_family =
-	    conn->ctx->axl != NULL ? conn->ctx->axl->address_family : AF_UNSPEC;
+	hints.ai_family = fwd_address_family(conn);
 	hints.ai_socktype = SOCK_STREAM;
 	hints.ai_flags = AI_NUMERICSERV | (wildcard ? AI_PASSIVE : 0);
 	snprintf(sport, sizeof(sport), "%d", port);

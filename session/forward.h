@@ -26,6 +26,11 @@ int fwd_poll_prepare(struct conn *conn);
 int fwd_poll_handle(struct conn *conn);
 /* fwd_free: close every listener (conn->fwd may be NULL). */
 void fwd_free(struct conn *conn);
+/*
+ * fwd_address_family: AddressFamily (AF_UNSPEC, AF_INET, AF_INET6), which
+ * forwarding listeners and connections keep to, as sshd's channel_set_af.
+ */
+int fwd_address_family(const struct conn *conn);
 /* fwd_send_debug: an SSH_MSG_DEBUG the client shows with -v. */
 int fwd_send_debug(struct conn *conn, const char *msg);
 /*
