@@ -173,6 +173,21 @@ def _fd_targets(pid):
     return out
 
 
+def _listening(ctx, dual_stack=False):
+    """The socket systemd (or inetd) listens on at ctx.port: 127.0.0.1,
+    or [::] taking IPv4 too (ListenStream=22's kind)."""
+    if dual_stack:
+        lsock = socket.socket(socket.AF_INET6)
+        lsock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+    else:
+        lsock = socket.socket()
+    lsock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    lsock.bind(("::" if dual_stack else "127.0.0.1", ctx.port))
+    lsock.listen(16)
+    ctx.sockets.append(lsock)
+    return lsock
+
+
 def _activated(ctx, lsock, argv, fds="1", pid="$$"):
     """argv started as systemd starts a socket-activated service: the
     listening socket on descriptor 3, LISTEN_FDS and LISTEN_PID (the
@@ -207,11 +222,7 @@ def test_socket_activation_listen_fds(ctx):
     # fail; -p moves what posternd would bind to a port it must not.
     other = harness.free_port()
     argv = _argv(ctx, start, {"SSHD_OPTS": "-e -p %d" % other})
-    lsock = socket.socket()
-    lsock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    lsock.bind(("127.0.0.1", ctx.port))
-    lsock.listen(16)
-    ctx.sockets.append(lsock)
+    lsock = _listening(ctx)
     listening = (r"^Server listening on 127\.0\.0\.1 port %d "
                  r"\(socket activation\)\.$" % ctx.port)
 
@@ -274,12 +285,7 @@ def test_socket_activation_dual_stack_names_ipv4_plainly(ctx):
     ctx.write_config(["LoginGraceTime 2",
                       "PerSourcePenalties grace-exceeded:30s min:1s",
                       "PerSourcePenaltyExemptList 127.0.0.1"])
-    lsock = socket.socket(socket.AF_INET6)
-    lsock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
-    lsock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    lsock.bind(("::", ctx.port))
-    lsock.listen(16)
-    ctx.sockets.append(lsock)
+    lsock = _listening(ctx, dual_stack=True)
     ctx.proc = _activated(ctx, lsock, [ctx.server_path, "-D", "-e", "-f",
                                        ctx.config_path])
     check(ctx.wait_log(r"^Server listening on :: port %d \(socket "
@@ -306,11 +312,7 @@ def test_inetd_mode_stream_socket(ctx):
     # inetd's side (or systemd's Accept=yes): listen, accept, one process
     # per connection with the connection as standard input, output and
     # error.
-    lsock = socket.socket()
-    lsock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    lsock.bind(("127.0.0.1", ctx.port))
-    lsock.listen(16)
-    ctx.sockets.append(lsock)
+    lsock = _listening(ctx)
     served = []
 
     def activate():
