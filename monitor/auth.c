@@ -1167,6 +1167,7 @@ finish(struct authctxt *a, const char *method, const char *submethod,
 	    strcmp(method, "keyboard-interactive") == 0 && submethod != NULL &&
 	    strcmp(submethod, "pam") == 0) {
 		a->pam_account_done = 1;
+		pamctx_mark_authenticated(a->pam);
 		/* sshd's preauth child holds PAM's success back for one
 		 * more round, and logs it so. */
 		auth_log(a, "Postponed", logm, 0);

@@ -337,7 +337,8 @@ spawn_helper(struct monitor *m, const char *name, int sock, int ipc,
 			    (unsigned)pw->pw_gid, strerror(errno));
 			_exit(1);
 		}
-		pamctx_setcred_child(pam);
+		if (pamctx_setcred_child(pam) != 0)
+			_exit(1);
 	}
 	if (jail != NULL && jail_enter(jail, jailfd, path, &exe) != 0)
 		_exit(1);
@@ -1379,7 +1380,14 @@ static void __attribute__((noreturn)) session_phase(struct monitor *m, int sock)
 	 * goes on restricted, no forwarding and no ~/.ssh/rc, and every
 	 * session request shows PAM's messages and exits 254.
 	 */
-	if (m->auth.pam != NULL && pamctx_open_session(m->auth.pam) != 0) {
+	r = m->auth.pam != NULL ? pamctx_open_session(m->auth.pam) : 0;
+	if (r == PAMCTX_CRED_FAILED) {
+		/* As sshd: no session without PAM's credentials. */
+		audit_preauth_end(&m->auth, m->kex_audited > 0, m->kex_pid);
+		pamctx_end(m->auth.pam);
+		exit(1);
+	}
+	if (r != 0) {
 		debug("auth_restrict_session: restricting session");
 		m->auth.pam_session_failed = 1;
 		if (m->auth.opts != NULL)

@@ -27,6 +27,9 @@ struct pamctx {
 	struct pam_conv conv;
 	int session_open;
 	int cred_set;
+	/* PAM authenticated the user (sshd's sshpam_authenticated): then a
+	 * failing pam_setcred ends the login instead of being noted. */
+	int authenticated;
 	char **env;
 	size_t nenv;
 	char *loginmsg; /* informational/error messages, one per line */
@@ -197,18 +200,32 @@ pamctx_account(struct pamctx *p)
 	return ERR_PERM;
 }
 
-void
+int
 pamctx_setcred_child(struct pamctx *p)
 {
 	struct sigaction old;
 	int rc;
 
 	if (p == NULL)
-		return;
+		return 0;
 	pipe_ignore(&old);
-	if ((rc = pam_setcred(p->h, PAM_ESTABLISH_CRED)) != PAM_SUCCESS)
-		debug("PAM: pam_setcred(): %s", pam_strerror(p->h, rc));
+	rc = pam_setcred(p->h, PAM_ESTABLISH_CRED);
 	pipe_restore(&old);
+	if (rc == PAM_SUCCESS)
+		return 0;
+	if (p->authenticated) {
+		error("PAM: pam_setcred(): %s", pam_strerror(p->h, rc));
+		return ERR_PERM;
+	}
+	debug("PAM: pam_setcred(): %s", pam_strerror(p->h, rc));
+	return 0;
+}
+
+void
+pamctx_mark_authenticated(struct pamctx *p)
+{
+	if (p != NULL)
+		p->authenticated = 1;
 }
 
 int
@@ -220,12 +237,16 @@ pamctx_open_session(struct pamctx *p)
 
 	/*
 	 * As OpenSSH: when PAM did not authenticate the user (publickey), a
-	 * failing setcred is only noted; the auth stack may well deny.
+	 * failing setcred is only noted; the auth stack may well deny. When
+	 * it did, the login ends (sshd's fatal in do_pam_setcred).
 	 */
-	if ((rc = pam_setcred(p->h, PAM_ESTABLISH_CRED)) != PAM_SUCCESS)
-		debug("PAM: pam_setcred(): %s", pam_strerror(p->h, rc));
-	else
+	if ((rc = pam_setcred(p->h, PAM_ESTABLISH_CRED)) == PAM_SUCCESS)
 		p->cred_set = 1;
+	else if (p->authenticated) {
+		error("PAM: pam_setcred(): %s", pam_strerror(p->h, rc));
+		return PAMCTX_CRED_FAILED;
+	} else
+		debug("PAM: pam_setcred(): %s", pam_strerror(p->h, rc));
 	rc = pam_open_session(p->h, 0);
 	if (rc != PAM_SUCCESS) {
 		error("PAM: pam_open_session(): %s", pam_strerror(p->h, rc));
@@ -271,6 +292,8 @@ pamctx_password(struct pamctx *p, const char *password, int flags)
 		error("PAM: authentication changed the user name: refused");
 		rc = PAM_AUTH_ERR;
 	}
+	if (rc == PAM_SUCCESS)
+		p->authenticated = 1;
 	return rc;
 }
 

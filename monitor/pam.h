@@ -33,15 +33,27 @@ void pamctx_expose_auth_info(
  */
 #define PAMCTX_PWCHANGE 1
 int pamctx_account(struct pamctx *p);
-/* pamctx_open_session: pam_setcred(ESTABLISH) + pam_open_session(). */
+/*
+ * pamctx_open_session: pam_setcred(ESTABLISH) + pam_open_session(). 0, or
+ * PAMCTX_CRED_FAILED when PAM authenticated the user (a password checked
+ * by pamctx_password, or pamctx_mark_authenticated) and pam_setcred
+ * failed: the login must end, as sshd's fatal() (logged here); or
+ * ERR_PERM when the session did not open (logged).
+ */
+#define PAMCTX_CRED_FAILED 2
 int pamctx_open_session(struct pamctx *p);
+/* PAM authenticated the user in another handle (keyboard-interactive/pam,
+ * run in a child): pam_setcred's failure is then fatal, as above. */
+void pamctx_mark_authenticated(struct pamctx *p);
 /*
  * pamctx_setcred_child: in the session's child, root, right after
  * initgroups(): pam_setcred(ESTABLISH) again, as OpenSSH does, so that
  * the credentials that are supplementary groups (pam_group) are the
  * session's too; initgroups() wiped those the monitor got. NULL: nothing.
+ * ERR_PERM when it failed and PAM authenticated the user (logged): the
+ * child must not run the session.
  */
-void pamctx_setcred_child(struct pamctx *p);
+int pamctx_setcred_child(struct pamctx *p);
 /* The PAM environment ("NAME=value" strings, NULL-terminated; owned). */
 char **pamctx_env(struct pamctx *p, size_t *np);
 /* What PAM's modules said (pam_motd), one message per line; "" if none. */

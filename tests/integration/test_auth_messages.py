@@ -26,7 +26,7 @@ PKWIRE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "pkwire.py")
 # what authentication found so). With the argument "epipe" it first
 # writes to a pipe nobody reads (as pam_ldap to a server that has gone);
 # with "rename=NAME" it sets PAM_USER to NAME; with "maxtries" it answers
-# PAM_MAXTRIES.
+# PAM_MAXTRIES; with "credfail" its pam_sm_setcred fails (PAM_CRED_ERR).
 ENV_MODULE = r"""
 #include <stddef.h>
 #include <string.h>
@@ -58,7 +58,12 @@ int pam_sm_authenticate(pam_handle_t *h, int flags, int argc,
 }
 int pam_sm_setcred(pam_handle_t *h, int flags, int argc, const char **argv)
 {
-	(void)h; (void)flags; (void)argc; (void)argv;
+	int i;
+
+	(void)h; (void)flags;
+	for (i = 0; i < argc; i++)
+		if (strcmp(argv[i], "credfail") == 0)
+			return PAM_CRED_ERR;
 	return PAM_IGNORE;
 }
 int pam_sm_open_session(pam_handle_t *h, int flags, int argc,
@@ -222,7 +227,9 @@ def test_pam_kbdint_text_placement(ctx):
 def test_pam_kbdint_empty_answer_reaches_pam(ctx):
     """An empty keyboard-interactive answer goes to PAM, as sshd sends
     it: a stack that accepts it logs in (PermitEmptyPasswords is PAM's
-    PAM_DISALLOW_NULL_AUTHTOK, which pam_exec does not apply)."""
+    PAM_DISALLOW_NULL_AUTHTOK, which pam_exec does not apply). pam_permit
+    is there for pam_setcred, which pam_exec ignores: a stack where every
+    module ignores it fails it, and sshd then ends the login."""
     u = _user(ctx, with_key=False)
     seen = os.path.join(ctx.dir, "authtok.seen")
     prog = os.path.join(ctx.dir, "empty_ok.sh")
@@ -231,6 +238,7 @@ def test_pam_kbdint_empty_answer_reaches_pam(ctx):
                 "[ -z \"$tok\" ]\n" % seen)
     os.chmod(prog, 0o755)
     _server(ctx, ["auth required pam_exec.so expose_authtok quiet " + prog,
+                  "auth optional pam_permit.so",
                   "account required pam_unix.so",
                   "session required pam_unix.so"],
             ["AuthenticationMethods keyboard-interactive"])
@@ -439,3 +447,35 @@ def test_pam_session_open_failure_restricts_session(ctx):
     check(p.returncode == 255 and b"forwarding" in p.stderr.lower(),
           "port forwarding should be refused in a restricted session: rc %s "
           "%r" % (p.returncode, p.stderr[-300:]))
+
+
+def test_pam_setcred_failure_after_pam_authentication(ctx):
+    """pam_setcred fails (a module's PAM_CRED_ERR). As sshd 9.2: after
+    keyboard-interactive/pam, whose authentication ran in another handle,
+    the login ends before any session, with PAM's reason logged (sshd's
+    fatal); after publickey it is only a debug line and the session runs;
+    after a password, authenticated in the same handle, libpam skips the
+    module that ignored authentication and the session runs."""
+    mod = _env_module(ctx)
+    u = _user(ctx)
+    _server(ctx, ["auth required pam_unix.so",
+                  "auth required %s credfail" % mod,
+                  "account required pam_unix.so",
+                  "session required pam_unix.so"])
+    ran = os.path.join(ctx.dir, "ran")
+    r, _ = _ssh(ctx, u, "keyboard-interactive", PASSWORD,
+                command="touch %s; echo ok" % ran)
+    check(r.returncode == 255 and r.stdout == b"" and not os.path.exists(ran),
+          "keyboard-interactive/pam with a failing pam_setcred must not run "
+          "a session: rc %s %r" % (r.returncode, r.stdout))
+    check(ctx.wait_log(r"^(error: )?PAM: pam_setcred\(\): Failure setting "
+                       r"user credentials$", 5),
+          "no 'PAM: pam_setcred(): Failure setting user credentials' line")
+    check(not re.search(r"^Starting session: command for %s "
+                        % re.escape(u.name), ctx.server_log(), re.M),
+          "a session started after pam_setcred failed")
+    for method in ("publickey", "password"):
+        r, _ = _ssh(ctx, u, method, PASSWORD)
+        check(r.returncode == 0 and r.stdout == b"ok\n",
+              "%s login with a failing pam_setcred should run: rc %s %r"
+              % (method, r.returncode, r.stderr[-300:]))
