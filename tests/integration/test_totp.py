@@ -4,7 +4,9 @@ OpenSSH client answering "Verification code: " through SSH_ASKPASS, and
 codes computed by oathtool: the shipped two-factor recipe
 (packaging/sshd_config.d/20-totp.conf) with pam_oath's users file (TOTP
 and HOTP) and with ~/.google_authenticator (reuse, scratch codes,
-RATE_LIMIT, ownership checks). A code is never accepted twice; a user
+RATE_LIMIT, ownership checks; a file the google-authenticator tool
+wrote, shared with pam_google_authenticator.so). A code is never accepted
+twice; a user
 with no enrolment, or an invalid user, never gets in.
 """
 
@@ -967,3 +969,71 @@ def test_totp_users_file_secrets_leave_no_trace_in_monitor(ctx):
     finally:
         p.kill()
         p.wait(10)
+
+
+def test_totp_google_authenticator_tool_file_shared_with_pam(ctx):
+    """A ~/.google_authenticator written by the real google-authenticator
+    tool (libpam-google-authenticator: a 26-character secret, WINDOW_SIZE,
+    RATE_LIMIT, DISALLOW_REUSE, emergency codes) works with
+    keyboard-interactive:totp, and what postern writes back is read by
+    the real pam_google_authenticator.so behind keyboard-interactive:pam,
+    and the other way round: a user can move between the two setups with
+    the same file, no code accepted twice."""
+    u = ctx.make_user()
+    path = os.path.join(u.home, ".google_authenticator")
+    harness.run(["runuser", "-u", u.name, "--", "google-authenticator",
+                 "-t", "-d", "-f", "-C", "-q", "-Q", "NONE", "-w", "3",
+                 "-r", "10", "-R", "30", "-e", "3", "-s", path],
+                stdin=subprocess.DEVNULL)
+    lines = _read(path).splitlines()
+    secret, scratch = lines[0], [l for l in lines[1:] if l.isdigit()]
+    check(len(secret) == 26 and len(scratch) == 3 and
+          '" TOTP_AUTH' in lines and '" WINDOW_SIZE 3' in lines,
+          "google-authenticator wrote %r" % lines)
+    # This step's code, then the next one's: both stay in the window of
+    # three steps however the clock moves during the test.
+    now = time.time()
+    step = [_totp(secret, s, base32=True, when=now) for s in (0, 1)]
+
+    _start(ctx, os.path.join(ctx.dir, "absent.oath"))
+    p = _login(ctx, u, step[0])
+    check(_admitted(p), "keyboard-interactive:totp, the tool's file: rc %s "
+          "%s" % (p.returncode, p.stderr[-300:]))
+    p = _login(ctx, u, scratch[0])
+    check(_admitted(p), "an emergency code: rc %s %s"
+          % (p.returncode, p.stderr[-300:]))
+
+    svc = ctx.pam_service(["auth required pam_google_authenticator.so",
+                           "account required pam_unix.so",
+                           "session required pam_unix.so"])
+    ctx.stop_server()
+    ctx.start_server(extra_config=[
+        "UsePAM yes", "PAMServiceName " + svc,
+        "KbdInteractiveAuthentication yes",
+        "AuthenticationMethods publickey,keyboard-interactive:pam"])
+    for code, what in ((step[0], "the code postern took"),
+                       (scratch[0], "the emergency code postern took")):
+        p = _login(ctx, u, code)
+        check(_refused(p), "pam_google_authenticator accepted %s: the "
+              "state postern wrote was not understood" % what)
+    p = _login(ctx, u, step[1])
+    check(_admitted(p), "pam_google_authenticator, the next step's code: "
+          "rc %s %s" % (p.returncode, p.stderr[-300:]))
+    p = _login(ctx, u, scratch[1])
+    check(_admitted(p), "pam_google_authenticator, an emergency code: rc "
+          "%s %s" % (p.returncode, p.stderr[-300:]))
+    st = os.stat(path)
+    check(st.st_uid == u.uid, "the PAM module left the file to uid %d"
+          % st.st_uid)
+
+    ctx.stop_server()
+    _start(ctx, os.path.join(ctx.dir, "absent.oath"))
+    for code, what in ((step[1], "the code PAM took"),
+                       (scratch[1], "the emergency code PAM took")):
+        p = _login(ctx, u, code)
+        check(_refused(p), "keyboard-interactive:totp accepted %s" % what)
+    p = _login(ctx, u, scratch[2])
+    check(_admitted(p), "keyboard-interactive:totp after PAM, the last "
+          "emergency code: rc %s %s" % (p.returncode, p.stderr[-300:]))
+    check(not [l for l in _read(path).splitlines() if l.isdigit()],
+          "emergency codes left: %r" % _read(path))
