@@ -6,8 +6,7 @@ codes computed by oathtool: the shipped two-factor recipe
 and HOTP) and with ~/.google_authenticator (reuse, scratch codes,
 RATE_LIMIT, ownership checks; a file the google-authenticator tool
 wrote, shared with pam_google_authenticator.so). A code is never accepted
-twice; a user
-with no enrolment, or an invalid user, never gets in.
+twice; a user with no enrolment, or an invalid user, never gets in.
 """
 
 import json
