@@ -4,12 +4,15 @@ real rsync and rrsync (Debian's rsync package): a Match User block whose
 ForceCommand is `rrsync -ro DIR` lets `rsync -a user@host:/ dest/` read
 DIR, and refuses writes and paths outside it. The snippet names the
 account "rbackup" and /srv/backup; the test uses its own user and
-directory in a copy of it.
+directory in a copy of it. Then the other tools docs/backup.md gives a
+recipe for: borg (its own forced command in the key line) and restic
+(SFTP in a ChrootDirectory jail).
 """
 
 import hashlib
 import os
 import re
+import shutil
 import subprocess
 
 from harness import check
@@ -172,3 +175,105 @@ def test_forced_command_environment(ctx):
     check(r.rc == 0 and re.fullmatch(rb"/usr/bin/rrsync -ro /" + tail,
                                      r.stdout),
           "a subsystem request's SSH_ORIGINAL_COMMAND: %r" % r.stdout)
+
+
+def _borg(ctx, u, args, key, cwd=None):
+    ssh = " ".join(ctx.ssh_argv(u, key=key)[:-1])  # all but user@host
+    env = dict(os.environ, BORG_RSH=ssh, BORG_PASSPHRASE="backup-pass",
+               BORG_BASE_DIR=os.path.join(ctx.dir, "borg-base"),
+               BORG_RELOCATED_REPO_ACCESS_IS_OK="yes")
+    return subprocess.run(["borg"] + args, capture_output=True, timeout=90,
+                          env=env, cwd=cwd)
+
+
+def test_borg_serve_key_option(ctx):
+    """The other common backup account: borg's own forced command in the
+    key line, command="borg serve --restrict-to-path DIR",restrict (Debian's
+    borgbackup). borg's binary protocol runs over the session's stdin and
+    stdout: init, create, list, extract give back every byte; a repository
+    outside DIR and a shell command are refused."""
+    u = ctx.make_user(with_key=False)
+    key = ctx.new_key("borg")
+    repos = os.path.join(ctx.dir, "borg-repos")
+    os.makedirs(repos, 0o755)
+    os.chown(repos, u.uid, u.gid)
+    os.chmod(ctx.dir, 0o755)
+    ctx.authorize(u, key + ".pub",
+                  'command="borg serve --restrict-to-path %s",restrict'
+                  % repos)
+    ctx.start_server()
+    data = os.path.join(ctx.dir, "data")
+    os.makedirs(os.path.join(data, "sub"))
+    files = {"a.txt": b"alpha\n", "sub/b.bin": os.urandom(2 * 1024 * 1024)}
+    for name, body in files.items():
+        with open(os.path.join(data, name), "wb") as f:
+            f.write(body)
+    repo = "ssh://%s@127.0.0.1:%d%s/r1" % (u.name, ctx.port, repos)
+    for args in (["init", "-e", "repokey", repo],
+                 ["create", repo + "::first", "data"]):
+        r = _borg(ctx, u, args, key, cwd=ctx.dir)
+        check(r.returncode == 0, "borg %s failed: %s"
+              % (args[0], r.stderr.decode(errors="replace")[-600:]))
+    r = _borg(ctx, u, ["list", "--short", repo], key)
+    check(r.returncode == 0 and r.stdout == b"first\n",
+          "borg list: rc %d %r" % (r.returncode, r.stdout[:200]))
+    out = os.path.join(ctx.dir, "restored")
+    os.makedirs(out)
+    r = _borg(ctx, u, ["extract", repo + "::first"], key, cwd=out)
+    check(r.returncode == 0, "borg extract failed: %s"
+          % r.stderr.decode(errors="replace")[-600:])
+    for name, body in files.items():
+        with open(os.path.join(out, "data", name), "rb") as f:
+            check(f.read() == body, "borg extract: %s differs" % name)
+
+    outside = os.path.join(ctx.dir, "outside-repo")
+    r = _borg(ctx, u, ["init", "-e", "repokey", "ssh://%s@127.0.0.1:%d%s"
+                       % (u.name, ctx.port, outside)], key)
+    check(r.returncode != 0 and not os.path.exists(outside) and
+          b"not allowed" in r.stderr,
+          "a repository outside --restrict-to-path: rc %d %r"
+          % (r.returncode, r.stderr[-300:]))
+    r = ctx.ssh(u, "touch %s/shell-ran" % ctx.dir, key=key)
+    check(not os.path.exists(os.path.join(ctx.dir, "shell-ran")),
+          "a shell command ran instead of borg serve")
+
+
+def test_restic_over_sftp(ctx):
+    """restic's sftp backend (Debian's restic: the OpenSSH client with
+    -s sftp, then Go's pkg/sftp over it) against internal-sftp, in a
+    ChrootDirectory + ForceCommand internal-sftp account of its own:
+    init, backup, check, restore give back every byte."""
+    u = ctx.make_user()
+    # Root's all the way up, as ChrootDirectory wants (not under /tmp).
+    os.makedirs("/srv", mode=0o755, exist_ok=True)
+    jail = "/srv/prestic-" + u.name
+    os.mkdir(jail, 0o755)
+    ctx.cleanups.append(lambda: shutil.rmtree(jail, ignore_errors=True))
+    os.mkdir(os.path.join(jail, "repo"), 0o755)
+    os.chown(os.path.join(jail, "repo"), u.uid, u.gid)
+    os.chmod(ctx.dir, 0o755)
+    ctx.start_server(["Subsystem sftp internal-sftp",
+                      "Match User " + u.name,
+                      "    ChrootDirectory " + jail,
+                      "    ForceCommand internal-sftp"])
+    data = os.path.join(ctx.dir, "data")
+    os.makedirs(data)
+    body = os.urandom(3 * 1024 * 1024 + 5)
+    with open(os.path.join(data, "blob"), "wb") as f:
+        f.write(body)
+    sftp_cmd = " ".join(ctx.ssh_argv(u)) + " -s sftp"
+    env = dict(os.environ, RESTIC_PASSWORD="backup-pass",
+               RESTIC_CACHE_DIR=os.path.join(ctx.dir, "restic-cache"))
+    base = ["restic", "-q", "-r", "sftp:%s@127.0.0.1:/repo/r" % u.name,
+            "-o", "sftp.command=" + sftp_cmd]
+    out = os.path.join(ctx.dir, "restored")
+    for args in (["init"], ["backup", data], ["check"],
+                 ["restore", "latest", "--target", out]):
+        r = subprocess.run(base + args, capture_output=True, timeout=90,
+                           env=env)
+        check(r.returncode == 0, "restic %s failed: %s"
+              % (args[0], r.stderr.decode(errors="replace")[-600:]))
+    check(os.path.isdir(os.path.join(jail, "repo", "r", "data")),
+          "the repository is not inside the jail")
+    with open(os.path.join(out, data.lstrip("/"), "blob"), "rb") as f:
+        check(f.read() == body, "restic restore: the file differs")
