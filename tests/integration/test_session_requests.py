@@ -17,6 +17,7 @@ CHANNEL_REQUESTs, since the OpenSSH client cannot send most of them.
 """
 
 import os
+import resource
 import subprocess
 import time
 
@@ -25,7 +26,7 @@ from harness import check, poll_until
 SYSTEM_PYTHON = "/usr/bin/python3"
 
 SCRIPT = r"""
-import socket, sys, time
+import os, socket, sys, time
 import paramiko
 from paramiko.common import cMSG_CHANNEL_REQUEST
 from paramiko.message import Message
@@ -50,6 +51,7 @@ def on_request(self, m):
     if m.get_text() == "exit-signal":
         m.get_boolean()
         self.signame = m.get_text()
+        self.core = m.get_boolean()
     m.packet.seek(pos)
     return handle_request(self, m)
 
@@ -129,6 +131,16 @@ elif what == "break":
     out.append("nopty %s" % request(chan, "break", 100))
     chan = started("sleep 3", pty=True)
     out.append("pty %s" % request(chan, "break", 100))
+elif what == "core":
+    # A program killed by SIGSEGV, with core dumps off and on (in a
+    # directory the user may write, which COREDIR names).
+    for limit in ("0", "unlimited"):
+        chan = started("ulimit -c %s; cd %s && exec bash -c 'kill -SEGV $$'"
+                       % (limit, os.environ["COREDIR"]))
+        chan.status_event.wait(20)
+        time.sleep(0.3)  # exit-signal precedes EOF; CLOSE follows
+        out.append("%s %s %s" % (limit, chan.signame,
+                                 getattr(chan, "core", None)))
 elif what == "maxsessions":
     chans = [t.open_session(), t.open_session()]
     try:
@@ -151,17 +163,17 @@ client.close()
 """
 
 
-def _run(ctx, what, config=()):
+def _run(ctx, what, config=(), env=None, u=None):
     """Start the server with config, run the client's scenario what."""
     ctx.start_server(list(config))
-    u = ctx.make_user()
+    u = u or ctx.make_user()
     check(os.path.exists(SYSTEM_PYTHON), "%s missing" % SYSTEM_PYTHON)
     script = os.path.join(ctx.dir, "session_requests.py")
     with open(script, "w") as f:
         f.write(SCRIPT)
     argv = [SYSTEM_PYTHON, script, str(ctx.port), u.name, u.key, what]
     p = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                       timeout=120)
+                       timeout=120, env=dict(os.environ, **(env or {})))
     ctx._note_client([SYSTEM_PYTHON, script, what], p.returncode, p.stderr)
     check(p.returncode == 0, "%s: client failed: %r" % (what, p.stderr[-600:]))
     return u, p.stdout.decode().split("\n")[:-1]
@@ -183,6 +195,44 @@ def test_signal_names_as_sshd(ctx):
               "SIGTERM")]
     want += ["subsystem ok", "signal-subsystem fail"]
     check(got == want, "signal replies %r, want %r" % (got, want))
+
+
+def _local_core_dumped(u, coredir):
+    """WCOREDUMP of bash killed by SIGSEGV here, as u in coredir with
+    RLIMIT_CORE at its hard limit: whether this machine writes a core."""
+    pid = os.fork()
+    if pid == 0:
+        try:
+            os.chdir(coredir)
+            os.setgroups([])
+            os.setgid(u.gid)
+            os.setuid(u.uid)
+            hard = resource.getrlimit(resource.RLIMIT_CORE)[1]
+            resource.setrlimit(resource.RLIMIT_CORE, (hard, hard))
+            os.execvp("bash", ["bash", "-c", "kill -SEGV $$"])
+        finally:
+            os._exit(127)
+    _, status = os.waitpid(pid, 0)
+    check(os.WIFSIGNALED(status) and os.WTERMSIG(status) == 11,
+          "bash -c 'kill -SEGV $$' here: status %#x" % status)
+    return os.WCOREDUMP(status)
+
+
+def test_exit_signal_core_dumped_flag(ctx):
+    """exit-signal's "core dumped" boolean (RFC 4254 6.10) is what
+    WCOREDUMP says, as sshd sends it: false with RLIMIT_CORE 0; with no
+    limit, whatever the same program killed the same way here shows
+    (whether the kernel writes a core is the machine's: core_pattern)."""
+    u = ctx.make_user()
+    coredir = os.path.join(ctx.dir, "cores")
+    os.mkdir(coredir, 0o755)
+    os.chown(coredir, u.uid, u.gid)
+    os.chmod(ctx.dir, 0o755)
+    here = _local_core_dumped(u, coredir)
+    _, got = _run(ctx, "core", env={"COREDIR": coredir}, u=u)
+    want = ["0 SEGV False", "unlimited SEGV %s" % here]
+    check(got == want, "exit-signal (limit, name, core dumped) %r, want %r"
+          % (got, want))
 
 
 def test_subsystem_signal_refused(ctx):
