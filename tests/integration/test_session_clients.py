@@ -1,7 +1,8 @@
 """
 test_session_clients.py: what people run over a session, with the real
 clients: legacy scp (-O, which runs the server's /usr/bin/scp), rsync over
-ssh, git clone and push to a bare repository, and a command that writes
+ssh, git clone and push to a bare repository (also for an account whose
+shell is git-shell), and a command that writes
 50 MB and exits at once (nothing lost at close).
 """
 
@@ -126,6 +127,49 @@ def test_git_clone_and_push(ctx):
     with open(os.path.join(again, "hello.txt")) as f:
         check(f.read() == "hello over postern\n", "second clone content")
     shutil.rmtree(again)
+
+
+def test_git_shell_account(ctx):
+    """A git hosting account whose login shell is git-shell (Debian's git):
+    sshd runs the client's command through the shell's -c, so clone and
+    push work, anything else is git-shell's to refuse, and an interactive
+    login gets git-shell's own refusal."""
+    ctx.start_server()
+    u = ctx.make_user()
+    run(["usermod", "-s", "/usr/bin/git-shell", u.name])
+    bare = os.path.join(u.home, "repo.git")
+    run(["runuser", "-u", u.name, "--", "git", "init", "-q", "--bare",
+         "-b", "main", bare])
+    env = dict(os.environ, GIT_SSH_COMMAND=_ssh_cmd(ctx, u),
+               GIT_AUTHOR_NAME="t", GIT_AUTHOR_EMAIL="t@example.org",
+               GIT_COMMITTER_NAME="t", GIT_COMMITTER_EMAIL="t@example.org",
+               HOME=ctx.dir)
+    url = "ssh://%s@127.0.0.1:%d%s" % (u.name, ctx.port, bare)
+    work = os.path.join(ctx.dir, "work")
+    r = subprocess.run(["git", "clone", "-q", url, work], env=env,
+                       capture_output=True, timeout=60)
+    check(r.returncode == 0, "git clone through git-shell: %r"
+          % r.stderr[-400:])
+    with open(os.path.join(work, "f.txt"), "w") as f:
+        f.write("through git-shell\n")
+    for argv in (["git", "-C", work, "add", "f.txt"],
+                 ["git", "-C", work, "commit", "-q", "-m", "one"],
+                 ["git", "-C", work, "push", "-q", "origin", "HEAD:main"]):
+        r = subprocess.run(argv, env=env, capture_output=True, timeout=60)
+        check(r.returncode == 0, "%s: %r" % (" ".join(argv[3:]),
+                                             r.stderr[-400:]))
+    r = run(["runuser", "-u", u.name, "--", "git", "-C", bare, "show",
+             "main:f.txt"])
+    check(r.stdout == b"through git-shell\n", "pushed: %r" % r.stdout)
+    marker = os.path.join(ctx.dir, "ran")
+    r = ctx.ssh(u, "touch %s" % marker)
+    check(r.rc != 0 and not os.path.exists(marker),
+          "git-shell ran an arbitrary command: rc %s" % r.rc)
+    r = ctx.ssh(u, None, extra=("-tt",), input=b"")
+    check(r.rc != 0 and b"Interactive git shell is not enabled" in
+          r.stdout + r.stderr,
+          "an interactive login to git-shell: rc %s %r %r"
+          % (r.rc, r.stdout[-200:], r.stderr[-200:]))
 
 
 def test_50mb_then_exit(ctx):
