@@ -155,6 +155,35 @@ pk_key_alg_ok(const struct pk_key *uk, const char *alg)
 	return sshkey_sig_alg_ok(uk->key, alg, 1);
 }
 
+int
+pkauth_request_key(
+    const struct buf *m, char *fp, size_t fplen, char *type, size_t typelen)
+{
+	struct buf tmp = *m;
+	struct pk_key uk;
+	const uint8_t *blob;
+	char *alg = NULL;
+	size_t bloblen;
+	int has_sig, r;
+
+	memset(&uk, 0, sizeof(uk));
+	if ((r = buf_get_bool(&tmp, &has_sig)) != 0 ||
+	    (r = buf_get_cstring(&tmp, &alg, NULL)) != 0 ||
+	    (r = buf_get_string_direct(&tmp, &blob, &bloblen)) != 0 ||
+	    (r = pk_key_parse(alg, blob, bloblen, &uk)) != 0)
+		goto out;
+	if (!pk_key_alg_ok(&uk, alg)) {
+		r = ERR_BAD_KEY;
+		goto out;
+	}
+	snprintf(fp, fplen, "%s", uk.fp);
+	snprintf(type, typelen, "%s", uk.type);
+out:
+	pk_key_free(&uk);
+	free(alg);
+	return r;
+}
+
 /*
  * OpenSSH's auth_key_is_revoked(): 1 if RevokedKeys lists the key (for a
  * certificate: its key, its serial or ID, or its CA), or if the file

@@ -76,6 +76,17 @@ struct pk_ops {
 int pkauth_request(const struct pm_conn *c, const uint8_t *data, size_t len,
     struct pm_result *res, const struct pk_ops *ops);
 
+/*
+ * pkauth_request_key: the fingerprint (of the key, for a certificate the
+ * certified key's, as publickey,publickey compares them) and short type
+ * ("ED25519", "RSA-CERT") of the key a publickey request m carries, left
+ * unread; an error when it cannot be decoded or does not fit the
+ * request's algorithm (the module then says why).
+ */
+struct buf;
+int pkauth_request_key(
+    const struct buf *m, char *fp, size_t fplen, char *type, size_t typelen);
+
 /* OpenSSH's auth_key_is_revoked(): 1 if RevokedKeys refuses the key. */
 int pkauth_revoked(const struct pk_conf *cf, const struct pk_key *uk);
 

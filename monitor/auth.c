@@ -34,6 +34,7 @@
 #include "policy/access.h"
 #include "authopts.h"
 #include "proctitle.h"
+#include "pkauth.h"
 #include "sshkey.h"
 #include "transport.h"
 
@@ -646,6 +647,25 @@ key_used(const struct authctxt *a, const char *fp)
 		if (strcmp(a->used_keys[i], fp) == 0)
 			return 1;
 	return 0;
+}
+
+/*
+ * "publickey,publickey" needs two keys: a key that completed a step is
+ * refused before any lookup, where and as sshd's preauth process refuses
+ * it (auth2_key_already_used). Not judged (no "Failed" line, no audit
+ * record), but a failure for MaxAuthTries, as there.
+ */
+static int
+pubkey_reused(const struct authctxt *a, const struct buf *m)
+{
+	char fp[SSHKEY_FP_LEN], type[64];
+
+	if (a->nused_keys == 0 ||
+	    pkauth_request_key(m, fp, sizeof(fp), type, sizeof(type)) != 0 ||
+	    !key_used(a, fp))
+		return 0;
+	logit_preauth("refusing previously-used %s key", type);
+	return 1;
 }
 
 /* The per-connection view a module gets (see postern_module.h). */
@@ -1456,6 +1476,10 @@ auth_request(struct authctxt *a, const uint8_t *sid, size_t sidlen,
 	else if (strcmp(canon, "none") != 0)
 		mod = modules_find(a->mods, canon, NULL);
 	if (mod != NULL && method_enabled(a, canon) &&
+	    authchain_allowed(&a->chain, canon, mod->submethod) &&
+	    strcmp(canon, "publickey") == 0 && pubkey_reused(a, m)) {
+		/* refused, as sshd's preauth process refuses it */
+	} else if (mod != NULL && method_enabled(a, canon) &&
 	    authchain_allowed(&a->chain, canon, mod->submethod)) {
 		/* UsePAM no: pam.so fails at once, where sshd has no kbd-int
 		 * device and logs nothing. */

@@ -20,6 +20,7 @@
 
 #include <openssl/crypto.h>
 
+#include "alglist.h"
 #include "buf.h"
 #include "cipher.h"
 #include "kex.h"
@@ -154,7 +155,7 @@ usage(void)
 	    "                [-E log_file] [-f config_file] [-g "
 	    "login_grace_time]\n"
 	    "                [-h host_key_file] [-o option] [-p port] "
-	    "[-u len]\n");
+	    "[-Q query] [-u len]\n");
 	exit(1);
 }
 
@@ -353,16 +354,17 @@ query(const char *what)
 	    "ecdsa-sha2-nistp521,"
 	    "sk-ecdsa-sha2-nistp256@openssh.com,"
 	    "ssh-rsa";
+	/* ssh -Q key-cert's, less DSA's. */
 	static const char *const certs =
 	    "ssh-ed25519-cert-v01@openssh.com,"
+	    "sk-ssh-ed25519-cert-v01@openssh.com,"
 	    "ecdsa-sha2-nistp256-cert-v01@openssh.com,"
 	    "ecdsa-sha2-nistp384-cert-v01@openssh.com,"
 	    "ecdsa-sha2-nistp521-cert-v01@openssh.com,"
+	    "sk-ecdsa-sha2-nistp256-cert-v01@openssh.com,"
 	    "ssh-rsa-cert-v01@openssh.com";
-	static const char *const sigs =
-	    "ssh-ed25519,sk-ssh-ed25519@openssh.com,ecdsa-sha2-nistp256,"
-	    "ecdsa-sha2-nistp384,ecdsa-sha2-nistp521,"
-	    "sk-ecdsa-sha2-nistp256@openssh.com,rsa-sha2-256,rsa-sha2-512";
+	/* Every signature postern verifies (ssh-rsa: SHA-1, if allowed). */
+	static const char *const sigs = ALGLIST_SIG_IMPL;
 	const char *list = NULL, *p;
 
 	if (strcmp(what, "cipher") == 0 || strcmp(what, "ciphers") == 0)

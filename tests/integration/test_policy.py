@@ -8,9 +8,11 @@ and log lines are OpenSSH's (sshd_config(5), OpenSSH 9.2).
 import grp
 import os
 import pwd
+import re
 import secrets
 import subprocess
 
+import interop_clients as ic
 from harness import check
 
 SNIPPETS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..",
@@ -181,6 +183,52 @@ def test_chain_requires_both(ctx):
           "two different keys should complete publickey,publickey: rc %s "
           "%r %s" % (r.rc, r.stdout, r.err[-300:]))
     _log(ctx, r"^Accepted publickey for %s " % u.name, "accepted")
+
+
+SAME_KEY_TWICE = r"""
+import json, socket, sys
+import paramiko
+
+port, user, key, other = sys.argv[1:5]
+t = paramiko.Transport(socket.create_connection(("127.0.0.1", int(port))))
+t.start_client(timeout=20)
+out = []
+for path in (key, key, other):
+    k = paramiko.Ed25519Key.from_private_key_file(path)
+    try:
+        out.append(t.auth_publickey(user, k))
+    except paramiko.AuthenticationException:
+        out.append("refused")
+out.append(t.is_authenticated())
+t.close()
+print(json.dumps(out))
+"""
+
+
+def test_chain_same_key_twice_refused_before_lookup(ctx):
+    """publickey,publickey with the same key offered again (paramiko; the
+    OpenSSH client never offers a key twice): refused before any lookup,
+    as sshd 9.2's preauth process refuses it, with its line, no second
+    authorized_keys lookup and no "Failed publickey"; another key then
+    completes the chain."""
+    u = ctx.make_user()
+    second = ctx.new_key("second")
+    ctx.authorize(u, second + ".pub")
+    ctx.start_server(extra_config=["LogLevel VERBOSE",
+                                   "AuthenticationMethods publickey,publickey"])
+    got = ic.run_python(ctx, "same_key_twice.py", SAME_KEY_TWICE,
+                        [ctx.port, u.name, u.key, second], "paramiko")
+    check(got == [["publickey"], "refused", [], True],
+          "same key twice, then another: %r" % (got,))
+    _log(ctx, r"^refusing previously-used ED25519 key \[preauth\]$",
+         "sshd's refusal line")
+    log = ctx.server_log()
+    first = len(re.findall(r"^Accepted key ED25519 \S+ found at ", log,
+                           re.M))
+    check(first == 2, "authorized_keys lookups: %d, want 2 (paramiko signs"
+          " at once: one for each key, none for the reused one)" % first)
+    check(not re.search(r"^Failed publickey for %s " % u.name, log, re.M),
+          "the reused key was logged as a failed login")
 
 
 def test_chain_alternatives(ctx):

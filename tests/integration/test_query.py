@@ -28,8 +28,14 @@ def test_query_lists(ctx):
     check(rc == 0 and "ssh-ed25519" in keys and "ssh-rsa" in keys,
           "-Q key: %s" % keys)
     rc, certs, _ = _q(ctx, "key-cert")
-    check(rc == 0 and "ssh-ed25519-cert-v01@openssh.com" in certs,
+    check(rc == 0 and "ssh-ed25519-cert-v01@openssh.com" in certs and
+          "sk-ssh-ed25519-cert-v01@openssh.com" in certs and
+          "sk-ecdsa-sha2-nistp256-cert-v01@openssh.com" in certs,
           "-Q key-cert: %s" % certs)
+    rc, sigs, _ = _q(ctx, "sig")
+    check(rc == 0 and "webauthn-sk-ecdsa-sha2-nistp256@openssh.com" in sigs
+          and "rsa-sha2-512" in sigs and "ssh-dss" not in sigs,
+          "-Q sig: %s" % sigs)
     rc, macs, _ = _q(ctx, "mac")
     check(rc == 0 and "hmac-sha2-256-etm@openssh.com" in macs and
           "umac-128@openssh.com" in macs and "hmac-sha1" in macs,
