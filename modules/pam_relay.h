@@ -269,8 +269,7 @@ pamrelay_child_main(int fd, const struct pm_conn *conn, const char *service,
 	 * refusal reads as sshd words it ("User account has expired").
 	 */
 	if (rc == PAM_SUCCESS) {
-		rc = pam_acct_mgmt(
-		    h, disallow_null ? PAM_DISALLOW_NULL_AUTHTOK : 0);
+		rc = pam_acct_mgmt(h, 0); /* as sshd's do_pam_account() */
 		if (rc != PAM_SUCCESS && rc != PAM_NEW_AUTHTOK_REQD)
 			rc = PAM_ACCT_EXPIRED;
 	}

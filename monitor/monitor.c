@@ -1429,9 +1429,12 @@ static void __attribute__((noreturn)) session_phase(struct monitor *m, int sock)
 	gb = sb;
 	if ((r = send_session_init(m, sp[0])) != 0 ||
 	    (r = login_send(sp[0], &m->auth, m->c, jail != NULL)) != 0) {
+		/* Its child gone already (pam_setcred failed there, say):
+		 * PAM's session still closes. */
 		error("monitor: cannot start session: %s", err_str(r));
 		kill(pid, SIGKILL);
 		audit_session_end(&m->auth, 0, pid);
+		pamctx_end(m->auth.pam);
 		exit(1);
 	}
 	buf_free(m->tstate);

@@ -27,8 +27,9 @@ struct pamctx {
 	struct pam_conv conv;
 	int session_open;
 	int cred_set;
-	/* PAM authenticated the user (sshd's sshpam_authenticated): then a
-	 * failing pam_setcred ends the login instead of being noted. */
+	/* keyboard-interactive/pam authenticated the user (sshd's
+	 * sshpam_authenticated, which a password checked by PAM does not
+	 * set): a failing pam_setcred then ends the login. */
 	int authenticated;
 	char **env;
 	size_t nenv;
@@ -214,7 +215,9 @@ pamctx_setcred_child(struct pamctx *p)
 	if (rc == PAM_SUCCESS)
 		return 0;
 	if (p->authenticated) {
-		error("PAM: pam_setcred(): %s", pam_strerror(p->h, rc));
+		/* sshd's fatal(): its level, the login ends (callers). */
+		log_msg(LL_FATAL, __func__, 0, "PAM: pam_setcred(): %s",
+		    pam_strerror(p->h, rc));
 		return ERR_PERM;
 	}
 	debug("PAM: pam_setcred(): %s", pam_strerror(p->h, rc));
@@ -243,7 +246,9 @@ pamctx_open_session(struct pamctx *p)
 	if ((rc = pam_setcred(p->h, PAM_ESTABLISH_CRED)) == PAM_SUCCESS)
 		p->cred_set = 1;
 	else if (p->authenticated) {
-		error("PAM: pam_setcred(): %s", pam_strerror(p->h, rc));
+		/* sshd's fatal(): its level, the login ends (callers). */
+		log_msg(LL_FATAL, __func__, 0, "PAM: pam_setcred(): %s",
+		    pam_strerror(p->h, rc));
 		return PAMCTX_CRED_FAILED;
 	} else
 		debug("PAM: pam_setcred(): %s", pam_strerror(p->h, rc));
@@ -292,8 +297,6 @@ pamctx_password(struct pamctx *p, const char *password, int flags)
 		error("PAM: authentication changed the user name: refused");
 		rc = PAM_AUTH_ERR;
 	}
-	if (rc == PAM_SUCCESS)
-		p->authenticated = 1;
 	return rc;
 }
 
@@ -330,7 +333,8 @@ pamctx_end(struct pamctx *p)
 
 	if (p == NULL)
 		return;
-	if (p->session_open && (rc = pam_close_session(p->h, 0)) != PAM_SUCCESS)
+	if (p->session_open &&
+	    (rc = pam_close_session(p->h, PAM_SILENT)) != PAM_SUCCESS)
 		error("PAM: pam_close_session(): %s", pam_strerror(p->h, rc));
 	if (p->cred_set)
 		(void)pam_setcred(p->h, PAM_DELETE_CRED);

@@ -35,15 +35,16 @@ void pamctx_expose_auth_info(
 int pamctx_account(struct pamctx *p);
 /*
  * pamctx_open_session: pam_setcred(ESTABLISH) + pam_open_session(). 0, or
- * PAMCTX_CRED_FAILED when PAM authenticated the user (a password checked
- * by pamctx_password, or pamctx_mark_authenticated) and pam_setcred
- * failed: the login must end, as sshd's fatal() (logged here); or
- * ERR_PERM when the session did not open (logged).
+ * PAMCTX_CRED_FAILED when keyboard-interactive/pam authenticated the user
+ * (pamctx_mark_authenticated) and pam_setcred failed: the login must end,
+ * as sshd's fatal() (logged here); or ERR_PERM when the session did not
+ * open (logged).
  */
 #define PAMCTX_CRED_FAILED 2
 int pamctx_open_session(struct pamctx *p);
-/* PAM authenticated the user in another handle (keyboard-interactive/pam,
- * run in a child): pam_setcred's failure is then fatal, as above. */
+/* keyboard-interactive/pam authenticated the user (in a child, with
+ * another handle): pam_setcred's failure is then fatal, as above; as in
+ * sshd, not after a password PAM checked (pamctx_password). */
 void pamctx_mark_authenticated(struct pamctx *p);
 /*
  * pamctx_setcred_child: in the session's child, root, right after

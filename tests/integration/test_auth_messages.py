@@ -26,7 +26,8 @@ PKWIRE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "pkwire.py")
 # what authentication found so). With the argument "epipe" it first
 # writes to a pipe nobody reads (as pam_ldap to a server that has gone);
 # with "rename=NAME" it sets PAM_USER to NAME; with "maxtries" it answers
-# PAM_MAXTRIES; with "credfail" its pam_sm_setcred fails (PAM_CRED_ERR).
+# PAM_MAXTRIES; with "credfail" its pam_sm_setcred fails (PAM_CRED_ERR);
+# with "authok" its pam_sm_authenticate succeeds instead of ignoring.
 ENV_MODULE = r"""
 #include <stddef.h>
 #include <string.h>
@@ -53,8 +54,12 @@ int pam_sm_authenticate(pam_handle_t *h, int flags, int argc,
 	}
 	if (pam_set_data(h, "postern-test", (void *)"x", NULL) != PAM_SUCCESS)
 		return PAM_SERVICE_ERR;
-	return pam_putenv(h, "PAM_AUTHSET_VAR=set-in-auth") == PAM_SUCCESS
-	    ? PAM_IGNORE : PAM_SERVICE_ERR;
+	if (pam_putenv(h, "PAM_AUTHSET_VAR=set-in-auth") != PAM_SUCCESS)
+		return PAM_SERVICE_ERR;
+	for (i = 0; i < argc; i++)
+		if (strcmp(argv[i], "authok") == 0)
+			return PAM_SUCCESS;
+	return PAM_IGNORE;
 }
 int pam_sm_setcred(pam_handle_t *h, int flags, int argc, const char **argv)
 {
@@ -453,13 +458,13 @@ def test_pam_setcred_failure_after_pam_authentication(ctx):
     """pam_setcred fails (a module's PAM_CRED_ERR). As sshd 9.2: after
     keyboard-interactive/pam, whose authentication ran in another handle,
     the login ends before any session, with PAM's reason logged (sshd's
-    fatal); after publickey it is only a debug line and the session runs;
-    after a password, authenticated in the same handle, libpam skips the
-    module that ignored authentication and the session runs."""
+    fatal); after publickey or a password PAM checked (sshd's
+    sshpam_authenticated is for keyboard-interactive only) it is only a
+    debug line and the session runs."""
     mod = _env_module(ctx)
     u = _user(ctx)
     _server(ctx, ["auth required pam_unix.so",
-                  "auth required %s credfail" % mod,
+                  "auth required %s credfail authok" % mod,
                   "account required pam_unix.so",
                   "session required pam_unix.so"])
     ran = os.path.join(ctx.dir, "ran")
@@ -479,3 +484,7 @@ def test_pam_setcred_failure_after_pam_authentication(ctx):
         check(r.returncode == 0 and r.stdout == b"ok\n",
               "%s login with a failing pam_setcred should run: rc %s %r"
               % (method, r.returncode, r.stderr[-300:]))
+    check(len(re.findall(r"^debug1: PAM: pam_setcred\(\): Failure setting "
+                         r"user credentials$", ctx.server_log(), re.M)) >= 4,
+          "publickey and password: pam_setcred's failure (monitor and "
+          "session process) should be debug lines")

@@ -233,9 +233,10 @@ def test_borg_serve_key_option(ctx):
           b"not allowed" in r.stderr,
           "a repository outside --restrict-to-path: rc %d %r"
           % (r.returncode, r.stderr[-300:]))
-    r = ctx.ssh(u, "touch %s/shell-ran" % ctx.dir, key=key)
-    check(not os.path.exists(os.path.join(ctx.dir, "shell-ran")),
-          "a shell command ran instead of borg serve")
+    marker = os.path.join(u.home, "shell-ran")  # the user may write there
+    r = ctx.ssh(u, "touch " + marker, key=key)
+    check(r.rc != 0 and not os.path.exists(marker),
+          "a shell command ran instead of borg serve: rc %s" % r.rc)
 
 
 def test_restic_over_sftp(ctx):
