@@ -46,6 +46,10 @@
 #include "proctitle.h"
 
 #define MAX_LISTEN 64
+/* A SIGHUP restart's state (see handover_save) and its mark. */
+#define HANDOVER_ENV "POSTERN_LISTENER_HANDOVER"
+/* Set for the restarted listener: daemonised already, it stays this pid. */
+#define RESTART_ENV "POSTERN_LISTENER_RESTART"
 #define MAX_STARTUPS_TRACKED 4096
 
 /*
@@ -404,6 +408,38 @@ activated_sockets(int *fds)
 	}
 	activated = n > 0;
 	return n;
+}
+
+/*
+ * As sshd's closefrom() at start: the descriptors posternd was started
+ * with are not the server's (a caller's pipe would wait for ever on a
+ * daemon that holds it; a script's files would stay open as root), but
+ * systemd's activated sockets, from 3, and what a restart passes on
+ * are. Before anything of posternd's own is opened.
+ */
+void
+listener_close_inherited(void)
+{
+	const char *pidv = getenv("LISTEN_PID"), *nv = getenv("LISTEN_FDS");
+	unsigned long pid, n = 0;
+	char *end;
+
+	if (getenv(RESTART_ENV) != NULL || getenv(HANDOVER_ENV) != NULL ||
+	    getenv(RELOAD_CONFIG_ENV) != NULL)
+		return;
+	if (pidv != NULL && nv != NULL) {
+		errno = 0;
+		pid = strtoul(pidv, &end, 10);
+		if (errno == 0 && end != pidv && *end == '\0' &&
+		    pid == (unsigned long)getpid()) {
+			n = strtoul(nv, &end, 10);
+			/* A bad count is activated_sockets()'s to refuse. */
+			if (errno != 0 || end == nv || *end != '\0' ||
+			    n > MAX_LISTEN)
+				return;
+		}
+	}
+	closefrom(3 + (int)n);
 }
 
 /*
@@ -780,9 +816,6 @@ penalty_refuses(int fd, const struct source_block *b)
  * pipes instead of keeping them, uncounted and open across every later
  * exec.
  */
-#define HANDOVER_ENV "POSTERN_LISTENER_HANDOVER"
-/* Set for the restarted listener: daemonised already, it stays this pid. */
-#define RESTART_ENV "POSTERN_LISTENER_RESTART"
 #define HANDOVER_MAGIC 0x70737432U
 
 struct handover_head {

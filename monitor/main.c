@@ -437,6 +437,9 @@ main(int argc, char **argv)
 	/* The listener starts each connection's monitor with its own
 	 * arguments and "-R" first (spawn_monitor). */
 	monitor_argv = argc > 1 && strcmp(argv[1], "-R") == 0;
+	/* A monitor's descriptors are the listener's to give (-R). */
+	if (!monitor_argv)
+		listener_close_inherited();
 	/* Bad options reported in sshd's words (its getopt's), not glibc's. */
 	opterr = 0;
 	while ((ch = getopt(argc, argv,

@@ -168,6 +168,9 @@ const struct hostkey_pub *hostkeys_by_blob(
 /* listener.c */
 int listener_run(const struct options *o, struct server_config *c,
     const struct config_source *src, char **argv);
+/* Close the descriptors from 3 on that posternd did not start with for
+ * itself (systemd's sockets and a restart's are kept). */
+void listener_close_inherited(void);
 
 struct conn_info;
 /* monitor.c: the two ends of the connection on socket fd (relayed: fd is

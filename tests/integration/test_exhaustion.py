@@ -8,6 +8,7 @@ at process state, or checks that a later client still logs in.
 import os
 import re
 import resource
+import select
 import signal
 import socket
 import stat
@@ -674,3 +675,51 @@ def test_user_out_of_processes(ctx):
     check(ctx.wait_log(r"fork: Resource temporarily unavailable", 10),
           "the failed fork was not logged")
     ctx.ssh_ok(other, "echo ok", expect_out=b"ok\n")
+
+
+@timeout(60)
+def test_daemon_closes_inherited_descriptors(ctx):
+    """As sshd's closefrom() at start: descriptors posternd is started with
+    (beyond 0-2) are not kept by the daemon. Before, `x=$(posternd 3>&1)`
+    never returned (the daemon held the pipe for its life), and a caller's
+    files stayed open in a root process."""
+    ctx.write_config()
+    pidfile = os.path.join(ctx.dir, "posternd.pid")
+    run_log = os.path.join(ctx.dir, "daemon.log")
+    r, w = os.pipe()
+    extra = os.open(os.path.join(ctx.dir, "held-file"),
+                    os.O_WRONLY | os.O_CREAT, 0o600)
+    try:
+        p = subprocess.run([ctx.server_path, "-f", ctx.config_path, "-E",
+                            run_log], stdin=subprocess.DEVNULL,
+                           stdout=w, stderr=subprocess.DEVNULL,
+                           pass_fds=(w, extra), timeout=30)
+    finally:
+        os.close(w)
+        os.close(extra)
+
+    def kill_daemon():
+        try:
+            os.kill(int(open(pidfile).read()), signal.SIGTERM)
+        except (OSError, ValueError):
+            pass
+    ctx.cleanups.append(kill_daemon)
+    check(p.returncode == 0, "posternd exited %d" % p.returncode)
+    check(harness.poll_until(lambda: os.path.exists(pidfile) and
+                             harness.port_listening(ctx.port), 10),
+          "the daemon does not listen")
+    ready, _, _ = select.select([r], [], [], 10)
+    got = os.read(r, 100) if ready else None
+    os.close(r)
+    check(got == b"", "the daemon still holds the caller's pipe (read: %r)"
+          % (got,))
+    pid = int(open(pidfile).read())
+    held = []
+    for fd in os.listdir("/proc/%d/fd" % pid):
+        try:
+            held.append(os.readlink("/proc/%d/fd/%s" % (pid, fd)))
+        except OSError:
+            pass
+    check(not [h for h in held if h.endswith("held-file") or
+               h.startswith("pipe:")],
+          "the daemon keeps descriptors it was started with: %r" % held)
