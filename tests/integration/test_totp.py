@@ -340,16 +340,24 @@ def _timeout_in_syscall(ctx, u, code, extra, calls, delay_s):
     """Log u in with code, the server's config + extra and LoginGraceTime
     10, with each of its monitor's system calls CALLS held up delay_s by
     strace (attached to the monitor, and the children it forks, such as
-    the one that runs liboath, while the client waits 5 s to answer: room
-    for a loaded machine or ASan): the rewrite of the TOTP state is under
-    way when LoginGraceTime ends the monitor."""
+    the one that runs liboath, once the code is asked for, while the
+    client waits until 7 s to answer: room for a loaded machine or ASan):
+    the rewrite of the TOTP state is under way when LoginGraceTime ends
+    the monitor."""
     ctx.start_server(extra_config=extra + [
         "LoginGraceTime 10", "Include " + os.path.abspath(RECIPE)])
-    client = _paramiko(ctx, u, code, at=time.time() + 5)
+    client = _paramiko(ctx, u, code, at=time.time() + 7)
     monitors = harness.poll_until(
         lambda: harness.children(ctx.proc.pid), 5)
     check(monitors and len(monitors) == 1,
           "want one monitor process, got %r" % monitors)
+    # Attached once the code is asked for, not while the monitor starts
+    # the preauth process and the key exchange runs: an attach in that
+    # window (the CI's loaded ASan run) once cost the connection.
+    check(ctx.wait_log(r"^Postponed keyboard-interactive for %s "
+                       % u.name, 6),
+          "the client was not asked for its code:\n%s"
+          % ctx.server_log()[-1000:])
     tr = subprocess.Popen(
         ["strace", "-f", "-qq", "-o", os.path.join(ctx.dir, "strace.out"),
          "-e", "trace=" + calls,
