@@ -322,9 +322,13 @@ void channel_session_service_done(
 /* sftp_channel.c */
 /*
  * chan_sftp_start: serve "internal-sftp [flags]" on session channel c
- * in-process (c->svc). 0, or ERR_CONFIG for a bad command line, ERR_ALLOC.
+ * in-process (c->svc). pre (may be NULL) is what goes to the client's
+ * stdout first (/etc/ssh/sshrc's output). 0, or ERR_CONFIG for a bad
+ * command line, ERR_ALLOC.
  */
-int chan_sftp_start(struct conn *conn, struct channel *c, const char *command);
+#define CHAN_SFTP_PRE_MAX (64 * 1024)
+int chan_sftp_start(struct conn *conn, struct channel *c, const char *command,
+    const struct buf *pre);
 
 /* session_run.c */
 int conn_pfd_add(struct conn *conn, int fd, short events);

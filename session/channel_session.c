@@ -339,6 +339,42 @@ session_set_qos(struct conn *conn, int interactive)
 		error("setsockopt IPV6_TCLASS %d: %s", v, strerror(errno));
 }
 
+/* What a child of this channel gets from it (session_login.h). */
+static void
+child_of(struct conn *conn, struct chan_session *s, int subsystem,
+    struct session_child *ch)
+{
+	memset(ch, 0, sizeof(*ch));
+	ch->env = s->env;
+	ch->nenv = s->nenv;
+	ch->subsystem = subsystem;
+	x11_child(s->x11, ch);
+	ch->agent_sock = agent_socket_path(conn);
+}
+
+/*
+ * internal-sftp in this process, after what sshd's child runs before
+ * its sftp server (/etc/ssh/sshrc; session_exec_rc), whose output goes
+ * out first.
+ */
+static int
+sftp_start(struct conn *conn, struct channel *c, struct chan_session *s,
+    const char *run, const char *original)
+{
+	struct session_child ch;
+	struct buf *pre;
+	int r;
+
+	if ((pre = buf_new(CHAN_SFTP_PRE_MAX)) == NULL)
+		return ERR_ALLOC;
+	child_of(conn, s, 1, &ch);
+	if ((r = session_exec_rc(conn->ctx, &ch, original,
+	         s->pty.master >= 0 ? &s->pty : NULL, pre)) == 0)
+		r = chan_sftp_start(conn, c, run, pre);
+	buf_free(pre);
+	return r;
+}
+
 /*
  * exec, shell, subsystem: start the (forced) command once. An expired
  * password (LOGIN_F_PWCHANGE) runs only passwd(1), whatever was asked. subsystem is the
@@ -441,17 +477,12 @@ session_start(struct conn *conn, struct channel *c, const char *command,
 	} else if (is_internal_sftp(run) && (s->forced || subsystem != NULL))
 		/* A client's own exec of "internal-sftp" goes to its shell,
 		 * as sshd: a nologin or git-shell account gets no SFTP. */
-		r = chan_sftp_start(conn, c, run);
+		r = sftp_start(conn, c, s, run, s->forced ? original : NULL);
 	else {
 		struct session_child ch;
 		char *lastlog;
 
-		memset(&ch, 0, sizeof(ch));
-		ch.env = s->env;
-		ch.nenv = s->nenv;
-		ch.subsystem = subsystem != NULL;
-		x11_child(s->x11, &ch);
-		ch.agent_sock = agent_socket_path(conn);
+		child_of(conn, s, subsystem != NULL, &ch);
 		lastlog = pty_login(ctx, c, s);
 		ch.lastlog = lastlog;
 		r = session_exec_spawn(ctx, run, s->forced ? original : NULL,

@@ -13,8 +13,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <poll.h>
 #include <unistd.h>
 
+#include "buf.h"
 #include "err.h"
 #include "log.h"
 #include "session.h"
@@ -317,6 +321,106 @@ out:
 	strv_free(env);
 	free(env);
 	free(argv0);
+	return r;
+}
+
+/* Read what fd has now: into out while it has room (keep), else dropped.
+ * 1 at its end (closed and set to -1), else 0. */
+static int
+rc_read(int *fd, struct buf *out, int keep)
+{
+	uint8_t tmp[4096];
+	size_t room;
+	ssize_t n;
+
+	for (;;) {
+		n = read(*fd, tmp, sizeof(tmp));
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1 && errno == EAGAIN)
+			return 0;
+		if (n <= 0) {
+			close(*fd);
+			*fd = -1;
+			return 1;
+		}
+		room = buf_max(out) - buf_len(out);
+		if (keep && room > 0)
+			(void)buf_put(
+			    out, tmp, (size_t)n < room ? (size_t)n : room);
+	}
+}
+
+/*
+ * Until the rc child ends: its stdout (fds[0]) kept in out while it has
+ * room, its stderr (fds[1]) dropped (a subsystem's). Once it has ended,
+ * what its pipes hold is taken and they are closed: a program it left
+ * in the background with them open does not hold SFTP back, as it does
+ * not hold sshd's (whose rc writes to the session's own descriptors).
+ */
+static void
+rc_drain(pid_t pid, int fds[2], struct buf *out)
+{
+	struct pollfd pfd[3];
+	int i, status, pidfd;
+	pid_t w;
+
+	pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	for (;;) {
+		w = waitpid(pid, &status, WNOHANG);
+		if (w == pid || (w == -1 && errno != EINTR))
+			break;
+		for (i = 0; i < 2; i++) {
+			pfd[i].fd = fds[i];
+			pfd[i].events = POLLIN;
+		}
+		pfd[2].fd = pidfd;
+		pfd[2].events = POLLIN;
+		/* Without a pidfd (a kernel before 5.3), look again soon. */
+		if (poll(pfd, 3, pidfd >= 0 ? -1 : 100) == -1 &&
+		    errno != EINTR) {
+			error_f("poll: %s", strerror(errno));
+			while (waitpid(pid, &status, 0) == -1 && errno == EINTR)
+				;
+			break;
+		}
+		for (i = 0; i < 2; i++)
+			if (fds[i] >= 0 &&
+			    (pfd[i].revents & (POLLIN | POLLHUP)))
+				(void)rc_read(&fds[i], out, i == 0);
+	}
+	for (i = 0; i < 2; i++)
+		if (fds[i] >= 0 && !rc_read(&fds[i], out, i == 0))
+			close(fds[i]);
+	if (pidfd >= 0)
+		close(pidfd);
+}
+
+int
+session_exec_rc(const struct session_ctx *ctx, const struct session_child *ch,
+    const char *original, const struct session_pty *pty, struct buf *out)
+{
+	const char *shell = nonnull(ctx->shell, EXEC_SHELL_DEFAULT);
+	char **env = NULL;
+	int in = -1, fds[2] = {-1, -1}, r;
+	pid_t pid = -1;
+
+	if (!session_login_rc_wanted(ctx, ch))
+		return 0;
+	if ((r = session_env_build(ctx, ch, shell, original, pty, &env)) != 0)
+		goto out;
+	if ((r = fork_child(NULL, &pid, &in, &fds[0], &fds[1])) != 0)
+		goto out;
+	if (pid == 0) {
+		session_login_rc(ctx, ch, shell, env);
+		_exit(0);
+	}
+	debug_f("child %ld: /etc/ssh/sshrc before internal-sftp", (long)pid);
+	close(in);
+	rc_drain(pid, fds, out);
+out:
+	strv_free(env);
+	free(env);
 	return r;
 }
 

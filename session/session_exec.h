@@ -7,6 +7,7 @@
 struct session_ctx;
 struct session_pty;
 struct session_child;
+struct buf;
 
 /*
  * session_exec_spawn: fork and exec the user's shell as `shell -c command`,
@@ -25,6 +26,19 @@ int session_exec_spawn(const struct session_ctx *ctx, const char *command,
     const char *original, const struct session_pty *pty,
     const struct session_child *ch, pid_t *pidp, int *infd, int *outfd,
     int *errfd);
+
+/*
+ * session_exec_rc: before an in-process internal-sftp, what sshd's child
+ * runs before its sftp server: /etc/ssh/sshrc with /bin/sh (a subsystem
+ * runs no ~/.ssh/rc), or X11's xauth, in the session's environment, from
+ * the home directory. Nothing is forked when there is neither. Waits for
+ * it to end; its stdout is kept in out (what fits: it goes to the client
+ * ahead of SFTP's replies, as sshd's child's does), its stderr dropped,
+ * as a subsystem's. original, pty and ch as session_exec_spawn's.
+ */
+int session_exec_rc(const struct session_ctx *ctx,
+    const struct session_child *ch, const char *original,
+    const struct session_pty *pty, struct buf *out);
 
 /*
  * session_exec_pwchange: an expired password's session, whatever was

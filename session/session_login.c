@@ -458,13 +458,41 @@ do_rc_files(const struct session_ctx *ctx, const struct session_child *ch,
 		run_xauth(ctx->axl->xauth_location, env, ch);
 }
 
+int
+session_login_rc_wanted(
+    const struct session_ctx *ctx, const struct session_child *ch)
+{
+	struct stat st;
+
+	return stat(LOGIN_SYSTEM_RC, &st) == 0 ||
+	    (ch != NULL && ch->x11_auth_display != NULL && ctx->axl != NULL &&
+	        ctx->axl->xauth_location != NULL);
+}
+
+void
+session_login_rc(const struct session_ctx *ctx, const struct session_child *ch,
+    const char *shell, char **env)
+{
+	int chrooted =
+	    ctx->login != NULL && (ctx->login->flags & LOGIN_F_CHROOTED);
+
+	if (chdir(ctx->home) == -1) {
+		/* In a jail the home directory may well not exist: quiet. */
+		if (!chrooted)
+			fprintf(stderr,
+			    "Could not chdir to home directory %s: %s\n",
+			    ctx->home, strerror(errno));
+		(void)!chdir("/");
+	}
+	do_rc_files(ctx, ch, shell, env);
+}
+
 void
 session_login_child(const struct session_ctx *ctx,
     const struct session_child *ch, const char *command, int pty,
     const char *shell, char **env)
 {
 	const struct session_login *l = ctx->login;
-	int chrooted = l != NULL && (l->flags & LOGIN_F_CHROOTED);
 	const char *notes = session_env_notes();
 
 	/* As sshd: PAM's messages for any login without a command, then
@@ -481,13 +509,5 @@ session_login_child(const struct session_ctx *ctx,
 	 * home directory (its absolute path: nothing above needs it). */
 	if (notes[0] != '\0')
 		fputs(notes, stderr);
-	if (chdir(ctx->home) == -1) {
-		/* In a jail the home directory may well not exist: quiet. */
-		if (!chrooted)
-			fprintf(stderr,
-			    "Could not chdir to home directory %s: %s\n",
-			    ctx->home, strerror(errno));
-		(void)!chdir("/");
-	}
-	do_rc_files(ctx, ch, shell, env);
+	session_login_rc(ctx, ch, shell, env);
 }

@@ -103,4 +103,16 @@ void session_login_child(const struct session_ctx *ctx,
     const struct session_child *ch, const char *command, int pty,
     const char *shell, char **env);
 
+/*
+ * session_login_rc_wanted: whether session_login_rc would run anything
+ * for a subsystem (/etc/ssh/sshrc exists, or X11's xauth); checked in
+ * the session process, so that internal-sftp forks only then.
+ * session_login_rc: in a child, what sshd's child does before its
+ * in-process sftp server: chdir to home, then /etc/ssh/sshrc (or xauth).
+ */
+int session_login_rc_wanted(
+    const struct session_ctx *ctx, const struct session_child *ch);
+void session_login_rc(const struct session_ctx *ctx,
+    const struct session_child *ch, const char *shell, char **env);
+
 #endif

@@ -32,7 +32,7 @@
 #include "sftp.h"
 
 #define SFTP_CHAN_ARGS 64            /* words of "internal-sftp [flags]" */
-#define SFTP_CHAN_TEXT (64 * 1024)   /* -Q's list */
+#define SFTP_CHAN_TEXT (64 * 1024)   /* -Q's list, after the rc's output */
 #define SFTP_CHAN_STDERR (64 * 1024) /* -e lines not yet sent; then dropped */
 
 struct chan_sftp {
@@ -170,12 +170,16 @@ chan_sftp_pump(struct conn *conn, struct channel *c)
 
 	if (cs->done || (c->flags & (CHAN_SENT_CLOSE | CHAN_RCVD_CLOSE)))
 		return 0;
-	if (cs->s != NULL && (r = chan_sftp_serve(conn, c, cs)) != 0)
+	/* What goes to stdout before the engine's replies (an rc file's
+	 * output) or without an engine (-Q's list). */
+	if ((r = chan_sftp_send_buf(conn, c, 0, cs->out)) != 0)
+		return r;
+	if (cs->s != NULL && buf_len(cs->out) == 0 &&
+	    (r = chan_sftp_serve(conn, c, cs)) != 0)
 		return r;
 	if (c->flags & CHAN_EFD_DISCARD)
 		buf_reset(cs->err);
-	if ((r = chan_sftp_send_buf(conn, c, 1, cs->err)) != 0 ||
-	    (r = chan_sftp_send_buf(conn, c, 0, cs->out)) != 0)
+	if ((r = chan_sftp_send_buf(conn, c, 1, cs->err)) != 0)
 		return r;
 	/* Nothing left to serve or say: the session ends like a child. */
 	if (cs->s == NULL && buf_len(cs->out) == 0 && buf_len(cs->err) == 0) {
@@ -207,7 +211,8 @@ static const struct channel_service chan_sftp_service = {
 };
 
 int
-chan_sftp_start(struct conn *conn, struct channel *c, const char *command)
+chan_sftp_start(struct conn *conn, struct channel *c, const char *command,
+    const struct buf *pre)
 {
 	struct session_ctx *ctx = conn->ctx;
 	struct chan_sftp *cs;
@@ -215,9 +220,10 @@ chan_sftp_start(struct conn *conn, struct channel *c, const char *command)
 	int argc, status, r = ERR_ALLOC;
 
 	if ((cs = calloc(1, sizeof(*cs))) == NULL ||
-	    (cs->out = buf_new(SFTP_CHAN_TEXT)) == NULL ||
+	    (cs->out = buf_new(SFTP_CHAN_TEXT + CHAN_SFTP_PRE_MAX)) == NULL ||
 	    (cs->err = buf_new(SFTP_CHAN_STDERR)) == NULL ||
-	    (line = strdup(command)) == NULL)
+	    (line = strdup(command)) == NULL ||
+	    (pre != NULL && buf_put(cs->out, buf_ptr(pre), buf_len(pre)) != 0))
 		goto out;
 	if ((argc = sftp_split_args(line, argv, SFTP_CHAN_ARGS)) <= 0) {
 		error("internal-sftp: bad arguments");

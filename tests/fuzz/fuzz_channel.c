@@ -518,9 +518,11 @@ static const struct channel_service fz_svc = {
     fz_svc_data, fz_svc_pump, fz_svc_free};
 
 int
-chan_sftp_start(struct conn *conn, struct channel *c, const char *command)
+chan_sftp_start(struct conn *conn, struct channel *c, const char *command,
+    const struct buf *pre)
 {
 	(void)conn;
+	(void)pre;
 	if (strstr(command, "-P") != NULL)
 		return ERR_CONFIG; /* as a bad command line is refused */
 	c->svc = &fz_svc;

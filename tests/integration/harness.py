@@ -749,6 +749,27 @@ class Context:
         check(ok, "server %s did not listen on 127.0.0.1:%d within %ss"
               % (" ".join(argv), port, wait_s))
 
+    def etc_overlay(self, setup):
+        """From now on the server (launch_server) runs in its own mount
+        namespace, where an overlay on /etc takes what the shell command
+        setup writes there (run as root just before the server, with the
+        environment launch_server is given): the machine's /etc is not
+        touched. nsenter -t ctx.proc.pid -m reaches that /etc."""
+        upper = os.path.join(self.dir, "etc-upper")
+        work = os.path.join(self.dir, "etc-work")
+        os.mkdir(upper)
+        os.mkdir(work)
+        wrapper = os.path.join(self.dir, "etc-overlay-server.sh")
+        with open(wrapper, "w") as f:
+            f.write("#!/bin/sh\nexec unshare -m sh -c '"
+                    "mount --make-rprivate / && "
+                    "mount -t overlay overlay -o lowerdir=/etc,upperdir=%s,"
+                    "workdir=%s /etc && %s && exec \"$0\" \"$@\"' %s \"$@\"\n"
+                    % (upper, work, setup.replace("'", "'\\''"),
+                       self.server_path))
+        os.chmod(wrapper, 0o755)
+        self.server_path = wrapper
+
     def server_alive(self):
         return self.proc is not None and self.proc.poll() is None
 

@@ -274,21 +274,8 @@ def test_missing_shell_admitted_with_chroot(ctx):
 
 def _nologin_server(ctx, text, extra=()):
     """Start the server (UsePAM no) in its own mount namespace, where an
-    overlay on /etc holds /etc/nologin with text: the rest of the machine
-    is not touched. nsenter -t ctx.proc.pid -m reaches that /etc."""
-    upper, work = os.path.join(ctx.dir, "upper"), os.path.join(ctx.dir, "w")
-    os.mkdir(upper)
-    os.mkdir(work)
-    wrapper = os.path.join(ctx.dir, "nologin-server.sh")
-    with open(wrapper, "w") as f:
-        f.write("#!/bin/sh\nexec unshare -m sh -c '"
-                "mount --make-rprivate / && "
-                "mount -t overlay overlay -o lowerdir=/etc,upperdir=%s,"
-                "workdir=%s /etc && printf \"%%s\" \"$NOLOGIN_TEXT\" "
-                "> /etc/nologin && exec \"$0\" \"$@\"' %s \"$@\"\n"
-                % (upper, work, ctx.server_path))
-    os.chmod(wrapper, 0o755)
-    ctx.server_path = wrapper
+    overlay on /etc holds /etc/nologin with text (ctx.etc_overlay)."""
+    ctx.etc_overlay('printf "%s" "$NOLOGIN_TEXT" > /etc/nologin')
     ctx.write_config(["UsePAM no"] + list(extra))
     # root's keys sit under /tmp, which StrictModes would refuse.
     with open(ctx.config_path) as f:

@@ -183,6 +183,74 @@ def test_user_rc(ctx):
             os.unlink(marker)
 
 
+def _sshrc_server(ctx, text, extra=()):
+    """Start the server where an overlay on /etc holds /etc/ssh/sshrc with
+    text (ctx.etc_overlay; the users must exist before)."""
+    ctx.etc_overlay('mkdir -p /etc/ssh && '
+                    'printf "%s" "$SSHRC_TEXT" > /etc/ssh/sshrc')
+    ctx.write_config(list(extra))
+    ctx.launch_server(env=dict(os.environ, SSHRC_TEXT=text))
+
+
+def test_system_rc(ctx):
+    """/etc/ssh/sshrc, as sshd: run with /bin/sh from the home directory
+    in the session's environment before a command (its output first)
+    when there is no ~/.ssh/rc; and before internal-sftp too, which runs
+    no ~/.ssh/rc (a subsystem), its stderr dropped, SFTP working after,
+    even with a program it left in the background (the sftp would time
+    out waiting for it)."""
+    u = ctx.make_user()
+    marker = os.path.join(u.home, "sysrc-ran")
+    _sshrc_server(ctx, 'echo "sys:$USER:$SSH_CONNECTION:$(pwd)" '
+                  '>> "$HOME/sysrc-ran"\n'
+                  'echo sysrc-stderr >&2\n'
+                  '[ -e "$HOME/loud" ] && echo sysrc-stdout\n'
+                  '[ -e "$HOME/bg" ] && sleep 90 &\n'
+                  'exit 0\n',
+                  ["Subsystem sftp internal-sftp"])
+    check(not os.path.exists("/etc/ssh/sshrc"),
+          "/etc/ssh/sshrc escaped the server's namespace")
+    _write_user_file(u, "loud", "")
+    r = ctx.ssh_ok(u, "echo cmd")
+    check(r.stdout == b"sysrc-stdout\ncmd\n",
+          "/etc/ssh/sshrc's output then the command's, got %r" % r.stdout)
+    with open(marker) as f:
+        line = f.read()
+    check(re.fullmatch(r"sys:%s:127\.0\.0\.1 \d+ 127\.0\.0\.1 %d:%s\n"
+                       % (re.escape(u.name), ctx.port, re.escape(u.home)),
+                       line), "/etc/ssh/sshrc's environment: %r" % line)
+    os.unlink(marker)
+    os.unlink(os.path.join(u.home, "loud"))
+    # A user's ~/.ssh/rc replaces it for a command, not for a subsystem.
+    _write_user_file(u, ".ssh/rc", 'echo user >> "$HOME/user-rc-ran"\n')
+    r = ctx.ssh_ok(u, "echo cmd")
+    check(r.stdout == b"cmd\n" and not os.path.exists(marker) and
+          os.path.exists(os.path.join(u.home, "user-rc-ran")),
+          "with ~/.ssh/rc: %r, /etc/ssh/sshrc ran: %s"
+          % (r.stdout, os.path.exists(marker)))
+    os.unlink(os.path.join(u.home, "user-rc-ran"))
+    # What the rc leaves running in the background, holding its stdout
+    # and stderr, does not hold SFTP back (nor sshd's).
+    _write_user_file(u, "bg", "")
+    argv = ["sftp", "-b", "-", "-P", str(ctx.port), "-i", u.key,
+            "-o", "IdentitiesOnly=yes", "-o", "StrictHostKeyChecking=no",
+            "-o", "UserKnownHostsFile=/dev/null", "-o", "BatchMode=yes",
+            "%s@127.0.0.1" % u.name]
+    p = subprocess.run(argv, input=b"pwd\nls -1 sysrc-ran\n",
+                       capture_output=True, timeout=60)
+    check(p.returncode == 0 and
+          b"Remote working directory: %s\n" % u.home.encode() in p.stdout,
+          "sftp after /etc/ssh/sshrc: rc %s %r %r"
+          % (p.returncode, p.stdout, p.stderr[-300:]))
+    check(b"sysrc-stderr" not in p.stderr,
+          "a subsystem's stderr reached the client: %r" % p.stderr)
+    check(os.path.exists(marker) and
+          not os.path.exists(os.path.join(u.home, "user-rc-ran")),
+          "internal-sftp: /etc/ssh/sshrc ran: %s, ~/.ssh/rc ran: %s"
+          % (os.path.exists(marker),
+             os.path.exists(os.path.join(u.home, "user-rc-ran"))))
+
+
 def _interactive(ctx, u, script=b"echo MARK-$((6*7)); exit 0\n"):
     c = _TtyClient(ctx, u, None)
     os.write(c.master, script)
