@@ -134,8 +134,9 @@ alglist_names_valid(const char *spec, const char *all)
 	return 1;
 }
 
-int
-alglist_assemble(const char *spec, const char *def, const char *all, char **out)
+static int
+assemble(const char *spec, const char *def, const char *all, int keep_empty,
+    char **out)
 {
 	struct names *list = NULL, *ret = NULL;
 	char e[ALGLIST_MAX];
@@ -156,7 +157,7 @@ alglist_assemble(const char *spec, const char *def, const char *all, char **out)
 	case '-':
 		if ((r = names_filter(ret, def, spec + 1, 1)) != 0)
 			goto out;
-		if (ret->len == 0)
+		if (ret->len == 0 && !keep_empty)
 			r = names_add_list(ret, def);
 		goto done;
 	case '+':
@@ -199,4 +200,17 @@ out:
 	free(list);
 	free(ret);
 	return r;
+}
+
+int
+alglist_assemble(const char *spec, const char *def, const char *all, char **out)
+{
+	return assemble(spec, def, all, 0, out);
+}
+
+int
+alglist_assemble_match(
+    const char *spec, const char *def, const char *all, char **out)
+{
+	return assemble(spec, def, all, 1, out);
 }

@@ -134,12 +134,18 @@ int alglist_names_valid(const char *spec, const char *all);
  * list replaces def; then each entry, in order, is expanded to the names
  * of `all' it matches (in all's order), duplicates dropped. "-list"
  * removes from def every name matching one of its patterns; if that
- * removes them all, def stays (what sshd shows for "-*"). spec NULL or ""
+ * removes them all, def stays (what sshd shows for a global "-*"). spec NULL or ""
  * gives def. Returns 0 and a malloc'd list in *out; ERR_FORMAT for a
  * negated entry outside a "-list", or a list whose entries match no name;
  * ERR_TOO_BIG, ERR_ALLOC.
  */
 int alglist_assemble(
+    const char *spec, const char *def, const char *all, char **out);
+/*
+ * alglist_assemble_match: the same for a list a Match block set, where
+ * sshd keeps what a "-list" leaves, even nothing: "" (no algorithm).
+ */
+int alglist_assemble_match(
     const char *spec, const char *def, const char *all, char **out);
 
 /*

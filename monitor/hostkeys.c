@@ -356,7 +356,7 @@ find_for_alg(const struct hostkeys *hk, const char *alg, struct hostkey *e)
 
 /*
  * The offer: every name of HostKeyAlgorithms, in its order, that a
- * loaded key or certificate can serve. 0, ERR_NOT_FOUND or ERR_ALLOC.
+ * loaded key or certificate can serve (perhaps none: ""). 0 or ERR_ALLOC.
  */
 static int
 build_offer(const struct server_config *c, struct hostkeys *hk)
@@ -384,8 +384,8 @@ build_offer(const struct server_config *c, struct hostkeys *hk)
 		if (*p == ',')
 			p++;
 	}
-	if (hk->n == 0)
-		return ERR_NOT_FOUND;
+	/* None at all, as sshd: it runs, and each key exchange fails ("no
+	 * matching host key type found"). */
 	if ((hk->algs = calloc(1, len + 1)) == NULL)
 		return ERR_ALLOC;
 	for (i = 0; i < hk->n; i++) {

@@ -53,12 +53,12 @@ session_axl_put(struct buf *b, const struct server_config *c)
 		return r;
 	/* ChannelTimeout: "none" stands alone and means no entries. */
 	for (i = 0; i < c->nchannel_timeouts; i++)
-		if (strcmp(c->channel_timeouts[i], "none") != 0)
+		if (strcasecmp(c->channel_timeouts[i], "none") != 0)
 			n++;
 	if ((r = buf_put_u32(b, n)) != 0)
 		return r;
 	for (i = 0; i < c->nchannel_timeouts; i++) {
-		if (strcmp(c->channel_timeouts[i], "none") == 0)
+		if (strcasecmp(c->channel_timeouts[i], "none") == 0)
 			continue;
 		if (cfg_channel_timeout_split(
 		        c->channel_timeouts[i], type, sizeof(type), &secs) != 0)

@@ -206,8 +206,8 @@ judge(const struct keyword *k, struct cfg_args *a, int quiet)
 		break;
 	}
 	if (why != NULL) {
-		error("%s line %d: %s %.60s is not supported by postern (%s)",
-		    a->filename, a->lineno, a->keyword, a->av[0], why);
+		cfg_error(a, "%s %.60s is not supported by postern (%s)",
+		    a->keyword, a->av[0], why);
 		return ERR_CONFIG;
 	}
 	if (!quiet && !is_same_as_postern(k, a))
@@ -256,7 +256,8 @@ process_line(struct cfg_pass *p, struct server_config *c, const char *line,
 	}
 	if ((r = cfg_split_args(rest, &a)) != 0) {
 		if (r == ERR_FORMAT)
-			error("%s line %d: invalid quotes", filename, lineno);
+			error("%s line %d: %s: invalid quotes", filename,
+			    lineno, kw);
 		goto out;
 	}
 	if (!(k->flags & KW_MATCH)) {
@@ -374,8 +375,7 @@ cfg_kw_include(
 	}
 	while ((arg = cfg_next_arg(a)) != NULL) {
 		if (*arg == '\0') {
-			error("%s line %d: keyword %s empty argument",
-			    a->filename, a->lineno, a->keyword);
+			cfg_error(a, "keyword %s empty argument", a->keyword);
 			return ERR_CONFIG;
 		}
 		n++;
@@ -383,10 +383,10 @@ cfg_kw_include(
 			return r;
 		inc = cfg_source_include(a->pass->src, selector);
 		if (inc == NULL) {
-			error(
-			    "%s line %d: include \"%s\" was not read with the "
+			cfg_error(a,
+			    "include \"%s\" was not read with the "
 			    "configuration",
-			    a->filename, a->lineno, selector);
+			    selector);
 			free(selector);
 			return ERR_CONFIG;
 		}
@@ -409,8 +409,7 @@ cfg_kw_include(
 		}
 	}
 	if (n == 0) {
-		error("%s line %d: %s missing filename argument", a->filename,
-		    a->lineno, a->keyword);
+		cfg_error(a, "%s missing filename argument", a->keyword);
 		return ERR_CONFIG;
 	}
 	return 0;
@@ -434,8 +433,7 @@ cfg_kw_match(
 	cp = copy;
 	mc = (*a->fflags & CFG_NEVERMATCH) ? NULL : a->pass->mc;
 	if ((value = cfg_match_line(&cp, a->lineno, mc)) < 0) {
-		error(
-		    "%s line %d: Bad Match condition", a->filename, a->lineno);
+		cfg_error(a, "Bad Match condition");
 		free(copy);
 		return ERR_CONFIG;
 	}
@@ -489,33 +487,41 @@ none_is_null(char **field)
 
 /* An algorithm list as sshd -T prints it: +, -, ^ and patterns resolved. */
 static void
-assemble(char **field, const char *def, const char *all)
+assemble(char **field, const char *def, const char *all, int match)
 {
 	char *out = NULL;
 
 	/* The handler checked the value, so only memory can fail here. */
-	if (alglist_assemble(*field, def, all, &out) != 0)
+	if ((match ? alglist_assemble_match(*field, def, all, &out)
+	           : alglist_assemble(*field, def, all, &out)) != 0)
 		fatal_f("cannot assemble algorithm list \"%s\"",
 		    *field != NULL ? *field : "(default)");
 	free(*field);
 	*field = out;
 }
 
-/* What "none" and "any" mean once a value is final. */
+/*
+ * What "none" and "any" mean once a value is final. match: after a Match
+ * block's values (the global lists are assembled already), where a
+ * "-list" that leaves no algorithm leaves none, as in sshd (whose second
+ * assembly turns a global one's empty result back into the default).
+ */
 static void
-normalise(struct server_config *c)
+normalise(struct server_config *c, int match)
 {
 	none_is_null(&c->trusted_user_ca_keys);
 	none_is_null(&c->revoked_keys_file);
 	assemble(&c->pubkey_accepted_algos, ALGLIST_PUBKEY_DEFAULT,
-	    ALGLIST_KEY_IMPL);
+	    ALGLIST_KEY_IMPL, match);
+	assemble(&c->ca_sign_algorithms, ALGLIST_CA_SIG_DEFAULT,
+	    ALGLIST_SIG_IMPL, match);
 	assemble(
-	    &c->ca_sign_algorithms, ALGLIST_CA_SIG_DEFAULT, ALGLIST_SIG_IMPL);
-	assemble(&c->ciphers, ALGLIST_CIPHER_DEFAULT, cipher_supported_list());
-	assemble(&c->macs, ALGLIST_MAC_DEFAULT, mac_supported_list());
-	assemble(&c->kex_algorithms, ALGLIST_KEX_DEFAULT, kex_supported_list());
+	    &c->ciphers, ALGLIST_CIPHER_DEFAULT, cipher_supported_list(), 0);
+	assemble(&c->macs, ALGLIST_MAC_DEFAULT, mac_supported_list(), 0);
 	assemble(
-	    &c->hostkey_algorithms, ALGLIST_HOSTKEY_DEFAULT, ALGLIST_KEY_IMPL);
+	    &c->kex_algorithms, ALGLIST_KEX_DEFAULT, kex_supported_list(), 0);
+	assemble(&c->hostkey_algorithms, ALGLIST_HOSTKEY_DEFAULT,
+	    ALGLIST_KEY_IMPL, 0);
 	if (c->banner != NULL && strcasecmp(c->banner, "none") == 0) {
 		free(c->banner);
 		c->banner = NULL;
@@ -559,7 +565,7 @@ config_apply_match(struct server_config *c, const struct config_source *src,
 	p.quiet = 1;
 	if ((r = cfg_parse_file(&p, 0, 0, &active, CFG_MATCH_ONLY)) == 0) {
 		cfg_copy_match_values(c, &mo);
-		normalise(c);
+		normalise(c, 1);
 	}
 	config_free(&mo);
 	return r;
@@ -684,7 +690,7 @@ config_fill_defaults(struct server_config *c)
 		free(c->pid_file);
 		c->pid_file = NULL;
 	}
-	normalise(c);
+	normalise(c, 0);
 }
 
 /* method_enabled: whether the config offers one method[:submethod]. */

@@ -94,14 +94,14 @@ cfg_kw_permits(
 		if (nw == 0 &&
 		    (strcmp(arg, "any") == 0 || strcmp(arg, "none") == 0)) {
 			if (a->next < a->ac) {
-				error("%s line %d: keyword %s extra arguments "
-				      "at end of line",
-				    a->filename, a->lineno, a->keyword);
+				cfg_error(a,
+				    "keyword %s extra arguments "
+				    "at end of line",
+				    a->keyword);
 				return ERR_CONFIG;
 			}
 		} else if (nw >= CONFIG_MAX_LIST) {
-			error("%s line %d: too many %s entries.", a->filename,
-			    a->lineno, a->keyword);
+			cfg_error(a, "too many %s entries.", a->keyword);
 			return ERR_CONFIG;
 		}
 		special = nw == 0 &&
@@ -114,8 +114,7 @@ cfg_kw_permits(
 			return ERR_ALLOC;
 		why = special ? NULL : check_permit(word);
 		if (why != NULL) {
-			error("%s line %d: %s %s", a->filename, a->lineno,
-			    a->keyword, why);
+			cfg_error(a, "%s %s", a->keyword, why);
 			free(word);
 			return ERR_CONFIG;
 		}
@@ -126,8 +125,7 @@ cfg_kw_permits(
 		nw++;
 	}
 	if (nw == 0) {
-		error("%s line %d: no argument after keyword \"%s\"",
-		    a->filename, a->lineno, a->keyword);
+		cfg_error(a, "no argument after keyword \"%s\"", a->keyword);
 		return ERR_CONFIG;
 	}
 	return 0;
@@ -147,8 +145,7 @@ cfg_kw_octal(
 		return cfg_missing_arg(a);
 	v = strtol(arg, &end, 8);
 	if (end == arg || v < 0 || v > 0777) {
-		error("%s line %d: Invalid %s.", a->filename, a->lineno,
-		    a->keyword);
+		cfg_error(a, "Invalid %s.", a->keyword);
 		return ERR_CONFIG;
 	}
 	/* As sshd: the last line (or matching Match block) wins. */

@@ -213,6 +213,14 @@ void cfg_report_unknown(const char *kw, const char *filename, int lineno);
 const char *cfg_next_arg(struct cfg_args *a);
 /* sshd's "FILE line N: KEYWORD missing argument."; returns ERR_CONFIG. */
 int cfg_missing_arg(const struct cfg_args *a);
+/*
+ * cfg_error: a bad line's message in sshd's words, "FILE line N: MESSAGE",
+ * with the keyword as written before the message where the message does
+ * not name it ("FILE line N: LoginGraceTime: invalid time value."): every
+ * bad line names its file, line and keyword.
+ */
+void cfg_error(const struct cfg_args *a, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 /* config.c: the pass driver, and the keywords that steer it. */
 int cfg_parse_file(

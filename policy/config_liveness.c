@@ -39,16 +39,23 @@ cfg_liveness_init(struct server_config *c)
 	c->rekey_interval = CONFIG_UNSET;
 }
 
-void
-cfg_liveness_free(struct server_config *c)
+static void
+cfg_liveness_free_timeouts(struct server_config *c)
 {
 	size_t i;
 
-	free(c->xauth_location);
-	c->xauth_location = NULL;
 	for (i = 0; i < c->nchannel_timeouts; i++)
 		free(c->channel_timeouts[i]);
 	c->nchannel_timeouts = 0;
+}
+
+void
+cfg_liveness_free(struct server_config *c)
+{
+
+	free(c->xauth_location);
+	c->xauth_location = NULL;
+	cfg_liveness_free_timeouts(c);
 }
 
 static void
@@ -79,6 +86,10 @@ cfg_liveness_defaults(struct server_config *c)
 	if (c->xauth_location == NULL &&
 	    (c->xauth_location = strdup(XAUTH_DEFAULT)) == NULL)
 		fatal_f("out of memory");
+	/* A global "ChannelTimeout none" is no timeout at all. */
+	if (c->nchannel_timeouts > 0 &&
+	    strcasecmp(c->channel_timeouts[0], "none") == 0)
+		cfg_liveness_free_timeouts(c);
 }
 
 static void
@@ -130,13 +141,11 @@ cfg_kw_none_or_time(
 	int v = 0;
 
 	if (arg == NULL || *arg == '\0') {
-		error(
-		    "%s line %d: missing time value.", a->filename, a->lineno);
+		cfg_error(a, "missing time value.");
 		return ERR_CONFIG;
 	}
 	if (strcasecmp(arg, "none") != 0 && (v = cfg_time_value(arg)) < 0) {
-		error(
-		    "%s line %d: invalid time value.", a->filename, a->lineno);
+		cfg_error(a, "invalid time value.");
 		return ERR_CONFIG;
 	}
 	if (a->active && *field == CONFIG_UNSET)
@@ -228,8 +237,7 @@ cfg_kw_ipqos(
 		bulk = ipqos_value(arg);
 	}
 	if (inter < 0 || bulk < 0) {
-		error("%s line %d: Bad %s value: %s", a->filename, a->lineno,
-		    a->keyword, arg);
+		cfg_error(a, "Bad %s value: %s", a->keyword, arg);
 		return ERR_CONFIG;
 	}
 	if (a->active) {
@@ -284,8 +292,7 @@ cfg_kw_permit_tunnel(
 			break;
 	}
 	if (k->choices[i].name == NULL) {
-		error("%s line %d: bad %s argument %s", a->filename, a->lineno,
-		    a->keyword, arg);
+		cfg_error(a, "bad %s argument %s", a->keyword, arg);
 		return ERR_CONFIG;
 	}
 	if (a->active && *field == CONFIG_UNSET)
@@ -321,25 +328,26 @@ cfg_kw_channel_timeout(
 	int n = 0, secs, store = a->active && c->nchannel_timeouts == 0;
 
 	while ((arg = cfg_next_arg(a)) != NULL) {
-		if (strcmp(arg, "none") == 0) {
-			if (n > 0 || a->next < a->ac) {
-				error("%s line %d: keyword %s \"none\" "
-				      "argument must appear alone.",
-				    a->filename, a->lineno, a->keyword);
+		/* As sshd 9.2: "none" in any case, refused only when more
+		 * follow ("session=5m none" is taken, and "none" ignored). */
+		if (strcasecmp(arg, "none") == 0) {
+			if (a->next < a->ac) {
+				cfg_error(a,
+				    "keyword %s \"none\" "
+				    "argument must appear alone.",
+				    a->keyword);
 				return ERR_CONFIG;
 			}
 		} else if (cfg_channel_timeout_split(
 		               arg, type, sizeof(type), &secs) != 0) {
-			error("%s line %d: invalid channel timeout %s",
-			    a->filename, a->lineno, arg);
+			cfg_error(a, "invalid channel timeout %s", arg);
 			return ERR_CONFIG;
 		}
 		n++;
 		if (!store)
 			continue;
 		if (c->nchannel_timeouts >= CONFIG_MAX_LIST) {
-			error("%s line %d: too many %s entries.", a->filename,
-			    a->lineno, a->keyword);
+			cfg_error(a, "too many %s entries.", a->keyword);
 			return ERR_CONFIG;
 		}
 		if ((c->channel_timeouts[c->nchannel_timeouts] = strdup(arg)) ==
@@ -350,15 +358,15 @@ cfg_kw_channel_timeout(
 	return 0;
 }
 
-/* sshd -T prints the words as written, and nothing for "none". */
+/* sshd -T prints the words as written; nothing for a global "none"
+ * (cfg_liveness_defaults drops it), "none" for a Match block's. */
 void
 cfg_dump_channel_timeouts(
     const struct server_config *c, const struct keyword *k, FILE *f)
 {
 	size_t i;
 
-	if (c->nchannel_timeouts == 0 ||
-	    strcmp(c->channel_timeouts[0], "none") == 0)
+	if (c->nchannel_timeouts == 0)
 		return;
 	fprintf(f, "channeltimeout");
 	for (i = 0; i < c->nchannel_timeouts; i++)

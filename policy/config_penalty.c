@@ -103,9 +103,10 @@ cfg_kw_penalties(
 		value = 0;
 		if (strcasecmp(arg, "no") == 0 || strcasecmp(arg, "yes") == 0) {
 			if (a->next < a->ac) {
-				error("%s line %d: keyword %s \"%s\" argument "
-				      "must appear alone.",
-				    a->filename, a->lineno, a->keyword, arg);
+				cfg_error(a,
+				    "keyword %s \"%s\" argument "
+				    "must appear alone.",
+				    a->keyword, arg);
 				return ERR_CONFIG;
 			}
 			if (a->active && p->enabled == CONFIG_UNSET)
@@ -116,8 +117,8 @@ cfg_kw_penalties(
 			if ((v = item(arg, times[i].name)) == NULL)
 				continue;
 			if ((value = cfg_time_value(v)) == -1) {
-				error("%s line %d: invalid %s time value.",
-				    a->filename, a->lineno, a->keyword);
+				cfg_error(
+				    a, "invalid %s time value.", a->keyword);
 				return ERR_CONFIG;
 			}
 			field = (int *)(void *)((char *)p + times[i].off);
@@ -128,8 +129,7 @@ cfg_kw_penalties(
 		else if ((v = item(arg, "max-sources4")) != NULL ||
 		    (v = item(arg, "max-sources6")) != NULL) {
 			if (cfg_parse_decimal(v, 0, INT_MAX, &n, &why) != 0) {
-				error("%s line %d: %s value %s.", a->filename,
-				    a->lineno, a->keyword, why);
+				cfg_error(a, "%s value %s.", a->keyword, why);
 				return ERR_CONFIG;
 			}
 			value = (int)n;
@@ -146,8 +146,8 @@ cfg_kw_penalties(
 				field = NULL;
 		}
 		if (field == NULL) {
-			error("%s line %d: unsupported %s keyword %s",
-			    a->filename, a->lineno, a->keyword, arg);
+			cfg_error(
+			    a, "unsupported %s keyword %s", a->keyword, arg);
 			return ERR_CONFIG;
 		}
 		if (a->active && *field == CONFIG_UNSET) {
@@ -156,8 +156,7 @@ cfg_kw_penalties(
 		}
 	}
 	if (!found) {
-		error("%s line %d: no %s specified", a->filename, a->lineno,
-		    a->keyword);
+		cfg_error(a, "no %s specified", a->keyword);
 		return ERR_CONFIG;
 	}
 	return 0;
@@ -195,12 +194,12 @@ cfg_kw_penalty_exempt(
 	const char *arg = cfg_next_arg(a);
 
 	if (arg == NULL || *arg == '\0') {
-		error("%s line %d: missing argument.", a->filename, a->lineno);
+		cfg_error(a, "missing argument.");
 		return ERR_CONFIG;
 	}
 	if (match_addr_pattern_list(NULL, arg) != 0) {
-		error("%s line %d: keyword %s invalid address argument.",
-		    a->filename, a->lineno, a->keyword);
+		cfg_error(
+		    a, "keyword %s invalid address argument.", a->keyword);
 		return ERR_CONFIG;
 	}
 	if (a->active && c->penalty_exempt == NULL &&

@@ -91,13 +91,12 @@ cfg_kw_rekey_limit(
 		return cfg_missing_arg(a);
 	if (strcmp(arg, "default") != 0) {
 		if ((e = scan_scaled(arg, &v)) != 0) {
-			error("%s line %d: Bad %s number '%s': %s", a->filename,
-			    a->lineno, a->keyword, arg, strerror(e));
+			cfg_error(a, "Bad %s number '%s': %s", a->keyword, arg,
+			    strerror(e));
 			return ERR_CONFIG;
 		}
 		if (v != 0 && v < 16) {
-			error("%s line %d: %s too small", a->filename,
-			    a->lineno, a->keyword);
+			cfg_error(a, "%s too small", a->keyword);
 			return ERR_CONFIG;
 		}
 	}
@@ -106,13 +105,11 @@ cfg_kw_rekey_limit(
 	if ((arg = cfg_next_arg(a)) == NULL || strcmp(arg, "none") == 0)
 		return 0;
 	if (*arg == '\0') {
-		error(
-		    "%s line %d: missing time value.", a->filename, a->lineno);
+		cfg_error(a, "missing time value.");
 		return ERR_CONFIG;
 	}
 	if ((secs = cfg_time_value(arg)) < 0) {
-		error(
-		    "%s line %d: invalid time value.", a->filename, a->lineno);
+		cfg_error(a, "invalid time value.");
 		return ERR_CONFIG;
 	}
 	if (a->active && c->rekey_interval == CONFIG_UNSET)

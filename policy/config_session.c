@@ -31,15 +31,13 @@ cfg_kw_accept_env(
 
 	while ((arg = cfg_next_arg(a)) != NULL) {
 		if (*arg == '\0' || strchr(arg, '=') != NULL) {
-			error("%s line %d: Invalid environment name.",
-			    a->filename, a->lineno);
+			cfg_error(a, "Invalid environment name.");
 			return ERR_CONFIG;
 		}
 		if (!a->active)
 			continue;
 		if (c->naccept_env >= CONFIG_MAX_LIST) {
-			error("%s line %d: too many %s entries.", a->filename,
-			    a->lineno, k->name);
+			cfg_error(a, "too many %s entries.", k->name);
 			return ERR_CONFIG;
 		}
 		if ((dup = strdup(arg)) == NULL)
@@ -62,9 +60,8 @@ cfg_kw_set_env(
 	char *dup;
 
 	while ((arg = cfg_next_arg(a)) != NULL) {
-		if (*arg == '\0' || strchr(arg, '=') == NULL || *arg == '=') {
-			error("%s line %d: Invalid environment.", a->filename,
-			    a->lineno);
+		if (*arg == '\0' || strchr(arg, '=') == NULL) {
+			cfg_error(a, "Invalid environment.");
 			return ERR_CONFIG;
 		}
 		if (!a->active || had != 0)
@@ -77,8 +74,7 @@ cfg_kw_set_env(
 			continue;
 		}
 		if (c->nset_env >= CONFIG_MAX_LIST) {
-			error("%s line %d: too many %s entries.", a->filename,
-			    a->lineno, k->name);
+			cfg_error(a, "too many %s entries.", k->name);
 			return ERR_CONFIG;
 		}
 		if ((dup = strdup(arg)) == NULL)

@@ -35,7 +35,7 @@ cfg_v_file(struct server_config *c, const struct keyword *k, struct cfg_args *a)
 	const char *arg = cfg_next_arg(a);
 
 	if (arg == NULL || *arg == '\0') {
-		error("%s line %d: missing file name.", a->filename, a->lineno);
+		cfg_error(a, "missing file name.");
 		return ERR_CONFIG;
 	}
 	return 0;
@@ -51,8 +51,7 @@ cfg_v_rest(struct server_config *c, const struct keyword *k, struct cfg_args *a)
 	if (*s == '\0')
 		return cfg_missing_arg(a);
 	if (strchr(s, '\r') != NULL) {
-		error("%s line %d: Invalid %s argument", a->filename, a->lineno,
-		    a->keyword);
+		cfg_error(a, "Invalid %s argument", a->keyword);
 		return ERR_CONFIG;
 	}
 	a->next = a->ac;
@@ -68,7 +67,7 @@ cfg_v_consume(
 	return 0;
 }
 
-/* One or more non-empty words; "none" only alone. */
+/* Non-empty words; "none" only alone. */
 int
 cfg_v_words(
     struct server_config *c, const struct keyword *k, struct cfg_args *a)
@@ -78,20 +77,21 @@ cfg_v_words(
 
 	while ((arg = cfg_next_arg(a)) != NULL) {
 		if (*arg == '\0') {
-			error("%s line %d: keyword %s empty argument",
-			    a->filename, a->lineno, a->keyword);
+			cfg_error(a, "keyword %s empty argument", a->keyword);
 			return ERR_CONFIG;
 		}
 		if (strcasecmp(arg, "none") == 0 &&
 		    (n > 0 || a->next < a->ac)) {
-			error("%s line %d: keyword %s \"none\" argument must "
-			      "appear alone.",
-			    a->filename, a->lineno, a->keyword);
+			cfg_error(a,
+			    "keyword %s \"none\" argument must "
+			    "appear alone.",
+			    a->keyword);
 			return ERR_CONFIG;
 		}
 		n++;
 	}
-	return n == 0 ? cfg_missing_arg(a) : 0;
+	/* None after a comment ("LogVerbose # x") is taken, as by sshd. */
+	return 0;
 }
 
 /* AcceptEnv: variable names (patterns), no '='. */
@@ -103,8 +103,7 @@ cfg_v_env_names(
 
 	while ((arg = cfg_next_arg(a)) != NULL) {
 		if (*arg == '\0' || strchr(arg, '=') != NULL) {
-			error("%s line %d: Invalid environment name.",
-			    a->filename, a->lineno);
+			cfg_error(a, "Invalid environment name.");
 			return ERR_CONFIG;
 		}
 	}
@@ -119,8 +118,7 @@ cfg_v_env(struct server_config *c, const struct keyword *k, struct cfg_args *a)
 
 	while ((arg = cfg_next_arg(a)) != NULL) {
 		if (*arg == '\0' || strchr(arg, '=') == NULL) {
-			error("%s line %d: Invalid environment.", a->filename,
-			    a->lineno);
+			cfg_error(a, "Invalid environment.");
 			return ERR_CONFIG;
 		}
 	}
@@ -141,8 +139,7 @@ cfg_v_algos(
 	if (arg == NULL || *arg == '\0')
 		return cfg_missing_arg(a);
 	if (!alglist_names_valid(arg, ALGLIST_KEY_ALL)) {
-		error("%s line %d: Bad key types '%s'.", a->filename, a->lineno,
-		    arg);
+		cfg_error(a, "Bad key types '%s'.", arg);
 		return ERR_CONFIG;
 	}
 	return 0;
@@ -163,8 +160,7 @@ cfg_v_gss_kex(
 		if (toolong ||
 		    (e[0] != '\0' && !alglist_has(ALGLIST_GSS_KEX, e))) {
 			cfg_report_bad_kex(arg, ALGLIST_GSS_KEX);
-			error("%s line %d: Bad GSSAPI KexAlgorithms '%s'.",
-			    a->filename, a->lineno, arg);
+			cfg_error(a, "Bad GSSAPI KexAlgorithms '%s'.", arg);
 			return ERR_CONFIG;
 		}
 	}

@@ -13,6 +13,7 @@
 #include <limits.h>
 #include <netdb.h>
 #include <pwd.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,11 +39,33 @@ cfg_next_arg(struct cfg_args *a)
 	return a->av[a->next++];
 }
 
+void
+cfg_error(const struct cfg_args *a, const char *fmt, ...)
+{
+	char *msg = NULL;
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vasprintf(&msg, fmt, ap);
+	va_end(ap);
+	if (n < 0) {
+		error("%s line %d: %s: bad value", a->filename, a->lineno,
+		    a->keyword != NULL ? a->keyword : "?");
+		return;
+	}
+	if (a->keyword == NULL || strcasestr(msg, a->keyword) != NULL)
+		error("%s line %d: %s", a->filename, a->lineno, msg);
+	else
+		error("%s line %d: %s: %s", a->filename, a->lineno, a->keyword,
+		    msg);
+	free(msg);
+}
+
 int
 cfg_missing_arg(const struct cfg_args *a)
 {
-	error("%s line %d: %s missing argument.", a->filename, a->lineno,
-	    a->keyword);
+	cfg_error(a, "%s missing argument.", a->keyword);
 	return ERR_CONFIG;
 }
 
@@ -90,17 +113,25 @@ config_port_value(const char *s)
 /*
  * cfg_time_value: OpenSSH's time format, a sequence of NUMBER[unit]
  * where unit is s, m, h, d or w in either case and no unit means seconds
- * ("1h30m" = 5400). -1 on a malformed value or one beyond INT_MAX.
+ * ("1h30m" = 5400); each NUMBER may have blanks and a sign before it, as
+ * for strtol(3) (" 60", "1h +5m", "-0"). -1 on a malformed value, a
+ * negative number or a total beyond INT_MAX.
  */
 int
 cfg_time_value(const char *s)
 {
 	long long total = 0, n, mult;
+	int neg;
 
 	if (*s == '\0')
 		return -1;
 	while (*s != '\0') {
-		if (*s == '+')
+		/* Each number as strtol(3) reads it, as sshd's convtime():
+		 * blanks, then a sign; none may be below 0 ("-0" is 0). */
+		while (isspace((unsigned char)*s))
+			s++;
+		neg = *s == '-';
+		if (*s == '+' || *s == '-')
 			s++;
 		if (!isdigit((unsigned char)*s))
 			return -1;
@@ -109,6 +140,8 @@ cfg_time_value(const char *s)
 			if (n > INT_MAX)
 				return -1;
 		}
+		if (neg && n != 0)
+			return -1;
 		switch (*s) {
 		case '\0':
 			mult = 1;
@@ -198,18 +231,16 @@ tilde_expand(const char *path, struct cfg_args *a, char **out)
 	int r = config_tilde_expand(path, getuid(), out);
 
 	if (r == ERR_TOO_BIG)
-		error("%s line %d: user name too long in %s", a->filename,
-		    a->lineno, path);
+		cfg_error(a, "user name too long in %s", path);
 	else if (r == ERR_NOT_FOUND)
-		error("%s line %d: no such user in %s", a->filename, a->lineno,
-		    path);
+		cfg_error(a, "no such user in %s", path);
 	return r == 0 || r == ERR_ALLOC ? r : ERR_CONFIG;
 }
 
 /*
  * absolute_path: tilde_expand, then a relative path made absolute against
  * the current directory, as sshd's derelativise_path() does for HostKey,
- * PidFile and Banner. "none" is kept as is.
+ * PidFile and Banner. "none", in any case, is kept as "none".
  */
 static int
 absolute_path(const char *path, struct cfg_args *a, char **out)
@@ -219,7 +250,7 @@ absolute_path(const char *path, struct cfg_args *a, char **out)
 
 	*out = NULL;
 	if (strcasecmp(path, "none") == 0) {
-		*out = strdup(path);
+		*out = strdup("none"); /* in any case, as sshd keeps it */
 		return *out == NULL ? ERR_ALLOC : 0;
 	}
 	if ((r = tilde_expand(path, a, &exp)) != 0)
@@ -229,8 +260,7 @@ absolute_path(const char *path, struct cfg_args *a, char **out)
 		return 0;
 	}
 	if (getcwd(cwd, sizeof(cwd)) == NULL) {
-		error("%s line %d: getcwd: %s", a->filename, a->lineno,
-		    strerror(errno));
+		cfg_error(a, "getcwd: %s", strerror(errno));
 		free(exp);
 		return ERR_CONFIG;
 	}
@@ -255,13 +285,11 @@ kw_int_upto(struct server_config *c, const struct keyword *k,
 	long long v;
 
 	if (arg == NULL || *arg == '\0') {
-		error("%s line %d: %s integer value missing.", a->filename,
-		    a->lineno, a->keyword);
+		cfg_error(a, "%s integer value missing.", a->keyword);
 		return ERR_CONFIG;
 	}
 	if (cfg_parse_decimal(arg, 0, max, &v, &why) != 0) {
-		error("%s line %d: %s integer value %s.", a->filename,
-		    a->lineno, a->keyword, why);
+		cfg_error(a, "%s integer value %s.", a->keyword, why);
 		return ERR_CONFIG;
 	}
 	if (a->active && *field == CONFIG_UNSET)
@@ -316,7 +344,7 @@ cfg_kw_max_startups(
 	int ok;
 
 	if (arg == NULL || *arg == '\0') {
-		error("%s line %d: missing argument.", a->filename, a->lineno);
+		cfg_error(a, "missing argument.");
 		return ERR_CONFIG;
 	}
 	for (p = arg; n < 3 && scan_int(&p, &v[n]);) {
@@ -331,8 +359,7 @@ cfg_kw_max_startups(
 		ok = v[0] <= v[2] && v[1] >= 1 && v[1] <= 100;
 	ok = ok && v[0] >= 1 && v[2] >= 1;
 	if (!ok) {
-		error("%s line %d: Invalid %s spec.", a->filename, a->lineno,
-		    a->keyword);
+		cfg_error(a, "Invalid %s spec.", a->keyword);
 		return ERR_CONFIG;
 	}
 	/* As sshd: each line overrides the last; one number keeps the rate. */
@@ -362,13 +389,12 @@ cfg_kw_per_source_max(
 	long long v = INT_MAX;
 
 	if (arg == NULL || *arg == '\0') {
-		error("%s line %d: missing argument.", a->filename, a->lineno);
+		cfg_error(a, "missing argument.");
 		return ERR_CONFIG;
 	}
 	if (strcmp(arg, "none") != 0 &&
 	    cfg_parse_decimal(arg, 0, INT_MAX, &v, &why) != 0) {
-		error("%s line %d: %s integer value %s.", a->filename,
-		    a->lineno, a->keyword, why);
+		cfg_error(a, "%s integer value %s.", a->keyword, why);
 		return ERR_CONFIG;
 	}
 	if (a->active)
@@ -400,13 +426,12 @@ cfg_kw_netblock(
 	int v4, v6 = 0, n;
 
 	if (arg == NULL || *arg == '\0') {
-		error("%s line %d: missing argument.", a->filename, a->lineno);
+		cfg_error(a, "missing argument.");
 		return ERR_CONFIG;
 	}
 	n = sscanf(arg, "%d:%d", &v4, &v6);
 	if (n < 1 || v4 < 0 || v4 > 32 || v6 < 0 || v6 > 128) {
-		error("%s line %d: Invalid %s spec.", a->filename, a->lineno,
-		    a->keyword);
+		cfg_error(a, "Invalid %s spec.", a->keyword);
 		return ERR_CONFIG;
 	}
 	if (a->active) {
@@ -433,7 +458,7 @@ cfg_kw_choice(
 	size_t i;
 
 	if (arg == NULL || *arg == '\0') {
-		error("%s line %d: missing argument.", a->filename, a->lineno);
+		cfg_error(a, "missing argument.");
 		return ERR_CONFIG;
 	}
 	for (i = 0; k->choices[i].name != NULL; i++) {
@@ -441,8 +466,7 @@ cfg_kw_choice(
 			break;
 	}
 	if (k->choices[i].name == NULL) {
-		error("%s line %d: unsupported option \"%s\".", a->filename,
-		    a->lineno, arg);
+		cfg_error(a, "unsupported option \"%s\".", arg);
 		return ERR_CONFIG;
 	}
 	if (a->active && *field == CONFIG_UNSET)
@@ -459,13 +483,11 @@ cfg_kw_time(
 	int v;
 
 	if (arg == NULL || *arg == '\0') {
-		error(
-		    "%s line %d: missing time value.", a->filename, a->lineno);
+		cfg_error(a, "missing time value.");
 		return ERR_CONFIG;
 	}
 	if ((v = cfg_time_value(arg)) == -1) {
-		error(
-		    "%s line %d: invalid time value.", a->filename, a->lineno);
+		cfg_error(a, "invalid time value.");
 		return ERR_CONFIG;
 	}
 	if (a->active && *field == CONFIG_UNSET)
@@ -487,8 +509,7 @@ cfg_kw_log_level(
 	v = strcasecmp(arg, "SILENT") == 0 ? (int)LL_QUIET
 	                                   : log_level_from_name(arg);
 	if (v < 0) {
-		error("%s line %d: unsupported log level '%s'", a->filename,
-		    a->lineno, arg);
+		cfg_error(a, "unsupported log level '%s'", arg);
 		return ERR_CONFIG;
 	}
 	if (a->active && *field == CONFIG_UNSET)
@@ -507,8 +528,7 @@ cfg_kw_facility(
 	if (arg == NULL)
 		arg = "";
 	if ((v = log_facility_from_name(arg)) < 0) {
-		error("%s line %d: unsupported log facility '%s'", a->filename,
-		    a->lineno, arg);
+		cfg_error(a, "unsupported log facility '%s'", arg);
 		return ERR_CONFIG;
 	}
 	if (a->active && *field == CONFIG_UNSET)
@@ -529,8 +549,7 @@ cfg_kw_fp_hash(
 	if (arg == NULL || *arg == '\0')
 		return cfg_missing_arg(a);
 	if ((v = digest_from_name(arg)) < 0) {
-		error("%s line %d: Invalid %s algorithm \"%s\".", a->filename,
-		    a->lineno, a->keyword, arg);
+		cfg_error(a, "Invalid %s algorithm \"%s\".", a->keyword, arg);
 		return ERR_CONFIG;
 	}
 	if (a->active)
@@ -558,7 +577,7 @@ cfg_kw_path(
 	int r;
 
 	if (arg == NULL || *arg == '\0') {
-		error("%s line %d: missing file name.", a->filename, a->lineno);
+		cfg_error(a, "missing file name.");
 		return ERR_CONFIG;
 	}
 	/*
@@ -588,8 +607,7 @@ cfg_kw_host_key_agent(
 	int r;
 
 	if (arg == NULL || *arg == '\0') {
-		error(
-		    "%s line %d: missing socket name.", a->filename, a->lineno);
+		cfg_error(a, "missing socket name.");
 		return ERR_CONFIG;
 	}
 	if (strcmp(arg, "SSH_AUTH_SOCK") == 0) {
@@ -613,12 +631,11 @@ cfg_kw_path_list(
 	int r;
 
 	if (arg == NULL || *arg == '\0') {
-		error("%s line %d: missing file name.", a->filename, a->lineno);
+		cfg_error(a, "missing file name.");
 		return ERR_CONFIG;
 	}
 	if (a->active && *n >= CONFIG_MAX_LIST) {
-		error("%s line %d: too many %s entries.", a->filename,
-		    a->lineno, k->name);
+		cfg_error(a, "too many %s entries.", k->name);
 		return ERR_CONFIG;
 	}
 	if ((r = absolute_path(arg, a, &path)) != 0)
@@ -646,14 +663,12 @@ cfg_kw_word_list(
 	char *word;
 
 	if (a->ac - a->next > CONFIG_MAX_LIST) {
-		error("%s line %d: too many %s entries.", a->filename,
-		    a->lineno, k->name);
+		cfg_error(a, "too many %s entries.", k->name);
 		return ERR_CONFIG;
 	}
 	while ((arg = cfg_next_arg(a)) != NULL) {
 		if (*arg == '\0') {
-			error("%s line %d: keyword %s empty argument",
-			    a->filename, a->lineno, a->keyword);
+			cfg_error(a, "keyword %s empty argument", a->keyword);
 			return ERR_CONFIG;
 		}
 		if ((r = tilde_expand(arg, a, &word)) != 0)
@@ -679,17 +694,15 @@ cfg_kw_port(
 	int port;
 
 	if (a->active && c->nports >= CONFIG_MAX_LIST) {
-		error("%s line %d: too many ports.", a->filename, a->lineno);
+		cfg_error(a, "too many ports.");
 		return ERR_CONFIG;
 	}
 	if (arg == NULL || *arg == '\0') {
-		error(
-		    "%s line %d: missing port number.", a->filename, a->lineno);
+		cfg_error(a, "missing port number.");
 		return ERR_CONFIG;
 	}
 	if ((port = config_port_value(arg)) <= 0) {
-		error("%s line %d: Badly formatted port number.", a->filename,
-		    a->lineno);
+		cfg_error(a, "Badly formatted port number.");
 		return ERR_CONFIG;
 	}
 	if (a->active)
@@ -744,32 +757,30 @@ cfg_kw_listen(
 	int port = 0, r = ERR_CONFIG;
 
 	if (arg == NULL || *arg == '\0') {
-		error("%s line %d: missing address", a->filename, a->lineno);
+		cfg_error(a, "missing address");
 		return ERR_CONFIG;
 	}
 	if ((copy = strdup(arg)) == NULL)
 		return ERR_ALLOC;
 	if (split_host_port(copy, &host, &portstr) != 0) {
-		error("%s line %d: bad address:port usage", a->filename,
-		    a->lineno);
+		cfg_error(a, "bad address:port usage");
 		goto out;
 	}
 	if (portstr != NULL && (port = config_port_value(portstr)) <= 0) {
-		error("%s line %d: bad port number", a->filename, a->lineno);
+		cfg_error(a, "bad port number");
 		goto out;
 	}
 	if (*host == '\0') {
-		error("%s line %d: missing address", a->filename, a->lineno);
+		cfg_error(a, "missing address");
 		goto out;
 	}
 	if ((extra = cfg_next_arg(a)) != NULL) {
 		if (strcmp(extra, "rdomain") != 0 || cfg_next_arg(a) == NULL)
-			error("%s line %d: bad ListenAddress syntax",
-			    a->filename, a->lineno);
+			cfg_error(a, "bad ListenAddress syntax");
 		else
-			error("%s line %d: ListenAddress rdomain is not "
-			      "supported",
-			    a->filename, a->lineno);
+			cfg_error(a,
+			    "ListenAddress rdomain is not "
+			    "supported");
 		goto out;
 	}
 	if (!a->active) {
@@ -777,8 +788,7 @@ cfg_kw_listen(
 		goto out;
 	}
 	if (c->nlisten >= CONFIG_MAX_LIST) {
-		error("%s line %d: too many listen addresses.", a->filename,
-		    a->lineno);
+		cfg_error(a, "too many listen addresses.");
 		goto out;
 	}
 	la = &c->listen[c->nlisten];
@@ -845,8 +855,7 @@ push_access(struct server_config *c, const struct keyword *k,
 	int r = cfg_vec_push(field_vec(c, k), field_count(c, k), arg);
 
 	if (r == ERR_CONFIG)
-		error("%s line %d: too many %s entries.", a->filename,
-		    a->lineno, k->name);
+		cfg_error(a, "too many %s entries.", k->name);
 	return r;
 }
 
@@ -864,8 +873,8 @@ cfg_kw_user_list(
 		if (*arg == '\0' ||
 		    (at != NULL &&
 		        match_addr_pattern_list(NULL, at + 1) == -2)) {
-			error("%s line %d: invalid %s pattern: \"%s\"",
-			    a->filename, a->lineno, a->keyword, arg);
+			cfg_error(
+			    a, "invalid %s pattern: \"%s\"", a->keyword, arg);
 			return ERR_CONFIG;
 		}
 		if (a->active && (r = push_access(c, k, a, arg)) != 0)
@@ -884,8 +893,7 @@ cfg_kw_group_list(
 
 	while ((arg = cfg_next_arg(a)) != NULL) {
 		if (*arg == '\0') {
-			error("%s line %d: empty %s pattern", a->filename,
-			    a->lineno, a->keyword);
+			cfg_error(a, "empty %s pattern", a->keyword);
 			return ERR_CONFIG;
 		}
 		if (a->active && (r = push_access(c, k, a, arg)) != 0)
@@ -914,8 +922,8 @@ auth_method_ok(const char *m, struct cfg_args *a)
 		if (colon == NULL)
 			return 1;
 		if (colon[1] == '\0' || strchr(colon + 1, ':') != NULL) {
-			error("%s line %d: %s: bad submethod in \"%s\"",
-			    a->filename, a->lineno, a->keyword, m);
+			cfg_error(
+			    a, "%s: bad submethod in \"%s\"", a->keyword, m);
 			return 0;
 		}
 		return 1;
@@ -925,19 +933,19 @@ auth_method_ok(const char *m, struct cfg_args *a)
 			continue;
 		if (colon == NULL)
 			return 1;
-		error("%s line %d: %s: method %.*s has no submethods (\"%s\")",
-		    a->filename, a->lineno, a->keyword, (int)len, m, m);
+		cfg_error(a, "%s: method %.*s has no submethods (\"%s\")",
+		    a->keyword, (int)len, m, m);
 		return 0;
 	}
 	if (len == strlen("none") && strncmp(m, "none", len) == 0) {
-		error("%s line %d: %s method \"none\" is not supported by "
-		      "postern",
-		    a->filename, a->lineno, a->keyword);
+		cfg_error(a,
+		    "%s method \"none\" is not supported by "
+		    "postern",
+		    a->keyword);
 		return 0;
 	}
 	error("Unknown authentication method \"%s\" in list", m);
-	error("%s line %d: invalid %s method list.", a->filename, a->lineno,
-	    a->keyword);
+	cfg_error(a, "invalid %s method list.", a->keyword);
 	return 0;
 }
 
@@ -950,16 +958,14 @@ auth_list_ok(const char *list, struct cfg_args *a)
 
 	if (*list == '\0') {
 		error("empty authentication method list");
-		error("%s line %d: invalid %s method list.", a->filename,
-		    a->lineno, a->keyword);
+		cfg_error(a, "invalid %s method list.", a->keyword);
 		return 0;
 	}
 	for (;;) {
 		comma = strchr(p, ',');
 		len = comma != NULL ? (size_t)(comma - p) : strlen(p);
 		if (len >= sizeof(method)) {
-			error("%s line %d: invalid %s method list.",
-			    a->filename, a->lineno, a->keyword);
+			cfg_error(a, "invalid %s method list.", a->keyword);
 			return 0;
 		}
 		memcpy(method, p, len);
@@ -968,9 +974,8 @@ auth_list_ok(const char *list, struct cfg_args *a)
 			return 0;
 		/* The monitor's chains hold that many (sshd has no limit). */
 		if (++steps > AUTHCHAIN_MAX_STEPS) {
-			error("%s line %d: %s list of more than %d methods.",
-			    a->filename, a->lineno, a->keyword,
-			    AUTHCHAIN_MAX_STEPS);
+			cfg_error(a, "%s list of more than %d methods.",
+			    a->keyword, AUTHCHAIN_MAX_STEPS);
 			return 0;
 		}
 		if (comma == NULL)
@@ -988,34 +993,39 @@ int
 cfg_kw_auth_methods(
     struct server_config *c, const struct keyword *k, struct cfg_args *a)
 {
-	int store = a->active && c->nauth_methods == 0, any = 0;
+	int store = a->active && c->nauth_methods == 0, any = 0, seen = 0;
 	const char *arg;
 
 	while ((arg = cfg_next_arg(a)) != NULL) {
+		seen = 1;
 		if (strcmp(arg, "any") == 0) {
 			if (c->nauth_methods > 0) {
-				error("%s line %d: \"any\" must appear alone "
-				      "in %s",
-				    a->filename, a->lineno, a->keyword);
+				cfg_error(a,
+				    "\"any\" must appear alone "
+				    "in %s",
+				    a->keyword);
 				return ERR_CONFIG;
 			}
 			any = 1;
 		} else if (any) {
-			error("%s line %d: \"any\" must appear alone in %s",
-			    a->filename, a->lineno, a->keyword);
+			cfg_error(
+			    a, "\"any\" must appear alone in %s", a->keyword);
 			return ERR_CONFIG;
 		} else if (!auth_list_ok(arg, a))
 			return ERR_CONFIG;
 		if (!store)
 			continue;
 		if (c->nauth_methods >= CONFIG_MAX_LIST) {
-			error("%s line %d: too many %s entries.", a->filename,
-			    a->lineno, k->name);
+			cfg_error(a, "too many %s entries.", k->name);
 			return ERR_CONFIG;
 		}
 		if ((c->auth_methods[c->nauth_methods] = strdup(arg)) == NULL)
 			return ERR_ALLOC;
 		c->nauth_methods++;
+	}
+	if (!seen) { /* "AuthenticationMethods # comment", as sshd */
+		cfg_error(a, "no %s specified", a->keyword);
+		return ERR_CONFIG;
 	}
 	return 0;
 }
@@ -1059,8 +1069,7 @@ cfg_kw_version_addendum(
 	if (n == 0)
 		return cfg_missing_arg(a);
 	if (memchr(text, '\r', n) != NULL || n > CONFIG_ADDENDUM_MAX) {
-		error("%s line %d: Invalid %s argument", a->filename, a->lineno,
-		    a->keyword);
+		cfg_error(a, "Invalid %s argument", a->keyword);
 		return ERR_CONFIG;
 	}
 	a->next = a->ac;
@@ -1089,8 +1098,7 @@ cfg_kw_pam_service(
 	const char *arg = a->next < a->ac ? a->av[a->next++] : NULL;
 
 	if (arg == NULL || *arg == '\0' || strchr(arg, '/') != NULL) {
-		error("%s line %d: %s needs a PAM service name.", a->filename,
-		    a->lineno, a->keyword);
+		cfg_error(a, "%s needs a PAM service name.", a->keyword);
 		return ERR_CONFIG;
 	}
 	if (a->active && c->pam_service_name == NULL &&
@@ -1117,6 +1125,8 @@ cfg_kw_tilde_path(
 		return cfg_missing_arg(a);
 	if (!a->active) /* not expanded, as in cfg_kw_path */
 		return 0;
+	if (strcasecmp(arg, "none") == 0)
+		arg = "none"; /* in any case, as sshd keeps it */
 	if ((r = tilde_expand(arg, a, &path)) != 0)
 		return r;
 	keep_first(field, a, path);
@@ -1138,8 +1148,7 @@ cfg_kw_command(
 	if (*cmd == '\0')
 		return cfg_missing_arg(a);
 	if (cmd[0] != '/' && strcasecmp(cmd, "none") != 0) {
-		error("%s line %d: %s must be an absolute path", a->filename,
-		    a->lineno, a->keyword);
+		cfg_error(a, "%s must be an absolute path", a->keyword);
 		return ERR_CONFIG;
 	}
 	a->next = a->ac;
@@ -1166,8 +1175,7 @@ cfg_kw_local_user(
 	char **field = field_str(c, k);
 
 	if (arg == NULL || *arg == '\0') {
-		error("%s line %d: missing %s argument.", a->filename,
-		    a->lineno, a->keyword);
+		cfg_error(a, "missing %s argument.", a->keyword);
 		return ERR_CONFIG;
 	}
 	if (a->active && *field == NULL && (*field = strdup(arg)) == NULL)
@@ -1261,8 +1269,7 @@ algo_list_checked(struct server_config *c, const struct keyword *k,
 		if (k->parse == cfg_kw_kex_algos)
 			cfg_report_bad_kex(
 			    strchr("+^", *arg) != NULL ? arg + 1 : arg, valid);
-		error("%s line %d: Bad %s '%s'.", a->filename, a->lineno, bad,
-		    arg);
+		cfg_error(a, "Bad %s '%s'.", bad, arg);
 		return ERR_CONFIG;
 	}
 	if ((r = alglist_assemble(arg, def, all, &out)) != 0) {
@@ -1270,14 +1277,14 @@ algo_list_checked(struct server_config *c, const struct keyword *k,
 			return r;
 		if (unimpl != NULL &&
 		    only_unimplemented(arg, def, all, unimpl)) {
-			error("%s line %d: %s '%s': postern implements none of "
-			      "these",
-			    a->filename, a->lineno, a->keyword, arg);
+			cfg_error(a,
+			    "%s '%s': postern implements none of "
+			    "these",
+			    a->keyword, arg);
 			return ERR_CONFIG;
 		}
 		/* A "!name" outside a "-list", or no name it can use. */
-		error("%s line %d: invalid %s list '%s'", a->filename,
-		    a->lineno, a->keyword, arg);
+		cfg_error(a, "invalid %s list '%s'", a->keyword, arg);
 		return ERR_CONFIG;
 	}
 	free(out);
@@ -1420,8 +1427,8 @@ cfg_kw_pubkey_auth_options(
 		else if (strcasecmp(arg, "verify-required") == 0)
 			value |= PUBKEYAUTH_VERIFY_REQUIRED;
 		else {
-			error("%s line %d: unsupported %s option %s",
-			    a->filename, a->lineno, a->keyword, arg);
+			cfg_error(
+			    a, "unsupported %s option %s", a->keyword, arg);
 			return ERR_CONFIG;
 		}
 	}
@@ -1446,8 +1453,7 @@ cfg_kw_subsystem(
 	if (name == NULL || *name == '\0')
 		return cfg_missing_arg(a);
 	if ((arg = cfg_next_arg(a)) == NULL || *arg == '\0') {
-		error("%s line %d: Missing subsystem command.", a->filename,
-		    a->lineno);
+		cfg_error(a, "Missing subsystem command.");
 		return ERR_CONFIG;
 	}
 	if (!a->active) {
@@ -1463,8 +1469,7 @@ cfg_kw_subsystem(
 		}
 	}
 	if (c->nsubsystems >= CONFIG_MAX_LIST) {
-		error("%s line %d: too many subsystems defined.", a->filename,
-		    a->lineno);
+		cfg_error(a, "too many subsystems defined.");
 		return ERR_CONFIG;
 	}
 	if ((joined = strdup(arg)) == NULL)

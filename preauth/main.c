@@ -105,7 +105,7 @@ read_init(struct init_params *ip)
 	    (r = buf_get_cstring(b, &ip->chroot_dir, NULL)) != 0 ||
 	    (r = buf_get_u32(b, &ip->nhostkeys)) != 0)
 		goto out;
-	if (ip->nhostkeys == 0 || ip->nhostkeys > MAX_HOSTKEYS) {
+	if (ip->nhostkeys > MAX_HOSTKEYS) { /* none: no key exchange succeeds */
 		r = ERR_FORMAT;
 		goto out;
 	}

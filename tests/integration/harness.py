@@ -93,6 +93,19 @@ def poll_until(pred, timeout_s, interval=0.02):
         interval = min(interval * 1.5, 0.2)
 
 
+def sshd_words(lines):
+    """posternd's config error lines as sshd words them, for comparing:
+    where sshd's message does not name the keyword, posternd names it
+    first ("F line N: KEYWORD: message"). Returns the lines as they are
+    plus each one with that keyword taken out."""
+    out = list(lines)
+    for l in lines:
+        m = re.match(r"^(.*? line \d+: )([A-Za-z0-9]+): (.*)$", l)
+        if m:
+            out.append(m.group(1) + m.group(3))
+    return out
+
+
 def tail(text, n=40):
     lines = text.splitlines()
     return lines[-n:]

@@ -397,6 +397,24 @@ def test_refused_algorithm_not_logged_failed(ctx):
           "'Failed publickey'")
 
 
+def test_match_leaves_no_pubkey_algorithm(ctx):
+    """PubkeyAcceptedAlgorithms -* in a Match block leaves no algorithm
+    (sshd's Match assembly; globally it is the default): that user's key
+    is refused where sshd refuses it; another user's works."""
+    u = ctx.make_user()
+    v = ctx.make_user()
+    ctx.start_server(extra_config=["Match User " + u.name,
+                                   "\tPubkeyAcceptedAlgorithms -*"])
+    r = ctx.ssh(u, "echo in")
+    check(r.rc == 255 and b"in" not in r.stdout,
+          "Match ... PubkeyAcceptedAlgorithms -*: the key logged in: rc %s"
+          % r.rc)
+    check(ctx.wait_log(r"userauth_pubkey: signature algorithm ssh-ed25519 "
+                       r"not in PubkeyAcceptedAlgorithms \[preauth\]", 5),
+          "no 'not in PubkeyAcceptedAlgorithms' line")
+    ctx.ssh_ok(v, "echo ok", expect_out=b"ok\n")
+
+
 def test_pam_modules_run_from_root_directory(ctx):
     """As sshd, which runs from "/": PAM's modules (here pam_exec in
     every phase) never run in the directory posternd was started from."""

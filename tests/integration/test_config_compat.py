@@ -402,24 +402,77 @@ def test_compat_match_precedence(ctx):
              "MaxAuthTries 2\n")
 
 
-def test_compat_match_errors(ctx):
-    for name, text in (
-            ("bad_attr", "Match Colour red\nMaxSessions 1\n"),
-            ("all_combined", "Match all User x\nMaxSessions 1\n"),
-            ("no_criteria", "Match User\nMaxSessions 1\n"),
-            ("bad_cidr", "Match Address 10.0.0.1/8\nMaxSessions 1\n"),
-            ("bad_lport", "Match LocalPort abc\nMaxSessions 1\n"),
-            ("global_in_match", "Match User x\nPort 22\n"),
-            ("unknown", "NoSuchKeyword yes\n"),
-            ("bad_value", "PermitRootLogin maybe\n")):
+def _refused(ctx, cases):
+    """Each (name, text): sshd and posternd both refuse it, -T and -t."""
+    for name, text in cases:
         _compare(ctx, name, text, valid=False)
         _check_t(ctx, name, text, False)
+
+
+def test_compat_match_errors(ctx):
+    _refused(ctx, (
+        ("bad_attr", "Match Colour red\nMaxSessions 1\n"),
+        ("all_combined", "Match all User x\nMaxSessions 1\n"),
+        ("no_criteria", "Match User\nMaxSessions 1\n"),
+        ("bad_cidr", "Match Address 10.0.0.1/8\nMaxSessions 1\n"),
+        ("bad_lport", "Match LocalPort abc\nMaxSessions 1\n"),
+        ("global_in_match", "Match User x\nPort 22\n"),
+        ("unknown", "NoSuchKeyword yes\n"),
+        ("bad_value", "PermitRootLogin maybe\n")))
     for name, text in (
             ("ok_comment", "Match User x # trailing comment\nMaxSessions 1\n"),
             ("ok_pattern_addr", "Match Address foo,10.*\nMaxSessions 1\n"),
             ("ok_equals", "Match User=x\nMaxSessions=1\n")):
         _compare(ctx, name, text, specs=(None, "user=x,addr=10.1.1.1"))
         _check_t(ctx, name, text, True)
+
+
+def test_compat_edge_values_as_sshd(ctx):
+    """Values found by a differential fuzz against sshd 9.2, each read
+    as sshd reads it: a Match block's "-*" leaves no algorithm (global:
+    the default); "none" in any case for path keywords and ChannelTimeout
+    ("session=5m none" is taken; a Match block's "none" printed); time
+    values with blanks and signs as strtol(3) reads them; an empty
+    AuthenticationMethods refused, an empty LogVerbose taken; SetEnv with
+    an empty name; a HostKeyAlgorithms no loaded key serves."""
+    alice = ("user=alice,addr=10.1.1.1",)
+    for name, text, specs in (
+            ("match_none_algs", "Match User alice\n"
+             "PubkeyAcceptedAlgorithms -*\nCASignatureAlgorithms -*\n",
+             (None,) + alice),
+            ("global_none_algs", "PubkeyAcceptedAlgorithms -*\n"
+             "CASignatureAlgorithms -*\n", (None,)),
+            ("none_any_case", "AuthorizedPrincipalsFile NONE\n"
+             "XAuthLocation None\nModuliFile nONE\n", (None,)),
+            ("ct_none_case", "ChannelTimeout NONE\n", (None,)),
+            ("ct_none_last", "ChannelTimeout session=5m none\n", (None,)),
+            ("ct_match_none", "ChannelTimeout session=1m\nMatch User alice\n"
+             "ChannelTimeout none\n", (None,) + alice),
+            ("ct_match_none_alone", "Match User alice\nChannelTimeout None\n",
+             alice),
+            ("time_strtol", "LoginGraceTime \" 60\"\n"
+             "ClientAliveInterval \"1h 30m\"\nUnusedConnectionTimeout -0\n"
+             "RekeyLimit default \"+1h +5\"\n", (None,)),
+            ("setenv_empty_name", "SetEnv \"=b\" A=1\n", (None,)),
+            ("hostkeyalgs_unserved", "HostKeyAlgorithms rsa-sha2-512\n",
+             (None,))):
+        _compare(ctx, name, text, specs=specs)
+        _check_t(ctx, name, text, True)
+    _refused(ctx, (
+        ("authmethods_comment", "AuthenticationMethods # none listed\n"),
+        ("time_blank_after", "LoginGraceTime \"60 \"\n"),
+        ("time_negative", "LoginGraceTime \"1h -30m\"\n"),
+        ("ct_none_first", "ChannelTimeout none session=5m\n")))
+    # An ignored keyword: taken, with posternd's warning that it is.
+    _compare(ctx, "logverbose_comment", "LogVerbose # nothing\n")
+    p = harness.run([ctx.server_path, "-t", "-f",
+                     _write(ctx, "t_lv", "HostKey %s\nLogVerbose # x\n"
+                            % _setup(ctx))], check_rc=False)
+    check(p.returncode == 0, "LogVerbose # x: posternd -t exit %d %r"
+          % (p.returncode, p.stderr))
+    _compare(ctx, "authmethods_comment_match", "Match User alice\n"
+             "AuthenticationMethods # none listed\n", specs=alice,
+             valid=False)
 
 
 def test_compat_pubkey_keywords(ctx):
@@ -1124,8 +1177,9 @@ def test_compat_command_line_errors(ctx):
             s_rc, _, s_err = _dump([SSHD, mode, "-f", path] + opts)
             p_rc, _, p_err = _dump([ctx.server_path, mode, "-f", path] +
                                    opts)
-            check(s_rc != 0 and p_rc == s_rc and
-                  s_err.strip() == p_err.strip(),
+            s_l, p_l = s_err.strip().splitlines(), p_err.strip().splitlines()
+            check(s_rc != 0 and p_rc == s_rc and len(s_l) == len(p_l) and
+                  all(l in harness.sshd_words([p]) for l, p in zip(s_l, p_l)),
                   "%s %s: sshd exit %d %r, posternd exit %d %r"
                   % (mode, " ".join(opts), s_rc, s_err, p_rc, p_err))
     # An unknown flag, or one without its value: sshd's first line (its

@@ -355,8 +355,9 @@ def test_config_corpus(ctx):
 
 
 def test_config_corpus_bad_lines(ctx):
-    """Each bad line: both refuse it, and every line sshd prints is among
-    posternd's (file, line number, keyword, sshd's words)."""
+    """Each bad line: both refuse it, every line sshd prints is among
+    posternd's (sshd's words; posternd may name the keyword first), and
+    posternd's names the file, the line number and the keyword."""
     sshd, _, key = _setup(ctx)
     path = os.path.join(ctx.dir, "bad.conf")
     bad = []
@@ -371,10 +372,21 @@ def test_config_corpus_bad_lines(ctx):
             bad.append("%r: sshd refuses it (%r), posternd accepts it"
                        % (line, s_err))
         else:
-            missing = [l for l in s_err if l not in p_err]
+            missing = [l for l in s_err
+                       if l not in harness.sshd_words(p_err)]
             if missing:
                 bad.append("%r: sshd says %r, posternd %r"
                            % (line, missing, p_err))
+            # posternd names the file, the line and the keyword (the
+            # last line's: a Match block's line is the bad one).
+            lines = line.strip().split("\n")
+            kw = re.split(r"[\s=]", lines[-1].strip(), 1)[0]
+            at = " line %d: " % (len(lines) + 1)
+            if not any(l.startswith(path) and at in l and
+                       kw.lower() in l.lower() for l in p_err):
+                bad.append("%r: posternd's message does not name %s,%s and "
+                           "%s: %r" % (line, path, at.rstrip(": "), kw,
+                                       p_err))
     check(not bad, "bad lines:\n  " + "\n  ".join(bad))
 
 

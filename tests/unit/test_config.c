@@ -120,7 +120,7 @@ test_first_wins(void)
 	T_CHECK("first wins: later bad value still an error",
 	    parse(&c, "LogLevel INFO\nLogLevel nope") == ERR_CONFIG &&
 	        strcmp(logbuf,
-	            "t.conf line 2: unsupported log level 'nope'\n"
+	            "t.conf line 2: LogLevel: unsupported log level 'nope'\n"
 	            "t.conf: terminating, 1 bad configuration options\n") ==
 	            0 &&
 	        c.log_level == LL_INFO);
@@ -255,7 +255,7 @@ test_errors(void)
 	bad("Prot", "t.conf line 1: no argument after keyword \"Prot\"");
 	bad("Port=", "t.conf line 1: no argument after keyword \"Port\"");
 	bad("Port = ", "t.conf line 1: no argument after keyword \"Port\"");
-	bad("Port \"22", "t.conf line 1: invalid quotes");
+	bad("Port \"22", "t.conf line 1: Port: invalid quotes");
 	bad("\"Port 22", "t.conf line 1: invalid quotes");
 	bad("Port 22 23",
 	    "t.conf line 1: keyword Port extra arguments at end of line");
@@ -271,19 +271,28 @@ test_errors(void)
 	bad("Port 0x16", "t.conf line 1: Badly formatted port number.");
 	bad("Port==27", "t.conf line 1: Badly formatted port number.");
 	bad("Port 30#x", "t.conf line 1: Badly formatted port number.");
-	bad("AddressFamily foo", "t.conf line 1: unsupported option \"foo\".");
-	bad("AddressFamily \"\"", "t.conf line 1: missing argument.");
+	bad("AddressFamily foo",
+	    "t.conf line 1: AddressFamily: unsupported option \"foo\".");
+	bad("AddressFamily \"\"",
+	    "t.conf line 1: AddressFamily: missing argument.");
 	bad("PubkeyAuthentication true",
-	    "t.conf line 1: unsupported option \"true\".");
-	bad("StrictModes \"\"", "t.conf line 1: missing argument.");
-	bad("LogLevel loud", "t.conf line 1: unsupported log level 'loud'");
-	bad("LogLevel \"\"", "t.conf line 1: unsupported log level ''");
+	    "t.conf line 1: PubkeyAuthentication: unsupported option "
+	    "\"true\".");
+	bad("StrictModes \"\"",
+	    "t.conf line 1: StrictModes: missing argument.");
+	bad("LogLevel loud",
+	    "t.conf line 1: LogLevel: unsupported log level 'loud'");
+	bad("LogLevel \"\"",
+	    "t.conf line 1: LogLevel: unsupported log level ''");
 	bad("SyslogFacility SECURITY",
-	    "t.conf line 1: unsupported log facility 'SECURITY'");
-	bad("PidFile \"\"", "t.conf line 1: missing file name.");
-	bad("HostKey \"\"", "t.conf line 1: missing file name.");
-	bad("LoginGraceTime \"\"", "t.conf line 1: missing time value.");
-	bad("LoginGraceTime 1x", "t.conf line 1: invalid time value.");
+	    "t.conf line 1: SyslogFacility: unsupported log facility "
+	    "'SECURITY'");
+	bad("PidFile \"\"", "t.conf line 1: PidFile: missing file name.");
+	bad("HostKey \"\"", "t.conf line 1: HostKey: missing file name.");
+	bad("LoginGraceTime \"\"",
+	    "t.conf line 1: LoginGraceTime: missing time value.");
+	bad("LoginGraceTime 1x",
+	    "t.conf line 1: LoginGraceTime: invalid time value.");
 	bad("MaxAuthTries \"\"",
 	    "t.conf line 1: MaxAuthTries integer value missing.");
 	bad("MaxAuthTries abc",
@@ -296,21 +305,28 @@ test_errors(void)
 	    "t.conf line 1: MaxSessions integer value too large.");
 	bad("AuthorizedKeysFile a \"\"",
 	    "t.conf line 1: keyword AuthorizedKeysFile empty argument");
-	bad("ListenAddress \"\"", "t.conf line 1: missing address");
-	bad("ListenAddress [::1", "t.conf line 1: bad address:port usage");
-	bad("ListenAddress [::1]5", "t.conf line 1: bad address:port usage");
+	bad("ListenAddress \"\"",
+	    "t.conf line 1: ListenAddress: missing address");
+	bad("ListenAddress [::1",
+	    "t.conf line 1: ListenAddress: bad address:port usage");
+	bad("ListenAddress [::1]5",
+	    "t.conf line 1: ListenAddress: bad address:port usage");
 	bad("ListenAddress 1.2.3.4/23",
-	    "t.conf line 1: bad address:port usage");
-	bad("ListenAddress 1.2.3.4:0", "t.conf line 1: bad port number");
-	bad("ListenAddress 1.2.3.4:", "t.conf line 1: bad port number");
-	bad("ListenAddress [::1]:5:6", "t.conf line 1: bad port number");
+	    "t.conf line 1: ListenAddress: bad address:port usage");
+	bad("ListenAddress 1.2.3.4:0",
+	    "t.conf line 1: ListenAddress: bad port number");
+	bad("ListenAddress 1.2.3.4:",
+	    "t.conf line 1: ListenAddress: bad port number");
+	bad("ListenAddress [::1]:5:6",
+	    "t.conf line 1: ListenAddress: bad port number");
 	bad("ListenAddress 1.2.3.4 foo",
 	    "t.conf line 1: bad ListenAddress syntax");
 	bad("ListenAddress 1.2.3.4 rdomain",
 	    "t.conf line 1: bad ListenAddress syntax");
 	bad("ListenAddress 1.2.3.4 rdomain vrf0",
 	    "t.conf line 1: ListenAddress rdomain is not supported");
-	bad("ListenAddress :22", "t.conf line 1: missing address");
+	bad("ListenAddress :22",
+	    "t.conf line 1: ListenAddress: missing address");
 }
 
 static void
@@ -332,13 +348,23 @@ test_time(void)
 	    {"1m1m", 120},
 	    {"3s5", 8},
 	    {"2147483647", 2147483647},
+	    /* Each number as strtol(3) reads it, as sshd's convtime(). */
+	    {"1h 30m", 5400},
+	    {" 60", 60},
+	    {"\t60", 60},
+	    {"-0", 0},
+	    {"1h-0m", 3600},
+	    {"+1h +5", 3605},
 	};
 	static const char *const bad_times[] = {
 	    "abc",
 	    "-1",
 	    "1x",
 	    "m",
-	    "1h 30m",
+	    "60 ",
+	    "1h -30m",
+	    "- 5",
+	    "+-5",
 	    "2147483648",
 	    "99999999999",
 	    "4000w",
@@ -349,7 +375,7 @@ test_time(void)
 
 	for (i = 0; i < sizeof(times) / sizeof(times[0]); i++) {
 		snprintf(
-		    line, sizeof(line), "LoginGraceTime %s", times[i].text);
+		    line, sizeof(line), "LoginGraceTime \"%s\"", times[i].text);
 		snprintf(name, sizeof(name), "time: %s = %d", times[i].text,
 		    times[i].seconds);
 		T_CHECK(name,
@@ -360,7 +386,7 @@ test_time(void)
 		snprintf(
 		    line, sizeof(line), "LoginGraceTime \"%s\"", bad_times[i]);
 		snprintf(name, sizeof(name), "time: %s refused", bad_times[i]);
-		bad(line, "t.conf line 1: invalid time value.");
+		bad(line, "t.conf line 1: LoginGraceTime: invalid time value.");
 		config_free(&c);
 	}
 }
@@ -717,7 +743,7 @@ test_load_file(void)
 	if (asprintf(&want,
 	        "%s: line 3: Bad configuration option: Prot (did you mean "
 	        "Port?)\n"
-	        "%s line 5: unsupported log level 'nope'\n"
+	        "%s line 5: LogLevel: unsupported log level 'nope'\n"
 	        "%s line 7: Badly formatted port number.\n"
 	        "%s: terminating, 3 bad configuration options\n",
 	        path, path, path, path) < 0)

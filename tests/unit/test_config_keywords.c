@@ -468,44 +468,48 @@ test_errors(void)
 	/* Algorithm lists: unknown names name the file, line and keyword. */
 	/* Ignored keywords' lists are still checked as sshd checks them. */
 	bad("HostbasedAcceptedAlgorithms ^ssh-foo",
-	    "t.conf line 1: Bad key types '^ssh-foo'.");
+	    "t.conf line 1: HostbasedAcceptedAlgorithms: Bad key types "
+	    "'^ssh-foo'.");
 	bad("GSSAPIKexAlgorithms gss-group14-sha256-,gss-*",
-	    "Unsupported KEX algorithm \"gss-*\"\n"
-	    "t.conf line 1: Bad GSSAPI KexAlgorithms "
+	    "Unsupported KEX algorithm \"gss-*\"\nt.conf line 1: "
+	    "GSSAPIKexAlgorithms: Bad GSSAPI KexAlgorithms "
 	    "'gss-group14-sha256-,gss-*'.");
 	/* A UTF-8 BOM (Notepad) before the first keyword: shown as sshd. */
 	/* Raw here: log_emit() writes it as \357\273\277Port (test_log). */
 	bad("\xef\xbb\xbfPort 22",
 	    "t.conf: line 1: Bad configuration option: \xef\xbb\xbfPort");
 	bad("Ciphers aes128-ctr,nosuch",
-	    "t.conf line 1: Bad SSH2 cipher spec 'aes128-ctr,nosuch'.");
+	    "t.conf line 1: Ciphers: Bad SSH2 cipher spec "
+	    "'aes128-ctr,nosuch'.");
 	bad("Ciphers 3des-cbc,aes128-cbc",
 	    "t.conf line 1: Ciphers '3des-cbc,aes128-cbc': postern implements "
 	    "none of these");
 	bad("KexAlgorithms gss-group18-sha512-",
 	    "Unsupported KEX algorithm \"gss-group18-sha512-\"\n"
 	    "t.conf line 1: Bad SSH2 KexAlgorithms 'gss-group18-sha512-'.");
-	bad("MACs umac-32*", "t.conf line 1: Bad SSH2 mac spec 'umac-32*'.");
+	bad("MACs umac-32*",
+	    "t.conf line 1: MACs: Bad SSH2 mac spec 'umac-32*'.");
 	bad("HostKeyAlgorithms ssh-foo",
-	    "t.conf line 1: Bad key types 'ssh-foo'.");
+	    "t.conf line 1: HostKeyAlgorithms: Bad key types 'ssh-foo'.");
 	bad("Ciphers *,!aes128-ctr",
-	    "t.conf line 1: Bad SSH2 cipher spec '*,!aes128-ctr'.");
+	    "t.conf line 1: Ciphers: Bad SSH2 cipher spec '*,!aes128-ctr'.");
 	/* As sshd 9.2: patterns only in a "-list" of these three. */
 	bad("Ciphers chacha20-poly1305@openssh.com,aes*-gcm@openssh.com",
-	    "t.conf line 1: Bad SSH2 cipher spec "
+	    "t.conf line 1: Ciphers: Bad SSH2 cipher spec "
 	    "'chacha20-poly1305@openssh.com,aes*-gcm@openssh.com'.");
 	bad("MACs +hmac-sha2-*",
-	    "t.conf line 1: Bad SSH2 mac spec '+hmac-sha2-*'.");
+	    "t.conf line 1: MACs: Bad SSH2 mac spec '+hmac-sha2-*'.");
 	bad("KexAlgorithms ^curve25519-*",
 	    "Unsupported KEX algorithm \"curve25519-*\"\n"
 	    "t.conf line 1: Bad SSH2 KexAlgorithms '^curve25519-*'.");
 	bad("Compression sometimes",
-	    "t.conf line 1: unsupported option \"sometimes\".");
+	    "t.conf line 1: Compression: unsupported option \"sometimes\".");
 	bad("PAMServiceName ../evil",
 	    "t.conf line 1: PAMServiceName needs a PAM service name.");
-	bad("UsePAM maybe", "t.conf line 1: unsupported option \"maybe\".");
+	bad("UsePAM maybe",
+	    "t.conf line 1: UsePAM: unsupported option \"maybe\".");
 	bad("PermitRootLogin maybe",
-	    "t.conf line 1: unsupported option \"maybe\".");
+	    "t.conf line 1: PermitRootLogin: unsupported option \"maybe\".");
 	bad("AllowUsers \"\"",
 	    "t.conf line 1: invalid AllowUsers pattern: "
 	    "\"\"");
@@ -545,18 +549,19 @@ test_errors(void)
 	bad("AuthenticationMethods keyboard-interactive:",
 	    "t.conf line 1: AuthenticationMethods: bad submethod in "
 	    "\"keyboard-interactive:\"");
-	bad("Banner \"\"", "t.conf line 1: missing file name.");
+	bad("Banner \"\"", "t.conf line 1: Banner: missing file name.");
 	bad("X11Forwarding maybe",
-	    "t.conf line 1: unsupported option \"maybe\".");
-	bad("AcceptEnv A=B", "t.conf line 1: Invalid environment name.");
-	bad("SetEnv A", "t.conf line 1: Invalid environment.");
-	bad("ClientAliveInterval 1x", "t.conf line 1: invalid time value.");
+	    "t.conf line 1: X11Forwarding: unsupported option \"maybe\".");
+	bad("AcceptEnv A=B",
+	    "t.conf line 1: AcceptEnv: Invalid environment name.");
+	bad("SetEnv A", "t.conf line 1: SetEnv: Invalid environment.");
+	bad("ClientAliveInterval 1x",
+	    "t.conf line 1: ClientAliveInterval: invalid time value.");
 	bad("ChannelTimeout none session=1m",
 	    "t.conf line 1: keyword ChannelTimeout \"none\" argument must "
 	    "appear alone.");
 	bad("ChannelTimeout session",
-	    "t.conf line 1: invalid channel timeout "
-	    "session");
+	    "t.conf line 1: ChannelTimeout: invalid channel timeout session");
 	bad("IPQoS fast", "t.conf line 1: Bad IPQoS value: fast");
 	bad("RekeyLimit 8", "t.conf line 1: RekeyLimit too small");
 	bad("RekeyLimit lots",
@@ -566,7 +571,8 @@ test_errors(void)
 	bad("RekeyLimit 8E",
 	    "t.conf line 1: Bad RekeyLimit number '8E': "
 	    "Numerical result out of range");
-	bad("RekeyLimit 1M 1x", "t.conf line 1: invalid time value.");
+	bad("RekeyLimit 1M 1x",
+	    "t.conf line 1: RekeyLimit: invalid time value.");
 	bad("RekeyLimit 0.01K", "t.conf line 1: RekeyLimit too small");
 	bad("StreamLocalBindMask x",
 	    "t.conf line 1: Invalid "
@@ -576,7 +582,8 @@ test_errors(void)
 	bad("PubkeyAcceptedKeyTypes *,!ssh-dss",
 	    "t.conf line 1: invalid PubkeyAcceptedKeyTypes list '*,!ssh-dss'");
 	bad("PubkeyAcceptedAlgorithms ssh-ed25519,foo",
-	    "t.conf line 1: Bad key types 'ssh-ed25519,foo'.");
+	    "t.conf line 1: PubkeyAcceptedAlgorithms: Bad key types "
+	    "'ssh-ed25519,foo'.");
 	bad("CASignatureAlgorithms ssh-ed25519-cert-v01@openssh.com",
 	    "t.conf line 1: invalid CASignatureAlgorithms list "
 	    "'ssh-ed25519-cert-v01@openssh.com'");
@@ -605,10 +612,10 @@ test_errors(void)
 	bad("PermitTunnel Yes", "t.conf line 1: bad PermitTunnel argument Yes");
 	bad("AuthorizedKeysCommand bin/x",
 	    "t.conf line 1: AuthorizedKeysCommand must be an absolute path");
-	bad("Ciphers aes,,x", "t.conf line 1: Bad SSH2 cipher spec 'aes,,x'.");
+	bad("Ciphers aes,,x",
+	    "t.conf line 1: Ciphers: Bad SSH2 cipher spec 'aes,,x'.");
 	bad("UnusedConnectionTimeout soon",
-	    "t.conf line 1: invalid time "
-	    "value.");
+	    "t.conf line 1: UnusedConnectionTimeout: invalid time value.");
 	bad("LogVerbose a none",
 	    "t.conf line 1: keyword LogVerbose \"none\" argument must appear "
 	    "alone.");
