@@ -625,6 +625,7 @@ main(int argc, char **argv)
 			error("cannot read configuration from listener: %s",
 			    err_str(r));
 		free(saved_argv);
+		free(o.config_path_abs);
 		/* As sshd: a file (or Include'd file) it cannot open, 1. */
 		return !o.rexec && (r == ERR_NOT_FOUND || r == ERR_SYSTEM)
 		    ? 1
@@ -635,6 +636,7 @@ main(int argc, char **argv)
 		config_source_free(src);
 		free_specs(conn_storage, nconn_storage);
 		free(saved_argv);
+		free(o.config_path_abs);
 		/* As sshd: an unknown -o keyword or one without a value, 1. */
 		return r == ERR_FORMAT ? 1 : 255;
 	}
@@ -676,6 +678,7 @@ main(int argc, char **argv)
 		config_free(&c);
 		config_source_free(src);
 		free(saved_argv);
+		free(o.config_path_abs);
 		return r;
 	}
 	crypto_init_config(); /* no transport here: no cipher tables */

@@ -616,6 +616,9 @@ chan_input_data(struct conn *conn, uint8_t type, struct buf *m)
 		    c->local_window);
 	c->local_window -= (uint32_t)len;
 	c->last_io = conn->now_ms;
+	if ((c->flags & CHAN_RCVD_EOF) && ext)
+		return conn_protocol_error(conn,
+		    "Received extended_data after EOF on channel %u.", id);
 	if (c->flags & CHAN_RCVD_EOF) {
 		/*
 		 * RFC 4254 s5.3 forbids it; sshd drops it and counts it as

@@ -322,13 +322,16 @@ void channel_session_service_done(
 /* sftp_channel.c */
 /*
  * chan_sftp_start: serve "internal-sftp [flags]" on session channel c
- * in-process (c->svc). pre (may be NULL) is what goes to the client's
- * stdout first (/etc/ssh/sshrc's output). 0, or ERR_CONFIG for a bad
- * command line, ERR_ALLOC.
+ * in-process (c->svc). rc_pid > 0: the rc child that runs first
+ * (session_exec_rc_start), rc_fd its stdout (ours to close, even on
+ * failure): SFTP starts once it has ended (chan_sftp_reaped), its output
+ * first. 0, or ERR_CONFIG for a bad command line, ERR_ALLOC.
+ * chan_sftp_reaped: 1 if pid was c's rc child, now ended.
  */
 #define CHAN_SFTP_PRE_MAX (64 * 1024)
 int chan_sftp_start(struct conn *conn, struct channel *c, const char *command,
-    const struct buf *pre);
+    pid_t rc_pid, int rc_fd);
+int chan_sftp_reaped(struct channel *c, pid_t pid);
 
 /* session_run.c */
 int conn_pfd_add(struct conn *conn, int fd, short events);

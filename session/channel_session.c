@@ -249,6 +249,9 @@ channel_session_reaped(struct conn *conn, pid_t pid, int status)
 		conn->nsessions--;
 		return;
 	}
+	for (id = 0; id < conn->nslots; id++)
+		if ((c = conn->chans[id]) != NULL && chan_sftp_reaped(c, pid))
+			return;
 	debug_f("child %ld was not a session's", (long)pid);
 }
 
@@ -354,25 +357,22 @@ child_of(struct conn *conn, struct chan_session *s, int subsystem,
 
 /*
  * internal-sftp in this process, after what sshd's child runs before
- * its sftp server (/etc/ssh/sshrc; session_exec_rc), whose output goes
- * out first.
+ * its sftp server (/etc/ssh/sshrc; session_exec_rc_start), whose output
+ * goes out first; the connection is served meanwhile.
  */
 static int
 sftp_start(struct conn *conn, struct channel *c, struct chan_session *s,
     const char *run, const char *original)
 {
 	struct session_child ch;
-	struct buf *pre;
-	int r;
+	pid_t pid;
+	int r, fd;
 
-	if ((pre = buf_new(CHAN_SFTP_PRE_MAX)) == NULL)
-		return ERR_ALLOC;
 	child_of(conn, s, 1, &ch);
-	if ((r = session_exec_rc(conn->ctx, &ch, original,
-	         s->pty.master >= 0 ? &s->pty : NULL, pre)) == 0)
-		r = chan_sftp_start(conn, c, run, pre);
-	buf_free(pre);
-	return r;
+	if ((r = session_exec_rc_start(conn->ctx, &ch, original,
+	         s->pty.master >= 0 ? &s->pty : NULL, &pid, &fd)) != 0)
+		return r;
+	return chan_sftp_start(conn, c, run, pid, fd);
 }
 
 /*
@@ -591,7 +591,8 @@ req_signal(struct conn *conn, struct channel *c, struct buf *m, int *ok)
 		error("session_signal_req: unsupported signal \"%.63s\"", name);
 		goto out;
 	}
-	if (!s->started || s->reaped || s->pid <= 0) {
+	/* An in-process internal-sftp stands for sshd's child there. */
+	if (!s->started || s->reaped || (s->pid <= 0 && c->svc == NULL)) {
 		error("session_signal_req: no pid for session %u", c->id);
 		goto out;
 	}

@@ -13,9 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
-#include <sys/syscall.h>
-#include <sys/wait.h>
-#include <poll.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "buf.h"
@@ -234,6 +232,29 @@ child_fds(const struct session_pty *pty, int pin[2], int pout[2], int perr[2])
 }
 
 /*
+ * fork(), every signal blocked until the child has its own handlers; in
+ * the child, in, out and err become its fds 0-2 (child_setup). The pid
+ * (0 in the child), or -1.
+ */
+static pid_t
+fork_setup(int in, int out, int err, int ctty)
+{
+	sigset_t all, old;
+	pid_t pid;
+
+	sigfillset(&all);
+	(void)sigprocmask(SIG_SETMASK, &all, &old);
+	pid = fork();
+	if (pid != 0)
+		(void)sigprocmask(SIG_SETMASK, &old, NULL);
+	if (pid == -1)
+		error_f("fork: %s", strerror(errno));
+	if (pid == 0)
+		child_setup(in, out, err, ctty);
+	return pid;
+}
+
+/*
  * Fork a child with its stdin, stdout and stderr in place (the pty's
  * slave or pipes), its own session, default signals and nothing else
  * open. *pidp is 0 in the child; in the parent the child's pid, and
@@ -244,28 +265,18 @@ fork_child(const struct session_pty *pty, pid_t *pidp, int *infd, int *outfd,
     int *errfd)
 {
 	int pin[2] = {-1, -1}, pout[2] = {-1, -1}, perr[2] = {-1, -1};
-	sigset_t all, old;
 	pid_t pid;
 	int r;
 
 	if ((r = child_fds(pty, pin, pout, perr)) != 0)
 		goto out;
-	/* Until the child has its own handlers (child_setup). */
-	sigfillset(&all);
-	(void)sigprocmask(SIG_SETMASK, &all, &old);
-	pid = fork();
-	if (pid != 0)
-		(void)sigprocmask(SIG_SETMASK, &old, NULL);
-	if (pid == -1) {
-		error_f("fork: %s", strerror(errno));
+	if ((pid = fork_setup(pty != NULL ? pty->slave : pin[0],
+	         pty != NULL ? pty->slave : pout[1],
+	         pty != NULL ? pty->slave : perr[1], pty != NULL)) == -1) {
 		r = ERR_SYSTEM;
 		goto out;
 	}
 	if (pid == 0) {
-		if (pty != NULL)
-			child_setup(pty->slave, pty->slave, pty->slave, 1);
-		else
-			child_setup(pin[0], pout[1], perr[1], 0);
 		*pidp = 0;
 		return 0;
 	}
@@ -324,104 +335,69 @@ out:
 	return r;
 }
 
-/* Read what fd has now: into out while it has room (keep), else dropped.
- * 1 at its end (closed and set to -1), else 0. */
-static int
-rc_read(int *fd, struct buf *out, int keep)
+int
+session_exec_rc_start(const struct session_ctx *ctx,
+    const struct session_child *ch, const char *original,
+    const struct session_pty *pty, pid_t *pidp, int *outfd)
+{
+	const char *shell = nonnull(ctx->shell, EXEC_SHELL_DEFAULT);
+	char **env = NULL;
+	int in[2] = {-1, -1}, out = -1, err = -1, r;
+	pid_t pid;
+
+	*pidp = -1;
+	*outfd = -1;
+	if (!session_login_rc_wanted(ctx, ch))
+		return 0;
+	if ((r = session_env_build(ctx, ch, shell, original, pty, &env)) != 0)
+		goto out;
+	/* Files, not pipes: the child never waits for us to read. */
+	if ((out = memfd_create("rc-stdout", MFD_CLOEXEC)) == -1 ||
+	    (err = memfd_create("rc-stderr", MFD_CLOEXEC)) == -1 ||
+	    pipe2(in, O_CLOEXEC) == -1) {
+		error_f("memfd_create/pipe: %s", strerror(errno));
+		r = ERR_SYSTEM;
+		goto out;
+	}
+	if ((pid = fork_setup(in[0], out, err, 0)) == -1) {
+		r = ERR_SYSTEM;
+		goto out;
+	}
+	if (pid == 0) {
+		session_login_rc(ctx, ch, shell, env);
+		_exit(0);
+	}
+	debug_f("child %ld: the rc before internal-sftp", (long)pid);
+	*pidp = pid;
+	*outfd = out;
+	out = -1;
+out:
+	close_pair(in);
+	if (out >= 0)
+		close(out);
+	if (err >= 0)
+		close(err);
+	strv_free(env);
+	free(env);
+	return r;
+}
+
+void
+session_exec_rc_output(int fd, struct buf *out)
 {
 	uint8_t tmp[4096];
 	size_t room;
 	ssize_t n;
 
-	for (;;) {
-		n = read(*fd, tmp, sizeof(tmp));
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1 && errno == EAGAIN)
-			return 0;
-		if (n <= 0) {
-			close(*fd);
-			*fd = -1;
-			return 1;
-		}
-		room = buf_max(out) - buf_len(out);
-		if (keep && room > 0)
-			(void)buf_put(
-			    out, tmp, (size_t)n < room ? (size_t)n : room);
+	if (lseek(fd, 0, SEEK_SET) == 0) {
+		while ((room = buf_max(out) - buf_len(out)) > 0 &&
+		    ((n = read(fd, tmp,
+		          room < sizeof(tmp) ? room : sizeof(tmp))) > 0 ||
+		        (n == -1 && errno == EINTR)))
+			if (n > 0)
+				(void)buf_put(out, tmp, (size_t)n);
 	}
-}
-
-/*
- * Until the rc child ends: its stdout (fds[0]) kept in out while it has
- * room, its stderr (fds[1]) dropped (a subsystem's). Once it has ended,
- * what its pipes hold is taken and they are closed: a program it left
- * in the background with them open does not hold SFTP back, as it does
- * not hold sshd's (whose rc writes to the session's own descriptors).
- */
-static void
-rc_drain(pid_t pid, int fds[2], struct buf *out)
-{
-	struct pollfd pfd[3];
-	int i, status, pidfd;
-	pid_t w;
-
-	pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
-	for (;;) {
-		w = waitpid(pid, &status, WNOHANG);
-		if (w == pid || (w == -1 && errno != EINTR))
-			break;
-		for (i = 0; i < 2; i++) {
-			pfd[i].fd = fds[i];
-			pfd[i].events = POLLIN;
-		}
-		pfd[2].fd = pidfd;
-		pfd[2].events = POLLIN;
-		/* Without a pidfd (a kernel before 5.3), look again soon. */
-		if (poll(pfd, 3, pidfd >= 0 ? -1 : 100) == -1 &&
-		    errno != EINTR) {
-			error_f("poll: %s", strerror(errno));
-			while (waitpid(pid, &status, 0) == -1 && errno == EINTR)
-				;
-			break;
-		}
-		for (i = 0; i < 2; i++)
-			if (fds[i] >= 0 &&
-			    (pfd[i].revents & (POLLIN | POLLHUP)))
-				(void)rc_read(&fds[i], out, i == 0);
-	}
-	for (i = 0; i < 2; i++)
-		if (fds[i] >= 0 && !rc_read(&fds[i], out, i == 0))
-			close(fds[i]);
-	if (pidfd >= 0)
-		close(pidfd);
-}
-
-int
-session_exec_rc(const struct session_ctx *ctx, const struct session_child *ch,
-    const char *original, const struct session_pty *pty, struct buf *out)
-{
-	const char *shell = nonnull(ctx->shell, EXEC_SHELL_DEFAULT);
-	char **env = NULL;
-	int in = -1, fds[2] = {-1, -1}, r;
-	pid_t pid = -1;
-
-	if (!session_login_rc_wanted(ctx, ch))
-		return 0;
-	if ((r = session_env_build(ctx, ch, shell, original, pty, &env)) != 0)
-		goto out;
-	if ((r = fork_child(NULL, &pid, &in, &fds[0], &fds[1])) != 0)
-		goto out;
-	if (pid == 0) {
-		session_login_rc(ctx, ch, shell, env);
-		_exit(0);
-	}
-	debug_f("child %ld: /etc/ssh/sshrc before internal-sftp", (long)pid);
-	close(in);
-	rc_drain(pid, fds, out);
-out:
-	strv_free(env);
-	free(env);
-	return r;
+	close(fd);
 }
 
 /* The variables passwd(1) gets: nothing the user or client chose. */

@@ -28,17 +28,22 @@ int session_exec_spawn(const struct session_ctx *ctx, const char *command,
     int *errfd);
 
 /*
- * session_exec_rc: before an in-process internal-sftp, what sshd's child
- * runs before its sftp server: /etc/ssh/sshrc with /bin/sh (a subsystem
- * runs no ~/.ssh/rc), or X11's xauth, in the session's environment, from
- * the home directory. Nothing is forked when there is neither. Waits for
- * it to end; its stdout is kept in out (what fits: it goes to the client
- * ahead of SFTP's replies, as sshd's child's does), its stderr dropped,
- * as a subsystem's. original, pty and ch as session_exec_spawn's.
+ * session_exec_rc_start: before an in-process internal-sftp, what sshd's
+ * child runs before its sftp server: /etc/ssh/sshrc with /bin/sh (a
+ * subsystem runs no ~/.ssh/rc), or X11's xauth, in the session's
+ * environment, from the home directory. Nothing is forked (*pidp -1)
+ * when there is neither. Else *pidp is the child, which the caller does
+ * not wait for (the connection goes on meanwhile), and *outfd a file
+ * holding its stdout; its stderr is dropped, as a subsystem's. original,
+ * pty and ch as session_exec_spawn's.
+ * session_exec_rc_output: once the child has ended, what fits in out of
+ * its stdout (it goes to the client ahead of SFTP's replies, as sshd's
+ * child's does); closes fd.
  */
-int session_exec_rc(const struct session_ctx *ctx,
+int session_exec_rc_start(const struct session_ctx *ctx,
     const struct session_child *ch, const char *original,
-    const struct session_pty *pty, struct buf *out);
+    const struct session_pty *pty, pid_t *pidp, int *outfd);
+void session_exec_rc_output(int fd, struct buf *out);
 
 /*
  * session_exec_pwchange: an expired password's session, whatever was

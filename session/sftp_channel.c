@@ -23,11 +23,13 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "buf.h"
 #include "err.h"
 #include "log.h"
 #include "session.h"
+#include "session_exec.h"
 #include "channel.h"
 #include "sftp.h"
 
@@ -38,12 +40,25 @@
 struct chan_sftp {
 	struct sftp_options o;
 	struct sftp_server *s; /* NULL when there is nothing to serve */
-	struct buf *out;       /* -Q's list, for the client's stdout */
+	struct buf *out;       /* the rc's output, -Q's list: client's stdout */
 	struct buf *err;       /* a usage error and -e lines: its stderr */
 	int status;            /* exit status: 1 once the engine failed */
 	int failed;
 	int done;
+	/* The rc child (session_exec_rc_start) while it runs: SFTP waits,
+	 * the peer's data kept in pending (its window bounds it). */
+	pid_t rc_pid;
+	int rc_fd;
+	int rc_exited;
+	struct buf *pending;
+	/* The command line, split, until the engine opens (after the rc). */
+	char *line;
+	char *argv[SFTP_CHAN_ARGS];
+	int argc;
 };
+
+static void chan_sftp_open(
+    struct conn *conn, struct channel *c, struct chan_sftp *cs);
 
 /* -e: the engine's lines go to its stderr, which a subsystem's channel
  * drops (CHAN_EFD_DISCARD), as sshd does. */
@@ -105,6 +120,8 @@ chan_sftp_data(
 {
 	struct chan_sftp *cs = c->svc_ctx;
 
+	if (cs->rc_pid > 0) /* within the window: room was made for it */
+		return buf_put(cs->pending, p, len);
 	if (cs->s == NULL || cs->failed || cs->done) {
 		c->local_consumed += (uint32_t)len; /* nobody to take it */
 		return 0;
@@ -158,6 +175,7 @@ chan_sftp_busy(struct conn *conn, struct channel *c)
 	struct chan_sftp *cs = c->svc_ctx;
 
 	return cs != NULL && cs->s != NULL && !cs->failed && !cs->done &&
+	    cs->rc_pid <= 0 &&
 	    !(c->flags & (CHAN_SENT_CLOSE | CHAN_RCVD_CLOSE)) &&
 	    sftp_server_busy(cs->s);
 }
@@ -170,6 +188,22 @@ chan_sftp_pump(struct conn *conn, struct channel *c)
 
 	if (cs->done || (c->flags & (CHAN_SENT_CLOSE | CHAN_RCVD_CLOSE)))
 		return 0;
+	if (cs->rc_pid > 0) {
+		if (!cs->rc_exited)
+			return 0;
+		/* The rc has ended: its output, then what the peer sent. */
+		session_exec_rc_output(cs->rc_fd, cs->out);
+		cs->rc_fd = -1;
+		cs->rc_pid = -1;
+		chan_sftp_open(conn, c, cs);
+		if (cs->s != NULL && buf_len(cs->pending) > 0)
+			chan_sftp_feed(
+			    c, cs, buf_ptr(cs->pending), buf_len(cs->pending));
+		else
+			c->local_consumed += (uint32_t)buf_len(cs->pending);
+		buf_free(cs->pending);
+		cs->pending = NULL;
+	}
 	/* What goes to stdout before the engine's replies (an rc file's
 	 * output) or without an engine (-Q's list). */
 	if ((r = chan_sftp_send_buf(conn, c, 0, cs->out)) != 0)
@@ -189,6 +223,20 @@ chan_sftp_pump(struct conn *conn, struct channel *c)
 	return 0;
 }
 
+/* What chan_sftp_free and a failed start both let go of. */
+static void
+chan_sftp_release(struct chan_sftp *cs)
+{
+	sftp_server_free(cs->s);
+	buf_free(cs->out);
+	buf_free(cs->err);
+	buf_free(cs->pending);
+	if (cs->rc_fd >= 0)
+		close(cs->rc_fd);
+	free(cs->line);
+	free(cs);
+}
+
 static void
 chan_sftp_free(struct conn *conn, struct channel *c)
 {
@@ -196,10 +244,7 @@ chan_sftp_free(struct conn *conn, struct channel *c)
 
 	if (cs == NULL)
 		return;
-	sftp_server_free(cs->s);
-	buf_free(cs->out);
-	buf_free(cs->err);
-	free(cs);
+	chan_sftp_release(cs);
 	c->svc_ctx = NULL;
 }
 
@@ -210,48 +255,72 @@ static const struct channel_service chan_sftp_service = {
     .busy = chan_sftp_busy,
 };
 
-int
-chan_sftp_start(struct conn *conn, struct channel *c, const char *command,
-    const struct buf *pre)
+/* The engine, from the command line: once any rc has ended. */
+static void
+chan_sftp_open(struct conn *conn, struct channel *c, struct chan_sftp *cs)
 {
 	struct session_ctx *ctx = conn->ctx;
-	struct chan_sftp *cs;
-	char *line = NULL, *argv[SFTP_CHAN_ARGS];
-	int argc, status, r = ERR_ALLOC;
+	int status;
 
-	if ((cs = calloc(1, sizeof(*cs))) == NULL ||
-	    (cs->out = buf_new(SFTP_CHAN_TEXT + CHAN_SFTP_PRE_MAX)) == NULL ||
-	    (cs->err = buf_new(SFTP_CHAN_STDERR)) == NULL ||
-	    (line = strdup(command)) == NULL ||
-	    (pre != NULL && buf_put(cs->out, buf_ptr(pre), buf_len(pre)) != 0))
-		goto out;
-	if ((argc = sftp_split_args(line, argv, SFTP_CHAN_ARGS)) <= 0) {
-		error("internal-sftp: bad arguments");
-		r = ERR_CONFIG;
-		goto out;
-	}
 	sftp_options_init(&cs->o);
 	cs->o.log_fn = chan_sftp_log;
 	cs->o.log_ctx = cs;
-	status = sftp_host_open(argc, argv, ctx->user, ctx->home,
+	status = sftp_host_open(cs->argc, cs->argv, ctx->user, ctx->home,
 	    ctx->client_addr, &cs->o, &cs->s, cs->out, cs->err);
 	/* argv is gone after this: the engine copied what it keeps. */
 	cs->o.start_dir = cs->o.deny = cs->o.allow = NULL;
+	free(cs->line);
+	cs->line = NULL;
 	if (status >= 0)
 		cs->status = status;
 	debug("channel %u: internal-sftp in-process%s", c->id,
 	    cs->s == NULL ? " (nothing to serve)" : "");
+}
+
+int
+chan_sftp_start(struct conn *conn, struct channel *c, const char *command,
+    pid_t rc_pid, int rc_fd)
+{
+	struct chan_sftp *cs;
+	int r = ERR_ALLOC;
+
+	if ((cs = calloc(1, sizeof(*cs))) == NULL) {
+		if (rc_fd >= 0)
+			close(rc_fd);
+		return ERR_ALLOC;
+	}
+	cs->rc_pid = rc_pid;
+	cs->rc_fd = rc_fd;
+	if ((cs->out = buf_new(SFTP_CHAN_TEXT + CHAN_SFTP_PRE_MAX)) == NULL ||
+	    (cs->err = buf_new(SFTP_CHAN_STDERR)) == NULL ||
+	    (rc_pid > 0 &&
+	        (cs->pending = buf_new(c->local_window_max)) == NULL) ||
+	    (cs->line = strdup(command)) == NULL)
+		goto out;
+	if ((cs->argc = sftp_split_args(cs->line, cs->argv, SFTP_CHAN_ARGS)) <=
+	    0) {
+		error("internal-sftp: bad arguments");
+		r = ERR_CONFIG;
+		goto out;
+	}
+	if (rc_pid <= 0)
+		chan_sftp_open(conn, c, cs);
 	c->svc = &chan_sftp_service;
 	c->svc_ctx = cs;
-	cs = NULL;
-	r = 0;
+	return 0;
 out:
-	if (cs != NULL) {
-		sftp_server_free(cs->s);
-		buf_free(cs->out);
-		buf_free(cs->err);
-		free(cs);
-	}
-	free(line);
+	chan_sftp_release(cs);
 	return r;
+}
+
+int
+chan_sftp_reaped(struct channel *c, pid_t pid)
+{
+	struct chan_sftp *cs = c->svc_ctx;
+
+	if (c->svc != &chan_sftp_service || cs == NULL || cs->rc_pid != pid)
+		return 0;
+	debug("channel %u: the rc before internal-sftp exited", c->id);
+	cs->rc_exited = 1;
+	return 1;
 }

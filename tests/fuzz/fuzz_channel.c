@@ -86,8 +86,7 @@
 #include "session/session_pty.h"
 
 /* The stand-ins the macros below name. */
-static pid_t fz_fork_child(const struct session_pty *pty, const int *pin,
-    const int *pout, const int *perr);
+static pid_t fz_fork_child(int in, int out, int err, int ctty);
 static pid_t fz_fork_none(void);
 static pid_t fz_waitpid(pid_t pid, int *status, int options);
 static int fz_killpg(pid_t pgrp, int sig);
@@ -103,8 +102,8 @@ static int64_t fz_monotime_ms(void);
 static int fz_open_tun(const char *path, int flags);
 static int fz_ioctl_tun(int fd, unsigned long req, struct ifreq *ifr);
 
-/* session_exec.c: fork_child's fork() (its locals name the child's fds). */
-#define fork() fz_fork_child(pty, pin, pout, perr)
+/* session_exec.c: fork_setup's fork() (its arguments are the child's fds). */
+#define fork() fz_fork_child(in, out, err, ctty)
 #include "session/session_exec.c"
 #undef fork
 
@@ -220,10 +219,9 @@ fz_dup_keep(int fd)
 	return fd < 0 ? -1 : fcntl(fd, F_DUPFD_CLOEXEC, 3);
 }
 
-/* fork() of fork_child: keep the child's ends, as the program would. */
+/* fork() of fork_setup: keep the child's ends, as the program would. */
 static pid_t
-fz_fork_child(const struct session_pty *pty, const int *pin, const int *pout,
-    const int *perr)
+fz_fork_child(int in, int out, int err, int ctty)
 {
 	struct fz_child *ch;
 
@@ -234,15 +232,9 @@ fz_fork_child(const struct session_pty *pty, const int *pin, const int *pout,
 	ch = &children[nchildren];
 	memset(ch, 0, sizeof(*ch));
 	ch->pid = FZ_PID_BASE + (pid_t)nchildren;
-	if (pty != NULL) {
-		ch->in = fz_dup_keep(pty->slave);
-		ch->out = fz_dup_keep(pty->slave);
-		ch->err = -1;
-	} else {
-		ch->in = fz_dup_keep(pin[0]);
-		ch->out = fz_dup_keep(pout[1]);
-		ch->err = fz_dup_keep(perr[1]);
-	}
+	ch->in = fz_dup_keep(in);
+	ch->out = fz_dup_keep(out);
+	ch->err = ctty ? -1 : fz_dup_keep(err); /* a pty: stderr merged */
 	nchildren++;
 	return ch->pid;
 }
@@ -518,11 +510,21 @@ static const struct channel_service fz_svc = {
     fz_svc_data, fz_svc_pump, fz_svc_free};
 
 int
+chan_sftp_reaped(struct channel *c, pid_t pid)
+{
+	(void)c;
+	(void)pid;
+	return 0;
+}
+
+int
 chan_sftp_start(struct conn *conn, struct channel *c, const char *command,
-    const struct buf *pre)
+    pid_t rc_pid, int rc_fd)
 {
 	(void)conn;
-	(void)pre;
+	(void)rc_pid;
+	if (rc_fd >= 0)
+		close(rc_fd);
 	if (strstr(command, "-P") != NULL)
 		return ERR_CONFIG; /* as a bad command line is refused */
 	c->svc = &fz_svc;

@@ -10,8 +10,8 @@ no-more-sessions, hostkeys-prove-00 with a bogus key, keepalive, unknown),
 CHANNEL_REQUEST on a session (pty-req, env, exec, shell, subsystem, signal,
 window-change, x11-req, auth-agent-req, exit-status, unknown; on channels
 that do not exist or are closing), CHANNEL_DATA past the window or the
-packet size, EXTENDED_DATA, EOF then DATA, CLOSE twice - under several
-configurations (AllowTcpForwarding, PermitOpen, PermitListen,
+packet size, EXTENDED_DATA, EOF then DATA or EXTENDED_DATA, CLOSE twice -
+under several configurations (AllowTcpForwarding, PermitOpen, PermitListen,
 GatewayPorts, AllowStreamLocalForwarding, AllowAgentForwarding,
 AcceptEnv). Each step's answer on the wire (OPEN_CONFIRMATION or
 OPEN_FAILURE with its reason and description, REQUEST_SUCCESS and the
@@ -221,6 +221,8 @@ def _cells(open_port, closed_port, listen_port, sock_path, user_blob):
     # A program that does not end at EOF: the channel stays open.
     add("default", "EOF then data", SESSION,
         creq("exec", [["s", "sleep 30"]]), {"eof": 0}, {"data": 0})
+    add("default", "EOF then extended data", SESSION,
+        creq("exec", [["s", "sleep 30"]]), {"eof": 0}, {"ext": 0})
     add("default", "CLOSE twice", SESSION, {"close": 0}, {"close": 0})
     return c
 

@@ -251,6 +251,54 @@ def test_system_rc(ctx):
              os.path.exists(os.path.join(u.home, "user-rc-ran"))))
 
 
+_RC_HOLD_CLIENT = r"""
+import os, sys, paramiko
+port, user, key, hold = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
+t = paramiko.Transport(("127.0.0.1", port))
+t.connect(username=user, pkey=paramiko.Ed25519Key(filename=key))
+sftp_chan = t.open_session(timeout=20)
+sftp_chan.invoke_subsystem("sftp")
+# While the rc holds the sftp channel, the connection serves another one.
+c = t.open_session(timeout=20)
+c.settimeout(20)
+c.exec_command("echo other")
+out = b""
+while not c.exit_status_ready() or c.recv_ready():
+    d = c.recv(100)
+    if not d:
+        break
+    out += d
+print("other:%s rc-still-holding:%s" % (out.decode().strip(),
+                                        os.path.exists(hold)))
+os.unlink(hold)
+sftp_chan.settimeout(20)
+sftp = paramiko.SFTPClient(sftp_chan)
+print("sftp:%s" % sftp.normalize("."))
+t.close()
+"""
+
+
+def test_system_rc_does_not_hold_the_connection(ctx):
+    """While /etc/ssh/sshrc runs before internal-sftp, the connection's
+    other channels are served (sshd runs it in the session's child); SFTP
+    starts once it has ended. The client would time out if the session
+    process waited for the rc."""
+    u = ctx.make_user()
+    hold = os.path.join(u.home, "hold")
+    _write_user_file(u, "hold", "")
+    # The command beside it runs ~/.ssh/rc instead (a subsystem never).
+    _write_user_file(u, ".ssh/rc", "true\n")
+    _sshrc_server(ctx, 'while [ -e "$HOME/hold" ]; do sleep 0.1; done\n',
+                  ["Subsystem sftp internal-sftp"])
+    p = run(["/usr/bin/python3", "-c", _RC_HOLD_CLIENT, str(ctx.port),
+             u.name, u.key, hold], 90, check_rc=False)
+    check(p.returncode == 0 and
+          b"other:other rc-still-holding:True\n" in p.stdout and
+          b"sftp:%s\n" % u.home.encode() in p.stdout,
+          "a channel beside the sftp one whose rc runs: rc %s %r %r"
+          % (p.returncode, p.stdout, p.stderr[-600:]))
+
+
 def _interactive(ctx, u, script=b"echo MARK-$((6*7)); exit 0\n"):
     c = _TtyClient(ctx, u, None)
     os.write(c.master, script)

@@ -233,11 +233,21 @@ def test_exit_signal_core_dumped_flag(ctx):
 
 
 def test_subsystem_signal_refused(ctx):
-    _, got = _run(ctx, "signals",
-                  ["Subsystem sftp /usr/lib/openssh/sftp-server"])
-    check(got[-2:] == ["subsystem ok", "signal-subsystem fail"],
-          "a signal reached sftp-server: %r" % got[-2:])
-    ctx.wait_log(r"refusing to send signal KILL to subsystem session")
+    """A signal request to a subsystem is refused with sshd's line, for
+    a program (sftp-server) and for internal-sftp, which runs in the
+    session process (sshd's runs in a child)."""
+    line = "refusing to send signal KILL to subsystem session"
+    for n, sub in enumerate(("/usr/lib/openssh/sftp-server",
+                             "internal-sftp"), 1):
+        if ctx.proc is not None:
+            ctx.stop_server()
+        _, got = _run(ctx, "signals", ["Subsystem sftp " + sub])
+        check(got[-2:] == ["subsystem ok", "signal-subsystem fail"],
+              "%s: a signal was not refused: %r" % (sub, got[-2:]))
+        check(poll_until(lambda: ctx.server_log().count(line) == n, 5),
+              "%s: no '%s' line" % (sub, line))
+        check("no pid for session" not in ctx.server_log(),
+              "%s: 'no pid for session' instead" % sub)
 
 
 def test_requests_after_start_refused(ctx):
