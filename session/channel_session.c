@@ -699,13 +699,14 @@ req_window_change(struct conn *conn, struct channel *c, struct buf *m, int *ok)
 	    (r = buf_get_u32(m, &xpix)) != 0 ||
 	    (r = buf_get_u32(m, &ypix)) != 0 || (r = buf_end(m)) != 0)
 		return r;
+	/* As sshd, whose reply is success whatever the resize did. */
+	*ok = 1;
 	if (s->pty.master < 0) {
 		debug("channel %u: window-change without a pty", c->id);
 		return 0;
 	}
 	debug2("channel %u: window-change %ux%u", c->id, cols, rows);
-	if (session_pty_resize(&s->pty, cols, rows, xpix, ypix) == 0)
-		*ok = 1;
+	(void)session_pty_resize(&s->pty, cols, rows, xpix, ypix);
 	return 0;
 }
 

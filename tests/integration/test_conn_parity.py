@@ -195,6 +195,8 @@ def _cells(open_port, closed_port, listen_port, sock_path, user_blob):
     add("default", "window-change without a pty", SESSION,
         creq("window-change", [["u", 80], ["u", 24], ["u", 0], ["u", 0]],
              reply=False))
+    add("default", "window-change without a pty, reply wanted", SESSION,
+        creq("window-change", [["u", 80], ["u", 24], ["u", 0], ["u", 0]]))
     add("permit", "x11-req with a bad cookie", SESSION,
         creq("x11-req", [["b", False], ["s", "MIT-MAGIC-COOKIE-1"],
                          ["s", "zz"], ["u", 0]]))
