@@ -1356,7 +1356,7 @@ auth_request(struct authctxt *a, const uint8_t *sid, size_t sidlen,
 	char cred[96];
 	struct buf *m = NULL, *extra = NULL;
 	struct authopts *opts = NULL;
-	int verdict = AUTH_FAILURE, r;
+	int verdict = AUTH_FAILURE, usable, r;
 	size_t bannerlen = 0;
 
 	cred[0] = '\0';
@@ -1475,12 +1475,11 @@ auth_request(struct authctxt *a, const uint8_t *sid, size_t sidlen,
 		mod = pick_pubkey(a, m);
 	else if (strcmp(canon, "none") != 0)
 		mod = modules_find(a->mods, canon, NULL);
-	if (mod != NULL && method_enabled(a, canon) &&
-	    authchain_allowed(&a->chain, canon, mod->submethod) &&
-	    strcmp(canon, "publickey") == 0 && pubkey_reused(a, m)) {
+	usable = mod != NULL && method_enabled(a, canon) &&
+	    authchain_allowed(&a->chain, canon, mod->submethod);
+	if (usable && strcmp(canon, "publickey") == 0 && pubkey_reused(a, m)) {
 		/* refused, as sshd's preauth process refuses it */
-	} else if (mod != NULL && method_enabled(a, canon) &&
-	    authchain_allowed(&a->chain, canon, mod->submethod)) {
+	} else if (usable) {
 		/* UsePAM no: pam.so fails at once, where sshd has no kbd-int
 		 * device and logs nothing. */
 		a->judged = mod->submethod == NULL ||

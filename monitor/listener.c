@@ -350,12 +350,38 @@ activation_env_clear(void)
 	(void)unsetenv("LISTEN_FDNAMES");
 }
 
+/*
+ * systemd's LISTEN_PID and LISTEN_FDS: 1 with the count in *n when they
+ * are meant for this process, 0 when they are absent or for another, -1
+ * when either is not a number.
+ */
+static int
+activation_count(const char *pidv, const char *nv, unsigned long *n)
+{
+	unsigned long pid;
+	char *end;
+
+	*n = 0;
+	if (pidv == NULL || nv == NULL)
+		return 0;
+	errno = 0;
+	pid = strtoul(pidv, &end, 10);
+	if (errno != 0 || end == pidv || *end != '\0')
+		return -1;
+	if (pid != (unsigned long)getpid())
+		return 0; /* meant for another process */
+	errno = 0;
+	*n = strtoul(nv, &end, 10);
+	if (errno != 0 || end == nv || *end != '\0')
+		return -1;
+	return 1;
+}
+
 static size_t
 activated_sockets(int *fds)
 {
 	const char *pidv = getenv("LISTEN_PID"), *nv = getenv("LISTEN_FDS");
-	char *end;
-	unsigned long pid, n;
+	unsigned long n;
 	struct sockaddr_storage ss;
 	socklen_t sl;
 	char ntop[NI_MAXHOST], port[NI_MAXSERV];
@@ -364,18 +390,12 @@ activated_sockets(int *fds)
 
 	/* (unsetenv only takes them out of environ: pidv, nv stay valid) */
 	activation_env_clear();
-	if (pidv == NULL || nv == NULL)
+	switch (activation_count(pidv, nv, &n)) {
+	case -1:
+		fatal("Invalid systemd socket activation environment");
+	case 0:
 		return 0;
-	errno = 0;
-	pid = strtoul(pidv, &end, 10);
-	if (errno != 0 || end == pidv || *end != '\0')
-		fatal("Invalid systemd socket activation environment");
-	if (pid != (unsigned long)getpid())
-		return 0; /* meant for another process */
-	errno = 0;
-	n = strtoul(nv, &end, 10);
-	if (errno != 0 || end == nv || *end != '\0')
-		fatal("Invalid systemd socket activation environment");
+	}
 	if (n > MAX_LISTEN)
 		fatal("Too many listen sockets. Enlarge MAX_LISTEN_SOCKS");
 	for (fd = 3; fd < 3 + (int)n; fd++) {
@@ -420,25 +440,17 @@ activated_sockets(int *fds)
 void
 listener_close_inherited(void)
 {
-	const char *pidv = getenv("LISTEN_PID"), *nv = getenv("LISTEN_FDS");
-	unsigned long pid, n = 0;
-	char *end;
+	unsigned long n;
+	int r;
 
 	if (getenv(RESTART_ENV) != NULL || getenv(HANDOVER_ENV) != NULL ||
 	    getenv(RELOAD_CONFIG_ENV) != NULL)
 		return;
-	if (pidv != NULL && nv != NULL) {
-		errno = 0;
-		pid = strtoul(pidv, &end, 10);
-		if (errno == 0 && end != pidv && *end == '\0' &&
-		    pid == (unsigned long)getpid()) {
-			n = strtoul(nv, &end, 10);
-			/* A bad count is activated_sockets()'s to refuse. */
-			if (errno != 0 || end == nv || *end != '\0' ||
-			    n > MAX_LISTEN)
-				return;
-		}
-	}
+	r = activation_count(getenv("LISTEN_PID"), getenv("LISTEN_FDS"), &n);
+	/* Values that are not numbers, or too many sockets, are
+	 * activated_sockets()'s to refuse: nothing is closed before. */
+	if (r < 0 || n > MAX_LISTEN)
+		return;
 	closefrom(3 + (int)n);
 }
 

@@ -52,7 +52,6 @@ cfg_liveness_free_timeouts(struct server_config *c)
 void
 cfg_liveness_free(struct server_config *c)
 {
-
 	free(c->xauth_location);
 	c->xauth_location = NULL;
 	cfg_liveness_free_timeouts(c);

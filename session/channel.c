@@ -616,10 +616,11 @@ chan_input_data(struct conn *conn, uint8_t type, struct buf *m)
 		    c->local_window);
 	c->local_window -= (uint32_t)len;
 	c->last_io = conn->now_ms;
-	if ((c->flags & CHAN_RCVD_EOF) && ext)
-		return conn_protocol_error(conn,
-		    "Received extended_data after EOF on channel %u.", id);
 	if (c->flags & CHAN_RCVD_EOF) {
+		if (ext) /* as sshd */
+			return conn_protocol_error(conn,
+			    "Received extended_data after EOF on channel %u.",
+			    id);
 		/*
 		 * RFC 4254 s5.3 forbids it; sshd drops it and counts it as
 		 * consumed (its window re-opens), and so does postern: a

@@ -328,7 +328,6 @@ void channel_session_service_done(
  * first. 0, or ERR_CONFIG for a bad command line, ERR_ALLOC.
  * chan_sftp_reaped: 1 if pid was c's rc child, now ended.
  */
-#define CHAN_SFTP_PRE_MAX (64 * 1024)
 int chan_sftp_start(struct conn *conn, struct channel *c, const char *command,
     pid_t rc_pid, int rc_fd);
 int chan_sftp_reaped(struct channel *c, pid_t pid);

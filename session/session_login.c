@@ -421,6 +421,14 @@ run_xauth(const char *prog, char **env, const struct session_child *ch)
 	explicit_bzero(cmd, sizeof(cmd));
 }
 
+/* X11 was asked for and there is an xauth to tell (without an rc). */
+static int
+xauth_wanted(const struct session_ctx *ctx, const struct session_child *ch)
+{
+	return ch != NULL && ch->x11_auth_display != NULL && ctx->axl != NULL &&
+	    ctx->axl->xauth_location != NULL;
+}
+
 /*
  * ~/.ssh/rc through the user's shell (`shell -c '/bin/sh ~/.ssh/rc'`),
  * unless ForceCommand, a subsystem, PermitUserRC no or the key's
@@ -453,8 +461,7 @@ do_rc_files(const struct session_ctx *ctx, const struct session_child *ch,
 		argv[1] = LOGIN_SYSTEM_RC;
 		argv[2] = NULL;
 		run_rc(LOGIN_SYSTEM_RC, argv, env, ch);
-	} else if (ch != NULL && ch->x11_auth_display != NULL &&
-	    ctx->axl != NULL && ctx->axl->xauth_location != NULL)
+	} else if (xauth_wanted(ctx, ch))
 		run_xauth(ctx->axl->xauth_location, env, ch);
 }
 
@@ -464,9 +471,7 @@ session_login_rc_wanted(
 {
 	struct stat st;
 
-	return stat(LOGIN_SYSTEM_RC, &st) == 0 ||
-	    (ch != NULL && ch->x11_auth_display != NULL && ctx->axl != NULL &&
-	        ctx->axl->xauth_location != NULL);
+	return stat(LOGIN_SYSTEM_RC, &st) == 0 || xauth_wanted(ctx, ch);
 }
 
 void

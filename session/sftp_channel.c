@@ -34,6 +34,7 @@
 #include "sftp.h"
 
 #define SFTP_CHAN_ARGS 64            /* words of "internal-sftp [flags]" */
+#define SFTP_CHAN_RC (64 * 1024)     /* the rc's output kept */
 #define SFTP_CHAN_TEXT (64 * 1024)   /* -Q's list, after the rc's output */
 #define SFTP_CHAN_STDERR (64 * 1024) /* -e lines not yet sent; then dropped */
 
@@ -291,7 +292,7 @@ chan_sftp_start(struct conn *conn, struct channel *c, const char *command,
 	}
 	cs->rc_pid = rc_pid;
 	cs->rc_fd = rc_fd;
-	if ((cs->out = buf_new(SFTP_CHAN_TEXT + CHAN_SFTP_PRE_MAX)) == NULL ||
+	if ((cs->out = buf_new(SFTP_CHAN_TEXT + SFTP_CHAN_RC)) == NULL ||
 	    (cs->err = buf_new(SFTP_CHAN_STDERR)) == NULL ||
 	    (rc_pid > 0 &&
 	        (cs->pending = buf_new(c->local_window_max)) == NULL) ||

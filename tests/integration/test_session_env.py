@@ -12,6 +12,7 @@ import subprocess
 
 from harness import check, fail, poll_until, run, timeout
 
+from test_chroot import _sftp
 from test_pty import _TtyClient
 
 
@@ -232,12 +233,7 @@ def test_system_rc(ctx):
     # What the rc leaves running in the background, holding its stdout
     # and stderr, does not hold SFTP back (nor sshd's).
     _write_user_file(u, "bg", "")
-    argv = ["sftp", "-b", "-", "-P", str(ctx.port), "-i", u.key,
-            "-o", "IdentitiesOnly=yes", "-o", "StrictHostKeyChecking=no",
-            "-o", "UserKnownHostsFile=/dev/null", "-o", "BatchMode=yes",
-            "%s@127.0.0.1" % u.name]
-    p = subprocess.run(argv, input=b"pwd\nls -1 sysrc-ran\n",
-                       capture_output=True, timeout=60)
+    p = _sftp(ctx, u, "pwd\nls -1 sysrc-ran\n")
     check(p.returncode == 0 and
           b"Remote working directory: %s\n" % u.home.encode() in p.stdout,
           "sftp after /etc/ssh/sshrc: rc %s %r %r"
