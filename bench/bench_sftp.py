@@ -9,6 +9,16 @@ time of the whole sftp run, login included), server CPU seconds per GiB
 moved (every process that served the connection), and a `ssh cat` download
 as the ceiling of one channel.
 
+Before each timed transfer the bench writes and deletes a file of the
+transfer's size in the same tmpfs (untimed), for both servers alike. In a
+virtual machine that reports free pages to its host (virtio-balloon
+free page reporting, as here), memory the guest freed a few seconds
+before is given back, and touching it again costs a fault in the host:
+about 1.3 s per GiB here, paid by whichever process writes the file (the
+client on a get, the server on a put) and by whichever run happened to
+get such pages. Without the warm-up, that, not the servers, decided which
+server's get looked faster from run to run.
+
 Memory: total PSS (/proc/PID/smaps_rollup) of the processes a server runs
 for one idle authenticated session (`ssh -N`: postern's monitor and
 session, OpenSSH's privileged and user processes; the listener is not
@@ -95,8 +105,21 @@ def timed(server, argv, stdin_bytes=None, stdout=subprocess.DEVNULL):
     return wall, server.cpu() - c0
 
 
+def warm_memory(work, size):
+    """Make the kernel hand the next transfer pages it has just used:
+    write and delete `size` bytes in the transfer's tmpfs."""
+    path = os.path.join(work, "warm.bin")
+    block = bytes(1 << 20)
+    with open(path, "wb") as f:
+        left = size
+        while left > 0:
+            left -= f.write(block[:min(left, len(block))])
+    os.unlink(path)
+
+
 def xfer(b, server, direction, work):
     size = SIZE_MB * 1024 * 1024
+    warm_memory(work, size + (64 << 20))
     src = os.path.join(work, "src.bin")
     if direction == "put":
         dst = os.path.join(work, "put.bin")
