@@ -78,6 +78,14 @@ kex_send_kexinit(struct transport *t)
 
 	if (t->my_kexinit != NULL)
 		return 0; /* already sent for this exchange */
+	/*
+	 * HostKeyAlgorithms names no type a loaded key serves (posternd -t
+	 * takes that, as sshd -t): as sshd, end the connection after the
+	 * version exchange instead of offering a KEXINIT no client can
+	 * take (whose "Unable to negotiate" would blame the client).
+	 */
+	if (t->params.hostkey_algs == NULL || t->params.hostkey_algs[0] == '\0')
+		fatal("No supported key exchange algorithms");
 	/* The pseudo-algorithms go only into the first KEXINIT. */
 	n = strlen(t->params.kex_algs) + 64;
 	if ((kexlist = malloc(n)) == NULL)

@@ -96,3 +96,24 @@ def test_default_kex_list(ctx):
         check(r.rc == 255 and r.stdout == b"",
               "%s is offered by default" % k)
     ctx.ssh_ok(u, "echo ok", expect_out=b"ok\n")
+
+
+def test_hostkey_algorithms_no_loaded_key(ctx):
+    """HostKeyAlgorithms naming only types no loaded host key serves
+    (taken at start, as sshd -t takes it): each connection ends after the
+    version exchange with sshd 9.2's line, as there, and no KEXINIT
+    offering no host key, whose "Unable to negotiate ... no matching host
+    key type" would blame the client (and feed fail2ban's aggressive
+    mode); the server goes on."""
+    u = ctx.make_user()
+    ctx.start_server(["HostKeyAlgorithms rsa-sha2-512"])
+    r = ctx.ssh(u, "true")
+    check(r.rc == 255, "login should fail: rc %s %s" % (r.rc, r.err[-300:]))
+    check(ctx.wait_log(r"^No supported key exchange algorithms \[preauth\]$"),
+          "no 'No supported key exchange algorithms' line:\n%s"
+          % ctx.server_log()[-1500:])
+    check("Unable to negotiate" not in ctx.server_log() and
+          "no matching host key type" not in r.err,
+          "a KEXINIT went out: %s\n%s" % (r.err[-300:],
+                                         ctx.server_log()[-1500:]))
+    check(ctx.server_alive(), "the server exited")
