@@ -1345,3 +1345,32 @@ def test_compat_tilde_of_missing_user_in_match_for_others(ctx):
                       "\tBanner ~rvgone-account/banner",
                       "\tRevokedKeys ~rvgone-account/revoked"])
     ctx.ssh_ok(u, "echo in", expect_out=b"in\n")
+
+
+def test_relative_config_path_as_sshd(ctx):
+    """-f with a path relative to the working directory (sshd -t and -T
+    take it): the same exit status and output as sshd's, for a valid
+    config, -T with -C, and an -o value -t refuses. Under the ASan
+    build this also catches memory that -t's exits left allocated (the
+    absolute path posternd makes of a relative -f leaked: exit 1)."""
+    key = _setup(ctx)
+    _write(ctx, "rel_cfg", "HostKey %s\n" % key)
+    for name, extra in (
+            ("-t", ["-t"]),
+            ("-T", ["-T", "-C", "user=alice,addr=10.1.1.1"]),
+            ("bad -o", ["-t", "-o", "Port=99999"])):
+        s = harness.run([SSHD, "-f", "rel_cfg"] + extra, check_rc=False,
+                        cwd=ctx.dir)
+        p = harness.run([ctx.server_path, "-f", "rel_cfg"] + extra,
+                        check_rc=False, cwd=ctx.dir)
+        check(p.returncode == s.returncode,
+              "%s -f rel_cfg: posternd exit %d (%r), sshd exit %d (%r)"
+              % (name, p.returncode, p.stderr[-2000:], s.returncode,
+                 s.stderr[-300:]))
+        if name == "-t":
+            check(p.stdout == b"" and p.stderr == b"",
+                  "-t -f rel_cfg is not silent: %r %r"
+                  % (p.stdout, p.stderr[-2000:]))
+        if name == "-T":
+            check(b"port 22\n" in p.stdout, "-T printed no port line: %r"
+                  % p.stdout[:300])
