@@ -159,6 +159,8 @@ def _cells(open_port, closed_port, listen_port, sock_path, user_blob):
         creq("pty-req", PTY[:5] + [["s", "\x81\x00"]]))
     add("default", "pty-req with a truncated mode argument", SESSION,
         creq("pty-req", PTY[:5] + [["x", "00000003" + "010000"]]))
+    add("default", "pty-req with a 256-byte TERM", SESSION,
+        creq("pty-req", [["s", "x" * 256]] + PTY[1:]))
     add("default", "pty-req after exec", SESSION,
         creq("exec", [["s", "cat"]]), creq("pty-req", PTY))
     add("permit", "env after exec", SESSION, creq("exec", [["s", "cat"]]),
@@ -252,6 +254,10 @@ DIFFERENT = {
         ["open_confirmation", "closed"],
         ["open_confirmation",
          "disconnect-2:pty-req: terminal mode argument truncated"]),
+    # No terminal type is that long: posternd refuses the pty.
+    "[default] pty-req with a 256-byte TERM": (
+        ["open_confirmation", "channel_success"],
+        ["open_confirmation", "channel_failure"]),
     # A peer that breaks the window or the packet size is cut off: sshd
     # logs and drops the data. (Data after EOF is dropped, as by sshd.)
     "[default] data larger than max packet": (
