@@ -228,6 +228,32 @@ def _cells(open_port, closed_port, listen_port, sock_path, user_blob):
     add("default", "EOF then extended data", SESSION,
         creq("exec", [["s", "sleep 30"]]), {"eof": 0}, {"ext": 0})
     add("default", "CLOSE twice", SESSION, {"close": 0}, {"close": 0})
+    # The client's CLOSE while its program runs, then more for the channel
+    # (RFC 4254 s5.3: nothing may follow a CLOSE).
+    running = creq("exec", [["s", "sleep 30"]])
+    add("default", "window adjust after CLOSE", SESSION, running,
+        {"close": 0}, {"adjust": 0, "add": 1000})
+    add("default", "data after CLOSE", SESSION, running, {"close": 0},
+        {"data": 0})
+    add("default", "request after CLOSE", SESSION, running, {"close": 0},
+        creq("window-change", [["u", 80], ["u", 24], ["u", 0], ["u", 0]]))
+    # Requests after the client's EOF, and malformed ones.
+    x11 = [["b", False], ["s", "MIT-MAGIC-COOKIE-1"], ["s", "00" * 16],
+           ["u", 0]]
+    add("permit", "x11-req after EOF", SESSION, {"eof": 0},
+        creq("x11-req", x11))
+    add("default", "exec after EOF", SESSION, {"eof": 0},
+        creq("exec", [["s", "true"]]))
+    add("default", "exec without a command", SESSION, creq("exec", []))
+    add("default", "subsystem with trailing bytes", SESSION,
+        creq("subsystem", [["s", "sftp"], ["u", 1]]))
+    add("permit", "env without a value", SESSION, creq("env", [["s", "LANG"]]))
+    add("default", "window-change cut short", SESSION, creq("pty-req", PTY),
+        creq("window-change", [["u", 80]]))
+    add("default", "signal without a name", SESSION, running,
+        creq("signal", [], reply=False), creq("x-unknown@example.org"))
+    add("default", "exit-status without a status", SESSION,
+        creq("exit-status", [], reply=False), creq("x-unknown@example.org"))
     return c
 
 
@@ -258,6 +284,40 @@ DIFFERENT = {
     "[default] pty-req with a 256-byte TERM": (
         ["open_confirmation", "channel_success"],
         ["open_confirmation", "channel_failure"]),
+    # A request whose fields are missing or followed by more: sshd's
+    # session process dies of it, or (signal) it is ignored; posternd ends
+    # the connection with a DISCONNECT saying why.
+    "[default] exec without a command": (
+        ["open_confirmation", "closed"],
+        ["open_confirmation", "disconnect-2:message 98: message incomplete"]),
+    "[default] subsystem with trailing bytes": (
+        ["open_confirmation", "closed"],
+        ["open_confirmation",
+         "disconnect-2:message 98: unexpected trailing data"]),
+    "[permit] env without a value": (
+        ["open_confirmation", "closed"],
+        ["open_confirmation", "disconnect-2:message 98: message incomplete"]),
+    "[default] window-change cut short": (
+        ["open_confirmation", "channel_success", "closed"],
+        ["open_confirmation", "channel_success",
+         "disconnect-2:message 98: message incomplete"]),
+    "[default] signal without a name": (
+        ["open_confirmation", "channel_success", "ignored",
+         "channel_failure"],
+        ["open_confirmation", "channel_success",
+         "disconnect-2:message 98: message incomplete"]),
+    # After the client's own CLOSE (while its program runs) sshd ignores
+    # what else comes for the channel; posternd has answered that CLOSE
+    # and forgotten the channel, as RFC 4254 s5.3 allows.
+    "[default] data after CLOSE": (
+        ["open_confirmation", "channel_success", "ignored", "ignored"],
+        ["open_confirmation", "channel_success", "ignored",
+         "disconnect-2:data packet referred to nonexistent channel 0"]),
+    "[default] request after CLOSE": (
+        ["open_confirmation", "channel_success", "ignored",
+         "channel_success"],
+        ["open_confirmation", "channel_success", "ignored",
+         "disconnect-2:server_input_channel_req: unknown channel 0"]),
     # A peer that breaks the window or the packet size is cut off: sshd
     # logs and drops the data. (Data after EOF is dropped, as by sshd.)
     "[default] data larger than max packet": (
