@@ -63,3 +63,20 @@ err_str(int r)
 	}
 	return "unknown error";
 }
+
+const char *
+err_sshd_words(int r)
+{
+	switch (r) {
+	case ERR_SHORT:
+		return "incomplete message";
+	case ERR_TRAILING:
+		return "unexpected bytes remain after decoding";
+	case ERR_TOO_BIG:
+		return "string is too large";
+	case ERR_KEY_TYPE:
+		return "unknown or unsupported key type";
+	default:
+		return "invalid format";
+	}
+}

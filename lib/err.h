@@ -33,5 +33,11 @@ enum {
 
 /* err_str returns a static description of an ERR_* code. */
 const char *err_str(int r);
+/*
+ * err_sshd_words: OpenSSH's ssh_err() words for what a parse of a peer's
+ * message met (ERR_SHORT "incomplete message", ERR_TRAILING "unexpected
+ * bytes remain after decoding", ...), for lines written as sshd's.
+ */
+const char *err_sshd_words(int r);
 
 #endif

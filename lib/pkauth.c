@@ -570,9 +570,7 @@ pkauth_request(const struct pm_conn *c, const uint8_t *data, size_t len,
 	    (r = buf_get_cstring(m, &alg, NULL)) != 0 ||
 	    (r = buf_get_string_direct(m, &blob, &bloblen)) != 0 ||
 	    (hostbound &&
-	        (r = buf_get_string_direct(m, &hostkey, &hostkeylen)) != 0) ||
-	    (has_sig && (r = buf_get_string_direct(m, &sig, &siglen)) != 0) ||
-	    (r = buf_end(m)) != 0) {
+	        (r = buf_get_string_direct(m, &hostkey, &hostkeylen)) != 0)) {
 		error("userauth_pubkey: malformed request: %s", err_str(r));
 		r = ERR_PROTOCOL;
 		goto out;
@@ -589,10 +587,18 @@ pkauth_request(const struct pm_conn *c, const uint8_t *data, size_t len,
 		goto out;
 	}
 	if ((r = pk_key_parse(alg, blob, bloblen, &uk)) != 0) {
-		error_preauth("userauth_pubkey: cannot decode key: %.255s: %s",
-		    alg, err_str(r));
+		error_preauth(
+		    "userauth_pubkey: parse key: %s", err_sshd_words(r));
 		res->unjudged = 1;
 		r = 0;
+		goto out;
+	}
+	/* As sshd: the rest is read once the key is known to be one (the
+	 * monitor has ended the connection for a malformed rest). */
+	if ((has_sig && (r = buf_get_string_direct(m, &sig, &siglen)) != 0) ||
+	    (r = buf_end(m)) != 0) {
+		error("userauth_pubkey: malformed request: %s", err_str(r));
+		r = ERR_PROTOCOL;
 		goto out;
 	}
 	read_conf(c, &cf);

@@ -1300,6 +1300,86 @@ finish(struct authctxt *a, const char *method, const char *submethod,
 	return reply_put_failure(a, reply, left, banner, bannerlen);
 }
 
+/* A C string field (one final NUL allowed), as sshbuf_get_cstring. */
+static int
+skip_cstring(struct buf *v)
+{
+	const uint8_t *p;
+	size_t len;
+	int r;
+
+	if ((r = buf_get_string_direct(v, &p, &len)) != 0)
+		return r;
+	return buf_cstring_trim(p, &len) != 0 ? ERR_FORMAT : 0;
+}
+
+/*
+ * The method's fields (m) parsed as sshd's userauth_none, userauth_passwd,
+ * userauth_kbdint and userauth_pubkey parse them, before any lookup
+ * (RFC 4252 s5, s7, s8; RFC 4256 s3.1; OpenSSH PROTOCOL s2.5 for the
+ * host-bound key): 0, or the words of sshd's fatal_fr() for a request cut
+ * short or with bytes left over, in why.
+ */
+static int
+request_fault(const char *method, const struct buf *m, char *why, size_t whylen)
+{
+	struct buf v = *m; /* a view: a password is not copied */
+	const char *fn, *what = "parse packet";
+	const uint8_t *blob, *hk;
+	struct sshkey *key = NULL;
+	size_t bloblen, hklen;
+	char whatbuf[96];
+	uint8_t flag;
+	int r = 0, hostbound = strcmp(method, HOSTBOUND_METHOD) == 0;
+
+	if (strcmp(method, "none") == 0) {
+		fn = "userauth_none";
+		r = buf_end(&v);
+	} else if (strcmp(method, "password") == 0) {
+		/* A change of password (flag set) carries the new one too. */
+		fn = "userauth_passwd";
+		if ((r = buf_get_u8(&v, &flag)) == 0 &&
+		    (r = skip_cstring(&v)) == 0 &&
+		    (flag == 0 || (r = skip_cstring(&v)) == 0))
+			r = buf_end(&v);
+	} else if (strcmp(method, "keyboard-interactive") == 0) {
+		fn = "userauth_kbdint";
+		if ((r = skip_cstring(&v)) == 0 && (r = skip_cstring(&v)) == 0)
+			r = buf_end(&v);
+	} else if (strcmp(method, "publickey") == 0 || hostbound) {
+		fn = "userauth_pubkey";
+		snprintf(whatbuf, sizeof(whatbuf), "parse %s packet", method);
+		what = whatbuf;
+		if ((r = buf_get_u8(&v, &flag)) != 0 ||
+		    (r = skip_cstring(&v)) != 0 ||
+		    (r = buf_get_string_direct(&v, &blob, &bloblen)) != 0)
+			goto out;
+		/* The host key it is bound to: a key, or the connection ends. */
+		if (hostbound &&
+		    ((r = buf_get_string_direct(&v, &hk, &hklen)) != 0 ||
+		        (r = sshkey_from_blob(hk, hklen, &key)) != 0)) {
+			snprintf(whatbuf, sizeof(whatbuf), "parse %s hostkey",
+			    method);
+			goto out;
+		}
+		sshkey_free(key);
+		key = NULL;
+		/* sshd refuses a key it cannot decode before the rest. */
+		if (sshkey_from_blob(blob, bloblen, &key) != 0)
+			return 0;
+		sshkey_free(key);
+		what = flag ? "parse signature packet" : "parse packet";
+		if (flag == 0 || (r = buf_skip_string(&v)) == 0)
+			r = buf_end(&v);
+	} else
+		return 0;
+out:
+	if (r != 0)
+		snprintf(
+		    why, whylen, "%s: %s: %s", fn, what, err_sshd_words(r));
+	return r;
+}
+
 /* 1 if a publickey-hostbound request names this connection's host key. */
 static int
 hostbound_key_ok(const struct authctxt *a, const struct buf *m)
@@ -1353,10 +1433,10 @@ auth_request(struct authctxt *a, const uint8_t *sid, size_t sidlen,
 	const char *canon;
 	const struct pm_module *mod = NULL;
 	char *user = NULL, *service = NULL, *method = NULL, *banner = NULL;
-	char cred[96];
+	char cred[96], why[256];
 	struct buf *m = NULL, *extra = NULL;
 	struct authopts *opts = NULL;
-	int verdict = AUTH_FAILURE, usable, r;
+	int verdict = AUTH_FAILURE, usable, parsed, r;
 	size_t bannerlen = 0;
 
 	cred[0] = '\0';
@@ -1420,9 +1500,13 @@ auth_request(struct authctxt *a, const uint8_t *sid, size_t sidlen,
 		}
 	} else if (strcmp(a->user, user) != 0 ||
 	    strcmp(a->service, service) != 0) {
+		/* As sshd: the client is told both pairs too. */
 		a->disconnect = 1;
-		r = reply_put(reply, AUTH_DENIED,
-		    "Change of username or service not allowed", NULL, NULL, 0);
+		snprintf(why, sizeof(why),
+		    "Change of username or service not allowed: "
+		    "(%.40s,%.20s) -> (%.40s,%.20s)",
+		    a->user, a->service, user, service);
+		r = reply_put(reply, AUTH_DENIED, why, NULL, NULL, 0);
 		log_disconnecting(a,
 		    "Change of username or service not allowed: "
 		    "(%.127s,%.63s) -> (%.127s,%.63s)",
@@ -1457,8 +1541,26 @@ auth_request(struct authctxt *a, const uint8_t *sid, size_t sidlen,
 	 */
 	a->conn.method = method;
 	canon = method;
-	if (strcmp(method, HOSTBOUND_METHOD) == 0) {
+	if (strcmp(method, HOSTBOUND_METHOD) == 0)
 		canon = "publickey";
+	/*
+	 * A method sshd would run (enabled; "none" until its first call)
+	 * parses its fields first: one cut short or with bytes left over
+	 * ends the connection, with sshd's fatal line (its preauth child
+	 * closes without a word; the client is told why here).
+	 */
+	if (strcmp(canon, "none") == 0)
+		parsed = !a->none_done && a->chain.any;
+	else
+		parsed = method_enabled(a, canon) &&
+		    authchain_allows_method(&a->chain, canon);
+	if (parsed && request_fault(method, m, why, sizeof(why)) != 0) {
+		log_msg_preauth(LL_FATAL, "%s", why);
+		a->disconnect = 1;
+		r = reply_put(reply, AUTH_DENIED, why, NULL, NULL, 0);
+		goto out;
+	}
+	if (strcmp(method, HOSTBOUND_METHOD) == 0) {
 		if (!hostbound_key_ok(a, m)) {
 			/* As sshd, which ends the connection. */
 			a->disconnect = 1;

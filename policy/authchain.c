@@ -118,6 +118,22 @@ authchain_allowed(
 }
 
 int
+authchain_allows_method(const struct authchain *ac, const char *method)
+{
+	size_t i, mlen = strlen(method);
+	const char *s;
+
+	if (ac->any)
+		return 1;
+	for (i = 0; i < ac->nlists; i++)
+		if ((s = next_step(&ac->lists[i])) != NULL &&
+		    strncmp(s, method, mlen) == 0 &&
+		    (s[mlen] == '\0' || s[mlen] == ':'))
+			return 1;
+	return 0;
+}
+
+int
 authchain_names(
     const struct authchain *ac, const char *method, const char *submethod)
 {

@@ -35,6 +35,9 @@ void authchain_free(struct authchain *ac);
  * down one). */
 void authchain_drop_list(struct authchain *ac, size_t i);
 
+/* 1 if method, with any submethod, is the next step of some list (or
+ * any): sshd's auth2_method_allowed() without a submethod. */
+int authchain_allows_method(const struct authchain *ac, const char *method);
 /* 1 if the next step of some list is method:submethod itself (not a
  * bare method, not any). */
 int authchain_names(

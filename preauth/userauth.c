@@ -187,6 +187,11 @@ handle_request(
 	if ((r = buf_get_string_direct(payload, &user, &ulen)) != 0 ||
 	    (r = buf_get_string_direct(payload, &service, &slen)) != 0 ||
 	    (r = buf_get_string_direct(payload, &method, &mlen)) != 0) {
+		/* sshd's line (without the user it may know by now). */
+		logit("ssh_dispatch_run_fatal: Connection from %s port %d: "
+		      "incomplete message",
+		    transport_peer_addr(t), transport_peer_port(t));
+		wipe(buf_mutable_ptr(payload), buf_len(payload));
 		transport_disconnect(t, SSH2_DISCONNECT_PROTOCOL_ERROR,
 		    "malformed userauth request");
 		return ERR_PROTOCOL;

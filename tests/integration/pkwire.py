@@ -13,6 +13,9 @@ cases.json is a list of cases, each on a fresh connection:
      "query": false,                    # true: no signature (PK_OK?)
      "hostbound": null}                 # "own" or a .pub file: a
                                         # publickey-hostbound-v00 request
+or, for requests of any method with hand-made fields:
+    {"raw": [[METHOD, HEX_OF_THE_FIELDS_AFTER_IT], ...]}   # in turn;
+                                        # METHOD null: HEX follows the service
 or, for a FIDO key made up here (never on disk):
     {"sk": "ed" | "ec", "seed": HEX32, "app": "ssh:",
      "flags": 1, "counter": 7, "webauthn": false, "origin": "...",
@@ -20,7 +23,8 @@ or, for a FIDO key made up here (never on disk):
      "client_data_origin": null,        # else its origin, if not "origin"
      "client_data_type": "webauthn.get"}
 It prints one JSON list: per case "ok" (USERAUTH_SUCCESS), "pk_ok",
-"fail" or "closed". "pkwire.py --publines < cases.json" prints the
+"fail" or "closed" (a "raw" case: the list of each request's, a
+DISCONNECT as "disconnect:TEXT"). "pkwire.py --publines < cases.json" prints the
 authorized_keys lines of the FIDO keys instead.
 """
 
@@ -82,11 +86,20 @@ def _catch(num):
 Catcher._handler_table = {n: _catch(n) for n in (6, 51, 52, 60)}
 
 
+class Transport(paramiko.Transport):
+    """paramiko's, keeping the text of the server's DISCONNECT."""
+    disconnect_text = None
+
+    def _parse_disconnect(self, m):
+        m.get_int()
+        self.disconnect_text = m.get_text()
+
+
 class Conn:
     def __init__(self, port, user):
         self.user = user
         self.sock = socket.create_connection(("127.0.0.1", port), 20)
-        self.t = paramiko.Transport(self.sock)
+        self.t = Transport(self.sock)
         self.t.start_client(timeout=20)
         self.q = queue.Queue()
         self.t.auth_handler = Catcher(self.q)
@@ -99,10 +112,14 @@ class Conn:
         self.sid = self.t.session_id
 
     def get(self, timeout=20):
-        try:
-            return self.q.get(timeout=timeout)
-        except queue.Empty:
-            return "timeout" if self.t.is_active() else "closed"
+        """The next answer; "closed" as soon as the connection is."""
+        for _ in range(int(timeout * 20)):
+            try:
+                return self.q.get(timeout=0.05)
+            except queue.Empty:
+                if not self.t.is_active():
+                    return "closed"
+        return "timeout"
 
     def signed_data(self, alg, blob, hostkey=None):
         method = "publickey" if hostkey is None else HOSTBOUND
@@ -121,6 +138,21 @@ class Conn:
                     (s(sig) if sig is not None else b""))
         self.t._send_message(m)
         return {51: "fail", 52: "ok", 60: "pk_ok"}.get(self.get(), "closed")
+
+
+    def raw(self, method, fields):
+        m = paramiko.Message()
+        m.add_byte(bytes([50]))
+        m.add_string(self.user)
+        m.add_string("ssh-connection")
+        if method is not None:  # None: the fields follow the service
+            m.add_string(method)
+        m.add_bytes(fields)
+        self.t._send_message(m)
+        got = {51: "fail", 52: "ok", 60: "pk_ok"}.get(self.get(), "closed")
+        if got == "closed" and self.t.disconnect_text is not None:
+            got = "disconnect:" + self.t.disconnect_text
+        return got
 
 
 CURVE_HASH = {256: hashes.SHA256(), 384: hashes.SHA384(),
@@ -204,6 +236,13 @@ def blob_of(path):
 def run_case(port, user, c):
     conn = Conn(port, user)
     try:
+        if "raw" in c:
+            out = []
+            for method, fields in c["raw"]:
+                out.append(conn.raw(method, bytes.fromhex(fields)))
+                if out[-1].startswith(("closed", "disconnect")):
+                    break
+            return out
         if "sk" in c:
             k = SkKey(c["sk"], bytes.fromhex(c["seed"]), c.get("app", "ssh:"))
             alg, blob = k.name, k.blob

@@ -9,10 +9,12 @@ algorithm not in PubkeyAcceptedAlgorithms) is not logged as "Failed", as
 sshd's preauth process refuses it without asking its monitor.
 """
 
+import base64
 import json
 import os
 import re
 import secrets
+import struct
 import subprocess
 
 from harness import check, poll_until, run
@@ -506,3 +508,83 @@ def test_pam_setcred_failure_after_pam_authentication(ctx):
                          r"user credentials$", ctx.server_log(), re.M)) >= 4,
           "publickey and password: pam_setcred's failure (monitor and "
           "session process) should be debug lines")
+
+
+def _hs_bytes(b):
+    """An SSH string, in hex."""
+    return (struct.pack(">I", len(b)) + b).hex()
+
+
+def _hs(text):
+    return _hs_bytes(text.encode())
+
+
+def test_malformed_userauth_fields_end_connection(ctx):
+    """A request whose fields are cut short or followed by more bytes
+    ends the connection, as in sshd 9.2 (checked side by side), with its
+    fatal line naming what was wrong, and here a DISCONNECT telling the
+    client (sshd's preauth child closes without one), but only for a
+    method sshd would parse: enabled, and "none" until its first call.
+    The fields of a disabled method, or of a later "none", are not
+    looked at: that request just fails."""
+    u = ctx.make_user(with_key=False)
+    ctx.start_server(extra_config=["KbdInteractiveAuthentication yes",
+                                   "PasswordAuthentication yes"])
+    with open(ctx.new_key("malformed") + ".pub") as f:
+        blob = _hs_bytes(base64.b64decode(f.read().split()[1]))
+    trailing = "unexpected bytes remain after decoding"
+    cases = [
+        ("none", [["none", "00"]],
+         "userauth_none: parse packet: " + trailing),
+        ("password change without the new one", [["password", "01" + _hs("x")]],
+         "userauth_passwd: parse packet: incomplete message"),
+        ("password", [["password", "00" + _hs("x") + "00"]],
+         "userauth_passwd: parse packet: " + trailing),
+        ("keyboard-interactive",
+         [["keyboard-interactive", _hs("") + _hs("") + "00"]],
+         "userauth_kbdint: parse packet: " + trailing),
+        ("publickey cut short", [["publickey", "00" + _hs("ssh-ed25519")]],
+         "userauth_pubkey: parse publickey packet: incomplete message"),
+        ("hostbound without its host key",
+         [["publickey-hostbound-v00@openssh.com",
+           "00" + _hs("ssh-ed25519") + _hs("k")]],
+         "userauth_pubkey: parse publickey-hostbound-v00@openssh.com "
+         "hostkey: incomplete message"),
+        ("publickey query with more",
+         [["publickey", "00" + _hs("ssh-ed25519") + blob + "00"]],
+         "userauth_pubkey: parse packet: " + trailing),
+        ("publickey signature with more",
+         [["publickey", "01" + _hs("ssh-ed25519") + blob + _hs("s") + "00"]],
+         "userauth_pubkey: parse signature packet: " + trailing),
+    ]
+    raw = [{"raw": steps} for _, steps, _ in cases]
+    # Not parsed: a second "none", "hostbased" (postern has none), and
+    # the rest of a key request whose key does not decode (sshd refuses
+    # the key first).
+    raw.append({"raw": [["none", ""], ["none", "00"], ["hostbased", "00"],
+                        ["publickey", "00" + _hs("ssh-ed25519") + _hs("k")
+                         + "00"]]})
+    argv = ["/usr/bin/python3", PKWIRE, str(ctx.port), u.name]
+    p = run(argv, 120, check_rc=False, input=json.dumps(raw).encode())
+    check(p.returncode == 0, "pkwire.py failed: %r" % p.stderr[-2000:])
+    got = json.loads(p.stdout)
+    for (name, _, why), out in zip(cases, got):
+        check(out == ["disconnect:" + why],
+              "%s: want a DISCONNECT %r, got %r" % (name, why, out))
+        check(ctx.wait_log(r"^(fatal: )?%s \[preauth\]$" % re.escape(why),
+                           5),
+              "%s: no line %r:\n%s" % (name, why, ctx.server_log()[-2000:]))
+    check(got[-1] == ["fail", "fail", "fail", "fail"],
+          "a later none, an unknown method, a key that does not decode "
+          "must just fail: %r"
+          % got[-1])
+    # Its user/service/method strings cut short: sshd's dispatch line.
+    p = run(argv, 120, check_rc=False,
+            input=json.dumps([{"raw": [[None, "0000"]]}]).encode())
+    check(json.loads(p.stdout or b"null") ==
+          [["disconnect:malformed userauth request"]],
+          "a request without its method: %r %r" % (p.stdout, p.stderr[-500:]))
+    check(ctx.wait_log(r"^ssh_dispatch_run_fatal: Connection from 127\.0\.0\.1"
+                       r" port \d+: incomplete message \[preauth\]$", 5),
+          "no ssh_dispatch_run_fatal line for a request cut short")
+    check(ctx.server_alive(), "the server exited")
