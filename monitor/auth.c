@@ -257,6 +257,22 @@ named_none(const struct authctxt *a, const char *method, int success)
 }
 
 /*
+ * The word sshd's monitor logs a verdict of this method by: its
+ * auth_password() names an empty password "none" only when it is the
+ * connection's first check (named_none), so userauth_none()'s check is
+ * "password" after an earlier password request.
+ */
+static const char *
+logged_method(const struct authctxt *a, const char *method, int success)
+{
+	if (named_none(a, method, success))
+		return "none";
+	if (a->none_logs_password && strcmp(method, "none") == 0)
+		return "password";
+	return method;
+}
+
+/*
  * Look the user up once, apply the Match blocks that now match, then
  * OpenSSH's allowed_user() checks. Invalid and refused users get a fake
  * entry and take the same path as valid ones.
@@ -1059,8 +1075,7 @@ step_succeeded(struct authctxt *a, const char *method, const char *submethod,
 	login_auth_info_add(&a->auth_info,
 	    submethod != NULL && strcmp(submethod, "pam") == 0
 	        ? "keyboard-interactive/pam"
-	        : named_none(a, method, 1) ? "none"
-	                                   : method,
+	        : logged_method(a, method, 1),
 	    a->step_req);
 	if (a->auth_info != NULL)
 		a->conn.auth_info = a->auth_info; /* moved as it grew */
@@ -1168,12 +1183,11 @@ finish(struct authctxt *a, const char *method, const char *submethod,
 	 * OpenSSH logs its kbd-int device, "keyboard-interactive/pam", which
 	 * fail2ban's filters know; postern's own devices log the method.
 	 */
-	snprintf(logm, sizeof(logm), "%s%s%s", method,
+	snprintf(logm, sizeof(logm), "%s%s%s",
+	    logged_method(a, method, verdict == AUTH_SUCCESS),
 	    submethod != NULL && strcmp(submethod, "pam") == 0 ? "/" : "",
 	    submethod != NULL && strcmp(submethod, "pam") == 0 ? submethod
 	                                                       : "");
-	if (named_none(a, method, verdict == AUTH_SUCCESS))
-		snprintf(logm, sizeof(logm), "none");
 	if (verdict == AUTH_SUCCESS)
 		verdict = step_succeeded(a, method, submethod, cred, opts);
 	else
@@ -1421,7 +1435,7 @@ none_empty_password(struct authctxt *a, int *verdict, struct buf *extra,
 	    (pw = modules_find(a->mods, "password", NULL)) == NULL)
 		return 0;
 	password_expiry_once(a);
-	a->password_checks++;
+	a->none_logs_password = ++a->password_checks > 1;
 	return run_module(a, pw, 0, empty, sizeof(empty), verdict, extra, optsp,
 	    cred, credlen);
 }
@@ -1532,6 +1546,7 @@ auth_request(struct authctxt *a, const uint8_t *sid, size_t sidlen,
 	free(a->fail_text);
 	a->fail_text = NULL;
 	a->password_logs_none = 0;
+	a->none_logs_password = 0;
 	a->detail[0] = '\0';
 	a->origin[0] = '\0';
 	/*

@@ -181,6 +181,34 @@ t.close()
 '''
 
 
+_PASSWORD_THEN_NONE = r'''
+import sys
+import paramiko
+t = paramiko.Transport(("127.0.0.1", int(sys.argv[1])))
+t.start_client(timeout=20)
+try:
+    t.auth_password(sys.argv[2], "not-the-password")
+except paramiko.SSHException:
+    pass
+try:
+    t.auth_none(sys.argv[2])
+except paramiko.SSHException:
+    print("none refused")
+    t.close()
+    sys.exit(0)
+ch = t.open_session()
+ch.exec_command('cat "$SSH_USER_AUTH"')
+sys.stdout.buffer.write(ch.makefile("rb").read())
+t.close()
+'''
+
+
+def _paramiko(ctx, script, user):
+    return subprocess.run([SYSTEM_PYTHON, "-c", script, str(ctx.port),
+                           user.name], capture_output=True, timeout=60,
+                          env=client_env(ctx))
+
+
 def test_empty_password_none_method(ctx):
     """PermitEmptyPasswords and PasswordAuthentication yes: as sshd's
     userauth_none(), the "none" request itself checks the empty password,
@@ -208,10 +236,7 @@ def test_empty_password_none_method(ctx):
     # "none" requests on one connection check (and log) the empty
     # password once.
     before = len(failed_none.findall(ctx.server_log()))
-    env = client_env(ctx)
-    p = subprocess.run([SYSTEM_PYTHON, "-c", _NONE_THRICE,
-                        str(ctx.port), other.name],
-                       capture_output=True, timeout=60, env=env)
+    p = _paramiko(ctx, _NONE_THRICE, other)
     check(p.returncode == 0, "paramiko: %r" % p.stderr[-400:])
     time.sleep(0.5)
     n = len(failed_none.findall(ctx.server_log())) - before
@@ -219,12 +244,34 @@ def test_empty_password_none_method(ctx):
           "want 1" % n)
     # An empty password as the first request (no "none" before it) is
     # sshd's monitor's "none": logged so, and so in SSH_USER_AUTH.
-    p = subprocess.run([SYSTEM_PYTHON, "-c", _EMPTY_PASSWORD,
-                        str(ctx.port), u.name],
-                       capture_output=True, timeout=60, env=env)
+    p = _paramiko(ctx, _EMPTY_PASSWORD, u)
     check(p.returncode == 0 and p.stdout == b"none\n",
           "SSH_USER_AUTH after an empty first password: %r %r"
           % (p.stdout, p.stderr[-400:]))
+    # After a password request, "none"'s empty password is the
+    # connection's second check: sshd's monitor names it "password"
+    # (INFO), for a success, in SSH_USER_AUTH and for a failure alike.
+    p = _paramiko(ctx, _PASSWORD_THEN_NONE, u)
+    check(p.returncode == 0 and p.stdout == b"password\n",
+          "SSH_USER_AUTH of a none after a password: %r %r"
+          % (p.stdout, p.stderr[-400:]))
+    check(ctx.wait_log(r"^Accepted password for %s from 127\.0\.0\.1 "
+                       r"port \d+ ssh2$" % re.escape(u.name), 5),
+          "a none after a password: no 'Accepted password' line")
+    failed_pw = re.compile(r"^Failed password for %s from 127\.0\.0\.1 "
+                           r"port \d+ ssh2$" % re.escape(other.name), re.M)
+    before_none = len(failed_none.findall(ctx.server_log()))
+    p = _paramiko(ctx, _PASSWORD_THEN_NONE, other)
+    check(p.returncode == 0 and p.stdout == b"none refused\n",
+          "a none after a password for a password user: %r %r"
+          % (p.stdout, p.stderr[-400:]))
+    time.sleep(0.5)
+    log = ctx.server_log()
+    n = len(failed_pw.findall(log))
+    check(n == 2, "a wrong password then none: %d 'Failed password' "
+          "lines, want 2" % n)
+    check(len(failed_none.findall(log)) == before_none,
+          "a none after a password was logged 'Failed none'")
     ctx.stop_server()
     ctx.proc = None
     ctx.start_server(extra_config=["UsePAM no", "PasswordAuthentication yes",
