@@ -878,46 +878,62 @@ module_state(struct authctxt *a, const struct pm_module *m, void **statep)
 	return ERR_INTERNAL;
 }
 
+/* 1 if this kbd-int device may serve at this point of the chain. */
+static int
+kbdint_eligible(const struct authctxt *a, const struct pm_module *m)
+{
+	return strcmp(m->method, "keyboard-interactive") == 0 &&
+	    m->submethod != NULL && m->response != NULL &&
+	    authchain_allowed(&a->chain, m->method, m->submethod) &&
+	    (strcmp(m->submethod, "pam") == 0 ||
+	        authchain_names(&a->chain, m->method, m->submethod));
+}
+
 /*
  * keyboard-interactive picks its device (submethod) among the loaded
- * ones that AuthenticationMethods allows at this point, preferring those
- * the client named (RFC 4256 s3.1 submethods). A device other than PAM's
- * (totp, a third party's) serves only where a list's next step names it
- * (keyboard-interactive:totp): a bare keyboard-interactive, or any, is
- * PAM's, as sshd's only device, and a client naming totp there does not
- * swap the PAM stack (a password and what else it asks) for a code.
+ * ones that AuthenticationMethods allows at this point. A device other
+ * than PAM's (totp, a third party's) serves only where a list's next step
+ * names it (keyboard-interactive:totp): a bare keyboard-interactive, or
+ * any, is PAM's, as sshd's only device. As sshd's kbdint_next_device():
+ * with no submethods (RFC 4256 s3.1) the first such device; else the
+ * client's comma-separated entries in order, each naming the devices of
+ * which it is a prefix ("p" and "pam" name pam), the first entry that
+ * names one deciding, an empty entry ending the search; none named, none
+ * serves (the request fails, as there).
  */
 static const struct pm_module *
 pick_kbdint(struct authctxt *a, const uint8_t *data, size_t len)
 {
-	const struct pm_module *m, *first = NULL;
+	const struct pm_module *m, *pick = NULL;
 	struct buf *b;
 	char *lang = NULL, *subs = NULL;
-	size_t i;
+	const char *e;
+	size_t i, elen;
 
 	if ((b = buf_from(data, len)) != NULL &&
 	    buf_get_cstring(b, &lang, NULL) == 0)
 		(void)buf_get_cstring(b, &subs, NULL);
 	buf_free(b);
-	for (i = 0; i < a->mods->n; i++) {
+	for (i = 0; pick == NULL && i < a->mods->n; i++) {
 		m = a->mods->mods[i];
-		if (strcmp(m->method, "keyboard-interactive") != 0 ||
-		    m->submethod == NULL || m->response == NULL ||
-		    !authchain_allowed(&a->chain, m->method, m->submethod) ||
-		    (strcmp(m->submethod, "pam") != 0 &&
-		        !authchain_names(&a->chain, m->method, m->submethod)))
-			continue;
-		if (first == NULL)
-			first = m;
-		if (subs != NULL && subs[0] != '\0' &&
-		    match_pattern_list(m->submethod, subs, 0) == 1) {
-			first = m;
+		if ((subs == NULL || subs[0] == '\0') && kbdint_eligible(a, m))
+			pick = m;
+	}
+	for (e = subs; pick == NULL && e != NULL && e[0] != '\0';) {
+		if ((elen = strcspn(e, ",")) == 0)
 			break;
+		for (i = 0; pick == NULL && i < a->mods->n; i++) {
+			m = a->mods->mods[i];
+			if (kbdint_eligible(a, m) &&
+			    strncmp(e, m->submethod, elen) == 0 &&
+			    strlen(m->submethod) >= elen)
+				pick = m;
 		}
+		e = e[elen] == ',' ? e + elen + 1 : NULL;
 	}
 	free(lang);
 	free(subs);
-	return first;
+	return pick;
 }
 
 /*

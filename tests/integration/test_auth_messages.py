@@ -231,6 +231,55 @@ def test_pam_kbdint_text_placement(ctx):
           "explained with text")
 
 
+def test_kbdint_devices_named_by_prefix(ctx):
+    """The client's keyboard-interactive submethods (ssh's
+    KbdInteractiveDevices) pick the device as sshd does: an entry that is
+    a prefix of "pam" names it, the entries are tried in order; when none
+    names a device that may serve (totp is not one under a bare
+    keyboard-interactive), the request fails at once, without a prompt
+    or a log line, and counts against MaxAuthTries."""
+    u = _user(ctx, with_key=False)
+    _server(ctx, ["auth required pam_unix.so",
+                  "account required pam_unix.so",
+                  "session required pam_unix.so"],
+            ["AuthenticationMethods keyboard-interactive", "MaxAuthTries 1"])
+
+    def login(devices):
+        env, prompts = _askpass(ctx, PASSWORD)
+        argv = ctx.ssh_argv(
+            u, "echo ok", batch=False,
+            extra=("-o", "PreferredAuthentications=keyboard-interactive",
+                   "-o", "KbdInteractiveAuthentication=yes",
+                   "-o", "KbdInteractiveDevices=" + devices,
+                   "-o", "NumberOfPasswordPrompts=1"))
+        r = subprocess.run(argv, stdin=subprocess.DEVNULL,
+                           capture_output=True, timeout=40, env=env)
+        seen = open(prompts).read() if os.path.exists(prompts) else ""
+        return r, seen
+
+    for devices in ("pam", "p", "x,pa"):
+        r, prompts = login(devices)
+        check(r.returncode == 0 and r.stdout == b"ok\n"
+              and "assword" in prompts,
+              "KbdInteractiveDevices=%s should reach PAM: rc %s %r %r"
+              % (devices, r.returncode, prompts, r.stderr[-300:]))
+    exceeded = re.compile(r"maximum authentication attempts "
+                          r"exceeded for %s from " % re.escape(u.name), re.M)
+    for n, devices in enumerate(("pamx", "totp", ",pam"), 1):
+        r, prompts = login(devices)
+        check(r.returncode == 255 and prompts == "",
+              "KbdInteractiveDevices=%s names no device: want a failure "
+              "without a prompt, got rc %s %r" % (devices, r.returncode,
+                                                   prompts))
+        check(poll_until(lambda: len(exceeded.findall(ctx.server_log()))
+                         >= n, 5),
+              "KbdInteractiveDevices=%s: the failure should count against "
+              "MaxAuthTries 1" % devices)
+    check(not re.search(r"^Failed keyboard-interactive", ctx.server_log(),
+                        re.M),
+          "a request that names no device logs no verdict")
+
+
 def test_pam_kbdint_empty_answer_reaches_pam(ctx):
     """An empty keyboard-interactive answer goes to PAM, as sshd sends
     it: a stack that accepts it logs in (PermitEmptyPasswords is PAM's
