@@ -1274,9 +1274,14 @@ finish(struct authctxt *a, const char *method, const char *submethod,
 		    reply, AUTH_PARTIAL, left, NULL, banner, bannerlen);
 	}
 	if (verdict == AUTH_CONTINUE) {
-		/* sshd names its kbd-int device from the first answer on. */
-		auth_log(
-		    a, "Postponed", a->step_req != NULL ? method : logm, 0);
+		/* sshd's preauth child names the request's method as sent
+		 * (publickey-hostbound-v00@openssh.com too); its kbd-int
+		 * device from the first answer on. */
+		auth_log(a, "Postponed",
+		    a->step_req != NULL && a->conn.method != NULL
+		        ? a->conn.method
+		        : logm,
+		    0);
 		return reply_put(
 		    reply, AUTH_CONTINUE, "", extra, banner, bannerlen);
 	}

@@ -9,6 +9,7 @@ webauthn signatures. Each verdict is the one OpenSSH 9.2's sshd gives.
 import base64
 import json
 import os
+import re
 import struct
 
 import harness
@@ -175,6 +176,11 @@ def test_hostbound_wrong_host_key(ctx):
                        r"publickey-hostbound-v00@openssh\.com packet "
                        r"contained wrong host key \[preauth\]$"),
           "no sshd line for the wrong host key")
+    # sshd's preauth child names the query's method as the client sent it.
+    check(ctx.wait_log(r"^Postponed publickey-hostbound-v00@openssh\.com "
+                       r"for %s from 127\.0\.0\.1 port \d+ ssh2 \[preauth\]$"
+                       % re.escape(u.name)),
+          "no 'Postponed publickey-hostbound-v00@openssh.com' line")
 
 
 def test_authorized_key_with_non_minimal_mpints(ctx):
