@@ -1560,7 +1560,19 @@ auth_request(struct authctxt *a, const uint8_t *sid, size_t sidlen,
 		r = too_many(a, reply);
 		goto out;
 	}
-	/* A new request abandons a keyboard-interactive exchange. */
+	/*
+	 * A new request abandons a keyboard-interactive exchange. sshd's
+	 * monitor, told to free PAM's context, judges that one failed: its
+	 * line, audit event and count.
+	 */
+	if (a->active != NULL && a->active->submethod != NULL &&
+	    strcmp(a->active->submethod, "pam") == 0) {
+		auth_log(a, "Failed", "keyboard-interactive/pam", 0);
+		audit_login_failed(a);
+		audit_auth(a, a->active->method, a->active->submethod, "",
+		    AUTH_FAILURE);
+		a->judged_failures++;
+	}
 	a->active = NULL;
 	a->attempts++;
 	a->judged = 0;

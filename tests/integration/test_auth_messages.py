@@ -280,6 +280,29 @@ def test_kbdint_devices_named_by_prefix(ctx):
           "a request that names no device logs no verdict")
 
 
+def test_pam_kbdint_abandoned_prompt_is_a_failure(ctx):
+    """A client that answers PAM's keyboard-interactive prompt with a new
+    request instead abandons it: sshd's monitor, freeing PAM's context,
+    logs that exchange as failed, and so does postern."""
+    u = _user(ctx, with_key=False)
+    _server(ctx, ["auth required pam_unix.so",
+                  "account required pam_unix.so",
+                  "session required pam_unix.so"])
+    steps = [["keyboard-interactive", _hs("") + _hs("")],
+             ["password", "00" + _hs("wrong-" + PASSWORD)]]
+    p = run(["/usr/bin/python3", PKWIRE, str(ctx.port), u.name], 120,
+            check_rc=False, input=json.dumps([{"raw": steps}]).encode())
+    check(p.returncode == 0 and json.loads(p.stdout) == [["pk_ok", "fail"]],
+          "want PAM's prompt (60) then a failure: %r %r"
+          % (p.stdout, p.stderr[-500:]))
+    log = ctx.wait_log(r"^Failed keyboard-interactive/pam for %s from "
+                       r"127\.0\.0\.1 port \d+ ssh2$" % re.escape(u.name), 5)
+    check(log, "no 'Failed keyboard-interactive/pam' line for the "
+          "abandoned prompt:\n%s" % ctx.server_log()[-1500:])
+    check(ctx.wait_log(r"^Failed password for %s from " % re.escape(u.name),
+                       5), "no 'Failed password' line")
+
+
 def test_pam_kbdint_empty_answer_reaches_pam(ctx):
     """An empty keyboard-interactive answer goes to PAM, as sshd sends
     it: a stack that accepts it logs in (PermitEmptyPasswords is PAM's
