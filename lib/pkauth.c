@@ -106,17 +106,41 @@ pkauth_conn_pw(const struct pm_conn *c, struct passwd *pw)
 	pw->pw_gid = (gid_t)c->gid;
 }
 
-/* Parse the key blob as the request's algorithm says it is. */
+/* A key blob's type name, its first field (RFC 4253 s6.6). */
+static int
+blob_type(const uint8_t *blob, size_t len, char *out, size_t outlen)
+{
+	struct buf *b;
+	int r;
+
+	out[0] = '\0';
+	if ((b = buf_from(blob, len)) == NULL)
+		return ERR_ALLOC;
+	r = buf_get_cstring_fixed(b, out, outlen);
+	buf_free(b);
+	return r;
+}
+
+/* Parse the key blob as its own type name says it is. */
 static int
 pk_key_parse(
     const char *alg, const uint8_t *blob, size_t len, struct pk_key *uk)
 {
+	char type[64];
 	int r;
 
+	(void)alg;
 	memset(uk, 0, sizeof(*uk));
 	uk->blob = blob;
 	uk->bloblen = len;
-	if (sshcert_is_cert_name(alg)) {
+	/*
+	 * As sshd's sshkey_from_blob(): the blob's own type name says what
+	 * it is, whatever the request's algorithm (which the caller then
+	 * holds against it); a blob without one is "invalid format".
+	 */
+	if (blob_type(blob, len, type, sizeof(type)) != 0)
+		return ERR_FORMAT;
+	if (sshcert_is_cert_name(type)) {
 		if ((r = sshcert_from_blob(blob, len, &uk->cert)) != 0)
 			return r;
 		uk->plain = uk->cert->key;
@@ -130,7 +154,7 @@ pk_key_parse(
 			    uk->sk_plain, uk->fp, sizeof(uk->fp));
 		return sshkey_fingerprint(uk->plain, uk->fp, sizeof(uk->fp));
 	}
-	if (sshkey_sk_is_type_name(alg)) {
+	if (sshkey_sk_is_type_name(type)) {
 		if ((r = sshkey_sk_from_blob(blob, len, &uk->sk)) != 0)
 			return r;
 		uk->sk_plain = uk->sk;
@@ -144,10 +168,50 @@ pk_key_parse(
 	return sshkey_fingerprint(uk->key, uk->fp, sizeof(uk->fp));
 }
 
+/*
+ * 1 if sshd 9.2 knows alg as a key type (sshkey_type_from_name(): every
+ * name it implements, DSA's too, but not XMSS, which Debian leaves out;
+ * a plain type's short name in any case). Another is "unsupported".
+ */
+static int
+sshd_knows_alg(const char *alg)
+{
+	static const char *const names[] = {"ssh-ed25519",
+	    "sk-ssh-ed25519@openssh.com", "ecdsa-sha2-nistp256",
+	    "ecdsa-sha2-nistp384", "ecdsa-sha2-nistp521",
+	    "sk-ecdsa-sha2-nistp256@openssh.com",
+	    "webauthn-sk-ecdsa-sha2-nistp256@openssh.com", "ssh-dss", "ssh-rsa",
+	    "rsa-sha2-256", "rsa-sha2-512", "ssh-ed25519-cert-v01@openssh.com",
+	    "sk-ssh-ed25519-cert-v01@openssh.com",
+	    "ecdsa-sha2-nistp256-cert-v01@openssh.com",
+	    "ecdsa-sha2-nistp384-cert-v01@openssh.com",
+	    "ecdsa-sha2-nistp521-cert-v01@openssh.com",
+	    "sk-ecdsa-sha2-nistp256-cert-v01@openssh.com",
+	    "ssh-dss-cert-v01@openssh.com", "ssh-rsa-cert-v01@openssh.com",
+	    "rsa-sha2-256-cert-v01@openssh.com",
+	    "rsa-sha2-512-cert-v01@openssh.com"};
+	static const char *const shorts[] = {
+	    "RSA", "DSA", "ECDSA", "ED25519", "ECDSA-SK", "ED25519-SK"};
+	size_t i;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (strcmp(alg, names[i]) == 0)
+			return 1;
+	for (i = 0; i < sizeof(shorts) / sizeof(shorts[0]); i++)
+		if (strcasecmp(alg, shorts[i]) == 0)
+			return 1;
+	return 0;
+}
+
 /* 1 if the request's algorithm fits the key it carries. */
 static int
 pk_key_alg_ok(const struct pk_key *uk, const char *alg)
 {
+	/* A plain key's short name is its type to sshd, which then finds
+	 * it in no PubkeyAcceptedAlgorithms (ECDSA's names no curve). */
+	if (uk->cert == NULL && strcasecmp(alg, "ECDSA") != 0 &&
+	    strcasecmp(alg, uk->type) == 0)
+		return 1;
 	if (uk->cert != NULL)
 		return sshcert_alg_ok(uk->cert, alg);
 	if (uk->sk != NULL)
@@ -514,10 +578,14 @@ static int
 precheck(const struct pk_ops *ops, const struct pk_conf *cf,
     const struct pk_key *uk, const char *alg)
 {
+	char name[64];
+
 	if (!pk_key_alg_ok(uk, alg)) {
-		error_preauth("userauth_pubkey: type mismatch for decoded key "
-		              "(received %s, expected %.255s)",
-		    uk->type, alg);
+		/* The blob's own type name, as sshd's sshkey_ssh_name(). */
+		(void)blob_type(uk->blob, uk->bloblen, name, sizeof(name));
+		error_preauth("userauth_pubkey: key type mismatch for decoded "
+		              "key (received %s, expected %.255s)",
+		    name, alg);
 		return 0;
 	}
 	if (match_pattern_list(alg, cf->accepted, 0) != 1 ||
@@ -586,19 +654,19 @@ pkauth_request(const struct pm_conn *c, const uint8_t *data, size_t len,
 		r = 0;
 		goto out;
 	}
+	if (!sshd_knows_alg(alg)) {
+		log_msg_preauth(LL_VERBOSE,
+		    "userauth_pubkey: unsupported public key algorithm: %.255s",
+		    alg);
+		res->unjudged = 1;
+		r = 0;
+		goto out;
+	}
 	if ((r = pk_key_parse(alg, blob, bloblen, &uk)) != 0) {
 		error_preauth(
 		    "userauth_pubkey: parse key: %s", err_sshd_words(r));
 		res->unjudged = 1;
 		r = 0;
-		goto out;
-	}
-	/* As sshd: the rest is read once the key is known to be one (the
-	 * monitor has ended the connection for a malformed rest). */
-	if ((has_sig && (r = buf_get_string_direct(m, &sig, &siglen)) != 0) ||
-	    (r = buf_end(m)) != 0) {
-		error("userauth_pubkey: malformed request: %s", err_str(r));
-		r = ERR_PROTOCOL;
 		goto out;
 	}
 	read_conf(c, &cf);
@@ -614,6 +682,16 @@ pkauth_request(const struct pm_conn *c, const uint8_t *data, size_t len,
 		/* Refused where sshd's preauth process refuses it. */
 		res->unjudged = 1;
 		r = 0;
+		goto out;
+	}
+	/*
+	 * As sshd, the rest is read once the key has passed those checks:
+	 * a rest cut short or followed by more bytes ends the connection
+	 * (ERR_PROTOCOL: the monitor logs sshd's words for it).
+	 */
+	if ((has_sig && (r = buf_get_string_direct(m, &sig, &siglen)) != 0) ||
+	    (r = buf_end(m)) != 0) {
+		r = ERR_PROTOCOL;
 		goto out;
 	}
 	ok = ops->allowed(c, &cf, &uk, &opts, res->origin, sizeof(res->origin));

@@ -35,6 +35,7 @@
 #include "authopts.h"
 #include "proctitle.h"
 #include "pkauth.h"
+#include "sshcert.h"
 #include "sshkey.h"
 #include "transport.h"
 
@@ -1353,15 +1354,19 @@ skip_cstring(struct buf *v)
  * userauth_kbdint and userauth_pubkey parse them, before any lookup
  * (RFC 4252 s5, s7, s8; RFC 4256 s3.1; OpenSSH PROTOCOL s2.5 for the
  * host-bound key): 0, or the words of sshd's fatal_fr() for a request cut
- * short or with bytes left over, in why.
+ * short or with bytes left over, in why. A publickey request's signature
+ * and end (rest) are read only once the key has passed sshd's checks
+ * before its lookup, which the module makes (its ERR_PROTOCOL).
  */
 static int
-request_fault(const char *method, const struct buf *m, char *why, size_t whylen)
+request_fault(
+    const char *method, const struct buf *m, int rest, char *why, size_t whylen)
 {
 	struct buf v = *m; /* a view: a password is not copied */
 	const char *fn, *what = "parse packet";
 	const uint8_t *blob, *hk;
 	struct sshkey *key = NULL;
+	struct sshcert *cert = NULL;
 	size_t bloblen, hklen;
 	char whatbuf[96];
 	uint8_t flag;
@@ -1389,20 +1394,21 @@ request_fault(const char *method, const struct buf *m, char *why, size_t whylen)
 		    (r = skip_cstring(&v)) != 0 ||
 		    (r = buf_get_string_direct(&v, &blob, &bloblen)) != 0)
 			goto out;
-		/* The host key it is bound to: a key, or the connection ends. */
+		/* The host key it is bound to: a key (a host certificate
+		 * too), or the connection ends. */
 		if (hostbound &&
 		    ((r = buf_get_string_direct(&v, &hk, &hklen)) != 0 ||
-		        (r = sshkey_from_blob(hk, hklen, &key)) != 0)) {
+		        ((r = sshkey_from_blob(hk, hklen, &key)) != 0 &&
+		            sshcert_from_blob(hk, hklen, &cert) != 0))) {
 			snprintf(whatbuf, sizeof(whatbuf), "parse %s hostkey",
 			    method);
 			goto out;
 		}
 		sshkey_free(key);
-		key = NULL;
-		/* sshd refuses a key it cannot decode before the rest. */
-		if (sshkey_from_blob(blob, bloblen, &key) != 0)
+		sshcert_free(cert);
+		r = 0;
+		if (!rest)
 			return 0;
-		sshkey_free(key);
 		what = flag ? "parse signature packet" : "parse packet";
 		if (flag == 0 || (r = buf_skip_string(&v)) == 0)
 			r = buf_end(&v);
@@ -1413,6 +1419,18 @@ out:
 		snprintf(
 		    why, whylen, "%s: %s: %s", fn, what, err_sshd_words(r));
 	return r;
+}
+
+/*
+ * A request_fault: sshd's fatal line; the client is told the same words
+ * (sshd's preauth child closes without a word) and the connection ends.
+ */
+static int
+request_fault_reply(struct authctxt *a, const char *why, struct buf *reply)
+{
+	log_msg_preauth(LL_FATAL, "%s", why);
+	a->disconnect = 1;
+	return reply_put(reply, AUTH_DENIED, why, NULL, NULL, 0);
 }
 
 /* 1 if a publickey-hostbound request names this connection's host key. */
@@ -1602,10 +1620,8 @@ auth_request(struct authctxt *a, const uint8_t *sid, size_t sidlen,
 	else
 		parsed = method_enabled(a, canon) &&
 		    authchain_allows_method(&a->chain, canon);
-	if (parsed && request_fault(method, m, why, sizeof(why)) != 0) {
-		log_msg_preauth(LL_FATAL, "%s", why);
-		a->disconnect = 1;
-		r = reply_put(reply, AUTH_DENIED, why, NULL, NULL, 0);
+	if (parsed && request_fault(method, m, 0, why, sizeof(why)) != 0) {
+		r = request_fault_reply(a, why, reply);
 		goto out;
 	}
 	if (strcmp(method, HOSTBOUND_METHOD) == 0) {
@@ -1637,8 +1653,15 @@ auth_request(struct authctxt *a, const uint8_t *sid, size_t sidlen,
 		if (strcmp(canon, "password") == 0 &&
 		    password_request_seen(a, m))
 			a->judged = 0;
-		if ((r = run_module(a, mod, 0, buf_ptr(m), buf_len(m), &verdict,
-		         extra, &opts, cred, sizeof(cred))) != 0)
+		r = run_module(a, mod, 0, buf_ptr(m), buf_len(m), &verdict,
+		    extra, &opts, cred, sizeof(cred));
+		/* publickey's rest, read after the module's checks. */
+		if (r == ERR_PROTOCOL && strcmp(canon, "publickey") == 0 &&
+		    request_fault(method, m, 1, why, sizeof(why)) != 0) {
+			r = request_fault_reply(a, why, reply);
+			goto out;
+		}
+		if (r != 0)
 			goto out;
 		if (verdict == AUTH_CONTINUE && mod->response != NULL)
 			a->active = mod;

@@ -631,11 +631,20 @@ def test_malformed_userauth_fields_end_connection(ctx):
     ]
     raw = [{"raw": steps} for _, steps, _ in cases]
     # Not parsed: a second "none", "hostbased" (postern has none), and
-    # the rest of a key request whose key does not decode (sshd refuses
-    # the key first).
-    raw.append({"raw": [["none", ""], ["none", "00"], ["hostbased", "00"],
-                        ["publickey", "00" + _hs("ssh-ed25519") + _hs("k")
-                         + "00"]]})
+    # the rest of a key request that sshd refuses before reading it: a
+    # key that does not decode, an unknown algorithm, a key of another
+    # type, an algorithm not in PubkeyAcceptedAlgorithms (a plain key's
+    # short name is one to sshd).
+    refused = [("ssh-ed25519", _hs("k"), "parse key: invalid format"),
+               ("foo-bar", blob,
+                "unsupported public key algorithm: foo-bar"),
+               ("ssh-rsa", blob, "key type mismatch for decoded key "
+                "(received ssh-ed25519, expected ssh-rsa)"),
+               ("ED25519", blob, "signature algorithm ED25519 not in "
+                "PubkeyAcceptedAlgorithms")]
+    raw.append({"raw": [["none", ""], ["none", "00"], ["hostbased", "00"]]})
+    raw.append({"raw": [["publickey", "00" + _hs(alg) + b + "00"]
+                        for alg, b, _ in refused]})
     argv = ["/usr/bin/python3", PKWIRE, str(ctx.port), u.name]
     p = run(argv, 120, check_rc=False, input=json.dumps(raw).encode())
     check(p.returncode == 0, "pkwire.py failed: %r" % p.stderr[-2000:])
@@ -646,10 +655,13 @@ def test_malformed_userauth_fields_end_connection(ctx):
         check(ctx.wait_log(r"^(fatal: )?%s \[preauth\]$" % re.escape(why),
                            5),
               "%s: no line %r:\n%s" % (name, why, ctx.server_log()[-2000:]))
-    check(got[-1] == ["fail", "fail", "fail", "fail"],
-          "a later none, an unknown method, a key that does not decode "
-          "must just fail: %r"
-          % got[-1])
+    check(got[-2:] == [["fail"] * 3, ["fail"] * 4],
+          "a later none, an unknown method, a key refused before the rest "
+          "is read must just fail: %r" % got[-2:])
+    for _, _, line in refused:
+        check(ctx.wait_log(r"^userauth_pubkey: %s \[preauth\]$"
+                           % re.escape(line), 5),
+              "no line %r (sshd 9.2's words)" % line)
     # Its user/service/method strings cut short: sshd's dispatch line.
     p = run(argv, 120, check_rc=False,
             input=json.dumps([{"raw": [[None, "0000"]]}]).encode())
