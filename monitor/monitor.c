@@ -553,6 +553,44 @@ out:
 }
 
 /*
+ * Once the user is known, sshd's preauth lines name the connection
+ * "authenticating user USER ADDR port P" ("invalid user" for one that
+ * does not exist: sshpkt_fmt_connection_id). Preauth, which is not told
+ * which, writes "ADDR port P" after "Disconnecting " or
+ * "ssh_dispatch_run_fatal: Connection from ": the monitor puts the user
+ * in. 1 if msg was rewritten into out.
+ */
+static int
+preauth_conn_id(
+    const struct monitor *m, const char *msg, char *out, size_t outlen)
+{
+	static const char *const prefixes[] = {
+	    "Disconnecting ", "ssh_dispatch_run_fatal: Connection from "};
+	char plain[LOG_CONN_ID_MAX], id[LOG_CONN_ID_MAX];
+	size_t i, plen, idlen;
+
+	if (m->auth.user == NULL)
+		return 0;
+	log_conn_id(plain, sizeof(plain), NULL, NULL, m->ci.client_addr,
+	    m->ci.client_port);
+	idlen = strlen(plain);
+	for (i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++) {
+		plen = strlen(prefixes[i]);
+		if (strncmp(msg, prefixes[i], plen) != 0 ||
+		    strncmp(msg + plen, plain, idlen) != 0 ||
+		    msg[plen + idlen] != ':')
+			continue;
+		log_conn_id(id, sizeof(id),
+		    m->auth.valid ? "authenticating user" : "invalid user",
+		    m->auth.user, m->ci.client_addr, m->ci.client_port);
+		snprintf(
+		    out, outlen, "%s%s%s", prefixes[i], id, msg + plen + idlen);
+		return 1;
+	}
+	return 0;
+}
+
+/*
  * A log line from preauth: hostile text, escaped twice with " [preauth]"
  * as sshd's relayed lines (log_emit_preauth), so no byte of it can end
  * the line.
@@ -571,7 +609,7 @@ handle_log(struct monitor *m, struct buf *b)
 	    {"scanned from ", LL_INFO},
 	};
 	size_t i;
-	char *msg = NULL;
+	char *msg = NULL, line[1024 + LOG_CONN_ID_MAX];
 	uint32_t level;
 	int r;
 
@@ -600,7 +638,9 @@ handle_log(struct monitor *m, struct buf *b)
 	    !m->banner_over) {
 		m->banner_over = 1;
 		log_emit((enum log_level)level, msg);
-	} else
+	} else if (preauth_conn_id(m, msg, line, sizeof(line)))
+		log_emit_preauth((enum log_level)level, line);
+	else
 		log_emit_preauth((enum log_level)level, msg);
 	free(msg);
 	return 0;

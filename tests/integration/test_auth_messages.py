@@ -18,6 +18,7 @@ import struct
 import subprocess
 
 from harness import check, poll_until, run
+from interop_clients import SYSTEM_PYTHON, client_env
 
 PASSWORD = "Pm-" + secrets.token_hex(6)
 PKWIRE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "pkwire.py")
@@ -301,6 +302,57 @@ def test_pam_kbdint_abandoned_prompt_is_a_failure(ctx):
           "abandoned prompt:\n%s" % ctx.server_log()[-1500:])
     check(ctx.wait_log(r"^Failed password for %s from " % re.escape(u.name),
                        5), "no 'Failed password' line")
+
+
+_AFTER_NONE = r'''
+import sys, time
+import paramiko
+from paramiko.message import Message
+t = paramiko.Transport(("127.0.0.1", int(sys.argv[1])))
+t.start_client(timeout=20)
+try:
+    t.auth_none(sys.argv[2])
+except paramiko.BadAuthenticationType:
+    pass
+m = Message()
+m.add_byte(bytes([int(sys.argv[3])]))
+if sys.argv[4:]:
+    m.add_string(sys.argv[4])
+t._send_message(m)
+for _ in range(50):
+    if not t.is_active():
+        break
+    time.sleep(0.1)
+print("closed" if not t.is_active() else "open")
+t.close()
+'''
+
+
+def test_preauth_lines_name_the_user_once_known(ctx):
+    """Once a request has named the user, sshd's preauth lines for the
+    connection name it too: "Disconnecting authenticating user U ADDR
+    port P: bad service request NAME" ("invalid user" for one that does
+    not exist), "ssh_dispatch_run_fatal: Connection from authenticating
+    user U ...: Protocol error" (checked side by side with sshd 9.2)."""
+    u = ctx.make_user(with_key=False)
+    ctx.start_server()
+    bogus = "nosuch" + secrets.token_hex(3)
+    for user, kind in ((u.name, "authenticating"), (bogus, "invalid")):
+        for args, tail in ((["5", "foo"], "bad service request foo"),
+                           (["200"], "Protocol error")):
+            p = subprocess.run([SYSTEM_PYTHON, "-c", _AFTER_NONE,
+                                str(ctx.port), user] + args,
+                               capture_output=True, timeout=60,
+                               env=client_env(ctx))
+            check(p.stdout == b"closed\n", "%s %s: the connection should "
+                  "end: %r %r" % (user, args, p.stdout, p.stderr[-300:]))
+            head = ("Disconnecting" if args[0] == "5"
+                    else "ssh_dispatch_run_fatal: Connection from")
+            check(ctx.wait_log(r"^%s %s user %s 127\.0\.0\.1 port \d+: "
+                               r"%s \[preauth\]$"
+                               % (head, kind, re.escape(user),
+                                  re.escape(tail)), 5),
+                  "no sshd line %r for %s user %s" % (tail, kind, user))
 
 
 def test_pam_kbdint_empty_answer_reaches_pam(ctx):

@@ -97,9 +97,11 @@ for _ph in ("first", "kex", "kexreply"):
 
 RX_LOG = re.compile(
     r"^((?:dispatch|kex)_protocol_error: type \d+ seq \d+|"
-    r"ssh_dispatch_run_fatal: Connection from (?:user \S+ )?127\.0\.0\.1 "
+    r"ssh_dispatch_run_fatal: Connection from "
+    r"(?:(?:authenticating |invalid )?user \S+ )?127\.0\.0\.1 "
     r"port \d+: Protocol error|"
-    r"Disconnecting 127\.0\.0\.1 port \d+: (?:bad service request .*|"
+    r"Disconnecting (?:(?:authenticating|invalid) user \S+ )?127\.0\.0\.1 "
+    r"port \d+: (?:bad service request .*|"
     r"strict KEX violation: .*)|"
     r"Received window adjust for non-open channel \d+\.)"
     r"(?: \[preauth\])?$", re.M)
