@@ -25,6 +25,7 @@ struct transport;
 
 struct userauth {
 	int service_ok;      /* ssh-userauth accepted */
+	int requested;       /* a USERAUTH_REQUEST has been read */
 	int last_was_kbdint; /* the last request was keyboard-interactive */
 	int info_pending;    /* an INFO_REQUEST awaits its INFO_RESPONSE */
 	uint32_t info_nreq;  /* the prompts of that INFO_REQUEST */

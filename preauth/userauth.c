@@ -187,7 +187,8 @@ handle_request(
 	if ((r = buf_get_string_direct(payload, &user, &ulen)) != 0 ||
 	    (r = buf_get_string_direct(payload, &service, &slen)) != 0 ||
 	    (r = buf_get_string_direct(payload, &method, &mlen)) != 0) {
-		/* sshd's line (without the user it may know by now). */
+		/* sshd's line (the monitor puts in the user it may know
+		 * by now). */
 		logit("ssh_dispatch_run_fatal: Connection from %s port %d: "
 		      "incomplete message",
 		    transport_peer_addr(t), transport_peer_port(t));
@@ -196,6 +197,7 @@ handle_request(
 		    "malformed userauth request");
 		return ERR_PROTOCOL;
 	}
+	ua->requested = 1;
 	/* C strings, each allowed one final NUL, which the monitor is not
 	 * sent; a NUL elsewhere ends the connection as in sshd's dispatch. */
 	if (buf_cstring_trim(user, &ulen) != 0 ||
@@ -221,6 +223,27 @@ handle_request(
 	wipe(buf_mutable_ptr(payload), buf_len(payload));
 	buf_free(req);
 	return r;
+}
+
+/*
+ * A message sshd's userauth has no handler for. Before the first request
+ * it is its dispatch_protocol_error's (UNIMPLEMENTED); each request then
+ * clears the handlers of what only an exchange in progress may send
+ * (INFO_RESPONSE, and GSSAPI's EXCHANGE_COMPLETE, which sshd's Debian
+ * build knows), and ssh_dispatch_run() ends the connection for one of
+ * those: DISCONNECT 2 "protocol error: rcvd type T", and "Disconnected
+ * from ..." (the monitor's line for ERR_DISCONNECTED).
+ */
+static int
+unwanted(const struct userauth *ua, struct transport *t, uint8_t type)
+{
+	if (!ua->requested ||
+	    (type != SSH2_MSG_USERAUTH_INFO_RESPONSE &&
+	        type != SSH2_MSG_USERAUTH_GSSAPI_EXCHANGE_COMPLETE))
+		return transport_send_unimplemented(t);
+	transport_disconnect(t, SSH2_DISCONNECT_PROTOCOL_ERROR,
+	    "protocol error: rcvd type %u", type);
+	return ERR_DISCONNECTED;
 }
 
 /*
@@ -266,7 +289,7 @@ handle_info_response(
 	if (!ua->info_pending) {
 		/* Answers nobody asked for may still be a password. */
 		wipe(buf_mutable_ptr(payload), buf_len(payload));
-		return transport_send_unimplemented(t);
+		return unwanted(ua, t, SSH2_MSG_USERAUTH_INFO_RESPONSE);
 	}
 	if ((fault = info_response_fault(ua, payload)) != NULL) {
 		log_msg(LL_FATAL, NULL, 0, "input_userauth_info_response: %s",
@@ -305,5 +328,5 @@ userauth_dispatch(struct userauth *ua, struct transport *t, int ipc_fd,
 	}
 	/* As OpenSSH's dispatch_protocol_error: answer and carry on. */
 	debug("userauth: unexpected message type %u", type);
-	return transport_send_unimplemented(t);
+	return unwanted(ua, t, type);
 }

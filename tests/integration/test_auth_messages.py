@@ -355,6 +355,38 @@ def test_preauth_lines_name_the_user_once_known(ctx):
                   "no sshd line %r for %s user %s" % (tail, kind, user))
 
 
+def test_exchange_messages_after_a_request_end_the_connection(ctx):
+    """As sshd 9.2 (checked side by side): once a request has been read,
+    an INFO_RESPONSE that nothing asked for, or GSSAPI's
+    EXCHANGE_COMPLETE (63), ends the connection (sshd's request clears
+    their handlers: "protocol error: rcvd type T"), logged "Disconnected
+    from authenticating user U ..."; another userauth number (62) still
+    gets UNIMPLEMENTED and the connection goes on."""
+    u = ctx.make_user(with_key=False)
+    ctx.start_server(extra_config=["LogLevel VERBOSE"])
+    for typ, want in (("61", "closed"), ("63", "closed"), ("62", "open")):
+        before = len(re.findall(r"^Disconnected from authenticating user ",
+                                ctx.server_log(), re.M))
+        p = subprocess.run([SYSTEM_PYTHON, "-c", _AFTER_NONE,
+                            str(ctx.port), u.name, typ, ""],
+                           capture_output=True, timeout=60,
+                           env=client_env(ctx))
+        check(p.stdout == ("%s\n" % want).encode(),
+              "message %s after a request: want %s, got %r %r"
+              % (typ, want, p.stdout, p.stderr[-300:]))
+        if want == "closed":
+            rx = (r"^Disconnected from authenticating user %s 127\.0\.0\.1 "
+                  r"port \d+ \[preauth\]$" % re.escape(u.name))
+            check(poll_until(lambda: len(re.findall(
+                rx, ctx.server_log(), re.M)) > before, 5),
+                  "message %s: no 'Disconnected from authenticating user' "
+                  "line" % typ)
+        else:
+            check(ctx.wait_log(r"^dispatch_protocol_error: type 62 seq \d+ "
+                               r"\[preauth\]$", 5),
+                  "message 62: no dispatch_protocol_error line")
+
+
 def test_pam_kbdint_empty_answer_reaches_pam(ctx):
     """An empty keyboard-interactive answer goes to PAM, as sshd sends
     it: a stack that accepts it logs in (PermitEmptyPasswords is PAM's
