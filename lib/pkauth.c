@@ -718,7 +718,8 @@ pkauth_request(const struct pm_conn *c, const uint8_t *data, size_t len,
 		    (r = give(out, &res->opts, &res->opts_len)) != 0)
 			goto out;
 		res->verdict = PM_SUCCESS;
-	}
+	} else if (ok)
+		res->sig_refused = 1; /* ABI 8 */
 	r = 0;
 out:
 	authopts_free(opts);

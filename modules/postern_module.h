@@ -24,8 +24,9 @@
  * appended wire_user and login_message, pam_env and pam_password (the
  * monitor's PAM services) to struct pm_conn, and unjudged to struct
  * pm_result. Version 7 appended forget_secrets to struct pm_conn.
+ * Version 8 appended sig_refused to struct pm_result.
  */
-#define POSTERN_MODULE_ABI 7
+#define POSTERN_MODULE_ABI 8
 #define POSTERN_MODULE_ABI_MIN 1
 
 /* Every module exports one descriptor under this name. */
@@ -165,6 +166,13 @@ struct pm_result {
 	 * the attempts as MaxAuthTries would.
 	 */
 	int maxtries;
+	/*
+	 * ABI 8: 1 when the credential was found but its proof failed (an
+	 * authorized key whose signature does not verify, or lacks a FIDO
+	 * flag it needs): sshd's monitor judged that (its keyverify) and
+	 * counts it among the failures that raise its log lines' level.
+	 */
+	int sig_refused;
 };
 
 /*

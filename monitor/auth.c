@@ -1000,6 +1000,9 @@ run_module(struct authctxt *a, const struct pm_module *m, int response,
 	/* Refused as sshd's preauth process refuses it: not logged. */
 	if (m->abi >= 6 && res.unjudged && res.verdict == PM_FAILURE)
 		a->judged = 0;
+	/* A key's proof that failed: judged and counted, as sshd's. */
+	a->sig_refused =
+	    m->abi >= 8 && res.sig_refused && res.verdict == PM_FAILURE;
 	switch (res.verdict) {
 	case PM_SUCCESS:
 		/*
@@ -1306,8 +1309,9 @@ finish(struct authctxt *a, const char *method, const char *submethod,
 		audit_login_failed(a);
 	}
 	/* sshd's monitor counts the failures it decides: passwords (the
-	 * first "none"'s too) and keyboard-interactive, not refused keys. */
-	if (a->judged && strcmp(method, "publickey") != 0)
+	 * first "none"'s too), keyboard-interactive and an authorized key's
+	 * signature that fails (its keyverify), not refused keys. */
+	if (a->judged && (strcmp(method, "publickey") != 0 || a->sig_refused))
 		a->judged_failures++;
 	/*
 	 * Audited as sshd audits: what its monitor judged. Not a "none"
@@ -1598,6 +1602,7 @@ auth_request(struct authctxt *a, const uint8_t *sid, size_t sidlen,
 	a->fail_text = NULL;
 	a->password_logs_none = 0;
 	a->none_logs_password = 0;
+	a->sig_refused = 0;
 	a->detail[0] = '\0';
 	a->origin[0] = '\0';
 	/*

@@ -100,6 +100,7 @@ struct authctxt {
 	int password_checks;
 	int password_logs_none;
 	int none_logs_password; /* a "none" that is not the first check */
+	int sig_refused;        /* this request's key signature failed */
 	int none_done;  /* a "none" request was judged (sshd's runs once) */
 	int disconnect; /* the monitor ends the connection after replying */
 	/* An invalid user's btmp record, written once the reply is sent:

@@ -363,7 +363,7 @@ def test_exchange_messages_after_a_request_end_the_connection(ctx):
     from authenticating user U ..."; another userauth number (62) still
     gets UNIMPLEMENTED and the connection goes on."""
     u = ctx.make_user(with_key=False)
-    ctx.start_server(extra_config=["LogLevel VERBOSE"])
+    ctx.start_server()
     for typ, want in (("61", "closed"), ("63", "closed"), ("62", "open")):
         before = len(re.findall(r"^Disconnected from authenticating user ",
                                 ctx.server_log(), re.M))
@@ -385,6 +385,30 @@ def test_exchange_messages_after_a_request_end_the_connection(ctx):
             check(ctx.wait_log(r"^dispatch_protocol_error: type 62 seq \d+ "
                                r"\[preauth\]$", 5),
                   "message 62: no dispatch_protocol_error line")
+
+
+def test_bad_signatures_raise_the_log_level(ctx):
+    """An authorized key whose signature does not verify is a failure
+    sshd's monitor judged (its keyverify): as there (checked side by side
+    with sshd 9.2), such failures count towards half MaxAuthTries, from
+    where each "Failed publickey" line is INFO: of five on one connection
+    (MaxAuthTries 6), the fourth and fifth."""
+    u = ctx.make_user()
+    ctx.start_server(extra_config=["Match all", "LogLevel INFO"])
+    with open(u.key + ".pub") as f:
+        blob = _hs_bytes(base64.b64decode(f.read().split()[1]))
+    sig = _hs_bytes(bytes.fromhex(_hs("ssh-ed25519") + _hs_bytes(b"\0" * 64)))
+    req = ["publickey", "01" + _hs("ssh-ed25519") + blob + sig]
+    p = run(["/usr/bin/python3", PKWIRE, str(ctx.port), u.name], 120,
+            check_rc=False, input=json.dumps([{"raw": [req] * 5}]).encode())
+    check(p.returncode == 0 and json.loads(p.stdout) == [["fail"] * 5],
+          "five bad signatures: %r %r" % (p.stdout, p.stderr[-500:]))
+    rx = (r"^Failed publickey for %s from 127\.0\.0\.1 port \d+ ssh2: "
+          r"ED25519 SHA256:\S+$" % re.escape(u.name))
+    poll_until(lambda: len(re.findall(rx, ctx.server_log(), re.M)) >= 2, 5)
+    n = len(re.findall(rx, ctx.server_log(), re.M))
+    check(n == 2, "want the 4th and 5th 'Failed publickey' at INFO, got "
+          "%d such lines:\n%s" % (n, ctx.server_log()[-1500:]))
 
 
 def test_pam_kbdint_empty_answer_reaches_pam(ctx):
