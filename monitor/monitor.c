@@ -1553,11 +1553,8 @@ static void __attribute__((noreturn)) session_phase(struct monitor *m, int sock)
 	code = w == pid && WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 	audit_session_end(
 	    &m->auth, code == 0 || code == SESSION_EXIT_CLOSED, pid);
-	/* A client that just closed: the session logged its lines; ended
-	 * by a signal passed on: nothing, as sshd. */
-	if (code != SESSION_EXIT_CLOSED && passed == 0)
-		logit("Disconnected from user %s %s port %d",
-		    m->auth.pw.pw_name, m->ci.client_addr, m->ci.client_port);
+	/* The session process logged how the connection ended, as sshd's
+	 * child does ("Disconnected from user ..." after a DISCONNECT). */
 	/* UsePAM: the monitor closes the PAM session (as root). */
 	pamctx_end(m->auth.pam);
 	m->auth.pam = NULL;

@@ -536,6 +536,12 @@ session_run(struct session_ctx *ctx)
 	fwd_free(&conn);
 	if (!conn.dead) /* a client that stopped answering takes nothing */
 		conn_flush(&conn);
+	/* As sshd's child after the client's DISCONNECT (its
+	 * "Received disconnect" line is the transport's); a connection the
+	 * server ended has its cause's line only. */
+	if (ctx->peer_disconnected)
+		logit("Disconnected from user %s %s port %d", ctx->user,
+		    ctx->client_addr, ctx->client_port);
 	if (ctx->peer_closed && !transport_peer_reset(ctx->t)) {
 		transport_bytes(ctx->t, &in, &out);
 		verbose("Transferred: sent %llu, received %llu bytes",

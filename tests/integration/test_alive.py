@@ -59,6 +59,12 @@ def test_client_alive_frozen_client(ctx):
         check(harness.poll_until(lambda: _gone(spid), 30),
               "the session process %d is still there after the timeout"
               % spid)
+        # As sshd: the timeout's line alone, no "Disconnected from user"
+        # (a client's DISCONNECT's line), not even after the monitor.
+        time.sleep(0.5)
+        check(not re.search(r"^Disconnected from user ", ctx.server_log(),
+                            re.M),
+              "a 'Disconnected from user' line after the timeout")
     finally:
         os.kill(p.pid, signal.SIGCONT)
         p.kill()
