@@ -525,7 +525,8 @@ session_run(struct session_ctx *ctx)
 		r = 0;
 		break;
 	default:
-		error("ssh_dispatch_run_fatal: Connection from user %s %s "
+		/* INFO, as sshd's sshpkt_fatal() (logdie). */
+		logit("ssh_dispatch_run_fatal: Connection from user %s %s "
 		      "port %d: %s",
 		    ctx->user, ctx->client_addr, ctx->client_port, err_str(r));
 		break;

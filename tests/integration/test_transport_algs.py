@@ -11,6 +11,7 @@ connection with a log line; paramiko (aes-ctr + hmac-sha2) logs in.
 
 import hashlib
 import os
+import re
 import socket
 import subprocess
 import threading
@@ -206,6 +207,13 @@ def test_corrupted_mac(ctx):
         check(m and len(m.string[:m.end()].split("Corrupted MAC on input")) >
               n, "%s: no 'Corrupted MAC on input.' line:\n%s"
               % (mac, harness.tail(ctx.server_log())))
+        # Then, as sshd 9.2 (-etm: checked side by side), its fatal line.
+        if mac.startswith("hmac"):
+            check(ctx.wait_log(r"^ssh_dispatch_run_fatal: Connection from "
+                               r"user %s 127\.0\.0\.1 port \d+: message "
+                               r"authentication code incorrect$"
+                               % re.escape(u.name), 5),
+                  "%s: no ssh_dispatch_run_fatal line" % mac)
         check(ctx.server_alive(), "the server died")
         ctx.ssh_ok(u, "echo ok", expect_out=b"ok\n")
     log = ctx.server_log()
