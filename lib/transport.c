@@ -496,6 +496,25 @@ corrupt_mac(struct transport *t)
 	return ERR_MAC;
 }
 
+/*
+ * sshd's sshpkt_fatal() line for an error that ends the connection (INFO):
+ * "from user U" after authentication; in preauth the monitor names the
+ * user once known.
+ */
+static void
+dispatch_fatal(const struct transport *t, const char *what)
+{
+	const char *addr = transport_peer_addr(t);
+
+	if (t->params.peer_user != NULL)
+		logit("ssh_dispatch_run_fatal: Connection from user %s %s port "
+		      "%d: %s",
+		    t->params.peer_user, addr, t->params.peer_port, what);
+	else
+		logit("ssh_dispatch_run_fatal: Connection from %s port %d: %s",
+		    addr, t->params.peer_port, what);
+}
+
 /* Decrypt n bytes at p with a non-AEAD cipher, counting CTR blocks. */
 static int
 ctr_decrypt(struct direction *d, uint8_t *p, size_t n, size_t aadlen)
@@ -633,7 +652,14 @@ open_packet(struct transport *t)
 	} else
 		plen = get_be32(p);
 	if (plen < 5 || plen > PACKET_MAX_SIZE) {
+		/* Then sshd's fatal line: its EtM and AEAD path stops at
+		 * once (SSH_ERR_CONN_CORRUPT), the other after discarding
+		 * (SSH_ERR_MAC_INVALID). */
 		logit("Bad packet length %u.", plen);
+		dispatch_fatal(t,
+		    aead || etm ? "Connection corrupted"
+		                : "message authentication code "
+		                  "incorrect");
 		transport_disconnect(
 		    t, SSH2_DISCONNECT_PROTOCOL_ERROR, "Packet corrupt");
 		return ERR_PROTOCOL;
@@ -713,19 +739,11 @@ open_packet(struct transport *t)
 static int
 invalid_type(struct transport *t, uint8_t type)
 {
-	const char *addr = transport_peer_addr(t);
 	int ping = type == SSH2_MSG_PING || type == SSH2_MSG_PONG;
 
 	if (type != 0 && (type < 192 || (ping && t->kex_count > 0)))
 		return 0;
-	if (t->params.peer_user != NULL)
-		logit("ssh_dispatch_run_fatal: Connection from user %s %s port "
-		      "%d: Protocol error",
-		    t->params.peer_user, addr, t->params.peer_port);
-	else
-		logit("ssh_dispatch_run_fatal: Connection from %s port %d: "
-		      "Protocol error",
-		    addr, t->params.peer_port);
+	dispatch_fatal(t, "Protocol error");
 	transport_disconnect(t, SSH2_DISCONNECT_PROTOCOL_ERROR,
 	    "Invalid ssh2 packet type: %u", type);
 	return ERR_PROTOCOL;

@@ -244,7 +244,38 @@ def test_packet_length_out_of_range(ctx):
     check(ctx.wait_log(r"Bad packet length 16777216\."),
           "no 'Bad packet length' line:\n%s"
           % harness.tail(ctx.server_log()))
+    # Then sshd 9.2's fatal line (checked side by side).
+    check(ctx.wait_log(r"^ssh_dispatch_run_fatal: Connection from "
+                       r"127\.0\.0\.1 port \d+: message authentication "
+                       r"code incorrect \[preauth\]$", 5),
+          "no ssh_dispatch_run_fatal line after 'Bad packet length'")
+    # After authentication, with an -etm MAC (sshd: "Connection
+    # corrupted"), from paramiko writing garbage into its socket.
+    p = subprocess.run(["/usr/bin/python3", "-c", GARBAGE, str(ctx.port),
+                        u.name, u.key], capture_output=True, timeout=60)
+    check(p.returncode == 0, "paramiko: %r" % p.stderr[-500:])
+    check(ctx.wait_log(r"^ssh_dispatch_run_fatal: Connection from user %s "
+                       r"127\.0\.0\.1 port \d+: Connection corrupted$"
+                       % re.escape(u.name), 5),
+          "no 'Connection corrupted' line after authentication:\n%s"
+          % harness.tail(ctx.server_log()))
     ctx.ssh_ok(u, "echo ok", expect_out=b"ok\n")
+
+
+GARBAGE = r"""
+import sys, time, paramiko
+c = paramiko.SSHClient()
+c.set_missing_host_key_policy(paramiko.AutoAddPolicy())
+c.connect("127.0.0.1", port=int(sys.argv[1]), username=sys.argv[2],
+          key_filename=sys.argv[3], look_for_keys=False, allow_agent=False,
+          disabled_algorithms={"ciphers": ["aes128-gcm@openssh.com",
+                                           "aes256-gcm@openssh.com"]})
+t = c.get_transport()
+assert t.remote_mac.endswith("-etm@openssh.com"), t.remote_mac
+time.sleep(0.3)
+t.sock.sendall(b"\xff" * 200)  # length 0xffffffff
+time.sleep(1)
+"""
 
 
 PARAMIKO = r"""
