@@ -486,16 +486,6 @@ get_be32(const uint8_t *p)
 	    (uint32_t)p[2] << 8 | p[3];
 }
 
-static int
-corrupt_mac(struct transport *t)
-{
-	/* INFO, as sshd's packet.c logs these three. */
-	logit("Corrupted MAC on input.");
-	transport_disconnect(
-	    t, SSH2_DISCONNECT_MAC_ERROR, "Corrupted MAC on input.");
-	return ERR_MAC;
-}
-
 /*
  * sshd's sshpkt_fatal() line for an error that ends the connection (INFO):
  * "from user U" after authentication; in preauth the monitor names the
@@ -513,6 +503,19 @@ dispatch_fatal(const struct transport *t, const char *what)
 	else
 		logit("ssh_dispatch_run_fatal: Connection from %s port %d: %s",
 		    addr, t->params.peer_port, what);
+}
+
+static int
+corrupt_mac(struct transport *t, int aead)
+{
+	/* INFO, as sshd's packet.c logs it for a MAC (not for an AEAD
+	 * cipher's tag); then its fatal line. */
+	if (!aead)
+		logit("Corrupted MAC on input.");
+	dispatch_fatal(t, "message authentication code incorrect");
+	transport_disconnect(
+	    t, SSH2_DISCONNECT_MAC_ERROR, "Corrupted MAC on input.");
+	return ERR_MAC;
 }
 
 /* Decrypt n bytes at p with a non-AEAD cipher, counting CTR blocks. */
@@ -678,13 +681,13 @@ open_packet(struct transport *t)
 	if (aead) {
 		if ((r = cipher_crypt(
 		         d->cipher, d->seqnr, p, p, plen, 4, taglen)) != 0)
-			return r == ERR_MAC ? corrupt_mac(t) : r;
+			return r == ERR_MAC ? corrupt_mac(t, 1) : r;
 		d->iv_skip++;
 	} else if (etm) {
 		r = mac_verify(
 		    d->mac, d->seqnr, p, 4 + (size_t)plen, p + 4 + plen);
 		if (r != 0)
-			return r == ERR_MAC ? corrupt_mac(t) : r;
+			return r == ERR_MAC ? corrupt_mac(t, 0) : r;
 		if ((r = ctr_decrypt(d, p, plen, 4)) != 0)
 			return r;
 	} else if (d->cipher != NULL) {
@@ -695,7 +698,7 @@ open_packet(struct transport *t)
 			r = mac_verify(d->mac, d->seqnr, p, 4 + (size_t)plen,
 			    p + 4 + plen);
 			if (r != 0)
-				return r == ERR_MAC ? corrupt_mac(t) : r;
+				return r == ERR_MAC ? corrupt_mac(t, 0) : r;
 		}
 	}
 	if (d->cipher != NULL)

@@ -501,6 +501,7 @@ session_run(struct session_ctx *ctx)
 	case 0:
 		break;
 	case ERR_PROTOCOL: /* logged and disconnected already */
+	case ERR_MAC:      /* likewise (the transport's lines) */
 	case ERR_TIMEOUT:  /* logged: ClientAlive, UnusedConnectionTimeout */
 		r = 0;     /* an orderly end (docs/ipc.md session exit codes) */
 		break;

@@ -216,6 +216,43 @@ def test_corrupted_mac(ctx):
                   "%s: no ssh_dispatch_run_fatal line" % mac)
         check(ctx.server_alive(), "the server died")
         ctx.ssh_ok(u, "echo ok", expect_out=b"ok\n")
+    # Before authentication (paramiko flips a bit of its first request):
+    # sshd's two lines, with [preauth].
+    p = subprocess.run(["/usr/bin/python3", "-c", PREAUTH_FLIP,
+                        str(ctx.port), u.name], capture_output=True,
+                       timeout=60)
+    check(p.returncode == 0, "paramiko: %r" % p.stderr[-500:])
+    check(ctx.wait_log(r"^Corrupted MAC on input\. \[preauth\]\n"
+                       r"ssh_dispatch_run_fatal: Connection from 127\.0\.0\.1 "
+                       r"port \d+: message authentication code incorrect "
+                       r"\[preauth\]$", 5),
+          "no preauth corrupted-MAC lines:\n%s"
+          % harness.tail(ctx.server_log()))
+    # An AEAD cipher's tag: sshd's fatal line alone (its packet.c logs
+    # "Corrupted MAC" for a MAC only).
+    before = ctx.server_log().count("Corrupted MAC on input.")
+    rx = re.compile(r"^ssh_dispatch_run_fatal: Connection from user %s "
+                    r"127\.0\.0\.1 port \d+: message authentication code "
+                    r"incorrect$" % re.escape(u.name), re.M)
+    nfatal = len(rx.findall(ctx.server_log()))
+    proxy = _Corrupter(ctx, 200000)
+    argv = ctx.ssh_argv(u, "cat >/dev/null; echo done",
+                        extra=("-c", "aes128-gcm@openssh.com"))
+    argv[argv.index("-p") + 1] = str(proxy.port)
+    p = ctx.popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                  stderr=subprocess.PIPE)
+    try:
+        out, err = p.communicate(os.urandom(1000000), timeout=30)
+    except (BrokenPipeError, subprocess.TimeoutExpired):
+        p.kill()
+        out, err = p.communicate()
+    check(p.returncode != 0 and b"done" not in out,
+          "aes128-gcm: a corrupted stream went through")
+    check(harness.poll_until(
+        lambda: len(rx.findall(ctx.server_log())) > nfatal, 5),
+          "aes128-gcm: no ssh_dispatch_run_fatal line")
+    check(ctx.server_log().count("Corrupted MAC on input.") == before,
+          "aes128-gcm: a 'Corrupted MAC' line for an AEAD tag")
     log = ctx.server_log()
     check(log.count("Corrupted MAC on input.") >= 2,
           "want a corrupted-MAC line per connection:\n%s"
@@ -260,6 +297,20 @@ def test_packet_length_out_of_range(ctx):
           "no 'Connection corrupted' line after authentication:\n%s"
           % harness.tail(ctx.server_log()))
     ctx.ssh_ok(u, "echo ok", expect_out=b"ok\n")
+
+
+PREAUTH_FLIP = r"""
+import sys, time, paramiko
+t = paramiko.Transport(("127.0.0.1", int(sys.argv[1])))
+t.start_client(timeout=20)
+write_all = t.packetizer.write_all
+t.packetizer.write_all = lambda d: write_all(d[:-1] + bytes([d[-1] ^ 1]))
+try:
+    t.auth_none(sys.argv[2])
+except Exception:
+    pass
+time.sleep(0.5)
+"""
 
 
 GARBAGE = r"""
