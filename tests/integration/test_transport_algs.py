@@ -180,6 +180,22 @@ class _Corrupter:
         self._pump(c, s, True)
 
 
+def _corrupted_run(ctx, u, extra):
+    """ssh through a _Corrupter with these options, sending 1 MB: (rc,
+    stdout)."""
+    proxy = _Corrupter(ctx, 200000)
+    argv = ctx.ssh_argv(u, "cat >/dev/null; echo done", extra=extra)
+    argv[argv.index("-p") + 1] = str(proxy.port)
+    p = ctx.popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                  stderr=subprocess.PIPE)
+    try:
+        out, _ = p.communicate(os.urandom(1000000), timeout=30)
+    except (BrokenPipeError, subprocess.TimeoutExpired):
+        p.kill()
+        out, _ = p.communicate()
+    return p.returncode, out
+
+
 def test_corrupted_mac(ctx):
     """One bit flipped in the encrypted stream (aes128-ctr with an -etm
     MAC, then with a MAC over the plaintext): the server logs OpenSSH's
@@ -189,20 +205,10 @@ def test_corrupted_mac(ctx):
     ctx.start_server()
     for n, mac in enumerate(("hmac-sha2-256-etm@openssh.com",
                              "umac-128-etm@openssh.com")):
-        proxy = _Corrupter(ctx, 200000)
-        argv = ctx.ssh_argv(u, "cat >/dev/null; echo done",
-                            extra=("-c", "aes128-ctr", "-o", "MACs=" + mac))
-        argv[argv.index("-p") + 1] = str(proxy.port)
-        p = ctx.popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                      stderr=subprocess.PIPE)
-        try:
-            out, err = p.communicate(os.urandom(1000000), timeout=30)
-        except (BrokenPipeError, subprocess.TimeoutExpired):
-            p.kill()
-            out, err = p.communicate()
-        check(p.returncode != 0 and b"done" not in out,
-              "%s: a corrupted stream went through: rc %s"
-              % (mac, p.returncode))
+        rc, out = _corrupted_run(ctx, u, ("-c", "aes128-ctr",
+                                          "-o", "MACs=" + mac))
+        check(rc != 0 and b"done" not in out,
+              "%s: a corrupted stream went through: rc %s" % (mac, rc))
         m = ctx.wait_log(r"Corrupted MAC on input\.")
         check(m and len(m.string[:m.end()].split("Corrupted MAC on input")) >
               n, "%s: no 'Corrupted MAC on input.' line:\n%s"
@@ -235,19 +241,9 @@ def test_corrupted_mac(ctx):
                     r"127\.0\.0\.1 port \d+: message authentication code "
                     r"incorrect$" % re.escape(u.name), re.M)
     nfatal = len(rx.findall(ctx.server_log()))
-    proxy = _Corrupter(ctx, 200000)
-    argv = ctx.ssh_argv(u, "cat >/dev/null; echo done",
-                        extra=("-c", "aes128-gcm@openssh.com"))
-    argv[argv.index("-p") + 1] = str(proxy.port)
-    p = ctx.popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                  stderr=subprocess.PIPE)
-    try:
-        out, err = p.communicate(os.urandom(1000000), timeout=30)
-    except (BrokenPipeError, subprocess.TimeoutExpired):
-        p.kill()
-        out, err = p.communicate()
-    check(p.returncode != 0 and b"done" not in out,
-          "aes128-gcm: a corrupted stream went through")
+    rc, out = _corrupted_run(ctx, u, ("-c", "aes128-gcm@openssh.com"))
+    check(rc != 0 and b"done" not in out,
+          "aes128-gcm: a corrupted stream went through: rc %s" % rc)
     check(harness.poll_until(
         lambda: len(rx.findall(ctx.server_log())) > nfatal, 5),
           "aes128-gcm: no ssh_dispatch_run_fatal line")
