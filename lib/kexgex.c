@@ -348,10 +348,7 @@ gex_request(struct transport *t, struct buf *payload)
 		    "malformed DH_GEX_REQUEST");
 	if (kexgex_check_request(min, n, max, &cmin, &cn, &cmax) != 0) {
 		/* sshd's line (its logdie: INFO, no prefix). */
-		logit("ssh_dispatch_run_fatal: Connection from %s port %d: DH "
-		      "GEX group out of range",
-		    t->params.peer_addr ? t->params.peer_addr : "UNKNOWN",
-		    t->params.peer_port);
+		transport_log_fatal(t, "DH GEX group out of range");
 		transport_disconnect(t, SSH2_DISCONNECT_PROTOCOL_ERROR,
 		    "DH GEX group out of range");
 		return ERR_PROTOCOL;

@@ -123,20 +123,19 @@ blob_type(const uint8_t *blob, size_t len, char *out, size_t outlen)
 
 /* Parse the key blob as its own type name says it is. */
 static int
-pk_key_parse(
-    const char *alg, const uint8_t *blob, size_t len, struct pk_key *uk)
+pk_key_parse(const uint8_t *blob, size_t len, struct pk_key *uk)
 {
 	char type[64];
 	int r;
 
-	(void)alg;
 	memset(uk, 0, sizeof(*uk));
 	uk->blob = blob;
 	uk->bloblen = len;
 	/*
 	 * As sshd's sshkey_from_blob(): the blob's own type name says what
-	 * it is, whatever the request's algorithm (which the caller then
-	 * holds against it); a blob without one is "invalid format".
+	 * it is, whatever the request's algorithm (which the caller holds
+	 * against it: pk_key_alg_ok); a blob without one is "invalid
+	 * format".
 	 */
 	if (blob_type(blob, len, type, sizeof(type)) != 0)
 		return ERR_FORMAT;
@@ -234,7 +233,7 @@ pkauth_request_key(
 	if ((r = buf_get_bool(&tmp, &has_sig)) != 0 ||
 	    (r = buf_get_cstring(&tmp, &alg, NULL)) != 0 ||
 	    (r = buf_get_string_direct(&tmp, &blob, &bloblen)) != 0 ||
-	    (r = pk_key_parse(alg, blob, bloblen, &uk)) != 0)
+	    (r = pk_key_parse(blob, bloblen, &uk)) != 0)
 		goto out;
 	if (!pk_key_alg_ok(&uk, alg)) {
 		r = ERR_BAD_KEY;
@@ -662,7 +661,7 @@ pkauth_request(const struct pm_conn *c, const uint8_t *data, size_t len,
 		r = 0;
 		goto out;
 	}
-	if ((r = pk_key_parse(alg, blob, bloblen, &uk)) != 0) {
+	if ((r = pk_key_parse(blob, bloblen, &uk)) != 0) {
 		error_preauth(
 		    "userauth_pubkey: parse key: %s", err_sshd_words(r));
 		res->unjudged = 1;

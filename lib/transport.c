@@ -486,13 +486,8 @@ get_be32(const uint8_t *p)
 	    (uint32_t)p[2] << 8 | p[3];
 }
 
-/*
- * sshd's sshpkt_fatal() line for an error that ends the connection (INFO):
- * "from user U" after authentication; in preauth the monitor names the
- * user once known.
- */
-static void
-dispatch_fatal(const struct transport *t, const char *what)
+void
+transport_log_fatal(const struct transport *t, const char *what)
 {
 	const char *addr = transport_peer_addr(t);
 
@@ -512,7 +507,7 @@ corrupt_mac(struct transport *t, int aead)
 	 * cipher's tag); then its fatal line. */
 	if (!aead)
 		logit("Corrupted MAC on input.");
-	dispatch_fatal(t, "message authentication code incorrect");
+	transport_log_fatal(t, "message authentication code incorrect");
 	transport_disconnect(
 	    t, SSH2_DISCONNECT_MAC_ERROR, "Corrupted MAC on input.");
 	return ERR_MAC;
@@ -659,7 +654,7 @@ open_packet(struct transport *t)
 		 * once (SSH_ERR_CONN_CORRUPT), the other after discarding
 		 * (SSH_ERR_MAC_INVALID). */
 		logit("Bad packet length %u.", plen);
-		dispatch_fatal(t,
+		transport_log_fatal(t,
 		    aead || etm ? "Connection corrupted"
 		                : "message authentication code "
 		                  "incorrect");
@@ -746,7 +741,7 @@ invalid_type(struct transport *t, uint8_t type)
 
 	if (type != 0 && (type < 192 || (ping && t->kex_count > 0)))
 		return 0;
-	dispatch_fatal(t, "Protocol error");
+	transport_log_fatal(t, "Protocol error");
 	transport_disconnect(t, SSH2_DISCONNECT_PROTOCOL_ERROR,
 	    "Invalid ssh2 packet type: %u", type);
 	return ERR_PROTOCOL;

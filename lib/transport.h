@@ -207,6 +207,13 @@ const char *transport_peer_version(const struct transport *t);
 /* The peer's address ("UNKNOWN" if not given) and port, for log lines. */
 const char *transport_peer_addr(const struct transport *t);
 int transport_peer_port(const struct transport *t);
+/*
+ * sshd's sshpkt_fatal() line (INFO) for an error that ends the connection:
+ * "ssh_dispatch_run_fatal: Connection from [user U ]ADDR port P: WHAT",
+ * the user after authentication (peer_user); in preauth the monitor puts
+ * it in once known.
+ */
+void transport_log_fatal(const struct transport *t, const char *what);
 /* 1 if the peer reset the connection (ECONNRESET): ERR_EOF says closed. */
 int transport_peer_reset(const struct transport *t);
 /* Why the peer's identification was refused, if it was for one of these

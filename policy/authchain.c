@@ -101,9 +101,23 @@ next_step(const struct authchain_list *l)
 	return l->done < l->nsteps ? l->steps[l->done] : NULL;
 }
 
-int
-authchain_allowed(
-    const struct authchain *ac, const char *method, const char *submethod)
+/* 1 if step is method, bare or with any submethod (the third argument
+ * is step_matches()'s, unused). */
+static int
+step_is_method(const char *step, const char *method, const char *unused)
+{
+	size_t mlen = strlen(method);
+
+	(void)unused;
+	return strncmp(step, method, mlen) == 0 &&
+	    (step[mlen] == '\0' || step[mlen] == ':');
+}
+
+/* 1 under any, or if match() takes the next step of some list. */
+static int
+some_next_step(const struct authchain *ac,
+    int (*match)(const char *, const char *, const char *), const char *method,
+    const char *submethod)
 {
 	size_t i;
 	const char *s;
@@ -112,25 +126,22 @@ authchain_allowed(
 		return 1;
 	for (i = 0; i < ac->nlists; i++)
 		if ((s = next_step(&ac->lists[i])) != NULL &&
-		    step_matches(s, method, submethod))
+		    match(s, method, submethod))
 			return 1;
 	return 0;
 }
 
 int
+authchain_allowed(
+    const struct authchain *ac, const char *method, const char *submethod)
+{
+	return some_next_step(ac, step_matches, method, submethod);
+}
+
+int
 authchain_allows_method(const struct authchain *ac, const char *method)
 {
-	size_t i, mlen = strlen(method);
-	const char *s;
-
-	if (ac->any)
-		return 1;
-	for (i = 0; i < ac->nlists; i++)
-		if ((s = next_step(&ac->lists[i])) != NULL &&
-		    strncmp(s, method, mlen) == 0 &&
-		    (s[mlen] == '\0' || s[mlen] == ':'))
-			return 1;
-	return 0;
+	return some_next_step(ac, step_is_method, method, NULL);
 }
 
 int

@@ -189,9 +189,7 @@ handle_request(
 	    (r = buf_get_string_direct(payload, &method, &mlen)) != 0) {
 		/* sshd's line (the monitor puts in the user it may know
 		 * by now). */
-		logit("ssh_dispatch_run_fatal: Connection from %s port %d: "
-		      "incomplete message",
-		    transport_peer_addr(t), transport_peer_port(t));
+		transport_log_fatal(t, "incomplete message");
 		wipe(buf_mutable_ptr(payload), buf_len(payload));
 		transport_disconnect(t, SSH2_DISCONNECT_PROTOCOL_ERROR,
 		    "malformed userauth request");
@@ -203,9 +201,7 @@ handle_request(
 	if (buf_cstring_trim(user, &ulen) != 0 ||
 	    buf_cstring_trim(service, &slen) != 0 ||
 	    buf_cstring_trim(method, &mlen) != 0) {
-		logit("ssh_dispatch_run_fatal: Connection from %s port %d: "
-		      "invalid format",
-		    transport_peer_addr(t), transport_peer_port(t));
+		transport_log_fatal(t, "invalid format");
 		wipe(buf_mutable_ptr(payload), buf_len(payload));
 		return ERR_PROTOCOL;
 	}

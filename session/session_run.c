@@ -526,10 +526,7 @@ session_run(struct session_ctx *ctx)
 		r = 0;
 		break;
 	default:
-		/* INFO, as sshd's sshpkt_fatal() (logdie). */
-		logit("ssh_dispatch_run_fatal: Connection from user %s %s "
-		      "port %d: %s",
-		    ctx->user, ctx->client_addr, ctx->client_port, err_str(r));
+		transport_log_fatal(ctx->t, err_str(r));
 		break;
 	}
 	channel_free_all(&conn);
