@@ -127,29 +127,32 @@ class Conn:
                 s("ssh-connection") + s(method) + b"\x01" + s(alg) +
                 s(blob) + (s(hostkey) if hostkey is not None else b""))
 
-    def request(self, alg, blob, sig=None, hostkey=None):
+    def send(self, method, fields):
+        """A USERAUTH_REQUEST of this user for ssh-connection; method
+        None: the fields follow the service."""
         m = paramiko.Message()
         m.add_byte(bytes([50]))
         m.add_string(self.user)
         m.add_string("ssh-connection")
-        m.add_string("publickey" if hostkey is None else HOSTBOUND)
-        m.add_bytes((b"\x01" if sig is not None else b"\x00") + s(alg) +
-                    s(blob) + (s(hostkey) if hostkey is not None else b"") +
-                    (s(sig) if sig is not None else b""))
-        self.t._send_message(m)
-        return {51: "fail", 52: "ok", 60: "pk_ok"}.get(self.get(), "closed")
-
-
-    def raw(self, method, fields):
-        m = paramiko.Message()
-        m.add_byte(bytes([50]))
-        m.add_string(self.user)
-        m.add_string("ssh-connection")
-        if method is not None:  # None: the fields follow the service
+        if method is not None:
             m.add_string(method)
         m.add_bytes(fields)
         self.t._send_message(m)
-        got = {51: "fail", 52: "ok", 60: "pk_ok"}.get(self.get(), "closed")
+
+    def request(self, alg, blob, sig=None, hostkey=None):
+        self.send("publickey" if hostkey is None else HOSTBOUND,
+                  (b"\x01" if sig is not None else b"\x00") + s(alg) +
+                  s(blob) + (s(hostkey) if hostkey is not None else b"") +
+                  (s(sig) if sig is not None else b""))
+        return self.answer()
+
+    def answer(self):
+        """The server's answer to a request, by its message number."""
+        return {51: "fail", 52: "ok", 60: "pk_ok"}.get(self.get(), "closed")
+
+    def raw(self, method, fields):
+        self.send(method, fields)
+        got = self.answer()
         if got == "closed" and self.t.disconnect_text is not None:
             got = "disconnect:" + self.t.disconnect_text
         return got

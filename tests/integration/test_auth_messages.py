@@ -291,8 +291,7 @@ def test_pam_kbdint_abandoned_prompt_is_a_failure(ctx):
                   "session required pam_unix.so"])
     steps = [["keyboard-interactive", _hs("") + _hs("")],
              ["password", "00" + _hs("wrong-" + PASSWORD)]]
-    p = run(["/usr/bin/python3", PKWIRE, str(ctx.port), u.name], 120,
-            check_rc=False, input=json.dumps([{"raw": steps}]).encode())
+    p = _pkwire(ctx, u, [{"raw": steps}])
     check(p.returncode == 0 and json.loads(p.stdout) == [["pk_ok", "fail"]],
           "want PAM's prompt (60) then a failure: %r %r"
           % (p.stdout, p.stderr[-500:]))
@@ -328,6 +327,14 @@ t.close()
 '''
 
 
+def _after_none(ctx, user, *args):
+    """_AFTER_NONE for this user: message number args[0], then its
+    optional string field args[1]."""
+    return subprocess.run([SYSTEM_PYTHON, "-c", _AFTER_NONE, str(ctx.port),
+                           user] + list(args), capture_output=True,
+                          timeout=60, env=client_env(ctx))
+
+
 def test_preauth_lines_name_the_user_once_known(ctx):
     """Once a request has named the user, sshd's preauth lines for the
     connection name it too: "Disconnecting authenticating user U ADDR
@@ -340,10 +347,7 @@ def test_preauth_lines_name_the_user_once_known(ctx):
     for user, kind in ((u.name, "authenticating"), (bogus, "invalid")):
         for args, tail in ((["5", "foo"], "bad service request foo"),
                            (["200"], "Protocol error")):
-            p = subprocess.run([SYSTEM_PYTHON, "-c", _AFTER_NONE,
-                                str(ctx.port), user] + args,
-                               capture_output=True, timeout=60,
-                               env=client_env(ctx))
+            p = _after_none(ctx, user, *args)
             check(p.stdout == b"closed\n", "%s %s: the connection should "
                   "end: %r %r" % (user, args, p.stdout, p.stderr[-300:]))
             head = ("Disconnecting" if args[0] == "5"
@@ -367,10 +371,7 @@ def test_exchange_messages_after_a_request_end_the_connection(ctx):
     for typ, want in (("61", "closed"), ("63", "closed"), ("62", "open")):
         before = len(re.findall(r"^Disconnected from authenticating user ",
                                 ctx.server_log(), re.M))
-        p = subprocess.run([SYSTEM_PYTHON, "-c", _AFTER_NONE,
-                            str(ctx.port), u.name, typ, ""],
-                           capture_output=True, timeout=60,
-                           env=client_env(ctx))
+        p = _after_none(ctx, u.name, typ, "")
         check(p.stdout == ("%s\n" % want).encode(),
               "message %s after a request: want %s, got %r %r"
               % (typ, want, p.stdout, p.stderr[-300:]))
@@ -399,8 +400,7 @@ def test_bad_signatures_raise_the_log_level(ctx):
         blob = _hs_bytes(base64.b64decode(f.read().split()[1]))
     sig = _hs_bytes(bytes.fromhex(_hs("ssh-ed25519") + _hs_bytes(b"\0" * 64)))
     req = ["publickey", "01" + _hs("ssh-ed25519") + blob + sig]
-    p = run(["/usr/bin/python3", PKWIRE, str(ctx.port), u.name], 120,
-            check_rc=False, input=json.dumps([{"raw": [req] * 5}]).encode())
+    p = _pkwire(ctx, u, [{"raw": [req] * 5}])
     check(p.returncode == 0 and json.loads(p.stdout) == [["fail"] * 5],
           "five bad signatures: %r %r" % (p.stdout, p.stderr[-500:]))
     rx = (r"^Failed publickey for %s from 127\.0\.0\.1 port \d+ ssh2: "
@@ -562,8 +562,7 @@ def test_refused_algorithm_not_logged_failed(ctx):
                                    "rsa-sha2-512,ssh-ed25519"])
     cases = [{"key": key, "blob": key + ".pub", "alg": "rsa-sha2-256"},
              {"key": key, "blob": key + ".pub", "alg": "rsa-sha2-512"}]
-    argv = ["/usr/bin/python3", PKWIRE, str(ctx.port), u.name]
-    p = run(argv, 120, check_rc=False, input=json.dumps(cases).encode())
+    p = _pkwire(ctx, u, cases)
     check(p.returncode == 0, "pkwire.py failed: %r" % p.stderr[-2000:])
     got = json.loads(p.stdout)
     check(got == ["fail", "ok"], "rsa-sha2-256 must fail and rsa-sha2-512 "
@@ -690,6 +689,12 @@ def test_pam_setcred_failure_after_pam_authentication(ctx):
           "session process) should be debug lines")
 
 
+def _pkwire(ctx, u, cases):
+    """pkwire.py's run of these cases for user u."""
+    return run(["/usr/bin/python3", PKWIRE, str(ctx.port), u.name], 120,
+               check_rc=False, input=json.dumps(cases).encode())
+
+
 def _hs_bytes(b):
     """An SSH string, in hex."""
     return (struct.pack(">I", len(b)) + b).hex()
@@ -753,8 +758,7 @@ def test_malformed_userauth_fields_end_connection(ctx):
     raw.append({"raw": [["none", ""], ["none", "00"], ["hostbased", "00"]]})
     raw.append({"raw": [["publickey", "00" + _hs(alg) + b + "00"]
                         for alg, b, _ in refused]})
-    argv = ["/usr/bin/python3", PKWIRE, str(ctx.port), u.name]
-    p = run(argv, 120, check_rc=False, input=json.dumps(raw).encode())
+    p = _pkwire(ctx, u, raw)
     check(p.returncode == 0, "pkwire.py failed: %r" % p.stderr[-2000:])
     got = json.loads(p.stdout)
     for (name, _, why), out in zip(cases, got):
@@ -771,8 +775,7 @@ def test_malformed_userauth_fields_end_connection(ctx):
                            % re.escape(line), 5),
               "no line %r (sshd 9.2's words)" % line)
     # Its user/service/method strings cut short: sshd's dispatch line.
-    p = run(argv, 120, check_rc=False,
-            input=json.dumps([{"raw": [[None, "0000"]]}]).encode())
+    p = _pkwire(ctx, u, [{"raw": [[None, "0000"]]}])
     check(json.loads(p.stdout or b"null") ==
           [["disconnect:malformed userauth request"]],
           "a request without its method: %r %r" % (p.stdout, p.stderr[-500:]))
