@@ -121,6 +121,36 @@ blob_type(const uint8_t *blob, size_t len, char *out, size_t outlen)
 	return r;
 }
 
+/*
+ * A DSA key: postern has none (and accepts no DSA algorithm), but sshd 9.2
+ * decodes one, so that its request fails at the PubkeyAcceptedAlgorithms
+ * check, not as a key that does not parse. Read as sshd reads it: p, q, g
+ * and y, mpints that are not negative (any flaw "invalid format"), then
+ * the end.
+ */
+static int
+dsa_blob_parse(const uint8_t *blob, size_t len, struct pk_key *uk)
+{
+	const uint8_t *p;
+	struct buf *b;
+	size_t n;
+	int i, r;
+
+	if ((b = buf_from(blob, len)) == NULL)
+		return ERR_ALLOC;
+	r = buf_skip_string(b);
+	for (i = 0; r == 0 && i < 4; i++)
+		if (buf_get_mpint_direct(b, &p, &n) != 0)
+			r = ERR_FORMAT;
+	if (r == 0)
+		r = buf_end(b);
+	buf_free(b);
+	if (r != 0)
+		return r;
+	uk->type = "DSA";
+	return sshkey_fingerprint_blob(blob, len, uk->fp, sizeof(uk->fp));
+}
+
 /* Parse the key blob as its own type name says it is. */
 static int
 pk_key_parse(const uint8_t *blob, size_t len, struct pk_key *uk)
@@ -153,6 +183,8 @@ pk_key_parse(const uint8_t *blob, size_t len, struct pk_key *uk)
 			    uk->sk_plain, uk->fp, sizeof(uk->fp));
 		return sshkey_fingerprint(uk->plain, uk->fp, sizeof(uk->fp));
 	}
+	if (strcmp(type, "ssh-dss") == 0)
+		return dsa_blob_parse(blob, len, uk);
 	if (sshkey_sk_is_type_name(type)) {
 		if ((r = sshkey_sk_from_blob(blob, len, &uk->sk)) != 0)
 			return r;
@@ -215,6 +247,8 @@ pk_key_alg_ok(const struct pk_key *uk, const char *alg)
 		return sshcert_alg_ok(uk->cert, alg);
 	if (uk->sk != NULL)
 		return sshkey_sk_sig_alg_ok(uk->sk, alg);
+	if (uk->key == NULL) /* DSA: dsa_blob_parse */
+		return strcmp(alg, "ssh-dss") == 0;
 	return sshkey_sig_alg_ok(uk->key, alg, 1);
 }
 
@@ -587,8 +621,10 @@ precheck(const struct pk_ops *ops, const struct pk_conf *cf,
 		    name, alg);
 		return 0;
 	}
+	/* A DSA key (no plain key: dsa_blob_parse) is never accepted. */
 	if (match_pattern_list(alg, cf->accepted, 0) != 1 ||
-	    !implemented(ops, alg)) {
+	    !implemented(ops, alg) ||
+	    (uk->plain == NULL && uk->sk_plain == NULL)) {
 		logit_preauth("userauth_pubkey: signature algorithm %.255s not "
 		              "in PubkeyAcceptedAlgorithms",
 		    alg);

@@ -25,7 +25,7 @@ struct sshcert;
 
 /* The key of one request: exactly one of key, sk and cert is set. */
 struct pk_key {
-	struct sshkey *key;
+	struct sshkey *key; /* all three NULL: a DSA key (postern has none) */
 	struct sshkey_sk *sk;
 	struct sshcert *cert;
 	const struct sshkey *plain; /* key, or a plain certified key */

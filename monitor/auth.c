@@ -1629,7 +1629,8 @@ auth_request(struct authctxt *a, const uint8_t *sid, size_t sidlen,
 		r = request_fault_reply(a, why, reply);
 		goto out;
 	}
-	if (strcmp(method, HOSTBOUND_METHOD) == 0) {
+	/* Checked inside sshd's userauth_pubkey, so only when it runs. */
+	if (parsed && strcmp(method, HOSTBOUND_METHOD) == 0) {
 		if (!hostbound_key_ok(a, m)) {
 			/* As sshd, which ends the connection. */
 			a->disconnect = 1;

@@ -717,6 +717,14 @@ def test_malformed_userauth_fields_end_connection(ctx):
                                    "PasswordAuthentication yes"])
     with open(ctx.new_key("malformed") + ".pub") as f:
         blob = _hs_bytes(base64.b64decode(f.read().split()[1]))
+    # A DSA key: postern has none, but decodes one as sshd does, which
+    # then refuses it by algorithm, not as a key that does not parse.
+    dsa = os.path.join(ctx.dir, "malformed_dsa")
+    run(["ssh-keygen", "-q", "-t", "dsa", "-N", "", "-f", dsa])
+    with open(dsa + ".pub") as f:
+        dsa_raw = base64.b64decode(f.read().split()[1])
+    dsa_blob = _hs_bytes(dsa_raw)
+    dsa_short = _hs_bytes(dsa_raw[:-30])
     trailing = "unexpected bytes remain after decoding"
     cases = [
         ("none", [["none", "00"]],
@@ -755,9 +763,16 @@ def test_malformed_userauth_fields_end_connection(ctx):
                 "(received ssh-ed25519, expected ssh-rsa)"),
                ("ED25519", blob, "signature algorithm ED25519 not in "
                 "PubkeyAcceptedAlgorithms")]
+    # On a connection of their own: MaxAuthTries (6) counts each.
+    refused_dsa = [("ssh-dss", dsa_blob, "signature algorithm ssh-dss not "
+                    "in PubkeyAcceptedAlgorithms"),
+                   ("ssh-ed25519", dsa_blob, "key type mismatch for decoded "
+                    "key (received ssh-dss, expected ssh-ed25519)"),
+                   ("ssh-dss", dsa_short, "parse key: invalid format")]
     raw.append({"raw": [["none", ""], ["none", "00"], ["hostbased", "00"]]})
-    raw.append({"raw": [["publickey", "00" + _hs(alg) + b + "00"]
-                        for alg, b, _ in refused]})
+    for keys in (refused, refused_dsa):
+        raw.append({"raw": [["publickey", "00" + _hs(alg) + b + "00"]
+                            for alg, b, _ in keys]})
     p = _pkwire(ctx, u, raw)
     check(p.returncode == 0, "pkwire.py failed: %r" % p.stderr[-2000:])
     got = json.loads(p.stdout)
@@ -767,10 +782,11 @@ def test_malformed_userauth_fields_end_connection(ctx):
         check(ctx.wait_log(r"^(fatal: )?%s \[preauth\]$" % re.escape(why),
                            5),
               "%s: no line %r:\n%s" % (name, why, ctx.server_log()[-2000:]))
-    check(got[-2:] == [["fail"] * 3, ["fail"] * 4],
+    check(got[-3:] == [["fail"] * 3, ["fail"] * len(refused),
+                       ["fail"] * len(refused_dsa)],
           "a later none, an unknown method, a key refused before the rest "
-          "is read must just fail: %r" % got[-2:])
-    for _, _, line in refused:
+          "is read must just fail: %r" % got[-3:])
+    for _, _, line in refused + refused_dsa:
         check(ctx.wait_log(r"^userauth_pubkey: %s \[preauth\]$"
                            % re.escape(line), 5),
               "no line %r (sshd 9.2's words)" % line)

@@ -183,6 +183,29 @@ def test_hostbound_wrong_host_key(ctx):
           "no 'Postponed publickey-hostbound-v00@openssh.com' line")
 
 
+def test_hostbound_wrong_host_key_when_publickey_unused(ctx):
+    """sshd checks a publickey-hostbound request's host key only inside
+    userauth_pubkey: with PubkeyAuthentication no, or an
+    AuthenticationMethods list whose next step is not publickey, a request
+    naming another host key just fails and the connection goes on
+    (sshd 9.2, side by side), with no fatal line."""
+    u = ctx.make_user()
+    rsa = _keygen(ctx, "host_rsa", "rsa", 3072)
+    wrong = {"key": u.key, "blob": u.key + ".pub", "alg": "ssh-ed25519",
+             "hostbound": rsa + ".pub"}
+    for extra in (["PubkeyAuthentication no"],
+                  ["AuthenticationMethods password"]):
+        ctx.start_server(extra_config=["HostKey %s" % rsa] + extra)
+        _expect(ctx, u, [
+            ("another host key, %s" % extra[0], wrong, "fail"),
+            ("the same as a query, %s" % extra[0], dict(wrong, query=True),
+             "fail"),
+        ])
+        check(not re.search(r"contained wrong host key", ctx.server_log()),
+              "fatal line for a method not run (%s)" % extra[0])
+        ctx.stop_server()
+
+
 def test_authorized_key_with_non_minimal_mpints(ctx):
     """An authorized_keys RSA key whose e and n carry an extra leading
     zero byte (RFC 4251 says writers must not; some tools do): sshd 9.2
