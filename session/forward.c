@@ -354,13 +354,14 @@ greq_tcpip_forward(struct conn *conn, struct buf *m, int want_reply)
 	 * A privileged port is the kernel's to refuse: the session runs as
 	 * the user (as sshd 9.2, whose bind fails with its log lines).
 	 */
-	if (!fwd_allowed(conn, 0, FWD_REMOTE) || port > 65535 ||
-	    (!want_reply && port == 0)) {
+	if (!fwd_allowed(conn, 0, FWD_REMOTE) || (!want_reply && port == 0)) {
 		r = fwd_send_debug(
 		    conn, "Server has disabled port forwarding.");
 		goto reply;
 	}
-	if (strlen(host) >= FWD_HOST_MAX ||
+	/* No such port: refused as one PermitListen does not list (sshd
+	 * 9.2 takes it modulo 65536 where nothing restricts it). */
+	if (port > 65535 || strlen(host) >= FWD_HOST_MAX ||
 	    !listen_permitted(conn, host, (int)port)) {
 		if ((r = fwd_send_debug(conn, "port forwarding refused")) != 0)
 			goto out;

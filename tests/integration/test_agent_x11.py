@@ -436,6 +436,30 @@ def _x11_denied(ctx, u, env, what):
     _denied(ctx, u, env, what, X11_CMD, "-X", "DISPLAY=none")
 
 
+def test_x11_no_xauth_program(ctx):
+    """XAuthLocation naming no program (a headless host without xauth,
+    whose Debian sshd_config still says X11Forwarding yes): the x11-req is
+    refused, and, as sshd 9.2 (seen side by side), only the client hears
+    why; the server's log gets no error line for each ssh -X."""
+    u = ctx.make_user()
+    ctx.start_server(extra_config=["X11Forwarding yes",
+                                   "XAuthLocation /nonexistent/xauth",
+                                   "Match all", "LogLevel INFO"])
+    env = _xvfb(ctx)
+    _x11_denied(ctx, u, env, "XAuthLocation /nonexistent/xauth")
+    argv = ctx.ssh_argv(u, "true", extra=("-X",), loglevel="DEBUG1")
+    p = subprocess.run(argv, env=env, stdin=subprocess.DEVNULL,
+                       capture_output=True, timeout=30)
+    check(b"debug1: Remote: No xauth program; cannot forward X11."
+          in p.stderr, "no DEBUG message for the refused x11-req: %r"
+          % p.stderr[-600:])
+    check(ctx.wait_log(r"Disconnected from user %s" % re.escape(u.name)),
+          "the login did not end")
+    check("No xauth program" not in ctx.server_log(),
+          "logged at INFO, where sshd logs nothing:\n%s"
+          % ctx.server_log()[-1500:])
+
+
 def test_x11_denials(ctx):
     u = ctx.make_user()
     ctx.start_server()  # X11Forwarding defaults to no

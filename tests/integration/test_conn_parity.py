@@ -116,6 +116,9 @@ def _cells(open_port, closed_port, listen_port, sock_path, user_blob):
     add("permit", "tcpip-forward not in PermitListen",
         {"greq": "tcpip-forward", "args": [["s", "127.0.0.1"],
                                            ["u", closed_port]]})
+    add("permit", "tcpip-forward port 70000",
+        {"greq": "tcpip-forward", "args": [["s", "127.0.0.1"],
+                                           ["u", 70000]]})
     add("default", "cancel-tcpip-forward never set",
         {"greq": "cancel-tcpip-forward", "args": [["s", "127.0.0.1"],
                                                   ["u", closed_port]]})
