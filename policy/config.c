@@ -305,7 +305,7 @@ cfg_parse_file(
 	const struct config_file *f;
 	const char *s, *end, *nl;
 	char *line = NULL;
-	int lineno = 0, bad = 0, r;
+	int lineno = 0, bad = 0, fatal = 0, r;
 
 	if (depth > CFG_MAX_DEPTH) {
 		error("Too many recursive configuration includes");
@@ -334,15 +334,23 @@ cfg_parse_file(
 		    p, p->c, line, f->path, ++lineno, activep, &fflags, depth);
 		if (r == ERR_ALLOC || r == ERR_TOO_BIG || p->abort)
 			goto out;
-		if (r != 0)
+		if (r == ERR_FORMAT)
 			bad++;
+		else if (r != 0)
+			fatal++;
 	}
 	r = 0;
-	if (bad > 0) {
-		/* A SIGHUP's new configuration: the running one goes on. */
+	if (bad + fatal > 0) {
+		/*
+		 * A SIGHUP's new configuration: the running one goes on. At
+		 * start, sshd's summary counts the lines it refuses without
+		 * its fatal() (ERR_FORMAT), and a fatal() line ends it before
+		 * the summary.
+		 */
 		if (p->src->reload)
-			error("%s: %d bad configuration options", f->path, bad);
-		else
+			error("%s: %d bad configuration options", f->path,
+			    bad + fatal);
+		else if (fatal == 0)
 			error("%s: terminating, %d bad configuration options",
 			    f->path, bad);
 		r = ERR_CONFIG;
@@ -376,7 +384,7 @@ cfg_kw_include(
 	while ((arg = cfg_next_arg(a)) != NULL) {
 		if (*arg == '\0') {
 			cfg_error(a, "keyword %s empty argument", a->keyword);
-			return ERR_CONFIG;
+			return ERR_FORMAT; /* sshd's error(), not fatal() */
 		}
 		n++;
 		if ((r = cfg_include_selector(arg, &selector)) != 0)

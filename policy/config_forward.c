@@ -98,7 +98,7 @@ cfg_kw_permits(
 				    "keyword %s extra arguments "
 				    "at end of line",
 				    a->keyword);
-				return ERR_CONFIG;
+				return ERR_FORMAT; /* not fatal() in sshd */
 			}
 		} else if (nw >= CONFIG_MAX_LIST) {
 			cfg_error(a, "too many %s entries.", a->keyword);

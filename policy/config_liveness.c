@@ -335,7 +335,7 @@ cfg_kw_channel_timeout(
 				    "keyword %s \"none\" "
 				    "argument must appear alone.",
 				    a->keyword);
-				return ERR_CONFIG;
+				return ERR_FORMAT; /* not fatal() in sshd */
 			}
 		} else if (cfg_channel_timeout_split(
 		               arg, type, sizeof(type), &secs) != 0) {

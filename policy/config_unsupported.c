@@ -78,7 +78,7 @@ cfg_v_words(
 	while ((arg = cfg_next_arg(a)) != NULL) {
 		if (*arg == '\0') {
 			cfg_error(a, "keyword %s empty argument", a->keyword);
-			return ERR_CONFIG;
+			return ERR_FORMAT; /* sshd's error(), not fatal() */
 		}
 		if (strcasecmp(arg, "none") == 0 &&
 		    (n > 0 || a->next < a->ac)) {
@@ -86,7 +86,7 @@ cfg_v_words(
 			    "keyword %s \"none\" argument must "
 			    "appear alone.",
 			    a->keyword);
-			return ERR_CONFIG;
+			return ERR_FORMAT; /* not fatal() in sshd */
 		}
 		n++;
 	}

@@ -669,7 +669,7 @@ cfg_kw_word_list(
 	while ((arg = cfg_next_arg(a)) != NULL) {
 		if (*arg == '\0') {
 			cfg_error(a, "keyword %s empty argument", a->keyword);
-			return ERR_CONFIG;
+			return ERR_FORMAT; /* sshd's error(), not fatal() */
 		}
 		if ((r = tilde_expand(arg, a, &word)) != 0)
 			return r;

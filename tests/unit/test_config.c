@@ -21,6 +21,7 @@
 #include "policy/config.h"
 #include "policy/config_int.h"
 #include "tests/unit/t.h"
+#include "tests/unit/t_config.h"
 
 static char logbuf[8192];
 
@@ -64,8 +65,10 @@ bad(const char *line, const char *msg)
 	int r;
 
 	r = parse(&c, line);
-	snprintf(want, sizeof(want),
-	    "%s\nt.conf: terminating, 1 bad configuration options\n", msg);
+	snprintf(want, sizeof(want), "%s\n%s", msg,
+	    t_config_counted(msg)
+	        ? "t.conf: terminating, 1 bad configuration options\n"
+	        : "");
 	snprintf(name, sizeof(name), "error for [%s]: %s", line, msg);
 	T_CHECK(name, r == ERR_CONFIG && strcmp(logbuf, want) == 0);
 	if (strcmp(logbuf, want) != 0)
@@ -120,9 +123,8 @@ test_first_wins(void)
 	T_CHECK("first wins: later bad value still an error",
 	    parse(&c, "LogLevel INFO\nLogLevel nope") == ERR_CONFIG &&
 	        strcmp(logbuf,
-	            "t.conf line 2: LogLevel: unsupported log level 'nope'\n"
-	            "t.conf: terminating, 1 bad configuration options\n") ==
-	            0 &&
+	            "t.conf line 2: LogLevel: unsupported log level "
+	            "'nope'\n") == 0 &&
 	        c.log_level == LL_INFO);
 	config_free(&c);
 
@@ -739,14 +741,15 @@ test_load_file(void)
 	fclose(f);
 	r = load_path(&c, path);
 	T_CHECK("load: bad lines give ERR_CONFIG", r == ERR_CONFIG);
-	/* Every bad line is reported, then one summary like sshd's. */
+	/* Every bad line is reported; a value sshd would fatal() on (two
+	 * here) leaves out its summary, which counts only the unknown
+	 * keyword's kind of refusal. */
 	if (asprintf(&want,
 	        "%s: line 3: Bad configuration option: Prot (did you mean "
 	        "Port?)\n"
 	        "%s line 5: LogLevel: unsupported log level 'nope'\n"
-	        "%s line 7: Badly formatted port number.\n"
-	        "%s: terminating, 3 bad configuration options\n",
-	        path, path, path, path) < 0)
+	        "%s line 7: Badly formatted port number.\n",
+	        path, path, path) < 0)
 		want = NULL;
 	T_CHECK("load: every error reported with its line",
 	    want != NULL && strcmp(logbuf, want) == 0);
