@@ -382,10 +382,8 @@ cfg_kw_include(
 		return ERR_CONFIG;
 	}
 	while ((arg = cfg_next_arg(a)) != NULL) {
-		if (*arg == '\0') {
-			cfg_error(a, "keyword %s empty argument", a->keyword);
-			return ERR_FORMAT; /* sshd's error(), not fatal() */
-		}
+		if (*arg == '\0')
+			return cfg_empty_arg(a);
 		n++;
 		if ((r = cfg_include_selector(arg, &selector)) != 0)
 			return r;

@@ -221,6 +221,15 @@ int cfg_missing_arg(const struct cfg_args *a);
  */
 void cfg_error(const struct cfg_args *a, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+/*
+ * Lines sshd refuses with error() and goes past, which its "terminating,
+ * N bad configuration options" summary counts (cfg_parse_file): each logs
+ * sshd's words and returns ERR_FORMAT, where a bad value (sshd's fatal())
+ * is ERR_CONFIG. cfg_empty_arg: an empty argument ("");
+ * cfg_none_not_alone: "none" with other arguments.
+ */
+int cfg_empty_arg(const struct cfg_args *a);
+int cfg_none_not_alone(const struct cfg_args *a);
 
 /* config.c: the pass driver, and the keywords that steer it. */
 int cfg_parse_file(

@@ -330,13 +330,8 @@ cfg_kw_channel_timeout(
 		/* As sshd 9.2: "none" in any case, refused only when more
 		 * follow ("session=5m none" is taken, and "none" ignored). */
 		if (strcasecmp(arg, "none") == 0) {
-			if (a->next < a->ac) {
-				cfg_error(a,
-				    "keyword %s \"none\" "
-				    "argument must appear alone.",
-				    a->keyword);
-				return ERR_FORMAT; /* not fatal() in sshd */
-			}
+			if (a->next < a->ac)
+				return cfg_none_not_alone(a);
 		} else if (cfg_channel_timeout_split(
 		               arg, type, sizeof(type), &secs) != 0) {
 			cfg_error(a, "invalid channel timeout %s", arg);

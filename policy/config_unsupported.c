@@ -76,18 +76,10 @@ cfg_v_words(
 	int n = 0;
 
 	while ((arg = cfg_next_arg(a)) != NULL) {
-		if (*arg == '\0') {
-			cfg_error(a, "keyword %s empty argument", a->keyword);
-			return ERR_FORMAT; /* sshd's error(), not fatal() */
-		}
-		if (strcasecmp(arg, "none") == 0 &&
-		    (n > 0 || a->next < a->ac)) {
-			cfg_error(a,
-			    "keyword %s \"none\" argument must "
-			    "appear alone.",
-			    a->keyword);
-			return ERR_FORMAT; /* not fatal() in sshd */
-		}
+		if (*arg == '\0')
+			return cfg_empty_arg(a);
+		if (strcasecmp(arg, "none") == 0 && (n > 0 || a->next < a->ac))
+			return cfg_none_not_alone(a);
 		n++;
 	}
 	/* None after a comment ("LogVerbose # x") is taken, as by sshd. */

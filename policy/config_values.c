@@ -63,6 +63,21 @@ cfg_error(const struct cfg_args *a, const char *fmt, ...)
 }
 
 int
+cfg_empty_arg(const struct cfg_args *a)
+{
+	cfg_error(a, "keyword %s empty argument", a->keyword);
+	return ERR_FORMAT;
+}
+
+int
+cfg_none_not_alone(const struct cfg_args *a)
+{
+	cfg_error(
+	    a, "keyword %s \"none\" argument must appear alone.", a->keyword);
+	return ERR_FORMAT;
+}
+
+int
 cfg_missing_arg(const struct cfg_args *a)
 {
 	cfg_error(a, "%s missing argument.", a->keyword);
@@ -667,10 +682,8 @@ cfg_kw_word_list(
 		return ERR_CONFIG;
 	}
 	while ((arg = cfg_next_arg(a)) != NULL) {
-		if (*arg == '\0') {
-			cfg_error(a, "keyword %s empty argument", a->keyword);
-			return ERR_FORMAT; /* sshd's error(), not fatal() */
-		}
+		if (*arg == '\0')
+			return cfg_empty_arg(a);
 		if ((r = tilde_expand(arg, a, &word)) != 0)
 			return r;
 		free(word);
