@@ -436,6 +436,17 @@ def _x11_denied(ctx, u, env, what):
     _denied(ctx, u, env, what, X11_CMD, "-X", "DISPLAY=none")
 
 
+def _x11_told(ctx, u, env, why, what):
+    """As sshd, the client hears why its x11-req was refused (ssh -v:
+    "Remote: WHY")."""
+    argv = ctx.ssh_argv(u, "true", extra=("-X",), loglevel="DEBUG1")
+    p = subprocess.run(argv, env=env, stdin=subprocess.DEVNULL,
+                       capture_output=True, timeout=30)
+    check(b"debug1: Remote: " + why.encode() in p.stderr,
+          "%s: no DEBUG message for the refused x11-req: %r"
+          % (what, p.stderr[-600:]))
+
+
 def test_x11_no_xauth_program(ctx):
     """XAuthLocation naming no program (a headless host without xauth,
     whose Debian sshd_config still says X11Forwarding yes): the x11-req is
@@ -447,12 +458,8 @@ def test_x11_no_xauth_program(ctx):
                                    "Match all", "LogLevel INFO"])
     env = _xvfb(ctx)
     _x11_denied(ctx, u, env, "XAuthLocation /nonexistent/xauth")
-    argv = ctx.ssh_argv(u, "true", extra=("-X",), loglevel="DEBUG1")
-    p = subprocess.run(argv, env=env, stdin=subprocess.DEVNULL,
-                       capture_output=True, timeout=30)
-    check(b"debug1: Remote: No xauth program; cannot forward X11."
-          in p.stderr, "no DEBUG message for the refused x11-req: %r"
-          % p.stderr[-600:])
+    _x11_told(ctx, u, env, "No xauth program; cannot forward X11.",
+              "XAuthLocation /nonexistent/xauth")
     check(ctx.wait_log(r"Disconnected from user %s" % re.escape(u.name)),
           "the login did not end")
     check("No xauth program" not in ctx.server_log(),
@@ -477,10 +484,5 @@ def test_x11_denials(ctx):
         os.unlink(os.path.join(u.home, ".ssh", "authorized_keys"))
         ctx.authorize(u, u.pubkey, options=opts)
         _x11_denied(ctx, u, env, opts)
-        # As sshd, the client hears why (ssh -v).
-        argv = ctx.ssh_argv(u, "true", extra=("-X",), loglevel="DEBUG1")
-        p = subprocess.run(argv, env=env, stdin=subprocess.DEVNULL,
-                           capture_output=True, timeout=30)
-        check(b"debug1: Remote: X11 forwarding disabled by key options."
-              in p.stderr, "%s: no DEBUG message for the refused x11-req: "
-              "%r" % (opts, p.stderr[-600:]))
+        _x11_told(ctx, u, env, "X11 forwarding disabled by key options.",
+                  opts)
