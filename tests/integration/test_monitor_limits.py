@@ -139,6 +139,8 @@ def test_grace_time_idle_client_logged_once(ctx):
     closed, _ = harness.wait_closed(s, 30)
     check(closed, "a stalled client was not dropped")
     check(_monitors_gone(ctx), "monitor still running")
+    # The listener logs it once it has reaped the monitor: wait for it.
+    harness.poll_until(lambda: _timeouts(ctx, port), 10, 0.1)
     n = _timeouts(ctx, port)
     check(len(n) == 1, "want one timeout line, got %r" % n)
 
