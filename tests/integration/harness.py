@@ -180,16 +180,49 @@ _ports_lock = threading.Lock()
 _ports_used = set()
 
 
+def _ephemeral_low():
+    """The lowest port the kernel picks for an outgoing connection's own
+    end (net.ipv4.ip_local_port_range)."""
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+            return int(f.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768
+
+
+def _in_use(family, addr, port):
+    """True if binding addr:port fails because something holds it (an
+    address family or address this host lacks is not "in use")."""
+    try:
+        s = socket.socket(family, socket.SOCK_STREAM)
+    except OSError:
+        return False
+    try:
+        s.bind((addr, port))
+        return False
+    except OSError as e:
+        return e.errno in (errno.EADDRINUSE, errno.EACCES)
+    finally:
+        s.close()
+
+
 def free_port():
-    """A free TCP port on 127.0.0.1 (bind to 0, read it, close); never the
-    same port twice in one suite run."""
-    for _ in range(100):
-        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        try:
-            s.bind(("127.0.0.1", 0))
-            port = s.getsockname()[1]
-        finally:
-            s.close()
+    """A free TCP port on 127.0.0.1 and ::1, never the same port twice in
+    one suite run. It is taken from below the kernel's ephemeral range:
+    a port from that range (bind to 0) can meanwhile become the local end
+    of some other test's outgoing connection, and a client or server that
+    then tries to listen on it fails (CI once saw plink's -L listener
+    refused for that reason)."""
+    high = min(_ephemeral_low(), 32768)
+    low = 10000 if high > 12000 else 1024
+    for _ in range(1000):
+        port = low + secrets.randbelow(high - low)
+        with _ports_lock:
+            if port in _ports_used:
+                continue
+        if (_in_use(socket.AF_INET, "127.0.0.1", port) or
+                _in_use(socket.AF_INET6, "::1", port)):
+            continue
         with _ports_lock:
             if port not in _ports_used:
                 _ports_used.add(port)
