@@ -179,10 +179,12 @@ def _run(ctx, what, config=(), env=None, u=None):
 
 
 def test_eow_stops_output(ctx):
-    _, got = _run(ctx, "eow")
+    # (the line below is DEBUG2, as sshd's "rcvd eow")
+    _, got = _run(ctx, "eow", ["Match all", "LogLevel DEBUG2"])
     check(got == ["ended PIPE"],
           "after eow@openssh.com 'yes' should die of SIGPIPE: %r" % got)
-    ctx.wait_log(r"channel 0: output no longer wanted")
+    check(ctx.wait_log(r"channel 0: output no longer wanted"),
+          "no 'output no longer wanted' line")
 
 
 def test_signal_names_as_sshd(ctx):
@@ -273,9 +275,10 @@ def test_maxsessions_connect_failed(ctx):
 def test_no_more_sessions_disconnects(ctx):
     u, got = _run(ctx, "no-more-sessions")
     check(got == ["disconnected"], "session after no-more-sessions: %r" % got)
-    ctx.wait_log(r"Disconnecting user %s 127\.0\.0\.1 port \d+: Possible "
-                 r"attack: attempt to open a session after additional "
-                 r"sessions disabled" % u.name)
+    check(ctx.wait_log(r"Disconnecting user %s 127\.0\.0\.1 port \d+: "
+                       r"Possible attack: attempt to open a session after "
+                       r"additional sessions disabled" % u.name),
+          "no 'Possible attack' disconnect line")
 
 
 def test_openssh_client_head_ends_remote_stream(ctx):
@@ -314,7 +317,10 @@ def test_dropped_connection_leaves_command_running(ctx):
     started = {}
     for tty in (False, True):
         tag = os.path.join(u.home, "tty" if tty else "notty")
-        cmd = "touch %s.started; sleep 2; touch %s.done" % (tag, tag)
+        # The terminal's command gets 5 s: time enough, however slow the
+        # build, for the hangup to reach it first.
+        cmd = "touch %s.started; sleep %d; touch %s.done" % (
+            tag, 5 if tty else 2, tag)
         extra = ["-tt"] if tty else []
         p = subprocess.Popen(ctx.ssh_argv(u, cmd, extra=extra),
                              stdin=subprocess.DEVNULL,
@@ -330,7 +336,7 @@ def test_dropped_connection_leaves_command_running(ctx):
           "a command without a terminal was stopped when its client went "
           "away")
     # The terminal one would have finished by now as well.
-    time.sleep(max(0, started[True] + 3.5 - time.monotonic()))
+    time.sleep(max(0, started[True] + 6.5 - time.monotonic()))
     check(not os.path.exists(tty + ".done"),
           "a command on a terminal ran on after its client went away")
     check(ctx.wait_log(r"^Connection closed by 127\.0\.0\.1 port \d+$", 5),

@@ -336,4 +336,7 @@ res["regular_w"] = isinstance(h, bytes)
           "/proc/self/status could not be read: %r" % res["status_read"])
     check(res["regular_w"], "a regular file could not be opened for "
           "writing after the refusals")
-    ctx.wait_log(r'Refusing open for writing on procfs: "/proc/self/mem"')
+    # mem is the kernel's refusal; comm is the engine's, and logged.
+    check(ctx.wait_log(r'Refusing open for writing on procfs: '
+                       r'"/proc/thread-self/comm"'),
+          "no 'Refusing open for writing on procfs' line for comm")
