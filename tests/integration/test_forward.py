@@ -940,7 +940,9 @@ m.add_int(0)
 m.add_int(1 << 20)
 m.add_int(32768)
 t._send_user_message(m)
-time.sleep(1)
+end = time.time() + 15
+while t.is_active() and time.time() < end:
+    time.sleep(0.1)
 res["alive"] = t.is_active()
 print(json.dumps(res))
 '''

@@ -33,20 +33,21 @@ def _banner_invalid_rx(lport):
 
 
 def _assert_banner_logged(ctx, sock_port, what):
-    m = ctx.wait_log(_banner_invalid_rx(sock_port), 5)
+    m = ctx.wait_log(_banner_invalid_rx(sock_port), 15)
     check(m, "server log lacks 'banner exchange: Connection from 127.0.0.1 "
           "port %d: invalid format' for %s" % (sock_port, what))
 
 
 def _assert_banner_refused(ctx, data, what):
     """A connection that sends data (and nothing more) is closed within
-    5 s with sshd's banner line logged; the server keeps running."""
+    15 s (at once, but the build may be slow) with sshd's banner line
+    logged; the server keeps running."""
     s = ctx.raw_connect()
     lport = s.getsockname()[1]
     harness.send_all_tolerant(s, data)
-    closed, _ = harness.wait_closed(s, 5)
+    closed, _ = harness.wait_closed(s, 15)
     check(closed, "server kept a connection that sent %s open for more "
-          "than 5 s" % what)
+          "than 15 s" % what)
     _assert_banner_logged(ctx, lport, what)
     check(ctx.server_alive(), "server exited after %s" % what)
 
@@ -231,6 +232,7 @@ def test_garbage_banner(ctx):
 # 6. 20 parallel logins
 
 
+@timeout(120)
 def test_parallel_20(ctx):
     # 20 simultaneous unauthenticated connections exceed the default
     # MaxStartups 10:30:100, which would drop some by design.
@@ -243,7 +245,8 @@ def test_parallel_20(ctx):
                                          stdout=subprocess.PIPE,
                                          stderr=subprocess.PIPE)))
     bad = []
-    deadline = time.monotonic() + 40
+    # Room for 60 processes of an ASan build on a loaded machine.
+    deadline = time.monotonic() + 90
     for i, argv, p in procs:
         try:
             out, err = p.communicate(

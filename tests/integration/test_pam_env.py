@@ -181,6 +181,11 @@ def test_pam_environment_and_account(ctx):
                 poll_until(lambda: any(
                     x.startswith("close_session|")
                     for x in _stages(out, side.port)), 10)
+            # sshd's monitor may log after the client has its answer.
+            poll_until(lambda: all(
+                re.search(rx % re.escape(u.name),
+                          harness.read_text(side.log), re.M)
+                for rx in lines), 10)
             side.stop()
             got = _stages(out, side.port)
             log = harness.read_text(side.log)

@@ -498,11 +498,11 @@ def test_version_addendum(ctx):
           "the client saw another version string")
 
 
-def _identify(ctx, line):
+def _identify(ctx, line, wait=15):
     """Everything the server sends after the client's identification
-    line, until it closes (None if it is still open after 3 s)."""
+    line, until it closes (None if it is still open after WAIT s)."""
     s = ctx.raw_connect()
-    s.settimeout(3)
+    s.settimeout(wait)
     s.sendall(line)
     got = b""
     try:
@@ -589,6 +589,6 @@ def test_identification_refused(ctx):
                r"  Don't panic\.",
                r"Connection closed by 127\.0\.0\.1 port \d+"):
         check(ctx.wait_log(r"^%s$" % rx, 5), "probe: no log line %r" % rx)
-    got = _identify(ctx, b"SSH-2.5-minor\r\n")
+    got = _identify(ctx, b"SSH-2.5-minor\r\n", wait=3)
     check(got is None, "SSH-2.5 is protocol 2 to sshd: the server closed: "
           "%r" % got)

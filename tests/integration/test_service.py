@@ -282,7 +282,8 @@ def test_socket_activation_dual_stack_names_ipv4_plainly(ctx):
     PerSourcePenaltyExemptList, whose IPv4 entry then exempts them (they
     were penalised, and the next connection refused)."""
     u = ctx.make_user()
-    ctx.write_config(["LoginGraceTime 2",
+    # Long enough for the login below on a slow (ASan) build.
+    ctx.write_config(["LoginGraceTime 6",
                       "PerSourcePenalties grace-exceeded:30s min:1s",
                       "PerSourcePenaltyExemptList 127.0.0.1"])
     lsock = _listening(ctx, dual_stack=True)
@@ -295,7 +296,7 @@ def test_socket_activation_dual_stack_names_ipv4_plainly(ctx):
     ctx.sockets.append(stall)
     stall.sendall(b"SSH-2.0-staller\r\n")
     check(ctx.wait_log(r"^Timeout before authentication for 127\.0\.0\.1 "
-                       r"port %d$" % stall.getsockname()[1], 20),
+                       r"port %d$" % stall.getsockname()[1], 30),
           "no timeout line naming 127.0.0.1")
     ctx.ssh_ok(u, "echo in", expect_out=b"in\n")
     check("::ffff:" not in ctx.server_log(),
@@ -307,7 +308,7 @@ def test_socket_activation_dual_stack_names_ipv4_plainly(ctx):
 def test_inetd_mode_stream_socket(ctx):
     u = ctx.make_user()
     ctx.write_config()
-    argv = [ctx.server_path, "-i", "-E", ctx.log_path, "-g", "3",
+    argv = [ctx.server_path, "-i", "-E", ctx.log_path, "-g", "10",
             "-f", ctx.config_path]
     # inetd's side (or systemd's Accept=yes): listen, accept, one process
     # per connection with the connection as standard input, output and
@@ -347,9 +348,14 @@ def test_inetd_mode_stream_socket(ctx):
                 "Accepted publickey for %s " % u.name) >= 3, 15),
             "the third login did not happen")
         top = served[2].pid
-        pids = [top] + [int(x) for x in subprocess.run(
-            ["pgrep", "-s", str(top)], capture_output=True,
-            text=True).stdout.split() if int(x) != top]
+
+        def session_pids():
+            return [top] + [int(x) for x in subprocess.run(
+                ["pgrep", "-s", str(top)], capture_output=True,
+                text=True).stdout.split() if int(x) != top]
+        # "Accepted" comes before the session process starts: wait for it.
+        harness.poll_until(lambda: len(session_pids()) >= 3, 15, 0.1)
+        pids = session_pids()
         check(len(pids) >= 3, "the connection's processes: %r" % pids)
         # (With -E, the session process logs into that file on its
         # stderr, as sshd's children do: that is not the connection.)
@@ -361,13 +367,13 @@ def test_inetd_mode_stream_socket(ctx):
         out, _ = idle.communicate(b"\n", timeout=30)
         check(out == b"done\n", "the open session: %r" % out)
 
-        # LoginGraceTime (-g 3): the process that started the monitor
+        # LoginGraceTime (-g 10): the process that started the monitor
         # logs the timeout, as the listener does.
         stall = socket.create_connection(("127.0.0.1", ctx.port), 10)
         ctx.sockets.append(stall)
         stall.sendall(b"SSH-2.0-stall\r\n")
         check(ctx.wait_log(r"^Timeout before authentication for 127\.0\.0\.1 "
-                           r"port %d$" % stall.getsockname()[1], 20),
+                           r"port %d$" % stall.getsockname()[1], 30),
               "no timeout line for a stalled connection in inetd mode")
         check(harness.poll_until(lambda: served[3].poll() is not None, 10),
               "the stalled connection's process did not end")

@@ -339,24 +339,24 @@ def test_totp_users_file_stale_lock_named(ctx):
 
 def _timeout_in_syscall(ctx, u, code, extra, calls, delay_s):
     """Log u in with code, the server's config + extra and LoginGraceTime
-    10, with each of its monitor's system calls CALLS held up delay_s by
+    16, with each of its monitor's system calls CALLS held up delay_s by
     strace (attached to the monitor, and the children it forks, such as
     the one that runs liboath, once the code is asked for, while the
-    client waits until 7 s to answer: room for a loaded machine or ASan):
+    client waits until 11 s to answer: room for a loaded machine or ASan):
     the rewrite of the TOTP state is under way when LoginGraceTime ends
     the monitor."""
     ctx.start_server(extra_config=extra + [
-        "LoginGraceTime 10", "Include " + os.path.abspath(RECIPE)])
-    client = _paramiko(ctx, u, code, at=time.time() + 7)
+        "LoginGraceTime 16", "Include " + os.path.abspath(RECIPE)])
+    client = _paramiko(ctx, u, code, at=time.time() + 11)
     monitors = harness.poll_until(
-        lambda: harness.children(ctx.proc.pid), 5)
+        lambda: harness.children(ctx.proc.pid), 10)
     check(monitors and len(monitors) == 1,
           "want one monitor process, got %r" % monitors)
     # Attached once the code is asked for, not while the monitor starts
     # the preauth process and the key exchange runs: an attach in that
     # window (the CI's loaded ASan run) once cost the connection.
     check(ctx.wait_log(r"^Postponed keyboard-interactive for %s "
-                       % u.name, 6),
+                       % u.name, 9),
           "the client was not asked for its code:\n%s"
           % ctx.server_log()[-1000:])
     tr = subprocess.Popen(
@@ -420,7 +420,7 @@ def test_totp_google_authenticator_rewrite_cut_short(ctx):
     # (the new file's fsync, before its rename)
     _timeout_in_syscall(ctx, u, _totp(key, base32=True, when=now), [
         "TOTPUsersFile " + os.path.join(ctx.dir, "absent.oath")],
-        "fsync", 8)
+        "fsync", 10)
     check(not re.search(r"^\" DISALLOW_REUSE \d", _read(path), re.M),
           "a code was recorded though the rewrite was cut short:\n%s"
           % _read(path))
@@ -748,16 +748,24 @@ def test_totp_users_file_in_match_and_window(ctx):
         "\tTOTPWindow 0",
         "Match User %s" % v.name,
         "\tTOTPUsersFile %s" % users])
-    now = time.time()
-    # Stay clear of a step boundary so "previous step" stays previous.
-    if now % STEP > STEP - 5:
-        time.sleep(STEP - now % STEP + 1)
+
+    def clear_of_boundary():
+        """Now, at least 10 s before the step ends: each login below is
+        checked in the step its code was made for, however slow the
+        build, so "previous step" stays previous."""
         now = time.time()
-    check(_refused(_login(ctx, u, _totp(key_u, steps=-1, when=now))),
+        if now % STEP > STEP - 10:
+            time.sleep(STEP - now % STEP + 1)
+            now = time.time()
+        return now
+
+    check(_refused(_login(ctx, u, _totp(key_u, steps=-1,
+                                        when=clear_of_boundary()))),
           "TOTPWindow 0 (from Match) accepted the previous step's code")
-    check(_admitted(_login(ctx, u, _totp(key_u, when=now))),
+    check(_admitted(_login(ctx, u, _totp(key_u, when=clear_of_boundary()))),
           "the current code, from the Match block's users file, refused")
-    check(_admitted(_login(ctx, v, _totp(key_v, steps=-1, when=now))),
+    check(_admitted(_login(ctx, v, _totp(key_v, steps=-1,
+                                         when=clear_of_boundary()))),
           "the default TOTPWindow 1 refused the previous step's code")
 
 
