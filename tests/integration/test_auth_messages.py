@@ -405,7 +405,7 @@ def test_bad_signatures_raise_the_log_level(ctx):
           "five bad signatures: %r %r" % (p.stdout, p.stderr[-500:]))
     rx = (r"^Failed publickey for %s from 127\.0\.0\.1 port \d+ ssh2: "
           r"ED25519 SHA256:\S+$" % re.escape(u.name))
-    poll_until(lambda: len(re.findall(rx, ctx.server_log(), re.M)) >= 2, 5)
+    poll_until(lambda: len(re.findall(rx, ctx.server_log(), re.M)) >= 2, 10)
     n = len(re.findall(rx, ctx.server_log(), re.M))
     check(n == 2, "want the 4th and 5th 'Failed publickey' at INFO, got "
           "%d such lines:\n%s" % (n, ctx.server_log()[-1500:]))

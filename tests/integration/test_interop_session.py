@@ -507,6 +507,6 @@ def test_plink_jump_through_nc(ctx):
     def logins():
         return len(re.findall(r"^Accepted publickey for %s " % u.name,
                               ctx.server_log(), re.M))
-    poll_until(lambda: logins() >= 2, 5)
+    poll_until(lambda: logins() >= 2, 10)
     check(logins() == 2, "%d logins, want two (one through the other):\n%s"
           % (logins(), ctx.server_log()[-2000:]))

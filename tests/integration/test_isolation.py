@@ -152,7 +152,7 @@ def test_isolation_fds_and_env(ctx):
         what = "the user's command (pid %d)" % cmd
         # Until its exec is done: the dynamic loader holds the libraries
         # it maps open for a moment (libc.so.6 on 3).
-        poll_until(lambda: sorted(_fds(cmd)) == [0, 1, 2], 5)
+        poll_until(lambda: sorted(_fds(cmd)) == [0, 1, 2], 10)
         fds = _fds(cmd)
         check(sorted(fds) == [0, 1, 2], "%s descriptors %r, want 0-2"
               % (what, fds))
