@@ -210,6 +210,10 @@ load_config(const struct options *o, const struct config_source *src,
 			return r == ERR_FORMAT ? ERR_FORMAT : ERR_CONFIG;
 	}
 	cmdline_log_level = c->log_level; /* a -o LogLevel, else unset */
+	/* As sshd's -E: the files' messages go to the log file; those of
+	 * -o and of a file that cannot be read stay on stderr. */
+	if (o->log_fd != -1)
+		log_set_file(o->log_fd);
 	/* -q quiets the files' messages, not those of -o or of a file that
 	 * cannot be read (sshd's perror()), as sshd. */
 	if (o->quiet)
@@ -404,7 +408,7 @@ main(int argc, char **argv)
 	struct config_source *src = NULL;
 	struct match_conn mc;
 	char **saved_argv;
-	int ch, i, logfd = -1, r;
+	int ch, i, r;
 	char *conn_spec = NULL, *conn_storage[MAX_CMDLINE_SPECS] = {NULL};
 	const char *family = NULL, *grace = NULL; /* -4/-6, -g: the last */
 	int monitor_argv;
@@ -426,6 +430,7 @@ main(int argc, char **argv)
 	memset(&o, 0, sizeof(o));
 	memset(&mc, 0, sizeof(mc));
 	o.utmp_host_len = UTMP_HOST_LEN_MAX;
+	o.log_fd = -1;
 	o.config_file = DEFAULT_CONFIG;
 	/* Keep argv as given: the listener re-execs itself with it. */
 	if ((saved_argv = calloc((size_t)argc + 1, sizeof(*saved_argv))) ==
@@ -474,9 +479,9 @@ main(int argc, char **argv)
 			o.quiet = 0;
 			break;
 		case 'E':
-			logfd = open(optarg,
+			o.log_fd = open(optarg,
 			    O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-			if (logfd < 0) {
+			if (o.log_fd < 0) {
 				fprintf(stderr,
 				    "Couldn't open logfile %s: "
 				    "%s\n",
@@ -653,8 +658,6 @@ main(int argc, char **argv)
 	/* -t and -T report on stderr, as sshd (e.g. a bad -C spec). */
 	log_init(POSTERN_SYSLOG_IDENT, (enum log_level)c.log_level,
 	    c.syslog_facility, o.log_stderr || o.test_only || o.dump_config);
-	if (logfd != -1)
-		log_set_file(logfd);
 	(void)sshkey_set_fingerprint_digest(c.fingerprint_hash);
 	if (o.dump_config || o.test_only) {
 		struct hostkeys hk;

@@ -52,6 +52,7 @@ struct options {
 	int rexec;         /* -R: per-connection monitor on fd 3 (internal) */
 	int inetd;         /* -i */
 	int utmp_host_len; /* -u: longest host name utmp records (sshd: 65) */
+	int log_fd;        /* -E's file, or -1 */
 	int cmdline_ports[16]; /* -p, checked as read (1..65535) */
 	size_t ncmdline_ports;
 	char *cmdline_hostkeys[16];

@@ -1231,6 +1231,51 @@ def test_compat_command_line_errors(ctx):
               % (" ".join(args), len(s_out), len(p_out)))
 
 
+def test_compat_log_file_takes_config_errors(ctx):
+    """-E: as sshd, the configuration file's complaints go to the log
+    file (its bad lines, its "terminating" summary, a host key that does
+    not load); those about the command line (-o) and a file that cannot
+    be read stay on stderr. Before, posternd set the log file only after
+    reading the configuration, so a daemon started with -E told its bad
+    lines to a terminal nobody watched."""
+    key = _setup(ctx)
+    good = _write(ctx, "cfg_logfile_good", "HostKey %s\n" % key)
+    bad = _write(ctx, "cfg_logfile_bad",
+                 "HostKey %s\nBogusKeyword yes\nMaxSessions\n" % key)
+    fatal = _write(ctx, "cfg_logfile_fatal",
+                   "HostKey %s\nPermitRootLogin maybe\n" % key)
+    nokey = _write(ctx, "cfg_logfile_nokey", "HostKey %s\n"
+                   % os.path.join(ctx.dir, "no_such_hostkey"))
+    cases = [["-t", "-f", bad], ["-T", "-f", bad], ["-t", "-f", fatal],
+             ["-t", "-f", nokey],
+             ["-t", "-f", good, "-o", "Bogus=1"],
+             ["-t", "-f", good, "-o", "Port=x"],
+             ["-t", "-f", os.path.join(ctx.dir, "no_such_config")],
+             ["-D", "-p", str(harness.free_port()), "-f", bad]]
+    for n, args in enumerate(cases):
+        got = []
+        for server in (SSHD, ctx.server_path):
+            log = os.path.join(ctx.dir, "logfile-%d-%s" % (
+                n, os.path.basename(server)))
+            rc, _out, err = _dump([server, "-E", log] + args)
+            # (sshd opens it after its -o options: a bad one, no file)
+            text = harness.read_text(log) if os.path.exists(log) else ""
+            got.append((rc, err.strip().splitlines(),
+                        text.strip().splitlines()))
+        (s_rc, s_err, s_log), (p_rc, p_err, p_log) = got
+        check(s_rc != 0 and (s_err or s_log), "sshd %s: exit %d, said "
+              "nothing" % (" ".join(args), s_rc))
+
+        def same(s_lines, p_lines):
+            return len(s_lines) == len(p_lines) and all(
+                l in harness.sshd_words([p])
+                for l, p in zip(s_lines, p_lines))
+        check(p_rc == s_rc and same(s_err, p_err) and same(s_log, p_log),
+              "%s: sshd exit %d, stderr %r, log file %r; posternd exit "
+              "%d, stderr %r, log file %r" % ((" ".join(args),) +
+                                             got[0] + got[1]))
+
+
 def test_compat_debug_mode_one_connection(ctx):
     """-d serves one connection, as sshd -d: a second client that comes
     while the first's session runs is refused (the listening sockets are
