@@ -349,6 +349,16 @@ def test_unread_output_stays_bounded(ctx):
         check(p.stdout.readline() == b"started\n", "the client did not start")
         sess = harness.find_descendant_by_exe(ctx.proc.pid, "postern-session")
         check(sess, "no session process")
+        # Measured once it has filled the socket and stopped reading
+        # (up to 10 s): a session that spins never settles, and fails
+        # below all the same.
+        prev = _cpu_ticks(sess)
+        for _ in range(20):
+            time.sleep(0.5)
+            cur = _cpu_ticks(sess)
+            if cur - prev <= 1:
+                break
+            prev = cur
         # A reference busy loop over the same wait.
         busy = subprocess.Popen(["/usr/bin/python3", "-c", "while 1: pass"])
         c0, b0 = _cpu_ticks(sess), _cpu_ticks(busy.pid)
