@@ -108,6 +108,8 @@ kbdint_step(
 	if (r == 0 && pamrc == PAM_SUCCESS && module_secret_usable(conn))
 		res->verdict = PM_SUCCESS;
 	res->maxtries = r == 0 && pamrc == PAM_MAXTRIES;
+	/* The child reads every refusal of the account stack so. */
+	res->account_refused = r == 0 && pamrc == PAM_ACCT_EXPIRED;
 	return 0;
 }
 

@@ -24,9 +24,10 @@
  * appended wire_user and login_message, pam_env and pam_password (the
  * monitor's PAM services) to struct pm_conn, and unjudged to struct
  * pm_result. Version 7 appended forget_secrets to struct pm_conn.
- * Version 8 appended sig_refused to struct pm_result.
+ * Version 8 appended sig_refused to struct pm_result, version 9
+ * account_refused.
  */
-#define POSTERN_MODULE_ABI 8
+#define POSTERN_MODULE_ABI 9
 #define POSTERN_MODULE_ABI_MIN 1
 
 /* Every module exports one descriptor under this name. */
@@ -173,6 +174,13 @@ struct pm_result {
 	 * counts it among the failures that raise its log lines' level.
 	 */
 	int sig_refused;
+	/*
+	 * ABI 9: 1 when PAM's account stack refused the user (run by
+	 * keyboard-interactive:pam after its authentication): as sshd keeps
+	 * that answer (sshpam_account_status), the monitor refuses every
+	 * later login of the connection without asking PAM again.
+	 */
+	int account_refused;
 };
 
 /*

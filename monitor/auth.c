@@ -990,6 +990,9 @@ run_module(struct authctxt *a, const struct pm_module *m, int response,
 	/* PAM_MAXTRIES: no more password or keyboard-interactive (ABI 6). */
 	if (m->abi >= 6 && res.maxtries && res.verdict == PM_FAILURE)
 		a->pam_maxtries = 1;
+	/* The account stack's refusal, kept for the connection (ABI 9). */
+	if (m->abi >= 9 && res.account_refused && res.verdict == PM_FAILURE)
+		a->pam_account_refused = 1;
 	/* keyboard-interactive:pam's words for a failure (ABI 6). */
 	free(a->fail_text);
 	a->fail_text = NULL;
@@ -1230,11 +1233,19 @@ finish(struct authctxt *a, const char *method, const char *submethod,
 	 * UsePAM: the account phase decides last, as in OpenSSH, which has
 	 * not yet added this last step to SSH_AUTH_INFO_0.
 	 */
-	if (verdict == AUTH_SUCCESS && a->pam != NULL && !a->pam_account_done)
-		pamctx_expose_auth_info(a->pam, "do_pam_account", a->auth_info,
-		    a->auth_info_before);
-	if (verdict == AUTH_SUCCESS && a->pam != NULL && !a->pam_account_done &&
-	    (pr = pamctx_account(a->pam)) == PAMCTX_PWCHANGE) {
+	if (verdict == AUTH_SUCCESS && a->pam != NULL && !a->pam_account_done) {
+		/* As sshd's do_pam_account(): a refusal stands for the rest
+		 * of the connection (a stack whose answer changes, an LDAP
+		 * server that times out once, lets no one in later). */
+		if (a->pam_account_refused)
+			pr = ERR_PERM;
+		else {
+			pamctx_expose_auth_info(a->pam, "do_pam_account",
+			    a->auth_info, a->auth_info_before);
+			pr = pamctx_account(a->pam);
+		}
+	}
+	if (pr == PAMCTX_PWCHANGE) {
 		logit("User %.127s password has expired (PAM): it must be "
 		      "changed at login",
 		    a->user);
@@ -1649,6 +1660,24 @@ auth_request(struct authctxt *a, const uint8_t *sid, size_t sidlen,
 		mod = modules_find(a->mods, canon, NULL);
 	usable = mod != NULL && method_enabled(a, canon) &&
 	    authchain_allowed(&a->chain, canon, mod->submethod);
+	if (usable && a->pam_account_refused && mod->submethod != NULL &&
+	    strcmp(mod->submethod, "pam") == 0) {
+		/*
+		 * PAM's account stack refused this user: sshd's monitor no
+		 * longer permits a PAM conversation and the connection ends
+		 * (its "monitor_read: unpermitted request"); none runs here
+		 * either, so the stack is not asked again.
+		 */
+		log_msg_preauth(LL_FATAL,
+		    "Access denied for user %.127s by PAM account "
+		    "configuration",
+		    a->user);
+		a->disconnect = 1;
+		r = reply_put(reply, AUTH_DENIED,
+		    "Access denied by PAM account configuration", NULL, NULL,
+		    0);
+		goto out;
+	}
 	if (usable && strcmp(canon, "publickey") == 0 && pubkey_reused(a, m)) {
 		/* refused, as sshd's preauth process refuses it */
 	} else if (usable) {

@@ -117,6 +117,9 @@ struct authctxt {
 	/* keyboard-interactive/pam's own account check passed: the monitor
 	 * does not run the account stack again (as sshd's cached answer). */
 	int pam_account_done;
+	/* PAM's account stack refused the user (ABI 9): kept for the
+	 * connection, as sshd's sshpam_account_status */
+	int pam_account_refused;
 	/* pam_open_session failed: the session is restricted and runs
 	 * nothing (LOGIN_F_PAM_FAILED), as sshd's auth_restrict_session. */
 	int pam_session_failed;

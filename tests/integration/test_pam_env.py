@@ -199,3 +199,115 @@ def test_pam_environment_and_account(ctx):
                     bad.append("%s: %s: no line %r in %r"
                                % (name, kind, rx, log[-600:]))
     check(not bad, "\n".join(bad))
+
+
+# paramiko: each step of STEPS in turn on one connection ("kbdint" with
+# the password, "publickey" with the user's key); what became of each:
+# "ok", "denied" (the server said no), "closed" (it ended the connection).
+_STEPS_CLIENT = r'''
+import json, socket, sys
+import paramiko
+
+port, user, key, steps, secret = json.loads(sys.argv[1])
+s = socket.create_connection(("127.0.0.1", port), timeout=30)
+t = paramiko.Transport(s)
+t.start_client(timeout=20)
+res = []
+for step in steps:
+    if not t.is_active():
+        res.append("closed")
+        continue
+    try:
+        if step == "kbdint":
+            t.auth_interactive(user, lambda ti, ins, pl: [secret] * len(pl))
+        else:
+            t.auth_publickey(
+                user, paramiko.Ed25519Key.from_private_key_file(key))
+        res.append("ok")
+    except paramiko.AuthenticationException:
+        res.append("denied" if t.is_active() else "closed")
+    except (paramiko.SSHException, EOFError, OSError):
+        res.append("closed")
+t.close()
+print(json.dumps(res))
+'''
+
+
+@timeout(180)
+def test_pam_account_refusal_kept_for_the_connection(ctx):
+    """PAM's account stack refuses keyboard-interactive/pam once, then
+    would let the user in (a directory server that timed out once; here
+    a pam_exec script that fails its first call): as sshd, which keeps
+    the refusal for the connection, neither a key nor another
+    keyboard-interactive try logs in, and the stack is not asked again.
+    Before, postern ran it at each try and let the user in on the
+    second. Side by side with sshd 9.2."""
+    harness.openssh_sshd()
+    u = ctx.make_user()
+    secret = "pw-" + secrets.token_hex(6)
+    _set_password(u.name, secret)
+    env = dict(os.environ)
+    env.pop("PYTHONPATH", None)
+    env.pop("PYTHONHOME", None)
+    bad = []
+    for then in ("publickey", "kbdint"):
+        for kind in ("sshd", "postern"):
+            tag = "%s-%s" % (kind, then)
+            calls = os.path.join(ctx.dir, "account-calls-" + tag)
+            flag = os.path.join(ctx.dir, "account-failed-" + tag)
+            script = os.path.join(ctx.dir, "flaky-account-%s.sh" % tag)
+            with open(script, "w") as f:
+                f.write("#!/bin/sh\n[ \"$PAM_USER\" = \"%s\" ] || exit 0\n"
+                        "echo \"$PAM_TYPE\" >> %s\n"
+                        "[ -e %s ] && exit 0\ntouch %s\nexit 1\n"
+                        % (u.name, calls, flag, flag))
+            os.chmod(script, 0o755)
+            svc = ctx.pam_service([
+                "auth required pam_unix.so",
+                "account required pam_exec.so quiet " + script,
+                "account required pam_unix.so",
+                "session required pam_unix.so"])
+            side = _server(ctx, kind, svc,
+                           ["KbdInteractiveAuthentication yes"])
+            p = subprocess.run(
+                [SYSTEM_PYTHON, "-c", _STEPS_CLIENT,
+                 json.dumps([side.port, u.name, u.key, ["kbdint", then],
+                             secret])],
+                capture_output=True, timeout=60, env=env)
+            check(p.returncode == 0 and p.stdout,
+                  "%s: the paramiko client failed: %r"
+                  % (kind, p.stderr[-600:]))
+            got = json.loads(p.stdout)
+            if "ok" in got:
+                bad.append("%s, kbdint then %s: logged in: %r"
+                           % (kind, then, got))
+            if then == "publickey":
+                # Both: the key's success fails, then the denial.
+                poll_until(lambda: re.search(
+                    r"^Access denied for user %s by PAM account "
+                    r"configuration \[preauth\]$" % u.name,
+                    harness.read_text(side.log), re.M), 10)
+                log = harness.read_text(side.log)
+                for rx in (r"^Failed publickey for %s from 127\.0\.0\.1 "
+                           r"port \d+ ssh2: ED25519 " % u.name,
+                           r"^Access denied for user %s by PAM account "
+                           r"configuration \[preauth\]$" % u.name):
+                    if not re.search(rx, log, re.M):
+                        bad.append("%s, kbdint then publickey: no line "
+                                   "%r in %r" % (kind, rx, log[-800:]))
+            elif kind == "postern":
+                # (sshd's monitor: "monitor_read: unpermitted request")
+                rx = (r"^Access denied for user %s by PAM account "
+                      r"configuration \[preauth\]$" % u.name)
+                if not poll_until(lambda: re.search(
+                        rx, harness.read_text(side.log), re.M), 10):
+                    bad.append("postern, kbdint then kbdint: no line %r "
+                               "in %r" % (rx,
+                                          harness.read_text(side.log)[-800:]))
+            side.stop()
+            n = harness.read_text(calls).split() if os.path.exists(
+                calls) else []
+            if n != ["account"]:
+                bad.append("%s, kbdint then %s: the account stack ran "
+                           "%r, want once" % (kind, then, n))
+    check(not bad, "\n".join(bad))
