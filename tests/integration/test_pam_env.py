@@ -36,17 +36,23 @@ printf '%%s|%%s|%%s|%%s\n' "$PAM_TYPE" "${SSH_CONNECTION-UNSET}" \
 exit 0
 """
 
-# paramiko: the user's key, then a password or keyboard-interactive
-# step (or none), then `true` when all succeeded.
-_CLIENT = r'''
+# paramiko connected to PORT, with the test's arguments; WHAT is what the
+# client is to do.
+_PRELUDE = r'''
 import json, socket, sys
 import paramiko
 
-port, user, key, second, secret = json.loads(sys.argv[1])
+port, user, key, what, secret = json.loads(sys.argv[1])
 s = socket.create_connection(("127.0.0.1", port), timeout=30)
 t = paramiko.Transport(s)
 t.start_client(timeout=20)
 res = []
+'''
+
+# The user's key, then a password or keyboard-interactive step (WHAT, or
+# none), then `true` when all succeeded.
+_CLIENT = _PRELUDE + r'''
+second = what
 try:
     res.append(t.auth_publickey(
         user, paramiko.Ed25519Key.from_private_key_file(key)))
@@ -201,19 +207,11 @@ def test_pam_environment_and_account(ctx):
     check(not bad, "\n".join(bad))
 
 
-# paramiko: each step of STEPS in turn on one connection ("kbdint" with
+# Each step of WHAT in turn on one connection ("kbdint" with
 # the password, "publickey" with the user's key); what became of each:
 # "ok", "denied" (the server said no), "closed" (it ended the connection).
-_STEPS_CLIENT = r'''
-import json, socket, sys
-import paramiko
-
-port, user, key, steps, secret = json.loads(sys.argv[1])
-s = socket.create_connection(("127.0.0.1", port), timeout=30)
-t = paramiko.Transport(s)
-t.start_client(timeout=20)
-res = []
-for step in steps:
+_STEPS_CLIENT = _PRELUDE + r'''
+for step in what:
     if not t.is_active():
         res.append("closed")
         continue
