@@ -445,11 +445,18 @@ session_start(struct conn *conn, struct channel *c, const char *command,
 	if (pamfailed) {
 		/* As sshd's child when PAM's session is not open: whatever
 		 * was asked for, PAM's messages and status 254. */
+		struct session_child ch;
+		char *lastlog;
+
 		debug("PAM session not opened, exiting");
-		r = session_exec_say(s->pty.master >= 0 ? &s->pty : NULL,
-		    STDOUT_FILENO,
-		    ctx->login->loginmsg != NULL ? ctx->login->loginmsg : "",
-		    254, &pid, &in, &out, &err);
+		/* A pty login is still recorded and greeted, as sshd's
+		 * do_login() does before do_child() gets there. */
+		child_of(conn, s, subsystem != NULL, &ch);
+		lastlog = pty_login(ctx, c, s);
+		ch.lastlog = lastlog;
+		r = session_exec_pam_failed(ctx, &ch, run,
+		    s->pty.master >= 0 ? &s->pty : NULL, &pid, &in, &out, &err);
+		free(lastlog);
 	} else if (nologin) {
 		/* As OpenSSH's do_nologin(): whatever was asked for. */
 		logit("User %.100s not allowed because %s exists", ctx->user,

@@ -443,23 +443,53 @@ static void __attribute__((noreturn)) pwchange_child(char **env, int tty)
 	_exit(1);
 }
 
+/* In a child: all of text to fd, as far as it can be written. */
+static void
+child_write(int fd, const char *text)
+{
+	size_t off = 0, len = strlen(text);
+	ssize_t n;
+
+	while (off < len &&
+	    ((n = write(fd, text + off, len - off)) > 0 ||
+	        (n == -1 && errno == EINTR)))
+		off += n > 0 ? (size_t)n : 0;
+}
+
 int
 session_exec_say(const struct session_pty *pty, int fd, const char *text,
     int status, pid_t *pidp, int *infd, int *outfd, int *errfd)
 {
-	size_t off = 0, len = strlen(text);
-	ssize_t n;
 	int r;
 
 	*pidp = -1;
 	*infd = *outfd = *errfd = -1;
 	if ((r = fork_child(pty, pidp, infd, outfd, errfd)) == 0 &&
 	    *pidp == 0) {
-		while (off < len &&
-		    ((n = write(fd, text + off, len - off)) > 0 ||
-		        (n == -1 && errno == EINTR)))
-			off += n > 0 ? (size_t)n : 0;
+		child_write(fd, text);
 		_exit(status);
+	}
+	return r;
+}
+
+int
+session_exec_pam_failed(const struct session_ctx *ctx,
+    const struct session_child *ch, const char *command,
+    const struct session_pty *pty, pid_t *pidp, int *infd, int *outfd,
+    int *errfd)
+{
+	const char *msg = ctx->login != NULL && ctx->login->loginmsg != NULL
+	    ? ctx->login->loginmsg
+	    : "";
+	int r;
+
+	*pidp = -1;
+	*infd = *outfd = *errfd = -1;
+	if ((r = fork_child(pty, pidp, infd, outfd, errfd)) == 0 &&
+	    *pidp == 0) {
+		if (pty == NULL || !session_login_greet(ctx, ch, command, 1))
+			child_write(STDOUT_FILENO, msg);
+		_exit(254);
 	}
 	return r;
 }

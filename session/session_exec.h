@@ -67,6 +67,19 @@ int session_exec_nologin(const struct session_pty *pty, const char *text,
     pid_t *pidp, int *infd, int *outfd, int *errfd);
 
 /*
+ * session_exec_pam_failed: a session whose PAM session did not open
+ * (sshd's do_child() then): on a pty, the login's greeting first
+ * (session_login_greet, with ch->lastlog, as sshd's do_login() shows it
+ * before), then PAM's messages if not shown yet, and status 254; command
+ * is the one that would have run (NULL: a shell). The descriptors are as
+ * session_exec_spawn's.
+ */
+int session_exec_pam_failed(const struct session_ctx *ctx,
+    const struct session_child *ch, const char *command,
+    const struct session_pty *pty, pid_t *pidp, int *infd, int *outfd,
+    int *errfd);
+
+/*
  * session_exec_say: a child that writes text to its fd (STDOUT_FILENO or
  * STDERR_FILENO) and exits with status, running nothing else. The
  * descriptors are as session_exec_spawn's.

@@ -492,24 +492,33 @@ session_login_rc(const struct session_ctx *ctx, const struct session_child *ch,
 	do_rc_files(ctx, ch, shell, env);
 }
 
+int
+session_login_greet(const struct session_ctx *ctx,
+    const struct session_child *ch, const char *command, int pty)
+{
+	const struct session_login *l = ctx->login;
+
+	/* As sshd: PAM's messages for any login without a command, then
+	 * for one on a pty the last login and /etc/motd (PrintMotd). */
+	if (quiet_login(ctx, command))
+		return 0;
+	if (l != NULL && l->loginmsg != NULL)
+		put_stdout(l->loginmsg, strlen(l->loginmsg));
+	if (pty && ch != NULL && ch->lastlog != NULL)
+		put_stdout(ch->lastlog, strlen(ch->lastlog));
+	if (pty && l != NULL && (l->flags & LOGIN_F_PRINT_MOTD))
+		print_motd();
+	return 1;
+}
+
 void
 session_login_child(const struct session_ctx *ctx,
     const struct session_child *ch, const char *command, int pty,
     const char *shell, char **env)
 {
-	const struct session_login *l = ctx->login;
 	const char *notes = session_env_notes();
 
-	/* As sshd: PAM's messages for any login without a command, then
-	 * for one on a pty the last login and /etc/motd (PrintMotd). */
-	if (!quiet_login(ctx, command)) {
-		if (l != NULL && l->loginmsg != NULL)
-			put_stdout(l->loginmsg, strlen(l->loginmsg));
-		if (pty && ch != NULL && ch->lastlog != NULL)
-			put_stdout(ch->lastlog, strlen(ch->lastlog));
-		if (pty && l != NULL && (l->flags & LOGIN_F_PRINT_MOTD))
-			print_motd();
-	}
+	(void)session_login_greet(ctx, ch, command, pty);
 	/* Then, in sshd's order, the environment file's bad lines and the
 	 * home directory (its absolute path: nothing above needs it). */
 	if (notes[0] != '\0')

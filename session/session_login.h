@@ -95,6 +95,14 @@ int session_env_build(const struct session_ctx *ctx,
     const struct session_pty *pty, char ***envp);
 
 /*
+ * session_login_greet: in the child, what sshd's do_login() shows unless
+ * the login is quiet (a command, ~/.hushlogin): PAM's messages, and on a
+ * pty the last login and /etc/motd (PrintMotd). 1 if it showed them.
+ */
+int session_login_greet(const struct session_ctx *ctx,
+    const struct session_child *ch, const char *command, int pty);
+
+/*
  * session_login_child: in the child, just before exec: chdir to home, the
  * last login and motd for an interactive pty login, then ~/.ssh/rc or
  * /etc/ssh/sshrc. stdout/stderr are already the session's.

@@ -653,6 +653,36 @@ def test_pam_session_open_failure_restricts_session(ctx):
           "%r" % (p.returncode, p.stderr[-300:]))
 
 
+def test_pam_session_open_failure_pty_login_recorded(ctx):
+    """pam_open_session fails and the client asks for a shell on a pty:
+    as sshd 9.2's do_login() before its do_child() gives up, the login is
+    recorded (wtmp, lastlog) and greeted ("Last login: ..."), then PAM's
+    messages and status 254. Before, postern recorded and showed
+    nothing, so a login that got a (restricted) terminal left no trace
+    in last(1)."""
+    from test_pty import _TtyClient
+    u = _user(ctx)
+    _server(ctx, ["auth required pam_unix.so",
+                  "account required pam_unix.so",
+                  "session required pam_deny.so"])
+    outs = []
+    for _ in range(2):
+        rc, out, err = _TtyClient(ctx, u, None).finish()
+        check(rc == 254, "a shell PAM could not open a session for should "
+              "exit 254: rc %s %r %r" % (rc, out, err[-300:]))
+        outs.append(out)
+    check(b"Last login" not in outs[0], "a first login has no last login: "
+          "%r" % outs[0])
+    check(re.search(rb"Last login: .* from 127\.0\.0\.1", outs[1]),
+          "no 'Last login: ... from 127.0.0.1' for the second: %r"
+          % outs[1])
+    rx = re.compile(r"^%s\s+pts/\d+\s+127\.0\.0\.1\s" % u.name, re.M)
+    check(poll_until(lambda: len(rx.findall(
+        run(["last", "-w", u.name]).stdout.decode())) == 2, 10),
+        "last does not show the two logins:\n%s"
+        % run(["last", "-w", u.name]).stdout.decode())
+
+
 def test_pam_setcred_failure_after_pam_authentication(ctx):
     """pam_setcred fails (a module's PAM_CRED_ERR). As sshd 9.2: after
     keyboard-interactive/pam, whose authentication ran in another handle,
