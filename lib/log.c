@@ -68,15 +68,16 @@ log_name_syslog(void)
 		closelog();
 		log_opened = 0;
 	}
-	if (!log_to_stderr) {
+	if (!log_to_stderr && log_fd == -1) {
 		openlog(log_ident, LOG_PID, log_facility_cur);
 		log_opened = 1;
 	} else {
 		/*
-		 * -e: no openlog, so a library's own syslog(3) lines (PAM's
-		 * modules) take glibc's program_invocation_short_name, which
-		 * points into argv[0], overwritten by the process title
-		 * ("iv]: pam_unix(...)"). sshd's name instead, as sshd sets
+		 * -e or -E: no openlog, as sshd opens none then, so a
+		 * library's own syslog(3) lines (PAM's modules) take glibc's
+		 * program_invocation_short_name, without the pid; that points
+		 * into argv[0], overwritten by the process title ("iv]:
+		 * pam_unix(...)"). sshd's name instead, as sshd sets
 		 * __progname: "sshd: pam_unix(...)".
 		 */
 		program_invocation_short_name = (char *)(uintptr_t)log_ident;
@@ -147,6 +148,7 @@ void
 log_set_file(int fd)
 {
 	log_fd = fd;
+	log_name_syslog();
 }
 
 int
