@@ -63,7 +63,7 @@ kbdint_step(
 {
 	struct buf *q;
 	uint32_t changed;
-	int r, pamrc = PAM_AUTH_ERR, texted = 0;
+	int r, pamrc = PAM_AUTH_ERR, texted = 0, in_account;
 
 	res->verdict = PM_FAILURE;
 	if ((q = buf_new(PAMRELAY_PKT_MAX)) == NULL) {
@@ -78,6 +78,7 @@ kbdint_step(
 		return 0;
 	}
 	changed = st->relay.changed;
+	in_account = st->relay.in_account;
 	if (r == 0 && pamrc == PAM_SUCCESS && module_secret_usable(conn))
 		pamrelay_keep(&st->relay, conn);
 	else if (r == 0 && st->relay.info[0] != '\0') {
@@ -108,8 +109,14 @@ kbdint_step(
 	if (r == 0 && pamrc == PAM_SUCCESS && module_secret_usable(conn))
 		res->verdict = PM_SUCCESS;
 	res->maxtries = r == 0 && pamrc == PAM_MAXTRIES;
-	/* The child reads every refusal of the account stack so. */
-	res->account_refused = r == 0 && pamrc == PAM_ACCT_EXPIRED;
+	/*
+	 * The child reports every refusal of the account stack as
+	 * PAM_ACCT_EXPIRED; one that died or stalled in it (a directory
+	 * server slower than PAMRELAY_WAIT_MS) is no better: sshd would
+	 * still be waiting, until LoginGraceTime.
+	 */
+	res->account_refused =
+	    (r == 0 && pamrc == PAM_ACCT_EXPIRED) || (r < 0 && in_account);
 	return 0;
 }
 

@@ -8,7 +8,8 @@
  * sshd's: pm_conn.pam_password.)
  *
  * Child to module: 'P' u32 n, n x (u32 style, string text): a batch of
- * messages, answered by u32 n, n x string; 'R' u32 pam_rc, u32 changed,
+ * messages, answered by u32 n, n x string; 'A': the account stack starts
+ * (unanswered); 'R' u32 pam_rc, u32 changed,
  * u32 nenv, nenv x string: PAM is done (changed: 1 if an expired password
  * was changed, 2 if the change was tried and failed, PAMRELAY_RENAMED if
  * a module renamed the user (PAM_USER), which fails it; the env strings:
@@ -57,6 +58,7 @@ struct pamrelay {
 	uint32_t changed; /* 'R': the expired password's change, see above */
 	char *env[PAMRELAY_ENV_MAX]; /* 'R': PAM's environment, on success */
 	uint32_t nenv;
+	int in_account; /* 'A' came: the account stack runs (or ran) */
 };
 
 /* The child's side: the conversation function and its context. */
@@ -269,6 +271,12 @@ pamrelay_child_main(int fd, const struct pm_conn *conn, const char *service,
 	 * refusal reads as sshd words it ("User account has expired").
 	 */
 	if (rc == PAM_SUCCESS) {
+		/* A child that dies or stalls from here on reads as a
+		 * refusal (pamrelay_next). */
+		if ((b = buf_new(1)) != NULL && buf_put_u8(b, 'A') == 0)
+			(void)pamrelay_send(c.fd, b);
+		buf_free(b);
+		b = NULL;
 		rc = pam_acct_mgmt(h, 0); /* as sshd's do_pam_account() */
 		if (rc != PAM_SUCCESS && rc != PAM_NEW_AUTHTOK_REQD)
 			rc = PAM_ACCT_EXPIRED;
@@ -445,6 +453,10 @@ pamrelay_next(struct pamrelay *pr, struct buf *q, int *pamrc)
 		}
 		if ((r = buf_get_u8(b, &type)) != 0)
 			goto out;
+		if (type == 'A') {
+			pr->in_account = 1;
+			continue;
+		}
 		if (type == 'R') {
 			if ((r = buf_get_u32(b, &rc)) != 0 ||
 			    (r = buf_get_u32(b, &pr->changed)) != 0 ||

@@ -276,9 +276,16 @@ def test_pam_account_refusal_kept_for_the_connection(ctx):
                   "%s: the paramiko client failed: %r"
                   % (kind, p.stderr[-600:]))
             got = json.loads(p.stdout)
-            if "ok" in got:
-                bad.append("%s, kbdint then %s: logged in: %r"
-                           % (kind, then, got))
+            # Refused, then the connection ends; but sshd answers the
+            # next keyboard-interactive/pam with a silent failure (its
+            # sshpam_init_ctx() refuses) and ends the connection only at
+            # the one after: postern ends it one request earlier.
+            want = (["denied", "denied"]
+                    if (kind, then) == ("sshd", "kbdint")
+                    else ["denied", "closed"])
+            if got != want:
+                bad.append("%s, kbdint then %s: %r, want %r"
+                           % (kind, then, got, want))
             if then == "publickey":
                 # Both: the key's success fails, then the denial.
                 poll_until(lambda: re.search(
@@ -294,7 +301,6 @@ def test_pam_account_refusal_kept_for_the_connection(ctx):
                         bad.append("%s, kbdint then publickey: no line "
                                    "%r in %r" % (kind, rx, log[-800:]))
             elif kind == "postern":
-                # (sshd's monitor: "monitor_read: unpermitted request")
                 rx = (r"^Access denied for user %s by PAM account "
                       r"configuration \[preauth\]$" % u.name)
                 if not poll_until(lambda: re.search(
@@ -309,3 +315,50 @@ def test_pam_account_refusal_kept_for_the_connection(ctx):
                 bad.append("%s, kbdint then %s: the account stack ran "
                            "%r, want once" % (kind, then, n))
     check(not bad, "\n".join(bad))
+
+
+@timeout(120)
+def test_pam_account_stack_stalled_counts_as_refused(ctx):
+    """The account stack stalls past keyboard-interactive:pam's wait for
+    PAM (20 s: a directory server slower than that), then would let the
+    user in: the stalled attempt counts as a refusal, as sshd, which
+    would still be waiting (until LoginGraceTime), lets no later method
+    in on that connection. Before, the key that followed logged in."""
+    u = ctx.make_user()
+    secret = "pw-" + secrets.token_hex(6)
+    _set_password(u.name, secret)
+    calls = os.path.join(ctx.dir, "account-calls")
+    flag = os.path.join(ctx.dir, "account-stalled")
+    script = os.path.join(ctx.dir, "stalling-account.sh")
+    with open(script, "w") as f:
+        f.write("#!/bin/sh\n[ \"$PAM_USER\" = \"%s\" ] || exit 0\n"
+                "echo \"$PAM_TYPE\" >> %s\n"
+                "[ -e %s ] && exit 0\ntouch %s\nsleep 24\nexit 0\n"
+                % (u.name, calls, flag, flag))
+    os.chmod(script, 0o755)
+    svc = ctx.pam_service([
+        "auth required pam_unix.so",
+        "account required pam_exec.so quiet " + script,
+        "account required pam_unix.so",
+        "session required pam_unix.so"])
+    ctx.start_server(["UsePAM yes", "PAMServiceName " + svc,
+                      "KbdInteractiveAuthentication yes",
+                      "LoginGraceTime 90"])
+    env = dict(os.environ)
+    env.pop("PYTHONPATH", None)
+    env.pop("PYTHONHOME", None)
+    p = subprocess.run(
+        [SYSTEM_PYTHON, "-c", _STEPS_CLIENT,
+         json.dumps([ctx.port, u.name, u.key, ["kbdint", "publickey"],
+                     secret])],
+        capture_output=True, timeout=90, env=env)
+    check(p.returncode == 0 and p.stdout, "the paramiko client failed: %r"
+          % p.stderr[-600:])
+    got = json.loads(p.stdout)
+    check(got == ["denied", "closed"], "kbdint (stalled), then a key: %r"
+          % got)
+    check(ctx.wait_log(r"^PAM: the conversation timed out$", 10),
+          "no 'PAM: the conversation timed out' line")
+    check(ctx.wait_log(r"^Access denied for user %s by PAM account "
+                       r"configuration \[preauth\]$" % u.name, 10),
+          "no 'Access denied' line for the key")
