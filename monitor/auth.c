@@ -1188,6 +1188,19 @@ reply_put_final(struct authctxt *a, struct buf *reply, int verdict,
 	    shown < mlen ? mlen - shown : 0);
 }
 
+/* The client's reason when PAM's account stack refused the user. */
+#define PAM_ACCOUNT_DENIED "Access denied by PAM account configuration"
+
+/* sshd's fatal line for PAM's account refusal; the connection ends. */
+static void
+pam_account_denied(struct authctxt *a)
+{
+	log_msg_preauth(LL_FATAL,
+	    "Access denied for user %.127s by PAM account configuration",
+	    a->user);
+	a->disconnect = 1;
+}
+
 /*
  * The verdict of one method call, as OpenSSH's userauth_finish() words and
  * counts it; appends the IPC_AUTH_REPLY payload to reply.
@@ -1253,16 +1266,12 @@ finish(struct authctxt *a, const char *method, const char *submethod,
 	} else if (verdict == AUTH_SUCCESS && a->pam != NULL && pr != 0) {
 		/* As sshd's monitor: this attempt failed, then the denial. */
 		auth_log(a, "Failed", logm, 0);
-		log_msg_preauth(LL_FATAL,
-		    "Access denied for user %.127s by PAM account "
-		    "configuration",
-		    a->user);
+		pam_account_denied(a);
 		audit_auth(a, method, submethod, cred, AUTH_FAILURE);
 		audit_login_failed(a);
-		a->disconnect = 1;
 		/* sshd shows PAM's words (pam_nologin's text) first. */
-		return reply_put_final(a, reply, AUTH_DENIED,
-		    "Access denied by PAM account configuration", NULL, 0);
+		return reply_put_final(
+		    a, reply, AUTH_DENIED, PAM_ACCOUNT_DENIED, NULL, 0);
 	}
 	if (verdict == AUTH_SUCCESS && a->force_pwchange && a->opts != NULL) {
 		/* As OpenSSH's sshpam_password_change_required(). */
@@ -1668,14 +1677,9 @@ auth_request(struct authctxt *a, const uint8_t *sid, size_t sidlen,
 		 * (its "monitor_read: unpermitted request"); none runs here
 		 * either, so the stack is not asked again.
 		 */
-		log_msg_preauth(LL_FATAL,
-		    "Access denied for user %.127s by PAM account "
-		    "configuration",
-		    a->user);
-		a->disconnect = 1;
-		r = reply_put(reply, AUTH_DENIED,
-		    "Access denied by PAM account configuration", NULL, NULL,
-		    0);
+		pam_account_denied(a);
+		r = reply_put(
+		    reply, AUTH_DENIED, PAM_ACCOUNT_DENIED, NULL, NULL, 0);
 		goto out;
 	}
 	if (usable && strcmp(canon, "publickey") == 0 && pubkey_reused(a, m)) {
