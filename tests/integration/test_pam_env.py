@@ -28,6 +28,10 @@ from test_proto_parity import Server
 
 SYSTEM_PYTHON = "/usr/bin/python3"
 
+# sshd's line when PAM's account stack refused USER (%s).
+DENIED_RX = (r"^Access denied for user %s by PAM account configuration "
+             r"\[preauth\]$")
+
 SCRIPT = r"""#!/bin/sh
 [ "$PAM_USER" = "%(user)s" ] || exit 0
 printf '%%s|%%s|%%s|%%s\n' "$PAM_TYPE" "${SSH_CONNECTION-UNSET}" \
@@ -88,18 +92,23 @@ def _server(ctx, kind, service, conf):
     return Server(ctx, kind, extra, "-" + service, binary=binary)
 
 
-def _login(server, u, second, secret):
+def _client(script, port, u, what, secret, label, timeout_s=60):
+    """Run a paramiko client script (_PRELUDE's arguments) against port;
+    what it printed, decoded."""
     env = dict(os.environ)
     env.pop("PYTHONPATH", None)
     env.pop("PYTHONHOME", None)
     p = subprocess.run(
-        [SYSTEM_PYTHON, "-c", _CLIENT,
-         json.dumps([server.port, u.name, u.key, second, secret])],
-        capture_output=True, timeout=60, env=env)
+        [SYSTEM_PYTHON, "-c", script,
+         json.dumps([port, u.name, u.key, what, secret])],
+        capture_output=True, timeout=timeout_s, env=env)
     check(p.returncode == 0 and p.stdout,
-          "%s: the paramiko client failed: %r" % (server.kind,
-                                                  p.stderr[-600:]))
+          "%s: the paramiko client failed: %r" % (label, p.stderr[-600:]))
     return json.loads(p.stdout)
+
+
+def _login(server, u, second, secret):
+    return _client(_CLIENT, server.port, u, second, secret, server.kind)
 
 
 def _stages(out, port):
@@ -164,8 +173,7 @@ def test_pam_environment_and_account(ctx):
          "password", False,
          ["auth|%s||" % conn, "account|%s|%s" % (conn, auth_info)],
          [r"^Failed password for %s from 127\.0\.0\.1 port \d+ ssh2$",
-          r"^Access denied for user %s by PAM account configuration "
-          r"\[preauth\]$"]),
+          DENIED_RX]),
         ("account refuses keyboard-interactive", deny,
          "publickey,keyboard-interactive", "kbdint", False,
          ["auth|%s|%s" % (conn, auth_info),
@@ -231,6 +239,26 @@ print(json.dumps(res))
 '''
 
 
+
+def _account_changes(ctx, u, tag, first):
+    """A PAM service whose account stack runs a pam_exec script that, for
+    u, does FIRST (shell lines) at its first call and lets u in after;
+    (service, the file where each call writes its PAM_TYPE)."""
+    calls = os.path.join(ctx.dir, "account-calls-" + tag)
+    flag = os.path.join(ctx.dir, "account-first-" + tag)
+    script = os.path.join(ctx.dir, "account-%s.sh" % tag)
+    with open(script, "w") as f:
+        f.write("#!/bin/sh\n[ \"$PAM_USER\" = \"%s\" ] || exit 0\n"
+                "echo \"$PAM_TYPE\" >> %s\n"
+                "[ -e %s ] && exit 0\ntouch %s\n%s\n"
+                % (u.name, calls, flag, flag, first))
+    os.chmod(script, 0o755)
+    return ctx.pam_service([
+        "auth required pam_unix.so",
+        "account required pam_exec.so quiet " + script,
+        "account required pam_unix.so",
+        "session required pam_unix.so"]), calls
+
 @timeout(180)
 def test_pam_account_refusal_kept_for_the_connection(ctx):
     """PAM's account stack refuses keyboard-interactive/pam once, then
@@ -244,38 +272,15 @@ def test_pam_account_refusal_kept_for_the_connection(ctx):
     u = ctx.make_user()
     secret = "pw-" + secrets.token_hex(6)
     _set_password(u.name, secret)
-    env = dict(os.environ)
-    env.pop("PYTHONPATH", None)
-    env.pop("PYTHONHOME", None)
     bad = []
     for then in ("publickey", "kbdint"):
         for kind in ("sshd", "postern"):
-            tag = "%s-%s" % (kind, then)
-            calls = os.path.join(ctx.dir, "account-calls-" + tag)
-            flag = os.path.join(ctx.dir, "account-failed-" + tag)
-            script = os.path.join(ctx.dir, "flaky-account-%s.sh" % tag)
-            with open(script, "w") as f:
-                f.write("#!/bin/sh\n[ \"$PAM_USER\" = \"%s\" ] || exit 0\n"
-                        "echo \"$PAM_TYPE\" >> %s\n"
-                        "[ -e %s ] && exit 0\ntouch %s\nexit 1\n"
-                        % (u.name, calls, flag, flag))
-            os.chmod(script, 0o755)
-            svc = ctx.pam_service([
-                "auth required pam_unix.so",
-                "account required pam_exec.so quiet " + script,
-                "account required pam_unix.so",
-                "session required pam_unix.so"])
+            svc, calls = _account_changes(ctx, u, "%s-%s" % (kind, then),
+                                          "exit 1")
             side = _server(ctx, kind, svc,
                            ["KbdInteractiveAuthentication yes"])
-            p = subprocess.run(
-                [SYSTEM_PYTHON, "-c", _STEPS_CLIENT,
-                 json.dumps([side.port, u.name, u.key, ["kbdint", then],
-                             secret])],
-                capture_output=True, timeout=60, env=env)
-            check(p.returncode == 0 and p.stdout,
-                  "%s: the paramiko client failed: %r"
-                  % (kind, p.stderr[-600:]))
-            got = json.loads(p.stdout)
+            got = _client(_STEPS_CLIENT, side.port, u, ["kbdint", then],
+                          secret, kind)
             # Refused, then the connection ends; but sshd answers the
             # next keyboard-interactive/pam with a silent failure (its
             # sshpam_init_ctx() refuses) and ends the connection only at
@@ -286,28 +291,20 @@ def test_pam_account_refusal_kept_for_the_connection(ctx):
             if got != want:
                 bad.append("%s, kbdint then %s: %r, want %r"
                            % (kind, then, got, want))
-            if then == "publickey":
-                # Both: the key's success fails, then the denial.
-                poll_until(lambda: re.search(
-                    r"^Access denied for user %s by PAM account "
-                    r"configuration \[preauth\]$" % u.name,
-                    harness.read_text(side.log), re.M), 10)
-                log = harness.read_text(side.log)
-                for rx in (r"^Failed publickey for %s from 127\.0\.0\.1 "
-                           r"port \d+ ssh2: ED25519 " % u.name,
-                           r"^Access denied for user %s by PAM account "
-                           r"configuration \[preauth\]$" % u.name):
-                    if not re.search(rx, log, re.M):
-                        bad.append("%s, kbdint then publickey: no line "
-                                   "%r in %r" % (kind, rx, log[-800:]))
-            elif kind == "postern":
-                rx = (r"^Access denied for user %s by PAM account "
-                      r"configuration \[preauth\]$" % u.name)
-                if not poll_until(lambda: re.search(
-                        rx, harness.read_text(side.log), re.M), 10):
-                    bad.append("postern, kbdint then kbdint: no line %r "
-                               "in %r" % (rx,
-                                          harness.read_text(side.log)[-800:]))
+            # A key's success fails, then the denial (both servers);
+            # postern's denial for the second kbdint (sshd's is silent).
+            denied = DENIED_RX % u.name
+            rxs = ([r"^Failed publickey for %s from 127\.0\.0\.1 port \d+ "
+                    r"ssh2: ED25519 " % u.name, denied]
+                   if then == "publickey"
+                   else [denied] if kind == "postern" else [])
+            poll_until(lambda: all(re.search(
+                rx, harness.read_text(side.log), re.M) for rx in rxs), 10)
+            log = harness.read_text(side.log)
+            for rx in rxs:
+                if not re.search(rx, log, re.M):
+                    bad.append("%s, kbdint then %s: no line %r in %r"
+                               % (kind, then, rx, log[-800:]))
             side.stop()
             n = harness.read_text(calls).split() if os.path.exists(
                 calls) else []
@@ -327,38 +324,15 @@ def test_pam_account_stack_stalled_counts_as_refused(ctx):
     u = ctx.make_user()
     secret = "pw-" + secrets.token_hex(6)
     _set_password(u.name, secret)
-    calls = os.path.join(ctx.dir, "account-calls")
-    flag = os.path.join(ctx.dir, "account-stalled")
-    script = os.path.join(ctx.dir, "stalling-account.sh")
-    with open(script, "w") as f:
-        f.write("#!/bin/sh\n[ \"$PAM_USER\" = \"%s\" ] || exit 0\n"
-                "echo \"$PAM_TYPE\" >> %s\n"
-                "[ -e %s ] && exit 0\ntouch %s\nsleep 24\nexit 0\n"
-                % (u.name, calls, flag, flag))
-    os.chmod(script, 0o755)
-    svc = ctx.pam_service([
-        "auth required pam_unix.so",
-        "account required pam_exec.so quiet " + script,
-        "account required pam_unix.so",
-        "session required pam_unix.so"])
+    svc, _calls = _account_changes(ctx, u, "stalling", "sleep 24\nexit 0")
     ctx.start_server(["UsePAM yes", "PAMServiceName " + svc,
                       "KbdInteractiveAuthentication yes",
                       "LoginGraceTime 90"])
-    env = dict(os.environ)
-    env.pop("PYTHONPATH", None)
-    env.pop("PYTHONHOME", None)
-    p = subprocess.run(
-        [SYSTEM_PYTHON, "-c", _STEPS_CLIENT,
-         json.dumps([ctx.port, u.name, u.key, ["kbdint", "publickey"],
-                     secret])],
-        capture_output=True, timeout=90, env=env)
-    check(p.returncode == 0 and p.stdout, "the paramiko client failed: %r"
-          % p.stderr[-600:])
-    got = json.loads(p.stdout)
+    got = _client(_STEPS_CLIENT, ctx.port, u, ["kbdint", "publickey"],
+                  secret, "postern", 90)
     check(got == ["denied", "closed"], "kbdint (stalled), then a key: %r"
           % got)
     check(ctx.wait_log(r"^PAM: the conversation timed out$", 10),
           "no 'PAM: the conversation timed out' line")
-    check(ctx.wait_log(r"^Access denied for user %s by PAM account "
-                       r"configuration \[preauth\]$" % u.name, 10),
+    check(ctx.wait_log(DENIED_RX % u.name, 10),
           "no 'Access denied' line for the key")
