@@ -1252,6 +1252,10 @@ def test_compat_log_file_takes_config_errors(ctx):
              ["-t", "-f", good, "-o", "Port=x"],
              ["-t", "-f", os.path.join(ctx.dir, "no_such_config")],
              ["-D", "-p", str(harness.free_port()), "-f", bad]]
+
+    def same(s_lines, p_lines):
+        return len(s_lines) == len(p_lines) and all(
+            l in harness.sshd_words([p]) for l, p in zip(s_lines, p_lines))
     for n, args in enumerate(cases):
         got = []
         for server in (SSHD, ctx.server_path):
@@ -1265,11 +1269,6 @@ def test_compat_log_file_takes_config_errors(ctx):
         (s_rc, s_err, s_log), (p_rc, p_err, p_log) = got
         check(s_rc != 0 and (s_err or s_log), "sshd %s: exit %d, said "
               "nothing" % (" ".join(args), s_rc))
-
-        def same(s_lines, p_lines):
-            return len(s_lines) == len(p_lines) and all(
-                l in harness.sshd_words([p])
-                for l, p in zip(s_lines, p_lines))
         check(p_rc == s_rc and same(s_err, p_err) and same(s_log, p_log),
               "%s: sshd exit %d, stderr %r, log file %r; posternd exit "
               "%d, stderr %r, log file %r" % ((" ".join(args),) +

@@ -181,31 +181,30 @@ def test_pam_syslog_name_under_e(ctx):
                            "session required pam_unix.so"])
     u = ctx.make_user()
     rcv = SyslogReceiver(ctx, os.path.join(ctx.dir, "syslog"))
-    ctx.start_server(extra_config=["UsePAM yes", "PAMServiceName " + svc])
-    r = ctx.ssh(u, "echo ok")
-    check(r.rc == 0 and r.stdout == b"ok\n", "login failed: %s" % r.err)
     want = re.compile(r" sshd: pam_unix\(%s:session\): session opened for "
                       r"user %s" % (re.escape(svc), re.escape(u.name)))
-    ok = poll_until(lambda: any(want.search(l) for _f, l in rcv.records), 5)
-    check(ok, "no 'sshd: pam_unix(%s:session): session opened' record: %r"
-          % (svc, [l for _f, l in rcv.records if "pam_unix" in l]))
-    # -E FILE: the same, as sshd -E names them (no pid: it opens no
+    ctx.start_server(extra_config=["UsePAM yes", "PAMServiceName " + svc])
+    # Then -E FILE: the same, as sshd -E names them (no pid: it opens no
     # syslog connection of its own then). Before: "sshd[PID]: ...".
-    ctx.stop_server()
-    n = len(rcv.records)
-    logfile = os.path.join(ctx.dir, "server-E.log")
-    ctx.proc = harness.popen_server(
-        [ctx.server_path, "-D", "-E", logfile, "-f", ctx.config_path],
-        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL, start_new_session=True, cwd=ctx.dir)
-    check(poll_until(lambda: harness.port_listening(ctx.port), 10),
-          "posternd -E did not listen")
-    r = ctx.ssh(u, "echo ok")
-    check(r.rc == 0 and r.stdout == b"ok\n", "login failed (-E): %s"
-          % r.err)
-    ok = poll_until(lambda: any(want.search(l)
-                                for _f, l in rcv.records[n:]), 5)
+    for how in ("-e", "-E"):
+        if how == "-E":
+            ctx.stop_server()
+            ctx.proc = harness.popen_server(
+                [ctx.server_path, "-D", "-E",
+                 os.path.join(ctx.dir, "server-E.log"), "-f",
+                 ctx.config_path],
+                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL, start_new_session=True,
+                cwd=ctx.dir)
+            check(poll_until(lambda: harness.port_listening(ctx.port), 10),
+                  "posternd -E did not listen")
+        n = len(rcv.records)
+        r = ctx.ssh(u, "echo ok")
+        check(r.rc == 0 and r.stdout == b"ok\n", "login failed (%s): %s"
+              % (how, r.err))
+        ok = poll_until(lambda: any(want.search(l)
+                                    for _f, l in rcv.records[n:]), 5)
+        check(ok, "%s: no 'sshd: pam_unix(%s:session): session opened' "
+              "record: %r" % (how, svc, [l for _f, l in rcv.records[n:]
+                                         if "pam_unix" in l]))
     rcv.close()
-    check(ok, "-E: no 'sshd: pam_unix(%s:session): session opened' "
-          "record: %r" % (svc, [l for _f, l in rcv.records[n:]
-                                if "pam_unix" in l]))
