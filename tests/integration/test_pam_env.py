@@ -49,6 +49,9 @@ import paramiko
 port, user, key, what, secret = json.loads(sys.argv[1])
 s = socket.create_connection(("127.0.0.1", port), timeout=30)
 t = paramiko.Transport(s)
+# The server's answer is what is tested: wait for it (paramiko gives up
+# after 30 s, and a stalled PAM child takes 20 s before its answer).
+t.auth_timeout = 90
 t.start_client(timeout=20)
 res = []
 '''
@@ -324,7 +327,7 @@ def test_pam_account_stack_stalled_counts_as_refused(ctx):
     u = ctx.make_user()
     secret = "pw-" + secrets.token_hex(6)
     _set_password(u.name, secret)
-    svc, _calls = _account_changes(ctx, u, "stalling", "sleep 24\nexit 0")
+    svc, _calls = _account_changes(ctx, u, "stalling", "sleep 40\nexit 0")
     ctx.start_server(["UsePAM yes", "PAMServiceName " + svc,
                       "KbdInteractiveAuthentication yes",
                       "LoginGraceTime 90"])
