@@ -443,19 +443,6 @@ static void __attribute__((noreturn)) pwchange_child(char **env, int tty)
 	_exit(1);
 }
 
-/* In a child: all of text to fd, as far as it can be written. */
-static void
-child_write(int fd, const char *text)
-{
-	size_t off = 0, len = strlen(text);
-	ssize_t n;
-
-	while (off < len &&
-	    ((n = write(fd, text + off, len - off)) > 0 ||
-	        (n == -1 && errno == EINTR)))
-		off += n > 0 ? (size_t)n : 0;
-}
-
 int
 session_exec_say(const struct session_pty *pty, int fd, const char *text,
     int status, pid_t *pidp, int *infd, int *outfd, int *errfd)
@@ -466,7 +453,7 @@ session_exec_say(const struct session_pty *pty, int fd, const char *text,
 	*infd = *outfd = *errfd = -1;
 	if ((r = fork_child(pty, pidp, infd, outfd, errfd)) == 0 &&
 	    *pidp == 0) {
-		child_write(fd, text);
+		session_login_write(fd, text, strlen(text));
 		_exit(status);
 	}
 	return r;
@@ -488,7 +475,7 @@ session_exec_pam_failed(const struct session_ctx *ctx,
 	if ((r = fork_child(pty, pidp, infd, outfd, errfd)) == 0 &&
 	    *pidp == 0) {
 		if (pty == NULL || !session_login_greet(ctx, ch, command, 1))
-			child_write(STDOUT_FILENO, msg);
+			session_login_write(STDOUT_FILENO, msg, strlen(msg));
 		_exit(254);
 	}
 	return r;

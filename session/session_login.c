@@ -288,13 +288,13 @@ session_login_logout(int fd, const char *tty)
 
 /* --- in the child --------------------------------------------------------- */
 
-static void
-put_stdout(const char *s, size_t len)
+void
+session_login_write(int fd, const char *s, size_t len)
 {
 	ssize_t n;
 
 	while (len > 0) {
-		if ((n = write(STDOUT_FILENO, s, len)) <= 0) {
+		if ((n = write(fd, s, len)) <= 0) {
 			if (n == -1 && errno == EINTR)
 				continue;
 			return;
@@ -327,7 +327,7 @@ print_motd(void)
 	if ((fd = open(LOGIN_MOTD, O_RDONLY | O_CLOEXEC)) == -1)
 		return;
 	while ((n = read(fd, buf, sizeof(buf))) > 0)
-		put_stdout(buf, (size_t)n);
+		session_login_write(STDOUT_FILENO, buf, (size_t)n);
 	close(fd);
 }
 
@@ -503,9 +503,11 @@ session_login_greet(const struct session_ctx *ctx,
 	if (quiet_login(ctx, command))
 		return 0;
 	if (l != NULL && l->loginmsg != NULL)
-		put_stdout(l->loginmsg, strlen(l->loginmsg));
+		session_login_write(
+		    STDOUT_FILENO, l->loginmsg, strlen(l->loginmsg));
 	if (pty && ch != NULL && ch->lastlog != NULL)
-		put_stdout(ch->lastlog, strlen(ch->lastlog));
+		session_login_write(
+		    STDOUT_FILENO, ch->lastlog, strlen(ch->lastlog));
 	if (pty && l != NULL && (l->flags & LOGIN_F_PRINT_MOTD))
 		print_motd();
 	return 1;

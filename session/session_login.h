@@ -95,6 +95,12 @@ int session_env_build(const struct session_ctx *ctx,
     const struct session_pty *pty, char ***envp);
 
 /*
+ * session_login_write: in a child, all of s[0, len) to fd, retrying on
+ * EINTR; stops quietly at an error (the client may be gone).
+ */
+void session_login_write(int fd, const char *s, size_t len);
+
+/*
  * session_login_greet: in the child, what sshd's do_login() shows unless
  * the login is quiet (a command, ~/.hushlogin): PAM's messages, and on a
  * pty the last login and /etc/motd (PrintMotd). 1 if it showed them.
