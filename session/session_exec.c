@@ -474,8 +474,15 @@ session_exec_pam_failed(const struct session_ctx *ctx,
 	*infd = *outfd = *errfd = -1;
 	if ((r = fork_child(pty, pidp, infd, outfd, errfd)) == 0 &&
 	    *pidp == 0) {
-		if (pty == NULL || !session_login_greet(ctx, ch, command, 1))
+		/* sshd's do_child() shows what do_login() did not: PAM's
+		 * text, and on a pty the last login too (a command or
+		 * ~/.hushlogin made do_login() quiet). */
+		if (pty == NULL || !session_login_greet(ctx, ch, command, 1)) {
 			session_login_write(STDOUT_FILENO, msg, strlen(msg));
+			if (pty != NULL && ch->lastlog != NULL)
+				session_login_write(STDOUT_FILENO, ch->lastlog,
+				    strlen(ch->lastlog));
+		}
 		_exit(254);
 	}
 	return r;

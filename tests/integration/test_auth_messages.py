@@ -659,27 +659,35 @@ def test_pam_session_open_failure_pty_login_recorded(ctx):
     recorded (wtmp, lastlog) and greeted ("Last login: ..."), then PAM's
     messages and status 254. Before, postern recorded and showed
     nothing, so a login that got a (restricted) terminal left no trace
-    in last(1)."""
+    in last(1). A command on a pty makes do_login() quiet, and sshd's
+    do_child() then shows PAM's text and the last login (checked
+    side by side with sshd 9.2); before, postern left the last login
+    out."""
     from test_pty import _TtyClient
     u = _user(ctx)
+    tag = secrets.token_hex(4)
     _server(ctx, ["auth required pam_unix.so",
                   "account required pam_unix.so",
+                  "session optional pam_echo.so SESSION-TEXT-" + tag,
                   "session required pam_deny.so"])
     outs = []
-    for _ in range(2):
-        rc, out, err = _TtyClient(ctx, u, None).finish()
-        check(rc == 254, "a shell PAM could not open a session for should "
-              "exit 254: rc %s %r %r" % (rc, out, err[-300:]))
+    for command in (None, None, "true"):
+        rc, out, err = _TtyClient(ctx, u, command).finish()
+        check(rc == 254, "a login PAM could not open a session for should "
+              "exit 254 (%s): rc %s %r %r"
+              % (command, rc, out, err[-300:]))
         outs.append(out)
     check(b"Last login" not in outs[0], "a first login has no last login: "
           "%r" % outs[0])
-    check(re.search(rb"Last login: .* from 127\.0\.0\.1", outs[1]),
-          "no 'Last login: ... from 127.0.0.1' for the second: %r"
-          % outs[1])
+    for out in outs[1:]:
+        check(re.search(rb"SESSION-TEXT-%s\r\nLast login: .* from "
+                        rb"127\.0\.0\.1" % tag.encode(), out),
+              "want PAM's text, then 'Last login: ... from 127.0.0.1': %r"
+              % out)
     rx = re.compile(r"^%s\s+pts/\d+\s+127\.0\.0\.1\s" % u.name, re.M)
     check(poll_until(lambda: len(rx.findall(
-        run(["last", "-w", u.name]).stdout.decode())) == 2, 10),
-        "last does not show the two logins:\n%s"
+        run(["last", "-w", u.name]).stdout.decode())) == 3, 10),
+        "last does not show the three logins:\n%s"
         % run(["last", "-w", u.name]).stdout.decode())
 
 
