@@ -403,12 +403,16 @@ spawn_helper(struct monitor *m, const char *name, int sock, int ipc,
 	_exit(1);
 }
 
-/* Append list's names to out (comma list, o bytes used), but certificate
- * names and those already there. */
+/* Append the signature algorithms of list's names to out (comma list, o
+ * bytes used), but those already there: a certificate name stands for
+ * the signature its key makes (rsa-sha2-512-cert-v01@openssh.com for
+ * rsa-sha2-512, sk-ssh-ed25519-cert-v01@openssh.com for
+ * sk-ssh-ed25519@openssh.com). */
 static size_t
 sig_algs_add(char *out, size_t outlen, size_t o, const char *list)
 {
 	static const char cert[] = "-cert-v01@openssh.com";
+	static const char vendor[] = "@openssh.com";
 	const char *p = list;
 	char name[128];
 	size_t n;
@@ -416,10 +420,18 @@ sig_algs_add(char *out, size_t outlen, size_t o, const char *list)
 
 	while (alglist_next(&p, name, sizeof(name), &toolong)) {
 		n = strlen(name);
-		if (n == 0 ||
-		    (n >= sizeof(cert) - 1 &&
-		        strcmp(name + n - (sizeof(cert) - 1), cert) == 0) ||
-		    o + n + 2 >= outlen || alglist_has(out, name))
+		if (n >= sizeof(cert) - 1 &&
+		    strcmp(name + n - (sizeof(cert) - 1), cert) == 0) {
+			n -= sizeof(cert) - 1;
+			name[n] = '\0';
+			/* FIDO names keep their vendor suffix; there is
+			 * room, as the certificate suffix was longer. */
+			if (strncmp(name, "sk-", 3) == 0) {
+				memcpy(name + n, vendor, sizeof(vendor));
+				n += sizeof(vendor) - 1;
+			}
+		}
+		if (n == 0 || o + n + 2 >= outlen || alglist_has(out, name))
 			continue;
 		if (o > 0)
 			out[o++] = ',';
@@ -433,9 +445,10 @@ sig_algs_add(char *out, size_t outlen, size_t o, const char *list)
  * server-sig-algs (RFC 8308): the signature algorithms the global
  * PubkeyAcceptedAlgorithms allows, then those a Match block's may allow
  * some user (a client picks its RSA signature from this list: without
- * them, a block that adds RSA for one account would not let it in);
- * certificate names are key types, not signature algorithms, so they are
- * left out.
+ * them, a block that adds RSA for one account would not let it in). A
+ * certificate name is a key type, not a signature algorithm: its key's
+ * signature algorithm stands for it, so that a list of certificates
+ * alone still tells the client which signature to make.
  */
 static void
 server_sig_algs(const struct server_config *c, char *out, size_t outlen)

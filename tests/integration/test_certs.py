@@ -427,6 +427,30 @@ def test_pubkey_accepted_algorithms(ctx):
     _login(ctx, u, ec, True, "ecdsa key still accepted")
 
 
+def test_pubkey_accepted_algorithms_certificates_only(ctx):
+    """PubkeyAcceptedAlgorithms naming only a certificate type: its key's
+    signature algorithm goes in server-sig-algs, for the OpenSSH client
+    picks an RSA certificate's signature from that list. Before, the
+    list was empty, the client found "no mutual signature algorithm" and
+    never offered the certificate, which sshd 9.2 lets in."""
+    ca = _keygen(ctx, "pco_ca")
+    u = ctx.make_user(with_key=False)
+    key = _keygen(ctx, "pco_rsa_" + u.name, "rsa", 2048)
+    _sign(ctx, ca, key, "rsa-cert-only", u.name)
+    ctx.start_server(extra_config=_ca_config(ctx, ca, [
+        "PubkeyAcceptedAlgorithms rsa-sha2-512-cert-v01@openssh.com,"
+        "sk-ssh-ed25519-cert-v01@openssh.com"]))
+    _login(ctx, u, key, True, "RSA certificate, certificates only")
+    check(ctx.wait_log(r"^Accepted publickey for %s from \S+ port \d+ ssh2: "
+                       r"RSA-CERT " % re.escape(u.name), 5),
+          "no 'Accepted publickey ... RSA-CERT' line")
+    r = ctx.ssh(u, "true", key=key, verbose=True)
+    check("server-sig-algs=<rsa-sha2-512,sk-ssh-ed25519@openssh.com>"
+          in r.err, "server-sig-algs should name the certificates' "
+          "signature algorithms: %s"
+          % [l for l in r.err.splitlines() if "server-sig-algs" in l])
+
+
 def test_cert_ca_signature_algorithms(ctx):
     ca = _keygen(ctx, "csa_ca", "ecdsa", 256)
     u = ctx.make_user(with_key=False)

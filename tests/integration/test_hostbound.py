@@ -26,7 +26,8 @@ def test_client_uses_hostbound_publickey(ctx):
 
 def test_server_sig_algs_follow_config(ctx):
     """server-sig-algs (RFC 8308) lists what PubkeyAcceptedAlgorithms
-    allows, without certificate names."""
+    allows; a certificate name stands as its key's signature algorithm
+    (here ssh-ed25519, listed once)."""
     u = ctx.make_user()
     ctx.start_server(extra_config=[
         "PubkeyAcceptedAlgorithms ssh-ed25519,rsa-sha2-512,"
