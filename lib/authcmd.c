@@ -453,6 +453,7 @@ authcmd_run(struct authcmd *cr, const char *cmdline, const char *runas_name,
 	char *envp[AUTHCMD_NENV + 1] = {NULL}, *who = NULL;
 	struct sigaction dfl, oldchld;
 	struct timespec start;
+	struct stat st;
 	size_t n;
 	pid_t pid, parent;
 	int i, p[2], rep[2], status, ok;
@@ -502,6 +503,11 @@ authcmd_run(struct authcmd *cr, const char *cmdline, const char *runas_name,
 	runas.pw_gid = pw->pw_gid;
 	if (cr->av[0][0] != '/') {
 		error("%s path is not absolute", cr->tag);
+		goto fail;
+	}
+	if (stat(cr->av[0], &st) == -1) {
+		error("Could not stat %s \"%s\": %s", cr->tag, cr->av[0],
+		    strerror(errno));
 		goto fail;
 	}
 	if (cmd_safe_path(cr->av[0], err, sizeof(err)) != 0) {

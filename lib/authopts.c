@@ -1095,7 +1095,7 @@ authopts_merge(const struct authopts *a, const struct authopts *b)
 	}
 	return m;
 fail:
-	error_f("cannot combine key options: %s", why);
+	error("%s", why); /* sshd's words, as its callers log them */
 	authopts_free(m);
 	return NULL;
 }

@@ -149,7 +149,8 @@ int authkeys_parse_line_sk(const char *line, struct sshkey **keyp,
  * set; tunnel devices must agree (a specific device beats "any"); permit
  * lists are intersected when both restrict. cert_authority and principals
  * are cleared: they describe a line, not a login. Returns NULL, after
- * logging why, when the sets conflict (the login must be refused) or on
+ * logging why as sshd does (`error: forced command options do not
+ * match`), when the sets conflict (the login must be refused) or on
  * allocation failure.
  */
 struct authopts *authopts_merge(

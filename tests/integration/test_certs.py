@@ -339,6 +339,19 @@ def test_cert_force_command(ctx):
     _log_has(ctx, r"Starting session: forced-command \(key-option\) "
              r"'echo cert-forced:\$SSH_ORIGINAL_COMMAND' for %s" % u.name,
              "the forced command's session line")
+    # A cert-authority line whose command= differs: refused, in sshd's
+    # words (before: "authopts_merge: cannot combine key options: ...").
+    v = ctx.make_user(with_key=False)
+    vkey = _user_key(ctx, v)
+    _sign(ctx, ca, vkey, "forced", v.name,
+          opts=["force-command=echo cert-forced"])
+    ctx.authorize(v, ca + ".pub", 'cert-authority,command="echo line"')
+    ctx.stop_server()
+    ctx.start_server()
+    _login(ctx, v, vkey, False, "cert-authority command= unlike the "
+           "certificate's force-command")
+    _log_has(ctx, r"^(error: )?forced command options do not match$",
+             "sshd's 'forced command options do not match' line")
 
 
 def test_cert_source_address(ctx):

@@ -140,8 +140,8 @@ def test_keys_command_options(ctx):
 
 
 def test_keys_command_refusals(ctx):
-    """Nothing printed, a non-zero exit, and an unsafe program each refuse
-    the key (the authorized_keys file still works)."""
+    """Nothing printed, a non-zero exit, an unsafe program and a missing
+    one each refuse the key (the authorized_keys file still works)."""
     u = ctx.make_user(with_key=False)
     d = _cmd_dir(ctx)
     pub = _pub(u.pubkey)
@@ -152,13 +152,17 @@ def test_keys_command_refusals(ctx):
     unsafe = _script(d, "unsafe", "echo '%s'\n" % pub, mode=0o775)
     os.chown(unsafe, 0, grp.getgrnam("staff").gr_gid)
     os.chmod(unsafe, 0o775)
+    missing = os.path.join(d, "missing")
     for cmd, line in (
             (empty, None),
             (failing, r"^AuthorizedKeysCommand %s %s failed, status 2$"
              % (re.escape(failing), u.name)),
             (unsafe, r"^Unsafe AuthorizedKeysCommand \"%s\": bad ownership "
              r"or modes for file %s$" % (re.escape(unsafe),
-                                         re.escape(unsafe)))):
+                                         re.escape(unsafe))),
+            # sshd's words (before: "Unsafe ...: realpath ... failed").
+            (missing, r"^Could not stat AuthorizedKeysCommand \"%s\": No "
+             r"such file or directory$" % re.escape(missing))):
         ctx.start_server(extra_config=[
             "AuthorizedKeysCommand %s" % cmd,
             "AuthorizedKeysCommandUser nobody"])
