@@ -767,6 +767,8 @@ text_line(struct krl *krl, const char *s)
 		       "skipped");
 		return 0;
 	}
+	if (r == ERR_KEY_TYPE)
+		r = ERR_FORMAT; /* as sshd words a line it cannot read */
 	if (r != 0)
 		goto out;
 	plain = c != NULL ? c->key : k;

@@ -305,6 +305,11 @@ def test_cert_revoked_keys_unreadable(ctx):
     # A malformed file refuses every key too.
     _write(missing, "this is not a key\n")
     _login(ctx, u, u.key, False, "any key with a malformed RevokedKeys")
+    # In sshd's words (before: "unsupported or mismatched key type").
+    _log_has(ctx, r"^Error checking authentication key ED25519 %s in "
+             r"revoked keys file %s: invalid format$"
+             % (re.escape(harness.fingerprint(u.pubkey)), re.escape(missing)),
+             "malformed RevokedKeys")
     _write(missing, "# nothing revoked\n")
     _login(ctx, u, u.key, True, "an empty RevokedKeys list")
     # A 768-bit RSA key (a weak key revoked) is skipped, as sshd skips a
