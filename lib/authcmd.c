@@ -165,12 +165,14 @@ root_safe(const struct stat *st)
 }
 
 /*
- * OpenSSH's safe_path() for a command run as root's choice: the program a
- * regular file, it and every directory above it owned by root and not
- * writable by group or others. 0, or -1 with err set.
+ * OpenSSH's safe_path() for a command run as root's choice: the program
+ * (path, its stat(2) in pst, as the caller found it) a regular file, it
+ * and every directory above it owned by root and not writable by group or
+ * others. 0, or -1 with err set.
  */
 static int
-cmd_safe_path(const char *path, char *err, size_t errlen)
+cmd_safe_path(
+    const char *path, const struct stat *pst, char *err, size_t errlen)
 {
 	char real[PATH_MAX], *slash;
 	struct stat st;
@@ -180,11 +182,11 @@ cmd_safe_path(const char *path, char *err, size_t errlen)
 		    strerror(errno));
 		return -1;
 	}
-	if (stat(real, &st) == -1 || !S_ISREG(st.st_mode)) {
+	if (!S_ISREG(pst->st_mode)) {
 		snprintf(err, errlen, "%s is not a regular file", real);
 		return -1;
 	}
-	if (!root_safe(&st)) {
+	if (!root_safe(pst)) {
 		snprintf(
 		    err, errlen, "bad ownership or modes for file %s", real);
 		return -1;
@@ -510,7 +512,7 @@ authcmd_run(struct authcmd *cr, const char *cmdline, const char *runas_name,
 		    strerror(errno));
 		goto fail;
 	}
-	if (cmd_safe_path(cr->av[0], err, sizeof(err)) != 0) {
+	if (cmd_safe_path(cr->av[0], &st, err, sizeof(err)) != 0) {
 		error("Unsafe %s \"%s\": %s", cr->tag, cr->av[0], err);
 		goto fail;
 	}

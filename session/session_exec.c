@@ -465,9 +465,6 @@ session_exec_pam_failed(const struct session_ctx *ctx,
     const struct session_pty *pty, pid_t *pidp, int *infd, int *outfd,
     int *errfd)
 {
-	const char *msg = ctx->login != NULL && ctx->login->loginmsg != NULL
-	    ? ctx->login->loginmsg
-	    : "";
 	int r;
 
 	*pidp = -1;
@@ -477,12 +474,8 @@ session_exec_pam_failed(const struct session_ctx *ctx,
 		/* sshd's do_child() shows what do_login() did not: PAM's
 		 * text, and on a pty the last login too (a command or
 		 * ~/.hushlogin made do_login() quiet). */
-		if (pty == NULL || !session_login_greet(ctx, ch, command, 1)) {
-			session_login_write(STDOUT_FILENO, msg, strlen(msg));
-			if (pty != NULL && ch->lastlog != NULL)
-				session_login_write(STDOUT_FILENO, ch->lastlog,
-				    strlen(ch->lastlog));
-		}
+		if (pty == NULL || !session_login_greet(ctx, ch, command, 1))
+			session_login_messages(ctx, ch, pty != NULL);
 		_exit(254);
 	}
 	return r;

@@ -492,6 +492,20 @@ session_login_rc(const struct session_ctx *ctx, const struct session_child *ch,
 	do_rc_files(ctx, ch, shell, env);
 }
 
+void
+session_login_messages(
+    const struct session_ctx *ctx, const struct session_child *ch, int pty)
+{
+	const struct session_login *l = ctx->login;
+
+	if (l != NULL && l->loginmsg != NULL)
+		session_login_write(
+		    STDOUT_FILENO, l->loginmsg, strlen(l->loginmsg));
+	if (pty && ch != NULL && ch->lastlog != NULL)
+		session_login_write(
+		    STDOUT_FILENO, ch->lastlog, strlen(ch->lastlog));
+}
+
 int
 session_login_greet(const struct session_ctx *ctx,
     const struct session_child *ch, const char *command, int pty)
@@ -502,12 +516,7 @@ session_login_greet(const struct session_ctx *ctx,
 	 * for one on a pty the last login and /etc/motd (PrintMotd). */
 	if (quiet_login(ctx, command))
 		return 0;
-	if (l != NULL && l->loginmsg != NULL)
-		session_login_write(
-		    STDOUT_FILENO, l->loginmsg, strlen(l->loginmsg));
-	if (pty && ch != NULL && ch->lastlog != NULL)
-		session_login_write(
-		    STDOUT_FILENO, ch->lastlog, strlen(ch->lastlog));
+	session_login_messages(ctx, ch, pty);
 	if (pty && l != NULL && (l->flags & LOGIN_F_PRINT_MOTD))
 		print_motd();
 	return 1;

@@ -101,6 +101,13 @@ int session_env_build(const struct session_ctx *ctx,
 void session_login_write(int fd, const char *s, size_t len);
 
 /*
+ * session_login_messages: in the child, PAM's messages, then on a pty the
+ * last login (PrintLastLog), as sshd's display_loginmsg() shows them.
+ */
+void session_login_messages(
+    const struct session_ctx *ctx, const struct session_child *ch, int pty);
+
+/*
  * session_login_greet: in the child, what sshd's do_login() shows unless
  * the login is quiet (a command, ~/.hushlogin): PAM's messages, and on a
  * pty the last login and /etc/motd (PrintMotd). 1 if it showed them.
