@@ -408,7 +408,7 @@ main(int argc, char **argv)
 	struct config_source *src = NULL;
 	struct match_conn mc;
 	char **saved_argv;
-	int ch, i, r;
+	int ch, i, r, cmdline_level;
 	char *conn_spec = NULL, *conn_storage[MAX_CMDLINE_SPECS] = {NULL};
 	const char *family = NULL, *grace = NULL; /* -4/-6, -g: the last */
 	int monitor_argv;
@@ -651,12 +651,18 @@ main(int argc, char **argv)
 		c.log_level = o.debug >= 3 ? LL_DEBUG3
 		    : o.debug == 2         ? LL_DEBUG2
 		                           : LL_DEBUG1;
+	/* The command line's level: -q, -d, a -o LogLevel, else INFO. */
+	cmdline_level = o.quiet || o.debug      ? c.log_level
+	    : cmdline_log_level != CONFIG_UNSET ? cmdline_log_level
+	                                        : LL_INFO;
 	/* Host keys load at least at the command line's level (hostkeys.c). */
-	hostkeys_set_log_level(o.quiet || o.debug   ? c.log_level
-	        : cmdline_log_level != CONFIG_UNSET ? cmdline_log_level
-	                                            : LL_INFO);
-	/* -t and -T report on stderr, as sshd (e.g. a bad -C spec). */
-	log_init(POSTERN_SYSLOG_IDENT, (enum log_level)c.log_level,
+	hostkeys_set_log_level(cmdline_level);
+	/* -t and -T report on stderr, as sshd (e.g. a bad -C spec), at the
+	 * command line's level: as sshd 9.2, a LogLevel in the file does not
+	 * make -T -C print its Match lines' debug. */
+	log_init(POSTERN_SYSLOG_IDENT,
+	    (enum log_level)(
+	        o.test_only || o.dump_config ? cmdline_level : c.log_level),
 	    c.syslog_facility, o.log_stderr || o.test_only || o.dump_config);
 	(void)sshkey_set_fingerprint_digest(c.fingerprint_hash);
 	if (o.dump_config || o.test_only) {

@@ -1029,6 +1029,34 @@ def test_compat_conn_spec_errors(ctx):
                   l for l in lines if l.startswith("maxsessions")], want))
 
 
+def test_compat_dump_log_level_from_command_line(ctx):
+    """-T -C with LogLevel DEBUG1 in the file prints only the dump, as
+    sshd 9.2: -t and -T log at the command line's level, so a Match
+    line's "user X matched" debug shows with -o LogLevel=DEBUG1 (or -d),
+    not from the file's LogLevel (posternd printed it on stderr)."""
+    key = _setup(ctx)
+    path = _write(ctx, "cfg_dumplevel", "HostKey %s\nLogLevel DEBUG1\n"
+                  "Match User alice\n  MaxSessions 3\n" % key)
+    matched = "debug1: user alice matched 'User alice' at line 3"
+    for extra, shown in (([], False), (["-o", "LogLevel=DEBUG1"], True)):
+        argv = ["-T", "-f", path, "-C", "user=alice"] + extra
+        s_rc, s_lines, s_err = _dump([SSHD] + argv)
+        p_rc, p_lines, p_err = _dump([ctx.server_path] + argv)
+        what = " ".join(argv)
+        check(s_rc == 0 and p_rc == 0, "%s: exit sshd %d, posternd %d (%s)"
+              % (what, s_rc, p_rc, p_err.strip()))
+        check("maxsessions 3" in s_lines and "maxsessions 3" in p_lines,
+              "%s: Match block not applied" % what)
+        check((matched in s_err.splitlines()) == shown,
+              "%s: sshd's stderr %r (the test's premise)" % (what, s_err))
+        if shown:
+            check(matched in p_err.splitlines(), "%s: posternd's stderr "
+                  "%r lacks %r" % (what, p_err, matched))
+        else:
+            check(p_err == "", "%s: posternd's stderr %r, sshd's is empty"
+                  % (what, p_err))
+
+
 def _doc_keywords():
     """The keywords of docs/sshd_config.md's table."""
     doc = os.path.join(os.path.dirname(os.path.abspath(__file__)),
