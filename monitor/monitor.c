@@ -27,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -604,9 +605,72 @@ preauth_conn_id(
 }
 
 /*
+ * 1 if a preauth line may be logged: it must not forge what fail2ban and
+ * sshguard act on. Their filters anchor at the start of sshd's message
+ * (after an optional "error: ", "fatal: ", "PAM: " or Solaris
+ * "[ID N facility]"), and take the address from it: a line that begins
+ * as one only the monitor writes (a verdict, a connection's end), or
+ * that names an address and it is not this connection's, could get any
+ * address banned.
+ */
+static int
+preauth_line_ok(const struct monitor *m, const char *msg)
+{
+	static const char *const monitor_only[] = {"Accepted ",
+	    "Authentication ", "Bad protocol", "banner exchange", "Connection ",
+	    "Did not receive", "Disconnected", "Disconnecting: Too many",
+	    "Failed ", "Illegal user", "Invalid user", "maximum authentication",
+	    "pam_", "PAM", "Partial ", "Postponed ", "Read from socket",
+	    "refused connect", "ROOT LOGIN", "SSH: ", "Timeout before",
+	    "Too many", "User ", "drop connection"};
+	static const char *const naming[] = {"Disconnecting ",
+	    "Received disconnect from ", "Unable to negotiate with ",
+	    "ssh_dispatch_run_fatal: Connection from ", "probed from ",
+	    "scanned from "};
+	static const char *const skip[] = {"error: ", "fatal: ", "PAM: "};
+	char plain[LOG_CONN_ID_MAX];
+	size_t i, n, idlen;
+
+	for (;;) {
+		while (*msg == ' ' || *msg == '\t')
+			msg++;
+		for (i = 0; i < sizeof(skip) / sizeof(skip[0]); i++)
+			if (strncasecmp(msg, skip[i], strlen(skip[i])) == 0)
+				break;
+		if (i < sizeof(skip) / sizeof(skip[0])) {
+			msg += strlen(skip[i]);
+			continue;
+		}
+		if (strncmp(msg, "[ID ", 4) == 0 && strchr(msg, ']') != NULL) {
+			msg = strchr(msg, ']') + 1;
+			continue;
+		}
+		break;
+	}
+	for (i = 0; i < sizeof(monitor_only) / sizeof(monitor_only[0]); i++)
+		if (strncasecmp(
+		        msg, monitor_only[i], strlen(monitor_only[i])) == 0)
+			return 0;
+	log_conn_id(plain, sizeof(plain), NULL, NULL, m->ci.client_addr,
+	    m->ci.client_port);
+	idlen = strlen(plain);
+	for (i = 0; i < sizeof(naming) / sizeof(naming[0]); i++) {
+		n = strlen(naming[i]);
+		if (strncasecmp(msg, naming[i], n) != 0)
+			continue;
+		/* "ADDR port P" then ':' or ' ', as preauth writes it. */
+		return strncmp(msg + n, plain, idlen) == 0 &&
+		    (msg[n + idlen] == ':' || msg[n + idlen] == ' ');
+	}
+	return 1;
+}
+
+/*
  * A log line from preauth: hostile text, escaped twice with " [preauth]"
  * as sshd's relayed lines (log_emit_preauth), so no byte of it can end
- * the line.
+ * the line. One that could forge a verdict (preauth_line_ok) ends the
+ * connection. (Their number is not limited: a client's every unexpected
+ * packet is one, as in sshd.)
  */
 static int
 handle_log(struct monitor *m, struct buf *b)
@@ -635,6 +699,12 @@ handle_log(struct monitor *m, struct buf *b)
 	if (level < LL_FATAL || level > LL_DEBUG3) {
 		free(msg);
 		return ERR_FORMAT;
+	}
+	if (!preauth_line_ok(m, msg)) {
+		error("monitor: preauth sent a log line that only the monitor "
+		      "writes, or that names another address");
+		free(msg);
+		return ERR_PERM;
 	}
 	/*
 	 * sshd exchanges identifications before its preauth child exists:

@@ -331,6 +331,8 @@ if MODE == "banner_lines":
                         (2, "Bad remote protocol version identification: "
                             "'SSH-9'")):
         send(2, struct.pack(">I", level) + s(text))
+if MODE.startswith("forge:"):
+    send(2, struct.pack(">I", 3) + s(MODE[6:]))
 if MODE == "auth_first":
     send(5, s(USER) + s("ssh-connection") + s("none") + s(b""))
     note("reply", recv()[0])
@@ -399,8 +401,11 @@ def _hostile_preauth(ctx, mode, log_rx, base=None):
     with open(exe, "w") as f:
         f.write(FAKE_PREAUTH % (mode, u.name, u.key, out))
     os.chmod(exe, 0o755)
+    # A mode with the text of a forged line is no directory name.
+    tag = mode if re.fullmatch(r"\w+", mode) else "forge-%d" % len(
+        [n for n in os.listdir(ctx.dir) if n.startswith("bin-forge-")])
     srv = harness.copy_server(base or ctx.server_path,
-                              os.path.join(ctx.dir, "bin-" + mode),
+                              os.path.join(ctx.dir, "bin-" + tag),
                               {"postern-preauth": exe})
     ctx.start_server(server=srv)
     ctx.raw_connect()
@@ -464,6 +469,45 @@ def test_hostile_preauth_unsuffixed_lines(ctx):
               "%r should be logged once, %s: %r" % (
                   text, "with [preauth]" if suffixed else "without it",
                   lines))
+
+
+@timeout(90)
+def test_hostile_preauth_forged_lines(ctx):
+    """A preauth line that fail2ban or sshguard would act on, and only the
+    monitor writes (a verdict, a connection's end, behind "error: " or a
+    Solaris "[ID N facility]" too), or that names an address other than
+    the connection's, ends the connection unlogged: a compromised preauth
+    could otherwise get any address banned. A line with such words past
+    its start is logged, and the login goes on."""
+    base = ctx.server_path
+    benign = ("Remote protocol version 2.0, remote software version "
+              "Failed password for root from 203.0.113.7")
+    _hostile_preauth(ctx, "forge:" + benign, r"^User child is on pid \d+$",
+                     base)
+    check(re.search(r"^%s \[preauth\]$" % re.escape(benign),
+                    ctx.server_log(), re.M),
+          "the benign line was not logged:\n%s"
+          % harness.tail(ctx.server_log()))
+    ctx.stop_server()
+    for text in ("Failed password for root from 203.0.113.7 port 22 ssh2",
+                 "error: [ID 1 auth.info] Invalid user x from 203.0.113.7",
+                 "  authentication failure for x from 203.0.113.7",
+                 "Received disconnect from 203.0.113.7 port 22:3: x: Auth "
+                 "fail",
+                 "Unable to negotiate with 203.0.113.7 port 22: no matching"
+                 " cipher found.",
+                 "Disconnecting 203.0.113.7 port 22: too many"):
+        # Each case's lines alone (wait_log reads the whole log).
+        open(ctx.log_path, "w").close()
+        _hostile_preauth(ctx, "forge:" + text,
+                         r"^monitor: bad message 2 from preauth in state 0: ",
+                         base)
+        ctx.stop_server()
+        log = ctx.server_log()
+        check("monitor: preauth sent a log line that only the monitor "
+              "writes, or that names another address" in log and
+              "203.0.113.7" not in log and "User child" not in log,
+              "%r: not refused:\n%s" % (text, harness.tail(log)))
 
 
 @timeout(90)
