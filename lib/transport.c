@@ -634,6 +634,10 @@ open_packet(struct transport *t)
 		taglen = aead ? d->alg->tag_len
 		              : (d->macalg != NULL ? d->macalg->tag_len : 0);
 	}
+	/* As sshd, the length is judged once a whole first block is in
+	 * (AEAD and -etm: once the four bytes of the length are). */
+	if (d->cipher == NULL && avail < block)
+		return ERR_AGAIN;
 	if (d->cipher != NULL && !aead && !etm) {
 		if (!d->head_decrypted) {
 			if (avail < block)
@@ -664,8 +668,13 @@ open_packet(struct transport *t)
 	}
 	/* AEAD and -etm leave the length out of the padded blocks. */
 	if ((aead || etm ? plen : plen + 4) % block != 0) {
-		logit("padding error: need %u block %zu mod %zu", plen, block,
-		    (size_t)((aead || etm ? plen : plen + 4) % block));
+		/* sshd's "need": the bytes after the first block (a u_int
+		 * printed with %d), and its fatal line (SSH_ERR_MAC_INVALID
+		 * from ssh_packet_start_discard, which only discards for CBC). */
+		logit("padding error: need %d block %zu mod %zu",
+		    (int)(aead || etm ? plen : 4 + plen - (uint32_t)block),
+		    block, (size_t)((aead || etm ? plen : plen + 4) % block));
+		transport_log_fatal(t, "message authentication code incorrect");
 		transport_disconnect(
 		    t, SSH2_DISCONNECT_PROTOCOL_ERROR, "Packet corrupt");
 		return ERR_PROTOCOL;

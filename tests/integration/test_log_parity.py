@@ -569,6 +569,20 @@ def scenarios(env):
          lambda s: s.raw(b"SSH-2.0-x\r\n" + struct.pack(">IB", 4, 4)
                          + bytes(64), wait_s=1),
          [conn, r"Bad packet length 4\. \[preauth\]"], f2b(0, 0, 0), 0),
+        # A length that is no whole number of blocks: sshd's "need" is
+        # what follows the first block, then its fatal line.
+        ("padding error", "nopam",
+         lambda s: s.raw(b"SSH-2.0-x\r\n" + struct.pack(">I", 4096)
+                         + bytes(4), wait_s=1),
+         [conn, r"padding error: need 4092 block 8 mod 4 \[preauth\]",
+          r"ssh_dispatch_run_fatal: Connection from %s: message "
+          r"authentication code incorrect \[preauth\]" % P],
+         f2b(0, 0, 0), 0),
+        # Less than a block, then gone: judged only on a whole block.
+        ("short first block", "nopam",
+         lambda s: s.raw(b"SSH-2.0-x\r\n" + struct.pack(">IH", 13, 0)),
+         [conn, r"Connection closed by %s \[preauth\]" % P,
+          ("none", r"padding error: .*")], f2b(0, 1, 1), 1),
         ("no common kex", "nopam",
          lambda s: s.ssh(g, extra=["-o", "KexAlgorithms=diffie-hellman-"
                                    "group1-sha1"]),
