@@ -216,17 +216,27 @@ on_signal(int sig)
 	}
 }
 
+/*
+ * SIGINT ignored when posternd started (a shell's background job, nohup):
+ * as sshd, which does not touch SIGINT, it stays ignored, in the listener,
+ * across a SIGHUP restart and in each connection's monitor.
+ */
+static int sigint_ignored;
+
 static void
 set_handlers(void)
 {
-	struct sigaction sa;
+	struct sigaction sa, old;
 
+	if (sigaction(SIGINT, NULL, &old) == 0 && old.sa_handler == SIG_IGN)
+		sigint_ignored = 1;
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGHUP, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
+	if (!sigint_ignored)
+		sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGQUIT, &sa, NULL);
 	sigaction(SIGCHLD, &sa, NULL);
 	sa.sa_handler = SIG_IGN;
@@ -245,7 +255,9 @@ default_handlers(void)
 	/* SIGPIPE stays ignored: the monitor and a restarted listener
 	 * ignore it too. */
 	for (i = 0; i < NLOOP_SIGNALS; i++)
-		signal(loop_signals[i], SIG_DFL);
+		signal(loop_signals[i],
+		    loop_signals[i] == SIGINT && sigint_ignored ? SIG_IGN
+		                                                : SIG_DFL);
 }
 
 static void

@@ -16,6 +16,7 @@ import importlib.util
 import inspect
 import os
 import re
+import signal
 import sys
 import threading
 import time
@@ -140,6 +141,11 @@ def main():
                     help="keep temp dirs (for debugging)")
     ap.add_argument("--list", action="store_true", help="list tests and exit")
     args = ap.parse_args()
+    # Servers start with SIGINT at its default, as from a terminal, even
+    # when this runner was started with it ignored (a background job of a
+    # non-interactive shell): posternd keeps an inherited SIG_IGN, as
+    # sshd. A handler here is reset to the default across exec.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
     tests = discover()
     if args.k:

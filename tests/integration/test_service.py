@@ -25,6 +25,7 @@ import socket
 import struct
 import subprocess
 import threading
+import time
 
 import harness
 from harness import check, timeout
@@ -430,6 +431,33 @@ def test_connection_in_its_own_session(ctx):
           % (p.returncode, out, err[-300:]))
     check(harness.poll_until(lambda: ctx.proc.poll() is not None, 10),
           "the listener did not end on SIGINT")
+
+
+def test_sigint_ignored_at_start_stays_ignored(ctx):
+    """posternd started with SIGINT ignored (a shell's background job,
+    nohup): as sshd, which leaves SIGINT alone, it stays ignored, also
+    after a SIGHUP restart; the listener serves on. (With SIGINT at its
+    default, test_connection_in_its_own_session ends the listener.)"""
+    u = ctx.make_user()
+    ctx.write_config()
+    ctx.launch_server(prefix=["/bin/sh", "-c", "trap '' INT; exec \"$@\"",
+                              "sh"])
+    listening = r"^Server listening on 127\.0\.0\.1 port %d\.$" % ctx.port
+    for round_ in ("first start", "after a SIGHUP restart"):
+        if round_ != "first start":
+            ctx.proc.send_signal(signal.SIGHUP)
+            check(harness.poll_until(
+                lambda: len(re.findall(listening, ctx.server_log(),
+                                       re.M)) >= 2 and
+                harness.port_listening(ctx.port), 10),
+                "the listener did not restart")
+        ctx.proc.send_signal(signal.SIGINT)
+        time.sleep(0.5)
+        check(ctx.proc.poll() is None, "%s: the listener ended on SIGINT "
+              "(exit %s)" % (round_, ctx.proc.returncode))
+        ctx.ssh_ok(u, "echo ok", expect_out=b"ok\n")
+    check("Received signal 2" not in ctx.server_log(),
+          "SIGINT was caught:\n%s" % harness.tail(ctx.server_log()))
 
 
 def test_log_pipe_reader_gone_keeps_serving(ctx):
