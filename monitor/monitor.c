@@ -1478,6 +1478,7 @@ static void __attribute__((noreturn)) session_phase(struct monitor *m, int sock)
 {
 	struct login_state ls;
 	struct sign_budget sb, gb;
+	struct timeval reply_deadline = {IPC_MESSAGE_TIMEOUT_MS / 1000, 0};
 	struct buf *b;
 	char *jail = NULL;
 	int sp[2], status, jailfd = -1, code, passed = 0;
@@ -1562,6 +1563,15 @@ static void __attribute__((noreturn)) session_phase(struct monitor *m, int sock)
 	}
 	buf_free(m->tstate);
 	m->tstate = NULL;
+	/*
+	 * A session that leaves the replies unread (a taken-over one) must
+	 * not hold the monitor in a send for ever, deaf to the SIGTERM it
+	 * should pass on: past the deadline the send fails and the session
+	 * is killed. After the start, which a slow exec may read late.
+	 */
+	if (setsockopt(sp[0], SOL_SOCKET, SO_SNDTIMEO, &reply_deadline,
+	        sizeof(reply_deadline)) != 0)
+		error("setsockopt(SO_SNDTIMEO): %s", strerror(errno));
 	audit_session_start(&m->auth);
 	if ((b = buf_new(IPC_MAX_MESSAGE)) == NULL)
 		fatal("out of memory");

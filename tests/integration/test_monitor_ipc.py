@@ -65,7 +65,8 @@ def test_userauth_requests_capped(ctx):
 
 # A session process that reads its two first messages, then asks for 1000
 # host key signatures (SIGN_FLOOD), DH groups (GEX_FLOOD) or hostkeys-prove
-# answers (PROVE_FLOOD) at once, noting each it gets; or sends what the
+# answers (PROVE_FLOOD) at once, noting each it gets; or asks for 100000
+# hostkeys-prove answers and reads none (UNREAD_PROVE); or sends what the
 # monitor cannot frame (BAD_FD: a pty request with a descriptor; else a
 # length past IPC_MAX_MESSAGE) and stays, noting that it is alive.
 FAKE_SESSION = r'''
@@ -129,6 +130,19 @@ int main(void) {
 		fflush(out);
 	}
 	return 0;
+#elif defined(UNREAD_PROVE)
+	{
+		/* IPC_SESSION_PROVE_REQ for no keys, 100000 times, none of
+		 * the replies read */
+		static uint8_t g[5 * 1000];
+		for (i = 0; i < 1000; i++)
+			memcpy(g + 5 * i, "\0\0\0\1\36", 5);
+		for (i = 0; i < 100; i++)
+			if (write(4, g, sizeof(g)) != (ssize_t)sizeof(g))
+				break;
+		fprintf(out, "sent %d\n", i);
+		fflush(out);
+	}
 #elif defined(BAD_FD)
 	{
 		union { struct cmsghdr a; char b[CMSG_SPACE(sizeof(int))]; } cm;
@@ -268,6 +282,22 @@ def test_session_dh_group_budget_client_rekeys(ctx):
           "a re-keying was refused:\n%s" % "\n".join(harness.tail(log, 5)))
     check(log.count("SSH2_MSG_KEX_DH_GEX_REQUEST received") > 16,
           "fewer group exchanges than the burst: the test proves nothing")
+
+
+@timeout(120)
+def test_session_unread_replies_end_session(ctx):
+    """A session process that asks and never reads the answers (a
+    taken-over one): once the monitor's socket is full, its send gives up
+    after 10 s, logged, and the session is killed, instead of the root
+    monitor blocking for ever, deaf to the signals it passes on."""
+    _fake_session(ctx, "UNREAD_PROVE")
+    check(ctx.wait_log(r"^monitor: bad message 30 from session: timed out$",
+                       40),
+          "the monitor did not give up on the unread replies:\n%s"
+          % harness.tail(ctx.server_log()))
+    check(harness.poll_until(
+        lambda: not harness.descendants(ctx.proc.pid), 20),
+        "the session outlived its unread replies")
 
 
 @timeout(120)
