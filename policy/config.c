@@ -439,8 +439,7 @@ cfg_kw_match(
 	cp = copy;
 	mc = (*a->fflags & CFG_NEVERMATCH) ? NULL : a->pass->mc;
 	if ((value = cfg_match_line(&cp, a->lineno, mc)) < 0) {
-		if (value == -1)
-			cfg_error(a, "Bad Match condition");
+		cfg_error(a, "Bad Match condition");
 		free(copy);
 		return ERR_CONFIG;
 	}

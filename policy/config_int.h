@@ -267,8 +267,7 @@ int cfg_a2port(const char *s);
 /*
  * cfg_match_line: the criteria of one Match line (*condp, advanced past
  * what was read). mc NULL: syntax only, nothing matches but "All".
- * Returns 1 (matches), 0, or -1 (bad condition, logged); -2 where sshd
- * fatal()s (logged; no "Bad Match condition" follows).
+ * Returns 1 (matches), 0, or -1 (bad condition, logged).
  */
 int cfg_match_line(char **condp, int lineno, const struct match_conn *mc);
 

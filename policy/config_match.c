@@ -104,18 +104,16 @@ out:
 	return found;
 }
 
-/* match_addr_criterion: Address or LocalAddress; 1, 0, or -1 (-2: sshd
- * fatal()s) on error. */
+/* match_addr_criterion: Address or LocalAddress; 1, 0, or -1 on error. */
 static int
 match_addr_criterion(const char *what, const char *addr, const char *arg,
     int lineno, int syntax_only)
 {
 	if (syntax_only || addr == NULL) {
 		if (match_addr_pattern_list(NULL, arg) != 0) {
-			/* sshd's fatal(): no "Bad Match condition" after. */
 			error("Invalid Match %s argument '%s' at line %d", what,
 			    arg, lineno);
-			return -2;
+			return -1;
 		}
 		return 0;
 	}
@@ -219,7 +217,7 @@ cfg_match_line(char **condp, int lineno, const struct match_conn *mc)
 			    mc != NULL ? mc->addr : NULL, arg, lineno,
 			    mc == NULL);
 			if (r < 0)
-				return r;
+				return -1;
 			if (r == 0)
 				result = 0;
 		} else if (strcasecmp(attrib, "localaddress") == 0) {
@@ -227,7 +225,7 @@ cfg_match_line(char **condp, int lineno, const struct match_conn *mc)
 			    mc != NULL ? mc->laddr : NULL, arg, lineno,
 			    mc == NULL);
 			if (r < 0)
-				return r;
+				return -1;
 			if (r == 0)
 				result = 0;
 		} else if (strcasecmp(attrib, "localport") == 0) {
@@ -244,7 +242,7 @@ cfg_match_line(char **condp, int lineno, const struct match_conn *mc)
 				error("'Match LocalPort' in configuration but "
 				      "'lport' not in connection test "
 				      "specification.");
-				return -2;
+				return -1;
 			}
 			if (port == mc->lport)
 				debug(

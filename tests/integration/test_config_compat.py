@@ -1057,28 +1057,6 @@ def test_compat_dump_log_level_from_command_line(ctx):
                   % (what, p_err))
 
 
-def test_compat_match_fatal_errors(ctx):
-    """Where sshd 9.2 fatal()s on a Match line (an address list that does
-    not parse, Match LocalPort under -T -C without lport), its one line is
-    all that is said, as sshd: posternd added "FILE line N: Bad Match
-    condition" after it. Other bad Match lines keep that line (sshd's
-    error() then fatal())."""
-    key = _setup(ctx)
-    for name, match, args in (
-            ("addr", "Match Address 10/8", ["-t"]),
-            ("laddr", "Match LocalAddress 10.0.0.0/33", ["-t"]),
-            ("lport", "Match LocalPort 22",
-             ["-T", "-C", "user=x,addr=1.2.3.4,host=h"]),
-            ("attr", "Match Colour red", ["-t"])):
-        path = _write(ctx, "cfg_mfatal_%s" % name, "HostKey %s\n%s\n"
-                      "  PermitTTY no\n" % (key, match))
-        s_rc, _, s_err = _dump([SSHD, "-f", path] + args)
-        p_rc, _, p_err = _dump([ctx.server_path, "-f", path] + args)
-        check(s_rc == 255 and p_rc == s_rc and s_err.strip() and
-              p_err == s_err, "%s: sshd exit %d %r, posternd exit %d %r"
-              % (match, s_rc, s_err, p_rc, p_err))
-
-
 def _doc_keywords():
     """The keywords of docs/sshd_config.md's table."""
     doc = os.path.join(os.path.dirname(os.path.abspath(__file__)),
