@@ -27,6 +27,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
+
 #include "buf.h"
 #include "ipc.h"
 #include "crypto.h"
@@ -44,6 +46,7 @@
 #include "monitor/relay.h"
 #include "match.h"
 #include "proctitle.h"
+#include "sshkey.h"
 
 #define MAX_LISTEN 64
 /* A SIGHUP restart's state (see handover_save) and its mark. */
@@ -304,6 +307,7 @@ listen_one(const char *host, int port, int family, int *fds, size_t *nfds)
 		if (ai->ai_family == AF_INET6)
 			setsockopt(
 			    fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+		debug("Bind to port %d on %s.", port, ntop);
 		if (bind(fd, ai->ai_addr, ai->ai_addrlen) != 0) {
 			error("Bind to port %d on %s failed: %.200s.", port,
 			    ntop, strerror(errno));
@@ -1294,13 +1298,24 @@ listener_run(const struct options *o, struct server_config *c,
 		    POSTERN_PRIVSEP_USER);
 	{
 		struct hostkeys hk;
+		char fp[SSHKEY_FP_LEN];
+		size_t k;
 
+		/* As sshd's first debug lines. */
+		debug("posternd version %s, %s", POSTERN_VERSION,
+		    OpenSSL_version(OPENSSL_VERSION));
 		if (hostkeys_load(c, &hk) != 0) {
 			/* As sshd: logit() and exit 1. */
 			hostkeys_use_log_level();
 			logit("sshd: no hostkeys available -- exiting.");
 			exit(1);
 		}
+		for (k = 0; k < hk.npub; k++)
+			if (sshkey_fingerprint(hk.pub[k].key, fp, sizeof(fp)) ==
+			    0)
+				debug("%s host key #%zu: %s %s",
+				    hk.pub[k].agent ? "public" : "private", k,
+				    sshkey_type_name(hk.pub[k].key), fp);
 		hostkeys_free(&hk);
 	}
 	/*
@@ -1488,6 +1503,8 @@ listener_run(const struct options *o, struct server_config *c,
 			if (o->debug) {
 				/* As sshd -d: one connection; the next one is
 				 * refused (the sockets close), not served. */
+				debug("Server will not fork when running in "
+				      "debugging mode.");
 				for (i = 0; i < nfds; i++)
 					close(fds[i]);
 				nfds = 0;
