@@ -1311,7 +1311,7 @@ def test_compat_debug_mode_one_connection(ctx):
     harness.openssh_sshd()
     u = ctx.make_user()
     ours = ctx.server_path
-    seen = {}
+    seen, starts = {}, {}
     for server in (SSHD, ours):
         ctx.server_path = server
         ctx.write_config()
@@ -1338,6 +1338,13 @@ def test_compat_debug_mode_one_connection(ctx):
             ctx.stop_server()
         seen[server] = (second.rc, b"second" in second.stdout,
                         first.returncode, out.endswith(b"first\n"), rc)
+        # sshd's start-up debug lines, the version's name aside.
+        starts[server] = [
+            re.sub(r"^debug1: \S+ version \S+, OpenSSL .*",
+                   "debug1: NAME version V, OpenSSL V", l)
+            for l in ctx.server_log().splitlines()
+            if re.match(r"debug1: (\S+ version \S+, OpenSSL |private host "
+                        r"key #|Bind to port |Server will not fork)", l)]
         os.unlink(ctx.log_path)
         ctx.proc = None
     ctx.server_path = ours
@@ -1347,6 +1354,11 @@ def test_compat_debug_mode_one_connection(ctx):
     check(seen[ours] == want, "posternd -d: (second rc, served, first rc, "
           "output whole, server exit) %r, want %r (as sshd)"
           % (seen[ours], want))
+    # sshd -d prints its version and keys twice (its re-exec'd child too).
+    check(len(starts[SSHD]) >= 4 and
+          starts[ours] == list(dict.fromkeys(starts[SSHD])),
+          "-d start-up lines: posternd %r, sshd %r"
+          % (starts[ours], starts[SSHD]))
     # A SIGHUP once the connection is accepted ends posternd -d (sshd's
     # SIGHUP is back to its default action then): it does not restart
     # into a listener that would serve a second client.
