@@ -788,8 +788,14 @@ transport_next_packet(struct transport *t, uint8_t *type, struct buf **pp)
 			return r;
 		if ((r = maybe_rekey(t)) != 0)
 			return r;
-		if (consumed)
+		if (consumed) {
+			/* Each may have queued an answer: one read's worth
+			 * of them must not go past the caller's pause. */
+			if (t->params.out_pause != 0 &&
+			    buf_len(t->out) >= t->params.out_pause)
+				return ERR_AGAIN;
 			continue;
+		}
 		*type = msg;
 		*pp = &t->view;
 		return 0;

@@ -127,6 +127,10 @@ struct transport_params {
 	/* Exchanges we may take part in, the first included (0: no limit):
 	 * we start none beyond it (preauth: what the monitor will sign). */
 	int kex_max;
+	/* Output pending from which transport_next_packet stops handling
+	 * transport-level packets (answered or not) and returns ERR_AGAIN,
+	 * rather than at its caller's next call (0: no limit). */
+	size_t out_pause;
 };
 
 /* transport_new: a server-side transport on a connected socket fd. */

@@ -327,6 +327,7 @@ main(int argc, char **argv)
 	tp.rekey_limit = ip.rekey.rekey_limit;
 	tp.rekey_interval = ip.rekey.rekey_interval;
 	tp.kex_max = PREAUTH_KEX_MAX;
+	tp.out_pause = PREAUTH_OUTPUT_PAUSE;
 	if ((t = transport_new(PREAUTH_SOCK_FD, &tp)) == NULL)
 		fatal("preauth: out of memory");
 	r = run(t);

@@ -46,6 +46,68 @@ test_too_big_leaves_nothing(void)
 	close(sv[1]);
 }
 
+/*
+ * out_pause: out-of-place packets, each answered (UNIMPLEMENTED), stop
+ * being handled within one call once the answers reach the pause; the
+ * rest wait in the input. Before, one call handled all that was read.
+ */
+static void
+test_out_pause(void)
+{
+	static const char version[] = "SSH-2.0-x\r\n";
+	/* SERVICE_REQUEST (5) before any KEXINIT: 16 bytes, unencrypted. */
+	static const uint8_t junk[16] = {0, 0, 0, 12, 10, 5};
+	static uint8_t all[1000 * sizeof(junk)];
+	struct transport_params p;
+	struct transport *t;
+	struct buf *m;
+	uint8_t type;
+	size_t pause = 4096, i;
+	int sv[2], r;
+
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) != 0) {
+		T_CHECK("socketpair", 0);
+		return;
+	}
+	(void)fcntl(sv[0], F_SETFL, O_NONBLOCK);
+	memset(&p, 0, sizeof(p));
+	p.version = "SSH-2.0-postern_test";
+	p.kex_algs = "curve25519-sha256";
+	p.hostkey_algs = "ssh-ed25519";
+	p.ciphers = "aes128-ctr";
+	p.macs = "hmac-sha2-256";
+	p.out_pause = pause;
+	t = transport_new(sv[0], &p);
+	r = t != NULL &&
+	        write(sv[1], version, sizeof(version) - 1) ==
+	            (ssize_t)(sizeof(version) - 1)
+	    ? 0
+	    : -1;
+	/* One write: a socketpair counts each small one's overhead. */
+	for (i = 0; i < 1000; i++)
+		memcpy(all + i * sizeof(junk), junk, sizeof(junk));
+	if (r == 0 && write(sv[1], all, sizeof(all)) != (ssize_t)sizeof(all))
+		r = -1;
+	T_CHECK("out_pause: set up", r == 0);
+	if (r == 0) {
+		r = transport_read(t);
+		T_CHECK("out_pause: all 16000 bytes read",
+		    r == 0 && buf_len(t->in) >= 1000 * sizeof(junk));
+		r = transport_next_packet(t, &type, &m);
+		T_CHECK(
+		    "out_pause: the call stops at the pause", r == ERR_AGAIN);
+		T_CHECK("out_pause: answers up to the pause, one past it",
+		    transport_output_pending(t) >= pause &&
+		        transport_output_pending(t) < pause + 64);
+		T_CHECK("out_pause: the other packets wait",
+		    buf_len(t->in) >= 500 * sizeof(junk));
+	}
+	if (t != NULL)
+		transport_free(t);
+	close(sv[0]);
+	close(sv[1]);
+}
+
 int
 main(void)
 {
@@ -78,5 +140,6 @@ main(void)
 	close(sv[0]);
 	close(sv[1]);
 	test_too_big_leaves_nothing();
+	test_out_pause();
 	return T_DONE();
 }
