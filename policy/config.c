@@ -252,6 +252,14 @@ process_line(struct cfg_pass *p, struct server_config *c, const char *line,
 	if ((k = cfg_keyword_find(kw)) == NULL) {
 		cfg_report_unknown(kw, filename, lineno);
 		r = ERR_FORMAT;
+		/* As sshd: in a Match block an unknown keyword is no Match
+		 * keyword either, which ends the load there. */
+		if (!*activep && !(p != NULL && p->apply)) {
+			error("%s line %d: Directive '%s' is not allowed "
+			      "within a Match block",
+			    filename, lineno, kw);
+			r = ERR_CONFIG;
+		}
 		goto out;
 	}
 	if ((r = cfg_split_args(rest, &a)) != 0) {

@@ -1057,6 +1057,25 @@ def test_compat_dump_log_level_from_command_line(ctx):
                   % (what, p_err))
 
 
+def test_compat_unknown_keyword_in_match(ctx):
+    """An unknown keyword inside a Match block: sshd 9.2 says it is no
+    configuration option, then that it is not allowed within a Match
+    block, and stops there (no "terminating" summary); posternd the same.
+    At the top level (or under Match All) both count it and go on."""
+    key = _setup(ctx)
+    for name, text in (("in_match", "Match User x\n  Bogusword 1\n"),
+                       ("global", "Bogusword 1\nMatch User x\n"
+                                  "  PermitTTY no\n"),
+                       ("match_all", "Match All\n  Bogusword 1\n")):
+        path = _write(ctx, "cfg_unknown_%s" % name, "HostKey %s\n%s"
+                      % (key, text))
+        s_rc, _, s_err = _dump([SSHD, "-t", "-f", path])
+        p_rc, _, p_err = _dump([ctx.server_path, "-t", "-f", path])
+        check(s_rc == 255 and p_rc == s_rc and p_err == s_err,
+              "%s: sshd exit %d %r, posternd exit %d %r"
+              % (name, s_rc, s_err, p_rc, p_err))
+
+
 def _doc_keywords():
     """The keywords of docs/sshd_config.md's table."""
     doc = os.path.join(os.path.dirname(os.path.abspath(__file__)),

@@ -284,6 +284,18 @@ test_match_errors(void)
 	config_free(&c);
 	config_source_free(src);
 
+	/* As sshd: an unknown keyword in a Match block is also no Match
+	 * keyword (fatal there: no summary). */
+	src = source("Match User x\nBogus 1\n", NULL);
+	T_CHECK("match: unknown keyword inside",
+	    load(&c, src) == ERR_CONFIG &&
+	        strcmp(logbuf,
+	            MAIN ": line 2: Bad configuration option: Bogus\n" MAIN
+	                 " line 2: Directive 'Bogus' is not allowed within a "
+	                 "Match block\n") == 0);
+	config_free(&c);
+	config_source_free(src);
+
 	src = source("Match User x\nPort 22\nPidFile /x\n", NULL);
 	T_CHECK("match: global keywords refused inside",
 	    load(&c, src) == ERR_CONFIG &&
