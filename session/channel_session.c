@@ -467,10 +467,21 @@ session_start(struct conn *conn, struct channel *c, const char *command,
 		                                      : "",
 		    &pid, &in, &out, &err);
 	} else if (pwchange) {
-		/* Recorded as a login (utmp), but the last login not shown. */
-		free(pty_login(ctx, c, s));
-		r = session_exec_pwchange(ctx,
+		/* Recorded as a login (utmp); a pty without a command is
+		 * greeted first, as sshd's do_login() before do_pwchange(). */
+		struct session_child ch;
+		char *lastlog;
+
+		child_of(conn, s, subsystem != NULL, &ch);
+		lastlog = pty_login(ctx, c, s);
+		ch.lastlog = lastlog;
+		/* Quiet for what would have run, as sshd's do_login(). */
+		r = session_exec_pwchange(ctx, &ch,
+		    ctx->forced_command != NULL ? ctx->forced_command
+		        : command != NULL       ? command
+		                                : subsystem,
 		    s->pty.master >= 0 ? &s->pty : NULL, &pid, &in, &out, &err);
+		free(lastlog);
 	} else if (is_internal_sftp(run) && s->forced && subsystem == NULL) {
 		/* As sshd: a forced internal-sftp serves the sftp subsystem
 		 * only; a shell or exec request gets this and status 1. */

@@ -491,6 +491,7 @@ session_exec_nologin(const struct session_pty *pty, const char *text,
 
 int
 session_exec_pwchange(const struct session_ctx *ctx,
+    const struct session_child *ch, const char *command,
     const struct session_pty *pty, pid_t *pidp, int *infd, int *outfd,
     int *errfd)
 {
@@ -501,8 +502,14 @@ session_exec_pwchange(const struct session_ctx *ctx,
 	*infd = *outfd = *errfd = -1;
 	if ((r = pwchange_env(ctx, pty, &env)) != 0)
 		return r;
-	if ((r = fork_child(pty, pidp, infd, outfd, errfd)) == 0 && *pidp == 0)
+	if ((r = fork_child(pty, pidp, infd, outfd, errfd)) == 0 &&
+	    *pidp == 0) {
+		/* sshd's do_login() on a pty: PAM's messages, the last
+		 * login and motd, unless quiet (a command, ~/.hushlogin). */
+		if (pty != NULL)
+			(void)session_login_greet(ctx, ch, command, 1);
 		pwchange_child(env, pty != NULL);
+	}
 	if (r == 0)
 		debug_f("child %ld: password change%s", (long)*pidp,
 		    pty != NULL ? " on a pty" : ", no tty");

@@ -47,14 +47,17 @@ void session_exec_rc_output(int fd, struct buf *out);
 
 /*
  * session_exec_pwchange: an expired password's session, whatever was
- * asked for (OpenSSH's do_pwchange): with pty, "WARNING: Your password
- * has expired." and "You must change your password now and login
- * again!", then /usr/bin/passwd with only PATH, USER, LOGNAME, HOME,
- * SHELL and TERM -- no shell, ~/.ssh/rc, motd or user environment;
- * without one the child says it cannot and exits 1 running nothing.
- * The descriptors are as session_exec_spawn's.
+ * asked for (OpenSSH's do_pwchange): with pty, the login's greeting
+ * first (session_login_greet, with ch->lastlog; command is the one that
+ * would have run, NULL: a shell), then "WARNING: Your password has
+ * expired." and "You must change your password now and login again!",
+ * then /usr/bin/passwd with only PATH, USER, LOGNAME, HOME, SHELL and
+ * TERM -- no shell, ~/.ssh/rc or user environment; without one the child
+ * says it cannot and exits 1 running nothing. The descriptors are as
+ * session_exec_spawn's.
  */
 int session_exec_pwchange(const struct session_ctx *ctx,
+    const struct session_child *ch, const char *command,
     const struct session_pty *pty, pid_t *pidp, int *infd, int *outfd,
     int *errfd);
 

@@ -116,14 +116,15 @@ def test_pam_expired_password_change_fails(ctx):
           "the password is no longer marked expired: %s" % sp)
 
 
-def _passwd_on_tty(ctx, u, current, new, extra=(), probe=None):
-    """ssh -tt with the user's key; answer passwd(1)'s prompts on the
-    terminal (calling probe() once before the first answer). Returns
-    (rc, output)."""
+def _passwd_on_tty(ctx, u, current, new, extra=(), probe=None,
+                   command=None):
+    """ssh -tt with the user's key (and command, if any); answer
+    passwd(1)'s prompts on the terminal (calling probe() once before the
+    first answer). Returns (rc, output)."""
     import select
     import time
     master, slave = os.openpty()
-    argv = ctx.ssh_argv(u, None, extra=("-tt",) + tuple(extra))
+    argv = ctx.ssh_argv(u, command, extra=("-tt",) + tuple(extra))
     p = ctx.popen(argv, stdin=slave, stdout=subprocess.PIPE,
                   stderr=subprocess.STDOUT)
     out = b""
@@ -199,6 +200,37 @@ def test_expired_password_changed_at_login_on_tty(ctx):
           "after the change the key should run commands: rc %s %r"
           % (r.rc, r.err[-300:]))
     check(os.path.exists(marker), "~/.ssh/rc did not run for a login")
+
+
+def test_pwchange_tty_greeting_first(ctx):
+    """On a terminal without a command, the expired password's session is
+    greeted as any login first, then passwd runs: PAM's message, the last
+    login, then the warning, in that order, as sshd's do_login() shows
+    them before its do_pwchange() (seen side by side with sshd 9.2).
+    Before, only the warning came."""
+    u = ctx.make_user()
+    run(["chpasswd"], input=("%s:%s\n" % (u.name, OLD)).encode())
+    svc = ctx.pam_service(PAM_UNIX)
+    ctx.start_server(extra_config=["UsePAM yes", "PAMServiceName " + svc])
+    # A first login on a pty, for a last login to show.
+    r = ctx.ssh(u, "true", extra=["-tt"])
+    check(r.rc == 0, "the first login failed: %r" % r.err[-300:])
+    run(["chage", "-d", "0", u.name])
+    rc, out = _passwd_on_tty(ctx, u, OLD, NEW)
+    text = out.decode("utf-8", "replace")
+    marks = [text.find(m) for m in (
+        "You are required to change your password immediately",
+        "Last login: ", "WARNING: Your password has expired.",
+        "Current password:")]
+    check(-1 not in marks and marks == sorted(marks),
+          "the greeting, then the warning, then passwd: positions %r in %r"
+          % (marks, text[-800:]))
+    # With a command, as sshd: no greeting (a quiet login).
+    run(["chage", "-d", "0", u.name])
+    rc, out = _passwd_on_tty(ctx, u, NEW, OLD, command="true")
+    check(b"Last login: " not in out and
+          b"WARNING: Your password has expired." in out,
+          "a command's password change: %r" % out[-600:])
 
 
 def test_pam_password_method_expired(ctx):
