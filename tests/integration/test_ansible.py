@@ -39,8 +39,10 @@ def _ansible(ctx, u, module, args, extra_vars=(), become=False):
         argv += ["-e", v]
     if become:
         argv.append("--become")
+    # Its own stdin: ansible refuses a non-blocking one, and the runner's
+    # may have been left so by a killed ssh client that shared it.
     p = subprocess.run(argv, capture_output=True, timeout=120, env=env,
-                       cwd=ctx.dir)
+                       cwd=ctx.dir, stdin=subprocess.DEVNULL)
     ctx._note_client(argv, p.returncode, p.stderr)
     label = "ansible -m %s %s" % (module, " ".join(extra_vars))
     check(p.returncode == 0, "%s exited %d: %s %s"
