@@ -249,7 +249,9 @@ def port_listening(port):
 
 def run(argv, timeout_s=30, check_rc=True, **kw):
     """subprocess.run with a timeout; raises TestFailure with output on a
-    non-zero exit when check_rc."""
+    non-zero exit when check_rc. stdin is /dev/null unless given."""
+    if "input" not in kw:
+        kw.setdefault("stdin", subprocess.DEVNULL)
     try:
         p = subprocess.run(argv, stdout=subprocess.PIPE,
                            stderr=subprocess.PIPE, timeout=timeout_s, **kw)
@@ -1001,6 +1003,10 @@ class Context:
         return r
 
     def popen(self, argv, **kw):
+        # A stdin of its own, not the runner's: a killed ssh client leaves
+        # the one it had non-blocking, which the other tests' programs
+        # (ansible) would inherit.
+        kw.setdefault("stdin", subprocess.DEVNULL)
         p = subprocess.Popen(argv, **kw)
         with self._lock:
             self.children.append(p)
