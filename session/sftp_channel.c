@@ -30,6 +30,7 @@
 #include "log.h"
 #include "session.h"
 #include "session_exec.h"
+#include "transport.h"
 #include "channel.h"
 #include "sftp.h"
 
@@ -178,7 +179,11 @@ chan_sftp_busy(struct conn *conn, struct channel *c)
 	return cs != NULL && cs->s != NULL && !cs->failed && !cs->done &&
 	    cs->rc_pid <= 0 &&
 	    !(c->flags & (CHAN_SENT_CLOSE | CHAN_RCVD_CLOSE)) &&
-	    sftp_server_busy(cs->s);
+	    (sftp_server_busy(cs->s) ||
+	        (sftp_server_output_pending(cs->s) > 0 &&
+	            c->remote_window > 0 &&
+	            !transport_output_congested(conn->t) &&
+	            !transport_kex_busy(conn->t)));
 }
 
 static int

@@ -340,3 +340,94 @@ res["regular_w"] = isinstance(h, bytes)
     check(ctx.wait_log(r'Refusing open for writing on procfs: '
                        r'"/proc/thread-self/comm"'),
           "no 'Refusing open for writing on procfs' line for comm")
+
+
+# An SFTP client with a window of 2^32-1 that sends its READs at once and
+# then only waits: prints "ok N replies ..." or, after trying an IGNORE,
+# "STALL after N of M".
+SFTP_STALL = r'''
+import sys, time, struct
+sys.path.insert(0, sys.argv[1])
+import connwire, protowire as pw
+from protowire import s, u32
+cell = connwire.Cell(int(sys.argv[2]), sys.argv[3], sys.argv[4])
+NREQ = int(sys.argv[5]); RLEN = int(sys.argv[6])
+c = cell.conn
+c.send(bytes([90]) + s("session") + u32(0) + u32(0xffffffff) + u32(0x40000))
+peer = None
+while peer is None:
+    t, p, _ = c._read_packet(time.monotonic() + 10)
+    if t == 91:
+        peer = struct.unpack(">I", p[4:8])[0]
+c.send(bytes([98]) + u32(peer) + s("subsystem") + b"\x01" + s("sftp"))
+def sftp(pl):
+    c.send(bytes([94]) + u32(peer) + s(u32(len(pl)) + pl))
+inbuf = b""
+def next_sftp(deadline):
+    global inbuf
+    while True:
+        if len(inbuf) >= 4:
+            n = struct.unpack(">I", inbuf[:4])[0]
+            if len(inbuf) >= 4 + n:
+                r = inbuf[4:4+n]; inbuf = inbuf[4+n:]
+                return r
+        t, p, _ = c._read_packet(deadline)
+        if t == 94:
+            n = struct.unpack(">I", p[4:8])[0]
+            inbuf += p[8:8+n]
+sftp(bytes([1]) + u32(3))
+r = next_sftp(time.monotonic() + 10); assert r[0] == 2, r[:1]
+sftp(bytes([3]) + u32(1) + s("blob") + u32(1) + u32(0))
+r = next_sftp(time.monotonic() + 10); assert r[0] == 102, r[:20]
+hl = struct.unpack(">I", r[5:9])[0]; h = r[9:9+hl]
+msg = b""
+for i in range(NREQ):
+    pl = bytes([5]) + u32(100 + i) + s(h) + struct.pack(">Q", i * RLEN) + u32(RLEN)
+    msg += u32(len(pl)) + pl
+# send in channel packets of <= 32K
+for off in range(0, len(msg), 30000):
+    c.send(bytes([94]) + u32(peer) + s(msg[off:off+30000]))
+got = 0
+start = time.monotonic()
+try:
+    while got < NREQ:
+        r = next_sftp(time.monotonic() + 8)
+        got += 1
+    print("ok %d replies in %.2fs" % (got, time.monotonic() - start), flush=True)
+except Exception as e:
+    c.send(bytes([2]) + s("poke"))
+    try:
+        while got < NREQ:
+            r = next_sftp(time.monotonic() + 8)
+            got += 1
+        print("after an IGNORE: all %d" % got)
+    except Exception:
+        print("after an IGNORE: still %d" % got)
+    print("STALL after %d of %d replies (%.2fs): %r" % (got, NREQ, time.monotonic() - start, e), flush=True)
+'''
+
+
+@harness.timeout(120)
+def test_sftp_replies_flow_while_client_waits(ctx):
+    """128 READs of 32 KiB sent at once by a client with a window of
+    2^32-1, which then only waits: every reply arrives. Before, the
+    replies past the first 1 MiB of transport output stayed in the
+    engine until the client sent another packet (a sftp channel has no
+    descriptor to wake the loop): a download with a large read-ahead hung
+    at the end of the file. OpenSSH's sftp hides it with its window
+    adjusts."""
+    u = ctx.make_user()
+    ctx.start_server(extra_config=["Subsystem sftp internal-sftp"])
+    path = os.path.join(u.home, "blob")
+    with open(path, "wb") as f:
+        f.write(os.urandom(4 * 1024 * 1024))
+    os.chmod(path, 0o644)
+    script = os.path.join(ctx.dir, "stall.py")
+    with open(script, "w") as f:
+        f.write(SFTP_STALL)
+    here = os.path.dirname(os.path.abspath(__file__))
+    r = harness.run(["/usr/bin/python3", script, here, str(ctx.port), u.name,
+                     u.key, "128", "32768"], 90, check_rc=False)
+    out = r.stdout.decode(errors="replace").strip()
+    check(out.startswith("ok 128 replies"), "the replies: %r %s"
+          % (out, r.stderr.decode(errors="replace")[-500:]))
