@@ -567,6 +567,22 @@ out:
 }
 
 /*
+ * The length of this connection's "ADDR port P" (log_conn_id without a
+ * user) if s begins with it, else 0: preauth writes it so.
+ */
+static size_t
+names_connection(const struct monitor *m, const char *s)
+{
+	char plain[LOG_CONN_ID_MAX];
+	size_t n;
+
+	log_conn_id(plain, sizeof(plain), NULL, NULL, m->ci.client_addr,
+	    m->ci.client_port);
+	n = strlen(plain);
+	return strncmp(s, plain, n) == 0 ? n : 0;
+}
+
+/*
  * Once the user is known, sshd's preauth lines name the connection
  * "authenticating user USER ADDR port P" ("invalid user" for one that
  * does not exist: sshpkt_fmt_connection_id). Preauth, which is not told
@@ -580,18 +596,15 @@ preauth_conn_id(
 {
 	static const char *const prefixes[] = {
 	    "Disconnecting ", "ssh_dispatch_run_fatal: Connection from "};
-	char plain[LOG_CONN_ID_MAX], id[LOG_CONN_ID_MAX];
+	char id[LOG_CONN_ID_MAX];
 	size_t i, plen, idlen;
 
 	if (m->auth.user == NULL)
 		return 0;
-	log_conn_id(plain, sizeof(plain), NULL, NULL, m->ci.client_addr,
-	    m->ci.client_port);
-	idlen = strlen(plain);
 	for (i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++) {
 		plen = strlen(prefixes[i]);
 		if (strncmp(msg, prefixes[i], plen) != 0 ||
-		    strncmp(msg + plen, plain, idlen) != 0 ||
+		    (idlen = names_connection(m, msg + plen)) == 0 ||
 		    msg[plen + idlen] != ':')
 			continue;
 		log_conn_id(id, sizeof(id),
@@ -628,7 +641,6 @@ preauth_line_ok(const struct monitor *m, const char *msg)
 	    "ssh_dispatch_run_fatal: Connection from ", "probed from ",
 	    "scanned from "};
 	static const char *const skip[] = {"error: ", "fatal: ", "PAM: "};
-	char plain[LOG_CONN_ID_MAX];
 	size_t i, n, idlen;
 
 	for (;;) {
@@ -651,15 +663,12 @@ preauth_line_ok(const struct monitor *m, const char *msg)
 		if (strncasecmp(
 		        msg, monitor_only[i], strlen(monitor_only[i])) == 0)
 			return 0;
-	log_conn_id(plain, sizeof(plain), NULL, NULL, m->ci.client_addr,
-	    m->ci.client_port);
-	idlen = strlen(plain);
 	for (i = 0; i < sizeof(naming) / sizeof(naming[0]); i++) {
 		n = strlen(naming[i]);
 		if (strncasecmp(msg, naming[i], n) != 0)
 			continue;
 		/* "ADDR port P" then ':' or ' ', as preauth writes it. */
-		return strncmp(msg + n, plain, idlen) == 0 &&
+		return (idlen = names_connection(m, msg + n)) != 0 &&
 		    (msg[n + idlen] == ':' || msg[n + idlen] == ' ');
 	}
 	return 1;

@@ -923,9 +923,8 @@ channel_input(struct conn *conn, uint8_t type, struct buf *m)
 
 /* The fd side. */
 
-/* Bytes we may put in the next data packet; 0 means do not read. */
-static size_t
-chan_send_room(struct conn *conn, struct channel *c)
+size_t
+channel_send_room(struct conn *conn, struct channel *c)
 {
 	size_t room = c->remote_window;
 
@@ -1072,7 +1071,7 @@ chan_read_fd(struct conn *conn, struct channel *c, int *fdp, int ext)
 	ssize_t n;
 	int r;
 
-	while ((per = chan_send_room(conn, c)) > 0) {
+	while ((per = channel_send_room(conn, c)) > 0) {
 		want = chan_batch_want(c, per);
 		r = chan_read_batch(conn, c, *fdp, ext, per, want, &n);
 		if (r == ERR_AGAIN) {
@@ -1102,7 +1101,8 @@ chan_read_dgrams(struct conn *conn, struct channel *c)
 	ssize_t n;
 	int i, r;
 
-	for (i = 0; i < CHAN_DGRAM_BURST && chan_send_room(conn, c) > 0; i++) {
+	for (i = 0; i < CHAN_DGRAM_BURST && channel_send_room(conn, c) > 0;
+	     i++) {
 		if ((r = chan_read_packet(
 		         conn, c, c->rfd, 0, CHAN_DGRAM_MAX, &n)) != 0)
 			return r;
@@ -1165,7 +1165,7 @@ channel_poll_prepare(struct conn *conn)
 		c->rfd_pi = c->efd_pi = c->wfd_pi = -1;
 		if (c->flags & CHAN_OPENING)
 			continue;
-		can_send = chan_send_room(conn, c) > 0;
+		can_send = channel_send_room(conn, c) > 0;
 		if (c->rfd >= 0 && can_send) {
 			if ((pi = conn_pfd_add(conn, c->rfd, POLLIN)) < 0)
 				return pi;
@@ -1227,7 +1227,7 @@ channel_poll_handle(struct conn *conn)
 			chan_write_fd(c);
 		if ((chan_ready(conn, c->rfd_pi, c->rfd) ||
 		        (c->rfd >= 0 && (c->flags & CHAN_RFD_DRAIN) &&
-		            chan_send_room(conn, c) > 0)) &&
+		            channel_send_room(conn, c) > 0)) &&
 		    (r = c->type->dgram_read != NULL
 		            ? chan_read_dgrams(conn, c)
 		            : chan_read_fd(conn, c, &c->rfd, 0)) != 0)
@@ -1328,7 +1328,7 @@ channel_send_data(struct conn *conn, struct channel *c, int ext,
 	int r;
 
 	*sent = 0;
-	while (*sent < len && (room = chan_send_room(conn, c)) > 0) {
+	while (*sent < len && (room = channel_send_room(conn, c)) > 0) {
 		n = len - *sent < room ? len - *sent : room;
 		if ((r = chan_data_begin(conn, c, ext, &m)) != 0 ||
 		    (r = buf_put_string(m, p + *sent, n)) != 0)

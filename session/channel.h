@@ -229,6 +229,12 @@ void channel_set_timeout_type(
 /* channel_idle_close: the channel idled past its timeout: shut it down. */
 void channel_idle_close(struct conn *conn, struct channel *c);
 /*
+ * channel_send_room: bytes we may put in c's next data packet (the peer's
+ * window and packet size, our cap); 0 while the transport is congested or
+ * a key exchange runs: send nothing, read nothing.
+ */
+size_t channel_send_room(struct conn *conn, struct channel *c);
+/*
  * channel_send_data: queue what fits of p[0, len) in the peer's window and
  * packet size as CHANNEL_DATA (EXTENDED_DATA stderr if ext) while the
  * transport is not congested; *sent says how much.

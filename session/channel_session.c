@@ -356,6 +356,23 @@ child_of(struct conn *conn, struct chan_session *s, int subsystem,
 }
 
 /*
+ * A child that logs in: child_of, with the pty's login recorded first
+ * (pty_login) and its last login in ch->lastlog; that text, to free once
+ * the child is started.
+ */
+static char *
+login_child(struct conn *conn, struct channel *c, struct chan_session *s,
+    int subsystem, struct session_child *ch)
+{
+	char *lastlog;
+
+	child_of(conn, s, subsystem, ch);
+	lastlog = pty_login(conn->ctx, c, s);
+	ch->lastlog = lastlog;
+	return lastlog;
+}
+
+/*
  * internal-sftp in this process, after what sshd's child runs before
  * its sftp server (/etc/ssh/sshrc; session_exec_rc_start), whose output
  * goes out first; the connection is served meanwhile.
@@ -396,7 +413,8 @@ session_start(struct conn *conn, struct channel *c, const char *command,
 	    ctx->login != NULL && (ctx->login->flags & LOGIN_F_PWCHANGE);
 	int nologin = !pwchange && ctx->login != NULL &&
 	    (ctx->login->flags & LOGIN_F_NOLOGIN);
-	char *nologin_now = NULL;
+	char *nologin_now = NULL, *lastlog = NULL;
+	struct session_child ch;
 	/* As sshd's do_child(): an expired password is changed first. */
 	int pamfailed = !pwchange && ctx->login != NULL &&
 	    (ctx->login->flags & LOGIN_F_PAM_FAILED);
@@ -445,18 +463,12 @@ session_start(struct conn *conn, struct channel *c, const char *command,
 	if (pamfailed) {
 		/* As sshd's child when PAM's session is not open: whatever
 		 * was asked for, PAM's messages and status 254. */
-		struct session_child ch;
-		char *lastlog;
-
 		debug("PAM session not opened, exiting");
 		/* A pty login is still recorded and greeted, as sshd's
 		 * do_login() does before do_child() gets there. */
-		child_of(conn, s, subsystem != NULL, &ch);
-		lastlog = pty_login(ctx, c, s);
-		ch.lastlog = lastlog;
+		lastlog = login_child(conn, c, s, subsystem != NULL, &ch);
 		r = session_exec_pam_failed(ctx, &ch, run,
 		    s->pty.master >= 0 ? &s->pty : NULL, &pid, &in, &out, &err);
-		free(lastlog);
 	} else if (nologin) {
 		/* As OpenSSH's do_nologin(): whatever was asked for. */
 		logit("User %.100s not allowed because %s exists", ctx->user,
@@ -469,19 +481,13 @@ session_start(struct conn *conn, struct channel *c, const char *command,
 	} else if (pwchange) {
 		/* Recorded as a login (utmp); a pty without a command is
 		 * greeted first, as sshd's do_login() before do_pwchange(). */
-		struct session_child ch;
-		char *lastlog;
-
-		child_of(conn, s, subsystem != NULL, &ch);
-		lastlog = pty_login(ctx, c, s);
-		ch.lastlog = lastlog;
+		lastlog = login_child(conn, c, s, subsystem != NULL, &ch);
 		/* Quiet for what would have run, as sshd's do_login(). */
 		r = session_exec_pwchange(ctx, &ch,
 		    ctx->forced_command != NULL ? ctx->forced_command
 		        : command != NULL       ? command
 		                                : subsystem,
 		    s->pty.master >= 0 ? &s->pty : NULL, &pid, &in, &out, &err);
-		free(lastlog);
 	} else if (is_internal_sftp(run) && s->forced && subsystem == NULL) {
 		/* As sshd: a forced internal-sftp serves the sftp subsystem
 		 * only; a shell or exec request gets this and status 1. */
@@ -497,17 +503,12 @@ session_start(struct conn *conn, struct channel *c, const char *command,
 		 * as sshd: a nologin or git-shell account gets no SFTP. */
 		r = sftp_start(conn, c, s, run, s->forced ? original : NULL);
 	else {
-		struct session_child ch;
-		char *lastlog;
-
-		child_of(conn, s, subsystem != NULL, &ch);
-		lastlog = pty_login(ctx, c, s);
-		ch.lastlog = lastlog;
+		lastlog = login_child(conn, c, s, subsystem != NULL, &ch);
 		r = session_exec_spawn(ctx, run, s->forced ? original : NULL,
 		    s->pty.master >= 0 ? &s->pty : NULL, &ch, &pid, &in, &out,
 		    &err);
-		free(lastlog);
 	}
+	free(lastlog);
 	free(nologin_now);
 	/* The child has the slave now (or never will): without our copy,
 	 * reading the master fails with EIO once the child's side is gone. */

@@ -30,7 +30,6 @@
 #include "log.h"
 #include "session.h"
 #include "session_exec.h"
-#include "transport.h"
 #include "channel.h"
 #include "sftp.h"
 
@@ -181,9 +180,7 @@ chan_sftp_busy(struct conn *conn, struct channel *c)
 	    !(c->flags & (CHAN_SENT_CLOSE | CHAN_RCVD_CLOSE)) &&
 	    (sftp_server_busy(cs->s) ||
 	        (sftp_server_output_pending(cs->s) > 0 &&
-	            c->remote_window > 0 &&
-	            !transport_output_congested(conn->t) &&
-	            !transport_kex_busy(conn->t)));
+	            channel_send_room(conn, c) > 0));
 }
 
 static int
