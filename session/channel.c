@@ -361,9 +361,8 @@ chan_lookup(struct conn *conn, uint32_t id, uint8_t type, struct channel **cp)
 	*cp = NULL;
 	if (c == NULL)
 		return chan_unknown(conn, id, type);
-	if (c->flags & CHAN_RCVD_CLOSE)
-		return conn_protocol_error(conn,
-		    "message %u for channel %u after its close", type, id);
+	if (c->flags & CHAN_RCVD_CLOSE) /* for the peer, it is gone */
+		return chan_unknown(conn, id, type);
 	if (c->flags & CHAN_OPENING)
 		return conn_protocol_error(conn,
 		    "message %u for channel %u before its confirmation", type,
@@ -456,6 +455,11 @@ chan_input_window_adjust(struct conn *conn, struct buf *m)
 	if (id >= conn->nslots || conn->chans[id] == NULL) {
 		/* As sshd: logged, and the connection goes on. */
 		logit("Received window adjust for non-open channel %u.", id);
+		return 0;
+	}
+	if (conn->chans[id]->flags & CHAN_RCVD_CLOSE) {
+		/* As sshd, whose channel outlives the peer's CLOSE a while. */
+		debug2("channel %u: window adjust after close ignored", id);
 		return 0;
 	}
 	if ((r = chan_lookup(conn, id, SSH2_MSG_CHANNEL_WINDOW_ADJUST, &c)) !=
@@ -1261,8 +1265,8 @@ chan_tick_one(struct conn *conn, struct channel *c)
 		(void)shutdown(c->wfd, SHUT_WR);
 		chan_close_fd(&c->wfd);
 	}
-	if (!(c->flags & CHAN_RCVD_EOF) &&
-	    c->local_consumed > c->local_window_max / 2) {
+	/* After the peer's EOF too: what it still sent was consumed. */
+	if (c->local_consumed > c->local_window_max / 2) {
 		if ((r = transport_packet_begin(
 		         conn->t, SSH2_MSG_CHANNEL_WINDOW_ADJUST, &m)) != 0 ||
 		    (r = buf_put_u32(m, c->peer_id)) != 0 ||

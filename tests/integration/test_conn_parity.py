@@ -228,6 +228,12 @@ def _cells(open_port, closed_port, listen_port, sock_path, user_blob):
     # A program that does not end at EOF: the channel stays open.
     add("default", "EOF then data", SESSION,
         creq("exec", [["s", "sleep 30"]]), {"eof": 0}, {"data": 0})
+    # Data after EOF is dropped but re-opens the window, as sshd's: more
+    # than a window of it in all does not end the connection.
+    add("default", "EOF then more than a window of data", SESSION,
+        creq("exec", [["s", "sleep 30"]]), {"eof": 0},
+        {"data": 0, "len": 32768, "n": 48},
+        {"data": 0, "len": 32768, "n": 48})
     add("default", "EOF then extended data", SESSION,
         creq("exec", [["s", "sleep 30"]]), {"eof": 0}, {"ext": 0})
     add("default", "CLOSE twice", SESSION, {"close": 0}, {"close": 0})
@@ -236,6 +242,11 @@ def _cells(open_port, closed_port, listen_port, sock_path, user_blob):
     running = creq("exec", [["s", "sleep 30"]])
     add("default", "window adjust after CLOSE", SESSION, running,
         {"close": 0}, {"adjust": 0, "add": 1000})
+    # The program reads nothing: what the client sent is still being
+    # written when its CLOSE comes, so the channel outlives the CLOSE.
+    add("default", "window adjust after CLOSE, input unread", SESSION,
+        running, {"data": 0, "len": 32768, "n": 16}, {"close": 0},
+        {"adjust": 0, "add": 1000})
     add("default", "data after CLOSE", SESSION, running, {"close": 0},
         {"data": 0})
     add("default", "request after CLOSE", SESSION, running, {"close": 0},
