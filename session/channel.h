@@ -159,6 +159,7 @@ struct conn {
 	int qos_chosen;   /* IPQoS applied: the first session decides */
 	int kex_reported; /* key exchanges reported to the monitor (-1: none) */
 	int input_end;    /* the client's end (ERR_EOF) once read: conn_read */
+	int input_held;   /* packets read, left for the output pause's end */
 	struct pollfd *pfds;
 	size_t npfds, pfds_cap;
 

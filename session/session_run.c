@@ -294,6 +294,7 @@ conn_input_packets(struct conn *conn)
 	uint8_t type;
 	int r;
 
+	conn->input_held = 0;
 	/* Packets read before an end-of-file are still handled. */
 	while ((r = transport_next_packet(conn->t, &type, &m)) == 0) {
 		/* Any packet: the client is alive (sshd's packet layer). */
@@ -308,8 +309,10 @@ conn_input_packets(struct conn *conn)
 				    conn, "message %u: %s", type, err_str(r));
 			return r;
 		}
-		if (conn_paused(conn))
+		if (conn_paused(conn)) {
+			conn->input_held = 1;
 			return 0;
+		}
 	}
 	if (r != ERR_AGAIN)
 		return r;
@@ -372,6 +375,14 @@ conn_loop(struct conn *conn)
 			return r;
 		if (transport_output_pending(t) > 0 &&
 		    (r = transport_write(t)) != 0)
+			return r;
+		/*
+		 * Packets read but held back by the pause: handled once it
+		 * ends, though the output drained in one write and no byte
+		 * from the client comes to wake the loop for them.
+		 */
+		if (conn->input_held && !conn_paused(conn) &&
+		    (r = conn_input(conn)) != 0)
 			return r;
 		tev = conn_paused(conn) || conn->input_end != 0 ? 0 : POLLIN;
 		if (transport_output_pending(t) > 0)

@@ -476,6 +476,70 @@ def test_unread_replies_session_bounded(ctx):
     _unread_replies(ctx, "session", "postern-session", 8 * 1024)
 
 
+# Logged in, a client that sends PINGs of 32 KiB and a final global
+# request (all sealed beforehand, sent by a thread on a dup of the socket)
+# and reads nothing for 2 s, then reads every reply it is owed.
+HELD_CLIENT = r"""
+import os, socket, sys, threading, time
+sys.path.insert(0, sys.argv[4])
+import protowire
+port, n = int(sys.argv[1]), int(sys.argv[3])
+user, key = sys.argv[2].split(":", 1)
+c = protowire.Conn(port, False)
+log = []
+protowire.full_kex(c, log)
+protowire.service(c, log)
+c.auth(user, key, log)
+c.sock.setsockopt(socket.SOL_SOCKET, 33, 64 << 20)  # SO_RCVBUFFORCE
+sealed = []
+class Sink:
+    def sendall(self, b):
+        sealed.append(b)
+real, c.sock = c.sock, Sink()
+for _ in range(n):
+    c.send(bytes([192]) + protowire.s(bytes(32 * 1024)))
+c.send(bytes([80]) + protowire.s("keepalive@openssh.com") + b"\x01")
+c.sock = real
+out = socket.socket(fileno=os.dup(real.fileno()))
+out.settimeout(60)
+threading.Thread(target=out.sendall, args=(b"".join(sealed),),
+                 daemon=True).start()
+time.sleep(2)
+pongs, deadline = 0, time.monotonic() + 30
+try:
+    while True:
+        t, p, _ = c._read_packet(deadline)
+        if t == 193:
+            pongs += 1
+        elif t in (81, 82):
+            print("pongs %d reply %d" % (pongs, t), flush=True)
+            break
+except Exception as e:
+    print("pongs %d then %r" % (pongs, e), flush=True)
+"""
+
+
+@timeout(90)
+def test_packets_held_by_the_output_pause_are_handled(ctx):
+    """A client sends 400 PINGs of 32 KiB and a global request, reading
+    nothing until the session has paused (4 MiB of output waiting), then
+    reads: every PONG and the request's reply arrive. Before, packets the
+    session had read but held back when it paused waited for another byte
+    from the client once the output drained, which never came."""
+    u = ctx.make_user()
+    ctx.start_server()
+    script = os.path.join(ctx.dir, "held.py")
+    with open(script, "w") as f:
+        f.write(HELD_CLIENT)
+    r = subprocess.run(
+        ["/usr/bin/python3", script, str(ctx.port), "%s:%s" % (u.name, u.key),
+         "400", os.path.dirname(os.path.abspath(__file__))],
+        stdin=subprocess.DEVNULL, capture_output=True, timeout=60)
+    check(r.stdout == b"pongs 400 reply 82\n",
+          "the client got %r (stderr %r)" % (r.stdout, r.stderr[-500:]))
+    check(ctx.server_alive(), "the server died")
+
+
 @timeout(60)
 def test_log_file_on_a_full_disk(ctx):
     """-E names a log file on a full disk (/dev/full: every write fails
