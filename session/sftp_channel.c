@@ -170,17 +170,26 @@ chan_sftp_serve(struct conn *conn, struct channel *c, struct chan_sftp *cs)
 	return 0;
 }
 
+/*
+ * Work for the next loop turn that no descriptor announces: requests held
+ * back, or output (the rc's, -Q's list, replies, -e lines) the channel
+ * can send now, where the transport drained in one write.
+ */
 static int
 chan_sftp_busy(struct conn *conn, struct channel *c)
 {
 	struct chan_sftp *cs = c->svc_ctx;
+	int unsent;
 
-	return cs != NULL && cs->s != NULL && !cs->failed && !cs->done &&
-	    cs->rc_pid <= 0 &&
-	    !(c->flags & (CHAN_SENT_CLOSE | CHAN_RCVD_CLOSE)) &&
-	    (sftp_server_busy(cs->s) ||
-	        (sftp_server_output_pending(cs->s) > 0 &&
-	            channel_send_room(conn, c) > 0));
+	if (cs == NULL || cs->done || cs->rc_pid > 0 ||
+	    (c->flags & (CHAN_SENT_CLOSE | CHAN_RCVD_CLOSE)))
+		return 0;
+	if (cs->s != NULL && !cs->failed && sftp_server_busy(cs->s))
+		return 1;
+	unsent = buf_len(cs->out) > 0 ||
+	    (buf_len(cs->err) > 0 && !(c->flags & CHAN_EFD_DISCARD)) ||
+	    (cs->s != NULL && sftp_server_output_pending(cs->s) > 0);
+	return unsent && channel_send_room(conn, c) > 0;
 }
 
 static int
