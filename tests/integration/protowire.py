@@ -359,6 +359,16 @@ def full_kex(conn, log, started=False):
     conn.send_newkeys()
 
 
+def login(port, user, keyfile):
+    """A connection past the key exchange and a publickey login."""
+    conn = Conn(port, False)
+    log = []
+    full_kex(conn, log)
+    service(conn, log)
+    conn.auth(user, keyfile, log)
+    return conn
+
+
 def noise(t, p):
     """Server messages a cell ignores: IGNORE, DEBUG, its hostkeys-00
     global request (no reply wanted), EXT_INFO."""

@@ -401,11 +401,7 @@ if phase == "preauth":
 else:
     import protowire
     user, key = sys.argv[4].split(":", 1)
-    c = protowire.Conn(port, False)
-    log = []
-    protowire.full_kex(c, log)
-    protowire.service(c, log)
-    c.auth(user, key, log)
+    c = protowire.login(port, user, key)
     sock = c.sock
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
     unit = bytes([192]) + protowire.s(bytes(32 * 1024))
@@ -485,11 +481,7 @@ sys.path.insert(0, sys.argv[4])
 import protowire
 port, n = int(sys.argv[1]), int(sys.argv[3])
 user, key = sys.argv[2].split(":", 1)
-c = protowire.Conn(port, False)
-log = []
-protowire.full_kex(c, log)
-protowire.service(c, log)
-c.auth(user, key, log)
+c = protowire.login(port, user, key)
 c.sock.setsockopt(socket.SOL_SOCKET, 33, 64 << 20)  # SO_RCVBUFFORCE
 sealed = []
 class Sink:
