@@ -168,12 +168,18 @@ void auth_set_hostkeys(struct authctxt *a, const struct hostkeys *hk);
 
 /*
  * auth_fail_delay: as OpenSSH's ensure_minimum_time_since(): hold a
- * failed attempt that began at a->tstart to a per-user minimum (5 to 9
- * ms, from a keyed hash of the user name), doubled until it exceeds the
- * time the attempt took, so failures of real and unknown users last the
- * same.
+ * failed attempt by method that began at a->tstart to a per-user minimum
+ * (5 to 9 ms, from a keyed hash of the user name), doubled until it
+ * exceeds the time the attempt took, so failures of real and unknown
+ * users last the same. A valid user's attempt time is reported to the
+ * listener; an invalid user's counts as at least one of those the
+ * listener passed on (auth_worktimes_load), drawn at random.
  */
-void auth_fail_delay(struct authctxt *a);
+void auth_fail_delay(struct authctxt *a, const char *method);
+
+/* auth_worktimes_load: the listener's valid users' attempt times, from
+ * the environment (monitor/worktime.h), which then no longer has them. */
+void auth_worktimes_load(void);
 
 /* The prefix of OpenSSH's log lines: "invalid user " or "". */
 const char *auth_invalid_prefix(const struct authctxt *a);

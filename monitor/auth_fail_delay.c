@@ -2,9 +2,12 @@
  * auth_fail_delay.c: the minimum time of a failed password or
  * keyboard-interactive attempt, as OpenSSH's ensure_minimum_time_since(),
  * so that how long a failure takes says nothing about whether the account
- * exists. A plain sleep in this connection's monitor: no signal handler.
+ * exists; and, beyond sshd, an invalid user's failure held as long as a
+ * valid user's of the same method took lately (worktime.h). A plain sleep
+ * in this connection's monitor: no signal handler.
  */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -14,8 +17,23 @@
 #include "log.h"
 #include "monitor.h"
 #include "sshkey.h"
+#include "monitor/startup.h"
+#include "monitor/worktime.h"
 
 #define FAIL_DELAY_MIN_NS 5000000ULL /* 5 ms, plus up to ~4.3 ms per user */
+
+/* Valid users' recent attempt times, from the listener (worktime.h). */
+static struct worktimes known_times;
+
+void
+auth_worktimes_load(void)
+{
+	const char *s = getenv(WORKTIME_ENV);
+
+	if (s != NULL && worktime_parse(&known_times, s) != 0)
+		debug("%s: not a list of times; none kept", WORKTIME_ENV);
+	(void)unsetenv(WORKTIME_ENV);
+}
 
 void
 auth_set_hostkeys(struct authctxt *a, const struct hostkeys *hk)
@@ -87,10 +105,11 @@ user_delay_ns(struct authctxt *a)
 }
 
 void
-auth_fail_delay(struct authctxt *a)
+auth_fail_delay(struct authctxt *a, const char *method)
 {
 	struct timespec now, rem;
-	unsigned long long elapsed, want, base;
+	unsigned long long elapsed, work, want, base;
+	int m = worktime_method(method);
 
 	if (a->tstart.tv_sec == 0 && a->tstart.tv_nsec == 0)
 		return;
@@ -99,9 +118,26 @@ auth_fail_delay(struct authctxt *a)
 	        1000000000ULL +
 	    (unsigned long long)now.tv_nsec -
 	    (unsigned long long)a->tstart.tv_nsec;
+	work = elapsed;
+	if (m >= 0 && a->valid)
+		startup_note_worktime(m,
+		    elapsed / 1000 < WORKTIME_MAX_US
+		        ? (uint32_t)(elapsed / 1000)
+		        : WORKTIME_MAX_US);
+	else if (m >= 0) {
+		/* As long as a valid user's attempt: the work skipped. */
+		work =
+		    (unsigned long long)worktime_pick(&known_times, m) * 1000;
+		if (work < elapsed)
+			work = elapsed;
+		debug2(
+		    "userauth: invalid user's attempt counted as %llu.%03llu "
+		    "ms (%d valid users' times known)",
+		    work / 1000000, work / 1000 % 1000, known_times.n[m]);
+	}
 	base = want = user_delay_ns(a);
 	/* Slower than the minimum: round up to the next doubling. */
-	while (want <= elapsed)
+	while (want <= work)
 		want *= 2;
 	debug2("userauth: failed attempt held to %llu.%03llu ms (minimum "
 	       "%llu us)",

@@ -86,6 +86,8 @@ static struct preauth_monitor monitors[MAX_STARTUPS_TRACKED];
 static size_t nmonitors;
 
 static struct throttle throttle;
+/* Valid users' failed attempt times, from the monitors (worktime.h). */
+static struct worktimes worktimes;
 /* Each connection in a session of its own (not under -d or -i), as sshd. */
 static int own_session;
 /*
@@ -1037,6 +1039,7 @@ spawn_monitor(int fd, int cfgfd, char **argv, const struct source_block *block)
 		memset(pm, 0, sizeof(*pm));
 		pm->pid = pid;
 		pm->fd = sp[0];
+		pm->sv.times = &worktimes;
 		/* Read what there is, never wait (a reaped monitor's). */
 		(void)fcntl(pm->fd, F_SETFL, O_NONBLOCK);
 		memcpy(pm->host, host, sizeof(pm->host));
@@ -1062,6 +1065,12 @@ spawn_monitor(int fd, int cfgfd, char **argv, const struct source_block *block)
 	close(sp[0]);
 	/* Only the listener speaks to the service manager. */
 	unsetenv("NOTIFY_SOCKET");
+	{
+		char times[WORKTIME_TEXT_MAX];
+
+		worktime_format(&worktimes, times);
+		(void)setenv(WORKTIME_ENV, times, 1);
+	}
 	for (n = 0; argv[n] != NULL; n++)
 		;
 	if ((nargv = calloc(n + 2, sizeof(*nargv))) == NULL)

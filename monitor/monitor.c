@@ -1684,6 +1684,7 @@ monitor_run(const struct options *o, struct server_config *c,
 	startup_fd = fcntl(STARTUP_PIPE_FD, F_DUPFD_CLOEXEC, 10);
 	close(STARTUP_PIPE_FD);
 	startup_open(startup_fd);
+	auth_worktimes_load();
 	memset(&m, 0, sizeof(m));
 	m.o = o;
 	m.c = c;

@@ -5,6 +5,8 @@
  *   'a' nothing: authenticated (the last record)
  *   'f' nothing: an authentication attempt failed (PerSourcePenalties)
  *   'c' nothing: preauth was killed by a crash signal (likewise)
+ *   'w' u8 method, u32 microseconds: a valid user's failed attempt's
+ *       time (worktime.h)
  */
 #include <errno.h>
 #include <signal.h>
@@ -85,12 +87,28 @@ startup_note_crash(void)
 }
 
 void
+startup_note_worktime(int m, uint32_t us)
+{
+	uint8_t rec[6] = {'w', (uint8_t)m, (uint8_t)(us >> 24),
+	    (uint8_t)(us >> 16), (uint8_t)(us >> 8), (uint8_t)us};
+
+	startup_write(rec, sizeof(rec));
+}
+
+void
 startup_authenticated(void)
 {
 	startup_write((const uint8_t *)"a", 1);
 	if (startup_pipe_fd != -1)
 		close(startup_pipe_fd);
 	startup_pipe_fd = -1;
+}
+
+static uint32_t
+be32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+	    (uint32_t)p[2] << 8 | p[3];
 }
 
 /* The length of the whole record that starts p (n bytes there), 0 if it
@@ -105,6 +123,8 @@ record_len(const uint8_t *p, size_t n)
 		return 1;
 	case 'k':
 		return n >= 5 ? 5 : 0;
+	case 'w':
+		return n >= 6 ? 6 : 0;
 	default:
 		return -1;
 	}
@@ -142,10 +162,12 @@ startup_feed(struct startup_view *v, const uint8_t *p, size_t n)
 				v->crashed = 1;
 				break;
 			case 'k':
-				v->keys_spid =
-				    (pid_t)((uint32_t)v->in[1] << 24 |
-				        (uint32_t)v->in[2] << 16 |
-				        (uint32_t)v->in[3] << 8 | v->in[4]);
+				v->keys_spid = (pid_t)be32(v->in + 1);
+				break;
+			case 'w':
+				if (v->times != NULL)
+					worktime_add(v->times, v->in[1],
+					    be32(v->in + 2));
 				break;
 			}
 			memmove(v->in, v->in + len, v->inlen - (size_t)len);

@@ -14,7 +14,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define STARTUP_RECORD_MAX 5 /* bytes of the longest record ('k') */
+#include "monitor/worktime.h"
+
+#define STARTUP_RECORD_MAX 6 /* bytes of the longest record ('w') */
 
 /* ---- monitor side: every write is best effort (debug-logged) ---- */
 
@@ -26,6 +28,8 @@ void startup_note_keys(pid_t spid);
  * crashed (docs/ipc.md). */
 void startup_note_authfail(void);
 void startup_note_crash(void);
+/* A valid user's failed attempt by method m (worktime.h) took us. */
+void startup_note_worktime(int m, uint32_t us);
 /* Authenticated: the final byte, and the pipe is closed. */
 void startup_authenticated(void);
 
@@ -36,8 +40,9 @@ struct startup_view {
 	size_t inlen;
 	pid_t keys_spid; /* 0 until reported */
 	int authenticated;
-	int authfail; /* an authentication attempt failed */
-	int crashed;  /* preauth was killed by a crash signal */
+	int authfail;            /* an authentication attempt failed */
+	int crashed;             /* preauth was killed by a crash signal */
+	struct worktimes *times; /* where 'w' records go (NULL: dropped) */
 };
 
 /*

@@ -14,6 +14,7 @@ import re
 import secrets
 import shutil
 import subprocess
+import time
 
 import harness
 from harness import check
@@ -170,6 +171,44 @@ def test_keys_command_refusals(ctx):
         if line is not None:
             _log_has(ctx, line, "log line for %s" % os.path.basename(cmd))
         ctx.stop_server()
+
+
+def test_keys_command_invalid_user_held_as_long(ctx):
+    """The command runs only for users who exist (as sshd runs it), so a
+    slow one told them apart by time: a refused key took the command's
+    0.4 s for a valid user and a few ms for an invalid one. Now an invalid
+    user's failure counts as long as a valid user's recent one (the
+    listener passes their times on to each connection's monitor), and the
+    command still never runs for a user who does not exist."""
+    u = ctx.make_user(with_key=False)
+    d = _cmd_dir(ctx)
+    ran = os.path.join(d, "ran")
+    cmd = _script(d, "slow", 'echo "$1" >> %s\nsleep 0.4\n' % ran)
+    # The command (as nobody) notes each user it runs for.
+    with open(ran, "w"):
+        pass
+    os.chown(ran, _nobody().pw_uid, -1)
+    ctx.start_server(extra_config=[
+        "AuthorizedKeysCommand %s %%u" % cmd,
+        "AuthorizedKeysCommandUser nobody", "Match all", "LogLevel DEBUG2"])
+    _login(ctx, u, u.key, False, "valid user, key the command does not list")
+    bogus = "nosuch" + secrets.token_hex(4)
+    t0 = time.monotonic()
+    r = ctx.ssh(bogus, "echo ok", key=u.key)
+    took = time.monotonic() - t0
+    check(r.rc == 255, "invalid user: rc %s" % r.rc)
+    m = ctx.wait_log(r"invalid user's attempt counted as (\d+)\.\d+ ms "
+                     r"\((\d+) valid users' times known\)", 5)
+    check(m, "no line for the invalid user's attempt time")
+    check(int(m.group(1)) >= 400 and int(m.group(2)) >= 1,
+          "the invalid user's attempt counted as %s ms with %s valid "
+          "users' times known" % (m.group(1), m.group(2)))
+    check(took >= 0.4, "the invalid user's login was refused after %.3f s"
+          % took)
+    with open(ran) as f:
+        names = f.read().split()
+    check(names and set(names) == {u.name},
+          "the command ran for %r" % names)
 
 
 def test_keys_command_match_none(ctx):

@@ -29,6 +29,7 @@ int
 main(void)
 {
 	struct startup_view v;
+	struct worktimes times;
 	uint8_t buf[4096];
 	size_t n, i;
 	int p[2];
@@ -37,23 +38,34 @@ main(void)
 	startup_open(p[1]);
 	startup_note_authfail();
 	startup_note_keys(123456);
+	startup_note_worktime(2, 7654321);
+	startup_note_worktime(0, 42);
 	startup_authenticated(); /* closes p[1] */
 	n = drain(p[0], buf, sizeof(buf));
 	close(p[0]);
 
 	memset(&v, 0, sizeof(v));
+	memset(&times, 0, sizeof(times));
+	v.times = &times;
 	T_CHECK("whole: fed", startup_feed(&v, buf, n) == 0);
+	T_CHECK("whole: attempt times",
+	    times.n[2] == 1 && times.us[2][0] == 7654321 && times.n[0] == 1 &&
+	        times.us[0][0] == 42);
 	T_CHECK("whole: attempt failed", v.authfail == 1);
 	T_CHECK("whole: keys pid", v.keys_spid == 123456);
 	T_CHECK("whole: authenticated", v.authenticated == 1);
 	T_CHECK("whole: nothing left over", v.inlen == 0);
 
 	memset(&v, 0, sizeof(v));
+	memset(&times, 0, sizeof(times));
+	v.times = &times;
 	for (i = 0; i < n - 1; i++)
 		T_CHECK("bytewise: fed", startup_feed(&v, buf + i, 1) == 0);
 	T_CHECK("bytewise: not yet authenticated", v.authenticated == 0);
 	T_CHECK("bytewise: attempt failed", v.authfail == 1);
 	T_CHECK("bytewise: keys", v.keys_spid == 123456);
+	T_CHECK("bytewise: attempt times",
+	    times.n[2] == 1 && times.us[2][0] == 7654321);
 	T_CHECK("bytewise: last byte", startup_feed(&v, buf + n - 1, 1) == 0);
 	T_CHECK("bytewise: authenticated", v.authenticated == 1);
 

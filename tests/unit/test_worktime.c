@@ -1,0 +1,107 @@
+/*
+ * test_worktime.c: valid users' attempt times (monitor/worktime.h): the
+ * text the listener passes on reads back as the same samples, anything
+ * else is refused whole, the ring keeps the newest WORKTIME_KEEP, and a
+ * pick is always one of the samples.
+ */
+#include <string.h>
+
+#include "monitor/worktime.h"
+#include "t.h"
+
+/* 1 if method m of a holds the same samples as of b, in any order. */
+static int
+same_samples(const struct worktimes *a, const struct worktimes *b, int m)
+{
+	int i, j, found;
+
+	if (a->n[m] != b->n[m])
+		return 0;
+	for (i = 0; i < a->n[m]; i++) {
+		for (found = 0, j = 0; j < b->n[m] && !found; j++)
+			found = a->us[m][i] == b->us[m][j];
+		if (!found)
+			return 0;
+	}
+	return 1;
+}
+
+int
+main(void)
+{
+	static const char *const bad[] = {"", ";;", ";;;;", "1;;;x", "1,;;;",
+	    ",1;;;", "1,,2;;;", "123456789;;;", "-1;;;", " 1;;;", "1;;; ",
+	    NULL};
+	struct worktimes w, r;
+	char text[WORKTIME_TEXT_MAX];
+	uint32_t v;
+	int i, ok;
+
+	T_CHECK("method names",
+	    worktime_method("publickey") == 0 &&
+	        worktime_method("password") == 1 &&
+	        worktime_method("keyboard-interactive") == 2 &&
+	        worktime_method("hostbased") == 3 &&
+	        worktime_method("none") == -1 &&
+	        worktime_method("publickeyx") == -1);
+
+	memset(&w, 0, sizeof(w));
+	worktime_format(&w, text);
+	T_CHECK("empty: text", strcmp(text, ";;;") == 0);
+	T_CHECK("empty: parses",
+	    worktime_parse(&r, text) == 0 &&
+	        r.n[0] + r.n[1] + r.n[2] + r.n[3] == 0);
+	T_CHECK("empty: no pick", worktime_pick(&r, 0) == 0);
+
+	worktime_add(&w, 0, 1200);
+	worktime_add(&w, 0, 0);
+	worktime_add(&w, 2, 99999999);
+	worktime_add(&w, 2, 4000000000U); /* cut to a minute */
+	worktime_add(&w, 7, 5);           /* no such method: dropped */
+	worktime_add(&w, -1, 5);
+	worktime_format(&w, text);
+	T_CHECK("some: text", strcmp(text, "1200,0;;60000000,60000000;") == 0);
+	T_CHECK("some: parses back",
+	    worktime_parse(&r, text) == 0 && same_samples(&w, &r, 0) &&
+	        same_samples(&w, &r, 1) && same_samples(&w, &r, 2) &&
+	        same_samples(&w, &r, 3));
+
+	/* The ring: the newest WORKTIME_KEEP, whatever came before. */
+	memset(&w, 0, sizeof(w));
+	for (i = 0; i < 3 * WORKTIME_KEEP; i++)
+		worktime_add(&w, 3, (uint32_t)i);
+	T_CHECK("ring: full", w.n[3] == WORKTIME_KEEP);
+	for (ok = 1, i = 0; i < WORKTIME_KEEP; i++)
+		ok &= w.us[3][i] >= 2 * WORKTIME_KEEP;
+	T_CHECK("ring: the newest kept", ok);
+	for (ok = 1, i = 0; i < 200; i++) {
+		v = worktime_pick(&w, 3);
+		ok &= v >= 2 * WORKTIME_KEEP && v < 3 * WORKTIME_KEEP;
+	}
+	T_CHECK("pick: one of the samples", ok);
+	T_CHECK("pick: no samples of another method",
+	    worktime_pick(&w, 1) == 0 && worktime_pick(&w, 9) == 0);
+
+	/* The longest text fits, and reads back. */
+	for (i = 0; i < WORKTIME_METHODS * WORKTIME_KEEP; i++)
+		worktime_add(&w, i % WORKTIME_METHODS, WORKTIME_MAX_US);
+	worktime_format(&w, text);
+	T_CHECK("full: fits", strlen(text) < sizeof(text));
+	T_CHECK("full: parses back",
+	    worktime_parse(&r, text) == 0 && r.n[0] == WORKTIME_KEEP &&
+	        same_samples(&w, &r, 3));
+
+	/* More than WORKTIME_KEEP for a method is no text we write. */
+	strcpy(text, "1");
+	for (i = 1; i <= WORKTIME_KEEP; i++)
+		strcat(text, ",1");
+	strcat(text, ";;;");
+	T_CHECK("too many samples refused", worktime_parse(&r, text) == -1);
+
+	for (ok = 1, i = 0; bad[i] != NULL; i++) {
+		ok = worktime_parse(&r, bad[i]) == -1 &&
+		    r.n[0] + r.n[1] + r.n[2] + r.n[3] == 0;
+		T_CHECK(bad[i][0] != '\0' ? bad[i] : "(empty) refused", ok);
+	}
+	return T_DONE();
+}
