@@ -167,7 +167,7 @@ authorise(
 	time_t now = q->now != 0 ? q->now : time(NULL);
 	const char *h = q->remote_host ? q->remote_host : q->remote_addr;
 	/* A CA line's refusals stay in the log, as sshd's do. */
-	int remote = (q->log_flags & AUTHOPTS_LOG_REMOTE) && !o->cert_authority;
+	int remote = (q->log_flags & AUTHOPTS_LOG_REMOTE) != 0;
 	int r;
 
 	if (!authopts_check_expiry(o, now)) {
@@ -230,6 +230,8 @@ check_line(const struct authkeys_query *q, const char *cp, const char *loc,
 		/* sshd's words, without the place: a debug line names it. */
 		debug("%s: key options unreadable; line skipped", loc);
 		error("%s", why);
+		if (q->log_flags & AUTHOPTS_LOG_REMOTE)
+			authdebug_add("%s", why);
 		return 0;
 	}
 	if (q->sk_key != NULL)
@@ -242,6 +244,8 @@ check_line(const struct authkeys_query *q, const char *cp, const char *loc,
 		/* Loud only for the line meant for this key; sshd says debug. */
 		log_msg(same ? LL_INFO : LL_DEBUG1, __func__, 0,
 		    "%s: bad key options: %s", loc, why);
+		if (q->log_flags & AUTHOPTS_LOG_REMOTE)
+			authdebug_add("%s: bad key options: %s", loc, why);
 		r = 0;
 		goto out;
 	}
@@ -269,14 +273,12 @@ check_line(const struct authkeys_query *q, const char *cp, const char *loc,
 		/* As sshd: the line before (from=, expiry-time=) names the
 		 * place. */
 		error("Refused by key options");
-		if ((q->log_flags & AUTHOPTS_LOG_REMOTE) &&
-		    !opts->cert_authority)
+		if (q->log_flags & AUTHOPTS_LOG_REMOTE)
 			authdebug_add("Refused by key options");
 		goto out;
 	}
-	/* A CA line tells the client only once the certificate passed. */
-	authopts_log(opts, loc,
-	    q->want_ca ? q->log_flags & ~AUTHOPTS_LOG_REMOTE : q->log_flags);
+	/* As sshd, a CA line's too, whether the certificate passes or not. */
+	authopts_log(opts, loc, q->log_flags);
 	if (!can_apply && !authopts_is_unrestricted(opts)) {
 		logit("%s: key options cannot be enforced by this caller; "
 		      "line skipped",

@@ -1028,8 +1028,21 @@ struct authopts *
 authopts_merge(const struct authopts *a, const struct authopts *b)
 {
 	struct authopts *m;
+	const char *why = NULL;
+
+	if ((m = authopts_merge_why(a, b, &why)) == NULL && why != NULL)
+		error("%s", why); /* sshd's words, as its callers log them */
+	return m;
+}
+
+struct authopts *
+authopts_merge_why(
+    const struct authopts *a, const struct authopts *b, const char **whyp)
+{
+	struct authopts *m;
 	const char *why = "out of memory";
 
+	*whyp = NULL;
 	if (a == NULL || b == NULL)
 		return a == NULL && b == NULL ? NULL : authopts_copy(a ? a : b);
 	if ((m = authopts_new(0)) == NULL)
@@ -1095,7 +1108,7 @@ authopts_merge(const struct authopts *a, const struct authopts *b)
 	}
 	return m;
 fail:
-	error("%s", why); /* sshd's words, as its callers log them */
+	*whyp = why;
 	authopts_free(m);
 	return NULL;
 }

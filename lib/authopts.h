@@ -155,6 +155,10 @@ int authkeys_parse_line_sk(const char *line, struct sshkey **keyp,
  */
 struct authopts *authopts_merge(
     const struct authopts *a, const struct authopts *b);
+/* The same, logging nothing: on a conflict *whyp is sshd's words for it
+ * (NULL on success, or when a copy failed for want of memory). */
+struct authopts *authopts_merge_why(
+    const struct authopts *a, const struct authopts *b, const char **whyp);
 
 /*
  * authopts_check_from: OpenSSH's match_host_and_ip() for every from= list

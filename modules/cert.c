@@ -13,12 +13,14 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <pwd.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "authcert.h"
+#include "authdebug.h"
 #include "authkeys.h"
 #include "authopts.h"
 #include "buf.h"
@@ -47,17 +49,31 @@ struct ca_line_ctx {
 	unsigned log_flags; /* pkauth_log_flags() */
 };
 
-/* OpenSSH's refusal for a certificate used from outside source-address. */
+/* OpenSSH's refusal for a certificate used from outside source-address;
+ * the client is told too (with AUTHOPTS_LOG_REMOTE in log_flags). */
 static int
-cert_source_ok(
-    const struct pm_conn *c, const struct sshcert *cert, const char *loc)
+cert_source_ok(const struct pm_conn *c, const struct sshcert *cert,
+    const char *loc, unsigned log_flags)
 {
 	if (sshcert_check_source(cert, c->client_addr))
 		return 1;
 	logit("%s: Authentication tried for %.100s with valid certificate but "
 	      "not from a permitted source address (%.200s).",
 	    loc, c->user, c->client_addr);
+	if (log_flags & AUTHOPTS_LOG_REMOTE)
+		authdebug_add("%s: Your address '%.200s' is not permitted to "
+		              "use this certificate for login.",
+		    loc, c->client_addr);
 	return 0;
+}
+
+/* sshd's fail_reason: the reason logged, and told to the client. */
+static void
+cert_refused(const char *reason, unsigned log_flags)
+{
+	error("%s", reason);
+	if (log_flags & AUTHOPTS_LOG_REMOTE)
+		authdebug_add("%s", reason);
 }
 
 /*
@@ -80,13 +96,18 @@ ca_line_check(void *arg, const struct authopts *line, const char *loc,
 		reason = "Invalid certificate options";
 		goto fail;
 	}
-	if (!cert_source_ok(x->c, cert, loc)) {
+	if (!cert_source_ok(x->c, cert, loc, x->log_flags)) {
 		reason = "Refused by certificate options";
 		goto fail;
 	}
-	/* The merge logs why it fails. */
-	if ((final = authopts_merge(line, certopts)) == NULL)
-		goto out;
+	/* As sshd: the certificate's options are told once they pass (the
+	 * line's were, in check_line), whatever is refused after. */
+	authopts_log(certopts, loc, x->log_flags);
+	if ((final = authopts_merge_why(line, certopts, &reason)) == NULL) {
+		if (reason == NULL)
+			reason = "out of memory";
+		goto fail;
+	}
 	if (line->principals != NULL &&
 	    !sshcert_principal_in_list(cert, line->principals)) {
 		reason = SSHCERT_R_NO_AUTH_PRINCIPAL;
@@ -96,10 +117,6 @@ ca_line_check(void *arg, const struct authopts *line, const char *loc,
 	        line->principals == NULL ? x->c->user : NULL, x->now,
 	        &reason) != 0)
 		goto fail;
-	/* As sshd: the client hears of the line and of the certificate
-	 * only now (check_line logged the line itself). */
-	authopts_log(line, loc, x->log_flags | AUTHOPTS_LOG_NOLOCAL);
-	authopts_log(certopts, loc, x->log_flags);
 	verbose("Accepted certificate ID \"%.255s\" (serial %" PRIu64 ") "
 	        "signed by CA %s %s found at %s",
 	    cert->key_id, cert->serial, sshcert_ca_type_short(cert),
@@ -108,17 +125,35 @@ ca_line_check(void *arg, const struct authopts *line, const char *loc,
 	*optsp = final;
 	return 0;
 fail:
-	error("%s", reason);
-out:
+	cert_refused(reason, x->log_flags);
 	authopts_free(certopts);
 	authopts_free(final);
 	return -1;
 }
 
+/* A refusal of a principals entry's options: logged at debug, and told
+ * to the client as sshd tells it. */
+static void principal_refused(unsigned log_flags, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void
+principal_refused(unsigned log_flags, const char *fmt, ...)
+{
+	char line[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	debug("%s", line);
+	if (log_flags & AUTHOPTS_LOG_REMOTE)
+		authdebug_add("%s", line);
+}
+
 /* OpenSSH's auth_authorise_keyopts() for a principals file's options. */
 static int
-principal_opts_ok(
-    const struct pm_conn *c, const struct authopts *o, const char *loc)
+principal_opts_ok(const struct pm_conn *c, const struct authopts *o,
+    const char *loc, unsigned log_flags)
 {
 	char when[64];
 	const char *host =
@@ -127,26 +162,33 @@ principal_opts_ok(
 
 	if (!authopts_check_expiry(o, time(NULL))) {
 		authopts_format_time(o->expiry, when, sizeof(when));
-		debug("%s: entry expired at %s", loc, when);
+		principal_refused(
+		    log_flags, "%s: entry expired at %s", loc, when);
 		return 0;
 	}
 	if (o->principals != NULL && !o->cert_authority) {
-		debug("%s: principals on non-CA key", loc);
+		principal_refused(
+		    log_flags, "%s: principals on non-CA key", loc);
 		return 0;
 	}
 	if (o->cert_authority) {
-		debug("%s: cert-authority flag invalid here", loc);
+		principal_refused(
+		    log_flags, "%s: cert-authority flag invalid here", loc);
 		return 0;
 	}
 	if (o->nfrom == 0 ||
 	    (r = authopts_check_from(o, host, c->client_addr)) == 1)
 		return 1;
 	if (r == -1)
-		debug("%s: invalid from criteria", loc);
+		principal_refused(log_flags, "%s: invalid from criteria", loc);
 	logit("%s: Authentication tried for %.100s with correct key but not "
 	      "from a permitted host (host=%.200s, ip=%.200s, "
 	      "required=%.200s).",
 	    loc, c->user, host, c->client_addr, o->from[0]);
+	if (log_flags & AUTHOPTS_LOG_REMOTE)
+		authdebug_add("%s: Your host '%.200s' is not permitted to use "
+		              "this key for login.",
+		    loc, host);
 	return 0;
 }
 
@@ -234,6 +276,7 @@ trusted_ca_allow(const struct pm_conn *c, const struct pk_conf *cf,
 		    r == ERR_SYSTEM ? strerror(errno) : err_str(r));
 		return 0;
 	}
+	log_flags = pkauth_log_flags(c);
 	pkauth_conn_pw(c, &pw);
 	pcmd = pkauth_setting_file(c, "authorizedprincipalscommand");
 	if (cf->principals != NULL) {
@@ -260,22 +303,24 @@ trusted_ca_allow(const struct pm_conn *c, const struct pk_conf *cf,
 		reason = "Invalid certificate options";
 		goto fail;
 	}
-	if (!cert_source_ok(c, cert, "cert")) {
+	if (!cert_source_ok(c, cert, "cert", log_flags)) {
 		reason = "Refused by certificate options";
 		goto fail;
 	}
 	/* The certificate's own options, as sshd names them. */
-	log_flags = pkauth_log_flags(c);
 	authopts_log(certopts, "cert", log_flags);
 	if (popts != NULL) {
-		if (!principal_opts_ok(c, popts, "principals")) {
+		if (!principal_opts_ok(c, popts, "principals", log_flags)) {
 			reason = "Refused by certificate principals options";
 			goto fail;
 		}
 		authopts_log(popts, "principals", log_flags);
-		/* The merge logs why it fails. */
-		if ((final = authopts_merge(popts, certopts)) == NULL)
-			goto out;
+		if ((final = authopts_merge_why(popts, certopts, &reason)) ==
+		    NULL) {
+			if (reason == NULL)
+				reason = "out of memory";
+			goto fail;
+		}
 	} else {
 		final = certopts;
 		certopts = NULL;
@@ -295,7 +340,7 @@ trusted_ca_allow(const struct pm_conn *c, const struct pk_conf *cf,
 		snprintf(origin, originlen, "%s", cf->trusted_ca);
 	goto out;
 fail:
-	error("%s", reason);
+	cert_refused(reason, log_flags);
 out:
 	authopts_free(popts);
 	authopts_free(certopts);

@@ -165,6 +165,12 @@ def test_debug_msgs_key_options(ctx):
          "\npty " + p1, [k.k1], "entry expired at"),
         ("principals on a key", 'principals="x" ' + p1 + "\n" + p1, [k.k1],
          "principals on non-CA key"),
+        ("bad key options, next line", "bogus-opt " + p1 + "\n" + p1,
+         [k.k1], "bad key options: unknown key option"),
+        ("bad key options of another key", 'expiry-time="bogus" ' + p2 +
+         "\n" + p1, [k.k1], "bad key options"),
+        ("invalid key option string, next line", 'command="/bin/echo x ' +
+         p1 + "\n" + p1, [k.k1], "invalid key option string"),
         ("no-*", "no-agent-forwarding,no-port-forwarding,no-pty,no-user-rc,"
          "no-X11-forwarding " + p1, [k.k1], "key options:"),
         ("tunnel", 'tunnel="1" ' + p1, [k.k1], " tun=1 "),
@@ -245,6 +251,17 @@ def test_debug_msgs_certs(ctx):
          [clear], "key options:"),
         ("cert-authority, wrong principal", 'cert-authority,principals="zz" '
          + ca, [fc], None),
+        # A certificate refused by every line, then its plain key: sshd
+        # tells nothing of the certificate's attempt.
+        ("cert-authority, forced commands differ, next line",
+         'cert-authority,principals="x",command="echo other" ' + ca +
+         "\nrestrict " + _pub(fc), [fc], "authorized_keys:2: key options:"),
+        ("cert-authority, line expired, next line",
+         'cert-authority,expiry-time="20200101" ' + ca + "\nrestrict " +
+         _pub(plain), [plain], "authorized_keys:2: key options:"),
+        ("cert-authority, wrong principal, next line",
+         'cert-authority,principals="zz" ' + ca + "\ncert-authority " + ca,
+         [plain], "Certificate does not contain an authorized principal"),
         ("cert-authority, expired certificate, next line",
          "cert-authority " + ca + "\nrestrict " + _pub(old), [old],
          "key options:"),
