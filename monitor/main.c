@@ -439,6 +439,12 @@ main(int argc, char **argv)
 	for (i = 0; i < argc; i++)
 		saved_argv[i] = argv[i];
 	log_init(POSTERN_SYSLOG_IDENT, LL_INFO, LOG_AUTH, 1);
+	/*
+	 * As sshd: whatever umask it was started with, never one that lets
+	 * group or others write what it, its sessions and their programs
+	 * create (a shell's 000 or 002, a container's entry point).
+	 */
+	umask(umask(077) | 022);
 	/* The listener starts each connection's monitor with its own
 	 * arguments and "-R" first (spawn_monitor). */
 	monitor_argv = argc > 1 && strcmp(argv[1], "-R") == 0;

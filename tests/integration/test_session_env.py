@@ -91,6 +91,27 @@ def test_env_login_variables(ctx):
         check(k not in e, "%s set without reason: %r" % (k, e.get(k)))
 
 
+def test_umask_clamped_as_sshd(ctx):
+    """Started with umask 000 (a shell's, a container's entry point), the
+    server clamps it as sshd does (umask(umask(077) | 022)): a command
+    sees 0022, and what internal-sftp creates is not group or world
+    writable. Before, both were 0000 and files came out 0666."""
+    u = ctx.make_user()
+    ctx.write_config(extra=["Subsystem sftp internal-sftp"])
+    ctx.launch_server(umask=0)
+    ctx.ssh_ok(u, "umask", expect_out=b"0022\n")
+    src = os.path.join(ctx.dir, "src")
+    with open(src, "w") as f:
+        f.write("x\n")
+    os.chmod(src, 0o666)  # sftp asks for the local file's mode
+    r = _sftp(ctx, u, "mkdir d\nput %s f\n" % src)
+    check(r.returncode == 0, "sftp failed: %r" % r.stderr[-300:])
+    for name, want in (("d", 0o755), ("f", 0o644)):
+        mode = os.stat(os.path.join(u.home, name)).st_mode & 0o777
+        check(mode == want, "%s made with mode %o, want %o"
+              % (name, mode, want))
+
+
 def test_env_accept_and_set(ctx):
     ctx.start_server(["AcceptEnv LC_POSTERN_* POSTERN_OK",
                       "SetEnv POSTERN_SET=from-config POSTERN_OK=admin-wins"])
