@@ -629,21 +629,22 @@ dispatch(struct sftp_server *s, struct buf *pkt)
 		    !request_permitted(s, h))
 			return sftp_send_status(
 			    s, q.id, SSH2_FX_PERMISSION_DENIED);
-		error("bad message from %s local user %s: %s", s->client_addr,
-		    s->user, err_str(r));
+		sftp_log(s, LL_ERROR, "bad message from %s local user %s: %s",
+		    s->client_addr, s->user, err_str(r));
 		return r;
 	}
 	if (q.type == SSH2_FXP_INIT) {
 		if (s->init_done) {
-			error(
-			    "Received duplicate INIT from %s", s->client_addr);
+			sftp_log(s, LL_ERROR, "Received duplicate INIT from %s",
+			    s->client_addr);
 			return ERR_PROTOCOL;
 		}
 		s->init_done = 1;
 		return process_init(s, &q);
 	}
 	if (!s->init_done) {
-		error("Received %u request before init", q.type);
+		sftp_log(
+		    s, LL_ERROR, "Received %u request before init", q.type);
 		return ERR_PROTOCOL;
 	}
 	if ((h = find_handler(&q)) == NULL) {
@@ -682,8 +683,8 @@ packet_ready(
 	if (buf_peek_u32(&v, &len) != 0)
 		return ERR_INTERNAL;
 	if (len > SFTP_MAX_MSG_LENGTH) {
-		error("bad message from %s local user %s", s->client_addr,
-		    s->user);
+		sftp_log(s, LL_ERROR, "bad message from %s local user %s",
+		    s->client_addr, s->user);
 		return ERR_TOO_BIG;
 	}
 	*total = (size_t)len + 4;
@@ -747,7 +748,7 @@ queue_input(struct sftp_server *s, const uint8_t *data, size_t len)
 	if (len == 0)
 		return 0;
 	if ((r = buf_put(s->in, data, len)) != 0)
-		error("sftp: input queue overflow (%zu bytes held)",
+		sftp_log(s, LL_ERROR, "input queue overflow (%zu bytes held)",
 		    buf_len(s->in));
 	return r;
 }
@@ -877,7 +878,8 @@ dup_or_null(const char *str, int *fail)
 
 /* -d: ~ as for the user, then %d (home), %u (user), %U (uid), %%. */
 static int
-expand_start_dir(const struct sftp_options *o, char *out, size_t outlen)
+expand_start_dir(struct sftp_server *s, const struct sftp_options *o, char *out,
+    size_t outlen)
 {
 	char tilde[SFTP_PATH_MAX], uid[32];
 	const char *p, *add;
@@ -909,8 +911,9 @@ expand_start_dir(const struct sftp_options *o, char *out, size_t outlen)
 				break;
 			}
 			if (add == NULL) {
-				error("sftp: unknown or unavailable token "
-				      "\"%%%c\" in start directory",
+				sftp_log(s, LL_ERROR,
+				    "unknown or unavailable token \"%%%c\" in "
+				    "start directory",
 				    p[1] == '\0' ? ' ' : p[1]);
 				errno = EINVAL;
 				return -1;
@@ -941,10 +944,10 @@ open_start_dir(struct sftp_server *s, const struct sftp_options *o)
 	char want[SFTP_PATH_MAX], rel[SFTP_PATH_MAX];
 	const char *cands[3];
 	char *real;
-	int i, n = 0, fd, len, given;
+	int i, n = 0, fd, len, given, saved;
 
 	if (o->start_dir != NULL) {
-		if (expand_start_dir(o, want, sizeof(want)) != 0)
+		if (expand_start_dir(s, o, want, sizeof(want)) != 0)
 			return -1;
 		cands[n++] = want;
 		if (want[0] != '/' && o->home != NULL &&
@@ -964,17 +967,23 @@ open_start_dir(struct sftp_server *s, const struct sftp_options *o)
 	for (i = 0; i < n; i++) {
 		if ((real = realpath(cands[i], NULL)) != NULL) {
 			fd = open(real, O_PATH | O_DIRECTORY | O_CLOEXEC);
-			if (fd >= 0) {
+			/* O_PATH needs no search permission; chdir does. */
+			if (fd >= 0 && faccessat(fd, ".", X_OK, 0) == 0) {
 				s->cwd_fd = fd;
 				s->cwd_path = real;
 				return 0;
+			}
+			if (fd >= 0) {
+				saved = errno;
+				close(fd);
+				errno = saved;
 			}
 			free(real);
 		}
 		/* -d is named as given, as sftp-server names it. */
 		given = i == 0 && o->start_dir != NULL;
 		if (given || i == n - 1)
-			error("chdir to \"%s\" failed: %s",
+			sftp_log(s, LL_ERROR, "chdir to \"%s\" failed: %s",
 			    given ? want : cands[i], strerror(errno));
 	}
 	return -1;

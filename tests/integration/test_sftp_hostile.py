@@ -8,6 +8,7 @@ whose work the client chooses (copy-data).
 
 import json
 import os
+import re
 import shutil
 
 import harness
@@ -298,6 +299,25 @@ def test_sftp_hostile_jail_without_home_quiet(ctx):
           % log[-2000:])
     check("chdir to \"/home" not in log,
           "an error line for the missing home:\n%s" % log[-2000:])
+
+
+@harness.timeout(120)
+def test_sftp_start_dir_not_enterable(ctx):
+    """internal-sftp -d names a directory the user may not enter (root's
+    0700): as sshd's chdir fails there, the engine logs it and starts in
+    the home. Before, it opened the directory without search permission
+    (O_PATH) and started there, where every relative name was refused."""
+    u = ctx.make_user()
+    d = "/srv/pstart-" + os.urandom(3).hex()
+    os.mkdir(d, 0o700)
+    ctx.cleanups.append(lambda: os.rmdir(d))
+    ctx.start_server(["Subsystem sftp internal-sftp -d " + d])
+    res = _client(ctx, u, _EXPAND)
+    check(res["x"] == u.home + "/x",
+          "relative names start in %r, want the home" % res["x"])
+    check(ctx.wait_log(r'chdir to "%s" failed: Permission denied'
+                       % re.escape(d), 5),
+          "no error line for the -d directory")
 
 
 @harness.timeout(120)
