@@ -140,6 +140,10 @@ sftp_host_open(int argc, char **argv, const char *user, const char *home,
 
 	*sp = NULL;
 	if (sftp_parse_options(argc, argv, o, &msg) != 0) {
+		/* Logged too, as sftp-server logs it: a subsystem's stderr
+		 * reaches nobody. */
+		if (strcmp(msg, "usage") != 0) /* -h asks for it */
+			sftp_host_log_line(o->log_facility, LL_ERROR, msg);
 		snprintf(line, sizeof(line), "%s: %s\nusage: %s %s\n", name,
 		    msg, name, sftp_usage());
 		(void)buf_put(err, line, strlen(line));
@@ -156,6 +160,9 @@ sftp_host_open(int argc, char **argv, const char *user, const char *home,
 	o->home = home;
 	o->client_addr = client_addr;
 	if ((*sp = sftp_server_new(o)) == NULL) {
+		snprintf(
+		    line, sizeof(line), "cannot start: %s", strerror(errno));
+		sftp_host_log_line(o->log_facility, LL_ERROR, line);
 		snprintf(line, sizeof(line), "%s: cannot start: %s\n", name,
 		    strerror(errno));
 		(void)buf_put(err, line, strlen(line));

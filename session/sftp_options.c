@@ -4,6 +4,7 @@
  */
 #include <errno.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
@@ -28,6 +29,18 @@ sftp_usage(void)
 	       "[-u umask]";
 }
 
+/* The words of the last refusal that names its argument (one session
+ * process parses one command line at a time). */
+static char bad_arg_msg[256];
+
+static const char *
+bad_arg(const char *what, const char *arg)
+{
+	snprintf(bad_arg_msg, sizeof(bad_arg_msg), "Invalid %s \"%.200s\"",
+	    what, arg);
+	return bad_arg_msg;
+}
+
 static int
 set_flag(
     struct sftp_options *o, char flag, const char *arg, const char **errmsg)
@@ -42,35 +55,35 @@ set_flag(
 		break;
 	case 'f':
 		if ((n = log_facility_from_name(arg)) == -1) {
-			*errmsg = "invalid log facility";
+			*errmsg = bad_arg("log facility", arg);
 			return ERR_CONFIG;
 		}
 		o->log_facility = n;
 		break;
 	case 'l':
 		if ((n = log_level_from_name(arg)) == -1) {
-			*errmsg = "invalid log level";
+			*errmsg = bad_arg("log level", arg);
 			return ERR_CONFIG;
 		}
 		o->log_level = n;
 		break;
 	case 'P':
 		if (o->deny != NULL) {
-			*errmsg = "refused requests already set";
+			*errmsg = "Denied requests already set";
 			return ERR_CONFIG;
 		}
 		o->deny = arg;
 		break;
 	case 'p':
 		if (o->allow != NULL) {
-			*errmsg = "permitted requests already set";
+			*errmsg = "Permitted requests already set";
 			return ERR_CONFIG;
 		}
 		o->allow = arg;
 		break;
 	case 'Q':
 		if (strcasecmp(arg, "requests") != 0) {
-			*errmsg = "invalid query type";
+			*errmsg = "Invalid query type";
 			return ERR_CONFIG;
 		}
 		o->query_requests = 1;
@@ -80,7 +93,7 @@ set_flag(
 		v = strtol(arg, &end, 8);
 		if (*arg == '\0' || *end != '\0' || errno != 0 || v < 0 ||
 		    v > 0777) {
-			*errmsg = "invalid umask";
+			*errmsg = bad_arg("umask", arg);
 			return ERR_CONFIG;
 		}
 		o->umask = (int)v;

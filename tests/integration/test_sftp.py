@@ -89,9 +89,12 @@ def test_sftp_in_process(ctx):
 def test_sftp_query_and_usage(ctx):
     """internal-sftp -Q requests lists the requests on stdout and exits 0;
     a bad flag exits 1, as sftp-server; its usage goes to stderr, which
-    sshd drops for a subsystem."""
+    sshd drops for a subsystem, and a bad flag's value is logged in
+    sftp-server's words (before, nothing was)."""
     u = _start(ctx, ["Subsystem sftp internal-sftp -Q requests",
-                     "Subsystem bad internal-sftp -Z"])
+                     "Subsystem bad internal-sftp -Z",
+                     "Subsystem badumask internal-sftp -u abc",
+                     "Subsystem badlevel internal-sftp -l bogus"])
     r = ctx.ssh(u, "sftp", extra=["-s"])
     names = r.stdout.decode().split()
     check(r.rc == 0, "-Q requests exited %s" % r.rc)
@@ -101,6 +104,13 @@ def test_sftp_query_and_usage(ctx):
     check(r.rc == 1, "a bad flag exited %s, want 1" % r.rc)
     check(b"usage:" not in r.stderr,
           "a subsystem's stderr reached the client: %r" % r.stderr)
+    # Logged, as sftp-server logs them, in its words: an admin sees why.
+    for sub, line in (("badumask", r'Invalid umask "abc"'),
+                      ("badlevel", r'Invalid log level "bogus"')):
+        r = ctx.ssh(u, sub, extra=["-s"])
+        check(r.rc == 1, "%s exited %s, want 1" % (sub, r.rc))
+        check(ctx.wait_log(r"^(error: )?%s$" % line, 5),
+              "no log line %r for internal-sftp's bad option" % line)
 
 
 def test_sftp_operations(ctx):
