@@ -628,6 +628,15 @@ sftp_do_rename(struct sftp_server *s, const struct sftp_req *q)
 		} else
 			ret = renameat(s->cwd_fd, p.a, s->cwd_fd, p.b);
 	}
+	/*
+	 * As sftp-server: what is not a regular file replaces a name that
+	 * does not resolve (a dangling symlink); a regular file never
+	 * replaces anything (its link() fails).
+	 */
+	if (ret == -1 && errno == EEXIST &&
+	    fstatat(s->cwd_fd, p.a, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    !S_ISREG(st.st_mode) && fstatat(s->cwd_fd, p.b, &st, 0) == -1)
+		ret = renameat(s->cwd_fd, p.a, s->cwd_fd, p.b);
 	return send_result(s, q->id, ret);
 }
 

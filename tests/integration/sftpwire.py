@@ -421,6 +421,17 @@ cell("mkdir not owned", MKDIR, s("/etc/x_sftp_parity") + u32(0))
 cell("rename dir onto nonempty", RENAME, s(P("empty")) + s(P("d")))
 cell("posix-rename dir onto nonempty", EXTENDED,
      s("posix-rename@openssh.com") + s(P("empty")) + s(P("d")))
+# Onto a dangling symlink: sftp-server replaces it with what is not a
+# regular file (its rename), and refuses a regular file (its link).
+c.req(SYMLINK, s("gone") + s(P("rdang1")))
+c.req(SYMLINK, s("gone") + s(P("rdang2")))
+c.req(SYMLINK, s("gone") + s(P("rdang3")))
+c.req(SYMLINK, s("x") + s(P("rsl")))
+c.req(MKDIR, s(P("rdir")) + u32(0))
+cell("rename symlink onto dangling", RENAME, s(P("rsl")) + s(P("rdang1")))
+cell("readlink after rename onto dangling", READLINK, s(P("rdang1")))
+cell("rename dir onto dangling", RENAME, s(P("rdir")) + s(P("rdang2")))
+cell("rename file onto dangling", RENAME, s(P("r3")) + s(P("rdang3")))
 cell("posix-rename file onto dir", EXTENDED,
      s("posix-rename@openssh.com") + s(P("r3")) + s(P("empty")))
 cell("open existing with attrs", OPEN, s(P("data")) + u32(FREAD | FCREAT)
