@@ -186,11 +186,21 @@ sftp_do_close(struct sftp_server *s, const struct sftp_req *q)
  * off the path of every request.
  */
 static int
-seek_error(const struct sftp_handle *h, uint64_t off)
+seek_error(struct sftp_server *s, const struct sftp_handle *h, uint64_t off,
+    const char *who)
 {
+	int err;
+
 	if (off > (uint64_t)INT64_MAX)
-		return EINVAL;
-	return lseek(h->fd, (off_t)off, SEEK_SET) == -1 ? errno : 0;
+		err = EINVAL;
+	else if (lseek(h->fd, (off_t)off, SEEK_SET) == -1)
+		err = errno;
+	else
+		return 0;
+	/* sftp-server's line for its failed lseek. */
+	sftp_log(s, LL_ERROR, "%s: seek \"%.100s\": %s", who, h->name,
+	    strerror(err));
+	return err;
 }
 
 /* READ: pread straight into the reply at the end of the output queue. */
@@ -225,7 +235,7 @@ sftp_do_read(struct sftp_server *s, const struct sftp_req *q)
 	}
 	/* Nothing read (or asked): an unreachable offset says so first. */
 	err = errno;
-	if (n <= 0 && (serr = seek_error(h, q->off)) != 0) {
+	if (n <= 0 && (serr = seek_error(s, h, q->off, "process_read")) != 0) {
 		sftp_reply_cancel(s, mark);
 		return sftp_send_errno(s, q->id, serr);
 	}
@@ -233,8 +243,8 @@ sftp_do_read(struct sftp_server *s, const struct sftp_req *q)
 		sftp_reply_cancel(s, mark);
 		if (n == 0)
 			return sftp_send_status(s, q->id, SSH2_FX_EOF);
-		sftp_log(
-		    s, LL_ERROR, "read \"%.100s\": %s", h->name, strerror(err));
+		sftp_log(s, LL_ERROR, "process_read: read \"%.100s\": %s",
+		    h->name, strerror(err));
 		return sftp_send_errno(s, q->id, err);
 	}
 	if ((r = buf_consume_end(s->out, len - (size_t)n)) != 0)
@@ -271,10 +281,12 @@ sftp_do_write(struct sftp_server *s, const struct sftp_req *q)
 			err = n == 0 ? ENOSPC : errno;
 			/* An unreachable offset, as sftp-server's seek. */
 			if (!(h->oflags & O_APPEND) &&
-			    (serr = seek_error(h, q->off)) != 0)
+			    (serr = seek_error(
+			         s, h, q->off, "process_write")) != 0)
 				return sftp_send_errno(s, q->id, serr);
 
-			sftp_log(s, LL_ERROR, "write \"%.100s\": %s", h->name,
+			sftp_log(s, LL_ERROR,
+			    "process_write: write \"%.100s\": %s", h->name,
 			    strerror(err));
 			return sftp_send_errno(s, q->id, err);
 		}

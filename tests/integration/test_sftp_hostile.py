@@ -321,6 +321,30 @@ def test_sftp_start_dir_not_enterable(ctx):
 
 
 @harness.timeout(120)
+def test_sftp_io_errors_logged_as_sftp_server(ctx):
+    """A failed write and a failed seek are logged in sftp-server's words,
+    its function's name first: `process_write: write "/dev/full": No
+    space left on device`, `process_read: seek "FIFO": Illegal seek`
+    (before: no function name, and no line at all for the seek)."""
+    u = ctx.make_user()
+    fifo = os.path.join(u.home, "fifo")
+    os.mkfifo(fifo)
+    os.chown(fifo, u.uid, u.gid)
+    ctx.start_server(["Subsystem sftp internal-sftp"])
+    _client(ctx, u, r'''
+h = c.open("/dev/full", FWRITE)
+res["write"] = c.status(WRITE, s(h) + u64(0) + s(b"abc"))
+h = c.open("fifo", FREAD)
+res["read"] = c.status(READ, s(h) + u64(0) + u32(10))
+''')
+    for line in (r'process_write: write "/dev/full": No space left on '
+                 r'device',
+                 r'process_read: seek "fifo": Illegal seek'):
+        check(ctx.wait_log(r"^(error: )?%s$" % line, 5),
+              "no log line %r" % line)
+
+
+@harness.timeout(120)
 def test_sftp_hostile_procfs_write_refused(ctx):
     """A file on procfs cannot be opened for writing: the engine runs in
     the session process, which holds the descriptor to the monitor, and a
