@@ -352,6 +352,10 @@ spawn_helper(struct monitor *m, const char *name, int sock, int ipc,
 	if (dup2(sock, CHILD_SOCK_FD) < 0 || dup2(ipc, CHILD_IPC_FD) < 0 ||
 	    dup2(devnull, STDIN_FILENO) < 0 || dup2(devnull, STDOUT_FILENO) < 0)
 		_exit(1);
+	/* dup2 onto itself keeps close-on-exec: the helper's, cleared. */
+	if (fcntl(CHILD_SOCK_FD, F_SETFD, 0) == -1 ||
+	    fcntl(CHILD_IPC_FD, F_SETFD, 0) == -1)
+		_exit(1);
 	/*
 	 * posternd's stderr (a log file, the journal's stream) takes lines
 	 * as posternd's own: only with -e does the session log there, as
@@ -1684,6 +1688,13 @@ monitor_run(const struct options *o, struct server_config *c,
 	startup_fd = fcntl(STARTUP_PIPE_FD, F_DUPFD_CLOEXEC, 10);
 	close(STARTUP_PIPE_FD);
 	startup_open(startup_fd);
+	/*
+	 * Nor the client's connection (fd 3, where the listener's dup2 left
+	 * it inheritable): only the helper gets it (spawn_helper); what PAM
+	 * modules run as root for the login (pam_motd's scripts) must not.
+	 */
+	if (fcntl(sock, F_SETFD, FD_CLOEXEC) == -1)
+		fatal("client socket: %s", strerror(errno));
 	auth_worktimes_load();
 	memset(&m, 0, sizeof(m));
 	m.o = o;

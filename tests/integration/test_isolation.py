@@ -7,6 +7,7 @@ stderr a log it writes as itself, its environment root's.
 """
 
 import os
+import secrets
 import shutil
 import stat
 import subprocess
@@ -163,6 +164,44 @@ def test_isolation_fds_and_env(ctx):
         check(not [e for e in cenv if e.startswith(ROOT_ONLY + "=")],
               "%s sees root's environment: %r" % (what, cenv))
     hold_session(ctx, u, inspect)
+
+
+def test_isolation_pam_programs_get_no_client_socket(ctx):
+    """What a PAM module runs as root for a login (pam_motd's
+    /etc/update-motd.d scripts, through system()) inherits none of the
+    monitor's sockets, as under sshd. Before, the client's connection
+    (fd 3) was not close-on-exec: such a script got it, and a job it
+    left running held the connection open after the session ended."""
+    u = ctx.make_user()
+    tag = secrets.token_hex(4)
+    out = "/run/postern-it-motd-%s.txt" % tag
+    script = "/etc/update-motd.d/99-postern-it-%s" % tag
+    # Every login with pam_motd runs it (other tests' too): it records
+    # only under a process whose title names this test's user (the
+    # monitor's "sshd: USER [priv]").
+    with open(script, "w") as f:
+        f.write("#!/bin/sh\np=$$\n"
+                "while [ \"$p\" -gt 1 ]; do\n"
+                "  if tr '\\0' ' ' < /proc/$p/cmdline | grep -q %s; then\n"
+                "    ls -l /proc/$$/fd > %s 2>&1; exit 0\n"
+                "  fi\n"
+                "  p=$(awk '/^PPid:/ {print $2}' /proc/$p/status)\n"
+                "done\n" % (u.name, out))
+    os.chmod(script, 0o755)
+    ctx.cleanups.append(lambda: os.unlink(script))
+    ctx.cleanups.append(lambda: os.path.exists(out) and os.unlink(out))
+    svc = ctx.pam_service(["auth required pam_deny.so",
+                           "account required pam_permit.so",
+                           "session optional pam_motd.so",
+                           "session required pam_permit.so"])
+    ctx.start_server(extra_config=["UsePAM yes", "PAMServiceName " + svc])
+    ctx.ssh_ok(u, "true")
+    check(poll_until(lambda: os.path.exists(out), 5),
+          "pam_motd did not run the update-motd.d script")
+    with open(out) as f:
+        fds = f.read()
+    check("socket:" not in fds,
+          "a program PAM ran for the login holds a socket:\n%s" % fds)
 
 
 def test_isolation_tz_passed_on(ctx):
