@@ -88,6 +88,18 @@ static size_t nmonitors;
 static struct throttle throttle;
 /* Valid users' failed attempt times, from the monitors (worktime.h). */
 static struct worktimes worktimes;
+
+/* The times, for the next program this process execs (a connection's
+ * monitor, or the listener a SIGHUP restarts). */
+static void
+worktimes_export(void)
+{
+	char times[WORKTIME_TEXT_MAX];
+
+	worktime_format(&worktimes, times);
+	(void)setenv(WORKTIME_ENV, times, 1);
+}
+
 /* Each connection in a session of its own (not under -d or -i), as sshd. */
 static int own_session;
 /*
@@ -275,6 +287,34 @@ reset_handlers(void)
 	sigprocmask(SIG_SETMASK, &set, NULL);
 }
 
+/*
+ * Set in a listener a SIGHUP restarted: its old self's last children may
+ * still hold the listening sockets for a moment (between their fork and
+ * their exec, where close-on-exec lets go of them), so a bind that finds
+ * the address in use is tried again for up to BIND_RETRY_MS.
+ */
+static int bind_patiently;
+#define BIND_RETRY_MS 2000
+#define BIND_RETRY_STEP_MS 10
+
+static int
+bind_retrying(int fd, const struct sockaddr *sa, socklen_t len)
+{
+	const struct timespec step = {0, BIND_RETRY_STEP_MS * 1000000L};
+	int waited = 0;
+
+	while (bind(fd, sa, len) != 0) {
+		if (errno != EADDRINUSE || !bind_patiently ||
+		    waited >= BIND_RETRY_MS)
+			return -1;
+		(void)nanosleep(&step, NULL);
+		waited += BIND_RETRY_STEP_MS;
+	}
+	if (waited > 0)
+		debug("bind: address free after %d ms", waited);
+	return 0;
+}
+
 static int
 listen_one(const char *host, int port, int family, int *fds, size_t *nfds)
 {
@@ -310,7 +350,7 @@ listen_one(const char *host, int port, int family, int *fds, size_t *nfds)
 			setsockopt(
 			    fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
 		debug("Bind to port %d on %s.", port, ntop);
-		if (bind(fd, ai->ai_addr, ai->ai_addrlen) != 0) {
+		if (bind_retrying(fd, ai->ai_addr, ai->ai_addrlen) != 0) {
 			error("Bind to port %d on %s failed: %.200s.", port,
 			    ntop, strerror(errno));
 			close(fd);
@@ -967,6 +1007,8 @@ handover_restore(const struct server_config *c)
 			close(pm.fd);
 			pm.fd = -1;
 		}
+		/* The old process's pointer means nothing here. */
+		pm.sv.times = &worktimes;
 		/* PerSourceNetBlockSize may have changed. */
 		if (pm.peerlen > 0 && pm.peerlen <= sizeof(pm.peer))
 			source_block_of((struct sockaddr *)&pm.peer, pm.peerlen,
@@ -1065,12 +1107,7 @@ spawn_monitor(int fd, int cfgfd, char **argv, const struct source_block *block)
 	close(sp[0]);
 	/* Only the listener speaks to the service manager. */
 	unsetenv("NOTIFY_SOCKET");
-	{
-		char times[WORKTIME_TEXT_MAX];
-
-		worktime_format(&worktimes, times);
-		(void)setenv(WORKTIME_ENV, times, 1);
-	}
+	worktimes_export();
 	for (n = 0; argv[n] != NULL; n++)
 		;
 	if ((nargv = calloc(n + 2, sizeof(*nargv))) == NULL)
@@ -1214,6 +1251,7 @@ reload(const struct options *o, const struct server_config *c, int *fds,
 	if (o->config_path_abs != NULL)
 		(void)setenv(RELOAD_PATH_ENV, o->config_path_abs, 1);
 	(void)setenv(RESTART_ENV, "1", 1);
+	worktimes_export();
 	exec_self(argv);
 	fatal("RESTART FAILED: %s", strerror(errno));
 }
@@ -1281,6 +1319,11 @@ listener_run(const struct options *o, struct server_config *c,
 	 * monitors as its children). */
 	restarted = getenv(RESTART_ENV) != NULL;
 	(void)unsetenv(RESTART_ENV);
+	bind_patiently = restarted;
+	/* Valid users' attempt times, kept across the restart. */
+	if (restarted && getenv(WORKTIME_ENV) != NULL)
+		(void)worktime_parse(&worktimes, getenv(WORKTIME_ENV));
+	(void)unsetenv(WORKTIME_ENV);
 	ensure_empty_dir();
 	check_helpers();
 	audit_check();

@@ -13,6 +13,7 @@ import pwd
 import re
 import secrets
 import shutil
+import signal
 import subprocess
 import time
 
@@ -178,8 +179,9 @@ def test_keys_command_invalid_user_held_as_long(ctx):
     slow one told them apart by time: a refused key took the command's
     0.4 s for a valid user and a few ms for an invalid one. Now an invalid
     user's failure counts as long as a valid user's recent one (the
-    listener passes their times on to each connection's monitor), and the
-    command still never runs for a user who does not exist."""
+    listener passes their times on to each connection's monitor, and to
+    itself across a SIGHUP restart), and the command still never runs for
+    a user who does not exist."""
     u = ctx.make_user(with_key=False)
     d = _cmd_dir(ctx)
     ran = os.path.join(d, "ran")
@@ -192,6 +194,11 @@ def test_keys_command_invalid_user_held_as_long(ctx):
         "AuthorizedKeysCommand %s %%u" % cmd,
         "AuthorizedKeysCommandUser nobody", "Match all", "LogLevel DEBUG2"])
     _login(ctx, u, u.key, False, "valid user, key the command does not list")
+    # The times outlive a SIGHUP restart of the listener.
+    os.kill(ctx.proc.pid, signal.SIGHUP)
+    check(harness.poll_until(lambda: len(re.findall(
+        r"^Server listening on .* port %d\.$" % ctx.port, ctx.server_log(),
+        re.M)) >= 2, 10), "the listener did not restart")
     bogus = "nosuch" + secrets.token_hex(4)
     t0 = time.monotonic()
     r = ctx.ssh(bogus, "echo ok", key=u.key)
