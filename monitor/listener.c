@@ -886,13 +886,16 @@ penalty_refuses(int fd, const struct source_block *b)
  * pipes instead of keeping them, uncounted and open across every later
  * exec.
  */
-#define HANDOVER_MAGIC 0x70737432U
+#define HANDOVER_MAGIC 0x70737433U
 
 struct handover_head {
 	uint32_t magic;
 	uint32_t entry_size;
 	uint32_t n;
 	int32_t pid;
+	/* A MaxStartups throttling episode in progress, so that its end is
+	 * still logged (monotonic seconds: the same clock after the exec). */
+	struct throttle throttle;
 };
 
 static int
@@ -922,13 +925,14 @@ handover_save(void)
 	size_t i;
 	int fd;
 
-	if (nmonitors == 0)
+	if (nmonitors == 0 && throttle.last_drop == 0)
 		return;
 	memset(&h, 0, sizeof(h));
 	h.magic = HANDOVER_MAGIC;
 	h.entry_size = sizeof(monitors[0]);
 	h.n = (uint32_t)nmonitors;
 	h.pid = (int32_t)getpid();
+	h.throttle = throttle;
 	/* Not close-on-exec: the new listener reads it. */
 	for (i = 0; i < nmonitors; i++)
 		pipes[i] = monitors[i].fd;
@@ -998,6 +1002,7 @@ handover_restore(const struct server_config *c)
 		close((int)fd);
 		return;
 	}
+	throttle = h.throttle;
 	for (i = 0; i < h.n; i++) {
 		if (handover_io((int)fd, &pm, sizeof(pm), 0) != 0 ||
 		    pm.fd != pipes[i])

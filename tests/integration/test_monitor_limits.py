@@ -350,6 +350,37 @@ def _first_line_from(ctx, source):
 
 
 @timeout(120)
+def test_max_startups_episode_ends_across_restart(ctx):
+    """A MaxStartups throttling episode that a SIGHUP restart interrupts
+    still gets its end logged, by the restarted listener, with the drops
+    counted before the restart; it does not begin again. Before, the
+    restarted listener forgot the episode (found by a stress run)."""
+    ctx.start_server(extra_config=["PerSourceMaxStartups 1",
+                                   "PerSourceNetBlockSize 24"])
+    a = _held_from(ctx, "127.0.0.1")
+    line, _ = _first_line_from(ctx, "127.0.0.9")
+    check(line == b"Exceeded MaxStartups\r\n",
+          "a second connection from the /24 read %r" % line)
+    check(ctx.wait_log(r"^beginning MaxStartups throttling$", 10),
+          "no 'beginning MaxStartups throttling' line")
+    os.kill(ctx.proc.pid, signal.SIGHUP)
+    listening = r"^Server listening on 127\.0\.0\.1 port %d\.$" % ctx.port
+    check(harness.poll_until(lambda: len(re.findall(
+        listening, ctx.server_log(), re.M)) >= 2, 10),
+        "the listener did not restart")
+    line, _ = _first_line_from(ctx, "127.0.1.9")
+    check(line.startswith(b"SSH-2.0-"),
+          "a connection from another /24 was refused: %r" % line)
+    check(ctx.wait_log(r"^exited MaxStartups throttling after "
+                       r"\d\d:\d\d:\d\d, 1 connections dropped$", 10),
+          "no 'exited MaxStartups throttling' line after the restart")
+    check(len(re.findall(r"^beginning MaxStartups throttling$",
+                         ctx.server_log(), re.M)) == 1,
+          "the episode began again after the restart")
+    a.close()
+
+
+@timeout(120)
 def test_per_source_max_startups(ctx):
     """PerSourceMaxStartups 2 with PerSourceNetBlockSize 24, as sshd 9.2:
     two stalled connections from 127.0.0.0/24 take the block's startups; a
