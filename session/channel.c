@@ -101,13 +101,21 @@ static const struct channel_type *const channel_types[] = {
 /* An emptied obuf larger than this is released: idle channels stay small. */
 #define CHAN_OBUF_KEEP (64 * 1024)
 
+/*
+ * Let go of one of c's descriptors; it closes once no other of them is
+ * the same one (a socket serves as both rfd and wfd, so that a forward
+ * costs the user one descriptor, as in sshd).
+ */
 static void
-chan_close_fd(int *fdp)
+chan_close_fd(struct channel *c, int *fdp)
 {
-	if (*fdp >= 0) {
-		close(*fdp);
-		*fdp = -1;
-	}
+	int fd = *fdp;
+
+	if (fd < 0)
+		return;
+	*fdp = -1;
+	if (fd != c->rfd && fd != c->wfd && fd != c->efd)
+		close(fd);
 }
 
 /* Write v big-endian into 4 bytes the caller reserved in a packet. */
@@ -171,9 +179,9 @@ channel_destroy(struct conn *conn, struct channel *c)
 		c->svc->free(conn, c);
 	if ((c->flags & CHAN_CONFIRMED) && c->type->free != NULL)
 		c->type->free(conn, c);
-	chan_close_fd(&c->rfd);
-	chan_close_fd(&c->efd);
-	chan_close_fd(&c->wfd);
+	chan_close_fd(c, &c->rfd);
+	chan_close_fd(c, &c->efd);
+	chan_close_fd(c, &c->wfd);
 	buf_free(c->obuf);
 	conn->chans[c->id] = NULL;
 	conn->nopen--;
@@ -227,7 +235,7 @@ channel_write_done(struct channel *c)
 {
 	if (c->wfd >= 0)
 		debug2("channel %u: write side closed", c->id);
-	chan_close_fd(&c->wfd);
+	chan_close_fd(c, &c->wfd);
 	chan_obuf_discard(c);
 }
 
@@ -235,8 +243,8 @@ channel_write_done(struct channel *c)
 static void
 chan_stop_io(struct channel *c)
 {
-	chan_close_fd(&c->rfd);
-	chan_close_fd(&c->efd);
+	chan_close_fd(c, &c->rfd);
+	chan_close_fd(c, &c->efd);
 	channel_write_done(c);
 }
 
@@ -696,8 +704,8 @@ chan_input_close(struct conn *conn, struct buf *m)
 	 * channel_tick frees the channel once obuf is written out.
 	 */
 	if (c->wfd >= 0 && buf_len(c->obuf) > 0) {
-		chan_close_fd(&c->rfd);
-		chan_close_fd(&c->efd);
+		chan_close_fd(c, &c->rfd);
+		chan_close_fd(c, &c->efd);
 	} else
 		chan_stop_io(c);
 	/* All data went out (EOF sent): the type's last words, if ready. */
@@ -1060,7 +1068,7 @@ chan_read_ended(struct channel *c, int *fdp, ssize_t n, int ext)
 		debug("channel %u: read %s failed: %s", c->id,
 		    ext ? "stderr" : "output", strerror(errno));
 	debug2("channel %u: %s eof", c->id, ext ? "stderr" : "output");
-	chan_close_fd(fdp);
+	chan_close_fd(c, fdp);
 }
 
 /*
@@ -1263,7 +1271,7 @@ chan_tick_one(struct conn *conn, struct channel *c)
 		debug2("channel %u: input drained, closing write side", c->id);
 		/* A socket's reader sees EOF though rfd still holds it. */
 		(void)shutdown(c->wfd, SHUT_WR);
-		chan_close_fd(&c->wfd);
+		chan_close_fd(c, &c->wfd);
 	}
 	/* After the peer's EOF too: what it still sent was consumed. */
 	if (c->local_consumed > c->local_window_max / 2) {

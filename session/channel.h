@@ -262,14 +262,15 @@ extern const struct channel_type channel_type_tun;
 /* channel_sock_close_ready: EOF first, CLOSE when both ways are done. */
 int channel_sock_close_ready(struct conn *conn, struct channel *c);
 /*
- * channel_attach_socket: a connected socket as the channel's fds (rfd,
- * and a duplicate as wfd). ERR_SYSTEM with the socket closed.
+ * channel_attach_socket: a connected socket as the channel's fds (rfd
+ * and wfd both: closed once neither needs it). ERR_SYSTEM with the
+ * socket closed.
  */
 int channel_attach_socket(struct channel *c, int sock);
 /*
- * channel_socket_fds: sock made non-blocking and *wfd its duplicate. On
- * failure (out of descriptors) a log line names what was dropped, sock
- * is closed and ERR_SYSTEM returned: only that connection is lost.
+ * channel_socket_fds: sock made non-blocking, and *wfd = sock. On
+ * failure a log line names what was dropped, sock is closed and
+ * ERR_SYSTEM returned: only that connection is lost.
  */
 int channel_socket_fds(int sock, const char *what, int *wfd);
 /*

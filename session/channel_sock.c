@@ -4,7 +4,6 @@
  * the close rule of a bidirectional stream.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -29,14 +28,15 @@ channel_sock_close_ready(struct conn *conn, struct channel *c)
 int
 channel_socket_fds(int sock, const char *what, int *wfd)
 {
-	/* rfd and wfd are closed separately: two descriptors. */
-	if (fd_set_nonblock(sock) == -1 ||
-	    (*wfd = fcntl(sock, F_DUPFD_CLOEXEC, 3)) == -1) {
+	/* One descriptor as rfd and wfd: the channel closes it once both
+	 * directions let go of it (chan_close_fd). */
+	if (fd_set_nonblock(sock) == -1) {
 		error("%s connection dropped: %s", what, strerror(errno));
 		close(sock);
 		*wfd = -1;
 		return ERR_SYSTEM;
 	}
+	*wfd = sock;
 	return 0;
 }
 
@@ -62,8 +62,7 @@ channel_open_socket(struct conn *conn, const struct channel_type *type,
 	if (channel_socket_fds(sock, type->name, &wfd) != 0)
 		return ERR_LIMIT;
 	if ((r = channel_open_begin(conn, type, cp, mp)) != 0) {
-		close(sock);
-		close(wfd);
+		close(sock); /* wfd is sock */
 		return r;
 	}
 	channel_attach_fds(*cp, sock, wfd, -1);
