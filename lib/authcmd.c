@@ -439,14 +439,63 @@ fail:
 	return -1;
 }
 
+/* The commands' time since authcmd_clock_reset, and the runs skipped. */
+static uint64_t clock_ns;
+static unsigned skipped_runs;
+
+void
+authcmd_clock_reset(void)
+{
+	clock_ns = 0;
+	skipped_runs = 0;
+}
+
+uint64_t
+authcmd_clock_us(void)
+{
+	return clock_ns / 1000;
+}
+
+void
+authcmd_note_skipped(void)
+{
+	skipped_runs++;
+}
+
+unsigned
+authcmd_skipped(void)
+{
+	return skipped_runs;
+}
+
+static int run_command(struct authcmd *cr, const char *cmdline,
+    const char *runas_name, const struct authcmd_tokens *tk,
+    const char *allowed, const char *user, char **outp, size_t *lenp);
+
+int
+authcmd_run(struct authcmd *cr, const char *cmdline, const char *runas_name,
+    const struct authcmd_tokens *tk, const char *allowed, const char *user,
+    char **outp, size_t *lenp)
+{
+	struct timespec t0, t1;
+	int r;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	r = run_command(cr, cmdline, runas_name, tk, allowed, user, outp, lenp);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	clock_ns += (uint64_t)(t1.tv_sec - t0.tv_sec) * 1000000000ULL +
+	    (uint64_t)t1.tv_nsec - (uint64_t)t0.tv_nsec;
+	return r;
+}
+
 /*
  * Run the command line `cmdline' as user `runas' (OpenSSH's subprocess()
  * and exited_cleanly()): tokens expanded in its arguments, the user name
  * as the only argument when it has none. 0 with its output (malloc'd,
  * NUL-terminated) when it ran and exited 0; -1 otherwise, logged.
  */
-int
-authcmd_run(struct authcmd *cr, const char *cmdline, const char *runas_name,
+static int
+run_command(struct authcmd *cr, const char *cmdline, const char *runas_name,
     const struct authcmd_tokens *tk, const char *allowed, const char *user,
     char **outp, size_t *lenp)
 {

@@ -44,6 +44,18 @@ int authcmd_run(struct authcmd *cr, const char *cmdline, const char *runas_name,
     char **outp, size_t *lenp);
 void authcmd_free(struct authcmd *cr);
 
+/*
+ * The time the commands run in this process took since
+ * authcmd_clock_reset (microseconds), and how many runs were skipped
+ * (authcmd_note_skipped) because the user does not exist: the monitor
+ * holds an invalid user's failure as long as a valid user's commands took
+ * (monitor/worktime.h). Reset by the monitor at each attempt.
+ */
+void authcmd_clock_reset(void);
+uint64_t authcmd_clock_us(void);
+void authcmd_note_skipped(void);
+unsigned authcmd_skipped(void);
+
 /* Base64 of a blob into a malloc'd string, or NULL. */
 char *authcmd_base64(const uint8_t *blob, size_t len);
 

@@ -469,10 +469,14 @@ pkauth_keys_command(const struct pm_conn *c, const struct pk_key *uk,
 	int ok = 0;
 
 	*optsp = NULL;
-	if ((cmdline = pkauth_setting_file(c, "authorizedkeyscommand")) ==
-	        NULL ||
-	    !c->user_valid)
+	if ((cmdline = pkauth_setting_file(c, "authorizedkeyscommand")) == NULL)
 		return 0;
+	if (!c->user_valid) {
+		/* As sshd: never for an unknown user; the monitor stands in
+		 * for its time. */
+		authcmd_note_skipped();
+		return 0;
+	}
 	memset(&cr, 0, sizeof(cr));
 	cr.tag = "AuthorizedKeysCommand";
 	if ((k64 = authcmd_base64(uk->blob, uk->bloblen)) == NULL)

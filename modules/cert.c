@@ -286,7 +286,10 @@ trusted_ca_allow(const struct pm_conn *c, const struct pk_conf *cf,
 		        &pw, pfile, cf->strict_modes, cert, &line, &popts) == 0)
 			found = 1;
 	}
-	/* As sshd: the command is asked when the file names none. */
+	/* As sshd: the command is asked when the file names none; never
+	 * for an unknown user (the monitor stands in for its time). */
+	if (!found && pcmd != NULL && !c->user_valid)
+		authcmd_note_skipped();
 	if (!found && pcmd != NULL && c->user_valid &&
 	    principals_command_find(
 	        c, uk, pcmd, cmd_origin, sizeof(cmd_origin), &popts) == 0)

@@ -19,6 +19,7 @@
 
 #include "audit.h"
 #include "auth.h"
+#include "authcmd.h"
 #include "login.h"
 #include "authkeys.h"
 #include "buf.h"
@@ -1518,6 +1519,7 @@ auth_request(struct authctxt *a, const uint8_t *sid, size_t sidlen,
 
 	cred[0] = '\0';
 	clock_gettime(CLOCK_MONOTONIC, &a->tstart);
+	authcmd_clock_reset();
 	/* The method's fields may hold a password: wiped when freed. */
 	m = buf_new_secret(IPC_MAX_MESSAGE);
 	extra = buf_new(IPC_MAX_MESSAGE);
@@ -1754,6 +1756,7 @@ auth_response(struct authctxt *a, struct buf *req, struct buf *reply)
 	if (mod == NULL || a->authenticated || a->disconnect)
 		return ERR_BAD_STATE;
 	clock_gettime(CLOCK_MONOTONIC, &a->tstart);
+	authcmd_clock_reset();
 	m = buf_new_secret(IPC_MAX_MESSAGE);
 	extra = buf_new(IPC_MAX_MESSAGE);
 	if (m == NULL || extra == NULL) {

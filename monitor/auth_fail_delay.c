@@ -2,9 +2,10 @@
  * auth_fail_delay.c: the minimum time of a failed password or
  * keyboard-interactive attempt, as OpenSSH's ensure_minimum_time_since(),
  * so that how long a failure takes says nothing about whether the account
- * exists; and, beyond sshd, an invalid user's failure held as long as a
- * valid user's of the same method took lately (worktime.h). A plain sleep
- * in this connection's monitor: no signal handler.
+ * exists; and, beyond sshd, an invalid user's failure held as much longer
+ * as a valid user's AuthorizedKeysCommand or AuthorizedPrincipalsCommand,
+ * which it skips, took lately (worktime.h). A plain sleep in this
+ * connection's monitor: no signal handler.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -12,6 +13,7 @@
 #include <time.h>
 
 #include "auth.h"
+#include "authcmd.h"
 #include "buf.h"
 #include "crypto.h"
 #include "log.h"
@@ -30,7 +32,7 @@ auth_worktimes_load(void)
 {
 	const char *s = getenv(WORKTIME_ENV);
 
-	if (s != NULL && worktime_parse(&known_times, s) != 0)
+	if (s != NULL && worktime_parse(&known_times, s, 0) != 0)
 		debug("%s: not a list of times; none kept", WORKTIME_ENV);
 	(void)unsetenv(WORKTIME_ENV);
 }
@@ -119,20 +121,19 @@ auth_fail_delay(struct authctxt *a, const char *method)
 	    (unsigned long long)now.tv_nsec -
 	    (unsigned long long)a->tstart.tv_nsec;
 	work = elapsed;
-	if (m >= 0 && a->valid)
+	if (m >= 0 && a->valid && authcmd_clock_us() > 0)
+		/* What an invalid user's attempt skips: the commands. */
 		startup_note_worktime(m,
-		    elapsed / 1000 < WORKTIME_MAX_US
-		        ? (uint32_t)(elapsed / 1000)
+		    authcmd_clock_us() < WORKTIME_MAX_US
+		        ? (uint32_t)authcmd_clock_us()
 		        : WORKTIME_MAX_US);
-	else if (m >= 0) {
-		/* As long as a valid user's attempt: the work skipped. */
-		work =
+	else if (m >= 0 && !a->valid && authcmd_skipped() > 0) {
+		/* As long as a valid user's commands took, on top. */
+		work = elapsed +
 		    (unsigned long long)worktime_pick(&known_times, m) * 1000;
-		if (work < elapsed)
-			work = elapsed;
 		debug2(
 		    "userauth: invalid user's attempt counted as %llu.%03llu "
-		    "ms (%d valid users' times known)",
+		    "ms (%d valid users' command times known)",
 		    work / 1000000, work / 1000 % 1000, known_times.n[m]);
 	}
 	base = want = user_delay_ns(a);

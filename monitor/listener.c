@@ -96,7 +96,7 @@ worktimes_export(void)
 {
 	char times[WORKTIME_TEXT_MAX];
 
-	worktime_format(&worktimes, times);
+	worktime_format(&worktimes, times, worktime_now());
 	(void)setenv(WORKTIME_ENV, times, 1);
 }
 
@@ -294,8 +294,9 @@ reset_handlers(void)
  * the address in use is tried again for up to BIND_RETRY_MS.
  */
 static int bind_patiently;
-#define BIND_RETRY_MS 2000
+#define BIND_RETRY_MS 2000 /* in all, whatever the number of addresses */
 #define BIND_RETRY_STEP_MS 10
+static int bind_waited_ms;
 
 static int
 bind_retrying(int fd, const struct sockaddr *sa, socklen_t len)
@@ -305,15 +306,21 @@ bind_retrying(int fd, const struct sockaddr *sa, socklen_t len)
 
 	while (bind(fd, sa, len) != 0) {
 		if (errno != EADDRINUSE || !bind_patiently ||
-		    waited >= BIND_RETRY_MS)
+		    bind_waited_ms >= BIND_RETRY_MS)
 			return -1;
 		(void)nanosleep(&step, NULL);
 		waited += BIND_RETRY_STEP_MS;
+		bind_waited_ms += BIND_RETRY_STEP_MS;
 	}
 	if (waited > 0)
 		debug("bind: address free after %d ms", waited);
 	return 0;
 }
+
+/* The listening sockets, which a connection's child lets go of first
+ * thing: until its exec it would keep a restarted listener from binding. */
+static const int *listen_socks;
+static size_t nlisten_socks;
 
 static int
 listen_one(const char *host, int port, int family, int *fds, size_t *nfds)
@@ -1079,6 +1086,9 @@ spawn_monitor(int fd, int cfgfd, char **argv, const struct source_block *block)
 		close(sp[1]);
 		return;
 	}
+	if (pid == 0)
+		for (n = 0; n < nlisten_socks; n++)
+			close(listen_socks[n]);
 	if (pid > 0) {
 		struct preauth_monitor *pm = &monitors[nmonitors++];
 
@@ -1327,7 +1337,8 @@ listener_run(const struct options *o, struct server_config *c,
 	bind_patiently = restarted;
 	/* Valid users' attempt times, kept across the restart. */
 	if (restarted && getenv(WORKTIME_ENV) != NULL)
-		(void)worktime_parse(&worktimes, getenv(WORKTIME_ENV));
+		(void)worktime_parse(
+		    &worktimes, getenv(WORKTIME_ENV), worktime_now());
 	(void)unsetenv(WORKTIME_ENV);
 	ensure_empty_dir();
 	check_helpers();
@@ -1401,6 +1412,8 @@ listener_run(const struct options *o, struct server_config *c,
 		if ((nfds = activated_sockets(fds)) == 0 &&
 		    (nfds = bind_all(c, fds)) == 0)
 			fatal("Cannot bind any address.");
+		listen_socks = fds;
+		nlisten_socks = nfds;
 		if (!o->foreground && !o->debug && !restarted) {
 			if (daemon(0, 0) != 0)
 				fatal(
@@ -1564,7 +1577,7 @@ listener_run(const struct options *o, struct server_config *c,
 				      "debugging mode.");
 				for (i = 0; i < nfds; i++)
 					close(fds[i]);
-				nfds = 0;
+				nfds = nlisten_socks = 0;
 				/* Its monitor did not start: nothing to wait for. */
 				if (nmonitors == 0)
 					exit(255);

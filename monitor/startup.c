@@ -167,7 +167,7 @@ startup_feed(struct startup_view *v, const uint8_t *p, size_t n)
 			case 'w':
 				if (v->times != NULL)
 					worktime_add(v->times, v->in[1],
-					    be32(v->in + 2));
+					    be32(v->in + 2), worktime_now());
 				break;
 			}
 			memmove(v->in, v->in + len, v->inlen - (size_t)len);

@@ -2,6 +2,7 @@
  * worktime.c: valid users' attempt times, kept and passed on (worktime.h).
  */
 #include <string.h>
+#include <time.h>
 
 #include "crypto.h"
 #include "monitor/worktime.h"
@@ -20,31 +21,44 @@ worktime_method(const char *method)
 	return -1;
 }
 
+int64_t
+worktime_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec;
+}
+
 void
-worktime_add(struct worktimes *w, int m, uint32_t us)
+worktime_add(struct worktimes *w, int m, uint32_t us, int64_t now)
 {
 	if (m < 0 || m >= WORKTIME_METHODS)
 		return;
 	w->us[m][w->next[m]] = us < WORKTIME_MAX_US ? us : WORKTIME_MAX_US;
+	w->at[m][w->next[m]] = now;
 	w->next[m] = (uint8_t)((w->next[m] + 1) % WORKTIME_KEEP);
 	if (w->n[m] < WORKTIME_KEEP)
 		w->n[m]++;
 }
 
 void
-worktime_format(const struct worktimes *w, char *out)
+worktime_format(const struct worktimes *w, char *out, int64_t now)
 {
 	size_t len = 0;
-	int m, i;
+	int m, i, first;
 
 	for (m = 0; m < WORKTIME_METHODS; m++) {
-		for (i = 0; i < w->n[m]; i++) {
+		for (first = 1, i = 0; i < w->n[m]; i++) {
 			uint32_t v = w->us[m][i];
 			char digits[10];
 			size_t nd = 0;
 
-			if (i > 0)
+			if (now - w->at[m][i] > WORKTIME_MAX_AGE_S)
+				continue;
+			if (!first)
 				out[len++] = ',';
+			first = 0;
 			do {
 				digits[nd++] = (char)('0' + v % 10);
 				v /= 10;
@@ -59,7 +73,7 @@ worktime_format(const struct worktimes *w, char *out)
 }
 
 int
-worktime_parse(struct worktimes *w, const char *s)
+worktime_parse(struct worktimes *w, const char *s, int64_t now)
 {
 	uint32_t v;
 	int m = 0, nd;
@@ -75,7 +89,7 @@ worktime_parse(struct worktimes *w, const char *s)
 			}
 			if (nd == 0 || w->n[m] == WORKTIME_KEEP)
 				goto bad;
-			worktime_add(w, m, v);
+			worktime_add(w, m, v, now);
 			if (*s == ',' && s[1] != ';' && s[1] != '\0')
 				s++;
 			else if (*s != ';' && *s != '\0')

@@ -46,30 +46,30 @@ main(void)
 	        worktime_method("publickeyx") == -1);
 
 	memset(&w, 0, sizeof(w));
-	worktime_format(&w, text);
+	worktime_format(&w, text, 100);
 	T_CHECK("empty: text", strcmp(text, ";;;") == 0);
 	T_CHECK("empty: parses",
-	    worktime_parse(&r, text) == 0 &&
+	    worktime_parse(&r, text, 100) == 0 &&
 	        r.n[0] + r.n[1] + r.n[2] + r.n[3] == 0);
 	T_CHECK("empty: no pick", worktime_pick(&r, 0) == 0);
 
-	worktime_add(&w, 0, 1200);
-	worktime_add(&w, 0, 0);
-	worktime_add(&w, 2, 99999999);
-	worktime_add(&w, 2, 4000000000U); /* cut to a minute */
-	worktime_add(&w, 7, 5);           /* no such method: dropped */
-	worktime_add(&w, -1, 5);
-	worktime_format(&w, text);
-	T_CHECK("some: text", strcmp(text, "1200,0;;60000000,60000000;") == 0);
+	worktime_add(&w, 0, 1200, 100);
+	worktime_add(&w, 0, 0, 100);
+	worktime_add(&w, 2, 99999999, 100);
+	worktime_add(&w, 2, 4000000000U, 100); /* cut to 30 s */
+	worktime_add(&w, 7, 5, 100);           /* no such method: dropped */
+	worktime_add(&w, -1, 5, 100);
+	worktime_format(&w, text, 100);
+	T_CHECK("some: text", strcmp(text, "1200,0;;30000000,30000000;") == 0);
 	T_CHECK("some: parses back",
-	    worktime_parse(&r, text) == 0 && same_samples(&w, &r, 0) &&
+	    worktime_parse(&r, text, 100) == 0 && same_samples(&w, &r, 0) &&
 	        same_samples(&w, &r, 1) && same_samples(&w, &r, 2) &&
 	        same_samples(&w, &r, 3));
 
 	/* The ring: the newest WORKTIME_KEEP, whatever came before. */
 	memset(&w, 0, sizeof(w));
 	for (i = 0; i < 3 * WORKTIME_KEEP; i++)
-		worktime_add(&w, 3, (uint32_t)i);
+		worktime_add(&w, 3, (uint32_t)i, 100);
 	T_CHECK("ring: full", w.n[3] == WORKTIME_KEEP);
 	for (ok = 1, i = 0; i < WORKTIME_KEEP; i++)
 		ok &= w.us[3][i] >= 2 * WORKTIME_KEEP;
@@ -84,11 +84,11 @@ main(void)
 
 	/* The longest text fits, and reads back. */
 	for (i = 0; i < WORKTIME_METHODS * WORKTIME_KEEP; i++)
-		worktime_add(&w, i % WORKTIME_METHODS, WORKTIME_MAX_US);
-	worktime_format(&w, text);
+		worktime_add(&w, i % WORKTIME_METHODS, WORKTIME_MAX_US, 100);
+	worktime_format(&w, text, 100);
 	T_CHECK("full: fits", strlen(text) < sizeof(text));
 	T_CHECK("full: parses back",
-	    worktime_parse(&r, text) == 0 && r.n[0] == WORKTIME_KEEP &&
+	    worktime_parse(&r, text, 100) == 0 && r.n[0] == WORKTIME_KEEP &&
 	        same_samples(&w, &r, 3));
 
 	/* More than WORKTIME_KEEP for a method is no text we write. */
@@ -96,10 +96,21 @@ main(void)
 	for (i = 1; i <= WORKTIME_KEEP; i++)
 		strcat(text, ",1");
 	strcat(text, ";;;");
-	T_CHECK("too many samples refused", worktime_parse(&r, text) == -1);
+	T_CHECK(
+	    "too many samples refused", worktime_parse(&r, text, 100) == -1);
+
+	/* Samples older than WORKTIME_MAX_AGE_S are not passed on. */
+	memset(&w, 0, sizeof(w));
+	worktime_add(&w, 0, 7, 100);
+	worktime_add(&w, 0, 8, 100 + WORKTIME_MAX_AGE_S);
+	worktime_add(&w, 1, 9, 100);
+	worktime_format(&w, text, 100 + WORKTIME_MAX_AGE_S);
+	T_CHECK("age: all still young", strcmp(text, "7,8;9;;") == 0);
+	worktime_format(&w, text, 101 + WORKTIME_MAX_AGE_S);
+	T_CHECK("age: the old ones go", strcmp(text, "8;;;") == 0);
 
 	for (ok = 1, i = 0; bad[i] != NULL; i++) {
-		ok = worktime_parse(&r, bad[i]) == -1 &&
+		ok = worktime_parse(&r, bad[i], 100) == -1 &&
 		    r.n[0] + r.n[1] + r.n[2] + r.n[3] == 0;
 		T_CHECK(bad[i][0] != '\0' ? bad[i] : "(empty) refused", ok);
 	}
