@@ -283,6 +283,9 @@ conn_read(struct conn *conn)
 	if (rr != 0 && rr != ERR_EOF)
 		return rr;
 	conn->input_end = rr;
+	/* Handled by conn_input now, or, if a timer or the read itself
+	 * paused the output meanwhile, once the pause ends. */
+	conn->input_held = 1;
 	return 0;
 }
 
