@@ -166,7 +166,8 @@ authorise(
 	char when[64];
 	time_t now = q->now != 0 ? q->now : time(NULL);
 	const char *h = q->remote_host ? q->remote_host : q->remote_addr;
-	/* A CA line's refusals stay in the log, as sshd's do. */
+	/* The client hears of every refusal, a CA line's too, as from sshd's
+	 * auth_authorise_keyopts(). */
 	int remote = (q->log_flags & AUTHOPTS_LOG_REMOTE) != 0;
 	int r;
 
@@ -187,8 +188,11 @@ authorise(
 		return 0;
 	if ((r = authopts_check_from(o, h, q->remote_addr)) == 1)
 		return 0;
-	if (r == -1)
+	if (r == -1) {
 		debug("%s: invalid from criteria", loc);
+		if (remote)
+			authdebug_add("%s: invalid from criteria", loc);
+	}
 	logit("%s: Authentication tried for %.100s with correct key but not "
 	      "from a permitted host (host=%.200s, ip=%.200s, "
 	      "required=%.200s).",

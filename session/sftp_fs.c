@@ -645,10 +645,14 @@ sftp_do_rename(struct sftp_server *s, const struct sftp_req *q)
 	 * does not resolve (a dangling symlink); a regular file never
 	 * replaces anything (its link() fails).
 	 */
-	if (ret == -1 && errno == EEXIST &&
-	    fstatat(s->cwd_fd, p.a, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-	    !S_ISREG(st.st_mode) && fstatat(s->cwd_fd, p.b, &st, 0) == -1)
-		ret = renameat(s->cwd_fd, p.a, s->cwd_fd, p.b);
+	if (ret == -1 && errno == EEXIST) {
+		if (fstatat(s->cwd_fd, p.a, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    !S_ISREG(st.st_mode) &&
+		    fstatat(s->cwd_fd, p.b, &st, 0) == -1)
+			ret = renameat(s->cwd_fd, p.a, s->cwd_fd, p.b);
+		else
+			errno = EEXIST; /* not the checks' */
+	}
 	return send_result(s, q->id, ret);
 }
 
