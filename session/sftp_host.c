@@ -134,7 +134,7 @@ sftp_host_open(int argc, char **argv, const char *user, const char *home,
     struct buf *out, struct buf *err)
 {
 	const char *msg, *name = argc > 0 ? argv[0] : "internal-sftp";
-	char line[512];
+	char line[512], why[256];
 	unsigned i;
 	int r = 0;
 
@@ -160,11 +160,11 @@ sftp_host_open(int argc, char **argv, const char *user, const char *home,
 	o->home = home;
 	o->client_addr = client_addr;
 	if ((*sp = sftp_server_new(o)) == NULL) {
-		snprintf(
-		    line, sizeof(line), "cannot start: %s", strerror(errno));
-		sftp_host_log_line(o->log_facility, LL_ERROR, line);
-		snprintf(line, sizeof(line), "%s: cannot start: %s\n", name,
-		    strerror(errno));
+		/* One text for the log and the client: logging may change
+		 * errno. */
+		snprintf(why, sizeof(why), "cannot start: %s", strerror(errno));
+		sftp_host_log_line(o->log_facility, LL_ERROR, why);
+		snprintf(line, sizeof(line), "%s: %s\n", name, why);
 		(void)buf_put(err, line, strlen(line));
 		return 1;
 	}
