@@ -1353,7 +1353,7 @@ finish(struct authctxt *a, const char *method, const char *submethod,
 	 * refuse than one of a user who does not.
 	 */
 	if (strcmp(method, "none") != 0)
-		auth_fail_delay(a, method);
+		auth_fail_delay(a);
 	if (a->failures >= a->c->max_auth_tries)
 		return too_many(a, reply);
 	/* keyboard-interactive:pam's words for this failure, shown with it;

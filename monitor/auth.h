@@ -168,14 +168,15 @@ void auth_set_hostkeys(struct authctxt *a, const struct hostkeys *hk);
 
 /*
  * auth_fail_delay: as OpenSSH's ensure_minimum_time_since(): hold a
- * failed attempt by method that began at a->tstart to a per-user minimum
- * (5 to 9 ms, from a keyed hash of the user name), doubled until it
- * exceeds the time the attempt took, so failures of real and unknown
- * users last the same. A valid user's attempt time is reported to the
- * listener; an invalid user's counts as at least one of those the
- * listener passed on (auth_worktimes_load), drawn at random.
+ * failed attempt that began at a->tstart to a per-user minimum (5 to
+ * 9 ms, from a keyed hash of the user name), doubled until it exceeds the
+ * time the attempt took, so failures of real and unknown users last the
+ * same. The time a valid user's attempt spent in AuthorizedKeysCommand or
+ * AuthorizedPrincipalsCommand is reported to the listener; an invalid
+ * user's attempt that skipped them counts as that much longer by one of
+ * those the listener passed on (auth_worktimes_load), drawn at random.
  */
-void auth_fail_delay(struct authctxt *a, const char *method);
+void auth_fail_delay(struct authctxt *a);
 
 /* auth_worktimes_load: the listener's valid users' attempt times, from
  * the environment (monitor/worktime.h), which then no longer has them. */

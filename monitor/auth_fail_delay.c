@@ -107,11 +107,11 @@ user_delay_ns(struct authctxt *a)
 }
 
 void
-auth_fail_delay(struct authctxt *a, const char *method)
+auth_fail_delay(struct authctxt *a)
 {
 	struct timespec now, rem;
 	unsigned long long elapsed, work, want, base;
-	int m = worktime_method(method);
+	uint64_t cmd_us;
 
 	if (a->tstart.tv_sec == 0 && a->tstart.tv_nsec == 0)
 		return;
@@ -121,20 +121,20 @@ auth_fail_delay(struct authctxt *a, const char *method)
 	    (unsigned long long)now.tv_nsec -
 	    (unsigned long long)a->tstart.tv_nsec;
 	work = elapsed;
-	if (m >= 0 && a->valid && authcmd_clock_us() > 0)
+	cmd_us = authcmd_clock_us();
+	if (a->valid && cmd_us > 0)
 		/* What an invalid user's attempt skips: the commands. */
-		startup_note_worktime(m,
-		    authcmd_clock_us() < WORKTIME_MAX_US
-		        ? (uint32_t)authcmd_clock_us()
+		startup_note_worktime(cmd_us < WORKTIME_MAX_US
+		        ? (uint32_t)cmd_us
 		        : WORKTIME_MAX_US);
-	else if (m >= 0 && !a->valid && authcmd_skipped() > 0) {
+	else if (!a->valid && authcmd_skipped() > 0) {
 		/* As long as a valid user's commands took, on top. */
 		work = elapsed +
-		    (unsigned long long)worktime_pick(&known_times, m) * 1000;
+		    (unsigned long long)worktime_pick(&known_times) * 1000;
 		debug2(
 		    "userauth: invalid user's attempt counted as %llu.%03llu "
 		    "ms (%d valid users' command times known)",
-		    work / 1000000, work / 1000 % 1000, known_times.n[m]);
+		    work / 1000000, work / 1000 % 1000, known_times.n);
 	}
 	base = want = user_delay_ns(a);
 	/* Slower than the minimum: round up to the next doubling. */

@@ -5,8 +5,8 @@
  *   'a' nothing: authenticated (the last record)
  *   'f' nothing: an authentication attempt failed (PerSourcePenalties)
  *   'c' nothing: preauth was killed by a crash signal (likewise)
- *   'w' u8 method, u32 microseconds: a valid user's failed attempt's
- *       time (worktime.h)
+ *   'w' u32 microseconds: a valid user's failed attempt's time in
+ *       AuthorizedKeysCommand or AuthorizedPrincipalsCommand (worktime.h)
  */
 #include <errno.h>
 #include <signal.h>
@@ -87,10 +87,10 @@ startup_note_crash(void)
 }
 
 void
-startup_note_worktime(int m, uint32_t us)
+startup_note_worktime(uint32_t us)
 {
-	uint8_t rec[6] = {'w', (uint8_t)m, (uint8_t)(us >> 24),
-	    (uint8_t)(us >> 16), (uint8_t)(us >> 8), (uint8_t)us};
+	uint8_t rec[5] = {'w', (uint8_t)(us >> 24), (uint8_t)(us >> 16),
+	    (uint8_t)(us >> 8), (uint8_t)us};
 
 	startup_write(rec, sizeof(rec));
 }
@@ -124,7 +124,7 @@ record_len(const uint8_t *p, size_t n)
 	case 'k':
 		return n >= 5 ? 5 : 0;
 	case 'w':
-		return n >= 6 ? 6 : 0;
+		return n >= 5 ? 5 : 0;
 	default:
 		return -1;
 	}
@@ -166,8 +166,8 @@ startup_feed(struct startup_view *v, const uint8_t *p, size_t n)
 				break;
 			case 'w':
 				if (v->times != NULL)
-					worktime_add(v->times, v->in[1],
-					    be32(v->in + 2), worktime_now());
+					worktime_add(v->times, be32(v->in + 1),
+					    worktime_now());
 				break;
 			}
 			memmove(v->in, v->in + len, v->inlen - (size_t)len);

@@ -28,8 +28,9 @@ void startup_note_keys(pid_t spid);
  * crashed (docs/ipc.md). */
 void startup_note_authfail(void);
 void startup_note_crash(void);
-/* A valid user's failed attempt by method m (worktime.h) took us. */
-void startup_note_worktime(int m, uint32_t us);
+/* A valid user's failed attempt ran AuthorizedKeysCommand or
+ * AuthorizedPrincipalsCommand for us in all (worktime.h). */
+void startup_note_worktime(uint32_t us);
 /* Authenticated: the final byte, and the pipe is closed. */
 void startup_authenticated(void);
 
