@@ -155,56 +155,16 @@ secure_path(
 	}
 }
 
-/*
- * OpenSSH's auth_authorise_keyopts(): the checks made when a line's key
- * matches. 0 to accept, -1 to refuse (logged).
- */
+/* OpenSSH's auth_authorise_keyopts() for a line whose key matches: 0 to
+ * accept, -1 to refuse (logged). */
 static int
 authorise(
     const struct authkeys_query *q, const struct authopts *o, const char *loc)
 {
-	char when[64];
-	time_t now = q->now != 0 ? q->now : time(NULL);
-	const char *h = q->remote_host ? q->remote_host : q->remote_addr;
-	/* The client hears of every refusal, a CA line's too, as from sshd's
-	 * auth_authorise_keyopts(). */
-	int remote = (q->log_flags & AUTHOPTS_LOG_REMOTE) != 0;
-	int r;
-
-	if (!authopts_check_expiry(o, now)) {
-		authopts_format_time(o->expiry, when, sizeof(when));
-		debug("%s: entry expired at %s", loc, when);
-		if (remote)
-			authdebug_add("%s: entry expired at %s", loc, when);
-		return -1;
-	}
-	if (o->principals != NULL && !o->cert_authority) {
-		debug("%s: principals on non-CA key", loc);
-		if (remote)
-			authdebug_add("%s: principals on non-CA key", loc);
-		return -1;
-	}
-	if (o->nfrom == 0)
-		return 0;
-	if ((r = authopts_check_from(o, h, q->remote_addr)) == 1)
-		return 0;
-	if (r == -1) {
-		debug("%s: invalid from criteria", loc);
-		if (remote)
-			authdebug_add("%s: invalid from criteria", loc);
-	}
-	logit("%s: Authentication tried for %.100s with correct key but not "
-	      "from a permitted host (host=%.200s, ip=%.200s, "
-	      "required=%.200s).",
-	    loc, q->pw->pw_name != NULL ? q->pw->pw_name : "UNKNOWN",
-	    h != NULL ? h : "UNKNOWN",
-	    q->remote_addr != NULL ? q->remote_addr : "UNKNOWN",
-	    o->from[0] != NULL ? o->from[0] : "UNKNOWN");
-	if (remote)
-		authdebug_add("%s: Your host '%s' is not permitted to use this "
-		              "key for login.",
-		    loc, h);
-	return -1;
+	return authopts_authorise(o, q->now != 0 ? q->now : time(NULL), 1,
+	    q->pw->pw_name,
+	    q->remote_host != NULL ? q->remote_host : q->remote_addr,
+	    q->remote_addr, loc, q->log_flags);
 }
 
 /*

@@ -6,6 +6,7 @@
 #include <arpa/inet.h>
 #include <netdb.h>
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -344,6 +345,66 @@ int
 authopts_check_expiry(const struct authopts *o, time_t now)
 {
 	return o->expiry == 0 || now <= 0 || o->expiry >= (uint64_t)now;
+}
+
+/* A refusal of authopts_authorise: at debug, as sshd, and to the client
+ * when remote. */
+static void refused(int remote, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void
+refused(int remote, const char *fmt, ...)
+{
+	char line[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	debug("%s", line);
+	if (remote)
+		authdebug_add("%s", line);
+}
+
+int
+authopts_authorise(const struct authopts *o, time_t now, int allow_ca,
+    const char *user, const char *host, const char *addr, const char *loc,
+    unsigned log_flags)
+{
+	char when[64];
+	int remote = (log_flags & AUTHOPTS_LOG_REMOTE) != 0;
+	int r;
+
+	if (host == NULL)
+		host = addr;
+	if (!authopts_check_expiry(o, now)) {
+		authopts_format_time(o->expiry, when, sizeof(when));
+		refused(remote, "%s: entry expired at %s", loc, when);
+		return -1;
+	}
+	if (o->principals != NULL && !o->cert_authority) {
+		refused(remote, "%s: principals on non-CA key", loc);
+		return -1;
+	}
+	if (!allow_ca && o->cert_authority) {
+		refused(remote, "%s: cert-authority flag invalid here", loc);
+		return -1;
+	}
+	if (o->nfrom == 0 || (r = authopts_check_from(o, host, addr)) == 1)
+		return 0;
+	if (r == -1)
+		refused(remote, "%s: invalid from criteria", loc);
+	logit("%s: Authentication tried for %.100s with correct key but not "
+	      "from a permitted host (host=%.200s, ip=%.200s, "
+	      "required=%.200s).",
+	    loc, user != NULL ? user : "UNKNOWN",
+	    host != NULL ? host : "UNKNOWN", addr != NULL ? addr : "UNKNOWN",
+	    o->from[0] != NULL ? o->from[0] : "UNKNOWN");
+	if (remote)
+		authdebug_add("%s: Your host '%.200s' is not permitted to use "
+		              "this key for login.",
+		    loc, host != NULL ? host : "UNKNOWN");
+	return -1;
 }
 
 /* the options parser */

@@ -174,6 +174,20 @@ int authopts_check_from(
 int authopts_check_expiry(const struct authopts *o, time_t now);
 
 /*
+ * authopts_authorise: OpenSSH's auth_authorise_keyopts() for o, the
+ * options of loc (an authorized_keys line or a principals entry) when
+ * user logs in from addr, whose name is host (NULL: addr): 0 if they
+ * allow it; -1 if an expiry-time= is past, principals= sits on a key
+ * that is no CA, cert-authority is set where allow_ca is 0, or from= or
+ * a source-address list refuses the client (or is malformed). Each
+ * refusal is logged as sshd logs it, and with AUTHOPTS_LOG_REMOTE in
+ * log_flags told to the client (lib/authdebug.h).
+ */
+int authopts_authorise(const struct authopts *o, time_t now, int allow_ca,
+    const char *user, const char *host, const char *addr, const char *loc,
+    unsigned log_flags);
+
+/*
  * authopts_parse_time: expiry-time= "YYYYMMDD" or "YYYYMMDDHHMM[SS]", local
  * time, or UTC with a "Z" (or "UTC") suffix. 0 and *tp, or ERR_FORMAT.
  */

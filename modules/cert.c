@@ -131,65 +131,14 @@ fail:
 	return -1;
 }
 
-/* A refusal of a principals entry's options: logged at debug, and told
- * to the client as sshd tells it. */
-static void principal_refused(unsigned log_flags, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static void
-principal_refused(unsigned log_flags, const char *fmt, ...)
-{
-	char line[512];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(line, sizeof(line), fmt, ap);
-	va_end(ap);
-	debug("%s", line);
-	if (log_flags & AUTHOPTS_LOG_REMOTE)
-		authdebug_add("%s", line);
-}
-
-/* OpenSSH's auth_authorise_keyopts() for a principals file's options. */
+/* OpenSSH's auth_authorise_keyopts() for a principals entry's options. */
 static int
 principal_opts_ok(const struct pm_conn *c, const struct authopts *o,
     const char *loc, unsigned log_flags)
 {
-	char when[64];
-	const char *host =
-	    c->client_host != NULL ? c->client_host : c->client_addr;
-	int r;
-
-	if (!authopts_check_expiry(o, time(NULL))) {
-		authopts_format_time(o->expiry, when, sizeof(when));
-		principal_refused(
-		    log_flags, "%s: entry expired at %s", loc, when);
-		return 0;
-	}
-	if (o->principals != NULL && !o->cert_authority) {
-		principal_refused(
-		    log_flags, "%s: principals on non-CA key", loc);
-		return 0;
-	}
-	if (o->cert_authority) {
-		principal_refused(
-		    log_flags, "%s: cert-authority flag invalid here", loc);
-		return 0;
-	}
-	if (o->nfrom == 0 ||
-	    (r = authopts_check_from(o, host, c->client_addr)) == 1)
-		return 1;
-	if (r == -1)
-		principal_refused(log_flags, "%s: invalid from criteria", loc);
-	logit("%s: Authentication tried for %.100s with correct key but not "
-	      "from a permitted host (host=%.200s, ip=%.200s, "
-	      "required=%.200s).",
-	    loc, c->user, host, c->client_addr, o->from[0]);
-	if (log_flags & AUTHOPTS_LOG_REMOTE)
-		authdebug_add("%s: Your host '%.200s' is not permitted to use "
-		              "this key for login.",
-		    loc, host);
-	return 0;
+	return authopts_authorise(o, time(NULL), 0, c->user,
+	           c->client_host != NULL ? c->client_host : c->client_addr,
+	           c->client_addr, loc, log_flags) == 0;
 }
 
 /*
