@@ -91,6 +91,9 @@ struct monitor {
 	pid_t preauth_pid;
 	pid_t kex_pid; /* preauth's, once reaped: its keys' spid (audit) */
 	int pfd;
+#ifdef POSTERN_ASAN
+	int preauth_err; /* preauth's stderr, relayed (asan_relay_stderr) */
+#endif
 	enum mon_state state;
 	uint8_t sid[64];
 	size_t sidlen;
@@ -290,10 +293,29 @@ spawn_helper(struct monitor *m, const char *name, int sock, int ipc,
 		return -1;
 	}
 	parent = getpid();
+#ifdef POSTERN_ASAN
+	/*
+	 * Sanitizer builds: preauth's stderr is a pipe the monitor copies to
+	 * its own. A log file would take no report: RLIMIT_FSIZE 0 turns the
+	 * sanitizer's write into SIGXFSZ.
+	 */
+	int errpipe[2] = {-1, -1};
+
+	if (pw == NULL && pipe2(errpipe, O_CLOEXEC) != 0) {
+		error("pipe: %s", strerror(errno));
+		return -1;
+	}
+#endif
 	if ((pid = fork()) < 0) {
 		error("fork: %s", strerror(errno));
 		return -1;
 	}
+#ifdef POSTERN_ASAN
+	if (pid > 0 && errpipe[1] != -1) {
+		close(errpipe[1]);
+		m->preauth_err = errpipe[0];
+	}
+#endif
 	if (pid > 0)
 		return pid;
 	/*
@@ -370,6 +392,9 @@ spawn_helper(struct monitor *m, const char *name, int sock, int ipc,
 	}
 #ifndef POSTERN_ASAN
 	if (!log_stderr && dup2(devnull, STDERR_FILENO) < 0)
+		_exit(1);
+#else
+	if (errpipe[1] != -1 && dup2(errpipe[1], STDERR_FILENO) < 0)
 		_exit(1);
 #endif
 	/* The jail's session binary survives as fd 5 (close-on-exec). */
@@ -1165,6 +1190,26 @@ preauth_loop(struct monitor *m)
 	return r;
 }
 
+#ifdef POSTERN_ASAN
+/* What preauth wrote to its stderr (a sanitizer's report: it writes as it
+ * dies), onto the monitor's, once preauth is gone. */
+static void
+asan_relay_stderr(struct monitor *m)
+{
+	char chunk[4096];
+	ssize_t n;
+
+	if (m->preauth_err == -1)
+		return;
+	if (fcntl(m->preauth_err, F_SETFL, O_NONBLOCK) == 0)
+		while ((n = read(m->preauth_err, chunk, sizeof(chunk))) > 0)
+			if (write(STDERR_FILENO, chunk, (size_t)n) != n)
+				break;
+	close(m->preauth_err);
+	m->preauth_err = -1;
+}
+#endif
+
 /* Wait up to wait_ms for preauth to exit, then kill it; its status. */
 static int
 reap_preauth(pid_t pid, int wait_ms)
@@ -1697,6 +1742,9 @@ monitor_run(const struct options *o, struct server_config *c,
 		fatal("client socket: %s", strerror(errno));
 	auth_worktimes_load();
 	memset(&m, 0, sizeof(m));
+#ifdef POSTERN_ASAN
+	m.preauth_err = -1;
+#endif
 	m.o = o;
 	m.c = c;
 	m.pfd = -1;
@@ -1790,6 +1838,9 @@ monitor_run(const struct options *o, struct server_config *c,
 	 */
 	status = reap_preauth(m.preauth_pid,
 	    r == ERR_EOF || r == ERR_LIMIT ? PREAUTH_EXIT_WAIT_MS : 0);
+#ifdef POSTERN_ASAN
+	asan_relay_stderr(&m);
+#endif
 	m.kex_pid = m.preauth_pid;
 	m.preauth_pid = 0;
 	/* PerSourcePenalties' "crash": the listener is told. */

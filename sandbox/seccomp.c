@@ -158,6 +158,14 @@ static const struct sc_rule sc_rules[] = {
     EACCES_ALWAYS("readlink"),
     EACCES_ALWAYS("readlinkat"),
     EACCES_IF("newfstatat", ARG_MASKED(3, AT_EMPTY_PATH, 0)),
+#ifdef POSTERN_ASAN
+    /*
+	 * Sanitizer builds only: a report asks whether stderr is a terminal
+	 * (TCGETS) before it prints; refused, it prints without colour
+	 * instead of dying mid-report.
+	 */
+    EACCES_IF("ioctl", ARG_INT(1, TCGETS)),
+#endif
 };
 
 static int

@@ -9,6 +9,7 @@ stderr a log it writes as itself, its environment root's.
 import os
 import secrets
 import shutil
+import signal
 import stat
 import subprocess
 
@@ -108,10 +109,16 @@ def test_isolation_fds_and_env(ctx):
     what = "postern-preauth (pid %d)" % pre
     check(sorted(fds) == [0, 1, 2, 3, 4], "%s descriptors %r, want 0-4"
           % (what, fds))
-    null2 = "/dev/null" if not harness.sanitizer_build(ctx.server_path) else log_target
-    for fd, want in ((0, "/dev/null"), (1, "/dev/null"), (2, null2)):
-        check(fds[fd] == want, "%s fd %d is %r, want %s"
-              % (what, fd, fds[fd], want))
+    # Sanitizer builds keep the helpers' stderr for reports: preauth's is
+    # a pipe the monitor copies to the log (RLIMIT_FSIZE 0 lets preauth
+    # write no file), the session's the log itself.
+    sanitizer = harness.sanitizer_build(ctx.server_path)
+    null2 = "/dev/null" if not sanitizer else log_target
+    for fd, want in ((0, "/dev/null"), (1, "/dev/null"),
+                     (2, "pipe:" if sanitizer else "/dev/null")):
+        check(fds[fd] == want or (want == "pipe:" and
+                                  fds[fd].startswith(want)),
+              "%s fd %d is %r, want %s" % (what, fd, fds[fd], want))
     for fd in (3, 4):
         check(fds[fd].startswith("socket:"), "%s fd %d is %r, want a "
               "socket" % (what, fd, fds[fd]))
@@ -202,6 +209,38 @@ def test_isolation_pam_programs_get_no_client_socket(ctx):
         fds = f.read()
     check("socket:" not in fds,
           "a program PAM ran for the login holds a socket:\n%s" % fds)
+
+
+def test_isolation_preauth_crash_reported(ctx):
+    """preauth dies of SIGSEGV (sent by the test, as root). A normal
+    build: the monitor logs the crash. A sanitizer build (make asan):
+    the sanitizer's report reaches the log whole, so that a memory error
+    in preauth fails the suite. Before, preauth's stderr was the log
+    file, which its RLIMIT_FSIZE of 0 let it not write: the report died
+    of SIGXFSZ, and the seccomp filter killed it first (its TCGETS)."""
+    ctx.start_server()
+    s = ctx.raw_connect()
+    s.sendall(b"SSH-2.0-crash\r\n")
+    pre = harness.find_descendant_by_exe(ctx.proc.pid, "postern-preauth")
+    check(poll_until(lambda: harness.proc_status(pre).get("Seccomp") ==
+                     "2", 10), "postern-preauth (pid %d) never confined"
+          % pre)
+    os.kill(pre, signal.SIGSEGV)
+    if harness.sanitizer_build(ctx.server_path):
+        ctx.expected_sanitizer_pids.append(pre)
+        check(ctx.wait_log(r"^==%d==ERROR: AddressSanitizer: SEGV on "
+                           r"unknown address" % pre, 15) and
+              ctx.wait_log(r"^==%d==ABORTING$" % pre, 15),
+              "no whole AddressSanitizer report of preauth (pid %d) in "
+              "the log" % pre)
+        check(not ctx.wait_log(r"preauth process %d (killed by the "
+                               r"sandbox|terminated by signal)" % pre, 1),
+              "preauth (pid %d) died before its report was out" % pre)
+    else:
+        check(ctx.wait_log(r"preauth process %d terminated by signal %d$"
+                           % (pre, signal.SIGSEGV), 15),
+              "the monitor did not log preauth's crash")
+    s.close()
 
 
 def test_isolation_tz_passed_on(ctx):
