@@ -936,7 +936,8 @@ kex_dispatch(
 			return unexpected(t, type);
 		return handle_kexinit(t, payload);
 	case SSH2_MSG_KEX_ECDH_INIT:
-		if (t->kex != KEX_WAIT_INIT)
+		/* 30 is no message of the group exchange's (RFC 4419). */
+		if (t->kex != KEX_WAIT_INIT || kexgex_hash_alg(t->neg_kex) != 0)
 			return out_of_place(t, type);
 		return handle_ecdh_init(t, payload);
 	case SSH2_MSG_NEWKEYS:

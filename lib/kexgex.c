@@ -321,8 +321,13 @@ kexgex_free(struct transport *t)
 int
 kexgex_wants(const struct transport *t, uint8_t type)
 {
+	int have = t->gex != NULL && t->gex->have_group;
+
+	/* Only the message the exchange waits for: any other (30..49) is
+	 * out of place as in any exchange (kex.c), as sshd's dispatch
+	 * table has it: UNIMPLEMENTED, or a strict KEX violation. */
 	return t->neg_kex != NULL && kexgex_hash_alg(t->neg_kex) != 0 &&
-	    type >= 30 && type <= 49;
+	    type == (have ? MSG_GEX_INIT : MSG_GEX_REQUEST);
 }
 
 static int

@@ -219,7 +219,7 @@ int kex_dh_pub_check(const struct bignum_st *e, const struct bignum_st *p);
 	"diffie-hellman-group-exchange-sha256,"                                \
 	"diffie-hellman-group-exchange-sha1"
 int kexgex_hash_alg(const char *kex); /* DIGEST_*, 0 if not one */
-/* 1 if a message 30..49 belongs to a group exchange in negotiation. */
+/* 1 if type is the message a group exchange in negotiation waits for. */
 int kexgex_wants(const struct transport *t, uint8_t type);
 int kexgex_input(struct transport *t, uint8_t type, struct buf *payload);
 void kexgex_free(struct transport *t);

@@ -373,3 +373,59 @@ def test_kex_mlkem768x25519_exchange_hash(ctx):
     except InvalidSignature:
         check(False, "the server's signature does not verify over the "
               "exchange hash of mlkem768x25519-sha256 as computed here")
+
+
+def _gex_out_of_place(port, strict, num):
+    """A KEXINIT naming only the group exchange, then message num (a KEX
+    number the exchange does not wait for), then the honest
+    GEX_REQUEST: (what the server sent after num, its sequence number)."""
+    import protowire as pw
+    c = pw.Conn(port, strict)
+    kex = [GEX] + (["kex-strict-c-v00@openssh.com"] if strict else [])
+    lists = [kex, ["ssh-ed25519"], ["aes128-ctr"], ["aes128-ctr"],
+             ["hmac-sha2-256-etm@openssh.com"],
+             ["hmac-sha2-256-etm@openssh.com"], ["none"], ["none"], [], []]
+    p = bytes([MSG_KEXINIT]) + os.urandom(16)
+    for names in lists:
+        p += pw.s(",".join(names))
+    c.send(p + b"\x00" + pw.u32(0))
+    log = []
+    c.wait_kexinit(log)
+    log = []
+    seq = c.send(bytes([num]) + pw.s("x"))
+    closed = False
+    try:
+        c.send(bytes([MSG_GEX_REQUEST]) + pw.u32(2048) + pw.u32(3072) +
+               pw.u32(8192))
+        pw.expect(c, (MSG_GEX_GROUP,), log)
+    except pw.Closed:
+        closed = True
+        pw.drain(c, log)
+    pw.bye(c)
+    return pw.classify(log, seq, closed, False), pw.detail(log), seq
+
+
+@timeout(60)
+def test_kex_gex_out_of_place_message(ctx):
+    """In a group exchange, a KEX message (30..49) it does not wait for
+    is out of place as in any other exchange, as sshd 9.2 answers it:
+    UNIMPLEMENTED and kex_protocol_error (the exchange goes on), or under
+    strict KEX its violation; not the end of the connection."""
+    ctx.start_server(extra_config=["KexAlgorithms " + GEX])
+    for num in (MSG_ECDH_INIT, MSG_GEX_GROUP, MSG_GEX_REPLY, 49):
+        got, why, seq = _gex_out_of_place(ctx.port, False, num)
+        check(got == "unimplemented",
+              "message %d in a group exchange: %s (%s), want UNIMPLEMENTED "
+              "and the exchange going on, as sshd" % (num, got, why))
+        check(ctx.wait_log(r"kex_protocol_error: type %d seq %d \[preauth\]"
+                           % (num, seq), 5),
+              "no kex_protocol_error line for message %d" % num)
+        got, why, seq = _gex_out_of_place(ctx.port, True, num)
+        want = "strict KEX violation: unexpected packet type %d (seqnr %d)" \
+            % (num, seq)
+        check(got == "disconnect-2" and why == want,
+              "message %d in a strict group exchange: %s (%s), want "
+              "DISCONNECT %r, as sshd" % (num, got, why, want))
+        check(ctx.wait_log(r"Disconnecting 127\.0\.0\.1 port \d+: %s"
+                           % re.escape(want), 5),
+              "no strict KEX violation line for message %d" % num)
