@@ -322,8 +322,50 @@ bind_retrying(int fd, const struct sockaddr *sa, socklen_t len)
 static const int *listen_socks;
 static size_t nlisten_socks;
 
+/*
+ * A reload's check of the new addresses against the sockets the running
+ * listener holds (which it closes just before the restart binds again).
+ */
+struct bind_probe {
+	const int *held;
+	size_t nheld;
+};
+
+/* Whether one of the held sockets has sa's family and port: an address
+ * in use that the restart would find free once they are closed. */
 static int
-listen_one(const char *host, int port, int family, int *fds, size_t *nfds)
+held_port(const struct bind_probe *pr, const struct sockaddr *sa)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	size_t i;
+
+	for (i = 0; i < pr->nheld; i++) {
+		len = sizeof(ss);
+		if (getsockname(pr->held[i], (struct sockaddr *)&ss, &len) !=
+		        0 ||
+		    ss.ss_family != sa->sa_family)
+			continue;
+		if (sa->sa_family == AF_INET &&
+		    ((struct sockaddr_in *)&ss)->sin_port ==
+		        ((const struct sockaddr_in *)sa)->sin_port)
+			return 1;
+		if (sa->sa_family == AF_INET6 &&
+		    ((struct sockaddr_in6 *)&ss)->sin6_port ==
+		        ((const struct sockaddr_in6 *)sa)->sin6_port)
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * listen_one: the sockets of one address and port, into fds. probe (a
+ * reload's check): each is bound and closed again, nothing listens, and
+ * only how many would is counted.
+ */
+static int
+listen_one(const char *host, int port, int family, int *fds, size_t *nfds,
+    const struct bind_probe *probe)
 {
 	struct addrinfo hints, *res = NULL, *ai;
 	char portstr[16], ntop[NI_MAXHOST];
@@ -341,9 +383,15 @@ listen_one(const char *host, int port, int family, int *fds, size_t *nfds)
 	}
 	for (ai = res; ai != NULL; ai = ai->ai_next) {
 		/* As sshd (whose limit is 16). */
-		if (*nfds >= MAX_LISTEN)
-			fatal("Too many listen sockets. Enlarge "
+		if (*nfds >= MAX_LISTEN) {
+			if (probe == NULL)
+				fatal("Too many listen sockets. Enlarge "
+				      "MAX_LISTEN_SOCKS");
+			error("Too many listen sockets. Enlarge "
 			      "MAX_LISTEN_SOCKS");
+			*nfds = 0; /* the restart would end there */
+			break;
+		}
 		if (getnameinfo(ai->ai_addr, ai->ai_addrlen, ntop, sizeof(ntop),
 		        NULL, 0, NI_NUMERICHOST) != 0)
 			snprintf(ntop, sizeof(ntop), "?");
@@ -356,6 +404,17 @@ listen_one(const char *host, int port, int family, int *fds, size_t *nfds)
 		if (ai->ai_family == AF_INET6)
 			setsockopt(
 			    fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+		if (probe != NULL) {
+			if (bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 ||
+			    (errno == EADDRINUSE &&
+			        held_port(probe, ai->ai_addr)))
+				(*nfds)++;
+			else
+				error("Bind to port %d on %s failed: %.200s.",
+				    port, ntop, strerror(errno));
+			close(fd);
+			continue;
+		}
 		debug("Bind to port %d on %s.", port, ntop);
 		if (bind_retrying(fd, ai->ai_addr, ai->ai_addrlen) != 0) {
 			error("Bind to port %d on %s failed: %.200s.", port,
@@ -378,20 +437,22 @@ listen_one(const char *host, int port, int family, int *fds, size_t *nfds)
 	return n;
 }
 
+/* bind_all: how many sockets listen (probe: how many would). */
 static size_t
-bind_all(const struct server_config *c, int *fds)
+bind_all(
+    const struct server_config *c, int *fds, const struct bind_probe *probe)
 {
 	size_t nfds = 0, i, j;
 
 	for (i = 0; i < c->nlisten; i++) {
 		if (c->listen[i].port != 0) {
 			listen_one(c->listen[i].host, c->listen[i].port,
-			    c->address_family, fds, &nfds);
+			    c->address_family, fds, &nfds, probe);
 			continue;
 		}
 		for (j = 0; j < c->nports; j++)
 			listen_one(c->listen[i].host, c->ports[j],
-			    c->address_family, fds, &nfds);
+			    c->address_family, fds, &nfds, probe);
 	}
 	return nfds;
 }
@@ -1226,6 +1287,16 @@ reload(const struct options *o, const struct server_config *c, int *fds,
 		bad = hostkeys_load(&nc, &hk) != 0;
 		hostkeys_free(&hk); /* also a partial load */
 	}
+	/* Nor one whose addresses the restart could not listen on (it would
+	 * end the server): the activated sockets are passed on instead. */
+	if (!bad && !activated) {
+		struct bind_probe probe = {fds, nfds};
+
+		if (bind_all(&nc, NULL, &probe) == 0) {
+			error("Cannot bind any address.");
+			bad = 1;
+		}
+	}
 	config_free(&nc);
 	if (bad) {
 		config_source_free(nsrc);
@@ -1410,7 +1481,7 @@ listener_run(const struct options *o, struct server_config *c,
 		nfds = 0;
 	} else {
 		if ((nfds = activated_sockets(fds)) == 0 &&
-		    (nfds = bind_all(c, fds)) == 0)
+		    (nfds = bind_all(c, fds, NULL)) == 0)
 			fatal("Cannot bind any address.");
 		listen_socks = fds;
 		nlisten_socks = nfds;

@@ -17,6 +17,7 @@ import re
 import secrets
 import select
 import signal
+import socket
 import stat
 import subprocess
 import time
@@ -736,3 +737,55 @@ def test_too_many_listen_sockets(ctx):
     check(r.returncode == 255 and
           "Too many listen sockets. Enlarge MAX_LISTEN_SOCKS" in err,
           "66 listening sockets: rc %s\n%s" % (r.returncode, err[-1500:]))
+
+
+def test_sighup_unbindable_listen_keeps_serving(ctx):
+    """A SIGHUP whose configuration names only addresses that cannot be
+    bound (a port another program listens on, an address not on this
+    host) keeps the running listener: the restarted one would have no
+    socket and end the server."""
+    ctx.start_server()
+    u = ctx.make_user()
+    pid = ctx.proc.pid
+    ctx.ssh_ok(u, "echo ok", expect_out=b"ok\n")
+    with open(ctx.config_path) as f:
+        good = f.read()
+    other = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    ctx.sockets.append(other)
+    other.bind(("127.0.0.1", 0))
+    other.listen(1)
+    taken = other.getsockname()[1]
+    for what, text in (
+            ("a port in use", good.replace("Port %d\n" % ctx.port,
+                                           "Port %d\n" % taken)),
+            ("an address not on this host",
+             good.replace("ListenAddress 127.0.0.1\n",
+                          "ListenAddress 192.0.2.1\n"))):
+        with open(ctx.config_path, "w") as f:
+            f.write(text)
+        nlog = len(ctx.server_log())
+        os.kill(pid, signal.SIGHUP)
+        check(poll_until(lambda: MSG_HUP_INVALID in ctx.server_log()[nlog:]
+                         or not ctx.server_alive(), 10),
+              "after SIGHUP with %s the log lacks %r:\n%s"
+              % (what, MSG_HUP_INVALID, ctx.server_log()[nlog:]))
+        check(ctx.server_alive(), "server exited after SIGHUP with %s "
+              "(exit %s):\n%s" % (what, ctx.proc.returncode,
+                                  ctx.server_log()[nlog:]))
+        check(re.search(r"Bind to port \d+ on [0-9.]+ failed",
+                        ctx.server_log()[nlog:]),
+              "the reason (the failed bind) is not logged")
+        ctx.ssh_ok(u, "echo kept", expect_out=b"kept\n")
+    # The same port on the wildcard address conflicts only with the
+    # running listener's own socket, which the restart closes: taken.
+    with open(ctx.config_path, "w") as f:
+        f.write(good.replace("ListenAddress 127.0.0.1\n",
+                             "ListenAddress 0.0.0.0\n"))
+    nlog = len(ctx.server_log())
+    os.kill(pid, signal.SIGHUP)
+    check(poll_until(lambda: re.search(
+        r"(?m)^Server listening on 0\.0\.0\.0 port %d\.$" % ctx.port,
+        ctx.server_log()[nlog:]) and harness.port_listening(ctx.port), 10),
+        "SIGHUP to the wildcard address on the same port did not restart "
+        "there:\n%s" % ctx.server_log()[nlog:])
+    ctx.ssh_ok(u, "echo moved", expect_out=b"moved\n")
