@@ -24,7 +24,7 @@
 
 struct config_file {
 	char *path;
-	char *text; /* NUL-terminated; may hold NUL bytes, which end a line */
+	char *text; /* NUL-terminated, no NUL inside (as sshd keeps it) */
 	size_t len;
 };
 

@@ -100,6 +100,39 @@ cfg_source_include(const struct config_source *src, const char *selector)
 	return NULL;
 }
 
+/*
+ * The text as sshd's load_server_config() keeps a file: each line without
+ * its leading spaces, tabs and CRs, and up to its first NUL byte, where
+ * the line's newline goes too (so the next line continues it: sshd reads
+ * "Port 22<NUL>x<LF>Port 23" as "Port 22Port 23"). The new length.
+ */
+static size_t
+sshd_lines(char *text, size_t len)
+{
+	size_t i = 0, o = 0, end;
+	char *nul;
+
+	while (i < len) {
+		while (i < len &&
+		    (text[i] == ' ' || text[i] == '\t' || text[i] == '\r'))
+			i++;
+		for (end = i; end < len && text[end] != '\n'; end++)
+			;
+		if (end < len)
+			end++; /* the newline */
+		if ((nul = memchr(text + i, '\0', end - i)) != NULL) {
+			memmove(text + o, text + i, (size_t)(nul - (text + i)));
+			o += (size_t)(nul - (text + i));
+		} else {
+			memmove(text + o, text + i, end - i);
+			o += end - i;
+		}
+		i = end;
+	}
+	text[o] = '\0';
+	return o;
+}
+
 /* add_file: takes text; its index in *idxp. */
 static int
 add_file(struct config_source *src, const char *path, char *text, size_t len,
@@ -108,6 +141,7 @@ add_file(struct config_source *src, const char *path, char *text, size_t len,
 	struct config_file *nf;
 	char *p;
 
+	len = sshd_lines(text, len);
 	if (src->nfiles >= CFG_MAX_FILES) {
 		error("%s: too many configuration files", path);
 		free(text);

@@ -834,22 +834,42 @@ test_max_startups(void)
 	config_free(&c);
 }
 
-/* A NUL byte ends its line, as sshd reads lines. */
+/*
+ * As sshd 9.2 reads lines: a NUL byte ends the line's text and takes its
+ * newline with it, so the next line, its leading blanks gone, continues
+ * it ("Port 2201" and "MaxAuthTries 2" make "Port 2201MaxAuthTries 2").
+ */
 static void
 test_nul_bytes(void)
 {
-	static const char text[] = "Port 2201\0junk\nMaxAuthTries 2";
-	struct cfg_memfile f = {"mem", text, sizeof(text) - 1};
+	static const char bad_text[] = "Port 2201\0junk\nMaxAuthTries 2";
+	static const char good_text[] =
+	    "AllowUsers alice\0x\n \t\rbob\nMaxAuthTries 2\0";
+	struct cfg_memfile f = {"mem", bad_text, sizeof(bad_text) - 1};
 	struct config_source *src = NULL;
 	struct server_config c;
 
 	config_init(&c);
 	logbuf[0] = '\0';
 	T_CHECK("nul: source", cfg_source_from_memory(&f, 1, &src) == 0);
-	T_CHECK("nul: the rest of a line after NUL is ignored",
-	    src != NULL && config_load_source(&c, src) == 0 && c.nports == 1 &&
-	        c.ports[0] == 2201 && c.max_auth_tries == 2 &&
-	        logbuf[0] == '\0');
+	T_CHECK("nul: the next line continues the one with a NUL",
+	    src != NULL && config_load_source(&c, src) != 0 &&
+	        strstr(logbuf, "mem line 1: Badly formatted port number.") !=
+	            NULL);
+	config_free(&c);
+	config_source_free(src);
+	src = NULL;
+
+	f.text = good_text;
+	f.len = sizeof(good_text) - 1;
+	config_init(&c);
+	logbuf[0] = '\0';
+	T_CHECK("nul: source 2", cfg_source_from_memory(&f, 1, &src) == 0);
+	T_CHECK("nul: joined without the next line's leading blanks",
+	    src != NULL && config_load_source(&c, src) == 0 &&
+	        c.nallow_users == 1 &&
+	        strcmp(c.allow_users[0], "alicebob") == 0 &&
+	        c.max_auth_tries == 2 && logbuf[0] == '\0');
 	config_free(&c);
 	config_source_free(src);
 }
