@@ -120,6 +120,24 @@ on_procfs(int fd)
 	return fstatfs(fd, &sfs) != 0 || sfs.f_type == PROC_SUPER_MAGIC;
 }
 
+/*
+ * Whether fd is an anonymous pipe (1 also when that cannot be told). No
+ * path names one: only a magic link such as /proc/self/fd/N or /dev/fd/N
+ * reaches it, and what it reaches is the pipe itself (on pipefs, which
+ * on_procfs does not see). Those of this process are the session's own,
+ * its loop's wake-up pipe among them: a handle on one could read the
+ * loop's wake-ups or fill it. Named FIFOs are on their file system.
+ */
+static int
+is_anon_pipe(int fd, const struct stat *st)
+{
+	struct statfs sfs;
+
+	if (!S_ISFIFO(st->st_mode))
+		return 0;
+	return fstatfs(fd, &sfs) != 0 || sfs.f_type == PIPEFS_MAGIC;
+}
+
 int
 sftp_do_open(struct sftp_server *s, const struct sftp_req *q)
 {
@@ -156,8 +174,17 @@ sftp_do_open(struct sftp_server *s, const struct sftp_req *q)
 		    "Refusing open for writing on procfs: \"%s\"", path);
 		return sftp_send_status(s, q->id, SSH2_FX_PERMISSION_DENIED);
 	}
-	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
-	    (fl = fcntl(fd, F_GETFL)) != -1)
+	if (fstat(fd, &st) != 0) {
+		err = errno;
+		close(fd);
+		return sftp_send_errno(s, q->id, err);
+	}
+	if (is_anon_pipe(fd, &st)) {
+		close(fd);
+		sftp_log(s, LL_INFO, "Refusing open of a pipe: \"%s\"", path);
+		return sftp_send_status(s, q->id, SSH2_FX_PERMISSION_DENIED);
+	}
+	if (S_ISREG(st.st_mode) && (fl = fcntl(fd, F_GETFL)) != -1)
 		(void)fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
 	if ((h = sftp_handle_new(s, SFTP_H_FILE, fd, NULL, flags, path)) < 0) {
 		close(fd);

@@ -386,6 +386,49 @@ res["regular_w"] = isinstance(h, bytes)
           "no 'Refusing open for writing on procfs' line for comm")
 
 
+
+@harness.timeout(120)
+def test_sftp_hostile_session_pipes_refused(ctx):
+    """The session process's own pipes (its SIGCHLD/SIGTERM wake-up pipe,
+    ...) cannot be opened through /proc/self/fd/N or /dev/fd/N: such a
+    name reaches the pipe itself, on pipefs, not procfs, so the procfs
+    check does not see it, and a handle on the pipe could read the loop's
+    wake-up bytes or fill the pipe. An anonymous pipe is reachable only
+    through such a magic link: OPEN refuses it, for reading as for
+    writing; a named FIFO still opens."""
+    u = _start(ctx, "-l INFO")
+    fifo = os.path.join(u.home, "fifo")
+    os.mkfifo(fifo)
+    os.chown(fifo, u.uid, u.gid)
+    res = _client(ctx, u, r'''
+pipes = []
+for n in range(64):
+    t, b = c.req(READLINK, s("/proc/self/fd/%d" % n))
+    if t == NAME and b"pipe:" in b:
+        pipes.append(n)
+res["pipes"] = pipes
+got = {}
+for n in pipes:
+    for path in ("/proc/self/fd/%d" % n, "/dev/fd/%d" % n):
+        for fl, name in ((FREAD, "r"), (FWRITE, "w")):
+            h = c.open(path, fl)
+            if isinstance(h, bytes):
+                c.status(CLOSE, s(h))
+                h = "a handle"
+            got["%s %s" % (path, name)] = h
+res["got"] = got
+h = c.open("fifo", FREAD)
+res["fifo"] = isinstance(h, bytes)
+''')
+    check(res["pipes"], "no pipe among the session's descriptors: %r" % res)
+    bad = {k: v for k, v in res["got"].items() if v != 3}
+    check(not bad, "the session's pipes opened (want PERMISSION_DENIED): %r"
+          % bad)
+    check(res["fifo"], "a named FIFO could not be opened for reading")
+    check(ctx.wait_log(r'Refusing open of a pipe: "/proc/self/fd/\d+"'),
+          "no 'Refusing open of a pipe' line")
+
+
 # An SFTP client with a window of 2^32-1 that sends its READs at once and
 # then only waits: prints "ok N replies ..." or, after trying an IGNORE,
 # "STALL after N of M".
