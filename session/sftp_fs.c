@@ -294,7 +294,9 @@ sftp_do_write(struct sftp_server *s, const struct sftp_req *q)
 
 	if ((h = sftp_handle_get(s, &q->s1, SFTP_H_FILE)) == NULL)
 		return sftp_send_status(s, q->id, SSH2_FX_FAILURE);
-	if (off > (uint64_t)INT64_MAX - left)
+	/* An O_APPEND handle writes at the end whatever the offset, as
+	 * sftp-server, which does not seek it. */
+	if (!(h->oflags & O_APPEND) && off > (uint64_t)INT64_MAX - left)
 		return sftp_send_errno(s, q->id, EINVAL);
 	while (left > 0) {
 		/* Linux's pwrite ignores the offset on O_APPEND files. */

@@ -256,6 +256,8 @@ cell("fstat after fsetstat", FSTAT, s(h))
 closeh(h)
 h, _ = openh("adata", FWRITE | FAPPEND)
 cell("append write at 0", WRITE, s(h) + u64(0) + s(b"AP"))
+cell("append write at 2^63", WRITE, s(h) + u64(1 << 63) + s(b"HI"))
+cell("append write at 2^64-1", WRITE, s(h) + u64((1 << 64) - 1) + s(b"Z"))
 closeh(h)
 cell("stat after append", STAT, s(P("adata")))
 # Bad handles.
