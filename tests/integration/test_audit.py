@@ -863,6 +863,47 @@ def test_audit_crypto_unauthenticated_and_rekey(ctx):
 
 
 @timeout(120)
+def test_audit_keys_command_watch(ctx):
+    """AuthorizedKeysCommand: the shipped rules do not see its runs; the
+    watch docs/audit.md gives (-w CMD -p x) records each one, with the
+    expanded command line in its EXECVE record, and a key the command
+    refused leaves a USER_AUTH res=failed without file= (review: the docs
+    did not say how a command's reads of authorized keys are recorded)."""
+    ad = Auditd(ctx)
+    u = ctx.make_user(with_key=False)
+    d = "/run/postern-it-audit-" + secrets.token_hex(4)
+    os.mkdir(d, 0o755)
+    os.chmod(d, 0o755)
+    ctx.cleanups.append(lambda: shutil.rmtree(d, ignore_errors=True))
+    cmd = os.path.join(d, "keys")
+    with open(cmd, "w") as f:
+        f.write("#!/bin/sh\nexit 0\n")
+    os.chmod(cmd, 0o755)
+    key = "postern-test-cmd-%s" % u.name
+    ad.watch(["-w", cmd, "-p", "x", "-k", key])
+    ctx.start_server(extra_config=[
+        "AuthorizedKeysFile none",
+        "AuthorizedKeysCommand %s %%u %%f" % cmd,
+        "AuthorizedKeysCommandUser nobody"])
+    r = ctx.ssh(u, "true", key=u.key)
+    check(r.rc == 255, "a key the command did not print logged in: %r"
+          % (r,))
+    fp = fingerprint(u.pubkey)
+    out = ad.search(["-k", key, "-ts", "recent"],
+                    r"type=EXECVE .* a1=%s a2=%s a3=%s" % (
+                        re.escape(cmd), re.escape(u.name), re.escape(fp)))
+    check(re.search(r"type=SYSCALL .* syscall=execve success=yes .* "
+                    r"uid=nobody .*key=%s" % re.escape(key), out, re.M),
+          "no execve record of the command as nobody:\n%s"
+          % "\n".join(out.splitlines()[-12:]))
+    exe = "exe=%s" % re.escape(os.path.realpath(ctx.server_path))
+    ad.search(["-m", "USER_AUTH", "-ts", "recent"],
+              r"type=USER_AUTH .* msg='op=publickey acct=%s "
+              r"key_type=ED25519 key_fp=%s %s .*res=failed" % (
+                  re.escape(u.name), re.escape(fp), exe))
+
+
+@timeout(120)
 def test_audit_login_ended_by_grace_time(ctx):
     """LoginGraceTime kills a monitor while AuthorizedKeysCommand keeps it
     busy: it cannot write the login's closing records, so the listener
