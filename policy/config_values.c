@@ -957,7 +957,8 @@ auth_method_ok(const char *m, struct cfg_args *a)
 		    a->keyword);
 		return 0;
 	}
-	error("Unknown authentication method \"%s\" in list", m);
+	/* As sshd, which names the method without its submethod. */
+	error("Unknown authentication method \"%.*s\" in list", (int)len, m);
 	cfg_error(a, "invalid %s method list.", a->keyword);
 	return 0;
 }

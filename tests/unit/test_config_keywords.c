@@ -535,6 +535,13 @@ test_errors(void)
 	bad("AuthenticationMethods pubkey",
 	    "Unknown authentication method \"pubkey\" in list\nt.conf line "
 	    "1: invalid AuthenticationMethods method list.");
+	/* As sshd: the method's name, without its submethod. */
+	bad("AuthenticationMethods publickey,pubkey:x:y",
+	    "Unknown authentication method \"pubkey\" in list\nt.conf line "
+	    "1: invalid AuthenticationMethods method list.");
+	bad("AuthenticationMethods :pam",
+	    "Unknown authentication method \"\" in list\nt.conf line 1: "
+	    "invalid AuthenticationMethods method list.");
 	bad("AuthenticationMethods \"\"",
 	    "empty authentication method list\nt.conf line 1: invalid "
 	    "AuthenticationMethods method list.");
