@@ -4,6 +4,7 @@
  * the configured user with sshd's small environment, output read within
  * postern's bounds.
  */
+#include <sys/signalfd.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -321,6 +322,9 @@ cmd_report(const struct authcmd *cr, int fd, const char *runas)
 		    strerror(e[1]));
 }
 
+/* cmd_read and cmd_wait: LoginGraceTime's SIGALRM came meanwhile. */
+#define CMD_GRACE (-2)
+
 /* Milliseconds left of the run's AUTHCMD_TIMEOUT_MS from start. */
 static long
 cmd_left(const struct timespec *start)
@@ -336,13 +340,13 @@ cmd_left(const struct timespec *start)
 /*
  * Reap the child within what is left of the deadline: one that closed its
  * output but runs on is killed with its process group when the time is
- * up. 0 with *status, or -1 (logged).
+ * up. 0 with *status, -1 (logged), or CMD_GRACE when SIGALRM came.
  */
 static int
 cmd_wait(const struct authcmd *cr, pid_t pid, const struct timespec *start,
-    int *status)
+    int alarm_fd, int *status)
 {
-	struct pollfd pfd;
+	struct pollfd pfd[2];
 	pid_t r;
 	long left;
 	int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
@@ -368,14 +372,23 @@ cmd_wait(const struct authcmd *cr, pid_t pid, const struct timespec *start,
 		}
 		/* Woken when it exits; without a pidfd (a kernel before
 		 * 5.3), every 50 ms, still within the deadline. */
-		pfd.fd = pidfd;
-		pfd.events = POLLIN;
-		(void)poll(&pfd, pidfd != -1 ? 1 : 0,
+		pfd[0].fd = pidfd;
+		pfd[0].events = POLLIN;
+		pfd[1].fd = alarm_fd;
+		pfd[1].events = POLLIN;
+		pfd[1].revents = 0;
+		(void)poll(pfd, 2,
 		    pidfd != -1 ? (int)left : (left < 50 ? (int)left : 50));
+		if (pfd[1].revents != 0)
+			goto deadline;
 	}
 	if (pidfd != -1)
 		close(pidfd);
 	return 0;
+deadline:
+	if (pidfd != -1)
+		close(pidfd);
+	return CMD_GRACE;
 fail:
 	if (pidfd != -1)
 		close(pidfd);
@@ -384,13 +397,14 @@ fail:
 
 /*
  * Read the child's output until EOF, the size bound or the deadline. 0,
- * or -1 (logged) when a bound was hit.
+ * -1 (logged) when a bound was hit, or CMD_GRACE when SIGALRM came
+ * (alarm_fd: LoginGraceTime's deadline, see run_command).
  */
 static int
 cmd_read(const struct authcmd *cr, int fd, const struct timespec *start,
-    char **outp, size_t *lenp)
+    int alarm_fd, char **outp, size_t *lenp)
 {
-	struct pollfd pfd;
+	struct pollfd pfd[2];
 	char *out;
 	size_t len = 0;
 	ssize_t n;
@@ -404,15 +418,22 @@ cmd_read(const struct authcmd *cr, int fd, const struct timespec *start,
 			    cr->tag, cr->printable, AUTHCMD_TIMEOUT_MS / 1000);
 			goto fail;
 		}
-		pfd.fd = fd;
-		pfd.events = POLLIN;
-		if (poll(&pfd, 1, (int)left) == -1) {
+		pfd[0].fd = fd;
+		pfd[0].events = POLLIN;
+		pfd[1].fd = alarm_fd;
+		pfd[1].events = POLLIN;
+		pfd[1].revents = 0;
+		if (poll(pfd, 2, (int)left) == -1) {
 			if (errno == EINTR)
 				continue;
 			error("%s: poll: %s", cr->tag, strerror(errno));
 			goto fail;
 		}
-		if (pfd.revents == 0)
+		if (pfd[1].revents != 0) {
+			free(out);
+			return CMD_GRACE;
+		}
+		if (pfd[0].revents == 0)
 			continue;
 		n = read(fd, out + len, AUTHCMD_MAX_OUTPUT + 1 - len);
 		if (n == -1 && (errno == EINTR || errno == EAGAIN))
@@ -503,6 +524,8 @@ run_command(struct authcmd *cr, const char *cmdline, const char *runas_name,
 	char err[PATH_MAX + 64], *x, *runas_copy = NULL, *dir_copy = NULL;
 	char *envp[AUTHCMD_NENV + 1] = {NULL}, *who = NULL;
 	struct sigaction dfl, oldchld;
+	sigset_t alrm, oldmask;
+	int alarm_fd, r;
 	struct timespec start;
 	struct stat st;
 	size_t n;
@@ -588,6 +611,22 @@ run_command(struct authcmd *cr, const char *cmdline, const char *runas_name,
 	sigemptyset(&dfl.sa_mask);
 	(void)sigaction(SIGCHLD, &dfl, &oldchld);
 	parent = getpid();
+	/*
+	 * LoginGraceTime's SIGALRM ends the monitor wherever it is (grace.c),
+	 * and PR_SET_PDEATHSIG would end only the command, not what it left
+	 * running in its session. While the command runs, SIGALRM waits
+	 * blocked, seen through a signalfd: at the deadline the command's
+	 * process group is killed and reaped first, then the monitor dies of
+	 * the pending SIGALRM as before. No handler.
+	 */
+	sigemptyset(&alrm);
+	sigaddset(&alrm, SIGALRM);
+	sigprocmask(SIG_BLOCK, &alrm, &oldmask);
+	if ((alarm_fd = signalfd(-1, &alrm, SFD_CLOEXEC | SFD_NONBLOCK)) ==
+	    -1) {
+		error("%s: signalfd: %s", cr->tag, strerror(errno));
+		sigprocmask(SIG_SETMASK, &oldmask, NULL);
+	}
 	clock_gettime(CLOCK_MONOTONIC, &start);
 	if ((pid = fork()) == -1) {
 		error("%s: fork: %s", cr->tag, strerror(errno));
@@ -596,6 +635,10 @@ run_command(struct authcmd *cr, const char *cmdline, const char *runas_name,
 		close(p[1]);
 		close(rep[0]);
 		close(rep[1]);
+		if (alarm_fd != -1) {
+			close(alarm_fd);
+			sigprocmask(SIG_SETMASK, &oldmask, NULL);
+		}
 		goto fail;
 	}
 	if (pid == 0) {
@@ -605,7 +648,8 @@ run_command(struct authcmd *cr, const char *cmdline, const char *runas_name,
 	}
 	close(p[1]);
 	close(rep[1]);
-	ok = cmd_read(cr, p[0], &start, outp, lenp) == 0;
+	r = cmd_read(cr, p[0], &start, alarm_fd, outp, lenp);
+	ok = r == 0;
 	close(p[0]);
 	if (!ok) {
 		/* Its process group (setsid in cmd_child) too: a child it
@@ -614,14 +658,27 @@ run_command(struct authcmd *cr, const char *cmdline, const char *runas_name,
 		(void)kill(pid, SIGKILL);
 		while (waitpid(pid, &status, 0) == -1 && errno == EINTR)
 			;
-	} else if (cmd_wait(cr, pid, &start, &status) != 0)
+	} else if ((r = cmd_wait(cr, pid, &start, alarm_fd, &status)) != 0) {
 		/* Reaped within the same deadline: closing its output is
 		 * not the end of a command that runs on. */
 		ok = 0;
-	else if (WIFEXITED(status) && WEXITSTATUS(status) == 127)
+		if (r == CMD_GRACE) {
+			free(*outp);
+			*outp = NULL;
+			(void)kill(-pid, SIGKILL);
+			(void)kill(pid, SIGKILL);
+			while (waitpid(pid, &status, 0) == -1 && errno == EINTR)
+				;
+		}
+	} else if (WIFEXITED(status) && WEXITSTATUS(status) == 127)
 		cmd_report(cr, rep[0], runas.pw_name);
 	close(rep[0]);
 	(void)sigaction(SIGCHLD, &oldchld, NULL);
+	if (alarm_fd != -1) {
+		/* A SIGALRM that came meanwhile ends the monitor here. */
+		close(alarm_fd);
+		sigprocmask(SIG_SETMASK, &oldmask, NULL);
+	}
 	if (!ok) {
 		/* said already */
 	} else if (WIFSIGNALED(status)) {

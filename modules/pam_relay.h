@@ -19,6 +19,7 @@
 #ifndef POSTERN_PAM_RELAY_H
 #define POSTERN_PAM_RELAY_H
 
+#include <sys/prctl.h>
 #include <sys/types.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -313,6 +314,7 @@ static __attribute__((unused)) int
 pamrelay_start(struct pamrelay *pr, const struct pm_conn *conn)
 {
 	const char *service, *empty;
+	pid_t parent;
 	int sv[2];
 
 	memset(pr, 0, sizeof(*pr));
@@ -324,6 +326,7 @@ pamrelay_start(struct pamrelay *pr, const struct pm_conn *conn)
 		error("PAM: socketpair: %s", strerror(errno));
 		return ERR_SYSTEM;
 	}
+	parent = getpid();
 	if ((pr->pid = fork()) < 0) {
 		error("PAM: fork: %s", strerror(errno));
 		close(sv[0]);
@@ -332,6 +335,12 @@ pamrelay_start(struct pamrelay *pr, const struct pm_conn *conn)
 	}
 	if (pr->pid == 0) {
 		close(sv[0]);
+		/* LoginGraceTime may end the monitor mid-conversation (SIGALRM,
+		 * monitor/grace.c): the conversation ends with it, as sshd's
+		 * PAM process at its kill(0, SIGTERM). */
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 ||
+		    getppid() != parent)
+			_exit(1);
 		/* PAM's modules run here, as root: not with the host keys. */
 		if (conn->forget_secrets != NULL)
 			conn->forget_secrets(conn);

@@ -171,3 +171,33 @@ def test_principals_command_time_bound(ctx):
                        r"out after 30 seconds; killed$"
                        % (re.escape(slow), u.name), 5),
           "no log line for the timeout")
+
+
+@timeout(100)
+def test_keys_command_ended_with_grace_time(ctx):
+    """LoginGraceTime ends the monitor while AuthorizedKeysCommand runs:
+    the command goes too, and so does a child it started (its own
+    session). sshd 9.2 (seen side by side) ends both, its
+    grace_alarm_handler's kill(0, SIGTERM); postern's PR_SET_PDEATHSIG
+    ended only the command, and its child ran on as the command's user
+    after the login was over, one more for each such connection."""
+    u = ctx.make_user(with_key=False)
+    d = _cmd_dir(ctx)
+    pidfile = os.path.join(d, "pid")
+    kidfile = os.path.join(d, "kid")
+    slow = _script(d, "slow", "echo $$ > %s\nsleep 60 &\necho $! > %s\n"
+                   "exec sleep 60\n" % (pidfile, kidfile))
+    for f in (pidfile, kidfile):  # nobody writes the pid files
+        open(f, "w").close()
+        os.chmod(f, 0o666)
+    ctx.start_server(extra_config=["AuthorizedKeysCommand %s" % slow,
+                                   "AuthorizedKeysCommandUser nobody",
+                                   "LoginGraceTime 2"])
+    _login(ctx, u, u.key, False, "a command past LoginGraceTime",
+           timeout_s=40)
+    check(ctx.wait_log(r"^Timeout before authentication for 127\.0\.0\.1 "
+                       r"port \d+$", 10), "no timeout line")
+    check(harness.poll_until(lambda: _gone(pidfile), 5),
+          "the command is still running")
+    check(harness.poll_until(lambda: _gone(kidfile), 5),
+          "the command's own child is still running after LoginGraceTime")

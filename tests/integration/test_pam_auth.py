@@ -203,3 +203,48 @@ def test_pam_kbdint_child_holds_no_host_key(ctx):
         if p.poll() is None:
             p.kill()
             p.wait(10)
+
+
+@harness.timeout(100)
+def test_pam_conversation_ended_with_grace_time(ctx):
+    """LoginGraceTime ends the monitor while keyboard-interactive:pam's
+    stack is busy (a pam_exec program that takes its time): the process
+    that holds the PAM conversation goes too, as sshd's grace_alarm_handler
+    ends its PAM subprocess (kill(0, SIGTERM)). It ran on, as root, until
+    the stack returned. (pam_exec's own program, in a session of its own,
+    outlives both servers' monitors.)"""
+    u = _user(ctx)
+    ppidfile = os.path.join(ctx.dir, "ppid")
+    pidfile = os.path.join(ctx.dir, "pid")
+    prog, _ = ctx.pam_exec_recorder("slow", ["PAM_USER"],
+                                    "echo $$ > %s\necho $PPID > %s\n"
+                                    "exec sleep 20\n" % (pidfile, ppidfile))
+
+    def end_prog():
+        try:
+            with open(pidfile) as f:
+                os.kill(int(f.read().strip()), 9)
+        except (OSError, ValueError):
+            pass
+    ctx.cleanups.append(end_prog)
+    _server(ctx, ["auth required pam_exec.so " + prog] + PAM_UNIX[1:],
+            ["KbdInteractiveAuthentication yes", "LoginGraceTime 2",
+             "AuthenticationMethods keyboard-interactive"])
+    r = _ssh(ctx, u, PASSWORD, "keyboard-interactive")
+    check(r.returncode == 255, "the login did not fail: %r" % (r,))
+    check(ctx.wait_log(r"^Timeout before authentication for 127\.0\.0\.1 "
+                       r"port \d+$", 10), "no timeout line")
+    check(harness.poll_until(lambda: os.path.exists(ppidfile), 5),
+          "the PAM stack did not run")
+    with open(ppidfile) as f:
+        relay = int(f.read().strip())
+
+    def gone():
+        try:
+            with open("/proc/%d/stat" % relay) as f:
+                return f.read().rsplit(")", 1)[1].split()[0] == "Z"
+        except FileNotFoundError:
+            return True
+    check(harness.poll_until(gone, 5),
+          "the PAM conversation's process %d outlived LoginGraceTime"
+          % relay)
