@@ -389,7 +389,9 @@ listen_one(const char *host, int port, int family, int *fds, size_t *nfds,
 				      "MAX_LISTEN_SOCKS");
 			error("Too many listen sockets. Enlarge "
 			      "MAX_LISTEN_SOCKS");
-			*nfds = 0; /* the restart would end there */
+			/* The restart would end there: past the limit, which
+			 * bind_all reports as no socket at all. */
+			*nfds = MAX_LISTEN + 1;
 			break;
 		}
 		if (getnameinfo(ai->ai_addr, ai->ai_addrlen, ntop, sizeof(ntop),
@@ -445,14 +447,16 @@ bind_all(
 	size_t nfds = 0, i, j;
 
 	for (i = 0; i < c->nlisten; i++) {
-		if (c->listen[i].port != 0) {
+		if (c->listen[i].port != 0)
 			listen_one(c->listen[i].host, c->listen[i].port,
 			    c->address_family, fds, &nfds, probe);
-			continue;
-		}
-		for (j = 0; j < c->nports; j++)
-			listen_one(c->listen[i].host, c->ports[j],
-			    c->address_family, fds, &nfds, probe);
+		else
+			for (j = 0; j < c->nports && nfds <= MAX_LISTEN; j++)
+				listen_one(c->listen[i].host, c->ports[j],
+				    c->address_family, fds, &nfds, probe);
+		/* A probe past the limit: the restart would end. */
+		if (nfds > MAX_LISTEN)
+			return 0;
 	}
 	return nfds;
 }

@@ -789,3 +789,32 @@ def test_sighup_unbindable_listen_keeps_serving(ctx):
         "SIGHUP to the wildcard address on the same port did not restart "
         "there:\n%s" % ctx.server_log()[nlog:])
     ctx.ssh_ok(u, "echo moved", expect_out=b"moved\n")
+
+
+def test_sighup_too_many_listen_sockets_keeps_serving(ctx):
+    """A SIGHUP to a configuration with more listening sockets than
+    posternd keeps (66: two addresses, 33 ports; the restart would end
+    with 'Too many listen sockets') is refused, the running listener goes
+    on, as for one none of whose addresses can be bound."""
+    ctx.start_server()
+    u = ctx.make_user()
+    pid = ctx.proc.pid
+    with open(ctx.config_path) as f:
+        good = f.read()
+    ports = [ctx.port]
+    while len(ports) < 33:
+        p = harness.free_port()
+        if p not in ports:
+            ports.append(p)
+    with open(ctx.config_path, "w") as f:
+        f.write(good + "".join("Port %d\n" % p for p in ports[1:]) +
+                "ListenAddress 127.0.0.2\n")
+    nlog = len(ctx.server_log())
+    os.kill(pid, signal.SIGHUP)
+    check(poll_until(lambda: MSG_HUP_INVALID in ctx.server_log()[nlog:]
+                     or not ctx.server_alive(), 10),
+          "after SIGHUP with 66 sockets the log lacks %r:\n%s"
+          % (MSG_HUP_INVALID, ctx.server_log()[nlog:]))
+    check(ctx.server_alive(), "server exited after SIGHUP with 66 sockets "
+          "(exit %s):\n%s" % (ctx.proc.returncode, ctx.server_log()[nlog:]))
+    ctx.ssh_ok(u, "echo kept", expect_out=b"kept\n")
