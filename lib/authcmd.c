@@ -651,27 +651,31 @@ run_command(struct authcmd *cr, const char *cmdline, const char *runas_name,
 	r = cmd_read(cr, p[0], &start, alarm_fd, outp, lenp);
 	ok = r == 0;
 	close(p[0]);
-	if (!ok) {
+	if (r == -1) {
 		/* Its process group (setsid in cmd_child) too: a child it
 		 * left behind may hold the pipe or keep running as the user. */
 		(void)kill(-pid, SIGKILL);
 		(void)kill(pid, SIGKILL);
 		while (waitpid(pid, &status, 0) == -1 && errno == EINTR)
 			;
-	} else if ((r = cmd_wait(cr, pid, &start, alarm_fd, &status)) != 0) {
+	} else if (r == 0 &&
+	    (r = cmd_wait(cr, pid, &start, alarm_fd, &status)) != 0) {
 		/* Reaped within the same deadline: closing its output is
 		 * not the end of a command that runs on. */
 		ok = 0;
 		if (r == CMD_GRACE) {
 			free(*outp);
 			*outp = NULL;
-			(void)kill(-pid, SIGKILL);
-			(void)kill(pid, SIGKILL);
-			while (waitpid(pid, &status, 0) == -1 && errno == EINTR)
-				;
 		}
-	} else if (WIFEXITED(status) && WEXITSTATUS(status) == 127)
+	} else if (r == 0 && WIFEXITED(status) && WEXITSTATUS(status) == 127)
 		cmd_report(cr, rep[0], runas.pw_name);
+	if (r == CMD_GRACE) {
+		/* The group goes, and the monitor dies of SIGALRM below: no
+		 * wait for a command that might not die at once. */
+		(void)kill(-pid, SIGKILL);
+		(void)kill(pid, SIGKILL);
+		status = 0;
+	}
 	close(rep[0]);
 	(void)sigaction(SIGCHLD, &oldchld, NULL);
 	if (alarm_fd != -1) {

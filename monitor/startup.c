@@ -5,8 +5,10 @@
  *   'a' nothing: authenticated (the last record)
  *   'f' nothing: an authentication attempt failed (PerSourcePenalties)
  *   'c' nothing: preauth was killed by a crash signal (likewise)
- *   'w' u32 microseconds: a valid user's failed attempt's time in
+ *   'W' u32 microseconds: a valid user's failed attempt's time in
  *       AuthorizedKeysCommand or AuthorizedPrincipalsCommand (worktime.h)
+ *   'w' u8, u32: the same from a monitor of an earlier posternd (a method
+ *       byte, unused), still running across an upgrade's SIGHUP
  */
 #include <errno.h>
 #include <signal.h>
@@ -89,7 +91,7 @@ startup_note_crash(void)
 void
 startup_note_worktime(uint32_t us)
 {
-	uint8_t rec[5] = {'w', (uint8_t)(us >> 24), (uint8_t)(us >> 16),
+	uint8_t rec[5] = {'W', (uint8_t)(us >> 24), (uint8_t)(us >> 16),
 	    (uint8_t)(us >> 8), (uint8_t)us};
 
 	startup_write(rec, sizeof(rec));
@@ -123,8 +125,10 @@ record_len(const uint8_t *p, size_t n)
 		return 1;
 	case 'k':
 		return n >= 5 ? 5 : 0;
-	case 'w':
+	case 'W':
 		return n >= 5 ? 5 : 0;
+	case 'w':
+		return n >= 6 ? 6 : 0;
 	default:
 		return -1;
 	}
@@ -164,9 +168,11 @@ startup_feed(struct startup_view *v, const uint8_t *p, size_t n)
 			case 'k':
 				v->keys_spid = (pid_t)be32(v->in + 1);
 				break;
+			case 'W':
 			case 'w':
 				if (v->times != NULL)
-					worktime_add(v->times, be32(v->in + 1),
+					worktime_add(v->times,
+					    be32(v->in + len - 4),
 					    worktime_now());
 				break;
 			}

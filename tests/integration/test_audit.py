@@ -899,8 +899,8 @@ def test_audit_keys_command_watch(ctx):
     exe = "exe=%s" % re.escape(os.path.realpath(ctx.server_path))
     ad.search(["-m", "USER_AUTH", "-ts", "recent"],
               r"type=USER_AUTH .* msg='op=publickey acct=%s "
-              r"key_type=ED25519 key_fp=%s %s .*res=failed" % (
-                  re.escape(u.name), re.escape(fp), exe))
+              r"key_type=ED25519 key_fp=%s %s (?:(?!file=)[^\n])*"
+              r"res=failed" % (re.escape(u.name), re.escape(fp), exe))
 
 
 @timeout(120)

@@ -68,6 +68,20 @@ main(void)
 	T_CHECK("bytewise: last byte", startup_feed(&v, buf + n - 1, 1) == 0);
 	T_CHECK("bytewise: authenticated", v.authenticated == 1);
 
+	/* An earlier posternd's monitor (across an upgrade's SIGHUP) wrote
+	 * 'w' with a method byte: read whole, the byte not a record. */
+	memset(&v, 0, sizeof(v));
+	memset(&times, 0, sizeof(times));
+	v.times = &times;
+	T_CHECK("old w: fed",
+	    startup_feed(&v,
+	        (const uint8_t *)"w\0\0\0\x3e\x61"
+	                         "f",
+	        7) == 0);
+	T_CHECK("old w: its time, nothing else",
+	    times.n == 1 && times.us[0] == 0x3e61 && v.authenticated == 0 &&
+	        v.authfail == 1 && v.inlen == 0);
+
 	/* No monitor writes these: refused, what came before kept. */
 	memset(&v, 0, sizeof(v));
 	T_CHECK("good then bad",
