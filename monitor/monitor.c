@@ -1048,10 +1048,15 @@ preauth_dispatch(
 		r = handle_log(m, b);
 		break;
 	case IPC_SIGN_REQ:
-		if (m->state > MS_AUTH || ++m->nsign > MAX_SIGNATURES)
+		/*
+		 * Authenticated: a key exchange under way holds
+		 * USERAUTH_SUCCESS back (a request that came during a
+		 * rekey), and its hash is still to be signed.
+		 */
+		if (m->state > MS_AUTHENTICATED || ++m->nsign > MAX_SIGNATURES)
 			break;
 		r = handle_sign(m, b, m->pfd, IPC_SIGN_REPLY, 1);
-		if (r == 0)
+		if (r == 0 && m->state == MS_KEX)
 			m->state = MS_AUTH;
 		break;
 	case IPC_AUDIT_KEX:
@@ -1061,7 +1066,7 @@ preauth_dispatch(
 		break;
 	case IPC_GEX_REQ:
 		/* One per exchange, as the signatures it precedes. */
-		if (m->state > MS_AUTH || ++m->ngex > MAX_SIGNATURES)
+		if (m->state > MS_AUTHENTICATED || ++m->ngex > MAX_SIGNATURES)
 			break;
 		r = handle_gex(m, b, m->pfd);
 		break;

@@ -354,3 +354,40 @@ def test_proto_third_kex_before_auth_refused_in_words(ctx):
           "no log line naming the client")
     check("bad message" not in ctx.server_log(),
           "the monitor saw a bad message: %r" % ctx.server_log()[-600:])
+
+
+@timeout(60)
+def test_proto_login_during_preauth_rekey(ctx):
+    """A USERAUTH_REQUEST that succeeds in a key exchange the client
+    started before authentication (after its KEXINIT, before its
+    ECDH_INIT): USERAUTH_SUCCESS waits for the exchange to end, and the
+    monitor, already authenticated, still signs its hash. It refused
+    (bad message 3 in state 2): "Accepted publickey" was logged and the
+    connection closed without a word. sshd 9.2 takes part in no rekey
+    before authentication (UNIMPLEMENTED to the KEXINIT) and logs in."""
+    import protowire
+    u = ctx.make_user()
+    ctx.start_server()
+    c = protowire.Conn(ctx.port, False)
+    log = []
+    protowire.full_kex(c, log)
+    protowire.service(c, log)
+    c.kexinit()
+    c.send(c.auth_request(u.name, u.key))
+    got = None
+    try:
+        c.wait_kexinit(log)
+        c.ecdh(log)
+        c.wait_newkeys(log)
+        c.send_newkeys()
+        got, _ = protowire.expect(c, (51, 52), log)
+        c.send(bytes([80]) + protowire.s("no-such-request@example.com") +
+               b"\x01")
+        protowire.expect(c, (81, 82), log)
+    except (protowire.Closed, TimeoutError):
+        pass
+    check(got == 52, "no USERAUTH_SUCCESS after the rekey: %r; log: %s"
+          % ([t for t, _, _ in log], ctx.server_log()[-800:]))
+    check("bad message" not in ctx.server_log(),
+          "the monitor saw a bad message: %r" % ctx.server_log()[-600:])
+    protowire.bye(c)
