@@ -325,6 +325,15 @@ cmd_report(const struct authcmd *cr, int fd, const char *runas)
 /* cmd_read and cmd_wait: LoginGraceTime's SIGALRM came meanwhile. */
 #define CMD_GRACE (-2)
 
+/* The command and its process group (setsid in cmd_child): a child it
+ * left behind may hold its output pipe or keep running as the user. */
+static void
+cmd_kill(pid_t pid)
+{
+	(void)kill(-pid, SIGKILL);
+	(void)kill(pid, SIGKILL);
+}
+
 /* Milliseconds left of the run's AUTHCMD_TIMEOUT_MS from start. */
 static long
 cmd_left(const struct timespec *start)
@@ -349,7 +358,7 @@ cmd_wait(const struct authcmd *cr, pid_t pid, const struct timespec *start,
 	struct pollfd pfd[2];
 	pid_t r;
 	long left;
-	int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	int ret = 0, pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
 
 	for (;;) {
 		r = waitpid(pid, status, WNOHANG);
@@ -359,16 +368,17 @@ cmd_wait(const struct authcmd *cr, pid_t pid, const struct timespec *start,
 			continue;
 		if (r == -1) {
 			error("%s: waitpid: %s", cr->tag, strerror(errno));
-			goto fail;
+			ret = -1;
+			break;
 		}
 		if ((left = cmd_left(start)) <= 0) {
 			error("%s %s timed out after %d seconds; killed",
 			    cr->tag, cr->printable, AUTHCMD_TIMEOUT_MS / 1000);
-			(void)kill(-pid, SIGKILL);
-			(void)kill(pid, SIGKILL);
+			cmd_kill(pid);
 			while (waitpid(pid, status, 0) == -1 && errno == EINTR)
 				;
-			goto fail;
+			ret = -1;
+			break;
 		}
 		/* Woken when it exits; without a pidfd (a kernel before
 		 * 5.3), every 50 ms, still within the deadline. */
@@ -379,20 +389,14 @@ cmd_wait(const struct authcmd *cr, pid_t pid, const struct timespec *start,
 		pfd[1].revents = 0;
 		(void)poll(pfd, 2,
 		    pidfd != -1 ? (int)left : (left < 50 ? (int)left : 50));
-		if (pfd[1].revents != 0)
-			goto deadline;
+		if (pfd[1].revents != 0) {
+			ret = CMD_GRACE;
+			break;
+		}
 	}
 	if (pidfd != -1)
 		close(pidfd);
-	return 0;
-deadline:
-	if (pidfd != -1)
-		close(pidfd);
-	return CMD_GRACE;
-fail:
-	if (pidfd != -1)
-		close(pidfd);
-	return -1;
+	return ret;
 }
 
 /*
@@ -616,8 +620,8 @@ run_command(struct authcmd *cr, const char *cmdline, const char *runas_name,
 	 * and PR_SET_PDEATHSIG would end only the command, not what it left
 	 * running in its session. While the command runs, SIGALRM waits
 	 * blocked, seen through a signalfd: at the deadline the command's
-	 * process group is killed and reaped first, then the monitor dies of
-	 * the pending SIGALRM as before. No handler.
+	 * process group is killed first, then the monitor dies of the
+	 * pending SIGALRM as before. No handler.
 	 */
 	sigemptyset(&alrm);
 	sigaddset(&alrm, SIGALRM);
@@ -652,10 +656,7 @@ run_command(struct authcmd *cr, const char *cmdline, const char *runas_name,
 	ok = r == 0;
 	close(p[0]);
 	if (r == -1) {
-		/* Its process group (setsid in cmd_child) too: a child it
-		 * left behind may hold the pipe or keep running as the user. */
-		(void)kill(-pid, SIGKILL);
-		(void)kill(pid, SIGKILL);
+		cmd_kill(pid);
 		while (waitpid(pid, &status, 0) == -1 && errno == EINTR)
 			;
 	} else if (r == 0 &&
@@ -672,8 +673,7 @@ run_command(struct authcmd *cr, const char *cmdline, const char *runas_name,
 	if (r == CMD_GRACE) {
 		/* The group goes, and the monitor dies of SIGALRM below: no
 		 * wait for a command that might not die at once. */
-		(void)kill(-pid, SIGKILL);
-		(void)kill(pid, SIGKILL);
+		cmd_kill(pid);
 		status = 0;
 	}
 	close(rep[0]);

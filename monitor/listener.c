@@ -331,6 +331,17 @@ struct bind_probe {
 	size_t nheld;
 };
 
+/* An IP socket address's port (network order), or -1. */
+static int
+sa_port(const struct sockaddr *sa)
+{
+	if (sa->sa_family == AF_INET)
+		return ((const struct sockaddr_in *)sa)->sin_port;
+	if (sa->sa_family == AF_INET6)
+		return ((const struct sockaddr_in6 *)sa)->sin6_port;
+	return -1;
+}
+
 /* Whether one of the held sockets has sa's family and port: an address
  * in use that the restart would find free once they are closed. */
 static int
@@ -342,20 +353,30 @@ held_port(const struct bind_probe *pr, const struct sockaddr *sa)
 
 	for (i = 0; i < pr->nheld; i++) {
 		len = sizeof(ss);
-		if (getsockname(pr->held[i], (struct sockaddr *)&ss, &len) !=
-		        0 ||
-		    ss.ss_family != sa->sa_family)
-			continue;
-		if (sa->sa_family == AF_INET &&
-		    ((struct sockaddr_in *)&ss)->sin_port ==
-		        ((const struct sockaddr_in *)sa)->sin_port)
-			return 1;
-		if (sa->sa_family == AF_INET6 &&
-		    ((struct sockaddr_in6 *)&ss)->sin6_port ==
-		        ((const struct sockaddr_in6 *)sa)->sin6_port)
+		if (getsockname(pr->held[i], (struct sockaddr *)&ss, &len) ==
+		        0 &&
+		    ss.ss_family == sa->sa_family &&
+		    sa_port((struct sockaddr *)&ss) == sa_port(sa))
 			return 1;
 	}
 	return 0;
+}
+
+/* A reload's bind: one try, where an address in use only by the running
+ * listener counts as free. 0, or -1 with bind's errno. */
+static int
+probe_bind(const struct bind_probe *pr, int fd, const struct sockaddr *sa,
+    socklen_t len)
+{
+	int e;
+
+	if (bind(fd, sa, len) == 0)
+		return 0;
+	e = errno;
+	if (e == EADDRINUSE && held_port(pr, sa))
+		return 0;
+	errno = e;
+	return -1;
 }
 
 /*
@@ -406,21 +427,19 @@ listen_one(const char *host, int port, int family, int *fds, size_t *nfds,
 		if (ai->ai_family == AF_INET6)
 			setsockopt(
 			    fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
-		if (probe != NULL) {
-			if (bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 ||
-			    (errno == EADDRINUSE &&
-			        held_port(probe, ai->ai_addr)))
-				(*nfds)++;
-			else
-				error("Bind to port %d on %s failed: %.200s.",
-				    port, ntop, strerror(errno));
+		if (probe == NULL)
+			debug("Bind to port %d on %s.", port, ntop);
+		if ((probe != NULL
+		            ? probe_bind(probe, fd, ai->ai_addr, ai->ai_addrlen)
+		            : bind_retrying(fd, ai->ai_addr, ai->ai_addrlen)) !=
+		    0) {
+			error("Bind to port %d on %s failed: %.200s.", port,
+			    ntop, strerror(errno));
 			close(fd);
 			continue;
 		}
-		debug("Bind to port %d on %s.", port, ntop);
-		if (bind_retrying(fd, ai->ai_addr, ai->ai_addrlen) != 0) {
-			error("Bind to port %d on %s failed: %.200s.", port,
-			    ntop, strerror(errno));
+		if (probe != NULL) {
+			(*nfds)++;
 			close(fd);
 			continue;
 		}

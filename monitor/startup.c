@@ -124,7 +124,6 @@ record_len(const uint8_t *p, size_t n)
 	case 'c':
 		return 1;
 	case 'k':
-		return n >= 5 ? 5 : 0;
 	case 'W':
 		return n >= 5 ? 5 : 0;
 	case 'w':

@@ -109,7 +109,7 @@ cfg_source_include(const struct config_source *src, const char *selector)
 static size_t
 sshd_lines(char *text, size_t len)
 {
-	size_t i = 0, o = 0, end;
+	size_t i = 0, o = 0, end, keep;
 	char *nul;
 
 	while (i < len) {
@@ -120,13 +120,11 @@ sshd_lines(char *text, size_t len)
 			;
 		if (end < len)
 			end++; /* the newline */
-		if ((nul = memchr(text + i, '\0', end - i)) != NULL) {
-			memmove(text + o, text + i, (size_t)(nul - (text + i)));
-			o += (size_t)(nul - (text + i));
-		} else {
-			memmove(text + o, text + i, end - i);
-			o += end - i;
-		}
+		/* Up to a NUL, which takes the newline with it. */
+		nul = memchr(text + i, '\0', end - i);
+		keep = nul != NULL ? (size_t)(nul - (text + i)) : end - i;
+		memmove(text + o, text + i, keep);
+		o += keep;
 		i = end;
 	}
 	text[o] = '\0';
