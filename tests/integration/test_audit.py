@@ -862,6 +862,21 @@ def test_audit_crypto_unauthenticated_and_rekey(ctx):
           "keys: %d\n%s" % (len(destroys), "\n".join(lines)))
 
 
+def _keys_command(ctx, name, body):
+    """An AuthorizedKeysCommand script NAME running sh BODY, in a directory
+    sshd's checks accept (root's, not writable by others); removed with
+    the test."""
+    d = "/run/postern-it-audit-" + secrets.token_hex(4)
+    os.mkdir(d, 0o755)
+    os.chmod(d, 0o755)
+    ctx.cleanups.append(lambda: shutil.rmtree(d, ignore_errors=True))
+    cmd = os.path.join(d, name)
+    with open(cmd, "w") as f:
+        f.write("#!/bin/sh\n%s\n" % body)
+    os.chmod(cmd, 0o755)
+    return cmd
+
+
 @timeout(120)
 def test_audit_keys_command_watch(ctx):
     """AuthorizedKeysCommand: the shipped rules do not see its runs; the
@@ -871,14 +886,7 @@ def test_audit_keys_command_watch(ctx):
     did not say how a command's reads of authorized keys are recorded)."""
     ad = Auditd(ctx)
     u = ctx.make_user(with_key=False)
-    d = "/run/postern-it-audit-" + secrets.token_hex(4)
-    os.mkdir(d, 0o755)
-    os.chmod(d, 0o755)
-    ctx.cleanups.append(lambda: shutil.rmtree(d, ignore_errors=True))
-    cmd = os.path.join(d, "keys")
-    with open(cmd, "w") as f:
-        f.write("#!/bin/sh\nexit 0\n")
-    os.chmod(cmd, 0o755)
+    cmd = _keys_command(ctx, "keys", "exit 0")
     key = "postern-test-cmd-%s" % u.name
     ad.watch(["-w", cmd, "-p", "x", "-k", key])
     ctx.start_server(extra_config=[
@@ -913,14 +921,7 @@ def test_audit_login_ended_by_grace_time(ctx):
     connection LoginGraceTime ended, port probes included)."""
     ad = Auditd(ctx)
     u = ctx.make_user(with_key=False)
-    d = "/run/postern-it-audit-" + secrets.token_hex(4)
-    os.mkdir(d, 0o755)
-    os.chmod(d, 0o755)
-    ctx.cleanups.append(lambda: shutil.rmtree(d, ignore_errors=True))
-    cmd = os.path.join(d, "slow-keys")
-    with open(cmd, "w") as f:
-        f.write("#!/bin/sh\nsleep 20\n")
-    os.chmod(cmd, 0o755)
+    cmd = _keys_command(ctx, "slow-keys", "sleep 20")
     ctx.start_server(extra_config=[
         "LoginGraceTime 2", "AuthorizedKeysFile none",
         "AuthorizedKeysCommand %s %%u" % cmd,
