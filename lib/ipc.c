@@ -12,6 +12,42 @@
 #include "err.h"
 #include "ipc.h"
 
+/* Linux 6.16's; the value of asm-generic/socket.h (the arches that have
+ * their own numbering must take it from their headers). */
+#if !defined(SO_PASSRIGHTS) && !defined(__alpha__) && !defined(__mips__) &&    \
+    !defined(__hppa__) && !defined(__sparc__)
+#define SO_PASSRIGHTS 83
+#endif
+
+int
+ipc_refuse_fds(int fd)
+{
+#ifdef SO_PASSRIGHTS
+	int off = 0;
+
+	return setsockopt(fd, SOL_SOCKET, SO_PASSRIGHTS, &off, sizeof(off));
+#else
+	(void)fd;
+	errno = ENOPROTOOPT;
+	return -1;
+#endif
+}
+
+/*
+ * A descriptor nobody asked for, closed without waiting on it: a socket
+ * (the sender's, its copy closed) with SO_LINGER and unsent data would
+ * hold the close until its peer reads, with the receiver's signals
+ * blocked, for ever. An abortive close instead; other types ignore it.
+ */
+static void
+close_stray(int fd)
+{
+	struct linger lg = {1, 0};
+
+	(void)setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+	close(fd);
+}
+
 int
 ipc_send(int fd, uint8_t type, const struct buf *payload, int pass_fd)
 {
@@ -158,7 +194,7 @@ read_full(
 				if (fdp != NULL && *fdp == -1)
 					*fdp = rfd;
 				else {
-					close(rfd); /* unexpected: refuse */
+					close_stray(rfd); /* unexpected */
 					stray = 1;
 				}
 			}
@@ -209,13 +245,17 @@ ipc_recv_timeout(int fd, uint8_t *type, struct buf *payload, int *fdp,
 	if (fdp != NULL)
 		*fdp = rfd;
 	else if (rfd != -1) {
-		close(rfd);
+		close_stray(rfd);
 		return ERR_PROTOCOL;
 	}
 	return 0;
 fail:
-	if (rfd != -1)
-		close(rfd);
+	if (rfd != -1) {
+		if (fdp == NULL)
+			close_stray(rfd);
+		else
+			close(rfd);
+	}
 	return r;
 }
 

@@ -69,6 +69,16 @@ int ipc_send(int fd, uint8_t type, const struct buf *payload, int pass_fd);
  * clean close before a header, ERR_SHORT on a close mid-message.
  */
 int ipc_recv(int fd, uint8_t *type, struct buf *payload, int *fdp, size_t max);
+/*
+ * ipc_refuse_fds: fd's peer can pass no descriptor: its sendmsg() with
+ * SCM_RIGHTS fails (EPERM). A descriptor the receiver only closes could
+ * still hold it there (the last close of a TCP socket with SO_LINGER and
+ * unsent data waits for the peer, of a FUSE file for its daemon). 0, or
+ * -1 with errno (ENOPROTOOPT: a kernel before 6.16, without
+ * SO_PASSRIGHTS; ipc_recv then closes stray sockets without lingering).
+ */
+int ipc_refuse_fds(int fd);
+
 /* ipc_now_ms: the monotonic clock, in ms, that IPC deadlines use. */
 int64_t ipc_now_ms(void);
 

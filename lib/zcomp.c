@@ -186,8 +186,18 @@ zcomp_inflate(
 	for (;;) {
 		room = buf_len(out) - start < max ? max - (buf_len(out) - start)
 		                                  : 0;
-		if (room == 0)
+		if (room == 0) {
+			/* Exactly max bytes, unless one more comes out. */
+			uint8_t more;
+
+			z->s.next_out = &more;
+			z->s.avail_out = 1;
+			zr = inflate(&z->s, Z_SYNC_FLUSH);
+			if (zr == Z_BUF_ERROR && z->s.avail_in == 0 &&
+			    z->s.avail_out == 1)
+				return record_output(z, out, start);
 			return ERR_TOO_BIG;
+		}
 		if (room > ZCHUNK)
 			room = ZCHUNK;
 		if ((r = buf_reserve(out, room, &p)) != 0)

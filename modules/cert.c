@@ -225,9 +225,20 @@ trusted_ca_allow(const struct pm_conn *c, const struct pk_conf *cf,
 		    r == ERR_SYSTEM ? strerror(errno) : err_str(r));
 		return 0;
 	}
+	pcmd = pkauth_setting_file(c, "authorizedprincipalscommand");
+	/*
+	 * As sshd, whose monitor never looks an unknown user's key up: no
+	 * principals, validity or options are judged, and nothing is logged
+	 * (an "Accepted certificate" line for an invalid user, or the
+	 * reasons its certificate would be refused).
+	 */
+	if (!c->user_valid) {
+		if (pcmd != NULL)
+			authcmd_note_skipped();
+		return 0;
+	}
 	log_flags = pkauth_log_flags(c);
 	pkauth_conn_pw(c, &pw);
-	pcmd = pkauth_setting_file(c, "authorizedprincipalscommand");
 	if (cf->principals != NULL) {
 		if ((pfile = authkeys_expand_path(cf->principals, &pw)) == NULL)
 			goto out;
@@ -235,11 +246,8 @@ trusted_ca_allow(const struct pm_conn *c, const struct pk_conf *cf,
 		        &pw, pfile, cf->strict_modes, cert, &line, &popts) == 0)
 			found = 1;
 	}
-	/* As sshd: the command is asked when the file names none; never
-	 * for an unknown user (the monitor stands in for its time). */
-	if (!found && pcmd != NULL && !c->user_valid)
-		authcmd_note_skipped();
-	if (!found && pcmd != NULL && c->user_valid &&
+	/* As sshd: the command is asked when the file names none. */
+	if (!found && pcmd != NULL &&
 	    principals_command_find(
 	        c, uk, pcmd, cmd_origin, sizeof(cmd_origin), &popts) == 0)
 		found = 2;
@@ -283,12 +291,12 @@ trusted_ca_allow(const struct pm_conn *c, const struct pk_conf *cf,
 	    cf->trusted_ca);
 	*optsp = final;
 	final = NULL;
-	ok = c->user_valid;
-	if (ok && found == 2)
+	ok = 1;
+	if (found == 2)
 		snprintf(origin, originlen, "%.500s", cmd_origin);
-	else if (ok && found == 1)
+	else if (found == 1)
 		snprintf(origin, originlen, "%s:%lu", pfile, line);
-	else if (ok)
+	else
 		snprintf(origin, originlen, "%s", cf->trusted_ca);
 	goto out;
 fail:

@@ -262,7 +262,9 @@ declared_digits(int fd, const char *user)
 	/* stdio's copy of every user's secret, wiped below. */
 	setvbuf(f, iobuf, _IOFBF, sizeof(iobuf));
 	while ((n = getline(&line, &cap, f)) != -1) {
+		/* A line commented out ("#HOTP/T30 alice ...") is none. */
 		if ((type = strtok_r(line, " \t\r\n", &save)) != NULL &&
+		    type[0] != '#' &&
 		    (name = strtok_r(NULL, " \t\r\n", &save)) != NULL &&
 		    strcmp(name, user) == 0)
 			mask |= 1 << type_digits(type);
@@ -304,13 +306,27 @@ release_signals(const sigset_t *old)
 	errno = saved;
 }
 
-/* Whether a code of strlen(code) digits is one an entry declares. */
+/*
+ * Whether the user's entries declare codes of more than one length:
+ * liboath checks every entry with the code's own length, so the last six
+ * digits of an eight-digit token's code would pass its entry whenever the
+ * user also has a six-digit one. Refused as a whole.
+ */
+static int
+mixed_digits(int digits)
+{
+	digits &= ~1;
+	return (digits & (digits - 1)) != 0;
+}
+
+/* Whether a code of strlen(code) digits is the one length the entries
+ * declare (or the user has no entry liboath knows). */
 static int
 code_fits(int digits, const char *code)
 {
 	digits &= ~1;
 	return digits == 0 ||
-	    (strlen(code) <= 8 && (digits & (1 << strlen(code))) != 0);
+	    (strlen(code) <= 8 && digits == (1 << strlen(code)));
 }
 
 /* What the users file said, from the child that read it. */
@@ -457,6 +473,13 @@ usersfile_verify(const struct pm_conn *c, const char *path, const char *code)
 		error("totp: users file %s: no entry for user %.127s has a "
 		      "token type liboath knows (HOTP, HOTP/E, HOTP/T30, "
 		      "HOTP/T60, with /6, /7 or /8)",
+		    path, c->user);
+		goto out;
+	}
+	if (mixed_digits(digits)) {
+		error("totp: users file %s: the entries for user %.127s "
+		      "declare codes of different lengths, which liboath "
+		      "cannot tell apart",
 		    path, c->user);
 		goto out;
 	}

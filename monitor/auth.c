@@ -1088,6 +1088,10 @@ step_succeeded(struct authctxt *a, const char *method, const char *submethod,
 		authopts_free(merged);
 		return AUTH_FAILURE;
 	}
+	/* rootpolicy.so logged the monitor's "Root login accepted". */
+	a->root_forced = a->pw.pw_uid == 0 &&
+	    a->c->permit_root_login == PERMIT_FORCED_ONLY &&
+	    merged->force_command != NULL;
 	authopts_free(a->opts);
 	a->opts = merged;
 	if (cred[0] != '\0' && a->nused_keys < AUTH_MAX_USED_KEYS)
@@ -1286,6 +1290,10 @@ finish(struct authctxt *a, const char *method, const char *submethod,
 		a->active = NULL;
 		snprintf(a->method, sizeof(a->method), "%s", method);
 		auth_log(a, "Accepted", logm, 1);
+		/* sshd's preauth child allows root once more, in its words. */
+		if (a->root_forced)
+			logit_preauth(
+			    "Root login accepted for forced command.");
 		audit_auth(a, method, submethod, cred, AUTH_SUCCESS);
 		return reply_put_final(
 		    a, reply, AUTH_SUCCESS, "", banner, bannerlen);

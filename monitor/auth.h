@@ -87,6 +87,7 @@ struct authctxt {
 	int attempts;
 	int judged;       /* a module judged this request (it is logged) */
 	int root_refused; /* PermitRootLogin refused this step */
+	int root_forced;  /* forced-commands-only let root's step count */
 	int authenticated;
 	/* The password has expired: the session runs passwd(1) instead of
 	 * anything asked for, without forwarding (OpenSSH's force_pwchange). */

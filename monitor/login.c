@@ -71,7 +71,8 @@ chroot_dir_ok(int fd, const char *shown, int component)
 {
 	struct stat st;
 
-	debug3_f("checking '%s%s'", shown, component ? "/" : "");
+	debug3_f("checking '%s%s'", shown,
+	    component && strcmp(shown, "/") != 0 ? "/" : "");
 	if (fstat(fd, &st) != 0) {
 		log_msg(LL_FATAL, __func__, 0,
 		    "safely_chroot: stat(\"%s\"): %s", shown, strerror(errno));
@@ -126,7 +127,7 @@ chroot_open(const char *path, int *fdp)
 	char shown[PATH_MAX], cand[PATH_MAX];
 	char *name, *rest;
 	struct stat st;
-	int dirfd = -1, fd = -1, nlinks = 0, r = ERR_CONFIG, n;
+	int dirfd = -1, fd = -1, nlinks = 0, r = ERR_CONFIG, n, slash;
 	ssize_t len;
 
 	*fdp = -1;
@@ -155,6 +156,9 @@ chroot_open(const char *path, int *fdp)
 			break;
 		name = rest;
 		rest = strchrnul(rest, '/');
+		/* A name with a slash after it, the last one too ("J/"), is
+		 * sshd's component "NAME/", stat()ed with its slash. */
+		slash = *rest == '/';
 		if (*rest != '\0')
 			*rest++ = '\0';
 		while (*rest == '/')
@@ -188,7 +192,10 @@ chroot_open(const char *path, int *fdp)
 				goto out;
 			}
 			target[len] = '\0';
-			n = snprintf(next, sizeof(next), "%s/%s", target, rest);
+			/* The link's slash, if any, goes on after its
+			 * target: "L/" is a component, "L" the jail. */
+			n = snprintf(next, sizeof(next), "%s%s%s", target,
+			    slash ? "/" : "", rest);
 			if (n < 0 || (size_t)n >= sizeof(next)) {
 				log_msg(LL_FATAL, __func__, 0,
 				    "chroot path too long");
@@ -212,8 +219,15 @@ chroot_open(const char *path, int *fdp)
 			}
 			continue;
 		}
+		if (slash && !S_ISDIR(st.st_mode)) {
+			/* As sshd's stat("COMPONENT/") of a file on the way. */
+			log_msg(LL_FATAL, __func__, 0,
+			    "safely_chroot: stat(\"%s/\"): %s", cand,
+			    strerror(ENOTDIR));
+			goto out;
+		}
 		snprintf(shown, sizeof(shown), "%s", cand);
-		if (chroot_dir_ok(fd, shown, *rest != '\0') != 0)
+		if (chroot_dir_ok(fd, shown, slash) != 0)
 			goto out;
 		close(dirfd);
 		dirfd = fd;

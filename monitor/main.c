@@ -103,6 +103,24 @@ add_cmdline_opt(struct options *o, char *line)
 	o->cmdline_opts[o->ncmdline_opts++] = line;
 }
 
+/*
+ * One -o line parsed on its own where it stands on the command line, as
+ * sshd parses it: its messages (a deprecated keyword's too, said here
+ * only: load_config's parse keeps to errors), and sshd's exit codes: 1
+ * for an unknown keyword or a missing value, 255 for a bad value.
+ */
+static int
+check_cmdline_opt(const char *line)
+{
+	struct server_config t;
+	int r;
+
+	config_init(&t);
+	r = config_parse_line(&t, line, "command-line", 0);
+	config_free(&t);
+	return r == 0 ? 0 : r == ERR_FORMAT ? 1 : 255;
+}
+
 /* At most this many -c options. */
 #define MAX_CMDLINE_CERTS 16
 
@@ -188,6 +206,7 @@ load_config(const struct options *o, const struct config_source *src,
 	char line[1024];
 	int early[CONFIG_MAX_LIST];
 	size_t i, nearly = 0;
+	enum log_level level;
 	int bad = 0, r;
 
 	config_init(c);
@@ -205,8 +224,13 @@ load_config(const struct options *o, const struct config_source *src,
 		}
 		if (i == o->ncmdline_opts)
 			break;
-		if ((r = config_parse_line(
-		         c, o->cmdline_opts[i], "command-line", 0)) != 0)
+		/* Less than an error was said by check_cmdline_opt. */
+		level = log_get_level();
+		if (level > LL_ERROR)
+			log_set_level(LL_ERROR);
+		r = config_parse_line(c, o->cmdline_opts[i], "command-line", 0);
+		log_set_level(level);
+		if (r != 0)
 			return r == ERR_FORMAT ? ERR_FORMAT : ERR_CONFIG;
 	}
 	cmdline_log_level = c->log_level; /* a -o LogLevel, else unset */
@@ -214,10 +238,10 @@ load_config(const struct options *o, const struct config_source *src,
 	 * -o and of a file that cannot be read stay on stderr. */
 	if (o->log_fd != -1)
 		log_set_file(o->log_fd);
-	/* -q quiets the files' messages, not those of -o or of a file that
-	 * cannot be read (sshd's perror()), as sshd. */
-	if (o->quiet)
-		log_set_level(LL_QUIET);
+	/* -q and -d set the level of the files' messages, not of those of
+	 * -o or of a file that cannot be read (sshd's perror()), as sshd. */
+	if (o->cmdline_ll != -1)
+		log_set_level((enum log_level)o->cmdline_ll);
 	for (i = 0; i < o->ncmdline_hostkeys; i++) {
 		snprintf(
 		    line, sizeof(line), "HostKey %s", o->cmdline_hostkeys[i]);
@@ -411,6 +435,7 @@ main(int argc, char **argv)
 	int ch, i, r, cmdline_level;
 	char *conn_spec = NULL, *conn_storage[MAX_CMDLINE_SPECS] = {NULL};
 	const char *family = NULL, *grace = NULL; /* -4/-6, -g: the last */
+	const char *log_path = NULL;              /* -E: the last */
 	int monitor_argv;
 	size_t nconn_storage = 0;
 	size_t ncerts = 0;
@@ -431,6 +456,7 @@ main(int argc, char **argv)
 	memset(&mc, 0, sizeof(mc));
 	o.utmp_host_len = UTMP_HOST_LEN_MAX;
 	o.log_fd = -1;
+	o.cmdline_ll = -1;
 	o.config_file = DEFAULT_CONFIG;
 	/* Keep argv as given: the listener re-execs itself with it. */
 	if ((saved_argv = calloc((size_t)argc + 1, sizeof(*saved_argv))) ==
@@ -481,19 +507,16 @@ main(int argc, char **argv)
 			o.foreground = 1;
 			break;
 		case 'd':
-			o.debug++;
-			o.quiet = 0;
+			/* As sshd: the first -d is DEBUG1, each later one a
+			 * level more (up to DEBUG3) from wherever -q left it. */
+			if (o.debug++ == 0)
+				o.cmdline_ll = LL_DEBUG1;
+			else if (o.cmdline_ll < LL_DEBUG3)
+				o.cmdline_ll++;
 			break;
 		case 'E':
-			o.log_fd = open(optarg,
-			    O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-			if (o.log_fd < 0) {
-				fprintf(stderr,
-				    "Couldn't open logfile %s: "
-				    "%s\n",
-				    optarg, strerror(errno));
-				return 1;
-			}
+			/* As sshd: the last -E is the log file. */
+			log_path = optarg;
 			break;
 		case 'e':
 			o.log_stderr = 1;
@@ -518,6 +541,12 @@ main(int argc, char **argv)
 			o.inetd = 1;
 			break;
 		case 'o':
+			/* As sshd, a bad -o ends the run where it stands on
+			 * the command line (load_config parses it again). */
+			if ((r = check_cmdline_opt(optarg)) != 0) {
+				free(saved_argv);
+				return r;
+			}
 			add_cmdline_opt(&o, optarg);
 			break;
 		case 'p':
@@ -537,8 +566,7 @@ main(int argc, char **argv)
 			}
 			break;
 		case 'q':
-			/* As sshd: the last of -d and -q sets the level. */
-			o.quiet = 1;
+			o.cmdline_ll = LL_QUIET;
 			break;
 		case 'Q':
 			r = query(optarg);
@@ -603,6 +631,14 @@ main(int argc, char **argv)
 		fprintf(stderr, "Extra argument %s.\n", argv[optind]);
 		return 1;
 	}
+	if (log_path != NULL &&
+	    (o.log_fd = open(log_path,
+	         O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600)) < 0) {
+		fprintf(stderr, "Couldn't open logfile %s: %s\n", log_path,
+		    strerror(errno));
+		free(saved_argv);
+		return 1;
+	}
 	/* As sshd, which sets these fields outright: the last -4/-6 and -g
 	 * win, over any -o for the same keyword (before or after). */
 	if (family != NULL)
@@ -651,14 +687,10 @@ main(int argc, char **argv)
 		/* As sshd: an unknown -o keyword or one without a value, 1. */
 		return r == ERR_FORMAT ? 1 : 255;
 	}
-	if (o.quiet)
-		c.log_level = LL_QUIET;
-	else if (o.debug)
-		c.log_level = o.debug >= 3 ? LL_DEBUG3
-		    : o.debug == 2         ? LL_DEBUG2
-		                           : LL_DEBUG1;
+	if (o.cmdline_ll != -1)
+		c.log_level = o.cmdline_ll;
 	/* The command line's level: -q, -d, a -o LogLevel, else INFO. */
-	cmdline_level = o.quiet || o.debug      ? c.log_level
+	cmdline_level = o.cmdline_ll != -1      ? c.log_level
 	    : cmdline_log_level != CONFIG_UNSET ? cmdline_log_level
 	                                        : LL_INFO;
 	/* Host keys load at least at the command line's level (hostkeys.c). */

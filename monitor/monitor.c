@@ -795,6 +795,18 @@ handle_audit_kex(struct monitor *m, struct buf *b, pid_t spid, uid_t suid)
 	return 0;
 }
 
+/*
+ * The monitor's end of a socketpair to a hostile peer, which has no
+ * descriptor to pass: on kernels with SO_PASSRIGHTS (6.16) its sendmsg()
+ * with one fails; before, ipc_recv closes what comes without lingering.
+ */
+static void
+refuse_fds(int fd)
+{
+	if (ipc_refuse_fds(fd) != 0 && errno != ENOPROTOOPT)
+		error("setsockopt(SO_PASSRIGHTS): %s", strerror(errno));
+}
+
 /* Sign an exchange hash with the host key for alg; reply on fd. */
 static int
 handle_sign(struct monitor *m, struct buf *b, int fd, uint8_t reply_type,
@@ -1595,6 +1607,9 @@ static void __attribute__((noreturn)) session_phase(struct monitor *m, int sock)
 		verbose("Changed root directory to \"%s\"", jail);
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) != 0)
 		fatal("socketpair: %s", strerror(errno));
+	/* The session (the user's) passes the monitor no descriptor: one it
+	 * would have to close could hold it (ipc.h). */
+	refuse_fds(sp[0]);
 	/* From before the fork: none may end the monitor and leave the
 	 * session behind (the child unblocks them). */
 	session_signals_catch(&block, &waitmask);
@@ -1810,6 +1825,7 @@ monitor_run(const struct options *o, struct server_config *c,
 	}
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) != 0)
 		fatal("socketpair: %s", strerror(errno));
+	refuse_fds(sp[0]);
 	if ((m.preauth_pid = spawn_helper(&m, "postern-preauth", sock, sp[1],
 	         NULL, NULL, 0, NULL, -1)) < 0)
 		exit(1);

@@ -46,9 +46,9 @@ struct options {
 	int foreground;        /* -D */
 	int log_stderr;        /* -e */
 	int debug;             /* -d count */
-	int quiet;             /* -q, not followed by -d: LogLevel QUIET */
-	int test_only;         /* -t */
-	int dump_config;       /* -T */
+	int cmdline_ll;    /* -d and -q's LogLevel (sshd's arithmetic), or -1 */
+	int test_only;     /* -t */
+	int dump_config;   /* -T */
 	int rexec;         /* -R: per-connection monitor on fd 3 (internal) */
 	int inetd;         /* -i */
 	int utmp_host_len; /* -u: longest host name utmp records (sshd: 65) */

@@ -64,8 +64,8 @@ Architecture: $arch
 Maintainer: postern developers <postern@localhost>
 Installed-Size: $size
 Depends: $depends
-Recommends: openssh-sftp-server, openssh-client
-Suggests: openssh-server, auditd, libpam-oath, rsync, python3
+Recommends: openssh-server, openssh-sftp-server, openssh-client
+Suggests: auditd, libpam-oath, rsync, python3
 Section: net
 Priority: optional
 Homepage: https://localhost/postern

@@ -358,8 +358,10 @@ cfg_parse_file(
 		if (p->src->reload)
 			error("%s: %d bad configuration options", f->path,
 			    bad + fatal);
-		else if (fatal == 0)
-			error("%s: terminating, %d bad configuration options",
+		else if (fatal ==
+		    0) /* sshd's fatal(): seen at LogLevel FATAL */
+			log_msg(LL_FATAL, __func__, 0,
+			    "%s: terminating, %d bad configuration options",
 			    f->path, bad);
 		r = ERR_CONFIG;
 	}

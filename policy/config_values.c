@@ -1441,9 +1441,12 @@ cfg_kw_pubkey_auth_options(
 		else if (strcasecmp(arg, "verify-required") == 0)
 			value |= PUBKEYAUTH_VERIFY_REQUIRED;
 		else {
+			/* sshd's error(), not fatal(): a bad line, counted
+			 * ("terminating, N bad configuration options"), and
+			 * exit 1 for a bad -o. */
 			cfg_error(
 			    a, "unsupported %s option %s", a->keyword, arg);
-			return ERR_CONFIG;
+			return ERR_FORMAT;
 		}
 	}
 	if (a->active && c->pubkey_auth_options == CONFIG_UNSET)

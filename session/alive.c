@@ -1,8 +1,9 @@
 /*
  * alive.c: the connection's timers, run by the event loop (no signals):
- * ClientAliveInterval/ClientAliveCountMax (keepalive@openssh.com global
- * requests with want-reply; any packet from the client resets the count,
- * as sshd's packet layer does), UnusedConnectionTimeout
+ * ClientAliveInterval/ClientAliveCountMax (keepalive@openssh.com requests
+ * with want-reply, on an open channel or else global, as sshd's; any
+ * packet from the client resets the count, as sshd's packet layer does),
+ * UnusedConnectionTimeout
  * (no channel open for that long) and ChannelTimeout (a channel with no
  * data either way for its type's interval is closed).
  */
@@ -88,6 +89,7 @@ static int
 client_alive_check(struct conn *conn)
 {
 	const struct session_axl *f = conn->ctx->axl;
+	struct channel *c;
 	struct buf *m;
 	int r;
 
@@ -98,13 +100,23 @@ client_alive_check(struct conn *conn)
 		return ERR_TIMEOUT;
 	}
 	debug2("client alive check %d", conn->alive_misses);
-	if ((r = transport_packet_begin(
-	         conn->t, SSH2_MSG_GLOBAL_REQUEST, &m)) != 0 ||
-	    (r = buf_put_cstring(m, "keepalive@openssh.com")) != 0 ||
+	/* As sshd: on an open channel if there is one, else global. */
+	if ((c = channel_find_open(conn)) != NULL) {
+		if ((r = transport_packet_begin(
+		         conn->t, SSH2_MSG_CHANNEL_REQUEST, &m)) != 0 ||
+		    (r = buf_put_u32(m, c->peer_id)) != 0)
+			return r;
+	} else if ((r = transport_packet_begin(
+	                conn->t, SSH2_MSG_GLOBAL_REQUEST, &m)) != 0)
+		return r;
+	if ((r = buf_put_cstring(m, "keepalive@openssh.com")) != 0 ||
 	    (r = buf_put_bool(m, 1)) != 0 ||
 	    (r = transport_packet_send(conn->t)) != 0)
 		return r;
-	conn->greq_pending++;
+	if (c != NULL)
+		conn->creq_pending++;
+	else
+		conn->greq_pending++;
 	return 0;
 }
 
@@ -160,6 +172,10 @@ conn_keepalive_reply(struct conn *conn, uint8_t type)
 	        type == SSH2_MSG_REQUEST_FAILURE) &&
 	    conn->greq_pending > 0)
 		conn->greq_pending--;
+	else if ((type == SSH2_MSG_CHANNEL_SUCCESS ||
+	             type == SSH2_MSG_CHANNEL_FAILURE) &&
+	    conn->creq_pending > 0)
+		conn->creq_pending--;
 	else
 		debug("ignoring unsolicited reply (message %u)", type);
 	return 0;

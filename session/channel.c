@@ -295,6 +295,20 @@ chan_send_open_confirmation(struct conn *conn, struct channel *c)
 	return transport_packet_send(conn->t);
 }
 
+struct channel *
+channel_find_open(struct conn *conn)
+{
+	struct channel *c;
+	uint32_t id;
+
+	for (id = 0; id < conn->nslots; id++)
+		if ((c = conn->chans[id]) != NULL &&
+		    !(c->flags &
+		        (CHAN_OPENING | CHAN_SENT_CLOSE | CHAN_RCVD_CLOSE)))
+			return c;
+	return NULL;
+}
+
 int
 channel_request_begin(
     struct conn *conn, struct channel *c, const char *name, struct buf **mp)

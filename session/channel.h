@@ -168,6 +168,7 @@ struct conn {
 	int64_t alive_deadline;  /* next ClientAlive check; 0 off */
 	int alive_misses;        /* keepalives sent without an answer */
 	uint32_t greq_pending;   /* our global requests awaiting replies */
+	uint32_t creq_pending;   /* our channel requests awaiting replies */
 	int64_t unused_deadline; /* UnusedConnectionTimeout; 0 off */
 	int dead;                /* the peer is gone: do not flush output */
 	/* Agent and X11 forwarding (agent.c, x11.c). */
@@ -293,6 +294,9 @@ int conn_timers_run(struct conn *conn, int input);
  * CHANNEL_SUCCESS/FAILURE; as sshd, one nobody asked for is ignored.
  */
 int conn_keepalive_reply(struct conn *conn, uint8_t type);
+/* The first channel open both ways and not closing (a keepalive rides on
+ * it, as sshd's channel_find_open()), or NULL. */
+struct channel *channel_find_open(struct conn *conn);
 
 /* accept_pause.c: 1 while listeners must not be polled. */
 int conn_accept_paused(const struct conn *conn);

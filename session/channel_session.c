@@ -510,6 +510,15 @@ session_start(struct conn *conn, struct channel *c, const char *command,
 	}
 	free(lastlog);
 	free(nologin_now);
+	/*
+	 * As sshd 9.2's do_exec(): PAM's messages were this child's to show
+	 * (or to leave unsaid: a command is quiet); a later session on the
+	 * connection (a ControlMaster's next shell) does not repeat them.
+	 */
+	if (ctx->login != NULL) {
+		free(ctx->login->loginmsg);
+		ctx->login->loginmsg = NULL;
+	}
 	/* The child has the slave now (or never will): without our copy,
 	 * reading the master fails with EIO once the child's side is gone. */
 	session_pty_close_slave(&s->pty);

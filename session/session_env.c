@@ -205,7 +205,9 @@ session_env_build(const struct session_ctx *ctx, const struct session_child *ch,
 	/* Empty for an unnamed Unix socket, as in sshd's SSH_CONNECTION. */
 	const char *saddr =
 	    ctx->server_addr != NULL ? ctx->server_addr : "UNKNOWN";
-	const char *home = nonempty(ctx->home, "/");
+	/* As sshd: an empty home field is an empty HOME (the session runs
+	 * in / after "Could not chdir to home directory : ..."). */
+	const char *home = ctx->home != NULL ? ctx->home : "";
 	char buf[512], **env = NULL;
 	size_t n = 0, i;
 	int r = ERR_ALLOC;

@@ -126,6 +126,13 @@ int sftp_server_want_input(const struct sftp_server *s);
  */
 int sftp_server_busy(const struct sftp_server *s);
 
+/*
+ * sftp_server_exit_status: once sftp_server_input failed, sftp-server's
+ * exit code for it: 11 for a request longer than the limit, else 255 (its
+ * fatal(): a request it cannot parse, one before INIT...); 0 before.
+ */
+int sftp_server_exit_status(const struct sftp_server *s);
+
 /* Bytes of input held by the engine (partial or held-back requests). */
 size_t sftp_server_input_queued(const struct sftp_server *s);
 

@@ -107,7 +107,7 @@ chan_sftp_feed(
 	if (sftp_server_input(cs->s, p, len) != 0) {
 		/* The engine logged why; what it queued is dropped. */
 		cs->failed = 1;
-		cs->status = 1;
+		cs->status = sftp_server_exit_status(cs->s);
 		c->local_consumed += (uint32_t)(len + before);
 		return;
 	}

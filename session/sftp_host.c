@@ -92,7 +92,7 @@ sftp_host_serve(struct sftp_server *s, int infd, int outfd)
 		}
 		if (busy && pfd[1].revents == 0 &&
 		    sftp_server_input(s, NULL, 0) != 0) {
-			status = 1;
+			status = sftp_server_exit_status(s);
 			break;
 		}
 		if (pfd[1].revents != 0) {
@@ -100,7 +100,7 @@ sftp_host_serve(struct sftp_server *s, int infd, int outfd)
 				break; /* the client went away */
 			/* Room again: run requests the engine held back. */
 			if (sftp_server_input(s, NULL, 0) != 0) {
-				status = 1;
+				status = sftp_server_exit_status(s);
 				break;
 			}
 		}
@@ -113,13 +113,13 @@ sftp_host_serve(struct sftp_server *s, int infd, int outfd)
 				continue;
 			}
 			if (sftp_server_input(s, buf, (size_t)n) != 0) {
-				status = 1;
+				status = sftp_server_exit_status(s);
 				break;
 			}
 		}
 	}
 	/* A broken protocol: still send the replies already made. */
-	if (status == 1) {
+	if (sftp_server_exit_status(s) != 0) {
 		(void)fcntl(
 		    outfd, F_SETFL, fcntl(outfd, F_GETFL) & ~O_NONBLOCK);
 		(void)flush_some(s, outfd);

@@ -177,6 +177,7 @@ struct sftp_server {
 	struct buf *in;  /* a partial packet, or requests held back */
 	struct buf *out; /* replies not yet taken by the host */
 	int dead;        /* the ERR_* that stopped the engine, or 0 */
+	int too_long;    /* it was a request longer than the limit */
 	int full;        /* output reached SFTP_OUT_HIGH, not yet LOW */
 	int init_done;
 	uint32_t client_version;

@@ -634,11 +634,7 @@ dispatch(struct sftp_server *s, struct buf *pkt)
 		return r;
 	}
 	if (q.type == SSH2_FXP_INIT) {
-		if (s->init_done) {
-			sftp_log(s, LL_ERROR, "Received duplicate INIT from %s",
-			    s->client_addr);
-			return ERR_PROTOCOL;
-		}
+		/* As sftp-server 9.2, a second INIT gets a second VERSION. */
 		s->init_done = 1;
 		return process_init(s, &q);
 	}
@@ -685,6 +681,7 @@ packet_ready(
 	if (len > SFTP_MAX_MSG_LENGTH) {
 		sftp_log(s, LL_ERROR, "bad message from %s local user %s",
 		    s->client_addr, s->user);
+		s->too_long = 1;
 		return ERR_TOO_BIG;
 	}
 	*total = (size_t)len + 4;
@@ -840,6 +837,14 @@ sftp_server_output_consume(struct sftp_server *s, size_t n)
 	if (n > buf_len(s->out))
 		n = buf_len(s->out);
 	(void)buf_consume(s->out, n);
+}
+
+int
+sftp_server_exit_status(const struct sftp_server *s)
+{
+	if (s->dead == 0)
+		return 0;
+	return s->too_long ? 11 : 255;
 }
 
 size_t

@@ -673,7 +673,7 @@ fz_conn_init(struct fz_conn *f)
 	f->login.set_env = set_env;
 	f->login.nset_env = 1;
 	f->login.auth_info = "publickey ssh-ed25519 AAAA\n";
-	f->login.loginmsg = "";
+	f->login.loginmsg = NULL; /* heap-owned: the first session frees it */
 
 	f->axl.allow_agent_forwarding = (fz_profile & P_AGENT) != 0;
 	f->axl.x11_forwarding = 1;

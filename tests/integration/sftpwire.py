@@ -121,11 +121,30 @@ class Raw:
         n = struct.unpack(">I", self.recvn(4))[0]
         return self.recvn(n)
 
+    def closed(self):
+        """("closed", STATUS) for a session the server ended, a new one
+        opened: sftp-server's exit code is 255 for a request it cannot
+        parse (fatal()), 11 for a length past its limit."""
+        self.ch.status_event.wait(10)
+        status = self.ch.exit_status
+        self.close()
+        self.connect()
+        return ("closed", status)
+
+    def raw(self, data):
+        """Bytes as they are: ("answered",) or closed()."""
+        try:
+            self.ch.sendall(data)
+            self.recv()
+            return ("answered",)
+        except (EOFError, OSError, paramiko.SSHException):
+            return self.closed()
+
     def req(self, typ, body, trailer=b""):
         """One request and its reply; ("noreply",) when the server
         answered a REALPATH sent after it first (the replies come in
-        order), ("closed",) when it ended the session (then a new one
-        is opened)."""
+        order), ("closed", STATUS) when it ended the session, with the
+        channel's exit status (then a new one is opened)."""
         self.id += 1
         rid = self.id
         try:
@@ -136,9 +155,7 @@ class Raw:
                 return ("noreply",)
             self.recv()
         except (EOFError, OSError, paramiko.SSHException):
-            self.close()
-            self.connect()
-            return ("closed",)
+            return self.closed()
         t = r[0]
         rd = Rd(r[1:])
         got = rd.u32()
@@ -469,6 +486,10 @@ for m in (0o4777, 0o7777, 0o170644, 0):
     cell("stat ss mode %o" % m, STAT, s(P("ss")))
 long = BASE + "/" + "/".join(["x" * 200] * 25)
 cell("realpath long", REALPATH, s(long))
+# A second INIT: sftp-server 9.2 answers it with VERSION again.
+res["second init"] = c.raw(u32(5) + bytes([INIT]) + u32(3))
+# A length past sftp-server's 256 KiB: the session ends (exit 11).
+res["length too long"] = c.raw(u32(256 * 1024 + 1) + bytes([REALPATH]))
 cell("stat long", STAT, s(long))
 cell("stat long name", STAT, s(P("y" * 300)))
 cell("open long name", OPEN, s(P("y" * 300)) + u32(FREAD) + u32(0))

@@ -95,6 +95,42 @@ def test_client_alive_answered(ctx):
 
 
 @harness.timeout(90)
+def test_client_alive_on_open_channel(ctx):
+    """As sshd: the keepalive rides on an open channel as a channel
+    request when there is one (posternd always sent a global request),
+    and is a global request without one (ssh -N); the client's replies
+    count either way."""
+    u = ctx.make_user()
+    ctx.start_server(extra_config=["ClientAliveInterval 1",
+                                   "ClientAliveCountMax 3"])
+    r = subprocess.run(ctx.ssh_argv(u, "sleep 3; echo done", extra=(
+        "-o", "ServerAliveInterval=0"), loglevel="DEBUG3"),
+        capture_output=True, timeout=60, stdin=subprocess.DEVNULL)
+    err = r.stderr.decode(errors="replace")
+    check(r.returncode == 0 and r.stdout == b"done\n", "rc %s %r"
+          % (r.returncode, r.stdout))
+    check(re.search(r"client_input_channel_req: channel \d+ rtype "
+                    r"keepalive@openssh\.com reply 1", err) and
+          "rtype keepalive@openssh.com want_reply" not in err,
+          "no keepalive as a channel request: %s" % err[-2000:])
+    p = ctx.popen(ctx.ssh_argv(u, None, extra=(
+        "-N", "-o", "ServerAliveInterval=0"), loglevel="DEBUG3"),
+        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE)
+    try:
+        time.sleep(3)
+    finally:
+        p.terminate()
+        _out, perr = p.communicate(timeout=30)
+    perr = perr.decode(errors="replace")
+    check("client_input_global_request: rtype keepalive@openssh.com "
+          "want_reply 1" in perr, "no global keepalive without a channel: "
+          "%s" % perr[-2000:])
+    check("Timeout, client not responding" not in ctx.server_log(),
+          "an answering client was timed out")
+
+
+@harness.timeout(90)
 def test_unused_connection_timeout(ctx):
     u = ctx.make_user()
     ctx.start_server(extra_config=["UnusedConnectionTimeout 2"])

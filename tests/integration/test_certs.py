@@ -148,6 +148,40 @@ def test_cert_trusted_ca(ctx):
     _login(ctx, u, key, False, "certificate from an untrusted CA")
 
 
+def test_cert_trusted_ca_invalid_user(ctx):
+    """A certificate from a TrustedUserCAKeys CA for a user that does not
+    exist: sshd's monitor never looks an invalid user's key up, so it
+    logs no "Accepted certificate" line and no reason the certificate
+    would be refused. postern judged it all the same and logged both
+    (review: "Accepted certificate ID ..." for an invalid user)."""
+    ca = _keygen(ctx, "inv_ca")
+    name = "nouser" + secrets.token_hex(4)
+    key = _keygen(ctx, "inv_key")
+    for extra in ([], ["AuthorizedPrincipalsCommand /bin/echo %u",
+                       "AuthorizedPrincipalsCommandUser nobody"]):
+        ctx.start_server(extra_config=_ca_config(
+            ctx, ca, ["LogLevel DEBUG1"] + extra))
+        for ident, validity, opts in (
+                ("inv-good", None, ()),
+                ("inv-expired", "20200101:20200102", ()),
+                ("inv-source", None, ("source-address=10.9.9.9/32",))):
+            _sign(ctx, ca, key, ident, name, validity=validity, opts=opts)
+            _login(ctx, name, key, False, "invalid user, %s" % ident)
+        _log_has(ctx, r"^Connection closed by invalid user %s .*\n"
+                 r"(.*\n)*Connection closed by invalid user %s .*\n"
+                 r"(.*\n)*Connection closed by invalid user %s "
+                 % (name, name, name), "three refused connections")
+        log = ctx.server_log()
+        for rx in (r"Accepted certificate", r"Certificate invalid",
+                   r"Authentication tried for %s" % name,
+                   r"Certificate does not contain",
+                   r"Running AuthorizedPrincipalsCommand"):
+            check(not re.search(rx, log, re.M),
+                  "%s: an invalid user's certificate was judged: %r in\n%s"
+                  % (extra, rx, harness.tail(log)))
+        ctx.stop_server()
+
+
 def test_cert_trusted_ca_file_malformed(ctx):
     """sshd reads TrustedUserCAKeys up to the first line that is no key
     and trusts no CA after it; a certificate line is read and skipped."""

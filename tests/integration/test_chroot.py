@@ -105,21 +105,47 @@ def test_chroot_bad_modes_refused(ctx):
     os.chown(jail, u.uid, u.gid)
     r = _sftp(ctx, u, "ls /\n")
     check(r.returncode != 0, "a user-owned jail was used")
+
+    def refused(jail, rx):
+        """A jail at path jail is refused with a line matching rx."""
+        ctx.stop_server()
+        ctx.start_server(["Subsystem sftp internal-sftp",
+                          "Match User " + u.name,
+                          "\tChrootDirectory %s" % jail,
+                          "\tForceCommand internal-sftp"])
+        r = _sftp(ctx, u, "ls /\n")
+        check(r.returncode != 0, "jail %s was used" % jail)
+        check(ctx.wait_log(rx, 5), "ChrootDirectory %s: no line %r:\n%s"
+              % (jail, rx, ctx.server_log()[-2000:]))
     # A parent component: "component" with its trailing slash.
     parent = "/srv/pjail-p" + secrets.token_hex(3)
     os.mkdir(parent, 0o777)
     ctx.cleanups.append(lambda: shutil.rmtree(parent, ignore_errors=True))
     os.chmod(parent, 0o777)
     os.mkdir(os.path.join(parent, "j"), 0o755)
-    ctx.stop_server()
-    ctx.start_server(["Subsystem sftp internal-sftp", "Match User " + u.name,
-                      "\tChrootDirectory %s/j" % parent,
-                      "\tForceCommand internal-sftp"])
-    r = _sftp(ctx, u, "ls /\n")
-    check(r.returncode != 0, "a jail under a world-writable dir was used")
-    check(ctx.wait_log(r'bad ownership or modes for chroot directory '
-                       r'component "%s/"' % parent, 5),
-          "no 'component' line for the world-writable parent")
+    refused(parent + "/j", r'bad ownership or modes for chroot directory '
+            r'component "%s/"' % parent)
+    # A regular file on the way: sshd's stat("COMPONENT/") fails first
+    # (posternd said 'chroot path component "F/" is not a directory').
+    os.chmod(parent, 0o755)
+    plain = os.path.join(parent, "f")
+    with open(plain, "w"):
+        pass
+    refused(plain + "/x", r'safely_chroot: stat\("%s/"\): Not a directory'
+            % plain)
+    # A slash after the jail's last name: sshd stat()s "NAME/" as a
+    # component there too (posternd said 'chroot path "F" is not a
+    # directory', and 'chroot directory "J"' for a group-writable J/).
+    plain2 = os.path.join(parent, "g")
+    with open(plain2, "w"):
+        pass
+    gw = os.path.join(parent, "gw")
+    os.mkdir(gw, 0o775)
+    os.chmod(gw, 0o775)
+    refused(plain2 + "/", r'safely_chroot: stat\("%s/"\): Not a directory'
+            % plain2)
+    refused(gw + "/", r'bad ownership or modes for chroot directory '
+            r'component "%s/"' % gw)
 
 
 def test_chroot_via_symlink(ctx):

@@ -1219,7 +1219,19 @@ def test_compat_command_line_errors(ctx):
                  ["-p", "0"], ["-p", "70000"], ["-p", "22x"],
                  ["-p", "nosuchservice"], ["-g", "x"], ["-g", "1q"],
                  ["-q", "-o", "PermitRootLogin=maybe"], ["-q", "-o", "Bogus=1"],
-                 ["-q", "-f", os.path.join(ctx.dir, "no_such_config")]):
+                 ["-q", "-f", os.path.join(ctx.dir, "no_such_config")],
+                 # Two errors: the first on the command line is the one
+                 # (sshd parses -o where it stands; posternd after the
+                 # other flags said "Bad port number.", exit 1)
+                 ["-o", "Bogus=1", "-p", "0"],
+                 ["-o", "PermitRootLogin=maybe", "-g", "x"],
+                 ["-o", "PermitRootLogin=maybe", "-p", "x"],
+                 ["-p", "x", "-o", "PermitRootLogin=maybe"],
+                 # sshd's error(), not fatal(): exit 1 (posternd: 255)
+                 ["-o", "PubkeyAuthOptions=bogus"],
+                 # A deprecated -o's line, then the later flag's error
+                 # (posternd said only the error)
+                 ["-o", "UsePrivilegeSeparation=yes", "-p", "0"]):
         for mode in ("-t", "-T"):
             s_rc, _, s_err = _dump([SSHD, mode, "-f", path] + opts)
             p_rc, _, p_err = _dump([ctx.server_path, mode, "-f", path] +
@@ -1269,6 +1281,12 @@ def test_compat_command_line_errors(ctx):
                  ["-g", "5", "-o", "LoginGraceTime=7"],
                  ["-o", "LoginGraceTime=7", "-g", "5"], ["-g", "5", "-g", "9"]):
         _compare(ctx, "flags", "", extra=args)
+    # -d and -q as sshd counts them: the first -d is DEBUG1, a later one
+    # raises the level from wherever -q left it (-d -q -d: FATAL; posternd
+    # said DEBUG2).
+    for args in (["-d", "-q", "-d"], ["-d", "-q", "-d", "-d"], ["-q", "-d"],
+                 ["-d", "-d", "-q"], ["-d", "-d", "-d", "-d"]):
+        _compare(ctx, "levels", "", extra=args)
     # The last of -t and -T decides, as in sshd: -T -t prints nothing.
     for args in (["-T", "-t"], ["-t", "-T"]):
         s_rc, s_out, _ = _dump([SSHD, "-f", path] + args)
@@ -1293,12 +1311,31 @@ def test_compat_log_file_takes_config_errors(ctx):
                    "HostKey %s\nPermitRootLogin maybe\n" % key)
     nokey = _write(ctx, "cfg_logfile_nokey", "HostKey %s\n"
                    % os.path.join(ctx.dir, "no_such_hostkey"))
+    # sshd's error() for a bad value, counted as a bad option (posternd
+    # ended at it: no "terminating" line)
+    pao = _write(ctx, "cfg_logfile_pao",
+                 "HostKey %s\nPubkeyAuthOptions bogus\nBogus2 x\n" % key)
     cases = [["-t", "-f", bad], ["-T", "-f", bad], ["-t", "-f", fatal],
-             ["-t", "-f", nokey],
+             # LogLevel FATAL: the summary is sshd's fatal(), still said
+             ["-d", "-q", "-d", "-t", "-f", bad],
+             ["-t", "-f", nokey], ["-t", "-f", pao],
              ["-t", "-f", good, "-o", "Bogus=1"],
              ["-t", "-f", good, "-o", "Port=x"],
              ["-t", "-f", os.path.join(ctx.dir, "no_such_config")],
              ["-D", "-p", str(harness.free_port()), "-f", bad]]
+    # Two -E: as sshd, the last is the log file; the first is not
+    # created (posternd opened both).
+    first = os.path.join(ctx.dir, "logfile-first")
+    for server in (SSHD, ctx.server_path):
+        rc, _out, err = _dump([server, "-E", first, "-E", os.path.join(
+            ctx.dir, "logfile-last-%s" % os.path.basename(server)),
+            "-t", "-f", bad])
+        check(rc == 255 and not os.path.exists(first) and "Bogus" in
+              harness.read_text(os.path.join(ctx.dir, "logfile-last-%s" %
+                                             os.path.basename(server))),
+              "%s -E first -E last: exit %d, stderr %r, first log %s"
+              % (server, rc, err, "created" if os.path.exists(first)
+                 else "absent"))
 
     def same(s_lines, p_lines):
         return len(s_lines) == len(p_lines) and all(

@@ -222,6 +222,14 @@ def test_root_forced_commands_only(ctx):
           "%r %s" % (r.rc, r.stdout, r.err[-200:]))
     check(ctx.wait_log(r"^Root login accepted for forced command\.$", 5),
           "no 'Root login accepted for forced command.' line")
+    # As sshd 9.2: its monitor's line, the Accepted line, then its
+    # preauth child's own check of the same login.
+    check(ctx.wait_log(r"^Root login accepted for forced command\.\n"
+                       r"Accepted publickey for root from .*\n"
+                       r"Root login accepted for forced command\. "
+                       r"\[preauth\]$", 5),
+          "not sshd's three lines for a forced-command root login:\n%s"
+          % ctx.server_log()[-1500:])
     r = ctx.ssh("root", "echo shell", key=plain)
     check(r.rc == 255 and r.stdout == b"",
           "root with a plain key must be refused: rc %s %r" % (r.rc, r.stdout))

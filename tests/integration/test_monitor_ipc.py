@@ -9,6 +9,7 @@ faster than rekeying needs is refused and killed, as for signatures.
 
 import os
 import re
+import socket
 import subprocess
 
 import harness
@@ -71,6 +72,10 @@ def test_userauth_requests_capped(ctx):
 # length past IPC_MAX_MESSAGE) and stays, noting that it is alive.
 FAKE_SESSION = r'''
 #include <sys/socket.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -95,6 +100,25 @@ static int skip(uint8_t *type) {
 	if (n > 1 && rd(tmp, n - 1)) return -1;
 	free(tmp);
 	return 0;
+}
+/* n bytes of p to the monitor with descriptor fd: sendmsg's result. */
+static ssize_t send_fd(void *p, size_t n, int fd) {
+	union { struct cmsghdr a; char b[CMSG_SPACE(sizeof(int))]; } cm;
+	struct iovec iov = {p, n};
+	struct msghdr msg;
+	struct cmsghdr *c;
+	memset(&msg, 0, sizeof(msg));
+	memset(&cm, 0, sizeof(cm));
+	msg.msg_iov = &iov;
+	msg.msg_iovlen = 1;
+	msg.msg_control = cm.b;
+	msg.msg_controllen = sizeof(cm.b);
+	c = CMSG_FIRSTHDR(&msg);
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(c), &fd, sizeof(int));
+	return sendmsg(4, &msg, 0);
 }
 int main(void) {
 	uint8_t m[5] = {0, 0, 0, 1, 21}; /* IPC_SESSION_PTY_REQ */
@@ -143,25 +167,55 @@ int main(void) {
 		fprintf(out, "sent %d\n", i);
 		fflush(out);
 	}
-#elif defined(BAD_FD)
+#elif defined(LINGER_FD)
 	{
-		union { struct cmsghdr a; char b[CMSG_SPACE(sizeof(int))]; } cm;
-		struct iovec iov = {m, sizeof(m)};
-		struct msghdr msg;
-		struct cmsghdr *c;
-		int fd = 0;
-		memset(&msg, 0, sizeof(msg));
-		memset(&cm, 0, sizeof(cm));
-		msg.msg_iov = &iov;
-		msg.msg_iovlen = 1;
-		msg.msg_control = cm.b;
-		msg.msg_controllen = sizeof(cm.b);
-		c = CMSG_FIRSTHDR(&msg);
-		c->cmsg_level = SOL_SOCKET;
-		c->cmsg_type = SCM_RIGHTS;
-		c->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(c), &fd, sizeof(int));
-		if (sendmsg(4, &msg, 0) != (ssize_t)sizeof(m)) return 1;
+		/* A TCP connection to itself whose peer never reads, with
+		 * unsent data and an endless SO_LINGER: its last close waits
+		 * for ever. Sent with a pty request's first byte, its own copy
+		 * closed before the rest, so the monitor's close would be that
+		 * last one. Then a hostkeys-prove request, for no keys: is the
+		 * monitor there? */
+		static char junk[65536];
+		struct sockaddr_in sa;
+		socklen_t sl = sizeof(sa);
+		struct linger lg = {1, 0x7fffffff};
+		const uint8_t g[5] = {0, 0, 0, 1, 30};
+		int l, s, peer;
+		memset(&sa, 0, sizeof(sa));
+		sa.sin_family = AF_INET;
+		sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		if ((l = socket(AF_INET, SOCK_STREAM, 0)) < 0 ||
+		    bind(l, (struct sockaddr *)&sa, sizeof(sa)) ||
+		    listen(l, 1) ||
+		    getsockname(l, (struct sockaddr *)&sa, &sl) ||
+		    (s = socket(AF_INET, SOCK_STREAM, 0)) < 0 ||
+		    connect(s, (struct sockaddr *)&sa, sizeof(sa)) ||
+		    (peer = accept(l, NULL, NULL)) < 0 ||
+		    setsockopt(s, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)) ||
+		    fcntl(s, F_SETFL, O_NONBLOCK))
+			return 1;
+		while (write(s, junk, sizeof(junk)) > 0)
+			;
+		if (send_fd(m, 1, s) == 1) {
+			close(s);
+			fprintf(out, "fd sent\n");
+			if (write(4, m + 1, sizeof(m) - 1) !=
+			    (ssize_t)sizeof(m) - 1)
+				return 1;
+		} else
+			/* Kept: this close would be the one that waits. */
+			fprintf(out, "fd refused: %d\n", errno);
+		fflush(out);
+		if (write(4, g, sizeof(g)) == (ssize_t)sizeof(g) &&
+		    skip(&t) == 0 && t == 31)
+			fprintf(out, "answered\n");
+		fflush(out);
+	}
+#elif defined(BAD_FD)
+	if (send_fd(m, sizeof(m), 0) != (ssize_t)sizeof(m)) {
+		/* SO_PASSRIGHTS off at the monitor's end */
+		fprintf(out, "fd refused: %d\n", errno);
+		fflush(out);
 	}
 #else
 	m[0] = 0x7f; /* 2 GiB */
@@ -227,10 +281,30 @@ def test_session_unframable_message_ends_session(ctx):
 
 @timeout(120)
 def test_session_descriptor_ends_session(ctx):
-    """A session that sends a descriptor with a request is logged and
-    killed (the descriptor is closed unread)."""
-    why = _bad_session(ctx, bad_fd=True)
-    check(why == "protocol error", "the reason: %r" % why)
+    """A session cannot pass the monitor a descriptor: the kernel
+    refuses it at the send (SO_PASSRIGHTS, Linux 6.16 on), else the
+    monitor closes it unread and the session is logged and killed."""
+    if not _passrights():
+        why = _bad_session(ctx, bad_fd=True)
+        check(why == "protocol error", "the reason: %r" % why)
+        return
+    out = _fake_session(ctx, "BAD_FD")
+    check(poll_until(lambda: "fd refused: 1\n" in open(out).read(), 10),
+          "the descriptor was not refused with EPERM: %r\n%s"
+          % (open(out).read(), harness.tail(ctx.server_log())))
+
+
+def _passrights():
+    """1 if this kernel has SO_PASSRIGHTS (83 in asm-generic)."""
+    a, b = socket.socketpair()
+    try:
+        a.setsockopt(socket.SOL_SOCKET, 83, 0)
+        return 1
+    except OSError:
+        return 0
+    finally:
+        a.close()
+        b.close()
 
 
 def _flood(ctx, mode, what):
@@ -246,6 +320,26 @@ def _flood(ctx, mode, what):
         "the session outlived the refusal")
     n = open(out).read().count("granted")
     check(n == 16, "the session got %d, want the burst of 16" % n)
+
+
+@timeout(120)
+def test_session_descriptor_cannot_hold_monitor(ctx):
+    """A session that sends the monitor a descriptor whose last close
+    blocks (a TCP socket with unsent data, SO_LINGER for ever, a peer
+    that never reads) cannot hold the root monitor in that close: the
+    descriptor is refused at the send (SO_PASSRIGHTS off), or closed at
+    once and the session killed; either way the monitor goes on."""
+    out = _fake_session(ctx, "LINGER_FD")
+
+    def settled():
+        text = open(out).read()
+        if "fd refused" in text:
+            return "answered" in text
+        return (ctx.server_log().count("monitor: bad message from session")
+                > 0 and not harness.descendants(ctx.proc.pid))
+    check(poll_until(settled, 20),
+          "the monitor is stuck on the session's descriptor:\n%s\n%s"
+          % (open(out).read(), harness.tail(ctx.server_log())))
 
 
 @timeout(120)

@@ -8,8 +8,11 @@ ExposeAuthInfo.
 
 import os
 import re
+import shutil
 import subprocess
+import tempfile
 
+import harness
 from harness import check, fail, poll_until, run, timeout
 
 from test_chroot import _sftp
@@ -89,6 +92,46 @@ def test_env_login_variables(ctx):
           % e.get("SSH_CONNECTION"))
     for k in ("SSH_TTY", "SSH_ORIGINAL_COMMAND", "SSH_USER_AUTH"):
         check(k not in e, "%s set without reason: %r" % (k, e.get(k)))
+
+
+def test_env_empty_home_field(ctx):
+    """An account whose passwd home field is empty: as sshd, HOME is
+    empty (posternd set "/"), the session says it could not chdir to it
+    and runs in /."""
+    u = ctx.make_user()
+    # (StrictModes: a root-owned path without world-writable parents)
+    keydir = tempfile.mkdtemp(prefix="postern-it-", dir="/run")
+    os.chmod(keydir, 0o755)
+    keys = os.path.join(keydir, "keys")
+    shutil.copyfile(os.path.join(u.home, ".ssh", "authorized_keys"), keys)
+    os.chmod(keys, 0o644)
+
+    def home(value):
+        def put(line):
+            f = line.split(":")
+            if f[0] == u.name:
+                f[5] = value
+            return ":".join(f)
+        harness.edit_account_file("/etc/passwd",
+                                  lambda lines: [put(l) for l in lines])
+    home("")
+    try:
+        _empty_home(ctx, u, keys)
+    finally:
+        home(u.home)   # for userdel -r
+        shutil.rmtree(keydir)
+
+
+def _empty_home(ctx, u, keys):
+    ctx.start_server(extra_config=["Match User " + u.name,
+                                   "  AuthorizedKeysFile " + keys])
+    p = subprocess.run(ctx.ssh_argv(u, "echo HOME=[$HOME]; pwd"),
+                       capture_output=True, timeout=30,
+                       stdin=subprocess.DEVNULL)
+    check(p.returncode == 0 and p.stdout == b"HOME=[]\n/\n" and
+          b"Could not chdir to home directory : No such file or directory"
+          in p.stderr, "rc %s, stdout %r, stderr %r"
+          % (p.returncode, p.stdout, p.stderr))
 
 
 def test_umask_clamped_as_sshd(ctx):
@@ -500,10 +543,9 @@ def test_pty_slots_released(ctx):
                            ctx.server_log())))
 
 
-def test_pam_motd(ctx):
-    """UsePAM yes with pam_motd (Debian's /etc/pam.d/sshd does this, with
-    PrintMotd no): its text is shown at an interactive login, as sshd
-    shows PAM's messages, and not for a command."""
+def _pam_motd_server(ctx):
+    """A server whose PAM session stack runs pam_motd, which says
+    "motd-from-pam_motd" (PrintMotd no, as Debian's sshd_config)."""
     motd = os.path.join(ctx.dir, "pam-motd")
     with open(motd, "w") as f:
         f.write("motd-from-pam_motd\n")
@@ -514,9 +556,65 @@ def test_pam_motd(ctx):
                           "session required pam_unix.so"])
     ctx.start_server(["UsePAM yes", "PAMServiceName " + svc,
                       "PrintMotd no"])
+
+
+def test_pam_motd(ctx):
+    """UsePAM yes with pam_motd (Debian's /etc/pam.d/sshd does this, with
+    PrintMotd no): its text is shown at an interactive login, as sshd
+    shows PAM's messages, and not for a command."""
+    _pam_motd_server(ctx)
     u = ctx.make_user()
     out = _interactive(ctx, u)
     check("motd-from-pam_motd" in out, "pam_motd's text not shown: %r" % out)
     r = ctx.ssh_ok(u, "echo cmd")
     check(r.stdout == b"cmd\n", "pam_motd text shown for a command: %r"
           % r.stdout)
+
+
+def test_pam_motd_once_per_connection(ctx):
+    """PAM's session messages (pam_motd's text) are the first session's
+    on a connection, as sshd 9.2's do_exec() clears its loginmsg once a
+    session has started: a second shell through a ControlMaster
+    connection does not show them again, nor does a shell after a
+    command (which is quiet). Before, every login without a command on
+    the connection repeated them."""
+    _pam_motd_server(ctx)
+    u = ctx.make_user()
+
+    def shell(ctl):
+        # ssh -T: a login shell without a pty, fed one command.
+        p = subprocess.run(["ssh", "-S", ctl, "-T", "x"],
+                           input=b"echo shell-ran\n", capture_output=True,
+                           timeout=30)
+        check(p.returncode == 0 and b"shell-ran" in p.stdout,
+              "shell through the master: rc %s %r %r"
+              % (p.returncode, p.stdout[-300:], p.stderr[-300:]))
+        return p.stdout
+
+    for first_command in (False, True):
+        ctl = os.path.join(ctx.dir, "ctl%d" % first_command)
+        master = ctx.popen(ctx.ssh_argv(u, None, extra=(
+            "-N", "-M", "-S", ctl)), stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        ctx.cleanups.append(lambda m=master: m.poll() is None and m.kill())
+        check(poll_until(lambda: os.path.exists(ctl) or
+                         master.poll() is not None, 15)
+              and master.poll() is None, "control master did not start")
+        if first_command:
+            r = run(["ssh", "-S", ctl, "x", "echo cmd"])
+            check(r.stdout == b"cmd\n", "first session, a command: %r"
+                  % r.stdout)
+        else:
+            out = shell(ctl)
+            check(b"motd-from-pam_motd" in out,
+                  "pam_motd's text not shown to the first shell: %r" % out)
+        out = shell(ctl)
+        check(b"motd-from-pam_motd" not in out,
+              "pam_motd's text shown again to a later session on the "
+              "connection (first was a %s): %r"
+              % ("command" if first_command else "shell", out))
+        # Stopped through its control socket: ssh 9.2 polls without
+        # masking signals, so a SIGTERM that lands just before its poll()
+        # can leave an idle master waiting for ever.
+        run(["ssh", "-S", ctl, "-O", "exit", "x"])
+        master.wait(30)

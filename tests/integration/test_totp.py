@@ -61,6 +61,17 @@ def _wrong(codes):
     return "%06d" % c
 
 
+def _clear_of_boundary(margin=10):
+    """Now, at least margin seconds before the TOTP step ends: each login
+    that follows is checked in the step its code was made for, however
+    slow the build, so "previous step" stays previous."""
+    now = time.time()
+    if now % STEP > STEP - margin:
+        time.sleep(STEP - now % STEP + 1)
+        now = time.time()
+    return now
+
+
 def _askpass(ctx, answer):
     script = os.path.join(ctx.dir, "askpass_%s.sh" % secrets.token_hex(4))
     with open(script, "w") as f:
@@ -441,11 +452,8 @@ def test_totp_users_file_digits(ctx):
     entry = "HOTP/T30/8 %s - %s" % (u.name, key)
     path = _users_file(ctx, [entry])
     _start(ctx, path)
-    now = time.time()
-    # Stay clear of a step boundary: both answers are from the same step.
-    if now % STEP > STEP - 5:
-        time.sleep(STEP - now % STEP + 1)
-        now = time.time()
+    # Both answers are from the same step.
+    now = _clear_of_boundary()
     code8 = _oathtool("--totp", "-d", "8", "-N", "@%d" % int(now), key)
     check(len(code8) == 8, "oathtool gave %r" % code8)
     p = _login(ctx, u, code8[2:])
@@ -458,6 +466,31 @@ def test_totp_users_file_digits(ctx):
     p = _login(ctx, u, code8)
     check(_admitted(p), "the whole eight-digit code should log in: rc %s %s"
           % (p.returncode, p.stderr[-300:]))
+
+
+def test_totp_users_file_mixed_digits_refused(ctx):
+    """A user with entries of two lengths (HOTP/T30 and HOTP/T30/8):
+    liboath checks every entry with the code's own length, so the last
+    six digits of the eight-digit token's code passed its entry, since a
+    six-digit code fitted the other one (review). Such a user is refused
+    with a line naming the file, and nothing is recorded."""
+    u = ctx.make_user()
+    key6, key8 = _hexkey(), _hexkey()
+    entries = ["HOTP/T30 %s - %s" % (u.name, key6),
+               "HOTP/T30/8 %s - %s" % (u.name, key8)]
+    path = _users_file(ctx, entries)
+    _start(ctx, path)
+    now = _clear_of_boundary()
+    code8 = _oathtool("--totp", "-d", "8", "-N", "@%d" % int(now), key8)
+    p = _login(ctx, u, code8[2:])
+    check(_refused(p), "the last six digits of an eight-digit token's code "
+          "logged in next to a six-digit entry: rc %s" % p.returncode)
+    check(ctx.wait_log(r"totp: users file %s: the entries for user %s "
+                       r"declare codes of different lengths"
+                       % (re.escape(path), u.name), 5),
+          "no line naming the mixed entries")
+    check(_read(path) == "".join(e + "\n" for e in entries),
+          "a code was recorded in the users file:\n%s" % _read(path))
 
 
 def test_totp_users_file_unknown_type_refused(ctx):
@@ -479,6 +512,20 @@ def test_totp_users_file_unknown_type_refused(ctx):
                        r"token type liboath knows" % (re.escape(path),
                                                       u.name), 5),
           "no line naming the mistyped entry")
+
+
+def test_totp_users_file_commented_entry_is_none(ctx):
+    """A users-file entry commented out ("#HOTP/T30 USER - KEY") is no
+    entry: the user's own ~/.google_authenticator decides, as for a user
+    the file does not name (it was refused as a mistyped token type)."""
+    u = ctx.make_user()
+    path = _users_file(ctx, ["#HOTP/T30 %s - %s" % (u.name, _hexkey())])
+    secret = _b32key()
+    _ga_file(u, "%s\n\" TOTP_AUTH\n" % secret)
+    _start(ctx, path)
+    p = _login(ctx, u, _totp(secret, base32=True))
+    check(p.returncode == 0, "the user's own file did not decide past a "
+          "commented-out entry: rc %s %r" % (p.returncode, p.stderr[-300:]))
 
 
 def test_totp_users_file_incomplete_entry_refused(ctx):
@@ -749,23 +796,13 @@ def test_totp_users_file_in_match_and_window(ctx):
         "Match User %s" % v.name,
         "\tTOTPUsersFile %s" % users])
 
-    def clear_of_boundary():
-        """Now, at least 10 s before the step ends: each login below is
-        checked in the step its code was made for, however slow the
-        build, so "previous step" stays previous."""
-        now = time.time()
-        if now % STEP > STEP - 10:
-            time.sleep(STEP - now % STEP + 1)
-            now = time.time()
-        return now
-
     check(_refused(_login(ctx, u, _totp(key_u, steps=-1,
-                                        when=clear_of_boundary()))),
+                                        when=_clear_of_boundary()))),
           "TOTPWindow 0 (from Match) accepted the previous step's code")
-    check(_admitted(_login(ctx, u, _totp(key_u, when=clear_of_boundary()))),
+    check(_admitted(_login(ctx, u, _totp(key_u, when=_clear_of_boundary()))),
           "the current code, from the Match block's users file, refused")
     check(_admitted(_login(ctx, v, _totp(key_v, steps=-1,
-                                         when=clear_of_boundary()))),
+                                         when=_clear_of_boundary()))),
           "the default TOTPWindow 1 refused the previous step's code")
 
 

@@ -3,8 +3,9 @@
  * summary, "FILE: terminating, N bad configuration options". It counts
  * only what it refuses with error() and goes on: an unknown keyword, no
  * or an empty argument, extra arguments, bad quotes, a "none" that is not
- * alone. Any other refusal is its fatal(), which ends it first; posternd
- * goes on to show every bad line, but prints no summary then.
+ * alone, a PubkeyAuthOptions word it does not know. Any other refusal
+ * is its fatal(), which ends it first; posternd goes on to show every bad
+ * line, but prints no summary then.
  */
 #ifndef POSTERN_T_CONFIG_H
 #define POSTERN_T_CONFIG_H
@@ -17,7 +18,8 @@ t_config_counted(const char *msg)
 	static const char *const words[] = {"Bad configuration option",
 	    "no argument after keyword", "empty argument",
 	    "extra arguments at end of line", "invalid quotes",
-	    "\"none\" argument must appear alone."};
+	    "\"none\" argument must appear alone.",
+	    "unsupported PubkeyAuthOptions option"};
 	size_t i;
 
 	for (i = 0; i < sizeof(words) / sizeof(words[0]); i++)

@@ -3,11 +3,17 @@
  * sends them: one with a message that expects none, one with a later
  * part of a message, two where one is expected, more than the control
  * buffer holds. Each is an error, and none stays open in the receiver.
+ * A stray socket whose last close would linger is closed at once; with
+ * ipc_refuse_fds() the sender cannot pass one at all.
  */
 #include <sys/socket.h>
 #include <sys/uio.h>
 
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
 #include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <string.h>
 #include <unistd.h>
@@ -100,6 +106,72 @@ exchange(int hdr_fds, int body_fds, int want_fd, int *got, int *leaked)
 	return r;
 }
 
+/*
+ * A loopback TCP socket with unsent data its peer never reads and
+ * SO_LINGER of 3 s, sent with a message that expects no descriptor, the
+ * sender's copy closed: ipc_recv's close must not wait. The time taken
+ * (ms) and the result; -1 if the setup failed.
+ */
+static int
+stray_lingering(int *rp, int refuse)
+{
+	static char junk[65536];
+	uint8_t type;
+	struct sockaddr_in sa;
+	socklen_t sl = sizeof(sa);
+	struct linger lg = {1, 3};
+	struct buf *b = buf_new(1024);
+	int sp[2], l = -1, s = -1, peer = -1, ms = -1;
+	int64_t t0;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (b == NULL || socketpair(AF_UNIX, SOCK_STREAM, 0, sp) != 0)
+		return -1;
+	if (refuse && ipc_refuse_fds(sp[0]) != 0) {
+		ms = -2; /* a kernel without SO_PASSRIGHTS */
+		goto out;
+	}
+	if ((l = socket(AF_INET, SOCK_STREAM, 0)) < 0 ||
+	    bind(l, (struct sockaddr *)&sa, sizeof(sa)) != 0 ||
+	    listen(l, 1) != 0 ||
+	    getsockname(l, (struct sockaddr *)&sa, &sl) != 0 ||
+	    (s = socket(AF_INET, SOCK_STREAM, 0)) < 0 ||
+	    connect(s, (struct sockaddr *)&sa, sizeof(sa)) != 0 ||
+	    (peer = accept(l, NULL, NULL)) < 0 ||
+	    setsockopt(s, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)) != 0 ||
+	    fcntl(s, F_SETFL, O_NONBLOCK) != 0)
+		goto out;
+	while (write(s, junk, sizeof(junk)) > 0)
+		;
+	/* Type 21 and no payload, with s: ipc_send passes it as asked. */
+	if (ipc_send(sp[1], 21, NULL, s) != 0) {
+		*rp = errno == EPERM ? ERR_PERM : ERR_SYSTEM;
+		ms = 0;
+		goto out;
+	}
+	close(s);
+	s = -1;
+	t0 = ipc_now_ms();
+	*rp = ipc_recv(sp[0], &type, b, NULL, 1024);
+	ms = (int)(ipc_now_ms() - t0);
+out:
+	if (s != -1) {
+		lg.l_linger = 0;
+		(void)setsockopt(s, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+		close(s);
+	}
+	if (peer != -1)
+		close(peer);
+	if (l != -1)
+		close(l);
+	close(sp[0]);
+	close(sp[1]);
+	buf_free(b);
+	return ms;
+}
+
 int
 main(void)
 {
@@ -136,5 +208,15 @@ main(void)
 	T_CHECK("more descriptors than the control buffer holds: refused",
 	    r == ERR_PROTOCOL && !got);
 	T_CHECK("... none kept", leaked == 0);
+
+	r = 0;
+	got = stray_lingering(&r, 0);
+	T_CHECK("a stray lingering socket: refused", r == ERR_PROTOCOL);
+	T_CHECK("... and closed at once", got >= 0 && got < 1000);
+
+	r = 0;
+	got = stray_lingering(&r, 1);
+	T_CHECK("ipc_refuse_fds: the sender cannot pass one",
+	    got == -2 || (got == 0 && r == ERR_PERM));
 	return T_DONE();
 }

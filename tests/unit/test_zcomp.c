@@ -71,6 +71,42 @@ test_bomb(void)
 	buf_free(p);
 }
 
+/* A payload of exactly the bound inflates; one byte more is refused. */
+static void
+test_bound(void)
+{
+	struct zcomp *d = NULL, *i = NULL;
+	struct buf *c = buf_new(2 * MAXP), *p = buf_new(2 * MAXP);
+	static uint8_t data[MAXP + 1];
+	size_t n;
+
+	for (n = MAXP; n <= MAXP + 1; n++) {
+		T_CHECK("bound: new",
+		    zcomp_new(&d, 1) == 0 && zcomp_new(&i, 0) == 0);
+		memset(data, 'a', sizeof(data));
+		random_bytes(data, 1000);
+		buf_reset(c);
+		buf_reset(p);
+		T_CHECK("bound: deflates",
+		    zcomp_deflate(d, data, n, c) == 0 && buf_len(c) < n);
+		if (n == MAXP)
+			T_CHECK("bound: exactly the bound inflates",
+			    zcomp_inflate(i, buf_ptr(c), buf_len(c), p, MAXP) ==
+			            0 &&
+			        buf_len(p) == n &&
+			        memcmp(buf_ptr(p), data, n) == 0);
+		else
+			T_CHECK("bound: one byte over is refused",
+			    zcomp_inflate(i, buf_ptr(c), buf_len(c), p, MAXP) ==
+			        ERR_TOO_BIG);
+		zcomp_free(d);
+		zcomp_free(i);
+		d = i = NULL;
+	}
+	buf_free(c);
+	buf_free(p);
+}
+
 static void
 test_corrupt(void)
 {
@@ -207,6 +243,7 @@ main(void)
 {
 	test_roundtrip();
 	test_bomb();
+	test_bound();
 	test_corrupt();
 	test_handover();
 	return T_DONE();
