@@ -394,7 +394,9 @@ int cfg_v_algos(
     struct server_config *c, const struct keyword *k, struct cfg_args *a);
 /* sshd's "Unsupported KEX algorithm" line for the first bad name of list. */
 void cfg_report_bad_kex(const char *list, const char *valid);
-/* GSSAPIKexAlgorithms: Debian's GSSAPI key exchange names, exactly. */
+/* A kex list with Debian's GSSAPI names cut to their prefix (malloc'd). */
+char *cfg_gss_kex_canon(const char *list);
+/* GSSAPIKexAlgorithms: Debian's GSSAPI key exchange names, by prefix. */
 int cfg_v_gss_kex(
     struct server_config *c, const struct keyword *k, struct cfg_args *a);
 

@@ -137,26 +137,33 @@ cfg_v_algos(
 	return 0;
 }
 
-/* GSSAPIKexAlgorithms: exact names of ALGLIST_GSS_KEX, no +, - or ^. */
+/*
+ * GSSAPIKexAlgorithms: names of ALGLIST_GSS_KEX, each taken by its prefix
+ * as Debian's sshd takes it (cfg_gss_kex_canon); no +, - or ^.
+ */
 int
 cfg_v_gss_kex(
     struct server_config *c, const struct keyword *k, struct cfg_args *a)
 {
 	const char *arg = cfg_next_arg(a), *p;
-	char e[64];
-	int toolong;
+	char e[128], *canon;
+	int toolong, r = 0;
 
 	if (arg == NULL || *arg == '\0')
 		return cfg_missing_arg(a);
-	for (p = arg; alglist_next(&p, e, sizeof(e), &toolong);) {
+	if ((canon = cfg_gss_kex_canon(arg)) == NULL)
+		return ERR_ALLOC;
+	for (p = canon; alglist_next(&p, e, sizeof(e), &toolong);) {
 		if (toolong ||
 		    (e[0] != '\0' && !alglist_has(ALGLIST_GSS_KEX, e))) {
 			cfg_report_bad_kex(arg, ALGLIST_GSS_KEX);
 			cfg_error(a, "Bad GSSAPI KexAlgorithms '%s'.", arg);
-			return ERR_CONFIG;
+			r = ERR_CONFIG;
+			break;
 		}
 	}
-	return 0;
+	free(canon);
+	return r;
 }
 
 /* --- may this value be ignored? ------------------------------------------- */

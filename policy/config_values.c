@@ -1222,22 +1222,72 @@ warn_unimplemented(struct cfg_args *a, const char *arg, const char *unimpl)
 
 /*
  * cfg_report_bad_kex: sshd's first complaint about a bad key exchange list
- * (KexAlgorithms, GSSAPIKexAlgorithms): the first entry that is not
- * exactly one of the names of valid.
+ * (KexAlgorithms, GSSAPIKexAlgorithms): the first entry that is not one of
+ * the names of valid (a GSSAPI one by its prefix), as written.
  */
 void
 cfg_report_bad_kex(const char *list, const char *valid)
 {
-	char e[128];
+	char e[128], *canon;
 	const char *p = list;
-	int toolong;
+	int toolong, ok;
 
 	while (alglist_next(&p, e, sizeof(e), &toolong)) {
-		if (toolong || (e[0] != '\0' && !alglist_has(valid, e))) {
+		if (!toolong && e[0] == '\0')
+			continue;
+		ok = 0;
+		if (!toolong && (canon = cfg_gss_kex_canon(e)) != NULL) {
+			ok = alglist_has(valid, canon);
+			free(canon);
+		}
+		if (!ok) {
 			error("Unsupported KEX algorithm \"%.100s\"", e);
 			return;
 		}
 	}
+}
+
+/*
+ * cfg_gss_kex_canon: Debian's sshd takes a GSSAPI key exchange name by its
+ * prefix (kex_alg_by_name()): one that starts with a name of
+ * ALGLIST_GSS_KEX ("gss-group14-sha256-" and then the mechanism's OID
+ * hash, as the client offers it) is that key exchange. A copy of list with
+ * each such name cut to its prefix (what follows it, "*" too, is not
+ * looked at, as by sshd); NULL if out of memory.
+ */
+char *
+cfg_gss_kex_canon(const char *list)
+{
+	const char *p = list, *q;
+	char *out, *o;
+	size_t n, m;
+
+	if ((out = o = malloc(strlen(list) + 1)) == NULL)
+		return NULL;
+	if (*p == '+' || *p == '-' || *p == '^')
+		*o++ = *p++;
+	for (;;) {
+		n = strcspn(p, ",");
+		for (q = ALGLIST_GSS_KEX;; q += m + 1) {
+			m = strcspn(q, ",");
+			if (m < n && memcmp(p, q, m) == 0) {
+				n = m; /* the prefix, q's */
+				break;
+			}
+			if (q[m] == '\0') {
+				q = p;
+				break;
+			}
+		}
+		memcpy(o, q, n);
+		o += n;
+		p += strcspn(p, ",");
+		if (*p == '\0')
+			break;
+		*o++ = *p++;
+	}
+	*o = '\0';
+	return out;
 }
 
 /* Whether arg, which leaves none of `all', would leave some of `unimpl'. */
@@ -1270,43 +1320,54 @@ algo_list_checked(struct server_config *c, const struct keyword *k,
     struct cfg_args *a, const char *def, const char *all, const char *valid,
     const char *unimpl, int patterns, const char *bad)
 {
-	const char *arg = cfg_next_arg(a);
+	const char *written = cfg_next_arg(a), *arg = written;
 	char **field = field_str(c, k);
-	char *out = NULL;
+	char *out = NULL, *canon = NULL;
 	int r;
 
 	if (arg == NULL || *arg == '\0')
 		return cfg_missing_arg(a);
+	if (k->parse == cfg_kw_kex_algos) {
+		if ((canon = cfg_gss_kex_canon(written)) == NULL)
+			return ERR_ALLOC;
+		arg = canon;
+	}
 	/* sshd takes exact cipher, MAC and kex names outside a "-list". */
 	if (!alglist_names_valid(arg, valid) ||
 	    (!patterns && *arg != '-' && strpbrk(arg, "*?!") != NULL)) {
 		if (k->parse == cfg_kw_kex_algos)
-			cfg_report_bad_kex(
-			    strchr("+^", *arg) != NULL ? arg + 1 : arg, valid);
-		cfg_error(a, "Bad %s '%s'.", bad, arg);
-		return ERR_CONFIG;
+			cfg_report_bad_kex(strchr("+^", *written) != NULL
+			        ? written + 1
+			        : written,
+			    valid);
+		cfg_error(a, "Bad %s '%s'.", bad, written);
+		r = ERR_CONFIG;
+		goto out;
 	}
 	if ((r = alglist_assemble(arg, def, all, &out)) != 0) {
 		if (r == ERR_ALLOC)
-			return r;
+			goto out;
+		r = ERR_CONFIG;
 		if (unimpl != NULL &&
 		    only_unimplemented(arg, def, all, unimpl)) {
 			cfg_error(a,
 			    "%s '%s': postern implements none of "
 			    "these",
-			    a->keyword, arg);
-			return ERR_CONFIG;
+			    a->keyword, written);
+			goto out;
 		}
 		/* A "!name" outside a "-list", or no name it can use. */
-		cfg_error(a, "invalid %s list '%s'", a->keyword, arg);
-		return ERR_CONFIG;
+		cfg_error(a, "invalid %s list '%s'", a->keyword, written);
+		goto out;
 	}
 	free(out);
 	if (unimpl != NULL)
 		warn_unimplemented(a, arg, unimpl);
 	if (a->active && *field == NULL && (*field = strdup(arg)) == NULL)
-		return ERR_ALLOC;
-	return 0;
+		r = ERR_ALLOC;
+out:
+	free(canon);
+	return r;
 }
 
 /*

@@ -1514,3 +1514,47 @@ def test_relative_config_path_as_sshd(ctx):
         if name == "-T":
             check(b"port 22\n" in p.stdout, "-T printed no port line: %r"
                   % p.stdout[:300])
+
+
+def test_compat_gss_kex_names_by_prefix(ctx):
+    """Debian's sshd 9.2 takes a GSSAPI key exchange name by its prefix
+    (kex_alg_by_name()): "gss-group14-sha256-" followed by the mechanism's
+    OID hash (or anything else) in KexAlgorithms and GSSAPIKexAlgorithms.
+    posternd must load the same files (and leave the name out of what it
+    offers), and refuse the same ones, naming sshd's bad entry."""
+    key = _setup(ctx)
+    oid = "toWM5Slw5Ew8Mqkay+al2g=="
+    for name, text, valid in (
+            ("kex_oid", "KexAlgorithms curve25519-sha256,"
+             "gss-gex-sha1-%s\n" % oid, True),
+            ("kex_oid_plus", "KexAlgorithms +gss-group14-sha256-%s\n" % oid,
+             True),
+            ("kex_oid_caret", "KexAlgorithms ^gss-curve25519-sha256-x,"
+             "curve25519-sha256\n", True),
+            ("kex_prefix_star", "KexAlgorithms curve25519-sha256,"
+             "gss-nistp256-sha256-*\n", True),
+            ("kex_oid_bad_after", "KexAlgorithms gss-group14-sha256-x,"
+             "nosuch\n", False),
+            ("kex_gss_unknown", "KexAlgorithms curve25519-sha256,gss-x\n",
+             False),
+            ("gsskex_oid", "GSSAPIKexAlgorithms gss-gex-sha1-%s,"
+             "gss-group16-sha512-\n" % oid, True),
+            ("gsskex_oid_bad_after", "GSSAPIKexAlgorithms "
+             "gss-group1-sha1-x,curve25519-sha256\n", False),
+            ("gsskex_plus", "GSSAPIKexAlgorithms +gss-group1-sha1-x\n",
+             False)):
+        _compare(ctx, name, text, valid=valid)
+        path = _write(ctx, "t_%s" % name, "HostKey %s\n%s" % (key, text))
+        s = harness.run([SSHD, "-t", "-f", path], check_rc=False)
+        p = harness.run([ctx.server_path, "-t", "-f", path], check_rc=False)
+        check((s.returncode == 0) == valid and
+              (p.returncode == 0) == valid,
+              "%s: -t: sshd exit %d, posternd exit %d (%r), expected %s"
+              % (name, s.returncode, p.returncode, p.stderr[-500:],
+                 "valid" if valid else "invalid"))
+        if not valid:
+            words = harness.sshd_words(
+                p.stderr.decode(errors="replace").splitlines())
+            for line in s.stderr.decode(errors="replace").splitlines():
+                check(line in words, "%s: sshd says %r, posternd %r"
+                      % (name, line, words))
