@@ -426,6 +426,25 @@ hostkeys_load(const struct server_config *c, struct hostkeys *hk)
 	return r;
 }
 
+/*
+ * A SIGHUP's check: whether a host key of c loads, saying nothing, as the
+ * restarted listener loads them again and says why one does not (sshd
+ * says it once).
+ */
+int
+hostkeys_probe(const struct server_config *c)
+{
+	enum log_level was = log_get_level();
+	struct hostkeys hk;
+	int r;
+
+	log_set_level(LL_QUIET);
+	r = load_keys(c, &hk);
+	hostkeys_free(&hk); /* also a partial load */
+	log_set_level(was);
+	return r;
+}
+
 static int
 load_keys(const struct server_config *c, struct hostkeys *hk)
 {

@@ -1303,11 +1303,18 @@ reload(const struct options *o, const struct server_config *c, int *fds,
 		config_source_set_reload(nsrc);
 		bad = load_config(o, nsrc, &nc) != 0;
 	}
-	/* Nor does one with which no host key loads. */
-	if (!bad) {
+	/* Nor does one with which no host key loads. The keys that do not
+	 * load are named once: by the restarted listener, or here, for a
+	 * configuration kept out, with the reason sshd would exit with. */
+	if (!bad && hostkeys_probe(&nc) != 0) {
+		enum log_level was = log_get_level();
 		struct hostkeys hk;
 
-		bad = hostkeys_load(&nc, &hk) != 0;
+		if ((bad = hostkeys_load(&nc, &hk) != 0)) {
+			hostkeys_use_log_level();
+			error("sshd: no hostkeys available");
+			log_set_level(was);
+		}
 		hostkeys_free(&hk); /* also a partial load */
 	}
 	/* Nor one whose addresses the restart could not listen on (it would

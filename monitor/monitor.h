@@ -139,6 +139,8 @@ int helper_path(const char *name, char *out, size_t outlen);
  * LogLevel QUIET or FATAL in a file does not hide why a key did not load.
  */
 int hostkeys_load(const struct server_config *c, struct hostkeys *hk);
+/* Whether a host key loads (0), logging nothing. */
+int hostkeys_probe(const struct server_config *c);
 void hostkeys_set_log_level(int level);
 /* That level from now on, where more verbose: for "no hostkeys available"
  * before exiting. */

@@ -791,6 +791,54 @@ def test_sighup_unbindable_listen_keeps_serving(ctx):
     ctx.ssh_ok(u, "echo moved", expect_out=b"moved\n")
 
 
+def test_sighup_host_key_reasons_logged_once(ctx):
+    """A SIGHUP names a host key that does not load once, as sshd 9.2
+    does: the restarted listener names it (the check before the restart
+    said it too, so each reload logged it twice). A configuration with
+    which no key loads is kept out, and the log says why, in sshd's
+    words ('no hostkeys available'), before the reload's refusal."""
+    ctx.start_server()
+    u = ctx.make_user()
+    pid = ctx.proc.pid
+    missing = os.path.join(ctx.dir, "no_such_host_key")
+    unable = "Unable to load host key: %s" % missing
+    with open(ctx.config_path) as f:
+        good = f.read()
+    with open(ctx.config_path, "a") as f:
+        f.write("HostKey %s\n" % missing)
+    nlog = len(ctx.server_log())
+    os.kill(pid, signal.SIGHUP)
+    check(poll_until(lambda: re.search(
+        RX_LISTENING % ctx.port, ctx.server_log()[nlog:], re.M), 10),
+        "no restart after SIGHUP with an extra HostKey:\n%s"
+        % ctx.server_log()[nlog:])
+    ctx.ssh_ok(u, "echo ok", expect_out=b"ok\n")
+    before_login = ctx.server_log()[nlog:].split("Connection from")[0]
+    n = before_login.count(unable)
+    check(n == 1, "the SIGHUP logged %r %d times (sshd: once):\n%s"
+          % (unable, n, before_login))
+    # Only keys that do not load: kept out, with the reason.
+    with open(ctx.config_path, "w") as f:
+        f.write(good.replace("HostKey %s\n" % ctx.host_key,
+                             "HostKey %s\n" % missing))
+    nlog = len(ctx.server_log())
+    os.kill(pid, signal.SIGHUP)
+    check(poll_until(lambda: MSG_HUP_INVALID in ctx.server_log()[nlog:]
+                     or not ctx.server_alive(), 10),
+          "after SIGHUP with no loadable host key the log lacks %r:\n%s"
+          % (MSG_HUP_INVALID, ctx.server_log()[nlog:]))
+    check(ctx.server_alive(), "server exited after SIGHUP with no "
+          "loadable host key")
+    out = ctx.server_log()[nlog:]
+    check(re.search(r"(?m)^(?:error: )?sshd: no hostkeys available$", out)
+          and out.index("no hostkeys available") < out.index(MSG_HUP_INVALID)
+          and out.count(unable) == 1,
+          "a SIGHUP with no loadable host key does not say once which key "
+          "failed, then 'no hostkeys available', then %r:\n%s"
+          % (MSG_HUP_INVALID, out))
+    ctx.ssh_ok(u, "echo kept", expect_out=b"kept\n")
+
+
 def test_sighup_too_many_listen_sockets_keeps_serving(ctx):
     """A SIGHUP to a configuration with more listening sockets than
     posternd keeps (66: two addresses, 33 ports; the restart would end
