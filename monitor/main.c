@@ -157,7 +157,7 @@ add_cmdline_first(struct options *o, const char *keyword, const char *value)
 		o->cmdline_opts[i] = o->cmdline_opts[i - 1];
 	o->cmdline_opts[0] = line;
 	/* The -o lines before the first -p moved up by one too. */
-	if (o->ncmdline_ports > 0)
+	if (o->ports_from_cmdline)
 		o->nopts_before_p++;
 }
 
@@ -221,6 +221,7 @@ load_config(const struct options *o, const struct config_source *src,
 		if (i == o->nopts_before_p) {
 			memcpy(early, c->ports, c->nports * sizeof(*early));
 			nearly = c->nports;
+			c->ports_from_cmdline = o->ports_from_cmdline;
 		}
 		if (i == o->ncmdline_opts)
 			break;
@@ -550,12 +551,13 @@ main(int argc, char **argv)
 			add_cmdline_opt(&o, optarg);
 			break;
 		case 'p':
+			if (!o.ports_from_cmdline)
+				o.nopts_before_p = o.ncmdline_opts;
+			o.ports_from_cmdline = 1;
 			/* A connection's monitor binds nothing: its listener
 			 * resolved the ports (no service lookup per login). */
 			if (monitor_argv)
 				break;
-			if (o.ncmdline_ports == 0)
-				o.nopts_before_p = o.ncmdline_opts;
 			if (o.ncmdline_ports >= N_ELEMS(o.cmdline_ports))
 				too_many('p', N_ELEMS(o.cmdline_ports));
 			if ((o.cmdline_ports[o.ncmdline_ports++] =

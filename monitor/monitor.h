@@ -59,7 +59,8 @@ struct options {
 	size_t ncmdline_hostkeys;
 	char *cmdline_opts[64];
 	size_t ncmdline_opts;
-	size_t nopts_before_p; /* -o options given before the first -p */
+	size_t nopts_before_p;  /* -o options given before the first -p */
+	int ports_from_cmdline; /* a -p was given */
 };
 
 /*

@@ -57,6 +57,9 @@ struct server_config {
 	/* Ports from Port lines (accumulate); default 22. */
 	int ports[CONFIG_MAX_LIST];
 	size_t nports;
+	/* -p given: the Port lines that follow are skipped unread, as sshd
+	 * skips them (set by the caller before the files are read). */
+	int ports_from_cmdline;
 	/* ListenAddress lines (accumulate); default 0.0.0.0 and :: */
 	struct listen_addr listen[CONFIG_MAX_LIST];
 	size_t nlisten;

@@ -706,6 +706,12 @@ cfg_kw_port(
 	const char *arg = cfg_next_arg(a);
 	int port;
 
+	/* As sshd: with -p, Port lines are consumed, not even checked. */
+	if (c->ports_from_cmdline) {
+		while (cfg_next_arg(a) != NULL)
+			;
+		return 0;
+	}
 	if (a->active && c->nports >= CONFIG_MAX_LIST) {
 		cfg_error(a, "too many ports.");
 		return ERR_CONFIG;

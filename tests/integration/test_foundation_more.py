@@ -334,6 +334,41 @@ def test_config_test_flag(ctx):
           "gave exit %s, stdout %r; want 255 (refused)" % (r.rc, r.stdout))
 
 
+def test_cmdline_port_skips_port_lines(ctx):
+    """With -p, sshd 9.2 skips the files' Port lines unread: one it would
+    refuse alone ('Port 0', 'Port 70000', extra words) neither fails -t
+    nor stops the server, and -T prints -p's port. posternd checked them
+    and refused to start. Checked against sshd -t on the same file."""
+    ctx.write_config()
+    with open(ctx.config_path) as f:
+        text = f.read()
+    cli_port = harness.free_port()
+    with open(ctx.config_path, "w") as f:
+        f.write(text.replace("Port %d\n" % ctx.port,
+                             "Port 0\nPort 70000\nPort 22 23\n"))
+    sshd = harness.openssh_sshd()
+    for server in (sshd, ctx.server_path):
+        for args, want in ((["-t"], 255), (["-t", "-p", str(cli_port)], 0)):
+            r = harness.run([server, "-f", ctx.config_path] + args,
+                            check_rc=False)
+            check(r.returncode == want,
+                  "%s -t %s: exit %s, want %s (sshd 9.2's); stderr %r"
+                  % (server, " ".join(args[1:]), r.returncode, want,
+                     r.stderr))
+    r = harness.run([ctx.server_path, "-T", "-f", ctx.config_path, "-p",
+                     str(cli_port)], check_rc=False)
+    ports = [l for l in r.stdout.decode(errors="replace").splitlines()
+             if l.startswith("port ")]
+    check(r.returncode == 0 and ports == ["port %d" % cli_port],
+          "-T -p %d: exit %s, port lines %r" % (cli_port, r.returncode,
+                                                ports))
+    u = ctx.make_user()
+    ctx.launch_server(["-p", str(cli_port)], listen_port=cli_port)
+    ctx.port = cli_port
+    # Each connection's monitor reads the same file with the same -p.
+    ctx.ssh_ok(u, "echo ok", expect_out=b"ok\n")
+
+
 # ---------------------------------------------------------------------------
 # 5. rekeying under load
 
