@@ -107,15 +107,17 @@ add_cmdline_opt(struct options *o, char *line)
  * One -o line parsed on its own where it stands on the command line, as
  * sshd parses it: its messages (a deprecated keyword's too, said here
  * only: load_config's parse keeps to errors), and sshd's exit codes: 1
- * for an unknown keyword or a missing value, 255 for a bad value.
+ * for an unknown keyword or a missing value, 255 for a bad value. After a
+ * -p, a Port line is skipped unread, as sshd skips it.
  */
 static int
-check_cmdline_opt(const char *line)
+check_cmdline_opt(const char *line, int ports_from_cmdline)
 {
 	struct server_config t;
 	int r;
 
 	config_init(&t);
+	t.ports_from_cmdline = ports_from_cmdline;
 	r = config_parse_line(&t, line, "command-line", 0);
 	config_free(&t);
 	return r == 0 ? 0 : r == ERR_FORMAT ? 1 : 255;
@@ -544,7 +546,8 @@ main(int argc, char **argv)
 		case 'o':
 			/* As sshd, a bad -o ends the run where it stands on
 			 * the command line (load_config parses it again). */
-			if ((r = check_cmdline_opt(optarg)) != 0) {
+			if ((r = check_cmdline_opt(
+			         optarg, o.ports_from_cmdline)) != 0) {
 				free(saved_argv);
 				return r;
 			}

@@ -347,8 +347,13 @@ def test_cmdline_port_skips_port_lines(ctx):
         f.write(text.replace("Port %d\n" % ctx.port,
                              "Port 0\nPort 70000\nPort 22 23\n"))
     sshd = harness.openssh_sshd()
+    # An -o Port after -p is skipped as well; one before it is checked
+    # where it stands, as sshd parses -o.
+    p = str(cli_port)
     for server in (sshd, ctx.server_path):
-        for args, want in ((["-t"], 255), (["-t", "-p", str(cli_port)], 0)):
+        for args, want in ((["-t"], 255), (["-t", "-p", p], 0),
+                           (["-t", "-p", p, "-o", "Port=70000"], 0),
+                           (["-t", "-o", "Port=70000", "-p", p], 255)):
             r = harness.run([server, "-f", ctx.config_path] + args,
                             check_rc=False)
             check(r.returncode == want,
