@@ -378,7 +378,8 @@ handle_kexinit(struct transport *t, struct buf *payload)
 	r = 0;
 	goto out;
 bad:
-	error("kex: malformed KEXINIT: %s", err_str(r));
+	/* sshd's fatal line (the words of its sshbuf error). */
+	transport_log_fatal(t, err_sshd_words(r));
 	transport_disconnect(
 	    t, SSH2_DISCONNECT_PROTOCOL_ERROR, "malformed KEXINIT");
 	r = ERR_PROTOCOL;
@@ -783,7 +784,7 @@ handle_ecdh_init(struct transport *t, struct buf *payload)
 	            ? buf_get_mpint_direct(payload, &qc, &qclen)
 	            : buf_get_string_direct(payload, &qc, &qclen)) != 0 ||
 	    (r = buf_end(payload)) != 0) {
-		error("kex: malformed ECDH_INIT");
+		transport_log_fatal(t, err_sshd_words(r));
 		transport_disconnect(
 		    t, SSH2_DISCONNECT_PROTOCOL_ERROR, "malformed ECDH_INIT");
 		return ERR_PROTOCOL;

@@ -347,10 +347,15 @@ gex_request(struct transport *t, struct buf *payload)
 	uint32_t min, n, max, cmin, cn, cmax;
 	int r;
 
-	if (buf_get_u32(payload, &min) != 0 || buf_get_u32(payload, &n) != 0 ||
-	    buf_get_u32(payload, &max) != 0 || buf_end(payload) != 0)
-		return gex_error(t, SSH2_DISCONNECT_PROTOCOL_ERROR,
+	if ((r = buf_get_u32(payload, &min)) != 0 ||
+	    (r = buf_get_u32(payload, &n)) != 0 ||
+	    (r = buf_get_u32(payload, &max)) != 0 ||
+	    (r = buf_end(payload)) != 0) {
+		transport_log_fatal(t, err_sshd_words(r));
+		transport_disconnect(t, SSH2_DISCONNECT_PROTOCOL_ERROR,
 		    "malformed DH_GEX_REQUEST");
+		return ERR_PROTOCOL;
+	}
 	if (kexgex_check_request(min, n, max, &cmin, &cn, &cmax) != 0) {
 		/* sshd's line (its logdie: INFO, no prefix). */
 		transport_log_fatal(t, "DH GEX group out of range");
@@ -526,10 +531,13 @@ gex_init(struct transport *t, struct buf *payload)
 	struct buf *f = NULL;
 	int r;
 
-	if (buf_get_mpint_direct(payload, &e, &elen) != 0 ||
-	    buf_end(payload) != 0)
-		return gex_error(
+	if ((r = buf_get_mpint_direct(payload, &e, &elen)) != 0 ||
+	    (r = buf_end(payload)) != 0) {
+		transport_log_fatal(t, err_sshd_words(r));
+		transport_disconnect(
 		    t, SSH2_DISCONNECT_PROTOCOL_ERROR, "malformed DH_GEX_INIT");
+		return ERR_PROTOCOL;
+	}
 	if ((hk = find_hostkey(t, t->neg_hostkey)) == NULL)
 		return ERR_INTERNAL;
 	t->hash_alg = kexgex_hash_alg(t->neg_kex);

@@ -708,8 +708,19 @@ open_packet(struct transport *t)
 	if (d->cipher != NULL)
 		d->packets_since_keys++;
 	padlen = p[4];
-	if (padlen < 4 || (size_t)padlen + 1 >= plen) {
-		error("Corrupted padlen %u on input.", padlen);
+	/*
+	 * sshd's lines: padding under 4 is SSH_ERR_CONN_CORRUPT (its
+	 * "Corrupted padlen" is only the DISCONNECT's text); padding that
+	 * leaves no message number is SSH_ERR_MESSAGE_INCOMPLETE.
+	 */
+	if (padlen < 4) {
+		transport_log_fatal(t, "Connection corrupted");
+		transport_disconnect(t, SSH2_DISCONNECT_PROTOCOL_ERROR,
+		    "Corrupted padlen %u on input.", padlen);
+		return ERR_PROTOCOL;
+	}
+	if ((size_t)padlen + 1 >= plen) {
+		transport_log_fatal(t, "incomplete message");
 		transport_disconnect(
 		    t, SSH2_DISCONNECT_PROTOCOL_ERROR, "Packet corrupt");
 		return ERR_PROTOCOL;

@@ -351,7 +351,11 @@ main(int argc, char **argv)
 		                              : PREAUTH_EXIT_CLOSED);
 	if (r == ERR_DISCONNECTED)
 		_exit(PREAUTH_EXIT_DISCONNECTED);
-	if (r != ERR_PROTOCOL && r != ERR_LIMIT && r != ERR_NO_MATCH &&
+	if (r == ERR_SHORT || r == ERR_TRAILING || r == ERR_TOO_BIG ||
+	    r == ERR_FORMAT || r == ERR_STRING_NUL)
+		/* A message that does not parse: sshd's fatal line. */
+		transport_log_fatal(t, err_sshd_words(r));
+	else if (r != ERR_PROTOCOL && r != ERR_LIMIT && r != ERR_NO_MATCH &&
 	    r != ERR_MAC)
 		error("preauth: connection ended: %s", err_str(r));
 	_exit(PREAUTH_EXIT_ERROR);
