@@ -922,9 +922,12 @@ kex_dispatch(
 	/* The group exchange has messages of its own (kexgex.c). */
 	if (t->kex == KEX_WAIT_INIT && kexgex_wants(t, type))
 		return kexgex_input(t, type, payload);
-	/* Strict KEX: nothing but the exchange itself until it is done. */
+	/* Strict KEX: nothing but the exchange itself until it is done (a
+	 * message above the transport ends it as below, as in sshd, whose
+	 * dispatcher has no handler for one there either way). */
 	if (initial && t->strict && type != SSH2_MSG_KEXINIT &&
-	    type != SSH2_MSG_KEX_ECDH_INIT && type != SSH2_MSG_NEWKEYS)
+	    type != SSH2_MSG_KEX_ECDH_INIT && type != SSH2_MSG_NEWKEYS &&
+	    type < SSH2_MSG_USERAUTH_REQUEST)
 		return unexpected(t, type);
 	switch (type) {
 	case SSH2_MSG_IGNORE:
@@ -953,11 +956,20 @@ kex_dispatch(
 	        (initial || in_exchange(t))))
 		return out_of_place(t, type);
 	/*
-	 * Above the transport before the first exchange is done: sshd ends
-	 * the connection (without a DISCONNECT); so do we (with one).
+	 * Above the transport before the first exchange is done: sshd has no
+	 * handler there, and its ssh_dispatch_run() ends the connection
+	 * (its DISCONNECT "protocol error: rcvd type T" unsent as it exits),
+	 * logged "Disconnected from ADDR port P" (the monitor's line for
+	 * ERR_DISCONNECTED), which fail2ban's aggressive mode counts. So do
+	 * we, and the DISCONNECT is sent.
 	 */
-	if (initial)
-		return unexpected(t, type);
+	if (initial) {
+		debug("kex: unexpected message type %u in state %d", type,
+		    t->kex);
+		transport_disconnect(t, SSH2_DISCONNECT_PROTOCOL_ERROR,
+		    "protocol error: rcvd type %u", type);
+		return ERR_DISCONNECTED;
+	}
 	/* In a rekey, the layers above go on (their answers are held). */
 	*consumed = 0;
 	return 0;

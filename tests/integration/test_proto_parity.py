@@ -91,9 +91,13 @@ DIFFERENT[("rekey", True, "newkeys")] = ("unimplemented+closed",
                                          "unimplemented")
 # Above the transport in the first key exchange: both end the
 # connection; sshd closes it without a word, postern sends DISCONNECT.
+# Both log "Disconnected from ADDR port P" (fail2ban's aggressive mode
+# counts it): these cells' lines are compared all the same.
+SAME_LOG = set()
 for _ph in ("first", "kex", "kexreply"):
     for _m in NON_TRANSPORT:
         DIFFERENT[(_ph, None, _m)] = ("closed", "disconnect-2")
+        SAME_LOG.add((_ph, _m))
 
 RX_LOG = re.compile(
     r"^((?:dispatch|kex)_protocol_error: type \d+ seq \d+|"
@@ -103,7 +107,8 @@ RX_LOG = re.compile(
     r"Disconnecting (?:(?:authenticating|invalid) user \S+ )?127\.0\.0\.1 "
     r"port \d+: (?:bad service request .*|"
     r"strict KEX violation: .*)|"
-    r"Received window adjust for non-open channel \d+\.)"
+    r"Received window adjust for non-open channel \d+\.|"
+    r"Disconnected from 127\.0\.0\.1 port \d+)"
     r"(?: \[preauth\])?$", re.M)
 RX_CONN = re.compile(r"^Connection from 127\.0\.0\.1 port (\d+) on ", re.M)
 
@@ -214,7 +219,7 @@ def _matrix(ctx, phases, stricts):
                        "%s (%s) and %s (%s)" % (name, want[0], want[1],
                                                 a["outcome"], a["detail"],
                                                 b["outcome"], b["detail"]))
-        elif want is None:
+        elif want is None or (c["phase"], c["msg"]) in SAME_LOG:
             logged.append((i, name))
 
     def log_gaps():
