@@ -185,6 +185,12 @@ transport_peer_reset(const struct transport *t)
 }
 
 int
+transport_write_broken(const struct transport *t)
+{
+	return t->write_broken;
+}
+
+int
 transport_version_refused(const struct transport *t)
 {
 	return t->version_refused;
@@ -283,12 +289,14 @@ transport_read(struct transport *t)
 		if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
 			return 0;
 		if (errno == ECONNRESET)
-			t->peer_reset = 1;
+			t->peer_reset = t->read_ended = 1;
 		return errno == ECONNRESET ? ERR_EOF : ERR_SYSTEM;
 	}
 	buf_consume_end(t->in, room - (size_t)n);
-	if (n == 0)
+	if (n == 0) {
+		t->read_ended = 1;
 		return ERR_EOF;
+	}
 	quickack(t, (size_t)n);
 	return 0;
 }
@@ -307,6 +315,8 @@ transport_write(struct transport *t)
 				return 0;
 			if (errno == ECONNRESET)
 				t->peer_reset = 1;
+			if (errno == EPIPE && !t->read_ended)
+				t->write_broken = 1;
 			return errno == EPIPE || errno == ECONNRESET
 			    ? ERR_EOF
 			    : ERR_SYSTEM;

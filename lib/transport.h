@@ -220,6 +220,12 @@ int transport_peer_port(const struct transport *t);
 void transport_log_fatal(const struct transport *t, const char *what);
 /* 1 if the peer reset the connection (ECONNRESET): ERR_EOF says closed. */
 int transport_peer_reset(const struct transport *t);
+/*
+ * 1 if a write failed with EPIPE (the peer reset the connection, seen
+ * by a write) before any read saw the connection's end: sshd's
+ * sshpkt_fatal() then says "Broken pipe", not "Connection closed".
+ */
+int transport_write_broken(const struct transport *t);
 /* Why the peer's identification was refused, if it was for one of these
  * reasons: another protocol version, or a scanner sshd turns away. */
 #define TRANSPORT_VERSION_OTHER 1

@@ -106,6 +106,8 @@ struct transport {
 	char *peer_version;
 	int version_done;
 	int peer_reset;      /* a read or write saw ECONNRESET */
+	int read_ended;      /* a read saw the end or ECONNRESET */
+	int write_broken;    /* a write saw EPIPE before that */
 	int version_refused; /* TRANSPORT_VERSION_*, or 0 */
 	unsigned prebanner_lines;
 

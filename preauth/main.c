@@ -272,7 +272,7 @@ main(int argc, char **argv)
 	struct transport_params tp;
 	struct transport *t;
 	pid_t monitor = getppid();
-	int r;
+	int r, broken;
 
 	/* Named and titled as OpenSSH's unprivileged child: "sshd: [net]". */
 	proctitle_init(argc, argv);
@@ -333,7 +333,19 @@ main(int argc, char **argv)
 	r = run(t);
 	if (r == 0)
 		_exit(PREAUTH_EXIT_AUTHENTICATED);
+	/* Before the last write, which may break the pipe too. */
+	broken = r == ERR_EOF && transport_write_broken(t) &&
+	    transport_peer_version(t) != NULL;
 	(void)transport_write(t);
+	if (broken) {
+		/* A write to a client that reset the connection, then closed
+		 * its socket (a scanner that sends its identification and
+		 * goes without reading ours): sshd's fatal line, which
+		 * fail2ban's ddos mode and sshguard do not count, where
+		 * "Connection closed by" would be. */
+		transport_log_fatal(t, "Broken pipe");
+		_exit(PREAUTH_EXIT_ERROR);
+	}
 	if (transport_peer_version(t) == NULL && r != ERR_EOF) {
 		int why = transport_version_refused(t);
 

@@ -99,6 +99,18 @@ try:
                 t.auth_password(user, pw)
             except paramiko.AuthenticationException:
                 pass
+    elif what == "passwords4":
+        for i in range(4):  # one past MaxAuthTries 3
+            try:
+                t.auth_password(user, "%s%d" % (arg, i))
+            except paramiko.AuthenticationException:
+                pass
+    elif what == "kbd-close":
+        import os
+
+        def handler(title, instructions, prompts):
+            os._exit(0)  # gone at the first prompt, without a word
+        t.auth_interactive(user, handler)
     elif what == "none":
         t.auth_none(user)
     elif what == "password-change":
@@ -210,6 +222,34 @@ class Peer:
                             what, arg], capture_output=True, timeout=60)
         check(p.returncode == 0, "paramiko client failed: %s"
               % p.stderr.decode(errors="replace")[-800:])
+        return 0
+
+    def plink(self, user, password):
+        fp = run(["ssh-keygen", "-l", "-E", "sha256", "-f",
+                  self.ctx.host_key]).stdout.decode().split()[1]
+        subprocess.run(["plink", "-ssh", "-batch", "-P", str(self.port),
+                        "-hostkey", fp,
+                        "-l", user if isinstance(user, str) else user.name,
+                        "-pw", password, "127.0.0.1", "true"],
+                       stdin=subprocess.DEVNULL, capture_output=True,
+                       timeout=60)
+        return 0
+
+    def keyscan(self):
+        subprocess.run(["ssh-keyscan", "-p", str(self.port), "127.0.0.1"],
+                       stdin=subprocess.DEVNULL, capture_output=True,
+                       timeout=60)
+        return 0
+
+    def startups(self):
+        """A second connection while a first one holds MaxStartups 1's
+        only slot."""
+        first = socket.create_connection(("127.0.0.1", self.port), 10)
+        try:
+            first.makefile("rb").readline()  # its monitor runs
+            self.raw(wait_s=10)
+        finally:
+            first.close()
         return 0
 
     def raw(self, send=None, wait_s=10, reset=False):
@@ -792,7 +832,7 @@ def _run_group(ctx, env, kind, group, items, out):
         kind, group.replace(" ", "_"))))
     peer = None
     try:
-        peer = Peer(ctx, kind, groups(env)[group])
+        peer = Peer(ctx, kind, env.groups(env)[group])
         check(rcv.wait(r"sshd\[%d\]: Server listening on 127\.0\.0\.1 "
                        r"port %d\.$" % (peer.proc.pid, peer.port)),
               "%s: no 'Server listening' line through /dev/log" % kind)
@@ -879,11 +919,12 @@ def _counts(ctx, kind, lines):
     return counts
 
 
-def _run_battery(ctx, table):
+def _run_battery(ctx, table, env_class=None, group_table=None):
     for tool in (SSHD, PARSER, "/etc/fail2ban/filter.d/sshd.conf"):
         check(os.path.exists(tool), "%s is missing (openssh-server, sshguard,"
               " fail2ban)" % tool)
-    env = Env(ctx)
+    env = (env_class or Env)(ctx)
+    env.groups = group_table or groups
     tab = table(env)
     logs = _run_all(ctx, env, tab)
     counts = {kind: _counts(ctx, kind, logs[kind]) for kind in logs}
@@ -1292,3 +1333,199 @@ def test_log_parity_bytes_logfile(ctx):
     _odd_battery(ctx, stderr="E", names=(
         "password backslash", "password utf8", "kex long high",
         "subsystem backslash", "subsystem not utf8", "forward long high"))
+
+
+# ---------------------------------------------------------------------------
+# Accounts sshd refuses, and clients not seen above.
+
+class AccountEnv(Env):
+    def __init__(self, ctx):
+        Env.__init__(self, ctx)
+        self.expired = self._account(["chage", "-E", "0"])
+        self.locked = self._account(["usermod", "-L"])
+        self.bang = self._account(["usermod", "-p", "!"])
+        self.badshell_path = os.path.join(ctx.dir, "noexec_shell")
+        with open(self.badshell_path, "w") as f:
+            f.write("#!/bin/sh\n")
+        os.chmod(self.badshell_path, 0o644)
+        self.badshell = self._account(["usermod", "-s", self.badshell_path])
+        self.nologin = self._account(["usermod", "-s", "/usr/sbin/nologin"])
+
+    def _account(self, change):
+        u = self.ctx.make_user()
+        subprocess.run(["chpasswd"], check=True, input=(
+            "%s:%s\n" % (u.name, self.password)).encode())
+        with harness._users_lock:
+            run(change + [u.name])
+        return u
+
+    def users(self):
+        return Env.users(self) + [u.name for u in (
+            self.expired, self.locked, self.bang, self.badshell,
+            self.nologin)]
+
+
+def account_groups(env):
+    gr = groups(env)
+    gr["startups"] = BASE + ["UsePAM no", "MaxStartups 1"]
+    gr["deny pam"] = gr["pam"] + ["DenyUsers %s" % env.denied.name]
+    gr["root pam"] = [l for l in gr["pam"]
+                      if not l.startswith("AuthorizedKeysFile")] + [
+        "AuthorizedKeysFile %s" % env.root_ak]
+    return gr
+
+
+# fail2ban's counts (modes normal, ddos, aggressive) and sshguard's, as
+# sshd 9.2's lines gave them.
+ACCOUNT_COUNTS = {
+    "expired key nopam": (1, 2, 2, 1),
+    "expired password nopam": (2, 3, 3, 2),
+    "expired key pam": (0, 0, 0, 1),
+    "expired password pam": (1, 1, 1, 1),
+    "expired password info": (1, 2, 2, 2),
+    "expired kbd pam": (1, 2, 2, 2),
+    "locked key nopam": (1, 2, 2, 1),
+    "locked password nopam": (2, 3, 3, 2),
+    "locked key pam": (0, 0, 0, 0),
+    "locked password pam": (1, 2, 2, 2),
+    "locked password info": (1, 2, 2, 2),
+    "locked kbd pam": (2, 3, 3, 3),
+    "bang key nopam": (1, 2, 2, 1),
+    "bang password nopam": (2, 3, 3, 2),
+    "bang key pam": (0, 0, 0, 0),
+    "bang password pam": (1, 2, 2, 2),
+    "bang password info": (1, 2, 2, 2),
+    "bang kbd pam": (2, 3, 3, 3),
+    "badshell key nopam": (0, 1, 1, 1),
+    "badshell password nopam": (1, 2, 2, 2),
+    "badshell key pam": (0, 1, 1, 1),
+    "badshell password pam": (1, 2, 2, 2),
+    "badshell password info": (1, 2, 2, 2),
+    "badshell kbd pam": (3, 3, 3, 2),
+    "nologin key nopam": (0, 0, 0, 0),
+    "nologin password pam": (0, 0, 0, 0),
+    "kbd close": (0, 1, 1, 1),
+    "kbd close invalid": (1, 2, 2, 2),
+    "kbd close info": (0, 1, 1, 1),
+    "password max tries": (4, 4, 4, 3),
+    "password max tries invalid": (5, 5, 5, 5),
+    "password max tries pam": (4, 4, 4, 4),
+    "password max tries pam info": (4, 4, 4, 4),
+    "max startups": (0, 1, 1, 0),
+    "no common mac": (0, 0, 1, 1),
+    "empty user": (2, 3, 3, 0),
+    "space user": (2, 3, 3, 2),
+    "special user": (2, 3, 3, 3),
+    "empty user pam": (2, 3, 3, 0),
+    "keyscan": (0, 1, 5, 5),
+    "plink wrong password": (1, 2, 2, 2),
+    "plink invalid user": (2, 3, 3, 3),
+    "plink wrong password pam": (2, 3, 3, 3),
+    "banner then close": (0, 0, 0, 0),
+    "tls hello": (0, 1, 1, 0),
+    "deny users pam kbd": (4, 4, 4, 3),
+    "deny users pam password": (2, 3, 3, 3),
+    "root pam kbd": (2, 3, 3, 3),
+    "root pam password": (1, 2, 2, 2),
+    "root pam key": (0, 1, 1, 2),
+    "invalid password pam info": (2, 3, 3, 3),
+}
+
+
+def account_scenarios(env):
+    """As scenarios(), for accounts sshd refuses and clients not seen
+    there; the counts from ACCOUNT_COUNTS."""
+    pw, g = env.password, env.good
+
+    def pref(method):
+        return ["-o", "PreferredAuthentications=" + method]
+    out = []
+    for who in ("expired", "locked", "bang", "badshell", "nologin"):
+        u = getattr(env, who)
+        for grp in ("nopam", "pam", "info"):
+            out.append(("%s key %s" % (who, grp), grp,
+                        lambda s, u=u: s.ssh(u, key=u.key), []))
+            out.append(("%s password %s" % (who, grp), grp,
+                        lambda s, u=u: s.ssh(u, password=pw,
+                                             extra=pref("password")), []))
+        out.append(("%s kbd pam" % who, "pam",
+                    lambda s, u=u: s.ssh(u, password=pw, extra=pref(
+                        "keyboard-interactive")), []))
+    out += [
+        ("kbd close", "pam", lambda s: s.paramiko(g, "kbd-close"), []),
+        ("kbd close invalid", "pam",
+         lambda s: s.paramiko(env.invalid, "kbd-close"), []),
+        ("kbd close info", "pam info", lambda s: s.paramiko(g, "kbd-close"),
+         []),
+        ("password max tries", "nopam",
+         lambda s: s.paramiko(g, "passwords4", "x"), []),
+        ("password max tries invalid", "nopam",
+         lambda s: s.paramiko(env.invalid, "passwords4", "x"), []),
+        ("password max tries pam", "pam",
+         lambda s: s.paramiko(g, "passwords4", "x"), []),
+        ("password max tries pam info", "pam info",
+         lambda s: s.paramiko(g, "passwords4", "x"), []),
+        ("max startups", "startups", lambda s: s.startups(),
+         [r"drop connection #1 from \[127\.0\.0\.1\]:\d+ on "
+          r"\[127\.0\.0\.1\]:\d+ past MaxStartups"]),
+        ("no common mac", "nopam",
+         lambda s: s.ssh(g, extra=["-o", "Ciphers=aes128-ctr",
+                                   "-o", "MACs=hmac-md5"]),
+         [r"Unable to negotiate with %s: no matching MAC found\. Their "
+          r"offer: hmac-md5 \[preauth\]" % P]),
+        ("empty user", "nopam", lambda s: s.paramiko("", "password", "x"),
+         [r"Invalid user  from %s" % P]),
+        ("space user", "nopam",
+         lambda s: s.paramiko("a b", "password", "x"),
+         [r"Invalid user a b from %s" % P]),
+        ("special user", "nopam",
+         lambda s: s.paramiko("r$(id);`x`'\"", "password", "x"), []),
+        ("empty user pam", "pam", lambda s: s.paramiko("", "password", "x"),
+         []),
+        ("keyscan", "nopam", lambda s: s.keyscan(), []),
+        ("plink wrong password", "nopam", lambda s: s.plink(g, "x" + pw),
+         [r"Failed password for %s from %s ssh2" % (re.escape(g.name), P)]),
+        ("plink invalid user", "nopam",
+         lambda s: s.plink(env.invalid, "x"), []),
+        ("plink wrong password pam", "pam", lambda s: s.plink(g, "x" + pw),
+         []),
+        # A scanner's identification, then gone without reading the
+        # server's: the server's KEXINIT meets the reset (EPIPE).
+        ("banner then close", "nopam",
+         lambda s: s.raw(b"SSH-2.0-OpenSSH_9.2\r\n", wait_s=0),
+         [r"ssh_dispatch_run_fatal: Connection from %s: Broken pipe "
+          r"\[preauth\]" % P, ("none", r"Connection closed by .*")]),
+        ("tls hello", "nopam",
+         lambda s: s.raw(b"\x16\x03\x01\x00\xa5\x01\x00\x00\xa1\x03\x03"
+                         + bytes(40)), []),
+        ("deny users pam kbd", "deny pam",
+         lambda s: s.ssh(env.denied, password=pw,
+                         extra=pref("keyboard-interactive")), []),
+        ("deny users pam password", "deny pam",
+         lambda s: s.ssh(env.denied, password=pw, extra=pref("password")),
+         []),
+        ("root pam kbd", "root pam",
+         lambda s: s.ssh("root", password="x" + pw,
+                         extra=pref("keyboard-interactive")), []),
+        ("root pam password", "root pam",
+         lambda s: s.ssh("root", password="x" + pw, extra=pref("password")),
+         []),
+        ("root pam key", "root pam",
+         lambda s: s.ssh("root", key=env.root_key), []),
+        ("invalid password pam info", "pam info",
+         lambda s: s.ssh(env.invalid, password="x" + pw,
+                         extra=pref("password")), []),
+    ]
+    table = []
+    for name, group, action, rxs in out:
+        if name not in ACCOUNT_COUNTS:
+            continue
+        n, d, a, sg = ACCOUNT_COUNTS[name]
+        table.append((name, group, action, rxs,
+                      {"normal": n, "ddos": d, "aggressive": a}, sg))
+    return table
+
+
+@timeout(1200)
+def test_log_parity_accounts(ctx):
+    _run_battery(ctx, account_scenarios, AccountEnv, account_groups)
