@@ -1234,22 +1234,29 @@ warn_unimplemented(struct cfg_args *a, const char *arg, const char *unimpl)
 void
 cfg_report_bad_kex(const char *list, const char *valid)
 {
-	char e[128], *canon;
+	char *e, *canon;
 	const char *p = list;
-	int toolong, ok;
+	size_t n;
+	int ok;
 
-	while (alglist_next(&p, e, sizeof(e), &toolong)) {
-		if (!toolong && e[0] == '\0')
-			continue;
-		ok = 0;
-		if (!toolong && (canon = cfg_gss_kex_canon(e)) != NULL) {
-			ok = alglist_has(valid, canon);
+	for (;; p += n + 1) {
+		n = strcspn(p, ",");
+		if (n > 0) {
+			/* Out of memory: the line is left out, not wrong. */
+			if ((e = strndup(p, n)) == NULL)
+				return;
+			ok = (canon = cfg_gss_kex_canon(e)) == NULL ||
+			    alglist_has(valid, canon);
 			free(canon);
+			if (!ok)
+				error(
+				    "Unsupported KEX algorithm \"%.100s\"", e);
+			free(e);
+			if (!ok)
+				return;
 		}
-		if (!ok) {
-			error("Unsupported KEX algorithm \"%.100s\"", e);
+		if (p[n] == '\0')
 			return;
-		}
 	}
 }
 

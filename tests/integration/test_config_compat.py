@@ -1542,7 +1542,13 @@ def test_compat_gss_kex_names_by_prefix(ctx):
             ("gsskex_oid_bad_after", "GSSAPIKexAlgorithms "
              "gss-group1-sha1-x,curve25519-sha256\n", False),
             ("gsskex_plus", "GSSAPIKexAlgorithms +gss-group1-sha1-x\n",
-             False)):
+             False),
+            # A long hash is still taken by its prefix; the bad entry
+            # after it is the one named.
+            ("kex_long_oid_bad_after", "KexAlgorithms gss-group14-sha256-"
+             "%s,nosuch\n" % ("x" * 200), False),
+            ("gsskex_long_oid_bad_after", "GSSAPIKexAlgorithms "
+             "gss-gex-sha1-%s,nosuch\n" % ("x" * 200), False)):
         _compare(ctx, name, text, valid=valid)
         path = _write(ctx, "t_%s" % name, "HostKey %s\n%s" % (key, text))
         s = harness.run([SSHD, "-t", "-f", path], check_rc=False)
