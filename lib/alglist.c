@@ -122,9 +122,11 @@ alglist_names_valid(const char *spec, const char *all)
 	while (alglist_next(&p, e, sizeof(e), &toolong)) {
 		if (toolong)
 			return 0;
-		/* As sshd: "a,,b" and a trailing comma are no names. */
+		/* As sshd (its strsep() loops end there): an empty entry, of
+		 * "a,,b" or a trailing comma, ends what is checked; names
+		 * after it that are none of all's are then left out. */
 		if (e[0] == '\0')
-			continue;
+			return 1;
 		for (ok = 0, q = all;
 		     !ok && alglist_next(&q, name, sizeof(name), &toolong);)
 			ok = !toolong && match_pattern_list(name, e, 0) != 0;

@@ -1564,3 +1564,30 @@ def test_compat_gss_kex_names_by_prefix(ctx):
             for line in s.stderr.decode(errors="replace").splitlines():
                 check(line in words, "%s: sshd says %r, posternd %r"
                       % (name, line, words))
+
+
+def test_compat_empty_entry_ends_algorithm_check(ctx):
+    """sshd 9.2 checks an algorithm list's names up to its first empty
+    entry (its strsep() loops stop there), and leaves the unknown names
+    after it out: "Ciphers aes128-ctr,,bogus" loads and is aes128-ctr.
+    posternd refused such a file (a typo sshd lets pass kept it from
+    starting). The lists, as -T prints them, are sshd's; a login through
+    each works."""
+    u = ctx.make_user()
+    lines = ["Ciphers aes128-ctr,,bogus", "MACs hmac-sha2-256,,bogus",
+             "KexAlgorithms curve25519-sha256,,bogus",
+             "HostKeyAlgorithms ssh-ed25519,,bogus",
+             "PubkeyAcceptedAlgorithms ssh-ed25519,,bogus",
+             "CASignatureAlgorithms ssh-ed25519,,bogus"]
+    for i, line in enumerate(lines):
+        _compare(ctx, "empty_entry_%d" % i, line + "\n")
+    _compare(ctx, "empty_entry_valid_after",
+             "Ciphers aes128-ctr,,aes256-ctr\n")
+    # Nothing usable before the empty entry: both refuse.
+    _compare(ctx, "empty_entry_first", "KexAlgorithms ,bogus\n",
+             valid=False)
+    ctx.start_server(lines)
+    r = ctx.ssh(u, "echo ok", extra=["-o", "Ciphers=aes128-ctr",
+                                     "-o", "MACs=hmac-sha2-256"])
+    check(r.rc == 0 and r.stdout == b"ok\n",
+          "login through the lists: rc %s %r" % (r.rc, r.stderr[-300:]))

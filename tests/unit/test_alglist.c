@@ -129,15 +129,18 @@ test_valid(void)
 	    !alglist_names_valid("ssh-ed25519,foo", ALGLIST_KEY_ALL));
 	T_CHECK("invalid: pattern matching nothing",
 	    !alglist_names_valid("ssh-ed25519,foo*", ALGLIST_KEY_ALL));
-	/* sshd skips empty entries: a doubled or trailing comma is no error. */
+	/* sshd checks up to the first empty entry: a doubled or trailing
+	 * comma is no error, and what follows one is not checked. */
 	T_CHECK("valid: empty entry",
 	    alglist_names_valid("ssh-ed25519,,rsa-sha2-256", ALGLIST_KEY_ALL));
 	T_CHECK("valid: trailing comma",
 	    alglist_names_valid("+ssh-rsa,", ALGLIST_KEY_ALL));
 	T_CHECK("valid: leading comma",
 	    alglist_names_valid(",ssh-ed25519", ALGLIST_KEY_ALL));
-	T_CHECK("invalid: unknown after an empty entry",
-	    !alglist_names_valid("ssh-ed25519,,x", ALGLIST_KEY_ALL));
+	T_CHECK("valid: unknown after an empty entry, unchecked",
+	    alglist_names_valid("ssh-ed25519,,x", ALGLIST_KEY_ALL));
+	T_CHECK("invalid: unknown before an empty entry",
+	    !alglist_names_valid("x,,ssh-ed25519", ALGLIST_KEY_ALL));
 	T_CHECK("invalid: empty", !alglist_names_valid("+", ALGLIST_KEY_ALL));
 	T_CHECK("has: exact names only",
 	    alglist_has("a,bc,d", "bc") && !alglist_has("a,bc,d", "b") &&
