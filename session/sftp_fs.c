@@ -302,8 +302,15 @@ sftp_do_write(struct sftp_server *s, const struct sftp_req *q)
 		/* Linux's pwrite ignores the offset on O_APPEND files. */
 		if (h->oflags & O_APPEND)
 			n = write(h->fd, p, left);
-		else
+		else {
 			n = pwrite(h->fd, p, left, (off_t)off);
+			/* A file may take no pwrite (ESPIPE) yet seek, as
+			 * procfs and sysfs files opened read-only: seek and
+			 * write, as sftp-server, which then gets its EBADF. */
+			if (n == -1 && errno == ESPIPE &&
+			    lseek(h->fd, (off_t)off, SEEK_SET) != -1)
+				n = write(h->fd, p, left);
+		}
 		if (n == -1 && errno == EINTR)
 			continue;
 		if (n <= 0) {

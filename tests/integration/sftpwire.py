@@ -260,6 +260,17 @@ cell("fsetstat read handle size", FSETSTAT, s(h) + u32(A_SIZE) + u64(1))
 cell("fsync read handle", EXTENDED, s("fsync@openssh.com") + s(h))
 cell("close", CLOSE, s(h))
 cell("close twice", CLOSE, s(h))
+# A procfs or sysfs file opened read-only takes no pwrite (ESPIPE) but
+# seeks: sftp-server's write then fails with EBADF (NO_SUCH_FILE).
+for name in ("/proc/version", "/sys/kernel/mm/transparent_hugepage/enabled"):
+    r = c.req(OPEN, s(name) + u32(FREAD) + u32(0))
+    ph = c.last if r[0] == "handle" else b"\0\0\0\x63"
+    res["open %s" % name] = r
+    cell("write on read handle %s" % name, WRITE, s(ph) + u64(0) + s(b"x"))
+    cell("write on read handle %s at 2^62" % name, WRITE, s(ph) + u64(1 << 62)
+         + s(b"x"))
+    if r[0] == "handle":
+        closeh(ph)
 cell("read closed", READ, s(h) + u64(0) + u32(4))
 h, _ = openh("wdata", FWRITE)
 cell("write beyond eof", WRITE, s(h) + u64(100) + s(b"zz"))
