@@ -54,6 +54,8 @@ struct sftp_options {
 	int log_facility;        /* -f, a syslog facility; -1: not given */
 	int log_stderr;          /* -e */
 	int query_requests;      /* -Q requests was given */
+	int bad_flag_fatal;      /* the refused flag is one sftp-server's
+				  * fatal() refuses (exit 255), not usage() */
 	const char *start_dir;   /* -d, before ~, %d, %u, %U expansion */
 	const char *deny;        /* -P: comma-separated request names */
 	const char *allow;       /* -p: comma-separated request names */
@@ -97,7 +99,9 @@ const char *sftp_request_name(unsigned i);
 /*
  * sftp_server_new: an engine for one client, starting in -d (expanded),
  * else home, else the process's directory. NULL (with errno set) if
- * memory runs out, -d has an unknown token or no directory can be opened.
+ * memory runs out or no directory can be opened; errno EINVAL: -d has
+ * an unknown %-token or ~NAME, logged in sftp-server's words (which
+ * exits 255 for it).
  */
 struct sftp_server *sftp_server_new(const struct sftp_options *o);
 

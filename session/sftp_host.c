@@ -141,7 +141,14 @@ sftp_host_open(int argc, char **argv, const char *user, const char *home,
 	*sp = NULL;
 	if (sftp_parse_options(argc, argv, o, &msg) != 0) {
 		/* Logged too, as sftp-server logs it: a subsystem's stderr
-		 * reaches nobody. */
+		 * reaches nobody. What its fatal() refuses is a "fatal:"
+		 * line and exit status 255, as there. */
+		if (o->bad_flag_fatal) {
+			sftp_host_log_line(o->log_facility, LL_FATAL, msg);
+			snprintf(line, sizeof(line), "%s: %s\n", name, msg);
+			(void)buf_put(err, line, strlen(line));
+			return 255;
+		}
 		if (strcmp(msg, "usage") != 0) /* -h asks for it */
 			sftp_host_log_line(o->log_facility, LL_ERROR, msg);
 		snprintf(line, sizeof(line), "%s: %s\nusage: %s %s\n", name,
@@ -160,6 +167,10 @@ sftp_host_open(int argc, char **argv, const char *user, const char *home,
 	o->home = home;
 	o->client_addr = client_addr;
 	if ((*sp = sftp_server_new(o)) == NULL) {
+		/* A -d it could not expand: logged, and sftp-server's exit
+		 * status. */
+		if (errno == EINVAL)
+			return 255;
 		/* One text for the log and the client: logging may change
 		 * errno. */
 		snprintf(why, sizeof(why), "cannot start: %s", strerror(errno));

@@ -190,6 +190,7 @@ struct sftp_server {
 	char *deny, *allow; /* -P, -p */
 	char *user, *home, *client_addr;
 	int cwd_fd; /* relative paths are looked up from here */
+	int opened; /* "session opened" was logged */
 	/* Its absolute name, for REALPATH and "~": sftp_cwd_refresh takes it
 	 * again, as the directory may have been renamed since. */
 	char *cwd_path;

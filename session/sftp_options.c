@@ -69,7 +69,8 @@ set_flag(
 		break;
 	case 'P':
 		if (o->deny != NULL) {
-			*errmsg = "Denied requests already set";
+			*errmsg = "Refused requests already set";
+			o->bad_flag_fatal = 1;
 			return ERR_CONFIG;
 		}
 		o->deny = arg;
@@ -77,6 +78,7 @@ set_flag(
 	case 'p':
 		if (o->allow != NULL) {
 			*errmsg = "Permitted requests already set";
+			o->bad_flag_fatal = 1;
 			return ERR_CONFIG;
 		}
 		o->allow = arg;
@@ -94,6 +96,7 @@ set_flag(
 		if (*arg == '\0' || *end != '\0' || errno != 0 || v < 0 ||
 		    v > 0777) {
 			*errmsg = bad_arg("umask", arg);
+			o->bad_flag_fatal = 1;
 			return ERR_CONFIG;
 		}
 		o->umask = (int)v;

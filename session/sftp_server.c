@@ -888,10 +888,19 @@ expand_start_dir(struct sftp_server *s, const struct sftp_options *o, char *out,
 {
 	char tilde[SFTP_PATH_MAX], uid[32];
 	const char *p, *add;
-	size_t n = 0, alen;
+	size_t n = 0, alen, ulen;
 
-	if (sftp_tilde(o->home, o->start_dir, tilde, sizeof(tilde)) != 0)
+	if (sftp_tilde(o->home, o->start_dir, tilde, sizeof(tilde)) != 0) {
+		/* ~NAME: sftp-server's words; it exits 255. */
+		if (errno == ENOENT && o->start_dir[1] != '\0' &&
+		    o->start_dir[1] != '/') {
+			ulen = strcspn(o->start_dir + 1, "/");
+			sftp_log(s, LL_ERROR, "tilde_expand: No such user %.*s",
+			    (int)ulen, o->start_dir + 1);
+			errno = EINVAL;
+		}
 		return -1;
+	}
 	snprintf(uid, sizeof(uid), "%llu", (unsigned long long)getuid());
 	for (p = tilde; *p != '\0'; p++) {
 		char one[2] = {*p, '\0'};
@@ -916,10 +925,18 @@ expand_start_dir(struct sftp_server *s, const struct sftp_options *o, char *out,
 				break;
 			}
 			if (add == NULL) {
-				sftp_log(s, LL_ERROR,
-				    "unknown or unavailable token \"%%%c\" in "
-				    "start directory",
-				    p[1] == '\0' ? ' ' : p[1]);
+				/* sftp-server's percent_expand() words; it
+				 * exits 255. */
+				if (p[1] == '\0')
+					sftp_log(s, LL_ERROR,
+					    "vdollar_percent_expand: invalid "
+					    "format");
+				else
+					sftp_log(s, LL_ERROR,
+					    "vdollar_percent_expand: unknown "
+					    "key %%%c",
+					    p[1]);
+				sftp_log(s, LL_FATAL, "percent_expand: failed");
 				errno = EINVAL;
 				return -1;
 			}
@@ -944,16 +961,15 @@ expand_start_dir(struct sftp_server *s, const struct sftp_options *o, char *out,
  * starts from the home (else from "."), where sshd runs internal-sftp.
  */
 static int
-open_start_dir(struct sftp_server *s, const struct sftp_options *o)
+open_start_dir(
+    struct sftp_server *s, const struct sftp_options *o, const char *want)
 {
-	char want[SFTP_PATH_MAX], rel[SFTP_PATH_MAX];
+	char rel[SFTP_PATH_MAX];
 	const char *cands[3];
 	char *real;
 	int i, n = 0, fd, len, given, saved;
 
-	if (o->start_dir != NULL) {
-		if (expand_start_dir(s, o, want, sizeof(want)) != 0)
-			return -1;
+	if (want != NULL) {
 		cands[n++] = want;
 		if (want[0] != '/' && o->home != NULL &&
 		    (real = realpath(o->home, NULL)) != NULL) {
@@ -986,7 +1002,7 @@ open_start_dir(struct sftp_server *s, const struct sftp_options *o)
 			free(real);
 		}
 		/* -d is named as given, as sftp-server names it. */
-		given = i == 0 && o->start_dir != NULL;
+		given = i == 0 && want != NULL;
 		if (given || i == n - 1)
 			sftp_log(s, LL_ERROR, "chdir to \"%s\" failed: %s",
 			    given ? want : cands[i], strerror(errno));
@@ -999,6 +1015,7 @@ sftp_server_new(const struct sftp_options *o)
 {
 	struct sftp_server *s;
 	struct rlimit rl;
+	char want[SFTP_PATH_MAX];
 	int fail = 0, saved;
 
 	if ((s = calloc(1, sizeof(*s))) == NULL)
@@ -1030,10 +1047,16 @@ sftp_server_new(const struct sftp_options *o)
 		errno = ENOMEM;
 		goto fail;
 	}
-	if (open_start_dir(s, o) != 0)
+	/* As sftp-server: -d's expansion errors come before "session
+	 * opened", a -d it cannot enter after. */
+	if (o->start_dir != NULL &&
+	    expand_start_dir(s, o, want, sizeof(want)) != 0)
 		goto fail;
 	sftp_log(s, LL_INFO, "session opened for local user %s from [%s]",
 	    s->user, s->client_addr);
+	s->opened = 1;
+	if (open_start_dir(s, o, o->start_dir != NULL ? want : NULL) != 0)
+		goto fail;
 	return s;
 fail:
 	saved = errno;
@@ -1056,7 +1079,7 @@ sftp_server_free(struct sftp_server *s)
 		sftp_handle_log_close(s, &s->handles[i], "forced");
 		(void)sftp_handle_close(s, &s->handles[i]);
 	}
-	if (s->cwd_fd >= 0)
+	if (s->opened)
 		sftp_log(s, LL_INFO,
 		    "session closed for local user %s from [%s]", s->user,
 		    s->client_addr);

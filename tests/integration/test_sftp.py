@@ -9,6 +9,7 @@ import json
 import os
 import re
 import resource
+import secrets
 import shutil
 import subprocess
 import tempfile
@@ -88,9 +89,9 @@ def test_sftp_in_process(ctx):
 
 def test_sftp_query_and_usage(ctx):
     """internal-sftp -Q requests lists the requests on stdout and exits 0;
-    a bad flag exits 1, as sftp-server; its usage goes to stderr, which
-    sshd drops for a subsystem, and a bad flag's value is logged in
-    sftp-server's words (before, nothing was)."""
+    a bad flag exits 1 (a bad -u 255), as sftp-server; its usage goes to
+    stderr, which sshd drops for a subsystem, and a bad flag's value is
+    logged in sftp-server's words (before, nothing was)."""
     u = _start(ctx, ["Subsystem sftp internal-sftp -Q requests",
                      "Subsystem bad internal-sftp -Z",
                      "Subsystem badumask internal-sftp -u abc",
@@ -105,11 +106,12 @@ def test_sftp_query_and_usage(ctx):
     check(b"usage:" not in r.stderr,
           "a subsystem's stderr reached the client: %r" % r.stderr)
     # Logged, as sftp-server logs them, in its words: an admin sees why.
-    for sub, line in (("badumask", r'Invalid umask "abc"'),
-                      ("badlevel", r'Invalid log level "bogus"')):
+    # A bad umask is sftp-server's fatal(): status 255.
+    for sub, line, rc in (("badumask", r'Invalid umask "abc"', 255),
+                          ("badlevel", r'Invalid log level "bogus"', 1)):
         r = ctx.ssh(u, sub, extra=["-s"])
-        check(r.rc == 1, "%s exited %s, want 1" % (sub, r.rc))
-        check(ctx.wait_log(r"^(error: )?%s$" % line, 5),
+        check(r.rc == rc, "%s exited %s, want %d" % (sub, r.rc, rc))
+        check(ctx.wait_log(r"^((error|fatal): )?%s$" % line, 5),
               "no log line %r for internal-sftp's bad option" % line)
 
 
@@ -435,3 +437,53 @@ def test_sftp_syslog_name_and_facility(ctx):
     check(facs == {other.name: LOG_AUTH, u.name: local5,
                    "sshd " + other.name: local3, "sshd " + u.name: local3},
           "facilities: %r" % facs)
+
+
+@timeout(120)
+def test_sftp_bad_flags_as_sftp_server(ctx):
+    """What sftp-server 9.2 refuses with fatal() (a second -P or -p, a bad
+    -u, a -d with an unknown %-token or ~NAME) is a "fatal:" line in its
+    words and exit status 255; a -d it cannot enter is logged after
+    "session opened", as sftp-server logs it."""
+    from test_fail2ban import SyslogReceiver, _start_syslog_server
+    rcv = SyslogReceiver(ctx, os.path.join(ctx.dir, "syslog"))
+    tag = secrets.token_hex(4)
+    subs = {"dupdeny": ("-P remove -P rename",
+                        ["fatal: Refused requests already set"]),
+            "dupallow": ("-p open -p close",
+                         ["fatal: Permitted requests already set"]),
+            "badumask": ("-u 9%s" % tag[:2],
+                         ['fatal: Invalid umask "9%s"' % tag[:2]]),
+            "token": ("-d /x%s/%%h" % tag,
+                      ["error: vdollar_percent_expand: unknown key %h",
+                       "fatal: percent_expand: failed"]),
+            "tilde": ("-d ~nouser%s/x" % tag,
+                      ["error: tilde_expand: No such user nouser%s" % tag])}
+    _start_syslog_server(
+        ctx, ["Subsystem %s internal-sftp %s" % (k, v[0])
+              for k, v in subs.items()] +
+        ["Subsystem missing internal-sftp -l INFO -d /nonexist-%s" % tag])
+    u = ctx.make_user()
+    for sub, (_flags, lines) in subs.items():
+        r = ctx.ssh(u, sub, extra=["-s"])
+        check(r.rc == 255, "%s exited %s, want 255 as sftp-server" % (sub, r.rc))
+        for line in lines:
+            check(rcv.wait(r" internal-sftp\[\d+\]: %s$" % re.escape(line)),
+                  "%s: no line %r:\n%s" % (sub, line,
+                                           "\n".join(rcv.lines()[-20:])))
+    r = ctx.ssh(u, "missing", extra=["-s"])
+    check(r.rc == 0, "a missing -d exited %s" % r.rc)
+    opened = r" internal-sftp\[(\d+)\]: session opened for local user %s " \
+        % u.name
+    chdir = r' internal-sftp\[(\d+)\]: error: chdir to "/nonexist-%s" ' \
+        r'failed: ' % tag
+    check(rcv.wait(opened) and rcv.wait(chdir), "no opened or chdir line")
+    at = {}
+    for i, line in enumerate(rcv.lines()):
+        for k, rx in (("opened", opened), ("chdir", chdir)):
+            m = re.search(rx, line)
+            if m and k not in at:
+                at[k] = (i, m.group(1))
+    check(at["opened"][1] == at["chdir"][1] and
+          at["opened"][0] < at["chdir"][0],
+          "chdir's line is not after 'session opened': %r" % at)
