@@ -659,8 +659,7 @@ login_rec(struct login_state *ls, int fd, struct buf *b)
 		r = ERR_PROTOCOL;
 		goto out;
 	}
-	/* ut_pid is the session process's, as sshd records its child's:
-	 * root writes no pid of the session's choosing into utmp. */
+	/* The session names itself; root writes no pid of its choosing. */
 	if (ls->session_pid <= 0 || pid != (uint32_t)ls->session_pid) {
 		error("monitor: login record refused: pid %u is not the "
 		      "session's",
@@ -677,7 +676,10 @@ login_rec(struct login_state *ls, int fd, struct buf *b)
 		r = ERR_PROTOCOL;
 		goto out;
 	}
-	p->pid = (pid_t)pid;
+	/* ut_pid is this monitor's, as sshd 9.2 records its [priv]
+	 * process: w(1) shows the shell, started later, not the session
+	 * process that forked it in the same clock tick. */
+	p->pid = getpid();
 	p->logged_in = 1;
 	lastlog_record(ls, p, msg, sizeof(msg));
 	utmp_record(ls, p, 1);

@@ -412,8 +412,7 @@ def test_motd_and_last_login(ctx):
           "PrintMotd/PrintLastLog no: %r" % out)
 
 
-@timeout(90)
-def test_utmp_wtmp(ctx):
+def _make_utmp(ctx):
     utmp = "/run/utmp"
     if not os.path.exists(utmp):
         # Containers often have none: make one as systemd would.
@@ -422,6 +421,11 @@ def test_utmp_wtmp(ctx):
         os.chmod(utmp, 0o664)
         ctx.cleanups.append(lambda: os.path.exists(utmp) and
                             os.unlink(utmp))
+
+
+@timeout(90)
+def test_utmp_wtmp(ctx):
+    _make_utmp(ctx)
     ctx.start_server()
     u = ctx.make_user()
     c = _TtyClient(ctx, u, None)
@@ -461,6 +465,37 @@ def test_utmp_wtmp(ctx):
     check(re.search(r"^%s\s+%s\s+127\.0\.0\.1" % (u.name, re.escape(line)),
                     ll, re.M), "lastlog: %s" % ll)
 
+
+
+
+@timeout(60)
+def test_utmp_pid_is_monitor(ctx):
+    """The utmp record's ut_pid (who -u) is the monitor's, the [priv]
+    process, as sshd 9.2 records it, not the session process: w(1) names
+    the ut_pid process when the shell started in the same clock tick, so
+    it showed "sshd: USER@pts/N" where sshd's login shows "-bash"."""
+    _make_utmp(ctx)
+    ctx.start_server()
+    u = ctx.make_user()
+    c = _TtyClient(ctx, u, None)
+    os.write(c.master, b"echo TTY=$(tty) SP=$PPID; echo R$((1+1))EADY\n")
+    if not c.read_until(lambda o: b"R2EADY" in o):
+        c.p.kill()
+        c.finish()
+        fail("shell never got ready: %r" % c.out)
+    m = re.search(rb"TTY=/dev/(pts/\d+) SP=(\d+)", c.out)
+    check(m, "no tty in %r" % c.out)
+    line, session_pid = m.group(1).decode(), int(m.group(2))
+    monitor_pid = int(harness.proc_status(session_pid)["PPid"])
+    who = run(["who", "-u"]).stdout.decode()
+    m = re.search(r"^%s\s+%s\s.*?\s(\d+)\s+\(127\.0\.0\.1\)"
+                  % (u.name, re.escape(line)), who, re.M)
+    os.write(c.master, b"exit 0\n")
+    c.finish()
+    check(m, "who -u does not show %s on %s:\n%s" % (u.name, line, who))
+    check(int(m.group(1)) == monitor_pid,
+          "who -u shows pid %s for %s; the monitor is %d, the session "
+          "process %d" % (m.group(1), line, monitor_pid, session_pid))
 
 def test_expose_auth_info(ctx):
     ctx.start_server(["ExposeAuthInfo yes"])
