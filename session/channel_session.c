@@ -39,7 +39,6 @@ struct chan_session {
 	int status;  /* wait status */
 	int forced;  /* running the forced command */
 	int subsys;  /* running a subsystem */
-	int hangup;  /* SIGHUP already sent */
 	/* The channel closes without waiting for the child (the peer closed
 	 * it, or it idled past ChannelTimeout): the child runs on, as with
 	 * sshd, and no exit-status is sent. */
@@ -83,28 +82,6 @@ session_open(
 	return 0;
 }
 
-/*
- * SIGHUP the child's process group if the child still runs on a pty, as
- * its terminal's hangup does. A child without a terminal is left running,
- * as sshd leaves it: its pipes close (EOF on stdin, SIGPIPE when it
- * writes), so that "ssh host 'job > log'" survives a dropped connection.
- */
-static void
-session_hangup(struct channel *c)
-{
-	struct chan_session *s = sess(c);
-
-	if (!s->started || s->reaped || s->hangup || s->pid <= 0 ||
-	    s->pty.master < 0)
-		return;
-	s->hangup = 1;
-	debug("channel %u: sending SIGHUP to process group %ld", c->id,
-	    (long)s->pid);
-	if (killpg(s->pid, SIGHUP) == -1 && errno != ESRCH)
-		error_f(
-		    "killpg(%ld, SIGHUP): %s", (long)s->pid, strerror(errno));
-}
-
 static void
 session_peer_closed(struct conn *conn, struct channel *c)
 {
@@ -123,7 +100,6 @@ session_peer_closed(struct conn *conn, struct channel *c)
 	/* An in-process service ends with the channel. */
 	if (c->svc != NULL && !s->reaped)
 		s->reaped = 1;
-	session_hangup(c);
 	s->detached = 1;
 }
 
@@ -161,8 +137,14 @@ session_free(struct conn *conn, struct channel *c)
 		verbose("Close session: user %s from %s port %d id %u",
 		    conn->ctx->user, conn->ctx->client_addr,
 		    conn->ctx->client_port, c->id);
-	session_hangup(c);
-	/* The monitor writes the logout record and forgets the pty. */
+	/*
+	 * The monitor writes the logout record and closes its master; with
+	 * ours closed below the terminal hangs up, and the kernel sends
+	 * SIGHUP to the program that leads its session, as with sshd, which
+	 * sends no signal of its own. A program without a terminal is left
+	 * running: its pipes close (EOF on stdin, SIGPIPE when it writes),
+	 * so that "ssh host 'job > log'" survives a dropped connection.
+	 */
 	if (s->pty.master >= 0 &&
 	    session_login_logout(conn->ctx->monitor_fd, s->pty.name) != 0)
 		error("channel %u: logout record for %s failed", c->id,

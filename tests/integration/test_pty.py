@@ -192,6 +192,59 @@ def test_pty_background_job_does_not_hold_exit(ctx):
           "login shell with a background job: rc %s out %r" % (rc, out))
 
 
+
+def _pending_signals(pid):
+    """(state, SigPnd | ShdPnd) of a live process, or None once gone."""
+    try:
+        with open("/proc/%d/status" % pid) as f:
+            st = dict(l.split(":", 1) for l in f.read().splitlines())
+    except (OSError, ValueError):
+        return None
+    return (st["State"].split()[0],
+            int(st["SigPnd"], 16) | int(st["ShdPnd"], 16))
+
+
+@timeout(60)
+def test_pty_hangup_reaches_only_session_leader(ctx):
+    """When the client goes away, the program on the pty learns it from
+    the terminal's hangup, as under sshd 9.2 (which sends no signal of
+    its own): SIGHUP goes to the session's leader, the shell, and not to
+    the rest of its process group, so a job in the foreground of a shell
+    that traps SIGHUP runs on, and the trap runs once. postern sent
+    SIGHUP to the whole process group first, then the hangup sent it to
+    the shell again."""
+    ctx.start_server()
+    u = ctx.make_user()
+    c = _TtyClient(ctx, u, "trap 'echo trapped' HUP; echo SHELL=$$; "
+                   "sh -c 'echo CHILD=$$; echo R$((1+1))EADY; "
+                   "exec sleep 600'; echo after")
+    if not c.read_until(lambda o: b"R2EADY" in o):
+        c.p.kill()
+        c.finish()
+        fail("command never got ready: %r" % c.out)
+    m = re.search(rb"SHELL=(\d+)\r\nCHILD=(\d+)", c.out)
+    check(m, "no pids in %r" % c.out)
+    shell, child = int(m.group(1)), int(m.group(2))
+    try:
+        c.p.kill()
+        c.finish()
+        # The monitor has recorded the logout: whatever signals the
+        # session's end sent went before it (the hangup itself goes to
+        # the shell, once the monitor closes the master).
+        check(ctx.wait_log(r"logout recorded on /dev/pts/"),
+              "no logout recorded:\n%s" % ctx.server_log()[-2000:])
+        got = _pending_signals(child)
+        check(got is not None and got[0] not in "ZX" and got[1] == 0,
+              "the shell's foreground child (not the session leader) was "
+              "signalled when the client went away: %s"
+              % ("gone" if got is None else "state %s, pending %#x" % got))
+    finally:
+        for pid in (child, shell):
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+
 def _check_refused(ctx, u, what):
     # -tt asked for a pty explicitly: the OpenSSH client gives up on the
     # channel when it is refused (clientloop.c client_status_confirm).
