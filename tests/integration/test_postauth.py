@@ -162,9 +162,10 @@ def rogue_run(ctx, u, out):
 
 
 def test_login_record_pid_is_the_sessions(ctx):
-    """utmp's ut_pid for a pty login is the session process's (as
-    OpenSSH records its session child's), not a number a taken-over
-    session names: another pid ends the connection, nothing written."""
+    """A login record's request names the session process's own pid
+    (utmp's ut_pid is then the monitor's, as sshd 9.2 records its [priv]
+    process), never a number a taken-over session chooses: another pid
+    ends the connection, nothing written."""
     u = ctx.make_user()
     out = rogue_server(ctx, ["pty", "login:self", "pty", "login:1"])
     lines = rogue_run(ctx, u, out)
