@@ -115,6 +115,7 @@ sftp_log(struct sftp_server *s, enum log_level level, const char *fmt, ...)
 {
 	char msg[1024];
 	va_list ap;
+	int saved = errno;
 
 	if ((int)level > s->log_level)
 		return;
@@ -125,6 +126,9 @@ sftp_log(struct sftp_server *s, enum log_level level, const char *fmt, ...)
 		s->log_fn(s->log_ctx, (int)level, msg);
 	else
 		sftp_host_log_line(-1, (int)level, msg);
+	/* A failure logged on its way out keeps its errno: the callers
+	 * answer with it (sftp_host_open takes EINVAL for a refused -d). */
+	errno = saved;
 }
 
 /* ------------------------------------------------------------------ */

@@ -1921,6 +1921,52 @@ test_start_dir(void)
 	rmdir(sub);
 }
 
+/* A host's log function that leaves errno changed, as syslog(3) may. */
+static void
+log_clobbers_errno(void *ctx, int level, const char *msg)
+{
+	(void)ctx;
+	(void)level;
+	(void)msg;
+	errno = EINVAL;
+}
+
+/*
+ * sftp_server_new's errno is the failure's, not what logging left:
+ * sftp_host_open takes EINVAL for a -d sftp-server refuses (exit 255,
+ * no "cannot start" line), so a failure logged on the way must keep it.
+ */
+static void
+test_start_errno(void)
+{
+	struct sftp_options o;
+	struct sftp_server *s;
+	char gone[128];
+	int fd, saved;
+
+	snprintf(gone, sizeof(gone), "%s/gone", dir);
+	if ((fd = open(".", O_RDONLY | O_DIRECTORY)) == -1 ||
+	    mkdir(gone, 0755) != 0 || chdir(gone) != 0 || rmdir(gone) != 0) {
+		T_CHECK("start errno: setup", 0);
+		if (fd != -1)
+			close(fd);
+		return;
+	}
+	sftp_options_init(&o);
+	o.user = "tester";
+	o.log_fn = log_clobbers_errno;
+	/* No -d, no home, and "." is gone: nothing to start in. */
+	errno = 0;
+	s = sftp_server_new(&o);
+	saved = errno;
+	if (fchdir(fd) != 0)
+		T_CHECK("start errno: back to the directory", 0);
+	close(fd);
+	T_CHECK("start errno: no directory, the failure's errno (ENOENT)",
+	    s == NULL && saved == ENOENT);
+	sftp_server_free(s);
+}
+
 int
 main(void)
 {
@@ -1953,6 +1999,7 @@ main(void)
 	test_options();
 	test_split_args();
 	test_start_dir();
+	test_start_errno();
 	test_logging();
 	if (rmdir(dir) != 0)
 		printf("# leftover files in %s\n", dir);
