@@ -40,6 +40,41 @@ authcmd_free(struct authcmd *cr)
 }
 
 /*
+ * The command line as sshd's log lines name it, OpenSSH's argv_assemble():
+ * the words joined by spaces, a backslash before each backslash and quote,
+ * a word with a blank in it in double quotes. Cut at the buffer's end.
+ */
+static void
+cmd_assemble(struct authcmd *cr)
+{
+	size_t n = 0, max = sizeof(cr->printable) - 1;
+	const char *c;
+	int i, ws;
+
+#define PUT(ch)                                                                \
+	do {                                                                   \
+		if (n < max)                                                   \
+			cr->printable[n++] = (ch);                             \
+	} while (0)
+	for (i = 0; i < cr->ac; i++) {
+		ws = strpbrk(cr->av[i], " \t") != NULL;
+		if (i > 0)
+			PUT(' ');
+		if (ws)
+			PUT('"');
+		for (c = cr->av[i]; *c != '\0'; c++) {
+			if (*c == '\\' || *c == '\'' || *c == '"')
+				PUT('\\');
+			PUT(*c);
+		}
+		if (ws)
+			PUT('"');
+	}
+#undef PUT
+	cr->printable[n] = '\0';
+}
+
+/*
  * Split a command line into words as OpenSSH's argv_split(): blanks
  * separate words, '...' and "..." quote, and a backslash escapes a quote,
  * itself or (outside quotes) a space. 0, or -1 after logging.
@@ -312,8 +347,8 @@ cmd_report(const struct authcmd *cr, int fd, const char *runas)
 	if (read(fd, e, sizeof(e)) != (ssize_t)sizeof(e))
 		return;
 	if (e[0] == STEP_EXEC)
-		error(
-		    "%s execve \"%s\": %s", cr->tag, cr->av[0], strerror(e[1]));
+		error("%s execve \"%s\": %s", cr->tag, cr->printable,
+		    strerror(e[1]));
 	else if (e[0] == STEP_USER)
 		error("%s: cannot run as user \"%s\": %s", cr->tag, runas,
 		    strerror(e[1]));
@@ -532,7 +567,6 @@ run_command(struct authcmd *cr, const char *cmdline, const char *runas_name,
 	int alarm_fd, r;
 	struct timespec start;
 	struct stat st;
-	size_t n;
 	pid_t pid, parent;
 	int i, p[2], rep[2], status, ok;
 
@@ -557,11 +591,7 @@ run_command(struct authcmd *cr, const char *cmdline, const char *runas_name,
 	if (cr->ac == 1 && (cr->av[cr->ac++] = strdup(user)) == NULL)
 		goto fail;
 	cr->av[cr->ac] = NULL;
-	cr->printable[0] = '\0';
-	for (i = 0, n = 0; i < cr->ac && n < sizeof(cr->printable); i++)
-		n += (size_t)snprintf(cr->printable + n,
-		    sizeof(cr->printable) - n, "%s%s", i > 0 ? " " : "",
-		    cr->av[i]);
+	cmd_assemble(cr);
 	/* As sshd: %u in the user setting is the user logging in. */
 	if ((who = cmd_expand(cr->tag, runas_name, tk, "u")) == NULL)
 		goto fail;

@@ -294,7 +294,8 @@ def test_keys_command_runs_as_sshd_runs_it(ctx):
     AuthorizedKeysCommandUser is the user logging in; a program
     group-writable by root's own group (private to root) is safe; every
     signal is at its default even when posternd was started with some
-    ignored; a program that does not execute says why (execve's error);
+    ignored; a program that does not execute says why (execve's error,
+    the command line named as sshd's argv_assemble() writes it);
     and a %k longer than 8 KiB (a certificate with many principals) is
     passed whole."""
     u = ctx.make_user(with_key=False)
@@ -329,11 +330,17 @@ def test_keys_command_runs_as_sshd_runs_it(ctx):
         f.write("echo '%s'\n" % pub)
     os.chmod(bad, 0o755)
     ctx.start_server(extra_config=[
-        "AuthorizedKeysCommand %s" % bad,
+        "AuthorizedKeysCommand %s 'a b' c\\\"d %%u" % bad,
         "AuthorizedKeysCommandUser nobody"])
     _login(ctx, u, u.key, False, "a command that does not execute")
+    # Named as sshd's argv_assemble() writes the command line: a word
+    # with a blank in double quotes, a backslash before a quote or a
+    # backslash (which the log line writes as two).
+    named = r'%s "a b" c\\\\"d %s' % (re.escape(bad), u.name)
     _log_has(ctx, r'^AuthorizedKeysCommand execve "%s": Exec format error$'
-             % re.escape(bad), "why the command did not run")
+             % named, "why the command did not run")
+    _log_has(ctx, r'^AuthorizedKeysCommand %s failed, status 127$' % named,
+             "the command's status")
     ctx.stop_server()
 
     # %k of a certificate with 200 long principals: over 8 KiB.
