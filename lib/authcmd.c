@@ -299,7 +299,7 @@ cmd_child(const struct authcmd *cr, const struct passwd *runas,
     char *const *envp, int out, int report, pid_t parent)
 {
 	sigset_t none;
-	int fd, sig;
+	int fd, sig, log_stderr;
 
 	/* As sshd's subprocess(): every signal at its default, none
 	 * blocked, whatever posternd was started with. */
@@ -309,11 +309,16 @@ cmd_child(const struct authcmd *cr, const struct passwd *runas,
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	(void)setsid(); /* no controlling terminal */
+	log_stderr = log_get_stderr() && out != 2 && report != 2 &&
+	    fcntl(2, F_GETFD) != -1;
 	/* stdio, then the report pipe on 3 (closed by a successful exec) and
-	 * nothing above it. */
+	 * nothing above it. As sshd, whose child keeps the stderr it was
+	 * started with under -d, -e or -E and has /dev/null there otherwise,
+	 * what the command writes on stderr goes to posternd's stderr then,
+	 * else nowhere. */
 	if ((fd = open("/dev/null", O_RDWR)) == -1 || dup2(fd, 0) == -1 ||
-	    dup2(fd, 2) == -1 || dup2(out, 1) == -1 || dup2(report, 3) == -1 ||
-	    fcntl(3, F_SETFD, FD_CLOEXEC) == -1)
+	    (!log_stderr && dup2(fd, 2) == -1) || dup2(out, 1) == -1 ||
+	    dup2(report, 3) == -1 || fcntl(3, F_SETFD, FD_CLOEXEC) == -1)
 		child_fail(report, STEP_SETUP);
 	report = 3;
 	closefrom(4);

@@ -144,6 +144,12 @@ log_set_stderr(int on)
 	log_to_stderr = on;
 }
 
+int
+log_get_stderr(void)
+{
+	return log_to_stderr || log_fd != -1;
+}
+
 void
 log_set_file(int fd)
 {

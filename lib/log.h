@@ -42,6 +42,9 @@ int log_get_facility(void);
 void log_set_name(const char *ident, int facility);
 const char *log_get_ident(void);
 void log_set_stderr(int on);
+/* Whether lines go to stderr or an -E file (sshd's log_stderr: -d, -e,
+ * -E), so that a command run for sshd may keep posternd's stderr. */
+int log_get_stderr(void);
 void log_set_file(int fd);
 /* The -E file's descriptor, or -1. */
 int log_get_file(void);

@@ -126,6 +126,24 @@ def test_keys_command_quoting(ctx):
     _login(ctx, u, u.key, True, "a command line with escapes and quotes")
 
 
+def test_keys_command_stderr(ctx):
+    """What the command writes on stderr goes to posternd's stderr under
+    -e, as sshd's child keeps its stderr under -d, -e and -E (and has
+    /dev/null there otherwise): the message an administrator debugging
+    the command looks for."""
+    u = ctx.make_user(with_key=False)
+    d = _cmd_dir(ctx)
+    tag = "keys-cmd-stderr-" + secrets.token_hex(4)
+    cmd = _script(d, "keys", "\n".join([
+        "echo '%s for' \"$1\" >&2" % tag,
+        "echo '%s'" % _pub(u.pubkey), ""]))
+    ctx.start_server(extra_config=[
+        "AuthorizedKeysCommand %s %%u" % cmd,
+        "AuthorizedKeysCommandUser nobody"])
+    _login(ctx, u, u.key, True, "a command that also writes on stderr")
+    _log_has(ctx, r"^%s for %s$" % (tag, u.name), "the command's stderr")
+
+
 def test_keys_command_options(ctx):
     """Options on the printed line apply (command=), and the user name is
     the only argument of a command given without any."""
