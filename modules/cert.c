@@ -117,7 +117,7 @@ ca_line_check(void *arg, const struct authopts *line, const char *loc,
 	        line->principals == NULL ? x->c->user : NULL, x->now,
 	        &reason) != 0)
 		goto fail;
-	verbose("Accepted certificate ID \"%.255s\" (serial %" PRIu64 ") "
+	verbose("Accepted certificate ID \"%s\" (serial %" PRIu64 ") "
 	        "signed by CA %s %s found at %s",
 	    cert->key_id, cert->serial, sshcert_ca_type_short(cert),
 	    x->uk->ca_fp, loc);
@@ -285,7 +285,7 @@ trusted_ca_allow(const struct pm_conn *c, const struct pk_conf *cf,
 		final = certopts;
 		certopts = NULL;
 	}
-	verbose("Accepted certificate ID \"%.255s\" (serial %" PRIu64 ") "
+	verbose("Accepted certificate ID \"%s\" (serial %" PRIu64 ") "
 	        "signed by %s CA %s via %s",
 	    cert->key_id, cert->serial, sshcert_ca_type_short(cert), uk->ca_fp,
 	    cf->trusted_ca);

@@ -455,3 +455,39 @@ def test_cert_parity_no_touch(ctx):
     _write_user_file(u, "authorized_keys",
                      "cert-authority,no-touch-required %s\n" % _pub(ca))
     run(_pair(ctx), b"ok\n")
+
+
+# ---------------------------------------------------------------------------
+# a long key ID (BLESS-style CAs write several hundred bytes) in the
+# VERBOSE "Accepted certificate ID" line: whole, as sshd 9.2 logs it
+
+
+@harness.timeout(300)
+def test_cert_parity_long_key_id(ctx):
+    ca = _keygen(ctx, "ca")
+    u = _user(ctx)
+    key = _keygen(ctx, "ukey")
+    kid = ("request[deploy] for[%s] from[192.0.2.7] command[*] "
+           "ssh_key[%s] valid_to[2099-01-01T00:00:00] "
+           % (u.name, "f" * 64)) + "x" * 300
+    check(len(kid) > 400, "key ID too short for the test")
+    harness.run(["ssh-keygen", "-q", "-s", ca, "-I", kid, "-n", u.name,
+                 key + ".pub"])
+    servers = _pair(ctx, ["TrustedUserCAKeys %s.pub" % ca])
+    _run_cases(ctx, servers, u, [("long key ID", key, "echo ok", b"ok\n")])
+    _write_user_file(u, "authorized_keys", "cert-authority %s\n" % _pub(ca))
+    for s in servers:
+        s.stop()
+    servers2 = _pair(ctx)
+    _run_cases(ctx, servers2, u, [("long key ID, cert-authority", key,
+                                   "echo ok", b"ok\n")])
+    cafp = re.escape(harness.fingerprint(ca + ".pub"))
+    for s, how in zip(servers + servers2,
+                      [r"via %s" % re.escape(ca + ".pub")] * 2 +
+                      [r"found at \S+authorized_keys:1"] * 2):
+        rx = (r'^Accepted certificate ID "%s" \(serial 0\) signed by '
+              r'(ED25519 CA|CA ED25519) %s %s$' % (re.escape(kid), cafp, how))
+        check(re.search(rx, harness.read_text(s.log), re.M),
+              "%s: no whole 'Accepted certificate ID' line:\n%s"
+              % (s.kind, "\n".join(l for l in s.log_tail(40)
+                                   if "certificate ID" in l)))
