@@ -60,6 +60,16 @@ class _TtyClient:
             self.out += data
         return True
 
+    def ready(self, what):
+        """Read until the remote side has printed R2EADY (echo
+        R$((1+1))EADY, so that the echoed command line is not taken for
+        it); if it never does, the client is ended and the test fails,
+        saying what did not get ready."""
+        if not self.read_until(lambda o: b"R2EADY" in o):
+            self.p.kill()
+            self.finish()
+            fail("%s never got ready: %r" % (what, self.out))
+
     def finish(self, timeout_s=15):
         """Wait for the client; returns (rc, stdout, stderr)."""
         try:
@@ -218,10 +228,7 @@ def test_pty_hangup_reaches_only_session_leader(ctx):
     c = _TtyClient(ctx, u, "trap 'echo trapped' HUP; echo SHELL=$$; "
                    "sh -c 'echo CHILD=$$; echo R$((1+1))EADY; "
                    "exec sleep 600'; echo after")
-    if not c.read_until(lambda o: b"R2EADY" in o):
-        c.p.kill()
-        c.finish()
-        fail("command never got ready: %r" % c.out)
+    c.ready("command")
     m = re.search(rb"SHELL=(\d+)\r\nCHILD=(\d+)", c.out)
     check(m, "no pids in %r" % c.out)
     shell, child = int(m.group(1)), int(m.group(2))

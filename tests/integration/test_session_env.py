@@ -13,7 +13,7 @@ import subprocess
 import tempfile
 
 import harness
-from harness import check, fail, poll_until, run, timeout
+from harness import check, poll_until, run, timeout
 
 from test_chroot import _sftp
 from test_pty import _TtyClient
@@ -430,10 +430,7 @@ def test_utmp_wtmp(ctx):
     u = ctx.make_user()
     c = _TtyClient(ctx, u, None)
     os.write(c.master, b"echo TTY=$(tty); echo R$((1+1))EADY\n")
-    if not c.read_until(lambda o: b"R2EADY" in o):
-        c.p.kill()
-        c.finish()
-        fail("shell never got ready: %r" % c.out)
+    c.ready("shell")
     m = re.search(rb"TTY=/dev/(pts/\d+)", c.out)
     check(m, "no tty in %r" % c.out)
     line = m.group(1).decode()
@@ -479,10 +476,7 @@ def test_utmp_pid_is_monitor(ctx):
     u = ctx.make_user()
     c = _TtyClient(ctx, u, None)
     os.write(c.master, b"echo TTY=$(tty) SP=$PPID; echo R$((1+1))EADY\n")
-    if not c.read_until(lambda o: b"R2EADY" in o):
-        c.p.kill()
-        c.finish()
-        fail("shell never got ready: %r" % c.out)
+    c.ready("shell")
     m = re.search(rb"TTY=/dev/(pts/\d+) SP=(\d+)", c.out)
     check(m, "no tty in %r" % c.out)
     line, session_pid = m.group(1).decode(), int(m.group(2))
