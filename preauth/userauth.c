@@ -207,9 +207,12 @@ handle_request(
 	}
 	ua->last_was_kbdint = mlen == strlen("keyboard-interactive") &&
 	    memcmp(method, "keyboard-interactive", mlen) == 0;
-	/* The method's fields may hold a password: wiped when freed. */
-	if ((req = buf_new_secret(IPC_MAX_MESSAGE)) == NULL)
+	/* The method's fields may hold a password: wiped when freed, and
+	 * here if there is no memory to copy them. */
+	if ((req = buf_new_secret(IPC_MAX_MESSAGE)) == NULL) {
+		wipe(buf_mutable_ptr(payload), buf_len(payload));
 		return ERR_ALLOC;
+	}
 	/* The rest of the packet is the method's; the monitor parses it. */
 	if ((r = buf_put_string(req, user, ulen)) != 0 ||
 	    (r = buf_put_string(req, service, slen)) != 0 ||
@@ -293,8 +296,10 @@ handle_info_response(
 		wipe(buf_mutable_ptr(payload), buf_len(payload));
 		return ERR_PROTOCOL;
 	}
-	if ((req = buf_new_secret(IPC_MAX_MESSAGE)) == NULL)
+	if ((req = buf_new_secret(IPC_MAX_MESSAGE)) == NULL) {
+		wipe(buf_mutable_ptr(payload), buf_len(payload));
 		return ERR_ALLOC;
+	}
 	if ((r = buf_put_string(req, buf_ptr(payload), buf_len(payload))) == 0)
 		r = ask_monitor(ua, t, ipc_fd, IPC_AUTH_RESPONSE, req);
 	wipe(buf_mutable_ptr(payload), buf_len(payload));
