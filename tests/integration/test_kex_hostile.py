@@ -96,17 +96,26 @@ def _kexinit(kex, filler=0):
     return _packet(_kexinit_payload(kex, filler))
 
 
+def _up_to_kexinit(ctx, ident):
+    """A raw connection that sent identification line ident and read the
+    server's and its KEXINIT: (socket, RawPeer, the server's
+    identification, its KEXINIT (type, payload))."""
+    s = ctx.raw_connect()
+    peer = RawPeer(s)
+    s.sendall(ident + b"\r\n")
+    vs = peer.version()
+    check(vs is not None, "no identification line")
+    first = peer.packet()
+    check(first is not None and first[0] == MSG_KEXINIT,
+          "the server's first packet is not KEXINIT")
+    return s, peer, vs, first
+
+
 def _exchange(ctx, kex, init, filler=0):
     """Run one connection up to the client's init (payload after the
     message number); returns the message types the server sent after
     it, up to its close or reply."""
-    s = ctx.raw_connect()
-    peer = RawPeer(s)
-    s.sendall(b"SSH-2.0-postern_hostile_kex\r\n")
-    check(peer.version() is not None, "no identification line")
-    first = peer.packet()
-    check(first is not None and first[0] == MSG_KEXINIT,
-          "the server's first packet is not KEXINIT")
+    s, peer, _vs, _first = _up_to_kexinit(ctx, b"SSH-2.0-postern_hostile_kex")
     s.sendall(_kexinit(kex, filler))
     msg = MSG_ECDH_INIT
     if kex == GEX:
@@ -337,15 +346,8 @@ def test_kex_mlkem768x25519_exchange_hash(ctx):
     priv = x25519.X25519PrivateKey.generate()
     cpub = priv.public_key().public_bytes(serialization.Encoding.Raw,
                                           serialization.PublicFormat.Raw)
-    s = ctx.raw_connect()
-    peer = RawPeer(s)
     vc = b"SSH-2.0-postern_mlkem_check"
-    s.sendall(vc + b"\r\n")
-    vs = peer.version()
-    check(vs is not None, "no identification line")
-    first = peer.packet()
-    check(first is not None and first[0] == MSG_KEXINIT,
-          "the server's first packet is not KEXINIT")
+    s, peer, vs, first = _up_to_kexinit(ctx, vc)
     i_s = bytes([first[0]]) + first[1]
     i_c = _kexinit_payload(MLKEM)
     qc = ek + cpub

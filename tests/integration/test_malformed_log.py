@@ -14,7 +14,8 @@ import struct
 
 import protowire
 from harness import check
-from test_protocol import RawPeer, _name_list, _packet, _rest_until_close
+from test_kex_hostile import _up_to_kexinit
+from test_protocol import _name_list, _packet, _rest_until_close
 
 MSG_KEXINIT = 20
 MSG_ECDH_INIT = 30
@@ -35,13 +36,7 @@ def _kexinit(kex, nlists=10, tail=b""):
 
 def _raw(ctx, data):
     """Identification, then data; the server's answer up to its close."""
-    s = ctx.raw_connect()
-    peer = RawPeer(s)
-    s.sendall(b"SSH-2.0-postern_malformed\r\n")
-    check(peer.version() is not None, "no identification line")
-    first = peer.packet()
-    check(first is not None and first[0] == MSG_KEXINIT,
-          "the server's first packet is not KEXINIT")
+    s, peer, _vs, _first = _up_to_kexinit(ctx, b"SSH-2.0-postern_malformed")
     s.sendall(data)
     types = _rest_until_close(peer)
     check(types is not None, "the server kept the connection open")

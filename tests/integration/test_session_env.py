@@ -423,17 +423,24 @@ def _make_utmp(ctx):
                             os.unlink(utmp))
 
 
-@timeout(90)
-def test_utmp_wtmp(ctx):
+def _utmp_login(ctx, echo=b"", rx=b""):
+    """A pty login shell on a server with a utmp file, which printed
+    TTY=/dev/pts/N and then echo (e.g. b" SP=$PPID"): (user, client,
+    "pts/N", the match of TTY=/dev/(pts/N) followed by rx)."""
     _make_utmp(ctx)
     ctx.start_server()
     u = ctx.make_user()
     c = _TtyClient(ctx, u, None)
-    os.write(c.master, b"echo TTY=$(tty); echo R$((1+1))EADY\n")
+    os.write(c.master, b"echo TTY=$(tty)%s; echo R$((1+1))EADY\n" % echo)
     c.ready("shell")
-    m = re.search(rb"TTY=/dev/(pts/\d+)", c.out)
+    m = re.search(rb"TTY=/dev/(pts/\d+)" + rx, c.out)
     check(m, "no tty in %r" % c.out)
-    line = m.group(1).decode()
+    return u, c, m.group(1).decode(), m
+
+
+@timeout(90)
+def test_utmp_wtmp(ctx):
+    u, c, line, _m = _utmp_login(ctx)
     who = run(["who"]).stdout.decode()
     check(re.search(r"^%s\s+%s\s.*\(127\.0\.0\.1\)" % (u.name,
                                                         re.escape(line)),
@@ -471,15 +478,8 @@ def test_utmp_pid_is_monitor(ctx):
     process, as sshd 9.2 records it, not the session process: w(1) names
     the ut_pid process when the shell started in the same clock tick, so
     it showed "sshd: USER@pts/N" where sshd's login shows "-bash"."""
-    _make_utmp(ctx)
-    ctx.start_server()
-    u = ctx.make_user()
-    c = _TtyClient(ctx, u, None)
-    os.write(c.master, b"echo TTY=$(tty) SP=$PPID; echo R$((1+1))EADY\n")
-    c.ready("shell")
-    m = re.search(rb"TTY=/dev/(pts/\d+) SP=(\d+)", c.out)
-    check(m, "no tty in %r" % c.out)
-    line, session_pid = m.group(1).decode(), int(m.group(2))
+    u, c, line, m = _utmp_login(ctx, b" SP=$PPID", rb" SP=(\d+)")
+    session_pid = int(m.group(2))
     monitor_pid = int(harness.proc_status(session_pid)["PPid"])
     who = run(["who", "-u"]).stdout.decode()
     m = re.search(r"^%s\s+%s\s.*?\s(\d+)\s+\(127\.0\.0\.1\)"
