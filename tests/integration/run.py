@@ -169,10 +169,14 @@ def main():
     out_lock = threading.Lock()
     results = {}
 
+    times = {}
+
     def job(name, fn):
+        t0 = time.monotonic()
         ok, diag = run_one(suite, name, fn)
         with out_lock:
             results[name] = ok
+            times[name] = time.monotonic() - t0
             print(("ok - " if ok else "not ok - ") + name)
             for line in diag:
                 print("    " + line)
@@ -190,6 +194,11 @@ def main():
         suite.cleanup()
     passed = sum(1 for v in results.values() if v)
     failed = len(results) - passed
+    # Where the time goes, for keeping the run short: the slowest tests
+    # as TAP comments (setup and cleanup included).
+    slow = sorted(times.items(), key=lambda kv: -kv[1])[:15]
+    for name, secs in slow:
+        print("# %6.1fs %s" % (secs, name))
     print("%d passed, %d failed" % (passed, failed))
     return 1 if failed else 0
 

@@ -17,9 +17,12 @@ it holds bare lines, without the timestamp and PID fail2ban needs.
 """
 
 import ast
+import atexit
+import fcntl
 import os
 import re
 import socket
+import stat
 import subprocess
 import threading
 
@@ -79,20 +82,29 @@ def _expected(msg, mode):
 
 
 def _stale_devlog():
-    """1 if /dev/log is a socket nobody reads (a receiver whose test was
-    killed before its cleanup): it is removed. A syslog daemon's is kept.
-    Called holding the devlog lock."""
+    """/dev/log as a run killed before its cleanup left it: a socket that
+    nobody reads is unmounted (a receiver's, over our empty file) or
+    removed (an older suite's). A syslog daemon's socket is kept, and so
+    is the empty file. Called holding the devlog-mp lock."""
+    try:
+        st = os.lstat("/dev/log")  # a symlink (journald's) is kept
+    except FileNotFoundError:
+        return
+    if not stat.S_ISSOCK(st.st_mode):
+        return
     probe = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
     try:
         probe.connect("/dev/log")
     except ConnectionRefusedError:
-        os.unlink("/dev/log")
-        return True
+        if os.path.ismount("/dev/log"):
+            subprocess.run(["umount", "-l", "/dev/log"], capture_output=True,
+                           timeout=30)
+        else:
+            os.unlink("/dev/log")
     except OSError:
-        return False
+        pass
     finally:
         probe.close()
-    return False
 
 
 class _FairLock:
@@ -118,82 +130,111 @@ class _FairLock:
             self.cond.notify_all()
 
 
-class _DevLog:
-    """/dev/log for the suite: a datagram socket bound while a
-    SyslogReceiver listens, its messages kept as rsyslog writes them
-    ("Mmm dd hh:mm:ss HOST TAG[PID]: msg"). One receiver at a time: the
-    tests that need it take turns."""
+class _MountPoint:
+    """/dev/log as a mount point: an empty file while the suite runs,
+    under which each receiver's socket is bind-mounted (the shared
+    receiver's in the machine's mount namespace, a private one's in its
+    servers' own). A file that a receiver's socket replaced and unlinked
+    would take every mount on it away (the private ones' too). Suites
+    of other checkouts may use it at the same time: each holds a shared
+    flock while it does, and the last one out removes the file."""
+
+    PATH = "/dev/log"
+    USERS = "/run/lock/postern-test-devlog-users.lock"
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.fd = None
+
+    def ensure(self):
+        with self.lock:
+            if self.fd is not None:
+                return
+            with harness.HostLock("devlog-mp"):
+                fd = os.open(self.USERS, os.O_RDWR | os.O_CREAT, 0o600)
+                fcntl.flock(fd, fcntl.LOCK_SH)
+                try:
+                    _stale_devlog()
+                    if not os.path.lexists(self.PATH):
+                        with open(self.PATH, "w"):
+                            pass
+                        os.chmod(self.PATH, 0o644)
+                except BaseException:
+                    os.close(fd)
+                    raise
+                self.fd = fd
+            atexit.register(self.release)
+
+    def is_placeholder(self):
+        st = os.lstat(self.PATH)
+        return stat.S_ISREG(st.st_mode) and st.st_size == 0
+
+    def release(self):
+        with self.lock:
+            if self.fd is None:
+                return
+            with harness.HostLock("devlog-mp"):
+                os.close(self.fd)
+                self.fd = None
+                fd = os.open(self.USERS, os.O_RDWR | os.O_CREAT, 0o600)
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except OSError:
+                    return  # another suite still uses it
+                finally:
+                    os.close(fd)
+                try:
+                    if (self.is_placeholder() and
+                            not os.path.ismount(self.PATH)):
+                        os.unlink(self.PATH)
+                except FileNotFoundError:
+                    pass
+
+
+_MOUNT_POINT = _MountPoint()
+
+
+class _Listener:
+    """A datagram socket at path, its messages kept as rsyslog writes them
+    ("Mmm dd hh:mm:ss HOST TAG[PID]: msg") in records and in a file."""
 
     RX = re.compile(r"<(\d+)>(\w{3} [ \d]\d \d\d:\d\d:\d\d) (.*)$", re.S)
 
-    def __init__(self):
-        self.turn = _FairLock()          # held by the receiver listening
+    def __init__(self, path, out_path):
         self.rlock = threading.Lock()    # records and file
         self.records = []                # (facility, line) since bound
-        self.file = None
-        self.sock = None
         self.host = socket.gethostname().split(".")[0]
-
-    def join(self, rcv):
-        """Wait for /dev/log, bind it, and copy its lines to rcv.path."""
-        self.turn.acquire()
+        self.path = path
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
         try:
-            self._bind()
-            try:
-                with self.rlock:
-                    self.file = open(rcv.path, "w")
-            except BaseException:
-                self._unbind()
-                raise
+            sock.bind(path)
+            # The session process logs as the user.
+            os.chmod(path, 0o666)
+            self.file = open(out_path, "w")
         except BaseException:
-            self.turn.release()
+            sock.close()
             raise
-
-    def leave(self):
-        with self.rlock:
-            f, self.file = self.file, None
-        if f is not None:
-            f.close()
-        self._unbind()
-        self.turn.release()
-
-    def _bind(self):
-        # Suites running side by side (other checkouts) take turns.
-        self.lock = harness.HostLock("devlog")
-        self.lock.__enter__()
-        try:
-            if os.path.exists("/dev/log") and not _stale_devlog():
-                fail("/dev/log exists: a syslog daemon runs here; this "
-                     "test needs to own /dev/log for its run")
-            sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-            sock.bind("/dev/log")
-        except BaseException:
-            self.lock.__exit__(None, None, None)
-            raise
-        # The session process logs as the user.
-        os.chmod("/dev/log", 0o666)
         sock.settimeout(0.2)
-        self.sock, self.records, self.stop = sock, [], False
-        self.t = threading.Thread(target=self._loop, args=(sock,),
-                                  daemon=True)
+        self.sock, self.stop = sock, False
+        self.t = threading.Thread(target=self._loop, daemon=True)
         self.t.start()
 
-    def _unbind(self):
+    def close(self):
         """Not holding rlock: the loop may be waiting for it."""
         self.stop = True
         self.t.join(5)
         self.sock.close()
-        self.sock = None
+        with self.rlock:
+            self.file.close()
         try:
-            os.unlink("/dev/log")
+            os.unlink(self.path)
         except FileNotFoundError:
             pass
-        self.lock.__exit__(None, None, None)
 
-    def _loop(self, sock):
+    def _loop(self):
         while not self.stop:
             try:
-                data = sock.recv(65536)
+                data = self.sock.recv(65536)
             except socket.timeout:
                 continue
             except OSError:
@@ -208,9 +249,68 @@ class _DevLog:
                                      m.group(3).rstrip("\n"))
             with self.rlock:
                 self.records.append((fac, line))
-                if self.file is not None:
-                    self.file.write(line + "\n")
-                    self.file.flush()
+                self.file.write(line + "\n")
+                self.file.flush()
+
+
+def _mount(sock_path):
+    p = subprocess.run(["mount", "--bind", sock_path, _MountPoint.PATH],
+                       capture_output=True, timeout=30)
+    check(p.returncode == 0, "mount --bind %s /dev/log: %s" % (
+        sock_path, p.stderr.decode(errors="replace")))
+
+
+class _DevLog:
+    """/dev/log of the machine's mount namespace, for the suite: one
+    receiver at a time (the tests that need it take turns), its socket
+    bind-mounted there while it listens."""
+
+    def __init__(self):
+        self.turn = _FairLock()          # held by the receiver listening
+        self.listener = None
+        self.lock = None
+
+    def join(self, rcv):
+        """Wait for /dev/log, mount a socket there, and copy its lines to
+        rcv.path."""
+        self.turn.acquire()
+        try:
+            self._bind(rcv)
+        except BaseException:
+            self.turn.release()
+            raise
+
+    def leave(self):
+        self._unbind()
+        self.turn.release()
+
+    def _bind(self, rcv):
+        # Suites running side by side (other checkouts) take turns.
+        _MOUNT_POINT.ensure()
+        self.lock = harness.HostLock("devlog")
+        self.lock.__enter__()
+        try:
+            if not _MOUNT_POINT.is_placeholder():
+                fail("/dev/log exists: a syslog daemon runs here; this "
+                     "test needs to own /dev/log for its run")
+            sock = os.path.join(os.path.dirname(os.path.abspath(rcv.path)),
+                                "devlog-%d.sock" % id(rcv))
+            self.listener = _Listener(sock, rcv.path)
+            try:
+                _mount(sock)
+            except BaseException:
+                self.listener.close()
+                self.listener = None
+                raise
+        except BaseException:
+            self.lock.__exit__(None, None, None)
+            raise
+
+    def _unbind(self):
+        subprocess.run(["umount", _MountPoint.PATH], capture_output=True,
+                       timeout=30)
+        self.listener.close()
+        self.lock.__exit__(None, None, None)
 
 
 _DEVLOG = _DevLog()
@@ -218,16 +318,39 @@ _DEVLOG = _DevLog()
 
 class SyslogReceiver:
     """What reaches /dev/log from now until close(), also written to path.
-    Only one receiver listens at a time (others wait): no other test's
-    server logs there meanwhile (the suite's servers log with -e), but
-    another test's PAM modules may."""
 
-    def __init__(self, ctx, path):
+    Shared (the default): /dev/log of the machine, one receiver at a time
+    (others wait): no other test's server logs there meanwhile (the
+    suite's servers log with -e), but another test's PAM modules may.
+    private=True: a socket of its own, which only servers started with
+    prefix() in front of their command line see as /dev/log (a mount
+    namespace of their own): no turn to wait for, and no other test's
+    lines."""
+
+    def __init__(self, ctx, path, private=False):
         self.path = path
         self.closed = False
         self.kept = None
-        ctx.take_turn(lambda: _DEVLOG.join(self), _DEVLOG.leave, "/dev/log")
+        self.private = None
+        if private:
+            _MOUNT_POINT.ensure()
+            self.private = _Listener(os.path.join(ctx.dir, "devlog-%d.sock"
+                                                  % id(self)), path)
+        else:
+            ctx.take_turn(lambda: _DEVLOG.join(self), _DEVLOG.leave,
+                          "/dev/log")
         ctx.cleanups.append(self.close)
+
+    def prefix(self):
+        """A private receiver's: the command line's start that runs a
+        program with this receiver's socket as its /dev/log."""
+        check(self.private is not None, "prefix() of a shared receiver")
+        return ["unshare", "--mount", "--propagation", "private", "--",
+                "/bin/sh", "-c", 'mount --bind "$0" /dev/log && exec "$@"',
+                self.private.path]
+
+    def _listener(self):
+        return self.private or _DEVLOG.listener
 
     @property
     def records(self):
@@ -235,17 +358,22 @@ class SyslogReceiver:
         (until close(): the next receiver's are not ours)."""
         if self.kept is not None:
             return list(self.kept)
-        with _DEVLOG.rlock:
-            return list(_DEVLOG.records)
+        lis = self._listener()
+        with lis.rlock:
+            return list(lis.records)
 
     def close(self):
         # Once: called again (the test's cleanups).
         if self.closed:
             return
         self.closed = True
-        with _DEVLOG.rlock:
-            self.kept = list(_DEVLOG.records)
-        _DEVLOG.leave()
+        lis = self._listener()
+        with lis.rlock:
+            self.kept = list(lis.records)
+        if self.private is not None:
+            self.private.close()
+        else:
+            _DEVLOG.leave()
 
     def lines(self):
         return [l for _f, l in self.records]

@@ -2,10 +2,11 @@
 test_log_parity.py: posternd's log lines next to OpenSSH's sshd 9.2
 (/usr/sbin/sshd on this machine) for a battery of logins, good and bad.
 Each scenario runs against both servers, started the same way with the
-same configuration and logging through syslog(3) as in production (the
-suite owns /dev/log, test_fail2ban.SyslogReceiver, which these tests hold
-alone by turns, one config group at a time). For each
-scenario:
+same configuration and logging through syslog(3) as in production (each
+server, one config group at a time, in a mount namespace of its own
+where /dev/log is a private test_fail2ban.SyslogReceiver's socket: the
+batteries run side by side, and no other test's lines come in). For
+each scenario:
 
 - every line shape listed for it (a regex written from what sshd 9.2
   printed) must be in sshd's lines (else the table is wrong) and in
@@ -25,6 +26,7 @@ per scenario with the counts; POSTERN_LOG_PARITY_ONLY=NAME,NAME runs only
 those scenarios.
 """
 
+import concurrent.futures
 import os
 import re
 import secrets
@@ -152,7 +154,7 @@ s.close()
 class Peer:
     """One server (postern or sshd) serving the scenarios of a group."""
 
-    def __init__(self, ctx, kind, extra, args=()):
+    def __init__(self, ctx, kind, extra, args=(), prefix=()):
         self.ctx = ctx
         self.kind = kind
         self.port = harness.free_port()
@@ -168,7 +170,8 @@ class Peer:
         logf = open(self.log, "ab")
         try:
             self.proc = subprocess.Popen(
-                [binary, "-D", "-f", self.config] + list(args),
+                list(prefix) + [binary, "-D", "-f", self.config] +
+                list(args),
                 stdin=subprocess.DEVNULL,
                 stdout=logf, stderr=logf, start_new_session=True, cwd=ctx.dir)
         finally:
@@ -836,14 +839,14 @@ def _owner(first, pid, msg, k):
 
 def _run_group(ctx, env, kind, group, items, out):
     """Run the scenarios `items' of one group against server `kind',
-    listening on /dev/log meanwhile (alone: other tests wait their turn);
-    _ours picks this server's lines out (PAM modules of other tests may
-    log there); out[name] = [(pid, msg, line)]."""
+    which logs to a /dev/log of its own (a private SyslogReceiver);
+    _ours picks this server's lines out; out[name] = [(pid, msg,
+    line)]."""
     rcv = SyslogReceiver(ctx, os.path.join(ctx.dir, "syslog_%s_%s" % (
-        kind, group.replace(" ", "_"))))
+        kind, group.replace(" ", "_"))), private=True)
     peer = None
     try:
-        peer = Peer(ctx, kind, env.groups(env)[group])
+        peer = Peer(ctx, kind, env.groups(env)[group], prefix=rcv.prefix())
         check(rcv.wait(r"sshd\[%d\]: Server listening on 127\.0\.0\.1 "
                        r"port %d\.$" % (peer.proc.pid, peer.port)),
               "%s: no 'Server listening' line through /dev/log" % kind)
@@ -890,9 +893,19 @@ def _run_all(ctx, env, table):
         dict(order)[group].append((name, action))
     logs = {"sshd": {}, "postern": {}}
     for group, items in order:
-        for kind in logs:
-            _run_group(ctx, env, kind, group, items, logs[kind])
+        _both(lambda kind: _run_group(ctx, env, kind, group, items,
+                                      logs[kind]))
     return logs
+
+
+def _both(fn):
+    """fn("sshd") and fn("postern") side by side (each server has its own
+    port, log and receiver; the scenarios' clients change nothing they
+    share); the first exception is raised."""
+    with concurrent.futures.ThreadPoolExecutor(2) as ex:
+        futs = [ex.submit(fn, kind) for kind in ("sshd", "postern")]
+        for f in futs:
+            f.result()
 
 
 def _sshguard(text):
@@ -1180,14 +1193,15 @@ def _odd_run(ctx, user, kind, group, items, stderr, records):
     rcv = None
     if not stderr:
         rcv = SyslogReceiver(ctx, os.path.join(ctx.dir, "syslog_odd_%s_%s"
-                                               % (kind, group)))
+                                               % (kind, group)), private=True)
     out = {}
     try:
         # stderr: "-e", or "E" for a -E file (to which the session
         # process logs too).
         efile = os.path.join(ctx.dir, "%s_%s.E" % (kind, group))
         args = {"-e": ("-e",), "E": ("-E", efile)}.get(stderr, ())
-        peer = Peer(ctx, kind, _odd_groups(user)[group], args)
+        peer = Peer(ctx, kind, _odd_groups(user)[group], args,
+                    prefix=rcv.prefix() if rcv else ())
         if stderr == "E":
             peer.log = efile
         check(poll_until(lambda: b"Server listening" in _odd_bytes(peer),
@@ -1281,9 +1295,8 @@ def _odd_battery(ctx, stderr, names=None):
     logs = {"sshd": {}, "postern": {}}
     records = {"sshd": {}, "postern": {}}
     for group, items in order:
-        for kind in logs:
-            logs[kind].update(_odd_run(ctx, user, kind, group, items,
-                                       stderr, records[kind]))
+        _both(lambda kind: logs[kind].update(_odd_run(
+            ctx, user, kind, group, items, stderr, records[kind])))
     dump = os.environ.get("POSTERN_LOG_PARITY_DUMP")
     if dump:
         with open(dump, "a") as f:
