@@ -37,6 +37,10 @@ struct pamctx {
 	size_t loginmsglen;
 	const char *password; /* answers echo-off prompts while set */
 	char *user;           /* the name PAM was started with */
+	/* sshd's passwd_conv is PAM's conversation: from a password attempt
+	 * until pam_setcred, so for the account phase after it too. That
+	 * one drops empty messages (a blank line pam_exec's stdout gave). */
+	int passwd_conv;
 };
 
 /*
@@ -100,6 +104,9 @@ quiet_conv(int n, const struct pam_message **msg, struct pam_response **resp,
 		case PAM_TEXT_INFO:
 			debug("PAM: %.511s",
 			    msg[i]->msg != NULL ? msg[i]->msg : "");
+			if (p != NULL && p->passwd_conv &&
+			    (msg[i]->msg == NULL || msg[i]->msg[0] == '\0'))
+				break;
 			keep_message(p, msg[i]->msg);
 			break;
 		case PAM_PROMPT_ECHO_OFF:
@@ -209,6 +216,7 @@ pamctx_setcred_child(struct pamctx *p)
 
 	if (p == NULL)
 		return 0;
+	p->passwd_conv = 0;
 	pipe_ignore(&old);
 	rc = pam_setcred(p->h, PAM_ESTABLISH_CRED);
 	pipe_restore(&old);
@@ -242,7 +250,9 @@ pamctx_open_session(struct pamctx *p)
 	 * As OpenSSH: when PAM did not authenticate the user (publickey), a
 	 * failing setcred is only noted; the auth stack may well deny. When
 	 * it did, the login ends (sshd's fatal in do_pam_setcred).
+	 * sshd's store_conv is the conversation from here on.
 	 */
+	p->passwd_conv = 0;
 	if ((rc = pam_setcred(p->h, PAM_ESTABLISH_CRED)) == PAM_SUCCESS)
 		p->cred_set = 1;
 	else if (p->authenticated) {
@@ -283,6 +293,7 @@ pamctx_password(struct pamctx *p, const char *password, int flags)
 	if (p == NULL)
 		return -1;
 	p->password = password;
+	p->passwd_conv = 1;
 	rc = pam_authenticate(p->h, flags);
 	p->password = NULL;
 	debug("PAM: password authentication: %s", pam_strerror(p->h, rc));
@@ -333,9 +344,10 @@ pamctx_end(struct pamctx *p)
 
 	if (p == NULL)
 		return;
+	/* sshd's sshpam_cleanup() logs no failure here: a debug line. */
 	if (p->session_open &&
 	    (rc = pam_close_session(p->h, PAM_SILENT)) != PAM_SUCCESS)
-		error("PAM: pam_close_session(): %s", pam_strerror(p->h, rc));
+		debug("PAM: pam_close_session(): %s", pam_strerror(p->h, rc));
 	if (p->cred_set)
 		(void)pam_setcred(p->h, PAM_DELETE_CRED);
 	pam_end(p->h, PAM_SUCCESS);

@@ -51,12 +51,13 @@ def test_pam_account_denied(ctx):
                         ctx.server_log(), re.M), "a session was started")
 
 
-def _session_exec_server(ctx, prog):
-    """A server whose PAM stack runs prog (pam_exec) in the session phase
-    (publickey logins: auth denies); the user, made."""
+def _session_exec_server(ctx, prog, control="optional"):
+    """A server whose PAM stack runs prog (pam_exec, with control) in the
+    session phase (publickey logins: auth denies); the user, made."""
     svc = ctx.pam_service(["auth required pam_deny.so",
                            "account required pam_permit.so",
-                           "session optional pam_exec.so quiet " + prog,
+                           "session %s pam_exec.so quiet %s" % (control,
+                                                                 prog),
                            "session required pam_permit.so"])
     u = ctx.make_user()
     ctx.start_server(extra_config=["UsePAM yes", "PAMServiceName " + svc])
@@ -208,3 +209,24 @@ def test_pam_syslog_name_under_e(ctx):
               "record: %r" % (how, svc, [l for _f, l in rcv.records[n:]
                                          if "pam_unix" in l]))
     rcv.close()
+
+
+def test_pam_close_session_failure_not_logged(ctx):
+    """A session module failing pam_close_session (pam_mount's unmount,
+    a pam_exec script) is not an error line: sshd's sshpam_cleanup()
+    ignores that result, so postern notes it at debug level only.
+    (posternd logged `PAM: pam_close_session(): REASON` at error level.)"""
+    prog, rec = ctx.pam_exec_recorder(
+        "pam_session", ("PAM_TYPE", "PAM_USER"),
+        then="[ \"$PAM_TYPE\" = close_session ] && exit 1\nexit 0\n")
+    u = _session_exec_server(ctx, prog, control="required")
+    r = ctx.ssh(u, "echo ok")
+    check(r.rc == 0 and r.stdout == b"ok\n", "login failed: rc %s %r"
+          % (r.rc, r.err[-300:]))
+    check(poll_until(lambda: _count(rec, "close_session " + u.name) == 1,
+                     10), "PAM's session was not closed")
+    check(ctx.wait_log(r"^debug1: PAM: pam_close_session\(\): ", 10),
+          "no debug line for the failed pam_close_session")
+    check(not re.search(r"^(error: )?PAM: pam_close_session",
+                        ctx.server_log(), re.M),
+          "a failed pam_close_session was logged above debug level")

@@ -248,3 +248,45 @@ def test_pam_conversation_ended_with_grace_time(ctx):
     check(harness.poll_until(gone, 5),
           "the PAM conversation's process %d outlived LoginGraceTime"
           % relay)
+
+
+def test_pam_password_blank_messages_dropped(ctx):
+    """What PAM's modules say reaches the client in a banner; after the
+    password method, as with sshd (whose passwd_conv skips empty
+    messages, from the password attempt to pam_setcred), a blank line
+    (pam_exec's stdout) is left out of the authentication's and the
+    account phase's text, while after publickey (sshd's store_conv) it
+    stays. Before, posternd showed the blank lines after a password."""
+    u = _user(ctx)
+    prog = os.path.join(ctx.dir, "say.sh")
+    with open(prog, "w") as f:
+        f.write("#!/bin/sh\nprintf 'X1\\n\\nX2\\n'\nexit 0\n")
+    os.chmod(prog, 0o755)
+    _server(ctx, ["auth optional pam_exec.so stdout " + prog,
+                  "auth required pam_unix.so",
+                  "account optional pam_exec.so stdout " + prog,
+                  "account required pam_unix.so",
+                  "session required pam_unix.so"],
+            ["PasswordAuthentication yes"])
+
+    def login(methods):
+        argv = ctx.ssh_argv(u, "echo ok", batch=False, loglevel="INFO",
+                            extra=("-o", "PreferredAuthentications="
+                                   + methods,
+                                   "-o", "NumberOfPasswordPrompts=1"))
+        r = subprocess.run(argv, stdin=subprocess.DEVNULL,
+                           capture_output=True, timeout=40,
+                           env=_askpass(ctx, PASSWORD))
+        check(r.returncode == 0 and r.stdout == b"ok\n",
+              "%s login failed: rc %s %r" % (methods, r.returncode,
+                                             r.stderr[-300:]))
+        return r.stderr.replace(b"\r\n", b"\n")
+
+    err = login("password")
+    check(b"X1\nX2\nX1\nX2\n" in err,
+          "after a password, PAM's blank messages should be left out: %r"
+          % err)
+    err = login("publickey")
+    check(b"X1\n\nX2\n" in err and b"X1\n\nX2\nX1" not in err,
+          "after publickey, the account phase's blank message should "
+          "stay: %r" % err)
