@@ -52,6 +52,15 @@ enum auth_verdict {
 
 #define IPC_MAX_MESSAGE (256 * 1024)
 
+/*
+ * Host keys the monitor loads (a HostKey file past these is skipped with
+ * an error; sshd has no limit), and the entries IPC_INIT and
+ * IPC_SESSION_INIT carry: the offer (at most 16 algorithm names) then the
+ * further keys of an offered type (monitor.h struct hostkeys).
+ */
+#define IPC_HOSTKEYS_MAX 64
+#define IPC_HOSTKEY_ENTRIES_MAX (IPC_HOSTKEYS_MAX + 32)
+
 /* IPC_SESSION_INIT's forwarding settings: the largest X11DisplayOffset
  * and XAuthLocation the session takes (docs/ipc.md). */
 #define AXL_X11_OFFSET_MAX 60000

@@ -37,8 +37,8 @@
 #define PRIVKEY_FILE_MAX (1024 * 1024)
 #define PRIVKEY_BLOCK 8 /* block size of cipher "none" */
 
-#define MARK_BEGIN "-----BEGIN OPENSSH PRIVATE KEY-----"
-#define MARK_END "-----END OPENSSH PRIVATE KEY-----"
+#define MARK_BEGIN SSHKEY_V1_BEGIN
+#define MARK_END SSHKEY_V1_END
 #define KEY_MAGIC "openssh-key-v1" /* followed by its NUL */
 #define KEY_MAGIC_LEN (sizeof(KEY_MAGIC))
 /* sshd's box around its warning: 59 '@', the width of the line inside. */
@@ -920,14 +920,13 @@ sshkey_set_fingerprint_digest(int alg)
 	return 0;
 }
 
-int
-sshkey_fingerprint_blob(
-    const uint8_t *blob, size_t len, char *out, size_t outlen)
+static int
+fingerprint_blob_with(
+    int alg, const uint8_t *blob, size_t len, char *out, size_t outlen)
 {
 	uint8_t md[DIGEST_MAX_LEN];
 	/* Room for base64 of the largest digest, or hex with colons. */
 	char text[DIGEST_MAX_LEN * 3 + 4];
-	int alg = fingerprint_digest;
 	size_t n, i;
 	int r;
 
@@ -954,9 +953,31 @@ sshkey_fingerprint_blob(
 }
 
 int
+sshkey_fingerprint_blob(
+    const uint8_t *blob, size_t len, char *out, size_t outlen)
+{
+	return fingerprint_blob_with(
+	    fingerprint_digest, blob, len, out, outlen);
+}
+
+int
+sshkey_fingerprint_blob_sha256(
+    const uint8_t *blob, size_t len, char *out, size_t outlen)
+{
+	return fingerprint_blob_with(DIGEST_SHA256, blob, len, out, outlen);
+}
+
+int
 sshkey_fingerprint(const struct sshkey *key, char *out, size_t outlen)
 {
 	return sshkey_fingerprint_blob(
+	    buf_ptr(key->blob), buf_len(key->blob), out, outlen);
+}
+
+int
+sshkey_fingerprint_sha256(const struct sshkey *key, char *out, size_t outlen)
+{
+	return sshkey_fingerprint_blob_sha256(
 	    buf_ptr(key->blob), buf_len(key->blob), out, outlen);
 }
 

@@ -74,6 +74,9 @@ int sshkey_sign(const struct sshkey *key, struct buf *out, const uint8_t *data,
 int sshkey_load_private(const char *path, struct sshkey **keyp);
 /* sshkey_parse_private: same, from the file's bytes. */
 int sshkey_parse_private(const uint8_t *data, size_t len, struct sshkey **keyp);
+/* The armour lines of an openssh-key-v1 private key file (no newline). */
+#define SSHKEY_V1_BEGIN "-----BEGIN OPENSSH PRIVATE KEY-----"
+#define SSHKEY_V1_END "-----END OPENSSH PRIVATE KEY-----"
 
 /*
  * sshkey_fingerprint: as ssh-keygen -l -E HASH prints it, for the digest
@@ -82,10 +85,20 @@ int sshkey_parse_private(const uint8_t *data, size_t len, struct sshkey **keyp);
  * "MD5:" + hex pairs joined by ':'.
  */
 int sshkey_fingerprint(const struct sshkey *key, char *out, size_t outlen);
+/*
+ * sshkey_fingerprint_sha256: the same in SHA-256 whatever FingerprintHash
+ * says, as sshd 9.2 writes the lines of its authorized_keys matching
+ * (auth2-pubkeyfile.c: "Accepted key ... found at", a cert-authority
+ * line's "Accepted certificate ID ... found at").
+ */
+int sshkey_fingerprint_sha256(
+    const struct sshkey *key, char *out, size_t outlen);
 /* Enough for the longest: "SHA512:" + 86 chars + NUL. */
 #define SSHKEY_FP_LEN 96
 /* The same for any key blob (security keys, certificates). */
 int sshkey_fingerprint_blob(
+    const uint8_t *blob, size_t len, char *out, size_t outlen);
+int sshkey_fingerprint_blob_sha256(
     const uint8_t *blob, size_t len, char *out, size_t outlen);
 /* sshkey_set_fingerprint_digest: a DIGEST_* id; ERR_NOT_FOUND if unknown. */
 int sshkey_set_fingerprint_digest(int alg);

@@ -401,6 +401,14 @@ sshkey_sk_fingerprint(const struct sshkey_sk *key, char *out, size_t outlen)
 }
 
 int
+sshkey_sk_fingerprint_sha256(
+    const struct sshkey_sk *key, char *out, size_t outlen)
+{
+	return sshkey_fingerprint_blob_sha256(
+	    buf_ptr(key->blob), buf_len(key->blob), out, outlen);
+}
+
+int
 sshkey_sk_parse_public_text(
     const char *s, struct sshkey_sk **keyp, const char **endp)
 {

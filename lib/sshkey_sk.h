@@ -94,6 +94,9 @@ int sshkey_sk_check_flags(
 /* sshkey_sk_fingerprint: as sshkey_fingerprint (FingerprintHash). */
 int sshkey_sk_fingerprint(
     const struct sshkey_sk *key, char *out, size_t outlen);
+/* sshkey_sk_fingerprint_sha256: as sshkey_fingerprint_sha256. */
+int sshkey_sk_fingerprint_sha256(
+    const struct sshkey_sk *key, char *out, size_t outlen);
 
 /*
  * sshkey_sk_parse_public_text: parse "TYPE BASE64 [comment]" (no options

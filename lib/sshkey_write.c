@@ -18,8 +18,8 @@
 #define PRIV_MAX (64 * 1024)
 #define PRIV_BLOCK 8 /* cipher "none" */
 #define LINE_LEN 70  /* base64 characters per line, as ssh-keygen */
-#define MARK_BEGIN "-----BEGIN OPENSSH PRIVATE KEY-----\n"
-#define MARK_END "-----END OPENSSH PRIVATE KEY-----\n"
+#define MARK_BEGIN SSHKEY_V1_BEGIN "\n"
+#define MARK_END SSHKEY_V1_END "\n"
 
 int
 sshkey_generate(enum sshkey_type type, unsigned bits, struct sshkey **keyp)

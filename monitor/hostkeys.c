@@ -85,15 +85,14 @@ copy_blob(const uint8_t *blob, size_t len, uint8_t **out)
 	return 0;
 }
 
-/* The loaded key of the same key type, or NULL. */
+/* The loaded key equal to key, or NULL. */
 static const struct hostkey_pub *
-same_type(const struct hostkeys *hk, const struct sshkey *key)
+same_key(const struct hostkeys *hk, const struct sshkey *key)
 {
 	size_t i;
 
 	for (i = 0; i < hk->npub; i++)
-		if (strcmp(sshkey_type_name(hk->pub[i].key),
-		        sshkey_type_name(key)) == 0)
+		if (sshkey_equal_public(hk->pub[i].key, key))
 			return &hk->pub[i];
 	return NULL;
 }
@@ -196,6 +195,20 @@ load_key(const struct server_config *c, struct hostkeys *hk, const char *path)
 		log_msg(ll, __func__, 0, "Unable to load host key: %s", path);
 		return 0;
 	}
+	/*
+	 * As sshd: a FILE.pub that is not the private key's public half is
+	 * named (it is not used: the private key's own public half is).
+	 */
+	if (!agent) {
+		struct sshkey *pubkey;
+
+		snprintf(pub, sizeof(pub), "%s.pub", path);
+		if ((pubkey = load_public(pub)) != NULL &&
+		    !sshkey_equal_public(pubkey, key))
+			error("Public key for %s does not match private key",
+			    path);
+		sshkey_free(pubkey);
+	}
 	/* RequiredRSASize holds for host keys too, as sshd 9.2's check. */
 	if (sshkey_type(key) == KEY_RSA &&
 	    c->required_rsa_size != CONFIG_UNSET &&
@@ -217,16 +230,15 @@ load_key(const struct server_config *c, struct hostkeys *hk, const char *path)
 		sshkey_free(key);
 		return 0;
 	}
-	if ((dup = same_type(hk, key)) != NULL) {
-		/*
-		 * The same file named twice (a snippet repeating the main
-		 * file's HostKey) is quietly the same key, as for sshd.
-		 */
-		if (strcmp(dup->path, path) == 0)
-			debug("Host key \"%s\" is listed twice", path);
-		else
-			error("Ignoring duplicate host key type %s in \"%s\"",
-			    sshkey_type_name(key), path);
+	/*
+	 * Several keys of one type are all loaded, as by sshd: the first
+	 * signs the exchanges, and hostkeys-00 lists the others too, for
+	 * clients to learn them before a rotation (ssh_config(5)
+	 * UpdateHostKeys). The same key named twice (a snippet repeating
+	 * the main file's HostKey) is quietly loaded once.
+	 */
+	if ((dup = same_key(hk, key)) != NULL) {
+		debug("Host key \"%s\" is the same as \"%s\"", path, dup->path);
 		sshkey_free(key);
 		return 0;
 	}
@@ -246,39 +258,84 @@ load_key(const struct server_config *c, struct hostkeys *hk, const char *path)
 	return r;
 }
 
+/* 1 if the file at path begins with prefix. */
+static int
+file_starts_with(const char *path, const char *prefix)
+{
+	char head[64];
+	size_t n, want = strlen(prefix);
+	FILE *f;
+
+	if (want >= sizeof(head) || (f = fopen(path, "re")) == NULL)
+		return 0;
+	n = fread(head, 1, want, f);
+	fclose(f);
+	return n == want && memcmp(head, prefix, want) == 0;
+}
+
 /*
- * One HostCertificate, matched to a loaded host key. A certificate that
- * cannot be used is skipped with sshd's error lines. 0 or ERR_ALLOC.
+ * A HostCertificate file as sshd's sshkey_load_public reads it: the file
+ * itself, else FILE.pub, as "TYPE BASE64 [comment]"; else the public half
+ * of an openssh-key-v1 private key (never a certificate). 1 with *certp
+ * for a certificate, 0 for a plain key, -1 for none of these.
+ */
+static int
+read_cert_file(const char *path, struct sshcert **certp)
+{
+	char name[4096], *text;
+	struct sshkey *plain = NULL;
+	int i, found = -1;
+
+	*certp = NULL;
+	for (i = 0; i < 2 && found < 0; i++) {
+		if (snprintf(name, sizeof(name), "%s%s", path,
+		        i == 0 ? "" : ".pub") >= (int)sizeof(name) ||
+		    (text = read_small_file(name)) == NULL)
+			continue;
+		if (sshcert_parse_text(text, certp, NULL) == 0)
+			found = 1;
+		else if (sshkey_parse_public_text(text, &plain, NULL) == 0)
+			found = 0;
+		sshkey_free(plain);
+		plain = NULL;
+		free(text);
+	}
+	if (found < 0 && file_starts_with(path, SSHKEY_V1_BEGIN))
+		found = 0;
+	return found;
+}
+
+/*
+ * One HostCertificate, matched to a loaded host key; a later one for the
+ * same key replaces it, as in sshd. A certificate that cannot be used is
+ * skipped with sshd's error lines. 0 or ERR_ALLOC.
  */
 static int
 load_cert(struct hostkeys *hk, const char *path)
 {
 	struct sshcert *cert = NULL;
 	struct hostkey_cert *hc;
-	char *text = NULL;
+	uint8_t *blob = NULL;
+	char *dup = NULL;
 	size_t j, k;
 	int r = 0;
 
 	if (strcasecmp(path, "none") == 0)
 		return 0;
-	if ((text = read_small_file(path)) == NULL) {
-		error("Could not load host certificate \"%s\": %s", path,
-		    strerror(errno));
-		return 0;
-	}
-	if ((r = sshcert_parse_text(text, &cert, NULL)) != 0) {
-		struct sshkey *plain = NULL;
-
+	switch (read_cert_file(path, &cert)) {
+	case 1:
+		break;
+	case 0:
 		/* A plain public key (the host key's .pub): sshd's words. */
-		if (sshkey_parse_public_text(text, &plain, NULL) == 0)
-			error(
-			    "Certificate file is not a certificate: %s", path);
-		else
-			error("Could not load host certificate \"%s\": %s",
-			    path, err_str(r));
-		sshkey_free(plain);
-		r = 0;
-		goto out;
+		error("Certificate file is not a certificate: %s", path);
+		return 0;
+	default:
+		/* sshd's words whatever the reason (its sshkey_load_public
+		 * says the file is not found when no reading works). */
+		error("Could not load host certificate \"%s\": No such file "
+		      "or directory",
+		    path);
+		return 0;
 	}
 	for (j = 0; j < hk->npub; j++)
 		if (cert->key != NULL &&
@@ -293,28 +350,37 @@ load_cert(struct hostkeys *hk, const char *path)
 		error("Certificate file is not a host certificate: %s", path);
 		goto out;
 	}
-	for (k = 0; k < hk->ncert; k++)
-		if (hk->cert[k].pub == j) {
-			error("Ignoring duplicate host certificate type %s in "
-			      "\"%s\"",
-			    cert->type_name, path);
-			goto out;
-		}
-	if (hk->ncert >= N_ELEMS(hk->cert)) {
-		error("Too many host certificates; ignoring \"%s\"", path);
+	if ((r = copy_blob(buf_ptr(cert->blob), buf_len(cert->blob), &blob)) !=
+	        0 ||
+	    (dup = strdup(path)) == NULL) {
+		free(blob);
+		r = ERR_ALLOC;
 		goto out;
 	}
-	hc = &hk->cert[hk->ncert++];
+	for (k = 0; k < hk->ncert; k++)
+		if (hk->cert[k].pub == j)
+			break;
+	if (k == hk->ncert) {
+		if (hk->ncert >= N_ELEMS(hk->cert)) {
+			error("Too many host certificates; ignoring \"%s\"",
+			    path);
+			free(blob);
+			free(dup);
+			goto out;
+		}
+		hk->ncert++;
+	}
+	/* As sshd: the last certificate of a key is the one served. */
+	hc = &hk->cert[k];
+	free(hc->blob);
+	free(hc->path);
 	hc->pub = j;
+	hc->blob = blob;
 	hc->bloblen = buf_len(cert->blob);
-	if ((r = copy_blob(
-	         buf_ptr(cert->blob), buf_len(cert->blob), &hc->blob)) == 0 &&
-	    (hc->path = strdup(path)) == NULL)
-		r = ERR_ALLOC;
+	hc->path = dup;
 	debug("host certificate: #%zu type %s %s", j, cert->type_name, path);
 out:
 	sshcert_free(cert);
-	free(text);
 	return r;
 }
 
@@ -327,18 +393,24 @@ find_for_alg(const struct hostkeys *hk, const char *alg, struct hostkey *e)
 
 	memset(e, 0, sizeof(*e));
 	if ((plain = sshcert_sig_alg_for(alg)) != NULL) {
-		for (i = 0; i < hk->ncert; i++) {
-			const struct hostkey_pub *p = &hk->pub[hk->cert[i].pub];
+		/* As sshd: the certificate of the first HostKey that has one
+		 * of this type, whatever the HostCertificate lines' order. */
+		for (i = 0; i < hk->npub; i++) {
+			const struct hostkey_pub *p = &hk->pub[i];
+			size_t k;
 
 			/* A certificate is of its key's type. */
-			if (sshkey_sig_alg_ok(p->key, plain, 1)) {
-				e->key = p->key;
-				e->agent = p->agent;
-				e->blob = hk->cert[i].blob;
-				e->bloblen = hk->cert[i].bloblen;
-				e->path = hk->cert[i].path;
-				return 1;
-			}
+			if (!sshkey_sig_alg_ok(p->key, plain, 1))
+				continue;
+			for (k = 0; k < hk->ncert; k++)
+				if (hk->cert[k].pub == i) {
+					e->key = p->key;
+					e->agent = p->agent;
+					e->blob = hk->cert[k].blob;
+					e->bloblen = hk->cert[k].bloblen;
+					e->path = hk->cert[k].path;
+					return 1;
+				}
 		}
 		return 0;
 	}
@@ -351,6 +423,45 @@ find_for_alg(const struct hostkeys *hk, const char *alg, struct hostkey *e)
 			e->path = hk->pub[i].path;
 			return 1;
 		}
+	return 0;
+}
+
+/*
+ * After the offer, an entry for each further loaded key of a type the
+ * offer serves (a second ed25519 key, for a rotation), under the name of
+ * the offered algorithm that serves its type: the first entry of a name
+ * is the one that signs, and hostkeys-00 lists every entry's key. 0 or
+ * ERR_ALLOC.
+ */
+static int
+add_more_of_a_type(struct hostkeys *hk)
+{
+	size_t i, j, n = hk->n;
+
+	for (i = 0; i < hk->npub && hk->n < N_ELEMS(hk->keys); i++) {
+		const struct hostkey_pub *p = &hk->pub[i];
+		const char *alg = NULL;
+
+		for (j = 0; j < n; j++) {
+			if (hk->keys[j].blob == p->blob)
+				break; /* offered itself */
+			if (alg == NULL && hk->keys[j].key != p->key &&
+			    sshcert_sig_alg_for(hk->keys[j].alg) == NULL &&
+			    sshkey_sig_alg_ok(p->key, hk->keys[j].alg, 1))
+				alg = hk->keys[j].alg;
+		}
+		if (j < n || alg == NULL)
+			continue;
+		memset(&hk->keys[hk->n], 0, sizeof(hk->keys[hk->n]));
+		if ((hk->keys[hk->n].alg = strdup(alg)) == NULL)
+			return ERR_ALLOC;
+		hk->keys[hk->n].key = p->key;
+		hk->keys[hk->n].agent = p->agent;
+		hk->keys[hk->n].blob = p->blob;
+		hk->keys[hk->n].bloblen = p->bloblen;
+		hk->keys[hk->n].path = p->path;
+		hk->n++;
+	}
 	return 0;
 }
 
@@ -393,7 +504,7 @@ build_offer(const struct server_config *c, struct hostkeys *hk)
 			strcat(hk->algs, ",");
 		strcat(hk->algs, hk->keys[i].alg);
 	}
-	return 0;
+	return add_more_of_a_type(hk);
 }
 
 /* hostkeys_set_log_level's level; -1: none. */

@@ -198,6 +198,19 @@ helper_path(const char *name, char *out, size_t outlen)
 	return access(out, X_OK) == 0 ? 0 : ERR_NOT_FOUND;
 }
 
+/* 1 if the command line's option text opt is a -h file name (the same
+ * argv string), not an -o line. */
+static int
+is_cmdline_hostkey(const struct options *o, const char *opt)
+{
+	size_t i;
+
+	for (i = 0; i < o->ncmdline_hostkeys; i++)
+		if (o->cmdline_hostkeys[i] == opt)
+			return 1;
+	return 0;
+}
+
 /* The LogLevel of the command line's -o options (load_config). */
 static int cmdline_log_level = CONFIG_UNSET;
 
@@ -205,7 +218,6 @@ int
 load_config(const struct options *o, const struct config_source *src,
     struct server_config *c)
 {
-	char line[1024];
 	int early[CONFIG_MAX_LIST];
 	size_t i, nearly = 0;
 	enum log_level level;
@@ -231,7 +243,11 @@ load_config(const struct options *o, const struct config_source *src,
 		level = log_get_level();
 		if (level > LL_ERROR)
 			log_set_level(LL_ERROR);
-		r = config_parse_line(c, o->cmdline_opts[i], "command-line", 0);
+		if (is_cmdline_hostkey(o, o->cmdline_opts[i]))
+			r = config_add_host_key(c, o->cmdline_opts[i]);
+		else
+			r = config_parse_line(
+			    c, o->cmdline_opts[i], "command-line", 0);
 		log_set_level(level);
 		if (r != 0)
 			return r == ERR_FORMAT ? ERR_FORMAT : ERR_CONFIG;
@@ -241,16 +257,14 @@ load_config(const struct options *o, const struct config_source *src,
 	 * -o and of a file that cannot be read stay on stderr. */
 	if (o->log_fd != -1)
 		log_set_file(o->log_fd);
-	/* -q and -d set the level of the files' messages, not of those of
-	 * -o or of a file that cannot be read (sshd's perror()), as sshd. */
+	/* -q and -d, else a -o LogLevel, set the level of the files'
+	 * messages, not of those of -o or of a file that cannot be read
+	 * (sshd's perror()), as sshd: its log_init() takes the command
+	 * line's level before it reads the files. */
 	if (o->cmdline_ll != -1)
 		log_set_level((enum log_level)o->cmdline_ll);
-	for (i = 0; i < o->ncmdline_hostkeys; i++) {
-		snprintf(
-		    line, sizeof(line), "HostKey %s", o->cmdline_hostkeys[i]);
-		if (config_parse_line(c, line, "command-line", 0) != 0)
-			bad++;
-	}
+	else if (cmdline_log_level != CONFIG_UNSET)
+		log_set_level((enum log_level)cmdline_log_level);
 	if (config_load_source(c, src) != 0)
 		bad++;
 	if (bad)
@@ -538,7 +552,10 @@ main(int argc, char **argv)
 		case 'h':
 			if (o.ncmdline_hostkeys >= N_ELEMS(o.cmdline_hostkeys))
 				too_many('h', N_ELEMS(o.cmdline_hostkeys));
+			/* As sshd: a file name as given, among the -o lines
+			 * in command-line order (load_config). */
 			o.cmdline_hostkeys[o.ncmdline_hostkeys++] = optarg;
+			add_cmdline_opt(&o, optarg);
 			break;
 		case 'i':
 			o.inetd = 1;

@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ipc.h"
 #include "policy/config.h"
 
 #ifndef POSTERN_PRIVSEP_USER
@@ -94,11 +95,13 @@ struct hostkey {
 };
 
 struct hostkeys {
-	struct hostkey_pub pub[16];
+	struct hostkey_pub pub[IPC_HOSTKEYS_MAX];
 	size_t npub;
-	struct hostkey_cert cert[16];
+	struct hostkey_cert cert[IPC_HOSTKEYS_MAX];
 	size_t ncert;
-	struct hostkey keys[32]; /* the offer, in HostKeyAlgorithms order */
+	/* The offer, in HostKeyAlgorithms order (algs), then the further keys
+	 * of an offered type, under its first entry's name (hostkeys-00). */
+	struct hostkey keys[IPC_HOSTKEY_ENTRIES_MAX];
 	size_t n;
 	char *algs;       /* comma list of the offered algorithms */
 	char *agent_sock; /* HostKeyAgent's socket, or NULL */

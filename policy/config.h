@@ -308,7 +308,7 @@ void config_init(struct server_config *c);
 void config_free(struct server_config *c);
 
 /*
- * config_parse_line: one command-line option (-o, -h), which comes before
+ * config_parse_line: one command-line option (-o), which comes before
  * the file and so wins. filename and lineno are used in error messages
  * ("FILE line N: ..." as OpenSSH words them); Include and Match are
  * refused here. Returns 0, or after logging the error ERR_FORMAT for a
@@ -318,6 +318,12 @@ void config_free(struct server_config *c);
  */
 int config_parse_line(struct server_config *c, const char *line,
     const char *filename, int lineno);
+/*
+ * config_add_host_key: a -h host key file, as sshd's servconf_add_hostkey()
+ * takes it: the path as given (spaces, quotes and '#' included, no line
+ * to parse), made absolute as a HostKey line's. 0, or ERR_CONFIG (said).
+ */
+int config_add_host_key(struct server_config *c, const char *path);
 /* The largest config file read (each file of a source). */
 #define CONFIG_TEXT_MAX (1024 * 1024)
 /* The largest serialised source handed to a connection. */

@@ -288,6 +288,27 @@ absolute_path(const char *path, struct cfg_args *a, char **out)
 	return 0;
 }
 
+int
+config_add_host_key(struct server_config *c, const char *path)
+{
+	struct cfg_args a;
+	char *abs = NULL;
+	int r;
+
+	memset(&a, 0, sizeof(a));
+	a.filename = "command-line";
+	a.keyword = "HostKey";
+	a.active = 1;
+	if (c->nhost_key_files >= CONFIG_MAX_LIST) {
+		cfg_error(&a, "too many HostKey entries.");
+		return ERR_CONFIG;
+	}
+	if ((r = absolute_path(path, &a, &abs)) != 0)
+		return r == ERR_ALLOC ? r : ERR_CONFIG;
+	c->host_key_files[c->nhost_key_files++] = abs;
+	return 0;
+}
+
 /* --- keyword handlers ----------------------------------------------------- */
 
 /* A whole decimal number 0..max for k's int field (first value wins). */

@@ -27,7 +27,7 @@
 #include "sandbox/sandbox.h"
 #include "transport.h"
 
-#define MAX_HOSTKEYS 32 /* offered algorithms: monitor.h hostkeys.keys */
+#define MAX_HOSTKEYS IPC_HOSTKEY_ENTRIES_MAX /* monitor.h hostkeys.keys */
 /* The monitor signs two exchange hashes before authentication (its
  * MAX_SIGNATURES): the first exchange and one rekey. */
 #define PREAUTH_KEX_MAX 2

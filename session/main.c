@@ -28,7 +28,7 @@
 
 #define SESSION_SOCK_FD 3
 #define SESSION_IPC_FD 4
-#define MAX_HOSTKEYS 32 /* offered algorithms: monitor.h hostkeys.keys */
+#define MAX_HOSTKEYS IPC_HOSTKEY_ENTRIES_MAX /* monitor.h hostkeys.keys */
 
 static int
 sign_via_monitor(void *ctx, const char *alg, const uint8_t *hash,

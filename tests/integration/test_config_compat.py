@@ -1296,6 +1296,29 @@ def test_compat_command_line_errors(ctx):
               % (" ".join(args), len(s_out), len(p_out)))
 
 
+def test_compat_cmdline_loglevel_sets_files_level(ctx):
+    """-o LogLevel=X, as sshd (whose log_init() takes the command line's
+    level before it reads the files), is the level of the configuration
+    files' messages too, as -q and -d are: -o LogLevel=QUIET prints
+    none of a file's bad lines, FATAL only the "terminating" summary.
+    posternd read the files at INFO whatever -o said."""
+    key = _setup(ctx)
+    bad = _write(ctx, "cfg_cmdline_level",
+                 "HostKey %s\nBogusKeyword yes\nMaxSessions\n" % key)
+    for level in ("QUIET", "FATAL", "ERROR"):
+        got = []
+        for server in (SSHD, ctx.server_path):
+            rc, _out, err = _dump([server, "-t", "-f", bad, "-o",
+                                   "LogLevel=" + level])
+            got.append((rc, err.strip().splitlines()))
+        check(got[0][0] == got[1][0] == 255 and
+              len(got[0][1]) == len(got[1][1]) and
+              all(l in harness.sshd_words([p])
+                  for l, p in zip(got[0][1], got[1][1])),
+              "-o LogLevel=%s: sshd %r, posternd %r"
+              % (level, got[0], got[1]))
+
+
 def test_compat_log_file_takes_config_errors(ctx):
     """-E: as sshd, the configuration file's complaints go to the log
     file (its bad lines, its "terminating" summary, a host key that does

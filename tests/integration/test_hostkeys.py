@@ -259,6 +259,34 @@ def test_dsa_host_key_left_out_quietly(ctx):
           "a DSA host key was reported as an error")
 
 
+def test_mismatched_pub_named(ctx):
+    """A HostKey whose .pub is another key's: sshd 9.2 says so (`Public
+    key for FILE does not match private key`) and serves the private
+    key; posternd said nothing (review). -t prints what sshd -t does."""
+    sshd = harness.openssh_sshd()
+    u = ctx.make_user()
+    rsa = _keygen(ctx, "host_rsa", "rsa", 2048, "PEM")
+    other = _keygen(ctx, "other_rsa", "rsa", 2048)
+    with open(rsa + ".pub", "rb") as f:
+        real = f.read()
+    with open(other + ".pub", "rb") as f, open(rsa + ".pub", "wb") as g:
+        g.write(f.read())
+    cfg = os.path.join(ctx.dir, "mm.conf")
+    with open(cfg, "w") as f:
+        f.write("HostKey %s\nHostKey %s\n" % (rsa, ctx.host_key))
+    line = "Public key for %s does not match private key" % rsa
+    for srv in (ctx.server_path, sshd):
+        r = run([srv, "-t", "-f", cfg], check_rc=False)
+        check(r.returncode == 0 and r.stderr == (line + "\r\n").encode(),
+              "%s -t: rc %s %r" % (srv, r.returncode, r.stderr))
+    ctx.start_server(extra_config=["HostKey %s" % rsa])
+    check(ctx.wait_log("^%s$" % re.escape(line), 5),
+          "no %r line from the server" % line)
+    with open(rsa + ".pub", "wb") as g:
+        g.write(real)
+    _login_with(ctx, u, "rsa-sha2-512", _known_hosts(ctx, "kh", [rsa]))
+
+
 def test_encrypted_host_key_refused(ctx):
     u = ctx.make_user()
     path = os.path.join(ctx.dir, "host_enc")
@@ -310,6 +338,70 @@ def test_ecdsa_host_certificate(ctx):
     _login_with(ctx, u, "ecdsa-sha2-nistp384-cert-v01@openssh.com", kh)
 
 
+def test_host_certificate_read_as_sshd(ctx):
+    """HostCertificate files as sshd 9.2's sshkey_load_public reads them:
+    a name without its .pub suffix loads FILE.pub (review: posternd said
+    `No such file or directory` and served no certificate); a private key
+    file is `not a certificate`; a later certificate of the same key
+    replaces the earlier one, quietly (a renewal added below the old
+    line is served); -t says what sshd -t says."""
+    sshd = harness.openssh_sshd()
+    u = ctx.make_user()
+    ca, cert = _host_cert(ctx, ctx.host_key)
+    renewed = os.path.join(ctx.dir, "renewed-cert.pub")
+    os.rename(cert, renewed)
+    run(["ssh-keygen", "-q", "-s", ca, "-I", "old", "-h", "-n",
+         "127.0.0.1", ctx.host_key + ".pub"])
+    junk = os.path.join(ctx.dir, "junk")
+    with open(junk, "w") as f:
+        f.write("not a key\n")
+    cfg = os.path.join(ctx.dir, "hc.conf")
+    with open(cfg, "w") as f:
+        f.write("HostKey %s\n" % ctx.host_key + "".join(
+            "HostCertificate %s\n" % c for c in (
+                cert[:-len(".pub")], ctx.host_key, junk, ctx.dir,
+                renewed)))
+    got = [run([srv, "-t", "-f", cfg], check_rc=False)
+           for srv in (ctx.server_path, sshd)]
+    check(got[0].returncode == got[1].returncode == 0 and
+          got[0].stderr == got[1].stderr,
+          "posternd -t said %r, sshd -t %r" % (got[0].stderr,
+                                              got[1].stderr))
+    ctx.start_server(extra_config=["HostCertificate %s" % cert[:-4],
+                                   "HostCertificate %s" % renewed])
+    check(not ctx.wait_log(r"Could not load|duplicate", 1),
+          "a certificate was refused:\n%s" % ctx.server_log())
+    _check_cert_served(ctx, renewed, "the renewed certificate")
+    _login_with(ctx, u, "ssh-ed25519-cert-v01@openssh.com",
+                _cert_authority_kh(ctx, ca))
+
+
+def test_host_certificate_of_first_host_key_served(ctx):
+    """Two keys of one type, each with a certificate: as sshd 9.2, the
+    certificate served is the one of the first HostKey line, whatever the
+    order of the HostCertificate lines (review: posternd served the first
+    HostCertificate line's, another key's certificate than sshd's)."""
+    harness.openssh_sshd()
+    ed2 = _keygen(ctx, "host_ed2", "ed25519")
+    ca, cert1 = _host_cert(ctx, ctx.host_key)
+    run(["ssh-keygen", "-q", "-s", ca, "-I", "second", "-h", "-n",
+         "127.0.0.1", ed2 + ".pub"])
+    ctx.start_server(extra_config=["HostKey %s" % ed2,
+                                   "HostCertificate %s-cert.pub" % ed2,
+                                   "HostCertificate %s" % cert1])
+    _check_cert_served(ctx, cert1, "the first HostKey's certificate")
+
+
+def _check_cert_served(ctx, cert, what):
+    """ssh-keyscan -c finds the certificate in file cert served."""
+    r = run(["ssh-keyscan", "-c", "-p", str(ctx.port), "127.0.0.1"],
+            check_rc=False)
+    with open(cert) as f:
+        want = f.read().split()[1]
+    check(want.encode() in r.stdout, "%s is not served: %r" % (what,
+                                                                r.stdout))
+
+
 def test_update_host_keys_learns_all(ctx):
     """hostkeys-00 / hostkeys-prove-00: a client that knows only the
     ed25519 key learns the ECDSA and RSA keys, each proven by the monitor
@@ -331,6 +423,62 @@ def test_update_host_keys_learns_all(ctx):
     # Each learned key works on its own now.
     for alg in ("ecdsa-sha2-nistp256", "rsa-sha2-256"):
         _login_with(ctx, u, alg, kh)
+
+
+def test_update_host_keys_second_key_of_a_type(ctx):
+    """Key rotation as ssh_config(5) UpdateHostKeys describes it: a second
+    key of a type already served (ed25519, RSA) is loaded too, as by sshd
+    9.2, without an error; the first of each type signs the exchange, and
+    a client that knows only the first learns the second through
+    hostkeys-00 / hostkeys-prove-00 (review: posternd logged `Ignoring
+    duplicate host key type` and never offered the new key)."""
+    u = ctx.make_user()
+    ed2 = _keygen(ctx, "host_ed2", "ed25519")
+    rsa = _keygen(ctx, "host_rsa", "rsa", 3072)
+    rsa2 = _keygen(ctx, "host_rsa2", "rsa", 2048, "PEM")
+    ctx.start_server(extra_config=["HostKey %s" % k
+                                   for k in (ed2, rsa, rsa2)])
+    check(not ctx.wait_log(r"duplicate", 1),
+          "a second key of a type was refused:\n%s" % ctx.server_log())
+    kh = _known_hosts(ctx, "kh_rot", [ctx.host_key, rsa])
+    r = _ssh_kh(ctx, u, kh, ("-o", "UpdateHostKeys=yes",
+                             "-o", "HostKeyAlgorithms=ssh-ed25519,"
+                             "rsa-sha2-512"))
+    check(r.rc == 0 and r.stdout == b"ok\n",
+          "login failed: rc %s %s" % (r.rc, r.err[-400:]))
+    with open(kh) as f:
+        text = f.read()
+    for k in (ed2, rsa2):
+        check(_pub(k) in text, "known_hosts did not learn %s:\n%s\n%s"
+              % (os.path.basename(k), text, r.err[-1500:]))
+    # The first key of each type still signs the exchange.
+    for alg, k in (("ssh-ed25519", ctx.host_key), ("rsa-sha2-256", rsa)):
+        _login_with(ctx, u, alg, _known_hosts(ctx, "kh1_" + alg, [k]))
+
+
+def test_twenty_host_keys_all_loaded(ctx):
+    """20 HostKey lines (a rotation kept over years, one key per host
+    alias): sshd 9.2 loads them all; posternd did too only up to 16
+    (review: `Too many host keys; ignoring` for the rest, and their
+    certificates had `No matching private key`). A client that knows the
+    first learns the other 19 through hostkeys-00 / hostkeys-prove-00."""
+    u = ctx.make_user()
+    keys = [_keygen(ctx, "host_ed%02d" % i, "ed25519") for i in range(19)]
+    ca, cert = _host_cert(ctx, keys[-1])
+    ctx.start_server(extra_config=["HostKey %s" % k for k in keys] +
+                     ["HostCertificate %s" % cert])
+    check(not ctx.wait_log(r"Too many|No matching", 1),
+          "host keys were left out:\n%s" % ctx.server_log())
+    kh = _known_hosts(ctx, "kh_20", [ctx.host_key])
+    r = _ssh_kh(ctx, u, kh, ("-o", "UpdateHostKeys=yes",
+                             "-o", "HostKeyAlgorithms=ssh-ed25519"))
+    check(r.rc == 0 and r.stdout == b"ok\n",
+          "login failed: rc %s %s" % (r.rc, r.err[-400:]))
+    with open(kh) as f:
+        text = f.read()
+    missing = [os.path.basename(k) for k in keys if _pub(k) not in text]
+    check(not missing, "known_hosts did not learn %s:\n%s"
+          % (missing, r.err[-1500:]))
 
 
 def test_hostkeys_prove_rsa_under_rsa_kex(ctx):

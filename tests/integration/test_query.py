@@ -5,6 +5,7 @@ with the real OpenSSH client when the client supports it (configured in:
 some are not in the default lists).
 """
 
+import os
 import re
 import subprocess
 
@@ -120,3 +121,30 @@ def test_legacy_flags_as_sshd(ctx):
                        timeout=10)
     check(r.returncode == 1 and r.stderr == "Invalid utmp length.\n",
           "-u 66: rc %d %r" % (r.returncode, r.stderr))
+
+
+def test_cmdline_hostkey_path_as_given(ctx):
+    """-h FILE is a file name as given, as sshd's servconf_add_hostkey()
+    takes it: one with a space or '#' loads (posternd parsed it as a
+    "HostKey FILE" line: 'extra arguments', exit 255), and -h and -o
+    HostKey keys keep their command-line order, before the file's
+    (checked side by side with sshd -T)."""
+    import shutil
+    ctx.write_config()
+    odd = os.path.join(ctx.dir, "host keys")
+    os.makedirs(odd, exist_ok=True)
+    first = os.path.join(odd, "k#1")
+    shutil.copy(ctx.host_key, first)
+    os.chmod(first, 0o600)
+    second = os.path.join(ctx.dir, "second_key")
+    shutil.copy(ctx.host_key, second)
+    os.chmod(second, 0o600)
+    r = subprocess.run([ctx.server_path, "-T", "-f", ctx.config_path,
+                        "-h", first, "-o", "HostKey " + second],
+                       capture_output=True, text=True, timeout=10)
+    keys = [ln[len("hostkey "):] for ln in r.stdout.splitlines()
+            if ln.startswith("hostkey ")]
+    check(r.returncode == 0 and r.stderr == "" and
+          keys == [first, second, ctx.host_key],
+          "-T -h %r: rc %d keys %r %r" % (first, r.returncode, keys,
+                                           r.stderr))
