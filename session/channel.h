@@ -171,6 +171,9 @@ struct conn {
 	uint32_t creq_pending;   /* our channel requests awaiting replies */
 	int64_t unused_deadline; /* UnusedConnectionTimeout; 0 off */
 	int dead;                /* the peer is gone: do not flush output */
+	/* The server ended the connection (a timeout, a protocol error): as
+	 * sshd's child at cleanup_exit(), no Close session lines. */
+	int server_ended;
 	/* Agent and X11 forwarding (agent.c, x11.c). */
 	struct agent_fwd *agent;
 	struct x11_fwd *x11s;

@@ -129,10 +129,11 @@ session_free(struct conn *conn, struct channel *c)
 {
 	struct chan_session *s = sess(c);
 
-	/* sshd's child exits at a read error, or at the client's DISCONNECT
-	 * while the session's channel is open, without closing its sessions
-	 * (a channel the client closed first is sshd's garbage by then). */
-	if (!transport_peer_reset(conn->t) &&
+	/* sshd's child exits at a read error, at a timeout or protocol
+	 * error of its own, or at the client's DISCONNECT while the
+	 * session's channel is open, without closing its sessions (a channel
+	 * the client closed first is sshd's garbage by then). */
+	if (!transport_peer_reset(conn->t) && !conn->server_ended &&
 	    (!conn->ctx->peer_disconnected || (c->flags & CHAN_RCVD_CLOSE)))
 		verbose("Close session: user %s from %s port %d id %u",
 		    conn->ctx->user, conn->ctx->client_addr,

@@ -452,8 +452,13 @@ direct_tcpip_open(
 	debug("server_request_direct_tcpip: originator %s port %u, target %s "
 	      "port %u",
 	    orig, oport, host, port);
-	if (port > 65535 || oport > 65535) {
-		error_f("invalid port");
+	/* sshd's words: its function's name, not ours. */
+	if (port > 65535) {
+		error("server_request_direct_tcpip: invalid target port");
+		goto out;
+	}
+	if (oport > 65535) {
+		error("server_request_direct_tcpip: invalid originator port");
 		goto out;
 	}
 	if (!fwd_allowed(conn, 0, FWD_LOCAL)) {
@@ -535,7 +540,9 @@ direct_streamlocal_open(
 	memset(&sun, 0, sizeof(sun));
 	sun.sun_family = AF_UNIX;
 	if (len >= sizeof(sun.sun_path)) {
-		error("connect_to %.100s: path too long", path);
+		/* sshd's words (connect_to_helper); sshd connects to a
+		 * path of exactly sizeof(sun_path) cut short by one. */
+		error("%.100s: %.100s", path, strerror(ENAMETOOLONG));
 		*reason = SSH2_OPEN_CONNECT_FAILED;
 		goto out;
 	}

@@ -270,7 +270,15 @@ listen_unix(struct conn *conn, struct fwd_listener *l)
 
 	memset(&sun, 0, sizeof(sun));
 	sun.sun_family = AF_UNIX;
-	if (strlen(l->path) >= sizeof(sun.sun_path)) {
+	/* sshd's two lines: channel_setup_fwd_listener_streamlocal's check
+	 * (longer than sun_path), then unix_listener's (no room for the
+	 * NUL); the first writes the path whole, up to the log line's
+	 * bound. */
+	if (strlen(l->path) > sizeof(sun.sun_path)) {
+		error("Local listening path too long: %s", l->path);
+		return ERR_TOO_BIG;
+	}
+	if (strlen(l->path) == sizeof(sun.sun_path)) {
 		error("unix_listener: path \"%.255s\" too long for Unix domain "
 		      "socket",
 		    l->path);

@@ -517,7 +517,8 @@ session_run(struct session_ctx *ctx)
 	case ERR_PROTOCOL: /* logged and disconnected already */
 	case ERR_MAC:      /* likewise (the transport's lines) */
 	case ERR_TIMEOUT:  /* logged: ClientAlive, UnusedConnectionTimeout */
-		r = 0;     /* an orderly end (docs/ipc.md session exit codes) */
+		conn.server_ended = 1;
+		r = 0; /* an orderly end (docs/ipc.md session exit codes) */
 		break;
 	case ERR_EOF:
 		/*
@@ -541,6 +542,7 @@ session_run(struct session_ctx *ctx)
 		break;
 	default:
 		transport_log_fatal(ctx->t, err_str(r));
+		conn.server_ended = 1;
 		break;
 	}
 	channel_free_all(&conn);

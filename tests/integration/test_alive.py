@@ -60,11 +60,15 @@ def test_client_alive_frozen_client(ctx):
               "the session process %d is still there after the timeout"
               % spid)
         # As sshd: the timeout's line alone, no "Disconnected from user"
-        # (a client's DISCONNECT's line), not even after the monitor.
+        # (a client's DISCONNECT's line), not even after the monitor, and
+        # no "Close session" for the session still open (sshd's child
+        # exits at the timeout without closing its sessions).
         time.sleep(0.5)
-        check(not re.search(r"^Disconnected from user ", ctx.server_log(),
-                            re.M),
+        log = ctx.server_log()
+        check(not re.search(r"^Disconnected from user ", log, re.M),
               "a 'Disconnected from user' line after the timeout")
+        check(not re.search(r"^Close session: ", log, re.M),
+              "a 'Close session' line after the timeout")
     finally:
         os.kill(p.pid, signal.SIGCONT)
         p.kill()

@@ -371,14 +371,16 @@ def _blob(keyfile):
     return (struct.pack(">I", len(blob)) + blob).hex()
 
 
-def _run(server, user, cells):
+def run_connwire(server, user, scripts, timeout_s=900):
+    """connwire.py's results for its scripts (a connection each) against
+    server, logged in as user with its key."""
     env = dict(os.environ)
     env.pop("PYTHONPATH", None)
     env.pop("PYTHONHOME", None)
     p = subprocess.run([SYSTEM_PYTHON, CONNWIRE, str(server.port),
                         user.name, user.key],
-                       input=json.dumps([c[2] for c in cells]).encode(),
-                       capture_output=True, timeout=900, env=env)
+                       input=json.dumps(scripts).encode(),
+                       capture_output=True, timeout=timeout_s, env=env)
     check(p.returncode == 0, "connwire against %s failed: %s"
           % (server.kind, p.stderr.decode(errors="replace")[-1500:]))
     return json.loads(p.stdout)
@@ -418,7 +420,7 @@ def test_conn_parity(ctx):
             srv = Server(ctx, kind, extra, "-" + conf)
             # The unix sockets a streamlocal-forward makes: one per server.
             subprocess.run(["rm", "-f", sock_path + ".fwd"])
-            res[kind] = _run(srv, u, mine)
+            res[kind] = run_connwire(srv, u, [c[2] for c in mine])
             check(srv.proc.poll() is None, "%s exited" % kind)
             srv.stop()
             logs[kind] = _cell_logs(srv.log, res[kind])
