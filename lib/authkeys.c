@@ -222,11 +222,13 @@ check_line(const struct authkeys_query *q, const char *cp, const char *loc,
 			    loc, opts->cert_authority ? "a" : "not a");
 		goto out;
 	}
+	/* In SHA-256 whatever FingerprintHash says, as sshd 9.2's
+	 * auth2-pubkeyfile.c writes these lines. */
 	if (found_sk != NULL) {
-		r = sshkey_sk_fingerprint(found_sk, fp, sizeof(fp));
+		r = sshkey_sk_fingerprint_sha256(found_sk, fp, sizeof(fp));
 		type = sshkey_sk_type_short(found_sk);
 	} else {
-		r = sshkey_fingerprint(found, fp, sizeof(fp));
+		r = sshkey_fingerprint_sha256(found, fp, sizeof(fp));
 		type = sshkey_type_short(found);
 	}
 	if (r != 0)
@@ -380,8 +382,8 @@ open_user_file(const struct passwd *pw, const char *path, int strict_modes,
 		return ERR_SYSTEM;
 	}
 	if (!S_ISREG(st.st_mode)) {
-		logit("User %.255s %s %s is not a regular file", pw->pw_name,
-		    what, path);
+		logit("User '%.255s' %s '%s' is not a regular file",
+		    pw->pw_name, what, path);
 		close(fd);
 		return ERR_PERM;
 	}
@@ -626,7 +628,8 @@ path_append(char *out, size_t *op, const char *s)
 }
 
 char *
-authkeys_expand_path(const char *pattern, const struct passwd *pw)
+authkeys_expand_path(
+    const char *keyword, const char *pattern, const struct passwd *pw)
 {
 	char out[PATH_MAX], full[PATH_MAX], uid[32], one[2] = {0, 0};
 	const char *p, *ins;
@@ -653,9 +656,9 @@ authkeys_expand_path(const char *pattern, const struct passwd *pw)
 				ins = uid;
 				break;
 			default:
-				error("AuthorizedKeysFile: unknown or "
-				      "truncated %% token in \"%.100s\"",
-				    pattern);
+				error("%s: unknown or truncated %% token in "
+				      "\"%.100s\"",
+				    keyword, pattern);
 				return NULL;
 			}
 		}

@@ -620,7 +620,8 @@ parse_binary(struct krl *krl, const uint8_t *data, size_t len)
 	if ((r = buf_get_u32(b, &format)) != 0)
 		goto out;
 	if (format != KRL_FORMAT_VERSION) {
-		error(
+		/* sshd says only "invalid format", in its caller's line. */
+		debug(
 		    "KRL has unsupported format version %u", (unsigned)format);
 		r = ERR_FORMAT;
 		goto out;

@@ -297,8 +297,11 @@ pkauth_revoked(const struct pk_conf *cf, const struct pk_key *uk)
 	if (cf->revoked == NULL)
 		return 0;
 	if ((r = krl_load(cf->revoked, &krl)) != 0) {
+		/* A KRL cut short: ssh_err()'s words, as sshd. */
 		snprintf(why, sizeof(why), "%s",
-		    r == ERR_SYSTEM ? strerror(errno) : err_str(r));
+		    r == ERR_SYSTEM      ? strerror(errno)
+		        : r == ERR_SHORT ? err_sshd_words(r)
+		                         : err_str(r));
 		error("Error checking authentication key %s %s in revoked "
 		      "keys file %s: %s",
 		    uk->type, uk->fp, cf->revoked, why);
@@ -399,7 +402,8 @@ pkauth_authorized_keys(const struct pm_conn *c, const struct pk_conf *cf,
 	     i++) {
 		if (strcasecmp(pattern, "none") == 0)
 			continue;
-		if ((path = authkeys_expand_path(pattern, &pw)) == NULL)
+		if ((path = authkeys_expand_path(
+		         "AuthorizedKeysFile", pattern, &pw)) == NULL)
 			continue;
 		memset(&q, 0, sizeof(q));
 		q.pw = &pw;

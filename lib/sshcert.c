@@ -572,6 +572,15 @@ sshcert_ca_fingerprint(const struct sshcert *cert, char *out, size_t outlen)
 }
 
 int
+sshcert_ca_fingerprint_sha256(
+    const struct sshcert *cert, char *out, size_t outlen)
+{
+	return cert->ca_sk != NULL
+	    ? sshkey_sk_fingerprint_sha256(cert->ca_sk, out, outlen)
+	    : sshkey_fingerprint_sha256(cert->ca_key, out, outlen);
+}
+
+int
 sshcert_check_ca_sig_alg(const struct sshcert *cert, const char *allowed)
 {
 	if (allowed == NULL)

@@ -108,12 +108,15 @@ void sshcert_free(struct sshcert *cert);
  * The CA key, whichever kind it is (ca_key or a FIDO ca_sk): its short
  * type for log lines ("ED25519", "ECDSA-SK"), its type name
  * ("ssh-ed25519", "sk-ssh-ed25519@openssh.com"), its public blob (appended
- * to out) and its "SHA256:..." fingerprint.
+ * to out) and its fingerprint (FingerprintHash's digest; in SHA-256
+ * whatever it says with _sha256).
  */
 const char *sshcert_ca_type_short(const struct sshcert *cert);
 const char *sshcert_ca_type_name(const struct sshcert *cert);
 int sshcert_ca_to_blob(const struct sshcert *cert, struct buf *out);
 int sshcert_ca_fingerprint(
+    const struct sshcert *cert, char *out, size_t outlen);
+int sshcert_ca_fingerprint_sha256(
     const struct sshcert *cert, char *out, size_t outlen);
 
 /* sshcert_is_cert_name: 1 if name is a certificate key type or algorithm. */

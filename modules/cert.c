@@ -90,6 +90,7 @@ ca_line_check(void *arg, const struct authopts *line, const char *loc,
 	const struct sshcert *cert = x->uk->cert;
 	struct authopts *certopts = NULL, *final = NULL;
 	const char *reason = NULL;
+	char ca_fp[SSHKEY_FP_LEN];
 
 	*optsp = NULL;
 	if (authcert_opts(cert, &certopts) != 0) {
@@ -117,10 +118,16 @@ ca_line_check(void *arg, const struct authopts *line, const char *loc,
 	        line->principals == NULL ? x->c->user : NULL, x->now,
 	        &reason) != 0)
 		goto fail;
+	/* As sshd 9.2's auth2-pubkeyfile.c: in SHA-256 whatever
+	 * FingerprintHash says. */
+	if (sshcert_ca_fingerprint_sha256(cert, ca_fp, sizeof(ca_fp)) != 0) {
+		reason = "out of memory";
+		goto fail;
+	}
 	verbose("Accepted certificate ID \"%s\" (serial %" PRIu64 ") "
 	        "signed by CA %s %s found at %s",
-	    cert->key_id, cert->serial, sshcert_ca_type_short(cert),
-	    x->uk->ca_fp, loc);
+	    cert->key_id, cert->serial, sshcert_ca_type_short(cert), ca_fp,
+	    loc);
 	authopts_free(certopts);
 	*optsp = final;
 	return 0;
@@ -240,7 +247,8 @@ trusted_ca_allow(const struct pm_conn *c, const struct pk_conf *cf,
 	log_flags = pkauth_log_flags(c);
 	pkauth_conn_pw(c, &pw);
 	if (cf->principals != NULL) {
-		if ((pfile = authkeys_expand_path(cf->principals, &pw)) == NULL)
+		if ((pfile = authkeys_expand_path("AuthorizedPrincipalsFile",
+		         cf->principals, &pw)) == NULL)
 			goto out;
 		if (authkeys_find_principal(
 		        &pw, pfile, cf->strict_modes, cert, &line, &popts) == 0)

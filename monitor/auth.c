@@ -555,15 +555,26 @@ read_banner(const struct authctxt *a, size_t *lenp)
 		fclose(f);
 		return NULL;
 	}
-	if (st.st_size > AUTH_BANNER_MAX)
-		logit("Banner %s: %lld bytes, the first %d sent", a->c->banner,
-		    (long long)st.st_size, AUTH_BANNER_MAX);
 	if ((text = malloc(AUTH_BANNER_MAX)) == NULL) {
 		fclose(f);
 		return NULL;
 	}
 	n = fread(text, 1, AUTH_BANNER_MAX, f);
 	fclose(f);
+	/*
+	 * As sshd, whose banner is a C string: it ends at a NUL byte (the
+	 * OpenSSH client refuses a banner holding one: "invalid format"),
+	 * and nothing before it is no banner.
+	 */
+	n = strnlen(text, n);
+	if (n == 0) {
+		free(text);
+		return NULL;
+	}
+	/* Cut short only when no NUL ended it first. */
+	if (st.st_size > AUTH_BANNER_MAX && n == AUTH_BANNER_MAX)
+		logit("Banner %s: %lld bytes, the first %d sent", a->c->banner,
+		    (long long)st.st_size, AUTH_BANNER_MAX);
 	*lenp = n;
 	return text;
 }
@@ -1244,8 +1255,13 @@ finish(struct authctxt *a, const char *method, const char *submethod,
 		a->pam_account_done = 1;
 		pamctx_mark_authenticated(a->pam);
 		/* sshd's preauth child holds PAM's success back for one
-		 * more round, and logs it so. */
-		auth_log(a, "Postponed", logm, 0);
+		 * more round, and logs it so: as its first round, without
+		 * the device, when PAM asked nothing (an empty password). */
+		auth_log(a, "Postponed",
+		    a->step_req != NULL && a->conn.method != NULL
+		        ? a->conn.method
+		        : logm,
+		    0);
 	}
 	/*
 	 * UsePAM: the account phase decides last, as in OpenSSH, which has

@@ -136,6 +136,46 @@ def test_empty_password_permitted(ctx):
           "PermitEmptyPasswords no: the empty password logged in")
 
 
+def test_empty_password_kbdint_pam_postponed(ctx):
+    """UsePAM yes, PermitEmptyPasswords yes: keyboard-interactive/pam for
+    an account with an empty password succeeds without a prompt
+    (pam_unix nullok). sshd 9.2 logs its first round as always,
+    "Postponed keyboard-interactive" without the device, then Accepted
+    keyboard-interactive/pam (postern logged "Postponed
+    keyboard-interactive/pam")."""
+    u = ctx.make_user(with_key=False)
+    subprocess.run(["passwd", "-d", u.name], check=True,
+                   stdout=subprocess.DEVNULL)
+    ctx.start_server(extra_config=[
+        "UsePAM yes", "KbdInteractiveAuthentication yes",
+        "PermitEmptyPasswords yes",
+        "AuthenticationMethods keyboard-interactive"])
+    script = os.path.join(ctx.dir, "askpass_empty.sh")
+    with open(script, "w") as f:
+        f.write("#!/bin/sh\necho\n")
+    os.chmod(script, 0o755)
+    env = dict(os.environ, SSH_ASKPASS=script, SSH_ASKPASS_REQUIRE="force",
+               DISPLAY=":0")
+    argv = ctx.ssh_argv(u, "echo ok", batch=False, extra=(
+        "-o", "PreferredAuthentications=keyboard-interactive",
+        "-o", "PubkeyAuthentication=no",
+        "-o", "NumberOfPasswordPrompts=1"))
+    r = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True,
+                       timeout=30, env=env)
+    check(r.returncode == 0 and r.stdout == b"ok\n",
+          "empty password over keyboard-interactive/pam refused: rc %s %s"
+          % (r.returncode, r.stderr[-300:]))
+    name = re.escape(u.name)
+    check(ctx.wait_log(r"^Accepted keyboard-interactive/pam for %s from "
+                       r"127\.0\.0\.1 port \d+ ssh2$" % name, 5),
+          "no 'Accepted keyboard-interactive/pam' line")
+    postponed = re.findall(r"(?m)^Postponed (\S+) for %s from .*$" % name,
+                           ctx.server_log())
+    check(postponed == ["keyboard-interactive"],
+          "Postponed lines %r, sshd 9.2 logs one, for "
+          "keyboard-interactive" % postponed)
+
+
 def test_account_locked(ctx):
     ctx.start_server()
     u = ctx.make_user()

@@ -204,11 +204,17 @@ def test_cert_trusted_ca_file_malformed(ctx):
     _login(ctx, u, key, True, "CA listed after a certificate line")
 
 
-def test_cert_authority_line(ctx):
-    ca = _keygen(ctx, "ak_ca")
+def _ca_and_user(ctx, ca_name):
+    """A CA key, a user with a key of its own, and the path of the user's
+    authorized_keys (not written yet)."""
+    ca = _keygen(ctx, ca_name)
     u = ctx.make_user(with_key=False)
     key = _user_key(ctx, u)
-    ak = os.path.join(_ssh_dir(u), "authorized_keys")
+    return ca, u, key, os.path.join(_ssh_dir(u), "authorized_keys")
+
+
+def test_cert_authority_line(ctx):
+    ca, u, key, ak = _ca_and_user(ctx, "ak_ca")
     _write(ak, "cert-authority %s\n" % _pub(ca), owner=u, mode=0o600)
     _sign(ctx, ca, key, "via-ak", u.name, serial=3)
     ctx.start_server()
@@ -235,6 +241,32 @@ def test_cert_authority_line(ctx):
     _login(ctx, u, key, False, "principals= not naming the certificate's")
     _log_has(ctx, r"^Certificate does not contain an authorized "
              r"principal$", "principals= mismatch")
+
+
+def test_fingerprint_hash_md5_authorized_keys_lines(ctx):
+    # FingerprintHash md5: the Accepted publickey line follows it, but the
+    # lines of the authorized_keys matching ("Accepted key ... found at",
+    # a cert-authority line's "Accepted certificate ID ... found at") stay
+    # SHA-256, as sshd 9.2's auth2-pubkeyfile.c writes them.
+    ca, u, key, ak = _ca_and_user(ctx, "fph_ca")
+    _write(ak, "%s\n" % _pub(key), owner=u, mode=0o600)
+    ctx.start_server(extra_config=["FingerprintHash md5"])
+    _login(ctx, u, key, True, "plain key, FingerprintHash md5")
+    p = harness.run(["ssh-keygen", "-l", "-E", "md5", "-f", key + ".pub"])
+    md5 = p.stdout.decode().split()[1]
+    check(md5.startswith("MD5:"), "ssh-keygen -E md5: %r" % p.stdout)
+    _log_has(ctx, r"^Accepted key ED25519 %s found at %s:1$"
+             % (re.escape(harness.fingerprint(key + ".pub")),
+                re.escape(ak)), "Accepted key line in SHA-256")
+    _log_has(ctx, r"^Accepted publickey for %s .* ssh2: ED25519 %s$"
+             % (u.name, re.escape(md5)), "Accepted publickey line in MD5")
+    _write(ak, "cert-authority %s\n" % _pub(ca), owner=u, mode=0o600)
+    _sign(ctx, ca, key, "fph", u.name, serial=5)
+    _login(ctx, u, key, True, "cert-authority line, FingerprintHash md5")
+    _log_has(ctx, r"^Accepted certificate ID \"fph\" \(serial 5\) signed "
+             r"by CA ED25519 %s found at %s:1$"
+             % (re.escape(harness.fingerprint(ca + ".pub")), re.escape(ak)),
+             "Accepted certificate line in SHA-256")
 
 
 def test_cert_expired(ctx):
@@ -293,6 +325,37 @@ def test_cert_revoked_list(ctx):
     # Listing the CA revokes every certificate it signed.
     _write(revoked, "%s\n" % _pub(ca))
     _login(ctx, u, key2, False, "certificate whose CA is revoked")
+
+
+def test_revoked_keys_truncated_krl(ctx):
+    # A KRL cut short refuses every key, with ssh_err()'s words, as sshd
+    # 9.2: "incomplete message" (postern said "message incomplete").
+    u = ctx.make_user()
+    krl = os.path.join(ctx.dir, "short_krl")
+    harness.run(["ssh-keygen", "-q", "-k", "-f", krl, u.key + ".pub"])
+    with open(krl, "rb") as f:
+        data = f.read()
+    with open(krl, "wb") as f:
+        f.write(data[:30])
+    ctx.start_server(extra_config=["RevokedKeys %s" % krl])
+    _login(ctx, u, u.key, False, "key checked against a truncated KRL")
+    _log_has(ctx, r"^Error checking authentication key ED25519 %s in "
+             r"revoked keys file %s: incomplete message$"
+             % (re.escape(harness.fingerprint(u.key + ".pub")),
+                re.escape(krl)), "truncated KRL")
+    # An unknown format version: "invalid format" in that line alone, as
+    # sshd (postern also logged "KRL has unsupported format version").
+    ctx.stop_server()
+    with open(krl, "wb") as f:
+        f.write(data[:8] + b"\0\0\0\x09" + data[12:])
+    ctx.start_server(extra_config=["RevokedKeys %s" % krl])
+    _login(ctx, u, u.key, False, "key checked against a KRL of version 9")
+    _log_has(ctx, r"^Error checking authentication key ED25519 \S+ in "
+             r"revoked keys file %s: invalid format$" % re.escape(krl),
+             "KRL of an unknown version")
+    extra = [l for l in ctx.server_log().splitlines()
+             if "format version" in l and not l.startswith("debug")]
+    check(not extra, "lines sshd does not write: %r" % extra)
 
 
 def test_cert_revoked_krl(ctx):
@@ -441,6 +504,21 @@ def test_cert_principals_file(ctx):
     _log_has(ctx, r"^Authentication refused: bad ownership or modes for "
              r"file %s$" % re.escape(pf), "StrictModes on the principals "
              "file")
+
+
+def test_cert_principals_file_bad_token(ctx):
+    # An unknown % token in AuthorizedPrincipalsFile refuses the
+    # certificate, and the error names that keyword, not
+    # AuthorizedKeysFile.
+    ca = _keygen(ctx, "pft_ca")
+    u = ctx.make_user(with_key=False)
+    key = _user_key(ctx, u)
+    ctx.start_server(extra_config=_ca_config(
+        ctx, ca, ["AuthorizedPrincipalsFile .ssh/principals_%x"]))
+    _sign(ctx, ca, key, "deploy-1", "deploy")
+    _login(ctx, u, key, False, "bad token in AuthorizedPrincipalsFile")
+    _log_has(ctx, r'^AuthorizedPrincipalsFile: unknown or truncated % '
+             r'token in "\.ssh/principals_%x"$', "bad token logged")
 
 
 # ---------------------------------------------------------------------------

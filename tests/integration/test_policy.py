@@ -388,6 +388,57 @@ def test_banner_sizes(ctx):
         ctx.stop_server()
 
 
+def test_banner_nul_byte(ctx):
+    """A Banner file holding a NUL byte: as sshd, whose banner is a C
+    string, the text before the NUL is sent and a NUL first is no banner
+    (postern sent the NUL, which the OpenSSH client refuses: the login
+    failed with "invalid format")."""
+    u = ctx.make_user()
+    nul = os.path.join(ctx.dir, "nul_banner")
+    with open(nul, "wb") as f:
+        f.write(b"before the nul\n\0after the nul\n")
+    nul0 = os.path.join(ctx.dir, "nul0_banner")
+    with open(nul0, "wb") as f:
+        f.write(b"\0after the nul\n")
+    for path, want in ((nul, "before the nul"), (nul0, None)):
+        ctx.start_server(extra_config=["Banner %s" % path])
+        r = ctx.ssh(u, "echo ok", extra=("-o", "LogLevel=INFO"))
+        check(r.rc == 0 and r.stdout == b"ok\n",
+              "Banner %s: login failed: %s" % (path, r.err[-300:]))
+        shown = [l for l in r.err.splitlines()
+                 if not l.startswith("Warning: Permanently added")]
+        check(shown == ([want] if want else []),
+              "Banner %s: the client showed %r" % (path, shown[:3]))
+        ctx.stop_server()
+
+
+def test_banner_nul_byte_in_big_file(ctx):
+    """A Banner file over 192 KiB whose text ends at a NUL early on: that
+    text is the whole banner, as sshd sends it, so postern logs no
+    "the first 196608 sent" (it did, though it sent a few bytes)."""
+    u = ctx.make_user()
+    path = os.path.join(ctx.dir, "nul_big_banner")
+    with open(path, "wb") as f:
+        f.write(b"short banner\n\0" + b"x" * 300000)
+    ctx.start_server(extra_config=["Banner %s" % path])
+    r = ctx.ssh(u, "echo ok", extra=("-o", "LogLevel=INFO"))
+    check(r.rc == 0 and r.stdout == b"ok\n", "login failed: %s" % r.err[-300:])
+    check("short banner" in r.err, "banner not shown: %r" % r.err[-300:])
+    check(ctx.wait_log(r"^Accepted publickey for %s " % u.name),
+          "no Accepted line")
+    cut = [l for l in ctx.server_log().splitlines() if "the first" in l]
+    check(not cut, "a banner cut at its NUL logged as cut short: %r" % cut)
+    # Without the NUL, the text is cut at 192 KiB, and so logged.
+    ctx.stop_server()
+    with open(path, "wb") as f:
+        f.write(b"short banner\n" + b"x" * 300000)
+    ctx.start_server(extra_config=["Banner %s" % path])
+    r = ctx.ssh(u, "echo ok", extra=("-o", "LogLevel=INFO"))
+    check(r.rc == 0 and r.stdout == b"ok\n", "login failed: %s" % r.err[-300:])
+    check(ctx.wait_log(r"^Banner %s: 300013 bytes, the first 196608 sent$"
+                       % re.escape(path)), "no line for the banner cut short")
+
+
 def test_force_command(ctx):
     a, b = ctx.make_user(), ctx.make_user()
     ctx.start_server(extra_config=[

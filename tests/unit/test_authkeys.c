@@ -411,7 +411,7 @@ test_files(struct sshkey *a)
 	T_CHECK("files: directory refused",
 	    authkeys_find(&pw, sshdir, a, 1, &line) == ERR_PERM);
 	snprintf(want, sizeof(want),
-	    "User postern-ak-test authorized keys %s is not a regular file",
+	    "User 'postern-ak-test' authorized keys '%s' is not a regular file",
 	    sshdir);
 	T_CHECK("files: directory logged", log_has(want));
 	snprintf(path, sizeof(path), "%s/fifo", sshdir);
@@ -435,29 +435,39 @@ test_expand(void)
 	p.pw_gid = 1001;
 	p.pw_dir = "/home/alice";
 
-	s = authkeys_expand_path("%h/.ssh/authorized_keys", &p);
+	s = authkeys_expand_path(
+	    "AuthorizedKeysFile", "%h/.ssh/authorized_keys", &p);
 	T_CHECK("expand: %h",
 	    s != NULL && strcmp(s, "/home/alice/.ssh/authorized_keys") == 0);
 	free(s);
-	s = authkeys_expand_path(".ssh/authorized_keys2", &p);
+	s = authkeys_expand_path(
+	    "AuthorizedKeysFile", ".ssh/authorized_keys2", &p);
 	T_CHECK("expand: relative to home",
 	    s != NULL && strcmp(s, "/home/alice/.ssh/authorized_keys2") == 0);
 	free(s);
-	s = authkeys_expand_path("/etc/ssh/keys/%u", &p);
+	s = authkeys_expand_path("AuthorizedKeysFile", "/etc/ssh/keys/%u", &p);
 	T_CHECK(
 	    "expand: %u", s != NULL && strcmp(s, "/etc/ssh/keys/alice") == 0);
 	free(s);
-	s = authkeys_expand_path("/k/%U/100%%", &p);
+	s = authkeys_expand_path("AuthorizedKeysFile", "/k/%U/100%%", &p);
 	T_CHECK(
 	    "expand: %U and %%", s != NULL && strcmp(s, "/k/1001/100%") == 0);
 	free(s);
-	s = authkeys_expand_path("keys/%u.%U", &p);
+	s = authkeys_expand_path("AuthorizedKeysFile", "keys/%u.%U", &p);
 	T_CHECK("expand: relative with tokens",
 	    s != NULL && strcmp(s, "/home/alice/keys/alice.1001") == 0);
 	free(s);
-	T_CHECK(
-	    "expand: unknown token", authkeys_expand_path("/k/%x", &p) == NULL);
-	T_CHECK("expand: trailing %", authkeys_expand_path("/k/%", &p) == NULL);
+	T_CHECK("expand: unknown token",
+	    authkeys_expand_path("AuthorizedKeysFile", "/k/%x", &p) == NULL);
+	T_CHECK("expand: trailing %",
+	    authkeys_expand_path("AuthorizedKeysFile", "/k/%", &p) == NULL);
+	log_clear();
+	T_CHECK("expand: unknown token in principals file",
+	    authkeys_expand_path("AuthorizedPrincipalsFile", "/k/%x", &p) ==
+	        NULL);
+	T_CHECK("expand: error names the keyword",
+	    log_has("AuthorizedPrincipalsFile: unknown or truncated % token "
+	            "in \"/k/%x\""));
 }
 
 int
