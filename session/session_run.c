@@ -264,9 +264,13 @@ conn_dispatch(struct conn *conn, uint8_t type, struct buf *m)
  * then in its socket), as sshd waits for its output before it reads on:
  * a client asking for replies it does not read (global requests, PINGs)
  * holds no more than this. Channels stop reading their programs at 1 MiB
- * (transport_output_congested), so bulk data never gets here.
+ * (transport_output_congested), so bulk data never gets here. The output
+ * buffer grows by doubling: 3 MiB plus the last reply (a packet of at
+ * most TRANSPORT_MAX_PAYLOAD) stays inside 4 MiB. At 4 MiB the buffer
+ * doubled to 8 MiB, every page of which the writes touched as they moved
+ * through it.
  */
-#define CONN_OUTPUT_PAUSE (4 * 1024 * 1024)
+#define CONN_OUTPUT_PAUSE (3 * 1024 * 1024)
 
 static int
 conn_paused(const struct conn *conn)
