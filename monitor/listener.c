@@ -458,19 +458,25 @@ listen_one(const char *host, int port, int family, int *fds, size_t *nfds,
 	return n;
 }
 
-/* bind_all: how many sockets listen (probe: how many would). */
+/*
+ * bind_all: how many sockets listen (probe: how many would). The order is
+ * sshd's: it puts each ListenAddress-and-port's addresses at the head of
+ * its list, so it binds the last one first. Where two overlap (0.0.0.0 and
+ * 127.0.0.1 on one port), the one bound first listens and the other's bind
+ * fails, so the order decides where the server can be reached.
+ */
 static size_t
 bind_all(
     const struct server_config *c, int *fds, const struct bind_probe *probe)
 {
 	size_t nfds = 0, i, j;
 
-	for (i = 0; i < c->nlisten; i++) {
+	for (i = c->nlisten; i-- > 0;) {
 		if (c->listen[i].port != 0)
 			listen_one(c->listen[i].host, c->listen[i].port,
 			    c->address_family, fds, &nfds, probe);
 		else
-			for (j = 0; j < c->nports && nfds <= MAX_LISTEN; j++)
+			for (j = c->nports; j-- > 0 && nfds <= MAX_LISTEN;)
 				listen_one(c->listen[i].host, c->ports[j],
 				    c->address_family, fds, &nfds, probe);
 		/* A probe past the limit: the restart would end. */

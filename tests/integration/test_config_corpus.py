@@ -508,3 +508,49 @@ def test_config_corpus_dup_include_runs(ctx):
                     r"already in use\." % ctx.port, log),
           "no 'Bind to port ... failed' line for the second bind:\n%s"
           % log[-1500:])
+
+
+def _tcp_listening(port):
+    """The IPv4 addresses listening on port, from /proc/net/tcp."""
+    found = []
+    with open("/proc/net/tcp") as f:
+        for line in f.read().splitlines()[1:]:
+            fields = line.split()
+            addr, hexport = fields[1].split(":")
+            if int(hexport, 16) == port and fields[3] == "0A":
+                found.append(".".join(str(int(addr[i:i + 2], 16))
+                                      for i in (6, 4, 2, 0)))
+    return found
+
+
+def test_config_corpus_overlapping_listen_addresses(ctx):
+    """ListenAddress 0.0.0.0 and 127.0.0.1 on one port (a stock file's
+    line uncommented, a snippet's own): sshd 9.2 binds the last
+    address-and-port first, so the earlier one's bind fails with 'Bind to
+    port ... failed'; where the server can be reached depends on it."""
+    u = ctx.make_user()
+    ctx.write_config()
+    for first, second in (("0.0.0.0", "127.0.0.1"),
+                          ("127.0.0.1", "0.0.0.0")):
+        with open(ctx.config_path) as f:
+            text = re.sub(r"(?m)^ListenAddress .*\n", "", f.read())
+        with open(ctx.config_path, "w") as f:
+            f.write(text + "ListenAddress %s\nListenAddress %s\n"
+                    % (first, second))
+        nlog = len(ctx.server_log())
+        ctx.launch_server()
+        esc = [re.escape(a) for a in (first, second)]
+        check(ctx.wait_log(r"^Bind to port %d on %s failed: Address "
+                           r"already in use\.$" % (ctx.port, esc[0])),
+              "ListenAddress %s then %s: no failed bind for %s, as sshd's:"
+              "\n%s" % (first, second, first, ctx.server_log()[nlog:]))
+        log = ctx.server_log()[nlog:]
+        check(re.search(r"(?m)^Server listening on %s port %d\.$"
+                        % (esc[1], ctx.port), log),
+              "ListenAddress %s then %s: not listening on %s, as sshd:\n%s"
+              % (first, second, second, log))
+        check(_tcp_listening(ctx.port) == [second],
+              "ListenAddress %s then %s: listening on %r, sshd on %s"
+              % (first, second, _tcp_listening(ctx.port), second))
+        ctx.ssh_ok(u, "echo ok", expect_out=b"ok\n")
+        ctx.stop_server()
