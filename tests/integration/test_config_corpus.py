@@ -3,7 +3,9 @@ test_config_corpus.py: a corpus of real-world sshd_config files and
 sshd_config.d snippets (tests/integration/configs/corpus: Debian's and
 Ubuntu's stock files with cloud-init's drop-ins, CIS and fail2ban
 settings, SFTP jails, backup and git accounts, Match blocks by every
-criterion, Include trees, tokens, odd spellings, quotes, `=`, CRLF...),
+criterion, Include trees, tokens, odd spellings, quotes, `=`, CRLF,
+Mozilla's and ssh-audit's algorithm lists, 2FA chains, OpenSSH 5/6
+leftovers...),
 each read by posternd and by OpenSSH's sshd 9.2 side by side:
 
 - `-T` (and `-T -C SPEC` for each `#@ spec SPEC` line of the file) must
