@@ -110,6 +110,8 @@ struct channel_service {
 	int (*pump)(struct conn *conn, struct channel *c);
 	void (*free)(struct conn *conn, struct channel *c);
 	int (*busy)(struct conn *conn, struct channel *c);
+	/* eow@openssh.com: the peer reads no more of its output. */
+	void (*eow)(struct conn *conn, struct channel *c);
 };
 
 struct channel {

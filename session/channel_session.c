@@ -288,8 +288,14 @@ pty_login(
  * session ends, as OpenSSH does. Its stderr still goes out.
  */
 static void
-session_output_unwanted(struct channel *c)
+session_output_unwanted(struct conn *conn, struct channel *c)
 {
+	/* In-process internal-sftp: its replies go, as sshd's sftp-server
+	 * child's output does once the channel stops reading it. */
+	if (c->svc != NULL && c->svc->eow != NULL) {
+		c->svc->eow(conn, c);
+		return;
+	}
 	if (c->rfd < 0)
 		return;
 	debug2("channel %u: output no longer wanted, closing it", c->id);
@@ -519,11 +525,10 @@ session_start(struct conn *conn, struct channel *c, const char *command,
 	 * for one, or internal-sftp's) is read but never sent. */
 	if (subsystem != NULL)
 		c->flags |= CHAN_EFD_DISCARD;
-	if (c->svc == NULL) {
+	if (c->svc == NULL)
 		channel_attach_fds(c, out, in, err);
-		if (s->eow)
-			session_output_unwanted(c);
-	}
+	if (s->eow)
+		session_output_unwanted(conn, c);
 	*ok = 1;
 	return 0;
 }
@@ -821,7 +826,7 @@ req_eow(struct conn *conn, struct channel *c, struct buf *m, int *ok)
 	if ((r = buf_end(m)) != 0)
 		return r;
 	sess(c)->eow = 1;
-	session_output_unwanted(c);
+	session_output_unwanted(conn, c);
 	return 0;
 }
 

@@ -46,6 +46,7 @@ struct chan_sftp {
 	int status;            /* exit status: 1 once the engine failed */
 	int failed;
 	int done;
+	int eow; /* the peer reads no more: replies are dropped */
 	/* The rc child (session_exec_rc_start) while it runs: SFTP waits,
 	 * the peer's data kept in pending (its window bounds it). */
 	pid_t rc_pid;
@@ -145,9 +146,11 @@ chan_sftp_serve(struct conn *conn, struct channel *c, struct chan_sftp *cs)
 	for (;;) {
 		pending = sftp_server_output_pending(cs->s);
 		if (pending > 0) {
-			if ((r = channel_send_data(conn, c, 0,
-			         sftp_server_output_ptr(cs->s), pending,
-			         &sent)) != 0)
+			if (cs->eow)
+				sent = pending;
+			else if ((r = channel_send_data(conn, c, 0,
+			              sftp_server_output_ptr(cs->s), pending,
+			              &sent)) != 0)
 				return r;
 			sftp_server_output_consume(cs->s, sent);
 			if (sent < pending)
@@ -186,6 +189,11 @@ chan_sftp_busy(struct conn *conn, struct channel *c)
 		return 0;
 	if (cs->s != NULL && !cs->failed && sftp_server_busy(cs->s))
 		return 1;
+	/* Replies nobody reads go without waiting for the window. */
+	if (cs->eow &&
+	    (buf_len(cs->out) > 0 ||
+	        (cs->s != NULL && sftp_server_output_pending(cs->s) > 0)))
+		return 1;
 	unsent = buf_len(cs->out) > 0 ||
 	    (buf_len(cs->err) > 0 && !(c->flags & CHAN_EFD_DISCARD)) ||
 	    (cs->s != NULL && sftp_server_output_pending(cs->s) > 0);
@@ -218,6 +226,8 @@ chan_sftp_pump(struct conn *conn, struct channel *c)
 	}
 	/* What goes to stdout before the engine's replies (an rc file's
 	 * output) or without an engine (-Q's list). */
+	if (cs->eow)
+		buf_reset(cs->out);
 	if ((r = chan_sftp_send_buf(conn, c, 0, cs->out)) != 0)
 		return r;
 	if (cs->s != NULL && buf_len(cs->out) == 0 &&
@@ -260,11 +270,32 @@ chan_sftp_free(struct conn *conn, struct channel *c)
 	c->svc_ctx = NULL;
 }
 
+/*
+ * eow@openssh.com: the client's stdout failed (its sftp was killed). As
+ * with sshd, whose sftp-server child writes to a channel that no longer
+ * reads it, the replies go nowhere: a client that discarded what it held
+ * never re-opens the window for them, and a server that waited for it
+ * would hold the session, the file and the connection for ever. The
+ * requests still run to the peer's EOF, which ends the engine.
+ */
+static void
+chan_sftp_eow(struct conn *conn, struct channel *c)
+{
+	struct chan_sftp *cs = c->svc_ctx;
+
+	(void)conn;
+	if (cs == NULL)
+		return;
+	debug2("channel %u: sftp output no longer wanted", c->id);
+	cs->eow = 1;
+}
+
 static const struct channel_service chan_sftp_service = {
     .data = chan_sftp_data,
     .pump = chan_sftp_pump,
     .free = chan_sftp_free,
     .busy = chan_sftp_busy,
+    .eow = chan_sftp_eow,
 };
 
 /* The engine, from the command line: once any rc has ended. */

@@ -108,6 +108,42 @@ if what == "eow":
         out.append("ended %s" % chan.signame)
     else:
         out.append("still streaming")
+elif what == "eow-sftp":
+    # internal-sftp asked for more replies than the window holds, none
+    # read; then eow and EOF, as the OpenSSH client sends them when the
+    # sftp program over it is killed (it drops what it held for its
+    # stdout and never re-opens the window for it).
+    import struct
+
+    def pkt(typ, rid, body):
+        b = bytes([typ]) + (b"" if rid is None else struct.pack(">I", rid))
+        return struct.pack(">I", len(b) + len(body)) + b + body
+
+    def sstr(x):
+        return struct.pack(">I", len(x)) + x
+    chan = t.open_session()
+    chan.signame = None
+    chan.invoke_subsystem("sftp")
+    chan.sendall(pkt(1, None, struct.pack(">I", 3)) +
+                 pkt(3, 1, sstr(os.environ["BIGFILE"].encode()) +
+                     struct.pack(">II", 1, 0)))
+    f = chan.makefile("rb")
+    handle = None
+    for _ in range(2):  # VERSION, HANDLE
+        n = struct.unpack(">I", f.read(4))[0]
+        body = f.read(n)
+        if body[0] == 102:
+            handle = body[9:9 + struct.unpack(">I", body[5:9])[0]]
+    chan.sendall(b"".join(
+        pkt(5, 10 + i, sstr(handle) + struct.pack(">QI", i * 32768, 32768))
+        for i in range(200)))
+    request(chan, "eow@openssh.com", want=False)
+    chan.shutdown_write()
+    # a hang, not a speed, is the failure
+    if chan.status_event.wait(30):
+        out.append("ended %s" % chan.exit_status)
+    else:
+        out.append("still open")
 elif what == "signals":
     for name in ("HUP", "INT", "KILL", "QUIT", "TERM", "USR1", "USR2",
                  "ABRT", "ALRM", "FPE", "ILL", "PIPE", "SEGV", "STOP",
@@ -185,6 +221,23 @@ def test_eow_stops_output(ctx):
           "after eow@openssh.com 'yes' should die of SIGPIPE: %r" % got)
     check(ctx.wait_log(r"channel 0: output no longer wanted"),
           "no 'output no longer wanted' line")
+
+
+def test_eow_ends_internal_sftp(ctx):
+    """sftp killed during a download: its ssh sends eow@openssh.com and
+    EOF, and never re-opens the window for the replies it dropped. sshd
+    9.2 (seen side by side) ends the session, status 0, as its
+    sftp-server reads the EOF; the in-process engine waited for the
+    window for ever, holding the session, the file and the connection."""
+    u = ctx.make_user()
+    big = os.path.join(u.home, "big")
+    with open(big, "wb") as f:
+        f.truncate(8 * 1024 * 1024)
+    os.chown(big, u.uid, u.gid)
+    _, got = _run(ctx, "eow-sftp", ["Subsystem sftp internal-sftp"],
+                  env={"BIGFILE": big}, u=u)
+    check(got == ["ended 0"],
+          "after eow and EOF internal-sftp should end: %r" % got)
 
 
 def test_signal_names_as_sshd(ctx):
