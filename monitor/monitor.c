@@ -1339,6 +1339,7 @@ send_session_init(struct monitor *m, int fd)
 	    (r = buf_put_u32(b, (uint32_t)m->c->syslog_facility)) != 0 ||
 	    (r = buf_put_u32(b,
 	         (uint32_t)(m->o->log_stderr || log_get_file() != -1))) != 0 ||
+	    (r = buf_put_u32(b, m->o->debug > 0 ? 1 : 0)) != 0 ||
 	    (r = buf_put_cstring(b, monitor_banner(m->c))) != 0 ||
 	    (r = put_alg_lists(m, b)) != 0 ||
 	    (r = buf_put_u32(b, (uint32_t)m->hk.n)) != 0)

@@ -62,7 +62,8 @@ main(int argc, char **argv)
 	struct fwd_policy fwdp;
 	char **pam_env = NULL, **ss_name = NULL, **ss_args = NULL;
 	uint32_t npam = 0, nss = 0, permit_tty = 0;
-	uint32_t cport, sport, maxsess, level, facility, to_stderr, nhk, i;
+	uint32_t cport, sport, maxsess, level, facility, to_stderr, debug, nhk;
+	uint32_t i;
 	uint8_t type;
 	int r;
 
@@ -101,6 +102,7 @@ main(int argc, char **argv)
 	    (r = buf_get_u32(b, &level)) != 0 ||
 	    (r = buf_get_u32(b, &facility)) != 0 ||
 	    (r = buf_get_u32(b, &to_stderr)) != 0 ||
+	    (r = buf_get_u32(b, &debug)) != 0 ||
 	    (r = buf_get_cstring(b, &version, NULL)) != 0 ||
 	    (r = buf_get_cstring(b, &kex, NULL)) != 0 ||
 	    (r = buf_get_cstring(b, &hkalgs, NULL)) != 0 ||
@@ -109,6 +111,8 @@ main(int argc, char **argv)
 	    (r = buf_get_cstring(b, &comp, NULL)) != 0 ||
 	    (r = buf_get_u32(b, &nhk)) != 0)
 		fatal("session: bad init message: %s", err_str(r));
+	if (debug > 1)
+		fatal("session: bad init message: debug flag");
 	if (nhk == 0 || nhk > MAX_HOSTKEYS)
 		fatal("session: bad init message: host keys");
 	memset(hks, 0, sizeof(hks));
@@ -224,6 +228,7 @@ main(int argc, char **argv)
 	ctx.server_port = (int)sport;
 	ctx.max_sessions = (int)maxsess;
 	ctx.permit_tty = permit_tty != 0;
+	ctx.debug = debug != 0;
 	ctx.subsys_name = ss_name;
 	ctx.subsys_args = ss_args;
 	ctx.nsubsys = nss;

@@ -35,6 +35,7 @@ struct session_ctx {
 	int server_port;
 	int max_sessions; /* MaxSessions: 0 = no sessions */
 	int permit_tty;   /* PermitTTY (the key's no-pty is in opts) */
+	int debug;        /* posternd -d: sshd's debug_flag */
 	/* Subsystem: names and their "command args" lines, from policy. */
 	char **subsys_name;
 	char **subsys_args;

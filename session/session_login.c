@@ -528,11 +528,19 @@ session_login_child(const struct session_ctx *ctx,
     const char *shell, char **env)
 {
 	const char *notes = session_env_notes();
+	size_t i;
 
 	(void)session_login_greet(ctx, ch, command, pty);
 	/* Then, in sshd's order, the environment file's bad lines and the
 	 * home directory (its absolute path: nothing above needs it). */
 	if (notes[0] != '\0')
 		fputs(notes, stderr);
+	/* As sshd's do_setup_env() under -d: the environment, each entry
+	 * cut at 200 characters. */
+	if (ctx->debug) {
+		fputs("Environment:\n", stderr);
+		for (i = 0; env[i] != NULL; i++)
+			fprintf(stderr, "  %.200s\n", env[i]);
+	}
 	session_login_rc(ctx, ch, shell, env);
 }

@@ -647,3 +647,42 @@ def test_pam_motd_once_per_connection(ctx):
         # can leave an idle master waiting for ever.
         run(["ssh", "-S", ctl, "-O", "exit", "x"])
         master.wait(30)
+
+
+def test_debug_mode_prints_environment(ctx):
+    """Under -d, sshd's child prints "Environment:" and each variable as
+    "  NAME=value" (cut at 200 characters) to the session's stderr before
+    the command runs (do_setup_env(), debug_flag); without -d, nothing.
+    posternd -d printed nothing."""
+    sshd = harness.openssh_sshd()
+    u = ctx.make_user()
+    ours = ctx.server_path
+    long_value = "v" * 300
+    seen = {}
+    for server in (sshd, ours):
+        ctx.server_path = server
+        ctx.write_config(["AcceptEnv PTST_LONG"])
+        ctx.launch_server(["-d"])
+        try:
+            r = ctx.ssh(u, "echo out",
+                        extra=["-o", "SetEnv=PTST_LONG=" + long_value])
+        finally:
+            ctx.stop_server()
+            ctx.proc = None
+        check(r.rc == 0 and r.stdout == b"out\n",
+              "%s -d: ssh rc %s, stdout %r" % (server, r.rc, r.stdout))
+        # The client's own port differs from one login to the next.
+        seen[server] = re.sub(r"127\.0\.0\.1 \d+ ", "127.0.0.1 PORT ",
+                              r.stderr.decode("utf-8", "replace"))
+    ctx.server_path = ours
+    lines = seen[sshd].splitlines()
+    check(lines[:1] == ["Environment:"] and
+          "  USER=%s" % u.name in lines and
+          "  PTST_LONG=" + long_value[:200 - len("PTST_LONG=")] in lines,
+          "sshd -d: the session's stderr %r" % seen[sshd])
+    check(seen[ours] == seen[sshd], "posternd -d: the session's stderr "
+          "%r, sshd -d's %r" % (seen[ours], seen[sshd]))
+    ctx.start_server(["AcceptEnv PTST_LONG"])
+    r = ctx.ssh(u, "echo out", extra=["-o", "SetEnv=PTST_LONG=x"])
+    check(r.rc == 0 and r.stderr == b"", "posternd without -d: rc %s, "
+          "stderr %r" % (r.rc, r.stderr))
