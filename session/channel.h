@@ -335,6 +335,10 @@ void x11_cleanup_all(struct conn *conn);
  */
 void channel_session_service_done(
     struct conn *conn, struct channel *c, int status);
+/* channel_session_service_killed: as if killed by signal sig: then
+ * exit-signal. */
+void channel_session_service_killed(
+    struct conn *conn, struct channel *c, int sig);
 
 /* sftp_channel.c */
 /*

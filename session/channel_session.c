@@ -250,6 +250,18 @@ channel_session_service_done(struct conn *conn, struct channel *c, int status)
 	c->flags |= CHAN_IO;
 }
 
+void
+channel_session_service_killed(struct conn *conn, struct channel *c, int sig)
+{
+	struct chan_session *s = sess(c);
+
+	debug("channel %u: internal-sftp ended, signal %s", c->id,
+	    signal_to_name(sig));
+	s->reaped = 1;
+	s->status = W_EXITCODE(0, sig);
+	c->flags |= CHAN_IO;
+}
+
 /* "internal-sftp" alone or followed by a blank: the engine, not a program. */
 static int
 is_internal_sftp(const char *command)

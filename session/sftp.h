@@ -144,6 +144,12 @@ size_t sftp_server_input_queued(const struct sftp_server *s);
 void sftp_server_free(struct sftp_server *s);
 
 /*
+ * sftp_server_kill: sftp_server_free for an engine that ends as
+ * sftp-server killed by a signal would: no close or "session closed" line.
+ */
+void sftp_server_kill(struct sftp_server *s);
+
+/*
  * sftp_host_serve: run engine s on infd (requests) and outfd (replies),
  * made non-blocking, until infd reaches EOF and every reply went out, or
  * outfd is gone. Returns an exit status: 0, 1 when the client broke the

@@ -18,9 +18,11 @@
  * End. At the peer's EOF (after the last replies went out), on a broken
  * packet (exit status 1) or when there was nothing to serve (-Q, a usage
  * error), the session is told the "child" ended: EOF, exit-status and
- * CLOSE follow as for a program.
+ * CLOSE follow as for a program; at a reply after eow@openssh.com, as
+ * if killed by SIGPIPE (exit-signal).
  */
 #include <errno.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -46,7 +48,8 @@ struct chan_sftp {
 	int status;            /* exit status: 1 once the engine failed */
 	int failed;
 	int done;
-	int eow; /* the peer reads no more: replies are dropped */
+	int eow;    /* the peer reads no more: replies are dropped */
+	int killed; /* the signal the engine "died" of, or 0 */
 	/* The rc child (session_exec_rc_start) while it runs: SFTP waits,
 	 * the peer's data kept in pending (its window bounds it). */
 	pid_t rc_pid;
@@ -145,12 +148,18 @@ chan_sftp_serve(struct conn *conn, struct channel *c, struct chan_sftp *cs)
 
 	for (;;) {
 		pending = sftp_server_output_pending(cs->s);
+		if (pending > 0 && cs->eow) {
+			/* As sshd's sftp-server child: its next reply after
+			 * eow@openssh.com is a write nobody reads, SIGPIPE. */
+			sftp_server_kill(cs->s);
+			cs->s = NULL;
+			cs->killed = SIGPIPE;
+			return 0;
+		}
 		if (pending > 0) {
-			if (cs->eow)
-				sent = pending;
-			else if ((r = channel_send_data(conn, c, 0,
-			              sftp_server_output_ptr(cs->s), pending,
-			              &sent)) != 0)
+			if ((r = channel_send_data(conn, c, 0,
+			         sftp_server_output_ptr(cs->s), pending,
+			         &sent)) != 0)
 				return r;
 			sftp_server_output_consume(cs->s, sent);
 			if (sent < pending)
@@ -240,7 +249,10 @@ chan_sftp_pump(struct conn *conn, struct channel *c)
 	/* Nothing left to serve or say: the session ends like a child. */
 	if (cs->s == NULL && buf_len(cs->out) == 0 && buf_len(cs->err) == 0) {
 		cs->done = 1;
-		channel_session_service_done(conn, c, cs->status);
+		if (cs->killed)
+			channel_session_service_killed(conn, c, cs->killed);
+		else
+			channel_session_service_done(conn, c, cs->status);
 	}
 	return 0;
 }
@@ -276,7 +288,9 @@ chan_sftp_free(struct conn *conn, struct channel *c)
  * reads it, the replies go nowhere: a client that discarded what it held
  * never re-opens the window for them, and a server that waited for it
  * would hold the session, the file and the connection for ever. The
- * requests still run to the peer's EOF, which ends the engine.
+ * engine ends at its next reply as that child does, killed by SIGPIPE
+ * (exit-signal PIPE, which makes ssh exit 255), or at the peer's EOF
+ * (status 0) if it has nothing more to say.
  */
 static void
 chan_sftp_eow(struct conn *conn, struct channel *c)

@@ -1069,8 +1069,8 @@ fail:
 	return NULL;
 }
 
-void
-sftp_server_free(struct sftp_server *s)
+static void
+server_free(struct sftp_server *s, int quiet)
 {
 	unsigned i;
 
@@ -1080,10 +1080,11 @@ sftp_server_free(struct sftp_server *s)
 	for (i = 0; i < s->nhandles; i++) {
 		if (s->handles[i].kind == SFTP_H_UNUSED)
 			continue;
-		sftp_handle_log_close(s, &s->handles[i], "forced");
+		if (!quiet)
+			sftp_handle_log_close(s, &s->handles[i], "forced");
 		(void)sftp_handle_close(s, &s->handles[i]);
 	}
-	if (s->opened)
+	if (s->opened && !quiet)
 		sftp_log(s, LL_INFO,
 		    "session closed for local user %s from [%s]", s->user,
 		    s->client_addr);
@@ -1100,4 +1101,16 @@ sftp_server_free(struct sftp_server *s)
 	free(s->home);
 	free(s->client_addr);
 	free(s);
+}
+
+void
+sftp_server_free(struct sftp_server *s)
+{
+	server_free(s, 0);
+}
+
+void
+sftp_server_kill(struct sftp_server *s)
+{
+	server_free(s, 1);
 }

@@ -20,6 +20,7 @@ import os
 import subprocess
 import time
 
+import harness
 from harness import check, poll_until
 
 SYSTEM_PYTHON = "/usr/bin/python3"
@@ -141,7 +142,7 @@ elif what == "eow-sftp":
     chan.shutdown_write()
     # a hang, not a speed, is the failure
     if chan.status_event.wait(30):
-        out.append("ended %s" % chan.exit_status)
+        out.append("ended %s %s" % (chan.exit_status, chan.signame))
     else:
         out.append("still open")
 elif what == "signals":
@@ -226,18 +227,26 @@ def test_eow_stops_output(ctx):
 def test_eow_ends_internal_sftp(ctx):
     """sftp killed during a download: its ssh sends eow@openssh.com and
     EOF, and never re-opens the window for the replies it dropped. sshd
-    9.2 (seen side by side) ends the session, status 0, as its
-    sftp-server reads the EOF; the in-process engine waited for the
-    window for ever, holding the session, the file and the connection."""
+    9.2's sftp-server child, whose next reply is a write nobody reads,
+    dies of SIGPIPE: exit-signal PIPE, after which the OpenSSH client
+    exits 255. The in-process engine first waited for the window for
+    ever, then ended with exit-status 0 at the EOF (ssh exited 0)."""
+    sshd = harness.openssh_sshd()
     u = ctx.make_user()
     big = os.path.join(u.home, "big")
     with open(big, "wb") as f:
         f.truncate(8 * 1024 * 1024)
     os.chown(big, u.uid, u.gid)
-    _, got = _run(ctx, "eow-sftp", ["Subsystem sftp internal-sftp"],
-                  env={"BIGFILE": big}, u=u)
-    check(got == ["ended 0"],
-          "after eow and EOF internal-sftp should end: %r" % got)
+    ours = ctx.server_path
+    for server in (sshd, ours):
+        ctx.server_path = server
+        _, got = _run(ctx, "eow-sftp", ["Subsystem sftp internal-sftp"],
+                      env={"BIGFILE": big}, u=u)
+        ctx.stop_server()
+        ctx.proc = None
+        check(got == ["ended -1 PIPE"], "%s: after eow and EOF, "
+              "internal-sftp should end by SIGPIPE: %r" % (server, got))
+    ctx.server_path = ours
 
 
 def test_signal_names_as_sshd(ctx):
