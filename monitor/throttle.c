@@ -6,6 +6,7 @@
 #include <netinet/in.h>
 
 #include <netdb.h>
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -158,6 +159,8 @@ throttle_drop(struct throttle *t, int fd, size_t nstartups)
 	static const char msg[] = "Exceeded MaxStartups\r\n";
 	char when[32], host[NI_MAXHOST], port[NI_MAXSERV];
 	char lhost[NI_MAXHOST], lport[NI_MAXSERV];
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
 	enum log_level level = LL_VERBOSE;
 	time_t now = now_s();
 
@@ -177,6 +180,12 @@ throttle_drop(struct throttle *t, int fd, size_t nstartups)
 	t->ndropped++;
 	socket_end_name(fd, 0, host, port);
 	socket_end_name(fd, 1, lhost, lport);
+	/* A client that reset before the accept: port -1 and the debug line
+	 * of sshd 9.2's get_peer_port(). */
+	if (getpeername(fd, (struct sockaddr *)&ss, &sl) == -1) {
+		debug("getpeername failed: %.100s", strerror(errno));
+		snprintf(port, sizeof(port), "-1");
+	}
 	log_msg(level, __func__, 0,
 	    "drop connection #%zu from [%s]:%s on [%s]:%s past MaxStartups",
 	    nstartups, host, port, lhost, lport);

@@ -13,6 +13,7 @@ import select
 import signal
 import socket
 import stat
+import struct
 import subprocess
 import threading
 import time
@@ -922,3 +923,67 @@ def test_daemon_closes_inherited_descriptors(ctx):
     check(not [h for h in held if h.endswith("held-file") or
                h.startswith("pipe:")],
           "the daemon keeps descriptors it was started with: %r" % held)
+
+
+def _server_end_gone(port, client_port):
+    """True once the server's end of the connection from client_port is
+    no longer ESTABLISHED (/proc/net/tcp, state 01): the client's RST got
+    there."""
+    want = ":%04X" % port, ":%04X" % client_port
+    with open("/proc/net/tcp") as f:
+        for line in f.readlines()[1:]:
+            fields = line.split()
+            if (fields[1].endswith(want[0]) and fields[2].endswith(want[1])
+                    and fields[3] == "01"):
+                return False
+    return True
+
+
+def test_maxstartups_drop_of_reset_client_as_sshd(ctx):
+    """MaxStartups drops a client that reset its connection before the
+    accept (the listener stopped meanwhile, so that it is in the accept
+    queue when the RST comes): sshd 9.2 logs "debug1: getpeername failed:
+    Transport endpoint is not connected" and then the drop line with
+    port -1 (get_peer_port()); posternd said port 0, without the debug
+    line."""
+    sshd = harness.openssh_sshd()
+    ours = ctx.server_path
+    seen = {}
+    for server in (sshd, ours):
+        ctx.server_path = server
+        ctx.write_config(["MaxStartups 1"])
+        ctx.launch_server()
+        hold = socket.create_connection(("127.0.0.1", ctx.port), 10)
+        try:
+            hold.settimeout(30)
+            check(hold.recv(4) == b"SSH-", "%s: no banner" % server)
+            os.kill(ctx.proc.pid, signal.SIGSTOP)
+            try:
+                s = socket.create_connection(("127.0.0.1", ctx.port), 10)
+                cport = s.getsockname()[1]
+                s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                             struct.pack("ii", 1, 0))
+                s.close()
+                check(harness.poll_until(
+                    lambda: _server_end_gone(ctx.port, cport), 30),
+                    "%s: the RST did not reach the server's end" % server)
+            finally:
+                os.kill(ctx.proc.pid, signal.SIGCONT)
+            m = ctx.wait_log(r"^.*drop connection #1 .*$", 30)
+            check(m, "%s: no drop line" % server)
+        finally:
+            hold.close()
+            ctx.stop_server()
+            ctx.proc = None
+        lines = ctx.server_log().splitlines()
+        i = lines.index(m.group(0))
+        seen[server] = lines[i - 1:i + 1]
+        os.unlink(ctx.log_path)
+    ctx.server_path = ours
+    want = ["debug1: getpeername failed: Transport endpoint is not "
+            "connected",
+            "drop connection #1 from [UNKNOWN]:-1 on [127.0.0.1]:%d past "
+            "MaxStartups" % ctx.port]
+    check(seen[sshd] == want, "sshd: %r, want %r" % (seen[sshd], want))
+    check(seen[ours] == want, "posternd: %r, want %r (as sshd)"
+          % (seen[ours], want))
