@@ -20,7 +20,6 @@ import os
 import subprocess
 import time
 
-import harness
 from harness import check, poll_until
 
 SYSTEM_PYTHON = "/usr/bin/python3"
@@ -230,23 +229,18 @@ def test_eow_ends_internal_sftp(ctx):
     9.2's sftp-server child, whose next reply is a write nobody reads,
     dies of SIGPIPE: exit-signal PIPE, after which the OpenSSH client
     exits 255. The in-process engine first waited for the window for
-    ever, then ended with exit-status 0 at the EOF (ssh exited 0)."""
-    sshd = harness.openssh_sshd()
+    ever, then ended with exit-status 0 at the EOF (ssh exited 0). sshd
+    is not run here: its child exits 0 instead when it reads the EOF
+    before its next write fails (seen once under CI's load)."""
     u = ctx.make_user()
     big = os.path.join(u.home, "big")
     with open(big, "wb") as f:
         f.truncate(8 * 1024 * 1024)
     os.chown(big, u.uid, u.gid)
-    ours = ctx.server_path
-    for server in (sshd, ours):
-        ctx.server_path = server
-        _, got = _run(ctx, "eow-sftp", ["Subsystem sftp internal-sftp"],
-                      env={"BIGFILE": big}, u=u)
-        ctx.stop_server()
-        ctx.proc = None
-        check(got == ["ended -1 PIPE"], "%s: after eow and EOF, "
-              "internal-sftp should end by SIGPIPE: %r" % (server, got))
-    ctx.server_path = ours
+    _, got = _run(ctx, "eow-sftp", ["Subsystem sftp internal-sftp"],
+                  env={"BIGFILE": big}, u=u)
+    check(got == ["ended -1 PIPE"], "after eow and EOF, internal-sftp "
+          "should end by SIGPIPE, as sshd's mostly does: %r" % got)
 
 
 def test_signal_names_as_sshd(ctx):
