@@ -905,7 +905,13 @@ def test_daemon_closes_inherited_descriptors(ctx):
             pass
     ctx.cleanups.append(kill_daemon)
     check(p.returncode == 0, "posternd exited %d" % p.returncode)
-    check(harness.poll_until(lambda: os.path.exists(pidfile) and
+    def pid_written():
+        # The file is made, then written (fopen, as sshd): not empty.
+        try:
+            return open(pidfile).read().strip().isdigit()
+        except OSError:
+            return False
+    check(harness.poll_until(lambda: pid_written() and
                              harness.port_listening(ctx.port), 10),
           "the daemon does not listen")
     ready, _, _ = select.select([r], [], [], 10)
