@@ -122,7 +122,7 @@ throttle_pass(struct throttle *t, size_t nstartups, int begin)
 	t->last_drop = 0;
 }
 
-void
+int
 socket_end_name(int fd, int local, char host[NI_MAXHOST], char port[NI_MAXSERV])
 {
 	struct sockaddr_storage ss;
@@ -135,7 +135,7 @@ socket_end_name(int fd, int local, char host[NI_MAXHOST], char port[NI_MAXSERV])
 	if (r == 0 && ss.ss_family != AF_INET && ss.ss_family != AF_INET6) {
 		snprintf(host, NI_MAXHOST, "UNKNOWN");
 		snprintf(port, NI_MAXSERV, "65535");
-		return;
+		return 0;
 	}
 	/*
 	 * A v4-mapped address (an IPv4 client on a dual-stack socket, as
@@ -151,6 +151,7 @@ socket_end_name(int fd, int local, char host[NI_MAXHOST], char port[NI_MAXSERV])
 		snprintf(host, NI_MAXHOST, "UNKNOWN");
 		snprintf(port, NI_MAXSERV, "0");
 	}
+	return r;
 }
 
 void
@@ -159,8 +160,6 @@ throttle_drop(struct throttle *t, int fd, size_t nstartups)
 	static const char msg[] = "Exceeded MaxStartups\r\n";
 	char when[32], host[NI_MAXHOST], port[NI_MAXSERV];
 	char lhost[NI_MAXHOST], lport[NI_MAXSERV];
-	struct sockaddr_storage ss;
-	socklen_t sl = sizeof(ss);
 	enum log_level level = LL_VERBOSE;
 	time_t now = now_s();
 
@@ -178,14 +177,13 @@ throttle_drop(struct throttle *t, int fd, size_t nstartups)
 	}
 	t->last_drop = now;
 	t->ndropped++;
-	socket_end_name(fd, 0, host, port);
-	socket_end_name(fd, 1, lhost, lport);
 	/* A client that reset before the accept: port -1 and the debug line
 	 * of sshd 9.2's get_peer_port(). */
-	if (getpeername(fd, (struct sockaddr *)&ss, &sl) == -1) {
+	if (socket_end_name(fd, 0, host, port) != 0) {
 		debug("getpeername failed: %.100s", strerror(errno));
 		snprintf(port, sizeof(port), "-1");
 	}
+	socket_end_name(fd, 1, lhost, lport);
 	log_msg(level, __func__, 0,
 	    "drop connection #%zu from [%s]:%s on [%s]:%s past MaxStartups",
 	    nstartups, host, port, lhost, lport);

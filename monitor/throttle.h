@@ -40,9 +40,10 @@ int source_block_eq(const struct source_block *a, const struct source_block *b);
 /*
  * The numeric address and port of fd's peer (local 0) or of its own end
  * (local 1); "UNKNOWN" and "0" when they cannot be had, "UNKNOWN" and
- * "65535" when fd is not an IP socket.
+ * "65535" when fd is not an IP socket. -1 (errno set) when getpeername or
+ * getsockname failed, else 0.
  */
-void socket_end_name(
+int socket_end_name(
     int fd, int local, char host[NI_MAXHOST], char port[NI_MAXSERV]);
 
 /* "HH:MM:SS" below a day, "NdHHhMMm" below a week, else "NNwNdHHh". */

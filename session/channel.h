@@ -331,14 +331,11 @@ int x11_poll_handle(struct conn *conn);
 void x11_cleanup_all(struct conn *conn);
 /*
  * channel_session_service_done: the in-process service of a session ended
- * with exit status: EOF, exit-status and CLOSE follow.
+ * with exit status, or, sig not 0, as if killed by signal sig: EOF,
+ * exit-status (exit-signal) and CLOSE follow.
  */
 void channel_session_service_done(
-    struct conn *conn, struct channel *c, int status);
-/* channel_session_service_killed: as if killed by signal sig: then
- * exit-signal. */
-void channel_session_service_killed(
-    struct conn *conn, struct channel *c, int sig);
+    struct conn *conn, struct channel *c, int status, int sig);
 
 /* sftp_channel.c */
 /*

@@ -239,26 +239,20 @@ channel_session_reaped(struct conn *conn, pid_t pid, int status)
 }
 
 void
-channel_session_service_done(struct conn *conn, struct channel *c, int status)
+channel_session_service_done(
+    struct conn *conn, struct channel *c, int status, int sig)
 {
 	struct chan_session *s = sess(c);
 
-	debug("channel %u: internal-sftp ended, status %d", c->id, status);
+	if (sig != 0)
+		debug("channel %u: internal-sftp ended, signal %s", c->id,
+		    signal_to_name(sig));
+	else
+		debug("channel %u: internal-sftp ended, status %d", c->id,
+		    status);
 	s->reaped = 1;
-	s->status = W_EXITCODE(status, 0);
+	s->status = W_EXITCODE(sig != 0 ? 0 : status, sig);
 	/* No fds: from now on the output counts as finished. */
-	c->flags |= CHAN_IO;
-}
-
-void
-channel_session_service_killed(struct conn *conn, struct channel *c, int sig)
-{
-	struct chan_session *s = sess(c);
-
-	debug("channel %u: internal-sftp ended, signal %s", c->id,
-	    signal_to_name(sig));
-	s->reaped = 1;
-	s->status = W_EXITCODE(0, sig);
 	c->flags |= CHAN_IO;
 }
 

@@ -249,10 +249,7 @@ chan_sftp_pump(struct conn *conn, struct channel *c)
 	/* Nothing left to serve or say: the session ends like a child. */
 	if (cs->s == NULL && buf_len(cs->out) == 0 && buf_len(cs->err) == 0) {
 		cs->done = 1;
-		if (cs->killed)
-			channel_session_service_killed(conn, c, cs->killed);
-		else
-			channel_session_service_done(conn, c, cs->status);
+		channel_session_service_done(conn, c, cs->status, cs->killed);
 	}
 	return 0;
 }

@@ -494,7 +494,7 @@ fz_svc_pump(struct conn *conn, struct channel *c)
 		return r;
 	if (fz_svc_end_status >= 0) {
 		c->svc = NULL;
-		channel_session_service_done(conn, c, fz_svc_end_status);
+		channel_session_service_done(conn, c, fz_svc_end_status, 0);
 	}
 	return 0;
 }
