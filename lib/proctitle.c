@@ -24,6 +24,12 @@ static size_t title_room; /* bytes from there to the end of the strings */
 static char **volatile title_args;
 /* The moved environment strings, whatever leaves environ later. */
 static char **volatile title_env;
+/*
+ * The array environ was set to: glibc's exit-time cleanup, which valgrind
+ * runs (__libc_freeres: clearenv), drops environ without freeing an array
+ * it did not allocate, which left this one unreferenced (a leak report).
+ */
+static char **volatile title_environ;
 
 /* The end of s if the next string starts right after it, else NULL. */
 static char *
@@ -75,6 +81,7 @@ proctitle_init(int argc, char **argv)
 		if ((title_env = calloc(n + 1, sizeof(*title_env))) != NULL)
 			memcpy(title_env, env, n * sizeof(*env));
 		environ = env;
+		title_environ = env;
 		env = NULL;
 	}
 	for (k = 0; k < argc; k++)
