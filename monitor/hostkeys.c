@@ -465,6 +465,40 @@ add_more_of_a_type(struct hostkeys *hk)
 	return 0;
 }
 
+/* The index in hk->pub (HostKey order) of entry e's key. */
+static size_t
+pub_index(const struct hostkeys *hk, const struct hostkey *e)
+{
+	size_t i;
+
+	for (i = 0; i < hk->npub; i++)
+		if (hk->pub[i].key == e->key)
+			break;
+	return i;
+}
+
+/*
+ * The entries in HostKey order (stable), so that hostkeys-00 lists the keys
+ * as sshd does and a client's known_hosts learns them in that order. Each
+ * name's first entry stays first of its name: it is the first key in
+ * HostKey order that serves the name (find_for_alg), and the offer string
+ * is already built.
+ */
+static void
+sort_by_hostkey_line(struct hostkeys *hk)
+{
+	struct hostkey e;
+	size_t i, j, k;
+
+	for (i = 1; i < hk->n; i++) {
+		e = hk->keys[i];
+		k = pub_index(hk, &e);
+		for (j = i; j > 0 && pub_index(hk, &hk->keys[j - 1]) > k; j--)
+			hk->keys[j] = hk->keys[j - 1];
+		hk->keys[j] = e;
+	}
+}
+
 /*
  * The offer: every name of HostKeyAlgorithms, in its order, that a
  * loaded key or certificate can serve (perhaps none: ""). 0 or ERR_ALLOC.
@@ -478,6 +512,7 @@ build_offer(const struct server_config *c, struct hostkeys *hk)
 	char name[NAME_MAX_LEN];
 	struct hostkey e;
 	size_t n, len = 0, i;
+	int r;
 
 	while (*p != '\0') {
 		n = strcspn(p, ",");
@@ -504,7 +539,10 @@ build_offer(const struct server_config *c, struct hostkeys *hk)
 			strcat(hk->algs, ",");
 		strcat(hk->algs, hk->keys[i].alg);
 	}
-	return add_more_of_a_type(hk);
+	if ((r = add_more_of_a_type(hk)) != 0)
+		return r;
+	sort_by_hostkey_line(hk);
+	return 0;
 }
 
 /* hostkeys_set_log_level's level; -1: none. */

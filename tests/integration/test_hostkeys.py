@@ -402,6 +402,16 @@ def _check_cert_served(ctx, cert, what):
                                                                 r.stdout))
 
 
+def _update_host_keys(ctx, u, known_hosts, extra=()):
+    """A login with UpdateHostKeys=yes (and extra options) that must
+    succeed: (the client's Result, known_hosts as it left it)."""
+    r = _ssh_kh(ctx, u, known_hosts, ("-o", "UpdateHostKeys=yes") + extra)
+    check(r.rc == 0 and r.stdout == b"ok\n",
+          "login failed: rc %s %s" % (r.rc, r.err[-400:]))
+    with open(known_hosts) as f:
+        return r, f.read()
+
+
 def test_update_host_keys_learns_all(ctx):
     """hostkeys-00 / hostkeys-prove-00: a client that knows only the
     ed25519 key learns the ECDSA and RSA keys, each proven by the monitor
@@ -411,11 +421,7 @@ def test_update_host_keys_learns_all(ctx):
     rsa = _keygen(ctx, "host_rsa", "rsa", 3072)
     ctx.start_server(extra_config=["HostKey %s" % ec, "HostKey %s" % rsa])
     kh = _known_hosts(ctx, "kh_update", [ctx.host_key])
-    r = _ssh_kh(ctx, u, kh, ("-o", "UpdateHostKeys=yes"))
-    check(r.rc == 0 and r.stdout == b"ok\n",
-          "login failed: rc %s %s" % (r.rc, r.err[-400:]))
-    with open(kh) as f:
-        text = f.read()
+    r, text = _update_host_keys(ctx, u, kh)
     for k in (ctx.host_key, ec, rsa):
         check(_pub(k) in text, "known_hosts lacks %s after UpdateHostKeys:"
               "\n%s\nclient:\n%s" % (os.path.basename(k), text,
@@ -441,19 +447,32 @@ def test_update_host_keys_second_key_of_a_type(ctx):
     check(not ctx.wait_log(r"duplicate", 1),
           "a second key of a type was refused:\n%s" % ctx.server_log())
     kh = _known_hosts(ctx, "kh_rot", [ctx.host_key, rsa])
-    r = _ssh_kh(ctx, u, kh, ("-o", "UpdateHostKeys=yes",
-                             "-o", "HostKeyAlgorithms=ssh-ed25519,"
-                             "rsa-sha2-512"))
-    check(r.rc == 0 and r.stdout == b"ok\n",
-          "login failed: rc %s %s" % (r.rc, r.err[-400:]))
-    with open(kh) as f:
-        text = f.read()
+    r, text = _update_host_keys(ctx, u, kh, (
+        "-o", "HostKeyAlgorithms=ssh-ed25519,rsa-sha2-512"))
     for k in (ed2, rsa2):
         check(_pub(k) in text, "known_hosts did not learn %s:\n%s\n%s"
               % (os.path.basename(k), text, r.err[-1500:]))
     # The first key of each type still signs the exchange.
     for alg, k in (("ssh-ed25519", ctx.host_key), ("rsa-sha2-256", rsa)):
         _login_with(ctx, u, alg, _known_hosts(ctx, "kh1_" + alg, [k]))
+
+
+def test_update_host_keys_in_host_key_order(ctx):
+    """hostkeys-00 lists the keys in HostKey order, as sshd 9.2 does, so
+    a client's known_hosts learns them in that order (review: posternd
+    listed a second key of a type after the other offered types, and the
+    client wrote RSA before the second ed25519 key)."""
+    u = ctx.make_user()
+    ed2 = _keygen(ctx, "host_ed2", "ed25519")
+    rsa = _keygen(ctx, "host_rsa", "rsa", 3072)
+    ctx.start_server(extra_config=["HostKey %s" % k for k in (ed2, rsa)])
+    kh = _known_hosts(ctx, "kh_order", [ctx.host_key])
+    r, text = _update_host_keys(ctx, u, kh, (
+        "-o", "HostKeyAlgorithms=ssh-ed25519,rsa-sha2-512"))
+    pos = [text.find(_pub(k)) for k in (ctx.host_key, ed2, rsa)]
+    check(-1 not in pos and pos == sorted(pos),
+          "known_hosts is not in HostKey order (ed25519, ed2, rsa):\n%s"
+          % text)
 
 
 def test_twenty_host_keys_all_loaded(ctx):
@@ -470,12 +489,8 @@ def test_twenty_host_keys_all_loaded(ctx):
     check(not ctx.wait_log(r"Too many|No matching", 1),
           "host keys were left out:\n%s" % ctx.server_log())
     kh = _known_hosts(ctx, "kh_20", [ctx.host_key])
-    r = _ssh_kh(ctx, u, kh, ("-o", "UpdateHostKeys=yes",
-                             "-o", "HostKeyAlgorithms=ssh-ed25519"))
-    check(r.rc == 0 and r.stdout == b"ok\n",
-          "login failed: rc %s %s" % (r.rc, r.err[-400:]))
-    with open(kh) as f:
-        text = f.read()
+    r, text = _update_host_keys(ctx, u, kh,
+                                ("-o", "HostKeyAlgorithms=ssh-ed25519"))
     missing = [os.path.basename(k) for k in keys if _pub(k) not in text]
     check(not missing, "known_hosts did not learn %s:\n%s"
           % (missing, r.err[-1500:]))
