@@ -1300,8 +1300,9 @@ reload(const struct options *o, const struct server_config *c, int *fds,
 	/* A config that does not read or parse, including a broken
 	 * Include'd file, keeps this one. Relative -f: as it was given,
 	 * from where posternd started (a daemon is in / now). */
-	bad = config_source_read(o->config_path_abs != NULL ? o->config_path_abs
-	                                                    : o->config_file,
+	bad = config_source_read_reload(o->config_path_abs != NULL
+	              ? o->config_path_abs
+	              : o->config_file,
 	          &nsrc) != 0;
 	/* The restarted listener reports what it ignores. */
 	if (!bad) {

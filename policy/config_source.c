@@ -28,6 +28,10 @@ struct builder {
 
 static int scan_file(struct builder *b, size_t idx, int depth);
 
+/* A SIGHUP's read (config_source_read_reload): a daemon's stderr may go
+ * nowhere, so a file that cannot be opened is also logged. */
+static int reading_reload;
+
 int
 cfg_read_file(const char *path, char **textp, size_t *lenp)
 {
@@ -39,8 +43,14 @@ cfg_read_file(const char *path, char **textp, size_t *lenp)
 	*textp = NULL;
 	*lenp = 0;
 	if ((f = fopen(path, "r")) == NULL) {
-		error("%s: %s", path, strerror(errno));
-		return errno == ENOENT ? ERR_NOT_FOUND : ERR_SYSTEM;
+		int e = errno;
+
+		/* sshd's perror(): on stderr whatever -q, -e or -E say, and
+		 * ending in "\n", not a log line's "\r\n". */
+		fprintf(stderr, "%s: %s\n", path, strerror(e));
+		if (reading_reload)
+			error("%s: %s", path, strerror(e));
+		return e == ENOENT ? ERR_NOT_FOUND : ERR_SYSTEM;
 	}
 	if ((text = malloc(CONFIG_TEXT_MAX + 1)) == NULL) {
 		r = ERR_ALLOC;
@@ -374,6 +384,17 @@ fs_read(void *ctx, const char *path, char **textp, size_t *lenp)
 }
 
 static const struct cfg_reader fs_reader = {fs_glob, fs_read, NULL};
+
+int
+config_source_read_reload(const char *path, struct config_source **srcp)
+{
+	int r;
+
+	reading_reload = 1;
+	r = config_source_read(path, srcp);
+	reading_reload = 0;
+	return r;
+}
 
 int
 config_source_read(const char *path, struct config_source **srcp)

@@ -1296,6 +1296,33 @@ def test_compat_command_line_errors(ctx):
               % (" ".join(args), len(s_out), len(p_out)))
 
 
+def test_compat_unreadable_config_bytes(ctx):
+    """A configuration file (or an Include'd one) that cannot be opened:
+    sshd's perror() line, byte for byte, ending in "\\n" where a log
+    line ends in "\\r\\n" (review: posternd's ended in "\\r\\n"), with
+    -t, -T and when starting, missing or unreadable (as a user)."""
+    key = _setup(ctx)
+    u = ctx.make_user(with_key=False)
+    missing = os.path.join(ctx.dir, "no_such_config")
+    unread = _write(ctx, "cfg_unread", "HostKey %s\n" % key)
+    os.chmod(unread, 0o600)
+    inc = _write(ctx, "cfg_inc", "Include %s\n" % unread)
+    os.chmod(inc, 0o644)
+    as_user = ["setpriv", "--reuid=" + u.name, "--regid=" + u.name,
+               "--clear-groups"]
+    for prefix, path in (([], missing), (as_user, unread),
+                         (as_user, inc)):
+        for mode in ("-t", "-T", "-D"):
+            got = []
+            for server in (SSHD, ctx.server_path):
+                p = harness.run(prefix + [server, mode, "-f", path, "-p",
+                                          "1"], check_rc=False)
+                got.append((p.returncode, p.stderr))
+            check(got[0] == got[1] and got[0][0] == 1,
+                  "%s %s: sshd %r, posternd %r" % (mode, path, got[0],
+                                                   got[1]))
+
+
 def test_compat_cmdline_loglevel_sets_files_level(ctx):
     """-o LogLevel=X, as sshd (whose log_init() takes the command line's
     level before it reads the files), is the level of the configuration
@@ -1508,6 +1535,30 @@ def test_compat_tilde_of_missing_user_in_match_for_others(ctx):
                       "\tBanner ~rvgone-account/banner",
                       "\tRevokedKeys ~rvgone-account/revoked"])
     ctx.ssh_ok(u, "echo in", expect_out=b"in\n")
+
+
+def test_compat_tilde_of_missing_user_in_match_for_them(ctx):
+    """The users a Match block with a ~gone-account/ path applies to: as
+    sshd, whose tilde_expand_filename() ends the connection when the
+    block is applied, the login fails after tilde_expand's line, and the
+    log blames neither the client nor preauth."""
+    u = ctx.make_user()
+    for kw in ("Banner", "TrustedUserCAKeys", "RevokedKeys",
+               "AuthorizedPrincipalsFile"):
+        ctx.start_server(["Match User " + u.name,
+                          "\t%s ~rvgone-account/x" % kw])
+        r = ctx.ssh(u, "echo in")
+        check(r.rc == 255, "%s ~rvgone-account/x: ssh exit %s"
+              % (kw, r.rc))
+        check(ctx.wait_log(r"^tilde_expand: No such user rvgone-account$",
+                           5), "%s: no tilde_expand line" % kw)
+        log = ctx.server_log()
+        for bad in ("bad message", "could not be applied", "Failed ",
+                    "Accepted "):
+            check(bad not in log, "%s ~rvgone-account/x: %r in the "
+                  "log: %r" % (kw, bad, log[-800:]))
+        ctx.stop_server()
+        os.truncate(ctx.log_path, 0)
 
 
 def test_relative_config_path_as_sshd(ctx):

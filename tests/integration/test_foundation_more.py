@@ -624,6 +624,34 @@ def test_sighup_reload(ctx):
 # 10. posternd run by an ordinary user
 
 
+@timeout(120)
+def test_sighup_unreadable_config_logged(ctx):
+    """A SIGHUP while the configuration file cannot be opened keeps the
+    running one and says why in the log, not only on stderr (sshd's
+    perror() line), which a daemon may have pointed nowhere."""
+    from test_fail2ban import SyslogReceiver, _start_syslog_server
+    rcv = SyslogReceiver(ctx, os.path.join(ctx.dir, "syslog"))
+    u = ctx.make_user()
+    _start_syslog_server(ctx, [])
+    away = ctx.config_path + ".away"
+    os.rename(ctx.config_path, away)
+    try:
+        os.kill(ctx.proc.pid, signal.SIGHUP)
+        pid = ctx.proc.pid
+        check(rcv.wait(r"sshd\[%d\]: (?:error: )?%s$" % (pid, re.escape(
+            MSG_HUP_INVALID))), "no %r in the log:\n%s"
+            % (MSG_HUP_INVALID, "\n".join(rcv.lines()[-10:])))
+        check(rcv.wait(r"sshd\[%d\]: (?:error: )?%s: No such file or "
+                       r"directory$" % (pid, re.escape(ctx.config_path)),
+                       5),
+              "the log does not say why:\n%s"
+              % "\n".join(rcv.lines()[-10:]))
+    finally:
+        os.rename(away, ctx.config_path)
+    check(ctx.server_alive(), "the server exited")
+    ctx.ssh_ok(u, "echo kept", expect_out=b"kept\n")
+
+
 def _reachable_by_others(path):
     """Can a user outside root's group execute path (every directory on the
     way searchable, the file readable and executable, by 'other')?"""
