@@ -300,6 +300,11 @@ lookup_user(struct authctxt *a)
 	mc.rdomain = ci->has_rdomain ? ci->rdomain : NULL;
 	mc.invalid_user = pw == NULL;
 	if ((r = config_apply_match(a->c, a->src, &mc)) != 0) {
+		/* ERR_CONFIG: the config engine logged the line and value. */
+		if (r == ERR_CONFIG) {
+			a->match_failed = 1;
+			return r;
+		}
 		error("Match configuration for %s could not be applied: %s",
 		    ci->client_addr, err_str(r));
 		return r;

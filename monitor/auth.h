@@ -104,6 +104,10 @@ struct authctxt {
 	int sig_refused;        /* this request's key signature failed */
 	int none_done;  /* a "none" request was judged (sshd's runs once) */
 	int disconnect; /* the monitor ends the connection after replying */
+	/* A Match block's value failed for this connection (a ~user gone
+	 * since the start): logged, and the connection ends, as sshd's
+	 * monitor does, with no line of the monitor's own. */
+	int match_failed;
 	/* An invalid user's btmp record, written once the reply is sent:
 	 * the file write is not in the time the client can measure. */
 	int btmp_pending;

@@ -272,8 +272,11 @@ login_chroot_path(const struct authctxt *a, const struct server_config *c,
 		return ERR_CONFIG;
 	path = config_expand_tokens(tilde, &tv, CONFIG_TOKENS_CHROOT_DIRECTORY);
 	free(tilde);
-	if (path == NULL)
+	if (path == NULL) {
+		/* As sshd's percent_expand(): fatal, the connection ends. */
+		log_msg(LL_FATAL, __func__, 0, "percent_expand: failed");
 		return ERR_CONFIG;
+	}
 	if ((r = chroot_open(path, fdp)) != 0) {
 		free(path);
 		return r;

@@ -1193,6 +1193,8 @@ preauth_loop(struct monitor *m)
 			    type);
 			break;
 		}
+		if (r != 0 && m->auth.match_failed)
+			break;
 		if (r != 0) {
 			error("monitor: bad message %u from preauth in state "
 			      "%d: %s",

@@ -216,6 +216,29 @@ def test_chroot_tilde(ctx):
           "no 'No such user' line for ~%s" % ghost)
 
 
+def test_chroot_bad_token(ctx):
+    """As sshd 9.2, whose percent_expand() is fatal: an unknown token or
+    a trailing % in ChrootDirectory ends the connection after
+    vdollar_percent_expand's line and "percent_expand: failed"."""
+    u = ctx.make_user()
+    _jail(ctx, u)
+    for value, why in (("/srv/pjail-%z", "unknown key %z"),
+                       ("/srv/pjail-%u%", "invalid format")):
+        ctx.start_server(["Subsystem sftp internal-sftp",
+                          "Match User " + u.name,
+                          "\tChrootDirectory " + value,
+                          "\tForceCommand internal-sftp"])
+        r = _sftp(ctx, u, "ls /\n")
+        check(r.returncode != 0, "ChrootDirectory %s was used" % value)
+        check(ctx.wait_log(r"^vdollar_percent_expand: %s\n"
+                           r"percent_expand: failed$" % why, 5),
+              "no sshd lines for ChrootDirectory %s: %r"
+              % (value, ctx.server_log()[-600:]))
+        check("Changed root directory" not in ctx.server_log(),
+              "a session started with ChrootDirectory %s" % value)
+        ctx.stop_server()
+
+
 def test_chroot_agent_forwarding_without_tmp(ctx):
     """ssh -A into a jail without /tmp: no agent socket can be made, and
     the client is told why (ssh -v's "Remote:" line), as by sshd; the
