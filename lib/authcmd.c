@@ -154,9 +154,11 @@ cmd_expand(const char *tag, const char *s, const struct authcmd_tokens *tk,
 				p++;
 				if (*p == '%')
 					v = "%";
-				else if (*p != '\0' &&
-				    (unsigned char)*p < 128 &&
-				    strchr(allowed, *p) != NULL)
+				else if (*p == '\0' ||
+				    (unsigned char)*p >= 128 ||
+				    strchr(allowed, *p) == NULL)
+					authkeys_percent_fatal(*p);
+				else
 					v = tk->v[(unsigned char)*p];
 				if (v == NULL) {
 					error("%s: unknown or unavailable "
@@ -252,7 +254,8 @@ cmd_safe_path(
 /*
  * The environment sshd's subprocess() gives the command: PATH, then USER,
  * LOGNAME and HOME of the user it runs as, and LANG if sshd has one. Each
- * entry malloc'd; 0, or -1 (envp freed).
+ * entry malloc'd; 0, or -1 (envp freed, every entry NULL: the caller
+ * frees what it holds).
  */
 static int
 cmd_env(const struct passwd *runas, char *envp[AUTHCMD_NENV + 1])
@@ -267,8 +270,10 @@ cmd_env(const struct passwd *runas, char *envp[AUTHCMD_NENV + 1])
 	    asprintf(&envp[n++], "HOME=%s", runas->pw_dir) == -1 ||
 	    (lang != NULL && asprintf(&envp[n++], "LANG=%s", lang) == -1)) {
 		envp[n - 1] = NULL; /* unset when asprintf fails */
-		for (i = 0; i < n; i++)
+		for (i = 0; i < n; i++) {
 			free(envp[i]);
+			envp[i] = NULL;
+		}
 		return -1;
 	}
 	return 0;

@@ -627,9 +627,18 @@ path_append(char *out, size_t *op, const char *s)
 	return 0;
 }
 
+void
+authkeys_percent_fatal(char c)
+{
+	if (c == '\0')
+		error("vdollar_percent_expand: invalid format");
+	else
+		error("vdollar_percent_expand: unknown key %%%c", c);
+	fatal("percent_expand: failed");
+}
+
 char *
-authkeys_expand_path(
-    const char *keyword, const char *pattern, const struct passwd *pw)
+authkeys_expand_path(const char *pattern, const struct passwd *pw)
 {
 	char out[PATH_MAX], full[PATH_MAX], uid[32], one[2] = {0, 0};
 	const char *p, *ins;
@@ -656,10 +665,7 @@ authkeys_expand_path(
 				ins = uid;
 				break;
 			default:
-				error("%s: unknown or truncated %% token in "
-				      "\"%.100s\"",
-				    keyword, pattern);
-				return NULL;
+				authkeys_percent_fatal(*p);
 			}
 		}
 		if (path_append(out, &o, ins) != 0)

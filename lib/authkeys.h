@@ -137,15 +137,22 @@ int authkeys_find(const struct passwd *pw, const char *path,
     const struct sshkey *key, int strict_modes, unsigned long *linep);
 
 /*
+ * authkeys_percent_fatal: an unknown % token c (or '\0': a trailing %) in
+ * AuthorizedKeysFile, AuthorizedPrincipalsFile or their commands ends the
+ * connection as sshd's monitor does: its percent_expand()'s lines, then
+ * fatal() (the monitor's cleanup kills preauth).
+ */
+void authkeys_percent_fatal(char c) __attribute__((noreturn));
+
+/*
  * authkeys_expand_path: expand an AuthorizedKeysFile or
- * AuthorizedPrincipalsFile pattern (keyword names it in the error logged
- * for a bad token): %% %h (home) %u (user name) %U (numeric uid); a
- * relative result is taken relative to the home directory. Returns a
- * malloc'd path, or NULL for an unknown or truncated % token, an
+ * AuthorizedPrincipalsFile pattern: %% %h (home) %u (user name) %U
+ * (numeric uid); a relative result is taken relative to
+ * the home directory. An unknown or truncated % token is
+ * authkeys_percent_fatal. Returns a malloc'd path, or NULL for an
  * over-long result or allocation failure.
  */
-char *authkeys_expand_path(
-    const char *keyword, const char *pattern, const struct passwd *pw);
+char *authkeys_expand_path(const char *pattern, const struct passwd *pw);
 
 /*
  * authkeys_private_group: whether group gid is private to user uid (Debian's

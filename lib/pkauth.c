@@ -402,8 +402,7 @@ pkauth_authorized_keys(const struct pm_conn *c, const struct pk_conf *cf,
 	     i++) {
 		if (strcasecmp(pattern, "none") == 0)
 			continue;
-		if ((path = authkeys_expand_path(
-		         "AuthorizedKeysFile", pattern, &pw)) == NULL)
+		if ((path = authkeys_expand_path(pattern, &pw)) == NULL)
 			continue;
 		memset(&q, 0, sizeof(q));
 		q.pw = &pw;

@@ -247,8 +247,7 @@ trusted_ca_allow(const struct pm_conn *c, const struct pk_conf *cf,
 	log_flags = pkauth_log_flags(c);
 	pkauth_conn_pw(c, &pw);
 	if (cf->principals != NULL) {
-		if ((pfile = authkeys_expand_path("AuthorizedPrincipalsFile",
-		         cf->principals, &pw)) == NULL)
+		if ((pfile = authkeys_expand_path(cf->principals, &pw)) == NULL)
 			goto out;
 		if (authkeys_find_principal(
 		        &pw, pfile, cf->strict_modes, cert, &line, &popts) == 0)

@@ -261,6 +261,10 @@ struct config_source;
 struct buf;
 
 int config_source_read(const char *path, struct config_source **srcp);
+/* config_source_read_reload: the same for a SIGHUP's reload, which also
+ * logs a file that cannot be opened (the perror()-style line on stderr
+ * alone may go nowhere under a daemon). */
+int config_source_read_reload(const char *path, struct config_source **srcp);
 int config_source_serialize(const struct config_source *src, struct buf *out);
 int config_source_deserialize(struct buf *in, struct config_source **srcp);
 void config_source_free(struct config_source *src);
@@ -385,8 +389,10 @@ struct token_values {
 #define CONFIG_TOKENS_NONE ""
 /*
  * config_expand_tokens: s with every %X of `allowed' replaced; a malloc'd
- * string, or NULL after logging the error (bad token, missing value,
- * result longer than CONFIG_TOKENS_MAX).
+ * string, or NULL after logging the error (bad token or trailing %, in
+ * sshd's vdollar_percent_expand() words; missing value; result longer
+ * than CONFIG_TOKENS_MAX). The caller ends the connection, with sshd's
+ * fatal line "percent_expand: failed".
  */
 #define CONFIG_TOKENS_MAX 8192
 char *config_expand_tokens(

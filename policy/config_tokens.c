@@ -81,16 +81,19 @@ config_expand_tokens(
 				goto fail;
 			continue;
 		}
+		/* sshd's vdollar_percent_expand() words. */
 		if (*p == '\0') {
-			error("percent_expand: invalid format");
+			error("vdollar_percent_expand: invalid format");
 			goto fail;
 		}
 		if (!isalpha((unsigned char)*p) ||
 		    strchr(allowed, *p) == NULL) {
 			if (isprint((unsigned char)*p))
-				error("percent_expand: unknown key %%%c", *p);
+				error("vdollar_percent_expand: unknown key "
+				      "%%%c",
+				    *p);
 			else
-				error("percent_expand: unknown key");
+				error("vdollar_percent_expand: unknown key");
 			goto fail;
 		}
 		if ((v = token_value(tv, *p)) == NULL) {

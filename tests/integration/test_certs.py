@@ -507,9 +507,9 @@ def test_cert_principals_file(ctx):
 
 
 def test_cert_principals_file_bad_token(ctx):
-    # An unknown % token in AuthorizedPrincipalsFile refuses the
-    # certificate, and the error names that keyword, not
-    # AuthorizedKeysFile.
+    # An unknown % token in AuthorizedPrincipalsFile ends the connection
+    # as sshd 9.2's monitor does: its percent_expand() lines, then fatal
+    # (posternd refused the certificate and went on).
     ca = _keygen(ctx, "pft_ca")
     u = ctx.make_user(with_key=False)
     key = _user_key(ctx, u)
@@ -517,8 +517,8 @@ def test_cert_principals_file_bad_token(ctx):
         ctx, ca, ["AuthorizedPrincipalsFile .ssh/principals_%x"]))
     _sign(ctx, ca, key, "deploy-1", "deploy")
     _login(ctx, u, key, False, "bad token in AuthorizedPrincipalsFile")
-    _log_has(ctx, r'^AuthorizedPrincipalsFile: unknown or truncated % '
-             r'token in "\.ssh/principals_%x"$', "bad token logged")
+    _log_has(ctx, r"^vdollar_percent_expand: unknown key %x\r?\n"
+             r"percent_expand: failed\r?$", "sshd's lines")
 
 
 # ---------------------------------------------------------------------------

@@ -402,3 +402,36 @@ def test_keys_command_deadline_after_output(ctx):
     check(harness.poll_until(lambda: subprocess.run(
         ["pgrep", "-f", "sleep 600"], capture_output=True).stdout == b"",
         10), "the command's sleep still runs")
+
+
+def test_unknown_token_ends_connection(ctx):
+    """An unknown % token (or a trailing %) in AuthorizedKeysFile or
+    AuthorizedKeysCommand ends the connection as sshd 9.2's monitor does
+    (its percent_expand() lines, then fatal): no "Failed publickey" line,
+    and the client tries no other method (review: posternd refused the
+    key and went on)."""
+    u = ctx.make_user(with_key=False)
+    d = _cmd_dir(ctx)
+    cmd = _script(d, "keys", "echo '%s'\n" % _pub(u.pubkey))
+    for conf, first in (
+            # (the harness's config names an AuthorizedKeysFile)
+            (["Match User " + u.name,
+              "AuthorizedKeysFile .ssh/authorized_keys_%z"],
+             "unknown key %z"),
+            (["AuthorizedKeysCommand %s %%u %%z" % cmd,
+              "AuthorizedKeysCommandUser nobody"], "unknown key %z"),
+            (["AuthorizedKeysCommand %s %%u x%%" % cmd,
+              "AuthorizedKeysCommandUser nobody"], "invalid format")):
+        ctx.stop_server()
+        if os.path.exists(ctx.log_path):
+            os.truncate(ctx.log_path, 0)
+        ctx.start_server(extra_config=conf)
+        r = ctx.ssh(u, "echo ok", key=u.key)
+        check(r.rc == 255 and b"Permission denied" not in r.stderr,
+              "%s: the connection should end: rc %s %r"
+              % (conf, r.rc, r.err[-300:]))
+        _log_has(ctx, r"^vdollar_percent_expand: %s\r?\n"
+                 r"percent_expand: failed\r?$" % re.escape(first),
+                 "%s: sshd's lines" % conf)
+        check("Failed publickey" not in ctx.server_log(),
+              "%s: a failure was logged:\n%s" % (conf, ctx.server_log()))

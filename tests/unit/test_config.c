@@ -772,11 +772,10 @@ test_load_file(void)
 	config_free(&c);
 	unlink(path);
 
+	/* sshd's perror() line goes to stderr, not the log. */
 	T_CHECK("load: missing file",
 	    load_path(&c, "/nonexistent/sshd_config") == ERR_NOT_FOUND &&
-	        strcmp(logbuf,
-	            "/nonexistent/sshd_config: No such file or "
-	            "directory\n") == 0);
+	        logbuf[0] == '\0');
 	config_free(&c);
 }
 

@@ -96,9 +96,9 @@ main(void)
 	expands("%h/principals", CONFIG_TOKENS_AUTHORIZED_PRINCIPALS_FILE,
 	    "/home/alice/principals");
 	fails("%k", CONFIG_TOKENS_AUTHORIZED_KEYS_FILE, &tv,
-	    "percent_expand: unknown key %k\n");
+	    "vdollar_percent_expand: unknown key %k\n");
 	fails("%C", CONFIG_TOKENS_CHROOT_DIRECTORY, &tv,
-	    "percent_expand: unknown key %C\n");
+	    "vdollar_percent_expand: unknown key %C\n");
 
 	/* AuthorizedKeysCommand */
 	expands("/bin/keys %u %U %h %f %k %t %C %D %%",
@@ -106,7 +106,7 @@ main(void)
 	    "/bin/keys alice 1001 /home/alice SHA256:abc AAAAC3Nz ssh-ed25519 "
 	    "192.0.2.7 50022 192.0.2.1 22 vrf0 %");
 	fails("/bin/keys %i", CONFIG_TOKENS_AUTHORIZED_KEYS_COMMAND, &tv,
-	    "percent_expand: unknown key %i\n");
+	    "vdollar_percent_expand: unknown key %i\n");
 
 	/* AuthorizedPrincipalsCommand: every token. */
 	expands("%F %f %h %i %K %k %s %T %t %U %u %C %D",
@@ -119,15 +119,15 @@ main(void)
 	/* ForceCommand and Banner take none: only %% is known. */
 	expands("echo 100%%", CONFIG_TOKENS_NONE, "echo 100%");
 	fails("echo %u", CONFIG_TOKENS_NONE, &tv,
-	    "percent_expand: unknown key %u\n");
+	    "vdollar_percent_expand: unknown key %u\n");
 
 	/* Malformed. */
 	fails("trailing %", CONFIG_TOKENS_AUTHORIZED_KEYS_FILE, &tv,
-	    "percent_expand: invalid format\n");
+	    "vdollar_percent_expand: invalid format\n");
 	fails("%1", CONFIG_TOKENS_AUTHORIZED_KEYS_FILE, &tv,
-	    "percent_expand: unknown key %1\n");
+	    "vdollar_percent_expand: unknown key %1\n");
 	fails("%\x01", CONFIG_TOKENS_AUTHORIZED_KEYS_FILE, &tv,
-	    "percent_expand: unknown key\n");
+	    "vdollar_percent_expand: unknown key\n");
 	memset(&empty, 0, sizeof(empty));
 	fails("%h", CONFIG_TOKENS_AUTHORIZED_KEYS_FILE, &empty,
 	    "percent_expand: no value for %h\n");
