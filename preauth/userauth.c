@@ -214,9 +214,9 @@ handle_request(
 		return ERR_ALLOC;
 	}
 	/* The rest of the packet is the method's; the monitor parses it. */
-	if ((r = buf_put_string(req, user, ulen)) != 0 ||
-	    (r = buf_put_string(req, service, slen)) != 0 ||
-	    (r = buf_put_string(req, method, mlen)) != 0 ||
+	if ((r = buf_put_string(req, user, ulen)) == 0 &&
+	    (r = buf_put_string(req, service, slen)) == 0 &&
+	    (r = buf_put_string(req, method, mlen)) == 0 &&
 	    (r = buf_put_string(req, buf_ptr(payload), buf_len(payload))) == 0)
 		r = ask_monitor(ua, t, ipc_fd, IPC_AUTH_REQ, req);
 	wipe(buf_mutable_ptr(payload), buf_len(payload));
