@@ -409,6 +409,21 @@ def test_monitor_refuses_module_success_for_invalid_user(ctx):
           "an 'Accepted' line for an invalid user")
 
 
+def _check_not_held(pids, secret, what_secret):
+    """No process of pids holds secret in its memory; each holds the SSH
+    version string (the control: the scan sees what such a process
+    holds)."""
+    for p in pids:
+        found, _ = harness.scan_memory(p, [secret.encode(), b"SSH-2.0-"])
+        what = "%s (pid %d)" % (harness.exe_of(p), p)
+        check(found[b"SSH-2.0-"],
+              "%s: no SSH version string in memory: the scan is blind"
+              % what)
+        check(not found[secret.encode()], "%s still holds %s: %s"
+              % (what, what_secret,
+                 [h[0] for h in found[secret.encode()][:3]]))
+
+
 def _scan_after_failed_password(ctx, use_pam, kbdint=False):
     u = ctx.make_user(with_key=False)
     _set_password(u.name, PASSWORD)
@@ -431,16 +446,7 @@ def _scan_after_failed_password(ctx, use_pam, kbdint=False):
         names = sorted(os.path.basename(harness.exe_of(p)) for p in pids)
         check("postern-preauth" in names and "posternd" in names,
               "no monitor and preauth for the connection: %r" % names)
-        for p in pids:
-            found, _ = harness.scan_memory(p, [wrong.encode(), b"SSH-2.0-"])
-            what = "%s (pid %d)" % (harness.exe_of(p), p)
-            # Control: the scan sees what every such process holds.
-            check(found[b"SSH-2.0-"],
-                  "%s: no SSH version string in memory: the scan is blind"
-                  % what)
-            check(not found[wrong.encode()],
-                  "%s still holds a failed password after the attempt: %s"
-                  % (what, [h[0] for h in found[wrong.encode()][:3]]))
+        _check_not_held(pids, wrong, "a failed password after the attempt")
     finally:
         client.stdin.close()
         client.wait(30)
@@ -456,3 +462,46 @@ def test_failed_pam_password_wiped_from_memory(ctx):
 
 def test_failed_kbdint_answer_wiped_from_memory(ctx):
     _scan_after_failed_password(ctx, "yes", kbdint=True)
+
+
+def _scan_after_accepted_password(ctx, use_pam, kbdint=False):
+    """The right password, once it logged in, is in no process of the
+    connection: not the monitor (PAM's handle, the request buffers), not
+    the session (the transport state it was handed)."""
+    u = ctx.make_user(with_key=False)
+    right = "Rt-" + secrets.token_hex(12)
+    _set_password(u.name, right)
+    extra = ["PasswordAuthentication yes", "UsePAM " + use_pam,
+             "KbdInteractiveAuthentication yes"]
+    if use_pam == "yes":
+        extra.append("PAMServiceName " + _service(ctx))
+    ctx.start_server(extra_config=extra)
+    r, client = _client(ctx, u.name, "kbdint" if kbdint else "password",
+                        right, hold=True)
+    try:
+        check(r["ok"], "the right password did not log in: %r" % r)
+
+        def started():
+            names = [os.path.basename(harness.exe_of(p))
+                     for p in harness.descendants(ctx.proc.pid)]
+            return "postern-session" in names
+        check(harness.poll_until(started, 10), "no session process")
+        pids = [p for p in harness.descendants(ctx.proc.pid)
+                if os.path.basename(harness.exe_of(p))
+                in ("posternd", "postern-session")]
+        _check_not_held(pids, right, "the password it accepted")
+    finally:
+        client.stdin.close()
+        client.wait(30)
+
+
+def test_accepted_password_wiped_from_memory(ctx):
+    _scan_after_accepted_password(ctx, "no")
+
+
+def test_accepted_pam_password_wiped_from_memory(ctx):
+    _scan_after_accepted_password(ctx, "yes")
+
+
+def test_accepted_kbdint_answer_wiped_from_memory(ctx):
+    _scan_after_accepted_password(ctx, "yes", kbdint=True)
