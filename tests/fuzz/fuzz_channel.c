@@ -235,6 +235,16 @@ fz_fork_child(int in, int out, int err, int ctty)
 	ch->in = fz_dup_keep(in);
 	ch->out = fz_dup_keep(out);
 	ch->err = ctty ? -1 : fz_dup_keep(err); /* a pty: stderr merged */
+	/*
+	 * The program writes what fits: a blocking write into a pty (whose
+	 * room depends on when the kernel moves the data on) or a full pipe
+	 * would wait for a session that runs only once the write returns,
+	 * and libFuzzer would call that a timeout.
+	 */
+	if (ch->out >= 0)
+		(void)fcntl(ch->out, F_SETFL, O_NONBLOCK);
+	if (ch->err >= 0)
+		(void)fcntl(ch->err, F_SETFL, O_NONBLOCK);
 	nchildren++;
 	return ch->pid;
 }

@@ -288,6 +288,21 @@ def main(d):
     x.event(0)
     x.save(d, "tun")
 
+    # A program writing more into its pty than the pty holds while the
+    # client's window is shut: the harness's blocking write once hung
+    # here (a libFuzzer timeout, depending on when the kernel moved the
+    # data on).
+    x = Seed(0)
+    x.msg(OPEN, s("session") + u32(0) + u32(0) + u32(32768))
+    x.req(0, "pty-req", 1, s("xterm") + u32(80) + u32(24) + u32(0) +
+          u32(0) + s(PTY_MODES))
+    x.req(0, "exec", 1, s("yes"))
+    for _ in range(2):
+        x.event(2, 0, b"y\n" * 16000)
+    x.msg(WINDOW_ADJUST, u32(0) + u32(65536))
+    x.event(0)
+    x.save(d, "pty-output-fills")
+
 
 if __name__ == "__main__":
     main(sys.argv[1])
