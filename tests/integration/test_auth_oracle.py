@@ -424,15 +424,20 @@ def _check_not_held(pids, secret, what_secret):
                  [h[0] for h in found[secret.encode()][:3]]))
 
 
-def _scan_after_failed_password(ctx, use_pam, kbdint=False):
-    u = ctx.make_user(with_key=False)
-    _set_password(u.name, PASSWORD)
-    wrong = "Wx-" + secrets.token_hex(12)
+def _start_password_server(ctx, use_pam):
+    """A server taking passwords and kbd-int, through PAM or not."""
     extra = ["PasswordAuthentication yes", "UsePAM " + use_pam,
              "KbdInteractiveAuthentication yes"]
     if use_pam == "yes":
         extra.append("PAMServiceName " + _service(ctx))
     ctx.start_server(extra_config=extra)
+
+
+def _scan_after_failed_password(ctx, use_pam, kbdint=False):
+    u = ctx.make_user(with_key=False)
+    _set_password(u.name, PASSWORD)
+    wrong = "Wx-" + secrets.token_hex(12)
+    _start_password_server(ctx, use_pam)
     r, client = _client(ctx, u.name, "kbdint" if kbdint else "password",
                         wrong, hold=True)
     try:
@@ -471,11 +476,7 @@ def _scan_after_accepted_password(ctx, use_pam, kbdint=False):
     u = ctx.make_user(with_key=False)
     right = "Rt-" + secrets.token_hex(12)
     _set_password(u.name, right)
-    extra = ["PasswordAuthentication yes", "UsePAM " + use_pam,
-             "KbdInteractiveAuthentication yes"]
-    if use_pam == "yes":
-        extra.append("PAMServiceName " + _service(ctx))
-    ctx.start_server(extra_config=extra)
+    _start_password_server(ctx, use_pam)
     r, client = _client(ctx, u.name, "kbdint" if kbdint else "password",
                         right, hold=True)
     try:
