@@ -628,12 +628,18 @@ path_append(char *out, size_t *op, const char *s)
 }
 
 void
-authkeys_percent_fatal(char c)
+authkeys_percent_error(char c)
 {
 	if (c == '\0')
 		error("vdollar_percent_expand: invalid format");
 	else
 		error("vdollar_percent_expand: unknown key %%%c", c);
+}
+
+void
+authkeys_percent_fatal(char c)
+{
+	authkeys_percent_error(c);
 	fatal("percent_expand: failed");
 }
 

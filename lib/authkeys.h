@@ -137,6 +137,13 @@ int authkeys_find(const struct passwd *pw, const char *path,
     const struct sshkey *key, int strict_modes, unsigned long *linep);
 
 /*
+ * authkeys_percent_error: log sshd's vdollar_percent_expand() line for an
+ * unknown % token c, whatever byte it is (the log escapes it, as sshd's
+ * does), or for '\0': a trailing %. Also ChrootDirectory's (policy/).
+ */
+void authkeys_percent_error(char c);
+
+/*
  * authkeys_percent_fatal: an unknown % token c (or '\0': a trailing %) in
  * AuthorizedKeysFile, AuthorizedPrincipalsFile or their commands ends the
  * connection as sshd's monitor does: its percent_expand()'s lines, then

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "authkeys.h"
 #include "log.h"
 #include "policy/config.h"
 
@@ -82,18 +83,9 @@ config_expand_tokens(
 			continue;
 		}
 		/* sshd's vdollar_percent_expand() words. */
-		if (*p == '\0') {
-			error("vdollar_percent_expand: invalid format");
-			goto fail;
-		}
-		if (!isalpha((unsigned char)*p) ||
+		if (*p == '\0' || !isalpha((unsigned char)*p) ||
 		    strchr(allowed, *p) == NULL) {
-			if (isprint((unsigned char)*p))
-				error("vdollar_percent_expand: unknown key "
-				      "%%%c",
-				    *p);
-			else
-				error("vdollar_percent_expand: unknown key");
+			authkeys_percent_error(*p);
 			goto fail;
 		}
 		if ((v = token_value(tv, *p)) == NULL) {
