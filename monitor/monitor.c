@@ -1399,18 +1399,69 @@ out:
 
 /*
  * One of the session's rekeying needs (what: a host key signature, a DH
- * group) from its budget; past it, logged and the session killed (-1).
+ * group) from its budget; past it, logged and ERR_LIMIT (the caller
+ * kills the session).
  */
 static int
-session_budget_take(struct sign_budget *sb, const char *what, pid_t pid)
+session_budget_take(struct sign_budget *sb, const char *what)
 {
 	if (sign_budget_take(sb) == 0)
 		return 0;
 	error("monitor: %s refused: the session asked for more than "
 	      "rekeying needs (%lu granted); ending the connection",
 	    what, sb->granted);
-	kill(pid, SIGKILL);
-	return -1;
+	return ERR_LIMIT;
+}
+
+/* What the session phase keeps for the session's requests. */
+struct session_serve {
+	struct login_state ls;
+	struct sign_budget sb; /* host key signatures */
+	struct sign_budget gb; /* DH groups */
+	pid_t pid;             /* the session process */
+};
+
+/*
+ * session_dispatch: one message from the session process (the user's,
+ * possibly taken over), answered on fd. 0, or an error already logged:
+ * the caller then kills the session and ends the loop.
+ */
+static int
+session_dispatch(struct monitor *m, struct session_serve *ss, int fd,
+    uint8_t type, struct buf *b)
+{
+	int r;
+
+	switch (type) {
+	case IPC_SESSION_SIGN_REQ:
+		/* A taken-over session must not sign at will. */
+		if ((r = session_budget_take(&ss->sb, "host key signature")) !=
+		    0)
+			return r;
+		m->nsign_session++;
+		r = handle_sign(m, b, fd, IPC_SESSION_SIGN_REPLY, 0);
+		break;
+	case IPC_GEX_REQ:
+		if ((r = session_budget_take(&ss->gb, "DH group")) != 0)
+			return r;
+		r = handle_gex(m, b, fd);
+		break;
+	case IPC_AUDIT_KEX:
+		r = handle_audit_kex(m, b, ss->pid, m->auth.pw.pw_uid);
+		break;
+	case IPC_SESSION_PROVE_REQ:
+		r = handle_prove(m, b, fd);
+		break;
+	default:
+		/* 1: none of the session's types here. */
+		if ((r = login_handle(&ss->ls, fd, type, b)) == 1)
+			r = ERR_BAD_STATE;
+		break;
+	}
+	if (r != 0)
+		error("monitor: bad message %u from session: %s", type,
+		    err_str(r));
+	return r;
 }
 
 /* The rest of a session's message once its first byte is there. */
@@ -1554,8 +1605,7 @@ session_reap(pid_t pid, const sigset_t *block, int *status, int *passed)
 
 static void __attribute__((noreturn)) session_phase(struct monitor *m, int sock)
 {
-	struct login_state ls;
-	struct sign_budget sb, gb;
+	struct session_serve ss;
 	struct timeval reply_deadline = {IPC_MESSAGE_TIMEOUT_MS / 1000, 0};
 	struct buf *b;
 	char *jail = NULL;
@@ -1626,12 +1676,12 @@ static void __attribute__((noreturn)) session_phase(struct monitor *m, int sock)
 		close(jailfd);
 	close(sp[1]);
 	/* Kept until the session ends: its byte counts (sign_budget.c). */
-	sign_budget_init(&sb, sock, m->c->rekey_limit, m->c->rekey_interval);
+	sign_budget_init(&ss.sb, sock, m->c->rekey_limit, m->c->rekey_interval);
 	if (m->relayed != NULL)
-		sign_budget_relayed(&sb, m->relayed);
+		sign_budget_relayed(&ss.sb, m->relayed);
 	/* A DH group (ModuliFile read as root) comes before each signature:
 	 * the same budget, its own bucket. */
-	gb = sb;
+	ss.gb = ss.sb;
 	if ((r = send_session_init(m, sp[0])) != 0 ||
 	    (r = login_send(sp[0], &m->auth, m->c, jail != NULL)) != 0) {
 		/* Its child gone already (pam_setcred failed there, say):
@@ -1657,8 +1707,9 @@ static void __attribute__((noreturn)) session_phase(struct monitor *m, int sock)
 	if ((b = buf_new(IPC_MAX_MESSAGE)) == NULL)
 		fatal("out of memory");
 	free(jail);
-	login_state_init(&ls, &m->auth, m->c, &m->ci);
-	ls.session_pid = pid;
+	login_state_init(&ss.ls, &m->auth, m->c, &m->ci);
+	ss.ls.session_pid = pid;
+	ss.pid = pid;
 	/* Logged in: what authentication needed goes back to the kernel. */
 	mem_trim();
 	/* Serve the session (rekey signatures, ptys, utmp) until it goes. */
@@ -1680,40 +1731,14 @@ static void __attribute__((noreturn)) session_phase(struct monitor *m, int sock)
 			}
 			break;
 		}
-		if (type == IPC_SESSION_SIGN_REQ) {
-			/* A taken-over session must not sign at will. */
-			if (session_budget_take(&sb, "host key signature", pid))
-				break;
-			m->nsign_session++;
-			r = handle_sign(m, b, sp[0], IPC_SESSION_SIGN_REPLY, 0);
-		} else if (type == IPC_GEX_REQ) {
-			if (session_budget_take(&gb, "DH group", pid))
-				break;
-			r = handle_gex(m, b, sp[0]);
-		} else if (type == IPC_AUDIT_KEX)
-			r = handle_audit_kex(m, b, pid, m->auth.pw.pw_uid);
-		else
-			switch (type) {
-			case IPC_SESSION_PROVE_REQ:
-				r = handle_prove(m, b, sp[0]);
-				break;
-			default:
-				/* 1: none of the session's types here. */
-				if ((r = login_handle(&ls, sp[0], type, b)) ==
-				    1)
-					r = ERR_BAD_STATE;
-				break;
-			}
-		if (r != 0) {
-			error("monitor: bad message %u from session: %s", type,
-			    err_str(r));
+		if (session_dispatch(m, &ss, sp[0], type, b) != 0) {
 			kill(pid, SIGKILL);
 			break;
 		}
 	}
 	close(sock);
 	buf_free(b);
-	login_end(&ls);
+	login_end(&ss.ls);
 	status = 0;
 	w = session_reap(pid, &block, &status, &passed);
 	/* The handlers stay (a signal now only sets the flag): the cleanup

@@ -10,8 +10,10 @@
  * the method modules), IPC_AUTH_RESPONSE and IPC_TRANSPORT_STATE; once
  * authenticated, the rest of the stream is the session process's
  * (as session_phase's loop handles them: rekey signatures within the
- * signature budget, IPC_AUDIT_KEX, hostkeys-prove, IPC_GEX_REQ; not
- * login.c's ptys and utmp records, which are root's side effects). The monitor's replies are drained and dropped.
+ * signature budget, IPC_AUDIT_KEX, hostkeys-prove, IPC_GEX_REQ, through
+ * session_dispatch; not login.c's ptys and utmp records, which
+ * fuzz_session_ipc plays in a jail of its own). The monitor's replies are
+ * drained and dropped.
  *
  * The method modules are compiled in, not dlopen'ed: publickey.so and
  * cert.so (lib/pkauth.c: authorized_keys, TrustedUserCAKeys, RevokedKeys
@@ -42,7 +44,7 @@ fz_run(const uint8_t *data, size_t size)
 {
 	struct server_config c;
 	struct monitor m;
-	struct sign_budget sb;
+	struct session_serve ss;
 	struct buf *b, *reply;
 	uint8_t type;
 	int sp[2], r = 0;
@@ -79,9 +81,13 @@ fz_run(const uint8_t *data, size_t size)
 	/*
 	 * Authenticated: what follows is the session process's (rekeys,
 	 * audit, hostkeys-prove, DH groups). login.c's ptys and utmp
-	 * records are not fuzzed: they are root's side effects.
+	 * records are fuzz_session_ipc's: they are root's side effects.
 	 */
-	sign_budget_init(&sb, -1, c.rekey_limit, c.rekey_interval);
+	memset(&ss, 0, sizeof(ss));
+	login_state_init(&ss.ls, &m.auth, m.c, &m.ci);
+	ss.ls.session_pid = ss.pid = 4242;
+	sign_budget_init(&ss.sb, -1, c.rekey_limit, c.rekey_interval);
+	ss.gb = ss.sb;
 	while (r == 0 && m.state == MS_DONE) {
 		if ((r = ipc_recv_timeout(m.pfd, &type, b, NULL,
 		         IPC_MAX_MESSAGE, IPC_MESSAGE_TIMEOUT_MS)) != 0)
@@ -90,21 +96,8 @@ fz_run(const uint8_t *data, size_t size)
 		    type == IPC_SESSION_LOGIN_REC ||
 		    type == IPC_SESSION_LOGOUT_REC)
 			continue;
-		/* session_phase's loop, but for the kill and login_handle. */
-		if (type == IPC_SESSION_SIGN_REQ) {
-			if (sign_budget_take(&sb) != 0)
-				break;
-			m.nsign_session++;
-			r = handle_sign(
-			    &m, b, m.pfd, IPC_SESSION_SIGN_REPLY, 0);
-		} else if (type == IPC_AUDIT_KEX)
-			r = handle_audit_kex(&m, b, 4242, m.auth.pw.pw_uid);
-		else if (type == IPC_SESSION_PROVE_REQ)
-			r = handle_prove(&m, b, m.pfd);
-		else if (type == IPC_GEX_REQ)
-			r = handle_gex(&m, b, m.pfd);
-		else
-			r = ERR_PROTOCOL; /* login_handle's "bad message" */
+		/* session_phase's handler (it leaves the kill to its loop). */
+		r = session_dispatch(&m, &ss, m.pfd, type, b);
 		fz_drain(sp[1]);
 		if (fz_verbose)
 			fprintf(stderr, "session message %u: %s\n", type,
