@@ -77,6 +77,8 @@ static const struct channel_type *const channel_types[] = {
 #define CHAN_CONFIRMED 0x100 /* OPEN_CONFIRMATION sent: type state exists */
 /* The peer's open waits for our answer (CHAN_OPEN_LATER; with OPENING). */
 #define CHAN_PENDING 0x200
+/* The type's write_failed hook ran (CHAN_WRITE_FAILED). */
+#define CHAN_WRITE_TOLD 0x400
 
 /* Most data we put in one packet, whatever the peer allows. */
 #define CHAN_DATA_MAX (TRANSPORT_MAX_PAYLOAD - 64)
@@ -235,6 +237,8 @@ channel_write_done(struct channel *c)
 {
 	if (c->wfd >= 0)
 		debug2("channel %u: write side closed", c->id);
+	if (c->wfd >= 0 || buf_len(c->obuf) > 0)
+		c->flags |= CHAN_WRITE_FAILED;
 	chan_close_fd(c, &c->wfd);
 	chan_obuf_discard(c);
 }
@@ -1286,6 +1290,14 @@ chan_tick_one(struct conn *conn, struct channel *c)
 		/* A socket's reader sees EOF though rfd still holds it. */
 		(void)shutdown(c->wfd, SHUT_WR);
 		chan_close_fd(c, &c->wfd);
+	}
+	if ((c->flags &
+	        (CHAN_WRITE_FAILED | CHAN_WRITE_TOLD | CHAN_RCVD_CLOSE)) ==
+	        CHAN_WRITE_FAILED &&
+	    c->type->write_failed != NULL) {
+		c->flags |= CHAN_WRITE_TOLD;
+		if ((r = c->type->write_failed(conn, c)) != 0)
+			return r;
 	}
 	/* After the peer's EOF too: what it still sent was consumed. */
 	if (c->local_consumed > c->local_window_max / 2) {

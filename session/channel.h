@@ -42,6 +42,12 @@ struct fwd_state;
  * for ever (as sshd's detach_close on a tty).
  */
 #define CHAN_RFD_DRAIN 0x2000
+/*
+ * The write side went while the peer may still send (a write error, or
+ * the type closed it: a session's child exited): the type's
+ * write_failed hook tells the peer once (sshd's chan_write_failed).
+ */
+#define CHAN_WRITE_FAILED 0x4000
 
 /* An open hook's *reason meaning "pending": the type answers later with
  * channel_open_confirm() or channel_open_fail(), never from the hook. */
@@ -69,6 +75,8 @@ struct channel_req {
  *  before_close: send the last requests (exit-status) before our CLOSE.
  *  peer_closed: the peer sent CLOSE; stop whatever feeds the channel.
  *  free: release c->priv.
+ *  write_failed: nothing takes the peer's data any more
+ *      (CHAN_WRITE_FAILED), before the peer's CLOSE: tell it, once.
  */
 struct channel_type {
 	const char *name;
@@ -81,6 +89,7 @@ struct channel_type {
 	int (*before_close)(struct conn *conn, struct channel *c);
 	void (*peer_closed)(struct conn *conn, struct channel *c);
 	void (*free)(struct conn *conn, struct channel *c);
+	int (*write_failed)(struct conn *conn, struct channel *c);
 	/*
 	 * Datagram channels (tun@openssh.com) set both: each dgram_read
 	 * reads one datagram from fd into p[0, len) as it goes on the wire
@@ -213,7 +222,10 @@ int channel_tick(struct conn *conn);
 void channel_free_all(struct conn *conn);
 /* channel_attach_fds: start the I/O on fds (non-blocking, -1 if none). */
 void channel_attach_fds(struct channel *c, int rfd, int wfd, int efd);
-/* channel_write_done: the write side is gone; discard what the peer sends. */
+/*
+ * channel_write_done: the write side is gone; discard what the peer sends.
+ * Before the peer's EOF was written out, that is a CHAN_WRITE_FAILED.
+ */
 void channel_write_done(struct channel *c);
 /*
  * channel_open_begin: a channel we open to the peer (RFC 4254 s5.1): the

@@ -198,6 +198,47 @@ session_before_close(struct conn *conn, struct channel *c)
 	return transport_packet_send(conn->t);
 }
 
+/*
+ * sshd's SSH_NEW_OPENSSH (compat.c): the client's software version is
+ * OpenSSH's, later than 4.x. Only to such a client does sshd send
+ * eow@openssh.com.
+ */
+static int
+peer_new_openssh(const struct transport *t)
+{
+	const char *v = transport_peer_version(t), *soft;
+
+	/* "SSH-2.0-SOFTWARE COMMENT", checked when it was read. */
+	if (v == NULL || strncmp(v, "SSH-", 4) != 0 ||
+	    (soft = strchr(v + 4, '-')) == NULL)
+		return 0;
+	soft++;
+	return strncmp(soft, "OpenSSH", 7) == 0 &&
+	    strncmp(soft, "OpenSSH_2", 9) != 0 &&
+	    strncmp(soft, "OpenSSH_3", 9) != 0 &&
+	    strncmp(soft, "OpenSSH_4", 9) != 0;
+}
+
+/*
+ * Nothing reads the client's input any more: the program exited (its
+ * stdin went with it) or closed its stdin. As sshd (chan_write_failed),
+ * eow@openssh.com tells an OpenSSH client, which then stops reading its
+ * own stdin instead of sending what would only be dropped.
+ */
+static int
+session_write_failed(struct conn *conn, struct channel *c)
+{
+	struct buf *m;
+	int r;
+
+	if (!peer_new_openssh(conn->t))
+		return 0;
+	debug2("channel %u: send eow", c->id);
+	if ((r = channel_request_begin(conn, c, "eow@openssh.com", &m)) != 0)
+		return r;
+	return transport_packet_send(conn->t);
+}
+
 void
 channel_session_reaped(struct conn *conn, pid_t pid, int status)
 {
@@ -859,4 +900,5 @@ const struct channel_type channel_type_session = {
     .before_close = session_before_close,
     .peer_closed = session_peer_closed,
     .free = session_free,
+    .write_failed = session_write_failed,
 };

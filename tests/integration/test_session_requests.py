@@ -8,6 +8,8 @@ CHANNEL_REQUESTs, since the OpenSSH client cannot send most of them.
   the output (its stdout failed, "ssh host yes | head -1"); the server
   stops reading it, the program dies of SIGPIPE and the session ends. A
   server that ignores it streams into the void for ever.
+  The server sends it too (to an OpenSSH client) when nothing reads the
+  client's input any more: the client then stops sending it.
 - signal: only HUP INT KILL QUIT TERM USR1 USR2 are sent, as sshd (not
   ABRT ALRM FPE ILL PIPE SEGV), and never to a subsystem.
 - env, auth-agent-req@openssh.com after the program started: refused.
@@ -20,7 +22,9 @@ import os
 import subprocess
 import time
 
+import harness
 from harness import check, poll_until
+from test_proto_parity import Server
 
 SYSTEM_PYTHON = "/usr/bin/python3"
 
@@ -423,3 +427,66 @@ def test_disconnect_with_open_session_logs_no_close(ctx):
           "no 'Disconnected from user' line")
     check("Close session:" not in ctx.server_log(),
           "'Close session' logged after the client's DISCONNECT")
+
+
+def _eow_client(ctx, srv, u, command, stdin, flag=None):
+    """ssh -v to srv running command with stdin (a pipe the client keeps
+    reading): 1 once the client has logged the server's
+    eow@openssh.com, 0 if the session ended without it. flag, once the
+    line came (or the session ended), is created so that the command
+    can end."""
+    argv = ctx.ssh_argv(u, command, verbose=True)
+    argv[argv.index("-p") + 1] = str(srv.port)
+    p = ctx.popen(argv, stdin=stdin, stdout=subprocess.DEVNULL,
+                  stderr=subprocess.PIPE)
+    seen = 0
+    try:
+        for line in p.stderr:
+            if b"rtype eow@openssh.com" in line:
+                seen = 1
+                break
+    finally:
+        if flag is not None:
+            with open(flag, "w"):
+                pass
+        p.stderr.close()
+        p.wait(30)
+    return seen
+
+
+def test_server_sends_eow(ctx):
+    """As sshd 9.2 (session.c's session_exit_message, nchan.c's
+    chan_write_failed), the server sends eow@openssh.com to an OpenSSH
+    client when nothing will read what the client sends any more: the
+    program exited while the client's stdin is still open, or it closed
+    its own stdin. The client then stops reading its stdin: without it,
+    `cat /dev/zero | ssh host 'exec <&-; sleep 5'` streams the zeros
+    into the void (some 500 MB a second here) until the program ends."""
+    harness.openssh_sshd()
+    u = ctx.make_user()
+    for kind in ("sshd", "postern"):
+        srv = Server(ctx, kind)
+        # The program ends; the client's stdin (a pipe) stays open.
+        r, w = os.pipe()
+        try:
+            seen = _eow_client(ctx, srv, u, "echo x", r)
+        finally:
+            os.close(r)
+            os.close(w)
+        check(seen, "%s: no eow@openssh.com when the program exited "
+              "with the client's stdin open" % kind)
+        # The program closes its stdin while the client streams into it.
+        flag = os.path.join(ctx.dir, "eow-%s" % kind)
+        zero = subprocess.Popen(["cat", "/dev/zero"],
+                                stdout=subprocess.PIPE)
+        try:
+            seen = _eow_client(
+                ctx, srv, u, "exec 0<&-; while [ ! -e %s ]; do sleep 0.1;"
+                " done" % flag, zero.stdout, flag)
+        finally:
+            zero.kill()
+            zero.wait()
+            zero.stdout.close()
+        check(seen, "%s: no eow@openssh.com when the program closed its "
+              "stdin" % kind)
+        srv.stop()
