@@ -77,7 +77,8 @@ check_permit(const char *spec)
 
 /*
  * PermitOpen host:port ... / PermitListen [host:]port ...: the first line
- * wins; "any" or "none" must be the only word.
+ * wins; "any" or "none" must be the only word; an empty (quoted) word
+ * ends the list, as in sshd.
  */
 int
 cfg_kw_permits(
@@ -91,6 +92,13 @@ cfg_kw_permits(
 	int store = a->active && *n == 0, special;
 
 	while ((arg = cfg_next_arg(a)) != NULL) {
+		/* As sshd: an empty word ends the list (any word after it
+		 * is an extra argument); first, it is a missing one. */
+		if (*arg == '\0') {
+			if (nw == 0)
+				return cfg_missing_arg(a);
+			break;
+		}
 		if (nw == 0 &&
 		    (strcmp(arg, "any") == 0 || strcmp(arg, "none") == 0)) {
 			if (a->next < a->ac) {

@@ -1665,3 +1665,26 @@ def test_compat_empty_entry_ends_algorithm_check(ctx):
                                      "-o", "MACs=hmac-sha2-256"])
     check(r.rc == 0 and r.stdout == b"ok\n",
           "login through the lists: rc %s %r" % (r.rc, r.stderr[-300:]))
+
+
+def test_compat_permits_empty_word(ctx):
+    """PermitOpen and PermitListen as sshd 9.2 reads an empty (quoted)
+    word: first, "missing argument."; after entries, it ends the list
+    (the entries before it stand; a word after it is an extra argument).
+    posternd refused "PermitOpen 1.2.3.4:5 ''", which sshd loads, and
+    named an empty first word a bad port number. The loaded lists are
+    sshd's (-T); a refused line gets sshd's message and exit code."""
+    key = _setup(ctx)
+    for kw in ("PermitOpen", "PermitListen"):
+        _compare(ctx, "%s_empty_last" % kw, "%s 1.2.3.4:5 ''\n" % kw)
+        _compare(ctx, "%s_empty_last_dq" % kw, '%s 127.0.0.1:7 ""\n' % kw)
+        for i, value in enumerate(("''", "'' 1.2.3.4:5",
+                                   "1.2.3.4:5 '' 6.7.8.9:10")):
+            path = _write(ctx, "permits_empty_%s_%d" % (kw, i),
+                          "HostKey %s\n%s %s\n" % (key, kw, value))
+            s_rc, _, s_err = _dump([SSHD, "-T", "-f", path])
+            p_rc, _, p_err = _dump([ctx.server_path, "-T", "-f", path])
+            check(s_rc != 0, "%s %s: sshd accepted it" % (kw, value))
+            check((p_rc, p_err.strip()) == (s_rc, s_err.strip()),
+                  "%s %s: posternd exit %d %r, sshd exit %d %r"
+                  % (kw, value, p_rc, p_err.strip(), s_rc, s_err.strip()))
