@@ -243,8 +243,13 @@ sys.stdout.write(o.read().decode())
 o.channel.recv_exit_status()
 while not o.channel.closed:
     time.sleep(0.05)
-t._send_kex_init()
-t._send_kex_init()
+# Both KEXINITs leave before paramiko's reader thread can answer the
+# server's KEXINIT (its answer waits for this lock): on a busy machine it
+# could otherwise finish a whole exchange between the two, and the second
+# would start a new rekey instead of arriving during one.
+with t.packetizer._Packetizer__write_lock:
+    t._send_kex_init()
+    t._send_kex_init()
 sys.stdout.write("sent\n")
 sys.stdout.flush()
 # paramiko's reader thread may be waiting to send (the rekey paused it),
