@@ -244,9 +244,15 @@ o.channel.recv_exit_status()
 while not o.channel.closed:
     time.sleep(0.05)
 # Both KEXINITs leave before paramiko's reader thread can answer the
-# server's KEXINIT (its answer waits for this lock): on a busy machine it
-# could otherwise finish a whole exchange between the two, and the second
-# would start a new rekey instead of arriving during one.
+# server's KEXINIT (its answer waits for the write lock): on a busy machine
+# it could otherwise finish a whole exchange between the two, and the
+# second would start a new rekey instead of arriving during one. First,
+# as a rekey does, user messages are held (the reader's answer to the
+# server's CLOSE may still be on its way: it would wait for the write lock
+# holding clear_to_send_lock, which _send_kex_init takes): paramiko's lock
+# order, clear_to_send_lock before the write lock.
+with t.clear_to_send_lock:
+    t.clear_to_send.clear()
 with t.packetizer._Packetizer__write_lock:
     t._send_kex_init()
     t._send_kex_init()
