@@ -1415,10 +1415,9 @@ session_budget_take(struct sign_budget *sb, const char *what)
 
 /* What the session phase keeps for the session's requests. */
 struct session_serve {
-	struct login_state ls;
+	struct login_state ls; /* its session_pid: the session process */
 	struct sign_budget sb; /* host key signatures */
 	struct sign_budget gb; /* DH groups */
-	pid_t pid;             /* the session process */
 };
 
 /*
@@ -1447,7 +1446,8 @@ session_dispatch(struct monitor *m, struct session_serve *ss, int fd,
 		r = handle_gex(m, b, fd);
 		break;
 	case IPC_AUDIT_KEX:
-		r = handle_audit_kex(m, b, ss->pid, m->auth.pw.pw_uid);
+		r = handle_audit_kex(
+		    m, b, ss->ls.session_pid, m->auth.pw.pw_uid);
 		break;
 	case IPC_SESSION_PROVE_REQ:
 		r = handle_prove(m, b, fd);
@@ -1709,7 +1709,6 @@ static void __attribute__((noreturn)) session_phase(struct monitor *m, int sock)
 	free(jail);
 	login_state_init(&ss.ls, &m->auth, m->c, &m->ci);
 	ss.ls.session_pid = pid;
-	ss.pid = pid;
 	/* Logged in: what authentication needed goes back to the kernel. */
 	mem_trim();
 	/* Serve the session (rekey signatures, ptys, utmp) until it goes. */

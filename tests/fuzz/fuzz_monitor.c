@@ -85,7 +85,7 @@ fz_run(const uint8_t *data, size_t size)
 	 */
 	memset(&ss, 0, sizeof(ss));
 	login_state_init(&ss.ls, &m.auth, m.c, &m.ci);
-	ss.ls.session_pid = ss.pid = 4242;
+	ss.ls.session_pid = 4242;
 	sign_budget_init(&ss.sb, -1, c.rekey_limit, c.rekey_interval);
 	ss.gb = ss.sb;
 	while (r == 0 && m.state == MS_DONE) {
@@ -232,18 +232,7 @@ seed_session(void)
 {
 	struct buf *p = seed_new();
 
-	buf_put_cstring(p, "ssh-ed25519");
-	buf_put_string(p, seed_sid, sizeof(seed_sid));
-	seed_frame(IPC_SESSION_SIGN_REQ, p);
-	buf_reset(p);
-	buf_put_u32(p, 2);
-	buf_put_cstring(p, "curve25519-sha256");
-	buf_put_cstring(p, "ssh-ed25519");
-	buf_put_cstring(p, "aes256-gcm@openssh.com");
-	buf_put_cstring(p, "aes256-gcm@openssh.com");
-	buf_put_cstring(p, "");
-	buf_put_cstring(p, "");
-	seed_frame(IPC_AUDIT_KEX, p);
+	seed_session_rekey(p, 2);
 	buf_reset(p);
 	buf_put_string(p, fz_hk.pub[0].blob, fz_hk.pub[0].bloblen);
 	buf_put_string(p, "not a key", 9);

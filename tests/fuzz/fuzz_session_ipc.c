@@ -469,7 +469,6 @@ fz_run(const uint8_t *data, size_t size)
 	memset(&ss, 0, sizeof(ss));
 	login_state_init(&ss.ls, &m.auth, m.c, &m.ci);
 	ss.ls.session_pid = FZ_SESSION_PID;
-	ss.pid = FZ_SESSION_PID;
 	sign_budget_init(&ss.sb, -1, c.rekey_limit, c.rekey_interval);
 	ss.gb = ss.sb;
 	/* session_phase's loop, without the poll and the kill. */
@@ -579,19 +578,7 @@ seed_rekey(uint32_t num)
 	buf_put_u32(p, 3072);
 	buf_put_u32(p, 8192);
 	seed_frame(IPC_GEX_REQ, p);
-	buf_reset(p);
-	buf_put_cstring(p, "ssh-ed25519");
-	buf_put_string(p, seed_sid, sizeof(seed_sid));
-	seed_frame(IPC_SESSION_SIGN_REQ, p);
-	buf_reset(p);
-	buf_put_u32(p, num);
-	buf_put_cstring(p, "curve25519-sha256");
-	buf_put_cstring(p, "ssh-ed25519");
-	buf_put_cstring(p, "aes256-gcm@openssh.com");
-	buf_put_cstring(p, "aes256-gcm@openssh.com");
-	buf_put_cstring(p, "");
-	buf_put_cstring(p, "");
-	seed_frame(IPC_AUDIT_KEX, p);
+	seed_session_rekey(p, num);
 	buf_reset(p);
 	buf_put_string(p, fz_hk.pub[0].blob, fz_hk.pub[0].bloblen);
 	seed_frame(IPC_SESSION_PROVE_REQ, p);

@@ -427,6 +427,29 @@ seed_frame(uint8_t type, const struct buf *p)
 }
 
 /*
+ * A rekey after login as the session asks for it: the host key signature
+ * over seed_sid (an IPC_SESSION_SIGN_REQ), then the new keys audited
+ * (IPC_AUDIT_KEX number num, aes256-gcm both ways), into p's frames.
+ */
+static void
+seed_session_rekey(struct buf *p, uint32_t num)
+{
+	buf_reset(p);
+	buf_put_cstring(p, "ssh-ed25519");
+	buf_put_string(p, seed_sid, sizeof(seed_sid));
+	seed_frame(IPC_SESSION_SIGN_REQ, p);
+	buf_reset(p);
+	buf_put_u32(p, num);
+	buf_put_cstring(p, "curve25519-sha256");
+	buf_put_cstring(p, "ssh-ed25519");
+	buf_put_cstring(p, "aes256-gcm@openssh.com");
+	buf_put_cstring(p, "aes256-gcm@openssh.com");
+	buf_put_cstring(p, "");
+	buf_put_cstring(p, "");
+	seed_frame(IPC_AUDIT_KEX, p);
+}
+
+/*
  * One userauth request of user for method with the method's fields m,
  * framed as the target reads it (an IPC_AUTH_REQ for fuzz_monitor, a
  * USERAUTH_REQUEST packet for fuzz_userauth): each target defines it.
