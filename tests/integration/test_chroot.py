@@ -219,10 +219,14 @@ def test_chroot_tilde(ctx):
 def test_chroot_bad_token(ctx):
     """As sshd 9.2, whose percent_expand() is fatal: an unknown token or
     a trailing % in ChrootDirectory ends the connection after
-    vdollar_percent_expand's line and "percent_expand: failed"."""
+    vdollar_percent_expand's line (the token as sshd names it, an
+    unprintable byte too) and "percent_expand: failed"."""
     u = ctx.make_user()
     _jail(ctx, u)
+    # A byte that is not printable is named too, escaped by the log
+    # (sshd's "%\001"; postern wrote no character).
     for value, why in (("/srv/pjail-%z", "unknown key %z"),
+                       ("/srv/pjail-%\x01", r"unknown key %\\001"),
                        ("/srv/pjail-%u%", "invalid format")):
         ctx.start_server(["Subsystem sftp internal-sftp",
                           "Match User " + u.name,
