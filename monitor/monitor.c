@@ -1603,13 +1603,36 @@ session_reap(pid_t pid, const sigset_t *block, int *status, int *passed)
 	return w;
 }
 
+/*
+ * A signal by which the session process crashed (a bug of ours: an error
+ * line). Any other came from outside, as an admin's kill of the
+ * "sshd: USER@notty" process or the OOM killer's: sshd's monitor logs
+ * nothing then, and ours only at DEBUG.
+ */
+static int
+crash_signal(int sig)
+{
+	switch (sig) {
+	case SIGSEGV:
+	case SIGBUS:
+	case SIGILL:
+	case SIGFPE:
+	case SIGABRT:
+	case SIGSYS:
+	case SIGTRAP:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
 static void __attribute__((noreturn)) session_phase(struct monitor *m, int sock)
 {
 	struct session_serve ss;
 	struct timeval reply_deadline = {IPC_MESSAGE_TIMEOUT_MS / 1000, 0};
 	struct buf *b;
 	char *jail = NULL;
-	int sp[2], status, jailfd = -1, code, passed = 0;
+	int sp[2], status, jailfd = -1, code, passed = 0, killed = 0;
 	sigset_t block, waitmask;
 	pid_t pid, w;
 	uint8_t type;
@@ -1727,11 +1750,13 @@ static void __attribute__((noreturn)) session_phase(struct monitor *m, int sock)
 				error("monitor: bad message from session: %s",
 				    err_str(r));
 				kill(pid, SIGKILL);
+				killed = 1;
 			}
 			break;
 		}
 		if (session_dispatch(m, &ss, sp[0], type, b) != 0) {
 			kill(pid, SIGKILL);
+			killed = 1;
 			break;
 		}
 	}
@@ -1745,9 +1770,14 @@ static void __attribute__((noreturn)) session_phase(struct monitor *m, int sock)
 	sigprocmask(SIG_SETMASK, &waitmask, NULL);
 	if (w < 0)
 		error("waitpid %ld: %s", (long)pid, strerror(errno));
-	else if (WIFSIGNALED(status) && WTERMSIG(status) != passed)
-		error("session process %ld terminated by signal %d", (long)pid,
-		    WTERMSIG(status));
+	else if (WIFSIGNALED(status) && WTERMSIG(status) != passed) {
+		if (killed || crash_signal(WTERMSIG(status)))
+			error("session process %ld terminated by signal %d",
+			    (long)pid, WTERMSIG(status));
+		else
+			debug("session process %ld terminated by signal %d",
+			    (long)pid, WTERMSIG(status));
+	}
 	code = w == pid && WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 	audit_session_end(
 	    &m->auth, code == 0 || code == SESSION_EXIT_CLOSED, pid);

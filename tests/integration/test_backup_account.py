@@ -13,9 +13,11 @@ import hashlib
 import os
 import re
 import shutil
+import signal
 import subprocess
 
-from harness import check
+import harness
+from harness import check, poll_until
 
 SNIPPET = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..",
                        "..", "packaging", "sshd_config.d",
@@ -278,3 +280,48 @@ def test_restic_over_sftp(ctx):
           "the repository is not inside the jail")
     with open(os.path.join(out, data.lstrip("/"), "blob"), "rb") as f:
         check(f.read() == body, "restic restore: the file differs")
+
+
+def test_backup_session_killed(ctx):
+    """A hung backup ended the way an admin ends one: SIGKILL to the
+    account's "sshd: USER@notty" process (postern-session), side by side
+    with sshd 9.2. The client is disconnected ("closed by remote host")
+    and neither server logs anything about the signal: sshd's monitor
+    does not, so postern's keeps its "session process PID terminated by
+    signal N" error line for a crash signal (and for a session it killed
+    itself), never for a kill from outside."""
+    from test_log_parity import Peer
+    u = ctx.make_user(with_key=False)
+    ctx.authorize(u, u.key + ".pub",
+                  options='command="echo started; exec sleep 60",restrict')
+    os.chmod(ctx.dir, 0o755)
+    for kind, exe in (("sshd", "sshd"), ("postern", "postern-session")):
+        peer = Peer(ctx, kind, ["LogLevel VERBOSE", "UsePAM no",
+                                "AuthorizedKeysFile .ssh/authorized_keys"],
+                    args=("-e",))
+        argv = ctx.ssh_argv(u, "backup")
+        argv[argv.index("-p") + 1] = str(peer.port)
+        p = subprocess.Popen(argv, stdin=subprocess.DEVNULL,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        try:
+            check(p.stdout.readline() == b"started\n",
+                  "%s: the backup did not start" % kind)
+            sess = harness.find_descendant_by_exe(
+                peer.proc.pid, exe,
+                pred=lambda q: os.stat("/proc/%d" % q).st_uid == u.uid)
+            os.kill(sess, signal.SIGKILL)
+            _out, err = p.communicate(timeout=30)
+        finally:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+        check(p.returncode == 255 and b"closed by remote host" in err,
+              "%s: the client was not disconnected: rc %s %r"
+              % (kind, p.returncode, err[-300:]))
+        check(poll_until(lambda: not harness.descendants(peer.proc.pid),
+                         15), "%s: the login's processes are still there"
+              % kind)
+        log = harness.read_text(peer.log)
+        check("terminated by signal" not in log,
+              "%s logged the session's kill:\n%s" % (kind, log[-800:]))
+        peer.stop()
