@@ -325,3 +325,56 @@ def test_backup_session_killed(ctx):
         check("terminated by signal" not in log,
               "%s logged the session's kill:\n%s" % (kind, log[-800:]))
         peer.stop()
+
+
+def test_rrsync_munge_no_overwrite_quoted_dir(ctx):
+    """rrsync's other options through the key line, its directory's name
+    with a space quoted as sshd passes it to the shell
+    (command="rrsync -munge -no-overwrite \\"DIR\\""): a pushed symlink to
+    /etc/passwd is stored munged and comes back as it was sent, an
+    existing file is not overwritten; and a Match block's
+    `ForceCommand rrsync -ro "DIR"` reads the same directory."""
+    u = ctx.make_user(with_key=False)
+    srv = os.path.join(ctx.dir, "backup dir")
+    os.makedirs(srv, 0o755)
+    os.chown(srv, u.uid, u.gid)
+    with open(os.path.join(srv, "kept.txt"), "w") as f:
+        f.write("old\n")
+    os.chown(os.path.join(srv, "kept.txt"), u.uid, u.gid)
+    os.chmod(ctx.dir, 0o755)
+    key_ro = ctx.new_key("ro")
+    ctx.authorize(u, u.key + ".pub",
+                  options='command="rrsync -munge -no-overwrite \\"%s\\"",'
+                  'restrict' % srv)
+    ctx.authorize(u, key_ro + ".pub")
+    ctx.start_server()
+    up = os.path.join(ctx.dir, "up")
+    os.makedirs(up)
+    os.symlink("/etc/passwd", os.path.join(up, "out-link"))
+    with open(os.path.join(up, "kept.txt"), "w") as f:
+        f.write("new\n")
+    r = _rsync(ctx, u, ["-a", up + "/", "%s@127.0.0.1:/" % u.name])
+    check(r.returncode == 0, "rsync push failed: %s" % r.stderr[-400:])
+    stored = os.readlink(os.path.join(srv, "out-link"))
+    check(stored.startswith("/rsyncd-munged/"),
+          "-munge did not munge the symlink: %r" % stored)
+    with open(os.path.join(srv, "kept.txt")) as f:
+        check(f.read() == "old\n", "-no-overwrite let a file be replaced")
+    # Then the Match block (its ForceCommand would win over the first
+    # key's command=, as in sshd).
+    ctx.stop_server()
+    ctx.start_server(extra_config=[
+        "Match User %s" % u.name,
+        '    ForceCommand rrsync -ro "%s"' % srv])
+    back = os.path.join(ctx.dir, "back")
+    ssh = " ".join(ctx.ssh_argv(u, key=key_ro)[:-1])
+    r = subprocess.run(["rsync", "-e", ssh, "-a", "%s@127.0.0.1:/" % u.name,
+                        back + "/"], capture_output=True, timeout=60)
+    check(r.returncode == 0, "rsync read through ForceCommand failed: %s"
+          % r.stderr[-400:])
+    check(os.readlink(os.path.join(back, "out-link")) == stored,
+          "the read gave %r" % os.readlink(os.path.join(back, "out-link")))
+    check(ctx.wait_log(r"Starting session: forced-command \(config\) "
+                       r"'rrsync -ro \"%s\"' for %s" % (re.escape(srv),
+                                                        u.name), 5),
+          "no forced-command (config) line with the quoted directory")
