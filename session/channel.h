@@ -361,6 +361,8 @@ void channel_session_service_done(
 int chan_sftp_start(struct conn *conn, struct channel *c, const char *command,
     pid_t rc_pid, int rc_fd);
 int chan_sftp_reaped(struct channel *c, pid_t pid);
+/* chan_is_sftp: 1 while internal-sftp serves c in this process. */
+int chan_is_sftp(const struct channel *c);
 
 /* session_run.c */
 int conn_pfd_add(struct conn *conn, int fd, short events);

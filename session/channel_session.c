@@ -124,6 +124,48 @@ session_detach_child(struct conn *conn, struct chan_session *s)
 	return 1;
 }
 
+/*
+ * The title OpenSSH's processes show: "sshd: USER@pts/N[,pts/M...]" while
+ * session channels hold terminals (sshd's session_tty_list, in channel
+ * order), else "sshd: USER@internal-sftp" while internal-sftp runs here
+ * (what sshd's own child for it is titled), else "sshd: USER@notty".
+ * gone: a channel being freed, left out.
+ */
+static void
+session_retitle(struct conn *conn, const struct channel *gone)
+{
+	char ttys[256];
+	size_t len = 0;
+	int sftp = 0, n;
+	uint32_t id;
+
+	ttys[0] = '\0';
+	for (id = 0; id < conn->nslots; id++) {
+		const struct channel *c = conn->chans[id];
+		const char *name;
+
+		if (c == NULL || c == gone)
+			continue;
+		if (chan_is_sftp(c))
+			sftp = 1;
+		if (c->type != &channel_type_session || c->priv == NULL ||
+		    sess((struct channel *)c)->pty.master < 0)
+			continue;
+		name = sess((struct channel *)c)->pty.name;
+		if (strncmp(name, "/dev/", 5) == 0)
+			name += 5;
+		n = snprintf(ttys + len, sizeof(ttys) - len, "%s%s",
+		    len > 0 ? "," : "", name);
+		if (n < 0 || (size_t)n >= sizeof(ttys) - len)
+			break; /* as sshd's strlcat: what fits */
+		len += (size_t)n;
+	}
+	proctitle_set("%s@%s", conn->ctx->user,
+	    len > 0    ? ttys
+	        : sftp ? "internal-sftp"
+	               : "notty");
+}
+
 static void
 session_free(struct conn *conn, struct channel *c)
 {
@@ -153,6 +195,7 @@ session_free(struct conn *conn, struct channel *c)
 	session_env_free(s->env, s->nenv);
 	x11_free(conn, s->x11);
 	session_pty_free(&s->pty);
+	session_retitle(conn, c);
 	if (!session_detach_child(conn, s))
 		conn->nsessions--;
 	free(c->priv);
@@ -425,7 +468,9 @@ sftp_start(struct conn *conn, struct channel *c, struct chan_session *s,
 	if ((r = session_exec_rc_start(conn->ctx, &ch, original,
 	         s->pty.master >= 0 ? &s->pty : NULL, &pid, &fd)) != 0)
 		return r;
-	return chan_sftp_start(conn, c, run, pid, fd);
+	if ((r = chan_sftp_start(conn, c, run, pid, fd)) == 0)
+		session_retitle(conn, NULL);
+	return r;
 }
 
 /*
@@ -740,9 +785,7 @@ req_pty(struct conn *conn, struct channel *c, struct buf *m, int *ok)
 		goto out;
 	}
 	/* As OpenSSH: "sshd: user@pts/N" once the session has a terminal. */
-	proctitle_set("%s@%s", ctx->user,
-	    strncmp(s->pty.name, "/dev/", 5) == 0 ? s->pty.name + 5
-	                                          : s->pty.name);
+	session_retitle(conn, NULL);
 	*ok = 1;
 out:
 	free(term);

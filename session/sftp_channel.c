@@ -368,6 +368,12 @@ out:
 }
 
 int
+chan_is_sftp(const struct channel *c)
+{
+	return c->svc == &chan_sftp_service;
+}
+
+int
 chan_sftp_reaped(struct channel *c, pid_t pid)
 {
 	struct chan_sftp *cs = c->svc_ctx;

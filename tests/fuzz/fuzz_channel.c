@@ -528,6 +528,12 @@ chan_sftp_reaped(struct channel *c, pid_t pid)
 }
 
 int
+chan_is_sftp(const struct channel *c)
+{
+	return c->svc == &fz_svc;
+}
+
+int
 chan_sftp_start(struct conn *conn, struct channel *c, const char *command,
     pid_t rc_pid, int rc_fd)
 {

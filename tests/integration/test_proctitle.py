@@ -5,7 +5,9 @@ and titled as OpenSSH titles its processes, so that ps, pgrep and admins
 recognise them: the listener "sshd: CMDLINE [listener] N of B-M
 startups", a connection's monitor "sshd: [accepted]" then "sshd: USER
 [priv]", the preauth process "sshd: [net]", the session "sshd:
-USER@notty". Processes are found by /proc/PID/exe, which stays the binary.
+USER@notty" (USER@pts/N... with terminals, USER@internal-sftp while
+only sftp runs). Processes are found by /proc/PID/exe, which stays the
+binary.
 """
 
 import os
@@ -86,3 +88,55 @@ def test_process_names_and_titles(ctx):
     finally:
         p.communicate(b"", timeout=10)
     check(p.returncode == 0, "ssh ... cat exited %s" % p.returncode)
+
+
+def test_session_title_follows_channels(ctx):
+    """The session process is titled as sshd 9.2 titles its session
+    processes, as channels come and go on one connection (ControlMaster):
+    "USER@notty", then "USER@pts/N,pts/M" with the terminals of the open
+    sessions (sshd's list), then "USER@internal-sftp" while only sftp
+    runs (sshd's child for it has that title; postern serves it in the
+    session process), and "USER@notty" again once all have ended."""
+    ctx.start_server(extra_config=["Subsystem sftp internal-sftp"])
+    u = ctx.make_user()
+    name = re.escape(u.name)
+    path = os.path.join(ctx.dir, "cm-title")
+    mux = ["-o", "ControlPath=" + path]
+    master = ctx.popen(ctx.ssh_argv(u, None, extra=mux + [
+        "-N", "-o", "ControlMaster=yes"]), stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL)
+    kids = []
+
+    def start(command, extra):
+        p = ctx.popen(ctx.ssh_argv(u, command, extra=mux + extra),
+                      stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                      stderr=subprocess.DEVNULL)
+        kids.append(p)
+        return p
+
+    def end(p, data):
+        p.stdin.write(data)
+        p.stdin.close()
+        check(p.wait(timeout=30) == 0, "a session exited %s" % p.returncode)
+
+    try:
+        check(poll_until(lambda: os.path.exists(path), 20),
+              "the ControlMaster connection did not come up")
+        sess = find_descendant_by_exe(ctx.proc.pid, "postern-session")
+        _wait_title(sess, r"sshd: %s@notty" % name)
+        a = start("head -n 1", ["-tt"])
+        _wait_title(sess, r"sshd: %s@pts/\d+" % name)
+        b = start("head -n 1", ["-tt"])
+        _wait_title(sess, r"sshd: %s@pts/\d+,pts/\d+" % name)
+        sftp = start("sftp", ["-s"])
+        end(a, b"x\n")
+        _wait_title(sess, r"sshd: %s@pts/\d+" % name)
+        end(b, b"x\n")
+        _wait_title(sess, r"sshd: %s@internal-sftp" % name)
+        end(sftp, b"")
+        _wait_title(sess, r"sshd: %s@notty" % name)
+    finally:
+        for p in kids + [master]:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
