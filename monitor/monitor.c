@@ -1603,29 +1603,6 @@ session_reap(pid_t pid, const sigset_t *block, int *status, int *passed)
 	return w;
 }
 
-/*
- * A signal by which the session process crashed (a bug of ours: an error
- * line). Any other came from outside, as an admin's kill of the
- * "sshd: USER@notty" process or the OOM killer's: sshd's monitor logs
- * nothing then, and ours only at DEBUG.
- */
-static int
-crash_signal(int sig)
-{
-	switch (sig) {
-	case SIGSEGV:
-	case SIGBUS:
-	case SIGILL:
-	case SIGFPE:
-	case SIGABRT:
-	case SIGSYS:
-	case SIGTRAP:
-		return 1;
-	default:
-		return 0;
-	}
-}
-
 static void __attribute__((noreturn)) session_phase(struct monitor *m, int sock)
 {
 	struct session_serve ss;
@@ -1771,7 +1748,10 @@ static void __attribute__((noreturn)) session_phase(struct monitor *m, int sock)
 	if (w < 0)
 		error("waitpid %ld: %s", (long)pid, strerror(errno));
 	else if (WIFSIGNALED(status) && WTERMSIG(status) != passed) {
-		if (killed || crash_signal(WTERMSIG(status)))
+		/* A crash is a bug of ours; any other signal came from
+		 * outside (an admin's kill, the OOM killer), for which
+		 * sshd's monitor logs nothing. */
+		if (killed || penalty_crash_signal(WTERMSIG(status)))
 			error("session process %ld terminated by signal %d",
 			    (long)pid, WTERMSIG(status));
 		else
